@@ -1,0 +1,165 @@
+/* ir.h - the graph IR: typed primitive tensor ops in SSA form, in topological order.
+ *
+ * A node is small and uniform {op, type, src[], attr, loc}, linked by 32-bit indices into its
+ * graph's node array (STYLE.md: QBE Ref, kann). Nodes are only appended, and only after their
+ * operands, so the array order is a topological order: a forward walk is a loop and the backward
+ * walk (autodiff) the same loop reversed. ir_add merges a node equal to an existing one (CSE by
+ * hashing), except for F_NOCSE ops. The symbolic batch size B appears in dims as Dim{a, c} = a*B + c.
+ * docs/ir.md is the reference for the ops, the textual form and the verifier's rules.
+ */
+#ifndef NNC_IR_H
+#define NNC_IR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../lang/arena.h"
+#include "../lang/ast.h"
+
+typedef enum {
+#define OP(name, text, nsrc, flags) OP_##name,
+#include "ops.def"
+#undef OP
+    OP__COUNT
+} Op;
+
+enum {
+    F_SOURCE = 1 << 0,  /* no operands: reads a buffer or makes values */
+    F_ELEM = 1 << 1,    /* elementwise over operands of identical shape */
+    F_REDUCE = 1 << 2,
+    F_NOGRAD = 1 << 3,  /* its result carries no gradient */
+    F_NOCSE = 1 << 4,   /* never merged with an equal node */
+    F_COMMUTE = 1 << 5, /* operands sorted before hashing */
+};
+
+extern const char *const ir_op_name[OP__COUNT];
+extern const int ir_op_nsrc[OP__COUNT];
+extern const int ir_op_flags[OP__COUNT];
+
+#define IR_MAXRANK 6
+#define IR_MAXSRC 3
+#define IR_NONE UINT32_MAX
+
+typedef struct Dim { int64_t a, c; } Dim;    /* a*B + c */
+
+typedef struct IrType {
+    DType dtype;                /* DT_F32, DT_I32, DT_BOOL (lang/ast.h) */
+    int rank;
+    Dim dim[IR_MAXRANK];
+} IrType;
+
+typedef enum { HY_LR, HY_STEP, HY_TOTAL_STEPS, HY_BATCH } IrHyper;
+
+typedef struct IrAttr {
+    int64_t i[8];
+    int ni;
+    double f;
+    const char *name;           /* sources: descriptor name */
+    const float *data;          /* CONST with literal contents (i[0] elements) */
+} IrAttr;
+
+typedef struct IrNode {
+    uint16_t op;
+    uint8_t nsrc;
+    IrType type;
+    uint32_t src[IR_MAXSRC];
+    IrAttr attr;
+    Loc loc;                    /* source place it came from (zero for compiler-made nodes) */
+} IrNode;
+
+typedef enum {
+    RES_OUTPUT,                 /* write into bufs[index] (an output tensor) */
+    RES_LOSS,                   /* losses[index] = the scalar */
+    RES_UPDATE,                 /* param/state bufs[index] takes this value after the call */
+} IrResultKind;
+
+typedef struct IrResult {
+    uint32_t node;
+    IrResultKind kind;
+    int index;
+} IrResult;
+
+typedef struct IrGraph {
+    const char *name;           /* forward | evaluate | train.NAME */
+    Arena *arena;
+    IrNode *nodes; uint32_t len, cap;
+    IrResult *res; int nres, capres;
+    uint32_t *hash; uint32_t hashcap;   /* CSE table, indices + 1, 0 = empty */
+} IrGraph;
+
+/* ---- the module: everything a model lowers to, and what the descriptor text says ---- */
+
+typedef enum { ROLE_INPUT, ROLE_TARGET, ROLE_OUTPUT, ROLE_PARAM, ROLE_STATE } IrRole;
+
+typedef struct IrTensor {
+    const char *name;           /* "image", "h.W", "h.W.adam.m" */
+    IrRole role;
+    IrType type;                /* dims of inputs/outputs may hold B (a = 1) in dim[0] only */
+    const char *init;           /* params/state: zeros, ones, constant, uniform, normal, glorot_uniform, ... literal */
+    double init_a, init_b;
+    int64_t fan_in, fan_out;
+    const float *data;          /* literal initializer */
+    bool frozen;                /* param no step updates */
+} IrTensor;
+
+typedef struct IrStep {
+    const char *name;           /* "main" for the single implicit step */
+    const char *loss;           /* name of the loss it minimizes */
+    const char *optimizer;      /* "adam" */
+    double lr;
+    IrGraph *graph;
+} IrStep;
+
+typedef struct IrModule {
+    const char *name;
+    Arena *arena;
+    IrTensor *tensors; int ntensors, captensors;   /* index = NncArgs.bufs index */
+    const char **losses; int nlosses, caplosses;
+    IrStep *steps; int nsteps, capsteps;
+    const char **hypers; double *hyper_vals; int nhypers, caphypers;  /* name/value pairs */
+    const char *data_spec;      /* the train block's data source, as tokens */
+    const char **metrics; int nmetrics, capmetrics;
+    int nclasses;               /* > 0: classifier with this many classes; 0: regression */
+    IrGraph *forward;           /* inputs -> outputs, training = false */
+    IrGraph *evaluate;          /* + targets -> losses, training = false */
+} IrModule;
+
+/* ---- building ---- */
+IrGraph *ir_graph_new(Arena *a, const char *name);
+/* Append (or find, CSE) a node; the type is the caller's and ir_verify checks it against the op's
+ * shape rule. Returns its index. */
+uint32_t ir_add(IrGraph *g, Op op, IrType type, const uint32_t *src, int nsrc, const IrAttr *attr,
+                Loc loc);
+/* Conveniences that infer the result type from the operands' (die on a mismatch: callers checked). */
+uint32_t ir_unary(IrGraph *g, Op op, uint32_t x);
+uint32_t ir_binary(IrGraph *g, Op op, uint32_t x, uint32_t y);   /* broadcasts as NumPy does */
+uint32_t ir_scalar(IrGraph *g, DType dt, double v);              /* rank-0 const */
+uint32_t ir_fill(IrGraph *g, IrType t, double v);                /* const of type t */
+uint32_t ir_broadcast(IrGraph *g, uint32_t x, IrType to);        /* no-op when equal */
+uint32_t ir_reshape(IrGraph *g, uint32_t x, IrType to);
+uint32_t ir_sum(IrGraph *g, uint32_t x, uint64_t axes);          /* keepdims */
+uint32_t ir_matmul(IrGraph *g, uint32_t a, uint32_t b, bool ta, bool tb);
+void ir_result(IrGraph *g, uint32_t node, IrResultKind kind, int index);
+
+IrModule *ir_module_new(Arena *a, const char *name);
+int ir_module_tensor(IrModule *m, IrTensor t);                    /* returns its bufs index */
+
+/* ---- types ---- */
+bool ir_type_eq(const IrType *x, const IrType *y);
+int64_t ir_dim_eval(Dim d, int64_t B);
+int64_t ir_numel(const IrType *t, int64_t B);
+void ir_type_print(FILE *out, const IrType *t);                   /* f32[B,784] */
+
+/* ---- checking, printing, parsing ---- */
+/* 0 if g is well formed (operands before users, types follow the shape rules); else prints what is
+ * wrong, naming the node, and returns -1. Passes call it after themselves in debug builds. */
+int ir_verify(const IrGraph *g, FILE *err);
+void ir_print(FILE *out, const IrGraph *g);
+void ir_module_print(FILE *out, const IrModule *m);               /* nnc --emit ir */
+/* Parse the textual form back (round trip; lit tests feed passes with it). NULL + message on error. */
+IrModule *ir_module_parse(Arena *a, const char *text, const char *filename, FILE *err);
+/* The descriptor text of runtime/nnc_abi.h. */
+char *ir_module_desc(Arena *a, const IrModule *m);
+
+#endif

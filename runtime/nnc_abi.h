@@ -1,0 +1,76 @@
+/* nnc_abi.h - the C ABI between a compiled model and the runtime.
+ *
+ * Generated code is pure math: it knows shapes, parameters and the update rule, nothing about files,
+ * flags or epochs. The runtime (libnnc_rt.a) owns everything else and drives a model through the
+ * NncModelDef below. Two providers exist: the llvm backend (an object file that defines the symbols
+ * listed under "exported symbols") and the interp backend inside nnc itself (tests use it as the
+ * reference), so the runtime cannot tell them apart.
+ *
+ * Exported symbols of a compiled model with prefix P (P = "nnc_model" for executables, the model's
+ * name or --prefix for `nnc -c`):
+ *   const char   P_desc[];                       descriptor text, grammar below
+ *   int64_t      P_workspace_size(int64_t B);    bytes of scratch one call needs at batch size B
+ *   void         P_forward(NncArgs *a);          inputs -> outputs, training = false
+ *   void         P_evaluate(NncArgs *a);         inputs + targets -> outputs + losses, training = false
+ *   void         P_train_step(NncArgs *a, int32_t step);  one optimizer step of train step #step
+ *
+ * Descriptor text (one record per line, fields separated by single spaces, names never contain
+ * spaces; numbers in C's %.9g / %lld forms; dims are integers or the letter B):
+ *   model NAME
+ *   tensor ROLE INDEX NAME DTYPE RANK DIM... [init KIND A B FANIN FANOUT] [data N V1 ... VN]
+ *       ROLE   input | target | output | param | state
+ *       INDEX  position in NncArgs.bufs (all tensors share one numbering, in descriptor order)
+ *       DTYPE  f32 | i32 | bool        (bool buffers are uint8_t)
+ *       init   for param/state: KIND is zeros|ones|constant|uniform|normal|glorot_uniform|
+ *              glorot_normal|he_uniform|he_normal|literal; A, B its arguments (value, lo/hi,
+ *              mean/std); FANIN, FANOUT for glorot/he. literal params carry `data`.
+ *       param tensors may add `frozen` as the last field when no train step updates them.
+ *   loss NAME                        the losses, in NncArgs.losses order
+ *   step NAME LOSS OPTIMIZER LR      train steps, in train_step(step) order
+ *   hyper NAME VALUE                 hyper-parameters a flag may override (lr, batch, epochs, ...)
+ *   data SPEC...                     the train block's data source, verbatim tokens
+ *   metric NAME                      accuracy | mse | mae | ...
+ *   task classify N | regress        what eval reports (N = number of classes)
+ *   end
+ */
+#ifndef NNC_ABI_H
+#define NNC_ABI_H
+
+#include <stdint.h>
+
+#define NNC_ABI_VERSION 1
+
+typedef struct NncPool NncPool; /* the runtime's thread pool (runtime/pool.c) */
+
+/* Run fn(ctx, i) for i in [0, n), split across the pool's threads; a NULL pool runs it inline.
+ * Generated code outlines parallel loops into such functions. */
+void nnc_parallel_for(NncPool *pool, int64_t n, void (*fn)(void *ctx, int64_t lo, int64_t hi),
+                      void *ctx);
+
+typedef struct NncArgs {
+    int64_t B;          /* batch size of this call */
+    void **bufs;        /* one pointer per descriptor tensor, by INDEX; params/state are updated in place */
+    void *workspace;    /* workspace_size(B) bytes, 64-byte aligned */
+    float *losses;      /* out: one value per `loss` record */
+    int64_t step;       /* 1-based count of optimizer steps taken so far, this one included */
+    int64_t total_steps;/* steps the whole run will take (cosine schedule) */
+    float lr;           /* learning rate of this step before any schedule; 0 = descriptor's */
+    uint64_t seed;      /* randomness of this call (dropout); the runtime derives it per step */
+    NncPool *pool;      /* may be NULL */
+    void *user;         /* NncModelDef.user, copied by the runtime for providers that need it */
+} NncArgs;
+
+typedef struct NncModelDef {
+    const char *desc;
+    int64_t (*workspace_size)(int64_t B);
+    void (*forward)(NncArgs *a);
+    void (*evaluate)(NncArgs *a);
+    void (*train_step)(NncArgs *a, int32_t step);
+    void *user;         /* provider's own data (the interpreter keeps its graphs here) */
+} NncModelDef;
+
+/* The runtime's entry point: parses argv (train / eval / predict / summary / --help), returns the
+ * process exit status. runtime/main.c calls it with the model linked into the executable. */
+int nnc_main(const NncModelDef *def, int argc, char **argv);
+
+#endif
