@@ -1,1 +1,374 @@
-/* ir.c - placeholder */
+/* ir.c - the graph IR core: the op table, graph and module construction with CSE, the convenience
+ * builders, dims and types.
+ *
+ * Every node goes through ir_add, which merges it with an equal node already in the graph (same
+ * op, type, operands - in either order for F_COMMUTE ops - and attributes; CONST data compared by
+ * pointer and length) unless the op is F_NOCSE. CSE is therefore free for every pass that rebuilds
+ * a graph through ir_add (simplify, autodiff). The shape rules live in ir_shape.c; docs/ir.md is
+ * the reference for both.
+ */
+#include "ir.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "../lang/diag.h"
+
+const char *const ir_op_name[OP__COUNT] = {
+#define OP(name, text, nsrc, flags) [OP_##name] = text,
+#include "ops.def"
+#undef OP
+};
+const int ir_op_nsrc[OP__COUNT] = {
+#define OP(name, text, nsrc, flags) [OP_##name] = nsrc,
+#include "ops.def"
+#undef OP
+};
+const int ir_op_flags[OP__COUNT] = {
+#define OP(name, text, nsrc, flags) [OP_##name] = flags,
+#include "ops.def"
+#undef OP
+};
+
+/* ---- graphs ---- */
+
+IrGraph *ir_graph_new(Arena *a, const char *name) {
+    IrGraph *g = arena_alloc(a, sizeof *g);
+    g->name = arena_strdup(a, name ? name : "graph");
+    g->arena = a;
+    return g;
+}
+
+static uint32_t mix(uint32_t h, uint64_t v) {
+    h ^= (uint32_t)v + 0x9e3779b9u + (h << 6) + (h >> 2);
+    h ^= (uint32_t)(v >> 32) + 0x9e3779b9u + (h << 6) + (h >> 2);
+    return h;
+}
+
+static uint32_t node_hash(const IrNode *n) {
+    uint32_t h = mix(0, n->op);
+    h = mix(h, (uint64_t)n->type.dtype << 8 | (uint64_t)n->type.rank);
+    for (int k = 0; k < n->type.rank; k++)
+        h = mix(mix(h, (uint64_t)n->type.dim[k].a), (uint64_t)n->type.dim[k].c);
+    uint32_t s[IR_MAXSRC];
+    memcpy(s, n->src, sizeof s);
+    if ((ir_op_flags[n->op] & F_COMMUTE) && n->nsrc == 2 && s[0] > s[1]) {
+        uint32_t t = s[0];
+        s[0] = s[1];
+        s[1] = t;
+    }
+    for (int k = 0; k < n->nsrc; k++)
+        h = mix(h, s[k]);
+    h = mix(h, (uint64_t)n->attr.ni);
+    for (int k = 0; k < n->attr.ni; k++)
+        h = mix(h, (uint64_t)n->attr.i[k]);
+    uint64_t fb;
+    memcpy(&fb, &n->attr.f, sizeof fb);
+    h = mix(h, fb);
+    if (n->attr.name)
+        for (const char *p = n->attr.name; *p; p++)
+            h = mix(h, (unsigned char)*p);
+    h = mix(h, (uint64_t)(uintptr_t)n->attr.data);
+    return h ? h : 1;
+}
+
+static bool attr_eq(const IrAttr *x, const IrAttr *y) {
+    if (x->ni != y->ni || memcmp(&x->f, &y->f, sizeof x->f) != 0 || x->data != y->data)
+        return false;
+    for (int k = 0; k < x->ni; k++)
+        if (x->i[k] != y->i[k])
+            return false;
+    if (!x->name || !y->name)
+        return x->name == y->name;
+    return strcmp(x->name, y->name) == 0;
+}
+
+static bool node_eq(const IrNode *x, const IrNode *y) {
+    if (x->op != y->op || x->nsrc != y->nsrc || !ir_type_eq(&x->type, &y->type) ||
+        !attr_eq(&x->attr, &y->attr))
+        return false;
+    bool same = true;
+    for (int k = 0; k < x->nsrc; k++)
+        same = same && x->src[k] == y->src[k];
+    if (!same && (ir_op_flags[x->op] & F_COMMUTE) && x->nsrc == 2)
+        same = x->src[0] == y->src[1] && x->src[1] == y->src[0];
+    return same;
+}
+
+static void hash_insert(IrGraph *g, uint32_t idx) {
+    uint32_t h = node_hash(&g->nodes[idx]);
+    for (uint32_t k = h & (g->hashcap - 1);; k = (k + 1) & (g->hashcap - 1))
+        if (!g->hash[k]) {
+            g->hash[k] = idx + 1;
+            return;
+        }
+}
+
+static void hash_grow(IrGraph *g) {
+    uint32_t cap = g->hashcap ? g->hashcap * 2 : 256;
+    g->hash = arena_alloc(g->arena, sizeof *g->hash * cap);
+    g->hashcap = cap;
+    for (uint32_t i = 0; i < g->len; i++)
+        if (!(ir_op_flags[g->nodes[i].op] & F_NOCSE))
+            hash_insert(g, i);
+}
+
+uint32_t ir_add(IrGraph *g, Op op, IrType type, const uint32_t *src, int nsrc, const IrAttr *attr,
+                Loc loc) {
+    if ((unsigned)op >= OP__COUNT)
+        die("ir_add: bad op %d", (int)op);
+    if (nsrc != ir_op_nsrc[op])
+        die("ir_add: %s takes %d operands, got %d", ir_op_name[op], ir_op_nsrc[op], nsrc);
+    if (type.rank < 0 || type.rank > IR_MAXRANK)
+        die("ir_add: %s: rank %d out of range", ir_op_name[op], type.rank);
+    IrNode n = {.op = (uint16_t)op, .nsrc = (uint8_t)nsrc, .type = type, .loc = loc};
+    for (int k = type.rank; k < IR_MAXRANK; k++)
+        n.type.dim[k] = (Dim){0, 0};
+    for (int k = 0; k < IR_MAXSRC; k++)
+        n.src[k] = IR_NONE;
+    for (int k = 0; k < nsrc; k++) {
+        if (src[k] >= g->len)
+            die("ir_add: %s: operand %d is %u, graph %s has %u nodes", ir_op_name[op], k, src[k],
+                g->name, g->len);
+        n.src[k] = src[k];
+    }
+    if (attr) {
+        n.attr = *attr;
+        if (n.attr.ni < 0 || n.attr.ni > 8)
+            die("ir_add: %s: %d integer attributes", ir_op_name[op], n.attr.ni);
+        for (int k = n.attr.ni; k < 8; k++)
+            n.attr.i[k] = 0;
+    }
+    /* A fill constant holds the value its dtype can represent, so equal constants merge. */
+    if (op == OP_CONST && !n.attr.data) {
+        if (type.dtype == DT_F32)
+            n.attr.f = (double)(float)n.attr.f;
+        else if (type.dtype == DT_I32)
+            n.attr.f = isnan(n.attr.f)
+                           ? 0
+                           : (double)(int32_t)fmax(fmin(n.attr.f, 2147483647.0), -2147483648.0);
+        else
+            n.attr.f = n.attr.f != 0;
+    }
+    bool cse = !(ir_op_flags[op] & F_NOCSE);
+    if (cse) {
+        if (2 * (g->len + 1) > g->hashcap)
+            hash_grow(g);
+        uint32_t h = node_hash(&n);
+        for (uint32_t k = h & (g->hashcap - 1); g->hash[k]; k = (k + 1) & (g->hashcap - 1))
+            if (node_eq(&g->nodes[g->hash[k] - 1], &n))
+                return g->hash[k] - 1;
+    }
+    uint32_t idx = g->len;
+    *ARENA_PUSH(g->arena, g->nodes, g->len, g->cap) = n;
+    if (cse)
+        hash_insert(g, idx);
+    return idx;
+}
+
+void ir_result(IrGraph *g, uint32_t node, IrResultKind kind, int index) {
+    if (node >= g->len)
+        die("ir_result: node %u out of range in graph %s", node, g->name);
+    *ARENA_PUSH(g->arena, g->res, g->nres, g->capres) = (IrResult){node, kind, index};
+}
+
+/* ---- builders ---- */
+
+static const IrType *ty(const IrGraph *g, uint32_t x) {
+    if (x >= g->len)
+        die("node %u out of range in graph %s", x, g->name);
+    return &g->nodes[x].type;
+}
+
+static uint32_t add_checked(IrGraph *g, Op op, const uint32_t *src, int nsrc, const IrAttr *attr,
+                            IrType want) {
+    IrType st[IR_MAXSRC];
+    for (int k = 0; k < nsrc; k++)
+        st[k] = *ty(g, src[k]);
+    IrType t = want;
+    const char *why = ir_shape_rule((Op)op, st, nsrc, attr, &t);
+    if (why)
+        die("building %s in graph %s: %s", ir_op_name[op], g->name, why);
+    return ir_add(g, op, t, src, nsrc, attr, (Loc){0});
+}
+
+uint32_t ir_unary(IrGraph *g, Op op, uint32_t x) {
+    return add_checked(g, op, &x, 1, NULL, *ty(g, x));
+}
+
+static bool dim_is(Dim d, int64_t v) { return d.a == 0 && d.c == v; }
+
+/* NumPy broadcasting of two shapes; false if they do not broadcast. */
+bool ir_broadcast_shape(const IrType *x, const IrType *y, IrType *out) {
+    int r = x->rank > y->rank ? x->rank : y->rank;
+    IrType t = {.dtype = x->dtype, .rank = r};
+    for (int k = 0; k < r; k++) {
+        int kx = k - (r - x->rank), ky = k - (r - y->rank);
+        Dim dx = kx >= 0 ? x->dim[kx] : (Dim){0, 1};
+        Dim dy = ky >= 0 ? y->dim[ky] : (Dim){0, 1};
+        if (dx.a == dy.a && dx.c == dy.c)
+            t.dim[k] = dx;
+        else if (dim_is(dx, 1))
+            t.dim[k] = dy;
+        else if (dim_is(dy, 1))
+            t.dim[k] = dx;
+        else
+            return false;
+    }
+    *out = t;
+    return true;
+}
+
+uint32_t ir_binary(IrGraph *g, Op op, uint32_t x, uint32_t y) {
+    const IrType *tx = ty(g, x), *ty_ = ty(g, y);
+    if (tx->dtype != ty_->dtype) {
+        char a[128], b[128];
+        ir_type_fmt(a, sizeof a, tx);
+        ir_type_fmt(b, sizeof b, ty_);
+        die("ir_binary %s: operand dtypes differ (%s, %s)", ir_op_name[op], a, b);
+    }
+    IrType shape;
+    if (!ir_broadcast_shape(tx, ty_, &shape)) {
+        char a[128], b[128];
+        ir_type_fmt(a, sizeof a, tx);
+        ir_type_fmt(b, sizeof b, ty_);
+        die("ir_binary %s: shapes %s and %s do not broadcast", ir_op_name[op], a, b);
+    }
+    IrType sx = shape, sy = shape;
+    sx.dtype = g->nodes[x].type.dtype;
+    sy.dtype = g->nodes[y].type.dtype;
+    x = ir_broadcast(g, x, sx);
+    y = ir_broadcast(g, y, sy);
+    uint32_t s[2] = {x, y};
+    return add_checked(g, op, s, 2, NULL, sx);
+}
+
+uint32_t ir_select(IrGraph *g, uint32_t c, uint32_t x, uint32_t y) {
+    IrType s1, shape;
+    if (!ir_broadcast_shape(ty(g, x), ty(g, y), &s1) || !ir_broadcast_shape(ty(g, c), &s1, &shape))
+        die("ir_select: operand shapes do not broadcast in graph %s", g->name);
+    IrType tc = shape, tv = shape;
+    tc.dtype = DT_BOOL;
+    tv.dtype = g->nodes[x].type.dtype;
+    uint32_t s[3] = {ir_broadcast(g, c, tc), ir_broadcast(g, x, tv), ir_broadcast(g, y, tv)};
+    return add_checked(g, OP_SELECT, s, 3, NULL, tv);
+}
+
+uint32_t ir_fill(IrGraph *g, IrType t, double v) {
+    IrAttr at = {.f = v};
+    return ir_add(g, OP_CONST, t, NULL, 0, &at, (Loc){0});
+}
+
+uint32_t ir_scalar(IrGraph *g, DType dt, double v) {
+    return ir_fill(g, (IrType){.dtype = dt, .rank = 0}, v);
+}
+
+uint32_t ir_broadcast(IrGraph *g, uint32_t x, IrType to) {
+    to.dtype = ty(g, x)->dtype;
+    if (ir_type_eq(ty(g, x), &to))
+        return x;
+    return add_checked(g, OP_BROADCAST, &x, 1, NULL, to);
+}
+
+uint32_t ir_reshape(IrGraph *g, uint32_t x, IrType to) {
+    to.dtype = ty(g, x)->dtype;
+    if (ir_type_eq(ty(g, x), &to))
+        return x;
+    return add_checked(g, OP_RESHAPE, &x, 1, NULL, to);
+}
+
+uint32_t ir_sum(IrGraph *g, uint32_t x, uint64_t axes) {
+    IrAttr at = {.i = {(int64_t)axes}, .ni = 1};
+    return add_checked(g, OP_SUM, &x, 1, &at, *ty(g, x));
+}
+
+uint32_t ir_matmul(IrGraph *g, uint32_t a, uint32_t b, bool ta, bool tb) {
+    IrAttr at = {.i = {ta, tb}, .ni = 2};
+    uint32_t s[2] = {a, b};
+    return add_checked(g, OP_MATMUL, s, 2, &at, *ty(g, a));
+}
+
+uint32_t ir_op(IrGraph *g, Op op, const uint32_t *src, int nsrc, const IrAttr *attr, IrType want) {
+    return add_checked(g, op, src, nsrc, attr, want);
+}
+
+/* ---- modules ---- */
+
+IrModule *ir_module_new(Arena *a, const char *name) {
+    IrModule *m = arena_alloc(a, sizeof *m);
+    m->name = arena_strdup(a, name ? name : "model");
+    m->arena = a;
+    return m;
+}
+
+int ir_module_tensor(IrModule *m, IrTensor t) {
+    int idx = m->ntensors;
+    *ARENA_PUSH(m->arena, m->tensors, m->ntensors, m->captensors) = t;
+    return idx;
+}
+
+/* ---- dims and types ---- */
+
+bool ir_type_eq(const IrType *x, const IrType *y) {
+    if (x->dtype != y->dtype || x->rank != y->rank)
+        return false;
+    for (int k = 0; k < x->rank; k++)
+        if (x->dim[k].a != y->dim[k].a || x->dim[k].c != y->dim[k].c)
+            return false;
+    return true;
+}
+
+int64_t ir_dim_eval(Dim d, int64_t B) { return d.a * B + d.c; }
+
+int64_t ir_numel(const IrType *t, int64_t B) {
+    int64_t n = 1;
+    for (int k = 0; k < t->rank; k++)
+        n *= ir_dim_eval(t->dim[k], B);
+    return n;
+}
+
+const char *ir_dtype_name(DType d) {
+    switch (d) {
+    case DT_F32:
+        return "f32";
+    case DT_I32:
+        return "i32";
+    case DT_BOOL:
+        return "bool";
+    }
+    return "?";
+}
+
+/* One dim: 784, B, 32*B, B+1, 2*B-3, -B. */
+static int dim_fmt(char *buf, size_t n, Dim d) {
+    if (d.a == 0)
+        return snprintf(buf, n, "%lld", (long long)d.c);
+    int w;
+    if (d.a == 1)
+        w = snprintf(buf, n, "B");
+    else if (d.a == -1)
+        w = snprintf(buf, n, "-B");
+    else
+        w = snprintf(buf, n, "%lld*B", (long long)d.a);
+    if (d.c != 0)
+        w += snprintf(buf + w, n > (size_t)w ? n - (size_t)w : 0, "%+lld", (long long)d.c);
+    return w;
+}
+
+void ir_type_fmt(char *buf, size_t n, const IrType *t) {
+    size_t w = (size_t)snprintf(buf, n, "%s[", ir_dtype_name(t->dtype));
+    for (int k = 0; k < t->rank && w < n; k++) {
+        if (k)
+            w += (size_t)snprintf(buf + w, n - w, ",");
+        if (w < n)
+            w += (size_t)dim_fmt(buf + w, n - w, t->dim[k]);
+    }
+    if (w < n)
+        snprintf(buf + w, n - w, "]");
+}
+
+void ir_type_print(FILE *out, const IrType *t) {
+    char buf[256];
+    ir_type_fmt(buf, sizeof buf, t);
+    fputs(buf, out);
+}

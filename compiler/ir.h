@@ -141,6 +141,12 @@ uint32_t ir_reshape(IrGraph *g, uint32_t x, IrType to);
 uint32_t ir_sum(IrGraph *g, uint32_t x, uint64_t axes);          /* keepdims */
 uint32_t ir_matmul(IrGraph *g, uint32_t a, uint32_t b, bool ta, bool tb);
 void ir_result(IrGraph *g, uint32_t node, IrResultKind kind, int index);
+/* Additions (ir engineer): SELECT with broadcasting; any op through its shape rule (want = the
+ * result type for ops whose operands do not determine it: BROADCAST, RESHAPE, CAST, UNSLICE,
+ * SCATTER_ADD, sources); NumPy broadcasting of two shapes (dtype from x), false if they do not. */
+uint32_t ir_select(IrGraph *g, uint32_t c, uint32_t x, uint32_t y);
+uint32_t ir_op(IrGraph *g, Op op, const uint32_t *src, int nsrc, const IrAttr *attr, IrType want);
+bool ir_broadcast_shape(const IrType *x, const IrType *y, IrType *out);
 
 IrModule *ir_module_new(Arena *a, const char *name);
 int ir_module_tensor(IrModule *m, IrTensor t);                    /* returns its bufs index */
@@ -150,11 +156,24 @@ bool ir_type_eq(const IrType *x, const IrType *y);
 int64_t ir_dim_eval(Dim d, int64_t B);
 int64_t ir_numel(const IrType *t, int64_t B);
 void ir_type_print(FILE *out, const IrType *t);                   /* f32[B,784] */
+void ir_type_fmt(char *buf, size_t n, const IrType *t);          /* the same into buf */
+const char *ir_dtype_name(DType d);                               /* f32 | i32 | bool */
+extern const char *const ir_role_name[];                          /* input | target | ... */
+/* Shortest %g text that reads back (strtod / strtof) to exactly x; "nan" for NaN. */
+void ir_fmt_double(char *buf, size_t n, double x);
+void ir_fmt_float(char *buf, size_t n, float x);
+/* The op's shape rule (ir_shape.c, docs/ir.md). src: the operand types. *t on entry: the wanted
+ * result type (read only by ops whose operands do not determine it); on return: the type the rule
+ * gives. NULL when the operands and attributes are valid, else a message saying what is wrong. */
+const char *ir_shape_rule(Op op, const IrType *src, int nsrc, const IrAttr *attr, IrType *t);
 
 /* ---- checking, printing, parsing ---- */
 /* 0 if g is well formed (operands before users, types follow the shape rules); else prints what is
  * wrong, naming the node, and returns -1. Passes call it after themselves in debug builds. */
 int ir_verify(const IrGraph *g, FILE *err);
+/* ir_verify on every graph of m, plus: INPUT/PARAM/STATE nodes and RES_OUTPUT/RES_UPDATE results
+ * match the tensor they name (index in range, role, type). */
+int ir_module_verify(const IrModule *m, FILE *err);
 void ir_print(FILE *out, const IrGraph *g);
 void ir_module_print(FILE *out, const IrModule *m);               /* nnc --emit ir */
 /* Parse the textual form back (round trip; lit tests feed passes with it). NULL + message on error. */

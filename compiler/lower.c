@@ -1,1 +1,2087 @@
-/* lower.c - placeholder */
+/* lower.c - lowering: evaluate a checked model at compile time into the graph IR.
+ *
+ * The language has no run-time control flow, so lowering is an interpreter over the AST whose
+ * tensor values are IR nodes: fn/layer/optimizer calls are inlined (formals bound from positional,
+ * named and default arguments, dim variables bound by matching the formal's declared type against
+ * the argument's shape), `for` loops unroll, compile-time ints/floats/bools fold, and every tensor
+ * operation appends a primitive node (compiler/ops.def) with its source location. NumPy
+ * broadcasting becomes explicit BROADCAST nodes here, so the IR's elementwise ops see equal shapes.
+ *
+ * Parameter naming follows docs/language.md [layer.naming]: a call frame's path prefix is made
+ * lazily, the first time something under it needs a name, from the statement that called it
+ * (`h = dense(..)` -> "h", a nested call -> "y.dense", "y.dense_2", a rebinding -> "h_2").
+ *
+ * Each graph (forward, evaluate, train.STEP) is a fresh walk of the model body; the walks make the
+ * same tensors in the same order, and the module's tensor table is filled by the first one.
+ * User errors the checker let through (it checks generically; this walk is concrete) are reported
+ * at the node's place and abort the walk through a longjmp: the arena owns every allocation.
+ */
+#include "lower.h"
+
+#include <limits.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- values ---- */
+
+typedef enum {
+    V_NONE,
+    V_INT,      /* i + b*B: b != 0 only for dims that involve the batch size */
+    V_FLOAT,
+    V_BOOL,
+    V_STR,
+    V_FN,       /* decl (fn/layer/optimizer) or builtin name s; captured named args */
+    V_TENSOR,   /* node t of the current graph */
+    V_GROUP,    /* s = parameter path prefix (enc.h) */
+    V_LIST,     /* [a, b, ...] before it is known to be a shape or a tensor literal */
+    V_INIT,     /* a parameter initializer: s = kind, f, f2 = its arguments */
+} VKind;
+
+typedef struct Value Value;
+struct Value {
+    VKind kind;
+    int64_t i, b;
+    double f, f2;
+    const char *s;
+    Node *decl;
+    uint32_t t;
+    Value *items; int n;            /* V_LIST elements; V_FN captured argument values */
+    const char **names;             /* V_FN captured argument names */
+};
+
+typedef struct Bind {
+    const char *name;
+    Value v;
+    const char *group;              /* parameter path of the layer call this binding holds */
+    int state;                      /* bufs index when the name is a `state`, else -1 */
+} Bind;
+
+typedef struct Count { const char *name; int n; } Count;
+
+typedef struct StateUpd { int index; Value v; } StateUpd;
+
+typedef struct Frame Frame;
+struct Frame {
+    Frame *caller;
+    Node *call;                     /* the call node that made this frame (naming) */
+    const char *callee;             /* its callee's name */
+    Bind *b; int nb, capb;
+    const char *prefix;             /* parameter path prefix with trailing '.', NULL until needed */
+    Count *uses; int nuses, capuses;    /* binding name -> paths made from it (h, h_2, ...) */
+    /* the statement being evaluated */
+    const char *st_name;
+    Node *st_rhs;
+    const char *st_base;
+    Count *st_calls; int nst_calls, capst_calls;
+    const char *st_group;
+    const char *state_prefix;       /* optimizer frames: "h.W.adam." */
+    bool has_result, returned;      /* a result expression was evaluated / a `return` ran */
+    Value ret;
+};
+
+struct Lower {
+    Arena *a;
+    Diag *d;
+    Node *prog, *model;
+    const char *src_dir;
+    IrModule *m;
+    Node **decls; int ndecls, capdecls;
+    Node *train;                    /* the model's train block, or NULL */
+    LowerStep *steps; int nsteps, capsteps;
+    /* the walk in progress */
+    jmp_buf *on_error;
+    IrGraph *g;
+    bool training;
+    bool first_pass;                /* the walk that fills the tensor table */
+    const char **made; int nmade, capmade;  /* tensor names made by this walk */
+    uint32_t *made_node;
+    int depth;
+    Loc loc;                        /* the expression being evaluated */
+    int64_t rand_streams;
+    StateUpd *upd; int nupd, capupd;    /* states rebound in this walk: their last values */
+};
+
+#define MAX_DEPTH 200
+
+static _Noreturn __attribute__((format(printf, 3, 4))) void fail(Lower *L, Loc loc,
+                                                                 const char *fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (loc.file)
+        diag_error(L->d, loc, "%s", buf);
+    else
+        diag_plain(L->d, "%s", buf);
+    longjmp(*L->on_error, 1);
+}
+
+/* ---- small helpers ---- */
+
+static Value vint(int64_t i) { return (Value){.kind = V_INT, .i = i}; }
+static Value vfloat(double f) { return (Value){.kind = V_FLOAT, .f = f}; }
+static Value vbool(bool x) { return (Value){.kind = V_BOOL, .i = x}; }
+static Value vtensor(uint32_t t) { return (Value){.kind = V_TENSOR, .t = t}; }
+
+static bool is_num(Value v) { return v.kind == V_INT || v.kind == V_FLOAT || v.kind == V_BOOL; }
+static double num(Value v) { return v.kind == V_FLOAT ? v.f : (double)v.i; }
+
+static const char *kind_name(VKind k) {
+    switch (k) {
+    case V_NONE: return "nothing";
+    case V_INT: return "an int";
+    case V_FLOAT: return "a float";
+    case V_BOOL: return "a bool";
+    case V_STR: return "a string";
+    case V_FN: return "a function";
+    case V_TENSOR: return "a tensor";
+    case V_GROUP: return "a parameter group";
+    case V_LIST: return "a list";
+    case V_INIT: return "an initializer";
+    }
+    return "?";
+}
+
+static const IrType *tty(Lower *L, uint32_t t) { return &L->g->nodes[t].type; }
+
+static IrType mktype(DType dt, int rank, const Dim *dims) {
+    IrType t = {.dtype = dt, .rank = rank};
+    for (int i = 0; i < rank; i++) t.dim[i] = dims[i];
+    return t;
+}
+
+static bool dim_eq(Dim x, Dim y) { return x.a == y.a && x.c == y.c; }
+static bool dim_one(Dim x) { return x.a == 0 && x.c == 1; }
+static Dim dconst(int64_t c) { return (Dim){0, c}; }
+
+static const char *type_str(Lower *L, const IrType *t) {
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f) return "?";
+    ir_type_print(f, t);
+    fclose(f);
+    char *s = arena_strdup(L->a, buf);
+    free(buf);
+    return s;
+}
+
+static const char *dtype_name(DType d) { return d == DT_F32 ? "f32" : d == DT_I32 ? "i32" : "bool"; }
+
+static uint32_t add(Lower *L, Op op, IrType t, const uint32_t *src, int n, const IrAttr *attr) {
+    return ir_add(L->g, op, t, src, n, attr, L->loc);
+}
+
+static uint32_t scalar(Lower *L, DType dt, double v) {
+    IrAttr at = {.f = v};
+    return add(L, OP_CONST, mktype(dt, 0, NULL), NULL, 0, &at);
+}
+
+static uint32_t hyper(Lower *L, IrHyper h) {
+    IrAttr at = {.i = {h}, .ni = 1};
+    return add(L, OP_HYPER, mktype(DT_F32, 0, NULL), NULL, 0, &at);
+}
+
+static uint32_t broadcast_to(Lower *L, uint32_t x, IrType to) {
+    if (ir_type_eq(tty(L, x), &to)) return x;
+    uint32_t s[1] = {x};
+    return add(L, OP_BROADCAST, to, s, 1, NULL);
+}
+
+static uint32_t reshape_to(Lower *L, uint32_t x, IrType to) {
+    to.dtype = tty(L, x)->dtype;
+    if (ir_type_eq(tty(L, x), &to)) return x;
+    uint32_t s[1] = {x};
+    return add(L, OP_RESHAPE, to, s, 1, NULL);
+}
+
+static uint32_t cast_to(Lower *L, uint32_t x, DType dt) {
+    if (tty(L, x)->dtype == dt) return x;
+    IrType t = *tty(L, x);
+    t.dtype = dt;
+    uint32_t s[1] = {x};
+    return add(L, OP_CAST, t, s, 1, NULL);
+}
+
+/* A compile-time number as a tensor of dtype dt. Ints with a batch part become B-dependent. */
+static uint32_t num_tensor(Lower *L, Value v, DType dt) {
+    if (v.kind == V_INT && v.b == 1 && v.i == 0) return cast_to(L, hyper(L, HY_BATCH), dt);
+    if (v.kind == V_INT && v.b != 0) {
+        uint32_t hb = hyper(L, HY_BATCH);
+        uint32_t s[2] = {hb, scalar(L, DT_F32, (double)v.b)};
+        uint32_t x = add(L, OP_MUL, mktype(DT_F32, 0, NULL), s, 2, NULL);
+        if (v.i) {
+            uint32_t s2[2] = {x, scalar(L, DT_F32, (double)v.i)};
+            x = add(L, OP_ADD, mktype(DT_F32, 0, NULL), s2, 2, NULL);
+        }
+        return cast_to(L, x, dt);
+    }
+    return scalar(L, dt, num(v));
+}
+
+/* ---- lists and tensor literals ---- */
+
+static void flatten_list(Lower *L, Value v, Loc loc, float *out, int64_t *k, int64_t cap) {
+    if (v.kind == V_LIST) {
+        for (int i = 0; i < v.n; i++) flatten_list(L, v.items[i], loc, out, k, cap);
+        return;
+    }
+    if (!is_num(v) || (v.kind == V_INT && v.b)) fail(L, loc, "a tensor literal holds %s", kind_name(v.kind));
+    if (*k < cap) out[*k] = (float)num(v);
+    (*k)++;
+}
+
+/* Shape of a nested list of numbers; -1 when ragged or not all numbers. */
+static int list_shape(Value v, Dim *dims, int depth) {
+    if (v.kind != V_LIST) return is_num(v) ? depth : -1;
+    if (depth >= IR_MAXRANK || v.n == 0) return -1;
+    dims[depth] = dconst(v.n);
+    int r = list_shape(v.items[0], dims, depth + 1);
+    for (int i = 1; i < v.n && r >= 0; i++) {
+        Dim sub[IR_MAXRANK];
+        for (int j = 0; j < IR_MAXRANK; j++) sub[j] = dims[j];
+        if (list_shape(v.items[i], sub, depth + 1) != r) return -1;
+        for (int j = depth + 1; j < r; j++)
+            if (!dim_eq(sub[j], dims[j])) return -1;
+    }
+    return r;
+}
+
+static bool all_numbers(Value v) {
+    if (v.kind != V_LIST) return is_num(v) && !(v.kind == V_INT && v.b);
+    for (int i = 0; i < v.n; i++)
+        if (!all_numbers(v.items[i])) return false;
+    return true;
+}
+
+static uint32_t to_tensor(Lower *L, Value v, DType dt, Loc loc);
+
+static uint32_t list_tensor(Lower *L, Value v, DType dt, Loc loc) {
+    if (all_numbers(v)) {
+        Dim dims[IR_MAXRANK];
+        int r = list_shape(v, dims, 0);
+        if (r < 0) fail(L, loc, "a tensor literal must be rectangular");
+        IrType t = mktype(dt, r, dims);
+        int64_t n = ir_numel(&t, 1), k = 0;
+        float *data = arena_alloc(L->a, sizeof(float) * (size_t)(n ? n : 1));
+        flatten_list(L, v, loc, data, &k, n);
+        IrAttr at = {.i = {n}, .ni = 1, .data = data};
+        return add(L, OP_CONST, t, NULL, 0, &at);
+    }
+    /* a list of tensors of one shape: stack along a new first axis */
+    if (v.n == 0) fail(L, loc, "an empty list is not a tensor");
+    uint32_t acc = IR_NONE;
+    IrType et = {0};
+    for (int i = 0; i < v.n; i++) {
+        uint32_t x = to_tensor(L, v.items[i], dt, loc);
+        IrType xt = *tty(L, x);
+        if (i == 0) et = xt;
+        else if (!ir_type_eq(&xt, &et))
+            fail(L, loc, "the elements of a list differ in type: %s and %s", type_str(L, &et),
+                 type_str(L, &xt));
+        if (et.rank + 1 > IR_MAXRANK) fail(L, loc, "tensor rank above %d", IR_MAXRANK);
+        IrType one = {.dtype = xt.dtype, .rank = xt.rank + 1};
+        one.dim[0] = dconst(1);
+        for (int j = 0; j < xt.rank; j++) one.dim[j + 1] = xt.dim[j];
+        uint32_t r = reshape_to(L, x, one);
+        if (acc == IR_NONE) {
+            acc = r;
+        } else {
+            IrType ct = *tty(L, acc);
+            ct.dim[0].c += 1;
+            uint32_t s[2] = {acc, r};
+            IrAttr at = {.i = {0}, .ni = 1};
+            acc = add(L, OP_CONCAT, ct, s, 2, &at);
+        }
+    }
+    return acc;
+}
+
+static uint32_t to_tensor(Lower *L, Value v, DType dt, Loc loc) {
+    switch (v.kind) {
+    case V_TENSOR: return v.t;
+    case V_INT: case V_FLOAT: return num_tensor(L, v, dt);
+    case V_BOOL: return scalar(L, DT_BOOL, (double)v.i);
+    case V_LIST: return list_tensor(L, v, dt, loc);
+    default: fail(L, loc, "expected a tensor, found %s", kind_name(v.kind));
+    }
+}
+
+/* ---- frames and names ---- */
+
+static Frame *frame_new(Lower *L, Frame *caller, Node *call, const char *callee) {
+    Frame *f = arena_alloc(L->a, sizeof *f);
+    f->caller = caller;
+    f->call = call;
+    f->callee = callee;
+    return f;
+}
+
+static void bind(Lower *L, Frame *f, const char *name, Value v, const char *group, int state) {
+    Bind *b = ARENA_PUSH(L->a, f->b, f->nb, f->capb);
+    *b = (Bind){name, v, group, state};
+}
+
+static Bind *find_bind(Frame *f, const char *name) {
+    for (int i = f->nb - 1; i >= 0; i--)
+        if (!strcmp(f->b[i].name, name)) return &f->b[i];
+    return NULL;
+}
+
+static Node *find_decl(Lower *L, const char *name) {
+    for (int i = L->ndecls - 1; i >= 0; i--)
+        if (L->decls[i]->name && !strcmp(L->decls[i]->name, name)) return L->decls[i];
+    return NULL;
+}
+
+static int *count_slot(Lower *L, Count **arr, int *n, int *cap, const char *name) {
+    for (int i = 0; i < *n; i++)
+        if (!strcmp((*arr)[i].name, name)) return &(*arr)[i].n;
+    Count *c = ARENA_PUSH(L->a, *arr, *n, *cap);
+    c->name = name;
+    c->n = 0;
+    return &c->n;
+}
+
+static const char *frame_prefix(Lower *L, Frame *f);
+
+/* The binding part of the current statement's paths: h, then h_2, h_3 for later bindings. */
+static const char *stmt_base(Lower *L, Frame *f) {
+    if (!f->st_base) {
+        if (!f->st_name) {
+            f->st_base = "";
+        } else {
+            int *k = count_slot(L, &f->uses, &f->nuses, &f->capuses, f->st_name);
+            ++*k;
+            f->st_base = *k == 1 ? f->st_name : arena_printf(L->a, "%s_%d", f->st_name, *k);
+        }
+    }
+    return f->st_base;
+}
+
+/* The parameter path of a call made from frame f (without a trailing '.'). */
+static const char *call_path(Lower *L, Frame *f, Node *call, const char *callee) {
+    const char *pre = frame_prefix(L, f);
+    const char *base = stmt_base(L, f);
+    if (call == f->st_rhs && f->st_name) {
+        f->st_group = arena_printf(L->a, "%s%s", pre, base);
+        return f->st_group;
+    }
+    int *k = count_slot(L, &f->st_calls, &f->nst_calls, &f->capst_calls, callee);
+    ++*k;
+    const char *seg = *k == 1 ? callee : arena_printf(L->a, "%s_%d", callee, *k);
+    return arena_printf(L->a, "%s%s%s%s", pre, base, *base ? "." : "", seg);
+}
+
+static const char *frame_prefix(Lower *L, Frame *f) {
+    if (!f->prefix) {
+        if (!f->caller) f->prefix = "";
+        else f->prefix = arena_printf(L->a, "%s.", call_path(L, f->caller, f->call, f->callee));
+    }
+    return f->prefix;
+}
+
+static void stmt_begin(Frame *f, const char *name, Node *rhs) {
+    f->st_name = name;
+    f->st_rhs = rhs;
+    f->st_base = NULL;
+    f->nst_calls = 0;
+    f->st_group = NULL;
+}
+
+/* ---- tensors of the module ---- */
+
+static int find_tensor(Lower *L, const char *name) {
+    for (int i = 0; i < L->m->ntensors; i++)
+        if (!strcmp(L->m->tensors[i].name, name)) return i;
+    return -1;
+}
+
+static const char *role_name(IrRole r) {
+    static const char *const n[] = {"input", "target", "output", "param", "state"};
+    return n[r];
+}
+
+/* Register (first walk) or find (later walks) the tensor t; each name once per walk. */
+static int module_tensor(Lower *L, IrTensor t, Loc loc) {
+    for (int i = 0; i < L->nmade; i++)
+        if (!strcmp(L->made[i], t.name))
+            fail(L, loc, "the name '%s' is given to two tensors (rename one binding)", t.name);
+    int idx = find_tensor(L, t.name);
+    if (idx < 0) {
+        idx = ir_module_tensor(L->m, t);
+    } else {
+        IrTensor *o = &L->m->tensors[idx];
+        if (o->role != t.role || !ir_type_eq(&o->type, &t.type))
+            fail(L, loc, "the %s '%s' is also a %s of another type", role_name(t.role), t.name,
+                 role_name(o->role));
+    }
+    int cap = L->capmade;
+    ARENA_PUSH(L->a, L->made, L->nmade, L->capmade);
+    if (cap != L->capmade)
+        L->made_node = arena_realloc(L->a, L->made_node, sizeof(uint32_t) * (size_t)cap,
+                                     sizeof(uint32_t) * (size_t)L->capmade);
+    L->made[L->nmade - 1] = t.name;
+    L->made_node[L->nmade - 1] = IR_NONE;
+    return idx;
+}
+
+static uint32_t source_node(Lower *L, Op op, int idx) {
+    IrTensor *t = &L->m->tensors[idx];
+    IrAttr at = {.i = {idx}, .ni = 1, .name = t->name};
+    uint32_t n = add(L, op, t->type, NULL, 0, &at);
+    L->made_node[L->nmade - 1] = n;
+    return n;
+}
+
+/* The node of a tensor made earlier in this walk, by name; IR_NONE when none. */
+static uint32_t made_node(Lower *L, const char *name) {
+    for (int i = 0; i < L->nmade; i++)
+        if (!strcmp(L->made[i], name)) return L->made_node[i];
+    return IR_NONE;
+}
+
+static bool has_prefix_made(Lower *L, const char *prefix) {
+    size_t n = strlen(prefix);
+    for (int i = 0; i < L->nmade; i++)
+        if (!strncmp(L->made[i], prefix, n) && L->made[i][n] == '.') return true;
+    return false;
+}
+
+/* ---- dims and types written in the source ---- */
+
+static Value eval(Lower *L, Frame *f, Node *n);
+
+static Value dim_value(Dim d) { return (Value){.kind = V_INT, .i = d.c, .b = d.a}; }
+
+static bool value_dim(Value v, Dim *d) {
+    if (v.kind != V_INT) return false;
+    *d = (Dim){v.b, v.i};
+    return true;
+}
+
+/* Evaluate a dim expression; false when it names an unbound variable. */
+static bool eval_dim(Lower *L, Frame *f, DimExpr *e, Dim *out) {
+    switch (e->kind) {
+    case DE_INT: *out = dconst(e->ival); return true;
+    case DE_VAR: {
+        if (!strcmp(e->name, "B")) {
+            *out = (Dim){1, 0};
+            return true;
+        }
+        Bind *b = find_bind(f, e->name);
+        if (!b) return false;
+        if (!value_dim(b->v, out)) fail(L, e->loc, "dim '%s' is %s, not an int", e->name, kind_name(b->v.kind));
+        return true;
+    }
+    case DE_BIN: {
+        Dim x, y;
+        if (!eval_dim(L, f, e->lhs, &x) || !eval_dim(L, f, e->rhs, &y)) return false;
+        switch (e->op) {
+        case '+': *out = (Dim){x.a + y.a, x.c + y.c}; return true;
+        case '-': *out = (Dim){x.a - y.a, x.c - y.c}; return true;
+        case '*':
+            if (x.a && y.a) fail(L, e->loc, "a dim may hold B at most once");
+            *out = (Dim){x.a * y.c + y.a * x.c, x.c * y.c};
+            return true;
+        case '/': case '%':
+            if (y.a || y.c == 0) fail(L, e->loc, "dim division by a non-constant or zero");
+            if (e->op == '%') {
+                if (x.a) fail(L, e->loc, "dim remainder of B");
+                *out = dconst(x.c % y.c);
+                return true;
+            }
+            if (x.a % y.c || x.c % y.c) fail(L, e->loc, "dim division is not exact");
+            *out = (Dim){x.a / y.c, x.c / y.c};
+            return true;
+        }
+        break;
+    }
+    case DE_REST: break;
+    }
+    fail(L, e->loc, "unsupported dim expression");
+}
+
+/* Type of a declaration (param, state, input, target) from its written type. */
+static IrType eval_type(Lower *L, Frame *f, TypeExpr *te, Loc loc) {
+    if (!te || te->kind != TE_TENSOR) fail(L, loc, "a tensor type is required here");
+    IrType t = {.dtype = te->dtype};
+    for (int i = 0; i < te->ndims; i++) {
+        DimExpr *e = te->dims[i];
+        if (e->kind == DE_REST) {
+            Bind *b = find_bind(f, arena_printf(L->a, "*%s", e->name));
+            if (!b) fail(L, e->loc, "shape variable '*%s' is not bound here", e->name);
+            for (int j = 0; j < b->v.n; j++) {
+                if (t.rank >= IR_MAXRANK) fail(L, loc, "tensor rank above %d", IR_MAXRANK);
+                value_dim(b->v.items[j], &t.dim[t.rank++]);
+            }
+            continue;
+        }
+        if (t.rank >= IR_MAXRANK) fail(L, loc, "tensor rank above %d", IR_MAXRANK);
+        if (!eval_dim(L, f, e, &t.dim[t.rank])) fail(L, e->loc, "dim variable is not bound here");
+        if (t.dim[t.rank].a == 0 && t.dim[t.rank].c < 1)
+            fail(L, e->loc, "dim evaluates to %lld, below 1", (long long)t.dim[t.rank].c);
+        t.rank++;
+    }
+    return t;
+}
+
+/* Bind the dim variables of a formal's declared type from the argument's type
+ * (docs/language.md [unify]); variables already bound must agree. */
+static void unify(Lower *L, Frame *f, Node *formal, Value v, const char *callee, Loc loc) {
+    TypeExpr *te = formal->tyexpr;
+    if (!te) return;
+    if (te->kind == TE_DIMVAR) {
+        if (v.kind != V_INT) fail(L, loc, "'%s' of '%s' takes an int, found %s", formal->name, callee, kind_name(v.kind));
+        Bind *b = find_bind(f, te->name);
+        if (b && (b->v.i != v.i || b->v.b != v.b))
+            fail(L, loc, "'%s' of '%s' binds %s twice with different values", formal->name, callee, te->name);
+        if (!b) bind(L, f, te->name, v, NULL, -1);
+        return;
+    }
+    if (te->kind != TE_TENSOR || v.kind != V_TENSOR) return;
+    const IrType *t = tty(L, v.t);
+    int rest = -1;
+    for (int i = 0; i < te->ndims; i++)
+        if (te->dims[i]->kind == DE_REST) rest = i;
+    int fixed = te->ndims - (rest >= 0);
+    if (rest < 0 ? t->rank != fixed : t->rank < fixed)
+        fail(L, loc, "'%s' of '%s' expects rank %s%d, found %s", formal->name, callee,
+             rest >= 0 ? "at least " : "", fixed, type_str(L, t));
+    for (int i = 0; i < te->ndims; i++) {
+        DimExpr *e = te->dims[i];
+        if (e->kind == DE_REST) {
+            Value lst = {.kind = V_LIST, .n = t->rank - fixed};
+            lst.items = arena_alloc(L->a, sizeof(Value) * (size_t)(lst.n + 1));
+            for (int j = 0; j < lst.n; j++) lst.items[j] = dim_value(t->dim[i + j]);
+            const char *key = arena_printf(L->a, "*%s", e->name);
+            if (!find_bind(f, key)) bind(L, f, key, lst, NULL, -1);
+            continue;
+        }
+        int axis = rest >= 0 && i > rest ? t->rank - (te->ndims - i) : i;
+        Dim actual = t->dim[axis];
+        if (e->kind == DE_VAR && strcmp(e->name, "B") && !find_bind(f, e->name)) {
+            bind(L, f, e->name, dim_value(actual), NULL, -1);
+            continue;
+        }
+        Dim want;
+        if (!eval_dim(L, f, e, &want)) continue;    /* arithmetic on unknowns: the checker's job */
+        if (!strcmp(e->kind == DE_VAR ? e->name : "", "B") && actual.a) continue;
+        if (!dim_eq(want, actual))
+            fail(L, loc, "'%s' of '%s' expects %s, found %s", formal->name, callee,
+                 type_str(L, &(IrType){.dtype = t->dtype, .rank = 1, .dim = {want}}),
+                 type_str(L, t));
+    }
+}
+
+/* ---- broadcasting and elementwise ops ---- */
+
+static IrType broadcast_type(Lower *L, const IrType *x, const IrType *y, const char *what) {
+    IrType r = {.dtype = x->dtype, .rank = x->rank > y->rank ? x->rank : y->rank};
+    for (int i = 0; i < r.rank; i++) {
+        int ix = x->rank - r.rank + i, iy = y->rank - r.rank + i;
+        Dim dx = ix >= 0 ? x->dim[ix] : dconst(1), dy = iy >= 0 ? y->dim[iy] : dconst(1);
+        if (dim_eq(dx, dy) || dim_one(dy)) r.dim[i] = dx;
+        else if (dim_one(dx)) r.dim[i] = dy;
+        else fail(L, L->loc, "%s: shapes %s and %s do not broadcast", what, type_str(L, x), type_str(L, y));
+    }
+    return r;
+}
+
+/* The operands of an elementwise op as tensors of one dtype: numbers take the tensors' dtype. */
+static DType common_dtype(Lower *L, Value *vs, int n, const char *what, DType dflt) {
+    int dt = -1;
+    for (int i = 0; i < n; i++) {
+        if (vs[i].kind != V_TENSOR) continue;
+        int d = (int)tty(L, vs[i].t)->dtype;
+        if (dt < 0) dt = d;
+        else if (dt != d)
+            fail(L, L->loc, "%s: operands are %s and %s (convert with f32() or i32())", what,
+                 dtype_name((DType)dt), dtype_name((DType)d));
+    }
+    if (dt >= 0) return (DType)dt;
+    for (int i = 0; i < n; i++)
+        if (vs[i].kind == V_BOOL) return DT_BOOL;
+    return dflt;
+}
+
+static uint32_t elementwise(Lower *L, Op op, Value *vs, int n, const char *what, DType operand_dt,
+                            DType result_dt, bool fix_result) {
+    uint32_t t[3];
+    for (int i = 0; i < n; i++) t[i] = to_tensor(L, vs[i], operand_dt, L->loc);
+    IrType bt = *tty(L, t[0]);
+    for (int i = 1; i < n; i++) bt = broadcast_type(L, &bt, tty(L, t[i]), what);
+    for (int i = 0; i < n; i++) {
+        IrType want = bt;
+        want.dtype = tty(L, t[i])->dtype;
+        t[i] = broadcast_to(L, t[i], want);
+    }
+    IrType rt = bt;
+    rt.dtype = fix_result ? result_dt : tty(L, t[n - 1])->dtype;
+    return add(L, op, rt, t, n, NULL);
+}
+
+static double fold_unary(const char *name, double x) {
+    if (!strcmp(name, "exp")) return exp(x);
+    if (!strcmp(name, "log")) return log(x);
+    if (!strcmp(name, "sqrt")) return sqrt(x);
+    if (!strcmp(name, "tanh")) return tanh(x);
+    if (!strcmp(name, "sigmoid")) return 1.0 / (1.0 + exp(-x));
+    if (!strcmp(name, "atan")) return atan(x);
+    if (!strcmp(name, "abs")) return fabs(x);
+    if (!strcmp(name, "sign")) return (x > 0) - (x < 0);
+    if (!strcmp(name, "sin")) return sin(x);
+    if (!strcmp(name, "cos")) return cos(x);
+    return NAN;
+}
+
+static const struct { const char *name; Op op; } unary_builtins[] = {
+    {"exp", OP_EXP}, {"log", OP_LOG}, {"sqrt", OP_SQRT}, {"tanh", OP_TANH},
+    {"sigmoid", OP_SIGMOID}, {"atan", OP_ATAN}, {"abs", OP_ABS}, {"sign", OP_SIGN},
+    {"sin", OP_SIN}, {"cos", OP_COS},
+};
+
+static Value binop(Lower *L, int op, Value x, Value y);
+
+static Value fold_arith(Lower *L, int op, Value x, Value y) {
+    bool ints = x.kind != V_FLOAT && y.kind != V_FLOAT;
+    if ((x.kind == V_INT && x.b) || (y.kind == V_INT && y.b)) {
+        /* dims with B: linear arithmetic only */
+        if (!ints) fail(L, L->loc, "the batch size B mixed with a float");
+        switch (op) {
+        case OP_ADD_: return (Value){.kind = V_INT, .i = x.i + y.i, .b = x.b + y.b};
+        case OP_SUB_: return (Value){.kind = V_INT, .i = x.i - y.i, .b = x.b - y.b};
+        case OP_MUL_:
+            if (x.b && y.b) fail(L, L->loc, "B * B is not a dim");
+            return (Value){.kind = V_INT, .i = x.i * y.i, .b = x.b * y.i + y.b * x.i};
+        case OP_DIV_:
+            if (y.b || y.i == 0 || x.i % y.i || x.b % y.i) fail(L, L->loc, "inexact division of a dim holding B");
+            return (Value){.kind = V_INT, .i = x.i / y.i, .b = x.b / y.i};
+        default: fail(L, L->loc, "this operator does not apply to B");
+        }
+    }
+    double a = num(x), b = num(y);
+    switch (op) {
+    case OP_ADD_: return ints ? vint(x.i + y.i) : vfloat(a + b);
+    case OP_SUB_: return ints ? vint(x.i - y.i) : vfloat(a - b);
+    case OP_MUL_: return ints ? vint(x.i * y.i) : vfloat(a * b);
+    case OP_DIV_:
+        if (ints && y.i != 0 && x.i % y.i == 0) return vint(x.i / y.i);
+        return vfloat(a / b);
+    case OP_MOD_:
+        if (ints) {
+            if (y.i == 0) fail(L, L->loc, "remainder by zero");
+            return vint(x.i % y.i);
+        }
+        return vfloat(fmod(a, b));
+    case OP_POW_:
+        if (ints && y.i >= 0) {
+            int64_t r = 1;
+            for (int64_t k = 0; k < y.i && k < 64; k++) r *= x.i;
+            return vint(r);
+        }
+        return vfloat(pow(a, b));
+    case OP_EQ_: return vbool(a == b);
+    case OP_NE_: return vbool(a != b);
+    case OP_LT_: return vbool(a < b);
+    case OP_LE_: return vbool(a <= b);
+    case OP_GT_: return vbool(a > b);
+    case OP_GE_: return vbool(a >= b);
+    case OP_AND_: return vbool(a != 0 && b != 0);
+    case OP_OR_: return vbool(a != 0 || b != 0);
+    }
+    unreachable();
+}
+
+static const char *binop_text(int op) {
+    static const char *const t[] = {"?", "+", "-", "*", "/", "%", "**", "@", "==", "!=", "<", "<=",
+                                    ">", ">=", "and", "or"};
+    return op >= 1 && op <= OP_OR_ ? t[op] : "?";
+}
+
+/* x @ y: [.., M, K] @ [K, N] -> [.., M, N]; [M, K] @ [K] -> [M]; [K] @ [K, N] -> [N]. */
+static Value matmul(Lower *L, Value xv, Value yv) {
+    uint32_t x = to_tensor(L, xv, DT_F32, L->loc), y = to_tensor(L, yv, DT_F32, L->loc);
+    IrType xt = *tty(L, x), yt = *tty(L, y);
+    if (xt.dtype != DT_F32 || yt.dtype != DT_F32) fail(L, L->loc, "'@' needs f32 operands");
+    if (xt.rank == 0 || yt.rank == 0 || yt.rank > 2)
+        fail(L, L->loc, "'@' of %s and %s: the right side must be [K, N] or [K]", type_str(L, &xt), type_str(L, &yt));
+    Dim K = xt.dim[xt.rank - 1];
+    if (!dim_eq(K, yt.dim[0]))
+        fail(L, L->loc, "'@' inner dims differ: %s @ %s", type_str(L, &xt), type_str(L, &yt));
+    bool vec = yt.rank == 1;
+    Dim N = vec ? dconst(1) : yt.dim[1];
+    Dim M = dconst(1);
+    for (int i = 0; i + 1 < xt.rank; i++) {
+        Dim d = xt.dim[i];
+        if (M.a && d.a) fail(L, L->loc, "'@' of %s: more than one batch dim", type_str(L, &xt));
+        M = (Dim){M.a * d.c + d.a * M.c, M.c * d.c};
+    }
+    uint32_t x2 = reshape_to(L, x, mktype(DT_F32, 2, (Dim[]){M, K}));
+    uint32_t y2 = reshape_to(L, y, mktype(DT_F32, 2, (Dim[]){K, N}));
+    uint32_t s[2] = {x2, y2};
+    IrAttr at = {.i = {0, 0}, .ni = 2};
+    uint32_t r = add(L, OP_MATMUL, mktype(DT_F32, 2, (Dim[]){M, N}), s, 2, &at);
+    IrType rt = {.dtype = DT_F32};
+    for (int i = 0; i + 1 < xt.rank; i++) rt.dim[rt.rank++] = xt.dim[i];
+    if (!vec) rt.dim[rt.rank++] = N;
+    return vtensor(reshape_to(L, r, rt));
+}
+
+static Value binop(Lower *L, int op, Value x, Value y) {
+    if (op == OP_MATMUL_) return matmul(L, x, y);
+    if (is_num(x) && is_num(y)) return fold_arith(L, op, x, y);
+    if (x.kind == V_STR && y.kind == V_STR && (op == OP_EQ_ || op == OP_NE_))
+        return vbool((strcmp(x.s, y.s) == 0) == (op == OP_EQ_));
+    bool okx = x.kind == V_TENSOR || is_num(x) || x.kind == V_LIST;
+    bool oky = y.kind == V_TENSOR || is_num(y) || y.kind == V_LIST;
+    if (!okx || !oky)
+        fail(L, L->loc, "'%s' does not apply to %s and %s", binop_text(op), kind_name(x.kind), kind_name(y.kind));
+    Value vs[2] = {x, y};
+    const char *what = arena_printf(L->a, "operator '%s'", binop_text(op));
+    DType dt = common_dtype(L, vs, 2, what, DT_F32);
+    Op iop;
+    bool cmp = false;
+    switch (op) {
+    case OP_ADD_: iop = OP_ADD; break;
+    case OP_SUB_: iop = OP_SUB; break;
+    case OP_MUL_: iop = OP_MUL; break;
+    case OP_DIV_: iop = OP_DIV; break;
+    case OP_POW_: iop = OP_POW; break;
+    case OP_EQ_: iop = OP_EQ; cmp = true; break;
+    case OP_NE_: iop = OP_NE; cmp = true; break;
+    case OP_LT_: iop = OP_LT; cmp = true; break;
+    case OP_LE_: iop = OP_LE; cmp = true; break;
+    case OP_GT_: iop = OP_GT; cmp = true; break;
+    case OP_GE_: iop = OP_GE; cmp = true; break;
+    case OP_AND_: iop = OP_AND; dt = DT_BOOL; break;
+    case OP_OR_: iop = OP_OR; dt = DT_BOOL; break;
+    case OP_MOD_: fail(L, L->loc, "'%%' applies to compile-time numbers only");
+    default: unreachable();
+    }
+    if ((iop == OP_AND || iop == OP_OR) && common_dtype(L, vs, 2, what, DT_BOOL) != DT_BOOL)
+        fail(L, L->loc, "'%s' needs bool operands", binop_text(op));
+    if (!cmp && iop != OP_AND && iop != OP_OR && dt == DT_BOOL)
+        fail(L, L->loc, "'%s' does not apply to bool tensors", binop_text(op));
+    return vtensor(elementwise(L, iop, vs, 2, what, dt, DT_BOOL, cmp));
+}
+
+/* ---- reductions and shapes ---- */
+
+static int norm_axis(Lower *L, int64_t axis, int rank, Loc loc) {
+    int64_t a = axis < 0 ? axis + rank : axis;
+    if (a < 0 || a >= rank) fail(L, loc, "axis %lld is out of range for rank %d", (long long)axis, rank);
+    return (int)a;
+}
+
+static uint32_t reduce(Lower *L, Op op, uint32_t x, uint64_t mask, bool keepdims) {
+    IrType t = *tty(L, x), kt = t, dt = {.dtype = t.dtype};
+    for (int i = 0; i < t.rank; i++) {
+        if (mask >> i & 1) kt.dim[i] = dconst(1);
+        else dt.dim[dt.rank++] = t.dim[i];
+    }
+    uint32_t s[1] = {x};
+    IrAttr at = {.i = {(int64_t)mask}, .ni = 1};
+    uint32_t r = add(L, op, kt, s, 1, &at);
+    return keepdims ? r : reshape_to(L, r, dt);
+}
+
+/* The element count of the axes in mask, as an f32 tensor (it may involve B). */
+static uint32_t count_of(Lower *L, const IrType *t, uint64_t mask) {
+    double c = 1;
+    uint32_t acc = IR_NONE;
+    for (int i = 0; i < t->rank; i++) {
+        if (!(mask >> i & 1)) continue;
+        Dim d = t->dim[i];
+        if (!d.a) {
+            c *= (double)d.c;
+            continue;
+        }
+        uint32_t dn = num_tensor(L, dim_value(d), DT_F32);
+        if (acc == IR_NONE) acc = dn;
+        else {
+            uint32_t s[2] = {acc, dn};
+            acc = add(L, OP_MUL, mktype(DT_F32, 0, NULL), s, 2, NULL);
+        }
+    }
+    uint32_t cn = scalar(L, DT_F32, c);
+    if (acc == IR_NONE) return cn;
+    if (c == 1) return acc;
+    uint32_t s[2] = {acc, cn};
+    return add(L, OP_MUL, mktype(DT_F32, 0, NULL), s, 2, NULL);
+}
+
+/* ---- calls ---- */
+
+typedef struct Args {
+    int n;
+    Value *v;
+    const char **name;          /* NULL for positional */
+    Loc *loc;
+} Args;
+
+static Value call_value(Lower *L, Frame *f, Value fn, Args *args, Node *call, Loc loc);
+
+static Value *arg_named(Args *a, const char *name) {
+    for (int i = 0; i < a->n; i++)
+        if (a->name[i] && !strcmp(a->name[i], name)) return &a->v[i];
+    return NULL;
+}
+
+static Value *arg_pos(Args *a, int k) {
+    int j = 0;
+    for (int i = 0; i < a->n; i++)
+        if (!a->name[i] && j++ == k) return &a->v[i];
+    return NULL;
+}
+
+static Value need_arg(Lower *L, Args *a, int k, const char *name, const char *fn, Loc loc) {
+    Value *v = arg_pos(a, k);
+    if (!v) v = arg_named(a, name);
+    if (!v) fail(L, loc, "'%s' needs the argument '%s'", fn, name);
+    return *v;
+}
+
+static Value opt_arg(Args *a, int k, const char *name, Value dflt) {
+    Value *v = arg_pos(a, k);
+    if (!v) v = arg_named(a, name);
+    return v ? *v : dflt;
+}
+
+static uint32_t need_tensor(Lower *L, Value v, const char *fn, Loc loc) {
+    if (v.kind == V_TENSOR) return v.t;
+    if (is_num(v) || v.kind == V_LIST) return to_tensor(L, v, v.kind == V_BOOL ? DT_BOOL : DT_F32, loc);
+    fail(L, loc, "'%s' needs a tensor, found %s", fn, kind_name(v.kind));
+}
+
+static int64_t need_int(Lower *L, Value v, const char *what, Loc loc) {
+    if (v.kind != V_INT || v.b) fail(L, loc, "%s must be a compile-time int, found %s", what, kind_name(v.kind));
+    return v.i;
+}
+
+static uint64_t axes_mask(Lower *L, Args *a, int pos, int rank, Loc loc) {
+    Value *ax = arg_pos(a, pos);
+    if (!ax) ax = arg_named(a, "axis");
+    if (!ax || ax->kind == V_NONE) return rank >= 64 ? ~0ull : ((1ull << rank) - 1);
+    if (ax->kind == V_LIST) {
+        uint64_t m = 0;
+        for (int i = 0; i < ax->n; i++) m |= 1ull << norm_axis(L, need_int(L, ax->items[i], "an axis", loc), rank, loc);
+        return m;
+    }
+    return 1ull << norm_axis(L, need_int(L, *ax, "axis", loc), rank, loc);
+}
+
+static bool need_bool(Lower *L, Value v, const char *what, Loc loc) {
+    if (v.kind != V_BOOL) fail(L, loc, "%s must be a compile-time bool, found %s", what, kind_name(v.kind));
+    return v.i != 0;
+}
+
+static const char *const init_names[] = {"zeros", "ones", "glorot_uniform", "glorot_normal",
+                                         "xavier_uniform", "xavier_normal", "he_uniform",
+                                         "he_normal", "kaiming_uniform", "kaiming_normal"};
+
+static const char *init_canon(const char *name) {
+    if (!strcmp(name, "xavier_uniform")) return "glorot_uniform";
+    if (!strcmp(name, "xavier_normal")) return "glorot_normal";
+    if (!strcmp(name, "kaiming_uniform")) return "he_uniform";
+    if (!strcmp(name, "kaiming_normal")) return "he_normal";
+    return name;
+}
+
+static bool is_init_name(const char *name) {
+    for (size_t i = 0; i < sizeof init_names / sizeof *init_names; i++)
+        if (!strcmp(init_names[i], name)) return true;
+    return false;
+}
+
+static uint32_t rand_node(Lower *L, IrType t) {
+    t.dtype = DT_F32;
+    /* a stream of its own for every RAND node of the module (the graphs share the counter) */
+    IrAttr at = {.i = {L->rand_streams++}, .ni = 1};
+    return add(L, OP_RAND, t, NULL, 0, &at);
+}
+
+static uint32_t unop(Lower *L, Op op, uint32_t x) {
+    uint32_t s[1] = {x};
+    IrType t = *tty(L, x);
+    return add(L, op, t, s, 1, NULL);
+}
+
+/* Builtins (docs/language.md section 5). Returns false when name is not one. */
+static bool call_builtin(Lower *L, Frame *f, const char *name, Args *a, Loc loc, Value *out) {
+    for (size_t i = 0; i < sizeof unary_builtins / sizeof *unary_builtins; i++) {
+        if (strcmp(name, unary_builtins[i].name)) continue;
+        Value x = need_arg(L, a, 0, "x", name, loc);
+        if (is_num(x)) {
+            *out = vfloat(fold_unary(name, num(x)));
+            return true;
+        }
+        uint32_t t = need_tensor(L, x, name, loc);
+        if (tty(L, t)->dtype != DT_F32) fail(L, loc, "'%s' needs an f32 tensor, found %s", name, type_str(L, tty(L, t)));
+        *out = vtensor(unop(L, unary_builtins[i].op, t));
+        return true;
+    }
+    if (!strcmp(name, "max") || !strcmp(name, "min") || !strcmp(name, "pow")) {
+        Value x = need_arg(L, a, 0, "a", name, loc), y = need_arg(L, a, 1, "b", name, loc);
+        Op op = name[1] == 'a' ? OP_MAX : name[1] == 'i' ? OP_MIN : OP_POW;
+        if (is_num(x) && is_num(y)) {
+            double p = num(x), q = num(y);
+            bool ints = x.kind == V_INT && y.kind == V_INT;
+            if (op == OP_POW) *out = vfloat(pow(p, q));
+            else if (ints) *out = vint(op == OP_MAX ? (x.i > y.i ? x.i : y.i) : (x.i < y.i ? x.i : y.i));
+            else *out = vfloat(op == OP_MAX ? fmax(p, q) : fmin(p, q));
+            return true;
+        }
+        Value vs[2] = {x, y};
+        DType dt = common_dtype(L, vs, 2, name, DT_F32);
+        *out = vtensor(elementwise(L, op, vs, 2, name, dt, dt, false));
+        return true;
+    }
+    if (!strcmp(name, "where")) {
+        Value c = need_arg(L, a, 0, "c", name, loc), x = need_arg(L, a, 1, "a", name, loc),
+              y = need_arg(L, a, 2, "b", name, loc);
+        if (c.kind == V_BOOL) {
+            *out = c.i ? x : y;
+            return true;
+        }
+        uint32_t ct = need_tensor(L, c, name, loc);
+        if (tty(L, ct)->dtype != DT_BOOL) fail(L, loc, "'where' needs a bool condition, found %s", type_str(L, tty(L, ct)));
+        Value vs[3] = {vtensor(ct), x, y};
+        DType dt = common_dtype(L, vs + 1, 2, name, DT_F32);
+        uint32_t t[3] = {ct, to_tensor(L, x, dt, loc), to_tensor(L, y, dt, loc)};
+        IrType bt = *tty(L, t[0]);
+        for (int i = 1; i < 3; i++) bt = broadcast_type(L, &bt, tty(L, t[i]), "where");
+        for (int i = 0; i < 3; i++) {
+            IrType w = bt;
+            w.dtype = tty(L, t[i])->dtype;
+            t[i] = broadcast_to(L, t[i], w);
+        }
+        bt.dtype = dt;
+        *out = vtensor(add(L, OP_SELECT, bt, t, 3, NULL));
+        return true;
+    }
+    if (!strcmp(name, "sum") || !strcmp(name, "mean") || !strcmp(name, "reduce_max")) {
+        uint32_t x = need_tensor(L, need_arg(L, a, 0, "x", name, loc), name, loc);
+        IrType t = *tty(L, x);
+        uint64_t mask = axes_mask(L, a, 1, t.rank, loc);
+        bool keep = need_bool(L, opt_arg(a, 2, "keepdims", vbool(false)), "keepdims", loc);
+        if (t.dtype != DT_F32) fail(L, loc, "'%s' needs an f32 tensor, found %s", name, type_str(L, &t));
+        if (t.rank == 0) {
+            *out = vtensor(x);
+            return true;
+        }
+        if (name[0] == 'r') {
+            *out = vtensor(reduce(L, OP_RMAX, x, mask, keep));
+            return true;
+        }
+        uint32_t s = reduce(L, OP_SUM, x, mask, keep);
+        if (name[0] == 'm') {
+            Value vs[2] = {vtensor(s), vtensor(count_of(L, &t, mask))};
+            s = elementwise(L, OP_DIV, vs, 2, "mean", DT_F32, DT_F32, false);
+        }
+        *out = vtensor(s);
+        return true;
+    }
+    if (!strcmp(name, "reshape")) {
+        uint32_t x = need_tensor(L, need_arg(L, a, 0, "x", name, loc), name, loc);
+        Value sh = need_arg(L, a, 1, "shape", name, loc);
+        if (sh.kind != V_LIST) fail(L, loc, "'reshape' needs a list of dims, found %s", kind_name(sh.kind));
+        IrType xt = *tty(L, x), t = {.dtype = xt.dtype, .rank = sh.n};
+        if (sh.n > IR_MAXRANK) fail(L, loc, "tensor rank above %d", IR_MAXRANK);
+        Dim total = dconst(1), known = dconst(1);
+        for (int i = 0; i < xt.rank; i++) {
+            Dim d = xt.dim[i];
+            total = (Dim){total.a * d.c + d.a * total.c, total.c * d.c};
+        }
+        int infer = -1;
+        for (int i = 0; i < sh.n; i++) {
+            Dim d;
+            if (!value_dim(sh.items[i], &d)) fail(L, loc, "a reshape dim must be an int, found %s", kind_name(sh.items[i].kind));
+            if (d.a == 0 && d.c == -1) {
+                if (infer >= 0) fail(L, loc, "'reshape' may infer one dim only");
+                infer = i;
+                continue;
+            }
+            if (d.a == 0 && d.c < 1) fail(L, loc, "reshape dim %lld is below 1", (long long)d.c);
+            t.dim[i] = d;
+            if (known.a && d.a) fail(L, loc, "'reshape' with B twice");
+            known = (Dim){known.a * d.c + d.a * known.c, known.c * d.c};
+        }
+        if (infer >= 0) {
+            Dim q;
+            if (known.a == 0 && known.c && total.a % known.c == 0 && total.c % known.c == 0)
+                q = (Dim){total.a / known.c, total.c / known.c};
+            else if (known.a && total.c == 0 && known.c == 0 && total.a % known.a == 0)
+                q = dconst(total.a / known.a);
+            else
+                fail(L, loc, "'reshape' of %s: the -1 dim cannot be inferred", type_str(L, &xt));
+            t.dim[infer] = q;
+            known = total;
+        }
+        if (!dim_eq(known, total))
+            fail(L, loc, "'reshape' of %s to %s: element counts differ", type_str(L, &xt), type_str(L, &t));
+        *out = vtensor(reshape_to(L, x, t));
+        return true;
+    }
+    if (!strcmp(name, "transpose")) {
+        uint32_t x = need_tensor(L, need_arg(L, a, 0, "x", name, loc), name, loc);
+        IrType xt = *tty(L, x), t = xt;
+        Value pv = opt_arg(a, 1, "perm", (Value){0});
+        IrAttr at = {.ni = xt.rank};
+        uint64_t seen = 0;
+        for (int i = 0; i < xt.rank; i++) {
+            int64_t p = pv.kind == V_LIST ? (i < pv.n ? need_int(L, pv.items[i], "a permutation entry", loc) : -1)
+                                          : xt.rank - 1 - i;
+            if (pv.kind == V_LIST && pv.n != xt.rank) fail(L, loc, "'transpose' of rank %d needs %d axes", xt.rank, xt.rank);
+            p = norm_axis(L, p, xt.rank, loc);
+            if (seen >> p & 1) fail(L, loc, "'transpose': axis %lld twice", (long long)p);
+            seen |= 1ull << p;
+            at.i[i] = p;
+            t.dim[i] = xt.dim[p];
+        }
+        uint32_t s[1] = {x};
+        *out = xt.rank < 2 ? vtensor(x) : vtensor(add(L, OP_TRANSPOSE, t, s, 1, &at));
+        return true;
+    }
+    if (!strcmp(name, "concat")) {
+        uint32_t x = need_tensor(L, need_arg(L, a, 0, "a", name, loc), name, loc);
+        uint32_t y = need_tensor(L, need_arg(L, a, 1, "b", name, loc), name, loc);
+        IrType xt = *tty(L, x), yt = *tty(L, y);
+        int axis = norm_axis(L, need_int(L, opt_arg(a, 2, "axis", vint(-1)), "axis", loc), xt.rank, loc);
+        bool ok = xt.rank == yt.rank && xt.dtype == yt.dtype;
+        for (int i = 0; ok && i < xt.rank; i++)
+            if (i != axis && !dim_eq(xt.dim[i], yt.dim[i])) ok = false;
+        if (!ok) fail(L, loc, "'concat' of %s and %s along axis %d", type_str(L, &xt), type_str(L, &yt), axis);
+        IrType t = xt;
+        t.dim[axis] = (Dim){xt.dim[axis].a + yt.dim[axis].a, xt.dim[axis].c + yt.dim[axis].c};
+        uint32_t s[2] = {x, y};
+        IrAttr at = {.i = {axis}, .ni = 1};
+        *out = vtensor(add(L, OP_CONCAT, t, s, 2, &at));
+        return true;
+    }
+    if (!strcmp(name, "one_hot")) {
+        uint32_t x = need_tensor(L, need_arg(L, a, 0, "labels", name, loc), name, loc);
+        int64_t n = need_int(L, need_arg(L, a, 1, "n", name, loc), "the class count", loc);
+        IrType t = *tty(L, x);
+        if (t.dtype != DT_I32) fail(L, loc, "'one_hot' needs i32 labels, found %s", type_str(L, &t));
+        if (t.rank >= IR_MAXRANK || n < 1) fail(L, loc, "'one_hot': bad class count or rank");
+        t.dtype = DT_F32;
+        t.dim[t.rank++] = dconst(n);
+        uint32_t s[1] = {x};
+        IrAttr at = {.i = {n}, .ni = 1};
+        *out = vtensor(add(L, OP_ONE_HOT, t, s, 1, &at));
+        return true;
+    }
+    if (!strcmp(name, "gather")) {
+        uint32_t tb = need_tensor(L, need_arg(L, a, 0, "table", name, loc), name, loc);
+        uint32_t ix = need_tensor(L, need_arg(L, a, 1, "idx", name, loc), name, loc);
+        IrType tt = *tty(L, tb), it = *tty(L, ix);
+        if (tt.rank != 2 || tt.dtype != DT_F32 || it.dtype != DT_I32 || it.rank >= IR_MAXRANK)
+            fail(L, loc, "'gather' needs f32[V, D] and i32 indices, found %s and %s", type_str(L, &tt), type_str(L, &it));
+        IrType t = it;
+        t.dtype = DT_F32;
+        t.dim[t.rank++] = tt.dim[1];
+        uint32_t s[2] = {tb, ix};
+        *out = vtensor(add(L, OP_GATHER, t, s, 2, NULL));
+        return true;
+    }
+    if (!strcmp(name, "f32") || !strcmp(name, "i32")) {
+        Value x = need_arg(L, a, 0, "x", name, loc);
+        if (is_num(x) && !(x.kind == V_INT && x.b)) {
+            *out = name[0] == 'f' ? vfloat(num(x)) : vint((int64_t)num(x));
+            return true;
+        }
+        *out = vtensor(cast_to(L, need_tensor(L, x, name, loc), name[0] == 'f' ? DT_F32 : DT_I32));
+        return true;
+    }
+    if (!strcmp(name, "stop_gradient")) {
+        Value x = need_arg(L, a, 0, "x", name, loc);
+        *out = x.kind == V_TENSOR ? vtensor(unop(L, OP_STOP_GRAD, x.t)) : x;
+        return true;
+    }
+    if (!strcmp(name, "rand_uniform") || !strcmp(name, "rand_normal")) {
+        uint32_t x = need_tensor(L, need_arg(L, a, 0, "x", name, loc), name, loc);
+        IrType t = *tty(L, x);
+        t.dtype = DT_F32;
+        uint32_t u = rand_node(L, t);
+        if (name[5] == 'n') {
+            /* Box-Muller: sqrt(-2 ln(1 - u1)) cos(2 pi u2); 1 - u1 lies in (0, 1] */
+            uint32_t u2 = rand_node(L, t);
+            Value one = vfloat(1.0);
+            Value lg = vtensor(unop(L, OP_LOG, binop(L, OP_SUB_, one, vtensor(u)).t));
+            Value r = vtensor(unop(L, OP_SQRT, binop(L, OP_MUL_, vfloat(-2.0), lg).t));
+            Value c = vtensor(unop(L, OP_COS, binop(L, OP_MUL_, vfloat(2.0 * M_PI), vtensor(u2)).t));
+            *out = binop(L, OP_MUL_, r, c);
+        } else {
+            *out = vtensor(u);
+        }
+        return true;
+    }
+    if (!strcmp(name, "shape")) {
+        uint32_t x = need_tensor(L, need_arg(L, a, 0, "x", name, loc), name, loc);
+        const IrType *t = tty(L, x);
+        int ax = norm_axis(L, need_int(L, need_arg(L, a, 1, "axis", name, loc), "axis", loc), t->rank, loc);
+        *out = dim_value(t->dim[ax]);
+        return true;
+    }
+    /* initializers */
+    if (!strcmp(name, "constant") || !strcmp(name, "uniform") || !strcmp(name, "normal")) {
+        Value x = need_arg(L, a, 0, name[0] == 'c' ? "value" : name[0] == 'u' ? "lo" : "mean", name, loc);
+        Value y = name[0] == 'c' ? vfloat(0) : need_arg(L, a, 1, name[0] == 'u' ? "hi" : "std", name, loc);
+        if (!is_num(x) || !is_num(y)) fail(L, loc, "'%s' takes compile-time numbers", name);
+        *out = (Value){.kind = V_INIT, .s = name, .f = num(x), .f2 = num(y)};
+        return true;
+    }
+    (void)f;
+    return false;
+}
+
+/* The value of a name no binding or declaration defines. */
+static bool builtin_value(Lower *L, const char *name, Value *out) {
+    if (!strcmp(name, "training")) {
+        *out = vbool(L->training);
+        return true;
+    }
+    if (!strcmp(name, "step") || !strcmp(name, "total_steps")) {
+        *out = vtensor(hyper(L, name[0] == 's' ? HY_STEP : HY_TOTAL_STEPS));
+        return true;
+    }
+    if (!strcmp(name, "B")) {
+        *out = (Value){.kind = V_INT, .b = 1};
+        return true;
+    }
+    if (is_init_name(name)) {
+        *out = (Value){.kind = V_INIT, .s = init_canon(name)};
+        return true;
+    }
+    static const char *const fns[] = {"exp", "log", "sqrt", "tanh", "sigmoid", "atan", "abs",
+                                      "sign", "sin", "cos", "max", "min", "pow", "where", "sum",
+                                      "mean", "reduce_max", "reshape", "transpose", "concat",
+                                      "one_hot", "gather", "f32", "i32", "stop_gradient",
+                                      "rand_uniform", "rand_normal", "shape"};
+    for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
+        if (!strcmp(fns[i], name)) {
+            *out = (Value){.kind = V_FN, .s = fns[i]};
+            return true;
+        }
+    return false;
+}
+
+static Value lookup(Lower *L, Frame *f, const char *name, Loc loc) {
+    Bind *b = find_bind(f, name);
+    if (b) return b->v;
+    Node *d = find_decl(L, name);
+    if (d && (d->kind == ND_FN || d->kind == ND_LAYER || d->kind == ND_OPTIMIZER))
+        return (Value){.kind = V_FN, .decl = d, .s = d->name};
+    Value v;
+    if (builtin_value(L, name, &v)) return v;
+    fail(L, loc, "'%s' is not defined here", name);
+}
+
+static void eval_block(Lower *L, Frame *f, Node **stmts, int n);
+
+/* Call a fn/layer/optimizer declaration: bind the formals and evaluate the body in a new frame. */
+static Value call_decl(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc loc,
+                       const char *state_prefix) {
+    Node *d = fn.decl;
+    if (++L->depth > MAX_DEPTH) fail(L, loc, "calls nest deeper than %d (recursion?)", MAX_DEPTH);
+    Frame *nf = frame_new(L, f, call, d->name);
+    nf->state_prefix = state_prefix;
+    /* captured arguments of a partial application come first, by name */
+    Value *vals = arena_alloc(L->a, sizeof(Value) * (size_t)(d->nformals + 1));
+    bool *have = arena_alloc(L->a, sizeof(bool) * (size_t)(d->nformals + 1));
+    bool *captured = arena_alloc(L->a, sizeof(bool) * (size_t)(d->nformals + 1));
+    for (int i = 0; i < fn.n; i++)
+        for (int j = 0; j < d->nformals; j++)
+            if (!strcmp(d->formals[j]->name, fn.names[i])) {
+                vals[j] = fn.items[i];
+                have[j] = captured[j] = true;
+            }
+    int k = 0;
+    for (int i = 0; i < a->n; i++) {
+        if (a->name[i]) continue;
+        while (k < d->nformals && have[k]) k++;
+        if (k >= d->nformals) fail(L, a->loc[i], "too many arguments to '%s'", d->name);
+        vals[k] = a->v[i];
+        have[k++] = true;
+    }
+    for (int i = 0; i < a->n; i++) {
+        if (!a->name[i]) continue;
+        int j = 0;
+        while (j < d->nformals && strcmp(d->formals[j]->name, a->name[i])) j++;
+        if (j == d->nformals) fail(L, a->loc[i], "'%s' has no parameter '%s'", d->name, a->name[i]);
+        if (have[j] && !captured[j]) fail(L, a->loc[i], "'%s' gets '%s' twice", d->name, a->name[i]);
+        vals[j] = a->v[i];
+        have[j] = true;
+        captured[j] = false;
+    }
+    /* a fn call that leaves a formal without value or default is a partial application
+     * (schedule = step_decay(gamma = 0.5)); a layer's is an error */
+    for (int j = 0; j < d->nformals; j++)
+        if (!have[j] && !d->formals[j]->lhs) {
+            if (d->kind != ND_FN) fail(L, loc, "'%s' needs the argument '%s'", d->name, d->formals[j]->name);
+            Value p = {.kind = V_FN, .decl = d, .s = d->name};
+            p.items = arena_alloc(L->a, sizeof(Value) * (size_t)(d->nformals + 1));
+            p.names = arena_alloc(L->a, sizeof(char *) * (size_t)(d->nformals + 1));
+            for (int i = 0; i < d->nformals; i++)
+                if (have[i]) {
+                    p.items[p.n] = vals[i];
+                    p.names[p.n++] = d->formals[i]->name;
+                }
+            L->depth--;
+            return p;
+        }
+    for (int j = 0; j < d->nformals; j++) {
+        Node *fo = d->formals[j];
+        Value v = have[j] ? vals[j] : eval(L, nf, fo->lhs);
+        unify(L, nf, fo, v, d->name, have[j] ? loc : fo->loc);
+        bind(L, nf, fo->name, v, NULL, -1);
+    }
+    eval_block(L, nf, d->kids, d->nkids);
+    L->depth--;
+    if (!nf->has_result) fail(L, d->loc, "'%s' has no result", d->name);
+    return nf->ret;
+}
+
+static Value call_value(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc loc) {
+    if (fn.kind != V_FN) fail(L, loc, "%s is not a function", kind_name(fn.kind));
+    if (fn.decl) {
+        if (fn.decl->kind == ND_OPTIMIZER) fail(L, loc, "an optimizer is applied by a train block, not called");
+        return call_decl(L, f, fn, a, call, loc, NULL);
+    }
+    Value out;
+    if (!call_builtin(L, f, fn.s, a, loc, &out)) fail(L, loc, "'%s' is not a function", fn.s);
+    return out;
+}
+
+static Args eval_args(Lower *L, Frame *f, Node *call) {
+    Args a = {.n = call->nkids};
+    a.v = arena_alloc(L->a, sizeof(Value) * (size_t)(a.n + 1));
+    a.name = arena_alloc(L->a, sizeof(char *) * (size_t)(a.n + 1));
+    a.loc = arena_alloc(L->a, sizeof(Loc) * (size_t)(a.n + 1));
+    for (int i = 0; i < a.n; i++) {
+        Node *k = call->kids[i];
+        if (k->kind == ND_ARG) {
+            a.name[i] = k->name;
+            a.v[i] = eval(L, f, k->lhs);
+        } else {
+            a.v[i] = eval(L, f, k);
+        }
+        a.loc[i] = k->loc;
+    }
+    return a;
+}
+
+/* ---- expressions ---- */
+
+static Value index_value(Lower *L, Frame *f, Node *n) {
+    Value base = eval(L, f, n->lhs);
+    if (base.kind == V_LIST) {
+        if (n->nkids != 1 || n->kids[0]->kind == ND_SLICE) fail(L, n->loc, "a list takes one index");
+        int64_t i = need_int(L, eval(L, f, n->kids[0]), "an index", n->kids[0]->loc);
+        if (i < 0) i += base.n;
+        if (i < 0 || i >= base.n) fail(L, n->loc, "index %lld out of range", (long long)i);
+        return base.items[i];
+    }
+    uint32_t x = need_tensor(L, base, "indexing", n->loc);
+    IrType t = *tty(L, x);
+    if (n->nkids > t.rank) fail(L, n->loc, "%d indices for a tensor of rank %d", n->nkids, t.rank);
+    uint64_t drop = 0;
+    for (int ax = 0; ax < n->nkids; ax++) {
+        Node *k = n->kids[ax];
+        Dim d = t.dim[ax];
+        if (d.a) {
+            if (k->kind == ND_SLICE && !k->lhs && !k->rhs && !k->body) continue;    /* x[:, ...] */
+            fail(L, k->loc, "the batch axis can only be taken whole (':')");
+        }
+        int64_t lo, hi, st = 1;
+        if (k->kind == ND_SLICE) {
+            lo = k->lhs ? need_int(L, eval(L, f, k->lhs), "a slice start", k->loc) : 0;
+            hi = k->rhs ? need_int(L, eval(L, f, k->rhs), "a slice end", k->loc) : d.c;
+            st = k->body ? need_int(L, eval(L, f, k->body), "a slice step", k->loc) : 1;
+            if (lo < 0) lo += d.c;
+            if (hi < 0) hi += d.c;
+            if (st < 1 || lo < 0 || hi > d.c || lo >= hi)
+                fail(L, k->loc, "slice %lld:%lld:%lld is out of range for extent %lld", (long long)lo,
+                     (long long)hi, (long long)st, (long long)d.c);
+        } else {
+            lo = need_int(L, eval(L, f, k), "an index", k->loc);
+            if (lo < 0) lo += d.c;
+            if (lo < 0 || lo >= d.c) fail(L, k->loc, "index out of range for extent %lld", (long long)d.c);
+            hi = lo + 1;
+            drop |= 1ull << ax;
+        }
+        if (lo == 0 && hi == d.c && st == 1) continue;
+        IrType st_t = *tty(L, x);
+        st_t.dim[ax] = dconst((hi - lo + st - 1) / st);
+        uint32_t s[1] = {x};
+        IrAttr at = {.i = {ax, lo, hi, st}, .ni = 4};
+        x = add(L, OP_SLICE, st_t, s, 1, &at);
+    }
+    if (drop) {
+        IrType r = {.dtype = t.dtype};
+        const IrType *xt = tty(L, x);
+        for (int i = 0; i < xt->rank; i++)
+            if (!(drop >> i & 1)) r.dim[r.rank++] = xt->dim[i];
+        x = reshape_to(L, x, r);
+    }
+    return vtensor(x);
+}
+
+static Value member_value(Lower *L, Frame *f, Node *n) {
+    const char *group = NULL;
+    if (n->lhs->kind == ND_IDENT) {
+        Bind *b = find_bind(f, n->lhs->name);
+        if (b && b->group) group = b->group;
+    }
+    Value base = (Value){0};
+    if (!group) {
+        base = eval(L, f, n->lhs);
+        if (base.kind == V_GROUP) group = base.s;
+    }
+    if (group) {
+        const char *full = arena_printf(L->a, "%s.%s", group, n->name);
+        uint32_t t = made_node(L, full);
+        if (t != IR_NONE) return vtensor(t);
+        if (has_prefix_made(L, full)) return (Value){.kind = V_GROUP, .s = full};
+        fail(L, n->name_loc.file ? n->name_loc : n->loc, "'%s' has no parameter '%s'", group, n->name);
+    }
+    if (base.kind == V_TENSOR && !strcmp(n->name, "T")) {
+        Args a = {.n = 1, .v = &base, .name = (const char *[]){NULL}, .loc = &n->loc};
+        Value out;
+        call_builtin(L, f, "transpose", &a, n->loc, &out);
+        return out;
+    }
+    fail(L, n->loc, "'.%s' does not apply to %s", n->name, kind_name(base.kind));
+}
+
+static Value eval(Lower *L, Frame *f, Node *n) {
+    Loc saved = L->loc;
+    L->loc = n->loc;
+    Value r;
+    switch (n->kind) {
+    case ND_INT: r = vint(n->ival); break;
+    case ND_FLOAT: r = vfloat(n->fval); break;
+    case ND_BOOL: r = vbool(n->ival != 0); break;
+    case ND_STR: r = (Value){.kind = V_STR, .s = n->name}; break;
+    case ND_IDENT: r = lookup(L, f, n->name, n->loc); break;
+    case ND_TENSOR: {
+        r = (Value){.kind = V_LIST, .n = n->nkids};
+        r.items = arena_alloc(L->a, sizeof(Value) * (size_t)(n->nkids + 1));
+        for (int i = 0; i < n->nkids; i++) r.items[i] = eval(L, f, n->kids[i]);
+        break;
+    }
+    case ND_UNARY: {
+        Value x = eval(L, f, n->lhs);
+        L->loc = n->loc;
+        if (n->op == '-') {
+            if (x.kind == V_INT) r = (Value){.kind = V_INT, .i = -x.i, .b = -x.b};
+            else if (x.kind == V_FLOAT) r = vfloat(-x.f);
+            else {
+                uint32_t t = need_tensor(L, x, "'-'", n->loc);
+                if (tty(L, t)->dtype == DT_BOOL) fail(L, n->loc, "'-' of a bool tensor");
+                r = vtensor(unop(L, OP_NEG, t));
+            }
+        } else {
+            if (x.kind == V_BOOL) r = vbool(!x.i);
+            else {
+                uint32_t t = need_tensor(L, x, "'not'", n->loc);
+                if (tty(L, t)->dtype != DT_BOOL) fail(L, n->loc, "'not' needs a bool, found %s", type_str(L, tty(L, t)));
+                r = vtensor(unop(L, OP_NOT, t));
+            }
+        }
+        break;
+    }
+    case ND_BINARY: {
+        Value x = eval(L, f, n->lhs);
+        /* and/or on compile-time bools short-circuit */
+        if (x.kind == V_BOOL && ((n->op == OP_AND_ && !x.i) || (n->op == OP_OR_ && x.i))) {
+            r = x;
+            break;
+        }
+        Value y = eval(L, f, n->rhs);
+        L->loc = n->loc;
+        r = binop(L, n->op, x, y);
+        break;
+    }
+    case ND_CALL: {
+        Value fn = eval(L, f, n->lhs);
+        Args a = eval_args(L, f, n);
+        L->loc = n->loc;
+        r = call_value(L, f, fn, &a, n, n->loc);
+        break;
+    }
+    case ND_INDEX: r = index_value(L, f, n); break;
+    case ND_MEMBER: r = member_value(L, f, n); break;
+    default: fail(L, n->loc, "this is not an expression");
+    }
+    L->loc = saved;
+    return r;
+}
+
+/* ---- statements ---- */
+
+static void fan(const IrType *t, int64_t *in, int64_t *out) {
+    /* 2-D [K, N] (x @ W): fan_in K, fan_out N. Rank 1: both the extent. Rank >= 3, a convolution
+     * kernel [O, I, k...] as PyTorch lays it out: fan_in I*k..., fan_out O*k.... */
+    if (t->rank == 0) *in = *out = 1;
+    else if (t->rank == 1) *in = *out = t->dim[0].c;
+    else if (t->rank == 2) *in = t->dim[0].c, *out = t->dim[1].c;
+    else {
+        int64_t rf = 1;
+        for (int i = 2; i < t->rank; i++) rf *= t->dim[i].c;
+        *in = t->dim[1].c * rf;
+        *out = t->dim[0].c * rf;
+    }
+}
+
+/* The initializer of a param or state: V_INIT, a number (constant) or a literal. */
+static void apply_init(Lower *L, IrTensor *t, Value v, Loc loc) {
+    fan(&t->type, &t->fan_in, &t->fan_out);
+    if (v.kind == V_INIT) {
+        t->init = v.s;
+        t->init_a = v.f;
+        t->init_b = v.f2;
+        return;
+    }
+    if (is_num(v) && !(v.kind == V_INT && v.b)) {
+        t->init = "constant";
+        t->init_a = num(v);
+        return;
+    }
+    if (v.kind == V_LIST && all_numbers(v)) {
+        Dim dims[IR_MAXRANK];
+        int r = list_shape(v, dims, 0);
+        int64_t n = ir_numel(&t->type, 1), k = 0;
+        if (r < 0) fail(L, loc, "a tensor literal must be rectangular");
+        IrType lt = mktype(t->type.dtype, r, dims);
+        if (ir_numel(&lt, 1) != n || (r != t->type.rank && r > 0))
+            fail(L, loc, "the literal is %s but '%s' is %s", type_str(L, &lt), t->name, type_str(L, &t->type));
+        for (int i = 0; i < r; i++)
+            if (!dim_eq(dims[i], t->type.dim[i]))
+                fail(L, loc, "the literal is %s but '%s' is %s", type_str(L, &lt), t->name, type_str(L, &t->type));
+        float *data = arena_alloc(L->a, sizeof(float) * (size_t)(n ? n : 1));
+        flatten_list(L, v, loc, data, &k, n);
+        t->init = "literal";
+        t->data = data;
+        return;
+    }
+    fail(L, loc, "'%s' needs an initializer (zeros, glorot_uniform, uniform(lo, hi), a literal, ...), "
+         "found %s", t->name, kind_name(v.kind));
+}
+
+/* The initializer expression of a param/state: initializer names win over same-named functions
+ * (optim.nn's `constant` schedule). */
+static Value eval_init(Lower *L, Frame *f, Node *e) {
+    if (e->kind == ND_IDENT && is_init_name(e->name) && !find_bind(f, e->name))
+        return (Value){.kind = V_INIT, .s = init_canon(e->name)};
+    if (e->kind == ND_CALL && e->lhs->kind == ND_IDENT && !find_bind(f, e->lhs->name) &&
+        (!strcmp(e->lhs->name, "constant") || !strcmp(e->lhs->name, "uniform") ||
+         !strcmp(e->lhs->name, "normal"))) {
+        Args a = eval_args(L, f, e);
+        Value out;
+        call_builtin(L, f, e->lhs->name, &a, e->loc, &out);
+        return out;
+    }
+    return eval(L, f, e);
+}
+
+static void declare(Lower *L, Frame *f, Node *s, IrRole role) {
+    IrType t = eval_type(L, f, s->tyexpr, s->loc);
+    const char *name = s->name;
+    if (role == ROLE_STATE && f->state_prefix) name = arena_printf(L->a, "%s%s", f->state_prefix, s->name);
+    else name = arena_printf(L->a, "%s%s", frame_prefix(L, f), s->name);
+    for (int i = 0; i < t.rank; i++)
+        if (t.dim[i].a) fail(L, s->loc, "a %s's shape cannot hold B", role_name(role));
+    IrTensor it = {.name = name, .role = role, .type = t};
+    L->loc = s->loc;
+    apply_init(L, &it, eval_init(L, f, s->lhs), s->lhs->loc);
+    int idx = module_tensor(L, it, s->loc);
+    L->loc = s->loc;
+    uint32_t node = source_node(L, role == ROLE_PARAM ? OP_PARAM : OP_STATE, idx);
+    bind(L, f, s->name, vtensor(node), NULL, role == ROLE_STATE ? idx : -1);
+}
+
+static void set_result(Frame *f, Value v, bool is_return) {
+    f->has_result = true;
+    f->returned = is_return;
+    f->ret = v;
+}
+
+static void eval_stmt(Lower *L, Frame *f, Node *s) {
+    L->loc = s->loc;
+    switch (s->kind) {
+    case ND_BIND: {
+        stmt_begin(f, s->name, s->lhs);
+        Value v = eval(L, f, s->lhs);
+        Bind *old = find_bind(f, s->name);
+        int state = old ? old->state : -1;
+        if (state >= 0) {
+            uint32_t t = need_tensor(L, v, "a state update", s->loc);
+            const IrType *want = &L->m->tensors[state].type;
+            if (!ir_type_eq(tty(L, t), want)) {
+                IrType bt = broadcast_type(L, tty(L, t), want, "a state update");
+                if (!ir_type_eq(&bt, want))
+                    fail(L, s->loc, "state '%s' is %s, the new value %s", s->name, type_str(L, want), type_str(L, tty(L, t)));
+                t = broadcast_to(L, t, *want);
+            }
+            v = vtensor(t);
+            int k = 0;
+            while (k < L->nupd && L->upd[k].index != state) k++;
+            if (k == L->nupd) ARENA_PUSH(L->a, L->upd, L->nupd, L->capupd);
+            L->upd[k] = (StateUpd){state, v};
+        }
+        bind(L, f, s->name, v, f->st_group, state);
+        break;
+    }
+    case ND_PARAM: stmt_begin(f, NULL, NULL); declare(L, f, s, ROLE_PARAM); break;
+    case ND_STATE: stmt_begin(f, NULL, NULL); declare(L, f, s, ROLE_STATE); break;
+    case ND_RETURN: stmt_begin(f, NULL, s->lhs); set_result(f, eval(L, f, s->lhs), true); break;
+    case ND_EXPR: stmt_begin(f, NULL, s->lhs); set_result(f, eval(L, f, s->lhs), false); break;
+    case ND_FOR: {
+        int64_t lo = need_int(L, eval(L, f, s->lhs), "a loop bound", s->lhs->loc);
+        int64_t hi = need_int(L, eval(L, f, s->rhs), "a loop bound", s->rhs->loc);
+        if (hi - lo > 100000) fail(L, s->loc, "a loop of %lld iterations is too long to unroll", (long long)(hi - lo));
+        for (int64_t i = lo; i < hi && !f->returned; i++) {
+            bind(L, f, s->name, vint(i), NULL, -1);
+            eval_block(L, f, s->kids, s->nkids);
+        }
+        break;
+    }
+    default: fail(L, s->loc, "this statement does not belong here");
+    }
+}
+
+static void eval_block(Lower *L, Frame *f, Node **stmts, int n) {
+    for (int i = 0; i < n && !f->returned; i++) eval_stmt(L, f, stmts[i]);
+}
+
+/* ---- the model body ---- */
+
+typedef struct Walk {
+    bool want_outputs, want_losses, want_updates;
+    uint32_t *loss_node;        /* by loss index */
+} Walk;
+
+static int loss_index(Lower *L, const char *name) {
+    for (int i = 0; i < L->m->nlosses; i++)
+        if (!strcmp(L->m->losses[i], name)) return i;
+    return -1;
+}
+
+static void walk_model(Lower *L, IrGraph *g, bool training, Walk *w) {
+    L->g = g;
+    L->training = training;
+    L->nmade = 0;
+    L->nupd = 0;
+    L->depth = 0;
+    Frame *f = frame_new(L, NULL, NULL, L->model->name);
+    f->prefix = "";
+    Node *mo = L->model;
+    for (int i = 0; i < mo->nkids; i++) {
+        Node *s = mo->kids[i];
+        L->loc = s->loc;
+        switch (s->kind) {
+        case ND_INPUT: case ND_TARGET: {
+            IrType t = eval_type(L, f, s->tyexpr, s->loc);
+            if (t.rank == 0 || !dim_eq(t.dim[0], (Dim){1, 0}))
+                fail(L, s->loc, "the first dim of %s '%s' must be B", s->kind == ND_INPUT ? "input" : "target", s->name);
+            for (int j = 1; j < t.rank; j++)
+                if (t.dim[j].a) fail(L, s->loc, "only the first dim of '%s' may be B", s->name);
+            IrTensor it = {.name = s->name, .role = s->kind == ND_INPUT ? ROLE_INPUT : ROLE_TARGET, .type = t};
+            int idx = module_tensor(L, it, s->loc);
+            L->loc = s->loc;
+            bind(L, f, s->name, vtensor(source_node(L, OP_INPUT, idx)), NULL, -1);
+            break;
+        }
+        case ND_OUTPUT: {
+            Value v;
+            if (s->lhs) {
+                stmt_begin(f, s->name, s->lhs);
+                v = eval(L, f, s->lhs);
+            } else {
+                v = lookup(L, f, s->name, s->loc);
+            }
+            uint32_t t = need_tensor(L, v, "an output", s->loc);
+            if (tty(L, t)->rank == 0 || !dim_eq(tty(L, t)->dim[0], (Dim){1, 0}))
+                fail(L, s->loc, "output '%s' is %s: an output's first dim must be the batch B", s->name,
+                     type_str(L, tty(L, t)));
+            IrTensor it = {.name = s->name, .role = ROLE_OUTPUT, .type = *tty(L, t)};
+            int idx = module_tensor(L, it, s->loc);
+            if (w->want_outputs) ir_result(g, t, RES_OUTPUT, idx);
+            if (s->lhs) bind(L, f, s->name, vtensor(t), f->st_group, -1);
+            break;
+        }
+        case ND_LOSS: {
+            const char *name = s->name ? s->name : "loss";
+            stmt_begin(f, name, s->lhs);
+            Value v = eval(L, f, s->lhs);
+            uint32_t t = need_tensor(L, v, "a loss", s->loc);
+            const IrType *lt = tty(L, t);
+            if (lt->rank != 0 || lt->dtype != DT_F32)
+                fail(L, s->loc, "a loss must be a rank-0 f32, '%s' is %s", name, type_str(L, lt));
+            int li = loss_index(L, name);
+            if (li < 0) {
+                if (!L->first_pass) fail(L, s->loc, "loss '%s' appeared after the first walk", name);
+                li = L->m->nlosses;
+                *ARENA_PUSH(L->a, L->m->losses, L->m->nlosses, L->m->caplosses) = name;
+            }
+            if (w->loss_node) w->loss_node[li] = t;
+            if (w->want_losses) ir_result(g, t, RES_LOSS, li);
+            bind(L, f, name, vtensor(t), f->st_group, -1);
+            break;
+        }
+        case ND_TRAIN: break;
+        default: eval_stmt(L, f, s); break;
+        }
+    }
+    if (w->want_updates)
+        for (int i = 0; i < L->nupd; i++) ir_result(g, L->upd[i].v.t, RES_UPDATE, L->upd[i].index);
+}
+
+/* ---- pruning ---- */
+
+IrGraph *lower_prune(Arena *a, const IrGraph *g) {
+    uint8_t *live = arena_alloc(a, g->len + 1);
+    for (int i = 0; i < g->nres; i++) live[g->res[i].node] = 1;
+    for (uint32_t i = g->len; i-- > 0;) {
+        if (!live[i]) continue;
+        for (int k = 0; k < g->nodes[i].nsrc; k++) live[g->nodes[i].src[k]] = 1;
+    }
+    IrGraph *out = ir_graph_new(a, g->name);
+    uint32_t *map = arena_alloc(a, sizeof(uint32_t) * (g->len + 1));
+    for (uint32_t i = 0; i < g->len; i++) {
+        if (!live[i]) continue;
+        const IrNode *n = &g->nodes[i];
+        uint32_t src[IR_MAXSRC];
+        for (int k = 0; k < n->nsrc; k++) src[k] = map[n->src[k]];
+        map[i] = ir_add(out, (Op)n->op, n->type, src, n->nsrc, &n->attr, n->loc);
+    }
+    for (int i = 0; i < g->nres; i++) ir_result(out, map[g->res[i].node], g->res[i].kind, g->res[i].index);
+    return out;
+}
+
+/* ---- entry points ---- */
+
+static void collect_decls(Lower *L, Node *prog) {
+    for (int i = 0; i < prog->nkids; i++) {
+        Node *d = prog->kids[i];
+        if (d->kind == ND_FN || d->kind == ND_LAYER || d->kind == ND_OPTIMIZER || d->kind == ND_MODEL)
+            *ARENA_PUSH(L->a, L->decls, L->ndecls, L->capdecls) = d;
+    }
+}
+
+Lower *lower_new(Arena *a, Diag *d, Node *prog, const char *model_name, const char *src_path) {
+    Lower *L = arena_alloc(a, sizeof *L);
+    L->a = a;
+    L->d = d;
+    L->prog = prog;
+    collect_decls(L, prog);
+    /* the model: by name, else the last one of the main file (a `use`d module's models are
+     * candidates only by name) */
+    const SrcFile *main_file = NULL;
+    for (int i = 0; i < prog->nkids && !main_file; i++) {
+        const SrcFile *sf = prog->kids[i]->loc.file;
+        if (sf && src_path && !strcmp(sf->name, src_path)) main_file = sf;
+    }
+    for (int i = 0; i < L->ndecls; i++) {
+        Node *m = L->decls[i];
+        if (m->kind != ND_MODEL) continue;
+        if (model_name ? !strcmp(m->name, model_name) : (!L->model || m->loc.file == main_file))
+            L->model = m;
+    }
+    if (!L->model) {
+        if (model_name) diag_plain(d, "there is no model '%s' in %s", model_name, src_path ? src_path : "the program");
+        else diag_plain(d, "%s declares no model", src_path ? src_path : "the program");
+        return NULL;
+    }
+    const char *slash = src_path ? strrchr(src_path, '/') : NULL;
+    L->src_dir = slash ? arena_strndup(a, src_path, (size_t)(slash - src_path)) : ".";
+    return L;
+}
+
+/* Render the train block's `data` expression for the descriptor's `data` record, in the source's
+ * own syntax (runtime/data.c parses it): csv("file.csv", label = "y"). A relative file name that is
+ * not found from the current folder but is beside the model file becomes that file's absolute
+ * path, so an executable built from anywhere finds its data. */
+static const char *data_tokens(Lower *L, Frame *f, Node *e) {
+    if (e->kind == ND_IDENT) return e->name;
+    if (e->kind != ND_CALL || e->lhs->kind != ND_IDENT)
+        fail(L, e->loc, "a data source is a name or a call: fashion_mnist, csv(\"file.csv\", label = \"y\")");
+    const char *s = arena_printf(L->a, "%s(", e->lhs->name);
+    for (int i = 0; i < e->nkids; i++) {
+        Node *k = e->kids[i];
+        Value v = eval(L, f, k->kind == ND_ARG ? k->lhs : k);
+        const char *txt;
+        if (v.kind == V_STR) {
+            const char *path = v.s;
+            if (k->kind != ND_ARG && path[0] != '/') {
+                const char *beside = arena_printf(L->a, "%s/%s", L->src_dir, path);
+                if (access(path, R_OK) != 0 && access(beside, R_OK) == 0) {
+                    char *abs = realpath(beside, NULL);
+                    if (abs) {
+                        path = arena_strdup(L->a, abs);
+                        free(abs);
+                    }
+                }
+            }
+            char *q = arena_alloc(L->a, strlen(path) * 2 + 3);
+            size_t n = 0;
+            q[n++] = '"';
+            for (const char *c = path; *c; c++) {
+                if (*c == '\n' || *c == '\t') fail(L, k->loc, "a data argument may not hold a newline or tab");
+                if (*c == '"' || *c == '\\') q[n++] = '\\';
+                q[n++] = *c;
+            }
+            q[n++] = '"';
+            txt = q;
+        } else if (v.kind == V_INT && !v.b) {
+            txt = arena_printf(L->a, "%lld", (long long)v.i);
+        } else if (v.kind == V_FLOAT) {
+            txt = arena_printf(L->a, "%.9g", v.f);
+        } else {
+            fail(L, k->loc, "a data argument must be a string or a number");
+        }
+        s = arena_printf(L->a, "%s%s%s%s%s", s, i ? ", " : "", k->kind == ND_ARG ? k->name : "",
+                         k->kind == ND_ARG ? " = " : "", txt);
+    }
+    return arena_printf(L->a, "%s)", s);
+}
+
+static void add_hyper(Lower *L, const char *name, double v) {
+    IrModule *m = L->m;
+    for (int i = 0; i < m->nhypers; i++)
+        if (!strcmp(m->hypers[i], name)) {
+            m->hyper_vals[i] = v;
+            return;
+        }
+    int cap = m->caphypers;
+    ARENA_PUSH(L->a, m->hypers, m->nhypers, m->caphypers);
+    if (cap != m->caphypers)
+        m->hyper_vals = arena_realloc(L->a, m->hyper_vals, sizeof(double) * (size_t)cap,
+                                      sizeof(double) * (size_t)m->caphypers);
+    m->hypers[m->nhypers - 1] = name;
+    m->hyper_vals[m->nhypers - 1] = v;
+}
+
+static Node *optimizer_decl(Lower *L, Node *call) {
+    Node *callee = call->kind == ND_CALL ? call->lhs : call;
+    if (callee->kind != ND_IDENT) fail(L, call->loc, "an optimizer is written name(args): adam(lr = 1e-3)");
+    Node *d = find_decl(L, callee->name);
+    if (!d || d->kind != ND_OPTIMIZER)
+        fail(L, callee->loc, "'%s' is not an optimizer (declare it with `optimizer`, or `use optim`)", callee->name);
+    return d;
+}
+
+static Node *default_optimizer(Lower *L) {
+    if (!L->train) return NULL;
+    for (int i = 0; i < L->train->nkids; i++) {
+        Node *it = L->train->kids[i];
+        if (it->kind == ND_TRAIN_ITEM && !strcmp(it->name, "optimizer") && it->nkids > 0) return it->kids[0];
+    }
+    return NULL;
+}
+
+/* The train block: data, batch, epochs, metrics, validation, optimizer and steps. */
+static void lower_train_block(Lower *L) {
+    Frame *f = frame_new(L, NULL, NULL, L->model->name);
+    f->prefix = "";
+    Node *t = L->train;
+    Node *opt = default_optimizer(L);
+    for (int i = 0; i < t->nkids; i++) {
+        Node *it = t->kids[i];
+        L->loc = it->loc;
+        if (it->kind == ND_STEP) {
+            LowerStep *s = ARENA_PUSH(L->a, L->steps, L->nsteps, L->capsteps);
+            *s = (LowerStep){.name = it->name, .optimizer = it->rhs, .loc = it->loc};
+            if (!it->lhs || it->lhs->kind != ND_IDENT) fail(L, it->loc, "a step minimizes a loss by name");
+            s->loss = it->lhs->name;
+            if (loss_index(L, s->loss) < 0) fail(L, it->lhs->loc, "there is no loss '%s'", s->loss);
+            s->over = arena_alloc(L->a, sizeof(char *) * (size_t)(it->nkids + 1));
+            for (int k = 0; k < it->nkids; k++) {
+                Node *p = it->kids[k];
+                const char *path = NULL;
+                if (p->kind == ND_IDENT) path = p->name;
+                else if (p->kind == ND_MEMBER) {
+                    const char *parts[32];
+                    int np = 0;
+                    Node *q = p;
+                    while (q->kind == ND_MEMBER && np < 31) {
+                        parts[np++] = q->name;
+                        q = q->lhs;
+                    }
+                    if (q->kind != ND_IDENT) fail(L, p->loc, "a step's path is name.name...");
+                    path = q->name;
+                    while (np > 0) path = arena_printf(L->a, "%s.%s", path, parts[--np]);
+                } else if (p->kind == ND_STR) path = p->name;
+                else fail(L, p->loc, "a step's path is name.name...");
+                s->over[s->nover++] = path;
+            }
+            continue;
+        }
+        if (it->kind != ND_TRAIN_ITEM) continue;
+        const char *k = it->name;
+        if (!strcmp(k, "data")) {
+            if (it->nkids < 1) fail(L, it->loc, "'data' needs a source");
+            L->m->data_spec = data_tokens(L, f, it->kids[0]);
+        } else if (!strcmp(k, "batch") || !strcmp(k, "epochs")) {
+            int64_t v = it->nkids ? need_int(L, eval(L, f, it->kids[0]), k, it->loc) : 0;
+            if (v < 1) fail(L, it->loc, "'%s' must be at least 1", k);
+            add_hyper(L, k, (double)v);
+        } else if (!strcmp(k, "validation")) {
+            Value v = it->nkids ? eval(L, f, it->kids[0]) : (Value){0};
+            if (!is_num(v) || num(v) < 0 || num(v) >= 1) fail(L, it->loc, "'validation' is a fraction in [0, 1)");
+            add_hyper(L, "validation", num(v));
+        } else if (!strcmp(k, "metrics")) {
+            for (int j = 0; j < it->nkids; j++) {
+                Node *mk = it->kids[j];
+                const char *name = mk->name;
+                if (!name || (strcmp(name, "accuracy") && strcmp(name, "mse") && strcmp(name, "mae")))
+                    fail(L, mk->loc, "unknown metric '%s' (accuracy, mse, mae)", name ? name : "?");
+                *ARENA_PUSH(L->a, L->m->metrics, L->m->nmetrics, L->m->capmetrics) = name;
+            }
+        } else if (!strcmp(k, "optimizer")) {
+            if (it->nkids < 1) fail(L, it->loc, "'optimizer' needs a call: adam(lr = 1e-3)");
+            optimizer_decl(L, it->kids[0]);
+        } else {
+            fail(L, it->loc, "unknown train item '%s'", k);
+        }
+    }
+    if (L->nsteps == 0 && L->m->nlosses > 0) {
+        if (!opt) fail(L, t->loc, "the train block needs an optimizer: `optimizer adam(lr = 1e-3)`");
+        LowerStep *s = ARENA_PUSH(L->a, L->steps, L->nsteps, L->capsteps);
+        *s = (LowerStep){.name = "main", .loss = L->m->nlosses == 1 ? L->m->losses[0] : NULL,
+                         .optimizer = opt, .loc = t->loc};
+    }
+    for (int i = 0; i < L->nsteps; i++) {
+        LowerStep *s = &L->steps[i];
+        if (!s->optimizer) s->optimizer = opt;
+        if (!s->optimizer) fail(L, s->loc, "step '%s' has no optimizer", s->name);
+    }
+}
+
+static IrModule *module(Lower *L) {
+    L->m = ir_module_new(L->a, L->model->name);
+    for (int i = 0; i < L->model->nkids; i++)
+        if (L->model->kids[i]->kind == ND_TRAIN) {
+            if (L->train) fail(L, L->model->kids[i]->loc, "a model has one train block");
+            L->train = L->model->kids[i];
+        }
+    /* the evaluate walk first: it registers every input, target, output, loss and param */
+    L->first_pass = true;
+    IrGraph *ev = ir_graph_new(L->a, "evaluate");
+    walk_model(L, ev, false, &(Walk){.want_outputs = true, .want_losses = true});
+    L->first_pass = false;
+    IrGraph *fw = ir_graph_new(L->a, "forward");
+    walk_model(L, fw, false, &(Walk){.want_outputs = true});
+    L->m->forward = lower_prune(L->a, fw);
+    L->m->evaluate = lower_prune(L->a, ev);
+    if (L->m->nlosses == 0 && L->m->forward->nres == 0)
+        fail(L, L->model->loc, "model '%s' has no output and no loss", L->model->name);
+
+    /* descriptor facts */
+    if (L->train) lower_train_block(L);
+    for (int i = 0; i < L->nsteps; i++) {
+        LowerStep *s = &L->steps[i];
+        IrStep *st = ARENA_PUSH(L->a, L->m->steps, L->m->nsteps, L->m->capsteps);
+        *st = (IrStep){.name = s->name, .loss = s->loss ? s->loss : L->m->losses[0],
+                       .optimizer = lower_optimizer_name(L, s->optimizer),
+                       .lr = lower_optimizer_lr(L, s->optimizer)};
+        if (i == 0) add_hyper(L, "lr", st->lr);
+    }
+    int target = -1, output = -1;
+    for (int i = 0; i < L->m->ntensors; i++) {
+        if (L->m->tensors[i].role == ROLE_TARGET && target < 0) target = i;
+        if (L->m->tensors[i].role == ROLE_OUTPUT && output < 0) output = i;
+    }
+    /* a classifier: i32 labels [B] and a first output of scores [B, N] */
+    if (target >= 0 && output >= 0 && L->m->tensors[target].type.dtype == DT_I32 &&
+        L->m->tensors[target].type.rank == 1 && L->m->tensors[output].type.rank == 2)
+        L->m->nclasses = (int)L->m->tensors[output].type.dim[1].c;
+    return L->m;
+}
+
+const LowerStep *lower_steps(Lower *L, int *n) {
+    *n = L->nsteps;
+    return L->steps;
+}
+
+static void train_graph(Lower *L, IrGraph *g, const char *loss, uint32_t *loss_node) {
+    uint32_t *nodes = arena_alloc(L->a, sizeof(uint32_t) * (size_t)(L->m->nlosses + 1));
+    walk_model(L, g, true, &(Walk){.want_losses = true, .want_updates = true, .loss_node = nodes});
+    if (loss) {
+        int li = loss_index(L, loss);
+        if (li < 0) fail(L, L->model->loc, "there is no loss '%s'", loss);
+        *loss_node = nodes[li];
+    } else {
+        uint32_t acc = nodes[0];
+        for (int i = 1; i < L->m->nlosses; i++) {
+            uint32_t s[2] = {acc, nodes[i]};
+            acc = ir_add(g, OP_ADD, mktype(DT_F32, 0, NULL), s, 2, NULL, L->model->loc);
+        }
+        *loss_node = acc;
+    }
+}
+
+const char *lower_optimizer_name(Lower *L, Node *call) {
+    if (!call) call = default_optimizer(L);
+    Node *callee = call && call->kind == ND_CALL ? call->lhs : call;
+    return callee && callee->kind == ND_IDENT ? callee->name : "?";
+}
+
+static double optimizer_lr(Lower *L, Node *call) {
+    double lr = 0.01;
+    if (!call) call = default_optimizer(L);
+    if (!call) return lr;
+    Frame *f = frame_new(L, NULL, NULL, "train");
+    f->prefix = "";
+    Node *d = optimizer_decl(L, call);
+    bool found = false;
+    if (call->kind == ND_CALL)
+        for (int i = 0; i < call->nkids; i++) {
+            Node *k = call->kids[i];
+            if (k->kind == ND_ARG && !strcmp(k->name, "lr")) {
+                lr = num(eval(L, f, k->lhs));
+                found = true;
+            }
+        }
+    for (int j = 0; !found && j < d->nformals; j++)
+        if (!strcmp(d->formals[j]->name, "lr") && d->formals[j]->lhs) lr = num(eval(L, f, d->formals[j]->lhs));
+    return lr;
+}
+
+static void apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p, uint32_t grad) {
+    if (!call) call = default_optimizer(L);
+    if (!call) fail(L, L->model->loc, "no optimizer");
+    L->g = g;
+    L->training = true;
+    L->loc = call->loc;
+    Node *d = optimizer_decl(L, call);
+    Frame *top = frame_new(L, NULL, NULL, "train");
+    top->prefix = "";
+    /* the call's own arguments; lr, l1, l2 and schedule are the pass's */
+    Args a = {0};
+    a.v = arena_alloc(L->a, sizeof(Value) * (size_t)(call->nkids + 3));
+    a.name = arena_alloc(L->a, sizeof(char *) * (size_t)(call->nkids + 3));
+    a.loc = arena_alloc(L->a, sizeof(Loc) * (size_t)(call->nkids + 3));
+    Value l1 = vfloat(0), l2 = vfloat(0), sched = {0};
+    const char *pname = L->m->tensors[pi].name;
+    for (int i = 0; call->kind == ND_CALL && i < call->nkids; i++) {
+        Node *k = call->kids[i];
+        if (k->kind != ND_ARG) fail(L, k->loc, "optimizer arguments are named: %s(lr = 1e-3)", d->name);
+        if (!strcmp(k->name, "l1")) l1 = eval(L, top, k->lhs);
+        else if (!strcmp(k->name, "l2")) l2 = eval(L, top, k->lhs);
+        else if (!strcmp(k->name, "schedule")) sched = eval(L, top, k->lhs);
+        else if (!strcmp(k->name, "lr")) continue;
+        else {
+            a.name[a.n] = k->name;
+            a.loc[a.n] = k->loc;
+            a.v[a.n++] = eval(L, top, k->lhs);
+        }
+    }
+    L->loc = call->loc;
+    /* g + l1 sign(p) + l2 p: the gradients of l1 |p| and (l2 / 2) p^2 */
+    Value gv = vtensor(grad);
+    if (!is_num(l1) || !is_num(l2)) fail(L, call->loc, "l1 and l2 are numbers");
+    if (num(l1) != 0) gv = binop(L, OP_ADD_, gv, binop(L, OP_MUL_, l1, vtensor(unop(L, OP_SIGN, p))));
+    if (num(l2) != 0) gv = binop(L, OP_ADD_, gv, binop(L, OP_MUL_, l2, vtensor(p)));
+    /* lr = schedule(base lr, step, total_steps) */
+    Value lr = vtensor(hyper(L, HY_LR));
+    if (sched.kind != V_NONE) {
+        if (sched.kind != V_FN) fail(L, call->loc, "'schedule' takes a function: constant, step_decay, cosine");
+        Args sa = {.n = 3};
+        Value sv[3] = {lr, vtensor(hyper(L, HY_STEP)), vtensor(hyper(L, HY_TOTAL_STEPS))};
+        const char *sn[3] = {NULL, NULL, NULL};
+        Loc sl[3] = {call->loc, call->loc, call->loc};
+        sa.v = sv;
+        sa.name = sn;
+        sa.loc = sl;
+        lr = call_value(L, top, sched, &sa, call, call->loc);
+        if (lr.kind != V_TENSOR && !is_num(lr)) fail(L, call->loc, "the schedule returned %s", kind_name(lr.kind));
+    }
+    a.name[a.n] = "lr";
+    a.loc[a.n] = call->loc;
+    a.v[a.n++] = lr;
+    /* p and g positionally: the first two formals */
+    Args full = a;
+    full.v = arena_alloc(L->a, sizeof(Value) * (size_t)(a.n + 2));
+    full.name = arena_alloc(L->a, sizeof(char *) * (size_t)(a.n + 2));
+    full.loc = arena_alloc(L->a, sizeof(Loc) * (size_t)(a.n + 2));
+    full.v[0] = vtensor(p);
+    full.v[1] = gv;
+    full.loc[0] = full.loc[1] = call->loc;
+    for (int i = 0; i < a.n; i++) {
+        full.v[i + 2] = a.v[i];
+        full.name[i + 2] = a.name[i];
+        full.loc[i + 2] = a.loc[i];
+    }
+    full.n = a.n + 2;
+    bool has_lr = false;
+    for (int j = 0; j < d->nformals; j++) has_lr |= !strcmp(d->formals[j]->name, "lr");
+    if (!has_lr) full.n--;  /* an optimizer without lr */
+    if (d->nformals < 2) fail(L, d->loc, "optimizer '%s' needs the formals p and g first", d->name);
+    /* make the states' names from the param's: h.W.adam.m */
+    L->nmade = 0;
+    L->nupd = 0;
+    Value fn = {.kind = V_FN, .decl = d, .s = d->name};
+    Value nv = call_decl(L, top, fn, &full, call, call->loc, arena_printf(L->a, "%s.%s.", pname, d->name));
+    uint32_t np = need_tensor(L, nv, "an optimizer's result", d->loc);
+    const IrType *pt = &L->m->tensors[pi].type;
+    if (!ir_type_eq(tty(L, np), pt)) {
+        IrType bt = broadcast_type(L, tty(L, np), pt, "an optimizer's result");
+        if (!ir_type_eq(&bt, pt))
+            fail(L, d->loc, "optimizer '%s' returns %s for '%s' of %s", d->name, type_str(L, tty(L, np)), pname, type_str(L, pt));
+        np = broadcast_to(L, np, *pt);
+    }
+    ir_result(g, np, RES_UPDATE, pi);
+    for (int i = 0; i < L->nupd; i++) ir_result(g, L->upd[i].v.t, RES_UPDATE, L->upd[i].index);
+}
+
+/* ---- the entry points: each catches the walk's errors (fail() longjmps here) ---- */
+
+IrModule *lower_module(Lower *L) {
+    jmp_buf jb, *saved = L->on_error;
+    L->on_error = &jb;
+    IrModule *m = setjmp(jb) ? NULL : module(L);
+    L->on_error = saved;
+    return m;
+}
+
+int lower_train_graph(Lower *L, IrGraph *g, const char *loss, uint32_t *loss_node) {
+    jmp_buf jb, *saved = L->on_error;
+    L->on_error = &jb;
+    int rc = -1;
+    if (!setjmp(jb)) {
+        train_graph(L, g, loss, loss_node);
+        rc = 0;
+    }
+    L->on_error = saved;
+    return rc;
+}
+
+/* The default (0.01) stands when the call has an error; the walk reports it. */
+double lower_optimizer_lr(Lower *L, Node *call) {
+    jmp_buf jb, *saved = L->on_error;
+    L->on_error = &jb;
+    double lr = setjmp(jb) ? 0.01 : optimizer_lr(L, call);
+    L->on_error = saved;
+    return lr;
+}
+
+int lower_apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p, uint32_t grad) {
+    jmp_buf jb, *saved = L->on_error;
+    L->on_error = &jb;
+    int rc = -1;
+    if (!setjmp(jb)) {
+        apply_optimizer(L, g, call, pi, p, grad);
+        rc = 0;
+    }
+    L->on_error = saved;
+    return rc;
+}

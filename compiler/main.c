@@ -1,3 +1,303 @@
-/* main.c - the nnc driver (placeholder until the front end lands). */
+/* main.c - the nnc driver: reads the command line, then runs the stages in order (compile()).
+ *
+ *     nnc FILE.nn [-o OUT]            compile to an executable
+ *     nnc check FILE.nn               parse and check only
+ *     nnc run FILE.nn [--] train ...  drive the model through the reference interpreter
+ *
+ * docs/nnc.md documents every command and flag. Every error exits with status 1: user errors are
+ * diagnostics (`file:line:col: error: ...`, or `nnc: error: ...` when there is no source place).
+ */
 #include <stdio.h>
-int main(void) { fprintf(stderr, "nnc: not built yet\n"); return 1; }
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#if __has_include(<llvm/Config/llvm-config.h>)
+#include <llvm/Config/llvm-config.h>
+#endif
+
+#include "../lang/check.h"
+#include "../lang/diag.h"
+#include "../lang/frontend.h"
+#include "pipeline.h"
+
+typedef enum { CMD_COMPILE, CMD_CHECK, CMD_RUN, CMD_HELP, CMD_VERSION } Command;
+typedef enum { OUT_DEFAULT, OUT_AST, OUT_TYPES, OUT_BACKEND } Dump;
+
+typedef struct Cli {
+    Command cmd;
+    Dump dump;              /* --emit ast|types stop after the front end / the checker */
+    NncOptions o;           /* what the pipeline needs */
+    int run_argc;           /* nnc run: the runtime's argv, argv[0] = the model file without .nn */
+    char **run_argv;
+} Cli;
+
+static const char *const options[] = {
+    "-o", "-c", "--emit", "-O0", "-O1", "-O2", "-O3", "--cpu", "--model", "--dump-after",
+    "--prefix", "-v", "--verbose", "--check", "--help", "--version",
+};
+static const char *const emit_kinds[] = {"ast", "types", "ir", "llvm", "obj", "exe"};
+#define NELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static void usage(FILE *out) {
+    fputs("usage: nnc FILE.nn [-o OUT] [options]   compile a model to an executable\n"
+          "       nnc check FILE.nn                 parse and check only (also: nnc --check FILE.nn)\n"
+          "       nnc run FILE.nn [--] CMD ARGS...  run train|eval|predict|summary with the interpreter\n"
+          "       nnc --help | --version\n"
+          "\n"
+          "options:\n"
+          "  -o OUT             output file (default: FILE without .nn, in the current folder)\n"
+          "  -c                 emit an object file and a C header instead of an executable\n"
+          "  --emit KIND        ast | types | ir | llvm | obj | exe (default exe)\n"
+          "                     ast and types print to stdout; ir and llvm too unless -o is given\n"
+          "  -O0 .. -O3         optimisation level (default -O2)\n"
+          "  --cpu NAME         target CPU for code generation (default: this machine's)\n"
+          "  --model NAME       which model to build when the file declares several\n"
+          "  --dump-after PASS  print the IR after that pass\n"
+          "  --prefix P         symbol prefix for -c (default: the model's name)\n"
+          "  -v, --verbose      print each stage and the link command\n"
+          "\n"
+          "environment: NNC_STDLIB (standard library folder), NO_COLOR (plain diagnostics)\n"
+          "docs/nnc.md has the details.\n",
+          out);
+}
+
+static void version(void) {
+#ifdef LLVM_VERSION_STRING
+    printf("nnc %s (LLVM %s)\n", NNC_VERSION, LLVM_VERSION_STRING);
+#else
+    printf("nnc %s\n", NNC_VERSION);
+#endif
+}
+
+/* `--name VALUE` or `--name=VALUE`; advances *i past what it used. NULL when arg is not name. */
+static const char *option_value(Diag *d, int argc, char **argv, int *i, const char *name, int *bad) {
+    const char *arg = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(arg, name, n) != 0)
+        return NULL;
+    if (arg[n] == '=')
+        return arg + n + 1;
+    if (arg[n] != 0) {
+        if (name[1] != '-')     /* -oOUT */
+            return arg + n;
+        return NULL;
+    }
+    if (*i + 1 >= argc) {
+        diag_plain(d, "option '%s' needs a value", name);
+        *bad = 1;
+        return "";
+    }
+    return argv[++*i];
+}
+
+static void unknown_option(Diag *d, const char *arg) {
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
+    diag_plain(d, "unknown option '%s'", arg);
+    const char *s = diag_suggest(name, options, NELEMS(options));
+    if (s)
+        diag_hint(d, "did you mean '%s'?", s);
+    else
+        diag_hint(d, "nnc --help lists the options");
+}
+
+static int parse_emit(Diag *d, Cli *c, const char *kind) {
+    if (!strcmp(kind, "ast"))
+        c->dump = OUT_AST;
+    else if (!strcmp(kind, "types"))
+        c->dump = OUT_TYPES;
+    else if (!strcmp(kind, "ir"))
+        c->o.emit = EMIT_IR;
+    else if (!strcmp(kind, "llvm"))
+        c->o.emit = EMIT_LLVM;
+    else if (!strcmp(kind, "obj"))
+        c->o.emit = EMIT_OBJ;
+    else if (!strcmp(kind, "exe"))
+        c->o.emit = EMIT_EXE;
+    else {
+        diag_plain(d, "unknown --emit kind '%s'", kind);
+        const char *s = diag_suggest(kind, emit_kinds, NELEMS(emit_kinds));
+        if (s)
+            diag_hint(d, "did you mean '%s'?", s);
+        else
+            diag_hint(d, "the kinds are ast, types, ir, llvm, obj and exe");
+        return 0;
+    }
+    return 1;
+}
+
+/* Fills c from argv; 0 on a usage error (diagnosed). */
+static int parse_args(Diag *d, Cli *c, int argc, char **argv) {
+    memset(c, 0, sizeof *c);
+    c->o.opt_level = 2;
+    c->o.argv0 = argv[0];
+    int i = 1;
+    if (argc > 1) {
+        if (!strcmp(argv[1], "check"))
+            c->cmd = CMD_CHECK, i = 2;
+        else if (!strcmp(argv[1], "run"))
+            c->cmd = CMD_RUN, i = 2;
+        else if (!strcmp(argv[1], "help"))
+            c->cmd = CMD_HELP, i = 2;
+    }
+    int bad = 0;
+    for (; i < argc && !bad; i++) {
+        const char *arg = argv[i], *v;
+        if (arg[0] != '-' || !strcmp(arg, "-")) {
+            if (c->o.input) {
+                diag_plain(d, "more than one input file ('%s' and '%s')", c->o.input, arg);
+                return 0;
+            }
+            c->o.input = arg;
+            if (c->cmd == CMD_RUN) {
+                /* everything after the model belongs to the runtime's command line */
+                int rest = i + 1;
+                if (rest < argc && !strcmp(argv[rest], "--"))
+                    rest++;
+                c->run_argc = argc - rest + 1;
+                c->run_argv = calloc((size_t)c->run_argc + 1, sizeof(char *));
+                if (!c->run_argv) {
+                    diag_plain(d, "out of memory (calloc in parse_args)");
+                    return 0;
+                }
+                /* argv[0] names the program in the runtime's messages: `mlp`, as the compiled
+                 * executable would be called, not `mlp.nn` */
+                size_t len = strlen(arg);
+                c->run_argv[0] = len > 3 && !strcmp(arg + len - 3, ".nn") ? strndup(arg, len - 3) : strdup(arg);
+                if (!c->run_argv[0]) {
+                    diag_plain(d, "out of memory (strdup in parse_args)");
+                    return 0;
+                }
+                for (int k = rest; k < argc; k++)
+                    c->run_argv[k - rest + 1] = argv[k];
+                return 1;
+            }
+        } else if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+            c->cmd = CMD_HELP;
+        } else if (!strcmp(arg, "--version")) {
+            c->cmd = CMD_VERSION;
+        } else if (!strcmp(arg, "--check")) {
+            c->cmd = CMD_CHECK;
+        } else if (!strcmp(arg, "-c")) {
+            c->o.emit = EMIT_OBJ;
+        } else if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose")) {
+            c->o.verbose = 1;
+        } else if (arg[1] == 'O' && arg[2] >= '0' && arg[2] <= '3' && !arg[3]) {
+            c->o.opt_level = arg[2] - '0';
+        } else if (arg[1] == 'O') {
+            diag_plain(d, "unknown optimisation level '%s'", arg);
+            diag_hint(d, "use -O0, -O1, -O2 or -O3");
+            return 0;
+        } else if ((v = option_value(d, argc, argv, &i, "-o", &bad))) {
+            c->o.output = v;
+        } else if ((v = option_value(d, argc, argv, &i, "--emit", &bad))) {
+            if (!bad && !parse_emit(d, c, v))
+                return 0;
+        } else if ((v = option_value(d, argc, argv, &i, "--cpu", &bad))) {
+            c->o.cpu = v;
+        } else if ((v = option_value(d, argc, argv, &i, "--model", &bad))) {
+            c->o.model = v;
+        } else if ((v = option_value(d, argc, argv, &i, "--dump-after", &bad))) {
+            c->o.dump_after = v;
+        } else if ((v = option_value(d, argc, argv, &i, "--prefix", &bad))) {
+            c->o.prefix = v;
+        } else {
+            unknown_option(d, arg);
+            return 0;
+        }
+    }
+    if (bad)
+        return 0;
+    if (c->cmd == CMD_HELP || c->cmd == CMD_VERSION)
+        return 1;
+    if (!c->o.input) {
+        diag_plain(d, "no input file");
+        diag_hint(d, c->cmd == CMD_RUN ? "usage: nnc run FILE.nn [--] train|eval|predict|summary ARGS..."
+                                       : "usage: nnc FILE.nn [-o OUT]; nnc --help for more");
+        return 0;
+    }
+    return 1;
+}
+
+static void free_cli(Cli *c) {
+    if (c->run_argv)
+        free(c->run_argv[0]);
+    free(c->run_argv);
+}
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void stage_done(const Cli *c, const char *stage, double t0) {
+    if (c->o.verbose)
+        fprintf(stderr, "nnc: %-10s %8.1f ms\n", stage, now_ms() - t0);
+}
+
+/* The whole pipeline, in order. Returns the exit status. */
+static int compile(const Cli *c, Arena *a, Diag *d) {
+    double t0 = now_ms();
+    if (c->dump == OUT_AST) {
+        /* the file alone, as written: golden tests must not depend on the standard library */
+        Node *prog = frontend_parse(a, d, c->o.input);
+        stage_done(c, "parse", t0);
+        if (!prog || d->nerrors)
+            return 1;
+        ast_dump(stdout, prog);
+        return 0;
+    }
+
+    const char *stdlib_dir = frontend_stdlib_dir(a, c->o.argv0);
+    if (c->o.verbose)
+        fprintf(stderr, "nnc: standard library: %s\n", stdlib_dir ? stdlib_dir : "(none found)");
+    Node *prog = frontend_load(a, d, c->o.input, stdlib_dir);
+    stage_done(c, "parse", t0);
+    if (!prog || d->nerrors)
+        return 1;
+
+    t0 = now_ms();
+    check_program(a, d, prog);
+    stage_done(c, "check", t0);
+    if (d->nerrors)
+        return 1;
+    if (c->dump == OUT_TYPES) {
+        check_dump_types(stdout, prog);
+        return 0;
+    }
+    if (c->cmd == CMD_CHECK)
+        return 0;
+
+    if (c->cmd == CMD_RUN)
+        return pipeline_run_interp(&c->o, a, d, prog, c->run_argc, c->run_argv);
+    return pipeline_compile(&c->o, a, d, prog);
+}
+
+int main(int argc, char **argv) {
+    Diag d;
+    diag_init(&d, stderr);
+    Cli c;
+    if (!parse_args(&d, &c, argc, argv)) {
+        free_cli(&c);
+        return 1;
+    }
+    if (c.cmd == CMD_HELP) {
+        usage(stdout);
+        return 0;
+    }
+    if (c.cmd == CMD_VERSION) {
+        version();
+        return 0;
+    }
+    Arena a = {0};
+    int status = compile(&c, &a, &d);
+    arena_free(&a);
+    free_cli(&c);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "nnc: error: cannot write the output: fflush(stdout) failed\n");
+        return 1;
+    }
+    return status != 0 || d.nerrors ? (status ? status : 1) : 0;
+}

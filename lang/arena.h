@@ -20,10 +20,12 @@ char *arena_printf(Arena *a, const char *fmt, ...) __attribute__((format(printf,
 void arena_free(Arena *a);                             /* everything at once */
 
 /* Grow a (ptr, len, cap) array held in an arena by one element; returns the new slot. */
+/* (cap is updated before the call, in its own sequence point: the old size is len elements.) */
 #define ARENA_PUSH(a, ptr, len, cap)                                                             \
     (((len) == (cap)                                                                             \
-          ? ((ptr) = arena_realloc((a), (ptr), sizeof(*(ptr)) * (size_t)(cap),                   \
-                                   sizeof(*(ptr)) * (size_t)((cap) = (cap) ? (cap) * 2 : 8)))    \
+          ? ((cap) = (cap) ? (cap) * 2 : 8,                                                      \
+             (ptr) = arena_realloc((a), (ptr), sizeof(*(ptr)) * (size_t)(len),                   \
+                                   sizeof(*(ptr)) * (size_t)(cap)))                              \
           : 0),                                                                                  \
      &(ptr)[(len)++])
 

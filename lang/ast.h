@@ -154,7 +154,9 @@ struct Node {
 struct Diag;
 Node *parse_file(Arena *a, struct Diag *d, const SrcFile *f);
 
-/* Lexer: all tokens of f, ending in TK_EOF. Bad bytes become diagnostics, never crashes. */
+/* Lexer: all tokens of f, ending in TK_EOF. Bad bytes become diagnostics, never crashes. After too
+ * many errors in one file the lexer stops reading it and sets ival = 1 on the TK_EOF token (the
+ * parser then leaves the fragment alone). */
 Token *lex_file(Arena *a, struct Diag *d, const SrcFile *f, int *ntok);
 
 /* Print the tree as an indented S-expression (nnc --emit ast). */

@@ -12,8 +12,10 @@
 /* Check a whole program (ND_PROGRAM from frontend_load). Returns the number of errors reported. */
 int check_program(Arena *a, Diag *d, Node *prog);
 
-/* nnc --emit types: the inferred type of every binding, parameter, input, output and loss of every
- * declaration, one per line: `fashion_mlp.h.W: param f32[784, 256]`. */
+/* nnc --emit types: one line per fact, in program order: the signature of every fn/layer/optimizer
+ * (`dense: layer(x: f32[*S, K], units: N, act: fn = identity) -> f32[*S, N]`), then for every
+ * model each input, target, binding, output and loss in statement order and each parameter and
+ * state with its full path (`fashion_mlp: param h.W f32[784, 256]`). Needs check_program first. */
 void check_dump_types(FILE *out, const Node *prog);
 
 #endif

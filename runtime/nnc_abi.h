@@ -54,11 +54,17 @@ typedef struct NncArgs {
     float *losses;      /* out: one value per `loss` record */
     int64_t step;       /* 1-based count of optimizer steps taken so far, this one included */
     int64_t total_steps;/* steps the whole run will take (cosine schedule) */
-    float lr;           /* learning rate of this step before any schedule; 0 = descriptor's */
+    float lr;           /* base learning rate of this step (the `step` record's LR, or --lr); the
+                         * schedule is applied inside the graph from step and total_steps */
     uint64_t seed;      /* randomness of this call (dropout); the runtime derives it per step */
     NncPool *pool;      /* may be NULL */
     void *user;         /* NncModelDef.user, copied by the runtime for providers that need it */
 } NncArgs;
+
+/* The one random-number function: uniform in [0, 1), a pure function of (seed, stream, i), so the
+ * interpreter and generated code (which calls it) draw identical values. stream tells RAND nodes
+ * apart, i is the element's flat index. Defined in runtime/rand.c. */
+float nnc_rand_uniform(uint64_t seed, uint64_t stream, uint64_t i);
 
 typedef struct NncModelDef {
     const char *desc;

@@ -1,1 +1,1530 @@
-/* llvm backend - placeholder */
+/* llvm.c - the CPU backend: each graph of an IrModule becomes one LLVM function, each node of it a
+ * loop (or a cblas_sgemm call) in its own small kernel function, and LLVM optimises, vectorises and
+ * writes the object file that runtime/nnc_abi.h describes.
+ *
+ * Why kernels are separate functions: their buffer parameters carry `noalias` (every node writes a
+ * buffer of its own that no operand shares), so once the inliner folds them into the graph function
+ * LLVM keeps that knowledge as scoped alias metadata and the loop vectoriser widens the flat loops
+ * without runtime overlap checks. The same shape (pointers + sizes in, nothing out) lets large
+ * elementwise loops be outlined into chunks for nnc_parallel_for.
+ *
+ * Fusion: an elementwise node used once, by an elementwise node of its shape, gets no buffer and
+ * is computed inside its user's loop (the kernel evaluates the tree of such nodes per element).
+ *
+ * Memory: inputs/params/state are read from a->bufs[i]; a node that is the first RES_OUTPUT of its
+ * value writes straight into its output buffer; every other computed node gets a piece of the
+ * workspace, at an offset computed at run time from B (pieces 64-byte aligned, in node order;
+ * workspace_size(B) is the largest graph's total). RESHAPE and STOP_GRAD reuse their operand's
+ * buffer. "Values" - splat constants, hyper-parameters and elementwise math on them - are scalars
+ * computed once in the graph function and passed into kernels; they get a buffer only when a
+ * non-elementwise user or a result needs one. RES_UPDATE results are copied into their param/state
+ * buffers after the whole graph has run (an update whose value is itself another param's buffer is
+ * staged through the workspace first), so no update clobbers a value still needed.
+ *
+ * docs/backend-llvm.md has the user-level picture; runtime/nnc_abi.h the contract.
+ */
+#include "llvm.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Core.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+
+#include "../../runtime/nnc_abi.h"
+
+/* CBLAS enum values (cblas.h); the generated code passes them as plain i32. */
+enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
+
+/* A failed LLVM call that cannot be the user's fault: a compiler bug, die naming the call. */
+#define LLVM_CHECK(failed, call, msg)                                                            \
+    do {                                                                                         \
+        if (failed)                                                                              \
+            die("%s failed: %s", call, (msg) ? (msg) : "(no message)");                        \
+    } while (0)
+
+/* ---- how each node's buffer is obtained in a graph function ---- */
+typedef enum {
+    NB_DEAD,    /* not needed by any result */
+    NB_VALUE,   /* a scalar value only, no buffer */
+    NB_ARG,     /* a->bufs[attr.i[0]] (input/param/state) */
+    NB_GLOBAL,  /* a private constant global (CONST with literal data) */
+    NB_ALIAS,   /* the buffer of src[0] (RESHAPE, STOP_GRAD) */
+    NB_OUT,     /* a->bufs[out_index]: the first RES_OUTPUT of this node */
+    NB_WS,      /* a workspace piece */
+    NB_FUSED,   /* no buffer: computed inside the loop of its one elementwise user */
+} BufKind;
+
+typedef struct Plan {
+    const IrGraph *g;
+    uint8_t *isval;             /* the node is a uniform scalar value */
+    BufKind *kind;
+    int *slot;                  /* NB_WS: workspace piece index */
+    int *out_index;             /* NB_OUT: bufs index */
+    int *stage;                 /* per result: staging piece for an update, or -1 */
+    uint8_t *direct;            /* per result: written in place (NB_OUT), no copy */
+    uint32_t *piece_node;       /* per piece: the node whose type gives its size */
+    int npieces;
+} Plan;
+
+typedef struct Cg {
+    const IrModule *m;
+    const LlvmOptions *o;
+    const char *prefix;
+    Arena arena;
+    LLVMContextRef ctx;
+    LLVMModuleRef mod;
+    LLVMBuilderRef b;
+    LLVMTargetDataRef td;
+    LLVMTypeRef vd, i1, i8, i32, i64, f32, f64, i8p, i8pp, f32p, args_ty, args_p;
+    /* the function being emitted */
+    LLVMValueRef fn;
+    LLVMValueRef B;             /* i64 batch size inside the current function */
+} Cg;
+
+/* ---- small helpers ---- */
+
+static LLVMValueRef ci64(Cg *g, int64_t v) { return LLVMConstInt(g->i64, (unsigned long long)v, 1); }
+static LLVMValueRef ci32(Cg *g, int64_t v) { return LLVMConstInt(g->i32, (unsigned long long)v, 1); }
+static LLVMValueRef cf32(Cg *g, double v) { return LLVMConstReal(g->f32, v); }
+
+static int elt_size(DType dt) { return dt == DT_BOOL ? 1 : 4; }
+
+/* The type a dtype has in memory (bool buffers are uint8_t) and as a scalar value (bool is i1). */
+static LLVMTypeRef mem_type(Cg *g, DType dt) {
+    return dt == DT_F32 ? g->f32 : dt == DT_I32 ? g->i32 : g->i8;
+}
+static LLVMTypeRef val_type(Cg *g, DType dt) {
+    return dt == DT_F32 ? g->f32 : dt == DT_I32 ? g->i32 : g->i1;
+}
+
+static void add_attr(Cg *g, LLVMValueRef fn, unsigned idx, const char *name) {
+    unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
+    if (!kind)
+        die("LLVMGetEnumAttributeKindForName: no attribute '%s'", name);
+    LLVMAddAttributeAtIndex(fn, idx, LLVMCreateEnumAttribute(g->ctx, kind, 0));
+}
+
+/* A declaration of an external or intrinsic function, made once. */
+static LLVMValueRef declare(Cg *g, const char *name, LLVMTypeRef ret, LLVMTypeRef *params, int n,
+                            bool pure) {
+    LLVMValueRef f = LLVMGetNamedFunction(g->mod, name);
+    if (f)
+        return f;
+    f = LLVMAddFunction(g->mod, name, LLVMFunctionType(ret, params, (unsigned)n, 0));
+    add_attr(g, f, LLVMAttributeFunctionIndex, "nounwind");
+    if (pure) {
+        add_attr(g, f, LLVMAttributeFunctionIndex, "readnone");
+        add_attr(g, f, LLVMAttributeFunctionIndex, "willreturn");
+    }
+    return f;
+}
+
+static LLVMValueRef call(Cg *g, LLVMValueRef f, LLVMValueRef *args, int n) {
+    LLVMTypeRef ft = LLVMGlobalGetValueType(f);
+    return LLVMBuildCall2(g->b, ft, f, args, (unsigned)n, "");
+}
+
+static LLVMValueRef call_f1(Cg *g, const char *name, LLVMValueRef x) {
+    LLVMTypeRef p[1] = {g->f32};
+    return call(g, declare(g, name, g->f32, p, 1, true), &x, 1);
+}
+
+static LLVMValueRef call_f2(Cg *g, const char *name, LLVMValueRef x, LLVMValueRef y) {
+    LLVMTypeRef p[2] = {g->f32, g->f32};
+    LLVMValueRef args[2] = {x, y};
+    return call(g, declare(g, name, g->f32, p, 2, true), args, 2);
+}
+
+static LLVMValueRef dimv(Cg *g, Dim d) {
+    if (d.a == 0)
+        return ci64(g, d.c);
+    LLVMValueRef v = d.a == 1 ? g->B : LLVMBuildMul(g->b, g->B, ci64(g, d.a), "");
+    return d.c ? LLVMBuildAdd(g->b, v, ci64(g, d.c), "") : v;
+}
+
+static LLVMValueRef numelv(Cg *g, const IrType *t) {
+    LLVMValueRef n = ci64(g, 1);
+    for (int k = 0; k < t->rank; k++)
+        n = LLVMBuildMul(g->b, n, dimv(g, t->dim[k]), "");
+    return n;
+}
+
+static LLVMValueRef bytesv(Cg *g, const IrType *t) {
+    return LLVMBuildMul(g->b, numelv(g, t), ci64(g, elt_size(t->dtype)), "");
+}
+
+/* Row-major strides of t, in elements. */
+static void strides(Cg *g, const IrType *t, LLVMValueRef *st) {
+    LLVMValueRef s = ci64(g, 1);
+    for (int k = t->rank - 1; k >= 0; k--) {
+        st[k] = s;
+        s = LLVMBuildMul(g->b, s, dimv(g, t->dim[k]), "");
+    }
+}
+
+static bool dim_eq(Dim x, Dim y) { return x.a == y.a && x.c == y.c; }
+
+/* True when t has exactly one element whatever B is. */
+static bool static_one(const IrType *t) {
+    for (int k = 0; k < t->rank; k++)
+        if (!dim_eq(t->dim[k], (Dim){0, 1}))
+            return false;
+    return true;
+}
+
+static LLVMValueRef elem_ptr(Cg *g, DType dt, LLVMValueRef base, LLVMValueRef idx) {
+    LLVMTypeRef ty = mem_type(g, dt);
+    LLVMValueRef p = LLVMBuildBitCast(g->b, base, LLVMPointerType(ty, 0), "");
+    return LLVMBuildInBoundsGEP2(g->b, ty, p, &idx, 1, "");
+}
+
+/* Load element idx of a buffer as a scalar value (bool: i8 -> i1). */
+static LLVMValueRef load_elem(Cg *g, DType dt, LLVMValueRef base, LLVMValueRef idx) {
+    LLVMValueRef v = LLVMBuildLoad2(g->b, mem_type(g, dt), elem_ptr(g, dt, base, idx), "");
+    if (dt == DT_BOOL)
+        v = LLVMBuildICmp(g->b, LLVMIntNE, v, LLVMConstInt(g->i8, 0, 0), "");
+    return v;
+}
+
+static void store_elem(Cg *g, DType dt, LLVMValueRef base, LLVMValueRef idx, LLVMValueRef v) {
+    if (dt == DT_BOOL)
+        v = LLVMBuildZExt(g->b, v, g->i8, "");
+    LLVMBuildStore(g->b, v, elem_ptr(g, dt, base, idx));
+}
+
+/* ---- loops: for (i = lo; i < hi; i++), the induction variable an i64 ---- */
+
+typedef struct Loop {
+    LLVMBasicBlockRef body, exit;
+    LLVMValueRef iv, n;
+} Loop;
+
+static LLVMValueRef loop_range(Cg *g, Loop *l, LLVMValueRef lo, LLVMValueRef hi) {
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
+    l->n = hi;
+    l->body = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "loop");
+    l->exit = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "loop.end");
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, lo, hi, ""), l->body, l->exit);
+    LLVMPositionBuilderAtEnd(g->b, l->body);
+    l->iv = LLVMBuildPhi(g->b, g->i64, "i");
+    LLVMAddIncoming(l->iv, &lo, &pre, 1);
+    return l->iv;
+}
+
+static LLVMValueRef loop_begin(Cg *g, Loop *l, LLVMValueRef n) { return loop_range(g, l, ci64(g, 0), n); }
+
+static void loop_end(Cg *g, Loop *l) {
+    LLVMValueRef next = LLVMBuildNSWAdd(g->b, l->iv, ci64(g, 1), "");
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b);
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, next, l->n, ""), l->body, l->exit);
+    LLVMAddIncoming(l->iv, &next, &latch, 1);
+    LLVMMoveBasicBlockAfter(l->exit, latch);
+    LLVMPositionBuilderAtEnd(g->b, l->exit);
+}
+
+/* A loop nest over an index space of rank dims; each of nops operands walks it with its own
+ * strides (0 = broadcast) from its own base offset. body gets the operands' element offsets and
+ * the loop indices. The innermost loop is the last dim, so contiguous copies vectorise. */
+#define NEST_MAXOPS 3
+typedef void (*NestBody)(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx);
+
+static void nest_level(Cg *g, int k, int rank, LLVMValueRef *dims, int nops,
+                       LLVMValueRef st[][IR_MAXRANK], LLVMValueRef *off, LLVMValueRef *ivs,
+                       NestBody body, void *ctx) {
+    if (k == rank) {
+        body(g, off, ivs, ctx);
+        return;
+    }
+    Loop l;
+    LLVMValueRef i = loop_begin(g, &l, dims[k]);
+    ivs[k] = i;
+    LLVMValueRef sub[NEST_MAXOPS];
+    for (int o = 0; o < nops; o++)
+        sub[o] = LLVMBuildAdd(g->b, off[o], LLVMBuildMul(g->b, i, st[o][k], ""), "");
+    nest_level(g, k + 1, rank, dims, nops, st, sub, ivs, body, ctx);
+    loop_end(g, &l);
+}
+
+static void nest(Cg *g, int rank, LLVMValueRef *dims, int nops, LLVMValueRef st[][IR_MAXRANK],
+                 LLVMValueRef *base, NestBody body, void *ctx) {
+    LLVMValueRef ivs[IR_MAXRANK];
+    nest_level(g, 0, rank, dims, nops, st, base, ivs, body, ctx);
+}
+
+/* ---- scalar math: one element of an elementwise op ---- */
+
+/* double -> i32 as the interpreter converts: toward zero, saturating, NaN -> 0 */
+static int32_t sat_i32(double v) {
+    return v != v ? 0 : v >= 2147483647.0 ? INT32_MAX : v <= -2147483648.0 ? INT32_MIN : (int32_t)v;
+}
+
+static LLVMValueRef const_val(Cg *g, DType dt, double v) {
+    if (dt == DT_F32)
+        return cf32(g, (float)v);
+    if (dt == DT_I32)
+        return ci32(g, sat_i32(v));
+    return LLVMConstInt(g->i1, v != 0, 0);
+}
+
+static LLVMValueRef cast_val(Cg *g, LLVMValueRef x, DType from, DType to) {
+    if (from == to)
+        return x;
+    switch (to) {
+    case DT_F32:
+        return from == DT_I32 ? LLVMBuildSIToFP(g->b, x, g->f32, "")
+                              : LLVMBuildUIToFP(g->b, x, g->f32, "");
+    case DT_I32:
+        if (from == DT_BOOL)
+            return LLVMBuildZExt(g->b, x, g->i32, "");
+        {   /* saturating, like the interpreter's clamped conversion; NaN -> 0 */
+            LLVMTypeRef p[1] = {g->f32};
+            LLVMValueRef f = declare(g, "llvm.fptosi.sat.i32.f32", g->i32, p, 1, true);
+            return call(g, f, &x, 1);
+        }
+    case DT_BOOL:
+        return from == DT_F32 ? LLVMBuildFCmp(g->b, LLVMRealUNE, x, cf32(g, 0), "")
+                              : LLVMBuildICmp(g->b, LLVMIntNE, x, ci32(g, 0), "");
+    }
+    unreachable();
+}
+
+static LLVMValueRef sigmoid(Cg *g, LLVMValueRef x) {
+    /* e = exp(-|x|) never overflows: x >= 0 ? 1/(1+e) : e/(1+e), the interpreter's formula */
+    LLVMValueRef e = call_f1(g, "llvm.exp.f32", LLVMBuildFNeg(g->b, call_f1(g, "llvm.fabs.f32", x), ""));
+    LLVMValueRef s = LLVMBuildFDiv(g->b, cf32(g, 1), LLVMBuildFAdd(g->b, cf32(g, 1), e, ""), "");
+    LLVMValueRef neg = LLVMBuildFDiv(g->b, e, LLVMBuildFAdd(g->b, cf32(g, 1), e, ""), "");
+    return LLVMBuildSelect(g->b, LLVMBuildFCmp(g->b, LLVMRealOGE, x, cf32(g, 0), ""), s, neg, "");
+}
+
+static LLVMValueRef cmp(Cg *g, Op op, DType dt, LLVMValueRef x, LLVMValueRef y) {
+    static const LLVMRealPredicate fp[] = {LLVMRealOLT, LLVMRealOLE, LLVMRealOGT, LLVMRealOGE,
+                                           LLVMRealOEQ, LLVMRealUNE};
+    static const LLVMIntPredicate sp[] = {LLVMIntSLT, LLVMIntSLE, LLVMIntSGT, LLVMIntSGE,
+                                          LLVMIntEQ, LLVMIntNE};
+    static const LLVMIntPredicate up[] = {LLVMIntULT, LLVMIntULE, LLVMIntUGT, LLVMIntUGE,
+                                          LLVMIntEQ, LLVMIntNE};
+    int k = (int)op - OP_LT;
+    if (dt == DT_F32)
+        return LLVMBuildFCmp(g->b, fp[k], x, y, "");
+    return LLVMBuildICmp(g->b, dt == DT_I32 ? sp[k] : up[k], x, y, "");
+}
+
+/* The value of elementwise node nd from its operands' values; dt is src[0]'s dtype. */
+static LLVMValueRef scalar_op(Cg *g, const IrNode *nd, DType dt, LLVMValueRef *v) {
+    LLVMBuilderRef b = g->b;
+    bool f = dt == DT_F32;
+    LLVMValueRef x = v[0], y = v[1];
+    switch ((Op)nd->op) {
+    case OP_NEG: return f ? LLVMBuildFNeg(b, x, "") : LLVMBuildNeg(b, x, "");
+    case OP_EXP: return call_f1(g, "llvm.exp.f32", x);
+    case OP_LOG: return call_f1(g, "llvm.log.f32", x);
+    case OP_SQRT: return call_f1(g, "llvm.sqrt.f32", x);
+    case OP_TANH: return call_f1(g, "tanhf", x);
+    case OP_ATAN: return call_f1(g, "atanf", x);
+    case OP_SIN: return call_f1(g, "llvm.sin.f32", x);
+    case OP_COS: return call_f1(g, "llvm.cos.f32", x);
+    case OP_SIGMOID: return sigmoid(g, x);
+    case OP_ABS:
+        if (f)
+            return call_f1(g, "llvm.fabs.f32", x);
+        return LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, x, ci32(g, 0), ""),
+                               LLVMBuildNeg(b, x, ""), x, "");
+    case OP_SIGN: {   /* zeros (either sign) and NaN pass through */
+        LLVMValueRef zero = const_val(g, dt, 0);
+        LLVMValueRef pos = cmp(g, OP_GT, dt, x, zero), neg = cmp(g, OP_LT, dt, x, zero);
+        return LLVMBuildSelect(b, pos, const_val(g, dt, 1),
+                               LLVMBuildSelect(b, neg, const_val(g, dt, -1), x, ""), "");
+    }
+    case OP_CAST: return cast_val(g, x, dt, nd->type.dtype);
+    case OP_NOT: return LLVMBuildNot(b, x, "");
+    case OP_STOP_GRAD: return x;
+    case OP_ADD: return f ? LLVMBuildFAdd(b, x, y, "") : LLVMBuildAdd(b, x, y, "");
+    case OP_SUB: return f ? LLVMBuildFSub(b, x, y, "") : LLVMBuildSub(b, x, y, "");
+    case OP_MUL: return f ? LLVMBuildFMul(b, x, y, "") : LLVMBuildMul(b, x, y, "");
+    case OP_DIV:
+        if (f)
+            return LLVMBuildFDiv(b, x, y, "");
+        {   /* x / 0 is 0 and INT32_MIN / -1 wraps (docs/ir.md), never a trap */
+            LLVMValueRef z = LLVMBuildICmp(b, LLVMIntEQ, y, ci32(g, 0), "");
+            LLVMValueRef m1 = LLVMBuildICmp(b, LLVMIntEQ, y, ci32(g, -1), "");
+            LLVMValueRef safe = LLVMBuildSelect(b, LLVMBuildOr(b, z, m1, ""), ci32(g, 1), y, "");
+            LLVMValueRef q = LLVMBuildSDiv(b, x, safe, "");
+            q = LLVMBuildSelect(b, m1, LLVMBuildNeg(b, x, ""), q, "");
+            return LLVMBuildSelect(b, z, ci32(g, 0), q, "");
+        }
+    case OP_POW:
+        if (!f)
+            die("pow on %s operands reached the llvm backend", dt == DT_I32 ? "i32" : "bool");
+        return call_f2(g, "llvm.pow.f32", x, y);
+    case OP_MAX:
+    case OP_MIN: {
+        /* NaN from either side wins and ties pick x, as in the interpreter (torch.maximum); a
+         * compare and a select, which vectorise as well as maxnum would */
+        LLVMValueRef keep = cmp(g, nd->op == OP_MAX ? OP_GE : OP_LE, dt, x, y);
+        if (f)
+            keep = LLVMBuildOr(b, keep, LLVMBuildFCmp(b, LLVMRealUNO, x, x, ""), "");
+        return LLVMBuildSelect(b, keep, x, y, "");
+    }
+    case OP_LT: case OP_LE: case OP_GT: case OP_GE: case OP_EQ: case OP_NE:
+        return cmp(g, (Op)nd->op, dt, x, y);
+    case OP_AND: return LLVMBuildAnd(b, x, y, "");
+    case OP_OR: return LLVMBuildOr(b, x, y, "");
+    case OP_SELECT: return LLVMBuildSelect(b, x, y, v[2], "");
+    default: die("scalar_op: %s is not elementwise", ir_op_name[nd->op]);
+    }
+}
+
+/* ---- planning a graph: liveness, values, buffers, workspace pieces ---- */
+
+static bool is_source_buf(Op op) { return op == OP_INPUT || op == OP_PARAM || op == OP_STATE; }
+
+/* A node computed by a flat elementwise loop (not a value, not an alias). */
+static bool is_loop_elem(const Plan *p, const IrNode *nd, uint32_t i) {
+    return (ir_op_flags[nd->op] & F_ELEM) && nd->op != OP_STOP_GRAD && !p->isval[i];
+}
+
+static bool same_shape(const IrType *x, const IrType *y) {
+    if (x->rank != y->rank)
+        return false;
+    for (int k = 0; k < x->rank; k++)
+        if (!dim_eq(x->dim[k], y->dim[k]))
+            return false;
+    return true;
+}
+
+static Plan plan_graph(Cg *g, const IrGraph *gr) {
+    Arena *A = &g->arena;
+    uint32_t n = gr->len;
+    Plan p = {.g = gr};
+    p.isval = arena_alloc(A, n + 1);
+    p.kind = arena_alloc(A, sizeof(BufKind) * (n + 1));
+    p.slot = arena_alloc(A, sizeof(int) * (n + 1));
+    p.out_index = arena_alloc(A, sizeof(int) * (n + 1));
+    p.stage = arena_alloc(A, sizeof(int) * ((size_t)gr->nres + 1));
+    p.direct = arena_alloc(A, (size_t)gr->nres + 1);
+    p.piece_node = arena_alloc(A, sizeof(uint32_t) * (n + (size_t)gr->nres + 1));
+    uint8_t *live = arena_alloc(A, n + 1), *needbuf = arena_alloc(A, n + 1);
+
+    for (int r = 0; r < gr->nres; r++) {
+        if (gr->res[r].node >= n)
+            die("graph %s: result %d names node %u of %u", gr->name, r, gr->res[r].node, n);
+        live[gr->res[r].node] = needbuf[gr->res[r].node] = 1;
+    }
+    for (uint32_t i = n; i-- > 0;)
+        if (live[i])
+            for (int s = 0; s < gr->nodes[i].nsrc; s++)
+                live[gr->nodes[i].src[s]] = 1;
+
+    /* values: splat constants, hypers, and shape/elementwise ops on values only */
+    for (uint32_t i = 0; i < n; i++) {
+        const IrNode *nd = &gr->nodes[i];
+        Op op = (Op)nd->op;
+        if (op == OP_CONST)
+            p.isval[i] = nd->attr.data == NULL;
+        else if (op == OP_HYPER)
+            p.isval[i] = 1;
+        else if (op == OP_RESHAPE || op == OP_BROADCAST || (ir_op_flags[op] & F_ELEM)) {
+            bool all = nd->nsrc > 0;
+            for (int s = 0; s < nd->nsrc; s++)
+                all = all && p.isval[nd->src[s]];
+            p.isval[i] = all;
+        }
+    }
+    /* a value needs a buffer when some live user reads memory: not a value, not elementwise */
+    for (uint32_t i = 0; i < n; i++) {
+        const IrNode *nd = &gr->nodes[i];
+        if (!live[i] || p.isval[i] || (ir_op_flags[nd->op] & F_ELEM))
+            continue;
+        for (int s = 0; s < nd->nsrc; s++)
+            needbuf[nd->src[s]] = 1;
+    }
+
+    for (uint32_t i = 0; i < n; i++) {
+        const IrNode *nd = &gr->nodes[i];
+        Op op = (Op)nd->op;
+        p.slot[i] = -1;
+        if (!live[i])
+            p.kind[i] = NB_DEAD;
+        else if (p.isval[i] && !needbuf[i])
+            p.kind[i] = NB_VALUE;
+        else if (is_source_buf(op))
+            p.kind[i] = NB_ARG;
+        else if (op == OP_CONST && nd->attr.data)
+            p.kind[i] = NB_GLOBAL;
+        else if ((op == OP_RESHAPE || op == OP_STOP_GRAD) && p.kind[nd->src[0]] != NB_VALUE)
+            p.kind[i] = NB_ALIAS;
+        else
+            p.kind[i] = NB_WS;
+    }
+    /* the first RES_OUTPUT of a computed node writes in place */
+    for (int r = 0; r < gr->nres; r++) {
+        const IrResult *res = &gr->res[r];
+        p.stage[r] = -1;
+        if (res->kind == RES_OUTPUT && p.kind[res->node] == NB_WS) {
+            p.kind[res->node] = NB_OUT;
+            p.out_index[res->node] = res->index;
+            p.direct[r] = 1;
+        }
+    }
+    /* fusion: an elementwise node with one use, by an elementwise node of the same shape, is
+     * computed in its user's loop instead of through a buffer (chains fuse into one loop) */
+    uint32_t *uses = arena_alloc(A, sizeof(uint32_t) * (n + 1)), *user = arena_alloc(A, sizeof(uint32_t) * (n + 1));
+    for (uint32_t i = 0; i < n; i++)
+        if (live[i])
+            for (int s = 0; s < gr->nodes[i].nsrc; s++)
+                uses[gr->nodes[i].src[s]]++, user[gr->nodes[i].src[s]] = i;
+    for (int r = 0; r < gr->nres; r++)
+        uses[gr->res[r].node] += 2;
+    for (uint32_t i = 0; i < n; i++) {
+        const IrNode *nd = &gr->nodes[i];
+        if (p.kind[i] != NB_WS || !is_loop_elem(&p, nd, i) || uses[i] != 1)
+            continue;
+        const IrNode *u = &gr->nodes[user[i]];
+        if (is_loop_elem(&p, u, user[i]) && same_shape(&nd->type, &u->type))
+            p.kind[i] = NB_FUSED;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (p.kind[i] == NB_WS) {
+            p.slot[i] = p.npieces;
+            p.piece_node[p.npieces++] = i;
+        }
+    /* an update whose value lives in a param/state/input buffer is staged before any update */
+    for (int r = 0; r < gr->nres; r++) {
+        const IrResult *res = &gr->res[r];
+        uint32_t root = res->node;
+        while (p.kind[root] == NB_ALIAS)
+            root = gr->nodes[root].src[0];
+        if (res->kind == RES_UPDATE && p.kind[root] == NB_ARG &&
+            gr->nodes[root].attr.i[0] != res->index) {
+            p.stage[r] = p.npieces;
+            p.piece_node[p.npieces++] = res->node;
+        }
+    }
+    return p;
+}
+
+/* Byte offsets of the pieces at the current g->B, each 64-byte aligned; returns the total. */
+static LLVMValueRef layout(Cg *g, const Plan *p, LLVMValueRef *offs) {
+    LLVMValueRef off = ci64(g, 0);
+    for (int k = 0; k < p->npieces; k++) {
+        if (offs)
+            offs[k] = off;
+        LLVMValueRef sz = bytesv(g, &p->g->nodes[p->piece_node[k]].type);
+        LLVMValueRef end = LLVMBuildAdd(g->b, off, LLVMBuildAdd(g->b, sz, ci64(g, 63), ""), "");
+        off = LLVMBuildAnd(g->b, end, ci64(g, ~(int64_t)63), "");
+    }
+    return off;
+}
+
+/* ---- kernels: one internal function per computed node ---- */
+
+typedef struct Kernel {
+    const IrNode *nd;
+    const IrGraph *gr;
+    LLVMValueRef out;           /* i8* */
+    LLVMValueRef src[IR_MAXSRC];/* i8* buffers of the operands */
+    LLVMValueRef seed;          /* RAND */
+} Kernel;
+
+static const IrType *src_type(const Kernel *k, int s) { return &k->gr->nodes[k->nd->src[s]].type; }
+
+static void k_fill(Cg *g, Kernel *k, LLVMValueRef v) {
+    Loop l;
+    LLVMValueRef i = loop_begin(g, &l, numelv(g, &k->nd->type));
+    store_elem(g, k->nd->type.dtype, k->out, i, v);
+    loop_end(g, &l);
+}
+
+static void k_rand(Cg *g, Kernel *k) {
+    LLVMTypeRef p[3] = {g->i64, g->i64, g->i64};
+    LLVMValueRef f = declare(g, "nnc_rand_uniform", g->f32, p, 3, false);
+    Loop l;
+    LLVMValueRef i = loop_begin(g, &l, numelv(g, &k->nd->type));
+    LLVMValueRef args[3] = {k->seed, ci64(g, k->nd->attr.i[0]), i};
+    store_elem(g, DT_F32, k->out, i, call(g, f, args, 3));
+    loop_end(g, &l);
+}
+
+/* copy: operand 0 is the destination offset, operand 1 the source offset */
+typedef struct CopyCtx { DType dt; LLVMValueRef dst, src; } CopyCtx;
+
+static void copy_body(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
+    CopyCtx *c = ctx;
+    LLVMTypeRef ty = mem_type(g, c->dt);
+    LLVMValueRef v = LLVMBuildLoad2(g->b, ty, elem_ptr(g, c->dt, c->src, off[1]), "");
+    LLVMBuildStore(g->b, v, elem_ptr(g, c->dt, c->dst, off[0]));
+}
+
+static void zero_fill(Cg *g, Kernel *k) {
+    LLVMBuildMemSet(g->b, k->out, LLVMConstInt(g->i8, 0, 0), bytesv(g, &k->nd->type), 1);
+}
+
+static void k_broadcast(Cg *g, Kernel *k) {
+    const IrType *t = &k->nd->type, *s = src_type(k, 0);
+    LLVMValueRef dims[IR_MAXRANK], st[2][IR_MAXRANK], sst[IR_MAXRANK], base[2] = {ci64(g, 0), ci64(g, 0)};
+    strides(g, t, st[0]);
+    strides(g, s, sst);
+    int lead = t->rank - s->rank;
+    if (lead < 0)
+        die("broadcast from rank %d to rank %d", s->rank, t->rank);
+    for (int d = 0; d < t->rank; d++) {
+        dims[d] = dimv(g, t->dim[d]);
+        int sd = d - lead;
+        bool stretched = sd < 0 || (dim_eq(s->dim[sd], (Dim){0, 1}) && !dim_eq(t->dim[d], (Dim){0, 1}));
+        st[1][d] = stretched ? ci64(g, 0) : sst[sd];
+    }
+    CopyCtx c = {t->dtype, k->out, k->src[0]};
+    nest(g, t->rank, dims, 2, st, base, copy_body, &c);
+}
+
+static void k_transpose(Cg *g, Kernel *k) {
+    const IrType *t = &k->nd->type, *s = src_type(k, 0);
+    LLVMValueRef dims[IR_MAXRANK], st[2][IR_MAXRANK], sst[IR_MAXRANK], base[2] = {ci64(g, 0), ci64(g, 0)};
+    strides(g, t, st[0]);
+    strides(g, s, sst);
+    for (int d = 0; d < t->rank; d++) {
+        int64_t from = k->nd->attr.i[d];
+        if (from < 0 || from >= s->rank)
+            die("transpose: bad permutation entry %lld", (long long)from);
+        dims[d] = dimv(g, t->dim[d]);
+        st[1][d] = sst[from];
+    }
+    CopyCtx c = {t->dtype, k->out, k->src[0]};
+    nest(g, t->rank, dims, 2, st, base, copy_body, &c);
+}
+
+/* SLICE reads a strided window of the operand into a dense result; UNSLICE writes the dense
+ * operand into that window of a zeroed result. `big` is the un-sliced type. */
+static void k_slice(Cg *g, Kernel *k, bool un) {
+    const IrType *big = un ? &k->nd->type : src_type(k, 0);
+    const IrType *small = un ? src_type(k, 0) : &k->nd->type;
+    int64_t axis = k->nd->attr.i[0], start = k->nd->attr.i[1], step = k->nd->attr.i[3];
+    if (axis < 0 || axis >= big->rank)
+        die("slice: bad axis %lld", (long long)axis);
+    LLVMValueRef dims[IR_MAXRANK], bst[IR_MAXRANK], sst[IR_MAXRANK], st[2][IR_MAXRANK];
+    strides(g, big, bst);
+    strides(g, small, sst);
+    for (int d = 0; d < small->rank; d++)
+        dims[d] = dimv(g, small->dim[d]);
+    LLVMValueRef bbase = LLVMBuildMul(g->b, ci64(g, start), bst[axis], "");
+    bst[axis] = LLVMBuildMul(g->b, ci64(g, step), bst[axis], "");
+    int bi = un ? 0 : 1, si = un ? 1 : 0;   /* operand 0 is the destination */
+    LLVMValueRef base[2];
+    base[bi] = bbase;
+    base[si] = ci64(g, 0);
+    memcpy(st[bi], bst, sizeof bst);
+    memcpy(st[si], sst, sizeof sst);
+    if (un)
+        zero_fill(g, k);
+    CopyCtx c = {k->nd->type.dtype, k->out, k->src[0]};
+    nest(g, small->rank, dims, 2, st, base, copy_body, &c);
+}
+
+static void k_concat(Cg *g, Kernel *k) {
+    const IrType *t = &k->nd->type;
+    int64_t axis = k->nd->attr.i[0];
+    if (axis < 0 || axis >= t->rank)
+        die("concat: bad axis %lld", (long long)axis);
+    LLVMValueRef ost[IR_MAXRANK];
+    strides(g, t, ost);
+    LLVMValueRef at = ci64(g, 0);
+    for (int s = 0; s < k->nd->nsrc; s++) {
+        const IrType *st_ = src_type(k, s);
+        LLVMValueRef dims[IR_MAXRANK], st[2][IR_MAXRANK];
+        memcpy(st[0], ost, sizeof ost);
+        strides(g, st_, st[1]);
+        for (int d = 0; d < st_->rank; d++)
+            dims[d] = dimv(g, st_->dim[d]);
+        LLVMValueRef base[2] = {LLVMBuildMul(g->b, at, ost[axis], ""), ci64(g, 0)};
+        CopyCtx c = {t->dtype, k->out, k->src[s]};
+        nest(g, st_->rank, dims, 2, st, base, copy_body, &c);
+        at = LLVMBuildAdd(g->b, at, dims[axis], "");
+    }
+}
+
+/* A reduction walks the kept axes outside and the reduced axes inside, accumulating each result
+ * element in a register: sums in double (i64 for i32) rounded once at the end, in the operand's
+ * element order - what the interpreter does, so both agree to the bit. */
+typedef struct ReduceCtx {
+    DType dt;
+    bool max;
+    LLVMValueRef out, src, acc, init;
+    LLVMTypeRef acc_ty;
+    int rrank;
+    LLVMValueRef rdims[IR_MAXRANK], rst[1][IR_MAXRANK];
+} ReduceCtx;
+
+static void reduce_inner(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
+    ReduceCtx *c = ctx;
+    LLVMValueRef x = load_elem(g, c->dt, c->src, off[0]);
+    LLVMValueRef acc = LLVMBuildLoad2(g->b, c->acc_ty, c->acc, "");
+    LLVMValueRef r;
+    if (c->max) {
+        IrNode mx = {.op = OP_MAX, .type = {.dtype = c->dt}};
+        r = scalar_op(g, &mx, c->dt, (LLVMValueRef[]){acc, x, NULL});
+    } else if (c->dt == DT_F32) {
+        r = LLVMBuildFAdd(g->b, acc, LLVMBuildFPExt(g->b, x, g->f64, ""), "");
+    } else {
+        r = LLVMBuildAdd(g->b, acc, LLVMBuildSExt(g->b, x, g->i64, ""), "");
+    }
+    LLVMBuildStore(g->b, r, c->acc);
+}
+
+static void reduce_outer(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
+    ReduceCtx *c = ctx;
+    LLVMBuildStore(g->b, c->init, c->acc);
+    nest(g, c->rrank, c->rdims, 1, c->rst, &off[1], reduce_inner, c);
+    LLVMValueRef v = LLVMBuildLoad2(g->b, c->acc_ty, c->acc, "");
+    if (!c->max)
+        v = c->dt == DT_F32 ? LLVMBuildFPTrunc(g->b, v, g->f32, "") : LLVMBuildTrunc(g->b, v, g->i32, "");
+    store_elem(g, c->dt, c->out, off[0], v);
+}
+
+static void k_reduce(Cg *g, Kernel *k, bool max) {
+    const IrType *t = &k->nd->type, *s = src_type(k, 0);
+    uint64_t mask = (uint64_t)k->nd->attr.i[0];
+    DType dt = t->dtype;
+    if (dt == DT_BOOL)
+        die("%s over bool reached the llvm backend", max ? "rmax" : "sum");
+    ReduceCtx c = {.dt = dt, .max = max, .out = k->out, .src = k->src[0]};
+    c.acc_ty = max ? val_type(g, dt) : dt == DT_F32 ? g->f64 : g->i64;
+    c.acc = LLVMBuildAlloca(g->b, c.acc_ty, "acc");     /* in the entry block: promoted */
+    c.init = max ? (dt == DT_F32 ? cf32(g, -__builtin_inf()) : ci32(g, INT32_MIN))
+                 : dt == DT_F32 ? LLVMConstReal(g->f64, 0) : ci64(g, 0);
+    LLVMValueRef ost[IR_MAXRANK], sst[IR_MAXRANK], odims[IR_MAXRANK], st[2][IR_MAXRANK];
+    strides(g, t, ost);
+    strides(g, s, sst);
+    int orank = 0;
+    for (int d = 0; d < s->rank; d++) {
+        if (mask >> d & 1) {
+            c.rdims[c.rrank] = dimv(g, s->dim[d]);
+            c.rst[0][c.rrank++] = sst[d];
+        } else {
+            odims[orank] = dimv(g, s->dim[d]);
+            st[0][orank] = ost[d];
+            st[1][orank++] = sst[d];
+        }
+    }
+    LLVMValueRef base[2] = {ci64(g, 0), ci64(g, 0)};
+    nest(g, orank, odims, 2, st, base, reduce_outer, &c);
+}
+
+static void k_matmul(Cg *g, Kernel *k) {
+    const IrType *t = &k->nd->type, *ta = src_type(k, 0), *tb = src_type(k, 1);
+    bool tra = k->nd->attr.i[0] != 0, trb = k->nd->attr.i[1] != 0;
+    if (t->rank != 2 || ta->rank != 2 || tb->rank != 2)
+        die("matmul of rank %d x %d -> %d reached the llvm backend", ta->rank, tb->rank, t->rank);
+    LLVMValueRef M = dimv(g, t->dim[0]), N = dimv(g, t->dim[1]);
+    LLVMValueRef K = dimv(g, ta->dim[tra ? 0 : 1]);
+    LLVMValueRef lda = dimv(g, ta->dim[1]), ldb = dimv(g, tb->dim[1]);
+    LLVMTypeRef p[14] = {g->i32, g->i32, g->i32, g->i32, g->i32, g->i32, g->f32,
+                         g->f32p, g->i32, g->f32p, g->i32, g->f32, g->f32p, g->i32};
+    LLVMValueRef f = declare(g, "cblas_sgemm", g->vd, p, 14, false);
+    LLVMValueRef one = ci64(g, 1);
+#define I32(x) LLVMBuildTrunc(g->b, (x), g->i32, "")
+#define LD(x) I32(LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, (x), one, ""), (x), one, ""))
+    LLVMValueRef args[14] = {
+        ci32(g, CBLAS_ROW_MAJOR), ci32(g, tra ? CBLAS_TRANS : CBLAS_NO_TRANS),
+        ci32(g, trb ? CBLAS_TRANS : CBLAS_NO_TRANS), I32(M), I32(N), I32(K), cf32(g, 1),
+        LLVMBuildBitCast(g->b, k->src[0], g->f32p, ""), LD(lda),
+        LLVMBuildBitCast(g->b, k->src[1], g->f32p, ""), LD(ldb), cf32(g, 0),
+        LLVMBuildBitCast(g->b, k->out, g->f32p, ""), LD(N)};
+#undef LD
+#undef I32
+    /* an empty product is all zeros; BLAS is not asked about degenerate sizes */
+    LLVMValueRef mn = LLVMBuildMul(g->b, M, N, "");
+    LLVMBasicBlockRef docall = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gemm");
+    LLVMBasicBlockRef zero = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gemm.k0");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gemm.end");
+    LLVMValueRef nonempty = LLVMBuildICmp(g->b, LLVMIntSGT, mn, ci64(g, 0), "");
+    LLVMValueRef kpos = LLVMBuildICmp(g->b, LLVMIntSGT, K, ci64(g, 0), "");
+    LLVMBasicBlockRef check_k = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gemm.chk");
+    LLVMBuildCondBr(g->b, nonempty, check_k, done);
+    LLVMPositionBuilderAtEnd(g->b, check_k);
+    LLVMBuildCondBr(g->b, kpos, docall, zero);
+    LLVMPositionBuilderAtEnd(g->b, docall);
+    call(g, f, args, 14);
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, zero);
+    zero_fill(g, k);
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+/* ONE_HOT, GATHER, SCATTER_ADD: a 2-level nest [n, width] over the index tensor's elements. */
+typedef struct IndexCtx { Op op; const IrNode *nd; Kernel *k; LLVMValueRef rows, idx; } IndexCtx;
+
+static void index_body(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
+    IndexCtx *c = ctx;
+    Kernel *k = c->k;
+    LLVMBuilderRef b = g->b;
+    /* off[0] = element of the dense side ([n, width]); off[1] = element of the index tensor */
+    LLVMValueRef r = LLVMBuildSExt(b, load_elem(g, DT_I32, c->idx, off[1]), g->i64, "");
+    if (c->op == OP_ONE_HOT) {
+        LLVMValueRef hit = LLVMBuildICmp(b, LLVMIntEQ, r, ivs[1], "");
+        DType dt = k->nd->type.dtype;
+        LLVMValueRef v = LLVMBuildSelect(b, hit, const_val(g, dt, 1), const_val(g, dt, 0), "");
+        store_elem(g, dt, k->out, off[0], v);
+        return;
+    }
+    /* an index outside [0, rows) reads zeros (gather) and adds nothing (scatter_add) */
+    LLVMValueRef ok = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntSGE, r, ci64(g, 0), ""),
+                                   LLVMBuildICmp(b, LLVMIntSLT, r, c->rows, ""), "");
+    LLVMValueRef rr = LLVMBuildSelect(b, ok, r, ci64(g, 0), "");
+    DType dt = k->nd->type.dtype;
+    LLVMValueRef width = dimv(g, k->nd->type.dim[k->nd->type.rank - 1]);
+    LLVMValueRef tab = LLVMBuildAdd(b, LLVMBuildMul(b, rr, width, ""), ivs[1], "");
+    LLVMValueRef zero = const_val(g, dt, 0);
+    if (c->op == OP_GATHER) {
+        LLVMValueRef v = load_elem(g, dt, k->src[0], tab);
+        store_elem(g, dt, k->out, off[0], LLVMBuildSelect(b, ok, v, zero, ""));
+    } else {
+        LLVMValueRef gv = load_elem(g, dt, k->src[0], off[0]);
+        LLVMValueRef acc = load_elem(g, dt, k->out, tab);
+        IrNode add = {.op = OP_ADD, .type = {.dtype = dt}};
+        LLVMValueRef sum = scalar_op(g, &add, dt, (LLVMValueRef[]){acc, LLVMBuildSelect(b, ok, gv, zero, ""), NULL});
+        store_elem(g, dt, k->out, tab, sum);
+    }
+}
+
+static void k_index(Cg *g, Kernel *k) {
+    Op op = (Op)k->nd->op;
+    const IrType *t = &k->nd->type;
+    int idx_src = op == OP_ONE_HOT ? 0 : 1;
+    const IrType *it = src_type(k, idx_src);
+    if (it->dtype != DT_I32)
+        die("%s with a non-i32 index reached the llvm backend", ir_op_name[op]);
+    IndexCtx c = {op, k->nd, k, ci64(g, 0), k->src[idx_src]};
+    LLVMValueRef width = dimv(g, t->dim[t->rank - 1]);
+    if (op == OP_GATHER)
+        c.rows = dimv(g, src_type(k, 0)->dim[0]);
+    if (op == OP_SCATTER_ADD) {
+        c.rows = dimv(g, t->dim[0]);
+        zero_fill(g, k);
+    }
+    LLVMValueRef dims[2] = {numelv(g, it), width};
+    LLVMValueRef st[2][IR_MAXRANK] = {{width, ci64(g, 1)}, {ci64(g, 1), ci64(g, 0)}};
+    LLVMValueRef base[2] = {ci64(g, 0), ci64(g, 0)};
+    nest(g, 2, dims, 2, st, base, index_body, &c);
+}
+
+/* Functions are emitted one inside another (graph -> kernel -> its range and chunk functions):
+ * entering one saves the builder's place, B and the current function. */
+typedef struct Saved { LLVMBasicBlockRef bb; LLVMValueRef fn, B; } Saved;
+
+static Saved enter_fn(Cg *g, LLVMValueRef fn) {
+    Saved s = {LLVMGetInsertBlock(g->b), g->fn, g->B};
+    g->fn = fn;
+    LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, fn, "entry"));
+    return s;
+}
+
+static void leave_fn(Cg *g, Saved s) {
+    g->fn = s.fn;
+    g->B = s.B;
+    LLVMPositionBuilderAtEnd(g->b, s.bb);
+}
+
+static LLVMValueRef new_fn(Cg *g, const char *name, LLVMTypeRef *pt, int np, const bool *noalias) {
+    LLVMValueRef fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->vd, pt, (unsigned)np, 0));
+    LLVMSetLinkage(fn, LLVMInternalLinkage);
+    add_attr(g, fn, LLVMAttributeFunctionIndex, "nounwind");
+    for (int a = 0; noalias && a < np; a++)
+        if (noalias[a])
+            add_attr(g, fn, (unsigned)a + 1, "noalias");
+    return fn;
+}
+
+/* Elementwise loops of at least this many elements go to the thread pool when the call has one:
+ * below it, waking the workers costs more than the loop (a few microseconds each). */
+#define PAR_MIN_ELEMS (1 << 15)
+
+/* An elementwise kernel computes a tree: its root node, and through fusion (NB_FUSED) the
+ * single-use elementwise nodes feeding it. The leaves are the other operands: buffers read at the
+ * loop index, scalar values passed in, or one-element buffers read once. */
+enum { LEAF_PTR, LEAF_VAL, LEAF_ONE };
+
+typedef struct Tree {
+    const Plan *p;
+    uint32_t root;
+    uint32_t *leaf;
+    uint8_t *how;
+    int nleaf;
+    LLVMValueRef *param;        /* per leaf, inside the range function */
+    LLVMValueRef *pre;          /* LEAF_ONE: the element, loaded before the loop */
+} Tree;
+
+static int tree_count(const Plan *p, uint32_t n) {
+    const IrNode *nd = &p->g->nodes[n];
+    int c = 0;
+    for (int s = 0; s < nd->nsrc; s++)
+        c += p->kind[nd->src[s]] == NB_FUSED ? tree_count(p, nd->src[s]) : 1;
+    return c;
+}
+
+static void tree_leaves(Tree *t, uint32_t n) {
+    const IrNode *nd = &t->p->g->nodes[n];
+    for (int s = 0; s < nd->nsrc; s++) {
+        uint32_t x = nd->src[s];
+        if (t->p->kind[x] == NB_FUSED) {
+            tree_leaves(t, x);
+            continue;
+        }
+        bool seen = false;
+        for (int k = 0; k < t->nleaf; k++)
+            seen = seen || t->leaf[k] == x;
+        if (seen)
+            continue;
+        const IrType *xt = &t->p->g->nodes[x].type, *rt = &t->p->g->nodes[t->root].type;
+        t->how[t->nleaf] = t->p->isval[x] ? LEAF_VAL
+                           : static_one(xt) && !static_one(rt) ? LEAF_ONE : LEAF_PTR;
+        t->leaf[t->nleaf++] = x;
+    }
+}
+
+static LLVMValueRef tree_eval(Cg *g, Tree *t, uint32_t n, LLVMValueRef i) {
+    const IrGraph *gr = t->p->g;
+    const IrNode *nd = &gr->nodes[n];
+    LLVMValueRef v[IR_MAXSRC] = {0};
+    for (int s = 0; s < nd->nsrc; s++) {
+        uint32_t x = nd->src[s];
+        if (t->p->kind[x] == NB_FUSED) {
+            v[s] = tree_eval(g, t, x, i);
+            continue;
+        }
+        int k = 0;
+        while (t->leaf[k] != x)
+            k++;
+        v[s] = t->how[k] == LEAF_VAL ? t->param[k]
+               : t->how[k] == LEAF_ONE ? t->pre[k]
+                                       : load_elem(g, gr->nodes[x].type.dtype, t->param[k], i);
+    }
+    /* SELECT's operand 0 is the bool; its math happens in the dtype of the branches */
+    DType dt = gr->nodes[nd->src[nd->op == OP_SELECT ? 1 : 0]].type.dtype;
+    return scalar_op(g, nd, dt, v);
+}
+
+/* Elementwise loops of at least this many elements go to the thread pool when the call has one:
+ * below it, waking the workers costs more than the loop (a few microseconds each). */
+#define PAR_MIN_ELEMS (1 << 15)
+
+/* An elementwise kernel becomes three functions: NAME.range(out, leaves, B, lo, hi) runs the flat
+ * loop over [lo, hi); NAME.chunk(ctx, lo, hi) unpacks the parameters from a struct and calls it,
+ * the shape nnc_parallel_for wants; NAME(out, leaves, B, pool) runs range(0, n) inline, or the
+ * chunks through nnc_parallel_for when there is a pool and n >= PAR_MIN_ELEMS. Chunks are
+ * contiguous and each element's math does not depend on the split, so results are the same with
+ * any thread count. */
+static void emit_elementwise(Cg *g, const Plan *p, uint32_t root, const char *name, LLVMValueRef *ptr,
+                             LLVMValueRef *val, LLVMValueRef pool) {
+    const IrNode *nd = &p->g->nodes[root];
+    int cap = tree_count(p, root);
+    Tree t = {.p = p, .root = root};
+    t.leaf = arena_alloc(&g->arena, sizeof(uint32_t) * (size_t)cap);
+    t.how = arena_alloc(&g->arena, (size_t)cap);
+    t.param = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)cap);
+    t.pre = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)cap);
+    tree_leaves(&t, root);
+
+    /* parameters: out, the leaves, B; then lo, hi (range) or pool (kernel) */
+    int np = t.nleaf + 2;
+    LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * (size_t)(np + 2));
+    LLVMValueRef *args = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(np + 2));
+    LLVMValueRef *cargs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(np + 2));
+    bool *noalias = arena_alloc(&g->arena, (size_t)(np + 2));
+    pt[0] = g->i8p, args[0] = ptr[root], noalias[0] = true;
+    for (int k = 0; k < t.nleaf; k++) {
+        uint32_t x = t.leaf[k];
+        if (t.how[k] == LEAF_VAL) {
+            pt[k + 1] = val_type(g, p->g->nodes[x].type.dtype), args[k + 1] = val[x];
+        } else {
+            if (!ptr[x])
+                die("graph %s: node %u reads node %u, which has no buffer", p->g->name, root, x);
+            pt[k + 1] = g->i8p, args[k + 1] = ptr[x], noalias[k + 1] = true;
+        }
+    }
+    pt[np - 1] = g->i64, args[np - 1] = g->B;
+    pt[np] = pt[np + 1] = g->i64;
+    LLVMValueRef range = new_fn(g, arena_printf(&g->arena, "%s.range", name), pt, np + 2, noalias);
+    Saved sv = enter_fn(g, range);
+    LLVMValueRef out = LLVMGetParam(range, 0);
+    for (int k = 0; k < t.nleaf; k++) {
+        t.param[k] = LLVMGetParam(range, (unsigned)k + 1);
+        if (t.how[k] == LEAF_ONE)
+            t.pre[k] = load_elem(g, p->g->nodes[t.leaf[k]].type.dtype, t.param[k], ci64(g, 0));
+    }
+    g->B = LLVMGetParam(range, (unsigned)np - 1);
+    Loop l;
+    LLVMValueRef i = loop_range(g, &l, LLVMGetParam(range, (unsigned)np), LLVMGetParam(range, (unsigned)np + 1));
+    store_elem(g, nd->type.dtype, out, i, tree_eval(g, &t, root, i));
+    loop_end(g, &l);
+    LLVMBuildRetVoid(g->b);
+    leave_fn(g, sv);
+    LLVMTypeRef range_ty = LLVMGlobalGetValueType(range);
+
+    LLVMTypeRef cty = LLVMStructTypeInContext(g->ctx, pt, (unsigned)np, 0);
+    LLVMTypeRef chpt[3] = {g->i8p, g->i64, g->i64};
+    LLVMValueRef chunk = new_fn(g, arena_printf(&g->arena, "%s.chunk", name), chpt, 3, NULL);
+    sv = enter_fn(g, chunk);
+    LLVMValueRef cp = LLVMBuildBitCast(g->b, LLVMGetParam(chunk, 0), LLVMPointerType(cty, 0), "");
+    for (int a = 0; a < np; a++)
+        cargs[a] = LLVMBuildLoad2(g->b, pt[a], LLVMBuildStructGEP2(g->b, cty, cp, (unsigned)a, ""), "");
+    cargs[np] = LLVMGetParam(chunk, 1);
+    cargs[np + 1] = LLVMGetParam(chunk, 2);
+    LLVMBuildCall2(g->b, range_ty, range, cargs, (unsigned)np + 2, "");
+    LLVMBuildRetVoid(g->b);
+    leave_fn(g, sv);
+
+    pt[np] = g->i8p;    /* the kernel: out, leaves, B, pool */
+    noalias[np] = false;
+    LLVMValueRef kern = new_fn(g, name, pt, np + 1, noalias);
+    sv = enter_fn(g, kern);
+    LLVMValueRef ctxp = LLVMBuildAlloca(g->b, cty, "ctx");
+    for (int a = 0; a < np; a++)
+        cargs[a] = LLVMGetParam(kern, (unsigned)a);
+    g->B = cargs[np - 1];
+    LLVMValueRef kpool = LLVMGetParam(kern, (unsigned)np);
+    LLVMValueRef n = numelv(g, &nd->type);
+    LLVMValueRef par = LLVMBuildAnd(g->b, LLVMBuildIsNotNull(g->b, kpool, ""),
+                                    LLVMBuildICmp(g->b, LLVMIntSGE, n, ci64(g, PAR_MIN_ELEMS), ""), "");
+    LLVMBasicBlockRef pb = LLVMAppendBasicBlockInContext(g->ctx, kern, "parallel");
+    LLVMBasicBlockRef sb = LLVMAppendBasicBlockInContext(g->ctx, kern, "serial");
+    LLVMBuildCondBr(g->b, par, pb, sb);
+    LLVMPositionBuilderAtEnd(g->b, sb);
+    cargs[np] = ci64(g, 0);
+    cargs[np + 1] = n;
+    LLVMBuildCall2(g->b, range_ty, range, cargs, (unsigned)np + 2, "");
+    LLVMBuildRetVoid(g->b);
+    LLVMPositionBuilderAtEnd(g->b, pb);
+    for (int a = 0; a < np; a++)
+        LLVMBuildStore(g->b, cargs[a], LLVMBuildStructGEP2(g->b, cty, ctxp, (unsigned)a, ""));
+    LLVMTypeRef chunk_ptr = LLVMPointerType(LLVMGlobalGetValueType(chunk), 0);
+    LLVMTypeRef ppt[4] = {g->i8p, g->i64, chunk_ptr, g->i8p};
+    LLVMValueRef pf = declare(g, "nnc_parallel_for", g->vd, ppt, 4, false);
+    LLVMValueRef pargs[4] = {kpool, n, chunk, LLVMBuildBitCast(g->b, ctxp, g->i8p, "")};
+    call(g, pf, pargs, 4);
+    LLVMBuildRetVoid(g->b);
+    leave_fn(g, sv);
+
+    args[np] = pool;
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(kern), kern, args, (unsigned)np + 1, "");
+}
+
+/* Emit the kernel function of node i and the call to it from the graph function. */
+static void emit_kernel(Cg *g, const Plan *p, uint32_t i, LLVMValueRef *ptr, LLVMValueRef *val,
+                        LLVMValueRef seed, LLVMValueRef pool, int gi) {
+    const IrGraph *gr = p->g;
+    const IrNode *nd = &gr->nodes[i];
+    Op op = (Op)nd->op;
+    bool fill = p->isval[i];    /* a value that needs its buffer */
+    const char *name = arena_printf(&g->arena, "%s.g%d.n%u.%s", g->prefix, gi, i, ir_op_name[op]);
+    if (!fill && is_loop_elem(p, nd, i)) {
+        emit_elementwise(g, p, i, name, ptr, val, pool);
+        return;
+    }
+    /* parameters: out, the operands' buffers (or the fill value), B, [seed] */
+    LLVMTypeRef pt[IR_MAXSRC + 3];
+    LLVMValueRef args[IR_MAXSRC + 3];
+    bool isptr[IR_MAXSRC + 3] = {0};
+    int np = 0;
+    Kernel k = {.nd = nd, .gr = gr};
+    pt[np] = g->i8p, args[np] = ptr[i], isptr[np++] = true;
+    if (!fill)
+        for (int s = 0; s < nd->nsrc; s++) {
+            uint32_t src = nd->src[s];
+            if (!ptr[src])
+                die("graph %s: node %u reads node %u, which has no buffer", gr->name, i, src);
+            pt[np] = g->i8p, args[np] = ptr[src], isptr[np++] = true;
+        }
+    if (fill)
+        pt[np] = val_type(g, nd->type.dtype), args[np++] = val[i];
+    pt[np] = g->i64, args[np++] = g->B;
+    if (op == OP_RAND)
+        pt[np] = g->i64, args[np++] = seed;
+
+    LLVMValueRef fn = new_fn(g, name, pt, np, isptr);
+
+    /* the body, with the builder and B switched to the kernel */
+    Saved sv = enter_fn(g, fn);
+    int a = 0;
+    k.out = LLVMGetParam(fn, (unsigned)a++);
+    if (!fill)
+        for (int s = 0; s < nd->nsrc; s++)
+            k.src[s] = LLVMGetParam(fn, (unsigned)a++);
+    LLVMValueRef fillv = fill ? LLVMGetParam(fn, (unsigned)a++) : NULL;
+    g->B = LLVMGetParam(fn, (unsigned)a++);
+    if (op == OP_RAND)
+        k.seed = LLVMGetParam(fn, (unsigned)a++);
+
+    if (fill)
+        k_fill(g, &k, fillv);
+    else
+        switch (op) {
+        case OP_RAND: k_rand(g, &k); break;
+        case OP_BROADCAST: k_broadcast(g, &k); break;
+        case OP_RESHAPE: {  /* of a value that needs no buffer cannot happen; a copy otherwise */
+            LLVMBuildMemCpy(g->b, k.out, 1, k.src[0], 1, bytesv(g, &nd->type));
+            break;
+        }
+        case OP_TRANSPOSE: k_transpose(g, &k); break;
+        case OP_SLICE: k_slice(g, &k, false); break;
+        case OP_UNSLICE: k_slice(g, &k, true); break;
+        case OP_CONCAT: k_concat(g, &k); break;
+        case OP_SUM: k_reduce(g, &k, false); break;
+        case OP_RMAX: k_reduce(g, &k, true); break;
+        case OP_MATMUL: k_matmul(g, &k); break;
+        case OP_ONE_HOT: case OP_GATHER: case OP_SCATTER_ADD: k_index(g, &k); break;
+        default: die("llvm backend: no kernel for op %s", ir_op_name[op]);
+        }
+    LLVMBuildRetVoid(g->b);
+    leave_fn(g, sv);
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)np, "");
+}
+
+/* The scalar value of a value node, in the graph function. */
+static LLVMValueRef emit_value(Cg *g, const IrGraph *gr, const IrNode *nd, LLVMValueRef *val,
+                               LLVMValueRef *hyper) {
+    switch ((Op)nd->op) {
+    case OP_CONST: return const_val(g, nd->type.dtype, nd->attr.f);
+    case OP_HYPER: {
+        int64_t h = nd->attr.i[0];
+        if (h < HY_LR || h > HY_BATCH)
+            die("hyper: unknown kind %lld", (long long)h);
+        if (h == HY_LR)
+            return cast_val(g, hyper[h], DT_F32, nd->type.dtype);
+        if (nd->type.dtype == DT_F32)
+            return LLVMBuildSIToFP(g->b, hyper[h], g->f32, "");
+        /* an i64 count as i32, saturating */
+        LLVMValueRef lo = ci64(g, INT32_MIN), hi = ci64(g, INT32_MAX), v = hyper[h];
+        v = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, v, lo, ""), lo, v, "");
+        v = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, v, hi, ""), hi, v, "");
+        return cast_val(g, LLVMBuildTrunc(g->b, v, g->i32, ""), DT_I32, nd->type.dtype);
+    }
+    case OP_RESHAPE: case OP_BROADCAST: case OP_STOP_GRAD: return val[nd->src[0]];
+    default: {
+        LLVMValueRef v[IR_MAXSRC] = {0};
+        for (int s = 0; s < nd->nsrc; s++)
+            v[s] = val[nd->src[s]];
+        uint32_t typed = nd->src[nd->op == OP_SELECT ? 1 : 0];
+        return scalar_op(g, nd, gr->nodes[typed].type.dtype, v);
+    }
+    }
+}
+
+static LLVMValueRef load_field(Cg *g, LLVMValueRef a, unsigned field, LLVMTypeRef ty, const char *name) {
+    return LLVMBuildLoad2(g->b, ty, LLVMBuildStructGEP2(g->b, g->args_ty, a, field, ""), name);
+}
+
+enum { FA_B, FA_BUFS, FA_WS, FA_LOSSES, FA_STEP, FA_TOTAL, FA_LR, FA_SEED, FA_POOL, FA_USER, FA__COUNT };
+
+static LLVMValueRef buf_ptr(Cg *g, LLVMValueRef bufs, int64_t index) {
+    if (index < 0 || index >= g->m->ntensors)
+        die("buffer index %lld outside the module's %d tensors", (long long)index, g->m->ntensors);
+    LLVMValueRef idx = ci64(g, index);
+    return LLVMBuildLoad2(g->b, g->i8p, LLVMBuildInBoundsGEP2(g->b, g->i8p, bufs, &idx, 1, ""), "");
+}
+
+/* Fill the body of fn(NncArgs *a) with graph gr. */
+static void emit_graph(Cg *g, const IrGraph *gr, LLVMValueRef fn, int gi) {
+    Plan p = plan_graph(g, gr);
+    uint32_t n = gr->len;
+    g->fn = fn;
+    LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, fn, "entry"));
+    LLVMValueRef a = LLVMGetParam(fn, 0);
+    g->B = load_field(g, a, FA_B, g->i64, "B");
+    LLVMValueRef bufs = load_field(g, a, FA_BUFS, g->i8pp, "bufs");
+    LLVMValueRef ws = load_field(g, a, FA_WS, g->i8p, "workspace");
+    LLVMValueRef losses = load_field(g, a, FA_LOSSES, g->f32p, "losses");
+    LLVMValueRef seed = load_field(g, a, FA_SEED, g->i64, "seed");
+    LLVMValueRef pool = load_field(g, a, FA_POOL, g->i8p, "pool");
+    LLVMValueRef hyper[4] = {   /* by IrHyper: lr is a float, the others i64 */
+        load_field(g, a, FA_LR, g->f32, "lr"),
+        load_field(g, a, FA_STEP, g->i64, "step"),
+        load_field(g, a, FA_TOTAL, g->i64, "total_steps"),
+        g->B,
+    };
+    LLVMValueRef *offs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)p.npieces + 1));
+    layout(g, &p, offs);
+    LLVMValueRef *ptr = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (n + 1));
+    LLVMValueRef *val = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (n + 1));
+
+    for (uint32_t i = 0; i < n; i++) {
+        const IrNode *nd = &gr->nodes[i];
+        if (p.kind[i] == NB_DEAD)
+            continue;
+        if (p.isval[i])
+            val[i] = emit_value(g, gr, nd, val, hyper);
+        switch (p.kind[i]) {
+        case NB_DEAD: case NB_VALUE: case NB_FUSED: continue;
+        case NB_ARG: ptr[i] = buf_ptr(g, bufs, nd->attr.i[0]); continue;
+        case NB_ALIAS: ptr[i] = ptr[nd->src[0]]; continue;
+        case NB_GLOBAL: {
+            int64_t cnt = ir_numel(&nd->type, 0);
+            for (int k = 0; k < nd->type.rank; k++)
+                if (nd->type.dim[k].a)
+                    die("const with literal data has a B-dependent shape");
+            LLVMTypeRef et = mem_type(g, nd->type.dtype);
+            LLVMValueRef *elems = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)cnt + 1));
+            for (int64_t e = 0; e < cnt; e++)
+                elems[e] = nd->type.dtype == DT_F32  ? cf32(g, nd->attr.data[e])
+                           : nd->type.dtype == DT_I32 ? ci32(g, sat_i32(nd->attr.data[e]))
+                                                      : LLVMConstInt(g->i8, nd->attr.data[e] != 0, 0);
+            LLVMTypeRef at = LLVMArrayType(et, (unsigned)cnt);
+            const char *name = arena_printf(&g->arena, "%s.g%d.const%u", g->prefix, gi, i);
+            LLVMValueRef glob = LLVMAddGlobal(g->mod, at, name);
+            LLVMSetInitializer(glob, LLVMConstArray(et, elems, (unsigned)cnt));
+            LLVMSetGlobalConstant(glob, 1);
+            LLVMSetLinkage(glob, LLVMPrivateLinkage);
+            LLVMSetUnnamedAddress(glob, LLVMGlobalUnnamedAddr);
+            LLVMSetAlignment(glob, 64);
+            ptr[i] = LLVMBuildBitCast(g->b, glob, g->i8p, "");
+            continue;
+        }
+        case NB_OUT: ptr[i] = buf_ptr(g, bufs, p.out_index[i]); break;
+        case NB_WS: ptr[i] = LLVMBuildInBoundsGEP2(g->b, g->i8, ws, &offs[p.slot[i]], 1, ""); break;
+        }
+        emit_kernel(g, &p, i, ptr, val, seed, pool, gi);
+    }
+
+    /* results: outputs and losses, then staged updates, then the updates themselves */
+    for (int r = 0; r < gr->nres; r++) {
+        const IrResult *res = &gr->res[r];
+        const IrType *t = &gr->nodes[res->node].type;
+        if (res->kind == RES_OUTPUT && !p.direct[r])
+            LLVMBuildMemMove(g->b, buf_ptr(g, bufs, res->index), 1, ptr[res->node], 1, bytesv(g, t));
+        if (res->kind == RES_LOSS) {
+            if (res->index < 0 || res->index >= g->m->nlosses)
+                die("loss index %d outside the module's %d losses", res->index, g->m->nlosses);
+            LLVMValueRef v = cast_val(g, load_elem(g, t->dtype, ptr[res->node], ci64(g, 0)), t->dtype, DT_F32);
+            LLVMValueRef li = ci64(g, res->index);
+            LLVMBuildStore(g->b, v, LLVMBuildInBoundsGEP2(g->b, g->f32, losses, &li, 1, ""));
+        }
+    }
+    for (int r = 0; r < gr->nres; r++)
+        if (p.stage[r] >= 0) {
+            const IrResult *res = &gr->res[r];
+            LLVMValueRef dst = LLVMBuildInBoundsGEP2(g->b, g->i8, ws, &offs[p.stage[r]], 1, "");
+            LLVMBuildMemCpy(g->b, dst, 64, ptr[res->node], 1, bytesv(g, &gr->nodes[res->node].type));
+            ptr[res->node] = dst;
+        }
+    for (int r = 0; r < gr->nres; r++) {
+        const IrResult *res = &gr->res[r];
+        if (res->kind != RES_UPDATE)
+            continue;
+        LLVMValueRef dst = buf_ptr(g, bufs, res->index);
+        LLVMBuildMemMove(g->b, dst, 1, ptr[res->node], 1, bytesv(g, &gr->nodes[res->node].type));
+    }
+    LLVMBuildRetVoid(g->b);
+}
+
+/* ---- the module ---- */
+
+static void build_args_type(Cg *g) {
+    LLVMTypeRef f[FA__COUNT] = {g->i64, g->i8pp, g->i8p, g->f32p, g->i64,
+                                g->i64, g->f32,  g->i64, g->i8p,  g->i8p};
+    g->args_ty = LLVMStructCreateNamed(g->ctx, "NncArgs");
+    LLVMStructSetBody(g->args_ty, f, FA__COUNT, 0);
+    g->args_p = LLVMPointerType(g->args_ty, 0);
+}
+
+static void init_types(Cg *g) {
+    g->vd = LLVMVoidTypeInContext(g->ctx);
+    g->i1 = LLVMInt1TypeInContext(g->ctx);
+    g->i8 = LLVMInt8TypeInContext(g->ctx);
+    g->i32 = LLVMInt32TypeInContext(g->ctx);
+    g->i64 = LLVMInt64TypeInContext(g->ctx);
+    g->f32 = LLVMFloatTypeInContext(g->ctx);
+    g->f64 = LLVMDoubleTypeInContext(g->ctx);
+    g->i8p = LLVMPointerType(g->i8, 0);
+    g->i8pp = LLVMPointerType(g->i8p, 0);
+    g->f32p = LLVMPointerType(g->f32, 0);
+    build_args_type(g);
+}
+
+static int check_layout(Cg *g, FILE *err) {
+    static const struct { const char *name; size_t off; } c[FA__COUNT] = {
+        {"B", offsetof(NncArgs, B)},          {"bufs", offsetof(NncArgs, bufs)},
+        {"workspace", offsetof(NncArgs, workspace)}, {"losses", offsetof(NncArgs, losses)},
+        {"step", offsetof(NncArgs, step)},    {"total_steps", offsetof(NncArgs, total_steps)},
+        {"lr", offsetof(NncArgs, lr)},        {"seed", offsetof(NncArgs, seed)},
+        {"pool", offsetof(NncArgs, pool)},    {"user", offsetof(NncArgs, user)},
+    };
+    for (unsigned k = 0; k < FA__COUNT; k++) {
+        unsigned long long off = LLVMOffsetOfElement(g->td, g->args_ty, k);
+        if (off != c[k].off) {
+            fprintf(err, "NncArgs.%s: LLVM offset %llu, C offset %zu\n", c[k].name, off, c[k].off);
+            return -1;
+        }
+    }
+    if (LLVMABISizeOfType(g->td, g->args_ty) != sizeof(NncArgs)) {
+        fprintf(err, "NncArgs: LLVM size %llu, C size %zu\n", LLVMABISizeOfType(g->td, g->args_ty),
+                sizeof(NncArgs));
+        return -1;
+    }
+    return 0;
+}
+
+static void init_native(void) {
+    LLVM_CHECK(LLVMInitializeNativeTarget(), "LLVMInitializeNativeTarget", "no native target");
+    LLVM_CHECK(LLVMInitializeNativeAsmPrinter(), "LLVMInitializeNativeAsmPrinter", "no asm printer");
+}
+
+/* LLVM does not reject a CPU name it does not know: creating the target machine warns on stderr
+ * and ignores the name (and code generation may then fail hard). To make `--cpu typo` one clear
+ * error, a named CPU's target machine is created with fd 2 pointed at a temporary file, and
+ * LLVM's "is not a recognized processor" warning is looked for there; anything else it printed is
+ * passed on to stderr. *known is false for such a name. */
+static LLVMTargetMachineRef create_checked(LLVMTargetRef target, const char *triple, const char *cpu,
+                                           const char *features, LLVMCodeGenOptLevel lv, bool *known) {
+    *known = true;
+    FILE *tmp = tmpfile();
+    int saved = tmp ? dup(2) : -1;
+    fflush(stderr);
+    bool redirected = saved >= 0 && dup2(fileno(tmp), 2) >= 0;
+    LLVMTargetMachineRef tm = LLVMCreateTargetMachine(target, triple, cpu, features, lv, LLVMRelocPIC,
+                                                      LLVMCodeModelDefault);
+    if (redirected) {
+        dup2(saved, 2);
+        char text[4096];
+        rewind(tmp);
+        size_t n = fread(text, 1, sizeof text - 1, tmp);
+        text[n] = 0;
+        *known = strstr(text, "is not a recognized processor") == NULL;
+        if (*known && n)
+            fputs(text, stderr);
+    }
+    if (saved >= 0)
+        close(saved);
+    if (tmp)
+        fclose(tmp);
+    return tm;
+}
+
+static LLVMTargetMachineRef make_target_machine(const char *cpu_opt, int opt, int verbose, bool *known) {
+    init_native();
+    char *triple = LLVMGetDefaultTargetTriple();
+    LLVMTargetRef target;
+    char *err = NULL;
+    LLVM_CHECK(LLVMGetTargetFromTriple(triple, &target, &err), "LLVMGetTargetFromTriple", err);
+    char *cpu = cpu_opt ? NULL : LLVMGetHostCPUName();
+    char *features = cpu_opt ? NULL : LLVMGetHostCPUFeatures();
+    static const LLVMCodeGenOptLevel lv[4] = {LLVMCodeGenLevelNone, LLVMCodeGenLevelLess,
+                                              LLVMCodeGenLevelDefault, LLVMCodeGenLevelAggressive};
+    LLVMTargetMachineRef tm;
+    *known = true;
+    if (cpu_opt)
+        tm = create_checked(target, triple, cpu_opt, "", lv[opt], known);
+    else
+        tm = LLVMCreateTargetMachine(target, triple, cpu, features ? features : "", lv[opt],
+                                     LLVMRelocPIC, LLVMCodeModelDefault);
+    LLVM_CHECK(!tm, "LLVMCreateTargetMachine", triple);
+    if (verbose)
+        fprintf(stderr, "nnc: llvm: target %s, cpu %s%s%s\n", triple, cpu_opt ? cpu_opt : cpu,
+                features ? ", features " : "", features ? features : "");
+    LLVMDisposeMessage(triple);
+    if (cpu)
+        LLVMDisposeMessage(cpu);
+    if (features)
+        LLVMDisposeMessage(features);
+    return tm;
+}
+
+int llvm_check_args_layout(FILE *err) {
+    Cg g = {0};
+    g.ctx = LLVMContextCreate();
+    init_types(&g);
+    bool known;
+    LLVMTargetMachineRef tm = make_target_machine(NULL, 0, 0, &known);
+    g.td = LLVMCreateTargetDataLayout(tm);
+    int rc = check_layout(&g, err);
+    LLVMDisposeTargetData(g.td);
+    LLVMDisposeTargetMachine(tm);
+    LLVMContextDispose(g.ctx);
+    return rc;
+}
+
+static LLVMValueRef add_entry(Cg *g, const char *suffix, LLVMTypeRef ret, LLVMTypeRef *params, int n) {
+    char *name = arena_printf(&g->arena, "%s_%s", g->prefix, suffix);
+    LLVMValueRef f = LLVMAddFunction(g->mod, name, LLVMFunctionType(ret, params, (unsigned)n, 0));
+    add_attr(g, f, LLVMAttributeFunctionIndex, "nounwind");
+    return f;
+}
+
+static void emit_module(Cg *g) {
+    const IrModule *m = g->m;
+    /* P_desc */
+    char *desc = ir_module_desc(&g->arena, m);
+    size_t dlen = strlen(desc);
+    LLVMValueRef ds = LLVMConstStringInContext(g->ctx, desc, (unsigned)dlen, 0);
+    LLVMValueRef dg = LLVMAddGlobal(g->mod, LLVMTypeOf(ds), arena_printf(&g->arena, "%s_desc", g->prefix));
+    LLVMSetInitializer(dg, ds);
+    LLVMSetGlobalConstant(dg, 1);
+
+    /* graphs: forward, evaluate, then one internal function per train step */
+    LLVMTypeRef ap[2] = {g->args_p, g->i32};
+    LLVMValueRef fwd = add_entry(g, "forward", g->vd, ap, 1);
+    LLVMValueRef ev = add_entry(g, "evaluate", g->vd, ap, 1);
+    LLVMValueRef ts = add_entry(g, "train_step", g->vd, ap, 2);
+    const IrGraph **graphs = arena_alloc(&g->arena, sizeof(IrGraph *) * ((size_t)m->nsteps + 2));
+    int ng = 0;
+    const IrGraph *fixed[2] = {m->forward, m->evaluate};
+    LLVMValueRef fixed_fn[2] = {fwd, ev};
+    for (int k = 0; k < 2; k++) {
+        if (fixed[k]) {
+            emit_graph(g, fixed[k], fixed_fn[k], ng);
+            graphs[ng++] = fixed[k];
+        } else {    /* the model has no such graph: the entry point does nothing */
+            LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, fixed_fn[k], "entry"));
+            LLVMBuildRetVoid(g->b);
+        }
+    }
+    LLVMValueRef *stepfn = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)m->nsteps + 1));
+    for (int s = 0; s < m->nsteps; s++) {
+        stepfn[s] = add_entry(g, arena_printf(&g->arena, "train_%d", s), g->vd, ap, 1);
+        LLVMSetLinkage(stepfn[s], LLVMInternalLinkage);
+        emit_graph(g, m->steps[s].graph, stepfn[s], ng);
+        graphs[ng++] = m->steps[s].graph;
+    }
+    /* P_train_step: switch over the steps; an unknown step number does nothing */
+    g->fn = ts;
+    LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->ctx, ts, "entry");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, ts, "done");
+    LLVMPositionBuilderAtEnd(g->b, entry);
+    LLVMValueRef sw = LLVMBuildSwitch(g->b, LLVMGetParam(ts, 1), done, (unsigned)m->nsteps);
+    for (int s = 0; s < m->nsteps; s++) {
+        LLVMBasicBlockRef bb = LLVMAppendBasicBlockInContext(g->ctx, ts, "step");
+        LLVMAddCase(sw, ci32(g, s), bb);
+        LLVMPositionBuilderAtEnd(g->b, bb);
+        LLVMValueRef arg = LLVMGetParam(ts, 0);
+        LLVMBuildCall2(g->b, LLVMGlobalGetValueType(stepfn[s]), stepfn[s], &arg, 1, "");
+        LLVMBuildBr(g->b, done);
+    }
+    LLVMPositionBuilderAtEnd(g->b, done);
+    LLVMBuildRetVoid(g->b);
+
+    /* P_workspace_size(B): the largest graph's total */
+    LLVMTypeRef i64p[1] = {g->i64};
+    LLVMValueRef wsf = add_entry(g, "workspace_size", g->i64, i64p, 1);
+    add_attr(g, wsf, LLVMAttributeFunctionIndex, "readnone");
+    g->fn = wsf;
+    LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, wsf, "entry"));
+    g->B = LLVMGetParam(wsf, 0);
+    LLVMValueRef total = ci64(g, 0);
+    for (int k = 0; k < ng; k++) {
+        Plan p = plan_graph(g, graphs[k]);
+        LLVMValueRef t = layout(g, &p, NULL);
+        total = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntUGT, t, total, ""), t, total, "");
+    }
+    LLVMBuildRet(g->b, total);
+}
+
+/* Symbols P_desc, P_forward, ... must be C identifiers. */
+static bool c_identifier(const char *s) {
+    if (!*s || (*s >= '0' && *s <= '9'))
+        return false;
+    for (; *s; s++)
+        if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
+            return false;
+    return true;
+}
+
+int llvm_emit(const IrModule *m, const LlvmOptions *o, Diag *d) {
+    if (o->opt_level < 0 || o->opt_level > 3) {
+        diag_plain(d, "optimisation level %d is not one of 0..3", o->opt_level);
+        return -1;
+    }
+    if (!o->output || !*o->output) {
+        diag_plain(d, "no output file for the llvm backend");
+        return -1;
+    }
+    const char *prefix = o->prefix ? o->prefix : "nnc_model";
+    if (!c_identifier(prefix)) {
+        diag_plain(d, "symbol prefix '%s' is not a C identifier", prefix);
+        return -1;
+    }
+    Cg g = {.m = m, .o = o, .prefix = prefix};
+    g.ctx = LLVMContextCreate();
+    bool known;
+    LLVMTargetMachineRef tm = make_target_machine(o->cpu, o->opt_level, o->verbose, &known);
+    if (!known) {
+        char *triple = LLVMGetTargetMachineTriple(tm);
+        diag_plain(d, "unknown CPU '%s' for target %s", o->cpu, triple);
+        diag_hint(d, "'llc-14 -mcpu=help' lists the names; without --cpu nnc targets this machine");
+        LLVMDisposeMessage(triple);
+        LLVMDisposeTargetMachine(tm);
+        LLVMContextDispose(g.ctx);
+        return -1;
+    }
+    g.mod = LLVMModuleCreateWithNameInContext(m->name ? m->name : "model", g.ctx);
+    g.b = LLVMCreateBuilderInContext(g.ctx);
+    init_types(&g);
+
+    g.td = LLVMCreateTargetDataLayout(tm);
+    if (check_layout(&g, stderr))
+        die("the LLVM type of NncArgs does not match runtime/nnc_abi.h");
+    char *layout_str = LLVMCopyStringRepOfTargetData(g.td);
+    LLVMSetDataLayout(g.mod, layout_str);
+    LLVMDisposeMessage(layout_str);
+    char *triple = LLVMGetTargetMachineTriple(tm);
+    LLVMSetTarget(g.mod, triple);
+    LLVMDisposeMessage(triple);
+
+    emit_module(&g);
+
+    char *err = NULL;
+    if (LLVMVerifyModule(g.mod, LLVMReturnStatusAction, &err)) {
+        fprintf(stderr, "nnc: internal error: the llvm backend built an invalid module:\n%s\n", err);
+        if (o->verbose)
+            LLVMDumpModule(g.mod);
+        die("LLVMVerifyModule failed");
+    }
+    LLVMDisposeMessage(err);
+    err = NULL;
+
+    char passes[32];
+    snprintf(passes, sizeof passes, "default<O%d>", o->opt_level);
+    if (o->verbose)
+        fprintf(stderr, "nnc: llvm: passes %s\n", passes);
+    LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+    LLVMPassBuilderOptionsSetLoopVectorization(po, o->opt_level >= 2);
+    LLVMPassBuilderOptionsSetSLPVectorization(po, o->opt_level >= 2);
+    LLVMPassBuilderOptionsSetLoopUnrolling(po, o->opt_level >= 2);
+    LLVMPassBuilderOptionsSetLoopInterleaving(po, o->opt_level >= 2);
+    LLVMErrorRef perr = LLVMRunPasses(g.mod, passes, tm, po);
+    LLVMDisposePassBuilderOptions(po);
+    if (perr) {
+        char *msg = LLVMGetErrorMessage(perr);
+        fprintf(stderr, "nnc: internal error: LLVMRunPasses(%s): %s\n", passes, msg);
+        LLVMDisposeErrorMessage(msg);
+        die("LLVMRunPasses failed");
+    }
+
+    int rc = 0;
+    if (o->verbose)
+        fprintf(stderr, "nnc: llvm: writing %s %s\n", o->kind == LLVM_OUT_IR ? "LLVM IR" : "object",
+                o->output);
+    if (o->kind == LLVM_OUT_IR) {
+        if (LLVMPrintModuleToFile(g.mod, o->output, &err)) {
+            diag_plain(d, "cannot write '%s': %s", o->output, err ? err : "LLVMPrintModuleToFile failed");
+            rc = -1;
+        }
+    } else if (LLVMTargetMachineEmitToFile(tm, g.mod, (char *)o->output, LLVMObjectFile, &err)) {
+        diag_plain(d, "cannot write '%s': %s", o->output, err ? err : "LLVMTargetMachineEmitToFile failed");
+        rc = -1;
+    }
+    if (err)
+        LLVMDisposeMessage(err);
+
+    LLVMDisposeBuilder(g.b);
+    LLVMDisposeModule(g.mod);
+    LLVMDisposeTargetData(g.td);
+    LLVMDisposeTargetMachine(tm);
+    LLVMContextDispose(g.ctx);
+    arena_free(&g.arena);
+    return rc;
+}

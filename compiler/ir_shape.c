@@ -1,0 +1,304 @@
+/* ir_shape.c - the shape rule of every op: which operand types and attributes are valid, and the
+ * result type they give. One switch, used by the builders (ir.c), ir_verify and the parser, so
+ * the rules are written once; docs/ir.md states them in prose.
+ *
+ * Messages are string literals (no formatting state); ir_verify prints the node and its operand
+ * types beside them.
+ */
+#include "ir.h"
+
+#include <string.h>
+
+static bool dim_eq(Dim x, Dim y) { return x.a == y.a && x.c == y.c; }
+static bool dim_one(Dim d) { return d.a == 0 && d.c == 1; }
+static bool is_num(DType d) { return d == DT_F32 || d == DT_I32; }
+
+/* Element counts of two types agree for every B: each is a polynomial of degree <= IR_MAXRANK in
+ * B, so agreeing at IR_MAXRANK + 1 points proves them equal. */
+static bool numel_eq(const IrType *x, const IrType *y) {
+    for (int64_t B = 1; B <= IR_MAXRANK + 1; B++)
+        if (ir_numel(x, B) != ir_numel(y, B))
+            return false;
+    return true;
+}
+
+static bool has_b(const IrType *t) {
+    for (int k = 0; k < t->rank; k++)
+        if (t->dim[k].a)
+            return true;
+    return false;
+}
+
+static Dim dim_sub(Dim x, Dim y) { return (Dim){x.a - y.a, x.c - y.c}; }
+/* a*B + c >= 0 for every B >= 1 */
+static bool dim_nonneg(Dim d) { return d.a >= 0 && d.a + d.c >= 0; }
+
+/* SLICE and UNSLICE: i = axis, start, stop, step, and with ni = 6 the B coefficients of start and
+ * stop (start = i[4]*B + i[1], stop = i[5]*B + i[2]; concat's VJP along a batch axis needs them).
+ * Checks them against the full type and gives the extent of the slice along the axis. */
+static const char *slice_rule(const IrType *full, const IrAttr *at, Dim *len) {
+    if (!at || (at->ni != 4 && at->ni != 6))
+        return "needs i = axis, start, stop, step [, B coefficients of start and stop]";
+    int64_t axis = at->i[0], step = at->i[3];
+    Dim start = {at->ni == 6 ? at->i[4] : 0, at->i[1]}, stop = {at->ni == 6 ? at->i[5] : 0, at->i[2]};
+    if (axis < 0 || axis >= full->rank)
+        return "axis out of range";
+    if (step < 1 || !dim_nonneg(start) || !dim_nonneg(dim_sub(stop, start)))
+        return "needs 0 <= start <= stop and step >= 1";
+    if (!dim_nonneg(dim_sub(full->dim[axis], stop)))
+        return "stop past the end of the axis";
+    Dim n = dim_sub(stop, start);
+    if (step > 1) {
+        if (n.a)
+            return "a strided slice needs bounds that do not depend on B";
+        n.c = (n.c + step - 1) / step;
+    }
+    *len = n;
+    return NULL;
+}
+
+const char *ir_shape_rule(Op op, const IrType *s, int nsrc, const IrAttr *at, IrType *t) {
+    static const IrAttr none;
+    if (!at)
+        at = &none;
+    if ((unsigned)op >= OP__COUNT)
+        return "unknown op";
+    if (nsrc != ir_op_nsrc[op])
+        return "wrong number of operands";
+    if (t->rank < 0 || t->rank > IR_MAXRANK)
+        return "rank out of range";
+    int fl = ir_op_flags[op];
+
+    switch (op) {
+    case OP_INPUT:
+    case OP_PARAM:
+    case OP_STATE:
+        if (at->ni < 1 || at->i[0] < 0)
+            return "needs i[0] = the bufs index";
+        return NULL;
+    case OP_CONST:
+        if (at->data) {
+            if (at->ni < 1 || has_b(t) || ir_numel(t, 0) != at->i[0])
+                return "literal data needs i[0] = element count of a type without B";
+        }
+        return NULL;
+    case OP_HYPER:
+        if (at->ni < 1 || at->i[0] < HY_LR || at->i[0] > HY_BATCH)
+            return "needs i[0] = lr | step | total_steps | batch";
+        if (t->rank != 0 || !is_num(t->dtype))
+            return "is a rank-0 f32 or i32";
+        return NULL;
+    case OP_RAND:
+        if (at->ni < 1)
+            return "needs i[0] = the stream";
+        if (t->dtype != DT_F32)
+            return "makes f32 values";
+        return NULL;
+
+    case OP_CAST: {
+        DType want = t->dtype;
+        *t = s[0];
+        t->dtype = want;
+        return NULL;
+    }
+    case OP_NOT:
+        if (s[0].dtype != DT_BOOL)
+            return "needs a bool operand";
+        *t = s[0];
+        return NULL;
+    case OP_NEG:
+    case OP_ABS:
+    case OP_SIGN:
+    case OP_STOP_GRAD:
+        if (op != OP_STOP_GRAD && !is_num(s[0].dtype))
+            return "needs an f32 or i32 operand";
+        *t = s[0];
+        return NULL;
+
+    case OP_ADD:
+    case OP_SUB:
+    case OP_MUL:
+    case OP_DIV:
+    case OP_POW:
+    case OP_MAX:
+    case OP_MIN:
+    case OP_LT:
+    case OP_LE:
+    case OP_GT:
+    case OP_GE:
+    case OP_EQ:
+    case OP_NE:
+    case OP_AND:
+    case OP_OR:
+        if (!ir_type_eq(&s[0], &s[1]))
+            return "operands differ in type (elementwise ops take identical types; broadcast "
+                   "first)";
+        *t = s[0];
+        if (op == OP_AND || op == OP_OR) {
+            if (s[0].dtype != DT_BOOL)
+                return "needs bool operands";
+        } else if (op == OP_EQ || op == OP_NE) {
+            /* any dtype */
+        } else if (op == OP_POW) {
+            if (s[0].dtype != DT_F32)
+                return "needs f32 operands";
+        } else if (!is_num(s[0].dtype)) {
+            return "needs f32 or i32 operands";
+        }
+        if (op >= OP_LT && op <= OP_NE)
+            t->dtype = DT_BOOL;
+        return NULL;
+    case OP_SELECT:
+        if (s[0].dtype != DT_BOOL)
+            return "condition must be bool";
+        if (!ir_type_eq(&s[1], &s[2]))
+            return "the two values differ in type";
+        {
+            IrType c = s[0];
+            c.dtype = s[1].dtype;
+            if (!ir_type_eq(&c, &s[1]))
+                return "condition and values differ in shape";
+        }
+        *t = s[1];
+        return NULL;
+
+    case OP_BROADCAST: {
+        if (t->dtype != s[0].dtype)
+            return "changes the dtype";
+        if (s[0].rank > t->rank)
+            return "to a smaller rank";
+        int off = t->rank - s[0].rank;
+        for (int k = 0; k < s[0].rank; k++)
+            if (!dim_eq(s[0].dim[k], t->dim[k + off]) && !dim_one(s[0].dim[k]))
+                return "operand dims must equal the result's or be 1 (NumPy rules)";
+        return NULL;
+    }
+    case OP_RESHAPE:
+        if (t->dtype != s[0].dtype)
+            return "changes the dtype";
+        if (!numel_eq(&s[0], t))
+            return "element counts differ";
+        return NULL;
+    case OP_TRANSPOSE: {
+        if (at->ni != s[0].rank)
+            return "needs i[0..rank) = a permutation of the axes";
+        bool seen[8] = {0};
+        IrType r = s[0];
+        for (int k = 0; k < at->ni; k++) {
+            if (at->i[k] < 0 || at->i[k] >= s[0].rank || seen[at->i[k]])
+                return "i is not a permutation of the axes";
+            seen[at->i[k]] = true;
+            r.dim[k] = s[0].dim[at->i[k]];
+        }
+        *t = r;
+        return NULL;
+    }
+    case OP_SLICE: {
+        Dim len;
+        const char *why = slice_rule(&s[0], at, &len);
+        if (why)
+            return why;
+        *t = s[0];
+        t->dim[at->i[0]] = len;
+        return NULL;
+    }
+    case OP_UNSLICE: {
+        if (t->dtype != s[0].dtype || t->rank != s[0].rank)
+            return "result must have the operand's dtype and rank";
+        Dim len;
+        const char *why = slice_rule(t, at, &len);
+        if (why)
+            return why;
+        for (int k = 0; k < t->rank; k++)
+            if (!dim_eq(s[0].dim[k], k == at->i[0] ? len : t->dim[k]))
+                return "operand is not the slice of the result type";
+        return NULL;
+    }
+    case OP_CONCAT: {
+        if (at->ni != 1 || at->i[0] < 0 || at->i[0] >= s[0].rank)
+            return "needs i[0] = an axis of the operands";
+        if (s[0].dtype != s[1].dtype || s[0].rank != s[1].rank)
+            return "operands differ in dtype or rank";
+        int ax = (int)at->i[0];
+        for (int k = 0; k < s[0].rank; k++)
+            if (k != ax && !dim_eq(s[0].dim[k], s[1].dim[k]))
+                return "operands differ in a dim other than the axis";
+        *t = s[0];
+        t->dim[ax].a += s[1].dim[ax].a;
+        t->dim[ax].c += s[1].dim[ax].c;
+        return NULL;
+    }
+    case OP_SUM:
+    case OP_RMAX: {
+        if (at->ni != 1 || at->i[0] < 0 || (s[0].rank < 63 && (at->i[0] >> s[0].rank) != 0))
+            return "needs i[0] = a bit mask of the operand's axes";
+        if (!is_num(s[0].dtype))
+            return "needs an f32 or i32 operand";
+        *t = s[0];
+        for (int k = 0; k < s[0].rank; k++)
+            if (at->i[0] >> k & 1)
+                t->dim[k] = (Dim){0, 1};
+        return NULL;
+    }
+    case OP_MATMUL: {
+        if (at->ni != 2 || (at->i[0] & ~1) || (at->i[1] & ~1))
+            return "needs i = trans a, trans b (0 or 1)";
+        if (s[0].rank != 2 || s[1].rank != 2)
+            return "operands must be 2-D";
+        if (s[0].dtype != DT_F32 || s[1].dtype != DT_F32)
+            return "operands must be f32";
+        Dim m = s[0].dim[at->i[0] ? 1 : 0], ka = s[0].dim[at->i[0] ? 0 : 1];
+        Dim kb = s[1].dim[at->i[1] ? 1 : 0], n = s[1].dim[at->i[1] ? 0 : 1];
+        if (!dim_eq(ka, kb))
+            return "inner dims differ";
+        *t = (IrType){.dtype = DT_F32, .rank = 2, .dim = {m, n}};
+        return NULL;
+    }
+    case OP_ONE_HOT:
+        if (at->ni != 1 || at->i[0] < 1)
+            return "needs i[0] = number of classes";
+        if (s[0].dtype != DT_I32)
+            return "needs i32 labels";
+        if (s[0].rank >= IR_MAXRANK)
+            return "rank too large";
+        *t = s[0];
+        t->dtype = DT_F32;
+        t->dim[t->rank++] = (Dim){0, at->i[0]};
+        return NULL;
+    case OP_GATHER:
+        if (s[0].rank != 2 || s[0].dtype != DT_F32)
+            return "table must be f32[V, D]";
+        if (s[1].dtype != DT_I32)
+            return "indices must be i32";
+        if (s[1].rank >= IR_MAXRANK)
+            return "rank too large";
+        *t = s[1];
+        t->dtype = DT_F32;
+        t->dim[t->rank++] = s[0].dim[1];
+        return NULL;
+    case OP_SCATTER_ADD:
+        if (t->rank != 2 || t->dtype != DT_F32)
+            return "result must be f32[V, D]";
+        if (s[1].dtype != DT_I32)
+            return "indices must be i32";
+        if (s[0].dtype != DT_F32 || s[0].rank != s[1].rank + 1)
+            return "values must be f32[idx..., D]";
+        for (int k = 0; k < s[1].rank; k++)
+            if (!dim_eq(s[0].dim[k], s[1].dim[k]))
+                return "values' leading dims differ from the indices'";
+        if (!dim_eq(s[0].dim[s[1].rank], t->dim[1]))
+            return "values' last dim differs from the result's D";
+        return NULL;
+
+    default:
+        break;
+    }
+    /* the remaining elementwise unary math: f32 -> f32 */
+    if ((fl & F_ELEM) && nsrc == 1) {
+        if (s[0].dtype != DT_F32)
+            return "needs an f32 operand";
+        *t = s[0];
+        return NULL;
+    }
+    return "no shape rule for this op";
+}

@@ -1,0 +1,137 @@
+/* link.c - the last stage: the model's object file + the runtime library -> an executable.
+ *
+ * The system C compiler is the linker driver (it knows the platform's crt files and library
+ * paths): `cc model.o libnnc_rt.a -lopenblas -lz -lm -lpthread -o OUT.tmp`, run with posix_spawnp
+ * (no shell, so no quoting problems with odd file names), then renamed over OUT, so a failed link
+ * never destroys an executable that was there. The runtime library is found relative to the nnc
+ * executable: beside it in the build tree, in ../lib/nnc/ once installed.
+ */
+#include <errno.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lower.h"
+
+extern char **environ;
+
+static bool is_file(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The folder of the running nnc: /proc/self/exe, else argv0's folder. */
+static const char *exe_dir(Arena *a, const char *argv0) {
+    char buf[4096];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    const char *path;
+    if (n > 0) {
+        buf[n] = 0;
+        path = buf;
+    } else if (argv0 && strchr(argv0, '/')) {
+        path = argv0;
+    } else {
+        return NULL;
+    }
+    const char *slash = strrchr(path, '/');
+    return slash ? arena_strndup(a, path, (size_t)(slash - path)) : ".";
+}
+
+const char *link_runtime_library(Arena *a, Diag *d, const char *argv0) {
+    const char *env = getenv("NNC_RUNTIME_LIB");
+    if (env && *env) {
+        if (is_file(env)) return env;
+        diag_plain(d, "NNC_RUNTIME_LIB names '%s', which is not a file", env);
+        return NULL;
+    }
+    const char *dir = exe_dir(a, argv0);
+    if (dir) {
+        const char *beside = arena_printf(a, "%s/libnnc_rt.a", dir);
+        if (is_file(beside)) return beside;
+        const char *installed = arena_printf(a, "%s/../lib/nnc/libnnc_rt.a", dir);
+        if (is_file(installed)) return installed;
+        diag_plain(d, "cannot find the runtime library: neither %s nor %s exists", beside, installed);
+        return NULL;
+    }
+    diag_plain(d, "cannot find the runtime library: the nnc executable's folder is unknown");
+    return NULL;
+}
+
+/* Split $CC on spaces ("ccache gcc"), or "cc". */
+static int compiler_argv(Arena *a, const char **argv, int max) {
+    const char *cc = getenv("CC");
+    if (!cc || !*cc) cc = "cc";
+    int n = 0;
+    const char *p = cc;
+    while (*p && n < max) {
+        while (*p == ' ') p++;
+        const char *q = p;
+        while (*q && *q != ' ') q++;
+        if (q > p) argv[n++] = arena_strndup(a, p, (size_t)(q - p));
+        p = q;
+    }
+    return n;
+}
+
+int link_executable(Arena *a, Diag *d, const char *argv0, const char *obj, const char *out, int verbose) {
+    const char *rt = link_runtime_library(a, d, argv0);
+    if (!rt) return -1;
+    const char *tmp = arena_printf(a, "%s.tmp", out);
+    const char *argv[32];
+    int n = compiler_argv(a, argv, 8);
+    if (n == 0) {
+        diag_plain(d, "$CC is empty");
+        return -1;
+    }
+    argv[n++] = obj;
+    argv[n++] = rt;
+    argv[n++] = "-lopenblas";
+    argv[n++] = "-lz";
+    argv[n++] = "-lm";
+    argv[n++] = "-lpthread";
+#ifdef NNC_SANITIZE
+    /* this nnc and its runtime library are built with the sanitizers: so is the executable */
+    argv[n++] = "-fsanitize=address,undefined";
+#endif
+    argv[n++] = "-o";
+    argv[n++] = tmp;
+    argv[n] = NULL;
+    if (verbose) {
+        fprintf(stderr, "nnc: link:");
+        for (int i = 0; i < n; i++) fprintf(stderr, " %s", argv[i]);
+        fprintf(stderr, "\n");
+    }
+    pid_t pid;
+    int err = posix_spawnp(&pid, argv[0], NULL, NULL, (char *const *)argv, environ);
+    if (err) {
+        diag_plain(d, "cannot run the linker '%s': %s (set $CC to a C compiler)", argv[0], strerror(err));
+        return -1;
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            diag_plain(d, "waitpid for the linker '%s': %s", argv[0], strerror(errno));
+            unlink(tmp);
+            return -1;
+        }
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        if (WIFEXITED(status))
+            diag_plain(d, "linking %s failed: '%s' exited with status %d (its messages are above)", out,
+                       argv[0], WEXITSTATUS(status));
+        else
+            diag_plain(d, "linking %s failed: '%s' was killed by signal %d", out, argv[0], WTERMSIG(status));
+        unlink(tmp);
+        return -1;
+    }
+    if (rename(tmp, out) != 0) {
+        diag_plain(d, "rename %s to %s: %s", tmp, out, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,79 @@
+/* lower.h - from the checked AST to the graph IR (compiler/lower.c), and the hooks the optim pass
+ * (compiler/optim.c) uses to lower a train step and instantiate an optimizer declaration.
+ *
+ * Lowering is a compile-time evaluator: it walks the chosen model's body with an environment of
+ * values (ints, floats, bools, strings, functions, parameter groups, and tensors, which are IR node
+ * ids), inlines every fn/layer call and unrolls every loop. Each graph of the module (forward,
+ * evaluate, train.STEP) is one walk of the same body, with `training` false or true; the walks
+ * instantiate the same parameters in the same order, so they share the module's tensor table.
+ */
+#ifndef NNC_LOWER_H
+#define NNC_LOWER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../lang/ast.h"
+#include "../lang/diag.h"
+#include "ir.h"
+
+typedef struct Lower Lower;
+
+/* A train step as the train block declares it (the single implicit step when it names none). */
+typedef struct LowerStep {
+    const char *name;           /* "main" for the implicit step */
+    const char *loss;           /* the loss it minimises (NULL: the sum of all losses) */
+    Node *optimizer;            /* the optimizer call: adam(lr = 1e-3); NULL = the model's */
+    const char **over; int nover;   /* parameter paths; 0 = every parameter */
+    Loc loc;
+} LowerStep;
+
+/* Choose the model (model_name, or the last model of the program) and prepare to lower it.
+ * NULL after a diagnostic when there is no such model. src_path: the .nn file (relative data
+ * paths are resolved against its folder). */
+Lower *lower_new(Arena *a, Diag *d, Node *prog, const char *model_name, const char *src_path);
+
+/* The module with its forward and evaluate graphs and the descriptor facts (losses, hypers, data,
+ * metrics, task, and one IrStep per train step with graph = NULL: optim.c fills them in).
+ * NULL after diagnostics. */
+IrModule *lower_module(Lower *L);
+
+/* The train steps of the model's train block (after lower_module). */
+const LowerStep *lower_steps(Lower *L, int *n);
+
+/* Walk the model body into g with training = true, with every loss as a RES_LOSS result. Sets
+ * *loss to the node of the loss named `loss` (the sum of all losses when NULL). 0, or -1 after a
+ * diagnostic. */
+int lower_train_graph(Lower *L, IrGraph *g, const char *loss, uint32_t *loss_node);
+
+/* Instantiate the optimizer call `call` (NULL: the train block's `optimizer`) for the parameter
+ * with bufs index pi, whose current value is node p and gradient node grad, inside g: the new
+ * value and every `state` tensor's new value become RES_UPDATE results. The l1/l2 penalties are
+ * added to grad and the schedule applied to lr here. 0, or -1 after a diagnostic. */
+int lower_apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p, uint32_t grad);
+
+/* The base learning rate of an optimizer call: its lr argument, else the declaration's default. */
+double lower_optimizer_lr(Lower *L, Node *call);
+/* The optimizer's declared name (adam) of a call, NULL = the train block's. */
+const char *lower_optimizer_name(Lower *L, Node *call);
+
+/* Keep only the nodes results depend on (a fresh graph with the same name and results). */
+IrGraph *lower_prune(Arena *a, const IrGraph *g);
+
+/* ---- optim.c: the train steps ----
+ * requires: lower_module(L) returned m. For each step: walk the model with training = true, take
+ * the gradient of its loss (ad_grad) with respect to the parameters under its `over` paths, and
+ * apply its optimizer to each; the result is m->steps[i].graph. Parameters no step trains are
+ * marked frozen. 0, or -1 after a diagnostic. */
+int optim_module(Lower *L, IrModule *m, Diag *d);
+
+/* ---- link.c: the executable ----
+ * The runtime library: beside the nnc executable (the build tree), else ../lib/nnc/ (installed).
+ * NULL after a diagnostic when neither exists. */
+const char *link_runtime_library(Arena *a, Diag *d, const char *argv0);
+/* Link obj with the runtime into out (through out's temporary sibling, renamed on success, so a
+ * failed link leaves an existing out untouched), with the system C compiler ($CC, else cc), run
+ * without a shell. 0, or -1 after a diagnostic. */
+int link_executable(Arena *a, Diag *d, const char *argv0, const char *obj, const char *out, int verbose);
+
+#endif

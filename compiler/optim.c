@@ -1,0 +1,80 @@
+/* optim.c - the optim pass: one train graph per train step (docs/language.md [train.step],
+ * [optimizer]).
+ *
+ * requires: the module from lower_module (tensor table, losses, forward/evaluate graphs).
+ * For each step, the model body is walked again with `training` true (dropout on), the gradient of
+ * the step's loss with respect to its parameters is appended by autodiff (ad_grad), and the step's
+ * optimizer declaration from stdlib/optim.nn is instantiated once per parameter by the lowering
+ * evaluator: its `state` tensors become ROLE_STATE tensors named <param>.<optimizer>.<state>, and
+ * the new values of the parameter and its states are the graph's RES_UPDATE results. Keeping the
+ * update rule in the language means every optimizer is fused and planned like the forward pass.
+ */
+#include <string.h>
+
+#include "lower.h"
+#include "passes.h"
+
+/* Is the parameter `name` under `path` (the path itself, or path.<more>)? */
+static bool under(const char *name, const char *path) {
+    size_t n = strlen(path);
+    return !strncmp(name, path, n) && (name[n] == 0 || name[n] == '.');
+}
+
+/* The node of parameter tensor pi in g (the walk made one PARAM node per parameter), or IR_NONE. */
+static uint32_t param_node(const IrGraph *g, int pi) {
+    for (uint32_t i = 0; i < g->len; i++)
+        if (g->nodes[i].op == OP_PARAM && g->nodes[i].attr.i[0] == pi) return i;
+    return IR_NONE;
+}
+
+int optim_module(Lower *L, IrModule *m, Diag *d) {
+    int nsteps;
+    const LowerStep *steps = lower_steps(L, &nsteps);
+    Arena *a = m->arena;
+    int nt0 = m->ntensors;              /* params come first; optimizer states are added below */
+    bool *trained = arena_alloc(a, sizeof(bool) * (size_t)(nt0 + 1));
+    for (int si = 0; si < nsteps; si++) {
+        const LowerStep *s = &steps[si];
+        IrGraph *g = ir_graph_new(a, arena_printf(a, "train.%s", s->name));
+        uint32_t loss;
+        if (lower_train_graph(L, g, s->loss, &loss)) return -1;
+        int ntensors = m->ntensors;     /* the optimizer's states are appended after these */
+        /* the parameters this step trains, in descriptor order */
+        uint32_t *wrt = arena_alloc(a, sizeof(uint32_t) * (size_t)(ntensors + 1));
+        int *which = arena_alloc(a, sizeof(int) * (size_t)(ntensors + 1));
+        int n = 0;
+        for (int k = 0; k < s->nover; k++) {
+            bool any = false;
+            for (int i = 0; i < ntensors; i++) any |= m->tensors[i].role == ROLE_PARAM && under(m->tensors[i].name, s->over[k]);
+            if (!any) {
+                diag_error(d, s->loc, "step '%s': '%s' names no parameter of model '%s'", s->name, s->over[k], m->name);
+                return -1;
+            }
+        }
+        for (int i = 0; i < ntensors; i++) {
+            if (m->tensors[i].role != ROLE_PARAM) continue;
+            bool sel = s->nover == 0;
+            for (int k = 0; k < s->nover && !sel; k++) sel = under(m->tensors[i].name, s->over[k]);
+            uint32_t p = sel ? param_node(g, i) : IR_NONE;
+            if (p == IR_NONE) continue;     /* the step's loss cannot depend on it */
+            wrt[n] = p;
+            which[n++] = i;
+        }
+        if (n == 0) {
+            diag_error(d, s->loc, "step '%s' trains no parameter (its loss '%s' depends on none)", s->name,
+                       s->loss ? s->loss : "loss");
+            return -1;
+        }
+        if (ir_verify(g, stderr)) die("lowering made an invalid graph %s", g->name);
+        uint32_t *grads = arena_alloc(a, sizeof(uint32_t) * (size_t)n);
+        ad_grad(g, loss, wrt, n, grads);
+        for (int k = 0; k < n; k++) {
+            if (lower_apply_optimizer(L, g, s->optimizer, which[k], wrt[k], grads[k])) return -1;
+            trained[which[k]] = true;
+        }
+        m->steps[si].graph = lower_prune(a, g);
+    }
+    for (int i = 0; i < nt0 && nsteps > 0; i++)
+        if (m->tensors[i].role == ROLE_PARAM && !trained[i]) m->tensors[i].frozen = true;
+    return 0;
+}

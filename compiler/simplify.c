@@ -1,0 +1,314 @@
+/* simplify.c - constant folding, algebraic identities, CSE and dead-code elimination.
+ *
+ * requires: g verifies. Nodes are append-only, so the pass rebuilds: it walks the nodes the results
+ * need in order and re-adds each one to a new graph through ir_add (which merges equal nodes, so
+ * CSE comes free), after trying the rules below on its already-rebuilt operands. A last sweep
+ * drops nodes the rules made dead. Every rule keeps the interpreter's results the same, up to the
+ * sign of a zero (x + 0 -> x keeps a -0 that the addition would have made +0); docs/ir.md
+ * "simplify" lists the rules.
+ *
+ * Constant folding evaluates the op with the reference interpreter on its constant operands, so a
+ * folded value is exactly what the unfolded graph computes. Fill constants (one value, any shape,
+ * B allowed) fold through elementwise and shape ops; constants with data fold when small.
+ * x * 0 -> 0 is applied only when x is known finite (inf * 0 and NaN * 0 are NaN).
+ */
+#include "passes.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "interp/interp.h"
+#include "../lang/diag.h"
+
+#define FOLD_MAX 4096 /* largest constant with data that folding creates */
+
+static const IrNode *nd(const IrGraph *g, uint32_t x) { return &g->nodes[x]; }
+
+static bool is_fill(const IrGraph *g, uint32_t x) {
+    return nd(g, x)->op == OP_CONST && !nd(g, x)->attr.data;
+}
+static bool is_fill_of(const IrGraph *g, uint32_t x, double v) {
+    return is_fill(g, x) && nd(g, x)->attr.f == v;
+}
+
+static bool has_b(const IrType *t) {
+    for (int k = 0; k < t->rank; k++)
+        if (t->dim[k].a)
+            return true;
+    return false;
+}
+
+/* x's values are finite whatever the inputs (so x * 0 == 0). Conservative. */
+static bool known_finite(const IrGraph *g, uint32_t x, int depth) {
+    const IrNode *n = nd(g, x);
+    if (depth > 16)
+        return false;
+    if (n->type.dtype != DT_F32)
+        return true;
+    switch (n->op) {
+    case OP_CONST:
+        if (!n->attr.data)
+            return isfinite(n->attr.f);
+        for (int64_t e = 0; e < n->attr.i[0]; e++)
+            if (!isfinite(n->attr.data[e]))
+                return false;
+        return true;
+    case OP_RAND:
+    case OP_ONE_HOT:
+        return true;
+    case OP_CAST:
+        return nd(g, n->src[0])->type.dtype != DT_F32 || known_finite(g, n->src[0], depth + 1);
+    case OP_BROADCAST:
+    case OP_RESHAPE:
+    case OP_TRANSPOSE:
+    case OP_SLICE:
+    case OP_UNSLICE:
+    case OP_NEG:
+    case OP_SIGN:
+    case OP_ABS:
+    case OP_STOP_GRAD:
+    case OP_TANH:
+    case OP_SIGMOID:
+    case OP_ATAN:
+        return known_finite(g, n->src[0], depth + 1);
+    case OP_SELECT:
+        return known_finite(g, n->src[1], depth + 1) && known_finite(g, n->src[2], depth + 1);
+    case OP_CONCAT:
+    case OP_MAX:
+    case OP_MIN:
+        return known_finite(g, n->src[0], depth + 1) && known_finite(g, n->src[1], depth + 1);
+    default:
+        return false;
+    }
+}
+
+/* The value of op applied to constants, computed by the interpreter. The operands are copied
+ * into a scratch graph with the types given (rank 0 for fills feeding an elementwise op). */
+static void *eval_const(IrGraph *h, Op op, const IrType *types, const uint32_t *src, int nsrc,
+                        const IrAttr *attr, IrType t) {
+    IrGraph *s = ir_graph_new(h->arena, "fold");
+    uint32_t ss[IR_MAXSRC];
+    for (int k = 0; k < nsrc; k++)
+        ss[k] = ir_add(s, OP_CONST, types[k], NULL, 0, &nd(h, src[k])->attr, (Loc){0});
+    uint32_t r = ir_add(s, op, t, ss, nsrc, attr, (Loc){0});
+    ir_result(s, r, RES_OUTPUT, 0);
+    NncArgs a = {.B = 1};
+    void **vals = interp_eval(s, &a, false);
+    void *v = vals[r];
+    vals[r] = NULL;
+    interp_free(s, vals);
+    return v;
+}
+
+static double value_at(const void *p, DType d, int64_t i) {
+    switch (d) {
+    case DT_F32:
+        return ((const float *)p)[i];
+    case DT_I32:
+        return ((const int32_t *)p)[i];
+    case DT_BOOL:
+        return ((const uint8_t *)p)[i];
+    }
+    return 0;
+}
+
+/* Fold op over constant operands into a constant, or IR_NONE. */
+static uint32_t fold(IrGraph *h, const IrNode *n, const uint32_t *src) {
+    int fl = ir_op_flags[n->op];
+    if (n->nsrc == 0 || (fl & F_SOURCE))
+        return IR_NONE;
+    bool all_fill = true;
+    for (int k = 0; k < n->nsrc; k++) {
+        if (nd(h, src[k])->op != OP_CONST)
+            return IR_NONE;
+        all_fill = all_fill && is_fill(h, src[k]);
+    }
+    const IrType *t = &n->type;
+    if (all_fill) {
+        double f0 = nd(h, src[0])->attr.f;
+        if (fl & F_ELEM) { /* one value in, one value out: evaluate at rank 0 */
+            IrType types[IR_MAXSRC];
+            for (int k = 0; k < n->nsrc; k++)
+                types[k] = (IrType){.dtype = nd(h, src[k])->type.dtype};
+            IrType rt = {.dtype = t->dtype};
+            void *v = eval_const(h, (Op)n->op, types, src, n->nsrc, &n->attr, rt);
+            double r = value_at(v, t->dtype, 0);
+            free(v);
+            return ir_fill(h, *t, r);
+        }
+        switch (n->op) {
+        case OP_BROADCAST:
+        case OP_RESHAPE:
+        case OP_TRANSPOSE:
+        case OP_SLICE:
+            return ir_fill(h, *t, f0);
+        case OP_UNSLICE:
+            return f0 == 0 && !signbit(f0) ? ir_fill(h, *t, 0) : IR_NONE;
+        case OP_CONCAT:
+            return f0 == nd(h, src[1])->attr.f ? ir_fill(h, *t, f0) : IR_NONE;
+        default:
+            break;
+        }
+    }
+    /* small constants: evaluate the node itself */
+    if (has_b(t) || ir_numel(t, 0) > FOLD_MAX)
+        return IR_NONE;
+    IrType types[IR_MAXSRC];
+    for (int k = 0; k < n->nsrc; k++) {
+        types[k] = nd(h, src[k])->type;
+        if (has_b(&types[k]) || ir_numel(&types[k], 0) > FOLD_MAX)
+            return IR_NONE;
+    }
+    void *v = eval_const(h, (Op)n->op, types, src, n->nsrc, &n->attr, *t);
+    int64_t N = ir_numel(t, 0);
+    float *data = arena_alloc(h->arena, sizeof(float) * (size_t)(N ? N : 1));
+    bool exact = true;
+    for (int64_t e = 0; e < N; e++) {
+        double x = value_at(v, t->dtype, e);
+        data[e] = (float)x;
+        exact = exact && (t->dtype == DT_F32 || (double)data[e] == x);
+    }
+    free(v);
+    if (!exact)
+        return IR_NONE;
+    IrAttr at = {.i = {N}, .ni = 1, .data = data};
+    return ir_add(h, OP_CONST, *t, NULL, 0, &at, n->loc);
+}
+
+/* Algebraic identities on the rebuilt operands; IR_NONE when none applies. */
+static uint32_t identity(IrGraph *h, const IrNode *n, const uint32_t *s) {
+    const IrType *t = &n->type;
+    uint32_t x = s[0], y = n->nsrc > 1 ? s[1] : IR_NONE;
+    switch (n->op) {
+    case OP_STOP_GRAD: /* autodiff is done: stop_grad is the identity */
+        return x;
+    case OP_CAST:
+        return nd(h, x)->type.dtype == t->dtype ? x : IR_NONE;
+    case OP_NEG:
+        return nd(h, x)->op == OP_NEG ? nd(h, x)->src[0] : IR_NONE;
+    case OP_ADD:
+        if (is_fill_of(h, y, 0))
+            return x;
+        if (is_fill_of(h, x, 0))
+            return y;
+        return IR_NONE;
+    case OP_SUB:
+        if (is_fill_of(h, y, 0))
+            return x;
+        if (is_fill_of(h, x, 0))
+            return ir_unary(h, OP_NEG, y);
+        return IR_NONE;
+    case OP_MUL:
+        for (int k = 0; k < 2; k++) {
+            uint32_t c = s[k], o = s[1 - k];
+            if (is_fill_of(h, c, 1))
+                return o;
+            if (is_fill_of(h, c, -1))
+                return ir_unary(h, OP_NEG, o);
+            if (is_fill_of(h, c, 0) && known_finite(h, o, 0))
+                return ir_fill(h, *t, 0);
+        }
+        return IR_NONE;
+    case OP_DIV:
+    case OP_POW:
+        return is_fill_of(h, y, 1) ? x : IR_NONE;
+    case OP_MAX:
+    case OP_MIN:
+        return x == y ? x : IR_NONE;
+    case OP_SELECT:
+        if (s[1] == s[2])
+            return s[1];
+        if (is_fill(h, x))
+            return nd(h, x)->attr.f != 0 ? s[1] : s[2];
+        return IR_NONE;
+    case OP_BROADCAST:
+        if (ir_type_eq(&nd(h, x)->type, t))
+            return x;
+        if (nd(h, x)->op == OP_BROADCAST)
+            return ir_broadcast(h, nd(h, x)->src[0], *t);
+        return IR_NONE;
+    case OP_RESHAPE:
+        if (ir_type_eq(&nd(h, x)->type, t))
+            return x;
+        if (nd(h, x)->op == OP_RESHAPE)
+            return ir_reshape(h, nd(h, x)->src[0], *t);
+        return IR_NONE;
+    case OP_TRANSPOSE: {
+        IrAttr p = n->attr;
+        uint32_t base = x;
+        if (nd(h, x)->op == OP_TRANSPOSE) { /* t2(t1(z))[k] = z[p1[p2[k]]] */
+            const IrAttr *p1 = &nd(h, x)->attr;
+            for (int k = 0; k < p.ni; k++)
+                p.i[k] = p1->i[n->attr.i[k]];
+            base = nd(h, x)->src[0];
+        }
+        bool ident = true;
+        for (int k = 0; k < p.ni; k++)
+            ident = ident && p.i[k] == k;
+        if (ident)
+            return base;
+        if (base != x)
+            return ir_op(h, OP_TRANSPOSE, &base, 1, &p, *t);
+        return IR_NONE;
+    }
+    case OP_SUM:
+    case OP_RMAX: /* over no axes, or only axes of extent 1 */
+        return ir_type_eq(&nd(h, x)->type, t) ? x : IR_NONE;
+    default:
+        return IR_NONE;
+    }
+}
+
+/* Copy the nodes of g that its results need into a new graph, through ir_add; with rules, try
+ * identities and folding on each node first. */
+static IrGraph *rebuild(IrGraph *g, bool rules) {
+    bool *live = arena_alloc(g->arena, (g->len ? g->len : 1) * sizeof *live);
+    uint32_t *map = arena_alloc(g->arena, (g->len ? g->len : 1) * sizeof *map);
+    for (int r = 0; r < g->nres; r++)
+        live[g->res[r].node] = true;
+    for (uint32_t i = g->len; i-- > 0;)
+        if (live[i])
+            for (int k = 0; k < g->nodes[i].nsrc; k++)
+                live[g->nodes[i].src[k]] = true;
+    IrGraph *h = ir_graph_new(g->arena, g->name);
+    for (uint32_t i = 0; i < g->len; i++) {
+        map[i] = IR_NONE;
+        if (!live[i])
+            continue;
+        IrNode n = g->nodes[i];
+        uint32_t s[IR_MAXSRC];
+        for (int k = 0; k < n.nsrc; k++)
+            s[k] = map[n.src[k]];
+        uint32_t r = IR_NONE;
+        if (rules) {
+            r = identity(h, &n, s);
+            if (r == IR_NONE)
+                r = fold(h, &n, s);
+        }
+        if (r == IR_NONE)
+            r = ir_add(h, (Op)n.op, n.type, s, n.nsrc, &n.attr, n.loc);
+        if (!ir_type_eq(&h->nodes[r].type, &n.type))
+            die("simplify: rewriting %%%u (%s) of %s changed its type", i, ir_op_name[n.op],
+                g->name);
+        map[i] = r;
+    }
+    for (int r = 0; r < g->nres; r++)
+        ir_result(h, map[g->res[r].node], g->res[r].kind, g->res[r].index);
+    return h;
+}
+
+IrGraph *simplify(IrGraph *g) {
+    /* rules, then a plain copy that drops what the rules left dead */
+    return rebuild(rebuild(g, true), false);
+}
+
+void simplify_module(IrModule *m) {
+    if (m->forward)
+        m->forward = simplify(m->forward);
+    if (m->evaluate)
+        m->evaluate = simplify(m->evaluate);
+    for (int k = 0; k < m->nsteps; k++)
+        if (m->steps[k].graph)
+            m->steps[k].graph = simplify(m->steps[k].graph);
+}

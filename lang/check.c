@@ -1,0 +1,2506 @@
+/* check.c - the type and shape checker: scopes, declarations, calls and unification, statements,
+ * parameter naming, models and their train blocks (docs/language.md sections 3-5).
+ *
+ * Every fn/layer/optimizer body is checked once, generically: its formals' dim variables are
+ * rigid symbols, so `x @ W` in dense is checked with K and N unknown. A call unifies each formal's
+ * type with its argument ([unify]) in a fresh instance of the callee's variables, then substitutes
+ * the bindings into the callee's result type. Calls through a function-valued formal (`act(y)`)
+ * have an unknown type in the generic check; at every call that passes a known function, the
+ * callee's body is checked again with the actual argument types and functions (an "instance"
+ * check, which annotates nothing), so such calls are checked at each concrete use.
+ * Models are checked concretely with B symbolic. Layer calls leave records (Items) from which the
+ * parameter list of a layer instance or a model is expanded with the naming rules of
+ * [layer.naming]. Operators and builtins are in check_expr.c.
+ *
+ * The checker annotates the AST in place: Node.ty on every expression and statement it checks
+ * generically (in the declaration's own variables), Node.ref on identifiers (the binding, formal
+ * or declaration) and on calls (the declaration called, or the ND_FORMAL of a function-valued
+ * formal; NULL for builtins). A model node's ty is a TY_MODEL carrying its parameter list.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_int.h"
+
+typedef struct ModelInfo {
+    Node **inputs;          /* ND_INPUT and ND_TARGET, in order */
+    int ninputs, capinputs;
+    Node **outputs;
+    int noutputs, capoutputs;
+    Node **losses;
+    int nlosses, caplosses;
+    Node *train;
+    ParamList *params;
+} ModelInfo;
+
+/* ---- diagnostics ---- */
+
+static void vreport(Body *b, int kind, Loc loc, const char *fmt, va_list ap) {
+    Check *C = b->C;
+    char *msg;
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    msg = arena_alloc(C->a, (size_t)n + 1);
+    vsnprintf(msg, (size_t)n + 1, fmt, ap2);
+    va_end(ap2);
+    if (kind == 0)
+        diag_error(C->d, loc, "%s", msg);
+    else if (kind == 1)
+        diag_note(C->d, loc, "%s", msg);
+    else
+        diag_hint(C->d, "%s", msg);
+}
+
+void check_error(Body *b, Loc loc, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(b, 0, loc, fmt, ap);
+    va_end(ap);
+}
+
+void check_note(Body *b, Loc loc, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(b, 1, loc, fmt, ap);
+    va_end(ap);
+}
+
+void check_hint(Body *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(b, 2, (Loc){0}, fmt, ap);
+    va_end(ap);
+}
+
+static int nerrors(Check *C) { return C->d->nerrors; }
+
+const char *check_tystr(Body *b, const Type *t) { return ty_str(b->C->a, t); }
+const char *check_dimstr(Body *b, const SDim *d) { return ty_dim_astr(b->C->a, d); }
+
+const Type *check_set(Body *b, Node *n, const Type *t) {
+    if (!b->instance)
+        n->ty = (Type *)t;
+    return t;
+}
+
+static void set_ref(Body *b, Node *n, Node *ref) {
+    if (!b->instance)
+        n->ref = ref;
+}
+
+/* ---- declarations table ---- */
+
+static unsigned hash_str(const char *s) {
+    unsigned h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static DeclInfo *decl_find(Check *C, const char *name) {
+    if (!C->capdecls)
+        return NULL;
+    for (unsigned i = hash_str(name) & (unsigned)(C->capdecls - 1);; i = (i + 1) & (unsigned)(C->capdecls - 1)) {
+        DeclInfo *d = C->decls[i];
+        if (!d)
+            return NULL;
+        if (strcmp(d->decl->name, name) == 0)
+            return d;
+    }
+}
+
+static void decl_insert(Check *C, DeclInfo *di) {
+    if ((C->ndecls + 1) * 2 > C->capdecls) {
+        int cap = C->capdecls ? C->capdecls * 2 : 64;
+        DeclInfo **v = arena_alloc(C->a, sizeof *v * (size_t)cap);
+        for (int i = 0; i < C->capdecls; i++) {
+            DeclInfo *d = C->decls[i];
+            if (!d)
+                continue;
+            unsigned j = hash_str(d->decl->name) & (unsigned)(cap - 1);
+            while (v[j])
+                j = (j + 1) & (unsigned)(cap - 1);
+            v[j] = d;
+        }
+        C->decls = v;
+        C->capdecls = cap;
+    }
+    unsigned j = hash_str(di->decl->name) & (unsigned)(C->capdecls - 1);
+    while (C->decls[j])
+        j = (j + 1) & (unsigned)(C->capdecls - 1);
+    C->decls[j] = di;
+    di->index = C->ndecls;
+    *ARENA_PUSH(C->a, C->order, C->ndecls, C->caporder) = di;
+}
+
+static DeclInfo *info_of(Check *C, const Node *decl) {
+    DeclInfo *d = decl && decl->name ? decl_find(C, decl->name) : NULL;
+    return d && d->decl == decl ? d : NULL;
+}
+
+/* ---- scopes ---- */
+
+static ScopeSlot *scope_slot(Scope *s, const char *name, bool create) {
+    if (!s->cap) {
+        if (!create)
+            return NULL;
+    }
+    if (s->cap) {
+        for (unsigned i = hash_str(name) & (unsigned)(s->cap - 1);; i = (i + 1) & (unsigned)(s->cap - 1)) {
+            if (!s->slot[i].name)
+                break;
+            if (strcmp(s->slot[i].name, name) == 0)
+                return &s->slot[i];
+        }
+    }
+    return NULL;
+}
+
+static void scope_grow(Arena *a, Scope *s) {
+    int cap = s->cap ? s->cap * 2 : 32;
+    ScopeSlot *v = arena_alloc(a, sizeof *v * (size_t)cap);
+    for (int i = 0; i < s->cap; i++) {
+        if (!s->slot[i].name)
+            continue;
+        unsigned j = hash_str(s->slot[i].name) & (unsigned)(cap - 1);
+        while (v[j].name)
+            j = (j + 1) & (unsigned)(cap - 1);
+        v[j] = s->slot[i];
+    }
+    s->slot = v;
+    s->cap = cap;
+}
+
+static Binding *lookup(Body *b, const char *name) {
+    ScopeSlot *sl = scope_slot(&b->scope, name, false);
+    return sl ? sl->top : NULL;
+}
+
+static Binding *bind(Body *b, const char *name, BindKind kind, Node *node, const Type *ty) {
+    Check *C = b->C;
+    Scope *s = &b->scope;
+    ScopeSlot *sl = scope_slot(s, name, false);
+    if (!sl) {
+        if ((s->used + 1) * 2 > s->cap)
+            scope_grow(C->a, s);
+        unsigned j = hash_str(name) & (unsigned)(s->cap - 1);
+        while (s->slot[j].name)
+            j = (j + 1) & (unsigned)(s->cap - 1);
+        s->slot[j].name = name;
+        s->used++;
+        sl = &s->slot[j];
+    }
+    Binding *bd = arena_alloc(C->a, sizeof *bd);
+    bd->name = name;
+    bd->kind = kind;
+    bd->node = node;
+    bd->ty = ty;
+    bd->shadow = sl->top;
+    bd->seq = s->nlog;
+    sl->top = bd;
+    *ARENA_PUSH(C->a, s->log, s->nlog, s->caplog) = bd;
+    return bd;
+}
+
+static void scope_pop(Body *b, int mark) {
+    Scope *s = &b->scope;
+    while (s->nlog > mark) {
+        Binding *bd = s->log[--s->nlog];
+        ScopeSlot *sl = scope_slot(s, bd->name, false);
+        sl->top = bd->shadow;
+    }
+}
+
+/* ---- suggestions ---- */
+
+typedef struct Names {
+    const char **v;
+    int n, cap;
+} Names;
+
+static void names_add(Check *C, Names *ns, const char *s) { *ARENA_PUSH(C->a, ns->v, ns->n, ns->cap) = s; }
+
+static void suggest_undefined(Body *b, const char *name) {
+    Check *C = b->C;
+    if (strlen(name) < 3)
+        return;     /* every short name is close to every other: no useful suggestion */
+    Names ns = {0};
+    for (int i = 0; i < b->scope.cap; i++)
+        if (b->scope.slot[i].name && b->scope.slot[i].top)
+            names_add(C, &ns, b->scope.slot[i].name);
+    if (b->dims)
+        for (int i = 0; i < b->dims->n; i++)
+            if (!b->dims->b[i].is_rest)
+                names_add(C, &ns, b->dims->b[i].name);
+    for (int i = 0; i < C->ndecls; i++)
+        if (C->order[i]->decl->kind != ND_MODEL)
+            names_add(C, &ns, C->order[i]->decl->name);
+    for (int i = 1; i < BI__COUNT; i++)
+        names_add(C, &ns, check_builtins[i].name);
+    names_add(C, &ns, "training");
+    if (b->kind == ND_OPTIMIZER) {
+        names_add(C, &ns, "step");
+        names_add(C, &ns, "total_steps");
+    }
+    const char *s = diag_suggest(name, ns.v, ns.n);
+    if (s)
+        check_hint(b, "did you mean '%s'?", s);
+}
+
+/* ---- type expressions ---- */
+
+typedef struct Conv {
+    bool pattern;       /* every dim name is a variable of instance inst (formals) */
+    int inst;
+    DimEnv *collect;    /* pattern mode: add each new variable here (decl's own dims) */
+    bool result;        /* converting a declared result type (messages) */
+    bool ok;
+} Conv;
+
+static bool is_initializer_name(const char *s);
+
+static const SDim *dim_name(Body *b, const DimExpr *e, Conv *cv) {
+    Check *C = b->C;
+    if (cv->pattern) {
+        const SDim *d = ty_dim_sym(&C->dc, e->name, cv->inst);
+        if (cv->collect && !ty_env_find(cv->collect, e->name))
+            ty_env_bind_dim(C->a, cv->collect, e->name, d, e->loc);
+        return d;
+    }
+    DimBind *db = b->dims ? ty_env_find(b->dims, e->name) : NULL;
+    if (db && !db->is_rest)
+        return db->dim;
+    Binding *bd = lookup(b, e->name);
+    if (bd && bd->ty->kind == TY_INT && bd->ty->ival)
+        return bd->ty->ival;
+    if (bd && bd->ty->kind == TY_INT) {
+        check_error(b, e->loc, "the value of '%s' is not known at compile time, so it cannot be a dim",
+                    e->name);
+        cv->ok = false;
+        return ty_dim_const(&C->dc, 1);
+    }
+    if (bd && !ty_is_bad(bd->ty)) {
+        check_error(b, e->loc, "'%s' is %s, not a dim", e->name, check_tystr(b, bd->ty));
+        cv->ok = false;
+        return ty_dim_const(&C->dc, 1);
+    }
+    if (!bd) {
+        if (b->kind == ND_MODEL)
+            check_error(b, e->loc, "unknown dim '%s': a model's dims are numbers, B, or int bindings",
+                        e->name);
+        else if (cv->result)
+            check_error(b, e->loc, "the result type uses the dim '%s', which no formal binds", e->name);
+        else
+            check_error(b, e->loc, "unknown dim '%s'", e->name);
+        suggest_undefined(b, e->name);
+    }
+    cv->ok = false;
+    return ty_dim_const(&C->dc, 1);
+}
+
+static const SDim *conv_dim(Body *b, const DimExpr *e, Conv *cv) {
+    Check *C = b->C;
+    switch (e->kind) {
+    case DE_INT:
+        return ty_dim_const(&C->dc, e->ival);
+    case DE_VAR:
+        return dim_name(b, e, cv);
+    case DE_REST:
+        check_error(b, e->loc, "a shape variable '*%s' cannot appear inside a dim expression", e->name);
+        cv->ok = false;
+        return ty_dim_const(&C->dc, 1);
+    case DE_BIN: {
+        const SDim *x = conv_dim(b, e->lhs, cv), *y = conv_dim(b, e->rhs, cv);
+        const char *why = NULL;
+        const SDim *r = NULL;
+        switch (e->op) {
+        case '+': r = ty_dim_add(&C->dc, x, y); break;
+        case '-': r = ty_dim_sub(&C->dc, x, y); break;
+        case '*': r = ty_dim_mul(&C->dc, x, y); break;
+        case '/': r = ty_dim_div(&C->dc, x, y, &why); break;
+        case '%': r = ty_dim_mod(&C->dc, x, y, &why); break;
+        default: unreachable();
+        }
+        if (!r) {
+            if (cv->ok)
+                check_error(b, e->loc, "dim %s %c %s is %s", check_dimstr(b, x), e->op, check_dimstr(b, y),
+                            strcmp(why, "not exact") == 0 ? "not an integer" : "a division by zero");
+            cv->ok = false;
+            return ty_dim_const(&C->dc, 1);
+        }
+        return r;
+    }
+    }
+    unreachable();
+}
+
+/* A tensor TypeExpr as a Type. Dims known below 1 are errors [dim.positive]. */
+static Type *conv_tensor(Body *b, const TypeExpr *te, Conv *cv) {
+    Check *C = b->C;
+    Type *t = ty_new(C->a, TY_TENSOR);
+    t->dtype = te->dtype;
+    const SDim **d = arena_alloc(C->a, sizeof *d * (size_t)(te->ndims + 1));
+    int k = 0;
+    for (int i = 0; i < te->ndims; i++) {
+        const DimExpr *e = te->dims[i];
+        if (e->kind == DE_REST) {
+            if (t->shape.rest >= 0)
+                continue;   /* the parser reported the second one */
+            t->shape.rest = k;
+            t->shape.rest_name = e->name;
+            if (cv->pattern) {
+                t->shape.rest_inst = cv->inst;
+                if (cv->collect && !ty_env_find(cv->collect, e->name)) {
+                    Shape s = {.rank = 0, .rest = 0, .rest_name = e->name, .rest_inst = cv->inst};
+                    ty_env_bind_rest(C->a, cv->collect, e->name, s, e->loc);
+                }
+            } else {
+                DimBind *db = b->dims ? ty_env_find(b->dims, e->name) : NULL;
+                if (!db || !db->is_rest) {
+                    check_error(b, e->loc, "unknown shape variable '*%s'", e->name);
+                    cv->ok = false;
+                    t->shape.rest = -1;
+                    continue;
+                }
+                /* splice the bound shape */
+                Shape bs = db->shape;
+                const SDim **nd = arena_alloc(C->a, sizeof *nd * (size_t)(te->ndims + bs.rank + 1));
+                if (k > 0)
+                    memcpy(nd, d, sizeof *d * (size_t)k);
+                d = nd;
+                t->shape.rest = bs.rest >= 0 ? k + bs.rest : -1;
+                t->shape.rest_name = bs.rest_name;
+                t->shape.rest_inst = bs.rest_inst;
+                for (int j = 0; j < bs.rank; j++)
+                    d[k++] = bs.dims[j];
+                if (t->shape.rest < 0)
+                    t->shape.rest = -2;     /* spliced; marks that the variable was seen */
+            }
+            continue;
+        }
+        const SDim *v = conv_dim(b, e, cv);
+        int64_t c;
+        if (cv->ok && ty_dim_is_const(v, &c) && c < 1) {
+            check_error(b, e->loc, "dim %s evaluates to %lld; a dim must be at least 1", check_dimstr(b, v),
+                        (long long)c);
+            cv->ok = false;
+        }
+        d[k++] = v;
+    }
+    if (t->shape.rest == -2)
+        t->shape.rest = -1;
+    if (C->dc.overflow) {
+        C->dc.overflow = false;
+        check_error(b, te->loc, "dim arithmetic overflows in %s", "this type");
+        cv->ok = false;
+    }
+    t->shape.rank = k;
+    t->shape.dims = d;
+    return t;
+}
+
+/* The type of a formal as seen inside its body (generic) or at a call (pattern of inst). */
+static const Type *formal_type(Body *b, Node *f, Conv *cv, const Type *defty) {
+    Check *C = b->C;
+    TypeExpr *te = f->tyexpr;
+    if (!te) {
+        if (!defty)
+            return ty_any();
+        if (defty->kind == TY_INT || defty->kind == TY_FN || defty->kind == TY_FLOAT || defty->kind == TY_BOOL ||
+            defty->kind == TY_STR) {
+            Type *t = ty_new(C->a, defty->kind);
+            if (defty->kind == TY_INT) {
+                t->ival = ty_dim_sym(&C->dc, f->name, cv->inst);
+                if (cv->collect && !ty_env_find(cv->collect, f->name))
+                    ty_env_bind_dim(C->a, cv->collect, f->name, t->ival, f->loc);
+            }
+            return t;
+        }
+        return defty;
+    }
+    switch (te->kind) {
+    case TE_TENSOR:
+        return conv_tensor(b, te, cv);
+    case TE_INT: {
+        Type *t = ty_new(C->a, TY_INT);
+        t->ival = ty_dim_sym(&C->dc, f->name, cv->inst);
+        if (cv->collect && !ty_env_find(cv->collect, f->name))
+            ty_env_bind_dim(C->a, cv->collect, f->name, t->ival, f->loc);
+        return t;
+    }
+    case TE_DIMVAR: {
+        Type *t = ty_new(C->a, TY_INT);
+        DimExpr e = {.kind = DE_VAR, .loc = te->loc, .name = te->name};
+        t->ival = dim_name(b, &e, cv);
+        return t;
+    }
+    case TE_FLOAT: return ty_new(C->a, TY_FLOAT);
+    case TE_BOOL_SCALAR: return ty_new(C->a, TY_BOOL);
+    case TE_STR: return ty_new(C->a, TY_STR);
+    case TE_FN: return ty_new(C->a, TY_FN);
+    }
+    unreachable();
+}
+
+/* ---- unification [unify] ---- */
+
+typedef struct Unify {
+    Body *b;
+    DimEnv *env;
+    int inst;
+    Loc at;
+    bool solve_failed;  /* a dim could not be solved (several unknowns) rather than mismatched */
+} Unify;
+
+static bool unify_dim(Unify *u, const SDim *pd, const SDim *ad) {
+    Check *C = u->b->C;
+    const SDim *p = ty_dim_subst(&C->dc, pd, u->env);
+    const SDim *diff = ty_dim_sub(&C->dc, p, ad);
+    const char *name;
+    const SDim *val;
+    int r = ty_dim_solve(&C->dc, diff, u->inst, &name, &val);
+    if (r == 0)
+        return true;
+    if (r == 1) {
+        int64_t c;
+        if (ty_dim_is_const(val, &c) && c < 1)
+            return false;
+        ty_env_bind_dim(C->a, u->env, name, val, u->at);
+        return true;
+    }
+    if (r == -2)
+        u->solve_failed = true;
+    return false;
+}
+
+static bool unify_shape(Unify *u, const Shape *pat0, const Shape *act) {
+    Check *C = u->b->C;
+    Shape pat = ty_shape_subst(&C->dc, pat0, u->env);
+    if (pat.rest >= 0 && pat.rest_inst == u->inst) {
+        int p = pat.rest, s = pat.rank - pat.rest;
+        Shape bound;
+        if (act->rest < 0) {
+            if (act->rank < p + s)
+                return false;
+            for (int i = 0; i < p; i++)
+                if (!unify_dim(u, pat.dims[i], act->dims[i]))
+                    return false;
+            bound = (Shape){.rank = act->rank - p - s, .dims = act->dims + p, .rest = -1};
+        } else {
+            if (act->rest < p || act->rank - act->rest < s)
+                return false;
+            for (int i = 0; i < p; i++)
+                if (!unify_dim(u, pat.dims[i], act->dims[i]))
+                    return false;
+            bound = (Shape){.rank = act->rank - p - s, .dims = act->dims + p, .rest = act->rest - p,
+                            .rest_name = act->rest_name, .rest_inst = act->rest_inst};
+        }
+        ty_env_bind_rest(C->a, u->env, pat.rest_name, bound, u->at);
+        for (int j = 0; j < s; j++)
+            if (!unify_dim(u, pat.dims[p + j], act->dims[act->rank - s + j]))
+                return false;
+        return true;
+    }
+    if (pat.rest >= 0) {
+        if (act->rest != pat.rest || act->rank != pat.rank || strcmp(act->rest_name, pat.rest_name) != 0 ||
+            act->rest_inst != pat.rest_inst)
+            return false;
+    } else if (act->rest >= 0 || act->rank != pat.rank) {
+        return false;
+    }
+    for (int i = 0; i < pat.rank; i++)
+        if (!unify_dim(u, pat.dims[i], act->dims[i]))
+            return false;
+    return true;
+}
+
+/* ---- parameter expansion [layer.naming] ---- */
+
+typedef struct Counter {
+    const char *name;
+    int n;
+} Counter;
+
+typedef struct Counters {
+    Counter *v;
+    int n, cap;
+} Counters;
+
+static int count(Check *C, Counters *cs, const char *name) {
+    for (int i = 0; i < cs->n; i++)
+        if (strcmp(cs->v[i].name, name) == 0)
+            return ++cs->v[i].n;
+    Counter *c = ARENA_PUSH(C->a, cs->v, cs->n, cs->cap);
+    c->name = name;
+    c->n = 1;
+    return 1;
+}
+
+static const char *numbered(Check *C, const char *name, int k) {
+    return k == 1 ? name : arena_printf(C->a, "%s_%d", name, k);
+}
+
+static const char *join(Check *C, const char *prefix, const char *name) {
+    if (!prefix || !*prefix)
+        return name;
+    if (!name || !*name)
+        return prefix;
+    return arena_printf(C->a, "%s.%s", prefix, name);
+}
+
+typedef struct Expander {
+    Check *C;
+    ParamList *out;
+    const char *fail;       /* why the list cannot be known (symbolic loop bounds, too big) */
+    int64_t work;           /* records visited: bounds the time a hostile program can take */
+} Expander;
+
+static void expand_items(Expander *x, const Items *it, const DimEnv *env, const char *prefix, Counters *cnt);
+
+static DimEnv compose(Check *C, const DimEnv *inner, const DimEnv *outer) {
+    DimEnv e = {.inst = 0};
+    for (int i = 0; i < inner->n; i++) {
+        const DimBind *bd = &inner->b[i];
+        if (bd->is_rest)
+            ty_env_bind_rest(C->a, &e, bd->name, ty_shape_subst(&C->dc, &bd->shape, outer), bd->where);
+        else
+            ty_env_bind_dim(C->a, &e, bd->name, ty_dim_subst(&C->dc, bd->dim, outer), bd->where);
+    }
+    return e;
+}
+
+static void expand_body(Expander *x, const Node *callee, const DimEnv *env, const char *prefix) {
+    DeclInfo *di = info_of(x->C, callee);
+    if (!di || di->state != 2)
+        return;
+    Counters cnt = {0};
+    expand_items(x, &di->items, env, prefix, &cnt);
+}
+
+static void expand_call(Expander *x, const CallRec *cr, const DimEnv *env, const char *path) {
+    DimEnv e2 = compose(x->C, &cr->env, env);
+    expand_body(x, cr->callee, &e2, path);
+}
+
+/* The statement's own parameters, named from stmt_path (the bound name with its number). */
+static void expand_stmt(Expander *x, const Item *it, const DimEnv *env, const char *prefix,
+                        const char *stmt_path, Counters *cnt) {
+    Counters local = {0};
+    for (int i = 0; i < it->ncalls; i++) {
+        const CallRec *cr = &it->calls[i];
+        const char *sub;
+        if (stmt_path) {
+            sub = cr->direct ? stmt_path
+                             : join(x->C, stmt_path, numbered(x->C, cr->callee->name,
+                                                              count(x->C, &local, cr->callee->name)));
+        } else {
+            sub = numbered(x->C, cr->callee->name, count(x->C, cnt, cr->callee->name));
+        }
+        expand_call(x, cr, env, join(x->C, prefix, sub));
+    }
+}
+
+static bool items_make_params(const Items *it) {
+    for (int i = 0; it && i < it->n; i++) {
+        const Item *t = &it->v[i];
+        if (t->kind == IT_PARAM || t->kind == IT_STATE || (t->kind == IT_STMT && t->ncalls > 0) ||
+            (t->kind == IT_LOOP && (items_make_params(t->first) || items_make_params(t->rest))))
+            return true;
+    }
+    return false;
+}
+
+static void expand_items(Expander *x, const Items *it, const DimEnv *env, const char *prefix, Counters *cnt) {
+    Check *C = x->C;
+    for (int i = 0; i < it->n && !x->fail; i++) {
+        const Item *t = &it->v[i];
+        if (++x->work > MAX_EXPAND_WORK) {
+            x->fail = "it has too many layer calls";
+            return;
+        }
+        switch (t->kind) {
+        case IT_PARAM:
+        case IT_STATE: {
+            if (x->out->n >= MAX_PARAMS) {
+                x->fail = "it has too many parameters";
+                return;
+            }
+            ParamEntry *e = ARENA_PUSH(C->a, x->out->e, x->out->n, x->out->cap);
+            e->path = join(C, prefix, t->name);
+            e->kind = t->kind == IT_PARAM ? PE_PARAM : PE_STATE;
+            e->ty = env ? ty_subst(&C->dc, t->ty, env) : t->ty;
+            e->decl = t->node;
+            break;
+        }
+        case IT_STMT:
+            if (t->ncalls == 0)
+                break;
+            if (t->name)
+                expand_stmt(x, t, env, prefix, numbered(C, t->name, count(C, cnt, t->name)), cnt);
+            else
+                expand_stmt(x, t, env, prefix, NULL, cnt);
+            break;
+        case IT_LOOP: {
+            int64_t lo, hi;
+            if (!items_make_params(t->first) && !items_make_params(t->rest))
+                break;
+            const SDim *l = t->lo ? ty_dim_subst(&C->dc, t->lo, env) : NULL;
+            const SDim *h = t->hi ? ty_dim_subst(&C->dc, t->hi, env) : NULL;
+            if (!l || !h || !ty_dim_is_const(l, &lo) || !ty_dim_is_const(h, &hi)) {
+                x->fail = "a loop that makes parameters has bounds not known here";
+                return;
+            }
+            if (hi - lo > MAX_LOOP_TRIPS) {
+                x->fail = "a loop that makes parameters runs too many times";
+                return;
+            }
+            for (int64_t v = lo; v < hi && !x->fail; v++) {
+                DimEnv e2 = {.inst = 0};
+                if (env)
+                    for (int j = 0; j < env->n; j++)
+                        *ARENA_PUSH(C->a, e2.b, e2.n, e2.cap) = env->b[j];
+                ty_env_bind_dim(C->a, &e2, t->name, ty_dim_const(&C->dc, v), (Loc){0});
+                expand_items(x, v == lo ? t->first : t->rest, &e2, prefix, cnt);
+            }
+            break;
+        }
+        }
+    }
+}
+
+/* The parameters a statement made, relative to its bound name (for h.W). NULL: not known. */
+static const ParamList *stmt_params(Check *C, Item *it) {
+    if (it->local)
+        return it->local;
+    ParamList *l = arena_alloc(C->a, sizeof *l);
+    Expander x = {C, l, NULL, 0};
+    Counters cnt = {0};
+    expand_stmt(&x, it, NULL, "", "", &cnt);
+    if (x.fail)
+        return NULL;
+    it->local = l;
+    return l;
+}
+
+/* ---- expressions ---- */
+
+static const Type *check_call(Body *b, Node *n);
+static const Type *call_value(Body *b, Node *n, const Type *ft, Node **args, int nargs);
+static void check_decl(Check *C, DeclInfo *di);
+
+static Type *fn_type(Body *b, const Node *decl, Builtin bi, const char *name) {
+    Type *t = ty_new(b->C->a, TY_FN);
+    t->decl = decl;
+    t->builtin = bi;
+    t->fname = name;
+    return t;
+}
+
+static const Type *check_ident(Body *b, Node *n) {
+    Check *C = b->C;
+    Binding *bd = lookup(b, n->name);
+    if (bd) {
+        set_ref(b, n, bd->node);
+        return bd->ty;
+    }
+    DimBind *db = b->dims ? ty_env_find(b->dims, n->name) : NULL;
+    if (db && !db->is_rest) {
+        Type *t = ty_new(C->a, TY_INT);
+        t->ival = db->dim;
+        return t;
+    }
+    if (db && db->is_rest) {
+        check_error(b, n->loc, "'%s' is a shape variable (*%s), not a value", n->name, n->name);
+        return ty_error();
+    }
+    DeclInfo *di = decl_find(C, n->name);
+    if (di) {
+        set_ref(b, n, di->decl);
+        if (di->decl->kind == ND_MODEL) {
+            check_error(b, n->loc, "'%s' is a model, not a value", n->name);
+            return ty_error();
+        }
+        return fn_type(b, di->decl, BI_NONE, di->decl->name);
+    }
+    Builtin bi = check_builtin_lookup(n->name);
+    if (bi)
+        return fn_type(b, NULL, bi, check_builtins[bi].name);
+    if (strcmp(n->name, "training") == 0)
+        return ty_tensor(C->a, DT_BOOL, 0, NULL);
+    if (strcmp(n->name, "step") == 0 || strcmp(n->name, "total_steps") == 0) {
+        if (b->kind == ND_OPTIMIZER)
+            return ty_tensor(C->a, DT_F32, 0, NULL);
+        check_error(b, n->loc, "'%s' is only available inside an optimizer", n->name);
+        return ty_error();
+    }
+    if (is_initializer_name(n->name)) {
+        check_error(b, n->loc, "'%s' is an initializer; it can only follow '=' in a param or state "
+                    "declaration", n->name);
+        return ty_error();
+    }
+    if (b->kind == ND_MODEL && strcmp(n->name, "B") == 0) {
+        check_error(b, n->loc, "the batch size B is not a value");
+        check_hint(b, "use shape(x, 0) for the batch size of x");
+        return ty_error();
+    }
+    check_error(b, n->loc, "undefined name '%s'", n->name);
+    suggest_undefined(b, n->name);
+    return ty_error();
+}
+
+/* The next components of paths under prefix (for suggestions). */
+static void member_candidates(Check *C, const ParamList *l, const char *prefix, Names *ns) {
+    size_t pn = prefix ? strlen(prefix) : 0;
+    for (int i = 0; i < l->n; i++) {
+        const char *p = l->e[i].path;
+        if (pn && (strncmp(p, prefix, pn) != 0 || p[pn] != '.'))
+            continue;
+        const char *s = pn ? p + pn + 1 : p;
+        const char *dot = strchr(s, '.');
+        names_add(C, ns, dot ? arena_strndup(C->a, s, (size_t)(dot - s)) : s);
+    }
+}
+
+static const Type *group_member(Body *b, Node *n, const ParamList *l, const char *prefix, const char *shown) {
+    Check *C = b->C;
+    const char *rel = join(C, prefix, n->name);
+    const ParamEntry *e = ty_params_find(l, rel);
+    if (e) {
+        set_ref(b, n, (Node *)e->decl);
+        return e->ty;
+    }
+    if (ty_params_has_prefix(l, rel)) {
+        Type *t = ty_new(C->a, TY_GROUP);
+        t->params = l;
+        t->path = rel;
+        return t;
+    }
+    check_error(b, n->loc, "'%s' has no parameter or group '%s'", shown, n->name);
+    Names ns = {0};
+    member_candidates(C, l, prefix, &ns);
+    const char *s = diag_suggest(n->name, ns.v, ns.n);
+    if (s)
+        check_hint(b, "did you mean '%s'?", s);
+    return ty_error();
+}
+
+static const Type *check_member(Body *b, Node *n) {
+    Check *C = b->C;
+    if (n->lhs->kind == ND_IDENT) {
+        Binding *bd = lookup(b, n->lhs->name);
+        if (bd && bd->stmt) {
+            const ParamList *l = stmt_params(C, bd->stmt);
+            check_set(b, n->lhs, bd->ty);
+            set_ref(b, n->lhs, bd->node);
+            if (!l)
+                return ty_any();
+            if (ty_params_find(l, n->name) || ty_params_has_prefix(l, n->name) || strcmp(n->name, "T") != 0)
+                return group_member(b, n, l, NULL, n->lhs->name);
+        }
+    }
+    const Type *x = check_expr(b, n->lhs);
+    if (ty_is_bad(x))
+        return x;
+    if (x->kind == TY_GROUP)
+        return group_member(b, n, x->params, x->path, x->path);
+    if (x->kind == TY_TENSOR && strcmp(n->name, "T") == 0) {
+        if (x->shape.rest >= 0) {
+            check_error(b, n->loc, "'.T' needs a tensor of known rank, got %s", check_tystr(b, x));
+            return ty_error();
+        }
+        const SDim **d = arena_alloc(C->a, sizeof *d * (size_t)(x->shape.rank + 1));
+        for (int i = 0; i < x->shape.rank; i++)
+            d[i] = x->shape.dims[x->shape.rank - 1 - i];
+        return ty_tensor(C->a, x->dtype, x->shape.rank, d);
+    }
+    if (n->lhs->kind == ND_IDENT) {
+        check_error(b, n->loc, "'%s' has no member '%s': it is %s, not a layer call", n->lhs->name, n->name,
+                    check_tystr(b, x));
+        if (x->kind == TY_TENSOR)
+            check_hint(b, "'.name' reaches the parameters of a layer call bound to a name, as in h.W");
+    } else {
+        check_error(b, n->loc, "%s has no member '%s'", check_tystr(b, x), n->name);
+    }
+    return ty_error();
+}
+
+const Type *check_expr(Body *b, Node *n) {
+    Check *C = b->C;
+    const Type *t;
+    if (!n)
+        return ty_error();      /* the parser reported what is missing */
+    switch (n->kind) {
+    case ND_INT: {
+        Type *it = ty_new(C->a, TY_INT);
+        it->ival = ty_dim_const(&C->dc, n->ival);
+        t = it;
+        break;
+    }
+    case ND_FLOAT: {
+        Type *ft = ty_new(C->a, TY_FLOAT);
+        ft->known = true;
+        ft->fval = n->fval;
+        t = ft;
+        break;
+    }
+    case ND_STR: {
+        Type *st = ty_new(C->a, TY_STR);
+        st->sval = n->name;
+        t = st;
+        break;
+    }
+    case ND_BOOL: {
+        Type *bt = ty_new(C->a, TY_BOOL);
+        bt->known = true;
+        bt->bval = n->ival != 0;
+        t = bt;
+        break;
+    }
+    case ND_IDENT:
+        t = check_ident(b, n);
+        break;
+    case ND_TENSOR:
+        t = check_tensor_literal(b, n);
+        break;
+    case ND_UNARY:
+        t = check_unary(b, n);
+        break;
+    case ND_BINARY: {
+        const Type *l = check_expr(b, n->lhs), *r = check_expr(b, n->rhs);
+        t = check_binary(b, n, n->op, l, r, n->loc, NULL);
+        break;
+    }
+    case ND_CALL:
+        t = check_call(b, n);
+        break;
+    case ND_INDEX:
+        t = check_index(b, n);
+        break;
+    case ND_MEMBER:
+        t = check_member(b, n);
+        break;
+    case ND_ARG:
+        check_error(b, n->loc, "a named argument is only allowed in a call");
+        t = ty_error();
+        break;
+    default:
+        check_error(b, n->loc, "expected an expression");
+        t = ty_error();
+        break;
+    }
+    return check_set(b, n, t);
+}
+
+/* ---- calls [call] ---- */
+
+typedef struct Callee {
+    const char *name;
+    int nf;
+    const char **names;
+    const bool *has_default;
+    Node **formals;         /* user functions: the ND_FORMALs (notes); NULL for builtins */
+} Callee;
+
+/* Match arguments to formals: positional first, then named [call.order]. slot[i] = the argument
+ * expression for formal i (NULL: none), sty[i] its type. False when an error was reported. */
+static bool match_args(Body *b, Node *call, const Callee *ce, Node **args, int nargs, const Type **argty,
+                       Node **slot, const Type **sty) {
+    Check *C = b->C;
+    bool ok = true, named = false;
+    int pos = 0;
+    for (int i = 0; i < nargs; i++) {
+        Node *a = args[i];
+        if (a->kind == ND_ARG) {
+            named = true;
+            int f = -1;
+            for (int j = 0; j < ce->nf; j++)
+                if (strcmp(ce->names[j], a->name) == 0)
+                    f = j;
+            if (f < 0) {
+                check_error(b, a->name_loc.file ? a->name_loc : a->loc, "%s has no parameter named '%s'",
+                            ce->name, a->name);
+                const char *s = diag_suggest(a->name, ce->names, ce->nf);
+                if (s)
+                    check_hint(b, "did you mean '%s'?", s);
+                ok = false;
+                continue;
+            }
+            if (slot[f]) {
+                check_error(b, a->loc, "'%s' of %s is given twice", ce->names[f], ce->name);
+                check_note(b, slot[f]->loc, "first given here");
+                ok = false;
+                continue;
+            }
+            slot[f] = a->lhs;
+            sty[f] = argty[i];
+            continue;
+        }
+        if (named) {
+            check_error(b, a->loc, "a positional argument cannot follow a named one in the call of %s",
+                        ce->name);
+            ok = false;
+            continue;
+        }
+        if (pos >= ce->nf) {
+            check_error(b, a->loc, "%s takes %d argument%s, got %d", ce->name, ce->nf, ce->nf == 1 ? "" : "s",
+                        nargs);
+            return false;
+        }
+        slot[pos] = a;
+        sty[pos] = argty[i];
+        pos++;
+    }
+    (void)C;
+    for (int j = 0; j < ce->nf && ok; j++) {
+        if (!slot[j] && !ce->has_default[j]) {
+            check_error(b, call->loc, "%s needs a value for '%s'", ce->name, ce->names[j]);
+            if (ce->formals)
+                check_note(b, ce->formals[j]->loc, "'%s' is declared here", ce->names[j]);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+static const Type *builtin_value_call(Body *b, Node *n, Builtin bi, Node **args, int nargs, const Type **argty) {
+    const BuiltinInfo *bf = &check_builtins[bi];
+    bool has_default[4];
+    for (int i = 0; i < bf->nformals; i++)
+        has_default[i] = i >= bf->nrequired;
+    Callee ce = {bf->name, bf->nformals, (const char **)bf->formals, has_default, NULL};
+    Node *slot[4] = {0};
+    const Type *sty[4] = {0};
+    if (!match_args(b, n, &ce, args, nargs, argty, slot, sty))
+        return ty_error();
+    return check_builtin_call(b, n, bi, slot, sty);
+}
+
+static bool weak_fits_tensor(const Type *t, DType dt) {
+    return (t->kind == TY_INT && dt != DT_BOOL) || (t->kind == TY_FLOAT && dt == DT_F32) ||
+           (t->kind == TY_BOOL && dt == DT_BOOL);
+}
+
+static const char *pattern_str(Body *b, const Type *pat, const DimEnv *env) {
+    DimEnv e = *env;
+    Type *t = ty_subst(&b->C->dc, pat, &e);
+    return check_tystr(b, t);
+}
+
+/* The first variable of e (left to right) that before binds, or NULL. */
+static DimBind *bound_var(const DimExpr *e, const DimEnv *before) {
+    if (!e)
+        return NULL;
+    if (e->kind == DE_VAR || e->kind == DE_REST) {
+        DimBind *db = ty_env_find(before, e->name);
+        return db && db->where.file ? db : NULL;
+    }
+    if (e->kind == DE_BIN) {
+        DimBind *db = bound_var(e->lhs, before);
+        return db ? db : bound_var(e->rhs, before);
+    }
+    return NULL;
+}
+
+/* After a failed unification: a note at the binding of a variable of pat bound earlier. */
+static void note_binding(Body *b, const TypeExpr *te, const DimEnv *before, Node *f) {
+    for (int i = 0; te && te->kind == TE_TENSOR && i < te->ndims; i++) {
+        DimBind *db = bound_var(te->dims[i], before);
+        if (db) {
+            if (db->is_rest)
+                check_note(b, db->where, "*%s was bound to [%s] here", db->name, ty_shape_str(b->C->a, &db->shape));
+            else
+                check_note(b, db->where, "'%s' was bound to %s here", db->name, check_dimstr(b, db->dim));
+            return;
+        }
+    }
+    check_note(b, f->name_loc.file ? f->name_loc : f->loc, "'%s' is declared here", f->name);
+}
+
+static bool fn_is_layer(Check *C, const Type *ft) {
+    DeclInfo *di = ft->decl ? info_of(C, ft->decl) : NULL;
+    return di && di->decl->kind == ND_LAYER;
+}
+
+static const Type *instance_check(Body *caller, Node *call, DeclInfo *ci, const Type **vals, const DimEnv *env);
+
+static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int nargs, const Type **argty) {
+    Check *C = b->C;
+    Node *decl = ci->decl;
+    if (ci->state == 1) {
+        if (b->decl == decl)
+            check_error(b, n->loc, "%s '%s' calls itself; recursion is not allowed",
+                        decl->kind == ND_LAYER ? "layer" : decl->kind == ND_OPTIMIZER ? "optimizer" : "function",
+                        decl->name);
+        else
+            check_error(b, n->loc, "this call of '%s' from '%s' is recursive ('%s' leads back here); recursion "
+                        "is not allowed", decl->name, b->decl ? b->decl->name : "?", decl->name);
+        check_note(b, decl->name_loc, "'%s' is declared here", decl->name);
+        return ty_error();
+    }
+    if (ci->state == 0)
+        check_decl(C, ci);
+    if (ci->state != 2)
+        return ty_error();
+    if (decl->kind == ND_OPTIMIZER) {
+        check_error(b, n->loc, "optimizer '%s' can only be used in a train block", decl->name);
+        return ty_error();
+    }
+    if (decl->kind == ND_LAYER && !b->no_layers && b->kind != ND_FN && b->kind != ND_OPTIMIZER && !b->stmt) {
+        check_error(b, n->loc, "layer '%s' cannot be called here: layer calls belong in statements of a layer "
+                    "or model body", decl->name);
+        return ty_error();
+    }
+    if (decl->kind == ND_LAYER && (b->no_layers || b->kind == ND_FN || b->kind == ND_OPTIMIZER)) {
+        check_error(b, n->loc, "layer '%s' makes parameters; it can only be called from a layer or a model",
+                    decl->name);
+        if (b->kind == ND_FN)
+            check_hint(b, "declare '%s' with 'layer' instead of 'fn'", b->decl->name);
+        return ty_error();
+    }
+    int nf = decl->nformals;
+    const char **names = arena_alloc(C->a, sizeof *names * (size_t)(nf + 1));
+    bool *hasdef = arena_alloc(C->a, sizeof *hasdef * (size_t)(nf + 1));
+    for (int i = 0; i < nf; i++) {
+        names[i] = decl->formals[i]->name;
+        hasdef[i] = decl->formals[i]->lhs != NULL;
+    }
+    Callee ce = {decl->name, nf, names, hasdef, decl->formals};
+    Node **slot = arena_alloc(C->a, sizeof *slot * (size_t)(nf + 1));
+    const Type **sty = arena_alloc(C->a, sizeof *sty * (size_t)(nf + 1));
+    if (!match_args(b, n, &ce, args, nargs, argty, slot, sty))
+        return ty_error();
+    for (int i = 0; i < nf; i++)
+        if (slot[i] && sty[i]->kind == TY_ERROR)
+            return ty_error();
+
+    int inst = ++C->next_inst;
+    DimEnv env = {.inst = inst};
+    bool known_fn = false, any = false, ok = true;
+    const Type **vals = arena_alloc(C->a, sizeof *vals * (size_t)(nf + 1));
+    Body cb = {.C = C, .decl = decl, .info = ci, .kind = decl->kind};
+    Conv cv = {.pattern = true, .inst = inst, .ok = true};
+    for (int i = 0; i < nf && ok; i++) {
+        Node *f = decl->formals[i];
+        const Type *at = slot[i] ? sty[i] : f->lhs ? f->lhs->ty : NULL;
+        Loc where = slot[i] ? slot[i]->loc : n->loc;
+        if (!at || at->kind == TY_ERROR) {
+            ok = false;
+            break;
+        }
+        vals[i] = at;
+        if (at->kind == TY_ANY) {
+            any = true;
+            continue;
+        }
+        TypeExpr *te = f->tyexpr;
+        TypeExprKind k = te ? te->kind : TE_TENSOR;
+        if (!te) {
+            const Type *dt = f->lhs ? f->lhs->ty : NULL;
+            if (!dt || ty_is_bad(dt))
+                continue;
+            bool fits = dt->kind == at->kind || (dt->kind == TY_FLOAT && at->kind == TY_INT);
+            if (!fits) {
+                check_error(b, where, "%s expects %s for '%s', got %s", decl->name, check_tystr(b, dt), f->name,
+                            check_tystr(b, at));
+                check_note(b, f->loc, "'%s' is declared here", f->name);
+                ok = false;
+                break;
+            }
+            if (dt->kind == TY_INT && at->ival)
+                ty_env_bind_dim(C->a, &env, f->name, at->ival, where);
+            if (at->kind == TY_FN && (at->decl || at->builtin))
+                known_fn = true;
+            continue;
+        }
+        switch (k) {
+        case TE_TENSOR: {
+            Type *pat = conv_tensor(&cb, te, &cv);
+            const Type *act = at;
+            if (weak_fits_tensor(at, pat->dtype))
+                act = ty_tensor(C->a, pat->dtype, 0, NULL);
+            DimEnv before = env;
+            Unify u = {b, &env, inst, where, false};
+            if (act->kind != TY_TENSOR || act->dtype != pat->dtype || !unify_shape(&u, &pat->shape, &act->shape)) {
+                check_error(b, where, "%s expects %s for '%s', got %s", decl->name, pattern_str(b, pat, &env),
+                            f->name, check_tystr(b, at));
+                if (act->kind == TY_TENSOR && act->dtype != pat->dtype)
+                    check_hint(b, "convert with %s(x)", ty_dtype_name(pat->dtype));
+                else if (u.solve_failed)
+                    check_hint(b, "a dim of '%s' could not be inferred from %s", f->name, check_tystr(b, at));
+                note_binding(b, te, &before, f);
+                ok = false;
+            }
+            break;
+        }
+        case TE_INT:
+        case TE_DIMVAR:
+            if (at->kind != TY_INT) {
+                check_error(b, where, "%s expects an int for '%s', got %s", decl->name, f->name, check_tystr(b, at));
+                ok = false;
+                break;
+            }
+            if (k == TE_INT) {
+                DimBind *db = ty_env_find(&env, f->name);
+                if (db && at->ival && !ty_dim_eq(db->dim, at->ival)) {
+                    check_error(b, where, "%s expects %s for '%s', got %s", decl->name, check_dimstr(b, db->dim),
+                                f->name, check_dimstr(b, at->ival));
+                    if (db->where.file)
+                        check_note(b, db->where, "'%s' was bound to %s here", f->name, check_dimstr(b, db->dim));
+                    ok = false;
+                } else if (!db) {
+                    ty_env_bind_dim(C->a, &env, f->name,
+                                    at->ival ? at->ival : ty_dim_sym(&C->dc, f->name, -inst), where);
+                }
+                break;
+            }
+            if (!at->ival) {
+                check_error(b, where, "%s needs a known int for '%s' (it is the dim %s)", decl->name, f->name,
+                            te->name);
+                ok = false;
+                break;
+            }
+            {
+                int64_t c;
+                if (ty_dim_is_const(at->ival, &c) && c < 1) {
+                    check_error(b, where, "%s needs '%s' (the dim %s) to be at least 1, got %lld", decl->name,
+                                f->name, te->name, (long long)c);
+                    ok = false;
+                    break;
+                }
+                DimEnv before = env;
+                Unify u = {b, &env, inst, where, false};
+                if (!unify_dim(&u, ty_dim_sym(&C->dc, te->name, inst), at->ival)) {
+                    DimBind *db = ty_env_find(&before, te->name);
+                    check_error(b, where, "%s expects %s for '%s' (the dim %s), got %s", decl->name,
+                                db ? check_dimstr(b, db->dim) : te->name, f->name, te->name,
+                                check_dimstr(b, at->ival));
+                    if (db && db->where.file)
+                        check_note(b, db->where, "'%s' was bound to %s here", te->name, check_dimstr(b, db->dim));
+                    ok = false;
+                }
+            }
+            break;
+        case TE_FLOAT:
+            if (at->kind != TY_FLOAT && at->kind != TY_INT) {
+                check_error(b, where, "%s expects a float for '%s', got %s", decl->name, f->name, check_tystr(b, at));
+                if (at->kind == TY_TENSOR)
+                    check_hint(b, "'%s' is a compile-time number; declare it f32 to pass a tensor", f->name);
+                ok = false;
+            }
+            break;
+        case TE_BOOL_SCALAR:
+            if (at->kind != TY_BOOL) {
+                check_error(b, where, "%s expects a bool for '%s', got %s", decl->name, f->name, check_tystr(b, at));
+                ok = false;
+            }
+            break;
+        case TE_STR:
+            if (at->kind != TY_STR) {
+                check_error(b, where, "%s expects a str for '%s', got %s", decl->name, f->name, check_tystr(b, at));
+                ok = false;
+            }
+            break;
+        case TE_FN:
+            if (at->kind != TY_FN) {
+                check_error(b, where, "%s expects a function for '%s', got %s", decl->name, f->name,
+                            check_tystr(b, at));
+                ok = false;
+            } else if (at->decl || at->builtin) {
+                known_fn = true;
+            }
+            break;
+        }
+        if (ok && at->kind == TY_FN && fn_is_layer(C, at)) {
+            check_error(b, where, "layer '%s' cannot be passed as a function value", at->fname);
+            check_hint(b, "call the layer where its result is needed; each call makes its own parameters");
+            ok = false;
+        }
+    }
+    if (!ok || !cv.ok)
+        return ty_error();
+    if (C->dc.overflow) {
+        C->dc.overflow = false;
+        check_error(b, n->loc, "dim arithmetic overflows in the call of %s", decl->name);
+        return ty_error();
+    }
+    /* the result: the callee's generic result with the bindings substituted */
+    DimEnv env0 = env;
+    env0.inst = 0;
+    C->dc.div_error = NULL;
+    const Type *res = ci->result ? ty_subst(&C->dc, ci->result, &env0) : ty_any();
+    if (C->dc.div_error) {
+        check_error(b, n->loc, "a dim of the result of %s is not an integer: %s", decl->name,
+                    check_tystr(b, res));
+        C->dc.div_error = NULL;
+        return ty_error();
+    }
+    if (res->kind == TY_TENSOR)
+        for (int i = 0; i < res->shape.rank; i++) {
+            int64_t c;
+            if (ty_dim_is_const(res->shape.dims[i], &c) && c < 1) {
+                check_error(b, n->loc, "the result of %s would be %s; a dim must be at least 1", decl->name,
+                            check_tystr(b, res));
+                return ty_error();
+            }
+        }
+    if (known_fn && !any && !ci->had_errors && C->ninstances < MAX_INSTANCES) {
+        C->ninstances++;
+        const Type *ir = instance_check(b, n, ci, vals, &env0);
+        if (ir->kind == TY_ERROR)
+            return ir;
+        if (!decl->tyexpr && !ty_is_bad(ir))
+            res = ir;
+    }
+    if (any)
+        res = ty_any();
+    if (decl->kind == ND_LAYER && b->stmt) {
+        CallRec *cr = ARENA_PUSH(C->a, b->stmt->calls, b->stmt->ncalls, b->stmt->capcalls);
+        cr->callee = decl;
+        cr->call = n;
+        cr->env = env0;
+        cr->direct = n == b->stmt_rhs;
+    }
+    return res;
+}
+
+/* Call a value of function type ft (a declaration, a builtin, or a function-valued formal). */
+static const Type *call_value(Body *b, Node *n, const Type *ft, Node **args, int nargs) {
+    Check *C = b->C;
+    const Type **argty = arena_alloc(C->a, sizeof *argty * (size_t)(nargs + 1));
+    for (int i = 0; i < nargs; i++) {
+        Node *a = args[i];
+        argty[i] = a->kind == ND_ARG ? check_set(b, a, check_expr(b, a->lhs)) : check_expr(b, a);
+    }
+    if (ty_is_bad(ft))
+        return ft;
+    if (ft->kind != TY_FN) {
+        if (n->lhs->kind == ND_IDENT)
+            check_error(b, n->lhs->loc, "'%s' is not a function; it is %s", n->lhs->name, check_tystr(b, ft));
+        else
+            check_error(b, n->lhs->loc, "this is not a function; it is %s", check_tystr(b, ft));
+        return ty_error();
+    }
+    if (ft->decl) {
+        DeclInfo *ci = info_of(C, ft->decl);
+        if (!ci)
+            return ty_error();
+        set_ref(b, n, (Node *)ft->decl);
+        return user_call(b, n, ci, args, nargs, argty);
+    }
+    if (ft->builtin)
+        return builtin_value_call(b, n, (Builtin)ft->builtin, args, nargs, argty);
+    /* a function-valued formal: checked at each call that passes a known function */
+    return ty_any();
+}
+
+static const Type *check_call(Body *b, Node *n) {
+    const Type *ft = check_expr(b, n->lhs);
+    if (n->lhs->kind == ND_IDENT && !b->instance) {
+        Binding *bd = lookup(b, n->lhs->name);
+        if (bd && bd->kind == BK_FORMAL && ft->kind == TY_FN && !ft->decl && !ft->builtin)
+            n->ref = bd->node;
+    }
+    return call_value(b, n, ft, n->kids, n->nkids);
+}
+
+/* ---- initializers [layer.init] ---- */
+
+static const char *const initializers[] = {
+    "zeros", "ones", "glorot_uniform", "glorot_normal", "xavier_uniform", "xavier_normal",
+    "he_uniform", "he_normal", "kaiming_uniform", "kaiming_normal",
+};
+
+static bool is_initializer_name(const char *s) {
+    for (size_t i = 0; i < sizeof initializers / sizeof *initializers; i++)
+        if (strcmp(s, initializers[i]) == 0)
+            return true;
+    return false;
+}
+
+static void check_init(Body *b, Node *decl, const Type *pt) {
+    Check *C = b->C;
+    Node *e = decl->lhs;
+    const char *what = decl->kind == ND_PARAM ? "param" : "state";
+    if (e->kind == ND_IDENT && is_initializer_name(e->name)) {
+        check_set(b, e, pt);
+        return;
+    }
+    if (e->kind == ND_CALL && e->lhs->kind == ND_IDENT) {
+        const char *nm = e->lhs->name;
+        int want = strcmp(nm, "constant") == 0 ? 1 : strcmp(nm, "uniform") == 0 || strcmp(nm, "normal") == 0 ? 2 : 0;
+        if (want) {
+            static const char *const cnames[] = {"value"}, *const unames[] = {"lo", "hi"},
+                                     *const nnames[] = {"mean", "std"};
+            const char *const *fn = want == 1 ? cnames : nm[0] == 'u' ? unames : nnames;
+            bool hasdef[2] = {false, false};
+            Callee ce = {nm, want, (const char **)fn, hasdef, NULL};
+            Node *slot[2] = {0};
+            const Type *sty[2] = {0};
+            const Type **argty = arena_alloc(C->a, sizeof *argty * (size_t)(e->nkids + 1));
+            for (int i = 0; i < e->nkids; i++) {
+                Node *a = e->kids[i];
+                argty[i] = check_expr(b, a->kind == ND_ARG ? a->lhs : a);
+            }
+            if (!match_args(b, e, &ce, e->kids, e->nkids, argty, slot, sty))
+                return;
+            for (int i = 0; i < want; i++)
+                if (sty[i]->kind != TY_INT && sty[i]->kind != TY_FLOAT && !ty_is_bad(sty[i])) {
+                    check_error(b, slot[i]->loc, "%s expects a compile-time number for '%s', got %s", nm, fn[i],
+                                check_tystr(b, sty[i]));
+                    return;
+                }
+            check_set(b, e, pt);
+            return;
+        }
+    }
+    if (e->kind == ND_TENSOR) {
+        const Type *lt = check_expr(b, e);
+        if (ty_is_bad(lt))
+            return;
+        bool dt_ok = lt->dtype == pt->dtype || (lt->dtype == DT_I32 && pt->dtype == DT_F32);
+        if (!dt_ok || !ty_shape_eq(&lt->shape, &pt->shape)) {
+            check_error(b, e->loc, "the initial value of %s '%s' is %s, but it is declared %s", what, decl->name,
+                        check_tystr(b, lt), check_tystr(b, pt));
+        }
+        return;
+    }
+    check_error(b, e->loc, "not an initializer for %s '%s'", what, decl->name);
+    check_hint(b, "use zeros, ones, constant(v), uniform(lo, hi), normal(mean, std), glorot_uniform, "
+               "glorot_normal, he_uniform, he_normal, or a tensor literal");
+}
+
+/* ---- statements ---- */
+
+static void check_stmts(Body *b, Node **kids, int n, bool top);
+
+static Item *new_item(Body *b, ItemKind k) {
+    Item *it = ARENA_PUSH(b->C->a, b->items->v, b->items->n, b->items->cap);
+    memset(it, 0, sizeof *it);
+    it->kind = k;
+    return it;
+}
+
+/* Start a statement that may call layers: its calls are recorded under name. */
+static void begin_stmt(Body *b, const char *name, Node *rhs, Node *node) {
+    Item *it = new_item(b, IT_STMT);
+    it->name = name;
+    it->node = node;
+    b->stmt = it;
+    b->stmt_rhs = rhs;
+}
+
+static Item *end_stmt(Body *b) {
+    Item *it = b->stmt;
+    b->stmt = NULL;
+    b->stmt_rhs = NULL;
+    return it && it->ncalls ? it : NULL;
+}
+
+static void check_bind(Body *b, Node *n) {
+    Check *C = b->C;
+    begin_stmt(b, n->name, n->lhs, n);
+    const Type *t = check_expr(b, n->lhs);
+    Item *it = end_stmt(b);
+    Binding *old = lookup(b, n->name);
+    if (old && old->kind == BK_PARAM) {
+        check_error(b, n->name_loc, "'%s' is a parameter; it cannot be rebound", n->name);
+        check_note(b, old->node->loc, "'%s' is declared here", n->name);
+    }
+    BindKind k = BK_VALUE;
+    const Type *sty = NULL;
+    if (old && old->kind == BK_STATE) {
+        k = BK_STATE;
+        sty = old->state_ty;
+        if (!ty_is_bad(t) && !(t->kind == TY_TENSOR && ty_eq(t, sty)) &&
+            !(weak_fits_tensor(t, sty->dtype) && sty->shape.rank == 0 && sty->shape.rest < 0)) {
+            check_error(b, n->loc, "the new value of state '%s' must have its type %s, got %s", n->name,
+                        check_tystr(b, sty), check_tystr(b, t));
+            check_note(b, old->node->loc, "'%s' is declared here", n->name);
+        }
+    }
+    (void)C;
+    check_set(b, n, t);
+    Binding *bd = bind(b, n->name, k, n, t);
+    bd->state_ty = sty;
+    bd->stmt = it;
+}
+
+static void check_param(Body *b, Node *n) {
+    Check *C = b->C;
+    bool is_param = n->kind == ND_PARAM;
+    if (is_param && b->kind != ND_LAYER && b->kind != ND_MODEL) {
+        check_error(b, n->loc, "'param' is only allowed in a layer or a model");
+        if (b->kind == ND_FN)
+            check_hint(b, "declare '%s' with 'layer' instead of 'fn'", b->decl->name);
+    }
+    if (!is_param && b->kind == ND_FN) {
+        check_error(b, n->loc, "'state' is only allowed in a layer, an optimizer or a model");
+    }
+    bool in_loop = b->loop_depth > 0;
+    if (in_loop)
+        check_error(b, n->loc, "'%s' cannot be declared inside a loop", is_param ? "param" : "state");
+    Conv cv = {.ok = true};
+    Type *pt = conv_tensor(b, n->tyexpr, &cv);
+    const Type *t = cv.ok && !in_loop ? pt : ty_error();
+    if (cv.ok && b->kind == ND_MODEL) {
+        for (int i = 0; i < pt->shape.rank; i++)
+            if (ty_dim_has_inst(pt->shape.dims[i], 0)) {
+                check_error(b, n->tyexpr->loc, "%s '%s' has type %s, which depends on the batch size B",
+                            is_param ? "param" : "state", n->name, check_tystr(b, pt));
+                t = ty_error();
+                break;
+            }
+    }
+    if (!ty_is_bad(t))
+        check_init(b, n, t);
+    Binding *old = lookup(b, n->name);
+    if (old && (old->kind == BK_PARAM || old->kind == BK_STATE) && old->node != n) {
+        check_error(b, n->name_loc, "'%s' is declared twice", n->name);
+        check_note(b, old->node->name_loc, "the first declaration is here");
+    }
+    check_set(b, n, t);
+    Binding *bd = bind(b, n->name, is_param ? BK_PARAM : BK_STATE, n, t);
+    bd->state_ty = t;
+    if (!ty_is_bad(t)) {
+        Item *it = new_item(b, is_param ? IT_PARAM : IT_STATE);
+        it->name = n->name;
+        it->ty = t;
+        it->node = n;
+    }
+    (void)C;
+}
+
+/* Outer bindings a loop body rebound: their names. */
+static void loop_rebound(Body *b, int mark, Names *out) {
+    for (int i = mark; i < b->scope.nlog; i++) {
+        Binding *bd = b->scope.log[i];
+        Binding *s = bd->shadow;
+        while (s && s->seq >= mark)
+            s = s->shadow;
+        if (!s || bd->kind == BK_LOOPVAR)
+            continue;
+        bool dup = false;
+        for (int j = 0; j < out->n && !dup; j++)
+            dup = strcmp(out->v[j], bd->name) == 0;
+        if (!dup)
+            names_add(b->C, out, bd->name);
+    }
+}
+
+static void check_for(Body *b, Node *n) {
+    Check *C = b->C;
+    const Type *lo = check_expr(b, n->lhs), *hi = check_expr(b, n->rhs);
+    bool bad = false;
+    if (!ty_is_bad(lo) && lo->kind != TY_INT) {
+        check_error(b, n->lhs->loc, "a loop bound must be a compile-time int, got %s", check_tystr(b, lo));
+        bad = true;
+    }
+    if (!ty_is_bad(hi) && hi->kind != TY_INT) {
+        check_error(b, n->rhs->loc, "a loop bound must be a compile-time int, got %s", check_tystr(b, hi));
+        bad = true;
+    }
+    if (bad || ty_is_bad(lo) || ty_is_bad(hi))
+        return;
+    int64_t c0, c1;
+    if (b->kind == ND_MODEL && !(lo->ival && hi->ival && ty_dim_is_const(lo->ival, &c0) &&
+                                 ty_dim_is_const(hi->ival, &c1))) {
+        check_error(b, n->loc, "the bounds of a loop in a model must be known numbers, got %s .. %s",
+                    lo->ival ? check_dimstr(b, lo->ival) : "?", hi->ival ? check_dimstr(b, hi->ival) : "?");
+        return;
+    }
+    Item *it = new_item(b, IT_LOOP);
+    it->name = n->name;
+    it->node = n;
+    it->lo = lo->ival;
+    it->hi = hi->ival;
+    it->first = arena_alloc(C->a, sizeof(Items));
+    it->rest = it->first;
+    Items *saved = b->items;
+    int64_t lv = 0, hv = 0;
+    bool known = lo->ival && hi->ival && ty_dim_is_const(lo->ival, &lv) && ty_dim_is_const(hi->ival, &hv);
+    const SDim *var = ty_dim_sym(&C->dc, n->name, 0);
+    Type *vt = ty_new(C->a, TY_INT);
+    vt->ival = var;
+
+    int mark = b->scope.nlog, e0 = nerrors(C);
+    b->items = it->first;
+    b->loop_depth++;
+    bind(b, n->name, BK_LOOPVAR, n, vt);
+    check_stmts(b, n->kids, n->nkids, false);
+    Names rb = {0};
+    loop_rebound(b, mark, &rb);
+    const Type **out1 = arena_alloc(C->a, sizeof *out1 * (size_t)(rb.n + 1));
+    const Type **in = arena_alloc(C->a, sizeof *in * (size_t)(rb.n + 1));
+    Binding **last = arena_alloc(C->a, sizeof *last * (size_t)(rb.n + 1));
+    bool changed = false;
+    for (int i = 0; i < rb.n; i++) {
+        last[i] = lookup(b, rb.v[i]);
+        out1[i] = last[i]->ty;
+    }
+    scope_pop(b, mark);
+    for (int i = 0; i < rb.n; i++) {
+        in[i] = lookup(b, rb.v[i])->ty;
+        changed |= !ty_eq(in[i], out1[i]);
+        if (in[i]->kind == TY_INT && out1[i]->kind == TY_INT &&
+            !(in[i]->ival && out1[i]->ival && ty_dim_eq(in[i]->ival, out1[i]->ival))) {
+            /* an int accumulated by the loop: its value after any iteration is not tracked */
+            out1[i] = ty_new(C->a, TY_INT);
+        }
+    }
+    DimEnv prev = {.inst = 0};
+    ty_env_bind_dim(C->a, &prev, n->name, ty_dim_sub(&C->dc, var, ty_dim_const(&C->dc, 1)), n->loc);
+    if (changed && nerrors(C) == e0 && !(known && hv - lv <= 1)) {
+        /* the second iteration onwards: rebound names start from the first iteration's results */
+        it->rest = arena_alloc(C->a, sizeof(Items));
+        b->items = it->rest;
+        bind(b, n->name, BK_LOOPVAR, n, vt);
+        for (int i = 0; i < rb.n; i++) {
+            Binding *bd = bind(b, rb.v[i], last[i]->kind, last[i]->node, ty_subst(&C->dc, out1[i], &prev));
+            bd->state_ty = last[i]->state_ty;
+        }
+        check_stmts(b, n->kids, n->nkids, false);
+        for (int i = 0; i < rb.n && nerrors(C) == e0; i++) {
+            const Type *o2 = lookup(b, rb.v[i])->ty;
+            if (!ty_is_bad(o2) && !ty_is_bad(out1[i]) && !ty_eq(o2, out1[i])) {
+                check_error(b, last[i]->node->loc,
+                            "'%s' is %s after the first iteration of this loop but %s after the next; a loop "
+                            "must keep its types from the second iteration on",
+                            rb.v[i], check_tystr(b, out1[i]), check_tystr(b, o2));
+                break;
+            }
+        }
+        scope_pop(b, mark);
+    }
+    b->loop_depth--;
+    b->items = saved;
+    /* after the loop the rebound names hold the last iteration's values */
+    if (known && hv <= lv)
+        return;
+    DimEnv lastenv = {.inst = 0};
+    ty_env_bind_dim(C->a, &lastenv, n->name, ty_dim_sub(&C->dc, hi->ival, ty_dim_const(&C->dc, 1)), n->loc);
+    for (int i = 0; i < rb.n; i++) {
+        Binding *bd = bind(b, rb.v[i], last[i]->kind, last[i]->node, ty_subst(&C->dc, out1[i], &lastenv));
+        bd->state_ty = last[i]->state_ty;
+    }
+}
+
+static void model_stmt(Body *b, Node *n);
+
+static void check_stmts(Body *b, Node **kids, int n, bool top) {
+    bool returned = false;
+    for (int i = 0; i < n; i++) {
+        Node *s = kids[i];
+        if (returned) {
+            check_error(b, s->loc, "statement after 'return' is never reached");
+            break;
+        }
+        switch (s->kind) {
+        case ND_BIND:
+            check_bind(b, s);
+            break;
+        case ND_PARAM:
+        case ND_STATE:
+            check_param(b, s);
+            break;
+        case ND_RETURN: {
+            begin_stmt(b, NULL, s->lhs, s);
+            const Type *t = check_expr(b, s->lhs);
+            end_stmt(b);
+            check_set(b, s, t);
+            if (!top || b->kind == ND_MODEL) {
+                check_error(b, s->loc, "'return' is only allowed at the end of a function body");
+                break;
+            }
+            b->result = t;
+            b->result_node = s;
+            returned = true;
+            break;
+        }
+        case ND_EXPR: {
+            begin_stmt(b, NULL, s->lhs, s);
+            const Type *t = check_expr(b, s->lhs);
+            end_stmt(b);
+            check_set(b, s, t);
+            if (top && i == n - 1) {
+                b->result = t;
+                b->result_node = s;
+            }
+            break;
+        }
+        case ND_FOR:
+            check_for(b, s);
+            break;
+        case ND_INPUT:
+        case ND_TARGET:
+        case ND_OUTPUT:
+        case ND_LOSS:
+        case ND_TRAIN:
+            if (b->kind != ND_MODEL || !top) {
+                check_error(b, s->loc, "this statement is only allowed at the top of a model");
+                break;
+            }
+            model_stmt(b, s);
+            break;
+        default:
+            check_error(b, s->loc, "expected a statement");
+            break;
+        }
+    }
+}
+
+/* ---- declarations ---- */
+
+static Body top_body(Check *C) {
+    Body b = {.C = C, .kind = ND_PROGRAM, .no_layers = true};
+    return b;
+}
+
+/* Bind a declaration's formals in its body; generic: their types in its own variables. */
+static bool bind_formals(Body *b, DeclInfo *di) {
+    Check *C = b->C;
+    Node *d = di->decl;
+    bool ok = true;
+    Conv cv = {.pattern = true, .inst = 0, .collect = &di->dims, .ok = true};
+    for (int i = 0; i < d->nformals; i++) {
+        Node *f = d->formals[i];
+        for (int j = 0; j < i; j++)
+            if (strcmp(d->formals[j]->name, f->name) == 0) {
+                check_error(b, f->name_loc, "formal '%s' is declared twice", f->name);
+                check_note(b, d->formals[j]->name_loc, "the first one is here");
+                ok = false;
+                break;
+            }
+        const Type *defty = NULL;
+        if (f->lhs) {
+            Body tb = top_body(C);
+            defty = check_expr(&tb, f->lhs);
+            if (defty->kind == TY_FN && fn_is_layer(C, defty)) {
+                check_error(b, f->lhs->loc, "layer '%s' cannot be a default function value", defty->fname);
+                defty = ty_error();
+            }
+        }
+        const Type *t = formal_type(b, f, &cv, defty);
+        if (f->lhs && defty && !ty_is_bad(defty) && f->tyexpr) {
+            bool fits = true;
+            switch (f->tyexpr->kind) {
+            case TE_TENSOR: fits = defty->kind == TY_TENSOR || weak_fits_tensor(defty, f->tyexpr->dtype); break;
+            case TE_INT: case TE_DIMVAR: fits = defty->kind == TY_INT; break;
+            case TE_FLOAT: fits = defty->kind == TY_FLOAT || defty->kind == TY_INT; break;
+            case TE_BOOL_SCALAR: fits = defty->kind == TY_BOOL; break;
+            case TE_STR: fits = defty->kind == TY_STR; break;
+            case TE_FN: fits = defty->kind == TY_FN; break;
+            }
+            if (!fits) {
+                check_error(b, f->lhs->loc, "the default of '%s' is %s, which does not fit its type", f->name,
+                            check_tystr(b, defty));
+                ok = false;
+            }
+        }
+        if (!b->instance)
+            f->ty = (Type *)t;
+        bind(b, f->name, BK_FORMAL, f, t);
+    }
+    return ok && cv.ok;
+}
+
+/* The declared result type, in the decl's own variables; NULL when there is none. */
+static const Type *declared_result(Body *b, Node *d, bool *ok) {
+    if (!d->tyexpr)
+        return NULL;
+    Conv cv = {.result = true, .ok = true};
+    Type *t = conv_tensor(b, d->tyexpr, &cv);
+    if (!cv.ok)
+        *ok = false;
+    return cv.ok ? t : NULL;
+}
+
+static void check_result(Body *b, const Type *declared) {
+    Node *d = b->decl;
+    if (!b->result) {
+        check_error(b, d->name_loc, "%s '%s' has no result: its body must end in an expression or 'return'",
+                    d->kind == ND_LAYER ? "layer" : d->kind == ND_OPTIMIZER ? "optimizer" : "function", d->name);
+        return;
+    }
+    const Type *r = b->result;
+    if (ty_is_bad(r))
+        return;
+    if (declared) {
+        bool fits = r->kind == TY_TENSOR ? ty_eq(r, declared)
+                                         : weak_fits_tensor(r, declared->dtype) && declared->shape.rank == 0 &&
+                                               declared->shape.rest < 0;
+        if (!fits) {
+            check_error(b, b->result_node->loc, "'%s' is declared to return %s, but its body gives %s", d->name,
+                        check_tystr(b, declared), check_tystr(b, r));
+            check_note(b, d->tyexpr->loc, "the result type is declared here");
+        }
+        return;
+    }
+    if (r->kind != TY_TENSOR && r->kind != TY_INT && r->kind != TY_FLOAT && r->kind != TY_BOOL)
+        check_error(b, b->result_node->loc, "the result of '%s' must be a tensor or a number, got %s", d->name,
+                    check_tystr(b, r));
+}
+
+static void check_optimizer_shape(Body *b, DeclInfo *di) {
+    Node *d = di->decl;
+    if (d->nformals < 2 || !d->formals[0]->ty || !d->formals[1]->ty ||
+        d->formals[0]->ty->kind != TY_TENSOR || d->formals[1]->ty->kind != TY_TENSOR ||
+        d->formals[0]->ty->dtype != DT_F32 || !ty_eq(d->formals[0]->ty, d->formals[1]->ty)) {
+        check_error(b, d->name_loc, "optimizer '%s' must start with the formals (p: f32[*S], g: f32[*S])",
+                    d->name);
+        return;
+    }
+    const Type *r = b->result;
+    if (r && !ty_is_bad(r) && !(r->kind == TY_TENSOR && ty_eq(r, d->formals[0]->ty))) {
+        check_error(b, b->result_node->loc, "the result of optimizer '%s' is the new value of '%s' and must be "
+                    "%s, got %s", d->name, d->formals[0]->name, check_tystr(b, d->formals[0]->ty),
+                    check_tystr(b, r));
+    }
+}
+
+static void check_model(Check *C, DeclInfo *di);
+
+static void check_decl(Check *C, DeclInfo *di) {
+    Node *d = di->decl;
+    if (d->kind == ND_MODEL) {
+        check_model(C, di);
+        return;
+    }
+    if (C->depth >= MAX_CALL_DEPTH) {
+        Body eb = {.C = C};
+        check_error(&eb, d->name_loc, "calls nest too deeply (more than %d declarations)", MAX_CALL_DEPTH);
+        di->state = 2;
+        di->had_errors = true;
+        di->result = ty_error();
+        return;
+    }
+    C->depth++;
+    di->state = 1;
+    int e0 = nerrors(C);
+    Body b = {.C = C, .decl = d, .info = di, .kind = d->kind, .dims = &di->dims, .items = &di->items};
+    di->dims.inst = 0;
+    bool ok = bind_formals(&b, di);
+    bool rok = true;
+    const Type *declared = ok ? declared_result(&b, d, &rok) : NULL;
+    check_stmts(&b, d->kids, d->nkids, true);
+    check_result(&b, declared);
+    if (d->kind == ND_OPTIMIZER && ok)
+        check_optimizer_shape(&b, di);
+    di->result = declared ? declared : !rok ? ty_error() : b.result ? b.result : ty_error();
+    di->had_errors = nerrors(C) != e0;
+    di->state = 2;
+    Type *ft = fn_type(&b, d, BI_NONE, d->name);
+    ft->ret = di->result;
+    d->ty = ft;
+    C->depth--;
+}
+
+/* Re-check the body of ci with actual argument types and known function values. */
+static const Type *instance_check(Body *caller, Node *call, DeclInfo *ci, const Type **vals, const DimEnv *env) {
+    Check *C = caller->C;
+    Node *d = ci->decl;
+    if (C->depth >= MAX_CALL_DEPTH) {
+        check_error(caller, call->loc, "calls nest too deeply (more than %d levels)", MAX_CALL_DEPTH);
+        return ty_error();
+    }
+    C->depth++;
+    int e0 = nerrors(C);
+    Items scratch = {0};
+    DimEnv dims = *env;
+    dims.inst = 0;
+    /* dims of the callee's own variables: the generic ones, replaced by the call's bindings */
+    for (int i = 0; i < ci->dims.n; i++)
+        if (!ty_env_find(&dims, ci->dims.b[i].name)) {
+            if (ci->dims.b[i].is_rest)
+                ty_env_bind_rest(C->a, &dims, ci->dims.b[i].name, ci->dims.b[i].shape, ci->dims.b[i].where);
+            else
+                ty_env_bind_dim(C->a, &dims, ci->dims.b[i].name, ci->dims.b[i].dim, ci->dims.b[i].where);
+        }
+    Body b = {.C = C, .decl = d, .info = ci, .kind = d->kind, .dims = &dims, .items = &scratch, .instance = true};
+    for (int i = 0; i < d->nformals; i++) {
+        Node *f = d->formals[i];
+        const Type *t = vals[i];
+        if (t->kind == TY_INT && (!f->tyexpr || f->tyexpr->kind != TE_TENSOR)) {
+            DimBind *db = ty_env_find(&dims, f->tyexpr && f->tyexpr->kind == TE_DIMVAR ? f->tyexpr->name : f->name);
+            Type *it = ty_new(C->a, TY_INT);
+            it->ival = t->ival ? t->ival : db && !db->is_rest ? db->dim : NULL;
+            t = it;
+        } else if (t->kind != TY_TENSOR && f->tyexpr && f->tyexpr->kind == TE_TENSOR) {
+            t = ty_tensor(C->a, f->tyexpr->dtype, 0, NULL);
+        }
+        bind(&b, f->name, BK_FORMAL, f, t);
+    }
+    bool rok = true;
+    const Type *declared = declared_result(&b, d, &rok);
+    check_stmts(&b, d->kids, d->nkids, true);
+    check_result(&b, declared);
+    C->depth--;
+    if (nerrors(C) != e0) {
+        const char *fns = "";
+        for (int i = 0; i < d->nformals; i++)
+            if (vals[i]->kind == TY_FN && vals[i]->fname)
+                fns = arena_printf(C->a, "%s%s%s = %s", fns, *fns ? ", " : "", d->formals[i]->name, vals[i]->fname);
+        check_note(caller, call->loc, "in this call of %s (with %s)", d->name, fns);
+        return ty_error();
+    }
+    if (declared)
+        return declared;
+    return b.result ? b.result : ty_error();
+}
+
+/* ---- models [model] ---- */
+
+static bool dim_is_batch(const SDim *d) {
+    return d->n == 1 && d->t[0].coef == 1 && d->t[0].n == 1 && d->t[0].atoms[0]->kind == DA_SYM &&
+           d->t[0].atoms[0]->inst == 0 && strcmp(d->t[0].atoms[0]->name, "B") == 0;
+}
+
+static void model_stmt(Body *b, Node *n) {
+    Check *C = b->C;
+    ModelInfo *m = b->model;
+    switch (n->kind) {
+    case ND_INPUT:
+    case ND_TARGET: {
+        const char *what = n->kind == ND_INPUT ? "input" : "target";
+        Conv cv = {.ok = true};
+        Type *t = conv_tensor(b, n->tyexpr, &cv);
+        if (cv.ok) {
+            if (t->shape.rank == 0 || !dim_is_batch(t->shape.dims[0])) {
+                check_error(b, n->tyexpr->loc, "%s '%s' must have the batch dim B first, got %s", what, n->name,
+                            check_tystr(b, t));
+                check_hint(b, "write %s[B, ...]", ty_dtype_name(t->dtype));
+                cv.ok = false;
+            } else {
+                for (int i = 1; i < t->shape.rank; i++)
+                    if (ty_dim_has_inst(t->shape.dims[i], 0)) {
+                        check_error(b, n->tyexpr->dims[i]->loc, "the batch dim B can only be the first dim of %s '%s'",
+                                    what, n->name);
+                        cv.ok = false;
+                        break;
+                    }
+            }
+        }
+        const Type *ty = cv.ok ? t : ty_error();
+        Binding *old = lookup(b, n->name);
+        if (old && (old->kind == BK_INPUT)) {
+            check_error(b, n->name_loc, "'%s' is declared twice", n->name);
+            check_note(b, old->node->name_loc, "the first declaration is here");
+        }
+        check_set(b, n, ty);
+        bind(b, n->name, BK_INPUT, n, ty);
+        *ARENA_PUSH(C->a, m->inputs, m->ninputs, m->capinputs) = n;
+        break;
+    }
+    case ND_OUTPUT: {
+        const Type *t;
+        Item *it = NULL;
+        if (n->lhs) {
+            begin_stmt(b, n->name, n->lhs, n);
+            t = check_expr(b, n->lhs);
+            it = end_stmt(b);
+        } else {
+            Binding *bd = lookup(b, n->name);
+            if (!bd) {
+                check_error(b, n->name_loc, "undefined name '%s'", n->name);
+                suggest_undefined(b, n->name);
+                t = ty_error();
+            } else {
+                t = bd->ty;
+                set_ref(b, n, bd->node);
+            }
+        }
+        if (!ty_is_bad(t) && t->kind != TY_TENSOR) {
+            check_error(b, n->loc, "output '%s' must be a tensor, got %s", n->name, check_tystr(b, t));
+            t = ty_error();
+        }
+        if (t->kind == TY_TENSOR) {
+            /* [dim.batch]: B only as the whole first dim (or not at all: an unbatched output) */
+            for (int i = 0; i < t->shape.rank; i++)
+                if (ty_dim_has_inst(t->shape.dims[i], 0) && !(i == 0 && dim_is_batch(t->shape.dims[0]))) {
+                    check_error(b, n->lhs ? n->lhs->loc : n->loc, "output '%s' has type %s, but the batch dim B "
+                                "can only be an output's whole first dim", n->name, check_tystr(b, t));
+                    break;
+                }
+        }
+        for (int i = 0; i < m->noutputs; i++)
+            if (strcmp(m->outputs[i]->name, n->name) == 0) {
+                check_error(b, n->name_loc, "output '%s' is declared twice", n->name);
+                check_note(b, m->outputs[i]->name_loc, "the first one is here");
+            }
+        check_set(b, n, t);
+        *ARENA_PUSH(C->a, m->outputs, m->noutputs, m->capoutputs) = n;
+        if (n->lhs) {
+            Binding *bd = bind(b, n->name, BK_VALUE, n, t);
+            bd->stmt = it;
+        }
+        break;
+    }
+    case ND_LOSS: {
+        begin_stmt(b, n->name, n->lhs, n);
+        const Type *t = check_expr(b, n->lhs);
+        Item *it = end_stmt(b);
+        if (!ty_is_bad(t) && !(t->kind == TY_TENSOR && t->dtype == DT_F32 && t->shape.rank == 0 &&
+                               t->shape.rest < 0)) {
+            check_error(b, n->lhs->loc, "loss '%s' must be a rank-0 f32, got %s", n->name, check_tystr(b, t));
+            if (t->kind == TY_TENSOR && t->dtype == DT_F32)
+                check_hint(b, "reduce it to a scalar, e.g. mean(...)");
+            t = ty_error();
+        }
+        for (int i = 0; i < m->nlosses; i++)
+            if (strcmp(m->losses[i]->name, n->name) == 0) {
+                check_error(b, n->name_loc.file ? n->name_loc : n->loc, "loss '%s' is declared twice", n->name);
+                check_note(b, m->losses[i]->loc, "the first one is here");
+                check_hint(b, "name each loss: loss d_loss = ...");
+            }
+        check_set(b, n, t);
+        *ARENA_PUSH(C->a, m->losses, m->nlosses, m->caplosses) = n;
+        Binding *bd = bind(b, n->name, BK_VALUE, n, t);
+        bd->stmt = it;
+        break;
+    }
+    case ND_TRAIN:
+        if (m->train) {
+            check_error(b, n->loc, "a model has at most one train block");
+            check_note(b, m->train->loc, "the first one is here");
+        } else {
+            m->train = n;
+        }
+        break;
+    default:
+        unreachable();
+    }
+}
+
+static const char *path_str(Check *C, const Node *p) {
+    if (p->kind == ND_IDENT)
+        return p->name;
+    if (p->kind == ND_MEMBER)
+        return arena_printf(C->a, "%s.%s", path_str(C, p->lhs), p->name);
+    return "?";
+}
+
+static const char *const metrics[] = {"accuracy", "mse", "mae"};
+
+/* The optimizer call of a train block or step [optimizer.call]. */
+static void check_optimizer_call(Body *b, Node *e) {
+    Check *C = b->C;
+    Node *callee = e->kind == ND_CALL ? e->lhs : e;
+    if (callee->kind != ND_IDENT) {
+        check_error(b, e->loc, "expected an optimizer call like adam(lr = 1e-3)");
+        return;
+    }
+    DeclInfo *di = decl_find(C, callee->name);
+    if (!di || di->decl->kind != ND_OPTIMIZER) {
+        if (di)
+            check_error(b, callee->loc, "'%s' is a %s, not an optimizer", callee->name,
+                        di->decl->kind == ND_LAYER ? "layer" : di->decl->kind == ND_MODEL ? "model" : "function");
+        else
+            check_error(b, callee->loc, "unknown optimizer '%s'", callee->name);
+        Names ns = {0};
+        for (int i = 0; i < C->ndecls; i++)
+            if (C->order[i]->decl->kind == ND_OPTIMIZER)
+                names_add(C, &ns, C->order[i]->decl->name);
+        const char *s = diag_suggest(callee->name, ns.v, ns.n);
+        if (s)
+            check_hint(b, "did you mean '%s'?", s);
+        return;
+    }
+    if (di->state == 0)
+        check_decl(C, di);
+    Node *d = di->decl;
+    set_ref(b, callee, d);
+    set_ref(b, e, d);
+    Type *ft = fn_type(b, d, BI_NONE, d->name);
+    ft->ret = di->result;
+    check_set(b, callee, ft);
+    check_set(b, e, ft);
+    if (e->kind != ND_CALL)
+        return;
+    /* hyper-parameters: the formals after (p, g), and l1, l2, schedule */
+    int nh = d->nformals > 2 ? d->nformals - 2 : 0;
+    int nf = nh + 3;
+    const char **names = arena_alloc(C->a, sizeof *names * (size_t)nf);
+    bool *hasdef = arena_alloc(C->a, sizeof *hasdef * (size_t)nf);
+    for (int i = 0; i < nh; i++) {
+        names[i] = d->formals[i + 2]->name;
+        hasdef[i] = d->formals[i + 2]->lhs != NULL;
+    }
+    names[nh] = "l1";
+    names[nh + 1] = "l2";
+    names[nh + 2] = "schedule";
+    hasdef[nh] = hasdef[nh + 1] = hasdef[nh + 2] = true;
+    Node **slot = arena_alloc(C->a, sizeof *slot * (size_t)nf);
+    const Type **sty = arena_alloc(C->a, sizeof *sty * (size_t)nf);
+    const Type **argty = arena_alloc(C->a, sizeof *argty * (size_t)(e->nkids + 1));
+    for (int i = 0; i < e->nkids; i++) {
+        Node *a = e->kids[i];
+        argty[i] = a->kind == ND_ARG ? check_set(b, a, check_expr(b, a->lhs)) : check_expr(b, a);
+    }
+    Callee ce = {d->name, nf, names, hasdef, NULL};
+    if (!match_args(b, e, &ce, e->kids, e->nkids, argty, slot, sty))
+        return;
+    for (int i = 0; i < nf; i++) {
+        if (!slot[i] || ty_is_bad(sty[i]))
+            continue;
+        const Type *t = sty[i];
+        if (i >= nh) {
+            if (i < nh + 2 && t->kind != TY_FLOAT && t->kind != TY_INT)
+                check_error(b, slot[i]->loc, "%s expects a float for '%s', got %s", d->name, names[i], check_tystr(b, t));
+            if (i == nh + 2) {
+                const Node *sd = t->kind == TY_FN ? t->decl : NULL;
+                if (!sd || sd->kind != ND_FN)
+                    check_error(b, slot[i]->loc, "schedule must be a function such as constant, step_decay or "
+                                "cosine, got %s", check_tystr(b, t));
+            }
+            continue;
+        }
+        Node *f = d->formals[i + 2];
+        TypeExprKind k = f->tyexpr ? f->tyexpr->kind : (f->lhs && f->lhs->ty ? (f->lhs->ty->kind == TY_INT ? TE_INT : f->lhs->ty->kind == TY_FN ? TE_FN : f->lhs->ty->kind == TY_BOOL ? TE_BOOL_SCALAR : TE_FLOAT) : TE_FLOAT);
+        bool fits = k == TE_FLOAT ? (t->kind == TY_FLOAT || t->kind == TY_INT)
+                  : k == TE_INT || k == TE_DIMVAR ? t->kind == TY_INT
+                  : k == TE_BOOL_SCALAR ? t->kind == TY_BOOL
+                  : k == TE_FN ? t->kind == TY_FN
+                  : k == TE_STR ? t->kind == TY_STR
+                  : (t->kind == TY_FLOAT || t->kind == TY_INT);
+        if (!fits)
+            check_error(b, slot[i]->loc, "%s expects %s for '%s', got %s", d->name,
+                        f->ty ? check_tystr(b, f->ty) : "a number", f->name, check_tystr(b, t));
+    }
+}
+
+static bool is_str_arg(const Type *t) { return t->kind == TY_STR; }
+
+/* What the data source yields must fit the declared inputs and targets [train.data]. */
+static void check_data_fits(Body *b, Node *e, const char *src) {
+    ModelInfo *m = b->model;
+    int ni = 0, nt = 0;
+    Node *in = NULL, *tg = NULL;
+    for (int i = 0; i < m->ninputs; i++) {
+        if (m->inputs[i]->kind == ND_INPUT)
+            ni++, in = in ? in : m->inputs[i];
+        else
+            nt++, tg = tg ? tg : m->inputs[i];
+    }
+    if (ni != 1 || nt > 1) {
+        check_error(b, e->loc, "%s yields one input and one target, but the model declares %d input%s and %d "
+                    "target%s", src, ni, ni == 1 ? "" : "s", nt, nt == 1 ? "" : "s");
+        return;
+    }
+    if (strcmp(src, "fashion_mnist") != 0 && strcmp(src, "mnist") != 0)
+        return;
+    const Type *t = in->ty;
+    if (t && t->kind == TY_TENSOR && t->shape.rest < 0) {
+        const SDim *p = ty_dim_const(&b->C->dc, 1);
+        for (int i = 1; i < t->shape.rank; i++)
+            p = ty_dim_mul(&b->C->dc, p, t->shape.dims[i]);
+        int64_t c;
+        if (t->dtype != DT_F32 || !ty_dim_is_const(p, &c) || c != 784) {
+            check_error(b, e->loc, "%s yields 28x28 f32 images, but input '%s' is %s", src, in->name,
+                        check_tystr(b, t));
+            check_note(b, in->loc, "'%s' is declared here", in->name);
+            check_hint(b, "declare it f32[B, 28, 28] (or f32[B, 784])");
+        }
+    }
+    t = tg ? tg->ty : NULL;
+    if (t && t->kind == TY_TENSOR && !(t->dtype == DT_I32 && t->shape.rank == 1 && t->shape.rest < 0)) {
+        check_error(b, e->loc, "%s yields i32 class labels, but target '%s' is %s", src, tg->name, check_tystr(b, t));
+        check_note(b, tg->loc, "'%s' is declared here", tg->name);
+        check_hint(b, "declare it i32[B]");
+    }
+}
+
+static void check_data(Body *b, Node *e) {
+    Check *C = b->C;
+    const char *hint = "use fashion_mnist, mnist, idx(\"images\", \"labels\"), csv(\"file.csv\", label = \"col\") "
+                       "or npy(\"x.npy\", \"y.npy\")";
+    if (e->kind == ND_IDENT) {
+        if (strcmp(e->name, "fashion_mnist") == 0 || strcmp(e->name, "mnist") == 0) {
+            check_data_fits(b, e, e->name);
+            return;
+        }
+        check_error(b, e->loc, "unknown data source '%s'", e->name);
+        const char *names[] = {"fashion_mnist", "mnist", "idx", "csv", "npy"};
+        const char *s = diag_suggest(e->name, names, 5);
+        if (s)
+            check_hint(b, "did you mean '%s'?", s);
+        else
+            check_hint(b, "%s", hint);
+        return;
+    }
+    if (e->kind == ND_CALL && e->lhs->kind == ND_IDENT) {
+        const char *nm = e->lhs->name;
+        int want = strcmp(nm, "idx") == 0 || strcmp(nm, "npy") == 0 ? 2 : strcmp(nm, "csv") == 0 ? 1 : -1;
+        if (want > 0) {
+            int npos = 0;
+            bool label = false, ok = true;
+            for (int i = 0; i < e->nkids; i++) {
+                Node *a = e->kids[i];
+                const Type *t = check_expr(b, a->kind == ND_ARG ? a->lhs : a);
+                if (a->kind == ND_ARG) {
+                    if (want == 1 && strcmp(a->name, "label") == 0 && !label)
+                        label = true;
+                    else {
+                        check_error(b, a->loc, "%s has no option '%s'", nm, a->name);
+                        ok = false;
+                    }
+                } else {
+                    npos++;
+                }
+                if (!ty_is_bad(t) && !is_str_arg(t)) {
+                    check_error(b, a->loc, "%s expects file names and options as strings, got %s", nm,
+                                check_tystr(b, t));
+                    ok = false;
+                }
+            }
+            if (ok && npos != want) {
+                check_error(b, e->loc, "%s takes %d file name%s, got %d", nm, want, want == 1 ? "" : "s", npos);
+            } else if (ok && want == 1 && !label) {
+                check_error(b, e->loc, "csv needs the label column: csv(\"file.csv\", label = \"column\")");
+            } else if (ok) {
+                check_data_fits(b, e, nm);
+            }
+            (void)C;
+            return;
+        }
+    }
+    check_error(b, e->loc, "not a data source");
+    check_hint(b, "%s", hint);
+}
+
+static void check_train(Body *b, Node *tr) {
+    Check *C = b->C;
+    ModelInfo *m = b->model;
+    Node *seen[8] = {0};
+    static const char *const items[] = {"data", "optimizer", "batch", "epochs", "metrics", "validation"};
+    Node *data = NULL, *opt = NULL;
+    int nsteps = 0;
+    for (int i = 0; i < tr->nkids; i++) {
+        Node *it = tr->kids[i];
+        if (it->kind == ND_STEP) {
+            nsteps++;
+            for (int j = 0; j < i; j++)
+                if (tr->kids[j]->kind == ND_STEP && strcmp(tr->kids[j]->name, it->name) == 0) {
+                    check_error(b, it->name_loc, "step '%s' is declared twice", it->name);
+                    break;
+                }
+            Node *l = it->lhs;
+            bool found = false;
+            for (int j = 0; j < m->nlosses; j++)
+                if (strcmp(m->losses[j]->name, l->name) == 0) {
+                    found = true;
+                    set_ref(b, l, m->losses[j]);
+                    check_set(b, l, m->losses[j]->ty);
+                }
+            if (!found) {
+                check_error(b, l->loc, "step '%s' minimizes '%s', which is not a loss of this model", it->name,
+                            l->name);
+                Names ns = {0};
+                for (int j = 0; j < m->nlosses; j++)
+                    names_add(C, &ns, m->losses[j]->name);
+                const char *s = diag_suggest(l->name, ns.v, ns.n);
+                if (s)
+                    check_hint(b, "did you mean '%s'?", s);
+            }
+            for (int j = 0; j < it->nkids; j++) {
+                const char *p = path_str(C, it->kids[j]);
+                if (!ty_params_find(m->params, p) && !ty_params_has_prefix(m->params, p)) {
+                    check_error(b, it->kids[j]->loc, "'%s' names no parameters of this model", p);
+                    Names ns = {0};
+                    for (int q = 0; q < m->params->n; q++) {     /* every path and path prefix */
+                        const char *full = m->params->e[q].path;
+                        for (const char *dot = strchr(full, '.'); dot; dot = strchr(dot + 1, '.'))
+                            names_add(C, &ns, arena_strndup(C->a, full, (size_t)(dot - full)));
+                        names_add(C, &ns, full);
+                    }
+                    const char *s = diag_suggest(p, ns.v, ns.n);
+                    if (s)
+                        check_hint(b, "did you mean '%s'?", s);
+                }
+            }
+            if (it->rhs)
+                check_optimizer_call(b, it->rhs);
+            continue;
+        }
+        int k = -1;
+        for (int j = 0; j < 6; j++)
+            if (strcmp(it->name, items[j]) == 0)
+                k = j;
+        if (k < 0) {
+            check_error(b, it->loc, "unknown train item '%s'", it->name);
+            continue;
+        }
+        if (seen[k]) {
+            check_error(b, it->loc, "'%s' is given twice in the train block", it->name);
+            check_note(b, seen[k]->loc, "first given here");
+            continue;
+        }
+        seen[k] = it;
+        if (it->nkids < 1)
+            continue;
+        Node *v = it->kids[0];
+        switch (k) {
+        case 0:
+            data = it;
+            check_data(b, v);
+            break;
+        case 1:
+            opt = it;
+            check_optimizer_call(b, v);
+            break;
+        case 2:
+        case 3:
+            if (v->kind != ND_INT || v->ival < 1)
+                check_error(b, v->loc, "'%s' must be a positive int", it->name);
+            break;
+        case 4:
+            for (int j = 0; j < it->nkids; j++) {
+                Node *mn = it->kids[j];
+                bool ok = false;
+                for (int q = 0; q < 3; q++)
+                    ok |= strcmp(mn->name, metrics[q]) == 0;
+                if (!ok) {
+                    check_error(b, mn->loc, "unknown metric '%s'", mn->name);
+                    const char *s = diag_suggest(mn->name, metrics, 3);
+                    check_hint(b, s ? "did you mean '%s'?" : "the metrics are accuracy, mse and mae", s);
+                }
+            }
+            break;
+        case 5: {
+            const Type *t = check_expr(b, v);
+            double f = t->kind == TY_FLOAT ? t->fval : 0;
+            if (!ty_is_bad(t) && !(t->kind == TY_FLOAT && t->known && f > 0 && f < 1))
+                check_error(b, v->loc, "validation must be a fraction between 0 and 1, like 0.1");
+            break;
+        }
+        }
+    }
+    if (!data)
+        check_error(b, tr->loc, "the train block needs a data source: data fashion_mnist, idx(...), csv(...) or npy(...)");
+    if (!opt && nsteps == 0)
+        check_error(b, tr->loc, "the train block needs an optimizer, e.g. optimizer adam(lr = 1e-3)");
+    if (opt && nsteps)
+        check_error(b, opt->loc, "with named steps, each step gives its own optimizer; remove this one");
+    if (m->nlosses == 0)
+        check_error(b, tr->loc, "the model has no loss to train");
+    else if (m->nlosses > 1 && nsteps == 0) {
+        check_error(b, tr->loc, "the model has %d losses; name a step for each: step NAME: minimize LOSS over "
+                    "PATHS with OPTIMIZER", m->nlosses);
+    }
+}
+
+static int path_cmp(const void *x, const void *y) {
+    return strcmp((*(const ParamEntry *const *)x)->path, (*(const ParamEntry *const *)y)->path);
+}
+
+static void check_model(Check *C, DeclInfo *di) {
+    Node *d = di->decl;
+    di->state = 1;
+    ModelInfo *m = arena_alloc(C->a, sizeof *m);
+    di->dims.inst = 0;
+    ty_env_bind_dim(C->a, &di->dims, "B", ty_dim_sym(&C->dc, "B", 0), d->loc);
+    Body b = {.C = C, .decl = d, .info = di, .kind = ND_MODEL, .dims = &di->dims, .items = &di->items, .model = m};
+    int e0 = nerrors(C);
+    check_stmts(&b, d->kids, d->nkids, true);
+    if (m->noutputs == 0 && m->nlosses == 0)
+        check_error(&b, d->name_loc, "model '%s' has no output and no loss", d->name);
+    /* the parameter list [layer.naming] */
+    ParamList *pl = arena_alloc(C->a, sizeof *pl);
+    Expander x = {C, pl, NULL, 0};
+    Counters cnt = {0};
+    expand_items(&x, &di->items, NULL, "", &cnt);
+    if (x.fail)
+        check_error(&b, d->name_loc, "cannot list the parameters of model '%s': %s", d->name, x.fail);
+    m->params = pl;
+    if (pl->n > 1) {
+        const ParamEntry **v = arena_alloc(C->a, sizeof *v * (size_t)pl->n);
+        for (int i = 0; i < pl->n; i++)
+            v[i] = &pl->e[i];
+        qsort(v, (size_t)pl->n, sizeof *v, path_cmp);
+        for (int i = 1; i < pl->n; i++)
+            if (strcmp(v[i]->path, v[i - 1]->path) == 0) {
+                check_error(&b, v[i]->decl->loc, "two parameters of model '%s' are both named '%s'", d->name,
+                            v[i]->path);
+                check_hint(&b, "rename one of the bindings whose layer calls make them");
+                break;
+            }
+    }
+    for (int i = 0; i < pl->n; i++) {
+        const Type *t = pl->e[i].ty;
+        for (int j = 0; t->kind == TY_TENSOR && j < t->shape.rank; j++) {
+            int64_t c;
+            if (!ty_dim_is_const(t->shape.dims[j], &c)) {
+                check_error(&b, pl->e[i].decl->loc, "parameter '%s' of model '%s' has type %s%s", pl->e[i].path,
+                            d->name, check_tystr(&b, t),
+                            ty_dim_has_inst(t->shape.dims[j], 0) ? ", which depends on the batch size B" :
+                                                                    ", which is not known");
+                break;
+            }
+        }
+    }
+    if (m->train)
+        check_train(&b, m->train);
+    Type *mt = ty_new(C->a, TY_MODEL);
+    mt->params = pl;
+    d->ty = mt;
+    di->had_errors = nerrors(C) != e0;
+    di->result = mt;
+    di->state = 2;
+}
+
+/* ---- the program ---- */
+
+/* Declarations are checked callees first (a post-order walk of the call graph), so checking a
+ * call rarely has to check its callee on demand and long chains of calls nest no deeper. */
+typedef struct Refs {
+    DeclInfo **v;
+    int n, cap;
+} Refs;
+
+static void collect_refs(Check *C, const Node *n, Refs *r) {
+    if (!n)
+        return;
+    if (n->kind == ND_IDENT && n->name) {
+        DeclInfo *di = decl_find(C, n->name);
+        if (di && di->decl->kind != ND_MODEL)
+            *ARENA_PUSH(C->a, r->v, r->n, r->cap) = di;
+    }
+    collect_refs(C, n->lhs, r);
+    collect_refs(C, n->rhs, r);
+    collect_refs(C, n->body, r);
+    for (int i = 0; i < n->nkids; i++)
+        collect_refs(C, n->kids[i], r);
+    for (int i = 0; i < n->nformals; i++)
+        collect_refs(C, n->formals[i], r);
+}
+
+static void check_in_order(Check *C) {
+    typedef struct Frame {
+        DeclInfo *d;
+        Refs refs;
+        int next;
+    } Frame;
+    Frame *stack = NULL;
+    int n = 0, cap = 0;
+    char *mark = arena_alloc(C->a, (size_t)C->ndecls + 1);  /* 0 new, 1 on the stack, 2 done */
+    for (int root = 0; root < C->ndecls; root++) {
+        if (mark[root])
+            continue;
+        Frame *f = ARENA_PUSH(C->a, stack, n, cap);
+        memset(f, 0, sizeof *f);
+        f->d = C->order[root];
+        mark[root] = 1;
+        collect_refs(C, f->d->decl, &f->refs);
+        while (n > 0) {
+            Frame *top = &stack[n - 1];
+            if (top->next < top->refs.n) {
+                DeclInfo *callee = top->refs.v[top->next++];
+                int ci = callee->index;
+                if (mark[ci])
+                    continue;
+                mark[ci] = 1;
+                Frame *g = ARENA_PUSH(C->a, stack, n, cap);
+                memset(g, 0, sizeof *g);
+                g->d = callee;
+                collect_refs(C, callee->decl, &g->refs);
+                continue;
+            }
+            DeclInfo *d = top->d;
+            n--;
+            if (d->state == 0)
+                check_decl(C, d);
+        }
+    }
+}
+
+int check_program(Arena *a, Diag *d, Node *prog) {
+    Check C = {.a = a, .d = d, .dc = {.a = a}};
+    int e0 = d->nerrors;
+    Body tb = top_body(&C);
+    for (int i = 0; i < prog->nkids; i++) {
+        Node *n = prog->kids[i];
+        if (n->kind != ND_FN && n->kind != ND_LAYER && n->kind != ND_OPTIMIZER && n->kind != ND_MODEL)
+            continue;
+        if (!n->name)
+            continue;
+        DeclInfo *old = decl_find(&C, n->name);
+        if (old) {
+            if (old->decl->loc.file != n->loc.file && old->decl->loc.file && n->loc.file) {
+                /* the model's own declaration collides with a module's: report it at the model's */
+                check_error(&tb, old->decl->name_loc, "'%s' is declared twice", n->name);
+                check_note(&tb, n->name_loc, "'%s' is also declared here", n->name);
+            } else {
+                check_error(&tb, n->name_loc, "'%s' is declared twice", n->name);
+                check_note(&tb, old->decl->name_loc, "the first declaration is here");
+            }
+            continue;
+        }
+        DeclInfo *di = arena_alloc(a, sizeof *di);
+        di->decl = n;
+        decl_insert(&C, di);
+    }
+    check_in_order(&C);
+    return d->nerrors - e0;
+}
+
+/* ---- nnc --emit types ---- */
+
+static const char *src_text(Arena *a, const Node *n) {
+    const Loc *l = &n->loc;
+    if (!l->file || !l->file->text || l->off < 0 || (size_t)(l->off + l->len) > l->file->len)
+        return "?";
+    return arena_strndup(a, l->file->text + l->off, (size_t)l->len);
+}
+
+static void dump_sig(FILE *out, Arena *a, const Node *d) {
+    const char *kind = d->kind == ND_FN ? "fn" : d->kind == ND_LAYER ? "layer" : "optimizer";
+    fprintf(out, "%s: %s(", d->name, kind);
+    for (int i = 0; i < d->nformals; i++) {
+        const Node *f = d->formals[i];
+        fprintf(out, "%s%s", i ? ", " : "", f->name);
+        if (f->tyexpr && f->tyexpr->kind == TE_DIMVAR)
+            fprintf(out, ": %s", f->tyexpr->name);
+        else if (f->ty && f->ty->kind != TY_ANY && f->ty->kind != TY_ERROR)
+            fprintf(out, ": %s", f->ty->kind == TY_FN ? "fn" : ty_str(a, f->ty));
+        if (f->lhs)
+            fprintf(out, " = %s", src_text(a, f->lhs));
+    }
+    fprintf(out, ")");
+    const Type *r = d->ty && d->ty->kind == TY_FN ? d->ty->ret : NULL;
+    if (r && r->kind != TY_ERROR)
+        fprintf(out, " -> %s", ty_str(a, r));
+    fprintf(out, "\n");
+}
+
+static void dump_model(FILE *out, Arena *a, const Node *d) {
+    for (int i = 0; i < d->nkids; i++) {
+        const Node *s = d->kids[i];
+        const char *what = NULL;
+        switch (s->kind) {
+        case ND_INPUT: what = "input"; break;
+        case ND_TARGET: what = "target"; break;
+        case ND_BIND: what = "bind"; break;
+        case ND_OUTPUT: what = "output"; break;
+        case ND_LOSS: what = "loss"; break;
+        default: break;
+        }
+        if (what)
+            fprintf(out, "%s: %s %s %s\n", d->name, what, s->name, s->ty ? ty_str(a, s->ty) : "<unchecked>");
+    }
+    const ParamList *pl = d->ty && d->ty->kind == TY_MODEL ? d->ty->params : NULL;
+    for (int i = 0; pl && i < pl->n; i++)
+        fprintf(out, "%s: %s %s %s\n", d->name, pl->e[i].kind == PE_PARAM ? "param" : "state", pl->e[i].path,
+                ty_str(a, pl->e[i].ty));
+}
+
+void check_dump_types(FILE *out, const Node *prog) {
+    Arena a = {0};
+    for (int i = 0; i < prog->nkids; i++) {
+        const Node *d = prog->kids[i];
+        if (d->kind == ND_FN || d->kind == ND_LAYER || d->kind == ND_OPTIMIZER)
+            dump_sig(out, &a, d);
+        else if (d->kind == ND_MODEL)
+            dump_model(out, &a, d);
+    }
+    arena_free(&a);
+}

@@ -1,0 +1,156 @@
+/* check_int.h - what the checker's files share (lang/check.c: declarations, scopes, statements,
+ * calls, models; lang/check_expr.c: operators and builtins). Not part of the checker's interface;
+ * that is lang/check.h.
+ */
+#ifndef NNC_CHECK_INT_H
+#define NNC_CHECK_INT_H
+
+#include "check.h"
+#include "types.h"
+
+#define MAX_CALL_DEPTH 200      /* nested on-demand checks of callees / instances */
+#define MAX_PARAMS (1 << 20)    /* parameter entries one model may expand to */
+#define MAX_LOOP_TRIPS 100000   /* loop iterations a parameter expansion may unroll */
+#define MAX_EXPAND_WORK (1 << 24) /* records one parameter expansion may visit */
+#define MAX_INSTANCES 100000    /* instance checks per program; beyond, calls get the generic result */
+
+/* Builtin functions, in the order of the table in check_expr.c. */
+typedef enum {
+    BI_NONE,
+    BI_EXP, BI_LOG, BI_SQRT, BI_TANH, BI_SIGMOID, BI_ATAN, BI_ABS, BI_SIGN, BI_SIN, BI_COS,
+    BI_MAX, BI_MIN, BI_POW, BI_WHERE,
+    BI_SUM, BI_MEAN, BI_REDUCE_MAX,
+    BI_RESHAPE, BI_TRANSPOSE, BI_CONCAT, BI_ONE_HOT, BI_GATHER,
+    BI_F32, BI_I32, BI_STOP_GRADIENT, BI_RAND_UNIFORM, BI_RAND_NORMAL, BI_SHAPE,
+    BI__COUNT
+} Builtin;
+
+typedef struct BuiltinInfo {
+    const char *name;
+    int nformals;
+    const char *formals[4];
+    int nrequired;
+} BuiltinInfo;
+extern const BuiltinInfo check_builtins[BI__COUNT];
+Builtin check_builtin_lookup(const char *name);
+
+/* ---- naming records [layer.naming] ---- */
+
+typedef struct Items Items;
+
+typedef struct CallRec {
+    const Node *callee;     /* the layer */
+    const Node *call;       /* the ND_CALL */
+    DimEnv env;             /* callee's variables (inst 0) -> dims of the caller */
+    bool direct;            /* the call is the statement's whole right-hand side */
+} CallRec;
+
+typedef enum { IT_PARAM, IT_STATE, IT_STMT, IT_LOOP } ItemKind;
+
+typedef struct Item {
+    ItemKind kind;
+    const char *name;       /* param/state name; statement's bound name (NULL: none); loop var */
+    const Type *ty;         /* IT_PARAM / IT_STATE */
+    const Node *node;
+    CallRec *calls;         /* IT_STMT */
+    int ncalls, capcalls;
+    const SDim *lo, *hi;    /* IT_LOOP bounds (NULL: not known) */
+    Items *first, *rest;    /* IT_LOOP: body records of the first iteration and of the others */
+    ParamList *local;       /* IT_STMT: its own parameters, relative to the bound name (cache) */
+} Item;
+
+struct Items {
+    Item *v;
+    int n, cap;
+};
+
+/* ---- scopes ---- */
+
+typedef enum { BK_VALUE, BK_PARAM, BK_STATE, BK_FORMAL, BK_INPUT, BK_LOOPVAR } BindKind;
+
+typedef struct Binding Binding;
+struct Binding {
+    const char *name;
+    BindKind kind;
+    Node *node;             /* where it was bound */
+    const Type *ty;
+    const Type *state_ty;   /* BK_STATE: the declared type new values must have */
+    Item *stmt;             /* the statement that bound it, when it made parameters */
+    Binding *shadow;        /* the binding of the same name it hides */
+    int seq;                /* its position in the scope's log (older bindings: smaller) */
+};
+
+typedef struct ScopeSlot {
+    const char *name;
+    Binding *top;
+} ScopeSlot;
+
+typedef struct Scope {
+    ScopeSlot *slot;
+    int cap, used;
+    Binding **log;          /* bindings in order, to pop back to a mark */
+    int nlog, caplog;
+} Scope;
+
+/* ---- declarations ---- */
+
+typedef struct DeclInfo {
+    Node *decl;
+    int index;              /* in Check.order */
+    int state;              /* 0 unchecked, 1 being checked, 2 done */
+    bool had_errors;
+    const Type *result;     /* the generic result type (inst 0 variables of the decl) */
+    DimEnv dims;            /* its dim variables (generic: themselves) */
+    Items items;            /* its parameter-making records */
+} DeclInfo;
+
+typedef struct Check {
+    Arena *a;
+    Diag *d;
+    DimCtx dc;
+    DeclInfo **decls;       /* open hash by name */
+    int capdecls;
+    DeclInfo **order;       /* in program order */
+    int ndecls, caporder;
+    int next_inst;
+    int ninstances;
+    int depth;
+} Check;
+
+typedef struct Body {
+    Check *C;
+    Node *decl;             /* ND_FN/LAYER/OPTIMIZER/MODEL */
+    DeclInfo *info;
+    NodeKind kind;
+    DimEnv *dims;           /* names of dims in types -> values */
+    Scope scope;
+    Items *items;           /* where parameter-making records go */
+    Item *stmt;             /* the statement being checked */
+    Node *stmt_rhs;         /* its right-hand side */
+    bool instance;          /* re-check at a call with known function values: no annotations */
+    bool no_layers;         /* layer calls are not allowed here (defaults, train block) */
+    const Type *result;
+    Node *result_node;
+    struct ModelInfo *model;/* ND_MODEL: inputs, outputs, losses, train block */
+    int loop_depth;
+} Body;
+
+/* check.c */
+void check_error(Body *b, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void check_note(Body *b, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void check_hint(Body *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const Type *check_expr(Body *b, Node *n);
+const Type *check_set(Body *b, Node *n, const Type *t);
+const char *check_tystr(Body *b, const Type *t);
+const char *check_dimstr(Body *b, const SDim *d);
+
+/* check_expr.c */
+/* The type of l OP r; fname names a builtin in messages (max, where), NULL: the operator. */
+const Type *check_binary(Body *b, Node *n, int op, const Type *l, const Type *r, Loc where, const char *fname);
+const Type *check_unary(Body *b, Node *n);
+const Type *check_index(Body *b, Node *n);
+const Type *check_builtin_call(Body *b, Node *n, Builtin bi, Node **slot, const Type **sty);
+bool check_broadcast(Body *b, const Shape *x, const Shape *y, Shape *out);
+const Type *check_tensor_literal(Body *b, Node *n);
+
+#endif

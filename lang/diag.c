@@ -1,0 +1,316 @@
+/* diag.c - user-facing diagnostics (see diag.h).
+ *
+ * Every error the user sees goes through here, so the format is the same everywhere:
+ *
+ *     model.nn:7:12: error: expected ')', found newline
+ *         7 |   h = dense(h, 256
+ *           |                   ^
+ *     hint: ...
+ *
+ * The source excerpt must survive any input: tabs are expanded, spans are clipped to their line,
+ * very long lines are shown as a window around the span, and bytes that are not printable (binary
+ * garbage, invalid UTF-8, control characters) print as '?'. After max_errors errors one
+ * "too many errors" line is printed and everything after it (notes and hints too) is suppressed;
+ * errors are still counted so the exit status stays right.
+ */
+#include "diag.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_MAX_ERRORS 20
+#define WINDOW_BEFORE 60    /* bytes of a long line shown before the span */
+#define WINDOW_WIDTH 160    /* bytes of a long line shown at most */
+#define TAB_STOP 8
+
+#define C_BOLD "\033[1m"
+#define C_RED "\033[1;31m"
+#define C_CYAN "\033[1;36m"
+#define C_GREEN "\033[1;32m"
+#define C_RESET "\033[0m"
+
+void diag_init(Diag *d, FILE *out) {
+    memset(d, 0, sizeof *d);
+    d->out = out;
+    d->max_errors = DEFAULT_MAX_ERRORS;
+    const char *nc = getenv("NO_COLOR");
+    int fd = fileno(out);
+    d->color = fd >= 0 && isatty(fd) && !(nc && nc[0]);
+}
+
+static int max_errors(const Diag *d) { return d->max_errors > 0 ? d->max_errors : DEFAULT_MAX_ERRORS; }
+
+/* Counts an error; false when it is past the limit and must not be printed. */
+static int admit_error(Diag *d) {
+    d->nerrors++;
+    if (d->nerrors <= max_errors(d))
+        return 1;
+    if (d->nerrors == max_errors(d) + 1) {
+        fprintf(d->out, "%snnc: error:%s too many errors (%d); the rest are not shown\n", d->color ? C_RED : "",
+                d->color ? C_RESET : "", max_errors(d));
+    }
+    return 0;
+}
+
+/* Notes and hints belong to the error before them: hidden when it was. */
+static int suppressed(const Diag *d) { return d->nerrors > max_errors(d); }
+
+/* Length in bytes of the valid UTF-8 sequence at s (at most n bytes available), or 0. */
+static int utf8_len(const unsigned char *s, size_t n) {
+    unsigned c = s[0];
+    int len;
+    unsigned min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4, min = 0x10000;
+    else
+        return 0;
+    if ((size_t)len > n)
+        return 0;
+    unsigned cp = c & (0xFF >> (len + 1));
+    for (int i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    /* Not shown as themselves: C1 controls, combining marks (they attach to the previous column),
+     * zero-width and bidirectional controls, private use and specials. */
+    static const unsigned hidden[][2] = {
+        {0x80, 0x9F},     {0x300, 0x36F},   {0x1AB0, 0x1AFF}, {0x1DC0, 0x1DFF}, {0x200B, 0x200F},
+        {0x2028, 0x202E}, {0x2060, 0x206F}, {0x20D0, 0x20FF}, {0xE000, 0xF8FF}, {0xFE00, 0xFE0F},
+        {0xFE20, 0xFE2F}, {0xFEFF, 0xFEFF}, {0xFFF0, 0xFFFF}, {0xE0000, 0x10FFFF},
+    };
+    for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++)
+        if (cp >= hidden[i][0] && cp <= hidden[i][1])
+            return 0;
+    return len;
+}
+
+/* Print text[from, to) of one line safely; returns the display width printed. When mark_off is in
+ * [from, to], *mark_col receives the display column at that byte (same for *mark_end_col). */
+static int print_safe(FILE *out, const unsigned char *text, size_t from, size_t to, size_t mark_off,
+                      int *mark_col, size_t mark_end, int *mark_end_col, int col0) {
+    int col = col0;
+    size_t i = from;
+    while (i < to) {
+        if (i == mark_off)
+            *mark_col = col;
+        if (i == mark_end)
+            *mark_end_col = col;
+        unsigned c = text[i];
+        if (c == '\t') {
+            int n = TAB_STOP - (col % TAB_STOP);
+            for (int k = 0; k < n; k++)
+                fputc(' ', out);
+            col += n;
+            i++;
+            continue;
+        }
+        if (c >= 0x20 && c < 0x7F) {
+            fputc((int)c, out);
+            col++;
+            i++;
+            continue;
+        }
+        int len = c >= 0x80 ? utf8_len(text + i, to - i) : 0;
+        if (len > 0) {
+            fwrite(text + i, 1, (size_t)len, out);
+            /* bytes inside the sequence map to the same column */
+            for (int k = 1; k < len; k++) {
+                if (i + (size_t)k == mark_off)
+                    *mark_col = col;
+                if (i + (size_t)k == mark_end)
+                    *mark_end_col = col;
+            }
+            i += (size_t)len;
+        } else {
+            fputc('?', out);
+            i++;
+        }
+        col++;
+    }
+    if (i == mark_off)
+        *mark_col = col;
+    if (i == mark_end)
+        *mark_end_col = col;
+    return col;
+}
+
+/* The source line of loc with a caret/underline under its span. */
+static void excerpt(Diag *d, Loc loc) {
+    const SrcFile *f = loc.file;
+    if (!f || !f->text || loc.off < 0 || (size_t)loc.off > f->len)
+        return;
+    const unsigned char *t = (const unsigned char *)f->text;
+    size_t off = (size_t)loc.off;
+    size_t ls = off, le = off;
+    while (ls > 0 && t[ls - 1] != '\n')
+        ls--;
+    while (le < f->len && t[le] != '\n')
+        le++;
+    if (le > ls && t[le - 1] == '\r')
+        le--;
+    if (off > le)
+        off = le;
+    size_t end = off + (loc.len > 0 ? (size_t)loc.len : 0);
+    if (end > le)
+        end = le;   /* clip the span to its line */
+
+    /* A long line shows a window around the span. */
+    size_t from = ls, to = le;
+    if (to - from > WINDOW_WIDTH) {
+        from = off > ls + WINDOW_BEFORE ? off - WINDOW_BEFORE : ls;
+        to = from + WINDOW_WIDTH < le ? from + WINDOW_WIDTH : le;
+        while (from > ls && (t[from] & 0xC0) == 0x80)
+            from--;
+        while (to < le && (t[to] & 0xC0) == 0x80)
+            to++;
+        if (end > to)
+            end = to;
+    }
+    int pre = from > ls ? 3 : 0;
+    char gutter[32];
+    snprintf(gutter, sizeof gutter, "%5d", loc.line);
+    fprintf(d->out, "%s | %s", gutter, pre ? "..." : "");
+    int mcol = -1, mend = -1;
+    print_safe(d->out, t, from, to, off, &mcol, end, &mend, 0);
+    fprintf(d->out, "%s\n", to < le ? "..." : "");
+    if (mcol < 0)
+        mcol = 0;
+    if (mend < mcol)
+        mend = mcol;
+    fprintf(d->out, "%*s | %*s%s^", (int)strlen(gutter), "", mcol + pre, "", d->color ? C_GREEN : "");
+    for (int k = mcol + 1; k < mend; k++)
+        fputc('~', d->out);
+    fprintf(d->out, "%s\n", d->color ? C_RESET : "");
+}
+
+static void header(Diag *d, Loc loc, const char *kind, const char *kcolor, const char *fmt, va_list ap) {
+    if (loc.file)
+        fprintf(d->out, "%s%s:%d:%d:%s ", d->color ? C_BOLD : "", loc.file->name, loc.line, loc.col,
+                d->color ? C_RESET : "");
+    else
+        fprintf(d->out, "%snnc:%s ", d->color ? C_BOLD : "", d->color ? C_RESET : "");
+    fprintf(d->out, "%s%s:%s ", d->color ? kcolor : "", kind, d->color ? C_RESET : "");
+    vfprintf(d->out, fmt, ap);
+    fputc('\n', d->out);
+    excerpt(d, loc);
+}
+
+void diag_error(Diag *d, Loc loc, const char *fmt, ...) {
+    if (!admit_error(d))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    header(d, loc, "error", C_RED, fmt, ap);
+    va_end(ap);
+    fflush(d->out);
+}
+
+void diag_note(Diag *d, Loc loc, const char *fmt, ...) {
+    if (suppressed(d))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    if (loc.file) {
+        header(d, loc, "note", C_CYAN, fmt, ap);
+    } else {
+        fprintf(d->out, "%snote:%s ", d->color ? C_CYAN : "", d->color ? C_RESET : "");
+        vfprintf(d->out, fmt, ap);
+        fputc('\n', d->out);
+    }
+    va_end(ap);
+    fflush(d->out);
+}
+
+void diag_hint(Diag *d, const char *fmt, ...) {
+    if (suppressed(d))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(d->out, "%shint:%s ", d->color ? C_GREEN : "", d->color ? C_RESET : "");
+    vfprintf(d->out, fmt, ap);
+    fputc('\n', d->out);
+    va_end(ap);
+    fflush(d->out);
+}
+
+void diag_plain(Diag *d, const char *fmt, ...) {
+    if (!admit_error(d))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(d->out, "%snnc:%s %serror:%s ", d->color ? C_BOLD : "", d->color ? C_RESET : "",
+            d->color ? C_RED : "", d->color ? C_RESET : "");
+    vfprintf(d->out, fmt, ap);
+    fputc('\n', d->out);
+    va_end(ap);
+    fflush(d->out);
+}
+
+/* Levenshtein distance, giving up (returning limit+1) once it must exceed limit. */
+static int edit_distance(const char *a, const char *b, int limit) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return limit + 1;
+    if ((la > lb ? la - lb : lb - la) > (size_t)limit)
+        return limit + 1;
+    int prev[65], cur[65];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = (int)i;
+        int rowmin = cur[0];
+        for (size_t j = 1; j <= lb; j++) {
+            int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            int del = prev[j] + 1, ins = cur[j - 1] + 1;
+            int m = sub < del ? sub : del;
+            cur[j] = m < ins ? m : ins;
+            if (cur[j] < rowmin)
+                rowmin = cur[j];
+        }
+        if (rowmin > limit)
+            return limit + 1;
+        memcpy(prev, cur, sizeof(int) * (lb + 1));
+    }
+    return prev[lb];
+}
+
+const char *diag_suggest(const char *name, const char *const *candidates, int n) {
+    if (!name || !name[0])
+        return NULL;
+    /* One-letter names are too short for a guess to mean anything. */
+    int limit = strlen(name) <= 2 ? 1 : 2;
+    const char *best = NULL;
+    int bestd = limit + 1;
+    for (int i = 0; i < n; i++) {
+        if (!candidates[i] || !strcmp(candidates[i], name))
+            continue;
+        int dist = edit_distance(name, candidates[i], limit);
+        if (dist < bestd) {
+            bestd = dist;
+            best = candidates[i];
+        }
+    }
+    return best;
+}
+
+_Noreturn void nnc_die(const char *file, int line, const char *fmt, ...) {
+    fflush(stdout);
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "nnc: internal error at %s:%d: ", file, line);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    abort();
+}

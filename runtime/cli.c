@@ -1,0 +1,266 @@
+/* cli.c - nnc_main: the command line of every model executable (train, eval, predict, summary,
+ * --help), the run context's setup (descriptor, parameter slab, thread pool) and its teardown.
+ *
+ * Exit status: 0 success, 1 a runtime error (bad data, bad weights file, NaN loss, I/O failure),
+ * 2 a usage error (unknown command or flag, missing or malformed flag value). docs/cli.md is the
+ * user's manual of all of it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+#include "rt.h"
+
+#define EXIT_USAGE 2
+
+typedef enum { CMD_TRAIN, CMD_EVAL, CMD_PREDICT, CMD_SUMMARY } Cmd;
+
+static const char *const cmd_names[] = {"train", "eval", "predict", "summary"};
+
+/* flags, and the commands (bit per Cmd) that take each */
+typedef enum {
+    F_DATA, F_EPOCHS, F_BATCH, F_LR, F_SEED, F_THREADS, F_LIMIT, F_VAL, F_SAVE, F_RESUME, F_WEIGHTS,
+    F_OUT, F_NFLAGS
+} Flag;
+
+static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NFLAGS] = {
+    [F_DATA] = {"--data", "PATH", "data set: a directory, a file, files joined by commas, or a source\n"
+                "                        like 'csv(\"f.csv\", label = \"y\")' (default: the model's train data)", 1u << CMD_TRAIN | 1u << CMD_EVAL},
+    [F_EPOCHS] = {"--epochs", "N", "number of epochs (total, counting resumed ones)", 1u << CMD_TRAIN},
+    [F_BATCH] = {"--batch", "N", "batch size", 1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SUMMARY},
+    [F_LR] = {"--lr", "X", "learning rate of every train step", 1u << CMD_TRAIN},
+    [F_SEED] = {"--seed", "N", "random seed of initialisation, shuffles and dropout (default 1)", 1u << CMD_TRAIN},
+    [F_THREADS] = {"--threads", "N", "threads for BLAS and the model's parallel loops (default: all cores)",
+                   1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT},
+    [F_LIMIT] = {"--limit", "N", "use only the first N samples", 1u << CMD_TRAIN | 1u << CMD_EVAL},
+    [F_VAL] = {"--val-split", "F", "hold out this fraction (0 <= F < 1) for validation", 1u << CMD_TRAIN},
+    [F_SAVE] = {"--save", "FILE", "write a safetensors checkpoint after every epoch", 1u << CMD_TRAIN},
+    [F_RESUME] = {"--resume", "FILE", "continue training from a checkpoint", 1u << CMD_TRAIN},
+    [F_WEIGHTS] = {"--weights", "FILE", "weights (safetensors) to use (required)", 1u << CMD_EVAL | 1u << CMD_PREDICT},
+    [F_OUT] = {"-o", "FILE", "write predictions to FILE (.csv or .npy) instead of stdout", 1u << CMD_PREDICT},
+};
+
+static const char *const cmd_help[] = {
+    "train the model; one line per epoch with loss, metrics, time and throughput",
+    "evaluate weights: loss, accuracy/precision/recall/confusion matrix or mse/mae",
+    "run the model on INPUT (.csv, .npy, or IDX[.gz]) and print its outputs as CSV",
+    "print the model's tensors, parameter counts and the memory a training step needs",
+};
+
+static void usage_top(RtCtx *c, FILE *out) {
+    fprintf(out, "usage: %s COMMAND [FLAGS]\n\nthe compiled model '%s'. Commands:\n", c->prog, c->desc.name);
+    for (int k = 0; k < 4; k++) fprintf(out, "  %-9s %s\n", cmd_names[k], cmd_help[k]);
+    fprintf(out, "\n'%s COMMAND --help' lists a command's flags. Exit status: 0 ok, 1 error, 2 usage error.\n", c->prog);
+}
+
+static void usage_cmd(RtCtx *c, Cmd k, FILE *out) {
+    fprintf(out, "usage: %s %s%s [FLAGS]%s\n\n%s\n\nflags:\n", c->prog, cmd_names[k],
+            k == CMD_EVAL || k == CMD_PREDICT ? " --weights FILE" : "", k == CMD_PREDICT ? " INPUT" : "", cmd_help[k]);
+    for (int f = 0; f < F_NFLAGS; f++)
+        if (flags[f].cmds & (1u << k)) {
+            char lhs[64];
+            snprintf(lhs, sizeof lhs, "%s %s", flags[f].name, flags[f].arg);
+            fprintf(out, "  %-21s %s", lhs, flags[f].help);
+            double v;
+            if ((f == F_EPOCHS || f == F_BATCH) && rt_hyper(&c->desc, f == F_EPOCHS ? "epochs" : "batch", &v))
+                fprintf(out, " (model's default: %g)", v);
+            if (f == F_LR && c->desc.nstep > 0) fprintf(out, " (model's default: %g)", c->desc.step[0].lr);
+            fprintf(out, "\n");
+        }
+    fprintf(out, "  %-21s %s\n", "--help", "show this help");
+}
+
+static int usage_error(RtCtx *c, Cmd k, bool have_cmd, const char *fmt, const char *a, const char *b) {
+    fflush(stdout);
+    fprintf(stderr, "%s: error: ", c->prog);
+    fprintf(stderr, fmt, a, b);
+    if (have_cmd) fprintf(stderr, "\n(see '%s %s --help')\n", c->prog, cmd_names[k]);
+    else fprintf(stderr, "\n(see '%s --help')\n", c->prog);
+    return EXIT_USAGE;
+}
+
+static bool parse_int(const char *s, int64_t lo, int64_t *v) {
+    char *end;
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    if (errno || end == s || *end || x < lo) return false;
+    *v = x;
+    return true;
+}
+
+static bool parse_real(const char *s, double *v) {
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(x)) return false;
+    *v = x;
+    return true;
+}
+
+static void *default_alloc(void *ud, void *ptr, size_t nsize) {
+    (void)ud;
+    if (nsize == 0) {
+        free(ptr);
+        return NULL;
+    }
+    return realloc(ptr, nsize);
+}
+
+/* One allocation for every param and state tensor, each 64-byte aligned. */
+static int setup_slab(RtCtx *c) {
+    size_t total = 0;
+    for (int i = 0; i < c->desc.nt; i++) {
+        const RtTensor *t = &c->desc.t[i];
+        if (t->role == RT_PARAM || t->role == RT_STATE)
+            total += ((size_t)rt_numel(t, 1) * rt_dsize(t->dtype) + 63) & ~(size_t)63;
+    }
+    c->bufs = rt_calloc(c, sizeof(void *) * (size_t)(c->desc.nt ? c->desc.nt : 1));
+    c->slab_raw = rt_calloc(c, total + 64);
+    if (!c->bufs || !c->slab_raw) return -1;
+    c->slab_bytes = total;
+    uint8_t *p = (uint8_t *)(((uintptr_t)c->slab_raw + 63) & ~(uintptr_t)63);
+    for (int i = 0; i < c->desc.nt; i++) {
+        const RtTensor *t = &c->desc.t[i];
+        if (t->role != RT_PARAM && t->role != RT_STATE) continue;
+        c->bufs[i] = p;
+        p += ((size_t)rt_numel(t, 1) * rt_dsize(t->dtype) + 63) & ~(size_t)63;
+    }
+    return 0;
+}
+
+static int init_params(RtCtx *c) {
+    uint64_t s = rt_mix64(c->seed ^ 0x494e4954ull);   /* "INIT" */
+    for (int i = 0; i < c->desc.nt; i++) {
+        const RtTensor *t = &c->desc.t[i];
+        if ((t->role == RT_PARAM || t->role == RT_STATE) && rt_init_tensor(c, t, c->bufs[i], s)) return -1;
+    }
+    return 0;
+}
+
+static int run(RtCtx *c, int argc, char **argv) {
+    if (rt_desc_parse(c, c->def->desc, &c->desc)) return 1;
+    if (argc < 2) {
+        usage_top(c, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        usage_top(c, stdout);
+        return 0;
+    }
+    int k = -1;
+    for (int i = 0; i < 4; i++) if (!strcmp(cmd, cmd_names[i])) k = i;
+    if (k < 0) return usage_error(c, 0, false, "unknown command '%s'%s", cmd, cmd[0] == '-' ? " (a command comes first)" : "");
+    RtOpts o;
+    memset(&o, 0, sizeof o);
+    o.val_split = -1;
+    int64_t seed = -1, threads = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage_cmd(c, (Cmd)k, stdout);
+            return 0;
+        }
+        if (a[0] != '-' || !a[1]) {
+            if (k == CMD_PREDICT && !o.input) { o.input = a; continue; }
+            return usage_error(c, (Cmd)k, true, "unexpected argument '%s'%s", a, "");
+        }
+        const char *val = NULL;
+        const char *eq = strchr(a, '=');
+        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+        int f = -1;
+        for (int q = 0; q < F_NFLAGS; q++)
+            if (strlen(flags[q].name) == nlen && !strncmp(flags[q].name, a, nlen)) f = q;
+        if (f < 0 || !(flags[f].cmds & (1u << k))) {
+            char name[128];
+            snprintf(name, sizeof name, "%.*s", (int)nlen, a);
+            return usage_error(c, (Cmd)k, true, f < 0 ? "unknown flag '%s'%s" : "flag '%s' does not apply to %s", name,
+                               f < 0 ? "" : cmd_names[k]);
+        }
+        if (eq) val = eq + 1;
+        else if (i + 1 < argc) val = argv[++i];
+        else return usage_error(c, (Cmd)k, true, "%s needs a value (%s)", flags[f].name, flags[f].arg);
+        int64_t iv = 0;
+        double dv = 0;
+        bool ok = true;
+        switch ((Flag)f) {
+        case F_DATA: o.data = val; break;
+        case F_SAVE: o.save = val; break;
+        case F_RESUME: o.resume = val; break;
+        case F_WEIGHTS: o.weights = val; break;
+        case F_OUT: o.out = val; break;
+        case F_EPOCHS: ok = parse_int(val, 1, &iv); o.epochs = iv; break;
+        case F_BATCH: ok = parse_int(val, 1, &iv); o.batch = iv; break;
+        case F_LIMIT: ok = parse_int(val, 1, &iv); o.limit = iv; break;
+        case F_THREADS: ok = parse_int(val, 1, &iv) && iv <= 1024; threads = iv; break;
+        case F_SEED: ok = parse_int(val, 0, &iv); seed = iv; break;
+        case F_LR: ok = parse_real(val, &dv) && dv >= 0; o.lr = dv; o.have_lr = true; break;
+        case F_VAL: ok = parse_real(val, &dv) && dv >= 0 && dv < 1; o.val_split = dv; break;
+        case F_NFLAGS: break;
+        }
+        if (!ok) {
+            const char *what = f == F_LR ? "a non-negative number" : f == F_VAL ? "a number in [0, 1)" :
+                               f == F_SEED ? "a non-negative integer" : f == F_THREADS ? "an integer in [1, 1024]" :
+                               "a positive integer";
+            char msg[160];
+            snprintf(msg, sizeof msg, "%s expects %s, got '%%s'%%s", flags[f].name, what);
+            return usage_error(c, (Cmd)k, true, msg, val, "");
+        }
+    }
+    if ((k == CMD_EVAL || k == CMD_PREDICT) && !o.weights)
+        return usage_error(c, (Cmd)k, true, "%s needs --weights FILE%s", cmd_names[k], "");
+    if (k == CMD_PREDICT && !o.input) return usage_error(c, (Cmd)k, true, "predict needs an INPUT file%s%s", "", "");
+
+    if (k == CMD_SUMMARY) return rt_summary(c, o.batch) ? 1 : 0;
+
+    double hv;
+    c->seed = seed >= 0 ? (uint64_t)seed : rt_hyper(&c->desc, "seed", &hv) && hv >= 0 ? (uint64_t)hv : 1;
+    if (threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? n : 1;
+    }
+    c->threads = (int)threads;
+    openblas_set_num_threads(c->threads);
+    if (setup_slab(c) || init_params(c)) return 1;
+    if (!(c->pool = rt_pool_new(c, c->threads))) return 1;
+    int r = k == CMD_TRAIN ? rt_train(c, &o) : k == CMD_EVAL ? rt_eval(c, &o) : rt_predict(c, &o);
+    return r ? 1 : 0;
+}
+
+int nnc_main_alloc(const NncModelDef *def, int argc, char **argv, NncAllocFn alloc, void *ud) {
+    RtCtx c;
+    memset(&c, 0, sizeof c);
+    c.def = def;
+    c.alloc = alloc ? alloc : default_alloc;
+    c.ud = ud;
+    const char *p = argc > 0 && argv[0] ? argv[0] : "model";
+    const char *slash = strrchr(p, '/');
+    c.prog = slash ? slash + 1 : p;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *s = strrchr(exe, '/');
+        if (s) {
+            *s = 0;
+            snprintf(c.exe_dir, sizeof c.exe_dir, "%s", exe[0] ? exe : "/");
+        }
+    }
+    int rc = run(&c, argc, argv);
+    fflush(stdout);
+    rt_pool_free(&c, c.pool);
+    rt_free(&c, c.slab_raw);
+    rt_free(&c, c.bufs);
+    rt_free(&c, c.class_names);
+    rt_desc_free(&c, &c.desc);
+    return rc;
+}
+
+int nnc_main(const NncModelDef *def, int argc, char **argv) {
+    return nnc_main_alloc(def, argc, argv, NULL, NULL);
+}

@@ -1,0 +1,716 @@
+/* data.c - data sets into memory: IDX / IDX.gz (MNIST style), CSV with a header, NPY.
+ *
+ * A data source yields arrays in a fixed order (images then labels; features then label column;
+ * x.npy then y.npy) and they are mapped onto the model's input and target tensors in descriptor
+ * order, converted on the way to the dtype each tensor wants. Everything a user can get wrong is
+ * checked and named: missing or truncated files, bad magic, sample shapes that do not match the
+ * model, ragged or non-numeric CSV rows (file:line), labels out of range for a classifier.
+ *
+ * Conversions: IDX u8 of rank >= 2 (images) into an f32 tensor is scaled by 1/255 to [0, 1]; every
+ * other value is converted as is (u8 labels -> i32).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "rt.h"
+
+#define DEFAULT_FASHION_DIR "/usr/share/datasets/fashion-mnist"
+#define DEFAULT_MNIST_DIR "/usr/share/datasets/mnist"
+
+/* ---- the data spec: `fashion_mnist`, `idx("a", "b")`, `csv("f.csv", label = "y")`, `npy(...)` ---- */
+
+typedef struct Spec {
+    char kind[32];              /* fashion_mnist mnist idx csv npy */
+    char file[4][1024]; int nfile;
+    char label[256];            /* csv label column; "" = none given */
+    bool has_label;
+} Spec;
+
+static const char *skip_ws(const char *s) {
+    while (*s == ' ' || *s == '\t') s++;
+    return s;
+}
+
+static const char *parse_string(const char *s, char *out, size_t n) {
+    if (*s != '"') return NULL;
+    size_t k = 0;
+    for (s++; *s && *s != '"'; s++) {
+        if (*s == '\\' && s[1]) s++;
+        if (k + 1 >= n) return NULL;
+        out[k++] = *s;
+    }
+    if (*s != '"') return NULL;
+    out[k] = 0;
+    return s + 1;
+}
+
+static int parse_spec(RtCtx *c, const char *text, Spec *sp) {
+    memset(sp, 0, sizeof *sp);
+    const char *s = skip_ws(text);
+    size_t k = 0;
+    while (isalnum((unsigned char)*s) || *s == '_') {
+        if (k + 1 >= sizeof sp->kind) goto bad;
+        sp->kind[k++] = *s++;
+    }
+    sp->kind[k] = 0;
+    s = skip_ws(s);
+    bool args = !strcmp(sp->kind, "idx") || !strcmp(sp->kind, "csv") || !strcmp(sp->kind, "npy");
+    if (!strcmp(sp->kind, "fashion_mnist") || !strcmp(sp->kind, "mnist")) {
+        if (*s == '(') {
+            s = skip_ws(s + 1);
+            if (*s != ')') goto bad;
+            s = skip_ws(s + 1);
+        }
+        if (*s) goto bad;
+        return 0;
+    }
+    if (!args || *s != '(') goto bad;
+    s = skip_ws(s + 1);
+    while (*s && *s != ')') {
+        if (*s == '"') {
+            if (sp->nfile == 4 || !(s = parse_string(s, sp->file[sp->nfile], sizeof sp->file[0]))) goto bad;
+            sp->nfile++;
+        } else if (!strncmp(s, "label", 5)) {
+            s = skip_ws(s + 5);
+            if (*s != '=') goto bad;
+            s = skip_ws(s + 1);
+            if (!(s = parse_string(s, sp->label, sizeof sp->label))) goto bad;
+            sp->has_label = true;
+        } else {
+            goto bad;
+        }
+        s = skip_ws(s);
+        if (*s == ',') s = skip_ws(s + 1);
+    }
+    if (*s != ')' || *skip_ws(s + 1)) goto bad;
+    if (sp->nfile == 0) goto bad;
+    if (!strcmp(sp->kind, "csv") && sp->nfile != 1) goto bad;
+    return 0;
+bad:
+    return rt_error(c, "cannot understand the data source '%s' (expected fashion_mnist, mnist, "
+                       "idx(\"images\", \"labels\"), csv(\"file.csv\", label = \"column\") or "
+                       "npy(\"x.npy\", \"y.npy\"))", text);
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
+static bool is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* ---- the target of one array: which model tensor, and conversion into its dtype ---- */
+
+typedef struct Dest {
+    const RtTensor *t;          /* the model tensor this array feeds */
+    RtColumn *col;
+    char *src;                  /* file it came from, for messages */
+    size_t srcn;
+} Dest;
+
+static void store(RtColumn *col, int64_t i, double v) {
+    switch (col->dtype) {
+    case RT_F32: ((float *)col->data)[i] = (float)v; break;
+    case RT_I32: ((int32_t *)col->data)[i] = (int32_t)v; break;
+    case RT_BOOL: ((uint8_t *)col->data)[i] = v != 0; break;
+    }
+}
+
+static int alloc_col(RtCtx *c, const RtTensor *t, RtColumn *col, int64_t n) {
+    col->dtype = t->dtype;
+    col->per = rt_numel(t, 1);
+    col->data = rt_alloc(c, (size_t)(n ? n : 1) * (size_t)col->per * rt_dsize(t->dtype));
+    return col->data ? 0 : -1;
+}
+
+static void per_str(const RtTensor *t, char *buf, size_t n) {
+    char sh[256];
+    rt_shape_str(t, sh, sizeof sh);
+    snprintf(buf, n, "%s '%s' is %s (%lld values per sample)", rt_role_name(t->role), t->name, sh,
+             (long long)rt_numel(t, 1));
+}
+
+/* ---- IDX (optionally gzip'd: gzread reads plain files too) ---- */
+
+static int load_idx(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_t *n_out) {
+    snprintf(dst->src, dst->srcn, "%s", path);
+    gzFile f = gzopen(path, "rb");
+    if (!f) return rt_error(c, "cannot open '%s': %s", path, errno ? strerror(errno) : "gzopen failed");
+    unsigned char hdr[4 + 4 * 4];
+    uint8_t *buf = NULL;
+    int rc = -1;
+    int got = gzread(f, hdr, 4);
+    if (got != 4 || hdr[0] || hdr[1] || hdr[3] < 1 || hdr[3] > 4) {
+        rt_error(c, "'%s' is not an IDX file (bad magic%s)", path, got == 4 ? "" : ": file too short");
+        goto done;
+    }
+    int type = hdr[2], rank = hdr[3], isz;
+    switch (type) {
+    case 0x08: case 0x09: isz = 1; break;
+    case 0x0B: isz = 2; break;
+    case 0x0C: case 0x0D: isz = 4; break;
+    case 0x0E: isz = 8; break;
+    default: rt_error(c, "'%s' is not an IDX file (unknown element type 0x%02x)", path, type); goto done;
+    }
+    if (gzread(f, hdr + 4, (unsigned)(4 * rank)) != 4 * rank) {
+        rt_error(c, "'%s' is truncated (in its header)", path);
+        goto done;
+    }
+    int64_t dims[4], per = 1;
+    for (int i = 0; i < rank; i++) {
+        const unsigned char *b = hdr + 4 + 4 * i;
+        dims[i] = ((int64_t)b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3];
+        if (i && __builtin_mul_overflow(per, dims[i], &per)) per = INT64_MAX;
+    }
+    int64_t n = dims[0];
+    if (per > ((int64_t)1 << 32) || (double)n * (double)per > (double)((int64_t)1 << 40)) {
+        rt_error(c, "'%s' has an implausible IDX header (%lld samples of %lld values)", path, (long long)n, (long long)per);
+        goto done;
+    }
+    if (per != rt_numel(dst->t, 1)) {
+        char want[512], shape[128] = "";
+        per_str(dst->t, want, sizeof want);
+        size_t k = 0;
+        for (int i = 1; i < rank; i++) k += (size_t)snprintf(shape + k, sizeof shape - k, "%s%lld", i > 1 ? "," : "", (long long)dims[i]);
+        rt_error(c, "'%s' holds samples of shape [%s] (%lld values), but %s", path, shape, (long long)per, want);
+        goto done;
+    }
+    if (limit > 0 && limit < n) n = limit;
+    if (alloc_col(c, dst->t, dst->col, n)) goto done;
+    bool scale = type == 0x08 && rank >= 2 && dst->t->dtype == RT_F32;
+    const int64_t chunk = 1 << 20;
+    buf = rt_alloc(c, (size_t)(chunk * isz));
+    if (!buf) goto done;
+    int64_t total = n * per;
+    for (int64_t at = 0; at < total; at += chunk) {
+        int64_t m = total - at < chunk ? total - at : chunk;
+        int r = gzread(f, buf, (unsigned)(m * isz));
+        if (r < 0) {
+            int zerr;
+            rt_error(c, "gzread of '%s' failed: %s", path, gzerror(f, &zerr));
+            goto done;
+        }
+        if (r != m * isz) {
+            rt_error(c, "'%s' is truncated: its header promises %lld samples of %lld values, the data "
+                        "ends after %lld values", path, (long long)dims[0], (long long)per,
+                     (long long)(at + r / isz));
+            goto done;
+        }
+        for (int64_t i = 0; i < m; i++) {
+            const uint8_t *b = buf + i * isz;
+            double v;
+            switch (type) {
+            case 0x08: v = scale ? b[0] / 255.0 : b[0]; break;
+            case 0x09: v = (int8_t)b[0]; break;
+            case 0x0B: v = (int16_t)((b[0] << 8) | b[1]); break;
+            case 0x0C: v = (int32_t)(((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3]); break;
+            case 0x0D: {
+                uint32_t u = ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) | ((uint32_t)b[2] << 8) | b[3];
+                float fv;
+                memcpy(&fv, &u, 4);
+                v = fv;
+                break;
+            }
+            default: {
+                uint64_t u = 0;
+                for (int j = 0; j < 8; j++) u = (u << 8) | b[j];
+                memcpy(&v, &u, 8);
+                break;
+            }
+            }
+            store(dst->col, at + i, v);
+        }
+    }
+    *n_out = n;
+    rc = 0;
+done:
+    rt_free(c, buf);
+    if (rc) { rt_free(c, dst->col->data); dst->col->data = NULL; }
+    gzclose(f);
+    return rc;
+}
+
+/* ---- NPY (format 1.0 - 3.0, little-endian, C order) ---- */
+
+static int load_npy(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_t *n_out) {
+    snprintf(dst->src, dst->srcn, "%s", path);
+    FILE *f = fopen(path, "rb");
+    if (!f) return rt_error(c, "cannot open '%s': %s", path, strerror(errno));
+    int rc = -1;
+    char *hdr = NULL;
+    uint8_t *buf = NULL;
+    unsigned char pre[12];
+    if (fread(pre, 1, 8, f) != 8 || memcmp(pre, "\x93NUMPY", 6) || pre[6] < 1 || pre[6] > 3) {
+        rt_error(c, "'%s' is not an NPY file (bad magic)", path);
+        goto done;
+    }
+    uint32_t hlen;
+    if (pre[6] == 1) {
+        if (fread(pre + 8, 1, 2, f) != 2) goto trunc;
+        hlen = pre[8] | (pre[9] << 8);
+    } else {
+        if (fread(pre + 8, 1, 4, f) != 4) goto trunc;
+        hlen = pre[8] | (pre[9] << 8) | ((uint32_t)pre[10] << 16) | ((uint32_t)pre[11] << 24);
+    }
+    if (hlen > (1u << 20)) { rt_error(c, "'%s': NPY header too large", path); goto done; }
+    hdr = rt_alloc(c, hlen + 1);
+    if (!hdr) goto done;
+    if (fread(hdr, 1, hlen, f) != hlen) goto trunc;
+    hdr[hlen] = 0;
+    char descr[16] = "";
+    const char *p = strstr(hdr, "'descr'");
+    if (!p || sscanf(p, "'descr' : '%15[^']'", descr) != 1) {
+        if (!p || sscanf(p, "'descr': '%15[^']'", descr) != 1) { rt_error(c, "'%s': NPY header has no descr", path); goto done; }
+    }
+    p = strstr(hdr, "'fortran_order'");
+    if (!p || !strstr(p, "False")) { rt_error(c, "'%s': only C-order NPY arrays are supported", path); goto done; }
+    p = strstr(hdr, "'shape'");
+    if (!p || !(p = strchr(p, '('))) { rt_error(c, "'%s': NPY header has no shape", path); goto done; }
+    int64_t dims[RT_MAXRANK]; int rank = 0;
+    for (p++;;) {
+        while (*p == ' ' || *p == ',') p++;
+        if (*p == ')') break;
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || v < 0 || v > ((long long)1 << 40) || rank == RT_MAXRANK) { rt_error(c, "'%s': bad NPY shape", path); goto done; }
+        dims[rank++] = v;
+        p = end;
+    }
+    int isz; char kind;
+    if (!strcmp(descr, "<f4")) { kind = 'f'; isz = 4; }
+    else if (!strcmp(descr, "<f8")) { kind = 'f'; isz = 8; }
+    else if (!strcmp(descr, "<i4")) { kind = 'i'; isz = 4; }
+    else if (!strcmp(descr, "<i8")) { kind = 'i'; isz = 8; }
+    else if (!strcmp(descr, "|u1") || !strcmp(descr, "<u1")) { kind = 'u'; isz = 1; }
+    else { rt_error(c, "'%s': NPY dtype '%s' is not supported (f32, f64, i32, i64, u8)", path, descr); goto done; }
+    if (rank < 1) { rt_error(c, "'%s': a 0-d NPY array holds no samples", path); goto done; }
+    int64_t n = dims[0], per = 1;
+    for (int i = 1; i < rank; i++)
+        if (__builtin_mul_overflow(per, dims[i], &per) || per > ((int64_t)1 << 40)) {
+            rt_error(c, "'%s': implausible NPY shape", path);
+            goto done;
+        }
+    if (per != rt_numel(dst->t, 1)) {
+        char want[512], shape[128] = "";
+        per_str(dst->t, want, sizeof want);
+        size_t k = 0;
+        for (int i = 0; i < rank; i++) k += (size_t)snprintf(shape + k, sizeof shape - k, "%s%lld", i ? "," : "", (long long)dims[i]);
+        rt_error(c, "'%s' has shape [%s] (%lld values per sample), but %s", path, shape, (long long)per, want);
+        goto done;
+    }
+    if (limit > 0 && limit < n) n = limit;
+    if (alloc_col(c, dst->t, dst->col, n)) goto done;
+    int64_t total = n * per;
+    const int64_t chunk = 1 << 18;
+    buf = rt_alloc(c, (size_t)(chunk * isz));
+    if (!buf) goto done;
+    for (int64_t at = 0; at < total; at += chunk) {
+        int64_t m = total - at < chunk ? total - at : chunk;
+        if (fread(buf, (size_t)isz, (size_t)m, f) != (size_t)m) {
+            rt_error(c, "'%s' is truncated: its header promises shape with %lld values, the data ends "
+                        "early", path, (long long)(dims[0] * per));
+            goto done;
+        }
+        for (int64_t i = 0; i < m; i++) {
+            const uint8_t *b = buf + i * isz;
+            double v;
+            if (kind == 'u') v = b[0];
+            else if (kind == 'f' && isz == 4) { float x; memcpy(&x, b, 4); v = x; }
+            else if (kind == 'f') memcpy(&v, b, 8);
+            else if (isz == 4) { int32_t x; memcpy(&x, b, 4); v = x; }
+            else { int64_t x; memcpy(&x, b, 8); v = (double)x; }
+            store(dst->col, at + i, v);
+        }
+    }
+    *n_out = n;
+    rc = 0;
+    goto done;
+trunc:
+    rt_error(c, "'%s' is truncated (in its NPY header)", path);
+done:
+    rt_free(c, hdr);
+    rt_free(c, buf);
+    if (rc && dst->col->data) { rt_free(c, dst->col->data); dst->col->data = NULL; }
+    fclose(f);
+    return rc;
+}
+
+/* ---- CSV with a header row ---- */
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Splits one line in place into fields (commas; double quotes may wrap a field). Returns the count
+ * written to fields (at most maxf; the true count is returned even when larger). */
+static int split_csv(char *s, char **fields, int maxf) {
+    int n = 0;
+    for (;;) {
+        while (*s == ' ' || *s == '\t') s++;
+        char *start = s, *w = s;
+        if (*s == '"') {
+            for (s++; *s; s++) {
+                if (*s == '"' && s[1] == '"') { *w++ = '"'; s++; }
+                else if (*s == '"') { s++; break; }
+                else *w++ = *s;
+            }
+            while (*s && *s != ',') s++;
+        } else {
+            while (*s && *s != ',') s++;
+            w = s;
+            while (w > start && (w[-1] == ' ' || w[-1] == '\t')) w--;
+        }
+        char sep = *s;
+        *w = 0;
+        if (n < maxf) fields[n] = start;
+        n++;
+        if (sep != ',') break;
+        s++;
+    }
+    return n;
+}
+
+static bool parse_num(const char *s, double *v) {
+    char *end;
+    if (!*s) return false;
+    *v = strtod(s, &end);
+    return *end == 0 && isfinite(*v);
+}
+
+/* feat: the features' tensor; lab: the label's (NULL to skip it). label: the column's name, "" for
+ * the last column. */
+static int load_csv(RtCtx *c, const char *path, const char *label, bool want_label, int64_t limit,
+                    Dest *feat, Dest *lab, RtData *d, int64_t *n_out) {
+    if (feat) snprintf(feat->src, feat->srcn, "%s", path);
+    if (lab) snprintf(lab->src, lab->srcn, "%s", path);
+    FILE *f = fopen(path, "rb");
+    if (!f) return rt_error(c, "cannot open '%s': %s", path, strerror(errno));
+    int rc = -1;
+    char *text = NULL, **fields = NULL, **labels = NULL, **rows = NULL;
+    int *rowline = NULL;
+    if (fseek(f, 0, SEEK_END) || ftell(f) < 0) { rt_error(c, "cannot read '%s': %s", path, strerror(errno)); goto done; }
+    long size = ftell(f);
+    rewind(f);
+    text = rt_alloc(c, (size_t)size + 1);
+    if (!text) goto done;
+    if (fread(text, 1, (size_t)size, f) != (size_t)size) { rt_error(c, "cannot read '%s': %s", path, strerror(errno)); goto done; }
+    text[size] = 0;
+    if (size >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) memset(text, ' ', 3);   /* a UTF-8 BOM */
+    int64_t nlines = 1;
+    for (long i = 0; i < size; i++) nlines += text[i] == '\n';
+    rows = rt_alloc(c, sizeof(char *) * (size_t)nlines);
+    rowline = rt_alloc(c, sizeof(int) * (size_t)nlines);
+    if (!rows || !rowline) goto done;
+    /* header */
+    char *s = text, *next;
+    int lineno = 0, nf = 0, labcol = -1;
+    int64_t nrows = 0;
+    for (; s; s = next) {
+        next = strchr(s, '\n');
+        if (next) *next++ = 0;
+        size_t L = strlen(s);
+        if (L && s[L - 1] == '\r') s[--L] = 0;
+        lineno++;
+        if (!*s) continue;
+        if (!fields) {
+            int maxf = 1;
+            for (const char *q = s; *q; q++) maxf += *q == ',';
+            fields = rt_alloc(c, sizeof(char *) * (size_t)maxf);
+            if (!fields) goto done;
+            nf = split_csv(s, fields, maxf);
+            if (want_label) {
+                if (*label) {
+                    for (int i = 0; i < nf; i++) if (!strcmp(fields[i], label)) labcol = i;
+                    if (labcol < 0) { rt_error(c, "%s:%d: the header has no column '%s'", path, lineno, label); goto done; }
+                } else {
+                    labcol = nf - 1;
+                }
+            } else if (*label) {
+                for (int i = 0; i < nf; i++) if (!strcmp(fields[i], label)) labcol = i;  /* dropped */
+            }
+            continue;
+        }
+        if (limit > 0 && nrows >= limit) continue;
+        rows[nrows] = s;
+        rowline[nrows++] = lineno;
+    }
+    if (!fields) { rt_error(c, "'%s' is empty (no header row)", path); goto done; }
+    int nfeat = nf - (labcol >= 0 ? 1 : 0);
+    if (feat && nfeat != rt_numel(feat->t, 1)) {
+        char want[512];
+        per_str(feat->t, want, sizeof want);
+        rt_error(c, "'%s' has %d feature columns, but %s", path, nfeat, want);
+        goto done;
+    }
+    if (nrows == 0) { rt_error(c, "'%s' has no data rows", path); goto done; }
+    if (feat && alloc_col(c, feat->t, feat->col, nrows)) goto done;
+    if (lab && alloc_col(c, lab->t, lab->col, nrows)) goto done;
+    labels = rt_calloc(c, sizeof(char *) * (size_t)nrows);
+    if (!labels) goto done;
+    char **row = fields;        /* the header's fields are no longer needed: reuse the array */
+    bool numeric = true;
+    for (int64_t r = 0; r < nrows; r++) {
+        int got = split_csv(rows[r], row, nf);
+        if (got != nf) {
+            rt_error(c, "%s:%d: expected %d fields (as in the header), found %d", path, rowline[r], nf, got);
+            goto done;
+        }
+        int64_t k = 0;
+        for (int i = 0; i < nf; i++) {
+            double v;
+            if (i == labcol) {
+                labels[r] = row[i];
+                if (!parse_num(row[i], &v)) numeric = false;
+                continue;
+            }
+            if (!parse_num(row[i], &v)) {
+                rt_error(c, "%s:%d: field %d is not a number: '%s'", path, rowline[r], i + 1, row[i]);
+                goto done;
+            }
+            if (feat) store(feat->col, r * nfeat + k, v);
+            k++;
+        }
+    }
+    if (lab && !numeric && c->class_names) {
+        /* weights loaded first (eval, resume) fix the classes: map by name, in the file's order */
+        int nc = 1;
+        for (const char *q = c->class_names; *q; q++) nc += *q == ',';
+        d->classes = rt_calloc(c, sizeof(char *) * (size_t)nc);
+        if (!d->classes) goto done;
+        d->nclasses = nc;
+        const char *q = c->class_names;
+        for (int i = 0; i < nc; i++) {
+            size_t L = strcspn(q, ",");
+            if (!(d->classes[i] = rt_alloc(c, L + 1))) goto done;
+            memcpy(d->classes[i], q, L);
+            d->classes[i][L] = 0;
+            q += L + (q[L] == ',');
+        }
+        for (int64_t r = 0; r < nrows; r++) {
+            int k = -1;
+            for (int i = 0; i < nc && k < 0; i++) if (!strcmp(d->classes[i], labels[r])) k = i;
+            if (k < 0) {
+                rt_error(c, "%s:%d: label '%s' is not one of the classes the weights were trained on (%s)", path,
+                         rowline[r], labels[r], c->class_names);
+                goto done;
+            }
+            store(lab->col, r, k);
+        }
+    } else if (lab && !numeric) {
+        /* string labels: class index = rank in sorted order of the distinct names */
+        char **sorted = rt_alloc(c, sizeof(char *) * (size_t)nrows);
+        if (!sorted) goto done;
+        memcpy(sorted, labels, sizeof(char *) * (size_t)nrows);
+        qsort(sorted, (size_t)nrows, sizeof(char *), cmp_str);
+        int nc = 0;
+        for (int64_t i = 0; i < nrows; i++)
+            if (i == 0 || strcmp(sorted[i], sorted[nc - 1])) sorted[nc++] = sorted[i];
+        d->classes = rt_calloc(c, sizeof(char *) * (size_t)nc);
+        if (!d->classes) { rt_free(c, sorted); goto done; }
+        d->nclasses = nc;
+        for (int i = 0; i < nc; i++)
+            if (!(d->classes[i] = rt_strdup(c, sorted[i]))) { rt_free(c, sorted); goto done; }
+        for (int64_t r = 0; r < nrows; r++) {
+            char **hit = bsearch(&labels[r], sorted, (size_t)nc, sizeof(char *), cmp_str);
+            store(lab->col, r, (double)(hit - sorted));
+        }
+        rt_free(c, sorted);
+    } else if (lab) {
+        for (int64_t r = 0; r < nrows; r++) {
+            double v = 0;
+            parse_num(labels[r], &v);
+            if (lab->t->dtype != RT_F32 && v != floor(v)) {
+                rt_error(c, "%s:%d: label '%s' is not an integer class index", path, rowline[r], labels[r]);
+                goto done;
+            }
+            store(lab->col, r, v);
+        }
+    }
+    *n_out = nrows;
+    rc = 0;
+done:
+    if (rc) {
+        if (feat) { rt_free(c, feat->col->data); feat->col->data = NULL; }
+        if (lab) { rt_free(c, lab->col->data); lab->col->data = NULL; }
+    }
+    rt_free(c, labels);
+    rt_free(c, fields);
+    rt_free(c, rows);
+    rt_free(c, rowline);
+    rt_free(c, text);
+    fclose(f);
+    return rc;
+}
+
+/* ---- mapping a source onto the model ---- */
+
+void rt_data_free(RtCtx *c, RtData *d) {
+    for (int i = 0; i < d->ncol; i++) rt_free(c, d->col[i].data);
+    for (int i = 0; i < d->nclasses; i++) rt_free(c, d->classes ? d->classes[i] : NULL);
+    rt_free(c, d->classes);
+    memset(d, 0, sizeof *d);
+}
+
+static int check_n(RtCtx *c, RtData *d, int64_t n, const char *src) {
+    if (d->n < 0) d->n = n;
+    else if (d->n != n) return rt_error(c, "'%s' holds %lld samples, but the data before it %lld", src, (long long)n, (long long)d->n);
+    return 0;
+}
+
+/* Files named in a spec resolve against dir (from --data DIR) when given, else as rt_resolve. */
+static void spec_path(RtCtx *c, const char *dir, const char *name, char *out, size_t n) {
+    if (dir && name[0] != '/') {
+        if (snprintf(out, n, "%s/%s", dir, name) >= (int)n) out[n - 1] = 0;
+    } else {
+        rt_resolve(c, name, out, n);
+    }
+}
+
+int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_targets, int64_t limit, RtData *d) {
+    memset(d, 0, sizeof *d);
+    d->n = -1;
+    Spec sp;
+    const char *dir = NULL;
+    char pathbuf[PATH_MAX];
+    if (!c->desc.data[0] && !override)
+        return rt_error(c, "the model names no training data (no `data` in its train block): pass --data");
+    /* without a data record, --data DIR means an MNIST-style directory */
+    if (parse_spec(c, c->desc.data[0] ? c->desc.data : "fashion_mnist", &sp) && !override) return -1;
+    if (override) {
+        rt_resolve(c, override, pathbuf, sizeof pathbuf);
+        bool named = (!strcmp(override, "fashion_mnist") || !strcmp(override, "mnist")) && access(pathbuf, F_OK);
+        if (strchr(override, '(') || named) {
+            if (parse_spec(c, override, &sp)) return -1;
+        } else if (is_dir(pathbuf) || ((!strcmp(sp.kind, "fashion_mnist") || !strcmp(sp.kind, "mnist")) &&
+                                       !strchr(override, ',') && access(pathbuf, F_OK))) {
+            /* a directory, or (for an MNIST-style model) a name that is no file: the directory the
+             * error message will say is missing */
+            dir = pathbuf;
+        } else {
+            /* one file, or a comma-separated list of files: the kind comes from the extension */
+            Spec o;
+            memset(&o, 0, sizeof o);
+            const char *s = override;
+            while (*s && o.nfile < 4) {
+                const char *e = strchr(s, ',');
+                size_t L = e ? (size_t)(e - s) : strlen(s);
+                if (L >= sizeof o.file[0]) L = sizeof o.file[0] - 1;
+                memcpy(o.file[o.nfile], s, L);
+                o.file[o.nfile++][L] = 0;
+                s = e ? e + 1 : s + L;
+            }
+            if (ends_with(o.file[0], ".csv")) {
+                snprintf(o.kind, sizeof o.kind, "csv");
+                if (!strcmp(sp.kind, "csv")) { memcpy(o.label, sp.label, sizeof o.label); o.has_label = sp.has_label; }
+            } else if (ends_with(o.file[0], ".npy")) {
+                snprintf(o.kind, sizeof o.kind, "npy");
+            } else {
+                snprintf(o.kind, sizeof o.kind, "idx");
+            }
+            sp = o;
+        }
+    }
+    /* the tensors the source feeds, in descriptor order */
+    const RtTensor *dest[RT_MAXL];
+    int ndest = 0;
+    for (int i = 0; i < c->desc.nt && ndest < RT_MAXL; i++) {
+        const RtTensor *t = &c->desc.t[i];
+        if (t->role == RT_INPUT || (with_targets && t->role == RT_TARGET)) dest[ndest++] = t;
+    }
+    if (ndest == 0) return rt_error(c, "the model has no input tensors");
+    char srcs[RT_MAXL][1024];
+    Dest dd[RT_MAXL];
+    for (int i = 0; i < ndest; i++) dd[i] = (Dest){dest[i], &d->col[i], srcs[i], sizeof srcs[i]};
+    d->ncol = ndest;
+    int64_t n = 0;
+    int nsrc;
+    if (!strcmp(sp.kind, "fashion_mnist") || !strcmp(sp.kind, "mnist")) {
+        const char *base = dir ? dir : !strcmp(sp.kind, "mnist") ? DEFAULT_MNIST_DIR : DEFAULT_FASHION_DIR;
+        const char *pre = split == RT_SPLIT_TRAIN ? "train" : "t10k";
+        nsrc = 2;
+        if (ndest > nsrc) goto too_few;
+        for (int i = 0; i < ndest; i++) {
+            char p[PATH_MAX + 64];
+            snprintf(p, sizeof p, "%s/%s-%s-idx%d-ubyte.gz", base, pre, i == 0 ? "images" : "labels", i == 0 ? 3 : 1);
+            if (!dir && !is_dir(base))
+                { rt_error(c, "data set directory '%s' not found (install dataset-fashion-mnist or pass --data DIR)", base); goto fail; }
+            if (load_idx(c, p, limit, &dd[i], &n) || check_n(c, d, n, p)) goto fail;
+        }
+    } else if (!strcmp(sp.kind, "idx") || !strcmp(sp.kind, "npy")) {
+        nsrc = sp.nfile;
+        if (ndest > nsrc) goto too_few;
+        for (int i = 0; i < ndest; i++) {
+            char p[PATH_MAX];
+            spec_path(c, dir, sp.file[i], p, sizeof p);
+            int r = sp.kind[0] == 'i' ? load_idx(c, p, limit, &dd[i], &n) : load_npy(c, p, limit, &dd[i], &n);
+            if (r || check_n(c, d, n, p)) goto fail;
+        }
+    } else {
+        nsrc = 2;
+        if (ndest > nsrc) goto too_few;
+        char p[PATH_MAX];
+        spec_path(c, dir, sp.file[0], p, sizeof p);
+        if (load_csv(c, p, sp.label, ndest > 1, limit, &dd[0], ndest > 1 ? &dd[1] : NULL, d, &n)) goto fail;
+        d->n = n;
+    }
+    /* labels of a classifier */
+    int tg = rt_first(&c->desc, RT_TARGET);
+    if (c->desc.nclasses > 0 && with_targets && tg >= 0) {
+        for (int k = 0; k < ndest; k++) {
+            if (dest[k]->index != tg) continue;
+            const int32_t *lab = d->col[k].data;
+            for (int64_t i = 0; i < d->n; i++)
+                if (lab[i] < 0 || lab[i] >= c->desc.nclasses) {
+                    rt_error(c, "'%s': label %d of sample %lld is out of range for a classifier of %d classes",
+                             srcs[k], lab[i], (long long)i, c->desc.nclasses);
+                    goto fail;
+                }
+        }
+    }
+    if (d->n <= 0) { rt_error(c, "the data set is empty"); goto fail; }
+    return 0;
+too_few:
+    rt_error(c, "the data source '%s' yields %d arrays, but the model takes %d inputs/targets", sp.kind, nsrc, ndest);
+fail:
+    rt_data_free(c, d);
+    return -1;
+}
+
+int rt_data_load_inputs(RtCtx *c, const char *path, RtData *d) {
+    memset(d, 0, sizeof *d);
+    int in = rt_first(&c->desc, RT_INPUT);
+    if (in < 0) return rt_error(c, "the model has no input tensor");
+    int ninputs = 0;
+    for (int i = 0; i < c->desc.nt; i++) ninputs += c->desc.t[i].role == RT_INPUT;
+    if (ninputs != 1) return rt_error(c, "predict reads one input file, but the model has %d inputs", ninputs);
+    char p[PATH_MAX], src[1024];
+    rt_resolve(c, path, p, sizeof p);
+    Dest dst = {&c->desc.t[in], &d->col[0], src, sizeof src};
+    d->ncol = 1;
+    int64_t n = 0;
+    int r;
+    if (ends_with(path, ".csv")) {
+        Spec sp;
+        const char *label = "";
+        if (c->desc.data[0] && !parse_spec(c, c->desc.data, &sp) && !strcmp(sp.kind, "csv")) label = sp.label;
+        r = load_csv(c, p, label, false, 0, &dst, NULL, d, &n);
+    } else if (ends_with(path, ".npy")) {
+        r = load_npy(c, p, 0, &dst, &n);
+    } else {
+        r = load_idx(c, p, 0, &dst, &n);
+    }
+    if (r) { d->ncol = 0; return -1; }
+    d->n = n;
+    if (n <= 0) { rt_data_free(c, d); return rt_error(c, "'%s' holds no samples", path); }
+    return 0;
+}

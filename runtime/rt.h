@@ -1,0 +1,168 @@
+/* rt.h - the runtime's internal interface: the run context, the parsed descriptor, data sets and the
+ * helpers every runtime file shares.
+ *
+ * Everything the runtime knows about one run travels in an RtCtx (no global mutable state). Memory
+ * comes through one allocator hook (Lua's lua_Alloc idea, realloc-shaped) so tests can inject
+ * allocation failures; user-facing errors are printed as `PROG: error: ...` by rt_error, which
+ * returns -1 so callers can `return rt_error(...)`. Functions that can fail return 0 / -1.
+ */
+#ifndef NNC_RT_H
+#define NNC_RT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "nnc_abi.h"
+
+/* ---- allocation hook: ptr == NULL allocates, nsize == 0 frees (returns NULL), else reallocates.
+ * Returns NULL on failure (ptr untouched). */
+typedef void *(*NncAllocFn)(void *ud, void *ptr, size_t nsize);
+
+/* nnc_main with an allocator of the caller's (tests count and fail allocations through it). */
+int nnc_main_alloc(const NncModelDef *def, int argc, char **argv, NncAllocFn alloc, void *ud);
+
+/* ---- the descriptor ---- */
+typedef enum { RT_INPUT, RT_TARGET, RT_OUTPUT, RT_PARAM, RT_STATE } RtRole;
+typedef enum { RT_F32, RT_I32, RT_BOOL } RtDType;
+typedef enum {
+    INIT_NONE, INIT_ZEROS, INIT_ONES, INIT_CONSTANT, INIT_UNIFORM, INIT_NORMAL, INIT_GLOROT_UNIFORM,
+    INIT_GLOROT_NORMAL, INIT_HE_UNIFORM, INIT_HE_NORMAL, INIT_LITERAL
+} RtInit;
+
+#define RT_MAXRANK 8
+#define RT_DIM_B (-1) /* the batch dimension in RtTensor.dim */
+
+typedef struct RtTensor {
+    char name[128];
+    RtRole role;
+    int index;                  /* NncArgs.bufs index */
+    RtDType dtype;
+    int rank;
+    int64_t dim[RT_MAXRANK];    /* RT_DIM_B for B */
+    RtInit init;
+    double init_a, init_b;
+    int64_t fan_in, fan_out;
+    float *literal;             /* INIT_LITERAL values [numel], owned by the ctx allocator */
+    int64_t nliteral;
+    bool frozen;
+} RtTensor;
+
+typedef struct RtStep {
+    char name[64], loss[64], optimizer[64];
+    int loss_index;             /* into RtDesc.losses */
+    double lr;
+} RtStep;
+
+#define RT_MAXL 16
+#define RT_MAXH 32
+
+typedef struct RtDesc {
+    char name[128];
+    RtTensor *t; int nt;        /* by INDEX (descriptor order) */
+    char loss[RT_MAXL][64]; int nloss;
+    RtStep step[RT_MAXL]; int nstep;
+    char hyper_name[RT_MAXH][64]; double hyper_val[RT_MAXH]; int nhyper;
+    char data[1024];            /* the data record's tokens, joined by spaces; "" when none */
+    char metric[RT_MAXL][32]; int nmetric;
+    int nclasses;               /* > 0 classify; 0 regress; -1 no task record */
+} RtDesc;
+
+/* ---- a data set in memory: one column per input/target tensor, in descriptor order ---- */
+typedef struct RtColumn {
+    RtDType dtype;              /* as the model's tensor wants it */
+    int64_t per;                /* elements per sample */
+    void *data;                 /* [n, per] */
+} RtColumn;
+
+typedef struct RtData {
+    int64_t n;
+    int ncol;
+    RtColumn col[RT_MAXL];
+    char **classes; int nclasses;   /* CSV string labels, sorted; NULL when numeric */
+} RtData;
+
+typedef struct RtPrng { uint64_t s; } RtPrng; /* splitmix64 sequence (shuffles) */
+
+/* ---- the run context ---- */
+typedef struct RtCtx {
+    const NncModelDef *def;
+    NncAllocFn alloc; void *ud;
+    const char *prog;           /* basename of argv[0], the prefix of every message */
+    char exe_dir[4096];         /* directory of the executable, for relative data paths */
+    RtDesc desc;
+    NncPool *pool;
+    int threads;
+    void **bufs;                /* [nt]; params and state point into `slab` */
+    void *slab_raw;             /* params + state, one allocation */
+    size_t slab_bytes;
+    int64_t step;               /* optimizer steps taken (checkpointed) */
+    int64_t epoch;              /* epochs finished (checkpointed) */
+    uint64_t seed;
+    RtPrng rng;
+    char *class_names;          /* "a,b,c" from a checkpoint's metadata (CSV string labels) */
+} RtCtx;
+
+/* ---- util.c ---- */
+int rt_error(RtCtx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void *rt_alloc(RtCtx *c, size_t n);             /* NULL + message on failure */
+void *rt_calloc(RtCtx *c, size_t n);
+void *rt_realloc(RtCtx *c, void *p, size_t n);  /* NULL + message on failure, p still valid */
+void rt_free(RtCtx *c, void *p);
+char *rt_strdup(RtCtx *c, const char *s);
+int64_t rt_numel(const RtTensor *t, int64_t B);
+size_t rt_dsize(RtDType d);
+const char *rt_dtype_name(RtDType d);
+const char *rt_role_name(RtRole r);
+double rt_now(void);
+/* Resolves a relative data path against the current directory, then the executable's. out gets the
+ * path that exists (or the name as given when neither does). */
+void rt_resolve(RtCtx *c, const char *path, char *out, size_t outn);
+void rt_shape_str(const RtTensor *t, char *buf, size_t n);
+uint64_t rt_mix64(uint64_t z);                  /* splitmix64's finaliser */
+uint64_t rt_prng_next(RtPrng *r);
+uint64_t rt_prng_below(RtPrng *r, uint64_t n);  /* uniform in [0, n) */
+
+/* ---- desc.c ---- */
+int rt_desc_parse(RtCtx *c, const char *text, RtDesc *d);
+void rt_desc_free(RtCtx *c, RtDesc *d);
+bool rt_hyper(const RtDesc *d, const char *name, double *v);
+int rt_first(const RtDesc *d, RtRole role);     /* index of the first tensor with role, or -1 */
+
+/* ---- init.c ---- */
+int rt_init_tensor(RtCtx *c, const RtTensor *t, void *buf, uint64_t seed);
+
+/* ---- data.c ---- */
+typedef enum { RT_SPLIT_TRAIN, RT_SPLIT_TEST } RtSplit;
+/* Loads the data source (override, or the descriptor's `data` record) into d, mapped onto the
+ * model's input (and, when with_targets, target) tensors; limit > 0 keeps the first limit samples. */
+int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_targets, int64_t limit,
+                 RtData *d);
+/* Loads a predict input (CSV/IDX/NPY by extension) into the model's first input tensor. */
+int rt_data_load_inputs(RtCtx *c, const char *path, RtData *d);
+void rt_data_free(RtCtx *c, RtData *d);
+
+/* ---- weights.c (safetensors) ---- */
+int rt_save(RtCtx *c, const char *path, const RtData *classes_from);
+/* need_state: every state tensor must be present (resume); else missing state keeps its init. */
+int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress);
+
+/* ---- pool.c ---- */
+NncPool *rt_pool_new(RtCtx *c, int threads);
+void rt_pool_free(RtCtx *c, NncPool *p);
+
+/* ---- train.c ---- */
+typedef struct RtOpts {
+    const char *data, *save, *resume, *weights, *input, *out;
+    int64_t epochs, batch, limit;
+    double lr, val_split;
+    bool have_lr;
+} RtOpts;
+int rt_train(RtCtx *c, const RtOpts *o);
+int rt_eval(RtCtx *c, const RtOpts *o);
+int rt_predict(RtCtx *c, const RtOpts *o);
+int rt_summary(RtCtx *c, int64_t batch);
+
+#endif

@@ -1,0 +1,613 @@
+/* train.c - what the commands do once flags are parsed: the training loop, evaluation with its
+ * metrics, prediction and the summary table.
+ *
+ * The model is driven only through its NncModelDef (generated code or the interpreter alike):
+ * batches are gathered into buffers sized for the largest batch, one workspace of the largest
+ * workspace_size(B) needed, and every call gets a fresh NncArgs. Shuffles come from the ctx's
+ * splitmix64 generator, whose state is checkpointed, so a resumed run continues exactly.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rt.h"
+
+#define ALIGN 64
+#define SEED_SHUFFLE 0x53485546464c45ull   /* "SHUFFLE": the shuffle stream of a run's seed */
+#define SEED_VALID 0x56414c4944ull         /* "VALID": the train/validation split */
+#define SEED_STEP 0x53544550ull            /* "STEP": NncArgs.seed of each step */
+
+static const uint32_t SENTINEL = 0x7fc5a5a5u; /* a quiet NaN no arithmetic produces */
+
+/* ---- batch buffers: inputs, targets, outputs at the largest B, plus the workspace ---- */
+
+typedef struct Batch {
+    void *raw;
+    void **bufs;                /* [nt]: params/state from the ctx, the rest into raw */
+    void *workspace;
+    float *losses;              /* [nloss] */
+    int64_t bmax;
+    size_t bytes, ws_bytes;
+} Batch;
+
+static size_t align_up(size_t n) { return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1); }
+
+static bool batched(const RtTensor *t) { return t->role == RT_INPUT || t->role == RT_TARGET || t->role == RT_OUTPUT; }
+
+/* Bytes of batch buffers at B (for the summary too). */
+static size_t batch_bytes(const RtDesc *d, int64_t B) {
+    size_t n = 0;
+    for (int i = 0; i < d->nt; i++)
+        if (batched(&d->t[i])) n += align_up((size_t)rt_numel(&d->t[i], B) * rt_dsize(d->t[i].dtype));
+    return n;
+}
+
+static void batch_free(RtCtx *c, Batch *b) {
+    rt_free(c, b->raw);
+    rt_free(c, b->bufs);
+    b->raw = NULL;
+    b->bufs = NULL;
+}
+
+static int batch_new(RtCtx *c, int64_t bmax, int64_t bmin, Batch *b) {
+    memset(b, 0, sizeof *b);
+    b->bmax = bmax;
+    int64_t ws = 0;
+    for (int64_t B = bmin; B <= bmax; B = B == bmax ? bmax + 1 : bmax) {
+        int64_t w = c->def->workspace_size ? c->def->workspace_size(B) : 0;
+        if (w < 0) return rt_error(c, "the model's workspace_size(%lld) is negative", (long long)B);
+        if (w > ws) ws = w;
+    }
+    b->ws_bytes = align_up((size_t)ws);
+    b->bytes = batch_bytes(&c->desc, bmax) + b->ws_bytes + align_up(sizeof(float) * (size_t)(c->desc.nloss + 1));
+    b->raw = rt_alloc(c, b->bytes + ALIGN);
+    b->bufs = rt_calloc(c, sizeof(void *) * (size_t)c->desc.nt);
+    if (!b->raw || !b->bufs) {
+        batch_free(c, b);
+        return -1;
+    }
+    memset(b->raw, 0, b->bytes + ALIGN);
+    uint8_t *p = (uint8_t *)(((uintptr_t)b->raw + ALIGN - 1) & ~(uintptr_t)(ALIGN - 1));
+    for (int i = 0; i < c->desc.nt; i++) {
+        const RtTensor *t = &c->desc.t[i];
+        if (!batched(t)) { b->bufs[i] = c->bufs[i]; continue; }
+        b->bufs[i] = p;
+        p += align_up((size_t)rt_numel(t, bmax) * rt_dsize(t->dtype));
+    }
+    b->workspace = p;
+    p += b->ws_bytes;
+    b->losses = (float *)p;
+    return 0;
+}
+
+
+/* Copies samples idx[0..n) of the data set into the batch's input/target buffers. */
+static void gather(RtCtx *c, const RtData *d, Batch *b, const int64_t *idx, int64_t n) {
+    int k = 0;
+    for (int i = 0; i < c->desc.nt && k < d->ncol; i++) {
+        const RtTensor *t = &c->desc.t[i];
+        if (t->role != RT_INPUT && t->role != RT_TARGET) continue;
+        const RtColumn *col = &d->col[k++];
+        size_t row = (size_t)col->per * rt_dsize(col->dtype);
+        for (int64_t j = 0; j < n; j++)
+            memcpy((uint8_t *)b->bufs[i] + (size_t)j * row, (const uint8_t *)col->data + (size_t)idx[j] * row, row);
+    }
+}
+
+static NncArgs make_args(RtCtx *c, Batch *b, int64_t B) {
+    NncArgs a;
+    memset(&a, 0, sizeof a);
+    a.B = B;
+    a.bufs = b->bufs;
+    a.workspace = b->workspace;
+    a.losses = b->losses;
+    a.pool = c->pool;
+    a.user = c->def->user;
+    a.seed = c->seed;
+    return a;
+}
+
+/* ---- metrics over the first output vs the first target ---- */
+
+typedef struct Metrics {
+    double loss_sum[RT_MAXL];
+    int64_t n;                  /* samples */
+    int64_t correct;
+    double se, ae;              /* sum of squared / absolute errors */
+    int64_t nvals;              /* elements behind se/ae */
+    int64_t *confusion;         /* [N, N] true x predicted, or NULL */
+    bool have_outputs;
+} Metrics;
+
+/* Outputs whose first dim is B hold one row per sample: those are what metrics and predict see. */
+static bool per_sample_output(const RtTensor *t) {
+    return t->role == RT_OUTPUT && t->rank > 0 && t->dim[0] == RT_DIM_B;
+}
+
+static int first_output(const RtDesc *d) {
+    for (int i = 0; i < d->nt; i++)
+        if (per_sample_output(&d->t[i])) return i;
+    return -1;
+}
+
+/* Whether the call just made left the first output as mark_outputs filled it. */
+static bool outputs_unwritten(RtCtx *c, Batch *b, int64_t B) {
+    int o = first_output(&c->desc);
+    if (o < 0 || c->desc.t[o].dtype != RT_F32) return false;
+    const float *out = b->bufs[o];
+    uint32_t first, last;
+    memcpy(&first, out, 4);
+    memcpy(&last, out + B * rt_numel(&c->desc.t[o], 1) - 1, 4);
+    return first == SENTINEL && last == SENTINEL;
+}
+
+static bool metrics_wanted(RtCtx *c) {
+    int o = first_output(&c->desc), tg = rt_first(&c->desc, RT_TARGET);
+    return o >= 0 && tg >= 0 && c->desc.t[o].dtype == RT_F32;
+}
+
+static void accumulate(RtCtx *c, Batch *b, int64_t B, Metrics *m) {
+    int o = first_output(&c->desc), tg = rt_first(&c->desc, RT_TARGET);
+    m->n += B;
+    if (!metrics_wanted(c) || outputs_unwritten(c, b, B)) return;
+    const float *out = b->bufs[o];
+    int64_t per = rt_numel(&c->desc.t[o], 1);
+    m->have_outputs = true;
+    int N = c->desc.nclasses;
+    if (N > 0) {
+        const int32_t *lab = b->bufs[tg];
+        for (int64_t i = 0; i < B; i++) {
+            const float *row = out + i * per;
+            int best = 0;
+            for (int k = 1; k < N; k++) if (row[k] > row[best]) best = k;
+            m->correct += best == lab[i];
+            if (m->confusion && lab[i] >= 0 && lab[i] < N) m->confusion[(int64_t)lab[i] * N + best]++;
+        }
+    } else if (c->desc.t[tg].dtype == RT_F32 && rt_numel(&c->desc.t[tg], 1) == per) {
+        const float *y = b->bufs[tg];
+        for (int64_t i = 0; i < B * per; i++) {
+            double e = (double)out[i] - y[i];
+            m->se += e * e;
+            m->ae += fabs(e);
+        }
+        m->nvals += B * per;
+    }
+}
+
+static void mark_outputs(RtCtx *c, Batch *b, int64_t B) {
+    int o = first_output(&c->desc);
+    if (o < 0 || c->desc.t[o].dtype != RT_F32) return;
+    uint32_t *p = b->bufs[o];
+    int64_t n = rt_numel(&c->desc.t[o], B);
+    for (int64_t i = 0; i < n; i++) p[i] = SENTINEL;
+}
+
+static bool has_metric(const RtDesc *d, const char *name) {
+    for (int i = 0; i < d->nmetric; i++) if (!strcmp(d->metric[i], name)) return true;
+    if (d->nmetric) return false;
+    return d->nclasses > 0 ? !strcmp(name, "accuracy") : d->nclasses == 0 && !strcmp(name, "mse");
+}
+
+/* "accuracy 0.8123, mse ..." for the metrics the model asks for; prefix "val_" for validation. */
+static void print_metrics(RtCtx *c, const Metrics *m, const char *prefix, FILE *out) {
+    if (!m->have_outputs) return;
+    if (c->desc.nclasses > 0 && has_metric(&c->desc, "accuracy"))
+        fprintf(out, "  %saccuracy %.4f", prefix, m->n ? (double)m->correct / (double)m->n : 0.0);
+    if (m->nvals && has_metric(&c->desc, "mse")) fprintf(out, "  %smse %.6g", prefix, m->se / (double)m->nvals);
+    if (m->nvals && has_metric(&c->desc, "mae")) fprintf(out, "  %smae %.6g", prefix, m->ae / (double)m->nvals);
+}
+
+/* Runs evaluate over samples idx[0..n) (or 0..n-1 when idx is NULL). */
+static int evaluate_set(RtCtx *c, const RtData *d, const int64_t *idx, int64_t n, Batch *b, Metrics *m) {
+    if (!c->def->evaluate) return rt_error(c, "the model has no evaluate entry point");
+    int64_t *tmp = rt_alloc(c, sizeof(int64_t) * (size_t)b->bmax);
+    if (!tmp) return -1;
+    for (int64_t at = 0; at < n; at += b->bmax) {
+        int64_t B = n - at < b->bmax ? n - at : b->bmax;
+        for (int64_t j = 0; j < B; j++) tmp[j] = idx ? idx[at + j] : at + j;
+        gather(c, d, b, tmp, B);
+        mark_outputs(c, b, B);
+        NncArgs a = make_args(c, b, B);
+        a.step = c->step;
+        for (int l = 0; l < c->desc.nloss; l++) b->losses[l] = NAN;
+        c->def->evaluate(&a);
+        for (int l = 0; l < c->desc.nloss; l++) m->loss_sum[l] += (double)b->losses[l] * (double)B;
+        accumulate(c, b, B, m);
+    }
+    rt_free(c, tmp);
+    return 0;
+}
+
+/* ---- train ---- */
+
+static int64_t hyper_int(const RtDesc *d, const char *name, int64_t flag, int64_t dflt) {
+    double v;
+    if (flag > 0) return flag;
+    if (rt_hyper(d, name, &v) && v >= 1) return (int64_t)v;
+    return dflt;
+}
+
+static void progress(RtCtx *c, int64_t epoch, int64_t epochs, int64_t done, int64_t total, double loss) {
+    int width = 30, fill = total ? (int)(width * done / total) : width;
+    char bar[64];
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
+    bar[width] = 0;
+    fprintf(stderr, "\repoch %lld/%lld [%s] %3d%%  loss %.4f", (long long)epoch, (long long)epochs, bar,
+            total ? (int)(100 * done / total) : 100, loss);
+    fflush(stderr);
+}
+
+int rt_train(RtCtx *c, const RtOpts *o) {
+    const RtDesc *d = &c->desc;
+    if (d->nstep == 0) return rt_error(c, "the model has no train step (no loss to minimize)");
+    if (!c->def->train_step) return rt_error(c, "the model has no train_step entry point");
+    int64_t batch = hyper_int(d, "batch", o->batch, 32);
+    int64_t epochs = hyper_int(d, "epochs", o->epochs, 1);
+    double val_split = o->val_split, hv;
+    if (val_split < 0) val_split = rt_hyper(d, "validation", &hv) || rt_hyper(d, "val_split", &hv) ? hv : 0;
+    if (val_split < 0 || val_split >= 1) return rt_error(c, "validation split %g is not in [0, 1)", val_split);
+    double lr[RT_MAXL];
+    for (int s = 0; s < d->nstep; s++) lr[s] = o->have_lr ? o->lr : d->step[s].lr;
+
+    if (o->resume) {
+        if (rt_load(c, o->resume, true, true)) return -1;
+        if (c->epoch >= epochs)
+            fprintf(stderr, "%s: note: '%s' has already trained %lld epochs (of %lld): nothing to do\n", c->prog,
+                    o->resume, (long long)c->epoch, (long long)epochs);
+    } else {
+        c->rng.s = rt_mix64(c->seed ^ SEED_SHUFFLE);
+    }
+
+    RtData data;
+    if (rt_data_load(c, o->data, RT_SPLIT_TRAIN, true, o->limit, &data)) return -1;
+    int rc = -1;
+    Batch b = {0};
+    int64_t *perm = NULL, *order = NULL;
+    int64_t n = data.n, nval = (int64_t)floor((double)n * val_split), ntrain = n - nval;
+    if (ntrain <= 0) { rt_error(c, "no training samples left after the validation split"); goto done; }
+    if (batch > ntrain) batch = ntrain;
+    perm = rt_alloc(c, sizeof(int64_t) * (size_t)n);
+    order = rt_alloc(c, sizeof(int64_t) * (size_t)ntrain);
+    if (!perm || !order) goto done;
+    for (int64_t i = 0; i < n; i++) perm[i] = i;
+    if (nval > 0) {
+        RtPrng vr = {rt_mix64(c->seed ^ SEED_VALID)};
+        for (int64_t i = n - 1; i > 0; i--) {
+            int64_t j = (int64_t)rt_prng_below(&vr, (uint64_t)i + 1), t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+        }
+    }
+    int64_t rem = ntrain % batch;
+    if (batch_new(c, batch, rem ? rem : batch, &b)) goto done;
+    int64_t steps_per_epoch = (ntrain + batch - 1) / batch, total_steps = epochs * steps_per_epoch;
+    bool tty = isatty(2);
+    printf("training %s on %lld samples (%lld validation), batch %lld, %lld epochs, %d threads\n", d->name,
+           (long long)ntrain, (long long)nval, (long long)batch, (long long)epochs, c->threads);
+    fflush(stdout);
+    for (int64_t epoch = c->epoch + 1; epoch <= epochs; epoch++) {
+        double t0 = rt_now(), last_draw = 0;
+        for (int64_t i = 0; i < ntrain; i++) order[i] = perm[i];
+        for (int64_t i = ntrain - 1; i > 0; i--) {     /* Fisher-Yates */
+            int64_t j = (int64_t)rt_prng_below(&c->rng, (uint64_t)i + 1), t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        Metrics m;
+        memset(&m, 0, sizeof m);
+        double loss_sum[RT_MAXL] = {0};
+        for (int64_t at = 0, sidx = 0; at < ntrain; at += batch, sidx++) {
+            int64_t B = ntrain - at < batch ? ntrain - at : batch;
+            gather(c, &data, &b, order + at, B);
+            mark_outputs(c, &b, B);
+            c->step++;
+            for (int s = 0; s < d->nstep; s++) {
+                NncArgs a = make_args(c, &b, B);
+                a.step = c->step;
+                a.total_steps = total_steps;
+                a.lr = (float)lr[s];
+                a.seed = rt_mix64(c->seed ^ rt_mix64(SEED_STEP ^ ((uint64_t)c->step * RT_MAXL + (uint64_t)s)));
+                int li = d->step[s].loss_index;
+                b.losses[li] = NAN;
+                c->def->train_step(&a, s);
+                float L = b.losses[li];
+                if (!isfinite(L)) {
+                    if (tty) fprintf(stderr, "\r\033[K");
+                    rt_error(c, "loss became %s at epoch %lld, step %lld%s", isnan(L) ? "NaN" : "Inf",
+                             (long long)epoch, (long long)c->step,
+                             o->save && epoch > 1 ? " (the last good epoch's weights are saved)" :
+                             " (try a smaller --lr)");
+                    goto done;
+                }
+                loss_sum[s] += (double)L * (double)B;
+            }
+            /* Train metrics come from the outputs the train step computed (weights before the
+             * update). A provider whose train step writes no outputs gets a forward pass on the
+             * batch instead (weights after the update), at the cost of that pass. */
+            if (metrics_wanted(c) && c->def->forward && outputs_unwritten(c, &b, B)) {
+                NncArgs a = make_args(c, &b, B);
+                a.step = c->step;
+                c->def->forward(&a);
+            }
+            accumulate(c, &b, B, &m);
+            double now = rt_now();
+            if (tty && (now - last_draw > 0.1 || at + B == ntrain)) {
+                progress(c, epoch, epochs, at + B, ntrain, loss_sum[0] / (double)(at + B));
+                last_draw = now;
+            }
+            (void)sidx;
+        }
+        double secs = rt_now() - t0;
+        Metrics vm;
+        memset(&vm, 0, sizeof vm);
+        if (nval > 0 && evaluate_set(c, &data, perm + ntrain, nval, &b, &vm)) goto done;
+        if (tty) fprintf(stderr, "\r\033[K");
+        {
+            printf("epoch %lld/%lld:", (long long)epoch, (long long)epochs);
+            for (int s = 0; s < d->nstep; s++) {
+                bool dup = false;
+                for (int q = 0; q < s; q++) dup |= d->step[q].loss_index == d->step[s].loss_index;
+                if (!dup) printf("  %s %.6f", d->step[s].loss, loss_sum[s] / (double)ntrain);
+            }
+            print_metrics(c, &m, "", stdout);
+            if (nval > 0) {
+                for (int l = 0; l < d->nloss; l++) printf("  val_%s %.6f", d->loss[l], vm.loss_sum[l] / (double)nval);
+                print_metrics(c, &vm, "val_", stdout);
+            }
+            printf("  %.2fs  %.0f samples/s\n", secs, secs > 0 ? (double)ntrain / secs : 0.0);
+            fflush(stdout);
+        }
+        c->epoch = epoch;
+        if (o->save && rt_save(c, o->save, &data)) goto done;
+    }
+    rc = 0;
+done:
+    batch_free(c, &b);
+    rt_free(c, perm);
+    rt_free(c, order);
+    rt_data_free(c, &data);
+    return rc;
+}
+
+/* ---- eval ---- */
+
+int rt_eval(RtCtx *c, const RtOpts *o) {
+    const RtDesc *d = &c->desc;
+    if (rt_load(c, o->weights, false, false)) return -1;
+    RtData data;
+    if (rt_data_load(c, o->data, RT_SPLIT_TEST, true, o->limit, &data)) return -1;
+    int rc = -1;
+    Batch b = {0};
+    Metrics m;
+    memset(&m, 0, sizeof m);
+    int N = d->nclasses;
+    int64_t batch = hyper_int(d, "batch", o->batch, 256);
+    if (batch > data.n) batch = data.n;
+    if (N > 0 && !(m.confusion = rt_calloc(c, sizeof(int64_t) * (size_t)N * (size_t)N))) goto done;
+    if (batch_new(c, batch, data.n % batch ? data.n % batch : batch, &b)) goto done;
+    double t0 = rt_now();
+    if (evaluate_set(c, &data, NULL, data.n, &b, &m)) goto done;
+    double secs = rt_now() - t0;
+    printf("samples: %lld\n", (long long)data.n);
+    for (int l = 0; l < d->nloss; l++) printf("%s: %.6f\n", d->loss[l], m.loss_sum[l] / (double)data.n);
+    if (!m.have_outputs) {
+        fprintf(stderr, "%s: note: the model wrote no outputs in evaluate: no metrics\n", c->prog);
+    } else if (N > 0) {
+        double P = 0, R = 0;
+        for (int k = 0; k < N; k++) {
+            int64_t tp = m.confusion[k * N + k], pred = 0, actual = 0;
+            for (int j = 0; j < N; j++) { pred += m.confusion[j * N + k]; actual += m.confusion[k * N + j]; }
+            P += pred ? (double)tp / (double)pred : 0;
+            R += actual ? (double)tp / (double)actual : 0;
+        }
+        printf("accuracy: %.4f\nprecision: %.4f\nrecall: %.4f\n", (double)m.correct / (double)data.n, P / N, R / N);
+        printf("confusion matrix (rows: true class, columns: predicted class):\n%6s", "");
+        for (int k = 0; k < N; k++) printf(" %6d", k);
+        printf("\n");
+        for (int k = 0; k < N; k++) {
+            printf("%6d", k);
+            for (int j = 0; j < N; j++) printf(" %6lld", (long long)m.confusion[k * N + j]);
+            printf("\n");
+        }
+    } else if (m.nvals) {
+        printf("mse: %.6g\nmae: %.6g\n", m.se / (double)m.nvals, m.ae / (double)m.nvals);
+    }
+    printf("time: %.2fs (%.0f samples/s)\n", secs, secs > 0 ? (double)data.n / secs : 0.0);
+    rc = 0;
+done:
+    rt_free(c, m.confusion);
+    batch_free(c, &b);
+    rt_data_free(c, &data);
+    return rc;
+}
+
+/* ---- predict ---- */
+
+static const char *class_name(RtCtx *c, int k, char *buf, size_t n) {
+    snprintf(buf, n, "%d", k);
+    const char *s = c->class_names;
+    for (int i = 0; s && i < k; i++) {
+        s = strchr(s, ',');
+        if (s) s++;
+    }
+    if (s) {
+        size_t L = strcspn(s, ",");
+        if (L < n) { memcpy(buf, s, L); buf[L] = 0; }
+    }
+    return buf;
+}
+
+static int write_npy(RtCtx *c, const char *path, const RtTensor *t, const float *v, int64_t n) {
+    char hdr[256], shape[160];
+    size_t k = (size_t)snprintf(shape, sizeof shape, "%lld,", (long long)n);
+    for (int i = 1; i < t->rank; i++) k += (size_t)snprintf(shape + k, sizeof shape - k, "%s%lld", i > 1 ? "," : "", (long long)t->dim[i]);
+    if (t->rank > 1 && k && shape[k - 1] == ',') shape[--k] = 0;
+    int hl = snprintf(hdr, sizeof hdr, "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", shape);
+    int total = 10 + hl + 1, pad = (64 - total % 64) % 64;
+    FILE *f = fopen(path, "wb");
+    if (!f) return rt_error(c, "cannot write '%s': fopen failed: %s", path, strerror(errno));
+    uint16_t L = (uint16_t)(hl + pad + 1);
+    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(L & 0xff), (unsigned char)(L >> 8)};
+    bool ok = fwrite(pre, 1, 10, f) == 10 && fwrite(hdr, 1, (size_t)hl, f) == (size_t)hl;
+    for (int i = 0; ok && i < pad; i++) ok = fputc(' ', f) != EOF;
+    ok = ok && fputc('\n', f) != EOF;
+    size_t cnt = (size_t)(n * rt_numel(t, 1));
+    ok = ok && fwrite(v, sizeof(float), cnt, f) == cnt;
+    ok = ok && fflush(f) == 0;
+    int e = errno;
+    if (fclose(f)) { ok = false; e = errno; }
+    if (!ok) return rt_error(c, "cannot write '%s': %s", path, strerror(e));
+    return 0;
+}
+
+int rt_predict(RtCtx *c, const RtOpts *o) {
+    const RtDesc *d = &c->desc;
+    if (!c->def->forward) return rt_error(c, "the model has no forward entry point");
+    if (rt_load(c, o->weights, false, false)) return -1;
+    RtData data;
+    if (rt_data_load_inputs(c, o->input, &data)) return -1;
+    int rc = -1;
+    Batch b = {0};
+    float *all = NULL;
+    FILE *out = stdout;
+    bool npy = o->out && strlen(o->out) > 4 && !strcmp(o->out + strlen(o->out) - 4, ".npy");
+    int oi = first_output(d);
+    if (oi < 0) { rt_error(c, "the model has no output to predict"); goto done; }
+    int64_t batch = hyper_int(d, "batch", o->batch, 256);
+    if (batch > data.n) batch = data.n;
+    if (batch_new(c, batch, data.n % batch ? data.n % batch : batch, &b)) goto done;
+    int64_t nout = 0;
+    for (int i = 0; i < d->nt; i++) nout += d->t[i].role == RT_OUTPUT;
+    if (npy) {
+        if (d->t[oi].dtype != RT_F32) { rt_error(c, "NPY output supports an f32 first output"); goto done; }
+        all = rt_alloc(c, sizeof(float) * (size_t)(data.n * rt_numel(&d->t[oi], 1)));
+        if (!all) goto done;
+    } else {
+        if (o->out && !(out = fopen(o->out, "w"))) { rt_error(c, "cannot write '%s': %s", o->out, strerror(errno)); out = stdout; goto done; }
+        /* header: name_0, name_1, ... per output, then the class for classifiers */
+        bool first = true;
+        for (int i = 0; i < d->nt; i++) {
+            const RtTensor *t = &d->t[i];
+            if (!per_sample_output(t)) continue;
+            int64_t per = rt_numel(t, 1);
+            for (int64_t k = 0; k < per; k++) {
+                if (per == 1) fprintf(out, "%s%s", first ? "" : ",", t->name);
+                else fprintf(out, "%s%s_%lld", first ? "" : ",", t->name, (long long)k);
+                first = false;
+            }
+        }
+        if (d->nclasses > 0) fprintf(out, ",class");
+        fprintf(out, "\n");
+    }
+    (void)nout;
+    int64_t *tmp = rt_alloc(c, sizeof(int64_t) * (size_t)batch);
+    if (!tmp) goto done;
+    for (int64_t at = 0; at < data.n; at += batch) {
+        int64_t B = data.n - at < batch ? data.n - at : batch;
+        for (int64_t j = 0; j < B; j++) tmp[j] = at + j;
+        gather(c, &data, &b, tmp, B);
+        NncArgs a = make_args(c, &b, B);
+        a.step = c->step;
+        c->def->forward(&a);
+        if (npy) {
+            int64_t per = rt_numel(&d->t[oi], 1);
+            memcpy(all + at * per, b.bufs[oi], sizeof(float) * (size_t)(B * per));
+            continue;
+        }
+        for (int64_t j = 0; j < B; j++) {
+            bool first = true;
+            for (int i = 0; i < d->nt; i++) {
+                const RtTensor *t = &d->t[i];
+                if (!per_sample_output(t)) continue;
+                int64_t per = rt_numel(t, 1);
+                for (int64_t k = 0; k < per; k++) {
+                    int64_t q = j * per + k;
+                    fprintf(out, "%s", first ? "" : ",");
+                    first = false;
+                    if (t->dtype == RT_F32) fprintf(out, "%.9g", ((float *)b.bufs[i])[q]);
+                    else if (t->dtype == RT_I32) fprintf(out, "%d", ((int32_t *)b.bufs[i])[q]);
+                    else fprintf(out, "%d", ((uint8_t *)b.bufs[i])[q]);
+                }
+            }
+            if (d->nclasses > 0) {
+                const float *row = (const float *)b.bufs[oi] + j * d->nclasses;
+                int best = 0;
+                for (int k = 1; k < d->nclasses; k++) if (row[k] > row[best]) best = k;
+                char nb[128];
+                fprintf(out, ",%s", class_name(c, best, nb, sizeof nb));
+            }
+            fprintf(out, "\n");
+        }
+    }
+    rt_free(c, tmp);
+    if (npy) {
+        if (write_npy(c, o->out, &d->t[oi], all, data.n)) goto done;
+    } else if (fflush(out) || ferror(out)) {
+        rt_error(c, "writing predictions failed: %s", strerror(errno));
+        goto done;
+    }
+    rc = 0;
+done:
+    if (out != stdout && fclose(out) && rc == 0) rc = rt_error(c, "cannot write '%s': %s", o->out, strerror(errno));
+    rt_free(c, all);
+    batch_free(c, &b);
+    rt_data_free(c, &data);
+    return rc;
+}
+
+/* ---- summary ---- */
+
+static void human(double bytes, char *buf, size_t n) {
+    const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int k = 0;
+    while (bytes >= 1024 && k < 4) { bytes /= 1024; k++; }
+    snprintf(buf, n, k ? "%.1f %s" : "%.0f %s", bytes, u[k]);
+}
+
+int rt_summary(RtCtx *c, int64_t batch_flag) {
+    const RtDesc *d = &c->desc;
+    int64_t batch = hyper_int(d, "batch", batch_flag, 32);
+    printf("model %s\n\n", d->name);
+    printf("%-7s %-32s %-5s %-20s %12s\n", "role", "name", "dtype", "shape", "elements");
+    int64_t nparam = 0, ntrain = 0, nstate = 0;
+    size_t pbytes = 0, sbytes = 0;
+    for (int i = 0; i < d->nt; i++) {
+        const RtTensor *t = &d->t[i];
+        char sh[256];
+        rt_shape_str(t, sh, sizeof sh);
+        const char *br = strchr(sh, '[');
+        int64_t n = rt_numel(t, 1);
+        char count[64];
+        if (batched(t)) snprintf(count, sizeof count, "%lld/sample", (long long)n);
+        else snprintf(count, sizeof count, "%lld", (long long)n);
+        printf("%-7s %-32s %-5s %-20s %12s%s\n", rt_role_name(t->role), t->name, rt_dtype_name(t->dtype), br, count,
+               t->frozen ? "  (frozen)" : "");
+        if (t->role == RT_PARAM) { nparam += n; ntrain += t->frozen ? 0 : n; pbytes += (size_t)n * rt_dsize(t->dtype); }
+        if (t->role == RT_STATE) { nstate += n; sbytes += (size_t)n * rt_dsize(t->dtype); }
+    }
+    char h1[32], h2[32], h3[32], h4[32], h5[32];
+    human((double)pbytes, h1, sizeof h1);
+    human((double)sbytes, h2, sizeof h2);
+    printf("\nparameters: %lld (%s), trainable %lld, frozen %lld\n", (long long)nparam, h1, (long long)ntrain,
+           (long long)(nparam - ntrain));
+    printf("state:      %lld (%s)\n", (long long)nstate, h2);
+    for (int l = 0; l < d->nloss; l++) printf("loss:       %s\n", d->loss[l]);
+    for (int s = 0; s < d->nstep; s++)
+        printf("step:       %s minimizes %s with %s (lr %g)\n", d->step[s].name, d->step[s].loss, d->step[s].optimizer,
+               d->step[s].lr);
+    for (int h = 0; h < d->nhyper; h++) printf("hyper:      %s = %g\n", d->hyper_name[h], d->hyper_val[h]);
+    if (d->data[0]) printf("data:       %s\n", d->data);
+    if (d->nclasses > 0) printf("task:       classify %d classes\n", d->nclasses);
+    else if (d->nclasses == 0) printf("task:       regress\n");
+    int64_t ws = c->def->workspace_size ? c->def->workspace_size(batch) : 0;
+    size_t bb = batch_bytes(d, batch);
+    human((double)ws, h3, sizeof h3);
+    human((double)bb, h4, sizeof h4);
+    human((double)pbytes + (double)sbytes + (double)ws + (double)bb, h5, sizeof h5);
+    printf("\nmemory for a training step at batch %lld: %s = params %s + state %s + workspace %s + batch "
+           "buffers %s\n", (long long)batch, h5, h1, h2, h3, h4);
+    return 0;
+}

@@ -1,0 +1,39 @@
+#!/bin/bash
+# Bad inputs of every kind give a clear message and exit status 1, and lose no file:
+# a malformed program and a shape error (nnc: file:line:col: error, existing output untouched),
+# a missing data file and a corrupt weights file (the executable: NAME: error: ...).
+. "$(dirname "$0")/lib.sh"
+BAD=$(dirname "$0")/bad
+[ "${BAD#/}" != "$BAD" ] || BAD=$OLDPWD/$BAD
+
+# expect_fail WHAT PATTERN CMD...: CMD exits 1 and its stderr matches PATTERN
+expect_fail() {
+    local what=$1 pat=$2
+    shift 2
+    "$@" > out.log 2> err.log
+    local rc=$?
+    cat err.log
+    [ $rc -eq 1 ] || fail "$what: exit status $rc, want 1"
+    grep -Eq "$pat" err.log || fail "$what: stderr does not match '$pat'"
+    grep -q "AddressSanitizer\|runtime error:\|Segmentation" err.log && fail "$what: crashed"
+    echo "ok: $what"
+}
+
+for case in malformed shape; do
+    echo "precious $case" > "$case.out"
+    expect_fail "$case.nn" "$case\.nn:[0-9]+:[0-9]+: error: " "$NNC" "$BAD/$case.nn" -o "$case.out"
+    [ "$(cat "$case.out")" = "precious $case" ] || fail "$case.nn: the existing output file was changed"
+    ls | grep -q "$case.out.*tmp\|nnc-" && fail "$case.nn: a temporary file was left behind"
+done
+echo "ok: outputs untouched"
+
+# a good compile over an existing file replaces it atomically, and leaves no temporary behind
+"$NNC" "$BAD/missing_data.nn" -o missing_data || fail "missing_data.nn does not compile"
+ls | grep -q "nnc-\|\.tmp" && fail "a temporary file was left behind"
+expect_fail "missing data file" "missing_data: error: .*no_such_file\.csv" ./missing_data train
+
+compile xor
+printf 'not a safetensors file' > corrupt.safetensors
+printf 'a,b\n0,1\n' > one.csv
+expect_fail "corrupt weights file" "xor: error: .*corrupt\.safetensors" ./xor predict --weights corrupt.safetensors one.csv
+expect_fail "missing weights file" "xor: error: .*nowhere\.safetensors" ./xor predict --weights nowhere.safetensors one.csv

@@ -1,0 +1,41 @@
+# lib.sh - shared helpers of the end-to-end tests (sourced by each tests/e2e/*.sh).
+# Each test runs as: TEST.sh NNC SRC_DIR WORK_DIR [ARGS...]; it compiles examples from
+# SRC_DIR/examples with NNC into WORK_DIR (fresh) and runs the executables there.
+set -u
+NNC=$1
+SRC=$2
+WORK=$3
+shift 3
+EX=$SRC/examples
+rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK" || exit 1
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# compile NAME: examples/NAME.nn -> ./NAME
+compile() {
+    "$NNC" "$EX/$1.nn" -o "$1" || fail "nnc $1.nn exited with $?"
+    [ -x "$1" ] || fail "nnc $1.nn made no executable"
+}
+
+# metric FILE NAME: the value of a `NAME: value` line of an eval report
+metric() {
+    sed -n "s/^$2: *\([-0-9.eE+]*\).*/\1/p" "$1" | head -n 1
+}
+
+# check VALUE OP BOUND WHAT: a numeric comparison (OP: ge gt le lt) that fails the test
+check() {
+    awk -v v="$1" -v b="$3" -v op="$2" 'BEGIN {
+        if (v == "") exit 1
+        if (op == "ge") exit !(v + 0 >= b + 0); if (op == "gt") exit !(v + 0 > b + 0)
+        if (op == "le") exit !(v + 0 <= b + 0); if (op == "lt") exit !(v + 0 < b + 0)
+        exit 1 }' || fail "$4: got '$1', want $2 $3"
+    echo "ok: $4 = $1 ($2 $3)"
+}
+
+# epoch_losses FILE: the loss of every `epoch N/M: loss X` line, one per line
+epoch_losses() {
+    sed -n 's/^epoch [0-9]*\/[0-9]*: *loss \([-0-9.eE+naif]*\).*/\1/p' "$1"
+}

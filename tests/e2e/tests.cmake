@@ -1,0 +1,48 @@
+# tests/e2e/tests.cmake - end-to-end tests: the examples compile, train to the results
+# examples/README.md states, match the reference interpreter, and bad inputs fail cleanly.
+# Each test is a script run as: SCRIPT NNC SRC_DIR WORK_DIR [ARGS...] (see lib.sh).
+# fashion_full.sh (not a ctest: minutes) is the full 10-epoch Fashion-MNIST run.
+set(E2E ${CMAKE_CURRENT_LIST_DIR})
+set(E2E_WORK ${CMAKE_BINARY_DIR}/e2e-work)
+
+# A sanitizer build's runtime library is sanitized: C programs linked with it need the flags, and
+# everything runs several times slower (compile_all's per-example time bound).
+if(NNC_SANITIZE)
+  set(E2E_ENV "E2E_CFLAGS=-fsanitize=address,undefined;E2E_COMPILE_LIMIT=60")
+else()
+  set(E2E_ENV "E2E_CFLAGS=;E2E_COMPILE_LIMIT=10")
+endif()
+
+function(nnc_e2e name script)
+  add_test(NAME e2e.${name}
+           COMMAND bash ${E2E}/${script} $<TARGET_FILE:nnc> ${CMAKE_SOURCE_DIR} ${E2E_WORK}/${name} ${ARGN})
+  set_tests_properties(e2e.${name} PROPERTIES LABELS e2e TIMEOUT 300
+                       ENVIRONMENT "NNC_PYTHON=${NNC_PYTHON};NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib;${E2E_ENV}")
+endfunction()
+
+nnc_e2e(compile_all compile_all.sh)
+nnc_e2e(xor_predict xor_predict.sh)
+
+# reach NAME METRIC OP BOUND [train flags] [-- eval flags]: the README's target results
+nnc_e2e(xor_train reach.sh xor_train accuracy ge 1.0)
+nnc_e2e(linear_regression reach.sh linear_regression mae lt 15)
+nnc_e2e(logistic logistic.sh)
+nnc_e2e(iris reach.sh iris accuracy ge 0.95 -- --data "csv(\"${CMAKE_SOURCE_DIR}/examples/data/iris_test.csv\", label = \"species\")")
+nnc_e2e(autoencoder reach.sh autoencoder accuracy ge 1.0)
+nnc_e2e(fashion_mlp_limit reach.sh fashion_mlp accuracy gt 0.75 --limit 6000 --epochs 2)
+# its loss is the reconstruction MSE (README: below 0.02 after 5 full epochs; 0.020 here)
+nnc_e2e(fashion_autoencoder_limit reach.sh fashion_autoencoder loss lt 0.03 --limit 12000 --epochs 3 -- --limit 2000)
+
+# the executable's training equals the interpreter's, for every trainable example
+foreach(ex xor_train linear_regression logistic iris autoencoder fashion_mlp fashion_autoencoder)
+  nnc_e2e(interp_vs_exe.${ex} interp_vs_exe.sh ${ex})
+endforeach()
+
+nnc_e2e(bad_inputs bad_inputs.sh)
+
+# language features: naming, steps/over/frozen, states, schedules, penalties, builtins
+nnc_e2e(features.multi features.sh multi)
+nnc_e2e(features.builtins features.sh builtins)
+
+# nnc -c: object + header with a symbol prefix; two models embedded in one C program
+nnc_e2e(c_embed c_embed.sh $<TARGET_FILE:nnc_rt>)

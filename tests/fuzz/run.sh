@@ -1,0 +1,100 @@
+#!/bin/sh
+# run.sh - build the front-end fuzzer with clang-14 and run it (tests/fuzz/fuzz_frontend.c).
+#
+#   run.sh BUILD_DIR [SECONDS]   build, then fuzz for SECONDS (default 60) starting from the seed
+#                                corpus; fails on any crash, leak, sanitizer report or timeout and
+#                                prints libFuzzer's final stats (stat::number_of_executed_units)
+#   run.sh --replay BUILD_DIR    build, then run every seed and every saved crash reproducer
+#                                (tests/fuzz/crashes/) once: a quick regression test
+#   run.sh --build BUILD_DIR     build only
+#
+# The harness is compiled here straight from lang/*.c, independent of the CMake build's compiler
+# and flags, so it builds the same way in any build directory. A crash leaves its input in
+# BUILD_DIR/fuzz/artifacts/; copy it to tests/fuzz/crashes/ to keep it as a regression test.
+# Environment: NNC_CLANG (default clang-14), NNC_FUZZ_CFLAGS (extra compiler flags).
+set -u
+mode=fuzz
+case ${1:-} in
+    --replay) mode=replay; shift ;;
+    --build) mode=build; shift ;;
+esac
+if [ $# -lt 1 ]; then
+    echo "usage: run.sh [--replay|--build] BUILD_DIR [SECONDS]" >&2
+    exit 2
+fi
+build=$1
+seconds=${2:-60}
+src=$(cd "$(dirname "$0")/../.." && pwd)
+clang=${NNC_CLANG:-clang-14}
+if ! command -v "$clang" >/dev/null 2>&1; then
+    echo "run.sh: error: $clang not found (install clang-14 or set NNC_CLANG)" >&2
+    exit 2
+fi
+
+work=$build/fuzz
+mkdir -p "$work/corpus" "$work/artifacts" || exit 2
+exe=$work/fuzz_frontend
+
+# Rebuild when any front-end source or the harness is newer than the binary.
+stale=1
+if [ -x "$exe" ]; then
+    stale=0
+    for f in "$src"/lang/*.c "$src"/lang/*.h "$src/tests/fuzz/fuzz_frontend.c" "$0"; do
+        if [ "$f" -nt "$exe" ]; then
+            stale=1
+            break
+        fi
+    done
+fi
+if [ $stale = 1 ]; then
+    echo "run.sh: building $exe with $clang"
+    # NNC_FUZZ_CFLAGS: extra flags, word-split on purpose (e.g. -DNDEBUG -include shim.h)
+    # shellcheck disable=SC2086
+    if ! "$clang" ${NNC_FUZZ_CFLAGS:-} -std=c17 -g -O1 -fno-omit-frame-pointer \
+            -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+            -Wall -Wextra -Wno-unused-parameter -Wvla \
+            -D_GNU_SOURCE -DNNC_VERSION='"fuzz"' -DNNC_FUZZ_STDLIB="\"$src/stdlib\"" \
+            -I"$src/lang" "$src"/lang/*.c "$src/tests/fuzz/fuzz_frontend.c" -lm -o "$exe.tmp"; then
+        echo "run.sh: error: building the fuzzer failed" >&2
+        exit 1
+    fi
+    mv "$exe.tmp" "$exe" || exit 1
+fi
+[ $mode = build ] && exit 0
+
+# Seeds: every program the project ships, plus the hand-written ones beside this script.
+seeds=$work/seeds
+rm -rf "$seeds"
+mkdir -p "$seeds" || exit 2
+for f in "$src"/tests/lang/*.nn "$src"/examples/*.nn "$src"/stdlib/*.nn "$src"/tests/fuzz/seeds/*; do
+    [ -f "$f" ] || continue
+    rel=${f#"$src"/}
+    cp "$f" "$seeds/$(echo "$rel" | tr / _)"
+done
+
+export NNC_STDLIB="$src/stdlib"
+# Sanitizer reports must end the run with a failure, and ASan must not hide leaks.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+if [ $mode = replay ]; then
+    set -- "$seeds"
+    if ls "$src"/tests/fuzz/crashes/* >/dev/null 2>&1; then
+        set -- "$@" "$src"/tests/fuzz/crashes
+    fi
+    "$exe" -runs=0 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$work/artifacts/" "$@"
+    rc=$?
+else
+    "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -dict="$src/tests/fuzz/nn.dict" -artifact_prefix="$work/artifacts/" \
+        "$work/corpus" "$seeds"
+    rc=$?
+fi
+if [ $rc -ne 0 ]; then
+    echo "run.sh: FAIL: the fuzzer stopped with status $rc; reproducers in $work/artifacts/:"
+    ls -l "$work/artifacts/"
+    exit 1
+fi
+echo "run.sh: ok: no crash"
+exit 0

@@ -1,0 +1,42 @@
+# tests/fuzz/tests.cmake - the front-end fuzzer (ctest -L fuzz).
+#   fuzz.replay    runs every seed (tests/lang, examples, stdlib, tests/fuzz/seeds) and every saved
+#                  reproducer (tests/fuzz/crashes) through the sanitized front end once (seconds)
+#   fuzz.frontend  a bounded libFuzzer run: 60 s, -timeout=10, -rss_limit_mb=2048; fails on any
+#                  crash and prints stat::number_of_executed_units
+# Both build the harness with clang-14 through tests/fuzz/run.sh, whatever compiler this build
+# uses; they are registered only when clang-14 is installed.
+#
+# With -DNNC_FUZZ=ON and CMAKE_C_COMPILER=clang(-14), the harness is also a CMake target,
+# `fuzz_frontend`, built from the same sources with the same flags.
+find_program(NNC_CLANG14 NAMES clang-14)
+set(NNC_FUZZ_SECONDS 60 CACHE STRING "Length of the fuzz.frontend ctest run in seconds")
+
+if(NNC_CLANG14)
+  add_test(NAME fuzz.replay
+           COMMAND env NNC_CLANG=${NNC_CLANG14}
+                   sh ${CMAKE_CURRENT_LIST_DIR}/run.sh --replay ${CMAKE_BINARY_DIR})
+  set_tests_properties(fuzz.replay PROPERTIES LABELS fuzz TIMEOUT 300 RUN_SERIAL ON)
+  add_test(NAME fuzz.frontend
+           COMMAND env NNC_CLANG=${NNC_CLANG14}
+                   sh ${CMAKE_CURRENT_LIST_DIR}/run.sh ${CMAKE_BINARY_DIR} ${NNC_FUZZ_SECONDS})
+  set_tests_properties(fuzz.frontend PROPERTIES LABELS fuzz TIMEOUT 600 RUN_SERIAL ON
+                       DEPENDS fuzz.replay)
+endif()
+
+# ---- NNC_FUZZ: the harness as a CMake target (needs clang as the C compiler) ----
+if(NNC_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "NNC_FUZZ needs clang: configure with -DCMAKE_C_COMPILER=clang-14 "
+                        "(or run tests/fuzz/run.sh, which calls clang-14 itself)")
+  endif()
+  file(GLOB NNC_FUZZ_LANG_SRC CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/lang/*.c)
+  add_executable(fuzz_frontend ${CMAKE_CURRENT_LIST_DIR}/fuzz_frontend.c ${NNC_FUZZ_LANG_SRC})
+  target_include_directories(fuzz_frontend PRIVATE ${CMAKE_SOURCE_DIR}/lang)
+  target_compile_definitions(fuzz_frontend PRIVATE NNC_FUZZ_STDLIB="${CMAKE_SOURCE_DIR}/stdlib")
+  # -Wshadow=local (set for the whole build) is gcc's spelling; clang does not know it.
+  target_compile_options(fuzz_frontend PRIVATE -Wno-unknown-warning-option -g -O1
+                         -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
+                         -fno-sanitize-recover=all)
+  target_link_options(fuzz_frontend PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(fuzz_frontend PRIVATE m)
+endif()

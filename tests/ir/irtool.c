@@ -1,0 +1,218 @@
+/* irtool.c - reads textual IR, runs one pass, prints the result: the driver of the lit tests in
+ * tests/ir/ (*.ir files; STYLE.md: IR in, IR out, checked with FileCheck).
+ *
+ *   irtool --pass print     FILE   parse and print again (round trip)
+ *   irtool --pass verify    FILE   ir_module_verify; prints "ok" or the errors (exit 1)
+ *   irtool --pass simplify  FILE   simplify every graph, verify, print
+ *   irtool --pass autodiff  FILE   in each graph with a loss result: ad_grad of the first loss
+ *                                  with respect to every PARAM node; each gradient becomes an
+ *                                  `update INDEX` result (INDEX = the param's bufs index; it
+ *                                  stands for the gradient, not an optimizer step); verify, print
+ *   irtool --pass desc      FILE   the descriptor text (ir_module_desc)
+ *   irtool --pass check-simplify [--B N] FILE
+ *                                  run every graph in the interpreter before and after simplify on
+ *                                  the same pseudo-random inputs; exit 1 if any result differs
+ *                                  beyond float rounding
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "interp/interp.h"
+#include "passes.h"
+
+static char *read_all(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "irtool: error: cannot open %s\n", path);
+        exit(2);
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    size_t n;
+    while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (cap - len < 2) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb)
+                free(buf);
+            buf = nb;
+        }
+    }
+    if (!buf || ferror(f)) {
+        fprintf(stderr, "irtool: error: reading %s failed\n", path);
+        exit(2);
+    }
+    fclose(f);
+    buf[len] = 0;
+    return buf;
+}
+
+/* The graph slots of m, so passes can replace a graph. */
+static int graphs(IrModule *m, IrGraph **s[64]) {
+    int n = 0;
+    if (m->forward)
+        s[n++] = &m->forward;
+    if (m->evaluate)
+        s[n++] = &m->evaluate;
+    for (int k = 0; k < m->nsteps && n < 64; k++)
+        if (m->steps[k].graph)
+            s[n++] = &m->steps[k].graph;
+    return n;
+}
+
+static void autodiff(IrGraph *g) {
+    int loss = -1;
+    for (int r = 0; r < g->nres; r++)
+        if (g->res[r].kind == RES_LOSS) {
+            loss = (int)g->res[r].node;
+            break;
+        }
+    if (loss < 0)
+        return;
+    uint32_t wrt[256], grads[256];
+    int n = 0;
+    uint32_t len = g->len;
+    for (uint32_t i = 0; i < len && n < 256; i++)
+        if (g->nodes[i].op == OP_PARAM)
+            wrt[n++] = i;
+    ad_grad(g, (uint32_t)loss, wrt, n, grads);
+    for (int k = 0; k < n; k++)
+        ir_result(g, grads[k], RES_UPDATE, (int)g->nodes[wrt[k]].attr.i[0]);
+}
+
+/* Buffers for every tensor of m at batch B, filled from a fixed LCG: floats in [-1, 1) (positive
+ * for names starting with "pos"), ints in [0, 4). */
+static void **make_bufs(IrModule *m, int64_t B, uint64_t seed) {
+    void **bufs = calloc((size_t)m->ntensors + 1, sizeof *bufs);
+    for (int k = 0; k < m->ntensors; k++) {
+        IrTensor *t = &m->tensors[k];
+        int64_t n = ir_numel(&t->type, B);
+        bufs[k] = calloc((size_t)(n ? n : 1), 4);
+        for (int64_t e = 0; e < n; e++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            double u = (double)(seed >> 11) / 9007199254740992.0;
+            if (t->type.dtype == DT_F32)
+                ((float *)bufs[k])[e] =
+                    strncmp(t->name, "pos", 3) ? (float)(2 * u - 1) : (float)(u + 0.1);
+            else if (t->type.dtype == DT_I32)
+                ((int32_t *)bufs[k])[e] = (int32_t)(u * 4);
+            else
+                ((uint8_t *)bufs[k])[e] = u < 0.5;
+        }
+    }
+    return bufs;
+}
+
+static int check_simplify(IrModule *m, int64_t B) {
+    IrGraph **slots[64];
+    int ng = graphs(m, slots), bad = 0;
+    for (int q = 0; q < ng; q++) {
+        IrGraph *g = *slots[q], *h = simplify(g);
+        if (ir_verify(h, stderr))
+            return 1;
+        void **b1 = make_bufs(m, B, 42), **b2 = make_bufs(m, B, 42);
+        float l1[64] = {0}, l2[64] = {0};
+        NncArgs a1 = {
+            .B = B, .bufs = b1, .losses = l1, .step = 3, .total_steps = 10, .lr = 0.01f, .seed = 7};
+        NncArgs a2 = a1;
+        a2.bufs = b2;
+        a2.losses = l2;
+        interp_run(g, &a1);
+        interp_run(h, &a2);
+        for (int k = 0; k < m->ntensors; k++) {
+            int64_t n = ir_numel(&m->tensors[k].type, B);
+            for (int64_t e = 0; e < n; e++) {
+                double x, y;
+                if (m->tensors[k].type.dtype == DT_F32) {
+                    x = ((float *)b1[k])[e];
+                    y = ((float *)b2[k])[e];
+                } else if (m->tensors[k].type.dtype == DT_I32) {
+                    x = ((int32_t *)b1[k])[e];
+                    y = ((int32_t *)b2[k])[e];
+                } else {
+                    x = ((uint8_t *)b1[k])[e];
+                    y = ((uint8_t *)b2[k])[e];
+                }
+                bool same = (isnan(x) && isnan(y)) || fabs(x - y) <= 1e-5 * (1 + fabs(x));
+                if (!same && bad++ < 10)
+                    fprintf(stderr, "irtool: %s: tensor %s[%lld]: %g before simplify, %g after\n",
+                            g->name, m->tensors[k].name, (long long)e, x, y);
+            }
+        }
+        for (int k = 0; k < m->nlosses && k < 64; k++)
+            if (!(fabsf(l1[k] - l2[k]) <= 1e-5f * (1 + fabsf(l1[k]))) && bad++ < 10)
+                fprintf(stderr, "irtool: %s: loss %d: %g before, %g after\n", g->name, k, l1[k],
+                        l2[k]);
+        for (int k = 0; k < m->ntensors; k++) {
+            free(b1[k]);
+            free(b2[k]);
+        }
+        free(b1);
+        free(b2);
+        printf("%s: %u nodes -> %u, results agree%s\n", g->name, g->len, h->len, bad ? " NOT" : "");
+    }
+    return bad != 0;
+}
+
+int main(int argc, char **argv) {
+    const char *pass = "print", *file = NULL;
+    int64_t B = 3;
+    for (int k = 1; k < argc; k++) {
+        if (!strcmp(argv[k], "--pass") && k + 1 < argc)
+            pass = argv[++k];
+        else if (!strcmp(argv[k], "--B") && k + 1 < argc)
+            B = atoll(argv[++k]);
+        else
+            file = argv[k];
+    }
+    if (!file) {
+        fprintf(stderr,
+                "usage: irtool --pass print|verify|simplify|autodiff|desc|check-simplify FILE\n");
+        return 2;
+    }
+    char *text = read_all(file);
+    Arena arena = {0};
+    IrModule *m = ir_module_parse(&arena, text, file, stderr);
+    free(text);
+    if (!m) {
+        arena_free(&arena);
+        return 1;
+    }
+    int rc = 0;
+    bool needs_valid = strcmp(pass, "print") && strcmp(pass, "verify") && strcmp(pass, "desc");
+    if (needs_valid && ir_module_verify(m, stderr)) { /* passes require verified input */
+        arena_free(&arena);
+        return 1;
+    }
+    IrGraph **slots[64];
+    int ng = graphs(m, slots);
+    if (!strcmp(pass, "print")) {
+        ir_module_print(stdout, m);
+    } else if (!strcmp(pass, "verify")) {
+        rc = ir_module_verify(m, stdout) ? 1 : 0;
+        if (!rc)
+            printf("ok\n");
+    } else if (!strcmp(pass, "simplify")) {
+        for (int q = 0; q < ng; q++)
+            *slots[q] = simplify(*slots[q]);
+        rc = ir_module_verify(m, stderr) ? 1 : 0;
+        ir_module_print(stdout, m);
+    } else if (!strcmp(pass, "autodiff")) {
+        for (int q = 0; q < ng; q++)
+            autodiff(*slots[q]);
+        for (int q = 0; q < ng; q++)
+            rc |= ir_verify(*slots[q], stderr) ? 1 : 0;
+        ir_module_print(stdout, m);
+    } else if (!strcmp(pass, "desc")) {
+        fputs(ir_module_desc(&arena, m), stdout);
+    } else if (!strcmp(pass, "check-simplify")) {
+        rc = check_simplify(m, B);
+    } else {
+        fprintf(stderr, "irtool: error: unknown pass '%s'\n", pass);
+        rc = 2;
+    }
+    arena_free(&arena);
+    return rc;
+}

@@ -1,0 +1,52 @@
+# tests/lang/tests.cmake - the language's tests (ctest -L lang):
+#   lang.golden.NAME    tests/lang/NAME.nn against NAME.err / NAME.ast / NAME.types (golden.sh)
+#   lang.example.NAME   `nnc check` of every examples/*.nn
+#   lang.stdlib.NAME    `nnc check` of every stdlib/*.nn
+# plus the lexer/parser unit tests and the checker's tests, which their owners register in their
+# own tests/lang/*.cmake files (included below when they exist).
+set(NNC_LANG_TESTS ${CMAKE_CURRENT_LIST_DIR})
+
+file(GLOB NNC_GOLDEN_FILES CONFIGURE_DEPENDS ${NNC_LANG_TESTS}/*.nn)
+foreach(f ${NNC_GOLDEN_FILES})
+  get_filename_component(name ${f} NAME_WE)
+  get_filename_component(file ${f} NAME)
+  # NAME_WE stops at the first dot; the test is named after the whole rule (shape.matmul.ok).
+  string(REGEX REPLACE "\\.nn$" "" name ${file})
+  add_test(NAME lang.golden.${name}
+           COMMAND sh ${NNC_LANG_TESTS}/golden.sh $<TARGET_FILE:nnc> ${file})
+  set_tests_properties(lang.golden.${name} PROPERTIES LABELS lang TIMEOUT 60)
+endforeach()
+
+file(GLOB NNC_EXAMPLE_FILES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/examples/*.nn)
+foreach(f ${NNC_EXAMPLE_FILES})
+  get_filename_component(file ${f} NAME)
+  string(REGEX REPLACE "\\.nn$" "" name ${file})
+  add_test(NAME lang.example.${name}
+           COMMAND sh ${NNC_LANG_TESTS}/check_clean.sh $<TARGET_FILE:nnc> ${file}
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/examples)
+  set_tests_properties(lang.example.${name} PROPERTIES LABELS lang TIMEOUT 60
+                       ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib;NO_COLOR=1")
+endforeach()
+
+file(GLOB NNC_STDLIB_FILES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/stdlib/*.nn)
+foreach(f ${NNC_STDLIB_FILES})
+  get_filename_component(file ${f} NAME)
+  string(REGEX REPLACE "\\.nn$" "" name ${file})
+  add_test(NAME lang.stdlib.${name}
+           COMMAND sh ${NNC_LANG_TESTS}/check_clean.sh $<TARGET_FILE:nnc> ${file}
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/stdlib)
+  set_tests_properties(lang.stdlib.${name} PROPERTIES LABELS lang TIMEOUT 60
+                       ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib;NO_COLOR=1")
+endforeach()
+
+# golden.sh itself must notice a wrong expectation: run it on a copy of a test whose .err was
+# altered, and require that it fails.
+add_test(NAME lang.golden.selftest
+         COMMAND sh ${NNC_LANG_TESTS}/golden_selftest.sh $<TARGET_FILE:nnc>)
+set_tests_properties(lang.golden.selftest PROPERTIES LABELS lang TIMEOUT 60)
+
+# Other engineers' test files in this folder.
+file(GLOB NNC_LANG_OTHER_CMAKE ${NNC_LANG_TESTS}/unit*.cmake ${NNC_LANG_TESTS}/*types*.cmake)
+foreach(f ${NNC_LANG_OTHER_CMAKE})
+  include(${f} OPTIONAL)
+endforeach()

@@ -1,0 +1,1022 @@
+/* test_llvm.c - the llvm backend against the reference interpreter.
+ *
+ * Builds IrModules with the ir.h builders, emits each with llvm_emit (prefix `t`), links the object
+ * into a shared library with the system cc (plus libnnc_rt.a for nnc_rand_uniform and OpenBLAS),
+ * dlopens it and runs it beside interp_model_def on the same random inputs:
+ *   ops        every op of ops.def, one output each, at B = 1, 3, 17, 64
+ *   mlp        a hand-built MLP (matmul, bias broadcast, relu, softmax cross-entropy, SGD with lr
+ *              from HYPER) trained for several steps, params compared after each; plus a step
+ *              that swaps two state tensors (updates must read the values from before the step)
+ *   grad       a model using gather, concat, slice, dropout (rand), tanh, sigmoid, softmax whose
+ *              train step is autodiff's ad_grad + SGD, trained for several steps
+ *   workspace  workspace_size(B) affine in B (up to the 64-byte alignment of pieces), and a call
+ *              never writes past workspace_size(B) bytes
+ *   vector     textual LLVM IR at O2 holds vector loops (<N x float>)
+ *   prefix     two models (prefixes model_a, model_b) linked into one library run side by side
+ *   layout     the LLVM NncArgs type has the C layout; errors for bad options and paths
+ *   parallel   large elementwise loops through nnc_parallel_for with a 4-thread pool agree with
+ *              the interpreter, above and below the size where they go parallel
+ * Floats must agree within 1e-5 relative (relative to max(|ref|, the rms of the reference tensor):
+ * BLAS sums in f32 where the interpreter sums in double); ints and bools exactly.
+ */
+#include <dlfcn.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "interp/interp.h"
+#include "llvm/llvm.h"
+#include "passes.h"
+#include "rt.h"     /* rt_pool_new: the runtime's thread pool behind nnc_parallel_for */
+
+_Static_assert(offsetof(NncArgs, B) == 0 && offsetof(NncArgs, bufs) == 8 &&
+                   offsetof(NncArgs, workspace) == 16 && offsetof(NncArgs, losses) == 24 &&
+                   offsetof(NncArgs, step) == 32 && offsetof(NncArgs, total_steps) == 40 &&
+                   offsetof(NncArgs, lr) == 48 && offsetof(NncArgs, seed) == 56 &&
+                   offsetof(NncArgs, pool) == 64 && offsetof(NncArgs, user) == 72 &&
+                   sizeof(NncArgs) == 80,
+               "NncArgs layout changed: update the llvm backend's struct type (compiler/llvm/llvm.c)");
+
+static int failures;
+static char tmpdir[512];
+
+#define CHECK(cond, ...)                                                                         \
+    do {                                                                                         \
+        if (!(cond)) {                                                                           \
+            failures++;                                                                          \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                 \
+            fprintf(stderr, __VA_ARGS__);                                                        \
+            fputc('\n', stderr);                                                                 \
+        }                                                                                        \
+    } while (0)
+
+/* ---- building modules ---- */
+
+#define BD ((Dim){1, 0})
+#define CD(n) ((Dim){0, (n)})
+
+static IrType ty(DType dt, int rank, Dim d0, Dim d1, Dim d2) {
+    IrType t = {.dtype = dt, .rank = rank};
+    t.dim[0] = d0, t.dim[1] = d1, t.dim[2] = d2;
+    return t;
+}
+#define T0(dt) ty(dt, 0, CD(0), CD(0), CD(0))
+#define T1(dt, a) ty(dt, 1, a, CD(0), CD(0))
+#define T2(dt, a, b) ty(dt, 2, a, b, CD(0))
+#define T3(dt, a, b, c) ty(dt, 3, a, b, c)
+
+/* Random ranges of the test's input/param/state tensors, by bufs index. */
+typedef struct TestModule {
+    IrModule *m;
+    double lo[128], hi[128];
+} TestModule;
+
+static uint32_t source(TestModule *tm, IrGraph *g, IrRole role, const char *name, IrType t,
+                       double lo, double hi) {
+    int idx = -1;
+    for (int k = 0; k < tm->m->ntensors; k++)
+        if (!strcmp(tm->m->tensors[k].name, name))
+            idx = k;
+    if (idx < 0) {
+        idx = ir_module_tensor(tm->m, (IrTensor){.name = name, .role = role, .type = t,
+                                                 .init = role == ROLE_PARAM || role == ROLE_STATE ? "zeros" : NULL});
+        tm->lo[idx] = lo, tm->hi[idx] = hi;
+    }
+    Op op = role == ROLE_PARAM ? OP_PARAM : role == ROLE_STATE ? OP_STATE : OP_INPUT;
+    IrAttr at = {.i = {idx}, .ni = 1, .name = name};
+    return ir_op(g, op, NULL, 0, &at, t);
+}
+
+static void output(TestModule *tm, IrGraph *g, const char *name, uint32_t node) {
+    int idx = ir_module_tensor(tm->m, (IrTensor){.name = name, .role = ROLE_OUTPUT,
+                                                 .type = g->nodes[node].type});
+    ir_result(g, node, RES_OUTPUT, idx);
+}
+
+static uint32_t op1(IrGraph *g, Op op, uint32_t x, const IrAttr *at, IrType want) {
+    return ir_op(g, op, &x, 1, at, want);
+}
+
+/* ---- the compiled side ---- */
+
+typedef struct Lib {
+    void *h;
+    const char *desc;
+    int64_t (*workspace_size)(int64_t B);
+    void (*forward)(NncArgs *a);
+    void (*evaluate)(NncArgs *a);
+    void (*train_step)(NncArgs *a, int32_t step);
+} Lib;
+
+static void *sym(void *h, const char *name) {
+    void *p = dlsym(h, name);
+    if (!p) {
+        fprintf(stderr, "dlsym %s: %s\n", name, dlerror());
+        exit(1);
+    }
+    return p;
+}
+
+static void emit_obj(IrModule *m, const char *obj, const char *prefix, int opt) {
+    Diag d;
+    diag_init(&d, stderr);
+    LlvmOptions o = {.output = obj, .kind = LLVM_OUT_OBJ, .prefix = prefix, .opt_level = opt};
+    if (llvm_emit(m, &o, &d)) {
+        fprintf(stderr, "llvm_emit %s failed\n", obj);
+        exit(1);
+    }
+}
+
+/* Links the objects (space-separated paths) into TAG.so and dlopens it. */
+static void *link_so(const char *tag, const char *objs) {
+    char so[600], cmd[4000];
+    snprintf(so, sizeof so, "%s/%s.so", tmpdir, tag);
+    snprintf(cmd, sizeof cmd, "cc -shared -o %s %s %s %s -lm", so, objs, NNC_RT_LIB, NNC_BLAS_LIB);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "link failed: %s\n", cmd);
+        exit(1);
+    }
+    void *h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        fprintf(stderr, "dlopen %s: %s\n", so, dlerror());
+        exit(1);
+    }
+    return h;
+}
+
+static Lib lib_syms(void *h, const char *prefix) {
+    char n[128];
+    Lib l = {.h = h};
+#define SYM(field, suffix, type)                                                                 \
+    (snprintf(n, sizeof n, "%s_%s", prefix, suffix), l.field = (type)sym(h, n))
+    SYM(desc, "desc", const char *);
+    SYM(workspace_size, "workspace_size", int64_t (*)(int64_t));
+    SYM(forward, "forward", void (*)(NncArgs *));
+    SYM(evaluate, "evaluate", void (*)(NncArgs *));
+    SYM(train_step, "train_step", void (*)(NncArgs *, int32_t));
+#undef SYM
+    return l;
+}
+
+static Lib build(IrModule *m, const char *tag, int opt) {
+    char obj[600];
+    snprintf(obj, sizeof obj, "%s/%s.o", tmpdir, tag);
+    emit_obj(m, obj, "t", opt);
+    return lib_syms(link_so(tag, obj), "t");
+}
+
+/* ---- buffers and comparison ---- */
+
+typedef struct Bufs {
+    int n;
+    void *p[128];
+    size_t bytes[128];
+} Bufs;
+
+static uint64_t rng_state;
+static double urand(void) {
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(rng_state >> 11) / 9007199254740992.0;
+}
+
+static size_t elsize(DType dt) { return dt == DT_BOOL ? 1 : 4; }
+
+static void bufs_alloc(const TestModule *tm, int64_t B, Bufs *b, uint64_t seed) {
+    rng_state = seed;
+    b->n = tm->m->ntensors;
+    for (int k = 0; k < b->n; k++) {
+        const IrTensor *t = &tm->m->tensors[k];
+        int64_t n = ir_numel(&t->type, B);
+        b->bytes[k] = (size_t)n * elsize(t->type.dtype);
+        b->p[k] = malloc(b->bytes[k] ? b->bytes[k] : 1);
+        if (t->role == ROLE_OUTPUT) {   /* garbage that a missing write would leave behind */
+            memset(b->p[k], 0xA5, b->bytes[k]);
+            continue;
+        }
+        double lo = tm->lo[k], hi = tm->hi[k];
+        for (int64_t e = 0; e < n; e++) {
+            double v = lo + (hi - lo) * urand();
+            if (t->type.dtype == DT_F32)
+                ((float *)b->p[k])[e] = (float)v;
+            else if (t->type.dtype == DT_I32)
+                ((int32_t *)b->p[k])[e] = (int32_t)floor(v);
+            else
+                ((uint8_t *)b->p[k])[e] = v >= 0.5;
+        }
+    }
+}
+
+static void bufs_copy(Bufs *dst, const Bufs *src) {
+    *dst = *src;
+    for (int k = 0; k < src->n; k++) {
+        dst->p[k] = malloc(src->bytes[k] ? src->bytes[k] : 1);
+        memcpy(dst->p[k], src->p[k], src->bytes[k]);
+    }
+}
+
+static void bufs_free(Bufs *b) {
+    for (int k = 0; k < b->n; k++)
+        free(b->p[k]);
+}
+
+static bool close_f(float x, float r, double scale) {
+    if (isnan(r))
+        return isnan(x);
+    if (isinf(r))
+        return x == r;
+    return fabs((double)x - (double)r) <= 1e-5 * fmax(fabs((double)r), scale);
+}
+
+/* Compares tensor k of got against want; returns the number of mismatches reported. */
+static int compare_tensor(const IrTensor *t, const void *got, const void *want, size_t bytes,
+                          const char *what, int64_t B) {
+    int64_t n = (int64_t)(bytes / elsize(t->type.dtype));
+    int bad = 0;
+    if (t->type.dtype == DT_F32) {
+        const float *x = got, *r = want;
+        double ss = 0;
+        int64_t cnt = 0;
+        for (int64_t e = 0; e < n; e++)
+            if (isfinite(r[e]))
+                ss += (double)r[e] * r[e], cnt++;
+        double rms = cnt ? sqrt(ss / (double)cnt) : 0;
+        for (int64_t e = 0; e < n && bad < 3; e++)
+            if (!close_f(x[e], r[e], rms)) {
+                bad++;
+                CHECK(0, "%s: %s[%lld] at B=%lld: llvm %.9g, interp %.9g", what, t->name,
+                      (long long)e, (long long)B, x[e], r[e]);
+            }
+    } else if (t->type.dtype == DT_I32) {
+        const int32_t *x = got, *r = want;
+        for (int64_t e = 0; e < n && bad < 3; e++)
+            if (x[e] != r[e]) {
+                bad++;
+                CHECK(0, "%s: %s[%lld] at B=%lld: llvm %d, interp %d", what, t->name, (long long)e,
+                      (long long)B, x[e], r[e]);
+            }
+    } else {
+        const uint8_t *x = got, *r = want;
+        for (int64_t e = 0; e < n && bad < 3; e++)
+            if (x[e] != r[e]) {
+                bad++;
+                CHECK(0, "%s: %s[%lld] at B=%lld: llvm %d, interp %d", what, t->name, (long long)e,
+                      (long long)B, x[e], r[e]);
+            }
+    }
+    return bad;
+}
+
+static int compare_all(const TestModule *tm, const Bufs *got, const Bufs *want, const char *what,
+                       int64_t B) {
+    int bad = 0;
+    for (int k = 0; k < got->n; k++)
+        bad += compare_tensor(&tm->m->tensors[k], got->p[k], want->p[k], got->bytes[k], what, B);
+    return bad;
+}
+
+/* A workspace of exactly workspace_size(B) bytes followed by a guard that must stay intact. */
+typedef struct Ws { unsigned char *p; int64_t size; } Ws;
+enum { GUARD = 4096 };
+
+static Ws ws_alloc(const Lib *l, int64_t B) {
+    Ws w = {.size = l->workspace_size(B)};
+    CHECK(w.size >= 0 && w.size % 64 == 0, "workspace_size(%lld) = %lld", (long long)B, (long long)w.size);
+    w.p = aligned_alloc(64, (size_t)((w.size + GUARD + 63) / 64 * 64));
+    memset(w.p + w.size, 0x5C, GUARD);
+    return w;
+}
+
+static void ws_free(Ws *w, const char *what) {
+    for (int k = 0; k < GUARD; k++)
+        if (w->p[w->size + k] != 0x5C) {
+            CHECK(0, "%s wrote past workspace_size (byte %lld)", what, (long long)(w->size + k));
+            break;
+        }
+    free(w->p);
+}
+
+static NncArgs args_for(int64_t B, Bufs *b, float *losses, void *user) {
+    return (NncArgs){.B = B, .bufs = b->p, .losses = losses, .step = 3, .total_steps = 10,
+                     .lr = 0.25f, .seed = 1234567, .user = user};
+}
+
+/* ---- test: every op ---- */
+
+static TestModule ops_module(Arena *A) {
+    TestModule tm = {.m = ir_module_new(A, "ops")};
+    IrModule *m = tm.m;
+    IrGraph *g = m->forward = ir_graph_new(A, "forward");
+    IrType f8 = T2(DT_F32, BD, CD(8)), i8 = T2(DT_I32, BD, CD(8)), b8 = T2(DT_BOOL, BD, CD(8));
+    uint32_t x = source(&tm, g, ROLE_INPUT, "x", f8, -2, 2);
+    uint32_t y = source(&tm, g, ROLE_INPUT, "pos", f8, 0.1, 3);
+    uint32_t xi = source(&tm, g, ROLE_INPUT, "xi", i8, -6, 6);
+    uint32_t yi = source(&tm, g, ROLE_INPUT, "yi", i8, -3, 3);
+    uint32_t mask = source(&tm, g, ROLE_INPUT, "mask", b8, 0, 1);
+    uint32_t mask2 = source(&tm, g, ROLE_INPUT, "mask2", b8, 0, 1);
+    uint32_t idx = source(&tm, g, ROLE_INPUT, "idx", T1(DT_I32, BD), -1, 7);
+    uint32_t table = source(&tm, g, ROLE_PARAM, "table", T2(DT_F32, CD(5), CD(8)), -1, 1);
+    uint32_t w = source(&tm, g, ROLE_PARAM, "w", T2(DT_F32, CD(8), CD(6)), -1, 1);
+    uint32_t v = source(&tm, g, ROLE_PARAM, "v", T1(DT_F32, CD(8)), -1, 1);
+
+    static const Op un[] = {OP_NEG, OP_EXP, OP_TANH, OP_SIGMOID, OP_ATAN, OP_ABS, OP_SIGN,
+                            OP_SIN, OP_COS, OP_STOP_GRAD};
+    for (size_t k = 0; k < sizeof un / sizeof *un; k++)
+        output(&tm, g, ir_op_name[un[k]], ir_unary(g, un[k], x));
+    output(&tm, g, "log", ir_unary(g, OP_LOG, y));
+    output(&tm, g, "sqrt", ir_unary(g, OP_SQRT, y));
+    output(&tm, g, "sigmoid_big", ir_unary(g, OP_SIGMOID, ir_binary(g, OP_MUL, x, ir_fill(g, f8, 60))));
+    static const Op bin[] = {OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MAX, OP_MIN,
+                             OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE};
+    uint32_t xr = op1(g, OP_CAST, xi, NULL, f8);
+    uint32_t xq = op1(g, OP_CAST, op1(g, OP_CAST, x, NULL, i8), NULL, f8);   /* integral floats: ties */
+    for (size_t k = 0; k < sizeof bin / sizeof *bin; k++) {
+        char *n1 = arena_printf(A, "%s_f32", ir_op_name[bin[k]]);
+        char *n2 = arena_printf(A, "%s_i32", ir_op_name[bin[k]]);
+        char *n3 = arena_printf(A, "%s_ties", ir_op_name[bin[k]]);
+        output(&tm, g, n1, ir_binary(g, bin[k], x, y));
+        output(&tm, g, n2, ir_binary(g, bin[k], xi, yi));
+        output(&tm, g, n3, ir_binary(g, bin[k], xq, xr));
+    }
+    output(&tm, g, "pow", ir_binary(g, OP_POW, y, x));
+    output(&tm, g, "pow_2", ir_binary(g, OP_POW, x, ir_fill(g, f8, 2)));
+    output(&tm, g, "neg_i32", ir_unary(g, OP_NEG, xi));
+    output(&tm, g, "abs_i32", ir_unary(g, OP_ABS, xi));
+    output(&tm, g, "sign_i32", ir_unary(g, OP_SIGN, xi));
+    output(&tm, g, "cast_f2i", op1(g, OP_CAST, ir_binary(g, OP_MUL, x, ir_fill(g, f8, 3)), NULL, i8));
+    output(&tm, g, "cast_i2f", xr);
+    output(&tm, g, "cast_b2f", op1(g, OP_CAST, mask, NULL, f8));
+    output(&tm, g, "cast_f2b", op1(g, OP_CAST, xq, NULL, b8));
+    output(&tm, g, "cast_i2b", op1(g, OP_CAST, xi, NULL, b8));
+    output(&tm, g, "cast_b2i", op1(g, OP_CAST, mask, NULL, i8));
+    output(&tm, g, "not", ir_unary(g, OP_NOT, mask));
+    output(&tm, g, "and", ir_binary(g, OP_AND, mask, mask2));
+    output(&tm, g, "or", ir_binary(g, OP_OR, mask, mask2));
+    output(&tm, g, "eq_bool", ir_binary(g, OP_EQ, mask, mask2));
+    output(&tm, g, "select", ir_select(g, mask, x, y));
+    output(&tm, g, "select_i32", ir_select(g, mask, xi, yi));
+    output(&tm, g, "select_bool", ir_select(g, mask, mask2, mask));
+
+    /* shape ops */
+    output(&tm, g, "broadcast", ir_broadcast(g, v, f8));
+    output(&tm, g, "bias_add", ir_binary(g, OP_ADD, x, v));
+    uint32_t col = ir_sum(g, x, 2);    /* [B,1] */
+    output(&tm, g, "broadcast_col", ir_broadcast(g, col, f8));
+    uint32_t r3 = ir_reshape(g, x, T3(DT_F32, BD, CD(2), CD(4)));
+    output(&tm, g, "reshape", r3);
+    IrAttr perm = {.i = {2, 0, 1}, .ni = 3};
+    uint32_t tr = op1(g, OP_TRANSPOSE, r3, &perm, T3(DT_F32, CD(4), BD, CD(2)));
+    output(&tm, g, "transpose", ir_reshape(g, tr, f8));
+    IrAttr perm2 = {.i = {1, 0}, .ni = 2};
+    uint32_t tr2 = op1(g, OP_TRANSPOSE, x, &perm2, T2(DT_F32, CD(8), BD));
+    output(&tm, g, "transpose2", ir_reshape(g, ir_unary(g, OP_EXP, tr2), f8));
+    IrAttr sl = {.i = {1, 1, 8, 3}, .ni = 4};
+    uint32_t s = op1(g, OP_SLICE, x, &sl, T2(DT_F32, BD, CD(3)));
+    output(&tm, g, "slice", s);
+    output(&tm, g, "unslice", op1(g, OP_UNSLICE, s, &sl, f8));
+    IrAttr sl0 = {.i = {0, 0, 1, 1}, .ni = 4};
+    output(&tm, g, "slice_rows", op1(g, OP_SLICE, table, &sl0, T2(DT_F32, CD(1), CD(8))));
+    IrAttr ax1 = {.i = {1}, .ni = 1}, ax0 = {.i = {0}, .ni = 1};
+    uint32_t cat[2] = {x, y};
+    output(&tm, g, "concat1", ir_op(g, OP_CONCAT, cat, 2, &ax1, T2(DT_F32, BD, CD(16))));
+    uint32_t cat0[2] = {table, ir_reshape(g, v, T2(DT_F32, CD(1), CD(8)))};
+    output(&tm, g, "concat0", ir_op(g, OP_CONCAT, cat0, 2, &ax0, T2(DT_F32, CD(6), CD(8))));
+    uint32_t catb[2] = {xi, yi};
+    uint32_t c0 = ir_op(g, OP_CONCAT, catb, 2, &ax0, T2(DT_I32, ((Dim){2, 0}), CD(8)));
+    output(&tm, g, "concat_batch", ir_reshape(g, c0, T2(DT_I32, BD, CD(16))));
+
+    /* reductions */
+    for (int mk = 1; mk <= 3; mk++) {
+        output(&tm, g, arena_printf(A, "sum%d", mk), ir_sum(g, x, (uint64_t)mk));
+        IrAttr at = {.i = {mk}, .ni = 1};
+        output(&tm, g, arena_printf(A, "rmax%d", mk), op1(g, OP_RMAX, x, &at, f8));
+        output(&tm, g, arena_printf(A, "sum_i32_%d", mk), ir_sum(g, xi, (uint64_t)mk));
+        output(&tm, g, arena_printf(A, "rmax_i32_%d", mk), op1(g, OP_RMAX, xi, &at, i8));
+    }
+    IrAttr m5 = {.i = {5}, .ni = 1};
+    output(&tm, g, "sum_3d", ir_reshape(g, op1(g, OP_SUM, r3, &m5, g->nodes[r3].type), T1(DT_F32, CD(2))));
+
+    /* contractions and indexing */
+    output(&tm, g, "matmul", ir_matmul(g, x, w, false, false));
+    output(&tm, g, "matmul_ta", ir_matmul(g, x, x, true, false));
+    uint32_t xt = ir_matmul(g, ir_broadcast(g, v, T2(DT_F32, CD(3), CD(8))), x, false, true);  /* [3,B] */
+    output(&tm, g, "matmul_tb", ir_reshape(g, xt, T2(DT_F32, BD, CD(3))));
+    output(&tm, g, "matmul_tt", ir_matmul(g, x, xt, true, true));    /* [8,3] */
+    IrAttr oh = {.i = {6}, .ni = 1};
+    output(&tm, g, "one_hot", op1(g, OP_ONE_HOT, idx, &oh, T2(DT_F32, BD, CD(6))));
+    uint32_t gs[2] = {table, idx};
+    output(&tm, g, "gather", ir_op(g, OP_GATHER, gs, 2, NULL, f8));
+    uint32_t ss[2] = {x, idx};
+    output(&tm, g, "scatter_add", ir_op(g, OP_SCATTER_ADD, ss, 2, NULL, T2(DT_F32, CD(5), CD(8))));
+
+    /* sources: rand, hyper, constants; values flowing into kernels */
+    IrAttr st3 = {.i = {3}, .ni = 1};
+    output(&tm, g, "rand", ir_op(g, OP_RAND, NULL, 0, &st3, f8));
+    static const char *hn[] = {"lr", "step", "total_steps", "batch"};
+    uint32_t h[4];
+    for (int k = 0; k < 4; k++) {
+        IrAttr at = {.i = {k}, .ni = 1};
+        h[k] = ir_op(g, OP_HYPER, NULL, 0, &at, T0(DT_F32));
+        output(&tm, g, hn[k], h[k]);
+    }
+    IrAttr hb = {.i = {HY_BATCH}, .ni = 1};
+    output(&tm, g, "batch_i32", ir_op(g, OP_HYPER, NULL, 0, &hb, T0(DT_I32)));
+    /* (lr * 2 + step) / batch, broadcast: a value computed in the graph function */
+    uint32_t sched = ir_binary(g, OP_DIV, ir_binary(g, OP_ADD, ir_binary(g, OP_MUL, h[0], ir_scalar(g, DT_F32, 2)), h[1]), h[3]);
+    output(&tm, g, "sched", sched);
+    output(&tm, g, "scaled", ir_binary(g, OP_MUL, x, sched));
+    output(&tm, g, "splat", ir_fill(g, f8, 2.5));
+    output(&tm, g, "splat_i32", ir_fill(g, i8, -7));
+    output(&tm, g, "splat_matmul", ir_matmul(g, x, ir_fill(g, T2(DT_F32, CD(8), CD(3)), 0.5), false, false));
+    static const float lit[6] = {1, -2, 3.5f, 0.25f, -0.125f, 6};
+    IrAttr la = {.i = {6}, .ni = 1, .data = lit};
+    uint32_t litn = ir_add(g, OP_CONST, T2(DT_F32, CD(2), CD(3)), NULL, 0, &la, (Loc){0});
+    output(&tm, g, "literal", litn);
+    output(&tm, g, "literal_exp", ir_unary(g, OP_EXP, litn));
+    static const float lit2[6] = {0, 1, -3, 0, 2.7f, -0.5f};
+    IrAttr li = {.i = {6}, .ni = 1, .data = lit2};
+    uint32_t liti = ir_add(g, OP_CONST, T2(DT_I32, CD(2), CD(3)), NULL, 0, &li, (Loc){0});
+    output(&tm, g, "literal_i32", ir_binary(g, OP_MUL, liti, liti));
+    uint32_t litb = ir_add(g, OP_CONST, T2(DT_BOOL, CD(2), CD(3)), NULL, 0, &li, (Loc){0});
+    output(&tm, g, "literal_bool", ir_unary(g, OP_NOT, litb));
+    uint32_t scal = ir_binary(g, OP_ADD, ir_sum(g, x, 3), ir_scalar(g, DT_F32, 1));   /* [1,1] */
+    output(&tm, g, "scalar_chain", ir_reshape(g, scal, T0(DT_F32)));
+    /* the same node as two outputs: one written in place, one copied */
+    uint32_t twice = ir_binary(g, OP_SUB, x, v);
+    output(&tm, g, "twice_a", twice);
+    output(&tm, g, "twice_b", twice);
+    return tm;
+}
+
+static void run_compare(const TestModule *tm, const Lib *l, NncModelDef *ref, int64_t B,
+                        int which, int32_t step, const char *what) {
+    Bufs a, b;
+    bufs_alloc(tm, B, &a, 42 + (uint64_t)B);
+    bufs_copy(&b, &a);
+    float la[16], lb[16];
+    memset(la, 0xA5, sizeof la);
+    memset(lb, 0xA5, sizeof lb);
+    NncArgs ia = args_for(B, &a, la, tm->m);
+    NncArgs ib = args_for(B, &b, lb, NULL);
+    Ws w = ws_alloc(l, B);
+    ib.workspace = w.p;
+    if (which == 0)
+        ref->forward(&ia), l->forward(&ib);
+    else if (which == 1)
+        ref->evaluate(&ia), l->evaluate(&ib);
+    else
+        ref->train_step(&ia, step), l->train_step(&ib, step);
+    ws_free(&w, what);
+    compare_all(tm, &b, &a, what, B);
+    for (int k = 0; k < tm->m->nlosses; k++)
+        CHECK(close_f(lb[k], la[k], 0), "%s: loss %d at B=%lld: llvm %.9g, interp %.9g", what, k,
+              (long long)B, lb[k], la[k]);
+    bufs_free(&a);
+    bufs_free(&b);
+}
+
+static void test_ops(Arena *A) {
+    TestModule tm = ops_module(A);
+    if (ir_module_verify(tm.m, stderr))
+        exit(1);
+    NncModelDef ref = interp_model_def(tm.m);
+    for (int opt = 0; opt <= 2; opt += 2) {
+        Lib l = build(tm.m, opt ? "ops_o2" : "ops_o0", opt);
+        CHECK(!strcmp(l.desc, ref.desc), "t_desc differs from ir_module_desc");
+        static const int64_t Bs[] = {1, 3, 17, 64};
+        for (size_t k = 0; k < sizeof Bs / sizeof *Bs; k++)
+            run_compare(&tm, &l, &ref, Bs[k], 0, 0, opt ? "ops O2" : "ops O0");
+        dlclose(l.h);
+    }
+}
+
+/* ---- test: an MLP trained by hand-built SGD ---- */
+
+static TestModule mlp_module(Arena *A, int64_t I, int64_t H, int64_t C) {
+    TestModule tm = {.m = ir_module_new(A, "mlp")};
+    IrModule *m = tm.m;
+    *ARENA_PUSH(A, m->losses, m->nlosses, m->caplosses) = "xent";
+    IrGraph *graphs[3];
+    for (int gi = 0; gi < 3; gi++) {
+        IrGraph *g = graphs[gi] = ir_graph_new(A, gi == 0 ? "forward" : gi == 1 ? "evaluate" : "train.main");
+        uint32_t x = source(&tm, g, ROLE_INPUT, "x", T2(DT_F32, BD, CD(I)), -1, 1);
+        uint32_t w1 = source(&tm, g, ROLE_PARAM, "l1.W", T2(DT_F32, CD(I), CD(H)), -0.5, 0.5);
+        uint32_t b1 = source(&tm, g, ROLE_PARAM, "l1.b", T1(DT_F32, CD(H)), -0.1, 0.1);
+        uint32_t w2 = source(&tm, g, ROLE_PARAM, "l2.W", T2(DT_F32, CD(H), CD(C)), -0.5, 0.5);
+        uint32_t b2 = source(&tm, g, ROLE_PARAM, "l2.b", T1(DT_F32, CD(C)), -0.1, 0.1);
+        uint32_t pre = ir_binary(g, OP_ADD, ir_matmul(g, x, w1, false, false), b1);
+        uint32_t zero = ir_fill(g, g->nodes[pre].type, 0);
+        uint32_t h = ir_binary(g, OP_MAX, pre, zero);
+        uint32_t logits = ir_binary(g, OP_ADD, ir_matmul(g, h, w2, false, false), b2);
+        IrAttr ax1 = {.i = {2}, .ni = 1};
+        uint32_t mx = op1(g, OP_RMAX, logits, &ax1, g->nodes[logits].type);
+        uint32_t z = ir_binary(g, OP_SUB, logits, mx);
+        uint32_t ez = ir_unary(g, OP_EXP, z);
+        uint32_t se = ir_sum(g, ez, 2);
+        uint32_t probs = ir_binary(g, OP_DIV, ez, se);
+        if (gi == 0) {
+            output(&tm, g, "probs", probs);
+            m->forward = g;
+            continue;
+        }
+        uint32_t label = source(&tm, g, ROLE_TARGET, "label", T1(DT_I32, BD), 0, C);
+        IrAttr oh = {.i = {C}, .ni = 1};
+        uint32_t onehot = op1(g, OP_ONE_HOT, label, &oh, T2(DT_F32, BD, CD(C)));
+        uint32_t logp = ir_binary(g, OP_SUB, z, ir_unary(g, OP_LOG, se));
+        IrAttr hb = {.i = {HY_BATCH}, .ni = 1}, hl = {.i = {HY_LR}, .ni = 1};
+        uint32_t bsz = ir_op(g, OP_HYPER, NULL, 0, &hb, T0(DT_F32));
+        uint32_t tot = ir_reshape(g, ir_sum(g, ir_binary(g, OP_MUL, onehot, logp), 3), T0(DT_F32));
+        uint32_t loss = ir_unary(g, OP_NEG, ir_binary(g, OP_DIV, tot, bsz));
+        ir_result(g, loss, RES_LOSS, 0);
+        if (gi == 1) {
+            output(&tm, g, "eval_probs", probs);
+            m->evaluate = g;
+            continue;
+        }
+        /* gradients by hand */
+        uint32_t dlog = ir_binary(g, OP_DIV, ir_binary(g, OP_SUB, probs, onehot), bsz);
+        uint32_t dw2 = ir_matmul(g, h, dlog, true, false);
+        uint32_t db2 = ir_reshape(g, ir_sum(g, dlog, 1), T1(DT_F32, CD(C)));
+        uint32_t dh = ir_matmul(g, dlog, w2, false, true);
+        uint32_t dpre = ir_select(g, ir_binary(g, OP_GT, pre, zero), dh, zero);
+        uint32_t dw1 = ir_matmul(g, x, dpre, true, false);
+        uint32_t db1 = ir_reshape(g, ir_sum(g, dpre, 1), T1(DT_F32, CD(H)));
+        uint32_t lr = ir_op(g, OP_HYPER, NULL, 0, &hl, T0(DT_F32));
+        uint32_t ps[4] = {w1, b1, w2, b2}, gs[4] = {dw1, db1, dw2, db2};
+        for (int k = 0; k < 4; k++) {
+            uint32_t upd = ir_binary(g, OP_SUB, ps[k], ir_binary(g, OP_MUL, lr, gs[k]));
+            ir_result(g, upd, RES_UPDATE, (int)g->nodes[ps[k]].attr.i[0]);
+        }
+        *ARENA_PUSH(A, m->steps, m->nsteps, m->capsteps) =
+            (IrStep){.name = "main", .loss = "xent", .optimizer = "sgd", .lr = 0.5, .graph = g};
+    }
+    /* step 1 swaps two state tensors and rotates a param through a reshape: every update must
+     * read the values from before the step */
+    IrGraph *g = ir_graph_new(A, "train.swap");
+    IrType st = T2(DT_F32, CD(4), CD(6));
+    uint32_t s1 = source(&tm, g, ROLE_STATE, "s1", st, -1, 1);
+    uint32_t s2 = source(&tm, g, ROLE_STATE, "s2", st, -1, 1);
+    uint32_t s3 = source(&tm, g, ROLE_STATE, "s3", T1(DT_F32, CD(24)), -1, 1);
+    ir_result(g, s2, RES_UPDATE, (int)g->nodes[s1].attr.i[0]);
+    ir_result(g, ir_reshape(g, s3, st), RES_UPDATE, (int)g->nodes[s2].attr.i[0]);
+    ir_result(g, ir_reshape(g, s1, T1(DT_F32, CD(24))), RES_UPDATE, (int)g->nodes[s3].attr.i[0]);
+    *ARENA_PUSH(A, m->steps, m->nsteps, m->capsteps) =
+        (IrStep){.name = "swap", .loss = "xent", .optimizer = "sgd", .lr = 0.5, .graph = g};
+    return tm;
+}
+
+static void test_mlp(Arena *A) {
+    TestModule tm = mlp_module(A, 12, 32, 5);
+    if (ir_module_verify(tm.m, stderr))
+        exit(1);
+    NncModelDef ref = interp_model_def(tm.m);
+    Lib l = build(tm.m, "mlp", 2);
+    /* every matmul is a cblas_sgemm call: 2 in forward, 2 in evaluate, 5 in the train step */
+    char path[600];
+    snprintf(path, sizeof path, "%s/mlp.ll", tmpdir);
+    Diag d;
+    diag_init(&d, stderr);
+    LlvmOptions o = {.output = path, .kind = LLVM_OUT_IR, .prefix = "t", .opt_level = 2};
+    CHECK(llvm_emit(tm.m, &o, &d) == 0, "llvm_emit to %s", path);
+    FILE *f = fopen(path, "r");
+    int calls = 0;
+    char line[4096];
+    while (f && fgets(line, sizeof line, f))
+        calls += strstr(line, "call void @cblas_sgemm(") != NULL;
+    if (f)
+        fclose(f);
+    CHECK(calls == 9, "%d cblas_sgemm calls in %s, want 9", calls, path);
+    static const int64_t Bs[] = {1, 7, 33};
+    for (size_t k = 0; k < sizeof Bs / sizeof *Bs; k++) {
+        int64_t B = Bs[k];
+        run_compare(&tm, &l, &ref, B, 0, 0, "mlp forward");
+        run_compare(&tm, &l, &ref, B, 1, 0, "mlp evaluate");
+        run_compare(&tm, &l, &ref, B, 2, 1, "swap step");
+        /* several SGD steps, the params compared after each */
+        Bufs a, b;
+        bufs_alloc(&tm, B, &a, 7 + (uint64_t)B);
+        bufs_copy(&b, &a);
+        float la = 0, lb = 0, first = 0;
+        NncArgs ia = args_for(B, &a, &la, tm.m), ib = args_for(B, &b, &lb, NULL);
+        Ws w = ws_alloc(&l, B);
+        ib.workspace = w.p;
+        for (int s = 0; s < 20; s++) {
+            ia.step = ib.step = s + 1;
+            ref.train_step(&ia, 0);
+            l.train_step(&ib, 0);
+            if (s == 0)
+                first = lb;
+            CHECK(close_f(lb, la, 0), "mlp step %d at B=%lld: loss llvm %.9g, interp %.9g", s,
+                  (long long)B, lb, la);
+            if (compare_all(&tm, &b, &a, "mlp train", B))
+                break;
+        }
+        CHECK(lb < first, "mlp at B=%lld: loss did not fall (%g -> %g)", (long long)B, first, lb);
+        ws_free(&w, "mlp train");
+        bufs_free(&a);
+        bufs_free(&b);
+    }
+    /* the swap step really swaps (not only agrees with the interpreter) */
+    Bufs a;
+    bufs_alloc(&tm, 2, &a, 99);
+    int i1 = -1, i2 = -1, i3 = -1;
+    for (int k = 0; k < tm.m->ntensors; k++) {
+        const char *n = tm.m->tensors[k].name;
+        if (!strcmp(n, "s1")) i1 = k;
+        if (!strcmp(n, "s2")) i2 = k;
+        if (!strcmp(n, "s3")) i3 = k;
+    }
+    float o1[24], o2[24], o3[24];
+    memcpy(o1, a.p[i1], sizeof o1), memcpy(o2, a.p[i2], sizeof o2), memcpy(o3, a.p[i3], sizeof o3);
+    NncArgs ib = args_for(2, &a, NULL, NULL);
+    Ws w = ws_alloc(&l, 2);
+    ib.workspace = w.p;
+    l.train_step(&ib, 1);
+    ws_free(&w, "swap");
+    CHECK(!memcmp(a.p[i1], o2, sizeof o2) && !memcmp(a.p[i2], o3, sizeof o3) && !memcmp(a.p[i3], o1, sizeof o1),
+          "swap step: s1 <- s2, s2 <- s3, s3 <- s1 did not happen");
+    /* an unknown step number does nothing */
+    Bufs before;
+    bufs_copy(&before, &a);
+    w = ws_alloc(&l, 2);
+    ib.workspace = w.p;
+    l.train_step(&ib, 7);
+    l.train_step(&ib, -1);
+    ws_free(&w, "step 7");
+    for (int k = 0; k < a.n; k++)
+        CHECK(!memcmp(a.p[k], before.p[k], a.bytes[k]), "train_step(7) changed %s", tm.m->tensors[k].name);
+    bufs_free(&before);
+    bufs_free(&a);
+    dlclose(l.h);
+}
+
+/* ---- test: a train step made by autodiff ---- */
+
+static TestModule grad_module(Arena *A) {
+    TestModule tm = {.m = ir_module_new(A, "grad")};
+    IrModule *m = tm.m;
+    *ARENA_PUSH(A, m->losses, m->nlosses, m->caplosses) = "xent";
+    IrGraph *g = ir_graph_new(A, "train.main");
+    uint32_t tok = source(&tm, g, ROLE_INPUT, "tok", T2(DT_I32, BD, CD(3)), -1, 10);
+    uint32_t x = source(&tm, g, ROLE_INPUT, "x", T2(DT_F32, BD, CD(6)), -1, 1);
+    uint32_t label = source(&tm, g, ROLE_TARGET, "label", T1(DT_I32, BD), 0, 3);
+    uint32_t emb = source(&tm, g, ROLE_PARAM, "emb", T2(DT_F32, CD(10), CD(4)), -1, 1);
+    uint32_t w = source(&tm, g, ROLE_PARAM, "W", T2(DT_F32, CD(18), CD(8)), -0.5, 0.5);
+    uint32_t b = source(&tm, g, ROLE_PARAM, "b", T1(DT_F32, CD(8)), -0.1, 0.1);
+    uint32_t v = source(&tm, g, ROLE_PARAM, "V", T2(DT_F32, CD(4), CD(3)), -0.5, 0.5);
+    uint32_t u = source(&tm, g, ROLE_PARAM, "U", T2(DT_F32, CD(6), CD(3)), -0.5, 0.5);
+    uint32_t gs[2] = {emb, tok};
+    uint32_t e = ir_op(g, OP_GATHER, gs, 2, NULL, T3(DT_F32, BD, CD(3), CD(4)));
+    IrAttr ax1 = {.i = {1}, .ni = 1};
+    uint32_t cs[2] = {ir_reshape(g, e, T2(DT_F32, BD, CD(12))), x};
+    uint32_t cat = ir_op(g, OP_CONCAT, cs, 2, &ax1, T2(DT_F32, BD, CD(18)));
+    uint32_t h = ir_unary(g, OP_TANH, ir_binary(g, OP_ADD, ir_matmul(g, cat, w, false, false), b));
+    IrAttr st = {.i = {7}, .ni = 1};
+    uint32_t r = ir_op(g, OP_RAND, NULL, 0, &st, g->nodes[h].type);
+    uint32_t keep = ir_binary(g, OP_GE, r, ir_fill(g, g->nodes[h].type, 0.2));
+    uint32_t drop = ir_select(g, keep, ir_binary(g, OP_DIV, h, ir_scalar(g, DT_F32, 0.8)),
+                              ir_fill(g, g->nodes[h].type, 0));
+    IrAttr sl = {.i = {1, 0, 8, 2}, .ni = 4};
+    uint32_t s = op1(g, OP_SLICE, drop, &sl, T2(DT_F32, BD, CD(4)));
+    uint32_t logits = ir_binary(g, OP_ADD, ir_matmul(g, s, v, false, false),
+                                ir_unary(g, OP_SIGMOID, ir_matmul(g, x, u, false, false)));
+    IrAttr m2 = {.i = {2}, .ni = 1};
+    uint32_t z = ir_binary(g, OP_SUB, logits, op1(g, OP_RMAX, logits, &m2, g->nodes[logits].type));
+    uint32_t logp = ir_binary(g, OP_SUB, z, ir_unary(g, OP_LOG, ir_sum(g, ir_unary(g, OP_EXP, z), 2)));
+    IrAttr oh = {.i = {3}, .ni = 1};
+    uint32_t onehot = op1(g, OP_ONE_HOT, label, &oh, T2(DT_F32, BD, CD(3)));
+    IrAttr hb = {.i = {HY_BATCH}, .ni = 1}, hl = {.i = {HY_LR}, .ni = 1};
+    uint32_t tot = ir_reshape(g, ir_sum(g, ir_binary(g, OP_MUL, onehot, logp), 3), T0(DT_F32));
+    uint32_t loss = ir_unary(g, OP_NEG, ir_binary(g, OP_DIV, tot, ir_op(g, OP_HYPER, NULL, 0, &hb, T0(DT_F32))));
+    uint32_t ps[5] = {emb, w, b, v, u}, grads[5];
+    ad_grad(g, loss, ps, 5, grads);
+    ir_result(g, loss, RES_LOSS, 0);
+    uint32_t lr = ir_op(g, OP_HYPER, NULL, 0, &hl, T0(DT_F32));
+    for (int k = 0; k < 5; k++)
+        ir_result(g, ir_binary(g, OP_SUB, ps[k], ir_binary(g, OP_MUL, lr, grads[k])), RES_UPDATE,
+                  (int)g->nodes[ps[k]].attr.i[0]);
+    *ARENA_PUSH(A, m->steps, m->nsteps, m->capsteps) =
+        (IrStep){.name = "main", .loss = "xent", .optimizer = "sgd", .lr = 0.5, .graph = g};
+    return tm;
+}
+
+static void test_grad(Arena *A) {
+    TestModule tm = grad_module(A);
+    if (ir_module_verify(tm.m, stderr))
+        exit(1);
+    NncModelDef ref = interp_model_def(tm.m);
+    Lib l = build(tm.m, "grad", 2);
+    static const int64_t Bs[] = {1, 5, 19};
+    for (size_t k = 0; k < sizeof Bs / sizeof *Bs; k++) {
+        int64_t B = Bs[k];
+        Bufs a, b;
+        bufs_alloc(&tm, B, &a, 11 + (uint64_t)B);
+        bufs_copy(&b, &a);
+        float la = 0, lb = 0;
+        NncArgs ia = args_for(B, &a, &la, tm.m), ib = args_for(B, &b, &lb, NULL);
+        Ws w = ws_alloc(&l, B);
+        ib.workspace = w.p;
+        for (int s = 0; s < 10; s++) {
+            ia.step = ib.step = s + 1;
+            ia.seed = ib.seed = 1000 + (uint64_t)s;
+            ref.train_step(&ia, 0);
+            l.train_step(&ib, 0);
+            CHECK(close_f(lb, la, 0), "grad step %d at B=%lld: loss llvm %.9g, interp %.9g", s,
+                  (long long)B, lb, la);
+            if (compare_all(&tm, &b, &a, "grad train", B))
+                break;
+        }
+        ws_free(&w, "grad train");
+        bufs_free(&a);
+        bufs_free(&b);
+    }
+    dlclose(l.h);
+}
+
+/* ---- test: workspace size ---- */
+
+static void test_workspace(Arena *A) {
+    TestModule tm = mlp_module(A, 12, 32, 5);
+    Lib l = build(tm.m, "ws", 2);
+    int64_t w1 = l.workspace_size(1000), w2 = l.workspace_size(2000), w3 = l.workspace_size(3000);
+    int64_t slope = (w3 - w1) / 2000;
+    /* the pieces of the largest graph are at most a few hundred: alignment slack per piece <= 64 */
+    CHECK(llabs((w2 - w1) - (w3 - w2)) <= 64 * 200, "workspace_size not affine: %lld %lld %lld",
+          (long long)w1, (long long)w2, (long long)w3);
+    /* per batch row the train step keeps at least pre, h, logits, probs... (> 32+32+5 floats) */
+    CHECK(slope >= 4 * (32 + 32 + 5), "workspace slope %lld bytes per row is too small", (long long)slope);
+    int64_t prev = 0;
+    for (int64_t B = 1; B <= 70; B++) {
+        int64_t s = l.workspace_size(B);
+        CHECK(s >= prev && s % 64 == 0, "workspace_size(%lld) = %lld after %lld", (long long)B,
+              (long long)s, (long long)prev);
+        prev = s;
+    }
+    dlclose(l.h);
+}
+
+/* ---- test: vector loops in the IR text ---- */
+
+static void test_vector(Arena *A) {
+    TestModule tm = {.m = ir_module_new(A, "vec")};
+    IrGraph *g = tm.m->forward = ir_graph_new(A, "forward");
+    IrType t = T2(DT_F32, BD, CD(256));
+    uint32_t x = source(&tm, g, ROLE_INPUT, "x", t, -1, 1);
+    uint32_t y = source(&tm, g, ROLE_INPUT, "y", t, -1, 1);
+    output(&tm, g, "z", ir_binary(g, OP_ADD, ir_binary(g, OP_MUL, x, y), x));
+    char path[600];
+    snprintf(path, sizeof path, "%s/vec.ll", tmpdir);
+    Diag d;
+    diag_init(&d, stderr);
+    LlvmOptions o = {.output = path, .kind = LLVM_OUT_IR, .prefix = "t", .opt_level = 2};
+    CHECK(llvm_emit(tm.m, &o, &d) == 0, "llvm_emit to %s", path);
+    FILE *f = fopen(path, "r");
+    CHECK(f != NULL, "cannot open %s", path);
+    if (!f)
+        return;
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    fclose(f);
+    bool vec = strstr(text, "<4 x float>") || strstr(text, "<8 x float>") || strstr(text, "<16 x float>");
+    CHECK(vec, "no <N x float> vector loop in the O2 IR (%s)", path);
+    CHECK(strstr(text, "define void @t_forward") != NULL, "no t_forward in the IR text");
+    CHECK(strstr(text, "@nnc_parallel_for(") != NULL, "no nnc_parallel_for call in the IR text");
+    CHECK(strstr(text, "@t_desc") != NULL, "no t_desc in the IR text");
+    /* noalias did its job: no runtime overlap check before the vector loop */
+    CHECK(!strstr(text, "vector.memcheck"), "the vectoriser needed runtime alias checks");
+
+    /* --cpu x86-64 (SSE2 only): 4-wide vectors, nothing wider */
+    o.cpu = "x86-64";
+    CHECK(llvm_emit(tm.m, &o, &d) == 0, "llvm_emit --cpu x86-64 to %s", path);
+    f = fopen(path, "r");
+    CHECK(f != NULL, "cannot open %s", path);
+    if (!f)
+        return;
+    n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    fclose(f);
+    CHECK(strstr(text, "<4 x float>") && !strstr(text, "<8 x float>") && !strstr(text, "<16 x float>"),
+          "--cpu x86-64: want <4 x float> vectors only (%s)", path);
+    CHECK(strstr(text, "\"target-cpu\"=\"x86-64\"") || !strstr(text, "target-cpu"),
+          "--cpu x86-64: another target-cpu attribute in the IR");
+}
+
+/* ---- not a test: `test_llvm bench` times a 784-256-10 MLP train step, llvm vs interpreter ---- */
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void bench(Arena *A) {
+    TestModule tm = mlp_module(A, 784, 256, 10);
+    NncModelDef ref = interp_model_def(tm.m);
+    double t0 = now();
+    Lib l = build(tm.m, "bench", 2);
+    printf("emit + link: %.3f s\n", now() - t0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/bench.o", tmpdir);
+    Diag d;
+    diag_init(&d, stderr);
+    for (int opt = 0; opt <= 2; opt += 2) {
+        LlvmOptions o = {.output = path, .kind = LLVM_OUT_OBJ, .prefix = "t", .opt_level = opt};
+        t0 = now();
+        CHECK(llvm_emit(tm.m, &o, &d) == 0, "llvm_emit %s", path);
+        printf("llvm_emit -O%d: %.3f s\n", opt, now() - t0);
+    }
+    static const int64_t Bs[] = {64, 256};
+    for (size_t k = 0; k < sizeof Bs / sizeof *Bs; k++) {
+        int64_t B = Bs[k];
+        Bufs a;
+        bufs_alloc(&tm, B, &a, 1);
+        float loss;
+        NncArgs ia = args_for(B, &a, &loss, tm.m);
+        ia.lr = 0.01f;
+        Ws w = ws_alloc(&l, B);
+        ia.workspace = w.p;
+        int n = 200;
+        t0 = now();
+        for (int s = 0; s < n; s++)
+            l.train_step(&ia, 0);
+        double tl = (now() - t0) / n;
+        int ni = 5;
+        t0 = now();
+        for (int s = 0; s < ni; s++)
+            ref.train_step(&ia, 0);
+        double ti = (now() - t0) / ni;
+        printf("B=%lld train step: llvm %.3f ms, interp %.3f ms (%.0fx); workspace %lld bytes\n",
+               (long long)B, 1e3 * tl, 1e3 * ti, ti / tl, (long long)w.size);
+        ws_free(&w, "bench");
+        bufs_free(&a);
+    }
+    dlclose(l.h);
+}
+
+/* ---- test: parallel elementwise loops ---- */
+
+static void *test_alloc(void *ud, void *ptr, size_t n) { return realloc(ptr, n); }
+
+static void test_parallel(Arena *A) {
+    TestModule tm = {.m = ir_module_new(A, "par")};
+    IrGraph *g = tm.m->forward = ir_graph_new(A, "forward");
+    IrType t = T2(DT_F32, BD, CD(256));
+    uint32_t x = source(&tm, g, ROLE_INPUT, "x", t, -3, 3);
+    uint32_t y = source(&tm, g, ROLE_INPUT, "y", t, 0.5, 2);
+    uint32_t e = ir_unary(g, OP_EXP, ir_binary(g, OP_DIV, x, y));
+    output(&tm, g, "z", ir_binary(g, OP_ADD, ir_unary(g, OP_SIGMOID, e), ir_binary(g, OP_MUL, x, y)));
+    output(&tm, g, "m", ir_binary(g, OP_MAX, x, ir_fill(g, t, 0)));
+    NncModelDef ref = interp_model_def(tm.m);
+    Lib l = build(tm.m, "par", 2);
+    /* x / y, exp, sigmoid and x * y have one use each: fused into the loops of z, no buffers */
+    CHECK(l.workspace_size(1000) == 0, "fused chains still use %lld bytes of workspace",
+          (long long)l.workspace_size(1000));
+    RtCtx c = {.alloc = test_alloc, .prog = "test_llvm"};
+    NncPool *pool = rt_pool_new(&c, 4);
+    CHECK(pool != NULL, "rt_pool_new failed");
+    static const int64_t Bs[] = {3, 127, 128, 300};     /* 128 * 256 = the parallel threshold */
+    for (size_t k = 0; pool && k < sizeof Bs / sizeof *Bs; k++) {
+        int64_t B = Bs[k];
+        Bufs a, b;
+        bufs_alloc(&tm, B, &a, 5 + (uint64_t)B);
+        bufs_copy(&b, &a);
+        NncArgs ia = args_for(B, &a, NULL, tm.m), ib = args_for(B, &b, NULL, NULL);
+        ib.pool = pool;
+        Ws w = ws_alloc(&l, B);
+        ib.workspace = w.p;
+        ref.forward(&ia);
+        l.forward(&ib);
+        ws_free(&w, "parallel");
+        compare_all(&tm, &b, &a, "parallel", B);
+        bufs_free(&a);
+        bufs_free(&b);
+    }
+    if (pool)
+        rt_pool_free(&c, pool);
+    /* no evaluate graph, no steps: those entry points do nothing */
+    Bufs a;
+    bufs_alloc(&tm, 4, &a, 3);
+    Bufs before;
+    bufs_copy(&before, &a);
+    NncArgs ia = args_for(4, &a, NULL, NULL);
+    l.evaluate(&ia);
+    l.train_step(&ia, 0);
+    for (int k = 0; k < a.n; k++)
+        CHECK(!memcmp(a.p[k], before.p[k], a.bytes[k]), "evaluate/train_step of a forward-only model changed %s",
+              tm.m->tensors[k].name);
+    bufs_free(&a);
+    bufs_free(&before);
+    dlclose(l.h);
+}
+
+/* ---- test: two models in one program, told apart by their prefixes ---- */
+
+static void test_prefix(Arena *A) {
+    TestModule t1 = ops_module(A), t2 = mlp_module(A, 12, 32, 5);
+    char o1[600], o2[600], objs[1300];
+    snprintf(o1, sizeof o1, "%s/ops_a.o", tmpdir);
+    snprintf(o2, sizeof o2, "%s/mlp_b.o", tmpdir);
+    emit_obj(t1.m, o1, "model_a", 2);
+    emit_obj(t2.m, o2, "model_b", 2);
+    snprintf(objs, sizeof objs, "%s %s", o1, o2);
+    void *h = link_so("two", objs);
+    Lib la = lib_syms(h, "model_a"), lb = lib_syms(h, "model_b");
+    NncModelDef r1 = interp_model_def(t1.m), r2 = interp_model_def(t2.m);
+    CHECK(!strcmp(la.desc, r1.desc) && !strcmp(lb.desc, r2.desc), "descriptors of two models mixed up");
+    run_compare(&t1, &la, &r1, 5, 0, 0, "model_a forward");
+    run_compare(&t2, &lb, &r2, 5, 2, 0, "model_b train step");
+    dlclose(h);
+}
+
+/* ---- test: layout and errors ---- */
+
+static void test_errors(Arena *A) {
+    CHECK(llvm_check_args_layout(stderr) == 0, "LLVM NncArgs layout differs from C");
+    TestModule tm = {.m = ir_module_new(A, "err")};
+    IrGraph *g = tm.m->forward = ir_graph_new(A, "forward");
+    uint32_t x = source(&tm, g, ROLE_INPUT, "x", T1(DT_F32, BD), -1, 1);
+    output(&tm, g, "y", ir_unary(g, OP_EXP, x));
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    Diag d;
+    diag_init(&d, mem);
+    LlvmOptions o = {.output = "/nonexistent-dir/x.o", .kind = LLVM_OUT_OBJ, .prefix = "t", .opt_level = 2};
+    CHECK(llvm_emit(tm.m, &o, &d) != 0, "writing into a missing directory succeeded");
+    o.kind = LLVM_OUT_IR;
+    CHECK(llvm_emit(tm.m, &o, &d) != 0, "writing IR into a missing directory succeeded");
+    o.opt_level = 7;
+    CHECK(llvm_emit(tm.m, &o, &d) != 0, "opt level 7 accepted");
+    o.opt_level = 2;
+    o.prefix = "2bad-name";
+    CHECK(llvm_emit(tm.m, &o, &d) != 0, "prefix '2bad-name' accepted");
+    o.prefix = "t";
+    o.cpu = "bogus-cpu";
+    CHECK(llvm_emit(tm.m, &o, &d) != 0, "--cpu bogus-cpu accepted");
+    fclose(mem);
+    CHECK(buf && strstr(buf, "unknown CPU 'bogus-cpu'"), "no error naming the CPU: %s", buf ? buf : "");
+    CHECK(buf && strstr(buf, "/nonexistent-dir/x.o") && strstr(buf, "error"), "no error message naming the path: %s", buf ? buf : "");
+    CHECK(buf && strstr(buf, "2bad-name"), "no error message naming the prefix: %s", buf ? buf : "");
+    CHECK(d.nerrors == 5, "expected 5 errors, got %d", d.nerrors);
+    /* a known CPU passes the check */
+    char path[600];
+    snprintf(path, sizeof path, "%s/err.o", tmpdir);
+    Diag d2;
+    diag_init(&d2, stderr);
+    LlvmOptions ok = {.output = path, .kind = LLVM_OUT_OBJ, .prefix = "t", .opt_level = 1, .cpu = "skylake"};
+    CHECK(llvm_emit(tm.m, &ok, &d2) == 0 && d2.nerrors == 0, "--cpu skylake rejected");
+    free(buf);
+}
+
+int main(int argc, char **argv) {
+    const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(tmpdir, sizeof tmpdir, "%s/nnc-llvm-test-XXXXXX", base);
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    const char *only = argc > 1 ? argv[1] : NULL;
+    static const char *const parts[] = {"layout", "vector", "ops", "mlp", "grad", "workspace", "parallel",
+                                        "prefix", "bench"};
+    bool known = !only;
+    for (size_t k = 0; k < sizeof parts / sizeof *parts; k++)
+        known = known || !strcmp(only, parts[k]);
+    if (!known) {
+        fprintf(stderr, "test_llvm: no test part '%s'\n", only);
+        return 2;
+    }
+    Arena A = {0};
+    if (!only || !strcmp(only, "layout"))
+        test_errors(&A);
+    if (!only || !strcmp(only, "vector"))
+        test_vector(&A);
+    if (!only || !strcmp(only, "ops"))
+        test_ops(&A);
+    if (!only || !strcmp(only, "mlp"))
+        test_mlp(&A);
+    if (!only || !strcmp(only, "grad"))
+        test_grad(&A);
+    if (!only || !strcmp(only, "workspace"))
+        test_workspace(&A);
+    if (!only || !strcmp(only, "parallel"))
+        test_parallel(&A);
+    if (!only || !strcmp(only, "prefix"))
+        test_prefix(&A);
+    if (only && !strcmp(only, "bench"))
+        bench(&A);
+    arena_free(&A);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    bool keep = getenv("NNC_LLVM_TEST_KEEP") != NULL;    /* to look at the .o / .ll files */
+    if (failures == 0 && !keep && system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", tmpdir);
+    if (failures || keep)
+        fprintf(stderr, "%d failure(s); files kept in %s\n", failures, tmpdir);
+    else
+        printf("llvm %s: ok\n", only ? only : "all");
+    return failures != 0;
+}

@@ -1,0 +1,444 @@
+#!/bin/bash
+# cli_test.sh CASE RT_MODEL RT_MODEL_MAIN PYTHON - one scenario of the runtime's command line, run
+# on the hand-written test model (testmodel.c) in a fresh temporary directory. Each case asserts
+# exit codes, messages and numbers that would differ if the runtime were wrong.
+set -u
+CASE=$1 M=$2 MM=$3 PY=$4
+FM=/usr/share/datasets/fashion-mnist
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+fails=0
+
+fail() { echo "FAIL [$CASE]: $*" >&2; fails=$((fails + 1)); }
+
+# expect CODE PATTERN CMD... : CMD exits with CODE and its stderr contains PATTERN (a fixed string)
+expect() {
+    local code=$1 pat=$2; shift 2
+    "$@" >out.txt 2>err.txt
+    local rc=$?
+    [ "$rc" = "$code" ] || fail "'$*' exited $rc, want $code; stderr: $(head -c 600 err.txt)"
+    grep -qF -- "$pat" err.txt || fail "'$*': stderr lacks '$pat'; got: $(head -c 600 err.txt)"
+}
+
+# run CMD...: must succeed; stdout in out.txt
+run() {
+    "$@" >out.txt 2>err.txt || fail "'$*' exited $?: $(head -c 800 err.txt)"
+}
+
+# epoch lines without their timing (the part that may differ between identical runs)
+losses() { grep '^epoch' "$1" | sed -E 's/  [0-9.]+s  [0-9]+ samples\/s$//; s/^epoch ([0-9]+)\/[0-9]+/epoch \1/'; }
+
+need_fm() { [ -f $FM/train-images-idx3-ubyte.gz ] || { echo "fashion-mnist not installed: cannot run $CASE" >&2; exit 1; }; }
+
+# iris-like CSV: 3 separable classes with string labels, 4 features, 150 rows; and a regression CSV
+make_csv() {
+    "$PY" - <<'PYEOF'
+import numpy as np
+rng = np.random.default_rng(0)
+names = ["virginica", "setosa", "versicolor"]          # sorted: setosa=0, versicolor=1, virginica=2
+centers = np.array([[6.5, 3.0, 5.5, 2.0], [5.0, 3.4, 1.5, 0.2], [5.9, 2.8, 4.2, 1.3]])
+with open("iris.csv", "w") as f:
+    f.write("sepal_length,sepal_width,species,petal_length,petal_width\n")
+    for i in range(150):
+        k = i % 3
+        x = centers[k] + rng.normal(0, 0.25, 4)
+        f.write("%.3f,%.3f,%s,%.3f,%.3f\n" % (x[0], x[1], names[k], x[2], x[3]))
+with open("reg.csv", "w") as f:
+    f.write("a,b,c,y\n")
+    for i in range(200):
+        a, b, c = rng.uniform(-1, 1, 3)
+        f.write("%.4f,%.4f,%.4f,%.5f\n" % (a, b, c, 2 * a - b + 0.5 * c + 1 + rng.normal(0, 0.01)))
+PYEOF
+}
+
+case $CASE in
+help)
+    run "$M" fashion --help; grep -q 'train' out.txt && grep -q 'predict' out.txt || fail "top help lists no commands"
+    run "$M" fashion train --help
+    for f in --data --epochs --batch --lr --seed --threads --limit --val-split --save --resume; do
+        grep -q -- "$f" out.txt || fail "train --help lacks $f"
+    done
+    run "$M" fashion eval --help; grep -q -- --weights out.txt || fail "eval --help lacks --weights"
+    run "$M" fashion predict --help; grep -q -- '-o FILE' out.txt || fail "predict --help lacks -o"
+    run "$M" fashion summary --help
+    ;;
+usage)
+    expect 2 "unknown flag '--bogus'" "$M" fashion train --bogus 1
+    expect 2 "--epochs expects a positive integer, got 'abc'" "$M" fashion train --epochs abc
+    expect 2 "--epochs expects a positive integer, got '0'" "$M" fashion train --epochs=0
+    expect 2 "--lr expects a non-negative number, got 'fast'" "$M" fashion train --lr fast
+    expect 2 "--val-split expects a number in [0, 1), got '1.5'" "$M" fashion train --val-split 1.5
+    expect 2 "--batch needs a value" "$M" fashion train --batch
+    expect 2 "unknown command 'fly'" "$M" fashion fly
+    expect 2 "usage:" "$M" fashion
+    expect 2 "eval needs --weights FILE" "$M" fashion eval
+    expect 2 "predict needs an INPUT file" "$M" fashion predict --weights x.st
+    expect 2 "flag '--save' does not apply to eval" "$M" fashion eval --weights x --save y
+    expect 2 "unexpected argument 'extra'" "$M" fashion train extra
+    ;;
+summary)
+    run "$M" fashion summary --batch 64
+    grep -qE '^param +W +f32 +\[784,10\] +7840' out.txt || fail "summary lacks W row: $(cat out.txt)"
+    grep -qE '^state +W.mom' out.txt || fail "summary lacks state"
+    grep -qE '^input +x +f32 +\[B,28,28\] +784/sample' out.txt || fail "summary lacks input"
+    grep -q 'parameters: 7850' out.txt || fail "param total"
+    # params and state 7850 floats each, workspace 2*64*64 floats (tm_workspace_size), batch buffers
+    grep -q 'memory for a training step at batch 64: .* = params 30.7 KiB + state 30.7 KiB + workspace 32.0 KiB' out.txt ||
+        fail "memory line: $(grep memory out.txt)"
+    ;;
+main_link)
+    need_fm
+    run "$MM" summary; grep -q '^model softmax' out.txt || fail "main.c-linked model summary"
+    run "$MM" train --limit 200 --save m.st; grep -q '^epoch 1/1' out.txt || fail "main.c-linked model trains"
+    run "$MM" eval --weights m.st --limit 200; grep -q '^accuracy:' out.txt || fail "main.c-linked eval"
+    ;;
+train_fashion)
+    need_fm
+    run "$M" fashion train --limit 600 --epochs 3 --seed 3 --save f.st
+    n=$(grep -c '^epoch' out.txt); [ "$n" = 3 ] || fail "expected 3 epoch lines, got $n"
+    l1=$(grep '^epoch 1/3' out.txt | sed -E 's/.*loss ([0-9.]+).*/\1/')
+    l3=$(grep '^epoch 3/3' out.txt | sed -E 's/.*loss ([0-9.]+).*/\1/')
+    acc=$(grep '^epoch 3/3' out.txt | sed -E 's/.*accuracy ([0-9.]+).*/\1/')
+    awk -v a="$l1" -v b="$l3" 'BEGIN { exit !(b < a * 0.8) }' || fail "loss did not decrease: $l1 -> $l3"
+    awk -v a="$acc" 'BEGIN { exit !(a > 0.6) }' || fail "train accuracy $acc not above 0.6 (chance 0.1)"
+    grep -q 'samples/s' out.txt || fail "no throughput"
+    run "$M" fashion eval --weights f.st --limit 1000
+    acc=$(sed -nE 's/^accuracy: ([0-9.]+)/\1/p' out.txt)
+    awk -v a="$acc" 'BEGIN { exit !(a > 0.5) }' || fail "test accuracy $acc not above 0.5"
+    # a provider whose train step writes no outputs (the interpreter's): same losses, and the
+    # accuracy still shows (from a forward pass after each step)
+    run "$M" fashion_noout train --limit 600 --epochs 3 --seed 3
+    acc2=$(grep '^epoch 3/3' out.txt | sed -E 's/.*accuracy ([0-9.]+).*/\1/')
+    l3b=$(grep '^epoch 3/3' out.txt | sed -E 's/.*loss ([0-9.]+).*/\1/')
+    [ "$l3b" = "$l3" ] || fail "loss without train outputs $l3b, with $l3"
+    awk -v a="$acc2" 'BEGIN { exit !(a > 0.6) }' || fail "accuracy without train outputs: '$acc2'"
+    # no progress bar into a pipe or a file; one on a terminal (script(1) gives a pseudo-terminal)
+    grep -q $'\r' out.txt err.txt && fail "carriage returns in non-terminal output"
+    if command -v script > /dev/null; then
+        script -qec "$M fashion train --limit 300 --epochs 1" /dev/null > tty.txt 2>&1 < /dev/null
+        grep -q $'\repoch 1/1 \\[=' tty.txt || fail "no progress bar on a terminal: $(head -c 300 tty.txt | od -c | head -5)"
+    fi
+    # --data DIR points at the same files
+    run "$M" fashion train --limit 100 --epochs 1 --data $FM
+    ;;
+seed)
+    need_fm
+    run "$M" fashion train --limit 300 --epochs 2 --seed 5 --threads 2; losses out.txt > a
+    run "$M" fashion train --limit 300 --epochs 2 --seed 5 --threads 2; losses out.txt > b
+    run "$M" fashion train --limit 300 --epochs 2 --seed 6 --threads 2; losses out.txt > c
+    cmp -s a b || fail "same seed, different losses: $(diff a b)"
+    cmp -s a c && fail "different seeds gave identical losses"
+    [ -s a ] || fail "no epoch lines"
+    ;;
+threads)
+    need_fm
+    run "$M" fashion train --limit 300 --epochs 2 --threads 1; losses out.txt > a
+    run "$M" fashion train --limit 300 --epochs 2 --threads 3; losses out.txt > b
+    cmp -s a b || fail "thread count changed the losses: $(diff a b)"
+    ;;
+resume)
+    need_fm
+    run "$M" fashion train --limit 300 --epochs 3 --seed 9 --save straight.st; losses out.txt > straight
+    run "$M" fashion train --limit 300 --epochs 1 --seed 9 --save part.st; losses out.txt > part1
+    cp part.st part_copy.st
+    run "$M" fashion train --limit 300 --epochs 3 --resume part.st --save resumed.st; losses out.txt > part2
+    cat part1 part2 > joined
+    cmp -s straight joined || fail "resume differs from straight-through: $(diff straight joined)"
+    cmp -s straight.st resumed.st || fail "weights after resume differ from straight-through"
+    cmp -s part.st part_copy.st || fail "resume modified its input checkpoint"
+    # a finished checkpoint has nothing left to do
+    run "$M" fashion train --limit 300 --epochs 3 --resume resumed.st
+    grep -q 'nothing to do' err.txt || fail "no note for a finished checkpoint"
+    ;;
+val_split)
+    need_fm
+    run "$M" fashion train --limit 600 --epochs 2 --val-split 0.2
+    grep -q 'on 480 samples (120 validation)' out.txt || fail "split sizes: $(head -1 out.txt)"
+    grep -qE '^epoch 2/2: .* val_loss [0-9.]+  val_accuracy [0-9.]+' out.txt || fail "no validation metrics: $(cat out.txt)"
+    ;;
+eval)
+    need_fm
+    run "$M" fashion train --limit 500 --epochs 2 --save w.st
+    run "$M" fashion eval --weights w.st --limit 700
+    for k in 'samples: 700' 'loss: ' 'accuracy: ' 'precision: ' 'recall: ' 'confusion matrix'; do
+        grep -q "^$k" out.txt || fail "eval output lacks '$k'"
+    done
+    total=$(sed -n '/^confusion/,/^time/p' out.txt | awk 'NR > 2 && $1 ~ /^[0-9]+$/ && NF == 11 { for (i = 2; i <= NF; i++) s += $i } END { print s }')
+    [ "$total" = 700 ] || fail "confusion matrix sums to $total, not 700"
+    ;;
+predict)
+    need_fm
+    run "$M" fashion train --limit 500 --epochs 2 --save w.st
+    "$PY" -c "
+import gzip, numpy as np
+raw = gzip.open('$FM/t10k-images-idx3-ubyte.gz').read()
+x = np.frombuffer(raw[16:16 + 7 * 784], np.uint8).reshape(7, 28, 28).astype(np.float32) / 255
+np.save('x.npy', x)
+"
+    run "$M" fashion predict --weights w.st x.npy
+    [ "$(wc -l < out.txt)" = 8 ] || fail "predict printed $(wc -l < out.txt) lines, want header + 7"
+    head -1 out.txt | grep -q '^out_0,out_1,.*out_9,class$' || fail "header: $(head -1 out.txt)"
+    awk -F, 'NR > 1 { s = 0; for (i = 1; i <= 10; i++) s += $i; if (s < 0.999 || s > 1.001) bad = 1 } END { exit bad }' out.txt ||
+        fail "probabilities do not sum to 1"
+    cp out.txt pred.csv
+    run "$M" fashion predict --weights w.st x.npy -o p.npy
+    "$PY" -c "
+import numpy as np, csv
+p = np.load('p.npy'); assert p.shape == (7, 10) and p.dtype == np.float32, p.shape
+rows = list(csv.reader(open('pred.csv')))[1:]
+c = np.array([[float(v) for v in r[:10]] for r in rows])
+assert np.allclose(p, c, atol=1e-6), (p, c)
+assert [int(r[10]) for r in rows] == list(p.argmax(1))
+" || fail "NPY predictions differ from CSV ones"
+    run "$M" fashion predict --weights w.st $FM/t10k-images-idx3-ubyte.gz -o all.csv
+    [ "$(wc -l < all.csv)" = 10001 ] || fail "IDX predict rows: $(wc -l < all.csv)"
+    ;;
+csv_classify)
+    make_csv
+    run "$M" iris train --save i.st --seed 2
+    acc=$(grep '^epoch 30/30' out.txt | sed -E 's/.*accuracy ([0-9.]+).*/\1/')
+    awk -v a="$acc" 'BEGIN { exit !(a > 0.8) }' || fail "iris accuracy $acc"
+    run "$M" iris eval --weights i.st
+    grep -q '^samples: 150' out.txt || fail "eval uses the whole file"
+    # an eval file without one of the classes keeps the training's class numbering
+    grep -v setosa iris.csv > nosetosa.csv
+    run "$M" iris eval --weights i.st --data nosetosa.csv
+    acc=$(sed -nE 's/^accuracy: ([0-9.]+)/\1/p' out.txt)
+    awk -v a="$acc" 'BEGIN { exit !(a > 0.8) }' || fail "accuracy $acc on a file lacking a class"
+    sed '2s/virginica/tulip/' iris.csv > tulip.csv
+    expect 1 "tulip.csv:2: label 'tulip' is not one of the classes the weights were trained on (setosa,versicolor,virginica)" \
+        "$M" iris eval --weights i.st --data tulip.csv
+    # relative data paths: the current directory first, then the executable's directory
+    mkdir -p bin elsewhere && cp "$M" bin/rt_model && cp iris.csv bin/
+    (cd elsewhere && ../bin/rt_model iris train --epochs 1 > ../out.txt 2>../err.txt) || fail "data next to the executable: $(cat err.txt)"
+    grep -q 'on 150 samples' out.txt || fail "data next to the executable not used"
+    # features of the first rows (label column dropped) -> class names from the checkpoint
+    head -4 iris.csv > q.csv
+    run "$M" iris predict --weights i.st q.csv
+    sed -n '2,4p' out.txt | awk -F, '{ print $NF }' > got
+    printf 'virginica\nsetosa\nversicolor\n' > want
+    cmp -s got want || fail "predicted classes: $(cat got | tr '\n' ' ')"
+    ;;
+csv_regress)
+    make_csv
+    run "$M" reg train --seed 1
+    mse=$(grep '^epoch 40/40' out.txt | sed -E 's/.* mse ([0-9.e-]+).*/\1/')
+    awk -v a="$mse" 'BEGIN { exit !(a < 0.05) }' || fail "regression mse $mse (line: $(tail -1 out.txt))"
+    grep -q ' mae ' out.txt || fail "no mae"
+    run "$M" reg train --seed 1 --save r.st --epochs 5
+    run "$M" reg eval --weights r.st
+    grep -q '^mse: ' out.txt && grep -q '^mae: ' out.txt || fail "eval regression metrics: $(cat out.txt)"
+    ;;
+npy_data)
+    make_csv
+    "$PY" -c "
+import numpy as np
+rows = [l.strip().split(',') for l in open('iris.csv')][1:]
+names = sorted(set(r[2] for r in rows))
+x = np.array([[float(r[0]), float(r[1]), float(r[3]), float(r[4])] for r in rows])
+np.save('x.npy', x)                                    # f64
+np.save('y.npy', np.array([names.index(r[2]) for r in rows], dtype=np.int64))
+np.save('x3.npy', x[:, :3].astype(np.float32))
+np.save('y_bad.npy', np.full(150, 7, dtype=np.int32))
+"
+    run "$M" iris train --data x.npy,y.npy --epochs 20
+    acc=$(grep '^epoch 20/20' out.txt | sed -E 's/.*accuracy ([0-9.]+).*/\1/')
+    awk -v a="$acc" 'BEGIN { exit !(a > 0.8) }' || fail "npy-trained accuracy $acc"
+    run "$M" iris train --data 'npy("x.npy", "y.npy")' --epochs 1
+    expect 1 "'x3.npy' has shape [150,3] (3 values per sample), but input 'x' is f32[B,4]" "$M" iris train --data x3.npy,y.npy
+    expect 1 "label 7 of sample 0 is out of range for a classifier of 3 classes" "$M" iris train --data x.npy,y_bad.npy
+    head -c 100 x.npy > trunc.npy
+    expect 1 "'trunc.npy' is truncated" "$M" iris train --data trunc.npy,y.npy
+    ;;
+bad_idx)
+    need_fm
+    expect 1 "cannot open '/nonexistent/train-images-idx3-ubyte.gz'" "$M" fashion train --data /nonexistent
+    mkdir d1 d2 d3
+    zcat $FM/train-images-idx3-ubyte.gz | head -c 100000 | gzip > d1/train-images-idx3-ubyte.gz
+    cp $FM/train-labels-idx1-ubyte.gz d1/
+    expect 1 "'d1/train-images-idx3-ubyte.gz' is truncated" "$M" fashion train --data d1
+    head -c 5000 /dev/urandom | gzip > d2/train-images-idx3-ubyte.gz
+    printf '\x08\x08\x08\x08' >> d2/x
+    cp $FM/train-labels-idx1-ubyte.gz d2/
+    expect 1 "is not an IDX file" "$M" fashion train --data d2
+    "$PY" -c "
+import struct, gzip
+with gzip.open('d3/train-images-idx3-ubyte.gz', 'wb') as f:
+    f.write(struct.pack('>IIII', 0x803, 10, 20, 20) + bytes(10 * 400))
+"
+    cp $FM/train-labels-idx1-ubyte.gz d3/
+    expect 1 "holds samples of shape [20,20] (400 values), but input 'x' is f32[B,28,28]" "$M" fashion train --data d3
+    # sample counts that disagree
+    "$PY" -c "
+import struct, gzip
+with gzip.open('d3/train-images-idx3-ubyte.gz', 'wb') as f:
+    f.write(struct.pack('>IIII', 0x803, 10, 28, 28) + bytes(10 * 784))
+"
+    expect 1 "holds 60000 samples, but the data before it 10" "$M" fashion train --data d3
+    # plain (not gzip'd) IDX files work too, via idx(...)
+    zcat d3/train-images-idx3-ubyte.gz > img.idx
+    "$PY" -c "
+import struct
+open('lab.idx', 'wb').write(struct.pack('>II', 0x801, 10) + bytes(range(10)))
+"
+    run "$M" fashion train --data 'idx("img.idx", "lab.idx")' --epochs 1
+    grep -q 'on 10 samples' out.txt || fail "idx() source: $(head -1 out.txt)"
+    ;;
+label_range)
+    "$PY" -c "
+import struct, gzip
+with gzip.open('train-images-idx3-ubyte.gz', 'wb') as f:
+    f.write(struct.pack('>IIII', 0x803, 4, 28, 28) + bytes(4 * 784))
+with gzip.open('train-labels-idx1-ubyte.gz', 'wb') as f:
+    f.write(struct.pack('>II', 0x801, 4) + bytes([1, 2, 12, 3]))
+"
+    expect 1 "label 12 of sample 2 is out of range for a classifier of 10 classes" "$M" fashion train --data .
+    printf 'a,b,c,d,species\n1,2,3,4,0\n1,2,3,4,5\n' > n.csv
+    expect 1 "label 5 of sample 1 is out of range for a classifier of 3 classes" "$M" iris train --data n.csv
+    printf 'a,b,c,d,species\n1,2,3,4,0.5\n' > f.csv
+    expect 1 "f.csv:2: label '0.5' is not an integer class index" "$M" iris train --data f.csv
+    ;;
+bad_csv)
+    make_csv
+    awk 'NR == 5 { sub(/,[^,]*$/, "") } { print }' iris.csv > ragged.csv
+    expect 1 "ragged.csv:5: expected 5 fields (as in the header), found 4" "$M" iris train --data ragged.csv
+    awk -F, -v OFS=, 'NR == 7 { $2 = "abc" } { print }' iris.csv > word.csv
+    expect 1 "word.csv:7: field 2 is not a number: 'abc'" "$M" iris train --data word.csv
+    sed '1s/species/kind/' iris.csv > nolabel.csv
+    expect 1 "nolabel.csv:1: the header has no column 'species'" "$M" iris train --data nolabel.csv
+    cut -d, -f1-4 iris.csv > narrow.csv
+    expect 1 "has 3 feature columns, but input 'x' is f32[B,4]" "$M" iris train --data narrow.csv
+    : > empty.csv
+    expect 1 "'empty.csv' is empty" "$M" iris train --data empty.csv
+    expect 1 "cannot open 'missing.csv'" "$M" iris train --data missing.csv
+    expect 1 "cannot understand the data source 'csv(iris.csv)'" "$M" iris train --data 'csv(iris.csv)'
+    expect 1 "cannot understand the data source 'tsv(\"iris.csv\")'" "$M" iris train --data 'tsv("iris.csv")'
+    expect 1 "data set directory '/usr/share/datasets/mnist' not found" "$M" fashion train --data mnist
+    # the descriptor's relative path resolves against the executable's directory when not in cwd
+    mkdir sub && cd sub
+    expect 1 "cannot open 'iris.csv'" "$M" iris train
+    cd ..
+    ;;
+bad_weights)
+    need_fm
+    make_csv
+    run "$M" iris train --epochs 1 --save iris.st
+    run "$M" fashion train --limit 100 --epochs 1 --save f.st
+    expect 1 "cannot open weights file 'nope.st'" "$M" fashion eval --weights nope.st --limit 10
+    expect 1 "weights file 'iris.st' is from another model: 'W' has shape [4, 3], expected [784, 10]" "$M" fashion eval --weights iris.st --limit 10
+    head -c 3 f.st > short.st
+    expect 1 "'short.st' is not a safetensors file" "$M" fashion eval --weights short.st --limit 10
+    size=$(stat -c %s f.st); head -c $((size - 100)) f.st > trunc.st
+    expect 1 "'trunc.st' is truncated: tensor 'W.mom' ends at byte" "$M" fashion eval --weights trunc.st --limit 10
+    "$PY" -c "
+import struct
+d = open('f.st', 'rb').read(); n = struct.unpack('<Q', d[:8])[0]
+h = d[8:8 + n].replace(b'\"dtype\"', b'\"dtype\"\"', 1)
+open('json.st', 'wb').write(d[:8] + h + d[8 + n:])
+h = d[8:8 + n].replace(b'\"W\"', b'\"Q\"', 1)
+open('missing.st', 'wb').write(d[:8] + h + d[8 + n:])
+h = d[8:8 + n].replace(b'\"F32\"', b'\"I32\"', 1)
+open('dtype.st', 'wb').write(d[:8] + h + d[8 + n:])
+open('biglen.st', 'wb').write(struct.pack('<Q', 1 << 40) + d[8:])
+"
+    expect 1 "'json.st': bad JSON in the safetensors header" "$M" fashion eval --weights json.st --limit 10
+    expect 1 "weights file 'missing.st' is from another model: it has no tensor 'W'" "$M" fashion eval --weights missing.st --limit 10
+    expect 1 "'W' has dtype I32, expected F32" "$M" fashion eval --weights dtype.st --limit 10
+    expect 1 "bad header length" "$M" fashion eval --weights biglen.st --limit 10
+    expect 1 "cannot open weights file 'nope.st'" "$M" fashion train --resume nope.st --limit 10
+    ;;
+nan)
+    need_fm
+    # 100 samples / batch 32 = 4 steps an epoch: the model's loss turns NaN at step 7, in epoch 2
+    expect 1 "loss became NaN at epoch 2, step 7" "$M" fashion_nan train --limit 100 --epochs 3 --save n.st
+    grep -q '^epoch 1/3' out.txt || fail "epoch 1 should have completed"
+    run "$M" fashion eval --weights n.st --limit 50     # the last good epoch's weights are there
+    "$PY" -c "
+import json, struct
+d = open('n.st', 'rb').read(); n = struct.unpack('<Q', d[:8])[0]
+m = json.loads(d[8:8 + n])['__metadata__']
+assert m['epoch'] == '1' and m['step'] == '4', m
+" || fail "the saved checkpoint is not epoch 1's"
+    expect 1 "loss became" "$M" fashion train --limit 200 --epochs 1 --lr 1e38
+    ;;
+save_fail)
+    make_csv
+    expect 1 "cannot save weights: fopen('/nonexistent/dir/x.st.tmp') failed" "$M" iris train --epochs 1 --save /nonexistent/dir/x.st
+    run "$M" iris train --epochs 1 --seed 4 --save good.st
+    cp good.st keep.st
+    mkdir good.st.tmp        # the temporary file cannot be created: the save fails
+    expect 1 "cannot save weights" "$M" iris train --epochs 2 --seed 5 --save good.st
+    cmp -s good.st keep.st || fail "a failed save changed the existing checkpoint"
+    rmdir good.st.tmp
+    if [ -w /dev/full ]; then
+        ln -s /dev/full full.st.tmp    # every write fails with ENOSPC, as on a full disk
+        run "$M" iris train --epochs 1 --seed 4 --save full.st.keep
+        cp full.st.keep full.st
+        expect 1 "cannot save weights to 'full.st'" "$M" iris train --epochs 1 --seed 5 --save full.st
+        cmp -s full.st full.st.keep || fail "a failed save (disk full) changed the existing checkpoint"
+    fi
+    ;;
+alloc_fail)
+    make_csv
+    run "$M" iris train --epochs 1 --seed 7 --save a.st
+    cp a.st keep.st
+    RT_COUNT_ALLOC=1 "$M" iris train --epochs 1 --seed 8 --save count.st >/dev/null 2>cnt.txt
+    n=$(sed -n 's/^allocations: //p' cnt.txt)
+    [ -n "$n" ] && [ "$n" -gt 5 ] || fail "allocation count '$n'"
+    for ((k = 1; k <= n; k++)); do
+        RT_FAIL_ALLOC=$k "$M" iris train --epochs 1 --seed 8 --save a.st >/dev/null 2>err.txt
+        rc=$?
+        [ $rc = 1 ] || fail "allocation $k of $n failing: exit $rc"
+        grep -q "out of memory" err.txt || fail "allocation $k: no message: $(cat err.txt)"
+        cmp -s a.st keep.st || { fail "allocation $k failing changed the checkpoint"; cp keep.st a.st; }
+    done
+    ;;
+baddesc)
+    expect 1 "descriptor line 6: unknown tensor role 'parm'" "$M" baddesc summary
+    ;;
+python_read)
+    make_csv
+    run "$M" iris train --epochs 3 --save w.st
+    run "$M" iris predict --weights w.st iris.csv
+    cp out.txt pred.csv
+    # a safetensors reader written from the format's description: json + numpy only
+    "$PY" - <<'PYEOF' || fail "python reader"
+import json, struct, csv
+import numpy as np
+d = open("w.st", "rb").read()
+n = struct.unpack("<Q", d[:8])[0]
+assert n % 8 == 0, "header not padded to 8"
+hdr = json.loads(d[8:8 + n])
+meta = hdr.pop("__metadata__")
+assert meta["epoch"] == "3" and meta["model"] == "softmax" and int(meta["step"]) == 30, meta
+assert meta["classes"] == "setosa,versicolor,virginica", meta
+dt = {"F32": np.float32, "I32": np.int32}
+t = {}
+end = 0
+for k, v in hdr.items():
+    a, b = v["data_offsets"]
+    t[k] = np.frombuffer(d[8 + n + a:8 + n + b], dtype=np.dtype(dt[v["dtype"]]).newbyteorder("<")).reshape(v["shape"])
+    end = max(end, b)
+assert 8 + n + end == len(d), "data section size"
+assert set(t) == {"W", "b", "W.mom", "b.mom"}, set(t)
+assert t["W"].shape == (4, 3) and t["b"].shape == (3,)
+rows = list(csv.reader(open("iris.csv")))[1:]
+x = np.array([[float(r[0]), float(r[1]), float(r[3]), float(r[4])] for r in rows], np.float32)
+z = x @ t["W"] + t["b"]
+p = np.exp(z - z.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
+pred = np.array([[float(v) for v in r[:3]] for r in list(csv.reader(open("pred.csv")))[1:]])
+err = np.abs(p - pred).max()
+assert err < 1e-5, err
+print("python read the weights; max difference from the runtime's predictions %.2g" % err)
+PYEOF
+    ;;
+*)
+    echo "unknown case $CASE" >&2; exit 2 ;;
+esac
+
+if [ $fails -gt 0 ]; then
+    echo "$CASE: $fails checks failed"
+    exit 1
+fi
+echo "$CASE: ok"

@@ -1,0 +1,56 @@
+/* driver.c - rt_model: runs the runtime's CLI on the hand-written test model.
+ *   rt_model KIND [COMMAND FLAGS...]     KIND: fashion | fashion_nan | fashion_noout | iris | reg | baddesc
+ * argv[1] (the kind) becomes the program name, so messages read `fashion: error: ...`.
+ * RT_FAIL_ALLOC=N (read here, in the test, not in the runtime) fails the N-th allocation through
+ * the runtime's allocator hook.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt.h"
+#include "testmodel.h"
+
+typedef struct Counter { long n, fail_at; } Counter;
+
+static void *counting_alloc(void *ud, void *ptr, size_t nsize) {
+    Counter *c = ud;
+    if (nsize == 0) {
+        free(ptr);
+        return NULL;
+    }
+    if (++c->n == c->fail_at) return NULL;
+    return realloc(ptr, nsize);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: rt_model fashion|fashion_nan|iris|reg|baddesc COMMAND ...\n");
+        return 2;
+    }
+    static TestModel m;
+    const char *kind = argv[1];
+    if (!strcmp(kind, "fashion") || !strcmp(kind, "fashion_nan") || !strcmp(kind, "fashion_noout")) {
+        tm_setup(&m, 784, 10, 0, 1, "fashion_mnist", 32, 2, 0.05);
+        if (!strcmp(kind, "fashion_nan")) m.nan_at_step = 7;
+        if (!strcmp(kind, "fashion_noout")) m.no_train_outputs = 1;
+    } else if (!strcmp(kind, "iris")) {
+        tm_setup(&m, 4, 3, 0, 0, "csv ( \"iris.csv\" , label = \"species\" )", 16, 30, 0.05);
+    } else if (!strcmp(kind, "reg")) {
+        tm_setup(&m, 3, 1, 1, 0, "csv(\"reg.csv\", label = \"y\")", 16, 40, 0.02);
+    } else if (!strcmp(kind, "baddesc")) {
+        tm_setup(&m, 4, 3, 0, 0, "csv(\"iris.csv\", label = \"species\")", 16, 30, 0.05);
+        char *t = strstr(m.desc, "tensor param 4");
+        memcpy(t, "tensor parm  4", 14);
+    } else {
+        fprintf(stderr, "rt_model: unknown kind '%s'\n", kind);
+        return 2;
+    }
+    NncModelDef def = tm_def(&m);
+    Counter cnt = {0, 0};
+    const char *f = getenv("RT_FAIL_ALLOC");
+    if (f) cnt.fail_at = atol(f);
+    int rc = nnc_main_alloc(&def, argc - 1, argv + 1, counting_alloc, &cnt);
+    if (getenv("RT_COUNT_ALLOC")) fprintf(stderr, "allocations: %ld\n", cnt.n);
+    return rc;
+}

@@ -1,0 +1,29 @@
+# tests/runtime/tests.cmake - the runtime's tests (LABELS runtime): a hand-written model (testmodel.c)
+# driven through the real CLI, unit tests of the runtime's parts, and a python reader of our
+# safetensors files. The whole set runs in well under a minute.
+set(RT_TEST_DIR ${CMAKE_CURRENT_LIST_DIR})
+
+add_executable(rt_model ${RT_TEST_DIR}/driver.c ${RT_TEST_DIR}/testmodel.c)
+target_include_directories(rt_model PRIVATE ${RT_TEST_DIR} ${CMAKE_SOURCE_DIR}/runtime)
+target_link_libraries(rt_model PRIVATE nnc_rt)
+
+# runtime/main.c pulled out of libnnc_rt.a by the nnc_model_* symbols, as in a compiled model
+add_executable(rt_model_main ${RT_TEST_DIR}/model_main.c ${RT_TEST_DIR}/testmodel.c)
+target_include_directories(rt_model_main PRIVATE ${RT_TEST_DIR})
+target_link_libraries(rt_model_main PRIVATE nnc_rt)
+
+add_executable(rt_unit ${RT_TEST_DIR}/unit.c)
+target_include_directories(rt_unit PRIVATE ${CMAKE_SOURCE_DIR}/runtime)
+target_link_libraries(rt_unit PRIVATE nnc_rt)
+
+add_test(NAME runtime.unit COMMAND rt_unit)
+set_tests_properties(runtime.unit PROPERTIES LABELS runtime TIMEOUT 60)
+
+foreach(case help usage summary main_link train_fashion seed resume val_split threads eval predict
+             csv_classify csv_regress npy_data bad_idx bad_csv label_range bad_weights nan
+             save_fail alloc_fail baddesc python_read)
+  add_test(NAME runtime.cli.${case}
+           COMMAND bash ${RT_TEST_DIR}/cli_test.sh ${case} $<TARGET_FILE:rt_model>
+                   $<TARGET_FILE:rt_model_main> ${NNC_PYTHON})
+  set_tests_properties(runtime.cli.${case} PROPERTIES LABELS runtime TIMEOUT 120)
+endforeach()

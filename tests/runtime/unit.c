@@ -1,0 +1,284 @@
+/* unit.c - unit tests of the runtime's parts that the CLI tests reach only indirectly:
+ * nnc_rand_uniform (pinned to its documented formula), the thread pool's partition, descriptor
+ * validation, initialisers and the shuffle generator.
+ */
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rt.h"
+
+static int failures;
+#define CHECK(cond, ...) do { if (!(cond)) { failures++; fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
+
+static void *sys_alloc(void *ud, void *p, size_t n) {
+    (void)ud;
+    if (!n) { free(p); return NULL; }
+    return realloc(p, n);
+}
+
+static RtCtx ctx(void) {
+    RtCtx c;
+    memset(&c, 0, sizeof c);
+    c.alloc = sys_alloc;
+    c.prog = "unit";
+    return c;
+}
+
+/* Values from an independent Python implementation of the formula in runtime/rand.c. */
+static void test_rand(void) {
+    static const struct { uint64_t s, st, i; uint32_t bits; } golden[] = {
+        {0, 0, 0, 2327157}, {1, 2, 3, 12891951}, {42, 7, 123456789, 169072},
+        {UINT64_MAX, 5, 1ull << 40, 5969964},
+    };
+    for (size_t k = 0; k < sizeof golden / sizeof golden[0]; k++) {
+        float v = nnc_rand_uniform(golden[k].s, golden[k].st, golden[k].i);
+        CHECK(v == (float)golden[k].bits / 16777216.0f, "rand(%llu,%llu,%llu) = %.9g, want %u/2^24",
+              (unsigned long long)golden[k].s, (unsigned long long)golden[k].st, (unsigned long long)golden[k].i, v,
+              golden[k].bits);
+    }
+    double sum = 0, sq = 0;
+    int same = 0;
+    for (int i = 0; i < 200000; i++) {
+        float v = nnc_rand_uniform(9, 1, (uint64_t)i);
+        CHECK(v >= 0 && v < 1, "out of range %g", v);
+        sum += v;
+        sq += (double)v * v;
+        same += v == nnc_rand_uniform(9, 2, (uint64_t)i);
+    }
+    double mean = sum / 200000, var = sq / 200000 - mean * mean;
+    CHECK(fabs(mean - 0.5) < 0.005, "mean %g", mean);
+    CHECK(fabs(var - 1.0 / 12) < 0.002, "variance %g", var);
+    CHECK(same < 50, "streams 1 and 2 agree on %d of 200000 draws", same);
+}
+
+typedef struct PoolT { atomic_int hits[1000]; int64_t lo[64], hi[64]; atomic_int nchunks; NncPool *pool; atomic_int nested; } PoolT;
+
+static void inner(void *ctx, int64_t lo, int64_t hi) {
+    PoolT *t = ctx;
+    atomic_fetch_add(&t->nested, (int)(hi - lo));
+}
+
+static void body(void *ctx, int64_t lo, int64_t hi) {
+    PoolT *t = ctx;
+    int k = atomic_fetch_add(&t->nchunks, 1);
+    if (k < 64) { t->lo[k] = lo; t->hi[k] = hi; }
+    for (int64_t i = lo; i < hi; i++) atomic_fetch_add(&t->hits[i], 1);
+    if (lo == 0) nnc_parallel_for(t->pool, 10, inner, t);   /* nested: runs inline */
+}
+
+static void test_pool(void) {
+    RtCtx c = ctx();
+    NncPool *p = rt_pool_new(&c, 4);
+    CHECK(p != NULL, "pool");
+    if (!p) return;
+    for (int round = 0; round < 50; round++) {
+        static PoolT t;
+        memset(&t, 0, sizeof t);
+        t.pool = p;
+        nnc_parallel_for(p, 1000, body, &t);
+        for (int i = 0; i < 1000; i++) CHECK(t.hits[i] == 1, "index %d ran %d times", i, (int)t.hits[i]);
+        CHECK(t.nchunks == 4, "%d chunks", (int)t.nchunks);
+        CHECK(t.nested == 10, "nested loop covered %d", (int)t.nested);
+        /* fixed partition: chunk k = [250k, 250(k+1)) whatever the scheduling */
+        for (int k = 0; k < 4 && k < t.nchunks; k++)
+            CHECK(t.hi[k] - t.lo[k] == 250 && t.lo[k] % 250 == 0, "chunk [%lld,%lld)", (long long)t.lo[k], (long long)t.hi[k]);
+    }
+    static PoolT small;
+    memset(&small, 0, sizeof small);
+    small.pool = p;
+    nnc_parallel_for(p, 3, body, &small);
+    CHECK(small.hits[0] == 1 && small.hits[1] == 1 && small.hits[2] == 1 && small.nchunks == 3, "n < threads");
+    nnc_parallel_for(NULL, 5, inner, &small);
+    CHECK(small.nested == 10 + 5, "NULL pool runs inline");
+    rt_pool_free(&c, p);
+}
+
+static const char *good =
+    "model m\n"
+    "tensor input 0 x f32 2 B 4\n"
+    "tensor target 1 y i32 1 B\n"
+    "tensor output 2 p f32 2 B 3\n"
+    "tensor param 3 W f32 2 4 3 init literal 0 0 0 0 data 12 1 2 3 4 5 6 7 8 9 10 11 12\n"
+    "tensor param 4 b f32 1 3 init constant 0.5 0 0 0 frozen\n"
+    "loss loss\n"
+    "step main loss sgd 0.1\n"
+    "hyper batch 8\n"
+    "data csv(\"a.csv\", label = \"y\")\n"
+    "metric accuracy\n"
+    "task classify 3\n"
+    "end\n";
+
+static void test_desc(void) {
+    RtCtx c = ctx();
+    RtDesc d;
+    CHECK(rt_desc_parse(&c, good, &d) == 0, "good descriptor rejected");
+    CHECK(d.nt == 5 && d.nloss == 1 && d.nstep == 1 && d.nclasses == 3, "counts");
+    CHECK(d.t[0].dim[0] == RT_DIM_B && d.t[0].dim[1] == 4 && d.t[4].frozen && d.t[3].nliteral == 12, "fields");
+    CHECK(!strcmp(d.data, "csv(\"a.csv\", label = \"y\")"), "data '%s'", d.data);
+    double v;
+    CHECK(rt_hyper(&d, "batch", &v) && v == 8, "hyper");
+    float w[12], b[3];
+    CHECK(rt_init_tensor(&c, &d.t[3], w, 1) == 0 && w[0] == 1 && w[11] == 12, "literal init");
+    CHECK(rt_init_tensor(&c, &d.t[4], b, 1) == 0 && b[2] == 0.5f, "constant init");
+    rt_desc_free(&c, &d);
+
+    /* each edit makes the descriptor invalid */
+    static const char *const bad[][2] = {
+        {"model m\n", "modl m\n"},
+        {"end\n", ""},
+        {"tensor param 4", "tensor param 5"},
+        {"f32 2 4 3", "f64 2 4 3"},
+        {"2 B 4", "2 4 B"},
+        {"step main loss", "step main nosuchloss"},
+        {"data 12 1 2", "data 11 1 2"},
+        {"task classify 3", "task classify 4"},
+        {"init constant 0.5 0 0 0", "init bogus 0.5 0 0 0"},
+        {"init constant 0.5 0 0 0", "init constant x 0 0 0"},
+        {"hyper batch 8", "hyper batch"},
+        {"loss loss\n", "loss loss\nwhat 1\n"},
+        {"end\n", "end\nmetric mse\n"},
+        {"tensor target 1 y i32 1 B", "tensor target 1 y f32 1 B"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char buf[2048];
+        const char *at = strstr(good, bad[k][0]);
+        CHECK(at != NULL, "pattern %zu", k);
+        if (!at) continue;
+        snprintf(buf, sizeof buf, "%.*s%s%s", (int)(at - good), good, bad[k][1], at + strlen(bad[k][0]));
+        CHECK(rt_desc_parse(&c, buf, &d) == -1, "bad descriptor %zu accepted: '%s' -> '%s'", k, bad[k][0], bad[k][1]);
+    }
+}
+
+static void test_init(void) {
+    RtCtx c = ctx();
+    RtTensor t;
+    memset(&t, 0, sizeof t);
+    t.role = RT_PARAM;
+    t.dtype = RT_F32;
+    t.rank = 2;
+    t.dim[0] = 300;
+    t.dim[1] = 200;
+    t.fan_in = 300;
+    t.fan_out = 200;
+    static float w[60000], w2[60000];
+    struct { RtInit init; double lim, std; } cases[] = {
+        {INIT_GLOROT_UNIFORM, sqrt(6.0 / 500), sqrt(6.0 / 500) / sqrt(3)},
+        {INIT_HE_UNIFORM, sqrt(6.0 / 300), sqrt(6.0 / 300) / sqrt(3)},
+        {INIT_GLOROT_NORMAL, 0, sqrt(2.0 / 500)},
+        {INIT_HE_NORMAL, 0, sqrt(2.0 / 300)},
+    };
+    for (size_t k = 0; k < 4; k++) {
+        t.init = cases[k].init;
+        rt_init_tensor(&c, &t, w, 5);
+        rt_init_tensor(&c, &t, w2, 5);
+        double s = 0, sq = 0, mx = 0;
+        for (int i = 0; i < 60000; i++) { s += w[i]; sq += (double)w[i] * w[i]; mx = fmax(mx, fabs(w[i])); }
+        double mean = s / 60000, sd = sqrt(sq / 60000 - mean * mean);
+        CHECK(fabs(mean) < 0.01 * cases[k].std * 10, "init %zu mean %g", k, mean);
+        CHECK(fabs(sd - cases[k].std) < 0.02 * cases[k].std, "init %zu std %g, want %g", k, sd, cases[k].std);
+        if (cases[k].lim > 0) CHECK(mx <= cases[k].lim, "init %zu max %g > %g", k, mx, cases[k].lim);
+        CHECK(!memcmp(w, w2, sizeof w), "init %zu not repeatable", k);
+    }
+    t.init = INIT_NORMAL;
+    t.init_a = 3;
+    t.init_b = 0.5;
+    rt_init_tensor(&c, &t, w, 5);
+    double s = 0;
+    for (int i = 0; i < 60000; i++) s += w[i];
+    CHECK(fabs(s / 60000 - 3) < 0.01, "normal(3, 0.5) mean %g", s / 60000);
+    t.init = INIT_UNIFORM;
+    t.init_a = -2;
+    t.init_b = -1;
+    rt_init_tensor(&c, &t, w, 5);
+    for (int i = 0; i < 60000; i++) CHECK(w[i] >= -2 && w[i] <= -1, "uniform(-2,-1) gave %g", w[i]);
+}
+
+static void test_prng(void) {
+    RtPrng r = {123};
+    int counts[7] = {0};
+    for (int i = 0; i < 70000; i++) {
+        uint64_t v = rt_prng_below(&r, 7);
+        CHECK(v < 7, "below 7 gave %llu", (unsigned long long)v);
+        if (v < 7) counts[v]++;
+    }
+    for (int k = 0; k < 7; k++) CHECK(abs(counts[k] - 10000) < 400, "bucket %d has %d", k, counts[k]);
+}
+
+/* Save and load every dtype through the safetensors writer/reader, with the progress metadata. */
+static void test_weights(void) {
+    RtCtx c = ctx();
+    const char *text =
+        "model w\n"
+        "tensor input 0 x f32 2 B 2\n"
+        "tensor output 1 y f32 2 B 2\n"
+        "tensor param 2 a.W f32 2 2 3 init normal 0 1 0 0\n"
+        "tensor param 3 mask bool 1 5 init ones 0 0 0 0 frozen\n"
+        "tensor state 4 a.W.count i32 1 3 init constant 7 0 0 0\n"
+        "task regress\n"
+        "end\n";
+    CHECK(rt_desc_parse(&c, text, &c.desc) == 0, "weights descriptor");
+    float w[6];
+    uint8_t mask[5] = {1, 0, 1, 1, 0};
+    int32_t cnt[3] = {-5, 0, 123456789};
+    void *bufs[5] = {NULL, NULL, w, mask, cnt};
+    c.bufs = bufs;
+    rt_init_tensor(&c, &c.desc.t[2], w, 3);
+    float w0[6];
+    memcpy(w0, w, sizeof w);
+    c.step = 1234567890123ll;
+    c.epoch = 17;
+    c.seed = UINT64_MAX;
+    c.rng.s = 0x0123456789abcdefull;
+    char path[] = "/tmp/rt_unit_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0, "mkstemp");
+    close(fd);
+    CHECK(rt_save(&c, path, NULL) == 0, "save");
+    memset(w, 0, sizeof w);
+    memset(mask, 9, sizeof mask);
+    memset(cnt, 0, sizeof cnt);
+    c.step = c.epoch = 0;
+    c.seed = c.rng.s = 0;
+    CHECK(rt_load(&c, path, true, true) == 0, "load");
+    CHECK(!memcmp(w, w0, sizeof w), "f32 values");
+    CHECK(mask[0] == 1 && mask[1] == 0 && mask[4] == 0 && mask[3] == 1, "bool values");
+    CHECK(cnt[0] == -5 && cnt[2] == 123456789, "i32 values");
+    CHECK(c.step == 1234567890123ll && c.epoch == 17 && c.seed == UINT64_MAX && c.rng.s == 0x0123456789abcdefull,
+          "metadata: step %lld epoch %lld", (long long)c.step, (long long)c.epoch);
+    /* the file is what the format says: header length, JSON, data in descriptor order */
+    FILE *f = fopen(path, "rb");
+    uint8_t len[8];
+    CHECK(f && fread(len, 1, 8, f) == 8, "read back");
+    uint64_t n = 0;
+    for (int k = 7; k >= 0; k--) n = n << 8 | len[k];
+    char *hdr = calloc(1, n + 1);
+    CHECK(hdr && fread(hdr, 1, n, f) == n, "header");
+    CHECK(n % 8 == 0, "header padded to 8 bytes");
+    CHECK(strstr(hdr, "\"mask\":{\"dtype\":\"BOOL\",\"shape\":[5],\"data_offsets\":[24,29]}") != NULL, "header: %s", hdr);
+    CHECK(strstr(hdr, "\"a.W.count\":{\"dtype\":\"I32\",\"shape\":[3],\"data_offsets\":[29,41]}") != NULL, "header: %s", hdr);
+    free(hdr);
+    if (f) fclose(f);
+    unlink(path);
+    c.bufs = NULL;
+    rt_desc_free(&c, &c.desc);
+}
+
+int main(void) {
+    test_rand();
+    test_pool();
+    test_desc();
+    test_init();
+    test_prng();
+    test_weights();
+    if (failures) {
+        fprintf(stderr, "%d checks failed\n", failures);
+        return 1;
+    }
+    printf("runtime unit tests: all passed\n");
+    return 0;
+}
