@@ -604,7 +604,7 @@ static void k_transpose(Cg *g, Kernel *k) {
 static void k_slice(Cg *g, Kernel *k, bool un) {
     const IrType *big = un ? &k->nd->type : src_type(k, 0);
     const IrType *small = un ? src_type(k, 0) : &k->nd->type;
-    int64_t axis = k->nd->attr.i[0], start = k->nd->attr.i[1], step = k->nd->attr.i[3];
+    int64_t axis = k->nd->attr.i[0], step = k->nd->attr.i[3];
     if (axis < 0 || axis >= big->rank)
         die("slice: bad axis %lld", (long long)axis);
     LLVMValueRef dims[IR_MAXRANK], bst[IR_MAXRANK], sst[IR_MAXRANK], st[2][IR_MAXRANK];
@@ -612,7 +612,8 @@ static void k_slice(Cg *g, Kernel *k, bool un) {
     strides(g, small, sst);
     for (int d = 0; d < small->rank; d++)
         dims[d] = dimv(g, small->dim[d]);
-    LLVMValueRef bbase = LLVMBuildMul(g->b, ci64(g, start), bst[axis], "");
+    /* the start may depend on B (the gradient of a concat along a batch-sized axis) */
+    LLVMValueRef bbase = LLVMBuildMul(g->b, dimv(g, ir_slice_start(&k->nd->attr)), bst[axis], "");
     bst[axis] = LLVMBuildMul(g->b, ci64(g, step), bst[axis], "");
     int bi = un ? 0 : 1, si = un ? 1 : 0;   /* operand 0 is the destination */
     LLVMValueRef base[2];
@@ -951,6 +952,8 @@ static void emit_elementwise(Cg *g, const Plan *p, uint32_t root, const char *na
     pt[np - 1] = g->i64, args[np - 1] = g->B;
     pt[np] = pt[np + 1] = g->i64;
     LLVMValueRef range = new_fn(g, arena_printf(&g->arena, "%s.range", name), pt, np + 2, noalias);
+    /* one copy of the loop for both callers: optimised and vectorised once, not inlined twice */
+    add_attr(g, range, LLVMAttributeFunctionIndex, "noinline");
     Saved sv = enter_fn(g, range);
     LLVMValueRef out = LLVMGetParam(range, 0);
     for (int k = 0; k < t.nleaf; k++) {

@@ -12,6 +12,8 @@
  *   workspace  workspace_size(B) affine in B (up to the 64-byte alignment of pieces), and a call
  *              never writes past workspace_size(B) bytes
  *   vector     textual LLVM IR at O2 holds vector loops (<N x float>)
+ *   random     24 random train steps (elementwise, broadcasts, reductions, reshapes, values, reuse,
+ *              outputs written twice, state updates) at B = 1 and 9
  *   prefix     two models (prefixes model_a, model_b) linked into one library run side by side
  *   layout     the LLVM NncArgs type has the C layout; errors for bad options and paths
  *   parallel   large elementwise loops through nnc_parallel_for with a 4-thread pool agree with
@@ -96,6 +98,8 @@ static void output(TestModule *tm, IrGraph *g, const char *name, uint32_t node) 
                                                  .type = g->nodes[node].type});
     ir_result(g, node, RES_OUTPUT, idx);
 }
+
+static bool dim_is_c(Dim d, int64_t c) { return d.a == 0 && d.c == c; }
 
 static uint32_t op1(IrGraph *g, Op op, uint32_t x, const IrAttr *at, IrType want) {
     return ir_op(g, op, &x, 1, at, want);
@@ -691,6 +695,13 @@ static TestModule grad_module(Arena *A) {
     IrAttr hb = {.i = {HY_BATCH}, .ni = 1}, hl = {.i = {HY_LR}, .ni = 1};
     uint32_t tot = ir_reshape(g, ir_sum(g, ir_binary(g, OP_MUL, onehot, logp), 3), T0(DT_F32));
     uint32_t loss = ir_unary(g, OP_NEG, ir_binary(g, OP_DIV, tot, ir_op(g, OP_HYPER, NULL, 0, &hb, T0(DT_F32))));
+    /* a concat along the batch axis: its gradient slices at a start that depends on B */
+    IrAttr ax0 = {.i = {0}, .ni = 1};
+    uint32_t xu = ir_matmul(g, x, u, false, false);
+    uint32_t cb[2] = {xu, ir_unary(g, OP_TANH, xu)};
+    uint32_t cat0 = ir_op(g, OP_CONCAT, cb, 2, &ax0, T2(DT_F32, ((Dim){2, 0}), CD(3)));
+    uint32_t sq = ir_reshape(g, ir_sum(g, ir_binary(g, OP_MUL, cat0, cat0), 3), T0(DT_F32));
+    loss = ir_binary(g, OP_ADD, loss, ir_binary(g, OP_MUL, sq, ir_scalar(g, DT_F32, 0.01)));
     uint32_t ps[5] = {emb, w, b, v, u}, grads[5];
     ad_grad(g, loss, ps, 5, grads);
     ir_result(g, loss, RES_LOSS, 0);
@@ -913,6 +924,99 @@ static void test_parallel(Arena *A) {
     dlclose(l.h);
 }
 
+/* ---- test: random graphs (values, fusion, aliases, broadcasts, reuse, updates) ---- */
+
+static uint32_t rnd_pick(IrGraph *g, uint32_t *pool, int n) { return pool[(int)(urand() * n) % n]; }
+
+/* One train step of random elementwise / broadcast / reduce / reshape ops over f32 tensors of
+ * shapes [B,6], [B,1], [6], [1,6] and [], with a few outputs, a loss and updates of two states. */
+static IrGraph *random_graph(TestModule *tm, Arena *A, int k) {
+    IrGraph *g = ir_graph_new(A, arena_printf(A, "train.r%d", k));
+    uint32_t pool[256];
+    int n = 0;
+    pool[n++] = source(tm, g, ROLE_INPUT, "x0", T2(DT_F32, BD, CD(6)), -2, 2);
+    pool[n++] = source(tm, g, ROLE_INPUT, "x1", T2(DT_F32, BD, CD(6)), -2, 2);
+    pool[n++] = source(tm, g, ROLE_INPUT, "c", T2(DT_F32, BD, CD(1)), -1, 1);
+    uint32_t st1 = source(tm, g, ROLE_STATE, "st1", T1(DT_F32, CD(6)), -1, 1);
+    uint32_t st2 = source(tm, g, ROLE_STATE, "st2", T1(DT_F32, CD(6)), -1, 1);
+    pool[n++] = st1, pool[n++] = st2;
+    IrAttr hl = {.i = {HY_LR}, .ni = 1};
+    pool[n++] = ir_op(g, OP_HYPER, NULL, 0, &hl, T0(DT_F32));
+    pool[n++] = ir_scalar(g, DT_F32, 0.5 + urand());
+    pool[n++] = ir_fill(g, T2(DT_F32, CD(1), CD(6)), urand() - 0.5);
+    for (int step = 0; step < 40 && n < 250; step++) {
+        uint32_t a = rnd_pick(g, pool, n), b = rnd_pick(g, pool, n), r;
+        const IrType *ta = &g->nodes[a].type;
+        switch ((int)(urand() * 12)) {
+        case 0: r = ir_binary(g, OP_ADD, a, b); break;
+        case 1: r = ir_binary(g, OP_SUB, a, b); break;
+        case 2: r = ir_unary(g, OP_TANH, ir_binary(g, OP_MUL, a, b)); break;
+        case 3: r = ir_binary(g, OP_DIV, a, ir_binary(g, OP_ADD, ir_unary(g, OP_ABS, b), ir_scalar(g, DT_F32, 1))); break;
+        case 4: r = ir_binary(g, OP_MAX, a, b); break;
+        case 5: r = ir_unary(g, OP_EXP, ir_unary(g, OP_TANH, a)); break;
+        case 6: r = ir_unary(g, OP_SIGMOID, a); break;
+        case 7: r = ir_select(g, ir_binary(g, OP_GT, a, b), a, ir_unary(g, OP_NEG, b)); break;
+        case 8: r = ta->rank ? ir_sum(g, a, (uint64_t)1 << (int)(urand() * ta->rank)) : ir_unary(g, OP_COS, a); break;
+        case 9: {
+            IrAttr at = {.i = {(int64_t)((1u << ta->rank) - 1)}, .ni = 1};
+            r = ta->rank ? op1(g, OP_RMAX, a, &at, *ta) : ir_unary(g, OP_SIN, a);
+            break;
+        }
+        case 10: r = ir_unary(g, OP_STOP_GRAD, ir_unary(g, OP_SQRT, ir_unary(g, OP_ABS, a))); break;
+        default: {  /* a reshape between [6] and [1,6], or [B,1] and [B] and back */
+            if (ta->rank == 1 && dim_is_c(ta->dim[0], 6))
+                r = ir_reshape(g, a, T2(DT_F32, CD(1), CD(6)));
+            else if (ta->rank == 2 && dim_is_c(ta->dim[0], 1) && dim_is_c(ta->dim[1], 6))
+                r = ir_reshape(g, a, T1(DT_F32, CD(6)));
+            else
+                r = ir_binary(g, OP_MIN, a, b);
+            break;
+        }
+        }
+        pool[n++] = r;
+    }
+    /* results: the last few nodes as outputs (one of them twice), a loss, two state updates */
+    for (int o = 0; o < 4; o++) {
+        uint32_t x = pool[n - 1 - o * 3];
+        output(tm, g, arena_printf(A, "r%d.out%d", k, o), x);
+        if (o == 0)
+            output(tm, g, arena_printf(A, "r%d.again", k), x);
+    }
+    uint32_t all = rnd_pick(g, pool, n);
+    IrAttr m = {.i = {(int64_t)((1u << g->nodes[all].type.rank) - 1)}, .ni = 1};
+    uint32_t loss = g->nodes[all].type.rank ? ir_reshape(g, op1(g, OP_SUM, all, &m, g->nodes[all].type), T0(DT_F32)) : all;
+    ir_result(g, loss, RES_LOSS, 0);
+    IrType v6 = T1(DT_F32, CD(6));
+    uint32_t u1 = ir_binary(g, OP_ADD, st1, ir_reshape(g, ir_sum(g, ir_broadcast(g, rnd_pick(g, pool, n), T2(DT_F32, BD, CD(6))), 1), v6));
+    ir_result(g, u1, RES_UPDATE, (int)g->nodes[st1].attr.i[0]);
+    ir_result(g, urand() < 0.5 ? st1 : ir_broadcast(g, pool[3 + (int)(urand() * 4) % 4], v6), RES_UPDATE,
+              (int)g->nodes[st2].attr.i[0]);
+    return g;
+}
+
+static void test_random(Arena *A) {
+    TestModule tm = {.m = ir_module_new(A, "random")};
+    IrModule *m = tm.m;
+    *ARENA_PUSH(A, m->losses, m->nlosses, m->caplosses) = "l";
+    rng_state = 2024;
+    enum { NG = 24 };
+    for (int k = 0; k < NG; k++) {
+        uint64_t keep = rng_state;
+        IrGraph *g = random_graph(&tm, A, k);
+        rng_state = keep * 31 + 7;
+        *ARENA_PUSH(A, m->steps, m->nsteps, m->capsteps) =
+            (IrStep){.name = g->name + 6, .loss = "l", .optimizer = "sgd", .lr = 0.1, .graph = g};
+    }
+    if (ir_module_verify(m, stderr))
+        exit(1);
+    NncModelDef ref = interp_model_def(m);
+    Lib l = build(m, "random", 2);
+    for (int k = 0; k < NG; k++)
+        for (int64_t B = 1; B <= 9; B += 8)
+            run_compare(&tm, &l, &ref, B, 2, k, arena_printf(A, "random graph %d", k));
+    dlclose(l.h);
+}
+
 /* ---- test: two models in one program, told apart by their prefixes ---- */
 
 static void test_prefix(Arena *A) {
@@ -981,7 +1085,7 @@ int main(int argc, char **argv) {
     }
     const char *only = argc > 1 ? argv[1] : NULL;
     static const char *const parts[] = {"layout", "vector", "ops", "mlp", "grad", "workspace", "parallel",
-                                        "prefix", "bench"};
+                                        "prefix", "random", "bench"};
     bool known = !only;
     for (size_t k = 0; k < sizeof parts / sizeof *parts; k++)
         known = known || !strcmp(only, parts[k]);
@@ -1006,6 +1110,8 @@ int main(int argc, char **argv) {
         test_parallel(&A);
     if (!only || !strcmp(only, "prefix"))
         test_prefix(&A);
+    if (!only || !strcmp(only, "random"))
+        test_random(&A);
     if (only && !strcmp(only, "bench"))
         bench(&A);
     arena_free(&A);
