@@ -292,6 +292,9 @@ uint32_t ir_op(IrGraph *g, Op op, const uint32_t *src, int nsrc, const IrAttr *a
     return add_checked(g, op, src, nsrc, attr, want);
 }
 
+Dim ir_slice_start(const IrAttr *at) { return (Dim){at->ni == 6 ? at->i[4] : 0, at->i[1]}; }
+Dim ir_slice_stop(const IrAttr *at) { return (Dim){at->ni == 6 ? at->i[5] : 0, at->i[2]}; }
+
 /* ---- modules ---- */
 
 IrModule *ir_module_new(Arena *a, const char *name) {
@@ -318,12 +321,19 @@ bool ir_type_eq(const IrType *x, const IrType *y) {
     return true;
 }
 
-int64_t ir_dim_eval(Dim d, int64_t B) { return d.a * B + d.c; }
+int64_t ir_dim_eval(Dim d, int64_t B) {
+    int64_t r;
+    if (__builtin_mul_overflow(d.a, B, &r) || __builtin_add_overflow(r, d.c, &r))
+        return INT64_MAX; /* no real tensor gets there; the verifier rejects such types */
+    return r;
+}
 
+/* Saturates at INT64_MAX instead of overflowing. */
 int64_t ir_numel(const IrType *t, int64_t B) {
     int64_t n = 1;
     for (int k = 0; k < t->rank; k++)
-        n *= ir_dim_eval(t->dim[k], B);
+        if (__builtin_mul_overflow(n, ir_dim_eval(t->dim[k], B), &n))
+            return INT64_MAX;
     return n;
 }
 

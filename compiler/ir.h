@@ -147,6 +147,11 @@ void ir_result(IrGraph *g, uint32_t node, IrResultKind kind, int index);
 uint32_t ir_select(IrGraph *g, uint32_t c, uint32_t x, uint32_t y);
 uint32_t ir_op(IrGraph *g, Op op, const uint32_t *src, int nsrc, const IrAttr *attr, IrType want);
 bool ir_broadcast_shape(const IrType *x, const IrType *y, IrType *out);
+/* SLICE/UNSLICE bounds as dims: i = axis, start, stop, step, and when ni == 6 also the B
+ * coefficients of start and stop (concat's VJP along a batch axis makes those): start =
+ * i[4]*B + i[1], stop = i[5]*B + i[2]. Backends read the start through this. */
+Dim ir_slice_start(const IrAttr *at);
+Dim ir_slice_stop(const IrAttr *at);
 
 IrModule *ir_module_new(Arena *a, const char *name);
 int ir_module_tensor(IrModule *m, IrTensor t);                    /* returns its bufs index */

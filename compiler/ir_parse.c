@@ -48,7 +48,7 @@ static void skip_space(P *p) {
     while (*p->p == ' ' || *p->p == '\t' || *p->p == '\r')
         p->p++;
     p->tok = p->p;
-    if (*p->p == '#')
+    if (*p->p == '#' || *p->p == ';') /* ; : the pipeline's "; after PASS" lines */
         while (*p->p && *p->p != '\n')
             p->p++;
 }

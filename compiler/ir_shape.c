@@ -29,9 +29,18 @@ static bool has_b(const IrType *t) {
     return false;
 }
 
-static Dim dim_sub(Dim x, Dim y) { return (Dim){x.a - y.a, x.c - y.c}; }
+/* x - y, or a dim that dim_nonneg rejects when that overflows (only hostile text gets there) */
+static Dim dim_sub(Dim x, Dim y) {
+    Dim r;
+    if (__builtin_sub_overflow(x.a, y.a, &r.a) || __builtin_sub_overflow(x.c, y.c, &r.c))
+        return (Dim){-1, 0};
+    return r;
+}
 /* a*B + c >= 0 for every B >= 1 */
-static bool dim_nonneg(Dim d) { return d.a >= 0 && d.a + d.c >= 0; }
+static bool dim_nonneg(Dim d) {
+    int64_t at1;
+    return d.a >= 0 && !__builtin_add_overflow(d.a, d.c, &at1) && at1 >= 0;
+}
 
 /* SLICE and UNSLICE: i = axis, start, stop, step, and with ni = 6 the B coefficients of start and
  * stop (start = i[4]*B + i[1], stop = i[5]*B + i[2]; concat's VJP along a batch axis needs them).
@@ -40,7 +49,7 @@ static const char *slice_rule(const IrType *full, const IrAttr *at, Dim *len) {
     if (!at || (at->ni != 4 && at->ni != 6))
         return "needs i = axis, start, stop, step [, B coefficients of start and stop]";
     int64_t axis = at->i[0], step = at->i[3];
-    Dim start = {at->ni == 6 ? at->i[4] : 0, at->i[1]}, stop = {at->ni == 6 ? at->i[5] : 0, at->i[2]};
+    Dim start = ir_slice_start(at), stop = ir_slice_stop(at);
     if (axis < 0 || axis >= full->rank)
         return "axis out of range";
     if (step < 1 || !dim_nonneg(start) || !dim_nonneg(dim_sub(stop, start)))
@@ -51,7 +60,7 @@ static const char *slice_rule(const IrType *full, const IrAttr *at, Dim *len) {
     if (step > 1) {
         if (n.a)
             return "a strided slice needs bounds that do not depend on B";
-        n.c = (n.c + step - 1) / step;
+        n.c = n.c == 0 ? 0 : (n.c - 1) / step + 1; /* ceil without overflow */
     }
     *len = n;
     return NULL;
@@ -224,8 +233,9 @@ const char *ir_shape_rule(Op op, const IrType *s, int nsrc, const IrAttr *at, Ir
             if (k != ax && !dim_eq(s[0].dim[k], s[1].dim[k]))
                 return "operands differ in a dim other than the axis";
         *t = s[0];
-        t->dim[ax].a += s[1].dim[ax].a;
-        t->dim[ax].c += s[1].dim[ax].c;
+        if (__builtin_add_overflow(s[0].dim[ax].a, s[1].dim[ax].a, &t->dim[ax].a) ||
+            __builtin_add_overflow(s[0].dim[ax].c, s[1].dim[ax].c, &t->dim[ax].c))
+            return "the axis extent overflows";
         return NULL;
     }
     case OP_SUM:

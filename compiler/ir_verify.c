@@ -56,11 +56,18 @@ int ir_verify(const IrGraph *g, FILE *err) {
             FAIL(i, "rank %d out of range", n->type.rank);
             continue;
         }
-        for (int k = 0; k < n->type.rank; k++)
-            if (n->type.dim[k].a < 0 || (n->type.dim[k].a == 0 && n->type.dim[k].c < 0)) {
-                FAIL(i, "dim %d is negative", k);
+        for (int k = 0; k < n->type.rank; k++) {
+            int64_t at1; /* the dim at B = 1 */
+            if (n->type.dim[k].a < 0 ||
+                __builtin_add_overflow(n->type.dim[k].a, n->type.dim[k].c, &at1) || at1 < 0) {
+                FAIL(i, "dim %d is negative (or overflows)", k);
                 ok = false;
             }
+        }
+        if (ok && ir_numel(&n->type, 1 << 20) > ((int64_t)1 << 50)) {
+            FAIL(i, "type holds too many elements");
+            ok = false;
+        }
         if (!ok)
             continue;
         IrType st[IR_MAXSRC];

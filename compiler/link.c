@@ -4,7 +4,8 @@
  * paths): `cc model.o libnnc_rt.a -lopenblas -lz -lm -lpthread -o OUT.tmp`, run with posix_spawnp
  * (no shell, so no quoting problems with odd file names), then renamed over OUT, so a failed link
  * never destroys an executable that was there. The runtime library is found relative to the nnc
- * executable: beside it in the build tree, in ../lib/nnc/ once installed.
+ * executable: beside it in the build tree, in ../lib/nnc/ once installed ($NNC_RUNTIME_LIB, when
+ * set, names it instead: an nnc linked elsewhere, or a runtime built with other flags).
  */
 #include <errno.h>
 #include <spawn.h>

@@ -9,7 +9,10 @@
  *
  * Parameter naming follows docs/language.md [layer.naming]: a call frame's path prefix is made
  * lazily, the first time something under it needs a name, from the statement that called it
- * (`h = dense(..)` -> "h", a nested call -> "y.dense", "y.dense_2", a rebinding -> "h_2").
+ * (`h = dense(..)` -> "h", a nested call -> "y.dense", "y.dense_2", a rebinding -> "h_2"). Nested
+ * calls are numbered in evaluation order, arguments first: in `y = dense(dense(x, 4), 2)` the
+ * inner call is y.dense and the outer y.dense_2, as the checker's `--emit types` has it.
+ * `for i in a .. b` runs i = a, ..., b - 1.
  *
  * Each graph (forward, evaluate, train.STEP) is a fresh walk of the model body; the walks make the
  * same tensors in the same order, and the module's tensor table is filled by the first one.
@@ -572,7 +575,6 @@ static void unify(Lower *L, Frame *f, Node *formal, Value v, const char *callee,
         }
         Dim want;
         if (!eval_dim(L, f, e, &want)) continue;    /* arithmetic on unknowns: the checker's job */
-        if (!strcmp(e->kind == DE_VAR ? e->name : "", "B") && actual.a) continue;
         if (!dim_eq(want, actual))
             fail(L, loc, "'%s' of '%s' expects %s, found %s", formal->name, callee,
                  type_str(L, &(IrType){.dtype = t->dtype, .rank = 1, .dim = {want}}),
@@ -681,9 +683,9 @@ static Value fold_arith(Lower *L, int op, Value x, Value y) {
         }
         return vfloat(fmod(a, b));
     case OP_POW_:
-        if (ints && y.i >= 0) {
+        if (ints && y.i >= 0 && fabs(pow(a, b)) < 9e15) {     /* exact in an int64 */
             int64_t r = 1;
-            for (int64_t k = 0; k < y.i && k < 64; k++) r *= x.i;
+            for (int64_t k = 0; k < y.i; k++) r *= x.i;
             return vint(r);
         }
         return vfloat(pow(a, b));
@@ -762,7 +764,15 @@ static Value binop(Lower *L, int op, Value x, Value y) {
     case OP_GE_: iop = OP_GE; cmp = true; break;
     case OP_AND_: iop = OP_AND; dt = DT_BOOL; break;
     case OP_OR_: iop = OP_OR; dt = DT_BOOL; break;
-    case OP_MOD_: fail(L, L->loc, "'%%' applies to compile-time numbers only");
+    case OP_MOD_: {
+        /* a % b = a - b * trunc(a / b), the sign of a (C's fmod); trunc through an i32 cast */
+        if (dt != DT_F32) fail(L, L->loc, "'%%' of i32 tensors: convert them with f32() first");
+        uint32_t q = elementwise(L, OP_DIV, vs, 2, what, DT_F32, DT_F32, false);
+        uint32_t t = cast_to(L, cast_to(L, q, DT_I32), DT_F32);
+        Value bt[2] = {y, vtensor(t)};
+        Value prod = vtensor(elementwise(L, OP_MUL, bt, 2, what, DT_F32, DT_F32, false));
+        return binop(L, OP_SUB_, x, prod);
+    }
     default: unreachable();
     }
     if ((iop == OP_AND || iop == OP_OR) && common_dtype(L, vs, 2, what, DT_BOOL) != DT_BOOL)
@@ -1699,6 +1709,11 @@ Lower *lower_new(Arena *a, Diag *d, Node *prog, const char *model_name, const ch
     if (!L->model) {
         if (model_name) diag_plain(d, "there is no model '%s' in %s", model_name, src_path ? src_path : "the program");
         else diag_plain(d, "%s declares no model", src_path ? src_path : "the program");
+        const char *names = NULL;
+        for (int i = 0; i < L->ndecls; i++)
+            if (L->decls[i]->kind == ND_MODEL)
+                names = names ? arena_printf(a, "%s, %s", names, L->decls[i]->name) : L->decls[i]->name;
+        if (names) diag_hint(d, "the models are: %s", names);
         return NULL;
     }
     const char *slash = src_path ? strrchr(src_path, '/') : NULL;
@@ -1935,6 +1950,19 @@ const char *lower_optimizer_name(Lower *L, Node *call) {
     return callee && callee->kind == ND_IDENT ? callee->name : "?";
 }
 
+/* The formal an argument of an optimizer call binds: its name, or for the k-th positional one the
+ * formal after p and g (adam(0.01) is adam(lr = 0.01) when lr is the third formal). */
+static const char *optimizer_arg_name(Lower *L, Node *d, Node *call, int i) {
+    Node *k = call->kids[i];
+    if (k->kind == ND_ARG) return k->name;
+    int pos = 0;
+    for (int j = 0; j < i; j++) pos += call->kids[j]->kind != ND_ARG;
+    if (2 + pos >= d->nformals) fail(L, k->loc, "too many arguments to optimizer '%s'", d->name);
+    return d->formals[2 + pos]->name;
+}
+
+static Node *arg_expr(Node *k) { return k->kind == ND_ARG ? k->lhs : k; }
+
 static double optimizer_lr(Lower *L, Node *call) {
     double lr = 0.01;
     if (!call) call = default_optimizer(L);
@@ -1944,13 +1972,13 @@ static double optimizer_lr(Lower *L, Node *call) {
     Node *d = optimizer_decl(L, call);
     bool found = false;
     if (call->kind == ND_CALL)
-        for (int i = 0; i < call->nkids; i++) {
-            Node *k = call->kids[i];
-            if (k->kind == ND_ARG && !strcmp(k->name, "lr")) {
-                lr = num(eval(L, f, k->lhs));
+        for (int i = 0; i < call->nkids; i++)
+            if (!strcmp(optimizer_arg_name(L, d, call, i), "lr")) {
+                Value v = eval(L, f, arg_expr(call->kids[i]));
+                if (!is_num(v)) fail(L, call->kids[i]->loc, "lr must be a number, found %s", kind_name(v.kind));
+                lr = num(v);
                 found = true;
             }
-        }
     for (int j = 0; !found && j < d->nformals; j++)
         if (!strcmp(d->formals[j]->name, "lr") && d->formals[j]->lhs) lr = num(eval(L, f, d->formals[j]->lhs));
     return lr;
@@ -1974,15 +2002,15 @@ static void apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p
     const char *pname = L->m->tensors[pi].name;
     for (int i = 0; call->kind == ND_CALL && i < call->nkids; i++) {
         Node *k = call->kids[i];
-        if (k->kind != ND_ARG) fail(L, k->loc, "optimizer arguments are named: %s(lr = 1e-3)", d->name);
-        if (!strcmp(k->name, "l1")) l1 = eval(L, top, k->lhs);
-        else if (!strcmp(k->name, "l2")) l2 = eval(L, top, k->lhs);
-        else if (!strcmp(k->name, "schedule")) sched = eval(L, top, k->lhs);
-        else if (!strcmp(k->name, "lr")) continue;
+        const char *name = optimizer_arg_name(L, d, call, i);
+        if (!strcmp(name, "l1")) l1 = eval(L, top, arg_expr(k));
+        else if (!strcmp(name, "l2")) l2 = eval(L, top, arg_expr(k));
+        else if (!strcmp(name, "schedule")) sched = eval(L, top, arg_expr(k));
+        else if (!strcmp(name, "lr")) continue;    /* the run's lr: HYPER lr, below */
         else {
-            a.name[a.n] = k->name;
+            a.name[a.n] = name;
             a.loc[a.n] = k->loc;
-            a.v[a.n++] = eval(L, top, k->lhs);
+            a.v[a.n++] = eval(L, top, arg_expr(k));
         }
     }
     L->loc = call->loc;

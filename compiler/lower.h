@@ -68,8 +68,8 @@ IrGraph *lower_prune(Arena *a, const IrGraph *g);
 int optim_module(Lower *L, IrModule *m, Diag *d);
 
 /* ---- link.c: the executable ----
- * The runtime library: beside the nnc executable (the build tree), else ../lib/nnc/ (installed).
- * NULL after a diagnostic when neither exists. */
+ * The runtime library: $NNC_RUNTIME_LIB, else beside the nnc executable (the build tree), else
+ * ../lib/nnc/ (installed). NULL after a diagnostic when none exists. */
 const char *link_runtime_library(Arena *a, Diag *d, const char *argv0);
 /* Link obj with the runtime into out (through out's temporary sibling, renamed on success, so a
  * failed link leaves an existing out untouched), with the system C compiler ($CC, else cc), run

@@ -27,6 +27,22 @@ static uint32_t param_node(const IrGraph *g, int pi) {
     return IR_NONE;
 }
 
+/* The nodes the gradient of `loss` flows into: backwards from it through f32 operands, stopping at
+ * STOP_GRAD and F_NOGRAD ops (autodiff's rules). A parameter outside this set gets no gradient in
+ * the step, and is left alone as torch.optim leaves a parameter whose .grad is None: no decay, no
+ * momentum, no state. */
+static uint8_t *grad_reach(Arena *a, const IrGraph *g, uint32_t loss) {
+    uint8_t *r = arena_alloc(a, g->len + 1);
+    r[loss] = 1;
+    for (uint32_t i = loss + 1; i-- > 0;) {
+        const IrNode *n = &g->nodes[i];
+        if (!r[i] || n->op == OP_STOP_GRAD || (ir_op_flags[n->op] & F_NOGRAD)) continue;
+        for (int k = 0; k < n->nsrc; k++)
+            if (g->nodes[n->src[k]].type.dtype == DT_F32) r[n->src[k]] = 1;
+    }
+    return r;
+}
+
 int optim_module(Lower *L, IrModule *m, Diag *d) {
     int nsteps;
     const LowerStep *steps = lower_steps(L, &nsteps);
@@ -40,6 +56,7 @@ int optim_module(Lower *L, IrModule *m, Diag *d) {
         if (lower_train_graph(L, g, s->loss, &loss)) return -1;
         int ntensors = m->ntensors;     /* the optimizer's states are appended after these */
         /* the parameters this step trains, in descriptor order */
+        uint8_t *reach = grad_reach(a, g, loss);
         uint32_t *wrt = arena_alloc(a, sizeof(uint32_t) * (size_t)(ntensors + 1));
         int *which = arena_alloc(a, sizeof(int) * (size_t)(ntensors + 1));
         int n = 0;
@@ -56,13 +73,13 @@ int optim_module(Lower *L, IrModule *m, Diag *d) {
             bool sel = s->nover == 0;
             for (int k = 0; k < s->nover && !sel; k++) sel = under(m->tensors[i].name, s->over[k]);
             uint32_t p = sel ? param_node(g, i) : IR_NONE;
-            if (p == IR_NONE) continue;     /* the step's loss cannot depend on it */
+            if (p == IR_NONE || !reach[p]) continue;    /* the step's loss has no gradient for it */
             wrt[n] = p;
             which[n++] = i;
         }
         if (n == 0) {
-            diag_error(d, s->loc, "step '%s' trains no parameter (its loss '%s' depends on none)", s->name,
-                       s->loss ? s->loss : "loss");
+            diag_error(d, s->loc, "step '%s' trains no parameter: no gradient of its loss '%s' reaches %s",
+                       s->name, s->loss ? s->loss : "loss", s->nover ? "the parameters under its paths" : "any parameter");
             return -1;
         }
         if (ir_verify(g, stderr)) die("lowering made an invalid graph %s", g->name);

@@ -157,16 +157,31 @@ static int write_header(Arena *a, Diag *d, const IrModule *m, const char *obj, c
     return 0;
 }
 
-/* A fresh temporary file name next to out (same file system, so rename is atomic). */
-static const char *temp_beside(Arena *a, Diag *d, const char *out, const char *suffix) {
-    char *t = arena_printf(a, "%s.nnc-XXXXXX%s", out, suffix);
+/* A fresh temporary file: next to out when it is renamed into place later (same file system, so
+ * the rename is atomic), else in $TMPDIR (the executable's object: only the linker reads it, and a
+ * compiler crash leaves no litter beside the user's files). */
+static const char *temp_file(Arena *a, Diag *d, const char *out, bool beside, const char *suffix) {
+    const char *dir = getenv("TMPDIR");
+    char *t = beside ? arena_printf(a, "%s.nnc-XXXXXX%s", out, suffix)
+                     : arena_printf(a, "%s/nnc-XXXXXX%s", dir && *dir ? dir : "/tmp", suffix);
     int fd = mkstemps(t, (int)strlen(suffix));
     if (fd < 0) {
-        diag_plain(d, "cannot create a temporary file beside %s: %s", out, strerror(errno));
+        diag_plain(d, "cannot create the temporary file %s: %s", t, strerror(errno));
         return NULL;
     }
     close(fd);
     return t;
+}
+
+/* The output's folder must exist and be writable: said before any work, in the user's words. */
+static int check_output_dir(Arena *a, Diag *d, const char *out) {
+    const char *slash = strrchr(out, '/');
+    const char *dir = !slash ? "." : slash == out ? "/" : arena_strndup(a, out, (size_t)(slash - out));
+    if (access(dir, W_OK) != 0) {
+        diag_plain(d, "cannot write %s: folder '%s': %s", out, dir, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 static bool valid_prefix(const char *p) {
@@ -181,6 +196,7 @@ int pipeline_compile(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
     IrModule *m = build_module(o, t, a, d, prog);                       /* lower .. simplify */
     if (!m) return 1;
     const char *out = o->output ? o->output : o->emit == EMIT_IR ? "-" : default_output(a, o->input, o->emit);
+    if (strcmp(out, "-") && check_output_dir(a, d, out)) return 1;
 
     if (o->emit == EMIT_IR) {                                           /* --emit ir: print, stop */
         if (!strcmp(out, "-")) {
@@ -202,13 +218,13 @@ int pipeline_compile(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
         return 0;
     }
 
-    /* backend: LLVM -> object file (or textual LLVM IR) in a temporary beside the output */
+    /* backend: LLVM -> an object file (or textual LLVM IR) in a temporary file */
     const char *prefix = o->emit == EMIT_OBJ ? (o->prefix ? o->prefix : m->name) : "nnc_model";
     if (!valid_prefix(prefix)) {
         diag_plain(d, "symbol prefix '%s' is not a C identifier (use --prefix NAME)", prefix);
         return 1;
     }
-    const char *obj = temp_beside(a, d, out, o->emit == EMIT_LLVM ? ".ll" : ".o");
+    const char *obj = temp_file(a, d, out, o->emit != EMIT_EXE, o->emit == EMIT_LLVM ? ".ll" : ".o");
     if (!obj) return 1;
     LlvmOptions lo = {.output = obj, .kind = o->emit == EMIT_LLVM ? LLVM_OUT_IR : LLVM_OUT_OBJ,
                       .prefix = prefix, .opt_level = o->opt_level, .cpu = o->cpu, .verbose = o->verbose};
@@ -219,7 +235,7 @@ int pipeline_compile(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
     stage(o, t, "llvm");
 
     int rc = 0;
-    if (o->emit == EMIT_OBJ || o->emit == EMIT_LLVM) {                  /* -c: object + header */
+    if (o->emit == EMIT_OBJ || o->emit == EMIT_LLVM) {   /* -c: object + header; --emit llvm */
         if (o->emit == EMIT_OBJ && write_header(a, d, m, out, prefix)) rc = 1;
         else if (rename(obj, out) != 0) {
             diag_plain(d, "rename %s to %s: %s", obj, out, strerror(errno));
@@ -229,7 +245,7 @@ int pipeline_compile(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
         rc = 1;
     }
     unlink(obj);
-    stage(o, t, "link");
+    if (o->emit == EMIT_EXE) stage(o, t, "link");
     return rc;
 }
 

@@ -176,6 +176,17 @@ static uint32_t fold(IrGraph *h, const IrNode *n, const uint32_t *src) {
     return ir_add(h, OP_CONST, *t, NULL, 0, &at, n->loc);
 }
 
+/* z holds one element and broadcasts to t (all its dims are 1, and it has no more of them). */
+static bool single(const IrGraph *g, uint32_t z, const IrType *t) {
+    const IrType *zt = &nd(g, z)->type;
+    if (zt->rank > t->rank)
+        return false;
+    for (int k = 0; k < zt->rank; k++)
+        if (zt->dim[k].a != 0 || zt->dim[k].c != 1)
+            return false;
+    return true;
+}
+
 /* Algebraic identities on the rebuilt operands; IR_NONE when none applies. */
 static uint32_t identity(IrGraph *h, const IrNode *n, const uint32_t *s) {
     const IrType *t = &n->type;
@@ -227,12 +238,16 @@ static uint32_t identity(IrGraph *h, const IrNode *n, const uint32_t *s) {
             return x;
         if (nd(h, x)->op == OP_BROADCAST)
             return ir_broadcast(h, nd(h, x)->src[0], *t);
+        if (nd(h, x)->op == OP_RESHAPE && single(h, nd(h, x)->src[0], t))
+            return ir_broadcast(h, nd(h, x)->src[0], *t);
         return IR_NONE;
     case OP_RESHAPE:
         if (ir_type_eq(&nd(h, x)->type, t))
             return x;
         if (nd(h, x)->op == OP_RESHAPE)
             return ir_reshape(h, nd(h, x)->src[0], *t);
+        if (nd(h, x)->op == OP_BROADCAST && single(h, nd(h, x)->src[0], t))
+            return ir_broadcast(h, nd(h, x)->src[0], *t); /* every element is the same value */
         return IR_NONE;
     case OP_TRANSPOSE: {
         IrAttr p = n->attr;

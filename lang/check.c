@@ -740,11 +740,6 @@ static const Type *check_ident(Body *b, Node *n) {
                     "declaration", n->name);
         return ty_error();
     }
-    if (b->kind == ND_MODEL && strcmp(n->name, "B") == 0) {
-        check_error(b, n->loc, "the batch size B is not a value");
-        check_hint(b, "use shape(x, 0) for the batch size of x");
-        return ty_error();
-    }
     check_error(b, n->loc, "undefined name '%s'", n->name);
     suggest_undefined(b, n->name);
     return ty_error();
@@ -796,8 +791,10 @@ static const Type *check_member(Body *b, Node *n) {
             set_ref(b, n->lhs, bd->node);
             if (!l)
                 return ty_any();
-            if (ty_params_find(l, n->name) || ty_params_has_prefix(l, n->name) || strcmp(n->name, "T") != 0)
-                return group_member(b, n, l, NULL, n->lhs->name);
+            if (ty_params_find(l, n->name) || ty_params_has_prefix(l, n->name) || strcmp(n->name, "T") != 0) {
+                const Type *t = group_member(b, n, l, NULL, n->lhs->name);
+                return bd->member_env && t->kind == TY_TENSOR ? ty_subst(&C->dc, t, bd->member_env) : t;
+            }
         }
     }
     const Type *x = check_expr(b, n->lhs);
@@ -1404,6 +1401,8 @@ static void check_bind(Body *b, Node *n) {
     const Type *t = check_expr(b, n->lhs);
     Item *it = end_stmt(b);
     Binding *old = lookup(b, n->name);
+    if (b->kind == ND_MODEL && strcmp(n->name, "B") == 0)
+        check_error(b, n->name_loc, "'B' is the batch dim of a model; it cannot be rebound");
     if (old && old->kind == BK_PARAM) {
         check_error(b, n->name_loc, "'%s' is a parameter; it cannot be rebound", n->name);
         check_note(b, old->node->loc, "'%s' is declared here", n->name);
@@ -1472,6 +1471,12 @@ static void check_param(Body *b, Node *n) {
     (void)C;
 }
 
+static Type *int_value(Body *b, const SDim *v) {
+    Type *t = ty_new(b->C->a, TY_INT);
+    t->ival = v;
+    return t;
+}
+
 /* Outer bindings a loop body rebound: their names. */
 static void loop_rebound(Body *b, int mark, Names *out) {
     for (int i = mark; i < b->scope.nlog; i++) {
@@ -1521,8 +1526,7 @@ static void check_for(Body *b, Node *n) {
     int64_t lv = 0, hv = 0;
     bool known = lo->ival && hi->ival && ty_dim_is_const(lo->ival, &lv) && ty_dim_is_const(hi->ival, &hv);
     const SDim *var = ty_dim_sym(&C->dc, n->name, 0);
-    Type *vt = ty_new(C->a, TY_INT);
-    vt->ival = var;
+    Type *vt = int_value(b, var);
 
     int mark = b->scope.nlog, e0 = nerrors(C);
     b->items = it->first;
@@ -1561,6 +1565,8 @@ static void check_for(Body *b, Node *n) {
             bd->state_ty = last[i]->state_ty;
         }
         check_stmts(b, n->kids, n->nkids, false);
+        for (int i = 0; i < rb.n; i++)
+            last[i] = lookup(b, rb.v[i]);      /* the later iterations' bindings (stable types) */
         for (int i = 0; i < rb.n && nerrors(C) == e0; i++) {
             const Type *o2 = lookup(b, rb.v[i])->ty;
             if (!ty_is_bad(o2) && !ty_is_bad(out1[i]) && !ty_eq(o2, out1[i])) {
@@ -1578,11 +1584,13 @@ static void check_for(Body *b, Node *n) {
     /* after the loop the rebound names hold the last iteration's values */
     if (known && hv <= lv)
         return;
-    DimEnv lastenv = {.inst = 0};
-    ty_env_bind_dim(C->a, &lastenv, n->name, ty_dim_sub(&C->dc, hi->ival, ty_dim_const(&C->dc, 1)), n->loc);
+    DimEnv *lastenv = arena_alloc(C->a, sizeof *lastenv);
+    ty_env_bind_dim(C->a, lastenv, n->name, ty_dim_sub(&C->dc, hi->ival, ty_dim_const(&C->dc, 1)), n->loc);
     for (int i = 0; i < rb.n; i++) {
-        Binding *bd = bind(b, rb.v[i], last[i]->kind, last[i]->node, ty_subst(&C->dc, out1[i], &lastenv));
+        Binding *bd = bind(b, rb.v[i], last[i]->kind, last[i]->node, ty_subst(&C->dc, out1[i], lastenv));
         bd->state_ty = last[i]->state_ty;
+        bd->stmt = last[i]->stmt;           /* h.W after the loop: the last iteration's call */
+        bd->member_env = lastenv;
     }
 }
 
@@ -1807,8 +1815,9 @@ static const Type *instance_check(Body *caller, Node *call, DeclInfo *ci, const 
     C->depth++;
     int e0 = nerrors(C);
     Items scratch = {0};
-    DimEnv dims = *env;
-    dims.inst = 0;
+    DimEnv dims = {.inst = 0};      /* a copy: the call's own env must not grow */
+    for (int i = 0; i < env->n; i++)
+        *ARENA_PUSH(C->a, dims.b, dims.n, dims.cap) = env->b[i];
     /* dims of the callee's own variables: the generic ones, replaced by the call's bindings */
     for (int i = 0; i < ci->dims.n; i++)
         if (!ty_env_find(&dims, ci->dims.b[i].name)) {
@@ -1982,6 +1991,20 @@ static const char *path_str(Check *C, const Node *p) {
 
 static const char *const metrics[] = {"accuracy", "mse", "mae"};
 
+/* What an untyped formal takes, judged by its default (a number when there is none). */
+static TypeExprKind untyped_kind(const Node *f) {
+    const Type *d = f->lhs ? f->lhs->ty : NULL;
+    if (!d)
+        return TE_FLOAT;
+    switch (d->kind) {
+    case TY_INT: return TE_INT;
+    case TY_FN: return TE_FN;
+    case TY_BOOL: return TE_BOOL_SCALAR;
+    case TY_STR: return TE_STR;
+    default: return TE_FLOAT;
+    }
+}
+
 /* The optimizer call of a train block or step [optimizer.call]. */
 static void check_optimizer_call(Body *b, Node *e) {
     Check *C = b->C;
@@ -2056,7 +2079,7 @@ static void check_optimizer_call(Body *b, Node *e) {
             continue;
         }
         Node *f = d->formals[i + 2];
-        TypeExprKind k = f->tyexpr ? f->tyexpr->kind : (f->lhs && f->lhs->ty ? (f->lhs->ty->kind == TY_INT ? TE_INT : f->lhs->ty->kind == TY_FN ? TE_FN : f->lhs->ty->kind == TY_BOOL ? TE_BOOL_SCALAR : TE_FLOAT) : TE_FLOAT);
+        TypeExprKind k = f->tyexpr ? f->tyexpr->kind : untyped_kind(f);
         bool fits = k == TE_FLOAT ? (t->kind == TY_FLOAT || t->kind == TY_INT)
                   : k == TE_INT || k == TE_DIMVAR ? t->kind == TY_INT
                   : k == TE_BOOL_SCALAR ? t->kind == TY_BOOL

@@ -76,6 +76,7 @@ struct Binding {
     const Type *ty;
     const Type *state_ty;   /* BK_STATE: the declared type new values must have */
     Item *stmt;             /* the statement that bound it, when it made parameters */
+    const DimEnv *member_env; /* after a loop: the last iteration's loop variable, for h.W */
     Binding *shadow;        /* the binding of the same name it hides */
     int seq;                /* its position in the scope's log (older bindings: smaller) */
 };

@@ -175,6 +175,10 @@ bool ty_dim_is_const(const SDim *x, int64_t *v) {
 }
 
 const SDim *ty_dim_add(DimCtx *c, const SDim *x, const SDim *y) {
+    if (x->n == 0)
+        return y;
+    if (y->n == 0)
+        return x;
     DimTerm *t = arena_alloc(c->a, sizeof *t * (size_t)(x->n + y->n + 1));
     if (x->n > 0)
         memcpy(t, x->t, sizeof *t * (size_t)x->n);
@@ -213,7 +217,13 @@ static DimTerm term_mul(DimCtx *c, const DimTerm *x, const DimTerm *y) {
     return r;
 }
 
+static bool is_const_one(const SDim *x) { return x->n == 1 && x->t[0].n == 0 && x->t[0].coef == 1; }
+
 const SDim *ty_dim_mul(DimCtx *c, const SDim *x, const SDim *y) {
+    if (is_const_one(x) || y->n == 0)
+        return y;
+    if (is_const_one(y) || x->n == 0)
+        return x;
     int n = x->n * y->n;
     DimTerm *t = arena_alloc(c->a, sizeof *t * (size_t)(n + 1));
     int k = 0;
@@ -503,7 +513,7 @@ static const SDim *atom_subst(DimCtx *c, const DimAtom *at, const DimEnv *e) {
 }
 
 const SDim *ty_dim_subst(DimCtx *c, const SDim *x, const DimEnv *e) {
-    if (!e || e->n == 0)
+    if (!e || e->n == 0 || !ty_dim_has_inst(x, e->inst))
         return x;
     const SDim *sum = ty_dim_const(c, 0);
     for (int i = 0; i < x->n; i++) {

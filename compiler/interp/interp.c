@@ -371,7 +371,7 @@ static void *eval_node(const IrGraph *g, uint32_t i, void **vals, const NncArgs 
         int ax = (int)at->i[0];
         memcpy(vs, fs, sizeof vs);
         vs[ax] = fs[ax] * at->i[3];
-        int64_t off = (at->i[1] + (at->ni == 6 ? at->i[4] * B : 0)) * fs[ax];
+        int64_t off = ir_dim_eval(ir_slice_start(at), B) * fs[ax];
         if (op == OP_SLICE)
             strided_copy(out, ps, 0, x, vs, off, t->rank, pd, elsize(t->dtype));
         else

@@ -7,7 +7,8 @@ running it again reproduces the committed files byte for byte.
 
   house_prices.csv      SYNTHETIC: 200 houses, price (thousands) = 40 + 2.2 * size_m2 + noise.
   two_blobs.csv         SYNTHETIC: 2 classes of 100 points from two Gaussian blobs (logistic.nn).
-  xor.csv               the 4 rows of the XOR truth table (xor.nn, xor_train.nn).
+  xor.csv               the 4 rows of the XOR truth table (xor_train.nn).
+  xor_inputs.csv        its two input columns alone (predict with xor.nn, which has no target).
   identity8.csv         the 8 one-hot vectors of length 8 and their index (autoencoder.nn).
   iris_train.csv,       a fixed stratified split of iris.csv (the real Fisher iris data, copied
   iris_test.csv         from Debian's python3-sklearn; see examples/README.md): 35 rows of each
@@ -49,6 +50,8 @@ def two_blobs():
 def xor():
     write("xor.csv", ["a", "b", "y"],
           [["0", "0", "0"], ["0", "1", "1"], ["1", "0", "1"], ["1", "1", "0"]])
+    # the inputs alone, for `predict` of xor.nn (a model with no target takes every column)
+    write("xor_inputs.csv", ["a", "b"], [["0", "0"], ["0", "1"], ["1", "0"], ["1", "1"]])
 
 
 def identity8():

@@ -12,8 +12,13 @@ awk 'BEGIN { srand(7); print "a,b,c,d,y"
 "$NNC" "$FEAT/$name.nn" -o "$name" || fail "nnc $name.nn exited with $?"
 "$NNC" "$FEAT/$name.nn" --emit ir > "$name.ir" || fail "nnc --emit ir exited with $?"
 # every expected `tensor ROLE NAME` (and `frozen` where listed) is in the module
+# (a line `! ROLE NAME` says that tensor must not exist)
 while read -r role tname frozen; do
     [ -z "$role" ] || [ "${role#\#}" != "$role" ] && continue
+    if [ "$role" = "!" ]; then
+        grep -Eq "^tensor $tname [0-9]+ $frozen " "$name.ir" && fail "there should be no $tname tensor '$frozen'"
+        continue
+    fi
     grep -Eq "^tensor $role [0-9]+ $tname f32.*${frozen:+ frozen}\$" "$name.ir" ||
         { grep "^tensor" "$name.ir"; fail "no $role tensor '$tname'${frozen:+ (frozen)}"; }
 done < "$FEAT/$name.names"

@@ -46,3 +46,15 @@ nnc_e2e(features.builtins features.sh builtins)
 
 # nnc -c: object + header with a symbol prefix; two models embedded in one C program
 nnc_e2e(c_embed c_embed.sh $<TARGET_FILE:nnc_rt>)
+
+# lowering names every parameter as the checker (and the spec) does
+nnc_e2e(names_agree names_agree.sh)
+
+# an installed nnc finds its stdlib and runtime relative to itself
+nnc_e2e(install install.sh ${CMAKE_BINARY_DIR})
+
+# what each --emit kind writes, default names, --dump-after, unwritable outputs
+nnc_e2e(outputs outputs.sh)
+
+# the optim pass + stdlib optimizers, schedules and l2 equal torch.optim step for step
+nnc_e2e(optim_vs_torch optim_vs_torch.sh)

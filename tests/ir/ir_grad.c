@@ -255,6 +255,21 @@ int main(void) {
     gB = 3; /* concat along the batch axis: its VJP slices with B-dependent bounds */
     IrType bx = {DT_F32, 2, {{1, 0}, {0, 2}}}, by = {DT_F32, 2, {{2, 1}, {0, 2}}};
     check("concat_B", build_op, OP_CONCAT, 2, (In[]){{IN_F, bx}, {IN_F, by}}, A(0), bx);
+    /* symbolic batch dims through the other shape-changing VJPs */
+    Dim Bd = {1, 0}, c3 = {0, 3}, c4 = {0, 4}, c1 = {0, 1};
+    IrType b3 = {DT_F32, 2, {Bd, c3}}, b4 = {DT_F32, 2, {Bd, c4}};
+    IrType w43 = {DT_F32, 2, {c4, c3}}, o3 = {DT_F32, 2, {c1, c3}}, idx = {DT_I32, 1, {Bd}};
+    check("matmul_B", build_op, OP_MATMUL, 2, (In[]){{IN_F, b4}, {IN_F, w43}}, A(0, 0), b3);
+    check("matmul_BK", build_op, OP_MATMUL, 2, (In[]){{IN_F, b4}, {IN_F, b3}}, A(1, 0), w43);
+    check("sum_B", build_op, OP_SUM, 1, (In[]){{IN_F, b3}}, A(1), o3);
+    check("broadcast_B", build_op, OP_BROADCAST, 1, (In[]){{IN_F, o3}}, NOATTR, b3);
+    check("transpose_B", build_op, OP_TRANSPOSE, 1, (In[]){{IN_F, b3}}, A(1, 0), b3);
+    check("slice_B", build_op, OP_SLICE, 1, (In[]){{IN_F, b4}}, A(1, 1, 4, 2), b3);
+    check("rmax_B", build_op, OP_RMAX, 1, (In[]){{IN_F, b4}}, A(1), b3);
+    check("gather_B", build_op, OP_GATHER, 2,
+          (In[]){{IN_F, T(2, 6, 3, 0)}, {IN_LABEL, idx}}, NOATTR, b3);
+    check("reshape_B", build_op, OP_RESHAPE, 1, (In[]){{IN_F, b4}},
+          NOATTR, (IrType){DT_F32, 3, {Bd, {0, 2}, {0, 2}}});
     gB = 1;
     check("reuse", build_reuse, OP_ADD, 1, (In[]){{IN_F, m34}}, NOATTR, m34);
     check("xent", build_xent, OP_ADD, 2,

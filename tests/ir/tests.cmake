@@ -4,6 +4,7 @@
 #   ir_mlp    a small MLP's loss and gradients (autodiff + simplify) vs torch.autograd
 #   ir_unit   CSE, builders, types, verifier messages, interp_model_def
 #   ir_lit    IR in, IR out: parse/print round trip, verify, simplify, autodiff (lit + FileCheck)
+#   ir_examples  the examples lowered by nnc: round trip, verify, simplify keeps the results
 set(IR_TEST_DIR ${CMAKE_CURRENT_LIST_DIR})
 foreach(t irtool ir_ops ir_grad ir_mlp ir_unit)
   add_executable(${t} ${IR_TEST_DIR}/${t}.c)
@@ -19,3 +20,7 @@ find_program(NNC_LIT NAMES lit lit.py PATHS /usr/lib/llvm-14/bin /usr/lib/llvm-1
 add_test(NAME ir_lit COMMAND ${NNC_PYTHON} ${NNC_LIT} -sv --param irtool=$<TARGET_FILE:irtool> --param exec_root=${CMAKE_BINARY_DIR}/ir-lit
          ${IR_TEST_DIR}/lit)
 set_tests_properties(ir_ops ir_grad ir_mlp ir_unit ir_lit PROPERTIES LABELS ir TIMEOUT 120)
+# every example's IR as nnc lowers it: exact round trip, verifies, simplify keeps the results
+add_test(NAME ir_examples COMMAND sh ${IR_TEST_DIR}/examples.sh $<TARGET_FILE:nnc> $<TARGET_FILE:irtool>
+         ${CMAKE_SOURCE_DIR}/examples ${CMAKE_BINARY_DIR}/ir-examples)
+set_tests_properties(ir_examples PROPERTIES LABELS ir TIMEOUT 120)

@@ -2,6 +2,8 @@
 #   lang.golden.NAME    tests/lang/NAME.nn against NAME.err / NAME.ast / NAME.types (golden.sh)
 #   lang.example.NAME   `nnc check` of every examples/*.nn
 #   lang.stdlib.NAME    `nnc check` of every stdlib/*.nn
+#   lang.stdlib.values  every stdlib activation, layer, loss, optimizer and schedule run by nnc's
+#                       interpreter against PyTorch on the same inputs (stdlib_values.py)
 # plus the lexer/parser unit tests and the checker's tests, which their owners register in their
 # own tests/lang/*.cmake files (included below when they exist).
 set(NNC_LANG_TESTS ${CMAKE_CURRENT_LIST_DIR})
@@ -38,6 +40,12 @@ foreach(f ${NNC_STDLIB_FILES})
   set_tests_properties(lang.stdlib.${name} PROPERTIES LABELS lang TIMEOUT 60
                        ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib;NO_COLOR=1")
 endforeach()
+
+add_test(NAME lang.stdlib.values
+         COMMAND ${NNC_PYTHON} ${NNC_LANG_TESTS}/stdlib_values.py $<TARGET_FILE:nnc>
+                 ${CMAKE_BINARY_DIR}/lang-stdlib-values)
+set_tests_properties(lang.stdlib.values PROPERTIES LABELS lang TIMEOUT 300
+                     ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib;NO_COLOR=1")
 
 # golden.sh itself must notice a wrong expectation: run it on a copy of a test whose .err was
 # altered, and require that it fails.

@@ -6,7 +6,20 @@ target_link_libraries(test_llvm PRIVATE nnc_llvm ${CMAKE_DL_LIBS} m)
 add_dependencies(test_llvm nnc_rt)
 target_compile_definitions(test_llvm PRIVATE NNC_RT_LIB="$<TARGET_FILE:nnc_rt>"
                                              NNC_BLAS_LIB="${OPENBLAS_LIB}")
-foreach(part layout vector ops mlp grad workspace parallel prefix)
+foreach(part layout vector ops mlp grad workspace parallel prefix random)
   add_test(NAME llvm.${part} COMMAND test_llvm ${part})
   set_tests_properties(llvm.${part} PROPERTIES LABELS llvm TIMEOUT 120)
 endforeach()
+
+# `nnc --emit llvm` through the driver, checked with FileCheck (llvm-14-tools), at -O2 for a fixed
+# CPU (so the vector width is known) and at -O0.
+execute_process(COMMAND ${LLVM_CONFIG} --bindir OUTPUT_VARIABLE NNC_LLVM_BINDIR OUTPUT_STRIP_TRAILING_WHITESPACE)
+find_program(NNC_LLVM_FILECHECK NAMES FileCheck FileCheck-14 PATHS ${NNC_LLVM_BINDIR} NO_DEFAULT_PATH)
+if(NNC_LLVM_FILECHECK)
+  set(_ll ${CMAKE_CURRENT_BINARY_DIR}/llvm_emit)
+  set(_check ${CMAKE_SOURCE_DIR}/tests/llvm/emit_llvm.check)
+  add_test(NAME llvm.emit_llvm COMMAND sh -c
+    "\"$1\" \"$2\" --emit llvm --cpu x86-64 -o \"$3.O2.ll\" && \"$4\" \"$5\" < \"$3.O2.ll\" && \"$1\" \"$2\" --emit llvm -O0 -o \"$3.O0.ll\" && \"$4\" --check-prefix=O0 \"$5\" < \"$3.O0.ll\""
+    sh $<TARGET_FILE:nnc> ${CMAKE_SOURCE_DIR}/examples/xor_train.nn ${_ll} ${NNC_LLVM_FILECHECK} ${_check})
+  set_tests_properties(llvm.emit_llvm PROPERTIES LABELS llvm TIMEOUT 120)
+endif()

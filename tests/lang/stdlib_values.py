@@ -1,0 +1,293 @@
+#!/usr/bin/python3
+"""stdlib_values.py - the standard library computes what its names promise: every activation,
+layer, loss and optimizer of stdlib/nn.nn and stdlib/optim.nn, run by nnc (`nnc run`, the
+reference interpreter), against PyTorch on the same inputs.
+
+    stdlib_values.py NNC WORK_DIR
+
+  activations and layers  a model whose outputs are identity, heaviside, relu, leaky_relu, elu,
+                          softplus, softmax, log_softmax, prelu, rbf, dense, dropout (eval: the
+                          identity) and flatten of one input; `predict` on rows that include
+                          large magnitudes (|x| up to 100, where naive softplus/softmax overflow)
+  losses                  two models whose named losses are every loss and regulariser; `eval`
+                          over the whole data set in one batch prints each
+  optimizers, schedules   one linear-regression model per optimizer (and per schedule), trained
+                          full-batch for 6 steps from fixed literal weights; the saved weights
+                          must equal torch.optim's after the same 6 steps
+
+Run with Debian's python3 (/usr/bin/python3: torch and numpy). Prints one line per check and
+'N passed, N failed'; exits 1 on any failure.
+"""
+import json
+import math
+import os
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+torch.set_default_dtype(torch.float64)  # the reference in f64; nnc computes in f32
+
+if len(sys.argv) != 3:
+    sys.exit("usage: stdlib_values.py NNC WORK_DIR")
+NNC, WORK = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+os.makedirs(WORK, exist_ok=True)
+passed, failed = 0, 0
+
+
+def check(name, got, want, rtol=2e-5, atol=2e-6):
+    global passed, failed
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    if got.shape != want.shape:
+        ok, err = False, "shape %s, want %s" % (got.shape, want.shape)
+    else:
+        ok = bool(np.all(np.isfinite(got)) and np.allclose(got, want, rtol=rtol, atol=atol))
+        err = "max abs error %.3g" % float(np.max(np.abs(got - want))) if got.size else ""
+    if ok:
+        passed += 1
+        print("ok: %s (%s)" % (name, err))
+    else:
+        failed += 1
+        print("FAIL: %s: %s\n  got  %s\n  want %s" % (name, err, got.ravel()[:12], want.ravel()[:12]))
+
+
+def run(args, what):
+    r = subprocess.run([NNC] + args, cwd=WORK, capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        print("FAIL: %s: nnc %s exited %d\n%s%s" % (what, " ".join(args), r.returncode, r.stdout, r.stderr))
+        return None
+    return r.stdout
+
+
+def write(name, text):
+    with open(os.path.join(WORK, name), "w") as f:
+        f.write(text)
+
+
+def write_csv(name, header, rows):
+    write(name, ",".join(header) + "\n" + "".join(",".join("%.9g" % v for v in r) + "\n" for r in rows))
+
+
+def save_weights(name, tensors):
+    """A safetensors file, as docs/cli.md describes it."""
+    hdr, data = {}, b""
+    for k, v in tensors.items():
+        raw = np.asarray(v, "<f4").tobytes()
+        hdr[k] = {"dtype": "F32", "shape": list(np.shape(v)), "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw
+    h = json.dumps(hdr).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(os.path.join(WORK, name), "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + data)
+
+
+def load_weights(name):
+    b = open(os.path.join(WORK, name), "rb").read()
+    n = struct.unpack("<Q", b[:8])[0]
+    hdr, data = json.loads(b[8:8 + n]), b[8 + n:]
+    out = {}
+    for k, v in hdr.items():
+        if k == "__metadata__" or v["dtype"] != "F32":
+            continue
+        lo, hi = v["data_offsets"]
+        out[k] = np.frombuffer(data[lo:hi], "<f4").reshape(v["shape"]).astype(np.float64)
+    return out
+
+
+def parse_csv(text):
+    lines = text.strip().split("\n")
+    head = lines[0].split(",")
+    return head, np.array([[float(v) for v in l.split(",")] for l in lines[1:]])
+
+
+def columns(head, rows, name):
+    """The columns of one output: NAME or NAME_0, NAME_1, ..."""
+    idx = [i for i, h in enumerate(head) if h == name or (h.startswith(name + "_") and h[len(name) + 1:].isdigit())]
+    return rows[:, idx]
+
+
+rng = np.random.default_rng(2026)
+
+# ---- activations and layers ----
+X = rng.normal(0.0, 2.0, (7, 6))
+X[5] = [100.0, -100.0, 40.0, -40.0, 0.5, -0.5]  # exp(100) overflows f32: naive formulas fail
+X[6] = [0.0, 1e-3, -1e-3, 3.0, -3.0, 20.0]
+write_csv("acts_in.csv", ["c%d" % i for i in range(6)], X)
+write("acts.nn", """use nn
+model acts {
+  input x: f32[B, 6]
+  output o_identity  = identity(x)
+  output o_heaviside = heaviside(x)
+  output o_relu      = relu(x)
+  output o_leaky     = leaky_relu(x)
+  output o_leaky2    = leaky_relu(x, alpha = 0.2)
+  output o_elu       = elu(x)
+  output o_elu2      = elu(x, alpha = 0.5)
+  output o_softplus  = softplus(x)
+  output o_softmax   = softmax(x)
+  output o_logsm     = log_softmax(x)
+  p = prelu(x)
+  output o_prelu     = p
+  r = rbf(x, 3, gamma = 0.05)
+  output o_rbf       = r
+  d = dense(x, 2, act = tanh)
+  output o_dense     = d
+  output o_dropout   = dropout(x, 0.5)
+  output o_flatten   = flatten(reshape(x, [B, 2, 3]))
+}
+""")
+alpha = rng.uniform(0.05, 0.5, 6)
+centers = rng.normal(0.0, 2.0, (3, 6))
+W, b = rng.normal(0.0, 0.3, (6, 2)), rng.normal(0.0, 0.3, 2)
+save_weights("acts.st", {"p.alpha": alpha, "r.centers": centers, "d.W": W, "d.b": b})
+out = run(["run", "acts.nn", "--", "predict", "--weights", "acts.st", "acts_in.csv"], "activations")
+if out is not None:
+    head, rows = parse_csv(out)
+    x = torch.tensor(X)
+    want = {
+        "o_identity": x,
+        "o_heaviside": (x > 0).double(),
+        "o_relu": F.relu(x),
+        "o_leaky": F.leaky_relu(x, 0.01),
+        "o_leaky2": F.leaky_relu(x, 0.2),
+        "o_elu": F.elu(x, 1.0),
+        "o_elu2": F.elu(x, 0.5),
+        "o_softplus": F.softplus(x),
+        "o_softmax": F.softmax(x, dim=-1),
+        "o_logsm": F.log_softmax(x, dim=-1),
+        "o_prelu": torch.where(x > 0, x, torch.tensor(alpha) * x),
+        "o_rbf": torch.exp(-0.05 * torch.cdist(x, torch.tensor(centers)) ** 2),
+        "o_dense": torch.tanh(x @ torch.tensor(W) + torch.tensor(b)),
+        "o_dropout": x,
+        "o_flatten": x,
+    }
+    for name, w in want.items():
+        # log_softmax of rows with a spread of 200 reaches -200: relative error is what counts
+        check("nn.%s" % name[2:], columns(head, rows, name), w.numpy(), rtol=3e-5, atol=5e-6)
+
+# ---- losses and regularisers ----
+N = 9
+P = rng.normal(0.0, 1.5, (N, 3))
+P[0] = [30.0, -30.0, 0.0]                       # a confident logit each way
+yf = rng.uniform(0.0, 1.0, N)                   # soft targets in [0, 1]
+yi = rng.integers(0, 3, N)
+write_csv("loss_f.csv", ["a", "b", "c", "y"], np.column_stack([P, yf]))
+write_csv("loss_i.csv", ["a", "b", "c", "y"], np.column_stack([P, yi]))
+write("loss_f.nn", """use nn
+model loss_f {
+  input  x: f32[B, 3]
+  target y: f32[B]
+  z = x[:, 0]
+  loss l_mse   = mse(z, y)
+  loss l_mae   = mae(z, y)
+  loss l_bce   = binary_cross_entropy(sigmoid(z), y)
+  loss l_bcel  = binary_cross_entropy_with_logits(z, y)
+  loss l_l1    = l1(x)
+  loss l_l2    = l2(x)
+}
+""")
+write("loss_i.nn", """use nn
+model loss_i {
+  input  x: f32[B, 3]
+  target y: i32[B]
+  loss l_ce  = cross_entropy(x, y)
+  loss l_ceo = cross_entropy_onehot(x, one_hot(y, 3))
+}
+""")
+save_weights("none.st", {})
+
+
+def eval_losses(model, data):
+    out = run(["run", model + ".nn", "--", "eval", "--weights", "none.st", "--data", data, "--batch", str(N)], model)
+    if out is None:
+        return {}
+    vals = {}
+    for line in out.split("\n"):
+        k, _, v = line.partition(":")
+        try:
+            vals[k.strip()] = float(v)
+        except ValueError:
+            pass
+    return vals
+
+
+p, z = torch.tensor(P), torch.tensor(P[:, 0])
+tf, ti = torch.tensor(yf), torch.tensor(yi)
+got = eval_losses("loss_f", "loss_f.csv")
+# the clip bounds as f32 holds them: 1 - 1e-7 rounds to 1 - 1.19e-7, which matters for z = 30
+q = torch.clamp(torch.sigmoid(z), float(np.float32(1e-7)), float(np.float32(1.0) - np.float32(1e-7)))
+for name, w in [("l_mse", F.mse_loss(z, tf)), ("l_mae", F.l1_loss(z, tf)),
+                ("l_bce", F.binary_cross_entropy(q, tf)),
+                ("l_bcel", F.binary_cross_entropy_with_logits(z, tf)),
+                ("l_l1", p.abs().sum()), ("l_l2", (p * p).sum())]:
+    # eval averages each loss over the samples; with one batch of all N samples that is the loss
+    check("loss.%s" % name[2:], got.get(name, float("nan")), w.item(), rtol=3e-5)
+got = eval_losses("loss_i", "loss_i.csv")
+check("loss.cross_entropy", got.get("l_ce", float("nan")), F.cross_entropy(p, ti).item(), rtol=3e-5)
+check("loss.cross_entropy_onehot", got.get("l_ceo", float("nan")), F.cross_entropy(p, ti).item(), rtol=3e-5)
+
+# ---- optimizers and schedules ----
+M, STEPS = 16, 6
+XR = rng.normal(0.0, 1.0, (M, 3))
+YR = XR @ np.array([1.5, -2.0, 0.7]) + 0.3 + rng.normal(0.0, 0.1, M)
+write_csv("reg.csv", ["a", "b", "c", "y"], np.column_stack([XR, YR]))
+W0 = [0.5, -0.3, 0.2]
+cases = [
+    # name, nnc optimizer call, torch optimizer, lr schedule (t = 1.., total) -> factor of lr
+    ("sgd", "sgd(lr = 0.05)", lambda ps: torch.optim.SGD(ps, lr=0.05), None),
+    ("momentum", "momentum(lr = 0.05, beta = 0.8)", lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.8), None),
+    ("nesterov", "nesterov(lr = 0.05, beta = 0.8)",
+     lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.8, nesterov=True), None),
+    ("rmsprop", "rmsprop(lr = 0.01, rho = 0.85)",
+     lambda ps: torch.optim.RMSprop(ps, lr=0.01, alpha=0.85, eps=1e-8), None),
+    ("adam", "adam(lr = 0.1, beta1 = 0.8, beta2 = 0.95)",
+     lambda ps: torch.optim.Adam(ps, lr=0.1, betas=(0.8, 0.95), eps=1e-8), None),
+    ("adamw", "adamw(lr = 0.1, weight_decay = 0.3)",
+     lambda ps: torch.optim.AdamW(ps, lr=0.1, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.3), None),
+    ("cosine", "sgd(lr = 0.05, schedule = cosine)", lambda ps: torch.optim.SGD(ps, lr=0.05),
+     lambda t, T: 0.5 * (1 + math.cos(math.pi * min((t - 1) / max(T - 1, 1), 1.0)))),
+    ("step_decay", "sgd(lr = 0.05, schedule = step_decay)", lambda ps: torch.optim.SGD(ps, lr=0.05),
+     lambda t, T: 0.1 ** min(math.floor(3.0 * (t - 1) / T), 2)),
+]
+for name, call, make, sched in cases:
+    write("opt_%s.nn" % name, """use nn
+model opt_%s {
+  input  x: f32[B, 3]
+  target y: f32[B]
+  param  w: f32[3] = [0.5, -0.3, 0.2]
+  param  b: f32    = zeros
+  output p = x @ w + b
+  loss   mse(p, y)
+  train {
+    data      csv("reg.csv", label = "y")
+    optimizer %s
+    batch %d  epochs %d
+  }
+}
+""" % (name, call, M, STEPS))
+    out = run(["run", "opt_%s.nn" % name, "--", "train", "--threads", "1", "--save", "opt_%s.st" % name],
+              "optimizer " + name)
+    if out is None:
+        failed += 1
+        continue
+    got = load_weights("opt_%s.st" % name)
+    w = torch.tensor(W0, requires_grad=True)
+    bb = torch.zeros((), requires_grad=True)
+    opt = make([w, bb])
+    base = [g["lr"] for g in opt.param_groups]
+    x, y = torch.tensor(XR), torch.tensor(YR)
+    for t in range(1, STEPS + 1):
+        if sched:
+            for g, lr in zip(opt.param_groups, base):
+                g["lr"] = lr * sched(t, STEPS)
+        opt.zero_grad()
+        ((x @ w + bb - y) ** 2).mean().backward()
+        opt.step()
+    check("optim.%s w" % name, got.get("w", np.full(3, np.nan)), w.detach().numpy(), rtol=1e-4, atol=1e-6)
+    check("optim.%s b" % name, got.get("b", np.nan), bb.detach().numpy(), rtol=1e-4, atol=1e-6)
+
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
