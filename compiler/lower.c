@@ -376,7 +376,12 @@ static const char *call_path(Lower *L, Frame *f, Node *call, const char *callee)
         f->st_group = arena_printf(L->a, "%s%s", pre, base);
         return f->st_group;
     }
-    int *k = count_slot(L, &f->st_calls, &f->nst_calls, &f->capst_calls, callee);
+    /* In a statement that binds a name, nested calls are numbered per statement (y.dense,
+     * y.dense_2). In one that binds none (a layer body's result `lin(x) + lin(y)`), they are
+     * numbered through the whole body, with the counter the bindings use, as the checker's
+     * expand_stmt does [layer.naming]: two such statements make lin, lin_2, not lin twice. */
+    int *k = f->st_name ? count_slot(L, &f->st_calls, &f->nst_calls, &f->capst_calls, callee)
+                        : count_slot(L, &f->uses, &f->nuses, &f->capuses, callee);
     ++*k;
     const char *seg = *k == 1 ? callee : arena_printf(L->a, "%s_%d", callee, *k);
     return arena_printf(L->a, "%s%s%s%s", pre, base, *base ? "." : "", seg);

@@ -475,6 +475,11 @@ static bool unify_dim(Unify *u, const SDim *pd, const SDim *ad) {
     return false;
 }
 
+/* The dims of act from index i on. A rank-0 tensor (a compile-time number passed where a tensor
+ * is expected [builtin]: exp(1.0), or an int formal `x: N` passed to f32[*S]) may have no dims
+ * array at all, and NULL + 0 is undefined behaviour. */
+static const SDim **shape_from(const Shape *act, int i) { return i < act->rank ? act->dims + i : NULL; }
+
 static bool unify_shape(Unify *u, const Shape *pat0, const Shape *act) {
     Check *C = u->b->C;
     Shape pat = ty_shape_subst(&C->dc, pat0, u->env);
@@ -487,14 +492,14 @@ static bool unify_shape(Unify *u, const Shape *pat0, const Shape *act) {
             for (int i = 0; i < p; i++)
                 if (!unify_dim(u, pat.dims[i], act->dims[i]))
                     return false;
-            bound = (Shape){.rank = act->rank - p - s, .dims = act->dims + p, .rest = -1};
+            bound = (Shape){.rank = act->rank - p - s, .dims = shape_from(act, p), .rest = -1};
         } else {
             if (act->rest < p || act->rank - act->rest < s)
                 return false;
             for (int i = 0; i < p; i++)
                 if (!unify_dim(u, pat.dims[i], act->dims[i]))
                     return false;
-            bound = (Shape){.rank = act->rank - p - s, .dims = act->dims + p, .rest = act->rest - p,
+            bound = (Shape){.rank = act->rank - p - s, .dims = shape_from(act, p), .rest = act->rest - p,
                             .rest_name = act->rest_name, .rest_inst = act->rest_inst};
         }
         ty_env_bind_rest(C->a, u->env, pat.rest_name, bound, u->at);
@@ -2006,6 +2011,99 @@ static TypeExprKind untyped_kind(const Node *f) {
 }
 
 /* The optimizer call of a train block or step [optimizer.call]. */
+/* The `schedule` argument of an optimizer call [optimizer.call]: a fn whose first three formals
+ * take the base lr, the step and the total steps, given alone (`cosine`) or called with values for
+ * its other formals only (`step_decay(gamma = 0.5)`). Lowering (compiler/lower.c call_decl) makes
+ * such a call a partial application: it keeps the named values and leaves the formals without
+ * value or default open; the optim pass then calls the result positionally with three rank-0 f32
+ * tensors, which fill the open formals in order. So the call must leave exactly the leading three
+ * open: a positional argument would take 'lr', and a later formal left without a value would take
+ * the third tensor. The schedule is checked here as that call, and must give a rank-0 f32. Returns
+ * the schedule's function type, or an error type; NULL when e is no fn declaration (the caller
+ * checks it as an ordinary expression). */
+static const Type *check_schedule(Body *b, Node *e) {
+    Check *C = b->C;
+    Node *name = e->kind == ND_CALL ? e->lhs : e;
+    if (!name || name->kind != ND_IDENT || lookup(b, name->name))
+        return NULL;
+    DeclInfo *di = decl_find(C, name->name);
+    if (!di || di->decl->kind != ND_FN)
+        return NULL;
+    Node *d = di->decl;
+    const Type *ft = check_expr(b, name);
+    if (ty_is_bad(ft))
+        return ft;
+    if (d->nformals < 3) {
+        check_error(b, name->loc, "the schedule %s takes %d formal%s, but a schedule's first three take the base "
+                    "lr, the step and the total steps", d->name, d->nformals, d->nformals == 1 ? "" : "s");
+        check_note(b, d->name_loc, "'%s' is declared here", d->name);
+        return ty_error();
+    }
+    const char *lead = arena_printf(C->a, "'%s', '%s' and '%s'", d->formals[0]->name, d->formals[1]->name,
+                                    d->formals[2]->name);
+    bool ok = true;
+    for (int i = 0; e->kind == ND_CALL && i < e->nkids; i++) {
+        Node *a = e->kids[i];
+        int j = 0;
+        while (a->kind == ND_ARG && j < 3 && strcmp(a->name, d->formals[j]->name) != 0)
+            j++;
+        if (j < 3) {
+            check_error(b, a->loc, "the schedule %s gets %s from the optimizer; its call names only the "
+                        "formals after them", d->name, lead);
+            if (a->kind != ND_ARG && d->nformals > 3)
+                check_hint(b, "name the value: %s(%s = ...)", d->name, d->formals[3]->name);
+            ok = false;
+        }
+    }
+    if (e->kind == ND_CALL && d->formals[0]->lhs && d->formals[1]->lhs && d->formals[2]->lhs) {
+        check_error(b, e->loc, "%s has defaults for %s, so this call computes a number, not a schedule",
+                    d->name, lead);
+        check_hint(b, "pass '%s' alone, or drop those defaults", d->name);
+        ok = false;
+    }
+    if (!ok)
+        return ty_error();
+    /* the call the optim pass makes: three rank-0 f32 tensors, then this call's named values */
+    int nargs = 3 + (e->kind == ND_CALL ? e->nkids : 0);
+    Node **args = arena_alloc(C->a, sizeof *args * (size_t)nargs);
+    const Type **argty = arena_alloc(C->a, sizeof *argty * (size_t)nargs);
+    for (int i = 0; i < 3; i++) {
+        Node *f = arena_alloc(C->a, sizeof *f);
+        f->kind = ND_FLOAT;
+        f->loc = e->loc;
+        args[i] = f;
+        argty[i] = ty_tensor(C->a, DT_F32, 0, NULL);
+    }
+    for (int i = 3; i < nargs; i++) {
+        Node *a = e->kids[i - 3];
+        args[i] = a;
+        argty[i] = check_set(b, a, check_expr(b, a->lhs));
+    }
+    Node *call = e;
+    if (e->kind != ND_CALL) {
+        call = arena_alloc(C->a, sizeof *call);
+        *call = (Node){.kind = ND_CALL, .loc = e->loc, .lhs = e};
+    }
+    int e0 = nerrors(C);
+    const Type *r = user_call(b, call, di, args, nargs, argty);
+    if (nerrors(C) != e0 || r->kind == TY_ERROR) {
+        check_note(b, e->loc, "the optimizer calls the schedule as %s(%s, %s, %s%s)", d->name, d->formals[0]->name,
+                   d->formals[1]->name, d->formals[2]->name, e->kind == ND_CALL && e->nkids ? ", ..." : "");
+        return ty_error();
+    }
+    if (r->kind != TY_ANY && r->kind != TY_INT && r->kind != TY_FLOAT &&
+        !(r->kind == TY_TENSOR && r->dtype == DT_F32 && r->shape.rank == 0 && r->shape.rest < 0)) {
+        check_error(b, e->loc, "the schedule %s gives %s; it must give the step's lr, an f32", d->name,
+                    check_tystr(b, r));
+        return ty_error();
+    }
+    if (e->kind == ND_CALL) {
+        set_ref(b, e, d);
+        check_set(b, e, ft);
+    }
+    return ft;
+}
+
 static void check_optimizer_call(Body *b, Node *e) {
     Check *C = b->C;
     Node *callee = e->kind == ND_CALL ? e->lhs : e;
@@ -2056,9 +2154,22 @@ static void check_optimizer_call(Body *b, Node *e) {
     Node **slot = arena_alloc(C->a, sizeof *slot * (size_t)nf);
     const Type **sty = arena_alloc(C->a, sizeof *sty * (size_t)nf);
     const Type **argty = arena_alloc(C->a, sizeof *argty * (size_t)(e->nkids + 1));
+    /* positional arguments bind the formals after (p, g) only, as lowering's optimizer_arg_name */
+    int npos = 0;
+    for (int i = 0; i < e->nkids; i++)
+        if (e->kids[i]->kind != ND_ARG && ++npos > nh) {
+            check_error(b, e->kids[i]->loc, "optimizer %s takes %d positional argument%s (after p and g), got %d",
+                        d->name, nh, nh == 1 ? "" : "s", npos);
+            check_hint(b, "name the others: l1 = ..., l2 = ..., schedule = ...");
+            return;
+        }
     for (int i = 0; i < e->nkids; i++) {
         Node *a = e->kids[i];
-        argty[i] = a->kind == ND_ARG ? check_set(b, a, check_expr(b, a->lhs)) : check_expr(b, a);
+        const Type *st = a->kind == ND_ARG && strcmp(a->name, "schedule") == 0 ? check_schedule(b, a->lhs) : NULL;
+        if (st)
+            argty[i] = check_set(b, a, st);
+        else
+            argty[i] = a->kind == ND_ARG ? check_set(b, a, check_expr(b, a->lhs)) : check_expr(b, a);
     }
     Callee ce = {d->name, nf, names, hasdef, NULL};
     if (!match_args(b, e, &ce, e->kids, e->nkids, argty, slot, sty))

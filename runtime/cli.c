@@ -41,7 +41,8 @@ static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NF
     [F_VAL] = {"--val-split", "F", "hold out this fraction (0 <= F < 1) for validation", 1u << CMD_TRAIN},
     [F_SAVE] = {"--save", "FILE", "write a safetensors checkpoint after every epoch", 1u << CMD_TRAIN},
     [F_RESUME] = {"--resume", "FILE", "continue training from a checkpoint", 1u << CMD_TRAIN},
-    [F_WEIGHTS] = {"--weights", "FILE", "weights (safetensors) to use (required)", 1u << CMD_EVAL | 1u << CMD_PREDICT},
+    [F_WEIGHTS] = {"--weights", "FILE", "weights (safetensors) to use (required unless every parameter has\n"
+                  "                        literal values in the model)", 1u << CMD_EVAL | 1u << CMD_PREDICT},
     [F_OUT] = {"-o", "FILE", "write predictions to FILE (.csv or .npy) instead of stdout", 1u << CMD_PREDICT},
 };
 
@@ -52,6 +53,22 @@ static const char *const cmd_help[] = {
     "print the model's tensors, parameter counts and the memory a training step needs",
 };
 
+/* The parameter whose values only a weights file can give (NULL when every one comes from the model
+ * itself, as in a model whose parameters are all literals): a param or state tensor needs one unless
+ * it is a literal, or a zeros/ones/constant init of a model with no train step (there is nothing to
+ * train, so those values are final) or of optimizer state (which eval and predict do not read). */
+static const RtTensor *needs_weights(const RtDesc *d) {
+    for (int i = 0; i < d->nt; i++) {
+        const RtTensor *t = &d->t[i];
+        if (t->role != RT_PARAM && t->role != RT_STATE) continue;
+        if (t->init == INIT_LITERAL) continue;
+        bool fixed = t->init == INIT_ZEROS || t->init == INIT_ONES || t->init == INIT_CONSTANT;
+        if (fixed && (d->nstep == 0 || t->role == RT_STATE)) continue;
+        return t;
+    }
+    return NULL;
+}
+
 static void usage_top(RtCtx *c, FILE *out) {
     fprintf(out, "usage: %s COMMAND [FLAGS]\n\nthe compiled model '%s'. Commands:\n", c->prog, c->desc.name);
     for (int k = 0; k < 4; k++) fprintf(out, "  %-9s %s\n", cmd_names[k], cmd_help[k]);
@@ -59,8 +76,10 @@ static void usage_top(RtCtx *c, FILE *out) {
 }
 
 static void usage_cmd(RtCtx *c, Cmd k, FILE *out) {
-    fprintf(out, "usage: %s %s%s [FLAGS]%s\n\n%s\n\nflags:\n", c->prog, cmd_names[k],
-            k == CMD_EVAL || k == CMD_PREDICT ? " --weights FILE" : "", k == CMD_PREDICT ? " INPUT" : "", cmd_help[k]);
+    const char *w = "";
+    if (k == CMD_EVAL || k == CMD_PREDICT) w = needs_weights(&c->desc) ? " --weights FILE" : " [--weights FILE]";
+    fprintf(out, "usage: %s %s%s [FLAGS]%s\n\n%s\n\nflags:\n", c->prog, cmd_names[k], w,
+            k == CMD_PREDICT ? " INPUT" : k == CMD_EVAL ? " [DATA]" : "", cmd_help[k]);
     for (int f = 0; f < F_NFLAGS; f++)
         if (flags[f].cmds & (1u << k)) {
             char lhs[64];
@@ -160,6 +179,7 @@ static int run(RtCtx *c, int argc, char **argv) {
     memset(&o, 0, sizeof o);
     o.val_split = -1;
     int64_t seed = -1, threads = 0;
+    const char *data_pos = NULL;    /* eval's DATA argument */
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -168,6 +188,7 @@ static int run(RtCtx *c, int argc, char **argv) {
         }
         if (a[0] != '-' || !a[1]) {
             if (k == CMD_PREDICT && !o.input) { o.input = a; continue; }
+            if (k == CMD_EVAL && !data_pos) { data_pos = a; continue; }
             return usage_error(c, (Cmd)k, true, "unexpected argument '%s'%s", a, "");
         }
         const char *val = NULL;
@@ -212,8 +233,17 @@ static int run(RtCtx *c, int argc, char **argv) {
             return usage_error(c, (Cmd)k, true, msg, val, "");
         }
     }
-    if ((k == CMD_EVAL || k == CMD_PREDICT) && !o.weights)
-        return usage_error(c, (Cmd)k, true, "%s needs --weights FILE%s", cmd_names[k], "");
+    if (data_pos && o.data)
+        return usage_error(c, (Cmd)k, true, "eval takes one data set, but got both '%s' and --data '%s'", data_pos,
+                           o.data);
+    if (data_pos) o.data = data_pos;
+    const RtTensor *need = needs_weights(&c->desc);
+    if ((k == CMD_EVAL || k == CMD_PREDICT) && !o.weights && need) {
+        char why[256];
+        snprintf(why, sizeof why, " (%s '%s' has no literal values in the model)", rt_role_name(need->role),
+                 need->name);
+        return usage_error(c, (Cmd)k, true, "%s needs --weights FILE%s", cmd_names[k], why);
+    }
     if (k == CMD_PREDICT && !o.input) return usage_error(c, (Cmd)k, true, "predict needs an INPUT file%s%s", "", "");
 
     if (k == CMD_SUMMARY) return rt_summary(c, o.batch) ? 1 : 0;

@@ -389,8 +389,10 @@ static bool parse_num(const char *s, double *v) {
 
 /* feat: the features' tensor; lab: the label's (NULL to skip it). label: the column's name, "" for
  * the last column. */
-static int load_csv(RtCtx *c, const char *path, const char *label, bool want_label, int64_t limit,
-                    Dest *feat, Dest *lab, RtData *d, int64_t *n_out) {
+/* predict_in: the file is predict's INPUT (features only): a column named as the label is dropped
+ * only when the file has exactly one column more than the input takes (see docs/cli.md, predict). */
+static int load_csv(RtCtx *c, const char *path, const char *label, bool want_label, bool predict_in,
+                    int64_t limit, Dest *feat, Dest *lab, RtData *d, int64_t *n_out) {
     if (feat) snprintf(feat->src, feat->srcn, "%s", path);
     if (lab) snprintf(lab->src, lab->srcn, "%s", path);
     FILE *f = fopen(path, "rb");
@@ -434,6 +436,26 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
                     if (labcol < 0) { rt_error(c, "%s:%d: the header has no column '%s'", path, lineno, label); goto done; }
                 } else {
                     labcol = nf - 1;
+                }
+            } else if (predict_in && feat) {
+                if (nf == rt_numel(feat->t, 1) + 1) {
+                    /* one column too many: drop it if it is the label (data record's, the model's
+                     * target's name, or `label`) */
+                    int tg = rt_first(&c->desc, RT_TARGET);
+                    const char *cand[3] = {label, tg >= 0 ? c->desc.t[tg].name : "", "label"};
+                    for (int q = 0; q < 3 && labcol < 0; q++)
+                        for (int i = 0; i < nf && *cand[q]; i++) if (!strcmp(fields[i], cand[q])) labcol = i;
+                    if (labcol < 0) {
+                        char want[512];
+                        per_str(feat->t, want, sizeof want);
+                        rt_error(c, "'%s' has %d columns, but %s; one extra column is dropped only when its "
+                                 "header is the model's label ('%s'), and none is", path, nf, want,
+                                 *cand[0] ? cand[0] : *cand[1] ? cand[1] : "label");
+                        goto done;
+                    }
+                    fflush(stdout);
+                    fprintf(stderr, "%s: note: '%s': ignoring column %d '%s' (the label); the other %d columns are "
+                            "the input\n", c->prog, path, labcol + 1, fields[labcol], nf - 1);
                 }
             } else if (*label) {
                 for (int i = 0; i < nf; i++) if (!strcmp(fields[i], label)) labcol = i;  /* dropped */
@@ -660,7 +682,7 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
         if (ndest > nsrc) goto too_few;
         char p[PATH_MAX];
         spec_path(c, dir, sp.file[0], p, sizeof p);
-        if (load_csv(c, p, sp.label, ndest > 1, limit, &dd[0], ndest > 1 ? &dd[1] : NULL, d, &n)) goto fail;
+        if (load_csv(c, p, sp.label, ndest > 1, false, limit, &dd[0], ndest > 1 ? &dd[1] : NULL, d, &n)) goto fail;
         d->n = n;
     }
     /* labels of a classifier */
@@ -703,7 +725,7 @@ int rt_data_load_inputs(RtCtx *c, const char *path, RtData *d) {
         Spec sp;
         const char *label = "";
         if (c->desc.data[0] && !parse_spec(c, c->desc.data, &sp) && !strcmp(sp.kind, "csv")) label = sp.label;
-        r = load_csv(c, p, label, false, 0, &dst, NULL, d, &n);
+        r = load_csv(c, p, label, false, true, 0, &dst, NULL, d, &n);
     } else if (ends_with(path, ".npy")) {
         r = load_npy(c, p, 0, &dst, &n);
     } else {

@@ -144,6 +144,20 @@ static bool outputs_unwritten(RtCtx *c, Batch *b, int64_t B) {
     return first == SENTINEL && last == SENTINEL;
 }
 
+static bool has_metric(const RtDesc *d, const char *name);
+
+/* A binary classifier that is not a `classify` task: an f32 0/1 target with one value per sample
+ * ([B] or [B, 1]) and a first output of the same size, the probability of class 1, in a model that
+ * asks for `metrics accuracy` (logistic regression). Its accuracy counts (p >= 0.5) == (y >= 0.5),
+ * and eval gives it the 2-class confusion matrix. */
+static bool binary_prob(const RtDesc *d) {
+    int o = first_output(d), tg = rt_first(d, RT_TARGET);
+    if (d->nclasses > 0 || o < 0 || tg < 0) return false;
+    const RtTensor *to = &d->t[o], *tt = &d->t[tg];
+    return to->dtype == RT_F32 && tt->dtype == RT_F32 && to->rank <= 2 && tt->rank <= 2 &&
+           rt_numel(to, 1) == 1 && rt_numel(tt, 1) == 1 && has_metric(d, "accuracy");
+}
+
 static bool metrics_wanted(RtCtx *c) {
     int o = first_output(&c->desc), tg = rt_first(&c->desc, RT_TARGET);
     return o >= 0 && tg >= 0 && c->desc.t[o].dtype == RT_F32;
@@ -174,6 +188,13 @@ static void accumulate(RtCtx *c, Batch *b, int64_t B, Metrics *m) {
             m->ae += fabs(e);
         }
         m->nvals += B * per;
+        if (binary_prob(&c->desc)) {
+            for (int64_t i = 0; i < B; i++) {
+                int t = y[i] >= 0.5f, p = out[i] >= 0.5f;
+                m->correct += t == p;
+                if (m->confusion) m->confusion[t * 2 + p]++;
+            }
+        }
     }
 }
 
@@ -194,7 +215,7 @@ static bool has_metric(const RtDesc *d, const char *name) {
 /* "accuracy 0.8123, mse ..." for the metrics the model asks for; prefix "val_" for validation. */
 static void print_metrics(RtCtx *c, const Metrics *m, const char *prefix, FILE *out) {
     if (!m->have_outputs) return;
-    if (c->desc.nclasses > 0 && has_metric(&c->desc, "accuracy"))
+    if ((c->desc.nclasses > 0 || binary_prob(&c->desc)) && has_metric(&c->desc, "accuracy"))
         fprintf(out, "  %saccuracy %.4f", prefix, m->n ? (double)m->correct / (double)m->n : 0.0);
     if (m->nvals && has_metric(&c->desc, "mse")) fprintf(out, "  %smse %.6g", prefix, m->se / (double)m->nvals);
     if (m->nvals && has_metric(&c->desc, "mae")) fprintf(out, "  %smae %.6g", prefix, m->ae / (double)m->nvals);
@@ -376,14 +397,14 @@ done:
 
 int rt_eval(RtCtx *c, const RtOpts *o) {
     const RtDesc *d = &c->desc;
-    if (rt_load(c, o->weights, false, false)) return -1;
+    if (o->weights && rt_load(c, o->weights, false, false)) return -1;   /* else: literal params (cli.c) */
     RtData data;
     if (rt_data_load(c, o->data, RT_SPLIT_TEST, true, o->limit, &data)) return -1;
     int rc = -1;
     Batch b = {0};
     Metrics m;
     memset(&m, 0, sizeof m);
-    int N = d->nclasses;
+    int N = d->nclasses > 0 ? d->nclasses : binary_prob(d) ? 2 : 0;
     int64_t batch = hyper_int(d, "batch", o->batch, 256);
     if (batch > data.n) batch = data.n;
     if (N > 0 && !(m.confusion = rt_calloc(c, sizeof(int64_t) * (size_t)N * (size_t)N))) goto done;
@@ -466,7 +487,7 @@ static int write_npy(RtCtx *c, const char *path, const RtTensor *t, const float 
 int rt_predict(RtCtx *c, const RtOpts *o) {
     const RtDesc *d = &c->desc;
     if (!c->def->forward) return rt_error(c, "the model has no forward entry point");
-    if (rt_load(c, o->weights, false, false)) return -1;
+    if (o->weights && rt_load(c, o->weights, false, false)) return -1;   /* else: literal params (cli.c) */
     RtData data;
     if (rt_data_load_inputs(c, o->input, &data)) return -1;
     int rc = -1;

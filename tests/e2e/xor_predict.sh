@@ -1,9 +1,19 @@
 #!/bin/bash
 # xor.nn's literal weights compute XOR exactly: predict on the four inputs gives 0 1 1 0.
-# The weights file is written here in safetensors form (the literals of xor.nn), so the test also
-# checks that the runtime reads weights under the parameter names lowering gives them.
+# First as examples/README.md documents it, with no weights file (every parameter's values are in
+# the model); then with a weights file written here in safetensors form (the literals of xor.nn),
+# which also checks that the runtime reads weights under the parameter names lowering gives them.
 . "$(dirname "$0")/lib.sh"
 compile xor
+# the README's command: ./xor predict data/xor_inputs.csv (relative to examples/)
+(cd "$EX" && "$WORK/xor" predict data/xor_inputs.csv) > pred0.csv || fail "xor predict without --weights exited with $?"
+got=$(tail -n +2 pred0.csv | tr '\n' ' ')
+[ "$(head -n 1 pred0.csv)" = y ] || fail "xor predict header: $(head -n 1 pred0.csv)"
+[ "$got" = "0 1 1 0 " ] || fail "xor predictions without weights: got '$got', want '0 1 1 0 '"
+echo "ok: xor predicts $got from its literals"
+"$NNC" run "$EX/xor.nn" -- predict "$EX/data/xor_inputs.csv" > pred0_interp.csv ||
+    fail "nnc run xor.nn predict (no --weights) exited with $?"
+cmp -s pred0.csv pred0_interp.csv || fail "interpreter and executable predictions without weights differ"
 "$NNC_PYTHON" - xor.safetensors <<'PY' || fail "cannot write the weights file"
 import json, struct, sys
 t = {"W": ([2, 2], [1, 1, 1, 1]), "b": ([2], [0, -1]), "U": ([2], [1, -2]), "c": ([], [0])}

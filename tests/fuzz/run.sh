@@ -5,7 +5,8 @@
 #                                corpus; fails on any crash, leak, sanitizer report or timeout and
 #                                prints libFuzzer's final stats (stat::number_of_executed_units)
 #   run.sh --replay BUILD_DIR    build, then run every seed and every saved crash reproducer
-#                                (tests/fuzz/crashes/) once: a quick regression test
+#                                (tests/fuzz/crashes/, less those listed in crashes/OPEN) once:
+#                                a quick regression test
 #   run.sh --build BUILD_DIR     build only
 #
 # The harness is compiled here straight from lang/*.c, independent of the CMake build's compiler
@@ -78,12 +79,21 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 if [ $mode = replay ]; then
-    set -- "$seeds"
-    if ls "$src"/tests/fuzz/crashes/* >/dev/null 2>&1; then
-        set -- "$@" "$src"/tests/fuzz/crashes
-    fi
+    # Saved reproducers join the seeds, except those listed in crashes/OPEN (one file name a
+    # line): crashes reported but not fixed yet, said out loud here rather than failing every run.
+    crashes=$src/tests/fuzz/crashes
+    for f in "$crashes"/*; do
+        [ -f "$f" ] || continue
+        name=${f##*/}
+        [ "$name" = OPEN ] && continue
+        if [ -f "$crashes/OPEN" ] && grep -qxF "$name" "$crashes/OPEN"; then
+            echo "run.sh: skipped: $name is listed in tests/fuzz/crashes/OPEN (not fixed yet)"
+            continue
+        fi
+        cp "$f" "$seeds/crash_$name"
+    done
     "$exe" -runs=0 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix="$work/artifacts/" "$@"
+        -artifact_prefix="$work/artifacts/" "$seeds"
     rc=$?
 else
     "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \

@@ -433,6 +433,120 @@ assert err < 1e-5, err
 print("python read the weights; max difference from the runtime's predictions %.2g" % err)
 PYEOF
     ;;
+literal_predict)
+    # predict without --weights when every parameter's values are in the model (literals; zeros of
+    # a model with no train step); the outputs are softmax(x W + b) of those values
+    make_csv
+    head -6 iris.csv | cut -d, -f1,2,4,5 > feat.csv
+    run "$M" lit predict feat.csv
+    cp out.txt lit.csv
+    run "$M" fixed predict feat.csv
+    cp out.txt fixed.csv
+    "$PY" - <<'PYEOF' || fail "literal predictions differ from softmax(x W + b)"
+import csv, numpy as np
+x = np.array([[float(v) for v in r] for r in list(csv.reader(open("feat.csv")))[1:]], np.float32)
+W = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0.5, 0.5, 0.5]], np.float32)
+for f, b in (("lit.csv", [0.1, 0.2, 0.3]), ("fixed.csv", [0, 0, 0])):
+    z = x @ W + np.array(b, np.float32)
+    p = np.exp(z - z.max(1, keepdims=True)); p /= p.sum(1, keepdims=True)
+    rows = list(csv.reader(open(f)))
+    assert rows[0] == ["out_0", "out_1", "out_2", "class"], rows[0]
+    got = np.array([[float(v) for v in r[:3]] for r in rows[1:]])
+    assert got.shape == (5, 3) and np.abs(got - p).max() < 1e-6, (f, got, p)
+    assert [int(r[3]) for r in rows[1:]] == list(p.argmax(1)), f
+PYEOF
+    # a weights file still wins over the literals
+    run "$M" iris train --epochs 2 --save i.st
+    run "$M" lit predict --weights i.st feat.csv
+    cmp -s out.txt lit.csv && fail "--weights ignored: same predictions as the literals"
+    # glorot-initialised W: only trained weights make sense, so --weights stays required
+    expect 2 "predict needs --weights FILE (param 'W' has no literal values in the model)" "$M" iris predict feat.csv
+    expect 2 "eval needs --weights FILE (param 'W' has no literal values in the model)" "$M" iris eval
+    run "$M" lit predict --help
+    grep -q '^usage: lit predict \[--weights FILE\]' out.txt || fail "lit predict usage: $(head -1 out.txt)"
+    run "$M" iris predict --help
+    grep -q '^usage: iris predict --weights FILE' out.txt || fail "iris predict usage: $(head -1 out.txt)"
+    ;;
+predict_csv_cols)
+    # predict's CSV: exactly the features; plus the label column (dropped, with a note); plus another
+    # column (an error naming the counts)
+    make_csv
+    run "$M" iris train --epochs 3 --save i.st
+    head -6 iris.csv > withlab.csv
+    cut -d, -f1,2,4,5 withlab.csv > feat.csv
+    run "$M" iris predict --weights i.st feat.csv
+    cp out.txt a.csv
+    grep -q 'note' err.txt && fail "a note for a file of features only: $(cat err.txt)"
+    run "$M" iris predict --weights i.st withlab.csv
+    cmp -s out.txt a.csv || fail "predictions with the label column differ from those without"
+    grep -qF "iris: note: 'withlab.csv': ignoring column 3 'species' (the label); the other 4 columns are the input" err.txt ||
+        fail "no note on the dropped label column: $(cat err.txt)"
+    [ "$(wc -l < a.csv)" = 6 ] || fail "predict rows: $(wc -l < a.csv)"
+    sed '1s/species/kind/' withlab.csv > junk.csv
+    expect 1 "'junk.csv' has 5 columns, but input 'x' is f32[B,4] (4 values per sample); one extra column is dropped only when its header is the model's label ('species'), and none is" \
+        "$M" iris predict --weights i.st junk.csv
+    # a column named `label` is dropped too
+    sed '1s/species/label/' withlab.csv > lab.csv
+    run "$M" iris predict --weights i.st lab.csv
+    cmp -s out.txt a.csv || fail "predictions with a 'label' column differ"
+    paste -d, feat.csv feat.csv > wide.csv
+    expect 1 "'wide.csv' has 8 feature columns, but input 'x' is f32[B,4] (4 values per sample)" \
+        "$M" iris predict --weights i.st wide.csv
+    ;;
+eval_data_arg)
+    # eval's data set as a positional argument, the same as --data
+    make_csv
+    run "$M" iris train --epochs 3 --save i.st
+    grep -v setosa iris.csv > nosetosa.csv
+    run "$M" iris eval --weights i.st --data nosetosa.csv
+    grep -v '^time' out.txt > a.txt
+    run "$M" iris eval --weights i.st nosetosa.csv
+    grep -v '^time' out.txt > b.txt
+    cmp -s a.txt b.txt || fail "eval DATA differs from eval --data DATA: $(diff a.txt b.txt)"
+    grep -q '^samples: 100' b.txt || fail "eval DATA did not read nosetosa.csv: $(head -1 b.txt)"
+    run "$M" iris eval nosetosa.csv --weights i.st
+    grep -q '^samples: 100' out.txt || fail "eval DATA before --weights"
+    expect 2 "eval takes one data set, but got both 'nosetosa.csv' and --data 'iris.csv'" \
+        "$M" iris eval --weights i.st nosetosa.csv --data iris.csv
+    expect 2 "unexpected argument 'more.csv'" "$M" iris eval --weights i.st nosetosa.csv more.csv
+    run "$M" iris eval --help
+    grep -q '^usage: iris eval --weights FILE \[FLAGS\] \[DATA\]' out.txt || fail "eval usage: $(head -1 out.txt)"
+    ;;
+binary_accuracy)
+    # one output against an f32 0/1 target ([B, 1]) with `metric accuracy`: train and eval print
+    # the accuracy of (out >= 0.5) == (y >= 0.5); eval adds the 2-class confusion matrix
+    "$PY" - <<'PYEOF'
+import numpy as np
+rng = np.random.default_rng(3)
+with open("bin.csv", "w") as f:
+    f.write("a,b,c,y\n")
+    for i in range(300):
+        a, b, c = rng.uniform(-1, 1, 3)
+        y = 1 if a + 0.5 * b - 0.3 * c + rng.normal(0, 0.3) > 0 else 0
+        f.write("%.4f,%.4f,%.4f,%d\n" % (a, b, c, y))
+PYEOF
+    run "$M" binary train --seed 1 --save b.st
+    tail -1 out.txt | grep -qE '^epoch 40/40:  loss [0-9.]+  accuracy [0-9.]+  ' || fail "no accuracy on the train line: $(tail -1 out.txt)"
+    grep -q ' mse ' out.txt && fail "mse printed though the model asks for accuracy only"
+    run "$M" binary eval --weights b.st
+    cp out.txt eval.txt
+    run "$M" binary predict --weights b.st bin.csv
+    want=$(paste -d, <(tail -n +2 out.txt) <(tail -n +2 bin.csv) |
+           awk -F, '{ n++; if (($1 >= 0.5) == ($5 >= 0.5)) ok++ } END { printf "%.4f", ok / n }')
+    got=$(sed -nE 's/^accuracy: ([0-9.]+)$/\1/p' eval.txt)
+    [ -n "$got" ] && [ "$got" = "$want" ] || fail "eval accuracy '$got', counted from predict '$want'"
+    awk -v a="$got" 'BEGIN { exit !(a > 0.85) }' || fail "binary accuracy $got"
+    # the confusion matrix: rows true 0/1, columns predicted 0/1, counted from predict as well
+    cm=$(sed -n '/^confusion/,/^time/p' eval.txt | awk 'NR > 2 && NF == 3 { printf "%s %s ", $2, $3 }')
+    wcm=$(paste -d, <(tail -n +2 out.txt) <(tail -n +2 bin.csv) |
+          awk -F, '{ k[($5 >= 0.5) * 2 + ($1 >= 0.5)]++ } END { printf "%d %d %d %d ", k[0], k[1], k[2], k[3] }')
+    [ "$cm" = "$wcm" ] || fail "confusion matrix '$cm', counted from predict '$wcm'"
+    grep -q '^precision: ' eval.txt && grep -q '^recall: ' eval.txt || fail "no precision/recall: $(cat eval.txt)"
+    # a regression model that does not ask for accuracy gets none
+    make_csv
+    run "$M" reg train --epochs 2
+    grep -q 'accuracy' out.txt && fail "accuracy printed for plain regression: $(tail -1 out.txt)"
+    ;;
 *)
     echo "unknown case $CASE" >&2; exit 2 ;;
 esac

@@ -1,5 +1,8 @@
 /* driver.c - rt_model: runs the runtime's CLI on the hand-written test model.
  *   rt_model KIND [COMMAND FLAGS...]     KIND: fashion | fashion_nan | fashion_noout | iris | reg | baddesc
+ *                                        | lit | fixed | binary
+ * lit: iris with literal W and b (no weights file needed); fixed: W literal, b zeros and no train
+ * step (none needed either); binary: reg with one output against an f32 0/1 target, `metric accuracy`.
  * argv[1] (the kind) becomes the program name, so messages read `fashion: error: ...`.
  * RT_FAIL_ALLOC=N (read here, in the test, not in the runtime) fails the N-th allocation through
  * the runtime's allocator hook.
@@ -12,6 +15,20 @@
 #include "testmodel.h"
 
 typedef struct Counter { long n, fail_at; } Counter;
+
+/* Replaces the first `old` in the descriptor text by `new` (the test kinds' variations). */
+static void patch(TestModel *m, const char *old, const char *new) {
+    char *t = strstr(m->desc, old);
+    if (!t) {
+        fprintf(stderr, "rt_model: descriptor lacks '%s'\n", old);
+        exit(2);
+    }
+    char rest[8192];
+    snprintf(rest, sizeof rest, "%s", t + strlen(old));
+    snprintf(t, sizeof m->desc - (size_t)(t - m->desc), "%s%s", new, rest);
+}
+
+#define LIT_W "init literal 0 0 4 3 data 12 1 0 0 0 1 0 0 0 1 0.5 0.5 0.5"
 
 static void *counting_alloc(void *ud, void *ptr, size_t nsize) {
     Counter *c = ud;
@@ -38,6 +55,14 @@ int main(int argc, char **argv) {
         tm_setup(&m, 4, 3, 0, 0, "csv ( \"iris.csv\" , label = \"species\" )", 16, 30, 0.05);
     } else if (!strcmp(kind, "reg")) {
         tm_setup(&m, 3, 1, 1, 0, "csv(\"reg.csv\", label = \"y\")", 16, 40, 0.02);
+    } else if (!strcmp(kind, "lit") || !strcmp(kind, "fixed")) {
+        tm_setup(&m, 4, 3, 0, 0, "csv(\"iris.csv\", label = \"species\")", 16, 30, 0.05);
+        patch(&m, "init glorot_uniform 0 0 4 3", LIT_W);
+        if (!strcmp(kind, "lit")) patch(&m, "tensor param 4 b f32 1 3 init zeros 0 0 0 0", "tensor param 4 b f32 1 3 init literal 0 0 0 0 data 3 0.1 0.2 0.3");
+        else patch(&m, "step main loss momentum 0.05\n", "");
+    } else if (!strcmp(kind, "binary")) {
+        tm_setup(&m, 3, 1, 1, 0, "csv(\"bin.csv\", label = \"y\")", 16, 40, 0.02);
+        patch(&m, "metric mse\nmetric mae", "metric accuracy");
     } else if (!strcmp(kind, "baddesc")) {
         tm_setup(&m, 4, 3, 0, 0, "csv(\"iris.csv\", label = \"species\")", 16, 30, 0.05);
         char *t = strstr(m.desc, "tensor param 4");
