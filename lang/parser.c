@@ -894,15 +894,18 @@ static void block(Parser *p, Node *n, ParseFn item) {
     n->nkids = kids.n;
 }
 
-/* "param" IDENT ":" type "=" expr NL   (and the same for "state") */
-static Node *param_stmt(Parser *p, NodeKind kind) {
+/* "param" IDENT ":" type "=" expr NL   (and "state"; with_init = false:)
+ * "input" IDENT ":" type NL              (and "target") */
+static Node *typed_decl(Parser *p, NodeKind kind, bool with_init) {
     Token *kw = advance(p);
     Node *n = new_node(p, kind, kw);
     set_name(n, expect_ident(p, arena_printf(p->a, "a name after '%s'", kw->text)));
     expect_punct(p, ":");
     n->tyexpr = type(p);
-    expect_punct(p, "=");
-    n->lhs = expr(p);
+    if (with_init) {
+        expect_punct(p, "=");
+        n->lhs = expr(p);
+    }
     finish(p, n);
     end_stmt(p);
     return n;
@@ -918,9 +921,9 @@ static Node *stmt(Parser *p) {
     Token *t = peek(p);
     Node *n;
     if (is_kw(t, "param"))
-        return param_stmt(p, ND_PARAM);
+        return typed_decl(p, ND_PARAM, true);
     if (is_kw(t, "state"))
-        return param_stmt(p, ND_STATE);
+        return typed_decl(p, ND_STATE, true);
     if (is_kw(t, "for")) {
         advance(p);
         n = new_node(p, ND_FOR, t);
@@ -1069,18 +1072,6 @@ static Node *titem(Parser *p) {
     return finish(p, n);
 }
 
-/* "input" IDENT ":" type NL  (and "target") */
-static Node *input_stmt(Parser *p, NodeKind kind) {
-    Token *kw = advance(p);
-    Node *n = new_node(p, kind, kw);
-    set_name(n, expect_ident(p, arena_printf(p->a, "a name after '%s'", kw->text)));
-    expect_punct(p, ":");
-    n->tyexpr = type(p);
-    finish(p, n);
-    end_stmt(p);
-    return n;
-}
-
 /* mstmt = "input"  IDENT ":" type NL
  *       | "target" IDENT ":" type NL
  *       | "output" IDENT [ "=" expr ] NL
@@ -1091,9 +1082,9 @@ static Node *mstmt(Parser *p) {
     Token *t = peek(p);
     Node *n;
     if (is_kw(t, "input"))
-        return input_stmt(p, ND_INPUT);
+        return typed_decl(p, ND_INPUT, false);
     if (is_kw(t, "target"))
-        return input_stmt(p, ND_TARGET);
+        return typed_decl(p, ND_TARGET, false);
     if (is_kw(t, "output")) {
         advance(p);
         n = new_node(p, ND_OUTPUT, t);
