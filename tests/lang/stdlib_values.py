@@ -11,7 +11,8 @@ reference interpreter), against PyTorch on the same inputs.
                           large magnitudes (|x| up to 100, where naive softplus/softmax overflow)
   losses                  two models whose named losses are every loss and regulariser; `eval`
                           over the whole data set in one batch prints each
-  optimizers, schedules   one linear-regression model per optimizer (and per schedule), trained
+  optimizers, schedules   one linear-regression model per optimizer (and per schedule, and the l2
+                          penalty), trained
                           full-batch for 6 steps from fixed literal weights; the saved weights
                           must equal torch.optim's after the same 6 steps
 
@@ -251,6 +252,14 @@ cases = [
      lambda t, T: 0.5 * (1 + math.cos(math.pi * min((t - 1) / max(T - 1, 1), 1.0)))),
     ("step_decay", "sgd(lr = 0.05, schedule = step_decay)", lambda ps: torch.optim.SGD(ps, lr=0.05),
      lambda t, T: 0.1 ** min(math.floor(3.0 * (t - 1) / T), 2)),
+    # the l2 penalty adds l2 * p to the gradient: PyTorch's weight_decay
+    ("sgd_l2", "sgd(lr = 0.05, l2 = 0.1)", lambda ps: torch.optim.SGD(ps, lr=0.05, weight_decay=0.1), None),
+    # schedules called with their own arguments (the optimizer supplies lr, t, total)
+    ("step_decay_args", "sgd(lr = 0.05, schedule = step_decay(gamma = 0.5, drops = 1.0))",
+     lambda ps: torch.optim.SGD(ps, lr=0.05), lambda t, T: 0.5 ** min(math.floor(2.0 * (t - 1) / T), 1)),
+    ("cosine_args", "momentum(lr = 0.05, schedule = cosine(min_lr = 0.01))",
+     lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9),
+     lambda t, T: (0.01 + 0.5 * (0.05 - 0.01) * (1 + math.cos(math.pi * min((t - 1) / max(T - 1, 1), 1.0)))) / 0.05),
 ]
 for name, call, make, sched in cases:
     write("opt_%s.nn" % name, """use nn

@@ -10,9 +10,8 @@ set(NNC_LANG_TESTS ${CMAKE_CURRENT_LIST_DIR})
 
 file(GLOB NNC_GOLDEN_FILES CONFIGURE_DEPENDS ${NNC_LANG_TESTS}/*.nn)
 foreach(f ${NNC_GOLDEN_FILES})
-  get_filename_component(name ${f} NAME_WE)
   get_filename_component(file ${f} NAME)
-  # NAME_WE stops at the first dot; the test is named after the whole rule (shape.matmul.ok).
+  # named after the whole rule, dots included (shape.matmul.ok), so not NAME_WE
   string(REGEX REPLACE "\\.nn$" "" name ${file})
   add_test(NAME lang.golden.${name}
            COMMAND sh ${NNC_LANG_TESTS}/golden.sh $<TARGET_FILE:nnc> ${file})
