@@ -15,6 +15,8 @@ reference interpreter), against PyTorch on the same inputs.
                           penalty), trained
                           full-batch for 6 steps from fixed literal weights; the saved weights
                           must equal torch.optim's after the same 6 steps
+  activation gradients    one SGD step through each activation, with pre-activations exactly 0
+                          in places, against PyTorch's autograd (relu'(0) = 0)
 
 Run with Debian's python3 (/usr/bin/python3: torch and numpy). Prints one line per check and
 'N passed, N failed'; exits 1 on any failure.
@@ -297,6 +299,47 @@ model opt_%s {
         opt.step()
     check("optim.%s w" % name, got.get("w", np.full(3, np.nan)), w.detach().numpy(), rtol=1e-4, atol=1e-6)
     check("optim.%s b" % name, got.get("b", np.nan), bb.detach().numpy(), rtol=1e-4, atol=1e-6)
+
+# ---- activation gradients, exact zeros included ----
+# z = x * w + b is exactly 0 wherever x is 0 (b starts at zeros), so one SGD step on b checks
+# each activation's derivative at 0 against PyTorch's (relu'(0) = 0 there, not 1).
+XG = rng.normal(0.0, 1.5, (8, 6))
+XG[::2, ::3] = 0.0
+XG[1] = 0.0
+YG = rng.normal(0.0, 1.0, 8)
+write_csv("grad.csv", ["c%d" % i for i in range(6)] + ["y"], np.column_stack([XG, YG]))
+grad_cases = [("relu", F.relu), ("leaky_relu", lambda z: F.leaky_relu(z, 0.01)), ("elu", F.elu),
+              ("softplus", F.softplus), ("sigmoid", torch.sigmoid), ("tanh", torch.tanh),
+              ("atan", torch.atan)]
+for name, tf in grad_cases:
+    write("grad_%s.nn" % name, """use nn
+model grad_%s {
+  input  x: f32[B, 6]
+  target y: f32[B]
+  param  w: f32[6] = [1.0, 0.5, -1.0, 2.0, -0.5, 1.5]
+  param  b: f32[6] = zeros
+  output p = sum(%s(x * w + b), axis = 1)
+  loss   mse(p, y)
+  train {
+    data      csv("grad.csv", label = "y")
+    optimizer sgd(lr = 0.1)
+    batch 8  epochs 1
+  }
+}
+""" % (name, name))
+    out = run(["run", "grad_%s.nn" % name, "--", "train", "--threads", "1", "--save", "grad_%s.st" % name],
+              "gradient of " + name)
+    if out is None:
+        failed += 1
+        continue
+    got = load_weights("grad_%s.st" % name)
+    w = torch.tensor([1.0, 0.5, -1.0, 2.0, -0.5, 1.5], requires_grad=True)
+    bb = torch.zeros(6, requires_grad=True)
+    opt = torch.optim.SGD([w, bb], lr=0.1)
+    ((tf(torch.tensor(XG) * w + bb).sum(1) - torch.tensor(YG)) ** 2).mean().backward()
+    opt.step()
+    check("grad.%s w" % name, got.get("w", np.full(6, np.nan)), w.detach().numpy(), rtol=1e-4, atol=1e-6)
+    check("grad.%s b" % name, got.get("b", np.full(6, np.nan)), bb.detach().numpy(), rtol=1e-4, atol=1e-6)
 
 print("%d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)
