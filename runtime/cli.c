@@ -2,7 +2,8 @@
  * --help), the run context's setup (descriptor, parameter slab, thread pool) and its teardown.
  *
  * Exit status: 0 success, 1 a runtime error (bad data, bad weights file, NaN loss, I/O failure),
- * 2 a usage error (unknown command or flag, missing or malformed flag value). docs/cli.md is the
+ * 2 a usage error (unknown command or flag, missing or malformed flag value). Output that could not
+ * be written (stdout's flush or error flag at the end) turns a 0 into 1. docs/cli.md is the
  * user's manual of all of it.
  */
 #include <errno.h>
@@ -215,9 +216,9 @@ static int run(RtCtx *c, int argc, char **argv) {
         case F_RESUME: o.resume = val; break;
         case F_WEIGHTS: o.weights = val; break;
         case F_OUT: o.out = val; break;
-        case F_EPOCHS: ok = parse_int(val, 1, &iv); o.epochs = iv; break;
-        case F_BATCH: ok = parse_int(val, 1, &iv); o.batch = iv; break;
-        case F_LIMIT: ok = parse_int(val, 1, &iv); o.limit = iv; break;
+        case F_EPOCHS: ok = parse_int(val, 1, &iv) && iv <= RT_MAX_EPOCHS; o.epochs = iv; break;
+        case F_BATCH: ok = parse_int(val, 1, &iv) && iv <= RT_MAX_BATCH; o.batch = iv; break;
+        case F_LIMIT: ok = parse_int(val, 1, &iv) && iv <= RT_MAX_LIMIT; o.limit = iv; break;
         case F_THREADS: ok = parse_int(val, 1, &iv) && iv <= 1024; threads = iv; break;
         case F_SEED: ok = parse_int(val, 0, &iv); seed = iv; break;
         case F_LR: ok = parse_real(val, &dv) && dv >= 0; o.lr = dv; o.have_lr = true; break;
@@ -225,12 +226,15 @@ static int run(RtCtx *c, int argc, char **argv) {
         case F_NFLAGS: break;
         }
         if (!ok) {
+            char most[64] = "";
+            int64_t max = f == F_EPOCHS ? RT_MAX_EPOCHS : f == F_BATCH ? RT_MAX_BATCH : RT_MAX_LIMIT;
+            if (f == F_EPOCHS || f == F_BATCH || f == F_LIMIT) snprintf(most, sizeof most, " (at most %lld)", (long long)max);
             const char *what = f == F_LR ? "a non-negative number" : f == F_VAL ? "a number in [0, 1)" :
                                f == F_SEED ? "a non-negative integer" : f == F_THREADS ? "an integer in [1, 1024]" :
                                "a positive integer";
             char msg[160];
             snprintf(msg, sizeof msg, "%s expects %s, got '%%s'%%s", flags[f].name, what);
-            return usage_error(c, (Cmd)k, true, msg, val, "");
+            return usage_error(c, (Cmd)k, true, msg, val, most);
         }
     }
     if (data_pos && o.data)
@@ -282,10 +286,16 @@ int nnc_main_alloc(const NncModelDef *def, int argc, char **argv, NncAllocFn all
         }
     }
     int rc = run(&c, argc, argv);
-    fflush(stdout);
+    /* output that could not be written is an error, not a success (a full disk, a closed pipe) */
+    errno = 0;
+    if ((fflush(stdout) || ferror(stdout)) && rc == 0) {
+        rt_error(&c, "writing to standard output failed: %s", errno ? strerror(errno) : "an earlier write failed");
+        rc = 1;
+    }
     rt_pool_free(&c, c.pool);
     rt_free(&c, c.slab_raw);
     rt_free(&c, c.bufs);
+    for (int i = 0; i < c.nclass_names; i++) rt_free(&c, c.class_names[i]);
     rt_free(&c, c.class_names);
     rt_desc_free(&c, &c.desc);
     return rc;

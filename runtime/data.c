@@ -4,7 +4,9 @@
  * x.npy then y.npy) and they are mapped onto the model's input and target tensors in descriptor
  * order, converted on the way to the dtype each tensor wants. Everything a user can get wrong is
  * checked and named: missing or truncated files, bad magic, sample shapes that do not match the
- * model, ragged or non-numeric CSV rows (file:line), labels out of range for a classifier.
+ * model, ragged or non-numeric CSV rows (file:line), labels out of range for a classifier, values
+ * that are no integer in i32's range for an i32 tensor (never truncated), CSV labels that are not
+ * among a loaded checkpoint's class names (which then number every label, numeric-looking or not).
  *
  * Conversions: IDX u8 of rank >= 2 (images) into an f32 tensor is scaled by 1/255 to [0, 1]; every
  * other value is converted as is (u8 labels -> i32).
@@ -28,32 +30,41 @@
 
 typedef struct Spec {
     char kind[32];              /* fashion_mnist mnist idx csv npy */
-    char file[4][1024]; int nfile;
-    char label[256];            /* csv label column; "" = none given */
+    const char *file[RT_MAXCOL]; int nfile;
+    const char *label;          /* csv label column; "" = none given */
     bool has_label;
+    char *buf;                  /* the spec's text, unescaped in place: file and label point into it */
 } Spec;
 
-static const char *skip_ws(const char *s) {
+static void spec_free(RtCtx *c, Spec *sp) {
+    rt_free(c, sp->buf);
+    sp->buf = NULL;
+}
+
+static char *skip_ws(char *s) {
     while (*s == ' ' || *s == '\t') s++;
     return s;
 }
 
-static const char *parse_string(const char *s, char *out, size_t n) {
+/* A quoted string, unescaped in place (the text only shrinks); *out gets its start. */
+static char *parse_string(char *s, const char **out) {
     if (*s != '"') return NULL;
-    size_t k = 0;
+    char *w = s + 1;
+    *out = w;
     for (s++; *s && *s != '"'; s++) {
         if (*s == '\\' && s[1]) s++;
-        if (k + 1 >= n) return NULL;
-        out[k++] = *s;
+        *w++ = *s;
     }
     if (*s != '"') return NULL;
-    out[k] = 0;
+    *w = 0;
     return s + 1;
 }
 
 static int parse_spec(RtCtx *c, const char *text, Spec *sp) {
     memset(sp, 0, sizeof *sp);
-    const char *s = skip_ws(text);
+    sp->label = "";
+    if (!(sp->buf = rt_strdup(c, text))) return -1;
+    char *s = skip_ws(sp->buf);
     size_t k = 0;
     while (isalnum((unsigned char)*s) || *s == '_') {
         if (k + 1 >= sizeof sp->kind) goto bad;
@@ -75,13 +86,13 @@ static int parse_spec(RtCtx *c, const char *text, Spec *sp) {
     s = skip_ws(s + 1);
     while (*s && *s != ')') {
         if (*s == '"') {
-            if (sp->nfile == 4 || !(s = parse_string(s, sp->file[sp->nfile], sizeof sp->file[0]))) goto bad;
+            if (sp->nfile == RT_MAXCOL || !(s = parse_string(s, &sp->file[sp->nfile]))) goto bad;
             sp->nfile++;
         } else if (!strncmp(s, "label", 5)) {
             s = skip_ws(s + 5);
             if (*s != '=') goto bad;
             s = skip_ws(s + 1);
-            if (!(s = parse_string(s, sp->label, sizeof sp->label))) goto bad;
+            if (!(s = parse_string(s, &sp->label))) goto bad;
             sp->has_label = true;
         } else {
             goto bad;
@@ -94,6 +105,7 @@ static int parse_spec(RtCtx *c, const char *text, Spec *sp) {
     if (!strcmp(sp->kind, "csv") && sp->nfile != 1) goto bad;
     return 0;
 bad:
+    spec_free(c, sp);
     return rt_error(c, "cannot understand the data source '%s' (expected fashion_mnist, mnist, "
                        "idx(\"images\", \"labels\"), csv(\"file.csv\", label = \"column\") or "
                        "npy(\"x.npy\", \"y.npy\"))", text);
@@ -118,12 +130,31 @@ typedef struct Dest {
     size_t srcn;
 } Dest;
 
-static void store(RtColumn *col, int64_t i, double v) {
+/* Whether v converts to i32 exactly: an integer in [-2^31, 2^31) (labels, token ids). */
+static bool fits_i32(double v) {
+    return v == floor(v) && v >= -2147483648.0 && v < 2147483648.0;
+}
+
+/* Stores element i; false (nothing stored) when an i32 column gets a value that is no integer in
+ * i32's range: truncating it would silently change a label. */
+static bool store(RtColumn *col, int64_t i, double v) {
     switch (col->dtype) {
     case RT_F32: ((float *)col->data)[i] = (float)v; break;
-    case RT_I32: ((int32_t *)col->data)[i] = (int32_t)v; break;
+    case RT_I32:
+        if (!fits_i32(v)) return false;
+        ((int32_t *)col->data)[i] = (int32_t)v;
+        break;
     case RT_BOOL: ((uint8_t *)col->data)[i] = v != 0; break;
     }
+    return true;
+}
+
+/* The message of a store() that failed on element i of a binary source. */
+static int bad_value(RtCtx *c, const char *path, const Dest *dst, int64_t i, double v) {
+    int64_t per = dst->col->per ? dst->col->per : 1;
+    return rt_error(c, "'%s': value %.17g of sample %lld is not an integer in i32's range, but %s '%s' is i32%s",
+                    path, v, (long long)(i / per), rt_role_name(dst->t->role), dst->t->name,
+                    dst->t->role == RT_TARGET ? " (class labels must be whole numbers)" : "");
 }
 
 static int alloc_col(RtCtx *c, const RtTensor *t, RtColumn *col, int64_t n) {
@@ -150,6 +181,11 @@ static int load_idx(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
     uint8_t *buf = NULL;
     int rc = -1;
     int got = gzread(f, hdr, 4);
+    if (got < 0) {
+        int zerr;
+        rt_error(c, "cannot read '%s': gzread failed: %s (a corrupt .gz file?)", path, gzerror(f, &zerr));
+        goto done;
+    }
     if (got != 4 || hdr[0] || hdr[1] || hdr[3] < 1 || hdr[3] > 4) {
         rt_error(c, "'%s' is not an IDX file (bad magic%s)", path, got == 4 ? "" : ": file too short");
         goto done;
@@ -162,8 +198,10 @@ static int load_idx(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
     case 0x0E: isz = 8; break;
     default: rt_error(c, "'%s' is not an IDX file (unknown element type 0x%02x)", path, type); goto done;
     }
-    if (gzread(f, hdr + 4, (unsigned)(4 * rank)) != 4 * rank) {
-        rt_error(c, "'%s' is truncated (in its header)", path);
+    got = gzread(f, hdr + 4, (unsigned)(4 * rank));
+    if (got != 4 * rank) {
+        int zerr;
+        rt_error(c, "'%s' is truncated (in its header)%s%s", path, got < 0 ? ": " : "", got < 0 ? gzerror(f, &zerr) : "");
         goto done;
     }
     int64_t dims[4], per = 1;
@@ -228,7 +266,7 @@ static int load_idx(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
                 break;
             }
             }
-            store(dst->col, at + i, v);
+            if (!store(dst->col, at + i, v)) { bad_value(c, path, dst, at + i, v); goto done; }
         }
     }
     *n_out = n;
@@ -308,6 +346,15 @@ static int load_npy(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
         rt_error(c, "'%s' has shape [%s] (%lld values per sample), but %s", path, shape, (long long)per, want);
         goto done;
     }
+    /* the header's promise against the file's size, before allocating for it */
+    struct stat st;
+    if (fstat(fileno(f), &st)) { rt_error(c, "fstat('%s') failed: %s", path, strerror(errno)); goto done; }
+    double need = (double)ftell(f) + (double)n * (double)per * isz;
+    if (need > (double)st.st_size) {
+        rt_error(c, "'%s' is truncated: its header promises %.0f values (%.0f bytes in all), the file has %lld "
+                    "bytes", path, (double)n * (double)per, need, (long long)st.st_size);
+        goto done;
+    }
     if (limit > 0 && limit < n) n = limit;
     if (alloc_col(c, dst->t, dst->col, n)) goto done;
     int64_t total = n * per;
@@ -329,7 +376,7 @@ static int load_npy(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
             else if (kind == 'f') memcpy(&v, b, 8);
             else if (isz == 4) { int32_t x; memcpy(&x, b, 4); v = x; }
             else { int64_t x; memcpy(&x, b, 8); v = (double)x; }
-            store(dst->col, at + i, v);
+            if (!store(dst->col, at + i, v)) { bad_value(c, path, dst, at + i, v); goto done; }
         }
     }
     *n_out = n;
@@ -499,31 +546,36 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
                 rt_error(c, "%s:%d: field %d is not a number: '%s'", path, rowline[r], i + 1, row[i]);
                 goto done;
             }
-            if (feat) store(feat->col, r * nfeat + k, v);
+            if (feat && !store(feat->col, r * nfeat + k, v)) {
+                rt_error(c, "%s:%d: field %d ('%s') is not an integer in i32's range, but input '%s' is i32", path,
+                         rowline[r], i + 1, row[i], feat->t->name);
+                goto done;
+            }
             k++;
         }
     }
-    if (lab && !numeric && c->class_names) {
-        /* weights loaded first (eval, resume) fix the classes: map by name, in the file's order */
-        int nc = 1;
-        for (const char *q = c->class_names; *q; q++) nc += *q == ',';
+    if (lab && c->class_names) {
+        /* weights loaded first (eval, resume) fix the classes: every label is mapped by name, in the
+         * checkpoint's order, numeric-looking or not ("1" is the class named "1", not index 1) */
+        int nc = c->nclass_names;
         d->classes = rt_calloc(c, sizeof(char *) * (size_t)nc);
         if (!d->classes) goto done;
         d->nclasses = nc;
-        const char *q = c->class_names;
-        for (int i = 0; i < nc; i++) {
-            size_t L = strcspn(q, ",");
-            if (!(d->classes[i] = rt_alloc(c, L + 1))) goto done;
-            memcpy(d->classes[i], q, L);
-            d->classes[i][L] = 0;
-            q += L + (q[L] == ',');
-        }
+        for (int i = 0; i < nc; i++)
+            if (!(d->classes[i] = rt_strdup(c, c->class_names[i]))) goto done;
         for (int64_t r = 0; r < nrows; r++) {
             int k = -1;
             for (int i = 0; i < nc && k < 0; i++) if (!strcmp(d->classes[i], labels[r])) k = i;
             if (k < 0) {
+                char list[512];
+                size_t at = 0;
+                for (int i = 0; i < nc && at < sizeof list - 8; i++) {
+                    int w = snprintf(list + at, sizeof list - at, "%s%s", i ? "," : "", d->classes[i]);
+                    at = w < 0 ? at : at + (size_t)w;
+                }
+                if (at >= sizeof list - 8) snprintf(list + sizeof list - 8, 8, ",...");
                 rt_error(c, "%s:%d: label '%s' is not one of the classes the weights were trained on (%s)", path,
-                         rowline[r], labels[r], c->class_names);
+                         rowline[r], labels[r], list);
                 goto done;
             }
             store(lab->col, r, k);
@@ -551,11 +603,15 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
         for (int64_t r = 0; r < nrows; r++) {
             double v = 0;
             parse_num(labels[r], &v);
-            if (lab->t->dtype != RT_F32 && v != floor(v)) {
+            if (lab->t->dtype == RT_I32 && v != floor(v)) {
                 rt_error(c, "%s:%d: label '%s' is not an integer class index", path, rowline[r], labels[r]);
                 goto done;
             }
-            store(lab->col, r, v);
+            if (!store(lab->col, r, v)) {
+                rt_error(c, "%s:%d: label '%s' is out of range (an i32 label lies in [-2147483648, 2147483647])",
+                         path, rowline[r], labels[r]);
+                goto done;
+            }
         }
     }
     *n_out = nrows;
@@ -590,12 +646,13 @@ static int check_n(RtCtx *c, RtData *d, int64_t n, const char *src) {
 }
 
 /* Files named in a spec resolve against dir (from --data DIR) when given, else as rt_resolve. */
-static void spec_path(RtCtx *c, const char *dir, const char *name, char *out, size_t n) {
+static int spec_path(RtCtx *c, const char *dir, const char *name, char *out, size_t n) {
     if (dir && name[0] != '/') {
-        if (snprintf(out, n, "%s/%s", dir, name) >= (int)n) out[n - 1] = 0;
-    } else {
-        rt_resolve(c, name, out, n);
+        if (snprintf(out, n, "%s/%s", dir, name) >= (int)n)
+            return rt_error(c, "the path '%s/%s' is too long (the system's limit is %zu bytes)", dir, name, n - 1);
+        return 0;
     }
+    return rt_resolve(c, name, out, n);
 }
 
 int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_targets, int64_t limit, RtData *d) {
@@ -609,9 +666,10 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
     /* without a data record, --data DIR means an MNIST-style directory */
     if (parse_spec(c, c->desc.data[0] ? c->desc.data : "fashion_mnist", &sp) && !override) return -1;
     if (override) {
-        rt_resolve(c, override, pathbuf, sizeof pathbuf);
+        if (rt_resolve(c, override, pathbuf, sizeof pathbuf)) { spec_free(c, &sp); return -1; }
         bool named = (!strcmp(override, "fashion_mnist") || !strcmp(override, "mnist")) && access(pathbuf, F_OK);
         if (strchr(override, '(') || named) {
+            spec_free(c, &sp);
             if (parse_spec(c, override, &sp)) return -1;
         } else if (is_dir(pathbuf) || ((!strcmp(sp.kind, "fashion_mnist") || !strcmp(sp.kind, "mnist")) &&
                                        !strchr(override, ',') && access(pathbuf, F_OK))) {
@@ -622,40 +680,50 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
             /* one file, or a comma-separated list of files: the kind comes from the extension */
             Spec o;
             memset(&o, 0, sizeof o);
-            const char *s = override;
-            while (*s && o.nfile < 4) {
-                const char *e = strchr(s, ',');
-                size_t L = e ? (size_t)(e - s) : strlen(s);
-                if (L >= sizeof o.file[0]) L = sizeof o.file[0] - 1;
-                memcpy(o.file[o.nfile], s, L);
-                o.file[o.nfile++][L] = 0;
-                s = e ? e + 1 : s + L;
+            o.label = "";
+            if (!(o.buf = rt_strdup(c, override))) { spec_free(c, &sp); return -1; }
+            for (char *q = o.buf; q && o.nfile < RT_MAXCOL;) {
+                o.file[o.nfile++] = q;
+                if ((q = strchr(q, ','))) *q++ = 0;
             }
             if (ends_with(o.file[0], ".csv")) {
                 snprintf(o.kind, sizeof o.kind, "csv");
-                if (!strcmp(sp.kind, "csv")) { memcpy(o.label, sp.label, sizeof o.label); o.has_label = sp.has_label; }
+                /* the model's label column: copied, since sp's text goes */
+                if (!strcmp(sp.kind, "csv") && sp.has_label) {
+                    size_t nb = strlen(override) + 1, nl = strlen(sp.label) + 1;
+                    char *buf = rt_realloc(c, o.buf, nb + nl);
+                    if (!buf) { spec_free(c, &sp); spec_free(c, &o); return -1; }
+                    for (int i = 0; i < o.nfile; i++) o.file[i] = buf + (o.file[i] - o.buf);
+                    o.buf = buf;
+                    memcpy(buf + nb, sp.label, nl);
+                    o.label = buf + nb;
+                    o.has_label = true;
+                }
             } else if (ends_with(o.file[0], ".npy")) {
                 snprintf(o.kind, sizeof o.kind, "npy");
             } else {
                 snprintf(o.kind, sizeof o.kind, "idx");
             }
+            spec_free(c, &sp);
             sp = o;
         }
     }
-    /* the tensors the source feeds, in descriptor order */
-    const RtTensor *dest[RT_MAXL];
-    int ndest = 0;
-    for (int i = 0; i < c->desc.nt && ndest < RT_MAXL; i++) {
+    /* the tensors the source feeds, in descriptor order (a source yields at most RT_MAXCOL arrays) */
+    const RtTensor *dest[RT_MAXCOL];
+    int ndest = 0, nsrc = 0;
+    for (int i = 0; i < c->desc.nt; i++) {
         const RtTensor *t = &c->desc.t[i];
-        if (t->role == RT_INPUT || (with_targets && t->role == RT_TARGET)) dest[ndest++] = t;
+        if (t->role == RT_INPUT || (with_targets && t->role == RT_TARGET)) {
+            if (ndest < RT_MAXCOL) dest[ndest] = t;
+            ndest++;
+        }
     }
-    if (ndest == 0) return rt_error(c, "the model has no input tensors");
-    char srcs[RT_MAXL][1024];
-    Dest dd[RT_MAXL];
-    for (int i = 0; i < ndest; i++) dd[i] = (Dest){dest[i], &d->col[i], srcs[i], sizeof srcs[i]};
-    d->ncol = ndest;
+    if (ndest == 0) { spec_free(c, &sp); return rt_error(c, "the model has no input tensors"); }
+    char srcs[RT_MAXCOL][PATH_MAX];
+    Dest dd[RT_MAXCOL];
+    for (int i = 0; i < ndest && i < RT_MAXCOL; i++) dd[i] = (Dest){dest[i], &d->col[i], srcs[i], sizeof srcs[i]};
+    d->ncol = ndest < RT_MAXCOL ? ndest : RT_MAXCOL;
     int64_t n = 0;
-    int nsrc;
     if (!strcmp(sp.kind, "fashion_mnist") || !strcmp(sp.kind, "mnist")) {
         const char *base = dir ? dir : !strcmp(sp.kind, "mnist") ? DEFAULT_MNIST_DIR : DEFAULT_FASHION_DIR;
         const char *pre = split == RT_SPLIT_TRAIN ? "train" : "t10k";
@@ -673,7 +741,7 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
         if (ndest > nsrc) goto too_few;
         for (int i = 0; i < ndest; i++) {
             char p[PATH_MAX];
-            spec_path(c, dir, sp.file[i], p, sizeof p);
+            if (spec_path(c, dir, sp.file[i], p, sizeof p)) goto fail;
             int r = sp.kind[0] == 'i' ? load_idx(c, p, limit, &dd[i], &n) : load_npy(c, p, limit, &dd[i], &n);
             if (r || check_n(c, d, n, p)) goto fail;
         }
@@ -681,7 +749,7 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
         nsrc = 2;
         if (ndest > nsrc) goto too_few;
         char p[PATH_MAX];
-        spec_path(c, dir, sp.file[0], p, sizeof p);
+        if (spec_path(c, dir, sp.file[0], p, sizeof p)) goto fail;
         if (load_csv(c, p, sp.label, ndest > 1, false, limit, &dd[0], ndest > 1 ? &dd[1] : NULL, d, &n)) goto fail;
         d->n = n;
     }
@@ -700,10 +768,12 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
         }
     }
     if (d->n <= 0) { rt_error(c, "the data set is empty"); goto fail; }
+    spec_free(c, &sp);
     return 0;
 too_few:
     rt_error(c, "the data source '%s' yields %d arrays, but the model takes %d inputs/targets", sp.kind, nsrc, ndest);
 fail:
+    spec_free(c, &sp);
     rt_data_free(c, d);
     return -1;
 }
@@ -715,17 +785,18 @@ int rt_data_load_inputs(RtCtx *c, const char *path, RtData *d) {
     int ninputs = 0;
     for (int i = 0; i < c->desc.nt; i++) ninputs += c->desc.t[i].role == RT_INPUT;
     if (ninputs != 1) return rt_error(c, "predict reads one input file, but the model has %d inputs", ninputs);
-    char p[PATH_MAX], src[1024];
-    rt_resolve(c, path, p, sizeof p);
+    char p[PATH_MAX], src[PATH_MAX];
+    if (rt_resolve(c, path, p, sizeof p)) return -1;
     Dest dst = {&c->desc.t[in], &d->col[0], src, sizeof src};
     d->ncol = 1;
     int64_t n = 0;
     int r;
     if (ends_with(path, ".csv")) {
-        Spec sp;
+        Spec sp = {.buf = NULL};
         const char *label = "";
         if (c->desc.data[0] && !parse_spec(c, c->desc.data, &sp) && !strcmp(sp.kind, "csv")) label = sp.label;
         r = load_csv(c, p, label, false, true, 0, &dst, NULL, d, &n);
+        spec_free(c, &sp);
     } else if (ends_with(path, ".npy")) {
         r = load_npy(c, p, 0, &dst, &n);
     } else {

@@ -3,6 +3,10 @@
  * The descriptor is written by the compiler, so a malformed one is a compiler bug or a stale
  * object file; either way the user gets `descriptor line N: ...` naming what is wrong rather than
  * a crash later in training.
+ *
+ * No record has a length limit: the text is copied once into RtDesc.text, split in place, and every
+ * name points into that copy; the per-kind arrays are sized by a first pass over the lines. The
+ * data record is kept verbatim (the rest of its line), so a path with repeated spaces survives.
  */
 #include <errno.h>
 #include <math.h>
@@ -46,12 +50,6 @@ static bool parse_f64(const char *s, double *v) {
     return true;
 }
 
-static bool copy_name(char *dst, size_t n, const char *src) {
-    if (strlen(src) >= n) return false;
-    memcpy(dst, src, strlen(src) + 1);
-    return true;
-}
-
 static const struct { const char *name; RtInit init; } inits[] = {
     {"zeros", INIT_ZEROS}, {"ones", INIT_ONES}, {"constant", INIT_CONSTANT},
     {"uniform", INIT_UNIFORM}, {"normal", INIT_NORMAL}, {"glorot_uniform", INIT_GLOROT_UNIFORM},
@@ -79,7 +77,7 @@ static int parse_tensor(RtCtx *c, RtDesc *d, Line *l, int lineno) {
         BAD("tensor index '%s' out of order (expected %d)", lineno, l->tok[k], d->nt);
     t->index = (int)idx;
     k++;
-    if (!copy_name(t->name, sizeof t->name, l->tok[k])) BAD("tensor name too long", lineno);
+    t->name = l->tok[k];
     for (int i = 0; i < d->nt; i++)
         if (!strcmp(d->t[i].name, t->name)) BAD("duplicate tensor name '%s'", lineno, t->name);
     k++;
@@ -152,70 +150,85 @@ fail:
     return -1;
 }
 
+static bool is_ws(char ch) { return ch == ' ' || ch == '\t' || ch == '\r'; }
+
 int rt_desc_parse(RtCtx *c, const char *text, RtDesc *d) {
     memset(d, 0, sizeof *d);
     d->nclasses = -1;
+    d->name = "";
+    d->data = "";
     if (!text) return rt_error(c, "descriptor: missing");
     size_t len = strlen(text);
-    int ntensor = 0;
+    int ntensor = 0, nlines = 1;
     for (const char *p = text; (p = strstr(p, "tensor ")); p++) ntensor++;
+    for (const char *p = text; *p; p++) nlines += *p == '\n';
+    size_t nl = (size_t)nlines;
     d->t = rt_calloc(c, sizeof(RtTensor) * (size_t)(ntensor ? ntensor : 1));
-    char *buf = rt_alloc(c, len + 1);
+    d->text = rt_alloc(c, len + 1);
+    d->loss = rt_alloc(c, sizeof(char *) * nl);
+    d->step = rt_alloc(c, sizeof(RtStep) * nl);
+    d->hyper_name = rt_alloc(c, sizeof(char *) * nl);
+    d->hyper_val = rt_alloc(c, sizeof(double) * nl);
+    d->metric = rt_alloc(c, sizeof(char *) * nl);
     Line line = {0, (int)(len / 2 + 2), NULL}, *l = &line;
     line.tok = rt_alloc(c, sizeof(char *) * (size_t)line.cap);
-    if (!d->t || !buf || !line.tok) goto fail;
-    memcpy(buf, text, len + 1);
+    if (!d->t || !d->text || !d->loss || !d->step || !d->hyper_name || !d->hyper_val || !d->metric || !line.tok)
+        goto fail;
+    memcpy(d->text, text, len + 1);
     int lineno = 0;
-    bool have_model = false, have_end = false;
-    for (char *s = buf, *next; s && *s; s = next) {
+    bool have_model = false, have_end = false, have_data = false;
+    for (char *s = d->text, *next; s && *s; s = next) {
         next = strchr(s, '\n');
         if (next) *next++ = 0;
         lineno++;
+        char *b = s;
+        while (is_ws(*b)) b++;
+        if (!strncmp(b, "data", 4) && (is_ws(b[4]) || !b[4])) {
+            /* verbatim: only the blanks around the spec go (a path's own spaces sit inside quotes) */
+            char *v = b + 4, *e = v + strlen(v);
+            while (is_ws(*v)) v++;
+            while (e > v && is_ws(e[-1])) *--e = 0;
+            if (have_end) BAD("record 'data' after 'end'", lineno);
+            if (!have_model) BAD("expected 'model NAME' first, found 'data'", lineno);
+            if (have_data) BAD("a second data record", lineno);
+            if (!*v) BAD("empty data record", lineno);
+            d->data = v;
+            have_data = true;
+            continue;
+        }
         if (split(s, l)) BAD("too many fields", lineno);
         if (l->n == 0) continue;
         const char *kw = l->tok[0];
         if (have_end) BAD("record '%s' after 'end'", lineno, kw);
         if (!have_model && strcmp(kw, "model")) BAD("expected 'model NAME' first, found '%s'", lineno, kw);
         if (!strcmp(kw, "model")) {
-            if (have_model || l->n != 2 || !copy_name(d->name, sizeof d->name, l->tok[1]))
-                BAD("bad model record", lineno);
+            if (have_model || l->n != 2) BAD("bad model record", lineno);
+            d->name = l->tok[1];
             have_model = true;
         } else if (!strcmp(kw, "tensor")) {
             if (d->nt >= ntensor) BAD("too many tensors", lineno);
             if (parse_tensor(c, d, l, lineno)) goto fail;
         } else if (!strcmp(kw, "loss")) {
-            if (l->n != 2 || d->nloss == RT_MAXL || !copy_name(d->loss[d->nloss], 64, l->tok[1]))
-                BAD("bad loss record", lineno);
-            d->nloss++;
+            if (l->n != 2) BAD("bad loss record", lineno);
+            d->loss[d->nloss++] = l->tok[1];
         } else if (!strcmp(kw, "step")) {
             RtStep *st = &d->step[d->nstep];
-            if (l->n != 5 || d->nstep == RT_MAXL || !copy_name(st->name, 64, l->tok[1]) ||
-                !copy_name(st->loss, 64, l->tok[2]) || !copy_name(st->optimizer, 64, l->tok[3]) ||
-                !parse_f64(l->tok[4], &st->lr))
+            if (l->n != 5 || !parse_f64(l->tok[4], &st->lr))
                 BAD("bad step record (expected: step NAME LOSS OPTIMIZER LR)", lineno);
+            st->name = l->tok[1];
+            st->loss = l->tok[2];
+            st->optimizer = l->tok[3];
             st->loss_index = -1;
             for (int i = 0; i < d->nloss; i++) if (!strcmp(d->loss[i], st->loss)) st->loss_index = i;
             if (st->loss_index < 0) BAD("step '%s' minimizes unknown loss '%s'", lineno, st->name, st->loss);
             d->nstep++;
         } else if (!strcmp(kw, "hyper")) {
-            if (l->n != 3 || d->nhyper == RT_MAXH || !copy_name(d->hyper_name[d->nhyper], 64, l->tok[1]) ||
-                !parse_f64(l->tok[2], &d->hyper_val[d->nhyper]))
+            if (l->n != 3 || !parse_f64(l->tok[2], &d->hyper_val[d->nhyper]))
                 BAD("bad hyper record (expected: hyper NAME VALUE)", lineno);
-            d->nhyper++;
-        } else if (!strcmp(kw, "data")) {
-            size_t k = 0;
-            for (int i = 1; i < l->n; i++) {
-                size_t tl = strlen(l->tok[i]);
-                if (k + tl + 2 > sizeof d->data) BAD("data record too long", lineno);
-                if (i > 1) d->data[k++] = ' ';
-                memcpy(d->data + k, l->tok[i], tl + 1);
-                k += tl;
-            }
-            if (l->n < 2) BAD("empty data record", lineno);
+            d->hyper_name[d->nhyper++] = l->tok[1];
         } else if (!strcmp(kw, "metric")) {
-            if (l->n != 2 || d->nmetric == RT_MAXL || !copy_name(d->metric[d->nmetric], 32, l->tok[1]))
-                BAD("bad metric record", lineno);
-            d->nmetric++;
+            if (l->n != 2) BAD("bad metric record", lineno);
+            d->metric[d->nmetric++] = l->tok[1];
         } else if (!strcmp(kw, "task")) {
             int64_t n;
             if (l->n == 2 && !strcmp(l->tok[1], "regress")) d->nclasses = 0;
@@ -239,11 +252,9 @@ int rt_desc_parse(RtCtx *c, const char *text, RtDesc *d) {
         if (tg >= 0 && (d->t[tg].dtype != RT_I32 || d->t[tg].rank != 1))
             BAD("a classifier's first target must be i32[B]", lineno);
     }
-    rt_free(c, buf);
     rt_free(c, line.tok);
     return 0;
 fail:
-    rt_free(c, buf);
     rt_free(c, line.tok);
     rt_desc_free(c, d);
     return -1;
@@ -253,8 +264,16 @@ void rt_desc_free(RtCtx *c, RtDesc *d) {
     if (d->t)
         for (int i = 0; i < d->nt; i++) rt_free(c, d->t[i].literal);
     rt_free(c, d->t);
-    d->t = NULL;
-    d->nt = 0;
+    rt_free(c, d->text);
+    rt_free(c, d->loss);
+    rt_free(c, d->step);
+    rt_free(c, d->hyper_name);
+    rt_free(c, d->hyper_val);
+    rt_free(c, d->metric);
+    memset(d, 0, sizeof *d);
+    d->name = "";
+    d->data = "";
+    d->nclasses = -1;
 }
 
 bool rt_hyper(const RtDesc *d, const char *name, double *v) {

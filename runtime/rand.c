@@ -15,9 +15,11 @@
  * Since mix is a bijection on 64-bit words, distinct i under one (seed, stream) never collide
  * before the 24-bit truncation.
  */
-#include "nnc_abi.h"
+#include "rt.h"
 
-static uint64_t mix(uint64_t z) {
+/* The runtime's only copy of the mixer: util.c's shuffle generator and cli.c/train.c's seed
+ * derivations call it as rt_mix64 (declared in rt.h). */
+uint64_t rt_mix64(uint64_t z) {
     z += 0x9E3779B97F4A7C15ull;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
@@ -25,7 +27,7 @@ static uint64_t mix(uint64_t z) {
 }
 
 float nnc_rand_uniform(uint64_t seed, uint64_t stream, uint64_t i) {
-    uint64_t key = mix(seed ^ mix(stream));
-    uint64_t bits = mix(key ^ i);
+    uint64_t key = rt_mix64(seed ^ rt_mix64(stream));
+    uint64_t bits = rt_mix64(key ^ i);
     return (float)(bits >> 40) * (1.0f / 16777216.0f);
 }

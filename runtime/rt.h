@@ -35,8 +35,10 @@ typedef enum {
 #define RT_MAXRANK 8
 #define RT_DIM_B (-1) /* the batch dimension in RtTensor.dim */
 
+/* Every name below points into RtDesc.text (the descriptor's own copy), so no name has a length
+ * limit: whatever the compiler writes, the runtime reads. */
 typedef struct RtTensor {
-    char name[128];
+    const char *name;
     RtRole role;
     int index;                  /* NncArgs.bufs index */
     RtDType dtype;
@@ -51,22 +53,22 @@ typedef struct RtTensor {
 } RtTensor;
 
 typedef struct RtStep {
-    char name[64], loss[64], optimizer[64];
+    const char *name, *loss, *optimizer;
     int loss_index;             /* into RtDesc.losses */
     double lr;
 } RtStep;
 
-#define RT_MAXL 16
-#define RT_MAXH 32
+#define RT_MAXCOL 4   /* arrays a data source yields at most (idx/npy take up to 4 files) */
 
 typedef struct RtDesc {
-    char name[128];
+    char *text;                 /* the descriptor, split in place: every name points into it */
+    const char *name;
     RtTensor *t; int nt;        /* by INDEX (descriptor order) */
-    char loss[RT_MAXL][64]; int nloss;
-    RtStep step[RT_MAXL]; int nstep;
-    char hyper_name[RT_MAXH][64]; double hyper_val[RT_MAXH]; int nhyper;
-    char data[1024];            /* the data record's tokens, joined by spaces; "" when none */
-    char metric[RT_MAXL][32]; int nmetric;
+    const char **loss; int nloss;
+    RtStep *step; int nstep;
+    const char **hyper_name; double *hyper_val; int nhyper;
+    const char *data;           /* the data record verbatim (after "data "); "" when none */
+    const char **metric; int nmetric;
     int nclasses;               /* > 0 classify; 0 regress; -1 no task record */
 } RtDesc;
 
@@ -80,8 +82,8 @@ typedef struct RtColumn {
 typedef struct RtData {
     int64_t n;
     int ncol;
-    RtColumn col[RT_MAXL];
-    char **classes; int nclasses;   /* CSV string labels, sorted; NULL when numeric */
+    RtColumn col[RT_MAXCOL];
+    char **classes; int nclasses;   /* CSV string labels (sorted, or a checkpoint's order); NULL when numeric */
 } RtData;
 
 typedef struct RtPrng { uint64_t s; } RtPrng; /* splitmix64 sequence (shuffles) */
@@ -102,7 +104,8 @@ typedef struct RtCtx {
     int64_t epoch;              /* epochs finished (checkpointed) */
     uint64_t seed;
     RtPrng rng;
-    char *class_names;          /* "a,b,c" from a checkpoint's metadata (CSV string labels) */
+    char **class_names;         /* [nclass_names] from a checkpoint's metadata (CSV string labels) */
+    int nclass_names;
 } RtCtx;
 
 /* ---- util.c ---- */
@@ -118,10 +121,10 @@ const char *rt_dtype_name(RtDType d);
 const char *rt_role_name(RtRole r);
 double rt_now(void);
 /* Resolves a relative data path against the current directory, then the executable's. out gets the
- * path that exists (or the name as given when neither does). */
-void rt_resolve(RtCtx *c, const char *path, char *out, size_t outn);
+ * path that exists (or the name as given when neither does); -1 + message when it does not fit. */
+int rt_resolve(RtCtx *c, const char *path, char *out, size_t outn);
 void rt_shape_str(const RtTensor *t, char *buf, size_t n);
-uint64_t rt_mix64(uint64_t z);                  /* splitmix64's finaliser */
+uint64_t rt_mix64(uint64_t z);                  /* splitmix64's step + finaliser (rand.c) */
 uint64_t rt_prng_next(RtPrng *r);
 uint64_t rt_prng_below(RtPrng *r, uint64_t n);  /* uniform in [0, n) */
 
@@ -146,6 +149,8 @@ void rt_data_free(RtCtx *c, RtData *d);
 
 /* ---- weights.c (safetensors) ---- */
 int rt_save(RtCtx *c, const char *path, const RtData *classes_from);
+/* Whether path may be saved to: absent, or a regular file (never a device, FIFO, symlink, dir). */
+int rt_save_target_ok(RtCtx *c, const char *path);
 /* need_state: every state tensor must be present (resume); else missing state keeps its init. */
 int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress);
 
@@ -164,5 +169,11 @@ int rt_train(RtCtx *c, const RtOpts *o);
 int rt_eval(RtCtx *c, const RtOpts *o);
 int rt_predict(RtCtx *c, const RtOpts *o);
 int rt_summary(RtCtx *c, int64_t batch);
+
+/* The largest values the CLI accepts (cli.c): sizes stay far from int64 overflow (the compiler's
+ * IR verifier bounds a tensor at 2^50 elements at B = 2^20). */
+#define RT_MAX_BATCH ((int64_t)1 << 20)
+#define RT_MAX_EPOCHS ((int64_t)1000000)
+#define RT_MAX_LIMIT ((int64_t)1 << 40)
 
 #endif

@@ -113,7 +113,7 @@ static NncArgs make_args(RtCtx *c, Batch *b, int64_t B) {
 /* ---- metrics over the first output vs the first target ---- */
 
 typedef struct Metrics {
-    double loss_sum[RT_MAXL];
+    double *loss_sum;           /* [nloss], the caller's (metrics_reset) */
     int64_t n;                  /* samples */
     int64_t correct;
     double se, ae;              /* sum of squared / absolute errors */
@@ -163,6 +163,19 @@ static bool metrics_wanted(RtCtx *c) {
     return o >= 0 && tg >= 0 && c->desc.t[o].dtype == RT_F32;
 }
 
+static void metrics_reset(Metrics *m, double *loss_sum, int nloss) {
+    memset(m, 0, sizeof *m);
+    m->loss_sum = loss_sum;
+    for (int l = 0; l < nloss; l++) loss_sum[l] = 0;
+}
+
+/* The class a row of scores predicts: the first of the largest. */
+static int argmax(const float *row, int n) {
+    int best = 0;
+    for (int k = 1; k < n; k++) if (row[k] > row[best]) best = k;
+    return best;
+}
+
 static void accumulate(RtCtx *c, Batch *b, int64_t B, Metrics *m) {
     int o = first_output(&c->desc), tg = rt_first(&c->desc, RT_TARGET);
     m->n += B;
@@ -174,9 +187,7 @@ static void accumulate(RtCtx *c, Batch *b, int64_t B, Metrics *m) {
     if (N > 0) {
         const int32_t *lab = b->bufs[tg];
         for (int64_t i = 0; i < B; i++) {
-            const float *row = out + i * per;
-            int best = 0;
-            for (int k = 1; k < N; k++) if (row[k] > row[best]) best = k;
+            int best = argmax(out + i * per, N);
             m->correct += best == lab[i];
             if (m->confusion && lab[i] >= 0 && lab[i] < N) m->confusion[(int64_t)lab[i] * N + best]++;
         }
@@ -244,10 +255,12 @@ static int evaluate_set(RtCtx *c, const RtData *d, const int64_t *idx, int64_t n
 
 /* ---- train ---- */
 
-static int64_t hyper_int(const RtDesc *d, const char *name, int64_t flag, int64_t dflt) {
+/* The flag's value, else the model's hyper-parameter (at most max: a batch larger than the data is
+ * cut to it anyway, and an absurd count stays clear of int64 overflow), else dflt. */
+static int64_t hyper_int(const RtDesc *d, const char *name, int64_t flag, int64_t dflt, int64_t max) {
     double v;
     if (flag > 0) return flag;
-    if (rt_hyper(d, name, &v) && v >= 1) return (int64_t)v;
+    if (rt_hyper(d, name, &v) && v >= 1) return v < (double)max ? (int64_t)v : max;
     return dflt;
 }
 
@@ -265,13 +278,12 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     const RtDesc *d = &c->desc;
     if (d->nstep == 0) return rt_error(c, "the model has no train step (no loss to minimize)");
     if (!c->def->train_step) return rt_error(c, "the model has no train_step entry point");
-    int64_t batch = hyper_int(d, "batch", o->batch, 32);
-    int64_t epochs = hyper_int(d, "epochs", o->epochs, 1);
+    int64_t batch = hyper_int(d, "batch", o->batch, 32, RT_MAX_BATCH);
+    int64_t epochs = hyper_int(d, "epochs", o->epochs, 1, RT_MAX_EPOCHS);
     double val_split = o->val_split, hv;
     if (val_split < 0) val_split = rt_hyper(d, "validation", &hv) || rt_hyper(d, "val_split", &hv) ? hv : 0;
     if (val_split < 0 || val_split >= 1) return rt_error(c, "validation split %g is not in [0, 1)", val_split);
-    double lr[RT_MAXL];
-    for (int s = 0; s < d->nstep; s++) lr[s] = o->have_lr ? o->lr : d->step[s].lr;
+    if (o->save && rt_save_target_ok(c, o->save)) return -1;     /* before hours of training, not after */
 
     if (o->resume) {
         if (rt_load(c, o->resume, true, true)) return -1;
@@ -287,6 +299,11 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     int rc = -1;
     Batch b = {0};
     int64_t *perm = NULL, *order = NULL;
+    /* lr and loss sums per step, loss sums per loss for train and validation metrics */
+    double *dbuf = rt_calloc(c, sizeof(double) * (size_t)(2 * d->nstep + 2 * d->nloss + 1));
+    if (!dbuf) goto done;
+    double *lr = dbuf, *loss_sum = dbuf + d->nstep, *m_loss = loss_sum + d->nstep, *vm_loss = m_loss + d->nloss;
+    for (int s = 0; s < d->nstep; s++) lr[s] = o->have_lr ? o->lr : d->step[s].lr;
     int64_t n = data.n, nval = (int64_t)floor((double)n * val_split), ntrain = n - nval;
     if (ntrain <= 0) { rt_error(c, "no training samples left after the validation split"); goto done; }
     if (batch > ntrain) batch = ntrain;
@@ -305,6 +322,9 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     int64_t rem = ntrain % batch;
     if (batch_new(c, batch, rem ? rem : batch, &b)) goto done;
     int64_t steps_per_epoch = (ntrain + batch - 1) / batch, total_steps = epochs * steps_per_epoch;
+    /* NncArgs.seed of (step, s) hashes step * streams + s: 16 streams (the historical value, so
+     * results do not change) unless a model has more train steps than that */
+    uint64_t step_streams = d->nstep > 16 ? (uint64_t)d->nstep : 16;
     bool tty = isatty(2);
     printf("training %s on %lld samples (%lld validation), batch %lld, %lld epochs, %d threads\n", d->name,
            (long long)ntrain, (long long)nval, (long long)batch, (long long)epochs, c->threads);
@@ -318,8 +338,8 @@ int rt_train(RtCtx *c, const RtOpts *o) {
             order[j] = t;
         }
         Metrics m;
-        memset(&m, 0, sizeof m);
-        double loss_sum[RT_MAXL] = {0};
+        metrics_reset(&m, m_loss, d->nloss);
+        for (int s = 0; s < d->nstep; s++) loss_sum[s] = 0;
         for (int64_t at = 0, sidx = 0; at < ntrain; at += batch, sidx++) {
             int64_t B = ntrain - at < batch ? ntrain - at : batch;
             gather(c, &data, &b, order + at, B);
@@ -330,7 +350,7 @@ int rt_train(RtCtx *c, const RtOpts *o) {
                 a.step = c->step;
                 a.total_steps = total_steps;
                 a.lr = (float)lr[s];
-                a.seed = rt_mix64(c->seed ^ rt_mix64(SEED_STEP ^ ((uint64_t)c->step * RT_MAXL + (uint64_t)s)));
+                a.seed = rt_mix64(c->seed ^ rt_mix64(SEED_STEP ^ ((uint64_t)c->step * step_streams + (uint64_t)s)));
                 int li = d->step[s].loss_index;
                 b.losses[li] = NAN;
                 c->def->train_step(&a, s);
@@ -363,7 +383,7 @@ int rt_train(RtCtx *c, const RtOpts *o) {
         }
         double secs = rt_now() - t0;
         Metrics vm;
-        memset(&vm, 0, sizeof vm);
+        metrics_reset(&vm, vm_loss, d->nloss);
         if (nval > 0 && evaluate_set(c, &data, perm + ntrain, nval, &b, &vm)) goto done;
         if (tty) fprintf(stderr, "\r\033[K");
         {
@@ -387,6 +407,7 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     rc = 0;
 done:
     batch_free(c, &b);
+    rt_free(c, dbuf);
     rt_free(c, perm);
     rt_free(c, order);
     rt_data_free(c, &data);
@@ -403,9 +424,11 @@ int rt_eval(RtCtx *c, const RtOpts *o) {
     int rc = -1;
     Batch b = {0};
     Metrics m;
-    memset(&m, 0, sizeof m);
+    double *loss_sum = rt_alloc(c, sizeof(double) * (size_t)(d->nloss + 1));
+    metrics_reset(&m, loss_sum, loss_sum ? d->nloss : 0);
+    if (!loss_sum) goto done;
     int N = d->nclasses > 0 ? d->nclasses : binary_prob(d) ? 2 : 0;
-    int64_t batch = hyper_int(d, "batch", o->batch, 256);
+    int64_t batch = hyper_int(d, "batch", o->batch, 256, RT_MAX_BATCH);
     if (batch > data.n) batch = data.n;
     if (N > 0 && !(m.confusion = rt_calloc(c, sizeof(int64_t) * (size_t)N * (size_t)N))) goto done;
     if (batch_new(c, batch, data.n % batch ? data.n % batch : batch, &b)) goto done;
@@ -440,6 +463,7 @@ int rt_eval(RtCtx *c, const RtOpts *o) {
     rc = 0;
 done:
     rt_free(c, m.confusion);
+    rt_free(c, loss_sum);
     batch_free(c, &b);
     rt_data_free(c, &data);
     return rc;
@@ -447,18 +471,18 @@ done:
 
 /* ---- predict ---- */
 
-static const char *class_name(RtCtx *c, int k, char *buf, size_t n) {
-    snprintf(buf, n, "%d", k);
-    const char *s = c->class_names;
-    for (int i = 0; s && i < k; i++) {
-        s = strchr(s, ',');
-        if (s) s++;
+/* A predicted class as predict prints it: the checkpoint's class name, else the index. A name
+ * that CSV would misread (a comma, quote or line break) is quoted as RFC 4180 says. */
+static void put_class(RtCtx *c, FILE *out, int k) {
+    if (k >= c->nclass_names) { fprintf(out, "%d", k); return; }
+    const char *s = c->class_names[k];
+    if (!strpbrk(s, ",\"\r\n")) { fputs(s, out); return; }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', out);
+        fputc(*s, out);
     }
-    if (s) {
-        size_t L = strcspn(s, ",");
-        if (L < n) { memcpy(buf, s, L); buf[L] = 0; }
-    }
-    return buf;
+    fputc('"', out);
 }
 
 static int write_npy(RtCtx *c, const char *path, const RtTensor *t, const float *v, int64_t n) {
@@ -484,6 +508,35 @@ static int write_npy(RtCtx *c, const char *path, const RtTensor *t, const float 
     return 0;
 }
 
+/* One CSV line of predict: row j of every per-sample output (name_0, name_1, ... as the header
+ * when j < 0), then the predicted class of a classifier. */
+static void put_row(RtCtx *c, FILE *out, const Batch *b, int64_t j) {
+    const RtDesc *d = &c->desc;
+    bool first = true;
+    for (int i = 0; i < d->nt; i++) {
+        const RtTensor *t = &d->t[i];
+        if (!per_sample_output(t)) continue;
+        int64_t per = rt_numel(t, 1);
+        for (int64_t k = 0; k < per; k++) {
+            int64_t q = j * per + k;
+            fputs(first ? "" : ",", out);
+            first = false;
+            if (j < 0 && per == 1) fputs(t->name, out);
+            else if (j < 0) fprintf(out, "%s_%lld", t->name, (long long)k);
+            else if (t->dtype == RT_F32) fprintf(out, "%.9g", ((float *)b->bufs[i])[q]);
+            else if (t->dtype == RT_I32) fprintf(out, "%d", ((int32_t *)b->bufs[i])[q]);
+            else fprintf(out, "%d", ((uint8_t *)b->bufs[i])[q]);
+        }
+    }
+    if (d->nclasses > 0 && j < 0) {
+        fputs(",class", out);
+    } else if (d->nclasses > 0) {
+        fputc(',', out);
+        put_class(c, out, argmax((const float *)b->bufs[first_output(d)] + j * d->nclasses, d->nclasses));
+    }
+    fputc('\n', out);
+}
+
 int rt_predict(RtCtx *c, const RtOpts *o) {
     const RtDesc *d = &c->desc;
     if (!c->def->forward) return rt_error(c, "the model has no forward entry point");
@@ -497,7 +550,7 @@ int rt_predict(RtCtx *c, const RtOpts *o) {
     bool npy = o->out && strlen(o->out) > 4 && !strcmp(o->out + strlen(o->out) - 4, ".npy");
     int oi = first_output(d);
     if (oi < 0) { rt_error(c, "the model has no output to predict"); goto done; }
-    int64_t batch = hyper_int(d, "batch", o->batch, 256);
+    int64_t batch = hyper_int(d, "batch", o->batch, 256, RT_MAX_BATCH);
     if (batch > data.n) batch = data.n;
     if (batch_new(c, batch, data.n % batch ? data.n % batch : batch, &b)) goto done;
     int64_t nout = 0;
@@ -508,20 +561,7 @@ int rt_predict(RtCtx *c, const RtOpts *o) {
         if (!all) goto done;
     } else {
         if (o->out && !(out = fopen(o->out, "w"))) { rt_error(c, "cannot write '%s': %s", o->out, strerror(errno)); out = stdout; goto done; }
-        /* header: name_0, name_1, ... per output, then the class for classifiers */
-        bool first = true;
-        for (int i = 0; i < d->nt; i++) {
-            const RtTensor *t = &d->t[i];
-            if (!per_sample_output(t)) continue;
-            int64_t per = rt_numel(t, 1);
-            for (int64_t k = 0; k < per; k++) {
-                if (per == 1) fprintf(out, "%s%s", first ? "" : ",", t->name);
-                else fprintf(out, "%s%s_%lld", first ? "" : ",", t->name, (long long)k);
-                first = false;
-            }
-        }
-        if (d->nclasses > 0) fprintf(out, ",class");
-        fprintf(out, "\n");
+        put_row(c, out, &b, -1);
     }
     (void)nout;
     int64_t *tmp = rt_alloc(c, sizeof(int64_t) * (size_t)batch);
@@ -538,30 +578,7 @@ int rt_predict(RtCtx *c, const RtOpts *o) {
             memcpy(all + at * per, b.bufs[oi], sizeof(float) * (size_t)(B * per));
             continue;
         }
-        for (int64_t j = 0; j < B; j++) {
-            bool first = true;
-            for (int i = 0; i < d->nt; i++) {
-                const RtTensor *t = &d->t[i];
-                if (!per_sample_output(t)) continue;
-                int64_t per = rt_numel(t, 1);
-                for (int64_t k = 0; k < per; k++) {
-                    int64_t q = j * per + k;
-                    fprintf(out, "%s", first ? "" : ",");
-                    first = false;
-                    if (t->dtype == RT_F32) fprintf(out, "%.9g", ((float *)b.bufs[i])[q]);
-                    else if (t->dtype == RT_I32) fprintf(out, "%d", ((int32_t *)b.bufs[i])[q]);
-                    else fprintf(out, "%d", ((uint8_t *)b.bufs[i])[q]);
-                }
-            }
-            if (d->nclasses > 0) {
-                const float *row = (const float *)b.bufs[oi] + j * d->nclasses;
-                int best = 0;
-                for (int k = 1; k < d->nclasses; k++) if (row[k] > row[best]) best = k;
-                char nb[128];
-                fprintf(out, ",%s", class_name(c, best, nb, sizeof nb));
-            }
-            fprintf(out, "\n");
-        }
+        for (int64_t j = 0; j < B; j++) put_row(c, out, &b, j);
     }
     rt_free(c, tmp);
     if (npy) {
@@ -590,7 +607,7 @@ static void human(double bytes, char *buf, size_t n) {
 
 int rt_summary(RtCtx *c, int64_t batch_flag) {
     const RtDesc *d = &c->desc;
-    int64_t batch = hyper_int(d, "batch", batch_flag, 32);
+    int64_t batch = hyper_int(d, "batch", batch_flag, 32, RT_MAX_BATCH);
     printf("model %s\n\n", d->name);
     printf("%-7s %-32s %-5s %-20s %12s\n", "role", "name", "dtype", "shape", "elements");
     int64_t nparam = 0, ntrain = 0, nstate = 0;

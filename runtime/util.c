@@ -76,12 +76,14 @@ double rt_now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-void rt_resolve(RtCtx *c, const char *path, char *out, size_t outn) {
-    snprintf(out, outn, "%s", path);
-    if (path[0] == '/' || access(path, F_OK) == 0 || !c->exe_dir[0]) return;
+int rt_resolve(RtCtx *c, const char *path, char *out, size_t outn) {
+    if (snprintf(out, outn, "%s", path) >= (int)outn)
+        return rt_error(c, "the path '%s' is too long (the system's limit is %zu bytes)", path, outn - 1);
+    if (path[0] == '/' || access(path, F_OK) == 0 || !c->exe_dir[0]) return 0;
     char alt[PATH_MAX + 4096];
-    snprintf(alt, sizeof alt, "%s/%s", c->exe_dir, path);
-    if (access(alt, F_OK) == 0) snprintf(out, outn, "%s", alt);
+    if (snprintf(alt, sizeof alt, "%s/%s", c->exe_dir, path) < (int)outn && access(alt, F_OK) == 0)
+        snprintf(out, outn, "%s", alt);
+    return 0;
 }
 
 void rt_shape_str(const RtTensor *t, char *buf, size_t n) {
@@ -93,20 +95,12 @@ void rt_shape_str(const RtTensor *t, char *buf, size_t n) {
     if (k < n) snprintf(buf + k, n - k, "]");
 }
 
-uint64_t rt_mix64(uint64_t z) {
-    z += 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-/* splitmix64: the state advances by the golden gamma and the output is the mixed state. */
+/* splitmix64: the state advances by the golden gamma and the output is the mixed state; rt_mix64
+ * (rand.c, the one copy of the mixer) adds the gamma itself, so it gets the state before the step. */
 uint64_t rt_prng_next(RtPrng *r) {
-    r->s += 0x9E3779B97F4A7C15ull;
     uint64_t z = r->s;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    r->s += 0x9E3779B97F4A7C15ull;
+    return rt_mix64(z);
 }
 
 /* Rejection sampling: no modulo bias, so a shuffle is a uniform permutation. */

@@ -7,8 +7,11 @@
  * rng (the shuffle generator's state) and, for CSV classifiers, classes. The header is padded with
  * spaces to a multiple of 8 so the data is aligned, as the reference writer does.
  *
- * A save writes FILE.tmp, checks every fwrite/fflush/fsync/fclose, then renames it over FILE, so a
- * failed or interrupted save never destroys the previous checkpoint.
+ * A save writes a fresh FILE.tmp.PID.N (created exclusively, so concurrent saves never share one),
+ * checks every fwrite/fflush/fsync/fclose, then renames it over FILE, so a failed or interrupted save
+ * never destroys the previous checkpoint. FILE must be absent or a regular file: a device, FIFO,
+ * symlink or directory is never replaced. The class names of a CSV classifier are stored as a JSON
+ * array (inside the metadata's string, as safetensors wants), so any name round-trips.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -64,21 +67,74 @@ static bool little_endian(void) {
     return *(uint8_t *)&x == 1;
 }
 
+/* classes as a JSON array of JSON strings, itself stored as one JSON string (safetensors metadata
+ * maps strings to strings): any name round-trips, commas, quotes, backslashes and tabs included. */
+static void sb_classes(RtCtx *c, Sb *b, const RtData *d) {
+    Sb arr = {0};
+    sb_put(c, &arr, "[");
+    for (int i = 0; i < d->nclasses; i++) {
+        if (i) sb_put(c, &arr, ",");
+        sb_str(c, &arr, d->classes[i]);
+    }
+    sb_put(c, &arr, "]");
+    if (arr.oom) b->oom = true;
+    else sb_str(c, b, arr.p);
+    rt_free(c, arr.p);
+}
+
+int rt_save_target_ok(RtCtx *c, const char *path) {
+    struct stat st;
+    if (lstat(path, &st)) {
+        if (errno == ENOENT) return 0;
+        return rt_error(c, "cannot save weights to '%s': lstat failed: %s", path, strerror(errno));
+    }
+    if (!S_ISREG(st.st_mode))
+        return rt_error(c, "cannot save weights to '%s': it exists and is not a regular file (%s); a checkpoint "
+                           "replaces only a regular file", path,
+                        S_ISDIR(st.st_mode) ? "a directory" : S_ISLNK(st.st_mode) ? "a symbolic link" :
+                        S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" :
+                        S_ISFIFO(st.st_mode) ? "a FIFO" : "a special file");
+    return 0;
+}
+
+/* Opens a fresh temporary file next to path: PATH.tmp.PID.N, created exclusively, so two runs
+ * saving to the same file never write into each other's temporary. */
+static FILE *open_tmp(RtCtx *c, const char *path, char **tmp_out) {
+    size_t n = strlen(path) + 64;
+    char *tmp = rt_alloc(c, n);
+    if (!tmp) return NULL;
+    for (unsigned k = 0; k < 1000; k++) {
+        snprintf(tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(), k);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (fd < 0 && errno == EEXIST) continue;
+        if (fd < 0) break;
+        FILE *f = fdopen(fd, "wb");
+        if (!f) {
+            int e = errno;
+            close(fd);
+            unlink(tmp);
+            errno = e;
+            break;
+        }
+        *tmp_out = tmp;
+        return f;
+    }
+    rt_error(c, "cannot save weights: open('%s') failed: %s", tmp, strerror(errno));
+    rt_free(c, tmp);
+    return NULL;
+}
+
 int rt_save(RtCtx *c, const char *path, const RtData *classes_from) {
     if (!little_endian()) return rt_error(c, "saving weights needs a little-endian machine");
+    if (rt_save_target_ok(c, path)) return -1;
     Sb b = {0};
     sb_put(c, &b, "{\"__metadata__\":{\"format\":\"pt\",\"model\":");
     sb_str(c, &b, c->desc.name);
     sb_put(c, &b, ",\"step\":\"%" PRId64 "\",\"epoch\":\"%" PRId64 "\",\"seed\":\"%" PRIu64
                   "\",\"rng\":\"%" PRIu64 "\"", c->step, c->epoch, c->seed, c->rng.s);
     if (classes_from && classes_from->classes) {
-        sb_put(c, &b, ",\"classes\":\"");
-        for (int i = 0; i < classes_from->nclasses; i++) {
-            sb_put(c, &b, "%s", i ? "," : "");
-            for (const char *s = classes_from->classes[i]; *s; s++)
-                sb_put(c, &b, (*s == '"' || *s == '\\') ? "\\%c" : "%c", *s);
-        }
-        sb_put(c, &b, "\"");
+        sb_put(c, &b, ",\"classes\":");
+        sb_classes(c, &b, classes_from);
     }
     sb_put(c, &b, "}");
     uint64_t off = 0;
@@ -97,16 +153,11 @@ int rt_save(RtCtx *c, const char *path, const RtData *classes_from) {
     while (!b.oom && b.n % 8) sb_put(c, &b, " ");
     if (b.oom) { rt_free(c, b.p); return -1; }
 
-    char tmp[PATH_MAX + 8];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-        rt_free(c, b.p);
-        return rt_error(c, "cannot save '%s': path too long", path);
-    }
-    FILE *f = fopen(tmp, "wb");
+    char *tmp = NULL;
+    FILE *f = open_tmp(c, path, &tmp);
     if (!f) {
-        int e = errno;
         rt_free(c, b.p);
-        return rt_error(c, "cannot save weights: fopen('%s') failed: %s", tmp, strerror(e));
+        return -1;
     }
     const char *what = NULL;
     uint8_t len[8];
@@ -122,34 +173,38 @@ int rt_save(RtCtx *c, const char *path, const RtData *classes_from) {
     if (!what && fsync(fileno(f))) what = "fsync";
     int e = errno;
     if (fclose(f) && !what) { what = "fclose"; e = errno; }
+    /* checked again just before the rename: the target may have appeared meanwhile */
+    if (!what && rt_save_target_ok(c, path)) { what = "the target check"; e = EEXIST; }
     if (!what && rename(tmp, path)) { what = "rename"; e = errno; }
     rt_free(c, b.p);
     if (what) {
         unlink(tmp);
+        rt_free(c, tmp);
         return rt_error(c, "cannot save weights to '%s': %s failed: %s (the previous file, if any, is "
                            "untouched)", path, what, strerror(e));
     }
-    /* make the rename itself durable */
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash) *slash = 0; else snprintf(dir, sizeof dir, ".");
-    int fd = open(dir[0] ? dir : "/", O_RDONLY);
+    /* make the rename itself durable: fsync the directory (tmp's buffer is long enough for it) */
+    char *slash = strrchr(tmp, '/');
+    if (slash == tmp) tmp[1] = 0;
+    else if (slash) *slash = 0;
+    else snprintf(tmp, 2, ".");
+    int fd = open(tmp, O_RDONLY);
     if (fd >= 0) { fsync(fd); close(fd); }
+    rt_free(c, tmp);
     return 0;
 }
 
 /* ---- reading: a small JSON reader for the header ---- */
 
 typedef struct Entry {
-    char name[128], dtype[8];
+    char *name, *dtype;
     int rank;
     int64_t shape[RT_MAXRANK];
     uint64_t begin, end;
     bool has_shape, has_off;
 } Entry;
 
-typedef struct Json { const char *p, *end; bool bad; } Json;
+typedef struct Json { const char *p, *end; bool oom; } Json;
 
 static void ws(Json *j) { while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\t' || *j->p == '\r')) j->p++; }
 
@@ -159,12 +214,27 @@ static bool eat(Json *j, char ch) {
     return false;
 }
 
-static bool jstring(Json *j, char *out, size_t n) {
+static int hex4(const char *p) {
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        char ch = p[i];
+        int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 :
+                ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* Reads one JSON string. out == NULL only measures: *len gets the decoded byte count. \u escapes
+ * (surrogate pairs too) decode to UTF-8. */
+static bool jstring(Json *j, char *out, size_t *len) {
     ws(j);
     if (j->p >= j->end || *j->p != '"') return false;
     size_t k = 0;
     for (j->p++; j->p < j->end && *j->p != '"'; j->p++) {
-        char ch = *j->p;
+        char ch = *j->p, u8[4];
+        int nu = 0;
         if ((unsigned char)ch < 0x20) return false;
         if (ch == '\\') {
             if (++j->p >= j->end) return false;
@@ -174,28 +244,57 @@ static bool jstring(Json *j, char *out, size_t n) {
             case 'r': ch = '\r'; break;
             case 'b': ch = '\b'; break;
             case 'f': ch = '\f'; break;
+            case '"': case '\\': case '/': ch = *j->p; break;
             case 'u': {
                 if (j->end - j->p < 5) return false;
-                char hex[5] = {j->p[1], j->p[2], j->p[3], j->p[4], 0};
-                char *e;
-                long v = strtol(hex, &e, 16);
-                if (*e) return false;
-                ch = v < 0x80 ? (char)v : '?';
+                long v = hex4(j->p + 1);
+                if (v < 0) return false;
                 j->p += 4;
+                if (v >= 0xD800 && v < 0xDC00) {        /* a surrogate pair */
+                    if (j->end - j->p < 7 || j->p[1] != '\\' || j->p[2] != 'u') return false;
+                    long lo = hex4(j->p + 3);
+                    if (lo < 0xDC00 || lo > 0xDFFF) return false;
+                    v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
+                    j->p += 6;
+                } else if (v >= 0xDC00 && v < 0xE000) {
+                    return false;
+                }
+                if (v < 0x80) { u8[nu++] = (char)v; }
+                else if (v < 0x800) { u8[nu++] = (char)(0xC0 | (v >> 6)); u8[nu++] = (char)(0x80 | (v & 63)); }
+                else if (v < 0x10000) {
+                    u8[nu++] = (char)(0xE0 | (v >> 12));
+                    u8[nu++] = (char)(0x80 | ((v >> 6) & 63));
+                    u8[nu++] = (char)(0x80 | (v & 63));
+                } else {
+                    u8[nu++] = (char)(0xF0 | (v >> 18));
+                    u8[nu++] = (char)(0x80 | ((v >> 12) & 63));
+                    u8[nu++] = (char)(0x80 | ((v >> 6) & 63));
+                    u8[nu++] = (char)(0x80 | (v & 63));
+                }
                 break;
             }
-            default: ch = *j->p;
+            default: return false;
             }
         }
-        if (out) {
-            if (k + 1 >= n) return false;
-            out[k++] = ch;
-        }
+        if (!nu) u8[nu++] = ch;
+        if (out) memcpy(out + k, u8, (size_t)nu);
+        k += (size_t)nu;
     }
     if (j->p >= j->end) return false;
     j->p++;
     if (out) out[k] = 0;
+    if (len) *len = k;
     return true;
+}
+
+/* A JSON string into a fresh allocation of exactly its length (no length limit). */
+static bool jstr_dup(RtCtx *c, Json *j, char **out) {
+    const char *at = j->p;
+    size_t n;
+    if (!jstring(j, NULL, &n)) return false;
+    j->p = at;
+    if (!(*out = rt_alloc(c, n + 1))) { j->oom = true; return false; }
+    return jstring(j, *out, NULL);
 }
 
 static bool jint(Json *j, uint64_t *v) {
@@ -214,13 +313,13 @@ static bool jskip(Json *j, int depth) {
     ws(j);
     if (j->p >= j->end || depth > 32) return false;
     char ch = *j->p;
-    if (ch == '"') return jstring(j, NULL, 0);
+    if (ch == '"') return jstring(j, NULL, NULL);
     if (ch == '{' || ch == '[') {
         char close = ch == '{' ? '}' : ']';
         j->p++;
         if (eat(j, close)) return true;
         do {
-            if (ch == '{' && (!jstring(j, NULL, 0) || !eat(j, ':'))) return false;
+            if (ch == '{' && (!jstring(j, NULL, NULL) || !eat(j, ':'))) return false;
             if (!jskip(j, depth + 1)) return false;
         } while (eat(j, ','));
         return eat(j, close);
@@ -242,35 +341,43 @@ static bool jints(Json *j, int64_t *v, int max, int *n) {
     return eat(j, ']');
 }
 
-static void copy_trunc(char *dst, size_t n, const char *s) {
-    size_t L = strlen(s);
-    if (L >= n) L = n - 1;
-    memcpy(dst, s, L);
-    dst[L] = 0;
+/* The metadata this runtime reads; every value is a fresh allocation (NULL when absent). */
+typedef struct Meta { char *step, *epoch, *seed, *rng, *model, *classes; } Meta;
+
+static void meta_free(RtCtx *c, Meta *m) {
+    char **f[] = {&m->step, &m->epoch, &m->seed, &m->rng, &m->model, &m->classes};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) { rt_free(c, *f[i]); *f[i] = NULL; }
 }
 
-typedef struct Meta { char step[32], epoch[32], seed[32], rng[32], model[128]; char *classes; } Meta;
+static void entries_free(RtCtx *c, Entry *e, int n) {
+    for (int i = 0; e && i < n; i++) { rt_free(c, e[i].name); rt_free(c, e[i].dtype); }
+    rt_free(c, e);
+}
 
 static bool parse_header(RtCtx *c, Json *j, Entry **out, int *nout, Meta *m) {
     int cap = 0, n = 0;
     Entry *e = NULL;
     bool ok = false;
+    char *key = NULL, *k2 = NULL, *v = NULL;
     if (!eat(j, '{')) goto done;
     if (eat(j, '}')) { ok = true; goto done; }
     do {
-        char key[128];
-        if (!jstring(j, key, sizeof key) || !eat(j, ':')) goto done;
+        rt_free(c, key);
+        key = NULL;
+        if (!jstr_dup(c, j, &key) || !eat(j, ':')) goto done;
         if (!strcmp(key, "__metadata__")) {
             if (!eat(j, '{')) goto done;
             if (eat(j, '}')) continue;
             do {
-                char k2[64], v[4096];
-                if (!jstring(j, k2, sizeof k2) || !eat(j, ':') || !jstring(j, v, sizeof v)) goto done;
-                char *dst = !strcmp(k2, "step") ? m->step : !strcmp(k2, "epoch") ? m->epoch :
-                            !strcmp(k2, "seed") ? m->seed : !strcmp(k2, "rng") ? m->rng : NULL;
-                if (dst) copy_trunc(dst, 32, v);
-                if (!strcmp(k2, "model")) copy_trunc(m->model, sizeof m->model, v);
-                if (!strcmp(k2, "classes") && !m->classes && !(m->classes = rt_strdup(c, v))) goto done;
+                rt_free(c, k2);
+                k2 = NULL;
+                if (!jstr_dup(c, j, &k2) || !eat(j, ':') || !jstr_dup(c, j, &v)) goto done;
+                char **dst = !strcmp(k2, "step") ? &m->step : !strcmp(k2, "epoch") ? &m->epoch :
+                             !strcmp(k2, "seed") ? &m->seed : !strcmp(k2, "rng") ? &m->rng :
+                             !strcmp(k2, "model") ? &m->model : !strcmp(k2, "classes") ? &m->classes : NULL;
+                if (dst && !*dst) *dst = v;
+                else rt_free(c, v);
+                v = NULL;
             } while (eat(j, ','));
             if (!eat(j, '}')) goto done;
             continue;
@@ -278,19 +385,21 @@ static bool parse_header(RtCtx *c, Json *j, Entry **out, int *nout, Meta *m) {
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
             Entry *q = rt_realloc(c, e, sizeof(Entry) * (size_t)cap);
-            if (!q) goto done;
+            if (!q) { j->oom = true; goto done; }
             e = q;
         }
         Entry *t = &e[n++];
         memset(t, 0, sizeof *t);
-        snprintf(t->name, sizeof t->name, "%s", key);
+        t->name = key;
+        key = NULL;
         if (!eat(j, '{')) goto done;
         if (eat(j, '}')) continue;
         do {
-            char k2[64];
-            if (!jstring(j, k2, sizeof k2) || !eat(j, ':')) goto done;
-            if (!strcmp(k2, "dtype")) {
-                if (!jstring(j, t->dtype, sizeof t->dtype)) goto done;
+            rt_free(c, k2);
+            k2 = NULL;
+            if (!jstr_dup(c, j, &k2) || !eat(j, ':')) goto done;
+            if (!strcmp(k2, "dtype") && !t->dtype) {
+                if (!jstr_dup(c, j, &t->dtype)) goto done;
             } else if (!strcmp(k2, "shape")) {
                 if (!jints(j, t->shape, RT_MAXRANK, &t->rank)) goto done;
                 t->has_shape = true;
@@ -310,9 +419,49 @@ static bool parse_header(RtCtx *c, Json *j, Entry **out, int *nout, Meta *m) {
     ws(j);
     ok = j->p == j->end;
 done:
+    rt_free(c, key);
+    rt_free(c, k2);
+    rt_free(c, v);
     *out = e;
     *nout = n;
     return ok;
+}
+
+/* The "classes" metadata value: a JSON array of strings (see sb_classes). */
+static int parse_classes(RtCtx *c, const char *path, const char *text, char ***out, int *nout) {
+    Json j = {text, text + strlen(text), false};
+    char **v = NULL;
+    int n = 0, cap = 0;
+    if (!eat(&j, '[')) goto bad;
+    if (!eat(&j, ']')) {
+        do {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                char **q = rt_realloc(c, v, sizeof(char *) * (size_t)cap);
+                if (!q) goto fail;
+                v = q;
+            }
+            if (!jstr_dup(c, &j, &v[n])) { if (j.oom) goto fail; goto bad; }
+            n++;
+        } while (eat(&j, ','));
+        if (!eat(&j, ']')) goto bad;
+    }
+    ws(&j);
+    if (j.p != j.end || n == 0) goto bad;
+    *out = v;
+    *nout = n;
+    return 0;
+bad:
+    rt_error(c, "'%s': its \"classes\" metadata is not a JSON array of class names", path);
+fail:
+    for (int i = 0; i < n; i++) rt_free(c, v[i]);
+    rt_free(c, v);
+    return -1;
+}
+
+static const Entry *find_entry(const Entry *e, int n, const char *name) {
+    for (int k = 0; k < n; k++) if (!strcmp(e[k].name, name)) return &e[k];
+    return NULL;
 }
 
 static void shape_of(const int64_t *d, int r, char *buf, size_t n) {
@@ -323,22 +472,27 @@ static void shape_of(const int64_t *d, int r, char *buf, size_t n) {
 
 static bool parse_u64(const char *s, uint64_t *v) {
     char *end;
-    if (!*s) return false;
+    if (!s || !*s || *s == '-' || *s == ' ') return false;
     errno = 0;
     *v = strtoull(s, &end, 10);
     return !errno && !*end;
 }
 
+/* Every check runs, and every tensor is read into one temporary buffer, before anything of the
+ * model changes: a failed load leaves its buffers, progress and class names as they were. */
 int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress) {
     if (!little_endian()) return rt_error(c, "loading weights needs a little-endian machine");
     FILE *f = fopen(path, "rb");
     if (!f) return rt_error(c, "cannot open weights file '%s': %s", path, strerror(errno));
     int rc = -1;
-    char *hdr = NULL;
+    char *hdr = NULL, **classes = NULL;
+    uint8_t *stage = NULL;
+    int nclasses = 0;
     Entry *e = NULL;
     int ne = 0;
     Meta m;
     memset(&m, 0, sizeof m);
+    uint64_t step = 0, epoch = 0, seed = 0, rng = 0;
     struct stat st;
     if (fstat(fileno(f), &st)) { rt_error(c, "fstat('%s') failed: %s", path, strerror(errno)); goto done; }
     uint8_t len8[8];
@@ -355,21 +509,21 @@ int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress) 
     hdr[hlen] = 0;
     Json j = {hdr, hdr + hlen, false};
     if (!parse_header(c, &j, &e, &ne, &m)) {
-        rt_error(c, "'%s': bad JSON in the safetensors header (near byte %lld)", path, (long long)(j.p - hdr) + 8);
+        if (!j.oom)
+            rt_error(c, "'%s': bad JSON in the safetensors header (near byte %lld)", path, (long long)(j.p - hdr) + 8);
         goto done;
     }
-    uint64_t data_size = (uint64_t)st.st_size - 8 - hlen;
+    uint64_t data_size = (uint64_t)st.st_size - 8 - hlen, total = 0;
     for (int i = 0; i < c->desc.nt; i++) {
         const RtTensor *t = &c->desc.t[i];
         if (!saved(t)) continue;
-        Entry *x = NULL;
-        for (int k = 0; k < ne; k++) if (!strcmp(e[k].name, t->name)) x = &e[k];
+        const Entry *x = find_entry(e, ne, t->name);
         if (!x) {
             if (t->role == RT_STATE && !need_state) continue;
             rt_error(c, "weights file '%s' is from another model: it has no tensor '%s'", path, t->name);
             goto done;
         }
-        if (!x->has_shape || !x->has_off || !x->dtype[0]) {
+        if (!x->has_shape || !x->has_off || !x->dtype) {
             rt_error(c, "'%s': tensor '%s' lacks dtype, shape or data_offsets", path, t->name);
             goto done;
         }
@@ -393,40 +547,58 @@ int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress) 
             rt_error(c, "'%s' is truncated: tensor '%s' ends at byte %" PRIu64 " of a %" PRIu64 "-byte data section", path, t->name, x->end, data_size);
             goto done;
         }
+        total += bytes;
     }
-    /* all checks passed: only now overwrite the model's buffers */
+    if (restore_progress &&
+        (!parse_u64(m.step, &step) || !parse_u64(m.epoch, &epoch) || !parse_u64(m.seed, &seed) ||
+         !parse_u64(m.rng, &rng) || step > INT64_MAX || epoch > INT64_MAX)) {
+        rt_error(c, "'%s' is a weights file, not a checkpoint: its metadata lacks step/epoch/seed/rng", path);
+        goto done;
+    }
+    if (m.classes && parse_classes(c, path, m.classes, &classes, &nclasses)) goto done;
+    /* read every tensor into the staging buffer (the file is at most its size, checked above) */
+    if (!(stage = rt_alloc(c, (size_t)total))) goto done;
+    uint64_t at = 0;
     for (int i = 0; i < c->desc.nt; i++) {
         const RtTensor *t = &c->desc.t[i];
-        if (!saved(t)) continue;
-        Entry *x = NULL;
-        for (int k = 0; k < ne; k++) if (!strcmp(e[k].name, t->name)) x = &e[k];
+        const Entry *x = saved(t) ? find_entry(e, ne, t->name) : NULL;
         if (!x) continue;
         if (fseeko(f, (off_t)(8 + hlen + x->begin), SEEK_SET) ||
-            fread(c->bufs[i], 1, (size_t)(x->end - x->begin), f) != x->end - x->begin) {
+            fread(stage + at, 1, (size_t)(x->end - x->begin), f) != x->end - x->begin) {
             rt_error(c, "cannot read tensor '%s' from '%s': %s", t->name, path, ferror(f) ? strerror(errno) : "file truncated");
             goto done;
         }
+        at += x->end - x->begin;
+    }
+    /* all checks passed and everything is read: only now change the model */
+    at = 0;
+    for (int i = 0; i < c->desc.nt; i++) {
+        const RtTensor *t = &c->desc.t[i];
+        const Entry *x = saved(t) ? find_entry(e, ne, t->name) : NULL;
+        if (!x) continue;
+        memcpy(c->bufs[i], stage + at, (size_t)(x->end - x->begin));
+        at += x->end - x->begin;
     }
     if (restore_progress) {
-        uint64_t step, epoch, seed, rng;
-        if (!parse_u64(m.step, &step) || !parse_u64(m.epoch, &epoch) || !parse_u64(m.seed, &seed) || !parse_u64(m.rng, &rng)) {
-            rt_error(c, "'%s' is a weights file, not a checkpoint: its metadata lacks step/epoch/seed/rng", path);
-            goto done;
-        }
         c->step = (int64_t)step;
         c->epoch = (int64_t)epoch;
         c->seed = seed;
         c->rng.s = rng;
     }
-    if (m.classes) {
+    if (classes) {
+        for (int i = 0; i < c->nclass_names; i++) rt_free(c, c->class_names[i]);
         rt_free(c, c->class_names);
-        c->class_names = m.classes;
-        m.classes = NULL;
+        c->class_names = classes;
+        c->nclass_names = nclasses;
+        classes = NULL;
     }
     rc = 0;
 done:
-    rt_free(c, m.classes);
-    rt_free(c, e);
+    for (int i = 0; classes && i < nclasses; i++) rt_free(c, classes[i]);
+    rt_free(c, classes);
+    rt_free(c, stage);
+    meta_free(c, &m);
+    entries_free(c, e, ne);
     rt_free(c, hdr);
     fclose(f);
     return rc;

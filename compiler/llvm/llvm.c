@@ -919,8 +919,9 @@ static LLVMValueRef tree_eval(Cg *g, Tree *t, uint32_t n, LLVMValueRef i) {
  * loop over [lo, hi); NAME.chunk(ctx, lo, hi) unpacks the parameters from a struct and calls it,
  * the shape nnc_parallel_for wants; NAME(out, leaves, B, pool) runs range(0, n) inline, or the
  * chunks through nnc_parallel_for when there is a pool and n >= PAR_MIN_ELEMS. Chunks are
- * contiguous and each element's math does not depend on the split, so results are the same with
- * any thread count. */
+ * contiguous and each element's math does not depend on the split, so these loops give the same
+ * bits with any thread count (whole steps still differ in the last bits across thread counts:
+ * OpenBLAS's summation order depends on its own thread count). */
 static void emit_elementwise(Cg *g, const Plan *p, uint32_t root, const char *name, LLVMValueRef *ptr,
                              LLVMValueRef *val, LLVMValueRef pool) {
     const IrNode *nd = &p->g->nodes[root];

@@ -22,7 +22,9 @@ set_tests_properties(runtime.unit PROPERTIES LABELS runtime TIMEOUT 60)
 foreach(case help usage summary main_link train_fashion seed resume val_split threads eval predict
              csv_classify csv_regress npy_data bad_idx bad_csv label_range bad_weights nan
              save_fail alloc_fail baddesc python_read
-             literal_predict predict_csv_cols eval_data_arg binary_accuracy)
+             literal_predict predict_csv_cols eval_data_arg binary_accuracy
+             unique_tmp long_classes awkward_classes labels_by_name stdout_full label_checks flag_limits
+             messages save_target)
   add_test(NAME runtime.cli.${case}
            COMMAND bash ${RT_TEST_DIR}/cli_test.sh ${case} $<TARGET_FILE:rt_model>
                    $<TARGET_FILE:rt_model_main> ${NNC_PYTHON})

@@ -1,6 +1,7 @@
 /* unit.c - unit tests of the runtime's parts that the CLI tests reach only indirectly:
  * nnc_rand_uniform (pinned to its documented formula), the thread pool's partition, descriptor
- * validation, initialisers and the shuffle generator.
+ * validation (no length limits, a verbatim data record), initialisers, the shuffle generator and
+ * the weights reader (a failed load changes nothing).
  */
 #include <math.h>
 #include <stdatomic.h>
@@ -268,6 +269,79 @@ static void test_weights(void) {
     rt_desc_free(&c, &c.desc);
 }
 
+/* R4/R8: no record has a length limit (what the compiler accepts, the runtime runs) and the data
+ * record survives byte for byte, repeated spaces included. */
+static void test_desc_unbounded(void) {
+    RtCtx c = ctx();
+    size_t cap = 1 << 16, k = 0;
+    char *text = malloc(cap), name[5001], path[1301];
+    memset(name, 'n', 5000);
+    name[5000] = 0;
+    memcpy(path, "dir  with   spaces/", 19);
+    memset(path + 19, 'p', 1281);
+    path[1300] = 0;
+    k += (size_t)snprintf(text + k, cap - k, "model %.300s\n", name);
+    k += (size_t)snprintf(text + k, cap - k, "tensor input 0 %s f32 2 B 4\n", name);
+    k += (size_t)snprintf(text + k, cap - k, "tensor param 1 %.150s f32 1 3\n", name);
+    for (int i = 0; i < 20; i++) k += (size_t)snprintf(text + k, cap - k, "loss l%d_%.100s\n", i, name);
+    for (int i = 0; i < 20; i++) k += (size_t)snprintf(text + k, cap - k, "step s%d l%d_%.100s adam 0.5\n", i, i, name);
+    for (int i = 0; i < 40; i++) k += (size_t)snprintf(text + k, cap - k, "hyper h%d_%.80s %d\n", i, name, i);
+    for (int i = 0; i < 20; i++) k += (size_t)snprintf(text + k, cap - k, "metric m%d\n", i);
+    k += (size_t)snprintf(text + k, cap - k, "data  csv(\"%s.csv\",  label = \"y  z\")  \nend\n", path);
+    RtDesc d;
+    CHECK(rt_desc_parse(&c, text, &d) == 0, "a descriptor with long names and many records is rejected");
+    if (d.t) {
+        CHECK(strlen(d.name) == 300 && d.nt == 2 && !strcmp(d.t[0].name, name) && strlen(d.t[1].name) == 150,
+              "names: model %zu bytes", strlen(d.name));
+        CHECK(d.nloss == 20 && d.nstep == 20 && d.nhyper == 40 && d.nmetric == 20, "counts %d %d %d %d", d.nloss,
+              d.nstep, d.nhyper, d.nmetric);
+        CHECK(d.step[19].loss_index == 19 && !strcmp(d.step[19].optimizer, "adam"), "step 19");
+        double v;
+        char h[128];
+        snprintf(h, sizeof h, "h39_%.80s", name);
+        CHECK(rt_hyper(&d, h, &v) && v == 39, "hyper 39");
+        char want[1500];
+        snprintf(want, sizeof want, "csv(\"%s.csv\",  label = \"y  z\")", path);
+        CHECK(!strcmp(d.data, want), "data record not verbatim: '%.60s...'", d.data);
+    }
+    rt_desc_free(&c, &d);
+    free(text);
+}
+
+/* N1: a load that fails its last check (a weights file used for --resume, no progress metadata)
+ * changes nothing: buffers, progress and class names stay as they were. */
+static void test_load_commits_last(void) {
+    RtCtx c = ctx();
+    const char *text =
+        "model w\n"
+        "tensor input 0 x f32 2 B 2\n"
+        "tensor output 1 y f32 2 B 3\n"
+        "tensor param 2 W f32 2 2 3\n"
+        "end\n";
+    CHECK(rt_desc_parse(&c, text, &c.desc) == 0, "descriptor");
+    float w[6] = {1, 2, 3, 4, 5, 6};
+    void *bufs[3] = {NULL, NULL, w};
+    c.bufs = bufs;
+    c.step = 5;
+    char hdr[] = "{\"W\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}}";
+    size_t n = strlen(hdr);
+    char path[] = "/tmp/rt_unit_XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    CHECK(f != NULL, "mkstemp");
+    if (!f) return;
+    uint8_t len[8] = {0};
+    for (int k = 0; k < 8; k++) len[k] = (uint8_t)((uint64_t)n >> (8 * k));
+    float other[6] = {9, 9, 9, 9, 9, 9};
+    CHECK(fwrite(len, 1, 8, f) == 8 && fwrite(hdr, 1, n, f) == n && fwrite(other, 4, 6, f) == 6 && !fclose(f), "write");
+    CHECK(rt_load(&c, path, false, true) == -1, "a file without progress metadata resumed");
+    CHECK(w[0] == 1 && w[5] == 6 && c.step == 5, "a failed load changed the model (W[0] = %g)", w[0]);
+    CHECK(rt_load(&c, path, false, false) == 0 && w[0] == 9 && w[5] == 9, "the same file as plain weights");
+    unlink(path);
+    c.bufs = NULL;
+    rt_desc_free(&c, &c.desc);
+}
+
 int main(void) {
     test_rand();
     test_pool();
@@ -275,6 +349,8 @@ int main(void) {
     test_init();
     test_prng();
     test_weights();
+    test_desc_unbounded();
+    test_load_commits_last();
     if (failures) {
         fprintf(stderr, "%d checks failed\n", failures);
         return 1;
