@@ -107,26 +107,35 @@ static void vjp_DIV(Vjp *v) { /* y = a / b: ga = gy / b, gb = -gy y / b */
     if (v->need[1])
         v->gs[1] = neg(v->g, dvd(v->g, mul(v->g, v->gy, v->y), Y(v)));
 }
-static void vjp_POW(Vjp *v) { /* y = a^b: ga = gy b a^(b-1), gb = gy y log a */
+/* y = a^b: ga = gy b a^(b-1), gb = gy y log a, taken as 0 where a == 0 (y log a would be
+ * 0 * -inf = NaN there; torch masks it the same way) */
+static void vjp_POW(Vjp *v) {
     IrGraph *g = v->g;
     if (v->need[0]) {
         uint32_t bm1 = sub(g, Y(v), fill_like(g, Y(v), 1));
         v->gs[0] = mul(g, v->gy, mul(g, Y(v), ir_binary(g, OP_POW, X(v), bm1)));
     }
-    if (v->need[1])
-        v->gs[1] = mul(g, v->gy, mul(g, v->y, ir_unary(g, OP_LOG, X(v))));
+    if (v->need[1]) {
+        uint32_t zero = fill_like(g, v->y, 0);
+        uint32_t base0 = ir_binary(g, OP_EQ, X(v), fill_like(g, X(v), 0));
+        uint32_t ylog = ir_select(g, base0, zero, mul(g, v->y, ir_unary(g, OP_LOG, X(v))));
+        v->gs[1] = mul(g, v->gy, ylog);
+    }
 }
-/* max/min: the gradient goes to the operand the forward picked (the first one at ties). */
-static void minmax(Vjp *v, Op cmp) {
+/* max/min: the gradient goes to the operand the forward picked; at ties it is split evenly
+ * (gy/2 to each), as torch.maximum / torch.minimum do. win is OP_GT for max, OP_LT for min. */
+static void minmax(Vjp *v, Op win) {
     IrGraph *g = v->g;
-    uint32_t pick = ir_binary(g, cmp, X(v), Y(v)), z = fill_like(g, v->gy, 0);
+    uint32_t z = fill_like(g, v->gy, 0);
+    uint32_t half = mul(g, v->gy, fill_like(g, v->gy, 0.5));
+    uint32_t tie = ir_select(g, ir_binary(g, OP_EQ, X(v), Y(v)), half, z);
     if (v->need[0])
-        v->gs[0] = ir_select(g, pick, v->gy, z);
+        v->gs[0] = ir_select(g, ir_binary(g, win, X(v), Y(v)), v->gy, tie);
     if (v->need[1])
-        v->gs[1] = ir_select(g, pick, z, v->gy);
+        v->gs[1] = ir_select(g, ir_binary(g, win, Y(v), X(v)), v->gy, tie);
 }
-static void vjp_MAX(Vjp *v) { minmax(v, OP_GE); }
-static void vjp_MIN(Vjp *v) { minmax(v, OP_LE); }
+static void vjp_MAX(Vjp *v) { minmax(v, OP_GT); }
+static void vjp_MIN(Vjp *v) { minmax(v, OP_LT); }
 static void vjp_SELECT(Vjp *v) {
     IrGraph *g = v->g;
     uint32_t c = v->n.src[0], z = fill_like(g, v->gy, 0);

@@ -20,6 +20,9 @@
  * at the node's place and abort the walk through a longjmp: the arena owns every allocation.
  */
 #include "lower.h"
+#include "../lang/ast_text.h"
+#include "../lang/intmath.h"
+#include "../lang/nnc_limits.h"
 
 #include <limits.h>
 #include <math.h>
@@ -104,12 +107,13 @@ struct Lower {
     const char **made; int nmade, capmade;  /* tensor names made by this walk */
     uint32_t *made_node;
     int depth;
+    int64_t work;                   /* inlined calls + unrolled iterations in this walk (spend) */
     Loc loc;                        /* the expression being evaluated */
     int64_t rand_streams;
     StateUpd *upd; int nupd, capupd;    /* states rebound in this walk: their last values */
 };
 
-#define MAX_DEPTH 200
+#define MAX_DEPTH NNC_MAX_CALL_DEPTH
 
 static _Noreturn __attribute__((format(printf, 3, 4))) void fail(Lower *L, Loc loc,
                                                                  const char *fmt, ...) {
@@ -177,7 +181,18 @@ static const char *type_str(Lower *L, const IrType *t) {
 
 static const char *dtype_name(DType d) { return d == DT_F32 ? "f32" : d == DT_I32 ? "i32" : "bool"; }
 
+/* Lowering's global budget (lang/nnc_limits.h): every inlined call and unrolled iteration costs
+ * one unit of work, and a graph may hold only so many nodes; past either, the program unrolls too
+ * far (say exponentially, f_i(x) = f_{i-1}(f_{i-1}(x))) and is rejected at the call or loop. */
+static void spend(Lower *L, Loc loc, const char *what) {
+    if (++L->work > NNC_MAX_UNROLL_WORK)
+        fail(L, loc, "the model unrolls to more than %lld inlined calls and loop iterations (here: %s)",
+             (long long)NNC_MAX_UNROLL_WORK, what);
+}
+
 static uint32_t add(Lower *L, Op op, IrType t, const uint32_t *src, int n, const IrAttr *attr) {
+    if ((int64_t)L->g->len >= NNC_MAX_GRAPH_NODES)
+        fail(L, L->loc, "the model unrolls to more than %lld operations", (long long)NNC_MAX_GRAPH_NODES);
     return ir_add(L->g, op, t, src, n, attr, L->loc);
 }
 
@@ -656,43 +671,71 @@ static const struct { const char *name; Op op; } unary_builtins[] = {
 
 static Value binop(Lower *L, int op, Value x, Value y);
 
+/* Checked int arithmetic (lang/intmath.h, shared with the checker): overflow is an error at
+ * the expression, never a wrapped value or a trap. */
+static void overflows(Lower *L) { fail(L, L->loc, "integer arithmetic overflows"); }
+static int64_t iadd(Lower *L, int64_t x, int64_t y) {
+    int64_t r;
+    if (!im_add(x, y, &r)) overflows(L);
+    return r;
+}
+static int64_t isub(Lower *L, int64_t x, int64_t y) {
+    int64_t r;
+    if (!im_sub(x, y, &r)) overflows(L);
+    return r;
+}
+static int64_t imul(Lower *L, int64_t x, int64_t y) {
+    int64_t r;
+    if (!im_mul(x, y, &r)) overflows(L);
+    return r;
+}
+static int64_t ineg(Lower *L, int64_t x) {
+    int64_t r;
+    if (!im_neg(x, &r)) overflows(L);
+    return r;
+}
+
 static Value fold_arith(Lower *L, int op, Value x, Value y) {
     bool ints = x.kind != V_FLOAT && y.kind != V_FLOAT;
+    int64_t r = 0, rb = 0;
+    bool exact = false;
     if ((x.kind == V_INT && x.b) || (y.kind == V_INT && y.b)) {
         /* dims with B: linear arithmetic only */
         if (!ints) fail(L, L->loc, "the batch size B mixed with a float");
         switch (op) {
-        case OP_ADD_: return (Value){.kind = V_INT, .i = x.i + y.i, .b = x.b + y.b};
-        case OP_SUB_: return (Value){.kind = V_INT, .i = x.i - y.i, .b = x.b - y.b};
+        case OP_ADD_: return (Value){.kind = V_INT, .i = iadd(L, x.i, y.i), .b = iadd(L, x.b, y.b)};
+        case OP_SUB_: return (Value){.kind = V_INT, .i = isub(L, x.i, y.i), .b = isub(L, x.b, y.b)};
         case OP_MUL_:
             if (x.b && y.b) fail(L, L->loc, "B * B is not a dim");
-            return (Value){.kind = V_INT, .i = x.i * y.i, .b = x.b * y.i + y.b * x.i};
+            rb = iadd(L, imul(L, x.b, y.i), imul(L, y.b, x.i));
+            return (Value){.kind = V_INT, .i = imul(L, x.i, y.i), .b = rb};
         case OP_DIV_:
-            if (y.b || y.i == 0 || x.i % y.i || x.b % y.i) fail(L, L->loc, "inexact division of a dim holding B");
-            return (Value){.kind = V_INT, .i = x.i / y.i, .b = x.b / y.i};
+            if (y.b || !im_divides(x.i, y.i) || !im_divides(x.b, y.i))
+                fail(L, L->loc, "inexact division of a dim holding B");
+            if (!im_div(x.i, y.i, &r, &exact) || !im_div(x.b, y.i, &rb, &exact)) overflows(L);
+            return (Value){.kind = V_INT, .i = r, .b = rb};
         default: fail(L, L->loc, "this operator does not apply to B");
         }
     }
     double a = num(x), b = num(y);
     switch (op) {
-    case OP_ADD_: return ints ? vint(x.i + y.i) : vfloat(a + b);
-    case OP_SUB_: return ints ? vint(x.i - y.i) : vfloat(a - b);
-    case OP_MUL_: return ints ? vint(x.i * y.i) : vfloat(a * b);
+    case OP_ADD_: return ints ? vint(iadd(L, x.i, y.i)) : vfloat(a + b);
+    case OP_SUB_: return ints ? vint(isub(L, x.i, y.i)) : vfloat(a - b);
+    case OP_MUL_: return ints ? vint(imul(L, x.i, y.i)) : vfloat(a * b);
     case OP_DIV_:
-        if (ints && y.i != 0 && x.i % y.i == 0) return vint(x.i / y.i);
+        if (ints && y.i != 0) {
+            if (!im_div(x.i, y.i, &r, &exact)) overflows(L);
+            if (exact) return vint(r);
+        }
         return vfloat(a / b);
     case OP_MOD_:
         if (ints) {
-            if (y.i == 0) fail(L, L->loc, "remainder by zero");
-            return vint(x.i % y.i);
+            if (!im_mod(x.i, y.i, &r)) fail(L, L->loc, "remainder by zero");
+            return vint(r);
         }
         return vfloat(fmod(a, b));
     case OP_POW_:
-        if (ints && y.i >= 0 && fabs(pow(a, b)) < 9e15) {     /* exact in an int64 */
-            int64_t r = 1;
-            for (int64_t k = 0; k < y.i; k++) r *= x.i;
-            return vint(r);
-        }
+        if (ints && y.i >= 0 && im_pow(x.i, y.i, &r)) return vint(r);     /* exact in an int64 */
         return vfloat(pow(a, b));
     case OP_EQ_: return vbool(a == b);
     case OP_NE_: return vbool(a != b);
@@ -704,12 +747,6 @@ static Value fold_arith(Lower *L, int op, Value x, Value y) {
     case OP_OR_: return vbool(a != 0 || b != 0);
     }
     unreachable();
-}
-
-static const char *binop_text(int op) {
-    static const char *const t[] = {"?", "+", "-", "*", "/", "%", "**", "@", "==", "!=", "<", "<=",
-                                    ">", ">=", "and", "or"};
-    return op >= 1 && op <= OP_OR_ ? t[op] : "?";
 }
 
 /* x @ y: [.., M, K] @ [K, N] -> [.., M, N]; [M, K] @ [K] -> [M]; [K] @ [K, N] -> [N]. */
@@ -749,9 +786,9 @@ static Value binop(Lower *L, int op, Value x, Value y) {
     bool okx = x.kind == V_TENSOR || is_num(x) || x.kind == V_LIST;
     bool oky = y.kind == V_TENSOR || is_num(y) || y.kind == V_LIST;
     if (!okx || !oky)
-        fail(L, L->loc, "'%s' does not apply to %s and %s", binop_text(op), kind_name(x.kind), kind_name(y.kind));
+        fail(L, L->loc, "'%s' does not apply to %s and %s", ast_op_text(op), kind_name(x.kind), kind_name(y.kind));
     Value vs[2] = {x, y};
-    const char *what = arena_printf(L->a, "operator '%s'", binop_text(op));
+    const char *what = arena_printf(L->a, "operator '%s'", ast_op_text(op));
     DType dt = common_dtype(L, vs, 2, what, DT_F32);
     Op iop;
     bool cmp = false;
@@ -781,9 +818,9 @@ static Value binop(Lower *L, int op, Value x, Value y) {
     default: unreachable();
     }
     if ((iop == OP_AND || iop == OP_OR) && common_dtype(L, vs, 2, what, DT_BOOL) != DT_BOOL)
-        fail(L, L->loc, "'%s' needs bool operands", binop_text(op));
+        fail(L, L->loc, "'%s' needs bool operands", ast_op_text(op));
     if (!cmp && iop != OP_AND && iop != OP_OR && dt == DT_BOOL)
-        fail(L, L->loc, "'%s' does not apply to bool tensors", binop_text(op));
+        fail(L, L->loc, "'%s' does not apply to bool tensors", ast_op_text(op));
     return vtensor(elementwise(L, iop, vs, 2, what, dt, DT_BOOL, cmp));
 }
 
@@ -1206,6 +1243,7 @@ static Value call_decl(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc lo
                        const char *state_prefix) {
     Node *d = fn.decl;
     if (++L->depth > MAX_DEPTH) fail(L, loc, "calls nest deeper than %d (recursion?)", MAX_DEPTH);
+    spend(L, loc, "calls");
     Frame *nf = frame_new(L, f, call, d->name);
     nf->state_prefix = state_prefix;
     /* captured arguments of a partial application come first, by name */
@@ -1396,7 +1434,7 @@ static Value eval(Lower *L, Frame *f, Node *n) {
         Value x = eval(L, f, n->lhs);
         L->loc = n->loc;
         if (n->op == '-') {
-            if (x.kind == V_INT) r = (Value){.kind = V_INT, .i = -x.i, .b = -x.b};
+            if (x.kind == V_INT) r = (Value){.kind = V_INT, .i = ineg(L, x.i), .b = ineg(L, x.b)};
             else if (x.kind == V_FLOAT) r = vfloat(-x.f);
             else {
                 uint32_t t = need_tensor(L, x, "'-'", n->loc);
@@ -1562,8 +1600,12 @@ static void eval_stmt(Lower *L, Frame *f, Node *s) {
     case ND_FOR: {
         int64_t lo = need_int(L, eval(L, f, s->lhs), "a loop bound", s->lhs->loc);
         int64_t hi = need_int(L, eval(L, f, s->rhs), "a loop bound", s->rhs->loc);
-        if (hi - lo > 100000) fail(L, s->loc, "a loop of %lld iterations is too long to unroll", (long long)(hi - lo));
+        int64_t trips = im_trips(lo, hi);
+        if (trips > NNC_MAX_LOOP_TRIPS)
+            fail(L, s->loc, "a loop of %lld iterations is too long to unroll (the limit is %d)", (long long)trips,
+                 NNC_MAX_LOOP_TRIPS);
         for (int64_t i = lo; i < hi && !f->returned; i++) {
+            spend(L, s->loc, "loop iterations");
             bind(L, f, s->name, vint(i), NULL, -1);
             eval_block(L, f, s->kids, s->nkids);
         }
@@ -1596,6 +1638,7 @@ static void walk_model(Lower *L, IrGraph *g, bool training, Walk *w) {
     L->nmade = 0;
     L->nupd = 0;
     L->depth = 0;
+    L->work = 0;
     Frame *f = frame_new(L, NULL, NULL, L->model->name);
     f->prefix = "";
     Node *mo = L->model;

@@ -101,18 +101,6 @@ static void *eval_const(IrGraph *h, Op op, const IrType *types, const uint32_t *
     return v;
 }
 
-static double value_at(const void *p, DType d, int64_t i) {
-    switch (d) {
-    case DT_F32:
-        return ((const float *)p)[i];
-    case DT_I32:
-        return ((const int32_t *)p)[i];
-    case DT_BOOL:
-        return ((const uint8_t *)p)[i];
-    }
-    return 0;
-}
-
 /* Fold op over constant operands into a constant, or IR_NONE. */
 static uint32_t fold(IrGraph *h, const IrNode *n, const uint32_t *src) {
     int fl = ir_op_flags[n->op];
@@ -133,7 +121,7 @@ static uint32_t fold(IrGraph *h, const IrNode *n, const uint32_t *src) {
                 types[k] = (IrType){.dtype = nd(h, src[k])->type.dtype};
             IrType rt = {.dtype = t->dtype};
             void *v = eval_const(h, (Op)n->op, types, src, n->nsrc, &n->attr, rt);
-            double r = value_at(v, t->dtype, 0);
+            double r = interp_value_at(v, t->dtype, 0);
             free(v);
             return ir_fill(h, *t, r);
         }
@@ -165,7 +153,7 @@ static uint32_t fold(IrGraph *h, const IrNode *n, const uint32_t *src) {
     float *data = arena_alloc(h->arena, sizeof(float) * (size_t)(N ? N : 1));
     bool exact = true;
     for (int64_t e = 0; e < N; e++) {
-        double x = value_at(v, t->dtype, e);
+        double x = interp_value_at(v, t->dtype, e);
         data[e] = (float)x;
         exact = exact && (t->dtype == DT_F32 || (double)data[e] == x);
     }

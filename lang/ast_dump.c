@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ast.h"
+#include "ast_text.h"
 
 static const char *kind_name(NodeKind k) {
     switch (k) {
@@ -52,7 +53,7 @@ static const char *kind_name(NodeKind k) {
     return "?";
 }
 
-static const char *binop_name(int op) {
+const char *ast_op_text(int op) {
     switch (op) {
     case OP_ADD_: return "+";
     case OP_SUB_: return "-";
@@ -169,7 +170,7 @@ static void dump(FILE *out, const Node *n, int indent, const SrcFile *main_file)
     case ND_STR: fputc(' ', out); print_string(out, n->name ? n->name : ""); break;
     case ND_BOOL: fputs(n->ival ? " true" : " false", out); break;
     case ND_UNARY: fputs(n->op == 'n' ? " not" : " -", out); break;
-    case ND_BINARY: fprintf(out, " %s", binop_name(n->op)); break;
+    case ND_BINARY: fprintf(out, " %s", ast_op_text(n->op)); break;
     default:
         if (n->name)
             fprintf(out, " %s", n->name);

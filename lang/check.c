@@ -79,6 +79,44 @@ static int nerrors(Check *C) { return C->d->nerrors; }
 const char *check_tystr(Body *b, const Type *t) { return ty_str(b->C->a, t); }
 const char *check_dimstr(Body *b, const SDim *d) { return ty_dim_astr(b->C->a, d); }
 
+/* A tensor type lowering can hold [type.size]: rank at most NNC_MAX_RANK and, where its dims are
+ * known, at most NNC_MAX_NUMEL elements counted at B = NNC_NUMEL_AT_B (2^30 per sample), the
+ * limits of compiler/lower.c and compiler/ir_verify.c (lang/nnc_limits.h). false: reported. */
+bool check_size(Body *b, Loc loc, const Type *t) {
+    Check *C = b->C;
+    if (!t || t->kind != TY_TENSOR || t->shape.rest >= 0)
+        return true;
+    if (t->shape.rank > NNC_MAX_RANK) {
+        check_error(b, loc, "%s has %d dims; a tensor has at most %d", check_tystr(b, t), t->shape.rank,
+                    NNC_MAX_RANK);
+        return false;
+    }
+    DimEnv env = {.inst = 0};
+    ty_env_bind_dim(C->a, &env, "B", ty_dim_const(&C->dc, NNC_NUMEL_AT_B), loc);
+    bool saved = C->dc.overflow, big = false;
+    int64_t numel = 1;
+    for (int i = 0; i < t->shape.rank && !big; i++) {
+        int64_t v;
+        const SDim *d = ty_dim_subst(&C->dc, t->shape.dims[i], &env);
+        if (C->dc.overflow) {
+            big = true;
+            break;
+        }
+        if (!ty_dim_is_const(d, &v) || v < 1) {
+            C->dc.overflow = saved;
+            return true;        /* symbolic (a generic body) or reported elsewhere */
+        }
+        big = !im_mul(numel, v, &numel) || numel > NNC_MAX_NUMEL;
+    }
+    C->dc.overflow = saved;
+    if (big) {
+        check_error(b, loc, "%s is too large: a tensor holds at most 2^%d elements per sample", check_tystr(b, t),
+                    __builtin_ctzll((unsigned long long)(NNC_MAX_NUMEL / NNC_NUMEL_AT_B)));
+        return false;
+    }
+    return true;
+}
+
 const Type *check_set(Body *b, Node *n, const Type *t) {
     if (!b->instance)
         n->ty = (Type *)t;
@@ -398,6 +436,8 @@ static Type *conv_tensor(Body *b, const TypeExpr *te, Conv *cv) {
     }
     t->shape.rank = k;
     t->shape.dims = d;
+    if (cv->ok && !check_size(b, te->loc, t))
+        cv->ok = false;
     return t;
 }
 
@@ -657,7 +697,7 @@ static void expand_items(Expander *x, const Items *it, const DimEnv *env, const 
                 x->fail = "a loop that makes parameters has bounds not known here";
                 return;
             }
-            if (hi - lo > MAX_LOOP_TRIPS) {
+            if (im_trips(lo, hi) > NNC_MAX_LOOP_TRIPS) {
                 x->fail = "a loop that makes parameters runs too many times";
                 return;
             }
@@ -892,6 +932,8 @@ const Type *check_expr(Body *b, Node *n) {
         t = ty_error();
         break;
     }
+    if (!ty_is_bad(t) && !check_size(b, n->loc, t))
+        t = ty_error();
     return check_set(b, n, t);
 }
 
@@ -1518,6 +1560,13 @@ static void check_for(Body *b, Node *n) {
                                  ty_dim_is_const(hi->ival, &c1))) {
         check_error(b, n->loc, "the bounds of a loop in a model must be known numbers, got %s .. %s",
                     lo->ival ? check_dimstr(b, lo->ival) : "?", hi->ival ? check_dimstr(b, hi->ival) : "?");
+        return;
+    }
+    if (lo->ival && hi->ival && ty_dim_is_const(lo->ival, &c0) && ty_dim_is_const(hi->ival, &c1) &&
+        im_trips(c0, c1) > NNC_MAX_LOOP_TRIPS) {
+        /* lowering unrolls every loop: the same limit as compiler/lower.c */
+        check_error(b, n->loc, "a loop of %lld iterations is too long to unroll (the limit is %d)",
+                    (long long)im_trips(c0, c1), NNC_MAX_LOOP_TRIPS);
         return;
     }
     Item *it = new_item(b, IT_LOOP);
@@ -2286,6 +2335,11 @@ static void check_data(Body *b, Node *e) {
                                 check_tystr(b, t));
                     ok = false;
                 }
+                if (!ty_is_bad(t) && is_str_arg(t) && t->sval && strpbrk(t->sval, "\n\t")) {
+                    /* the executable's descriptor keeps the data record on one line */
+                    check_error(b, a->loc, "a data argument may not hold a newline or tab");
+                    ok = false;
+                }
             }
             if (ok && npos != want) {
                 check_error(b, e->loc, "%s takes %d file name%s, got %d", nm, want, want == 1 ? "" : "s", npos);
@@ -2508,6 +2562,142 @@ static void collect_refs(Check *C, const Node *n, Refs *r) {
         collect_refs(C, n->formals[i], r);
 }
 
+/* ---- the unrolling budget [for.unroll] ----
+ * Lowering inlines every call and unrolls every loop within a budget (lang/nnc_limits.h): calls
+ * nest at most NNC_MAX_CALL_DEPTH deep, and one walk of a model makes at most NNC_MAX_UNROLL_WORK
+ * calls plus loop iterations. The checker checks each body once, generically, so a program can be
+ * fine everywhere and still unroll exponentially (f_i(x) = f_{i-1}(f_{i-1}(x))). Here each
+ * declaration gets lower bounds of both, callee first (check_in_order), and a model past the
+ * budget is an error under `nnc check` too. Lower bounds only: calls of function values and loops
+ * whose bounds are not known numbers count as nothing, so no program that compiles is rejected. */
+
+#define UNROLL_CAP (NNC_MAX_UNROLL_WORK + 1)
+
+static int64_t unroll_add(int64_t x, int64_t y) { return x + y > UNROLL_CAP ? UNROLL_CAP : x + y; }
+
+static int64_t unroll_mul(int64_t x, int64_t y) {
+    int64_t r;
+    return im_mul(x, y, &r) && r <= UNROLL_CAP ? r : UNROLL_CAP;
+}
+
+typedef struct Unroll {
+    Check *C;
+    int64_t work;           /* calls + iterations so far (saturated at UNROLL_CAP) */
+    int nest;               /* deepest call nesting so far */
+    const Node *at_work;    /* the call or loop that took work past the budget */
+    const Node *at_nest;    /* the first call that nests too deeply */
+} Unroll;
+
+static bool unroll_int(const Node *n, int64_t *v) {
+    return n && n->ty && n->ty->kind == TY_INT && n->ty->ival && ty_dim_is_const(n->ty->ival, v);
+}
+
+static bool has_return(const Node *n) {
+    if (!n)
+        return false;
+    if (n->kind == ND_RETURN)
+        return true;
+    for (int i = 0; i < n->nkids; i++)
+        if (has_return(n->kids[i]))
+            return true;
+    return false;
+}
+
+static void unroll_work(Unroll *u, int64_t w, const Node *at) {
+    u->work = unroll_add(u->work, w);
+    if (u->work > NNC_MAX_UNROLL_WORK && !u->at_work)
+        u->at_work = at;
+}
+
+static void unroll_stmts(Unroll *u, Node *const *s, int n);
+
+static void unroll_node(Unroll *u, const Node *n) {
+    if (!n)
+        return;
+    switch (n->kind) {
+    case ND_PARAM: case ND_STATE: case ND_TRAIN: case ND_STEP: case ND_INPUT: case ND_TARGET:
+    case ND_USE: case ND_FORMAL: case ND_FN: case ND_LAYER: case ND_OPTIMIZER: case ND_MODEL:
+        return;
+    case ND_FOR: {
+        unroll_node(u, n->lhs);
+        unroll_node(u, n->rhs);
+        int64_t lo, hi, trips = 0;
+        if (unroll_int(n->lhs, &lo) && unroll_int(n->rhs, &hi))
+            trips = im_trips(lo, hi);
+        if (trips > 1 && has_return(n))
+            trips = 1;          /* a return ends the loop in its first iteration */
+        if (trips == 0)
+            return;
+        Unroll body = {.C = u->C};
+        unroll_stmts(&body, n->kids, n->nkids);
+        if (body.nest > u->nest)
+            u->nest = body.nest;
+        if (body.at_nest && !u->at_nest)
+            u->at_nest = body.at_nest;
+        unroll_work(u, unroll_mul(trips, unroll_add(1, body.work)), body.at_work ? body.at_work : n);
+        return;
+    }
+    case ND_CALL: {
+        if (n->lhs && n->lhs->kind != ND_IDENT)
+            unroll_node(u, n->lhs);
+        for (int i = 0; i < n->nkids; i++)
+            unroll_node(u, n->kids[i]->kind == ND_ARG ? n->kids[i]->lhs : n->kids[i]);
+        const Node *d = n->ref;
+        if (!d || !d->name || (d->kind != ND_FN && d->kind != ND_LAYER && d->kind != ND_OPTIMIZER))
+            return;
+        DeclInfo *di = decl_find(u->C, d->name);
+        if (!di || di->decl != d || !di->unroll_done)
+            return;
+        int required = 0;
+        for (int i = 0; i < d->nformals; i++)
+            required += !d->formals[i]->lhs;
+        /* a fn given too few arguments is a partial application: its body is not run yet */
+        bool partial = d->kind == ND_FN && n->nkids < required;
+        int nest = partial ? 1 : di->nest;
+        if (nest > u->nest)
+            u->nest = nest;
+        if (nest > NNC_MAX_CALL_DEPTH && !u->at_nest)
+            u->at_nest = n;
+        unroll_work(u, partial ? 1 : di->unroll, n);
+        return;
+    }
+    default:
+        unroll_node(u, n->lhs);
+        unroll_node(u, n->rhs);
+        unroll_node(u, n->body);
+        for (int i = 0; i < n->nkids; i++)
+            unroll_node(u, n->kids[i]);
+        return;
+    }
+}
+
+static void unroll_stmts(Unroll *u, Node *const *s, int n) {
+    for (int i = 0; i < n; i++) {
+        unroll_node(u, s[i]);
+        if (s[i]->kind == ND_RETURN)
+            break;
+    }
+}
+
+/* d was checked: set its bounds, or for a model report a program past lowering's budget. */
+static void check_unroll(Check *C, DeclInfo *d) {
+    if (d->unroll_done || d->state != 2 || C->d->nerrors > 0)
+        return;
+    Unroll u = {.C = C};
+    unroll_stmts(&u, d->decl->kids, d->decl->nkids);
+    d->unroll = unroll_add(1, u.work);
+    d->nest = u.nest < NNC_MAX_CALL_DEPTH + 1 ? u.nest + 1 : NNC_MAX_CALL_DEPTH + 2;
+    d->unroll_done = true;
+    if (d->decl->kind != ND_MODEL)
+        return;
+    Body b = top_body(C);
+    if (u.at_nest)
+        check_error(&b, u.at_nest->loc, "calls nest deeper than %d (recursion?)", NNC_MAX_CALL_DEPTH);
+    else if (u.at_work)
+        check_error(&b, u.at_work->loc, "the model unrolls to more than %lld inlined calls and loop iterations",
+                    (long long)NNC_MAX_UNROLL_WORK);
+}
+
 static void check_in_order(Check *C) {
     typedef struct Frame {
         DeclInfo *d;
@@ -2543,6 +2733,7 @@ static void check_in_order(Check *C) {
             n--;
             if (d->state == 0)
                 check_decl(C, d);
+            check_unroll(C, d);
         }
     }
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ast_text.h"
 #include "check_int.h"
 
 const BuiltinInfo check_builtins[BI__COUNT] = {
@@ -50,27 +51,6 @@ Builtin check_builtin_lookup(const char *name) {
         if (strcmp(check_builtins[i].name, name) == 0)
             return (Builtin)i;
     return BI_NONE;
-}
-
-static const char *op_text(int op) {
-    switch (op) {
-    case OP_ADD_: return "+";
-    case OP_SUB_: return "-";
-    case OP_MUL_: return "*";
-    case OP_DIV_: return "/";
-    case OP_MOD_: return "%";
-    case OP_POW_: return "**";
-    case OP_MATMUL_: return "@";
-    case OP_EQ_: return "==";
-    case OP_NE_: return "!=";
-    case OP_LT_: return "<";
-    case OP_LE_: return "<=";
-    case OP_GT_: return ">";
-    case OP_GE_: return ">=";
-    case OP_AND_: return "and";
-    case OP_OR_: return "or";
-    }
-    return "?";
 }
 
 static bool is_ct(const Type *t) { return t->kind == TY_INT || t->kind == TY_FLOAT || t->kind == TY_BOOL; }
@@ -360,7 +340,7 @@ static bool weak_fits(const Type *c, DType dt) {
 }
 
 const Type *check_binary(Body *b, Node *n, int op, const Type *l, const Type *r, Loc where, const char *fname) {
-    const char *who = fname ? fname : arena_printf(b->C->a, "operator '%s'", op_text(op));
+    const char *who = fname ? fname : arena_printf(b->C->a, "operator '%s'", ast_op_text(op));
     if (l->kind == TY_ERROR || r->kind == TY_ERROR)
         return ty_error();
     if (l->kind == TY_ANY || r->kind == TY_ANY)
@@ -433,8 +413,13 @@ const Type *check_unary(Body *b, Node *n) {
         return ty_error();
     }
     if (x->kind == TY_INT) {
-        Type *t = int_type(b, x->ival ? ty_dim_neg(&C->dc, x->ival) : NULL);
-        return t;
+        const SDim *v = x->ival ? ty_dim_neg(&C->dc, x->ival) : NULL;
+        if (C->dc.overflow) {       /* -(-9223372036854775807 - 1) */
+            C->dc.overflow = false;
+            check_error(b, n->loc, "integer arithmetic overflows");
+            return ty_error();
+        }
+        return int_type(b, v);
     }
     if (x->kind == TY_FLOAT) {
         Type *t = ty_new(C->a, TY_FLOAT);
@@ -452,6 +437,20 @@ const Type *check_unary(Body *b, Node *n) {
 
 static bool const_int(const Type *t, int64_t *v) {
     return t->kind == TY_INT && t->ival && ty_dim_is_const(t->ival, v);
+}
+
+/* Does dim d hold the model's batch size B? (a model body only: elsewhere B is an ordinary
+ * variable) [shape.index] */
+static bool holds_batch(Body *b, const SDim *d) {
+    if (b->kind != ND_MODEL)
+        return false;
+    for (int i = 0; i < d->n; i++)
+        for (int j = 0; j < d->t[i].n; j++) {
+            const DimAtom *a = d->t[i].atoms[j];
+            if (a->kind == DA_SYM && a->inst == 0 && strcmp(a->name, "B") == 0)
+                return true;
+        }
+    return false;
 }
 
 const Type *check_index(Body *b, Node *n) {
@@ -507,7 +506,23 @@ const Type *check_index(Body *b, Node *n) {
         const SDim *ext = s->dims[i];
         int64_t e, v;
         bool ek = ty_dim_is_const(ext, &e);
+        for (int j = 0; j < 3; j++)
+            if (it[3 * i + j] && it[3 * i + j]->ival && holds_batch(b, it[3 * i + j]->ival)) {
+                /* B is known only when the executable runs: lowering needs indices now */
+                check_error(b, k->loc, "an index or slice bound cannot hold the batch size B (axis %d of %s)", i,
+                            check_tystr(b, x));
+                if (holds_batch(b, ext))
+                    check_hint(b, "the batch axis can only be taken whole (':')");
+                return ty_error();
+            }
         if (k->kind != ND_SLICE) {
+            if (holds_batch(b, ext)) {
+                /* one sample of the batch: its place in a batch is not known when compiling */
+                check_error(b, k->loc, "cannot index into the batch axis (axis %d of %s)", i,
+                            check_tystr(b, x));
+                check_hint(b, "the batch axis can only be taken whole (':')");
+                return ty_error();
+            }
             if (const_int(it[3 * i], &v) && ek && (v >= e || v < -e)) {
                 check_error(b, k->loc, "index %lld is out of range for axis %d of %s (extent %lld)",
                             (long long)v, i, check_tystr(b, x), (long long)e);

@@ -7,10 +7,11 @@
 
 #include "check.h"
 #include "types.h"
+#include "intmath.h"
+#include "nnc_limits.h"
 
-#define MAX_CALL_DEPTH 200      /* nested on-demand checks of callees / instances */
+#define MAX_CALL_DEPTH NNC_MAX_CALL_DEPTH /* nested on-demand checks of callees / instances */
 #define MAX_PARAMS (1 << 20)    /* parameter entries one model may expand to */
-#define MAX_LOOP_TRIPS 100000   /* loop iterations a parameter expansion may unroll */
 #define MAX_EXPAND_WORK (1 << 24) /* records one parameter expansion may visit */
 #define MAX_INSTANCES 100000    /* instance checks per program; beyond, calls get the generic result */
 
@@ -103,6 +104,9 @@ typedef struct DeclInfo {
     const Type *result;     /* the generic result type (inst 0 variables of the decl) */
     DimEnv dims;            /* its dim variables (generic: themselves) */
     Items items;            /* its parameter-making records */
+    bool unroll_done;       /* unroll and nest are set (check_unroll) */
+    int64_t unroll;         /* lower bound of the calls + loop iterations one call of it unrolls to */
+    int nest;               /* lower bound of how deep calls nest in one call of it (itself: 1) */
 } DeclInfo;
 
 typedef struct Check {
@@ -142,6 +146,7 @@ void check_note(Body *b, Loc loc, const char *fmt, ...) __attribute__((format(pr
 void check_hint(Body *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const Type *check_expr(Body *b, Node *n);
 const Type *check_set(Body *b, Node *n, const Type *t);
+bool check_size(Body *b, Loc loc, const Type *t);
 const char *check_tystr(Body *b, const Type *t);
 const char *check_dimstr(Body *b, const SDim *d);
 

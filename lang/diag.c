@@ -14,6 +14,7 @@
  * errors are still counted so the exit status stays right.
  */
 #include "diag.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -57,31 +58,12 @@ static int admit_error(Diag *d) {
 /* Notes and hints belong to the error before them: hidden when it was. */
 static int suppressed(const Diag *d) { return d->nerrors > max_errors(d); }
 
-/* Length in bytes of the valid UTF-8 sequence at s (at most n bytes available), or 0. */
+/* Length in bytes of the valid, printable UTF-8 sequence at s (at most n bytes available), or 0. */
 static int utf8_len(const unsigned char *s, size_t n) {
-    unsigned c = s[0];
-    int len;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, min = 0x10000;
-    else
-        return 0;
-    if ((size_t)len > n)
-        return 0;
-    unsigned cp = c & (0xFF >> (len + 1));
-    for (int i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
+    unsigned cp;
+    int len = utf8_decode(s, n, &cp);
+    if (len <= 1)
+        return len;
     /* Not shown as themselves: C1 controls, combining marks (they attach to the previous column),
      * zero-width and bidirectional controls, private use and specials. */
     static const unsigned hidden[][2] = {

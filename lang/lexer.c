@@ -22,6 +22,7 @@
 #include "ast.h"
 #include "diag.h"
 #include "lexer.h"
+#include "utf8.h"
 
 /* An implementation limit that keeps memory bounded (a token takes 56 bytes) whatever the input;
  * real models are a few thousand tokens. */
@@ -169,37 +170,6 @@ static void track_bracket(Lexer *L, char c) {
 static int is_ident_start(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 static int is_digit(int c) { return c >= '0' && c <= '9'; }
 static int is_ident_char(int c) { return is_ident_start(c) || is_digit(c); }
-
-/* Length of the valid UTF-8 sequence at s[0..n), or 0 when it is not valid; *cp gets the code point. */
-static int utf8_decode(const unsigned char *s, size_t n, unsigned *cp) {
-    unsigned c = s[0];
-    int len;
-    unsigned min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, min = 0x10000;
-    else
-        return 0;
-    if ((size_t)len > n)
-        return 0;
-    unsigned v = c & (0xFF >> (len + 1));
-    for (int i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return len;
-}
 
 /* Checks the UTF-8 of a comment or string body byte at L->pos; reports and skips a bad byte.
  * Returns the number of bytes the character takes (>= 1). */

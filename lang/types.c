@@ -8,6 +8,7 @@
  * overflow detected (DimCtx.overflow), never wrapped.
  */
 #include "types.h"
+#include "intmath.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -235,9 +236,9 @@ const SDim *ty_dim_mul(DimCtx *c, const SDim *x, const SDim *y) {
 
 /* Divide term x by monomial-with-coefficient y when that is exact; false otherwise. */
 static bool term_div(DimCtx *c, const DimTerm *x, const DimTerm *y, DimTerm *out) {
-    if (y->coef == 0 || x->coef % y->coef != 0)
-        return false;
-    if (y->coef == -1 && x->coef == INT64_MIN)
+    int64_t q;
+    bool exact;
+    if (!im_div(x->coef, y->coef, &q, &exact) || !exact)
         return false;
     const DimAtom **as = arena_alloc(c->a, sizeof *as * (size_t)(x->n + 1));
     int i = 0, j = 0, k = 0;
@@ -253,7 +254,7 @@ static bool term_div(DimCtx *c, const DimTerm *x, const DimTerm *y, DimTerm *out
     }
     if (j < y->n)
         return false;
-    out->coef = x->coef / y->coef;
+    out->coef = q;
     out->n = k;
     out->atoms = as;
     return true;
@@ -267,15 +268,17 @@ const SDim *ty_dim_div(DimCtx *c, const SDim *x, const SDim *y, const char **why
         return NULL;
     }
     if (xk && yk) {
-        if (xv % yv != 0) {
-            *why = "not exact";
-            return NULL;
-        }
-        if (yv == -1 && xv == INT64_MIN) {
+        int64_t q;
+        bool exact;
+        if (!im_div(xv, yv, &q, &exact)) {     /* INT64_MIN / -1 */
             c->overflow = true;
             return ty_dim_const(c, 1);
         }
-        return ty_dim_const(c, xv / yv);
+        if (!exact) {
+            *why = "not exact";
+            return NULL;
+        }
+        return ty_dim_const(c, q);
     }
     if (ty_dim_eq(x, y))
         return ty_dim_const(c, 1);
@@ -289,8 +292,9 @@ const SDim *ty_dim_div(DimCtx *c, const SDim *x, const SDim *y, const char **why
             return normalize(c, t, x->n);
     } else if (x->n == y->n && y->n > 0) {
         /* x = q * y for a constant q */
-        bool ok = y->t[0].coef != 0 && x->t[0].coef % y->t[0].coef == 0;
-        int64_t q = ok ? x->t[0].coef / y->t[0].coef : 0;
+        int64_t q = 0;
+        bool exact = false;
+        bool ok = im_div(x->t[0].coef, y->t[0].coef, &q, &exact) && exact;
         for (int i = 0; i < x->n && ok; i++) {
             int64_t p;
             ok = mono_cmp(&x->t[i], &y->t[i]) == 0 && !__builtin_mul_overflow(y->t[i].coef, q, &p) &&
@@ -312,11 +316,8 @@ const SDim *ty_dim_mod(DimCtx *c, const SDim *x, const SDim *y, const char **why
         return NULL;
     }
     if (xk && yk) {
-        if (yv == -1)
-            return ty_dim_const(c, 0);
-        int64_t r = xv % yv;
-        if (r != 0 && ((r < 0) != (yv < 0)))
-            r += yv;
+        int64_t r = 0;
+        im_mod(xv, yv, &r);     /* yv != 0 here */
         return ty_dim_const(c, r);
     }
     if (ty_dim_eq(x, y) || (xk && xv == 0))
@@ -324,7 +325,7 @@ const SDim *ty_dim_mod(DimCtx *c, const SDim *x, const SDim *y, const char **why
     if (yk) {
         bool all = true;
         for (int i = 0; i < x->n && all; i++)
-            all = x->t[i].coef % yv == 0;
+            all = im_divides(x->t[i].coef, yv);
         if (all)
             return ty_dim_const(c, 0);
     }
@@ -566,10 +567,12 @@ int ty_dim_solve(DimCtx *c, const SDim *x, int inst, const char **name, const SD
     for (int i = 0; i < x->n; i++) {
         if (i == idx)
             continue;
-        if (x->t[i].coef % coef != 0)
+        int64_t q;
+        bool exact;
+        if (!im_div(x->t[i].coef, coef, &q, &exact) || !exact)
             return -1;
         t[k] = x->t[i];
-        t[k].coef = mul_ov(c, -1, x->t[i].coef / coef);
+        t[k].coef = mul_ov(c, -1, q);
         k++;
     }
     *name = unk;

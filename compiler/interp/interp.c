@@ -71,19 +71,6 @@ static void strided_copy(char *dst, const int64_t *ds, int64_t do_, const char *
     }
 }
 
-/* A value of any dtype as a double (exact for all three). */
-static double get(const void *p, DType d, int64_t i) {
-    switch (d) {
-    case DT_F32:
-        return ((const float *)p)[i];
-    case DT_I32:
-        return ((const int32_t *)p)[i];
-    case DT_BOOL:
-        return ((const uint8_t *)p)[i] != 0;
-    }
-    return 0;
-}
-
 /* Store v converted to dtype d: f32 rounds, i32 truncates toward zero and saturates (NaN -> 0),
  * bool is v != 0. CAST, CONST and HYPER all convert this way (docs/ir.md). */
 static void put(void *p, DType d, int64_t i, double v) {
@@ -271,7 +258,7 @@ static void *eval_node(const IrGraph *g, uint32_t i, void **vals, const NncArgs 
 
     case OP_CAST:
         for (int64_t e = 0; e < N; e++)
-            put(out, t->dtype, e, get(x, tx->dtype, e));
+            put(out, t->dtype, e, interp_value_at(x, tx->dtype, e));
         return out;
     case OP_NOT:
         for (int64_t e = 0; e < N; e++)
@@ -323,7 +310,8 @@ static void *eval_node(const IrGraph *g, uint32_t i, void **vals, const NncArgs 
     case OP_AND:
     case OP_OR:
         for (int64_t e = 0; e < N; e++)
-            ((uint8_t *)out)[e] = compare(op, get(x, tx->dtype, e), get(y, tx->dtype, e));
+            ((uint8_t *)out)[e] =
+                compare(op, interp_value_at(x, tx->dtype, e), interp_value_at(y, tx->dtype, e));
         return out;
     case OP_SELECT: {
         const uint8_t *c = x;
@@ -405,7 +393,7 @@ static void *eval_node(const IrGraph *g, uint32_t i, void **vals, const NncArgs 
                 acc[e] = -INFINITY;
         int64_t idx[IR_MAXRANK] = {0}, o = 0;
         for (int64_t e = 0; e < M; e++) {
-            double v = get(x, tx->dtype, e);
+            double v = interp_value_at(x, tx->dtype, e);
             if (op == OP_SUM)
                 acc[o] += v;
             else if (!(acc[o] >= v) && !isnan(acc[o]))
@@ -555,7 +543,7 @@ void interp_run(const IrGraph *g, NncArgs *a) {
         case RES_LOSS:
             if (!a->losses)
                 die("interp: graph %s has a loss but the call has no losses array", g->name);
-            a->losses[res->index] = (float)get(vals[res->node], n->type.dtype, 0);
+            a->losses[res->index] = (float)interp_value_at(vals[res->node], n->type.dtype, 0);
             break;
         case RES_OUTPUT:
         case RES_UPDATE:

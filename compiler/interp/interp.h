@@ -26,4 +26,18 @@ void interp_run(const IrGraph *g, NncArgs *a);
  * every call. */
 NncModelDef interp_model_def(IrModule *m);
 
+/* Element i of a buffer of dtype d as a double (exact for all three dtypes; a bool is 0 or 1).
+ * The interpreter reads operands this way, and simplify reads constants it folds. */
+static inline double interp_value_at(const void *p, DType d, int64_t i) {
+    switch (d) {
+    case DT_F32:
+        return ((const float *)p)[i];
+    case DT_I32:
+        return ((const int32_t *)p)[i];
+    case DT_BOOL:
+        return ((const uint8_t *)p)[i] != 0;
+    }
+    return 0;
+}
+
 #endif

@@ -65,3 +65,6 @@ if(NOT NNC_SANITIZE)
   nnc_e2e(fashion_full fashion_full.sh)
   set_tests_properties(e2e.fashion_full PROPERTIES LABELS "e2e;slow" TIMEOUT 1200)
 endif()
+
+# limits and overflowing compile-time ints: `nnc check` and compilation reject them alike (limits/)
+nnc_e2e(limits limits.sh)

@@ -208,6 +208,52 @@ static void structural(void) {
     arena_free(&a);
 }
 
+/* Where finite differences mean nothing: max/min at ties split the gradient evenly, and pow's
+ * exponent gradient is 0 at base 0 (not 0 * log 0 = NaN). Expected values are torch's
+ * (torch.maximum/minimum/pow backward on the same inputs, loss = sum(y)). */
+static void exact_case(const char *name, Op op, const float *av, const float *bv, const float *want_a,
+                       const float *want_b) {
+    Arena a = {0};
+    IrGraph *g = ir_graph_new(&a, name);
+    IrType v = T(1, 4, 0, 0), s = {.dtype = DT_F32};
+    uint32_t p = ir_add(g, OP_PARAM, v, NULL, 0, &(IrAttr){.i = {0}, .ni = 1}, (Loc){0});
+    uint32_t q = ir_add(g, OP_PARAM, v, NULL, 0, &(IrAttr){.i = {1}, .ni = 1}, (Loc){0});
+    uint32_t l = ir_reshape(g, ir_sum(g, ir_binary(g, op, p, q), 1), s);
+    uint32_t wrt[2] = {p, q}, gr[2];
+    ad_grad(g, l, wrt, 2, gr);
+    ir_result(g, gr[0], RES_OUTPUT, 2);
+    ir_result(g, gr[1], RES_OUTPUT, 3);
+    float pv[4], qv[4], g0[4], g1[4];
+    memcpy(pv, av, sizeof pv);
+    memcpy(qv, bv, sizeof qv);
+    void *bufs[4] = {pv, qv, g0, g1};
+    NncArgs args = {.B = 1, .bufs = bufs};
+    ncases++;
+    if (ir_verify(g, stderr))
+        bad++;
+    interp_run(g, &args);
+    for (int e = 0; e < 4; e++)
+        if ((want_a && g0[e] != want_a[e]) || g1[e] != want_b[e]) {
+            fprintf(stderr, "FAIL %s: at (%g, %g) the gradients are (%g, %g), want (%g, %g)\n", name, av[e],
+                    bv[e], g0[e], g1[e], want_a ? want_a[e] : g0[e], want_b[e]);
+            bad++;
+        }
+    arena_free(&a);
+}
+
+static void exact_cases(void) {
+    static const float a[4] = {0, 1, -1, 2}, b[4] = {0, 0, -1, 3};
+    exact_case("max_ties", OP_MAX, a, b, (float[]){0.5f, 1, 0.5f, 0}, (float[]){0.5f, 0, 0.5f, 1});
+    exact_case("min_ties", OP_MIN, a, b, (float[]){0.5f, 0, 0.5f, 1}, (float[]){0.5f, 1, 0.5f, 0});
+    /* relu as max(x, 0): a zero pre-activation gets half the gradient (torch.maximum) */
+    exact_case("max_zero", OP_MAX, (float[]){0, 0, 0.5f, -0.5f}, (float[]){0, 0, 0, 0},
+               (float[]){0.5f, 0.5f, 1, 0}, (float[]){0.5f, 0.5f, 0, 1});
+    /* pow's exponent gradient y log a: 0 where a == 0 (the base's gradient there is torch's too
+     * but holds inf at 0^0.5, so only the exponent's is compared) */
+    static const float pa[4] = {0, 0, 2, 1}, pb[4] = {2, 0.5f, 3, 1};
+    exact_case("pow_base0", OP_POW, pa, pb, NULL, (float[]){0, 0, (float)(8 * log(2.0)), 0});
+}
+
 #define A(...)                                                                                     \
     ((IrAttr){.i = {__VA_ARGS__}, .ni = sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)})
 static const IrAttr NOATTR;
@@ -275,6 +321,7 @@ int main(void) {
     check("xent", build_xent, OP_ADD, 2,
           (In[]){{IN_F, T(2, 3, 5, 0)}, {IN_LABEL, TD(DT_I32, T(1, 3, 0, 0))}}, NOATTR, m34);
     structural();
+    exact_cases();
     printf("%d cases, %d failures\n", ncases, bad);
     return bad ? 1 : 0;
 }

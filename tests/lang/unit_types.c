@@ -207,7 +207,7 @@ static void test_checker(void) {
         "  h = lin(x, 4)\n"
         "  h = lin(h, 3)\n"
         "  y = max(lin(h, 2), 0.0) + lin(h, 2)\n"
-        "  z = halves(x[0])\n"
+        "  z = halves([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])\n"
         "  output y\n"
         "}\n");
     EXPECT(d.nerrors == 0, "parses");
