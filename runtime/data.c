@@ -704,6 +704,17 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
             } else {
                 snprintf(o.kind, sizeof o.kind, "idx");
             }
+            /* say a missing file is missing, before the kind guessed from its name says more */
+            for (int i = 0; i < o.nfile; i++) {
+                char p[PATH_MAX];
+                int r = spec_path(c, NULL, o.file[i], p, sizeof p);
+                if (r || access(p, F_OK)) {
+                    if (!r) rt_error(c, "data file '%s' not found", o.file[i]);
+                    spec_free(c, &sp);
+                    spec_free(c, &o);
+                    return -1;
+                }
+            }
             spec_free(c, &sp);
             sp = o;
         }

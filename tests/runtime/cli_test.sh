@@ -331,7 +331,10 @@ bad_csv)
     expect 1 "has 3 feature columns, but input 'x' is f32[B,4]" "$M" iris train --data narrow.csv
     : > empty.csv
     expect 1 "'empty.csv' is empty" "$M" iris train --data empty.csv
-    expect 1 "cannot open 'missing.csv'" "$M" iris train --data missing.csv
+    expect 1 "data file 'missing.csv' not found" "$M" iris train --data missing.csv
+    # a missing file without an extension is missing, not an IDX source of the wrong arity
+    expect 1 "data file 'no/such/file' not found" "$M" iris train --data no/such/file
+    expect 1 "data file 'missing.idx' not found" "$M" iris train --data iris.csv,missing.idx
     expect 1 "cannot understand the data source 'csv(iris.csv)'" "$M" iris train --data 'csv(iris.csv)'
     expect 1 "cannot understand the data source 'tsv(\"iris.csv\")'" "$M" iris train --data 'tsv("iris.csv")'
     expect 1 "data set directory '/usr/share/datasets/mnist' not found" "$M" fashion train --data mnist
