@@ -1764,6 +1764,20 @@ Lower *lower_new(Arena *a, Diag *d, Node *prog, const char *model_name, const ch
         if (names) diag_hint(d, "the models are: %s", names);
         return NULL;
     }
+    if (!model_name && main_file) {
+        /* several models and no --model: building the last one is the rule, but say so */
+        const char *names = NULL;
+        int n = 0;
+        for (int i = 0; i < L->ndecls; i++) {
+            const Node *m = L->decls[i];
+            if (m->kind != ND_MODEL || m->loc.file != main_file) continue;
+            names = names ? arena_printf(a, "%s, %s", names, m->name) : m->name;
+            n++;
+        }
+        if (n > 1)
+            fprintf(d->out, "nnc: note: %s has models %s; building '%s' (choose with --model)\n",
+                    src_path, names, L->model->name);
+    }
     const char *slash = src_path ? strrchr(src_path, '/') : NULL;
     L->src_dir = slash ? arena_strndup(a, src_path, (size_t)(slash - src_path)) : ".";
     return L;

@@ -7,6 +7,7 @@
  * docs/nnc.md documents every command and flag. Every error exits with status 1: user errors are
  * diagnostics (`file:line:col: error: ...`, or `nnc: error: ...` when there is no source place).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,10 +47,13 @@ static void usage(FILE *out) {
           "       nnc --help | --version\n"
           "\n"
           "options:\n"
-          "  -o OUT             output file (default: FILE without .nn, in the current folder)\n"
-          "  -c                 emit an object file and a C header instead of an executable\n"
+          "  -o OUT             output file (default: FILE without .nn, plus .o for obj and\n"
+          "                     .ll for llvm, in the current folder)\n"
+          "  -c                 emit an object file (OUT.o) and a C header (OUT.h) instead of\n"
+          "                     an executable\n"
           "  --emit KIND        ast | types | ir | llvm | obj | exe (default exe)\n"
-          "                     ast and types print to stdout; ir and llvm too unless -o is given\n"
+          "                     ast, types and ir print to stdout unless -o is given;\n"
+          "                     llvm and obj write a file\n"
           "  -O0 .. -O3         optimisation level (default -O2)\n"
           "  --cpu NAME         target CPU for code generation (default: this machine's)\n"
           "  --model NAME       which model to build when the file declares several\n"
@@ -220,6 +224,17 @@ static int parse_args(Diag *d, Cli *c, int argc, char **argv) {
     return 1;
 }
 
+/* Options that the command would ignore are errors, not silently dropped. */
+static int check_combination(Diag *d, const Cli *c) {
+    if (c->o.output && (c->cmd == CMD_CHECK || c->cmd == CMD_RUN)) {
+        diag_plain(d, "-o has no effect with nnc %s", c->cmd == CMD_CHECK ? "check" : "run");
+        diag_hint(d, c->cmd == CMD_CHECK ? "nnc check writes nothing; to save the types: nnc --emit types FILE.nn -o OUT"
+                                         : "nnc run builds nothing; to build an executable: nnc FILE.nn -o OUT");
+        return 0;
+    }
+    return 1;
+}
+
 static void free_cli(Cli *c) {
     if (c->run_argv)
         free(c->run_argv[0]);
@@ -237,6 +252,56 @@ static void stage_done(const Cli *c, const char *stage, double t0) {
         fprintf(stderr, "nnc: %-10s %8.1f ms\n", stage, now_ms() - t0);
 }
 
+/* Every write to stdout is checked once, at the end (after --help, the dumps, --emit ir): a full
+ * disk or a closed pipe is an error with its reason, never a silent exit 0. */
+static int stdout_failed(void) {
+    errno = 0;
+    bool bad = fflush(stdout) != 0 || ferror(stdout);
+    if (!bad)
+        return 0;
+    int e = errno ? errno : EIO;
+    fprintf(stderr, "nnc: error: writing to standard output failed: %s\n", strerror(e));
+    return 1;
+}
+
+/* --emit ast|types: print on stdout, or with -o into that file (written beside it, then renamed
+ * over it, as every other output). */
+static int write_dump(const Cli *c, Arena *a, Diag *d, Node *prog) {
+    const char *out = c->o.output;
+    if (!out || !strcmp(out, "-")) {
+        if (c->dump == OUT_AST)
+            ast_dump(stdout, prog);
+        else
+            check_dump_types(stdout, prog);
+        return 0;
+    }
+    if (pipeline_check_output(d, c->o.input, out))
+        return 1;
+    const char *tmp = arena_printf(a, "%s.tmp", out);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        diag_plain(d, "cannot write %s: %s", tmp, strerror(errno));
+        return 1;
+    }
+    errno = 0;
+    if (c->dump == OUT_AST)
+        ast_dump(f, prog);
+    else
+        check_dump_types(f, prog);
+    bool err = ferror(f) != 0;
+    if (fclose(f) != 0 || err) {
+        diag_plain(d, "cannot write %s: %s", tmp, strerror(errno ? errno : EIO));
+        remove(tmp);
+        return 1;
+    }
+    if (rename(tmp, out) != 0) {
+        diag_plain(d, "rename %s to %s: %s", tmp, out, strerror(errno));
+        remove(tmp);
+        return 1;
+    }
+    return 0;
+}
+
 /* The whole pipeline, in order. Returns the exit status. */
 static int compile(const Cli *c, Arena *a, Diag *d) {
     double t0 = now_ms();
@@ -246,8 +311,7 @@ static int compile(const Cli *c, Arena *a, Diag *d) {
         stage_done(c, "parse", t0);
         if (!prog || d->nerrors)
             return 1;
-        ast_dump(stdout, prog);
-        return 0;
+        return write_dump(c, a, d, prog);
     }
 
     const char *stdlib_dir = frontend_stdlib_dir(a, c->o.argv0);
@@ -263,10 +327,8 @@ static int compile(const Cli *c, Arena *a, Diag *d) {
     stage_done(c, "check", t0);
     if (d->nerrors)
         return 1;
-    if (c->dump == OUT_TYPES) {
-        check_dump_types(stdout, prog);
-        return 0;
-    }
+    if (c->dump == OUT_TYPES)
+        return write_dump(c, a, d, prog);
     if (c->cmd == CMD_CHECK)
         return 0;
 
@@ -279,25 +341,23 @@ int main(int argc, char **argv) {
     Diag d;
     diag_init(&d, stderr);
     Cli c;
-    if (!parse_args(&d, &c, argc, argv)) {
+    if (!parse_args(&d, &c, argc, argv) || !check_combination(&d, &c)) {
         free_cli(&c);
         return 1;
     }
     if (c.cmd == CMD_HELP) {
         usage(stdout);
-        return 0;
+        return stdout_failed();
     }
     if (c.cmd == CMD_VERSION) {
         version();
-        return 0;
+        return stdout_failed();
     }
     Arena a = {0};
     int status = compile(&c, &a, &d);
     arena_free(&a);
     free_cli(&c);
-    if (fflush(stdout) != 0) {
-        fprintf(stderr, "nnc: error: cannot write the output: fflush(stdout) failed\n");
+    if (stdout_failed())
         return 1;
-    }
     return status != 0 || d.nerrors ? (status ? status : 1) : 0;
 }

@@ -5,7 +5,8 @@
  * For each step, the model body is walked again with `training` true (dropout on), the gradient of
  * the step's loss with respect to its parameters is appended by autodiff (ad_grad), and the step's
  * optimizer declaration from stdlib/optim.nn is instantiated once per parameter by the lowering
- * evaluator: its `state` tensors become ROLE_STATE tensors named <param>.<optimizer>.<state>, and
+ * evaluator: its `state` tensors become ROLE_STATE tensors named <param>.<optimizer>.<state>
+ * (<param>.<step>.<optimizer>.<state> when several steps train the parameter), and
  * the new values of the parameter and its states are the graph's RES_UPDATE results. Keeping the
  * update rule in the language means every optimizer is fused and planned like the forward pass.
  */
@@ -43,22 +44,51 @@ static uint8_t *grad_reach(Arena *a, const IrGraph *g, uint32_t loss) {
     return r;
 }
 
+/* Rename the states made for param pi by step `step` (tensors first..m->ntensors-1, named
+ * <param>.<optimizer>.<state>) to <param>.<step>.<optimizer>.<state>: a parameter trained by two
+ * steps gets one set of optimizer state per step, as two torch.optim optimizers would keep. */
+static void tag_states(Arena *a, IrModule *m, IrGraph *g, int first, int pi, const char *step) {
+    const char *pname = m->tensors[pi].name;
+    size_t n = strlen(pname);
+    for (int i = first; i < m->ntensors; i++) {
+        IrTensor *t = &m->tensors[i];
+        if (t->role != ROLE_STATE || strncmp(t->name, pname, n) != 0 || t->name[n] != '.') continue;
+        t->name = arena_printf(a, "%s.%s%s", pname, step, t->name + n);
+        for (uint32_t k = 0; k < g->len; k++)     /* the STATE source nodes carry the name too */
+            if (g->nodes[k].op == OP_STATE && g->nodes[k].attr.i[0] == i) g->nodes[k].attr.name = t->name;
+    }
+}
+
+/* One step's train graph before its optimizer: the graph, its loss, the parameters it trains. */
+typedef struct StepPlan {
+    IrGraph *g;
+    uint32_t loss;
+    int n;
+    uint32_t *wrt;          /* the PARAM nodes */
+    int *which;             /* their tensor indices */
+} StepPlan;
+
 int optim_module(Lower *L, IrModule *m, Diag *d) {
     int nsteps;
     const LowerStep *steps = lower_steps(L, &nsteps);
     Arena *a = m->arena;
     int nt0 = m->ntensors;              /* params come first; optimizer states are added below */
-    bool *trained = arena_alloc(a, sizeof(bool) * (size_t)(nt0 + 1));
+    int *nsteps_of = arena_alloc(a, sizeof(int) * (size_t)(nt0 + 1));  /* steps training each */
+    StepPlan *plan = arena_alloc(a, sizeof(StepPlan) * (size_t)(nsteps + 1));
+    /* first every step's graph and parameters, so a parameter's step count is known before any
+     * optimizer state is named */
     for (int si = 0; si < nsteps; si++) {
         const LowerStep *s = &steps[si];
-        IrGraph *g = ir_graph_new(a, arena_printf(a, "train.%s", s->name));
+        StepPlan *sp = &plan[si];
+        IrGraph *g = sp->g = ir_graph_new(a, arena_printf(a, "train.%s", s->name));
         uint32_t loss;
         if (lower_train_graph(L, g, s->loss, &loss)) return -1;
-        int ntensors = m->ntensors;     /* the optimizer's states are appended after these */
+        sp->loss = loss;
+        int ntensors = m->ntensors;
         /* the parameters this step trains, in descriptor order */
         uint8_t *reach = grad_reach(a, g, loss);
-        uint32_t *wrt = arena_alloc(a, sizeof(uint32_t) * (size_t)(ntensors + 1));
-        int *which = arena_alloc(a, sizeof(int) * (size_t)(ntensors + 1));
+        uint32_t *wrt = sp->wrt = arena_alloc(a, sizeof(uint32_t) * (size_t)(ntensors + 1));
+        int *which = sp->which = arena_alloc(a, sizeof(int) * (size_t)(ntensors + 1));
         int n = 0;
         for (int k = 0; k < s->nover; k++) {
             bool any = false;
@@ -76,22 +106,31 @@ int optim_module(Lower *L, IrModule *m, Diag *d) {
             if (p == IR_NONE || !reach[p]) continue;    /* the step's loss has no gradient for it */
             wrt[n] = p;
             which[n++] = i;
+            if (i < nt0) nsteps_of[i]++;
         }
         if (n == 0) {
             diag_error(d, s->loc, "step '%s' trains no parameter: no gradient of its loss '%s' reaches %s",
                        s->name, s->loss ? s->loss : "loss", s->nover ? "the parameters under its paths" : "any parameter");
             return -1;
         }
+        sp->n = n;
+    }
+    for (int si = 0; si < nsteps; si++) {
+        const LowerStep *s = &steps[si];
+        StepPlan *sp = &plan[si];
+        IrGraph *g = sp->g;
+        int n = sp->n;
         if (ir_verify(g, stderr)) die("lowering made an invalid graph %s", g->name);
         uint32_t *grads = arena_alloc(a, sizeof(uint32_t) * (size_t)n);
-        ad_grad(g, loss, wrt, n, grads);
+        ad_grad(g, sp->loss, sp->wrt, n, grads);
         for (int k = 0; k < n; k++) {
-            if (lower_apply_optimizer(L, g, s->optimizer, which[k], wrt[k], grads[k])) return -1;
-            trained[which[k]] = true;
+            int pi = sp->which[k], first = m->ntensors;
+            if (lower_apply_optimizer(L, g, s->optimizer, pi, sp->wrt[k], grads[k])) return -1;
+            if (pi < nt0 && nsteps_of[pi] > 1) tag_states(a, m, g, first, pi, s->name);
         }
         m->steps[si].graph = lower_prune(a, g);
     }
     for (int i = 0; i < nt0 && nsteps > 0; i++)
-        if (m->tensors[i].role == ROLE_PARAM && !trained[i]) m->tensors[i].frozen = true;
+        if (m->tensors[i].role == ROLE_PARAM && !nsteps_of[i]) m->tensors[i].frozen = true;
     return 0;
 }

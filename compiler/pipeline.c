@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -86,14 +87,56 @@ static IrModule *build_module(const NncOptions *o, Timer *t, Arena *a, Diag *d, 
     return m;
 }
 
-/* model.nn -> model (EMIT_EXE), model.o (EMIT_OBJ), model.ll (EMIT_LLVM), in the current folder. */
-static const char *default_output(Arena *a, const char *input, EmitKind k) {
+/* model.nn -> model (EMIT_EXE), model.o (EMIT_OBJ), model.ll (EMIT_LLVM), in the current folder.
+ * An input without .nn keeps its whole name (model.txt -> model.txt.o); for an executable that
+ * would be the input's own name, so nnc refuses to guess and asks for -o (NULL, diagnosed). */
+static const char *default_output(Arena *a, Diag *d, const char *input, EmitKind k) {
     const char *base = strrchr(input, '/');
     base = base ? base + 1 : input;
     size_t n = strlen(base);
-    if (n > 3 && !strcmp(base + n - 3, ".nn")) n -= 3;
+    bool nn = n > 3 && !strcmp(base + n - 3, ".nn");
+    if (nn) n -= 3;
+    if (k == EMIT_EXE && !nn) {
+        diag_plain(d, "cannot name the executable: '%s' does not end in .nn", input);
+        diag_hint(d, "name the output with -o: nnc %s -o NAME", input);
+        return NULL;
+    }
     const char *ext = k == EMIT_OBJ ? ".o" : k == EMIT_LLVM ? ".ll" : "";
     return arena_printf(a, "%.*s%s", (int)n, base, ext);
+}
+
+/* Would writing `out` replace the file `input`? The same file when both exist (device and inode:
+ * catches ./m.nn, links and other spellings); a missing `out` cannot be the existing input. */
+static bool same_file(const char *input, const char *out) {
+    struct stat si, so;
+    if (stat(input, &si) != 0 || stat(out, &so) != 0) return false;
+    return si.st_dev == so.st_dev && si.st_ino == so.st_ino;
+}
+
+int pipeline_check_output(Diag *d, const char *input, const char *out) {
+    if (!input || !out || !strcmp(out, "-") || !same_file(input, out)) return 0;
+    diag_plain(d, "the output '%s' would overwrite the input", out);
+    diag_hint(d, "name another output with -o");
+    return -1;
+}
+
+/* The header of -c's object: a trailing .o becomes .h (model.o -> model.h), else .h is appended. */
+static const char *header_name(Arena *a, const char *obj) {
+    size_t n = strlen(obj);
+    return n > 2 && !strcmp(obj + n - 2, ".o") ? arena_printf(a, "%.*s.h", (int)(n - 2), obj)
+                                                : arena_printf(a, "%s.h", obj);
+}
+
+/* The mode a file created by open(0666) gets: mkstemps makes 0600, which a user's output must
+ * not keep. umask() both reads and sets, so it is set back at once (nnc is single-threaded). */
+static int set_output_mode(Diag *d, const char *path) {
+    mode_t mask = umask(022);
+    umask(mask);
+    if (chmod(path, 0666 & ~mask) != 0) {
+        diag_plain(d, "chmod %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 /* A C identifier from a tensor name: h.W -> h_W. */
@@ -106,9 +149,7 @@ static const char *c_ident(Arena *a, const char *s) {
 
 /* nnc -c: the header that declares the object's symbols, beside it (model.o -> model.h). */
 static int write_header(Arena *a, Diag *d, const IrModule *m, const char *obj, const char *prefix) {
-    size_t n = strlen(obj);
-    const char *h = n > 2 && !strcmp(obj + n - 2, ".o") ? arena_printf(a, "%.*s.h", (int)(n - 2), obj)
-                                                         : arena_printf(a, "%s.h", obj);
+    const char *h = header_name(a, obj);
     const char *tmp = arena_printf(a, "%s.tmp", h);
     FILE *f = fopen(tmp, "w");
     if (!f) {
@@ -195,13 +236,24 @@ int pipeline_compile(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
     Timer timer = {0}, *t = &timer;
     IrModule *m = build_module(o, t, a, d, prog);                       /* lower .. simplify */
     if (!m) return 1;
-    const char *out = o->output ? o->output : o->emit == EMIT_IR ? "-" : default_output(a, o->input, o->emit);
+    const char *out = o->output ? o->output : o->emit == EMIT_IR ? "-" : default_output(a, d, o->input, o->emit);
+    if (!out) return 1;
     if (strcmp(out, "-") && check_output_dir(a, d, out)) return 1;
+    if (pipeline_check_output(d, o->input, out)) return 1;
+    if (o->emit == EMIT_OBJ) {
+        size_t n = strlen(out);
+        if (n >= 2 && !strcmp(out + n - 2, ".h")) {
+            diag_plain(d, "-c writes an object file and its header; '%s' names a header", out);
+            diag_hint(d, "name the object with -o NAME.o (its header becomes NAME.h)");
+            return 1;
+        }
+        if (pipeline_check_output(d, o->input, header_name(a, out))) return 1;
+    }
 
     if (o->emit == EMIT_IR) {                                           /* --emit ir: print, stop */
-        if (!strcmp(out, "-")) {
+        if (!strcmp(out, "-")) {      /* a write error is reported by main (stdout_failed) */
             ir_module_print(stdout, m);
-            return fflush(stdout) == 0 ? 0 : 1;
+            return 0;
         }
         const char *tmp = arena_printf(a, "%s.tmp", out);
         FILE *f = fopen(tmp, "w");
@@ -237,6 +289,7 @@ int pipeline_compile(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
     int rc = 0;
     if (o->emit == EMIT_OBJ || o->emit == EMIT_LLVM) {   /* -c: object + header; --emit llvm */
         if (o->emit == EMIT_OBJ && write_header(a, d, m, out, prefix)) rc = 1;
+        else if (set_output_mode(d, obj)) rc = 1;
         else if (rename(obj, out) != 0) {
             diag_plain(d, "rename %s to %s: %s", obj, out, strerror(errno));
             rc = 1;

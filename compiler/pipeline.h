@@ -28,4 +28,8 @@ int pipeline_compile(const NncOptions *o, Arena *a, Diag *d, Node *prog);
  * (the reference semantics; tests compare compiled executables with it). */
 int pipeline_run_interp(const NncOptions *o, Arena *a, Diag *d, Node *prog, int argc, char **argv);
 
+/* -1 (diagnosed) when writing `out` would replace the file `input` (the same device and inode);
+ * 0 otherwise, and for "-" (stdout). */
+int pipeline_check_output(Diag *d, const char *input, const char *out);
+
 #endif

@@ -2356,6 +2356,53 @@ static void check_data(Body *b, Node *e) {
     check_hint(b, "%s", hint);
 }
 
+/* Values per sample of a [B, ...] tensor type with constant dims after B; -1 when unknown. */
+static int64_t per_sample(const Type *t) {
+    int64_t n = 1, c;
+    for (int i = 1; i < t->shape.rank; i++) {
+        if (!ty_dim_is_const(t->shape.dims[i], &c)) return -1;
+        n *= c;
+    }
+    return n;
+}
+
+/* [train.metrics]: a metric must fit the model, as runtime/train.c computes it from the first
+ * target and the first per-sample ([B, ...]) output. accuracy: a classifier (i32[B] labels, a
+ * [B, N] output of scores) or a binary probability model (f32 target and f32 output of one value
+ * per sample, [B] or [B, 1]); mse and mae: an f32 target with as many values per sample as an f32
+ * output. Otherwise the executable would print nonsense or nothing. */
+static void check_metric(Body *b, Node *mn) {
+    ModelInfo *m = b->model;
+    const Type *tt = NULL, *ot = NULL;
+    for (int i = 0; i < m->ninputs && !tt; i++)
+        if (m->inputs[i]->kind == ND_TARGET) tt = m->inputs[i]->ty;
+    for (int i = 0; i < m->noutputs && !ot; i++) {
+        const Type *t = m->outputs[i]->ty;
+        if (t && t->kind == TY_TENSOR && t->shape.rank > 0 && dim_is_batch(t->shape.dims[0])) ot = t;
+    }
+    if ((tt && ty_is_bad(tt)) || (ot && ty_is_bad(ot))) return;
+    if (!tt || !ot) return;    /* nothing to compare: the runtime prints no metric (no output) */
+    int64_t to = per_sample(ot), ttn = per_sample(tt);
+    bool f32 = ot->dtype == DT_F32 && tt->dtype == DT_F32;
+    if (strcmp(mn->name, "accuracy") == 0) {
+        bool classifier = tt->dtype == DT_I32 && tt->shape.rank == 1 && ot->shape.rank == 2;
+        bool binary = f32 && tt->shape.rank <= 2 && ot->shape.rank <= 2 && to == 1 && ttn == 1;
+        if (!classifier && !binary) {
+            check_error(b, mn->loc, "metric 'accuracy' needs a classifier, but the target is %s and the first output %s",
+                        check_tystr(b, tt), check_tystr(b, ot));
+            check_hint(b, "accuracy fits i32[B] labels with [B, N] scores, or an f32[B] 0/1 target with an "
+                          "f32[B] probability; for a regression use metrics mse or mae");
+        }
+        return;
+    }
+    if (!f32 || to < 0 || to != ttn) {
+        check_error(b, mn->loc, "metric '%s' compares the first output with the target, but they are %s and %s",
+                    mn->name, check_tystr(b, ot), check_tystr(b, tt));
+        check_hint(b, tt->dtype == DT_I32 ? "for a classifier use metrics accuracy"
+                                          : "mse and mae need an f32 target of the first output's shape");
+    }
+}
+
 static void check_train(Body *b, Node *tr) {
     Check *C = b->C;
     ModelInfo *m = b->model;
@@ -2451,6 +2498,8 @@ static void check_train(Body *b, Node *tr) {
                     check_error(b, mn->loc, "unknown metric '%s'", mn->name);
                     const char *s = diag_suggest(mn->name, metrics, 3);
                     check_hint(b, s ? "did you mean '%s'?" : "the metrics are accuracy, mse and mae", s);
+                } else {
+                    check_metric(b, mn);
                 }
             }
             break;

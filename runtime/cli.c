@@ -31,7 +31,7 @@ typedef enum {
 
 static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NFLAGS] = {
     [F_DATA] = {"--data", "PATH", "data set: a directory, a file, files joined by commas, or a source\n"
-                "                        like 'csv(\"f.csv\", label = \"y\")' (default: the model's train data)", 1u << CMD_TRAIN | 1u << CMD_EVAL},
+                "                        like 'csv(\"f.csv\", label = \"y\")'", 1u << CMD_TRAIN | 1u << CMD_EVAL},
     [F_EPOCHS] = {"--epochs", "N", "number of epochs (total, counting resumed ones)", 1u << CMD_TRAIN},
     [F_BATCH] = {"--batch", "N", "batch size", 1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SUMMARY},
     [F_LR] = {"--lr", "X", "learning rate of every train step", 1u << CMD_TRAIN},
@@ -90,9 +90,54 @@ static void usage_cmd(RtCtx *c, Cmd k, FILE *out) {
             if ((f == F_EPOCHS || f == F_BATCH) && rt_hyper(&c->desc, f == F_EPOCHS ? "epochs" : "batch", &v))
                 fprintf(out, " (model's default: %g)", v);
             if (f == F_LR && c->desc.nstep > 0) fprintf(out, " (model's default: %g)", c->desc.step[0].lr);
+            if (f == F_DATA) {
+                /* eval reads the test split of an MNIST-style set, the model's own data otherwise */
+                const char *dr = c->desc.data;
+                bool mnist = !dr[0] || !strncmp(dr, "fashion_mnist", 13) || !strncmp(dr, "mnist", 5);
+                fprintf(out, " (default: %s)", k == CMD_TRAIN ? "the model's train data" :
+                        mnist ? "the test split of the model's data set" : "the model's data");
+            }
             fprintf(out, "\n");
         }
     fprintf(out, "  %-21s %s\n", "--help", "show this help");
+}
+
+/* Edit distance (Levenshtein) of a and b, capped: anything above 9 reads as 9. */
+static int edit_distance(const char *a, size_t na, const char *b) {
+    size_t nb = strlen(b);
+    if (na > 60 || nb > 60) return 9;
+    int row[64];
+    for (size_t j = 0; j <= nb; j++) row[j] = (int)j;
+    for (size_t i = 1; i <= na; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= nb; j++) {
+            int up = row[j];
+            int best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[nb] > 9 ? 9 : row[nb];
+}
+
+/* " (did you mean 'X'?)" for the closest of names (edit distance at most 2), else "" */
+static void suggest(const char *word, size_t n, const char *const *names, int count, char *out, size_t outn) {
+    int best = 3, at = -1;
+    for (int i = 0; i < count; i++) {
+        if (!names[i]) continue;
+        int dist = edit_distance(word, n, names[i]);
+        if (dist < best) { best = dist; at = i; }
+    }
+    if (at >= 0) snprintf(out, outn, " (did you mean '%s'?)", names[at]);
+    else if (outn) out[0] = 0;
+}
+
+static bool ends_with(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
 }
 
 static int usage_error(RtCtx *c, Cmd k, bool have_cmd, const char *fmt, const char *a, const char *b) {
@@ -175,7 +220,12 @@ static int run(RtCtx *c, int argc, char **argv) {
     }
     int k = -1;
     for (int i = 0; i < 4; i++) if (!strcmp(cmd, cmd_names[i])) k = i;
-    if (k < 0) return usage_error(c, 0, false, "unknown command '%s'%s", cmd, cmd[0] == '-' ? " (a command comes first)" : "");
+    if (k < 0) {
+        char hint[64] = "";
+        if (cmd[0] == '-') snprintf(hint, sizeof hint, " (a command comes first)");
+        else suggest(cmd, strlen(cmd), cmd_names, 4, hint, sizeof hint);
+        return usage_error(c, 0, false, "unknown command '%s'%s", cmd, hint);
+    }
     RtOpts o;
     memset(&o, 0, sizeof o);
     o.val_split = -1;
@@ -188,6 +238,8 @@ static int run(RtCtx *c, int argc, char **argv) {
             return 0;
         }
         if (a[0] != '-' || !a[1]) {
+            if ((k == CMD_PREDICT || k == CMD_EVAL) && (ends_with(a, ".st") || ends_with(a, ".safetensors")))
+                return usage_error(c, (Cmd)k, true, "'%s' looks like a weights file: pass it as --weights %s", a, a);
             if (k == CMD_PREDICT && !o.input) { o.input = a; continue; }
             if (k == CMD_EVAL && !data_pos) { data_pos = a; continue; }
             return usage_error(c, (Cmd)k, true, "unexpected argument '%s'%s", a, "");
@@ -199,10 +251,25 @@ static int run(RtCtx *c, int argc, char **argv) {
         for (int q = 0; q < F_NFLAGS; q++)
             if (strlen(flags[q].name) == nlen && !strncmp(flags[q].name, a, nlen)) f = q;
         if (f < 0 || !(flags[f].cmds & (1u << k))) {
-            char name[128];
+            char name[128], hint[128] = "";
             snprintf(name, sizeof name, "%.*s", (int)nlen, a);
-            return usage_error(c, (Cmd)k, true, f < 0 ? "unknown flag '%s'%s" : "flag '%s' does not apply to %s", name,
-                               f < 0 ? "" : cmd_names[k]);
+            if (f < 0) {
+                /* the closest flag of this command, else of any command */
+                const char *names[F_NFLAGS + 1];
+                for (int q = 0; q < F_NFLAGS; q++) names[q] = flags[q].cmds & (1u << k) ? flags[q].name : NULL;
+                names[F_NFLAGS] = "--help";
+                suggest(a, nlen, names, F_NFLAGS + 1, hint, sizeof hint);
+                if (!hint[0]) {
+                    for (int q = 0; q < F_NFLAGS; q++) names[q] = flags[q].name;
+                    suggest(a, nlen, names, F_NFLAGS, hint, sizeof hint);
+                }
+                return usage_error(c, (Cmd)k, true, "unknown flag '%s'%s", name, hint);
+            }
+            if (k == CMD_TRAIN && f == F_WEIGHTS) snprintf(hint, sizeof hint, " (to continue from a checkpoint use --resume)");
+            else if (k != CMD_TRAIN && f == F_RESUME) snprintf(hint, sizeof hint, " (to use a checkpoint's weights use --weights)");
+            char msg[256];
+            snprintf(msg, sizeof msg, "flag '%%s' does not apply to %%s%s", hint);
+            return usage_error(c, (Cmd)k, true, msg, name, cmd_names[k]);
         }
         if (eq) val = eq + 1;
         else if (i + 1 < argc) val = argv[++i];

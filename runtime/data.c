@@ -501,8 +501,10 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
                         goto done;
                     }
                     fflush(stdout);
-                    fprintf(stderr, "%s: note: '%s': ignoring column %d '%s' (the label); the other %d columns are "
-                            "the input\n", c->prog, path, labcol + 1, fields[labcol], nf - 1);
+                    fprintf(stderr, "%s: note: '%s': ignoring column %d '%s' (the label); ", c->prog, path, labcol + 1,
+                            fields[labcol]);
+                    if (nf - 1 == 1) fprintf(stderr, "the other column is the input\n");
+                    else fprintf(stderr, "the other %d columns are the input\n", nf - 1);
                 }
             } else if (*label) {
                 for (int i = 0; i < nf; i++) if (!strcmp(fields[i], label)) labcol = i;  /* dropped */
@@ -645,14 +647,36 @@ static int check_n(RtCtx *c, RtData *d, int64_t n, const char *src) {
     return 0;
 }
 
-/* Files named in a spec resolve against dir (from --data DIR) when given, else as rt_resolve. */
+/* The folders rt_resolve searches a relative name in, in words. */
+static void searched(const RtCtx *c, char *out, size_t n) {
+    if (c->exe_dir[0]) snprintf(out, n, "the current folder and the executable's folder '%s'", c->exe_dir);
+    else snprintf(out, n, "the current folder");
+}
+
+/* Files named in a spec resolve against dir (from --data DIR) when given: by their base name inside
+ * dir ("data/iris_train.csv" is dir/iris_train.csv), else the whole relative path joined onto dir
+ * when that exists. Without dir, as rt_resolve; a file found nowhere is an error naming the
+ * folders searched. */
 static int spec_path(RtCtx *c, const char *dir, const char *name, char *out, size_t n) {
     if (dir && name[0] != '/') {
-        if (snprintf(out, n, "%s/%s", dir, name) >= (int)n)
-            return rt_error(c, "the path '%s/%s' is too long (the system's limit is %zu bytes)", dir, name, n - 1);
+        const char *slash = strrchr(name, '/');
+        const char *base = slash ? slash + 1 : name;
+        if (snprintf(out, n, "%s/%s", dir, base) >= (int)n)
+            return rt_error(c, "the path '%s/%s' is too long (the system's limit is %zu bytes)", dir, base, n - 1);
+        if (base != name && access(out, F_OK)) {
+            char joined[PATH_MAX];
+            if (snprintf(joined, sizeof joined, "%s/%s", dir, name) < (int)sizeof joined && access(joined, F_OK) == 0)
+                snprintf(out, n, "%s", joined);
+        }
         return 0;
     }
-    return rt_resolve(c, name, out, n);
+    if (rt_resolve(c, name, out, n)) return -1;
+    if (name[0] != '/' && access(out, F_OK)) {
+        char where[4200];
+        searched(c, where, sizeof where);
+        return rt_error(c, "cannot open '%s': data file not found (searched %s)", name, where);
+    }
+    return 0;
 }
 
 int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_targets, int64_t limit, RtData *d) {
@@ -707,9 +731,12 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
             /* say a missing file is missing, before the kind guessed from its name says more */
             for (int i = 0; i < o.nfile; i++) {
                 char p[PATH_MAX];
-                int r = spec_path(c, NULL, o.file[i], p, sizeof p);
+                int r = rt_resolve(c, o.file[i], p, sizeof p);
                 if (r || access(p, F_OK)) {
-                    if (!r) rt_error(c, "data file '%s' not found", o.file[i]);
+                    char where[4200];
+                    searched(c, where, sizeof where);
+                    if (!r && o.file[i][0] == '/') rt_error(c, "data file '%s' not found", o.file[i]);
+                    else if (!r) rt_error(c, "data file '%s' not found (searched %s)", o.file[i], where);
                     spec_free(c, &sp);
                     spec_free(c, &o);
                     return -1;
@@ -744,7 +771,14 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
             char p[PATH_MAX + 64];
             snprintf(p, sizeof p, "%s/%s-%s-idx%d-ubyte.gz", base, pre, i == 0 ? "images" : "labels", i == 0 ? 3 : 1);
             if (!dir && !is_dir(base))
-                { rt_error(c, "data set directory '%s' not found (install dataset-fashion-mnist or pass --data DIR)", base); goto fail; }
+            {
+                if (!strcmp(sp.kind, "mnist"))
+                    rt_error(c, "data set directory '%s' not found (put MNIST's four IDX .gz files there, "
+                                "or pass --data DIR)", base);
+                else
+                    rt_error(c, "data set directory '%s' not found (install dataset-fashion-mnist or pass --data DIR)", base);
+                goto fail;
+            }
             if (load_idx(c, p, limit, &dd[i], &n) || check_n(c, d, n, p)) goto fail;
         }
     } else if (!strcmp(sp.kind, "idx") || !strcmp(sp.kind, "npy")) {
@@ -782,7 +816,8 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
     spec_free(c, &sp);
     return 0;
 too_few:
-    rt_error(c, "the data source '%s' yields %d arrays, but the model takes %d inputs/targets", sp.kind, nsrc, ndest);
+    rt_error(c, "the data source '%s' yields %d array%s, but the model takes %d inputs/targets", sp.kind, nsrc,
+             nsrc == 1 ? "" : "s", ndest);
 fail:
     spec_free(c, &sp);
     rt_data_free(c, d);
@@ -798,6 +833,7 @@ int rt_data_load_inputs(RtCtx *c, const char *path, RtData *d) {
     if (ninputs != 1) return rt_error(c, "predict reads one input file, but the model has %d inputs", ninputs);
     char p[PATH_MAX], src[PATH_MAX];
     if (rt_resolve(c, path, p, sizeof p)) return -1;
+    if (is_dir(p)) return rt_error(c, "predict's input '%s' is a directory: pass a .csv, .npy or IDX[.gz] file", path);
     Dest dst = {&c->desc.t[in], &d->col[0], src, sizeof src};
     d->ncol = 1;
     int64_t n = 0;

@@ -151,6 +151,9 @@ void rt_data_free(RtCtx *c, RtData *d);
 int rt_save(RtCtx *c, const char *path, const RtData *classes_from);
 /* Whether path may be saved to: absent, or a regular file (never a device, FIFO, symlink, dir). */
 int rt_save_target_ok(RtCtx *c, const char *path);
+/* Before training: the target is acceptable and its folder exists and takes a new file (a unique
+ * temporary is created and removed there, as rt_save does). */
+int rt_save_probe(RtCtx *c, const char *path);
 /* need_state: every state tensor must be present (resume); else missing state keeps its init. */
 int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress);
 

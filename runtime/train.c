@@ -276,6 +276,9 @@ static void progress(RtCtx *c, int64_t epoch, int64_t epochs, int64_t done, int6
 
 int rt_train(RtCtx *c, const RtOpts *o) {
     const RtDesc *d = &c->desc;
+    if (d->nstep == 0 && d->nloss > 0)
+        return rt_error(c, "the model has no `train` block (nothing says how to train it): it has a loss, '%s', but "
+                           "no optimizer step", d->loss[0]);
     if (d->nstep == 0) return rt_error(c, "the model has no train step (no loss to minimize)");
     if (!c->def->train_step) return rt_error(c, "the model has no train_step entry point");
     int64_t batch = hyper_int(d, "batch", o->batch, 32, RT_MAX_BATCH);
@@ -283,7 +286,7 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     double val_split = o->val_split, hv;
     if (val_split < 0) val_split = rt_hyper(d, "validation", &hv) || rt_hyper(d, "val_split", &hv) ? hv : 0;
     if (val_split < 0 || val_split >= 1) return rt_error(c, "validation split %g is not in [0, 1)", val_split);
-    if (o->save && rt_save_target_ok(c, o->save)) return -1;     /* before hours of training, not after */
+    if (o->save && rt_save_probe(c, o->save)) return -1;     /* before hours of training, not after */
 
     if (o->resume) {
         if (rt_load(c, o->resume, true, true)) return -1;

@@ -12,6 +12,9 @@
  * never destroys the previous checkpoint. FILE must be absent or a regular file: a device, FIFO,
  * symlink or directory is never replaced. The class names of a CSV classifier are stored as a JSON
  * array (inside the metadata's string, as safetensors wants), so any name round-trips.
+ * Loading refuses a file of another model: one whose `model` metadata names another model, or one
+ * holding a tensor this model lacks (a file without the metadata, e.g. PyTorch's, is judged by its
+ * tensors alone). rt_save_probe checks before training that a save could create its temporary.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -99,7 +102,7 @@ int rt_save_target_ok(RtCtx *c, const char *path) {
 
 /* Opens a fresh temporary file next to path: PATH.tmp.PID.N, created exclusively, so two runs
  * saving to the same file never write into each other's temporary. */
-static FILE *open_tmp(RtCtx *c, const char *path, char **tmp_out) {
+static FILE *open_tmp(RtCtx *c, const char *path, char **tmp_out, const char *why) {
     size_t n = strlen(path) + 64;
     char *tmp = rt_alloc(c, n);
     if (!tmp) return NULL;
@@ -119,9 +122,40 @@ static FILE *open_tmp(RtCtx *c, const char *path, char **tmp_out) {
         *tmp_out = tmp;
         return f;
     }
-    rt_error(c, "cannot save weights: open('%s') failed: %s", tmp, strerror(errno));
+    rt_error(c, "cannot save weights: open('%s') failed: %s%s", tmp, strerror(errno), why);
     rt_free(c, tmp);
     return NULL;
+}
+
+int rt_save_probe(RtCtx *c, const char *path) {
+    size_t n = strlen(path) + 2;
+    char *dir = rt_alloc(c, n);
+    if (!dir) return -1;
+    snprintf(dir, n, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir) dir[1] = 0;
+    else if (slash) *slash = 0;
+    else snprintf(dir, n, ".");
+    /* the reason a temporary cannot be made there, in words, when the folder itself is the problem */
+    char why[4200] = "";
+    struct stat st;
+    if (stat(dir, &st)) {
+        if (errno == ENOENT) snprintf(why, sizeof why, " (the folder '%s' does not exist)", dir);
+        else if (errno == ENOTDIR) snprintf(why, sizeof why, " ('%s' is not a folder)", dir);
+    } else if (!S_ISDIR(st.st_mode)) {
+        snprintf(why, sizeof why, " ('%s' is not a folder)", dir);
+    }
+    rt_free(c, dir);
+    if (!why[0] && rt_save_target_ok(c, path)) return -1;
+    /* create and remove a unique temporary there, as the real save does */
+    char *tmp = NULL;
+    FILE *f = open_tmp(c, path, &tmp, why);
+    if (!f) return -1;
+    int rc = 0;
+    if (fclose(f)) rc = rt_error(c, "cannot save weights: fclose('%s') failed: %s", tmp, strerror(errno));
+    if (unlink(tmp) && !rc) rc = rt_error(c, "cannot save weights: unlink('%s') failed: %s", tmp, strerror(errno));
+    rt_free(c, tmp);
+    return rc;
 }
 
 int rt_save(RtCtx *c, const char *path, const RtData *classes_from) {
@@ -154,7 +188,7 @@ int rt_save(RtCtx *c, const char *path, const RtData *classes_from) {
     if (b.oom) { rt_free(c, b.p); return -1; }
 
     char *tmp = NULL;
-    FILE *f = open_tmp(c, path, &tmp);
+    FILE *f = open_tmp(c, path, &tmp, "");
     if (!f) {
         rt_free(c, b.p);
         return -1;
@@ -495,12 +529,18 @@ int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress) 
     uint64_t step = 0, epoch = 0, seed = 0, rng = 0;
     struct stat st;
     if (fstat(fileno(f), &st)) { rt_error(c, "fstat('%s') failed: %s", path, strerror(errno)); goto done; }
+    if (S_ISDIR(st.st_mode)) { rt_error(c, "weights file '%s' is a directory, not a safetensors file", path); goto done; }
     uint8_t len8[8];
     if (fread(len8, 1, 8, f) != 8) { rt_error(c, "'%s' is not a safetensors file (too short)", path); goto done; }
     uint64_t hlen = 0;
     for (int k = 7; k >= 0; k--) hlen = (hlen << 8) | len8[k];
-    if (hlen < 2 || hlen > (uint64_t)st.st_size - 8 || hlen > (100u << 20)) {
+    if (hlen < 2 || hlen > (100u << 20)) {
         rt_error(c, "'%s' is not a safetensors file (bad header length %" PRIu64 ")", path, hlen);
+        goto done;
+    }
+    if (hlen > (uint64_t)st.st_size - 8) {
+        rt_error(c, "'%s' is truncated: its header says %" PRIu64 " bytes, the file has %" PRIu64 " after the "
+                    "length field", path, hlen, (uint64_t)st.st_size - 8);
         goto done;
     }
     hdr = rt_alloc(c, (size_t)hlen + 1);
@@ -511,6 +551,11 @@ int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress) 
     if (!parse_header(c, &j, &e, &ne, &m)) {
         if (!j.oom)
             rt_error(c, "'%s': bad JSON in the safetensors header (near byte %lld)", path, (long long)(j.p - hdr) + 8);
+        goto done;
+    }
+    /* a file of another model by its own word (a file without the metadata is judged by its tensors) */
+    if (m.model && strcmp(m.model, c->desc.name)) {
+        rt_error(c, "'%s' holds weights of model '%s', not '%s'", path, m.model, c->desc.name);
         goto done;
     }
     uint64_t data_size = (uint64_t)st.st_size - 8 - hlen, total = 0;
@@ -548,6 +593,16 @@ int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress) 
             goto done;
         }
         total += bytes;
+    }
+    /* ... and a tensor this model does not have (checked after the missing and misshapen ones) */
+    for (int k = 0; k < ne; k++) {
+        bool known = false;
+        for (int i = 0; i < c->desc.nt && !known; i++) known = saved(&c->desc.t[i]) && !strcmp(c->desc.t[i].name, e[k].name);
+        if (!known) {
+            rt_error(c, "weights file '%s' is from another model: it has '%s', which '%s' does not", path, e[k].name,
+                     c->desc.name);
+            goto done;
+        }
     }
     if (restore_progress &&
         (!parse_u64(m.step, &step) || !parse_u64(m.epoch, &epoch) || !parse_u64(m.seed, &seed) ||

@@ -68,3 +68,7 @@ endif()
 
 # limits and overflowing compile-time ints: `nnc check` and compilation reject them alike (limits/)
 nnc_e2e(limits limits.sh)
+
+# the driver never overwrites its input, reports stdout errors, rejects ignored options, gives
+# outputs the usual mode, notes which of several models it builds; per-step optimizer state
+nnc_e2e(cli_safety cli_safety.sh)

@@ -53,6 +53,9 @@ int main(int argc, char **argv) {
         if (!strcmp(kind, "fashion_noout")) m.no_train_outputs = 1;
     } else if (!strcmp(kind, "iris")) {
         tm_setup(&m, 4, 3, 0, 0, "csv ( \"iris.csv\" , label = \"species\" )", 16, 30, 0.05);
+    } else if (!strcmp(kind, "iris_sub")) {
+        /* the data file under a folder: --data DIR finds it by its base name */
+        tm_setup(&m, 4, 3, 0, 0, "csv(\"data/iris.csv\", label = \"species\")", 16, 30, 0.05);
     } else if (!strcmp(kind, "reg")) {
         tm_setup(&m, 3, 1, 1, 0, "csv(\"reg.csv\", label = \"y\")", 16, 40, 0.02);
     } else if (!strcmp(kind, "lit") || !strcmp(kind, "fixed")) {

@@ -1,0 +1,131 @@
+#!/bin/bash
+# cli_safety.sh: the driver never destroys the user's files and never ignores a problem quietly
+# (compiler/main.c, compiler/pipeline.c, compiler/optim.c): an output that is the input is refused;
+# an input without .nn needs -o for an executable; stdout write errors are reported; options the
+# command would ignore are errors; -c names its header from the object; files get the usual mode;
+# several models get a note; two steps over one parameter keep one optimizer state set each.
+. "$(dirname "$0")/lib.sh"
+umask 022
+
+# expect_fail WHAT PATTERN CMD...: CMD exits 1 and its stderr matches PATTERN
+expect_fail() {
+    local what=$1 pat=$2
+    shift 2
+    "$@" > out.log 2> err.log
+    local rc=$?
+    cat err.log
+    [ $rc -eq 1 ] || fail "$what: exit status $rc, want 1"
+    grep -Eq "$pat" err.log || fail "$what: stderr does not match '$pat'"
+    echo "ok: $what"
+}
+
+cp "$EX/xor.nn" .
+cp xor.nn model.txt
+sum=$(cksum < xor.nn)
+
+# 1. the output is the input: refused, and the source is untouched
+expect_fail "-o the input" "nnc: error: the output 'xor.nn' would overwrite the input" "$NNC" xor.nn -o xor.nn
+expect_fail "-o ./the input" "would overwrite the input" "$NNC" xor.nn -o ./xor.nn
+ln -s xor.nn link.nn
+expect_fail "-o a link to the input" "would overwrite the input" "$NNC" link.nn -o xor.nn
+expect_fail "--emit ir -o the input" "would overwrite the input" "$NNC" --emit ir xor.nn -o xor.nn
+expect_fail "--emit types -o the input" "would overwrite the input" "$NNC" --emit types xor.nn -o xor.nn
+[ "$(cksum < xor.nn)" = "$sum" ] || fail "xor.nn was changed"
+expect_fail "no .nn and no -o" "nnc: error: cannot name the executable: 'model.txt' does not end in \.nn" "$NNC" model.txt
+grep -q "hint: .*-o" err.log || fail "no hint to use -o"
+[ "$(cksum < model.txt)" = "$sum" ] || fail "model.txt was changed"
+"$NNC" model.txt -o fromtxt || fail "model.txt -o fromtxt exited with $?"
+[ -x fromtxt ] || fail "no executable from model.txt -o fromtxt"
+"$NNC" -c model.txt || fail "nnc -c model.txt exited with $?"
+[ -f model.txt.o ] && [ -f model.txt.h ] && [ "$(cksum < model.txt)" = "$sum" ] || fail "-c model.txt: want model.txt.o + .h"
+cp xor.nn m.h
+expect_fail "-c whose header is the input" "the output 'm.h' would overwrite the input" "$NNC" -c m.h -o m.o
+[ "$(cksum < m.h)" = "$sum" ] && [ ! -e m.o ] || fail "-c m.h -o m.o changed m.h or wrote m.o"
+
+# 3. stdout write errors
+if [ -w /dev/full ]; then
+    for args in "--emit ir xor.nn" "--emit ast xor.nn" "--emit types xor.nn" "--help" "--version"; do
+        # shellcheck disable=SC2086
+        expect_fail "nnc $args > /dev/full" "^nnc: error: writing to standard output failed: No space left on device" \
+            bash -c "\"\$0\" $args > /dev/full" "$NNC"
+    done
+fi
+
+# 2. --help says what docs/nnc.md says: llvm and obj write a file, ir prints unless -o is given
+"$NNC" --help > help.txt || fail "nnc --help exited with $?"
+grep -q "ast, types and ir print to stdout unless -o is given" help.txt && grep -q "llvm and obj write a file" help.txt ||
+    fail "nnc --help does not say that llvm writes a file"
+
+# 4. -o with ast/types writes the file; check/run reject -o; -c -o X.h is refused
+"$NNC" --emit ast xor.nn -o a.txt > out.log || fail "--emit ast -o exited with $?"
+[ ! -s out.log ] && grep -q "^(program" a.txt || fail "--emit ast -o a.txt did not write a.txt (or printed)"
+"$NNC" --emit types xor.nn -o t.txt > out.log || fail "--emit types -o exited with $?"
+[ ! -s out.log ] && grep -q "param" t.txt || fail "--emit types -o t.txt did not write t.txt (or printed)"
+expect_fail "check -o" "nnc: error: -o has no effect with nnc check" "$NNC" check xor.nn -o x
+expect_fail "run -o" "nnc: error: -o has no effect with nnc run" "$NNC" run -o x xor.nn summary
+[ ! -e x ] || fail "check/run -o made x"
+expect_fail "-c -o weird.h" "nnc: error: -c writes an object file and its header; 'weird.h'" "$NNC" -c xor.nn -o weird.h
+[ ! -e weird.h ] && [ ! -e weird.h.h ] || fail "-c -o weird.h wrote weird.h or weird.h.h"
+"$NNC" -c xor.nn -o obj.bin || fail "-c -o obj.bin exited with $?"
+[ -f obj.bin ] && [ -f obj.bin.h ] || fail "-c -o obj.bin: want obj.bin + obj.bin.h"
+
+# 5. the usual modes: 0666 & ~umask for files, 0777 & ~umask for executables
+"$NNC" -c xor.nn && "$NNC" --emit llvm xor.nn && "$NNC" xor.nn || fail "nnc xor.nn exited with $?"
+for f in xor.o xor.h xor.ll:644 xor:755; do
+    name=${f%%:*} want=${f#*:}
+    [ "$want" = "$f" ] && want=644
+    got=$(stat -c %a "$name")
+    [ "$got" = "$want" ] || fail "$name has mode $got, want $want (umask 022)"
+done
+echo "ok: modes"
+
+# 6. several models: a note names the one built
+cat > two.nn <<'M'
+use nn
+model first {
+  input x: f32[B, 2]
+  output p = dense(x, 1)
+}
+model second {
+  input x: f32[B, 2]
+  output p = dense(x, 3)
+}
+M
+"$NNC" two.nn -o two 2> err.log || fail "nnc two.nn exited with $?"
+cat err.log
+grep -q "^nnc: note: two.nn has models first, second; building 'second' (choose with --model)$" err.log ||
+    fail "no note on which of several models is built"
+"$NNC" two.nn --model first -o two 2> err.log || fail "nnc two.nn --model first exited with $?"
+[ ! -s err.log ] || fail "a note although --model was given"
+"$NNC" xor.nn -o xor 2> err.log && [ ! -s err.log ] || fail "a note for a file with one model"
+
+# 7. two steps over the same parameters: one optimizer state set per step
+cat > steps.nn <<'M'
+use nn
+model steps {
+  input x: f32[B, 4]
+  target y: f32[B, 1]
+  h = dense(x, 8, act = relu)
+  p = dense(h, 1)
+  output p
+  loss a = mse(p, y)
+  loss b = mae(p, y)
+  train {
+    data csv("d.csv", label = "y")
+    step s1: minimize a with adam(lr = 1e-2)
+    step s2: minimize b over p with adam(lr = 1e-2)
+    batch 4; epochs 2; metrics mse
+  }
+}
+M
+printf 'a,b,c,d,y\n1,2,3,4,1\n2,3,4,5,0\n1,1,1,1,1\n0,0,0,0,0\n' > d.csv
+"$NNC" --emit ir steps.nn > steps.ir || fail "--emit ir steps.nn exited with $?"
+sed -n 's/^tensor state [0-9]* \([^ ]*\) .*/\1/p' steps.ir | tr '\n' ' ' > got.states
+want="h.W.adam.m h.W.adam.v h.b.adam.m h.b.adam.v p.W.s1.adam.m p.W.s1.adam.v p.b.s1.adam.m p.b.s1.adam.v p.W.s2.adam.m p.W.s2.adam.v p.b.s2.adam.m p.b.s2.adam.v "
+[ "$(cat got.states)" = "$want" ] || fail "optimizer states are: $(cat got.states); want $want"
+grep -q 'name="p.W.s2.adam.m"' steps.ir || fail "the train.s2 graph does not read p.W.s2.adam.m"
+"$NNC" steps.nn -o steps || fail "nnc steps.nn exited with $?"
+./steps train --epochs 2 > train.log 2>&1 || { cat train.log; fail "steps train exited with $?"; }
+grep -q "^epoch 2/2" train.log || fail "steps did not train 2 epochs"
+echo "ok: one optimizer state set per step"
+echo "ok: cli_safety"
