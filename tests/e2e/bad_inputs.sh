@@ -6,18 +6,6 @@
 BAD=$(dirname "$0")/bad
 [ "${BAD#/}" != "$BAD" ] || BAD=$OLDPWD/$BAD
 
-# expect_fail WHAT PATTERN CMD...: CMD exits 1 and its stderr matches PATTERN
-expect_fail() {
-    local what=$1 pat=$2
-    shift 2
-    "$@" > out.log 2> err.log
-    local rc=$?
-    cat err.log
-    [ $rc -eq 1 ] || fail "$what: exit status $rc, want 1"
-    grep -Eq "$pat" err.log || fail "$what: stderr does not match '$pat'"
-    grep -q "AddressSanitizer\|runtime error:\|Segmentation" err.log && fail "$what: crashed"
-    echo "ok: $what"
-}
 
 for case in malformed shape; do
     echo "precious $case" > "$case.out"

@@ -7,17 +7,6 @@
 . "$(dirname "$0")/lib.sh"
 umask 022
 
-# expect_fail WHAT PATTERN CMD...: CMD exits 1 and its stderr matches PATTERN
-expect_fail() {
-    local what=$1 pat=$2
-    shift 2
-    "$@" > out.log 2> err.log
-    local rc=$?
-    cat err.log
-    [ $rc -eq 1 ] || fail "$what: exit status $rc, want 1"
-    grep -Eq "$pat" err.log || fail "$what: stderr does not match '$pat'"
-    echo "ok: $what"
-}
 
 cp "$EX/xor.nn" .
 cp xor.nn model.txt

@@ -39,3 +39,17 @@ check() {
 epoch_losses() {
     sed -n 's/^epoch [0-9]*\/[0-9]*: *loss \([-0-9.eE+naif]*\).*/\1/p' "$1"
 }
+
+# expect_fail WHAT PATTERN CMD...: CMD exits 1, its stderr matches PATTERN,
+# and nothing crashed (no sanitizer report)
+expect_fail() {
+    local what=$1 pat=$2
+    shift 2
+    "$@" > out.log 2> err.log
+    local rc=$?
+    cat err.log
+    [ $rc -eq 1 ] || fail "$what: exit status $rc, want 1"
+    grep -Eq "$pat" err.log || fail "$what: stderr does not match '$pat'"
+    grep -q "AddressSanitizer\|runtime error:\|Segmentation" err.log && fail "$what: crashed"
+    echo "ok: $what"
+}
