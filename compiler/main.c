@@ -95,15 +95,21 @@ static const char *option_value(Diag *d, int argc, char **argv, int *i, const ch
     return argv[++*i];
 }
 
+/* "did you mean 'X'?" for the closest of cands, else the otherwise hint. */
+static void hint_similar(Diag *d, const char *name, const char *const *cands, int n,
+                         const char *otherwise) {
+    const char *s = diag_suggest(name, cands, n);
+    if (s)
+        diag_hint(d, "did you mean '%s'?", s);
+    else
+        diag_hint(d, "%s", otherwise);
+}
+
 static void unknown_option(Diag *d, const char *arg) {
     char name[64];
     snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
     diag_plain(d, "unknown option '%s'", arg);
-    const char *s = diag_suggest(name, options, NELEMS(options));
-    if (s)
-        diag_hint(d, "did you mean '%s'?", s);
-    else
-        diag_hint(d, "nnc --help lists the options");
+    hint_similar(d, name, options, NELEMS(options), "nnc --help lists the options");
 }
 
 static int parse_emit(Diag *d, Cli *c, const char *kind) {
@@ -121,11 +127,8 @@ static int parse_emit(Diag *d, Cli *c, const char *kind) {
         c->o.emit = EMIT_EXE;
     else {
         diag_plain(d, "unknown --emit kind '%s'", kind);
-        const char *s = diag_suggest(kind, emit_kinds, NELEMS(emit_kinds));
-        if (s)
-            diag_hint(d, "did you mean '%s'?", s);
-        else
-            diag_hint(d, "the kinds are ast, types, ir, llvm, obj and exe");
+        hint_similar(d, kind, emit_kinds, NELEMS(emit_kinds),
+                     "the kinds are ast, types, ir, llvm, obj and exe");
         return 0;
     }
     return 1;

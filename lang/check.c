@@ -74,6 +74,16 @@ void check_hint(Body *b, const char *fmt, ...) {
     va_end(ap);
 }
 
+/* "did you mean 'X'?" for the closest of cands, else the otherwise hint (may be NULL: none). */
+void check_hint_similar(Body *b, const char *name, const char *const *cands, int n,
+                        const char *otherwise) {
+    const char *s = diag_suggest(name, cands, n);
+    if (s)
+        check_hint(b, "did you mean '%s'?", s);
+    else if (otherwise)
+        check_hint(b, "%s", otherwise);
+}
+
 static int nerrors(Check *C) { return C->d->nerrors; }
 
 const char *check_tystr(Body *b, const Type *t) { return ty_str(b->C->a, t); }
@@ -282,9 +292,7 @@ static void suggest_undefined(Body *b, const char *name) {
         names_add(C, &ns, "step");
         names_add(C, &ns, "total_steps");
     }
-    const char *s = diag_suggest(name, ns.v, ns.n);
-    if (s)
-        check_hint(b, "did you mean '%s'?", s);
+    check_hint_similar(b, name, ns.v, ns.n, NULL);
 }
 
 /* ---- type expressions ---- */
@@ -820,9 +828,7 @@ static const Type *group_member(Body *b, Node *n, const ParamList *l, const char
     check_error(b, n->loc, "'%s' has no parameter or group '%s'", shown, n->name);
     Names ns = {0};
     member_candidates(C, l, prefix, &ns);
-    const char *s = diag_suggest(n->name, ns.v, ns.n);
-    if (s)
-        check_hint(b, "did you mean '%s'?", s);
+    check_hint_similar(b, n->name, ns.v, ns.n, NULL);
     return ty_error();
 }
 
@@ -965,9 +971,7 @@ static bool match_args(Body *b, Node *call, const Callee *ce, Node **args, int n
             if (f < 0) {
                 check_error(b, a->name_loc.file ? a->name_loc : a->loc, "%s has no parameter named '%s'",
                             ce->name, a->name);
-                const char *s = diag_suggest(a->name, ce->names, ce->nf);
-                if (s)
-                    check_hint(b, "did you mean '%s'?", s);
+                check_hint_similar(b, a->name, ce->names, ce->nf, NULL);
                 ok = false;
                 continue;
             }
@@ -2171,9 +2175,7 @@ static void check_optimizer_call(Body *b, Node *e) {
         for (int i = 0; i < C->ndecls; i++)
             if (C->order[i]->decl->kind == ND_OPTIMIZER)
                 names_add(C, &ns, C->order[i]->decl->name);
-        const char *s = diag_suggest(callee->name, ns.v, ns.n);
-        if (s)
-            check_hint(b, "did you mean '%s'?", s);
+        check_hint_similar(b, callee->name, ns.v, ns.n, NULL);
         return;
     }
     if (di->state == 0)
@@ -2304,11 +2306,7 @@ static void check_data(Body *b, Node *e) {
         }
         check_error(b, e->loc, "unknown data source '%s'", e->name);
         const char *names[] = {"fashion_mnist", "mnist", "idx", "csv", "npy"};
-        const char *s = diag_suggest(e->name, names, 5);
-        if (s)
-            check_hint(b, "did you mean '%s'?", s);
-        else
-            check_hint(b, "%s", hint);
+        check_hint_similar(b, e->name, names, 5, hint);
         return;
     }
     if (e->kind == ND_CALL && e->lhs->kind == ND_IDENT) {
@@ -2433,9 +2431,7 @@ static void check_train(Body *b, Node *tr) {
                 Names ns = {0};
                 for (int j = 0; j < m->nlosses; j++)
                     names_add(C, &ns, m->losses[j]->name);
-                const char *s = diag_suggest(l->name, ns.v, ns.n);
-                if (s)
-                    check_hint(b, "did you mean '%s'?", s);
+                check_hint_similar(b, l->name, ns.v, ns.n, NULL);
             }
             for (int j = 0; j < it->nkids; j++) {
                 const char *p = path_str(C, it->kids[j]);
@@ -2448,9 +2444,7 @@ static void check_train(Body *b, Node *tr) {
                             names_add(C, &ns, arena_strndup(C->a, full, (size_t)(dot - full)));
                         names_add(C, &ns, full);
                     }
-                    const char *s = diag_suggest(p, ns.v, ns.n);
-                    if (s)
-                        check_hint(b, "did you mean '%s'?", s);
+                    check_hint_similar(b, p, ns.v, ns.n, NULL);
                 }
             }
             if (it->rhs)
@@ -2496,8 +2490,8 @@ static void check_train(Body *b, Node *tr) {
                     ok |= strcmp(mn->name, metrics[q]) == 0;
                 if (!ok) {
                     check_error(b, mn->loc, "unknown metric '%s'", mn->name);
-                    const char *s = diag_suggest(mn->name, metrics, 3);
-                    check_hint(b, s ? "did you mean '%s'?" : "the metrics are accuracy, mse and mae", s);
+                    check_hint_similar(b, mn->name, metrics, 3,
+                                       "the metrics are accuracy, mse and mae");
                 } else {
                     check_metric(b, mn);
                 }

@@ -144,6 +144,8 @@ typedef struct Body {
 void check_error(Body *b, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void check_note(Body *b, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void check_hint(Body *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void check_hint_similar(Body *b, const char *name, const char *const *cands, int n,
+                        const char *otherwise);
 const Type *check_expr(Body *b, Node *n);
 const Type *check_set(Body *b, Node *n, const Type *t);
 bool check_size(Body *b, Loc loc, const Type *t);

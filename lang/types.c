@@ -73,7 +73,7 @@ bool ty_dim_eq(const SDim *x, const SDim *y) { return ty_dim_cmp(x, y) == 0; }
 
 static int64_t add_ov(DimCtx *c, int64_t x, int64_t y) {
     int64_t r;
-    if (__builtin_add_overflow(x, y, &r)) {
+    if (!im_add(x, y, &r)) {
         c->overflow = true;
         return 1;
     }
@@ -82,7 +82,7 @@ static int64_t add_ov(DimCtx *c, int64_t x, int64_t y) {
 
 static int64_t mul_ov(DimCtx *c, int64_t x, int64_t y) {
     int64_t r;
-    if (__builtin_mul_overflow(x, y, &r)) {
+    if (!im_mul(x, y, &r)) {
         c->overflow = true;
         return 1;
     }
@@ -297,7 +297,7 @@ const SDim *ty_dim_div(DimCtx *c, const SDim *x, const SDim *y, const char **why
         bool ok = im_div(x->t[0].coef, y->t[0].coef, &q, &exact) && exact;
         for (int i = 0; i < x->n && ok; i++) {
             int64_t p;
-            ok = mono_cmp(&x->t[i], &y->t[i]) == 0 && !__builtin_mul_overflow(y->t[i].coef, q, &p) &&
+            ok = mono_cmp(&x->t[i], &y->t[i]) == 0 && im_mul(y->t[i].coef, q, &p) &&
                  p == x->t[i].coef;
         }
         if (ok)
