@@ -4,7 +4,7 @@
  * tensor values are IR nodes: fn/layer/optimizer calls are inlined (formals bound from positional,
  * named and default arguments, dim variables bound by matching the formal's declared type against
  * the argument's shape), `for` loops unroll, compile-time ints/floats/bools fold, and every tensor
- * operation appends a primitive node (compiler/ops.def) with its source location. NumPy
+ * operation appends a primitive node (compiler/ir/ops.def) with its source location. NumPy
  * broadcasting becomes explicit BROADCAST nodes here, so the IR's elementwise ops see equal shapes.
  *
  * Parameter naming follows docs/language.md [layer.naming]: a call frame's path prefix is made
@@ -20,9 +20,9 @@
  * at the node's place and abort the walk through a longjmp: the arena owns every allocation.
  */
 #include "lower.h"
-#include "../lang/ast_text.h"
-#include "../lang/intmath.h"
-#include "../lang/nnc_limits.h"
+#include "ast_text.h"
+#include "intmath.h"
+#include "nnc_limits.h"
 
 #include <limits.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 /* lower.h - from the checked AST to the graph IR (compiler/lower.c), and the hooks the optim pass
- * (compiler/optim.c) uses to lower a train step and instantiate an optimizer declaration.
+ * (compiler/passes/optim.c) uses to lower a train step and instantiate an optimizer declaration.
  *
  * Lowering is a compile-time evaluator: it walks the chosen model's body with an environment of
  * values (ints, floats, bools, strings, functions, parameter groups, and tensors, which are IR node
@@ -13,8 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../lang/ast.h"
-#include "../lang/diag.h"
+#include "ast.h"
+#include "diag.h"
 #include "ir.h"
 
 typedef struct Lower Lower;

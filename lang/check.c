@@ -91,7 +91,7 @@ const char *check_dimstr(Body *b, const SDim *d) { return ty_dim_astr(b->C->a, d
 
 /* A tensor type lowering can hold [type.size]: rank at most NNC_MAX_RANK and, where its dims are
  * known, at most NNC_MAX_NUMEL elements counted at B = NNC_NUMEL_AT_B (2^30 per sample), the
- * limits of compiler/lower.c and compiler/ir_verify.c (lang/nnc_limits.h). false: reported. */
+ * limits of compiler/lower.c and compiler/ir/ir_verify.c (lang/nnc_limits.h). false: reported. */
 bool check_size(Body *b, Loc loc, const Type *t) {
     Check *C = b->C;
     if (!t || t->kind != TY_TENSOR || t->shape.rest >= 0)

@@ -7,11 +7,11 @@
 
 #include <stdint.h>
 
-#define NNC_MAX_RANK 6                 /* dims of a tensor (IR_MAXRANK in compiler/ir.h) */
+#define NNC_MAX_RANK 6                 /* dims of a tensor (IR_MAXRANK in compiler/ir/ir.h) */
 #define NNC_MAX_LOOP_TRIPS 100000      /* iterations of one `for` loop */
 #define NNC_MAX_CALL_DEPTH 200         /* calls nested in one another (lowering inlines them all) */
 /* Elements of one tensor, counted with B = NNC_NUMEL_AT_B: at most NNC_MAX_NUMEL, i.e. 2^30
- * per sample for a tensor of shape [B, ...] (the bound compiler/ir_verify.c enforces). */
+ * per sample for a tensor of shape [B, ...] (the bound compiler/ir/ir_verify.c enforces). */
 #define NNC_NUMEL_AT_B ((int64_t)1 << 20)
 #define NNC_MAX_NUMEL ((int64_t)1 << 50)
 /* Lowering's global budget per graph: inlined calls plus unrolled loop iterations, and IR nodes

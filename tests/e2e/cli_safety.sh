@@ -1,6 +1,6 @@
 #!/bin/bash
 # cli_safety.sh: the driver never destroys the user's files and never ignores a problem quietly
-# (compiler/main.c, compiler/pipeline.c, compiler/optim.c): an output that is the input is refused;
+# (compiler/driver/main.c, compiler/driver/pipeline.c, compiler/passes/optim.c): an output that is the input is refused;
 # an input without .nn needs -o for an executable; stdout write errors are reported; options the
 # command would ignore are errors; -c names its header from the object; files get the usual mode;
 # several models get a note; two steps over one parameter keep one optimizer state set each.

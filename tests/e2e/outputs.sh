@@ -1,5 +1,5 @@
 #!/bin/bash
-# outputs.sh: what each --emit kind writes and where (compiler/pipeline.c): default names in the
+# outputs.sh: what each --emit kind writes and where (compiler/driver/pipeline.c): default names in the
 # current folder, -o, --dump-after, and a clear error for an output that cannot be written.
 . "$(dirname "$0")/lib.sh"
 cp "$EX/xor.nn" .

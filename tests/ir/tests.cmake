@@ -12,7 +12,7 @@ foreach(t irtool ir_ops ir_grad ir_mlp ir_unit)
 endforeach()
 
 add_test(NAME ir_ops COMMAND ${NNC_PYTHON} ${IR_TEST_DIR}/check_ops.py $<TARGET_FILE:ir_ops>
-         ${CMAKE_SOURCE_DIR}/compiler/ops.def)
+         ${CMAKE_SOURCE_DIR}/compiler/ir/ops.def)
 add_test(NAME ir_grad COMMAND ir_grad)
 add_test(NAME ir_mlp COMMAND ${NNC_PYTHON} ${IR_TEST_DIR}/check_mlp.py $<TARGET_FILE:ir_mlp>)
 add_test(NAME ir_unit COMMAND ir_unit)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lang/diag.h"
+#include "diag.h"
 
 static void dims(FILE *f, const IrTensor *t) {
     fprintf(f, " %s %d", ir_dtype_name(t->type.dtype), t->type.rank);

@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../lang/arena.h"
-#include "../lang/ast.h"
+#include "arena.h"
+#include "ast.h"
 
 typedef enum {
 #define OP(name, text, nsrc, flags) OP_##name,

@@ -1,6 +1,6 @@
 /* pipeline.c - every stage from a checked program to an executable, in order, in one function
  * (STYLE.md: QBE's func()): lower -> verify -> autodiff + optim -> simplify -> verify -> backend
- * -> link. compiler/main.c runs the front end and calls pipeline_compile, or pipeline_run_interp
+ * -> link. compiler/driver/main.c runs the front end and calls pipeline_compile, or pipeline_run_interp
  * for `nnc run`, which drives the same module through the reference interpreter instead of LLVM.
  *
  * Output files are written atomically: each goes to a temporary sibling first and is renamed over

@@ -36,7 +36,7 @@
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
-#include "../../runtime/nnc_abi.h"
+#include "nnc_abi.h"
 
 /* CBLAS enum values (cblas.h); the generated code passes them as plain i32. */
 enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };

@@ -14,7 +14,7 @@
  */
 #include "passes.h"
 
-#include "../lang/diag.h"
+#include "diag.h"
 
 /* One VJP application: node y (a copy: ir_add may move the node array), its adjoint gy, which
  * operands need an adjoint; the rule stores the operand adjoints in gs (IR_NONE = none). */

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "interp/interp.h"
-#include "../lang/diag.h"
+#include "diag.h"
 
 #define FOLD_MAX 4096 /* largest constant with data that folding creates */
 

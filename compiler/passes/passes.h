@@ -1,5 +1,5 @@
 /* passes.h - the graph passes of the ir area (autodiff.c, simplify.c), called in order by
- * compiler/pipeline.c. Each pass's contract is the comment above its entry point. */
+ * compiler/driver/pipeline.c. Each pass's contract is the comment above its entry point. */
 #ifndef NNC_PASSES_H
 #define NNC_PASSES_H
 

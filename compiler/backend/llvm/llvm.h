@@ -7,8 +7,8 @@
 
 #include <stdio.h>
 
-#include "../../lang/diag.h"
-#include "../ir.h"
+#include "diag.h"
+#include "ir.h"
 
 typedef enum { LLVM_OUT_OBJ, LLVM_OUT_IR } LlvmOutKind;
 

@@ -1,10 +1,10 @@
 /* pipeline.h - from a checked program to an executable, object, or dump: the list of stages in
- * order (compiler/pipeline.c), which compiler/main.c calls after the front end. */
+ * order (compiler/driver/pipeline.c), which compiler/driver/main.c calls after the front end. */
 #ifndef NNC_PIPELINE_H
 #define NNC_PIPELINE_H
 
-#include "../lang/ast.h"
-#include "../lang/diag.h"
+#include "ast.h"
+#include "diag.h"
 
 typedef enum { EMIT_EXE, EMIT_OBJ, EMIT_IR, EMIT_LLVM } EmitKind;
 

@@ -12,7 +12,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../lang/diag.h"
+#include "diag.h"
 
 const char *const ir_op_name[OP__COUNT] = {
 #define OP(name, text, nsrc, flags) [OP_##name] = text,

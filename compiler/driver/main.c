@@ -17,9 +17,9 @@
 #include <llvm/Config/llvm-config.h>
 #endif
 
-#include "../lang/check.h"
-#include "../lang/diag.h"
-#include "../lang/frontend.h"
+#include "check.h"
+#include "diag.h"
+#include "frontend.h"
 #include "pipeline.h"
 
 typedef enum { CMD_COMPILE, CMD_CHECK, CMD_RUN, CMD_HELP, CMD_VERSION } Command;

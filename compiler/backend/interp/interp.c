@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lang/diag.h"
+#include "diag.h"
 
 static size_t elsize(DType d) { return d == DT_BOOL ? 1 : 4; }
 

@@ -1,4 +1,4 @@
-/* interp.h - the reference interpreter of the graph IR (compiler/interp/interp.c).
+/* interp.h - the reference interpreter of the graph IR (compiler/backend/interp/interp.c).
  *
  * A plain C evaluation of a graph at a concrete batch size, one buffer per node: the oracle the
  * llvm and cuda backends are tested against, the engine of `nnc run`, and what simplify's constant
@@ -7,8 +7,8 @@
 #ifndef NNC_INTERP_H
 #define NNC_INTERP_H
 
-#include "../ir.h"
-#include "../../runtime/nnc_abi.h"
+#include "ir.h"
+#include "nnc_abi.h"
 
 /* Values of the nodes of g for the call a (a->B, a->bufs for INPUT/PARAM/STATE, a->lr, a->step,
  * a->total_steps and a->seed for HYPER and RAND). Returns g->len pointers (f32 -> float, i32 ->
