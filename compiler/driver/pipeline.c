@@ -27,7 +27,7 @@
 #include "passes.h"
 
 /* The passes --dump-after can name, in pipeline order. */
-static const char *const dump_passes[] = {"lower", "optim", "simplify"};
+static const char *const dump_passes[] = {"lower", "autodiff", "optim", "simplify"};
 #define NPASSES ((int)(sizeof dump_passes / sizeof *dump_passes))
 
 /* One compilation: the options, and where its result goes (decided before any work). */
@@ -216,6 +216,33 @@ static bool valid_prefix(const char *p) {
 }
 
 
+/* lower: the forward and evaluate graphs and the step table (lower_module), then each train step's
+ * graph: the model walked with training = true, every loss a result (lower_train_graph), and the
+ * step's declaration as autodiff reads it (the loss it minimizes, the paths it trains, its place).
+ * NULL after a diagnostic. */
+static IrModule *lower(Lower *L, Diag *d) {
+    IrModule *m = lower_module(L);
+    if (!m || d->nerrors)
+        return NULL;
+    int n;
+    const LowerStep *ls = lower_steps(L, &n);
+    if (n != m->nsteps)
+        die("lower: the module has %d steps, the train block %d", m->nsteps, n);
+    for (int i = 0; i < n; i++) {
+        IrStep *s = &m->steps[i];
+        IrGraph *g = ir_graph_new(m->arena, arena_printf(m->arena, "train.%s", ls[i].name));
+        uint32_t loss;
+        if (lower_train_graph(L, g, ls[i].loss, &loss))
+            return NULL;
+        s->graph = g;
+        s->objective = ls[i].loss;
+        s->over = ls[i].over;
+        s->nover = ls[i].nover;
+        s->loc = ls[i].loc;
+    }
+    return m;
+}
+
 /* The options and the output, checked before any work: a user error here costs no compile. */
 static int prepare(Run *r) {
     const NncOptions *o = r->o;
@@ -228,9 +255,9 @@ static int prepare(Run *r) {
             diag_plain(d, "--dump-after: unknown pass '%s'", o->dump_after);
             const char *s = diag_suggest(o->dump_after, dump_passes, NPASSES);
             if (s)
-                diag_hint(d, "did you mean '%s'? (the passes: lower, optim, simplify)", s);
+                diag_hint(d, "did you mean '%s'? (the passes: lower, autodiff, optim, simplify)", s);
             else
-                diag_hint(d, "the passes: lower, optim, simplify");
+                diag_hint(d, "the passes: lower, autodiff, optim, simplify");
             return -1;
         }
     }
@@ -343,11 +370,13 @@ int pipeline(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
     if (!L)
         return 1;
 
-    IrModule *m = lower_module(L);             /* lower: forward, evaluate, the train steps */
+    IrModule *m = lower(L, d);                 /* lower: forward, evaluate, each step's graph */
     if (!m || done(r, "lower", m))
         return 1;
     verify(m, "lower");                        /* verify */
-    if (optim_module(L, m, d) || done(r, "optim", m))        /* optim: per step, gradients and update */
+    if (autodiff_module(m, d) || done(r, "autodiff", m))   /* autodiff: each step's gradients */
+        return 1;
+    if (optim_module(L, m, d) || done(r, "optim", m))      /* optim: each step's update */
         return 1;
     simplify_module(m);                        /* simplify: fold, CSE, identities, dead code */
     if (done(r, "simplify", m))
