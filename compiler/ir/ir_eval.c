@@ -134,6 +134,18 @@ float ir_eval_f32(Op op, float x, float y) {
         return sinf(x);
     case OP_COS:
         return cosf(x);
+    case OP_FLOOR:
+        return floorf(x);
+    case OP_CEIL:
+        return ceilf(x);
+    case OP_ROUND: /* half to even, as torch.round: the default rounding mode's nearest */
+        return nearbyintf(x);
+    case OP_ERF:
+        return erff(x);
+    case OP_ASIN:
+        return asinf(x);
+    case OP_ACOS:
+        return acosf(x);
     case OP_STOP_GRAD:
         return x;
 
@@ -147,6 +159,11 @@ float ir_eval_f32(Op op, float x, float y) {
         return x / y;
     case OP_POW:
         return powf(x, y);
+    case OP_MOD: { /* floor mod, as torch.remainder: fmod moved to the divisor's sign; a zero
+                    * result keeps fmod's sign (the dividend's); x mod 0 is NaN */
+        float m = fmodf(x, y);
+        return m != 0 && (m < 0) != (y < 0) ? m + y : m;
+    }
     case OP_MAX:
         return (x >= y || isnan(x)) ? x : y;
     case OP_MIN:
@@ -165,6 +182,10 @@ int32_t ir_eval_i32(Op op, int32_t x, int32_t y) {
         return x < 0 ? (int32_t)(0u - (uint32_t)x) : x;
     case OP_SIGN:
         return (x > 0) - (x < 0);
+    case OP_FLOOR:
+    case OP_CEIL:
+    case OP_ROUND:
+        return x;
     case OP_STOP_GRAD:
         return x;
 
@@ -176,6 +197,13 @@ int32_t ir_eval_i32(Op op, int32_t x, int32_t y) {
         return (int32_t)((uint32_t)x * (uint32_t)y);
     case OP_DIV:
         return y == 0 ? 0 : (x == INT32_MIN && y == -1) ? INT32_MIN : x / y;
+    case OP_MOD: { /* floor mod (the divisor's sign, as torch.remainder); x mod 0 is 0 (NumPy's
+                    * value; torch traps), never a trap; x mod -1 is 0 (INT32_MIN too) */
+        if (y == 0 || y == -1)
+            return 0;
+        int32_t m = x % y;
+        return m != 0 && (m < 0) != (y < 0) ? m + y : m;
+    }
     case OP_MAX:
         return x >= y ? x : y;
     case OP_MIN:
@@ -241,43 +269,7 @@ void ir_eval_node(const IrNode *n, const IrType *st, const void *const *sv, int6
         for (int64_t e = 0; e < N; e++)
             ((uint8_t *)out)[e] = !((const uint8_t *)x)[e];
         return;
-    case OP_NEG:
-    case OP_EXP:
-    case OP_LOG:
-    case OP_SQRT:
-    case OP_TANH:
-    case OP_SIGMOID:
-    case OP_ATAN:
-    case OP_ABS:
-    case OP_SIGN:
-    case OP_SIN:
-    case OP_COS:
-    case OP_STOP_GRAD:
-        if (t->dtype == DT_F32)
-            for (int64_t e = 0; e < N; e++)
-                ((float *)out)[e] = ir_eval_f32(op, ((const float *)x)[e], 0);
-        else if (t->dtype == DT_I32)
-            for (int64_t e = 0; e < N; e++)
-                ((int32_t *)out)[e] = ir_eval_i32(op, ((const int32_t *)x)[e], 0);
-        else
-            memcpy(out, x, (size_t)N); /* stop_grad of a bool */
-        return;
-
-    case OP_ADD:
-    case OP_SUB:
-    case OP_MUL:
-    case OP_DIV:
-    case OP_POW:
-    case OP_MAX:
-    case OP_MIN:
-        if (t->dtype == DT_F32)
-            for (int64_t e = 0; e < N; e++)
-                ((float *)out)[e] = ir_eval_f32(op, ((const float *)x)[e], ((const float *)y)[e]);
-        else
-            for (int64_t e = 0; e < N; e++)
-                ((int32_t *)out)[e] =
-                    ir_eval_i32(op, ((const int32_t *)x)[e], ((const int32_t *)y)[e]);
-        return;
+    /* the other elementwise ops: ir_eval_f32 / ir_eval_i32 per element ("default" below) */
     case OP_LT:
     case OP_LE:
     case OP_GT:
@@ -454,6 +446,21 @@ void ir_eval_node(const IrNode *n, const IrType *st, const void *const *sv, int6
     }
     case OP__COUNT:
         break;
+    default:
+        if (!(ir_op_flags[op] & F_ELEM) || n->nsrc > 2)
+            break;
+        if (t->dtype == DT_F32) {
+            for (int64_t e = 0; e < N; e++)
+                ((float *)out)[e] = ir_eval_f32(op, ((const float *)x)[e], y ? ((const float *)y)[e] : 0);
+        } else if (t->dtype == DT_I32) {
+            for (int64_t e = 0; e < N; e++)
+                ((int32_t *)out)[e] = ir_eval_i32(op, ((const int32_t *)x)[e], y ? ((const int32_t *)y)[e] : 0);
+        } else if (op == OP_STOP_GRAD) {
+            memcpy(out, x, (size_t)N); /* stop_grad of a bool */
+        } else {
+            break;
+        }
+        return;
     }
     die("ir_eval_node: op %d has no evaluation", (int)op);
 }

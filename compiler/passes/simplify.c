@@ -71,6 +71,10 @@ static bool known_finite(const IrGraph *g, uint32_t x, int depth) {
     case OP_TANH:
     case OP_SIGMOID:
     case OP_ATAN:
+    case OP_FLOOR:
+    case OP_CEIL:
+    case OP_ROUND:
+    case OP_ERF:
         return known_finite(g, n->src[0], depth + 1);
     case OP_SELECT:
         return known_finite(g, n->src[1], depth + 1) && known_finite(g, n->src[2], depth + 1);

@@ -72,9 +72,11 @@ static IrType ty(DType dt, int rank, Dim d0, Dim d1, Dim d2) {
 #define T3(dt, a, b, c) ty(dt, 3, a, b, c)
 
 /* Random ranges of the test's input/param/state tensors, by bufs index. */
+#define MAXT 256 /* tensors of a test module */
+
 typedef struct TestModule {
     IrModule *m;
-    double lo[128], hi[128];
+    double lo[MAXT], hi[MAXT];
 } TestModule;
 
 static uint32_t source(TestModule *tm, IrGraph *g, IrRole role, const char *name, IrType t,
@@ -84,6 +86,8 @@ static uint32_t source(TestModule *tm, IrGraph *g, IrRole role, const char *name
         if (!strcmp(tm->m->tensors[k].name, name))
             idx = k;
     if (idx < 0) {
+        if (tm->m->ntensors >= MAXT)
+            die("test_llvm: more than %d tensors in a test module", MAXT);
         idx = ir_module_tensor(tm->m, (IrTensor){.name = name, .role = role, .type = t,
                                                  .init = role == ROLE_PARAM || role == ROLE_STATE ? "zeros" : NULL});
         tm->lo[idx] = lo, tm->hi[idx] = hi;
@@ -94,6 +98,8 @@ static uint32_t source(TestModule *tm, IrGraph *g, IrRole role, const char *name
 }
 
 static void output(TestModule *tm, IrGraph *g, const char *name, uint32_t node) {
+    if (tm->m->ntensors >= MAXT)
+        die("test_llvm: more than %d tensors in a test module", MAXT);
     int idx = ir_module_tensor(tm->m, (IrTensor){.name = name, .role = ROLE_OUTPUT,
                                                  .type = g->nodes[node].type});
     ir_result(g, node, RES_OUTPUT, idx);
@@ -177,8 +183,8 @@ static Lib build(IrModule *m, const char *tag, int opt) {
 
 typedef struct Bufs {
     int n;
-    void *p[128];
-    size_t bytes[128];
+    void *p[MAXT];
+    size_t bytes[MAXT];
 } Bufs;
 
 static uint64_t rng_state;
@@ -345,6 +351,23 @@ static TestModule ops_module(Arena *A) {
         output(&tm, g, n2, ir_binary(g, bin[k], xi, yi));
         output(&tm, g, n3, ir_binary(g, bin[k], xq, xr));
     }
+    /* floor, ceil, round (ties: halves), erf, asin/acos (on [-1, 1]), mod (f32 ties: exact
+     * multiples and zero divisors; i32: yi holds 0 and -1, which give 0) */
+    uint32_t xh = ir_binary(g, OP_MUL, xq, ir_fill(g, f8, 0.5));
+    static const Op steps[] = {OP_FLOOR, OP_CEIL, OP_ROUND};
+    for (size_t k = 0; k < sizeof steps / sizeof *steps; k++) {
+        output(&tm, g, ir_op_name[steps[k]], ir_unary(g, steps[k], ir_binary(g, OP_MUL, x, ir_fill(g, f8, 3))));
+        output(&tm, g, arena_printf(A, "%s_half", ir_op_name[steps[k]]), ir_unary(g, steps[k], xh));
+        output(&tm, g, arena_printf(A, "%s_i32", ir_op_name[steps[k]]), ir_unary(g, steps[k], xi));
+    }
+    output(&tm, g, "erf", ir_unary(g, OP_ERF, ir_binary(g, OP_MUL, x, ir_fill(g, f8, 2))));
+    uint32_t xu = ir_binary(g, OP_MUL, x, ir_fill(g, f8, 0.5));
+    output(&tm, g, "asin", ir_unary(g, OP_ASIN, xu));
+    output(&tm, g, "acos", ir_unary(g, OP_ACOS, xu));
+    output(&tm, g, "mod_f32", ir_binary(g, OP_MOD, ir_binary(g, OP_MUL, x, ir_fill(g, f8, 5)), y));
+    output(&tm, g, "mod_neg", ir_binary(g, OP_MOD, y, ir_unary(g, OP_NEG, x)));
+    output(&tm, g, "mod_ties", ir_binary(g, OP_MOD, xq, xr));
+    output(&tm, g, "mod_i32", ir_binary(g, OP_MOD, xi, yi));
     output(&tm, g, "pow", ir_binary(g, OP_POW, y, x));
     output(&tm, g, "pow_2", ir_binary(g, OP_POW, x, ir_fill(g, f8, 2)));
     output(&tm, g, "neg_i32", ir_unary(g, OP_NEG, xi));

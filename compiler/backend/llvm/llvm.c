@@ -329,6 +329,12 @@ static LLVMValueRef scalar_op(Cg *g, const IrNode *nd, DType dt, LLVMValueRef *v
     case OP_ATAN: return call_f1(g, "atanf", x);
     case OP_SIN: return call_f1(g, "llvm.sin.f32", x);
     case OP_COS: return call_f1(g, "llvm.cos.f32", x);
+    case OP_FLOOR: return f ? call_f1(g, "llvm.floor.f32", x) : x;
+    case OP_CEIL: return f ? call_f1(g, "llvm.ceil.f32", x) : x;
+    case OP_ROUND: return f ? call_f1(g, "llvm.roundeven.f32", x) : x;    /* half to even */
+    case OP_ERF: return call_f1(g, "erff", x);
+    case OP_ASIN: return call_f1(g, "asinf", x);
+    case OP_ACOS: return call_f1(g, "acosf", x);
     case OP_SIGMOID: return sigmoid(g, x);
     case OP_ABS:
         if (f)
@@ -357,6 +363,24 @@ static LLVMValueRef scalar_op(Cg *g, const IrNode *nd, DType dt, LLVMValueRef *v
             LLVMValueRef q = LLVMBuildSDiv(b, x, safe, "");
             q = LLVMBuildSelect(b, m1, LLVMBuildNeg(b, x, ""), q, "");
             return LLVMBuildSelect(b, z, ci32(g, 0), q, "");
+        }
+    case OP_MOD:
+        if (f) {    /* fmod moved to the divisor's sign (torch.remainder; docs/ir.md) */
+            LLVMValueRef m = LLVMBuildFRem(b, x, y, "");
+            LLVMValueRef nz = LLVMBuildFCmp(b, LLVMRealUNE, m, cf32(g, 0), "");
+            LLVMValueRef differ = LLVMBuildXor(b, LLVMBuildFCmp(b, LLVMRealOLT, m, cf32(g, 0), ""),
+                                               LLVMBuildFCmp(b, LLVMRealOLT, y, cf32(g, 0), ""), "");
+            return LLVMBuildSelect(b, LLVMBuildAnd(b, nz, differ, ""), LLVMBuildFAdd(b, m, y, ""), m, "");
+        }
+        {   /* x mod 0 and x mod -1 are 0, never a trap; else srem moved to the divisor's sign */
+            LLVMValueRef z = LLVMBuildICmp(b, LLVMIntEQ, y, ci32(g, 0), "");
+            LLVMValueRef m1 = LLVMBuildICmp(b, LLVMIntEQ, y, ci32(g, -1), "");
+            LLVMValueRef bad = LLVMBuildOr(b, z, m1, "");
+            LLVMValueRef safe = LLVMBuildSelect(b, bad, ci32(g, 1), y, "");
+            LLVMValueRef m = LLVMBuildSRem(b, x, safe, "");
+            LLVMValueRef nz = LLVMBuildICmp(b, LLVMIntNE, m, ci32(g, 0), "");
+            LLVMValueRef differ = LLVMBuildICmp(b, LLVMIntSLT, LLVMBuildXor(b, m, safe, ""), ci32(g, 0), "");
+            return LLVMBuildSelect(b, LLVMBuildAnd(b, nz, differ, ""), LLVMBuildAdd(b, m, safe, ""), m, "");
         }
     case OP_POW:
         if (!f)
