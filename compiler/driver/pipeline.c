@@ -16,7 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "interp/interp.h"
+#include "kernel.h"
 #include "llvm/llvm.h"
 #include "lower.h"
 #include "passes.h"
@@ -232,11 +234,27 @@ static bool valid_prefix(const char *p) {
     return true;
 }
 
+static void print_text(EmitKind k, FILE *f, const IrModule *m, const KModule *km) {
+    if (k == EMIT_IR) ir_module_print(f, m);
+    else if (k == EMIT_KERNELS) k_module_print(f, km);
+    else k_plan_print(f, km);
+}
+
 int pipeline_compile(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
     Timer timer = {0}, *t = &timer;
     IrModule *m = build_module(o, t, a, d, prog);                       /* lower .. simplify */
     if (!m) return 1;
-    const char *out = o->output ? o->output : o->emit == EMIT_IR ? "-" : default_output(a, d, o->input, o->emit);
+    KModule *km = NULL;
+    if (o->emit != EMIT_IR) {
+        km = fuse_module(a, m);                                         /* kernels */
+        if (k_module_verify(km, stderr)) die("the kernel IR is invalid after fuse");
+        stage(o, t, "fuse");
+        if (plan_module(km, d)) return 1;                               /* buffers */
+        if (k_module_verify(km, stderr)) die("the kernel IR is invalid after plan");
+        stage(o, t, "plan");
+    }
+    bool text = o->emit == EMIT_IR || o->emit == EMIT_KERNELS || o->emit == EMIT_PLAN;
+    const char *out = o->output ? o->output : text ? "-" : default_output(a, d, o->input, o->emit);
     if (!out) return 1;
     if (strcmp(out, "-") && check_output_dir(a, d, out)) return 1;
     if (pipeline_check_output(d, o->input, out)) return 1;
@@ -250,9 +268,9 @@ int pipeline_compile(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
         if (pipeline_check_output(d, o->input, header_name(a, out))) return 1;
     }
 
-    if (o->emit == EMIT_IR) {                                           /* --emit ir: print, stop */
+    if (text) {                                          /* --emit ir|kernels|plan: print, stop */
         if (!strcmp(out, "-")) {      /* a write error is reported by main (stdout_failed) */
-            ir_module_print(stdout, m);
+            print_text(o->emit, stdout, m, km);
             return 0;
         }
         const char *tmp = arena_printf(a, "%s.tmp", out);
@@ -261,7 +279,7 @@ int pipeline_compile(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
             diag_plain(d, "cannot write %s: %s", tmp, strerror(errno));
             return 1;
         }
-        ir_module_print(f, m);
+        print_text(o->emit, f, m, km);
         if (fclose(f) != 0 || rename(tmp, out) != 0) {
             diag_plain(d, "cannot write %s: %s", out, strerror(errno));
             unlink(tmp);
@@ -280,7 +298,7 @@ int pipeline_compile(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
     if (!obj) return 1;
     LlvmOptions lo = {.output = obj, .kind = o->emit == EMIT_LLVM ? LLVM_OUT_IR : LLVM_OUT_OBJ,
                       .prefix = prefix, .opt_level = o->opt_level, .cpu = o->cpu, .verbose = o->verbose};
-    if (llvm_emit(m, &lo, d)) {
+    if (backend_llvm.emit(km, &lo, d)) {
         unlink(obj);
         return 1;
     }

@@ -6,12 +6,12 @@
 #include "ast.h"
 #include "diag.h"
 
-typedef enum { EMIT_EXE, EMIT_OBJ, EMIT_IR, EMIT_LLVM } EmitKind;
+typedef enum { EMIT_EXE, EMIT_OBJ, EMIT_IR, EMIT_KERNELS, EMIT_PLAN, EMIT_LLVM } EmitKind;
 
 typedef struct NncOptions {
     const char *input;          /* model.nn */
     const char *output;         /* -o; NULL = derived from the input (model.nn -> ./model) */
-    EmitKind emit;              /* -o exe (default), -c/--emit obj, --emit ir, --emit llvm */
+    EmitKind emit;              /* -o exe (default), -c/--emit obj, --emit ir|kernels|plan|llvm */
     int opt_level;              /* -O0..-O3, default 2 */
     const char *cpu;            /* --cpu NAME, NULL = host */
     const char *model;          /* --model NAME when the file has several */
