@@ -290,6 +290,13 @@ static void check_exprs(V *v, const char *where, int idx, const KExpr *e, int n,
     }
 }
 
+typedef struct TempRef { int first, buf; } TempRef;
+
+static int by_first(const void *x, const void *y) {
+    const TempRef *a = x, *b = y;
+    return a->first != b->first ? (a->first > b->first) - (a->first < b->first) : (a->buf > b->buf) - (a->buf < b->buf);
+}
+
 int k_verify(const KGraph *g, FILE *err) {
     V v = {g, err, 0};
     check_exprs(&v, "value $v", 0, g->vals, g->nvals, -1);
@@ -394,25 +401,37 @@ int k_verify(const KGraph *g, FILE *err) {
         if (res->stage >= 0 && (res->stage >= g->nbufs || g->bufs[res->stage].kind != KB_TEMP))
             fail(&v, "result ", r, "is staged through %%b%d, which is not a temporary", res->stage);
     }
-    /* the plan: aligned offsets, and temporaries live at the same time never share bytes */
-    if (g->planned)
+    /* the plan: aligned offsets, and temporaries live at the same time never share bytes
+     * (temporaries sorted by their first kernel: each is compared with those born while it lives) */
+    if (g->planned) {
+        TempRef *t = malloc(sizeof *t * ((size_t)g->nbufs + 1));
+        if (!t)
+            die("out of memory");
+        int nt = 0;
         for (int b = 0; b < g->nbufs; b++) {
             const KBuf *x = &g->bufs[b];
             if (x->kind != KB_TEMP)
                 continue;
             if (x->off.a % 64 || x->off.c % 64 || x->off.a < 0 || x->off.c < 0)
                 fail(&v, "buffer %b", b, "offset not 64-byte aligned");
-            Dim xe = {x->off.a + k_align(k_bytes(&x->type)).a, x->off.c + k_align(k_bytes(&x->type)).c};
-            for (int c = b + 1; c < g->nbufs; c++) {
-                const KBuf *y = &g->bufs[c];
-                if (y->kind != KB_TEMP || y->last < x->first || x->last < y->first)
-                    continue;
-                Dim ye = {y->off.a + k_align(k_bytes(&y->type)).a, y->off.c + k_align(k_bytes(&y->type)).c};
+            if (x->last < x->first)
+                fail(&v, "buffer %b", b, "lifetime k%d..k%d ends before it starts", x->first, x->last);
+            t[nt++] = (TempRef){x->first, b};
+        }
+        qsort(t, (size_t)nt, sizeof *t, by_first);
+        for (int i = 0; i < nt; i++) {
+            const KBuf *x = &g->bufs[t[i].buf];
+            Dim xs = k_align(k_bytes(&x->type)), xe = {x->off.a + xs.a, x->off.c + xs.c};
+            for (int j = i + 1; j < nt && t[j].first <= x->last; j++) {
+                const KBuf *y = &g->bufs[t[j].buf];
+                Dim ys = k_align(k_bytes(&y->type)), ye = {y->off.a + ys.a, y->off.c + ys.c};
                 bool apart = (xe.a <= y->off.a && xe.c <= y->off.c) || (ye.a <= x->off.a && ye.c <= x->off.c);
                 if (!apart)
-                    fail(&v, "buffer %b", b, "overlaps %%b%d while both are live", c);
+                    fail(&v, "buffer %b", t[i].buf, "overlaps %%b%d while both are live", t[j].buf);
             }
         }
+        free(t);
+    }
     free(written);
     return v.bad ? -1 : 0;
 }

@@ -153,6 +153,6 @@ KGraph *fuse_graph(Arena *a, const IrGraph *g);
  * reuse, offsets a*B + c), and sums the slabs. -1 (diagnosed) when a buffer's size is not affine
  * in B (B appears in two of its dims). */
 int plan_module(KModule *km, Diag *d);
-int plan_graph(Arena *a, KGraph *g, Diag *d);
+int plan_graph(Arena *a, KGraph *g, int ntensors, Diag *d);   /* ntensors: of the module */
 
 #endif

@@ -10,8 +10,8 @@
  *   - buffers: INPUT/PARAM/STATE are their tensors' buffers; a CONST with literal data a global;
  *     RESHAPE and STOP_GRAD view their operand's buffer; the first RES_OUTPUT of a computed node
  *     is written straight into its output buffer; every other computed node gets a temporary.
- *   - fusion: an elementwise node used once, by an elementwise node of the same shape, has no
- *     buffer: it is an instruction in its user's loop body, so a chain (Adam's update, a
+ *   - fusion: an elementwise node with one user (which may read it more than once), an
+ *     elementwise node of the same shape, has no buffer: it is an instruction in its user's loop body, so a chain (Adam's update, a
  *     derivative times a gradient) is one loop that reads each operand once.
  *   - an update whose value is another param/state/input buffer (a swap) is staged through a
  *     temporary before any update is written.
@@ -122,10 +122,14 @@ static void classify(Fuse *f) {
     }
     uint32_t *uses = arena_alloc(f->A, sizeof(uint32_t) * (n + 1));
     uint32_t *user = arena_alloc(f->A, sizeof(uint32_t) * (n + 1));
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = 0; i < n; i++)   /* users, not uses: relu's select reads x twice */
         if (live[i])
-            for (int s = 0; s < g->nodes[i].nsrc; s++)
-                uses[g->nodes[i].src[s]]++, user[g->nodes[i].src[s]] = i;
+            for (int s = 0; s < g->nodes[i].nsrc; s++) {
+                uint32_t x = g->nodes[i].src[s];
+                if (uses[x] == 0 || user[x] != i)
+                    uses[x]++;
+                user[x] = i;
+            }
     for (int r = 0; r < g->nres; r++)
         uses[g->res[r].node] += 2;
     for (uint32_t i = 0; i < n; i++) {
@@ -144,6 +148,8 @@ typedef struct Tree {
     uint32_t root;
     uint32_t *leaf;             /* per argument: the node */
     int *leaf_expr;             /* per argument: its KE_ARG instruction */
+    uint32_t *done_node;        /* fused nodes already in the body ... */
+    int *done_expr, ndone;      /* ... and their instructions */
     int cap;
 } Tree;
 
@@ -187,6 +193,9 @@ static int leaf_arg(Tree *t, uint32_t x) {
 }
 
 static int tree_emit(Tree *t, uint32_t n) {
+    for (int d = 0; d < t->ndone; d++)
+        if (t->done_node[d] == n)
+            return t->done_expr[d];
     const IrGraph *g = t->f->g;
     const IrNode *nd = &g->nodes[n];
     KExpr e = {.kind = KE_OP, .op = nd->op, .dt = nd->type.dtype, .sdt = math_dtype(g, nd)};
@@ -194,7 +203,8 @@ static int tree_emit(Tree *t, uint32_t n) {
         uint32_t x = nd->src[s];
         e.src[s] = (uint32_t)(t->f->how[x] == NB_FUSED ? tree_emit(t, x) : leaf_arg(t, x));
     }
-    return push_expr(t, e);
+    t->done_node[t->ndone] = n;
+    return t->done_expr[t->ndone++] = push_expr(t, e);
 }
 
 static void emit_elem(Fuse *f, uint32_t i, Kernel *k) {
@@ -202,6 +212,8 @@ static void emit_elem(Fuse *f, uint32_t i, Kernel *k) {
     Tree t = {.f = f, .k = k, .root = i, .cap = cap};
     t.leaf = arena_alloc(f->A, sizeof(uint32_t) * (size_t)cap);
     t.leaf_expr = arena_alloc(f->A, sizeof(int) * (size_t)cap);
+    t.done_node = arena_alloc(f->A, sizeof(uint32_t) * (size_t)cap);
+    t.done_expr = arena_alloc(f->A, sizeof(int) * (size_t)cap);
     k->args = arena_alloc(f->A, sizeof(KArg) * (size_t)cap);
     k->body = arena_alloc(f->A, sizeof(KExpr) * (size_t)cap);
     tree_emit(&t, i);

@@ -24,39 +24,51 @@ static bool is_tensor_buf(const KGraph *g, int b, int tensor) {
     return g->bufs[b].kind == KB_ARG && g->bufs[b].tensor == tensor;
 }
 
-static void in_place(KGraph *g) {
+static void in_place(Arena *A, KGraph *g, int ntensors) {
+    /* per buffer: the kernel that writes it; per tensor: the last kernel that reads or writes it */
+    int *def = arena_alloc(A, sizeof(int) * ((size_t)g->nbufs + 1));
+    int *last_use = arena_alloc(A, sizeof(int) * ((size_t)ntensors + 1));
+    for (int b = 0; b < g->nbufs; b++)
+        def[b] = -1;
+    for (int t = 0; t < ntensors; t++)
+        last_use[t] = -1;
+    for (int i = 0; i < g->nkern; i++) {
+        const Kernel *k = &g->kern[i];
+        if (def[k->out] < 0)
+            def[k->out] = i;
+        if (g->bufs[k->out].kind == KB_ARG && g->bufs[k->out].tensor < ntensors)
+            last_use[g->bufs[k->out].tensor] = g->nkern;   /* written by a kernel: never in place */
+        for (int a = 0; a < k->nargs; a++) {
+            const KArg *ar = &k->args[a];
+            if (ar->kind != KA_VAL && g->bufs[ar->ref].kind == KB_ARG && g->bufs[ar->ref].tensor < ntensors &&
+                last_use[g->bufs[ar->ref].tensor] < i)
+                last_use[g->bufs[ar->ref].tensor] = i;
+        }
+    }
     for (int r = 0; r < g->nres; r++) {
         KRes *res = &g->res[r];
-        int v = res->buf;
-        if (res->kind != KR_UPDATE || res->stage >= 0 || g->bufs[v].kind != KB_TEMP)
+        int v = res->buf, d = v >= 0 ? def[v] : -1;
+        if (res->kind != KR_UPDATE || res->stage >= 0 || g->bufs[v].kind != KB_TEMP || d < 0 ||
+            res->index < 0 || res->index >= ntensors || last_use[res->index] > d)
             continue;
-        int def = -1;
-        for (int i = 0; i < g->nkern && def < 0; i++)
-            if (g->kern[i].out == v)
-                def = i;
-        bool ok = def >= 0;
+        bool ok = true;
         for (int q = 0; ok && q < g->nres; q++) {
             const KRes *o = &g->res[q];
             ok = q == r || (o->buf != v && !is_tensor_buf(g, o->buf, res->index) &&
                             (o->stage < 0 || !is_tensor_buf(g, o->stage, res->index)));
         }
-        for (int i = def; ok && i < g->nkern; i++) {
-            const Kernel *k = &g->kern[i];
-            for (int a = 0; ok && a < k->nargs; a++) {
-                const KArg *ar = &k->args[a];
-                if (ar->kind == KA_VAL || !is_tensor_buf(g, ar->ref, res->index))
-                    continue;
-                ok = i == def && k->kind == KK_ELEM && ar->kind == KA_BUF;
-            }
+        Kernel *k = &g->kern[d];
+        for (int a = 0; ok && a < k->nargs; a++) {
+            const KArg *ar = &k->args[a];
+            if (ar->kind != KA_VAL && is_tensor_buf(g, ar->ref, res->index))
+                ok = k->kind == KK_ELEM && ar->kind == KA_BUF;
         }
-        for (int i = 0; ok && i < g->nkern; i++)
-            ok = !is_tensor_buf(g, g->kern[i].out, res->index);
         if (!ok)
             continue;
         g->bufs[v].kind = KB_ARG;
         g->bufs[v].tensor = res->index;
         res->direct = true;
-        Kernel *k = &g->kern[def];
+        last_use[res->index] = g->nkern;    /* its buffer now holds the new value */
         for (int a = 0; a < k->nargs; a++)
             if (k->args[a].kind != KA_VAL && is_tensor_buf(g, k->args[a].ref, res->index))
                 k->args[a].ref = v;
@@ -65,8 +77,8 @@ static void in_place(KGraph *g) {
 
 typedef struct Live { int buf; Dim off, end; } Live;
 
-int plan_graph(Arena *A, KGraph *g, Diag *d) {
-    in_place(g);
+int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
+    in_place(A, g, ntensors);
     int nk = g->nkern;
     for (int b = 0; b < g->nbufs; b++) {
         KBuf *bf = &g->bufs[b];
@@ -162,7 +174,7 @@ int plan_module(KModule *km, Diag *d) {
         KGraph *g = k < 2 ? fixed[k] : km->steps[k - 2];
         if (!g)
             continue;
-        if (plan_graph(km->arena, g, d))
+        if (plan_graph(km->arena, g, m->ntensors, d))
             return -1;
         km->workspace = k_dim_max(km->workspace, add(g->slab[KC_ACT], g->slab[KC_SCRATCH]));
         km->bytes[KC_ACT] = k_dim_max(km->bytes[KC_ACT], g->slab[KC_ACT]);

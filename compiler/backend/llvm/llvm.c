@@ -899,35 +899,21 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
     return fn;
 }
 
-/* The call of kernel k from the graph function (its function made once per signature). */
-static void emit_kernel(Cg *g, const KGraph *kg, int ki, LLVMValueRef *ptr, LLVMValueRef *val,
-                        LLVMValueRef seed, LLVMValueRef pool, int gi) {
+/* The function of kernel ki of kg, made once per signature. */
+static LLVMValueRef kernel_fn(Cg *g, const KGraph *kg, int ki, int gi) {
     const Kernel *k = &kg->kern[ki];
     const char *key = sig_of(g, k);
     int slot = cache_slot(g, key);
     if (!g->cache.key[slot]) {
         const char *name = arena_printf(&g->arena, "%s.g%d.k%d.%s", g->prefix, gi, ki, ir_op_name[k->op]);
+        Saved sv = {LLVMGetInsertBlock(g->b), g->fn, g->B};
         LLVMValueRef fn = k->kind == KK_ELEM ? emit_elementwise(g, kg, k, name) : emit_op_kernel(g, k, name);
+        leave_fn(g, sv);
         g->cache.key[slot] = (char *)key;
         g->cache.fn[slot] = fn;
         g->cache.n++;
     }
-    LLVMValueRef fn = g->cache.fn[slot];
-    LLVMValueRef *args = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(k->nargs + 4));
-    int np = 0;
-    args[np++] = ptr[k->out];
-    for (int a = 0; a < k->nargs; a++) {
-        const KArg *ar = &k->args[a];
-        if (k->kind == KK_ELEM && reads_out(k, a))
-            continue;
-        args[np++] = ar->kind == KA_VAL ? val[ar->ref] : ptr[ar->ref];
-    }
-    args[np++] = g->B;
-    if (k->kind == KK_ELEM)
-        args[np++] = pool;
-    else if (k->kind == KK_OP && k->op == OP_RAND)
-        args[np++] = seed;
-    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)np, "");
+    return g->cache.fn[slot];
 }
 
 /* The scalar of value v, in the graph function. */
@@ -973,90 +959,160 @@ static LLVMValueRef buf_ptr(Cg *g, LLVMValueRef bufs, int64_t index) {
     return LLVMBuildLoad2(g->b, g->i8p, LLVMBuildInBoundsGEP2(g->b, g->i8p, bufs, &idx, 1, ""), "");
 }
 
-/* Fill the body of fn(NncArgs *a) with kernel graph kg: values, buffers, kernels, results. */
-static void emit_graph(Cg *g, const KGraph *kg, LLVMValueRef fn, int gi) {
-    if (!kg->planned)
-        die("graph %s reached the llvm backend unplanned", kg->name);
+/* What a function that calls kernels reads from NncArgs, and the values and buffer pointers it
+ * has made so far (made on first use, so each part computes only what its kernels need). */
+typedef struct Env {
+    const KGraph *kg;
+    int gi;
+    LLVMValueRef bufs, ws, losses, seed, pool, hyper[4];
+    LLVMValueRef *val, *ptr;
+    LLVMValueRef *global;       /* per buffer: its constant global (shared by the functions) */
+} Env;
+
+static void env_begin(Cg *g, Env *e, LLVMValueRef fn) {
     g->fn = fn;
     LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, fn, "entry"));
     LLVMValueRef a = LLVMGetParam(fn, 0);
     g->B = load_field(g, a, FA_B, g->i64, "B");
-    LLVMValueRef bufs = load_field(g, a, FA_BUFS, g->i8pp, "bufs");
-    LLVMValueRef ws = load_field(g, a, FA_WS, g->i8p, "workspace");
-    LLVMValueRef losses = load_field(g, a, FA_LOSSES, g->f32p, "losses");
-    LLVMValueRef seed = load_field(g, a, FA_SEED, g->i64, "seed");
-    LLVMValueRef pool = load_field(g, a, FA_POOL, g->i8p, "pool");
-    LLVMValueRef hyper[4] = {   /* by IrHyper: lr is a float, the others i64 */
-        load_field(g, a, FA_LR, g->f32, "lr"),
-        load_field(g, a, FA_STEP, g->i64, "step"),
-        load_field(g, a, FA_TOTAL, g->i64, "total_steps"),
-        g->B,
-    };
-    LLVMValueRef *val = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)kg->nvals + 1));
-    for (int v = 0; v < kg->nvals; v++)
-        val[v] = emit_value(g, &kg->vals[v], val, hyper);
-    LLVMValueRef *ptr = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)kg->nbufs + 1));
-    for (int b = 0; b < kg->nbufs; b++) {
-        const KBuf *bf = &kg->bufs[b];
-        switch (bf->kind) {
-        case KB_ARG: ptr[b] = buf_ptr(g, bufs, bf->tensor); break;
-        case KB_TEMP: {
-            LLVMValueRef off = dimv(g, bf->off);
-            ptr[b] = LLVMBuildInBoundsGEP2(g->b, g->i8, ws, &off, 1, "");
-            break;
-        }
-        case KB_GLOBAL: {
+    e->bufs = load_field(g, a, FA_BUFS, g->i8pp, "bufs");
+    e->ws = load_field(g, a, FA_WS, g->i8p, "workspace");
+    e->losses = load_field(g, a, FA_LOSSES, g->f32p, "losses");
+    e->seed = load_field(g, a, FA_SEED, g->i64, "seed");
+    e->pool = load_field(g, a, FA_POOL, g->i8p, "pool");
+    e->hyper[HY_LR] = load_field(g, a, FA_LR, g->f32, "lr");   /* lr is a float, the others i64 */
+    e->hyper[HY_STEP] = load_field(g, a, FA_STEP, g->i64, "step");
+    e->hyper[HY_TOTAL_STEPS] = load_field(g, a, FA_TOTAL, g->i64, "total_steps");
+    e->hyper[HY_BATCH] = g->B;
+    memset(e->val, 0, sizeof(LLVMValueRef) * ((size_t)e->kg->nvals + 1));
+    memset(e->ptr, 0, sizeof(LLVMValueRef) * ((size_t)e->kg->nbufs + 1));
+}
+
+static LLVMValueRef get_val(Cg *g, Env *e, int v) {
+    if (e->val[v])
+        return e->val[v];
+    const KExpr *x = &e->kg->vals[v];
+    if (x->kind == KE_OP)
+        for (int s = 0; s < ir_op_nsrc[x->op]; s++)
+            get_val(g, e, (int)x->src[s]);
+    return e->val[v] = emit_value(g, x, e->val, e->hyper);
+}
+
+static LLVMValueRef get_ptr(Cg *g, Env *e, int b) {
+    if (e->ptr[b])
+        return e->ptr[b];
+    const KBuf *bf = &e->kg->bufs[b];
+    switch (bf->kind) {
+    case KB_ARG: return e->ptr[b] = buf_ptr(g, e->bufs, bf->tensor);
+    case KB_TEMP: {
+        LLVMValueRef off = dimv(g, bf->off);
+        return e->ptr[b] = LLVMBuildInBoundsGEP2(g->b, g->i8, e->ws, &off, 1, "");
+    }
+    case KB_GLOBAL:
+        if (!e->global[b]) {
             int64_t cnt = ir_numel(&bf->type, 0);
             LLVMTypeRef et = mem_type(g, bf->type.dtype);
             LLVMValueRef *elems = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)cnt + 1));
-            for (int64_t e = 0; e < cnt; e++)
-                elems[e] = bf->type.dtype == DT_F32  ? cf32(g, bf->data[e])
-                           : bf->type.dtype == DT_I32 ? ci32(g, sat_i32(bf->data[e]))
-                                                      : LLVMConstInt(g->i8, bf->data[e] != 0, 0);
+            for (int64_t k = 0; k < cnt; k++)
+                elems[k] = bf->type.dtype == DT_F32  ? cf32(g, bf->data[k])
+                           : bf->type.dtype == DT_I32 ? ci32(g, sat_i32(bf->data[k]))
+                                                      : LLVMConstInt(g->i8, bf->data[k] != 0, 0);
             LLVMTypeRef at = LLVMArrayType(et, (unsigned)cnt);
-            const char *name = arena_printf(&g->arena, "%s.g%d.const%d", g->prefix, gi, b);
+            const char *name = arena_printf(&g->arena, "%s.g%d.const%d", g->prefix, e->gi, b);
             LLVMValueRef glob = LLVMAddGlobal(g->mod, at, name);
             LLVMSetInitializer(glob, LLVMConstArray(et, elems, (unsigned)cnt));
             LLVMSetGlobalConstant(glob, 1);
             LLVMSetLinkage(glob, LLVMPrivateLinkage);
             LLVMSetUnnamedAddress(glob, LLVMGlobalUnnamedAddr);
             LLVMSetAlignment(glob, 64);
-            ptr[b] = LLVMBuildBitCast(g->b, glob, g->i8p, "");
-            break;
+            e->global[b] = glob;
         }
-        }
+        return e->ptr[b] = LLVMBuildBitCast(g->b, e->global[b], g->i8p, "");
     }
-    for (int k = 0; k < kg->nkern; k++)
-        emit_kernel(g, kg, k, ptr, val, seed, pool, gi);
+    unreachable();
+}
+
+static void call_kernel(Cg *g, Env *e, int ki) {
+    const Kernel *k = &e->kg->kern[ki];
+    LLVMValueRef fn = kernel_fn(g, e->kg, ki, e->gi);
+    LLVMValueRef *args = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(k->nargs + 4));
+    int np = 0;
+    args[np++] = get_ptr(g, e, k->out);
+    for (int a = 0; a < k->nargs; a++) {
+        const KArg *ar = &k->args[a];
+        if (k->kind == KK_ELEM && reads_out(k, a))
+            continue;
+        args[np++] = ar->kind == KA_VAL ? get_val(g, e, ar->ref) : get_ptr(g, e, ar->ref);
+    }
+    args[np++] = g->B;
+    if (k->kind == KK_ELEM)
+        args[np++] = e->pool;
+    else if (k->kind == KK_OP && k->op == OP_RAND)
+        args[np++] = e->seed;
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)np, "");
+}
+
+/* Kernels per part function: LLVM's code generator works one basic block at a time and its cost
+ * grows faster than the block, so a long graph is cut into parts of this many kernel calls, each
+ * its own function (NncArgs *a) that loads what it needs. */
+#define PART_KERNELS 64
+
+/* Fill the body of fn(NncArgs *a) with kernel graph kg: the kernels (in parts when there are
+ * many), then the results. */
+static void emit_graph(Cg *g, const KGraph *kg, LLVMValueRef fn, int gi) {
+    if (!kg->planned)
+        die("graph %s reached the llvm backend unplanned", kg->name);
+    Env e = {.kg = kg, .gi = gi};
+    e.val = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)kg->nvals + 1));
+    e.ptr = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)kg->nbufs + 1));
+    e.global = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)kg->nbufs + 1));
+    if (kg->nkern <= PART_KERNELS) {
+        env_begin(g, &e, fn);
+        for (int k = 0; k < kg->nkern; k++)
+            call_kernel(g, &e, k);
+    } else {
+        int nparts = (kg->nkern + PART_KERNELS - 1) / PART_KERNELS;
+        LLVMValueRef *part = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)nparts);
+        for (int p = 0; p < nparts; p++) {
+            part[p] = new_fn(g, arena_printf(&g->arena, "%s.g%d.part%d", g->prefix, gi, p), &g->args_p, 1, NULL);
+            env_begin(g, &e, part[p]);
+            for (int k = p * PART_KERNELS; k < kg->nkern && k < (p + 1) * PART_KERNELS; k++)
+                call_kernel(g, &e, k);
+            LLVMBuildRetVoid(g->b);
+        }
+        env_begin(g, &e, fn);
+        LLVMValueRef a = LLVMGetParam(fn, 0);
+        for (int p = 0; p < nparts; p++)
+            LLVMBuildCall2(g->b, LLVMGlobalGetValueType(part[p]), part[p], &a, 1, "");
+    }
 
     /* results: outputs and losses, then staged updates, then the updates not written in place */
     for (int r = 0; r < kg->nres; r++) {
         const KRes *res = &kg->res[r];
         const IrType *t = &res->type;
         if (res->kind == KR_OUTPUT && !res->direct)
-            LLVMBuildMemMove(g->b, buf_ptr(g, bufs, res->index), 1, ptr[res->buf], 1, bytesv(g, t));
+            LLVMBuildMemMove(g->b, buf_ptr(g, e.bufs, res->index), 1, get_ptr(g, &e, res->buf), 1, bytesv(g, t));
         if (res->kind == KR_LOSS) {
             if (res->index < 0 || res->index >= g->m->nlosses)
                 die("loss index %d outside the module's %d losses", res->index, g->m->nlosses);
-            LLVMValueRef v = cast_val(g, load_elem(g, t->dtype, ptr[res->buf], ci64(g, 0)), t->dtype, DT_F32);
+            LLVMValueRef v = cast_val(g, load_elem(g, t->dtype, get_ptr(g, &e, res->buf), ci64(g, 0)), t->dtype, DT_F32);
             LLVMValueRef li = ci64(g, res->index);
-            LLVMBuildStore(g->b, v, LLVMBuildInBoundsGEP2(g->b, g->f32, losses, &li, 1, ""));
+            LLVMBuildStore(g->b, v, LLVMBuildInBoundsGEP2(g->b, g->f32, e.losses, &li, 1, ""));
         }
     }
     LLVMValueRef *src = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)kg->nres + 1));
     for (int r = 0; r < kg->nres; r++) {
         const KRes *res = &kg->res[r];
-        src[r] = ptr[res->buf];
+        src[r] = get_ptr(g, &e, res->buf);
         if (res->stage >= 0) {
-            LLVMBuildMemCpy(g->b, ptr[res->stage], 64, src[r], 1, bytesv(g, &res->type));
-            src[r] = ptr[res->stage];
+            LLVMBuildMemCpy(g->b, get_ptr(g, &e, res->stage), 64, src[r], 1, bytesv(g, &res->type));
+            src[r] = get_ptr(g, &e, res->stage);
         }
     }
     for (int r = 0; r < kg->nres; r++) {
         const KRes *res = &kg->res[r];
         if (res->kind != KR_UPDATE || res->direct)
             continue;
-        LLVMBuildMemMove(g->b, buf_ptr(g, bufs, res->index), 1, src[r], 1, bytesv(g, &res->type));
+        LLVMBuildMemMove(g->b, buf_ptr(g, e.bufs, res->index), 1, src[r], 1, bytesv(g, &res->type));
     }
     LLVMBuildRetVoid(g->b);
 }
