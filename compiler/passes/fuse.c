@@ -303,6 +303,8 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g) {
     for (int r = 0; r < g->nres; r++) {
         const IrResult *res = &g->res[r];
         uint32_t x = res->node;
+        if (res->kind == RES_GRAD)      /* a gradient no optimizer consumed: computed, kept nowhere */
+            continue;
         KRes kr = {.kind = res->kind == RES_OUTPUT ? KR_OUTPUT : res->kind == RES_LOSS ? KR_LOSS : KR_UPDATE,
                    .index = res->index, .buf = f.buf[x], .type = g->nodes[x].type, .stage = -1};
         if (kr.buf < 0)
