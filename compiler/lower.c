@@ -58,6 +58,7 @@ struct Value {
     uint32_t t;
     Value *items; int n;            /* V_LIST elements; V_FN captured argument values */
     const char **names;             /* V_FN captured argument names */
+    const char *ipath;              /* V_FN of a layer instance: the path of its parameters (d) */
 };
 
 typedef struct Bind {
@@ -86,6 +87,9 @@ struct Frame {
     Count *st_calls; int nst_calls, capst_calls;
     const char *st_group;
     const char *state_prefix;       /* optimizer frames: "h.W.adam." */
+    bool shared;                    /* inside a call of a layer instance: parameters made by an
+                                       earlier call of it are taken again [layer.instance] */
+    bool infer;                     /* inference mode in a train walk: states are not written */
     bool has_result, returned;      /* a result expression was evaluated / a `return` ran */
     Value ret;
 };
@@ -110,6 +114,7 @@ struct Lower {
     int64_t work;                   /* inlined calls + unrolled iterations in this walk (spend) */
     Loc loc;                        /* the expression being evaluated */
     int64_t rand_streams;
+    const LowerStep *step;          /* the train step being walked (NULL: none, or every parameter) */
     StateUpd *upd; int nupd, capupd;    /* states rebound in this walk: their last values */
 };
 
@@ -419,6 +424,26 @@ static void stmt_begin(Frame *f, const char *name, Node *rhs) {
 }
 
 /* ---- tensors of the module ---- */
+
+static bool under_path(const char *name, const char *path) {
+    size_t n = strlen(path);
+    return !strncmp(name, path, n) && (name[n] == 0 || name[n] == '.');
+}
+
+/* [train.step.mode] Does the current step train a parameter under prefix ("g.")? A prefix with no
+ * parameters under it counts as trained: such a call runs in its caller's mode. */
+static bool frame_trained(Lower *L, const char *prefix) {
+    size_t n = strlen(prefix);
+    bool any = false;
+    for (int i = 0; i < L->m->ntensors; i++) {
+        const IrTensor *t = &L->m->tensors[i];
+        if (t->role != ROLE_PARAM || strncmp(t->name, prefix, n) != 0) continue;
+        any = true;
+        for (int k = 0; k < L->step->nover; k++)
+            if (under_path(t->name, L->step->over[k])) return true;
+    }
+    return !any;
+}
 
 static int find_tensor(Lower *L, const char *name) {
     for (int i = 0; i < L->m->ntensors; i++)
@@ -1246,6 +1271,8 @@ static Value call_decl(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc lo
     spend(L, loc, "calls");
     Frame *nf = frame_new(L, f, call, d->name);
     nf->state_prefix = state_prefix;
+    nf->shared = f->shared;
+    nf->infer = f->infer;
     /* captured arguments of a partial application come first, by name */
     Value *vals = arena_alloc(L->a, sizeof(Value) * (size_t)(d->nformals + 1));
     bool *have = arena_alloc(L->a, sizeof(bool) * (size_t)(d->nformals + 1));
@@ -1276,10 +1303,13 @@ static Value call_decl(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc lo
     }
     /* a fn call that leaves a formal without value or default is a partial application
      * (schedule = step_decay(gamma = 0.5)); a layer's is an error */
+    bool instance = d->kind == ND_LAYER && !fn.ipath && call && call == f->st_rhs && f->st_name;
     for (int j = 0; j < d->nformals; j++)
         if (!have[j] && !d->formals[j]->lhs) {
-            if (d->kind != ND_FN) fail(L, loc, "'%s' needs the argument '%s'", d->name, d->formals[j]->name);
+            if (d->kind != ND_FN && !instance)
+                fail(L, loc, "'%s' needs the argument '%s'", d->name, d->formals[j]->name);
             Value p = {.kind = V_FN, .decl = d, .s = d->name};
+            if (instance) p.ipath = call_path(L, f, call, d->name);    /* d = disc(units = 256) */
             p.items = arena_alloc(L->a, sizeof(Value) * (size_t)(d->nformals + 1));
             p.names = arena_alloc(L->a, sizeof(char *) * (size_t)(d->nformals + 1));
             for (int i = 0; i < d->nformals; i++)
@@ -1296,7 +1326,21 @@ static Value call_decl(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc lo
         unify(L, nf, fo, v, d->name, have[j] ? loc : fo->loc);
         bind(L, nf, fo->name, v, NULL, -1);
     }
+    bool training = L->training;
+    if (d->kind == ND_LAYER) {
+        if (fn.ipath) {         /* a call of an instance: its parameters, under its path */
+            nf->prefix = arena_printf(L->a, "%s.", fn.ipath);
+            nf->shared = true;
+        }
+        /* the path now, in call order, as the checker numbers every layer call [layer.naming] */
+        const char *pre = frame_prefix(L, nf);
+        if (L->training && L->step && L->step->nover && !nf->infer && !frame_trained(L, pre)) {
+            nf->infer = true;       /* [train.step.mode]: a sub-network this step does not train */
+            L->training = false;
+        }
+    }
     eval_block(L, nf, d->kids, d->nkids);
+    L->training = training;
     L->depth--;
     if (!nf->has_result) fail(L, d->loc, "'%s' has no result", d->name);
     return nf->ret;
@@ -1552,6 +1596,20 @@ static void declare(Lower *L, Frame *f, Node *s, IrRole role) {
     else name = arena_printf(L->a, "%s%s", frame_prefix(L, f), s->name);
     for (int i = 0; i < t.rank; i++)
         if (t.dim[i].a) fail(L, s->loc, "a %s's shape cannot hold B", role_name(role));
+    uint32_t again = f->shared ? made_node(L, name) : IR_NONE;
+    if (again != IR_NONE) {
+        /* a later call of a layer instance: the same tensor; a state holds what the call before
+         * stored in it (the calls run in order, as in PyTorch) */
+        int idx = find_tensor(L, name);
+        if (!ir_type_eq(&L->m->tensors[idx].type, &t))
+            fail(L, s->loc, "this call of the instance makes '%s' %s, but an earlier call made it %s", name,
+                 type_str(L, &t), type_str(L, &L->m->tensors[idx].type));
+        Value v = vtensor(again);
+        for (int k = 0; k < L->nupd && role == ROLE_STATE; k++)
+            if (L->upd[k].index == idx) v = L->upd[k].v;
+        bind(L, f, s->name, v, NULL, role == ROLE_STATE ? idx : -1);
+        return;
+    }
     IrTensor it = {.name = name, .role = role, .type = t};
     L->loc = s->loc;
     apply_init(L, &it, eval_init(L, f, s->lhs), s->lhs->loc);
@@ -1587,8 +1645,10 @@ static void eval_stmt(Lower *L, Frame *f, Node *s) {
             v = vtensor(t);
             int k = 0;
             while (k < L->nupd && L->upd[k].index != state) k++;
-            if (k == L->nupd) ARENA_PUSH(L->a, L->upd, L->nupd, L->capupd);
-            L->upd[k] = (StateUpd){state, v};
+            if (!f->infer) {     /* [train.step.mode]: inference mode reads a state, never writes it */
+                if (k == L->nupd) ARENA_PUSH(L->a, L->upd, L->nupd, L->capupd);
+                L->upd[k] = (StateUpd){state, v};
+            }
         }
         bind(L, f, s->name, v, f->st_group, state);
         break;
@@ -2147,10 +2207,15 @@ int lower_train_graph(Lower *L, IrGraph *g, const char *loss, uint32_t *loss_nod
     jmp_buf jb, *saved = L->on_error;
     L->on_error = &jb;
     int rc = -1;
+    /* the step is the one whose loss string this is (optim.c passes LowerStep.loss) */
+    L->step = NULL;
+    for (int i = 0; i < L->nsteps && loss; i++)
+        if (L->steps[i].loss == loss) L->step = &L->steps[i];
     if (!setjmp(jb)) {
         train_graph(L, g, loss, loss_node);
         rc = 0;
     }
+    L->step = NULL;
     L->on_error = saved;
     return rc;
 }

@@ -633,7 +633,7 @@ static void expand_body(Expander *x, const Node *callee, const DimEnv *env, cons
 }
 
 static void expand_call(Expander *x, const CallRec *cr, const DimEnv *env, const char *path) {
-    DimEnv e2 = compose(x->C, &cr->env, env);
+    DimEnv e2 = compose(x->C, cr->ins ? &cr->ins->env : &cr->env, env);
     expand_body(x, cr->callee, &e2, path);
 }
 
@@ -733,7 +733,11 @@ static const ParamList *stmt_params(Check *C, Item *it) {
     expand_stmt(&x, it, NULL, "", "", &cnt);
     if (x.fail)
         return NULL;
-    it->local = l;
+    bool live = false;      /* an instance's types grow as its calls bind its variables */
+    for (int i = 0; i < it->ncalls; i++)
+        live |= it->calls[i].ins != NULL;
+    if (!live)
+        it->local = l;
     return l;
 }
 
@@ -951,6 +955,7 @@ typedef struct Callee {
     const char **names;
     const bool *has_default;
     Node **formals;         /* user functions: the ND_FORMALs (notes); NULL for builtins */
+    bool allow_open;        /* a formal may be left without a value (a layer instance is made) */
 } Callee;
 
 /* Match arguments to formals: positional first, then named [call.order]. slot[i] = the argument
@@ -1001,7 +1006,7 @@ static bool match_args(Body *b, Node *call, const Callee *ce, Node **args, int n
         pos++;
     }
     (void)C;
-    for (int j = 0; j < ce->nf && ok; j++) {
+    for (int j = 0; j < ce->nf && ok && !ce->allow_open; j++) {
         if (!slot[j] && !ce->has_default[j]) {
             check_error(b, call->loc, "%s needs a value for '%s'", ce->name, ce->names[j]);
             if (ce->formals)
@@ -1017,7 +1022,7 @@ static const Type *builtin_value_call(Body *b, Node *n, Builtin bi, Node **args,
     bool has_default[4];
     for (int i = 0; i < bf->nformals; i++)
         has_default[i] = i >= bf->nrequired;
-    Callee ce = {bf->name, bf->nformals, (const char **)bf->formals, has_default, NULL};
+    Callee ce = {bf->name, bf->nformals, (const char **)bf->formals, has_default, NULL, false};
     Node *slot[4] = {0};
     const Type *sty[4] = {0};
     if (!match_args(b, n, &ce, args, nargs, argty, slot, sty))
@@ -1073,7 +1078,162 @@ static bool fn_is_layer(Check *C, const Type *ft) {
 
 static const Type *instance_check(Body *caller, Node *call, DeclInfo *ci, const Type **vals, const DimEnv *env);
 
-static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int nargs, const Type **argty) {
+/* ---- layer instances [layer.instance] ---- */
+
+/* The variables of a layer that its parameters' types use (the generic parameter list of one
+ * call of it). False when that list cannot be known generically. */
+static void sym_names(Check *C, const SDim *d, Names *ns);
+
+static void atom_names(Check *C, const DimAtom *a, Names *ns) {
+    if (a->kind == DA_SYM || a->kind == DA_PROD) {
+        for (int i = 0; i < ns->n; i++)
+            if (strcmp(ns->v[i], a->name) == 0)
+                return;
+        names_add(C, ns, a->name);
+    } else {
+        sym_names(C, a->a, ns);
+        sym_names(C, a->b, ns);
+    }
+}
+
+static void sym_names(Check *C, const SDim *d, Names *ns) {
+    for (int i = 0; d && i < d->n; i++)
+        for (int j = 0; j < d->t[i].n; j++)
+            atom_names(C, d->t[i].atoms[j], ns);
+}
+
+static bool param_vars(Check *C, DeclInfo *ci, Names *ns) {
+    ParamList l = {0};
+    Expander x = {C, &l, NULL, 0};
+    expand_body(&x, ci->decl, NULL, "");
+    if (x.fail)
+        return false;
+    for (int i = 0; i < l.n; i++) {
+        const Type *t = l.e[i].ty;
+        for (int j = 0; t->kind == TY_TENSOR && j < t->shape.rank; j++)
+            sym_names(C, t->shape.dims[j], ns);
+        if (t->kind == TY_TENSOR && t->shape.rest >= 0) {
+            names_add(C, ns, t->shape.rest_name);
+        }
+    }
+    return true;
+}
+
+/* After a call of ins: the bindings of the variables its parameters use are kept, so every later
+ * call must agree with them (the parameters are one set); the others (*S of dense, a sequence
+ * length) are the call's own. */
+static void keep_instance_dims(Check *C, Instance *ins, const DimEnv *env) {
+    for (int i = 0; i < env->n; i++) {
+        const DimBind *bd = &env->b[i];
+        if (ty_env_find(&ins->env, bd->name))
+            continue;
+        bool keep = !ins->pvars;
+        for (int j = 0; j < ins->npvars && !keep; j++)
+            keep = strcmp(ins->pvars[j], bd->name) == 0;
+        if (keep)
+            *ARENA_PUSH(C->a, ins->env.b, ins->env.n, ins->env.cap) = *bd;
+    }
+}
+
+static const Type *make_instance(Body *b, Node *n, DeclInfo *ci, Node **slot, const Type **sty,
+                                 const DimEnv *env) {
+    Check *C = b->C;
+    Instance *ins = arena_alloc(C->a, sizeof *ins);
+    ins->ci = ci;
+    ins->where = n;
+    ins->slot = slot;
+    ins->sty = sty;
+    ins->env.inst = 0;
+    Names pv = {0};
+    if (param_vars(C, ci, &pv)) {
+        ins->pvars = pv.v ? pv.v : arena_alloc(C->a, sizeof(char *));
+        ins->npvars = pv.n;
+    }
+    keep_instance_dims(C, ins, env);
+    CallRec *cr = ARENA_PUSH(C->a, b->stmt->calls, b->stmt->ncalls, b->stmt->capcalls);
+    memset(cr, 0, sizeof *cr);
+    cr->callee = ci->decl;
+    cr->call = n;
+    cr->direct = true;
+    cr->ins = ins;
+    Type *t = fn_type(b, ci->decl, BI_NONE, ci->decl->name);
+    t->ret = ci->result;
+    t->instance = ins;
+    return t;
+}
+
+/* The arguments of a call of an instance: positional ones fill the formals left open when it
+ * was made, in order; named ones any open formal. */
+static bool match_instance_args(Body *b, Node *call, Instance *ins, Node **args, int nargs, const Type **argty,
+                                Node **slot, const Type **sty) {
+    Node *d = ins->ci->decl;
+    int nf = d->nformals, pos = 0;
+    bool named = false, ok = true;
+    for (int i = 0; i < nargs; i++) {
+        Node *a = args[i];
+        int f = -1;
+        if (a->kind == ND_ARG) {
+            named = true;
+            for (int j = 0; j < nf; j++)
+                if (strcmp(d->formals[j]->name, a->name) == 0)
+                    f = j;
+            if (f < 0) {
+                const char **names = arena_alloc(b->C->a, sizeof *names * (size_t)(nf + 1));
+                for (int j = 0; j < nf; j++)
+                    names[j] = d->formals[j]->name;
+                check_error(b, a->name_loc.file ? a->name_loc : a->loc, "%s has no parameter named '%s'", d->name,
+                            a->name);
+                check_hint_similar(b, a->name, names, nf, NULL);
+                ok = false;
+                continue;
+            }
+            if (ins->slot[f]) {
+                check_error(b, a->loc, "'%s' of this instance of %s was given when it was made", a->name, d->name);
+                check_note(b, ins->slot[f]->loc, "given here");
+                ok = false;
+                continue;
+            }
+            if (slot[f]) {
+                check_error(b, a->loc, "'%s' of %s is given twice", a->name, d->name);
+                check_note(b, slot[f]->loc, "first given here");
+                ok = false;
+                continue;
+            }
+            slot[f] = a->lhs;
+            sty[f] = argty[i];
+            continue;
+        }
+        if (named) {
+            check_error(b, a->loc, "a positional argument cannot follow a named one in the call of %s", d->name);
+            ok = false;
+            continue;
+        }
+        while (pos < nf && ins->slot[pos])
+            pos++;
+        if (pos >= nf) {
+            int open = 0;
+            for (int j = 0; j < nf; j++)
+                open += !ins->slot[j];
+            check_error(b, a->loc, "this instance of %s takes %d argument%s, got %d", d->name, open,
+                        open == 1 ? "" : "s", nargs);
+            check_note(b, ins->where->loc, "the instance was made here");
+            return false;
+        }
+        slot[pos] = a;
+        sty[pos++] = argty[i];
+    }
+    for (int j = 0; j < nf && ok; j++)
+        if (!slot[j] && !ins->slot[j] && !d->formals[j]->lhs) {
+            check_error(b, call->loc, "%s needs a value for '%s'", d->name, d->formals[j]->name);
+            check_note(b, d->formals[j]->loc, "'%s' is declared here", d->formals[j]->name);
+            ok = false;
+        }
+    return ok;
+}
+
+
+static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int nargs, const Type **argty,
+                             Instance *ins) {
     Check *C = b->C;
     Node *decl = ci->decl;
     if (ci->state == 1) {
@@ -1114,23 +1274,43 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
         names[i] = decl->formals[i]->name;
         hasdef[i] = decl->formals[i]->lhs != NULL;
     }
-    Callee ce = {decl->name, nf, names, hasdef, decl->formals};
+    /* `d = disc(units = 256)`: a layer call that is a binding's whole right-hand side may leave
+     * formals open, which makes an instance [layer.instance] */
+    bool can_open = !ins && decl->kind == ND_LAYER && b->stmt && n == b->stmt_rhs && b->stmt->name &&
+                    b->stmt->node && b->stmt->node->kind == ND_BIND;
+    Callee ce = {decl->name, nf, names, hasdef, decl->formals, can_open};
     Node **slot = arena_alloc(C->a, sizeof *slot * (size_t)(nf + 1));
     const Type **sty = arena_alloc(C->a, sizeof *sty * (size_t)(nf + 1));
-    if (!match_args(b, n, &ce, args, nargs, argty, slot, sty))
+    if (ins ? !match_instance_args(b, n, ins, args, nargs, argty, slot, sty)
+            : !match_args(b, n, &ce, args, nargs, argty, slot, sty))
         return ty_error();
     for (int i = 0; i < nf; i++)
         if (slot[i] && sty[i]->kind == TY_ERROR)
             return ty_error();
+    bool making = false;
+    for (int i = 0; i < nf && can_open; i++)
+        making |= !slot[i] && !hasdef[i];
 
     int inst = ++C->next_inst;
     DimEnv env = {.inst = inst};
+    if (ins)        /* the dims the instance's parameters were given by the calls before */
+        for (int i = 0; i < ins->env.n; i++)
+            *ARENA_PUSH(C->a, env.b, env.n, env.cap) = ins->env.b[i];
     bool known_fn = false, any = false, ok = true;
     const Type **vals = arena_alloc(C->a, sizeof *vals * (size_t)(nf + 1));
     Body cb = {.C = C, .decl = decl, .info = ci, .kind = decl->kind};
     Conv cv = {.pattern = true, .inst = inst, .ok = true};
     for (int i = 0; i < nf && ok; i++) {
         Node *f = decl->formals[i];
+        if (ins && ins->slot[i]) {      /* given when the instance was made: checked then */
+            vals[i] = ins->sty[i];
+            if (vals[i]->kind == TY_FN && (vals[i]->decl || vals[i]->builtin))
+                known_fn = true;
+            any |= vals[i]->kind == TY_ANY;
+            continue;
+        }
+        if (making && !slot[i])         /* open (or its default): given at each call */
+            continue;
         const Type *at = slot[i] ? sty[i] : f->lhs ? f->lhs->ty : NULL;
         Loc where = slot[i] ? slot[i]->loc : n->loc;
         if (!at || at->kind == TY_ERROR) {
@@ -1273,6 +1453,10 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
         check_error(b, n->loc, "dim arithmetic overflows in the call of %s", decl->name);
         return ty_error();
     }
+    if (making)
+        return make_instance(b, n, ci, slot, sty, &env);
+    if (ins)
+        keep_instance_dims(C, ins, &env);
     /* the result: the callee's generic result with the bindings substituted */
     DimEnv env0 = env;
     env0.inst = 0;
@@ -1303,7 +1487,7 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
     }
     if (any)
         res = ty_any();
-    if (decl->kind == ND_LAYER && b->stmt) {
+    if (decl->kind == ND_LAYER && b->stmt && !ins) {
         CallRec *cr = ARENA_PUSH(C->a, b->stmt->calls, b->stmt->ncalls, b->stmt->capcalls);
         cr->callee = decl;
         cr->call = n;
@@ -1335,7 +1519,7 @@ static const Type *call_value(Body *b, Node *n, const Type *ft, Node **args, int
         if (!ci)
             return ty_error();
         set_ref(b, n, (Node *)ft->decl);
-        return user_call(b, n, ci, args, nargs, argty);
+        return user_call(b, n, ci, args, nargs, argty, ft->instance);
     }
     if (ft->builtin)
         return builtin_value_call(b, n, (Builtin)ft->builtin, args, nargs, argty);
@@ -1383,7 +1567,7 @@ static void check_init(Body *b, Node *decl, const Type *pt) {
                                      *const nnames[] = {"mean", "std"};
             const char *const *fn = want == 1 ? cnames : nm[0] == 'u' ? unames : nnames;
             bool hasdef[2] = {false, false};
-            Callee ce = {nm, want, (const char **)fn, hasdef, NULL};
+            Callee ce = {nm, want, (const char **)fn, hasdef, NULL, false};
             Node *slot[2] = {0};
             const Type *sty[2] = {0};
             const Type **argty = arena_alloc(C->a, sizeof *argty * (size_t)(e->nkids + 1));
@@ -2138,7 +2322,7 @@ static const Type *check_schedule(Body *b, Node *e) {
         *call = (Node){.kind = ND_CALL, .loc = e->loc, .lhs = e};
     }
     int e0 = nerrors(C);
-    const Type *r = user_call(b, call, di, args, nargs, argty);
+    const Type *r = user_call(b, call, di, args, nargs, argty, NULL);
     if (nerrors(C) != e0 || r->kind == TY_ERROR) {
         check_note(b, e->loc, "the optimizer calls the schedule as %s(%s, %s, %s%s)", d->name, d->formals[0]->name,
                    d->formals[1]->name, d->formals[2]->name, e->kind == ND_CALL && e->nkids ? ", ..." : "");
@@ -2222,7 +2406,7 @@ static void check_optimizer_call(Body *b, Node *e) {
         else
             argty[i] = a->kind == ND_ARG ? check_set(b, a, check_expr(b, a->lhs)) : check_expr(b, a);
     }
-    Callee ce = {d->name, nf, names, hasdef, NULL};
+    Callee ce = {d->name, nf, names, hasdef, NULL, false};
     if (!match_args(b, e, &ce, e->kids, e->nkids, argty, slot, sty))
         return;
     for (int i = 0; i < nf; i++) {
@@ -2524,6 +2708,16 @@ static int path_cmp(const void *x, const void *y) {
     return strcmp((*(const ParamEntry *const *)x)->path, (*(const ParamEntry *const *)y)->path);
 }
 
+/* Does d mention the dim variable name (of the body's own variables)? */
+static bool dim_mentions(Body *b, const SDim *d, const char *name) {
+    Names ns = {0};
+    sym_names(b->C, d, &ns);
+    for (int i = 0; i < ns.n; i++)
+        if (strcmp(ns.v[i], name) == 0)
+            return true;
+    return false;
+}
+
 static void check_model(Check *C, DeclInfo *di) {
     Node *d = di->decl;
     di->state = 1;
@@ -2561,10 +2755,14 @@ static void check_model(Check *C, DeclInfo *di) {
         for (int j = 0; t->kind == TY_TENSOR && j < t->shape.rank; j++) {
             int64_t c;
             if (!ty_dim_is_const(t->shape.dims[j], &c)) {
+                if (nerrors(C) != e0 && !dim_mentions(&b, t->shape.dims[j], "B"))
+                    break;      /* an instance whose calls had errors: already reported */
                 check_error(&b, pl->e[i].decl->loc, "parameter '%s' of model '%s' has type %s%s", pl->e[i].path,
                             d->name, check_tystr(&b, t),
-                            ty_dim_has_inst(t->shape.dims[j], 0) ? ", which depends on the batch size B" :
+                            dim_mentions(&b, t->shape.dims[j], "B") ? ", which depends on the batch size B" :
                                                                     ", which is not known");
+                if (!dim_mentions(&b, t->shape.dims[j], "B"))
+                    check_hint(&b, "a layer instance's parameters take their shape from its calls; is it called?");
                 break;
             }
         }

@@ -39,11 +39,26 @@ Builtin check_builtin_lookup(const char *name);
 
 typedef struct Items Items;
 
+struct DeclInfo;
+
+/* A layer instance [layer.instance]: `d = disc(units = 256)` leaves formals open; every later
+ * call `d(real)`, `d(fake)` runs the layer with the same parameters. */
+typedef struct Instance {
+    struct DeclInfo *ci;    /* the layer */
+    Node *where;            /* the call that made it */
+    Node **slot;            /* per formal: the argument given when it was made (NULL: open) */
+    const Type **sty;       /* their types */
+    DimEnv env;             /* the layer's variables its parameters' types use, bound so far (inst 0) */
+    const char **pvars;     /* those variables (NULL: not known, so every variable is kept) */
+    int npvars;
+} Instance;
+
 typedef struct CallRec {
     const Node *callee;     /* the layer */
     const Node *call;       /* the ND_CALL */
     DimEnv env;             /* callee's variables (inst 0) -> dims of the caller */
     bool direct;            /* the call is the statement's whole right-hand side */
+    Instance *ins;          /* the call made this instance: its env (as bound by all calls) counts */
 } CallRec;
 
 typedef enum { IT_PARAM, IT_STATE, IT_STMT, IT_LOOP } ItemKind;
