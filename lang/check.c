@@ -608,6 +608,8 @@ typedef struct Expander {
     ParamList *out;
     const char *fail;       /* why the list cannot be known (symbolic loop bounds, too big) */
     int64_t work;           /* records visited: bounds the time a hostile program can take */
+    const Item *want;       /* a statement whose path is wanted (names that mean one thing) */
+    const char *found;      /* its path (the last one, when a loop repeats it) */
 } Expander;
 
 static void expand_items(Expander *x, const Items *it, const DimEnv *env, const char *prefix, Counters *cnt);
@@ -690,9 +692,12 @@ static void expand_items(Expander *x, const Items *it, const DimEnv *env, const 
         case IT_STMT:
             if (t->ncalls == 0)
                 break;
-            if (t->name)
-                expand_stmt(x, t, env, prefix, numbered(C, t->name, count(C, cnt, t->name)), cnt);
-            else
+            if (t->name) {
+                const char *sp = numbered(C, t->name, count(C, cnt, t->name));
+                if (t == x->want)
+                    x->found = join(C, prefix, sp);
+                expand_stmt(x, t, env, prefix, sp, cnt);
+            } else
                 expand_stmt(x, t, env, prefix, NULL, cnt);
             break;
         case IT_LOOP: {
@@ -728,7 +733,7 @@ static const ParamList *stmt_params(Check *C, Item *it) {
     if (it->local)
         return it->local;
     ParamList *l = arena_alloc(C->a, sizeof *l);
-    Expander x = {C, l, NULL, 0};
+    Expander x = {C, l, NULL, 0, NULL, NULL};
     Counters cnt = {0};
     expand_stmt(&x, it, NULL, "", "", &cnt);
     if (x.fail)
@@ -836,10 +841,71 @@ static const Type *group_member(Body *b, Node *n, const ParamList *l, const char
     return ty_error();
 }
 
+/* The parameters the body has made so far, by the names of the weights file (relative to the
+ * body), and the path of the statement want in it. NULL when they cannot be listed here. */
+static const ParamList *body_params(Body *b, const Item *want, const char **path) {
+    if (!b->root)
+        return NULL;
+    ParamList *l = arena_alloc(b->C->a, sizeof *l);
+    Expander x = {b->C, l, NULL, 0, want, NULL};
+    Counters cnt = {0};
+    expand_items(&x, b->root, NULL, "", &cnt);
+    if (x.fail)
+        return NULL;
+    if (path)
+        *path = x.found;
+    return l;
+}
+
+/* [layer.member] `h.W` where h is bound to a layer call means that call's W; when the weights file
+ * names another parameter `h.W` (h was bound before: this call's are h_2.*), the name means two
+ * things and is an error listing both. */
+static bool member_ambiguous(Body *b, Node *n, Binding *bd) {
+    Check *C = b->C;
+    if (b->loop_depth > 0 || b->instance)
+        return false;           /* inside a loop a binding's path changes with the iteration */
+    const char *cur = NULL;
+    const ParamList *l = body_params(b, bd->stmt, &cur);
+    if (!l || !cur || strcmp(cur, n->lhs->name) == 0)
+        return false;
+    const char *byname = join(C, n->lhs->name, n->name);
+    const ParamEntry *e = ty_params_find(l, byname);
+    if (!e && !ty_params_has_prefix(l, byname))
+        return false;
+    const char *mine = join(C, cur, n->name);
+    check_error(b, n->loc, "'%s' could mean two parameters: '%s' of the current binding of '%s', or the "
+                "parameter named '%s'", byname, mine, n->lhs->name, byname);
+    check_note(b, bd->node->loc, "'%s' is the current binding of '%s' (its parameters are %s.*)", n->lhs->name,
+               n->lhs->name, cur);
+    for (Binding *o = bd->shadow; o; o = o->shadow) {
+        const char *op = NULL;
+        if (o->stmt && body_params(b, o->stmt, &op) && op && strcmp(op, n->lhs->name) == 0) {
+            check_note(b, o->node->loc, "this earlier binding of '%s' makes '%s'", n->lhs->name, byname);
+            break;
+        }
+    }
+    (void)e;
+    check_hint(b, "write %s for the current binding's, or give the bindings different names", mine);
+    return true;
+}
+
 static const Type *check_member(Body *b, Node *n) {
     Check *C = b->C;
     if (n->lhs->kind == ND_IDENT) {
         Binding *bd = lookup(b, n->lhs->name);
+        if (!bd && !decl_find(C, n->lhs->name) && !(b->dims && ty_env_find(b->dims, n->lhs->name))) {
+            /* h_2.W: a parameter by its weights-file name [layer.member] */
+            const ParamList *l = body_params(b, NULL, NULL);
+            if (l && (ty_params_find(l, n->lhs->name) || ty_params_has_prefix(l, n->lhs->name))) {
+                Type *g = ty_new(C->a, TY_GROUP);
+                g->params = l;
+                g->path = n->lhs->name;
+                check_set(b, n->lhs, g);
+                return group_member(b, n, l, n->lhs->name, n->lhs->name);
+            }
+        }
+        if (bd && bd->stmt && ty_is_bad(bd->ty) == false && member_ambiguous(b, n, bd))
+            return ty_error();
         if (bd && bd->stmt) {
             const ParamList *l = stmt_params(C, bd->stmt);
             check_set(b, n->lhs, bd->ty);
@@ -1104,7 +1170,7 @@ static void sym_names(Check *C, const SDim *d, Names *ns) {
 
 static bool param_vars(Check *C, DeclInfo *ci, Names *ns) {
     ParamList l = {0};
-    Expander x = {C, &l, NULL, 0};
+    Expander x = {C, &l, NULL, 0, NULL, NULL};
     expand_body(&x, ci->decl, NULL, "");
     if (x.fail)
         return false;
@@ -2028,7 +2094,7 @@ static void check_decl(Check *C, DeclInfo *di) {
     C->depth++;
     di->state = 1;
     int e0 = nerrors(C);
-    Body b = {.C = C, .decl = d, .info = di, .kind = d->kind, .dims = &di->dims, .items = &di->items};
+    Body b = {.C = C, .decl = d, .info = di, .kind = d->kind, .dims = &di->dims, .items = &di->items, .root = &di->items};
     di->dims.inst = 0;
     bool ok = bind_formals(&b, di);
     bool rok = true;
@@ -2068,7 +2134,7 @@ static const Type *instance_check(Body *caller, Node *call, DeclInfo *ci, const 
             else
                 ty_env_bind_dim(C->a, &dims, ci->dims.b[i].name, ci->dims.b[i].dim, ci->dims.b[i].where);
         }
-    Body b = {.C = C, .decl = d, .info = ci, .kind = d->kind, .dims = &dims, .items = &scratch, .instance = true};
+    Body b = {.C = C, .decl = d, .info = ci, .kind = d->kind, .dims = &dims, .items = &scratch, .root = &scratch, .instance = true};
     for (int i = 0; i < d->nformals; i++) {
         Node *f = d->formals[i];
         const Type *t = vals[i];
@@ -2724,14 +2790,14 @@ static void check_model(Check *C, DeclInfo *di) {
     ModelInfo *m = arena_alloc(C->a, sizeof *m);
     di->dims.inst = 0;
     ty_env_bind_dim(C->a, &di->dims, "B", ty_dim_sym(&C->dc, "B", 0), d->loc);
-    Body b = {.C = C, .decl = d, .info = di, .kind = ND_MODEL, .dims = &di->dims, .items = &di->items, .model = m};
+    Body b = {.C = C, .decl = d, .info = di, .kind = ND_MODEL, .dims = &di->dims, .items = &di->items, .root = &di->items, .model = m};
     int e0 = nerrors(C);
     check_stmts(&b, d->kids, d->nkids, true);
     if (m->noutputs == 0 && m->nlosses == 0)
         check_error(&b, d->name_loc, "model '%s' has no output and no loss", d->name);
     /* the parameter list [layer.naming] */
     ParamList *pl = arena_alloc(C->a, sizeof *pl);
-    Expander x = {C, pl, NULL, 0};
+    Expander x = {C, pl, NULL, 0, NULL, NULL};
     Counters cnt = {0};
     expand_items(&x, &di->items, NULL, "", &cnt);
     if (x.fail)

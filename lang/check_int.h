@@ -145,6 +145,7 @@ typedef struct Body {
     DimEnv *dims;           /* names of dims in types -> values */
     Scope scope;
     Items *items;           /* where parameter-making records go */
+    Items *root;            /* the body's own records (items is a loop's inside a loop) */
     Item *stmt;             /* the statement being checked */
     Node *stmt_rhs;         /* its right-hand side */
     bool instance;          /* re-check at a call with known function values: no annotations */
