@@ -1,4 +1,5 @@
-/* main.c - the nnc driver: reads the command line, then runs the stages in order (compile()).
+/* main.c - the nnc driver: reads the command line, runs the front end (compile()), then the rest
+ * of the stages in order (pipeline(), compiler/driver/pipeline.c).
  *
  *     nnc FILE.nn [-o OUT]            compile to an executable
  *     nnc check FILE.nn               parse and check only
@@ -335,9 +336,13 @@ static int compile(const Cli *c, Arena *a, Diag *d) {
     if (c->cmd == CMD_CHECK)
         return 0;
 
-    if (c->cmd == CMD_RUN)
-        return pipeline_run_interp(&c->o, a, d, prog, c->run_argc, c->run_argv);
-    return pipeline_compile(&c->o, a, d, prog);
+    NncOptions o = c->o;
+    if (c->cmd == CMD_RUN) {
+        o.emit = EMIT_RUN;
+        o.run_argc = c->run_argc;
+        o.run_argv = c->run_argv;
+    }
+    return pipeline(&o, a, d, prog);
 }
 
 int main(int argc, char **argv) {

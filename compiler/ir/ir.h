@@ -72,6 +72,8 @@ typedef enum {
     RES_OUTPUT,                 /* write into bufs[index] (an output tensor) */
     RES_LOSS,                   /* losses[index] = the scalar */
     RES_UPDATE,                 /* param/state bufs[index] takes this value after the call */
+    RES_GRAD,                   /* the gradient of the step's objective w.r.t. param bufs[index]:
+                                   made by autodiff, consumed by optim (docs/ir.md "Train steps") */
 } IrResultKind;
 
 typedef struct IrResult {
@@ -105,10 +107,14 @@ typedef struct IrTensor {
 
 typedef struct IrStep {
     const char *name;           /* "main" for the single implicit step */
-    const char *loss;           /* name of the loss it minimizes */
+    const char *loss;           /* name of the loss it reports (the descriptor's) */
     const char *optimizer;      /* "adam" */
     double lr;
     IrGraph *graph;
+    /* what autodiff reads: */
+    const char *objective;      /* the loss it minimizes; NULL = the sum of every loss */
+    const char **over; int nover;   /* the parameter paths it trains; 0 = every parameter */
+    Loc loc;                    /* its declaration, for diagnostics (zero when parsed from text) */
 } IrStep;
 
 typedef struct IrModule {

@@ -551,6 +551,8 @@ void interp_run(const IrGraph *g, NncArgs *a) {
                 die("interp: graph %s writes bufs[%d], which is NULL", g->name, res->index);
             memcpy(a->bufs[res->index], vals[res->node], bytes);
             break;
+        case RES_GRAD: /* a gradient optim has not consumed yet: computed, kept nowhere */
+            break;
         }
     }
     interp_free(g, vals);
