@@ -114,6 +114,7 @@ struct Lower {
     int64_t work;                   /* inlined calls + unrolled iterations in this walk (spend) */
     Loc loc;                        /* the expression being evaluated */
     int64_t rand_streams;
+    Frame *model_frame;             /* the model body's frame after the last walk */
     const LowerStep *step;          /* the train step being walked (NULL: none, or every parameter) */
     StateUpd *upd; int nupd, capupd;    /* states rebound in this walk: their last values */
 };
@@ -1442,6 +1443,16 @@ static Value member_value(Lower *L, Frame *f, Node *n) {
             if (made_node(L, p) != IR_NONE || has_prefix_made(L, p)) group = p;
         }
     }
+    if (!group && n->lhs->kind == ND_IDENT && !find_bind(f, n->lhs->name)) {
+        /* nn.dense [scope.qualified]: top-level names are unique across the program */
+        for (int i = 0; i < L->prog->nkids; i++) {
+            Node *u = L->prog->kids[i];
+            if (u->kind == ND_USE && u->name && !strcmp(u->name, n->lhs->name)) {
+                Node *d = find_decl(L, n->name);
+                if (d && d->kind != ND_MODEL) return (Value){.kind = V_FN, .decl = d, .s = d->name};
+            }
+        }
+    }
     Value base = (Value){0};
     if (!group) {
         base = eval(L, f, n->lhs);
@@ -1766,6 +1777,22 @@ static void walk_model(Lower *L, IrGraph *g, bool training, Walk *w) {
     }
     if (w->want_updates)
         for (int i = 0; i < L->nupd; i++) ir_result(g, L->upd[i].v.t, RES_UPDATE, L->upd[i].index);
+    L->model_frame = f;
+}
+
+/* A frame for the train block and the optimizer calls: the model's compile-time bindings
+ * (`eta = 0.1` then `optimizer sgd(lr = eta)`), which are the same in every walk; the model's
+ * tensors belong to a walk's graph and are not visible there (the checker says so). */
+static Frame *train_frame(Lower *L, const char *name) {
+    Frame *f = frame_new(L, NULL, NULL, name);
+    f->prefix = "";
+    Frame *m = L->model_frame;
+    for (int i = 0; m && i < m->nb; i++) {
+        Value v = m->b[i].v;
+        if (is_num(v) || v.kind == V_STR || (v.kind == V_FN && !v.ipath) || (v.kind == V_LIST && all_numbers(v)))
+            bind(L, f, m->b[i].name, v, NULL, -1);
+    }
+    return f;
 }
 
 /* ---- pruning ---- */
@@ -1932,8 +1959,7 @@ static Node *default_optimizer(Lower *L) {
 
 /* The train block: data, batch, epochs, metrics, validation, optimizer and steps. */
 static void lower_train_block(Lower *L) {
-    Frame *f = frame_new(L, NULL, NULL, L->model->name);
-    f->prefix = "";
+    Frame *f = train_frame(L, L->model->name);
     Node *t = L->train;
     Node *opt = default_optimizer(L);
     for (int i = 0; i < t->nkids; i++) {
@@ -2094,8 +2120,7 @@ static double optimizer_lr(Lower *L, Node *call) {
     double lr = 0.01;
     if (!call) call = default_optimizer(L);
     if (!call) return lr;
-    Frame *f = frame_new(L, NULL, NULL, "train");
-    f->prefix = "";
+    Frame *f = train_frame(L, "train");
     Node *d = optimizer_decl(L, call);
     bool found = false;
     if (call->kind == ND_CALL)
@@ -2118,8 +2143,7 @@ static void apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p
     L->training = true;
     L->loc = call->loc;
     Node *d = optimizer_decl(L, call);
-    Frame *top = frame_new(L, NULL, NULL, "train");
-    top->prefix = "";
+    Frame *top = train_frame(L, "train");
     /* the call's own arguments; lr, l1, l2 and schedule are the pass's */
     Args a = {0};
     a.v = arena_alloc(L->a, sizeof(Value) * (size_t)(call->nkids + 3));

@@ -889,8 +889,48 @@ static bool member_ambiguous(Body *b, Node *n, Binding *bd) {
     return true;
 }
 
+/* `nn.dense` [scope.qualified]: the declaration `name` of the module `use`d as mod, or NULL. */
+static DeclInfo *qualified_decl(Check *C, const char *mod, const char *name) {
+    bool used = false;
+    for (int i = 0; i < C->prog->nkids && !used; i++)
+        used = C->prog->kids[i]->kind == ND_USE && C->prog->kids[i]->name && strcmp(C->prog->kids[i]->name, mod) == 0;
+    DeclInfo *di = used ? decl_find(C, name) : NULL;
+    const SrcFile *f = di ? di->decl->loc.file : NULL;
+    if (!f || !f->name)
+        return NULL;
+    const char *base = strrchr(f->name, '/');
+    base = base ? base + 1 : f->name;
+    const char *last = strrchr(mod, '.');
+    last = last ? last + 1 : mod;
+    size_t n = strlen(last);
+    return strncmp(base, last, n) == 0 && strcmp(base + n, ".nn") == 0 ? di : NULL;
+}
+
+static bool is_module(Check *C, const char *mod) {
+    for (int i = 0; i < C->prog->nkids; i++)
+        if (C->prog->kids[i]->kind == ND_USE && C->prog->kids[i]->name && strcmp(C->prog->kids[i]->name, mod) == 0)
+            return true;
+    return false;
+}
+
 static const Type *check_member(Body *b, Node *n) {
     Check *C = b->C;
+    if (n->lhs->kind == ND_IDENT && !lookup(b, n->lhs->name) && is_module(C, n->lhs->name)) {
+        DeclInfo *di = qualified_decl(C, n->lhs->name, n->name);
+        if (!di || di->decl->kind == ND_MODEL) {
+            check_error(b, n->name_loc.file ? n->name_loc : n->loc, "module '%s' declares no function or layer '%s'",
+                        n->lhs->name, n->name);
+            Names ns = {0};
+            for (int i = 0; i < C->ndecls; i++)
+                if (C->order[i]->decl->kind != ND_MODEL && qualified_decl(C, n->lhs->name, C->order[i]->decl->name))
+                    names_add(C, &ns, C->order[i]->decl->name);
+            check_hint_similar(b, n->name, ns.v, ns.n, NULL);
+            return ty_error();
+        }
+        set_ref(b, n, di->decl);
+        Type *t = fn_type(b, di->decl, BI_NONE, di->decl->name);
+        return t;
+    }
     if (n->lhs->kind == ND_IDENT) {
         Binding *bd = lookup(b, n->lhs->name);
         if (!bd && !decl_find(C, n->lhs->name) && !(b->dims && ty_env_find(b->dims, n->lhs->name))) {
@@ -942,6 +982,35 @@ static const Type *check_member(Body *b, Node *n) {
         check_error(b, n->loc, "%s has no member '%s'", check_tystr(b, x), n->name);
     }
     return ty_error();
+}
+
+static bool dim_has_div(const SDim *d) {
+    for (int i = 0; d && i < d->n; i++)
+        for (int j = 0; j < d->t[i].n; j++) {
+            const DimAtom *a = d->t[i].atoms[j];
+            if (a->kind == DA_DIV || a->kind == DA_MOD)
+                return true;
+        }
+    return false;
+}
+
+/* [dim.div] In a model every dim is a number or arithmetic on B, so a division that did not
+ * simplify, (1568*B)/3136, is not whole for every batch size: an error here, at the expression
+ * that made it, naming the arithmetic (not later, where the odd type meets another). */
+static bool check_whole(Body *b, Node *n, const Type *t) {
+    if (b->kind != ND_MODEL || b->instance || t->kind != TY_TENSOR)
+        return true;
+    for (int i = 0; i < t->shape.rank; i++) {
+        if (!dim_has_div(t->shape.dims[i]))
+            continue;
+        const char *what = n->kind == ND_CALL && n->lhs->kind == ND_IDENT ? n->lhs->name : "this expression";
+        check_error(b, n->loc, "%s gives %s: %s is not a whole number for every batch size B", what,
+                    check_tystr(b, t), check_dimstr(b, t->shape.dims[i]));
+        if (n->kind == ND_CALL && n->nkids > 0 && n->kids[0]->ty && n->kids[0]->ty->kind == TY_TENSOR)
+            check_note(b, n->kids[0]->loc, "this is %s", check_tystr(b, n->kids[0]->ty));
+        return false;
+    }
+    return true;
 }
 
 const Type *check_expr(Body *b, Node *n) {
@@ -1009,6 +1078,8 @@ const Type *check_expr(Body *b, Node *n) {
         break;
     }
     if (!ty_is_bad(t) && !check_size(b, n->loc, t))
+        t = ty_error();
+    if (!ty_is_bad(t) && !check_whole(b, n, t))
         t = ty_error();
     return check_set(b, n, t);
 }
@@ -1658,10 +1729,28 @@ static void check_init(Body *b, Node *decl, const Type *pt) {
         if (ty_is_bad(lt))
             return;
         bool dt_ok = lt->dtype == pt->dtype || (lt->dtype == DT_I32 && pt->dtype == DT_F32);
-        if (!dt_ok || !ty_shape_eq(&lt->shape, &pt->shape)) {
+        if (!dt_ok) {
             check_error(b, e->loc, "the initial value of %s '%s' is %s, but it is declared %s", what, decl->name,
                         check_tystr(b, lt), check_tystr(b, pt));
+        } else if (!ty_shape_eq(&lt->shape, &pt->shape)) {
+            /* the numbers take the declared dtype [type.literal]: only the shape can be wrong */
+            check_error(b, e->loc, "the initial value of %s '%s' has shape [%s], but it is declared %s", what,
+                        decl->name, ty_shape_str(C->a, &lt->shape), check_tystr(b, pt));
         }
+        return;
+    }
+    if (e->kind == ND_INT || e->kind == ND_FLOAT ||
+        (e->kind == ND_UNARY && e->op == '-' && e->lhs && (e->lhs->kind == ND_INT || e->lhs->kind == ND_FLOAT))) {
+        /* `param c: f32 = 0`: a number is constant(v) [layer.init] */
+        const Type *nt = check_expr(b, e);
+        if (ty_is_bad(nt))
+            return;
+        if (pt->dtype == DT_BOOL || (nt->kind == TY_FLOAT && pt->dtype == DT_I32)) {
+            check_error(b, e->loc, "the initial value of %s '%s' is %s, but it is declared %s", what, decl->name,
+                        check_tystr(b, nt), check_tystr(b, pt));
+            return;
+        }
+        check_set(b, e, pt);
         return;
     }
     check_error(b, e->loc, "not an initializer for %s '%s'", what, decl->name);
@@ -3046,7 +3135,7 @@ static void check_in_order(Check *C) {
 }
 
 int check_program(Arena *a, Diag *d, Node *prog) {
-    Check C = {.a = a, .d = d, .dc = {.a = a}};
+    Check C = {.prog = prog, .a = a, .d = d, .dc = {.a = a}};
     int e0 = d->nerrors;
     Body tb = top_body(&C);
     for (int i = 0; i < prog->nkids; i++) {

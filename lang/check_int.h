@@ -125,6 +125,7 @@ typedef struct DeclInfo {
 } DeclInfo;
 
 typedef struct Check {
+    Node *prog;             /* the program (its `use` declarations name the modules) */
     Arena *a;
     Diag *d;
     DimCtx dc;
