@@ -1520,6 +1520,10 @@ static Value eval(Lower *L, Frame *f, Node *n) {
         }
         Value y = eval(L, f, n->rhs);
         L->loc = n->loc;
+        if (x.kind == V_STR && y.kind == V_STR && (n->op == OP_EQ_ || n->op == OP_NE_)) {
+            r = vbool((strcmp(x.s, y.s) == 0) == (n->op == OP_EQ_));     /* padding == "same" */
+            break;
+        }
         r = binop(L, n->op, x, y);
         break;
     }
@@ -1687,6 +1691,13 @@ static void eval_stmt(Lower *L, Frame *f, Node *s) {
         }
         break;
     }
+    case ND_IF:         /* [if]: the taken arm only; its bindings stay in the frame */
+        for (Node *arm = s; arm; arm = arm->body) {
+            if (arm->lhs && !need_bool(L, eval(L, f, arm->lhs), "an 'if' condition", arm->lhs->loc)) continue;
+            eval_block(L, f, arm->kids, arm->nkids);
+            break;
+        }
+        break;
     default: fail(L, s->loc, "this statement does not belong here");
     }
 }

@@ -1056,6 +1056,13 @@ const Type *check_expr(Body *b, Node *n) {
         break;
     case ND_BINARY: {
         const Type *l = check_expr(b, n->lhs), *r = check_expr(b, n->rhs);
+        if ((n->op == OP_EQ_ || n->op == OP_NE_) && l->kind == TY_STR && r->kind == TY_STR) {
+            Type *bt = ty_new(C->a, TY_BOOL);     /* padding == "same" [if] */
+            bt->known = l->sval && r->sval;
+            bt->bval = bt->known && (strcmp(l->sval, r->sval) == 0) == (n->op == OP_EQ_);
+            t = bt;
+            break;
+        }
         t = check_binary(b, n, n->op, l, r, n->loc, NULL);
         break;
     }
@@ -1614,7 +1621,7 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
                 return ty_error();
             }
         }
-    if (known_fn && !any && !ci->had_errors && C->ninstances < MAX_INSTANCES) {
+    if ((known_fn || ci->value_dependent) && !any && !ci->had_errors && C->ninstances < MAX_INSTANCES) {
         C->ninstances++;
         const Type *ir = instance_check(b, n, ci, vals, &env0);
         if (ir->kind == TY_ERROR)
@@ -1991,6 +1998,185 @@ static void check_for(Body *b, Node *n) {
     }
 }
 
+/* ---- compile-time branches [if] ---- */
+
+typedef struct Arm {
+    Names names;            /* the names it bound (outer ones rebound, and new ones) */
+    Binding **last;         /* their bindings at its end */
+    const Type *result;     /* the body's result when the if ends the body */
+    Node *result_node;
+    bool makes;             /* it declares parameters or calls layers */
+} Arm;
+
+/* The arms of an if chain, in order; the final else (lhs NULL) or NULL when it has none. */
+static int if_arms(Node *n, Node **arms, int cap) {
+    int k = 0;
+    for (Node *a = n; a && k < cap; a = a->body)
+        arms[k++] = a;
+    return k;
+}
+
+/* Check one arm from the scope at mark; its records go to its own list unless keep. */
+static void check_arm(Body *b, Node *arm, int mark, bool top, bool keep, Arm *out) {
+    Check *C = b->C;
+    Items *saved = b->items, scratch = {0};
+    if (!keep)
+        b->items = &scratch;
+    const Type *sr = b->result;
+    Node *srn = b->result_node;
+    b->result = NULL;
+    b->result_node = NULL;
+    check_stmts(b, arm->kids, arm->nkids, top);
+    out->result = b->result;
+    out->result_node = b->result_node;
+    b->result = sr;
+    b->result_node = srn;
+    out->makes = items_make_params(&scratch);
+    b->items = saved;
+    for (int i = mark; i < b->scope.nlog; i++) {
+        bool dup = false;
+        for (int j = 0; j < out->names.n && !dup; j++)
+            dup = strcmp(out->names.v[j], b->scope.log[i]->name) == 0;
+        if (!dup)
+            names_add(C, &out->names, b->scope.log[i]->name);
+    }
+    out->last = arena_alloc(C->a, sizeof *out->last * (size_t)(out->names.n + 1));
+    for (int i = 0; i < out->names.n; i++)
+        out->last[i] = lookup(b, out->names.v[i]);
+}
+
+static Binding *arm_binding(const Arm *a, const char *name) {
+    for (int i = 0; i < a->names.n; i++)
+        if (strcmp(a->names.v[i], name) == 0)
+            return a->last[i];
+    return NULL;
+}
+
+/* `if c { ... } else if d { ... } else { ... }`: c is a compile-time bool. Every arm is checked.
+ * When the conditions are known here only the taken arm's bindings and parameters count; when
+ * they depend on a generic body's formals, a name the arms bind keeps one type when they agree
+ * and is unknown (checked at each use) when they do not, and no arm may make parameters. */
+static void check_if(Body *b, Node *n, bool top) {
+    Check *C = b->C;
+    Node *arms[64];
+    int na = if_arms(n, arms, 64), taken = -1, checked = 0;
+    bool known = true, bad = false;
+    for (int i = 0; i < na && known && taken < 0; i++) {
+        Node *c = arms[i]->lhs;
+        checked = i + 1;
+        if (!c) {
+            taken = i;
+            break;
+        }
+        const Type *t;
+        if (c->kind == ND_IDENT && strcmp(c->name, "training") == 0 && !lookup(b, "training")) {
+            t = ty_new(C->a, TY_BOOL);       /* `if training`: known when lowering walks a graph */
+        } else {
+            t = check_expr(b, c);
+        }
+        if (!ty_is_bad(t) && t->kind != TY_BOOL) {
+            check_error(b, c->loc, "an 'if' condition must be a compile-time bool, got %s%s", check_tystr(b, t),
+                        t->kind == TY_TENSOR ? " (a tensor)" : "");
+            if (t->kind == TY_TENSOR)
+                check_hint(b, "a tensor's values are known only when the model runs: choose per element with "
+                              "where(c, a, b)");
+        }
+        if (ty_is_bad(t) || t->kind != TY_BOOL) {
+            bad = true;         /* the arms are still checked, as under an unknown condition */
+            known = false;
+            break;
+        }
+        if (!t->known)
+            known = false;
+        else if (t->bval)
+            taken = i;
+    }
+    for (int i = checked; i < na; i++)         /* the later conditions, for their errors */
+        if (arms[i]->lhs && !(arms[i]->lhs->kind == ND_IDENT && !strcmp(arms[i]->lhs->name, "training")))
+            check_expr(b, arms[i]->lhs);
+    if (!known && !bad && !b->instance && b->info)
+        b->info->value_dependent = true;       /* its calls check it again with their values */
+    int mark = b->scope.nlog;
+    Arm *res = arena_alloc(C->a, sizeof *res * (size_t)(na + 1));
+    bool has_else = !arms[na - 1]->lhs;
+    if (known) {
+        for (int i = 0; i < na; i++) {
+            if (i == taken)
+                continue;
+            check_arm(b, arms[i], mark, top, false, &res[i]);
+            scope_pop(b, mark);
+        }
+        if (taken >= 0) {
+            check_arm(b, arms[taken], mark, top, true, &res[taken]);
+            if (top && res[taken].result) {
+                b->result = res[taken].result;
+                b->result_node = res[taken].result_node;
+            }
+        }
+        return;
+    }
+    for (int i = 0; i < na; i++) {
+        check_arm(b, arms[i], mark, top, false, &res[i]);
+        scope_pop(b, mark);
+        if (res[i].makes && !bad) {
+            check_error(b, arms[i]->loc, "this arm makes parameters, but the 'if' condition is known only at each "
+                        "call");
+            check_hint(b, "declare the parameters outside the 'if' (an unused one costs only its memory)");
+        }
+    }
+    /* the names bound after the if: those of every arm (and of the scope before, when there is no
+     * else); one type when they agree, else unknown */
+    Names all = {0};
+    for (int i = 0; i < na; i++)
+        for (int j = 0; j < res[i].names.n; j++) {
+            bool dup = false;
+            for (int k = 0; k < all.n && !dup; k++)
+                dup = strcmp(all.v[k], res[i].names.v[j]) == 0;
+            if (!dup)
+                names_add(C, &all, res[i].names.v[j]);
+        }
+    for (int k = 0; k < all.n; k++) {
+        const char *nm = all.v[k];
+        Binding *before = lookup(b, nm), *first = NULL;
+        const Type *t = NULL;
+        bool everywhere = true;
+        for (int i = 0; i < na; i++) {
+            Binding *bd = arm_binding(&res[i], nm);
+            if (!bd)
+                bd = before;
+            if (!bd) {
+                everywhere = false;
+                continue;
+            }
+            if (!first)
+                first = bd;
+            t = !t ? bd->ty : ty_eq(t, bd->ty) ? t : ty_any();
+        }
+        if (!has_else && before)
+            t = ty_eq(t, before->ty) ? t : ty_any();
+        if (!everywhere || (!has_else && !before) || first->kind == BK_LOOPVAR)
+            continue;               /* bound on some paths only: not visible after the if */
+        Binding *nb = bind(b, nm, first->kind, first->node, t);
+        nb->state_ty = first->state_ty;
+    }
+    if (top && has_else) {
+        const Type *t = NULL;
+        Node *rn = NULL;
+        for (int i = 0; i < na; i++) {
+            if (!res[i].result) {
+                t = NULL;
+                break;
+            }
+            rn = rn ? rn : res[i].result_node;
+            t = !t ? res[i].result : ty_eq(t, res[i].result) ? t : ty_any();
+        }
+        if (t) {
+            b->result = t;
+            b->result_node = rn;
+        }
+    }
+}
+
 static void model_stmt(Body *b, Node *n);
 
 static void check_stmts(Body *b, Node **kids, int n, bool top) {
@@ -2036,6 +2222,9 @@ static void check_stmts(Body *b, Node **kids, int n, bool top) {
         }
         case ND_FOR:
             check_for(b, s);
+            break;
+        case ND_IF:
+            check_if(b, s, top && i == n - 1);
             break;
         case ND_INPUT:
         case ND_TARGET:
@@ -3031,6 +3220,21 @@ static void unroll_node(Unroll *u, const Node *n) {
         if (body.at_nest && !u->at_nest)
             u->at_nest = body.at_nest;
         unroll_work(u, unroll_mul(trips, unroll_add(1, body.work)), body.at_work ? body.at_work : n);
+        return;
+    }
+    case ND_IF: {       /* one arm runs: the most expensive one bounds it */
+        int64_t best = 0;
+        for (const Node *arm = n; arm; arm = arm->body) {
+            unroll_node(u, arm->lhs);
+            Unroll sub = {.C = u->C};
+            unroll_stmts(&sub, arm->kids, arm->nkids);
+            if (sub.nest > u->nest)
+                u->nest = sub.nest;
+            if (sub.at_nest && !u->at_nest)
+                u->at_nest = sub.at_nest;
+            best = sub.work > best ? sub.work : best;
+        }
+        unroll_work(u, best, n);
         return;
     }
     case ND_CALL: {

@@ -116,6 +116,7 @@ typedef struct DeclInfo {
     int index;              /* in Check.order */
     int state;              /* 0 unchecked, 1 being checked, 2 done */
     bool had_errors;
+    bool value_dependent;   /* an `if` depends on its formals: each call checks the body again */
     const Type *result;     /* the generic result type (inst 0 variables of the decl) */
     DimEnv dims;            /* its dim variables (generic: themselves) */
     Items items;            /* its parameter-making records */
