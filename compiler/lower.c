@@ -58,6 +58,7 @@ struct Value {
     uint32_t t;
     Value *items; int n;            /* V_LIST elements; V_FN captured argument values */
     const char **names;             /* V_FN captured argument names */
+    const char *ipath;              /* V_FN of a layer instance: the path of its parameters (d) */
 };
 
 typedef struct Bind {
@@ -86,6 +87,9 @@ struct Frame {
     Count *st_calls; int nst_calls, capst_calls;
     const char *st_group;
     const char *state_prefix;       /* optimizer frames: "h.W.adam." */
+    bool shared;                    /* inside a call of a layer instance: parameters made by an
+                                       earlier call of it are taken again [layer.instance] */
+    bool infer;                     /* inference mode in a train walk: states are not written */
     bool has_result, returned;      /* a result expression was evaluated / a `return` ran */
     Value ret;
 };
@@ -110,6 +114,8 @@ struct Lower {
     int64_t work;                   /* inlined calls + unrolled iterations in this walk (spend) */
     Loc loc;                        /* the expression being evaluated */
     int64_t rand_streams;
+    Frame *model_frame;             /* the model body's frame after the last walk */
+    const LowerStep *step;          /* the train step being walked (NULL: none, or every parameter) */
     StateUpd *upd; int nupd, capupd;    /* states rebound in this walk: their last values */
 };
 
@@ -419,6 +425,26 @@ static void stmt_begin(Frame *f, const char *name, Node *rhs) {
 }
 
 /* ---- tensors of the module ---- */
+
+static bool under_path(const char *name, const char *path) {
+    size_t n = strlen(path);
+    return !strncmp(name, path, n) && (name[n] == 0 || name[n] == '.');
+}
+
+/* [train.step.mode] Does the current step train a parameter under prefix ("g.")? A prefix with no
+ * parameters under it counts as trained: such a call runs in its caller's mode. */
+static bool frame_trained(Lower *L, const char *prefix) {
+    size_t n = strlen(prefix);
+    bool any = false;
+    for (int i = 0; i < L->m->ntensors; i++) {
+        const IrTensor *t = &L->m->tensors[i];
+        if (t->role != ROLE_PARAM || strncmp(t->name, prefix, n) != 0) continue;
+        any = true;
+        for (int k = 0; k < L->step->nover; k++)
+            if (under_path(t->name, L->step->over[k])) return true;
+    }
+    return !any;
+}
 
 static int find_tensor(Lower *L, const char *name) {
     for (int i = 0; i < L->m->ntensors; i++)
@@ -1246,6 +1272,8 @@ static Value call_decl(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc lo
     spend(L, loc, "calls");
     Frame *nf = frame_new(L, f, call, d->name);
     nf->state_prefix = state_prefix;
+    nf->shared = f->shared;
+    nf->infer = f->infer;
     /* captured arguments of a partial application come first, by name */
     Value *vals = arena_alloc(L->a, sizeof(Value) * (size_t)(d->nformals + 1));
     bool *have = arena_alloc(L->a, sizeof(bool) * (size_t)(d->nformals + 1));
@@ -1276,10 +1304,13 @@ static Value call_decl(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc lo
     }
     /* a fn call that leaves a formal without value or default is a partial application
      * (schedule = step_decay(gamma = 0.5)); a layer's is an error */
+    bool instance = d->kind == ND_LAYER && !fn.ipath && call && call == f->st_rhs && f->st_name;
     for (int j = 0; j < d->nformals; j++)
         if (!have[j] && !d->formals[j]->lhs) {
-            if (d->kind != ND_FN) fail(L, loc, "'%s' needs the argument '%s'", d->name, d->formals[j]->name);
+            if (d->kind != ND_FN && !instance)
+                fail(L, loc, "'%s' needs the argument '%s'", d->name, d->formals[j]->name);
             Value p = {.kind = V_FN, .decl = d, .s = d->name};
+            if (instance) p.ipath = call_path(L, f, call, d->name);    /* d = disc(units = 256) */
             p.items = arena_alloc(L->a, sizeof(Value) * (size_t)(d->nformals + 1));
             p.names = arena_alloc(L->a, sizeof(char *) * (size_t)(d->nformals + 1));
             for (int i = 0; i < d->nformals; i++)
@@ -1296,7 +1327,21 @@ static Value call_decl(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc lo
         unify(L, nf, fo, v, d->name, have[j] ? loc : fo->loc);
         bind(L, nf, fo->name, v, NULL, -1);
     }
+    bool training = L->training;
+    if (d->kind == ND_LAYER) {
+        if (fn.ipath) {         /* a call of an instance: its parameters, under its path */
+            nf->prefix = arena_printf(L->a, "%s.", fn.ipath);
+            nf->shared = true;
+        }
+        /* the path now, in call order, as the checker numbers every layer call [layer.naming] */
+        const char *pre = frame_prefix(L, nf);
+        if (L->training && L->step && L->step->nover && !nf->infer && !frame_trained(L, pre)) {
+            nf->infer = true;       /* [train.step.mode]: a sub-network this step does not train */
+            L->training = false;
+        }
+    }
     eval_block(L, nf, d->kids, d->nkids);
+    L->training = training;
     L->depth--;
     if (!nf->has_result) fail(L, d->loc, "'%s' has no result", d->name);
     return nf->ret;
@@ -1392,6 +1437,21 @@ static Value member_value(Lower *L, Frame *f, Node *n) {
     if (n->lhs->kind == ND_IDENT) {
         Bind *b = find_bind(f, n->lhs->name);
         if (b && b->group) group = b->group;
+        if (!b && !find_decl(L, n->lhs->name)) {
+            /* h_2.W: a parameter by its weights-file name [layer.member] */
+            const char *p = arena_printf(L->a, "%s%s", frame_prefix(L, f), n->lhs->name);
+            if (made_node(L, p) != IR_NONE || has_prefix_made(L, p)) group = p;
+        }
+    }
+    if (!group && n->lhs->kind == ND_IDENT && !find_bind(f, n->lhs->name)) {
+        /* nn.dense [scope.qualified]: top-level names are unique across the program */
+        for (int i = 0; i < L->prog->nkids; i++) {
+            Node *u = L->prog->kids[i];
+            if (u->kind == ND_USE && u->name && !strcmp(u->name, n->lhs->name)) {
+                Node *d = find_decl(L, n->name);
+                if (d && d->kind != ND_MODEL) return (Value){.kind = V_FN, .decl = d, .s = d->name};
+            }
+        }
     }
     Value base = (Value){0};
     if (!group) {
@@ -1460,6 +1520,10 @@ static Value eval(Lower *L, Frame *f, Node *n) {
         }
         Value y = eval(L, f, n->rhs);
         L->loc = n->loc;
+        if (x.kind == V_STR && y.kind == V_STR && (n->op == OP_EQ_ || n->op == OP_NE_)) {
+            r = vbool((strcmp(x.s, y.s) == 0) == (n->op == OP_EQ_));     /* padding == "same" */
+            break;
+        }
         r = binop(L, n->op, x, y);
         break;
     }
@@ -1552,6 +1616,20 @@ static void declare(Lower *L, Frame *f, Node *s, IrRole role) {
     else name = arena_printf(L->a, "%s%s", frame_prefix(L, f), s->name);
     for (int i = 0; i < t.rank; i++)
         if (t.dim[i].a) fail(L, s->loc, "a %s's shape cannot hold B", role_name(role));
+    uint32_t again = f->shared ? made_node(L, name) : IR_NONE;
+    if (again != IR_NONE) {
+        /* a later call of a layer instance: the same tensor; a state holds what the call before
+         * stored in it (the calls run in order, as in PyTorch) */
+        int idx = find_tensor(L, name);
+        if (!ir_type_eq(&L->m->tensors[idx].type, &t))
+            fail(L, s->loc, "this call of the instance makes '%s' %s, but an earlier call made it %s", name,
+                 type_str(L, &t), type_str(L, &L->m->tensors[idx].type));
+        Value v = vtensor(again);
+        for (int k = 0; k < L->nupd && role == ROLE_STATE; k++)
+            if (L->upd[k].index == idx) v = L->upd[k].v;
+        bind(L, f, s->name, v, NULL, role == ROLE_STATE ? idx : -1);
+        return;
+    }
     IrTensor it = {.name = name, .role = role, .type = t};
     L->loc = s->loc;
     apply_init(L, &it, eval_init(L, f, s->lhs), s->lhs->loc);
@@ -1587,8 +1665,10 @@ static void eval_stmt(Lower *L, Frame *f, Node *s) {
             v = vtensor(t);
             int k = 0;
             while (k < L->nupd && L->upd[k].index != state) k++;
-            if (k == L->nupd) ARENA_PUSH(L->a, L->upd, L->nupd, L->capupd);
-            L->upd[k] = (StateUpd){state, v};
+            if (!f->infer) {     /* [train.step.mode]: inference mode reads a state, never writes it */
+                if (k == L->nupd) ARENA_PUSH(L->a, L->upd, L->nupd, L->capupd);
+                L->upd[k] = (StateUpd){state, v};
+            }
         }
         bind(L, f, s->name, v, f->st_group, state);
         break;
@@ -1611,6 +1691,13 @@ static void eval_stmt(Lower *L, Frame *f, Node *s) {
         }
         break;
     }
+    case ND_IF:         /* [if]: the taken arm only; its bindings stay in the frame */
+        for (Node *arm = s; arm; arm = arm->body) {
+            if (arm->lhs && !need_bool(L, eval(L, f, arm->lhs), "an 'if' condition", arm->lhs->loc)) continue;
+            eval_block(L, f, arm->kids, arm->nkids);
+            break;
+        }
+        break;
     default: fail(L, s->loc, "this statement does not belong here");
     }
 }
@@ -1701,6 +1788,22 @@ static void walk_model(Lower *L, IrGraph *g, bool training, Walk *w) {
     }
     if (w->want_updates)
         for (int i = 0; i < L->nupd; i++) ir_result(g, L->upd[i].v.t, RES_UPDATE, L->upd[i].index);
+    L->model_frame = f;
+}
+
+/* A frame for the train block and the optimizer calls: the model's compile-time bindings
+ * (`eta = 0.1` then `optimizer sgd(lr = eta)`), which are the same in every walk; the model's
+ * tensors belong to a walk's graph and are not visible there (the checker says so). */
+static Frame *train_frame(Lower *L, const char *name) {
+    Frame *f = frame_new(L, NULL, NULL, name);
+    f->prefix = "";
+    Frame *m = L->model_frame;
+    for (int i = 0; m && i < m->nb; i++) {
+        Value v = m->b[i].v;
+        if (is_num(v) || v.kind == V_STR || (v.kind == V_FN && !v.ipath) || (v.kind == V_LIST && all_numbers(v)))
+            bind(L, f, m->b[i].name, v, NULL, -1);
+    }
+    return f;
 }
 
 /* ---- pruning ---- */
@@ -1867,8 +1970,7 @@ static Node *default_optimizer(Lower *L) {
 
 /* The train block: data, batch, epochs, metrics, validation, optimizer and steps. */
 static void lower_train_block(Lower *L) {
-    Frame *f = frame_new(L, NULL, NULL, L->model->name);
-    f->prefix = "";
+    Frame *f = train_frame(L, L->model->name);
     Node *t = L->train;
     Node *opt = default_optimizer(L);
     for (int i = 0; i < t->nkids; i++) {
@@ -2029,8 +2131,7 @@ static double optimizer_lr(Lower *L, Node *call) {
     double lr = 0.01;
     if (!call) call = default_optimizer(L);
     if (!call) return lr;
-    Frame *f = frame_new(L, NULL, NULL, "train");
-    f->prefix = "";
+    Frame *f = train_frame(L, "train");
     Node *d = optimizer_decl(L, call);
     bool found = false;
     if (call->kind == ND_CALL)
@@ -2053,8 +2154,7 @@ static void apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p
     L->training = true;
     L->loc = call->loc;
     Node *d = optimizer_decl(L, call);
-    Frame *top = frame_new(L, NULL, NULL, "train");
-    top->prefix = "";
+    Frame *top = train_frame(L, "train");
     /* the call's own arguments; lr, l1, l2 and schedule are the pass's */
     Args a = {0};
     a.v = arena_alloc(L->a, sizeof(Value) * (size_t)(call->nkids + 3));
@@ -2147,10 +2247,15 @@ int lower_train_graph(Lower *L, IrGraph *g, const char *loss, uint32_t *loss_nod
     jmp_buf jb, *saved = L->on_error;
     L->on_error = &jb;
     int rc = -1;
+    /* the step is the one whose loss string this is (optim.c passes LowerStep.loss) */
+    L->step = NULL;
+    for (int i = 0; i < L->nsteps && loss; i++)
+        if (L->steps[i].loss == loss) L->step = &L->steps[i];
     if (!setjmp(jb)) {
         train_graph(L, g, loss, loss_node);
         rc = 0;
     }
+    L->step = NULL;
     L->on_error = saved;
     return rc;
 }

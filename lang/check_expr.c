@@ -532,7 +532,10 @@ const Type *check_index(Body *b, Node *n) {
         }
         /* start, end, step */
         int64_t step = 1;
-        if (it[3 * i + 2] && (!const_int(it[3 * i + 2], &step) || step < 1)) {
+        const SDim *sstep = NULL;   /* a step from a formal (x[:, ::s]): symbolic */
+        if (it[3 * i + 2] && !const_int(it[3 * i + 2], &step) && it[3 * i + 2]->ival)
+            sstep = it[3 * i + 2]->ival;
+        else if (it[3 * i + 2] && (!const_int(it[3 * i + 2], &step) || step < 1)) {
             check_error(b, k->body->loc, "a slice step must be a known positive int");
             return ty_error();
         }
@@ -554,7 +557,14 @@ const Type *check_index(Body *b, Node *n) {
             return ty_error();
         }
         const SDim *len = ty_dim_sub(&C->dc, hi, lo);
-        if (step > 1) {
+        if (sstep) {        /* ceil(len / s) = floor((len + s - 1) / s), an exact division */
+            const char *why = NULL;
+            const SDim *num = ty_dim_sub(&C->dc, ty_dim_add(&C->dc, len, sstep), ty_dim_const(&C->dc, 1));
+            const SDim *r = ty_dim_mod(&C->dc, num, sstep, &why);
+            len = r ? ty_dim_div(&C->dc, ty_dim_sub(&C->dc, num, r), sstep, &why) : NULL;
+            if (!len)
+                len = ty_dim_const(&C->dc, 1);
+        } else if (step > 1) {
             const char *why = NULL;
             const SDim *num = ty_dim_add(&C->dc, len, ty_dim_const(&C->dc, step - 1));
             int64_t nv;

@@ -39,11 +39,26 @@ Builtin check_builtin_lookup(const char *name);
 
 typedef struct Items Items;
 
+struct DeclInfo;
+
+/* A layer instance [layer.instance]: `d = disc(units = 256)` leaves formals open; every later
+ * call `d(real)`, `d(fake)` runs the layer with the same parameters. */
+typedef struct Instance {
+    struct DeclInfo *ci;    /* the layer */
+    Node *where;            /* the call that made it */
+    Node **slot;            /* per formal: the argument given when it was made (NULL: open) */
+    const Type **sty;       /* their types */
+    DimEnv env;             /* the layer's variables its parameters' types use, bound so far (inst 0) */
+    const char **pvars;     /* those variables (NULL: not known, so every variable is kept) */
+    int npvars;
+} Instance;
+
 typedef struct CallRec {
     const Node *callee;     /* the layer */
     const Node *call;       /* the ND_CALL */
     DimEnv env;             /* callee's variables (inst 0) -> dims of the caller */
     bool direct;            /* the call is the statement's whole right-hand side */
+    Instance *ins;          /* the call made this instance: its env (as bound by all calls) counts */
 } CallRec;
 
 typedef enum { IT_PARAM, IT_STATE, IT_STMT, IT_LOOP } ItemKind;
@@ -101,6 +116,7 @@ typedef struct DeclInfo {
     int index;              /* in Check.order */
     int state;              /* 0 unchecked, 1 being checked, 2 done */
     bool had_errors;
+    bool value_dependent;   /* an `if` depends on its formals: each call checks the body again */
     const Type *result;     /* the generic result type (inst 0 variables of the decl) */
     DimEnv dims;            /* its dim variables (generic: themselves) */
     Items items;            /* its parameter-making records */
@@ -110,6 +126,7 @@ typedef struct DeclInfo {
 } DeclInfo;
 
 typedef struct Check {
+    Node *prog;             /* the program (its `use` declarations name the modules) */
     Arena *a;
     Diag *d;
     DimCtx dc;
@@ -130,6 +147,7 @@ typedef struct Body {
     DimEnv *dims;           /* names of dims in types -> values */
     Scope scope;
     Items *items;           /* where parameter-making records go */
+    Items *root;            /* the body's own records (items is a loop's inside a loop) */
     Item *stmt;             /* the statement being checked */
     Node *stmt_rhs;         /* its right-hand side */
     bool instance;          /* re-check at a call with known function values: no annotations */

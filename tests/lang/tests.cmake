@@ -57,3 +57,8 @@ file(GLOB NNC_LANG_OTHER_CMAKE ${NNC_LANG_TESTS}/unit*.cmake ${NNC_LANG_TESTS}/*
 foreach(f ${NNC_LANG_OTHER_CMAKE})
   include(${f} OPTIONAL)
 endforeach()
+
+# the checker and the build agree: every golden program `nnc check` accepts also compiles
+add_test(NAME lang.compile_golden
+         COMMAND sh ${NNC_LANG_TESTS}/compile_golden.sh $<TARGET_FILE:nnc>)
+set_tests_properties(lang.compile_golden PROPERTIES LABELS lang TIMEOUT 300)
