@@ -72,3 +72,7 @@ nnc_e2e(limits limits.sh)
 # the driver never overwrites its input, reports stdout errors, rejects ignored options, gives
 # outputs the usual mode, notes which of several models it builds; per-step optimizer state
 nnc_e2e(cli_safety cli_safety.sh)
+
+# a GAN whose discriminator is one layer instance: one copy in the weights file; step d leaves the
+# generator (parameters and batch-norm statistics) bit-identical
+nnc_e2e(gan_shared gan_shared.sh)
