@@ -55,13 +55,13 @@ void k_dim_print(FILE *out, Dim d) { fprintf(out, "%lld*B + %lld", (long long)d.
 /* ---- text form ---- */
 
 static void arg_text(FILE *out, const KArg *a, bool sig) {
-    static const char *const how[] = {"buf", "buf0", "val"};
+    static const char *const how[] = {"buf", "buf0", "val", "row", "col"};
     if (sig)
         fprintf(out, "%s ", how[a->kind]);
     else
         fprintf(out, a->kind == KA_VAL ? "$v%d" : "%%b%d", a->ref);
-    if (a->kind == KA_BUF0 && !sig)
-        fputs("[0]", out);
+    if (!sig && a->kind >= KA_BUF0 && a->kind != KA_VAL)
+        fputs(a->kind == KA_BUF0 ? "[0]" : a->kind == KA_ROW ? "[row]" : "[col]", out);
     fputs(" : ", out);
     ir_type_print(out, &a->type);
 }
@@ -342,6 +342,22 @@ int k_verify(const KGraph *g, FILE *err) {
                 fail(&v, "k", i, "argument %d: buf0 needs an elementwise kernel and one element", a);
             if (k->kind == KK_ELEM && ar->kind == KA_BUF && !numel_eq(&ar->type, &k->type))
                 fail(&v, "k", i, "argument %d is read at each index but has another size", a);
+            if (ar->kind == KA_ROW || ar->kind == KA_COL) {
+                IrType want = k->type;
+                if (k->kind != KK_ELEM || want.rank < 1) {
+                    fail(&v, "k", i, "argument %d: a row/col broadcast needs an elementwise kernel of rank >= 1", a);
+                    continue;
+                }
+                if (ar->kind == KA_ROW) {
+                    want.dim[want.rank - 1] = (Dim){0, 1};
+                } else {
+                    want.dim[0] = want.dim[want.rank - 1];
+                    want.rank = 1;
+                }
+                want.dtype = ar->type.dtype;
+                if (!numel_eq(&ar->type, &want))
+                    fail(&v, "k", i, "argument %d: a %s broadcast of the wrong size", a, ar->kind == KA_ROW ? "row" : "col");
+            }
         }
         switch (k->kind) {
         case KK_ELEM:

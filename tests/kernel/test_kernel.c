@@ -68,9 +68,11 @@ int main(void) {
     Arena a = {0};
     KGraph *g = fresh(&a);
     expect(g, "fused and planned", NULL);
-    /* the shape of the fusion: gemm, elem (exp, tanh), sum, broadcast, elem (div, mul) */
-    if (g->nkern != 5 || g->kern[0].kind != KK_GEMM || g->kern[1].kind != KK_ELEM ||
-        g->kern[1].nbody != 3 || g->kern[4].kind != KK_ELEM) {
+    /* the shape of the fusion: gemm, elem (exp, tanh), sum, elem (div by the row's sum read in
+     * place of the broadcast, and the square of the quotient, computed once) */
+    if (g->nkern != 4 || g->kern[0].kind != KK_GEMM || g->kern[1].kind != KK_ELEM ||
+        g->kern[1].nbody != 3 || g->kern[3].kind != KK_ELEM || g->kern[3].nbody != 4 ||
+        g->kern[3].nargs != 2 || g->kern[3].args[1].kind != KA_ROW) {
         fprintf(stderr, "FAIL: unexpected kernels:\n");
         k_graph_print(stderr, g);
         failures++;
@@ -116,6 +118,10 @@ int main(void) {
     g = fresh(&a);      /* an argument index out of range in a body */
     g->kern[find(g, KK_ELEM)].body[0].ref = 9;
     expect(g, "bad arg", "reads argument 9");
+
+    g = fresh(&a);      /* a row broadcast read as a column */
+    g->kern[3].args[1].kind = KA_COL;
+    expect(g, "row as col", "col broadcast of the wrong size");
 
     arena_free(&a);
     if (failures)
