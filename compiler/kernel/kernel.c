@@ -136,7 +136,9 @@ static void buf_text(FILE *out, const KGraph *g, int b) {
         fprintf(out, " %d", bf->tensor);
     fputc(' ', out);
     ir_type_print(out, &bf->type);
-    if (g->planned && bf->kind == KB_TEMP) {
+    if (g->planned && bf->kind == KB_TEMP && bf->first < 0) {
+        fputs(" unused", out);
+    } else if (g->planned && bf->kind == KB_TEMP) {
         fprintf(out, " %s @ ", k_class_name[bf->cls]);
         k_dim_print(out, bf->off);
         fprintf(out, " live %d..%d", bf->first, bf->last);
@@ -201,11 +203,11 @@ void k_plan_print(FILE *out, const KModule *km) {
         const KGraph *g = gs[k];
         int ntemp = 0;
         for (int b = 0; b < g->nbufs; b++)
-            ntemp += g->bufs[b].kind == KB_TEMP;
+            ntemp += g->bufs[b].kind == KB_TEMP && g->bufs[b].first >= 0;
         fprintf(out, "plan %s: %d kernels, %d temporaries\n", g->name, g->nkern, ntemp);
         for (int b = 0; b < g->nbufs; b++) {
             const KBuf *bf = &g->bufs[b];
-            if (bf->kind != KB_TEMP)
+            if (bf->kind != KB_TEMP || bf->first < 0)
                 continue;
             fprintf(out, "  %%b%-5d %-10s ", b, k_class_name[bf->cls]);
             k_dim_print(out, bf->off);
@@ -314,7 +316,10 @@ int k_verify(const KGraph *g, FILE *err) {
         const KBuf *ob = &g->bufs[k->out];
         if (ob->kind == KB_GLOBAL)
             fail(&v, "k", i, "writes the constant %%b%d", k->out);
-        if (ob->kind == KB_TEMP && written[k->out] == 1)
+        bool in_place = false;  /* an elementwise kernel updating its argument element by element */
+        for (int a = 0; a < k->nargs; a++)
+            in_place |= k->kind == KK_ELEM && k->args[a].kind == KA_BUF && k->args[a].ref == k->out;
+        if (ob->kind == KB_TEMP && written[k->out] == 1 && !in_place)
             fail(&v, "k", i, "writes %%b%d, which an earlier kernel wrote", k->out);
         if (!numel_eq(&k->type, &ob->type) || k->type.dtype != ob->type.dtype)
             fail(&v, "k", i, "its result does not fill its buffer %%b%d exactly", k->out);
@@ -432,7 +437,8 @@ int k_verify(const KGraph *g, FILE *err) {
                 fail(&v, "buffer %b", b, "offset not 64-byte aligned");
             if (x->last < x->first)
                 fail(&v, "buffer %b", b, "lifetime k%d..k%d ends before it starts", x->first, x->last);
-            t[nt++] = (TempRef){x->first, b};
+            if (x->first >= 0)      /* -1..-1: unused (its value went into another buffer) */
+                t[nt++] = (TempRef){x->first, b};
         }
         qsort(t, (size_t)nt, sizeof *t, by_first);
         for (int i = 0; i < nt; i++) {
