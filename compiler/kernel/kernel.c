@@ -240,6 +240,18 @@ void k_plan_print(FILE *out, const KModule *km) {
     free(gs);
 }
 
+char *k_module_desc(Arena *a, const KModule *km) {
+    const char *ir = ir_module_desc(a, km->m);
+    size_t n = strlen(ir);
+    if (n < 4 || strcmp(ir + n - 4, "end\n"))
+        die("the descriptor does not end in 'end'");
+    char *s = arena_printf(a, "%.*s", (int)(n - 4), ir);
+    for (int c = 0; c < KC__COUNT; c++)
+        s = arena_printf(a, "%splan %s %lld %lld\n", s, k_class_name[c], (long long)km->bytes[c].a,
+                         (long long)km->bytes[c].c);
+    return arena_printf(a, "%send\n", s);
+}
+
 /* ---- the verifier ---- */
 
 typedef struct V { const KGraph *g; FILE *err; int bad; } V;

@@ -132,6 +132,10 @@ Dim k_align(Dim d);                     /* each coefficient rounded up to 64 */
 Dim k_dim_max(Dim x, Dim y);            /* coefficient-wise: >= both for every B >= 0 */
 int k_elt_size(DType dt);
 
+/* The descriptor text (ir_module_desc) with the plan's bytes per class as `plan CLASS A C`
+ * records before its `end` (runtime/nnc_abi.h): what a compiled model embeds. */
+char *k_module_desc(Arena *a, const KModule *km);
+
 /* ---- printing, checking ---- */
 void k_graph_print(FILE *out, const KGraph *g);
 void k_module_print(FILE *out, const KModule *km);          /* nnc --emit kernels */

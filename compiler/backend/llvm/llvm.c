@@ -1276,7 +1276,7 @@ static LLVMValueRef add_entry(Cg *g, const char *suffix, LLVMTypeRef ret, LLVMTy
 static void emit_module(Cg *g) {
     const IrModule *m = g->m;
     /* P_desc */
-    char *desc = ir_module_desc(&g->arena, m);
+    char *desc = k_module_desc(&g->arena, g->km);
     size_t dlen = strlen(desc);
     LLVMValueRef ds = LLVMConstStringInContext(g->ctx, desc, (unsigned)dlen, 0);
     LLVMValueRef dg = LLVMAddGlobal(g->mod, LLVMTypeOf(ds), arena_printf(&g->arena, "%s_desc", g->prefix));
