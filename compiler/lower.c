@@ -7,11 +7,15 @@
  * operation appends a primitive node (compiler/ir/ops.def) with its source location. NumPy
  * broadcasting becomes explicit BROADCAST nodes here, so the IR's elementwise ops see equal shapes.
  *
- * Parameter naming follows docs/language.md [layer.naming]: a call frame's path prefix is made
- * lazily, the first time something under it needs a name, from the statement that called it
- * (`h = dense(..)` -> "h", a nested call -> "y.dense", "y.dense_2", a rebinding -> "h_2"). Nested
- * calls are numbered in evaluation order, arguments first: in `y = dense(dense(x, 4), 2)` the
- * inner call is y.dense and the outer y.dense_2, as the checker's `--emit types` has it.
+ * Parameter naming follows docs/language.md [layer.naming]: a layer call frame's path prefix is
+ * made when the call starts, from the statement that called it (`h = dense(..)` -> "h", a nested
+ * call -> "y.dense", "y.dense_2", a rebinding -> "h_2"). Nested calls are numbered in evaluation
+ * order, arguments first: in `y = dense(dense(x, 4), 2)` the inner call is y.dense and the outer
+ * y.dense_2, as the checker's `--emit types` has it. A layer instance [layer.instance] is a
+ * function value carrying its path (`d`); each call of it runs in a frame with that prefix, and a
+ * parameter or state it declares again is the tensor the first call made.
+ * [train.step.mode]: in the train walk of a step with `over`, a layer call none of whose
+ * parameters the step trains runs with `training` false and writes no state.
  * `for i in a .. b` runs i = a, ..., b - 1.
  *
  * Each graph (forward, evaluate, train.STEP) is a fresh walk of the model body; the walks make the

@@ -993,6 +993,9 @@ static Node *stmt(Parser *p) {
         end_stmt(p);
         return n;
     }
+    if (is_kw(t, "else"))
+        fail(p, t, "write '} else {' on one line: a newline after '}' ends the 'if'",
+             "'else' without an 'if' before it on the same line");
     if (t->kind == TK_KEYWORD && !is_kw(t, "not") && !is_kw(t, "true") && !is_kw(t, "false"))
         expected(p, "a statement");
     n = new_node(p, ND_EXPR, t);
