@@ -1,7 +1,7 @@
 /* pipeline.c - every stage from a checked program to an executable, in order, in one function:
  * pipeline() at the end of this file (STYLE.md: QBE's func()).
  *
- *     lower -> verify -> autodiff -> optim -> simplify -> [fuse -> plan] -> verify -> emit -> link
+ *     lower -> verify -> autodiff -> optim -> simplify -> verify -> fuse -> plan -> verify -> emit -> link
  *
  * compiler/driver/main.c runs the front end (parse, check) and calls pipeline(). `nnc run` takes
  * the same path with the reference interpreter as the backend (no object, no link), so it runs
@@ -21,13 +21,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "interp/interp.h"
+#include "kernel.h"
 #include "llvm/llvm.h"
 #include "lower.h"
 #include "passes.h"
 
 /* The passes --dump-after can name, in pipeline order. */
-static const char *const dump_passes[] = {"lower", "autodiff", "optim", "simplify"};
+static const char *const dump_passes[] = {"lower", "autodiff", "optim", "simplify", "fuse", "plan"};
 #define NPASSES ((int)(sizeof dump_passes / sizeof *dump_passes))
 
 /* One compilation: the options, and where its result goes (decided before any work). */
@@ -58,6 +60,18 @@ static int done(Run *r, const char *stage, const IrModule *m) {
     if (m && r->o->dump_after && !strcmp(r->o->dump_after, stage)) {
         printf("; after %s\n", stage);
         ir_module_print(stdout, m);
+        fflush(stdout);
+    }
+    return 0;
+}
+
+/* The end of fuse or plan: done(), and --dump-after prints the kernel IR km. */
+static int done_kernels(Run *r, const char *stage, const KModule *km) {
+    if (done(r, stage, NULL))
+        return -1;
+    if (r->o->dump_after && !strcmp(r->o->dump_after, stage)) {
+        printf("; after %s\n", stage);
+        k_module_print(stdout, km);
         fflush(stdout);
     }
     return 0;
@@ -255,15 +269,16 @@ static int prepare(Run *r) {
             diag_plain(d, "--dump-after: unknown pass '%s'", o->dump_after);
             const char *s = diag_suggest(o->dump_after, dump_passes, NPASSES);
             if (s)
-                diag_hint(d, "did you mean '%s'? (the passes: lower, autodiff, optim, simplify)", s);
+                diag_hint(d, "did you mean '%s'? (the passes: lower, autodiff, optim, simplify, fuse, plan)", s);
             else
-                diag_hint(d, "the passes: lower, autodiff, optim, simplify");
+                diag_hint(d, "the passes: lower, autodiff, optim, simplify, fuse, plan");
             return -1;
         }
     }
     if (o->emit == EMIT_RUN)
         return 0;
-    const char *out = o->output ? o->output : o->emit == EMIT_IR ? "-" : default_output(r->a, d, o->input, o->emit);
+    bool text = o->emit == EMIT_IR || o->emit == EMIT_KERNELS || o->emit == EMIT_PLAN;
+    const char *out = o->output ? o->output : text ? "-" : default_output(r->a, d, o->input, o->emit);
     if (!out)
         return -1;
     if (strcmp(out, "-") && check_output_dir(r->a, d, out))
@@ -292,10 +307,17 @@ static int prepare(Run *r) {
     return 0;
 }
 
-/* --emit ir: the module as text on stdout or into the output file. */
-static int write_ir(Run *r, const IrModule *m) {
+static void print_text(EmitKind k, FILE *f, const IrModule *m, const KModule *km) {
+    if (k == EMIT_IR) ir_module_print(f, m);
+    else if (k == EMIT_KERNELS) k_module_print(f, km);
+    else k_plan_print(f, km);
+}
+
+/* --emit ir|kernels|plan: the module, its kernel IR or its plan as text on stdout or into the
+ * output file. */
+static int write_ir(Run *r, const IrModule *m, const KModule *km) {
     if (!strcmp(r->out, "-")) {       /* a write error is reported by main (stdout_failed) */
-        ir_module_print(stdout, m);
+        print_text(r->o->emit, stdout, m, km);
         return 0;
     }
     const char *tmp = arena_printf(r->a, "%s.tmp", r->out);
@@ -304,7 +326,7 @@ static int write_ir(Run *r, const IrModule *m) {
         diag_plain(r->d, "cannot write %s: %s", tmp, strerror(errno));
         return 1;
     }
-    ir_module_print(f, m);
+    print_text(r->o->emit, f, m, km);
     if (fclose(f) != 0 || rename(tmp, r->out) != 0) {
         diag_plain(r->d, "cannot write %s: %s", r->out, strerror(errno));
         unlink(tmp);
@@ -315,7 +337,7 @@ static int write_ir(Run *r, const IrModule *m) {
 
 /* emit, LLVM backend: the object file (or textual LLVM IR) in a temporary file; NULL when it
  * failed (diagnosed). */
-static const char *emit_llvm(Run *r, const IrModule *m) {
+static const char *emit_llvm(Run *r, const IrModule *m, const KModule *km) {
     const NncOptions *o = r->o;
     if (!r->prefix) {
         r->prefix = m->name;
@@ -329,7 +351,7 @@ static const char *emit_llvm(Run *r, const IrModule *m) {
         return NULL;
     LlvmOptions lo = {.output = obj, .kind = o->emit == EMIT_LLVM ? LLVM_OUT_IR : LLVM_OUT_OBJ,
                       .prefix = r->prefix, .opt_level = o->opt_level, .cpu = o->cpu, .verbose = o->verbose};
-    if (llvm_emit(m, &lo, r->d)) {
+    if (backend_llvm.emit(km, &lo, r->d)) {
         unlink(obj);
         return NULL;
     }
@@ -381,16 +403,25 @@ int pipeline(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
     simplify_module(m);                        /* simplify: fold, CSE, identities, dead code */
     if (done(r, "simplify", m))
         return 1;
-    /* ---- fuse, plan: the kernel IR. The `kernel` branch puts its two calls here, each followed
-     * by done(r, "fuse" | "plan", ...), and adds both names to dump_passes. ---- */
     verify(m, "simplify");                     /* verify */
     done(r, "verify", NULL);
-
     if (o->emit == EMIT_IR)                    /* --emit ir: the module's text, no backend */
-        return write_ir(r, m);
+        return write_ir(r, m, NULL);
     if (o->emit == EMIT_RUN)                   /* nnc run: the interpreter is the backend */
         return run_interp(o, m);
-    const char *obj = emit_llvm(r, m);         /* emit: the LLVM backend's object file */
+
+    KModule *km = fuse_module(a, m);           /* fuse: kernels (compiler/passes/fuse.c) */
+    if (k_module_verify(km, stderr))
+        die("the kernel IR is invalid after fuse");
+    if (done_kernels(r, "fuse", km))
+        return 1;
+    if (plan_module(km, d) || done_kernels(r, "plan", km))  /* plan: buffers, in-place updates */
+        return 1;
+    if (k_module_verify(km, stderr))           /* verify the kernels and the plan */
+        die("the kernel IR is invalid after plan");
+    if (o->emit == EMIT_KERNELS || o->emit == EMIT_PLAN)
+        return write_ir(r, m, km);
+    const char *obj = emit_llvm(r, m, km);     /* emit: the LLVM backend's object file */
     if (!obj || done(r, "emit", NULL))
         return 1;
     int rc = link_stage(r, m, obj);                  /* link (or place the object / LLVM IR) */

@@ -90,6 +90,21 @@ static void vjp_SIN(Vjp *v) { v->gs[0] = mul(v->g, v->gy, ir_unary(v->g, OP_COS,
 static void vjp_COS(Vjp *v) {
     v->gs[0] = neg(v->g, mul(v->g, v->gy, ir_unary(v->g, OP_SIN, X(v))));
 }
+/* floor, ceil, round: piecewise constant, gradient 0 everywhere (as torch; a zero rather than
+ * F_NOGRAD, so a parameter reached only through them is still trained, with a zero gradient) */
+static void vjp_FLOOR(Vjp *v) { v->gs[0] = fill_like(v->g, X(v), 0); }
+static void vjp_CEIL(Vjp *v) { v->gs[0] = fill_like(v->g, X(v), 0); }
+static void vjp_ROUND(Vjp *v) { v->gs[0] = fill_like(v->g, X(v), 0); }
+static void vjp_ERF(Vjp *v) { /* gy 2/sqrt(pi) exp(-x^2) */
+    IrGraph *g = v->g;
+    uint32_t e = ir_unary(g, OP_EXP, neg(g, mul(g, X(v), X(v))));
+    v->gs[0] = mul(g, v->gy, mul(g, fill_like(g, X(v), 1.1283791670955126), e));
+}
+static uint32_t rsqrt_1mx2(IrGraph *g, uint32_t x) { /* 1 / sqrt(1 - x^2) */
+    return dvd(g, fill_like(g, x, 1), ir_unary(g, OP_SQRT, sub(g, fill_like(g, x, 1), mul(g, x, x))));
+}
+static void vjp_ASIN(Vjp *v) { v->gs[0] = mul(v->g, v->gy, rsqrt_1mx2(v->g, X(v))); }
+static void vjp_ACOS(Vjp *v) { v->gs[0] = neg(v->g, mul(v->g, v->gy, rsqrt_1mx2(v->g, X(v)))); }
 static void vjp_CAST(Vjp *v) { v->gs[0] = v->gy; } /* f32 -> f32 only: others need no gradient */
 
 /* ---- elementwise, two or three operands ---- */
@@ -125,6 +140,14 @@ static void vjp_POW(Vjp *v) {
         uint32_t ylog = ir_select(g, base0, zero, mul(g, v->y, ir_unary(g, OP_LOG, X(v))));
         v->gs[1] = mul(g, v->gy, ylog);
     }
+}
+/* y = a mod b = a - b floor(a / b): ga = gy, gb = -gy floor(a / b) (as torch.remainder) */
+static void vjp_MOD(Vjp *v) {
+    IrGraph *g = v->g;
+    if (v->need[0])
+        v->gs[0] = v->gy;
+    if (v->need[1])
+        v->gs[1] = neg(g, mul(g, v->gy, ir_unary(g, OP_FLOOR, dvd(g, X(v), Y(v)))));
 }
 /* max/min: the gradient goes to the operand the forward picked; at ties it is split evenly
  * (gy/2 to each), as torch.maximum / torch.minimum do. win is OP_GT for max, OP_LT for min. */
