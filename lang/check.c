@@ -765,6 +765,21 @@ static const Type *check_ident(Body *b, Node *n) {
     Binding *bd = lookup(b, n->name);
     if (bd) {
         set_ref(b, n, bd->node);
+        if (bd->ty->kind == TY_FN && bd->ty->instance && !b->callee) {
+            /* `h = dense(x)` without units made an instance; h is then used as a tensor */
+            const Instance *ins = bd->ty->instance;
+            const Node *d = ins->ci->decl;
+            const char *open = "";
+            for (int i = 0; i < d->nformals; i++)
+                if (!ins->slot[i] && !d->formals[i]->lhs)
+                    open = arena_printf(C->a, "%s%s'%s'", open, *open ? ", " : "", d->formals[i]->name);
+            check_error(b, n->loc, "'%s' is an instance of layer %s, not a value: call it, as %s(...)", n->name,
+                        d->name, n->name);
+            check_note(b, ins->where->loc, "the call that made it gives no value for %s", open);
+            check_hint(b, "a layer call that leaves formals open makes an instance [layer.instance]; give them "
+                          "to compute a value here");
+            return ty_error();
+        }
         return bd->ty;
     }
     DimBind *db = b->dims ? ty_env_find(b->dims, n->name) : NULL;
@@ -1731,7 +1746,10 @@ static const Type *call_value(Body *b, Node *n, const Type *ft, Node **args, int
 }
 
 static const Type *check_call(Body *b, Node *n) {
+    bool saved = b->callee;
+    b->callee = n->lhs->kind == ND_IDENT;
     const Type *ft = check_expr(b, n->lhs);
+    b->callee = saved;
     if (n->lhs->kind == ND_IDENT && !b->instance) {
         Binding *bd = lookup(b, n->lhs->name);
         if (bd && bd->kind == BK_FORMAL && ft->kind == TY_FN && !ft->decl && !ft->builtin)
