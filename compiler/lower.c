@@ -921,107 +921,16 @@ static uint32_t unop(Lower *L, Op op, uint32_t x) {
     return add(L, op, t, s, 1, NULL);
 }
 
-/* floor of an f32 tensor: truncate through i32 and step down where that rounded up; values of
- * magnitude 2^23 and more (and inf, NaN) are whole numbers already and pass unchanged. */
-static uint32_t floor_t(Lower *L, uint32_t x) {
-    uint32_t t = cast_to(L, cast_to(L, x, DT_I32), DT_F32);
-    uint32_t down = select_t(L, binop_t(L, OP_GT, t, x), fill_like(L, x, DT_F32, 1), fill_like(L, x, DT_F32, 0));
-    uint32_t fl = binop_t(L, OP_SUB, t, down);
-    uint32_t small = binop_t(L, OP_LT, unop(L, OP_ABS, x), fill_like(L, x, DT_F32, 8388608.0));
-    return select_t(L, small, fl, x);
-}
-
-/* round half to even (NumPy, PyTorch) */
-static uint32_t round_t(Lower *L, uint32_t x) {
-    uint32_t fl = floor_t(L, x), d = binop_t(L, OP_SUB, x, fl);
-    uint32_t half = fill_like(L, x, DT_F32, 0.5), one = fill_like(L, x, DT_F32, 1), zero = fill_like(L, x, DT_F32, 0);
-    uint32_t h = floor_t(L, binop_t(L, OP_MUL, fl, half));
-    uint32_t odd = binop_t(L, OP_NE, binop_t(L, OP_MUL, h, fill_like(L, x, DT_F32, 2)), fl);
-    uint32_t up = binop_t(L, OP_OR, binop_t(L, OP_GT, d, half), binop_t(L, OP_AND, binop_t(L, OP_EQ, d, half), odd));
-    return binop_t(L, OP_ADD, fl, select_t(L, up, one, zero));
-}
-
-/* p(x) = c[0] + x (c[1] + x (c[2] + ...)) over tensors */
-static uint32_t horner(Lower *L, uint32_t x, const double *c, int n) {
-    uint32_t acc = fill_like(L, x, DT_F32, c[n - 1]);
-    for (int i = n - 2; i >= 0; i--)
-        acc = binop_t(L, OP_ADD, fill_like(L, x, DT_F32, c[i]), binop_t(L, OP_MUL, x, acc));
-    return acc;
-}
-
-/* erf: its Taylor series below |x| = 0.5; above, 1 - erfc(|x|) with Numerical Recipes' erfc
- * (fractional error below 1.2e-7), the sign of x restored. */
-static uint32_t erf_t(Lower *L, uint32_t x) {
-    static const double taylor[] = {1.1283791670955126, -0.37612638903183754, 0.11283791670955126,
-                                    -0.026866170645131252, 0.005223977625442188, -0.0008548327023450852,
-                                    0.00012055332981789664};     /* 2/sqrt(pi) (-1)^n / (n! (2n + 1)) */
-    static const double nr[] = {-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
-                                0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277};
-    uint32_t one = fill_like(L, x, DT_F32, 1);
-    uint32_t small = binop_t(L, OP_MUL, x, horner(L, binop_t(L, OP_MUL, x, x), taylor, 7));
-    uint32_t z = unop(L, OP_ABS, x);
-    uint32_t t = binop_t(L, OP_DIV, one, binop_t(L, OP_ADD, one, binop_t(L, OP_MUL, fill_like(L, x, DT_F32, 0.5), z)));
-    uint32_t e = binop_t(L, OP_SUB, horner(L, t, nr, 10), binop_t(L, OP_MUL, z, z));
-    uint32_t erfc = binop_t(L, OP_MUL, t, unop(L, OP_EXP, e));
-    uint32_t big = binop_t(L, OP_MUL, unop(L, OP_SIGN, x), binop_t(L, OP_SUB, one, erfc));
-    return select_t(L, binop_t(L, OP_LT, z, fill_like(L, x, DT_F32, 0.5)), small, big);
-}
-
-/* Compile-time numbers through a unary builtin. */
-static double fold_unary(Builtin bi, double x) {
-    switch (bi) {
-    case BI_EXP: return exp(x);
-    case BI_LOG: return log(x);
-    case BI_SQRT: return sqrt(x);
-    case BI_TANH: return tanh(x);
-    case BI_SIGMOID: return 1.0 / (1.0 + exp(-x));
-    case BI_ATAN: return atan(x);
-    case BI_SIN: return sin(x);
-    case BI_COS: return cos(x);
-    case BI_ASIN: return asin(x);
-    case BI_ACOS: return acos(x);
-    case BI_ERF: return erf(x);
-    case BI_ABS: return fabs(x);
-    case BI_SIGN: return (x > 0) - (x < 0);
-    case BI_FLOOR: return floor(x);
-    case BI_CEIL: return ceil(x);
-    case BI_ROUND: return nearbyint(x);     /* the default rounding mode: half to even */
-    default: unreachable();
-    }
-}
-
-/* A unary builtin on a tensor of the checker's result dtype. */
-static uint32_t unary_builtin(Lower *L, Builtin bi, uint32_t x) {
-    static const Op direct[BI__COUNT] = {
+/* The primitive of each elementwise unary builtin (compiler/ir/ops.def). */
+static Op unary_op(Builtin bi) {
+    static const Op op[BI__COUNT] = {
         [BI_EXP] = OP_EXP, [BI_LOG] = OP_LOG, [BI_SQRT] = OP_SQRT, [BI_TANH] = OP_TANH,
         [BI_SIGMOID] = OP_SIGMOID, [BI_ATAN] = OP_ATAN, [BI_SIN] = OP_SIN, [BI_COS] = OP_COS,
-        [BI_ABS] = OP_ABS, [BI_SIGN] = OP_SIGN,
+        [BI_ASIN] = OP_ASIN, [BI_ACOS] = OP_ACOS, [BI_ERF] = OP_ERF, [BI_ABS] = OP_ABS,
+        [BI_SIGN] = OP_SIGN, [BI_FLOOR] = OP_FLOOR, [BI_CEIL] = OP_CEIL, [BI_ROUND] = OP_ROUND,
     };
-    if (direct[bi]) return unop(L, direct[bi], x);
-    bool f32 = tty(L, x)->dtype == DT_F32;
-    switch (bi) {
-    case BI_FLOOR: case BI_CEIL: case BI_ROUND:
-        if (!f32) return x;     /* ints are whole already */
-        /* the gradient is 0 (almost everywhere), as in PyTorch */
-        if (bi == BI_FLOOR) return unop(L, OP_STOP_GRAD, floor_t(L, x));
-        if (bi == BI_CEIL) return unop(L, OP_STOP_GRAD, unop(L, OP_NEG, floor_t(L, unop(L, OP_NEG, x))));
-        return unop(L, OP_STOP_GRAD, round_t(L, x));
-    case BI_ASIN: {
-        /* atan(x / sqrt((1 - x)(1 + x))): +-pi/2 at +-1, NaN outside [-1, 1] */
-        uint32_t one = fill_like(L, x, DT_F32, 1);
-        uint32_t r = unop(L, OP_SQRT, binop_t(L, OP_MUL, binop_t(L, OP_SUB, one, x), binop_t(L, OP_ADD, one, x)));
-        return unop(L, OP_ATAN, binop_t(L, OP_DIV, x, r));
-    }
-    case BI_ACOS: {
-        /* 2 atan(sqrt((1 - x) / (1 + x))): exact near 1, where pi/2 - asin(x) cancels */
-        uint32_t one = fill_like(L, x, DT_F32, 1);
-        uint32_t q = binop_t(L, OP_DIV, binop_t(L, OP_SUB, one, x), binop_t(L, OP_ADD, one, x));
-        return binop_t(L, OP_MUL, fill_like(L, x, DT_F32, 2), unop(L, OP_ATAN, unop(L, OP_SQRT, q)));
-    }
-    case BI_ERF:
-        return erf_t(L, x);
-    default: unreachable();
-    }
+    if (!op[bi]) unreachable();
+    return op[bi];
 }
 
 static Dim dmul(Lower *L, Dim x, Dim y) {
@@ -1099,21 +1008,6 @@ static Value matmul(Lower *L, Value xv, Value yv, IrType rt) {
     return vtensor(reshape_to(L, reduce(L, OP_SUM, pr, 1u << 2, true), rt));
 }
 
-/* Floor remainder [builtin.mod]: a % b has the sign of b (NumPy, PyTorch, Python). */
-static uint32_t mod_t(Lower *L, uint32_t a, uint32_t b) {
-    if (tty(L, a)->dtype == DT_F32) {
-        uint32_t q = floor_t(L, binop_t(L, OP_DIV, a, b));
-        return binop_t(L, OP_SUB, a, binop_t(L, OP_MUL, b, q));
-    }
-    /* i32: the truncated remainder, moved by b where its sign differs from b's; x % 0 is 0 */
-    uint32_t zero = fill_like(L, a, DT_I32, 0);
-    uint32_t r = binop_t(L, OP_SUB, a, binop_t(L, OP_MUL, b, binop_t(L, OP_DIV, a, b)));
-    uint32_t fix = binop_t(L, OP_AND, binop_t(L, OP_NE, r, zero),
-                           binop_t(L, OP_NE, binop_t(L, OP_LT, r, zero), binop_t(L, OP_LT, b, zero)));
-    r = select_t(L, fix, binop_t(L, OP_ADD, r, b), r);
-    return select_t(L, binop_t(L, OP_EQ, b, zero), zero, r);
-}
-
 /* A Node that only carries the place being lowered, for the checker's rules. */
 static Node *here_node(Lower *L) {
     Node *n = arena_alloc(L->a, sizeof *n);
@@ -1152,13 +1046,7 @@ static Value binop(Lower *L, int op, Value x, Value y) {
     case OP_GE_: iop = OP_GE; break;
     case OP_AND_: iop = OP_AND; break;
     case OP_OR_: iop = OP_OR; break;
-    case OP_MOD_: {
-        uint32_t a = to_tensor(L, x, dt, L->loc), b = to_tensor(L, y, dt, L->loc);
-        IrType at = rt, bt = rt;
-        at.dtype = tty(L, a)->dtype;
-        bt.dtype = tty(L, b)->dtype;
-        return vtensor(mod_t(L, broadcast_to(L, a, at), broadcast_to(L, b, bt)));
-    }
+    case OP_MOD_: iop = OP_MOD; break;     /* [builtin.mod]: the sign of the divisor */
     default: unreachable();
     }
     return vtensor(elementwise_to(L, iop, vs, 2, dt, rt));
@@ -1446,8 +1334,9 @@ static Value call_builtin(Lower *L, Builtin bi, Args *a, Node *call, Loc loc) {
     IrType rt = result_type(L, t, errs, bf->name);
     switch (bf->rule) {
     case BR_UNARY_F32: case BR_UNARY_NUM:
-        if (is_num(v[0]) && !(v[0].kind == V_INT && v[0].b)) return vtensor(scalar(L, rt.dtype, fold_unary(bi, num(v[0]))));
-        return vtensor(unary_builtin(L, bi, to_tensor(L, v[0], rt.dtype, loc)));
+        if (is_num(v[0]) && !(v[0].kind == V_INT && v[0].b) && rt.dtype == DT_F32)   /* folded as the IR computes */
+            return vtensor(scalar(L, DT_F32, ir_eval_f32(unary_op(bi), (float)num(v[0]), 0)));
+        return vtensor(unop(L, unary_op(bi), to_tensor(L, v[0], rt.dtype, loc)));
     case BR_BINARY: {
         DType dt = v[0].kind == V_TENSOR ? tty(L, v[0].t)->dtype : v[1].kind == V_TENSOR ? tty(L, v[1].t)->dtype : rt.dtype;
         return vtensor(elementwise_to(L, bi == BI_MAX ? OP_MAX : bi == BI_MIN ? OP_MIN : OP_POW, v, 2, dt, rt));

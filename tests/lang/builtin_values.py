@@ -1,10 +1,11 @@
 #!/usr/bin/python3
-"""builtin_values.py - the builtins compute what docs/language.md section 5 promises: each one
-that lowering builds from several IR ops (floor, ceil, round, asin, acos, clip, reduce_min, prod,
-argmax, argmin, cumsum, %, batched @, gather with negative indices, where with a compile-time
-condition, zeros_like/ones_like), and the i32 forms of abs, sign, sum and reduce_max, run by nnc's
-interpreter (`nnc run`) against PyTorch on the same inputs; then one SGD step through each one
-that has a gradient, against PyTorch's autograd.
+"""builtin_values.py - the builtins compute what docs/language.md section 5 promises: the ones
+added by issue 7 (floor, ceil, round, erf, asin, acos, %, and clip, reduce_min, prod, argmax,
+argmin, cumsum, which lowering composes from several IR ops), batched @ on each of its three
+lowering paths, gather with negative indices, where with a compile-time condition,
+zeros_like/ones_like and numbers as loss targets, and the i32 forms of abs, sign, sum and
+reduce_max, run by nnc's interpreter (`nnc run`) against PyTorch on the same inputs; then one SGD
+step through each one that has a gradient, against PyTorch's autograd.
 
     builtin_values.py NNC WORK_DIR
 
