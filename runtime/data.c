@@ -9,7 +9,8 @@
  * among a loaded checkpoint's class names (which then number every label, numeric-looking or not).
  *
  * Conversions: IDX u8 of rank >= 2 (images) into an f32 tensor is scaled by 1/255 to [0, 1]; every
- * other value is converted as is (u8 labels -> i32).
+ * other value is converted as is (u8 labels -> i32). u8 arrays (IDX, NPY) feeding an f32 tensor are
+ * kept as bytes and converted per batch (RtColumn.u8, rt.h).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -166,10 +167,14 @@ static int bad_value(RtCtx *c, const char *path, const Dest *dst, int64_t i, dou
                     dst->t->role == RT_TARGET ? " (class labels must be whole numbers)" : "");
 }
 
-static int alloc_col(RtCtx *c, const RtTensor *t, RtColumn *col, int64_t n) {
+/* div > 0: the column keeps the file's u8 values, converted per batch as value / div. */
+static int alloc_col(RtCtx *c, const RtTensor *t, RtColumn *col, int64_t n, float div) {
     col->dtype = t->dtype;
     col->per = rt_numel(t, 1);
-    col->data = rt_alloc(c, (size_t)(n ? n : 1) * (size_t)col->per * rt_dsize(t->dtype));
+    col->u8 = div > 0;
+    col->div = div;
+    for (int v = 0; v < 256 && col->u8; v++) col->lut[v] = (float)v / div;
+    col->data = rt_alloc(c, (size_t)(n ? n : 1) * (size_t)col->per * (col->u8 ? 1 : rt_dsize(t->dtype)));
     return col->data ? 0 : -1;
 }
 
@@ -252,8 +257,9 @@ static int load_idx(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
         }
     }
     if (limit > 0 && limit < n) n = limit;
-    if (alloc_col(c, dst->t, dst->col, n)) goto done;
     bool scale = type == 0x08 && rank >= 2 && dst->t->dtype == RT_F32;
+    bool bytes = type == 0x08 && dst->t->dtype == RT_F32;
+    if (alloc_col(c, dst->t, dst->col, n, bytes ? (scale ? 255.0f : 1.0f) : 0)) goto done;
     const int64_t chunk = n * per < (1 << 20) ? (n * per > 0 ? n * per : 1) : 1 << 20;
     buf = rt_alloc(c, (size_t)(chunk * isz));
     if (!buf) goto done;
@@ -271,6 +277,10 @@ static int load_idx(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
                         "ends after %lld values", path, (long long)dims[0], (long long)per,
                      (long long)(at + r / isz));
             goto done;
+        }
+        if (bytes) {
+            memcpy((uint8_t *)dst->col->data + at, buf, (size_t)m);
+            continue;
         }
         for (int64_t i = 0; i < m; i++) {
             const uint8_t *b = buf + i * isz;
@@ -384,7 +394,8 @@ static int load_npy(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
         goto done;
     }
     if (limit > 0 && limit < n) n = limit;
-    if (alloc_col(c, dst->t, dst->col, n)) goto done;
+    bool bytes = kind == 'u' && dst->t->dtype == RT_F32;
+    if (alloc_col(c, dst->t, dst->col, n, bytes ? 1.0f : 0)) goto done;
     int64_t total = n * per;
     const int64_t chunk = total < (1 << 18) ? (total > 0 ? total : 1) : 1 << 18;
     buf = rt_alloc(c, (size_t)(chunk * isz));
@@ -395,6 +406,10 @@ static int load_npy(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
             rt_error(c, "'%s' is truncated: its header promises shape with %lld values, the data ends "
                         "early", path, (long long)(dims[0] * per));
             goto done;
+        }
+        if (bytes) {
+            memcpy((uint8_t *)dst->col->data + at, buf, (size_t)m);
+            continue;
         }
         for (int64_t i = 0; i < m; i++) {
             const uint8_t *b = buf + i * isz;
@@ -604,8 +619,8 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
         goto done;
     }
     if (nrows == 0) { rt_error(c, "'%s' has no data rows", path); goto done; }
-    if (feat && alloc_col(c, feat->t, feat->col, nrows)) goto done;
-    if (lab && alloc_col(c, lab->t, lab->col, nrows)) goto done;
+    if (feat && alloc_col(c, feat->t, feat->col, nrows, 0)) goto done;
+    if (lab && alloc_col(c, lab->t, lab->col, nrows, 0)) goto done;
     labels = rt_calloc(c, sizeof(char *) * (size_t)nrows);
     if (!labels) goto done;
     const char *labname = labcol >= 0 ? fields[labcol] : "";   /* points into text, which stays */

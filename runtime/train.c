@@ -91,13 +91,25 @@ static int batch_new(RtCtx *c, int64_t bmax, int64_t bmin, Batch *b) {
 }
 
 
-/* Copies samples idx[0..n) of the data set into the batch's input/target buffers. */
+/* One sample of a u8 column into f32: one pass, no intermediate copy. */
+static void convert_u8(float *restrict out, const uint8_t *restrict in, int64_t n, const float *restrict lut) {
+    for (int64_t k = 0; k < n; k++) out[k] = lut[in[k]];
+}
+
+/* Copies samples idx[0..n) of the data set into the batch's input/target buffers, converting u8
+ * columns (rt.h) on the way. */
 static void gather(RtCtx *c, const RtData *d, Batch *b, const int64_t *idx, int64_t n) {
     int k = 0;
     for (int i = 0; i < c->desc.nt && k < d->ncol; i++) {
         const RtTensor *t = &c->desc.t[i];
         if (t->role != RT_INPUT && t->role != RT_TARGET) continue;
         const RtColumn *col = &d->col[k++];
+        if (col->u8) {
+            for (int64_t j = 0; j < n; j++)
+                convert_u8((float *)b->bufs[i] + j * col->per, (const uint8_t *)col->data + idx[j] * col->per,
+                           col->per, col->lut);
+            continue;
+        }
         size_t row = (size_t)col->per * rt_dsize(col->dtype);
         for (int64_t j = 0; j < n; j++)
             memcpy((uint8_t *)b->bufs[i] + (size_t)j * row, (const uint8_t *)col->data + (size_t)idx[j] * row, row);
