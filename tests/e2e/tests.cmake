@@ -72,3 +72,16 @@ nnc_e2e(limits limits.sh)
 # the driver never overwrites its input, reports stdout errors, rejects ignored options, gives
 # outputs the usual mode, notes which of several models it builds; per-step optimizer state
 nnc_e2e(cli_safety cli_safety.sh)
+
+# the benchmark's harness (bench/bench.py --smoke: tiny sizes, one repetition): nnc, PyTorch, the
+# sgemm and predict programs all build, run and print positive numbers; no speed is asserted
+add_test(NAME e2e.bench_smoke
+         COMMAND ${NNC_PYTHON} ${CMAKE_SOURCE_DIR}/bench/bench.py --smoke --nnc $<TARGET_FILE:nnc>
+                 --work ${E2E_WORK}/bench_smoke)
+if(NNC_SANITIZE)
+  set(BENCH_ENV "BENCH_CFLAGS=-fsanitize=address,undefined")
+else()
+  set(BENCH_ENV "BENCH_CFLAGS=")
+endif()
+set_tests_properties(e2e.bench_smoke PROPERTIES LABELS e2e TIMEOUT 300
+                     ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib;${BENCH_ENV}")
