@@ -60,11 +60,11 @@ const char *lower_optimizer_name(Lower *L, Node *call);
 /* Keep only the nodes results depend on (a fresh graph with the same name and results). */
 IrGraph *lower_prune(Arena *a, const IrGraph *g);
 
-/* ---- optim.c: the train steps ----
- * requires: lower_module(L) returned m. For each step: walk the model with training = true, take
- * the gradient of its loss (ad_grad) with respect to the parameters under its `over` paths, and
- * apply its optimizer to each; the result is m->steps[i].graph. Parameters no step trains are
- * marked frozen. 0, or -1 after a diagnostic. */
+/* ---- optim.c: the train steps' updates ----
+ * requires: m after the autodiff pass (each step's graph with a `grad` result per trained
+ * parameter). Applies the step's optimizer to each parameter with its gradient, replacing the grad
+ * results by update results; parameters no step trains are marked frozen. 0, or -1 after a
+ * diagnostic. */
 int optim_module(Lower *L, IrModule *m, Diag *d);
 
 /* ---- link.c: the executable ----

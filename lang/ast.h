@@ -70,6 +70,8 @@ typedef enum {
     ND_RETURN,      /* return lhs */
     ND_EXPR,        /* lhs as a statement; the last one of a body is its result */
     ND_FOR,         /* for name in lhs .. rhs { kids }  (unrolled at compile time) */
+    ND_IF,          /* if lhs { kids } else body: body is NULL, an ND_IF (else if), or an ND_IF with
+                       lhs NULL (the final else); lhs is a compile-time bool */
     ND_INPUT,       /* input name: type */
     ND_TARGET,      /* target name: type */
     ND_OUTPUT,      /* output name [= lhs] */

@@ -35,6 +35,7 @@ static const char *kind_name(NodeKind k) {
     case ND_RETURN: return "return";
     case ND_EXPR: return "expr";
     case ND_FOR: return "for";
+    case ND_IF: return "if";
     case ND_INPUT: return "input";
     case ND_TARGET: return "target";
     case ND_OUTPUT: return "output";
@@ -200,6 +201,15 @@ static void dump(FILE *out, const Node *n, int indent, const SrcFile *main_file)
             fputc(')', out);
         }
         child(out, n->rhs, in, main_file);
+    } else if (n->kind == ND_IF) {
+        child(out, n->lhs, in, main_file);          /* `_`: the final else */
+        for (int i = 0; i < n->nkids; i++)
+            child(out, n->kids[i], in, main_file);
+        if (n->body) {
+            fprintf(out, "\n%*s(else", in, "");
+            child(out, n->body, in + 2, main_file);
+            fputc(')', out);
+        }
     } else {
         if (n->lhs)
             child(out, n->lhs, in, main_file);

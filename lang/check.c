@@ -608,6 +608,8 @@ typedef struct Expander {
     ParamList *out;
     const char *fail;       /* why the list cannot be known (symbolic loop bounds, too big) */
     int64_t work;           /* records visited: bounds the time a hostile program can take */
+    const Item *want;       /* a statement whose path is wanted (names that mean one thing) */
+    const char *found;      /* its path (the last one, when a loop repeats it) */
 } Expander;
 
 static void expand_items(Expander *x, const Items *it, const DimEnv *env, const char *prefix, Counters *cnt);
@@ -633,7 +635,7 @@ static void expand_body(Expander *x, const Node *callee, const DimEnv *env, cons
 }
 
 static void expand_call(Expander *x, const CallRec *cr, const DimEnv *env, const char *path) {
-    DimEnv e2 = compose(x->C, &cr->env, env);
+    DimEnv e2 = compose(x->C, cr->ins ? &cr->ins->env : &cr->env, env);
     expand_body(x, cr->callee, &e2, path);
 }
 
@@ -690,9 +692,12 @@ static void expand_items(Expander *x, const Items *it, const DimEnv *env, const 
         case IT_STMT:
             if (t->ncalls == 0)
                 break;
-            if (t->name)
-                expand_stmt(x, t, env, prefix, numbered(C, t->name, count(C, cnt, t->name)), cnt);
-            else
+            if (t->name) {
+                const char *sp = numbered(C, t->name, count(C, cnt, t->name));
+                if (t == x->want)
+                    x->found = join(C, prefix, sp);
+                expand_stmt(x, t, env, prefix, sp, cnt);
+            } else
                 expand_stmt(x, t, env, prefix, NULL, cnt);
             break;
         case IT_LOOP: {
@@ -728,12 +733,16 @@ static const ParamList *stmt_params(Check *C, Item *it) {
     if (it->local)
         return it->local;
     ParamList *l = arena_alloc(C->a, sizeof *l);
-    Expander x = {C, l, NULL, 0};
+    Expander x = {C, l, NULL, 0, NULL, NULL};
     Counters cnt = {0};
     expand_stmt(&x, it, NULL, "", "", &cnt);
     if (x.fail)
         return NULL;
-    it->local = l;
+    bool live = false;      /* an instance's types grow as its calls bind its variables */
+    for (int i = 0; i < it->ncalls; i++)
+        live |= it->calls[i].ins != NULL;
+    if (!live)
+        it->local = l;
     return l;
 }
 
@@ -832,10 +841,111 @@ static const Type *group_member(Body *b, Node *n, const ParamList *l, const char
     return ty_error();
 }
 
+/* The parameters the body has made so far, by the names of the weights file (relative to the
+ * body), and the path of the statement want in it. NULL when they cannot be listed here. */
+static const ParamList *body_params(Body *b, const Item *want, const char **path) {
+    if (!b->root)
+        return NULL;
+    ParamList *l = arena_alloc(b->C->a, sizeof *l);
+    Expander x = {b->C, l, NULL, 0, want, NULL};
+    Counters cnt = {0};
+    expand_items(&x, b->root, NULL, "", &cnt);
+    if (x.fail)
+        return NULL;
+    if (path)
+        *path = x.found;
+    return l;
+}
+
+/* [layer.member] `h.W` where h is bound to a layer call means that call's W; when the weights file
+ * names another parameter `h.W` (h was bound before: this call's are h_2.*), the name means two
+ * things and is an error listing both. */
+static bool member_ambiguous(Body *b, Node *n, Binding *bd) {
+    Check *C = b->C;
+    if (b->loop_depth > 0 || b->instance)
+        return false;           /* inside a loop a binding's path changes with the iteration */
+    const char *cur = NULL;
+    const ParamList *l = body_params(b, bd->stmt, &cur);
+    if (!l || !cur || strcmp(cur, n->lhs->name) == 0)
+        return false;
+    const char *byname = join(C, n->lhs->name, n->name);
+    const ParamEntry *e = ty_params_find(l, byname);
+    if (!e && !ty_params_has_prefix(l, byname))
+        return false;
+    const char *mine = join(C, cur, n->name);
+    check_error(b, n->loc, "'%s' could mean two parameters: '%s' of the current binding of '%s', or the "
+                "parameter named '%s'", byname, mine, n->lhs->name, byname);
+    check_note(b, bd->node->loc, "'%s' is the current binding of '%s' (its parameters are %s.*)", n->lhs->name,
+               n->lhs->name, cur);
+    for (Binding *o = bd->shadow; o; o = o->shadow) {
+        const char *op = NULL;
+        if (o->stmt && body_params(b, o->stmt, &op) && op && strcmp(op, n->lhs->name) == 0) {
+            check_note(b, o->node->loc, "this earlier binding of '%s' makes '%s'", n->lhs->name, byname);
+            break;
+        }
+    }
+    (void)e;
+    check_hint(b, "write %s for the current binding's, or give the bindings different names", mine);
+    return true;
+}
+
+/* `nn.dense` [scope.qualified]: the declaration `name` of the module `use`d as mod, or NULL. */
+static DeclInfo *qualified_decl(Check *C, const char *mod, const char *name) {
+    bool used = false;
+    for (int i = 0; i < C->prog->nkids && !used; i++)
+        used = C->prog->kids[i]->kind == ND_USE && C->prog->kids[i]->name && strcmp(C->prog->kids[i]->name, mod) == 0;
+    DeclInfo *di = used ? decl_find(C, name) : NULL;
+    const SrcFile *f = di ? di->decl->loc.file : NULL;
+    if (!f || !f->name)
+        return NULL;
+    const char *base = strrchr(f->name, '/');
+    base = base ? base + 1 : f->name;
+    const char *last = strrchr(mod, '.');
+    last = last ? last + 1 : mod;
+    size_t n = strlen(last);
+    return strncmp(base, last, n) == 0 && strcmp(base + n, ".nn") == 0 ? di : NULL;
+}
+
+static bool is_module(Check *C, const char *mod) {
+    for (int i = 0; i < C->prog->nkids; i++)
+        if (C->prog->kids[i]->kind == ND_USE && C->prog->kids[i]->name && strcmp(C->prog->kids[i]->name, mod) == 0)
+            return true;
+    return false;
+}
+
 static const Type *check_member(Body *b, Node *n) {
     Check *C = b->C;
+    if (n->lhs->kind == ND_IDENT && !lookup(b, n->lhs->name) && is_module(C, n->lhs->name)) {
+        DeclInfo *di = qualified_decl(C, n->lhs->name, n->name);
+        if (!di || di->decl->kind == ND_MODEL) {
+            check_error(b, n->name_loc.file ? n->name_loc : n->loc, "module '%s' declares no function or layer '%s'",
+                        n->lhs->name, n->name);
+            Names ns = {0};
+            for (int i = 0; i < C->ndecls; i++)
+                if (C->order[i]->decl->kind != ND_MODEL && qualified_decl(C, n->lhs->name, C->order[i]->decl->name))
+                    names_add(C, &ns, C->order[i]->decl->name);
+            check_hint_similar(b, n->name, ns.v, ns.n, NULL);
+            return ty_error();
+        }
+        set_ref(b, n, di->decl);
+        Type *t = fn_type(b, di->decl, BI_NONE, di->decl->name);
+        return t;
+    }
     if (n->lhs->kind == ND_IDENT) {
         Binding *bd = lookup(b, n->lhs->name);
+        if (!bd && !decl_find(C, n->lhs->name) && !(b->dims && ty_env_find(b->dims, n->lhs->name))) {
+            /* h_2.W: a parameter by its weights-file name [layer.member] */
+            const ParamList *l = body_params(b, NULL, NULL);
+            if (l && (ty_params_find(l, n->lhs->name) || ty_params_has_prefix(l, n->lhs->name))) {
+                Type *g = ty_new(C->a, TY_GROUP);
+                g->params = l;
+                g->path = n->lhs->name;
+                check_set(b, n->lhs, g);
+                return group_member(b, n, l, n->lhs->name, n->lhs->name);
+            }
+        }
+        if (bd && bd->stmt && ty_is_bad(bd->ty) == false && member_ambiguous(b, n, bd))
+            return ty_error();
         if (bd && bd->stmt) {
             const ParamList *l = stmt_params(C, bd->stmt);
             check_set(b, n->lhs, bd->ty);
@@ -872,6 +982,35 @@ static const Type *check_member(Body *b, Node *n) {
         check_error(b, n->loc, "%s has no member '%s'", check_tystr(b, x), n->name);
     }
     return ty_error();
+}
+
+static bool dim_has_div(const SDim *d) {
+    for (int i = 0; d && i < d->n; i++)
+        for (int j = 0; j < d->t[i].n; j++) {
+            const DimAtom *a = d->t[i].atoms[j];
+            if (a->kind == DA_DIV || a->kind == DA_MOD)
+                return true;
+        }
+    return false;
+}
+
+/* [dim.div] In a model every dim is a number or arithmetic on B, so a division that did not
+ * simplify, (1568*B)/3136, is not whole for every batch size: an error here, at the expression
+ * that made it, naming the arithmetic (not later, where the odd type meets another). */
+static bool check_whole(Body *b, Node *n, const Type *t) {
+    if (b->kind != ND_MODEL || b->instance || t->kind != TY_TENSOR)
+        return true;
+    for (int i = 0; i < t->shape.rank; i++) {
+        if (!dim_has_div(t->shape.dims[i]))
+            continue;
+        const char *what = n->kind == ND_CALL && n->lhs->kind == ND_IDENT ? n->lhs->name : "this expression";
+        check_error(b, n->loc, "%s gives %s: %s is not a whole number for every batch size B", what,
+                    check_tystr(b, t), check_dimstr(b, t->shape.dims[i]));
+        if (n->kind == ND_CALL && n->nkids > 0 && n->kids[0]->ty && n->kids[0]->ty->kind == TY_TENSOR)
+            check_note(b, n->kids[0]->loc, "this is %s", check_tystr(b, n->kids[0]->ty));
+        return false;
+    }
+    return true;
 }
 
 const Type *check_expr(Body *b, Node *n) {
@@ -917,6 +1056,13 @@ const Type *check_expr(Body *b, Node *n) {
         break;
     case ND_BINARY: {
         const Type *l = check_expr(b, n->lhs), *r = check_expr(b, n->rhs);
+        if ((n->op == OP_EQ_ || n->op == OP_NE_) && l->kind == TY_STR && r->kind == TY_STR) {
+            Type *bt = ty_new(C->a, TY_BOOL);     /* padding == "same" [if] */
+            bt->known = l->sval && r->sval;
+            bt->bval = bt->known && (strcmp(l->sval, r->sval) == 0) == (n->op == OP_EQ_);
+            t = bt;
+            break;
+        }
         t = check_binary(b, n, n->op, l, r, n->loc, NULL);
         break;
     }
@@ -940,6 +1086,8 @@ const Type *check_expr(Body *b, Node *n) {
     }
     if (!ty_is_bad(t) && !check_size(b, n->loc, t))
         t = ty_error();
+    if (!ty_is_bad(t) && !check_whole(b, n, t))
+        t = ty_error();
     return check_set(b, n, t);
 }
 
@@ -951,6 +1099,7 @@ typedef struct Callee {
     const char **names;
     const bool *has_default;
     Node **formals;         /* user functions: the ND_FORMALs (notes); NULL for builtins */
+    bool allow_open;        /* a formal may be left without a value (a layer instance is made) */
 } Callee;
 
 /* Match arguments to formals: positional first, then named [call.order]. slot[i] = the argument
@@ -1001,7 +1150,7 @@ static bool match_args(Body *b, Node *call, const Callee *ce, Node **args, int n
         pos++;
     }
     (void)C;
-    for (int j = 0; j < ce->nf && ok; j++) {
+    for (int j = 0; j < ce->nf && ok && !ce->allow_open; j++) {
         if (!slot[j] && !ce->has_default[j]) {
             check_error(b, call->loc, "%s needs a value for '%s'", ce->name, ce->names[j]);
             if (ce->formals)
@@ -1016,8 +1165,8 @@ static const Type *builtin_value_call(Body *b, Node *n, Builtin bi, Node **args,
     const BuiltinInfo *bf = &check_builtins[bi];
     bool has_default[4];
     for (int i = 0; i < bf->nformals; i++)
-        has_default[i] = i >= bf->nrequired;
-    Callee ce = {bf->name, bf->nformals, (const char **)bf->formals, has_default, NULL};
+        has_default[i] = bf->defaults[i] != NULL;
+    Callee ce = {bf->name, bf->nformals, (const char **)bf->formals, has_default, NULL, false};
     Node *slot[4] = {0};
     const Type *sty[4] = {0};
     if (!match_args(b, n, &ce, args, nargs, argty, slot, sty))
@@ -1073,7 +1222,162 @@ static bool fn_is_layer(Check *C, const Type *ft) {
 
 static const Type *instance_check(Body *caller, Node *call, DeclInfo *ci, const Type **vals, const DimEnv *env);
 
-static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int nargs, const Type **argty) {
+/* ---- layer instances [layer.instance] ---- */
+
+/* The variables of a layer that its parameters' types use (the generic parameter list of one
+ * call of it). False when that list cannot be known generically. */
+static void sym_names(Check *C, const SDim *d, Names *ns);
+
+static void atom_names(Check *C, const DimAtom *a, Names *ns) {
+    if (a->kind == DA_SYM || a->kind == DA_PROD) {
+        for (int i = 0; i < ns->n; i++)
+            if (strcmp(ns->v[i], a->name) == 0)
+                return;
+        names_add(C, ns, a->name);
+    } else {
+        sym_names(C, a->a, ns);
+        sym_names(C, a->b, ns);
+    }
+}
+
+static void sym_names(Check *C, const SDim *d, Names *ns) {
+    for (int i = 0; d && i < d->n; i++)
+        for (int j = 0; j < d->t[i].n; j++)
+            atom_names(C, d->t[i].atoms[j], ns);
+}
+
+static bool param_vars(Check *C, DeclInfo *ci, Names *ns) {
+    ParamList l = {0};
+    Expander x = {C, &l, NULL, 0, NULL, NULL};
+    expand_body(&x, ci->decl, NULL, "");
+    if (x.fail)
+        return false;
+    for (int i = 0; i < l.n; i++) {
+        const Type *t = l.e[i].ty;
+        for (int j = 0; t->kind == TY_TENSOR && j < t->shape.rank; j++)
+            sym_names(C, t->shape.dims[j], ns);
+        if (t->kind == TY_TENSOR && t->shape.rest >= 0) {
+            names_add(C, ns, t->shape.rest_name);
+        }
+    }
+    return true;
+}
+
+/* After a call of ins: the bindings of the variables its parameters use are kept, so every later
+ * call must agree with them (the parameters are one set); the others (*S of dense, a sequence
+ * length) are the call's own. */
+static void keep_instance_dims(Check *C, Instance *ins, const DimEnv *env) {
+    for (int i = 0; i < env->n; i++) {
+        const DimBind *bd = &env->b[i];
+        if (ty_env_find(&ins->env, bd->name))
+            continue;
+        bool keep = !ins->pvars;
+        for (int j = 0; j < ins->npvars && !keep; j++)
+            keep = strcmp(ins->pvars[j], bd->name) == 0;
+        if (keep)
+            *ARENA_PUSH(C->a, ins->env.b, ins->env.n, ins->env.cap) = *bd;
+    }
+}
+
+static const Type *make_instance(Body *b, Node *n, DeclInfo *ci, Node **slot, const Type **sty,
+                                 const DimEnv *env) {
+    Check *C = b->C;
+    Instance *ins = arena_alloc(C->a, sizeof *ins);
+    ins->ci = ci;
+    ins->where = n;
+    ins->slot = slot;
+    ins->sty = sty;
+    ins->env.inst = 0;
+    Names pv = {0};
+    if (param_vars(C, ci, &pv)) {
+        ins->pvars = pv.v ? pv.v : arena_alloc(C->a, sizeof(char *));
+        ins->npvars = pv.n;
+    }
+    keep_instance_dims(C, ins, env);
+    CallRec *cr = ARENA_PUSH(C->a, b->stmt->calls, b->stmt->ncalls, b->stmt->capcalls);
+    memset(cr, 0, sizeof *cr);
+    cr->callee = ci->decl;
+    cr->call = n;
+    cr->direct = true;
+    cr->ins = ins;
+    Type *t = fn_type(b, ci->decl, BI_NONE, ci->decl->name);
+    t->ret = ci->result;
+    t->instance = ins;
+    return t;
+}
+
+/* The arguments of a call of an instance: positional ones fill the formals left open when it
+ * was made, in order; named ones any open formal. */
+static bool match_instance_args(Body *b, Node *call, Instance *ins, Node **args, int nargs, const Type **argty,
+                                Node **slot, const Type **sty) {
+    Node *d = ins->ci->decl;
+    int nf = d->nformals, pos = 0;
+    bool named = false, ok = true;
+    for (int i = 0; i < nargs; i++) {
+        Node *a = args[i];
+        int f = -1;
+        if (a->kind == ND_ARG) {
+            named = true;
+            for (int j = 0; j < nf; j++)
+                if (strcmp(d->formals[j]->name, a->name) == 0)
+                    f = j;
+            if (f < 0) {
+                const char **names = arena_alloc(b->C->a, sizeof *names * (size_t)(nf + 1));
+                for (int j = 0; j < nf; j++)
+                    names[j] = d->formals[j]->name;
+                check_error(b, a->name_loc.file ? a->name_loc : a->loc, "%s has no parameter named '%s'", d->name,
+                            a->name);
+                check_hint_similar(b, a->name, names, nf, NULL);
+                ok = false;
+                continue;
+            }
+            if (ins->slot[f]) {
+                check_error(b, a->loc, "'%s' of this instance of %s was given when it was made", a->name, d->name);
+                check_note(b, ins->slot[f]->loc, "given here");
+                ok = false;
+                continue;
+            }
+            if (slot[f]) {
+                check_error(b, a->loc, "'%s' of %s is given twice", a->name, d->name);
+                check_note(b, slot[f]->loc, "first given here");
+                ok = false;
+                continue;
+            }
+            slot[f] = a->lhs;
+            sty[f] = argty[i];
+            continue;
+        }
+        if (named) {
+            check_error(b, a->loc, "a positional argument cannot follow a named one in the call of %s", d->name);
+            ok = false;
+            continue;
+        }
+        while (pos < nf && ins->slot[pos])
+            pos++;
+        if (pos >= nf) {
+            int open = 0;
+            for (int j = 0; j < nf; j++)
+                open += !ins->slot[j];
+            check_error(b, a->loc, "this instance of %s takes %d argument%s, got %d", d->name, open,
+                        open == 1 ? "" : "s", nargs);
+            check_note(b, ins->where->loc, "the instance was made here");
+            return false;
+        }
+        slot[pos] = a;
+        sty[pos++] = argty[i];
+    }
+    for (int j = 0; j < nf && ok; j++)
+        if (!slot[j] && !ins->slot[j] && !d->formals[j]->lhs) {
+            check_error(b, call->loc, "%s needs a value for '%s'", d->name, d->formals[j]->name);
+            check_note(b, d->formals[j]->loc, "'%s' is declared here", d->formals[j]->name);
+            ok = false;
+        }
+    return ok;
+}
+
+
+static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int nargs, const Type **argty,
+                             Instance *ins) {
     Check *C = b->C;
     Node *decl = ci->decl;
     if (ci->state == 1) {
@@ -1114,23 +1418,43 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
         names[i] = decl->formals[i]->name;
         hasdef[i] = decl->formals[i]->lhs != NULL;
     }
-    Callee ce = {decl->name, nf, names, hasdef, decl->formals};
+    /* `d = disc(units = 256)`: a layer call that is a binding's whole right-hand side may leave
+     * formals open, which makes an instance [layer.instance] */
+    bool can_open = !ins && decl->kind == ND_LAYER && b->stmt && n == b->stmt_rhs && b->stmt->name &&
+                    b->stmt->node && b->stmt->node->kind == ND_BIND;
+    Callee ce = {decl->name, nf, names, hasdef, decl->formals, can_open};
     Node **slot = arena_alloc(C->a, sizeof *slot * (size_t)(nf + 1));
     const Type **sty = arena_alloc(C->a, sizeof *sty * (size_t)(nf + 1));
-    if (!match_args(b, n, &ce, args, nargs, argty, slot, sty))
+    if (ins ? !match_instance_args(b, n, ins, args, nargs, argty, slot, sty)
+            : !match_args(b, n, &ce, args, nargs, argty, slot, sty))
         return ty_error();
     for (int i = 0; i < nf; i++)
         if (slot[i] && sty[i]->kind == TY_ERROR)
             return ty_error();
+    bool making = false;
+    for (int i = 0; i < nf && can_open; i++)
+        making |= !slot[i] && !hasdef[i];
 
     int inst = ++C->next_inst;
     DimEnv env = {.inst = inst};
+    if (ins)        /* the dims the instance's parameters were given by the calls before */
+        for (int i = 0; i < ins->env.n; i++)
+            *ARENA_PUSH(C->a, env.b, env.n, env.cap) = ins->env.b[i];
     bool known_fn = false, any = false, ok = true;
     const Type **vals = arena_alloc(C->a, sizeof *vals * (size_t)(nf + 1));
     Body cb = {.C = C, .decl = decl, .info = ci, .kind = decl->kind};
     Conv cv = {.pattern = true, .inst = inst, .ok = true};
     for (int i = 0; i < nf && ok; i++) {
         Node *f = decl->formals[i];
+        if (ins && ins->slot[i]) {      /* given when the instance was made: checked then */
+            vals[i] = ins->sty[i];
+            if (vals[i]->kind == TY_FN && (vals[i]->decl || vals[i]->builtin))
+                known_fn = true;
+            any |= vals[i]->kind == TY_ANY;
+            continue;
+        }
+        if (making && !slot[i])         /* open (or its default): given at each call */
+            continue;
         const Type *at = slot[i] ? sty[i] : f->lhs ? f->lhs->ty : NULL;
         Loc where = slot[i] ? slot[i]->loc : n->loc;
         if (!at || at->kind == TY_ERROR) {
@@ -1166,8 +1490,15 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
         case TE_TENSOR: {
             Type *pat = conv_tensor(&cb, te, &cv);
             const Type *act = at;
-            if (weak_fits_tensor(at, pat->dtype))
-                act = ty_tensor(C->a, pat->dtype, 0, NULL);
+            if (weak_fits_tensor(at, pat->dtype)) {
+                /* a number fills the formal's type when the formals before it determined it:
+                 * mse(x, 0.0), binary_cross_entropy(p, 1.0) [builtin.like]; else it is rank 0 */
+                Type *full = ty_subst(&C->dc, pat, &env);
+                bool known = full->shape.rest < 0 || full->shape.rest_inst != inst;
+                for (int j = 0; known && j < full->shape.rank; j++)
+                    known = !ty_dim_has_inst(full->shape.dims[j], inst);
+                act = known ? full : ty_tensor(C->a, pat->dtype, 0, NULL);
+            }
             DimEnv before = env;
             Unify u = {b, &env, inst, where, false};
             if (act->kind != TY_TENSOR || act->dtype != pat->dtype || !unify_shape(&u, &pat->shape, &act->shape)) {
@@ -1273,6 +1604,10 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
         check_error(b, n->loc, "dim arithmetic overflows in the call of %s", decl->name);
         return ty_error();
     }
+    if (making)
+        return make_instance(b, n, ci, slot, sty, &env);
+    if (ins)
+        keep_instance_dims(C, ins, &env);
     /* the result: the callee's generic result with the bindings substituted */
     DimEnv env0 = env;
     env0.inst = 0;
@@ -1293,7 +1628,7 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
                 return ty_error();
             }
         }
-    if (known_fn && !any && !ci->had_errors && C->ninstances < MAX_INSTANCES) {
+    if ((known_fn || ci->value_dependent) && !any && !ci->had_errors && C->ninstances < MAX_INSTANCES) {
         C->ninstances++;
         const Type *ir = instance_check(b, n, ci, vals, &env0);
         if (ir->kind == TY_ERROR)
@@ -1303,7 +1638,7 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
     }
     if (any)
         res = ty_any();
-    if (decl->kind == ND_LAYER && b->stmt) {
+    if (decl->kind == ND_LAYER && b->stmt && !ins) {
         CallRec *cr = ARENA_PUSH(C->a, b->stmt->calls, b->stmt->ncalls, b->stmt->capcalls);
         cr->callee = decl;
         cr->call = n;
@@ -1335,7 +1670,7 @@ static const Type *call_value(Body *b, Node *n, const Type *ft, Node **args, int
         if (!ci)
             return ty_error();
         set_ref(b, n, (Node *)ft->decl);
-        return user_call(b, n, ci, args, nargs, argty);
+        return user_call(b, n, ci, args, nargs, argty, ft->instance);
     }
     if (ft->builtin)
         return builtin_value_call(b, n, (Builtin)ft->builtin, args, nargs, argty);
@@ -1383,7 +1718,7 @@ static void check_init(Body *b, Node *decl, const Type *pt) {
                                      *const nnames[] = {"mean", "std"};
             const char *const *fn = want == 1 ? cnames : nm[0] == 'u' ? unames : nnames;
             bool hasdef[2] = {false, false};
-            Callee ce = {nm, want, (const char **)fn, hasdef, NULL};
+            Callee ce = {nm, want, (const char **)fn, hasdef, NULL, false};
             Node *slot[2] = {0};
             const Type *sty[2] = {0};
             const Type **argty = arena_alloc(C->a, sizeof *argty * (size_t)(e->nkids + 1));
@@ -1408,10 +1743,28 @@ static void check_init(Body *b, Node *decl, const Type *pt) {
         if (ty_is_bad(lt))
             return;
         bool dt_ok = lt->dtype == pt->dtype || (lt->dtype == DT_I32 && pt->dtype == DT_F32);
-        if (!dt_ok || !ty_shape_eq(&lt->shape, &pt->shape)) {
+        if (!dt_ok) {
             check_error(b, e->loc, "the initial value of %s '%s' is %s, but it is declared %s", what, decl->name,
                         check_tystr(b, lt), check_tystr(b, pt));
+        } else if (!ty_shape_eq(&lt->shape, &pt->shape)) {
+            /* the numbers take the declared dtype [type.literal]: only the shape can be wrong */
+            check_error(b, e->loc, "the initial value of %s '%s' has shape [%s], but it is declared %s", what,
+                        decl->name, ty_shape_str(C->a, &lt->shape), check_tystr(b, pt));
         }
+        return;
+    }
+    if (e->kind == ND_INT || e->kind == ND_FLOAT ||
+        (e->kind == ND_UNARY && e->op == '-' && e->lhs && (e->lhs->kind == ND_INT || e->lhs->kind == ND_FLOAT))) {
+        /* `param c: f32 = 0`: a number is constant(v) [layer.init] */
+        const Type *nt = check_expr(b, e);
+        if (ty_is_bad(nt))
+            return;
+        if (pt->dtype == DT_BOOL || (nt->kind == TY_FLOAT && pt->dtype == DT_I32)) {
+            check_error(b, e->loc, "the initial value of %s '%s' is %s, but it is declared %s", what, decl->name,
+                        check_tystr(b, nt), check_tystr(b, pt));
+            return;
+        }
+        check_set(b, e, pt);
         return;
     }
     check_error(b, e->loc, "not an initializer for %s '%s'", what, decl->name);
@@ -1652,6 +2005,185 @@ static void check_for(Body *b, Node *n) {
     }
 }
 
+/* ---- compile-time branches [if] ---- */
+
+typedef struct Arm {
+    Names names;            /* the names it bound (outer ones rebound, and new ones) */
+    Binding **last;         /* their bindings at its end */
+    const Type *result;     /* the body's result when the if ends the body */
+    Node *result_node;
+    bool makes;             /* it declares parameters or calls layers */
+} Arm;
+
+/* The arms of an if chain, in order; the final else (lhs NULL) or NULL when it has none. */
+static int if_arms(Node *n, Node **arms, int cap) {
+    int k = 0;
+    for (Node *a = n; a && k < cap; a = a->body)
+        arms[k++] = a;
+    return k;
+}
+
+/* Check one arm from the scope at mark; its records go to its own list unless keep. */
+static void check_arm(Body *b, Node *arm, int mark, bool top, bool keep, Arm *out) {
+    Check *C = b->C;
+    Items *saved = b->items, scratch = {0};
+    if (!keep)
+        b->items = &scratch;
+    const Type *sr = b->result;
+    Node *srn = b->result_node;
+    b->result = NULL;
+    b->result_node = NULL;
+    check_stmts(b, arm->kids, arm->nkids, top);
+    out->result = b->result;
+    out->result_node = b->result_node;
+    b->result = sr;
+    b->result_node = srn;
+    out->makes = items_make_params(&scratch);
+    b->items = saved;
+    for (int i = mark; i < b->scope.nlog; i++) {
+        bool dup = false;
+        for (int j = 0; j < out->names.n && !dup; j++)
+            dup = strcmp(out->names.v[j], b->scope.log[i]->name) == 0;
+        if (!dup)
+            names_add(C, &out->names, b->scope.log[i]->name);
+    }
+    out->last = arena_alloc(C->a, sizeof *out->last * (size_t)(out->names.n + 1));
+    for (int i = 0; i < out->names.n; i++)
+        out->last[i] = lookup(b, out->names.v[i]);
+}
+
+static Binding *arm_binding(const Arm *a, const char *name) {
+    for (int i = 0; i < a->names.n; i++)
+        if (strcmp(a->names.v[i], name) == 0)
+            return a->last[i];
+    return NULL;
+}
+
+/* `if c { ... } else if d { ... } else { ... }`: c is a compile-time bool. Every arm is checked.
+ * When the conditions are known here only the taken arm's bindings and parameters count; when
+ * they depend on a generic body's formals, a name the arms bind keeps one type when they agree
+ * and is unknown (checked at each use) when they do not, and no arm may make parameters. */
+static void check_if(Body *b, Node *n, bool top) {
+    Check *C = b->C;
+    Node *arms[64];
+    int na = if_arms(n, arms, 64), taken = -1, checked = 0;
+    bool known = true, bad = false;
+    for (int i = 0; i < na && known && taken < 0; i++) {
+        Node *c = arms[i]->lhs;
+        checked = i + 1;
+        if (!c) {
+            taken = i;
+            break;
+        }
+        const Type *t;
+        if (c->kind == ND_IDENT && strcmp(c->name, "training") == 0 && !lookup(b, "training")) {
+            t = ty_new(C->a, TY_BOOL);       /* `if training`: known when lowering walks a graph */
+        } else {
+            t = check_expr(b, c);
+        }
+        if (!ty_is_bad(t) && t->kind != TY_BOOL) {
+            check_error(b, c->loc, "an 'if' condition must be a compile-time bool, got %s%s", check_tystr(b, t),
+                        t->kind == TY_TENSOR ? " (a tensor)" : "");
+            if (t->kind == TY_TENSOR)
+                check_hint(b, "a tensor's values are known only when the model runs: choose per element with "
+                              "where(c, a, b)");
+        }
+        if (ty_is_bad(t) || t->kind != TY_BOOL) {
+            bad = true;         /* the arms are still checked, as under an unknown condition */
+            known = false;
+            break;
+        }
+        if (!t->known)
+            known = false;
+        else if (t->bval)
+            taken = i;
+    }
+    for (int i = checked; i < na; i++)         /* the later conditions, for their errors */
+        if (arms[i]->lhs && !(arms[i]->lhs->kind == ND_IDENT && !strcmp(arms[i]->lhs->name, "training")))
+            check_expr(b, arms[i]->lhs);
+    if (!known && !bad && !b->instance && b->info)
+        b->info->value_dependent = true;       /* its calls check it again with their values */
+    int mark = b->scope.nlog;
+    Arm *res = arena_alloc(C->a, sizeof *res * (size_t)(na + 1));
+    bool has_else = !arms[na - 1]->lhs;
+    if (known) {
+        for (int i = 0; i < na; i++) {
+            if (i == taken)
+                continue;
+            check_arm(b, arms[i], mark, top, false, &res[i]);
+            scope_pop(b, mark);
+        }
+        if (taken >= 0) {
+            check_arm(b, arms[taken], mark, top, true, &res[taken]);
+            if (top && res[taken].result) {
+                b->result = res[taken].result;
+                b->result_node = res[taken].result_node;
+            }
+        }
+        return;
+    }
+    for (int i = 0; i < na; i++) {
+        check_arm(b, arms[i], mark, top, false, &res[i]);
+        scope_pop(b, mark);
+        if (res[i].makes && !bad) {
+            check_error(b, arms[i]->loc, "this arm makes parameters, but the 'if' condition is known only at each "
+                        "call");
+            check_hint(b, "declare the parameters outside the 'if' (an unused one costs only its memory)");
+        }
+    }
+    /* the names bound after the if: those of every arm (and of the scope before, when there is no
+     * else); one type when they agree, else unknown */
+    Names all = {0};
+    for (int i = 0; i < na; i++)
+        for (int j = 0; j < res[i].names.n; j++) {
+            bool dup = false;
+            for (int k = 0; k < all.n && !dup; k++)
+                dup = strcmp(all.v[k], res[i].names.v[j]) == 0;
+            if (!dup)
+                names_add(C, &all, res[i].names.v[j]);
+        }
+    for (int k = 0; k < all.n; k++) {
+        const char *nm = all.v[k];
+        Binding *before = lookup(b, nm), *first = NULL;
+        const Type *t = NULL;
+        bool everywhere = true;
+        for (int i = 0; i < na; i++) {
+            Binding *bd = arm_binding(&res[i], nm);
+            if (!bd)
+                bd = before;
+            if (!bd) {
+                everywhere = false;
+                continue;
+            }
+            if (!first)
+                first = bd;
+            t = !t ? bd->ty : ty_eq(t, bd->ty) ? t : ty_any();
+        }
+        if (!has_else && before)
+            t = ty_eq(t, before->ty) ? t : ty_any();
+        if (!everywhere || (!has_else && !before) || first->kind == BK_LOOPVAR)
+            continue;               /* bound on some paths only: not visible after the if */
+        Binding *nb = bind(b, nm, first->kind, first->node, t);
+        nb->state_ty = first->state_ty;
+    }
+    if (top && has_else) {
+        const Type *t = NULL;
+        Node *rn = NULL;
+        for (int i = 0; i < na; i++) {
+            if (!res[i].result) {
+                t = NULL;
+                break;
+            }
+            rn = rn ? rn : res[i].result_node;
+            t = !t ? res[i].result : ty_eq(t, res[i].result) ? t : ty_any();
+        }
+        if (t) {
+            b->result = t;
+            b->result_node = rn;
+        }
+    }
+}
+
 static void model_stmt(Body *b, Node *n);
 
 static void check_stmts(Body *b, Node **kids, int n, bool top) {
@@ -1697,6 +2229,9 @@ static void check_stmts(Body *b, Node **kids, int n, bool top) {
         }
         case ND_FOR:
             check_for(b, s);
+            break;
+        case ND_IF:
+            check_if(b, s, top && i == n - 1);
             break;
         case ND_INPUT:
         case ND_TARGET:
@@ -1844,7 +2379,7 @@ static void check_decl(Check *C, DeclInfo *di) {
     C->depth++;
     di->state = 1;
     int e0 = nerrors(C);
-    Body b = {.C = C, .decl = d, .info = di, .kind = d->kind, .dims = &di->dims, .items = &di->items};
+    Body b = {.C = C, .decl = d, .info = di, .kind = d->kind, .dims = &di->dims, .items = &di->items, .root = &di->items};
     di->dims.inst = 0;
     bool ok = bind_formals(&b, di);
     bool rok = true;
@@ -1884,7 +2419,7 @@ static const Type *instance_check(Body *caller, Node *call, DeclInfo *ci, const 
             else
                 ty_env_bind_dim(C->a, &dims, ci->dims.b[i].name, ci->dims.b[i].dim, ci->dims.b[i].where);
         }
-    Body b = {.C = C, .decl = d, .info = ci, .kind = d->kind, .dims = &dims, .items = &scratch, .instance = true};
+    Body b = {.C = C, .decl = d, .info = ci, .kind = d->kind, .dims = &dims, .items = &scratch, .root = &scratch, .instance = true};
     for (int i = 0; i < d->nformals; i++) {
         Node *f = d->formals[i];
         const Type *t = vals[i];
@@ -2138,7 +2673,7 @@ static const Type *check_schedule(Body *b, Node *e) {
         *call = (Node){.kind = ND_CALL, .loc = e->loc, .lhs = e};
     }
     int e0 = nerrors(C);
-    const Type *r = user_call(b, call, di, args, nargs, argty);
+    const Type *r = user_call(b, call, di, args, nargs, argty, NULL);
     if (nerrors(C) != e0 || r->kind == TY_ERROR) {
         check_note(b, e->loc, "the optimizer calls the schedule as %s(%s, %s, %s%s)", d->name, d->formals[0]->name,
                    d->formals[1]->name, d->formals[2]->name, e->kind == ND_CALL && e->nkids ? ", ..." : "");
@@ -2222,7 +2757,7 @@ static void check_optimizer_call(Body *b, Node *e) {
         else
             argty[i] = a->kind == ND_ARG ? check_set(b, a, check_expr(b, a->lhs)) : check_expr(b, a);
     }
-    Callee ce = {d->name, nf, names, hasdef, NULL};
+    Callee ce = {d->name, nf, names, hasdef, NULL, false};
     if (!match_args(b, e, &ce, e->kids, e->nkids, argty, slot, sty))
         return;
     for (int i = 0; i < nf; i++) {
@@ -2524,20 +3059,30 @@ static int path_cmp(const void *x, const void *y) {
     return strcmp((*(const ParamEntry *const *)x)->path, (*(const ParamEntry *const *)y)->path);
 }
 
+/* Does d mention the dim variable name (of the body's own variables)? */
+static bool dim_mentions(Body *b, const SDim *d, const char *name) {
+    Names ns = {0};
+    sym_names(b->C, d, &ns);
+    for (int i = 0; i < ns.n; i++)
+        if (strcmp(ns.v[i], name) == 0)
+            return true;
+    return false;
+}
+
 static void check_model(Check *C, DeclInfo *di) {
     Node *d = di->decl;
     di->state = 1;
     ModelInfo *m = arena_alloc(C->a, sizeof *m);
     di->dims.inst = 0;
     ty_env_bind_dim(C->a, &di->dims, "B", ty_dim_sym(&C->dc, "B", 0), d->loc);
-    Body b = {.C = C, .decl = d, .info = di, .kind = ND_MODEL, .dims = &di->dims, .items = &di->items, .model = m};
+    Body b = {.C = C, .decl = d, .info = di, .kind = ND_MODEL, .dims = &di->dims, .items = &di->items, .root = &di->items, .model = m};
     int e0 = nerrors(C);
     check_stmts(&b, d->kids, d->nkids, true);
     if (m->noutputs == 0 && m->nlosses == 0)
         check_error(&b, d->name_loc, "model '%s' has no output and no loss", d->name);
     /* the parameter list [layer.naming] */
     ParamList *pl = arena_alloc(C->a, sizeof *pl);
-    Expander x = {C, pl, NULL, 0};
+    Expander x = {C, pl, NULL, 0, NULL, NULL};
     Counters cnt = {0};
     expand_items(&x, &di->items, NULL, "", &cnt);
     if (x.fail)
@@ -2561,10 +3106,14 @@ static void check_model(Check *C, DeclInfo *di) {
         for (int j = 0; t->kind == TY_TENSOR && j < t->shape.rank; j++) {
             int64_t c;
             if (!ty_dim_is_const(t->shape.dims[j], &c)) {
+                if (nerrors(C) != e0 && !dim_mentions(&b, t->shape.dims[j], "B"))
+                    break;      /* an instance whose calls had errors: already reported */
                 check_error(&b, pl->e[i].decl->loc, "parameter '%s' of model '%s' has type %s%s", pl->e[i].path,
                             d->name, check_tystr(&b, t),
-                            ty_dim_has_inst(t->shape.dims[j], 0) ? ", which depends on the batch size B" :
+                            dim_mentions(&b, t->shape.dims[j], "B") ? ", which depends on the batch size B" :
                                                                     ", which is not known");
+                if (!dim_mentions(&b, t->shape.dims[j], "B"))
+                    check_hint(&b, "a layer instance's parameters take their shape from its calls; is it called?");
                 break;
             }
         }
@@ -2680,6 +3229,21 @@ static void unroll_node(Unroll *u, const Node *n) {
         unroll_work(u, unroll_mul(trips, unroll_add(1, body.work)), body.at_work ? body.at_work : n);
         return;
     }
+    case ND_IF: {       /* one arm runs: the most expensive one bounds it */
+        int64_t best = 0;
+        for (const Node *arm = n; arm; arm = arm->body) {
+            unroll_node(u, arm->lhs);
+            Unroll sub = {.C = u->C};
+            unroll_stmts(&sub, arm->kids, arm->nkids);
+            if (sub.nest > u->nest)
+                u->nest = sub.nest;
+            if (sub.at_nest && !u->at_nest)
+                u->at_nest = sub.at_nest;
+            best = sub.work > best ? sub.work : best;
+        }
+        unroll_work(u, best, n);
+        return;
+    }
     case ND_CALL: {
         if (n->lhs && n->lhs->kind != ND_IDENT)
             unroll_node(u, n->lhs);
@@ -2782,7 +3346,7 @@ static void check_in_order(Check *C) {
 }
 
 int check_program(Arena *a, Diag *d, Node *prog) {
-    Check C = {.a = a, .d = d, .dc = {.a = a}};
+    Check C = {.prog = prog, .a = a, .d = d, .dc = {.a = a}};
     int e0 = d->nerrors;
     Body tb = top_body(&C);
     for (int i = 0; i < prog->nkids; i++) {

@@ -35,7 +35,7 @@
 static const char *const keywords[] = {
     "use",   "fn",     "layer",  "optimizer", "model",  "param", "state", "input", "target",
     "output", "loss",  "train",  "minimize",  "over",   "with",  "for",   "in",    "return",
-    "true",  "false",  "and",    "or",        "not",
+    "true",  "false",  "and",    "or",        "not",    "if",    "else",
 };
 /* Keywords only directly inside `train { }`; identifiers elsewhere (`step` is an optimizer builtin). */
 static const char *const train_keywords[] = {

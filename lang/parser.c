@@ -201,7 +201,7 @@ static const char *typo_hint(Parser *p, const Token *t, const char *const *words
 
 static const char *const decl_words[] = {"use", "fn", "layer", "optimizer", "model"};
 static const char *const train_words[] = {"data", "optimizer", "batch", "epochs", "metrics", "validation", "step"};
-static const char *const stmt_words[] = {"param", "state", "for", "return", "input", "target", "output", "loss", "train"};
+static const char *const stmt_words[] = {"param", "state", "for", "if", "return", "input", "target", "output", "loss", "train"};
 #define NWORDS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static void skip_newlines(Parser *p) {
@@ -286,7 +286,7 @@ static int begins_line(Parser *p, int i) {
 
 /* Keywords that begin a statement and can never appear inside ( ) or [ ]. */
 static int starts_stmt_kw(const Token *t) {
-    static const char *const kws[] = {"param", "state", "for", "return", "input", "target", "output",
+    static const char *const kws[] = {"param", "state", "for", "if", "return", "input", "target", "output",
                                       "loss", "train"};
     for (size_t i = 0; i < sizeof kws / sizeof kws[0]; i++)
         if (is_kw(t, kws[i]))
@@ -911,10 +911,35 @@ static Node *typed_decl(Parser *p, NodeKind kind, bool with_init) {
     return n;
 }
 
+static Node *stmt(Parser *p);
+
+/* ifstmt = "if" expr block [ "else" ( ifstmt | block ) ] ; */
+static Node *if_stmt(Parser *p) {
+    Token *t = advance(p);
+    Node *n = new_node(p, ND_IF, t);
+    enter(p, t);
+    n->lhs = expr(p);
+    block(p, n, stmt);
+    Token *e = peek(p);
+    if (is_kw(e, "else")) {
+        advance(p);
+        if (is_kw(peek(p), "if")) {
+            n->body = if_stmt(p);
+        } else {
+            Node *el = new_node(p, ND_IF, e);
+            block(p, el, stmt);
+            n->body = finish(p, el);
+        }
+    }
+    leave(p);
+    return finish(p, n);
+}
+
 /* stmt = "param" IDENT ":" type "=" expr NL
  *      | "state" IDENT ":" type "=" expr NL
  *      | IDENT "=" expr NL
  *      | "for" IDENT "in" expr ".." expr block
+ *      | ifstmt
  *      | "return" expr NL
  *      | expr NL ; */
 static Node *stmt(Parser *p) {
@@ -935,6 +960,8 @@ static Node *stmt(Parser *p) {
         block(p, n, stmt);
         return finish(p, n);
     }
+    if (is_kw(t, "if"))
+        return if_stmt(p);
     if (is_kw(t, "return")) {
         advance(p);
         n = new_node(p, ND_RETURN, t);

@@ -641,7 +641,10 @@ const char *ty_str(Arena *a, const Type *t) {
     case TY_FLOAT: return "float";
     case TY_BOOL: return "bool";
     case TY_STR: return "str";
-    case TY_FN: return t->fname ? arena_printf(a, "fn %s", t->fname) : "fn";
+    case TY_FN:
+        if (t->instance)
+            return arena_printf(a, "an instance of layer %s", t->fname);
+        return t->fname ? arena_printf(a, "fn %s", t->fname) : "fn";
     case TY_GROUP: return arena_printf(a, "parameter group %s", t->path ? t->path : "");
     case TY_MODEL: return "model";
     }

@@ -136,6 +136,7 @@ typedef struct Type {
     int builtin;            /* TY_FN: builtin id (check.c) when decl is NULL; 0 = unknown */
     const char *fname;      /* TY_FN: name of the function (printing) */
     const struct Type *ret; /* TY_FN of a declaration: its generic result type */
+    struct Instance *instance; /* TY_FN: a layer instance (check_int.h), NULL for a plain function */
     const ParamList *params;/* TY_GROUP: the list it points into; TY_MODEL: the model's params */
     const char *path;       /* TY_GROUP: prefix inside params */
     int nvals;              /* TY_TENSOR i32[n] written as a literal of compile-time ints ([N, -1]): */

@@ -1,4 +1,5 @@
-/* main.c - the nnc driver: reads the command line, then runs the stages in order (compile()).
+/* main.c - the nnc driver: reads the command line, runs the front end (compile()), then the rest
+ * of the stages in order (pipeline(), compiler/driver/pipeline.c).
  *
  *     nnc FILE.nn [-o OUT]            compile to an executable
  *     nnc check FILE.nn               parse and check only
@@ -37,7 +38,7 @@ static const char *const options[] = {
     "-o", "-c", "--emit", "-O0", "-O1", "-O2", "-O3", "--cpu", "--model", "--dump-after",
     "--prefix", "-v", "--verbose", "--check", "--help", "--version",
 };
-static const char *const emit_kinds[] = {"ast", "types", "ir", "llvm", "obj", "exe"};
+static const char *const emit_kinds[] = {"ast", "types", "ir", "kernels", "plan", "llvm", "obj", "exe"};
 #define NELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static void usage(FILE *out) {
@@ -51,7 +52,7 @@ static void usage(FILE *out) {
           "                     .ll for llvm, in the current folder)\n"
           "  -c                 emit an object file (OUT.o) and a C header (OUT.h) instead of\n"
           "                     an executable\n"
-          "  --emit KIND        ast | types | ir | llvm | obj | exe (default exe)\n"
+          "  --emit KIND        ast | types | ir | kernels | plan | llvm | obj | exe (default exe)\n"
           "                     ast, types and ir print to stdout unless -o is given;\n"
           "                     llvm and obj write a file\n"
           "  -O0 .. -O3         optimisation level (default -O2)\n"
@@ -119,6 +120,10 @@ static int parse_emit(Diag *d, Cli *c, const char *kind) {
         c->dump = OUT_TYPES;
     else if (!strcmp(kind, "ir"))
         c->o.emit = EMIT_IR;
+    else if (!strcmp(kind, "kernels"))
+        c->o.emit = EMIT_KERNELS;
+    else if (!strcmp(kind, "plan"))
+        c->o.emit = EMIT_PLAN;
     else if (!strcmp(kind, "llvm"))
         c->o.emit = EMIT_LLVM;
     else if (!strcmp(kind, "obj"))
@@ -128,7 +133,7 @@ static int parse_emit(Diag *d, Cli *c, const char *kind) {
     else {
         diag_plain(d, "unknown --emit kind '%s'", kind);
         hint_similar(d, kind, emit_kinds, NELEMS(emit_kinds),
-                     "the kinds are ast, types, ir, llvm, obj and exe");
+                     "the kinds are ast, types, ir, kernels, plan, llvm, obj and exe");
         return 0;
     }
     return 1;
@@ -335,9 +340,13 @@ static int compile(const Cli *c, Arena *a, Diag *d) {
     if (c->cmd == CMD_CHECK)
         return 0;
 
-    if (c->cmd == CMD_RUN)
-        return pipeline_run_interp(&c->o, a, d, prog, c->run_argc, c->run_argv);
-    return pipeline_compile(&c->o, a, d, prog);
+    NncOptions o = c->o;
+    if (c->cmd == CMD_RUN) {
+        o.emit = EMIT_RUN;
+        o.run_argc = c->run_argc;
+        o.run_argv = c->run_argv;
+    }
+    return pipeline(&o, a, d, prog);
 }
 
 int main(int argc, char **argv) {

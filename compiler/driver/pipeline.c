@@ -1,7 +1,12 @@
-/* pipeline.c - every stage from a checked program to an executable, in order, in one function
- * (STYLE.md: QBE's func()): lower -> verify -> autodiff + optim -> simplify -> verify -> backend
- * -> link. compiler/driver/main.c runs the front end and calls pipeline_compile, or pipeline_run_interp
- * for `nnc run`, which drives the same module through the reference interpreter instead of LLVM.
+/* pipeline.c - every stage from a checked program to an executable, in order, in one function:
+ * pipeline() at the end of this file (STYLE.md: QBE's func()).
+ *
+ *     lower -> verify -> autodiff -> optim -> simplify -> verify -> fuse -> plan -> verify -> emit -> link
+ *
+ * compiler/driver/main.c runs the front end (parse, check) and calls pipeline(). `nnc run` takes
+ * the same path with the reference interpreter as the backend (no object, no link), so it runs
+ * exactly the module the LLVM backend would have compiled. `--dump-after PASS` prints the module
+ * after any pass, `--emit ir` stops before the backend, and -v prints each stage's time.
  *
  * Output files are written atomically: each goes to a temporary sibling first and is renamed over
  * the destination only when its stage succeeded, so a failed compile never destroys a file.
@@ -16,75 +21,67 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "interp/interp.h"
+#include "kernel.h"
 #include "llvm/llvm.h"
 #include "lower.h"
 #include "passes.h"
 
-/* --dump-after autodiff is the same point as optim: autodiff runs inside each train step's optim. */
-static bool dump_wanted(const NncOptions *o, const char *pass) {
-    if (!o->dump_after) return false;
-    const char *want = !strcmp(o->dump_after, "autodiff") ? "optim" : o->dump_after;
-    return !strcmp(want, pass);
-}
+/* The passes --dump-after can name, in pipeline order. */
+static const char *const dump_passes[] = {"lower", "autodiff", "optim", "simplify", "fuse", "plan"};
+#define NPASSES ((int)(sizeof dump_passes / sizeof *dump_passes))
 
-/* -v: each stage's name and the time since the previous one, on stderr, in the driver's format
- * (name NULL: start the clock). */
-typedef struct Timer { double last; } Timer;
+/* One compilation: the options, and where its result goes (decided before any work). */
+typedef struct Run {
+    const NncOptions *o;
+    Arena *a;
+    Diag *d;
+    const char *out;        /* the output path, "-" = stdout; NULL for nnc run */
+    const char *prefix;     /* the symbols' prefix (object, executable) */
+    double last;            /* -v: when the previous stage ended */
+} Run;
 
-static void stage(const NncOptions *o, Timer *t, const char *name) {
+static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    double now = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-    if (o->verbose && name) fprintf(stderr, "nnc: %-10s %8.1f ms\n", name, (now - t->last) * 1e3);
-    t->last = now;
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void dump(const NncOptions *o, const char *pass, const IrModule *m) {
-    if (!dump_wanted(o, pass)) return;
-    printf("; after %s\n", pass);
-    ir_module_print(stdout, m);
-    fflush(stdout);
+/* The end of a stage: -1 when it reported an error. Else -v prints its name and time on stderr,
+ * and --dump-after prints the module m (NULL: a stage that changes none) on stdout. */
+static int done(Run *r, const char *stage, const IrModule *m) {
+    if (r->d->nerrors)
+        return -1;
+    double t = now();
+    if (r->o->verbose)
+        fprintf(stderr, "nnc: %-10s %8.1f ms\n", stage, (t - r->last) * 1e3);
+    r->last = t;
+    if (m && r->o->dump_after && !strcmp(r->o->dump_after, stage)) {
+        printf("; after %s\n", stage);
+        ir_module_print(stdout, m);
+        fflush(stdout);
+    }
+    return 0;
 }
 
-/* Verify every graph of m; a failure is a compiler bug in the pass that ran last. */
+/* The end of fuse or plan: done(), and --dump-after prints the kernel IR km. */
+static int done_kernels(Run *r, const char *stage, const KModule *km) {
+    if (done(r, stage, NULL))
+        return -1;
+    if (r->o->dump_after && !strcmp(r->o->dump_after, stage)) {
+        printf("; after %s\n", stage);
+        k_module_print(stdout, km);
+        fflush(stdout);
+    }
+    return 0;
+}
+
+/* verify: every graph of m follows the IR's rules and agrees with the tensor table. A failure is
+ * a compiler bug in the stage that ran last. */
 static void verify(const IrModule *m, const char *after) {
-    const IrGraph *gs[2] = {m->forward, m->evaluate};
-    for (int i = 0; i < 2 + m->nsteps; i++) {
-        const IrGraph *g = i < 2 ? gs[i] : m->steps[i - 2].graph;
-        if (g && ir_verify(g, stderr)) die("the IR is invalid after %s (graph %s)", after, g->name);
-    }
-}
-
-static const char *const pass_names[] = {"lower", "autodiff", "optim", "simplify"};
-
-/* The front half, shared by compile and run: the checked program -> the optimised module. */
-static IrModule *build_module(const NncOptions *o, Timer *t, Arena *a, Diag *d, Node *prog) {
-    if (o->dump_after) {
-        bool known = false;
-        for (size_t i = 0; i < sizeof pass_names / sizeof *pass_names; i++) known |= !strcmp(o->dump_after, pass_names[i]);
-        if (!known) {
-            diag_plain(d, "--dump-after: unknown pass '%s' (lower, autodiff, optim, simplify)", o->dump_after);
-            return NULL;
-        }
-    }
-    stage(o, t, NULL);
-    Lower *L = lower_new(a, d, prog, o->model, o->input);
-    if (!L) return NULL;
-    IrModule *m = lower_module(L);                     /* forward + evaluate graphs, descriptor */
-    if (!m || d->nerrors) return NULL;
-    verify(m, "lower");
-    stage(o, t, "lower");
-    dump(o, "lower", m);
-    if (optim_module(L, m, d) || d->nerrors) return NULL;  /* per step: autodiff + optimizer */
-    verify(m, "optim");
-    stage(o, t, "optim");
-    dump(o, "optim", m);
-    simplify_module(m);                                /* fold, CSE, identities, dead code */
-    verify(m, "simplify");
-    stage(o, t, "simplify");
-    dump(o, "simplify", m);
-    return m;
+    if (ir_module_verify(m, stderr))
+        die("the IR is invalid after %s", after);
 }
 
 /* model.nn -> model (EMIT_EXE), model.o (EMIT_OBJ), model.ll (EMIT_LLVM), in the current folder.
@@ -232,81 +229,203 @@ static bool valid_prefix(const char *p) {
     return true;
 }
 
-int pipeline_compile(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
-    Timer timer = {0}, *t = &timer;
-    IrModule *m = build_module(o, t, a, d, prog);                       /* lower .. simplify */
-    if (!m) return 1;
-    const char *out = o->output ? o->output : o->emit == EMIT_IR ? "-" : default_output(a, d, o->input, o->emit);
-    if (!out) return 1;
-    if (strcmp(out, "-") && check_output_dir(a, d, out)) return 1;
-    if (pipeline_check_output(d, o->input, out)) return 1;
+
+/* lower: the forward and evaluate graphs and the step table (lower_module), then each train step's
+ * graph: the model walked with training = true, every loss a result (lower_train_graph), and the
+ * step's declaration as autodiff reads it (the loss it minimizes, the paths it trains, its place).
+ * NULL after a diagnostic. */
+static IrModule *lower(Lower *L, Diag *d) {
+    IrModule *m = lower_module(L);
+    if (!m || d->nerrors)
+        return NULL;
+    int n;
+    const LowerStep *ls = lower_steps(L, &n);
+    if (n != m->nsteps)
+        die("lower: the module has %d steps, the train block %d", m->nsteps, n);
+    for (int i = 0; i < n; i++) {
+        IrStep *s = &m->steps[i];
+        IrGraph *g = ir_graph_new(m->arena, arena_printf(m->arena, "train.%s", ls[i].name));
+        uint32_t loss;
+        if (lower_train_graph(L, g, ls[i].loss, &loss))
+            return NULL;
+        s->graph = g;
+        s->objective = ls[i].loss;
+        s->over = ls[i].over;
+        s->nover = ls[i].nover;
+        s->loc = ls[i].loc;
+    }
+    return m;
+}
+
+/* The options and the output, checked before any work: a user error here costs no compile. */
+static int prepare(Run *r) {
+    const NncOptions *o = r->o;
+    Diag *d = r->d;
+    if (o->dump_after) {
+        bool known = false;
+        for (int i = 0; i < NPASSES; i++)
+            known |= !strcmp(o->dump_after, dump_passes[i]);
+        if (!known) {
+            diag_plain(d, "--dump-after: unknown pass '%s'", o->dump_after);
+            const char *s = diag_suggest(o->dump_after, dump_passes, NPASSES);
+            if (s)
+                diag_hint(d, "did you mean '%s'? (the passes: lower, autodiff, optim, simplify, fuse, plan)", s);
+            else
+                diag_hint(d, "the passes: lower, autodiff, optim, simplify, fuse, plan");
+            return -1;
+        }
+    }
+    if (o->emit == EMIT_RUN)
+        return 0;
+    bool text = o->emit == EMIT_IR || o->emit == EMIT_KERNELS || o->emit == EMIT_PLAN;
+    const char *out = o->output ? o->output : text ? "-" : default_output(r->a, d, o->input, o->emit);
+    if (!out)
+        return -1;
+    if (strcmp(out, "-") && check_output_dir(r->a, d, out))
+        return -1;
+    if (pipeline_check_output(d, o->input, out))
+        return -1;
     if (o->emit == EMIT_OBJ) {
         size_t n = strlen(out);
         if (n >= 2 && !strcmp(out + n - 2, ".h")) {
             diag_plain(d, "-c writes an object file and its header; '%s' names a header", out);
             diag_hint(d, "name the object with -o NAME.o (its header becomes NAME.h)");
-            return 1;
+            return -1;
         }
-        if (pipeline_check_output(d, o->input, header_name(a, out))) return 1;
+        if (pipeline_check_output(d, o->input, header_name(r->a, out)))
+            return -1;
     }
+    r->out = out;
+    r->prefix = "nnc_model";
+    if (o->emit == EMIT_OBJ) {
+        r->prefix = o->prefix ? o->prefix : NULL;   /* NULL: the model's name, known after lower */
+        if (r->prefix && !valid_prefix(r->prefix)) {
+            diag_plain(d, "symbol prefix '%s' is not a C identifier (use --prefix NAME)", r->prefix);
+            return -1;
+        }
+    }
+    return 0;
+}
 
-    if (o->emit == EMIT_IR) {                                           /* --emit ir: print, stop */
-        if (!strcmp(out, "-")) {      /* a write error is reported by main (stdout_failed) */
-            ir_module_print(stdout, m);
-            return 0;
-        }
-        const char *tmp = arena_printf(a, "%s.tmp", out);
-        FILE *f = fopen(tmp, "w");
-        if (!f) {
-            diag_plain(d, "cannot write %s: %s", tmp, strerror(errno));
-            return 1;
-        }
-        ir_module_print(f, m);
-        if (fclose(f) != 0 || rename(tmp, out) != 0) {
-            diag_plain(d, "cannot write %s: %s", out, strerror(errno));
-            unlink(tmp);
-            return 1;
-        }
+static void print_text(EmitKind k, FILE *f, const IrModule *m, const KModule *km) {
+    if (k == EMIT_IR) ir_module_print(f, m);
+    else if (k == EMIT_KERNELS) k_module_print(f, km);
+    else k_plan_print(f, km);
+}
+
+/* --emit ir|kernels|plan: the module, its kernel IR or its plan as text on stdout or into the
+ * output file. */
+static int write_ir(Run *r, const IrModule *m, const KModule *km) {
+    if (!strcmp(r->out, "-")) {       /* a write error is reported by main (stdout_failed) */
+        print_text(r->o->emit, stdout, m, km);
         return 0;
     }
-
-    /* backend: LLVM -> an object file (or textual LLVM IR) in a temporary file */
-    const char *prefix = o->emit == EMIT_OBJ ? (o->prefix ? o->prefix : m->name) : "nnc_model";
-    if (!valid_prefix(prefix)) {
-        diag_plain(d, "symbol prefix '%s' is not a C identifier (use --prefix NAME)", prefix);
+    const char *tmp = arena_printf(r->a, "%s.tmp", r->out);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        diag_plain(r->d, "cannot write %s: %s", tmp, strerror(errno));
         return 1;
     }
-    const char *obj = temp_file(a, d, out, o->emit != EMIT_EXE, o->emit == EMIT_LLVM ? ".ll" : ".o");
-    if (!obj) return 1;
-    LlvmOptions lo = {.output = obj, .kind = o->emit == EMIT_LLVM ? LLVM_OUT_IR : LLVM_OUT_OBJ,
-                      .prefix = prefix, .opt_level = o->opt_level, .cpu = o->cpu, .verbose = o->verbose};
-    if (llvm_emit(m, &lo, d)) {
-        unlink(obj);
+    print_text(r->o->emit, f, m, km);
+    if (fclose(f) != 0 || rename(tmp, r->out) != 0) {
+        diag_plain(r->d, "cannot write %s: %s", r->out, strerror(errno));
+        unlink(tmp);
         return 1;
     }
-    stage(o, t, "llvm");
+    return 0;
+}
 
-    int rc = 0;
-    if (o->emit == EMIT_OBJ || o->emit == EMIT_LLVM) {   /* -c: object + header; --emit llvm */
-        if (o->emit == EMIT_OBJ && write_header(a, d, m, out, prefix)) rc = 1;
-        else if (set_output_mode(d, obj)) rc = 1;
-        else if (rename(obj, out) != 0) {
-            diag_plain(d, "rename %s to %s: %s", obj, out, strerror(errno));
-            rc = 1;
+/* emit, LLVM backend: the object file (or textual LLVM IR) in a temporary file; NULL when it
+ * failed (diagnosed). */
+static const char *emit_llvm(Run *r, const IrModule *m, const KModule *km) {
+    const NncOptions *o = r->o;
+    if (!r->prefix) {
+        r->prefix = m->name;
+        if (!valid_prefix(r->prefix)) {
+            diag_plain(r->d, "symbol prefix '%s' is not a C identifier (use --prefix NAME)", r->prefix);
+            return NULL;
         }
-    } else if (link_executable(a, d, o->argv0, obj, out, o->verbose)) { /* link */
+    }
+    const char *obj = temp_file(r->a, r->d, r->out, o->emit != EMIT_EXE, o->emit == EMIT_LLVM ? ".ll" : ".o");
+    if (!obj)
+        return NULL;
+    LlvmOptions lo = {.output = obj, .kind = o->emit == EMIT_LLVM ? LLVM_OUT_IR : LLVM_OUT_OBJ,
+                      .prefix = r->prefix, .opt_level = o->opt_level, .cpu = o->cpu, .verbose = o->verbose};
+    if (backend_llvm.emit(km, &lo, r->d)) {
+        unlink(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+/* link: the object and the runtime into the executable; for -c and --emit llvm, the object (with
+ * its header) or the LLVM IR moved into place instead. 0, or 1 after a diagnostic. */
+static int link_stage(Run *r, const IrModule *m, const char *obj) {
+    const NncOptions *o = r->o;
+    int rc = 0;
+    if (o->emit == EMIT_EXE) {
+        rc = link_executable(r->a, r->d, o->argv0, obj, r->out, o->verbose) ? 1 : 0;
+    } else if (o->emit == EMIT_OBJ && write_header(r->a, r->d, m, r->out, r->prefix)) {
+        rc = 1;
+    } else if (set_output_mode(r->d, obj)) {
+        rc = 1;
+    } else if (rename(obj, r->out) != 0) {
+        diag_plain(r->d, "rename %s to %s: %s", obj, r->out, strerror(errno));
         rc = 1;
     }
     unlink(obj);
-    if (o->emit == EMIT_EXE) stage(o, t, "link");
     return rc;
 }
 
-int pipeline_run_interp(const NncOptions *o, Arena *a, Diag *d, Node *prog, int argc, char **argv) {
-    Timer t = {0};
-    IrModule *m = build_module(o, &t, a, d, prog);
-    if (!m) return 1;
+/* nnc run: the interpreter is the backend; the runtime's CLI drives it (train, eval, ...). */
+static int run_interp(const NncOptions *o, IrModule *m) {
     NncModelDef def = interp_model_def(m);
     fflush(stdout);
-    return nnc_main(&def, argc, argv);
+    return nnc_main(&def, o->run_argc, o->run_argv);
+}
+
+int pipeline(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
+    Run run = {.o = o, .a = a, .d = d, .last = now()}, *r = &run;
+    if (prepare(r))                                           /* options, outputs: before work */
+        return 1;
+    Lower *L = lower_new(a, d, prog, o->model, o->input);
+    if (!L)
+        return 1;
+
+    IrModule *m = lower(L, d);                 /* lower: forward, evaluate, each step's graph */
+    if (!m || done(r, "lower", m))
+        return 1;
+    verify(m, "lower");                        /* verify */
+    if (autodiff_module(m, d) || done(r, "autodiff", m))   /* autodiff: each step's gradients */
+        return 1;
+    if (optim_module(L, m, d) || done(r, "optim", m))      /* optim: each step's update */
+        return 1;
+    simplify_module(m);                        /* simplify: fold, CSE, identities, dead code */
+    if (done(r, "simplify", m))
+        return 1;
+    verify(m, "simplify");                     /* verify */
+    done(r, "verify", NULL);
+    if (o->emit == EMIT_IR)                    /* --emit ir: the module's text, no backend */
+        return write_ir(r, m, NULL);
+    if (o->emit == EMIT_RUN)                   /* nnc run: the interpreter is the backend */
+        return run_interp(o, m);
+
+    KModule *km = fuse_module(a, m);           /* fuse: kernels (compiler/passes/fuse.c) */
+    if (k_module_verify(km, stderr))
+        die("the kernel IR is invalid after fuse");
+    if (done_kernels(r, "fuse", km))
+        return 1;
+    if (plan_module(km, d) || done_kernels(r, "plan", km))  /* plan: buffers, in-place updates */
+        return 1;
+    if (k_module_verify(km, stderr))           /* verify the kernels and the plan */
+        die("the kernel IR is invalid after plan");
+    if (o->emit == EMIT_KERNELS || o->emit == EMIT_PLAN)
+        return write_ir(r, m, km);
+    const char *obj = emit_llvm(r, m, km);     /* emit: the LLVM backend's object file */
+    if (!obj || done(r, "emit", NULL))
+        return 1;
+    int rc = link_stage(r, m, obj);                  /* link (or place the object / LLVM IR) */
+    if (!rc)
+        done(r, o->emit == EMIT_EXE ? "link" : "write", NULL);
+    return rc;
 }

@@ -1,12 +1,14 @@
-/* pipeline.h - from a checked program to an executable, object, or dump: the list of stages in
- * order (compiler/driver/pipeline.c), which compiler/driver/main.c calls after the front end. */
+/* pipeline.h - from a checked program to an executable, object, dump or interpreter run: the list
+ * of stages in order, pipeline() in compiler/driver/pipeline.c, which compiler/driver/main.c calls
+ * after the front end. */
 #ifndef NNC_PIPELINE_H
 #define NNC_PIPELINE_H
 
 #include "ast.h"
 #include "diag.h"
 
-typedef enum { EMIT_EXE, EMIT_OBJ, EMIT_IR, EMIT_LLVM } EmitKind;
+/* What the pipeline ends in. EMIT_RUN: nnc run, the interpreter runs the module (no file). */
+typedef enum { EMIT_EXE, EMIT_OBJ, EMIT_IR, EMIT_KERNELS, EMIT_PLAN, EMIT_LLVM, EMIT_RUN } EmitKind;
 
 typedef struct NncOptions {
     const char *input;          /* model.nn */
@@ -19,14 +21,14 @@ typedef struct NncOptions {
     const char *prefix;         /* -c: symbol prefix (default: the model's name) */
     const char *argv0;          /* to find the runtime library beside nnc */
     int verbose;                /* -v: print each stage, the link command */
+    int run_argc;               /* EMIT_RUN: the runtime's command line, argv[0] = the model's name */
+    char **run_argv;
 } NncOptions;
 
-/* Run lowering, passes, a backend and the link. Returns the process exit status. */
-int pipeline_compile(const NncOptions *o, Arena *a, Diag *d, Node *prog);
-
-/* nnc run FILE.nn -- ARGS: the same model driven by the runtime through the interpreter backend
- * (the reference semantics; tests compare compiled executables with it). */
-int pipeline_run_interp(const NncOptions *o, Arena *a, Diag *d, Node *prog, int argc, char **argv);
+/* Every stage after the front end, in order: lower, verify, autodiff, optim, simplify, verify, then
+ * the backend (LLVM and the link, or the interpreter for EMIT_RUN), as o asks. Returns the
+ * process exit status (for EMIT_RUN, the runtime's). */
+int pipeline(const NncOptions *o, Arena *a, Diag *d, Node *prog);
 
 /* -1 (diagnosed) when writing `out` would replace the file `input` (the same device and inode);
  * 0 otherwise, and for "-" (stdout). */

@@ -72,6 +72,8 @@ typedef enum {
     RES_OUTPUT,                 /* write into bufs[index] (an output tensor) */
     RES_LOSS,                   /* losses[index] = the scalar */
     RES_UPDATE,                 /* param/state bufs[index] takes this value after the call */
+    RES_GRAD,                   /* the gradient of the step's objective w.r.t. param bufs[index]:
+                                   made by autodiff, consumed by optim (docs/ir.md "Train steps") */
 } IrResultKind;
 
 typedef struct IrResult {
@@ -105,10 +107,14 @@ typedef struct IrTensor {
 
 typedef struct IrStep {
     const char *name;           /* "main" for the single implicit step */
-    const char *loss;           /* name of the loss it minimizes */
+    const char *loss;           /* name of the loss it reports (the descriptor's) */
     const char *optimizer;      /* "adam" */
     double lr;
     IrGraph *graph;
+    /* what autodiff reads: */
+    const char *objective;      /* the loss it minimizes; NULL = the sum of every loss */
+    const char **over; int nover;   /* the parameter paths it trains; 0 = every parameter */
+    Loc loc;                    /* its declaration, for diagnostics (zero when parsed from text) */
 } IrStep;
 
 typedef struct IrModule {
@@ -171,6 +177,23 @@ void ir_fmt_float(char *buf, size_t n, float x);
  * result type (read only by ops whose operands do not determine it); on return: the type the rule
  * gives. NULL when the operands and attributes are valid, else a message saying what is wrong. */
 const char *ir_shape_rule(Op op, const IrType *src, int nsrc, const IrAttr *attr, IrType *t);
+
+/* ---- semantics (ir_eval.c): what every op computes, shared by the reference interpreter and
+ * constant folding (docs/ir.md "Ops" states the rules) ---- */
+/* Element i of a dense buffer of dtype d as a double (exact for all three dtypes; bool: 0 or 1). */
+double ir_value_at(const void *p, DType d, int64_t i);
+/* Store v as dtype d at element i: the conversion of CAST, CONST and HYPER (f32 rounds; i32
+ * truncates toward 0 and saturates, NaN -> 0; bool is v != 0). */
+void ir_store(void *p, DType d, int64_t i, double v);
+/* One element of an elementwise op on f32 or i32 operands (one-operand ops ignore y), and of the
+ * ops with a bool result (compares, and, or) on operands read as doubles. */
+float ir_eval_f32(Op op, float x, float y);
+int32_t ir_eval_i32(Op op, int32_t x, int32_t y);
+bool ir_eval_bool(Op op, double x, double y);
+/* The value of node n at batch size B into out (zeroed, ir_numel(&n->type, B) elements), from its
+ * operands' types st[k] and dense values sv[k]. Every op except those that read a call's buffers
+ * or arguments (input, param, state, hyper, rand): their caller supplies them. */
+void ir_eval_node(const IrNode *n, const IrType *st, const void *const *sv, int64_t B, void *out);
 
 /* ---- checking, printing, parsing ---- */
 /* 0 if g is well formed (operands before users, types follow the shape rules); else prints what is

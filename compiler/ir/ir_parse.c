@@ -435,6 +435,8 @@ static void line(P *p) {
                 result_line(p, RES_LOSS);
             else if (!strcmp(kw, "update"))
                 result_line(p, RES_UPDATE);
+            else if (!strcmp(kw, "grad"))
+                result_line(p, RES_GRAD);
             else if (!p->failed)
                 perr(p, "expected a node, a result or '}' in graph %s", p->g->name);
         }
@@ -452,9 +454,24 @@ static void line(P *p) {
         } else if (!strcmp(kw, "step")) {
             const char *name = word(p);
             IrStep *s = add_step(p, name);
+            int capover = 0;
             s->loss = nullable(p);
             s->optimizer = nullable(p);
             s->lr = number(p);
+            s->objective = s->loss;     /* unless `minimize` says otherwise */
+            while (!p->failed && !at_eol(p)) {
+                const char *clause = ident(p);
+                if (p->failed)
+                    break;
+                if (!strcmp(clause, "minimize")) {
+                    s->objective = nullable(p);
+                } else if (!strcmp(clause, "over")) {
+                    while (!p->failed && !at_eol(p))
+                        *ARENA_PUSH(p->a, s->over, s->nover, capover) = word(p);
+                } else {
+                    perr(p, "unknown step clause '%s' (minimize LOSS, over PATH...)", clause);
+                }
+            }
         } else if (!strcmp(kw, "hyper")) {
             const char *name = word(p);
             double v = number(p);

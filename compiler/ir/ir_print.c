@@ -93,7 +93,7 @@ static void print_node(FILE *out, const IrNode *n, uint32_t idx) {
     fputs("\n", out);
 }
 
-static const char *const res_kind_name[] = {"output", "loss", "update"};
+static const char *const res_kind_name[] = {"output", "loss", "update", "grad"};
 
 static void print_graph(FILE *out, const IrGraph *g, const char *name) {
     fprintf(out, "graph %s {\n", name);
@@ -142,6 +142,13 @@ void ir_module_print(FILE *out, const IrModule *m) {
         const IrStep *s = &m->steps[k];
         fprintf(out, "step %s %s %s ", s->name, str_or_dash(s->loss), str_or_dash(s->optimizer));
         print_double(out, s->lr);
+        bool same = s->objective == s->loss || (s->objective && s->loss && !strcmp(s->objective, s->loss));
+        if (!same)
+            fprintf(out, " minimize %s", str_or_dash(s->objective));
+        if (s->nover > 0)
+            fputs(" over", out);
+        for (int i = 0; i < s->nover; i++)
+            fprintf(out, " %s", s->over[i]);
         fputc('\n', out);
     }
     for (int k = 0; k < m->nhypers; k++) {

@@ -118,6 +118,9 @@ const char *ir_shape_rule(Op op, const IrType *s, int nsrc, const IrAttr *at, Ir
     case OP_NEG:
     case OP_ABS:
     case OP_SIGN:
+    case OP_FLOOR:
+    case OP_CEIL:
+    case OP_ROUND:
     case OP_STOP_GRAD:
         if (op != OP_STOP_GRAD && !is_num(s[0].dtype))
             return "needs an f32 or i32 operand";
@@ -129,6 +132,7 @@ const char *ir_shape_rule(Op op, const IrType *s, int nsrc, const IrAttr *at, Ir
     case OP_MUL:
     case OP_DIV:
     case OP_POW:
+    case OP_MOD:
     case OP_MAX:
     case OP_MIN:
     case OP_LT:

@@ -103,11 +103,13 @@ int ir_verify(const IrGraph *g, FILE *err) {
         for (int q = 0; q < r; q++)
             if (g->res[q].kind == res->kind && g->res[q].index == res->index)
                 FAIL(res->node, "result %d writes the same %s index %d as result %d", r,
-                     res->kind == RES_LOSS ? "loss" : "buffer", res->index, q);
+                     res->kind == RES_LOSS ? "loss" : res->kind == RES_GRAD ? "gradient" : "buffer", res->index, q);
     }
 #undef FAIL
     return bad ? -1 : 0;
 }
+
+static const char *const res_name[] = {"output", "loss", "update", "grad"};
 
 /* Module-level checks on top of ir_verify: sources and RES_OUTPUT/RES_UPDATE match the tensor they
  * name (index in range, right role, same type). */
@@ -170,9 +172,9 @@ int ir_module_verify(const IrModule *m, FILE *err) {
                 continue;
             }
             const IrTensor *t = &m->tensors[res->index];
-            bool role_ok = res->kind == RES_OUTPUT
-                               ? t->role == ROLE_OUTPUT
-                               : (t->role == ROLE_PARAM || t->role == ROLE_STATE);
+            bool role_ok = res->kind == RES_OUTPUT ? t->role == ROLE_OUTPUT
+                           : res->kind == RES_GRAD ? t->role == ROLE_PARAM
+                                                   : (t->role == ROLE_PARAM || t->role == ROLE_STATE);
             if (!role_ok || !ir_type_eq(&t->type, &g->nodes[res->node].type)) {
                 char a[256], b[256];
                 ir_type_fmt(a, sizeof a, &g->nodes[res->node].type);
@@ -180,7 +182,7 @@ int ir_module_verify(const IrModule *m, FILE *err) {
                 fprintf(
                     err,
                     "nnc: error: verify %s: %s %d = %%%u (%s) does not match tensor %s (%s %s)\n",
-                    g->name, res->kind == RES_OUTPUT ? "output" : "update", res->index, res->node,
+                    g->name, res_name[res->kind], res->index, res->node,
                     a, t->name, ir_role_name[t->role], b);
                 bad = 1;
             }

@@ -1,5 +1,7 @@
-/* autodiff.c - reverse-mode differentiation of a graph: ad_grad appends the gradient of a scalar
- * loss with respect to chosen nodes (the trained params of a train step) to the same graph.
+/* autodiff.c - the autodiff pass: reverse-mode differentiation. ad_grad appends the gradient of a
+ * scalar loss with respect to chosen nodes to the same graph; autodiff_module runs it on each train
+ * step, for the step's objective and the parameters it trains, and marks each gradient as a `grad`
+ * result of the step's graph, which the optim pass turns into the optimizer's update.
  *
  * requires: g verifies; the loss is a rank-0 f32 node.
  * The node array is a topological order, so the backward sweep is the forward loop reversed. Each
@@ -13,6 +15,8 @@
  * carry gradients.
  */
 #include "passes.h"
+
+#include <string.h>
 
 #include "diag.h"
 
@@ -86,6 +90,21 @@ static void vjp_SIN(Vjp *v) { v->gs[0] = mul(v->g, v->gy, ir_unary(v->g, OP_COS,
 static void vjp_COS(Vjp *v) {
     v->gs[0] = neg(v->g, mul(v->g, v->gy, ir_unary(v->g, OP_SIN, X(v))));
 }
+/* floor, ceil, round: piecewise constant, gradient 0 everywhere (as torch; a zero rather than
+ * F_NOGRAD, so a parameter reached only through them is still trained, with a zero gradient) */
+static void vjp_FLOOR(Vjp *v) { v->gs[0] = fill_like(v->g, X(v), 0); }
+static void vjp_CEIL(Vjp *v) { v->gs[0] = fill_like(v->g, X(v), 0); }
+static void vjp_ROUND(Vjp *v) { v->gs[0] = fill_like(v->g, X(v), 0); }
+static void vjp_ERF(Vjp *v) { /* gy 2/sqrt(pi) exp(-x^2) */
+    IrGraph *g = v->g;
+    uint32_t e = ir_unary(g, OP_EXP, neg(g, mul(g, X(v), X(v))));
+    v->gs[0] = mul(g, v->gy, mul(g, fill_like(g, X(v), 1.1283791670955126), e));
+}
+static uint32_t rsqrt_1mx2(IrGraph *g, uint32_t x) { /* 1 / sqrt(1 - x^2) */
+    return dvd(g, fill_like(g, x, 1), ir_unary(g, OP_SQRT, sub(g, fill_like(g, x, 1), mul(g, x, x))));
+}
+static void vjp_ASIN(Vjp *v) { v->gs[0] = mul(v->g, v->gy, rsqrt_1mx2(v->g, X(v))); }
+static void vjp_ACOS(Vjp *v) { v->gs[0] = neg(v->g, mul(v->g, v->gy, rsqrt_1mx2(v->g, X(v)))); }
 static void vjp_CAST(Vjp *v) { v->gs[0] = v->gy; } /* f32 -> f32 only: others need no gradient */
 
 /* ---- elementwise, two or three operands ---- */
@@ -121,6 +140,14 @@ static void vjp_POW(Vjp *v) {
         uint32_t ylog = ir_select(g, base0, zero, mul(g, v->y, ir_unary(g, OP_LOG, X(v))));
         v->gs[1] = mul(g, v->gy, ylog);
     }
+}
+/* y = a mod b = a - b floor(a / b): ga = gy, gb = -gy floor(a / b) (as torch.remainder) */
+static void vjp_MOD(Vjp *v) {
+    IrGraph *g = v->g;
+    if (v->need[0])
+        v->gs[0] = v->gy;
+    if (v->need[1])
+        v->gs[1] = neg(g, mul(g, v->gy, ir_unary(g, OP_FLOOR, dvd(g, X(v), Y(v)))));
 }
 /* max/min: the gradient goes to the operand the forward picked; at ties it is split evenly
  * (gy/2 to each), as torch.maximum / torch.minimum do. win is OP_GT for max, OP_LT for min. */
@@ -280,4 +307,112 @@ void ad_grad(IrGraph *g, uint32_t loss, const uint32_t *wrt, int n, uint32_t *gr
     }
     for (int k = 0; k < n; k++)
         grads[k] = adj[wrt[k]] != IR_NONE ? adj[wrt[k]] : ir_fill(g, g->nodes[wrt[k]].type, 0.0);
+}
+
+/* ---- the pass: each train step's gradients ---- */
+
+/* Is the parameter `name` under `path` (the path itself, or path.<more>)? */
+static bool under(const char *name, const char *path) {
+    size_t n = strlen(path);
+    return !strncmp(name, path, n) && (name[n] == 0 || name[n] == '.');
+}
+
+/* The node of parameter tensor pi in g (a walk makes one PARAM node per parameter), or IR_NONE. */
+static uint32_t param_node(const IrGraph *g, int pi) {
+    for (uint32_t i = 0; i < g->len; i++)
+        if (g->nodes[i].op == OP_PARAM && g->nodes[i].attr.i[0] == pi)
+            return i;
+    return IR_NONE;
+}
+
+/* The nodes the gradient of `loss` flows into: backwards from it through f32 operands, stopping at
+ * STOP_GRAD and F_NOGRAD ops (ad_grad's rules). A parameter outside this set gets no gradient in
+ * the step, and is left alone as torch.optim leaves a parameter whose .grad is None: no decay, no
+ * momentum, no state. */
+static uint8_t *grad_reach(Arena *a, const IrGraph *g, uint32_t loss) {
+    uint8_t *r = arena_alloc(a, g->len + 1);
+    r[loss] = 1;
+    for (uint32_t i = loss + 1; i-- > 0;) {
+        const IrNode *n = &g->nodes[i];
+        if (!r[i] || n->op == OP_STOP_GRAD || (ir_op_flags[n->op] & F_NOGRAD))
+            continue;
+        for (int k = 0; k < n->nsrc; k++)
+            if (g->nodes[n->src[k]].type.dtype == DT_F32)
+                r[n->src[k]] = 1;
+    }
+    return r;
+}
+
+/* The node of the step's objective: the loss result it names, or the sum of every loss result in
+ * the order of m->losses (the node lowering made for it, found again by CSE). */
+static uint32_t objective(const IrModule *m, const IrStep *s) {
+    const IrGraph *g = s->graph;
+    uint32_t acc = IR_NONE;
+    for (int li = 0; li < m->nlosses; li++) {
+        if (s->objective && strcmp(s->objective, m->losses[li]))
+            continue;
+        uint32_t node = IR_NONE;
+        for (int r = 0; r < g->nres; r++)
+            if (g->res[r].kind == RES_LOSS && g->res[r].index == li)
+                node = g->res[r].node;
+        if (node == IR_NONE)
+            die("autodiff: graph %s has no result for loss '%s'", g->name, m->losses[li]);
+        acc = acc == IR_NONE ? node : add(s->graph, acc, node);
+    }
+    if (acc == IR_NONE)
+        die("autodiff: step '%s' minimizes '%s', which is no loss of the module", s->name,
+            s->objective ? s->objective : "the sum of its losses");
+    return acc;
+}
+
+/* One step: the parameters under its paths that the objective reaches, in descriptor order, each
+ * with a `grad` result. 0, or -1 after a diagnostic. */
+static int step_grads(IrModule *m, IrStep *s, Diag *d) {
+    IrGraph *g = s->graph;
+    Arena *a = g->arena;
+    uint32_t loss = objective(m, s);
+    for (int k = 0; k < s->nover; k++) {
+        bool any = false;
+        for (int i = 0; i < m->ntensors; i++)
+            any |= m->tensors[i].role == ROLE_PARAM && under(m->tensors[i].name, s->over[k]);
+        if (!any) {
+            diag_error(d, s->loc, "step '%s': '%s' names no parameter of model '%s'", s->name,
+                       s->over[k], m->name);
+            return -1;
+        }
+    }
+    uint8_t *reach = grad_reach(a, g, loss);
+    uint32_t *wrt = arena_alloc(a, sizeof(uint32_t) * (size_t)(m->ntensors + 1));
+    int *which = arena_alloc(a, sizeof(int) * (size_t)(m->ntensors + 1));
+    int n = 0;
+    for (int i = 0; i < m->ntensors; i++) {
+        if (m->tensors[i].role != ROLE_PARAM)
+            continue;
+        bool sel = s->nover == 0;
+        for (int k = 0; k < s->nover && !sel; k++)
+            sel = under(m->tensors[i].name, s->over[k]);
+        uint32_t p = sel ? param_node(g, i) : IR_NONE;
+        if (p == IR_NONE || !reach[p])
+            continue; /* the step's objective has no gradient for it */
+        wrt[n] = p;
+        which[n++] = i;
+    }
+    if (n == 0) {
+        diag_error(d, s->loc, "step '%s' trains no parameter: no gradient of its loss '%s' reaches %s",
+                   s->name, s->objective ? s->objective : "loss",
+                   s->nover ? "the parameters under its paths" : "any parameter");
+        return -1;
+    }
+    uint32_t *grads = arena_alloc(a, sizeof(uint32_t) * (size_t)n);
+    ad_grad(g, loss, wrt, n, grads);
+    for (int k = 0; k < n; k++)
+        ir_result(g, grads[k], RES_GRAD, which[k]);
+    return 0;
+}
+
+int autodiff_module(IrModule *m, Diag *d) {
+    for (int k = 0; k < m->nsteps; k++)
+        if (m->steps[k].graph && step_grads(m, &m->steps[k], d))
+            return -1;
+    return 0;
 }

@@ -1,8 +1,10 @@
-/* passes.h - the graph passes of the ir area (autodiff.c, simplify.c), called in order by
+/* passes.h - the graph passes (autodiff.c, simplify.c; optim.c's entry point is in lower.h, as it
+ * instantiates the language's optimizer declarations), called in order by pipeline() in
  * compiler/driver/pipeline.c. Each pass's contract is the comment above its entry point. */
 #ifndef NNC_PASSES_H
 #define NNC_PASSES_H
 
+#include "diag.h"
 #include "ir.h"
 
 /* autodiff.c. requires: g verifies; loss a rank-0 f32 node of g.
@@ -11,6 +13,16 @@
  * zero CONST. Integer/bool values, F_NOGRAD ops and STOP_GRAD carry no gradient. Each op's VJP
  * emits ordinary IR (so gradients are simplified, fused and planned like the forward). */
 void ad_grad(IrGraph *g, uint32_t loss, const uint32_t *wrt, int n, uint32_t *grads);
+
+/* autodiff.c, the pass. requires: m verifies; each step's graph is the model walked for training
+ * with every loss a RES_LOSS result (lowering's), and no RES_GRAD result yet.
+ * For each train step: the gradient of its objective (IrStep.objective: one loss, or the sum of all)
+ * with respect to every parameter under its `over` paths (all when none) that the objective reaches
+ * through differentiable ops, appended by ad_grad, each marked by a result `grad P` (P = the
+ * parameter's bufs index) in descriptor order. A parameter the objective does not reach gets no
+ * result (it stays as it is, like a torch parameter whose .grad is None). 0, or -1 after a
+ * diagnostic: a path naming no parameter, a step that reaches none. */
+int autodiff_module(IrModule *m, Diag *d);
 
 /* simplify.c. requires: g verifies. Returns a new graph (same arena, same name) computing the same
  * results: STOP_GRAD removed, constants folded, algebraic identities applied, common

@@ -7,8 +7,9 @@
  * sign of a zero (x + 0 -> x keeps a -0 that the addition would have made +0); docs/ir.md
  * "simplify" lists the rules.
  *
- * Constant folding evaluates the op with the reference interpreter on its constant operands, so a
- * folded value is exactly what the unfolded graph computes. Fill constants (one value, any shape,
+ * Constant folding evaluates the op on its constant operands by the ops' definition in the IR core
+ * (ir_eval_node, which the reference interpreter runs too), so a folded value is exactly what the
+ * unfolded graph computes. Fill constants (one value, any shape,
  * B allowed) fold through elementwise and shape ops; constants with data fold when small.
  * x * 0 -> 0 is applied only when x is known finite (inf * 0 and NaN * 0 are NaN).
  */
@@ -18,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "interp/interp.h"
 #include "diag.h"
 
 #define FOLD_MAX 4096 /* largest constant with data that folding creates */
@@ -71,6 +71,10 @@ static bool known_finite(const IrGraph *g, uint32_t x, int depth) {
     case OP_TANH:
     case OP_SIGMOID:
     case OP_ATAN:
+    case OP_FLOOR:
+    case OP_CEIL:
+    case OP_ROUND:
+    case OP_ERF:
         return known_finite(g, n->src[0], depth + 1);
     case OP_SELECT:
         return known_finite(g, n->src[1], depth + 1) && known_finite(g, n->src[2], depth + 1);
@@ -83,22 +87,28 @@ static bool known_finite(const IrGraph *g, uint32_t x, int depth) {
     }
 }
 
-/* The value of op applied to constants, computed by the interpreter. The operands are copied
- * into a scratch graph with the types given (rank 0 for fills feeding an elementwise op). */
+/* The value (malloc'd, dense) of op applied to the constants src, whose types are given (rank 0
+ * for fills feeding an elementwise op), with result type t: ir_eval_node on their values. */
 static void *eval_const(IrGraph *h, Op op, const IrType *types, const uint32_t *src, int nsrc,
                         const IrAttr *attr, IrType t) {
-    IrGraph *s = ir_graph_new(h->arena, "fold");
-    uint32_t ss[IR_MAXSRC];
+    void *vals[IR_MAXSRC] = {0};
+    for (int k = 0; k < nsrc; k++) {
+        IrNode c = {.op = OP_CONST, .type = types[k], .attr = nd(h, src[k])->attr};
+        vals[k] = calloc((size_t)ir_numel(&types[k], 1) + 1, 4);
+        if (!vals[k])
+            die("simplify: out of memory folding %s", ir_op_name[op]);
+        ir_eval_node(&c, NULL, NULL, 1, vals[k]);
+    }
+    IrNode n = {.op = (uint16_t)op, .nsrc = (uint8_t)nsrc, .type = t};
+    if (attr)
+        n.attr = *attr;
+    void *out = calloc((size_t)ir_numel(&t, 1) + 1, 4);
+    if (!out)
+        die("simplify: out of memory folding %s", ir_op_name[op]);
+    ir_eval_node(&n, types, (const void *const *)vals, 1, out);
     for (int k = 0; k < nsrc; k++)
-        ss[k] = ir_add(s, OP_CONST, types[k], NULL, 0, &nd(h, src[k])->attr, (Loc){0});
-    uint32_t r = ir_add(s, op, t, ss, nsrc, attr, (Loc){0});
-    ir_result(s, r, RES_OUTPUT, 0);
-    NncArgs a = {.B = 1};
-    void **vals = interp_eval(s, &a, false);
-    void *v = vals[r];
-    vals[r] = NULL;
-    interp_free(s, vals);
-    return v;
+        free(vals[k]);
+    return out;
 }
 
 /* Fold op over constant operands into a constant, or IR_NONE. */
@@ -121,7 +131,7 @@ static uint32_t fold(IrGraph *h, const IrNode *n, const uint32_t *src) {
                 types[k] = (IrType){.dtype = nd(h, src[k])->type.dtype};
             IrType rt = {.dtype = t->dtype};
             void *v = eval_const(h, (Op)n->op, types, src, n->nsrc, &n->attr, rt);
-            double r = interp_value_at(v, t->dtype, 0);
+            double r = ir_value_at(v, t->dtype, 0);
             free(v);
             return ir_fill(h, *t, r);
         }
@@ -153,7 +163,7 @@ static uint32_t fold(IrGraph *h, const IrNode *n, const uint32_t *src) {
     float *data = arena_alloc(h->arena, sizeof(float) * (size_t)(N ? N : 1));
     bool exact = true;
     for (int64_t e = 0; e < N; e++) {
-        double x = interp_value_at(v, t->dtype, e);
+        double x = ir_value_at(v, t->dtype, e);
         data[e] = (float)x;
         exact = exact && (t->dtype == DT_F32 || (double)data[e] == x);
     }

@@ -73,6 +73,10 @@ nnc_e2e(limits limits.sh)
 # outputs the usual mode, notes which of several models it builds; per-step optimizer state
 nnc_e2e(cli_safety cli_safety.sh)
 
+# a GAN whose discriminator is one layer instance: one copy in the weights file; step d leaves the
+# generator (parameters and batch-norm statistics) bit-identical
+nnc_e2e(gan_shared gan_shared.sh)
+
 # the benchmark's harness (bench/bench.py --smoke: tiny sizes, one repetition): nnc, PyTorch, the
 # sgemm and predict programs all build, run and print positive numbers; no speed is asserted
 add_test(NAME e2e.bench_smoke

@@ -15,7 +15,7 @@
 #include "interp/interp.h"
 #include "passes.h"
 
-typedef enum { IN_F, IN_POS, IN_AWAY, IN_LABEL, IN_BOOL } InKind;
+typedef enum { IN_F, IN_POS, IN_AWAY, IN_LABEL, IN_BOOL, IN_UNIT, IN_OFFGRID, IN_BIG } InKind;
 typedef struct In {
     InKind kind;
     IrType t;
@@ -55,6 +55,15 @@ static void fill(void *p, InKind kind, int64_t n) {
             break;
         case IN_LABEL:
             ((int32_t *)p)[e] = (int32_t)(5 * u);
+            break;
+        case IN_UNIT: /* inside (-1, 1), away from the ends where asin' is infinite */
+            ((float *)p)[e] = (float)(1.8 * u - 0.9);
+            break;
+        case IN_OFFGRID: /* n + [0.2, 0.3]: away from the steps of floor, ceil and round */
+            ((float *)p)[e] = (float)(floor(6 * u - 3) + 0.2 + 0.1 * unif());
+            break;
+        case IN_BIG: /* |x| in [1.5, 2.5]: a divisor larger than IN_AWAY's dividends */
+            ((float *)p)[e] = (float)((u < 0.5 ? -1 : 1) * (1.5 + u));
             break;
         case IN_BOOL:
             ((uint8_t *)p)[e] = u < 0.5;
@@ -252,6 +261,9 @@ static void exact_cases(void) {
      * but holds inf at 0^0.5, so only the exponent's is compared) */
     static const float pa[4] = {0, 0, 2, 1}, pb[4] = {2, 0.5f, 3, 1};
     exact_case("pow_base0", OP_POW, pa, pb, NULL, (float[]){0, 0, (float)(8 * log(2.0)), 0});
+    /* mod: d/dx = 1, d/dy = -floor(x / y), torch.remainder's backward, at every sign pairing */
+    exact_case("mod_signs", OP_MOD, (float[]){7, -7, 7, -7}, (float[]){3, 3, -3, -3},
+               (float[]){1, 1, 1, 1}, (float[]){-2, 3, 3, -2});
 }
 
 #define A(...)                                                                                     \
@@ -264,6 +276,14 @@ int main(void) {
     for (size_t k = 0; k < sizeof un / sizeof *un; k++)
         check(ir_op_name[un[k]], build_op, un[k], 1, (In[]){{IN_F, m34}}, NOATTR, m34);
     check("log", build_op, OP_LOG, 1, (In[]){{IN_POS, m34}}, NOATTR, m34);
+    check("erf", build_op, OP_ERF, 1, (In[]){{IN_F, m34}}, NOATTR, m34);
+    check("asin", build_op, OP_ASIN, 1, (In[]){{IN_UNIT, m34}}, NOATTR, m34);
+    check("acos", build_op, OP_ACOS, 1, (In[]){{IN_UNIT, m34}}, NOATTR, m34);
+    check("floor", build_op, OP_FLOOR, 1, (In[]){{IN_OFFGRID, m34}}, NOATTR, m34);
+    check("ceil", build_op, OP_CEIL, 1, (In[]){{IN_OFFGRID, m34}}, NOATTR, m34);
+    check("round", build_op, OP_ROUND, 1, (In[]){{IN_OFFGRID, m34}}, NOATTR, m34);
+    /* x mod y with |x| < |y| away from 0: floor(x / y) is 0 or -1, no step within eps */
+    check("mod", build_op, OP_MOD, 2, (In[]){{IN_AWAY, m34}, {IN_BIG, m34}}, NOATTR, m34);
     check("sqrt", build_op, OP_SQRT, 1, (In[]){{IN_POS, m34}}, NOATTR, m34);
     check("abs", build_op, OP_ABS, 1, (In[]){{IN_AWAY, m34}}, NOATTR, m34);
     static const Op bin[] = {OP_ADD, OP_SUB, OP_MUL, OP_MAX, OP_MIN};

@@ -13,7 +13,7 @@
 
 #include "interp/interp.h"
 
-typedef enum { IN_F, IN_POS, IN_INT, IN_NZ, IN_LABEL, IN_BOOL, IN_TIE } InKind;
+typedef enum { IN_F, IN_POS, IN_INT, IN_NZ, IN_LABEL, IN_BOOL, IN_TIE, IN_HALF, IN_UNIT, IN_WIDE } InKind;
 
 typedef struct In {
     InKind kind;
@@ -48,6 +48,15 @@ static void fill(void *p, const In *in, int64_t n) {
             break;
         case IN_TIE:
             ((float *)p)[e] = (float)floor(5 * u - 2);
+            break;
+        case IN_HALF: /* halves and integers in [-3, 3]: round's ties, floor's and ceil's steps */
+            ((float *)p)[e] = (float)(floor(13 * u - 6) / 2);
+            break;
+        case IN_UNIT: /* asin, acos: [-1, 1] with both ends */
+            ((float *)p)[e] = e == 0 ? -1.0f : e == 1 ? 1.0f : (float)(2 * u - 1);
+            break;
+        case IN_WIDE: /* [-20, 20) */
+            ((float *)p)[e] = (float)(40 * u - 20);
             break;
         case IN_INT:
             ((int32_t *)p)[e] = (int32_t)floor(11 * u - 5);
@@ -182,6 +191,12 @@ static int direct_checks(void) {
             bad += fprintf(stderr, "FAIL: fill const\n") > 0;
     interp_free(g, v);
     arena_free(&a);
+    /* i32 mod where torch traps (SIGFPE): x mod 0 = 0 and INT32_MIN mod -1 = 0 (docs/ir.md) */
+    static const int32_t mx[4] = {7, -7, INT32_MIN, INT32_MIN}, my[4] = {0, 0, -1, 0};
+    for (int e = 0; e < 4; e++)
+        if (ir_eval_i32(OP_MOD, mx[e], my[e]) != 0)
+            bad += fprintf(stderr, "FAIL: %d mod %d = %d, not 0\n", mx[e], my[e],
+                           ir_eval_i32(OP_MOD, mx[e], my[e])) > 0;
     return bad;
 }
 
@@ -194,6 +209,18 @@ int main(void) {
     run_case("log", OP_LOG, 1, (In[]){{IN_POS, m34}}, NOATTR, m34);
     run_case("sqrt", OP_SQRT, 1, (In[]){{IN_POS, m34}}, NOATTR, m34);
     run_case("sign", OP_SIGN, 1, (In[]){{IN_TIE, m34}}, NOATTR, m34);
+    static const Op steps[] = {OP_FLOOR, OP_CEIL, OP_ROUND};
+    for (size_t k = 0; k < sizeof steps / sizeof *steps; k++) {
+        char nm[32];
+        run_case(ir_op_name[steps[k]], steps[k], 1, (In[]){{IN_F, m34}}, NOATTR, m34);
+        snprintf(nm, sizeof nm, "%s_half", ir_op_name[steps[k]]);
+        run_case(nm, steps[k], 1, (In[]){{IN_HALF, m34}}, NOATTR, m34);
+    }
+    run_case("erf", OP_ERF, 1, (In[]){{IN_WIDE, T(DT_F32, 1, 8, 0, 0)}}, NOATTR, T(DT_F32, 1, 8, 0, 0));
+    run_case("erf_small", OP_ERF, 1, (In[]){{IN_F, m34}}, NOATTR, m34);
+    run_case("asin", OP_ASIN, 1, (In[]){{IN_UNIT, m34}}, NOATTR, m34);
+    run_case("acos", OP_ACOS, 1, (In[]){{IN_UNIT, m34}}, NOATTR, m34);
+    run_case("asin_out", OP_ASIN, 1, (In[]){{IN_F, m34}}, NOATTR, m34); /* NaN outside [-1, 1] */
     run_case("exp_big", OP_EXP, 1, (In[]){{IN_F, T(DT_F32, 1, 7, 0, 0)}}, NOATTR,
              T(DT_F32, 1, 7, 0, 0));
     IrType i34 = T(DT_I32, 2, 3, 4, 0), b34 = T(DT_BOOL, 2, 3, 4, 0);
@@ -216,6 +243,13 @@ int main(void) {
     }
     run_case("div", OP_DIV, 2, (In[]){{IN_F, m34}, {IN_POS, m34}}, NOATTR, m34);
     run_case("div_i32", OP_DIV, 2, (In[]){{IN_INT, i34}, {IN_NZ, i34}}, NOATTR, i34);
+    /* floor mod: the divisor's sign; ties: exact multiples (zeros keep the dividend's sign, as
+     * torch) and zero divisors (NaN) */
+    run_case("mod", OP_MOD, 2, (In[]){{IN_WIDE, m34}, {IN_F, m34}}, NOATTR, m34);
+    run_case("mod_ties", OP_MOD, 2, (In[]){{IN_TIE, m34}, {IN_TIE, m34}}, NOATTR, m34);
+    run_case("mod_i32", OP_MOD, 2, (In[]){{IN_INT, i34}, {IN_NZ, i34}}, NOATTR, i34);
+    run_case("floor_i32", OP_FLOOR, 1, (In[]){{IN_INT, i34}}, NOATTR, i34);
+    run_case("round_i32", OP_ROUND, 1, (In[]){{IN_INT, i34}}, NOATTR, i34);
     run_case("pow", OP_POW, 2, (In[]){{IN_POS, m34}, {IN_F, m34}}, NOATTR, m34);
     static const Op cmp[] = {OP_LT, OP_LE, OP_GT, OP_GE, OP_EQ, OP_NE};
     for (size_t k = 0; k < sizeof cmp / sizeof *cmp; k++) {

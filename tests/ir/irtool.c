@@ -4,15 +4,14 @@
  *   irtool --pass print     FILE   parse and print again (round trip)
  *   irtool --pass verify    FILE   ir_module_verify; prints "ok" or the errors (exit 1)
  *   irtool --pass simplify  FILE   simplify every graph, verify, print
- *   irtool --pass autodiff  FILE   in each graph with a loss result: ad_grad of the first loss
- *                                  with respect to every PARAM node; each gradient becomes an
- *                                  `update INDEX` result (INDEX = the param's bufs index; it
- *                                  stands for the gradient, not an optimizer step); verify, print
+ *   irtool --pass autodiff  FILE   the autodiff pass (autodiff_module): in each train step's
+ *                                  graph, `grad P` results for the parameters it trains; verify,
+ *                                  print
  *   irtool --pass desc      FILE   the descriptor text (ir_module_desc)
  *   irtool --pass check-simplify [--B N] FILE
  *                                  run every graph in the interpreter before and after simplify on
- *                                  the same pseudo-random inputs; exit 1 if any result differs
- *                                  beyond float rounding
+ *                                  the same pseudo-random inputs; exit 1 if any result (output,
+ *                                  loss, update, grad) differs beyond float rounding
  */
 #include <math.h>
 #include <stdio.h>
@@ -62,26 +61,6 @@ static int graphs(IrModule *m, IrGraph **s[64]) {
     return n;
 }
 
-static void autodiff(IrGraph *g) {
-    int loss = -1;
-    for (int r = 0; r < g->nres; r++)
-        if (g->res[r].kind == RES_LOSS) {
-            loss = (int)g->res[r].node;
-            break;
-        }
-    if (loss < 0)
-        return;
-    uint32_t wrt[256], grads[256];
-    int n = 0;
-    uint32_t len = g->len;
-    for (uint32_t i = 0; i < len && n < 256; i++)
-        if (g->nodes[i].op == OP_PARAM)
-            wrt[n++] = i;
-    ad_grad(g, (uint32_t)loss, wrt, n, grads);
-    for (int k = 0; k < n; k++)
-        ir_result(g, grads[k], RES_UPDATE, (int)g->nodes[wrt[k]].attr.i[0]);
-}
-
 /* Buffers for every tensor of m at batch B, filled from a fixed LCG: floats in [-1, 1) (positive
  * for names starting with "pos"), ints in [0, 4). */
 static void **make_bufs(IrModule *m, int64_t B, uint64_t seed) {
@@ -105,52 +84,49 @@ static void **make_bufs(IrModule *m, int64_t B, uint64_t seed) {
     return bufs;
 }
 
+/* Element e of the value of node x (dtype dt) as a double. */
+static double value_at(const void *p, DType dt, int64_t e) {
+    return dt == DT_F32 ? ((const float *)p)[e] : dt == DT_I32 ? ((const int32_t *)p)[e] : ((const uint8_t *)p)[e];
+}
+
+/* simplify maps results one to one, in order: compare each result's value before and after. */
 static int check_simplify(IrModule *m, int64_t B) {
+    static const char *const kinds[] = {"output", "loss", "update", "grad"};
     IrGraph **slots[64];
     int ng = graphs(m, slots), bad = 0;
     for (int q = 0; q < ng; q++) {
         IrGraph *g = *slots[q], *h = simplify(g);
         if (ir_verify(h, stderr))
             return 1;
-        void **b1 = make_bufs(m, B, 42), **b2 = make_bufs(m, B, 42);
-        float l1[64] = {0}, l2[64] = {0};
-        NncArgs a1 = {
-            .B = B, .bufs = b1, .losses = l1, .step = 3, .total_steps = 10, .lr = 0.01f, .seed = 7};
-        NncArgs a2 = a1;
-        a2.bufs = b2;
-        a2.losses = l2;
-        interp_run(g, &a1);
-        interp_run(h, &a2);
-        for (int k = 0; k < m->ntensors; k++) {
-            int64_t n = ir_numel(&m->tensors[k].type, B);
+        if (h->nres != g->nres) {
+            fprintf(stderr, "irtool: %s: %d results before simplify, %d after\n", g->name, g->nres, h->nres);
+            return 1;
+        }
+        void **bufs = make_bufs(m, B, 42);
+        NncArgs a = {.B = B, .bufs = bufs, .step = 3, .total_steps = 10, .lr = 0.01f, .seed = 7};
+        void **v1 = interp_eval(g, &a, false), **v2 = interp_eval(h, &a, false);
+        for (int r = 0; r < g->nres; r++) {
+            const IrResult *r1 = &g->res[r], *r2 = &h->res[r];
+            const IrType *t = &g->nodes[r1->node].type;
+            if (r1->kind != r2->kind || r1->index != r2->index) {
+                fprintf(stderr, "irtool: %s: result %d changed kind or index\n", g->name, r);
+                bad++;
+                continue;
+            }
+            int64_t n = ir_numel(t, B);
             for (int64_t e = 0; e < n; e++) {
-                double x, y;
-                if (m->tensors[k].type.dtype == DT_F32) {
-                    x = ((float *)b1[k])[e];
-                    y = ((float *)b2[k])[e];
-                } else if (m->tensors[k].type.dtype == DT_I32) {
-                    x = ((int32_t *)b1[k])[e];
-                    y = ((int32_t *)b2[k])[e];
-                } else {
-                    x = ((uint8_t *)b1[k])[e];
-                    y = ((uint8_t *)b2[k])[e];
-                }
+                double x = value_at(v1[r1->node], t->dtype, e), y = value_at(v2[r2->node], t->dtype, e);
                 bool same = (isnan(x) && isnan(y)) || fabs(x - y) <= 1e-5 * (1 + fabs(x));
                 if (!same && bad++ < 10)
-                    fprintf(stderr, "irtool: %s: tensor %s[%lld]: %g before simplify, %g after\n",
-                            g->name, m->tensors[k].name, (long long)e, x, y);
+                    fprintf(stderr, "irtool: %s: %s %d [%lld]: %g before simplify, %g after\n", g->name,
+                            kinds[r1->kind], r1->index, (long long)e, x, y);
             }
         }
-        for (int k = 0; k < m->nlosses && k < 64; k++)
-            if (!(fabsf(l1[k] - l2[k]) <= 1e-5f * (1 + fabsf(l1[k]))) && bad++ < 10)
-                fprintf(stderr, "irtool: %s: loss %d: %g before, %g after\n", g->name, k, l1[k],
-                        l2[k]);
-        for (int k = 0; k < m->ntensors; k++) {
-            free(b1[k]);
-            free(b2[k]);
-        }
-        free(b1);
-        free(b2);
+        interp_free(g, v1);
+        interp_free(h, v2);
+        for (int k = 0; k < m->ntensors; k++)
+            free(bufs[k]);
+        free(bufs);
         printf("%s: %u nodes -> %u, results agree%s\n", g->name, g->len, h->len, bad ? " NOT" : "");
     }
     return bad != 0;
@@ -200,11 +176,14 @@ int main(int argc, char **argv) {
         rc = ir_module_verify(m, stderr) ? 1 : 0;
         ir_module_print(stdout, m);
     } else if (!strcmp(pass, "autodiff")) {
-        for (int q = 0; q < ng; q++)
-            autodiff(*slots[q]);
-        for (int q = 0; q < ng; q++)
-            rc |= ir_verify(*slots[q], stderr) ? 1 : 0;
-        ir_module_print(stdout, m);
+        Diag d;
+        diag_init(&d, stderr);
+        if (autodiff_module(m, &d))
+            rc = 1;
+        else if (ir_module_verify(m, stderr))
+            rc = 1;
+        else
+            ir_module_print(stdout, m);
     } else if (!strcmp(pass, "desc")) {
         fputs(ir_module_desc(&arena, m), stdout);
     } else if (!strcmp(pass, "check-simplify")) {

@@ -1,8 +1,8 @@
 /* interp.h - the reference interpreter of the graph IR (compiler/backend/interp/interp.c).
  *
  * A plain C evaluation of a graph at a concrete batch size, one buffer per node: the oracle the
- * llvm and cuda backends are tested against, the engine of `nnc run`, and what simplify's constant
- * folding calls so folded values are exactly what the graph would have computed.
+ * llvm and cuda backends are tested against and the engine of `nnc run`. The ops' semantics are
+ * the IR core's (ir_eval.c), which constant folding shares.
  */
 #ifndef NNC_INTERP_H
 #define NNC_INTERP_H
@@ -25,19 +25,5 @@ void interp_run(const IrGraph *g, NncArgs *a);
  * train_step run m's graphs; user = m (the runtime copies it into NncArgs.user). m must outlive
  * every call. */
 NncModelDef interp_model_def(IrModule *m);
-
-/* Element i of a buffer of dtype d as a double (exact for all three dtypes; a bool is 0 or 1).
- * The interpreter reads operands this way, and simplify reads constants it folds. */
-static inline double interp_value_at(const void *p, DType d, int64_t i) {
-    switch (d) {
-    case DT_F32:
-        return ((const float *)p)[i];
-    case DT_I32:
-        return ((const int32_t *)p)[i];
-    case DT_BOOL:
-        return ((const uint8_t *)p)[i] != 0;
-    }
-    return 0;
-}
 
 #endif

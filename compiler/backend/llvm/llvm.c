@@ -36,6 +36,7 @@
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
+#include "kernel.h"
 #include "nnc_abi.h"
 
 /* CBLAS enum values (cblas.h); the generated code passes them as plain i32. */
@@ -48,31 +49,11 @@ enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
             die("%s failed: %s", call, (msg) ? (msg) : "(no message)");                        \
     } while (0)
 
-/* ---- how each node's buffer is obtained in a graph function ---- */
-typedef enum {
-    NB_DEAD,    /* not needed by any result */
-    NB_VALUE,   /* a scalar value only, no buffer */
-    NB_ARG,     /* a->bufs[attr.i[0]] (input/param/state) */
-    NB_GLOBAL,  /* a private constant global (CONST with literal data) */
-    NB_ALIAS,   /* the buffer of src[0] (RESHAPE, STOP_GRAD) */
-    NB_OUT,     /* a->bufs[out_index]: the first RES_OUTPUT of this node */
-    NB_WS,      /* a workspace piece */
-    NB_FUSED,   /* no buffer: computed inside the loop of its one elementwise user */
-} BufKind;
-
-typedef struct Plan {
-    const IrGraph *g;
-    uint8_t *isval;             /* the node is a uniform scalar value */
-    BufKind *kind;
-    int *slot;                  /* NB_WS: workspace piece index */
-    int *out_index;             /* NB_OUT: bufs index */
-    int *stage;                 /* per result: staging piece for an update, or -1 */
-    uint8_t *direct;            /* per result: written in place (NB_OUT), no copy */
-    uint32_t *piece_node;       /* per piece: the node whose type gives its size */
-    int npieces;
-} Plan;
+/* Kernel functions by signature (emit_kernel): an open-addressing table in the arena. */
+typedef struct FnCache { char **key; LLVMValueRef *fn; int n, cap; } FnCache;
 
 typedef struct Cg {
+    const KModule *km;
     const IrModule *m;
     const LlvmOptions *o;
     const char *prefix;
@@ -85,6 +66,7 @@ typedef struct Cg {
     /* the function being emitted */
     LLVMValueRef fn;
     LLVMValueRef B;             /* i64 batch size inside the current function */
+    FnCache cache;
 } Cg;
 
 /* ---- small helpers ---- */
@@ -169,14 +151,6 @@ static void strides(Cg *g, const IrType *t, LLVMValueRef *st) {
 }
 
 static bool dim_eq(Dim x, Dim y) { return x.a == y.a && x.c == y.c; }
-
-/* True when t has exactly one element whatever B is. */
-static bool static_one(const IrType *t) {
-    for (int k = 0; k < t->rank; k++)
-        if (!dim_eq(t->dim[k], (Dim){0, 1}))
-            return false;
-    return true;
-}
 
 static LLVMValueRef elem_ptr(Cg *g, DType dt, LLVMValueRef base, LLVMValueRef idx) {
     LLVMTypeRef ty = mem_type(g, dt);
@@ -329,6 +303,12 @@ static LLVMValueRef scalar_op(Cg *g, const IrNode *nd, DType dt, LLVMValueRef *v
     case OP_ATAN: return call_f1(g, "atanf", x);
     case OP_SIN: return call_f1(g, "llvm.sin.f32", x);
     case OP_COS: return call_f1(g, "llvm.cos.f32", x);
+    case OP_FLOOR: return f ? call_f1(g, "llvm.floor.f32", x) : x;
+    case OP_CEIL: return f ? call_f1(g, "llvm.ceil.f32", x) : x;
+    case OP_ROUND: return f ? call_f1(g, "llvm.roundeven.f32", x) : x;    /* half to even */
+    case OP_ERF: return call_f1(g, "erff", x);
+    case OP_ASIN: return call_f1(g, "asinf", x);
+    case OP_ACOS: return call_f1(g, "acosf", x);
     case OP_SIGMOID: return sigmoid(g, x);
     case OP_ABS:
         if (f)
@@ -358,6 +338,24 @@ static LLVMValueRef scalar_op(Cg *g, const IrNode *nd, DType dt, LLVMValueRef *v
             q = LLVMBuildSelect(b, m1, LLVMBuildNeg(b, x, ""), q, "");
             return LLVMBuildSelect(b, z, ci32(g, 0), q, "");
         }
+    case OP_MOD:
+        if (f) {    /* fmod moved to the divisor's sign (torch.remainder; docs/ir.md) */
+            LLVMValueRef m = LLVMBuildFRem(b, x, y, "");
+            LLVMValueRef nz = LLVMBuildFCmp(b, LLVMRealUNE, m, cf32(g, 0), "");
+            LLVMValueRef differ = LLVMBuildXor(b, LLVMBuildFCmp(b, LLVMRealOLT, m, cf32(g, 0), ""),
+                                               LLVMBuildFCmp(b, LLVMRealOLT, y, cf32(g, 0), ""), "");
+            return LLVMBuildSelect(b, LLVMBuildAnd(b, nz, differ, ""), LLVMBuildFAdd(b, m, y, ""), m, "");
+        }
+        {   /* x mod 0 and x mod -1 are 0, never a trap; else srem moved to the divisor's sign */
+            LLVMValueRef z = LLVMBuildICmp(b, LLVMIntEQ, y, ci32(g, 0), "");
+            LLVMValueRef m1 = LLVMBuildICmp(b, LLVMIntEQ, y, ci32(g, -1), "");
+            LLVMValueRef bad = LLVMBuildOr(b, z, m1, "");
+            LLVMValueRef safe = LLVMBuildSelect(b, bad, ci32(g, 1), y, "");
+            LLVMValueRef m = LLVMBuildSRem(b, x, safe, "");
+            LLVMValueRef nz = LLVMBuildICmp(b, LLVMIntNE, m, ci32(g, 0), "");
+            LLVMValueRef differ = LLVMBuildICmp(b, LLVMIntSLT, LLVMBuildXor(b, m, safe, ""), ci32(g, 0), "");
+            return LLVMBuildSelect(b, LLVMBuildAnd(b, nz, differ, ""), LLVMBuildAdd(b, m, safe, ""), m, "");
+        }
     case OP_POW:
         if (!f)
             die("pow on %s operands reached the llvm backend", dt == DT_I32 ? "i32" : "bool");
@@ -380,173 +378,30 @@ static LLVMValueRef scalar_op(Cg *g, const IrNode *nd, DType dt, LLVMValueRef *v
     }
 }
 
-/* ---- planning a graph: liveness, values, buffers, workspace pieces ---- */
-
-static bool is_source_buf(Op op) { return op == OP_INPUT || op == OP_PARAM || op == OP_STATE; }
-
-/* A node computed by a flat elementwise loop (not a value, not an alias). */
-static bool is_loop_elem(const Plan *p, const IrNode *nd, uint32_t i) {
-    return (ir_op_flags[nd->op] & F_ELEM) && nd->op != OP_STOP_GRAD && !p->isval[i];
-}
-
-static bool same_shape(const IrType *x, const IrType *y) {
-    if (x->rank != y->rank)
-        return false;
-    for (int k = 0; k < x->rank; k++)
-        if (!dim_eq(x->dim[k], y->dim[k]))
-            return false;
-    return true;
-}
-
-static Plan plan_graph(Cg *g, const IrGraph *gr) {
-    Arena *A = &g->arena;
-    uint32_t n = gr->len;
-    Plan p = {.g = gr};
-    p.isval = arena_alloc(A, n + 1);
-    p.kind = arena_alloc(A, sizeof(BufKind) * (n + 1));
-    p.slot = arena_alloc(A, sizeof(int) * (n + 1));
-    p.out_index = arena_alloc(A, sizeof(int) * (n + 1));
-    p.stage = arena_alloc(A, sizeof(int) * ((size_t)gr->nres + 1));
-    p.direct = arena_alloc(A, (size_t)gr->nres + 1);
-    p.piece_node = arena_alloc(A, sizeof(uint32_t) * (n + (size_t)gr->nres + 1));
-    uint8_t *live = arena_alloc(A, n + 1), *needbuf = arena_alloc(A, n + 1);
-
-    for (int r = 0; r < gr->nres; r++) {
-        if (gr->res[r].node >= n)
-            die("graph %s: result %d names node %u of %u", gr->name, r, gr->res[r].node, n);
-        live[gr->res[r].node] = needbuf[gr->res[r].node] = 1;
-    }
-    for (uint32_t i = n; i-- > 0;)
-        if (live[i])
-            for (int s = 0; s < gr->nodes[i].nsrc; s++)
-                live[gr->nodes[i].src[s]] = 1;
-
-    /* values: splat constants, hypers, and shape/elementwise ops on values only */
-    for (uint32_t i = 0; i < n; i++) {
-        const IrNode *nd = &gr->nodes[i];
-        Op op = (Op)nd->op;
-        if (op == OP_CONST)
-            p.isval[i] = nd->attr.data == NULL;
-        else if (op == OP_HYPER)
-            p.isval[i] = 1;
-        else if (op == OP_RESHAPE || op == OP_BROADCAST || (ir_op_flags[op] & F_ELEM)) {
-            bool all = nd->nsrc > 0;
-            for (int s = 0; s < nd->nsrc; s++)
-                all = all && p.isval[nd->src[s]];
-            p.isval[i] = all;
-        }
-    }
-    /* a value needs a buffer when some live user reads memory: not a value, not elementwise */
-    for (uint32_t i = 0; i < n; i++) {
-        const IrNode *nd = &gr->nodes[i];
-        if (!live[i] || p.isval[i] || (ir_op_flags[nd->op] & F_ELEM))
-            continue;
-        for (int s = 0; s < nd->nsrc; s++)
-            needbuf[nd->src[s]] = 1;
-    }
-
-    for (uint32_t i = 0; i < n; i++) {
-        const IrNode *nd = &gr->nodes[i];
-        Op op = (Op)nd->op;
-        p.slot[i] = -1;
-        if (!live[i])
-            p.kind[i] = NB_DEAD;
-        else if (p.isval[i] && !needbuf[i])
-            p.kind[i] = NB_VALUE;
-        else if (is_source_buf(op))
-            p.kind[i] = NB_ARG;
-        else if (op == OP_CONST && nd->attr.data)
-            p.kind[i] = NB_GLOBAL;
-        else if ((op == OP_RESHAPE || op == OP_STOP_GRAD) && p.kind[nd->src[0]] != NB_VALUE)
-            p.kind[i] = NB_ALIAS;
-        else
-            p.kind[i] = NB_WS;
-    }
-    /* the first RES_OUTPUT of a computed node writes in place */
-    for (int r = 0; r < gr->nres; r++) {
-        const IrResult *res = &gr->res[r];
-        p.stage[r] = -1;
-        if (res->kind == RES_OUTPUT && p.kind[res->node] == NB_WS) {
-            p.kind[res->node] = NB_OUT;
-            p.out_index[res->node] = res->index;
-            p.direct[r] = 1;
-        }
-    }
-    /* fusion: an elementwise node with one use, by an elementwise node of the same shape, is
-     * computed in its user's loop instead of through a buffer (chains fuse into one loop) */
-    uint32_t *uses = arena_alloc(A, sizeof(uint32_t) * (n + 1)), *user = arena_alloc(A, sizeof(uint32_t) * (n + 1));
-    for (uint32_t i = 0; i < n; i++)
-        if (live[i])
-            for (int s = 0; s < gr->nodes[i].nsrc; s++)
-                uses[gr->nodes[i].src[s]]++, user[gr->nodes[i].src[s]] = i;
-    for (int r = 0; r < gr->nres; r++)
-        uses[gr->res[r].node] += 2;
-    for (uint32_t i = 0; i < n; i++) {
-        const IrNode *nd = &gr->nodes[i];
-        if (p.kind[i] != NB_WS || !is_loop_elem(&p, nd, i) || uses[i] != 1)
-            continue;
-        const IrNode *u = &gr->nodes[user[i]];
-        if (is_loop_elem(&p, u, user[i]) && same_shape(&nd->type, &u->type))
-            p.kind[i] = NB_FUSED;
-    }
-    for (uint32_t i = 0; i < n; i++)
-        if (p.kind[i] == NB_WS) {
-            p.slot[i] = p.npieces;
-            p.piece_node[p.npieces++] = i;
-        }
-    /* an update whose value lives in a param/state/input buffer is staged before any update */
-    for (int r = 0; r < gr->nres; r++) {
-        const IrResult *res = &gr->res[r];
-        uint32_t root = res->node;
-        while (p.kind[root] == NB_ALIAS)
-            root = gr->nodes[root].src[0];
-        if (res->kind == RES_UPDATE && p.kind[root] == NB_ARG &&
-            gr->nodes[root].attr.i[0] != res->index) {
-            p.stage[r] = p.npieces;
-            p.piece_node[p.npieces++] = res->node;
-        }
-    }
-    return p;
-}
-
-/* Byte offsets of the pieces at the current g->B, each 64-byte aligned; returns the total. */
-static LLVMValueRef layout(Cg *g, const Plan *p, LLVMValueRef *offs) {
-    LLVMValueRef off = ci64(g, 0);
-    for (int k = 0; k < p->npieces; k++) {
-        if (offs)
-            offs[k] = off;
-        LLVMValueRef sz = bytesv(g, &p->g->nodes[p->piece_node[k]].type);
-        LLVMValueRef end = LLVMBuildAdd(g->b, off, LLVMBuildAdd(g->b, sz, ci64(g, 63), ""), "");
-        off = LLVMBuildAnd(g->b, end, ci64(g, ~(int64_t)63), "");
-    }
-    return off;
-}
-
 /* ---- kernels: one internal function per computed node ---- */
 
-typedef struct Kernel {
-    const IrNode *nd;
-    const IrGraph *gr;
+typedef struct KEnv {
+    const Kernel *k;            /* the kernel IR */
     LLVMValueRef out;           /* i8* */
-    LLVMValueRef src[IR_MAXSRC];/* i8* buffers of the operands */
+    LLVMValueRef src[IR_MAXSRC];/* i8* buffers of the arguments */
     LLVMValueRef seed;          /* RAND */
-} Kernel;
+} KEnv;
 
-static const IrType *src_type(const Kernel *k, int s) { return &k->gr->nodes[k->nd->src[s]].type; }
+static const IrType *src_type(const KEnv *k, int s) { return &k->k->args[s].type; }
 
-static void k_fill(Cg *g, Kernel *k, LLVMValueRef v) {
+static void k_fill(Cg *g, KEnv *k, LLVMValueRef v) {
     Loop l;
-    LLVMValueRef i = loop_begin(g, &l, numelv(g, &k->nd->type));
-    store_elem(g, k->nd->type.dtype, k->out, i, v);
+    LLVMValueRef i = loop_begin(g, &l, numelv(g, &k->k->type));
+    store_elem(g, k->k->type.dtype, k->out, i, v);
     loop_end(g, &l);
 }
 
-static void k_rand(Cg *g, Kernel *k) {
+static void k_rand(Cg *g, KEnv *k) {
     LLVMTypeRef p[3] = {g->i64, g->i64, g->i64};
     LLVMValueRef f = declare(g, "nnc_rand_uniform", g->f32, p, 3, false);
     Loop l;
-    LLVMValueRef i = loop_begin(g, &l, numelv(g, &k->nd->type));
-    LLVMValueRef args[3] = {k->seed, ci64(g, k->nd->attr.i[0]), i};
+    LLVMValueRef i = loop_begin(g, &l, numelv(g, &k->k->type));
+    LLVMValueRef args[3] = {k->seed, ci64(g, k->k->attr.i[0]), i};
     store_elem(g, DT_F32, k->out, i, call(g, f, args, 3));
     loop_end(g, &l);
 }
@@ -561,12 +416,12 @@ static void copy_body(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
     LLVMBuildStore(g->b, v, elem_ptr(g, c->dt, c->dst, off[0]));
 }
 
-static void zero_fill(Cg *g, Kernel *k) {
-    LLVMBuildMemSet(g->b, k->out, LLVMConstInt(g->i8, 0, 0), bytesv(g, &k->nd->type), 1);
+static void zero_fill(Cg *g, KEnv *k) {
+    LLVMBuildMemSet(g->b, k->out, LLVMConstInt(g->i8, 0, 0), bytesv(g, &k->k->type), 1);
 }
 
-static void k_broadcast(Cg *g, Kernel *k) {
-    const IrType *t = &k->nd->type, *s = src_type(k, 0);
+static void k_broadcast(Cg *g, KEnv *k) {
+    const IrType *t = &k->k->type, *s = src_type(k, 0);
     LLVMValueRef dims[IR_MAXRANK], st[2][IR_MAXRANK], sst[IR_MAXRANK], base[2] = {ci64(g, 0), ci64(g, 0)};
     strides(g, t, st[0]);
     strides(g, s, sst);
@@ -583,13 +438,13 @@ static void k_broadcast(Cg *g, Kernel *k) {
     nest(g, t->rank, dims, 2, st, base, copy_body, &c);
 }
 
-static void k_transpose(Cg *g, Kernel *k) {
-    const IrType *t = &k->nd->type, *s = src_type(k, 0);
+static void k_transpose(Cg *g, KEnv *k) {
+    const IrType *t = &k->k->type, *s = src_type(k, 0);
     LLVMValueRef dims[IR_MAXRANK], st[2][IR_MAXRANK], sst[IR_MAXRANK], base[2] = {ci64(g, 0), ci64(g, 0)};
     strides(g, t, st[0]);
     strides(g, s, sst);
     for (int d = 0; d < t->rank; d++) {
-        int64_t from = k->nd->attr.i[d];
+        int64_t from = k->k->attr.i[d];
         if (from < 0 || from >= s->rank)
             die("transpose: bad permutation entry %lld", (long long)from);
         dims[d] = dimv(g, t->dim[d]);
@@ -601,10 +456,10 @@ static void k_transpose(Cg *g, Kernel *k) {
 
 /* SLICE reads a strided window of the operand into a dense result; UNSLICE writes the dense
  * operand into that window of a zeroed result. `big` is the un-sliced type. */
-static void k_slice(Cg *g, Kernel *k, bool un) {
-    const IrType *big = un ? &k->nd->type : src_type(k, 0);
-    const IrType *small = un ? src_type(k, 0) : &k->nd->type;
-    int64_t axis = k->nd->attr.i[0], step = k->nd->attr.i[3];
+static void k_slice(Cg *g, KEnv *k, bool un) {
+    const IrType *big = un ? &k->k->type : src_type(k, 0);
+    const IrType *small = un ? src_type(k, 0) : &k->k->type;
+    int64_t axis = k->k->attr.i[0], step = k->k->attr.i[3];
     if (axis < 0 || axis >= big->rank)
         die("slice: bad axis %lld", (long long)axis);
     LLVMValueRef dims[IR_MAXRANK], bst[IR_MAXRANK], sst[IR_MAXRANK], st[2][IR_MAXRANK];
@@ -613,7 +468,7 @@ static void k_slice(Cg *g, Kernel *k, bool un) {
     for (int d = 0; d < small->rank; d++)
         dims[d] = dimv(g, small->dim[d]);
     /* the start may depend on B (the gradient of a concat along a batch-sized axis) */
-    LLVMValueRef bbase = LLVMBuildMul(g->b, dimv(g, ir_slice_start(&k->nd->attr)), bst[axis], "");
+    LLVMValueRef bbase = LLVMBuildMul(g->b, dimv(g, ir_slice_start(&k->k->attr)), bst[axis], "");
     bst[axis] = LLVMBuildMul(g->b, ci64(g, step), bst[axis], "");
     int bi = un ? 0 : 1, si = un ? 1 : 0;   /* operand 0 is the destination */
     LLVMValueRef base[2];
@@ -623,19 +478,19 @@ static void k_slice(Cg *g, Kernel *k, bool un) {
     memcpy(st[si], sst, sizeof sst);
     if (un)
         zero_fill(g, k);
-    CopyCtx c = {k->nd->type.dtype, k->out, k->src[0]};
+    CopyCtx c = {k->k->type.dtype, k->out, k->src[0]};
     nest(g, small->rank, dims, 2, st, base, copy_body, &c);
 }
 
-static void k_concat(Cg *g, Kernel *k) {
-    const IrType *t = &k->nd->type;
-    int64_t axis = k->nd->attr.i[0];
+static void k_concat(Cg *g, KEnv *k) {
+    const IrType *t = &k->k->type;
+    int64_t axis = k->k->attr.i[0];
     if (axis < 0 || axis >= t->rank)
         die("concat: bad axis %lld", (long long)axis);
     LLVMValueRef ost[IR_MAXRANK];
     strides(g, t, ost);
     LLVMValueRef at = ci64(g, 0);
-    for (int s = 0; s < k->nd->nsrc; s++) {
+    for (int s = 0; s < k->k->nargs; s++) {
         const IrType *st_ = src_type(k, s);
         LLVMValueRef dims[IR_MAXRANK], st[2][IR_MAXRANK];
         memcpy(st[0], ost, sizeof ost);
@@ -687,9 +542,9 @@ static void reduce_outer(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx)
     store_elem(g, c->dt, c->out, off[0], v);
 }
 
-static void k_reduce(Cg *g, Kernel *k, bool max) {
-    const IrType *t = &k->nd->type, *s = src_type(k, 0);
-    uint64_t mask = (uint64_t)k->nd->attr.i[0];
+static void k_reduce(Cg *g, KEnv *k, bool max) {
+    const IrType *t = &k->k->type, *s = src_type(k, 0);
+    uint64_t mask = (uint64_t)k->k->attr.i[0];
     DType dt = t->dtype;
     if (dt == DT_BOOL)
         die("%s over bool reached the llvm backend", max ? "rmax" : "sum");
@@ -716,9 +571,9 @@ static void k_reduce(Cg *g, Kernel *k, bool max) {
     nest(g, orank, odims, 2, st, base, reduce_outer, &c);
 }
 
-static void k_matmul(Cg *g, Kernel *k) {
-    const IrType *t = &k->nd->type, *ta = src_type(k, 0), *tb = src_type(k, 1);
-    bool tra = k->nd->attr.i[0] != 0, trb = k->nd->attr.i[1] != 0;
+static void k_matmul(Cg *g, KEnv *k) {
+    const IrType *t = &k->k->type, *ta = src_type(k, 0), *tb = src_type(k, 1);
+    bool tra = k->k->attr.i[0] != 0, trb = k->k->attr.i[1] != 0;
     if (t->rank != 2 || ta->rank != 2 || tb->rank != 2)
         die("matmul of rank %d x %d -> %d reached the llvm backend", ta->rank, tb->rank, t->rank);
     LLVMValueRef M = dimv(g, t->dim[0]), N = dimv(g, t->dim[1]);
@@ -759,17 +614,17 @@ static void k_matmul(Cg *g, Kernel *k) {
 }
 
 /* ONE_HOT, GATHER, SCATTER_ADD: a 2-level nest [n, width] over the index tensor's elements. */
-typedef struct IndexCtx { Op op; const IrNode *nd; Kernel *k; LLVMValueRef rows, idx; } IndexCtx;
+typedef struct IndexCtx { Op op; KEnv *k; LLVMValueRef rows, idx; } IndexCtx;
 
 static void index_body(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
     IndexCtx *c = ctx;
-    Kernel *k = c->k;
+    KEnv *k = c->k;
     LLVMBuilderRef b = g->b;
     /* off[0] = element of the dense side ([n, width]); off[1] = element of the index tensor */
     LLVMValueRef r = LLVMBuildSExt(b, load_elem(g, DT_I32, c->idx, off[1]), g->i64, "");
     if (c->op == OP_ONE_HOT) {
         LLVMValueRef hit = LLVMBuildICmp(b, LLVMIntEQ, r, ivs[1], "");
-        DType dt = k->nd->type.dtype;
+        DType dt = k->k->type.dtype;
         LLVMValueRef v = LLVMBuildSelect(b, hit, const_val(g, dt, 1), const_val(g, dt, 0), "");
         store_elem(g, dt, k->out, off[0], v);
         return;
@@ -778,8 +633,8 @@ static void index_body(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
     LLVMValueRef ok = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntSGE, r, ci64(g, 0), ""),
                                    LLVMBuildICmp(b, LLVMIntSLT, r, c->rows, ""), "");
     LLVMValueRef rr = LLVMBuildSelect(b, ok, r, ci64(g, 0), "");
-    DType dt = k->nd->type.dtype;
-    LLVMValueRef width = dimv(g, k->nd->type.dim[k->nd->type.rank - 1]);
+    DType dt = k->k->type.dtype;
+    LLVMValueRef width = dimv(g, k->k->type.dim[k->k->type.rank - 1]);
     LLVMValueRef tab = LLVMBuildAdd(b, LLVMBuildMul(b, rr, width, ""), ivs[1], "");
     LLVMValueRef zero = const_val(g, dt, 0);
     if (c->op == OP_GATHER) {
@@ -794,14 +649,14 @@ static void index_body(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
     }
 }
 
-static void k_index(Cg *g, Kernel *k) {
-    Op op = (Op)k->nd->op;
-    const IrType *t = &k->nd->type;
+static void k_index(Cg *g, KEnv *k) {
+    Op op = (Op)(Op)k->k->op;
+    const IrType *t = &k->k->type;
     int idx_src = op == OP_ONE_HOT ? 0 : 1;
     const IrType *it = src_type(k, idx_src);
     if (it->dtype != DT_I32)
         die("%s with a non-i32 index reached the llvm backend", ir_op_name[op]);
-    IndexCtx c = {op, k->nd, k, ci64(g, 0), k->src[idx_src]};
+    IndexCtx c = {op, k, ci64(g, 0), k->src[idx_src]};
     LLVMValueRef width = dimv(g, t->dim[t->rank - 1]);
     if (op == OP_GATHER)
         c.rows = dimv(g, src_type(k, 0)->dim[0]);
@@ -836,6 +691,10 @@ static LLVMValueRef new_fn(Cg *g, const char *name, LLVMTypeRef *pt, int np, con
     LLVMValueRef fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->vd, pt, (unsigned)np, 0));
     LLVMSetLinkage(fn, LLVMInternalLinkage);
     add_attr(g, fn, LLVMAttributeFunctionIndex, "nounwind");
+    /* kernels stay functions: the graph function stays a short list of calls, so optimising the
+     * module costs time linear in the number of different kernels (noalias parameters still let
+     * the vectoriser widen each loop without overlap checks) */
+    add_attr(g, fn, LLVMAttributeFunctionIndex, "noinline");
     for (int a = 0; noalias && a < np; a++)
         if (noalias[a])
             add_attr(g, fn, (unsigned)a + 1, "noalias");
@@ -846,126 +705,117 @@ static LLVMValueRef new_fn(Cg *g, const char *name, LLVMTypeRef *pt, int np, con
  * below it, waking the workers costs more than the loop (a few microseconds each). */
 #define PAR_MIN_ELEMS (1 << 15)
 
-/* An elementwise kernel computes a tree: its root node, and through fusion (NB_FUSED) the
- * single-use elementwise nodes feeding it. The leaves are the other operands: buffers read at the
- * loop index, scalar values passed in, or one-element buffers read once. */
-enum { LEAF_PTR, LEAF_VAL, LEAF_ONE };
-
-typedef struct Tree {
-    const Plan *p;
-    uint32_t root;
-    uint32_t *leaf;
-    uint8_t *how;
-    int nleaf;
-    LLVMValueRef *param;        /* per leaf, inside the range function */
-    LLVMValueRef *pre;          /* LEAF_ONE: the element, loaded before the loop */
-} Tree;
-
-static int tree_count(const Plan *p, uint32_t n) {
-    const IrNode *nd = &p->g->nodes[n];
-    int c = 0;
-    for (int s = 0; s < nd->nsrc; s++)
-        c += p->kind[nd->src[s]] == NB_FUSED ? tree_count(p, nd->src[s]) : 1;
-    return c;
+/* A kernel's function is keyed by its signature (k_kernel_sig: the kernel's text without buffer
+ * and value numbers): kernels that compute the same function of their arguments - the same layer
+ * repeated, each layer's optimizer update - share one function, so the code LLVM optimises grows
+ * with the number of different kernels, not with the depth of the model. */
+static const char *sig_of(Cg *g, const Kernel *k) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        die("open_memstream failed");
+    k_kernel_sig(f, k);
+    if (fclose(f) != 0)
+        die("fclose of a memstream failed");
+    char *s = arena_strndup(&g->arena, buf, len);
+    free(buf);
+    return s;
 }
 
-static void tree_leaves(Tree *t, uint32_t n) {
-    const IrNode *nd = &t->p->g->nodes[n];
-    for (int s = 0; s < nd->nsrc; s++) {
-        uint32_t x = nd->src[s];
-        if (t->p->kind[x] == NB_FUSED) {
-            tree_leaves(t, x);
-            continue;
-        }
-        bool seen = false;
-        for (int k = 0; k < t->nleaf; k++)
-            seen = seen || t->leaf[k] == x;
-        if (seen)
-            continue;
-        const IrType *xt = &t->p->g->nodes[x].type, *rt = &t->p->g->nodes[t->root].type;
-        t->how[t->nleaf] = t->p->isval[x] ? LEAF_VAL
-                           : static_one(xt) && !static_one(rt) ? LEAF_ONE : LEAF_PTR;
-        t->leaf[t->nleaf++] = x;
+static uint64_t str_hash(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* The slot of key in the open-addressing table (empty or holding key). */
+static int cache_slot(Cg *g, const char *key) {
+    FnCache *c = &g->cache;
+    if (2 * (c->n + 1) > c->cap) {
+        int ncap = c->cap ? c->cap * 2 : 256;
+        char **nk = arena_alloc(&g->arena, sizeof(char *) * (size_t)ncap);
+        LLVMValueRef *nf = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)ncap);
+        for (int i = 0; i < c->cap; i++)
+            if (c->key[i]) {
+                size_t j = str_hash(c->key[i]) & (size_t)(ncap - 1);
+                while (nk[j])
+                    j = (j + 1) & (size_t)(ncap - 1);
+                nk[j] = c->key[i], nf[j] = c->fn[i];
+            }
+        c->key = nk, c->fn = nf, c->cap = ncap;
     }
+    size_t j = str_hash(key) & (size_t)(c->cap - 1);
+    while (c->key[j] && strcmp(c->key[j], key))
+        j = (j + 1) & (size_t)(c->cap - 1);
+    return (int)j;
 }
 
-static LLVMValueRef tree_eval(Cg *g, Tree *t, uint32_t n, LLVMValueRef i) {
-    const IrGraph *gr = t->p->g;
-    const IrNode *nd = &gr->nodes[n];
-    LLVMValueRef v[IR_MAXSRC] = {0};
-    for (int s = 0; s < nd->nsrc; s++) {
-        uint32_t x = nd->src[s];
-        if (t->p->kind[x] == NB_FUSED) {
-            v[s] = tree_eval(g, t, x, i);
-            continue;
-        }
-        int k = 0;
-        while (t->leaf[k] != x)
-            k++;
-        v[s] = t->how[k] == LEAF_VAL ? t->param[k]
-               : t->how[k] == LEAF_ONE ? t->pre[k]
-                                       : load_elem(g, gr->nodes[x].type.dtype, t->param[k], i);
-    }
-    /* SELECT's operand 0 is the bool; its math happens in the dtype of the branches */
-    DType dt = gr->nodes[nd->src[nd->op == OP_SELECT ? 1 : 0]].type.dtype;
-    return scalar_op(g, nd, dt, v);
-}
+/* An argument of an elementwise kernel that reads the kernel's own output (an update written in
+ * place) is not a parameter of its own: it is read through the output pointer, which keeps every
+ * pointer parameter noalias. */
+static bool reads_out(const Kernel *k, int a) { return k->args[a].kind != KA_VAL && k->args[a].ref == k->out; }
 
-/* Elementwise loops of at least this many elements go to the thread pool when the call has one:
- * below it, waking the workers costs more than the loop (a few microseconds each). */
-#define PAR_MIN_ELEMS (1 << 15)
-
-/* An elementwise kernel becomes three functions: NAME.range(out, leaves, B, lo, hi) runs the flat
+/* An elementwise kernel becomes three functions: NAME.range(out, args, B, lo, hi) runs the flat
  * loop over [lo, hi); NAME.chunk(ctx, lo, hi) unpacks the parameters from a struct and calls it,
- * the shape nnc_parallel_for wants; NAME(out, leaves, B, pool) runs range(0, n) inline, or the
+ * the shape nnc_parallel_for wants; NAME(out, args, B, pool) runs range(0, n) inline, or the
  * chunks through nnc_parallel_for when there is a pool and n >= PAR_MIN_ELEMS. Chunks are
  * contiguous and each element's math does not depend on the split, so these loops give the same
  * bits with any thread count (whole steps still differ in the last bits across thread counts:
- * OpenBLAS's summation order depends on its own thread count). */
-static void emit_elementwise(Cg *g, const Plan *p, uint32_t root, const char *name, LLVMValueRef *ptr,
-                             LLVMValueRef *val, LLVMValueRef pool) {
-    const IrNode *nd = &p->g->nodes[root];
-    int cap = tree_count(p, root);
-    Tree t = {.p = p, .root = root};
-    t.leaf = arena_alloc(&g->arena, sizeof(uint32_t) * (size_t)cap);
-    t.how = arena_alloc(&g->arena, (size_t)cap);
-    t.param = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)cap);
-    t.pre = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)cap);
-    tree_leaves(&t, root);
-
-    /* parameters: out, the leaves, B; then lo, hi (range) or pool (kernel) */
-    int np = t.nleaf + 2;
-    LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * (size_t)(np + 2));
-    LLVMValueRef *args = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(np + 2));
-    LLVMValueRef *cargs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(np + 2));
-    bool *noalias = arena_alloc(&g->arena, (size_t)(np + 2));
-    pt[0] = g->i8p, args[0] = ptr[root], noalias[0] = true;
-    for (int k = 0; k < t.nleaf; k++) {
-        uint32_t x = t.leaf[k];
-        if (t.how[k] == LEAF_VAL) {
-            pt[k + 1] = val_type(g, p->g->nodes[x].type.dtype), args[k + 1] = val[x];
-        } else {
-            if (!ptr[x])
-                die("graph %s: node %u reads node %u, which has no buffer", p->g->name, root, x);
-            pt[k + 1] = g->i8p, args[k + 1] = ptr[x], noalias[k + 1] = true;
-        }
+ * OpenBLAS's summation order depends on its own thread count). Returns NAME's function. */
+static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, const char *name) {
+    (void)kg;
+    int na = k->nargs;
+    /* parameters: out, the arguments not read through out, B; then lo, hi (range) or pool */
+    LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * (size_t)(na + 4));
+    LLVMValueRef *cargs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(na + 4));
+    int *pidx = arena_alloc(&g->arena, sizeof(int) * (size_t)(na + 1));
+    bool *noalias = arena_alloc(&g->arena, (size_t)(na + 4));
+    int np = 0;
+    pt[np] = g->i8p, noalias[np++] = true;
+    for (int a = 0; a < na; a++) {
+        pidx[a] = -1;
+        if (reads_out(k, a))
+            continue;
+        pidx[a] = np;
+        if (k->args[a].kind == KA_VAL)
+            pt[np++] = val_type(g, k->args[a].type.dtype);
+        else
+            pt[np] = g->i8p, noalias[np++] = true;
     }
-    pt[np - 1] = g->i64, args[np - 1] = g->B;
+    pt[np++] = g->i64;  /* B */
     pt[np] = pt[np + 1] = g->i64;
     LLVMValueRef range = new_fn(g, arena_printf(&g->arena, "%s.range", name), pt, np + 2, noalias);
-    /* one copy of the loop for both callers: optimised and vectorised once, not inlined twice */
-    add_attr(g, range, LLVMAttributeFunctionIndex, "noinline");
     Saved sv = enter_fn(g, range);
     LLVMValueRef out = LLVMGetParam(range, 0);
-    for (int k = 0; k < t.nleaf; k++) {
-        t.param[k] = LLVMGetParam(range, (unsigned)k + 1);
-        if (t.how[k] == LEAF_ONE)
-            t.pre[k] = load_elem(g, p->g->nodes[t.leaf[k]].type.dtype, t.param[k], ci64(g, 0));
-    }
+    LLVMValueRef *pre = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(na + 1));
+    for (int a = 0; a < na; a++)
+        if (k->args[a].kind == KA_BUF0)
+            pre[a] = load_elem(g, k->args[a].type.dtype, LLVMGetParam(range, (unsigned)pidx[a]), ci64(g, 0));
     g->B = LLVMGetParam(range, (unsigned)np - 1);
     Loop l;
     LLVMValueRef i = loop_range(g, &l, LLVMGetParam(range, (unsigned)np), LLVMGetParam(range, (unsigned)np + 1));
-    store_elem(g, nd->type.dtype, out, i, tree_eval(g, &t, root, i));
+    LLVMValueRef *v = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)k->nbody);
+    for (int e = 0; e < k->nbody; e++) {
+        const KExpr *x = &k->body[e];
+        if (x->kind == KE_ARG) {
+            const KArg *ar = &k->args[x->ref];
+            v[e] = ar->kind == KA_VAL    ? LLVMGetParam(range, (unsigned)pidx[x->ref])
+                   : ar->kind == KA_BUF0 ? pre[x->ref]
+                   : reads_out(k, x->ref) ? load_elem(g, ar->type.dtype, out, i)
+                                         : load_elem(g, ar->type.dtype, LLVMGetParam(range, (unsigned)pidx[x->ref]), i);
+            continue;
+        }
+        if (x->kind != KE_OP)
+            die("kernel body instruction %d is not an op or an argument", e);
+        LLVMValueRef s[IR_MAXSRC] = {0};
+        for (int q = 0; q < ir_op_nsrc[x->op]; q++)
+            s[q] = v[x->src[q]];
+        IrNode nd = {.op = x->op, .type = {.dtype = x->dt}};
+        v[e] = scalar_op(g, &nd, x->sdt, s);
+    }
+    store_elem(g, k->type.dtype, out, i, v[k->nbody - 1]);
     loop_end(g, &l);
     LLVMBuildRetVoid(g->b);
     leave_fn(g, sv);
@@ -984,7 +834,7 @@ static void emit_elementwise(Cg *g, const Plan *p, uint32_t root, const char *na
     LLVMBuildRetVoid(g->b);
     leave_fn(g, sv);
 
-    pt[np] = g->i8p;    /* the kernel: out, leaves, B, pool */
+    pt[np] = g->i8p;    /* the kernel: out, args, B, pool */
     noalias[np] = false;
     LLVMValueRef kern = new_fn(g, name, pt, np + 1, noalias);
     sv = enter_fn(g, kern);
@@ -993,7 +843,7 @@ static void emit_elementwise(Cg *g, const Plan *p, uint32_t root, const char *na
         cargs[a] = LLVMGetParam(kern, (unsigned)a);
     g->B = cargs[np - 1];
     LLVMValueRef kpool = LLVMGetParam(kern, (unsigned)np);
-    LLVMValueRef n = numelv(g, &nd->type);
+    LLVMValueRef n = numelv(g, &k->type);
     LLVMValueRef par = LLVMBuildAnd(g->b, LLVMBuildIsNotNull(g->b, kpool, ""),
                                     LLVMBuildICmp(g->b, LLVMIntSGE, n, ci64(g, PAR_MIN_ELEMS), ""), "");
     LLVMBasicBlockRef pb = LLVMAppendBasicBlockInContext(g->ctx, kern, "parallel");
@@ -1014,110 +864,110 @@ static void emit_elementwise(Cg *g, const Plan *p, uint32_t root, const char *na
     call(g, pf, pargs, 4);
     LLVMBuildRetVoid(g->b);
     leave_fn(g, sv);
-
-    args[np] = pool;
-    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(kern), kern, args, (unsigned)np + 1, "");
+    return kern;
 }
 
-/* Emit the kernel function of node i and the call to it from the graph function. */
-static void emit_kernel(Cg *g, const Plan *p, uint32_t i, LLVMValueRef *ptr, LLVMValueRef *val,
-                        LLVMValueRef seed, LLVMValueRef pool, int gi) {
-    const IrGraph *gr = p->g;
-    const IrNode *nd = &gr->nodes[i];
-    Op op = (Op)nd->op;
-    bool fill = p->isval[i];    /* a value that needs its buffer */
-    const char *name = arena_printf(&g->arena, "%s.g%d.n%u.%s", g->prefix, gi, i, ir_op_name[op]);
-    if (!fill && is_loop_elem(p, nd, i)) {
-        emit_elementwise(g, p, i, name, ptr, val, pool);
-        return;
-    }
-    /* parameters: out, the operands' buffers (or the fill value), B, [seed] */
-    LLVMTypeRef pt[IR_MAXSRC + 3];
-    LLVMValueRef args[IR_MAXSRC + 3];
-    bool isptr[IR_MAXSRC + 3] = {0};
+/* The function of a fill, structured-op or GEMM kernel: out, the argument buffers (or the fill
+ * value), B, [seed]. */
+static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
+    LLVMTypeRef pt[IR_MAXSRC + 4];
+    bool isptr[IR_MAXSRC + 4] = {0};
     int np = 0;
-    Kernel k = {.nd = nd, .gr = gr};
-    pt[np] = g->i8p, args[np] = ptr[i], isptr[np++] = true;
-    if (!fill)
-        for (int s = 0; s < nd->nsrc; s++) {
-            uint32_t src = nd->src[s];
-            if (!ptr[src])
-                die("graph %s: node %u reads node %u, which has no buffer", gr->name, i, src);
-            pt[np] = g->i8p, args[np] = ptr[src], isptr[np++] = true;
-        }
-    if (fill)
-        pt[np] = val_type(g, nd->type.dtype), args[np++] = val[i];
-    pt[np] = g->i64, args[np++] = g->B;
-    if (op == OP_RAND)
-        pt[np] = g->i64, args[np++] = seed;
-
+    pt[np] = g->i8p, isptr[np++] = true;
+    for (int a = 0; a < k->nargs; a++) {
+        if (k->args[a].kind == KA_VAL)
+            pt[np++] = val_type(g, k->args[a].type.dtype);
+        else
+            pt[np] = g->i8p, isptr[np++] = true;
+    }
+    pt[np++] = g->i64;
+    if (k->op == OP_RAND && k->kind == KK_OP)
+        pt[np++] = g->i64;
     LLVMValueRef fn = new_fn(g, name, pt, np, isptr);
-
-    /* the body, with the builder and B switched to the kernel */
     Saved sv = enter_fn(g, fn);
+    KEnv e = {.k = k};
     int a = 0;
-    k.out = LLVMGetParam(fn, (unsigned)a++);
-    if (!fill)
-        for (int s = 0; s < nd->nsrc; s++)
-            k.src[s] = LLVMGetParam(fn, (unsigned)a++);
-    LLVMValueRef fillv = fill ? LLVMGetParam(fn, (unsigned)a++) : NULL;
+    e.out = LLVMGetParam(fn, (unsigned)a++);
+    LLVMValueRef fillv = NULL;
+    for (int s = 0; s < k->nargs; s++) {
+        if (k->args[s].kind == KA_VAL)
+            fillv = LLVMGetParam(fn, (unsigned)a++);
+        else
+            e.src[s] = LLVMGetParam(fn, (unsigned)a++);
+    }
     g->B = LLVMGetParam(fn, (unsigned)a++);
-    if (op == OP_RAND)
-        k.seed = LLVMGetParam(fn, (unsigned)a++);
-
-    if (fill)
-        k_fill(g, &k, fillv);
+    if (k->op == OP_RAND && k->kind == KK_OP)
+        e.seed = LLVMGetParam(fn, (unsigned)a++);
+    if (k->kind == KK_FILL)
+        k_fill(g, &e, fillv);
+    else if (k->kind == KK_GEMM)
+        k_matmul(g, &e);
     else
-        switch (op) {
-        case OP_RAND: k_rand(g, &k); break;
-        case OP_BROADCAST: k_broadcast(g, &k); break;
-        case OP_RESHAPE: {  /* of a value that needs no buffer cannot happen; a copy otherwise */
-            LLVMBuildMemCpy(g->b, k.out, 1, k.src[0], 1, bytesv(g, &nd->type));
+        switch ((Op)k->op) {
+        case OP_RAND: k_rand(g, &e); break;
+        case OP_BROADCAST: k_broadcast(g, &e); break;
+        case OP_RESHAPE: /* of a value that needs no buffer cannot happen; a copy otherwise */
+            LLVMBuildMemCpy(g->b, e.out, 1, e.src[0], 1, bytesv(g, &k->type));
             break;
-        }
-        case OP_TRANSPOSE: k_transpose(g, &k); break;
-        case OP_SLICE: k_slice(g, &k, false); break;
-        case OP_UNSLICE: k_slice(g, &k, true); break;
-        case OP_CONCAT: k_concat(g, &k); break;
-        case OP_SUM: k_reduce(g, &k, false); break;
-        case OP_RMAX: k_reduce(g, &k, true); break;
-        case OP_MATMUL: k_matmul(g, &k); break;
-        case OP_ONE_HOT: case OP_GATHER: case OP_SCATTER_ADD: k_index(g, &k); break;
-        default: die("llvm backend: no kernel for op %s", ir_op_name[op]);
+        case OP_TRANSPOSE: k_transpose(g, &e); break;
+        case OP_SLICE: k_slice(g, &e, false); break;
+        case OP_UNSLICE: k_slice(g, &e, true); break;
+        case OP_CONCAT: k_concat(g, &e); break;
+        case OP_SUM: k_reduce(g, &e, false); break;
+        case OP_RMAX: k_reduce(g, &e, true); break;
+        case OP_ONE_HOT: case OP_GATHER: case OP_SCATTER_ADD: k_index(g, &e); break;
+        default: die("llvm backend: no kernel for op %s", ir_op_name[k->op]);
         }
     LLVMBuildRetVoid(g->b);
     leave_fn(g, sv);
-    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)np, "");
+    return fn;
 }
 
-/* The scalar value of a value node, in the graph function. */
-static LLVMValueRef emit_value(Cg *g, const IrGraph *gr, const IrNode *nd, LLVMValueRef *val,
-                               LLVMValueRef *hyper) {
-    switch ((Op)nd->op) {
-    case OP_CONST: return const_val(g, nd->type.dtype, nd->attr.f);
-    case OP_HYPER: {
-        int64_t h = nd->attr.i[0];
+/* The function of kernel ki of kg, made once per signature. */
+static LLVMValueRef kernel_fn(Cg *g, const KGraph *kg, int ki, int gi) {
+    const Kernel *k = &kg->kern[ki];
+    const char *key = sig_of(g, k);
+    int slot = cache_slot(g, key);
+    if (!g->cache.key[slot]) {
+        const char *name = arena_printf(&g->arena, "%s.g%d.k%d.%s", g->prefix, gi, ki, ir_op_name[k->op]);
+        Saved sv = {LLVMGetInsertBlock(g->b), g->fn, g->B};
+        LLVMValueRef fn = k->kind == KK_ELEM ? emit_elementwise(g, kg, k, name) : emit_op_kernel(g, k, name);
+        leave_fn(g, sv);
+        g->cache.key[slot] = (char *)key;
+        g->cache.fn[slot] = fn;
+        g->cache.n++;
+    }
+    return g->cache.fn[slot];
+}
+
+/* The scalar of value v, in the graph function. */
+static LLVMValueRef emit_value(Cg *g, const KExpr *x, LLVMValueRef *val, LLVMValueRef *hyper) {
+    switch (x->kind) {
+    case KE_CONST: return const_val(g, x->dt, x->f);
+    case KE_HYPER: {
+        int h = x->ref;
         if (h < HY_LR || h > HY_BATCH)
-            die("hyper: unknown kind %lld", (long long)h);
+            die("hyper: unknown kind %d", h);
         if (h == HY_LR)
-            return cast_val(g, hyper[h], DT_F32, nd->type.dtype);
-        if (nd->type.dtype == DT_F32)
+            return cast_val(g, hyper[h], DT_F32, x->dt);
+        if (x->dt == DT_F32)
             return LLVMBuildSIToFP(g->b, hyper[h], g->f32, "");
         /* an i64 count as i32, saturating */
         LLVMValueRef lo = ci64(g, INT32_MIN), hi = ci64(g, INT32_MAX), v = hyper[h];
         v = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, v, lo, ""), lo, v, "");
         v = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, v, hi, ""), hi, v, "");
-        return cast_val(g, LLVMBuildTrunc(g->b, v, g->i32, ""), DT_I32, nd->type.dtype);
+        return cast_val(g, LLVMBuildTrunc(g->b, v, g->i32, ""), DT_I32, x->dt);
     }
-    case OP_RESHAPE: case OP_BROADCAST: case OP_STOP_GRAD: return val[nd->src[0]];
-    default: {
+    case KE_OP: {
         LLVMValueRef v[IR_MAXSRC] = {0};
-        for (int s = 0; s < nd->nsrc; s++)
-            v[s] = val[nd->src[s]];
-        uint32_t typed = nd->src[nd->op == OP_SELECT ? 1 : 0];
-        return scalar_op(g, nd, gr->nodes[typed].type.dtype, v);
+        for (int s = 0; s < ir_op_nsrc[x->op]; s++)
+            v[s] = val[x->src[s]];
+        IrNode nd = {.op = x->op, .type = {.dtype = x->dt}};
+        return scalar_op(g, &nd, x->sdt, v);
     }
+    case KE_ARG: break;
     }
+    die("a value reads a kernel argument");
 }
 
 static LLVMValueRef load_field(Cg *g, LLVMValueRef a, unsigned field, LLVMTypeRef ty, const char *name) {
@@ -1133,95 +983,160 @@ static LLVMValueRef buf_ptr(Cg *g, LLVMValueRef bufs, int64_t index) {
     return LLVMBuildLoad2(g->b, g->i8p, LLVMBuildInBoundsGEP2(g->b, g->i8p, bufs, &idx, 1, ""), "");
 }
 
-/* Fill the body of fn(NncArgs *a) with graph gr. */
-static void emit_graph(Cg *g, const IrGraph *gr, LLVMValueRef fn, int gi) {
-    Plan p = plan_graph(g, gr);
-    uint32_t n = gr->len;
+/* What a function that calls kernels reads from NncArgs, and the values and buffer pointers it
+ * has made so far (made on first use, so each part computes only what its kernels need). */
+typedef struct Env {
+    const KGraph *kg;
+    int gi;
+    LLVMValueRef bufs, ws, losses, seed, pool, hyper[4];
+    LLVMValueRef *val, *ptr;
+    LLVMValueRef *global;       /* per buffer: its constant global (shared by the functions) */
+} Env;
+
+static void env_begin(Cg *g, Env *e, LLVMValueRef fn) {
     g->fn = fn;
     LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, fn, "entry"));
     LLVMValueRef a = LLVMGetParam(fn, 0);
     g->B = load_field(g, a, FA_B, g->i64, "B");
-    LLVMValueRef bufs = load_field(g, a, FA_BUFS, g->i8pp, "bufs");
-    LLVMValueRef ws = load_field(g, a, FA_WS, g->i8p, "workspace");
-    LLVMValueRef losses = load_field(g, a, FA_LOSSES, g->f32p, "losses");
-    LLVMValueRef seed = load_field(g, a, FA_SEED, g->i64, "seed");
-    LLVMValueRef pool = load_field(g, a, FA_POOL, g->i8p, "pool");
-    LLVMValueRef hyper[4] = {   /* by IrHyper: lr is a float, the others i64 */
-        load_field(g, a, FA_LR, g->f32, "lr"),
-        load_field(g, a, FA_STEP, g->i64, "step"),
-        load_field(g, a, FA_TOTAL, g->i64, "total_steps"),
-        g->B,
-    };
-    LLVMValueRef *offs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)p.npieces + 1));
-    layout(g, &p, offs);
-    LLVMValueRef *ptr = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (n + 1));
-    LLVMValueRef *val = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (n + 1));
+    e->bufs = load_field(g, a, FA_BUFS, g->i8pp, "bufs");
+    e->ws = load_field(g, a, FA_WS, g->i8p, "workspace");
+    e->losses = load_field(g, a, FA_LOSSES, g->f32p, "losses");
+    e->seed = load_field(g, a, FA_SEED, g->i64, "seed");
+    e->pool = load_field(g, a, FA_POOL, g->i8p, "pool");
+    e->hyper[HY_LR] = load_field(g, a, FA_LR, g->f32, "lr");   /* lr is a float, the others i64 */
+    e->hyper[HY_STEP] = load_field(g, a, FA_STEP, g->i64, "step");
+    e->hyper[HY_TOTAL_STEPS] = load_field(g, a, FA_TOTAL, g->i64, "total_steps");
+    e->hyper[HY_BATCH] = g->B;
+    memset(e->val, 0, sizeof(LLVMValueRef) * ((size_t)e->kg->nvals + 1));
+    memset(e->ptr, 0, sizeof(LLVMValueRef) * ((size_t)e->kg->nbufs + 1));
+}
 
-    for (uint32_t i = 0; i < n; i++) {
-        const IrNode *nd = &gr->nodes[i];
-        if (p.kind[i] == NB_DEAD)
-            continue;
-        if (p.isval[i])
-            val[i] = emit_value(g, gr, nd, val, hyper);
-        switch (p.kind[i]) {
-        case NB_DEAD: case NB_VALUE: case NB_FUSED: continue;
-        case NB_ARG: ptr[i] = buf_ptr(g, bufs, nd->attr.i[0]); continue;
-        case NB_ALIAS: ptr[i] = ptr[nd->src[0]]; continue;
-        case NB_GLOBAL: {
-            int64_t cnt = ir_numel(&nd->type, 0);
-            for (int k = 0; k < nd->type.rank; k++)
-                if (nd->type.dim[k].a)
-                    die("const with literal data has a B-dependent shape");
-            LLVMTypeRef et = mem_type(g, nd->type.dtype);
+static LLVMValueRef get_val(Cg *g, Env *e, int v) {
+    if (e->val[v])
+        return e->val[v];
+    const KExpr *x = &e->kg->vals[v];
+    if (x->kind == KE_OP)
+        for (int s = 0; s < ir_op_nsrc[x->op]; s++)
+            get_val(g, e, (int)x->src[s]);
+    return e->val[v] = emit_value(g, x, e->val, e->hyper);
+}
+
+static LLVMValueRef get_ptr(Cg *g, Env *e, int b) {
+    if (e->ptr[b])
+        return e->ptr[b];
+    const KBuf *bf = &e->kg->bufs[b];
+    switch (bf->kind) {
+    case KB_ARG: return e->ptr[b] = buf_ptr(g, e->bufs, bf->tensor);
+    case KB_TEMP: {
+        LLVMValueRef off = dimv(g, bf->off);
+        return e->ptr[b] = LLVMBuildInBoundsGEP2(g->b, g->i8, e->ws, &off, 1, "");
+    }
+    case KB_GLOBAL:
+        if (!e->global[b]) {
+            int64_t cnt = ir_numel(&bf->type, 0);
+            LLVMTypeRef et = mem_type(g, bf->type.dtype);
             LLVMValueRef *elems = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)cnt + 1));
-            for (int64_t e = 0; e < cnt; e++)
-                elems[e] = nd->type.dtype == DT_F32  ? cf32(g, nd->attr.data[e])
-                           : nd->type.dtype == DT_I32 ? ci32(g, sat_i32(nd->attr.data[e]))
-                                                      : LLVMConstInt(g->i8, nd->attr.data[e] != 0, 0);
+            for (int64_t k = 0; k < cnt; k++)
+                elems[k] = bf->type.dtype == DT_F32  ? cf32(g, bf->data[k])
+                           : bf->type.dtype == DT_I32 ? ci32(g, sat_i32(bf->data[k]))
+                                                      : LLVMConstInt(g->i8, bf->data[k] != 0, 0);
             LLVMTypeRef at = LLVMArrayType(et, (unsigned)cnt);
-            const char *name = arena_printf(&g->arena, "%s.g%d.const%u", g->prefix, gi, i);
+            const char *name = arena_printf(&g->arena, "%s.g%d.const%d", g->prefix, e->gi, b);
             LLVMValueRef glob = LLVMAddGlobal(g->mod, at, name);
             LLVMSetInitializer(glob, LLVMConstArray(et, elems, (unsigned)cnt));
             LLVMSetGlobalConstant(glob, 1);
             LLVMSetLinkage(glob, LLVMPrivateLinkage);
             LLVMSetUnnamedAddress(glob, LLVMGlobalUnnamedAddr);
             LLVMSetAlignment(glob, 64);
-            ptr[i] = LLVMBuildBitCast(g->b, glob, g->i8p, "");
+            e->global[b] = glob;
+        }
+        return e->ptr[b] = LLVMBuildBitCast(g->b, e->global[b], g->i8p, "");
+    }
+    unreachable();
+}
+
+static void call_kernel(Cg *g, Env *e, int ki) {
+    const Kernel *k = &e->kg->kern[ki];
+    LLVMValueRef fn = kernel_fn(g, e->kg, ki, e->gi);
+    LLVMValueRef *args = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(k->nargs + 4));
+    int np = 0;
+    args[np++] = get_ptr(g, e, k->out);
+    for (int a = 0; a < k->nargs; a++) {
+        const KArg *ar = &k->args[a];
+        if (k->kind == KK_ELEM && reads_out(k, a))
             continue;
+        args[np++] = ar->kind == KA_VAL ? get_val(g, e, ar->ref) : get_ptr(g, e, ar->ref);
+    }
+    args[np++] = g->B;
+    if (k->kind == KK_ELEM)
+        args[np++] = e->pool;
+    else if (k->kind == KK_OP && k->op == OP_RAND)
+        args[np++] = e->seed;
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)np, "");
+}
+
+/* Kernels per part function: LLVM's code generator works one basic block at a time and its cost
+ * grows faster than the block, so a long graph is cut into parts of this many kernel calls, each
+ * its own function (NncArgs *a) that loads what it needs. */
+#define PART_KERNELS 64
+
+/* Fill the body of fn(NncArgs *a) with kernel graph kg: the kernels (in parts when there are
+ * many), then the results. */
+static void emit_graph(Cg *g, const KGraph *kg, LLVMValueRef fn, int gi) {
+    if (!kg->planned)
+        die("graph %s reached the llvm backend unplanned", kg->name);
+    Env e = {.kg = kg, .gi = gi};
+    e.val = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)kg->nvals + 1));
+    e.ptr = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)kg->nbufs + 1));
+    e.global = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)kg->nbufs + 1));
+    if (kg->nkern <= PART_KERNELS) {
+        env_begin(g, &e, fn);
+        for (int k = 0; k < kg->nkern; k++)
+            call_kernel(g, &e, k);
+    } else {
+        int nparts = (kg->nkern + PART_KERNELS - 1) / PART_KERNELS;
+        LLVMValueRef *part = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)nparts);
+        for (int p = 0; p < nparts; p++) {
+            part[p] = new_fn(g, arena_printf(&g->arena, "%s.g%d.part%d", g->prefix, gi, p), &g->args_p, 1, NULL);
+            env_begin(g, &e, part[p]);
+            for (int k = p * PART_KERNELS; k < kg->nkern && k < (p + 1) * PART_KERNELS; k++)
+                call_kernel(g, &e, k);
+            LLVMBuildRetVoid(g->b);
         }
-        case NB_OUT: ptr[i] = buf_ptr(g, bufs, p.out_index[i]); break;
-        case NB_WS: ptr[i] = LLVMBuildInBoundsGEP2(g->b, g->i8, ws, &offs[p.slot[i]], 1, ""); break;
-        }
-        emit_kernel(g, &p, i, ptr, val, seed, pool, gi);
+        env_begin(g, &e, fn);
+        LLVMValueRef a = LLVMGetParam(fn, 0);
+        for (int p = 0; p < nparts; p++)
+            LLVMBuildCall2(g->b, LLVMGlobalGetValueType(part[p]), part[p], &a, 1, "");
     }
 
-    /* results: outputs and losses, then staged updates, then the updates themselves */
-    for (int r = 0; r < gr->nres; r++) {
-        const IrResult *res = &gr->res[r];
-        const IrType *t = &gr->nodes[res->node].type;
-        if (res->kind == RES_OUTPUT && !p.direct[r])
-            LLVMBuildMemMove(g->b, buf_ptr(g, bufs, res->index), 1, ptr[res->node], 1, bytesv(g, t));
-        if (res->kind == RES_LOSS) {
+    /* results: outputs and losses, then staged updates, then the updates not written in place */
+    for (int r = 0; r < kg->nres; r++) {
+        const KRes *res = &kg->res[r];
+        const IrType *t = &res->type;
+        if (res->kind == KR_OUTPUT && !res->direct)
+            LLVMBuildMemMove(g->b, buf_ptr(g, e.bufs, res->index), 1, get_ptr(g, &e, res->buf), 1, bytesv(g, t));
+        if (res->kind == KR_LOSS) {
             if (res->index < 0 || res->index >= g->m->nlosses)
                 die("loss index %d outside the module's %d losses", res->index, g->m->nlosses);
-            LLVMValueRef v = cast_val(g, load_elem(g, t->dtype, ptr[res->node], ci64(g, 0)), t->dtype, DT_F32);
+            LLVMValueRef v = cast_val(g, load_elem(g, t->dtype, get_ptr(g, &e, res->buf), ci64(g, 0)), t->dtype, DT_F32);
             LLVMValueRef li = ci64(g, res->index);
-            LLVMBuildStore(g->b, v, LLVMBuildInBoundsGEP2(g->b, g->f32, losses, &li, 1, ""));
+            LLVMBuildStore(g->b, v, LLVMBuildInBoundsGEP2(g->b, g->f32, e.losses, &li, 1, ""));
         }
     }
-    for (int r = 0; r < gr->nres; r++)
-        if (p.stage[r] >= 0) {
-            const IrResult *res = &gr->res[r];
-            LLVMValueRef dst = LLVMBuildInBoundsGEP2(g->b, g->i8, ws, &offs[p.stage[r]], 1, "");
-            LLVMBuildMemCpy(g->b, dst, 64, ptr[res->node], 1, bytesv(g, &gr->nodes[res->node].type));
-            ptr[res->node] = dst;
+    LLVMValueRef *src = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)kg->nres + 1));
+    for (int r = 0; r < kg->nres; r++) {
+        const KRes *res = &kg->res[r];
+        src[r] = get_ptr(g, &e, res->buf);
+        if (res->stage >= 0) {
+            LLVMBuildMemCpy(g->b, get_ptr(g, &e, res->stage), 64, src[r], 1, bytesv(g, &res->type));
+            src[r] = get_ptr(g, &e, res->stage);
         }
-    for (int r = 0; r < gr->nres; r++) {
-        const IrResult *res = &gr->res[r];
-        if (res->kind != RES_UPDATE)
+    }
+    for (int r = 0; r < kg->nres; r++) {
+        const KRes *res = &kg->res[r];
+        if (res->kind != KR_UPDATE || res->direct)
             continue;
-        LLVMValueRef dst = buf_ptr(g, bufs, res->index);
-        LLVMBuildMemMove(g->b, dst, 1, ptr[res->node], 1, bytesv(g, &gr->nodes[res->node].type));
+        LLVMBuildMemMove(g->b, buf_ptr(g, e.bufs, res->index), 1, src[r], 1, bytesv(g, &res->type));
     }
     LLVMBuildRetVoid(g->b);
 }
@@ -1374,14 +1289,12 @@ static void emit_module(Cg *g) {
     LLVMValueRef fwd = add_entry(g, "forward", g->vd, ap, 1);
     LLVMValueRef ev = add_entry(g, "evaluate", g->vd, ap, 1);
     LLVMValueRef ts = add_entry(g, "train_step", g->vd, ap, 2);
-    const IrGraph **graphs = arena_alloc(&g->arena, sizeof(IrGraph *) * ((size_t)m->nsteps + 2));
     int ng = 0;
-    const IrGraph *fixed[2] = {m->forward, m->evaluate};
+    const KGraph *fixed[2] = {g->km->forward, g->km->evaluate};
     LLVMValueRef fixed_fn[2] = {fwd, ev};
     for (int k = 0; k < 2; k++) {
         if (fixed[k]) {
-            emit_graph(g, fixed[k], fixed_fn[k], ng);
-            graphs[ng++] = fixed[k];
+            emit_graph(g, fixed[k], fixed_fn[k], ng++);
         } else {    /* the model has no such graph: the entry point does nothing */
             LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, fixed_fn[k], "entry"));
             LLVMBuildRetVoid(g->b);
@@ -1391,8 +1304,7 @@ static void emit_module(Cg *g) {
     for (int s = 0; s < m->nsteps; s++) {
         stepfn[s] = add_entry(g, arena_printf(&g->arena, "train_%d", s), g->vd, ap, 1);
         LLVMSetLinkage(stepfn[s], LLVMInternalLinkage);
-        emit_graph(g, m->steps[s].graph, stepfn[s], ng);
-        graphs[ng++] = m->steps[s].graph;
+        emit_graph(g, g->km->steps[s], stepfn[s], ng++);
     }
     /* P_train_step: switch over the steps; an unknown step number does nothing */
     g->fn = ts;
@@ -1411,20 +1323,14 @@ static void emit_module(Cg *g) {
     LLVMPositionBuilderAtEnd(g->b, done);
     LLVMBuildRetVoid(g->b);
 
-    /* P_workspace_size(B): the largest graph's total */
+    /* P_workspace_size(B): the plan's bytes, covering every graph */
     LLVMTypeRef i64p[1] = {g->i64};
     LLVMValueRef wsf = add_entry(g, "workspace_size", g->i64, i64p, 1);
     add_attr(g, wsf, LLVMAttributeFunctionIndex, "readnone");
     g->fn = wsf;
     LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, wsf, "entry"));
     g->B = LLVMGetParam(wsf, 0);
-    LLVMValueRef total = ci64(g, 0);
-    for (int k = 0; k < ng; k++) {
-        Plan p = plan_graph(g, graphs[k]);
-        LLVMValueRef t = layout(g, &p, NULL);
-        total = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntUGT, t, total, ""), t, total, "");
-    }
-    LLVMBuildRet(g->b, total);
+    LLVMBuildRet(g->b, dimv(g, g->km->workspace));
 }
 
 /* Symbols P_desc, P_forward, ... must be C identifiers. */
@@ -1437,7 +1343,8 @@ static bool c_identifier(const char *s) {
     return true;
 }
 
-int llvm_emit(const IrModule *m, const LlvmOptions *o, Diag *d) {
+int llvm_emit(const KModule *km, const LlvmOptions *o, Diag *d) {
+    const IrModule *m = km->m;
     if (o->opt_level < 0 || o->opt_level > 3) {
         diag_plain(d, "optimisation level %d is not one of 0..3", o->opt_level);
         return -1;
@@ -1451,7 +1358,7 @@ int llvm_emit(const IrModule *m, const LlvmOptions *o, Diag *d) {
         diag_plain(d, "symbol prefix '%s' is not a C identifier", prefix);
         return -1;
     }
-    Cg g = {.m = m, .o = o, .prefix = prefix};
+    Cg g = {.km = km, .m = m, .o = o, .prefix = prefix};
     g.ctx = LLVMContextCreate();
     bool known;
     LLVMTargetMachineRef tm = make_target_machine(o->cpu, o->opt_level, o->verbose, &known);
@@ -1532,3 +1439,5 @@ int llvm_emit(const IrModule *m, const LlvmOptions *o, Diag *d) {
     arena_free(&g.arena);
     return rc;
 }
+
+const Backend backend_llvm = {"llvm", llvm_emit, llvm_check_args_layout};

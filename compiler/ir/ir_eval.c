@@ -1,0 +1,467 @@
+/* ir_eval.c - the semantics of every op: what each computes, element by element and over whole
+ * dense row-major buffers. It is the definition the reference interpreter
+ * (compiler/backend/interp/interp.c) runs and constant folding (compiler/passes/simplify.c)
+ * evaluates with, so a folded constant is exactly what the graph would have computed and no pass
+ * depends on a backend. The code generators render the same rules (docs/ir.md, "Ops").
+ *
+ * It favours the obvious over the fast: elementwise math is done in f32 exactly as generated code
+ * does it; sums, matmuls and scatter-adds accumulate in double and round once (the better oracle:
+ * compiled f32 accumulation is within rounding of it). Temporaries are malloc'd and freed here.
+ */
+#include "ir.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+static size_t elsize(DType d) { return d == DT_BOOL ? 1 : 4; }
+
+static void *xcalloc(size_t n, size_t size, const char *what) {
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        die("ir_eval: calloc of %zu x %zu bytes for %s failed", n, size, what);
+    return p;
+}
+
+/* Dims of a type at batch size B. */
+static void dims_of(const IrType *t, int64_t B, int64_t *d) {
+    for (int k = 0; k < t->rank; k++) {
+        d[k] = ir_dim_eval(t->dim[k], B);
+        if (d[k] < 0)
+            die("ir_eval: negative dim %lld at B = %lld", (long long)d[k], (long long)B);
+    }
+}
+
+/* Row-major strides (in elements) of dims d. */
+static void strides_of(const int64_t *d, int rank, int64_t *s) {
+    int64_t acc = 1;
+    for (int k = rank - 1; k >= 0; k--) {
+        s[k] = acc;
+        acc *= d[k];
+    }
+}
+
+/* Copy the rank-dimensional index space dims element by element from src (strides ss, offset so)
+ * to dst (strides ds, offset do_), el bytes each. The one loop behind broadcast, transpose, slice,
+ * unslice and concat. */
+static void strided_copy(char *dst, const int64_t *ds, int64_t do_, const char *src,
+                         const int64_t *ss, int64_t so, int rank, const int64_t *dims, size_t el) {
+    int64_t n = 1;
+    for (int k = 0; k < rank; k++)
+        n *= dims[k];
+    if (n == 0)
+        return;
+    int64_t idx[IR_MAXRANK + 1] = {0};
+    int64_t di = do_, si = so;
+    for (int64_t e = 0; e < n; e++) {
+        memcpy(dst + (size_t)di * el, src + (size_t)si * el, el);
+        for (int k = rank - 1; k >= 0; k--) {
+            idx[k]++;
+            di += ds[k];
+            si += ss[k];
+            if (idx[k] < dims[k])
+                break;
+            di -= ds[k] * dims[k];
+            si -= ss[k] * dims[k];
+            idx[k] = 0;
+        }
+    }
+}
+
+double ir_value_at(const void *p, DType d, int64_t i) {
+    switch (d) {
+    case DT_F32:
+        return ((const float *)p)[i];
+    case DT_I32:
+        return ((const int32_t *)p)[i];
+    case DT_BOOL:
+        return ((const uint8_t *)p)[i] != 0;
+    }
+    return 0;
+}
+
+/* f32 rounds, i32 truncates toward zero and saturates (NaN -> 0), bool is v != 0. */
+void ir_store(void *p, DType d, int64_t i, double v) {
+    switch (d) {
+    case DT_F32:
+        ((float *)p)[i] = (float)v;
+        break;
+    case DT_I32:
+        ((int32_t *)p)[i] = isnan(v)             ? 0
+                            : v >= 2147483647.0  ? INT32_MAX
+                            : v <= -2147483648.0 ? INT32_MIN
+                                                 : (int32_t)v;
+        break;
+    case DT_BOOL:
+        ((uint8_t *)p)[i] = v != 0;
+        break;
+    }
+}
+
+static float sigmoidf(float x) {
+    if (x >= 0)
+        return 1.0f / (1.0f + expf(-x));
+    float e = expf(x);
+    return e / (1.0f + e);
+}
+
+static float signf(float x) { return x > 0 ? 1.0f : x < 0 ? -1.0f : x; }
+
+/* MAX/MIN propagate NaN from either side (as torch.maximum does); ties pick the first operand. */
+float ir_eval_f32(Op op, float x, float y) {
+    switch (op) {
+    case OP_NEG:
+        return -x;
+    case OP_EXP:
+        return expf(x);
+    case OP_LOG:
+        return logf(x);
+    case OP_SQRT:
+        return sqrtf(x);
+    case OP_TANH:
+        return tanhf(x);
+    case OP_SIGMOID:
+        return sigmoidf(x);
+    case OP_ATAN:
+        return atanf(x);
+    case OP_ABS:
+        return fabsf(x);
+    case OP_SIGN:
+        return signf(x);
+    case OP_SIN:
+        return sinf(x);
+    case OP_COS:
+        return cosf(x);
+    case OP_FLOOR:
+        return floorf(x);
+    case OP_CEIL:
+        return ceilf(x);
+    case OP_ROUND: /* half to even, as torch.round: the default rounding mode's nearest */
+        return nearbyintf(x);
+    case OP_ERF:
+        return erff(x);
+    case OP_ASIN:
+        return asinf(x);
+    case OP_ACOS:
+        return acosf(x);
+    case OP_STOP_GRAD:
+        return x;
+
+    case OP_ADD:
+        return x + y;
+    case OP_SUB:
+        return x - y;
+    case OP_MUL:
+        return x * y;
+    case OP_DIV:
+        return x / y;
+    case OP_POW:
+        return powf(x, y);
+    case OP_MOD: { /* floor mod, as torch.remainder: fmod moved to the divisor's sign; a zero
+                    * result keeps fmod's sign (the dividend's); x mod 0 is NaN */
+        float m = fmodf(x, y);
+        return m != 0 && (m < 0) != (y < 0) ? m + y : m;
+    }
+    case OP_MAX:
+        return (x >= y || isnan(x)) ? x : y;
+    case OP_MIN:
+        return (x <= y || isnan(x)) ? x : y;
+    default:
+        die("ir_eval_f32: %s is not an elementwise f32 op", ir_op_name[op]);
+    }
+}
+
+/* i32 arithmetic wraps (two's complement); x / 0 is 0 and truncates toward zero otherwise. */
+int32_t ir_eval_i32(Op op, int32_t x, int32_t y) {
+    switch (op) {
+    case OP_NEG:
+        return (int32_t)(0u - (uint32_t)x);
+    case OP_ABS:
+        return x < 0 ? (int32_t)(0u - (uint32_t)x) : x;
+    case OP_SIGN:
+        return (x > 0) - (x < 0);
+    case OP_FLOOR:
+    case OP_CEIL:
+    case OP_ROUND:
+        return x;
+    case OP_STOP_GRAD:
+        return x;
+
+    case OP_ADD:
+        return (int32_t)((uint32_t)x + (uint32_t)y);
+    case OP_SUB:
+        return (int32_t)((uint32_t)x - (uint32_t)y);
+    case OP_MUL:
+        return (int32_t)((uint32_t)x * (uint32_t)y);
+    case OP_DIV:
+        return y == 0 ? 0 : (x == INT32_MIN && y == -1) ? INT32_MIN : x / y;
+    case OP_MOD: { /* floor mod (the divisor's sign, as torch.remainder); x mod 0 is 0 (NumPy's
+                    * value; torch traps), never a trap; x mod -1 is 0 (INT32_MIN too) */
+        if (y == 0 || y == -1)
+            return 0;
+        int32_t m = x % y;
+        return m != 0 && (m < 0) != (y < 0) ? m + y : m;
+    }
+    case OP_MAX:
+        return x >= y ? x : y;
+    case OP_MIN:
+        return x <= y ? x : y;
+    default:
+        die("ir_eval_i32: %s is not an elementwise i32 op", ir_op_name[op]);
+    }
+}
+
+bool ir_eval_bool(Op op, double x, double y) {
+    switch (op) {
+    case OP_LT:
+        return x < y;
+    case OP_LE:
+        return x <= y;
+    case OP_GT:
+        return x > y;
+    case OP_GE:
+        return x >= y;
+    case OP_EQ:
+        return x == y;
+    case OP_NE:
+        return x != y;
+    case OP_AND:
+        return x != 0 && y != 0;
+    case OP_OR:
+        return x != 0 || y != 0;
+    default:
+        die("ir_eval_bool: %s is not a comparison", ir_op_name[op]);
+    }
+}
+
+void ir_eval_node(const IrNode *n, const IrType *st, const void *const *sv, int64_t B, void *out) {
+    const IrType *t = &n->type;
+    int64_t N = ir_numel(t, B);
+    int64_t d[IR_MAXRANK];
+    dims_of(t, B, d);
+    const void *x = n->nsrc > 0 ? sv[0] : NULL;
+    const void *y = n->nsrc > 1 ? sv[1] : NULL;
+    const IrType *tx = n->nsrc > 0 ? &st[0] : NULL;
+    const IrType *tyy = n->nsrc > 1 ? &st[1] : NULL;
+    const IrAttr *at = &n->attr;
+    Op op = (Op)n->op;
+
+    switch (op) {
+    case OP_INPUT:
+    case OP_PARAM:
+    case OP_STATE:
+    case OP_HYPER:
+    case OP_RAND:
+        die("ir_eval_node: %s reads the call's buffers or arguments: its caller evaluates it",
+            ir_op_name[op]);
+    case OP_CONST:
+        for (int64_t e = 0; e < N; e++)
+            ir_store(out, t->dtype, e, at->data ? at->data[e] : at->f);
+        return;
+
+    case OP_CAST:
+        for (int64_t e = 0; e < N; e++)
+            ir_store(out, t->dtype, e, ir_value_at(x, tx->dtype, e));
+        return;
+    case OP_NOT:
+        for (int64_t e = 0; e < N; e++)
+            ((uint8_t *)out)[e] = !((const uint8_t *)x)[e];
+        return;
+    /* the other elementwise ops: ir_eval_f32 / ir_eval_i32 per element ("default" below) */
+    case OP_LT:
+    case OP_LE:
+    case OP_GT:
+    case OP_GE:
+    case OP_EQ:
+    case OP_NE:
+    case OP_AND:
+    case OP_OR:
+        for (int64_t e = 0; e < N; e++)
+            ((uint8_t *)out)[e] =
+                ir_eval_bool(op, ir_value_at(x, tx->dtype, e), ir_value_at(y, tx->dtype, e));
+        return;
+    case OP_SELECT: {
+        const uint8_t *c = x;
+        const char *p = y, *q = sv[2];
+        size_t el = elsize(t->dtype);
+        for (int64_t e = 0; e < N; e++)
+            memcpy((char *)out + e * el, (c[e] ? p : q) + e * el, el);
+        return;
+    }
+
+    case OP_BROADCAST: {
+        int64_t xd[IR_MAXRANK], xs[IR_MAXRANK], os[IR_MAXRANK], ss[IR_MAXRANK] = {0};
+        dims_of(tx, B, xd);
+        strides_of(xd, tx->rank, xs);
+        strides_of(d, t->rank, os);
+        int off = t->rank - tx->rank;
+        for (int k = 0; k < tx->rank; k++)
+            ss[k + off] = xd[k] == 1 && d[k + off] != 1 ? 0 : xs[k];
+        strided_copy(out, os, 0, x, ss, 0, t->rank, d, elsize(t->dtype));
+        return;
+    }
+    case OP_RESHAPE:
+        memcpy(out, x, (size_t)N * elsize(t->dtype));
+        return;
+    case OP_TRANSPOSE: {
+        int64_t xd[IR_MAXRANK], xs[IR_MAXRANK], os[IR_MAXRANK], ss[IR_MAXRANK];
+        dims_of(tx, B, xd);
+        strides_of(xd, tx->rank, xs);
+        strides_of(d, t->rank, os);
+        for (int k = 0; k < t->rank; k++)
+            ss[k] = xs[at->i[k]];
+        strided_copy(out, os, 0, x, ss, 0, t->rank, d, elsize(t->dtype));
+        return;
+    }
+    case OP_SLICE:
+    case OP_UNSLICE: {
+        /* the sliced view of the full tensor: same strides, the axis stepping by step */
+        const IrType *full = op == OP_SLICE ? tx : t;
+        const IrType *part = op == OP_SLICE ? t : tx;
+        int64_t fd[IR_MAXRANK], fs[IR_MAXRANK], pd[IR_MAXRANK], ps[IR_MAXRANK], vs[IR_MAXRANK];
+        dims_of(full, B, fd);
+        dims_of(part, B, pd);
+        strides_of(fd, full->rank, fs);
+        strides_of(pd, part->rank, ps);
+        int ax = (int)at->i[0];
+        memcpy(vs, fs, sizeof vs);
+        vs[ax] = fs[ax] * at->i[3];
+        int64_t off = ir_dim_eval(ir_slice_start(at), B) * fs[ax];
+        if (op == OP_SLICE)
+            strided_copy(out, ps, 0, x, vs, off, t->rank, pd, elsize(t->dtype));
+        else
+            strided_copy(out, vs, off, x, ps, 0, t->rank, pd, elsize(t->dtype));
+        return;
+    }
+    case OP_CONCAT: {
+        int ax = (int)at->i[0];
+        int64_t os[IR_MAXRANK], xd[IR_MAXRANK], xs[IR_MAXRANK], yd[IR_MAXRANK], ys[IR_MAXRANK];
+        strides_of(d, t->rank, os);
+        dims_of(tx, B, xd);
+        dims_of(tyy, B, yd);
+        strides_of(xd, tx->rank, xs);
+        strides_of(yd, tyy->rank, ys);
+        strided_copy(out, os, 0, x, xs, 0, t->rank, xd, elsize(t->dtype));
+        strided_copy(out, os, xd[ax] * os[ax], y, ys, 0, t->rank, yd, elsize(t->dtype));
+        return;
+    }
+
+    case OP_SUM:
+    case OP_RMAX: {
+        int64_t xd[IR_MAXRANK], os[IR_MAXRANK], ss[IR_MAXRANK];
+        dims_of(tx, B, xd);
+        strides_of(d, t->rank, os);
+        for (int k = 0; k < t->rank; k++)
+            ss[k] = at->i[0] >> k & 1 ? 0 : os[k];
+        int64_t M = ir_numel(tx, B);
+        double *acc = xcalloc((size_t)N, sizeof(double), "reduction");
+        if (op == OP_RMAX)
+            for (int64_t e = 0; e < N; e++)
+                acc[e] = -INFINITY;
+        int64_t idx[IR_MAXRANK] = {0}, o = 0;
+        for (int64_t e = 0; e < M; e++) {
+            double v = ir_value_at(x, tx->dtype, e);
+            if (op == OP_SUM)
+                acc[o] += v;
+            else if (!(acc[o] >= v) && !isnan(acc[o]))
+                acc[o] = v; /* NaN wins, as torch.amax */
+            for (int k = tx->rank - 1; k >= 0; k--) {
+                idx[k]++;
+                o += ss[k];
+                if (idx[k] < xd[k])
+                    break;
+                o -= ss[k] * xd[k];
+                idx[k] = 0;
+            }
+        }
+        for (int64_t e = 0; e < N; e++) {
+            if (t->dtype == DT_I32 && op == OP_SUM) /* wraps like i32 adds */
+                ((int32_t *)out)[e] = (int32_t)(uint32_t)(uint64_t)(int64_t)acc[e];
+            else
+                ir_store(out, t->dtype, e, acc[e]);
+        }
+        free(acc);
+        return;
+    }
+
+    case OP_MATMUL: {
+        int64_t ad[2], bd[2];
+        dims_of(tx, B, ad);
+        dims_of(tyy, B, bd);
+        bool ta = at->i[0], tb = at->i[1];
+        int64_t M = d[0], Nn = d[1], K = ta ? ad[0] : ad[1];
+        /* element (i, k) of op(A) and (k, j) of op(B) */
+        int64_t as_i = ta ? 1 : ad[1], as_k = ta ? ad[1] : 1;
+        int64_t bs_k = tb ? 1 : bd[1], bs_j = tb ? bd[1] : 1;
+        const float *A = x, *Bm = y;
+        double *row = xcalloc((size_t)Nn, sizeof(double), "matmul row");
+        for (int64_t i0 = 0; i0 < M; i0++) {
+            memset(row, 0, sizeof(double) * (size_t)Nn);
+            for (int64_t k = 0; k < K; k++) {
+                double av = A[i0 * as_i + k * as_k];
+                for (int64_t j = 0; j < Nn; j++)
+                    row[j] += av * Bm[k * bs_k + j * bs_j];
+            }
+            for (int64_t j = 0; j < Nn; j++)
+                ((float *)out)[i0 * Nn + j] = (float)row[j];
+        }
+        free(row);
+        return;
+    }
+    case OP_ONE_HOT: {
+        int64_t C = at->i[0], S = ir_numel(tx, B);
+        for (int64_t s = 0; s < S; s++) {
+            int32_t l = ((const int32_t *)x)[s];
+            if (l >= 0 && l < C)
+                ((float *)out)[s * C + l] = 1.0f;
+        }
+        return;
+    }
+    case OP_GATHER: {
+        int64_t td[2];
+        dims_of(tx, B, td);
+        int64_t V = td[0], D = td[1], S = ir_numel(tyy, B);
+        for (int64_t s = 0; s < S; s++) {
+            int32_t r = ((const int32_t *)y)[s];
+            if (r >= 0 && r < V) /* out of range: a zero row */
+                memcpy((float *)out + s * D, (const float *)x + r * D, sizeof(float) * (size_t)D);
+        }
+        return;
+    }
+    case OP_SCATTER_ADD: {
+        int64_t V = d[0], D = d[1], S = ir_numel(tyy, B);
+        double *acc = xcalloc((size_t)N, sizeof(double), "scatter_add");
+        for (int64_t s = 0; s < S; s++) {
+            int32_t r = ((const int32_t *)y)[s];
+            if (r >= 0 && r < V)
+                for (int64_t k = 0; k < D; k++)
+                    acc[r * D + k] += ((const float *)x)[s * D + k];
+        }
+        for (int64_t e = 0; e < N; e++)
+            ((float *)out)[e] = (float)acc[e];
+        free(acc);
+        return;
+    }
+    case OP__COUNT:
+        break;
+    default:
+        if (!(ir_op_flags[op] & F_ELEM) || n->nsrc > 2)
+            break;
+        if (t->dtype == DT_F32) {
+            for (int64_t e = 0; e < N; e++)
+                ((float *)out)[e] = ir_eval_f32(op, ((const float *)x)[e], y ? ((const float *)y)[e] : 0);
+        } else if (t->dtype == DT_I32) {
+            for (int64_t e = 0; e < N; e++)
+                ((int32_t *)out)[e] = ir_eval_i32(op, ((const int32_t *)x)[e], y ? ((const int32_t *)y)[e] : 0);
+        } else if (op == OP_STOP_GRAD) {
+            memcpy(out, x, (size_t)N); /* stop_grad of a bool */
+        } else {
+            break;
+        }
+        return;
+    }
+    die("ir_eval_node: op %d has no evaluation", (int)op);
+}
+

@@ -1,0 +1,449 @@
+/* kernel.c - the kernel IR core: builders, sizes affine in B, the text form (`nnc --emit kernels`,
+ * `nnc --emit plan`, the signatures backends use to emit equal kernels once) and the verifier.
+ * docs/kernels.md is the reference for the rules k_verify checks.
+ */
+#include "kernel.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+const char *const k_class_name[KC__COUNT] = {"param", "state", "activation", "scratch"};
+
+static const char *const kind_name[] = {"elem", "fill", "op", "gemm"};
+static const char *const buf_kind_name[] = {"arg", "global", "temp"};
+static const char *const hyper_name[] = {"lr", "step", "total_steps", "batch"};
+
+int k_buf(Arena *a, KGraph *g, KBuf b) {
+    *ARENA_PUSH(a, g->bufs, g->nbufs, g->capbufs) = b;
+    return g->nbufs - 1;
+}
+
+int k_val(Arena *a, KGraph *g, KExpr e) {
+    *ARENA_PUSH(a, g->vals, g->nvals, g->capvals) = e;
+    return g->nvals - 1;
+}
+
+Kernel *k_kernel(Arena *a, KGraph *g, Kernel k) {
+    Kernel *p = ARENA_PUSH(a, g->kern, g->nkern, g->capkern);
+    *p = k;
+    return p;
+}
+
+int k_elt_size(DType dt) { return dt == DT_BOOL ? 1 : 4; }
+
+/* numel * size as a*B + c; a type with B in two dims is not affine: a = -1 marks that */
+Dim k_bytes(const IrType *t) {
+    Dim n = {0, k_elt_size(t->dtype)};
+    for (int k = 0; k < t->rank; k++) {
+        Dim d = t->dim[k];
+        if (d.a && n.a)
+            return (Dim){-1, -1};
+        n = (Dim){n.a * d.c + n.c * d.a, n.c * d.c};
+    }
+    return n;
+}
+
+static int64_t up64(int64_t x) { return (x + 63) & ~(int64_t)63; }
+Dim k_align(Dim d) { return (Dim){up64(d.a), up64(d.c)}; }
+Dim k_dim_max(Dim x, Dim y) { return (Dim){x.a > y.a ? x.a : y.a, x.c > y.c ? x.c : y.c}; }
+
+void k_dim_print(FILE *out, Dim d) { fprintf(out, "%lld*B + %lld", (long long)d.a, (long long)d.c); }
+
+/* ---- text form ---- */
+
+static void arg_text(FILE *out, const KArg *a, bool sig) {
+    static const char *const how[] = {"buf", "buf0", "val"};
+    if (sig)
+        fprintf(out, "%s ", how[a->kind]);
+    else
+        fprintf(out, a->kind == KA_VAL ? "$v%d" : "%%b%d", a->ref);
+    if (a->kind == KA_BUF0 && !sig)
+        fputs("[0]", out);
+    fputs(" : ", out);
+    ir_type_print(out, &a->type);
+}
+
+static void attr_text(FILE *out, const IrAttr *at) {
+    if (at->ni == 0)
+        return;
+    fputs(" {i=[", out);
+    for (int k = 0; k < at->ni; k++)
+        fprintf(out, "%s%lld", k ? "," : "", (long long)at->i[k]);
+    fputs("]}", out);
+}
+
+static void expr_text(FILE *out, const KExpr *e, const char *pfx) {
+    switch (e->kind) {
+    case KE_ARG: fprintf(out, "arg %d", e->ref); break;
+    case KE_CONST: {
+        char b[40];
+        ir_fmt_double(b, sizeof b, e->f);
+        fprintf(out, "const %s", b);
+        break;
+    }
+    case KE_HYPER:
+        fprintf(out, "hyper %s", e->ref >= 0 && e->ref <= HY_BATCH ? hyper_name[e->ref] : "?");
+        break;
+    case KE_OP:
+        fputs(e->op < OP__COUNT ? ir_op_name[e->op] : "?", out);
+        for (int s = 0; s < (e->op < OP__COUNT ? ir_op_nsrc[e->op] : 0); s++)
+            fprintf(out, "%s %s%u", s ? "," : "", pfx, e->src[s]);
+        break;
+    }
+    fprintf(out, " : %s", ir_dtype_name(e->dt));
+}
+
+static void kernel_text(FILE *out, const Kernel *k, bool sig) {
+    if (!sig)
+        fprintf(out, "%%b%d = ", k->out);
+    fputs(kind_name[k->kind], out);
+    if (k->kind == KK_OP || k->kind == KK_GEMM)
+        fprintf(out, " %s", k->op < OP__COUNT ? ir_op_name[k->op] : "?");
+    fputc(' ', out);
+    ir_type_print(out, &k->type);
+    fputs(" (", out);
+    for (int a = 0; a < k->nargs; a++) {
+        if (a)
+            fputs(", ", out);
+        if (sig && k->args[a].kind != KA_VAL && k->args[a].ref == k->out)
+            fputs("out ", out);   /* read in place: a different function of the pointers */
+        arg_text(out, &k->args[a], sig);
+    }
+    fputc(')', out);
+    if (k->kind == KK_OP || k->kind == KK_GEMM)
+        attr_text(out, &k->attr);
+    if (k->kind != KK_ELEM)
+        return;
+    fputs(" {", out);
+    for (int e = 0; e < k->nbody; e++) {
+        fprintf(out, sig ? " %%%d = " : "\n    %%%d = ", e);
+        expr_text(out, &k->body[e], "%");
+        if (sig)
+            fputc(';', out);
+    }
+    fputs(sig ? " }" : "\n  }", out);
+}
+
+void k_kernel_sig(FILE *out, const Kernel *k) { kernel_text(out, k, true); }
+
+static void buf_text(FILE *out, const KGraph *g, int b) {
+    const KBuf *bf = &g->bufs[b];
+    fprintf(out, "  buf %%b%d %s", b, buf_kind_name[bf->kind]);
+    if (bf->kind == KB_ARG)
+        fprintf(out, " %d", bf->tensor);
+    fputc(' ', out);
+    ir_type_print(out, &bf->type);
+    if (g->planned && bf->kind == KB_TEMP) {
+        fprintf(out, " %s @ ", k_class_name[bf->cls]);
+        k_dim_print(out, bf->off);
+        fprintf(out, " live %d..%d", bf->first, bf->last);
+    }
+    fputc('\n', out);
+}
+
+void k_graph_print(FILE *out, const KGraph *g) {
+    fprintf(out, "kernels %s {\n", g->name);
+    for (int b = 0; b < g->nbufs; b++)
+        buf_text(out, g, b);
+    for (int v = 0; v < g->nvals; v++) {
+        fprintf(out, "  val $v%d = ", v);
+        expr_text(out, &g->vals[v], "$v");
+        fputc('\n', out);
+    }
+    for (int k = 0; k < g->nkern; k++) {
+        fprintf(out, "  k%d ", k);
+        kernel_text(out, &g->kern[k], false);
+        fputc('\n', out);
+    }
+    static const char *const rk[] = {"output", "loss", "update"};
+    for (int r = 0; r < g->nres; r++) {
+        const KRes *res = &g->res[r];
+        fprintf(out, "  %s %d = %%b%d", rk[res->kind], res->index, res->buf);
+        if (res->stage >= 0)
+            fprintf(out, " staged %%b%d", res->stage);
+        if (res->direct)
+            fputs(" in place", out);
+        fputc('\n', out);
+    }
+    fputs("}\n", out);
+}
+
+static int graphs_of(const KModule *km, const KGraph **gs) {
+    int n = 0;
+    if (km->forward)
+        gs[n++] = km->forward;
+    if (km->evaluate)
+        gs[n++] = km->evaluate;
+    for (int s = 0; s < km->nsteps; s++)
+        gs[n++] = km->steps[s];
+    return n;
+}
+
+void k_module_print(FILE *out, const KModule *km) {
+    const KGraph **gs = malloc(sizeof *gs * (size_t)(km->nsteps + 2));
+    if (!gs)
+        die("out of memory");
+    int n = graphs_of(km, gs);
+    for (int k = 0; k < n; k++)
+        k_graph_print(out, gs[k]);
+    free(gs);
+}
+
+void k_plan_print(FILE *out, const KModule *km) {
+    const KGraph **gs = malloc(sizeof *gs * (size_t)(km->nsteps + 2));
+    if (!gs)
+        die("out of memory");
+    int n = graphs_of(km, gs);
+    for (int k = 0; k < n; k++) {
+        const KGraph *g = gs[k];
+        int ntemp = 0;
+        for (int b = 0; b < g->nbufs; b++)
+            ntemp += g->bufs[b].kind == KB_TEMP;
+        fprintf(out, "plan %s: %d kernels, %d temporaries\n", g->name, g->nkern, ntemp);
+        for (int b = 0; b < g->nbufs; b++) {
+            const KBuf *bf = &g->bufs[b];
+            if (bf->kind != KB_TEMP)
+                continue;
+            fprintf(out, "  %%b%-5d %-10s ", b, k_class_name[bf->cls]);
+            k_dim_print(out, bf->off);
+            fputs("  size ", out);
+            k_dim_print(out, k_bytes(&bf->type));
+            fprintf(out, "  live k%d..k%d  ", bf->first, bf->last);
+            ir_type_print(out, &bf->type);
+            fputc('\n', out);
+        }
+        for (int c = KC_ACT; c < KC__COUNT; c++) {
+            fprintf(out, "  slab %s ", k_class_name[c]);
+            k_dim_print(out, g->slab[c]);
+            fputc('\n', out);
+        }
+        int inplace = 0, copies = 0;
+        for (int r = 0; r < g->nres; r++)
+            if (g->res[r].kind == KR_UPDATE)
+                g->res[r].direct ? inplace++ : copies++;
+        if (inplace + copies)
+            fprintf(out, "  updates: %d in place, %d copied\n", inplace, copies);
+    }
+    for (int c = 0; c < KC__COUNT; c++) {
+        fprintf(out, "total %s ", k_class_name[c]);
+        k_dim_print(out, km->bytes[c]);
+        fputc('\n', out);
+    }
+    fputs("total workspace ", out);
+    k_dim_print(out, km->workspace);
+    fputc('\n', out);
+    free(gs);
+}
+
+/* ---- the verifier ---- */
+
+typedef struct V { const KGraph *g; FILE *err; int bad; } V;
+
+static void fail(V *v, const char *where, int idx, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void fail(V *v, const char *where, int idx, const char *fmt, ...) {
+    fprintf(v->err, "kernels %s: %s%d: ", v->g->name, where, idx);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(v->err, fmt, ap);
+    va_end(ap);
+    fputc('\n', v->err);
+    v->bad = 1;
+}
+
+static bool numel_eq(const IrType *x, const IrType *y) {
+    Dim a = k_bytes(x), b = k_bytes(y);
+    return a.a * k_elt_size(y->dtype) == b.a * k_elt_size(x->dtype) &&
+           a.c * k_elt_size(y->dtype) == b.c * k_elt_size(x->dtype);
+}
+
+static bool one_elem(const IrType *t) {
+    for (int k = 0; k < t->rank; k++)
+        if (t->dim[k].a != 0 || t->dim[k].c != 1)
+            return false;
+    return true;
+}
+
+/* An instruction list: operands earlier, F_ELEM ops with their arity. args < 0: values program. */
+static void check_exprs(V *v, const char *where, int idx, const KExpr *e, int n, int nargs) {
+    for (int i = 0; i < n; i++) {
+        const KExpr *x = &e[i];
+        if (x->kind == KE_ARG && (nargs < 0 || x->ref < 0 || x->ref >= nargs))
+            fail(v, where, idx, "instruction %d reads argument %d of %d", i, x->ref, nargs < 0 ? 0 : nargs);
+        if ((x->kind == KE_CONST || x->kind == KE_HYPER) && nargs >= 0)
+            fail(v, where, idx, "instruction %d: %s belongs in the values, not a kernel body", i,
+                 x->kind == KE_CONST ? "const" : "hyper");
+        if (x->kind == KE_HYPER && (x->ref < HY_LR || x->ref > HY_BATCH))
+            fail(v, where, idx, "instruction %d: no hyper-parameter %d", i, x->ref);
+        if (x->kind != KE_OP)
+            continue;
+        if (x->op >= OP__COUNT || !(ir_op_flags[x->op] & F_ELEM)) {
+            fail(v, where, idx, "instruction %d: op %d is not elementwise", i, x->op);
+            continue;
+        }
+        for (int s = 0; s < ir_op_nsrc[x->op]; s++)
+            if (x->src[s] >= (uint32_t)i)
+                fail(v, where, idx, "instruction %d (%s) uses %%%u, not defined before it", i,
+                     ir_op_name[x->op], x->src[s]);
+    }
+}
+
+typedef struct TempRef { int first, buf; } TempRef;
+
+static int by_first(const void *x, const void *y) {
+    const TempRef *a = x, *b = y;
+    return a->first != b->first ? (a->first > b->first) - (a->first < b->first) : (a->buf > b->buf) - (a->buf < b->buf);
+}
+
+int k_verify(const KGraph *g, FILE *err) {
+    V v = {g, err, 0};
+    check_exprs(&v, "value $v", 0, g->vals, g->nvals, -1);
+    int *written = calloc((size_t)g->nbufs + 1, sizeof(int));
+    if (!written)
+        die("out of memory");
+    for (int b = 0; b < g->nbufs; b++)
+        written[b] = g->bufs[b].kind == KB_TEMP ? -1 : 0;   /* -1: not yet written */
+    for (int i = 0; i < g->nkern; i++) {
+        const Kernel *k = &g->kern[i];
+        if (k->out < 0 || k->out >= g->nbufs) {
+            fail(&v, "k", i, "writes buffer %d of %d", k->out, g->nbufs);
+            continue;
+        }
+        const KBuf *ob = &g->bufs[k->out];
+        if (ob->kind == KB_GLOBAL)
+            fail(&v, "k", i, "writes the constant %%b%d", k->out);
+        if (ob->kind == KB_TEMP && written[k->out] == 1)
+            fail(&v, "k", i, "writes %%b%d, which an earlier kernel wrote", k->out);
+        if (!numel_eq(&k->type, &ob->type) || k->type.dtype != ob->type.dtype)
+            fail(&v, "k", i, "its result does not fill its buffer %%b%d exactly", k->out);
+        for (int a = 0; a < k->nargs; a++) {
+            const KArg *ar = &k->args[a];
+            if (ar->kind == KA_VAL) {
+                if (ar->ref < 0 || ar->ref >= g->nvals)
+                    fail(&v, "k", i, "argument %d names value %d of %d", a, ar->ref, g->nvals);
+                else if (g->vals[ar->ref].dt != ar->type.dtype)
+                    fail(&v, "k", i, "argument %d: value $v%d is not %s", a, ar->ref, ir_dtype_name(ar->type.dtype));
+                continue;
+            }
+            if (ar->ref < 0 || ar->ref >= g->nbufs) {
+                fail(&v, "k", i, "argument %d names buffer %d of %d", a, ar->ref, g->nbufs);
+                continue;
+            }
+            const KBuf *ab = &g->bufs[ar->ref];
+            if (written[ar->ref] < 0)
+                fail(&v, "k", i, "reads %%b%d before any kernel writes it", ar->ref);
+            if (!numel_eq(&ar->type, &ab->type) || ar->type.dtype != ab->type.dtype)
+                fail(&v, "k", i, "argument %d views %%b%d as a type of another size", a, ar->ref);
+            if (ar->ref == k->out && (k->kind != KK_ELEM || ar->kind != KA_BUF))
+                fail(&v, "k", i, "reads its own output %%b%d other than element by element", ar->ref);
+            if (ar->kind == KA_BUF0 && (k->kind != KK_ELEM || !one_elem(&ar->type)))
+                fail(&v, "k", i, "argument %d: buf0 needs an elementwise kernel and one element", a);
+            if (k->kind == KK_ELEM && ar->kind == KA_BUF && !numel_eq(&ar->type, &k->type))
+                fail(&v, "k", i, "argument %d is read at each index but has another size", a);
+        }
+        switch (k->kind) {
+        case KK_ELEM:
+            if (k->nbody < 1)
+                fail(&v, "k", i, "an elementwise kernel without a body");
+            else if (k->body[k->nbody - 1].dt != k->type.dtype)
+                fail(&v, "k", i, "its body gives %s, its result is %s",
+                     ir_dtype_name(k->body[k->nbody - 1].dt), ir_dtype_name(k->type.dtype));
+            check_exprs(&v, "k", i, k->body, k->nbody, k->nargs);
+            break;
+        case KK_FILL:
+            if (k->nargs != 1 || k->args[0].kind != KA_VAL || k->args[0].type.dtype != k->type.dtype)
+                fail(&v, "k", i, "a fill takes one value of its result's dtype");
+            break;
+        case KK_OP:
+        case KK_GEMM: {
+            if (k->op >= OP__COUNT || (ir_op_flags[k->op] & F_ELEM) ||
+                (k->kind == KK_GEMM) != (k->op == OP_MATMUL)) {
+                fail(&v, "k", i, "op %s cannot be a %s kernel", k->op < OP__COUNT ? ir_op_name[k->op] : "?",
+                     kind_name[k->kind]);
+                break;
+            }
+            IrType st[IR_MAXSRC];
+            bool ok = k->nargs <= IR_MAXSRC;
+            for (int a = 0; ok && a < k->nargs; a++) {
+                ok = k->args[a].kind == KA_BUF;
+                st[a] = k->args[a].type;
+            }
+            if (!ok) {
+                fail(&v, "k", i, "a %s kernel takes at most %d buffers", kind_name[k->kind], IR_MAXSRC);
+                break;
+            }
+            if (k->op == OP_RESHAPE || (ir_op_flags[k->op] & F_SOURCE))
+                break;      /* RAND: no operands; RESHAPE: a copy, sizes checked above */
+            IrType t = k->type;
+            const char *msg = ir_shape_rule((Op)k->op, st, k->nargs, &k->attr, &t);
+            if (msg)
+                fail(&v, "k", i, "%s: %s", ir_op_name[k->op], msg);
+            else if (!ir_type_eq(&t, &k->type))
+                fail(&v, "k", i, "%s gives another type than the kernel's", ir_op_name[k->op]);
+            break;
+        }
+        }
+        if (ob->kind == KB_TEMP)
+            written[k->out] = 1;
+    }
+    for (int r = 0; r < g->nres; r++) {
+        const KRes *res = &g->res[r];
+        if (res->buf < 0 || res->buf >= g->nbufs) {
+            fail(&v, "result ", r, "names buffer %d of %d", res->buf, g->nbufs);
+            continue;
+        }
+        if (written[res->buf] < 0)
+            fail(&v, "result ", r, "reads %%b%d, which no kernel writes", res->buf);
+        if (res->kind == KR_LOSS && !one_elem(&res->type))
+            fail(&v, "result ", r, "a loss must be one element");
+        if (res->stage >= 0 && (res->stage >= g->nbufs || g->bufs[res->stage].kind != KB_TEMP))
+            fail(&v, "result ", r, "is staged through %%b%d, which is not a temporary", res->stage);
+    }
+    /* the plan: aligned offsets, and temporaries live at the same time never share bytes
+     * (temporaries sorted by their first kernel: each is compared with those born while it lives) */
+    if (g->planned) {
+        TempRef *t = malloc(sizeof *t * ((size_t)g->nbufs + 1));
+        if (!t)
+            die("out of memory");
+        int nt = 0;
+        for (int b = 0; b < g->nbufs; b++) {
+            const KBuf *x = &g->bufs[b];
+            if (x->kind != KB_TEMP)
+                continue;
+            if (x->off.a % 64 || x->off.c % 64 || x->off.a < 0 || x->off.c < 0)
+                fail(&v, "buffer %b", b, "offset not 64-byte aligned");
+            if (x->last < x->first)
+                fail(&v, "buffer %b", b, "lifetime k%d..k%d ends before it starts", x->first, x->last);
+            t[nt++] = (TempRef){x->first, b};
+        }
+        qsort(t, (size_t)nt, sizeof *t, by_first);
+        for (int i = 0; i < nt; i++) {
+            const KBuf *x = &g->bufs[t[i].buf];
+            Dim xs = k_align(k_bytes(&x->type)), xe = {x->off.a + xs.a, x->off.c + xs.c};
+            for (int j = i + 1; j < nt && t[j].first <= x->last; j++) {
+                const KBuf *y = &g->bufs[t[j].buf];
+                Dim ys = k_align(k_bytes(&y->type)), ye = {y->off.a + ys.a, y->off.c + ys.c};
+                bool apart = (xe.a <= y->off.a && xe.c <= y->off.c) || (ye.a <= x->off.a && ye.c <= x->off.c);
+                if (!apart)
+                    fail(&v, "buffer %b", t[i].buf, "overlaps %%b%d while both are live", t[j].buf);
+            }
+        }
+        free(t);
+    }
+    free(written);
+    return v.bad ? -1 : 0;
+}
+
+int k_module_verify(const KModule *km, FILE *err) {
+    int bad = 0;
+    const KGraph **gs = malloc(sizeof *gs * (size_t)(km->nsteps + 2));
+    if (!gs)
+        die("out of memory");
+    int n = graphs_of(km, gs);
+    for (int k = 0; k < n; k++)
+        bad |= k_verify(gs[k], err) != 0;
+    free(gs);
+    return bad ? -1 : 0;
+}

@@ -1,0 +1,158 @@
+/* kernel.h - the kernel IR: what `fuse` (compiler/passes/fuse.c) makes of a graph, what `plan`
+ * (compiler/passes/plan.c) places in memory, and what every backend renders (backend/backend.h).
+ *
+ * A KGraph is a schedule: kernels in the order they run, each writing one buffer. A kernel is
+ *   - KK_ELEM: a flat loop over the index space of its type, out[i] = a scalar body (a small SSA
+ *     program of F_ELEM ops over its arguments: buffers read at i, one-element buffers read once,
+ *     scalar values). Chains of single-use elementwise ops are one such loop.
+ *   - KK_FILL: out[i] = one scalar value (a value that some non-elementwise user needs in memory).
+ *   - KK_OP: the loop nest of one structured op (broadcast, transpose, slice, unslice, concat,
+ *     sum, rmax, one_hot, gather, scatter_add, rand, reshape copy), given by its op, attributes
+ *     and the types of its arguments.
+ *   - KK_GEMM: a library call, C = op(A) op(B), the MATMUL's attributes say which is transposed.
+ * Values are scalars computed once per call, before any kernel (splat constants, hyper-parameters,
+ * elementwise math on them), passed into kernels as arguments.
+ * Buffers are a->bufs[i] (KB_ARG: inputs, params, state, and outputs written in place), constant
+ * globals (KB_GLOBAL) or temporaries (KB_TEMP) that the plan places in the workspace.
+ * docs/kernels.md: the structures, the text form (`nnc --emit kernels`), the verifier's rules.
+ */
+#ifndef NNC_KERNEL_H
+#define NNC_KERNEL_H
+
+#include <stdio.h>
+
+#include "diag.h"
+#include "ir.h"
+
+typedef enum { KB_ARG, KB_GLOBAL, KB_TEMP } KBufKind;
+
+/* Lifetime classes of the plan, one workspace slab each (params and state live in their tensors'
+ * buffers; the plan reports their bytes too). */
+typedef enum { KC_PARAM, KC_STATE, KC_ACT, KC_SCRATCH, KC__COUNT } KClass;
+extern const char *const k_class_name[KC__COUNT];   /* param | state | activation | scratch */
+
+typedef struct KBuf {
+    KBufKind kind;
+    int tensor;                 /* KB_ARG: NncArgs.bufs index */
+    IrType type;                /* its size: numel(type) elements */
+    const float *data;          /* KB_GLOBAL: the literal contents */
+    /* set by plan (KB_TEMP) */
+    KClass cls;
+    Dim off;                    /* byte offset in the workspace: off.a*B + off.c, 64-aligned */
+    int first, last;            /* kernels that write it first and read it last (nkern = results) */
+} KBuf;
+
+/* One scalar instruction of a kernel body or of the values program. */
+typedef enum {
+    KE_ARG,                     /* kernel body: argument `ref` (per its KArg kind) */
+    KE_CONST,                   /* values: the constant f */
+    KE_HYPER,                   /* values: hyper-parameter `ref` (IrHyper) */
+    KE_OP,                      /* op(src...) */
+} KExprKind;
+
+typedef struct KExpr {
+    KExprKind kind;
+    uint16_t op;                /* KE_OP: an F_ELEM Op */
+    DType dt;                   /* result dtype */
+    DType sdt;                  /* KE_OP: the dtype its math is done in (src[0]'s; SELECT: src[1]'s) */
+    uint32_t src[IR_MAXSRC];    /* earlier instructions of the same program */
+    int ref;
+    double f;
+} KExpr;
+
+typedef enum {
+    KA_BUF,                     /* a buffer; KK_ELEM reads element i */
+    KA_BUF0,                    /* KK_ELEM only: a one-element buffer, read once before the loop */
+    KA_VAL,                     /* a scalar value */
+} KArgKind;
+
+typedef struct KArg {
+    KArgKind kind;
+    int ref;                    /* buffer or value index */
+    IrType type;                /* the type read through it (a RESHAPE views a buffer as another type) */
+} KArg;
+
+typedef enum { KK_ELEM, KK_FILL, KK_OP, KK_GEMM } KernelKind;
+
+typedef struct Kernel {
+    KernelKind kind;
+    uint16_t op;                /* KK_OP/KK_GEMM: the op; KK_ELEM: the root's op (for names) */
+    uint32_t node;              /* the graph node it computes */
+    IrType type;                /* of the result: the index space */
+    IrAttr attr;                /* KK_OP/KK_GEMM: the op's attributes */
+    int out;                    /* the buffer it writes */
+    KArg *args; int nargs;
+    KExpr *body; int nbody;     /* KK_ELEM: the last instruction is the result */
+} Kernel;
+
+typedef enum { KR_OUTPUT, KR_LOSS, KR_UPDATE } KResKind;
+
+typedef struct KRes {
+    KResKind kind;
+    int index;                  /* bufs index (output/update), losses index (loss) */
+    int buf;                    /* the buffer holding the value */
+    IrType type;
+    int stage;                  /* KR_UPDATE: a KB_TEMP the value is copied to before any update, or -1 */
+    bool direct;                /* nothing to do: written in place (outputs and updates) */
+} KRes;
+
+typedef struct KGraph {
+    const char *name;
+    KBuf *bufs; int nbufs, capbufs;
+    KExpr *vals; int nvals, capvals;
+    Kernel *kern; int nkern, capkern;
+    KRes *res; int nres, capres;
+    /* set by plan: slab sizes in bytes (affine in B); the workspace is act | scratch */
+    Dim slab[KC__COUNT];
+    bool planned;
+} KGraph;
+
+typedef struct KModule {
+    const IrModule *m;
+    Arena *arena;
+    KGraph *forward, *evaluate;     /* NULL when the module has none */
+    KGraph **steps; int nsteps;
+    Dim workspace;                  /* set by plan: bytes covering every graph's workspace */
+    Dim bytes[KC__COUNT];           /* set by plan: params, state (their tensors); activation, scratch (the largest slabs) */
+} KModule;
+
+/* ---- building (fuse.c uses these) ---- */
+int k_buf(Arena *a, KGraph *g, KBuf b);
+int k_val(Arena *a, KGraph *g, KExpr e);
+Kernel *k_kernel(Arena *a, KGraph *g, Kernel k);
+
+/* ---- sizes ---- */
+Dim k_bytes(const IrType *t);           /* numel * element size, exactly (affine in B) */
+Dim k_align(Dim d);                     /* each coefficient rounded up to 64 */
+Dim k_dim_max(Dim x, Dim y);            /* coefficient-wise: >= both for every B >= 0 */
+int k_elt_size(DType dt);
+
+/* ---- printing, checking ---- */
+void k_graph_print(FILE *out, const KGraph *g);
+void k_module_print(FILE *out, const KModule *km);          /* nnc --emit kernels */
+void k_plan_print(FILE *out, const KModule *km);            /* nnc --emit plan */
+void k_dim_print(FILE *out, Dim d);                         /* a*B + c */
+/* The kernel's text without its buffer and value numbers: two kernels with the same signature
+ * compute the same function of their arguments (backends emit such kernels once). */
+void k_kernel_sig(FILE *out, const Kernel *k);
+/* 0 if g keeps the rules of docs/kernels.md; else prints each broken rule, naming the kernel,
+ * and returns -1. With planned, also the plan's rules (offsets aligned, no two temps that are
+ * live at once overlap). */
+int k_verify(const KGraph *g, FILE *err);
+int k_module_verify(const KModule *km, FILE *err);
+
+/* ---- the passes that make and place kernel IR ---- */
+/* fuse.c. requires: m verifies (after simplify). The kernel IR of every graph of m, in the
+ * arena: values, aliases (RESHAPE, STOP_GRAD share their operand's buffer), single-use
+ * elementwise chains fused into one loop, the first output of a node written in place. */
+KModule *fuse_module(Arena *a, const IrModule *m);
+KGraph *fuse_graph(Arena *a, const IrGraph *g);
+
+/* plan.c. requires: km from fuse_module. Writes updates in place where no later reader needs the
+ * old value, gives each temporary a lifetime, a class and a workspace offset (liveness-based
+ * reuse, offsets a*B + c), and sums the slabs. -1 (diagnosed) when a buffer's size is not affine
+ * in B (B appears in two of its dims). */
+int plan_module(KModule *km, Diag *d);
+int plan_graph(Arena *a, KGraph *g, int ntensors, Diag *d);   /* ntensors: of the module */
+
+#endif

@@ -1,0 +1,338 @@
+/* fuse.c - graph IR -> kernel IR (compiler/kernel/kernel.h): decides what is a scalar value,
+ * which nodes share a buffer, and which elementwise nodes are computed inside another's loop.
+ * Backends render the result without knowing any of these rules (docs/kernels.md).
+ *
+ * The rules, per graph:
+ *   - live: nodes some result needs; the rest get nothing.
+ *   - values: splat CONSTs, HYPERs and elementwise / broadcast / reshape math on values only are
+ *     scalars computed once per call and passed into kernels; they get a buffer (a KK_FILL kernel)
+ *     only when a non-elementwise user or a result reads memory.
+ *   - buffers: INPUT/PARAM/STATE are their tensors' buffers; a CONST with literal data a global;
+ *     RESHAPE and STOP_GRAD view their operand's buffer; the first RES_OUTPUT of a computed node
+ *     is written straight into its output buffer; every other computed node gets a temporary.
+ *   - fusion: an elementwise node with one user (which may read it more than once), an
+ *     elementwise node of the same shape, has no buffer: it is an instruction in its user's loop body, so a chain (Adam's update, a
+ *     derivative times a gradient) is one loop that reads each operand once.
+ *   - an update whose value is another param/state/input buffer (a swap) is staged through a
+ *     temporary before any update is written.
+ */
+#include <string.h>
+
+#include "kernel.h"
+
+typedef enum { NB_DEAD, NB_VALUE, NB_ARG, NB_GLOBAL, NB_ALIAS, NB_OUT, NB_TEMP, NB_FUSED } NodeHow;
+
+typedef struct Fuse {
+    Arena *A;
+    const IrGraph *g;
+    KGraph *kg;
+    uint8_t *isval;
+    NodeHow *how;
+    int *out_index;             /* NB_OUT: the output's bufs index */
+    int *buf;                   /* per node: its buffer, or -1 */
+    int *val;                   /* per node: its value, or -1 */
+} Fuse;
+
+static bool is_source_buf(Op op) { return op == OP_INPUT || op == OP_PARAM || op == OP_STATE; }
+
+/* A node computed by a flat elementwise loop (not a value, not an alias). */
+static bool is_loop_elem(const Fuse *f, uint32_t i) {
+    const IrNode *nd = &f->g->nodes[i];
+    return (ir_op_flags[nd->op] & F_ELEM) && nd->op != OP_STOP_GRAD && !f->isval[i];
+}
+
+static bool same_shape(const IrType *x, const IrType *y) {
+    if (x->rank != y->rank)
+        return false;
+    for (int k = 0; k < x->rank; k++)
+        if (x->dim[k].a != y->dim[k].a || x->dim[k].c != y->dim[k].c)
+            return false;
+    return true;
+}
+
+static bool static_one(const IrType *t) {
+    for (int k = 0; k < t->rank; k++)
+        if (t->dim[k].a != 0 || t->dim[k].c != 1)
+            return false;
+    return true;
+}
+
+/* SELECT's operand 0 is the bool; its math happens in the dtype of the branches */
+static DType math_dtype(const IrGraph *g, const IrNode *nd) {
+    return g->nodes[nd->src[nd->op == OP_SELECT ? 1 : 0]].type.dtype;
+}
+
+static void classify(Fuse *f) {
+    const IrGraph *g = f->g;
+    uint32_t n = g->len;
+    uint8_t *live = arena_alloc(f->A, n + 1), *needbuf = arena_alloc(f->A, n + 1);
+    for (int r = 0; r < g->nres; r++) {
+        if (g->res[r].node >= n)
+            die("graph %s: result %d names node %u of %u", g->name, r, g->res[r].node, n);
+        live[g->res[r].node] = needbuf[g->res[r].node] = 1;
+    }
+    for (uint32_t i = n; i-- > 0;)
+        if (live[i])
+            for (int s = 0; s < g->nodes[i].nsrc; s++)
+                live[g->nodes[i].src[s]] = 1;
+    for (uint32_t i = 0; i < n; i++) {
+        const IrNode *nd = &g->nodes[i];
+        Op op = (Op)nd->op;
+        if (op == OP_CONST)
+            f->isval[i] = nd->attr.data == NULL;
+        else if (op == OP_HYPER)
+            f->isval[i] = 1;
+        else if (op == OP_RESHAPE || op == OP_BROADCAST || (ir_op_flags[op] & F_ELEM)) {
+            bool all = nd->nsrc > 0;
+            for (int s = 0; s < nd->nsrc; s++)
+                all = all && f->isval[nd->src[s]];
+            f->isval[i] = all;
+        }
+    }
+    /* a value needs a buffer when some live user reads memory: not a value, not elementwise */
+    for (uint32_t i = 0; i < n; i++) {
+        const IrNode *nd = &g->nodes[i];
+        if (!live[i] || f->isval[i] || (ir_op_flags[nd->op] & F_ELEM))
+            continue;
+        for (int s = 0; s < nd->nsrc; s++)
+            needbuf[nd->src[s]] = 1;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        const IrNode *nd = &g->nodes[i];
+        Op op = (Op)nd->op;
+        if (!live[i])
+            f->how[i] = NB_DEAD;
+        else if (f->isval[i] && !needbuf[i])
+            f->how[i] = NB_VALUE;
+        else if (is_source_buf(op))
+            f->how[i] = NB_ARG;
+        else if (op == OP_CONST && nd->attr.data)
+            f->how[i] = NB_GLOBAL;
+        else if ((op == OP_RESHAPE || op == OP_STOP_GRAD) && f->how[nd->src[0]] != NB_VALUE)
+            f->how[i] = NB_ALIAS;
+        else
+            f->how[i] = NB_TEMP;
+    }
+    for (int r = 0; r < g->nres; r++) {
+        const IrResult *res = &g->res[r];
+        if (res->kind == RES_OUTPUT && f->how[res->node] == NB_TEMP) {
+            f->how[res->node] = NB_OUT;
+            f->out_index[res->node] = res->index;
+        }
+    }
+    uint32_t *uses = arena_alloc(f->A, sizeof(uint32_t) * (n + 1));
+    uint32_t *user = arena_alloc(f->A, sizeof(uint32_t) * (n + 1));
+    for (uint32_t i = 0; i < n; i++)   /* users, not uses: relu's select reads x twice */
+        if (live[i])
+            for (int s = 0; s < g->nodes[i].nsrc; s++) {
+                uint32_t x = g->nodes[i].src[s];
+                if (uses[x] == 0 || user[x] != i)
+                    uses[x]++;
+                user[x] = i;
+            }
+    for (int r = 0; r < g->nres; r++)
+        uses[g->res[r].node] += 2;
+    for (uint32_t i = 0; i < n; i++) {
+        if (f->how[i] != NB_TEMP || !is_loop_elem(f, i) || uses[i] != 1)
+            continue;
+        if (is_loop_elem(f, user[i]) && same_shape(&g->nodes[i].type, &g->nodes[user[i]].type))
+            f->how[i] = NB_FUSED;
+    }
+}
+
+/* ---- an elementwise kernel: the tree of fused nodes under root, leaves as arguments ---- */
+
+typedef struct Tree {
+    Fuse *f;
+    Kernel *k;
+    uint32_t root;
+    uint32_t *leaf;             /* per argument: the node */
+    int *leaf_expr;             /* per argument: its KE_ARG instruction */
+    uint32_t *done_node;        /* fused nodes already in the body ... */
+    int *done_expr, ndone;      /* ... and their instructions */
+    int cap;
+} Tree;
+
+static int tree_count(const Fuse *f, uint32_t n) {
+    const IrNode *nd = &f->g->nodes[n];
+    int c = 1;
+    for (int s = 0; s < nd->nsrc; s++)
+        c += f->how[nd->src[s]] == NB_FUSED ? tree_count(f, nd->src[s]) : 1;
+    return c;
+}
+
+static int push_expr(Tree *t, KExpr e) {
+    if (t->k->nbody >= t->cap)
+        die("fuse: kernel body overflow");
+    t->k->body[t->k->nbody] = e;
+    return t->k->nbody++;
+}
+
+static int leaf_arg(Tree *t, uint32_t x) {
+    Kernel *k = t->k;
+    for (int a = 0; a < k->nargs; a++)
+        if (t->leaf[a] == x)
+            return t->leaf_expr[a];
+    const Fuse *f = t->f;
+    const IrType *xt = &f->g->nodes[x].type, *rt = &f->g->nodes[t->root].type;
+    KArg ar = {.type = *xt};
+    if (f->isval[x] && f->how[x] == NB_VALUE) {
+        ar.kind = KA_VAL, ar.ref = f->val[x];
+    } else {
+        if (f->buf[x] < 0)
+            die("graph %s: node %u reads node %u, which has no buffer", f->g->name, t->root, x);
+        ar.kind = static_one(xt) && !static_one(rt) ? KA_BUF0 : KA_BUF, ar.ref = f->buf[x];
+    }
+    if (f->isval[x] && f->how[x] != NB_VALUE)   /* a value with a buffer: pass the scalar */
+        ar.kind = KA_VAL, ar.ref = f->val[x];
+    int a = k->nargs++;
+    k->args[a] = ar;
+    t->leaf[a] = x;
+    t->leaf_expr[a] = push_expr(t, (KExpr){.kind = KE_ARG, .ref = a, .dt = xt->dtype});
+    return t->leaf_expr[a];
+}
+
+static int tree_emit(Tree *t, uint32_t n) {
+    for (int d = 0; d < t->ndone; d++)
+        if (t->done_node[d] == n)
+            return t->done_expr[d];
+    const IrGraph *g = t->f->g;
+    const IrNode *nd = &g->nodes[n];
+    KExpr e = {.kind = KE_OP, .op = nd->op, .dt = nd->type.dtype, .sdt = math_dtype(g, nd)};
+    for (int s = 0; s < nd->nsrc; s++) {
+        uint32_t x = nd->src[s];
+        e.src[s] = (uint32_t)(t->f->how[x] == NB_FUSED ? tree_emit(t, x) : leaf_arg(t, x));
+    }
+    t->done_node[t->ndone] = n;
+    return t->done_expr[t->ndone++] = push_expr(t, e);
+}
+
+static void emit_elem(Fuse *f, uint32_t i, Kernel *k) {
+    int cap = tree_count(f, i) * 2 + 1;
+    Tree t = {.f = f, .k = k, .root = i, .cap = cap};
+    t.leaf = arena_alloc(f->A, sizeof(uint32_t) * (size_t)cap);
+    t.leaf_expr = arena_alloc(f->A, sizeof(int) * (size_t)cap);
+    t.done_node = arena_alloc(f->A, sizeof(uint32_t) * (size_t)cap);
+    t.done_expr = arena_alloc(f->A, sizeof(int) * (size_t)cap);
+    k->args = arena_alloc(f->A, sizeof(KArg) * (size_t)cap);
+    k->body = arena_alloc(f->A, sizeof(KExpr) * (size_t)cap);
+    tree_emit(&t, i);
+}
+
+static void emit_value(Fuse *f, uint32_t i) {
+    const IrNode *nd = &f->g->nodes[i];
+    switch ((Op)nd->op) {
+    case OP_CONST:
+        f->val[i] = k_val(f->A, f->kg, (KExpr){.kind = KE_CONST, .dt = nd->type.dtype, .f = nd->attr.f});
+        return;
+    case OP_HYPER:
+        f->val[i] = k_val(f->A, f->kg, (KExpr){.kind = KE_HYPER, .dt = nd->type.dtype, .ref = (int)nd->attr.i[0]});
+        return;
+    case OP_RESHAPE: case OP_BROADCAST: case OP_STOP_GRAD:
+        f->val[i] = f->val[nd->src[0]];
+        return;
+    default: {
+        KExpr e = {.kind = KE_OP, .op = nd->op, .dt = nd->type.dtype, .sdt = math_dtype(f->g, nd)};
+        for (int s = 0; s < nd->nsrc; s++)
+            e.src[s] = (uint32_t)f->val[nd->src[s]];
+        f->val[i] = k_val(f->A, f->kg, e);
+    }
+    }
+}
+
+KGraph *fuse_graph(Arena *A, const IrGraph *g) {
+    uint32_t n = g->len;
+    KGraph *kg = arena_alloc(A, sizeof *kg);
+    kg->name = g->name;
+    Fuse f = {.A = A, .g = g, .kg = kg};
+    f.isval = arena_alloc(A, n + 1);
+    f.how = arena_alloc(A, sizeof(NodeHow) * (n + 1));
+    f.out_index = arena_alloc(A, sizeof(int) * (n + 1));
+    f.buf = arena_alloc(A, sizeof(int) * (n + 1));
+    f.val = arena_alloc(A, sizeof(int) * (n + 1));
+    classify(&f);
+    for (uint32_t i = 0; i < n; i++) {
+        const IrNode *nd = &g->nodes[i];
+        f.buf[i] = f.val[i] = -1;
+        if (f.how[i] == NB_DEAD)
+            continue;
+        if (f.isval[i])
+            emit_value(&f, i);
+        switch (f.how[i]) {
+        case NB_DEAD: case NB_VALUE: case NB_FUSED: continue;
+        case NB_ARG:
+            f.buf[i] = k_buf(A, kg, (KBuf){.kind = KB_ARG, .tensor = (int)nd->attr.i[0], .type = nd->type});
+            continue;
+        case NB_GLOBAL:
+            for (int k = 0; k < nd->type.rank; k++)
+                if (nd->type.dim[k].a)
+                    die("const with literal data has a B-dependent shape");
+            f.buf[i] = k_buf(A, kg, (KBuf){.kind = KB_GLOBAL, .type = nd->type, .data = nd->attr.data});
+            continue;
+        case NB_ALIAS: f.buf[i] = f.buf[nd->src[0]]; continue;
+        case NB_OUT:
+            f.buf[i] = k_buf(A, kg, (KBuf){.kind = KB_ARG, .tensor = f.out_index[i], .type = nd->type});
+            break;
+        case NB_TEMP: f.buf[i] = k_buf(A, kg, (KBuf){.kind = KB_TEMP, .type = nd->type}); break;
+        }
+        Kernel k = {.op = nd->op, .node = i, .type = nd->type, .out = f.buf[i]};
+        if (f.isval[i]) {   /* a value that needs its buffer */
+            k.kind = KK_FILL;
+            k.args = arena_alloc(A, sizeof(KArg));
+            k.args[0] = (KArg){.kind = KA_VAL, .ref = f.val[i], .type = nd->type};
+            k.nargs = 1;
+        } else if (is_loop_elem(&f, i)) {
+            k.kind = KK_ELEM;
+            emit_elem(&f, i, &k);
+        } else {
+            k.kind = nd->op == OP_MATMUL ? KK_GEMM : KK_OP;
+            k.attr = nd->attr;
+            k.attr.name = NULL;
+            k.attr.data = NULL;
+            k.args = arena_alloc(A, sizeof(KArg) * (IR_MAXSRC + 1));
+            for (int s = 0; s < nd->nsrc; s++) {
+                uint32_t x = nd->src[s];
+                if (f.buf[x] < 0)
+                    die("graph %s: node %u reads node %u, which has no buffer", g->name, i, x);
+                k.args[k.nargs++] = (KArg){.kind = KA_BUF, .ref = f.buf[x], .type = g->nodes[x].type};
+            }
+        }
+        k_kernel(A, kg, k);
+    }
+    bool *first_out = arena_alloc(A, n + 1);
+    for (int r = 0; r < g->nres; r++) {
+        const IrResult *res = &g->res[r];
+        uint32_t x = res->node;
+        if (res->kind == RES_GRAD)      /* a gradient no optimizer consumed: computed, kept nowhere */
+            continue;
+        KRes kr = {.kind = res->kind == RES_OUTPUT ? KR_OUTPUT : res->kind == RES_LOSS ? KR_LOSS : KR_UPDATE,
+                   .index = res->index, .buf = f.buf[x], .type = g->nodes[x].type, .stage = -1};
+        if (kr.buf < 0)
+            die("graph %s: result %d (node %u) has no buffer", g->name, r, x);
+        if (res->kind == RES_OUTPUT && f.how[x] == NB_OUT && !first_out[x]) {
+            first_out[x] = true;
+            kr.direct = true;
+        }
+        /* an update whose value lives in another param/state/input buffer is staged first */
+        const KBuf *b = &kg->bufs[kr.buf];
+        if (kr.kind == KR_UPDATE && b->kind == KB_ARG && b->tensor != res->index)
+            kr.stage = k_buf(A, kg, (KBuf){.kind = KB_TEMP, .type = kr.type});
+        *ARENA_PUSH(A, kg->res, kg->nres, kg->capres) = kr;
+    }
+    return kg;
+}
+
+KModule *fuse_module(Arena *A, const IrModule *m) {
+    KModule *km = arena_alloc(A, sizeof *km);
+    km->m = m;
+    km->arena = A;
+    if (m->forward)
+        km->forward = fuse_graph(A, m->forward);
+    if (m->evaluate)
+        km->evaluate = fuse_graph(A, m->evaluate);
+    km->nsteps = m->nsteps;
+    km->steps = arena_alloc(A, sizeof(KGraph *) * ((size_t)m->nsteps + 1));
+    for (int s = 0; s < m->nsteps; s++)
+        km->steps[s] = fuse_graph(A, m->steps[s].graph);
+    return km;
+}

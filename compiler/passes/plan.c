@@ -1,0 +1,191 @@
+/* plan.c - memory placement over the kernel schedule (docs/kernels.md "plan"): which update is
+ * written in place, when each temporary is live, its lifetime class and its workspace offset.
+ *
+ * Sizes and offsets are affine in the batch size B, `a*B + c` bytes with both coefficients
+ * multiples of 64, so one plan serves every B, each piece is 64-byte aligned at any B, and
+ * `x <= y` for all B >= 0 is a test of both coefficients. A temporary goes to the lowest offset
+ * (of 0 and the ends of the temporaries live with it) where it overlaps none of them for any B:
+ * buffers whose lifetimes do not meet share bytes. The workspace is two slabs, activations (live
+ * across the loss kernel of a train step: kept for the backward pass) then scratch, so a later
+ * change can keep the first across calls. Params and state stay in their tensors' buffers.
+ *
+ * In place: an update T <- V is written by V's kernel straight into T's buffer when no kernel
+ * after it and no other result reads the old T, and V's own kernel reads T only elementwise at
+ * the index it writes. Then no copy follows the step (Adam's m, v and the param all qualify).
+ */
+#include <string.h>
+
+#include "kernel.h"
+
+static bool le(Dim x, Dim y) { return x.a <= y.a && x.c <= y.c; }
+static Dim add(Dim x, Dim y) { return (Dim){x.a + y.a, x.c + y.c}; }
+
+static bool is_tensor_buf(const KGraph *g, int b, int tensor) {
+    return g->bufs[b].kind == KB_ARG && g->bufs[b].tensor == tensor;
+}
+
+static void in_place(Arena *A, KGraph *g, int ntensors) {
+    /* per buffer: the kernel that writes it; per tensor: the last kernel that reads or writes it */
+    int *def = arena_alloc(A, sizeof(int) * ((size_t)g->nbufs + 1));
+    int *last_use = arena_alloc(A, sizeof(int) * ((size_t)ntensors + 1));
+    for (int b = 0; b < g->nbufs; b++)
+        def[b] = -1;
+    for (int t = 0; t < ntensors; t++)
+        last_use[t] = -1;
+    for (int i = 0; i < g->nkern; i++) {
+        const Kernel *k = &g->kern[i];
+        if (def[k->out] < 0)
+            def[k->out] = i;
+        if (g->bufs[k->out].kind == KB_ARG && g->bufs[k->out].tensor < ntensors)
+            last_use[g->bufs[k->out].tensor] = g->nkern;   /* written by a kernel: never in place */
+        for (int a = 0; a < k->nargs; a++) {
+            const KArg *ar = &k->args[a];
+            if (ar->kind != KA_VAL && g->bufs[ar->ref].kind == KB_ARG && g->bufs[ar->ref].tensor < ntensors &&
+                last_use[g->bufs[ar->ref].tensor] < i)
+                last_use[g->bufs[ar->ref].tensor] = i;
+        }
+    }
+    for (int r = 0; r < g->nres; r++) {
+        KRes *res = &g->res[r];
+        int v = res->buf, d = v >= 0 ? def[v] : -1;
+        if (res->kind != KR_UPDATE || res->stage >= 0 || g->bufs[v].kind != KB_TEMP || d < 0 ||
+            res->index < 0 || res->index >= ntensors || last_use[res->index] > d)
+            continue;
+        bool ok = true;
+        for (int q = 0; ok && q < g->nres; q++) {
+            const KRes *o = &g->res[q];
+            ok = q == r || (o->buf != v && !is_tensor_buf(g, o->buf, res->index) &&
+                            (o->stage < 0 || !is_tensor_buf(g, o->stage, res->index)));
+        }
+        Kernel *k = &g->kern[d];
+        for (int a = 0; ok && a < k->nargs; a++) {
+            const KArg *ar = &k->args[a];
+            if (ar->kind != KA_VAL && is_tensor_buf(g, ar->ref, res->index))
+                ok = k->kind == KK_ELEM && ar->kind == KA_BUF;
+        }
+        if (!ok)
+            continue;
+        g->bufs[v].kind = KB_ARG;
+        g->bufs[v].tensor = res->index;
+        res->direct = true;
+        last_use[res->index] = g->nkern;    /* its buffer now holds the new value */
+        for (int a = 0; a < k->nargs; a++)
+            if (k->args[a].kind != KA_VAL && is_tensor_buf(g, k->args[a].ref, res->index))
+                k->args[a].ref = v;
+    }
+}
+
+typedef struct Live { int buf; Dim off, end; } Live;
+
+int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
+    in_place(A, g, ntensors);
+    int nk = g->nkern;
+    for (int b = 0; b < g->nbufs; b++) {
+        KBuf *bf = &g->bufs[b];
+        bf->first = nk;
+        bf->last = -1;
+        if (bf->kind == KB_TEMP && k_bytes(&bf->type).a < 0) {
+            char t[128];
+            ir_type_fmt(t, sizeof t, &bf->type);
+            diag_plain(d, "graph %s: a temporary of type %s has a size quadratic in the batch size B, "
+                          "which the planner cannot place", g->name, t);
+            return -1;
+        }
+    }
+    for (int i = 0; i < nk; i++) {
+        const Kernel *k = &g->kern[i];
+        if (g->bufs[k->out].first > i)
+            g->bufs[k->out].first = i;
+        if (g->bufs[k->out].last < i)
+            g->bufs[k->out].last = i;
+        for (int a = 0; a < k->nargs; a++)
+            if (k->args[a].kind != KA_VAL)
+                g->bufs[k->args[a].ref].last = i;
+    }
+    for (int r = 0; r < g->nres; r++) {     /* results are read after the last kernel */
+        g->bufs[g->res[r].buf].last = nk;
+        if (g->res[r].stage >= 0)
+            g->bufs[g->res[r].stage].first = g->bufs[g->res[r].stage].last = nk;
+    }
+    /* activations: temporaries live across the kernel of the loss in a step with updates */
+    int loss_k = -1;
+    bool updates = false;
+    for (int r = 0; r < g->nres; r++)
+        updates |= g->res[r].kind == KR_UPDATE;
+    for (int r = 0; r < g->nres && loss_k < 0 && updates; r++)
+        if (g->res[r].kind == KR_LOSS)
+            for (int i = 0; i < nk; i++)
+                if (g->kern[i].out == g->res[r].buf)
+                    loss_k = i;
+    /* placement, class by class, temporaries in the order they are first written */
+    Live *active[KC__COUNT];
+    int nactive[KC__COUNT] = {0};
+    for (int c = 0; c < KC__COUNT; c++) {
+        active[c] = arena_alloc(A, sizeof(Live) * ((size_t)g->nbufs + 1));
+        g->slab[c] = (Dim){0, 0};
+    }
+    for (int b = 0; b < g->nbufs; b++) {
+        KBuf *bf = &g->bufs[b];
+        if (bf->kind != KB_TEMP)
+            continue;
+        if (bf->last < bf->first)   /* written, never read: still needs its bytes while written */
+            bf->last = bf->first;
+        bf->cls = loss_k >= 0 && bf->first <= loss_k && bf->last > loss_k ? KC_ACT : KC_SCRATCH;
+        Live *L = active[bf->cls];
+        int n = 0;
+        for (int k = 0; k < nactive[bf->cls]; k++)
+            if (g->bufs[L[k].buf].last >= bf->first)
+                L[n++] = L[k];
+        nactive[bf->cls] = n;
+        Dim size = k_align(k_bytes(&bf->type)), best = {0, 0};
+        if (n > 256) {      /* many live at once: above all of them (linear time) */
+            for (int k = 0; k < n; k++)
+                best = k_dim_max(best, L[k].end);
+        } else {            /* the lowest free place: 0 or the end of a live one */
+            bool found = false;
+            for (int c = -1; c < n; c++) {
+                Dim at = c < 0 ? (Dim){0, 0} : L[c].end, end = add(at, size);
+                bool fits = true;
+                for (int k = 0; fits && k < n; k++)
+                    fits = le(end, L[k].off) || le(L[k].end, at);
+                if (fits && (!found || at.a * 64 + at.c < best.a * 64 + best.c))
+                    best = at, found = true;
+            }
+            if (!found)
+                for (int k = 0; k < n; k++)
+                    best = k_dim_max(best, L[k].end);
+        }
+        bf->off = best;
+        L[nactive[bf->cls]++] = (Live){b, best, add(best, size)};
+        g->slab[bf->cls] = k_dim_max(g->slab[bf->cls], add(best, size));
+    }
+    for (int b = 0; b < g->nbufs; b++)   /* the workspace: activations, then scratch */
+        if (g->bufs[b].kind == KB_TEMP && g->bufs[b].cls == KC_SCRATCH)
+            g->bufs[b].off = add(g->bufs[b].off, g->slab[KC_ACT]);
+    g->planned = true;
+    return 0;
+}
+
+int plan_module(KModule *km, Diag *d) {
+    const IrModule *m = km->m;
+    KGraph *fixed[2] = {km->forward, km->evaluate};
+    km->workspace = (Dim){0, 0};
+    for (int k = 0; k < 2 + km->nsteps; k++) {
+        KGraph *g = k < 2 ? fixed[k] : km->steps[k - 2];
+        if (!g)
+            continue;
+        if (plan_graph(km->arena, g, m->ntensors, d))
+            return -1;
+        km->workspace = k_dim_max(km->workspace, add(g->slab[KC_ACT], g->slab[KC_SCRATCH]));
+        km->bytes[KC_ACT] = k_dim_max(km->bytes[KC_ACT], g->slab[KC_ACT]);
+        km->bytes[KC_SCRATCH] = k_dim_max(km->bytes[KC_SCRATCH], g->slab[KC_SCRATCH]);
+    }
+    for (int t = 0; t < m->ntensors; t++) {
+        const IrTensor *tn = &m->tensors[t];
+        if (tn->role == ROLE_PARAM || tn->role == ROLE_STATE) {
+            KClass c = tn->role == ROLE_PARAM ? KC_PARAM : KC_STATE;
+            km->bytes[c] = add(km->bytes[c], k_bytes(&tn->type));
+        }
+    }
+    return 0;
+}

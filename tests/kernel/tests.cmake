@@ -1,0 +1,18 @@
+# tests/kernel/tests.cmake - the kernel IR, fuse and plan (label kernel).
+#   kernel.verify   the verifier on a fused+planned module and on copies broken rule by rule
+#   kernel.emit     nnc --emit kernels / --emit plan of xor_train.nn (FileCheck)
+#   kernel.golden   every example's kernel counts, in-place updates and planned bytes vs a golden file
+add_executable(test_kernel ${CMAKE_SOURCE_DIR}/tests/kernel/test_kernel.c)
+target_link_libraries(test_kernel PRIVATE nnc_ir)
+add_test(NAME kernel.verify COMMAND test_kernel)
+add_test(NAME kernel.golden COMMAND sh ${CMAKE_SOURCE_DIR}/tests/kernel/golden.sh $<TARGET_FILE:nnc>
+         ${CMAKE_SOURCE_DIR}/examples ${CMAKE_SOURCE_DIR}/tests/kernel/examples.golden)
+set_tests_properties(kernel.verify kernel.golden PROPERTIES LABELS kernel TIMEOUT 60)
+find_program(NNC_KERNEL_FILECHECK NAMES FileCheck FileCheck-14 PATHS /usr/lib/llvm-14/bin)
+if(NNC_KERNEL_FILECHECK)
+  set(_kc ${CMAKE_SOURCE_DIR}/tests/kernel/xor.check)
+  add_test(NAME kernel.emit COMMAND sh -c
+    "\"$1\" --emit kernels \"$2\" | \"$3\" \"$4\" && \"$1\" --emit plan \"$2\" | \"$3\" --check-prefix=PLAN \"$4\""
+    sh $<TARGET_FILE:nnc> ${CMAKE_SOURCE_DIR}/examples/xor_train.nn ${NNC_KERNEL_FILECHECK} ${_kc})
+  set_tests_properties(kernel.emit PROPERTIES LABELS kernel TIMEOUT 60)
+endif()
