@@ -115,7 +115,11 @@ static void kernel_text(FILE *out, const Kernel *k, bool sig) {
     fputc(')', out);
     if (k->kind == KK_OP || k->kind == KK_GEMM)
         attr_text(out, &k->attr);
-    if (k->kind != KK_ELEM)
+    if (k->kind == KK_OP && k->nbody) {
+        fputs(" of ", out);
+        ir_type_print(out, &k->pro);
+    }
+    if (k->nbody == 0)
         return;
     fputs(" {", out);
     for (int e = 0; e < k->nbody; e++) {
@@ -335,6 +339,9 @@ int k_verify(const KGraph *g, FILE *err) {
             fail(&v, "k", i, "writes %%b%d, which an earlier kernel wrote", k->out);
         if (!numel_eq(&k->type, &ob->type) || k->type.dtype != ob->type.dtype)
             fail(&v, "k", i, "its result does not fill its buffer %%b%d exactly", k->out);
+        /* the kernels with a body: elementwise ones, and reductions with a fused prologue */
+        bool body = k->kind == KK_ELEM || (k->kind == KK_OP && k->nbody > 0);
+        const IrType *space = k->kind == KK_OP ? &k->pro : &k->type;
         for (int a = 0; a < k->nargs; a++) {
             const KArg *ar = &k->args[a];
             if (ar->kind == KA_VAL) {
@@ -355,13 +362,13 @@ int k_verify(const KGraph *g, FILE *err) {
                 fail(&v, "k", i, "argument %d views %%b%d as a type of another size", a, ar->ref);
             if (ar->ref == k->out && (k->kind != KK_ELEM || ar->kind != KA_BUF))
                 fail(&v, "k", i, "reads its own output %%b%d other than element by element", ar->ref);
-            if (ar->kind == KA_BUF0 && (k->kind != KK_ELEM || !one_elem(&ar->type)))
-                fail(&v, "k", i, "argument %d: buf0 needs an elementwise kernel and one element", a);
-            if (k->kind == KK_ELEM && ar->kind == KA_BUF && !numel_eq(&ar->type, &k->type))
+            if (ar->kind == KA_BUF0 && (!body || !one_elem(&ar->type)))
+                fail(&v, "k", i, "argument %d: buf0 needs a kernel with a body and one element", a);
+            if (body && ar->kind == KA_BUF && !numel_eq(&ar->type, space))
                 fail(&v, "k", i, "argument %d is read at each index but has another size", a);
             if (ar->kind == KA_ROW || ar->kind == KA_COL) {
-                IrType want = k->type;
-                if (k->kind != KK_ELEM || want.rank < 1) {
+                IrType want = *space;
+                if (!body || want.rank < 1) {
                     fail(&v, "k", i, "argument %d: a row/col broadcast needs an elementwise kernel of rank >= 1", a);
                     continue;
                 }
@@ -395,6 +402,23 @@ int k_verify(const KGraph *g, FILE *err) {
                 (k->kind == KK_GEMM) != (k->op == OP_MATMUL)) {
                 fail(&v, "k", i, "op %s cannot be a %s kernel", k->op < OP__COUNT ? ir_op_name[k->op] : "?",
                      kind_name[k->kind]);
+                break;
+            }
+            if (k->nbody > 0) {     /* a reduction of its body */
+                if (k->kind != KK_OP || (k->op != OP_SUM && k->op != OP_RMAX)) {
+                    fail(&v, "k", i, "only sum and rmax kernels may have a body");
+                    break;
+                }
+                check_exprs(&v, "k", i, k->body, k->nbody, k->nargs);
+                if (k->body[k->nbody - 1].dt != k->pro.dtype)
+                    fail(&v, "k", i, "its body gives %s, the reduced operand is %s",
+                         ir_dtype_name(k->body[k->nbody - 1].dt), ir_dtype_name(k->pro.dtype));
+                IrType t = k->type;
+                const char *msg = ir_shape_rule((Op)k->op, &k->pro, 1, &k->attr, &t);
+                if (msg)
+                    fail(&v, "k", i, "%s: %s", ir_op_name[k->op], msg);
+                else if (!ir_type_eq(&t, &k->type))
+                    fail(&v, "k", i, "%s of its body gives another type than the kernel's", ir_op_name[k->op]);
                 break;
             }
             IrType st[IR_MAXSRC];

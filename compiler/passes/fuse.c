@@ -13,6 +13,8 @@
  *   - fusion: an elementwise node with one user (which may read it more than once), an
  *     elementwise node of the same shape, has no buffer: it is an instruction in its user's loop body, so a chain (Adam's update, a
  *     derivative times a gradient) is one loop that reads each operand once.
+ *   - a sum or rmax whose operand is such a chain (used by nothing else) reduces the chain's
+ *     values as it computes them: exp(x - max) of a log-sum-exp never goes through memory.
  *   - an update whose value is another param/state/input buffer (a swap) is staged through a
  *     temporary before any update is written.
  */
@@ -191,6 +193,14 @@ static void classify(Fuse *f) {
             uint32_t x = users[u];
             ok = is_loop_elem(f, x) && f->root[x] == root && same_shape(&g->nodes[i].type, &g->nodes[x].type);
         }
+        /* or the operand of one sum/rmax, which then reduces the chain's values per element */
+        const IrNode *r = &g->nodes[root];
+        if (!ok && (r->op == OP_SUM || r->op == OP_RMAX) && (f->how[root] == NB_TEMP || f->how[root] == NB_OUT) &&
+            r->type.dtype != DT_BOOL && r->src[0] == i) {
+            ok = true;
+            for (uint32_t u = first[i]; ok && u < first[i + 1]; u++)
+                ok = users[u] == root;
+        }
         if (ok) {
             f->how[i] = NB_FUSED;
             f->root[i] = root;
@@ -268,8 +278,10 @@ static int tree_emit(Tree *t, uint32_t n) {
     return t->done_expr[t->ndone++] = push_expr(t, e);
 }
 
-static void emit_elem(Fuse *f, uint32_t i, Kernel *k) {
-    int cap = tree_count(f, i) * 2 + 1;
+/* The body of kernel root's kernel: the tree of fused nodes under node i (root itself for an
+ * elementwise kernel, the reduced operand for a reduction with a prologue). */
+static void emit_elem(Fuse *f, uint32_t root, uint32_t i, Kernel *k) {
+    int cap = tree_count(f, root) * 2 + 1;
     Tree t = {.f = f, .k = k, .root = i, .cap = cap};
     t.leaf = arena_alloc(f->A, sizeof(uint32_t) * (size_t)cap);
     t.leaf_expr = arena_alloc(f->A, sizeof(int) * (size_t)cap);
@@ -346,7 +358,14 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g) {
             k.nargs = 1;
         } else if (is_loop_elem(&f, i)) {
             k.kind = KK_ELEM;
-            emit_elem(&f, i, &k);
+            emit_elem(&f, i, i, &k);
+        } else if ((nd->op == OP_SUM || nd->op == OP_RMAX) && f.how[nd->src[0]] == NB_FUSED) {
+            k.kind = KK_OP;     /* a reduction of its operand's chain, computed per element */
+            k.attr = nd->attr;
+            k.attr.name = NULL;
+            k.attr.data = NULL;
+            k.pro = g->nodes[nd->src[0]].type;
+            emit_elem(&f, i, nd->src[0], &k);
         } else {
             k.kind = nd->op == OP_MATMUL ? KK_GEMM : KK_OP;
             k.attr = nd->attr;

@@ -361,6 +361,7 @@ typedef struct KEnv {
     LLVMValueRef out;           /* i8* */
     LLVMValueRef src[IR_MAXSRC];/* i8* buffers of the arguments */
     LLVMValueRef seed;          /* RAND */
+    LLVMValueRef *argv;         /* a reduction with a body: per argument, its parameter */
 } KEnv;
 
 static const IrType *src_type(const KEnv *k, int s) { return &k->k->args[s].type; }
@@ -480,6 +481,42 @@ static void k_concat(Cg *g, KEnv *k) {
     }
 }
 
+/* The value of kernel k's body at one element: i is its flat index in the kernel's index space,
+ * r and c its row and column with the space seen as [rows, last dim] (NULL when no argument reads
+ * by row or column). argv: per argument its parameter (a pointer or a value; NULL for one read
+ * through out), pre: the elements of KA_BUF0 arguments loaded before the loop. */
+static LLVMValueRef body_value(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *pre,
+                               LLVMValueRef out, LLVMValueRef i, LLVMValueRef r, LLVMValueRef c) {
+    LLVMValueRef *v = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)k->nbody);
+    for (int e = 0; e < k->nbody; e++) {
+        const KExpr *x = &k->body[e];
+        if (x->kind == KE_ARG) {
+            const KArg *ar = &k->args[x->ref];
+            LLVMValueRef at = ar->kind == KA_ROW ? r : ar->kind == KA_COL ? c : i;
+            LLVMValueRef base = argv[x->ref] ? argv[x->ref] : out;
+            v[e] = ar->kind == KA_VAL    ? argv[x->ref]
+                   : ar->kind == KA_BUF0 ? pre[x->ref]
+                                         : load_elem(g, ar->type.dtype, base, at);
+            continue;
+        }
+        if (x->kind != KE_OP)
+            die("kernel body instruction %d is not an op or an argument", e);
+        LLVMValueRef sv[IR_MAXSRC] = {0};
+        for (int q = 0; q < ir_op_nsrc[x->op]; q++)
+            sv[q] = v[x->src[q]];
+        IrNode nd = {.op = x->op, .type = {.dtype = x->dt}};
+        v[e] = scalar_op(g, &nd, x->sdt, sv);
+    }
+    return v[k->nbody - 1];
+}
+
+static bool reads_rows_cols(const Kernel *k) {
+    for (int a = 0; a < k->nargs; a++)
+        if (k->args[a].kind == KA_ROW || k->args[a].kind == KA_COL)
+            return true;
+    return false;
+}
+
 /* A reduction walks the kept axes outside and the reduced axes inside, accumulating each result
  * element in a register: sums in double (i64 for i32) rounded once at the end, in the operand's
  * element order - what the interpreter does, so both agree to the bit. */
@@ -490,11 +527,29 @@ typedef struct ReduceCtx {
     LLVMTypeRef acc_ty;
     int rrank;
     LLVMValueRef rdims[IR_MAXRANK], rst[1][IR_MAXRANK];
+    /* a body (a fused elementwise prologue) computes each operand element */
+    const Kernel *k;
+    LLVMValueRef *argv, *pre, cols, o;
+    bool last_axis;             /* the reduced axis is the last: row = result index, column = inner index */
 } ReduceCtx;
 
 static void reduce_inner(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
     ReduceCtx *c = ctx;
-    LLVMValueRef x = load_elem(g, c->dt, c->src, off[0]);
+    LLVMValueRef x;
+    if (c->k && c->k->nbody) {
+        LLVMValueRef r = NULL, col = NULL;
+        if (reads_rows_cols(c->k)) {
+            if (c->last_axis) {
+                r = c->o, col = ivs[c->rrank - 1];
+            } else {
+                r = LLVMBuildUDiv(g->b, off[0], c->cols, "");
+                col = LLVMBuildSub(g->b, off[0], LLVMBuildMul(g->b, r, c->cols, ""), "");
+            }
+        }
+        x = body_value(g, c->k, c->argv, c->pre, c->out, off[0], r, col);
+    } else {
+        x = load_elem(g, c->dt, c->src, off[0]);
+    }
     LLVMValueRef acc = LLVMBuildLoad2(g->b, c->acc_ty, c->acc, "");
     LLVMValueRef r;
     if (c->max) {
@@ -510,6 +565,7 @@ static void reduce_inner(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx)
 
 static void reduce_outer(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
     ReduceCtx *c = ctx;
+    c->o = off[0];
     LLVMBuildStore(g->b, c->init, c->acc);
     nest(g, c->rrank, c->rdims, 1, c->rst, &off[1], reduce_inner, c);
     LLVMValueRef v = LLVMBuildLoad2(g->b, c->acc_ty, c->acc, "");
@@ -519,12 +575,22 @@ static void reduce_outer(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx)
 }
 
 static void k_reduce(Cg *g, KEnv *k, bool max) {
-    const IrType *t = &k->k->type, *s = src_type(k, 0);
-    uint64_t mask = (uint64_t)k->k->attr.i[0];
+    const Kernel *kk = k->k;
+    const IrType *t = &kk->type, *s = kk->nbody ? &kk->pro : src_type(k, 0);
+    uint64_t mask = (uint64_t)kk->attr.i[0];
     DType dt = t->dtype;
     if (dt == DT_BOOL)
         die("%s over bool reached the llvm backend", max ? "rmax" : "sum");
-    ReduceCtx c = {.dt = dt, .max = max, .out = k->out, .src = k->src[0]};
+    ReduceCtx c = {.dt = dt, .max = max, .out = k->out, .src = kk->nbody ? NULL : k->src[0], .k = kk,
+                   .argv = k->argv};
+    if (kk->nbody) {
+        c.pre = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)kk->nargs + 1));
+        for (int a = 0; a < kk->nargs; a++)
+            if (kk->args[a].kind == KA_BUF0)
+                c.pre[a] = load_elem(g, kk->args[a].type.dtype, k->argv[a], ci64(g, 0));
+        c.cols = s->rank ? dimv(g, s->dim[s->rank - 1]) : ci64(g, 1);
+        c.last_axis = s->rank > 0 && mask == (uint64_t)1 << (s->rank - 1);
+    }
     c.acc_ty = max ? val_type(g, dt) : dt == DT_F32 ? g->f64 : g->i64;
     c.acc = LLVMBuildAlloca(g->b, c.acc_ty, "acc");     /* in the entry block: promoted */
     c.init = max ? (dt == DT_F32 ? cf32(g, -__builtin_inf()) : ci32(g, INT32_MIN))
@@ -787,27 +853,11 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
     } else {
         i = loop_range(g, &l, lo, hi);
     }
-    LLVMValueRef *v = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)k->nbody);
-    for (int e = 0; e < k->nbody; e++) {
-        const KExpr *x = &k->body[e];
-        if (x->kind == KE_ARG) {
-            const KArg *ar = &k->args[x->ref];
-            LLVMValueRef at = ar->kind == KA_ROW ? r : ar->kind == KA_COL ? c : i;
-            v[e] = ar->kind == KA_VAL    ? LLVMGetParam(range, (unsigned)pidx[x->ref])
-                   : ar->kind == KA_BUF0 ? pre[x->ref]
-                   : reads_out(k, x->ref) ? load_elem(g, ar->type.dtype, out, at)
-                                         : load_elem(g, ar->type.dtype, LLVMGetParam(range, (unsigned)pidx[x->ref]), at);
-            continue;
-        }
-        if (x->kind != KE_OP)
-            die("kernel body instruction %d is not an op or an argument", e);
-        LLVMValueRef s[IR_MAXSRC] = {0};
-        for (int q = 0; q < ir_op_nsrc[x->op]; q++)
-            s[q] = v[x->src[q]];
-        IrNode nd = {.op = x->op, .type = {.dtype = x->dt}};
-        v[e] = scalar_op(g, &nd, x->sdt, s);
-    }
-    store_elem(g, k->type.dtype, out, i, v[k->nbody - 1]);
+    LLVMValueRef *argv = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(na + 1));
+    for (int a = 0; a < na; a++)
+        argv[a] = pidx[a] < 0 ? NULL : LLVMGetParam(range, (unsigned)pidx[a]);
+    LLVMValueRef res = body_value(g, k, argv, pre, out, i, r, c);
+    store_elem(g, k->type.dtype, out, i, res);
     if (two_d)
         loop_end(g, &lc);
     loop_end(g, &l);
@@ -869,8 +919,8 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
 /* The function of a fill, structured-op or GEMM kernel: out, the argument buffers (or the fill
  * value), B, [seed]. */
 static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
-    LLVMTypeRef pt[IR_MAXSRC + 4];
-    bool isptr[IR_MAXSRC + 4] = {0};
+    LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * ((size_t)k->nargs + 4));
+    bool *isptr = arena_alloc(&g->arena, (size_t)k->nargs + 4);
     int np = 0;
     pt[np] = g->i8p, isptr[np++] = true;
     for (int a = 0; a < k->nargs; a++) {
@@ -888,11 +938,13 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
     int a = 0;
     e.out = LLVMGetParam(fn, (unsigned)a++);
     LLVMValueRef fillv = NULL;
+    e.argv = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)k->nargs + 1));
     for (int s = 0; s < k->nargs; s++) {
+        e.argv[s] = LLVMGetParam(fn, (unsigned)a++);
         if (k->args[s].kind == KA_VAL)
-            fillv = LLVMGetParam(fn, (unsigned)a++);
-        else
-            e.src[s] = LLVMGetParam(fn, (unsigned)a++);
+            fillv = e.argv[s];
+        else if (s < IR_MAXSRC)
+            e.src[s] = e.argv[s];
     }
     g->B = LLVMGetParam(fn, (unsigned)a++);
     if (k->op == OP_RAND && k->kind == KK_OP)
