@@ -110,6 +110,9 @@ static void kernel_text(FILE *out, const Kernel *k, bool sig) {
             fputs(", ", out);
         if (sig && k->args[a].kind != KA_VAL && k->args[a].ref == k->out)
             fputs("out ", out);   /* read in place: a different function of the pointers */
+        for (int x = 0; sig && x < k->nx; x++)
+            if (k->args[a].kind != KA_VAL && k->args[a].ref == k->xbuf[x])
+                fprintf(out, "out%d ", x + 1);
         arg_text(out, &k->args[a], sig);
     }
     fputc(')', out);
@@ -127,6 +130,12 @@ static void kernel_text(FILE *out, const Kernel *k, bool sig) {
         expr_text(out, &k->body[e], "%");
         if (sig)
             fputc(';', out);
+    }
+    for (int x = 0; x < k->nx; x++) {
+        if (sig)
+            fprintf(out, " out%d = %%%d;", x + 1, k->xexpr[x]);
+        else
+            fprintf(out, "\n    %%b%d = %%%d", k->xbuf[x], k->xexpr[x]);
     }
     fputs(sig ? " }" : "\n  }", out);
 }
@@ -332,6 +341,22 @@ int k_verify(const KGraph *g, FILE *err) {
         const KBuf *ob = &g->bufs[k->out];
         if (ob->kind == KB_GLOBAL)
             fail(&v, "k", i, "writes the constant %%b%d", k->out);
+        for (int x = 0; x < k->nx; x++) {
+            int xb = k->xbuf[x];
+            if (k->kind != KK_ELEM || xb < 0 || xb >= g->nbufs || xb == k->out || k->xexpr[x] < 0 ||
+                k->xexpr[x] >= k->nbody) {
+                fail(&v, "k", i, "extra output %d is not a buffer and an instruction of an elementwise kernel", x);
+                continue;
+            }
+            for (int y = 0; y < x; y++)
+                if (k->xbuf[y] == xb)
+                    fail(&v, "k", i, "writes %%b%d twice", xb);
+            const KBuf *xbb = &g->bufs[xb];
+            if (xbb->kind == KB_GLOBAL || (xbb->kind == KB_TEMP && written[xb] == 1))
+                fail(&v, "k", i, "extra output %%b%d is a constant or written before", xb);
+            if (!numel_eq(&xbb->type, &k->type) || xbb->type.dtype != k->body[k->xexpr[x]].dt)
+                fail(&v, "k", i, "extra output %%b%d does not take instruction %%%d exactly", xb, k->xexpr[x]);
+        }
         bool in_place = false;  /* an elementwise kernel updating its argument element by element */
         for (int a = 0; a < k->nargs; a++)
             in_place |= k->kind == KK_ELEM && k->args[a].kind == KA_BUF && k->args[a].ref == k->out;
@@ -360,7 +385,10 @@ int k_verify(const KGraph *g, FILE *err) {
                 fail(&v, "k", i, "reads %%b%d before any kernel writes it", ar->ref);
             if (!numel_eq(&ar->type, &ab->type) || ar->type.dtype != ab->type.dtype)
                 fail(&v, "k", i, "argument %d views %%b%d as a type of another size", a, ar->ref);
-            if (ar->ref == k->out && (k->kind != KK_ELEM || ar->kind != KA_BUF))
+            bool own = ar->ref == k->out;
+            for (int x = 0; x < k->nx; x++)
+                own |= ar->ref == k->xbuf[x];
+            if (own && (k->kind != KK_ELEM || ar->kind != KA_BUF))
                 fail(&v, "k", i, "reads its own output %%b%d other than element by element", ar->ref);
             if (ar->kind == KA_BUF0 && (!body || !one_elem(&ar->type)))
                 fail(&v, "k", i, "argument %d: buf0 needs a kernel with a body and one element", a);
@@ -444,6 +472,9 @@ int k_verify(const KGraph *g, FILE *err) {
         }
         if (ob->kind == KB_TEMP)
             written[k->out] = 1;
+        for (int x = 0; x < k->nx; x++)
+            if (k->xbuf[x] >= 0 && k->xbuf[x] < g->nbufs && g->bufs[k->xbuf[x]].kind == KB_TEMP)
+                written[k->xbuf[x]] = 1;
     }
     for (int r = 0; r < g->nres; r++) {
         const KRes *res = &g->res[r];

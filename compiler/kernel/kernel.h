@@ -92,6 +92,9 @@ typedef struct Kernel {
                                    a fused prologue computing each element of the reduced operand
                                    (its type `pro`) from the arguments, which index that space */
     IrType pro;
+    /* KK_ELEM: more results of the same loop: body instruction xexpr[j] is stored into buffer
+     * xbuf[j] at each index (an optimizer's state and its param updated in one pass) */
+    int *xbuf; int *xexpr; int nx;
 } Kernel;
 
 typedef enum { KR_OUTPUT, KR_LOSS, KR_UPDATE } KResKind;

@@ -23,7 +23,9 @@
 #include "kernel.h"
 
 /* NB_BVIEW: a BROADCAST no buffer holds: its elementwise users read its operand in place */
-typedef enum { NB_DEAD, NB_VALUE, NB_ARG, NB_GLOBAL, NB_ALIAS, NB_OUT, NB_TEMP, NB_FUSED, NB_BVIEW } NodeHow;
+/* NB_STORED: computed in its users' kernel like NB_FUSED, and stored from there into its own
+ * buffer, which a result reads (an optimizer's new state, used by the param's update) */
+typedef enum { NB_DEAD, NB_VALUE, NB_ARG, NB_GLOBAL, NB_ALIAS, NB_OUT, NB_TEMP, NB_FUSED, NB_BVIEW, NB_STORED } NodeHow;
 
 typedef struct Fuse {
     Arena *A;
@@ -32,6 +34,7 @@ typedef struct Fuse {
     uint8_t *isval;
     NodeHow *how;
     int *out_index;             /* NB_OUT: the output's bufs index */
+    uint8_t *isout;             /* written into its output buffer (NB_OUT, and NB_STORED that was) */
     int *buf;                   /* per node: its buffer, or -1 */
     int *val;                   /* per node: its value, or -1 */
     uint32_t *root;             /* per node: the node whose kernel computes it */
@@ -143,6 +146,7 @@ static void classify(Fuse *f) {
         if (res->kind == RES_OUTPUT && f->how[res->node] == NB_TEMP) {
             f->how[res->node] = NB_OUT;
             f->out_index[res->node] = res->index;
+            f->isout[res->node] = 1;
         }
     }
     /* users of each live node (CSR: first[x] .. first[x+1]) */
@@ -185,7 +189,8 @@ static void classify(Fuse *f) {
      * (an instruction of its body, evaluated once per element however often it is read) */
     for (uint32_t i = n; i-- > 0;) {
         f->root[i] = i;
-        if (f->how[i] != NB_TEMP || !is_loop_elem(f, i) || isres[i] || first[i] == first[i + 1])
+        bool stored = isres[i] || f->how[i] == NB_OUT;    /* a result: keeps its buffer */
+        if ((f->how[i] != NB_TEMP && f->how[i] != NB_OUT) || !is_loop_elem(f, i) || first[i] == first[i + 1])
             continue;
         uint32_t root = f->root[users[first[i]]];
         bool ok = true;
@@ -201,8 +206,10 @@ static void classify(Fuse *f) {
             for (uint32_t u = first[i]; ok && u < first[i + 1]; u++)
                 ok = users[u] == root;
         }
+        if (ok && stored && !is_loop_elem(f, root))
+            ok = false;         /* stores come from elementwise kernels only */
         if (ok) {
-            f->how[i] = NB_FUSED;
+            f->how[i] = stored ? NB_STORED : NB_FUSED;
             f->root[i] = root;
         }
     }
@@ -272,10 +279,17 @@ static int tree_emit(Tree *t, uint32_t n) {
     KExpr e = {.kind = KE_OP, .op = nd->op, .dt = nd->type.dtype, .sdt = math_dtype(g, nd)};
     for (int s = 0; s < nd->nsrc; s++) {
         uint32_t x = nd->src[s];
-        e.src[s] = (uint32_t)(t->f->how[x] == NB_FUSED ? tree_emit(t, x) : leaf_arg(t, x));
+        bool inside = t->f->how[x] == NB_FUSED || t->f->how[x] == NB_STORED;
+        e.src[s] = (uint32_t)(inside ? tree_emit(t, x) : leaf_arg(t, x));
     }
     t->done_node[t->ndone] = n;
-    return t->done_expr[t->ndone++] = push_expr(t, e);
+    int at = t->done_expr[t->ndone++] = push_expr(t, e);
+    if (t->f->how[n] == NB_STORED) {    /* a result computed here: stored into its buffer too */
+        Kernel *k = t->k;
+        k->xbuf[k->nx] = t->f->buf[n];
+        k->xexpr[k->nx++] = at;
+    }
+    return at;
 }
 
 /* The body of kernel root's kernel: the tree of fused nodes under node i (root itself for an
@@ -289,6 +303,8 @@ static void emit_elem(Fuse *f, uint32_t root, uint32_t i, Kernel *k) {
     t.done_expr = arena_alloc(f->A, sizeof(int) * (size_t)cap);
     k->args = arena_alloc(f->A, sizeof(KArg) * (size_t)cap);
     k->body = arena_alloc(f->A, sizeof(KExpr) * (size_t)cap);
+    k->xbuf = arena_alloc(f->A, sizeof(int) * (size_t)cap);
+    k->xexpr = arena_alloc(f->A, sizeof(int) * (size_t)cap);
     tree_emit(&t, i);
 }
 
@@ -321,6 +337,7 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g) {
     f.isval = arena_alloc(A, n + 1);
     f.how = arena_alloc(A, sizeof(NodeHow) * (n + 1));
     f.out_index = arena_alloc(A, sizeof(int) * (n + 1));
+    f.isout = arena_alloc(A, n + 1);
     f.buf = arena_alloc(A, sizeof(int) * (n + 1));
     f.val = arena_alloc(A, sizeof(int) * (n + 1));
     f.root = arena_alloc(A, sizeof(uint32_t) * (n + 1));
@@ -335,6 +352,11 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g) {
             emit_value(&f, i);
         switch (f.how[i]) {
         case NB_DEAD: case NB_VALUE: case NB_FUSED: case NB_BVIEW: continue;
+        case NB_STORED:     /* its buffer now; its kernel's loop (a later one) writes it */
+            f.buf[i] = f.isout[i]
+                           ? k_buf(A, kg, (KBuf){.kind = KB_ARG, .tensor = f.out_index[i], .type = nd->type})
+                           : k_buf(A, kg, (KBuf){.kind = KB_TEMP, .type = nd->type});
+            continue;
         case NB_ARG:
             f.buf[i] = k_buf(A, kg, (KBuf){.kind = KB_ARG, .tensor = (int)nd->attr.i[0], .type = nd->type});
             continue;
@@ -391,7 +413,7 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g) {
                    .index = res->index, .buf = f.buf[x], .type = g->nodes[x].type, .stage = -1};
         if (kr.buf < 0)
             die("graph %s: result %d (node %u) has no buffer", g->name, r, x);
-        if (res->kind == RES_OUTPUT && f.how[x] == NB_OUT && !first_out[x]) {
+        if (res->kind == RES_OUTPUT && f.isout[x] && f.out_index[x] == res->index && !first_out[x]) {
             first_out[x] = true;
             kr.direct = true;
         }

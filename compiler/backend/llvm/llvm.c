@@ -481,12 +481,12 @@ static void k_concat(Cg *g, KEnv *k) {
     }
 }
 
-/* The value of kernel k's body at one element: i is its flat index in the kernel's index space,
+/* The values of kernel k's body at one element (the last is its result): i is its flat index in the kernel's index space,
  * r and c its row and column with the space seen as [rows, last dim] (NULL when no argument reads
  * by row or column). argv: per argument its parameter (a pointer or a value; NULL for one read
  * through out), pre: the elements of KA_BUF0 arguments loaded before the loop. */
-static LLVMValueRef body_value(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *pre,
-                               LLVMValueRef out, LLVMValueRef i, LLVMValueRef r, LLVMValueRef c) {
+static LLVMValueRef *body_values(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *pre,
+                                 LLVMValueRef out, LLVMValueRef i, LLVMValueRef r, LLVMValueRef c) {
     LLVMValueRef *v = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)k->nbody);
     for (int e = 0; e < k->nbody; e++) {
         const KExpr *x = &k->body[e];
@@ -507,7 +507,7 @@ static LLVMValueRef body_value(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMV
         IrNode nd = {.op = x->op, .type = {.dtype = x->dt}};
         v[e] = scalar_op(g, &nd, x->sdt, sv);
     }
-    return v[k->nbody - 1];
+    return v;
 }
 
 static bool reads_rows_cols(const Kernel *k) {
@@ -546,7 +546,7 @@ static void reduce_inner(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx)
                 col = LLVMBuildSub(g->b, off[0], LLVMBuildMul(g->b, r, c->cols, ""), "");
             }
         }
-        x = body_value(g, c->k, c->argv, c->pre, c->out, off[0], r, col);
+        x = body_values(g, c->k, c->argv, c->pre, c->out, off[0], r, col)[c->k->nbody - 1];
     } else {
         x = load_elem(g, c->dt, c->src, off[0]);
     }
@@ -794,10 +794,19 @@ static int cache_slot(Cg *g, const char *key) {
     return (int)j;
 }
 
-/* An argument of an elementwise kernel that reads the kernel's own output (an update written in
- * place) is not a parameter of its own: it is read through the output pointer, which keeps every
- * pointer parameter noalias. */
-static bool reads_out(const Kernel *k, int a) { return k->args[a].kind != KA_VAL && k->args[a].ref == k->out; }
+/* An argument of an elementwise kernel that reads one of the kernel's own outputs (an update
+ * written in place) is not a parameter of its own: it is read through that output's pointer,
+ * which keeps every pointer parameter noalias. -1, or 0 for out, 1 + x for extra output x. */
+static int out_slot(const Kernel *k, int a) {
+    if (k->args[a].kind == KA_VAL)
+        return -1;
+    if (k->args[a].ref == k->out)
+        return 0;
+    for (int x = 0; x < k->nx; x++)
+        if (k->args[a].ref == k->xbuf[x])
+            return 1 + x;
+    return -1;
+}
 
 /* An elementwise kernel becomes three functions: NAME.range(out, args, B, lo, hi) runs the flat
  * loop over [lo, hi) (or, when it reads a row or column broadcast, rows [lo, hi) of the result
@@ -813,16 +822,20 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
     bool two_d = false;
     for (int a = 0; a < na; a++)
         two_d |= k->args[a].kind == KA_ROW || k->args[a].kind == KA_COL;
-    /* parameters: out, the arguments not read through out, B; then lo, hi (range) or pool */
-    LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * (size_t)(na + 4));
-    LLVMValueRef *cargs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(na + 4));
+    /* parameters: out, the extra outputs, the arguments not read through an output, B; then lo,
+     * hi (range) or pool */
+    int nmax = na + k->nx + 4;
+    LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * (size_t)nmax);
+    LLVMValueRef *cargs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)nmax);
     int *pidx = arena_alloc(&g->arena, sizeof(int) * (size_t)(na + 1));
-    bool *noalias = arena_alloc(&g->arena, (size_t)(na + 4));
+    bool *noalias = arena_alloc(&g->arena, (size_t)nmax);
     int np = 0;
     pt[np] = g->i8p, noalias[np++] = true;
+    for (int x = 0; x < k->nx; x++)
+        pt[np] = g->i8p, noalias[np++] = true;
     for (int a = 0; a < na; a++) {
         pidx[a] = -1;
-        if (reads_out(k, a))
+        if (out_slot(k, a) >= 0)
             continue;
         pidx[a] = np;
         if (k->args[a].kind == KA_VAL)
@@ -854,9 +867,14 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
         i = loop_range(g, &l, lo, hi);
     }
     LLVMValueRef *argv = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(na + 1));
-    for (int a = 0; a < na; a++)
-        argv[a] = pidx[a] < 0 ? NULL : LLVMGetParam(range, (unsigned)pidx[a]);
-    LLVMValueRef res = body_value(g, k, argv, pre, out, i, r, c);
+    for (int a = 0; a < na; a++) {
+        int os = out_slot(k, a);
+        argv[a] = os > 0 ? LLVMGetParam(range, (unsigned)os) : os == 0 ? NULL : LLVMGetParam(range, (unsigned)pidx[a]);
+    }
+    LLVMValueRef *vals = body_values(g, k, argv, pre, out, i, r, c);
+    LLVMValueRef res = vals[k->nbody - 1];
+    for (int x = 0; x < k->nx; x++)
+        store_elem(g, k->body[k->xexpr[x]].dt, LLVMGetParam(range, (unsigned)(1 + x)), i, vals[k->xexpr[x]]);
     store_elem(g, k->type.dtype, out, i, res);
     if (two_d)
         loop_end(g, &lc);
@@ -1109,12 +1127,14 @@ static LLVMValueRef get_ptr(Cg *g, Env *e, int b) {
 static void call_kernel(Cg *g, Env *e, int ki) {
     const Kernel *k = &e->kg->kern[ki];
     LLVMValueRef fn = kernel_fn(g, e->kg, ki, e->gi);
-    LLVMValueRef *args = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(k->nargs + 4));
+    LLVMValueRef *args = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(k->nargs + k->nx + 4));
     int np = 0;
     args[np++] = get_ptr(g, e, k->out);
+    for (int x = 0; x < k->nx; x++)
+        args[np++] = get_ptr(g, e, k->xbuf[x]);
     for (int a = 0; a < k->nargs; a++) {
         const KArg *ar = &k->args[a];
-        if (k->kind == KK_ELEM && reads_out(k, a))
+        if (k->kind == KK_ELEM && out_slot(k, a) >= 0)
             continue;
         args[np++] = ar->kind == KA_VAL ? get_val(g, e, ar->ref) : get_ptr(g, e, ar->ref);
     }
