@@ -1,62 +1,197 @@
-"""bench/bench.py - training speed and memory of nnc side by side with PyTorch, in the same run.
+"""bench/bench.py - nnc's speed and memory beside PyTorch's, in one run, as ratios of medians.
 
-For each network: compile it with nnc, then alternate nnc and PyTorch runs (REPS each, so machine
-noise hits both alike) of one epoch on the same data, thread count and batch size; report the median
-samples/s and the peak resident memory of each, and their ratios (nnc / PyTorch: > 1 is faster for
-speed, < 1 is leaner for memory). Run with Debian's /usr/bin/python3 (python3-torch):
+    /usr/bin/python3 bench/bench.py [--nnc build/release/nnc] [--reps 5] [--threads 2] [--smoke]
 
-    /usr/bin/python3 bench/bench.py [--nnc build/release/nnc] [--reps 5] [--threads 1] [--limit 60000]
+Workloads (bench/models/*.nn; bench/torch_bench.py builds the same networks, same initialisation
+scheme, optimizer, batch, thread count and data: Debian's Fashion-MNIST):
+  mlp_small  784-128-10 ReLU, Adam, batch 64: training samples/s and peak RSS
+  mlp_wide   784-1024-1024-10 ReLU, SGD + momentum, batch 256: samples/s, peak RSS, and achieved
+             GEMM GFLOP/s beside OpenBLAS's own sgemm on the same shapes (bench/sgemm.c)
+  predict    mlp_small at batch 1 through the `nnc -c` embedding (bench/predict.c), against
+             PyTorch's model(x) under no_grad and the memory bound (streaming the weights once)
+  compile    nnc's time to build each model's executable
+Every repetition runs every measurement once, nnc and PyTorch alternating (who goes first swaps
+each repetition), so a burst of load on the machine hits both sides; medians over --reps.
+Training speed is each program's own clock over one epoch (data loading excluded); peak RSS is
+wait4's ru_maxrss of the whole process. PyTorch runs with OPENBLAS_CORETYPE set to the kernels the
+nnc executables run (runtime/blas.c), so both sides use the same OpenBLAS kernels.
+
+--smoke: tiny sizes and one repetition (seconds): the test suite's check that the harness works
+and both sides produce numbers; it asserts nothing about speed. Exit status 1 on any failure.
 """
-import argparse, os, re, statistics, subprocess, sys, tempfile, time
+import argparse, os, re, shutil, statistics, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-def run(cmd):
-    """Run cmd; return (stdout, seconds, peak RSS in MiB) of that child alone."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = "", ""
-    _, status, ru = os.wait4(p.pid, 0)
-    dt = time.perf_counter() - t0
-    out, err = p.stdout.read(), p.stderr.read()
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.exit(f"bench: {' '.join(cmd)} failed ({code}):\n{out}\n{err}")
-    return out, dt, ru.ru_maxrss / 1024.0
+# One train step's GEMMs of mlp_wide at batch B, as the generated code calls cblas_sgemm (row-major
+# TA, TB, M, N, K): forward x W1, h1 W2, h2 W3; backward dh2 = dz3 W3^T, dW3 = h2^T dz3,
+# dh1 = dz2 W2^T, dW2 = h1^T dz2, dW1 = x^T dz1 (no gradient for the input).
+def wide_gemms(B):
+    return [("n", "n", B, 1024, 784), ("n", "n", B, 1024, 1024), ("n", "n", B, 10, 1024),
+            ("n", "t", B, 1024, 10), ("t", "n", 1024, 10, B),
+            ("n", "t", B, 1024, 1024), ("t", "n", 1024, 1024, B), ("t", "n", 784, 1024, B)]
+
+def die(msg):
+    sys.exit(f"bench: {msg}")
+
+def run(cmd, env=None, what=None):
+    """Runs cmd; returns its stdout + stderr; a failure ends the bench with its output."""
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        die(f"{what or cmd[0]} failed ({p.returncode}): {' '.join(cmd)}\n{p.stdout}\n{p.stderr}")
+    return p.stdout + p.stderr
+
+def run_rss(cmd, env=None, what=None):
+    """Runs cmd; returns (stdout, peak RSS in MiB of that child alone, via wait4)."""
+    with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
+        p = subprocess.Popen(cmd, stdout=fo, stderr=fe, text=True, env=env)
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        fo.seek(0)
+        fe.seek(0)
+        out, err = fo.read(), fe.read()
+    if p.returncode != 0:
+        die(f"{what or cmd[0]} failed ({p.returncode}): {' '.join(cmd)}\n{out}\n{err}")
+    return out, ru.ru_maxrss / 1024.0
+
+def field(out, name, what):
+    m = re.findall(name + r"=([0-9.]+)", out)
+    if not m:
+        die(f"no {name}= in the output of {what}:\n{out}")
+    v = float(m[-1])
+    if not v > 0:
+        die(f"{what}: {name}={v} is not positive")
+    return v
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--nnc", default=os.path.join(ROOT, "build/release/nnc"))
     ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--limit", type=int, default=60000)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--small-limit", type=int, default=60000, help="mlp_small training samples")
+    ap.add_argument("--wide-limit", type=int, default=15360, help="mlp_wide training samples")
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--work", help="folder for the built programs (default: a temporary one)")
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes, one repetition: the harness works")
     a = ap.parse_args()
+    predict_rounds, predict_calls, sgemm_rounds = 21, 2000, 9
+    if a.smoke:
+        a.reps, a.small_limit, a.wide_limit = 1, 640, 512
+        predict_rounds, predict_calls, sgemm_rounds = 3, 20, 1
+    if a.reps < 1 or a.threads < 1:
+        die("--reps and --threads must be positive")
 
-    tmp = tempfile.mkdtemp(prefix="nnc-bench-")
-    exe = os.path.join(tmp, "fashion_mlp")
-    t0 = time.perf_counter()
-    subprocess.run([a.nnc, os.path.join(ROOT, "examples/fashion_mlp.nn"), "-o", exe], check=True)
-    compile_s = time.perf_counter() - t0
+    nnc = os.path.abspath(a.nnc)
+    if not os.access(nnc, os.X_OK):
+        die(f"no nnc at {nnc} (build it, or pass --nnc)")
+    rtlib = os.environ.get("NNC_RUNTIME_LIB") or os.path.join(os.path.dirname(nnc), "libnnc_rt.a")
+    if not os.path.isfile(rtlib):
+        die(f"no runtime library at {rtlib}")
+    for f in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
+        if not os.path.isfile(os.path.join(a.data, f)):
+            die(f"no {f} in {a.data} (install dataset-fashion-mnist, or pass --data)")
+    cc = os.environ.get("CC", "cc").split()
+    # a sanitizer build's runtime needs the sanitizers in every program linked with it
+    cflags = os.environ.get("BENCH_CFLAGS", "").split()
+    work = a.work or tempfile.mkdtemp(prefix="nnc-bench-")
+    os.makedirs(work, exist_ok=True)
+    libs = [rtlib, "-lopenblas", "-lz", "-lm", "-lpthread"]
+    env = dict(os.environ)
 
-    nnc_sps, nnc_rss, torch_sps, torch_rss = [], [], [], []
-    for _ in range(a.reps):
-        out, _, rss = run([exe, "train", "--epochs", "1", "--batch", "64", "--threads", str(a.threads),
-                           "--limit", str(a.limit), "--data", a.data, "--seed", "1"])
-        m = re.findall(r"([0-9.]+) samples/s", out)
-        if not m:
-            sys.exit(f"bench: no samples/s in nnc's output:\n{out}")
-        nnc_sps.append(float(m[-1])); nnc_rss.append(rss)
-        out, _, rss = run([sys.executable, os.path.join(HERE, "torch_mlp.py"), a.data, str(a.threads), str(a.limit)])
-        torch_sps.append(float(re.search(r"samples_per_s=([0-9.]+)", out).group(1))); torch_rss.append(rss)
+    # ---- build: the executables (timed per repetition below), the embedding, the C helpers
+    models = {m: os.path.join(HERE, "models", m + ".nn") for m in ("mlp_small", "mlp_wide")}
+    exe = {m: os.path.join(work, m) for m in models}
+    run([nnc, models["mlp_small"], "-c", "--prefix", "bm", "-o", os.path.join(work, "bm.o")], what="nnc -c")
+    run(cc + ["-std=c17", "-O2", "-march=native", *cflags, "-I", work, "-I", os.path.join(ROOT, "runtime"),
+              os.path.join(HERE, "predict.c"), os.path.join(work, "bm.o"), *libs, "-o", os.path.join(work, "predict")],
+        what="building predict.c")
+    run(cc + ["-std=c17", "-O2", *cflags, "-I", os.path.join(ROOT, "runtime"), os.path.join(HERE, "sgemm.c"), *libs,
+              "-o", os.path.join(work, "sgemm")], what="building sgemm.c")
 
-    med = statistics.median
-    print(f"fashion_mlp (784-256-10, dropout, Adam, batch 64), {a.limit} samples, {a.threads} thread(s), "
-          f"median of {a.reps}; nnc compile {compile_s:.2f}s")
-    print(f"{'':12}{'samples/s':>12}{'peak RSS MiB':>14}")
-    print(f"{'nnc':12}{med(nnc_sps):12.0f}{med(nnc_rss):14.1f}")
-    print(f"{'pytorch':12}{med(torch_sps):12.0f}{med(torch_rss):14.1f}")
-    print(f"{'nnc/pytorch':12}{med(nnc_sps) / med(torch_sps):12.2f}{med(nnc_rss) / med(torch_rss):14.2f}")
+    R = {k: [] for k in ("compile_small", "compile_wide", "n_small", "t_small", "n_small_rss", "t_small_rss",
+                         "n_wide", "t_wide", "n_wide_rss", "t_wide_rss", "sgemm", "n_pred", "bound", "t_pred")}
+    def compile_all():
+        for m, key in (("mlp_small", "compile_small"), ("mlp_wide", "compile_wide")):
+            t0 = time.perf_counter()
+            run([nnc, models[m], "-o", exe[m]], what=f"nnc {m}")
+            R[key].append(time.perf_counter() - t0)
+    compile_all()
+
+    # the OpenBLAS kernels the executables end up with (after runtime/blas.c's check)
+    cores = re.findall(r"Core: (\S+)", run([exe["mlp_small"], "summary"], env=dict(env, OPENBLAS_VERBOSE="2")))
+    core = cores[-1] if cores else None
+    torch_env = dict(env)
+    if core and not env.get("OPENBLAS_CORETYPE"):
+        torch_env["OPENBLAS_CORETYPE"] = core
+
+    shapes = [",".join(map(str, g)) for g in wide_gemms(256)]
+    wide_flops = sum(2.0 * M * N * K for _, _, M, N, K in wide_gemms(256)) / 256   # per sample
+    py = sys.executable
+    tb = os.path.join(HERE, "torch_bench.py")
+    t_start = time.perf_counter()
+    for rep in range(a.reps):
+        nnc_first = rep % 2 == 0
+        if rep > 0:
+            compile_all()
+        for m, k, limit in (("mlp_small", "small", a.small_limit), ("mlp_wide", "wide", a.wide_limit)):
+            def nnc_side():
+                out, rss = run_rss([exe[m], "train", "--epochs", "1", "--threads", str(a.threads), "--limit",
+                                    str(limit), "--data", a.data, "--seed", "1"], env=env, what=f"{m} train")
+                s = re.findall(r"([0-9.]+) samples/s", out)
+                if not s:
+                    die(f"no samples/s in the output of {m} train:\n{out}")
+                R["n_" + k].append(float(s[-1]))
+                R["n_" + k + "_rss"].append(rss)
+            def torch_side():
+                out, rss = run_rss([py, tb, "train", m, a.data, str(a.threads), str(limit)], env=torch_env,
+                                   what=f"torch_bench.py train {m}")
+                R["t_" + k].append(field(out, "samples_per_s", f"torch {m}"))
+                R["t_" + k + "_rss"].append(rss)
+            for side in ((nnc_side, torch_side) if nnc_first else (torch_side, nnc_side)):
+                side()
+        out, _ = run_rss([os.path.join(work, "sgemm"), str(a.threads), str(sgemm_rounds), *shapes], env=env, what="sgemm")
+        R["sgemm"].append(field(out, "gflops", "sgemm"))
+        def nnc_pred():
+            out, _ = run_rss([os.path.join(work, "predict"), str(predict_rounds), str(predict_calls)], env=env,
+                             what="predict")
+            R["n_pred"].append(field(out, "predict_us", "predict"))
+            R["bound"].append(field(out, "bound_us", "predict"))
+        def torch_pred():
+            out, _ = run_rss([py, tb, "predict", "mlp_small", str(predict_rounds), str(predict_calls)], env=torch_env,
+                             what="torch_bench.py predict")
+            R["t_pred"].append(field(out, "predict_us", "torch predict"))
+        for side in ((nnc_pred, torch_pred) if nnc_first else (torch_pred, nnc_pred)):
+            side()
+        print(f"bench: repetition {rep + 1}/{a.reps} done ({time.perf_counter() - t_start:.0f} s)", file=sys.stderr)
+
+    med = {k: statistics.median(v) for k, v in R.items()}
+    def row(name, x, y, unit, ratio, target=""):
+        print(f"| {name} | {x} | {y} | {ratio} | {target} |")
+    sys.stderr.flush()
+    print(f"\nnnc vs PyTorch {getattr(__import__('torch'), '__version__', '?')}, {a.threads} thread(s), median of "
+          f"{a.reps}; OpenBLAS kernels: {core or '?'}; mlp_small {a.small_limit} samples, mlp_wide {a.wide_limit}\n")
+    print("| figure | nnc | PyTorch / limit | ratio | target |")
+    print("|---|---|---|---|---|")
+    row("mlp_small train samples/s", f"{med['n_small']:.0f}", f"{med['t_small']:.0f}", "",
+        f"{med['n_small'] / med['t_small']:.2f}x", ">= 6x")
+    row("mlp_small peak RSS MiB", f"{med['n_small_rss']:.1f}", f"{med['t_small_rss']:.1f}", "",
+        f"{med['n_small_rss'] / med['t_small_rss']:.3f}", "<= 0.2")
+    row("mlp_wide train samples/s", f"{med['n_wide']:.0f}", f"{med['t_wide']:.0f}", "",
+        f"{med['n_wide'] / med['t_wide']:.2f}x", ">= 3x")
+    gn, gt = med["n_wide"] * wide_flops / 1e9, med["t_wide"] * wide_flops / 1e9
+    row("mlp_wide GEMM GFLOP/s vs PyTorch", f"{gn:.1f}", f"{gt:.1f}", "", f"{gn / gt:.2f}x", "")
+    row("mlp_wide GEMM GFLOP/s vs sgemm (same shapes)", f"{gn:.1f}", f"{med['sgemm']:.1f}", "",
+        f"{gn / med['sgemm']:.2f}", ">= 0.85")
+    row("mlp_wide peak RSS MiB", f"{med['n_wide_rss']:.1f}", f"{med['t_wide_rss']:.1f}", "",
+        f"{med['n_wide_rss'] / med['t_wide_rss']:.3f}", "<= 0.2")
+    row("predict batch 1 us vs PyTorch", f"{med['n_pred']:.2f}", f"{med['t_pred']:.2f}", "",
+        f"{med['t_pred'] / med['n_pred']:.2f}x faster", "")
+    row("predict batch 1 us vs memory bound", f"{med['n_pred']:.2f}", f"{med['bound']:.2f}", "",
+        f"{med['n_pred'] / med['bound']:.2f}", "<= 1.1")
+    row("compile s (mlp_small, mlp_wide)", f"{med['compile_small']:.2f}, {med['compile_wide']:.2f}", "-", "", "-",
+        "<= 1 s")
+    if not a.work:
+        shutil.rmtree(work, ignore_errors=True)
 
 main()

@@ -25,6 +25,7 @@
  */
 #include "lower.h"
 #include "ast_text.h"
+#include "builtins.h"
 #include "intmath.h"
 #include "nnc_limits.h"
 
@@ -189,8 +190,6 @@ static const char *type_str(Lower *L, const IrType *t) {
     return s;
 }
 
-static const char *dtype_name(DType d) { return d == DT_F32 ? "f32" : d == DT_I32 ? "i32" : "bool"; }
-
 /* Lowering's global budget (lang/nnc_limits.h): every inlined call and unrolled iteration costs
  * one unit of work, and a graph may hold only so many nodes; past either, the program unrolls too
  * far (say exponentially, f_i(x) = f_{i-1}(f_{i-1}(x))) and is rejected at the call or loop. */
@@ -288,6 +287,13 @@ static bool all_numbers(Value v) {
     return true;
 }
 
+static bool any_kind(Value v, VKind k) {
+    if (v.kind != V_LIST) return v.kind == k;
+    for (int i = 0; i < v.n; i++)
+        if (any_kind(v.items[i], k)) return true;
+    return false;
+}
+
 static uint32_t to_tensor(Lower *L, Value v, DType dt, Loc loc);
 
 static uint32_t list_tensor(Lower *L, Value v, DType dt, Loc loc) {
@@ -336,7 +342,7 @@ static uint32_t to_tensor(Lower *L, Value v, DType dt, Loc loc) {
     case V_TENSOR: return v.t;
     case V_INT: case V_FLOAT: return num_tensor(L, v, dt);
     case V_BOOL: return scalar(L, DT_BOOL, (double)v.i);
-    case V_LIST: return list_tensor(L, v, dt, loc);
+    case V_LIST: return list_tensor(L, v, any_kind(v, V_BOOL) ? DT_BOOL : dt, loc);  /* [true, false] is bool[2] */
     default: fail(L, loc, "expected a tensor, found %s", kind_name(v.kind));
     }
 }
@@ -561,6 +567,17 @@ static bool eval_dim(Lower *L, Frame *f, DimExpr *e, Dim *out) {
     fail(L, e->loc, "unsupported dim expression");
 }
 
+/* Are all dims of a written tensor type bound in f (so eval_type can evaluate it)? */
+static bool formal_known(Lower *L, Frame *f, TypeExpr *te) {
+    for (int i = 0; i < te->ndims; i++) {
+        DimExpr *e = te->dims[i];
+        Dim d;
+        if (e->kind == DE_REST ? !find_bind(f, arena_printf(L->a, "*%s", e->name)) : !eval_dim(L, f, e, &d))
+            return false;
+    }
+    return true;
+}
+
 /* Type of a declaration (param, state, input, target) from its written type. */
 static IrType eval_type(Lower *L, Frame *f, TypeExpr *te, Loc loc) {
     if (!te || te->kind != TE_TENSOR) fail(L, loc, "a tensor type is required here");
@@ -659,7 +676,118 @@ static void unify(Lower *L, Frame *f, Node *formal, Value v, const char *callee,
     }
 }
 
-/* ---- broadcasting and elementwise ops ---- */
+/* ---- the checker's types (lang/builtins.h): shapes come from the checker's rules ---- */
+
+/* A dim c + a*B as the checker writes it. */
+static const SDim *sdim_of(Lower *L, DimCtx *dc, Dim d) {
+    (void)L;
+    const SDim *r = ty_dim_const(dc, d.c);
+    if (d.a) r = ty_dim_add(dc, r, ty_dim_mul(dc, ty_dim_const(dc, d.a), ty_dim_sym(dc, "B", 0)));
+    return r;
+}
+
+/* A concrete dim of the checker's (an int, or linear in B) as c + a*B. */
+static Dim dim_of_sdim(Lower *L, const SDim *s) {
+    Dim d = {0, 0};
+    for (int i = 0; i < s->n; i++) {
+        const DimTerm *t = &s->t[i];
+        if (t->n == 0) d.c = t->coef;
+        else if (t->n == 1 && t->atoms[0]->kind == DA_SYM && !strcmp(t->atoms[0]->name, "B")) d.a = t->coef;
+        else fail(L, L->loc, "internal: the dim %s is not concrete", ty_dim_astr(L->a, s));
+    }
+    return d;
+}
+
+static Type *type_of_ir(Lower *L, DimCtx *dc, const IrType *it) {
+    const SDim **d = arena_alloc(L->a, sizeof *d * (size_t)(it->rank + 1));
+    for (int i = 0; i < it->rank; i++) d[i] = sdim_of(L, dc, it->dim[i]);
+    return ty_tensor(L->a, it->dtype, it->rank, d);
+}
+
+static IrType ir_of_type(Lower *L, const Type *t) {
+    if (t->kind != TY_TENSOR || t->shape.rest >= 0 || t->shape.rank > IR_MAXRANK)
+        fail(L, L->loc, "internal: %s is not a concrete tensor type", ty_str(L->a, t));
+    IrType r = {.dtype = t->dtype, .rank = t->shape.rank};
+    for (int i = 0; i < r.rank; i++) r.dim[i] = dim_of_sdim(L, t->shape.dims[i]);
+    return r;
+}
+
+static bool all_ints(Value v) {
+    for (int i = 0; i < v.n; i++)
+        if (v.items[i].kind != V_INT) return false;
+    return v.kind == V_LIST && v.n > 0;
+}
+
+/* The checker's type of a value. A list of ints stays a list (reshape's [B, -1]); other lists
+ * become tensors here (*v is replaced by the tensor). */
+static const Type *value_type(Lower *L, DimCtx *dc, Value *v) {
+    switch (v->kind) {
+    case V_INT: {
+        Type *t = ty_new(L->a, TY_INT);
+        t->ival = sdim_of(L, dc, (Dim){v->b, v->i});
+        return t;
+    }
+    case V_FLOAT: {
+        Type *t = ty_new(L->a, TY_FLOAT);
+        t->known = true;
+        t->fval = v->f;
+        return t;
+    }
+    case V_BOOL: {
+        Type *t = ty_new(L->a, TY_BOOL);
+        t->known = true;
+        t->bval = v->i != 0;
+        return t;
+    }
+    case V_STR: {
+        Type *t = ty_new(L->a, TY_STR);
+        t->sval = v->s;
+        return t;
+    }
+    case V_TENSOR: return type_of_ir(L, dc, tty(L, v->t));
+    case V_LIST: {
+        if (all_ints(*v)) {
+            const SDim **d = arena_alloc(L->a, sizeof *d * 2);
+            d[0] = ty_dim_const(dc, v->n);
+            Type *t = ty_tensor(L->a, DT_I32, 1, d);
+            t->nvals = v->n;
+            t->vals = arena_alloc(L->a, sizeof *t->vals * (size_t)v->n);
+            for (int i = 0; i < v->n; i++) t->vals[i] = sdim_of(L, dc, (Dim){v->items[i].b, v->items[i].i});
+            return t;
+        }
+        DType dt = any_kind(*v, V_BOOL) ? DT_BOOL : any_kind(*v, V_FLOAT) ? DT_F32 : DT_I32;
+        for (int i = 0; i < v->n && any_kind(*v, V_TENSOR); i++)
+            if (v->items[i].kind == V_TENSOR) dt = tty(L, v->items[i].t)->dtype;
+        *v = vtensor(to_tensor(L, *v, dt, L->loc));
+        return type_of_ir(L, dc, tty(L, v->t));
+    }
+    case V_FN: {
+        Type *t = ty_new(L->a, TY_FN);
+        t->decl = v->decl;
+        t->builtin = v->decl ? 0 : check_builtin_lookup(v->s);
+        t->fname = v->s;
+        return t;
+    }
+    case V_GROUP: {
+        Type *t = ty_new(L->a, TY_GROUP);
+        t->path = v->s;
+        return t;
+    }
+    default: return NULL;
+    }
+}
+
+/* The type of a tensor result the checker's rule returned; after a refusal (reported by the rule,
+ * as `nnc check` reports it) the walk stops. */
+static IrType result_type(Lower *L, const Type *t, int errors_before, const char *what) {
+    if (t->kind == TY_ERROR || t->kind == TY_ANY) {
+        if (L->d->nerrors == errors_before) fail(L, L->loc, "%s cannot take these arguments", what);
+        longjmp(*L->on_error, 1);
+    }
+    return ir_of_type(L, t);
+}
+
+/* ---- elementwise ops ---- */
 
 static IrType broadcast_type(Lower *L, const IrType *x, const IrType *y, const char *what) {
     IrType r = {.dtype = x->dtype, .rank = x->rank > y->rank ? x->rank : y->rank};
@@ -673,59 +801,40 @@ static IrType broadcast_type(Lower *L, const IrType *x, const IrType *y, const c
     return r;
 }
 
-/* The operands of an elementwise op as tensors of one dtype: numbers take the tensors' dtype. */
-static DType common_dtype(Lower *L, Value *vs, int n, const char *what, DType dflt) {
-    int dt = -1;
-    for (int i = 0; i < n; i++) {
-        if (vs[i].kind != V_TENSOR) continue;
-        int d = (int)tty(L, vs[i].t)->dtype;
-        if (dt < 0) dt = d;
-        else if (dt != d)
-            fail(L, L->loc, "%s: operands are %s and %s (convert with f32() or i32())", what,
-                 dtype_name((DType)dt), dtype_name((DType)d));
-    }
-    if (dt >= 0) return (DType)dt;
-    for (int i = 0; i < n; i++)
-        if (vs[i].kind == V_BOOL) return DT_BOOL;
-    return dflt;
-}
 
-static uint32_t elementwise(Lower *L, Op op, Value *vs, int n, const char *what, DType operand_dt,
-                            DType result_dt, bool fix_result) {
+/* op over the values vs (numbers become tensors of operand_dt), broadcast to the result type rt
+ * (each operand keeps its own dtype). */
+static uint32_t elementwise_to(Lower *L, Op op, Value *vs, int n, DType operand_dt, IrType rt) {
     uint32_t t[3];
-    for (int i = 0; i < n; i++) t[i] = to_tensor(L, vs[i], operand_dt, L->loc);
-    IrType bt = *tty(L, t[0]);
-    for (int i = 1; i < n; i++) bt = broadcast_type(L, &bt, tty(L, t[i]), what);
     for (int i = 0; i < n; i++) {
-        IrType want = bt;
+        t[i] = to_tensor(L, vs[i], operand_dt, L->loc);
+        IrType want = rt;
         want.dtype = tty(L, t[i])->dtype;
         t[i] = broadcast_to(L, t[i], want);
     }
-    IrType rt = bt;
-    rt.dtype = fix_result ? result_dt : tty(L, t[n - 1])->dtype;
     return add(L, op, rt, t, n, NULL);
 }
 
-static double fold_unary(const char *name, double x) {
-    if (!strcmp(name, "exp")) return exp(x);
-    if (!strcmp(name, "log")) return log(x);
-    if (!strcmp(name, "sqrt")) return sqrt(x);
-    if (!strcmp(name, "tanh")) return tanh(x);
-    if (!strcmp(name, "sigmoid")) return 1.0 / (1.0 + exp(-x));
-    if (!strcmp(name, "atan")) return atan(x);
-    if (!strcmp(name, "abs")) return fabs(x);
-    if (!strcmp(name, "sign")) return (x > 0) - (x < 0);
-    if (!strcmp(name, "sin")) return sin(x);
-    if (!strcmp(name, "cos")) return cos(x);
-    return NAN;
+static uint32_t binop_t(Lower *L, Op op, uint32_t x, uint32_t y) {
+    uint32_t s[2] = {x, y};
+    IrType t = *tty(L, x);
+    if (op >= OP_LT && op <= OP_NE) t.dtype = DT_BOOL;
+    return add(L, op, t, s, 2, NULL);
 }
 
-static const struct { const char *name; Op op; } unary_builtins[] = {
-    {"exp", OP_EXP}, {"log", OP_LOG}, {"sqrt", OP_SQRT}, {"tanh", OP_TANH},
-    {"sigmoid", OP_SIGMOID}, {"atan", OP_ATAN}, {"abs", OP_ABS}, {"sign", OP_SIGN},
-    {"sin", OP_SIN}, {"cos", OP_COS},
-};
+static uint32_t select_t(Lower *L, uint32_t c, uint32_t x, uint32_t y) {
+    uint32_t s[3] = {c, x, y};
+    return add(L, OP_SELECT, *tty(L, x), s, 3, NULL);
+}
 
+/* A rank-0 constant broadcast to x's shape, in dtype dt. */
+static uint32_t fill_like(Lower *L, uint32_t x, DType dt, double v) {
+    IrType t = *tty(L, x);
+    t.dtype = dt;
+    return broadcast_to(L, scalar(L, dt, v), t);
+}
+
+static uint32_t reduce(Lower *L, Op op, uint32_t x, uint64_t mask, bool keepdims);
 static Value binop(Lower *L, int op, Value x, Value y);
 
 /* Checked int arithmetic (lang/intmath.h, shared with the checker): overflow is an error at
@@ -790,7 +899,7 @@ static Value fold_arith(Lower *L, int op, Value x, Value y) {
             if (!im_mod(x.i, y.i, &r)) fail(L, L->loc, "remainder by zero");
             return vint(r);
         }
-        return vfloat(fmod(a, b));
+        return vfloat(a - b * floor(a / b));     /* [builtin.mod]: the sign of b */
     case OP_POW_:
         if (ints && y.i >= 0 && im_pow(x.i, y.i, &r)) return vint(r);     /* exact in an int64 */
         return vfloat(pow(a, b));
@@ -806,79 +915,141 @@ static Value fold_arith(Lower *L, int op, Value x, Value y) {
     unreachable();
 }
 
-/* x @ y: [.., M, K] @ [K, N] -> [.., M, N]; [M, K] @ [K] -> [M]; [K] @ [K, N] -> [N]. */
-static Value matmul(Lower *L, Value xv, Value yv) {
+static uint32_t unop(Lower *L, Op op, uint32_t x) {
+    uint32_t s[1] = {x};
+    IrType t = *tty(L, x);
+    return add(L, op, t, s, 1, NULL);
+}
+
+/* The primitive of each elementwise unary builtin (compiler/ir/ops.def). */
+static Op unary_op(Builtin bi) {
+    static const Op op[BI__COUNT] = {
+        [BI_EXP] = OP_EXP, [BI_LOG] = OP_LOG, [BI_SQRT] = OP_SQRT, [BI_TANH] = OP_TANH,
+        [BI_SIGMOID] = OP_SIGMOID, [BI_ATAN] = OP_ATAN, [BI_SIN] = OP_SIN, [BI_COS] = OP_COS,
+        [BI_ASIN] = OP_ASIN, [BI_ACOS] = OP_ACOS, [BI_ERF] = OP_ERF, [BI_ABS] = OP_ABS,
+        [BI_SIGN] = OP_SIGN, [BI_FLOOR] = OP_FLOOR, [BI_CEIL] = OP_CEIL, [BI_ROUND] = OP_ROUND,
+    };
+    if (!op[bi]) unreachable();
+    return op[bi];
+}
+
+static Dim dmul(Lower *L, Dim x, Dim y) {
+    if (x.a && y.a) fail(L, L->loc, "a dim may hold B at most once");
+    return (Dim){iadd(L, imul(L, x.a, y.c), imul(L, y.a, x.c)), imul(L, x.c, y.c)};
+}
+
+static uint32_t matmul2(Lower *L, uint32_t x, uint32_t y) {
+    uint32_t s[2] = {x, y};
+    IrAttr at = {.i = {0, 0}, .ni = 2};
+    return add(L, OP_MATMUL, mktype(DT_F32, 2, (Dim[]){tty(L, x)->dim[0], tty(L, y)->dim[1]}), s, 2, &at);
+}
+
+static uint32_t transpose_t(Lower *L, uint32_t x, const int *perm) {
+    IrType t = *tty(L, x);
+    IrAttr at = {.ni = t.rank};
+    for (int i = 0; i < t.rank; i++) {
+        at.i[i] = perm[i];
+        t.dim[i] = tty(L, x)->dim[perm[i]];
+    }
+    uint32_t s[1] = {x};
+    return add(L, OP_TRANSPOSE, t, s, 1, &at);
+}
+
+/* x @ y with the checker's result type rt [shape.matmul]. One 2-D MATMUL when only one side has
+ * batch dims (the other side's rows or columns are shared); otherwise, when both do, the batch
+ * dims broadcast and each product is a multiply and a SUM over K (which fuse into one loop nest). */
+static Value matmul(Lower *L, Value xv, Value yv, IrType rt) {
     uint32_t x = to_tensor(L, xv, DT_F32, L->loc), y = to_tensor(L, yv, DT_F32, L->loc);
     IrType xt = *tty(L, x), yt = *tty(L, y);
-    if (xt.dtype != DT_F32 || yt.dtype != DT_F32) fail(L, L->loc, "'@' needs f32 operands");
-    if (xt.rank == 0 || yt.rank == 0 || yt.rank > 2)
-        fail(L, L->loc, "'@' of %s and %s: the right side must be [K, N] or [K]", type_str(L, &xt), type_str(L, &yt));
     Dim K = xt.dim[xt.rank - 1];
-    if (!dim_eq(K, yt.dim[0]))
-        fail(L, L->loc, "'@' inner dims differ: %s @ %s", type_str(L, &xt), type_str(L, &yt));
-    bool vec = yt.rank == 1;
-    Dim N = vec ? dconst(1) : yt.dim[1];
-    Dim M = dconst(1);
-    for (int i = 0; i + 1 < xt.rank; i++) {
-        Dim d = xt.dim[i];
-        if (M.a && d.a) fail(L, L->loc, "'@' of %s: more than one batch dim", type_str(L, &xt));
-        M = (Dim){M.a * d.c + d.a * M.c, M.c * d.c};
+    if (yt.rank <= 2) {
+        /* [.., K] @ [K, N] or [K]: the leading dims of x are rows */
+        Dim N = yt.rank == 1 ? dconst(1) : yt.dim[1], M = dconst(1);
+        for (int i = 0; i + 1 < xt.rank; i++) M = dmul(L, M, xt.dim[i]);
+        uint32_t x2 = reshape_to(L, x, mktype(DT_F32, 2, (Dim[]){M, K}));
+        uint32_t y2 = reshape_to(L, y, mktype(DT_F32, 2, (Dim[]){K, N}));
+        return vtensor(reshape_to(L, matmul2(L, x2, y2), rt));
     }
-    uint32_t x2 = reshape_to(L, x, mktype(DT_F32, 2, (Dim[]){M, K}));
-    uint32_t y2 = reshape_to(L, y, mktype(DT_F32, 2, (Dim[]){K, N}));
-    uint32_t s[2] = {x2, y2};
-    IrAttr at = {.i = {0, 0}, .ni = 2};
-    uint32_t r = add(L, OP_MATMUL, mktype(DT_F32, 2, (Dim[]){M, N}), s, 2, &at);
-    IrType rt = {.dtype = DT_F32};
-    for (int i = 0; i + 1 < xt.rank; i++) rt.dim[rt.rank++] = xt.dim[i];
-    if (!vec) rt.dim[rt.rank++] = N;
-    return vtensor(reshape_to(L, r, rt));
+    /* batched: [bx.., M, K] @ [by.., K, N] -> [bo.., M, N] */
+    int nb = rt.rank - 2;
+    Dim M = xt.dim[xt.rank - 2], N = yt.dim[yt.rank - 1], P = dconst(1), Px = dconst(1), Py = dconst(1);
+    for (int i = 0; i < nb; i++) P = dmul(L, P, rt.dim[i]);
+    for (int i = 0; i + 2 < xt.rank; i++) Px = dmul(L, Px, xt.dim[i]);
+    for (int i = 0; i + 2 < yt.rank; i++) Py = dmul(L, Py, yt.dim[i]);
+    if (dim_one(Py)) {
+        /* y is one matrix: x's rows times it */
+        uint32_t x2 = reshape_to(L, x, mktype(DT_F32, 2, (Dim[]){dmul(L, Px, M), K}));
+        uint32_t y2 = reshape_to(L, y, mktype(DT_F32, 2, (Dim[]){K, N}));
+        uint32_t r = matmul2(L, x2, y2);
+        IrType full = rt;
+        for (int i = 0; i < nb; i++) full.dim[i] = i < nb - (xt.rank - 2) ? dconst(1) : xt.dim[i - (nb - (xt.rank - 2))];
+        return vtensor(broadcast_to(L, reshape_to(L, r, full), rt));
+    }
+    if (dim_one(Px)) {
+        /* x is one matrix: [M, K] @ [K, Py*N] after moving y's K to the front */
+        uint32_t y3 = reshape_to(L, y, mktype(DT_F32, 3, (Dim[]){Py, K, N}));
+        uint32_t yk = transpose_t(L, y3, (int[]){1, 0, 2});
+        uint32_t y2 = reshape_to(L, yk, mktype(DT_F32, 2, (Dim[]){K, dmul(L, Py, N)}));
+        uint32_t x2 = reshape_to(L, x, mktype(DT_F32, 2, (Dim[]){M, K}));
+        uint32_t r = reshape_to(L, matmul2(L, x2, y2), mktype(DT_F32, 3, (Dim[]){M, Py, N}));
+        r = transpose_t(L, r, (int[]){1, 0, 2});
+        IrType full = rt;
+        for (int i = 0; i < nb; i++) full.dim[i] = i < nb - (yt.rank - 2) ? dconst(1) : yt.dim[i - (nb - (yt.rank - 2))];
+        return vtensor(broadcast_to(L, reshape_to(L, r, full), rt));
+    }
+    /* both batched: broadcast to [bo.., M, K] and [bo.., K, N], then sum_k x[.., m, k] y[.., k, n] */
+    IrType bx = rt, by = rt;
+    bx.dim[nb] = M, bx.dim[nb + 1] = K;
+    by.dim[nb] = K, by.dim[nb + 1] = N;
+    uint32_t xb = reshape_to(L, broadcast_to(L, x, bx), mktype(DT_F32, 4, (Dim[]){P, M, K, dconst(1)}));
+    uint32_t yb = reshape_to(L, broadcast_to(L, y, by), mktype(DT_F32, 4, (Dim[]){P, dconst(1), K, N}));
+    IrType prod = mktype(DT_F32, 4, (Dim[]){P, M, K, N});
+    uint32_t pr = binop_t(L, OP_MUL, broadcast_to(L, xb, prod), broadcast_to(L, yb, prod));
+    return vtensor(reshape_to(L, reduce(L, OP_SUM, pr, 1u << 2, true), rt));
+}
+
+/* A Node that only carries the place being lowered, for the checker's rules. */
+static Node *here_node(Lower *L) {
+    Node *n = arena_alloc(L->a, sizeof *n);
+    n->kind = ND_IDENT;
+    n->loc = L->loc;
+    return n;
 }
 
 static Value binop(Lower *L, int op, Value x, Value y) {
-    if (op == OP_MATMUL_) return matmul(L, x, y);
     if (is_num(x) && is_num(y)) return fold_arith(L, op, x, y);
     if (x.kind == V_STR && y.kind == V_STR && (op == OP_EQ_ || op == OP_NE_))
         return vbool((strcmp(x.s, y.s) == 0) == (op == OP_EQ_));
-    bool okx = x.kind == V_TENSOR || is_num(x) || x.kind == V_LIST;
-    bool oky = y.kind == V_TENSOR || is_num(y) || y.kind == V_LIST;
-    if (!okx || !oky)
-        fail(L, L->loc, "'%s' does not apply to %s and %s", ast_op_text(op), kind_name(x.kind), kind_name(y.kind));
-    Value vs[2] = {x, y};
+    /* the checker's rule gives the result type (dtype, broadcast shape) or reports the error */
+    DimCtx dc = {.a = L->a};
+    const Type *lt = value_type(L, &dc, &x), *rt0 = value_type(L, &dc, &y);
+    int errs = L->d->nerrors;
     const char *what = arena_printf(L->a, "operator '%s'", ast_op_text(op));
-    DType dt = common_dtype(L, vs, 2, what, DT_F32);
+    const Type *t = lt && rt0 ? binary_type_concrete(L->a, L->d, here_node(L), op, lt, rt0) : ty_error();
+    IrType rt = result_type(L, t, errs, what);
+    if (op == OP_MATMUL_) return matmul(L, x, y, rt);
+    /* operands: the tensor side's dtype (numbers are weak) */
+    DType dt = x.kind == V_TENSOR ? tty(L, x.t)->dtype : y.kind == V_TENSOR ? tty(L, y.t)->dtype : rt.dtype;
+    Value vs[2] = {x, y};
     Op iop;
-    bool cmp = false;
     switch (op) {
     case OP_ADD_: iop = OP_ADD; break;
     case OP_SUB_: iop = OP_SUB; break;
     case OP_MUL_: iop = OP_MUL; break;
     case OP_DIV_: iop = OP_DIV; break;
     case OP_POW_: iop = OP_POW; break;
-    case OP_EQ_: iop = OP_EQ; cmp = true; break;
-    case OP_NE_: iop = OP_NE; cmp = true; break;
-    case OP_LT_: iop = OP_LT; cmp = true; break;
-    case OP_LE_: iop = OP_LE; cmp = true; break;
-    case OP_GT_: iop = OP_GT; cmp = true; break;
-    case OP_GE_: iop = OP_GE; cmp = true; break;
-    case OP_AND_: iop = OP_AND; dt = DT_BOOL; break;
-    case OP_OR_: iop = OP_OR; dt = DT_BOOL; break;
-    case OP_MOD_: {
-        /* a % b = a - b * trunc(a / b), the sign of a (C's fmod); trunc through an i32 cast */
-        if (dt != DT_F32) fail(L, L->loc, "'%%' of i32 tensors: convert them with f32() first");
-        uint32_t q = elementwise(L, OP_DIV, vs, 2, what, DT_F32, DT_F32, false);
-        uint32_t t = cast_to(L, cast_to(L, q, DT_I32), DT_F32);
-        Value bt[2] = {y, vtensor(t)};
-        Value prod = vtensor(elementwise(L, OP_MUL, bt, 2, what, DT_F32, DT_F32, false));
-        return binop(L, OP_SUB_, x, prod);
-    }
+    case OP_EQ_: iop = OP_EQ; break;
+    case OP_NE_: iop = OP_NE; break;
+    case OP_LT_: iop = OP_LT; break;
+    case OP_LE_: iop = OP_LE; break;
+    case OP_GT_: iop = OP_GT; break;
+    case OP_GE_: iop = OP_GE; break;
+    case OP_AND_: iop = OP_AND; break;
+    case OP_OR_: iop = OP_OR; break;
+    case OP_MOD_: iop = OP_MOD; break;     /* [builtin.mod]: the sign of the divisor */
     default: unreachable();
     }
-    if ((iop == OP_AND || iop == OP_OR) && common_dtype(L, vs, 2, what, DT_BOOL) != DT_BOOL)
-        fail(L, L->loc, "'%s' needs bool operands", ast_op_text(op));
-    if (!cmp && iop != OP_AND && iop != OP_OR && dt == DT_BOOL)
-        fail(L, L->loc, "'%s' does not apply to bool tensors", ast_op_text(op));
-    return vtensor(elementwise(L, iop, vs, 2, what, dt, DT_BOOL, cmp));
+    return vtensor(elementwise_to(L, iop, vs, 2, dt, rt));
 }
 
 /* ---- reductions and shapes ---- */
@@ -933,6 +1104,7 @@ typedef struct Args {
     Value *v;
     const char **name;          /* NULL for positional */
     Loc *loc;
+    Node **node;                /* the argument expressions (NULL: none, made by lowering) */
 } Args;
 
 static Value call_value(Lower *L, Frame *f, Value fn, Args *args, Node *call, Loc loc);
@@ -957,38 +1129,20 @@ static Value need_arg(Lower *L, Args *a, int k, const char *name, const char *fn
     return *v;
 }
 
-static Value opt_arg(Args *a, int k, const char *name, Value dflt) {
-    Value *v = arg_pos(a, k);
-    if (!v) v = arg_named(a, name);
-    return v ? *v : dflt;
-}
-
 static uint32_t need_tensor(Lower *L, Value v, const char *fn, Loc loc) {
     if (v.kind == V_TENSOR) return v.t;
     if (is_num(v) || v.kind == V_LIST) return to_tensor(L, v, v.kind == V_BOOL ? DT_BOOL : DT_F32, loc);
     fail(L, loc, "'%s' needs a tensor, found %s", fn, kind_name(v.kind));
 }
 
-static int64_t need_int(Lower *L, Value v, const char *what, Loc loc) {
-    if (v.kind != V_INT || v.b) fail(L, loc, "%s must be a compile-time int, found %s", what, kind_name(v.kind));
-    return v.i;
-}
-
-static uint64_t axes_mask(Lower *L, Args *a, int pos, int rank, Loc loc) {
-    Value *ax = arg_pos(a, pos);
-    if (!ax) ax = arg_named(a, "axis");
-    if (!ax || ax->kind == V_NONE) return rank >= 64 ? ~0ull : ((1ull << rank) - 1);
-    if (ax->kind == V_LIST) {
-        uint64_t m = 0;
-        for (int i = 0; i < ax->n; i++) m |= 1ull << norm_axis(L, need_int(L, ax->items[i], "an axis", loc), rank, loc);
-        return m;
-    }
-    return 1ull << norm_axis(L, need_int(L, *ax, "axis", loc), rank, loc);
-}
-
 static bool need_bool(Lower *L, Value v, const char *what, Loc loc) {
     if (v.kind != V_BOOL) fail(L, loc, "%s must be a compile-time bool, found %s", what, kind_name(v.kind));
     return v.i != 0;
+}
+
+static int64_t need_int(Lower *L, Value v, const char *what, Loc loc) {
+    if (v.kind != V_INT || v.b) fail(L, loc, "%s must be a compile-time int, found %s", what, kind_name(v.kind));
+    return v.i;
 }
 
 static const char *const init_names[] = {"zeros", "ones", "glorot_uniform", "glorot_normal",
@@ -1016,230 +1170,261 @@ static uint32_t rand_node(Lower *L, IrType t) {
     return add(L, OP_RAND, t, NULL, 0, &at);
 }
 
-static uint32_t unop(Lower *L, Op op, uint32_t x) {
-    uint32_t s[1] = {x};
-    IrType t = *tty(L, x);
-    return add(L, op, t, s, 1, NULL);
+/* ---- builtins (lang/builtins.def; docs/language.md section 5) ---- */
+
+/* A default's spelling from the table as a value. */
+static Value default_value(const char *s) {
+    if (!s || !strcmp(s, "none")) return (Value){0};
+    if (!strcmp(s, "false") || !strcmp(s, "true")) return vbool(s[0] == 't');
+    return vint(strtoll(s, NULL, 10));
 }
 
-/* Builtins (docs/language.md section 5). Returns false when name is not one. */
-static bool call_builtin(Lower *L, Frame *f, const char *name, Args *a, Loc loc, Value *out) {
-    for (size_t i = 0; i < sizeof unary_builtins / sizeof *unary_builtins; i++) {
-        if (strcmp(name, unary_builtins[i].name)) continue;
-        Value x = need_arg(L, a, 0, "x", name, loc);
-        if (is_num(x)) {
-            *out = vfloat(fold_unary(name, num(x)));
-            return true;
-        }
-        uint32_t t = need_tensor(L, x, name, loc);
-        if (tty(L, t)->dtype != DT_F32) fail(L, loc, "'%s' needs an f32 tensor, found %s", name, type_str(L, tty(L, t)));
-        *out = vtensor(unop(L, unary_builtins[i].op, t));
-        return true;
-    }
-    if (!strcmp(name, "max") || !strcmp(name, "min") || !strcmp(name, "pow")) {
-        Value x = need_arg(L, a, 0, "a", name, loc), y = need_arg(L, a, 1, "b", name, loc);
-        Op op = name[1] == 'a' ? OP_MAX : name[1] == 'i' ? OP_MIN : OP_POW;
-        if (is_num(x) && is_num(y)) {
-            double p = num(x), q = num(y);
-            bool ints = x.kind == V_INT && y.kind == V_INT;
-            if (op == OP_POW) *out = vfloat(pow(p, q));
-            else if (ints) *out = vint(op == OP_MAX ? (x.i > y.i ? x.i : y.i) : (x.i < y.i ? x.i : y.i));
-            else *out = vfloat(op == OP_MAX ? fmax(p, q) : fmin(p, q));
-            return true;
-        }
-        Value vs[2] = {x, y};
-        DType dt = common_dtype(L, vs, 2, name, DT_F32);
-        *out = vtensor(elementwise(L, op, vs, 2, name, dt, dt, false));
-        return true;
-    }
-    if (!strcmp(name, "where")) {
-        Value c = need_arg(L, a, 0, "c", name, loc), x = need_arg(L, a, 1, "a", name, loc),
-              y = need_arg(L, a, 2, "b", name, loc);
-        if (c.kind == V_BOOL) {
-            *out = c.i ? x : y;
-            return true;
-        }
-        uint32_t ct = need_tensor(L, c, name, loc);
-        if (tty(L, ct)->dtype != DT_BOOL) fail(L, loc, "'where' needs a bool condition, found %s", type_str(L, tty(L, ct)));
-        Value vs[3] = {vtensor(ct), x, y};
-        DType dt = common_dtype(L, vs + 1, 2, name, DT_F32);
-        uint32_t t[3] = {ct, to_tensor(L, x, dt, loc), to_tensor(L, y, dt, loc)};
-        IrType bt = *tty(L, t[0]);
-        for (int i = 1; i < 3; i++) bt = broadcast_type(L, &bt, tty(L, t[i]), "where");
-        for (int i = 0; i < 3; i++) {
-            IrType w = bt;
-            w.dtype = tty(L, t[i])->dtype;
-            t[i] = broadcast_to(L, t[i], w);
-        }
-        bt.dtype = dt;
-        *out = vtensor(add(L, OP_SELECT, bt, t, 3, NULL));
-        return true;
-    }
-    if (!strcmp(name, "sum") || !strcmp(name, "mean") || !strcmp(name, "reduce_max")) {
-        uint32_t x = need_tensor(L, need_arg(L, a, 0, "x", name, loc), name, loc);
-        IrType t = *tty(L, x);
-        uint64_t mask = axes_mask(L, a, 1, t.rank, loc);
-        bool keep = need_bool(L, opt_arg(a, 2, "keepdims", vbool(false)), "keepdims", loc);
-        if (t.dtype != DT_F32) fail(L, loc, "'%s' needs an f32 tensor, found %s", name, type_str(L, &t));
-        if (t.rank == 0) {
-            *out = vtensor(x);
-            return true;
-        }
-        if (name[0] == 'r') {
-            *out = vtensor(reduce(L, OP_RMAX, x, mask, keep));
-            return true;
-        }
-        uint32_t s = reduce(L, OP_SUM, x, mask, keep);
-        if (name[0] == 'm') {
-            Value vs[2] = {vtensor(s), vtensor(count_of(L, &t, mask))};
-            s = elementwise(L, OP_DIV, vs, 2, "mean", DT_F32, DT_F32, false);
-        }
-        *out = vtensor(s);
-        return true;
-    }
-    if (!strcmp(name, "reshape")) {
-        uint32_t x = need_tensor(L, need_arg(L, a, 0, "x", name, loc), name, loc);
-        Value sh = need_arg(L, a, 1, "shape", name, loc);
-        if (sh.kind != V_LIST) fail(L, loc, "'reshape' needs a list of dims, found %s", kind_name(sh.kind));
-        IrType xt = *tty(L, x), t = {.dtype = xt.dtype, .rank = sh.n};
-        if (sh.n > IR_MAXRANK) fail(L, loc, "tensor rank above %d", IR_MAXRANK);
-        Dim total = dconst(1), known = dconst(1);
-        for (int i = 0; i < xt.rank; i++) {
-            Dim d = xt.dim[i];
-            total = (Dim){total.a * d.c + d.a * total.c, total.c * d.c};
-        }
-        int infer = -1;
-        for (int i = 0; i < sh.n; i++) {
-            Dim d;
-            if (!value_dim(sh.items[i], &d)) fail(L, loc, "a reshape dim must be an int, found %s", kind_name(sh.items[i].kind));
-            if (d.a == 0 && d.c == -1) {
-                if (infer >= 0) fail(L, loc, "'reshape' may infer one dim only");
-                infer = i;
-                continue;
-            }
-            if (d.a == 0 && d.c < 1) fail(L, loc, "reshape dim %lld is below 1", (long long)d.c);
-            t.dim[i] = d;
-            if (known.a && d.a) fail(L, loc, "'reshape' with B twice");
-            known = (Dim){known.a * d.c + d.a * known.c, known.c * d.c};
-        }
-        if (infer >= 0) {
-            Dim q;
-            if (known.a == 0 && known.c && total.a % known.c == 0 && total.c % known.c == 0)
-                q = (Dim){total.a / known.c, total.c / known.c};
-            else if (known.a && total.c == 0 && known.c == 0 && total.a % known.a == 0)
-                q = dconst(total.a / known.a);
-            else
-                fail(L, loc, "'reshape' of %s: the -1 dim cannot be inferred", type_str(L, &xt));
-            t.dim[infer] = q;
-            known = total;
-        }
-        if (!dim_eq(known, total))
-            fail(L, loc, "'reshape' of %s to %s: element counts differ", type_str(L, &xt), type_str(L, &t));
-        *out = vtensor(reshape_to(L, x, t));
-        return true;
-    }
-    if (!strcmp(name, "transpose")) {
-        uint32_t x = need_tensor(L, need_arg(L, a, 0, "x", name, loc), name, loc);
-        IrType xt = *tty(L, x), t = xt;
-        Value pv = opt_arg(a, 1, "perm", (Value){0});
-        IrAttr at = {.ni = xt.rank};
-        uint64_t seen = 0;
-        for (int i = 0; i < xt.rank; i++) {
-            int64_t p = pv.kind == V_LIST ? (i < pv.n ? need_int(L, pv.items[i], "a permutation entry", loc) : -1)
-                                          : xt.rank - 1 - i;
-            if (pv.kind == V_LIST && pv.n != xt.rank) fail(L, loc, "'transpose' of rank %d needs %d axes", xt.rank, xt.rank);
-            p = norm_axis(L, p, xt.rank, loc);
-            if (seen >> p & 1) fail(L, loc, "'transpose': axis %lld twice", (long long)p);
-            seen |= 1ull << p;
-            at.i[i] = p;
-            t.dim[i] = xt.dim[p];
-        }
-        uint32_t s[1] = {x};
-        *out = xt.rank < 2 ? vtensor(x) : vtensor(add(L, OP_TRANSPOSE, t, s, 1, &at));
-        return true;
-    }
-    if (!strcmp(name, "concat")) {
-        uint32_t x = need_tensor(L, need_arg(L, a, 0, "a", name, loc), name, loc);
-        uint32_t y = need_tensor(L, need_arg(L, a, 1, "b", name, loc), name, loc);
-        IrType xt = *tty(L, x), yt = *tty(L, y);
-        int axis = norm_axis(L, need_int(L, opt_arg(a, 2, "axis", vint(-1)), "axis", loc), xt.rank, loc);
-        bool ok = xt.rank == yt.rank && xt.dtype == yt.dtype;
-        for (int i = 0; ok && i < xt.rank; i++)
-            if (i != axis && !dim_eq(xt.dim[i], yt.dim[i])) ok = false;
-        if (!ok) fail(L, loc, "'concat' of %s and %s along axis %d", type_str(L, &xt), type_str(L, &yt), axis);
-        IrType t = xt;
-        t.dim[axis] = (Dim){xt.dim[axis].a + yt.dim[axis].a, xt.dim[axis].c + yt.dim[axis].c};
-        uint32_t s[2] = {x, y};
-        IrAttr at = {.i = {axis}, .ni = 1};
-        *out = vtensor(add(L, OP_CONCAT, t, s, 2, &at));
-        return true;
-    }
-    if (!strcmp(name, "one_hot")) {
-        uint32_t x = need_tensor(L, need_arg(L, a, 0, "labels", name, loc), name, loc);
-        int64_t n = need_int(L, need_arg(L, a, 1, "n", name, loc), "the class count", loc);
-        IrType t = *tty(L, x);
-        if (t.dtype != DT_I32) fail(L, loc, "'one_hot' needs i32 labels, found %s", type_str(L, &t));
-        if (t.rank >= IR_MAXRANK || n < 1) fail(L, loc, "'one_hot': bad class count or rank");
-        t.dtype = DT_F32;
-        t.dim[t.rank++] = dconst(n);
-        uint32_t s[1] = {x};
-        IrAttr at = {.i = {n}, .ni = 1};
-        *out = vtensor(add(L, OP_ONE_HOT, t, s, 1, &at));
-        return true;
-    }
-    if (!strcmp(name, "gather")) {
-        uint32_t tb = need_tensor(L, need_arg(L, a, 0, "table", name, loc), name, loc);
-        uint32_t ix = need_tensor(L, need_arg(L, a, 1, "idx", name, loc), name, loc);
-        IrType tt = *tty(L, tb), it = *tty(L, ix);
-        if (tt.rank != 2 || tt.dtype != DT_F32 || it.dtype != DT_I32 || it.rank >= IR_MAXRANK)
-            fail(L, loc, "'gather' needs f32[V, D] and i32 indices, found %s and %s", type_str(L, &tt), type_str(L, &it));
-        IrType t = it;
-        t.dtype = DT_F32;
-        t.dim[t.rank++] = tt.dim[1];
-        uint32_t s[2] = {tb, ix};
-        *out = vtensor(add(L, OP_GATHER, t, s, 2, NULL));
-        return true;
-    }
-    if (!strcmp(name, "f32") || !strcmp(name, "i32")) {
-        Value x = need_arg(L, a, 0, "x", name, loc);
-        if (is_num(x) && !(x.kind == V_INT && x.b)) {
-            *out = name[0] == 'f' ? vfloat(num(x)) : vint((int64_t)num(x));
-            return true;
-        }
-        *out = vtensor(cast_to(L, need_tensor(L, x, name, loc), name[0] == 'f' ? DT_F32 : DT_I32));
-        return true;
-    }
-    if (!strcmp(name, "stop_gradient")) {
-        Value x = need_arg(L, a, 0, "x", name, loc);
-        *out = x.kind == V_TENSOR ? vtensor(unop(L, OP_STOP_GRAD, x.t)) : x;
-        return true;
-    }
-    if (!strcmp(name, "rand_uniform") || !strcmp(name, "rand_normal")) {
-        uint32_t x = need_tensor(L, need_arg(L, a, 0, "x", name, loc), name, loc);
-        IrType t = *tty(L, x);
-        t.dtype = DT_F32;
-        uint32_t u = rand_node(L, t);
-        if (name[5] == 'n') {
-            /* Box-Muller: sqrt(-2 ln(1 - u1)) cos(2 pi u2); 1 - u1 lies in (0, 1] */
-            uint32_t u2 = rand_node(L, t);
-            Value one = vfloat(1.0);
-            Value lg = vtensor(unop(L, OP_LOG, binop(L, OP_SUB_, one, vtensor(u)).t));
-            Value r = vtensor(unop(L, OP_SQRT, binop(L, OP_MUL_, vfloat(-2.0), lg).t));
-            Value c = vtensor(unop(L, OP_COS, binop(L, OP_MUL_, vfloat(2.0 * M_PI), vtensor(u2)).t));
-            *out = binop(L, OP_MUL_, r, c);
+/* Positional arguments first, then named ones, as the checker matched them. */
+static void builtin_args(Lower *L, Builtin bi, Args *a, Node *call, Value *v, Node **slot) {
+    const BuiltinInfo *bf = &check_builtins[bi];
+    int pos = 0;
+    for (int i = 0; i < a->n; i++) {
+        int k = -1;
+        if (!a->name[i]) k = pos++;
+        else
+            for (int j = 0; j < bf->nformals; j++)
+                if (!strcmp(bf->formals[j], a->name[i])) k = j;
+        if (k < 0 || k >= bf->nformals) fail(L, a->loc[i], "'%s' takes no such argument", bf->name);
+        v[k] = a->v[i];
+        if (a->node && a->node[i]) {
+            slot[k] = a->node[i];
         } else {
-            *out = vtensor(u);
+            slot[k] = arena_alloc(L->a, sizeof(Node));
+            slot[k]->kind = ND_IDENT;
+            slot[k]->loc = a->loc[i];
         }
-        return true;
     }
-    if (!strcmp(name, "shape")) {
-        uint32_t x = need_tensor(L, need_arg(L, a, 0, "x", name, loc), name, loc);
-        const IrType *t = tty(L, x);
-        int ax = norm_axis(L, need_int(L, need_arg(L, a, 1, "axis", name, loc), "axis", loc), t->rank, loc);
-        *out = dim_value(t->dim[ax]);
-        return true;
+    for (int k = 0; k < bf->nformals; k++)
+        if (!slot[k]) {
+            if (!bf->defaults[k]) fail(L, call->loc, "'%s' needs the argument '%s'", bf->name, bf->formals[k]);
+            v[k] = default_value(bf->defaults[k]);
+        }
+}
+
+/* The axes a reduction runs over: the one named (slot given) or all. */
+static uint64_t reduce_mask(Lower *L, Value ax, bool given, int rank) {
+    if (!given || ax.kind == V_NONE) return rank >= 64 ? ~0ull : ((1ull << rank) - 1);
+    return 1ull << norm_axis(L, need_int(L, ax, "axis", L->loc), rank, L->loc);
+}
+
+/* An i32 constant counting 0 .. n-1 along axis p of a tensor shaped like t. */
+static uint32_t iota(Lower *L, const IrType *t, int p) {
+    int64_t n = t->dim[p].c;
+    IrType it = {.dtype = DT_I32, .rank = t->rank};
+    for (int i = 0; i < t->rank; i++) it.dim[i] = i == p ? dconst(n) : dconst(1);
+    float *data = arena_alloc(L->a, sizeof(float) * (size_t)n);
+    for (int64_t i = 0; i < n; i++) data[i] = (float)i;
+    IrAttr at = {.i = {n}, .ni = 1, .data = data};
+    IrType full = *t;
+    full.dtype = DT_I32;
+    return broadcast_to(L, add(L, OP_CONST, it, NULL, 0, &at), full);
+}
+
+static uint32_t rmin(Lower *L, uint32_t x, uint64_t mask) {
+    return unop(L, OP_NEG, reduce(L, OP_RMAX, unop(L, OP_NEG, x), mask, true));
+}
+
+/* argmax / argmin along axis p (keepdims): the first index holding the extreme value. */
+static uint32_t arg_extreme(Lower *L, uint32_t x, int p, bool is_max) {
+    IrType t = *tty(L, x);
+    uint64_t mask = 1ull << p;
+    uint32_t m = is_max ? reduce(L, OP_RMAX, x, mask, true) : rmin(L, x, mask);
+    uint32_t hit = binop_t(L, OP_EQ, x, broadcast_to(L, m, t));
+    uint32_t idx = iota(L, &t, p);
+    uint32_t cand = select_t(L, hit, idx, fill_like(L, idx, DT_I32, (double)t.dim[p].c));
+    return rmin(L, cand, mask);
+}
+
+/* SLICE of x along axis p: [lo, hi) */
+static uint32_t slice_t(Lower *L, uint32_t x, int p, int64_t lo, int64_t hi, int64_t step) {
+    IrType t = *tty(L, x);
+    t.dim[p] = dconst((hi - lo + step - 1) / step);
+    uint32_t s[1] = {x};
+    IrAttr at = {.i = {p, lo, hi, step}, .ni = 4};
+    return add(L, OP_SLICE, t, s, 1, &at);
+}
+
+static uint32_t concat_t(Lower *L, uint32_t x, uint32_t y, int p) {
+    IrType t = *tty(L, x);
+    t.dim[p].c += tty(L, y)->dim[p].c;
+    uint32_t s[2] = {x, y};
+    IrAttr at = {.i = {p}, .ni = 1};
+    return add(L, OP_CONCAT, t, s, 2, &at);
+}
+
+/* cumsum along axis p by log-step scan: y += y shifted by 1, 2, 4, ... (exact for i32) */
+static uint32_t cumsum_t(Lower *L, uint32_t x, int p) {
+    int64_t n = tty(L, x)->dim[p].c;
+    for (int64_t k = 1; k < n; k *= 2) {
+        IrType zt = *tty(L, x);
+        zt.dim[p] = dconst(k);
+        uint32_t zero = broadcast_to(L, scalar(L, zt.dtype, 0), zt);
+        x = binop_t(L, OP_ADD, x, concat_t(L, zero, slice_t(L, x, p, 0, n - k, 1), p));
     }
-    /* initializers */
+    return x;
+}
+
+/* prod along axis p (keepdims) by pairwise products: even * odd positions, halving the axis */
+static uint32_t prod_t(Lower *L, uint32_t x, int p) {
+    for (int64_t n = tty(L, x)->dim[p].c; n > 1; n = tty(L, x)->dim[p].c) {
+        int64_t h = n / 2;
+        uint32_t y = binop_t(L, OP_MUL, slice_t(L, x, p, 0, 2 * h, 2), slice_t(L, x, p, 1, 2 * h, 2));
+        x = n % 2 ? concat_t(L, y, slice_t(L, x, p, n - 1, n, 1), p) : y;
+    }
+    return x;
+}
+
+/* The reductions [builtin.reduce] with the checker's result type rt. */
+static uint32_t reduce_builtin(Lower *L, Builtin bi, uint32_t x, uint64_t mask, IrType rt) {
+    IrType t = *tty(L, x);
+    if (t.rank == 0) return bi == BI_ARGMAX || bi == BI_ARGMIN ? scalar(L, DT_I32, 0) : x;
+    switch (bi) {
+    case BI_SUM: return reshape_to(L, reduce(L, OP_SUM, x, mask, true), rt);
+    case BI_REDUCE_MAX: return reshape_to(L, reduce(L, OP_RMAX, x, mask, true), rt);
+    case BI_REDUCE_MIN: return reshape_to(L, rmin(L, x, mask), rt);
+    case BI_MEAN: {
+        Value vs[2] = {vtensor(reduce(L, OP_SUM, x, mask, true)), vtensor(count_of(L, &t, mask))};
+        IrType kt = *tty(L, vs[0].t);
+        return reshape_to(L, elementwise_to(L, OP_DIV, vs, 2, DT_F32, kt), rt);
+    }
+    case BI_PROD:
+        for (int i = 0; i < t.rank; i++)
+            if (mask >> i & 1) x = prod_t(L, x, i);
+        return reshape_to(L, x, rt);
+    case BI_ARGMAX: case BI_ARGMIN: {
+        int p = 0;
+        if (__builtin_popcountll(mask) != 1 || t.rank == 1) {
+            /* over all axes: the index into the flattened tensor, as NumPy's */
+            x = reshape_to(L, x, mktype(t.dtype, 1, (Dim[]){dconst(ir_numel(&t, 1))}));
+        } else {
+            p = __builtin_ctzll(mask);
+        }
+        return reshape_to(L, arg_extreme(L, x, p, bi == BI_ARGMAX), rt);
+    }
+    default: unreachable();
+    }
+}
+
+/* Builtin bi called with arguments a at call. The checker's rule (lang/builtins.c) gives the
+ * result type from the arguments' concrete types, or reports the error as `nnc check` would;
+ * this function only builds the IR for that type. */
+static Value call_builtin(Lower *L, Builtin bi, Args *a, Node *call, Loc loc) {
+    const BuiltinInfo *bf = &check_builtins[bi];
+    Value v[4] = {0};
+    Node *slot[4] = {0};
+    const Type *sty[4] = {0};
+    builtin_args(L, bi, a, call, v, slot);
+    DimCtx dc = {.a = L->a};
+    for (int i = 0; i < bf->nformals; i++)
+        if (slot[i] && !(sty[i] = value_type(L, &dc, &v[i])))
+            fail(L, slot[i]->loc, "'%s' cannot take %s for '%s'", bf->name, kind_name(v[i].kind), bf->formals[i]);
+    int errs = L->d->nerrors;
+    const Type *t = builtin_type_concrete(L->a, L->d, call, bi, slot, sty);
+    if (t->kind == TY_INT) {     /* shape(x, axis), max/min of ints */
+        Dim d = dim_of_sdim(L, t->ival);
+        return (Value){.kind = V_INT, .i = d.c, .b = d.a};
+    }
+    if (t->kind == TY_FLOAT && t->known) return vfloat(t->fval);
+    if (t->kind == TY_FLOAT || t->kind == TY_BOOL) return binop(L, OP_POW_, v[0], v[1]);   /* pow of numbers */
+    IrType rt = result_type(L, t, errs, bf->name);
+    switch (bf->rule) {
+    case BR_UNARY_F32: case BR_UNARY_NUM:
+        if (is_num(v[0]) && !(v[0].kind == V_INT && v[0].b) && rt.dtype == DT_F32)   /* folded as the IR computes */
+            return vtensor(scalar(L, DT_F32, ir_eval_f32(unary_op(bi), (float)num(v[0]), 0)));
+        return vtensor(unop(L, unary_op(bi), to_tensor(L, v[0], rt.dtype, loc)));
+    case BR_BINARY: {
+        DType dt = v[0].kind == V_TENSOR ? tty(L, v[0].t)->dtype : v[1].kind == V_TENSOR ? tty(L, v[1].t)->dtype : rt.dtype;
+        return vtensor(elementwise_to(L, bi == BI_MAX ? OP_MAX : bi == BI_MIN ? OP_MIN : OP_POW, v, 2, dt, rt));
+    }
+    case BR_CLIP: {
+        uint32_t x = elementwise_to(L, OP_MAX, v, 2, rt.dtype, rt);
+        Value vs[2] = {vtensor(x), v[2]};
+        return vtensor(elementwise_to(L, OP_MIN, vs, 2, rt.dtype, rt));
+    }
+    case BR_WHERE: {
+        if (v[0].kind == V_BOOL) {
+            /* a compile-time condition picks a branch, broadcast to the type of the whole */
+            return vtensor(broadcast_to(L, to_tensor(L, v[0].i ? v[1] : v[2], rt.dtype, loc), rt));
+        }
+        uint32_t c = to_tensor(L, v[0], DT_BOOL, loc);
+        IrType ct = rt;
+        ct.dtype = DT_BOOL;
+        uint32_t x = broadcast_to(L, to_tensor(L, v[1], rt.dtype, loc), rt);
+        uint32_t y = broadcast_to(L, to_tensor(L, v[2], rt.dtype, loc), rt);
+        return vtensor(select_t(L, broadcast_to(L, c, ct), x, y));
+    }
+    case BR_REDUCE: case BR_REDUCE_F32: case BR_ARG_REDUCE: {
+        uint32_t x = to_tensor(L, v[0], DT_F32, loc);
+        return vtensor(reduce_builtin(L, bi, x, reduce_mask(L, v[1], slot[1], tty(L, x)->rank), rt));
+    }
+    case BR_SCAN: {
+        uint32_t x = to_tensor(L, v[0], DT_F32, loc);
+        return vtensor(cumsum_t(L, x, norm_axis(L, need_int(L, v[1], "axis", loc), tty(L, x)->rank, loc)));
+    }
+    case BR_RESHAPE:
+        return vtensor(reshape_to(L, to_tensor(L, v[0], DT_F32, loc), rt));
+    case BR_TRANSPOSE: {
+        uint32_t x = to_tensor(L, v[0], DT_F32, loc);
+        int r = tty(L, x)->rank, perm[IR_MAXRANK];
+        for (int i = 0; i < r; i++) perm[i] = v[1].kind == V_LIST ? (int)norm_axis(L, v[1].items[i].i, r, loc) : r - 1 - i;
+        return vtensor(r < 2 ? x : transpose_t(L, x, perm));
+    }
+    case BR_CONCAT: {
+        uint32_t x = to_tensor(L, v[0], DT_F32, loc), y = to_tensor(L, v[1], tty(L, x)->dtype, loc);
+        int p = norm_axis(L, need_int(L, v[2], "axis", loc), rt.rank, loc);
+        uint32_t s[2] = {x, y};
+        IrAttr at = {.i = {p}, .ni = 1};
+        return vtensor(add(L, OP_CONCAT, rt, s, 2, &at));
+    }
+    case BR_ONE_HOT: {
+        uint32_t s[1] = {to_tensor(L, v[0], DT_I32, loc)};
+        IrAttr at = {.i = {rt.dim[rt.rank - 1].c}, .ni = 1};
+        return vtensor(add(L, OP_ONE_HOT, rt, s, 1, &at));
+    }
+    case BR_GATHER: {
+        /* a negative index counts from the end (NumPy); one still outside [0, V) gives a row of
+         * zeros at run time [builtin.gather] */
+        uint32_t tb = to_tensor(L, v[0], DT_F32, loc), ix = to_tensor(L, v[1], DT_I32, loc);
+        uint32_t zero = fill_like(L, ix, DT_I32, 0);
+        uint32_t wrapped = binop_t(L, OP_ADD, ix, fill_like(L, ix, DT_I32, (double)tty(L, tb)->dim[0].c));
+        uint32_t s[2] = {tb, select_t(L, binop_t(L, OP_LT, ix, zero), wrapped, ix)};
+        return vtensor(add(L, OP_GATHER, rt, s, 2, NULL));
+    }
+    case BR_CAST: {
+        if (is_num(v[0]) && !(v[0].kind == V_INT && v[0].b)) {
+            double x = num(v[0]);
+            return vtensor(scalar(L, rt.dtype, rt.dtype == DT_I32 ? trunc(x) : x));
+        }
+        return vtensor(cast_to(L, to_tensor(L, v[0], DT_F32, loc), rt.dtype));
+    }
+    case BR_SAME:
+        return v[0].kind == V_TENSOR ? vtensor(unop(L, OP_STOP_GRAD, v[0].t)) : vtensor(to_tensor(L, v[0], rt.dtype, loc));
+    case BR_LIKE:
+        return vtensor(broadcast_to(L, scalar(L, rt.dtype, bi == BI_ONES_LIKE), rt));
+    case BR_RAND: {
+        uint32_t u = rand_node(L, rt);
+        if (bi == BI_RAND_UNIFORM) return vtensor(u);
+        /* Box-Muller: sqrt(-2 ln(1 - u1)) cos(2 pi u2); 1 - u1 lies in (0, 1] */
+        uint32_t u2 = rand_node(L, rt);
+        Value one = vfloat(1.0);
+        Value lg = vtensor(unop(L, OP_LOG, binop(L, OP_SUB_, one, vtensor(u)).t));
+        Value r = vtensor(unop(L, OP_SQRT, binop(L, OP_MUL_, vfloat(-2.0), lg).t));
+        Value c = vtensor(unop(L, OP_COS, binop(L, OP_MUL_, vfloat(2.0 * M_PI), vtensor(u2)).t));
+        return binop(L, OP_MUL_, r, c);
+    }
+    case BR_SHAPE: case BR_NONE:
+        break;
+    }
+    unreachable();
+}
+
+/* The initializers constant(v), uniform(lo, hi), normal(mean, std) [layer.init]. */
+static bool call_initializer(Lower *L, const char *name, Args *a, Loc loc, Value *out) {
     if (!strcmp(name, "constant") || !strcmp(name, "uniform") || !strcmp(name, "normal")) {
         Value x = need_arg(L, a, 0, name[0] == 'c' ? "value" : name[0] == 'u' ? "lo" : "mean", name, loc);
         Value y = name[0] == 'c' ? vfloat(0) : need_arg(L, a, 1, name[0] == 'u' ? "hi" : "std", name, loc);
@@ -1247,7 +1432,6 @@ static bool call_builtin(Lower *L, Frame *f, const char *name, Args *a, Loc loc,
         *out = (Value){.kind = V_INIT, .s = name, .f = num(x), .f2 = num(y)};
         return true;
     }
-    (void)f;
     return false;
 }
 
@@ -1269,16 +1453,11 @@ static bool builtin_value(Lower *L, const char *name, Value *out) {
         *out = (Value){.kind = V_INIT, .s = init_canon(name)};
         return true;
     }
-    static const char *const fns[] = {"exp", "log", "sqrt", "tanh", "sigmoid", "atan", "abs",
-                                      "sign", "sin", "cos", "max", "min", "pow", "where", "sum",
-                                      "mean", "reduce_max", "reshape", "transpose", "concat",
-                                      "one_hot", "gather", "f32", "i32", "stop_gradient",
-                                      "rand_uniform", "rand_normal", "shape"};
-    for (size_t i = 0; i < sizeof fns / sizeof *fns; i++)
-        if (!strcmp(fns[i], name)) {
-            *out = (Value){.kind = V_FN, .s = fns[i]};
-            return true;
-        }
+    Builtin bi = check_builtin_lookup(name);
+    if (bi) {
+        *out = (Value){.kind = V_FN, .s = check_builtins[bi].name};
+        return true;
+    }
     return false;
 }
 
@@ -1356,6 +1535,11 @@ static Value call_decl(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc lo
         Node *fo = d->formals[j];
         Value v = have[j] ? vals[j] : eval(L, nf, fo->lhs);
         unify(L, nf, fo, v, d->name, have[j] ? loc : fo->loc);
+        if (is_num(v) && fo->tyexpr && fo->tyexpr->kind == TE_TENSOR && formal_known(L, nf, fo->tyexpr)) {
+            /* a number fills a tensor formal the formals before it determined [builtin.like] */
+            IrType ft = eval_type(L, nf, fo->tyexpr, fo->loc);
+            v = vtensor(broadcast_to(L, to_tensor(L, v, ft.dtype, loc), ft));
+        }
         bind(L, nf, fo->name, v, NULL, -1);
     }
     bool training = L->training;
@@ -1384,9 +1568,9 @@ static Value call_value(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc l
         if (fn.decl->kind == ND_OPTIMIZER) fail(L, loc, "an optimizer is applied by a train block, not called");
         return call_decl(L, f, fn, a, call, loc, NULL);
     }
-    Value out;
-    if (!call_builtin(L, f, fn.s, a, loc, &out)) fail(L, loc, "'%s' is not a function", fn.s);
-    return out;
+    Builtin bi = check_builtin_lookup(fn.s);
+    if (!bi) fail(L, loc, "'%s' is not a function", fn.s);
+    return call_builtin(L, bi, a, call, loc);
 }
 
 static Args eval_args(Lower *L, Frame *f, Node *call) {
@@ -1394,8 +1578,10 @@ static Args eval_args(Lower *L, Frame *f, Node *call) {
     a.v = arena_alloc(L->a, sizeof(Value) * (size_t)(a.n + 1));
     a.name = arena_alloc(L->a, sizeof(char *) * (size_t)(a.n + 1));
     a.loc = arena_alloc(L->a, sizeof(Loc) * (size_t)(a.n + 1));
+    a.node = arena_alloc(L->a, sizeof(Node *) * (size_t)(a.n + 1));
     for (int i = 0; i < a.n; i++) {
         Node *k = call->kids[i];
+        a.node[i] = k->kind == ND_ARG ? k->lhs : k;
         if (k->kind == ND_ARG) {
             a.name[i] = k->name;
             a.v[i] = eval(L, f, k->lhs);
@@ -1497,10 +1683,8 @@ static Value member_value(Lower *L, Frame *f, Node *n) {
         fail(L, n->name_loc.file ? n->name_loc : n->loc, "'%s' has no parameter '%s'", group, n->name);
     }
     if (base.kind == V_TENSOR && !strcmp(n->name, "T")) {
-        Args a = {.n = 1, .v = &base, .name = (const char *[]){NULL}, .loc = &n->loc};
-        Value out;
-        call_builtin(L, f, "transpose", &a, n->loc, &out);
-        return out;
+        Args a = {.n = 1, .v = &base, .name = (const char *[]){NULL}, .loc = &n->loc, .node = &n->lhs};
+        return call_builtin(L, BI_TRANSPOSE, &a, n, n->loc);
     }
     fail(L, n->loc, "'.%s' does not apply to %s", n->name, kind_name(base.kind));
 }
@@ -1634,7 +1818,7 @@ static Value eval_init(Lower *L, Frame *f, Node *e) {
          !strcmp(e->lhs->name, "normal"))) {
         Args a = eval_args(L, f, e);
         Value out;
-        call_builtin(L, f, e->lhs->name, &a, e->loc, &out);
+        call_initializer(L, e->lhs->name, &a, e->loc, &out);
         return out;
     }
     return eval(L, f, e);

@@ -1180,7 +1180,7 @@ static const Type *builtin_value_call(Body *b, Node *n, Builtin bi, Node **args,
     const BuiltinInfo *bf = &check_builtins[bi];
     bool has_default[4];
     for (int i = 0; i < bf->nformals; i++)
-        has_default[i] = i >= bf->nrequired;
+        has_default[i] = bf->defaults[i] != NULL;
     Callee ce = {bf->name, bf->nformals, (const char **)bf->formals, has_default, NULL, false};
     Node *slot[4] = {0};
     const Type *sty[4] = {0};
@@ -1551,8 +1551,15 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
         case TE_TENSOR: {
             Type *pat = conv_tensor(&cb, te, &cv);
             const Type *act = at;
-            if (weak_fits_tensor(at, pat->dtype))
-                act = ty_tensor(C->a, pat->dtype, 0, NULL);
+            if (weak_fits_tensor(at, pat->dtype)) {
+                /* a number fills the formal's type when the formals before it determined it:
+                 * mse(x, 0.0), binary_cross_entropy(p, 1.0) [builtin.like]; else it is rank 0 */
+                Type *full = ty_subst(&C->dc, pat, &env);
+                bool known = full->shape.rest < 0 || full->shape.rest_inst != inst;
+                for (int j = 0; known && j < full->shape.rank; j++)
+                    known = !ty_dim_has_inst(full->shape.dims[j], inst);
+                act = known ? full : ty_tensor(C->a, pat->dtype, 0, NULL);
+            }
             DimEnv before = env;
             Unify u = {b, &env, inst, where, false};
             if (act->kind != TY_TENSOR || act->dtype != pat->dtype || !unify_shape(&u, &pat->shape, &act->shape)) {

@@ -1,7 +1,9 @@
-/* check_expr.c - types of operators, indexing, tensor literals and builtin calls
- * (docs/language.md section 3 "Operators on tensors", [shape.broadcast], [shape.matmul],
- * [shape.index], section 5 builtins). Names, calls of user functions and statements are in
- * check.c; this file only computes the type of one construct from the types of its parts.
+/* check_expr.c - types of operators, indexing and tensor literals (docs/language.md section 3
+ * "Operators on tensors", [shape.broadcast], [shape.matmul], [shape.index], [builtin.mod],
+ * [builtin.pow]). Names, calls of user functions and statements are in check.c, builtins in
+ * builtins.c; this file only computes the type of one construct from the types of its parts.
+ * compiler/lower.c evaluates check_binary on concrete types (binary_type_concrete), so an
+ * operator's result shape is derived here only.
  *
  * Compile-time numbers (int, float) are weak: next to a tensor they take its dtype
  * ([type.literal]), except that a float never becomes i32 ([type.dtype]). Shapes may end or start
@@ -14,48 +16,9 @@
 #include "ast_text.h"
 #include "check_int.h"
 
-const BuiltinInfo check_builtins[BI__COUNT] = {
-    [BI_NONE] = {"", 0, {0}, 0},
-    [BI_EXP] = {"exp", 1, {"x"}, 1},
-    [BI_LOG] = {"log", 1, {"x"}, 1},
-    [BI_SQRT] = {"sqrt", 1, {"x"}, 1},
-    [BI_TANH] = {"tanh", 1, {"x"}, 1},
-    [BI_SIGMOID] = {"sigmoid", 1, {"x"}, 1},
-    [BI_ATAN] = {"atan", 1, {"x"}, 1},
-    [BI_ABS] = {"abs", 1, {"x"}, 1},
-    [BI_SIGN] = {"sign", 1, {"x"}, 1},
-    [BI_SIN] = {"sin", 1, {"x"}, 1},
-    [BI_COS] = {"cos", 1, {"x"}, 1},
-    [BI_MAX] = {"max", 2, {"a", "b"}, 2},
-    [BI_MIN] = {"min", 2, {"a", "b"}, 2},
-    [BI_POW] = {"pow", 2, {"a", "b"}, 2},
-    [BI_WHERE] = {"where", 3, {"cond", "a", "b"}, 3},
-    [BI_SUM] = {"sum", 3, {"x", "axis", "keepdims"}, 1},
-    [BI_MEAN] = {"mean", 3, {"x", "axis", "keepdims"}, 1},
-    [BI_REDUCE_MAX] = {"reduce_max", 3, {"x", "axis", "keepdims"}, 1},
-    [BI_RESHAPE] = {"reshape", 2, {"x", "shape"}, 2},
-    [BI_TRANSPOSE] = {"transpose", 2, {"x", "perm"}, 1},
-    [BI_CONCAT] = {"concat", 3, {"a", "b", "axis"}, 2},
-    [BI_ONE_HOT] = {"one_hot", 2, {"labels", "n"}, 2},
-    [BI_GATHER] = {"gather", 2, {"table", "idx"}, 2},
-    [BI_F32] = {"f32", 1, {"x"}, 1},
-    [BI_I32] = {"i32", 1, {"x"}, 1},
-    [BI_STOP_GRADIENT] = {"stop_gradient", 1, {"x"}, 1},
-    [BI_RAND_UNIFORM] = {"rand_uniform", 1, {"x"}, 1},
-    [BI_RAND_NORMAL] = {"rand_normal", 1, {"x"}, 1},
-    [BI_SHAPE] = {"shape", 2, {"x", "axis"}, 2},
-};
+bool check_is_ct(const Type *t) { return t->kind == TY_INT || t->kind == TY_FLOAT || t->kind == TY_BOOL; }
 
-Builtin check_builtin_lookup(const char *name) {
-    for (int i = 1; i < BI__COUNT; i++)
-        if (strcmp(check_builtins[i].name, name) == 0)
-            return (Builtin)i;
-    return BI_NONE;
-}
-
-static bool is_ct(const Type *t) { return t->kind == TY_INT || t->kind == TY_FLOAT || t->kind == TY_BOOL; }
-
-static bool num_value(const Type *t, double *v) {
+bool check_num_value(const Type *t, double *v) {
     int64_t i;
     if (t->kind == TY_FLOAT && t->known) {
         *v = t->fval;
@@ -68,7 +31,7 @@ static bool num_value(const Type *t, double *v) {
     return false;
 }
 
-static Type *int_type(Body *b, const SDim *v) {
+Type *check_int_type(Body *b, const SDim *v) {
     Type *t = ty_new(b->C->a, TY_INT);
     t->ival = v;
     return t;
@@ -165,7 +128,7 @@ static const Type *const_binary(Body *b, Node *n, int op, const Type *l, const T
         return ty_error();
     }
     double x, y;
-    bool known = num_value(l, &x) && num_value(r, &y);
+    bool known = check_num_value(l, &x) && check_num_value(r, &y);
     if (cmp) {
         Type *t = ty_new(C->a, TY_BOOL);
         if (l->kind == TY_BOOL) {
@@ -234,7 +197,7 @@ static const Type *const_binary(Body *b, Node *n, int op, const Type *l, const T
                 return ty_error();
             }
         }
-        return int_type(b, v);
+        return check_int_type(b, v);
     }
     Type *t = ty_new(C->a, TY_FLOAT);
     t->known = known;
@@ -326,7 +289,7 @@ static const Type *matmul(Body *b, Node *n, const Type *l, const Type *r) {
 }
 
 static bool is_value_kind(const Type *t) {
-    return t->kind == TY_TENSOR || is_ct(t);
+    return t->kind == TY_TENSOR || check_is_ct(t);
 }
 
 /* Weak constant c next to a tensor of dtype dt: may it take that dtype? */
@@ -352,7 +315,7 @@ const Type *check_binary(Body *b, Node *n, int op, const Type *l, const Type *r,
     }
     if (op == OP_MATMUL_)
         return matmul(b, n, l, r);
-    if (is_ct(l) && is_ct(r))
+    if (check_is_ct(l) && check_is_ct(r))
         return const_binary(b, n, op, l, r, who);
     bool logic = op == OP_AND_ || op == OP_OR_, cmp = op >= OP_EQ_ && op <= OP_GE_;
     const Type *tt = l->kind == TY_TENSOR ? l : r;   /* a tensor side gives the dtype */
@@ -380,6 +343,12 @@ const Type *check_binary(Body *b, Node *n, int op, const Type *l, const Type *r,
         check_error(b, where, "%s cannot take bool tensors (%s and %s)", who,
                     check_tystr(b, l), check_tystr(b, r));
         check_hint(b, "convert with f32(x), or use where(cond, a, b)");
+        return ty_error();
+    }
+    if (op == OP_POW_ && dt == DT_I32) {
+        /* [builtin.pow]: powers of ints overflow or are fractions; the IR computes them in f32 */
+        check_error(b, where, "%s needs f32 operands, got %s and %s", who, check_tystr(b, l), check_tystr(b, r));
+        check_hint(b, "convert with f32(x)");
         return ty_error();
     }
     Shape s = tt->shape;
@@ -419,7 +388,7 @@ const Type *check_unary(Body *b, Node *n) {
             check_error(b, n->loc, "integer arithmetic overflows");
             return ty_error();
         }
-        return int_type(b, v);
+        return check_int_type(b, v);
     }
     if (x->kind == TY_FLOAT) {
         Type *t = ty_new(C->a, TY_FLOAT);
@@ -435,13 +404,13 @@ const Type *check_unary(Body *b, Node *n) {
 
 /* ---- indexing [shape.index] ---- */
 
-static bool const_int(const Type *t, int64_t *v) {
+bool check_const_int(const Type *t, int64_t *v) {
     return t->kind == TY_INT && t->ival && ty_dim_is_const(t->ival, v);
 }
 
 /* Does dim d hold the model's batch size B? (a model body only: elsewhere B is an ordinary
  * variable) [shape.index] */
-static bool holds_batch(Body *b, const SDim *d) {
+bool check_holds_batch(Body *b, const SDim *d) {
     if (b->kind != ND_MODEL)
         return false;
     for (int i = 0; i < d->n; i++)
@@ -507,23 +476,23 @@ const Type *check_index(Body *b, Node *n) {
         int64_t e, v;
         bool ek = ty_dim_is_const(ext, &e);
         for (int j = 0; j < 3; j++)
-            if (it[3 * i + j] && it[3 * i + j]->ival && holds_batch(b, it[3 * i + j]->ival)) {
+            if (it[3 * i + j] && it[3 * i + j]->ival && check_holds_batch(b, it[3 * i + j]->ival)) {
                 /* B is known only when the executable runs: lowering needs indices now */
                 check_error(b, k->loc, "an index or slice bound cannot hold the batch size B (axis %d of %s)", i,
                             check_tystr(b, x));
-                if (holds_batch(b, ext))
+                if (check_holds_batch(b, ext))
                     check_hint(b, "the batch axis can only be taken whole (':')");
                 return ty_error();
             }
         if (k->kind != ND_SLICE) {
-            if (holds_batch(b, ext)) {
+            if (check_holds_batch(b, ext)) {
                 /* one sample of the batch: its place in a batch is not known when compiling */
                 check_error(b, k->loc, "cannot index into the batch axis (axis %d of %s)", i,
                             check_tystr(b, x));
                 check_hint(b, "the batch axis can only be taken whole (':')");
                 return ty_error();
             }
-            if (const_int(it[3 * i], &v) && ek && (v >= e || v < -e)) {
+            if (check_const_int(it[3 * i], &v) && ek && (v >= e || v < -e)) {
                 check_error(b, k->loc, "index %lld is out of range for axis %d of %s (extent %lld)",
                             (long long)v, i, check_tystr(b, x), (long long)e);
                 return ty_error();
@@ -533,9 +502,9 @@ const Type *check_index(Body *b, Node *n) {
         /* start, end, step */
         int64_t step = 1;
         const SDim *sstep = NULL;   /* a step from a formal (x[:, ::s]): symbolic */
-        if (it[3 * i + 2] && !const_int(it[3 * i + 2], &step) && it[3 * i + 2]->ival)
+        if (it[3 * i + 2] && !check_const_int(it[3 * i + 2], &step) && it[3 * i + 2]->ival)
             sstep = it[3 * i + 2]->ival;
-        else if (it[3 * i + 2] && (!const_int(it[3 * i + 2], &step) || step < 1)) {
+        else if (it[3 * i + 2] && (!check_const_int(it[3 * i + 2], &step) || step < 1)) {
             check_error(b, k->body->loc, "a slice step must be a known positive int");
             return ty_error();
         }
@@ -626,7 +595,7 @@ const Type *check_tensor_literal(Body *b, Node *n) {
             any_num |= e->dtype != DT_BOOL;
             continue;
         }
-        if (!is_ct(e)) {
+        if (!check_is_ct(e)) {
             check_error(b, n->kids[i]->loc,
                         "a tensor literal holds compile-time numbers, got %s", check_tystr(b, e));
             return ty_error();
@@ -660,428 +629,3 @@ const Type *check_tensor_literal(Body *b, Node *n) {
     return t;
 }
 
-/* ---- builtins ---- */
-
-static Type *tensor_like(Body *b, DType dt, const Shape *s) {
-    Type *t = ty_new(b->C->a, TY_TENSOR);
-    t->dtype = dt;
-    t->shape = *s;
-    return t;
-}
-
-/* A tensor operand of a builtin: tensors pass, compile-time numbers become rank-0 tensors of
- * dtype dt (weak, [type.literal]). NULL (diagnosed) for anything else. */
-static const Type *as_tensor(Body *b, const char *fname, const char *formal, Node *arg,
-                             const Type *t, DType dt) {
-    if (t->kind == TY_TENSOR)
-        return t;
-    if ((t->kind == TY_INT && dt != DT_BOOL) || (t->kind == TY_FLOAT && dt == DT_F32) ||
-        (t->kind == TY_BOOL && dt == DT_BOOL))
-        return ty_tensor(b->C->a, dt, 0, NULL);
-    check_error(b, arg->loc, "%s expects a tensor for '%s', got %s", fname, formal, check_tystr(b, t));
-    return NULL;
-}
-
-/* Axis a of shape s as an index into s->dims; false (diagnosed) when out of range or inside *S. */
-static bool axis_index(Body *b, Node *at, const Type *x, int64_t a, int *pos) {
-    const Shape *s = &x->shape;
-    if (s->rest < 0) {
-        if (a < -s->rank || a >= s->rank) {
-            check_error(b, at->loc, "axis %lld is out of range for %s (rank %d)", (long long)a,
-                        check_tystr(b, x), s->rank);
-            return false;
-        }
-        *pos = (int)(a < 0 ? a + s->rank : a);
-        return true;
-    }
-    if (a >= 0 && a < s->rest) {
-        *pos = (int)a;
-        return true;
-    }
-    if (a < 0 && a >= -(int64_t)(s->rank - s->rest)) {
-        *pos = (int)(s->rank + a);
-        return true;
-    }
-    check_error(b, at->loc, "axis %lld of %s is not known here (*%s has no fixed rank)", (long long)a,
-                check_tystr(b, x), s->rest_name);
-    check_hint(b, "count axes from the end with a negative axis, e.g. axis = -1");
-    return false;
-}
-
-static bool get_axis(Body *b, Node *at, const Type *t, int64_t *v) {
-    if (!const_int(t, v)) {
-        check_error(b, at->loc, "an axis must be a known int, got %s", check_tystr(b, t));
-        return false;
-    }
-    return true;
-}
-
-static const Type *reduce(Body *b, Node *n, Builtin bi, Node **slot, const Type **sty) {
-    const char *fname = check_builtins[bi].name;
-    const Type *x = as_tensor(b, fname, "x", slot[0], sty[0], DT_F32);
-    if (!x)
-        return ty_error();
-    if (x->dtype == DT_BOOL || (bi == BI_MEAN && x->dtype != DT_F32)) {
-        check_error(b, slot[0]->loc, "%s expects an %s tensor, got %s", fname,
-                    bi == BI_MEAN ? "f32" : "f32 or i32", check_tystr(b, x));
-        return ty_error();
-    }
-    bool keep = false;
-    if (slot[2]) {
-        if (sty[2]->kind != TY_BOOL || !sty[2]->known) {
-            check_error(b, slot[2]->loc, "keepdims must be true or false, got %s", check_tystr(b, sty[2]));
-            return ty_error();
-        }
-        keep = sty[2]->bval;
-    }
-    const Shape *s = &x->shape;
-    Arena *a = b->C->a;
-    if (!slot[1]) {
-        if (!keep)
-            return ty_tensor(a, x->dtype, 0, NULL);
-        if (s->rest >= 0) {
-            check_error(b, n->loc, "%s with keepdims over all axes of %s needs a known rank", fname,
-                        check_tystr(b, x));
-            return ty_error();
-        }
-        const SDim **d = arena_alloc(a, sizeof *d * (size_t)(s->rank + 1));
-        for (int i = 0; i < s->rank; i++)
-            d[i] = ty_dim_const(&b->C->dc, 1);
-        return ty_tensor(a, x->dtype, s->rank, d);
-    }
-    int64_t ax;
-    int pos;
-    if (!get_axis(b, slot[1], sty[1], &ax) || !axis_index(b, slot[1], x, ax, &pos))
-        return ty_error();
-    const SDim **d = arena_alloc(a, sizeof *d * (size_t)(s->rank + 1));
-    int k = 0;
-    for (int i = 0; i < s->rank; i++) {
-        if (i == pos) {
-            if (keep)
-                d[k++] = ty_dim_const(&b->C->dc, 1);
-        } else {
-            d[k++] = s->dims[i];
-        }
-    }
-    Type *t = tensor_like(b, x->dtype, s);
-    t->shape.rank = k;
-    t->shape.dims = d;
-    if (s->rest > pos && !keep)
-        t->shape.rest--;
-    return t;
-}
-
-static const SDim *shape_numel(Body *b, const Shape *s) {
-    DimCtx *dc = &b->C->dc;
-    const SDim *p = ty_dim_const(dc, 1);
-    for (int i = 0; i < s->rank; i++)
-        p = ty_dim_mul(dc, p, s->dims[i]);
-    if (s->rest >= 0)
-        p = ty_dim_mul(dc, p, ty_dim_prod(dc, s->rest_name, s->rest_inst));
-    return p;
-}
-
-/* The compile-time ints of a list argument ([N, -1]); NULL (diagnosed) when it is not one. */
-static const SDim **int_list(Body *b, const char *fname, Node *arg, const Type *t, int *n) {
-    if (t->kind != TY_TENSOR || !t->vals) {
-        check_error(b, arg->loc, "%s expects a list of compile-time ints like [B, -1], got %s",
-                    fname, check_tystr(b, t));
-        return NULL;
-    }
-    for (int i = 0; i < t->nvals; i++)
-        if (!t->vals[i]) {
-            check_error(b, arg->kids && i < arg->nkids ? arg->kids[i]->loc : arg->loc,
-                        "%s needs every entry of the list to be a known int", fname);
-            return NULL;
-        }
-    *n = t->nvals;
-    return t->vals;
-}
-
-static const Type *reshape(Body *b, Node *n, Node **slot, const Type **sty) {
-    DimCtx *dc = &b->C->dc;
-    const Type *x = as_tensor(b, "reshape", "x", slot[0], sty[0], DT_F32);
-    if (!x)
-        return ty_error();
-    int nd;
-    const SDim **v = int_list(b, "reshape", slot[1], sty[1], &nd);
-    if (!v)
-        return ty_error();
-    const SDim **d = arena_alloc(b->C->a, sizeof *d * (size_t)(nd + 1));
-    int infer = -1;
-    const SDim *known = ty_dim_const(dc, 1);
-    for (int i = 0; i < nd; i++) {
-        int64_t c;
-        Loc at = slot[1]->kind == ND_TENSOR && i < slot[1]->nkids ? slot[1]->kids[i]->loc : slot[1]->loc;
-        if (ty_dim_is_const(v[i], &c) && c == -1) {
-            if (infer >= 0) {
-                check_error(b, at, "reshape may infer only one dim (-1)");
-                return ty_error();
-            }
-            infer = i;
-            continue;
-        }
-        if (ty_dim_is_const(v[i], &c) && c < 1) {
-            check_error(b, at, "reshape dim %lld must be at least 1 (or -1 to infer it)", (long long)c);
-            return ty_error();
-        }
-        d[i] = v[i];
-        known = ty_dim_mul(dc, known, v[i]);
-    }
-    const SDim *total = shape_numel(b, &x->shape);
-    if (infer >= 0) {
-        const char *why = NULL;
-        const SDim *q = ty_dim_div(dc, total, known, &why);
-        if (!q) {
-            check_error(b, slot[1]->loc, "reshape cannot infer the -1 dim: %s has %s elements, not a "
-                        "multiple of %s", check_tystr(b, x), check_dimstr(b, total), check_dimstr(b, known));
-            return ty_error();
-        }
-        d[infer] = q;
-    } else if (!ty_dim_eq(total, known)) {
-        Type tmp = {.kind = TY_TENSOR, .dtype = x->dtype, .shape = {.rank = nd, .dims = d, .rest = -1}};
-        check_error(b, n->loc, "reshape cannot turn %s (%s elements) into %s (%s elements)",
-                    check_tystr(b, x), check_dimstr(b, total), check_tystr(b, &tmp),
-                    check_dimstr(b, known));
-        return ty_error();
-    }
-    return ty_tensor(b->C->a, x->dtype, nd, d);
-}
-
-static const Type *transpose(Body *b, Node *n, Node **slot, const Type **sty) {
-    const Type *x = as_tensor(b, "transpose", "x", slot[0], sty[0], DT_F32);
-    if (!x)
-        return ty_error();
-    const Shape *s = &x->shape;
-    if (s->rest >= 0) {
-        check_error(b, n->loc, "transpose needs a tensor of known rank, got %s", check_tystr(b, x));
-        return ty_error();
-    }
-    const SDim **d = arena_alloc(b->C->a, sizeof *d * (size_t)(s->rank + 1));
-    if (!slot[1]) {
-        for (int i = 0; i < s->rank; i++)
-            d[i] = s->dims[s->rank - 1 - i];
-        return ty_tensor(b->C->a, x->dtype, s->rank, d);
-    }
-    int np;
-    const SDim **p = int_list(b, "transpose", slot[1], sty[1], &np);
-    if (!p)
-        return ty_error();
-    bool *seen = arena_alloc(b->C->a, (size_t)s->rank + 1);
-    bool ok = np == s->rank;
-    for (int i = 0; i < np && ok; i++) {
-        int64_t v;
-        ok = ty_dim_is_const(p[i], &v) && v >= 0 && v < s->rank && !seen[v];
-        if (ok) {
-            seen[v] = true;
-            d[i] = s->dims[v];
-        }
-    }
-    if (!ok) {
-        check_error(b, slot[1]->loc, "transpose needs a permutation of 0 .. %d for %s", s->rank - 1,
-                    check_tystr(b, x));
-        return ty_error();
-    }
-    return ty_tensor(b->C->a, x->dtype, s->rank, d);
-}
-
-static const Type *concat(Body *b, Node *n, Node **slot, const Type **sty) {
-    const Type *x = as_tensor(b, "concat", "a", slot[0], sty[0], DT_F32);
-    const Type *y = x ? as_tensor(b, "concat", "b", slot[1], sty[1], x->dtype) : NULL;
-    if (!x || !y)
-        return ty_error();
-    int64_t ax = 0;
-    int pos;
-    if (slot[2] && !get_axis(b, slot[2], sty[2], &ax))
-        return ty_error();
-    if (x->dtype != y->dtype || x->shape.rank != y->shape.rank || x->shape.rest != y->shape.rest ||
-        (x->shape.rest >= 0 && (strcmp(x->shape.rest_name, y->shape.rest_name) != 0 ||
-                                x->shape.rest_inst != y->shape.rest_inst))) {
-        check_error(b, n->loc, "concat needs tensors of one dtype and rank, got %s and %s",
-                    check_tystr(b, x), check_tystr(b, y));
-        return ty_error();
-    }
-    if (!axis_index(b, slot[2] ? slot[2] : n, x, ax, &pos))
-        return ty_error();
-    const Shape *s = &x->shape;
-    const SDim **d = arena_alloc(b->C->a, sizeof *d * (size_t)(s->rank + 1));
-    for (int i = 0; i < s->rank; i++) {
-        if (i == pos) {
-            d[i] = ty_dim_add(&b->C->dc, s->dims[i], y->shape.dims[i]);
-        } else if (!ty_dim_eq(s->dims[i], y->shape.dims[i])) {
-            check_error(b, n->loc, "concat along axis %lld needs the other dims equal: %s and %s",
-                        (long long)ax, check_tystr(b, x), check_tystr(b, y));
-            return ty_error();
-        } else {
-            d[i] = s->dims[i];
-        }
-    }
-    Type *t = tensor_like(b, x->dtype, s);
-    t->shape.dims = d;
-    return t;
-}
-
-const Type *check_builtin_call(Body *b, Node *n, Builtin bi, Node **slot, const Type **sty) {
-    Check *C = b->C;
-    const char *fname = check_builtins[bi].name;
-    for (int i = 0; i < check_builtins[bi].nformals; i++)
-        if (slot[i] && sty[i]->kind == TY_ERROR)
-            return ty_error();
-    for (int i = 0; i < check_builtins[bi].nformals; i++)
-        if (slot[i] && sty[i]->kind == TY_ANY)
-            return ty_any();
-    switch (bi) {
-    case BI_EXP: case BI_LOG: case BI_SQRT: case BI_TANH: case BI_SIGMOID: case BI_ATAN:
-    case BI_ABS: case BI_SIGN: case BI_SIN: case BI_COS: {
-        const Type *x = as_tensor(b, fname, "x", slot[0], sty[0], DT_F32);
-        if (!x)
-            return ty_error();
-        bool int_ok = bi == BI_ABS || bi == BI_SIGN;
-        if (x->dtype != DT_F32 && !(int_ok && x->dtype == DT_I32)) {
-            check_error(b, slot[0]->loc, "%s expects an f32 tensor, got %s", fname, check_tystr(b, x));
-            if (x->dtype == DT_I32)
-                check_hint(b, "convert with f32(x)");
-            return ty_error();
-        }
-        return x;
-    }
-    case BI_MAX: case BI_MIN: case BI_POW: {
-        int op = bi == BI_POW ? OP_POW_ : OP_ADD_;
-        const Type *t = check_binary(b, n, op, sty[0], sty[1], n->loc, fname);
-        if (t->kind == TY_TENSOR && t->dtype == DT_BOOL) {
-            check_error(b, n->loc, "%s cannot take bool tensors", fname);
-            return ty_error();
-        }
-        if (ty_is_bad(t) || t->kind == TY_TENSOR)
-            return t;
-        if (bi != BI_POW) {
-            /* max/min of two compile-time numbers */
-            double x, y;
-            if (sty[0]->kind == TY_INT && sty[1]->kind == TY_INT) {
-                int64_t p, q;
-                if (const_int(sty[0], &p) && const_int(sty[1], &q))
-                    return int_type(b, ty_dim_const(&C->dc, (bi == BI_MAX) == (p > q) ? p : q));
-                return int_type(b, NULL);
-            }
-            Type *r = ty_new(C->a, TY_FLOAT);
-            r->known = num_value(sty[0], &x) && num_value(sty[1], &y);
-            if (r->known)
-                r->fval = (bi == BI_MAX) == (x > y) ? x : y;
-            return r;
-        }
-        return t;
-    }
-    case BI_WHERE: {
-        const Type *c = sty[0];
-        if (!((c->kind == TY_TENSOR && c->dtype == DT_BOOL) || c->kind == TY_BOOL)) {
-            check_error(b, slot[0]->loc, "where expects a bool condition, got %s", check_tystr(b, c));
-            return ty_error();
-        }
-        const Type *v = check_binary(b, n, OP_ADD_, sty[1], sty[2], n->loc, "where");
-        if (ty_is_bad(v))
-            return v;
-        if (v->kind != TY_TENSOR) {
-            /* both branches compile-time numbers: an f32 (or i32) tensor of the condition's shape */
-            v = ty_tensor(C->a, v->kind == TY_INT ? DT_I32 : v->kind == TY_BOOL ? DT_BOOL : DT_F32, 0, NULL);
-        }
-        Shape s = v->shape;
-        if (c->kind == TY_TENSOR && !check_broadcast(b, &c->shape, &v->shape, &s)) {
-            check_error(b, n->loc, "where cannot broadcast the condition %s with %s", check_tystr(b, c),
-                        check_tystr(b, v));
-            return ty_error();
-        }
-        return tensor_like(b, v->dtype, &s);
-    }
-    case BI_SUM: case BI_MEAN: case BI_REDUCE_MAX:
-        return reduce(b, n, bi, slot, sty);
-    case BI_RESHAPE:
-        return reshape(b, n, slot, sty);
-    case BI_TRANSPOSE:
-        return transpose(b, n, slot, sty);
-    case BI_CONCAT:
-        return concat(b, n, slot, sty);
-    case BI_ONE_HOT: {
-        const Type *l = sty[0];
-        if (l->kind != TY_TENSOR || l->dtype != DT_I32) {
-            check_error(b, slot[0]->loc, "one_hot expects an i32 tensor of labels, got %s",
-                        check_tystr(b, l));
-            return ty_error();
-        }
-        int64_t v;
-        if (sty[1]->kind != TY_INT || !sty[1]->ival) {
-            check_error(b, slot[1]->loc, "one_hot expects a known int for 'n', got %s",
-                        check_tystr(b, sty[1]));
-            return ty_error();
-        }
-        if (ty_dim_is_const(sty[1]->ival, &v) && v < 1) {
-            check_error(b, slot[1]->loc, "one_hot needs at least 1 class, got %lld", (long long)v);
-            return ty_error();
-        }
-        Type *t = tensor_like(b, DT_F32, &l->shape);
-        const SDim **d = arena_alloc(C->a, sizeof *d * (size_t)(l->shape.rank + 2));
-        if (l->shape.rank > 0)
-            memcpy(d, l->shape.dims, sizeof *d * (size_t)l->shape.rank);
-        d[l->shape.rank] = sty[1]->ival;
-        t->shape.rank++;
-        t->shape.dims = d;
-        return t;
-    }
-    case BI_GATHER: {
-        const Type *tb = sty[0], *ix = sty[1];
-        if (tb->kind != TY_TENSOR || tb->shape.rest >= 0 || tb->shape.rank != 2 || tb->dtype == DT_BOOL) {
-            check_error(b, slot[0]->loc, "gather expects a table f32[V, D], got %s", check_tystr(b, tb));
-            return ty_error();
-        }
-        if (ix->kind != TY_TENSOR || ix->dtype != DT_I32) {
-            check_error(b, slot[1]->loc, "gather expects i32 indices, got %s", check_tystr(b, ix));
-            return ty_error();
-        }
-        Type *t = tensor_like(b, tb->dtype, &ix->shape);
-        const SDim **d = arena_alloc(C->a, sizeof *d * (size_t)(ix->shape.rank + 2));
-        if (ix->shape.rank > 0)
-            memcpy(d, ix->shape.dims, sizeof *d * (size_t)ix->shape.rank);
-        d[ix->shape.rank] = tb->shape.dims[1];
-        t->shape.rank++;
-        t->shape.dims = d;
-        return t;
-    }
-    case BI_F32: case BI_I32: {
-        DType dt = bi == BI_F32 ? DT_F32 : DT_I32;
-        const Type *x = sty[0];
-        if (x->kind == TY_TENSOR)
-            return tensor_like(b, dt, &x->shape);
-        if (x->kind == TY_INT || x->kind == TY_FLOAT || x->kind == TY_BOOL)
-            return ty_tensor(C->a, dt, 0, NULL);
-        check_error(b, slot[0]->loc, "%s cannot convert %s", fname, check_tystr(b, x));
-        return ty_error();
-    }
-    case BI_STOP_GRADIENT: {
-        const Type *x = as_tensor(b, fname, "x", slot[0], sty[0], DT_F32);
-        return x ? x : ty_error();
-    }
-    case BI_RAND_UNIFORM: case BI_RAND_NORMAL: {
-        const Type *x = sty[0];
-        if (x->kind != TY_TENSOR) {
-            check_error(b, slot[0]->loc, "%s expects a tensor whose shape to copy, got %s", fname,
-                        check_tystr(b, x));
-            return ty_error();
-        }
-        return tensor_like(b, DT_F32, &x->shape);
-    }
-    case BI_SHAPE: {
-        const Type *x = sty[0];
-        if (x->kind != TY_TENSOR) {
-            check_error(b, slot[0]->loc, "shape expects a tensor, got %s", check_tystr(b, x));
-            return ty_error();
-        }
-        int64_t ax;
-        int pos;
-        if (!get_axis(b, slot[1], sty[1], &ax) || !axis_index(b, slot[1], x, ax, &pos))
-            return ty_error();
-        return int_type(b, x->shape.dims[pos]);
-    }
-    case BI_NONE: case BI__COUNT:
-        break;
-    }
-    unreachable();
-}

@@ -1,5 +1,5 @@
 /* check_int.h - what the checker's files share (lang/check.c: declarations, scopes, statements,
- * calls, models; lang/check_expr.c: operators and builtins). Not part of the checker's interface;
+ * calls, models; lang/check_expr.c: operators; lang/builtins.c: builtins). Not part of the checker's interface;
  * that is lang/check.h.
  */
 #ifndef NNC_CHECK_INT_H
@@ -15,25 +15,8 @@
 #define MAX_EXPAND_WORK (1 << 24) /* records one parameter expansion may visit */
 #define MAX_INSTANCES 100000    /* instance checks per program; beyond, calls get the generic result */
 
-/* Builtin functions, in the order of the table in check_expr.c. */
-typedef enum {
-    BI_NONE,
-    BI_EXP, BI_LOG, BI_SQRT, BI_TANH, BI_SIGMOID, BI_ATAN, BI_ABS, BI_SIGN, BI_SIN, BI_COS,
-    BI_MAX, BI_MIN, BI_POW, BI_WHERE,
-    BI_SUM, BI_MEAN, BI_REDUCE_MAX,
-    BI_RESHAPE, BI_TRANSPOSE, BI_CONCAT, BI_ONE_HOT, BI_GATHER,
-    BI_F32, BI_I32, BI_STOP_GRADIENT, BI_RAND_UNIFORM, BI_RAND_NORMAL, BI_SHAPE,
-    BI__COUNT
-} Builtin;
-
-typedef struct BuiltinInfo {
-    const char *name;
-    int nformals;
-    const char *formals[4];
-    int nrequired;
-} BuiltinInfo;
-extern const BuiltinInfo check_builtins[BI__COUNT];
-Builtin check_builtin_lookup(const char *name);
+/* Builtin functions: the table (lang/builtins.def) and their rules (lang/builtins.c). */
+#include "builtins.h"
 
 /* ---- naming records [layer.naming] ---- */
 
@@ -176,8 +159,16 @@ const char *check_dimstr(Body *b, const SDim *d);
 const Type *check_binary(Body *b, Node *n, int op, const Type *l, const Type *r, Loc where, const char *fname);
 const Type *check_unary(Body *b, Node *n);
 const Type *check_index(Body *b, Node *n);
-const Type *check_builtin_call(Body *b, Node *n, Builtin bi, Node **slot, const Type **sty);
 bool check_broadcast(Body *b, const Shape *x, const Shape *y, Shape *out);
 const Type *check_tensor_literal(Body *b, Node *n);
+bool check_is_ct(const Type *t);                    /* a compile-time int, float or bool */
+bool check_num_value(const Type *t, double *v);     /* a known compile-time int or float */
+bool check_const_int(const Type *t, int64_t *v);    /* a known compile-time int */
+Type *check_int_type(Body *b, const SDim *v);       /* a compile-time int (v NULL: not known) */
+bool check_holds_batch(Body *b, const SDim *d);     /* d holds the model's batch size B */
+
+/* builtins.c: the type of a call of builtin bi; slot[i] = the argument of formal i (NULL: left
+ * out), sty[i] its type. */
+const Type *check_builtin_call(Body *b, Node *n, Builtin bi, Node **slot, const Type **sty);
 
 #endif

@@ -26,7 +26,7 @@ static const char *const cmd_names[] = {"train", "eval", "predict", "summary"};
 /* flags, and the commands (bit per Cmd) that take each */
 typedef enum {
     F_DATA, F_EPOCHS, F_BATCH, F_LR, F_SEED, F_THREADS, F_LIMIT, F_VAL, F_SAVE, F_RESUME, F_WEIGHTS,
-    F_OUT, F_NFLAGS
+    F_OUT, F_FORCE, F_NFLAGS
 } Flag;
 
 static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NFLAGS] = {
@@ -45,6 +45,8 @@ static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NF
     [F_WEIGHTS] = {"--weights", "FILE", "weights (safetensors) to use (required unless every parameter has\n"
                   "                        literal values in the model)", 1u << CMD_EVAL | 1u << CMD_PREDICT},
     [F_OUT] = {"-o", "FILE", "write predictions to FILE (.csv or .npy) instead of stdout", 1u << CMD_PREDICT},
+    [F_FORCE] = {"--force", "", "let --save / -o replace a read-only file or one of another kind (never an input\n"
+                 "                        of the command or the executable)", 1u << CMD_TRAIN | 1u << CMD_PREDICT},
 };
 
 static const char *const cmd_help[] = {
@@ -84,7 +86,7 @@ static void usage_cmd(RtCtx *c, Cmd k, FILE *out) {
     for (int f = 0; f < F_NFLAGS; f++)
         if (flags[f].cmds & (1u << k)) {
             char lhs[64];
-            snprintf(lhs, sizeof lhs, "%s %s", flags[f].name, flags[f].arg);
+            snprintf(lhs, sizeof lhs, "%s%s%s", flags[f].name, flags[f].arg[0] ? " " : "", flags[f].arg);
             fprintf(out, "  %-21s %s", lhs, flags[f].help);
             double v;
             if ((f == F_EPOCHS || f == F_BATCH) && rt_hyper(&c->desc, f == F_EPOCHS ? "epochs" : "batch", &v))
@@ -102,33 +104,12 @@ static void usage_cmd(RtCtx *c, Cmd k, FILE *out) {
     fprintf(out, "  %-21s %s\n", "--help", "show this help");
 }
 
-/* Edit distance (Levenshtein) of a and b, capped: anything above 9 reads as 9. */
-static int edit_distance(const char *a, size_t na, const char *b) {
-    size_t nb = strlen(b);
-    if (na > 60 || nb > 60) return 9;
-    int row[64];
-    for (size_t j = 0; j <= nb; j++) row[j] = (int)j;
-    for (size_t i = 1; i <= na; i++) {
-        int diag = row[0];
-        row[0] = (int)i;
-        for (size_t j = 1; j <= nb; j++) {
-            int up = row[j];
-            int best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best) best = up + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[nb] > 9 ? 9 : row[nb];
-}
-
 /* " (did you mean 'X'?)" for the closest of names (edit distance at most 2), else "" */
 static void suggest(const char *word, size_t n, const char *const *names, int count, char *out, size_t outn) {
     int best = 3, at = -1;
     for (int i = 0; i < count; i++) {
         if (!names[i]) continue;
-        int dist = edit_distance(word, n, names[i]);
+        int dist = rt_edit_distance(word, n, names[i]);
         if (dist < best) { best = dist; at = i; }
     }
     if (at >= 0) snprintf(out, outn, " (did you mean '%s'?)", names[at]);
@@ -240,6 +221,7 @@ static int run(RtCtx *c, int argc, char **argv) {
         if (a[0] != '-' || !a[1]) {
             if ((k == CMD_PREDICT || k == CMD_EVAL) && (ends_with(a, ".st") || ends_with(a, ".safetensors")))
                 return usage_error(c, (Cmd)k, true, "'%s' looks like a weights file: pass it as --weights %s", a, a);
+            if (!a[0]) return usage_error(c, (Cmd)k, true, "an empty argument ('') is no file name%s%s", "", "");
             if (k == CMD_PREDICT && !o.input) { o.input = a; continue; }
             if (k == CMD_EVAL && !data_pos) { data_pos = a; continue; }
             return usage_error(c, (Cmd)k, true, "unexpected argument '%s'%s", a, "");
@@ -271,12 +253,20 @@ static int run(RtCtx *c, int argc, char **argv) {
             snprintf(msg, sizeof msg, "flag '%%s' does not apply to %%s%s", hint);
             return usage_error(c, (Cmd)k, true, msg, name, cmd_names[k]);
         }
+        if (f == F_FORCE) {
+            if (eq) return usage_error(c, (Cmd)k, true, "%s takes no value%s", flags[f].name, "");
+            o.force = true;
+            continue;
+        }
         if (eq) val = eq + 1;
         else if (i + 1 < argc) val = argv[++i];
         else return usage_error(c, (Cmd)k, true, "%s needs a value (%s)", flags[f].name, flags[f].arg);
         int64_t iv = 0;
         double dv = 0;
         bool ok = true;
+        if (!val[0] && (f == F_DATA || f == F_SAVE || f == F_RESUME || f == F_WEIGHTS || f == F_OUT))
+            return usage_error(c, (Cmd)k, true, "%s needs a %s, got ''", flags[f].name,
+                               f == F_DATA ? "data set (a path or a source)" : "file name");
         switch ((Flag)f) {
         case F_DATA: o.data = val; break;
         case F_SAVE: o.save = val; break;
@@ -290,7 +280,7 @@ static int run(RtCtx *c, int argc, char **argv) {
         case F_SEED: ok = parse_int(val, 0, &iv); seed = iv; break;
         case F_LR: ok = parse_real(val, &dv) && dv >= 0; o.lr = dv; o.have_lr = true; break;
         case F_VAL: ok = parse_real(val, &dv) && dv >= 0 && dv < 1; o.val_split = dv; break;
-        case F_NFLAGS: break;
+        case F_FORCE: case F_NFLAGS: break;
         }
         if (!ok) {
             char most[64] = "";
@@ -327,6 +317,7 @@ static int run(RtCtx *c, int argc, char **argv) {
     }
     c->threads = (int)threads;
     openblas_set_num_threads(c->threads);
+    if (c->blas_stuck) return rt_blas_refuse(c), 1;    /* before any data is read */
     if (setup_slab(c) || init_params(c)) return 1;
     if (!(c->pool = rt_pool_new(c, c->threads))) return 1;
     int r = k == CMD_TRAIN ? rt_train(c, &o) : k == CMD_EVAL ? rt_eval(c, &o) : rt_predict(c, &o);
@@ -352,6 +343,7 @@ int nnc_main_alloc(const NncModelDef *def, int argc, char **argv, NncAllocFn all
             snprintf(c.exe_dir, sizeof c.exe_dir, "%s", exe[0] ? exe : "/");
         }
     }
+    c.blas_stuck = rt_blas_stuck(&c);
     int rc = run(&c, argc, argv);
     /* output that could not be written is an error, not a success (a full disk, a closed pipe) */
     errno = 0;
@@ -365,6 +357,12 @@ int nnc_main_alloc(const NncModelDef *def, int argc, char **argv, NncAllocFn all
     for (int i = 0; i < c.nclass_names; i++) rt_free(&c, c.class_names[i]);
     rt_free(&c, c.class_names);
     rt_desc_free(&c, &c.desc);
+    if (c.blas_stuck) {
+        /* OpenBLAS's destructor would join its stuck threads forever: leave without destructors */
+        fflush(stdout);
+        fflush(stderr);
+        _exit(rc);
+    }
     return rc;
 }
 

@@ -9,7 +9,8 @@
  * among a loaded checkpoint's class names (which then number every label, numeric-looking or not).
  *
  * Conversions: IDX u8 of rank >= 2 (images) into an f32 tensor is scaled by 1/255 to [0, 1]; every
- * other value is converted as is (u8 labels -> i32).
+ * other value is converted as is (u8 labels -> i32). u8 arrays (IDX, NPY) feeding an f32 tensor are
+ * kept as bytes and converted per batch (RtColumn.u8, rt.h).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -136,10 +138,14 @@ static bool fits_i32(double v) {
 }
 
 /* Stores element i; false (nothing stored) when an i32 column gets a value that is no integer in
- * i32's range: truncating it would silently change a label. */
+ * i32's range (truncating it would silently change a label), or an f32 column a value that is not
+ * finite in f32 (NaN, an infinity, or beyond f32's range, like 1e39): it would train to NaN weights. */
 static bool store(RtColumn *col, int64_t i, double v) {
     switch (col->dtype) {
-    case RT_F32: ((float *)col->data)[i] = (float)v; break;
+    case RT_F32:
+        if (!isfinite((float)v)) return false;
+        ((float *)col->data)[i] = (float)v;
+        break;
     case RT_I32:
         if (!fits_i32(v)) return false;
         ((int32_t *)col->data)[i] = (int32_t)v;
@@ -152,15 +158,22 @@ static bool store(RtColumn *col, int64_t i, double v) {
 /* The message of a store() that failed on element i of a binary source. */
 static int bad_value(RtCtx *c, const char *path, const Dest *dst, int64_t i, double v) {
     int64_t per = dst->col->per ? dst->col->per : 1;
+    if (dst->col->dtype == RT_F32)
+        return rt_error(c, "'%s': sample %lld (counting from 0) holds %g, which is not a finite f32 value, but %s "
+                           "'%s' takes finite numbers only", path, (long long)(i / per), v,
+                        rt_role_name(dst->t->role), dst->t->name);
     return rt_error(c, "'%s': value %.17g of sample %lld is not an integer in i32's range, but %s '%s' is i32%s",
                     path, v, (long long)(i / per), rt_role_name(dst->t->role), dst->t->name,
                     dst->t->role == RT_TARGET ? " (class labels must be whole numbers)" : "");
 }
 
-static int alloc_col(RtCtx *c, const RtTensor *t, RtColumn *col, int64_t n) {
+/* div > 0: the column keeps the file's u8 values, converted per batch as value / div. */
+static int alloc_col(RtCtx *c, const RtTensor *t, RtColumn *col, int64_t n, float div) {
     col->dtype = t->dtype;
     col->per = rt_numel(t, 1);
-    col->data = rt_alloc(c, (size_t)(n ? n : 1) * (size_t)col->per * rt_dsize(t->dtype));
+    col->u8 = div > 0;
+    col->div = div;
+    col->data = rt_alloc(c, (size_t)(n ? n : 1) * (size_t)col->per * (col->u8 ? 1 : rt_dsize(t->dtype)));
     return col->data ? 0 : -1;
 }
 
@@ -175,8 +188,13 @@ static void per_str(const RtTensor *t, char *buf, size_t n) {
 
 static int load_idx(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_t *n_out) {
     snprintf(dst->src, dst->srcn, "%s", path);
-    gzFile f = gzopen(path, "rb");
-    if (!f) return rt_error(c, "cannot open '%s': %s", path, errno ? strerror(errno) : "gzopen failed");
+    int fd = rt_open_fd(c, path, "", false);
+    if (fd < 0) return -1;
+    gzFile f = gzdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return rt_error(c, "cannot open '%s': %s", path, errno ? strerror(errno) : "gzdopen failed");
+    }
     unsigned char hdr[4 + 4 * 4];
     uint8_t *buf = NULL;
     int rc = -1;
@@ -223,10 +241,25 @@ static int load_idx(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
         rt_error(c, "'%s' holds samples of shape [%s] (%lld values), but %s", path, shape, (long long)per, want);
         goto done;
     }
+    /* the header's promise against the file's size, before allocating for it: a plain file holds
+     * every byte; deflate packs at most 1032 bytes into one, so a .gz of S bytes holds less than
+     * 1032 S (a tiny file never makes the loader allocate gigabytes) */
+    struct stat st;
+    double promised = (double)(4 + 4 * rank) + (double)n * (double)per * isz;
+    if (fstat(fd, &st) == 0) {
+        double most = gzdirect(f) ? (double)st.st_size : (double)st.st_size * 1032.0 + 4096.0;
+        if (promised > most) {
+            rt_error(c, "'%s' is truncated: its header promises %lld samples of %lld values (%.0f bytes), the file "
+                        "has %lld bytes%s", path, (long long)n, (long long)per, promised, (long long)st.st_size,
+                     gzdirect(f) ? "" : " (gzip'd: at most 1032 times as many once unpacked)");
+            goto done;
+        }
+    }
     if (limit > 0 && limit < n) n = limit;
-    if (alloc_col(c, dst->t, dst->col, n)) goto done;
     bool scale = type == 0x08 && rank >= 2 && dst->t->dtype == RT_F32;
-    const int64_t chunk = 1 << 20;
+    bool bytes = type == 0x08 && dst->t->dtype == RT_F32;
+    if (alloc_col(c, dst->t, dst->col, n, bytes ? (scale ? 255.0f : 1.0f) : 0)) goto done;
+    const int64_t chunk = n * per < (1 << 20) ? (n * per > 0 ? n * per : 1) : 1 << 20;
     buf = rt_alloc(c, (size_t)(chunk * isz));
     if (!buf) goto done;
     int64_t total = n * per;
@@ -243,6 +276,10 @@ static int load_idx(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
                         "ends after %lld values", path, (long long)dims[0], (long long)per,
                      (long long)(at + r / isz));
             goto done;
+        }
+        if (bytes) {
+            memcpy((uint8_t *)dst->col->data + at, buf, (size_t)m);
+            continue;
         }
         for (int64_t i = 0; i < m; i++) {
             const uint8_t *b = buf + i * isz;
@@ -282,8 +319,8 @@ done:
 
 static int load_npy(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_t *n_out) {
     snprintf(dst->src, dst->srcn, "%s", path);
-    FILE *f = fopen(path, "rb");
-    if (!f) return rt_error(c, "cannot open '%s': %s", path, strerror(errno));
+    FILE *f = rt_open_input(c, path, "", false);
+    if (!f) return -1;
     int rc = -1;
     char *hdr = NULL;
     uint8_t *buf = NULL;
@@ -356,9 +393,10 @@ static int load_npy(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
         goto done;
     }
     if (limit > 0 && limit < n) n = limit;
-    if (alloc_col(c, dst->t, dst->col, n)) goto done;
+    bool bytes = kind == 'u' && dst->t->dtype == RT_F32;
+    if (alloc_col(c, dst->t, dst->col, n, bytes ? 1.0f : 0)) goto done;
     int64_t total = n * per;
-    const int64_t chunk = 1 << 18;
+    const int64_t chunk = total < (1 << 18) ? (total > 0 ? total : 1) : 1 << 18;
     buf = rt_alloc(c, (size_t)(chunk * isz));
     if (!buf) goto done;
     for (int64_t at = 0; at < total; at += chunk) {
@@ -367,6 +405,10 @@ static int load_npy(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
             rt_error(c, "'%s' is truncated: its header promises shape with %lld values, the data ends "
                         "early", path, (long long)(dims[0] * per));
             goto done;
+        }
+        if (bytes) {
+            memcpy((uint8_t *)dst->col->data + at, buf, (size_t)m);
+            continue;
         }
         for (int64_t i = 0; i < m; i++) {
             const uint8_t *b = buf + i * isz;
@@ -434,6 +476,43 @@ static bool parse_num(const char *s, double *v) {
     return *end == 0 && isfinite(*v);
 }
 
+/* A CSV whose labels hold more distinct names than the model has classes: the rarest name is most
+ * likely a misspelling (`Setosa` among `setosa`s); name it, its first line, and the closest other name. */
+static void too_many_names(RtCtx *c, const char *path, char **labels, const int *rowline, int64_t nrows,
+                           char **names, int nc, const char *rarest, int64_t count) {
+    int line = 0;
+    for (int64_t r = 0; r < nrows && !line; r++) if (!strcmp(labels[r], rarest)) line = rowline[r];
+    const char *close = NULL;
+    int best = 3;
+    for (int i = 0; i < nc; i++) {
+        if (names[i] == rarest || !strcmp(names[i], rarest)) continue;
+        int dist = strcasecmp(names[i], rarest) ? rt_edit_distance(rarest, strlen(rarest), names[i]) : 0;
+        if (dist < best) { best = dist; close = names[i]; }
+    }
+    char hint[256] = "";
+    if (close) snprintf(hint, sizeof hint, " (did you mean '%.200s'?)", close);
+    rt_error(c, "%s:%d: label '%s'%s makes %d distinct class names, but the model classifies %d ('%s' appears %lld "
+                "time%s)", path, line, rarest, hint, nc, c->desc.nclasses, rarest, (long long)count,
+             count == 1 ? "" : "s");
+}
+
+/* The column named name among fields[0..nf), or -1; a second column of that name is an error (which
+ * of them is the label would be a guess). */
+static int find_column(RtCtx *c, const char *path, int line, char **fields, int nf, const char *name, bool *dup) {
+    int at = -1;
+    *dup = false;
+    for (int i = 0; i < nf; i++) {
+        if (strcmp(fields[i], name)) continue;
+        if (at >= 0) {
+            *dup = true;
+            return rt_error(c, "%s:%d: the header has two columns named '%s' (columns %d and %d): which one is the "
+                               "label is ambiguous", path, line, name, at + 1, i + 1);
+        }
+        at = i;
+    }
+    return at;
+}
+
 /* feat: the features' tensor; lab: the label's (NULL to skip it). label: the column's name, "" for
  * the last column. */
 /* predict_in: the file is predict's INPUT (features only): a column named as the label is dropped
@@ -442,8 +521,8 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
                     int64_t limit, Dest *feat, Dest *lab, RtData *d, int64_t *n_out) {
     if (feat) snprintf(feat->src, feat->srcn, "%s", path);
     if (lab) snprintf(lab->src, lab->srcn, "%s", path);
-    FILE *f = fopen(path, "rb");
-    if (!f) return rt_error(c, "cannot open '%s': %s", path, strerror(errno));
+    FILE *f = rt_open_input(c, path, "", false);
+    if (!f) return -1;
     int rc = -1;
     char *text = NULL, **fields = NULL, **labels = NULL, **rows = NULL;
     int *rowline = NULL;
@@ -454,6 +533,14 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
     if (!text) goto done;
     if (fread(text, 1, (size_t)size, f) != (size_t)size) { rt_error(c, "cannot read '%s': %s", path, strerror(errno)); goto done; }
     text[size] = 0;
+    /* a NUL would end the text early and drop every later row without a word: refuse the file */
+    const char *nul = memchr(text, 0, (size_t)size);
+    if (nul) {
+        int line = 1;
+        for (const char *q = text; q < nul; q++) line += *q == '\n';
+        rt_error(c, "%s:%d: the file holds a NUL byte (at byte %ld): a CSV is text", path, line, (long)(nul - text));
+        goto done;
+    }
     if (size >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) memset(text, ' ', 3);   /* a UTF-8 BOM */
     int64_t nlines = 1;
     for (long i = 0; i < size; i++) nlines += text[i] == '\n';
@@ -479,7 +566,9 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
             nf = split_csv(s, fields, maxf);
             if (want_label) {
                 if (*label) {
-                    for (int i = 0; i < nf; i++) if (!strcmp(fields[i], label)) labcol = i;
+                    bool dup;
+                    labcol = find_column(c, path, lineno, fields, nf, label, &dup);
+                    if (dup) goto done;
                     if (labcol < 0) { rt_error(c, "%s:%d: the header has no column '%s'", path, lineno, label); goto done; }
                 } else {
                     labcol = nf - 1;
@@ -490,8 +579,11 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
                      * target's name, or `label`) */
                     int tg = rt_first(&c->desc, RT_TARGET);
                     const char *cand[3] = {label, tg >= 0 ? c->desc.t[tg].name : "", "label"};
-                    for (int q = 0; q < 3 && labcol < 0; q++)
-                        for (int i = 0; i < nf && *cand[q]; i++) if (!strcmp(fields[i], cand[q])) labcol = i;
+                    for (int q = 0; q < 3 && labcol < 0; q++) {
+                        bool dup;
+                        if (*cand[q]) labcol = find_column(c, path, lineno, fields, nf, cand[q], &dup);
+                        if (*cand[q] && dup) goto done;
+                    }
                     if (labcol < 0) {
                         char want[512];
                         per_str(feat->t, want, sizeof want);
@@ -507,7 +599,9 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
                     else fprintf(stderr, "the other %d columns are the input\n", nf - 1);
                 }
             } else if (*label) {
-                for (int i = 0; i < nf; i++) if (!strcmp(fields[i], label)) labcol = i;  /* dropped */
+                bool dup;
+                labcol = find_column(c, path, lineno, fields, nf, label, &dup);   /* dropped */
+                if (dup) goto done;
             }
             continue;
         }
@@ -524,10 +618,11 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
         goto done;
     }
     if (nrows == 0) { rt_error(c, "'%s' has no data rows", path); goto done; }
-    if (feat && alloc_col(c, feat->t, feat->col, nrows)) goto done;
-    if (lab && alloc_col(c, lab->t, lab->col, nrows)) goto done;
+    if (feat && alloc_col(c, feat->t, feat->col, nrows, 0)) goto done;
+    if (lab && alloc_col(c, lab->t, lab->col, nrows, 0)) goto done;
     labels = rt_calloc(c, sizeof(char *) * (size_t)nrows);
     if (!labels) goto done;
+    const char *labname = labcol >= 0 ? fields[labcol] : "";   /* points into text, which stays */
     char **row = fields;        /* the header's fields are no longer needed: reuse the array */
     bool numeric = true;
     for (int64_t r = 0; r < nrows; r++) {
@@ -541,7 +636,16 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
             double v;
             if (i == labcol) {
                 labels[r] = row[i];
-                if (!parse_num(row[i], &v)) numeric = false;
+                if (!parse_num(row[i], &v)) {
+                    numeric = false;
+                    /* the column's kind follows the target's type: an f32 target takes numbers only */
+                    if (lab && lab->t->dtype == RT_F32) {
+                        rt_error(c, "%s:%d: field %d of column '%s' is '%s', not a finite number, but target '%s' is "
+                                    "f32 (a regression target takes numbers only)", path, rowline[r], i + 1,
+                                 labname, row[i], lab->t->name);
+                        goto done;
+                    }
+                }
                 continue;
             }
             if (!parse_num(row[i], &v)) {
@@ -549,14 +653,18 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
                 goto done;
             }
             if (feat && !store(feat->col, r * nfeat + k, v)) {
-                rt_error(c, "%s:%d: field %d ('%s') is not an integer in i32's range, but input '%s' is i32", path,
-                         rowline[r], i + 1, row[i], feat->t->name);
+                if (feat->col->dtype == RT_F32)
+                    rt_error(c, "%s:%d: field %d ('%s') is not a finite f32 value (f32 ends near 3.4e38), but input "
+                                "'%s' takes finite numbers only", path, rowline[r], i + 1, row[i], feat->t->name);
+                else
+                    rt_error(c, "%s:%d: field %d ('%s') is not an integer in i32's range, but input '%s' is i32", path,
+                             rowline[r], i + 1, row[i], feat->t->name);
                 goto done;
             }
             k++;
         }
     }
-    if (lab && c->class_names) {
+    if (lab && lab->t->dtype == RT_I32 && c->class_names) {
         /* weights loaded first (eval, resume) fix the classes: every label is mapped by name, in the
          * checkpoint's order, numeric-looking or not ("1" is the class named "1", not index 1) */
         int nc = c->nclass_names;
@@ -589,8 +697,18 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
         memcpy(sorted, labels, sizeof(char *) * (size_t)nrows);
         qsort(sorted, (size_t)nrows, sizeof(char *), cmp_str);
         int nc = 0;
-        for (int64_t i = 0; i < nrows; i++)
-            if (i == 0 || strcmp(sorted[i], sorted[nc - 1])) sorted[nc++] = sorted[i];
+        int64_t run = 0, rarest_n = INT64_MAX;
+        const char *rarest = NULL;
+        for (int64_t i = 0; i <= nrows; i++) {
+            if (i < nrows && i > 0 && !strcmp(sorted[i], sorted[nc - 1])) { run++; continue; }
+            if (nc > 0 && run < rarest_n) { rarest_n = run; rarest = sorted[nc - 1]; }
+            if (i < nrows) { sorted[nc++] = sorted[i]; run = 1; }
+        }
+        if (c->desc.nclasses > 0 && nc > c->desc.nclasses) {
+            too_many_names(c, path, labels, rowline, nrows, sorted, nc, rarest, rarest_n);
+            rt_free(c, sorted);
+            goto done;
+        }
         d->classes = rt_calloc(c, sizeof(char *) * (size_t)nc);
         if (!d->classes) { rt_free(c, sorted); goto done; }
         d->nclasses = nc;
@@ -609,9 +727,18 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
                 rt_error(c, "%s:%d: label '%s' is not an integer class index", path, rowline[r], labels[r]);
                 goto done;
             }
+            if (lab->t->dtype == RT_I32 && c->desc.nclasses > 0 && (v < 0 || v >= c->desc.nclasses)) {
+                rt_error(c, "%s:%d: label '%s' is out of range for a classifier of %d classes (class indices are 0 "
+                            "to %d)", path, rowline[r], labels[r], c->desc.nclasses, c->desc.nclasses - 1);
+                goto done;
+            }
             if (!store(lab->col, r, v)) {
-                rt_error(c, "%s:%d: label '%s' is out of range (an i32 label lies in [-2147483648, 2147483647])",
-                         path, rowline[r], labels[r]);
+                if (lab->t->dtype == RT_F32)
+                    rt_error(c, "%s:%d: label '%s' is not a finite f32 value (f32 ends near 3.4e38), but target '%s' "
+                                "takes finite numbers only", path, rowline[r], labels[r], lab->t->name);
+                else
+                    rt_error(c, "%s:%d: label '%s' is out of range (an i32 label lies in [-2147483648, 2147483647])",
+                             path, rowline[r], labels[r]);
                 goto done;
             }
         }

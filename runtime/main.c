@@ -1,7 +1,8 @@
 /* main.c - the main() of a model executable: wraps the compiled model's nnc_model_* symbols into
  * an NncModelDef and hands over to the runtime. It sits in libnnc_rt.a, so the linker pulls it in
  * only for links that need a main (model executables), never into nnc itself. It closes stdout
- * itself, so an output error that only fclose reports still makes the exit status 1.
+ * itself, so an output error that only fclose reports still makes the exit status 1. It first
+ * makes sure OpenBLAS runs the kernels made for this CPU (runtime/blas.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@ void nnc_model_evaluate(NncArgs *a);
 void nnc_model_train_step(NncArgs *a, int32_t step);
 
 int main(int argc, char **argv) {
+    nnc_blas_check(argv);
     NncModelDef def = {nnc_model_desc, nnc_model_workspace_size, nnc_model_forward, nnc_model_evaluate,
                        nnc_model_train_step, 0};
     int rc = nnc_main(&def, argc, argv);

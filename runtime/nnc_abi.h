@@ -31,6 +31,8 @@
  *   data SPEC...                     the train block's data source, verbatim tokens
  *   metric NAME                      accuracy | mse | mae | ...
  *   task classify N | regress        what eval reports (N = number of classes)
+ *   plan CLASS A C                   bytes the compiler planned for a lifetime class (param, state,
+ *                                    activation, scratch): A*B + C; summary prints them (optional)
  *   end
  */
 #ifndef NNC_ABI_H
@@ -74,6 +76,12 @@ typedef struct NncModelDef {
     void (*train_step)(NncArgs *a, int32_t step);
     void *user;         /* provider's own data (the interpreter keeps its graphs here) */
 } NncModelDef;
+
+/* When OpenBLAS picked kernels weaker than the CPU supports (its load-time detection does not
+ * know every CPU) and OPENBLAS_CORETYPE is unset: re-executes the program (/proc/self/exe, argv)
+ * with OPENBLAS_CORETYPE naming the right kernels; else (or if exec fails) returns. Call it first
+ * thing in main, before any output (runtime/blas.c). */
+void nnc_blas_check(char **argv);
 
 /* The runtime's entry point: parses argv (train / eval / predict / summary / --help), returns the
  * process exit status. runtime/main.c calls it with the model linked into the executable. */

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "nnc_abi.h"
 
@@ -70,13 +71,20 @@ typedef struct RtDesc {
     const char *data;           /* the data record verbatim (after "data "); "" when none */
     const char **metric; int nmetric;
     int nclasses;               /* > 0 classify; 0 regress; -1 no task record */
+    const char *plan_class[4]; int64_t plan_a[4], plan_c[4]; int nplan;  /* planned bytes: a*B + c */
 } RtDesc;
 
 /* ---- a data set in memory: one column per input/target tensor, in descriptor order ---- */
+/* A u8 array (IDX or NPY images) feeding an f32 tensor stays in the file's type, a quarter of the
+ * memory (Fashion-MNIST's images: 47 MB, not 188 MB), and each batch is converted as it is gathered:
+ * value / div in float, which equals the double division rounded to float for all 256 values, so
+ * results do not change (train.c converts 16 values a step). */
 typedef struct RtColumn {
     RtDType dtype;              /* as the model's tensor wants it */
     int64_t per;                /* elements per sample */
-    void *data;                 /* [n, per] */
+    void *data;                 /* [n, per] of dtype, or of uint8_t when u8 */
+    bool u8;                    /* data holds the file's bytes; gather converts them to f32 */
+    float div;                  /* u8 only: 255 (images scaled to [0, 1]) or 1 */
 } RtColumn;
 
 typedef struct RtData {
@@ -87,6 +95,14 @@ typedef struct RtData {
 } RtData;
 
 typedef struct RtPrng { uint64_t s; } RtPrng; /* splitmix64 sequence (shuffles) */
+
+/* The identity of a file the command read (files.c): outputs never replace one. */
+#define RT_MAXINPUTS 16
+typedef struct RtInputId {
+    dev_t dev; ino_t ino;
+    bool checkpoint;            /* the --resume file: --save may continue it in place */
+    char path[256];             /* for messages (cut when longer) */
+} RtInputId;
 
 /* ---- the run context ---- */
 typedef struct RtCtx {
@@ -106,6 +122,11 @@ typedef struct RtCtx {
     RtPrng rng;
     char **class_names;         /* [nclass_names] from a checkpoint's metadata (CSV string labels) */
     int nclass_names;
+    RtInputId inputs[RT_MAXINPUTS]; /* files opened for reading, by identity */
+    int ninputs;
+    bool blas_stuck;            /* rt_blas_stuck said so: no BLAS, and no exit() (it would hang) */
+    int64_t run_epochs;         /* --epochs of this training run (saved as the "epochs" metadata) */
+    int64_t ckpt_epochs;        /* the --epochs of the run that wrote the loaded checkpoint; 0 unknown */
 } RtCtx;
 
 /* ---- util.c ---- */
@@ -128,6 +149,46 @@ uint64_t rt_mix64(uint64_t z);                  /* splitmix64's step + finaliser
 uint64_t rt_prng_next(RtPrng *r);
 uint64_t rt_prng_below(RtPrng *r, uint64_t n);  /* uniform in [0, n) */
 
+int rt_edit_distance(const char *a, size_t na, const char *b);   /* Levenshtein, capped at 9 */
+
+/* ---- files.c: inputs, outputs, temporaries ---- */
+/* Opens an input for reading: regular files only (a FIFO or device would block), never blocking;
+ * records its identity. what: "weights file", "" for data; checkpoint: the --resume file. */
+int rt_open_fd(RtCtx *c, const char *path, const char *what, bool checkpoint);
+FILE *rt_open_input(RtCtx *c, const char *path, const char *what, bool checkpoint);
+typedef struct RtOutput {
+    const char *flag;           /* "--save", "-o": named when the path is empty */
+    const char *verb;           /* "save weights": "cannot save weights to 'x': ..." */
+    const char *what;           /* "a checkpoint": "... replaces only a regular file" */
+    const char *kind;           /* "a checkpoint written by an nnc model": "the file exists and is not ..." */
+    bool (*own_kind)(RtCtx *c, FILE *f);   /* whether an existing file is of the output's kind */
+    bool force;                 /* --force: replace a read-only file or one of another kind */
+    bool stream_ok;             /* a FIFO or character device is written to, not replaced */
+    bool replaces_checkpoint;   /* --save may replace the --resume file */
+} RtOutput;
+/* Whether path may be written as o says: absent, or a regular file of o's kind, writable, neither
+ * the executable nor an input recorded so far (-1 + message otherwise). */
+int rt_output_check(RtCtx *c, const char *path, const RtOutput *o);
+/* A fresh PATH.tmp.PID.N, removed by SIGTERM/SIGINT/SIGHUP until rt_tmp_rename or rt_tmp_release;
+ * why is appended to the message of a failed open. */
+FILE *rt_tmp_open(RtCtx *c, const char *path, char **tmp_out, const char *verb, const char *why);
+int rt_tmp_rename(const char *tmp, const char *path);      /* rename(2), then forgets tmp */
+void rt_tmp_release(const char *tmp);                      /* unlinks tmp (when not NULL), forgets it */
+/* Removes PATH.tmp.PID.N files whose PID no longer runs (left by a killed save). */
+void rt_tmp_clean_stale(const char *path);
+
+/* ---- memory.c: whether a plan fits ---- */
+void rt_human(double bytes, char *buf, size_t n);          /* "1.5 MiB" */
+/* Bytes that can still be allocated (the tighter of rlimits and MemAvailable + SwapFree; -1 when
+ * unknown); why gets the reason in words. */
+double rt_mem_available(char *why, size_t n);
+/* -1 + "WHAT needs N more memory (PARTS), but only M are available (...)" when need does not fit. */
+int rt_mem_plan(RtCtx *c, const char *what, double need, const char *parts);
+/* Under a memory limit (only there; false otherwise): whether OpenBLAS failed to allocate its
+ * buffers, so that its threads spin forever (a matrix product, and exit(), would hang). */
+bool rt_blas_stuck(RtCtx *c);
+int rt_blas_refuse(RtCtx *c);   /* the message of a stuck OpenBLAS; -1 */
+
 /* ---- desc.c ---- */
 int rt_desc_parse(RtCtx *c, const char *text, RtDesc *d);
 void rt_desc_free(RtCtx *c, RtDesc *d);
@@ -148,12 +209,11 @@ int rt_data_load_inputs(RtCtx *c, const char *path, RtData *d);
 void rt_data_free(RtCtx *c, RtData *d);
 
 /* ---- weights.c (safetensors) ---- */
-int rt_save(RtCtx *c, const char *path, const RtData *classes_from);
-/* Whether path may be saved to: absent, or a regular file (never a device, FIFO, symlink, dir). */
-int rt_save_target_ok(RtCtx *c, const char *path);
+/* Saves through a temporary (files.c); path must pass rt_output_check (force: --force). */
+int rt_save(RtCtx *c, const char *path, const RtData *classes_from, bool force);
 /* Before training: the target is acceptable and its folder exists and takes a new file (a unique
  * temporary is created and removed there, as rt_save does). */
-int rt_save_probe(RtCtx *c, const char *path);
+int rt_save_probe(RtCtx *c, const char *path, bool force);
 /* need_state: every state tensor must be present (resume); else missing state keeps its init. */
 int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress);
 
@@ -166,7 +226,7 @@ typedef struct RtOpts {
     const char *data, *save, *resume, *weights, *input, *out;
     int64_t epochs, batch, limit;
     double lr, val_split;
-    bool have_lr;
+    bool have_lr, force;
 } RtOpts;
 int rt_train(RtCtx *c, const RtOpts *o);
 int rt_eval(RtCtx *c, const RtOpts *o);

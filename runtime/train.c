@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rt.h"
@@ -63,6 +64,12 @@ static int batch_new(RtCtx *c, int64_t bmax, int64_t bmin, Batch *b) {
     }
     b->ws_bytes = align_up((size_t)ws);
     b->bytes = batch_bytes(&c->desc, bmax) + b->ws_bytes + align_up(sizeof(float) * (size_t)(c->desc.nloss + 1));
+    char what[64], parts[160], h1[32], h2[32];
+    rt_human((double)batch_bytes(&c->desc, bmax), h1, sizeof h1);
+    rt_human((double)b->ws_bytes, h2, sizeof h2);
+    snprintf(what, sizeof what, "running the model at batch %lld", (long long)bmax);
+    snprintf(parts, sizeof parts, "batch buffers %s + workspace %s", h1, h2);
+    if (rt_mem_plan(c, what, (double)(b->bytes + ALIGN), parts)) return -1;
     b->raw = rt_alloc(c, b->bytes + ALIGN);
     b->bufs = rt_calloc(c, sizeof(void *) * (size_t)c->desc.nt);
     if (!b->raw || !b->bufs) {
@@ -84,13 +91,41 @@ static int batch_new(RtCtx *c, int64_t bmax, int64_t bmin, Batch *b) {
 }
 
 
-/* Copies samples idx[0..n) of the data set into the batch's input/target buffers. */
+/* One sample of a u8 column into f32 (value / div): one pass, no intermediate copy, 16 values a
+ * step in vector registers (each lane's division is the scalar one, so the values are exact). */
+typedef uint8_t U8x16 __attribute__((vector_size(16)));
+typedef float F32x16 __attribute__((vector_size(64)));
+
+static void convert_u8(float *restrict out, const uint8_t *restrict in, int64_t n, float div) {
+    int64_t k = 0;
+    F32x16 d = (F32x16){0} + div;
+    for (; k + 16 <= n; k += 16) {
+        U8x16 v;
+        memcpy(&v, in + k, sizeof v);
+        F32x16 f = __builtin_convertvector(v, F32x16) / d;
+        memcpy(out + k, &f, sizeof f);
+    }
+    for (; k < n; k++) out[k] = (float)in[k] / div;
+}
+
+/* Copies samples idx[0..n) of the data set into the batch's input/target buffers, converting u8
+ * columns (rt.h) on the way. */
 static void gather(RtCtx *c, const RtData *d, Batch *b, const int64_t *idx, int64_t n) {
     int k = 0;
     for (int i = 0; i < c->desc.nt && k < d->ncol; i++) {
         const RtTensor *t = &c->desc.t[i];
         if (t->role != RT_INPUT && t->role != RT_TARGET) continue;
         const RtColumn *col = &d->col[k++];
+        if (col->u8) {
+            const uint8_t *src = col->data;
+            for (int64_t j = 0; j < n; j++) {
+                /* samples come in shuffled order: fetch the one two ahead while this one converts */
+                if (j + 2 < n)
+                    for (int64_t q = 0; q < col->per; q += 64) __builtin_prefetch(src + idx[j + 2] * col->per + q);
+                convert_u8((float *)b->bufs[i] + j * col->per, src + idx[j] * col->per, col->per, col->div);
+            }
+            continue;
+        }
         size_t row = (size_t)col->per * rt_dsize(col->dtype);
         for (int64_t j = 0; j < n; j++)
             memcpy((uint8_t *)b->bufs[i] + (size_t)j * row, (const uint8_t *)col->data + (size_t)idx[j] * row, row);
@@ -264,6 +299,40 @@ static int64_t hyper_int(const RtDesc *d, const char *name, int64_t flag, int64_
     return dflt;
 }
 
+/* The first parameter holding a NaN or infinity, or NULL: a step that made one stops training as a
+ * non-finite loss does (a ReLU's `where` can hide a NaN from the loss while it spreads through the
+ * weights). One pass over the parameters per step, against the B passes the step itself makes. */
+static const char *nonfinite_param(RtCtx *c) {
+    for (int i = 0; i < c->desc.nt; i++) {
+        const RtTensor *t = &c->desc.t[i];
+        if (t->role != RT_PARAM || t->dtype != RT_F32 || t->frozen) continue;
+        const uint32_t *w = c->bufs[i];
+        int64_t n = rt_numel(t, 1);
+        uint32_t bad = 0;
+        for (int64_t k = 0; k < n; k++) bad |= (w[k] & 0x7f800000u) == 0x7f800000u;
+        if (bad) return t->name;
+    }
+    return NULL;
+}
+
+/* The rest of train's first line when resuming: where the run continues and what the schedule sees.
+ * Rule: total_steps is always --epochs x batches per epoch of this run, so a run resumed with the
+ * --epochs it was started with continues the very schedule it was interrupted in; a different
+ * --epochs stretches (or shrinks) the schedule to the new total from the next step on, the steps
+ * already taken stay as they were. */
+static void resume_note(RtCtx *c, const char *path, int64_t epochs, int64_t steps_per_epoch) {
+    printf("; resuming '%s' after epoch %lld (step %lld)", path, (long long)c->epoch, (long long)c->step);
+    if (c->ckpt_epochs > 0 && c->ckpt_epochs != epochs)
+        printf("; its run planned %lld epoch%s, this one %lld: from step %lld on, schedules span this run's %lld "
+               "steps", (long long)c->ckpt_epochs, c->ckpt_epochs == 1 ? "" : "s", (long long)epochs,
+               (long long)c->step + 1, (long long)(epochs * steps_per_epoch));
+    else if (c->ckpt_epochs > 0)
+        printf("; schedules continue over its planned %lld epochs (%lld steps)", (long long)epochs,
+               (long long)(epochs * steps_per_epoch));
+    else
+        printf("; schedules span %lld epochs (%lld steps)", (long long)epochs, (long long)(epochs * steps_per_epoch));
+}
+
 static void progress(RtCtx *c, int64_t epoch, int64_t epochs, int64_t done, int64_t total, double loss) {
     int width = 30, fill = total ? (int)(width * done / total) : width;
     char bar[64];
@@ -286,7 +355,8 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     double val_split = o->val_split, hv;
     if (val_split < 0) val_split = rt_hyper(d, "validation", &hv) || rt_hyper(d, "val_split", &hv) ? hv : 0;
     if (val_split < 0 || val_split >= 1) return rt_error(c, "validation split %g is not in [0, 1)", val_split);
-    if (o->save && rt_save_probe(c, o->save)) return -1;     /* before hours of training, not after */
+    if (o->save && rt_save_probe(c, o->save, o->force)) return -1;     /* before hours of training, not after */
+    c->run_epochs = epochs;
 
     if (o->resume) {
         if (rt_load(c, o->resume, true, true)) return -1;
@@ -302,8 +372,11 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     int rc = -1;
     Batch b = {0};
     int64_t *perm = NULL, *order = NULL;
+    double *dbuf = NULL;
+    /* the data files are known now: the checkpoint must not replace one of them (nor the executable) */
+    if (o->save && rt_save_probe(c, o->save, o->force)) goto done;
     /* lr and loss sums per step, loss sums per loss for train and validation metrics */
-    double *dbuf = rt_calloc(c, sizeof(double) * (size_t)(2 * d->nstep + 2 * d->nloss + 1));
+    dbuf = rt_calloc(c, sizeof(double) * (size_t)(2 * d->nstep + 2 * d->nloss + 1));
     if (!dbuf) goto done;
     double *lr = dbuf, *loss_sum = dbuf + d->nstep, *m_loss = loss_sum + d->nstep, *vm_loss = m_loss + d->nloss;
     for (int s = 0; s < d->nstep; s++) lr[s] = o->have_lr ? o->lr : d->step[s].lr;
@@ -329,8 +402,10 @@ int rt_train(RtCtx *c, const RtOpts *o) {
      * results do not change) unless a model has more train steps than that */
     uint64_t step_streams = d->nstep > 16 ? (uint64_t)d->nstep : 16;
     bool tty = isatty(2);
-    printf("training %s on %lld samples (%lld validation), batch %lld, %lld epochs, %d threads\n", d->name,
+    printf("training %s on %lld samples (%lld validation), batch %lld, %lld epochs, %d threads", d->name,
            (long long)ntrain, (long long)nval, (long long)batch, (long long)epochs, c->threads);
+    if (o->resume) resume_note(c, o->resume, epochs, steps_per_epoch);
+    printf("\n");
     fflush(stdout);
     for (int64_t epoch = c->epoch + 1; epoch <= epochs; epoch++) {
         double t0 = rt_now(), last_draw = 0;
@@ -367,6 +442,13 @@ int rt_train(RtCtx *c, const RtOpts *o) {
                     goto done;
                 }
                 loss_sum[s] += (double)L * (double)B;
+            }
+            const char *bad = nonfinite_param(c);
+            if (bad) {
+                if (tty) fprintf(stderr, "\r\033[K");
+                rt_error(c, "parameter '%s' became NaN or infinite at epoch %lld, step %lld (the loss was finite)%s",
+                         bad, (long long)epoch, (long long)c->step, o->save && epoch > 1 ? " (the last good epoch's weights are saved)" : " (try a smaller --lr)");
+                goto done;
             }
             /* Train metrics come from the outputs the train step computed (weights before the
              * update). A provider whose train step writes no outputs gets a forward pass on the
@@ -405,7 +487,7 @@ int rt_train(RtCtx *c, const RtOpts *o) {
             fflush(stdout);
         }
         c->epoch = epoch;
-        if (o->save && rt_save(c, o->save, &data)) goto done;
+        if (o->save && rt_save(c, o->save, &data, o->force)) goto done;
     }
     rc = 0;
 done:
@@ -488,27 +570,20 @@ static void put_class(RtCtx *c, FILE *out, int k) {
     fputc('"', out);
 }
 
-static int write_npy(RtCtx *c, const char *path, const RtTensor *t, const float *v, int64_t n) {
+static bool write_npy(FILE *f, const RtTensor *t, const float *v, int64_t n) {
     char hdr[256], shape[160];
     size_t k = (size_t)snprintf(shape, sizeof shape, "%lld,", (long long)n);
     for (int i = 1; i < t->rank; i++) k += (size_t)snprintf(shape + k, sizeof shape - k, "%s%lld", i > 1 ? "," : "", (long long)t->dim[i]);
     if (t->rank > 1 && k && shape[k - 1] == ',') shape[--k] = 0;
     int hl = snprintf(hdr, sizeof hdr, "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", shape);
     int total = 10 + hl + 1, pad = (64 - total % 64) % 64;
-    FILE *f = fopen(path, "wb");
-    if (!f) return rt_error(c, "cannot write '%s': fopen failed: %s", path, strerror(errno));
     uint16_t L = (uint16_t)(hl + pad + 1);
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(L & 0xff), (unsigned char)(L >> 8)};
     bool ok = fwrite(pre, 1, 10, f) == 10 && fwrite(hdr, 1, (size_t)hl, f) == (size_t)hl;
     for (int i = 0; ok && i < pad; i++) ok = fputc(' ', f) != EOF;
     ok = ok && fputc('\n', f) != EOF;
     size_t cnt = (size_t)(n * rt_numel(t, 1));
-    ok = ok && fwrite(v, sizeof(float), cnt, f) == cnt;
-    ok = ok && fflush(f) == 0;
-    int e = errno;
-    if (fclose(f)) { ok = false; e = errno; }
-    if (!ok) return rt_error(c, "cannot write '%s': %s", path, strerror(e));
-    return 0;
+    return ok && fwrite(v, sizeof(float), cnt, f) == cnt;
 }
 
 /* One CSV line of predict: row j of every per-sample output (name_0, name_1, ... as the header
@@ -540,39 +615,79 @@ static void put_row(RtCtx *c, FILE *out, const Batch *b, int64_t j) {
     fputc('\n', out);
 }
 
+/* An existing -o target predict may replace: an f32 NPY array, or a CSV whose first line is the
+ * header this model's predictions start with. */
+static bool own_predictions(RtCtx *c, FILE *f) {
+    char line[4096];
+    size_t got = fread(line, 1, sizeof line - 1, f);
+    line[got] = 0;
+    if (got > 10 && !memcmp(line, "\x93NUMPY", 6)) return memmem(line, got, "'descr': '<f4'", 14) != NULL;
+    char *nl = memchr(line, '\n', got);
+    if (!nl) return false;
+    nl[1] = 0;
+    char *want = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&want, &n);
+    if (!m) return false;
+    put_row(c, m, NULL, -1);
+    bool same = fclose(m) == 0 && !strcmp(line, want);
+    free(want);   /* open_memstream's buffer comes from malloc, not the ctx's allocator */
+    return same;
+}
+
+static RtOutput predict_output(bool force) {
+    return (RtOutput){"-o", "write predictions", "a predictions file",
+                      "a predictions file of this model (a CSV starting with its header, or an f32 NPY array)",
+                      own_predictions, force, true, false};
+}
+
 int rt_predict(RtCtx *c, const RtOpts *o) {
     const RtDesc *d = &c->desc;
     if (!c->def->forward) return rt_error(c, "the model has no forward entry point");
+    RtOutput po = predict_output(o->force);
+    if (o->out && rt_output_check(c, o->out, &po)) return -1;            /* before any work */
     if (o->weights && rt_load(c, o->weights, false, false)) return -1;   /* else: literal params (cli.c) */
     RtData data;
     if (rt_data_load_inputs(c, o->input, &data)) return -1;
     int rc = -1;
     Batch b = {0};
     float *all = NULL;
+    char *tmp = NULL;
     FILE *out = stdout;
     bool npy = o->out && strlen(o->out) > 4 && !strcmp(o->out + strlen(o->out) - 4, ".npy");
     int oi = first_output(d);
     if (oi < 0) { rt_error(c, "the model has no output to predict"); goto done; }
+    /* the inputs are known now: -o must not be one of them */
+    if (o->out && rt_output_check(c, o->out, &po)) goto done;
     int64_t batch = hyper_int(d, "batch", o->batch, 256, RT_MAX_BATCH);
     if (batch > data.n) batch = data.n;
     if (batch_new(c, batch, data.n % batch ? data.n % batch : batch, &b)) goto done;
-    int64_t nout = 0;
-    for (int i = 0; i < d->nt; i++) nout += d->t[i].role == RT_OUTPUT;
     if (npy) {
         if (d->t[oi].dtype != RT_F32) { rt_error(c, "NPY output supports an f32 first output"); goto done; }
         all = rt_alloc(c, sizeof(float) * (size_t)(data.n * rt_numel(&d->t[oi], 1)));
         if (!all) goto done;
-    } else {
-        if (o->out && !(out = fopen(o->out, "w"))) { rt_error(c, "cannot write '%s': %s", o->out, strerror(errno)); out = stdout; goto done; }
-        put_row(c, out, &b, -1);
     }
-    (void)nout;
-    int64_t *tmp = rt_alloc(c, sizeof(int64_t) * (size_t)batch);
-    if (!tmp) goto done;
+    if (o->out) {
+        /* a FIFO or device is written to as it is; a file through a temporary renamed over it */
+        struct stat st;
+        if (stat(o->out, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
+            if (!(out = fopen(o->out, "w"))) {
+                rt_error(c, "cannot write '%s': %s", o->out, strerror(errno));
+                out = stdout;
+                goto done;
+            }
+        } else if (!(out = rt_tmp_open(c, o->out, &tmp, "write predictions", ""))) {
+            out = stdout;
+            goto done;
+        }
+    }
+    if (!npy) put_row(c, out, &b, -1);
+    int64_t *idx = rt_alloc(c, sizeof(int64_t) * (size_t)batch);
+    if (!idx) goto done;
     for (int64_t at = 0; at < data.n; at += batch) {
         int64_t B = data.n - at < batch ? data.n - at : batch;
-        for (int64_t j = 0; j < B; j++) tmp[j] = at + j;
-        gather(c, &data, &b, tmp, B);
+        for (int64_t j = 0; j < B; j++) idx[j] = at + j;
+        gather(c, &data, &b, idx, B);
         NncArgs a = make_args(c, &b, B);
         a.step = c->step;
         c->def->forward(&a);
@@ -583,16 +698,38 @@ int rt_predict(RtCtx *c, const RtOpts *o) {
         }
         for (int64_t j = 0; j < B; j++) put_row(c, out, &b, j);
     }
-    rt_free(c, tmp);
-    if (npy) {
-        if (write_npy(c, o->out, &d->t[oi], all, data.n)) goto done;
-    } else if (fflush(out) || ferror(out)) {
-        rt_error(c, "writing predictions failed: %s", strerror(errno));
+    rt_free(c, idx);
+    if (npy && !write_npy(out, &d->t[oi], all, data.n)) {
+        rt_error(c, "cannot write '%s': %s", o->out, strerror(errno));
         goto done;
+    }
+    if (fflush(out) || ferror(out)) {
+        rt_error(c, "writing predictions%s%s%s failed: %s", o->out ? " to '" : "", o->out ? o->out : "",
+                 o->out ? "'" : "", strerror(errno));
+        goto done;
+    }
+    if (tmp && fsync(fileno(out))) {
+        rt_error(c, "cannot write '%s': fsync failed: %s", o->out, strerror(errno));
+        goto done;
+    }
+    if (out != stdout) {
+        FILE *f = out;
+        out = stdout;
+        if (fclose(f)) { rt_error(c, "cannot write '%s': %s", o->out, strerror(errno)); goto done; }
+        if (tmp && rt_tmp_rename(tmp, o->out)) {
+            rt_error(c, "cannot write '%s': rename failed: %s", o->out, strerror(errno));
+            goto done;
+        }
+        rt_free(c, tmp);
+        tmp = NULL;
     }
     rc = 0;
 done:
-    if (out != stdout && fclose(out) && rc == 0) rc = rt_error(c, "cannot write '%s': %s", o->out, strerror(errno));
+    if (out != stdout) fclose(out);
+    if (tmp) {
+        rt_tmp_release(tmp);
+        rt_free(c, tmp);
+    }
     rt_free(c, all);
     batch_free(c, &b);
     rt_data_free(c, &data);
@@ -600,13 +737,6 @@ done:
 }
 
 /* ---- summary ---- */
-
-static void human(double bytes, char *buf, size_t n) {
-    const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int k = 0;
-    while (bytes >= 1024 && k < 4) { bytes /= 1024; k++; }
-    snprintf(buf, n, k ? "%.1f %s" : "%.0f %s", bytes, u[k]);
-}
 
 int rt_summary(RtCtx *c, int64_t batch_flag) {
     const RtDesc *d = &c->desc;
@@ -630,8 +760,8 @@ int rt_summary(RtCtx *c, int64_t batch_flag) {
         if (t->role == RT_STATE) { nstate += n; sbytes += (size_t)n * rt_dsize(t->dtype); }
     }
     char h1[32], h2[32], h3[32], h4[32], h5[32];
-    human((double)pbytes, h1, sizeof h1);
-    human((double)sbytes, h2, sizeof h2);
+    rt_human((double)pbytes, h1, sizeof h1);
+    rt_human((double)sbytes, h2, sizeof h2);
     printf("\nparameters: %lld (%s), trainable %lld, frozen %lld\n", (long long)nparam, h1, (long long)ntrain,
            (long long)(nparam - ntrain));
     printf("state:      %lld (%s)\n", (long long)nstate, h2);
@@ -645,10 +775,15 @@ int rt_summary(RtCtx *c, int64_t batch_flag) {
     else if (d->nclasses == 0) printf("task:       regress\n");
     int64_t ws = c->def->workspace_size ? c->def->workspace_size(batch) : 0;
     size_t bb = batch_bytes(d, batch);
-    human((double)ws, h3, sizeof h3);
-    human((double)bb, h4, sizeof h4);
-    human((double)pbytes + (double)sbytes + (double)ws + (double)bb, h5, sizeof h5);
+    rt_human((double)ws, h3, sizeof h3);
+    rt_human((double)bb, h4, sizeof h4);
+    rt_human((double)pbytes + (double)sbytes + (double)ws + (double)bb, h5, sizeof h5);
     printf("\nmemory for a training step at batch %lld: %s = params %s + state %s + workspace %s + batch "
            "buffers %s\n", (long long)batch, h5, h1, h2, h3, h4);
+    if (d->nplan) printf("planned by the compiler at batch %lld:", (long long)batch);
+    for (int p = 0; p < d->nplan; p++) {
+        rt_human((double)(d->plan_a[p] * batch + d->plan_c[p]), h3, sizeof h3);
+        printf(" %s %s%s", d->plan_class[p], h3, p + 1 < d->nplan ? "," : "\n");
+    }
     return 0;
 }

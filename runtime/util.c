@@ -86,6 +86,28 @@ int rt_resolve(RtCtx *c, const char *path, char *out, size_t outn) {
     return 0;
 }
 
+/* Edit distance (Levenshtein) of a[0..na) and b, capped: anything above 9 reads as 9 (for "did you
+ * mean" hints of the CLI and of CSV class names). */
+int rt_edit_distance(const char *a, size_t na, const char *b) {
+    size_t nb = strlen(b);
+    if (na > 60 || nb > 60) return 9;
+    int row[64];
+    for (size_t j = 0; j <= nb; j++) row[j] = (int)j;
+    for (size_t i = 1; i <= na; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= nb; j++) {
+            int up = row[j];
+            int best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[nb] > 9 ? 9 : row[nb];
+}
+
 void rt_shape_str(const RtTensor *t, char *buf, size_t n) {
     size_t k = (size_t)snprintf(buf, n, "%s[", rt_dtype_name(t->dtype));
     for (int i = 0; i < t->rank && k < n; i++) {

@@ -85,49 +85,26 @@ static void sb_classes(RtCtx *c, Sb *b, const RtData *d) {
     rt_free(c, arr.p);
 }
 
-int rt_save_target_ok(RtCtx *c, const char *path) {
-    struct stat st;
-    if (lstat(path, &st)) {
-        if (errno == ENOENT) return 0;
-        return rt_error(c, "cannot save weights to '%s': lstat failed: %s", path, strerror(errno));
-    }
-    if (!S_ISREG(st.st_mode))
-        return rt_error(c, "cannot save weights to '%s': it exists and is not a regular file (%s); a checkpoint "
-                           "replaces only a regular file", path,
-                        S_ISDIR(st.st_mode) ? "a directory" : S_ISLNK(st.st_mode) ? "a symbolic link" :
-                        S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" :
-                        S_ISFIFO(st.st_mode) ? "a FIFO" : "a special file");
-    return 0;
+/* The start of every header rt_save writes: an existing file that starts so is a checkpoint of nnc's. */
+static const char OWN_PREFIX[] = "{\"__metadata__\":{\"format\":\"pt\",\"model\":";
+
+static bool own_checkpoint(RtCtx *c, FILE *f) {
+    (void)c;
+    uint8_t len8[8];
+    char head[sizeof OWN_PREFIX];
+    if (fread(len8, 1, 8, f) != 8) return false;
+    uint64_t hlen = 0;
+    for (int k = 7; k >= 0; k--) hlen = (hlen << 8) | len8[k];
+    size_t n = sizeof OWN_PREFIX - 1;
+    return hlen > n && hlen <= (100u << 20) && fread(head, 1, n, f) == n && !memcmp(head, OWN_PREFIX, n);
 }
 
-/* Opens a fresh temporary file next to path: PATH.tmp.PID.N, created exclusively, so two runs
- * saving to the same file never write into each other's temporary. */
-static FILE *open_tmp(RtCtx *c, const char *path, char **tmp_out, const char *why) {
-    size_t n = strlen(path) + 64;
-    char *tmp = rt_alloc(c, n);
-    if (!tmp) return NULL;
-    for (unsigned k = 0; k < 1000; k++) {
-        snprintf(tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(), k);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-        if (fd < 0 && errno == EEXIST) continue;
-        if (fd < 0) break;
-        FILE *f = fdopen(fd, "wb");
-        if (!f) {
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            errno = e;
-            break;
-        }
-        *tmp_out = tmp;
-        return f;
-    }
-    rt_error(c, "cannot save weights: open('%s') failed: %s%s", tmp, strerror(errno), why);
-    rt_free(c, tmp);
-    return NULL;
+static RtOutput save_output(bool force) {
+    return (RtOutput){"--save", "save weights", "a checkpoint", "a checkpoint written by an nnc model",
+                      own_checkpoint, force, false, true};
 }
 
-int rt_save_probe(RtCtx *c, const char *path) {
+int rt_save_probe(RtCtx *c, const char *path, bool force) {
     size_t n = strlen(path) + 2;
     char *dir = rt_alloc(c, n);
     if (!dir) return -1;
@@ -146,26 +123,29 @@ int rt_save_probe(RtCtx *c, const char *path) {
         snprintf(why, sizeof why, " ('%s' is not a folder)", dir);
     }
     rt_free(c, dir);
-    if (!why[0] && rt_save_target_ok(c, path)) return -1;
+    RtOutput o = save_output(force);
+    if (!why[0] && rt_output_check(c, path, &o)) return -1;
     /* create and remove a unique temporary there, as the real save does */
     char *tmp = NULL;
-    FILE *f = open_tmp(c, path, &tmp, why);
+    FILE *f = rt_tmp_open(c, path, &tmp, "save weights", why);
     if (!f) return -1;
     int rc = 0;
     if (fclose(f)) rc = rt_error(c, "cannot save weights: fclose('%s') failed: %s", tmp, strerror(errno));
-    if (unlink(tmp) && !rc) rc = rt_error(c, "cannot save weights: unlink('%s') failed: %s", tmp, strerror(errno));
+    rt_tmp_release(tmp);
     rt_free(c, tmp);
     return rc;
 }
 
-int rt_save(RtCtx *c, const char *path, const RtData *classes_from) {
+int rt_save(RtCtx *c, const char *path, const RtData *classes_from, bool force) {
     if (!little_endian()) return rt_error(c, "saving weights needs a little-endian machine");
-    if (rt_save_target_ok(c, path)) return -1;
+    RtOutput out = save_output(force);
+    if (rt_output_check(c, path, &out)) return -1;
     Sb b = {0};
     sb_put(c, &b, "{\"__metadata__\":{\"format\":\"pt\",\"model\":");
     sb_str(c, &b, c->desc.name);
     sb_put(c, &b, ",\"step\":\"%" PRId64 "\",\"epoch\":\"%" PRId64 "\",\"seed\":\"%" PRIu64
                   "\",\"rng\":\"%" PRIu64 "\"", c->step, c->epoch, c->seed, c->rng.s);
+    if (c->run_epochs > 0) sb_put(c, &b, ",\"epochs\":\"%" PRId64 "\"", c->run_epochs);
     if (classes_from && classes_from->classes) {
         sb_put(c, &b, ",\"classes\":");
         sb_classes(c, &b, classes_from);
@@ -187,8 +167,9 @@ int rt_save(RtCtx *c, const char *path, const RtData *classes_from) {
     while (!b.oom && b.n % 8) sb_put(c, &b, " ");
     if (b.oom) { rt_free(c, b.p); return -1; }
 
+    rt_tmp_clean_stale(path);
     char *tmp = NULL;
-    FILE *f = open_tmp(c, path, &tmp, "");
+    FILE *f = rt_tmp_open(c, path, &tmp, "save weights", "");
     if (!f) {
         rt_free(c, b.p);
         return -1;
@@ -208,11 +189,11 @@ int rt_save(RtCtx *c, const char *path, const RtData *classes_from) {
     int e = errno;
     if (fclose(f) && !what) { what = "fclose"; e = errno; }
     /* checked again just before the rename: the target may have appeared meanwhile */
-    if (!what && rt_save_target_ok(c, path)) { what = "the target check"; e = EEXIST; }
-    if (!what && rename(tmp, path)) { what = "rename"; e = errno; }
+    if (!what && rt_output_check(c, path, &out)) { what = "the target check"; e = EEXIST; }
+    if (!what && rt_tmp_rename(tmp, path)) { what = "rename"; e = errno; }
     rt_free(c, b.p);
     if (what) {
-        unlink(tmp);
+        rt_tmp_release(tmp);
         rt_free(c, tmp);
         return rt_error(c, "cannot save weights to '%s': %s failed: %s (the previous file, if any, is "
                            "untouched)", path, what, strerror(e));
@@ -238,7 +219,7 @@ typedef struct Entry {
     bool has_shape, has_off;
 } Entry;
 
-typedef struct Json { const char *p, *end; bool oom; } Json;
+typedef struct Json { const char *p, *end; bool oom, nul; } Json;
 
 static void ws(Json *j) { while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\t' || *j->p == '\r')) j->p++; }
 
@@ -283,6 +264,7 @@ static bool jstring(Json *j, char *out, size_t *len) {
                 if (j->end - j->p < 5) return false;
                 long v = hex4(j->p + 1);
                 if (v < 0) return false;
+                if (v == 0) { j->nul = true; return false; }   /* a C string cannot hold it: never cut a name */
                 j->p += 4;
                 if (v >= 0xD800 && v < 0xDC00) {        /* a surrogate pair */
                     if (j->end - j->p < 7 || j->p[1] != '\\' || j->p[2] != 'u') return false;
@@ -376,10 +358,10 @@ static bool jints(Json *j, int64_t *v, int max, int *n) {
 }
 
 /* The metadata this runtime reads; every value is a fresh allocation (NULL when absent). */
-typedef struct Meta { char *step, *epoch, *seed, *rng, *model, *classes; } Meta;
+typedef struct Meta { char *step, *epoch, *epochs, *seed, *rng, *model, *classes; } Meta;
 
 static void meta_free(RtCtx *c, Meta *m) {
-    char **f[] = {&m->step, &m->epoch, &m->seed, &m->rng, &m->model, &m->classes};
+    char **f[] = {&m->step, &m->epoch, &m->epochs, &m->seed, &m->rng, &m->model, &m->classes};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) { rt_free(c, *f[i]); *f[i] = NULL; }
 }
 
@@ -407,6 +389,7 @@ static bool parse_header(RtCtx *c, Json *j, Entry **out, int *nout, Meta *m) {
                 k2 = NULL;
                 if (!jstr_dup(c, j, &k2) || !eat(j, ':') || !jstr_dup(c, j, &v)) goto done;
                 char **dst = !strcmp(k2, "step") ? &m->step : !strcmp(k2, "epoch") ? &m->epoch :
+                             !strcmp(k2, "epochs") ? &m->epochs :
                              !strcmp(k2, "seed") ? &m->seed : !strcmp(k2, "rng") ? &m->rng :
                              !strcmp(k2, "model") ? &m->model : !strcmp(k2, "classes") ? &m->classes : NULL;
                 if (dst && !*dst) *dst = v;
@@ -463,7 +446,7 @@ done:
 
 /* The "classes" metadata value: a JSON array of strings (see sb_classes). */
 static int parse_classes(RtCtx *c, const char *path, const char *text, char ***out, int *nout) {
-    Json j = {text, text + strlen(text), false};
+    Json j = {text, text + strlen(text), false, false};
     char **v = NULL;
     int n = 0, cap = 0;
     if (!eat(&j, '[')) goto bad;
@@ -512,12 +495,46 @@ static bool parse_u64(const char *s, uint64_t *v) {
     return !errno && !*end;
 }
 
+/* One metadata number: decimal digits only, at most max; else a message naming the field. */
+static int meta_u64(RtCtx *c, const char *path, const char *field, const char *s, uint64_t max, const char *why,
+                    uint64_t *v) {
+    if (!parse_u64(s, v))
+        return rt_error(c, "'%s': checkpoint field '%s' is '%s', not a whole number", path, field, s);
+    if (*v > max)
+        return rt_error(c, "'%s': checkpoint field '%s' is %s, which makes no sense (%s)", path, field, s, why);
+    return 0;
+}
+
+/* A checkpoint's progress, every number range-checked so that nothing downstream can overflow: at
+ * most RT_MAX_EPOCHS epochs of at most RT_MAX_LIMIT steps, and at least one step per epoch. */
+static int check_progress(RtCtx *c, const char *path, const Meta *m, uint64_t *step, uint64_t *epoch,
+                          uint64_t *epochs, uint64_t *seed, uint64_t *rng) {
+    char why[128];
+    snprintf(why, sizeof why, "a run has at most %lld epochs", (long long)RT_MAX_EPOCHS);
+    if (meta_u64(c, path, "epoch", m->epoch, (uint64_t)RT_MAX_EPOCHS, why, epoch)) return -1;
+    snprintf(why, sizeof why, "%llu epochs take at most %llu steps", (unsigned long long)*epoch,
+             (unsigned long long)(*epoch * (uint64_t)RT_MAX_LIMIT));
+    if (meta_u64(c, path, "step", m->step, *epoch * (uint64_t)RT_MAX_LIMIT, why, step)) return -1;
+    if (*step < *epoch)
+        return rt_error(c, "'%s': checkpoint field 'step' is %s, which makes no sense (%llu finished epochs take at "
+                           "least %llu steps)", path, m->step, (unsigned long long)*epoch, (unsigned long long)*epoch);
+    if (m->epochs) {
+        if (meta_u64(c, path, "epochs", m->epochs, (uint64_t)RT_MAX_EPOCHS, "a run has at most 1000000 epochs", epochs))
+            return -1;
+        if (*epochs < *epoch)
+            return rt_error(c, "'%s': checkpoint field 'epochs' is %s, which makes no sense (fewer than the %llu epochs "
+                               "it has finished)", path, m->epochs, (unsigned long long)*epoch);
+    }
+    if (meta_u64(c, path, "seed", m->seed, UINT64_MAX, "", seed)) return -1;
+    return meta_u64(c, path, "rng", m->rng, UINT64_MAX, "", rng);
+}
+
 /* Every check runs, and every tensor is read into one temporary buffer, before anything of the
  * model changes: a failed load leaves its buffers, progress and class names as they were. */
 int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress) {
     if (!little_endian()) return rt_error(c, "loading weights needs a little-endian machine");
-    FILE *f = fopen(path, "rb");
-    if (!f) return rt_error(c, "cannot open weights file '%s': %s", path, strerror(errno));
+    FILE *f = rt_open_input(c, path, "weights file", restore_progress);
+    if (!f) return -1;
     int rc = -1;
     char *hdr = NULL, **classes = NULL;
     uint8_t *stage = NULL;
@@ -526,10 +543,9 @@ int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress) 
     int ne = 0;
     Meta m;
     memset(&m, 0, sizeof m);
-    uint64_t step = 0, epoch = 0, seed = 0, rng = 0;
+    uint64_t step = 0, epoch = 0, epochs = 0, seed = 0, rng = 0;
     struct stat st;
     if (fstat(fileno(f), &st)) { rt_error(c, "fstat('%s') failed: %s", path, strerror(errno)); goto done; }
-    if (S_ISDIR(st.st_mode)) { rt_error(c, "weights file '%s' is a directory, not a safetensors file", path); goto done; }
     uint8_t len8[8];
     if (fread(len8, 1, 8, f) != 8) { rt_error(c, "'%s' is not a safetensors file (too short)", path); goto done; }
     uint64_t hlen = 0;
@@ -547,9 +563,12 @@ int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress) 
     if (!hdr) goto done;
     if (fread(hdr, 1, (size_t)hlen, f) != hlen) { rt_error(c, "'%s': truncated header", path); goto done; }
     hdr[hlen] = 0;
-    Json j = {hdr, hdr + hlen, false};
+    Json j = {hdr, hdr + hlen, false, false};
     if (!parse_header(c, &j, &e, &ne, &m)) {
-        if (!j.oom)
+        if (j.nul)
+            rt_error(c, "'%s': a string in the safetensors header holds \\u0000, a NUL character (near byte %lld): "
+                        "names and metadata may not", path, (long long)(j.p - hdr) + 8);
+        else if (!j.oom)
             rt_error(c, "'%s': bad JSON in the safetensors header (near byte %lld)", path, (long long)(j.p - hdr) + 8);
         goto done;
     }
@@ -604,12 +623,11 @@ int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress) 
             goto done;
         }
     }
-    if (restore_progress &&
-        (!parse_u64(m.step, &step) || !parse_u64(m.epoch, &epoch) || !parse_u64(m.seed, &seed) ||
-         !parse_u64(m.rng, &rng) || step > INT64_MAX || epoch > INT64_MAX)) {
+    if (restore_progress && (!m.step || !m.epoch || !m.seed || !m.rng)) {
         rt_error(c, "'%s' is a weights file, not a checkpoint: its metadata lacks step/epoch/seed/rng", path);
         goto done;
     }
+    if (restore_progress && check_progress(c, path, &m, &step, &epoch, &epochs, &seed, &rng)) goto done;
     if (m.classes && parse_classes(c, path, m.classes, &classes, &nclasses)) goto done;
     /* read every tensor into the staging buffer (the file is at most its size, checked above) */
     if (!(stage = rt_alloc(c, (size_t)total))) goto done;
@@ -637,6 +655,7 @@ int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress) 
     if (restore_progress) {
         c->step = (int64_t)step;
         c->epoch = (int64_t)epoch;
+        c->ckpt_epochs = (int64_t)epochs;
         c->seed = seed;
         c->rng.s = rng;
     }

@@ -6,7 +6,7 @@ reference interpreter), against PyTorch on the same inputs.
     stdlib_values.py NNC WORK_DIR
 
   activations and layers  a model whose outputs are identity, heaviside, relu, leaky_relu, elu,
-                          softplus, softmax, log_softmax, prelu, rbf, dense, dropout (eval: the
+                          softplus, gelu, gelu_tanh, softmax, log_softmax, prelu, rbf, dense, dropout (eval: the
                           identity) and flatten of one input; `predict` on rows that include
                           large magnitudes (|x| up to 100, where naive softplus/softmax overflow)
   losses                  two models whose named losses are every loss and regulariser; `eval`
@@ -130,6 +130,8 @@ model acts {
   output o_elu       = elu(x)
   output o_elu2      = elu(x, alpha = 0.5)
   output o_softplus  = softplus(x)
+  output o_gelu      = gelu(x)
+  output o_gelu_tanh = gelu_tanh(x)
   output o_softmax   = softmax(x)
   output o_logsm     = log_softmax(x)
   p = prelu(x)
@@ -159,6 +161,8 @@ if out is not None:
         "o_elu": F.elu(x, 1.0),
         "o_elu2": F.elu(x, 0.5),
         "o_softplus": F.softplus(x),
+        "o_gelu": F.gelu(x),
+        "o_gelu_tanh": F.gelu(x, approximate="tanh"),
         "o_softmax": F.softmax(x, dim=-1),
         "o_logsm": F.log_softmax(x, dim=-1),
         "o_prelu": torch.where(x > 0, x, torch.tensor(alpha) * x),
@@ -310,7 +314,7 @@ YG = rng.normal(0.0, 1.0, 8)
 write_csv("grad.csv", ["c%d" % i for i in range(6)] + ["y"], np.column_stack([XG, YG]))
 grad_cases = [("relu", F.relu), ("leaky_relu", lambda z: F.leaky_relu(z, 0.01)), ("elu", F.elu),
               ("softplus", F.softplus), ("sigmoid", torch.sigmoid), ("tanh", torch.tanh),
-              ("atan", torch.atan)]
+              ("atan", torch.atan), ("gelu", F.gelu), ("gelu_tanh", lambda z: F.gelu(z, approximate="tanh"))]
 for name, tf in grad_cases:
     write("grad_%s.nn" % name, """use nn
 model grad_%s {

@@ -315,7 +315,7 @@ with gzip.open('train-labels-idx1-ubyte.gz', 'wb') as f:
 "
     expect 1 "label 12 of sample 2 is out of range for a classifier of 10 classes" "$M" fashion train --data .
     printf 'a,b,c,d,species\n1,2,3,4,0\n1,2,3,4,5\n' > n.csv
-    expect 1 "label 5 of sample 1 is out of range for a classifier of 3 classes" "$M" iris train --data n.csv
+    expect 1 "n.csv:3: label '5' is out of range for a classifier of 3 classes (class indices are 0 to 2)" "$M" iris train --data n.csv
     printf 'a,b,c,d,species\n1,2,3,4,0.5\n' > f.csv
     expect 1 "f.csv:2: label '0.5' is not an integer class index" "$M" iris train --data f.csv
     ;;
@@ -864,6 +864,271 @@ np.save('xo.npy', np.zeros((3, 4), np.float32))
     grep -qF "(default: the test split of the model's data set)" out.txt || fail "fashion eval --help default: $(grep -A1 -- --data out.txt)"
     run "$M" fashion train --help
     grep -qF "(default: the model's train data)" out.txt || fail "train --help default"
+    ;;
+overwrite)
+    # issue 8.1: an output replaces only a file of its own kind, never an input, the executable or a
+    # read-only file, and says so before any work
+    make_csv
+    run "$M" iris train --epochs 1 --save w.st
+    cp iris.csv iris_copy.csv
+    expect 1 "cannot save weights to 'iris.csv': the file exists and is not a checkpoint written by an nnc model; add --force to replace it" \
+        "$M" iris train --epochs 1 --save iris.csv
+    grep -q '^epoch' out.txt && fail "trained before refusing --save iris.csv"
+    expect 1 "cannot save weights to 'iris.csv': it is 'iris.csv', an input of this command" "$M" iris train --epochs 1 --save iris.csv --force
+    grep -q '^epoch' out.txt && fail "trained before refusing --save iris.csv --force"
+    cmp -s iris.csv iris_copy.csv || fail "the training data was replaced"
+    cp "$M" exe
+    expect 1 "cannot save weights to './exe': it is this executable itself" ./exe iris train --epochs 1 --save ./exe --force
+    [ -x exe ] && cmp -s exe "$M" || fail "the executable was replaced"
+    expect 1 "cannot write predictions to 'iris.csv': it is 'iris.csv', an input of this command" \
+        "$M" iris predict --weights w.st iris.csv -o iris.csv --force
+    cmp -s iris.csv iris_copy.csv || fail "predict -o replaced its input"
+    cp w.st w_copy.st
+    expect 1 "cannot write predictions to 'w.st': the file exists and is not a predictions file of this model" \
+        "$M" iris predict --weights w.st iris.csv -o w.st
+    expect 1 "cannot write predictions to 'w.st': it is 'w.st', an input of this command" \
+        "$M" iris predict --weights w.st iris.csv -o w.st --force
+    cmp -s w.st w_copy.st || fail "predict -o replaced the weights it read"
+    echo "my notes" > notes.csv
+    expect 1 "cannot write predictions to 'notes.csv': the file exists and is not a predictions file" \
+        "$M" iris predict --weights w.st iris.csv -o notes.csv
+    [ "$(cat notes.csv)" = "my notes" ] || fail "notes.csv was replaced"
+    run "$M" iris predict --weights w.st iris.csv -o notes.csv --force
+    head -1 notes.csv | grep -q '^out_0,out_1,out_2,class$' || fail "--force did not write predictions: $(head -1 notes.csv)"
+    # a file of its own kind is replaced: predictions, an nnc checkpoint, and the checkpoint resumed
+    run "$M" iris predict --weights w.st iris.csv -o p.csv
+    run "$M" iris predict --weights w.st iris.csv -o p.csv
+    run "$M" iris predict --weights w.st iris.csv -o p.npy
+    run "$M" iris predict --weights w.st iris.csv -o p.npy
+    run "$M" iris predict --weights w.st iris.csv -o /dev/null
+    run "$M" iris train --epochs 1 --save w2.st
+    run "$M" iris train --epochs 1 --save w2.st
+    run "$M" iris train --epochs 2 --resume w2.st --save w2.st
+    # read-only files
+    chmod 444 p.csv w2.st
+    cp p.csv p_copy.csv
+    expect 1 "cannot write predictions to 'p.csv': the file is read-only (mode 0444); add --force to replace it anyway" \
+        "$M" iris predict --weights w.st iris.csv -o p.csv
+    cmp -s p.csv p_copy.csv || fail "a read-only predictions file was replaced"
+    expect 1 "cannot save weights to 'w2.st': the file is read-only (mode 0444)" "$M" iris train --epochs 1 --save w2.st
+    grep -q '^epoch' out.txt && fail "trained before refusing a read-only --save"
+    run "$M" iris train --epochs 1 --save w2.st --force
+    expect 2 "--force takes no value" "$M" iris train --force=yes
+    ls ./*.tmp.* 2>/dev/null && fail "temporaries left: $(ls ./*.tmp.*)"
+    ;;
+resume_range)
+    # issue 8.2: every number of a checkpoint is range-checked, the field named
+    make_csv
+    run "$M" iris train --epochs 1 --save w.st
+    setmeta() {  # setmeta IN OUT KEY VALUE: a copy of IN with one metadata value replaced
+        "$PY" - "$@" <<'PYEOF'
+import json, struct, sys
+src, dst, key, val = sys.argv[1:5]
+d = open(src, 'rb').read(); n = struct.unpack('<Q', d[:8])[0]
+h = json.loads(d[8:8 + n]); h['__metadata__'][key] = val
+t = json.dumps(h, separators=(',', ':')).encode(); t += b' ' * (-len(t) % 8)
+open(dst, 'wb').write(struct.pack('<Q', len(t)) + t + d[8 + n:])
+PYEOF
+    }
+    setmeta w.st e.st epoch 9223372036854775807
+    expect 1 "'e.st': checkpoint field 'epoch' is 9223372036854775807, which makes no sense (a run has at most 1000000 epochs)" \
+        timeout 30 "$M" iris train --epochs 2 --resume e.st
+    setmeta w.st s.st step 9223372036854775806
+    expect 1 "'s.st': checkpoint field 'step' is 9223372036854775806, which makes no sense (1 epochs take at most" \
+        timeout 30 "$M" iris train --epochs 2 --resume s.st
+    setmeta w.st s0.st step 0
+    expect 1 "'s0.st': checkpoint field 'step' is 0, which makes no sense (1 finished epochs take at least 1 steps)" \
+        "$M" iris train --epochs 2 --resume s0.st
+    setmeta w.st x.st seed -3
+    expect 1 "'x.st': checkpoint field 'seed' is '-3', not a whole number" "$M" iris train --epochs 2 --resume x.st
+    setmeta w.st r.st rng 18446744073709551616
+    expect 1 "'r.st': checkpoint field 'rng' is '18446744073709551616', not a whole number" "$M" iris train --epochs 2 --resume r.st
+    setmeta w.st p.st epochs 0
+    expect 1 "'p.st': checkpoint field 'epochs' is 0, which makes no sense (fewer than the 1 epochs it has finished)" \
+        "$M" iris train --epochs 2 --resume p.st
+    setmeta w.st ok.st step 1000
+    run "$M" iris train --epochs 2 --resume ok.st
+    ;;
+csv_kinds)
+    # issue 8.3/8.4: a column's kind follows the target's type; a NUL byte is refused with its line
+    make_csv
+    for bad in 'n/a' '' 'NaN' '1e999' 'inf'; do
+        awk -v b="$bad" 'NR == 5 { sub(/,[^,]*$/, "," b) } { print }' reg.csv > r.csv
+        expect 1 "r.csv:5: field 4 of column 'y' is '$bad', not a finite number, but target 'y' is f32" "$M" reg train --data r.csv --epochs 1
+        grep -q '^epoch' out.txt && fail "trained on a regression target holding '$bad'"
+    done
+    awk 'NR == 7 { sub(/,[^,]*$/, ",1e39") } { print }' reg.csv > r.csv
+    expect 1 "r.csv:7: label '1e39' is not a finite f32 value" "$M" reg train --data r.csv --epochs 1
+    # a NUL byte: the rows after it are not silently dropped
+    head -6 iris.csv > nul.csv; printf '5.0,3.4,setosa,1.5\0,0.2\n' >> nul.csv; tail -n +7 iris.csv >> nul.csv
+    expect 1 "nul.csv:7: the file holds a NUL byte" "$M" iris train --data nul.csv --epochs 1
+    run "$M" iris train --epochs 1 --save w.st
+    expect 1 "nul.csv:7: the file holds a NUL byte" "$M" iris predict --weights w.st nul.csv
+    ;;
+nonfinite)
+    # issue 8.5: NaN and infinity refused at load, naming file and row; non-finite parameters stop training
+    make_csv
+    "$PY" -c "
+import numpy as np, struct, gzip
+x = np.random.default_rng(1).uniform(-1, 1, (20, 3)).astype(np.float32); x[3, 1] = np.nan
+np.save('x.npy', x); np.save('y.npy', np.zeros((20, 1), np.float32))
+x64 = x.astype(np.float64); x64[3, 1] = 1e39; np.save('x64.npy', x64)
+img = np.zeros((4, 28, 28), '>f4'); img[2, 5, 5] = np.inf
+open('img.idx', 'wb').write(struct.pack('>HBBIII', 0, 0x0D, 3, 4, 28, 28) + img.tobytes())
+open('lab.idx', 'wb').write(struct.pack('>HBBI', 0, 0x08, 1, 4) + bytes([1, 2, 3, 4]))
+"
+    expect 1 "'x.npy': sample 3 (counting from 0) holds nan, which is not a finite f32 value, but input 'x' takes finite numbers only" \
+        "$M" reg train --data x.npy,y.npy --epochs 1
+    expect 1 "'x64.npy': sample 3 (counting from 0) holds 1e+39, which is not a finite f32 value" "$M" reg train --data x64.npy,y.npy --epochs 1
+    expect 1 "'img.idx': sample 2 (counting from 0) holds inf, which is not a finite f32 value" "$M" fashion train --data img.idx,lab.idx
+    awk -F, 'NR == 5 { $2 = "1e39" } { print }' OFS=, iris.csv > big.csv
+    expect 1 "big.csv:5: field 2 ('1e39') is not a finite f32 value" "$M" iris train --data big.csv --epochs 1
+    # a header promising far more than the file holds is refused before anything is allocated
+    "$PY" -c "
+import struct, gzip
+h = struct.pack('>HBBIII', 0, 0x0D, 3, 1 << 20, 28, 28) + bytes(64)
+open('huge.idx', 'wb').write(h); open('huge.gz', 'wb').write(gzip.compress(h))
+"
+    expect 1 "'huge.idx' is truncated: its header promises 1048576 samples of 784 values (3288334352 bytes), the file has 80 bytes" \
+        "$M" fashion train --data huge.idx,lab.idx
+    expect 1 "(gzip'd: at most 1032 times as many once unpacked)" "$M" fashion train --data huge.gz,lab.idx
+    # 150 samples / batch 16 = 10 steps an epoch: b turns NaN at step 13 while the loss is finite
+    expect 1 "parameter 'b' became NaN or infinite at epoch 2, step 13 (the loss was finite)" "$M" iris_nanparam train --epochs 3 --save n.st
+    "$PY" -c "
+import json, struct
+d = open('n.st', 'rb').read(); n = struct.unpack('<Q', d[:8])[0]
+assert json.loads(d[8:8 + n])['__metadata__']['epoch'] == '1'
+" || fail "the checkpoint is not the last good epoch's"
+    ;;
+stale_tmp)
+    # issue 8.6: stale temporaries of the same target (their PID dead) go at the next save
+    make_csv
+    sleep 0 & dead=$!; wait $dead
+    echo x > "w.st.tmp.$dead.0"; echo x > "w.st.tmp.$$.3"; echo x > "other.st.tmp.$dead.0"
+    run "$M" iris train --epochs 1 --save w.st
+    [ -e "w.st.tmp.$dead.0" ] && fail "the stale temporary of a dead process was left"
+    [ -e "w.st.tmp.$$.3" ] || fail "the temporary of a running process was removed"
+    [ -e "other.st.tmp.$dead.0" ] || fail "another file's temporary was removed"
+    ;;
+kill_saves)
+    # issue 8.6: signals at random moments of a run that saves all the time: the previous
+    # checkpoint always loads, no temporary is left (a SIGKILL's goes at the next save)
+    make_csv
+    run "$M" iris train --epochs 1 --save ck.st
+    "$PY" - "$M" <<'PYEOF' || fail "kill test"
+import glob, json, random, signal, struct, subprocess, sys, time
+M = sys.argv[1]
+random.seed(8)
+def epoch():
+    d = open('ck.st', 'rb').read(); n = struct.unpack('<Q', d[:8])[0]
+    return int(json.loads(d[8:8 + n])['__metadata__']['epoch'])
+bad = 0
+last = epoch()
+for i, sig in enumerate([signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL] * 3):
+    p = subprocess.Popen([M, 'iris', 'train', '--epochs', '1000000', '--resume', 'ck.st', '--save', 'ck.st'],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         preexec_fn=lambda: [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGHUP)])
+    time.sleep(random.uniform(0.05, 0.3))
+    p.send_signal(sig)
+    rc = p.wait()
+    if rc != -sig:
+        print('run %d: exit %d, want death by signal %d' % (i, rc, sig)); bad += 1
+    left = glob.glob('ck.st.tmp.*')
+    if left and sig != signal.SIGKILL:
+        print('run %d (signal %d) left %s' % (i, sig, left)); bad += 1
+    e = epoch()
+    if e < last:
+        print('run %d: checkpoint went back from epoch %d to %d' % (i, last, e)); bad += 1
+    last = e
+    r = subprocess.run([M, 'iris', 'eval', '--weights', 'ck.st'], capture_output=True, text=True)
+    if r.returncode != 0:
+        print('run %d: the checkpoint does not load: %s' % (i, r.stderr)); bad += 1
+# whatever SIGKILL left is removed by the next save
+subprocess.run([M, 'iris', 'train', '--epochs', str(last + 1), '--resume', 'ck.st', '--save', 'ck.st'], check=True,
+               capture_output=True)
+if glob.glob('ck.st.tmp.*'):
+    print('temporaries left after a save: %s' % glob.glob('ck.st.tmp.*')); bad += 1
+print('12 kills, checkpoint at epoch %d' % epoch())
+sys.exit(1 if bad else 0)
+PYEOF
+    ;;
+resume_schedule)
+    # issue 8.7: a run killed during --epochs 3 and resumed with --epochs 3 ends with the weights of
+    # the run never interrupted, cosine schedule included; a changed --epochs is said on the first line
+    make_csv
+    run "$M" iris_cos train --epochs 3 --save straight.st
+    RT_KILL_AT_STEP=15 "$M" iris_cos train --epochs 3 --save k.st > out.txt 2>&1
+    rc=$?
+    [ $rc = 137 ] || fail "the run with RT_KILL_AT_STEP=15 exited $rc, not killed (137)"
+    grep -q '^epoch 1/3' out.txt && ! grep -q '^epoch 2/3' out.txt || fail "not killed during epoch 2: $(cat out.txt)"
+    run "$M" iris_cos train --epochs 3 --resume k.st --save k.st
+    head -1 out.txt | grep -qF "; resuming 'k.st' after epoch 1 (step 10); schedules continue over its planned 3 epochs (30 steps)" ||
+        fail "first line when resuming: $(head -1 out.txt)"
+    cmp -s straight.st k.st || fail "interrupted + resumed weights differ from the uninterrupted run's"
+    # the schedule matters: a 1-epoch run resumed to 3 differs, and says how
+    run "$M" iris_cos train --epochs 1 --save one.st
+    run "$M" iris_cos train --epochs 3 --resume one.st --save one.st
+    head -1 out.txt | grep -qF "its run planned 1 epoch, this one 3: from step 11 on, schedules span this run's 30 steps" ||
+        fail "first line when --epochs changes: $(head -1 out.txt)"
+    cmp -s straight.st one.st && fail "a cosine schedule over 1 epoch gave the 3-epoch weights: the test cannot tell"
+    ;;
+messages8)
+    # issue 8.8: clear errors before any work
+    make_csv
+    awk -F, 'NR == 5 { $3 = "Setosa" } { print }' OFS=, iris.csv > typo.csv
+    expect 1 "typo.csv:5: label 'Setosa' (did you mean 'setosa'?) makes 4 distinct class names, but the model classifies 3" \
+        "$M" iris train --data typo.csv --epochs 1
+    for f in --save --resume; do
+        expect 2 "$f needs a file name, got ''" "$M" iris train --epochs 1 "$f" ''
+        grep -q '^epoch' out.txt && fail "trained before refusing $f ''"
+    done
+    expect 2 "--data needs a data set (a path or a source), got ''" "$M" iris train --epochs 1 --data ''
+    expect 2 "--data needs a data set (a path or a source), got ''" "$M" iris train --epochs 1 --data=
+    run "$M" iris train --epochs 1 --save w.st
+    expect 2 "--weights needs a file name, got ''" "$M" iris eval --weights ''
+    expect 2 "-o needs a file name, got ''" "$M" iris predict --weights w.st iris.csv -o ''
+    expect 2 "an empty argument ('') is no file name" "$M" iris predict --weights w.st ''
+    "$PY" -c "
+import json, struct
+d = open('w.st', 'rb').read(); n = struct.unpack('<Q', d[:8])[0]
+t = d[8:8 + n].replace(b'\"W\"', b'\"W\\\\u0000x\"', 1); t += b' ' * (-len(t) % 8)
+open('nul.st', 'wb').write(struct.pack('<Q', len(t)) + t + d[8 + n:])
+"
+    grep -qF 'W\u0000x' nul.st || fail "test setup: no \\u0000 in nul.st"
+    expect 1 "'nul.st': a string in the safetensors header holds \\u0000, a NUL character" "$M" iris eval --weights nul.st
+    awk -F, '{ print $0 "," (NR == 1 ? "species" : "x") }' iris.csv > dup.csv
+    expect 1 "dup.csv:1: the header has two columns named 'species' (columns 3 and 6)" "$M" iris train --data dup.csv --epochs 1
+    expect 1 "dup.csv:1: the header has two columns named 'species' (columns 3 and 6)" "$M" iris eval --weights w.st dup.csv
+    ;;
+memory)
+    # issue 8.9: an impossible plan is refused with bytes needed and available; under ulimit -v the
+    # run fails clearly instead of spinning in OpenBLAS's allocator
+    make_csv
+    expect 1 "running the model at batch 16 needs 1.0 PiB (11258999068" "$M" iris_hugews train --epochs 1
+    grep -q 'but only .* are available' err.txt || fail "no bytes available: $(cat err.txt)"
+    if (ulimit -v 150000; "$M" iris --help > /dev/null 2>&1); then
+        (ulimit -v 150000; exec timeout 60 "$M" iris train --epochs 1) > out.txt 2> err.txt
+        rc=$?
+        [ $rc = 1 ] || fail "under ulimit -v 150000: exit $rc (124: it hung), want 1; $(cat err.txt)"
+        grep -qE "OpenBLAS cannot allocate its buffers under the process's memory limit of 146.5 MiB|needs .* more memory" err.txt ||
+            fail "under ulimit -v 150000: $(cat err.txt)"
+        (ulimit -v 4000000; exec timeout 60 "$M" iris train --epochs 1) > out.txt 2> err.txt || fail "under ulimit -v 4000000: $(cat err.txt)"
+    else
+        echo "memory: the ulimit -v part skipped: this build cannot start under an address-space limit (a sanitizer build)"
+    fi
+    ;;
+fifo)
+    # issue 8.10: what is not a regular file is refused as an input, never read (a FIFO would block)
+    make_csv
+    run "$M" iris train --epochs 1 --save w.st
+    mkfifo f.csv f.st f.npy
+    expect 1 "'f.csv' is a FIFO, not a regular file" timeout 20 "$M" iris train --data f.csv --epochs 1
+    expect 1 "'f.npy' is a FIFO, not a regular file" timeout 20 "$M" iris train --data f.npy,f.npy --epochs 1
+    expect 1 "weights file 'f.st' is a FIFO, not a regular file" timeout 20 "$M" iris eval --weights f.st
+    expect 1 "weights file 'f.st' is a FIFO, not a regular file" timeout 20 "$M" iris train --resume f.st
+    expect 1 "'f.csv' is a FIFO, not a regular file" timeout 20 "$M" iris predict --weights w.st f.csv
+    expect 1 "weights file '/dev/zero' is a device, not a regular file" timeout 20 "$M" iris eval --weights /dev/zero
+    expect 1 "'/dev/zero' is a device, not a regular file" timeout 20 "$M" fashion train --data /dev/zero,/dev/zero
     ;;
 *)
     echo "unknown case $CASE" >&2; exit 2 ;;

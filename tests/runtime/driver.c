@@ -4,8 +4,11 @@
  * lit: iris with literal W and b (no weights file needed); fixed: W literal, b zeros and no train
  * step (none needed either); binary: reg with one output against an f32 0/1 target, `metric accuracy`.
  * argv[1] (the kind) becomes the program name, so messages read `fashion: error: ...`.
+ * iris_cos: iris with a cosine lr schedule (over NncArgs.total_steps); iris_nanparam: a NaN appears
+ * in b at step 13 while the loss stays finite; iris_hugews: a workspace of 2^50 bytes.
  * RT_FAIL_ALLOC=N (read here, in the test, not in the runtime) fails the N-th allocation through
- * the runtime's allocator hook.
+ * the runtime's allocator hook; RT_KILL_AT_STEP=K makes the model kill its process with SIGKILL
+ * when training step K starts (a run interrupted for real, wherever it is).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +56,13 @@ int main(int argc, char **argv) {
         if (!strcmp(kind, "fashion_noout")) m.no_train_outputs = 1;
     } else if (!strcmp(kind, "iris")) {
         tm_setup(&m, 4, 3, 0, 0, "csv ( \"iris.csv\" , label = \"species\" )", 16, 30, 0.05);
+    } else if (!strcmp(kind, "iris_nanparam") || !strcmp(kind, "iris_hugews")) {
+        tm_setup(&m, 4, 3, 0, 0, "csv ( \"iris.csv\" , label = \"species\" )", 16, 30, 0.05);
+        if (!strcmp(kind, "iris_nanparam")) m.nan_param_at_step = 13;
+        else tm_huge_workspace = 1;
+    } else if (!strcmp(kind, "iris_cos")) {
+        tm_setup(&m, 4, 3, 0, 0, "csv ( \"iris.csv\" , label = \"species\" )", 16, 30, 0.05);
+        m.cosine = 1;
     } else if (!strcmp(kind, "iris_sub")) {
         /* the data file under a folder: --data DIR finds it by its base name */
         tm_setup(&m, 4, 3, 0, 0, "csv(\"data/iris.csv\", label = \"species\")", 16, 30, 0.05);
@@ -74,6 +84,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "rt_model: unknown kind '%s'\n", kind);
         return 2;
     }
+    const char *kill_at = getenv("RT_KILL_AT_STEP");
+    if (kill_at) m.kill_at_step = atol(kill_at);
     NncModelDef def = tm_def(&m);
     Counter cnt = {0, 0};
     const char *f = getenv("RT_FAIL_ALLOC");

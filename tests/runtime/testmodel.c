@@ -10,6 +10,7 @@
  * fixed order, so results do not depend on the thread count.
  */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,7 +61,9 @@ NncModelDef tm_def(TestModel *m) {
 
 /* workspace: dz [B, 64] (the gradient of the loss wrt. the logits), then out [B, 64] for train
  * steps that keep their outputs to themselves (K <= 64) */
-int64_t tm_workspace_size(int64_t B) { return 2 * B * 64 * (int64_t)sizeof(float); }
+int tm_huge_workspace;
+
+int64_t tm_workspace_size(int64_t B) { return tm_huge_workspace ? (int64_t)1 << 50 : 2 * B * 64 * (int64_t)sizeof(float); }
 
 typedef struct Fwd { const TestModel *m; NncArgs *a; float *out; } Fwd;
 
@@ -123,6 +126,9 @@ void tm_evaluate(NncArgs *a) {
 void tm_train_step(NncArgs *a, int32_t step) {
     const TestModel *m = a->user;
     int D = m->D, K = m->K;
+    if (m->kill_at_step > 0 && a->step == m->kill_at_step) raise(SIGKILL);
+    /* cosine annealing from the base lr to 0 over the run, as stdlib/optim.nn's schedule */
+    float lr = m->cosine ? a->lr * 0.5f * (1 + cosf(3.14159265f * (float)(a->step - 1) / (float)a->total_steps)) : a->lr;
     float *out = m->no_train_outputs ? (float *)a->workspace + a->B * 64 : a->bufs[2];
     run_forward(a, out);
     a->losses[0] = loss_and_grad(a, out);
@@ -134,13 +140,14 @@ void tm_train_step(NncArgs *a, int32_t step) {
             float g = 0;
             for (int64_t i = 0; i < a->B; i++) g += x[i * D + j] * dz[i * K + k];
             vW[j * K + k] = MOMENTUM * vW[j * K + k] + g;
-            W[j * K + k] -= a->lr * vW[j * K + k];
+            W[j * K + k] -= lr * vW[j * K + k];
         }
     for (int k = 0; k < K; k++) {
         float g = 0;
         for (int64_t i = 0; i < a->B; i++) g += dz[i * K + k];
         vb[k] = MOMENTUM * vb[k] + g;
-        b[k] -= a->lr * vb[k];
+        b[k] -= lr * vb[k];
     }
+    if (m->nan_param_at_step > 0 && a->step == m->nan_param_at_step) b[0] = NAN;
     (void)step;
 }

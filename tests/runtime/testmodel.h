@@ -14,6 +14,11 @@ typedef struct TestModel {
     long nan_at_step;           /* > 0: train_step reports a NaN loss from this step on */
     int no_train_outputs;       /* train_step leaves the output buffer alone (as the interpreter's
                                  * train graphs do): the runtime must run forward for metrics */
+    long nan_param_at_step;     /* > 0: train_step writes a NaN into b at this step, out of the loss's sight
+                                 * (as a ReLU's `where` hides one) */
+    int cosine;                 /* lr follows a cosine schedule over step / total_steps */
+    long kill_at_step;          /* > 0: the process kills itself (SIGKILL) when this step starts, as
+                                 * an interrupted run dies */
     char desc[8192];
 } TestModel;
 
@@ -24,6 +29,7 @@ void tm_setup(TestModel *m, int D, int K, int regress, int image, const char *da
 NncModelDef tm_def(TestModel *m);
 
 int64_t tm_workspace_size(int64_t B);
+extern int tm_huge_workspace;   /* workspace_size answers 2^50 bytes: a plan no machine can hold */
 void tm_forward(NncArgs *a);
 void tm_evaluate(NncArgs *a);
 void tm_train_step(NncArgs *a, int32_t step);

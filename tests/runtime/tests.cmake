@@ -24,7 +24,8 @@ foreach(case help usage summary main_link train_fashion seed resume val_split th
              save_fail alloc_fail baddesc python_read
              literal_predict predict_csv_cols eval_data_arg binary_accuracy
              unique_tmp long_classes awkward_classes labels_by_name stdout_full label_checks flag_limits
-             messages save_target model_meta save_dir data_dir no_train_block suggest wording)
+             messages save_target model_meta save_dir data_dir no_train_block suggest wording
+             overwrite resume_range csv_kinds nonfinite stale_tmp kill_saves resume_schedule messages8 memory fifo)
   add_test(NAME runtime.cli.${case}
            COMMAND bash ${RT_TEST_DIR}/cli_test.sh ${case} $<TARGET_FILE:rt_model>
                    $<TARGET_FILE:rt_model_main> ${NNC_PYTHON})

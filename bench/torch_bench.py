@@ -1,0 +1,96 @@
+"""bench/torch_bench.py - the PyTorch side of bench/bench.py: the networks of bench/models/*.nn,
+built the same way (same layers, Glorot-uniform weights and zero biases as nnc's `dense`, same
+optimizer and hyper-parameters), on the CPU with Debian's python3-torch.
+
+    torch_bench.py train MODEL DATA_DIR THREADS LIMIT   -> samples_per_s=X loss=Y
+    torch_bench.py predict MODEL ROUNDS CALLS           -> predict_us=X
+
+train runs one epoch over the first LIMIT training samples, shuffled, timed from the first batch to
+the last step (data loading excluded, as nnc's own clock does). Like nnc, it keeps the images in
+their file's type (uint8) and converts each batch to f32 / 255 as it gathers it. predict times
+model(x) on one sample under torch.no_grad() with one thread: median over ROUNDS rounds of CALLS
+calls. Run with /usr/bin/python3."""
+import gzip, sys, time
+
+import numpy as np
+import torch
+
+# name: (hidden widths, optimizer, batch) - bench/models/NAME.nn says the same
+MODELS = {
+    "mlp_small": ([128], "adam", 64),
+    "mlp_wide": ([1024, 1024], "momentum", 256),
+}
+
+def idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+def build(name):
+    hidden, _, _ = MODELS[name]
+    layers, k = [torch.nn.Flatten()], 784
+    for n in hidden:
+        layers += [torch.nn.Linear(k, n), torch.nn.ReLU()]
+        k = n
+    layers.append(torch.nn.Linear(k, 10))
+    model = torch.nn.Sequential(*layers)
+    for m in model:
+        if isinstance(m, torch.nn.Linear):
+            torch.nn.init.xavier_uniform_(m.weight)
+            torch.nn.init.zeros_(m.bias)
+    return model
+
+def train(name, root, threads, limit):
+    _, opt_name, batch = MODELS[name]
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+    x = torch.from_numpy(idx(f"{root}/train-images-idx3-ubyte.gz")[:limit].copy())      # uint8 [n, 28, 28]
+    y = torch.from_numpy(idx(f"{root}/train-labels-idx1-ubyte.gz")[:limit].astype(np.int64))
+    model = build(name)
+    if opt_name == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    lossf = torch.nn.CrossEntropyLoss()
+    n = x.shape[0]
+    t0 = time.perf_counter()
+    perm = torch.randperm(n)
+    for i in range(0, n, batch):
+        ids = perm[i:i + batch]
+        xb = x[ids].to(torch.float32).div_(255.0)
+        opt.zero_grad(set_to_none=True)
+        loss = lossf(model(xb), y[ids])
+        loss.backward()
+        opt.step()
+    dt = time.perf_counter() - t0
+    print(f"samples_per_s={n / dt:.1f} loss={loss.item():.4f}")
+
+def predict(name, rounds, calls):
+    torch.set_num_threads(1)
+    torch.manual_seed(1)
+    model = build(name).eval()
+    x = torch.rand(1, 28, 28)
+    times = []
+    with torch.no_grad():
+        for _ in range(calls):
+            model(x)
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                model(x)
+            times.append((time.perf_counter() - t0) / calls)
+    times.sort()
+    print(f"predict_us={1e6 * times[len(times) // 2]:.3f}")
+
+def main():
+    a = sys.argv[1:]
+    if len(a) == 5 and a[0] == "train" and a[1] in MODELS:
+        train(a[1], a[2], int(a[3]), int(a[4]))
+    elif len(a) == 4 and a[0] == "predict" and a[1] in MODELS:
+        predict(a[1], int(a[2]), int(a[3]))
+    else:
+        sys.exit(__doc__)
+
+main()

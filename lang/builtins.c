@@ -1,0 +1,552 @@
+/* builtins.c - the builtin functions: their table (lang/builtins.def) and their shape and dtype
+ * rules (docs/language.md section 5 [builtin]).
+ *
+ * Each rule computes the type of one call from the types of its arguments. The checker evaluates
+ * it on symbolic dims (B, dim variables, *S) while it checks a body generically; compiler/lower.c
+ * evaluates the same rule on the concrete dims of each call it lowers (builtin_type_concrete) and
+ * builds IR for the type it gets back. So `nnc check` and the build accept the same calls and
+ * report a refused one with one message at one place.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_int.h"
+
+const BuiltinInfo check_builtins[BI__COUNT] = {
+    [BI_NONE] = {"", BR_NONE, 0, {0}, {0}},
+#define BUILTIN(id, name, rule, formals, defaults) \
+    [BI_##id] = {name, BR_##rule, (int)(sizeof((const char *[])formals) / sizeof(const char *)), formals, defaults},
+#include "builtins.def"
+#undef BUILTIN
+};
+
+Builtin check_builtin_lookup(const char *name) {
+    for (int i = 1; i < BI__COUNT; i++)
+        if (strcmp(check_builtins[i].name, name) == 0)
+            return (Builtin)i;
+    return BI_NONE;
+}
+
+static Type *tensor_like(Body *b, DType dt, const Shape *s) {
+    Type *t = ty_new(b->C->a, TY_TENSOR);
+    t->dtype = dt;
+    t->shape = *s;
+    return t;
+}
+
+/* A tensor operand of a builtin: tensors pass, compile-time numbers become rank-0 tensors of
+ * dtype dt (weak, [type.literal]). NULL (diagnosed) for anything else. */
+static const Type *as_tensor(Body *b, const char *fname, const char *formal, Node *arg,
+                             const Type *t, DType dt) {
+    if (t->kind == TY_TENSOR)
+        return t;
+    if ((t->kind == TY_INT && dt != DT_BOOL) || (t->kind == TY_FLOAT && dt == DT_F32) ||
+        (t->kind == TY_BOOL && dt == DT_BOOL))
+        return ty_tensor(b->C->a, dt, 0, NULL);
+    check_error(b, arg->loc, "%s expects a tensor for '%s', got %s", fname, formal, check_tystr(b, t));
+    return NULL;
+}
+
+/* Axis a of shape s as an index into s->dims; false (diagnosed) when out of range or inside *S. */
+static bool axis_index(Body *b, Node *at, const Type *x, int64_t a, int *pos) {
+    const Shape *s = &x->shape;
+    if (s->rest < 0) {
+        if (a < -s->rank || a >= s->rank) {
+            check_error(b, at->loc, "axis %lld is out of range for %s (rank %d)", (long long)a,
+                        check_tystr(b, x), s->rank);
+            return false;
+        }
+        *pos = (int)(a < 0 ? a + s->rank : a);
+        return true;
+    }
+    if (a >= 0 && a < s->rest) {
+        *pos = (int)a;
+        return true;
+    }
+    if (a < 0 && a >= -(int64_t)(s->rank - s->rest)) {
+        *pos = (int)(s->rank + a);
+        return true;
+    }
+    check_error(b, at->loc, "axis %lld of %s is not known here (*%s has no fixed rank)", (long long)a,
+                check_tystr(b, x), s->rest_name);
+    check_hint(b, "count axes from the end with a negative axis, e.g. axis = -1");
+    return false;
+}
+
+static bool get_axis(Body *b, Node *at, const Type *t, int64_t *v) {
+    if (!check_const_int(t, v)) {
+        check_error(b, at->loc, "an axis must be a known int, got %s", check_tystr(b, t));
+        return false;
+    }
+    return true;
+}
+
+/* prod, argmax, argmin and cumsum run along an axis of known extent: not the batch axis
+ * [builtin.batch]. false (diagnosed) when axis pos of x holds B. */
+static bool along_batch(Body *b, const char *fname, Node *at, const Type *x, int pos) {
+    if (!check_holds_batch(b, x->shape.dims[pos]))
+        return true;
+    check_error(b, at->loc, "%s cannot run along the batch axis (axis %d of %s)", fname, pos, check_tystr(b, x));
+    check_hint(b, "give an axis of known extent, e.g. axis = -1");
+    return false;
+}
+
+/* [builtin.reduce]: over one axis (dropped, or kept with extent 1) or over all of them;
+ * argmax/argmin give i32 indices. */
+static const Type *reduce(Body *b, Node *n, Builtin bi, Node **slot, const Type **sty) {
+    const char *fname = check_builtins[bi].name;
+    BuiltinRule rule = check_builtins[bi].rule;
+    const Type *x = as_tensor(b, fname, "x", slot[0], sty[0], DT_F32);
+    if (!x)
+        return ty_error();
+    if (x->dtype == DT_BOOL || (rule == BR_REDUCE_F32 && x->dtype != DT_F32)) {
+        check_error(b, slot[0]->loc, "%s expects an %s tensor, got %s", fname,
+                    rule == BR_REDUCE_F32 ? "f32" : "f32 or i32", check_tystr(b, x));
+        if (rule == BR_REDUCE_F32 && x->dtype == DT_I32)
+            check_hint(b, "convert with f32(x)");
+        return ty_error();
+    }
+    DType rdt = rule == BR_ARG_REDUCE ? DT_I32 : x->dtype;
+    bool keep = false;
+    if (slot[2]) {
+        if (sty[2]->kind != TY_BOOL || !sty[2]->known) {
+            check_error(b, slot[2]->loc, "keepdims must be true or false, got %s", check_tystr(b, sty[2]));
+            return ty_error();
+        }
+        keep = sty[2]->bval;
+    }
+    const Shape *s = &x->shape;
+    Arena *a = b->C->a;
+    bool unrolled = rule == BR_ARG_REDUCE || bi == BI_PROD;     /* lowered along static extents */
+    if (!slot[1]) {
+        for (int i = 0; unrolled && i < s->rank; i++)
+            if (!along_batch(b, fname, slot[0], x, i))
+                return ty_error();
+        if (!keep)
+            return ty_tensor(a, rdt, 0, NULL);
+        if (s->rest >= 0) {
+            check_error(b, n->loc, "%s with keepdims over all axes of %s needs a known rank", fname,
+                        check_tystr(b, x));
+            return ty_error();
+        }
+        const SDim **d = arena_alloc(a, sizeof *d * (size_t)(s->rank + 1));
+        for (int i = 0; i < s->rank; i++)
+            d[i] = ty_dim_const(&b->C->dc, 1);
+        return ty_tensor(a, rdt, s->rank, d);
+    }
+    int64_t ax;
+    int pos;
+    if (!get_axis(b, slot[1], sty[1], &ax) || !axis_index(b, slot[1], x, ax, &pos))
+        return ty_error();
+    if (unrolled && !along_batch(b, fname, slot[1], x, pos))
+        return ty_error();
+    const SDim **d = arena_alloc(a, sizeof *d * (size_t)(s->rank + 1));
+    int k = 0;
+    for (int i = 0; i < s->rank; i++) {
+        if (i == pos) {
+            if (keep)
+                d[k++] = ty_dim_const(&b->C->dc, 1);
+        } else {
+            d[k++] = s->dims[i];
+        }
+    }
+    Type *t = tensor_like(b, rdt, s);
+    t->shape.rank = k;
+    t->shape.dims = d;
+    if (s->rest > pos && !keep)
+        t->shape.rest--;
+    return t;
+}
+
+static const SDim *shape_numel(Body *b, const Shape *s) {
+    DimCtx *dc = &b->C->dc;
+    const SDim *p = ty_dim_const(dc, 1);
+    for (int i = 0; i < s->rank; i++)
+        p = ty_dim_mul(dc, p, s->dims[i]);
+    if (s->rest >= 0)
+        p = ty_dim_mul(dc, p, ty_dim_prod(dc, s->rest_name, s->rest_inst));
+    return p;
+}
+
+/* The compile-time ints of a list argument ([N, -1]); NULL (diagnosed) when it is not one. */
+static const SDim **int_list(Body *b, const char *fname, Node *arg, const Type *t, int *n) {
+    if (t->kind != TY_TENSOR || !t->vals) {
+        check_error(b, arg->loc, "%s expects a list of compile-time ints like [B, -1], got %s",
+                    fname, check_tystr(b, t));
+        return NULL;
+    }
+    for (int i = 0; i < t->nvals; i++)
+        if (!t->vals[i]) {
+            check_error(b, arg->kids && i < arg->nkids ? arg->kids[i]->loc : arg->loc,
+                        "%s needs every entry of the list to be a known int", fname);
+            return NULL;
+        }
+    *n = t->nvals;
+    return t->vals;
+}
+
+static const Type *reshape(Body *b, Node *n, Node **slot, const Type **sty) {
+    DimCtx *dc = &b->C->dc;
+    const Type *x = as_tensor(b, "reshape", "x", slot[0], sty[0], DT_F32);
+    if (!x)
+        return ty_error();
+    int nd;
+    const SDim **v = int_list(b, "reshape", slot[1], sty[1], &nd);
+    if (!v)
+        return ty_error();
+    const SDim **d = arena_alloc(b->C->a, sizeof *d * (size_t)(nd + 1));
+    int infer = -1;
+    const SDim *known = ty_dim_const(dc, 1);
+    for (int i = 0; i < nd; i++) {
+        int64_t c;
+        Loc at = slot[1]->kind == ND_TENSOR && i < slot[1]->nkids ? slot[1]->kids[i]->loc : slot[1]->loc;
+        if (ty_dim_is_const(v[i], &c) && c == -1) {
+            if (infer >= 0) {
+                check_error(b, at, "reshape may infer only one dim (-1)");
+                return ty_error();
+            }
+            infer = i;
+            continue;
+        }
+        if (ty_dim_is_const(v[i], &c) && c < 1) {
+            check_error(b, at, "reshape dim %lld must be at least 1 (or -1 to infer it)", (long long)c);
+            return ty_error();
+        }
+        d[i] = v[i];
+        known = ty_dim_mul(dc, known, v[i]);
+    }
+    const SDim *total = shape_numel(b, &x->shape);
+    if (infer >= 0) {
+        const char *why = NULL;
+        const SDim *q = ty_dim_div(dc, total, known, &why);
+        if (!q) {
+            check_error(b, slot[1]->loc, "reshape cannot infer the -1 dim: %s has %s elements, not a "
+                        "multiple of %s", check_tystr(b, x), check_dimstr(b, total), check_dimstr(b, known));
+            return ty_error();
+        }
+        d[infer] = q;
+    } else if (!ty_dim_eq(total, known)) {
+        Type tmp = {.kind = TY_TENSOR, .dtype = x->dtype, .shape = {.rank = nd, .dims = d, .rest = -1}};
+        check_error(b, n->loc, "reshape cannot turn %s (%s elements) into %s (%s elements)",
+                    check_tystr(b, x), check_dimstr(b, total), check_tystr(b, &tmp),
+                    check_dimstr(b, known));
+        return ty_error();
+    }
+    return ty_tensor(b->C->a, x->dtype, nd, d);
+}
+
+static const Type *transpose(Body *b, Node *n, Node **slot, const Type **sty) {
+    const Type *x = as_tensor(b, "transpose", "x", slot[0], sty[0], DT_F32);
+    if (!x)
+        return ty_error();
+    const Shape *s = &x->shape;
+    if (s->rest >= 0) {
+        check_error(b, n->loc, "transpose needs a tensor of known rank, got %s", check_tystr(b, x));
+        return ty_error();
+    }
+    const SDim **d = arena_alloc(b->C->a, sizeof *d * (size_t)(s->rank + 1));
+    if (!slot[1]) {
+        for (int i = 0; i < s->rank; i++)
+            d[i] = s->dims[s->rank - 1 - i];
+        return ty_tensor(b->C->a, x->dtype, s->rank, d);
+    }
+    int np;
+    const SDim **p = int_list(b, "transpose", slot[1], sty[1], &np);
+    if (!p)
+        return ty_error();
+    bool *seen = arena_alloc(b->C->a, (size_t)s->rank + 1);
+    bool ok = np == s->rank;
+    for (int i = 0; i < np && ok; i++) {
+        int64_t v;
+        ok = ty_dim_is_const(p[i], &v) && v >= 0 && v < s->rank && !seen[v];
+        if (ok) {
+            seen[v] = true;
+            d[i] = s->dims[v];
+        }
+    }
+    if (!ok) {
+        check_error(b, slot[1]->loc, "transpose needs a permutation of 0 .. %d for %s", s->rank - 1,
+                    check_tystr(b, x));
+        return ty_error();
+    }
+    return ty_tensor(b->C->a, x->dtype, s->rank, d);
+}
+
+static const Type *concat(Body *b, Node *n, Node **slot, const Type **sty) {
+    const Type *x = as_tensor(b, "concat", "a", slot[0], sty[0], DT_F32);
+    const Type *y = x ? as_tensor(b, "concat", "b", slot[1], sty[1], x->dtype) : NULL;
+    if (!x || !y)
+        return ty_error();
+    int64_t ax = strtoll(check_builtins[BI_CONCAT].defaults[2], NULL, 10);
+    int pos;
+    if (slot[2] && !get_axis(b, slot[2], sty[2], &ax))
+        return ty_error();
+    if (x->dtype != y->dtype || x->shape.rank != y->shape.rank || x->shape.rest != y->shape.rest ||
+        (x->shape.rest >= 0 && (strcmp(x->shape.rest_name, y->shape.rest_name) != 0 ||
+                                x->shape.rest_inst != y->shape.rest_inst))) {
+        check_error(b, n->loc, "concat needs tensors of one dtype and rank, got %s and %s",
+                    check_tystr(b, x), check_tystr(b, y));
+        return ty_error();
+    }
+    if (!axis_index(b, slot[2] ? slot[2] : n, x, ax, &pos))
+        return ty_error();
+    const Shape *s = &x->shape;
+    const SDim **d = arena_alloc(b->C->a, sizeof *d * (size_t)(s->rank + 1));
+    for (int i = 0; i < s->rank; i++) {
+        if (i == pos) {
+            d[i] = ty_dim_add(&b->C->dc, s->dims[i], y->shape.dims[i]);
+        } else if (!ty_dim_eq(s->dims[i], y->shape.dims[i])) {
+            check_error(b, n->loc, "concat along axis %lld needs the other dims equal: %s and %s",
+                        (long long)ax, check_tystr(b, x), check_tystr(b, y));
+            return ty_error();
+        } else {
+            d[i] = s->dims[i];
+        }
+    }
+    Type *t = tensor_like(b, x->dtype, s);
+    t->shape.dims = d;
+    return t;
+}
+
+/* clip(x, lo, hi) [builtin.clip]: the three broadcast together and keep x's dtype. */
+static const Type *clip(Body *b, Node *n, Node **slot, const Type **sty) {
+    const Type *x = as_tensor(b, "clip", "x", slot[0], sty[0], DT_F32);
+    if (!x)
+        return ty_error();
+    if (x->dtype == DT_BOOL) {
+        check_error(b, slot[0]->loc, "clip expects an f32 or i32 tensor, got %s", check_tystr(b, x));
+        return ty_error();
+    }
+    const Type *t = check_binary(b, n, OP_ADD_, x, sty[1], n->loc, "clip");
+    if (ty_is_bad(t))
+        return t;
+    return check_binary(b, n, OP_ADD_, t, sty[2], n->loc, "clip");
+}
+
+/* gather(table: f32[V, D], idx: i32[*S]) -> f32[*S, D] [builtin.gather]: an index i in [-V, 0)
+ * means i + V (NumPy); one outside [-V, V) is an error where it is known (a literal list). */
+static const Type *gather(Body *b, Node **slot, const Type **sty) {
+    Check *C = b->C;
+    const Type *tb = sty[0], *ix = sty[1];
+    if (tb->kind != TY_TENSOR || tb->shape.rest >= 0 || tb->shape.rank != 2 || tb->dtype != DT_F32) {
+        check_error(b, slot[0]->loc, "gather expects a table f32[V, D], got %s", check_tystr(b, tb));
+        if (tb->kind == TY_TENSOR && tb->dtype == DT_I32 && tb->shape.rank == 2)
+            check_hint(b, "convert with f32(x)");
+        return ty_error();
+    }
+    if (ix->kind != TY_TENSOR || ix->dtype != DT_I32) {
+        check_error(b, slot[1]->loc, "gather expects i32 indices, got %s", check_tystr(b, ix));
+        return ty_error();
+    }
+    int64_t V, v;
+    if (ix->vals && ty_dim_is_const(tb->shape.dims[0], &V))
+        for (int i = 0; i < ix->nvals; i++)
+            if (ix->vals[i] && ty_dim_is_const(ix->vals[i], &v) && (v >= V || v < -V)) {
+                Loc at = slot[1]->kind == ND_TENSOR && i < slot[1]->nkids ? slot[1]->kids[i]->loc : slot[1]->loc;
+                check_error(b, at, "gather index %lld is out of range for the table %s (V = %lld)", (long long)v,
+                            check_tystr(b, tb), (long long)V);
+                check_hint(b, "indices lie in [-V, V); a negative one counts from the end");
+                return ty_error();
+            }
+    Type *t = tensor_like(b, tb->dtype, &ix->shape);
+    const SDim **d = arena_alloc(C->a, sizeof *d * (size_t)(ix->shape.rank + 2));
+    if (ix->shape.rank > 0)
+        memcpy(d, ix->shape.dims, sizeof *d * (size_t)ix->shape.rank);
+    d[ix->shape.rank] = tb->shape.dims[1];
+    t->shape.rank++;
+    t->shape.dims = d;
+    return t;
+}
+
+/* cumsum(x, axis) [builtin.cumsum]: running sums along axis, the same type. */
+static const Type *scan(Body *b, Builtin bi, Node **slot, const Type **sty) {
+    const char *fname = check_builtins[bi].name;
+    const Type *x = as_tensor(b, fname, "x", slot[0], sty[0], DT_F32);
+    if (!x)
+        return ty_error();
+    if (x->dtype == DT_BOOL) {
+        check_error(b, slot[0]->loc, "%s expects an f32 or i32 tensor, got %s", fname, check_tystr(b, x));
+        return ty_error();
+    }
+    int64_t ax;
+    int pos;
+    if (!get_axis(b, slot[1], sty[1], &ax) || !axis_index(b, slot[1], x, ax, &pos) ||
+        !along_batch(b, fname, slot[1], x, pos))
+        return ty_error();
+    return x;
+}
+
+const Type *check_builtin_call(Body *b, Node *n, Builtin bi, Node **slot, const Type **sty) {
+    Check *C = b->C;
+    const char *fname = check_builtins[bi].name;
+    for (int i = 0; i < check_builtins[bi].nformals; i++)
+        if (slot[i] && sty[i]->kind == TY_ERROR)
+            return ty_error();
+    for (int i = 0; i < check_builtins[bi].nformals; i++)
+        if (slot[i] && sty[i]->kind == TY_ANY)
+            return ty_any();
+    switch (check_builtins[bi].rule) {
+    case BR_UNARY_F32: case BR_UNARY_NUM: {
+        const Type *x = as_tensor(b, fname, "x", slot[0], sty[0], DT_F32);
+        if (!x)
+            return ty_error();
+        bool int_ok = check_builtins[bi].rule == BR_UNARY_NUM;
+        if (x->dtype != DT_F32 && !(int_ok && x->dtype == DT_I32)) {
+            check_error(b, slot[0]->loc, "%s expects an %s tensor, got %s", fname, int_ok ? "f32 or i32" : "f32",
+                        check_tystr(b, x));
+            if (x->dtype == DT_I32)
+                check_hint(b, "convert with f32(x)");
+            return ty_error();
+        }
+        return x;
+    }
+    case BR_BINARY: {
+        int op = bi == BI_POW ? OP_POW_ : OP_ADD_;
+        const Type *t = check_binary(b, n, op, sty[0], sty[1], n->loc, fname);
+        if (t->kind == TY_TENSOR && t->dtype == DT_BOOL) {
+            check_error(b, n->loc, "%s cannot take bool tensors", fname);
+            return ty_error();
+        }
+        if (ty_is_bad(t) || t->kind == TY_TENSOR)
+            return t;
+        if (bi != BI_POW) {
+            /* max/min of two compile-time numbers */
+            double x, y;
+            if (sty[0]->kind == TY_INT && sty[1]->kind == TY_INT) {
+                int64_t p, q;
+                if (check_const_int(sty[0], &p) && check_const_int(sty[1], &q))
+                    return check_int_type(b, ty_dim_const(&C->dc, (bi == BI_MAX) == (p > q) ? p : q));
+                return check_int_type(b, NULL);
+            }
+            Type *r = ty_new(C->a, TY_FLOAT);
+            r->known = check_num_value(sty[0], &x) && check_num_value(sty[1], &y);
+            if (r->known)
+                r->fval = (bi == BI_MAX) == (x > y) ? x : y;
+            return r;
+        }
+        return t;
+    }
+    case BR_CLIP:
+        return clip(b, n, slot, sty);
+    case BR_WHERE: {
+        const Type *c = sty[0];
+        if (!((c->kind == TY_TENSOR && c->dtype == DT_BOOL) || c->kind == TY_BOOL)) {
+            check_error(b, slot[0]->loc, "where expects a bool condition, got %s", check_tystr(b, c));
+            return ty_error();
+        }
+        const Type *v = check_binary(b, n, OP_ADD_, sty[1], sty[2], n->loc, "where");
+        if (ty_is_bad(v))
+            return v;
+        if (v->kind != TY_TENSOR) {
+            /* both branches compile-time numbers: an f32 (or i32) tensor of the condition's shape */
+            v = ty_tensor(C->a, v->kind == TY_INT ? DT_I32 : v->kind == TY_BOOL ? DT_BOOL : DT_F32, 0, NULL);
+        }
+        Shape s = v->shape;
+        if (c->kind == TY_TENSOR && !check_broadcast(b, &c->shape, &v->shape, &s)) {
+            check_error(b, n->loc, "where cannot broadcast the condition %s with %s", check_tystr(b, c),
+                        check_tystr(b, v));
+            return ty_error();
+        }
+        return tensor_like(b, v->dtype, &s);
+    }
+    case BR_REDUCE: case BR_REDUCE_F32: case BR_ARG_REDUCE:
+        return reduce(b, n, bi, slot, sty);
+    case BR_SCAN:
+        return scan(b, bi, slot, sty);
+    case BR_RESHAPE:
+        return reshape(b, n, slot, sty);
+    case BR_TRANSPOSE:
+        return transpose(b, n, slot, sty);
+    case BR_CONCAT:
+        return concat(b, n, slot, sty);
+    case BR_ONE_HOT: {
+        const Type *l = sty[0];
+        if (l->kind != TY_TENSOR || l->dtype != DT_I32) {
+            check_error(b, slot[0]->loc, "one_hot expects an i32 tensor of labels, got %s",
+                        check_tystr(b, l));
+            return ty_error();
+        }
+        int64_t v;
+        if (sty[1]->kind != TY_INT || !sty[1]->ival) {
+            check_error(b, slot[1]->loc, "one_hot expects a known int for 'n', got %s",
+                        check_tystr(b, sty[1]));
+            return ty_error();
+        }
+        if (ty_dim_is_const(sty[1]->ival, &v) && v < 1) {
+            check_error(b, slot[1]->loc, "one_hot needs at least 1 class, got %lld", (long long)v);
+            return ty_error();
+        }
+        Type *t = tensor_like(b, DT_F32, &l->shape);
+        const SDim **d = arena_alloc(C->a, sizeof *d * (size_t)(l->shape.rank + 2));
+        if (l->shape.rank > 0)
+            memcpy(d, l->shape.dims, sizeof *d * (size_t)l->shape.rank);
+        d[l->shape.rank] = sty[1]->ival;
+        t->shape.rank++;
+        t->shape.dims = d;
+        return t;
+    }
+    case BR_GATHER:
+        return gather(b, slot, sty);
+    case BR_CAST: {
+        DType dt = bi == BI_F32 ? DT_F32 : DT_I32;
+        const Type *x = sty[0];
+        if (x->kind == TY_TENSOR)
+            return tensor_like(b, dt, &x->shape);
+        if (x->kind == TY_INT || x->kind == TY_FLOAT || x->kind == TY_BOOL)
+            return ty_tensor(C->a, dt, 0, NULL);
+        check_error(b, slot[0]->loc, "%s cannot convert %s", fname, check_tystr(b, x));
+        return ty_error();
+    }
+    case BR_SAME: {
+        const Type *x = as_tensor(b, fname, "x", slot[0], sty[0], DT_F32);
+        return x ? x : ty_error();
+    }
+    case BR_LIKE: case BR_RAND: {
+        const Type *x = sty[0];
+        if (x->kind != TY_TENSOR) {
+            check_error(b, slot[0]->loc, "%s expects a tensor whose shape to copy, got %s", fname,
+                        check_tystr(b, x));
+            return ty_error();
+        }
+        return tensor_like(b, check_builtins[bi].rule == BR_RAND ? DT_F32 : x->dtype, &x->shape);
+    }
+    case BR_SHAPE: {
+        const Type *x = sty[0];
+        if (x->kind != TY_TENSOR) {
+            check_error(b, slot[0]->loc, "shape expects a tensor, got %s", check_tystr(b, x));
+            return ty_error();
+        }
+        int64_t ax;
+        int pos;
+        if (!get_axis(b, slot[1], sty[1], &ax) || !axis_index(b, slot[1], x, ax, &pos))
+            return ty_error();
+        return check_int_type(b, x->shape.dims[pos]);
+    }
+    case BR_NONE:
+        break;
+    }
+    unreachable();
+}
+
+/* ---- the rules on concrete types (compiler/lower.c) ---- */
+
+static const Type *concrete(Arena *a, Diag *d, Node *n, Builtin bi, Node **slot, const Type **sty, int op,
+                            const Type *l, const Type *r) {
+    /* a model body: B is the batch dim, every other dim a known int */
+    Check C = {.a = a, .d = d, .dc = {.a = a}};
+    Body b = {.C = &C, .kind = ND_MODEL, .instance = true};
+    const Type *t = bi ? check_builtin_call(&b, n, bi, slot, sty) : check_binary(&b, n, op, l, r, n->loc, NULL);
+    if (C.dc.overflow && !ty_is_bad(t)) {
+        check_error(&b, n->loc, "integer arithmetic overflows");
+        return ty_error();
+    }
+    return t;
+}
+
+const Type *builtin_type_concrete(Arena *a, Diag *d, Node *call, Builtin bi, Node **slot, const Type **sty) {
+    return concrete(a, d, call, bi, slot, sty, 0, NULL, NULL);
+}
+
+const Type *binary_type_concrete(Arena *a, Diag *d, Node *n, int op, const Type *l, const Type *r) {
+    return concrete(a, d, n, BI_NONE, NULL, NULL, op, l, r);
+}
