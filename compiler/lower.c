@@ -7,11 +7,15 @@
  * operation appends a primitive node (compiler/ir/ops.def) with its source location. NumPy
  * broadcasting becomes explicit BROADCAST nodes here, so the IR's elementwise ops see equal shapes.
  *
- * Parameter naming follows docs/language.md [layer.naming]: a call frame's path prefix is made
- * lazily, the first time something under it needs a name, from the statement that called it
- * (`h = dense(..)` -> "h", a nested call -> "y.dense", "y.dense_2", a rebinding -> "h_2"). Nested
- * calls are numbered in evaluation order, arguments first: in `y = dense(dense(x, 4), 2)` the
- * inner call is y.dense and the outer y.dense_2, as the checker's `--emit types` has it.
+ * Parameter naming follows docs/language.md [layer.naming]: a layer call frame's path prefix is
+ * made when the call starts, from the statement that called it (`h = dense(..)` -> "h", a nested
+ * call -> "y.dense", "y.dense_2", a rebinding -> "h_2"). Nested calls are numbered in evaluation
+ * order, arguments first: in `y = dense(dense(x, 4), 2)` the inner call is y.dense and the outer
+ * y.dense_2, as the checker's `--emit types` has it. A layer instance [layer.instance] is a
+ * function value carrying its path (`d`); each call of it runs in a frame with that prefix, and a
+ * parameter or state it declares again is the tensor the first call made.
+ * [train.step.mode]: in the train walk of a step with `over`, a layer call none of whose
+ * parameters the step trains runs with `training` false and writes no state.
  * `for i in a .. b` runs i = a, ..., b - 1.
  *
  * Each graph (forward, evaluate, train.STEP) is a fresh walk of the model body; the walks make the
@@ -598,11 +602,38 @@ static IrType eval_type(Lower *L, Frame *f, TypeExpr *te, Loc loc) {
     return t;
 }
 
+/* The first variable of e that f does not bind (B aside), or NULL. */
+static const char *unbound_var(Lower *L, Frame *f, DimExpr *e) {
+    if (e->kind == DE_VAR) return strcmp(e->name, "B") && !find_bind(f, e->name) ? e->name : NULL;
+    if (e->kind != DE_BIN) return NULL;
+    const char *l = unbound_var(L, f, e->lhs);
+    return l ? l : unbound_var(L, f, e->rhs);
+}
+
 /* Bind the dim variables of a formal's declared type from the argument's type
  * (docs/language.md [unify]); variables already bound must agree. */
 static void unify(Lower *L, Frame *f, Node *formal, Value v, const char *callee, Loc loc) {
     TypeExpr *te = formal->tyexpr;
     if (!te) return;
+    if (te->kind == TE_DIMVAR && te->ndims) {
+        /* kernel: 2*R - 1: solve the linear form for its one unbound variable (the checker did) */
+        if (v.kind != V_INT || v.b) fail(L, loc, "'%s' of '%s' takes an int, found %s", formal->name, callee, kind_name(v.kind));
+        const char *var = unbound_var(L, f, te->dims[0]);
+        Dim d0, d1, d;
+        if (var) {
+            bind(L, f, var, vint(0), NULL, -1);
+            bool ok0 = eval_dim(L, f, te->dims[0], &d0);
+            bind(L, f, var, vint(1), NULL, -1);
+            bool ok1 = eval_dim(L, f, te->dims[0], &d1);
+            int64_t a = d1.c - d0.c;
+            if (!ok0 || !ok1 || a == 0 || (v.i - d0.c) % a)
+                fail(L, loc, "'%s' of '%s' must have the form %s, found %lld", formal->name, callee, te->name, (long long)v.i);
+            bind(L, f, var, vint((v.i - d0.c) / a), NULL, -1);
+        }
+        if (!eval_dim(L, f, te->dims[0], &d) || d.a || d.c != v.i)
+            fail(L, loc, "'%s' of '%s' must have the form %s, found %lld", formal->name, callee, te->name, (long long)v.i);
+        return;
+    }
     if (te->kind == TE_DIMVAR) {
         if (v.kind != V_INT) fail(L, loc, "'%s' of '%s' takes an int, found %s", formal->name, callee, kind_name(v.kind));
         Bind *b = find_bind(f, te->name);

@@ -173,7 +173,6 @@ static int alloc_col(RtCtx *c, const RtTensor *t, RtColumn *col, int64_t n, floa
     col->per = rt_numel(t, 1);
     col->u8 = div > 0;
     col->div = div;
-    for (int v = 0; v < 256 && col->u8; v++) col->lut[v] = (float)v / div;
     col->data = rt_alloc(c, (size_t)(n ? n : 1) * (size_t)col->per * (col->u8 ? 1 : rt_dsize(t->dtype)));
     return col->data ? 0 : -1;
 }
@@ -242,11 +241,25 @@ static int load_idx(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
         rt_error(c, "'%s' holds samples of shape [%s] (%lld values), but %s", path, shape, (long long)per, want);
         goto done;
     }
+    /* the header's promise against the file's size, before allocating for it: a plain file holds
+     * every byte; deflate packs at most 1032 bytes into one, so a .gz of S bytes holds less than
+     * 1032 S (a tiny file never makes the loader allocate gigabytes) */
+    struct stat st;
+    double promised = (double)(4 + 4 * rank) + (double)n * (double)per * isz;
+    if (fstat(fd, &st) == 0) {
+        double most = gzdirect(f) ? (double)st.st_size : (double)st.st_size * 1032.0 + 4096.0;
+        if (promised > most) {
+            rt_error(c, "'%s' is truncated: its header promises %lld samples of %lld values (%.0f bytes), the file "
+                        "has %lld bytes%s", path, (long long)n, (long long)per, promised, (long long)st.st_size,
+                     gzdirect(f) ? "" : " (gzip'd: at most 1032 times as many once unpacked)");
+            goto done;
+        }
+    }
     if (limit > 0 && limit < n) n = limit;
     bool scale = type == 0x08 && rank >= 2 && dst->t->dtype == RT_F32;
     bool bytes = type == 0x08 && dst->t->dtype == RT_F32;
     if (alloc_col(c, dst->t, dst->col, n, bytes ? (scale ? 255.0f : 1.0f) : 0)) goto done;
-    const int64_t chunk = 1 << 20;
+    const int64_t chunk = n * per < (1 << 20) ? (n * per > 0 ? n * per : 1) : 1 << 20;
     buf = rt_alloc(c, (size_t)(chunk * isz));
     if (!buf) goto done;
     int64_t total = n * per;
@@ -383,7 +396,7 @@ static int load_npy(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
     bool bytes = kind == 'u' && dst->t->dtype == RT_F32;
     if (alloc_col(c, dst->t, dst->col, n, bytes ? 1.0f : 0)) goto done;
     int64_t total = n * per;
-    const int64_t chunk = 1 << 18;
+    const int64_t chunk = total < (1 << 18) ? (total > 0 ? total : 1) : 1 << 18;
     buf = rt_alloc(c, (size_t)(chunk * isz));
     if (!buf) goto done;
     for (int64_t at = 0; at < total; at += chunk) {

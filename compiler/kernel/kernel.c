@@ -55,13 +55,13 @@ void k_dim_print(FILE *out, Dim d) { fprintf(out, "%lld*B + %lld", (long long)d.
 /* ---- text form ---- */
 
 static void arg_text(FILE *out, const KArg *a, bool sig) {
-    static const char *const how[] = {"buf", "buf0", "val"};
+    static const char *const how[] = {"buf", "buf0", "val", "row", "col"};
     if (sig)
         fprintf(out, "%s ", how[a->kind]);
     else
         fprintf(out, a->kind == KA_VAL ? "$v%d" : "%%b%d", a->ref);
-    if (a->kind == KA_BUF0 && !sig)
-        fputs("[0]", out);
+    if (!sig && a->kind >= KA_BUF0 && a->kind != KA_VAL)
+        fputs(a->kind == KA_BUF0 ? "[0]" : a->kind == KA_ROW ? "[row]" : "[col]", out);
     fputs(" : ", out);
     ir_type_print(out, &a->type);
 }
@@ -136,7 +136,9 @@ static void buf_text(FILE *out, const KGraph *g, int b) {
         fprintf(out, " %d", bf->tensor);
     fputc(' ', out);
     ir_type_print(out, &bf->type);
-    if (g->planned && bf->kind == KB_TEMP) {
+    if (g->planned && bf->kind == KB_TEMP && bf->first < 0) {
+        fputs(" unused", out);
+    } else if (g->planned && bf->kind == KB_TEMP) {
         fprintf(out, " %s @ ", k_class_name[bf->cls]);
         k_dim_print(out, bf->off);
         fprintf(out, " live %d..%d", bf->first, bf->last);
@@ -201,11 +203,11 @@ void k_plan_print(FILE *out, const KModule *km) {
         const KGraph *g = gs[k];
         int ntemp = 0;
         for (int b = 0; b < g->nbufs; b++)
-            ntemp += g->bufs[b].kind == KB_TEMP;
+            ntemp += g->bufs[b].kind == KB_TEMP && g->bufs[b].first >= 0;
         fprintf(out, "plan %s: %d kernels, %d temporaries\n", g->name, g->nkern, ntemp);
         for (int b = 0; b < g->nbufs; b++) {
             const KBuf *bf = &g->bufs[b];
-            if (bf->kind != KB_TEMP)
+            if (bf->kind != KB_TEMP || bf->first < 0)
                 continue;
             fprintf(out, "  %%b%-5d %-10s ", b, k_class_name[bf->cls]);
             k_dim_print(out, bf->off);
@@ -236,6 +238,18 @@ void k_plan_print(FILE *out, const KModule *km) {
     k_dim_print(out, km->workspace);
     fputc('\n', out);
     free(gs);
+}
+
+char *k_module_desc(Arena *a, const KModule *km) {
+    const char *ir = ir_module_desc(a, km->m);
+    size_t n = strlen(ir);
+    if (n < 4 || strcmp(ir + n - 4, "end\n"))
+        die("the descriptor does not end in 'end'");
+    char *s = arena_printf(a, "%.*s", (int)(n - 4), ir);
+    for (int c = 0; c < KC__COUNT; c++)
+        s = arena_printf(a, "%splan %s %lld %lld\n", s, k_class_name[c], (long long)km->bytes[c].a,
+                         (long long)km->bytes[c].c);
+    return arena_printf(a, "%send\n", s);
 }
 
 /* ---- the verifier ---- */
@@ -314,7 +328,10 @@ int k_verify(const KGraph *g, FILE *err) {
         const KBuf *ob = &g->bufs[k->out];
         if (ob->kind == KB_GLOBAL)
             fail(&v, "k", i, "writes the constant %%b%d", k->out);
-        if (ob->kind == KB_TEMP && written[k->out] == 1)
+        bool in_place = false;  /* an elementwise kernel updating its argument element by element */
+        for (int a = 0; a < k->nargs; a++)
+            in_place |= k->kind == KK_ELEM && k->args[a].kind == KA_BUF && k->args[a].ref == k->out;
+        if (ob->kind == KB_TEMP && written[k->out] == 1 && !in_place)
             fail(&v, "k", i, "writes %%b%d, which an earlier kernel wrote", k->out);
         if (!numel_eq(&k->type, &ob->type) || k->type.dtype != ob->type.dtype)
             fail(&v, "k", i, "its result does not fill its buffer %%b%d exactly", k->out);
@@ -342,6 +359,22 @@ int k_verify(const KGraph *g, FILE *err) {
                 fail(&v, "k", i, "argument %d: buf0 needs an elementwise kernel and one element", a);
             if (k->kind == KK_ELEM && ar->kind == KA_BUF && !numel_eq(&ar->type, &k->type))
                 fail(&v, "k", i, "argument %d is read at each index but has another size", a);
+            if (ar->kind == KA_ROW || ar->kind == KA_COL) {
+                IrType want = k->type;
+                if (k->kind != KK_ELEM || want.rank < 1) {
+                    fail(&v, "k", i, "argument %d: a row/col broadcast needs an elementwise kernel of rank >= 1", a);
+                    continue;
+                }
+                if (ar->kind == KA_ROW) {
+                    want.dim[want.rank - 1] = (Dim){0, 1};
+                } else {
+                    want.dim[0] = want.dim[want.rank - 1];
+                    want.rank = 1;
+                }
+                want.dtype = ar->type.dtype;
+                if (!numel_eq(&ar->type, &want))
+                    fail(&v, "k", i, "argument %d: a %s broadcast of the wrong size", a, ar->kind == KA_ROW ? "row" : "col");
+            }
         }
         switch (k->kind) {
         case KK_ELEM:
@@ -416,7 +449,8 @@ int k_verify(const KGraph *g, FILE *err) {
                 fail(&v, "buffer %b", b, "offset not 64-byte aligned");
             if (x->last < x->first)
                 fail(&v, "buffer %b", b, "lifetime k%d..k%d ends before it starts", x->first, x->last);
-            t[nt++] = (TempRef){x->first, b};
+            if (x->first >= 0)      /* -1..-1: unused (its value went into another buffer) */
+                t[nt++] = (TempRef){x->first, b};
         }
         qsort(t, (size_t)nt, sizeof *t, by_first);
         for (int i = 0; i < nt; i++) {

@@ -758,7 +758,8 @@ static int cache_slot(Cg *g, const char *key) {
 static bool reads_out(const Kernel *k, int a) { return k->args[a].kind != KA_VAL && k->args[a].ref == k->out; }
 
 /* An elementwise kernel becomes three functions: NAME.range(out, args, B, lo, hi) runs the flat
- * loop over [lo, hi); NAME.chunk(ctx, lo, hi) unpacks the parameters from a struct and calls it,
+ * loop over [lo, hi) (or, when it reads a row or column broadcast, rows [lo, hi) of the result
+ * seen as [rows, last dim], the inner loop over the columns so it still vectorises); NAME.chunk(ctx, lo, hi) unpacks the parameters from a struct and calls it,
  * the shape nnc_parallel_for wants; NAME(out, args, B, pool) runs range(0, n) inline, or the
  * chunks through nnc_parallel_for when there is a pool and n >= PAR_MIN_ELEMS. Chunks are
  * contiguous and each element's math does not depend on the split, so these loops give the same
@@ -767,6 +768,9 @@ static bool reads_out(const Kernel *k, int a) { return k->args[a].kind != KA_VAL
 static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, const char *name) {
     (void)kg;
     int na = k->nargs;
+    bool two_d = false;
+    for (int a = 0; a < na; a++)
+        two_d |= k->args[a].kind == KA_ROW || k->args[a].kind == KA_COL;
     /* parameters: out, the arguments not read through out, B; then lo, hi (range) or pool */
     LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * (size_t)(na + 4));
     LLVMValueRef *cargs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(na + 4));
@@ -794,17 +798,29 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
         if (k->args[a].kind == KA_BUF0)
             pre[a] = load_elem(g, k->args[a].type.dtype, LLVMGetParam(range, (unsigned)pidx[a]), ci64(g, 0));
     g->B = LLVMGetParam(range, (unsigned)np - 1);
-    Loop l;
-    LLVMValueRef i = loop_range(g, &l, LLVMGetParam(range, (unsigned)np), LLVMGetParam(range, (unsigned)np + 1));
+    /* flat: i in [lo, hi); with row/col broadcasts: rows r in [lo, hi), columns c in [0, cols) */
+    Loop l, lc;
+    LLVMValueRef i, r = NULL, c = NULL, cols = NULL;
+    LLVMValueRef lo = LLVMGetParam(range, (unsigned)np), hi = LLVMGetParam(range, (unsigned)np + 1);
+    if (two_d) {
+        cols = dimv(g, k->type.dim[k->type.rank - 1]);
+        r = loop_range(g, &l, lo, hi);
+        LLVMValueRef base = LLVMBuildMul(g->b, r, cols, "");
+        c = loop_begin(g, &lc, cols);
+        i = LLVMBuildAdd(g->b, base, c, "");
+    } else {
+        i = loop_range(g, &l, lo, hi);
+    }
     LLVMValueRef *v = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)k->nbody);
     for (int e = 0; e < k->nbody; e++) {
         const KExpr *x = &k->body[e];
         if (x->kind == KE_ARG) {
             const KArg *ar = &k->args[x->ref];
+            LLVMValueRef at = ar->kind == KA_ROW ? r : ar->kind == KA_COL ? c : i;
             v[e] = ar->kind == KA_VAL    ? LLVMGetParam(range, (unsigned)pidx[x->ref])
                    : ar->kind == KA_BUF0 ? pre[x->ref]
-                   : reads_out(k, x->ref) ? load_elem(g, ar->type.dtype, out, i)
-                                         : load_elem(g, ar->type.dtype, LLVMGetParam(range, (unsigned)pidx[x->ref]), i);
+                   : reads_out(k, x->ref) ? load_elem(g, ar->type.dtype, out, at)
+                                         : load_elem(g, ar->type.dtype, LLVMGetParam(range, (unsigned)pidx[x->ref]), at);
             continue;
         }
         if (x->kind != KE_OP)
@@ -816,6 +832,8 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
         v[e] = scalar_op(g, &nd, x->sdt, s);
     }
     store_elem(g, k->type.dtype, out, i, v[k->nbody - 1]);
+    if (two_d)
+        loop_end(g, &lc);
     loop_end(g, &l);
     LLVMBuildRetVoid(g->b);
     leave_fn(g, sv);
@@ -843,9 +861,14 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
         cargs[a] = LLVMGetParam(kern, (unsigned)a);
     g->B = cargs[np - 1];
     LLVMValueRef kpool = LLVMGetParam(kern, (unsigned)np);
-    LLVMValueRef n = numelv(g, &k->type);
+    LLVMValueRef total = numelv(g, &k->type), n = total;   /* n: the range's extent (elements or rows) */
+    if (two_d) {
+        n = ci64(g, 1);
+        for (int d = 0; d + 1 < k->type.rank; d++)
+            n = LLVMBuildMul(g->b, n, dimv(g, k->type.dim[d]), "");
+    }
     LLVMValueRef par = LLVMBuildAnd(g->b, LLVMBuildIsNotNull(g->b, kpool, ""),
-                                    LLVMBuildICmp(g->b, LLVMIntSGE, n, ci64(g, PAR_MIN_ELEMS), ""), "");
+                                    LLVMBuildICmp(g->b, LLVMIntSGE, total, ci64(g, PAR_MIN_ELEMS), ""), "");
     LLVMBasicBlockRef pb = LLVMAppendBasicBlockInContext(g->ctx, kern, "parallel");
     LLVMBasicBlockRef sb = LLVMAppendBasicBlockInContext(g->ctx, kern, "serial");
     LLVMBuildCondBr(g->b, par, pb, sb);
@@ -1277,7 +1300,7 @@ static LLVMValueRef add_entry(Cg *g, const char *suffix, LLVMTypeRef ret, LLVMTy
 static void emit_module(Cg *g) {
     const IrModule *m = g->m;
     /* P_desc */
-    char *desc = ir_module_desc(&g->arena, m);
+    char *desc = k_module_desc(&g->arena, g->km);
     size_t dlen = strlen(desc);
     LLVMValueRef ds = LLVMConstStringInContext(g->ctx, desc, (unsigned)dlen, 0);
     LLVMValueRef dg = LLVMAddGlobal(g->mod, LLVMTypeOf(ds), arena_printf(&g->arena, "%s_desc", g->prefix));
