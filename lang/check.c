@@ -966,7 +966,7 @@ static const Type *check_member(Body *b, Node *n) {
                 return group_member(b, n, l, n->lhs->name, n->lhs->name);
             }
         }
-        if (bd && bd->stmt && ty_is_bad(bd->ty) == false && member_ambiguous(b, n, bd))
+        if (bd && bd->stmt && !ty_is_bad(bd->ty) && member_ambiguous(b, n, bd))
             return ty_error();
         if (bd && bd->stmt) {
             const ParamList *l = stmt_params(C, bd->stmt);
