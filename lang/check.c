@@ -610,6 +610,8 @@ typedef struct Expander {
     int64_t work;           /* records visited: bounds the time a hostile program can take */
     const Item *want;       /* a statement whose path is wanted (names that mean one thing) */
     const char *found;      /* its path (the last one, when a loop repeats it) */
+    int depth;              /* calls entered: 0 in the owner's own records */
+    const Node *origin;     /* the owner's statement being expanded */
 } Expander;
 
 static void expand_items(Expander *x, const Items *it, const DimEnv *env, const char *prefix, Counters *cnt);
@@ -636,7 +638,9 @@ static void expand_body(Expander *x, const Node *callee, const DimEnv *env, cons
 
 static void expand_call(Expander *x, const CallRec *cr, const DimEnv *env, const char *path) {
     DimEnv e2 = compose(x->C, cr->ins ? &cr->ins->env : &cr->env, env);
+    x->depth++;
     expand_body(x, cr->callee, &e2, path);
+    x->depth--;
 }
 
 /* The statement's own parameters, named from stmt_path (the bound name with its number). */
@@ -687,11 +691,14 @@ static void expand_items(Expander *x, const Items *it, const DimEnv *env, const 
             e->kind = t->kind == IT_PARAM ? PE_PARAM : PE_STATE;
             e->ty = env ? ty_subst(&C->dc, t->ty, env) : t->ty;
             e->decl = t->node;
+            e->origin = x->depth ? x->origin : t->node;
             break;
         }
         case IT_STMT:
             if (t->ncalls == 0)
                 break;
+            if (!x->depth)
+                x->origin = t->node;
             if (t->name) {
                 const char *sp = numbered(C, t->name, count(C, cnt, t->name));
                 if (t == x->want)
@@ -733,7 +740,7 @@ static const ParamList *stmt_params(Check *C, Item *it) {
     if (it->local)
         return it->local;
     ParamList *l = arena_alloc(C->a, sizeof *l);
-    Expander x = {C, l, NULL, 0, NULL, NULL};
+    Expander x = {C, l, NULL, 0, NULL, NULL, 0, NULL};
     Counters cnt = {0};
     expand_stmt(&x, it, NULL, "", "", &cnt);
     if (x.fail)
@@ -862,7 +869,7 @@ static const ParamList *body_params(Body *b, const Item *want, const char **path
     if (!b->root)
         return NULL;
     ParamList *l = arena_alloc(b->C->a, sizeof *l);
-    Expander x = {b->C, l, NULL, 0, want, NULL};
+    Expander x = {b->C, l, NULL, 0, want, NULL, 0, NULL};
     Counters cnt = {0};
     expand_items(&x, b->root, NULL, "", &cnt);
     if (x.fail)
@@ -959,7 +966,7 @@ static const Type *check_member(Body *b, Node *n) {
                 return group_member(b, n, l, n->lhs->name, n->lhs->name);
             }
         }
-        if (bd && bd->stmt && ty_is_bad(bd->ty) == false && member_ambiguous(b, n, bd))
+        if (bd && bd->stmt && !ty_is_bad(bd->ty) && member_ambiguous(b, n, bd))
             return ty_error();
         if (bd && bd->stmt) {
             const ParamList *l = stmt_params(C, bd->stmt);
@@ -1309,7 +1316,7 @@ static void sym_names(Check *C, const SDim *d, Names *ns) {
 
 static bool param_vars(Check *C, DeclInfo *ci, Names *ns) {
     ParamList l = {0};
-    Expander x = {C, &l, NULL, 0, NULL, NULL};
+    Expander x = {C, &l, NULL, 0, NULL, NULL, 0, NULL};
     expand_body(&x, ci->decl, NULL, "");
     if (x.fail)
         return false;
@@ -3013,6 +3020,167 @@ static void check_metric(Body *b, Node *mn) {
     }
 }
 
+/* ---- which parameters a loss can reach [train.step] ----
+ * The build refuses a step that no gradient of its loss reaches (compiler/passes/autodiff.c).
+ * Here the same is found from the program: the statements a loss depends on, through the names it
+ * uses (stop_gradient cuts), and the parameters those statements made. An over-approximation
+ * (every operand counts), so what `nnc check` refuses the build refuses too. */
+
+typedef struct Dep {
+    const Node *node;       /* a binding's statement (or a model param) */
+    const Node **v;         /* the statements whose parameters it may depend on */
+    int n, cap;
+} Dep;
+
+typedef struct Deps {
+    Check *C;
+    const ParamList *pl;
+    Dep *v;
+    int n, cap;
+    bool changed;
+} Deps;
+
+static Dep *dep_of(Deps *ds, const Node *node) {
+    for (int i = 0; i < ds->n; i++)
+        if (ds->v[i].node == node)
+            return &ds->v[i];
+    Dep *d = ARENA_PUSH(ds->C->a, ds->v, ds->n, ds->cap);
+    memset(d, 0, sizeof *d);
+    d->node = node;
+    return d;
+}
+
+static void dep_add(Deps *ds, Dep *d, const Node *origin) {
+    for (int i = 0; i < d->n; i++)
+        if (d->v[i] == origin)
+            return;
+    *ARENA_PUSH(ds->C->a, d->v, d->n, d->cap) = origin;
+    ds->changed = true;
+}
+
+static void dep_union(Deps *ds, Dep *into, const Node *from) {
+    int k = (int)(into - ds->v);
+    Dep *f = dep_of(ds, from);          /* may move ds->v */
+    into = &ds->v[k];
+    for (int i = 0; i < f->n; i++)
+        dep_add(ds, into, f->v[i]);
+}
+
+static bool is_origin(const ParamList *pl, const Node *node) {
+    for (int i = 0; i < pl->n; i++)
+        if (pl->e[i].origin == node)
+            return true;
+    return false;
+}
+
+static void deps_expr(Deps *ds, int into, const Node *e) {
+    if (!e)
+        return;
+    switch (e->kind) {
+    case ND_IDENT:
+        if (e->ref && e->ref->kind != ND_FN && e->ref->kind != ND_LAYER && e->ref->kind != ND_OPTIMIZER &&
+            e->ref->kind != ND_MODEL && e->ref->kind != ND_FORMAL) {
+            dep_union(ds, &ds->v[into], e->ref);
+            if (is_origin(ds->pl, e->ref))
+                dep_add(ds, &ds->v[into], e->ref);
+        }
+        return;
+    case ND_MEMBER: {
+        const Node *root = e;
+        while (root->kind == ND_MEMBER)
+            root = root->lhs;
+        if (root->kind == ND_IDENT && !root->ref) {
+            /* h_2.W: a parameter by its path */
+            const char *p = path_str(ds->C, e);
+            for (int i = 0; i < ds->pl->n; i++) {
+                const char *q = ds->pl->e[i].path;
+                size_t n = strlen(p);
+                if (!strncmp(q, p, n) && (q[n] == 0 || q[n] == '.'))
+                    dep_add(ds, &ds->v[into], ds->pl->e[i].origin);
+            }
+            return;
+        }
+        if (strcmp(e->name, "T") != 0 && root->kind == ND_IDENT && root->ref && is_origin(ds->pl, root->ref)) {
+            dep_add(ds, &ds->v[into], root->ref);   /* h.W: that call's parameter, not its inputs */
+            return;
+        }
+        deps_expr(ds, into, e->lhs);
+        return;
+    }
+    case ND_CALL:
+        if (e->lhs->kind == ND_IDENT && !e->ref && strcmp(e->lhs->name, "stop_gradient") == 0)
+            return;
+        deps_expr(ds, into, e->lhs);
+        for (int i = 0; i < e->nkids; i++)
+            deps_expr(ds, into, e->kids[i]->kind == ND_ARG ? e->kids[i]->lhs : e->kids[i]);
+        return;
+    default:
+        deps_expr(ds, into, e->lhs);
+        deps_expr(ds, into, e->rhs);
+        deps_expr(ds, into, e->body);
+        for (int i = 0; i < e->nkids; i++)
+            deps_expr(ds, into, e->kids[i]);
+        return;
+    }
+}
+
+static void deps_stmts(Deps *ds, Node *const *kids, int n) {
+    for (int i = 0; i < n; i++) {
+        const Node *s = kids[i];
+        switch (s->kind) {
+        case ND_BIND: case ND_OUTPUT: case ND_LOSS: case ND_EXPR: {
+            int k = (int)(dep_of(ds, s) - ds->v);
+            if (s->lhs)
+                deps_expr(ds, k, s->lhs);
+            else if (s->ref)
+                dep_union(ds, &ds->v[k], s->ref);
+            if (is_origin(ds->pl, s))
+                dep_add(ds, &ds->v[k], s);
+            break;
+        }
+        case ND_FOR:
+            deps_stmts(ds, s->kids, s->nkids);
+            break;
+        case ND_IF:
+            for (const Node *arm = s; arm; arm = arm->body)
+                deps_stmts(ds, arm->kids, arm->nkids);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* Does a gradient of the loss declared by node possibly reach a parameter under the step's paths? */
+static bool step_reaches(Deps *ds, const Node *loss, const Node *step, const Node *model) {
+    if (!ds->n) {
+        for (int round = 0; round < 64; round++) {     /* to a fixed point: loops rebind names */
+            ds->changed = false;
+            deps_stmts(ds, model->kids, model->nkids);
+            if (!ds->changed)
+                break;
+        }
+    }
+    Dep *d = dep_of(ds, loss);
+    for (int i = 0; i < ds->pl->n; i++) {
+        const ParamEntry *e = &ds->pl->e[i];
+        bool used = false;
+        for (int j = 0; j < d->n && !used; j++)
+            used = d->v[j] == e->origin;
+        if (!used || e->kind != PE_PARAM)
+            continue;
+        if (step->nkids == 0)
+            return true;
+        for (int k = 0; k < step->nkids; k++) {
+            const char *p = path_str(ds->C, step->kids[k]);
+            size_t n = strlen(p);
+            if (!strncmp(e->path, p, n) && (e->path[n] == 0 || e->path[n] == '.'))
+                return true;
+        }
+    }
+    return false;
+}
+
 static void check_train(Body *b, Node *tr) {
     Check *C = b->C;
     ModelInfo *m = b->model;
@@ -3020,6 +3188,8 @@ static void check_train(Body *b, Node *tr) {
     static const char *const items[] = {"data", "optimizer", "batch", "epochs", "metrics", "validation"};
     Node *data = NULL, *opt = NULL;
     int nsteps = 0;
+    bool clean = nerrors(C) == 0;       /* else the parameter list may be incomplete */
+    Deps deps = {.C = C, .pl = m->params};
     for (int i = 0; i < tr->nkids; i++) {
         Node *it = tr->kids[i];
         if (it->kind == ND_STEP) {
@@ -3061,6 +3231,13 @@ static void check_train(Body *b, Node *tr) {
             }
             if (it->rhs)
                 check_optimizer_call(b, it->rhs);
+            Node *loss = NULL;
+            for (int j = 0; j < m->nlosses && !loss; j++)
+                if (strcmp(m->losses[j]->name, l->name) == 0)
+                    loss = m->losses[j];
+            if (loss && clean && !step_reaches(&deps, loss, it, b->decl))
+                check_error(b, it->loc, "step '%s' trains no parameter: no gradient of its loss '%s' reaches %s",
+                            it->name, l->name, it->nkids ? "the parameters under its paths" : "any parameter");
             continue;
         }
         int k = -1;
@@ -3159,7 +3336,7 @@ static void check_model(Check *C, DeclInfo *di) {
         check_error(&b, d->name_loc, "model '%s' has no output and no loss", d->name);
     /* the parameter list [layer.naming] */
     ParamList *pl = arena_alloc(C->a, sizeof *pl);
-    Expander x = {C, pl, NULL, 0, NULL, NULL};
+    Expander x = {C, pl, NULL, 0, NULL, NULL, 0, NULL};
     Counters cnt = {0};
     expand_items(&x, &di->items, NULL, "", &cnt);
     if (x.fail)
