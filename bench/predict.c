@@ -138,5 +138,9 @@ int main(int argc, char **argv) {
     }
     printf("predict_us=%.3f bound_us=%.3f param_bytes=%zu\n", 1e6 * median(tf, rounds), 1e6 * median(tb, rounds),
            param_bytes);
+    free(tf);
+    free(tb);
+    free(ws);
+    for (int i = 0; i < bm_NTENSORS; i++) free(bufs[i]);
     return sink == 12345.678f ? 3 : 0;
 }

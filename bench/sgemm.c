@@ -84,5 +84,12 @@ int main(int argc, char **argv) {
     }
     qsort(rate, (size_t)rounds, sizeof *rate, cmp_double);
     printf("gflops=%.2f flops_per_list=%.0f\n", rate[rounds / 2], flops);
+    for (int i = 0; i < n; i++) {
+        free(g[i].a);
+        free(g[i].b);
+        free(g[i].c);
+    }
+    free(g);
+    free(rate);
     return 0;
 }

@@ -173,7 +173,6 @@ static int alloc_col(RtCtx *c, const RtTensor *t, RtColumn *col, int64_t n, floa
     col->per = rt_numel(t, 1);
     col->u8 = div > 0;
     col->div = div;
-    for (int v = 0; v < 256 && col->u8; v++) col->lut[v] = (float)v / div;
     col->data = rt_alloc(c, (size_t)(n ? n : 1) * (size_t)col->per * (col->u8 ? 1 : rt_dsize(t->dtype)));
     return col->data ? 0 : -1;
 }

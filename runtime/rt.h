@@ -71,20 +71,20 @@ typedef struct RtDesc {
     const char *data;           /* the data record verbatim (after "data "); "" when none */
     const char **metric; int nmetric;
     int nclasses;               /* > 0 classify; 0 regress; -1 no task record */
+    const char *plan_class[4]; int64_t plan_a[4], plan_c[4]; int nplan;  /* planned bytes: a*B + c */
 } RtDesc;
 
 /* ---- a data set in memory: one column per input/target tensor, in descriptor order ---- */
 /* A u8 array (IDX or NPY images) feeding an f32 tensor stays in the file's type, a quarter of the
- * memory (Fashion-MNIST's images: 47 MB, not 188 MB), and each batch is converted as it is gathered,
- * through a table of the 256 values: value / div in float (equal to the double division rounded to
- * float for all 256, so results do not change); a table lookup is ~4x faster than a scalar divide. */
+ * memory (Fashion-MNIST's images: 47 MB, not 188 MB), and each batch is converted as it is gathered:
+ * value / div in float, which equals the double division rounded to float for all 256 values, so
+ * results do not change (train.c converts 16 values a step). */
 typedef struct RtColumn {
     RtDType dtype;              /* as the model's tensor wants it */
     int64_t per;                /* elements per sample */
     void *data;                 /* [n, per] of dtype, or of uint8_t when u8 */
     bool u8;                    /* data holds the file's bytes; gather converts them to f32 */
     float div;                  /* u8 only: 255 (images scaled to [0, 1]) or 1 */
-    float lut[256];             /* u8 only: lut[v] = (float)v / div */
 } RtColumn;
 
 typedef struct RtData {

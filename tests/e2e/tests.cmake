@@ -80,3 +80,20 @@ nnc_e2e(interrupted interrupted.sh)
 # a GAN whose discriminator is one layer instance: one copy in the weights file; step d leaves the
 # generator (parameters and batch-norm statistics) bit-identical
 nnc_e2e(gan_shared gan_shared.sh)
+
+# the benchmark's harness (bench/bench.py --smoke: tiny sizes, one repetition): nnc, PyTorch, the
+# sgemm and predict programs all build, run and print positive numbers; no speed is asserted
+add_test(NAME e2e.bench_smoke
+         COMMAND ${NNC_PYTHON} ${CMAKE_SOURCE_DIR}/bench/bench.py --smoke --nnc $<TARGET_FILE:nnc>
+                 --work ${E2E_WORK}/bench_smoke)
+if(NNC_SANITIZE)
+  set(BENCH_ENV "BENCH_CFLAGS=-fsanitize=address,undefined")
+else()
+  set(BENCH_ENV "BENCH_CFLAGS=")
+endif()
+set_tests_properties(e2e.bench_smoke PROPERTIES LABELS e2e TIMEOUT 300
+                     ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib;${BENCH_ENV}")
+
+# examples/course/: every course program compiles and trains (the small ones to their README
+# results, the Fashion-MNIST ones a few steps); about 30 s
+nnc_e2e(course course.sh)
