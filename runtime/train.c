@@ -629,19 +629,23 @@ static void put_row(RtCtx *c, FILE *out, const Batch *b, int64_t j) {
 /* An existing -o target predict may replace: an f32 NPY array, or a CSV whose first line is the
  * header this model's predictions start with. */
 static bool own_predictions(RtCtx *c, FILE *f) {
-    char line[4096];
-    size_t got = fread(line, 1, sizeof line - 1, f);
-    line[got] = 0;
-    if (got > 10 && !memcmp(line, "\x93NUMPY", 6)) return memmem(line, got, "'descr': '<f4'", 14) != NULL;
-    char *nl = memchr(line, '\n', got);
-    if (!nl) return false;
-    nl[1] = 0;
+    char head[256];
+    size_t got = fread(head, 1, sizeof head - 1, f);
+    head[got] = 0;
+    if (got > 10 && !memcmp(head, "\x93NUMPY", 6)) return memmem(head, got, "'descr': '<f4'", 14) != NULL;
     char *want = NULL;
     size_t n = 0;
     FILE *m = open_memstream(&want, &n);
     if (!m) return false;
     put_row(c, m, NULL, -1);
-    bool same = fclose(m) == 0 && !strcmp(line, want);
+    bool same = fclose(m) == 0 && got > 0 && !memcmp(head, want, got < n ? got : n);
+    /* a header longer than head: compare the rest from the file */
+    for (size_t at = got; same && at < n;) {
+        char buf[4096];
+        size_t k = n - at < sizeof buf ? n - at : sizeof buf;
+        same = fread(buf, 1, k, f) == k && !memcmp(buf, want + at, k);
+        at += k;
+    }
     free(want);   /* open_memstream's buffer comes from malloc, not the ctx's allocator */
     return same;
 }
