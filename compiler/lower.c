@@ -7,11 +7,15 @@
  * operation appends a primitive node (compiler/ir/ops.def) with its source location. NumPy
  * broadcasting becomes explicit BROADCAST nodes here, so the IR's elementwise ops see equal shapes.
  *
- * Parameter naming follows docs/language.md [layer.naming]: a call frame's path prefix is made
- * lazily, the first time something under it needs a name, from the statement that called it
- * (`h = dense(..)` -> "h", a nested call -> "y.dense", "y.dense_2", a rebinding -> "h_2"). Nested
- * calls are numbered in evaluation order, arguments first: in `y = dense(dense(x, 4), 2)` the
- * inner call is y.dense and the outer y.dense_2, as the checker's `--emit types` has it.
+ * Parameter naming follows docs/language.md [layer.naming]: a layer call frame's path prefix is
+ * made when the call starts, from the statement that called it (`h = dense(..)` -> "h", a nested
+ * call -> "y.dense", "y.dense_2", a rebinding -> "h_2"). Nested calls are numbered in evaluation
+ * order, arguments first: in `y = dense(dense(x, 4), 2)` the inner call is y.dense and the outer
+ * y.dense_2, as the checker's `--emit types` has it. A layer instance [layer.instance] is a
+ * function value carrying its path (`d`); each call of it runs in a frame with that prefix, and a
+ * parameter or state it declares again is the tensor the first call made.
+ * [train.step.mode]: in the train walk of a step with `over`, a layer call none of whose
+ * parameters the step trains runs with `training` false and writes no state.
  * `for i in a .. b` runs i = a, ..., b - 1.
  *
  * Each graph (forward, evaluate, train.STEP) is a fresh walk of the model body; the walks make the
@@ -598,11 +602,38 @@ static IrType eval_type(Lower *L, Frame *f, TypeExpr *te, Loc loc) {
     return t;
 }
 
+/* The first variable of e that f does not bind (B aside), or NULL. */
+static const char *unbound_var(Lower *L, Frame *f, DimExpr *e) {
+    if (e->kind == DE_VAR) return strcmp(e->name, "B") && !find_bind(f, e->name) ? e->name : NULL;
+    if (e->kind != DE_BIN) return NULL;
+    const char *l = unbound_var(L, f, e->lhs);
+    return l ? l : unbound_var(L, f, e->rhs);
+}
+
 /* Bind the dim variables of a formal's declared type from the argument's type
  * (docs/language.md [unify]); variables already bound must agree. */
 static void unify(Lower *L, Frame *f, Node *formal, Value v, const char *callee, Loc loc) {
     TypeExpr *te = formal->tyexpr;
     if (!te) return;
+    if (te->kind == TE_DIMVAR && te->ndims) {
+        /* kernel: 2*R - 1: solve the linear form for its one unbound variable (the checker did) */
+        if (v.kind != V_INT || v.b) fail(L, loc, "'%s' of '%s' takes an int, found %s", formal->name, callee, kind_name(v.kind));
+        const char *var = unbound_var(L, f, te->dims[0]);
+        Dim d0, d1, d;
+        if (var) {
+            bind(L, f, var, vint(0), NULL, -1);
+            bool ok0 = eval_dim(L, f, te->dims[0], &d0);
+            bind(L, f, var, vint(1), NULL, -1);
+            bool ok1 = eval_dim(L, f, te->dims[0], &d1);
+            int64_t a = d1.c - d0.c;
+            if (!ok0 || !ok1 || a == 0 || (v.i - d0.c) % a)
+                fail(L, loc, "'%s' of '%s' must have the form %s, found %lld", formal->name, callee, te->name, (long long)v.i);
+            bind(L, f, var, vint((v.i - d0.c) / a), NULL, -1);
+        }
+        if (!eval_dim(L, f, te->dims[0], &d) || d.a || d.c != v.i)
+            fail(L, loc, "'%s' of '%s' must have the form %s, found %lld", formal->name, callee, te->name, (long long)v.i);
+        return;
+    }
     if (te->kind == TE_DIMVAR) {
         if (v.kind != V_INT) fail(L, loc, "'%s' of '%s' takes an int, found %s", formal->name, callee, kind_name(v.kind));
         Bind *b = find_bind(f, te->name);
@@ -890,108 +921,19 @@ static uint32_t unop(Lower *L, Op op, uint32_t x) {
     return add(L, op, t, s, 1, NULL);
 }
 
-/* floor of an f32 tensor: truncate through i32 and step down where that rounded up; values of
- * magnitude 2^23 and more (and inf, NaN) are whole numbers already and pass unchanged. */
-static uint32_t floor_t(Lower *L, uint32_t x) {
-    uint32_t t = cast_to(L, cast_to(L, x, DT_I32), DT_F32);
-    uint32_t down = select_t(L, binop_t(L, OP_GT, t, x), fill_like(L, x, DT_F32, 1), fill_like(L, x, DT_F32, 0));
-    uint32_t fl = binop_t(L, OP_SUB, t, down);
-    uint32_t small = binop_t(L, OP_LT, unop(L, OP_ABS, x), fill_like(L, x, DT_F32, 8388608.0));
-    return select_t(L, small, fl, x);
-}
-
-/* round half to even (NumPy, PyTorch) */
-static uint32_t round_t(Lower *L, uint32_t x) {
-    uint32_t fl = floor_t(L, x), d = binop_t(L, OP_SUB, x, fl);
-    uint32_t half = fill_like(L, x, DT_F32, 0.5), one = fill_like(L, x, DT_F32, 1), zero = fill_like(L, x, DT_F32, 0);
-    uint32_t h = floor_t(L, binop_t(L, OP_MUL, fl, half));
-    uint32_t odd = binop_t(L, OP_NE, binop_t(L, OP_MUL, h, fill_like(L, x, DT_F32, 2)), fl);
-    uint32_t up = binop_t(L, OP_OR, binop_t(L, OP_GT, d, half), binop_t(L, OP_AND, binop_t(L, OP_EQ, d, half), odd));
-    return binop_t(L, OP_ADD, fl, select_t(L, up, one, zero));
-}
-
-/* p(x) = c[0] + x (c[1] + x (c[2] + ...)) over tensors */
-static uint32_t horner(Lower *L, uint32_t x, const double *c, int n) {
-    uint32_t acc = fill_like(L, x, DT_F32, c[n - 1]);
-    for (int i = n - 2; i >= 0; i--)
-        acc = binop_t(L, OP_ADD, fill_like(L, x, DT_F32, c[i]), binop_t(L, OP_MUL, x, acc));
-    return acc;
-}
-
-/* erf: its Taylor series below |x| = 0.5; above, 1 - erfc(|x|) with Numerical Recipes' erfc
- * (fractional error below 1.2e-7), the sign of x restored. */
-static uint32_t erf_t(Lower *L, uint32_t x) {
-    static const double taylor[] = {1.1283791670955126, -0.37612638903183754, 0.11283791670955126,
-                                    -0.026866170645131252, 0.005223977625442188, -0.0008548327023450852,
-                                    0.00012055332981789664};     /* 2/sqrt(pi) (-1)^n / (n! (2n + 1)) */
-    static const double nr[] = {-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
-                                0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277};
-    uint32_t one = fill_like(L, x, DT_F32, 1);
-    uint32_t small = binop_t(L, OP_MUL, x, horner(L, binop_t(L, OP_MUL, x, x), taylor, 7));
-    uint32_t z = unop(L, OP_ABS, x);
-    uint32_t t = binop_t(L, OP_DIV, one, binop_t(L, OP_ADD, one, binop_t(L, OP_MUL, fill_like(L, x, DT_F32, 0.5), z)));
-    uint32_t e = binop_t(L, OP_SUB, horner(L, t, nr, 10), binop_t(L, OP_MUL, z, z));
-    uint32_t erfc = binop_t(L, OP_MUL, t, unop(L, OP_EXP, e));
-    uint32_t big = binop_t(L, OP_MUL, unop(L, OP_SIGN, x), binop_t(L, OP_SUB, one, erfc));
-    return select_t(L, binop_t(L, OP_LT, z, fill_like(L, x, DT_F32, 0.5)), small, big);
-}
-
-/* Compile-time numbers through a unary builtin. */
-static double fold_unary(Builtin bi, double x) {
-    switch (bi) {
-    case BI_EXP: return exp(x);
-    case BI_LOG: return log(x);
-    case BI_SQRT: return sqrt(x);
-    case BI_TANH: return tanh(x);
-    case BI_SIGMOID: return 1.0 / (1.0 + exp(-x));
-    case BI_ATAN: return atan(x);
-    case BI_SIN: return sin(x);
-    case BI_COS: return cos(x);
-    case BI_ASIN: return asin(x);
-    case BI_ACOS: return acos(x);
-    case BI_ERF: return erf(x);
-    case BI_ABS: return fabs(x);
-    case BI_SIGN: return (x > 0) - (x < 0);
-    case BI_FLOOR: return floor(x);
-    case BI_CEIL: return ceil(x);
-    case BI_ROUND: return nearbyint(x);     /* the default rounding mode: half to even */
-    default: unreachable();
-    }
-}
-
-/* A unary builtin on a tensor of the checker's result dtype. */
-static uint32_t unary_builtin(Lower *L, Builtin bi, uint32_t x) {
-    static const Op direct[BI__COUNT] = {
+/* The primitive of each elementwise unary builtin (compiler/ir/ops.def). */
+static Op unary_op(Builtin bi) {
+    static const Op op[BI__COUNT] = {
         [BI_EXP] = OP_EXP, [BI_LOG] = OP_LOG, [BI_SQRT] = OP_SQRT, [BI_TANH] = OP_TANH,
         [BI_SIGMOID] = OP_SIGMOID, [BI_ATAN] = OP_ATAN, [BI_SIN] = OP_SIN, [BI_COS] = OP_COS,
-        [BI_ABS] = OP_ABS, [BI_SIGN] = OP_SIGN,
+        [BI_ASIN] = OP_ASIN, [BI_ACOS] = OP_ACOS, [BI_ERF] = OP_ERF, [BI_ABS] = OP_ABS,
+        [BI_SIGN] = OP_SIGN, [BI_FLOOR] = OP_FLOOR, [BI_CEIL] = OP_CEIL, [BI_ROUND] = OP_ROUND,
     };
-    if (direct[bi]) return unop(L, direct[bi], x);
-    bool f32 = tty(L, x)->dtype == DT_F32;
-    switch (bi) {
-    case BI_FLOOR: case BI_CEIL: case BI_ROUND:
-        if (!f32) return x;     /* ints are whole already */
-        /* the gradient is 0 (almost everywhere), as in PyTorch */
-        if (bi == BI_FLOOR) return unop(L, OP_STOP_GRAD, floor_t(L, x));
-        if (bi == BI_CEIL) return unop(L, OP_STOP_GRAD, unop(L, OP_NEG, floor_t(L, unop(L, OP_NEG, x))));
-        return unop(L, OP_STOP_GRAD, round_t(L, x));
-    case BI_ASIN: {
-        /* atan(x / sqrt((1 - x)(1 + x))): +-pi/2 at +-1, NaN outside [-1, 1] */
-        uint32_t one = fill_like(L, x, DT_F32, 1);
-        uint32_t r = unop(L, OP_SQRT, binop_t(L, OP_MUL, binop_t(L, OP_SUB, one, x), binop_t(L, OP_ADD, one, x)));
-        return unop(L, OP_ATAN, binop_t(L, OP_DIV, x, r));
-    }
-    case BI_ACOS: {
-        /* 2 atan(sqrt((1 - x) / (1 + x))): exact near 1, where pi/2 - asin(x) cancels */
-        uint32_t one = fill_like(L, x, DT_F32, 1);
-        uint32_t q = binop_t(L, OP_DIV, binop_t(L, OP_SUB, one, x), binop_t(L, OP_ADD, one, x));
-        return binop_t(L, OP_MUL, fill_like(L, x, DT_F32, 2), unop(L, OP_ATAN, unop(L, OP_SQRT, q)));
-    }
-    case BI_ERF:
-        return erf_t(L, x);
-    default: unreachable();
-    }
+    if (!op[bi]) unreachable();
+    return op[bi];
 }
+
+static uint32_t slice_t(Lower *L, uint32_t x, int p, int64_t lo, int64_t hi, int64_t step);
 
 static Dim dmul(Lower *L, Dim x, Dim y) {
     if (x.a && y.a) fail(L, L->loc, "a dim may hold B at most once");
@@ -1057,30 +999,29 @@ static Value matmul(Lower *L, Value xv, Value yv, IrType rt) {
         for (int i = 0; i < nb; i++) full.dim[i] = i < nb - (yt.rank - 2) ? dconst(1) : yt.dim[i - (nb - (yt.rank - 2))];
         return vtensor(broadcast_to(L, reshape_to(L, r, full), rt));
     }
-    /* both batched: broadcast to [bo.., M, K] and [bo.., K, N], then sum_k x[.., m, k] y[.., k, n] */
+    /* both batched: broadcast to [P, M, K] and [P, K, N], then sum_k x[p, m, k] y[p, k, n] as a
+     * multiply and a SUM over chunks of K, so that no more than about 2^16 products per sample
+     * (counting P's static part) exist at once */
     IrType bx = rt, by = rt;
     bx.dim[nb] = M, bx.dim[nb + 1] = K;
     by.dim[nb] = K, by.dim[nb + 1] = N;
-    uint32_t xb = reshape_to(L, broadcast_to(L, x, bx), mktype(DT_F32, 4, (Dim[]){P, M, K, dconst(1)}));
-    uint32_t yb = reshape_to(L, broadcast_to(L, y, by), mktype(DT_F32, 4, (Dim[]){P, dconst(1), K, N}));
-    IrType prod = mktype(DT_F32, 4, (Dim[]){P, M, K, N});
-    uint32_t pr = binop_t(L, OP_MUL, broadcast_to(L, xb, prod), broadcast_to(L, yb, prod));
-    return vtensor(reshape_to(L, reduce(L, OP_SUM, pr, 1u << 2, true), rt));
-}
-
-/* Floor remainder [builtin.mod]: a % b has the sign of b (NumPy, PyTorch, Python). */
-static uint32_t mod_t(Lower *L, uint32_t a, uint32_t b) {
-    if (tty(L, a)->dtype == DT_F32) {
-        uint32_t q = floor_t(L, binop_t(L, OP_DIV, a, b));
-        return binop_t(L, OP_SUB, a, binop_t(L, OP_MUL, b, q));
+    uint32_t xb = reshape_to(L, broadcast_to(L, x, bx), mktype(DT_F32, 3, (Dim[]){P, M, K}));
+    uint32_t yb = reshape_to(L, broadcast_to(L, y, by), mktype(DT_F32, 3, (Dim[]){P, K, N}));
+    int64_t per = M.c * N.c * (P.a ? P.a : P.c), chunk = per >= (1 << 16) ? 1 : (1 << 16) / per;
+    if (chunk > K.c) chunk = K.c;
+    uint32_t acc = IR_NONE;
+    for (int64_t k0 = 0; k0 < K.c; k0 += chunk) {
+        int64_t k1 = k0 + chunk < K.c ? k0 + chunk : K.c;
+        Dim c = dconst(k1 - k0);
+        uint32_t xs = k1 - k0 == K.c ? xb : slice_t(L, xb, 2, k0, k1, 1);
+        uint32_t ys = k1 - k0 == K.c ? yb : slice_t(L, yb, 1, k0, k1, 1);
+        IrType prod = mktype(DT_F32, 4, (Dim[]){P, M, c, N});
+        uint32_t x4 = broadcast_to(L, reshape_to(L, xs, mktype(DT_F32, 4, (Dim[]){P, M, c, dconst(1)})), prod);
+        uint32_t y4 = broadcast_to(L, reshape_to(L, ys, mktype(DT_F32, 4, (Dim[]){P, dconst(1), c, N})), prod);
+        uint32_t part = reduce(L, OP_SUM, binop_t(L, OP_MUL, x4, y4), 1u << 2, true);
+        acc = acc == IR_NONE ? part : binop_t(L, OP_ADD, acc, part);
     }
-    /* i32: the truncated remainder, moved by b where its sign differs from b's; x % 0 is 0 */
-    uint32_t zero = fill_like(L, a, DT_I32, 0);
-    uint32_t r = binop_t(L, OP_SUB, a, binop_t(L, OP_MUL, b, binop_t(L, OP_DIV, a, b)));
-    uint32_t fix = binop_t(L, OP_AND, binop_t(L, OP_NE, r, zero),
-                           binop_t(L, OP_NE, binop_t(L, OP_LT, r, zero), binop_t(L, OP_LT, b, zero)));
-    r = select_t(L, fix, binop_t(L, OP_ADD, r, b), r);
-    return select_t(L, binop_t(L, OP_EQ, b, zero), zero, r);
+    return vtensor(reshape_to(L, acc, rt));
 }
 
 /* A Node that only carries the place being lowered, for the checker's rules. */
@@ -1121,13 +1062,7 @@ static Value binop(Lower *L, int op, Value x, Value y) {
     case OP_GE_: iop = OP_GE; break;
     case OP_AND_: iop = OP_AND; break;
     case OP_OR_: iop = OP_OR; break;
-    case OP_MOD_: {
-        uint32_t a = to_tensor(L, x, dt, L->loc), b = to_tensor(L, y, dt, L->loc);
-        IrType at = rt, bt = rt;
-        at.dtype = tty(L, a)->dtype;
-        bt.dtype = tty(L, b)->dtype;
-        return vtensor(mod_t(L, broadcast_to(L, a, at), broadcast_to(L, b, bt)));
-    }
+    case OP_MOD_: iop = OP_MOD; break;     /* [builtin.mod]: the sign of the divisor */
     default: unreachable();
     }
     return vtensor(elementwise_to(L, iop, vs, 2, dt, rt));
@@ -1415,8 +1350,9 @@ static Value call_builtin(Lower *L, Builtin bi, Args *a, Node *call, Loc loc) {
     IrType rt = result_type(L, t, errs, bf->name);
     switch (bf->rule) {
     case BR_UNARY_F32: case BR_UNARY_NUM:
-        if (is_num(v[0]) && !(v[0].kind == V_INT && v[0].b)) return vtensor(scalar(L, rt.dtype, fold_unary(bi, num(v[0]))));
-        return vtensor(unary_builtin(L, bi, to_tensor(L, v[0], rt.dtype, loc)));
+        if (is_num(v[0]) && !(v[0].kind == V_INT && v[0].b) && rt.dtype == DT_F32)   /* folded as the IR computes */
+            return vtensor(scalar(L, DT_F32, ir_eval_f32(unary_op(bi), (float)num(v[0]), 0)));
+        return vtensor(unop(L, unary_op(bi), to_tensor(L, v[0], rt.dtype, loc)));
     case BR_BINARY: {
         DType dt = v[0].kind == V_TENSOR ? tty(L, v[0].t)->dtype : v[1].kind == V_TENSOR ? tty(L, v[1].t)->dtype : rt.dtype;
         return vtensor(elementwise_to(L, bi == BI_MAX ? OP_MAX : bi == BI_MIN ? OP_MIN : OP_POW, v, 2, dt, rt));

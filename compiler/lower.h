@@ -41,7 +41,9 @@ IrModule *lower_module(Lower *L);
 /* The train steps of the model's train block (after lower_module). */
 const LowerStep *lower_steps(Lower *L, int *n);
 
-/* Walk the model body into g with training = true, with every loss as a RES_LOSS result. Sets
+/* Walk the model body into g with training = true, with every loss as a RES_LOSS result. The step
+ * is the one of lower_steps whose `loss` pointer this is (pass LowerStep.loss itself): its `over`
+ * paths decide which layer calls run in inference mode [train.step.mode]. Sets
  * *loss to the node of the loss named `loss` (the sum of all losses when NULL). 0, or -1 after a
  * diagnostic. */
 int lower_train_graph(Lower *L, IrGraph *g, const char *loss, uint32_t *loss_node);

@@ -103,7 +103,8 @@ typedef enum {
     TE_BOOL_SCALAR, /* bool without brackets in a formal: a compile-time flag */
     TE_FN,          /* fn: a function value */
     TE_STR,         /* str */
-    TE_DIMVAR,      /* units: N  (a compile-time integer that also names dim variable N) */
+    TE_DIMVAR,      /* units: N  (a compile-time integer that also names dim variable N); or
+                       kernel: 2*R - 1 (ndims 1, dims[0] the form; name its text) */
 } TypeExprKind;
 
 typedef enum { DT_F32, DT_I32, DT_BOOL } DType;

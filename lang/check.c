@@ -481,7 +481,7 @@ static const Type *formal_type(Body *b, Node *f, Conv *cv, const Type *defty) {
     case TE_DIMVAR: {
         Type *t = ty_new(C->a, TY_INT);
         DimExpr e = {.kind = DE_VAR, .loc = te->loc, .name = te->name};
-        t->ival = dim_name(b, &e, cv);
+        t->ival = te->ndims ? conv_dim(b, te->dims[0], cv) : dim_name(b, &e, cv);
         return t;
     }
     case TE_FLOAT: return ty_new(C->a, TY_FLOAT);
@@ -765,6 +765,21 @@ static const Type *check_ident(Body *b, Node *n) {
     Binding *bd = lookup(b, n->name);
     if (bd) {
         set_ref(b, n, bd->node);
+        if (bd->ty->kind == TY_FN && bd->ty->instance && !b->callee) {
+            /* `h = dense(x)` without units made an instance; h is then used as a tensor */
+            const Instance *ins = bd->ty->instance;
+            const Node *d = ins->ci->decl;
+            const char *open = "";
+            for (int i = 0; i < d->nformals; i++)
+                if (!ins->slot[i] && !d->formals[i]->lhs)
+                    open = arena_printf(C->a, "%s%s'%s'", open, *open ? ", " : "", d->formals[i]->name);
+            check_error(b, n->loc, "'%s' is an instance of layer %s, not a value: call it, as %s(...)", n->name,
+                        d->name, n->name);
+            check_note(b, ins->where->loc, "the call that made it gives no value for %s", open);
+            check_hint(b, "a layer call that leaves formals open makes an instance [layer.instance]; give them "
+                          "to compute a value here");
+            return ty_error();
+        }
         return bd->ty;
     }
     DimBind *db = b->dims ? ty_env_find(b->dims, n->name) : NULL;
@@ -1222,6 +1237,52 @@ static bool fn_is_layer(Check *C, const Type *ft) {
 
 static const Type *instance_check(Body *caller, Node *call, DeclInfo *ci, const Type **vals, const DimEnv *env);
 
+/* A dim expression as written, with the variables env binds to numbers replaced by them. */
+/* ctx: 0 anywhere, 1 an operand of * / % or the right of -, 2 the right of / or %. */
+static const char *dimexpr_str(Check *C, const DimExpr *e, const DimEnv *env, int ctx) {
+    switch (e->kind) {
+    case DE_INT: return arena_printf(C->a, "%lld", (long long)e->ival);
+    case DE_VAR: {
+        DimBind *db = ty_env_find(env, e->name);
+        int64_t v;
+        if (db && !db->is_rest && ty_dim_is_const(db->dim, &v))
+            return arena_printf(C->a, "%lld", (long long)v);
+        return e->name;
+    }
+    case DE_REST: return arena_printf(C->a, "*%s", e->name);
+    case DE_BIN: {
+        bool sum = e->op == '+' || e->op == '-';
+        const char *s = arena_printf(C->a, "%s %c %s", dimexpr_str(C, e->lhs, env, sum ? 0 : 1), e->op,
+                                     dimexpr_str(C, e->rhs, env, e->op == '+' ? 0 : sum || e->op == '*' ? 1 : 2));
+        return (ctx == 1 && sum) || ctx == 2 ? arena_printf(C->a, "(%s)", s) : s;
+    }
+    }
+    return "?";
+}
+
+/* The declared result dim of decl that is not whole with the call's bindings, as written with
+ * their values: `(28 - 5 + 2*0) / 2 + 1`. NULL when there is no such declared dim. */
+static const char *result_arith(Body *b, Node *decl, const DimEnv *env0) {
+    Check *C = b->C;
+    TypeExpr *te = decl->tyexpr;
+    if (!te || te->kind != TE_TENSOR)
+        return NULL;
+    for (int i = 0; i < te->ndims; i++) {
+        if (te->dims[i]->kind == DE_REST)
+            continue;
+        Conv cv = {.pattern = true, .inst = 0, .ok = true};
+        Body cb = {.C = C, .decl = decl, .kind = decl->kind};
+        const SDim *d = conv_dim(&cb, te->dims[i], &cv);
+        C->dc.div_error = NULL;
+        ty_dim_subst(&C->dc, d, env0);
+        if (C->dc.div_error) {
+            C->dc.div_error = NULL;
+            return dimexpr_str(C, te->dims[i], env0, 0);
+        }
+    }
+    return NULL;
+}
+
 /* ---- layer instances [layer.instance] ---- */
 
 /* The variables of a layer that its parameters' types use (the generic parameter list of one
@@ -1550,7 +1611,14 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
                 }
                 DimEnv before = env;
                 Unify u = {b, &env, inst, where, false};
-                if (!unify_dim(&u, ty_dim_sym(&C->dc, te->name, inst), at->ival)) {
+                const SDim *pd = te->ndims ? conv_dim(&cb, te->dims[0], &cv) : ty_dim_sym(&C->dc, te->name, inst);
+                if (te->ndims && !unify_dim(&u, pd, at->ival)) {
+                    /* kernel: 2*R - 1 given 4 */
+                    check_error(b, where, "%s expects an int of the form %s for '%s', got %s", decl->name,
+                                te->name, f->name, check_dimstr(b, at->ival));
+                    check_note(b, te->loc, "the form is declared here");
+                    ok = false;
+                } else if (!te->ndims && !unify_dim(&u, pd, at->ival)) {
                     DimBind *db = ty_env_find(&before, te->name);
                     check_error(b, where, "%s expects %s for '%s' (the dim %s), got %s", decl->name,
                                 db ? check_dimstr(b, db->dim) : te->name, f->name, te->name,
@@ -1614,9 +1682,15 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
     C->dc.div_error = NULL;
     const Type *res = ci->result ? ty_subst(&C->dc, ci->result, &env0) : ty_any();
     if (C->dc.div_error) {
-        check_error(b, n->loc, "a dim of the result of %s is not an integer: %s", decl->name,
-                    check_tystr(b, res));
         C->dc.div_error = NULL;
+        const char *arith = result_arith(b, decl, &env0);
+        if (arith)
+            check_error(b, n->loc, "%s: %s is not whole", decl->name, arith);
+        else
+            check_error(b, n->loc, "a dim of the result of %s is not an integer: %s", decl->name,
+                        check_tystr(b, res));
+        if (decl->tyexpr)
+            check_note(b, decl->tyexpr->loc, "the result type of %s is declared here", decl->name);
         return ty_error();
     }
     if (res->kind == TY_TENSOR)
@@ -1679,7 +1753,10 @@ static const Type *call_value(Body *b, Node *n, const Type *ft, Node **args, int
 }
 
 static const Type *check_call(Body *b, Node *n) {
+    bool saved = b->callee;
+    b->callee = n->lhs->kind == ND_IDENT;
     const Type *ft = check_expr(b, n->lhs);
+    b->callee = saved;
     if (n->lhs->kind == ND_IDENT && !b->instance) {
         Binding *bd = lookup(b, n->lhs->name);
         if (bd && bd->kind == BK_FORMAL && ft->kind == TY_FN && !ft->decl && !ft->builtin)
@@ -3101,19 +3178,32 @@ static void check_model(Check *C, DeclInfo *di) {
                 break;
             }
     }
+    Binding *reported = NULL;       /* one error per instance never called */
     for (int i = 0; i < pl->n; i++) {
         const Type *t = pl->e[i].ty;
         for (int j = 0; t->kind == TY_TENSOR && j < t->shape.rank; j++) {
             int64_t c;
             if (!ty_dim_is_const(t->shape.dims[j], &c)) {
-                if (nerrors(C) != e0 && !dim_mentions(&b, t->shape.dims[j], "B"))
+                bool batch = dim_mentions(&b, t->shape.dims[j], "B");
+                if (nerrors(C) != e0 && !batch)
                     break;      /* an instance whose calls had errors: already reported */
+                /* an instance never called: report it at its binding */
+                const char *dot = strchr(pl->e[i].path, '.');
+                Binding *ib = dot ? lookup(&b, arena_strndup(C->a, pl->e[i].path, (size_t)(dot - pl->e[i].path))) : NULL;
+                if (!batch && ib && ib->ty->kind == TY_FN && ib->ty->instance) {
+                    if (ib == reported)
+                        break;
+                    reported = ib;
+                    check_error(&b, ib->node->loc, "instance '%s' of layer %s is never called, so its parameter "
+                                "'%s' has no known shape (%s)", ib->name, ib->ty->fname, pl->e[i].path,
+                                check_tystr(&b, t));
+                    check_hint(&b, "an instance's parameters take their shape from its calls: call it, as %s(x)",
+                               ib->name);
+                    break;
+                }
                 check_error(&b, pl->e[i].decl->loc, "parameter '%s' of model '%s' has type %s%s", pl->e[i].path,
                             d->name, check_tystr(&b, t),
-                            dim_mentions(&b, t->shape.dims[j], "B") ? ", which depends on the batch size B" :
-                                                                    ", which is not known");
-                if (!dim_mentions(&b, t->shape.dims[j], "B"))
-                    check_hint(&b, "a layer instance's parameters take their shape from its calls; is it called?");
+                            batch ? ", which depends on the batch size B" : ", which is not known");
                 break;
             }
         }

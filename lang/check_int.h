@@ -139,6 +139,7 @@ typedef struct Body {
     Node *result_node;
     struct ModelInfo *model;/* ND_MODEL: inputs, outputs, losses, train block */
     int loop_depth;
+    bool callee;            /* checking a call's callee: an instance is in its place there */
 } Body;
 
 /* check.c */

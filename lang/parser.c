@@ -546,7 +546,20 @@ static TypeExpr *ftype(Parser *p) {
         ty->kind = TE_STR;
     else if (t->kind == TK_IDENT && is_punct(peek_at(p, 1), "["))
         error_at(p, t, "unknown dtype '%s' (the dtypes are f32, i32 and bool)", t->text);
-    else if (t->kind == TK_IDENT) {
+    else if (t->kind == TK_INT || is_punct(t, "(") ||
+             (t->kind == TK_IDENT && (is_punct(peek_at(p, 1), "+") || is_punct(peek_at(p, 1), "-") ||
+                                      is_punct(peek_at(p, 1), "*") || is_punct(peek_at(p, 1), "/") ||
+                                      is_punct(peek_at(p, 1), "%")))) {
+        /* `kernel: 2*R - 1`: an int that must have this form; R is solved at each call */
+        ty->kind = TE_DIMVAR;
+        ty->dims = arena_alloc(p->a, sizeof *ty->dims);
+        ty->dims[0] = dimsum(p);
+        ty->ndims = 1;
+        ty->loc = span(t->loc, prev_tok(p)->loc);
+        const SrcFile *sf = ty->loc.file;
+        ty->name = sf && sf->text ? arena_strndup(p->a, sf->text + ty->loc.off, (size_t)ty->loc.len) : "?";
+        return ty;
+    } else if (t->kind == TK_IDENT) {
         ty->kind = TE_DIMVAR;
         ty->name = t->text;
     } else
@@ -980,6 +993,9 @@ static Node *stmt(Parser *p) {
         end_stmt(p);
         return n;
     }
+    if (is_kw(t, "else"))
+        fail(p, t, "write '} else {' on one line: a newline after '}' ends the 'if'",
+             "'else' without an 'if' before it on the same line");
     if (t->kind == TK_KEYWORD && !is_kw(t, "not") && !is_kw(t, "true") && !is_kw(t, "false"))
         expected(p, "a statement");
     n = new_node(p, ND_EXPR, t);

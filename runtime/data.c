@@ -241,11 +241,25 @@ static int load_idx(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
         rt_error(c, "'%s' holds samples of shape [%s] (%lld values), but %s", path, shape, (long long)per, want);
         goto done;
     }
+    /* the header's promise against the file's size, before allocating for it: a plain file holds
+     * every byte; deflate packs at most 1032 bytes into one, so a .gz of S bytes holds less than
+     * 1032 S (a tiny file never makes the loader allocate gigabytes) */
+    struct stat st;
+    double promised = (double)(4 + 4 * rank) + (double)n * (double)per * isz;
+    if (fstat(fd, &st) == 0) {
+        double most = gzdirect(f) ? (double)st.st_size : (double)st.st_size * 1032.0 + 4096.0;
+        if (promised > most) {
+            rt_error(c, "'%s' is truncated: its header promises %lld samples of %lld values (%.0f bytes), the file "
+                        "has %lld bytes%s", path, (long long)n, (long long)per, promised, (long long)st.st_size,
+                     gzdirect(f) ? "" : " (gzip'd: at most 1032 times as many once unpacked)");
+            goto done;
+        }
+    }
     if (limit > 0 && limit < n) n = limit;
     bool scale = type == 0x08 && rank >= 2 && dst->t->dtype == RT_F32;
     bool bytes = type == 0x08 && dst->t->dtype == RT_F32;
     if (alloc_col(c, dst->t, dst->col, n, bytes ? (scale ? 255.0f : 1.0f) : 0)) goto done;
-    const int64_t chunk = 1 << 20;
+    const int64_t chunk = n * per < (1 << 20) ? (n * per > 0 ? n * per : 1) : 1 << 20;
     buf = rt_alloc(c, (size_t)(chunk * isz));
     if (!buf) goto done;
     int64_t total = n * per;
@@ -382,7 +396,7 @@ static int load_npy(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
     bool bytes = kind == 'u' && dst->t->dtype == RT_F32;
     if (alloc_col(c, dst->t, dst->col, n, bytes ? 1.0f : 0)) goto done;
     int64_t total = n * per;
-    const int64_t chunk = 1 << 18;
+    const int64_t chunk = total < (1 << 18) ? (total > 0 ? total : 1) : 1 << 18;
     buf = rt_alloc(c, (size_t)(chunk * isz));
     if (!buf) goto done;
     for (int64_t at = 0; at < total; at += chunk) {
@@ -530,6 +544,10 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
     if (size >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) memset(text, ' ', 3);   /* a UTF-8 BOM */
     int64_t nlines = 1;
     for (long i = 0; i < size; i++) nlines += text[i] == '\n';
+    if (nlines > INT_MAX) {   /* line numbers are ints */
+        rt_error(c, "'%s' has %lld lines, more than the %d a CSV may have", path, (long long)nlines, INT_MAX);
+        goto done;
+    }
     rows = rt_alloc(c, sizeof(char *) * (size_t)nlines);
     rowline = rt_alloc(c, sizeof(int) * (size_t)nlines);
     if (!rows || !rowline) goto done;

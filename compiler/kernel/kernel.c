@@ -55,13 +55,13 @@ void k_dim_print(FILE *out, Dim d) { fprintf(out, "%lld*B + %lld", (long long)d.
 /* ---- text form ---- */
 
 static void arg_text(FILE *out, const KArg *a, bool sig) {
-    static const char *const how[] = {"buf", "buf0", "val"};
+    static const char *const how[] = {"buf", "buf0", "val", "row", "col"};
     if (sig)
         fprintf(out, "%s ", how[a->kind]);
     else
         fprintf(out, a->kind == KA_VAL ? "$v%d" : "%%b%d", a->ref);
-    if (a->kind == KA_BUF0 && !sig)
-        fputs("[0]", out);
+    if (!sig && a->kind >= KA_BUF0 && a->kind != KA_VAL)
+        fputs(a->kind == KA_BUF0 ? "[0]" : a->kind == KA_ROW ? "[row]" : "[col]", out);
     fputs(" : ", out);
     ir_type_print(out, &a->type);
 }
@@ -110,12 +110,19 @@ static void kernel_text(FILE *out, const Kernel *k, bool sig) {
             fputs(", ", out);
         if (sig && k->args[a].kind != KA_VAL && k->args[a].ref == k->out)
             fputs("out ", out);   /* read in place: a different function of the pointers */
+        for (int x = 0; sig && x < k->nx; x++)
+            if (k->args[a].kind != KA_VAL && k->args[a].ref == k->xbuf[x])
+                fprintf(out, "out%d ", x + 1);
         arg_text(out, &k->args[a], sig);
     }
     fputc(')', out);
     if (k->kind == KK_OP || k->kind == KK_GEMM)
         attr_text(out, &k->attr);
-    if (k->kind != KK_ELEM)
+    if (k->kind == KK_OP && k->nbody) {
+        fputs(" of ", out);
+        ir_type_print(out, &k->pro);
+    }
+    if (k->nbody == 0)
         return;
     fputs(" {", out);
     for (int e = 0; e < k->nbody; e++) {
@@ -123,6 +130,12 @@ static void kernel_text(FILE *out, const Kernel *k, bool sig) {
         expr_text(out, &k->body[e], "%");
         if (sig)
             fputc(';', out);
+    }
+    for (int x = 0; x < k->nx; x++) {
+        if (sig)
+            fprintf(out, " out%d = %%%d;", x + 1, k->xexpr[x]);
+        else
+            fprintf(out, "\n    %%b%d = %%%d", k->xbuf[x], k->xexpr[x]);
     }
     fputs(sig ? " }" : "\n  }", out);
 }
@@ -136,7 +149,9 @@ static void buf_text(FILE *out, const KGraph *g, int b) {
         fprintf(out, " %d", bf->tensor);
     fputc(' ', out);
     ir_type_print(out, &bf->type);
-    if (g->planned && bf->kind == KB_TEMP) {
+    if (g->planned && bf->kind == KB_TEMP && bf->first < 0) {
+        fputs(" unused", out);
+    } else if (g->planned && bf->kind == KB_TEMP) {
         fprintf(out, " %s @ ", k_class_name[bf->cls]);
         k_dim_print(out, bf->off);
         fprintf(out, " live %d..%d", bf->first, bf->last);
@@ -201,11 +216,11 @@ void k_plan_print(FILE *out, const KModule *km) {
         const KGraph *g = gs[k];
         int ntemp = 0;
         for (int b = 0; b < g->nbufs; b++)
-            ntemp += g->bufs[b].kind == KB_TEMP;
+            ntemp += g->bufs[b].kind == KB_TEMP && g->bufs[b].first >= 0;
         fprintf(out, "plan %s: %d kernels, %d temporaries\n", g->name, g->nkern, ntemp);
         for (int b = 0; b < g->nbufs; b++) {
             const KBuf *bf = &g->bufs[b];
-            if (bf->kind != KB_TEMP)
+            if (bf->kind != KB_TEMP || bf->first < 0)
                 continue;
             fprintf(out, "  %%b%-5d %-10s ", b, k_class_name[bf->cls]);
             k_dim_print(out, bf->off);
@@ -236,6 +251,18 @@ void k_plan_print(FILE *out, const KModule *km) {
     k_dim_print(out, km->workspace);
     fputc('\n', out);
     free(gs);
+}
+
+char *k_module_desc(Arena *a, const KModule *km) {
+    const char *ir = ir_module_desc(a, km->m);
+    size_t n = strlen(ir);
+    if (n < 4 || strcmp(ir + n - 4, "end\n"))
+        die("the descriptor does not end in 'end'");
+    char *s = arena_printf(a, "%.*s", (int)(n - 4), ir);
+    for (int c = 0; c < KC__COUNT; c++)
+        s = arena_printf(a, "%splan %s %lld %lld\n", s, k_class_name[c], (long long)km->bytes[c].a,
+                         (long long)km->bytes[c].c);
+    return arena_printf(a, "%send\n", s);
 }
 
 /* ---- the verifier ---- */
@@ -314,10 +341,32 @@ int k_verify(const KGraph *g, FILE *err) {
         const KBuf *ob = &g->bufs[k->out];
         if (ob->kind == KB_GLOBAL)
             fail(&v, "k", i, "writes the constant %%b%d", k->out);
-        if (ob->kind == KB_TEMP && written[k->out] == 1)
+        for (int x = 0; x < k->nx; x++) {
+            int xb = k->xbuf[x];
+            if (k->kind != KK_ELEM || xb < 0 || xb >= g->nbufs || xb == k->out || k->xexpr[x] < 0 ||
+                k->xexpr[x] >= k->nbody) {
+                fail(&v, "k", i, "extra output %d is not a buffer and an instruction of an elementwise kernel", x);
+                continue;
+            }
+            for (int y = 0; y < x; y++)
+                if (k->xbuf[y] == xb)
+                    fail(&v, "k", i, "writes %%b%d twice", xb);
+            const KBuf *xbb = &g->bufs[xb];
+            if (xbb->kind == KB_GLOBAL || (xbb->kind == KB_TEMP && written[xb] == 1))
+                fail(&v, "k", i, "extra output %%b%d is a constant or written before", xb);
+            if (!numel_eq(&xbb->type, &k->type) || xbb->type.dtype != k->body[k->xexpr[x]].dt)
+                fail(&v, "k", i, "extra output %%b%d does not take instruction %%%d exactly", xb, k->xexpr[x]);
+        }
+        bool in_place = false;  /* an elementwise kernel updating its argument element by element */
+        for (int a = 0; a < k->nargs; a++)
+            in_place |= k->kind == KK_ELEM && k->args[a].kind == KA_BUF && k->args[a].ref == k->out;
+        if (ob->kind == KB_TEMP && written[k->out] == 1 && !in_place)
             fail(&v, "k", i, "writes %%b%d, which an earlier kernel wrote", k->out);
         if (!numel_eq(&k->type, &ob->type) || k->type.dtype != ob->type.dtype)
             fail(&v, "k", i, "its result does not fill its buffer %%b%d exactly", k->out);
+        /* the kernels with a body: elementwise ones, and reductions with a fused prologue */
+        bool body = k->kind == KK_ELEM || (k->kind == KK_OP && k->nbody > 0);
+        const IrType *space = k->kind == KK_OP ? &k->pro : &k->type;
         for (int a = 0; a < k->nargs; a++) {
             const KArg *ar = &k->args[a];
             if (ar->kind == KA_VAL) {
@@ -336,12 +385,31 @@ int k_verify(const KGraph *g, FILE *err) {
                 fail(&v, "k", i, "reads %%b%d before any kernel writes it", ar->ref);
             if (!numel_eq(&ar->type, &ab->type) || ar->type.dtype != ab->type.dtype)
                 fail(&v, "k", i, "argument %d views %%b%d as a type of another size", a, ar->ref);
-            if (ar->ref == k->out && (k->kind != KK_ELEM || ar->kind != KA_BUF))
+            bool own = ar->ref == k->out;
+            for (int x = 0; x < k->nx; x++)
+                own |= ar->ref == k->xbuf[x];
+            if (own && (k->kind != KK_ELEM || ar->kind != KA_BUF))
                 fail(&v, "k", i, "reads its own output %%b%d other than element by element", ar->ref);
-            if (ar->kind == KA_BUF0 && (k->kind != KK_ELEM || !one_elem(&ar->type)))
-                fail(&v, "k", i, "argument %d: buf0 needs an elementwise kernel and one element", a);
-            if (k->kind == KK_ELEM && ar->kind == KA_BUF && !numel_eq(&ar->type, &k->type))
+            if (ar->kind == KA_BUF0 && (!body || !one_elem(&ar->type)))
+                fail(&v, "k", i, "argument %d: buf0 needs a kernel with a body and one element", a);
+            if (body && ar->kind == KA_BUF && !numel_eq(&ar->type, space))
                 fail(&v, "k", i, "argument %d is read at each index but has another size", a);
+            if (ar->kind == KA_ROW || ar->kind == KA_COL) {
+                IrType want = *space;
+                if (!body || want.rank < 1) {
+                    fail(&v, "k", i, "argument %d: a row/col broadcast needs an elementwise kernel of rank >= 1", a);
+                    continue;
+                }
+                if (ar->kind == KA_ROW) {
+                    want.dim[want.rank - 1] = (Dim){0, 1};
+                } else {
+                    want.dim[0] = want.dim[want.rank - 1];
+                    want.rank = 1;
+                }
+                want.dtype = ar->type.dtype;
+                if (!numel_eq(&ar->type, &want))
+                    fail(&v, "k", i, "argument %d: a %s broadcast of the wrong size", a, ar->kind == KA_ROW ? "row" : "col");
+            }
         }
         switch (k->kind) {
         case KK_ELEM:
@@ -362,6 +430,23 @@ int k_verify(const KGraph *g, FILE *err) {
                 (k->kind == KK_GEMM) != (k->op == OP_MATMUL)) {
                 fail(&v, "k", i, "op %s cannot be a %s kernel", k->op < OP__COUNT ? ir_op_name[k->op] : "?",
                      kind_name[k->kind]);
+                break;
+            }
+            if (k->nbody > 0) {     /* a reduction of its body */
+                if (k->kind != KK_OP || (k->op != OP_SUM && k->op != OP_RMAX)) {
+                    fail(&v, "k", i, "only sum and rmax kernels may have a body");
+                    break;
+                }
+                check_exprs(&v, "k", i, k->body, k->nbody, k->nargs);
+                if (k->body[k->nbody - 1].dt != k->pro.dtype)
+                    fail(&v, "k", i, "its body gives %s, the reduced operand is %s",
+                         ir_dtype_name(k->body[k->nbody - 1].dt), ir_dtype_name(k->pro.dtype));
+                IrType t = k->type;
+                const char *msg = ir_shape_rule((Op)k->op, &k->pro, 1, &k->attr, &t);
+                if (msg)
+                    fail(&v, "k", i, "%s: %s", ir_op_name[k->op], msg);
+                else if (!ir_type_eq(&t, &k->type))
+                    fail(&v, "k", i, "%s of its body gives another type than the kernel's", ir_op_name[k->op]);
                 break;
             }
             IrType st[IR_MAXSRC];
@@ -387,6 +472,9 @@ int k_verify(const KGraph *g, FILE *err) {
         }
         if (ob->kind == KB_TEMP)
             written[k->out] = 1;
+        for (int x = 0; x < k->nx; x++)
+            if (k->xbuf[x] >= 0 && k->xbuf[x] < g->nbufs && g->bufs[k->xbuf[x]].kind == KB_TEMP)
+                written[k->xbuf[x]] = 1;
     }
     for (int r = 0; r < g->nres; r++) {
         const KRes *res = &g->res[r];
@@ -416,7 +504,8 @@ int k_verify(const KGraph *g, FILE *err) {
                 fail(&v, "buffer %b", b, "offset not 64-byte aligned");
             if (x->last < x->first)
                 fail(&v, "buffer %b", b, "lifetime k%d..k%d ends before it starts", x->first, x->last);
-            t[nt++] = (TempRef){x->first, b};
+            if (x->first >= 0)      /* -1..-1: unused (its value went into another buffer) */
+                t[nt++] = (TempRef){x->first, b};
         }
         qsort(t, (size_t)nt, sizeof *t, by_first);
         for (int i = 0; i < nt; i++) {

@@ -2,13 +2,15 @@
  * (compiler/passes/plan.c) places in memory, and what every backend renders (backend/backend.h).
  *
  * A KGraph is a schedule: kernels in the order they run, each writing one buffer. A kernel is
- *   - KK_ELEM: a flat loop over the index space of its type, out[i] = a scalar body (a small SSA
+ *   - KK_ELEM: a loop over the index space of its type, out[i] = a scalar body (a small SSA
  *     program of F_ELEM ops over its arguments: buffers read at i, one-element buffers read once,
- *     scalar values). Chains of single-use elementwise ops are one such loop.
+ *     scalar values, and broadcasts read in place: per row or per column of the result seen as
+ *     [rows, last dim]). Chains of elementwise ops and the broadcasts feeding them are one loop.
  *   - KK_FILL: out[i] = one scalar value (a value that some non-elementwise user needs in memory).
  *   - KK_OP: the loop nest of one structured op (broadcast, transpose, slice, unslice, concat,
  *     sum, rmax, one_hot, gather, scatter_add, rand, reshape copy), given by its op, attributes
- *     and the types of its arguments.
+ *     and the types of its arguments. A sum or rmax may instead reduce a body: the elementwise
+ *     chain that produced its operand, computed per element (softmax's exp, a square, ...).
  *   - KK_GEMM: a library call, C = op(A) op(B), the MATMUL's attributes say which is transposed.
  * Values are scalars computed once per call, before any kernel (splat constants, hyper-parameters,
  * elementwise math on them), passed into kernels as arguments.
@@ -64,6 +66,10 @@ typedef enum {
     KA_BUF,                     /* a buffer; KK_ELEM reads element i */
     KA_BUF0,                    /* KK_ELEM only: a one-element buffer, read once before the loop */
     KA_VAL,                     /* a scalar value */
+    KA_ROW,                     /* KK_ELEM only: broadcast along the last dim: element r of the
+                                   row r the loop is in (type: the result's with last dim 1) */
+    KA_COL,                     /* KK_ELEM only: broadcast along the other dims: element c of the
+                                   column (type: as many elements as the result's last dim) */
 } KArgKind;
 
 typedef struct KArg {
@@ -82,7 +88,13 @@ typedef struct Kernel {
     IrAttr attr;                /* KK_OP/KK_GEMM: the op's attributes */
     int out;                    /* the buffer it writes */
     KArg *args; int nargs;
-    KExpr *body; int nbody;     /* KK_ELEM: the last instruction is the result */
+    KExpr *body; int nbody;     /* KK_ELEM: the last instruction is the result; KK_OP sum/rmax:
+                                   a fused prologue computing each element of the reduced operand
+                                   (its type `pro`) from the arguments, which index that space */
+    IrType pro;
+    /* KK_ELEM: more results of the same loop: body instruction xexpr[j] is stored into buffer
+     * xbuf[j] at each index (an optimizer's state and its param updated in one pass) */
+    int *xbuf; int *xexpr; int nx;
 } Kernel;
 
 typedef enum { KR_OUTPUT, KR_LOSS, KR_UPDATE } KResKind;
@@ -126,6 +138,10 @@ Dim k_bytes(const IrType *t);           /* numel * element size, exactly (affine
 Dim k_align(Dim d);                     /* each coefficient rounded up to 64 */
 Dim k_dim_max(Dim x, Dim y);            /* coefficient-wise: >= both for every B >= 0 */
 int k_elt_size(DType dt);
+
+/* The descriptor text (ir_module_desc) with the plan's bytes per class as `plan CLASS A C`
+ * records before its `end` (runtime/nnc_abi.h): what a compiled model embeds. */
+char *k_module_desc(Arena *a, const KModule *km);
 
 /* ---- printing, checking ---- */
 void k_graph_print(FILE *out, const KGraph *g);

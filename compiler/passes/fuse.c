@@ -13,6 +13,8 @@
  *   - fusion: an elementwise node with one user (which may read it more than once), an
  *     elementwise node of the same shape, has no buffer: it is an instruction in its user's loop body, so a chain (Adam's update, a
  *     derivative times a gradient) is one loop that reads each operand once.
+ *   - a sum or rmax whose operand is such a chain (used by nothing else) reduces the chain's
+ *     values as it computes them: exp(x - max) of a log-sum-exp never goes through memory.
  *   - an update whose value is another param/state/input buffer (a swap) is staged through a
  *     temporary before any update is written.
  */
@@ -20,7 +22,10 @@
 
 #include "kernel.h"
 
-typedef enum { NB_DEAD, NB_VALUE, NB_ARG, NB_GLOBAL, NB_ALIAS, NB_OUT, NB_TEMP, NB_FUSED } NodeHow;
+/* NB_BVIEW: a BROADCAST no buffer holds: its elementwise users read its operand in place */
+/* NB_STORED: computed in its users' kernel like NB_FUSED, and stored from there into its own
+ * buffer, which a result reads (an optimizer's new state, used by the param's update) */
+typedef enum { NB_DEAD, NB_VALUE, NB_ARG, NB_GLOBAL, NB_ALIAS, NB_OUT, NB_TEMP, NB_FUSED, NB_BVIEW, NB_STORED } NodeHow;
 
 typedef struct Fuse {
     Arena *A;
@@ -29,8 +34,13 @@ typedef struct Fuse {
     uint8_t *isval;
     NodeHow *how;
     int *out_index;             /* NB_OUT: the output's bufs index */
+    uint8_t *isout;             /* written into its output buffer (NB_OUT, and NB_STORED that was) */
     int *buf;                   /* per node: its buffer, or -1 */
     int *val;                   /* per node: its value, or -1 */
+    uint32_t *root;             /* per node: the node whose kernel computes it */
+    uint32_t *size;             /* per root: its nodes and their operands */
+    uint8_t *bkind;             /* NB_BVIEW: how users read it (KA_BUF0, KA_ROW, KA_COL) */
+    uint32_t *first_user, *users;   /* live users of node x: users[first_user[x] .. first_user[x+1]) */
 } Fuse;
 
 static bool is_source_buf(Op op) { return op == OP_INPUT || op == OP_PARAM || op == OP_STATE; }
@@ -55,6 +65,24 @@ static bool static_one(const IrType *t) {
         if (t->dim[k].a != 0 || t->dim[k].c != 1)
             return false;
     return true;
+}
+
+/* How an elementwise loop over t can read the broadcast of s to t in place: KA_BUF0 (one
+ * element), KA_ROW (s is t with last dim 1), KA_COL (s is t's last dim), or -1. */
+static int bcast_kind(const IrType *s, const IrType *t) {
+    int r = t->rank;
+    if (static_one(s))
+        return static_one(t) ? -1 : KA_BUF0;
+    if (r < 1 || s->rank > r)
+        return -1;
+    bool row = true, col = true;
+    for (int k = 0; k < r; k++) {
+        Dim sd = k < r - s->rank ? (Dim){0, 1} : s->dim[k - (r - s->rank)];
+        bool one = sd.a == 0 && sd.c == 1, same = sd.a == t->dim[k].a && sd.c == t->dim[k].c;
+        row = row && (k < r - 1 ? same : one);
+        col = col && (k < r - 1 ? one : same);
+    }
+    return row ? KA_ROW : col ? KA_COL : -1;
 }
 
 /* SELECT's operand 0 is the bool; its math happens in the dtype of the branches */
@@ -118,26 +146,76 @@ static void classify(Fuse *f) {
         if (res->kind == RES_OUTPUT && f->how[res->node] == NB_TEMP) {
             f->how[res->node] = NB_OUT;
             f->out_index[res->node] = res->index;
+            f->isout[res->node] = 1;
         }
     }
-    uint32_t *uses = arena_alloc(f->A, sizeof(uint32_t) * (n + 1));
-    uint32_t *user = arena_alloc(f->A, sizeof(uint32_t) * (n + 1));
-    for (uint32_t i = 0; i < n; i++)   /* users, not uses: relu's select reads x twice */
+    /* users of each live node (CSR: first[x] .. first[x+1]) */
+    uint32_t *first = arena_alloc(f->A, sizeof(uint32_t) * (n + 2));
+    for (uint32_t i = 0; i < n; i++)
+        if (live[i])
+            for (int s = 0; s < g->nodes[i].nsrc; s++)
+                first[g->nodes[i].src[s] + 1]++;
+    for (uint32_t i = 0; i < n; i++)
+        first[i + 1] += first[i];
+    uint32_t *users = arena_alloc(f->A, sizeof(uint32_t) * (first[n] + 1));
+    uint32_t *fill = arena_alloc(f->A, sizeof(uint32_t) * (n + 1));
+    for (uint32_t i = 0; i < n; i++)
         if (live[i])
             for (int s = 0; s < g->nodes[i].nsrc; s++) {
                 uint32_t x = g->nodes[i].src[s];
-                if (uses[x] == 0 || user[x] != i)
-                    uses[x]++;
-                user[x] = i;
+                users[first[x] + fill[x]++] = i;
             }
+    f->first_user = first;
+    f->users = users;
+    uint8_t *isres = arena_alloc(f->A, n + 1);
     for (int r = 0; r < g->nres; r++)
-        uses[g->res[r].node] += 2;
+        isres[g->res[r].node] = 1;
+    /* broadcasts read in place: every user an elementwise loop over the broadcast's shape */
     for (uint32_t i = 0; i < n; i++) {
-        if (f->how[i] != NB_TEMP || !is_loop_elem(f, i) || uses[i] != 1)
+        const IrNode *nd = &g->nodes[i];
+        if (nd->op != OP_BROADCAST || f->how[i] != NB_TEMP || isres[i] || first[i] == first[i + 1])
             continue;
-        if (is_loop_elem(f, user[i]) && same_shape(&g->nodes[i].type, &g->nodes[user[i]].type))
-            f->how[i] = NB_FUSED;
+        int kind = bcast_kind(&g->nodes[nd->src[0]].type, &nd->type);
+        bool ok = kind >= 0;
+        for (uint32_t u = first[i]; ok && u < first[i + 1]; u++)
+            ok = is_loop_elem(f, users[u]) && same_shape(&nd->type, &g->nodes[users[u]].type);
+        if (ok) {
+            f->how[i] = NB_BVIEW;
+            f->bkind[i] = (uint8_t)kind;
+        }
     }
+    /* fusion, users before their operands: an elementwise node that is no result, whose users are
+     * all elementwise nodes of its shape computed in one kernel, is computed in that kernel too
+     * (an instruction of its body, evaluated once per element however often it is read) */
+    for (uint32_t i = n; i-- > 0;) {
+        f->root[i] = i;
+        bool stored = isres[i] || f->how[i] == NB_OUT;    /* a result: keeps its buffer */
+        if ((f->how[i] != NB_TEMP && f->how[i] != NB_OUT) || !is_loop_elem(f, i) || first[i] == first[i + 1])
+            continue;
+        uint32_t root = f->root[users[first[i]]];
+        bool ok = true;
+        for (uint32_t u = first[i]; ok && u < first[i + 1]; u++) {
+            uint32_t x = users[u];
+            ok = is_loop_elem(f, x) && f->root[x] == root && same_shape(&g->nodes[i].type, &g->nodes[x].type);
+        }
+        /* or the operand of one sum/rmax, which then reduces the chain's values per element */
+        const IrNode *r = &g->nodes[root];
+        if (!ok && (r->op == OP_SUM || r->op == OP_RMAX) && (f->how[root] == NB_TEMP || f->how[root] == NB_OUT) &&
+            r->type.dtype != DT_BOOL && r->src[0] == i) {
+            ok = true;
+            for (uint32_t u = first[i]; ok && u < first[i + 1]; u++)
+                ok = users[u] == root;
+        }
+        if (ok && stored && !is_loop_elem(f, root))
+            ok = false;         /* stores come from elementwise kernels only */
+        if (ok) {
+            f->how[i] = stored ? NB_STORED : NB_FUSED;
+            f->root[i] = root;
+        }
+    }
+    f->size = arena_alloc(f->A, sizeof(uint32_t) * (n + 1));
+    for (uint32_t i = 0; i < n; i++)
+        f->size[f->root[i]] += 1 + (uint32_t)g->nodes[i].nsrc;
 }
 
 /* ---- an elementwise kernel: the tree of fused nodes under root, leaves as arguments ---- */
@@ -153,13 +231,8 @@ typedef struct Tree {
     int cap;
 } Tree;
 
-static int tree_count(const Fuse *f, uint32_t n) {
-    const IrNode *nd = &f->g->nodes[n];
-    int c = 1;
-    for (int s = 0; s < nd->nsrc; s++)
-        c += f->how[nd->src[s]] == NB_FUSED ? tree_count(f, nd->src[s]) : 1;
-    return c;
-}
+/* An upper bound of the instructions of root's kernel: its nodes and their operands. */
+static int tree_count(const Fuse *f, uint32_t root) { return (int)f->size[root]; }
 
 static int push_expr(Tree *t, KExpr e) {
     if (t->k->nbody >= t->cap)
@@ -178,6 +251,11 @@ static int leaf_arg(Tree *t, uint32_t x) {
     KArg ar = {.type = *xt};
     if (f->isval[x] && f->how[x] == NB_VALUE) {
         ar.kind = KA_VAL, ar.ref = f->val[x];
+    } else if (f->how[x] == NB_BVIEW) {
+        uint32_t src = f->g->nodes[x].src[0];
+        ar.kind = f->bkind[x], ar.ref = f->buf[src], ar.type = f->g->nodes[src].type;
+        if (ar.ref < 0)
+            die("graph %s: broadcast %u of node %u, which has no buffer", f->g->name, x, src);
     } else {
         if (f->buf[x] < 0)
             die("graph %s: node %u reads node %u, which has no buffer", f->g->name, t->root, x);
@@ -201,14 +279,23 @@ static int tree_emit(Tree *t, uint32_t n) {
     KExpr e = {.kind = KE_OP, .op = nd->op, .dt = nd->type.dtype, .sdt = math_dtype(g, nd)};
     for (int s = 0; s < nd->nsrc; s++) {
         uint32_t x = nd->src[s];
-        e.src[s] = (uint32_t)(t->f->how[x] == NB_FUSED ? tree_emit(t, x) : leaf_arg(t, x));
+        bool inside = t->f->how[x] == NB_FUSED || t->f->how[x] == NB_STORED;
+        e.src[s] = (uint32_t)(inside ? tree_emit(t, x) : leaf_arg(t, x));
     }
     t->done_node[t->ndone] = n;
-    return t->done_expr[t->ndone++] = push_expr(t, e);
+    int at = t->done_expr[t->ndone++] = push_expr(t, e);
+    if (t->f->how[n] == NB_STORED) {    /* a result computed here: stored into its buffer too */
+        Kernel *k = t->k;
+        k->xbuf[k->nx] = t->f->buf[n];
+        k->xexpr[k->nx++] = at;
+    }
+    return at;
 }
 
-static void emit_elem(Fuse *f, uint32_t i, Kernel *k) {
-    int cap = tree_count(f, i) * 2 + 1;
+/* The body of kernel root's kernel: the tree of fused nodes under node i (root itself for an
+ * elementwise kernel, the reduced operand for a reduction with a prologue). */
+static void emit_elem(Fuse *f, uint32_t root, uint32_t i, Kernel *k) {
+    int cap = tree_count(f, root) * 2 + 1;
     Tree t = {.f = f, .k = k, .root = i, .cap = cap};
     t.leaf = arena_alloc(f->A, sizeof(uint32_t) * (size_t)cap);
     t.leaf_expr = arena_alloc(f->A, sizeof(int) * (size_t)cap);
@@ -216,6 +303,8 @@ static void emit_elem(Fuse *f, uint32_t i, Kernel *k) {
     t.done_expr = arena_alloc(f->A, sizeof(int) * (size_t)cap);
     k->args = arena_alloc(f->A, sizeof(KArg) * (size_t)cap);
     k->body = arena_alloc(f->A, sizeof(KExpr) * (size_t)cap);
+    k->xbuf = arena_alloc(f->A, sizeof(int) * (size_t)cap);
+    k->xexpr = arena_alloc(f->A, sizeof(int) * (size_t)cap);
     tree_emit(&t, i);
 }
 
@@ -248,8 +337,11 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g) {
     f.isval = arena_alloc(A, n + 1);
     f.how = arena_alloc(A, sizeof(NodeHow) * (n + 1));
     f.out_index = arena_alloc(A, sizeof(int) * (n + 1));
+    f.isout = arena_alloc(A, n + 1);
     f.buf = arena_alloc(A, sizeof(int) * (n + 1));
     f.val = arena_alloc(A, sizeof(int) * (n + 1));
+    f.root = arena_alloc(A, sizeof(uint32_t) * (n + 1));
+    f.bkind = arena_alloc(A, n + 1);
     classify(&f);
     for (uint32_t i = 0; i < n; i++) {
         const IrNode *nd = &g->nodes[i];
@@ -259,7 +351,12 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g) {
         if (f.isval[i])
             emit_value(&f, i);
         switch (f.how[i]) {
-        case NB_DEAD: case NB_VALUE: case NB_FUSED: continue;
+        case NB_DEAD: case NB_VALUE: case NB_FUSED: case NB_BVIEW: continue;
+        case NB_STORED:     /* its buffer now; its kernel's loop (a later one) writes it */
+            f.buf[i] = f.isout[i]
+                           ? k_buf(A, kg, (KBuf){.kind = KB_ARG, .tensor = f.out_index[i], .type = nd->type})
+                           : k_buf(A, kg, (KBuf){.kind = KB_TEMP, .type = nd->type});
+            continue;
         case NB_ARG:
             f.buf[i] = k_buf(A, kg, (KBuf){.kind = KB_ARG, .tensor = (int)nd->attr.i[0], .type = nd->type});
             continue;
@@ -283,7 +380,14 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g) {
             k.nargs = 1;
         } else if (is_loop_elem(&f, i)) {
             k.kind = KK_ELEM;
-            emit_elem(&f, i, &k);
+            emit_elem(&f, i, i, &k);
+        } else if ((nd->op == OP_SUM || nd->op == OP_RMAX) && f.how[nd->src[0]] == NB_FUSED) {
+            k.kind = KK_OP;     /* a reduction of its operand's chain, computed per element */
+            k.attr = nd->attr;
+            k.attr.name = NULL;
+            k.attr.data = NULL;
+            k.pro = g->nodes[nd->src[0]].type;
+            emit_elem(&f, i, nd->src[0], &k);
         } else {
             k.kind = nd->op == OP_MATMUL ? KK_GEMM : KK_OP;
             k.attr = nd->attr;
@@ -309,7 +413,7 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g) {
                    .index = res->index, .buf = f.buf[x], .type = g->nodes[x].type, .stage = -1};
         if (kr.buf < 0)
             die("graph %s: result %d (node %u) has no buffer", g->name, r, x);
-        if (res->kind == RES_OUTPUT && f.how[x] == NB_OUT && !first_out[x]) {
+        if (res->kind == RES_OUTPUT && f.isout[x] && f.out_index[x] == res->index && !first_out[x]) {
             first_out[x] = true;
             kr.direct = true;
         }

@@ -36,6 +36,12 @@ static void in_place(Arena *A, KGraph *g, int ntensors) {
         const Kernel *k = &g->kern[i];
         if (def[k->out] < 0)
             def[k->out] = i;
+        for (int x = 0; x < k->nx; x++) {
+            if (def[k->xbuf[x]] < 0)
+                def[k->xbuf[x]] = i;
+            if (g->bufs[k->xbuf[x]].kind == KB_ARG && g->bufs[k->xbuf[x]].tensor < ntensors)
+                last_use[g->bufs[k->xbuf[x]].tensor] = g->nkern;
+        }
         if (g->bufs[k->out].kind == KB_ARG && g->bufs[k->out].tensor < ntensors)
             last_use[g->bufs[k->out].tensor] = g->nkern;   /* written by a kernel: never in place */
         for (int a = 0; a < k->nargs; a++) {
@@ -75,10 +81,63 @@ static void in_place(Arena *A, KGraph *g, int ntensors) {
     }
 }
 
+/* An elementwise kernel writes over an argument that dies with it: a temporary of its result's
+ * size and dtype, read element by element, that nothing after the kernel reads. The result then
+ * lives in that buffer, and the buffer fuse gave it is left unused. So bias + activation after a
+ * GEMM is the GEMM's epilogue, in place in the GEMM's output, and a chain of elementwise kernels
+ * over one shape walks one buffer. */
+static void reuse_dying(Arena *A, KGraph *g) {
+    int nk = g->nkern;
+    int *last = arena_alloc(A, sizeof(int) * ((size_t)g->nbufs + 1));
+    int *map = arena_alloc(A, sizeof(int) * ((size_t)g->nbufs + 1));
+    for (int b = 0; b < g->nbufs; b++)
+        last[b] = -1, map[b] = b;
+    for (int i = 0; i < nk; i++)
+        for (int a = 0; a < g->kern[i].nargs; a++)
+            if (g->kern[i].args[a].kind != KA_VAL)
+                last[g->kern[i].args[a].ref] = i;
+    for (int r = 0; r < g->nres; r++) {
+        last[g->res[r].buf] = nk;
+        if (g->res[r].stage >= 0)
+            last[g->res[r].stage] = nk;
+    }
+    for (int i = 0; i < nk; i++) {
+        Kernel *k = &g->kern[i];
+        for (int a = 0; a < k->nargs; a++)
+            if (k->args[a].kind != KA_VAL)
+                k->args[a].ref = map[k->args[a].ref];
+        for (int x = 0; x < k->nx; x++)
+            k->xbuf[x] = map[k->xbuf[x]];
+        int o = k->out;
+        if (k->kind != KK_ELEM || g->bufs[o].kind != KB_TEMP)
+            continue;
+        for (int a = 0; a < k->nargs; a++) {
+            int b = k->args[a].ref;
+            const KBuf *bb = &g->bufs[b];
+            if (k->args[a].kind != KA_BUF || b == o || bb->kind != KB_TEMP || last[b] != i ||
+                bb->type.dtype != g->bufs[o].type.dtype)
+                continue;
+            Dim x = k_bytes(&bb->type), y = k_bytes(&g->bufs[o].type);
+            bool only_elementwise = true;
+            for (int q = 0; q < k->nargs; q++)
+                only_elementwise &= k->args[q].kind == KA_VAL || k->args[q].ref != b || k->args[q].kind == KA_BUF;
+            if (x.a != y.a || x.c != y.c || !only_elementwise)
+                continue;
+            map[o] = b;
+            last[b] = last[o];
+            k->out = b;
+            break;
+        }
+    }
+    for (int r = 0; r < g->nres; r++)
+        g->res[r].buf = map[g->res[r].buf];
+}
+
 typedef struct Live { int buf; Dim off, end; } Live;
 
 int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
     in_place(A, g, ntensors);
+    reuse_dying(A, g);
     int nk = g->nkern;
     for (int b = 0; b < g->nbufs; b++) {
         KBuf *bf = &g->bufs[b];
@@ -98,6 +157,13 @@ int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
             g->bufs[k->out].first = i;
         if (g->bufs[k->out].last < i)
             g->bufs[k->out].last = i;
+        for (int x = 0; x < k->nx; x++) {
+            KBuf *xb = &g->bufs[k->xbuf[x]];
+            if (xb->first > i)
+                xb->first = i;
+            if (xb->last < i)
+                xb->last = i;
+        }
         for (int a = 0; a < k->nargs; a++)
             if (k->args[a].kind != KA_VAL)
                 g->bufs[k->args[a].ref].last = i;
@@ -128,6 +194,10 @@ int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
         KBuf *bf = &g->bufs[b];
         if (bf->kind != KB_TEMP)
             continue;
+        if (bf->first == nk && bf->last < 0) {    /* written by no kernel, read by nothing */
+            bf->first = bf->last = -1;
+            continue;
+        }
         if (bf->last < bf->first)   /* written, never read: still needs its bytes while written */
             bf->last = bf->first;
         bf->cls = loss_k >= 0 && bf->first <= loss_k && bf->last > loss_k ? KC_ACT : KC_SCRATCH;

@@ -73,6 +73,10 @@ nnc_e2e(limits limits.sh)
 # outputs the usual mode, notes which of several models it builds; per-step optimizer state
 nnc_e2e(cli_safety cli_safety.sh)
 
+# issue 8: a compiled model killed during training and resumed gives the uninterrupted weights
+# (cosine schedule included); NaN data refused at load
+nnc_e2e(interrupted interrupted.sh)
+
 # a GAN whose discriminator is one layer instance: one copy in the weights file; step d leaves the
 # generator (parameters and batch-norm statistics) bit-identical
 nnc_e2e(gan_shared gan_shared.sh)
@@ -89,3 +93,7 @@ else()
 endif()
 set_tests_properties(e2e.bench_smoke PROPERTIES LABELS e2e TIMEOUT 300
                      ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib;${BENCH_ENV}")
+
+# examples/course/: every course program compiles and trains (the small ones to their README
+# results, the Fashion-MNIST ones a few steps); about 30 s
+nnc_e2e(course course.sh)

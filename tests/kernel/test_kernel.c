@@ -68,17 +68,20 @@ int main(void) {
     Arena a = {0};
     KGraph *g = fresh(&a);
     expect(g, "fused and planned", NULL);
-    /* the shape of the fusion: gemm, elem (exp, tanh), sum, broadcast, elem (div, mul) */
-    if (g->nkern != 5 || g->kern[0].kind != KK_GEMM || g->kern[1].kind != KK_ELEM ||
-        g->kern[1].nbody != 3 || g->kern[4].kind != KK_ELEM) {
+    /* the shape of the fusion: gemm, elem (exp, tanh; in place in the gemm's output, which dies
+     * there), sum, elem (div by the row's sum read in place of the broadcast, and the square of
+     * the quotient, computed once) */
+    if (g->nkern != 4 || g->kern[0].kind != KK_GEMM || g->kern[1].kind != KK_ELEM ||
+        g->kern[1].nbody != 3 || g->kern[3].kind != KK_ELEM || g->kern[3].nbody != 4 ||
+        g->kern[3].nargs != 2 || g->kern[3].args[1].kind != KA_ROW || g->kern[1].out != g->kern[0].out) {
         fprintf(stderr, "FAIL: unexpected kernels:\n");
         k_graph_print(stderr, g);
         failures++;
     }
 
     g = fresh(&a);      /* a kernel reads a temporary before it is written */
-    Kernel t = g->kern[1];
-    g->kern[1] = g->kern[2], g->kern[2] = t;
+    Kernel t = g->kern[2];
+    g->kern[2] = g->kern[3], g->kern[3] = t;
     expect(g, "swapped", "before any kernel writes it");
 
     g = fresh(&a);      /* a body instruction that is not elementwise */
@@ -100,7 +103,7 @@ int main(void) {
     expect(g, "wrong size", "does not fill its buffer");
 
     g = fresh(&a);      /* two temporaries live at once in the same bytes */
-    int t1 = g->kern[0].out, t2 = g->kern[1].out;
+    int t1 = g->kern[0].out, t2 = g->kern[2].out;
     g->bufs[t2].off = g->bufs[t1].off;
     expect(g, "overlap", "while both are live");
 
@@ -116,6 +119,15 @@ int main(void) {
     g = fresh(&a);      /* an argument index out of range in a body */
     g->kern[find(g, KK_ELEM)].body[0].ref = 9;
     expect(g, "bad arg", "reads argument 9");
+
+    g = fresh(&a);      /* a gemm writing over a buffer an earlier kernel wrote */
+    g->kern[2].kind = KK_GEMM, g->kern[2].op = OP_MATMUL;
+    g->kern[2].out = g->kern[0].out;
+    expect(g, "gemm over a written buffer", "which an earlier kernel wrote");
+
+    g = fresh(&a);      /* a row broadcast read as a column */
+    g->kern[3].args[1].kind = KA_COL;
+    expect(g, "row as col", "col broadcast of the wrong size");
 
     arena_free(&a);
     if (failures)

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
-"""builtin_values.py - the builtins compute what docs/language.md section 5 promises: each one
-that lowering builds from several IR ops (floor, ceil, round, asin, acos, clip, reduce_min, prod,
-argmax, argmin, cumsum, %, batched @, gather with negative indices, where with a compile-time
-condition, zeros_like/ones_like), and the i32 forms of abs, sign, sum and reduce_max, run by nnc's
-interpreter (`nnc run`) against PyTorch on the same inputs; then one SGD step through each one
-that has a gradient, against PyTorch's autograd.
+"""builtin_values.py - the builtins compute what docs/language.md section 5 promises: the ones
+added by issue 7 (floor, ceil, round, erf, asin, acos, %, and clip, reduce_min, prod, argmax,
+argmin, cumsum, which lowering composes from several IR ops), batched @ on each of its three
+lowering paths, gather with negative indices, where with a compile-time condition,
+zeros_like/ones_like and numbers as loss targets, and the i32 forms of abs, sign, sum and
+reduce_max, run by nnc's interpreter (`nnc run`) against PyTorch on the same inputs; then one SGD
+step through each one that has a gradient, against PyTorch's autograd.
 
     builtin_values.py NNC WORK_DIR
 
@@ -211,6 +212,39 @@ if out is not None:
                     ("l_like", torch.nn.functional.binary_cross_entropy(q, 0.9 * torch.ones_like(q))),
                     ("l_zero", (x * x).mean()), ("l_half", ((x - 0.5) ** 2).mean())]:
         check("target.%s" % name[2:], got.get(name, float("nan")), w.item(), rtol=3e-5)
+
+# ---- batched @ with both sides batched, K split into chunks (2 x 128 x 128 products per sample
+# per k): one SGD step through it, against autograd ----
+XC = rng.normal(0.0, 1.0, (3, 2048))
+YC = rng.normal(0.0, 1.0, 3)
+write_csv("chunk.csv", ["c%d" % i for i in range(2048)] + ["y"], np.column_stack([XC, YC]))
+WC = [0.9, -0.5, 0.7, 1.1, -0.3, 0.6, 0.8, -1.2]
+write("chunk.nn", """use nn
+model chunk {
+  input  x: f32[B, 2048]
+  target y: f32[B]
+  param  w: f32[8] = %s
+  a = reshape(x, [B, 2, 128, 8]) * w
+  s = a @ transpose(tanh(a), [0, 1, 3, 2])
+  output p = sum(reshape(s, [B, -1]), axis = 1) * 0.001
+  loss   l = mean((p - y) * (p - y))
+  train {
+    data      csv("chunk.csv", label = "y")
+    optimizer sgd(lr = 0.01)
+    batch 3  epochs 1
+  }
+}
+""" % lit(WC))
+out = run(["run", "chunk.nn", "--", "train", "--threads", "1", "--save", "chunk.st"], "chunked batched @")
+if out is not None:
+    got = load_weights("chunk.st")
+    w = torch.tensor(WC, requires_grad=True)
+    a = torch.tensor(XC).reshape(3, 2, 128, 8) * w
+    p = (a @ torch.tanh(a).transpose(2, 3)).reshape(3, -1).sum(1) * 0.001
+    ((p - torch.tensor(YC)) ** 2).mean().backward()
+    with torch.no_grad():
+        w -= 0.01 * w.grad
+    check("grad.matmul_chunked", got.get("w", np.full(8, np.nan)), w.detach().numpy(), rtol=1e-4, atol=1e-6)
 
 # ---- gradients: one SGD step through each builtin, against autograd ----
 XG = rng.normal(0.0, 1.0, (8, 6))

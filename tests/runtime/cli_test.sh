@@ -983,6 +983,15 @@ open('lab.idx', 'wb').write(struct.pack('>HBBI', 0, 0x08, 1, 4) + bytes([1, 2, 3
     expect 1 "'img.idx': sample 2 (counting from 0) holds inf, which is not a finite f32 value" "$M" fashion train --data img.idx,lab.idx
     awk -F, 'NR == 5 { $2 = "1e39" } { print }' OFS=, iris.csv > big.csv
     expect 1 "big.csv:5: field 2 ('1e39') is not a finite f32 value" "$M" iris train --data big.csv --epochs 1
+    # a header promising far more than the file holds is refused before anything is allocated
+    "$PY" -c "
+import struct, gzip
+h = struct.pack('>HBBIII', 0, 0x0D, 3, 1 << 20, 28, 28) + bytes(64)
+open('huge.idx', 'wb').write(h); open('huge.gz', 'wb').write(gzip.compress(h))
+"
+    expect 1 "'huge.idx' is truncated: its header promises 1048576 samples of 784 values (3288334352 bytes), the file has 80 bytes" \
+        "$M" fashion train --data huge.idx,lab.idx
+    expect 1 "(gzip'd: at most 1032 times as many once unpacked)" "$M" fashion train --data huge.gz,lab.idx
     # 150 samples / batch 16 = 10 steps an epoch: b turns NaN at step 13 while the loss is finite
     expect 1 "parameter 'b' became NaN or infinite at epoch 2, step 13 (the loss was finite)" "$M" iris_nanparam train --epochs 3 --save n.st
     "$PY" -c "
