@@ -3178,19 +3178,32 @@ static void check_model(Check *C, DeclInfo *di) {
                 break;
             }
     }
+    Binding *reported = NULL;       /* one error per instance never called */
     for (int i = 0; i < pl->n; i++) {
         const Type *t = pl->e[i].ty;
         for (int j = 0; t->kind == TY_TENSOR && j < t->shape.rank; j++) {
             int64_t c;
             if (!ty_dim_is_const(t->shape.dims[j], &c)) {
-                if (nerrors(C) != e0 && !dim_mentions(&b, t->shape.dims[j], "B"))
+                bool batch = dim_mentions(&b, t->shape.dims[j], "B");
+                if (nerrors(C) != e0 && !batch)
                     break;      /* an instance whose calls had errors: already reported */
+                /* an instance never called: report it at its binding */
+                const char *dot = strchr(pl->e[i].path, '.');
+                Binding *ib = dot ? lookup(&b, arena_strndup(C->a, pl->e[i].path, (size_t)(dot - pl->e[i].path))) : NULL;
+                if (!batch && ib && ib->ty->kind == TY_FN && ib->ty->instance) {
+                    if (ib == reported)
+                        break;
+                    reported = ib;
+                    check_error(&b, ib->node->loc, "instance '%s' of layer %s is never called, so its parameter "
+                                "'%s' has no known shape (%s)", ib->name, ib->ty->fname, pl->e[i].path,
+                                check_tystr(&b, t));
+                    check_hint(&b, "an instance's parameters take their shape from its calls: call it, as %s(x)",
+                               ib->name);
+                    break;
+                }
                 check_error(&b, pl->e[i].decl->loc, "parameter '%s' of model '%s' has type %s%s", pl->e[i].path,
                             d->name, check_tystr(&b, t),
-                            dim_mentions(&b, t->shape.dims[j], "B") ? ", which depends on the batch size B" :
-                                                                    ", which is not known");
-                if (!dim_mentions(&b, t->shape.dims[j], "B"))
-                    check_hint(&b, "a layer instance's parameters take their shape from its calls; is it called?");
+                            batch ? ", which depends on the batch size B" : ", which is not known");
                 break;
             }
         }

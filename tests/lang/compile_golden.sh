@@ -17,7 +17,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/nnc-compile-golden.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT INT TERM
 # Known disagreements owned elsewhere, each with its reason; they are reported, not failed, and
 # one that compiles again is reported too, so the list gets trimmed.
-known=" builtin.ok "     # abs/sign of i32: the checker accepts them, lowering not yet (issue 7, builtins half)
+known=" "                # none at the moment (builtin.ok compiles since the builtins merge)
 pass=0
 fail=0
 for f in *.nn; do
