@@ -46,7 +46,9 @@ Dim k_bytes(const IrType *t) {
     return n;
 }
 
-static int64_t up64(int64_t x) { return (x + 63) & ~(int64_t)63; }
+/* Rounded up to 64, and never below 0: a size like 4*B - 100 (a slice without its first rows)
+ * becomes 64*B + 0, which covers it for every B >= 0, so offsets never go negative. */
+static int64_t up64(int64_t x) { return x <= 0 ? 0 : (x + 63) & ~(int64_t)63; }
 Dim k_align(Dim d) { return (Dim){up64(d.a), up64(d.c)}; }
 Dim k_dim_max(Dim x, Dim y) { return (Dim){x.a > y.a ? x.a : y.a, x.c > y.c ? x.c : y.c}; }
 

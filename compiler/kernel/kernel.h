@@ -135,7 +135,7 @@ Kernel *k_kernel(Arena *a, KGraph *g, Kernel k);
 
 /* ---- sizes ---- */
 Dim k_bytes(const IrType *t);           /* numel * element size, exactly (affine in B) */
-Dim k_align(Dim d);                     /* each coefficient rounded up to 64 */
+Dim k_align(Dim d);                     /* each coefficient rounded up to 64, at least 0 */
 Dim k_dim_max(Dim x, Dim y);            /* coefficient-wise: >= both for every B >= 0 */
 int k_elt_size(DType dt);
 
