@@ -933,6 +933,8 @@ static Op unary_op(Builtin bi) {
     return op[bi];
 }
 
+static uint32_t slice_t(Lower *L, uint32_t x, int p, int64_t lo, int64_t hi, int64_t step);
+
 static Dim dmul(Lower *L, Dim x, Dim y) {
     if (x.a && y.a) fail(L, L->loc, "a dim may hold B at most once");
     return (Dim){iadd(L, imul(L, x.a, y.c), imul(L, y.a, x.c)), imul(L, x.c, y.c)};
@@ -997,15 +999,29 @@ static Value matmul(Lower *L, Value xv, Value yv, IrType rt) {
         for (int i = 0; i < nb; i++) full.dim[i] = i < nb - (yt.rank - 2) ? dconst(1) : yt.dim[i - (nb - (yt.rank - 2))];
         return vtensor(broadcast_to(L, reshape_to(L, r, full), rt));
     }
-    /* both batched: broadcast to [bo.., M, K] and [bo.., K, N], then sum_k x[.., m, k] y[.., k, n] */
+    /* both batched: broadcast to [P, M, K] and [P, K, N], then sum_k x[p, m, k] y[p, k, n] as a
+     * multiply and a SUM over chunks of K, so that no more than about 2^16 products per sample
+     * (counting P's static part) exist at once */
     IrType bx = rt, by = rt;
     bx.dim[nb] = M, bx.dim[nb + 1] = K;
     by.dim[nb] = K, by.dim[nb + 1] = N;
-    uint32_t xb = reshape_to(L, broadcast_to(L, x, bx), mktype(DT_F32, 4, (Dim[]){P, M, K, dconst(1)}));
-    uint32_t yb = reshape_to(L, broadcast_to(L, y, by), mktype(DT_F32, 4, (Dim[]){P, dconst(1), K, N}));
-    IrType prod = mktype(DT_F32, 4, (Dim[]){P, M, K, N});
-    uint32_t pr = binop_t(L, OP_MUL, broadcast_to(L, xb, prod), broadcast_to(L, yb, prod));
-    return vtensor(reshape_to(L, reduce(L, OP_SUM, pr, 1u << 2, true), rt));
+    uint32_t xb = reshape_to(L, broadcast_to(L, x, bx), mktype(DT_F32, 3, (Dim[]){P, M, K}));
+    uint32_t yb = reshape_to(L, broadcast_to(L, y, by), mktype(DT_F32, 3, (Dim[]){P, K, N}));
+    int64_t per = M.c * N.c * (P.a ? P.a : P.c), chunk = per >= (1 << 16) ? 1 : (1 << 16) / per;
+    if (chunk > K.c) chunk = K.c;
+    uint32_t acc = IR_NONE;
+    for (int64_t k0 = 0; k0 < K.c; k0 += chunk) {
+        int64_t k1 = k0 + chunk < K.c ? k0 + chunk : K.c;
+        Dim c = dconst(k1 - k0);
+        uint32_t xs = k1 - k0 == K.c ? xb : slice_t(L, xb, 2, k0, k1, 1);
+        uint32_t ys = k1 - k0 == K.c ? yb : slice_t(L, yb, 1, k0, k1, 1);
+        IrType prod = mktype(DT_F32, 4, (Dim[]){P, M, c, N});
+        uint32_t x4 = broadcast_to(L, reshape_to(L, xs, mktype(DT_F32, 4, (Dim[]){P, M, c, dconst(1)})), prod);
+        uint32_t y4 = broadcast_to(L, reshape_to(L, ys, mktype(DT_F32, 4, (Dim[]){P, dconst(1), c, N})), prod);
+        uint32_t part = reduce(L, OP_SUM, binop_t(L, OP_MUL, x4, y4), 1u << 2, true);
+        acc = acc == IR_NONE ? part : binop_t(L, OP_ADD, acc, part);
+    }
+    return vtensor(reshape_to(L, acc, rt));
 }
 
 /* A Node that only carries the place being lowered, for the checker's rules. */

@@ -544,6 +544,10 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
     if (size >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) memset(text, ' ', 3);   /* a UTF-8 BOM */
     int64_t nlines = 1;
     for (long i = 0; i < size; i++) nlines += text[i] == '\n';
+    if (nlines > INT_MAX) {   /* line numbers are ints */
+        rt_error(c, "'%s' has %lld lines, more than the %d a CSV may have", path, (long long)nlines, INT_MAX);
+        goto done;
+    }
     rows = rt_alloc(c, sizeof(char *) * (size_t)nlines);
     rowline = rt_alloc(c, sizeof(int) * (size_t)nlines);
     if (!rows || !rowline) goto done;

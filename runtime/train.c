@@ -94,6 +94,7 @@ static int batch_new(RtCtx *c, int64_t bmax, int64_t bmin, Batch *b) {
 /* One sample of a u8 column into f32 (value / div): one pass, no intermediate copy, 16 values a
  * step in vector registers (each lane's division is the scalar one, so the values are exact). */
 typedef uint8_t U8x16 __attribute__((vector_size(16)));
+typedef uint32_t U32x4 __attribute__((vector_size(16)));
 typedef float F32x16 __attribute__((vector_size(64)));
 
 static void convert_u8(float *restrict out, const uint8_t *restrict in, int64_t n, float div) {
@@ -307,10 +308,20 @@ static const char *nonfinite_param(RtCtx *c) {
         const RtTensor *t = &c->desc.t[i];
         if (t->role != RT_PARAM || t->dtype != RT_F32 || t->frozen) continue;
         const uint32_t *w = c->bufs[i];
-        int64_t n = rt_numel(t, 1);
-        uint32_t bad = 0;
-        for (int64_t k = 0; k < n; k++) bad |= (w[k] & 0x7f800000u) == 0x7f800000u;
-        if (bad) return t->name;
+        int64_t n = rt_numel(t, 1), k = 0;
+        /* exponent all ones (NaN, Inf) iff exponent + 1 carries into the sign bit: an OR over
+         * 4 x 4 lanes in registers (the scalar loop took 3.7% of mlp_wide's time) */
+        U32x4 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, v0, v1, v2, v3;
+        for (; k + 16 <= n; k += 16) {
+            memcpy(&v0, w + k, sizeof v0), memcpy(&v1, w + k + 4, sizeof v1);
+            memcpy(&v2, w + k + 8, sizeof v2), memcpy(&v3, w + k + 12, sizeof v3);
+            a0 |= (v0 & 0x7f800000u) + 0x00800000u, a1 |= (v1 & 0x7f800000u) + 0x00800000u;
+            a2 |= (v2 & 0x7f800000u) + 0x00800000u, a3 |= (v3 & 0x7f800000u) + 0x00800000u;
+        }
+        a0 |= a1 | a2 | a3;
+        uint32_t bad = a0[0] | a0[1] | a0[2] | a0[3];
+        for (; k < n; k++) bad |= (w[k] & 0x7f800000u) + 0x00800000u;
+        if (bad & 0x80000000u) return t->name;
     }
     return NULL;
 }
@@ -618,19 +629,23 @@ static void put_row(RtCtx *c, FILE *out, const Batch *b, int64_t j) {
 /* An existing -o target predict may replace: an f32 NPY array, or a CSV whose first line is the
  * header this model's predictions start with. */
 static bool own_predictions(RtCtx *c, FILE *f) {
-    char line[4096];
-    size_t got = fread(line, 1, sizeof line - 1, f);
-    line[got] = 0;
-    if (got > 10 && !memcmp(line, "\x93NUMPY", 6)) return memmem(line, got, "'descr': '<f4'", 14) != NULL;
-    char *nl = memchr(line, '\n', got);
-    if (!nl) return false;
-    nl[1] = 0;
+    char head[256];
+    size_t got = fread(head, 1, sizeof head - 1, f);
+    head[got] = 0;
+    if (got > 10 && !memcmp(head, "\x93NUMPY", 6)) return memmem(head, got, "'descr': '<f4'", 14) != NULL;
     char *want = NULL;
     size_t n = 0;
     FILE *m = open_memstream(&want, &n);
     if (!m) return false;
     put_row(c, m, NULL, -1);
-    bool same = fclose(m) == 0 && !strcmp(line, want);
+    bool same = fclose(m) == 0 && got > 0 && !memcmp(head, want, got < n ? got : n);
+    /* a header longer than head: compare the rest from the file */
+    for (size_t at = got; same && at < n;) {
+        char buf[4096];
+        size_t k = n - at < sizeof buf ? n - at : sizeof buf;
+        same = fread(buf, 1, k, f) == k && !memcmp(buf, want + at, k);
+        at += k;
+    }
     free(want);   /* open_memstream's buffer comes from malloc, not the ctx's allocator */
     return same;
 }

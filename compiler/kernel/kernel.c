@@ -110,12 +110,19 @@ static void kernel_text(FILE *out, const Kernel *k, bool sig) {
             fputs(", ", out);
         if (sig && k->args[a].kind != KA_VAL && k->args[a].ref == k->out)
             fputs("out ", out);   /* read in place: a different function of the pointers */
+        for (int x = 0; sig && x < k->nx; x++)
+            if (k->args[a].kind != KA_VAL && k->args[a].ref == k->xbuf[x])
+                fprintf(out, "out%d ", x + 1);
         arg_text(out, &k->args[a], sig);
     }
     fputc(')', out);
     if (k->kind == KK_OP || k->kind == KK_GEMM)
         attr_text(out, &k->attr);
-    if (k->kind != KK_ELEM)
+    if (k->kind == KK_OP && k->nbody) {
+        fputs(" of ", out);
+        ir_type_print(out, &k->pro);
+    }
+    if (k->nbody == 0)
         return;
     fputs(" {", out);
     for (int e = 0; e < k->nbody; e++) {
@@ -123,6 +130,12 @@ static void kernel_text(FILE *out, const Kernel *k, bool sig) {
         expr_text(out, &k->body[e], "%");
         if (sig)
             fputc(';', out);
+    }
+    for (int x = 0; x < k->nx; x++) {
+        if (sig)
+            fprintf(out, " out%d = %%%d;", x + 1, k->xexpr[x]);
+        else
+            fprintf(out, "\n    %%b%d = %%%d", k->xbuf[x], k->xexpr[x]);
     }
     fputs(sig ? " }" : "\n  }", out);
 }
@@ -328,6 +341,22 @@ int k_verify(const KGraph *g, FILE *err) {
         const KBuf *ob = &g->bufs[k->out];
         if (ob->kind == KB_GLOBAL)
             fail(&v, "k", i, "writes the constant %%b%d", k->out);
+        for (int x = 0; x < k->nx; x++) {
+            int xb = k->xbuf[x];
+            if (k->kind != KK_ELEM || xb < 0 || xb >= g->nbufs || xb == k->out || k->xexpr[x] < 0 ||
+                k->xexpr[x] >= k->nbody) {
+                fail(&v, "k", i, "extra output %d is not a buffer and an instruction of an elementwise kernel", x);
+                continue;
+            }
+            for (int y = 0; y < x; y++)
+                if (k->xbuf[y] == xb)
+                    fail(&v, "k", i, "writes %%b%d twice", xb);
+            const KBuf *xbb = &g->bufs[xb];
+            if (xbb->kind == KB_GLOBAL || (xbb->kind == KB_TEMP && written[xb] == 1))
+                fail(&v, "k", i, "extra output %%b%d is a constant or written before", xb);
+            if (!numel_eq(&xbb->type, &k->type) || xbb->type.dtype != k->body[k->xexpr[x]].dt)
+                fail(&v, "k", i, "extra output %%b%d does not take instruction %%%d exactly", xb, k->xexpr[x]);
+        }
         bool in_place = false;  /* an elementwise kernel updating its argument element by element */
         for (int a = 0; a < k->nargs; a++)
             in_place |= k->kind == KK_ELEM && k->args[a].kind == KA_BUF && k->args[a].ref == k->out;
@@ -335,6 +364,9 @@ int k_verify(const KGraph *g, FILE *err) {
             fail(&v, "k", i, "writes %%b%d, which an earlier kernel wrote", k->out);
         if (!numel_eq(&k->type, &ob->type) || k->type.dtype != ob->type.dtype)
             fail(&v, "k", i, "its result does not fill its buffer %%b%d exactly", k->out);
+        /* the kernels with a body: elementwise ones, and reductions with a fused prologue */
+        bool body = k->kind == KK_ELEM || (k->kind == KK_OP && k->nbody > 0);
+        const IrType *space = k->kind == KK_OP ? &k->pro : &k->type;
         for (int a = 0; a < k->nargs; a++) {
             const KArg *ar = &k->args[a];
             if (ar->kind == KA_VAL) {
@@ -353,15 +385,18 @@ int k_verify(const KGraph *g, FILE *err) {
                 fail(&v, "k", i, "reads %%b%d before any kernel writes it", ar->ref);
             if (!numel_eq(&ar->type, &ab->type) || ar->type.dtype != ab->type.dtype)
                 fail(&v, "k", i, "argument %d views %%b%d as a type of another size", a, ar->ref);
-            if (ar->ref == k->out && (k->kind != KK_ELEM || ar->kind != KA_BUF))
+            bool own = ar->ref == k->out;
+            for (int x = 0; x < k->nx; x++)
+                own |= ar->ref == k->xbuf[x];
+            if (own && (k->kind != KK_ELEM || ar->kind != KA_BUF))
                 fail(&v, "k", i, "reads its own output %%b%d other than element by element", ar->ref);
-            if (ar->kind == KA_BUF0 && (k->kind != KK_ELEM || !one_elem(&ar->type)))
-                fail(&v, "k", i, "argument %d: buf0 needs an elementwise kernel and one element", a);
-            if (k->kind == KK_ELEM && ar->kind == KA_BUF && !numel_eq(&ar->type, &k->type))
+            if (ar->kind == KA_BUF0 && (!body || !one_elem(&ar->type)))
+                fail(&v, "k", i, "argument %d: buf0 needs a kernel with a body and one element", a);
+            if (body && ar->kind == KA_BUF && !numel_eq(&ar->type, space))
                 fail(&v, "k", i, "argument %d is read at each index but has another size", a);
             if (ar->kind == KA_ROW || ar->kind == KA_COL) {
-                IrType want = k->type;
-                if (k->kind != KK_ELEM || want.rank < 1) {
+                IrType want = *space;
+                if (!body || want.rank < 1) {
                     fail(&v, "k", i, "argument %d: a row/col broadcast needs an elementwise kernel of rank >= 1", a);
                     continue;
                 }
@@ -397,6 +432,23 @@ int k_verify(const KGraph *g, FILE *err) {
                      kind_name[k->kind]);
                 break;
             }
+            if (k->nbody > 0) {     /* a reduction of its body */
+                if (k->kind != KK_OP || (k->op != OP_SUM && k->op != OP_RMAX)) {
+                    fail(&v, "k", i, "only sum and rmax kernels may have a body");
+                    break;
+                }
+                check_exprs(&v, "k", i, k->body, k->nbody, k->nargs);
+                if (k->body[k->nbody - 1].dt != k->pro.dtype)
+                    fail(&v, "k", i, "its body gives %s, the reduced operand is %s",
+                         ir_dtype_name(k->body[k->nbody - 1].dt), ir_dtype_name(k->pro.dtype));
+                IrType t = k->type;
+                const char *msg = ir_shape_rule((Op)k->op, &k->pro, 1, &k->attr, &t);
+                if (msg)
+                    fail(&v, "k", i, "%s: %s", ir_op_name[k->op], msg);
+                else if (!ir_type_eq(&t, &k->type))
+                    fail(&v, "k", i, "%s of its body gives another type than the kernel's", ir_op_name[k->op]);
+                break;
+            }
             IrType st[IR_MAXSRC];
             bool ok = k->nargs <= IR_MAXSRC;
             for (int a = 0; ok && a < k->nargs; a++) {
@@ -420,6 +472,9 @@ int k_verify(const KGraph *g, FILE *err) {
         }
         if (ob->kind == KB_TEMP)
             written[k->out] = 1;
+        for (int x = 0; x < k->nx; x++)
+            if (k->xbuf[x] >= 0 && k->xbuf[x] < g->nbufs && g->bufs[k->xbuf[x]].kind == KB_TEMP)
+                written[k->xbuf[x]] = 1;
     }
     for (int r = 0; r < g->nres; r++) {
         const KRes *res = &g->res[r];

@@ -9,7 +9,8 @@
  *   - KK_FILL: out[i] = one scalar value (a value that some non-elementwise user needs in memory).
  *   - KK_OP: the loop nest of one structured op (broadcast, transpose, slice, unslice, concat,
  *     sum, rmax, one_hot, gather, scatter_add, rand, reshape copy), given by its op, attributes
- *     and the types of its arguments.
+ *     and the types of its arguments. A sum or rmax may instead reduce a body: the elementwise
+ *     chain that produced its operand, computed per element (softmax's exp, a square, ...).
  *   - KK_GEMM: a library call, C = op(A) op(B), the MATMUL's attributes say which is transposed.
  * Values are scalars computed once per call, before any kernel (splat constants, hyper-parameters,
  * elementwise math on them), passed into kernels as arguments.
@@ -87,7 +88,13 @@ typedef struct Kernel {
     IrAttr attr;                /* KK_OP/KK_GEMM: the op's attributes */
     int out;                    /* the buffer it writes */
     KArg *args; int nargs;
-    KExpr *body; int nbody;     /* KK_ELEM: the last instruction is the result */
+    KExpr *body; int nbody;     /* KK_ELEM: the last instruction is the result; KK_OP sum/rmax:
+                                   a fused prologue computing each element of the reduced operand
+                                   (its type `pro`) from the arguments, which index that space */
+    IrType pro;
+    /* KK_ELEM: more results of the same loop: body instruction xexpr[j] is stored into buffer
+     * xbuf[j] at each index (an optimizer's state and its param updated in one pass) */
+    int *xbuf; int *xexpr; int nx;
 } Kernel;
 
 typedef enum { KR_OUTPUT, KR_LOSS, KR_UPDATE } KResKind;

@@ -13,6 +13,8 @@
  *   - fusion: an elementwise node with one user (which may read it more than once), an
  *     elementwise node of the same shape, has no buffer: it is an instruction in its user's loop body, so a chain (Adam's update, a
  *     derivative times a gradient) is one loop that reads each operand once.
+ *   - a sum or rmax whose operand is such a chain (used by nothing else) reduces the chain's
+ *     values as it computes them: exp(x - max) of a log-sum-exp never goes through memory.
  *   - an update whose value is another param/state/input buffer (a swap) is staged through a
  *     temporary before any update is written.
  */
@@ -21,7 +23,9 @@
 #include "kernel.h"
 
 /* NB_BVIEW: a BROADCAST no buffer holds: its elementwise users read its operand in place */
-typedef enum { NB_DEAD, NB_VALUE, NB_ARG, NB_GLOBAL, NB_ALIAS, NB_OUT, NB_TEMP, NB_FUSED, NB_BVIEW } NodeHow;
+/* NB_STORED: computed in its users' kernel like NB_FUSED, and stored from there into its own
+ * buffer, which a result reads (an optimizer's new state, used by the param's update) */
+typedef enum { NB_DEAD, NB_VALUE, NB_ARG, NB_GLOBAL, NB_ALIAS, NB_OUT, NB_TEMP, NB_FUSED, NB_BVIEW, NB_STORED } NodeHow;
 
 typedef struct Fuse {
     Arena *A;
@@ -30,6 +34,7 @@ typedef struct Fuse {
     uint8_t *isval;
     NodeHow *how;
     int *out_index;             /* NB_OUT: the output's bufs index */
+    uint8_t *isout;             /* written into its output buffer (NB_OUT, and NB_STORED that was) */
     int *buf;                   /* per node: its buffer, or -1 */
     int *val;                   /* per node: its value, or -1 */
     uint32_t *root;             /* per node: the node whose kernel computes it */
@@ -141,6 +146,7 @@ static void classify(Fuse *f) {
         if (res->kind == RES_OUTPUT && f->how[res->node] == NB_TEMP) {
             f->how[res->node] = NB_OUT;
             f->out_index[res->node] = res->index;
+            f->isout[res->node] = 1;
         }
     }
     /* users of each live node (CSR: first[x] .. first[x+1]) */
@@ -183,7 +189,8 @@ static void classify(Fuse *f) {
      * (an instruction of its body, evaluated once per element however often it is read) */
     for (uint32_t i = n; i-- > 0;) {
         f->root[i] = i;
-        if (f->how[i] != NB_TEMP || !is_loop_elem(f, i) || isres[i] || first[i] == first[i + 1])
+        bool stored = isres[i] || f->how[i] == NB_OUT;    /* a result: keeps its buffer */
+        if ((f->how[i] != NB_TEMP && f->how[i] != NB_OUT) || !is_loop_elem(f, i) || first[i] == first[i + 1])
             continue;
         uint32_t root = f->root[users[first[i]]];
         bool ok = true;
@@ -191,8 +198,18 @@ static void classify(Fuse *f) {
             uint32_t x = users[u];
             ok = is_loop_elem(f, x) && f->root[x] == root && same_shape(&g->nodes[i].type, &g->nodes[x].type);
         }
+        /* or the operand of one sum/rmax, which then reduces the chain's values per element */
+        const IrNode *r = &g->nodes[root];
+        if (!ok && (r->op == OP_SUM || r->op == OP_RMAX) && (f->how[root] == NB_TEMP || f->how[root] == NB_OUT) &&
+            r->type.dtype != DT_BOOL && r->src[0] == i) {
+            ok = true;
+            for (uint32_t u = first[i]; ok && u < first[i + 1]; u++)
+                ok = users[u] == root;
+        }
+        if (ok && stored && !is_loop_elem(f, root))
+            ok = false;         /* stores come from elementwise kernels only */
         if (ok) {
-            f->how[i] = NB_FUSED;
+            f->how[i] = stored ? NB_STORED : NB_FUSED;
             f->root[i] = root;
         }
     }
@@ -262,14 +279,23 @@ static int tree_emit(Tree *t, uint32_t n) {
     KExpr e = {.kind = KE_OP, .op = nd->op, .dt = nd->type.dtype, .sdt = math_dtype(g, nd)};
     for (int s = 0; s < nd->nsrc; s++) {
         uint32_t x = nd->src[s];
-        e.src[s] = (uint32_t)(t->f->how[x] == NB_FUSED ? tree_emit(t, x) : leaf_arg(t, x));
+        bool inside = t->f->how[x] == NB_FUSED || t->f->how[x] == NB_STORED;
+        e.src[s] = (uint32_t)(inside ? tree_emit(t, x) : leaf_arg(t, x));
     }
     t->done_node[t->ndone] = n;
-    return t->done_expr[t->ndone++] = push_expr(t, e);
+    int at = t->done_expr[t->ndone++] = push_expr(t, e);
+    if (t->f->how[n] == NB_STORED) {    /* a result computed here: stored into its buffer too */
+        Kernel *k = t->k;
+        k->xbuf[k->nx] = t->f->buf[n];
+        k->xexpr[k->nx++] = at;
+    }
+    return at;
 }
 
-static void emit_elem(Fuse *f, uint32_t i, Kernel *k) {
-    int cap = tree_count(f, i) * 2 + 1;
+/* The body of kernel root's kernel: the tree of fused nodes under node i (root itself for an
+ * elementwise kernel, the reduced operand for a reduction with a prologue). */
+static void emit_elem(Fuse *f, uint32_t root, uint32_t i, Kernel *k) {
+    int cap = tree_count(f, root) * 2 + 1;
     Tree t = {.f = f, .k = k, .root = i, .cap = cap};
     t.leaf = arena_alloc(f->A, sizeof(uint32_t) * (size_t)cap);
     t.leaf_expr = arena_alloc(f->A, sizeof(int) * (size_t)cap);
@@ -277,6 +303,8 @@ static void emit_elem(Fuse *f, uint32_t i, Kernel *k) {
     t.done_expr = arena_alloc(f->A, sizeof(int) * (size_t)cap);
     k->args = arena_alloc(f->A, sizeof(KArg) * (size_t)cap);
     k->body = arena_alloc(f->A, sizeof(KExpr) * (size_t)cap);
+    k->xbuf = arena_alloc(f->A, sizeof(int) * (size_t)cap);
+    k->xexpr = arena_alloc(f->A, sizeof(int) * (size_t)cap);
     tree_emit(&t, i);
 }
 
@@ -309,6 +337,7 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g) {
     f.isval = arena_alloc(A, n + 1);
     f.how = arena_alloc(A, sizeof(NodeHow) * (n + 1));
     f.out_index = arena_alloc(A, sizeof(int) * (n + 1));
+    f.isout = arena_alloc(A, n + 1);
     f.buf = arena_alloc(A, sizeof(int) * (n + 1));
     f.val = arena_alloc(A, sizeof(int) * (n + 1));
     f.root = arena_alloc(A, sizeof(uint32_t) * (n + 1));
@@ -323,6 +352,11 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g) {
             emit_value(&f, i);
         switch (f.how[i]) {
         case NB_DEAD: case NB_VALUE: case NB_FUSED: case NB_BVIEW: continue;
+        case NB_STORED:     /* its buffer now; its kernel's loop (a later one) writes it */
+            f.buf[i] = f.isout[i]
+                           ? k_buf(A, kg, (KBuf){.kind = KB_ARG, .tensor = f.out_index[i], .type = nd->type})
+                           : k_buf(A, kg, (KBuf){.kind = KB_TEMP, .type = nd->type});
+            continue;
         case NB_ARG:
             f.buf[i] = k_buf(A, kg, (KBuf){.kind = KB_ARG, .tensor = (int)nd->attr.i[0], .type = nd->type});
             continue;
@@ -346,7 +380,14 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g) {
             k.nargs = 1;
         } else if (is_loop_elem(&f, i)) {
             k.kind = KK_ELEM;
-            emit_elem(&f, i, &k);
+            emit_elem(&f, i, i, &k);
+        } else if ((nd->op == OP_SUM || nd->op == OP_RMAX) && f.how[nd->src[0]] == NB_FUSED) {
+            k.kind = KK_OP;     /* a reduction of its operand's chain, computed per element */
+            k.attr = nd->attr;
+            k.attr.name = NULL;
+            k.attr.data = NULL;
+            k.pro = g->nodes[nd->src[0]].type;
+            emit_elem(&f, i, nd->src[0], &k);
         } else {
             k.kind = nd->op == OP_MATMUL ? KK_GEMM : KK_OP;
             k.attr = nd->attr;
@@ -372,7 +413,7 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g) {
                    .index = res->index, .buf = f.buf[x], .type = g->nodes[x].type, .stage = -1};
         if (kr.buf < 0)
             die("graph %s: result %d (node %u) has no buffer", g->name, r, x);
-        if (res->kind == RES_OUTPUT && f.how[x] == NB_OUT && !first_out[x]) {
+        if (res->kind == RES_OUTPUT && f.isout[x] && f.out_index[x] == res->index && !first_out[x]) {
             first_out[x] = true;
             kr.direct = true;
         }

@@ -36,6 +36,12 @@ static void in_place(Arena *A, KGraph *g, int ntensors) {
         const Kernel *k = &g->kern[i];
         if (def[k->out] < 0)
             def[k->out] = i;
+        for (int x = 0; x < k->nx; x++) {
+            if (def[k->xbuf[x]] < 0)
+                def[k->xbuf[x]] = i;
+            if (g->bufs[k->xbuf[x]].kind == KB_ARG && g->bufs[k->xbuf[x]].tensor < ntensors)
+                last_use[g->bufs[k->xbuf[x]].tensor] = g->nkern;
+        }
         if (g->bufs[k->out].kind == KB_ARG && g->bufs[k->out].tensor < ntensors)
             last_use[g->bufs[k->out].tensor] = g->nkern;   /* written by a kernel: never in place */
         for (int a = 0; a < k->nargs; a++) {
@@ -100,6 +106,8 @@ static void reuse_dying(Arena *A, KGraph *g) {
         for (int a = 0; a < k->nargs; a++)
             if (k->args[a].kind != KA_VAL)
                 k->args[a].ref = map[k->args[a].ref];
+        for (int x = 0; x < k->nx; x++)
+            k->xbuf[x] = map[k->xbuf[x]];
         int o = k->out;
         if (k->kind != KK_ELEM || g->bufs[o].kind != KB_TEMP)
             continue;
@@ -149,6 +157,13 @@ int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
             g->bufs[k->out].first = i;
         if (g->bufs[k->out].last < i)
             g->bufs[k->out].last = i;
+        for (int x = 0; x < k->nx; x++) {
+            KBuf *xb = &g->bufs[k->xbuf[x]];
+            if (xb->first > i)
+                xb->first = i;
+            if (xb->last < i)
+                xb->last = i;
+        }
         for (int a = 0; a < k->nargs; a++)
             if (k->args[a].kind != KA_VAL)
                 g->bufs[k->args[a].ref].last = i;

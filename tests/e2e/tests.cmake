@@ -93,3 +93,7 @@ else()
 endif()
 set_tests_properties(e2e.bench_smoke PROPERTIES LABELS e2e TIMEOUT 300
                      ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib;${BENCH_ENV}")
+
+# examples/course/: every course program compiles and trains (the small ones to their README
+# results, the Fashion-MNIST ones a few steps); about 30 s
+nnc_e2e(course course.sh)

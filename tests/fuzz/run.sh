@@ -1,6 +1,8 @@
 #!/bin/sh
 # run.sh - build a fuzzer with clang-14 and run it: the front end (tests/fuzz/fuzz_frontend.c) or
-# one of the runtime's loaders (tests/fuzz/fuzz_loaders.c: safetensors, idx, npy, csv).
+# the whole compiler short of LLVM (tests/fuzz/fuzz_pipeline.c: check, lower, autodiff, optim,
+# simplify, fuse, plan, each verified) or one of the runtime's loaders (tests/fuzz/fuzz_loaders.c:
+# safetensors, idx, npy, csv).
 #
 #   run.sh BUILD_DIR [SECONDS] [TARGET]   build, then fuzz for SECONDS (default 60) starting from
 #                                the seed corpus; fails on any crash, leak, sanitizer report or
@@ -8,11 +10,12 @@
 #                                (stat::number_of_executed_units)
 #   run.sh --replay BUILD_DIR [TARGET]    build, then run every seed and every saved crash
 #                                reproducer (tests/fuzz/crashes/ for the front end,
+#                                tests/fuzz/crashes_pipeline/ for the pipeline,
 #                                tests/fuzz/crashes_rt/TARGET/ for a loader; less those listed in
 #                                OPEN there) once: a quick regression test
 #   run.sh --build BUILD_DIR [TARGET]     build only
 #
-# TARGET: frontend (the default), safetensors, idx, npy or csv. A harness is compiled here straight
+# TARGET: frontend (the default), pipeline, safetensors, idx, npy or csv. A harness is compiled here straight
 # from lang/*.c or runtime/*.c, independent of the CMake build's compiler and flags, so it builds
 # the same way in any build directory. A crash leaves its input in BUILD_DIR/fuzz/artifacts/ (the
 # front end) or BUILD_DIR/fuzz-TARGET/artifacts/; copy it to the crashes folder to keep it as a
@@ -35,8 +38,8 @@ else
     target=${2:-frontend}
 fi
 case $target in
-    frontend|safetensors|idx|npy|csv) ;;
-    *) echo "run.sh: error: unknown target '$target' (frontend, safetensors, idx, npy, csv)" >&2; exit 2 ;;
+    frontend|pipeline|safetensors|idx|npy|csv) ;;
+    *) echo "run.sh: error: unknown target '$target' (frontend, pipeline, safetensors, idx, npy, csv)" >&2; exit 2 ;;
 esac
 src=$(cd "$(dirname "$0")/../.." && pwd)
 clang=${NNC_CLANG:-clang-14}
@@ -50,6 +53,12 @@ if [ $target = frontend ]; then
     exe=$work/fuzz_frontend
     srcs="$src/lang/*.c $src/lang/*.h $src/tests/fuzz/fuzz_frontend.c"
     crashes=$src/tests/fuzz/crashes
+elif [ $target = pipeline ]; then
+    work=$build/fuzz-pipeline
+    exe=$work/fuzz_pipeline
+    srcs="$src/lang/*.c $src/lang/*.h $src/compiler/lower.c $src/compiler/lower.h $src/compiler/ir/*
+          $src/compiler/kernel/* $src/compiler/passes/* $src/tests/fuzz/fuzz_pipeline.c"
+    crashes=$src/tests/fuzz/crashes_pipeline
 else
     work=$build/fuzz-$target
     exe=$work/fuzz_$target
@@ -79,6 +88,12 @@ if [ $stale = 1 ]; then
         # shellcheck disable=SC2086
         "$clang" ${NNC_FUZZ_CFLAGS:-} $flags -DNNC_VERSION='"fuzz"' -DNNC_FUZZ_STDLIB="\"$src/stdlib\"" \
             -I"$src/lang" "$src"/lang/*.c "$src/tests/fuzz/fuzz_frontend.c" -lm -o "$exe.tmp"
+    elif [ $target = pipeline ]; then
+        # shellcheck disable=SC2086
+        "$clang" ${NNC_FUZZ_CFLAGS:-} $flags -DNNC_VERSION='"fuzz"' -DNNC_FUZZ_STDLIB="\"$src/stdlib\"" \
+            -I"$src/lang" -I"$src/compiler" -I"$src/compiler/ir" -I"$src/compiler/passes" -I"$src/compiler/kernel" \
+            "$src"/lang/*.c "$src/compiler/lower.c" "$src"/compiler/ir/*.c "$src"/compiler/kernel/*.c \
+            "$src"/compiler/passes/*.c "$src/tests/fuzz/fuzz_pipeline.c" -lm -o "$exe.tmp"
     else
         # the runtime without main.c (libFuzzer has the main); cblas.h is where CMake finds it
         rt=$(ls "$src"/runtime/*.c | grep -v '/main\.c$')
@@ -101,8 +116,8 @@ fi
 seeds=$work/seeds
 rm -rf "$seeds"
 mkdir -p "$seeds" || exit 2
-if [ $target = frontend ]; then
-    seedfiles="$src/tests/lang/*.nn $src/examples/*.nn $src/stdlib/*.nn $src/tests/fuzz/seeds/*"
+if [ $target = frontend ] || [ $target = pipeline ]; then
+    seedfiles="$src/tests/lang/*.nn $src/examples/*.nn $src/examples/course/*.nn $src/stdlib/*.nn $src/tests/fuzz/seeds/*"
     extra="-dict=$src/tests/fuzz/nn.dict"
 else
     seedfiles="$src/tests/fuzz/seeds_rt/$target/*"
@@ -128,7 +143,7 @@ if [ $mode = replay ]; then
         name=${f##*/}
         [ "$name" = OPEN ] && continue
         if [ -f "$crashes/OPEN" ] && grep -qxF "$name" "$crashes/OPEN"; then
-            echo "run.sh: skipped: $name is listed in tests/fuzz/crashes/OPEN (not fixed yet)"
+            echo "run.sh: skipped: $name is listed in $crashes/OPEN (not fixed yet)"
             continue
         fi
         cp "$f" "$seeds/crash_$name"

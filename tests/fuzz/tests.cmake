@@ -3,6 +3,10 @@
 #                  reproducer (tests/fuzz/crashes) through the sanitized front end once (seconds)
 #   fuzz.frontend  a bounded libFuzzer run: 30 s, -timeout=10, -rss_limit_mb=2048; fails on any
 #                  crash and prints stat::number_of_executed_units
+#   fuzz.replay.pipeline, fuzz.pipeline  the same for the whole compiler short of LLVM
+#                  (tests/fuzz/fuzz_pipeline.c: check, lower, autodiff, optim, simplify, fuse, plan,
+#                  each verified; an internal error on a checked program is a crash) over the same
+#                  seeds and tests/fuzz/crashes_pipeline; the bounded run is 20 s
 #   fuzz.replay.L, fuzz.L for each loader L of the executables (safetensors, idx (IDX and IDX.gz),
 #                  npy, csv; tests/fuzz/fuzz_loaders.c): the same over tests/fuzz/seeds_rt/L and
 #                  tests/fuzz/crashes_rt/L, 15 s each (the five runs share the fuzzing budget)
@@ -13,6 +17,7 @@
 # `fuzz_frontend`, built from the same sources with the same flags.
 find_program(NNC_CLANG14 NAMES clang-14)
 set(NNC_FUZZ_SECONDS 30 CACHE STRING "Length of the fuzz.frontend ctest run in seconds")
+set(NNC_FUZZ_PIPELINE_SECONDS 20 CACHE STRING "Length of the fuzz.pipeline ctest run in seconds")
 set(NNC_FUZZ_RT_SECONDS 15 CACHE STRING "Length of each runtime loader's fuzz ctest run in seconds")
 
 if(NNC_CLANG14)
@@ -25,6 +30,15 @@ if(NNC_CLANG14)
                    sh ${CMAKE_CURRENT_LIST_DIR}/run.sh ${CMAKE_BINARY_DIR} ${NNC_FUZZ_SECONDS})
   set_tests_properties(fuzz.frontend PROPERTIES LABELS fuzz TIMEOUT 600 RUN_SERIAL ON
                        DEPENDS fuzz.replay)
+  add_test(NAME fuzz.replay.pipeline
+           COMMAND env NNC_CLANG=${NNC_CLANG14}
+                   sh ${CMAKE_CURRENT_LIST_DIR}/run.sh --replay ${CMAKE_BINARY_DIR} pipeline)
+  set_tests_properties(fuzz.replay.pipeline PROPERTIES LABELS fuzz TIMEOUT 600 RUN_SERIAL ON)
+  add_test(NAME fuzz.pipeline
+           COMMAND env NNC_CLANG=${NNC_CLANG14}
+                   sh ${CMAKE_CURRENT_LIST_DIR}/run.sh ${CMAKE_BINARY_DIR} ${NNC_FUZZ_PIPELINE_SECONDS} pipeline)
+  set_tests_properties(fuzz.pipeline PROPERTIES LABELS fuzz TIMEOUT 600 RUN_SERIAL ON
+                       DEPENDS fuzz.replay.pipeline)
   foreach(loader safetensors idx npy csv)
     add_test(NAME fuzz.replay.${loader}
              COMMAND env NNC_CLANG=${NNC_CLANG14}

@@ -2,6 +2,7 @@
 #   kernel.verify   the verifier on a fused+planned module and on copies broken rule by rule
 #   kernel.emit     nnc --emit kernels / --emit plan of xor_train.nn (FileCheck)
 #   kernel.golden   every example's kernel counts, in-place updates and planned bytes vs a golden file
+#   kernel.opt_levels.NAME  the example trained at -O0..-O3 equals the interpreter
 add_executable(test_kernel ${CMAKE_SOURCE_DIR}/tests/kernel/test_kernel.c)
 target_link_libraries(test_kernel PRIVATE nnc_ir)
 add_test(NAME kernel.verify COMMAND test_kernel)
@@ -16,3 +17,12 @@ if(NNC_KERNEL_FILECHECK)
     sh $<TARGET_FILE:nnc> ${CMAKE_SOURCE_DIR}/examples/xor_train.nn ${NNC_KERNEL_FILECHECK} ${_kc})
   set_tests_properties(kernel.emit PROPERTIES LABELS kernel TIMEOUT 60)
 endif()
+# every trainable example's training at -O0..-O3 equals the interpreter's (fuse and plan change no
+# result at any optimisation level)
+foreach(ex xor_train linear_regression logistic iris autoencoder fashion_mlp fashion_autoencoder)
+  add_test(NAME kernel.opt_levels.${ex}
+           COMMAND bash ${CMAKE_SOURCE_DIR}/tests/kernel/opt_levels.sh $<TARGET_FILE:nnc> ${CMAKE_SOURCE_DIR}
+                   ${CMAKE_BINARY_DIR}/kernel-work/${ex} ${ex})
+  set_tests_properties(kernel.opt_levels.${ex} PROPERTIES LABELS kernel TIMEOUT 300
+                       ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib")
+endforeach()

@@ -213,6 +213,39 @@ if out is not None:
                     ("l_zero", (x * x).mean()), ("l_half", ((x - 0.5) ** 2).mean())]:
         check("target.%s" % name[2:], got.get(name, float("nan")), w.item(), rtol=3e-5)
 
+# ---- batched @ with both sides batched, K split into chunks (2 x 128 x 128 products per sample
+# per k): one SGD step through it, against autograd ----
+XC = rng.normal(0.0, 1.0, (3, 2048))
+YC = rng.normal(0.0, 1.0, 3)
+write_csv("chunk.csv", ["c%d" % i for i in range(2048)] + ["y"], np.column_stack([XC, YC]))
+WC = [0.9, -0.5, 0.7, 1.1, -0.3, 0.6, 0.8, -1.2]
+write("chunk.nn", """use nn
+model chunk {
+  input  x: f32[B, 2048]
+  target y: f32[B]
+  param  w: f32[8] = %s
+  a = reshape(x, [B, 2, 128, 8]) * w
+  s = a @ transpose(tanh(a), [0, 1, 3, 2])
+  output p = sum(reshape(s, [B, -1]), axis = 1) * 0.001
+  loss   l = mean((p - y) * (p - y))
+  train {
+    data      csv("chunk.csv", label = "y")
+    optimizer sgd(lr = 0.01)
+    batch 3  epochs 1
+  }
+}
+""" % lit(WC))
+out = run(["run", "chunk.nn", "--", "train", "--threads", "1", "--save", "chunk.st"], "chunked batched @")
+if out is not None:
+    got = load_weights("chunk.st")
+    w = torch.tensor(WC, requires_grad=True)
+    a = torch.tensor(XC).reshape(3, 2, 128, 8) * w
+    p = (a @ torch.tanh(a).transpose(2, 3)).reshape(3, -1).sum(1) * 0.001
+    ((p - torch.tensor(YC)) ** 2).mean().backward()
+    with torch.no_grad():
+        w -= 0.01 * w.grad
+    check("grad.matmul_chunked", got.get("w", np.full(8, np.nan)), w.detach().numpy(), rtol=1e-4, atol=1e-6)
+
 # ---- gradients: one SGD step through each builtin, against autograd ----
 XG = rng.normal(0.0, 1.0, (8, 6))
 YG = rng.normal(0.0, 1.0, 8)

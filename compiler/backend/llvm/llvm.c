@@ -385,6 +385,7 @@ typedef struct KEnv {
     LLVMValueRef out;           /* i8* */
     LLVMValueRef src[IR_MAXSRC];/* i8* buffers of the arguments */
     LLVMValueRef seed;          /* RAND */
+    LLVMValueRef *argv;         /* a reduction with a body: per argument, its parameter */
 } KEnv;
 
 static const IrType *src_type(const KEnv *k, int s) { return &k->k->args[s].type; }
@@ -504,6 +505,42 @@ static void k_concat(Cg *g, KEnv *k) {
     }
 }
 
+/* The values of kernel k's body at one element (the last is its result): i is its flat index in the kernel's index space,
+ * r and c its row and column with the space seen as [rows, last dim] (NULL when no argument reads
+ * by row or column). argv: per argument its parameter (a pointer or a value; NULL for one read
+ * through out), pre: the elements of KA_BUF0 arguments loaded before the loop. */
+static LLVMValueRef *body_values(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *pre,
+                                 LLVMValueRef out, LLVMValueRef i, LLVMValueRef r, LLVMValueRef c) {
+    LLVMValueRef *v = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)k->nbody);
+    for (int e = 0; e < k->nbody; e++) {
+        const KExpr *x = &k->body[e];
+        if (x->kind == KE_ARG) {
+            const KArg *ar = &k->args[x->ref];
+            LLVMValueRef at = ar->kind == KA_ROW ? r : ar->kind == KA_COL ? c : i;
+            LLVMValueRef base = argv[x->ref] ? argv[x->ref] : out;
+            v[e] = ar->kind == KA_VAL    ? argv[x->ref]
+                   : ar->kind == KA_BUF0 ? pre[x->ref]
+                                         : load_elem(g, ar->type.dtype, base, at);
+            continue;
+        }
+        if (x->kind != KE_OP)
+            die("kernel body instruction %d is not an op or an argument", e);
+        LLVMValueRef sv[IR_MAXSRC] = {0};
+        for (int q = 0; q < ir_op_nsrc[x->op]; q++)
+            sv[q] = v[x->src[q]];
+        IrNode nd = {.op = x->op, .type = {.dtype = x->dt}};
+        v[e] = scalar_op(g, &nd, x->sdt, sv);
+    }
+    return v;
+}
+
+static bool reads_rows_cols(const Kernel *k) {
+    for (int a = 0; a < k->nargs; a++)
+        if (k->args[a].kind == KA_ROW || k->args[a].kind == KA_COL)
+            return true;
+    return false;
+}
+
 /* A reduction walks the kept axes outside and the reduced axes inside, accumulating each result
  * element in a register: sums in double (i64 for i32) rounded once at the end, in the operand's
  * element order - what the interpreter does, so both agree to the bit. */
@@ -514,11 +551,29 @@ typedef struct ReduceCtx {
     LLVMTypeRef acc_ty;
     int rrank;
     LLVMValueRef rdims[IR_MAXRANK], rst[1][IR_MAXRANK];
+    /* a body (a fused elementwise prologue) computes each operand element */
+    const Kernel *k;
+    LLVMValueRef *argv, *pre, cols, o;
+    bool last_axis;             /* the reduced axis is the last: row = result index, column = inner index */
 } ReduceCtx;
 
 static void reduce_inner(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
     ReduceCtx *c = ctx;
-    LLVMValueRef x = load_elem(g, c->dt, c->src, off[0]);
+    LLVMValueRef x;
+    if (c->k && c->k->nbody) {
+        LLVMValueRef r = NULL, col = NULL;
+        if (reads_rows_cols(c->k)) {
+            if (c->last_axis) {
+                r = c->o, col = ivs[c->rrank - 1];
+            } else {
+                r = LLVMBuildUDiv(g->b, off[0], c->cols, "");
+                col = LLVMBuildSub(g->b, off[0], LLVMBuildMul(g->b, r, c->cols, ""), "");
+            }
+        }
+        x = body_values(g, c->k, c->argv, c->pre, c->out, off[0], r, col)[c->k->nbody - 1];
+    } else {
+        x = load_elem(g, c->dt, c->src, off[0]);
+    }
     LLVMValueRef acc = LLVMBuildLoad2(g->b, c->acc_ty, c->acc, "");
     LLVMValueRef r;
     if (c->max) {
@@ -534,6 +589,7 @@ static void reduce_inner(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx)
 
 static void reduce_outer(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
     ReduceCtx *c = ctx;
+    c->o = off[0];
     LLVMBuildStore(g->b, c->init, c->acc);
     nest(g, c->rrank, c->rdims, 1, c->rst, &off[1], reduce_inner, c);
     LLVMValueRef v = LLVMBuildLoad2(g->b, c->acc_ty, c->acc, "");
@@ -543,12 +599,22 @@ static void reduce_outer(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx)
 }
 
 static void k_reduce(Cg *g, KEnv *k, bool max) {
-    const IrType *t = &k->k->type, *s = src_type(k, 0);
-    uint64_t mask = (uint64_t)k->k->attr.i[0];
+    const Kernel *kk = k->k;
+    const IrType *t = &kk->type, *s = kk->nbody ? &kk->pro : src_type(k, 0);
+    uint64_t mask = (uint64_t)kk->attr.i[0];
     DType dt = t->dtype;
     if (dt == DT_BOOL)
         die("%s over bool reached the llvm backend", max ? "rmax" : "sum");
-    ReduceCtx c = {.dt = dt, .max = max, .out = k->out, .src = k->src[0]};
+    ReduceCtx c = {.dt = dt, .max = max, .out = k->out, .src = kk->nbody ? NULL : k->src[0], .k = kk,
+                   .argv = k->argv};
+    if (kk->nbody) {
+        c.pre = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)kk->nargs + 1));
+        for (int a = 0; a < kk->nargs; a++)
+            if (kk->args[a].kind == KA_BUF0)
+                c.pre[a] = load_elem(g, kk->args[a].type.dtype, k->argv[a], ci64(g, 0));
+        c.cols = s->rank ? dimv(g, s->dim[s->rank - 1]) : ci64(g, 1);
+        c.last_axis = s->rank > 0 && mask == (uint64_t)1 << (s->rank - 1);
+    }
     c.acc_ty = max ? val_type(g, dt) : dt == DT_F32 ? g->f64 : g->i64;
     c.acc = LLVMBuildAlloca(g->b, c.acc_ty, "acc");     /* in the entry block: promoted */
     c.init = max ? (dt == DT_F32 ? cf32(g, -__builtin_inf()) : ci32(g, INT32_MIN))
@@ -752,10 +818,19 @@ static int cache_slot(Cg *g, const char *key) {
     return (int)j;
 }
 
-/* An argument of an elementwise kernel that reads the kernel's own output (an update written in
- * place) is not a parameter of its own: it is read through the output pointer, which keeps every
- * pointer parameter noalias. */
-static bool reads_out(const Kernel *k, int a) { return k->args[a].kind != KA_VAL && k->args[a].ref == k->out; }
+/* An argument of an elementwise kernel that reads one of the kernel's own outputs (an update
+ * written in place) is not a parameter of its own: it is read through that output's pointer,
+ * which keeps every pointer parameter noalias. -1, or 0 for out, 1 + x for extra output x. */
+static int out_slot(const Kernel *k, int a) {
+    if (k->args[a].kind == KA_VAL)
+        return -1;
+    if (k->args[a].ref == k->out)
+        return 0;
+    for (int x = 0; x < k->nx; x++)
+        if (k->args[a].ref == k->xbuf[x])
+            return 1 + x;
+    return -1;
+}
 
 /* An elementwise kernel becomes three functions: NAME.range(out, args, B, lo, hi) runs the flat
  * loop over [lo, hi) (or, when it reads a row or column broadcast, rows [lo, hi) of the result
@@ -771,16 +846,20 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
     bool two_d = false;
     for (int a = 0; a < na; a++)
         two_d |= k->args[a].kind == KA_ROW || k->args[a].kind == KA_COL;
-    /* parameters: out, the arguments not read through out, B; then lo, hi (range) or pool */
-    LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * (size_t)(na + 4));
-    LLVMValueRef *cargs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(na + 4));
+    /* parameters: out, the extra outputs, the arguments not read through an output, B; then lo,
+     * hi (range) or pool */
+    int nmax = na + k->nx + 4;
+    LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * (size_t)nmax);
+    LLVMValueRef *cargs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)nmax);
     int *pidx = arena_alloc(&g->arena, sizeof(int) * (size_t)(na + 1));
-    bool *noalias = arena_alloc(&g->arena, (size_t)(na + 4));
+    bool *noalias = arena_alloc(&g->arena, (size_t)nmax);
     int np = 0;
     pt[np] = g->i8p, noalias[np++] = true;
+    for (int x = 0; x < k->nx; x++)
+        pt[np] = g->i8p, noalias[np++] = true;
     for (int a = 0; a < na; a++) {
         pidx[a] = -1;
-        if (reads_out(k, a))
+        if (out_slot(k, a) >= 0)
             continue;
         pidx[a] = np;
         if (k->args[a].kind == KA_VAL)
@@ -811,27 +890,16 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
     } else {
         i = loop_range(g, &l, lo, hi);
     }
-    LLVMValueRef *v = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)k->nbody);
-    for (int e = 0; e < k->nbody; e++) {
-        const KExpr *x = &k->body[e];
-        if (x->kind == KE_ARG) {
-            const KArg *ar = &k->args[x->ref];
-            LLVMValueRef at = ar->kind == KA_ROW ? r : ar->kind == KA_COL ? c : i;
-            v[e] = ar->kind == KA_VAL    ? LLVMGetParam(range, (unsigned)pidx[x->ref])
-                   : ar->kind == KA_BUF0 ? pre[x->ref]
-                   : reads_out(k, x->ref) ? load_elem(g, ar->type.dtype, out, at)
-                                         : load_elem(g, ar->type.dtype, LLVMGetParam(range, (unsigned)pidx[x->ref]), at);
-            continue;
-        }
-        if (x->kind != KE_OP)
-            die("kernel body instruction %d is not an op or an argument", e);
-        LLVMValueRef s[IR_MAXSRC] = {0};
-        for (int q = 0; q < ir_op_nsrc[x->op]; q++)
-            s[q] = v[x->src[q]];
-        IrNode nd = {.op = x->op, .type = {.dtype = x->dt}};
-        v[e] = scalar_op(g, &nd, x->sdt, s);
+    LLVMValueRef *argv = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(na + 1));
+    for (int a = 0; a < na; a++) {
+        int os = out_slot(k, a);
+        argv[a] = os > 0 ? LLVMGetParam(range, (unsigned)os) : os == 0 ? NULL : LLVMGetParam(range, (unsigned)pidx[a]);
     }
-    store_elem(g, k->type.dtype, out, i, v[k->nbody - 1]);
+    LLVMValueRef *vals = body_values(g, k, argv, pre, out, i, r, c);
+    LLVMValueRef res = vals[k->nbody - 1];
+    for (int x = 0; x < k->nx; x++)
+        store_elem(g, k->body[k->xexpr[x]].dt, LLVMGetParam(range, (unsigned)(1 + x)), i, vals[k->xexpr[x]]);
+    store_elem(g, k->type.dtype, out, i, res);
     if (two_d)
         loop_end(g, &lc);
     loop_end(g, &l);
@@ -893,8 +961,8 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
 /* The function of a fill, structured-op or GEMM kernel: out, the argument buffers (or the fill
  * value), B, [seed]. */
 static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
-    LLVMTypeRef pt[IR_MAXSRC + 4];
-    bool isptr[IR_MAXSRC + 4] = {0};
+    LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * ((size_t)k->nargs + 4));
+    bool *isptr = arena_alloc(&g->arena, (size_t)k->nargs + 4);
     int np = 0;
     pt[np] = g->i8p, isptr[np++] = true;
     for (int a = 0; a < k->nargs; a++) {
@@ -912,11 +980,13 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
     int a = 0;
     e.out = LLVMGetParam(fn, (unsigned)a++);
     LLVMValueRef fillv = NULL;
+    e.argv = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)k->nargs + 1));
     for (int s = 0; s < k->nargs; s++) {
+        e.argv[s] = LLVMGetParam(fn, (unsigned)a++);
         if (k->args[s].kind == KA_VAL)
-            fillv = LLVMGetParam(fn, (unsigned)a++);
-        else
-            e.src[s] = LLVMGetParam(fn, (unsigned)a++);
+            fillv = e.argv[s];
+        else if (s < IR_MAXSRC)
+            e.src[s] = e.argv[s];
     }
     g->B = LLVMGetParam(fn, (unsigned)a++);
     if (k->op == OP_RAND && k->kind == KK_OP)
@@ -1081,12 +1151,14 @@ static LLVMValueRef get_ptr(Cg *g, Env *e, int b) {
 static void call_kernel(Cg *g, Env *e, int ki) {
     const Kernel *k = &e->kg->kern[ki];
     LLVMValueRef fn = kernel_fn(g, e->kg, ki, e->gi);
-    LLVMValueRef *args = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(k->nargs + 4));
+    LLVMValueRef *args = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(k->nargs + k->nx + 4));
     int np = 0;
     args[np++] = get_ptr(g, e, k->out);
+    for (int x = 0; x < k->nx; x++)
+        args[np++] = get_ptr(g, e, k->xbuf[x]);
     for (int a = 0; a < k->nargs; a++) {
         const KArg *ar = &k->args[a];
-        if (k->kind == KK_ELEM && reads_out(k, a))
+        if (k->kind == KK_ELEM && out_slot(k, a) >= 0)
             continue;
         args[np++] = ar->kind == KA_VAL ? get_val(g, e, ar->ref) : get_ptr(g, e, ar->ref);
     }

@@ -1,0 +1,50 @@
+#!/bin/bash
+# The course programs of examples/course/ (examples/course/README.md): each compiles, and trains
+# a few steps with a finite loss; the small ones, trained in full (well under a second each),
+# reach the README's results. The Fashion-MNIST ones train on --limit samples only.
+. "$(dirname "$0")/lib.sh"
+C=$EX/course
+
+# train NAME FLAGS...: compile examples/course/NAME.nn, train it with FLAGS, the log in NAME.log;
+# every epoch line's losses must be finite numbers
+train() {
+    local name=$1
+    shift
+    "$NNC" "$C/$name.nn" -o "$name" || fail "nnc course/$name.nn exited with $?"
+    ./"$name" train --threads 2 "$@" > "$name.log" 2> "$name.err" || { cat "$name.err"; fail "$name train exited with $?"; }
+    grep -q '^epoch ' "$name.log" || fail "$name printed no epoch line"
+    grep '^epoch ' "$name.log" | grep -Eiq ' (-?nan|-?inf)' && fail "$name: a loss is not finite: $(tail -n 1 "$name.log")"
+    echo "ok: $name trained: $(tail -n 1 "$name.log")"
+}
+
+# last NAME FIELD: the value after FIELD on the last epoch line of NAME.log
+last() {
+    grep '^epoch ' "$1.log" | tail -n 1 | sed -n "s/.* $2 \([-0-9.eE+]*\).*/\1/p"
+}
+
+train perceptron
+check "$(last perceptron accuracy)" ge 1.0 "perceptron training accuracy"
+train linear_regression
+check "$(last linear_regression mae)" lt 0.1 "linear_regression MAE"
+train logistic_regression
+check "$(last logistic_regression accuracy)" ge 0.99 "logistic_regression training accuracy"
+train xor_mlp
+check "$(last xor_mlp accuracy)" ge 1.0 "xor_mlp training accuracy"
+train siamese
+check "$(last siamese accuracy)" ge 0.95 "siamese training accuracy"
+train multi_output
+check "$(last multi_output mae)" lt 0.05 "multi_output MAE"
+train builtins_attention
+check "$(last builtins_attention accuracy)" ge 0.85 "builtins_attention training accuracy"
+./builtins_attention train --threads 2 --epochs 40 --save ba.st > /dev/null || fail "builtins_attention train --save"
+./builtins_attention predict --weights ba.st "$EX/data/iris_test.csv" -o pred.csv 2> /dev/null || fail "builtins_attention predict"
+head -n 1 pred.csv | grep -q "species" || fail "predict wrote no species column: $(head -n 1 pred.csv)"
+echo "ok: builtins_attention predicts the argmax output"
+
+# Fashion-MNIST: a few steps each (the README gives the full runs' results)
+train deep_mlp --limit 1024 --epochs 1
+train denoising_autoencoder --limit 1024 --epochs 1
+train vae --limit 1024 --epochs 1
+train gan --limit 512 --epochs 1
+train rnn --limit 512 --epochs 1
+echo "ok: every course program trains"
