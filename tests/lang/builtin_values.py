@@ -139,6 +139,7 @@ model vals {
   output o_modn = x %% -1.5
   output o_modi = f32(k %% 3)
   output o_modin = f32(k %% -3)
+  output o_modc = x[:, 0:3] * 0.0 + [-7.5 %% 2.0, -7 %% 3, 7 %% -3]
   output o_mm2 = flatten(reshape(x, [B, 2, 3]) @ m[0])
   output o_mmb = flatten(reshape(x, [B, 1, 2, 3]) @ reshape(m, [2, 3, 2]))
   output o_mmx = flatten(a @ reshape(x, [B, 3, 2]))
@@ -166,6 +167,7 @@ if out is not None:
         "o_amaxi": k.argmax(1), "o_cums": x.cumsum(1), "o_cumsi": k.cumsum(-1),
         "o_modp": torch.remainder(x, 1.5), "o_modn": torch.remainder(x, -1.5),
         "o_modi": torch.remainder(k, 3), "o_modin": torch.remainder(k, -3),
+        "o_modc": torch.tensor([[-7.5 % 2.0, -7 % 3, 7 % -3]]).expand(B, 3),
         "o_mm2": (x.reshape(B, 2, 3) @ m[0]).reshape(B, -1),
         "o_mmb": (x.reshape(B, 1, 2, 3) @ m).reshape(B, -1),
         "o_mmx": (a @ x.reshape(B, 3, 2)).reshape(B, -1),
