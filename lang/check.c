@@ -2985,7 +2985,8 @@ static int64_t per_sample(const Type *t) {
 
 /* [train.metrics]: a metric must fit the model, as runtime/train.c computes it from the first
  * target and the first per-sample ([B, ...]) output. accuracy: a classifier (i32[B] labels, a
- * [B, N] output of scores) or a binary probability model (f32 target and f32 output of one value
+ * [B, N] output of scores), one trained on one-hot targets (f32[B, N] target and output, the
+ * argmax of each compared) or a binary probability model (f32 target and f32 output of one value
  * per sample, [B] or [B, 1]); mse and mae: an f32 target with as many values per sample as an f32
  * output. Otherwise the executable would print nonsense or nothing. */
 static void check_metric(Body *b, Node *mn) {
@@ -3004,11 +3005,13 @@ static void check_metric(Body *b, Node *mn) {
     if (strcmp(mn->name, "accuracy") == 0) {
         bool classifier = tt->dtype == DT_I32 && tt->shape.rank == 1 && ot->shape.rank == 2;
         bool binary = f32 && tt->shape.rank <= 2 && ot->shape.rank <= 2 && to == 1 && ttn == 1;
-        if (!classifier && !binary) {
+        bool onehot = f32 && tt->shape.rank == 2 && ot->shape.rank == 2 && to > 1 && to <= 1024 && to == ttn;
+        if (!classifier && !binary && !onehot) {
             check_error(b, mn->loc, "metric 'accuracy' needs a classifier, but the target is %s and the first output %s",
                         check_tystr(b, tt), check_tystr(b, ot));
-            check_hint(b, "accuracy fits i32[B] labels with [B, N] scores, or an f32[B] 0/1 target with an "
-                          "f32[B] probability; for a regression use metrics mse or mae");
+            check_hint(b, "accuracy fits i32[B] labels with [B, N] scores, an f32[B, N] one-hot target with "
+                          "f32[B, N] scores (N <= 1024), or an f32[B] 0/1 target with an f32[B] probability; "
+                          "for a regression use metrics mse or mae");
         }
         return;
     }

@@ -194,6 +194,20 @@ static bool binary_prob(const RtDesc *d) {
            rt_numel(to, 1) == 1 && rt_numel(tt, 1) == 1 && has_metric(d, "accuracy");
 }
 
+/* A classifier trained on one-hot (or probability) targets, as Keras' categorical_accuracy: an f32
+ * [B, N] target (N > 1) beside an f32 [B, N] first output, in a model that asks for `metrics
+ * accuracy`. The class of a row is its argmax (the first of the largest) for both; eval gives it the
+ * N-class confusion matrix (N <= 1024, so that the matrix stays small). Returns N, else 0. */
+static int onehot_classes(const RtDesc *d) {
+    int o = first_output(d), tg = rt_first(d, RT_TARGET);
+    if (d->nclasses > 0 || o < 0 || tg < 0) return 0;
+    const RtTensor *to = &d->t[o], *tt = &d->t[tg];
+    int64_t n = rt_numel(to, 1);
+    bool fits = to->dtype == RT_F32 && tt->dtype == RT_F32 && to->rank == 2 && tt->rank == 2 && n > 1 &&
+                n <= 1024 && rt_numel(tt, 1) == n && has_metric(d, "accuracy");
+    return fits ? (int)n : 0;
+}
+
 static bool metrics_wanted(RtCtx *c) {
     int o = first_output(&c->desc), tg = rt_first(&c->desc, RT_TARGET);
     return o >= 0 && tg >= 0 && c->desc.t[o].dtype == RT_F32;
@@ -235,6 +249,12 @@ static void accumulate(RtCtx *c, Batch *b, int64_t B, Metrics *m) {
             m->ae += fabs(e);
         }
         m->nvals += B * per;
+        int K = onehot_classes(&c->desc);
+        for (int64_t i = 0; i < B && K > 0; i++) {
+            int t = argmax(y + i * per, K), p = argmax(out + i * per, K);
+            m->correct += t == p;
+            if (m->confusion) m->confusion[(int64_t)t * K + p]++;
+        }
         if (binary_prob(&c->desc)) {
             for (int64_t i = 0; i < B; i++) {
                 int t = y[i] >= 0.5f, p = out[i] >= 0.5f;
@@ -262,7 +282,8 @@ static bool has_metric(const RtDesc *d, const char *name) {
 /* "accuracy 0.8123, mse ..." for the metrics the model asks for; prefix "val_" for validation. */
 static void print_metrics(RtCtx *c, const Metrics *m, const char *prefix, FILE *out) {
     if (!m->have_outputs) return;
-    if ((c->desc.nclasses > 0 || binary_prob(&c->desc)) && has_metric(&c->desc, "accuracy"))
+    if ((c->desc.nclasses > 0 || binary_prob(&c->desc) || onehot_classes(&c->desc)) &&
+        has_metric(&c->desc, "accuracy"))
         fprintf(out, "  %saccuracy %.4f", prefix, m->n ? (double)m->correct / (double)m->n : 0.0);
     if (m->nvals && has_metric(&c->desc, "mse")) fprintf(out, "  %smse %.6g", prefix, m->se / (double)m->nvals);
     if (m->nvals && has_metric(&c->desc, "mae")) fprintf(out, "  %smae %.6g", prefix, m->ae / (double)m->nvals);
@@ -523,7 +544,7 @@ int rt_eval(RtCtx *c, const RtOpts *o) {
     double *loss_sum = rt_alloc(c, sizeof(double) * (size_t)(d->nloss + 1));
     metrics_reset(&m, loss_sum, loss_sum ? d->nloss : 0);
     if (!loss_sum) goto done;
-    int N = d->nclasses > 0 ? d->nclasses : binary_prob(d) ? 2 : 0;
+    int N = d->nclasses > 0 ? d->nclasses : binary_prob(d) ? 2 : onehot_classes(d);
     int64_t batch = hyper_int(d, "batch", o->batch, 256, RT_MAX_BATCH);
     if (batch > data.n) batch = data.n;
     if (N > 0 && !(m.confusion = rt_calloc(c, sizeof(int64_t) * (size_t)N * (size_t)N))) goto done;
