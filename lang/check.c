@@ -3023,6 +3023,48 @@ static void check_metric(Body *b, Node *mn) {
     }
 }
 
+/* [train.metrics.fn]: a metric named after a `fn` of the program is that function applied to the
+ * first per-sample output and the first target, as a loss is computed: `metrics r2` with
+ * `fn r2(pred: f32[B], y: f32[B]) -> f32`. The call is checked as if written at the metric
+ * (compiler/lower.c lowers the same call into the evaluate and train graphs); it must give a
+ * rank-0 f32. */
+static void check_fn_metric(Body *b, Node *mn) {
+    Check *C = b->C;
+    ModelInfo *m = b->model;
+    Node *tg = NULL, *out = NULL;
+    for (int i = 0; i < m->ninputs && !tg; i++)
+        if (m->inputs[i]->kind == ND_TARGET) tg = m->inputs[i];
+    for (int i = 0; i < m->noutputs && !out; i++) {
+        const Type *t = m->outputs[i]->ty;
+        if (t && t->kind == TY_TENSOR && t->shape.rank > 0 && dim_is_batch(t->shape.dims[0])) out = m->outputs[i];
+    }
+    if (!tg || !out) {
+        check_error(b, mn->loc, "metric '%s' is computed from the first output and the first target, but the model "
+                    "has no %s", mn->name, !out ? "output whose first dim is B" : "target");
+        return;
+    }
+    if ((tg->ty && ty_is_bad(tg->ty)) || ty_is_bad(out->ty)) return;
+    Node *call = arena_alloc(C->a, sizeof *call);
+    Node *callee = arena_alloc(C->a, sizeof *callee), **args = arena_alloc(C->a, sizeof *args * 2);
+    *callee = (Node){.kind = ND_IDENT, .loc = mn->loc, .name_loc = mn->loc, .name = mn->name};
+    for (int i = 0; i < 2; i++) {
+        args[i] = arena_alloc(C->a, sizeof **args);
+        *args[i] = (Node){.kind = ND_IDENT, .loc = mn->loc, .name_loc = mn->loc, .name = i ? tg->name : out->name};
+    }
+    *call = (Node){.kind = ND_CALL, .loc = mn->loc, .lhs = callee, .kids = args, .nkids = 2};
+    const Type *t = check_expr(b, call);
+    if (ty_is_bad(t)) {
+        check_note(b, mn->loc, "metric '%s' is %s(%s, %s): the first output and the first target", mn->name, mn->name,
+                   out->name, tg->name);
+        return;
+    }
+    if (!(t->kind == TY_TENSOR && t->shape.rank == 0 && t->dtype == DT_F32) && t->kind != TY_FLOAT) {
+        check_error(b, mn->loc, "metric '%s' must give a rank-0 f32, but %s(%s, %s) is %s", mn->name, mn->name,
+                    out->name, tg->name, check_tystr(b, t));
+        check_hint(b, "reduce it over the batch, as a loss is: mean(...) or sum(...)");
+    }
+}
+
 /* ---- which parameters a loss can reach [train.step] ----
  * The build refuses a step that no gradient of its loss reaches (compiler/passes/autodiff.c).
  * Here the same is found from the program: the statements a loss depends on, through the names it
@@ -3280,10 +3322,25 @@ static void check_train(Body *b, Node *tr) {
                 bool ok = false;
                 for (int q = 0; q < 3; q++)
                     ok |= strcmp(mn->name, metrics[q]) == 0;
-                if (!ok) {
+                for (int q = 0; q < j; q++)
+                    if (strcmp(it->kids[q]->name, mn->name) == 0) {
+                        check_error(b, mn->loc, "metric '%s' is named twice", mn->name);
+                        ok = true;
+                        mn = NULL;
+                        break;
+                    }
+                if (!mn) continue;
+                DeclInfo *fd = ok ? NULL : decl_find(C, mn->name);
+                bool clash = false;
+                for (int q = 0; q < m->nlosses && fd; q++) clash |= strcmp(m->losses[q]->name, mn->name) == 0;
+                if (fd && fd->decl->kind == ND_FN && clash) {
+                    check_error(b, mn->loc, "metric '%s' has the name of a loss of this model", mn->name);
+                } else if (fd && fd->decl->kind == ND_FN) {
+                    check_fn_metric(b, mn);
+                } else if (!ok) {
                     check_error(b, mn->loc, "unknown metric '%s'", mn->name);
                     check_hint_similar(b, mn->name, metrics, 3,
-                                       "the metrics are accuracy, mse and mae");
+                                       "the metrics are accuracy, mse, mae and any fn(output, target) -> f32");
                 } else {
                     check_metric(b, mn);
                 }

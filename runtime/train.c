@@ -279,8 +279,19 @@ static bool has_metric(const RtDesc *d, const char *name) {
     return d->nclasses > 0 ? !strcmp(name, "accuracy") : d->nclasses == 0 && !strcmp(name, "mse");
 }
 
-/* "accuracy 0.8123, mse ..." for the metrics the model asks for; prefix "val_" for validation. */
+/* Whether loss l is a metric written as a fn (`metrics r2`): a value the model computes like a loss
+ * (compiler/lower.c lower_fn_metrics), reported under its name and never minimized. */
+static bool fn_metric(const RtDesc *d, int l) {
+    for (int i = 0; i < d->nmetric; i++)
+        if (!strcmp(d->metric[i], d->loss[l])) return true;
+    return false;
+}
+
+/* "accuracy 0.8123, mse ..." for the metrics the model asks for; prefix "val_" for validation.
+ * A fn metric is the mean of its per-batch values weighted by the batch sizes. */
 static void print_metrics(RtCtx *c, const Metrics *m, const char *prefix, FILE *out) {
+    for (int l = 0; l < c->desc.nloss && m->n; l++)
+        if (fn_metric(&c->desc, l)) fprintf(out, "  %s%s %.6g", prefix, c->desc.loss[l], m->loss_sum[l] / (double)m->n);
     if (!m->have_outputs) return;
     if ((c->desc.nclasses > 0 || binary_prob(&c->desc) || onehot_classes(&c->desc)) &&
         has_metric(&c->desc, "accuracy"))
@@ -491,6 +502,8 @@ int rt_train(RtCtx *c, const RtOpts *o) {
                 c->def->forward(&a);
             }
             accumulate(c, &b, B, &m);
+            for (int l = 0; l < d->nloss; l++)      /* fn metrics: the train steps computed them */
+                if (fn_metric(d, l)) m.loss_sum[l] += (double)b.losses[l] * (double)B;
             double now = rt_now();
             if (tty && (now - last_draw > 0.1 || at + B == ntrain)) {
                 progress(c, epoch, epochs, at + B, ntrain, loss_sum[0] / (double)(at + B));
@@ -512,7 +525,8 @@ int rt_train(RtCtx *c, const RtOpts *o) {
             }
             print_metrics(c, &m, "", stdout);
             if (nval > 0) {
-                for (int l = 0; l < d->nloss; l++) printf("  val_%s %.6f", d->loss[l], vm.loss_sum[l] / (double)nval);
+                for (int l = 0; l < d->nloss; l++)
+                    if (!fn_metric(d, l)) printf("  val_%s %.6f", d->loss[l], vm.loss_sum[l] / (double)nval);
                 print_metrics(c, &vm, "val_", stdout);
             }
             printf("  %.2fs  %.0f samples/s\n", secs, secs > 0 ? (double)ntrain / secs : 0.0);

@@ -3,6 +3,9 @@
 #   onehot   `metrics accuracy` with one-hot f32 targets: argmax of output vs argmax of target, in
 #            the train lines and eval (accuracy and confusion matrix), equals numpy's count from
 #            the executable's predictions.
+#   r2       a metric written as a fn (`metrics r2`): eval's r2 equals numpy's mean of the r2 of
+#            each batch weighted by its size, from the executable's predictions; the train and
+#            val lines show r2 and val_r2.
 . "$(dirname "$0")/lib.sh"
 case_=$1
 X=$SRC/tests/e2e/extras
@@ -36,6 +39,32 @@ print(' '.join(map(str, m.ravel())))") || fail "numpy on the predictions"
     conf=$(sed -n '/^confusion/,/^time/p' eval.log | awk 'NR > 2 && NF == 4 && $1 ~ /^[0-9]+$/ { printf "%s%s %s %s", s, $2, $3, $4; s = " " }')
     [ "$conf" = "$(echo "$want" | tail -n 1)" ] || fail "confusion matrix '$conf', numpy '$(echo "$want" | tail -n 1)'"
     echo "ok: the 3-class confusion matrix equals numpy's"
+    ;;
+r2)
+    "$PY" -c "
+import numpy as np
+r = np.random.default_rng(5); x = r.normal(size=(80, 3)); y = x @ [1.5, -2, 0.5] + 0.3 * r.normal(size=80)
+np.savetxt('lin.csv', np.c_[x, y], delimiter=',', header='a,b,c,y', comments='', fmt='%.5f')
+np.savetxt('feat.csv', x, delimiter=',', header='a,b,c', comments='', fmt='%.5f')" || fail "numpy"
+    "$NNC" r2.nn -o r2 || fail "nnc r2.nn exited with $?"
+    ./r2 train --seed 1 --epochs 4 --save w.safetensors > train.log 2>&1 || { cat train.log; fail "train exited with $?"; }
+    cat train.log
+    grep -Eq '^epoch 4/4: .* r2 [-0-9.e]+  mae .* val_r2 [-0-9.e]+ ' train.log || fail "no r2 / val_r2 on the train lines"
+    grep -q 'val_r2 .* val_r2' train.log && fail "val_r2 printed twice"
+    # batch 32 over 80 samples: batches of 32, 32 and 16
+    ./r2 eval --weights w.safetensors --batch 32 > eval.log 2>&1 || { cat eval.log; fail "eval exited with $?"; }
+    cat eval.log
+    ./r2 predict --weights w.safetensors feat.csv > pred.csv || fail "predict exited with $?"
+    want=$("$PY" -c "
+import numpy as np
+p = np.loadtxt('pred.csv', skiprows=1); y = np.loadtxt('lin.csv', delimiter=',', skiprows=1)[:, 3]
+def r2(a, b): return 1 - ((b - a) ** 2).sum() / ((b - b.mean()) ** 2).sum()
+s = [(r2(p[i:i + 32], y[i:i + 32]), len(y[i:i + 32])) for i in range(0, 80, 32)]
+print('%.6f %.6f' % (sum(v * n for v, n in s) / 80, r2(p, y)))") || fail "numpy on the predictions"
+    got=$(metric eval.log r2)
+    awk -v g="$got" -v w="${want% *}" 'BEGIN { d = g - w; exit !(g != "" && d < 2e-5 && d > -2e-5) }' ||
+        fail "eval r2 $got, numpy's batch-weighted mean ${want% *}"
+    echo "ok: eval r2 $got equals numpy's batch-weighted mean ${want% *} (r2 over the whole set: ${want#* })"
     ;;
 *) fail "unknown case $case_" ;;
 esac
