@@ -2270,6 +2270,14 @@ static Node *default_optimizer(Lower *L) {
     return NULL;
 }
 
+/* `validation X`: X is a data source (a call of csv, idx or npy, or fashion_mnist / mnist), else a
+ * fraction. The checker decides the same way (lang/check.c check_train). */
+static bool is_data_source(const Node *e) {
+    if (e->kind == ND_IDENT) return !strcmp(e->name, "fashion_mnist") || !strcmp(e->name, "mnist");
+    return e->kind == ND_CALL && e->lhs->kind == ND_IDENT &&
+           (!strcmp(e->lhs->name, "csv") || !strcmp(e->lhs->name, "idx") || !strcmp(e->lhs->name, "npy"));
+}
+
 /* The train block: data, batch, epochs, metrics, validation, optimizer and steps. */
 static void lower_train_block(Lower *L) {
     Frame *f = train_frame(L, L->model->name);
@@ -2315,6 +2323,8 @@ static void lower_train_block(Lower *L) {
             int64_t v = it->nkids ? need_int(L, eval(L, f, it->kids[0]), k, it->loc) : 0;
             if (v < 1) fail(L, it->loc, "'%s' must be at least 1", k);
             add_hyper(L, k, (double)v);
+        } else if (!strcmp(k, "validation") && it->nkids && is_data_source(it->kids[0])) {
+            L->m->val_spec = data_tokens(L, f, it->kids[0]);     /* [train.validation.data] */
         } else if (!strcmp(k, "validation")) {
             Value v = it->nkids ? eval(L, f, it->kids[0]) : (Value){0};
             if (!is_num(v) || num(v) < 0 || num(v) >= 1) fail(L, it->loc, "'validation' is a fraction in [0, 1)");

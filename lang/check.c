@@ -3347,10 +3347,19 @@ static void check_train(Body *b, Node *tr) {
             }
             break;
         case 5: {
+            bool source = (v->kind == ND_IDENT && (strcmp(v->name, "fashion_mnist") == 0 || strcmp(v->name, "mnist") == 0)) ||
+                          (v->kind == ND_CALL && v->lhs->kind == ND_IDENT &&
+                           (strcmp(v->lhs->name, "csv") == 0 || strcmp(v->lhs->name, "idx") == 0 ||
+                            strcmp(v->lhs->name, "npy") == 0));
+            if (source) {       /* [train.validation.data]: a data source of its own */
+                check_data(b, v);
+                break;
+            }
             const Type *t = check_expr(b, v);
             double f = t->kind == TY_FLOAT ? t->fval : 0;
             if (!ty_is_bad(t) && !(t->kind == TY_FLOAT && t->known && f > 0 && f < 1))
-                check_error(b, v->loc, "validation must be a fraction between 0 and 1, like 0.1");
+                check_error(b, v->loc, "validation must be a fraction between 0 and 1, like 0.1, or a data source, "
+                            "like csv(\"val.csv\", label = \"y\")");
             break;
         }
         }

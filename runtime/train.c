@@ -410,7 +410,8 @@ int rt_train(RtCtx *c, const RtOpts *o) {
         c->rng.s = rt_mix64(c->seed ^ SEED_SHUFFLE);
     }
 
-    RtData data;
+    RtData data, vdata;
+    memset(&vdata, 0, sizeof vdata);
     if (rt_data_load(c, o->data, RT_SPLIT_TRAIN, true, o->limit, &data)) return -1;
     int rc = -1;
     Batch b = {0};
@@ -425,6 +426,17 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     for (int s = 0; s < d->nstep; s++) lr[s] = o->have_lr ? o->lr : d->step[s].lr;
     int64_t n = data.n, nval = (int64_t)floor((double)n * val_split), ntrain = n - nval;
     if (ntrain <= 0) { rt_error(c, "no training samples left after the validation split"); goto done; }
+    /* [train.validation.data] a validation data source of the model's own (`validation csv(...)`),
+     * unless --val-split replaces it: loaded as eval loads its data (the test split of an MNIST
+     * set), string class labels numbered by the training data's class names */
+    if (o->val_split < 0 && *d->valdata) {
+        bool borrow = data.classes && !c->class_names;
+        if (borrow) c->class_names = data.classes, c->nclass_names = data.nclasses;
+        int vr = rt_data_load(c, d->valdata, RT_SPLIT_TEST, true, o->limit, &vdata);
+        if (borrow) c->class_names = NULL, c->nclass_names = 0;
+        if (vr) goto done;
+    }
+    int64_t nv = vdata.n > 0 ? vdata.n : nval;     /* validation samples, from either */
     if (batch > ntrain) batch = ntrain;
     perm = rt_alloc(c, sizeof(int64_t) * (size_t)n);
     order = rt_alloc(c, sizeof(int64_t) * (size_t)ntrain);
@@ -438,7 +450,8 @@ int rt_train(RtCtx *c, const RtOpts *o) {
             perm[j] = t;
         }
     }
-    int64_t rem = ntrain % batch;
+    int64_t rem = ntrain % batch, vrem = vdata.n > 0 ? vdata.n % batch : 0;
+    if (vrem && (!rem || vrem < rem)) rem = vrem;      /* the smallest batch either set makes */
     if (batch_new(c, batch, rem ? rem : batch, &b)) goto done;
     int64_t steps_per_epoch = (ntrain + batch - 1) / batch, total_steps = epochs * steps_per_epoch;
     /* NncArgs.seed of (step, s) hashes step * streams + s: 16 streams (the historical value, so
@@ -446,7 +459,7 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     uint64_t step_streams = d->nstep > 16 ? (uint64_t)d->nstep : 16;
     bool tty = isatty(2);
     printf("training %s on %lld samples (%lld validation), batch %lld, %lld epochs, %d threads", d->name,
-           (long long)ntrain, (long long)nval, (long long)batch, (long long)epochs, c->threads);
+           (long long)ntrain, (long long)nv, (long long)batch, (long long)epochs, c->threads);
     if (o->resume) resume_note(c, o->resume, epochs, steps_per_epoch);
     printf("\n");
     fflush(stdout);
@@ -515,6 +528,7 @@ int rt_train(RtCtx *c, const RtOpts *o) {
         Metrics vm;
         metrics_reset(&vm, vm_loss, d->nloss);
         if (nval > 0 && evaluate_set(c, &data, perm + ntrain, nval, &b, &vm)) goto done;
+        if (vdata.n > 0 && evaluate_set(c, &vdata, NULL, vdata.n, &b, &vm)) goto done;
         if (tty) fprintf(stderr, "\r\033[K");
         {
             printf("epoch %lld/%lld:", (long long)epoch, (long long)epochs);
@@ -524,9 +538,9 @@ int rt_train(RtCtx *c, const RtOpts *o) {
                 if (!dup) printf("  %s %.6f", d->step[s].loss, loss_sum[s] / (double)ntrain);
             }
             print_metrics(c, &m, "", stdout);
-            if (nval > 0) {
+            if (nv > 0) {
                 for (int l = 0; l < d->nloss; l++)
-                    if (!fn_metric(d, l)) printf("  val_%s %.6f", d->loss[l], vm.loss_sum[l] / (double)nval);
+                    if (!fn_metric(d, l)) printf("  val_%s %.6f", d->loss[l], vm.loss_sum[l] / (double)nv);
                 print_metrics(c, &vm, "val_", stdout);
             }
             printf("  %.2fs  %.0f samples/s\n", secs, secs > 0 ? (double)ntrain / secs : 0.0);
@@ -541,6 +555,7 @@ done:
     rt_free(c, dbuf);
     rt_free(c, perm);
     rt_free(c, order);
+    rt_data_free(c, &vdata);
     rt_data_free(c, &data);
     return rc;
 }

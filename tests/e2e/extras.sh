@@ -6,6 +6,9 @@
 #   r2       a metric written as a fn (`metrics r2`): eval's r2 equals numpy's mean of the r2 of
 #            each batch weighted by its size, from the executable's predictions; the train and
 #            val lines show r2 and val_r2.
+#   valdata  `validation csv(...)`: the last epoch's val_loss and val_accuracy equal eval's on that
+#            file with the saved weights, and the accuracy counted from predict; string labels
+#            of a validation file holding two of the three classes keep the training numbering.
 . "$(dirname "$0")/lib.sh"
 case_=$1
 X=$SRC/tests/e2e/extras
@@ -65,6 +68,29 @@ print('%.6f %.6f' % (sum(v * n for v, n in s) / 80, r2(p, y)))") || fail "numpy 
     awk -v g="$got" -v w="${want% *}" 'BEGIN { d = g - w; exit !(g != "" && d < 2e-5 && d > -2e-5) }' ||
         fail "eval r2 $got, numpy's batch-weighted mean ${want% *}"
     echo "ok: eval r2 $got equals numpy's batch-weighted mean ${want% *} (r2 over the whole set: ${want#* })"
+    ;;
+valdata)
+    names='BEGIN { n[0] = "setosa"; n[1] = "versicolor"; n[2] = "virginica" } { OFS = "," }'
+    awk -F, "$names"' NR == 1 { print; next } { $5 = n[$5]; print }' "$EX/data/iris_train.csv" > train.csv
+    awk -F, "$names"' NR == 1 { print; next } $5 != 0 { $5 = n[$5]; print }' "$EX/data/iris_test.csv" > val.csv
+    nv=$(($(wc -l < val.csv) - 1))
+    "$NNC" iris_val.nn -o iris_val || fail "nnc iris_val.nn exited with $?"
+    ./iris_val train --seed 2 --save w.safetensors > train.log 2>&1 || { cat train.log; fail "train exited with $?"; }
+    tail -n 2 train.log
+    grep -q "^training iris on 105 samples ($nv validation)" train.log || fail "the first line does not count $nv validation samples"
+    last=$(tail -n 1 train.log)
+    vloss=$(echo "$last" | sed -nE 's/.*  val_loss ([-0-9.e]+) .*/\1/p')
+    vacc=$(echo "$last" | sed -nE 's/.*  val_accuracy ([-0-9.e]+) .*/\1/p')
+    ./iris_val eval --weights w.safetensors val.csv > eval.log 2>&1 || { cat eval.log; fail "eval exited with $?"; }
+    cat eval.log
+    [ "$vacc" = "$(metric eval.log accuracy)" ] || fail "val_accuracy $vacc, eval on val.csv $(metric eval.log accuracy)"
+    [ "$vloss" = "$(metric eval.log loss)" ] || fail "val_loss $vloss, eval on val.csv $(metric eval.log loss)"
+    cut -d, -f1-4 val.csv > feat.csv
+    ./iris_val predict --weights w.safetensors feat.csv > pred.csv || fail "predict exited with $?"
+    counted=$(paste -d, <(tail -n +2 pred.csv) <(tail -n +2 val.csv) |
+              awk -F, '{ n++; if ($4 == $NF) ok++ } END { if (n) printf "%.4f", ok / n }')
+    [ "$vacc" = "$counted" ] || { head -3 pred.csv; fail "val_accuracy $vacc, counted from predict $counted"; }
+    echo "ok: val_loss $vloss and val_accuracy $vacc equal eval on val.csv and predict's count"
     ;;
 *) fail "unknown case $case_" ;;
 esac

@@ -98,7 +98,7 @@ set_tests_properties(e2e.bench_smoke PROPERTIES LABELS e2e TIMEOUT 300
 # results, the Fashion-MNIST ones a few steps); about 30 s
 nnc_e2e(course course.sh)
 
-# issue 7's train-block extras against numpy: one-hot accuracy, fn metrics
-foreach(case onehot r2)
+# issue 7's train-block extras against numpy: one-hot accuracy, fn metrics, validation source
+foreach(case onehot r2 valdata)
   nnc_e2e(extras.${case} extras.sh ${case})
 endforeach()
