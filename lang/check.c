@@ -2747,9 +2747,13 @@ static void model_stmt(Body *b, Node *n) {
             t = ty_error();
         }
         if (t->kind == TY_TENSOR) {
-            /* [dim.batch]: B only as the whole first dim (or not at all: an unbatched output) */
-            for (int i = 0; i < t->shape.rank; i++)
-                if (ty_dim_has_inst(t->shape.dims[i], 0) && !(i == 0 && dim_is_batch(t->shape.dims[0]))) {
+            /* [model.output.batch]: an output's first dim is the batch B (predict returns one row
+             * per example), and B is nowhere else [dim.batch]; the lowering relies on both */
+            if (t->shape.rank == 0 || !dim_is_batch(t->shape.dims[0]))
+                check_error(b, n->loc, "output '%s' is %s: an output's first dim must be the batch B", n->name,
+                            check_tystr(b, t));
+            else for (int i = 1; i < t->shape.rank; i++)
+                if (ty_dim_has_inst(t->shape.dims[i], 0)) {
                     check_error(b, n->lhs ? n->lhs->loc : n->loc, "output '%s' has type %s, but the batch dim B "
                                 "can only be an output's whole first dim", n->name, check_tystr(b, t));
                     break;
