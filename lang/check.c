@@ -3522,10 +3522,7 @@ static void check_train(Body *b, Node *tr) {
         check_error(b, opt->loc, "with named steps, each step gives its own optimizer; remove this one");
     if (m->nlosses == 0)
         check_error(b, tr->loc, "the model has no loss to train");
-    else if (m->nlosses > 1 && nsteps == 0) {
-        check_error(b, tr->loc, "the model has %d losses; name a step for each: step NAME: minimize LOSS over "
-                    "PATHS with OPTIMIZER", m->nlosses);
-    }
+    /* [train.loss.sum]: without steps, the one step minimises the sum of all the losses */
 }
 
 static int path_cmp(const void *x, const void *y) {

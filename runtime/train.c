@@ -279,6 +279,14 @@ static bool has_metric(const RtDesc *d, const char *name) {
     return d->nclasses > 0 ? !strcmp(name, "accuracy") : d->nclasses == 0 && !strcmp(name, "mse");
 }
 
+/* Whether a step names loss l (the loss it reports; the one step of a train block without steps
+ * names the first loss and minimizes the sum of all). */
+static bool step_loss(const RtDesc *d, int l) {
+    for (int s = 0; s < d->nstep; s++)
+        if (d->step[s].loss_index == l) return true;
+    return false;
+}
+
 /* Whether loss l is a metric written as a fn (`metrics r2`): a value the model computes like a loss
  * (compiler/lower.c lower_fn_metrics), reported under its name and never minimized. */
 static bool fn_metric(const RtDesc *d, int l) {
@@ -515,8 +523,10 @@ int rt_train(RtCtx *c, const RtOpts *o) {
                 c->def->forward(&a);
             }
             accumulate(c, &b, B, &m);
-            for (int l = 0; l < d->nloss; l++)      /* fn metrics: the train steps computed them */
-                if (fn_metric(d, l)) m.loss_sum[l] += (double)b.losses[l] * (double)B;
+            /* fn metrics, and the losses no step names (a step without steps minimizes the sum of
+             * all, [train.loss.sum]): the train steps computed them */
+            for (int l = 0; l < d->nloss; l++)
+                if (fn_metric(d, l) || !step_loss(d, l)) m.loss_sum[l] += (double)b.losses[l] * (double)B;
             double now = rt_now();
             if (tty && (now - last_draw > 0.1 || at + B == ntrain)) {
                 progress(c, epoch, epochs, at + B, ntrain, loss_sum[0] / (double)(at + B));
@@ -537,6 +547,8 @@ int rt_train(RtCtx *c, const RtOpts *o) {
                 for (int q = 0; q < s; q++) dup |= d->step[q].loss_index == d->step[s].loss_index;
                 if (!dup) printf("  %s %.6f", d->step[s].loss, loss_sum[s] / (double)ntrain);
             }
+            for (int l = 0; l < d->nloss; l++)
+                if (!fn_metric(d, l) && !step_loss(d, l)) printf("  %s %.6f", d->loss[l], m.loss_sum[l] / (double)ntrain);
             print_metrics(c, &m, "", stdout);
             if (nv > 0) {
                 for (int l = 0; l < d->nloss; l++)
