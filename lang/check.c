@@ -75,6 +75,19 @@ void check_hint(Body *b, const char *fmt, ...) {
 }
 
 /* "did you mean 'X'?" for the closest of cands, else the otherwise hint (may be NULL: none). */
+/* [int.div] The hint for a float where an int is needed, when the float is an int division that
+ * is not exact (`512 / (i + 1)` with i = 2): the language has no integer division. */
+void check_hint_int_div(Body *b, const Node *e, const Type *t) {
+    if (e && e->kind == ND_ARG && e->lhs)
+        e = e->lhs;
+    if (!e || !t || t->kind != TY_FLOAT || e->kind != ND_BINARY || e->op != OP_DIV_)
+        return;
+    if (t->known)
+        check_hint(b, "'/' of two ints is an int only when the division is exact; this one is %g", t->fval);
+    else
+        check_hint(b, "'/' of two ints is an int only when the division is exact");
+}
+
 void check_hint_similar(Body *b, const char *name, const char *const *cands, int n,
                         const char *otherwise) {
     const char *s = diag_suggest(name, cands, n);
@@ -780,6 +793,9 @@ static bool items_make_params(const Items *it) {
         if (t->kind == IT_PARAM || t->kind == IT_STATE || (t->kind == IT_STMT && t->ncalls > 0) ||
             (t->kind == IT_LOOP && (items_make_params(t->first) || items_make_params(t->rest))))
             return true;
+        for (int k = 0; t->kind == IT_LOOP && k < t->niters; k++)
+            if (items_make_params(&t->iters[k]))
+                return true;
         for (int k = 0; t->kind == IT_IF && k < t->narms; k++)
             if (items_make_params(&t->arms[k]))
                 return true;
@@ -861,7 +877,8 @@ static void expand_items(Expander *x, const Items *it, const DimEnv *env, const 
                     for (int j = 0; j < env->n; j++)
                         *ARENA_PUSH(C->a, e2.b, e2.n, e2.cap) = env->b[j];
                 ty_env_bind_dim(C->a, &e2, t->name, ty_dim_const(&C->dc, v), (Loc){0});
-                expand_items(x, v == lo ? t->first : t->rest, &e2, prefix, cnt);
+                expand_items(x, t->iters && v - lo < t->niters ? &t->iters[v - lo] : v == lo ? t->first : t->rest,
+                             &e2, prefix, cnt);
             }
             break;
         }
@@ -1720,6 +1737,7 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
         case TE_DIMVAR:
             if (at->kind != TY_INT) {
                 check_error(b, where, "%s expects an int for '%s', got %s", decl->name, f->name, check_tystr(b, at));
+                check_hint_int_div(b, slot[i], at);
                 ok = false;
                 break;
             }
@@ -2119,6 +2137,42 @@ static void loop_rebound(Body *b, int mark, Names *out) {
     }
 }
 
+/* [loop.model] A model's loop is checked one iteration at a time with the loop variable a known
+ * int, as compiler/lower.c unrolls it: `dense(h, 512 / 2 ** i)` has known units in each iteration,
+ * and an error names the iteration's values. Each iteration keeps its own records (the parameter
+ * list follows them); the names it rebinds carry into the next, and out of the loop. */
+static void check_for_unrolled(Body *b, Node *n, Item *it, int64_t lv, int64_t hv) {
+    Check *C = b->C;
+    int64_t trips = hv > lv ? hv - lv : 0;
+    it->iters = arena_alloc(C->a, sizeof(Items) * (size_t)(trips + 1));
+    it->niters = (int)trips;
+    it->first = &it->iters[0];
+    it->rest = trips > 1 ? &it->iters[1] : it->first;
+    Items *saved = b->items;
+    int e0 = nerrors(C);
+    b->loop_depth++;
+    for (int64_t v = lv; v < hv && nerrors(C) == e0; v++) {
+        int mark = b->scope.nlog;
+        b->items = &it->iters[v - lv];
+        bind(b, n->name, BK_LOOPVAR, n, int_value(b, ty_dim_const(&C->dc, v)));
+        check_stmts(b, n->kids, n->nkids, false);
+        Names rb = {0};
+        loop_rebound(b, mark, &rb);
+        Binding **last = arena_alloc(C->a, sizeof *last * (size_t)(rb.n + 1));
+        for (int i = 0; i < rb.n; i++)
+            last[i] = lookup(b, rb.v[i]);
+        scope_pop(b, mark);
+        for (int i = 0; i < rb.n; i++) {
+            Binding *bd = bind(b, rb.v[i], last[i]->kind, last[i]->node, last[i]->ty);
+            bd->state_ty = last[i]->state_ty;
+            bd->stmt = last[i]->stmt;
+            bd->member_env = last[i]->member_env;
+        }
+    }
+    b->loop_depth--;
+    b->items = saved;
+}
+
 static void check_for(Body *b, Node *n) {
     Check *C = b->C;
     const Type *lo = check_expr(b, n->lhs), *hi = check_expr(b, n->rhs);
@@ -2152,6 +2206,10 @@ static void check_for(Body *b, Node *n) {
     it->node = n;
     it->lo = lo->ival;
     it->hi = hi->ival;
+    if (b->kind == ND_MODEL) {
+        check_for_unrolled(b, n, it, c0, c1);
+        return;
+    }
     it->first = arena_alloc(C->a, sizeof(Items));
     it->rest = it->first;
     Items *saved = b->items;

@@ -447,6 +447,7 @@ const Type *check_index(Body *b, Node *n) {
                             "an index must be a compile-time int, got %s", check_tystr(b, e));
                 if (e->kind == TY_TENSOR && e->dtype == DT_I32)
                     check_hint(b, "to index with a tensor use gather(table, idx)");
+                check_hint_int_div(b, k->kind == ND_SLICE ? NULL : k, e);
                 bad = true;
             }
         }

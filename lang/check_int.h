@@ -56,6 +56,8 @@ typedef struct Item {
     int ncalls, capcalls;
     const SDim *lo, *hi;    /* IT_LOOP bounds (NULL: not known) */
     Items *first, *rest;    /* IT_LOOP: body records of the first iteration and of the others */
+    Items *iters;           /* IT_LOOP unrolled (a model's loop): the records of each iteration, or NULL */
+    int niters;
     Items *arms;            /* IT_IF: the records of each arm of node's chain, in order */
     int narms;
     ParamList *local;       /* IT_STMT: its own parameters, relative to the bound name (cache) */
@@ -149,6 +151,7 @@ typedef struct Body {
 void check_error(Body *b, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void check_note(Body *b, Loc loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void check_hint(Body *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void check_hint_int_div(Body *b, const Node *e, const Type *t);
 void check_hint_similar(Body *b, const char *name, const char *const *cands, int n,
                         const char *otherwise);
 const Type *check_expr(Body *b, Node *n);
