@@ -2151,8 +2151,15 @@ static void check_for_unrolled(Body *b, Node *n, Item *it, int64_t lv, int64_t h
     Items *saved = b->items;
     int e0 = nerrors(C);
     b->loop_depth++;
+    /* every iteration starts from the same mark, so the scope log holds one iteration's bindings
+     * and the rebound names' bindings, however many iterations (nested loops stay linear) */
+    int mark = b->scope.nlog;
     for (int64_t v = lv; v < hv && nerrors(C) == e0; v++) {
-        int mark = b->scope.nlog;
+        if (++C->unrolled > NNC_MAX_UNROLL_WORK) {     /* the budget check_unroll gives lowering */
+            check_error(b, n->loc, "the model unrolls to more than %lld inlined calls and loop iterations",
+                        (long long)NNC_MAX_UNROLL_WORK);
+            break;
+        }
         b->items = &it->iters[v - lv];
         bind(b, n->name, BK_LOOPVAR, n, int_value(b, ty_dim_const(&C->dc, v)));
         check_stmts(b, n->kids, n->nkids, false);
@@ -3602,6 +3609,7 @@ static void check_model(Check *C, DeclInfo *di) {
     di->state = 1;
     ModelInfo *m = arena_alloc(C->a, sizeof *m);
     di->dims.inst = 0;
+    C->unrolled = 0;
     ty_env_bind_dim(C->a, &di->dims, "B", ty_dim_sym(&C->dc, "B", 0), d->loc);
     Body b = {.C = C, .decl = d, .info = di, .kind = ND_MODEL, .dims = &di->dims, .items = &di->items, .root = &di->items, .model = m};
     int e0 = nerrors(C);

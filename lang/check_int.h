@@ -125,6 +125,7 @@ typedef struct Check {
     int next_inst;
     int ninstances;
     int depth;
+    int64_t unrolled;       /* iterations of a model's loops checked so far [for.model] */
 } Check;
 
 typedef struct Body {
