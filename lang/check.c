@@ -3131,7 +3131,8 @@ static int64_t per_sample(const Type *t) {
 
 /* [train.metrics]: a metric must fit the model, as runtime/train.c computes it from the first
  * target and the first per-sample ([B, ...]) output. accuracy: a classifier (i32[B] labels, a
- * [B, N] output of scores) or a binary probability model (f32 target and f32 output of one value
+ * [B, N] output of scores), one trained on one-hot targets (f32[B, N] target and output, the
+ * argmax of each compared) or a binary probability model (f32 target and f32 output of one value
  * per sample, [B] or [B, 1]); mse and mae: an f32 target with as many values per sample as an f32
  * output. Otherwise the executable would print nonsense or nothing. */
 static void check_metric(Body *b, Node *mn) {
@@ -3150,11 +3151,13 @@ static void check_metric(Body *b, Node *mn) {
     if (strcmp(mn->name, "accuracy") == 0) {
         bool classifier = tt->dtype == DT_I32 && tt->shape.rank == 1 && ot->shape.rank == 2;
         bool binary = f32 && tt->shape.rank <= 2 && ot->shape.rank <= 2 && to == 1 && ttn == 1;
-        if (!classifier && !binary) {
+        bool onehot = f32 && tt->shape.rank == 2 && ot->shape.rank == 2 && to > 1 && to <= 1024 && to == ttn;
+        if (!classifier && !binary && !onehot) {
             check_error(b, mn->loc, "metric 'accuracy' needs a classifier, but the target is %s and the first output %s",
                         check_tystr(b, tt), check_tystr(b, ot));
-            check_hint(b, "accuracy fits i32[B] labels with [B, N] scores, or an f32[B] 0/1 target with an "
-                          "f32[B] probability; for a regression use metrics mse or mae");
+            check_hint(b, "accuracy fits i32[B] labels with [B, N] scores, an f32[B, N] one-hot target with "
+                          "f32[B, N] scores (N <= 1024), or an f32[B] 0/1 target with an f32[B] probability; "
+                          "for a regression use metrics mse or mae");
         }
         return;
     }
@@ -3163,6 +3166,48 @@ static void check_metric(Body *b, Node *mn) {
                     mn->name, check_tystr(b, ot), check_tystr(b, tt));
         check_hint(b, tt->dtype == DT_I32 ? "for a classifier use metrics accuracy"
                                           : "mse and mae need an f32 target of the first output's shape");
+    }
+}
+
+/* [train.metrics.fn]: a metric named after a `fn` of the program is that function applied to the
+ * first per-sample output and the first target, as a loss is computed: `metrics r2` with
+ * `fn r2(pred: f32[B], y: f32[B]) -> f32`. The call is checked as if written at the metric
+ * (compiler/lower.c lowers the same call into the evaluate and train graphs); it must give a
+ * rank-0 f32. */
+static void check_fn_metric(Body *b, Node *mn) {
+    Check *C = b->C;
+    ModelInfo *m = b->model;
+    Node *tg = NULL, *out = NULL;
+    for (int i = 0; i < m->ninputs && !tg; i++)
+        if (m->inputs[i]->kind == ND_TARGET) tg = m->inputs[i];
+    for (int i = 0; i < m->noutputs && !out; i++) {
+        const Type *t = m->outputs[i]->ty;
+        if (t && t->kind == TY_TENSOR && t->shape.rank > 0 && dim_is_batch(t->shape.dims[0])) out = m->outputs[i];
+    }
+    if (!tg || !out) {
+        check_error(b, mn->loc, "metric '%s' is computed from the first output and the first target, but the model "
+                    "has no %s", mn->name, !out ? "output whose first dim is B" : "target");
+        return;
+    }
+    if ((tg->ty && ty_is_bad(tg->ty)) || ty_is_bad(out->ty)) return;
+    Node *call = arena_alloc(C->a, sizeof *call);
+    Node *callee = arena_alloc(C->a, sizeof *callee), **args = arena_alloc(C->a, sizeof *args * 2);
+    *callee = (Node){.kind = ND_IDENT, .loc = mn->loc, .name_loc = mn->loc, .name = mn->name};
+    for (int i = 0; i < 2; i++) {
+        args[i] = arena_alloc(C->a, sizeof **args);
+        *args[i] = (Node){.kind = ND_IDENT, .loc = mn->loc, .name_loc = mn->loc, .name = i ? tg->name : out->name};
+    }
+    *call = (Node){.kind = ND_CALL, .loc = mn->loc, .lhs = callee, .kids = args, .nkids = 2};
+    const Type *t = check_expr(b, call);
+    if (ty_is_bad(t)) {
+        check_note(b, mn->loc, "metric '%s' is %s(%s, %s): the first output and the first target", mn->name, mn->name,
+                   out->name, tg->name);
+        return;
+    }
+    if (!(t->kind == TY_TENSOR && t->shape.rank == 0 && t->dtype == DT_F32) && t->kind != TY_FLOAT) {
+        check_error(b, mn->loc, "metric '%s' must give a rank-0 f32, but %s(%s, %s) is %s", mn->name, mn->name,
+                    out->name, tg->name, check_tystr(b, t));
+        check_hint(b, "reduce it over the batch, as a loss is: mean(...) or sum(...)");
     }
 }
 
@@ -3423,20 +3468,44 @@ static void check_train(Body *b, Node *tr) {
                 bool ok = false;
                 for (int q = 0; q < 3; q++)
                     ok |= strcmp(mn->name, metrics[q]) == 0;
-                if (!ok) {
+                for (int q = 0; q < j; q++)
+                    if (strcmp(it->kids[q]->name, mn->name) == 0) {
+                        check_error(b, mn->loc, "metric '%s' is named twice", mn->name);
+                        ok = true;
+                        mn = NULL;
+                        break;
+                    }
+                if (!mn) continue;
+                DeclInfo *fd = ok ? NULL : decl_find(C, mn->name);
+                bool clash = false;
+                for (int q = 0; q < m->nlosses && fd; q++) clash |= strcmp(m->losses[q]->name, mn->name) == 0;
+                if (fd && fd->decl->kind == ND_FN && clash) {
+                    check_error(b, mn->loc, "metric '%s' has the name of a loss of this model", mn->name);
+                } else if (fd && fd->decl->kind == ND_FN) {
+                    check_fn_metric(b, mn);
+                } else if (!ok) {
                     check_error(b, mn->loc, "unknown metric '%s'", mn->name);
                     check_hint_similar(b, mn->name, metrics, 3,
-                                       "the metrics are accuracy, mse and mae");
+                                       "the metrics are accuracy, mse, mae and any fn(output, target) -> f32");
                 } else {
                     check_metric(b, mn);
                 }
             }
             break;
         case 5: {
+            bool source = (v->kind == ND_IDENT && (strcmp(v->name, "fashion_mnist") == 0 || strcmp(v->name, "mnist") == 0)) ||
+                          (v->kind == ND_CALL && v->lhs->kind == ND_IDENT &&
+                           (strcmp(v->lhs->name, "csv") == 0 || strcmp(v->lhs->name, "idx") == 0 ||
+                            strcmp(v->lhs->name, "npy") == 0));
+            if (source) {       /* [train.validation.data]: a data source of its own */
+                check_data(b, v);
+                break;
+            }
             const Type *t = check_expr(b, v);
             double f = t->kind == TY_FLOAT ? t->fval : 0;
             if (!ty_is_bad(t) && !(t->kind == TY_FLOAT && t->known && f > 0 && f < 1))
-                check_error(b, v->loc, "validation must be a fraction between 0 and 1, like 0.1");
+                check_error(b, v->loc, "validation must be a fraction between 0 and 1, like 0.1, or a data source, "
+                            "like csv(\"val.csv\", label = \"y\")");
             break;
         }
         }

@@ -6,7 +6,8 @@
  *
  * No record has a length limit: the text is copied once into RtDesc.text, split in place, and every
  * name points into that copy; the per-kind arrays are sized by a first pass over the lines. The
- * data record is kept verbatim (the rest of its line), so a path with repeated spaces survives.
+ * data record (and the valdata record, `validation csv(...)`) is kept verbatim (the rest of its
+ * line), so a path with repeated spaces survives.
  */
 #include <errno.h>
 #include <math.h>
@@ -157,6 +158,7 @@ int rt_desc_parse(RtCtx *c, const char *text, RtDesc *d) {
     d->nclasses = -1;
     d->name = "";
     d->data = "";
+    d->valdata = "";
     if (!text) return rt_error(c, "descriptor: missing");
     size_t len = strlen(text);
     int ntensor = 0, nlines = 1;
@@ -183,6 +185,18 @@ int rt_desc_parse(RtCtx *c, const char *text, RtDesc *d) {
         lineno++;
         char *b = s;
         while (is_ws(*b)) b++;
+        bool val = !strncmp(b, "valdata", 7) && (is_ws(b[7]) || !b[7]);
+        if (val) {
+            char *v = b + 7, *e = v + strlen(v);
+            while (is_ws(*v)) v++;
+            while (e > v && is_ws(e[-1])) *--e = 0;
+            if (have_end) BAD("record 'valdata' after 'end'", lineno);
+            if (!have_model) BAD("expected 'model NAME' first, found 'valdata'", lineno);
+            if (*d->valdata) BAD("a second valdata record", lineno);
+            if (!*v) BAD("empty valdata record", lineno);
+            d->valdata = v;
+            continue;
+        }
         if (!strncmp(b, "data", 4) && (is_ws(b[4]) || !b[4])) {
             /* verbatim: only the blanks around the spec go (a path's own spaces sit inside quotes) */
             char *v = b + 4, *e = v + strlen(v);
@@ -278,6 +292,7 @@ void rt_desc_free(RtCtx *c, RtDesc *d) {
     memset(d, 0, sizeof *d);
     d->name = "";
     d->data = "";
+    d->valdata = "";
     d->nclasses = -1;
 }
 
