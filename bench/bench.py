@@ -14,7 +14,10 @@ Every repetition runs every measurement once, nnc and PyTorch alternating (who g
 each repetition), so a burst of load on the machine hits both sides; medians over --reps.
 Training speed is each program's own clock over one epoch (data loading excluded); peak RSS is
 wait4's ru_maxrss of the whole process. PyTorch runs with OPENBLAS_CORETYPE set to the kernels the
-nnc executables run (runtime/blas.c), so both sides use the same OpenBLAS kernels.
+nnc executables run (runtime/blas.c), so both sides use the same OpenBLAS kernels, and with
+OPENBLAS_NUM_THREADS = --threads (torch.set_num_threads does not reach OpenBLAS), and
+OMP_WAIT_POLICY=PASSIVE (else its spinning OpenMP threads starve its OpenBLAS threads at 2 threads
+on 2 cores, ~20x slower).
 
 --smoke: tiny sizes and one repetition (seconds): the test suite's check that the harness works
 and both sides produce numbers; it asserts nothing about speed. Exit status 1 on any failure.
@@ -121,7 +124,13 @@ def main():
     # the OpenBLAS kernels the executables end up with (after runtime/blas.c's check)
     cores = re.findall(r"Core: (\S+)", run([exe["mlp_small"], "summary"], env=dict(env, OPENBLAS_VERBOSE="2")))
     core = cores[-1] if cores else None
-    torch_env = dict(env)
+    # torch.set_num_threads sets PyTorch's own (OpenMP) threads, not OpenBLAS's: without this its
+    # GEMMs would run on all cores while nnc's run on --threads
+    torch_env = dict(env, OPENBLAS_NUM_THREADS=str(a.threads))
+    # PyTorch's OpenMP threads spin after each parallel region (libgomp's default), starving its own
+    # OpenBLAS threads on a 2-core machine: mlp_small at 2 threads ran at ~450 samples/s that way,
+    # ~8,000 with passive waiting. Compare against PyTorch at its best, not at that pathology.
+    torch_env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if core and not env.get("OPENBLAS_CORETYPE"):
         torch_env["OPENBLAS_CORETYPE"] = core
 
@@ -158,7 +167,8 @@ def main():
             R["n_pred"].append(field(out, "predict_us", "predict"))
             R["bound"].append(field(out, "bound_us", "predict"))
         def torch_pred():
-            out, _ = run_rss([py, tb, "predict", "mlp_small", str(predict_rounds), str(predict_calls)], env=torch_env,
+            out, _ = run_rss([py, tb, "predict", "mlp_small", str(predict_rounds), str(predict_calls)],
+                             env=dict(torch_env, OPENBLAS_NUM_THREADS="1"),
                              what="torch_bench.py predict")
             R["t_pred"].append(field(out, "predict_us", "torch predict"))
         for side in ((nnc_pred, torch_pred) if nnc_first else (torch_pred, nnc_pred)):
@@ -191,6 +201,9 @@ def main():
         f"{med['n_pred'] / med['bound']:.2f}", "<= 1.1")
     row("compile s (mlp_small, mlp_wide)", f"{med['compile_small']:.2f}, {med['compile_wide']:.2f}", "-", "", "-",
         "<= 1 s")
+    print("\nper repetition (spread of the medians above):")
+    for k, v in R.items():
+        print(f"  {k:14} " + " ".join(f"{x:.4g}" for x in v))
     if not a.work:
         shutil.rmtree(work, ignore_errors=True)
 
