@@ -1245,12 +1245,14 @@ static uint32_t rmin(Lower *L, uint32_t x, uint64_t mask) {
     return unop(L, OP_NEG, reduce(L, OP_RMAX, unop(L, OP_NEG, x), mask, true));
 }
 
-/* argmax / argmin along axis p (keepdims): the first index holding the extreme value. */
+/* argmax / argmin along axis p (keepdims): the first index holding the extreme value, or the
+ * first NaN. */
 static uint32_t arg_extreme(Lower *L, uint32_t x, int p, bool is_max) {
     IrType t = *tty(L, x);
     uint64_t mask = 1ull << p;
     uint32_t m = is_max ? reduce(L, OP_RMAX, x, mask, true) : rmin(L, x, mask);
-    uint32_t hit = binop_t(L, OP_EQ, x, broadcast_to(L, m, t));
+    /* rmax lets NaN win, so where there is a NaN the first NaN is the answer (NumPy) */
+    uint32_t hit = binop_t(L, OP_OR, binop_t(L, OP_EQ, x, broadcast_to(L, m, t)), binop_t(L, OP_NE, x, x));
     uint32_t idx = iota(L, &t, p);
     uint32_t cand = select_t(L, hit, idx, fill_like(L, idx, DT_I32, (double)t.dim[p].c));
     return rmin(L, cand, mask);
@@ -1950,6 +1952,76 @@ static int loss_index(Lower *L, const char *name) {
     return -1;
 }
 
+/* [train.metrics.fn] The train block's `metrics` item, or NULL. */
+static Node *metrics_item(Lower *L) {
+    for (int i = 0; L->train && i < L->train->nkids; i++) {
+        Node *it = L->train->kids[i];
+        if (it->kind == ND_TRAIN_ITEM && !strcmp(it->name, "metrics")) return it;
+    }
+    return NULL;
+}
+
+static bool builtin_metric(const char *name) {
+    return !strcmp(name, "accuracy") || !strcmp(name, "mse") || !strcmp(name, "mae");
+}
+
+/* Whether losses[li] is a metric written as a fn (a value reported, never minimized): its name is
+ * one of the metrics (the checker keeps loss and metric names apart). */
+static bool metric_loss(Lower *L, int li) {
+    Node *it = metrics_item(L);
+    for (int j = 0; it && j < it->nkids; j++)
+        if (it->kids[j]->name && !builtin_metric(it->kids[j]->name) && !strcmp(it->kids[j]->name, L->m->losses[li]))
+            return true;
+    return false;
+}
+
+/* Losses the model declares (those a step may minimize), the fn metrics left out. */
+static int model_losses(Lower *L) {
+    int n = 0;
+    for (int i = 0; i < L->m->nlosses; i++) n += !metric_loss(L, i);
+    return n;
+}
+
+/* Each metric written as a fn, `metrics r2`, is r2(first output, first target) computed as a loss
+ * is, after the model's losses (loss indexes past them): the runtime reports it by name and never
+ * minimizes it (runtime/train.c, compiler/passes/autodiff.c objective). */
+static void lower_fn_metrics(Lower *L, IrGraph *g, Frame *f, Walk *w) {
+    Node *it = metrics_item(L);
+    const char *out = NULL, *tg = NULL;
+    for (int i = 0; i < L->model->nkids; i++) {
+        Node *s = L->model->kids[i];
+        if (s->kind == ND_TARGET && !tg) tg = s->name;
+        if (s->kind == ND_OUTPUT && !out) out = s->name;   /* lowering made every output [B, ...] */
+    }
+    for (int j = 0; it && j < it->nkids; j++) {
+        Node *mk = it->kids[j];
+        if (!mk->name || builtin_metric(mk->name)) continue;
+        L->loc = mk->loc;
+        if (!out || !tg) fail(L, mk->loc, "metric '%s' needs an output and a target", mk->name);
+        Node *call = arena_alloc(L->a, sizeof *call), *callee = arena_alloc(L->a, sizeof *callee);
+        Node **args = arena_alloc(L->a, sizeof *args * 2);
+        *callee = (Node){.kind = ND_IDENT, .loc = mk->loc, .name_loc = mk->loc, .name = mk->name};
+        for (int i = 0; i < 2; i++) {
+            args[i] = arena_alloc(L->a, sizeof **args);
+            *args[i] = (Node){.kind = ND_IDENT, .loc = mk->loc, .name_loc = mk->loc, .name = i ? tg : out};
+        }
+        *call = (Node){.kind = ND_CALL, .loc = mk->loc, .lhs = callee, .kids = args, .nkids = 2};
+        stmt_begin(f, mk->name, call);
+        uint32_t t = need_tensor(L, eval(L, f, call), "a metric", mk->loc);
+        const IrType *lt = tty(L, t);
+        if (lt->rank != 0 || lt->dtype != DT_F32)
+            fail(L, mk->loc, "metric '%s' must be a rank-0 f32, it is %s", mk->name, type_str(L, lt));
+        int li = loss_index(L, mk->name);
+        if (li < 0) {
+            if (!L->first_pass) fail(L, mk->loc, "metric '%s' appeared after the first walk", mk->name);
+            li = L->m->nlosses;
+            *ARENA_PUSH(L->a, L->m->losses, L->m->nlosses, L->m->caplosses) = mk->name;
+        }
+        if (w->loss_node) w->loss_node[li] = t;
+        ir_result(g, t, RES_LOSS, li);
+    }
+}
+
 static void walk_model(Lower *L, IrGraph *g, bool training, Walk *w) {
     L->g = g;
     L->training = training;
@@ -2017,6 +2089,7 @@ static void walk_model(Lower *L, IrGraph *g, bool training, Walk *w) {
         default: eval_stmt(L, f, s); break;
         }
     }
+    if (w->want_losses) lower_fn_metrics(L, g, f, w);
     if (w->want_updates)
         for (int i = 0; i < L->nupd; i++) ir_result(g, L->upd[i].v.t, RES_UPDATE, L->upd[i].index);
     L->model_frame = f;
@@ -2199,6 +2272,14 @@ static Node *default_optimizer(Lower *L) {
     return NULL;
 }
 
+/* `validation X`: X is a data source (a call of csv, idx or npy, or fashion_mnist / mnist), else a
+ * fraction. The checker decides the same way (lang/check.c check_train). */
+static bool is_data_source(const Node *e) {
+    if (e->kind == ND_IDENT) return !strcmp(e->name, "fashion_mnist") || !strcmp(e->name, "mnist");
+    return e->kind == ND_CALL && e->lhs->kind == ND_IDENT &&
+           (!strcmp(e->lhs->name, "csv") || !strcmp(e->lhs->name, "idx") || !strcmp(e->lhs->name, "npy"));
+}
+
 /* The train block: data, batch, epochs, metrics, validation, optimizer and steps. */
 static void lower_train_block(Lower *L) {
     Frame *f = train_frame(L, L->model->name);
@@ -2244,6 +2325,8 @@ static void lower_train_block(Lower *L) {
             int64_t v = it->nkids ? need_int(L, eval(L, f, it->kids[0]), k, it->loc) : 0;
             if (v < 1) fail(L, it->loc, "'%s' must be at least 1", k);
             add_hyper(L, k, (double)v);
+        } else if (!strcmp(k, "validation") && it->nkids && is_data_source(it->kids[0])) {
+            L->m->val_spec = data_tokens(L, f, it->kids[0]);     /* [train.validation.data] */
         } else if (!strcmp(k, "validation")) {
             Value v = it->nkids ? eval(L, f, it->kids[0]) : (Value){0};
             if (!is_num(v) || num(v) < 0 || num(v) >= 1) fail(L, it->loc, "'validation' is a fraction in [0, 1)");
@@ -2252,8 +2335,8 @@ static void lower_train_block(Lower *L) {
             for (int j = 0; j < it->nkids; j++) {
                 Node *mk = it->kids[j];
                 const char *name = mk->name;
-                if (!name || (strcmp(name, "accuracy") && strcmp(name, "mse") && strcmp(name, "mae")))
-                    fail(L, mk->loc, "unknown metric '%s' (accuracy, mse, mae)", name ? name : "?");
+                if (!name || (!builtin_metric(name) && loss_index(L, name) < 0))
+                    fail(L, mk->loc, "unknown metric '%s' (accuracy, mse, mae or a fn)", name ? name : "?");
                 *ARENA_PUSH(L->a, L->m->metrics, L->m->nmetrics, L->m->capmetrics) = name;
             }
         } else if (!strcmp(k, "optimizer")) {
@@ -2263,10 +2346,11 @@ static void lower_train_block(Lower *L) {
             fail(L, it->loc, "unknown train item '%s'", k);
         }
     }
-    if (L->nsteps == 0 && L->m->nlosses > 0) {
+    int nmodel = model_losses(L);
+    if (L->nsteps == 0 && nmodel > 0) {
         if (!opt) fail(L, t->loc, "the train block needs an optimizer: `optimizer adam(lr = 1e-3)`");
         LowerStep *s = ARENA_PUSH(L->a, L->steps, L->nsteps, L->capsteps);
-        *s = (LowerStep){.name = "main", .loss = L->m->nlosses == 1 ? L->m->losses[0] : NULL,
+        *s = (LowerStep){.name = "main", .loss = nmodel == 1 ? L->m->losses[0] : NULL,
                          .optimizer = opt, .loc = t->loc};
     }
     for (int i = 0; i < L->nsteps; i++) {
@@ -2332,6 +2416,7 @@ static void train_graph(Lower *L, IrGraph *g, const char *loss, uint32_t *loss_n
     } else {
         uint32_t acc = nodes[0];
         for (int i = 1; i < L->m->nlosses; i++) {
+            if (metric_loss(L, i)) continue;
             uint32_t s[2] = {acc, nodes[i]};
             acc = ir_add(g, OP_ADD, mktype(DT_F32, 0, NULL), s, 2, NULL, L->model->loc);
         }

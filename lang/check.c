@@ -610,9 +610,121 @@ typedef struct Expander {
     int64_t work;           /* records visited: bounds the time a hostile program can take */
     const Item *want;       /* a statement whose path is wanted (names that mean one thing) */
     const char *found;      /* its path (the last one, when a loop repeats it) */
+    int depth;              /* calls entered: 0 in the owner's own records */
+    const Node *origin;     /* the owner's statement being expanded */
+    struct XFrame *frame;   /* the call being expanded (IT_IF conditions read its arguments) */
+    const Node *fail_at;    /* where fail happened, when a node says it better than the owner */
 } Expander;
 
+/* A call being expanded: its callee and arguments, and the frame of its caller. */
+typedef struct XFrame {
+    const Node *decl;
+    Node *const *args;
+    const DimEnv *env;
+    struct XFrame *up;
+} XFrame;
+
 static void expand_items(Expander *x, const Items *it, const DimEnv *env, const char *prefix, Counters *cnt);
+
+/* ---- conditions of `if`s that make parameters [if] ----
+ * Evaluated while a parameter list is expanded: ints from the env (dims, int formals, loop
+ * variables), and bool, str and int arguments of the calls being expanded, read through their
+ * argument expressions in the caller's frame. */
+typedef struct CVal {
+    char kind;              /* 'i' int, 'b' bool, 's' str */
+    int64_t i;
+    bool b;
+    const char *s;
+} CVal;
+
+static bool cond_eval(Expander *x, const Node *e, const DimEnv *env, XFrame *fr, CVal *out);
+
+static bool cond_type(const Type *t, const DimEnv *env, DimCtx *dc, CVal *out) {
+    if (!t)
+        return false;
+    if (t->kind == TY_BOOL && t->known) {
+        *out = (CVal){.kind = 'b', .b = t->bval};
+        return true;
+    }
+    if (t->kind == TY_STR && t->sval) {
+        *out = (CVal){.kind = 's', .s = t->sval};
+        return true;
+    }
+    if (t->kind == TY_INT && t->ival) {
+        const SDim *d = env ? ty_dim_subst(dc, t->ival, env) : t->ival;
+        out->kind = 'i';
+        return ty_dim_is_const(d, &out->i);
+    }
+    return false;
+}
+
+static bool cond_ident(Expander *x, const Node *e, const DimEnv *env, XFrame *fr, CVal *out) {
+    DimBind *db = env ? ty_env_find(env, e->name) : NULL;
+    if (db && !db->is_rest) {
+        out->kind = 'i';
+        return ty_dim_is_const(db->dim, &out->i);
+    }
+    for (int i = 0; fr && i < fr->decl->nformals; i++) {
+        Node *f = fr->decl->formals[i];
+        if (strcmp(f->name, e->name) != 0)
+            continue;
+        if (fr->args && fr->args[i])
+            return cond_eval(x, fr->args[i], fr->env, fr->up, out);
+        return f->lhs && cond_eval(x, f->lhs, NULL, NULL, out);
+    }
+    /* a binding of the owner (a model's `deep = true`): the type the checker found */
+    return e->ref && cond_type(e->ref->ty, NULL, &x->C->dc, out);
+}
+
+static bool cond_eval(Expander *x, const Node *e, const DimEnv *env, XFrame *fr, CVal *out) {
+    CVal l, r;
+    switch (e->kind) {
+    case ND_INT: *out = (CVal){.kind = 'i', .i = e->ival}; return true;
+    case ND_BOOL: *out = (CVal){.kind = 'b', .b = e->ival != 0}; return true;
+    case ND_STR: *out = (CVal){.kind = 's', .s = e->name}; return true;
+    case ND_IDENT: return cond_ident(x, e, env, fr, out);
+    case ND_UNARY:
+        if (!cond_eval(x, e->lhs, env, fr, &l))
+            return false;
+        if (e->op == 'n' && l.kind == 'b') {
+            *out = (CVal){.kind = 'b', .b = !l.b};
+            return true;
+        }
+        if (e->op == '-' && l.kind == 'i' && l.i != INT64_MIN) {
+            *out = (CVal){.kind = 'i', .i = -l.i};
+            return true;
+        }
+        return false;
+    case ND_BINARY:
+        if (!cond_eval(x, e->lhs, env, fr, &l) || !cond_eval(x, e->rhs, env, fr, &r) || l.kind != r.kind)
+            return false;
+        if (l.kind == 'b' && (e->op == OP_AND_ || e->op == OP_OR_ || e->op == OP_EQ_ || e->op == OP_NE_)) {
+            bool v = e->op == OP_AND_ ? l.b && r.b : e->op == OP_OR_ ? l.b || r.b : (l.b == r.b) == (e->op == OP_EQ_);
+            *out = (CVal){.kind = 'b', .b = v};
+            return true;
+        }
+        if (l.kind == 's' && (e->op == OP_EQ_ || e->op == OP_NE_)) {
+            *out = (CVal){.kind = 'b', .b = (strcmp(l.s, r.s) == 0) == (e->op == OP_EQ_)};
+            return true;
+        }
+        if (l.kind != 'i')
+            return false;
+        switch (e->op) {
+        case OP_EQ_: *out = (CVal){.kind = 'b', .b = l.i == r.i}; return true;
+        case OP_NE_: *out = (CVal){.kind = 'b', .b = l.i != r.i}; return true;
+        case OP_LT_: *out = (CVal){.kind = 'b', .b = l.i < r.i}; return true;
+        case OP_LE_: *out = (CVal){.kind = 'b', .b = l.i <= r.i}; return true;
+        case OP_GT_: *out = (CVal){.kind = 'b', .b = l.i > r.i}; return true;
+        case OP_GE_: *out = (CVal){.kind = 'b', .b = l.i >= r.i}; return true;
+        case OP_ADD_: out->kind = 'i'; return im_add(l.i, r.i, &out->i);
+        case OP_SUB_: out->kind = 'i'; return im_sub(l.i, r.i, &out->i);
+        case OP_MUL_: out->kind = 'i'; return im_mul(l.i, r.i, &out->i);
+        default: return false;
+        }
+    default:
+        return false;
+    }
+}
 
 static DimEnv compose(Check *C, const DimEnv *inner, const DimEnv *outer) {
     DimEnv e = {.inst = 0};
@@ -636,7 +748,12 @@ static void expand_body(Expander *x, const Node *callee, const DimEnv *env, cons
 
 static void expand_call(Expander *x, const CallRec *cr, const DimEnv *env, const char *path) {
     DimEnv e2 = compose(x->C, cr->ins ? &cr->ins->env : &cr->env, env);
+    XFrame fr = {cr->callee, cr->args, env, x->frame};
+    x->frame = &fr;
+    x->depth++;
     expand_body(x, cr->callee, &e2, path);
+    x->depth--;
+    x->frame = fr.up;
 }
 
 /* The statement's own parameters, named from stmt_path (the bound name with its number). */
@@ -663,6 +780,9 @@ static bool items_make_params(const Items *it) {
         if (t->kind == IT_PARAM || t->kind == IT_STATE || (t->kind == IT_STMT && t->ncalls > 0) ||
             (t->kind == IT_LOOP && (items_make_params(t->first) || items_make_params(t->rest))))
             return true;
+        for (int k = 0; t->kind == IT_IF && k < t->narms; k++)
+            if (items_make_params(&t->arms[k]))
+                return true;
     }
     return false;
 }
@@ -687,11 +807,14 @@ static void expand_items(Expander *x, const Items *it, const DimEnv *env, const 
             e->kind = t->kind == IT_PARAM ? PE_PARAM : PE_STATE;
             e->ty = env ? ty_subst(&C->dc, t->ty, env) : t->ty;
             e->decl = t->node;
+            e->origin = x->depth ? x->origin : t->node;
             break;
         }
         case IT_STMT:
             if (t->ncalls == 0)
                 break;
+            if (!x->depth)
+                x->origin = t->node;
             if (t->name) {
                 const char *sp = numbered(C, t->name, count(C, cnt, t->name));
                 if (t == x->want)
@@ -700,6 +823,24 @@ static void expand_items(Expander *x, const Items *it, const DimEnv *env, const 
             } else
                 expand_stmt(x, t, env, prefix, NULL, cnt);
             break;
+        case IT_IF: {
+            int k = 0;
+            for (const Node *arm = t->node; arm && k < t->narms; arm = arm->body, k++) {
+                CVal c;
+                if (!arm->lhs)
+                    break;
+                if (!cond_eval(x, arm->lhs, env, x->frame, &c) || c.kind != 'b') {
+                    x->fail = "a parameter is made under an 'if' whose condition is not known here";
+                    x->fail_at = arm->lhs;
+                    return;
+                }
+                if (c.b)
+                    break;
+            }
+            if (k < t->narms)
+                expand_items(x, &t->arms[k], env, prefix, cnt);
+            break;
+        }
         case IT_LOOP: {
             int64_t lo, hi;
             if (!items_make_params(t->first) && !items_make_params(t->rest))
@@ -733,7 +874,7 @@ static const ParamList *stmt_params(Check *C, Item *it) {
     if (it->local)
         return it->local;
     ParamList *l = arena_alloc(C->a, sizeof *l);
-    Expander x = {C, l, NULL, 0, NULL, NULL};
+    Expander x = {C, l, NULL, 0, NULL, NULL, 0, NULL, NULL, NULL};
     Counters cnt = {0};
     expand_stmt(&x, it, NULL, "", "", &cnt);
     if (x.fail)
@@ -862,7 +1003,7 @@ static const ParamList *body_params(Body *b, const Item *want, const char **path
     if (!b->root)
         return NULL;
     ParamList *l = arena_alloc(b->C->a, sizeof *l);
-    Expander x = {b->C, l, NULL, 0, want, NULL};
+    Expander x = {b->C, l, NULL, 0, want, NULL, 0, NULL, NULL, NULL};
     Counters cnt = {0};
     expand_items(&x, b->root, NULL, "", &cnt);
     if (x.fail)
@@ -959,7 +1100,7 @@ static const Type *check_member(Body *b, Node *n) {
                 return group_member(b, n, l, n->lhs->name, n->lhs->name);
             }
         }
-        if (bd && bd->stmt && ty_is_bad(bd->ty) == false && member_ambiguous(b, n, bd))
+        if (bd && bd->stmt && !ty_is_bad(bd->ty) && member_ambiguous(b, n, bd))
             return ty_error();
         if (bd && bd->stmt) {
             const ParamList *l = stmt_params(C, bd->stmt);
@@ -1309,7 +1450,7 @@ static void sym_names(Check *C, const SDim *d, Names *ns) {
 
 static bool param_vars(Check *C, DeclInfo *ci, Names *ns) {
     ParamList l = {0};
-    Expander x = {C, &l, NULL, 0, NULL, NULL};
+    Expander x = {C, &l, NULL, 0, NULL, NULL, 0, NULL, NULL, NULL};
     expand_body(&x, ci->decl, NULL, "");
     if (x.fail)
         return false;
@@ -1361,6 +1502,7 @@ static const Type *make_instance(Body *b, Node *n, DeclInfo *ci, Node **slot, co
     cr->call = n;
     cr->direct = true;
     cr->ins = ins;
+    cr->args = slot;
     Type *t = fn_type(b, ci->decl, BI_NONE, ci->decl->name);
     t->ret = ci->result;
     t->instance = ins;
@@ -1718,6 +1860,8 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
         cr->call = n;
         cr->env = env0;
         cr->direct = n == b->stmt_rhs;
+        cr->args = slot;
+        cr->ins = NULL;
     }
     return res;
 }
@@ -2090,6 +2234,7 @@ typedef struct Arm {
     const Type *result;     /* the body's result when the if ends the body */
     Node *result_node;
     bool makes;             /* it declares parameters or calls layers */
+    Items *items;           /* its records (when they were not kept in the body's) */
 } Arm;
 
 /* The arms of an if chain, in order; the final else (lhs NULL) or NULL when it has none. */
@@ -2103,9 +2248,9 @@ static int if_arms(Node *n, Node **arms, int cap) {
 /* Check one arm from the scope at mark; its records go to its own list unless keep. */
 static void check_arm(Body *b, Node *arm, int mark, bool top, bool keep, Arm *out) {
     Check *C = b->C;
-    Items *saved = b->items, scratch = {0};
+    Items *saved = b->items, *scratch = arena_alloc(C->a, sizeof *scratch);
     if (!keep)
-        b->items = &scratch;
+        b->items = scratch;
     const Type *sr = b->result;
     Node *srn = b->result_node;
     b->result = NULL;
@@ -2115,7 +2260,8 @@ static void check_arm(Body *b, Node *arm, int mark, bool top, bool keep, Arm *ou
     out->result_node = b->result_node;
     b->result = sr;
     b->result_node = srn;
-    out->makes = items_make_params(&scratch);
+    out->makes = items_make_params(scratch);
+    out->items = scratch;
     b->items = saved;
     for (int i = mark; i < b->scope.nlog; i++) {
         bool dup = false;
@@ -2199,14 +2345,21 @@ static void check_if(Body *b, Node *n, bool top) {
         }
         return;
     }
+    bool makes = false;
     for (int i = 0; i < na; i++) {
         check_arm(b, arms[i], mark, top, false, &res[i]);
         scope_pop(b, mark);
-        if (res[i].makes && !bad) {
-            check_error(b, arms[i]->loc, "this arm makes parameters, but the 'if' condition is known only at each "
-                        "call");
-            check_hint(b, "declare the parameters outside the 'if' (an unused one costs only its memory)");
-        }
+        makes |= res[i].makes;
+    }
+    if (makes && !bad) {
+        /* which arm's parameters exist is decided where the parameter list is expanded, with the
+         * calls' values (an IT_IF record) */
+        Item *it = new_item(b, IT_IF);
+        it->node = n;
+        it->narms = na;
+        it->arms = arena_alloc(C->a, sizeof *it->arms * (size_t)na);
+        for (int i = 0; i < na; i++)
+            it->arms[i] = *res[i].items;
     }
     /* the names bound after the if: those of every arm (and of the scope before, when there is no
      * else); one type when they agree, else unknown */
@@ -2978,7 +3131,8 @@ static int64_t per_sample(const Type *t) {
 
 /* [train.metrics]: a metric must fit the model, as runtime/train.c computes it from the first
  * target and the first per-sample ([B, ...]) output. accuracy: a classifier (i32[B] labels, a
- * [B, N] output of scores) or a binary probability model (f32 target and f32 output of one value
+ * [B, N] output of scores), one trained on one-hot targets (f32[B, N] target and output, the
+ * argmax of each compared) or a binary probability model (f32 target and f32 output of one value
  * per sample, [B] or [B, 1]); mse and mae: an f32 target with as many values per sample as an f32
  * output. Otherwise the executable would print nonsense or nothing. */
 static void check_metric(Body *b, Node *mn) {
@@ -2997,11 +3151,13 @@ static void check_metric(Body *b, Node *mn) {
     if (strcmp(mn->name, "accuracy") == 0) {
         bool classifier = tt->dtype == DT_I32 && tt->shape.rank == 1 && ot->shape.rank == 2;
         bool binary = f32 && tt->shape.rank <= 2 && ot->shape.rank <= 2 && to == 1 && ttn == 1;
-        if (!classifier && !binary) {
+        bool onehot = f32 && tt->shape.rank == 2 && ot->shape.rank == 2 && to > 1 && to <= 1024 && to == ttn;
+        if (!classifier && !binary && !onehot) {
             check_error(b, mn->loc, "metric 'accuracy' needs a classifier, but the target is %s and the first output %s",
                         check_tystr(b, tt), check_tystr(b, ot));
-            check_hint(b, "accuracy fits i32[B] labels with [B, N] scores, or an f32[B] 0/1 target with an "
-                          "f32[B] probability; for a regression use metrics mse or mae");
+            check_hint(b, "accuracy fits i32[B] labels with [B, N] scores, an f32[B, N] one-hot target with "
+                          "f32[B, N] scores (N <= 1024), or an f32[B] 0/1 target with an f32[B] probability; "
+                          "for a regression use metrics mse or mae");
         }
         return;
     }
@@ -3013,6 +3169,209 @@ static void check_metric(Body *b, Node *mn) {
     }
 }
 
+/* [train.metrics.fn]: a metric named after a `fn` of the program is that function applied to the
+ * first per-sample output and the first target, as a loss is computed: `metrics r2` with
+ * `fn r2(pred: f32[B], y: f32[B]) -> f32`. The call is checked as if written at the metric
+ * (compiler/lower.c lowers the same call into the evaluate and train graphs); it must give a
+ * rank-0 f32. */
+static void check_fn_metric(Body *b, Node *mn) {
+    Check *C = b->C;
+    ModelInfo *m = b->model;
+    Node *tg = NULL, *out = NULL;
+    for (int i = 0; i < m->ninputs && !tg; i++)
+        if (m->inputs[i]->kind == ND_TARGET) tg = m->inputs[i];
+    for (int i = 0; i < m->noutputs && !out; i++) {
+        const Type *t = m->outputs[i]->ty;
+        if (t && t->kind == TY_TENSOR && t->shape.rank > 0 && dim_is_batch(t->shape.dims[0])) out = m->outputs[i];
+    }
+    if (!tg || !out) {
+        check_error(b, mn->loc, "metric '%s' is computed from the first output and the first target, but the model "
+                    "has no %s", mn->name, !out ? "output whose first dim is B" : "target");
+        return;
+    }
+    if ((tg->ty && ty_is_bad(tg->ty)) || ty_is_bad(out->ty)) return;
+    Node *call = arena_alloc(C->a, sizeof *call);
+    Node *callee = arena_alloc(C->a, sizeof *callee), **args = arena_alloc(C->a, sizeof *args * 2);
+    *callee = (Node){.kind = ND_IDENT, .loc = mn->loc, .name_loc = mn->loc, .name = mn->name};
+    for (int i = 0; i < 2; i++) {
+        args[i] = arena_alloc(C->a, sizeof **args);
+        *args[i] = (Node){.kind = ND_IDENT, .loc = mn->loc, .name_loc = mn->loc, .name = i ? tg->name : out->name};
+    }
+    *call = (Node){.kind = ND_CALL, .loc = mn->loc, .lhs = callee, .kids = args, .nkids = 2};
+    const Type *t = check_expr(b, call);
+    if (ty_is_bad(t)) {
+        check_note(b, mn->loc, "metric '%s' is %s(%s, %s): the first output and the first target", mn->name, mn->name,
+                   out->name, tg->name);
+        return;
+    }
+    if (!(t->kind == TY_TENSOR && t->shape.rank == 0 && t->dtype == DT_F32) && t->kind != TY_FLOAT) {
+        check_error(b, mn->loc, "metric '%s' must give a rank-0 f32, but %s(%s, %s) is %s", mn->name, mn->name,
+                    out->name, tg->name, check_tystr(b, t));
+        check_hint(b, "reduce it over the batch, as a loss is: mean(...) or sum(...)");
+    }
+}
+
+/* ---- which parameters a loss can reach [train.step] ----
+ * The build refuses a step that no gradient of its loss reaches (compiler/passes/autodiff.c).
+ * Here the same is found from the program: the statements a loss depends on, through the names it
+ * uses (stop_gradient cuts), and the parameters those statements made. An over-approximation
+ * (every operand counts), so what `nnc check` refuses the build refuses too. */
+
+typedef struct Dep {
+    const Node *node;       /* a binding's statement (or a model param) */
+    const Node **v;         /* the statements whose parameters it may depend on */
+    int n, cap;
+} Dep;
+
+typedef struct Deps {
+    Check *C;
+    const ParamList *pl;
+    Dep *v;
+    int n, cap;
+    bool changed;
+} Deps;
+
+static Dep *dep_of(Deps *ds, const Node *node) {
+    for (int i = 0; i < ds->n; i++)
+        if (ds->v[i].node == node)
+            return &ds->v[i];
+    Dep *d = ARENA_PUSH(ds->C->a, ds->v, ds->n, ds->cap);
+    memset(d, 0, sizeof *d);
+    d->node = node;
+    return d;
+}
+
+static void dep_add(Deps *ds, Dep *d, const Node *origin) {
+    for (int i = 0; i < d->n; i++)
+        if (d->v[i] == origin)
+            return;
+    *ARENA_PUSH(ds->C->a, d->v, d->n, d->cap) = origin;
+    ds->changed = true;
+}
+
+static void dep_union(Deps *ds, Dep *into, const Node *from) {
+    int k = (int)(into - ds->v);
+    Dep *f = dep_of(ds, from);          /* may move ds->v */
+    into = &ds->v[k];
+    for (int i = 0; i < f->n; i++)
+        dep_add(ds, into, f->v[i]);
+}
+
+static bool is_origin(const ParamList *pl, const Node *node) {
+    for (int i = 0; i < pl->n; i++)
+        if (pl->e[i].origin == node)
+            return true;
+    return false;
+}
+
+static void deps_expr(Deps *ds, int into, const Node *e) {
+    if (!e)
+        return;
+    switch (e->kind) {
+    case ND_IDENT:
+        if (e->ref && e->ref->kind != ND_FN && e->ref->kind != ND_LAYER && e->ref->kind != ND_OPTIMIZER &&
+            e->ref->kind != ND_MODEL && e->ref->kind != ND_FORMAL) {
+            dep_union(ds, &ds->v[into], e->ref);
+            if (is_origin(ds->pl, e->ref))
+                dep_add(ds, &ds->v[into], e->ref);
+        }
+        return;
+    case ND_MEMBER: {
+        const Node *root = e;
+        while (root->kind == ND_MEMBER)
+            root = root->lhs;
+        if (root->kind == ND_IDENT && !root->ref) {
+            /* h_2.W: a parameter by its path */
+            const char *p = path_str(ds->C, e);
+            for (int i = 0; i < ds->pl->n; i++) {
+                const char *q = ds->pl->e[i].path;
+                size_t n = strlen(p);
+                if (!strncmp(q, p, n) && (q[n] == 0 || q[n] == '.'))
+                    dep_add(ds, &ds->v[into], ds->pl->e[i].origin);
+            }
+            return;
+        }
+        if (strcmp(e->name, "T") != 0 && root->kind == ND_IDENT && root->ref && is_origin(ds->pl, root->ref)) {
+            dep_add(ds, &ds->v[into], root->ref);   /* h.W: that call's parameter, not its inputs */
+            return;
+        }
+        deps_expr(ds, into, e->lhs);
+        return;
+    }
+    case ND_CALL:
+        if (e->lhs->kind == ND_IDENT && !e->ref && strcmp(e->lhs->name, "stop_gradient") == 0)
+            return;
+        deps_expr(ds, into, e->lhs);
+        for (int i = 0; i < e->nkids; i++)
+            deps_expr(ds, into, e->kids[i]->kind == ND_ARG ? e->kids[i]->lhs : e->kids[i]);
+        return;
+    default:
+        deps_expr(ds, into, e->lhs);
+        deps_expr(ds, into, e->rhs);
+        deps_expr(ds, into, e->body);
+        for (int i = 0; i < e->nkids; i++)
+            deps_expr(ds, into, e->kids[i]);
+        return;
+    }
+}
+
+static void deps_stmts(Deps *ds, Node *const *kids, int n) {
+    for (int i = 0; i < n; i++) {
+        const Node *s = kids[i];
+        switch (s->kind) {
+        case ND_BIND: case ND_OUTPUT: case ND_LOSS: case ND_EXPR: {
+            int k = (int)(dep_of(ds, s) - ds->v);
+            if (s->lhs)
+                deps_expr(ds, k, s->lhs);
+            else if (s->ref)
+                dep_union(ds, &ds->v[k], s->ref);
+            if (is_origin(ds->pl, s))
+                dep_add(ds, &ds->v[k], s);
+            break;
+        }
+        case ND_FOR:
+            deps_stmts(ds, s->kids, s->nkids);
+            break;
+        case ND_IF:
+            for (const Node *arm = s; arm; arm = arm->body)
+                deps_stmts(ds, arm->kids, arm->nkids);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* Does a gradient of the loss declared by node possibly reach a parameter under the step's paths? */
+static bool step_reaches(Deps *ds, const Node *loss, const Node *step, const Node *model) {
+    if (!ds->n) {
+        for (int round = 0; round < 64; round++) {     /* to a fixed point: loops rebind names */
+            ds->changed = false;
+            deps_stmts(ds, model->kids, model->nkids);
+            if (!ds->changed)
+                break;
+        }
+    }
+    Dep *d = dep_of(ds, loss);
+    for (int i = 0; i < ds->pl->n; i++) {
+        const ParamEntry *e = &ds->pl->e[i];
+        bool used = false;
+        for (int j = 0; j < d->n && !used; j++)
+            used = d->v[j] == e->origin;
+        if (!used || e->kind != PE_PARAM)
+            continue;
+        if (step->nkids == 0)
+            return true;
+        for (int k = 0; k < step->nkids; k++) {
+            const char *p = path_str(ds->C, step->kids[k]);
+            size_t n = strlen(p);
+            if (!strncmp(e->path, p, n) && (e->path[n] == 0 || e->path[n] == '.'))
+                return true;
+        }
+    }
+    return false;
+}
+
 static void check_train(Body *b, Node *tr) {
     Check *C = b->C;
     ModelInfo *m = b->model;
@@ -3020,6 +3379,8 @@ static void check_train(Body *b, Node *tr) {
     static const char *const items[] = {"data", "optimizer", "batch", "epochs", "metrics", "validation"};
     Node *data = NULL, *opt = NULL;
     int nsteps = 0;
+    bool clean = nerrors(C) == 0;       /* else the parameter list may be incomplete */
+    Deps deps = {.C = C, .pl = m->params};
     for (int i = 0; i < tr->nkids; i++) {
         Node *it = tr->kids[i];
         if (it->kind == ND_STEP) {
@@ -3061,6 +3422,13 @@ static void check_train(Body *b, Node *tr) {
             }
             if (it->rhs)
                 check_optimizer_call(b, it->rhs);
+            Node *loss = NULL;
+            for (int j = 0; j < m->nlosses && !loss; j++)
+                if (strcmp(m->losses[j]->name, l->name) == 0)
+                    loss = m->losses[j];
+            if (loss && clean && !step_reaches(&deps, loss, it, b->decl))
+                check_error(b, it->loc, "step '%s' trains no parameter: no gradient of its loss '%s' reaches %s",
+                            it->name, l->name, it->nkids ? "the parameters under its paths" : "any parameter");
             continue;
         }
         int k = -1;
@@ -3100,20 +3468,44 @@ static void check_train(Body *b, Node *tr) {
                 bool ok = false;
                 for (int q = 0; q < 3; q++)
                     ok |= strcmp(mn->name, metrics[q]) == 0;
-                if (!ok) {
+                for (int q = 0; q < j; q++)
+                    if (strcmp(it->kids[q]->name, mn->name) == 0) {
+                        check_error(b, mn->loc, "metric '%s' is named twice", mn->name);
+                        ok = true;
+                        mn = NULL;
+                        break;
+                    }
+                if (!mn) continue;
+                DeclInfo *fd = ok ? NULL : decl_find(C, mn->name);
+                bool clash = false;
+                for (int q = 0; q < m->nlosses && fd; q++) clash |= strcmp(m->losses[q]->name, mn->name) == 0;
+                if (fd && fd->decl->kind == ND_FN && clash) {
+                    check_error(b, mn->loc, "metric '%s' has the name of a loss of this model", mn->name);
+                } else if (fd && fd->decl->kind == ND_FN) {
+                    check_fn_metric(b, mn);
+                } else if (!ok) {
                     check_error(b, mn->loc, "unknown metric '%s'", mn->name);
                     check_hint_similar(b, mn->name, metrics, 3,
-                                       "the metrics are accuracy, mse and mae");
+                                       "the metrics are accuracy, mse, mae and any fn(output, target) -> f32");
                 } else {
                     check_metric(b, mn);
                 }
             }
             break;
         case 5: {
+            bool source = (v->kind == ND_IDENT && (strcmp(v->name, "fashion_mnist") == 0 || strcmp(v->name, "mnist") == 0)) ||
+                          (v->kind == ND_CALL && v->lhs->kind == ND_IDENT &&
+                           (strcmp(v->lhs->name, "csv") == 0 || strcmp(v->lhs->name, "idx") == 0 ||
+                            strcmp(v->lhs->name, "npy") == 0));
+            if (source) {       /* [train.validation.data]: a data source of its own */
+                check_data(b, v);
+                break;
+            }
             const Type *t = check_expr(b, v);
             double f = t->kind == TY_FLOAT ? t->fval : 0;
             if (!ty_is_bad(t) && !(t->kind == TY_FLOAT && t->known && f > 0 && f < 1))
-                check_error(b, v->loc, "validation must be a fraction between 0 and 1, like 0.1");
+                check_error(b, v->loc, "validation must be a fraction between 0 and 1, like 0.1, or a data source, "
+                            "like csv(\"val.csv\", label = \"y\")");
             break;
         }
         }
@@ -3159,11 +3551,16 @@ static void check_model(Check *C, DeclInfo *di) {
         check_error(&b, d->name_loc, "model '%s' has no output and no loss", d->name);
     /* the parameter list [layer.naming] */
     ParamList *pl = arena_alloc(C->a, sizeof *pl);
-    Expander x = {C, pl, NULL, 0, NULL, NULL};
+    Expander x = {C, pl, NULL, 0, NULL, NULL, 0, NULL, NULL, NULL};
     Counters cnt = {0};
     expand_items(&x, &di->items, NULL, "", &cnt);
-    if (x.fail)
+    if (x.fail && x.fail_at) {
+        check_error(&b, x.fail_at->loc, "this 'if' makes parameters, but its condition is not known when the "
+                    "parameters of model '%s' are listed", d->name);
+        check_hint(&b, "make them in every arm, or outside the 'if'; `training` is known only per graph");
+    } else if (x.fail) {
         check_error(&b, d->name_loc, "cannot list the parameters of model '%s': %s", d->name, x.fail);
+    }
     m->params = pl;
     if (pl->n > 1) {
         const ParamEntry **v = arena_alloc(C->a, sizeof *v * (size_t)pl->n);

@@ -167,6 +167,7 @@ typedef struct ParamEntry {
     ParamKind kind;
     const Type *ty;         /* concrete in a model; in terms of the owner's variables in a layer */
     const Node *decl;       /* ND_PARAM / ND_STATE: initializer in decl->lhs */
+    const Node *origin;     /* the owner's own statement (or param) that made it */
 } ParamEntry;
 
 struct ParamList {

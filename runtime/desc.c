@@ -6,7 +6,8 @@
  *
  * No record has a length limit: the text is copied once into RtDesc.text, split in place, and every
  * name points into that copy; the per-kind arrays are sized by a first pass over the lines. The
- * data record is kept verbatim (the rest of its line), so a path with repeated spaces survives.
+ * data record (and the valdata record, `validation csv(...)`) is kept verbatim (the rest of its
+ * line), so a path with repeated spaces survives.
  */
 #include <errno.h>
 #include <math.h>
@@ -157,6 +158,7 @@ int rt_desc_parse(RtCtx *c, const char *text, RtDesc *d) {
     d->nclasses = -1;
     d->name = "";
     d->data = "";
+    d->valdata = "";
     if (!text) return rt_error(c, "descriptor: missing");
     size_t len = strlen(text);
     int ntensor = 0, nlines = 1;
@@ -183,6 +185,18 @@ int rt_desc_parse(RtCtx *c, const char *text, RtDesc *d) {
         lineno++;
         char *b = s;
         while (is_ws(*b)) b++;
+        bool val = !strncmp(b, "valdata", 7) && (is_ws(b[7]) || !b[7]);
+        if (val) {
+            char *v = b + 7, *e = v + strlen(v);
+            while (is_ws(*v)) v++;
+            while (e > v && is_ws(e[-1])) *--e = 0;
+            if (have_end) BAD("record 'valdata' after 'end'", lineno);
+            if (!have_model) BAD("expected 'model NAME' first, found 'valdata'", lineno);
+            if (*d->valdata) BAD("a second valdata record", lineno);
+            if (!*v) BAD("empty valdata record", lineno);
+            d->valdata = v;
+            continue;
+        }
         if (!strncmp(b, "data", 4) && (is_ws(b[4]) || !b[4])) {
             /* verbatim: only the blanks around the spec go (a path's own spaces sit inside quotes) */
             char *v = b + 4, *e = v + strlen(v);
@@ -237,9 +251,9 @@ int rt_desc_parse(RtCtx *c, const char *text, RtDesc *d) {
                 d->nclasses = (int)n;
             else BAD("bad task record (expected: task classify N | task regress)", lineno);
         } else if (!strcmp(kw, "plan")) {
-            if (l->n != 4 || d->nplan >= 4 || !parse_i64(l->tok[2], &d->plan_a[d->nplan]) ||
-                !parse_i64(l->tok[3], &d->plan_c[d->nplan]))
-                BAD("bad plan record (expected: plan CLASS A C, at most 4)", lineno);
+            if ((l->n != 4 && l->n != 5) || d->nplan >= 4 || !parse_i64(l->tok[2], &d->plan_a[d->nplan]) ||
+                !parse_i64(l->tok[3], &d->plan_c[d->nplan]) || (l->n == 5 && !parse_i64(l->tok[4], &d->plan_a2[d->nplan])))
+                BAD("bad plan record (expected: plan CLASS A C [A2], at most 4)", lineno);
             d->plan_class[d->nplan++] = l->tok[1];
         } else if (!strcmp(kw, "end")) {
             have_end = true;
@@ -278,6 +292,7 @@ void rt_desc_free(RtCtx *c, RtDesc *d) {
     memset(d, 0, sizeof *d);
     d->name = "";
     d->data = "";
+    d->valdata = "";
     d->nclasses = -1;
 }
 

@@ -194,6 +194,20 @@ static bool binary_prob(const RtDesc *d) {
            rt_numel(to, 1) == 1 && rt_numel(tt, 1) == 1 && has_metric(d, "accuracy");
 }
 
+/* A classifier trained on one-hot (or probability) targets, as Keras' categorical_accuracy: an f32
+ * [B, N] target (N > 1) beside an f32 [B, N] first output, in a model that asks for `metrics
+ * accuracy`. The class of a row is its argmax (the first of the largest) for both; eval gives it the
+ * N-class confusion matrix (N <= 1024, so that the matrix stays small). Returns N, else 0. */
+static int onehot_classes(const RtDesc *d) {
+    int o = first_output(d), tg = rt_first(d, RT_TARGET);
+    if (d->nclasses > 0 || o < 0 || tg < 0) return 0;
+    const RtTensor *to = &d->t[o], *tt = &d->t[tg];
+    int64_t n = rt_numel(to, 1);
+    bool fits = to->dtype == RT_F32 && tt->dtype == RT_F32 && to->rank == 2 && tt->rank == 2 && n > 1 &&
+                n <= 1024 && rt_numel(tt, 1) == n && has_metric(d, "accuracy");
+    return fits ? (int)n : 0;
+}
+
 static bool metrics_wanted(RtCtx *c) {
     int o = first_output(&c->desc), tg = rt_first(&c->desc, RT_TARGET);
     return o >= 0 && tg >= 0 && c->desc.t[o].dtype == RT_F32;
@@ -235,6 +249,12 @@ static void accumulate(RtCtx *c, Batch *b, int64_t B, Metrics *m) {
             m->ae += fabs(e);
         }
         m->nvals += B * per;
+        int K = onehot_classes(&c->desc);
+        for (int64_t i = 0; i < B && K > 0; i++) {
+            int t = argmax(y + i * per, K), p = argmax(out + i * per, K);
+            m->correct += t == p;
+            if (m->confusion) m->confusion[(int64_t)t * K + p]++;
+        }
         if (binary_prob(&c->desc)) {
             for (int64_t i = 0; i < B; i++) {
                 int t = y[i] >= 0.5f, p = out[i] >= 0.5f;
@@ -259,10 +279,22 @@ static bool has_metric(const RtDesc *d, const char *name) {
     return d->nclasses > 0 ? !strcmp(name, "accuracy") : d->nclasses == 0 && !strcmp(name, "mse");
 }
 
-/* "accuracy 0.8123, mse ..." for the metrics the model asks for; prefix "val_" for validation. */
+/* Whether loss l is a metric written as a fn (`metrics r2`): a value the model computes like a loss
+ * (compiler/lower.c lower_fn_metrics), reported under its name and never minimized. */
+static bool fn_metric(const RtDesc *d, int l) {
+    for (int i = 0; i < d->nmetric; i++)
+        if (!strcmp(d->metric[i], d->loss[l])) return true;
+    return false;
+}
+
+/* "accuracy 0.8123, mse ..." for the metrics the model asks for; prefix "val_" for validation.
+ * A fn metric is the mean of its per-batch values weighted by the batch sizes. */
 static void print_metrics(RtCtx *c, const Metrics *m, const char *prefix, FILE *out) {
+    for (int l = 0; l < c->desc.nloss && m->n; l++)
+        if (fn_metric(&c->desc, l)) fprintf(out, "  %s%s %.6g", prefix, c->desc.loss[l], m->loss_sum[l] / (double)m->n);
     if (!m->have_outputs) return;
-    if ((c->desc.nclasses > 0 || binary_prob(&c->desc)) && has_metric(&c->desc, "accuracy"))
+    if ((c->desc.nclasses > 0 || binary_prob(&c->desc) || onehot_classes(&c->desc)) &&
+        has_metric(&c->desc, "accuracy"))
         fprintf(out, "  %saccuracy %.4f", prefix, m->n ? (double)m->correct / (double)m->n : 0.0);
     if (m->nvals && has_metric(&c->desc, "mse")) fprintf(out, "  %smse %.6g", prefix, m->se / (double)m->nvals);
     if (m->nvals && has_metric(&c->desc, "mae")) fprintf(out, "  %smae %.6g", prefix, m->ae / (double)m->nvals);
@@ -378,7 +410,8 @@ int rt_train(RtCtx *c, const RtOpts *o) {
         c->rng.s = rt_mix64(c->seed ^ SEED_SHUFFLE);
     }
 
-    RtData data;
+    RtData data, vdata;
+    memset(&vdata, 0, sizeof vdata);
     if (rt_data_load(c, o->data, RT_SPLIT_TRAIN, true, o->limit, &data)) return -1;
     int rc = -1;
     Batch b = {0};
@@ -393,6 +426,17 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     for (int s = 0; s < d->nstep; s++) lr[s] = o->have_lr ? o->lr : d->step[s].lr;
     int64_t n = data.n, nval = (int64_t)floor((double)n * val_split), ntrain = n - nval;
     if (ntrain <= 0) { rt_error(c, "no training samples left after the validation split"); goto done; }
+    /* [train.validation.data] a validation data source of the model's own (`validation csv(...)`),
+     * unless --val-split replaces it: loaded as eval loads its data (the test split of an MNIST
+     * set), string class labels numbered by the training data's class names */
+    if (o->val_split < 0 && *d->valdata) {
+        bool borrow = data.classes && !c->class_names;
+        if (borrow) c->class_names = data.classes, c->nclass_names = data.nclasses;
+        int vr = rt_data_load(c, d->valdata, RT_SPLIT_TEST, true, o->limit, &vdata);
+        if (borrow) c->class_names = NULL, c->nclass_names = 0;
+        if (vr) goto done;
+    }
+    int64_t nv = vdata.n > 0 ? vdata.n : nval;     /* validation samples, from either */
     if (batch > ntrain) batch = ntrain;
     perm = rt_alloc(c, sizeof(int64_t) * (size_t)n);
     order = rt_alloc(c, sizeof(int64_t) * (size_t)ntrain);
@@ -406,7 +450,8 @@ int rt_train(RtCtx *c, const RtOpts *o) {
             perm[j] = t;
         }
     }
-    int64_t rem = ntrain % batch;
+    int64_t rem = ntrain % batch, vrem = vdata.n > 0 ? vdata.n % batch : 0;
+    if (vrem && (!rem || vrem < rem)) rem = vrem;      /* the smallest batch either set makes */
     if (batch_new(c, batch, rem ? rem : batch, &b)) goto done;
     int64_t steps_per_epoch = (ntrain + batch - 1) / batch, total_steps = epochs * steps_per_epoch;
     /* NncArgs.seed of (step, s) hashes step * streams + s: 16 streams (the historical value, so
@@ -414,7 +459,7 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     uint64_t step_streams = d->nstep > 16 ? (uint64_t)d->nstep : 16;
     bool tty = isatty(2);
     printf("training %s on %lld samples (%lld validation), batch %lld, %lld epochs, %d threads", d->name,
-           (long long)ntrain, (long long)nval, (long long)batch, (long long)epochs, c->threads);
+           (long long)ntrain, (long long)nv, (long long)batch, (long long)epochs, c->threads);
     if (o->resume) resume_note(c, o->resume, epochs, steps_per_epoch);
     printf("\n");
     fflush(stdout);
@@ -470,6 +515,8 @@ int rt_train(RtCtx *c, const RtOpts *o) {
                 c->def->forward(&a);
             }
             accumulate(c, &b, B, &m);
+            for (int l = 0; l < d->nloss; l++)      /* fn metrics: the train steps computed them */
+                if (fn_metric(d, l)) m.loss_sum[l] += (double)b.losses[l] * (double)B;
             double now = rt_now();
             if (tty && (now - last_draw > 0.1 || at + B == ntrain)) {
                 progress(c, epoch, epochs, at + B, ntrain, loss_sum[0] / (double)(at + B));
@@ -481,6 +528,7 @@ int rt_train(RtCtx *c, const RtOpts *o) {
         Metrics vm;
         metrics_reset(&vm, vm_loss, d->nloss);
         if (nval > 0 && evaluate_set(c, &data, perm + ntrain, nval, &b, &vm)) goto done;
+        if (vdata.n > 0 && evaluate_set(c, &vdata, NULL, vdata.n, &b, &vm)) goto done;
         if (tty) fprintf(stderr, "\r\033[K");
         {
             printf("epoch %lld/%lld:", (long long)epoch, (long long)epochs);
@@ -490,8 +538,9 @@ int rt_train(RtCtx *c, const RtOpts *o) {
                 if (!dup) printf("  %s %.6f", d->step[s].loss, loss_sum[s] / (double)ntrain);
             }
             print_metrics(c, &m, "", stdout);
-            if (nval > 0) {
-                for (int l = 0; l < d->nloss; l++) printf("  val_%s %.6f", d->loss[l], vm.loss_sum[l] / (double)nval);
+            if (nv > 0) {
+                for (int l = 0; l < d->nloss; l++)
+                    if (!fn_metric(d, l)) printf("  val_%s %.6f", d->loss[l], vm.loss_sum[l] / (double)nv);
                 print_metrics(c, &vm, "val_", stdout);
             }
             printf("  %.2fs  %.0f samples/s\n", secs, secs > 0 ? (double)ntrain / secs : 0.0);
@@ -506,6 +555,7 @@ done:
     rt_free(c, dbuf);
     rt_free(c, perm);
     rt_free(c, order);
+    rt_data_free(c, &vdata);
     rt_data_free(c, &data);
     return rc;
 }
@@ -523,7 +573,7 @@ int rt_eval(RtCtx *c, const RtOpts *o) {
     double *loss_sum = rt_alloc(c, sizeof(double) * (size_t)(d->nloss + 1));
     metrics_reset(&m, loss_sum, loss_sum ? d->nloss : 0);
     if (!loss_sum) goto done;
-    int N = d->nclasses > 0 ? d->nclasses : binary_prob(d) ? 2 : 0;
+    int N = d->nclasses > 0 ? d->nclasses : binary_prob(d) ? 2 : onehot_classes(d);
     int64_t batch = hyper_int(d, "batch", o->batch, 256, RT_MAX_BATCH);
     if (batch > data.n) batch = data.n;
     if (N > 0 && !(m.confusion = rt_calloc(c, sizeof(int64_t) * (size_t)N * (size_t)N))) goto done;
@@ -629,19 +679,23 @@ static void put_row(RtCtx *c, FILE *out, const Batch *b, int64_t j) {
 /* An existing -o target predict may replace: an f32 NPY array, or a CSV whose first line is the
  * header this model's predictions start with. */
 static bool own_predictions(RtCtx *c, FILE *f) {
-    char line[4096];
-    size_t got = fread(line, 1, sizeof line - 1, f);
-    line[got] = 0;
-    if (got > 10 && !memcmp(line, "\x93NUMPY", 6)) return memmem(line, got, "'descr': '<f4'", 14) != NULL;
-    char *nl = memchr(line, '\n', got);
-    if (!nl) return false;
-    nl[1] = 0;
+    char head[256];
+    size_t got = fread(head, 1, sizeof head - 1, f);
+    head[got] = 0;
+    if (got > 10 && !memcmp(head, "\x93NUMPY", 6)) return memmem(head, got, "'descr': '<f4'", 14) != NULL;
     char *want = NULL;
     size_t n = 0;
     FILE *m = open_memstream(&want, &n);
     if (!m) return false;
     put_row(c, m, NULL, -1);
-    bool same = fclose(m) == 0 && !strcmp(line, want);
+    bool same = fclose(m) == 0 && got > 0 && !memcmp(head, want, got < n ? got : n);
+    /* a header longer than head: compare the rest from the file */
+    for (size_t at = got; same && at < n;) {
+        char buf[4096];
+        size_t k = n - at < sizeof buf ? n - at : sizeof buf;
+        same = fread(buf, 1, k, f) == k && !memcmp(buf, want + at, k);
+        at += k;
+    }
     free(want);   /* open_memstream's buffer comes from malloc, not the ctx's allocator */
     return same;
 }
@@ -793,7 +847,8 @@ int rt_summary(RtCtx *c, int64_t batch_flag) {
            "buffers %s\n", (long long)batch, h5, h1, h2, h3, h4);
     if (d->nplan) printf("planned by the compiler at batch %lld:", (long long)batch);
     for (int p = 0; p < d->nplan; p++) {
-        rt_human((double)(d->plan_a[p] * batch + d->plan_c[p]), h3, sizeof h3);
+        rt_human((double)d->plan_a2[p] * (double)batch * (double)batch + (double)(d->plan_a[p] * batch + d->plan_c[p]),
+                 h3, sizeof h3);
         printf(" %s %s%s", d->plan_class[p], h3, p + 1 < d->nplan ? "," : "\n");
     }
     return 0;

@@ -125,6 +125,7 @@ typedef struct IrModule {
     IrStep *steps; int nsteps, capsteps;
     const char **hypers; double *hyper_vals; int nhypers, caphypers;  /* name/value pairs */
     const char *data_spec;      /* the train block's data source, as tokens */
+    const char *val_spec;       /* its validation data source (`validation csv(...)`), or NULL */
     const char **metrics; int nmetrics, capmetrics;
     int nclasses;               /* > 0: classifier with this many classes; 0: regression */
     IrGraph *forward;           /* inputs -> outputs, training = false */

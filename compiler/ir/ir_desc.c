@@ -61,6 +61,8 @@ char *ir_module_desc(Arena *a, const IrModule *m) {
         fprintf(f, "hyper %s %.9g\n", m->hypers[k], m->hyper_vals[k]);
     if (m->data_spec)
         fprintf(f, "data %s\n", m->data_spec);
+    if (m->val_spec)
+        fprintf(f, "valdata %s\n", m->val_spec);
     for (int k = 0; k < m->nmetrics; k++)
         fprintf(f, "metric %s\n", m->metrics[k]);
     if (m->nclasses > 0)

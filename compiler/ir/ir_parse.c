@@ -480,7 +480,7 @@ static void line(P *p) {
             m->hyper_vals = arena_realloc(p->a, m->hyper_vals, sizeof(double) * (size_t)n,
                                           sizeof(double) * (size_t)cap);
             m->hyper_vals[n] = v;
-        } else if (!strcmp(kw, "data")) {
+        } else if (!strcmp(kw, "data") || !strcmp(kw, "valdata")) {
             skip_space(p);
             const char *s = p->p;
             while (*p->p && *p->p != '\n')
@@ -488,7 +488,7 @@ static void line(P *p) {
             const char *e = p->p;
             while (e > s && (e[-1] == ' ' || e[-1] == '\r'))
                 e--;
-            m->data_spec = arena_strndup(p->a, s, (size_t)(e - s));
+            *(kw[0] == 'd' ? &m->data_spec : &m->val_spec) = arena_strndup(p->a, s, (size_t)(e - s));
         } else if (!strcmp(kw, "metric")) {
             *ARENA_PUSH(p->a, m->metrics, m->nmetrics, m->capmetrics) = word(p);
         } else if (!strcmp(kw, "task")) {

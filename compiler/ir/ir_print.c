@@ -158,6 +158,8 @@ void ir_module_print(FILE *out, const IrModule *m) {
     }
     if (m->data_spec)
         fprintf(out, "data %s\n", m->data_spec);
+    if (m->val_spec)
+        fprintf(out, "valdata %s\n", m->val_spec);
     for (int k = 0; k < m->nmetrics; k++)
         fprintf(out, "metric %s\n", m->metrics[k]);
     if (m->nclasses > 0)

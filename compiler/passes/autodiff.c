@@ -343,6 +343,13 @@ static uint8_t *grad_reach(Arena *a, const IrGraph *g, uint32_t loss) {
     return r;
 }
 
+static bool is_metric(const IrModule *m, const char *name) {
+    for (int k = 0; k < m->nmetrics; k++)
+        if (!strcmp(m->metrics[k], name))
+            return true;
+    return false;
+}
+
 /* The node of the step's objective: the loss result it names, or the sum of every loss result in
  * the order of m->losses (the node lowering made for it, found again by CSE). */
 static uint32_t objective(const IrModule *m, const IrStep *s) {
@@ -351,6 +358,8 @@ static uint32_t objective(const IrModule *m, const IrStep *s) {
     for (int li = 0; li < m->nlosses; li++) {
         if (s->objective && strcmp(s->objective, m->losses[li]))
             continue;
+        if (!s->objective && is_metric(m, m->losses[li]))
+            continue;       /* a metric written as a fn (lower.c): reported, never minimized */
         uint32_t node = IR_NONE;
         for (int r = 0; r < g->nres; r++)
             if (g->res[r].kind == RES_LOSS && g->res[r].index == li)

@@ -41,3 +41,17 @@ np.save('x.npy', x); np.save('y.npy', np.zeros(10, np.int64))
 " || fail "python"
 expect_fail "NaN in NPY" "'x.npy': sample 6 \(counting from 0\) holds nan, which is not a finite f32 value" \
     ./fashion_mlp train --data x.npy,y.npy --epochs 1
+
+# predict -o replaces its own earlier predictions, a header of 784 columns included, and nothing else
+compile fashion_autoencoder
+./fashion_autoencoder train --limit 100 --epochs 1 --save a.st > t.log 2>&1 || { cat t.log; fail "autoencoder train"; }
+"$PY" -c "
+import numpy as np
+np.save('x5.npy', np.random.default_rng(0).uniform(0, 1, (5, 28, 28)).astype(np.float32))
+" || fail "python"
+./fashion_autoencoder predict --weights a.st x5.npy -o p.csv 2> err.log || { cat err.log; fail "predict -o p.csv"; }
+[ "$(head -1 p.csv | tr ',' '\n' | wc -l)" -ge 784 ] || fail "p.csv's header has fewer than 784 columns"
+./fashion_autoencoder predict --weights a.st x5.npy -o p.csv 2> err.log || { cat err.log; fail "predict -o over its own predictions"; }
+echo "ok: predict -o replaced its own 784-column predictions"
+expect_fail "predict -o over the weights" "cannot write predictions to 'a.st': the file exists and is not a predictions file" \
+    ./fashion_autoencoder predict --weights a.st x5.npy -o a.st

@@ -117,7 +117,7 @@ seeds=$work/seeds
 rm -rf "$seeds"
 mkdir -p "$seeds" || exit 2
 if [ $target = frontend ] || [ $target = pipeline ]; then
-    seedfiles="$src/tests/lang/*.nn $src/examples/*.nn $src/stdlib/*.nn $src/tests/fuzz/seeds/*"
+    seedfiles="$src/tests/lang/*.nn $src/examples/*.nn $src/examples/course/*.nn $src/stdlib/*.nn $src/tests/fuzz/seeds/*"
     extra="-dict=$src/tests/fuzz/nn.dict"
 else
     seedfiles="$src/tests/fuzz/seeds_rt/$target/*"

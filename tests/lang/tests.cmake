@@ -4,7 +4,6 @@
 #   lang.stdlib.NAME    `nnc check` of every stdlib/*.nn
 #   lang.stdlib.values  every stdlib activation, layer, loss, optimizer and schedule run by nnc's
 #                       interpreter against PyTorch on the same inputs (stdlib_values.py)
-#   lang.builtin.build  every builtin.*.nn golden the checker accepts also builds (build_ok.sh)
 #   lang.builtin.values the builtins lowering composes from several IR ops (floor, prod, argmax,
 #                       cumsum, %, batched @, ...), values and one SGD step, vs PyTorch
 # plus the lexer/parser unit tests and the checker's tests, which their owners register in their
@@ -54,13 +53,6 @@ add_test(NAME lang.builtin.values
                  ${CMAKE_BINARY_DIR}/lang-builtin-values)
 set_tests_properties(lang.builtin.values PROPERTIES LABELS lang TIMEOUT 300
                      ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib;NO_COLOR=1")
-
-# What the checker accepts builds: the builtins' golden programs with a model and no .err lower
-# (the other goldens join when their rules agree too; see build_ok.sh).
-file(GLOB NNC_BUILTIN_GOLDEN RELATIVE ${NNC_LANG_TESTS} CONFIGURE_DEPENDS ${NNC_LANG_TESTS}/builtin.*.nn)
-add_test(NAME lang.builtin.build
-         COMMAND sh ${NNC_LANG_TESTS}/build_ok.sh $<TARGET_FILE:nnc> ${NNC_BUILTIN_GOLDEN})
-set_tests_properties(lang.builtin.build PROPERTIES LABELS lang TIMEOUT 120)
 
 # golden.sh itself must notice a wrong expectation: run it on a copy of a test whose .err was
 # altered, and require that it fails.
