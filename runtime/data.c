@@ -8,8 +8,9 @@
  * that are no integer in i32's range for an i32 tensor (never truncated), CSV labels that are not
  * among a loaded checkpoint's class names (which then number every label, numeric-looking or not).
  *
- * Conversions: IDX u8 of rank >= 2 (images) into an f32 tensor is scaled by 1/255 to [0, 1]; every
- * other value is converted as is (u8 labels -> i32). u8 arrays (IDX, NPY) feeding an f32 tensor are
+ * Conversions: IDX or NPY u8 of rank >= 2 (images: [N, ...]) into an f32 tensor is scaled by 1/255
+ * to [0, 1], one rule for both formats; every other value is converted as is (u8 labels of rank 1
+ * -> i32 or f32 unscaled). u8 arrays (IDX, NPY) feeding an f32 tensor are
  * kept as bytes and converted per batch (RtColumn.u8, rt.h).
  */
 #include <ctype.h>
@@ -393,8 +394,10 @@ static int load_npy(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
         goto done;
     }
     if (limit > 0 && limit < n) n = limit;
+    /* the IDX rule: u8 with dims after the sample's (pixels) into f32 is scaled by 1/255 */
+    bool scale = kind == 'u' && rank >= 2 && dst->t->dtype == RT_F32;
     bool bytes = kind == 'u' && dst->t->dtype == RT_F32;
-    if (alloc_col(c, dst->t, dst->col, n, bytes ? 1.0f : 0)) goto done;
+    if (alloc_col(c, dst->t, dst->col, n, bytes ? (scale ? 255.0f : 1.0f) : 0)) goto done;
     int64_t total = n * per;
     const int64_t chunk = total < (1 << 18) ? (total > 0 ? total : 1) : 1 << 18;
     buf = rt_alloc(c, (size_t)(chunk * isz));

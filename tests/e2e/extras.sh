@@ -9,6 +9,8 @@
 #   valdata  `validation csv(...)`: the last epoch's val_loss and val_accuracy equal eval's on that
 #            file with the saved weights, and the accuracy counted from predict; string labels
 #            of a validation file holding two of the three classes keep the training numbering.
+#   npy_u8   u8 images in NPY are scaled by 1/255 as in IDX, rank-1 u8 values are not: eval's loss
+#            on the NPY files and on the same arrays as IDX files equals numpy's.
 . "$(dirname "$0")/lib.sh"
 case_=$1
 X=$SRC/tests/e2e/extras
@@ -91,6 +93,27 @@ valdata)
               awk -F, '{ n++; if ($4 == $NF) ok++ } END { if (n) printf "%.4f", ok / n }')
     [ "$vacc" = "$counted" ] || { head -3 pred.csv; fail "val_accuracy $vacc, counted from predict $counted"; }
     echo "ok: val_loss $vloss and val_accuracy $vacc equal eval on val.csv and predict's count"
+    ;;
+npy_u8)
+    want=$("$PY" -c "
+import numpy as np, struct
+r = np.random.default_rng(1)
+x = r.integers(0, 256, size=(10, 2, 3)).astype(np.uint8); y = r.integers(0, 256, size=10).astype(np.uint8)
+np.save('x.npy', x); np.save('y.npy', y)
+open('x.idx', 'wb').write(struct.pack('>BBBB3I', 0, 0, 8, 3, 10, 2, 3) + x.tobytes())
+open('y.idx', 'wb').write(struct.pack('>BBBBI', 0, 0, 8, 1, 10) + y.tobytes())
+s = x.reshape(10, 6).astype(np.float64).sum(1) / 255
+print('%.6f' % ((s - y.astype(np.float64)) ** 2).mean())") || fail "numpy"
+    "$NNC" u8.nn -o u8 || fail "nnc u8.nn exited with $?"
+    ./u8 eval > npy.log 2>&1 || { cat npy.log; fail "eval on the NPY files exited with $?"; }
+    ./u8 eval 'idx("x.idx", "y.idx")' > idx.log 2>&1 || { cat idx.log; fail "eval on the IDX files exited with $?"; }
+    cat npy.log idx.log
+    for f in npy idx; do
+        got=$(metric $f.log loss)
+        awk -v g="$got" -v w="$want" 'BEGIN { d = g - w; exit !(g != "" && d < 1e-3 && d > -1e-3) }' ||
+            fail "$f: eval loss $got, numpy (images / 255, labels as they are) $want"
+        echo "ok: $f u8: eval loss $got equals numpy's $want"
+    done
     ;;
 *) fail "unknown case $case_" ;;
 esac

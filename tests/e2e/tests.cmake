@@ -98,7 +98,8 @@ set_tests_properties(e2e.bench_smoke PROPERTIES LABELS e2e TIMEOUT 300
 # results, the Fashion-MNIST ones a few steps); about 30 s
 nnc_e2e(course course.sh)
 
-# issue 7's train-block extras against numpy: one-hot accuracy, fn metrics, validation source
-foreach(case onehot r2 valdata)
+# issue 7's train-block extras against numpy: one-hot accuracy, fn metrics, validation source,
+# NPY u8 scaled as IDX u8
+foreach(case onehot r2 valdata npy_u8)
   nnc_e2e(extras.${case} extras.sh ${case})
 endforeach()
