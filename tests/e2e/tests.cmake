@@ -99,7 +99,7 @@ set_tests_properties(e2e.bench_smoke PROPERTIES LABELS e2e TIMEOUT 300
 nnc_e2e(course course.sh)
 
 # issue 7's train-block extras against numpy: one-hot accuracy, fn metrics, validation source,
-# NPY u8 scaled as IDX u8
-foreach(case onehot r2 valdata npy_u8)
+# NPY u8 scaled as IDX u8, several CSV label columns
+foreach(case onehot r2 valdata npy_u8 multi_label)
   nnc_e2e(extras.${case} extras.sh ${case})
 endforeach()
