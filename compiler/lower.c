@@ -1245,12 +1245,14 @@ static uint32_t rmin(Lower *L, uint32_t x, uint64_t mask) {
     return unop(L, OP_NEG, reduce(L, OP_RMAX, unop(L, OP_NEG, x), mask, true));
 }
 
-/* argmax / argmin along axis p (keepdims): the first index holding the extreme value. */
+/* argmax / argmin along axis p (keepdims): the first index holding the extreme value, or the
+ * first NaN. */
 static uint32_t arg_extreme(Lower *L, uint32_t x, int p, bool is_max) {
     IrType t = *tty(L, x);
     uint64_t mask = 1ull << p;
     uint32_t m = is_max ? reduce(L, OP_RMAX, x, mask, true) : rmin(L, x, mask);
-    uint32_t hit = binop_t(L, OP_EQ, x, broadcast_to(L, m, t));
+    /* rmax lets NaN win, so where there is a NaN the first NaN is the answer (NumPy) */
+    uint32_t hit = binop_t(L, OP_OR, binop_t(L, OP_EQ, x, broadcast_to(L, m, t)), binop_t(L, OP_NE, x, x));
     uint32_t idx = iota(L, &t, p);
     uint32_t cand = select_t(L, hit, idx, fill_like(L, idx, DT_I32, (double)t.dim[p].c));
     return rmin(L, cand, mask);

@@ -612,9 +612,119 @@ typedef struct Expander {
     const char *found;      /* its path (the last one, when a loop repeats it) */
     int depth;              /* calls entered: 0 in the owner's own records */
     const Node *origin;     /* the owner's statement being expanded */
+    struct XFrame *frame;   /* the call being expanded (IT_IF conditions read its arguments) */
+    const Node *fail_at;    /* where fail happened, when a node says it better than the owner */
 } Expander;
 
+/* A call being expanded: its callee and arguments, and the frame of its caller. */
+typedef struct XFrame {
+    const Node *decl;
+    Node *const *args;
+    const DimEnv *env;
+    struct XFrame *up;
+} XFrame;
+
 static void expand_items(Expander *x, const Items *it, const DimEnv *env, const char *prefix, Counters *cnt);
+
+/* ---- conditions of `if`s that make parameters [if] ----
+ * Evaluated while a parameter list is expanded: ints from the env (dims, int formals, loop
+ * variables), and bool, str and int arguments of the calls being expanded, read through their
+ * argument expressions in the caller's frame. */
+typedef struct CVal {
+    char kind;              /* 'i' int, 'b' bool, 's' str */
+    int64_t i;
+    bool b;
+    const char *s;
+} CVal;
+
+static bool cond_eval(Expander *x, const Node *e, const DimEnv *env, XFrame *fr, CVal *out);
+
+static bool cond_type(const Type *t, const DimEnv *env, DimCtx *dc, CVal *out) {
+    if (!t)
+        return false;
+    if (t->kind == TY_BOOL && t->known) {
+        *out = (CVal){.kind = 'b', .b = t->bval};
+        return true;
+    }
+    if (t->kind == TY_STR && t->sval) {
+        *out = (CVal){.kind = 's', .s = t->sval};
+        return true;
+    }
+    if (t->kind == TY_INT && t->ival) {
+        const SDim *d = env ? ty_dim_subst(dc, t->ival, env) : t->ival;
+        out->kind = 'i';
+        return ty_dim_is_const(d, &out->i);
+    }
+    return false;
+}
+
+static bool cond_ident(Expander *x, const Node *e, const DimEnv *env, XFrame *fr, CVal *out) {
+    DimBind *db = env ? ty_env_find(env, e->name) : NULL;
+    if (db && !db->is_rest) {
+        out->kind = 'i';
+        return ty_dim_is_const(db->dim, &out->i);
+    }
+    for (int i = 0; fr && i < fr->decl->nformals; i++) {
+        Node *f = fr->decl->formals[i];
+        if (strcmp(f->name, e->name) != 0)
+            continue;
+        if (fr->args && fr->args[i])
+            return cond_eval(x, fr->args[i], fr->env, fr->up, out);
+        return f->lhs && cond_eval(x, f->lhs, NULL, NULL, out);
+    }
+    /* a binding of the owner (a model's `deep = true`): the type the checker found */
+    return e->ref && cond_type(e->ref->ty, NULL, &x->C->dc, out);
+}
+
+static bool cond_eval(Expander *x, const Node *e, const DimEnv *env, XFrame *fr, CVal *out) {
+    CVal l, r;
+    switch (e->kind) {
+    case ND_INT: *out = (CVal){.kind = 'i', .i = e->ival}; return true;
+    case ND_BOOL: *out = (CVal){.kind = 'b', .b = e->ival != 0}; return true;
+    case ND_STR: *out = (CVal){.kind = 's', .s = e->name}; return true;
+    case ND_IDENT: return cond_ident(x, e, env, fr, out);
+    case ND_UNARY:
+        if (!cond_eval(x, e->lhs, env, fr, &l))
+            return false;
+        if (e->op == 'n' && l.kind == 'b') {
+            *out = (CVal){.kind = 'b', .b = !l.b};
+            return true;
+        }
+        if (e->op == '-' && l.kind == 'i' && l.i != INT64_MIN) {
+            *out = (CVal){.kind = 'i', .i = -l.i};
+            return true;
+        }
+        return false;
+    case ND_BINARY:
+        if (!cond_eval(x, e->lhs, env, fr, &l) || !cond_eval(x, e->rhs, env, fr, &r) || l.kind != r.kind)
+            return false;
+        if (l.kind == 'b' && (e->op == OP_AND_ || e->op == OP_OR_ || e->op == OP_EQ_ || e->op == OP_NE_)) {
+            bool v = e->op == OP_AND_ ? l.b && r.b : e->op == OP_OR_ ? l.b || r.b : (l.b == r.b) == (e->op == OP_EQ_);
+            *out = (CVal){.kind = 'b', .b = v};
+            return true;
+        }
+        if (l.kind == 's' && (e->op == OP_EQ_ || e->op == OP_NE_)) {
+            *out = (CVal){.kind = 'b', .b = (strcmp(l.s, r.s) == 0) == (e->op == OP_EQ_)};
+            return true;
+        }
+        if (l.kind != 'i')
+            return false;
+        switch (e->op) {
+        case OP_EQ_: *out = (CVal){.kind = 'b', .b = l.i == r.i}; return true;
+        case OP_NE_: *out = (CVal){.kind = 'b', .b = l.i != r.i}; return true;
+        case OP_LT_: *out = (CVal){.kind = 'b', .b = l.i < r.i}; return true;
+        case OP_LE_: *out = (CVal){.kind = 'b', .b = l.i <= r.i}; return true;
+        case OP_GT_: *out = (CVal){.kind = 'b', .b = l.i > r.i}; return true;
+        case OP_GE_: *out = (CVal){.kind = 'b', .b = l.i >= r.i}; return true;
+        case OP_ADD_: out->kind = 'i'; return im_add(l.i, r.i, &out->i);
+        case OP_SUB_: out->kind = 'i'; return im_sub(l.i, r.i, &out->i);
+        case OP_MUL_: out->kind = 'i'; return im_mul(l.i, r.i, &out->i);
+        default: return false;
+        }
+    default:
+        return false;
+    }
+}
 
 static DimEnv compose(Check *C, const DimEnv *inner, const DimEnv *outer) {
     DimEnv e = {.inst = 0};
@@ -638,9 +748,12 @@ static void expand_body(Expander *x, const Node *callee, const DimEnv *env, cons
 
 static void expand_call(Expander *x, const CallRec *cr, const DimEnv *env, const char *path) {
     DimEnv e2 = compose(x->C, cr->ins ? &cr->ins->env : &cr->env, env);
+    XFrame fr = {cr->callee, cr->args, env, x->frame};
+    x->frame = &fr;
     x->depth++;
     expand_body(x, cr->callee, &e2, path);
     x->depth--;
+    x->frame = fr.up;
 }
 
 /* The statement's own parameters, named from stmt_path (the bound name with its number). */
@@ -667,6 +780,9 @@ static bool items_make_params(const Items *it) {
         if (t->kind == IT_PARAM || t->kind == IT_STATE || (t->kind == IT_STMT && t->ncalls > 0) ||
             (t->kind == IT_LOOP && (items_make_params(t->first) || items_make_params(t->rest))))
             return true;
+        for (int k = 0; t->kind == IT_IF && k < t->narms; k++)
+            if (items_make_params(&t->arms[k]))
+                return true;
     }
     return false;
 }
@@ -707,6 +823,24 @@ static void expand_items(Expander *x, const Items *it, const DimEnv *env, const 
             } else
                 expand_stmt(x, t, env, prefix, NULL, cnt);
             break;
+        case IT_IF: {
+            int k = 0;
+            for (const Node *arm = t->node; arm && k < t->narms; arm = arm->body, k++) {
+                CVal c;
+                if (!arm->lhs)
+                    break;
+                if (!cond_eval(x, arm->lhs, env, x->frame, &c) || c.kind != 'b') {
+                    x->fail = "a parameter is made under an 'if' whose condition is not known here";
+                    x->fail_at = arm->lhs;
+                    return;
+                }
+                if (c.b)
+                    break;
+            }
+            if (k < t->narms)
+                expand_items(x, &t->arms[k], env, prefix, cnt);
+            break;
+        }
         case IT_LOOP: {
             int64_t lo, hi;
             if (!items_make_params(t->first) && !items_make_params(t->rest))
@@ -740,7 +874,7 @@ static const ParamList *stmt_params(Check *C, Item *it) {
     if (it->local)
         return it->local;
     ParamList *l = arena_alloc(C->a, sizeof *l);
-    Expander x = {C, l, NULL, 0, NULL, NULL, 0, NULL};
+    Expander x = {C, l, NULL, 0, NULL, NULL, 0, NULL, NULL, NULL};
     Counters cnt = {0};
     expand_stmt(&x, it, NULL, "", "", &cnt);
     if (x.fail)
@@ -869,7 +1003,7 @@ static const ParamList *body_params(Body *b, const Item *want, const char **path
     if (!b->root)
         return NULL;
     ParamList *l = arena_alloc(b->C->a, sizeof *l);
-    Expander x = {b->C, l, NULL, 0, want, NULL, 0, NULL};
+    Expander x = {b->C, l, NULL, 0, want, NULL, 0, NULL, NULL, NULL};
     Counters cnt = {0};
     expand_items(&x, b->root, NULL, "", &cnt);
     if (x.fail)
@@ -1316,7 +1450,7 @@ static void sym_names(Check *C, const SDim *d, Names *ns) {
 
 static bool param_vars(Check *C, DeclInfo *ci, Names *ns) {
     ParamList l = {0};
-    Expander x = {C, &l, NULL, 0, NULL, NULL, 0, NULL};
+    Expander x = {C, &l, NULL, 0, NULL, NULL, 0, NULL, NULL, NULL};
     expand_body(&x, ci->decl, NULL, "");
     if (x.fail)
         return false;
@@ -1368,6 +1502,7 @@ static const Type *make_instance(Body *b, Node *n, DeclInfo *ci, Node **slot, co
     cr->call = n;
     cr->direct = true;
     cr->ins = ins;
+    cr->args = slot;
     Type *t = fn_type(b, ci->decl, BI_NONE, ci->decl->name);
     t->ret = ci->result;
     t->instance = ins;
@@ -1725,6 +1860,8 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
         cr->call = n;
         cr->env = env0;
         cr->direct = n == b->stmt_rhs;
+        cr->args = slot;
+        cr->ins = NULL;
     }
     return res;
 }
@@ -2097,6 +2234,7 @@ typedef struct Arm {
     const Type *result;     /* the body's result when the if ends the body */
     Node *result_node;
     bool makes;             /* it declares parameters or calls layers */
+    Items *items;           /* its records (when they were not kept in the body's) */
 } Arm;
 
 /* The arms of an if chain, in order; the final else (lhs NULL) or NULL when it has none. */
@@ -2110,9 +2248,9 @@ static int if_arms(Node *n, Node **arms, int cap) {
 /* Check one arm from the scope at mark; its records go to its own list unless keep. */
 static void check_arm(Body *b, Node *arm, int mark, bool top, bool keep, Arm *out) {
     Check *C = b->C;
-    Items *saved = b->items, scratch = {0};
+    Items *saved = b->items, *scratch = arena_alloc(C->a, sizeof *scratch);
     if (!keep)
-        b->items = &scratch;
+        b->items = scratch;
     const Type *sr = b->result;
     Node *srn = b->result_node;
     b->result = NULL;
@@ -2122,7 +2260,8 @@ static void check_arm(Body *b, Node *arm, int mark, bool top, bool keep, Arm *ou
     out->result_node = b->result_node;
     b->result = sr;
     b->result_node = srn;
-    out->makes = items_make_params(&scratch);
+    out->makes = items_make_params(scratch);
+    out->items = scratch;
     b->items = saved;
     for (int i = mark; i < b->scope.nlog; i++) {
         bool dup = false;
@@ -2206,14 +2345,21 @@ static void check_if(Body *b, Node *n, bool top) {
         }
         return;
     }
+    bool makes = false;
     for (int i = 0; i < na; i++) {
         check_arm(b, arms[i], mark, top, false, &res[i]);
         scope_pop(b, mark);
-        if (res[i].makes && !bad) {
-            check_error(b, arms[i]->loc, "this arm makes parameters, but the 'if' condition is known only at each "
-                        "call");
-            check_hint(b, "declare the parameters outside the 'if' (an unused one costs only its memory)");
-        }
+        makes |= res[i].makes;
+    }
+    if (makes && !bad) {
+        /* which arm's parameters exist is decided where the parameter list is expanded, with the
+         * calls' values (an IT_IF record) */
+        Item *it = new_item(b, IT_IF);
+        it->node = n;
+        it->narms = na;
+        it->arms = arena_alloc(C->a, sizeof *it->arms * (size_t)na);
+        for (int i = 0; i < na; i++)
+            it->arms[i] = *res[i].items;
     }
     /* the names bound after the if: those of every arm (and of the scope before, when there is no
      * else); one type when they agree, else unknown */
@@ -3456,11 +3602,16 @@ static void check_model(Check *C, DeclInfo *di) {
         check_error(&b, d->name_loc, "model '%s' has no output and no loss", d->name);
     /* the parameter list [layer.naming] */
     ParamList *pl = arena_alloc(C->a, sizeof *pl);
-    Expander x = {C, pl, NULL, 0, NULL, NULL, 0, NULL};
+    Expander x = {C, pl, NULL, 0, NULL, NULL, 0, NULL, NULL, NULL};
     Counters cnt = {0};
     expand_items(&x, &di->items, NULL, "", &cnt);
-    if (x.fail)
+    if (x.fail && x.fail_at) {
+        check_error(&b, x.fail_at->loc, "this 'if' makes parameters, but its condition is not known when the "
+                    "parameters of model '%s' are listed", d->name);
+        check_hint(&b, "make them in every arm, or outside the 'if'; `training` is known only per graph");
+    } else if (x.fail) {
         check_error(&b, d->name_loc, "cannot list the parameters of model '%s': %s", d->name, x.fail);
+    }
     m->params = pl;
     if (pl->n > 1) {
         const ParamEntry **v = arena_alloc(C->a, sizeof *v * (size_t)pl->n);

@@ -42,9 +42,10 @@ typedef struct CallRec {
     DimEnv env;             /* callee's variables (inst 0) -> dims of the caller */
     bool direct;            /* the call is the statement's whole right-hand side */
     Instance *ins;          /* the call made this instance: its env (as bound by all calls) counts */
+    Node **args;            /* per formal of the callee: the argument (NULL: its default) */
 } CallRec;
 
-typedef enum { IT_PARAM, IT_STATE, IT_STMT, IT_LOOP } ItemKind;
+typedef enum { IT_PARAM, IT_STATE, IT_STMT, IT_LOOP, IT_IF } ItemKind;
 
 typedef struct Item {
     ItemKind kind;
@@ -55,6 +56,8 @@ typedef struct Item {
     int ncalls, capcalls;
     const SDim *lo, *hi;    /* IT_LOOP bounds (NULL: not known) */
     Items *first, *rest;    /* IT_LOOP: body records of the first iteration and of the others */
+    Items *arms;            /* IT_IF: the records of each arm of node's chain, in order */
+    int narms;
     ParamList *local;       /* IT_STMT: its own parameters, relative to the bound name (cache) */
 } Item;
 

@@ -251,9 +251,9 @@ int rt_desc_parse(RtCtx *c, const char *text, RtDesc *d) {
                 d->nclasses = (int)n;
             else BAD("bad task record (expected: task classify N | task regress)", lineno);
         } else if (!strcmp(kw, "plan")) {
-            if (l->n != 4 || d->nplan >= 4 || !parse_i64(l->tok[2], &d->plan_a[d->nplan]) ||
-                !parse_i64(l->tok[3], &d->plan_c[d->nplan]))
-                BAD("bad plan record (expected: plan CLASS A C, at most 4)", lineno);
+            if ((l->n != 4 && l->n != 5) || d->nplan >= 4 || !parse_i64(l->tok[2], &d->plan_a[d->nplan]) ||
+                !parse_i64(l->tok[3], &d->plan_c[d->nplan]) || (l->n == 5 && !parse_i64(l->tok[4], &d->plan_a2[d->nplan])))
+                BAD("bad plan record (expected: plan CLASS A C [A2], at most 4)", lineno);
             d->plan_class[d->nplan++] = l->tok[1];
         } else if (!strcmp(kw, "end")) {
             have_end = true;

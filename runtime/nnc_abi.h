@@ -31,8 +31,8 @@
  *   data SPEC...                     the train block's data source, verbatim tokens
  *   metric NAME                      accuracy | mse | mae | ...
  *   task classify N | regress        what eval reports (N = number of classes)
- *   plan CLASS A C                   bytes the compiler planned for a lifetime class (param, state,
- *                                    activation, scratch): A*B + C; summary prints them (optional)
+ *   plan CLASS A C [A2]              bytes the compiler planned for a lifetime class (param, state,
+ *                                    activation, scratch): A2*B*B + A*B + C; summary prints them (optional)
  *   end
  */
 #ifndef NNC_ABI_H

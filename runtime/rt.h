@@ -72,7 +72,7 @@ typedef struct RtDesc {
     const char *valdata;        /* the valdata record likewise (`validation csv(...)`); "" when none */
     const char **metric; int nmetric;
     int nclasses;               /* > 0 classify; 0 regress; -1 no task record */
-    const char *plan_class[4]; int64_t plan_a[4], plan_c[4]; int nplan;  /* planned bytes: a*B + c */
+    const char *plan_class[4]; int64_t plan_a[4], plan_c[4], plan_a2[4]; int nplan;  /* planned bytes: a2*B^2 + a*B + c */
 } RtDesc;
 
 /* ---- a data set in memory: one column per input/target tensor, in descriptor order ---- */

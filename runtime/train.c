@@ -847,7 +847,8 @@ int rt_summary(RtCtx *c, int64_t batch_flag) {
            "buffers %s\n", (long long)batch, h5, h1, h2, h3, h4);
     if (d->nplan) printf("planned by the compiler at batch %lld:", (long long)batch);
     for (int p = 0; p < d->nplan; p++) {
-        rt_human((double)(d->plan_a[p] * batch + d->plan_c[p]), h3, sizeof h3);
+        rt_human((double)d->plan_a2[p] * (double)batch * (double)batch + (double)(d->plan_a[p] * batch + d->plan_c[p]),
+                 h3, sizeof h3);
         printf(" %s %s%s", d->plan_class[p], h3, p + 1 < d->nplan ? "," : "\n");
     }
     return 0;

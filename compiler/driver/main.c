@@ -21,6 +21,7 @@
 #include "check.h"
 #include "diag.h"
 #include "frontend.h"
+#include "nnc_abi.h"
 #include "pipeline.h"
 
 typedef enum { CMD_COMPILE, CMD_CHECK, CMD_RUN, CMD_HELP, CMD_VERSION } Command;
@@ -351,6 +352,9 @@ static int compile(const Cli *c, Arena *a, Diag *d) {
 }
 
 int main(int argc, char **argv) {
+    /* `nnc run` trains through the interpreter, whose matmuls are OpenBLAS's: the same check of
+     * its kernel choice as every executable makes (runtime/blas.c), before any output */
+    if (argc > 1 && !strcmp(argv[1], "run")) nnc_blas_check(argv);
     Diag d;
     diag_init(&d, stderr);
     Cli c;

@@ -211,8 +211,19 @@ static const char *temp_file(Arena *a, Diag *d, const char *out, bool beside, co
     return t;
 }
 
-/* The output's folder must exist and be writable: said before any work, in the user's words. */
+/* The output's folder must exist and be writable, and the output itself must not be a folder
+ * (it would be found only at the final rename): said before any work, in the user's words. */
 static int check_output_dir(Arena *a, Diag *d, const char *out) {
+    struct stat st;
+    if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
+        diag_plain(d, "cannot write %s: it is a folder", out);
+        size_t n = strlen(out);
+        if (n > 2 && !strcmp(out + n - 2, ".h"))   /* -c's header beside the object */
+            diag_hint(d, "-c writes the header beside the object; name the object elsewhere with -o");
+        else
+            diag_hint(d, "name the output file inside it: -o %s%sNAME", out, out[n - 1] == '/' ? "" : "/");
+        return -1;
+    }
     const char *slash = strrchr(out, '/');
     const char *dir = !slash ? "." : slash == out ? "/" : arena_strndup(a, out, (size_t)(slash - out));
     if (access(dir, W_OK) != 0) {
@@ -292,7 +303,8 @@ static int prepare(Run *r) {
             diag_hint(d, "name the object with -o NAME.o (its header becomes NAME.h)");
             return -1;
         }
-        if (pipeline_check_output(d, o->input, header_name(r->a, out)))
+        if (pipeline_check_output(d, o->input, header_name(r->a, out)) ||
+            check_output_dir(r->a, d, header_name(r->a, out)))
             return -1;
     }
     r->out = out;

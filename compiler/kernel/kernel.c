@@ -1,4 +1,4 @@
-/* kernel.c - the kernel IR core: builders, sizes affine in B, the text form (`nnc --emit kernels`,
+/* kernel.c - the kernel IR core: builders, sizes as polynomials in B, the text form (`nnc --emit kernels`,
  * `nnc --emit plan`, the signatures backends use to emit equal kernels once) and the verifier.
  * docs/kernels.md is the reference for the rules k_verify checks.
  */
@@ -34,23 +34,31 @@ Kernel *k_kernel(Arena *a, KGraph *g, Kernel k) {
 
 int k_elt_size(DType dt) { return dt == DT_BOOL ? 1 : 4; }
 
-/* numel * size as a*B + c; a type with B in two dims is not affine: a = -1 marks that */
-Dim k_bytes(const IrType *t) {
-    Dim n = {0, k_elt_size(t->dtype)};
+KSize k_bytes(const IrType *t) {
+    KSize n = {0, 0, k_elt_size(t->dtype)};
     for (int k = 0; k < t->rank; k++) {
-        Dim d = t->dim[k];
-        if (d.a && n.a)
-            return (Dim){-1, -1};
-        n = (Dim){n.a * d.c + n.c * d.a, n.c * d.c};
+        Dim d = t->dim[k];      /* (b2 B^2 + b B + c)(a B + c') */
+        if (d.a && n.b2)
+            return (KSize){-1, -1, -1};
+        n = (KSize){n.b2 * d.c + n.b * d.a, n.b * d.c + n.c * d.a, n.c * d.c};
     }
     return n;
 }
 
-static int64_t up64(int64_t x) { return (x + 63) & ~(int64_t)63; }
-Dim k_align(Dim d) { return (Dim){up64(d.a), up64(d.c)}; }
-Dim k_dim_max(Dim x, Dim y) { return (Dim){x.a > y.a ? x.a : y.a, x.c > y.c ? x.c : y.c}; }
+/* Rounded up to 64, and never below 0: a size like 4*B - 100 (a slice without its first rows)
+ * becomes 64*B + 0, which covers it for every B >= 0, so offsets never go negative. */
+static int64_t up64(int64_t x) { return x <= 0 ? 0 : (x + 63) & ~(int64_t)63; }
+KSize k_align(KSize d) { return (KSize){up64(d.b2), up64(d.b), up64(d.c)}; }
+static int64_t max64(int64_t x, int64_t y) { return x > y ? x : y; }
+KSize k_size_max(KSize x, KSize y) { return (KSize){max64(x.b2, y.b2), max64(x.b, y.b), max64(x.c, y.c)}; }
+KSize k_size_add(KSize x, KSize y) { return (KSize){x.b2 + y.b2, x.b + y.b, x.c + y.c}; }
+bool k_size_le(KSize x, KSize y) { return x.b2 <= y.b2 && x.b <= y.b && x.c <= y.c; }
 
-void k_dim_print(FILE *out, Dim d) { fprintf(out, "%lld*B + %lld", (long long)d.a, (long long)d.c); }
+void k_size_print(FILE *out, KSize d) {
+    if (d.b2)
+        fprintf(out, "%lld*B^2 + ", (long long)d.b2);
+    fprintf(out, "%lld*B + %lld", (long long)d.b, (long long)d.c);
+}
 
 /* ---- text form ---- */
 
@@ -153,7 +161,7 @@ static void buf_text(FILE *out, const KGraph *g, int b) {
         fputs(" unused", out);
     } else if (g->planned && bf->kind == KB_TEMP) {
         fprintf(out, " %s @ ", k_class_name[bf->cls]);
-        k_dim_print(out, bf->off);
+        k_size_print(out, bf->off);
         fprintf(out, " live %d..%d", bf->first, bf->last);
     }
     fputc('\n', out);
@@ -223,16 +231,16 @@ void k_plan_print(FILE *out, const KModule *km) {
             if (bf->kind != KB_TEMP || bf->first < 0)
                 continue;
             fprintf(out, "  %%b%-5d %-10s ", b, k_class_name[bf->cls]);
-            k_dim_print(out, bf->off);
+            k_size_print(out, bf->off);
             fputs("  size ", out);
-            k_dim_print(out, k_bytes(&bf->type));
+            k_size_print(out, k_bytes(&bf->type));
             fprintf(out, "  live k%d..k%d  ", bf->first, bf->last);
             ir_type_print(out, &bf->type);
             fputc('\n', out);
         }
         for (int c = KC_ACT; c < KC__COUNT; c++) {
             fprintf(out, "  slab %s ", k_class_name[c]);
-            k_dim_print(out, g->slab[c]);
+            k_size_print(out, g->slab[c]);
             fputc('\n', out);
         }
         int inplace = 0, copies = 0;
@@ -244,11 +252,11 @@ void k_plan_print(FILE *out, const KModule *km) {
     }
     for (int c = 0; c < KC__COUNT; c++) {
         fprintf(out, "total %s ", k_class_name[c]);
-        k_dim_print(out, km->bytes[c]);
+        k_size_print(out, km->bytes[c]);
         fputc('\n', out);
     }
     fputs("total workspace ", out);
-    k_dim_print(out, km->workspace);
+    k_size_print(out, km->workspace);
     fputc('\n', out);
     free(gs);
 }
@@ -260,8 +268,10 @@ char *k_module_desc(Arena *a, const KModule *km) {
         die("the descriptor does not end in 'end'");
     char *s = arena_printf(a, "%.*s", (int)(n - 4), ir);
     for (int c = 0; c < KC__COUNT; c++)
-        s = arena_printf(a, "%splan %s %lld %lld\n", s, k_class_name[c], (long long)km->bytes[c].a,
-                         (long long)km->bytes[c].c);
+        s = km->bytes[c].b2 ? arena_printf(a, "%splan %s %lld %lld %lld\n", s, k_class_name[c], (long long)km->bytes[c].b,
+                                           (long long)km->bytes[c].c, (long long)km->bytes[c].b2)
+                            : arena_printf(a, "%splan %s %lld %lld\n", s, k_class_name[c], (long long)km->bytes[c].b,
+                                           (long long)km->bytes[c].c);
     return arena_printf(a, "%send\n", s);
 }
 
@@ -281,9 +291,9 @@ static void fail(V *v, const char *where, int idx, const char *fmt, ...) {
 }
 
 static bool numel_eq(const IrType *x, const IrType *y) {
-    Dim a = k_bytes(x), b = k_bytes(y);
-    return a.a * k_elt_size(y->dtype) == b.a * k_elt_size(x->dtype) &&
-           a.c * k_elt_size(y->dtype) == b.c * k_elt_size(x->dtype);
+    KSize a = k_bytes(x), b = k_bytes(y);
+    int64_t sx = k_elt_size(x->dtype), sy = k_elt_size(y->dtype);
+    return a.b2 * sy == b.b2 * sx && a.b * sy == b.b * sx && a.c * sy == b.c * sx;
 }
 
 static bool one_elem(const IrType *t) {
@@ -500,7 +510,7 @@ int k_verify(const KGraph *g, FILE *err) {
             const KBuf *x = &g->bufs[b];
             if (x->kind != KB_TEMP)
                 continue;
-            if (x->off.a % 64 || x->off.c % 64 || x->off.a < 0 || x->off.c < 0)
+            if (x->off.b2 % 64 || x->off.b % 64 || x->off.c % 64 || x->off.b2 < 0 || x->off.b < 0 || x->off.c < 0)
                 fail(&v, "buffer %b", b, "offset not 64-byte aligned");
             if (x->last < x->first)
                 fail(&v, "buffer %b", b, "lifetime k%d..k%d ends before it starts", x->first, x->last);
@@ -510,11 +520,11 @@ int k_verify(const KGraph *g, FILE *err) {
         qsort(t, (size_t)nt, sizeof *t, by_first);
         for (int i = 0; i < nt; i++) {
             const KBuf *x = &g->bufs[t[i].buf];
-            Dim xs = k_align(k_bytes(&x->type)), xe = {x->off.a + xs.a, x->off.c + xs.c};
+            KSize xe = k_size_add(x->off, k_align(k_bytes(&x->type)));
             for (int j = i + 1; j < nt && t[j].first <= x->last; j++) {
                 const KBuf *y = &g->bufs[t[j].buf];
-                Dim ys = k_align(k_bytes(&y->type)), ye = {y->off.a + ys.a, y->off.c + ys.c};
-                bool apart = (xe.a <= y->off.a && xe.c <= y->off.c) || (ye.a <= x->off.a && ye.c <= x->off.c);
+                KSize ye = k_size_add(y->off, k_align(k_bytes(&y->type)));
+                bool apart = k_size_le(xe, y->off) || k_size_le(ye, x->off);
                 if (!apart)
                     fail(&v, "buffer %b", t[i].buf, "overlaps %%b%d while both are live", t[j].buf);
             }

@@ -28,6 +28,11 @@
 
 typedef enum { KB_ARG, KB_GLOBAL, KB_TEMP } KBufKind;
 
+/* Bytes as a polynomial in the batch size B: b2*B^2 + b*B + c (b2 != 0 only for temporaries of
+ * types like [B, B]). Plan offsets are such polynomials with every coefficient a multiple of 64,
+ * so a piece is aligned at any B, and x <= y for every B >= 0 when each coefficient is. */
+typedef struct KSize { int64_t b2, b, c; } KSize;
+
 /* Lifetime classes of the plan, one workspace slab each (params and state live in their tensors'
  * buffers; the plan reports their bytes too). */
 typedef enum { KC_PARAM, KC_STATE, KC_ACT, KC_SCRATCH, KC__COUNT } KClass;
@@ -40,7 +45,7 @@ typedef struct KBuf {
     const float *data;          /* KB_GLOBAL: the literal contents */
     /* set by plan (KB_TEMP) */
     KClass cls;
-    Dim off;                    /* byte offset in the workspace: off.a*B + off.c, 64-aligned */
+    KSize off;                  /* byte offset in the workspace, coefficients 64-aligned */
     int first, last;            /* kernels that write it first and read it last (nkern = results) */
 } KBuf;
 
@@ -114,8 +119,8 @@ typedef struct KGraph {
     KExpr *vals; int nvals, capvals;
     Kernel *kern; int nkern, capkern;
     KRes *res; int nres, capres;
-    /* set by plan: slab sizes in bytes (affine in B); the workspace is act | scratch */
-    Dim slab[KC__COUNT];
+    /* set by plan: slab sizes in bytes; the workspace is act | scratch */
+    KSize slab[KC__COUNT];
     bool planned;
 } KGraph;
 
@@ -124,8 +129,8 @@ typedef struct KModule {
     Arena *arena;
     KGraph *forward, *evaluate;     /* NULL when the module has none */
     KGraph **steps; int nsteps;
-    Dim workspace;                  /* set by plan: bytes covering every graph's workspace */
-    Dim bytes[KC__COUNT];           /* set by plan: params, state (their tensors); activation, scratch (the largest slabs) */
+    KSize workspace;                /* set by plan: bytes covering every graph's workspace */
+    KSize bytes[KC__COUNT];           /* set by plan: params, state (their tensors); activation, scratch (the largest slabs) */
 } KModule;
 
 /* ---- building (fuse.c uses these) ---- */
@@ -134,9 +139,12 @@ int k_val(Arena *a, KGraph *g, KExpr e);
 Kernel *k_kernel(Arena *a, KGraph *g, Kernel k);
 
 /* ---- sizes ---- */
-Dim k_bytes(const IrType *t);           /* numel * element size, exactly (affine in B) */
-Dim k_align(Dim d);                     /* each coefficient rounded up to 64 */
-Dim k_dim_max(Dim x, Dim y);            /* coefficient-wise: >= both for every B >= 0 */
+/* numel * element size, exactly; b2 = -1 when B appears in more than two dims */
+KSize k_bytes(const IrType *t);
+KSize k_align(KSize d);                 /* each coefficient rounded up to 64, at least 0 */
+KSize k_size_max(KSize x, KSize y);     /* coefficient-wise: >= both for every B >= 0 */
+KSize k_size_add(KSize x, KSize y);
+bool k_size_le(KSize x, KSize y);       /* x <= y for every B >= 0 (coefficient-wise) */
 int k_elt_size(DType dt);
 
 /* The descriptor text (ir_module_desc) with the plan's bytes per class as `plan CLASS A C`
@@ -147,7 +155,7 @@ char *k_module_desc(Arena *a, const KModule *km);
 void k_graph_print(FILE *out, const KGraph *g);
 void k_module_print(FILE *out, const KModule *km);          /* nnc --emit kernels */
 void k_plan_print(FILE *out, const KModule *km);            /* nnc --emit plan */
-void k_dim_print(FILE *out, Dim d);                         /* a*B + c */
+void k_size_print(FILE *out, KSize d);                      /* a*B + c, or a2*B^2 + a*B + c */
 /* The kernel's text without its buffer and value numbers: two kernels with the same signature
  * compute the same function of their arguments (backends emit such kernels once). */
 void k_kernel_sig(FILE *out, const Kernel *k);
@@ -166,8 +174,8 @@ KGraph *fuse_graph(Arena *a, const IrGraph *g);
 
 /* plan.c. requires: km from fuse_module. Writes updates in place where no later reader needs the
  * old value, gives each temporary a lifetime, a class and a workspace offset (liveness-based
- * reuse, offsets a*B + c), and sums the slabs. -1 (diagnosed) when a buffer's size is not affine
- * in B (B appears in two of its dims). */
+ * reuse, offsets a*B + c, or with a B^2 term for [B, B] temporaries), and sums the slabs. -1
+ * (diagnosed) when B appears in more than two dims of a temporary. */
 int plan_module(KModule *km, Diag *d);
 int plan_graph(Arena *a, KGraph *g, int ntensors, Diag *d);   /* ntensors: of the module */
 

@@ -1,9 +1,10 @@
 /* plan.c - memory placement over the kernel schedule (docs/kernels.md "plan"): which update is
  * written in place, when each temporary is live, its lifetime class and its workspace offset.
  *
- * Sizes and offsets are affine in the batch size B, `a*B + c` bytes with both coefficients
- * multiples of 64, so one plan serves every B, each piece is 64-byte aligned at any B, and
- * `x <= y` for all B >= 0 is a test of both coefficients. A temporary goes to the lowest offset
+ * Sizes and offsets are polynomials in the batch size B, `a*B + c` bytes (a B^2 term only for
+ * temporaries like [B, B]) with every coefficient a multiple of 64, so one plan serves every B,
+ * each piece is 64-byte aligned at any B, and `x <= y` for all B >= 0 is a test of each
+ * coefficient. A temporary goes to the lowest offset
  * (of 0 and the ends of the temporaries live with it) where it overlaps none of them for any B:
  * buffers whose lifetimes do not meet share bytes. The workspace is two slabs, activations (live
  * across the loss kernel of a train step: kept for the backward pass) then scratch, so a later
@@ -17,8 +18,6 @@
 
 #include "kernel.h"
 
-static bool le(Dim x, Dim y) { return x.a <= y.a && x.c <= y.c; }
-static Dim add(Dim x, Dim y) { return (Dim){x.a + y.a, x.c + y.c}; }
 
 static bool is_tensor_buf(const KGraph *g, int b, int tensor) {
     return g->bufs[b].kind == KB_ARG && g->bufs[b].tensor == tensor;
@@ -117,11 +116,11 @@ static void reuse_dying(Arena *A, KGraph *g) {
             if (k->args[a].kind != KA_BUF || b == o || bb->kind != KB_TEMP || last[b] != i ||
                 bb->type.dtype != g->bufs[o].type.dtype)
                 continue;
-            Dim x = k_bytes(&bb->type), y = k_bytes(&g->bufs[o].type);
+            KSize x = k_bytes(&bb->type), y = k_bytes(&g->bufs[o].type);
             bool only_elementwise = true;
             for (int q = 0; q < k->nargs; q++)
                 only_elementwise &= k->args[q].kind == KA_VAL || k->args[q].ref != b || k->args[q].kind == KA_BUF;
-            if (x.a != y.a || x.c != y.c || !only_elementwise)
+            if (x.b2 != y.b2 || x.b != y.b || x.c != y.c || !only_elementwise)
                 continue;
             map[o] = b;
             last[b] = last[o];
@@ -133,7 +132,7 @@ static void reuse_dying(Arena *A, KGraph *g) {
         g->res[r].buf = map[g->res[r].buf];
 }
 
-typedef struct Live { int buf; Dim off, end; } Live;
+typedef struct Live { int buf; KSize off, end; } Live;
 
 int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
     in_place(A, g, ntensors);
@@ -143,10 +142,10 @@ int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
         KBuf *bf = &g->bufs[b];
         bf->first = nk;
         bf->last = -1;
-        if (bf->kind == KB_TEMP && k_bytes(&bf->type).a < 0) {
+        if (bf->kind == KB_TEMP && k_bytes(&bf->type).b2 < 0) {
             char t[128];
             ir_type_fmt(t, sizeof t, &bf->type);
-            diag_plain(d, "graph %s: a temporary of type %s has a size quadratic in the batch size B, "
+            diag_plain(d, "graph %s: a temporary of type %s has the batch size B in more than two dims, "
                           "which the planner cannot place", g->name, t);
             return -1;
         }
@@ -188,7 +187,7 @@ int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
     int nactive[KC__COUNT] = {0};
     for (int c = 0; c < KC__COUNT; c++) {
         active[c] = arena_alloc(A, sizeof(Live) * ((size_t)g->nbufs + 1));
-        g->slab[c] = (Dim){0, 0};
+        g->slab[c] = (KSize){0, 0, 0};
     }
     for (int b = 0; b < g->nbufs; b++) {
         KBuf *bf = &g->bufs[b];
@@ -207,31 +206,31 @@ int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
             if (g->bufs[L[k].buf].last >= bf->first)
                 L[n++] = L[k];
         nactive[bf->cls] = n;
-        Dim size = k_align(k_bytes(&bf->type)), best = {0, 0};
+        KSize size = k_align(k_bytes(&bf->type)), best = {0, 0, 0};
         if (n > 256) {      /* many live at once: above all of them (linear time) */
             for (int k = 0; k < n; k++)
-                best = k_dim_max(best, L[k].end);
+                best = k_size_max(best, L[k].end);
         } else {            /* the lowest free place: 0 or the end of a live one */
             bool found = false;
             for (int c = -1; c < n; c++) {
-                Dim at = c < 0 ? (Dim){0, 0} : L[c].end, end = add(at, size);
+                KSize at = c < 0 ? (KSize){0, 0, 0} : L[c].end, end = k_size_add(at, size);
                 bool fits = true;
                 for (int k = 0; fits && k < n; k++)
-                    fits = le(end, L[k].off) || le(L[k].end, at);
-                if (fits && (!found || at.a * 64 + at.c < best.a * 64 + best.c))
+                    fits = k_size_le(end, L[k].off) || k_size_le(L[k].end, at);
+                if (fits && (!found || at.b2 * 4096 + at.b * 64 + at.c < best.b2 * 4096 + best.b * 64 + best.c))
                     best = at, found = true;
             }
             if (!found)
                 for (int k = 0; k < n; k++)
-                    best = k_dim_max(best, L[k].end);
+                    best = k_size_max(best, L[k].end);
         }
         bf->off = best;
-        L[nactive[bf->cls]++] = (Live){b, best, add(best, size)};
-        g->slab[bf->cls] = k_dim_max(g->slab[bf->cls], add(best, size));
+        L[nactive[bf->cls]++] = (Live){b, best, k_size_add(best, size)};
+        g->slab[bf->cls] = k_size_max(g->slab[bf->cls], k_size_add(best, size));
     }
     for (int b = 0; b < g->nbufs; b++)   /* the workspace: activations, then scratch */
         if (g->bufs[b].kind == KB_TEMP && g->bufs[b].cls == KC_SCRATCH)
-            g->bufs[b].off = add(g->bufs[b].off, g->slab[KC_ACT]);
+            g->bufs[b].off = k_size_add(g->bufs[b].off, g->slab[KC_ACT]);
     g->planned = true;
     return 0;
 }
@@ -239,22 +238,22 @@ int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
 int plan_module(KModule *km, Diag *d) {
     const IrModule *m = km->m;
     KGraph *fixed[2] = {km->forward, km->evaluate};
-    km->workspace = (Dim){0, 0};
+    km->workspace = (KSize){0, 0, 0};
     for (int k = 0; k < 2 + km->nsteps; k++) {
         KGraph *g = k < 2 ? fixed[k] : km->steps[k - 2];
         if (!g)
             continue;
         if (plan_graph(km->arena, g, m->ntensors, d))
             return -1;
-        km->workspace = k_dim_max(km->workspace, add(g->slab[KC_ACT], g->slab[KC_SCRATCH]));
-        km->bytes[KC_ACT] = k_dim_max(km->bytes[KC_ACT], g->slab[KC_ACT]);
-        km->bytes[KC_SCRATCH] = k_dim_max(km->bytes[KC_SCRATCH], g->slab[KC_SCRATCH]);
+        km->workspace = k_size_max(km->workspace, k_size_add(g->slab[KC_ACT], g->slab[KC_SCRATCH]));
+        km->bytes[KC_ACT] = k_size_max(km->bytes[KC_ACT], g->slab[KC_ACT]);
+        km->bytes[KC_SCRATCH] = k_size_max(km->bytes[KC_SCRATCH], g->slab[KC_SCRATCH]);
     }
     for (int t = 0; t < m->ntensors; t++) {
         const IrTensor *tn = &m->tensors[t];
         if (tn->role == ROLE_PARAM || tn->role == ROLE_STATE) {
             KClass c = tn->role == ROLE_PARAM ? KC_PARAM : KC_STATE;
-            km->bytes[c] = add(km->bytes[c], k_bytes(&tn->type));
+            km->bytes[c] = k_size_add(km->bytes[c], k_bytes(&tn->type));
         }
     }
     return 0;

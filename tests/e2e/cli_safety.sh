@@ -30,6 +30,13 @@ grep -q "hint: .*-o" err.log || fail "no hint to use -o"
 cp xor.nn m.h
 expect_fail "-c whose header is the input" "the output 'm.h' would overwrite the input" "$NNC" -c m.h -o m.o
 [ "$(cksum < m.h)" = "$sum" ] && [ ! -e m.o ] || fail "-c m.h -o m.o changed m.h or wrote m.o"
+# an output that is a folder: refused before any work, nothing written beside it
+mkdir -p outdir hdr.h
+expect_fail "-o a folder" "nnc: error: cannot write outdir: it is a folder" "$NNC" xor.nn -o outdir
+grep -q "hint: name the output file inside it: -o outdir/NAME" err.log || fail "no hint for -o a folder"
+expect_fail "--emit ir -o a folder" "cannot write outdir/: it is a folder" "$NNC" --emit ir xor.nn -o outdir/
+expect_fail "-c whose header is a folder" "cannot write hdr.h: it is a folder" "$NNC" -c xor.nn -o hdr.o
+[ -z "$(ls -A outdir)" ] && [ -z "$(ls -A hdr.h)" ] && [ ! -e outdir.tmp ] && [ ! -e hdr.o ] || fail "-o a folder left files"
 
 # 3. stdout write errors
 if [ -w /dev/full ]; then

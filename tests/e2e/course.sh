@@ -47,4 +47,5 @@ train denoising_autoencoder --limit 1024 --epochs 1
 train vae --limit 1024 --epochs 1
 train gan --limit 512 --epochs 1
 train rnn --limit 512 --epochs 1
+train cnn --limit 256 --epochs 1
 echo "ok: every course program trains"

@@ -7,7 +7,8 @@
 #    statistics (the generator is trained there, in training mode) and no discriminator parameter;
 #  - run for real: a model with only step d, trained one epoch and then resumed for a second,
 #    leaves every generator tensor (parameters and running statistics) bit-identical while the
-#    discriminator's change.
+#    discriminator's change;
+#  - the executable's losses equal the reference interpreter's (nnc run), both steps, 2 epochs.
 . "$(dirname "$0")/lib.sh"
 compile gan_shared
 "$NNC" "$EX/gan_shared.nn" --emit ir > gan.ir || fail "nnc --emit ir exited with $?"
@@ -66,3 +67,19 @@ assert same == g, 'changed: %s' % sorted(set(g) - set(same))
 assert a['d.h.W'] != b['d.h.W'], 'the discriminator did not train'
 print('ok: an epoch of step d leaves all %d generator tensors bit-identical: %s' % (len(g), ' '.join(g)))
 PY
+
+# the executable trains as the reference interpreter does (both steps, every epoch's losses)
+flags=(train --seed 1 --epochs 2 --limit 256)
+./gan_shared "${flags[@]}" > exe.log 2>&1 || { cat exe.log; fail "train exited with $?"; }
+"$NNC" run "$EX/gan_shared.nn" -- "${flags[@]}" > interp.log 2>&1 || { cat interp.log; fail "nnc run exited with $?"; }
+nums() { sed -n 's/^epoch [0-9/]*: *//p' "$1" | sed -E 's/ +[0-9.]+s +[0-9]+ samples\/s$//'; }
+nums exe.log > exe.nums
+nums interp.log > interp.nums
+[ "$(wc -l < exe.nums)" = 2 ] && grep -Eq '^d_loss [0-9.]+ +g_loss [0-9.]+$' exe.nums ||
+    { cat exe.log; fail "want 2 epoch lines with d_loss and g_loss"; }
+paste -d'|' exe.nums interp.nums | awk -F'|' '{
+    n = split($1, a, " +"); m = split($2, b, " +"); if (n != m) { print "line " NR ": " $0; bad = 1 }
+    for (i = 1; i <= n; i++) if (a[i] ~ /^[-0-9]/) { d = a[i] - b[i]; if (d < 0) d = -d
+        s = b[i] < 0 ? -b[i] : b[i]; if (!(d <= 1e-4 * (s > 1 ? s : 1))) { print "epoch " NR ": " a[i] " vs " b[i]; bad = 1 } } }
+    END { exit bad }' || fail "executable and interpreter differ"
+echo "ok: executable and interpreter agree: $(tr '\n' ';' < exe.nums)"

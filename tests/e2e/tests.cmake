@@ -97,6 +97,8 @@ set_tests_properties(e2e.bench_smoke PROPERTIES LABELS e2e TIMEOUT 300
 # examples/course/: every course program compiles and trains (the small ones to their README
 # results, the Fashion-MNIST ones a few steps); about 30 s
 nnc_e2e(course course.sh)
+# autodiff of the newer builtins against torch.autograd (one model, one SGD step; about 5 s)
+nnc_e2e(grad_vs_torch grad_vs_torch.sh)
 
 # issue 7's train-block extras against numpy: one-hot accuracy, fn metrics, validation source,
 # NPY u8 scaled as IDX u8, several CSV label columns

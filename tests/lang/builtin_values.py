@@ -21,6 +21,8 @@ import sys
 import numpy as np
 import torch
 
+np.seterr(all="ignore")  # log of negatives: NaN on purpose
+
 torch.set_default_dtype(torch.float64)  # the reference in f64; nnc computes in f32
 
 if len(sys.argv) != 3:
@@ -133,12 +135,15 @@ model vals {
   output o_amax = f32(argmax(x, axis = 1))
   output o_amin = f32(argmin(x, axis = -1))
   output o_amaxi = f32(argmax(k, axis = 1))
+  output o_amaxn = f32(argmax(log(x), axis = 1))
+  output o_aminn = f32(argmin(log(x), axis = 1))
   output o_cums = cumsum(x, axis = 1)
   output o_cumsi = f32(cumsum(k, axis = -1))
   output o_modp = x %% 1.5
   output o_modn = x %% -1.5
   output o_modi = f32(k %% 3)
   output o_modin = f32(k %% -3)
+  output o_modc = x[:, 0:3] * 0.0 + [-7.5 %% 2.0, -7 %% 3, 7 %% -3]
   output o_mm2 = flatten(reshape(x, [B, 2, 3]) @ m[0])
   output o_mmb = flatten(reshape(x, [B, 1, 2, 3]) @ reshape(m, [2, 3, 2]))
   output o_mmx = flatten(a @ reshape(x, [B, 3, 2]))
@@ -163,9 +168,12 @@ if out is not None:
         "o_asin": torch.asin(s), "o_acos": torch.acos(s), "o_erf": torch.erf(x * 0.5), "o_clip": torch.clamp(x, -1.0, 1.5),
         "o_absi": k.abs(), "o_signi": k.sign(), "o_sumi": k.sum(1), "o_maxi": k.amax(-1),
         "o_min": x.amin(1), "o_prod": x.prod(1), "o_amax": x.argmax(1), "o_amin": x.argmin(-1),
-        "o_amaxi": k.argmax(1), "o_cums": x.cumsum(1), "o_cumsi": k.cumsum(-1),
+        "o_amaxi": k.argmax(1),
+        # log of the negatives is NaN: the first NaN is the answer (NumPy)
+        "o_amaxn": torch.tensor(np.argmax(np.log(X), 1)), "o_aminn": torch.tensor(np.argmin(np.log(X), 1)), "o_cums": x.cumsum(1), "o_cumsi": k.cumsum(-1),
         "o_modp": torch.remainder(x, 1.5), "o_modn": torch.remainder(x, -1.5),
         "o_modi": torch.remainder(k, 3), "o_modin": torch.remainder(k, -3),
+        "o_modc": torch.tensor([[-7.5 % 2.0, -7 % 3, 7 % -3]]).expand(B, 3),
         "o_mm2": (x.reshape(B, 2, 3) @ m[0]).reshape(B, -1),
         "o_mmb": (x.reshape(B, 1, 2, 3) @ m).reshape(B, -1),
         "o_mmx": (a @ x.reshape(B, 3, 2)).reshape(B, -1),

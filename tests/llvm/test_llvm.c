@@ -817,6 +817,22 @@ static void test_workspace(Arena *A) {
         prev = s;
     }
     dlclose(l.h);
+
+    /* a [B, B] temporary (x x^T, then times x): the plan's offsets get a B^2 term, the workspace
+     * covers it at every B and the results equal the interpreter's */
+    TestModule tq = {.m = ir_module_new(A, "quad")};
+    IrGraph *g = tq.m->forward = ir_graph_new(A, "forward");
+    uint32_t x = source(&tq, g, ROLE_INPUT, "x", T2(DT_F32, BD, CD(3)), -1, 1);
+    uint32_t gram = ir_matmul(g, x, x, false, true);
+    output(&tq, g, "y", ir_unary(g, OP_TANH, ir_matmul(g, gram, x, false, false)));
+    Lib lq = build(tq.m, "quad", 2);
+    NncModelDef rq = interp_model_def(tq.m);
+    for (int64_t B = 1; B <= 40; B += 13) {
+        CHECK(lq.workspace_size(B) >= 4 * B * B, "workspace_size(%lld) = %lld < the [B,B] temporary",
+              (long long)B, (long long)lq.workspace_size(B));
+        run_compare(&tq, &lq, &rq, B, 0, 0, "quad forward");
+    }
+    dlclose(lq.h);
 }
 
 /* ---- test: vector loops in the IR text ---- */

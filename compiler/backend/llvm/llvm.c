@@ -130,6 +130,16 @@ static LLVMValueRef dimv(Cg *g, Dim d) {
     return d.c ? LLVMBuildAdd(g->b, v, ci64(g, d.c), "") : v;
 }
 
+/* A plan's size or offset, b2*B^2 + b*B + c, at the current B. */
+static LLVMValueRef sizev(Cg *g, KSize s) {
+    LLVMValueRef v = ci64(g, s.c);
+    if (s.b)
+        v = LLVMBuildAdd(g->b, LLVMBuildMul(g->b, g->B, ci64(g, s.b), ""), v, "");
+    if (s.b2)
+        v = LLVMBuildAdd(g->b, LLVMBuildMul(g->b, LLVMBuildMul(g->b, g->B, g->B, ""), ci64(g, s.b2), ""), v, "");
+    return v;
+}
+
 static LLVMValueRef numelv(Cg *g, const IrType *t) {
     LLVMValueRef n = ci64(g, 1);
     for (int k = 0; k < t->rank; k++)
@@ -1121,7 +1131,7 @@ static LLVMValueRef get_ptr(Cg *g, Env *e, int b) {
     switch (bf->kind) {
     case KB_ARG: return e->ptr[b] = buf_ptr(g, e->bufs, bf->tensor);
     case KB_TEMP: {
-        LLVMValueRef off = dimv(g, bf->off);
+        LLVMValueRef off = sizev(g, bf->off);
         return e->ptr[b] = LLVMBuildInBoundsGEP2(g->b, g->i8, e->ws, &off, 1, "");
     }
     case KB_GLOBAL:
@@ -1425,7 +1435,7 @@ static void emit_module(Cg *g) {
     g->fn = wsf;
     LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, wsf, "entry"));
     g->B = LLVMGetParam(wsf, 0);
-    LLVMBuildRet(g->b, dimv(g, g->km->workspace));
+    LLVMBuildRet(g->b, sizev(g, g->km->workspace));
 }
 
 /* Symbols P_desc, P_forward, ... must be C identifiers. */
