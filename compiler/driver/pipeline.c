@@ -299,6 +299,12 @@ static int prepare(Run *r) {
     const char *out = o->output ? o->output : text ? "-" : default_output(r->a, d, o->input, o->emit);
     if (!out)
         return -1;
+    if (!strcmp(out, "-") && !text) {   /* "-" is standard output, which only text can go to */
+        diag_plain(d, "-o -: %s cannot go to standard output",
+                   o->emit == EMIT_EXE ? "an executable" : o->emit == EMIT_OBJ ? "an object file" : "LLVM IR");
+        diag_hint(d, "name a file with -o NAME (a file named '-' is -o ./-)");
+        return -1;
+    }
     if (strcmp(out, "-") && check_output_dir(r->a, d, out))
         return -1;
     if (pipeline_check_output(d, o->input, out))

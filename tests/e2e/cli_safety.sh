@@ -37,6 +37,10 @@ grep -q "hint: name the output file inside it: -o outdir/NAME" err.log || fail "
 expect_fail "--emit ir -o a folder" "cannot write outdir/: it is a folder" "$NNC" --emit ir xor.nn -o outdir/
 expect_fail "-c whose header is a folder" "cannot write hdr.h: it is a folder" "$NNC" -c xor.nn -o hdr.o
 [ -z "$(ls -A outdir)" ] && [ -z "$(ls -A hdr.h)" ] && [ ! -e outdir.tmp ] && [ ! -e hdr.o ] || fail "-o a folder left files"
+# -o - is standard output, for text only: an executable or object there is an error, no file '-'
+expect_fail "-o - for an executable" "nnc: error: -o -: an executable cannot go to standard output" "$NNC" xor.nn -o -
+expect_fail "-c -o -" "an object file cannot go to standard output" "$NNC" -c xor.nn -o -
+[ ! -e ./- ] || fail "-o - wrote a file named '-'"
 # an output that is a device or a FIFO: refused before any work and left as it was (the rename
 # of the temporary file would replace the special file itself: /dev/null, as root)
 mkfifo fifo.out
