@@ -2190,6 +2190,21 @@ Lower *lower_new(Arena *a, Diag *d, Node *prog, const char *model_name, const ch
     return L;
 }
 
+/* A data argument in double quotes, `"` and `\\` escaped (runtime/data.c parse_string). */
+static const char *quote_data_arg(Lower *L, const char *path, Loc loc) {
+    char *q = arena_alloc(L->a, strlen(path) * 2 + 3);
+    size_t n = 0;
+    q[n++] = '"';
+    for (const char *c = path; *c; c++) {
+        if (*c == '\n' || *c == '\t') fail(L, loc, "a data argument may not hold a newline or tab");
+        if (*c == '"' || *c == '\\') q[n++] = '\\';
+        q[n++] = *c;
+    }
+    q[n++] = '"';
+    q[n] = 0;
+    return q;
+}
+
 /* Render the train block's `data` expression for the descriptor's `data` record, in the source's
  * own syntax (runtime/data.c parses it): csv("file.csv", label = "y"). A relative file name that is
  * not found from the current folder but is beside the model file becomes that file's absolute
@@ -2201,6 +2216,17 @@ static const char *data_tokens(Lower *L, Frame *f, Node *e) {
     const char *s = arena_printf(L->a, "%s(", e->lhs->name);
     for (int i = 0; i < e->nkids; i++) {
         Node *k = e->kids[i];
+        if (k->kind == ND_ARG && k->lhs->kind == ND_TENSOR) {
+            /* [train.data.labels] label = ["y1", "y2"]: rendered as written, names quoted */
+            const char *lst = "[";
+            for (int j = 0; j < k->lhs->nkids; j++) {
+                Value v = eval(L, f, k->lhs->kids[j]);
+                if (v.kind != V_STR) fail(L, k->lhs->kids[j]->loc, "a label list holds column names as strings");
+                lst = arena_printf(L->a, "%s%s%s", lst, j ? ", " : "", quote_data_arg(L, v.s, k->loc));
+            }
+            s = arena_printf(L->a, "%s%s%s = %s]", s, i ? ", " : "", k->name, lst);
+            continue;
+        }
         Value v = eval(L, f, k->kind == ND_ARG ? k->lhs : k);
         const char *txt;
         if (v.kind == V_STR) {
@@ -2215,16 +2241,7 @@ static const char *data_tokens(Lower *L, Frame *f, Node *e) {
                     }
                 }
             }
-            char *q = arena_alloc(L->a, strlen(path) * 2 + 3);
-            size_t n = 0;
-            q[n++] = '"';
-            for (const char *c = path; *c; c++) {
-                if (*c == '\n' || *c == '\t') fail(L, k->loc, "a data argument may not hold a newline or tab");
-                if (*c == '"' || *c == '\\') q[n++] = '\\';
-                q[n++] = *c;
-            }
-            q[n++] = '"';
-            txt = q;
+            txt = quote_data_arg(L, path, k->loc);
         } else if (v.kind == V_INT && !v.b) {
             txt = arena_printf(L->a, "%lld", (long long)v.i);
         } else if (v.kind == V_FLOAT) {

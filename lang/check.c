@@ -3129,6 +3129,51 @@ static void check_data_fits(Body *b, Node *e, const char *src) {
     }
 }
 
+static int64_t per_sample(const Type *t);
+
+/* [train.data.labels] csv(..., label = ["y1", "y2"]): several label columns, an f32[B, K] target
+ * (multi-output regression) with one value per column, in the order named. Names are strings,
+ * each named once, at most 64; the first target must be f32 with K values per sample. */
+static bool check_label_list(Body *b, Node *list) {
+    ModelInfo *m = b->model;
+    bool ok = list->nkids > 0 && list->nkids <= 64;
+    if (!ok)
+        check_error(b, list->loc, "a label list names 1 to 64 columns, got %d", list->nkids);
+    for (int i = 0; i < list->nkids; i++) {
+        Node *k = list->kids[i];
+        const Type *t = check_expr(b, k);
+        if (ty_is_bad(t)) { ok = false; continue; }
+        if (!is_str_arg(t) || !t->sval) {
+            check_error(b, k->loc, "a label list holds column names as strings, got %s", check_tystr(b, t));
+            ok = false;
+            continue;
+        }
+        if (!*t->sval || strpbrk(t->sval, "\n\t")) {
+            check_error(b, k->loc, "a label column name is not empty and holds no newline or tab");
+            ok = false;
+            continue;
+        }
+        for (int j = 0; j < i; j++)
+            if (list->kids[j]->ty && list->kids[j]->ty->sval && strcmp(list->kids[j]->ty->sval, t->sval) == 0) {
+                check_error(b, k->loc, "label column '%s' is named twice", t->sval);
+                ok = false;
+            }
+    }
+    if (!ok) return false;
+    Node *tg = NULL;
+    for (int i = 0; i < m->ninputs && !tg; i++)
+        if (m->inputs[i]->kind == ND_TARGET) tg = m->inputs[i];
+    const Type *tt = tg ? tg->ty : NULL;
+    if (!tt || ty_is_bad(tt)) return true;
+    if (!(tt->kind == TY_TENSOR && tt->dtype == DT_F32 && tt->shape.rank == 2 && per_sample(tt) == list->nkids)) {
+        check_error(b, list->loc, "%d label columns make an f32[B, %d] target, but target '%s' is %s", list->nkids,
+                    list->nkids, tg->name, check_tystr(b, tt));
+        check_note(b, tg->loc, "'%s' is declared here", tg->name);
+        return false;
+    }
+    return true;
+}
+
 static void check_data(Body *b, Node *e) {
     Check *C = b->C;
     const char *hint = "use fashion_mnist, mnist, idx(\"images\", \"labels\"), csv(\"file.csv\", label = \"col\") "
@@ -3151,7 +3196,13 @@ static void check_data(Body *b, Node *e) {
             bool label = false, ok = true;
             for (int i = 0; i < e->nkids; i++) {
                 Node *a = e->kids[i];
-                const Type *t = check_expr(b, a->kind == ND_ARG ? a->lhs : a);
+                if (want == 1 && a->kind == ND_ARG && strcmp(a->name, "label") == 0 && !label &&
+                    a->lhs->kind == ND_TENSOR) {
+                    label = true;
+                    ok &= check_label_list(b, a->lhs);
+                    continue;
+                }
+                const Type *t = check_expr(b, a->lhs && a->kind == ND_ARG ? a->lhs : a);
                 if (a->kind == ND_ARG) {
                     if (want == 1 && strcmp(a->name, "label") == 0 && !label)
                         label = true;

@@ -3,15 +3,15 @@
  * Debian's OpenBLAS is built with DYNAMIC_ARCH: its library constructor reads cpuid once, at load
  * time, and picks one kernel set. A CPU newer than the library's table gets a poor fallback: on
  * this project's VMs (family 6 model 207, AVX-512 with BF16) OpenBLAS 0.3.21 picks "Prescott"
- * (SSE3 kernels), and mlp_small trains about 1.5x slower, mlp_wide's GEMMs 3x, than with its
- * "SkylakeX" kernels (bench/README.md). The constructor honours OPENBLAS_CORETYPE, but nothing in
- * the process can set it in time: even a .preinit_array function runs before libc's own
- * initialisation, which resets the environment to the one the kernel passed. So nnc_blas_check
- * compares OpenBLAS's choice with the CPU's features and, when the choice is weaker and the user
- * set no OPENBLAS_CORETYPE, re-executes the program (same argv) with the variable set; the second
- * run finds it set and goes on. That costs one exec (milliseconds) on such machines, nothing
- * elsewhere. runtime/main.c calls it first thing; a program embedding a model (`nnc -c`) may too
- * (bench/predict.c does).
+ * (SSE3 kernels): mlp_small trains at half the speed, and sgemm on mlp_wide's shapes runs 4-5x
+ * slower, than with its "SkylakeX" kernels (bench/). The constructor honours OPENBLAS_CORETYPE,
+ * but nothing in the process can set it in time: even a .preinit_array function runs before
+ * libc's own initialisation, which resets the environment to the one the kernel passed (and a
+ * shared library may not have one). So nnc_blas_check compares OpenBLAS's choice with the CPU's
+ * features and, when the choice is weaker and the user set no OPENBLAS_CORETYPE, re-executes the
+ * program (same argv) with the variable set; the second run finds it set and goes on. That costs
+ * one exec (milliseconds) on such machines, nothing elsewhere. runtime/main.c calls it first
+ * thing; a program embedding a model (`nnc -c`) may too (bench/predict.c does).
  *
  * The rule maps features to the kernel set OpenBLAS itself uses for them: AVX-512 F/DQ/CD/BW/VL
  * with the OS saving ZMM state -> SkylakeX (also its single-precision kernels on Cooper Lake,

@@ -8,8 +8,9 @@
  * that are no integer in i32's range for an i32 tensor (never truncated), CSV labels that are not
  * among a loaded checkpoint's class names (which then number every label, numeric-looking or not).
  *
- * Conversions: IDX u8 of rank >= 2 (images) into an f32 tensor is scaled by 1/255 to [0, 1]; every
- * other value is converted as is (u8 labels -> i32). u8 arrays (IDX, NPY) feeding an f32 tensor are
+ * Conversions: IDX or NPY u8 of rank >= 2 (images: [N, ...]) into an f32 tensor is scaled by 1/255
+ * to [0, 1], one rule for both formats; every other value is converted as is (u8 labels of rank 1
+ * -> i32 or f32 unscaled). u8 arrays (IDX, NPY) feeding an f32 tensor are
  * kept as bytes and converted per batch (RtColumn.u8, rt.h).
  */
 #include <ctype.h>
@@ -33,7 +34,8 @@
 typedef struct Spec {
     char kind[32];              /* fashion_mnist mnist idx csv npy */
     const char *file[RT_MAXCOL]; int nfile;
-    const char *label;          /* csv label column; "" = none given */
+    const char *label;          /* csv label column; "" = none given; several (`label = ["a", "b"]`)
+                                 * are joined by tabs, which no name holds (the descriptor's rule) */
     bool has_label;
     char *buf;                  /* the spec's text, unescaped in place: file and label point into it */
 } Spec;
@@ -46,6 +48,32 @@ static void spec_free(RtCtx *c, Spec *sp) {
 static char *skip_ws(char *s) {
     while (*s == ' ' || *s == '\t') s++;
     return s;
+}
+
+/* A quoted string, unescaped in place (the text only shrinks); *out gets its start. */
+static char *parse_string(char *s, const char **out);
+
+/* `["a", "b"]`: the names unescaped and joined by tabs in place (each string's quotes and the
+ * separators make the text shrink, so writing never overtakes reading). */
+static char *parse_label_list(char *s, const char **out) {
+    char *w = s;
+    int n = 0;
+    *out = w;
+    s = skip_ws(s + 1);
+    while (*s == '"') {
+        const char *str;
+        char *e = parse_string(s, &str);
+        if (!e || !*str || strchr(str, '\t')) return NULL;
+        if (n++) *w++ = '\t';
+        size_t len = strlen(str);
+        memmove(w, str, len);
+        w += len;
+        s = skip_ws(e);
+        if (*s == ',') s = skip_ws(s + 1);
+    }
+    if (*s != ']' || n == 0) return NULL;
+    *w = 0;
+    return s + 1;
 }
 
 /* A quoted string, unescaped in place (the text only shrinks); *out gets its start. */
@@ -94,7 +122,7 @@ static int parse_spec(RtCtx *c, const char *text, Spec *sp) {
             s = skip_ws(s + 5);
             if (*s != '=') goto bad;
             s = skip_ws(s + 1);
-            if (!(s = parse_string(s, &sp->label))) goto bad;
+            if (!(s = *s == '[' ? parse_label_list(s, &sp->label) : parse_string(s, &sp->label))) goto bad;
             sp->has_label = true;
         } else {
             goto bad;
@@ -393,8 +421,10 @@ static int load_npy(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
         goto done;
     }
     if (limit > 0 && limit < n) n = limit;
+    /* the IDX rule: u8 with dims after the sample's (pixels) into f32 is scaled by 1/255 */
+    bool scale = kind == 'u' && rank >= 2 && dst->t->dtype == RT_F32;
     bool bytes = kind == 'u' && dst->t->dtype == RT_F32;
-    if (alloc_col(c, dst->t, dst->col, n, bytes ? 1.0f : 0)) goto done;
+    if (alloc_col(c, dst->t, dst->col, n, bytes ? (scale ? 255.0f : 1.0f) : 0)) goto done;
     int64_t total = n * per;
     const int64_t chunk = total < (1 << 18) ? (total > 0 ? total : 1) : 1 << 18;
     buf = rt_alloc(c, (size_t)(chunk * isz));
@@ -524,8 +554,13 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
     FILE *f = rt_open_input(c, path, "", false);
     if (!f) return -1;
     int rc = -1;
-    char *text = NULL, **fields = NULL, **labels = NULL, **rows = NULL;
-    int *rowline = NULL;
+    char *text = NULL, **fields = NULL, **labels = NULL, **rows = NULL, *names = NULL;
+    int *rowline = NULL, *colrole = NULL;
+    /* several label columns (`label = ["y1", "y2"]`, tab-joined): an f32 [B, K] target, one column
+     * per value in the order named; colrole[i] is column i's place in it, -1 for a feature */
+    bool multi = strchr(label, '\t') != NULL;
+    int nlab = 0, nlabcols = 0;
+    const char *labname_k[64];
     if (fseek(f, 0, SEEK_END) || ftell(f) < 0) { rt_error(c, "cannot read '%s': %s", path, strerror(errno)); goto done; }
     long size = ftell(f);
     rewind(f);
@@ -551,6 +586,21 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
     rows = rt_alloc(c, sizeof(char *) * (size_t)nlines);
     rowline = rt_alloc(c, sizeof(int) * (size_t)nlines);
     if (!rows || !rowline) goto done;
+    if (multi) {
+        if (!(names = rt_strdup(c, label))) goto done;
+        for (char *q = names; q; nlab++) {
+            if (nlab == 64) { rt_error(c, "'%s': more than 64 label columns", path); goto done; }
+            labname_k[nlab] = q;
+            if ((q = strchr(q, '\t'))) *q++ = 0;
+        }
+        if (want_label && lab && (lab->t->dtype != RT_F32 || rt_numel(lab->t, 1) != nlab)) {
+            char want[512];
+            per_str(lab->t, want, sizeof want);
+            rt_error(c, "'%s': %d label columns make an f32 target of %d values per sample, but target '%s' %s", path,
+                     nlab, nlab, lab->t->name, want);
+            goto done;
+        }
+    }
     /* header */
     char *s = text, *next;
     int lineno = 0, nf = 0, labcol = -1;
@@ -568,6 +618,28 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
             fields = rt_alloc(c, sizeof(char *) * (size_t)maxf);
             if (!fields) goto done;
             nf = split_csv(s, fields, maxf);
+            if (multi) {
+                if (!(colrole = rt_alloc(c, sizeof(int) * (size_t)nf))) goto done;
+                for (int i = 0; i < nf; i++) colrole[i] = -1;
+                int found = 0;
+                for (int j = 0; j < nlab; j++) {
+                    bool dup;
+                    int at = find_column(c, path, lineno, fields, nf, labname_k[j], &dup);
+                    if (dup) goto done;
+                    if (at >= 0 && colrole[at] < 0) colrole[at] = j, found++;
+                    else if (want_label) {
+                        rt_error(c, "%s:%d: the header has no column '%s'%s", path, lineno, labname_k[j],
+                                 at >= 0 ? " (named twice in the label list)" : "");
+                        goto done;
+                    }
+                }
+                /* predict's input drops them only when they are all there and exactly extra */
+                if (want_label || !predict_in || !feat || (found == nlab && nf == rt_numel(feat->t, 1) + nlab))
+                    nlabcols = found;
+                else
+                    for (int i = 0; i < nf; i++) colrole[i] = -1;
+                continue;
+            }
             if (want_label) {
                 if (*label) {
                     bool dup;
@@ -614,7 +686,7 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
         rowline[nrows++] = lineno;
     }
     if (!fields) { rt_error(c, "'%s' is empty (no header row)", path); goto done; }
-    int nfeat = nf - (labcol >= 0 ? 1 : 0);
+    int nfeat = nf - (labcol >= 0 ? 1 : 0) - nlabcols;
     if (feat && nfeat != rt_numel(feat->t, 1)) {
         char want[512];
         per_str(feat->t, want, sizeof want);
@@ -638,6 +710,15 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
         int64_t k = 0;
         for (int i = 0; i < nf; i++) {
             double v;
+            if (colrole && colrole[i] >= 0) {
+                if (!parse_num(row[i], &v) || (lab && !store(lab->col, r * nlab + colrole[i], v))) {
+                    rt_error(c, "%s:%d: field %d of label column '%s' is '%s', not a finite f32 number (several "
+                                "label columns make a regression target)", path, rowline[r], i + 1,
+                             labname_k[colrole[i]], row[i]);
+                    goto done;
+                }
+                continue;
+            }
             if (i == labcol) {
                 labels[r] = row[i];
                 if (!parse_num(row[i], &v)) {
@@ -668,7 +749,9 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
             k++;
         }
     }
-    if (lab && lab->t->dtype == RT_I32 && c->class_names) {
+    if (multi) {
+        /* the label columns went straight into the target above */
+    } else if (lab && lab->t->dtype == RT_I32 && c->class_names) {
         /* weights loaded first (eval, resume) fix the classes: every label is mapped by name, in the
          * checkpoint's order, numeric-looking or not ("1" is the class named "1", not index 1) */
         int nc = c->nclass_names;
@@ -756,6 +839,8 @@ done:
     }
     rt_free(c, labels);
     rt_free(c, fields);
+    rt_free(c, colrole);
+    rt_free(c, names);
     rt_free(c, rows);
     rt_free(c, rowline);
     rt_free(c, text);

@@ -224,6 +224,13 @@ static int check_output_dir(Arena *a, Diag *d, const char *out) {
             diag_hint(d, "name the output file inside it: -o %s%sNAME", out, out[n - 1] == '/' ? "" : "/");
         return -1;
     }
+    /* outputs go through a temporary sibling renamed over the name: over a device (/dev/null as
+     * root), a FIFO or a socket that rename would replace the special file itself */
+    if (stat(out, &st) == 0 && !S_ISREG(st.st_mode)) {
+        diag_plain(d, "cannot write %s: it is not a regular file (a device, FIFO or socket)", out);
+        diag_hint(d, "nnc writes regular files; to check a program without writing anything, use nnc check");
+        return -1;
+    }
     const char *slash = strrchr(out, '/');
     const char *dir = !slash ? "." : slash == out ? "/" : arena_strndup(a, out, (size_t)(slash - out));
     if (access(dir, W_OK) != 0) {
@@ -292,6 +299,12 @@ static int prepare(Run *r) {
     const char *out = o->output ? o->output : text ? "-" : default_output(r->a, d, o->input, o->emit);
     if (!out)
         return -1;
+    if (!strcmp(out, "-") && !text) {   /* "-" is standard output, which only text can go to */
+        diag_plain(d, "-o -: %s cannot go to standard output",
+                   o->emit == EMIT_EXE ? "an executable" : o->emit == EMIT_OBJ ? "an object file" : "LLVM IR");
+        diag_hint(d, "name a file with -o NAME (a file named '-' is -o ./-)");
+        return -1;
+    }
     if (strcmp(out, "-") && check_output_dir(r->a, d, out))
         return -1;
     if (pipeline_check_output(d, o->input, out))

@@ -327,7 +327,7 @@ static void check_exprs(V *v, const char *where, int idx, const KExpr *e, int n,
     }
 }
 
-typedef struct TempRef { int first, buf; } TempRef;
+typedef struct TempRef { int first, buf; KSize end; } TempRef;
 
 static int by_first(const void *x, const void *y) {
     const TempRef *a = x, *b = y;
@@ -515,16 +515,14 @@ int k_verify(const KGraph *g, FILE *err) {
             if (x->last < x->first)
                 fail(&v, "buffer %b", b, "lifetime k%d..k%d ends before it starts", x->first, x->last);
             if (x->first >= 0)      /* -1..-1: unused (its value went into another buffer) */
-                t[nt++] = (TempRef){x->first, b};
+                t[nt++] = (TempRef){x->first, b, k_size_add(x->off, k_align(k_bytes(&x->type)))};
         }
         qsort(t, (size_t)nt, sizeof *t, by_first);
         for (int i = 0; i < nt; i++) {
             const KBuf *x = &g->bufs[t[i].buf];
-            KSize xe = k_size_add(x->off, k_align(k_bytes(&x->type)));
             for (int j = i + 1; j < nt && t[j].first <= x->last; j++) {
                 const KBuf *y = &g->bufs[t[j].buf];
-                KSize ye = k_size_add(y->off, k_align(k_bytes(&y->type)));
-                bool apart = k_size_le(xe, y->off) || k_size_le(ye, x->off);
+                bool apart = k_size_le(t[i].end, y->off) || k_size_le(t[j].end, x->off);
                 if (!apart)
                     fail(&v, "buffer %b", t[i].buf, "overlaps %%b%d while both are live", t[j].buf);
             }

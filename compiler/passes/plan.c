@@ -207,9 +207,8 @@ int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
                 L[n++] = L[k];
         nactive[bf->cls] = n;
         KSize size = k_align(k_bytes(&bf->type)), best = {0, 0, 0};
-        if (n > 256) {      /* many live at once: above all of them (linear time) */
-            for (int k = 0; k < n; k++)
-                best = k_size_max(best, L[k].end);
+        if (n > 256) {      /* many live at once: above everything placed so far (constant time) */
+            best = g->slab[bf->cls];
         } else {            /* the lowest free place: 0 or the end of a live one */
             bool found = false;
             for (int c = -1; c < n; c++) {

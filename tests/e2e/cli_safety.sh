@@ -37,6 +37,21 @@ grep -q "hint: name the output file inside it: -o outdir/NAME" err.log || fail "
 expect_fail "--emit ir -o a folder" "cannot write outdir/: it is a folder" "$NNC" --emit ir xor.nn -o outdir/
 expect_fail "-c whose header is a folder" "cannot write hdr.h: it is a folder" "$NNC" -c xor.nn -o hdr.o
 [ -z "$(ls -A outdir)" ] && [ -z "$(ls -A hdr.h)" ] && [ ! -e outdir.tmp ] && [ ! -e hdr.o ] || fail "-o a folder left files"
+# -o - is standard output, for text only: an executable or object there is an error, no file '-'
+expect_fail "-o - for an executable" "nnc: error: -o -: an executable cannot go to standard output" "$NNC" xor.nn -o -
+expect_fail "-c -o -" "an object file cannot go to standard output" "$NNC" -c xor.nn -o -
+[ ! -e ./- ] || fail "-o - wrote a file named '-'"
+# an output that is a device or a FIFO: refused before any work and left as it was (the rename
+# of the temporary file would replace the special file itself: /dev/null, as root)
+mkfifo fifo.out
+expect_fail "-o a FIFO" "nnc: error: cannot write fifo.out: it is not a regular file" "$NNC" xor.nn -o fifo.out
+expect_fail "--emit ir -o a FIFO" "it is not a regular file" "$NNC" --emit ir xor.nn -o fifo.out
+[ -p fifo.out ] || fail "-o a FIFO replaced it"
+if [ "$(id -u)" = 0 ] && mknod null.out c 1 3 2>/dev/null; then
+    expect_fail "-o a character device" "cannot write null.out: it is not a regular file" "$NNC" xor.nn -o null.out
+    expect_fail "-c -o a character device" "it is not a regular file" "$NNC" -c xor.nn -o null.out
+    [ -c null.out ] || fail "-o a device replaced it"
+fi
 
 # 3. stdout write errors
 if [ -w /dev/full ]; then

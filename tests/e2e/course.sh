@@ -41,6 +41,14 @@ check "$(last builtins_attention accuracy)" ge 0.85 "builtins_attention training
 head -n 1 pred.csv | grep -q "species" || fail "predict wrote no species column: $(head -n 1 pred.csv)"
 echo "ok: builtins_attention predicts the argmax output"
 
+# the interpreter trains the shared-instance and batched-@ programs to the same losses
+for name in siamese builtins_attention; do
+    a=$(./"$name" train --threads 1 --epochs 3 | grep '^epoch' | awk '{print $4}')
+    b=$("$NNC" run "$C/$name.nn" -- train --threads 1 --epochs 3 | grep '^epoch' | awk '{print $4}')
+    [ -n "$a" ] && [ "$a" = "$b" ] || fail "$name: executable losses '$a', interpreter '$b'"
+    echo "ok: $name: executable and interpreter agree ($(echo $a))"
+done
+
 # Fashion-MNIST: a few steps each (the README gives the full runs' results)
 train deep_mlp --limit 1024 --epochs 1
 train denoising_autoencoder --limit 1024 --epochs 1

@@ -9,6 +9,11 @@
 #   valdata  `validation csv(...)`: the last epoch's val_loss and val_accuracy equal eval's on that
 #            file with the saved weights, and the accuracy counted from predict; string labels
 #            of a validation file holding two of the three classes keep the training numbering.
+#   multi_label  csv(..., label = ["y1", "y2"]) fills an f32[B, 2] target in the order named: a
+#            linear model fits both exactly, its predictions match each column (numpy), and
+#            eval's mse equals numpy's from the predictions.
+#   npy_u8   u8 images in NPY are scaled by 1/255 as in IDX, rank-1 u8 values are not: eval's loss
+#            on the NPY files and on the same arrays as IDX files equals numpy's.
 . "$(dirname "$0")/lib.sh"
 case_=$1
 X=$SRC/tests/e2e/extras
@@ -91,6 +96,50 @@ valdata)
               awk -F, '{ n++; if ($4 == $NF) ok++ } END { if (n) printf "%.4f", ok / n }')
     [ "$vacc" = "$counted" ] || { head -3 pred.csv; fail "val_accuracy $vacc, counted from predict $counted"; }
     echo "ok: val_loss $vloss and val_accuracy $vacc equal eval on val.csv and predict's count"
+    ;;
+npy_u8)
+    want=$("$PY" -c "
+import numpy as np, struct
+r = np.random.default_rng(1)
+x = r.integers(0, 256, size=(10, 2, 3)).astype(np.uint8); y = r.integers(0, 256, size=10).astype(np.uint8)
+np.save('x.npy', x); np.save('y.npy', y)
+open('x.idx', 'wb').write(struct.pack('>BBBB3I', 0, 0, 8, 3, 10, 2, 3) + x.tobytes())
+open('y.idx', 'wb').write(struct.pack('>BBBBI', 0, 0, 8, 1, 10) + y.tobytes())
+s = x.reshape(10, 6).astype(np.float64).sum(1) / 255
+print('%.6f' % ((s - y.astype(np.float64)) ** 2).mean())") || fail "numpy"
+    "$NNC" u8.nn -o u8 || fail "nnc u8.nn exited with $?"
+    ./u8 eval > npy.log 2>&1 || { cat npy.log; fail "eval on the NPY files exited with $?"; }
+    ./u8 eval 'idx("x.idx", "y.idx")' > idx.log 2>&1 || { cat idx.log; fail "eval on the IDX files exited with $?"; }
+    cat npy.log idx.log
+    for f in npy idx; do
+        got=$(metric $f.log loss)
+        awk -v g="$got" -v w="$want" 'BEGIN { d = g - w; exit !(g != "" && d < 1e-3 && d > -1e-3) }' ||
+            fail "$f: eval loss $got, numpy (images / 255, labels as they are) $want"
+        echo "ok: $f u8: eval loss $got equals numpy's $want"
+    done
+    ;;
+multi_label)
+    "$PY" -c "
+import numpy as np
+r = np.random.default_rng(2); x = r.normal(size=(40, 3)); y1 = x @ [1, 2, -1]; y2 = x @ [-0.5, 0, 1.5] + 1
+np.savetxt('m.csv', np.c_[y2, x[:, 0], y1, x[:, 1:]], delimiter=',', header='y2,a,y1,b,c', comments='', fmt='%.5f')" ||
+        fail "numpy"
+    "$NNC" multi.nn -o multi || fail "nnc multi.nn exited with $?"
+    ./multi train --seed 1 --save w.safetensors > train.log 2>&1 || { cat train.log; fail "train exited with $?"; }
+    tail -n 1 train.log
+    ./multi eval --weights w.safetensors > eval.log 2>&1 || { cat eval.log; fail "eval exited with $?"; }
+    cat eval.log
+    ./multi predict --weights w.safetensors m.csv > pred.csv 2> pred.err || { cat pred.err; fail "predict exited with $?"; }
+    "$PY" -c "
+import numpy as np, sys
+p = np.loadtxt('pred.csv', delimiter=',', skiprows=1); d = np.loadtxt('m.csv', delimiter=',', skiprows=1)
+y = np.c_[d[:, 2], d[:, 0]]
+err = np.abs(p - y).max(); mse = ((p - y) ** 2).mean()
+got = float([l.split()[1] for l in open('eval.log') if l.startswith('mse:')][0])
+print('max |p - y| %.2e, numpy mse %.4e, eval mse %.4e' % (err, mse, got))
+sys.exit(not (err < 1e-3 and abs(got - mse) <= 1e-3 * max(mse, 1e-9) + 1e-9))" ||
+        fail "predictions do not match the columns y1, y2 in order, or eval's mse differs from numpy's"
+    echo "ok: the f32[B, 2] target holds y1, y2 in the order named"
     ;;
 *) fail "unknown case $case_" ;;
 esac

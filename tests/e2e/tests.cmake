@@ -101,7 +101,8 @@ nnc_e2e(course course.sh)
 # autodiff of the newer builtins against torch.autograd (one model, one SGD step; about 5 s)
 nnc_e2e(grad_vs_torch grad_vs_torch.sh)
 
-# issue 7's train-block extras against numpy: one-hot accuracy, fn metrics, validation source
-foreach(case onehot r2 valdata)
+# issue 7's train-block extras against numpy: one-hot accuracy, fn metrics, validation source,
+# NPY u8 scaled as IDX u8, several CSV label columns
+foreach(case onehot r2 valdata npy_u8 multi_label)
   nnc_e2e(extras.${case} extras.sh ${case})
 endforeach()
