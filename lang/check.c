@@ -951,6 +951,10 @@ static const Type *check_ident(Body *b, Node *n) {
         return ty_error();
     }
     DeclInfo *di = decl_find(C, n->name);
+    /* a model is never a value: a model named like a builtin (`model erf`) leaves the builtin to
+     * every body that calls it (stdlib's gelu calls erf) */
+    if (di && di->decl->kind == ND_MODEL && check_builtin_lookup(n->name))
+        di = NULL;
     if (di) {
         set_ref(b, n, di->decl);
         if (di->decl->kind == ND_MODEL) {
