@@ -497,6 +497,10 @@ int rt_train(RtCtx *c, const RtOpts *o) {
                 b.losses[li] = NAN;
                 c->def->train_step(&a, s);
                 float L = b.losses[li];
+                /* a train block without steps minimizes the sum of all losses ([train.loss.sum]):
+                 * the losses no step names are part of what this step minimized */
+                for (int l = 0; l < d->nloss && isfinite(L); l++)
+                    if (l != li && !step_loss(d, l) && !fn_metric(d, l) && !isfinite(b.losses[l])) L = b.losses[l];
                 if (!isfinite(L)) {
                     if (tty) fprintf(stderr, "\r\033[K");
                     rt_error(c, "loss became %s at epoch %lld, step %lld%s", isnan(L) ? "NaN" : "Inf",
@@ -843,9 +847,14 @@ int rt_summary(RtCtx *c, int64_t batch_flag) {
            (long long)(nparam - ntrain));
     printf("state:      %lld (%s)\n", (long long)nstate, h2);
     for (int l = 0; l < d->nloss; l++) printf("loss:       %s\n", d->loss[l]);
-    for (int s = 0; s < d->nstep; s++)
-        printf("step:       %s minimizes %s with %s (lr %g)\n", d->step[s].name, d->step[s].loss, d->step[s].optimizer,
-               d->step[s].lr);
+    for (int s = 0; s < d->nstep; s++) {
+        /* the one step of a train block without steps minimizes the sum of every loss no step
+         * names as well ([train.loss.sum]) */
+        printf("step:       %s minimizes %s", d->step[s].name, d->step[s].loss);
+        for (int l = 0; l < d->nloss && d->nstep == 1; l++)
+            if (l != d->step[s].loss_index && !step_loss(d, l) && !fn_metric(d, l)) printf(" + %s", d->loss[l]);
+        printf(" with %s (lr %g)\n", d->step[s].optimizer, d->step[s].lr);
+    }
     for (int h = 0; h < d->nhyper; h++) printf("hyper:      %s = %g\n", d->hyper_name[h], d->hyper_val[h]);
     if (d->data[0]) printf("data:       %s\n", d->data);
     if (d->nclasses > 0) printf("task:       classify %d classes\n", d->nclasses);

@@ -52,3 +52,11 @@ assert abs(a - 2) < 0.1, f'a = {a}, want about 2 (loss fit)'
 assert abs(c - 3) < 0.1, f'c = {c}, want about 3 (loss pull)'
 print(f'ok: a = {a:.4f} (about 2), c = {c:.4f} (about 3): both losses were minimized')
 PY
+# summary names every loss the one step minimizes
+./sum summary > summary.log 2>&1 || { cat summary.log; fail "summary exited with $?"; }
+grep -q "^step: *main minimizes fit + pull with sgd" summary.log || { cat summary.log; fail "summary does not say the step minimizes fit + pull"; }
+# a non-finite loss that no step names stops training like the step's own loss does
+sed 's/mean((c - 3.0) \* (c - 3.0))/mean(log(c - c))/' sum.nn > inf.nn
+"$NNC" inf.nn -o inf || fail "nnc inf.nn exited with $?"
+expect_fail "an infinite unnamed loss" "loss became Inf at epoch 1, step 1" ./inf train
+echo "ok: loss_sum"
