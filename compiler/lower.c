@@ -2576,16 +2576,26 @@ IrModule *lower_module(Lower *L) {
     return m;
 }
 
-int lower_train_graph(Lower *L, IrGraph *g, const char *loss, uint32_t *loss_node) {
+int lower_step_graphs(Lower *L, IrModule *m) {
+    if (L->nsteps != m->nsteps)
+        die("lower: the module has %d steps, the train block %d", m->nsteps, L->nsteps);
     jmp_buf jb, *saved = L->on_error;
     L->on_error = &jb;
     int rc = -1;
-    /* the step is the one whose loss string this is (optim.c passes LowerStep.loss) */
-    L->step = NULL;
-    for (int i = 0; i < L->nsteps && loss; i++)
-        if (L->steps[i].loss == loss) L->step = &L->steps[i];
     if (!setjmp(jb)) {
-        train_graph(L, g, loss, loss_node);
+        for (int i = 0; i < L->nsteps; i++) {
+            const LowerStep *ls = &L->steps[i];
+            IrStep *s = &m->steps[i];
+            IrGraph *g = ir_graph_new(m->arena, arena_printf(m->arena, "train.%s", ls->name));
+            uint32_t loss;
+            L->step = ls;     /* its `over` paths decide the layers run in inference mode */
+            train_graph(L, g, ls->loss, &loss);
+            s->graph = g;
+            s->objective = ls->loss;
+            s->over = ls->over;
+            s->nover = ls->nover;
+            s->loc = ls->loc;
+        }
         rc = 0;
     }
     L->step = NULL;

@@ -41,12 +41,12 @@ IrModule *lower_module(Lower *L);
 /* The train steps of the model's train block (after lower_module). */
 const LowerStep *lower_steps(Lower *L, int *n);
 
-/* Walk the model body into g with training = true, with every loss as a RES_LOSS result. The step
- * is the one of lower_steps whose `loss` pointer this is (pass LowerStep.loss itself): its `over`
- * paths decide which layer calls run in inference mode [train.step.mode]. Sets
- * *loss to the node of the loss named `loss` (the sum of all losses when NULL). 0, or -1 after a
+/* Each train step's graph (after lower_module): the model body walked with training = true, every
+ * loss a RES_LOSS result, the layer calls the step trains none of in inference mode
+ * [train.step.mode]; m->steps[i] gets the graph and the step's declaration as autodiff reads it
+ * (the loss it minimizes, NULL = the sum of all; its `over` paths; its place). 0, or -1 after a
  * diagnostic. */
-int lower_train_graph(Lower *L, IrGraph *g, const char *loss, uint32_t *loss_node);
+int lower_step_graphs(Lower *L, IrModule *m);
 
 /* Instantiate the optimizer call `call` (NULL: the train block's `optimizer`) for the parameter
  * with bufs index pi, whose current value is node p and gradient node grad, inside g: the new

@@ -249,29 +249,11 @@ static bool valid_prefix(const char *p) {
 
 
 /* lower: the forward and evaluate graphs and the step table (lower_module), then each train step's
- * graph: the model walked with training = true, every loss a result (lower_train_graph), and the
- * step's declaration as autodiff reads it (the loss it minimizes, the paths it trains, its place).
- * NULL after a diagnostic. */
+ * graph (lower_step_graphs). NULL after a diagnostic. */
 static IrModule *lower(Lower *L, Diag *d) {
     IrModule *m = lower_module(L);
-    if (!m || d->nerrors)
+    if (!m || d->nerrors || lower_step_graphs(L, m) || d->nerrors)
         return NULL;
-    int n;
-    const LowerStep *ls = lower_steps(L, &n);
-    if (n != m->nsteps)
-        die("lower: the module has %d steps, the train block %d", m->nsteps, n);
-    for (int i = 0; i < n; i++) {
-        IrStep *s = &m->steps[i];
-        IrGraph *g = ir_graph_new(m->arena, arena_printf(m->arena, "train.%s", ls[i].name));
-        uint32_t loss;
-        if (lower_train_graph(L, g, ls[i].loss, &loss))
-            return NULL;
-        s->graph = g;
-        s->objective = ls[i].loss;
-        s->over = ls[i].over;
-        s->nover = ls[i].nover;
-        s->loc = ls[i].loc;
-    }
     return m;
 }
 

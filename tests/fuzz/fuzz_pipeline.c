@@ -104,23 +104,9 @@ static void compile(Node *prog, const char *model) {
         late("lower", model);
         goto out;
     }
-    int n;
-    const LowerStep *ls = lower_steps(L, &n);
-    if (n != m->nsteps)
-        die("lower: the module has %d steps, the train block %d", m->nsteps, n);
-    for (int i = 0; i < n; i++) {
-        IrStep *s = &m->steps[i];
-        IrGraph *g = ir_graph_new(m->arena, arena_printf(m->arena, "train.%s", ls[i].name));
-        uint32_t loss;
-        if (lower_train_graph(L, g, ls[i].loss, &loss) || d.nerrors) {
-            late("lower (train step)", model);
-            goto out;
-        }
-        s->graph = g;
-        s->objective = ls[i].loss;
-        s->over = ls[i].over;
-        s->nover = ls[i].nover;
-        s->loc = ls[i].loc;
+    if (lower_step_graphs(L, m) || d.nerrors) {
+        late("lower (train step)", model);
+        goto out;
     }
     verify(m, "lower");
     if (autodiff_module(m, &d) || d.nerrors) {
