@@ -337,6 +337,8 @@ int64_t ir_numel(const IrType *t, int64_t B) {
     return n;
 }
 
+int ir_dtype_size(DType d) { return d == DT_BOOL ? 1 : 4; }
+
 const char *ir_dtype_name(DType d) {
     switch (d) {
     case DT_F32:

@@ -169,7 +169,8 @@ int64_t ir_dim_eval(Dim d, int64_t B);
 int64_t ir_numel(const IrType *t, int64_t B);
 void ir_type_print(FILE *out, const IrType *t);                   /* f32[B,784] */
 void ir_type_fmt(char *buf, size_t n, const IrType *t);          /* the same into buf */
-const char *ir_dtype_name(DType d);                               /* f32 | i32 | bool */
+const char *ir_dtype_name(DType d);
+int ir_dtype_size(DType d);                                       /* bytes of one element: bool 1, f32/i32 4 */                               /* f32 | i32 | bool */
 extern const char *const ir_role_name[];                          /* input | target | ... */
 /* Shortest %g text that reads back (strtod / strtof) to exactly x; "nan" for NaN. */
 void ir_fmt_double(char *buf, size_t n, double x);

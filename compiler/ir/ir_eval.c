@@ -16,8 +16,6 @@
 
 #include "diag.h"
 
-static size_t elsize(DType d) { return d == DT_BOOL ? 1 : 4; }
-
 static void *xcalloc(size_t n, size_t size, const char *what) {
     void *p = calloc(n ? n : 1, size ? size : 1);
     if (!p)
@@ -285,7 +283,7 @@ void ir_eval_node(const IrNode *n, const IrType *st, const void *const *sv, int6
     case OP_SELECT: {
         const uint8_t *c = x;
         const char *p = y, *q = sv[2];
-        size_t el = elsize(t->dtype);
+        size_t el = (size_t)ir_dtype_size(t->dtype);
         for (int64_t e = 0; e < N; e++)
             memcpy((char *)out + e * el, (c[e] ? p : q) + e * el, el);
         return;
@@ -299,11 +297,11 @@ void ir_eval_node(const IrNode *n, const IrType *st, const void *const *sv, int6
         int off = t->rank - tx->rank;
         for (int k = 0; k < tx->rank; k++)
             ss[k + off] = xd[k] == 1 && d[k + off] != 1 ? 0 : xs[k];
-        strided_copy(out, os, 0, x, ss, 0, t->rank, d, elsize(t->dtype));
+        strided_copy(out, os, 0, x, ss, 0, t->rank, d, (size_t)ir_dtype_size(t->dtype));
         return;
     }
     case OP_RESHAPE:
-        memcpy(out, x, (size_t)N * elsize(t->dtype));
+        memcpy(out, x, (size_t)N * (size_t)ir_dtype_size(t->dtype));
         return;
     case OP_TRANSPOSE: {
         int64_t xd[IR_MAXRANK], xs[IR_MAXRANK], os[IR_MAXRANK], ss[IR_MAXRANK];
@@ -312,7 +310,7 @@ void ir_eval_node(const IrNode *n, const IrType *st, const void *const *sv, int6
         strides_of(d, t->rank, os);
         for (int k = 0; k < t->rank; k++)
             ss[k] = xs[at->i[k]];
-        strided_copy(out, os, 0, x, ss, 0, t->rank, d, elsize(t->dtype));
+        strided_copy(out, os, 0, x, ss, 0, t->rank, d, (size_t)ir_dtype_size(t->dtype));
         return;
     }
     case OP_SLICE:
@@ -330,9 +328,9 @@ void ir_eval_node(const IrNode *n, const IrType *st, const void *const *sv, int6
         vs[ax] = fs[ax] * at->i[3];
         int64_t off = ir_dim_eval(ir_slice_start(at), B) * fs[ax];
         if (op == OP_SLICE)
-            strided_copy(out, ps, 0, x, vs, off, t->rank, pd, elsize(t->dtype));
+            strided_copy(out, ps, 0, x, vs, off, t->rank, pd, (size_t)ir_dtype_size(t->dtype));
         else
-            strided_copy(out, vs, off, x, ps, 0, t->rank, pd, elsize(t->dtype));
+            strided_copy(out, vs, off, x, ps, 0, t->rank, pd, (size_t)ir_dtype_size(t->dtype));
         return;
     }
     case OP_CONCAT: {
@@ -343,8 +341,8 @@ void ir_eval_node(const IrNode *n, const IrType *st, const void *const *sv, int6
         dims_of(tyy, B, yd);
         strides_of(xd, tx->rank, xs);
         strides_of(yd, tyy->rank, ys);
-        strided_copy(out, os, 0, x, xs, 0, t->rank, xd, elsize(t->dtype));
-        strided_copy(out, os, xd[ax] * os[ax], y, ys, 0, t->rank, yd, elsize(t->dtype));
+        strided_copy(out, os, 0, x, xs, 0, t->rank, xd, (size_t)ir_dtype_size(t->dtype));
+        strided_copy(out, os, xd[ax] * os[ax], y, ys, 0, t->rank, yd, (size_t)ir_dtype_size(t->dtype));
         return;
     }
 

@@ -32,10 +32,9 @@ Kernel *k_kernel(Arena *a, KGraph *g, Kernel k) {
     return p;
 }
 
-int k_elt_size(DType dt) { return dt == DT_BOOL ? 1 : 4; }
 
 KSize k_bytes(const IrType *t) {
-    KSize n = {0, 0, k_elt_size(t->dtype)};
+    KSize n = {0, 0, ir_dtype_size(t->dtype)};
     for (int k = 0; k < t->rank; k++) {
         Dim d = t->dim[k];      /* (b2 B^2 + b B + c)(a B + c') */
         if (d.a && n.b2)
@@ -292,7 +291,7 @@ static void fail(V *v, const char *where, int idx, const char *fmt, ...) {
 
 static bool numel_eq(const IrType *x, const IrType *y) {
     KSize a = k_bytes(x), b = k_bytes(y);
-    int64_t sx = k_elt_size(x->dtype), sy = k_elt_size(y->dtype);
+    int64_t sx = ir_dtype_size(x->dtype), sy = ir_dtype_size(y->dtype);
     return a.b2 * sy == b.b2 * sx && a.b * sy == b.b * sx && a.c * sy == b.c * sx;
 }
 

@@ -145,7 +145,6 @@ KSize k_align(KSize d);                 /* each coefficient rounded up to 64, at
 KSize k_size_max(KSize x, KSize y);     /* coefficient-wise: >= both for every B >= 0 */
 KSize k_size_add(KSize x, KSize y);
 bool k_size_le(KSize x, KSize y);       /* x <= y for every B >= 0 (coefficient-wise) */
-int k_elt_size(DType dt);
 
 /* The descriptor text (ir_module_desc) with the plan's bytes per class as `plan CLASS A C`
  * records before its `end` (runtime/nnc_abi.h): what a compiled model embeds. */

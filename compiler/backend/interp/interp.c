@@ -16,8 +16,6 @@
 
 #include "diag.h"
 
-static size_t elsize(DType d) { return d == DT_BOOL ? 1 : 4; }
-
 static void *xcalloc(size_t n, size_t size, const char *what) {
     void *p = calloc(n ? n : 1, size ? size : 1);
     if (!p)
@@ -45,7 +43,7 @@ static void *eval_node(const IrGraph *g, uint32_t i, void **vals, const NncArgs 
     const IrNode *n = &g->nodes[i];
     const IrType *t = &n->type;
     int64_t N = ir_numel(t, a->B);
-    void *out = xcalloc((size_t)N, elsize(t->dtype), ir_op_name[n->op]);
+    void *out = xcalloc((size_t)N, (size_t)ir_dtype_size(t->dtype), ir_op_name[n->op]);
     switch ((Op)n->op) {
     case OP_HYPER:
         ir_store(out, t->dtype, 0, hyper(a, n->attr.i[0]));
@@ -87,7 +85,7 @@ void **interp_eval(const IrGraph *g, const NncArgs *a, bool keep_all) {
                 die("interp: %s %s reads bufs[%lld], which is NULL", ir_op_name[n->op],
                     n->attr.name ? n->attr.name : "?", (long long)b);
             /* a private copy, so writing results never changes a value still to be read */
-            size_t bytes = (size_t)ir_numel(&n->type, a->B) * elsize(n->type.dtype);
+            size_t bytes = (size_t)ir_numel(&n->type, a->B) * (size_t)ir_dtype_size(n->type.dtype);
             vals[i] = xcalloc(1, bytes, "source copy");
             memcpy(vals[i], a->bufs[b], bytes);
         } else {
@@ -124,7 +122,7 @@ void interp_run(const IrGraph *g, NncArgs *a) {
     for (int r = 0; r < g->nres; r++) {
         const IrResult *res = &g->res[r];
         const IrNode *n = &g->nodes[res->node];
-        size_t bytes = (size_t)ir_numel(&n->type, a->B) * elsize(n->type.dtype);
+        size_t bytes = (size_t)ir_numel(&n->type, a->B) * (size_t)ir_dtype_size(n->type.dtype);
         switch (res->kind) {
         case RES_LOSS:
             if (!a->losses)

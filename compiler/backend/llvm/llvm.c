@@ -75,7 +75,6 @@ static LLVMValueRef ci64(Cg *g, int64_t v) { return LLVMConstInt(g->i64, (unsign
 static LLVMValueRef ci32(Cg *g, int64_t v) { return LLVMConstInt(g->i32, (unsigned long long)v, 1); }
 static LLVMValueRef cf32(Cg *g, double v) { return LLVMConstReal(g->f32, v); }
 
-static int elt_size(DType dt) { return dt == DT_BOOL ? 1 : 4; }
 
 /* The type a dtype has in memory (bool buffers are uint8_t) and as a scalar value (bool is i1). */
 static LLVMTypeRef mem_type(Cg *g, DType dt) {
@@ -148,7 +147,7 @@ static LLVMValueRef numelv(Cg *g, const IrType *t) {
 }
 
 static LLVMValueRef bytesv(Cg *g, const IrType *t) {
-    return LLVMBuildMul(g->b, numelv(g, t), ci64(g, elt_size(t->dtype)), "");
+    return LLVMBuildMul(g->b, numelv(g, t), ci64(g, ir_dtype_size(t->dtype)), "");
 }
 
 /* Row-major strides of t, in elements. */
