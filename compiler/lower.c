@@ -610,8 +610,42 @@ static const char *unbound_var(Lower *L, Frame *f, DimExpr *e) {
     return l ? l : unbound_var(L, f, e->rhs);
 }
 
+/* e as coef*var + rest where var is the one unbound variable of e and appears linearly (the
+ * checker's [unify.solve]); false when e is not of that form. */
+static bool linear_in(Lower *L, Frame *f, DimExpr *e, const char *var, int64_t *coef, Dim *rest) {
+    switch (e->kind) {
+    case DE_INT: *coef = 0; *rest = dconst(e->ival); return true;
+    case DE_VAR:
+        if (!strcmp(e->name, var)) {
+            *coef = 1;
+            *rest = dconst(0);
+            return true;
+        }
+        *coef = 0;
+        return eval_dim(L, f, e, rest);
+    case DE_BIN: {
+        int64_t a, b;
+        Dim x, y;
+        if (!linear_in(L, f, e->lhs, var, &a, &x) || !linear_in(L, f, e->rhs, var, &b, &y)) return false;
+        switch (e->op) {
+        case '+': *coef = a + b; *rest = (Dim){x.a + y.a, x.c + y.c}; return true;
+        case '-': *coef = a - b; *rest = (Dim){x.a - y.a, x.c - y.c}; return true;
+        case '*':
+            if ((a && b) || (a && y.a) || (b && x.a) || (x.a && y.a)) return false;
+            *coef = a * y.c + b * x.c;
+            *rest = (Dim){x.a * y.c + y.a * x.c, x.c * y.c};
+            return true;
+        default: return false;      /* var under / or %: not linear */
+        }
+    }
+    case DE_REST: break;
+    }
+    return false;
+}
+
 /* Bind the dim variables of a formal's declared type from the argument's type
- * (docs/language.md [unify]); variables already bound must agree. */
+ * (docs/language.md [unify]); variables already bound must agree. A dim written as a linear
+ * form of one unbound variable (`f32[B, 2 * H]`) binds it: 2*H against 28 binds H = 14. */
 static void unify(Lower *L, Frame *f, Node *formal, Value v, const char *callee, Loc loc) {
     TypeExpr *te = formal->tyexpr;
     if (!te) return;
@@ -667,6 +701,12 @@ static void unify(Lower *L, Frame *f, Node *formal, Value v, const char *callee,
             bind(L, f, e->name, dim_value(actual), NULL, -1);
             continue;
         }
+        const char *var = e->kind == DE_BIN ? unbound_var(L, f, e) : NULL;
+        int64_t coef;
+        Dim off;
+        if (var && linear_in(L, f, e, var, &coef, &off) && coef &&
+            (actual.a - off.a) % coef == 0 && (actual.c - off.c) % coef == 0)
+            bind(L, f, var, dim_value((Dim){(actual.a - off.a) / coef, (actual.c - off.c) / coef}), NULL, -1);
         Dim want;
         if (!eval_dim(L, f, e, &want)) continue;    /* arithmetic on unknowns: the checker's job */
         if (!dim_eq(want, actual))
@@ -894,6 +934,14 @@ static Value fold_arith(Lower *L, int op, Value x, Value y) {
             if (exact) return vint(r);
         }
         return vfloat(a / b);
+    case OP_FLOORDIV_:      /* [int.floordiv]: rounds the quotient down, as Python's // */
+        if (ints) {
+            int64_t m;
+            if (!im_mod(x.i, y.i, &m)) fail(L, L->loc, "integer division by zero");
+            if (!im_div(isub(L, x.i, m), y.i, &r, &exact)) overflows(L);
+            return vint(r);
+        }
+        return vfloat(floor(a / b));
     case OP_MOD_:
         if (ints) {
             if (!im_mod(x.i, y.i, &r)) fail(L, L->loc, "remainder by zero");

@@ -93,6 +93,7 @@ typedef enum {
 typedef enum {
     OP_ADD_ = 1, OP_SUB_, OP_MUL_, OP_DIV_, OP_MOD_, OP_POW_, OP_MATMUL_,
     OP_EQ_, OP_NE_, OP_LT_, OP_LE_, OP_GT_, OP_GE_, OP_AND_, OP_OR_,
+    OP_FLOORDIV_,   /* `//`: floor division of compile-time numbers [int.floordiv] */
 } BinOp;    /* trailing underscore: the IR owns the OP_ names without it */
 
 /* Type expressions as written. The checker turns them into Type (lang/types.h). */

@@ -61,6 +61,7 @@ const char *ast_op_text(int op) {
     case OP_MUL_: return "*";
     case OP_DIV_: return "/";
     case OP_MOD_: return "%";
+    case OP_FLOORDIV_: return "//";
     case OP_POW_: return "**";
     case OP_MATMUL_: return "@";
     case OP_EQ_: return "==";

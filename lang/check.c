@@ -76,16 +76,17 @@ void check_hint(Body *b, const char *fmt, ...) {
 
 /* "did you mean 'X'?" for the closest of cands, else the otherwise hint (may be NULL: none). */
 /* [int.div] The hint for a float where an int is needed, when the float is an int division that
- * is not exact (`512 / (i + 1)` with i = 2): the language has no integer division. */
+ * is not exact (`512 / (i + 1)` with i = 2): `//` is the integer division [int.floordiv]. */
 void check_hint_int_div(Body *b, const Node *e, const Type *t) {
     if (e && e->kind == ND_ARG && e->lhs)
         e = e->lhs;
     if (!e || !t || t->kind != TY_FLOAT || e->kind != ND_BINARY || e->op != OP_DIV_)
         return;
     if (t->known)
-        check_hint(b, "'/' of two ints is an int only when the division is exact; this one is %g", t->fval);
+        check_hint(b, "'/' of two ints is an int only when the division is exact; this one is %g "
+                      "('//' rounds down to an int)", t->fval);
     else
-        check_hint(b, "'/' of two ints is an int only when the division is exact");
+        check_hint(b, "'/' of two ints is an int only when the division is exact ('//' rounds down to an int)");
 }
 
 void check_hint_similar(Body *b, const char *name, const char *const *cands, int n,
@@ -2217,7 +2218,9 @@ static void check_for(Body *b, Node *n) {
     it->node = n;
     it->lo = lo->ival;
     it->hi = hi->ival;
-    if (b->kind == ND_MODEL) {
+    if (b->kind == ND_MODEL || (b->instance && lo->ival && hi->ival && ty_dim_is_const(lo->ival, &c0) &&
+                                ty_dim_is_const(hi->ival, &c1))) {
+        /* a call's re-check knows the bounds: each iteration with its own values, as lowering */
         check_for_unrolled(b, n, it, c0, c1);
         return;
     }
@@ -2742,7 +2745,10 @@ static const Type *instance_check(Body *caller, Node *call, DeclInfo *ci, const 
         for (int i = 0; i < d->nformals; i++)
             if (vals[i]->kind == TY_FN && vals[i]->fname)
                 fns = arena_printf(C->a, "%s%s%s = %s", fns, *fns ? ", " : "", d->formals[i]->name, vals[i]->fname);
-        check_note(caller, call->loc, "in this call of %s (with %s)", d->name, fns);
+        if (*fns)
+            check_note(caller, call->loc, "in this call of %s (with %s)", d->name, fns);
+        else
+            check_note(caller, call->loc, "in this call of %s", d->name);
         return ty_error();
     }
     if (declared)

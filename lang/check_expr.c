@@ -10,6 +10,7 @@
  * with a shape variable (*S) in generic bodies; the rules below work on the known dims around it
  * and refuse what would need the unknown rank.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,6 +108,15 @@ bool check_broadcast(Body *b, const Shape *x, const Shape *y, Shape *out) {
 
 /* ---- operators ---- */
 
+/* Does d hold a division that could not be simplified? */
+static bool dim_has_div_atom(const SDim *d) {
+    for (int i = 0; i < d->n; i++)
+        for (int j = 0; j < d->t[i].n; j++)
+            if (d->t[i].atoms[j]->kind == DA_DIV)
+                return true;
+    return false;
+}
+
 static const Type *const_binary(Body *b, Node *n, int op, const Type *l, const Type *r, const char *who) {
     Check *C = b->C;
     bool logic = op == OP_AND_ || op == OP_OR_, cmp = op >= OP_EQ_ && op <= OP_GE_;
@@ -165,8 +175,17 @@ static const Type *const_binary(Body *b, Node *n, int op, const Type *l, const T
                     t->fval = x / y;
                     return t;
                 }
+                /* [int.div] a quotient of unknowns (t / K with t a loop variable) is an int only
+                 * if each call's values divide: the calls check the body again with them */
+                if (v && !b->instance && b->info && b->kind != ND_MODEL && dim_has_div_atom(v))
+                    b->info->value_dependent = true;
                 break;
             case OP_MOD_: v = ty_dim_mod(&C->dc, p, q, &why); break;
+            case OP_FLOORDIV_: {    /* [int.floordiv]: (p - p % q) / q, exact by construction */
+                const SDim *m = ty_dim_mod(&C->dc, p, q, &why);
+                v = m ? ty_dim_div(&C->dc, ty_dim_sub(&C->dc, p, m), q, &why) : NULL;
+                break;
+            }
             case OP_POW_: {
                 int64_t e, base;
                 if (ty_dim_is_const(q, &e) && e < 0) {
@@ -188,7 +207,7 @@ static const Type *const_binary(Body *b, Node *n, int op, const Type *l, const T
             }
             }
             if (!v && why) {
-                check_error(b, n->loc, "integer %s %s", op == OP_DIV_ ? "division" : "remainder", why);
+                check_error(b, n->loc, "integer %s %s", op == OP_MOD_ ? "remainder" : "division", why);
                 return ty_error();
             }
             if (C->dc.overflow) {
@@ -207,6 +226,7 @@ static const Type *const_binary(Body *b, Node *n, int op, const Type *l, const T
         case OP_SUB_: t->fval = x - y; break;
         case OP_MUL_: t->fval = x * y; break;
         case OP_DIV_: t->fval = x / y; break;
+        case OP_FLOORDIV_: t->fval = floor(x / y); break;
         case OP_MOD_: t->known = false; break;
         default: t->known = false; break;
         }
@@ -311,6 +331,13 @@ const Type *check_binary(Body *b, Node *n, int op, const Type *l, const Type *r,
     if (!is_value_kind(l) || !is_value_kind(r)) {
         check_error(b, where, "%s cannot take %s and %s", who, check_tystr(b, l),
                     check_tystr(b, r));
+        return ty_error();
+    }
+    if (op == OP_FLOORDIV_ && (l->kind == TY_TENSOR || r->kind == TY_TENSOR)) {
+        /* [int.floordiv]: `//` computes compile-time sizes, not tensors */
+        check_error(b, where, "%s takes compile-time numbers, got %s and %s", who, check_tystr(b, l),
+                    check_tystr(b, r));
+        check_hint(b, "for tensors write floor(a / b)");
         return ty_error();
     }
     if (op == OP_MATMUL_)
@@ -436,6 +463,7 @@ const Type *check_index(Body *b, Node *n) {
         } else {
             it[3 * i] = check_expr(b, k);
         }
+        static const char *const what[3] = {"a slice start", "a slice end", "a slice step"};
         for (int j = 0; j < 3; j++) {
             const Type *e = it[3 * i + j];
             if (!e)
@@ -443,12 +471,14 @@ const Type *check_index(Body *b, Node *n) {
             if (ty_is_bad(e))
                 bad = true;
             else if (e->kind != TY_INT) {
-                check_error(b, k->kind == ND_SLICE ? k->loc : k->loc,
-                            "an index must be a compile-time int, got %s", check_tystr(b, e));
+                const Node *part = k->kind != ND_SLICE ? k : j == 0 ? k->lhs : j == 1 ? k->rhs : k->body;
+                check_error(b, k->loc, "%s must be a compile-time int, got %s",
+                            k->kind == ND_SLICE ? what[j] : "an index", check_tystr(b, e));
                 if (e->kind == TY_TENSOR && e->dtype == DT_I32)
                     check_hint(b, "to index with a tensor use gather(table, idx)");
-                check_hint_int_div(b, k->kind == ND_SLICE ? NULL : k, e);
+                check_hint_int_div(b, part, e);
                 bad = true;
+                break;          /* one error per index */
             }
         }
     }

@@ -46,7 +46,7 @@ static const char *const train_keywords[] = {
 
 /* Multi-byte punctuators first: the longest match wins. */
 static const char *const puncts[] = {
-    "**", "==", "!=", "<=", ">=", "->", "..",
+    "**", "//", "==", "!=", "<=", ">=", "->", "..",
     "+", "-", "*", "/", "%", "@", "<", ">", "=", "(", ")", "[", "]", "{", "}", ",", ":", ".",
 };
 

@@ -774,13 +774,14 @@ static Node *unary(Parser *p) {
     return power(p);
 }
 
-/* prod = unary { ( "*" | "/" | "%" | "@" ) unary } ; */
+/* prod = unary { ( "*" | "/" | "//" | "%" | "@" ) unary } ; */
 static Node *prod(Parser *p) {
     int depth = p->depth;
     Node *n = unary(p);
     for (;;) {
         Token *t = peek(p);
-        int op = is_punct(t, "*") ? OP_MUL_ : is_punct(t, "/") ? OP_DIV_ : is_punct(t, "%") ? OP_MOD_
+        int op = is_punct(t, "*") ? OP_MUL_ : is_punct(t, "/") ? OP_DIV_ : is_punct(t, "//") ? OP_FLOORDIV_
+                                          : is_punct(t, "%") ? OP_MOD_
                                           : is_punct(t, "@") ? OP_MATMUL_ : 0;
         if (!op)
             break;
