@@ -3344,8 +3344,10 @@ static void check_fn_metric(Body *b, Node *mn) {
 /* ---- which parameters a loss can reach [train.step] ----
  * The build refuses a step that no gradient of its loss reaches (compiler/passes/autodiff.c).
  * Here the same is found from the program: the statements a loss depends on, through the names it
- * uses (stop_gradient cuts), and the parameters those statements made. An over-approximation
- * (every operand counts), so what `nnc check` refuses the build refuses too. */
+ * uses, and the parameters those statements' layer calls made. stop_gradient cuts, and so does
+ * every value that carries no gradient: an i32 or bool tensor (`i32(h)`, `argmax(h)`, `h > 0`)
+ * or a compile-time number, as in autodiff. Otherwise an over-approximation (every operand
+ * counts), so `nnc check` refuses what the build refuses and nothing more. */
 
 typedef struct Dep {
     const Node *node;       /* a binding's statement (or a model param) */
@@ -3356,6 +3358,7 @@ typedef struct Dep {
 typedef struct Deps {
     Check *C;
     const ParamList *pl;
+    const Node *stmt;       /* the statement being walked (deps_stmts) */
     Dep *v;
     int n, cap;
     bool changed;
@@ -3394,8 +3397,14 @@ static bool is_origin(const ParamList *pl, const Node *node) {
     return false;
 }
 
+/* Does a value of type t carry no gradient? */
+static bool no_gradient(const Type *t) {
+    return t && (t->kind == TY_INT || t->kind == TY_FLOAT || t->kind == TY_BOOL || t->kind == TY_STR ||
+                 (t->kind == TY_TENSOR && t->dtype != DT_F32));
+}
+
 static void deps_expr(Deps *ds, int into, const Node *e) {
-    if (!e)
+    if (!e || no_gradient(e->ty))
         return;
     switch (e->kind) {
     case ND_IDENT:
@@ -3431,6 +3440,8 @@ static void deps_expr(Deps *ds, int into, const Node *e) {
     case ND_CALL:
         if (e->lhs->kind == ND_IDENT && !e->ref && strcmp(e->lhs->name, "stop_gradient") == 0)
             return;
+        if (e->ref && e->ref->kind == ND_LAYER && is_origin(ds->pl, ds->stmt))
+            dep_add(ds, &ds->v[into], ds->stmt);    /* the parameters this statement's call made */
         deps_expr(ds, into, e->lhs);
         for (int i = 0; i < e->nkids; i++)
             deps_expr(ds, into, e->kids[i]->kind == ND_ARG ? e->kids[i]->lhs : e->kids[i]);
@@ -3451,12 +3462,11 @@ static void deps_stmts(Deps *ds, Node *const *kids, int n) {
         switch (s->kind) {
         case ND_BIND: case ND_OUTPUT: case ND_LOSS: case ND_EXPR: {
             int k = (int)(dep_of(ds, s) - ds->v);
+            ds->stmt = s;
             if (s->lhs)
                 deps_expr(ds, k, s->lhs);
             else if (s->ref)
                 dep_union(ds, &ds->v[k], s->ref);
-            if (is_origin(ds->pl, s))
-                dep_add(ds, &ds->v[k], s);
             break;
         }
         case ND_FOR:
