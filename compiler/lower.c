@@ -1396,6 +1396,7 @@ static Value call_builtin(Lower *L, Builtin bi, Args *a, Node *call, Loc loc) {
         return (Value){.kind = V_INT, .i = d.c, .b = d.a};
     }
     if (t->kind == TY_FLOAT && t->known) return vfloat(t->fval);
+    if (bi == BI_ASSERT && t->kind == TY_BOOL) return vbool(true);     /* [builtin.assert]: it held */
     if (t->kind == TY_FLOAT || t->kind == TY_BOOL) return binop(L, OP_POW_, v[0], v[1]);   /* pow of numbers */
     IrType rt = result_type(L, t, errs, bf->name);
     switch (bf->rule) {
@@ -1483,7 +1484,7 @@ static Value call_builtin(Lower *L, Builtin bi, Args *a, Node *call, Loc loc) {
         Value c = vtensor(unop(L, OP_COS, binop(L, OP_MUL_, vfloat(2.0 * M_PI), vtensor(u2)).t));
         return binop(L, OP_MUL_, r, c);
     }
-    case BR_SHAPE: case BR_NONE:
+    case BR_SHAPE: case BR_ASSERT: case BR_NONE:
         break;
     }
     unreachable();

@@ -510,6 +510,37 @@ const Type *check_builtin_call(Body *b, Node *n, Builtin bi, Node **slot, const 
         }
         return tensor_like(b, check_builtins[bi].rule == BR_RAND ? DT_F32 : x->dtype, &x->shape);
     }
+    case BR_ASSERT: {
+        /* [builtin.assert] the condition is known at each call: a body whose condition depends
+         * on its formals is checked again at every call (value_dependent), through the generic
+         * callers whose formals it depends on */
+        const Type *c = sty[0], *m = sty[1];
+        if (m->kind != TY_STR || !m->sval) {
+            check_error(b, slot[1]->loc, "assert expects a string message, got %s", check_tystr(b, m));
+            return ty_error();
+        }
+        if (c->kind != TY_BOOL) {
+            check_error(b, slot[0]->loc, "assert expects a compile-time bool, got %s", check_tystr(b, c));
+            if (c->kind == TY_TENSOR)
+                check_hint(b, "a tensor's values are known only when the model runs");
+            return ty_error();
+        }
+        if (!c->known) {
+            for (Body *p = b; p; p = p->caller)
+                if (!p->instance) {
+                    if (p->info && p->kind != ND_MODEL)
+                        p->info->value_dependent = true;
+                    break;
+                }
+        } else if (!c->bval) {
+            check_error(b, slot[0]->loc, "%s", m->sval);
+            return ty_error();
+        }
+        Type *t = ty_new(C->a, TY_BOOL);
+        t->known = true;
+        t->bval = true;
+        return t;
+    }
     case BR_SHAPE: {
         const Type *x = sty[0];
         if (x->kind != TY_TENSOR) {

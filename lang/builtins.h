@@ -38,6 +38,7 @@ typedef enum {
     BR_SAME,        /* a tensor -> the same type */
     BR_LIKE,        /* a tensor -> its shape and dtype (zeros_like, ones_like) */
     BR_RAND,        /* a tensor -> f32 of its shape */
+    BR_ASSERT,      /* a compile-time bool and a message: an error where the bool is false */
 } BuiltinRule;
 
 typedef struct BuiltinInfo {

@@ -2721,7 +2721,8 @@ static const Type *instance_check(Body *caller, Node *call, DeclInfo *ci, const 
             else
                 ty_env_bind_dim(C->a, &dims, ci->dims.b[i].name, ci->dims.b[i].dim, ci->dims.b[i].where);
         }
-    Body b = {.C = C, .decl = d, .info = ci, .kind = d->kind, .dims = &dims, .items = &scratch, .root = &scratch, .instance = true};
+    Body b = {.C = C, .decl = d, .info = ci, .kind = d->kind, .dims = &dims, .items = &scratch, .root = &scratch, .instance = true,
+              .caller = caller};
     for (int i = 0; i < d->nformals; i++) {
         Node *f = d->formals[i];
         const Type *t = vals[i];

@@ -146,6 +146,7 @@ typedef struct Body {
     struct ModelInfo *model;/* ND_MODEL: inputs, outputs, losses, train block */
     int loop_depth;
     bool callee;            /* checking a call's callee: an instance is in its place there */
+    struct Body *caller;    /* an instance re-check: the body of the call that asked for it */
 } Body;
 
 /* check.c */

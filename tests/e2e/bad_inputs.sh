@@ -15,6 +15,14 @@ for case in malformed shape; do
 done
 echo "ok: outputs untouched"
 
+# a stdlib assert [builtin.assert]: the message, and a note at the user's call, from check and build
+for cmd in check build; do
+    if [ $cmd = check ]; then set -- "$NNC" check "$BAD/dropout_rate.nn"; else set -- "$NNC" "$BAD/dropout_rate.nn" -o dr; fi
+    expect_fail "dropout rate ($cmd)" "nn\.nn:[0-9]+:[0-9]+: error: dropout's rate must be at least 0 and below 1" "$@"
+    grep -Eq "dropout_rate\.nn:7:7: note: in this call of dropout" err.log || fail "dropout rate ($cmd): no note at the call"
+done
+[ -e dr ] && fail "dropout rate: an executable was written"
+
 # a good compile over an existing file replaces it atomically, and leaves no temporary behind
 "$NNC" "$BAD/missing_data.nn" -o missing_data || fail "missing_data.nn does not compile"
 ls | grep -q "nnc-\|\.tmp" && fail "a temporary file was left behind"
