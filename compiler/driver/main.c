@@ -2,7 +2,7 @@
  * of the stages in order (pipeline(), compiler/driver/pipeline.c).
  *
  *     nnc FILE.nn [-o OUT]            compile to an executable
- *     nnc check FILE.nn               parse and check only
+ *     nnc check FILE.nn               check, and lower each model (no output)
  *     nnc run FILE.nn [--] train ...  drive the model through the reference interpreter
  *
  * docs/nnc.md documents every command and flag. Every error exits with status 1: user errors are
@@ -44,7 +44,7 @@ static const char *const emit_kinds[] = {"ast", "types", "ir", "kernels", "plan"
 
 static void usage(FILE *out) {
     fputs("usage: nnc FILE.nn [-o OUT] [options]   compile a model to an executable\n"
-          "       nnc check FILE.nn                 parse and check only (also: nnc --check FILE.nn)\n"
+          "       nnc check FILE.nn                 check, lower each model, write nothing (also: --check)\n"
           "       nnc run FILE.nn [--] CMD ARGS...  run train|eval|predict|summary with the interpreter\n"
           "       nnc --help | --version\n"
           "\n"
@@ -339,8 +339,8 @@ static int compile(const Cli *c, Arena *a, Diag *d) {
         return 1;
     if (c->dump == OUT_TYPES)
         return write_dump(c, a, d, prog);
-    if (c->cmd == CMD_CHECK)
-        return 0;
+    if (c->cmd == CMD_CHECK)        /* what the build refuses, check refuses too */
+        return pipeline_check(a, d, prog, c->o.input);
 
     NncOptions o = c->o;
     if (c->cmd == CMD_RUN) {

@@ -391,6 +391,19 @@ static int run_interp(const NncOptions *o, IrModule *m) {
     return nnc_main(&def, o->run_argc, o->run_argv);
 }
 
+int pipeline_check(Arena *a, Diag *d, Node *prog, const char *input) {
+    for (int i = 0; i < prog->nkids; i++) {
+        Node *model = prog->kids[i];
+        if (model->kind != ND_MODEL || !model->loc.file || strcmp(model->loc.file->name, input)) continue;
+        Lower *L = lower_new(a, d, prog, model->name, input);
+        IrModule *m = L ? lower(L, d) : NULL;
+        if (!m) return 1;
+        verify(m, "lower");
+        if (autodiff_module(m, d) || optim_module(L, m, d) || d->nerrors) return 1;
+    }
+    return 0;
+}
+
 int pipeline(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
     Run run = {.o = o, .a = a, .d = d, .last = now()}, *r = &run;
     if (prepare(r))                                           /* options, outputs: before work */

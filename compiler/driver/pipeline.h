@@ -30,6 +30,11 @@ typedef struct NncOptions {
  * process exit status (for EMIT_RUN, the runtime's). */
 int pipeline(const NncOptions *o, Arena *a, Diag *d, Node *prog);
 
+/* `nnc check` after the checker: lower, autodiff and optim every model of the file `input` (no
+ * output), so whatever the build of a model would refuse (the unrolled size [limits], a lowering
+ * error) check refuses too, with the build's message at its place. 0, or 1 (diagnosed). */
+int pipeline_check(Arena *a, Diag *d, Node *prog, const char *input);
+
 /* -1 (diagnosed) when writing `out` would replace the file `input` (the same device and inode);
  * 0 otherwise, and for "-" (stdout). */
 int pipeline_check_output(Diag *d, const char *input, const char *out);
