@@ -27,6 +27,7 @@
 #include "ast_text.h"
 #include "builtins.h"
 #include "intmath.h"
+#include "naming.h"
 #include "nnc_limits.h"
 
 #include <limits.h>
@@ -73,8 +74,6 @@ typedef struct Bind {
     int state;                      /* bufs index when the name is a `state`, else -1 */
 } Bind;
 
-typedef struct Count { const char *name; int n; } Count;
-
 typedef struct StateUpd { int index; Value v; } StateUpd;
 
 typedef struct Frame Frame;
@@ -84,12 +83,10 @@ struct Frame {
     const char *callee;             /* its callee's name */
     Bind *b; int nb, capb;
     const char *prefix;             /* parameter path prefix with trailing '.', NULL until needed */
-    Count *uses; int nuses, capuses;    /* binding name -> paths made from it (h, h_2, ...) */
+    Naming nm;                      /* numbering of its bindings and calls (lang/naming.h) */
     /* the statement being evaluated */
     const char *st_name;
     Node *st_rhs;
-    const char *st_base;
-    Count *st_calls; int nst_calls, capst_calls;
     const char *st_group;
     const char *state_prefix;       /* optimizer frames: "h.W.adam." */
     bool shared;                    /* inside a call of a layer instance: parameters made by an
@@ -374,48 +371,17 @@ static Node *find_decl(Lower *L, const char *name) {
     return NULL;
 }
 
-static int *count_slot(Lower *L, Count **arr, int *n, int *cap, const char *name) {
-    for (int i = 0; i < *n; i++)
-        if (!strcmp((*arr)[i].name, name)) return &(*arr)[i].n;
-    Count *c = ARENA_PUSH(L->a, *arr, *n, *cap);
-    c->name = name;
-    c->n = 0;
-    return &c->n;
-}
-
 static const char *frame_prefix(Lower *L, Frame *f);
 
-/* The binding part of the current statement's paths: h, then h_2, h_3 for later bindings. */
-static const char *stmt_base(Lower *L, Frame *f) {
-    if (!f->st_base) {
-        if (!f->st_name) {
-            f->st_base = "";
-        } else {
-            int *k = count_slot(L, &f->uses, &f->nuses, &f->capuses, f->st_name);
-            ++*k;
-            f->st_base = *k == 1 ? f->st_name : arena_printf(L->a, "%s_%d", f->st_name, *k);
-        }
-    }
-    return f->st_base;
-}
-
-/* The parameter path of a call made from frame f (without a trailing '.'). */
+/* The parameter path of a call made from frame f (without a trailing '.'): the frame's prefix
+ * and the path lang/naming.c gives the call in the frame's current statement [layer.naming].
+ * Calls are named in evaluation order, arguments first, as the checker records them. */
 static const char *call_path(Lower *L, Frame *f, Node *call, const char *callee) {
     const char *pre = frame_prefix(L, f);
-    const char *base = stmt_base(L, f);
-    if (call == f->st_rhs && f->st_name) {
-        f->st_group = arena_printf(L->a, "%s%s", pre, base);
-        return f->st_group;
-    }
-    /* In a statement that binds a name, nested calls are numbered per statement (y.dense,
-     * y.dense_2). In one that binds none (a layer body's result `lin(x) + lin(y)`), they are
-     * numbered through the whole body, with the counter the bindings use, as the checker's
-     * expand_stmt does [layer.naming]: two such statements make lin, lin_2, not lin twice. */
-    int *k = f->st_name ? count_slot(L, &f->st_calls, &f->nst_calls, &f->capst_calls, callee)
-                        : count_slot(L, &f->uses, &f->nuses, &f->capuses, callee);
-    ++*k;
-    const char *seg = *k == 1 ? callee : arena_printf(L->a, "%s_%d", callee, *k);
-    return arena_printf(L->a, "%s%s%s%s", pre, base, *base ? "." : "", seg);
+    bool direct = call == f->st_rhs && f->st_name;
+    const char *path = arena_printf(L->a, "%s%s", pre, naming_call(L->a, &f->nm, callee, direct));
+    if (direct) f->st_group = path;
+    return path;
 }
 
 static const char *frame_prefix(Lower *L, Frame *f) {
@@ -429,9 +395,8 @@ static const char *frame_prefix(Lower *L, Frame *f) {
 static void stmt_begin(Frame *f, const char *name, Node *rhs) {
     f->st_name = name;
     f->st_rhs = rhs;
-    f->st_base = NULL;
-    f->nst_calls = 0;
     f->st_group = NULL;
+    naming_stmt(&f->nm, name);
 }
 
 /* ---- tensors of the module ---- */

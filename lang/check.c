@@ -585,37 +585,8 @@ static bool unify_shape(Unify *u, const Shape *pat0, const Shape *act) {
 
 /* ---- parameter expansion [layer.naming] ---- */
 
-typedef struct Counter {
-    const char *name;
-    int n;
-} Counter;
-
-typedef struct Counters {
-    Counter *v;
-    int n, cap;
-} Counters;
-
-static int count(Check *C, Counters *cs, const char *name) {
-    for (int i = 0; i < cs->n; i++)
-        if (strcmp(cs->v[i].name, name) == 0)
-            return ++cs->v[i].n;
-    Counter *c = ARENA_PUSH(C->a, cs->v, cs->n, cs->cap);
-    c->name = name;
-    c->n = 1;
-    return 1;
-}
-
-static const char *numbered(Check *C, const char *name, int k) {
-    return k == 1 ? name : arena_printf(C->a, "%s_%d", name, k);
-}
-
-static const char *join(Check *C, const char *prefix, const char *name) {
-    if (!prefix || !*prefix)
-        return name;
-    if (!name || !*name)
-        return prefix;
-    return arena_printf(C->a, "%s.%s", prefix, name);
-}
+/* The numbering itself is lang/naming.c's, which lowering uses too. */
+static const char *join(Check *C, const char *prefix, const char *name) { return naming_join(C->a, prefix, name); }
 
 typedef struct Expander {
     Check *C;
@@ -638,7 +609,7 @@ typedef struct XFrame {
     struct XFrame *up;
 } XFrame;
 
-static void expand_items(Expander *x, const Items *it, const DimEnv *env, const char *prefix, Counters *cnt);
+static void expand_items(Expander *x, const Items *it, const DimEnv *env, const char *prefix, Naming *nm);
 
 /* ---- conditions of `if`s that make parameters [if] ----
  * Evaluated while a parameter list is expanded: ints from the env (dims, int formals, loop
@@ -756,8 +727,8 @@ static void expand_body(Expander *x, const Node *callee, const DimEnv *env, cons
     DeclInfo *di = info_of(x->C, callee);
     if (!di || di->state != 2)
         return;
-    Counters cnt = {0};
-    expand_items(x, &di->items, env, prefix, &cnt);
+    Naming nm = {0};
+    expand_items(x, &di->items, env, prefix, &nm);
 }
 
 static void expand_call(Expander *x, const CallRec *cr, const DimEnv *env, const char *path) {
@@ -770,21 +741,11 @@ static void expand_call(Expander *x, const CallRec *cr, const DimEnv *env, const
     x->frame = fr.up;
 }
 
-/* The statement's own parameters, named from stmt_path (the bound name with its number). */
-static void expand_stmt(Expander *x, const Item *it, const DimEnv *env, const char *prefix,
-                        const char *stmt_path, Counters *cnt) {
-    Counters local = {0};
+/* The statement's own parameters, named by nm (naming_stmt was called for it). */
+static void expand_stmt(Expander *x, const Item *it, const DimEnv *env, const char *prefix, Naming *nm) {
     for (int i = 0; i < it->ncalls; i++) {
         const CallRec *cr = &it->calls[i];
-        const char *sub;
-        if (stmt_path) {
-            sub = cr->direct ? stmt_path
-                             : join(x->C, stmt_path, numbered(x->C, cr->callee->name,
-                                                              count(x->C, &local, cr->callee->name)));
-        } else {
-            sub = numbered(x->C, cr->callee->name, count(x->C, cnt, cr->callee->name));
-        }
-        expand_call(x, cr, env, join(x->C, prefix, sub));
+        expand_call(x, cr, env, join(x->C, prefix, naming_call(x->C->a, nm, cr->callee->name, cr->direct)));
     }
 }
 
@@ -804,7 +765,7 @@ static bool items_make_params(const Items *it) {
     return false;
 }
 
-static void expand_items(Expander *x, const Items *it, const DimEnv *env, const char *prefix, Counters *cnt) {
+static void expand_items(Expander *x, const Items *it, const DimEnv *env, const char *prefix, Naming *nm) {
     Check *C = x->C;
     for (int i = 0; i < it->n && !x->fail; i++) {
         const Item *t = &it->v[i];
@@ -832,13 +793,10 @@ static void expand_items(Expander *x, const Items *it, const DimEnv *env, const 
                 break;
             if (!x->depth)
                 x->origin = t->node;
-            if (t->name) {
-                const char *sp = numbered(C, t->name, count(C, cnt, t->name));
-                if (t == x->want)
-                    x->found = join(C, prefix, sp);
-                expand_stmt(x, t, env, prefix, sp, cnt);
-            } else
-                expand_stmt(x, t, env, prefix, NULL, cnt);
+            naming_stmt(nm, t->name);
+            if (t->name && t == x->want)
+                x->found = join(C, prefix, naming_base(C->a, nm));
+            expand_stmt(x, t, env, prefix, nm);
             break;
         case IT_IF: {
             int k = 0;
@@ -855,7 +813,7 @@ static void expand_items(Expander *x, const Items *it, const DimEnv *env, const 
                     break;
             }
             if (k < t->narms)
-                expand_items(x, &t->arms[k], env, prefix, cnt);
+                expand_items(x, &t->arms[k], env, prefix, nm);
             break;
         }
         case IT_LOOP: {
@@ -879,7 +837,7 @@ static void expand_items(Expander *x, const Items *it, const DimEnv *env, const 
                         *ARENA_PUSH(C->a, e2.b, e2.n, e2.cap) = env->b[j];
                 ty_env_bind_dim(C->a, &e2, t->name, ty_dim_const(&C->dc, v), (Loc){0});
                 expand_items(x, t->iters && v - lo < t->niters ? &t->iters[v - lo] : v == lo ? t->first : t->rest,
-                             &e2, prefix, cnt);
+                             &e2, prefix, nm);
             }
             break;
         }
@@ -893,8 +851,9 @@ static const ParamList *stmt_params(Check *C, Item *it) {
         return it->local;
     ParamList *l = arena_alloc(C->a, sizeof *l);
     Expander x = {C, l, NULL, 0, NULL, NULL, 0, NULL, NULL, NULL};
-    Counters cnt = {0};
-    expand_stmt(&x, it, NULL, "", "", &cnt);
+    Naming nm = {0};
+    naming_stmt(&nm, "");       /* relative to the bound name: its direct call is "" */
+    expand_stmt(&x, it, NULL, "", &nm);
     if (x.fail)
         return NULL;
     bool live = false;      /* an instance's types grow as its calls bind its variables */
@@ -1026,8 +985,8 @@ static const ParamList *body_params(Body *b, const Item *want, const char **path
         return NULL;
     ParamList *l = arena_alloc(b->C->a, sizeof *l);
     Expander x = {b->C, l, NULL, 0, want, NULL, 0, NULL, NULL, NULL};
-    Counters cnt = {0};
-    expand_items(&x, b->root, NULL, "", &cnt);
+    Naming nm = {0};
+    expand_items(&x, b->root, NULL, "", &nm);
     if (x.fail)
         return NULL;
     if (path)
@@ -3691,8 +3650,8 @@ static void check_model(Check *C, DeclInfo *di) {
     /* the parameter list [layer.naming] */
     ParamList *pl = arena_alloc(C->a, sizeof *pl);
     Expander x = {C, pl, NULL, 0, NULL, NULL, 0, NULL, NULL, NULL};
-    Counters cnt = {0};
-    expand_items(&x, &di->items, NULL, "", &cnt);
+    Naming nm = {0};
+    expand_items(&x, &di->items, NULL, "", &nm);
     if (x.fail && x.fail_at) {
         check_error(&b, x.fail_at->loc, "this 'if' makes parameters, but its condition is not known when the "
                     "parameters of model '%s' are listed", d->name);

@@ -8,6 +8,7 @@
 #include "check.h"
 #include "types.h"
 #include "intmath.h"
+#include "naming.h"
 #include "nnc_limits.h"
 
 #define MAX_CALL_DEPTH NNC_MAX_CALL_DEPTH /* nested on-demand checks of callees / instances */
