@@ -1237,10 +1237,13 @@ typedef struct Callee {
     const bool *has_default;
     Node **formals;         /* user functions: the ND_FORMALs (notes); NULL for builtins */
     bool allow_open;        /* a formal may be left without a value (a layer instance is made) */
+    Instance *ins;          /* a call of this layer instance: the formals it was given are taken */
 } Callee;
 
 /* Match arguments to formals: positional first, then named [call.order]. slot[i] = the argument
- * expression for formal i (NULL: none), sty[i] its type. False when an error was reported. */
+ * expression for formal i (NULL: none), sty[i] its type. A call of a layer instance
+ * [layer.instance] gives the formals left open when it was made: positional arguments skip the
+ * others, and naming one of them is an error. False when an error was reported. */
 static bool match_args(Body *b, Node *call, const Callee *ce, Node **args, int nargs, const Type **argty,
                        Node **slot, const Type **sty) {
     Check *C = b->C;
@@ -1261,6 +1264,12 @@ static bool match_args(Body *b, Node *call, const Callee *ce, Node **args, int n
                 ok = false;
                 continue;
             }
+            if (ce->ins && ce->ins->slot[f]) {
+                check_error(b, a->loc, "'%s' of this instance of %s was given when it was made", a->name, ce->name);
+                check_note(b, ce->ins->slot[f]->loc, "given here");
+                ok = false;
+                continue;
+            }
             if (slot[f]) {
                 check_error(b, a->loc, "'%s' of %s is given twice", ce->names[f], ce->name);
                 check_note(b, slot[f]->loc, "first given here");
@@ -1277,6 +1286,17 @@ static bool match_args(Body *b, Node *call, const Callee *ce, Node **args, int n
             ok = false;
             continue;
         }
+        while (ce->ins && pos < ce->nf && ce->ins->slot[pos])
+            pos++;
+        if (pos >= ce->nf && ce->ins) {
+            int open = 0;
+            for (int j = 0; j < ce->nf; j++)
+                open += !ce->ins->slot[j];
+            check_error(b, a->loc, "this instance of %s takes %d argument%s, got %d", ce->name, open,
+                        open == 1 ? "" : "s", nargs);
+            check_note(b, ce->ins->where->loc, "the instance was made here");
+            return false;
+        }
         if (pos >= ce->nf) {
             check_error(b, a->loc, "%s takes %d argument%s, got %d", ce->name, ce->nf, ce->nf == 1 ? "" : "s",
                         nargs);
@@ -1288,7 +1308,7 @@ static bool match_args(Body *b, Node *call, const Callee *ce, Node **args, int n
     }
     (void)C;
     for (int j = 0; j < ce->nf && ok && !ce->allow_open; j++) {
-        if (!slot[j] && !ce->has_default[j]) {
+        if (!slot[j] && !ce->has_default[j] && !(ce->ins && ce->ins->slot[j])) {
             check_error(b, call->loc, "%s needs a value for '%s'", ce->name, ce->names[j]);
             if (ce->formals)
                 check_note(b, ce->formals[j]->loc, "'%s' is declared here", ce->names[j]);
@@ -1303,7 +1323,7 @@ static const Type *builtin_value_call(Body *b, Node *n, Builtin bi, Node **args,
     bool has_default[4];
     for (int i = 0; i < bf->nformals; i++)
         has_default[i] = bf->defaults[i] != NULL;
-    Callee ce = {bf->name, bf->nformals, (const char **)bf->formals, has_default, NULL, false};
+    Callee ce = {bf->name, bf->nformals, (const char **)bf->formals, has_default, NULL, false, NULL};
     Node *slot[4] = {0};
     const Type *sty[4] = {0};
     if (!match_args(b, n, &ce, args, nargs, argty, slot, sty))
@@ -1490,76 +1510,6 @@ static const Type *make_instance(Body *b, Node *n, DeclInfo *ci, Node **slot, co
     return t;
 }
 
-/* The arguments of a call of an instance: positional ones fill the formals left open when it
- * was made, in order; named ones any open formal. */
-static bool match_instance_args(Body *b, Node *call, Instance *ins, Node **args, int nargs, const Type **argty,
-                                Node **slot, const Type **sty) {
-    Node *d = ins->ci->decl;
-    int nf = d->nformals, pos = 0;
-    bool named = false, ok = true;
-    for (int i = 0; i < nargs; i++) {
-        Node *a = args[i];
-        int f = -1;
-        if (a->kind == ND_ARG) {
-            named = true;
-            for (int j = 0; j < nf; j++)
-                if (strcmp(d->formals[j]->name, a->name) == 0)
-                    f = j;
-            if (f < 0) {
-                const char **names = arena_alloc(b->C->a, sizeof *names * (size_t)(nf + 1));
-                for (int j = 0; j < nf; j++)
-                    names[j] = d->formals[j]->name;
-                check_error(b, a->name_loc.file ? a->name_loc : a->loc, "%s has no parameter named '%s'", d->name,
-                            a->name);
-                check_hint_similar(b, a->name, names, nf, NULL);
-                ok = false;
-                continue;
-            }
-            if (ins->slot[f]) {
-                check_error(b, a->loc, "'%s' of this instance of %s was given when it was made", a->name, d->name);
-                check_note(b, ins->slot[f]->loc, "given here");
-                ok = false;
-                continue;
-            }
-            if (slot[f]) {
-                check_error(b, a->loc, "'%s' of %s is given twice", a->name, d->name);
-                check_note(b, slot[f]->loc, "first given here");
-                ok = false;
-                continue;
-            }
-            slot[f] = a->lhs;
-            sty[f] = argty[i];
-            continue;
-        }
-        if (named) {
-            check_error(b, a->loc, "a positional argument cannot follow a named one in the call of %s", d->name);
-            ok = false;
-            continue;
-        }
-        while (pos < nf && ins->slot[pos])
-            pos++;
-        if (pos >= nf) {
-            int open = 0;
-            for (int j = 0; j < nf; j++)
-                open += !ins->slot[j];
-            check_error(b, a->loc, "this instance of %s takes %d argument%s, got %d", d->name, open,
-                        open == 1 ? "" : "s", nargs);
-            check_note(b, ins->where->loc, "the instance was made here");
-            return false;
-        }
-        slot[pos] = a;
-        sty[pos++] = argty[i];
-    }
-    for (int j = 0; j < nf && ok; j++)
-        if (!slot[j] && !ins->slot[j] && !d->formals[j]->lhs) {
-            check_error(b, call->loc, "%s needs a value for '%s'", d->name, d->formals[j]->name);
-            check_note(b, d->formals[j]->loc, "'%s' is declared here", d->formals[j]->name);
-            ok = false;
-        }
-    return ok;
-}
-
-
 static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int nargs, const Type **argty,
                              Instance *ins) {
     Check *C = b->C;
@@ -1606,11 +1556,10 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
      * formals open, which makes an instance [layer.instance] */
     bool can_open = !ins && decl->kind == ND_LAYER && b->stmt && n == b->stmt_rhs && b->stmt->name &&
                     b->stmt->node && b->stmt->node->kind == ND_BIND;
-    Callee ce = {decl->name, nf, names, hasdef, decl->formals, can_open};
+    Callee ce = {decl->name, nf, names, hasdef, decl->formals, can_open, ins};
     Node **slot = arena_alloc(C->a, sizeof *slot * (size_t)(nf + 1));
     const Type **sty = arena_alloc(C->a, sizeof *sty * (size_t)(nf + 1));
-    if (ins ? !match_instance_args(b, n, ins, args, nargs, argty, slot, sty)
-            : !match_args(b, n, &ce, args, nargs, argty, slot, sty))
+    if (!match_args(b, n, &ce, args, nargs, argty, slot, sty))
         return ty_error();
     for (int i = 0; i < nf; i++)
         if (slot[i] && sty[i]->kind == TY_ERROR)
@@ -1921,7 +1870,7 @@ static void check_init(Body *b, Node *decl, const Type *pt) {
                                      *const nnames[] = {"mean", "std"};
             const char *const *fn = want == 1 ? cnames : nm[0] == 'u' ? unames : nnames;
             bool hasdef[2] = {false, false};
-            Callee ce = {nm, want, (const char **)fn, hasdef, NULL, false};
+            Callee ce = {nm, want, (const char **)fn, hasdef, NULL, false, NULL};
             Node *slot[2] = {0};
             const Type *sty[2] = {0};
             const Type **argty = arena_alloc(C->a, sizeof *argty * (size_t)(e->nkids + 1));
@@ -3026,7 +2975,7 @@ static void check_optimizer_call(Body *b, Node *e) {
         else
             argty[i] = a->kind == ND_ARG ? check_set(b, a, check_expr(b, a->lhs)) : check_expr(b, a);
     }
-    Callee ce = {d->name, nf, names, hasdef, NULL, false};
+    Callee ce = {d->name, nf, names, hasdef, NULL, false, NULL};
     if (!match_args(b, e, &ce, e->kids, e->nkids, argty, slot, sty))
         return;
     for (int i = 0; i < nf; i++) {
