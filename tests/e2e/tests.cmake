@@ -43,6 +43,7 @@ nnc_e2e(bad_inputs bad_inputs.sh)
 # language features: naming, steps/over/frozen, states, schedules, penalties, builtins
 nnc_e2e(features.multi features.sh multi)
 nnc_e2e(features.builtins features.sh builtins)
+nnc_e2e(features.forms features.sh forms)
 
 # nnc -c: object + header with a symbol prefix; two models embedded in one C program
 nnc_e2e(c_embed c_embed.sh $<TARGET_FILE:nnc_rt>)
