@@ -80,6 +80,11 @@ void check_hint(Body *b, const char *fmt, ...) {
 void check_hint_int_div(Body *b, const Node *e, const Type *t) {
     if (e && e->kind == ND_ARG && e->lhs)
         e = e->lhs;
+    if (e && t && e->kind == ND_CALL && e->lhs && e->lhs->kind == ND_IDENT && !strcmp(e->lhs->name, "i32") &&
+        t->kind == TY_TENSOR) {
+        check_hint(b, "i32(...) makes a tensor; '//' divides compile-time ints rounding down (7 // 2 is 3)");
+        return;
+    }
     if (!e || !t || t->kind != TY_FLOAT || e->kind != ND_BINARY || e->op != OP_DIV_)
         return;
     if (t->known)
@@ -2099,10 +2104,12 @@ static void check_for(Body *b, Node *n) {
     bool bad = false;
     if (!ty_is_bad(lo) && lo->kind != TY_INT) {
         check_error(b, n->lhs->loc, "a loop bound must be a compile-time int, got %s", check_tystr(b, lo));
+        check_hint_int_div(b, n->lhs, lo);
         bad = true;
     }
     if (!ty_is_bad(hi) && hi->kind != TY_INT) {
         check_error(b, n->rhs->loc, "a loop bound must be a compile-time int, got %s", check_tystr(b, hi));
+        check_hint_int_div(b, n->rhs, hi);
         bad = true;
     }
     if (bad || ty_is_bad(lo) || ty_is_bad(hi))
