@@ -121,12 +121,14 @@ rng = np.random.default_rng(909)
 cases = [
     ("batchnorm_2d", "batchnorm(xp)", (6, 5), "bn", 0.1),
     ("batchnorm_4d", "batchnorm(xp, momentum = 0.3, eps = 1e-3)", (2, 3, 5, 7), "bn", 0.3),
+    # a mean far from 0 next to a small spread: the statistics must not lose it (two passes)
+    ("batchnorm_offset", "batchnorm(xp)", (8, 3), "bn", 0.1),
     ("layernorm_2d", "layernorm(xp)", (4, 5), "ln", None),
     ("layernorm_4d", "layernorm(xp, eps = 1e-3)", (2, 3, 4, 7), "ln", None),
     ("lrn_2d", "lrn(xp)", (3, 9), "lrn5", None),
     ("lrn_4d", "lrn(xp, size = 4, alpha = 0.3, beta = 0.6, k = 1.5)", (2, 3, 2, 7), "lrn4", None),
 ]
-EPS = {"batchnorm_2d": 1e-5, "batchnorm_4d": 1e-3, "layernorm_2d": 1e-5, "layernorm_4d": 1e-3}
+EPS = {"batchnorm_2d": 1e-5, "batchnorm_offset": 1e-5, "batchnorm_4d": 1e-3, "layernorm_2d": 1e-5, "layernorm_4d": 1e-3}
 STEPS, LR = 3, 0.1
 write_csv("d.csv", ["a", "y"], [[1, 0], [2, 1], [3, 0], [4, 1]])
 save_weights("none.st", {})
@@ -151,6 +153,8 @@ for name, call, shape, kind, momentum in cases:
     X0 = rng.normal(0.5, 2.0, shape)
     if kind.startswith("lrn"):
         X0 *= 3.0  # large enough that the denominator differs from k ** beta
+    if name.endswith("offset"):
+        X0 = 100.0 + 0.5 * X0
     R = rng.normal(0.0, 1.0, shape)
     write("%s.nn" % name, """use nn
 model %s {
