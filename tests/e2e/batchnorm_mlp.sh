@@ -7,7 +7,9 @@
 #  - predict (inference mode) normalises with the running statistics: its probabilities equal a
 #    NumPy forward pass with the saved running_mean/running_var, and differ from one with the
 #    batch's own statistics (a single row, whose batch statistics would make every hidden unit
-#    equal to beta, included).
+#    equal to beta, included);
+#  - batchnorm, lrn and layernorm on channels-last images [B, 14, 14, 4]: the executable's training
+#    and predictions equal the interpreter's.
 . "$(dirname "$0")/lib.sh"
 cat > bn_mlp.nn <<'EOF'
 use nn
@@ -87,4 +89,52 @@ batch = forward(X, None, None)
 assert np.max(np.abs(got - batch)) > 1e-2, "predict equals the batch-statistics forward: not inference mode"
 print("ok: predict uses the running statistics (max diff %.2g; %.2g from the batch-statistics forward)"
       % (np.max(np.abs(got - want)), np.max(np.abs(got - batch))))
+PY
+
+# the three normalisation layers on images (channels-last [B, 14, 14, 4]), compiled: training and
+# predict equal the reference interpreter's
+cat > norm4d.nn <<'EOF2'
+use nn
+model norm4d {
+  input  image: f32[B, 28, 28]
+  target label: i32[B]
+  h      = dense(reshape(image, [B, 14, 14, 4]), 5)
+  n      = batchnorm(h)
+  r      = lrn(relu(n), size = 3, alpha = 0.5, k = 1.0)
+  l      = layernorm(r)
+  logits = dense(flatten(l), 10)
+  output probs = softmax(logits)
+  loss   cross_entropy(logits, label)
+  train { data fashion_mnist  optimizer sgd(lr = 0.1)  batch 32  epochs 1  metrics accuracy }
+}
+EOF2
+"$NNC" norm4d.nn -o norm4d || fail "nnc norm4d.nn exited with $?"
+./norm4d "${flags[@]}" --save n4_exe.st > n4_exe.log 2>&1 || { cat n4_exe.log; fail "norm4d train exited with $?"; }
+cat n4_exe.log
+"$NNC" run norm4d.nn -- "${flags[@]}" --save n4_interp.st > n4_interp.log 2>&1 || { cat n4_interp.log; fail "nnc run norm4d exited with $?"; }
+./norm4d predict --weights n4_exe.st rows.csv > n4_exe.csv 2> n4.err || { cat n4.err; fail "norm4d predict exited with $?"; }
+"$NNC" run norm4d.nn -- predict --weights n4_exe.st rows.csv > n4_interp.csv 2> n4.err || { cat n4.err; fail "nnc run norm4d predict exited with $?"; }
+"$NNC_PYTHON" - <<'PY' || fail "norm4d: the executable differs from the interpreter"
+import json, struct
+import numpy as np
+
+def load(p):
+    b = open(p, "rb").read()
+    n = struct.unpack("<Q", b[:8])[0]
+    hdr = json.loads(b[8:8 + n])
+    return {k: np.frombuffer(b[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]], "<f4")
+            .astype(np.float64) for k, v in hdr.items() if k != "__metadata__"}
+
+w, wi = load("n4_exe.st"), load("n4_interp.st")
+assert "n.running_var" in w and "l.gamma" in w, sorted(w)
+assert np.all(np.abs(w["n.running_var"] - 1.0) > 1e-3), "running_var did not move"
+for k in sorted(w):
+    # h.b: batchnorm removes it, so its gradient is rounding noise (compared loosely)
+    tol = 1e-4 if k == "h.b" else 1e-5
+    assert np.allclose(w[k], wi[k], rtol=1e-3, atol=tol), "%s: executable %s, interpreter %s" % (k, w[k][:4], wi[k][:4])
+def probs(path):
+    return np.array([[float(v) for v in l.split(",")[:10]] for l in open(path).read().strip().split("\n")[1:]])
+a, b = probs("n4_exe.csv"), probs("n4_interp.csv")
+assert a.shape == (5, 10) and np.allclose(a, b, rtol=1e-4, atol=1e-6), "predict: executable %s, interpreter %s" % (a[0], b[0])
+print("ok: norm4d (batchnorm, lrn, layernorm on [B, 14, 14, 4]): the executable's %d tensors and predictions equal the interpreter's" % len(w))
 PY
