@@ -14,7 +14,7 @@ to torch's NCHW.
   inference  `predict` with given gamma, beta and running statistics: the eval-mode output
              (running statistics, not the batch's)
 
-2-D ([N, C]) and 4-D ([N, H, W, C]) shapes, odd channel counts. Run with Debian's python3
+2-D ([N, C]), 3-D ([N, L, C]) and 4-D ([N, H, W, C]) shapes, odd channel counts. Run with Debian's python3
 (/usr/bin/python3: torch and numpy). Prints one line per check and 'N passed, N failed'; exits 1
 on any failure.
 """
@@ -121,6 +121,7 @@ rng = np.random.default_rng(909)
 cases = [
     ("batchnorm_2d", "batchnorm(xp)", (6, 5), "bn", 0.1),
     ("batchnorm_4d", "batchnorm(xp, momentum = 0.3, eps = 1e-3)", (2, 3, 5, 7), "bn", 0.3),
+    ("batchnorm_3d", "batchnorm(xp)", (3, 4, 5), "bn", 0.1),   # [B, L, C]: BatchNorm1d on [B, C, L]
     # a mean far from 0 next to a small spread: the statistics must not lose it (two passes)
     ("batchnorm_offset", "batchnorm(xp)", (8, 3), "bn", 0.1),
     ("layernorm_2d", "layernorm(xp)", (4, 5), "ln", None),
@@ -128,7 +129,7 @@ cases = [
     ("lrn_2d", "lrn(xp)", (3, 9), "lrn5", None),
     ("lrn_4d", "lrn(xp, size = 4, alpha = 0.3, beta = 0.6, k = 1.5)", (2, 3, 2, 7), "lrn4", None),
 ]
-EPS = {"batchnorm_2d": 1e-5, "batchnorm_offset": 1e-5, "batchnorm_4d": 1e-3, "layernorm_2d": 1e-5, "layernorm_4d": 1e-3}
+EPS = {"batchnorm_2d": 1e-5, "batchnorm_3d": 1e-5, "batchnorm_offset": 1e-5, "batchnorm_4d": 1e-3, "layernorm_2d": 1e-5, "layernorm_4d": 1e-3}
 STEPS, LR = 3, 0.1
 write_csv("d.csv", ["a", "y"], [[1, 0], [2, 1], [3, 0], [4, 1]])
 save_weights("none.st", {})
