@@ -1357,6 +1357,9 @@ static Value call_builtin(Lower *L, Builtin bi, Args *a, Node *call, Loc loc) {
     int errs = L->d->nerrors;
     const Type *t = builtin_type_concrete(L->a, L->d, call, bi, slot, sty);
     if (t->kind == TY_INT) {     /* shape(x, axis), max/min of ints */
+        if (!t->ival)            /* max/min of ints linear in B: no int is both */
+            fail(L, loc, "%s of ints that depend on the batch size B is not known when compiling; "
+                 "compare tensors instead: %s(f32(a), f32(b))", bf->name, bf->name);
         Dim d = dim_of_sdim(L, t->ival);
         return (Value){.kind = V_INT, .i = d.c, .b = d.a};
     }

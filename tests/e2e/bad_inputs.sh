@@ -7,7 +7,7 @@ BAD=$(dirname "$0")/bad
 [ "${BAD#/}" != "$BAD" ] || BAD=$OLDPWD/$BAD
 
 
-for case in malformed shape; do
+for case in malformed shape max_batch; do
     echo "precious $case" > "$case.out"
     expect_fail "$case.nn" "$case\.nn:[0-9]+:[0-9]+: error: " "$NNC" "$BAD/$case.nn" -o "$case.out"
     [ "$(cat "$case.out")" = "precious $case" ] || fail "$case.nn: the existing output file was changed"

@@ -81,6 +81,7 @@ nnc_e2e(interrupted interrupted.sh)
 # a GAN whose discriminator is one layer instance: one copy in the weights file; step d leaves the
 # generator (parameters and batch-norm statistics) bit-identical
 nnc_e2e(gan_shared gan_shared.sh)
+nnc_e2e(batchnorm_mlp batchnorm_mlp.sh)
 nnc_e2e(loss_sum loss_sum.sh)
 
 # the benchmark's harness (bench/bench.py --smoke: tiny sizes, one repetition): nnc, PyTorch, the

@@ -6,6 +6,8 @@
 #                       interpreter against PyTorch on the same inputs (stdlib_values.py)
 #   lang.builtin.values the builtins lowering composes from several IR ops (floor, prod, argmax,
 #                       cumsum, %, batched @, ...), values and one SGD step, vs PyTorch
+#   lang.norm.values    batchnorm, layernorm and lrn (stdlib/nn.nn) vs PyTorch: training and
+#                       inference forward, gradients, running statistics (norm_values.py)
 # plus the lexer/parser unit tests and the checker's tests, which their owners register in their
 # own tests/lang/*.cmake files (included below when they exist).
 set(NNC_LANG_TESTS ${CMAKE_CURRENT_LIST_DIR})
@@ -52,6 +54,12 @@ add_test(NAME lang.builtin.values
          COMMAND ${NNC_PYTHON} ${NNC_LANG_TESTS}/builtin_values.py $<TARGET_FILE:nnc>
                  ${CMAKE_BINARY_DIR}/lang-builtin-values)
 set_tests_properties(lang.builtin.values PROPERTIES LABELS lang TIMEOUT 300
+                     ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib;NO_COLOR=1")
+
+add_test(NAME lang.norm.values
+         COMMAND ${NNC_PYTHON} ${NNC_LANG_TESTS}/norm_values.py $<TARGET_FILE:nnc>
+                 ${CMAKE_BINARY_DIR}/lang-norm-values)
+set_tests_properties(lang.norm.values PROPERTIES LABELS lang TIMEOUT 300
                      ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib;NO_COLOR=1")
 
 # golden.sh itself must notice a wrong expectation: run it on a copy of a test whose .err was

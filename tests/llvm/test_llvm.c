@@ -443,6 +443,13 @@ static TestModule ops_module(Arena *A) {
     }
     IrAttr m5 = {.i = {5}, .ni = 1};
     output(&tm, g, "sum_3d", ir_reshape(g, op1(g, OP_SUM, r3, &m5, g->nodes[r3].type), T1(DT_F32, CD(2))));
+    /* column reductions with kept axes before and after the reduced block ([B, 2, 4] over axis 1,
+     * over axes 0-1), and one over the batch with a fused elementwise prologue */
+    IrAttr m2 = {.i = {2}, .ni = 1}, m3 = {.i = {3}, .ni = 1};
+    output(&tm, g, "sum_mid", ir_reshape(g, op1(g, OP_SUM, r3, &m2, T3(DT_F32, BD, CD(1), CD(4))), T2(DT_F32, BD, CD(4))));
+    output(&tm, g, "rmax_mid", ir_reshape(g, op1(g, OP_RMAX, r3, &m2, T3(DT_F32, BD, CD(1), CD(4))), T2(DT_F32, BD, CD(4))));
+    output(&tm, g, "sum_cols", ir_reshape(g, op1(g, OP_SUM, r3, &m3, T3(DT_F32, CD(1), CD(1), CD(4))), T1(DT_F32, CD(4))));
+    output(&tm, g, "sum_cols_body", ir_sum(g, ir_binary(g, OP_MUL, x, ir_unary(g, OP_EXP, x)), 1));
 
     /* contractions and indexing */
     output(&tm, g, "matmul", ir_matmul(g, x, w, false, false));

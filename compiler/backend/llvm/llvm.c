@@ -564,36 +564,43 @@ typedef struct ReduceCtx {
     const Kernel *k;
     LLVMValueRef *argv, *pre, cols, o;
     bool last_axis;             /* the reduced axis is the last: row = result index, column = inner index */
+    LLVMValueRef inner;         /* columns: the kept run after the reduced axes, one accumulator each */
 } ReduceCtx;
 
-static void reduce_inner(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
-    ReduceCtx *c = ctx;
-    LLVMValueRef x;
-    if (c->k && c->k->nbody) {
-        LLVMValueRef r = NULL, col = NULL;
-        if (reads_rows_cols(c->k)) {
-            if (c->last_axis) {
-                r = c->o, col = ivs[c->rrank - 1];
-            } else {
-                r = LLVMBuildUDiv(g->b, off[0], c->cols, "");
-                col = LLVMBuildSub(g->b, off[0], LLVMBuildMul(g->b, r, c->cols, ""), "");
-            }
+/* The operand element at source offset off (ivs: the reduced axes' indices, for last_axis). */
+static LLVMValueRef reduce_operand(Cg *g, ReduceCtx *c, LLVMValueRef off, LLVMValueRef *ivs) {
+    if (!(c->k && c->k->nbody))
+        return load_elem(g, c->dt, c->src, off);
+    LLVMValueRef r = NULL, col = NULL;
+    if (reads_rows_cols(c->k)) {
+        if (c->last_axis) {
+            r = c->o, col = ivs[c->rrank - 1];
+        } else {
+            r = LLVMBuildUDiv(g->b, off, c->cols, "");
+            col = LLVMBuildSub(g->b, off, LLVMBuildMul(g->b, r, c->cols, ""), "");
         }
-        x = body_values(g, c->k, c->argv, c->pre, c->out, off[0], r, col)[c->k->nbody - 1];
-    } else {
-        x = load_elem(g, c->dt, c->src, off[0]);
     }
-    LLVMValueRef acc = LLVMBuildLoad2(g->b, c->acc_ty, c->acc, "");
+    return body_values(g, c->k, c->argv, c->pre, c->out, off, r, col)[c->k->nbody - 1];
+}
+
+/* acc (an accumulator's address) combined with the operand x */
+static void reduce_add(Cg *g, ReduceCtx *c, LLVMValueRef acc, LLVMValueRef x) {
+    LLVMValueRef a = LLVMBuildLoad2(g->b, c->acc_ty, acc, "");
     LLVMValueRef r;
     if (c->max) {
         IrNode mx = {.op = OP_MAX, .type = {.dtype = c->dt}};
-        r = scalar_op(g, &mx, c->dt, (LLVMValueRef[]){acc, x, NULL});
+        r = scalar_op(g, &mx, c->dt, (LLVMValueRef[]){a, x, NULL});
     } else if (c->dt == DT_F32) {
-        r = LLVMBuildFAdd(g->b, acc, LLVMBuildFPExt(g->b, x, g->f64, ""), "");
+        r = LLVMBuildFAdd(g->b, a, LLVMBuildFPExt(g->b, x, g->f64, ""), "");
     } else {
-        r = LLVMBuildAdd(g->b, acc, LLVMBuildSExt(g->b, x, g->i64, ""), "");
+        r = LLVMBuildAdd(g->b, a, LLVMBuildSExt(g->b, x, g->i64, ""), "");
     }
-    LLVMBuildStore(g->b, r, c->acc);
+    LLVMBuildStore(g->b, r, acc);
+}
+
+static void reduce_inner(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
+    ReduceCtx *c = ctx;
+    reduce_add(g, c, c->acc, reduce_operand(g, c, off[0], ivs));
 }
 
 static void reduce_outer(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
@@ -606,6 +613,53 @@ static void reduce_outer(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx)
         v = c->dt == DT_F32 ? LLVMBuildFPTrunc(g->b, v, g->f32, "") : LLVMBuildTrunc(g->b, v, g->i32, "");
     store_elem(g, c->dt, c->out, off[0], v);
 }
+
+/* Column reductions: the kept axes after the last reduced one form a contiguous run of `inner`
+ * elements in source and result ([n, C] -> [1, C]: batchnorm's statistics, a bias gradient).
+ * The element-at-a-time walk would read the source with stride `inner` (a cache line per
+ * element, `inner` times over); this walk reads it in order, with one accumulator per run
+ * element (c->acc is an array of them). Each result element still adds its operands in their
+ * element order, so the bits are those of reduce_outer and of the interpreter. */
+static LLVMValueRef col_acc(Cg *g, ReduceCtx *c, LLVMValueRef q) {
+    return LLVMBuildGEP2(g->b, c->acc_ty, c->acc, &q, 1, "");
+}
+
+static void col_init(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
+    (void)off;
+    ReduceCtx *c = ctx;
+    LLVMBuildStore(g->b, c->init, col_acc(g, c, ivs[0]));
+}
+
+static void col_add(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
+    ReduceCtx *c = ctx;
+    reduce_add(g, c, col_acc(g, c, ivs[0]), reduce_operand(g, c, off[0], NULL));
+}
+
+static void col_row(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
+    (void)ivs;
+    LLVMValueRef st[1][IR_MAXRANK] = {{ci64(g, 1)}};
+    nest(g, 1, &((ReduceCtx *)ctx)->inner, 1, st, off, col_add, ctx);
+}
+
+static void col_store(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
+    ReduceCtx *c = ctx;
+    LLVMValueRef v = LLVMBuildLoad2(g->b, c->acc_ty, col_acc(g, c, ivs[0]), "");
+    if (!c->max)
+        v = c->dt == DT_F32 ? LLVMBuildFPTrunc(g->b, v, g->f32, "") : LLVMBuildTrunc(g->b, v, g->i32, "");
+    store_elem(g, c->dt, c->out, off[0], v);
+}
+
+/* one result run: off = {result offset, source offset} of its first element */
+static void col_outer(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
+    (void)ivs;
+    ReduceCtx *c = ctx;
+    LLVMValueRef zero[1][IR_MAXRANK] = {{ci64(g, 0)}}, one[1][IR_MAXRANK] = {{ci64(g, 1)}};
+    nest(g, 1, &c->inner, 1, zero, off, col_init, c);
+    nest(g, c->rrank, c->rdims, 1, c->rst, &off[1], col_row, c);
+    nest(g, 1, &c->inner, 1, one, off, col_store, c);
+}
+
+#define COL_MAX_INNER 4096      /* accumulators on the stack: 32 KiB of doubles at most */
 
 static void k_reduce(Cg *g, KEnv *k, bool max) {
     const Kernel *kk = k->k;
@@ -625,12 +679,37 @@ static void k_reduce(Cg *g, KEnv *k, bool max) {
         c.last_axis = s->rank > 0 && mask == (uint64_t)1 << (s->rank - 1);
     }
     c.acc_ty = max ? val_type(g, dt) : dt == DT_F32 ? g->f64 : g->i64;
-    c.acc = LLVMBuildAlloca(g->b, c.acc_ty, "acc");     /* in the entry block: promoted */
     c.init = max ? (dt == DT_F32 ? cf32(g, -__builtin_inf()) : ci32(g, INT32_MIN))
                  : dt == DT_F32 ? LLVMConstReal(g->f64, 0) : ci64(g, 0);
     LLVMValueRef ost[IR_MAXRANK], sst[IR_MAXRANK], odims[IR_MAXRANK], st[2][IR_MAXRANK];
     strides(g, t, ost);
     strides(g, s, sst);
+    /* columns: the reduced axes one block r0..r1, kept axes after it of a known size */
+    int r0 = s->rank, r1 = -1;
+    for (int d = 0; d < s->rank; d++)
+        if (mask >> d & 1) r0 = d < r0 ? d : r0, r1 = d;
+    int64_t inner = 1;
+    bool cols = r1 >= 0 && r1 < s->rank - 1 && __builtin_popcountll(mask) == r1 - r0 + 1;
+    for (int d = r1 + 1; cols && d < s->rank; d++) {
+        cols = s->dim[d].a == 0 && (inner *= s->dim[d].c) <= COL_MAX_INNER;
+    }
+    if (cols) {
+        c.inner = ci64(g, inner);
+        c.acc = LLVMBuildArrayAlloca(g->b, c.acc_ty, c.inner, "accs");     /* entry block, fixed size */
+        for (int d = r0; d <= r1; d++) {
+            c.rdims[c.rrank] = dimv(g, s->dim[d]);
+            c.rst[0][c.rrank++] = sst[d];
+        }
+        for (int d = 0; d < r0; d++) {
+            odims[d] = dimv(g, s->dim[d]);
+            st[0][d] = ost[d];
+            st[1][d] = sst[d];
+        }
+        LLVMValueRef base[2] = {ci64(g, 0), ci64(g, 0)};
+        nest(g, r0, odims, 2, st, base, col_outer, &c);
+        return;
+    }
+    c.acc = LLVMBuildAlloca(g->b, c.acc_ty, "acc");     /* in the entry block: promoted */
     int orank = 0;
     for (int d = 0; d < s->rank; d++) {
         if (mask >> d & 1) {
