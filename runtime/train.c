@@ -92,11 +92,17 @@ static int batch_new(RtCtx *c, int64_t bmax, int64_t bmin, Batch *b) {
 
 
 /* One sample of a u8 column into f32 (value / div): one pass, no intermediate copy, 16 values a
- * step in vector registers (each lane's division is the scalar one, so the values are exact). */
+ * step in vector registers (each lane's division is the scalar one, so the values are exact). The
+ * runtime is built for the baseline x86-64 (SSE2); the AVX2 clone, picked at load time on CPUs that
+ * have it, converts and divides 8 lanes per instruction instead of converting lane by lane (the
+ * division stays a division: the same values either way). */
 typedef uint8_t U8x16 __attribute__((vector_size(16)));
 typedef uint32_t U32x4 __attribute__((vector_size(16)));
 typedef float F32x16 __attribute__((vector_size(64)));
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx2", "default")))
+#endif
 static void convert_u8(float *restrict out, const uint8_t *restrict in, int64_t n, float div) {
     int64_t k = 0;
     F32x16 d = (F32x16){0} + div;
@@ -109,27 +115,50 @@ static void convert_u8(float *restrict out, const uint8_t *restrict in, int64_t 
     for (; k < n; k++) out[k] = (float)in[k] / div;
 }
 
+typedef struct GatherJob {
+    const RtColumn *col;
+    void *dst;
+    const int64_t *idx;
+    int64_t n;
+} GatherJob;
+
+/* Samples [lo, hi) of one column (a chunk of nnc_parallel_for: each sample is written by one
+ * thread, so the batch is the same however it is cut). */
+static void gather_rows(void *ctx, int64_t lo, int64_t hi) {
+    const GatherJob *g = ctx;
+    const RtColumn *col = g->col;
+    if (col->u8) {
+        const uint8_t *src = col->data;
+        for (int64_t j = lo; j < hi; j++) {
+            /* samples come in shuffled order: fetch the one two ahead while this one converts */
+            if (j + 2 < hi)
+                for (int64_t q = 0; q < col->per; q += 64) __builtin_prefetch(src + g->idx[j + 2] * col->per + q);
+            convert_u8((float *)g->dst + j * col->per, src + g->idx[j] * col->per, col->per, col->div);
+        }
+        return;
+    }
+    size_t row = (size_t)col->per * rt_dsize(col->dtype);
+    for (int64_t j = lo; j < hi; j++)
+        memcpy((uint8_t *)g->dst + (size_t)j * row, (const uint8_t *)col->data + (size_t)g->idx[j] * row, row);
+}
+
 /* Copies samples idx[0..n) of the data set into the batch's input/target buffers, converting u8
- * columns (rt.h) on the way. */
+ * columns (rt.h) on the way. A column of at least GATHER_PAR_BYTES per batch is split over the
+ * run's threads (mlp_small's 64 images are 200 KB of f32: one thread spent ~8% of a step on them). */
+#define GATHER_PAR_BYTES (64 * 1024)
+
 static void gather(RtCtx *c, const RtData *d, Batch *b, const int64_t *idx, int64_t n) {
     int k = 0;
     for (int i = 0; i < c->desc.nt && k < d->ncol; i++) {
         const RtTensor *t = &c->desc.t[i];
         if (t->role != RT_INPUT && t->role != RT_TARGET) continue;
         const RtColumn *col = &d->col[k++];
-        if (col->u8) {
-            const uint8_t *src = col->data;
-            for (int64_t j = 0; j < n; j++) {
-                /* samples come in shuffled order: fetch the one two ahead while this one converts */
-                if (j + 2 < n)
-                    for (int64_t q = 0; q < col->per; q += 64) __builtin_prefetch(src + idx[j + 2] * col->per + q);
-                convert_u8((float *)b->bufs[i] + j * col->per, src + idx[j] * col->per, col->per, col->div);
-            }
-            continue;
-        }
-        size_t row = (size_t)col->per * rt_dsize(col->dtype);
-        for (int64_t j = 0; j < n; j++)
-            memcpy((uint8_t *)b->bufs[i] + (size_t)j * row, (const uint8_t *)col->data + (size_t)idx[j] * row, row);
+        GatherJob g = {col, b->bufs[i], idx, n};
+        size_t bytes = (size_t)n * (size_t)col->per * (col->u8 ? sizeof(float) : rt_dsize(col->dtype));
+        if (bytes >= GATHER_PAR_BYTES)
+            nnc_parallel_for(c->pool, n, gather_rows, &g);
+        else
+            gather_rows(&g, 0, n);
     }
 }
 
