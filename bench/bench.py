@@ -21,6 +21,8 @@ wait4's ru_maxrss of the whole process. PyTorch runs twice per repetition:
   as installed   in the environment bench.py was started in, less those three variables: what a user
                  running Debian's PyTorch gets (OpenBLAS's own CPU detection and thread count,
                  libgomp's default spinning); torch.set_num_threads(--threads) as on the other side.
+                 It trains on a tenth of the samples (at least 20 batches): its spinning threads make
+                 it up to 20x slower, and samples/s is a per-step rate either way.
 The three runs (nnc, PyTorch equal kernels, PyTorch as installed) rotate their order each repetition.
 
 --smoke: tiny sizes and one repetition (seconds): the test suite's check that the harness works
@@ -171,7 +173,9 @@ def main():
                 R["t_" + k].append(field(out, "samples_per_s", f"torch {m}"))
                 R["t_" + k + "_rss"].append(rss)
             def torch_default():
-                out, _ = run_rss([py, tb, "train", m, a.data, str(a.threads), str(limit)], env=default_env,
+                batch = 64 if m == "mlp_small" else 256
+                short = min(limit, max(limit // 10, 20 * batch))
+                out, _ = run_rss([py, tb, "train", m, a.data, str(a.threads), str(short)], env=default_env,
                                  what=f"torch_bench.py train {m} (as installed)")
                 R["d_" + k].append(field(out, "samples_per_s", f"torch {m} (as installed)"))
             for side in rotated([nnc_side, torch_side, torch_default], rep):
