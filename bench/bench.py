@@ -13,11 +13,17 @@ scheme, optimizer, batch, thread count and data: Debian's Fashion-MNIST):
 Every repetition runs every measurement once, nnc and PyTorch alternating (who goes first swaps
 each repetition), so a burst of load on the machine hits both sides; medians over --reps.
 Training speed is each program's own clock over one epoch (data loading excluded); peak RSS is
-wait4's ru_maxrss of the whole process. PyTorch runs with OPENBLAS_CORETYPE set to the kernels the
-nnc executables run (runtime/blas.c), so both sides use the same OpenBLAS kernels, and with
-OPENBLAS_NUM_THREADS = --threads (torch.set_num_threads does not reach OpenBLAS), and
-OMP_WAIT_POLICY=PASSIVE (else its spinning OpenMP threads starve its OpenBLAS threads at 2 threads
-on 2 cores, ~20x slower).
+wait4's ru_maxrss of the whole process. PyTorch runs twice per repetition:
+  equal kernels  with OPENBLAS_CORETYPE set to the kernels the nnc executables run (runtime/blas.c),
+                 so both sides use the same OpenBLAS kernels, OPENBLAS_NUM_THREADS = --threads
+                 (torch.set_num_threads does not reach OpenBLAS) and OMP_WAIT_POLICY=PASSIVE (else
+                 its spinning OpenMP threads starve its OpenBLAS threads at 2 threads on 2 cores);
+  as installed   in the environment bench.py was started in, less those three variables: what a user
+                 running Debian's PyTorch gets (OpenBLAS's own CPU detection and thread count,
+                 libgomp's default spinning); torch.set_num_threads(--threads) as on the other side.
+                 It trains on a tenth of the samples (at least 20 batches): its spinning threads make
+                 it up to 20x slower, and samples/s is a per-step rate either way.
+The three runs (nnc, PyTorch equal kernels, PyTorch as installed) rotate their order each repetition.
 
 --smoke: tiny sizes and one repetition (seconds): the test suite's check that the harness works
 and both sides produce numbers; it asserts nothing about speed. Exit status 1 on any failure.
@@ -112,8 +118,9 @@ def main():
     run(cc + ["-std=c17", "-O2", *cflags, "-I", os.path.join(ROOT, "runtime"), os.path.join(HERE, "sgemm.c"), *libs,
               "-o", os.path.join(work, "sgemm")], what="building sgemm.c")
 
-    R = {k: [] for k in ("compile_small", "compile_wide", "n_small", "t_small", "n_small_rss", "t_small_rss",
-                         "n_wide", "t_wide", "n_wide_rss", "t_wide_rss", "sgemm", "n_pred", "bound", "t_pred")}
+    R = {k: [] for k in ("compile_small", "compile_wide", "n_small", "t_small", "d_small", "n_small_rss",
+                         "t_small_rss", "n_wide", "t_wide", "d_wide", "n_wide_rss", "t_wide_rss", "sgemm", "n_pred",
+                         "bound", "t_pred", "d_pred")}
     def compile_all():
         for m, key in (("mlp_small", "compile_small"), ("mlp_wide", "compile_wide")):
             t0 = time.perf_counter()
@@ -133,6 +140,15 @@ def main():
     torch_env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if core and not env.get("OPENBLAS_CORETYPE"):
         torch_env["OPENBLAS_CORETYPE"] = core
+    # PyTorch as a user runs it: none of the above
+    default_env = {k: v for k, v in env.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS",
+                                                              "OMP_WAIT_POLICY")}
+    dcores = re.findall(r"Core: (\S+)", run([sys.executable, "-c", "import torch"],
+                                             env=dict(default_env, OPENBLAS_VERBOSE="2"), what="import torch"))
+    default_core = dcores[-1] if dcores else None
+    def rotated(sides, rep):
+        k = rep % len(sides)
+        return sides[k:] + sides[:k]
 
     shapes = [",".join(map(str, g)) for g in wide_gemms(256)]
     wide_flops = sum(2.0 * M * N * K for _, _, M, N, K in wide_gemms(256)) / 256   # per sample
@@ -140,7 +156,6 @@ def main():
     tb = os.path.join(HERE, "torch_bench.py")
     t_start = time.perf_counter()
     for rep in range(a.reps):
-        nnc_first = rep % 2 == 0
         if rep > 0:
             compile_all()
         for m, k, limit in (("mlp_small", "small", a.small_limit), ("mlp_wide", "wide", a.wide_limit)):
@@ -157,7 +172,13 @@ def main():
                                    what=f"torch_bench.py train {m}")
                 R["t_" + k].append(field(out, "samples_per_s", f"torch {m}"))
                 R["t_" + k + "_rss"].append(rss)
-            for side in ((nnc_side, torch_side) if nnc_first else (torch_side, nnc_side)):
+            def torch_default():
+                batch = 64 if m == "mlp_small" else 256
+                short = min(limit, max(limit // 10, 20 * batch))
+                out, _ = run_rss([py, tb, "train", m, a.data, str(a.threads), str(short)], env=default_env,
+                                 what=f"torch_bench.py train {m} (as installed)")
+                R["d_" + k].append(field(out, "samples_per_s", f"torch {m} (as installed)"))
+            for side in rotated([nnc_side, torch_side, torch_default], rep):
                 side()
         out, _ = run_rss([os.path.join(work, "sgemm"), str(a.threads), str(sgemm_rounds), *shapes], env=env, what="sgemm")
         R["sgemm"].append(field(out, "gflops", "sgemm"))
@@ -171,7 +192,11 @@ def main():
                              env=dict(torch_env, OPENBLAS_NUM_THREADS="1"),
                              what="torch_bench.py predict")
             R["t_pred"].append(field(out, "predict_us", "torch predict"))
-        for side in ((nnc_pred, torch_pred) if nnc_first else (torch_pred, nnc_pred)):
+        def torch_pred_default():
+            out, _ = run_rss([py, tb, "predict", "mlp_small", str(predict_rounds), str(predict_calls)],
+                             env=default_env, what="torch_bench.py predict (as installed)")
+            R["d_pred"].append(field(out, "predict_us", "torch predict (as installed)"))
+        for side in rotated([nnc_pred, torch_pred, torch_pred_default], rep):
             side()
         print(f"bench: repetition {rep + 1}/{a.reps} done ({time.perf_counter() - t_start:.0f} s)", file=sys.stderr)
 
@@ -180,23 +205,30 @@ def main():
         print(f"| {name} | {x} | {y} | {ratio} | {target} |")
     sys.stderr.flush()
     print(f"\nnnc vs PyTorch {getattr(__import__('torch'), '__version__', '?')}, {a.threads} thread(s), median of "
-          f"{a.reps}; OpenBLAS kernels: {core or '?'}; mlp_small {a.small_limit} samples, mlp_wide {a.wide_limit}\n")
+          f"{a.reps}; OpenBLAS kernels: {core or '?'} (PyTorch as installed: {default_core or '?'}); "
+          f"mlp_small {a.small_limit} samples, mlp_wide {a.wide_limit}\n")
     print("| figure | nnc | PyTorch / limit | ratio | target |")
     print("|---|---|---|---|---|")
-    row("mlp_small train samples/s", f"{med['n_small']:.0f}", f"{med['t_small']:.0f}", "",
+    row("mlp_small train samples/s (PyTorch: equal kernels)", f"{med['n_small']:.0f}", f"{med['t_small']:.0f}", "",
         f"{med['n_small'] / med['t_small']:.2f}x", ">= 6x")
+    row("mlp_small train samples/s (PyTorch: as installed)", f"{med['n_small']:.0f}", f"{med['d_small']:.0f}", "",
+        f"{med['n_small'] / med['d_small']:.2f}x", "")
     row("mlp_small peak RSS MiB", f"{med['n_small_rss']:.1f}", f"{med['t_small_rss']:.1f}", "",
         f"{med['n_small_rss'] / med['t_small_rss']:.3f}", "<= 0.2")
-    row("mlp_wide train samples/s", f"{med['n_wide']:.0f}", f"{med['t_wide']:.0f}", "",
+    row("mlp_wide train samples/s (PyTorch: equal kernels)", f"{med['n_wide']:.0f}", f"{med['t_wide']:.0f}", "",
         f"{med['n_wide'] / med['t_wide']:.2f}x", ">= 3x")
+    row("mlp_wide train samples/s (PyTorch: as installed)", f"{med['n_wide']:.0f}", f"{med['d_wide']:.0f}", "",
+        f"{med['n_wide'] / med['d_wide']:.2f}x", "")
     gn, gt = med["n_wide"] * wide_flops / 1e9, med["t_wide"] * wide_flops / 1e9
     row("mlp_wide GEMM GFLOP/s vs PyTorch", f"{gn:.1f}", f"{gt:.1f}", "", f"{gn / gt:.2f}x", "")
     row("mlp_wide GEMM GFLOP/s vs sgemm (same shapes)", f"{gn:.1f}", f"{med['sgemm']:.1f}", "",
         f"{gn / med['sgemm']:.2f}", ">= 0.85")
     row("mlp_wide peak RSS MiB", f"{med['n_wide_rss']:.1f}", f"{med['t_wide_rss']:.1f}", "",
         f"{med['n_wide_rss'] / med['t_wide_rss']:.3f}", "<= 0.2")
-    row("predict batch 1 us vs PyTorch", f"{med['n_pred']:.2f}", f"{med['t_pred']:.2f}", "",
+    row("predict batch 1 us vs PyTorch (equal kernels)", f"{med['n_pred']:.2f}", f"{med['t_pred']:.2f}", "",
         f"{med['t_pred'] / med['n_pred']:.2f}x faster", "")
+    row("predict batch 1 us vs PyTorch (as installed)", f"{med['n_pred']:.2f}", f"{med['d_pred']:.2f}", "",
+        f"{med['d_pred'] / med['n_pred']:.2f}x faster", "")
     row("predict batch 1 us vs memory bound", f"{med['n_pred']:.2f}", f"{med['bound']:.2f}", "",
         f"{med['n_pred'] / med['bound']:.2f}", "<= 1.1")
     row("compile s (mlp_small, mlp_wide)", f"{med['compile_small']:.2f}, {med['compile_wide']:.2f}", "-", "", "-",

@@ -52,31 +52,40 @@ static float *pbuf[bm_NTENSORS];
 static size_t pcount[bm_NTENSORS];
 static int nparam;
 
-/* Reads every parameter once, 64 bytes a load into 8 independent vector sums, so the loads, not
- * the adds, set the pace (built with -O2 -march=native: one 512-bit load per cycle and core at
- * most, as the forward's own loads). */
-typedef float V16 __attribute__((vector_size(64)));
+/* Reads every parameter once, one vector register a load into 8 independent vector sums, so the
+ * loads, not the adds, set the pace (built with -O2 -march=native: the widest loads the CPU has, as
+ * the forward's own loads: 512-bit with AVX-512, else 256-bit with AVX; a 512-bit vector type on an
+ * AVX2-only CPU is returned through memory and made this loop, not the memory, the limit). */
+#if defined(__AVX512F__)
+#define VLANES 16
+#elif defined(__AVX__)
+#define VLANES 8
+#else
+#define VLANES 4
+#endif
+typedef float Vec __attribute__((vector_size(VLANES * 4)));
 
-static V16 load(const float *p) {
-    V16 v;
+static inline Vec load(const float *p) {
+    Vec v;
     memcpy(&v, p, sizeof v);
     return v;
 }
 
 static float stream_params(void) {
-    V16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
+    Vec a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
     float tail = 0;
     for (int t = 0; t < nparam; t++) {
         const float *p = pbuf[t];
         size_t n = pcount[t], i = 0;
-        for (; i + 128 <= n; i += 128) {
-            a0 += load(p + i), a1 += load(p + i + 16), a2 += load(p + i + 32), a3 += load(p + i + 48);
-            a4 += load(p + i + 64), a5 += load(p + i + 80), a6 += load(p + i + 96), a7 += load(p + i + 112);
+        for (; i + 8 * VLANES <= n; i += 8 * VLANES) {
+            a0 += load(p + i), a1 += load(p + i + VLANES), a2 += load(p + i + 2 * VLANES);
+            a3 += load(p + i + 3 * VLANES), a4 += load(p + i + 4 * VLANES), a5 += load(p + i + 5 * VLANES);
+            a6 += load(p + i + 6 * VLANES), a7 += load(p + i + 7 * VLANES);
         }
         for (; i < n; i++) tail += p[i];
     }
     a0 += a1 + a2 + a3 + a4 + a5 + a6 + a7;
-    for (int k = 0; k < 16; k++) tail += a0[k];
+    for (int k = 0; k < VLANES; k++) tail += a0[k];
     return tail;
 }
 

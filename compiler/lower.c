@@ -2442,7 +2442,12 @@ const LowerStep *lower_steps(Lower *L, int *n) {
 
 static void train_graph(Lower *L, IrGraph *g, const char *loss, uint32_t *loss_node) {
     uint32_t *nodes = arena_alloc(L->a, sizeof(uint32_t) * (size_t)(L->m->nlosses + 1));
-    walk_model(L, g, true, &(Walk){.want_losses = true, .want_updates = true, .loss_node = nodes});
+    /* A model with one train step computes its outputs in the step too (training mode, weights
+     * before the update, as Keras' train metrics): the runtime's train metrics read them there;
+     * without them it ran a second forward pass per batch for them (a third of mlp_small's and
+     * mlp_wide's GEMM flops). With several steps each would compute them: they keep that pass. */
+    walk_model(L, g, true, &(Walk){.want_outputs = L->nsteps == 1, .want_losses = true, .want_updates = true,
+                                   .loss_node = nodes});
     if (loss) {
         int li = loss_index(L, loss);
         if (li < 0) fail(L, L->model->loc, "there is no loss '%s'", loss);

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "rt.h"
@@ -126,7 +127,18 @@ static bool installed[NSIG_CLEAN];
 static char tmp_path[PATH_MAX + 64];
 static volatile sig_atomic_t tmp_live;
 
+static volatile pid_t owner_tid;     /* the thread that writes temporaries (handlers_on's caller) */
+
+/* Signal masks are per thread: while the owner blocks the cleanup signals around a change of
+ * tmp_path, a signal sent to the process goes to another thread (the thread pool's, OpenBLAS's),
+ * which would kill the process with the temporary just created and not yet recorded (kill_saves
+ * saw a leftover one run in ~50). Such a thread hands the signal to the owner instead, where it
+ * waits until the owner unblocks it and then runs this handler there. */
 static void on_signal(int sig) {
+    if (owner_tid && (pid_t)syscall(SYS_gettid) != owner_tid) {
+        syscall(SYS_tgkill, getpid(), owner_tid, sig);
+        return;
+    }
     if (tmp_live) unlink(tmp_path);
     tmp_live = 0;
     signal(sig, SIG_DFL);
@@ -134,6 +146,7 @@ static void on_signal(int sig) {
 }
 
 static void handlers_on(void) {
+    owner_tid = (pid_t)syscall(SYS_gettid);
     for (int i = 0; i < NSIG_CLEAN; i++) {
         struct sigaction old;
         if (installed[i] || sigaction(clean_signals[i], NULL, &old)) continue;

@@ -759,6 +759,26 @@ static void k_matmul(Cg *g, KEnv *k) {
     LLVMPositionBuilderAtEnd(g->b, check_k);
     LLVMBuildCondBr(g->b, kpos, docall, zero);
     LLVMPositionBuilderAtEnd(g->b, docall);
+    /* One row (a batch-1 forward): OpenBLAS's sgemm packs all of B for a single row, which cost
+     * more than the product itself (mlp_small's predict spent 40% in sgemm_itcopy); sgemv streams
+     * B once. op(A)'s one row is contiguous either way (A is [1, K], or [K, 1] transposed). */
+    LLVMBasicBlockRef gemv = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gemv");
+    LLVMBasicBlockRef gemm = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gemm.mn");
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, M, one, ""), gemv, gemm);
+    LLVMPositionBuilderAtEnd(g->b, gemv);
+    {
+        LLVMTypeRef pv[12] = {g->i32, g->i32, g->i32, g->i32, g->f32, g->f32p, g->i32,
+                              g->f32p, g->i32, g->f32, g->f32p, g->i32};
+        LLVMValueRef fv = declare(g, "cblas_sgemv", g->vd, pv, 12, false);
+        /* row-major B: [K, N] -> y = B^T x (Trans, K x N); transposed, [N, K] -> y = B x (NoTrans, N x K) */
+        LLVMValueRef av[12] = {
+            ci32(g, CBLAS_ROW_MAJOR), ci32(g, trb ? CBLAS_NO_TRANS : CBLAS_TRANS),
+            LLVMBuildTrunc(g->b, trb ? N : K, g->i32, ""), LLVMBuildTrunc(g->b, trb ? K : N, g->i32, ""),
+            cf32(g, 1), args[9], args[10], args[7], ci32(g, 1), cf32(g, 0), args[12], ci32(g, 1)};
+        call(g, fv, av, 12);
+    }
+    LLVMBuildBr(g->b, done);
+    LLVMPositionBuilderAtEnd(g->b, gemm);
     call(g, f, args, 14);
     LLVMBuildBr(g->b, done);
     LLVMPositionBuilderAtEnd(g->b, zero);
