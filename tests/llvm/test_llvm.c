@@ -457,6 +457,31 @@ static TestModule ops_module(Arena *A) {
     uint32_t ss[2] = {x, idx};
     output(&tm, g, "scatter_add", ir_op(g, OP_SCATTER_ADD, ss, 2, NULL, T2(DT_F32, CD(5), CD(8))));
 
+    /* pooling (channels-last): odd sizes, window 3 stride 2 'same', ties (integral values), 1-D,
+     * the adjoints, and relu feeding a max-pool */
+    IrType im = {.dtype = DT_F32, .rank = 4, .dim = {BD, CD(5), CD(7), CD(3)}};
+    IrType ims = {.dtype = DT_F32, .rank = 4, .dim = {BD, CD(3), CD(4), CD(3)}};
+    uint32_t img = source(&tm, g, ROLE_INPUT, "img", im, -2, 2);
+    uint32_t dyp = source(&tm, g, ROLE_INPUT, "dy", ims, -1, 1);
+    IrAttr p22 = {.i = {2, 2, 2, 2, 0, 0, 0, 0}, .ni = 8}, same = {.i = {3, 3, 2, 2, 1, 1, 1, 1}, .ni = 8};
+    IrType imi = im;
+    imi.dtype = DT_I32;
+    uint32_t imq = op1(g, OP_CAST, op1(g, OP_CAST, img, NULL, imi), NULL, im);
+    output(&tm, g, "maxpool", ir_op(g, OP_MAXPOOL, &img, 1, &p22, im));
+    output(&tm, g, "maxpool_same", ir_op(g, OP_MAXPOOL, &img, 1, &same, im));
+    output(&tm, g, "maxpool_ties", ir_op(g, OP_MAXPOOL, &imq, 1, &same, im));
+    output(&tm, g, "avgpool", ir_op(g, OP_AVGPOOL, &img, 1, &p22, im));
+    output(&tm, g, "avgpool_same", ir_op(g, OP_AVGPOOL, &img, 1, &same, im));
+    uint32_t relu = ir_binary(g, OP_MAX, img, ir_fill(g, im, 0));
+    output(&tm, g, "relu_maxpool", ir_op(g, OP_MAXPOOL, &relu, 1, &p22, im));
+    uint32_t mb[2] = {imq, dyp};
+    output(&tm, g, "maxpool_bwd", ir_op(g, OP_MAXPOOL_BWD, mb, 2, &same, im));
+    output(&tm, g, "avgpool_bwd", ir_op(g, OP_AVGPOOL_BWD, &dyp, 1, &same, im));
+    IrAttr p1 = {.i = {3, 2, 1, 1}, .ni = 4};
+    uint32_t seq = ir_reshape(g, img, T3(DT_F32, BD, CD(35), CD(3)));
+    output(&tm, g, "maxpool_1d", ir_op(g, OP_MAXPOOL, &seq, 1, &p1, im));
+    output(&tm, g, "avgpool_1d", ir_op(g, OP_AVGPOOL, &seq, 1, &p1, im));
+
     /* sources: rand, hyper, constants; values flowing into kernels */
     IrAttr st3 = {.i = {3}, .ni = 1};
     output(&tm, g, "rand", ir_op(g, OP_RAND, NULL, 0, &st3, f8));

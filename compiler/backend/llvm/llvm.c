@@ -688,6 +688,106 @@ static void k_matmul(Cg *g, KEnv *k) {
     LLVMPositionBuilderAtEnd(g->b, done);
 }
 
+/* MAXPOOL, AVGPOOL and their adjoints: a loop nest over the result's positions (n, oh, ow) and
+ * each window's real rows and columns (clipped: no padding is read), with the channels innermost:
+ * channels-last makes them the contiguous axis, so each step over them is one vector loop. The
+ * order of every element's operations is ir_eval.c's pool_eval, so both agree to the bit. */
+static LLVMValueRef clampv(Cg *g, LLVMValueRef v, LLVMValueRef lo, LLVMValueRef hi) {
+    LLVMValueRef a = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, v, lo, ""), lo, v, "");
+    return LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, a, hi, ""), hi, a, "");
+}
+
+static void k_pool(Cg *g, KEnv *k) {
+    LLVMBuilderRef b = g->b;
+    Op op = (Op)k->k->op;
+    bool bwd = op == OP_MAXPOOL_BWD || op == OP_AVGPOOL_BWD;
+    const IrType *xt = bwd ? &k->k->type : src_type(k, 0);
+    IrPool p = ir_pool_geom(&k->k->attr, xt, 0);
+    LLVMValueRef x = op == OP_AVGPOOL_BWD ? NULL : k->src[0];
+    LLVMValueRef dy = op == OP_MAXPOOL_BWD ? k->src[1] : op == OP_AVGPOOL_BWD ? k->src[0] : NULL;
+    LLVMValueRef m = LLVMBuildAlloca(b, g->f32, "m"), arg = LLVMBuildAlloca(b, g->i64, "arg");
+    if (bwd)
+        zero_fill(g, k);
+    LLVMValueRef H = ci64(g, p.h), W = ci64(g, p.w), C = ci64(g, p.c), OH = ci64(g, p.oh), OW = ci64(g, p.ow);
+    LLVMValueRef ninf = cf32(g, -__builtin_inf());
+    Loop ln, lh, lw, lkh, lkw, lc;
+    LLVMValueRef n = loop_begin(g, &ln, dimv(g, xt->dim[0]));
+    LLVMValueRef oh = loop_begin(g, &lh, OH);
+    LLVMValueRef ow = loop_begin(g, &lw, OW);
+    LLVMValueRef h0 = LLVMBuildSub(b, LLVMBuildMul(b, oh, ci64(g, p.s[0]), ""), ci64(g, p.lo[0]), "");
+    LLVMValueRef w0 = LLVMBuildSub(b, LLVMBuildMul(b, ow, ci64(g, p.s[1]), ""), ci64(g, p.lo[1]), "");
+    LLVMValueRef hs = clampv(g, h0, ci64(g, 0), H), he = clampv(g, LLVMBuildAdd(b, h0, ci64(g, p.k[0]), ""), ci64(g, 0), H);
+    LLVMValueRef ws = clampv(g, w0, ci64(g, 0), W), we = clampv(g, LLVMBuildAdd(b, w0, ci64(g, p.k[1]), ""), ci64(g, 0), W);
+    LLVMValueRef cnt = LLVMBuildSIToFP(b, LLVMBuildMul(b, LLVMBuildSub(b, he, hs, ""), LLVMBuildSub(b, we, ws, ""), ""), g->f32, "");
+    LLVMValueRef o = LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, n, OH, ""), oh, ""), OW, ""), ow, ""), C, "");
+    LLVMValueRef nh = LLVMBuildMul(b, n, H, "");
+#define XAT(h, w) LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildAdd(b, nh, (h), ""), W, ""), (w), ""), C, "")
+    LLVMValueRef c, oc, e, v;
+    if (op == OP_MAXPOOL || op == OP_AVGPOOL) {     /* the result row starts at -inf or 0 */
+        c = loop_begin(g, &lc, C);
+        store_elem(g, DT_F32, k->out, LLVMBuildAdd(b, o, c, ""), op == OP_MAXPOOL ? ninf : cf32(g, 0));
+        loop_end(g, &lc);
+    }
+    if (op == OP_MAXPOOL_BWD) {      /* per channel: the window's first argmax, then one add */
+        c = loop_begin(g, &lc, C);
+        oc = LLVMBuildAdd(b, o, c, "");
+        LLVMBuildStore(b, ninf, m);
+        LLVMBuildStore(b, LLVMBuildAdd(b, XAT(hs, ws), c, ""), arg);
+    }
+    LLVMValueRef h = loop_range(g, &lkh, hs, he);
+    LLVMValueRef w = loop_range(g, &lkw, ws, we);
+    LLVMValueRef xb = XAT(h, w);
+    if (op != OP_MAXPOOL_BWD) {
+        c = loop_begin(g, &lc, C);
+        oc = LLVMBuildAdd(b, o, c, "");
+    }
+    e = LLVMBuildAdd(b, xb, c, "");
+    switch (op) {
+    case OP_MAXPOOL:
+    case OP_MAXPOOL_BWD: {
+        v = load_elem(g, DT_F32, x, e);
+        LLVMValueRef cur = op == OP_MAXPOOL ? load_elem(g, DT_F32, k->out, oc) : LLVMBuildLoad2(b, g->f32, m, "");
+        LLVMValueRef take = LLVMBuildOr(b, LLVMBuildFCmp(b, LLVMRealOGT, v, cur, ""),
+                                        LLVMBuildFCmp(b, LLVMRealUNO, v, v, ""), "");
+        LLVMValueRef best = LLVMBuildSelect(b, take, v, cur, "");
+        if (op == OP_MAXPOOL) {
+            store_elem(g, DT_F32, k->out, oc, best);
+        } else {
+            LLVMBuildStore(b, best, m);
+            LLVMBuildStore(b, LLVMBuildSelect(b, take, e, LLVMBuildLoad2(b, g->i64, arg, ""), ""), arg);
+        }
+        break;
+    }
+    case OP_AVGPOOL:
+        store_elem(g, DT_F32, k->out, oc, LLVMBuildFAdd(b, load_elem(g, DT_F32, k->out, oc), load_elem(g, DT_F32, x, e), ""));
+        break;
+    case OP_AVGPOOL_BWD:
+        store_elem(g, DT_F32, k->out, e,
+                   LLVMBuildFAdd(b, load_elem(g, DT_F32, k->out, e), LLVMBuildFDiv(b, load_elem(g, DT_F32, dy, oc), cnt, ""), ""));
+        break;
+    default: die("k_pool: %s", ir_op_name[op]);
+    }
+    if (op != OP_MAXPOOL_BWD)
+        loop_end(g, &lc);
+    loop_end(g, &lkw);
+    loop_end(g, &lkh);
+    if (op == OP_MAXPOOL_BWD) {
+        LLVMValueRef at = LLVMBuildLoad2(b, g->i64, arg, "");
+        store_elem(g, DT_F32, k->out, at, LLVMBuildFAdd(b, load_elem(g, DT_F32, k->out, at), load_elem(g, DT_F32, dy, oc), ""));
+        loop_end(g, &lc);
+    }
+    if (op == OP_AVGPOOL) {
+        c = loop_begin(g, &lc, C);
+        oc = LLVMBuildAdd(b, o, c, "");
+        store_elem(g, DT_F32, k->out, oc, LLVMBuildFDiv(b, load_elem(g, DT_F32, k->out, oc), cnt, ""));
+        loop_end(g, &lc);
+    }
+#undef XAT
+    loop_end(g, &lw);
+    loop_end(g, &lh);
+    loop_end(g, &ln);
+}
+
 /* ONE_HOT, GATHER, SCATTER_ADD: a 2-level nest [n, width] over the index tensor's elements. */
 typedef struct IndexCtx { Op op; KEnv *k; LLVMValueRef rows, idx; } IndexCtx;
 
@@ -1018,6 +1118,7 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
         case OP_SUM: k_reduce(g, &e, false); break;
         case OP_RMAX: k_reduce(g, &e, true); break;
         case OP_ONE_HOT: case OP_GATHER: case OP_SCATTER_ADD: k_index(g, &e); break;
+        case OP_MAXPOOL: case OP_AVGPOOL: case OP_MAXPOOL_BWD: case OP_AVGPOOL_BWD: k_pool(g, &e); break;
         default: die("llvm backend: no kernel for op %s", ir_op_name[k->op]);
         }
     LLVMBuildRetVoid(g->b);
