@@ -463,6 +463,7 @@ static TestModule ops_module(Arena *A) {
     IrType ims = {.dtype = DT_F32, .rank = 4, .dim = {BD, CD(3), CD(4), CD(3)}};
     uint32_t img = source(&tm, g, ROLE_INPUT, "img", im, -2, 2);
     uint32_t dyp = source(&tm, g, ROLE_INPUT, "dy", ims, -1, 1);
+    uint32_t v3 = source(&tm, g, ROLE_PARAM, "v3", T1(DT_F32, CD(3)), -1, 1);
     IrAttr p22 = {.i = {2, 2, 2, 2, 0, 0, 0, 0}, .ni = 8}, same = {.i = {3, 3, 2, 2, 1, 1, 1, 1}, .ni = 8};
     IrType imi = im;
     imi.dtype = DT_I32;
@@ -473,7 +474,11 @@ static TestModule ops_module(Arena *A) {
     output(&tm, g, "avgpool", ir_op(g, OP_AVGPOOL, &img, 1, &p22, im));
     output(&tm, g, "avgpool_same", ir_op(g, OP_AVGPOOL, &img, 1, &same, im));
     uint32_t relu = ir_binary(g, OP_MAX, img, ir_fill(g, im, 0));
-    output(&tm, g, "relu_maxpool", ir_op(g, OP_MAXPOOL, &relu, 1, &p22, im));
+    output(&tm, g, "relu_maxpool", ir_op(g, OP_MAXPOOL, &relu, 1, &p22, im));   /* fused: one loop */
+    uint32_t th = ir_binary(g, OP_ADD, ir_unary(g, OP_TANH, img), ir_broadcast(g, v3, im));
+    output(&tm, g, "chain_avgpool", ir_op(g, OP_AVGPOOL, &th, 1, &p22, im));    /* with a [col] bias */
+    uint32_t relu2 = ir_binary(g, OP_MAX, img, ir_fill(g, im, 0.5));
+    output(&tm, g, "relu_maxpool_same", ir_op(g, OP_MAXPOOL, &relu2, 1, &same, im)); /* overlapping: not fused */
     uint32_t mb[2] = {imq, dyp};
     output(&tm, g, "maxpool_bwd", ir_op(g, OP_MAXPOOL_BWD, mb, 2, &same, im));
     output(&tm, g, "avgpool_bwd", ir_op(g, OP_AVGPOOL_BWD, &dyp, 1, &same, im));

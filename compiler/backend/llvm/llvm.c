@@ -703,7 +703,15 @@ static void k_pool(Cg *g, KEnv *k) {
     bool bwd = op == OP_MAXPOOL_BWD || op == OP_AVGPOOL_BWD;
     const IrType *xt = bwd ? &k->k->type : src_type(k, 0);
     IrPool p = ir_pool_geom(&k->k->attr, xt, 0);
-    LLVMValueRef x = op == OP_AVGPOOL_BWD ? NULL : k->src[0];
+    const Kernel *kk = k->k;
+    LLVMValueRef x = op == OP_AVGPOOL_BWD || kk->nbody ? NULL : k->src[0];
+    LLVMValueRef *pre = NULL;     /* a forward pool of a fused chain: its one-element arguments */
+    if (kk->nbody) {
+        pre = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)kk->nargs + 1));
+        for (int a = 0; a < kk->nargs; a++)
+            if (kk->args[a].kind == KA_BUF0)
+                pre[a] = load_elem(g, kk->args[a].type.dtype, k->argv[a], ci64(g, 0));
+    }
     LLVMValueRef dy = op == OP_MAXPOOL_BWD ? k->src[1] : op == OP_AVGPOOL_BWD ? k->src[0] : NULL;
     LLVMValueRef m = LLVMBuildAlloca(b, g->f32, "m"), arg = LLVMBuildAlloca(b, g->i64, "arg");
     if (bwd)
@@ -742,10 +750,17 @@ static void k_pool(Cg *g, KEnv *k) {
         oc = LLVMBuildAdd(b, o, c, "");
     }
     e = LLVMBuildAdd(b, xb, c, "");
+    LLVMValueRef xv = NULL;     /* the element of x at e: loaded, or computed by the fused chain */
+    if (kk->nbody) {
+        LLVMValueRef row = LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildAdd(b, nh, h, ""), W, ""), w, "");
+        xv = body_values(g, kk, k->argv, pre, k->out, e, row, c)[kk->nbody - 1];
+    } else if (op != OP_AVGPOOL_BWD) {
+        xv = load_elem(g, DT_F32, x, e);
+    }
     switch (op) {
     case OP_MAXPOOL:
     case OP_MAXPOOL_BWD: {
-        v = load_elem(g, DT_F32, x, e);
+        v = xv;
         LLVMValueRef cur = op == OP_MAXPOOL ? load_elem(g, DT_F32, k->out, oc) : LLVMBuildLoad2(b, g->f32, m, "");
         LLVMValueRef take = LLVMBuildOr(b, LLVMBuildFCmp(b, LLVMRealOGT, v, cur, ""),
                                         LLVMBuildFCmp(b, LLVMRealUNO, v, v, ""), "");
@@ -759,7 +774,7 @@ static void k_pool(Cg *g, KEnv *k) {
         break;
     }
     case OP_AVGPOOL:
-        store_elem(g, DT_F32, k->out, oc, LLVMBuildFAdd(b, load_elem(g, DT_F32, k->out, oc), load_elem(g, DT_F32, x, e), ""));
+        store_elem(g, DT_F32, k->out, oc, LLVMBuildFAdd(b, load_elem(g, DT_F32, k->out, oc), xv, ""));
         break;
     case OP_AVGPOOL_BWD:
         store_elem(g, DT_F32, k->out, e,
