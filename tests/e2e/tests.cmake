@@ -102,6 +102,8 @@ nnc_e2e(course course.sh)
 nnc_e2e(grad_vs_torch grad_vs_torch.sh)
 # a model of the pooling and resampling builtins trains, the executable equal to the interpreter
 nnc_e2e(pool_model pool_model.sh)
+# their values against torch's pools and F.interpolate (interpreter and executable; ties in max)
+nnc_e2e(pool_values pool_values.sh)
 
 # issue 7's train-block extras against numpy: one-hot accuracy, fn metrics, validation source,
 # NPY u8 scaled as IDX u8, several CSV label columns
