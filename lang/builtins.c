@@ -510,6 +510,13 @@ static const Type *pool_or_upsample(Body *b, Node *n, Builtin bi, Node **slot, c
     const Type *x = image_arg(b, fname, slot[0], sty[0], p->nd);
     if (!x)
         return ty_error();
+    for (int i = 0; i < p->nd; i++)
+        if (check_holds_batch(b, x->shape.dims[1 + i])) {
+            check_error(b, slot[0]->loc, "%s cannot run along the batch axis (axis %d of %s)", fname, 1 + i,
+                        check_tystr(b, x));
+            check_hint(b, "the batch axis comes first: [B, %s, C]", p->nd == 2 ? "H, W" : "L");
+            return ty_error();
+        }
     const SDim *out[2] = {0};
     if (bi == BI_UPSAMPLE2D) {
         if (slot[1] ? !int_or_pair(b, fname, "size", slot[1], sty[1], 2, 1, p->k) : false)
