@@ -713,7 +713,11 @@ static void k_pool(Cg *g, KEnv *k) {
                 pre[a] = load_elem(g, kk->args[a].type.dtype, k->argv[a], ci64(g, 0));
     }
     LLVMValueRef dy = op == OP_MAXPOOL_BWD ? k->src[1] : op == OP_AVGPOOL_BWD ? k->src[0] : NULL;
-    LLVMValueRef m = LLVMBuildAlloca(b, g->f32, "m"), arg = LLVMBuildAlloca(b, g->i64, "arg");
+    /* maxpool_bwd: per channel, the best value so far and where it is (the window scan keeps
+     * the channels innermost, so it vectorises like the forward pool) */
+    LLVMValueRef mrow = LLVMBuildArrayAlloca(b, g->f32, ci64(g, p.c), "m");
+    LLVMValueRef arow = LLVMBuildArrayAlloca(b, g->i64, ci64(g, p.c), "arg");
+#define AT(c) LLVMBuildInBoundsGEP2(b, g->i64, arow, (LLVMValueRef[]){(c)}, 1, "")
     if (bwd)
         zero_fill(g, k);
     LLVMValueRef H = ci64(g, p.h), W = ci64(g, p.w), C = ci64(g, p.c), OH = ci64(g, p.oh), OW = ci64(g, p.ow);
@@ -736,19 +740,18 @@ static void k_pool(Cg *g, KEnv *k) {
         store_elem(g, DT_F32, k->out, LLVMBuildAdd(b, o, c, ""), op == OP_MAXPOOL ? ninf : cf32(g, 0));
         loop_end(g, &lc);
     }
-    if (op == OP_MAXPOOL_BWD) {      /* per channel: the window's first argmax, then one add */
+    if (op == OP_MAXPOOL_BWD) {      /* each channel's argmax starts at the window's first element */
+        LLVMValueRef first = XAT(hs, ws);
         c = loop_begin(g, &lc, C);
-        oc = LLVMBuildAdd(b, o, c, "");
-        LLVMBuildStore(b, ninf, m);
-        LLVMBuildStore(b, LLVMBuildAdd(b, XAT(hs, ws), c, ""), arg);
+        store_elem(g, DT_F32, mrow, c, ninf);
+        LLVMBuildStore(b, LLVMBuildAdd(b, first, c, ""), AT(c));
+        loop_end(g, &lc);
     }
     LLVMValueRef h = loop_range(g, &lkh, hs, he);
     LLVMValueRef w = loop_range(g, &lkw, ws, we);
     LLVMValueRef xb = XAT(h, w);
-    if (op != OP_MAXPOOL_BWD) {
-        c = loop_begin(g, &lc, C);
-        oc = LLVMBuildAdd(b, o, c, "");
-    }
+    c = loop_begin(g, &lc, C);
+    oc = LLVMBuildAdd(b, o, c, "");
     e = LLVMBuildAdd(b, xb, c, "");
     LLVMValueRef xv = NULL;     /* the element of x at e: loaded, or computed by the fused chain */
     if (kk->nbody) {
@@ -761,15 +764,15 @@ static void k_pool(Cg *g, KEnv *k) {
     case OP_MAXPOOL:
     case OP_MAXPOOL_BWD: {
         v = xv;
-        LLVMValueRef cur = op == OP_MAXPOOL ? load_elem(g, DT_F32, k->out, oc) : LLVMBuildLoad2(b, g->f32, m, "");
+        LLVMValueRef cur = load_elem(g, DT_F32, op == OP_MAXPOOL ? k->out : mrow, op == OP_MAXPOOL ? oc : c);
         LLVMValueRef take = LLVMBuildOr(b, LLVMBuildFCmp(b, LLVMRealOGT, v, cur, ""),
                                         LLVMBuildFCmp(b, LLVMRealUNO, v, v, ""), "");
         LLVMValueRef best = LLVMBuildSelect(b, take, v, cur, "");
         if (op == OP_MAXPOOL) {
             store_elem(g, DT_F32, k->out, oc, best);
         } else {
-            LLVMBuildStore(b, best, m);
-            LLVMBuildStore(b, LLVMBuildSelect(b, take, e, LLVMBuildLoad2(b, g->i64, arg, ""), ""), arg);
+            store_elem(g, DT_F32, mrow, c, best);
+            LLVMBuildStore(b, LLVMBuildSelect(b, take, e, LLVMBuildLoad2(b, g->i64, AT(c), ""), ""), AT(c));
         }
         break;
     }
@@ -782,13 +785,14 @@ static void k_pool(Cg *g, KEnv *k) {
         break;
     default: die("k_pool: %s", ir_op_name[op]);
     }
-    if (op != OP_MAXPOOL_BWD)
-        loop_end(g, &lc);
+    loop_end(g, &lc);
     loop_end(g, &lkw);
     loop_end(g, &lkh);
-    if (op == OP_MAXPOOL_BWD) {
-        LLVMValueRef at = LLVMBuildLoad2(b, g->i64, arg, "");
-        store_elem(g, DT_F32, k->out, at, LLVMBuildFAdd(b, load_elem(g, DT_F32, k->out, at), load_elem(g, DT_F32, dy, oc), ""));
+    if (op == OP_MAXPOOL_BWD) {      /* then one add per channel, in channel order */
+        c = loop_begin(g, &lc, C);
+        LLVMValueRef at = LLVMBuildLoad2(b, g->i64, AT(c), "");
+        store_elem(g, DT_F32, k->out, at,
+                   LLVMBuildFAdd(b, load_elem(g, DT_F32, k->out, at), load_elem(g, DT_F32, dy, LLVMBuildAdd(b, o, c, "")), ""));
         loop_end(g, &lc);
     }
     if (op == OP_AVGPOOL) {
@@ -798,6 +802,7 @@ static void k_pool(Cg *g, KEnv *k) {
         loop_end(g, &lc);
     }
 #undef XAT
+#undef AT
     loop_end(g, &lw);
     loop_end(g, &lh);
     loop_end(g, &ln);
