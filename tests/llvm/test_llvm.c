@@ -16,8 +16,9 @@
  *              outputs written twice, state updates) at B = 1 and 9
  *   prefix     two models (prefixes model_a, model_b) linked into one library run side by side
  *   layout     the LLVM NncArgs type has the C layout; errors for bad options and paths
- *   parallel   large elementwise loops through nnc_parallel_for with a 4-thread pool agree with
- *              the interpreter, above and below the size where they go parallel
+ *   parallel   large elementwise loops and pooling kernels through nnc_parallel_for with a
+ *              4-thread pool agree with the interpreter, above and below the size where they go
+ *              parallel
  * Floats must agree within 1e-5 relative (relative to max(|ref|, the rms of the reference tensor):
  * BLAS sums in f32 where the interpreter sums in double); ints and bools exactly.
  */
@@ -977,6 +978,20 @@ static void test_parallel(Arena *A) {
     uint32_t e = ir_unary(g, OP_EXP, ir_binary(g, OP_DIV, x, y));
     output(&tm, g, "z", ir_binary(g, OP_ADD, ir_unary(g, OP_SIGMOID, e), ir_binary(g, OP_MUL, x, y)));
     output(&tm, g, "m", ir_binary(g, OP_MAX, x, ir_fill(g, t, 0)));
+    /* pools split by samples: x as images [B, 8, 8, 4], window 3 stride 2 'same' (overlapping
+     * windows: the adjoints add into shared elements) and a fused relu -> 2x2 max-pool */
+    IrType im = {.dtype = DT_F32, .rank = 4, .dim = {BD, CD(8), CD(8), CD(4)}};
+    IrAttr same = {.i = {3, 3, 2, 2, 0, 0, 1, 1}, .ni = 8}, p22 = {.i = {2, 2, 2, 2, 0, 0, 0, 0}, .ni = 8};
+    uint32_t xi = ir_reshape(g, x, im);
+    uint32_t dyp = source(&tm, g, ROLE_INPUT, "dy", (IrType){.dtype = DT_F32, .rank = 4, .dim = {BD, CD(4), CD(4), CD(4)}},
+                          -1, 1);
+    output(&tm, g, "maxpool", ir_op(g, OP_MAXPOOL, &xi, 1, &same, im));
+    output(&tm, g, "avgpool", ir_op(g, OP_AVGPOOL, &xi, 1, &same, im));
+    uint32_t mb[2] = {xi, dyp};
+    output(&tm, g, "maxpool_bwd", ir_op(g, OP_MAXPOOL_BWD, mb, 2, &same, im));
+    output(&tm, g, "avgpool_bwd", ir_op(g, OP_AVGPOOL_BWD, &dyp, 1, &same, im));
+    uint32_t relu = ir_binary(g, OP_MAX, xi, ir_fill(g, im, 0));
+    output(&tm, g, "relu_maxpool", ir_op(g, OP_MAXPOOL, &relu, 1, &p22, im));
     NncModelDef ref = interp_model_def(tm.m);
     Lib l = build(tm.m, "par", 2);
     /* x / y, exp, sigmoid and x * y have one use each: fused into the loops of z, no buffers */

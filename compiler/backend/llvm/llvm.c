@@ -395,6 +395,7 @@ typedef struct KEnv {
     LLVMValueRef src[IR_MAXSRC];/* i8* buffers of the arguments */
     LLVMValueRef seed;          /* RAND */
     LLVMValueRef *argv;         /* a reduction with a body: per argument, its parameter */
+    LLVMValueRef lo, hi;        /* a pool: the samples n in [lo, hi) it computes (emit_pool_kernel) */
 } KEnv;
 
 static const IrType *src_type(const KEnv *k, int s) { return &k->k->args[s].type; }
@@ -718,12 +719,15 @@ static void k_pool(Cg *g, KEnv *k) {
     LLVMValueRef mrow = LLVMBuildArrayAlloca(b, g->f32, ci64(g, p.c), "m");
     LLVMValueRef arow = LLVMBuildArrayAlloca(b, g->i64, ci64(g, p.c), "arg");
 #define AT(c) LLVMBuildInBoundsGEP2(b, g->i64, arow, (LLVMValueRef[]){(c)}, 1, "")
-    if (bwd)
-        zero_fill(g, k);
     LLVMValueRef H = ci64(g, p.h), W = ci64(g, p.w), C = ci64(g, p.c), OH = ci64(g, p.oh), OW = ci64(g, p.ow);
+    if (bwd) {                  /* the adjoint's samples [lo, hi) start at zero */
+        LLVMValueRef per = ci64(g, p.h * p.w * p.c * 4);
+        LLVMValueRef at = LLVMBuildGEP2(b, g->i8, k->out, (LLVMValueRef[]){LLVMBuildMul(b, k->lo, per, "")}, 1, "");
+        LLVMBuildMemSet(b, at, LLVMConstInt(g->i8, 0, 0), LLVMBuildMul(b, LLVMBuildSub(b, k->hi, k->lo, ""), per, ""), 1);
+    }
     LLVMValueRef ninf = cf32(g, -__builtin_inf());
     Loop ln, lh, lw, lkh, lkw, lc;
-    LLVMValueRef n = loop_begin(g, &ln, dimv(g, xt->dim[0]));
+    LLVMValueRef n = loop_range(g, &ln, k->lo, k->hi);
     LLVMValueRef oh = loop_begin(g, &lh, OH);
     LLVMValueRef ow = loop_begin(g, &lw, OW);
     LLVMValueRef h0 = LLVMBuildSub(b, LLVMBuildMul(b, oh, ci64(g, p.s[0]), ""), ci64(g, p.lo[0]), "");
@@ -1087,6 +1091,93 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
     return kern;
 }
 
+static bool is_pool(const Kernel *k) {
+    return k->kind == KK_OP && (k->op == OP_MAXPOOL || k->op == OP_AVGPOOL || k->op == OP_MAXPOOL_BWD ||
+                                k->op == OP_AVGPOOL_BWD);
+}
+
+/* A pool kernel: out, its arguments, B, pool. Samples never share output memory and each keeps
+ * the interpreter's order of operations, so the batch is split into chunks of samples through
+ * nnc_parallel_for (as emit_elementwise splits elements) when there is a pool and enough work.
+ * .range(out, args, B, lo, hi) computes samples [lo, hi); .chunk(ctx, lo, hi) calls it. */
+static LLVMValueRef emit_pool_kernel(Cg *g, const Kernel *k, const char *name) {
+    int na = k->nargs, np = 0;
+    LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * ((size_t)na + 4));
+    LLVMValueRef *cargs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)na + 4));
+    bool *noalias = arena_alloc(&g->arena, (size_t)na + 4);
+    pt[np] = g->i8p, noalias[np++] = true;
+    for (int a = 0; a < na; a++) {
+        if (k->args[a].kind == KA_VAL)
+            pt[np++] = val_type(g, k->args[a].type.dtype);
+        else
+            pt[np] = g->i8p, noalias[np++] = true;
+    }
+    pt[np++] = g->i64;  /* B */
+    pt[np] = pt[np + 1] = g->i64;
+    LLVMValueRef range = new_fn(g, arena_printf(&g->arena, "%s.range", name), pt, np + 2, noalias);
+    Saved sv = enter_fn(g, range);
+    KEnv e = {.k = k, .out = LLVMGetParam(range, 0)};
+    e.argv = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)na + 1));
+    for (int a = 0; a < na; a++) {
+        e.argv[a] = LLVMGetParam(range, (unsigned)a + 1);
+        if (a < IR_MAXSRC)
+            e.src[a] = e.argv[a];
+    }
+    g->B = LLVMGetParam(range, (unsigned)np - 1);
+    e.lo = LLVMGetParam(range, (unsigned)np);
+    e.hi = LLVMGetParam(range, (unsigned)np + 1);
+    k_pool(g, &e);
+    LLVMBuildRetVoid(g->b);
+    leave_fn(g, sv);
+    LLVMTypeRef range_ty = LLVMGlobalGetValueType(range);
+
+    LLVMTypeRef cty = LLVMStructTypeInContext(g->ctx, pt, (unsigned)np, 0);
+    LLVMTypeRef chpt[3] = {g->i8p, g->i64, g->i64};
+    LLVMValueRef chunk = new_fn(g, arena_printf(&g->arena, "%s.chunk", name), chpt, 3, NULL);
+    sv = enter_fn(g, chunk);
+    LLVMValueRef cp = LLVMBuildBitCast(g->b, LLVMGetParam(chunk, 0), LLVMPointerType(cty, 0), "");
+    for (int a = 0; a < np; a++)
+        cargs[a] = LLVMBuildLoad2(g->b, pt[a], LLVMBuildStructGEP2(g->b, cty, cp, (unsigned)a, ""), "");
+    cargs[np] = LLVMGetParam(chunk, 1);
+    cargs[np + 1] = LLVMGetParam(chunk, 2);
+    LLVMBuildCall2(g->b, range_ty, range, cargs, (unsigned)np + 2, "");
+    LLVMBuildRetVoid(g->b);
+    leave_fn(g, sv);
+
+    pt[np] = g->i8p;    /* the kernel: out, args, B, pool */
+    noalias[np] = false;
+    LLVMValueRef kern = new_fn(g, name, pt, np + 1, noalias);
+    sv = enter_fn(g, kern);
+    LLVMValueRef ctxp = LLVMBuildAlloca(g->b, cty, "ctx");
+    for (int a = 0; a < np; a++)
+        cargs[a] = LLVMGetParam(kern, (unsigned)a);
+    g->B = cargs[np - 1];
+    LLVMValueRef kpool = LLVMGetParam(kern, (unsigned)np);
+    const IrType *xt = k->op == OP_MAXPOOL_BWD || k->op == OP_AVGPOOL_BWD ? &k->type : k->nbody ? &k->pro : &k->args[0].type;
+    LLVMValueRef n = dimv(g, xt->dim[0]), total = numelv(g, xt);
+    LLVMValueRef par = LLVMBuildAnd(g->b, LLVMBuildIsNotNull(g->b, kpool, ""),
+                                    LLVMBuildICmp(g->b, LLVMIntSGE, total, ci64(g, PAR_MIN_ELEMS), ""), "");
+    LLVMBasicBlockRef pb = LLVMAppendBasicBlockInContext(g->ctx, kern, "parallel");
+    LLVMBasicBlockRef sb = LLVMAppendBasicBlockInContext(g->ctx, kern, "serial");
+    LLVMBuildCondBr(g->b, par, pb, sb);
+    LLVMPositionBuilderAtEnd(g->b, sb);
+    cargs[np] = ci64(g, 0);
+    cargs[np + 1] = n;
+    LLVMBuildCall2(g->b, range_ty, range, cargs, (unsigned)np + 2, "");
+    LLVMBuildRetVoid(g->b);
+    LLVMPositionBuilderAtEnd(g->b, pb);
+    for (int a = 0; a < np; a++)
+        LLVMBuildStore(g->b, cargs[a], LLVMBuildStructGEP2(g->b, cty, ctxp, (unsigned)a, ""));
+    LLVMTypeRef chunk_ptr = LLVMPointerType(LLVMGlobalGetValueType(chunk), 0);
+    LLVMTypeRef ppt[4] = {g->i8p, g->i64, chunk_ptr, g->i8p};
+    LLVMValueRef pf = declare(g, "nnc_parallel_for", g->vd, ppt, 4, false);
+    LLVMValueRef pargs[4] = {kpool, n, chunk, LLVMBuildBitCast(g->b, ctxp, g->i8p, "")};
+    call(g, pf, pargs, 4);
+    LLVMBuildRetVoid(g->b);
+    leave_fn(g, sv);
+    return kern;
+}
+
 /* The function of a fill, structured-op or GEMM kernel: out, the argument buffers (or the fill
  * value), B, [seed]. */
 static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
@@ -1138,7 +1229,6 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
         case OP_SUM: k_reduce(g, &e, false); break;
         case OP_RMAX: k_reduce(g, &e, true); break;
         case OP_ONE_HOT: case OP_GATHER: case OP_SCATTER_ADD: k_index(g, &e); break;
-        case OP_MAXPOOL: case OP_AVGPOOL: case OP_MAXPOOL_BWD: case OP_AVGPOOL_BWD: k_pool(g, &e); break;
         default: die("llvm backend: no kernel for op %s", ir_op_name[k->op]);
         }
     LLVMBuildRetVoid(g->b);
@@ -1154,7 +1244,9 @@ static LLVMValueRef kernel_fn(Cg *g, const KGraph *kg, int ki, int gi) {
     if (!g->cache.key[slot]) {
         const char *name = arena_printf(&g->arena, "%s.g%d.k%d.%s", g->prefix, gi, ki, ir_op_name[k->op]);
         Saved sv = {LLVMGetInsertBlock(g->b), g->fn, g->B};
-        LLVMValueRef fn = k->kind == KK_ELEM ? emit_elementwise(g, kg, k, name) : emit_op_kernel(g, k, name);
+        LLVMValueRef fn = k->kind == KK_ELEM ? emit_elementwise(g, kg, k, name)
+                          : is_pool(k)         ? emit_pool_kernel(g, k, name)
+                                               : emit_op_kernel(g, k, name);
         leave_fn(g, sv);
         g->cache.key[slot] = (char *)key;
         g->cache.fn[slot] = fn;
@@ -1293,7 +1385,7 @@ static void call_kernel(Cg *g, Env *e, int ki) {
         args[np++] = ar->kind == KA_VAL ? get_val(g, e, ar->ref) : get_ptr(g, e, ar->ref);
     }
     args[np++] = g->B;
-    if (k->kind == KK_ELEM)
+    if (k->kind == KK_ELEM || is_pool(k))
         args[np++] = e->pool;
     else if (k->kind == KK_OP && k->op == OP_RAND)
         args[np++] = e->seed;
