@@ -1341,6 +1341,51 @@ static uint32_t reduce_builtin(Lower *L, Builtin bi, uint32_t x, uint64_t mask, 
     }
 }
 
+/* Bilinear interpolation weights along one axis (align_corners = False: torch's
+ * F.interpolate(mode = "bilinear") and Keras' UpSampling2D(interpolation = "bilinear")): an
+ * [n * f, n] constant whose row o holds the two weights of source position (o + 0.5) / f - 0.5,
+ * clamped at 0, and its neighbour clamped at n - 1. */
+static uint32_t bilinear_matrix(Lower *L, int64_t n, int64_t f) {
+    int64_t m = n * f;
+    float *w = arena_alloc(L->a, sizeof(float) * (size_t)(m * n));
+    float scale = (float)(1.0 / (double)f);     /* torch's arithmetic, in f32 */
+    for (int64_t o = 0; o < m; o++) {
+        float src = scale * ((float)o + 0.5f) - 0.5f;
+        if (src < 0) src = 0;
+        int64_t i0 = (int64_t)src, i1 = i0 + (i0 < n - 1);
+        float l1 = src - (float)i0;
+        w[o * n + i0] += 1.0f - l1;
+        w[o * n + i1] += l1;
+    }
+    IrAttr at = {.i = {m * n}, .ni = 1, .data = w};
+    return add(L, OP_CONST, mktype(DT_F32, 2, (Dim[]){dconst(m), dconst(n)}), NULL, 0, &at);
+}
+
+/* upsample2d [builtin.upsample] on x [N, H, W, C] to rt [N, H*fh, W*fw, C]. nearest: each element
+ * repeated, a reshape and a broadcast (no arithmetic); bilinear: along H, then W, one constant
+ * matmul each (the interpolation is separable), with the axis brought to the front. */
+static uint32_t upsample(Lower *L, uint32_t x, const PoolSpec *p, IrType rt) {
+    IrType t = *tty(L, x);
+    Dim N = t.dim[0], H = t.dim[1], W = t.dim[2], C = t.dim[3];
+    if (!p->bilinear) {
+        IrType r6 = mktype(DT_F32, 6, (Dim[]){N, H, dconst(1), W, dconst(1), C});
+        IrType b6 = mktype(DT_F32, 6, (Dim[]){N, H, dconst(p->k[0]), W, dconst(p->k[1]), C});
+        return reshape_to(L, broadcast_to(L, reshape_to(L, x, r6), b6), rt);
+    }
+    Dim OH = rt.dim[1], OW = rt.dim[2];
+    /* [H, N, W, C] -> [OH, N*W*C] */
+    uint32_t h = transpose_t(L, x, (int[]){1, 0, 2, 3});
+    h = reshape_to(L, h, mktype(DT_F32, 2, (Dim[]){H, (Dim){N.a * W.c * C.c, N.c * W.c * C.c}}));
+    h = matmul2(L, bilinear_matrix(L, H.c, p->k[0]), h);
+    h = reshape_to(L, h, mktype(DT_F32, 4, (Dim[]){OH, N, W, C}));
+    /* [W, N, OH, C] -> [OW, N*OH*C] */
+    uint32_t w = transpose_t(L, h, (int[]){2, 1, 0, 3});
+    w = reshape_to(L, w, mktype(DT_F32, 2, (Dim[]){W, (Dim){N.a * OH.c * C.c, N.c * OH.c * C.c}}));
+    w = matmul2(L, bilinear_matrix(L, W.c, p->k[1]), w);
+    w = reshape_to(L, w, mktype(DT_F32, 4, (Dim[]){OW, N, OH, C}));
+    return transpose_t(L, w, (int[]){1, 2, 0, 3});
+}
+
 /* Builtin bi called with arguments a at call. The checker's rule (lang/builtins.c) gives the
  * result type from the arguments' concrete types, or reports the error as `nnc check` would;
  * this function only builds the IR for that type. */
@@ -1451,6 +1496,21 @@ static Value call_builtin(Lower *L, Builtin bi, Args *a, Node *call, Loc loc) {
         Value r = vtensor(unop(L, OP_SQRT, binop(L, OP_MUL_, vfloat(-2.0), lg).t));
         Value c = vtensor(unop(L, OP_COS, binop(L, OP_MUL_, vfloat(2.0 * M_PI), vtensor(u2)).t));
         return binop(L, OP_MUL_, r, c);
+    }
+    case BR_POOL: case BR_UPSAMPLE: {
+        /* the rule's own reading of size, stride and padding [builtin.pool] */
+        PoolSpec p = builtin_pool_spec(L->a, L->d, call, bi, slot, sty);
+        uint32_t x = to_tensor(L, v[0], DT_F32, loc);
+        if (bf->rule == BR_UPSAMPLE) return vtensor(upsample(L, x, &p, rt));
+        IrAttr at = {.ni = 4 * p.nd};
+        for (int i = 0; i < p.nd; i++) {
+            at.i[i] = p.k[i];
+            at.i[p.nd + i] = p.s[i];
+            at.i[2 * p.nd + i] = p.lo[i];
+            at.i[3 * p.nd + i] = p.hi[i];
+        }
+        Op op = bi == BI_MAXPOOL2D || bi == BI_MAXPOOL1D ? OP_MAXPOOL : OP_AVGPOOL;
+        return vtensor(add(L, op, rt, &x, 1, &at));
     }
     case BR_SHAPE: case BR_ASSERT: case BR_NONE:
         break;

@@ -376,6 +376,177 @@ static const Type *scan(Body *b, Builtin bi, Node **slot, const Type **sty) {
     return x;
 }
 
+/* ---- pooling and resampling [builtin.pool], [builtin.upsample] ---- */
+
+/* A builtin's default spelled in the table: an int ("2") or a string ("\"valid\""). */
+static const char *default_str(Body *b, Builtin bi, int k) {
+    const char *s = check_builtins[bi].defaults[k];
+    size_t n = strlen(s);
+    return n >= 2 && s[0] == '"' ? arena_printf(b->C->a, "%.*s", (int)(n - 2), s + 1) : s;
+}
+
+/* An int or an [h, w] pair of known ints, each >= lo, into v[0..nd); false (diagnosed) else. */
+static bool int_or_pair(Body *b, const char *fname, const char *formal, Node *arg, const Type *t, int nd,
+                        int64_t lo, int64_t *v) {
+    int64_t x;
+    if (check_const_int(t, &x)) {
+        v[0] = v[1] = x;
+    } else if (t->kind == TY_TENSOR && t->vals && t->nvals == nd) {
+        for (int i = 0; i < nd; i++)
+            if (!ty_dim_is_const(t->vals[i], &v[i]))
+                goto bad;
+    } else {
+        goto bad;
+    }
+    for (int i = 0; i < nd; i++)
+        if (v[i] < lo || v[i] > (1 << 20)) {
+            check_error(b, arg->loc, "%s: '%s' must be at least %lld, got %lld", fname, formal, (long long)lo,
+                        (long long)v[i]);
+            return false;
+        }
+    return true;
+bad:
+    check_error(b, arg->loc, "%s expects a known int%s for '%s', got %s", fname, nd == 2 ? " or [h, w] pair" : "",
+                formal, check_tystr(b, t));
+    return false;
+}
+
+/* x of a pooling or resampling call: f32 [N, *spatial, C] with nd spatial dims. An image without
+ * its channel axis (f32[B, 28, 28]) gets the reshape that adds it. */
+static const Type *image_arg(Body *b, const char *fname, Node *arg, const Type *t, int nd) {
+    const Type *x = as_tensor(b, fname, "x", arg, t, DT_F32);
+    if (!x)
+        return NULL;
+    if (x->dtype == DT_F32 && x->shape.rest < 0 && x->shape.rank == nd + 2)
+        return x;
+    check_error(b, arg->loc, "%s expects %s, got %s", fname,
+                nd == 2 ? "an image f32[B, H, W, C] (channels last)" : "a sequence f32[B, L, C] (channels last)",
+                check_tystr(b, x));
+    if (x->dtype == DT_F32 && x->shape.rest < 0 && x->shape.rank == nd + 1) {
+        char dims[160] = "";
+        for (int i = 0; i < x->shape.rank; i++) {
+            size_t l = strlen(dims);
+            snprintf(dims + l, sizeof dims - l, "%s, ", check_dimstr(b, x->shape.dims[i]));
+        }
+        check_hint(b, "add the channel axis: reshape(x, [%s1])", dims);
+    } else if (x->dtype == DT_I32) {
+        check_hint(b, "convert with f32(x)");
+    }
+    return NULL;
+}
+
+/* The window, stride and padding of a pooling call, and its result extents; false (diagnosed) when
+ * a size comes out < 1 or a padding reaches the window. Sizes floor as Keras and PyTorch do:
+ * (d + lo + hi - k) / s + 1; "same" gives ceil(d / s), its padding split as TensorFlow's (the odd
+ * one after). Spatial extents unknown here (a generic body) give out[i] = NULL. */
+static bool pool_params(Body *b, Node *n, Builtin bi, Node **slot, const Type **sty, const Type *x, PoolSpec *p,
+                        const SDim **out) {
+    const char *fname = check_builtins[bi].name;
+    int nd = p->nd;
+    if (slot[1] ? !int_or_pair(b, fname, "size", slot[1], sty[1], nd, 1, p->k) : false)
+        return false;
+    if (!slot[1])
+        p->k[0] = p->k[1] = strtoll(check_builtins[bi].defaults[1], NULL, 10);
+    if (slot[2] ? !int_or_pair(b, fname, "stride", slot[2], sty[2], nd, 1, p->s) : false)
+        return false;
+    if (!slot[2])
+        memcpy(p->s, p->k, sizeof p->s);
+    const char *mode = slot[3] ? NULL : default_str(b, bi, 3);
+    int64_t pad[2] = {0, 0};
+    if (slot[3]) {
+        const Type *t = sty[3];
+        if (t->kind == TY_STR && t->sval && (!strcmp(t->sval, "valid") || !strcmp(t->sval, "same"))) {
+            mode = t->sval;
+        } else if (t->kind == TY_STR || !int_or_pair(b, fname, "padding", slot[3], t, nd, 0, pad)) {
+            if (t->kind == TY_STR)
+                check_error(b, slot[3]->loc, "%s: padding must be \"valid\", \"same\", an int or [ph, pw], got \"%s\"",
+                            fname, t->sval ? t->sval : "?");
+            return false;
+        }
+    }
+    for (int i = 0; i < nd; i++) {
+        const SDim *d = x->shape.dims[1 + i];
+        int64_t e, k = p->k[i], s = p->s[i];
+        out[i] = NULL;
+        if (!ty_dim_is_const(d, &e)) {
+            /* a generic body: only the extents that need no division are known */
+            if (mode && !strcmp(mode, "same") && s == 1)
+                out[i] = d;
+            else if (s == 1 && !(mode && !strcmp(mode, "same")))
+                out[i] = ty_dim_add(&b->C->dc, d, ty_dim_const(&b->C->dc, 2 * pad[i] - k + 1));
+            continue;
+        }
+        if (mode && !strcmp(mode, "same")) {
+            int64_t o = (e + s - 1) / s, tot = (o - 1) * s + k - e;
+            tot = tot > 0 ? tot : 0;
+            p->lo[i] = tot / 2;
+            p->hi[i] = tot - tot / 2;
+        } else if (mode) {
+            p->lo[i] = p->hi[i] = 0;
+        } else {
+            p->lo[i] = p->hi[i] = pad[i];
+        }
+        if (p->lo[i] >= k || p->hi[i] >= k) {
+            check_error(b, n->loc, "%s: padding %lld must be less than the window %lld", fname,
+                        (long long)(p->lo[i] > p->hi[i] ? p->lo[i] : p->hi[i]), (long long)k);
+            return false;
+        }
+        int64_t num = e + p->lo[i] + p->hi[i] - k;
+        int64_t o = (num >= 0 ? num / s : -((-num + s - 1) / s)) + 1;
+        if (o < 1) {
+            check_error(b, n->loc, "%s: (%lld - %lld + %lld) / %lld + 1 = %lld is not a positive size", fname,
+                        (long long)e, (long long)k, (long long)(p->lo[i] + p->hi[i]), (long long)s, (long long)o);
+            check_hint(b, "a window larger than the input: a smaller size, or padding = \"same\"");
+            return false;
+        }
+        out[i] = ty_dim_const(&b->C->dc, o);
+    }
+    return true;
+}
+
+static const Type *pool_or_upsample(Body *b, Node *n, Builtin bi, Node **slot, const Type **sty, PoolSpec *p) {
+    const char *fname = check_builtins[bi].name;
+    p->nd = bi == BI_MAXPOOL1D || bi == BI_AVGPOOL1D ? 1 : 2;
+    const Type *x = image_arg(b, fname, slot[0], sty[0], p->nd);
+    if (!x)
+        return ty_error();
+    for (int i = 0; i < p->nd; i++)
+        if (check_holds_batch(b, x->shape.dims[1 + i])) {
+            check_error(b, slot[0]->loc, "%s cannot run along the batch axis (axis %d of %s)", fname, 1 + i,
+                        check_tystr(b, x));
+            check_hint(b, "the batch axis comes first: [B, %s, C]", p->nd == 2 ? "H, W" : "L");
+            return ty_error();
+        }
+    const SDim *out[2] = {0};
+    if (bi == BI_UPSAMPLE2D) {
+        if (slot[1] ? !int_or_pair(b, fname, "size", slot[1], sty[1], 2, 1, p->k) : false)
+            return ty_error();
+        if (!slot[1])
+            p->k[0] = p->k[1] = strtoll(check_builtins[bi].defaults[1], NULL, 10);
+        const char *mode = slot[2] ? sty[2]->sval : default_str(b, bi, 2);
+        if (slot[2] && (sty[2]->kind != TY_STR || !mode || (strcmp(mode, "nearest") && strcmp(mode, "bilinear")))) {
+            check_error(b, slot[2]->loc, "upsample2d: mode must be \"nearest\" or \"bilinear\", got %s",
+                        sty[2]->kind == TY_STR && mode ? arena_printf(b->C->a, "\"%s\"", mode) : check_tystr(b, sty[2]));
+            return ty_error();
+        }
+        p->bilinear = !strcmp(mode, "bilinear");
+        for (int i = 0; i < 2; i++)
+            out[i] = ty_dim_mul(&b->C->dc, x->shape.dims[1 + i], ty_dim_const(&b->C->dc, p->k[i]));
+    } else if (!pool_params(b, n, bi, slot, sty, x, p, out)) {
+        return ty_error();
+    }
+    for (int i = 0; i < p->nd; i++)
+        if (!out[i])
+            return ty_any();    /* an extent a generic body cannot know: checked per instance */
+    Type *t = tensor_like(b, DT_F32, &x->shape);
+    const SDim **d = arena_alloc(b->C->a, sizeof *d * (size_t)(x->shape.rank + 1));
+    memcpy(d, x->shape.dims, sizeof *d * (size_t)x->shape.rank);
+    for (int i = 0; i < p->nd; i++)
+        d[1 + i] = out[i];
+    t->shape.dims = d;
+    return t;
+}
+
 const Type *check_builtin_call(Body *b, Node *n, Builtin bi, Node **slot, const Type **sty) {
     Check *C = b->C;
     const char *fname = check_builtins[bi].name;
@@ -553,6 +724,10 @@ const Type *check_builtin_call(Body *b, Node *n, Builtin bi, Node **slot, const 
             return ty_error();
         return check_int_type(b, x->shape.dims[pos]);
     }
+    case BR_POOL: case BR_UPSAMPLE: {
+        PoolSpec p = {0};
+        return pool_or_upsample(b, n, bi, slot, sty, &p);
+    }
     case BR_NONE:
         break;
     }
@@ -576,6 +751,14 @@ static const Type *concrete(Arena *a, Diag *d, Node *n, Builtin bi, Node **slot,
 
 const Type *builtin_type_concrete(Arena *a, Diag *d, Node *call, Builtin bi, Node **slot, const Type **sty) {
     return concrete(a, d, call, bi, slot, sty, 0, NULL, NULL);
+}
+
+PoolSpec builtin_pool_spec(Arena *a, Diag *d, Node *call, Builtin bi, Node **slot, const Type **sty) {
+    Check C = {.a = a, .d = d, .dc = {.a = a}};
+    Body b = {.C = &C, .kind = ND_MODEL, .instance = true};
+    PoolSpec p = {0};
+    pool_or_upsample(&b, call, bi, slot, sty, &p);
+    return p;
 }
 
 const Type *binary_type_concrete(Arena *a, Diag *d, Node *n, int op, const Type *l, const Type *r) {

@@ -39,6 +39,8 @@ typedef enum {
     BR_LIKE,        /* a tensor -> its shape and dtype (zeros_like, ones_like) */
     BR_RAND,        /* a tensor -> f32 of its shape */
     BR_ASSERT,      /* a compile-time bool and a message: an error where the bool is false */
+    BR_POOL,        /* maxpool2d, avgpool2d, maxpool1d, avgpool1d: f32[N, *spatial, C] windows */
+    BR_UPSAMPLE,    /* upsample2d: f32[N, H, W, C] -> f32[N, H * sh, W * sw, C] */
 } BuiltinRule;
 
 typedef struct BuiltinInfo {
@@ -57,6 +59,16 @@ Builtin check_builtin_lookup(const char *name);
  * with B the symbol "B" of instance 0). Errors are reported to d exactly as `nnc check` reports
  * them; the result is then TY_ERROR. */
 const Type *builtin_type_concrete(Arena *a, Diag *d, Node *call, Builtin bi, Node **slot, const Type **sty);
+/* The geometry of a BR_POOL or BR_UPSAMPLE call whose builtin_type_concrete succeeded: per
+ * spatial dim (nd of them) the window, stride and padding before/after (BR_POOL), or the scale
+ * factors in k and bilinear (BR_UPSAMPLE). The rule's own reading of the arguments, so lowering
+ * builds the IR from exactly what was checked. */
+typedef struct PoolSpec {
+    int nd;
+    int64_t k[2], s[2], lo[2], hi[2];
+    bool bilinear;
+} PoolSpec;
+PoolSpec builtin_pool_spec(Arena *a, Diag *d, Node *call, Builtin bi, Node **slot, const Type **sty);
 /* The same for the operator op (BinOp) applied to l and r at n. */
 const Type *binary_type_concrete(Arena *a, Diag *d, Node *n, int op, const Type *l, const Type *r);
 

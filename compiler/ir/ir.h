@@ -159,6 +159,15 @@ bool ir_broadcast_shape(const IrType *x, const IrType *y, IrType *out);
  * i[4]*B + i[1], stop = i[5]*B + i[2]. Backends read the start through this. */
 Dim ir_slice_start(const IrAttr *at);
 Dim ir_slice_stop(const IrAttr *at);
+/* The window geometry of MAXPOOL, AVGPOOL and their adjoints, always as 2-D: x [N, H, W, C]; a
+ * 1-D pool (x [N, L, C], ni = 4) is read as H = 1 with window 1, W = L. The shape rule checked
+ * the attributes; backends and ir_eval read them through this. */
+typedef struct IrPool {
+    int64_t k[2], s[2], lo[2];  /* window, stride, padding before, per (H, W) */
+    int64_t n, h, w, c;         /* x's extents at one B */
+    int64_t oh, ow;             /* the result's */
+} IrPool;
+IrPool ir_pool_geom(const IrAttr *at, const IrType *x, int64_t B);
 
 IrModule *ir_module_new(Arena *a, const char *name);
 int ir_module_tensor(IrModule *m, IrTensor t);                    /* returns its bufs index */

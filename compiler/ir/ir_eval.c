@@ -234,6 +234,50 @@ bool ir_eval_bool(Op op, double x, double y) {
     }
 }
 
+/* MAXPOOL, AVGPOOL and their adjoints as direct loops: the definition the backends follow. px
+ * is x's type (the result's for AVGPOOL_BWD); dy the adjoint (the bwd ops). Each window is clipped
+ * to the real elements, scanned row by row: max keeps the first maximum (a NaN wins, the last
+ * one), as torch's max_pool2d; avg sums in f32 in that order and divides by the count of real
+ * elements (count_include_pad = False; TensorFlow's 'same'). Adjoints accumulate into out (zeroed)
+ * window after window, in result order. */
+static void pool_eval(Op op, const IrAttr *at, const IrType *px, int64_t B, const float *x,
+                      const float *dy, float *out) {
+    IrPool p = ir_pool_geom(at, px, B);
+    for (int64_t n = 0; n < p.n; n++)
+        for (int64_t oh = 0; oh < p.oh; oh++)
+            for (int64_t ow = 0; ow < p.ow; ow++) {
+                int64_t h0 = oh * p.s[0] - p.lo[0], w0 = ow * p.s[1] - p.lo[1];
+                int64_t hs = h0 > 0 ? h0 : 0, he = h0 + p.k[0] < p.h ? h0 + p.k[0] : p.h;
+                int64_t ws = w0 > 0 ? w0 : 0, we = w0 + p.k[1] < p.w ? w0 + p.k[1] : p.w;
+                float cnt = (float)((he - hs) * (we - ws));
+                int64_t o = ((n * p.oh + oh) * p.ow + ow) * p.c;
+                for (int64_t c = 0; c < p.c; c++) {
+                    float m = -INFINITY, sum = 0.0f;
+                    int64_t arg = ((n * p.h + hs) * p.w + ws) * p.c + c;
+                    for (int64_t h = hs; h < he; h++)
+                        for (int64_t w = ws; w < we; w++) {
+                            int64_t e = ((n * p.h + h) * p.w + w) * p.c + c;
+                            if (op == OP_AVGPOOL_BWD) {
+                                out[e] += dy[o + c] / cnt;
+                                continue;
+                            }
+                            float v = x[e];
+                            sum += v;
+                            if (v > m || isnan(v)) {
+                                m = v;
+                                arg = e;
+                            }
+                        }
+                    if (op == OP_MAXPOOL)
+                        out[o + c] = m;
+                    else if (op == OP_AVGPOOL)
+                        out[o + c] = sum / cnt;
+                    else if (op == OP_MAXPOOL_BWD)
+                        out[arg] += dy[o + c];
+                }
+            }
+}
+
 void ir_eval_node(const IrNode *n, const IrType *st, const void *const *sv, int64_t B, void *out) {
     const IrType *t = &n->type;
     int64_t N = ir_numel(t, B);
@@ -442,6 +486,16 @@ void ir_eval_node(const IrNode *n, const IrType *st, const void *const *sv, int6
         free(acc);
         return;
     }
+    case OP_MAXPOOL:
+    case OP_AVGPOOL:
+        pool_eval(op, at, tx, B, x, NULL, out);
+        return;
+    case OP_MAXPOOL_BWD:
+        pool_eval(op, at, tx, B, x, y, out);
+        return;
+    case OP_AVGPOOL_BWD:
+        pool_eval(op, at, t, B, NULL, x, out);
+        return;
     case OP__COUNT:
         break;
     default:

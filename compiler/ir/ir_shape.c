@@ -66,6 +66,53 @@ static const char *slice_rule(const IrType *full, const IrAttr *at, Dim *len) {
     return NULL;
 }
 
+/* MAXPOOL, AVGPOOL: x [N, *spatial, C] with 1 or 2 spatial dims of known extent; i = window,
+ * stride, pad_lo, pad_hi per spatial dim. Each extent becomes (d + lo + hi - k) / s + 1 (floor);
+ * pads under the window keep every window on at least one real element. */
+static const char *pool_rule(const IrType *x, const IrAttr *at, IrType *y) {
+    int nd = at->ni / 4;
+    if ((at->ni != 4 && at->ni != 8))
+        return "needs i = window, stride, pad_lo, pad_hi for each of 1 or 2 spatial dims";
+    if (x->rank != nd + 2 || x->dtype != DT_F32)
+        return "needs f32 [N, spatial..., C] with as many spatial dims as the attributes give";
+    *y = *x;
+    for (int d = 0; d < nd; d++) {
+        int64_t k = at->i[d], s = at->i[nd + d], lo = at->i[2 * nd + d], hi = at->i[3 * nd + d];
+        Dim e = x->dim[1 + d];
+        if (k < 1 || s < 1 || k > (1 << 20) || s > (1 << 20))
+            return "window and stride must be at least 1";
+        if (lo < 0 || hi < 0 || lo >= k || hi >= k)
+            return "padding must be at least 0 and less than the window";
+        if (e.a || e.c < 0 || e.c > (INT64_C(1) << 40))
+            return "spatial dims must be known extents (no B)";
+        if (e.c + lo + hi < k)
+            return "the window is larger than the padded input";
+        y->dim[1 + d] = (Dim){0, (e.c + lo + hi - k) / s + 1};
+    }
+    return NULL;
+}
+
+IrPool ir_pool_geom(const IrAttr *at, const IrType *x, int64_t B) {
+    int nd = at->ni / 4;
+    IrPool p = {.k = {1, 1}, .s = {1, 1}, .lo = {0, 0}, .h = 1};
+    for (int d = 0; d < nd; d++) {
+        int q = 2 - nd + d;     /* a 1-D pool is the W dim */
+        p.k[q] = at->i[d];
+        p.s[q] = at->i[nd + d];
+        p.lo[q] = at->i[2 * nd + d];
+    }
+    p.n = ir_dim_eval(x->dim[0], B);
+    if (nd == 2)
+        p.h = x->dim[1].c;
+    p.w = x->dim[nd].c;
+    p.c = x->dim[nd + 1].c;
+    IrType y;
+    pool_rule(x, at, &y);
+    p.oh = nd == 2 ? y.dim[1].c : 1;
+    p.ow = y.dim[nd].c;
+    return p;
+}
+
 const char *ir_shape_rule(Op op, const IrType *s, int nsrc, const IrAttr *at, IrType *t) {
     static const IrAttr none;
     if (!at)
@@ -303,6 +350,29 @@ const char *ir_shape_rule(Op op, const IrType *s, int nsrc, const IrAttr *at, Ir
         if (!dim_eq(s[0].dim[s[1].rank], t->dim[1]))
             return "values' last dim differs from the result's D";
         return NULL;
+
+    case OP_MAXPOOL:
+    case OP_AVGPOOL:
+        return pool_rule(&s[0], at, t);
+    case OP_MAXPOOL_BWD: {
+        IrType y;
+        const char *why = pool_rule(&s[0], at, &y);
+        if (why)
+            return why;
+        if (!ir_type_eq(&s[1], &y))
+            return "the adjoint must have the pooled type of x";
+        *t = s[0];
+        return NULL;
+    }
+    case OP_AVGPOOL_BWD: {
+        IrType y;
+        const char *why = pool_rule(t, at, &y);
+        if (why)
+            return why;
+        if (!ir_type_eq(&s[0], &y))
+            return "the adjoint must have the pooled type of the result";
+        return NULL;
+    }
 
     default:
         break;

@@ -442,8 +442,9 @@ int k_verify(const KGraph *g, FILE *err) {
                 break;
             }
             if (k->nbody > 0) {     /* a reduction of its body */
-                if (k->kind != KK_OP || (k->op != OP_SUM && k->op != OP_RMAX)) {
-                    fail(&v, "k", i, "only sum and rmax kernels may have a body");
+                if (k->kind != KK_OP || (k->op != OP_SUM && k->op != OP_RMAX && k->op != OP_MAXPOOL &&
+                                         k->op != OP_AVGPOOL)) {
+                    fail(&v, "k", i, "only sum, rmax, maxpool and avgpool kernels may have a body");
                     break;
                 }
                 check_exprs(&v, "k", i, k->body, k->nbody, k->nargs);

@@ -250,6 +250,26 @@ static void vjp_SCATTER_ADD(Vjp *v) {
     v->gs[0] = ir_op(v->g, OP_GATHER, s, 2, NULL, *type_of(v->g, X(v)));
 }
 
+/* ---- pooling ---- */
+static void vjp_MAXPOOL(Vjp *v) {
+    uint32_t s[2] = {X(v), v->gy};
+    v->gs[0] = ir_op(v->g, OP_MAXPOOL_BWD, s, 2, &v->n.attr, *type_of(v->g, X(v)));
+}
+static void vjp_AVGPOOL(Vjp *v) {
+    v->gs[0] = ir_op(v->g, OP_AVGPOOL_BWD, &v->gy, 1, &v->n.attr, *type_of(v->g, X(v)));
+}
+static void vjp_AVGPOOL_BWD(Vjp *v) { /* linear: its adjoint is the average again */
+    v->gs[0] = ir_op(v->g, OP_AVGPOOL, &v->gy, 1, &v->n.attr, *type_of(v->g, X(v)));
+}
+static void vjp_MAXPOOL_BWD(Vjp *v) {
+    /* piecewise constant in x (zeros, as torch); the adjoint of dy would gather at each window's
+     * argmax, an op of its own that no model has needed yet (a second derivative of max-pooling) */
+    if (v->need[0])
+        v->gs[0] = fill_like(v->g, X(v), 0);
+    if (v->need[1])
+        die("autodiff: the second derivative of maxpool (through maxpool_bwd's dy) is not supported");
+}
+
 static void (*const vjp_rule[OP__COUNT])(Vjp *) = {
 #define OP(name, text, nsrc, flags) [OP_##name] = vjp_##name,
 #include "ops.def"

@@ -51,6 +51,21 @@ static bool is_loop_elem(const Fuse *f, uint32_t i) {
     return (ir_op_flags[nd->op] & F_ELEM) && nd->op != OP_STOP_GRAD && !f->isval[i];
 }
 
+/* The structured ops that may compute their (one) operand per element from a fused elementwise
+ * chain: the reductions, and the forward pools whose windows do not overlap (window <= stride:
+ * each element is computed once, as in its own loop; docs/kernels.md). */
+static bool takes_prologue(const IrNode *nd) {
+    if (nd->op == OP_SUM || nd->op == OP_RMAX)
+        return true;
+    if (nd->op != OP_MAXPOOL && nd->op != OP_AVGPOOL)
+        return false;
+    int dims = nd->attr.ni / 4;
+    for (int d = 0; d < dims; d++)
+        if (nd->attr.i[d] > nd->attr.i[dims + d])
+            return false;
+    return true;
+}
+
 static bool same_shape(const IrType *x, const IrType *y) {
     if (x->rank != y->rank)
         return false;
@@ -198,9 +213,10 @@ static void classify(Fuse *f) {
             uint32_t x = users[u];
             ok = is_loop_elem(f, x) && f->root[x] == root && same_shape(&g->nodes[i].type, &g->nodes[x].type);
         }
-        /* or the operand of one sum/rmax, which then reduces the chain's values per element */
+        /* or the operand of one sum/rmax (or max/avg pool), which then reduces the chain's
+         * values per element: relu before a max-pool is no pass of its own */
         const IrNode *r = &g->nodes[root];
-        if (!ok && (r->op == OP_SUM || r->op == OP_RMAX) && (f->how[root] == NB_TEMP || f->how[root] == NB_OUT) &&
+        if (!ok && takes_prologue(r) && (f->how[root] == NB_TEMP || f->how[root] == NB_OUT) &&
             r->type.dtype != DT_BOOL && r->src[0] == i) {
             ok = true;
             for (uint32_t u = first[i]; ok && u < first[i + 1]; u++)
@@ -381,8 +397,8 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g) {
         } else if (is_loop_elem(&f, i)) {
             k.kind = KK_ELEM;
             emit_elem(&f, i, i, &k);
-        } else if ((nd->op == OP_SUM || nd->op == OP_RMAX) && f.how[nd->src[0]] == NB_FUSED) {
-            k.kind = KK_OP;     /* a reduction of its operand's chain, computed per element */
+        } else if (takes_prologue(nd) && f.how[nd->src[0]] == NB_FUSED) {
+            k.kind = KK_OP;     /* a reduction (or pool) of its operand's chain, computed per element */
             k.attr = nd->attr;
             k.attr.name = NULL;
             k.attr.data = NULL;

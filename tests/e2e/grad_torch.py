@@ -14,8 +14,43 @@ work, nnc = sys.argv[1], sys.argv[2]
 os.chdir(work)
 rng = np.random.default_rng(0)
 B = 4
+F = T.nn.functional
+
+
+def pool(kind, x, k, s, pad):
+    """channels-last pooling through torch's NCHW pools: explicit (TensorFlow-split) padding,
+    -inf for max; avg = window sums / real-element counts (count_include_pad=False)"""
+    xc = x.permute(0, 3, 1, 2)
+    if kind == "max":
+        return F.max_pool2d(F.pad(xc, pad, value=float("-inf")), k, s).permute(0, 2, 3, 1)
+    sums = F.avg_pool2d(F.pad(xc, pad), k, s, divisor_override=1)
+    cnt = F.avg_pool2d(F.pad(T.ones_like(xc), pad), k, s, divisor_override=1)
+    return (sums / cnt).permute(0, 2, 3, 1)
+
+
+def up(x, f, mode):
+    kw = {"align_corners": False} if mode == "bilinear" else {}
+    return F.interpolate(x.permute(0, 3, 1, 2), scale_factor=f, mode=mode, **kw).permute(0, 2, 3, 1)
+
+
 # (name, sample shape of x, shape of P, nnc expression, torch expression)
 cases = [
+    ("maxpool2d", (5, 7, 3), (5, 7, 3), "maxpool2d(x * P)", lambda x, P: pool("max", x * P, 2, 2, (0, 0, 0, 0))),
+    ("maxpool2d_same", (7, 6, 2), (7, 6, 2), 'maxpool2d(x * P, 3, 2, "same")',
+     lambda x, P: pool("max", x * P, 3, 2, (0, 1, 1, 1))),
+    ("avgpool2d_same", (7, 6, 2), (7, 6, 2), 'avgpool2d(x * P, 3, 2, "same")',
+     lambda x, P: pool("avg", x * P, 3, 2, (0, 1, 1, 1))),
+    ("avgpool2d_pad", (5, 5, 2), (5, 5, 2), "avgpool2d(x * P, [3, 2], stride = 1, padding = [1, 0])",
+     lambda x, P: pool("avg", x * P, (3, 2), 1, (0, 0, 1, 1))),
+    ("maxpool1d", (9, 3), (9, 3), "maxpool1d(x * P, 3, 2)",
+     lambda x, P: pool("max", (x * P).unsqueeze(1), (1, 3), (1, 2), (0, 0, 0, 0)).squeeze(1)),
+    ("avgpool1d", (9, 3), (9, 3), 'avgpool1d(x * P, 2, padding = "same")',
+     lambda x, P: pool("avg", (x * P).unsqueeze(1), (1, 2), (1, 2), (0, 1, 0, 0)).squeeze(1)),
+    ("upsample_nearest", (3, 4, 2), (3, 4, 2), "upsample2d(x * P)", lambda x, P: up(x * P, 2, "nearest")),
+    ("upsample_bilinear", (3, 4, 2), (3, 4, 2), 'upsample2d(x * P, [2, 3], "bilinear")',
+     lambda x, P: up(x * P, (2, 3), "bilinear")),
+    ("global_avgpool2d", (3, 4, 2), (3, 4, 2), "global_avgpool2d(x * P)", lambda x, P: (x * P).mean(dim=(1, 2))),
+    ("global_maxpool2d", (3, 4, 2), (3, 4, 2), "global_maxpool2d(x * P)", lambda x, P: (x * P).amax(dim=(1, 2))),
     ("bmm_bcast", (2, 3, 4), (2, 4, 3), "x @ P", lambda x, P: x @ P),
     ("bmm_one", (2, 3, 4), (4, 2), "x @ P", lambda x, P: x @ P),
     ("vec_mat", (4,), (4, 3), "x @ P", lambda x, P: x @ P),

@@ -27,6 +27,35 @@ def slicer(rank, axis, start, stop, step):
     return tuple(slice(start, stop, step) if k == axis else slice(None) for k in range(rank))
 
 
+def pool(op, x, at, dy=None, out_shape=None):
+    """The pooling ops on channels-last x through torch's NCHW pools: explicit padding (TensorFlow's
+    'same' splits it unevenly), -inf for max; avg = window sums / real-element counts
+    (count_include_pad=False). The *_bwd ops: the gradient of that with respect to x."""
+    f = torch.nn.functional
+    nd = len(at) // 4
+    k, s, lo, hi = at[:nd], at[nd:2 * nd], at[2 * nd:3 * nd], at[3 * nd:]
+    if nd == 1:
+        k, s, lo, hi = [1] + k, [1] + s, [0] + lo, [0] + hi
+    if x is None:
+        x = torch.zeros(out_shape)
+    x = x.detach().clone().requires_grad_(True)
+    xc = (x.unsqueeze(1) if nd == 1 else x).permute(0, 3, 1, 2)
+    pad = (lo[1], hi[1], lo[0], hi[0])
+    if op.startswith("max"):
+        y = f.max_pool2d(f.pad(xc, pad, value=float("-inf")), k, s)
+    else:
+        sums = f.avg_pool2d(f.pad(xc, pad), k, s, divisor_override=1)
+        cnt = f.avg_pool2d(f.pad(torch.ones_like(xc), pad), k, s, divisor_override=1)
+        y = sums / cnt
+    y = y.permute(0, 2, 3, 1)
+    if nd == 1:
+        y = y.squeeze(1)
+    if dy is None:
+        return y.detach()
+    y.backward(dy)
+    return x.grad
+
+
 def reference(c, out_shape):
     op, at = c["op"], c["attr"]
     x = [tensor(i) for i in c["ins"]]
@@ -97,6 +126,9 @@ def reference(c, out_shape):
         z = torch.zeros(V, D, dtype=torch.float64)
         z.index_add_(0, b.reshape(-1).long(), a.reshape(-1, D).double())
         return z.float()
+    if op in ("maxpool", "avgpool"): return pool(op, a, at)
+    if op == "maxpool_bwd": return pool(op, a, at, dy=b)
+    if op == "avgpool_bwd": return pool(op, None, at, dy=a, out_shape=out_shape)
     raise SystemExit("check_ops.py: no torch reference for op " + op)
 
 

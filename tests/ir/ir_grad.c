@@ -15,7 +15,7 @@
 #include "interp/interp.h"
 #include "passes.h"
 
-typedef enum { IN_F, IN_POS, IN_AWAY, IN_LABEL, IN_BOOL, IN_UNIT, IN_OFFGRID, IN_BIG } InKind;
+typedef enum { IN_F, IN_POS, IN_AWAY, IN_LABEL, IN_BOOL, IN_UNIT, IN_OFFGRID, IN_BIG, IN_DISTINCT } InKind;
 typedef struct In {
     InKind kind;
     IrType t;
@@ -67,6 +67,10 @@ static void fill(void *p, InKind kind, int64_t n) {
             break;
         case IN_BOOL:
             ((uint8_t *)p)[e] = u < 0.5;
+            break;
+        case IN_DISTINCT: /* [-1, 1) in steps of 2 / n, shuffled: a max-pool's argmax stays put
+                             under the finite difference's nudge */
+            ((float *)p)[e] = (float)((double)(e * 7919 % n) / (double)n * 2 - 1);
             break;
         }
     }
@@ -340,6 +344,24 @@ int main(void) {
     check("reuse", build_reuse, OP_ADD, 1, (In[]){{IN_F, m34}}, NOATTR, m34);
     check("xent", build_xent, OP_ADD, 2,
           (In[]){{IN_F, T(2, 3, 5, 0)}, {IN_LABEL, TD(DT_I32, T(1, 3, 0, 0))}}, NOATTR, m34);
+    /* pooling, channels-last: 2x2 stride 2 on odd sizes, window 3 stride 2 'same' (TensorFlow's
+     * uneven padding), 1-D, the batch symbolic; avgpool_bwd through its own VJP (maxpool_bwd has
+     * none w.r.t. dy: a second derivative of max-pooling, docs/ir.md) */
+    IrType x4 = {DT_F32, 4, {{0, 2}, {0, 5}, {0, 7}, {0, 3}}}, xs = {DT_F32, 4, {{0, 2}, {0, 7}, {0, 6}, {0, 3}}};
+    IrType ys = {DT_F32, 4, {{0, 2}, {0, 4}, {0, 3}, {0, 3}}};
+    IrAttr p22 = A(2, 2, 2, 2, 0, 0, 0, 0), same = A(3, 3, 2, 2, 1, 0, 1, 1), p1 = A(3, 2, 1, 1);
+    check("maxpool", build_op, OP_MAXPOOL, 1, (In[]){{IN_DISTINCT, x4}}, p22, x4);
+    check("maxpool_same", build_op, OP_MAXPOOL, 1, (In[]){{IN_DISTINCT, xs}}, same, xs);
+    check("maxpool_1d", build_op, OP_MAXPOOL, 1, (In[]){{IN_DISTINCT, T(3, 2, 9, 3)}}, p1, xs);
+    check("avgpool", build_op, OP_AVGPOOL, 1, (In[]){{IN_F, x4}}, p22, x4);
+    check("avgpool_same", build_op, OP_AVGPOOL, 1, (In[]){{IN_F, xs}}, same, xs);
+    check("avgpool_1d", build_op, OP_AVGPOOL, 1, (In[]){{IN_F, T(3, 2, 9, 3)}}, p1, xs);
+    check("avgpool_bwd", build_op, OP_AVGPOOL_BWD, 1, (In[]){{IN_F, ys}}, same, xs);
+    gB = 2;
+    IrType xb = {DT_F32, 4, {{1, 0}, {0, 5}, {0, 4}, {0, 2}}};
+    check("maxpool_B", build_op, OP_MAXPOOL, 1, (In[]){{IN_DISTINCT, xb}}, same, xb);
+    check("avgpool_B", build_op, OP_AVGPOOL, 1, (In[]){{IN_F, xb}}, same, xb);
+    gB = 1;
     structural();
     exact_cases();
     printf("%d cases, %d failures\n", ncases, bad);

@@ -300,5 +300,30 @@ int main(void) {
     run_case("scatter_add", OP_SCATTER_ADD, 2,
              (In[]){{IN_F, T(DT_F32, 3, 2, 4, 3)}, {IN_LABEL, T(DT_I32, 2, 2, 4, 0)}}, NOATTR,
              T(DT_F32, 2, 6, 3, 0));
+    /* pooling, channels-last: odd sizes (floor), window 3 stride 2 'same' (padding 1 | 1 and
+     * 0 | 1, TensorFlow's split), ties (IN_TIE: small integers), 1-D */
+    IrType x4 = {.dtype = DT_F32, .rank = 4, .dim = {{0, 2}, {0, 5}, {0, 7}, {0, 3}}};
+    IrType xs = {.dtype = DT_F32, .rank = 4, .dim = {{0, 2}, {0, 7}, {0, 6}, {0, 3}}};
+    IrType x1 = T(DT_F32, 3, 2, 9, 3);
+    IrAttr p22 = A(2, 2, 2, 2, 0, 0, 0, 0), same = A(3, 3, 2, 2, 1, 0, 1, 1), p1 = A(3, 2, 1, 1);
+    IrType y4 = {.dtype = DT_F32, .rank = 4, .dim = {{0, 2}, {0, 2}, {0, 3}, {0, 3}}};
+    IrType ys = {.dtype = DT_F32, .rank = 4, .dim = {{0, 2}, {0, 4}, {0, 3}, {0, 3}}};
+    static const Op pools[] = {OP_MAXPOOL, OP_AVGPOOL};
+    for (int k = 0; k < 2; k++) {
+        char nm[32];
+        run_case(ir_op_name[pools[k]], pools[k], 1, (In[]){{IN_F, x4}}, p22, x4);
+        snprintf(nm, sizeof nm, "%s_same", ir_op_name[pools[k]]);
+        run_case(nm, pools[k], 1, (In[]){{IN_F, xs}}, same, xs);
+        snprintf(nm, sizeof nm, "%s_ties", ir_op_name[pools[k]]);
+        run_case(nm, pools[k], 1, (In[]){{IN_TIE, xs}}, same, xs);
+        snprintf(nm, sizeof nm, "%s_1d", ir_op_name[pools[k]]);
+        run_case(nm, pools[k], 1, (In[]){{IN_F, x1}}, p1, x1);
+    }
+    run_case("maxpool_bwd", OP_MAXPOOL_BWD, 2, (In[]){{IN_F, x4}, {IN_F, y4}}, p22, x4);
+    run_case("maxpool_bwd_ties", OP_MAXPOOL_BWD, 2, (In[]){{IN_TIE, xs}, {IN_F, ys}}, same, xs);
+    run_case("maxpool_bwd_1d", OP_MAXPOOL_BWD, 2, (In[]){{IN_TIE, x1}, {IN_F, T(DT_F32, 3, 2, 5, 3)}}, p1, x1);
+    run_case("avgpool_bwd", OP_AVGPOOL_BWD, 1, (In[]){{IN_F, y4}}, p22, x4);
+    run_case("avgpool_bwd_same", OP_AVGPOOL_BWD, 1, (In[]){{IN_F, ys}}, same, xs);
+    run_case("avgpool_bwd_1d", OP_AVGPOOL_BWD, 1, (In[]){{IN_F, T(DT_F32, 3, 2, 5, 3)}}, p1, x1);
     return direct_checks() ? 1 : 0;
 }

@@ -16,8 +16,9 @@
  *              outputs written twice, state updates) at B = 1 and 9
  *   prefix     two models (prefixes model_a, model_b) linked into one library run side by side
  *   layout     the LLVM NncArgs type has the C layout; errors for bad options and paths
- *   parallel   large elementwise loops through nnc_parallel_for with a 4-thread pool agree with
- *              the interpreter, above and below the size where they go parallel
+ *   parallel   large elementwise loops and pooling kernels through nnc_parallel_for with a
+ *              4-thread pool agree with the interpreter, above and below the size where they go
+ *              parallel
  * Floats must agree within 1e-5 relative (relative to max(|ref|, the rms of the reference tensor):
  * BLAS sums in f32 where the interpreter sums in double); ints and bools exactly.
  */
@@ -463,6 +464,36 @@ static TestModule ops_module(Arena *A) {
     output(&tm, g, "gather", ir_op(g, OP_GATHER, gs, 2, NULL, f8));
     uint32_t ss[2] = {x, idx};
     output(&tm, g, "scatter_add", ir_op(g, OP_SCATTER_ADD, ss, 2, NULL, T2(DT_F32, CD(5), CD(8))));
+
+    /* pooling (channels-last): odd sizes, window 3 stride 2 'same', ties (integral values), 1-D,
+     * the adjoints, and relu feeding a max-pool */
+    IrType im = {.dtype = DT_F32, .rank = 4, .dim = {BD, CD(5), CD(7), CD(3)}};
+    IrType ims = {.dtype = DT_F32, .rank = 4, .dim = {BD, CD(3), CD(4), CD(3)}};
+    uint32_t img = source(&tm, g, ROLE_INPUT, "img", im, -2, 2);
+    uint32_t dyp = source(&tm, g, ROLE_INPUT, "dy", ims, -1, 1);
+    uint32_t v3 = source(&tm, g, ROLE_PARAM, "v3", T1(DT_F32, CD(3)), -1, 1);
+    IrAttr p22 = {.i = {2, 2, 2, 2, 0, 0, 0, 0}, .ni = 8}, same = {.i = {3, 3, 2, 2, 1, 1, 1, 1}, .ni = 8};
+    IrType imi = im;
+    imi.dtype = DT_I32;
+    uint32_t imq = op1(g, OP_CAST, op1(g, OP_CAST, img, NULL, imi), NULL, im);
+    output(&tm, g, "maxpool", ir_op(g, OP_MAXPOOL, &img, 1, &p22, im));
+    output(&tm, g, "maxpool_same", ir_op(g, OP_MAXPOOL, &img, 1, &same, im));
+    output(&tm, g, "maxpool_ties", ir_op(g, OP_MAXPOOL, &imq, 1, &same, im));
+    output(&tm, g, "avgpool", ir_op(g, OP_AVGPOOL, &img, 1, &p22, im));
+    output(&tm, g, "avgpool_same", ir_op(g, OP_AVGPOOL, &img, 1, &same, im));
+    uint32_t relu = ir_binary(g, OP_MAX, img, ir_fill(g, im, 0));
+    output(&tm, g, "relu_maxpool", ir_op(g, OP_MAXPOOL, &relu, 1, &p22, im));   /* fused: one loop */
+    uint32_t th = ir_binary(g, OP_ADD, ir_unary(g, OP_TANH, img), ir_broadcast(g, v3, im));
+    output(&tm, g, "chain_avgpool", ir_op(g, OP_AVGPOOL, &th, 1, &p22, im));    /* with a [col] bias */
+    uint32_t relu2 = ir_binary(g, OP_MAX, img, ir_fill(g, im, 0.5));
+    output(&tm, g, "relu_maxpool_same", ir_op(g, OP_MAXPOOL, &relu2, 1, &same, im)); /* overlapping: not fused */
+    uint32_t mb[2] = {imq, dyp};
+    output(&tm, g, "maxpool_bwd", ir_op(g, OP_MAXPOOL_BWD, mb, 2, &same, im));
+    output(&tm, g, "avgpool_bwd", ir_op(g, OP_AVGPOOL_BWD, &dyp, 1, &same, im));
+    IrAttr p1 = {.i = {3, 2, 1, 1}, .ni = 4};
+    uint32_t seq = ir_reshape(g, img, T3(DT_F32, BD, CD(35), CD(3)));
+    output(&tm, g, "maxpool_1d", ir_op(g, OP_MAXPOOL, &seq, 1, &p1, im));
+    output(&tm, g, "avgpool_1d", ir_op(g, OP_AVGPOOL, &seq, 1, &p1, im));
 
     /* sources: rand, hyper, constants; values flowing into kernels */
     IrAttr st3 = {.i = {3}, .ni = 1};
@@ -954,6 +985,20 @@ static void test_parallel(Arena *A) {
     uint32_t e = ir_unary(g, OP_EXP, ir_binary(g, OP_DIV, x, y));
     output(&tm, g, "z", ir_binary(g, OP_ADD, ir_unary(g, OP_SIGMOID, e), ir_binary(g, OP_MUL, x, y)));
     output(&tm, g, "m", ir_binary(g, OP_MAX, x, ir_fill(g, t, 0)));
+    /* pools split by samples: x as images [B, 8, 8, 4], window 3 stride 2 'same' (overlapping
+     * windows: the adjoints add into shared elements) and a fused relu -> 2x2 max-pool */
+    IrType im = {.dtype = DT_F32, .rank = 4, .dim = {BD, CD(8), CD(8), CD(4)}};
+    IrAttr same = {.i = {3, 3, 2, 2, 0, 0, 1, 1}, .ni = 8}, p22 = {.i = {2, 2, 2, 2, 0, 0, 0, 0}, .ni = 8};
+    uint32_t xi = ir_reshape(g, x, im);
+    uint32_t dyp = source(&tm, g, ROLE_INPUT, "dy", (IrType){.dtype = DT_F32, .rank = 4, .dim = {BD, CD(4), CD(4), CD(4)}},
+                          -1, 1);
+    output(&tm, g, "maxpool", ir_op(g, OP_MAXPOOL, &xi, 1, &same, im));
+    output(&tm, g, "avgpool", ir_op(g, OP_AVGPOOL, &xi, 1, &same, im));
+    uint32_t mb[2] = {xi, dyp};
+    output(&tm, g, "maxpool_bwd", ir_op(g, OP_MAXPOOL_BWD, mb, 2, &same, im));
+    output(&tm, g, "avgpool_bwd", ir_op(g, OP_AVGPOOL_BWD, &dyp, 1, &same, im));
+    uint32_t relu = ir_binary(g, OP_MAX, xi, ir_fill(g, im, 0));
+    output(&tm, g, "relu_maxpool", ir_op(g, OP_MAXPOOL, &relu, 1, &p22, im));
     NncModelDef ref = interp_model_def(tm.m);
     Lib l = build(tm.m, "par", 2);
     /* x / y, exp, sigmoid and x * y have one use each: fused into the loops of z, no buffers */

@@ -395,6 +395,7 @@ typedef struct KEnv {
     LLVMValueRef src[IR_MAXSRC];/* i8* buffers of the arguments */
     LLVMValueRef seed;          /* RAND */
     LLVMValueRef *argv;         /* a reduction with a body: per argument, its parameter */
+    LLVMValueRef lo, hi;        /* a pool: the samples n in [lo, hi) it computes (emit_pool_kernel) */
 } KEnv;
 
 static const IrType *src_type(const KEnv *k, int s) { return &k->k->args[s].type; }
@@ -787,6 +788,129 @@ static void k_matmul(Cg *g, KEnv *k) {
     LLVMPositionBuilderAtEnd(g->b, done);
 }
 
+/* MAXPOOL, AVGPOOL and their adjoints: a loop nest over the result's positions (n, oh, ow) and
+ * each window's real rows and columns (clipped: no padding is read), with the channels innermost:
+ * channels-last makes them the contiguous axis, so each step over them is one vector loop. The
+ * order of every element's operations is ir_eval.c's pool_eval, so both agree to the bit. */
+static LLVMValueRef clampv(Cg *g, LLVMValueRef v, LLVMValueRef lo, LLVMValueRef hi) {
+    LLVMValueRef a = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, v, lo, ""), lo, v, "");
+    return LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, a, hi, ""), hi, a, "");
+}
+
+static void k_pool(Cg *g, KEnv *k) {
+    LLVMBuilderRef b = g->b;
+    Op op = (Op)k->k->op;
+    bool bwd = op == OP_MAXPOOL_BWD || op == OP_AVGPOOL_BWD;
+    const IrType *xt = bwd ? &k->k->type : src_type(k, 0);
+    IrPool p = ir_pool_geom(&k->k->attr, xt, 0);
+    const Kernel *kk = k->k;
+    LLVMValueRef x = op == OP_AVGPOOL_BWD || kk->nbody ? NULL : k->src[0];
+    LLVMValueRef *pre = NULL;     /* a forward pool of a fused chain: its one-element arguments */
+    if (kk->nbody) {
+        pre = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)kk->nargs + 1));
+        for (int a = 0; a < kk->nargs; a++)
+            if (kk->args[a].kind == KA_BUF0)
+                pre[a] = load_elem(g, kk->args[a].type.dtype, k->argv[a], ci64(g, 0));
+    }
+    LLVMValueRef dy = op == OP_MAXPOOL_BWD ? k->src[1] : op == OP_AVGPOOL_BWD ? k->src[0] : NULL;
+    /* maxpool_bwd: per channel, the best value so far and where it is (the window scan keeps
+     * the channels innermost, so it vectorises like the forward pool) */
+    LLVMValueRef mrow = LLVMBuildArrayAlloca(b, g->f32, ci64(g, p.c), "m");
+    LLVMValueRef arow = LLVMBuildArrayAlloca(b, g->i64, ci64(g, p.c), "arg");
+#define AT(c) LLVMBuildInBoundsGEP2(b, g->i64, arow, (LLVMValueRef[]){(c)}, 1, "")
+    LLVMValueRef H = ci64(g, p.h), W = ci64(g, p.w), C = ci64(g, p.c), OH = ci64(g, p.oh), OW = ci64(g, p.ow);
+    if (bwd) {                  /* the adjoint's samples [lo, hi) start at zero */
+        LLVMValueRef per = ci64(g, p.h * p.w * p.c * 4);
+        LLVMValueRef at = LLVMBuildGEP2(b, g->i8, k->out, (LLVMValueRef[]){LLVMBuildMul(b, k->lo, per, "")}, 1, "");
+        LLVMBuildMemSet(b, at, LLVMConstInt(g->i8, 0, 0), LLVMBuildMul(b, LLVMBuildSub(b, k->hi, k->lo, ""), per, ""), 1);
+    }
+    LLVMValueRef ninf = cf32(g, -__builtin_inf());
+    Loop ln, lh, lw, lkh, lkw, lc;
+    LLVMValueRef n = loop_range(g, &ln, k->lo, k->hi);
+    LLVMValueRef oh = loop_begin(g, &lh, OH);
+    LLVMValueRef ow = loop_begin(g, &lw, OW);
+    LLVMValueRef h0 = LLVMBuildSub(b, LLVMBuildMul(b, oh, ci64(g, p.s[0]), ""), ci64(g, p.lo[0]), "");
+    LLVMValueRef w0 = LLVMBuildSub(b, LLVMBuildMul(b, ow, ci64(g, p.s[1]), ""), ci64(g, p.lo[1]), "");
+    LLVMValueRef hs = clampv(g, h0, ci64(g, 0), H), he = clampv(g, LLVMBuildAdd(b, h0, ci64(g, p.k[0]), ""), ci64(g, 0), H);
+    LLVMValueRef ws = clampv(g, w0, ci64(g, 0), W), we = clampv(g, LLVMBuildAdd(b, w0, ci64(g, p.k[1]), ""), ci64(g, 0), W);
+    LLVMValueRef cnt = LLVMBuildSIToFP(b, LLVMBuildMul(b, LLVMBuildSub(b, he, hs, ""), LLVMBuildSub(b, we, ws, ""), ""), g->f32, "");
+    LLVMValueRef o = LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, n, OH, ""), oh, ""), OW, ""), ow, ""), C, "");
+    LLVMValueRef nh = LLVMBuildMul(b, n, H, "");
+#define XAT(h, w) LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildAdd(b, nh, (h), ""), W, ""), (w), ""), C, "")
+    LLVMValueRef c, oc, e, v;
+    if (op == OP_MAXPOOL || op == OP_AVGPOOL) {     /* the result row starts at -inf or 0 */
+        c = loop_begin(g, &lc, C);
+        store_elem(g, DT_F32, k->out, LLVMBuildAdd(b, o, c, ""), op == OP_MAXPOOL ? ninf : cf32(g, 0));
+        loop_end(g, &lc);
+    }
+    if (op == OP_MAXPOOL_BWD) {      /* each channel's argmax starts at the window's first element */
+        LLVMValueRef first = XAT(hs, ws);
+        c = loop_begin(g, &lc, C);
+        store_elem(g, DT_F32, mrow, c, ninf);
+        LLVMBuildStore(b, LLVMBuildAdd(b, first, c, ""), AT(c));
+        loop_end(g, &lc);
+    }
+    LLVMValueRef h = loop_range(g, &lkh, hs, he);
+    LLVMValueRef w = loop_range(g, &lkw, ws, we);
+    LLVMValueRef xb = XAT(h, w);
+    c = loop_begin(g, &lc, C);
+    oc = LLVMBuildAdd(b, o, c, "");
+    e = LLVMBuildAdd(b, xb, c, "");
+    LLVMValueRef xv = NULL;     /* the element of x at e: loaded, or computed by the fused chain */
+    if (kk->nbody) {
+        LLVMValueRef row = LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildAdd(b, nh, h, ""), W, ""), w, "");
+        xv = body_values(g, kk, k->argv, pre, k->out, e, row, c)[kk->nbody - 1];
+    } else if (op != OP_AVGPOOL_BWD) {
+        xv = load_elem(g, DT_F32, x, e);
+    }
+    switch (op) {
+    case OP_MAXPOOL:
+    case OP_MAXPOOL_BWD: {
+        v = xv;
+        LLVMValueRef cur = load_elem(g, DT_F32, op == OP_MAXPOOL ? k->out : mrow, op == OP_MAXPOOL ? oc : c);
+        LLVMValueRef take = LLVMBuildOr(b, LLVMBuildFCmp(b, LLVMRealOGT, v, cur, ""),
+                                        LLVMBuildFCmp(b, LLVMRealUNO, v, v, ""), "");
+        LLVMValueRef best = LLVMBuildSelect(b, take, v, cur, "");
+        if (op == OP_MAXPOOL) {
+            store_elem(g, DT_F32, k->out, oc, best);
+        } else {
+            store_elem(g, DT_F32, mrow, c, best);
+            LLVMBuildStore(b, LLVMBuildSelect(b, take, e, LLVMBuildLoad2(b, g->i64, AT(c), ""), ""), AT(c));
+        }
+        break;
+    }
+    case OP_AVGPOOL:
+        store_elem(g, DT_F32, k->out, oc, LLVMBuildFAdd(b, load_elem(g, DT_F32, k->out, oc), xv, ""));
+        break;
+    case OP_AVGPOOL_BWD:
+        store_elem(g, DT_F32, k->out, e,
+                   LLVMBuildFAdd(b, load_elem(g, DT_F32, k->out, e), LLVMBuildFDiv(b, load_elem(g, DT_F32, dy, oc), cnt, ""), ""));
+        break;
+    default: die("k_pool: %s", ir_op_name[op]);
+    }
+    loop_end(g, &lc);
+    loop_end(g, &lkw);
+    loop_end(g, &lkh);
+    if (op == OP_MAXPOOL_BWD) {      /* then one add per channel, in channel order */
+        c = loop_begin(g, &lc, C);
+        LLVMValueRef at = LLVMBuildLoad2(b, g->i64, AT(c), "");
+        store_elem(g, DT_F32, k->out, at,
+                   LLVMBuildFAdd(b, load_elem(g, DT_F32, k->out, at), load_elem(g, DT_F32, dy, LLVMBuildAdd(b, o, c, "")), ""));
+        loop_end(g, &lc);
+    }
+    if (op == OP_AVGPOOL) {
+        c = loop_begin(g, &lc, C);
+        oc = LLVMBuildAdd(b, o, c, "");
+        store_elem(g, DT_F32, k->out, oc, LLVMBuildFDiv(b, load_elem(g, DT_F32, k->out, oc), cnt, ""));
+        loop_end(g, &lc);
+    }
+#undef XAT
+#undef AT
+    loop_end(g, &lw);
+    loop_end(g, &lh);
+    loop_end(g, &ln);
+}
+
 /* ONE_HOT, GATHER, SCATTER_ADD: a 2-level nest [n, width] over the index tensor's elements. */
 typedef struct IndexCtx { Op op; KEnv *k; LLVMValueRef rows, idx; } IndexCtx;
 
@@ -1066,6 +1190,93 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
     return kern;
 }
 
+static bool is_pool(const Kernel *k) {
+    return k->kind == KK_OP && (k->op == OP_MAXPOOL || k->op == OP_AVGPOOL || k->op == OP_MAXPOOL_BWD ||
+                                k->op == OP_AVGPOOL_BWD);
+}
+
+/* A pool kernel: out, its arguments, B, pool. Samples never share output memory and each keeps
+ * the interpreter's order of operations, so the batch is split into chunks of samples through
+ * nnc_parallel_for (as emit_elementwise splits elements) when there is a pool and enough work.
+ * .range(out, args, B, lo, hi) computes samples [lo, hi); .chunk(ctx, lo, hi) calls it. */
+static LLVMValueRef emit_pool_kernel(Cg *g, const Kernel *k, const char *name) {
+    int na = k->nargs, np = 0;
+    LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * ((size_t)na + 4));
+    LLVMValueRef *cargs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)na + 4));
+    bool *noalias = arena_alloc(&g->arena, (size_t)na + 4);
+    pt[np] = g->i8p, noalias[np++] = true;
+    for (int a = 0; a < na; a++) {
+        if (k->args[a].kind == KA_VAL)
+            pt[np++] = val_type(g, k->args[a].type.dtype);
+        else
+            pt[np] = g->i8p, noalias[np++] = true;
+    }
+    pt[np++] = g->i64;  /* B */
+    pt[np] = pt[np + 1] = g->i64;
+    LLVMValueRef range = new_fn(g, arena_printf(&g->arena, "%s.range", name), pt, np + 2, noalias);
+    Saved sv = enter_fn(g, range);
+    KEnv e = {.k = k, .out = LLVMGetParam(range, 0)};
+    e.argv = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)na + 1));
+    for (int a = 0; a < na; a++) {
+        e.argv[a] = LLVMGetParam(range, (unsigned)a + 1);
+        if (a < IR_MAXSRC)
+            e.src[a] = e.argv[a];
+    }
+    g->B = LLVMGetParam(range, (unsigned)np - 1);
+    e.lo = LLVMGetParam(range, (unsigned)np);
+    e.hi = LLVMGetParam(range, (unsigned)np + 1);
+    k_pool(g, &e);
+    LLVMBuildRetVoid(g->b);
+    leave_fn(g, sv);
+    LLVMTypeRef range_ty = LLVMGlobalGetValueType(range);
+
+    LLVMTypeRef cty = LLVMStructTypeInContext(g->ctx, pt, (unsigned)np, 0);
+    LLVMTypeRef chpt[3] = {g->i8p, g->i64, g->i64};
+    LLVMValueRef chunk = new_fn(g, arena_printf(&g->arena, "%s.chunk", name), chpt, 3, NULL);
+    sv = enter_fn(g, chunk);
+    LLVMValueRef cp = LLVMBuildBitCast(g->b, LLVMGetParam(chunk, 0), LLVMPointerType(cty, 0), "");
+    for (int a = 0; a < np; a++)
+        cargs[a] = LLVMBuildLoad2(g->b, pt[a], LLVMBuildStructGEP2(g->b, cty, cp, (unsigned)a, ""), "");
+    cargs[np] = LLVMGetParam(chunk, 1);
+    cargs[np + 1] = LLVMGetParam(chunk, 2);
+    LLVMBuildCall2(g->b, range_ty, range, cargs, (unsigned)np + 2, "");
+    LLVMBuildRetVoid(g->b);
+    leave_fn(g, sv);
+
+    pt[np] = g->i8p;    /* the kernel: out, args, B, pool */
+    noalias[np] = false;
+    LLVMValueRef kern = new_fn(g, name, pt, np + 1, noalias);
+    sv = enter_fn(g, kern);
+    LLVMValueRef ctxp = LLVMBuildAlloca(g->b, cty, "ctx");
+    for (int a = 0; a < np; a++)
+        cargs[a] = LLVMGetParam(kern, (unsigned)a);
+    g->B = cargs[np - 1];
+    LLVMValueRef kpool = LLVMGetParam(kern, (unsigned)np);
+    const IrType *xt = k->op == OP_MAXPOOL_BWD || k->op == OP_AVGPOOL_BWD ? &k->type : k->nbody ? &k->pro : &k->args[0].type;
+    LLVMValueRef n = dimv(g, xt->dim[0]), total = numelv(g, xt);
+    LLVMValueRef par = LLVMBuildAnd(g->b, LLVMBuildIsNotNull(g->b, kpool, ""),
+                                    LLVMBuildICmp(g->b, LLVMIntSGE, total, ci64(g, PAR_MIN_ELEMS), ""), "");
+    LLVMBasicBlockRef pb = LLVMAppendBasicBlockInContext(g->ctx, kern, "parallel");
+    LLVMBasicBlockRef sb = LLVMAppendBasicBlockInContext(g->ctx, kern, "serial");
+    LLVMBuildCondBr(g->b, par, pb, sb);
+    LLVMPositionBuilderAtEnd(g->b, sb);
+    cargs[np] = ci64(g, 0);
+    cargs[np + 1] = n;
+    LLVMBuildCall2(g->b, range_ty, range, cargs, (unsigned)np + 2, "");
+    LLVMBuildRetVoid(g->b);
+    LLVMPositionBuilderAtEnd(g->b, pb);
+    for (int a = 0; a < np; a++)
+        LLVMBuildStore(g->b, cargs[a], LLVMBuildStructGEP2(g->b, cty, ctxp, (unsigned)a, ""));
+    LLVMTypeRef chunk_ptr = LLVMPointerType(LLVMGlobalGetValueType(chunk), 0);
+    LLVMTypeRef ppt[4] = {g->i8p, g->i64, chunk_ptr, g->i8p};
+    LLVMValueRef pf = declare(g, "nnc_parallel_for", g->vd, ppt, 4, false);
+    LLVMValueRef pargs[4] = {kpool, n, chunk, LLVMBuildBitCast(g->b, ctxp, g->i8p, "")};
+    call(g, pf, pargs, 4);
+    LLVMBuildRetVoid(g->b);
+    leave_fn(g, sv);
+    return kern;
+}
+
 /* The function of a fill, structured-op or GEMM kernel: out, the argument buffers (or the fill
  * value), B, [seed]. */
 static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
@@ -1132,7 +1343,9 @@ static LLVMValueRef kernel_fn(Cg *g, const KGraph *kg, int ki, int gi) {
     if (!g->cache.key[slot]) {
         const char *name = arena_printf(&g->arena, "%s.g%d.k%d.%s", g->prefix, gi, ki, ir_op_name[k->op]);
         Saved sv = {LLVMGetInsertBlock(g->b), g->fn, g->B};
-        LLVMValueRef fn = k->kind == KK_ELEM ? emit_elementwise(g, kg, k, name) : emit_op_kernel(g, k, name);
+        LLVMValueRef fn = k->kind == KK_ELEM ? emit_elementwise(g, kg, k, name)
+                          : is_pool(k)         ? emit_pool_kernel(g, k, name)
+                                               : emit_op_kernel(g, k, name);
         leave_fn(g, sv);
         g->cache.key[slot] = (char *)key;
         g->cache.fn[slot] = fn;
@@ -1271,7 +1484,7 @@ static void call_kernel(Cg *g, Env *e, int ki) {
         args[np++] = ar->kind == KA_VAL ? get_val(g, e, ar->ref) : get_ptr(g, e, ar->ref);
     }
     args[np++] = g->B;
-    if (k->kind == KK_ELEM)
+    if (k->kind == KK_ELEM || is_pool(k))
         args[np++] = e->pool;
     else if (k->kind == KK_OP && k->op == OP_RAND)
         args[np++] = e->seed;
