@@ -191,6 +191,10 @@ typedef struct IrConv {
     int64_t sh, sw, dh, dw, ph, pw;         /* stride, dilation, padding before (low side) */
 } IrConv;
 const char *ir_conv_geom(const IrType *x, const IrType *w, const IrAttr *at, IrConv *c, IrType *y);
+/* The geometry of a conv-family node op(a, b) -> t: which of the three types is the input and
+ * which the weights depends on the op. */
+const char *ir_conv_node_geom(Op op, const IrType *a, const IrType *b, const IrType *t, const IrAttr *at,
+                              IrConv *c);
 
 /* ---- semantics (ir_eval.c): what every op computes, shared by the reference interpreter and
  * constant folding (docs/ir.md "Ops" states the rules) ---- */

@@ -449,10 +449,7 @@ void ir_eval_node(const IrNode *n, const IrType *st, const void *const *sv, int6
     case OP_CONV_BWD_DATA:
     case OP_CONV_BWD_FILTER: {
         IrConv c;
-        IrType yt;
-        const char *why = op == OP_CONV ? ir_conv_geom(tx, tyy, at, &c, &yt)
-                          : op == OP_CONV_BWD_DATA ? ir_conv_geom(t, tyy, at, &c, &yt)
-                                                   : ir_conv_geom(tx, t, at, &c, &yt);
+        const char *why = ir_conv_node_geom(op, tx, tyy, t, at, &c);
         if (why)
             die("ir_eval_node: %s: %s", ir_op_name[op], why);
         conv_eval(op, &c, B, x, y, N, out);

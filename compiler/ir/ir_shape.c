@@ -121,6 +121,18 @@ const char *ir_conv_geom(const IrType *x, const IrType *w, const IrAttr *at, IrC
     return NULL;
 }
 
+const char *ir_conv_node_geom(Op op, const IrType *a, const IrType *b, const IrType *t, const IrAttr *at,
+                              IrConv *c) {
+    IrType y;
+    if (op == OP_CONV)
+        return ir_conv_geom(a, b, at, c, &y);
+    if (op == OP_CONV_BWD_DATA)
+        return ir_conv_geom(t, b, at, c, &y);
+    if (op == OP_CONV_BWD_FILTER)
+        return ir_conv_geom(a, t, at, c, &y);
+    return "not a convolution";
+}
+
 const char *ir_shape_rule(Op op, const IrType *s, int nsrc, const IrAttr *at, IrType *t) {
     static const IrAttr none;
     if (!at)

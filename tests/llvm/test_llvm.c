@@ -467,6 +467,42 @@ static TestModule ops_module(Arena *A) {
         h[k] = ir_op(g, OP_HYPER, NULL, 0, &at, T0(DT_F32));
         output(&tm, g, hn[k], h[k]);
     }
+    /* convolution: each geometry's three ops (library-call kernels of runtime/conv.c). The image
+     * is large enough that at B = 64 the 3x3 convolution's im2col takes two blocks (the scratch
+     * holds 48 images); 1x1 and depthwise run without im2col. */
+    {
+        IrType it = {DT_F32, 4, {BD, CD(20), CD(20), CD(12)}};
+        uint32_t img = source(&tm, g, ROLE_INPUT, "img", it, -1, 1);
+        uint32_t seq = ir_reshape(g, img, T3(DT_F32, BD, CD(400), CD(12)));
+        static const struct { const char *name; int wd[4]; int64_t at[8]; bool seq; } cv[] = {
+            {"conv3x3", {3, 3, 12, 4}, {1, 1, 1, 1, 1, 1, 1, 1}, false},
+            {"conv_g2", {3, 3, 6, 4}, {2, 2, 2, 2, 2, 2, 1, 1}, false},
+            {"conv_dw", {3, 3, 1, 12}, {1, 1, 1, 1, 1, 1, 1, 1}, false},
+            {"conv_dw2", {3, 3, 1, 24}, {2, 1, 1, 1, 0, 1, 1, 1}, false},
+            {"conv_1x1", {1, 1, 12, 5}, {1, 1, 1, 1, 0, 0, 0, 0}, false},
+            {"conv1d", {5, 12, 3, 0}, {3, 1, 2, 2}, true},
+        };
+        for (size_t c = 0; c < sizeof cv / sizeof *cv; c++) {
+            int r = cv[c].seq ? 3 : 4;
+            IrType wt = {DT_F32, r, {CD(cv[c].wd[0]), CD(cv[c].wd[1]), CD(cv[c].wd[2]), CD(cv[c].wd[3])}};
+            uint32_t wk = source(&tm, g, ROLE_PARAM, arena_printf(A, "%s_w", cv[c].name), wt, -1, 1);
+            uint32_t xin = cv[c].seq ? seq : img;
+            IrAttr at = {.ni = 4 * (r - 2)};
+            for (int k = 0; k < at.ni; k++)
+                at.i[k] = cv[c].at[k];
+            IrConv geo;
+            IrType yt;
+            if (ir_conv_geom(&g->nodes[xin].type, &wt, &at, &geo, &yt))
+                die("test_llvm: bad conv case %s", cv[c].name);
+            uint32_t s2[2] = {xin, wk};
+            uint32_t yv = ir_op(g, OP_CONV, s2, 2, &at, yt);
+            output(&tm, g, cv[c].name, yv);
+            uint32_t sd[2] = {yv, wk}, sf[2] = {xin, yv};
+            output(&tm, g, arena_printf(A, "%s_data", cv[c].name),
+                   ir_op(g, OP_CONV_BWD_DATA, sd, 2, &at, g->nodes[xin].type));
+            output(&tm, g, arena_printf(A, "%s_filter", cv[c].name), ir_op(g, OP_CONV_BWD_FILTER, sf, 2, &at, wt));
+        }
+    }
     IrAttr hb = {.i = {HY_BATCH}, .ni = 1};
     output(&tm, g, "batch_i32", ir_op(g, OP_HYPER, NULL, 0, &hb, T0(DT_I32)));
     /* (lr * 2 + step) / batch, broadcast: a value computed in the graph function */

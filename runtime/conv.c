@@ -1,0 +1,187 @@
+/* conv.c - convolution for generated code: forward, backward-data and backward-filter, channels-last
+ * (nnc_abi.h states the layout and the geometry array; docs/backend-llvm.md "Convolution").
+ *
+ * im2col + SGEMM: a block of CHUNK images is unrolled into col [rows, KH*KW*C] (rows = images *
+ * OH*OW, a row holds each group's KH*KW*C/G taps with the channels innermost, zeros where a tap
+ * falls in the padding), so that with the HWIO weights seen as [KH*KW*C/G, F] each group is one
+ * GEMM writing its F/G columns of the NHWC output directly:
+ *   forward          y[rows, F/G]      = col[rows, K] w[K, F/G]
+ *   backward-data    col[rows, K]      = dy[rows, F/G] w^T, then col2im adds col back into dx
+ *   backward-filter  dw[K, F/G]       += col^T dy[rows, F/G]   (summed over the chunks)
+ * The compiler sizes col at plan time (a workspace temporary), so no step allocates. A 1x1
+ * convolution with stride 1 and no padding is its own im2col (CHUNK = 0: x is col). Depthwise
+ * convolutions (C/G = 1) run as direct loops instead: per group the GEMM would be a [rows, KH*KW]
+ * by [KH*KW, F/G] product, too thin for BLAS. OpenBLAS threads the GEMMs as for every matmul.
+ */
+#include <cblas.h>
+#include <string.h>
+
+#include "nnc_abi.h"
+
+typedef struct Geo {
+    int64_t N, H, W, C, OH, OW, F, KH, KW, G, sh, sw, dh, dw, ph, pw, chunk;
+    int64_t Cg, Fg, K, Kt;      /* per group: input, output channels, taps; taps of all groups */
+} Geo;
+
+static Geo geo_of(const int64_t *g) {
+    Geo e = {g[NNC_CONV_N], g[NNC_CONV_H], g[NNC_CONV_W], g[NNC_CONV_C], g[NNC_CONV_OH],
+             g[NNC_CONV_OW], g[NNC_CONV_F], g[NNC_CONV_KH], g[NNC_CONV_KW], g[NNC_CONV_G],
+             g[NNC_CONV_SH], g[NNC_CONV_SW], g[NNC_CONV_DH], g[NNC_CONV_DW], g[NNC_CONV_PH],
+             g[NNC_CONV_PW], g[NNC_CONV_CHUNK], 0, 0, 0, 0};
+    e.Cg = e.C / e.G;
+    e.Fg = e.F / e.G;
+    e.K = e.KH * e.KW * e.Cg;
+    e.Kt = e.K * e.G;
+    return e;
+}
+
+/* The input place of output (oh, ow) at tap (kh, kw), or -1 in the padding. */
+static int64_t in_place(const Geo *e, int64_t n, int64_t oh, int64_t ow, int64_t kh, int64_t kw) {
+    int64_t ih = oh * e->sh + kh * e->dh - e->ph, iw = ow * e->sw + kw * e->dw - e->pw;
+    if (ih < 0 || ih >= e->H || iw < 0 || iw >= e->W)
+        return -1;
+    return (n * e->H + ih) * e->W + iw;
+}
+
+/* col2im when add, else im2col, for images [n0, n0 + nb): x [N,H,W,C] <-> col [nb*OH*OW, Kt] */
+static void im2col(const Geo *e, float *x, float *col, int64_t n0, int64_t nb, int add) {
+    for (int64_t n = n0; n < n0 + nb; n++)
+        for (int64_t oh = 0; oh < e->OH; oh++)
+            for (int64_t ow = 0; ow < e->OW; ow++) {
+                float *row = col + (((n - n0) * e->OH + oh) * e->OW + ow) * e->Kt;
+                for (int64_t kh = 0; kh < e->KH; kh++)
+                    for (int64_t kw = 0; kw < e->KW; kw++) {
+                        int64_t p = in_place(e, n, oh, ow, kh, kw);
+                        for (int64_t gr = 0; gr < e->G; gr++) {
+                            float *c = row + gr * e->K + (kh * e->KW + kw) * e->Cg;
+                            if (p < 0) {
+                                if (!add)
+                                    memset(c, 0, sizeof(float) * (size_t)e->Cg);
+                                continue;
+                            }
+                            float *xi = x + p * e->C + gr * e->Cg;
+                            if (add)
+                                for (int64_t ci = 0; ci < e->Cg; ci++)
+                                    xi[ci] += c[ci];
+                            else
+                                memcpy(c, xi, sizeof(float) * (size_t)e->Cg);
+                        }
+                    }
+            }
+}
+
+/* Depthwise (C/G = 1, F = G * mult): the three ops as direct loops over output places and taps. */
+typedef enum { DW_FWD, DW_DATA, DW_FILTER } DwOp;
+static void depthwise(const Geo *e, DwOp op, const float *a, const float *b, float *out) {
+    int64_t mult = e->Fg, F = e->F;
+    for (int64_t n = 0; n < e->N; n++)
+        for (int64_t oh = 0; oh < e->OH; oh++)
+            for (int64_t ow = 0; ow < e->OW; ow++) {
+                int64_t yo = ((n * e->OH + oh) * e->OW + ow) * F;
+                for (int64_t kh = 0; kh < e->KH; kh++)
+                    for (int64_t kw = 0; kw < e->KW; kw++) {
+                        int64_t p = in_place(e, n, oh, ow, kh, kw), wo = (kh * e->KW + kw) * F;
+                        if (p < 0)
+                            continue;
+                        int64_t xo = p * e->C;
+                        if (op == DW_FWD) {             /* a = x, b = w, out = y */
+                            const float *xr = a + xo, *wr = b + wo;
+                            float *yr = out + yo;
+                            if (mult == 1)
+                                for (int64_t f = 0; f < F; f++)
+                                    yr[f] += xr[f] * wr[f];
+                            else
+                                for (int64_t f = 0; f < F; f++)
+                                    yr[f] += xr[f / mult] * wr[f];
+                        } else if (op == DW_DATA) {     /* a = dy, b = w, out = dx */
+                            const float *dyr = a + yo, *wr = b + wo;
+                            float *dxr = out + xo;
+                            if (mult == 1)
+                                for (int64_t f = 0; f < F; f++)
+                                    dxr[f] += dyr[f] * wr[f];
+                            else
+                                for (int64_t f = 0; f < F; f++)
+                                    dxr[f / mult] += dyr[f] * wr[f];
+                        } else {                        /* a = x, b = dy, out = dw */
+                            const float *xr = a + xo, *dyr = b + yo;
+                            float *dwr = out + wo;
+                            if (mult == 1)
+                                for (int64_t f = 0; f < F; f++)
+                                    dwr[f] += xr[f] * dyr[f];
+                            else
+                                for (int64_t f = 0; f < F; f++)
+                                    dwr[f] += xr[f / mult] * dyr[f];
+                        }
+                    }
+            }
+}
+
+static int depthwise_geo(const Geo *e) { return e->Cg == 1 && e->G > 1; }
+
+/* the images of one GEMM block: all of them without im2col, else CHUNK */
+static int64_t block(const Geo *e) { return e->chunk > 0 ? e->chunk : e->N; }
+
+void nnc_conv_forward(const float *x, const float *w, float *y, float *col, const int64_t *geo) {
+    Geo e = geo_of(geo);
+    int64_t P = e.OH * e.OW;
+    if (depthwise_geo(&e)) {
+        memset(y, 0, sizeof(float) * (size_t)(e.N * P * e.F));
+        depthwise(&e, DW_FWD, x, w, y);
+        return;
+    }
+    for (int64_t n0 = 0; n0 < e.N; n0 += block(&e)) {
+        int64_t nb = e.N - n0 < block(&e) ? e.N - n0 : block(&e), rows = nb * P;
+        const float *a = x + n0 * e.H * e.W * e.C;
+        if (e.chunk > 0) {
+            im2col(&e, (float *)x, col, n0, nb, 0);
+            a = col;
+        }
+        for (int64_t gr = 0; gr < e.G; gr++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)e.Fg, (int)e.K, 1.0f,
+                        a + gr * e.K, (int)e.Kt, w + gr * e.Fg, (int)e.F, 0.0f, y + n0 * P * e.F + gr * e.Fg,
+                        (int)e.F);
+    }
+}
+
+void nnc_conv_backward_data(const float *dy, const float *w, float *dx, float *col, const int64_t *geo) {
+    Geo e = geo_of(geo);
+    int64_t P = e.OH * e.OW;
+    if (e.chunk > 0 || depthwise_geo(&e))
+        memset(dx, 0, sizeof(float) * (size_t)(e.N * e.H * e.W * e.C));
+    if (depthwise_geo(&e)) {
+        depthwise(&e, DW_DATA, dy, w, dx);
+        return;
+    }
+    for (int64_t n0 = 0; n0 < e.N; n0 += block(&e)) {
+        int64_t nb = e.N - n0 < block(&e) ? e.N - n0 : block(&e), rows = nb * P;
+        float *c = e.chunk > 0 ? col : dx + n0 * e.H * e.W * e.C;
+        for (int64_t gr = 0; gr < e.G; gr++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)e.K, (int)e.Fg, 1.0f,
+                        dy + n0 * P * e.F + gr * e.Fg, (int)e.F, w + gr * e.Fg, (int)e.F, 0.0f, c + gr * e.K,
+                        (int)e.Kt);
+        if (e.chunk > 0)
+            im2col(&e, dx, col, n0, nb, 1);
+    }
+}
+
+void nnc_conv_backward_filter(const float *x, const float *dy, float *dw, float *col, const int64_t *geo) {
+    Geo e = geo_of(geo);
+    int64_t P = e.OH * e.OW;
+    memset(dw, 0, sizeof(float) * (size_t)(e.KH * e.KW * e.Cg * e.F));
+    if (depthwise_geo(&e)) {
+        depthwise(&e, DW_FILTER, x, dy, dw);
+        return;
+    }
+    for (int64_t n0 = 0; n0 < e.N; n0 += block(&e)) {
+        int64_t nb = e.N - n0 < block(&e) ? e.N - n0 : block(&e), rows = nb * P;
+        const float *a = x + n0 * e.H * e.W * e.C;
+        if (e.chunk > 0) {
+            im2col(&e, (float *)x, col, n0, nb, 0);
+            a = col;
+        }
+        for (int64_t gr = 0; gr < e.G; gr++)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)e.K, (int)e.Fg, (int)rows, 1.0f,
+                        a + gr * e.K, (int)e.Kt, dy + n0 * P * e.F + gr * e.Fg, (int)e.F, 1.0f, dw + gr * e.Fg,
+                        (int)e.F);
+    }
+}
