@@ -1333,9 +1333,9 @@ static uint32_t reduce_builtin(Lower *L, Builtin bi, uint32_t x, uint64_t mask, 
  * this function only builds the IR for that type. */
 static Value call_builtin(Lower *L, Builtin bi, Args *a, Node *call, Loc loc) {
     const BuiltinInfo *bf = &check_builtins[bi];
-    Value v[4] = {0};
-    Node *slot[4] = {0};
-    const Type *sty[4] = {0};
+    Value v[BI_MAXFORMALS] = {0};
+    Node *slot[BI_MAXFORMALS] = {0};
+    const Type *sty[BI_MAXFORMALS] = {0};
     builtin_args(L, bi, a, call, v, slot);
     DimCtx dc = {.a = L->a};
     for (int i = 0; i < bf->nformals; i++)
@@ -1434,6 +1434,13 @@ static Value call_builtin(Lower *L, Builtin bi, Args *a, Node *call, Loc loc) {
         Value r = vtensor(unop(L, OP_SQRT, binop(L, OP_MUL_, vfloat(-2.0), lg).t));
         Value c = vtensor(unop(L, OP_COS, binop(L, OP_MUL_, vfloat(2.0 * M_PI), vtensor(u2)).t));
         return binop(L, OP_MUL_, r, c);
+    }
+    case BR_CONV: {
+        /* conv_transpose(x, w) is the data gradient of the convolution of its result with w */
+        uint32_t s[2] = {to_tensor(L, v[0], DT_F32, loc), to_tensor(L, v[1], DT_F32, loc)};
+        IrAttr at = {0};
+        at.ni = builtin_conv_attrs(L->a, L->d, call, bi, slot, sty, at.i);
+        return vtensor(add(L, bi == BI_CONV ? OP_CONV : OP_CONV_BWD_DATA, rt, s, 2, &at));
     }
     case BR_SHAPE: case BR_NONE:
         break;

@@ -38,14 +38,17 @@ typedef enum {
     BR_SAME,        /* a tensor -> the same type */
     BR_LIKE,        /* a tensor -> its shape and dtype (zeros_like, ones_like) */
     BR_RAND,        /* a tensor -> f32 of its shape */
+    BR_CONV,        /* conv, conv_transpose: channels-last images or sequences */
 } BuiltinRule;
+
+#define BI_MAXFORMALS 6
 
 typedef struct BuiltinInfo {
     const char *name;
     BuiltinRule rule;
     int nformals;
-    const char *formals[4];
-    const char *defaults[4];    /* NULL: required; "none": may be left out; else its spelling */
+    const char *formals[BI_MAXFORMALS];
+    const char *defaults[BI_MAXFORMALS];    /* NULL: required; "none": may be left out; else its spelling */
 } BuiltinInfo;
 
 extern const BuiltinInfo check_builtins[BI__COUNT];
@@ -56,6 +59,10 @@ Builtin check_builtin_lookup(const char *name);
  * with B the symbol "B" of instance 0). Errors are reported to d exactly as `nnc check` reports
  * them; the result is then TY_ERROR. */
 const Type *builtin_type_concrete(Arena *a, Diag *d, Node *call, Builtin bi, Node **slot, const Type **sty);
+/* conv and conv_transpose on concrete types (a call builtin_type_concrete accepted): the IR's
+ * attributes, stride, dilation, pad_lo, pad_hi per spatial dim (compiler/ir/ops.def), into at;
+ * returns their count (4 per spatial dim). */
+int builtin_conv_attrs(Arena *a, Diag *d, Node *call, Builtin bi, Node **slot, const Type **sty, int64_t *at);
 /* The same for the operator op (BinOp) applied to l and r at n. */
 const Type *binary_type_concrete(Arena *a, Diag *d, Node *n, int op, const Type *l, const Type *r);
 

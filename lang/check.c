@@ -1340,12 +1340,12 @@ static bool match_args(Body *b, Node *call, const Callee *ce, Node **args, int n
 
 static const Type *builtin_value_call(Body *b, Node *n, Builtin bi, Node **args, int nargs, const Type **argty) {
     const BuiltinInfo *bf = &check_builtins[bi];
-    bool has_default[4];
+    bool has_default[BI_MAXFORMALS];
     for (int i = 0; i < bf->nformals; i++)
         has_default[i] = bf->defaults[i] != NULL;
     Callee ce = {bf->name, bf->nformals, (const char **)bf->formals, has_default, NULL, false};
-    Node *slot[4] = {0};
-    const Type *sty[4] = {0};
+    Node *slot[BI_MAXFORMALS] = {0};
+    const Type *sty[BI_MAXFORMALS] = {0};
     if (!match_args(b, n, &ce, args, nargs, argty, slot, sty))
         return ty_error();
     return check_builtin_call(b, n, bi, slot, sty);
