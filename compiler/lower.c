@@ -1786,15 +1786,16 @@ static Value eval(Lower *L, Frame *f, Node *n) {
 
 static void fan(const IrType *t, int64_t *in, int64_t *out) {
     /* 2-D [K, N] (x @ W): fan_in K, fan_out N. Rank 1: both the extent. Rank >= 3, a convolution
-     * kernel [O, I, k...] as PyTorch lays it out: fan_in I*k..., fan_out O*k.... */
+     * kernel [k..., I, O] as the language lays it out (channels-last, HWIO, as Keras): fan_in
+     * I*k..., fan_out O*k... (Keras' rule: a grouped kernel's I is per group, its O all outputs). */
     if (t->rank == 0) *in = *out = 1;
     else if (t->rank == 1) *in = *out = t->dim[0].c;
     else if (t->rank == 2) *in = t->dim[0].c, *out = t->dim[1].c;
     else {
         int64_t rf = 1;
-        for (int i = 2; i < t->rank; i++) rf *= t->dim[i].c;
-        *in = t->dim[1].c * rf;
-        *out = t->dim[0].c * rf;
+        for (int i = 0; i < t->rank - 2; i++) rf *= t->dim[i].c;
+        *in = t->dim[t->rank - 2].c * rf;
+        *out = t->dim[t->rank - 1].c * rf;
     }
 }
 

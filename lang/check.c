@@ -1730,6 +1730,11 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
                             f->name, check_tystr(b, at));
                 if (act->kind == TY_TENSOR && act->dtype != pat->dtype)
                     check_hint(b, "convert with %s(x)", ty_dtype_name(pat->dtype));
+                else if (act->kind == TY_TENSOR && pat->shape.rest < 0 && pat->shape.rank == 4 &&
+                         act->shape.rest < 0 && act->shape.rank == 3)   /* an image without its channel axis */
+                    check_hint(b, "add the channel axis: reshape(%s, [%s, %s, %s, 1])",
+                               slot[i]->kind == ND_IDENT ? slot[i]->name : "x", check_dimstr(b, act->shape.dims[0]),
+                               check_dimstr(b, act->shape.dims[1]), check_dimstr(b, act->shape.dims[2]));
                 else if (u.solve_failed)
                     check_hint(b, "a dim of '%s' could not be inferred from %s", f->name, check_tystr(b, at));
                 note_binding(b, te, &before, f);

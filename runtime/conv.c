@@ -14,6 +14,7 @@
  * by [KH*KW, F/G] product, too thin for BLAS. OpenBLAS threads the GEMMs as for every matmul.
  */
 #include <cblas.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "nnc_abi.h"
@@ -43,30 +44,68 @@ static int64_t in_place(const Geo *e, int64_t n, int64_t oh, int64_t ow, int64_t
     return (n * e->H + ih) * e->W + iw;
 }
 
-/* col2im when add, else im2col, for images [n0, n0 + nb): x [N,H,W,C] <-> col [nb*OH*OW, Kt] */
+/* n floats: dst = src, dst += src, or dst = 0 (src NULL). Loops, not memcpy: the runs are short
+ * (C floats, or KW*C), and a call per run cost more than the copy. */
+static inline void run(float *restrict dst, const float *restrict src, int64_t n, int add) {
+    if (!src) {
+        if (!add)
+            for (int64_t i = 0; i < n; i++)
+                dst[i] = 0;
+    } else if (add) {
+        for (int64_t i = 0; i < n; i++)
+            dst[i] += src[i];
+    } else {
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = src[i];
+    }
+}
+
+/* im2col, or col2im when add, for images [n0, n0 + nb): x [N,H,W,C] <-> col [nb*OH*OW, Kt]. With
+ * one group a row holds (kh, kw, c) with c innermost, so for each kh the KW taps of an output place
+ * are one run of KW*C floats of x when the dilation is 1 and the taps lie inside the row. */
 static void im2col(const Geo *e, float *x, float *col, int64_t n0, int64_t nb, int add) {
+    int64_t C = e->C, Cg = e->Cg, KW = e->KW;
     for (int64_t n = n0; n < n0 + nb; n++)
         for (int64_t oh = 0; oh < e->OH; oh++)
             for (int64_t ow = 0; ow < e->OW; ow++) {
                 float *row = col + (((n - n0) * e->OH + oh) * e->OW + ow) * e->Kt;
-                for (int64_t kh = 0; kh < e->KH; kh++)
-                    for (int64_t kw = 0; kw < e->KW; kw++) {
-                        int64_t p = in_place(e, n, oh, ow, kh, kw);
-                        for (int64_t gr = 0; gr < e->G; gr++) {
-                            float *c = row + gr * e->K + (kh * e->KW + kw) * e->Cg;
-                            if (p < 0) {
-                                if (!add)
-                                    memset(c, 0, sizeof(float) * (size_t)e->Cg);
-                                continue;
-                            }
-                            float *xi = x + p * e->C + gr * e->Cg;
+                int64_t iw0 = ow * e->sw - e->pw;
+                for (int64_t kh = 0; kh < e->KH; kh++) {
+                    int64_t ih = oh * e->sh + kh * e->dh - e->ph;
+                    float *xr = ih >= 0 && ih < e->H ? x + (n * e->H + ih) * e->W * C : NULL;
+                    if (e->G == 1) {
+                        float *c = row + kh * KW * C;
+                        if (!xr) {
+                            run(c, NULL, KW * C, add);
+                        } else if (e->dw == 1 && iw0 >= 0 && iw0 + KW <= e->W) {
                             if (add)
-                                for (int64_t ci = 0; ci < e->Cg; ci++)
-                                    xi[ci] += c[ci];
+                                run(xr + iw0 * C, c, KW * C, 1);
                             else
-                                memcpy(c, xi, sizeof(float) * (size_t)e->Cg);
+                                run(c, xr + iw0 * C, KW * C, 0);
+                        } else {
+                            for (int64_t kw = 0; kw < KW; kw++) {
+                                int64_t iw = iw0 + kw * e->dw;
+                                bool in = iw >= 0 && iw < e->W;
+                                if (add && in)
+                                    run(xr + iw * C, c + kw * C, C, 1);
+                                else if (!add)
+                                    run(c + kw * C, in ? xr + iw * C : NULL, C, 0);
+                            }
+                        }
+                        continue;
+                    }
+                    for (int64_t kw = 0; kw < KW; kw++) {    /* groups: (g, kh, kw, c) */
+                        int64_t iw = iw0 + kw * e->dw;
+                        bool in = xr && iw >= 0 && iw < e->W;
+                        for (int64_t gr = 0; gr < e->G; gr++) {
+                            float *c = row + gr * e->K + (kh * KW + kw) * Cg;
+                            if (add && in)
+                                run(xr + iw * C + gr * Cg, c, Cg, 1);
+                            else if (!add)
+                                run(c, in ? xr + iw * C + gr * Cg : NULL, Cg, 0);
                         }
                     }
+                }
             }
 }
 
