@@ -36,14 +36,6 @@ static Geo geo_of(const int64_t *g) {
     return e;
 }
 
-/* The input place of output (oh, ow) at tap (kh, kw), or -1 in the padding. */
-static int64_t in_place(const Geo *e, int64_t n, int64_t oh, int64_t ow, int64_t kh, int64_t kw) {
-    int64_t ih = oh * e->sh + kh * e->dh - e->ph, iw = ow * e->sw + kw * e->dw - e->pw;
-    if (ih < 0 || ih >= e->H || iw < 0 || iw >= e->W)
-        return -1;
-    return (n * e->H + ih) * e->W + iw;
-}
-
 /* n floats: dst = src, dst += src, or dst = 0 (src NULL). Loops, not memcpy: the runs are short
  * (C floats, or KW*C), and a call per run cost more than the copy. */
 static inline void run(float *restrict dst, const float *restrict src, int64_t n, int add) {
@@ -64,28 +56,31 @@ static inline void run(float *restrict dst, const float *restrict src, int64_t n
  * one group a row holds (kh, kw, c) with c innermost, so for each kh the KW taps of an output place
  * are one run of KW*C floats of x when the dilation is 1 and the taps lie inside the row. */
 static void im2col(const Geo *e, float *x, float *col, int64_t n0, int64_t nb, int add) {
-    int64_t C = e->C, Cg = e->Cg, KW = e->KW;
+    /* the geometry in locals: stores through float pointers do not make the compiler reload them */
+    const int64_t C = e->C, Cg = e->Cg, KW = e->KW, KH = e->KH, H = e->H, W = e->W, OH = e->OH, OW = e->OW;
+    const int64_t sh = e->sh, sw = e->sw, dh = e->dh, dw = e->dw, ph = e->ph, pw = e->pw, G = e->G;
+    const int64_t K = e->K, Kt = e->Kt;
     for (int64_t n = n0; n < n0 + nb; n++)
-        for (int64_t oh = 0; oh < e->OH; oh++)
-            for (int64_t ow = 0; ow < e->OW; ow++) {
-                float *row = col + (((n - n0) * e->OH + oh) * e->OW + ow) * e->Kt;
-                int64_t iw0 = ow * e->sw - e->pw;
-                for (int64_t kh = 0; kh < e->KH; kh++) {
-                    int64_t ih = oh * e->sh + kh * e->dh - e->ph;
-                    float *xr = ih >= 0 && ih < e->H ? x + (n * e->H + ih) * e->W * C : NULL;
-                    if (e->G == 1) {
+        for (int64_t oh = 0; oh < OH; oh++)
+            for (int64_t ow = 0; ow < OW; ow++) {
+                float *row = col + (((n - n0) * OH + oh) * OW + ow) * Kt;
+                int64_t iw0 = ow * sw - pw;
+                for (int64_t kh = 0; kh < KH; kh++) {
+                    int64_t ih = oh * sh + kh * dh - ph;
+                    float *xr = ih >= 0 && ih < H ? x + (n * H + ih) * W * C : NULL;
+                    if (G == 1) {
                         float *c = row + kh * KW * C;
                         if (!xr) {
                             run(c, NULL, KW * C, add);
-                        } else if (e->dw == 1 && iw0 >= 0 && iw0 + KW <= e->W) {
+                        } else if (dw == 1 && iw0 >= 0 && iw0 + KW <= W) {
                             if (add)
                                 run(xr + iw0 * C, c, KW * C, 1);
                             else
                                 run(c, xr + iw0 * C, KW * C, 0);
                         } else {
                             for (int64_t kw = 0; kw < KW; kw++) {
-                                int64_t iw = iw0 + kw * e->dw;
-                                bool in = iw >= 0 && iw < e->W;
+                                int64_t iw = iw0 + kw * dw;
+                                bool in = iw >= 0 && iw < W;
                                 if (add && in)
                                     run(xr + iw * C, c + kw * C, C, 1);
                                 else if (!add)
@@ -95,10 +90,10 @@ static void im2col(const Geo *e, float *x, float *col, int64_t n0, int64_t nb, i
                         continue;
                     }
                     for (int64_t kw = 0; kw < KW; kw++) {    /* groups: (g, kh, kw, c) */
-                        int64_t iw = iw0 + kw * e->dw;
-                        bool in = xr && iw >= 0 && iw < e->W;
-                        for (int64_t gr = 0; gr < e->G; gr++) {
-                            float *c = row + gr * e->K + (kh * KW + kw) * Cg;
+                        int64_t iw = iw0 + kw * dw;
+                        bool in = xr && iw >= 0 && iw < W;
+                        for (int64_t gr = 0; gr < G; gr++) {
+                            float *c = row + gr * K + (kh * KW + kw) * Cg;
                             if (add && in)
                                 run(xr + iw * C + gr * Cg, c, Cg, 1);
                             else if (!add)
@@ -112,20 +107,24 @@ static void im2col(const Geo *e, float *x, float *col, int64_t n0, int64_t nb, i
 /* Depthwise (C/G = 1, F = G * mult): the three ops as direct loops over output places and taps. */
 typedef enum { DW_FWD, DW_DATA, DW_FILTER } DwOp;
 static void depthwise(const Geo *e, DwOp op, const float *a, const float *b, float *out) {
-    int64_t mult = e->Fg, F = e->F;
-    for (int64_t n = 0; n < e->N; n++)
-        for (int64_t oh = 0; oh < e->OH; oh++)
-            for (int64_t ow = 0; ow < e->OW; ow++) {
-                int64_t yo = ((n * e->OH + oh) * e->OW + ow) * F;
-                for (int64_t kh = 0; kh < e->KH; kh++)
-                    for (int64_t kw = 0; kw < e->KW; kw++) {
-                        int64_t p = in_place(e, n, oh, ow, kh, kw), wo = (kh * e->KW + kw) * F;
-                        if (p < 0)
+    const int64_t mult = e->Fg, F = e->F, C = e->C, N = e->N, H = e->H, W = e->W, OH = e->OH, OW = e->OW;
+    const int64_t KH = e->KH, KW = e->KW, sh = e->sh, sw = e->sw, dh = e->dh, dw = e->dw, ph = e->ph, pw = e->pw;
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t oh = 0; oh < OH; oh++)
+            for (int64_t kh = 0; kh < KH; kh++) {
+                int64_t ih = oh * sh + kh * dh - ph;
+                if (ih < 0 || ih >= H)
+                    continue;
+                for (int64_t ow = 0; ow < OW; ow++) {
+                    int64_t yo = ((n * OH + oh) * OW + ow) * F;
+                    for (int64_t kw = 0; kw < KW; kw++) {
+                        int64_t iw = ow * sw + kw * dw - pw;
+                        if (iw < 0 || iw >= W)
                             continue;
-                        int64_t xo = p * e->C;
+                        int64_t xo = ((n * H + ih) * W + iw) * C, wo = (kh * KW + kw) * F;
                         if (op == DW_FWD) {             /* a = x, b = w, out = y */
-                            const float *xr = a + xo, *wr = b + wo;
-                            float *yr = out + yo;
+                            const float *restrict xr = a + xo, *restrict wr = b + wo;
+                            float *restrict yr = out + yo;
                             if (mult == 1)
                                 for (int64_t f = 0; f < F; f++)
                                     yr[f] += xr[f] * wr[f];
@@ -133,8 +132,8 @@ static void depthwise(const Geo *e, DwOp op, const float *a, const float *b, flo
                                 for (int64_t f = 0; f < F; f++)
                                     yr[f] += xr[f / mult] * wr[f];
                         } else if (op == DW_DATA) {     /* a = dy, b = w, out = dx */
-                            const float *dyr = a + yo, *wr = b + wo;
-                            float *dxr = out + xo;
+                            const float *restrict dyr = a + yo, *restrict wr = b + wo;
+                            float *restrict dxr = out + xo;
                             if (mult == 1)
                                 for (int64_t f = 0; f < F; f++)
                                     dxr[f] += dyr[f] * wr[f];
@@ -142,8 +141,8 @@ static void depthwise(const Geo *e, DwOp op, const float *a, const float *b, flo
                                 for (int64_t f = 0; f < F; f++)
                                     dxr[f / mult] += dyr[f] * wr[f];
                         } else {                        /* a = x, b = dy, out = dw */
-                            const float *xr = a + xo, *dyr = b + yo;
-                            float *dwr = out + wo;
+                            const float *restrict xr = a + xo, *restrict dyr = b + yo;
+                            float *restrict dwr = out + wo;
                             if (mult == 1)
                                 for (int64_t f = 0; f < F; f++)
                                     dwr[f] += xr[f] * dyr[f];
@@ -152,6 +151,7 @@ static void depthwise(const Geo *e, DwOp op, const float *a, const float *b, flo
                                     dwr[f] += xr[f / mult] * dyr[f];
                         }
                     }
+                }
             }
 }
 
