@@ -98,6 +98,7 @@ static double maxrel(const float *a, const float *b, int64_t n) {
 }
 
 int main(int argc, char **argv) {
+    nnc_blas_check(argv);     /* OpenBLAS on the kernels made for this CPU, as the runtime runs it */
     int rounds = argc > 1 ? atoi(argv[1]) : 20;
     static const Layer layers[] = {{"conv 32 3x3 on 28x28x1", 64, 28, 28, 1, 32, 3},
                                    {"conv 64 3x3 on 26x26x32", 64, 26, 26, 32, 64, 3}};
@@ -159,7 +160,39 @@ int main(int argc, char **argv) {
             }
             t[k] = median_ms(dn_run, &dn, rounds);
         }
-        printf("%s, B=%lld: oneDNN            fwd %.3f ms  bwd-data %.3f ms  bwd-filter %.3f ms  (%s / %s / %s)\n",
+        printf("%s, B=%lld: oneDNN NHWC/HWIO  fwd %.3f ms  bwd-data %.3f ms  bwd-filter %.3f ms  (%s / %s / %s)\n",
+               L->name, (long long)L->N, t[0], t[1], t[2], impl[0], impl[1], impl[2]);
+        /* oneDNN's own choice of layouts (format any: its blocked formats), reorders not counted:
+         * the best it does when the whole network lives in its layouts */
+        dnnl_memory_desc_t asrc, awei, adst;
+        DN(dnnl_memory_desc_init_by_tag(&asrc, 4, sd, dnnl_f32, dnnl_format_tag_any));
+        DN(dnnl_memory_desc_init_by_tag(&awei, 4, wd, dnnl_f32, dnnl_format_tag_any));
+        DN(dnnl_memory_desc_init_by_tag(&adst, 4, dd, dnnl_f32, dnnl_format_tag_any));
+        DN(dnnl_convolution_forward_desc_init(&fdesc, dnnl_forward_training, dnnl_convolution_direct, &asrc, &awei,
+                                              NULL, &adst, strides, pad, pad));
+        DN(dnnl_primitive_desc_create(&pds[0], &fdesc, NULL, dn.eng, NULL));
+        DN(dnnl_convolution_backward_data_desc_init(&ddesc, dnnl_convolution_direct, &asrc, &awei, &adst, strides,
+                                                    pad, pad));
+        DN(dnnl_primitive_desc_create(&pds[1], &ddesc, NULL, dn.eng, pds[0]));
+        DN(dnnl_convolution_backward_weights_desc_init(&wdesc, dnnl_convolution_direct, &asrc, &awei, NULL, &adst,
+                                                       strides, pad, pad));
+        DN(dnnl_primitive_desc_create(&pds[2], &wdesc, NULL, dn.eng, pds[0]));
+        static const dnnl_query_t q[3][3] = {{dnnl_query_src_md, dnnl_query_weights_md, dnnl_query_dst_md},
+                                             {dnnl_query_diff_dst_md, dnnl_query_weights_md, dnnl_query_diff_src_md},
+                                             {dnnl_query_src_md, dnnl_query_diff_dst_md, dnnl_query_diff_weights_md}};
+        static const int an[3][3] = {{DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST},
+                                     {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC},
+                                     {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS}};
+        for (int k = 0; k < 3; k++) {
+            DN(dnnl_primitive_create(&dn.p, pds[k]));
+            DN(dnnl_primitive_desc_query(pds[k], dnnl_query_impl_info_str, 0, &impl[k]));
+            for (int a = 0; a < 3; a++) {
+                const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pds[k], q[k][a], 0);
+                dn.args[a] = (dnnl_exec_arg_t){an[k][a], mem(dn.eng, md, randbuf(dnnl_memory_desc_get_size(md) / 4 + 16))};
+            }
+            t[k] = median_ms(dn_run, &dn, rounds);
+        }
+        printf("%s, B=%lld: oneDNN own layout fwd %.3f ms  bwd-data %.3f ms  bwd-filter %.3f ms  (%s / %s / %s)\n",
                L->name, (long long)L->N, t[0], t[1], t[2], impl[0], impl[1], impl[2]);
         nnc_fwd(&b), nnc_data(&b), nnc_filter(&b);
         printf("  agreement (max |diff| / rms): fwd %.1e  bwd-data %.1e  bwd-filter %.1e\n", maxrel(b.y, y2, ny),

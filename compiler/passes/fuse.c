@@ -345,7 +345,11 @@ static void conv_scratch(Arena *A, KGraph *kg, const IrGraph *g, const IrNode *n
                c.OH == c.H && c.OW == c.W;
     if (one || (c.C / c.G == 1 && c.G > 1))
         return;
-    int64_t per = c.OH * c.OW * c.KH * c.KW * c.C * 4;
+    int64_t per = 4;    /* bytes of one image's im2col matrix */
+    const int64_t f[5] = {c.OH, c.OW, c.KH, c.KW, c.C};
+    for (int q = 0; q < 5; q++)
+        if (__builtin_mul_overflow(per, f[q], &per) || per > ((int64_t)1 << 50))
+            die("graph %s: %s: the im2col matrix of one image exceeds 2^50 bytes", g->name, ir_op_name[nd->op]);
     int64_t chunk = CONV_COL_BYTES / per < 1 ? 1 : CONV_COL_BYTES / per;
     if (c.N.a == 0 && chunk > c.N.c)
         chunk = c.N.c < 1 ? 1 : c.N.c;
