@@ -542,6 +542,10 @@ static const Type *conv_rule(Body *b, Node *n, Builtin bi, Node **slot, const Ty
                                (long long)d, (long long)span);
                 return ty_error();
             }
+            if (hi > (1 << 20)) {
+                check_error(b, n->loc, "%s: padding %lld is more than 2^20", fname, (long long)hi);
+                return ty_error();
+            }
             cs->lo[k] = lo, cs->hi[k] = hi, cs->out[k] = num / s + 1;
         } else {
             /* the output O is the input of the convolution this transposes: that convolution
@@ -560,6 +564,10 @@ static const Type *conv_rule(Body *b, Node *n, Builtin bi, Node **slot, const Ty
                 check_error(b, n->loc, "%s: (%lld - 1) * %lld + %lld - %lld + %lld = %lld is not a positive size",
                             fname, (long long)in, (long long)s, (long long)span, (long long)(lo + hi),
                             (long long)opad[k], (long long)o);
+                return ty_error();
+            }
+            if (hi > (1 << 20)) {
+                check_error(b, n->loc, "%s: padding %lld is more than 2^20", fname, (long long)hi);
                 return ty_error();
             }
             cs->lo[k] = lo, cs->hi[k] = hi, cs->out[k] = o;
