@@ -480,6 +480,8 @@ static TestModule ops_module(Arena *A) {
             {"conv_dw", {3, 3, 1, 12}, {1, 1, 1, 1, 1, 1, 1, 1}, false},
             {"conv_dw2", {3, 3, 1, 24}, {2, 1, 1, 1, 0, 1, 1, 1}, false},
             {"conv_1x1", {1, 1, 12, 5}, {1, 1, 1, 1, 0, 0, 0, 0}, false},
+            {"conv_1x1_g3", {1, 1, 4, 6}, {1, 1, 1, 1, 0, 0, 0, 0}, false},
+            {"conv_1x1_s2", {1, 1, 12, 5}, {2, 2, 1, 1, 0, 0, 0, 0}, false},
             {"conv1d", {5, 12, 3, 0}, {3, 1, 2, 2}, true},
         };
         for (size_t c = 0; c < sizeof cv / sizeof *cv; c++) {
