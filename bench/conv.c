@@ -58,9 +58,9 @@ static double median_ms(Pass f, void *ctx, int rounds) {
 }
 
 typedef struct Bufs { float *x, *w, *y, *dx, *dw, *dy, *col; int64_t geo[NNC_CONV__COUNT]; } Bufs;
-static void nnc_fwd(void *c) { Bufs *b = c; nnc_conv_forward(b->x, b->w, b->y, b->col, b->geo); }
-static void nnc_data(void *c) { Bufs *b = c; nnc_conv_backward_data(b->dy, b->w, b->dx, b->col, b->geo); }
-static void nnc_filter(void *c) { Bufs *b = c; nnc_conv_backward_filter(b->x, b->dy, b->dw, b->col, b->geo); }
+static void nnc_fwd(void *c) { Bufs *b = c; nnc_conv_forward(b->x, b->w, b->y, b->col, b->geo, NULL); }
+static void nnc_data(void *c) { Bufs *b = c; nnc_conv_backward_data(b->dy, b->w, b->dx, b->col, b->geo, NULL); }
+static void nnc_filter(void *c) { Bufs *b = c; nnc_conv_backward_filter(b->x, b->dy, b->dw, b->col, b->geo, NULL); }
 
 #ifdef HAVE_DNNL
 #define DN(call)                                                                                   \

@@ -534,6 +534,9 @@ static TestModule ops_module(Arena *A) {
     return tm;
 }
 
+static NncPool *cmp_pool;   /* run_compare gives the compiled side this pool (NULL: none) */
+static void *test_alloc(void *ud, void *ptr, size_t n);
+
 static void run_compare(const TestModule *tm, const Lib *l, NncModelDef *ref, int64_t B,
                         int which, int32_t step, const char *what) {
     Bufs a, b;
@@ -544,6 +547,7 @@ static void run_compare(const TestModule *tm, const Lib *l, NncModelDef *ref, in
     memset(lb, 0xA5, sizeof lb);
     NncArgs ia = args_for(B, &a, la, tm->m);
     NncArgs ib = args_for(B, &b, lb, NULL);
+    ib.pool = cmp_pool;
     Ws w = ws_alloc(l, B);
     ib.workspace = w.p;
     if (which == 0)
@@ -572,6 +576,16 @@ static void test_ops(Arena *A) {
         static const int64_t Bs[] = {1, 3, 17, 64};
         for (size_t k = 0; k < sizeof Bs / sizeof *Bs; k++)
             run_compare(&tm, &l, &ref, Bs[k], 0, 0, opt ? "ops O2" : "ops O0");
+        if (opt) {  /* and with a 3-thread pool: parallel loops, im2col, col2im, depthwise */
+            RtCtx c = {.alloc = test_alloc, .prog = "test_llvm"};
+            cmp_pool = rt_pool_new(&c, 3);
+            CHECK(cmp_pool != NULL, "rt_pool_new failed");
+            for (size_t k = 2; cmp_pool && k < sizeof Bs / sizeof *Bs; k++)
+                run_compare(&tm, &l, &ref, Bs[k], 0, 0, "ops O2 pool");
+            if (cmp_pool)
+                rt_pool_free(&c, cmp_pool);
+            cmp_pool = NULL;
+        }
         dlclose(l.h);
     }
 }

@@ -692,7 +692,7 @@ static void k_matmul(Cg *g, KEnv *k) {
 /* CONV, CONV_BWD_DATA, CONV_BWD_FILTER: a call into runtime/conv.c with the geometry as an i64
  * array on the stack (nnc_abi.h's NNC_CONV_* order); N is the only entry that may depend on B.
  * CHUNK, the images per im2col block, is what the scratch fuse sized holds (0: none). */
-static void k_conv(Cg *g, KEnv *k, LLVMValueRef scratch) {
+static void k_conv(Cg *g, KEnv *k, LLVMValueRef scratch, LLVMValueRef pool) {
     const Kernel *kk = k->k;
     IrConv c;
     const char *why = ir_conv_node_geom((Op)kk->op, src_type(k, 0), src_type(k, 1), &kk->type, &kk->attr, &c);
@@ -713,15 +713,15 @@ static void k_conv(Cg *g, KEnv *k, LLVMValueRef scratch) {
     const char *fn = kk->op == OP_CONV ? "nnc_conv_forward"
                      : kk->op == OP_CONV_BWD_DATA ? "nnc_conv_backward_data" : "nnc_conv_backward_filter";
     LLVMTypeRef i64p = LLVMPointerType(g->i64, 0);
-    LLVMTypeRef p[5] = {g->f32p, g->f32p, g->f32p, g->f32p, i64p};
-    LLVMValueRef f = declare(g, fn, g->vd, p, 5, false);
+    LLVMTypeRef p[6] = {g->f32p, g->f32p, g->f32p, g->f32p, i64p, g->i8p};
+    LLVMValueRef f = declare(g, fn, g->vd, p, 6, false);
     LLVMValueRef null = LLVMConstNull(g->f32p);
-    LLVMValueRef args[5] = {LLVMBuildBitCast(g->b, k->src[0], g->f32p, ""),
+    LLVMValueRef args[6] = {LLVMBuildBitCast(g->b, k->src[0], g->f32p, ""),
                             LLVMBuildBitCast(g->b, k->src[1], g->f32p, ""),
                             LLVMBuildBitCast(g->b, k->out, g->f32p, ""),
                             scratch ? LLVMBuildBitCast(g->b, scratch, g->f32p, "") : null,
-                            LLVMBuildBitCast(g->b, arr, i64p, "")};
-    call(g, f, args, 5);
+                            LLVMBuildBitCast(g->b, arr, i64p, ""), pool};
+    call(g, f, args, 6);
 }
 
 /* ONE_HOT, GATHER, SCATTER_ADD: a 2-level nest [n, width] over the index tensor's elements. */
@@ -1021,6 +1021,8 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
     pt[np++] = g->i64;
     if (k->op == OP_RAND && k->kind == KK_OP)
         pt[np++] = g->i64;
+    if (k->kind == KK_CONV)     /* the thread pool, as elementwise kernels get it */
+        pt[np] = g->i8p, isptr[np++] = false;
     LLVMValueRef fn = new_fn(g, name, pt, np, isptr);
     Saved sv = enter_fn(g, fn);
     KEnv e = {.k = k};
@@ -1039,12 +1041,13 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
     g->B = LLVMGetParam(fn, (unsigned)a++);
     if (k->op == OP_RAND && k->kind == KK_OP)
         e.seed = LLVMGetParam(fn, (unsigned)a++);
+    LLVMValueRef pool = k->kind == KK_CONV ? LLVMGetParam(fn, (unsigned)a++) : NULL;
     if (k->kind == KK_FILL)
         k_fill(g, &e, fillv);
     else if (k->kind == KK_GEMM)
         k_matmul(g, &e);
     else if (k->kind == KK_CONV)
-        k_conv(g, &e, scratch);
+        k_conv(g, &e, scratch, pool);
     else
         switch ((Op)k->op) {
         case OP_RAND: k_rand(g, &e); break;
@@ -1213,7 +1216,7 @@ static void call_kernel(Cg *g, Env *e, int ki) {
         args[np++] = ar->kind == KA_VAL ? get_val(g, e, ar->ref) : get_ptr(g, e, ar->ref);
     }
     args[np++] = g->B;
-    if (k->kind == KK_ELEM)
+    if (k->kind == KK_ELEM || k->kind == KK_CONV)
         args[np++] = e->pool;
     else if (k->kind == KK_OP && k->op == OP_RAND)
         args[np++] = e->seed;
