@@ -1391,9 +1391,9 @@ static uint32_t upsample(Lower *L, uint32_t x, const PoolSpec *p, IrType rt) {
  * this function only builds the IR for that type. */
 static Value call_builtin(Lower *L, Builtin bi, Args *a, Node *call, Loc loc) {
     const BuiltinInfo *bf = &check_builtins[bi];
-    Value v[4] = {0};
-    Node *slot[4] = {0};
-    const Type *sty[4] = {0};
+    Value v[BI_MAXFORMALS] = {0};
+    Node *slot[BI_MAXFORMALS] = {0};
+    const Type *sty[BI_MAXFORMALS] = {0};
     builtin_args(L, bi, a, call, v, slot);
     DimCtx dc = {.a = L->a};
     for (int i = 0; i < bf->nformals; i++)
@@ -1496,6 +1496,13 @@ static Value call_builtin(Lower *L, Builtin bi, Args *a, Node *call, Loc loc) {
         Value r = vtensor(unop(L, OP_SQRT, binop(L, OP_MUL_, vfloat(-2.0), lg).t));
         Value c = vtensor(unop(L, OP_COS, binop(L, OP_MUL_, vfloat(2.0 * M_PI), vtensor(u2)).t));
         return binop(L, OP_MUL_, r, c);
+    }
+    case BR_CONV: {
+        /* conv_transpose(x, w) is the data gradient of the convolution of its result with w */
+        uint32_t s[2] = {to_tensor(L, v[0], DT_F32, loc), to_tensor(L, v[1], DT_F32, loc)};
+        IrAttr at = {0};
+        at.ni = builtin_conv_attrs(L->a, L->d, call, bi, slot, sty, at.i);
+        return vtensor(add(L, bi == BI_CONV ? OP_CONV : OP_CONV_BWD_DATA, rt, s, 2, &at));
     }
     case BR_POOL: case BR_UPSAMPLE: {
         /* the rule's own reading of size, stride and padding [builtin.pool] */
@@ -1856,15 +1863,16 @@ static Value eval(Lower *L, Frame *f, Node *n) {
 
 static void fan(const IrType *t, int64_t *in, int64_t *out) {
     /* 2-D [K, N] (x @ W): fan_in K, fan_out N. Rank 1: both the extent. Rank >= 3, a convolution
-     * kernel [O, I, k...] as PyTorch lays it out: fan_in I*k..., fan_out O*k.... */
+     * kernel [k..., I, O] as the language lays it out (channels-last, HWIO, as Keras): fan_in
+     * I*k..., fan_out O*k... (Keras' rule: a grouped kernel's I is per group, its O all outputs). */
     if (t->rank == 0) *in = *out = 1;
     else if (t->rank == 1) *in = *out = t->dim[0].c;
     else if (t->rank == 2) *in = t->dim[0].c, *out = t->dim[1].c;
     else {
         int64_t rf = 1;
-        for (int i = 2; i < t->rank; i++) rf *= t->dim[i].c;
-        *in = t->dim[1].c * rf;
-        *out = t->dim[0].c * rf;
+        for (int i = 0; i < t->rank - 2; i++) rf *= t->dim[i].c;
+        *in = t->dim[t->rank - 2].c * rf;
+        *out = t->dim[t->rank - 1].c * rf;
     }
 }
 

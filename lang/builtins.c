@@ -547,6 +547,212 @@ static const Type *pool_or_upsample(Body *b, Node *n, Builtin bi, Node **slot, c
     return t;
 }
 
+/* ---- conv and conv_transpose [builtin.conv] ---- */
+
+/* What a conv call resolves to: per spatial dim (H, W; a sequence has one) the stride, dilation
+ * and padding of the IR's convolution (for conv_transpose: of the convolution it is the
+ * transpose of), the output size, and the output's channels. */
+typedef struct ConvSpec {
+    int nsp;
+    int64_t stride[2], dil[2], lo[2], hi[2], out[2];
+    const SDim *F;
+} ConvSpec;
+
+/* Option `formal` (slot i) as one int per spatial dim: an int or a list [h, w]. 1: known; 0: not
+ * known here (a formal of a generic body); -1: wrong (diagnosed). */
+static int conv_ints(Body *b, Builtin bi, Node **slot, const Type **sty, int i, int nsp, int64_t lo,
+                     int64_t *v) {
+    const char *fname = check_builtins[bi].name, *formal = check_builtins[bi].formals[i];
+    if (!slot[i]) {
+        int64_t d = strcmp(formal, "output_padding") == 0 ? 0 : 1;
+        v[0] = v[1] = d;
+        return 1;
+    }
+    const Type *t = sty[i];
+    int64_t c;
+    if (t->kind == TY_INT) {
+        if (!t->ival || !ty_dim_is_const(t->ival, &c))
+            return 0;
+        v[0] = v[1] = c;
+    } else if (t->kind == TY_TENSOR && t->vals && t->nvals == nsp) {
+        for (int k = 0; k < nsp; k++) {
+            if (!t->vals[k] || !ty_dim_is_const(t->vals[k], &c))
+                return 0;
+            v[k] = c;
+        }
+    } else {
+        check_error(b, slot[i]->loc, "%s expects an int or a list of %d ints for '%s', got %s", fname, nsp,
+                    formal, check_tystr(b, t));
+        return -1;
+    }
+    for (int k = 0; k < nsp; k++)
+        if (v[k] < lo || v[k] > (1 << 20)) {
+            check_error(b, slot[i]->loc, "%s needs '%s' in [%lld, 2^20], got %lld", fname, formal, (long long)lo,
+                        (long long)v[k]);
+            return -1;
+        }
+    return 1;
+}
+
+/* conv(x: f32[N, *S, C], w: f32[*K, C / groups, F]) -> f32[N, *O, F] and conv_transpose(x: f32[N,
+ * *S, C], w: f32[*K, F, C]) -> f32[N, *O, F], one or two spatial dims (x's rank 3 or 4, matching
+ * w's). Sizes floor like torch and Keras; "same" gives ceil(S / stride) (conv_transpose: S *
+ * stride) with the padding split as TensorFlow does, the extra on the high side. In a generic
+ * body whose dims or options are formals the result is known only per call: the body is then
+ * checked again at each call (value_dependent), and the result here is unknown. */
+static const Type *conv_rule(Body *b, Node *n, Builtin bi, Node **slot, const Type **sty, ConvSpec *cs) {
+    const char *fname = check_builtins[bi].name;
+    bool tr = bi == BI_CONV_TRANSPOSE;
+    const Type *x = as_tensor(b, fname, "x", slot[0], sty[0], DT_F32);
+    const Type *w = x ? as_tensor(b, fname, "w", slot[1], sty[1], DT_F32) : NULL;
+    if (!x || !w)
+        return ty_error();
+    if (x->dtype != DT_F32 || w->dtype != DT_F32) {
+        check_error(b, n->loc, "%s expects f32 tensors, got %s and %s", fname, check_tystr(b, x), check_tystr(b, w));
+        return ty_error();
+    }
+    int nsp = w->shape.rest < 0 ? w->shape.rank - 2 : -1;
+    if (nsp < 1 || nsp > 2) {
+        check_error(b, slot[1]->loc, "%s expects weights f32[K, %s] (1-D) or f32[KH, KW, %s] (2-D), got %s", fname,
+                    tr ? "F, C" : "C / groups, F", tr ? "F, C" : "C / groups, F", check_tystr(b, w));
+        return ty_error();
+    }
+    if (x->shape.rest >= 0 || x->shape.rank != nsp + 2) {
+        check_error(b, slot[0]->loc, "%s with %s weights expects %s, got %s", fname, check_tystr(b, w),
+                    nsp == 2 ? "an image f32[N, H, W, C]" : "a sequence f32[N, L, C]", check_tystr(b, x));
+        if (x->shape.rest < 0 && x->shape.rank == nsp + 1) {
+            const char *dims = "";
+            for (int k = 0; k < x->shape.rank; k++)
+                dims = arena_printf(b->C->a, "%s%s, ", dims, check_dimstr(b, x->shape.dims[k]));
+            check_hint(b, "add the channel axis: reshape(%s, [%s1])",
+                       slot[0]->kind == ND_IDENT ? slot[0]->name : "x", dims);
+        }
+        return ty_error();
+    }
+    /* the options: 1-based slots 2.. per builtins.def */
+    int64_t st[2], dil[2], opad[2] = {0, 0}, groups[2] = {1, 1}, pad[2] = {0, 0};
+    int known = 1, r;
+    if ((r = conv_ints(b, bi, slot, sty, 2, nsp, 1, st)) < 0)
+        return ty_error();
+    known &= r;
+    if ((r = conv_ints(b, bi, slot, sty, tr ? 5 : 4, nsp, 1, dil)) < 0)
+        return ty_error();
+    known &= r;
+    if (tr && (r = conv_ints(b, bi, slot, sty, 4, nsp, 0, opad)) < 0)
+        return ty_error();
+    known &= r;
+    if (!tr && (r = conv_ints(b, bi, slot, sty, 5, 1, 1, groups)) < 0)
+        return ty_error();
+    known &= r;
+    const char *mode = "valid";
+    if (slot[3] && sty[3]->kind == TY_STR) {
+        mode = sty[3]->sval;
+        if (mode && strcmp(mode, "valid") != 0 && strcmp(mode, "same") != 0) {
+            check_error(b, slot[3]->loc, "%s expects padding \"valid\", \"same\", an int or a list of %d ints, got "
+                        "\"%s\"", fname, nsp, mode);
+            return ty_error();
+        }
+        known &= mode != NULL;
+    } else if (slot[3]) {
+        mode = NULL;
+        if ((r = conv_ints(b, bi, slot, sty, 3, nsp, 0, pad)) < 0)
+            return ty_error();
+        known &= r;
+    }
+    /* the dims: all but N known ints */
+    int64_t xd[4], wd[4];
+    for (int k = 1; known && k < x->shape.rank; k++)
+        known = ty_dim_is_const(x->shape.dims[k], &xd[k]) && !check_holds_batch(b, x->shape.dims[k]);
+    for (int k = 0; known && k < w->shape.rank; k++)
+        known = ty_dim_is_const(w->shape.dims[k], &wd[k]);
+    if (!known) {
+        if (!b->instance && b->info && b->kind != ND_MODEL) {
+            b->info->value_dependent = true;    /* checked again at each call, with its values */
+            return ty_any();
+        }
+        check_error(b, n->loc, "%s needs known ints for its options and for every dim of %s and %s but the "
+                    "batch", fname, check_tystr(b, x), check_tystr(b, w));
+        return ty_error();
+    }
+    int64_t C = xd[nsp + 1], wc = wd[nsp], wf = wd[nsp + 1];   /* w's last two dims */
+    if (!tr && (C % groups[0] != 0 || wc * groups[0] != C || wf % groups[0] != 0)) {
+        check_error(b, n->loc, "%s: x %s has %lld channels, w %s takes %lld per group and gives %lld: with "
+                    "groups = %lld, C / groups = %lld * %lld must be %lld and F a multiple of %lld", fname,
+                    check_tystr(b, x), (long long)C, check_tystr(b, w), (long long)wc, (long long)wf,
+                    (long long)groups[0], (long long)wc, (long long)groups[0], (long long)C, (long long)groups[0]);
+        return ty_error();
+    }
+    if (tr && wf != C) {
+        check_error(b, n->loc, "%s: x has %lld channels but w %s is f32[..., F, C] with C = %lld", fname,
+                    (long long)C, check_tystr(b, w), (long long)wf);
+        return ty_error();
+    }
+    cs->nsp = nsp;
+    for (int k = 0; k < nsp; k++) {
+        int64_t in = xd[1 + k], K = wd[k], s = st[k], d = dil[k], span = d * (K - 1) + 1;
+        cs->stride[k] = s, cs->dil[k] = d;
+        if (tr && opad[k] >= s) {
+            check_error(b, slot[4]->loc, "%s: output_padding %lld must be smaller than the stride %lld", fname,
+                        (long long)opad[k], (long long)s);
+            return ty_error();
+        }
+        if (!tr) {
+            int64_t lo = pad[k], hi = pad[k];
+            if (mode && !strcmp(mode, "same")) {
+                int64_t o = (in + s - 1) / s, tot = (o - 1) * s + span - in;
+                tot = tot < 0 ? 0 : tot;
+                lo = tot / 2, hi = tot - lo;
+            }
+            int64_t num = in + lo + hi - span;
+            if (num < 0) {
+                check_error(b, n->loc, "%s: (%lld - %lld + %lld) / %lld + 1 = %lld is not a positive size", fname,
+                            (long long)in, (long long)span, (long long)(lo + hi), (long long)s,
+                            (long long)(num >= 0 ? num / s + 1 : -((-num + s - 1) / s) + 1));
+                if (d > 1)
+                    check_note(b, n->loc, "the kernel of %lld taps with dilation %lld spans %lld", (long long)K,
+                               (long long)d, (long long)span);
+                return ty_error();
+            }
+            if (hi > (1 << 20)) {
+                check_error(b, n->loc, "%s: padding %lld is more than 2^20", fname, (long long)hi);
+                return ty_error();
+            }
+            cs->lo[k] = lo, cs->hi[k] = hi, cs->out[k] = num / s + 1;
+        } else {
+            /* the output O is the input of the convolution this transposes: that convolution
+             * maps O back to `in` */
+            int64_t o, lo, hi;
+            if (mode && !strcmp(mode, "same")) {
+                o = in * s + opad[k];
+                int64_t tot = (in - 1) * s + span - in * s;
+                tot = tot < 0 ? 0 : tot;
+                lo = tot / 2, hi = tot - lo;
+            } else {
+                lo = hi = pad[k];
+                o = (in - 1) * s + span - lo - hi + opad[k];
+            }
+            if (o < 1) {
+                check_error(b, n->loc, "%s: (%lld - 1) * %lld + %lld - %lld + %lld = %lld is not a positive size",
+                            fname, (long long)in, (long long)s, (long long)span, (long long)(lo + hi),
+                            (long long)opad[k], (long long)o);
+                return ty_error();
+            }
+            if (hi > (1 << 20)) {
+                check_error(b, n->loc, "%s: padding %lld is more than 2^20", fname, (long long)hi);
+                return ty_error();
+            }
+            cs->lo[k] = lo, cs->hi[k] = hi, cs->out[k] = o;
+        }
+    }
+    cs->F = ty_dim_const(&b->C->dc, tr ? wd[nsp] : wf);
+    const SDim **dd = arena_alloc(b->C->a, sizeof *dd * 4);
+    dd[0] = x->shape.dims[0];
+    for (int k = 0; k < nsp; k++)
+        dd[1 + k] = ty_dim_const(&b->C->dc, cs->out[k]);
+    dd[nsp + 1] = cs->F;
+    return ty_tensor(b->C->a, DT_F32, nsp + 2, dd);
+}
+
 const Type *check_builtin_call(Body *b, Node *n, Builtin bi, Node **slot, const Type **sty) {
     Check *C = b->C;
     const char *fname = check_builtins[bi].name;
@@ -728,6 +934,10 @@ const Type *check_builtin_call(Body *b, Node *n, Builtin bi, Node **slot, const 
         PoolSpec p = {0};
         return pool_or_upsample(b, n, bi, slot, sty, &p);
     }
+    case BR_CONV: {
+        ConvSpec cs;
+        return conv_rule(b, n, bi, slot, sty, &cs);
+    }
     case BR_NONE:
         break;
     }
@@ -763,4 +973,16 @@ PoolSpec builtin_pool_spec(Arena *a, Diag *d, Node *call, Builtin bi, Node **slo
 
 const Type *binary_type_concrete(Arena *a, Diag *d, Node *n, int op, const Type *l, const Type *r) {
     return concrete(a, d, n, BI_NONE, NULL, NULL, op, l, r);
+}
+
+int builtin_conv_attrs(Arena *a, Diag *d, Node *call, Builtin bi, Node **slot, const Type **sty, int64_t *at) {
+    Check C = {.a = a, .d = d, .dc = {.a = a}};
+    Body b = {.C = &C, .kind = ND_MODEL, .instance = true};
+    ConvSpec cs;
+    if (ty_is_bad(conv_rule(&b, call, bi, slot, sty, &cs)))
+        unreachable();      /* lowering asks only after builtin_type_concrete accepted the call */
+    int ns = cs.nsp;
+    for (int k = 0; k < ns; k++)
+        at[k] = cs.stride[k], at[ns + k] = cs.dil[k], at[2 * ns + k] = cs.lo[k], at[3 * ns + k] = cs.hi[k];
+    return 4 * ns;
 }

@@ -41,14 +41,17 @@ typedef enum {
     BR_ASSERT,      /* a compile-time bool and a message: an error where the bool is false */
     BR_POOL,        /* maxpool2d, avgpool2d, maxpool1d, avgpool1d: f32[N, *spatial, C] windows */
     BR_UPSAMPLE,    /* upsample2d: f32[N, H, W, C] -> f32[N, H * sh, W * sw, C] */
+    BR_CONV,        /* conv, conv_transpose: channels-last images or sequences */
 } BuiltinRule;
+
+#define BI_MAXFORMALS 6
 
 typedef struct BuiltinInfo {
     const char *name;
     BuiltinRule rule;
     int nformals;
-    const char *formals[4];
-    const char *defaults[4];    /* NULL: required; "none": may be left out; else its spelling */
+    const char *formals[BI_MAXFORMALS];
+    const char *defaults[BI_MAXFORMALS];    /* NULL: required; "none": may be left out; else its spelling */
 } BuiltinInfo;
 
 extern const BuiltinInfo check_builtins[BI__COUNT];
@@ -69,6 +72,10 @@ typedef struct PoolSpec {
     bool bilinear;
 } PoolSpec;
 PoolSpec builtin_pool_spec(Arena *a, Diag *d, Node *call, Builtin bi, Node **slot, const Type **sty);
+/* conv and conv_transpose on concrete types (a call builtin_type_concrete accepted): the IR's
+ * attributes, stride, dilation, pad_lo, pad_hi per spatial dim (compiler/ir/ops.def), into at;
+ * returns their count (4 per spatial dim). */
+int builtin_conv_attrs(Arena *a, Diag *d, Node *call, Builtin bi, Node **slot, const Type **sty, int64_t *at);
 /* The same for the operator op (BinOp) applied to l and r at n. */
 const Type *binary_type_concrete(Arena *a, Diag *d, Node *n, int op, const Type *l, const Type *r);
 

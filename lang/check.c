@@ -1325,12 +1325,12 @@ static bool match_args(Body *b, Node *call, const Callee *ce, Node **args, int n
 
 static const Type *builtin_value_call(Body *b, Node *n, Builtin bi, Node **args, int nargs, const Type **argty) {
     const BuiltinInfo *bf = &check_builtins[bi];
-    bool has_default[4];
+    bool has_default[BI_MAXFORMALS];
     for (int i = 0; i < bf->nformals; i++)
         has_default[i] = bf->defaults[i] != NULL;
     Callee ce = {bf->name, bf->nformals, (const char **)bf->formals, has_default, NULL, false, NULL};
-    Node *slot[4] = {0};
-    const Type *sty[4] = {0};
+    Node *slot[BI_MAXFORMALS] = {0};
+    const Type *sty[BI_MAXFORMALS] = {0};
     if (!match_args(b, n, &ce, args, nargs, argty, slot, sty))
         return ty_error();
     return check_builtin_call(b, n, bi, slot, sty);
@@ -1644,6 +1644,11 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
                             f->name, check_tystr(b, at));
                 if (act->kind == TY_TENSOR && act->dtype != pat->dtype)
                     check_hint(b, "convert with %s(x)", ty_dtype_name(pat->dtype));
+                else if (act->kind == TY_TENSOR && pat->shape.rest < 0 && pat->shape.rank == 4 &&
+                         act->shape.rest < 0 && act->shape.rank == 3)   /* an image without its channel axis */
+                    check_hint(b, "add the channel axis: reshape(%s, [%s, %s, %s, 1])",
+                               slot[i]->kind == ND_IDENT ? slot[i]->name : "x", check_dimstr(b, act->shape.dims[0]),
+                               check_dimstr(b, act->shape.dims[1]), check_dimstr(b, act->shape.dims[2]));
                 else if (u.solve_failed)
                     check_hint(b, "a dim of '%s' could not be inferred from %s", f->name, check_tystr(b, at));
                 note_binding(b, te, &before, f);

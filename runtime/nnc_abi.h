@@ -77,6 +77,24 @@ typedef struct NncModelDef {
     void *user;         /* provider's own data (the interpreter keeps its graphs here) */
 } NncModelDef;
 
+/* Convolution, channels-last (runtime/conv.c): x [N, H, W, C], w [KH, KW, C/G, F], y [N, OH, OW, F]
+ * (1-D: H = KH = OH = 1), G groups. geo holds the NNC_CONV_* entries; CHUNK is the number of
+ * images whose im2col matrix fits col (CHUNK * OH*OW*KH*KW*C floats, a workspace temporary the
+ * compiler sizes at plan time), or 0 for a 1x1 convolution with stride 1 and no padding, which
+ * needs no im2col (col is then unused). im2col, col2im and the depthwise loops run on pool's
+ * threads (NULL: the caller's), the GEMMs on OpenBLAS's. Generated code calls these for the conv
+ * kernels. */
+enum {
+    NNC_CONV_N, NNC_CONV_H, NNC_CONV_W, NNC_CONV_C, NNC_CONV_OH, NNC_CONV_OW, NNC_CONV_F,
+    NNC_CONV_KH, NNC_CONV_KW, NNC_CONV_G, NNC_CONV_SH, NNC_CONV_SW, NNC_CONV_DH, NNC_CONV_DW,
+    NNC_CONV_PH, NNC_CONV_PW, NNC_CONV_CHUNK, NNC_CONV__COUNT
+};
+void nnc_conv_forward(const float *x, const float *w, float *y, float *col, const int64_t *geo, NncPool *pool);
+void nnc_conv_backward_data(const float *dy, const float *w, float *dx, float *col, const int64_t *geo,
+                            NncPool *pool);
+void nnc_conv_backward_filter(const float *x, const float *dy, float *dw, float *col, const int64_t *geo,
+                              NncPool *pool);
+
 /* When OpenBLAS picked kernels weaker than the CPU supports (its load-time detection does not
  * know every CPU) and OPENBLAS_CORETYPE is unset: re-executes the program (/proc/self/exe, argv)
  * with OPENBLAS_CORETYPE naming the right kernels; else (or if exec fails) returns. Call it first

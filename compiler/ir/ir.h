@@ -189,6 +189,22 @@ void ir_fmt_float(char *buf, size_t n, float x);
  * gives. NULL when the operands and attributes are valid, else a message saying what is wrong. */
 const char *ir_shape_rule(Op op, const IrType *src, int nsrc, const IrAttr *attr, IrType *t);
 
+/* The geometry of a convolution (CONV, CONV_BWD_DATA, CONV_BWD_FILTER; docs/ir.md): x the
+ * input-shaped type [N, *S, C], w the weight-shaped type [*K, C/g, F], at the op's attributes.
+ * One spatial dim is seen as two with H = KH = OH = 1. NULL when they are valid, else what is
+ * wrong; *y on success: the output type [N, *O, F]. */
+typedef struct IrConv {
+    Dim N;
+    int nsp;                    /* spatial dims: 1 or 2 */
+    int64_t H, W, C, OH, OW, F, KH, KW, G;  /* G groups: C/G input, F/G output channels each */
+    int64_t sh, sw, dh, dw, ph, pw;         /* stride, dilation, padding before (low side) */
+} IrConv;
+const char *ir_conv_geom(const IrType *x, const IrType *w, const IrAttr *at, IrConv *c, IrType *y);
+/* The geometry of a conv-family node op(a, b) -> t: which of the three types is the input and
+ * which the weights depends on the op. */
+const char *ir_conv_node_geom(Op op, const IrType *a, const IrType *b, const IrType *t, const IrAttr *at,
+                              IrConv *c);
+
 /* ---- semantics (ir_eval.c): what every op computes, shared by the reference interpreter and
  * constant folding (docs/ir.md "Ops" states the rules) ---- */
 /* Element i of a dense buffer of dtype d as a double (exact for all three dtypes; bool: 0 or 1). */

@@ -278,6 +278,43 @@ static void pool_eval(Op op, const IrAttr *at, const IrType *px, int64_t B, cons
             }
 }
 
+/* The three convolution ops as one walk over every (image, output place, kernel tap, group,
+ * input channel, output channel) whose input place lies inside the (unpadded) input, each
+ * accumulating one product in double: forward y += x w, backward-data dx += dy w, backward-filter
+ * dw += x dy. a, b: the op's operands; out: the node's buffer (numel elements). */
+static void conv_eval(Op op, const IrConv *c, int64_t B, const float *a, const float *b, int64_t numel,
+                      void *out) {
+    int64_t N = ir_dim_eval(c->N, B), Cg = c->C / c->G, Fg = c->F / c->G;
+    double *acc = xcalloc((size_t)numel, sizeof(double), "conv");
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t oh = 0; oh < c->OH; oh++)
+            for (int64_t ow = 0; ow < c->OW; ow++)
+                for (int64_t kh = 0; kh < c->KH; kh++)
+                    for (int64_t kw = 0; kw < c->KW; kw++) {
+                        int64_t ih = oh * c->sh + kh * c->dh - c->ph, iw = ow * c->sw + kw * c->dw - c->pw;
+                        if (ih < 0 || ih >= c->H || iw < 0 || iw >= c->W)
+                            continue;
+                        int64_t xo = ((n * c->H + ih) * c->W + iw) * c->C;      /* x[n, ih, iw, :] */
+                        int64_t yo = ((n * c->OH + oh) * c->OW + ow) * c->F;    /* y[n, oh, ow, :] */
+                        int64_t wo = (kh * c->KW + kw) * Cg * c->F;             /* w[kh, kw, :, :] */
+                        for (int64_t gr = 0; gr < c->G; gr++)
+                            for (int64_t ci = 0; ci < Cg; ci++)
+                                for (int64_t fi = 0; fi < Fg; fi++) {
+                                    int64_t xi = xo + gr * Cg + ci, yi = yo + gr * Fg + fi;
+                                    int64_t wi = wo + ci * c->F + gr * Fg + fi;
+                                    if (op == OP_CONV)
+                                        acc[yi] += (double)a[xi] * b[wi];
+                                    else if (op == OP_CONV_BWD_DATA)
+                                        acc[xi] += (double)a[yi] * b[wi];
+                                    else
+                                        acc[wi] += (double)a[xi] * b[yi];
+                                }
+                    }
+    for (int64_t e = 0; e < numel; e++)
+        ((float *)out)[e] = (float)acc[e];
+    free(acc);
+}
+
 void ir_eval_node(const IrNode *n, const IrType *st, const void *const *sv, int64_t B, void *out) {
     const IrType *t = &n->type;
     int64_t N = ir_numel(t, B);
@@ -450,6 +487,16 @@ void ir_eval_node(const IrNode *n, const IrType *st, const void *const *sv, int6
                 ((float *)out)[i0 * Nn + j] = (float)row[j];
         }
         free(row);
+        return;
+    }
+    case OP_CONV:
+    case OP_CONV_BWD_DATA:
+    case OP_CONV_BWD_FILTER: {
+        IrConv c;
+        const char *why = ir_conv_node_geom(op, tx, tyy, t, at, &c);
+        if (why)
+            die("ir_eval_node: %s: %s", ir_op_name[op], why);
+        conv_eval(op, &c, B, x, y, N, out);
         return;
     }
     case OP_ONE_HOT: {

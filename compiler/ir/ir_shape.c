@@ -113,6 +113,73 @@ IrPool ir_pool_geom(const IrAttr *at, const IrType *x, int64_t B) {
     return p;
 }
 
+/* Convolution: every dim but N is a constant; sizes floor like torch and Keras. The attribute
+ * bounds keep the arithmetic far from overflow whatever a parsed file says. */
+#define CONV_MAXDIM ((int64_t)1 << 31)
+const char *ir_conv_geom(const IrType *x, const IrType *w, const IrAttr *at, IrConv *c, IrType *y) {
+    int nsp = x->rank - 2;
+    if (nsp < 1 || nsp > 2)
+        return "input must be [N, L, C] or [N, H, W, C]";
+    if (!at || at->ni != 4 * nsp)
+        return "needs i = stride, dilation, pad_lo, pad_hi per spatial dim";
+    if (w->rank != nsp + 2)
+        return "weights must be [*K, C/groups, F] with one K per spatial dim";
+    if (x->dtype != DT_F32 || w->dtype != DT_F32)
+        return "operands must be f32";
+    for (int k = 1; k < x->rank; k++)
+        if (x->dim[k].a || x->dim[k].c < 1 || x->dim[k].c >= CONV_MAXDIM)
+            return "input dims but the first must be positive constants";
+    for (int k = 0; k < w->rank; k++)
+        if (w->dim[k].a || w->dim[k].c < 1 || w->dim[k].c >= CONV_MAXDIM)
+            return "weight dims must be positive constants";
+    for (int k = 0; k < 4 * nsp; k++) {
+        bool pad = k >= 2 * nsp;
+        if (at->i[k] < (pad ? 0 : 1) || at->i[k] > (1 << 20))
+            return "stride and dilation must be in [1, 2^20], padding in [0, 2^20]";
+    }
+    IrConv g = {.N = x->dim[0], .nsp = nsp, .H = 1, .KH = 1, .OH = 1, .sh = 1, .dh = 1};
+    int64_t s[2], d[2], pl[2], ph[2], in[2], kk[2], o[2];
+    for (int k = 0; k < nsp; k++) {
+        s[k] = at->i[k], d[k] = at->i[nsp + k], pl[k] = at->i[2 * nsp + k], ph[k] = at->i[3 * nsp + k];
+        in[k] = x->dim[1 + k].c, kk[k] = w->dim[k].c;
+        int64_t span = in[k] + pl[k] + ph[k] - d[k] * (kk[k] - 1) - 1;
+        if (span < 0)
+            return "the (dilated) kernel is larger than the padded input";
+        o[k] = span / s[k] + 1;
+    }
+    g.C = x->dim[nsp + 1].c;
+    int64_t cg = w->dim[nsp].c;
+    g.F = w->dim[nsp + 1].c;
+    if (g.C % cg)
+        return "input channels are not a multiple of the weights' channels per group";
+    g.G = g.C / cg;
+    if (g.F % g.G)
+        return "output channels are not a multiple of the groups";
+    if (nsp == 2)
+        g.H = in[0], g.KH = kk[0], g.OH = o[0], g.sh = s[0], g.dh = d[0], g.ph = pl[0];
+    int l = nsp - 1;    /* the last spatial dim is W (1-D: the only one) */
+    g.W = in[l], g.KW = kk[l], g.OW = o[l], g.sw = s[l], g.dw = d[l], g.pw = pl[l];
+    if (c)
+        *c = g;
+    *y = *x;
+    for (int k = 0; k < nsp; k++)
+        y->dim[1 + k] = (Dim){0, o[k]};
+    y->dim[nsp + 1] = (Dim){0, g.F};
+    return NULL;
+}
+
+const char *ir_conv_node_geom(Op op, const IrType *a, const IrType *b, const IrType *t, const IrAttr *at,
+                              IrConv *c) {
+    IrType y;
+    if (op == OP_CONV)
+        return ir_conv_geom(a, b, at, c, &y);
+    if (op == OP_CONV_BWD_DATA)
+        return ir_conv_geom(t, b, at, c, &y);
+    if (op == OP_CONV_BWD_FILTER)
+        return ir_conv_geom(a, t, at, c, &y);
+    return "not a convolution";
+}
+
 const char *ir_shape_rule(Op op, const IrType *s, int nsrc, const IrAttr *at, IrType *t) {
     static const IrAttr none;
     if (!at)
@@ -313,6 +380,22 @@ const char *ir_shape_rule(Op op, const IrType *s, int nsrc, const IrAttr *at, Ir
         if (!dim_eq(ka, kb))
             return "inner dims differ";
         *t = (IrType){.dtype = DT_F32, .rank = 2, .dim = {m, n}};
+        return NULL;
+    }
+    case OP_CONV:
+        return ir_conv_geom(&s[0], &s[1], at, NULL, t);
+    case OP_CONV_BWD_DATA:
+    case OP_CONV_BWD_FILTER: {
+        /* the node's type is the input (data) or the weights (filter); the convolution of
+         * that shape must give the gradient's */
+        IrType want = *t, y;
+        bool data = op == OP_CONV_BWD_DATA;
+        const char *why = ir_conv_geom(data ? &want : &s[0], data ? &s[1] : &want, at, NULL, &y);
+        if (why)
+            return why;
+        if (!ir_type_eq(&y, &s[data ? 0 : 1]))
+            return data ? "the convolution of the result type with w does not give dy's type"
+                        : "the convolution of x with the result type does not give dy's type";
         return NULL;
     }
     case OP_ONE_HOT:

@@ -12,7 +12,7 @@
 
 const char *const k_class_name[KC__COUNT] = {"param", "state", "activation", "scratch"};
 
-static const char *const kind_name[] = {"elem", "fill", "op", "gemm"};
+static const char *const kind_name[] = {"elem", "fill", "op", "gemm", "conv"};
 static const char *const buf_kind_name[] = {"arg", "global", "temp"};
 static const char *const hyper_name[] = {"lr", "step", "total_steps", "batch"};
 
@@ -107,7 +107,7 @@ static void kernel_text(FILE *out, const Kernel *k, bool sig) {
     if (!sig)
         fprintf(out, "%%b%d = ", k->out);
     fputs(kind_name[k->kind], out);
-    if (k->kind == KK_OP || k->kind == KK_GEMM)
+    if (k->kind == KK_OP || k->kind == KK_GEMM || k->kind == KK_CONV)
         fprintf(out, " %s", k->op < OP__COUNT ? ir_op_name[k->op] : "?");
     fputc(' ', out);
     ir_type_print(out, &k->type);
@@ -123,8 +123,15 @@ static void kernel_text(FILE *out, const Kernel *k, bool sig) {
         arg_text(out, &k->args[a], sig);
     }
     fputc(')', out);
-    if (k->kind == KK_OP || k->kind == KK_GEMM)
+    if (k->kind == KK_OP || k->kind == KK_GEMM || k->kind == KK_CONV)
         attr_text(out, &k->attr);
+    if (k->kind == KK_CONV && k->nx == 1) {     /* its im2col scratch */
+        fputs(" scratch ", out);
+        if (!sig)
+            fprintf(out, "%%b%d ", k->xbuf[0]);
+        fputs(": ", out);
+        ir_type_print(out, &k->pro);
+    }
     if (k->kind == KK_OP && k->nbody) {
         fputs(" of ", out);
         ir_type_print(out, &k->pro);
@@ -352,6 +359,12 @@ int k_verify(const KGraph *g, FILE *err) {
             fail(&v, "k", i, "writes the constant %%b%d", k->out);
         for (int x = 0; x < k->nx; x++) {
             int xb = k->xbuf[x];
+            if (k->kind == KK_CONV) {   /* the im2col scratch: a temporary of its own */
+                if (x > 0 || xb < 0 || xb >= g->nbufs || xb == k->out || g->bufs[xb].kind != KB_TEMP ||
+                    written[xb] == 1 || g->bufs[xb].type.dtype != DT_F32 || !numel_eq(&g->bufs[xb].type, &k->pro))
+                    fail(&v, "k", i, "a conv kernel's extra output is one f32 scratch temporary of its own");
+                continue;
+            }
             if (k->kind != KK_ELEM || xb < 0 || xb >= g->nbufs || xb == k->out || k->xexpr[x] < 0 ||
                 k->xexpr[x] >= k->nbody) {
                 fail(&v, "k", i, "extra output %d is not a buffer and an instruction of an elementwise kernel", x);
@@ -434,9 +447,11 @@ int k_verify(const KGraph *g, FILE *err) {
                 fail(&v, "k", i, "a fill takes one value of its result's dtype");
             break;
         case KK_OP:
-        case KK_GEMM: {
+        case KK_GEMM:
+        case KK_CONV: {
+            bool conv = k->op == OP_CONV || k->op == OP_CONV_BWD_DATA || k->op == OP_CONV_BWD_FILTER;
             if (k->op >= OP__COUNT || (ir_op_flags[k->op] & F_ELEM) ||
-                (k->kind == KK_GEMM) != (k->op == OP_MATMUL)) {
+                (k->kind == KK_GEMM) != (k->op == OP_MATMUL) || (k->kind == KK_CONV) != conv) {
                 fail(&v, "k", i, "op %s cannot be a %s kernel", k->op < OP__COUNT ? ir_op_name[k->op] : "?",
                      kind_name[k->kind]);
                 break;

@@ -12,6 +12,9 @@
  *     and the types of its arguments. A sum or rmax may instead reduce a body: the elementwise
  *     chain that produced its operand, computed per element (softmax's exp, a square, ...).
  *   - KK_GEMM: a library call, C = op(A) op(B), the MATMUL's attributes say which is transposed.
+ *   - KK_CONV: a library call (runtime/conv.c) computing one CONV, CONV_BWD_DATA or CONV_BWD_FILTER;
+ *     its im2col scratch, when it needs one, is its one extra output buffer xbuf[0] (a temporary
+ *     that lives for the kernel alone, sized by fuse, placed by plan; xexpr unused).
  * Values are scalars computed once per call, before any kernel (splat constants, hyper-parameters,
  * elementwise math on them), passed into kernels as arguments.
  * Buffers are a->bufs[i] (KB_ARG: inputs, params, state, and outputs written in place), constant
@@ -83,20 +86,20 @@ typedef struct KArg {
     IrType type;                /* the type read through it (a RESHAPE views a buffer as another type) */
 } KArg;
 
-typedef enum { KK_ELEM, KK_FILL, KK_OP, KK_GEMM } KernelKind;
+typedef enum { KK_ELEM, KK_FILL, KK_OP, KK_GEMM, KK_CONV } KernelKind;
 
 typedef struct Kernel {
     KernelKind kind;
-    uint16_t op;                /* KK_OP/KK_GEMM: the op; KK_ELEM: the root's op (for names) */
+    uint16_t op;                /* KK_OP/KK_GEMM/KK_CONV: the op; KK_ELEM: the root's op (for names) */
     uint32_t node;              /* the graph node it computes */
     IrType type;                /* of the result: the index space */
-    IrAttr attr;                /* KK_OP/KK_GEMM: the op's attributes */
+    IrAttr attr;                /* KK_OP/KK_GEMM/KK_CONV: the op's attributes */
     int out;                    /* the buffer it writes */
     KArg *args; int nargs;
     KExpr *body; int nbody;     /* KK_ELEM: the last instruction is the result; KK_OP sum/rmax:
                                    a fused prologue computing each element of the reduced operand
                                    (its type `pro`) from the arguments, which index that space */
-    IrType pro;
+    IrType pro;                 /* KK_CONV with a scratch: the scratch's type */
     /* KK_ELEM: more results of the same loop: body instruction xexpr[j] is stored into buffer
      * xbuf[j] at each index (an optimizer's state and its param updated in one pass) */
     int *xbuf; int *xexpr; int nx;

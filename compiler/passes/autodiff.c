@@ -241,6 +241,33 @@ static void vjp_MATMUL(Vjp *v) {
     if (v->need[1])
         v->gs[1] = !tb ? ir_matmul(g, A, dC, !ta, false) : ir_matmul(g, dC, A, true, ta);
 }
+/* Convolution: the three ops are one bilinear form <dy, conv(x, w)>, so each one's VJP is the
+ * other two, with the same attributes:
+ *   y  = conv(x, w):               dx = conv_bwd_data(gy, w),   dw = conv_bwd_filter(x, gy)
+ *   dx = conv_bwd_data(dy, w):     ddy = conv(gy, w),           dw = conv_bwd_filter(gy, dy)
+ *   dw = conv_bwd_filter(x, dy):   dx = conv_bwd_data(dy, gy),  ddy = conv(x, gy)          */
+static uint32_t conv_op(Vjp *v, Op op, uint32_t a, uint32_t b, uint32_t like) {
+    uint32_t s[2] = {a, b};
+    return ir_op(v->g, op, s, 2, &v->n.attr, *type_of(v->g, like));
+}
+static void vjp_CONV(Vjp *v) {
+    if (v->need[0])
+        v->gs[0] = conv_op(v, OP_CONV_BWD_DATA, v->gy, Y(v), X(v));
+    if (v->need[1])
+        v->gs[1] = conv_op(v, OP_CONV_BWD_FILTER, X(v), v->gy, Y(v));
+}
+static void vjp_CONV_BWD_DATA(Vjp *v) {
+    if (v->need[0])
+        v->gs[0] = conv_op(v, OP_CONV, v->gy, Y(v), X(v));
+    if (v->need[1])
+        v->gs[1] = conv_op(v, OP_CONV_BWD_FILTER, v->gy, X(v), Y(v));
+}
+static void vjp_CONV_BWD_FILTER(Vjp *v) {
+    if (v->need[0])
+        v->gs[0] = conv_op(v, OP_CONV_BWD_DATA, Y(v), v->gy, X(v));
+    if (v->need[1])
+        v->gs[1] = conv_op(v, OP_CONV, X(v), v->gy, Y(v));
+}
 static void vjp_GATHER(Vjp *v) {
     uint32_t s[2] = {v->gy, Y(v)};
     v->gs[0] = ir_op(v->g, OP_SCATTER_ADD, s, 2, NULL, *type_of(v->g, X(v)));

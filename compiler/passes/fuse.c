@@ -345,6 +345,38 @@ static void emit_value(Fuse *f, uint32_t i) {
     }
 }
 
+/* A convolution's im2col scratch (runtime/conv.c): the im2col matrix of as many images as fit
+ * CONV_COL_BYTES (at least one; all of them when N is a constant that fits), as the kernel's
+ * extra output: a temporary that plan places for this kernel alone. None for a 1x1 convolution
+ * with stride 1 and no padding (x is its own im2col) or a depthwise one (direct loops): the
+ * runtime tells those apart by the same rule, chunk = 0 or C/G = 1. */
+#define CONV_COL_BYTES ((int64_t)8 << 20)
+static void conv_scratch(Arena *A, KGraph *kg, const IrGraph *g, const IrNode *nd, Kernel *k) {
+    IrConv c;
+    const char *why = ir_conv_node_geom((Op)nd->op, &g->nodes[nd->src[0]].type, &g->nodes[nd->src[1]].type,
+                                        &nd->type, &nd->attr, &c);
+    if (why)
+        die("graph %s: %s: %s", g->name, ir_op_name[nd->op], why);
+    bool one = c.KH == 1 && c.KW == 1 && c.sh == 1 && c.sw == 1 && c.ph == 0 && c.pw == 0 &&
+               c.OH == c.H && c.OW == c.W;
+    if (one || (c.C / c.G == 1 && c.G > 1))
+        return;
+    int64_t per = 4;    /* bytes of one image's im2col matrix */
+    const int64_t f[5] = {c.OH, c.OW, c.KH, c.KW, c.C};
+    for (int q = 0; q < 5; q++)
+        if (__builtin_mul_overflow(per, f[q], &per) || per > ((int64_t)1 << 50))
+            die("graph %s: %s: the im2col matrix of one image exceeds 2^50 bytes", g->name, ir_op_name[nd->op]);
+    int64_t chunk = CONV_COL_BYTES / per < 1 ? 1 : CONV_COL_BYTES / per;
+    if (c.N.a == 0 && chunk > c.N.c)
+        chunk = c.N.c < 1 ? 1 : c.N.c;
+    k->pro = (IrType){.dtype = DT_F32, .rank = 1, .dim = {{0, chunk * per / 4}}};
+    k->xbuf = arena_alloc(A, sizeof(int));
+    k->xexpr = arena_alloc(A, sizeof(int));
+    k->xbuf[0] = k_buf(A, kg, (KBuf){.kind = KB_TEMP, .type = k->pro});
+    k->xexpr[0] = -1;
+    k->nx = 1;
+}
+
 KGraph *fuse_graph(Arena *A, const IrGraph *g) {
     uint32_t n = g->len;
     KGraph *kg = arena_alloc(A, sizeof *kg);
@@ -405,7 +437,8 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g) {
             k.pro = g->nodes[nd->src[0]].type;
             emit_elem(&f, i, nd->src[0], &k);
         } else {
-            k.kind = nd->op == OP_MATMUL ? KK_GEMM : KK_OP;
+            bool conv = nd->op == OP_CONV || nd->op == OP_CONV_BWD_DATA || nd->op == OP_CONV_BWD_FILTER;
+            k.kind = nd->op == OP_MATMUL ? KK_GEMM : conv ? KK_CONV : KK_OP;
             k.attr = nd->attr;
             k.attr.name = NULL;
             k.attr.data = NULL;
@@ -416,6 +449,8 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g) {
                     die("graph %s: node %u reads node %u, which has no buffer", g->name, i, x);
                 k.args[k.nargs++] = (KArg){.kind = KA_BUF, .ref = f.buf[x], .type = g->nodes[x].type};
             }
+            if (conv)
+                conv_scratch(A, kg, g, nd, &k);
         }
         k_kernel(A, kg, k);
     }

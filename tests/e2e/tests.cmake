@@ -34,6 +34,9 @@ nnc_e2e(fashion_mlp_limit reach.sh fashion_mlp accuracy gt 0.75 --limit 6000 --e
 # its loss is the reconstruction MSE (README: below 0.02 after 5 full epochs; 0.020 here)
 nnc_e2e(fashion_autoencoder_limit reach.sh fashion_autoencoder loss lt 0.03 --limit 12000 --epochs 3 -- --limit 2000)
 
+# convolution: a tiny CNN of every stdlib conv layer trains, equal to the interpreter
+nnc_e2e(conv conv.sh)
+
 # the executable's training equals the interpreter's, for every trainable example
 foreach(ex xor_train linear_regression logistic iris autoencoder fashion_mlp fashion_autoencoder)
   nnc_e2e(interp_vs_exe.${ex} interp_vs_exe.sh ${ex})

@@ -56,6 +56,34 @@ def pool(op, x, at, dy=None, out_shape=None):
     return x.grad
 
 
+def conv_nhwc(x, w, at):
+    """channels-last conv with the IR's attributes (stride, dilation, pad_lo, pad_hi per spatial
+    dim), through torch's channels-first conv in float64"""
+    f = torch.nn.functional
+    ns = x.dim() - 2
+    s, d, lo, hi = at[0:ns], at[ns:2 * ns], at[2 * ns:3 * ns], at[3 * ns:4 * ns]
+    xc = x.double().permute(0, ns + 1, *range(1, ns + 1))
+    wc = w.double().permute(ns + 1, ns, *range(ns))
+    pads = []
+    for k in reversed(range(ns)):
+        pads += [lo[k], hi[k]]
+    conv = f.conv1d if ns == 1 else f.conv2d
+    y = conv(f.pad(xc, pads), wc, stride=s, dilation=d, groups=x.shape[-1] // w.shape[-2])
+    return y.permute(0, *range(2, ns + 2), 1)
+
+
+def conv_grad(which, a, b, at, out_shape):
+    """conv_bwd_data (dy, w -> dx) and conv_bwd_filter (x, dy -> dw) through torch.autograd"""
+    if which == "data":
+        x = torch.zeros(out_shape, dtype=torch.float64, requires_grad=True)
+        w, dy = b.double(), a.double()
+        conv_nhwc(x, w, at).backward(dy)
+        return x.grad
+    w = torch.zeros(out_shape, dtype=torch.float64, requires_grad=True)
+    conv_nhwc(a.double(), w, at).backward(b.double())
+    return w.grad
+
+
 def reference(c, out_shape):
     op, at = c["op"], c["attr"]
     x = [tensor(i) for i in c["ins"]]
@@ -118,6 +146,9 @@ def reference(c, out_shape):
         return torch.amax(a, dim=ax, keepdim=True) if ax else a
     if op == "matmul":
         return (a.T if at[0] else a) @ (b.T if at[1] else b)
+    if op == "conv": return conv_nhwc(a, b, at).float()
+    if op == "conv_bwd_data": return conv_grad("data", a, b, at, out_shape).float()
+    if op == "conv_bwd_filter": return conv_grad("filter", a, b, at, out_shape).float()
     if op == "one_hot": return f.one_hot(a.long(), at[0]).float()
     if op == "gather": return a[b.long()]
     if op == "scatter_add":

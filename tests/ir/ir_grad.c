@@ -35,6 +35,11 @@ static IrType T(int rank, int d0, int d1, int d2) {
     return t;
 }
 
+static IrType T4(int d0, int d1, int d2, int d3) {
+    IrType t = {.dtype = DT_F32, .rank = 4, .dim = {{0, d0}, {0, d1}, {0, d2}, {0, d3}}};
+    return t;
+}
+
 static IrType TD(DType d, IrType t) {
     t.dtype = d;
     return t;
@@ -322,6 +327,31 @@ int main(void) {
     check("scatter_add", build_op, OP_SCATTER_ADD, 2,
           (In[]){{IN_F, T(3, 2, 4, 3)}, {IN_LABEL, TD(DT_I32, T(2, 2, 4, 0))}}, NOATTR,
           T(2, 6, 3, 0));
+    /* convolution: each of the three ops w.r.t. both operands (so each VJP rule, and through
+     * them the other two ops, is checked); odd sizes, stride 2, asymmetric padding, dilation 2,
+     * groups 2, depthwise, 1-D, and a batch dim B */
+    {
+        IrType x = T4(2, 5, 6, 4), w = T4(3, 2, 2, 6), y;
+        IrAttr cat = A(2, 1, 1, 2, 1, 1, 0, 1);   /* stride 2,1; dilation 1,2; pads 1,1 / 0,1 */
+        ir_conv_geom(&x, &w, &cat, NULL, &y);
+        check("conv", build_op, OP_CONV, 2, (In[]){{IN_F, x}, {IN_F, w}}, cat, y);
+        check("conv_bwd_data", build_op, OP_CONV_BWD_DATA, 2, (In[]){{IN_F, y}, {IN_F, w}}, cat, x);
+        check("conv_bwd_filter", build_op, OP_CONV_BWD_FILTER, 2, (In[]){{IN_F, x}, {IN_F, y}}, cat, w);
+        IrType dx = T4(1, 5, 5, 3), dwt = T4(3, 3, 1, 3);
+        IrAttr dat = A(2, 2, 1, 1, 1, 1, 1, 1);
+        ir_conv_geom(&dx, &dwt, &dat, NULL, &y);
+        check("conv_depthwise", build_op, OP_CONV, 2, (In[]){{IN_F, dx}, {IN_F, dwt}}, dat, y);
+        IrType x1 = T(3, 2, 7, 2), w1 = T(3, 3, 2, 3);
+        IrAttr at1 = A(2, 1, 1, 1);
+        ir_conv_geom(&x1, &w1, &at1, NULL, &y);
+        check("conv1d", build_op, OP_CONV, 2, (In[]){{IN_F, x1}, {IN_F, w1}}, at1, y);
+        gB = 2;
+        IrType xb = x;
+        xb.dim[0] = (Dim){1, 0};
+        ir_conv_geom(&xb, &w, &cat, NULL, &y);
+        check("conv_B", build_op, OP_CONV, 2, (In[]){{IN_F, xb}, {IN_F, w}}, cat, y);
+        gB = 1;
+    }
     gB = 3; /* concat along the batch axis: its VJP slices with B-dependent bounds */
     IrType bx = {DT_F32, 2, {{1, 0}, {0, 2}}}, by = {DT_F32, 2, {{2, 1}, {0, 2}}};
     check("concat_B", build_op, OP_CONCAT, 2, (In[]){{IN_F, bx}, {IN_F, by}}, A(0), bx);

@@ -140,6 +140,18 @@ static void run_case(const char *name, Op op, int nin, const In *ins, IrAttr at,
     ((IrAttr){.i = {__VA_ARGS__}, .ni = sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)})
 static const IrAttr NOATTR;
 
+/* Convolution geometries shared by ir_ops and (copied) ir_grad: odd sizes, stride 2, explicit and
+ * asymmetric ("same" with stride 2) padding, dilation 2, groups 2, depthwise, 1-D, 1x1. */
+static IrType TN(int rank, const int *d) {
+    IrType t = {.dtype = DT_F32, .rank = rank};
+    for (int k = 0; k < rank; k++)
+        t.dim[k] = (Dim){0, d[k]};
+    return t;
+}
+#define T4(a, b, c, d) TN(4, (const int[]){a, b, c, d})
+#define T3(a, b, c) TN(3, (const int[]){a, b, c})
+typedef struct ConvCase { const char *name; IrType x, w; IrAttr at; } ConvCase;
+
 /* RAND, CONST, HYPER: no torch twin. Returns the number of failures. */
 static int direct_checks(void) {
     int bad = 0;
@@ -292,6 +304,34 @@ int main(void) {
             IrType bt = tb ? T(DT_F32, 2, 4, 5, 0) : T(DT_F32, 2, 5, 4, 0);
             run_case(nm, OP_MATMUL, 2, (In[]){{IN_F, at}, {IN_F, bt}}, A(ta, tb), m34);
         }
+    /* convolution, channels-last (attrs: stride, dilation, pad_lo, pad_hi per spatial dim); each
+     * of the three ops on the same geometries: the result type is what the shape rule gives */
+    const ConvCase conv_cases[] = {
+        {"conv_valid", T4(2, 5, 7, 3), T4(3, 3, 3, 4), A(1, 1, 1, 1, 0, 0, 0, 0)},
+        {"conv_stride2", T4(2, 7, 6, 2), T4(3, 2, 2, 3), A(2, 2, 1, 1, 0, 0, 0, 0)},
+        {"conv_same_s2", T4(1, 7, 8, 2), T4(3, 3, 2, 3), A(2, 2, 1, 1, 1, 0, 1, 1)},
+        {"conv_pad", T4(2, 4, 5, 2), T4(3, 2, 2, 2), A(1, 1, 1, 1, 2, 1, 1, 0)},
+        {"conv_dil2", T4(1, 7, 7, 2), T4(3, 2, 2, 3), A(1, 1, 2, 2, 1, 0, 1, 0)},
+        {"conv_groups2", T4(2, 5, 5, 4), T4(3, 3, 2, 6), A(1, 2, 1, 1, 1, 1, 1, 1)},
+        {"conv_depthwise", T4(2, 6, 5, 3), T4(3, 3, 1, 6), A(2, 1, 1, 1, 1, 1, 1, 1)},
+        {"conv_1x1", T4(2, 3, 4, 5), T4(1, 1, 5, 3), A(1, 1, 1, 1, 0, 0, 0, 0)},
+        {"conv1d", T3(2, 9, 3), T3(3, 3, 4), A(2, 1, 1, 1)},
+        {"conv1d_dil", T3(2, 8, 2), T3(2, 1, 2), A(1, 3, 2, 1)},
+    };
+    for (size_t k = 0; k < sizeof conv_cases / sizeof *conv_cases; k++) {
+        const ConvCase *c = &conv_cases[k];
+        IrType y;
+        if (ir_conv_geom(&c->x, &c->w, &c->at, NULL, &y)) {
+            fprintf(stderr, "conv case %s: bad geometry\n", c->name);
+            return 1;
+        }
+        char nm[48];
+        run_case(c->name, OP_CONV, 2, (In[]){{IN_F, c->x}, {IN_F, c->w}}, c->at, y);
+        snprintf(nm, sizeof nm, "%s_bwd_data", c->name);
+        run_case(nm, OP_CONV_BWD_DATA, 2, (In[]){{IN_F, y}, {IN_F, c->w}}, c->at, c->x);
+        snprintf(nm, sizeof nm, "%s_bwd_filter", c->name);
+        run_case(nm, OP_CONV_BWD_FILTER, 2, (In[]){{IN_F, c->x}, {IN_F, y}}, c->at, c->w);
+    }
     label_max = 5;
     run_case("one_hot", OP_ONE_HOT, 1, (In[]){{IN_LABEL, T(DT_I32, 1, 6, 0, 0)}}, A(5), m34);
     label_max = 6;

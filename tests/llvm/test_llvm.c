@@ -505,6 +505,44 @@ static TestModule ops_module(Arena *A) {
         h[k] = ir_op(g, OP_HYPER, NULL, 0, &at, T0(DT_F32));
         output(&tm, g, hn[k], h[k]);
     }
+    /* convolution: each geometry's three ops (library-call kernels of runtime/conv.c). The image
+     * is large enough that at B = 64 the 3x3 convolution's im2col takes two blocks (the scratch
+     * holds 48 images); 1x1 and depthwise run without im2col. */
+    {
+        IrType it = {DT_F32, 4, {BD, CD(20), CD(20), CD(12)}};
+        uint32_t cimg = source(&tm, g, ROLE_INPUT, "cimg", it, -1, 1);
+        uint32_t cseq = ir_reshape(g, cimg, T3(DT_F32, BD, CD(400), CD(12)));
+        static const struct { const char *name; int wd[4]; int64_t at[8]; bool seq; } cv[] = {
+            {"conv3x3", {3, 3, 12, 4}, {1, 1, 1, 1, 1, 1, 1, 1}, false},
+            {"conv_g2", {3, 3, 6, 4}, {2, 2, 2, 2, 2, 2, 1, 1}, false},
+            {"conv_dw", {3, 3, 1, 12}, {1, 1, 1, 1, 1, 1, 1, 1}, false},
+            {"conv_dw2", {3, 3, 1, 24}, {2, 1, 1, 1, 0, 1, 1, 1}, false},
+            {"conv_1x1", {1, 1, 12, 5}, {1, 1, 1, 1, 0, 0, 0, 0}, false},
+            {"conv_1x1_g3", {1, 1, 4, 6}, {1, 1, 1, 1, 0, 0, 0, 0}, false},
+            {"conv_1x1_s2", {1, 1, 12, 5}, {2, 2, 1, 1, 0, 0, 0, 0}, false},
+            {"conv1d", {5, 12, 3, 0}, {3, 1, 2, 2}, true},
+        };
+        for (size_t c = 0; c < sizeof cv / sizeof *cv; c++) {
+            int r = cv[c].seq ? 3 : 4;
+            IrType wt = {DT_F32, r, {CD(cv[c].wd[0]), CD(cv[c].wd[1]), CD(cv[c].wd[2]), CD(cv[c].wd[3])}};
+            uint32_t wk = source(&tm, g, ROLE_PARAM, arena_printf(A, "%s_w", cv[c].name), wt, -1, 1);
+            uint32_t xin = cv[c].seq ? cseq : cimg;
+            IrAttr at = {.ni = 4 * (r - 2)};
+            for (int k = 0; k < at.ni; k++)
+                at.i[k] = cv[c].at[k];
+            IrConv geo;
+            IrType yt;
+            if (ir_conv_geom(&g->nodes[xin].type, &wt, &at, &geo, &yt))
+                die("test_llvm: bad conv case %s", cv[c].name);
+            uint32_t s2[2] = {xin, wk};
+            uint32_t yv = ir_op(g, OP_CONV, s2, 2, &at, yt);
+            output(&tm, g, cv[c].name, yv);
+            uint32_t sd[2] = {yv, wk}, sf[2] = {xin, yv};
+            output(&tm, g, arena_printf(A, "%s_data", cv[c].name),
+                   ir_op(g, OP_CONV_BWD_DATA, sd, 2, &at, g->nodes[xin].type));
+            output(&tm, g, arena_printf(A, "%s_filter", cv[c].name), ir_op(g, OP_CONV_BWD_FILTER, sf, 2, &at, wt));
+        }
+    }
     IrAttr hb = {.i = {HY_BATCH}, .ni = 1};
     output(&tm, g, "batch_i32", ir_op(g, OP_HYPER, NULL, 0, &hb, T0(DT_I32)));
     /* (lr * 2 + step) / batch, broadcast: a value computed in the graph function */
@@ -534,6 +572,9 @@ static TestModule ops_module(Arena *A) {
     return tm;
 }
 
+static NncPool *cmp_pool;   /* run_compare gives the compiled side this pool (NULL: none) */
+static void *test_alloc(void *ud, void *ptr, size_t n);
+
 static void run_compare(const TestModule *tm, const Lib *l, NncModelDef *ref, int64_t B,
                         int which, int32_t step, const char *what) {
     Bufs a, b;
@@ -544,6 +585,7 @@ static void run_compare(const TestModule *tm, const Lib *l, NncModelDef *ref, in
     memset(lb, 0xA5, sizeof lb);
     NncArgs ia = args_for(B, &a, la, tm->m);
     NncArgs ib = args_for(B, &b, lb, NULL);
+    ib.pool = cmp_pool;
     Ws w = ws_alloc(l, B);
     ib.workspace = w.p;
     if (which == 0)
@@ -572,6 +614,16 @@ static void test_ops(Arena *A) {
         static const int64_t Bs[] = {1, 3, 17, 64};
         for (size_t k = 0; k < sizeof Bs / sizeof *Bs; k++)
             run_compare(&tm, &l, &ref, Bs[k], 0, 0, opt ? "ops O2" : "ops O0");
+        if (opt) {  /* and with a 3-thread pool: parallel loops, im2col, col2im, depthwise */
+            RtCtx c = {.alloc = test_alloc, .prog = "test_llvm"};
+            cmp_pool = rt_pool_new(&c, 3);
+            CHECK(cmp_pool != NULL, "rt_pool_new failed");
+            for (size_t k = 2; cmp_pool && k < sizeof Bs / sizeof *Bs; k++)
+                run_compare(&tm, &l, &ref, Bs[k], 0, 0, "ops O2 pool");
+            if (cmp_pool)
+                rt_pool_free(&c, cmp_pool);
+            cmp_pool = NULL;
+        }
         dlclose(l.h);
     }
 }

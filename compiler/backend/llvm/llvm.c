@@ -24,6 +24,7 @@
  * docs/backend-llvm.md has the user-level picture; runtime/nnc_abi.h the contract.
  */
 #include "llvm.h"
+#include "nnc_abi.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -911,6 +912,41 @@ static void k_pool(Cg *g, KEnv *k) {
     loop_end(g, &ln);
 }
 
+/* CONV, CONV_BWD_DATA, CONV_BWD_FILTER: a call into runtime/conv.c with the geometry as an i64
+ * array on the stack (nnc_abi.h's NNC_CONV_* order); N is the only entry that may depend on B.
+ * CHUNK, the images per im2col block, is what the scratch fuse sized holds (0: none). */
+static void k_conv(Cg *g, KEnv *k, LLVMValueRef scratch, LLVMValueRef pool) {
+    const Kernel *kk = k->k;
+    IrConv c;
+    const char *why = ir_conv_node_geom((Op)kk->op, src_type(k, 0), src_type(k, 1), &kk->type, &kk->attr, &c);
+    if (why)
+        die("llvm backend: %s: %s", ir_op_name[kk->op], why);
+    int64_t chunk = 0;
+    if (kk->nx == 1)
+        chunk = ir_numel(&kk->pro, 0) / (c.OH * c.OW * c.KH * c.KW * c.C);
+    int64_t geo[NNC_CONV__COUNT] = {0, c.H, c.W, c.C, c.OH, c.OW, c.F, c.KH, c.KW, c.G,
+                                    c.sh, c.sw, c.dh, c.dw, c.ph, c.pw, chunk};
+    LLVMTypeRef at = LLVMArrayType(g->i64, NNC_CONV__COUNT);
+    LLVMValueRef arr = LLVMBuildAlloca(g->b, at, "geo");
+    for (int e = 0; e < NNC_CONV__COUNT; e++) {
+        LLVMValueRef idx[2] = {ci64(g, 0), ci64(g, e)};
+        LLVMValueRef p = LLVMBuildInBoundsGEP2(g->b, at, arr, idx, 2, "");
+        LLVMBuildStore(g->b, e == NNC_CONV_N ? dimv(g, c.N) : ci64(g, geo[e]), p);
+    }
+    const char *fn = kk->op == OP_CONV ? "nnc_conv_forward"
+                     : kk->op == OP_CONV_BWD_DATA ? "nnc_conv_backward_data" : "nnc_conv_backward_filter";
+    LLVMTypeRef i64p = LLVMPointerType(g->i64, 0);
+    LLVMTypeRef p[6] = {g->f32p, g->f32p, g->f32p, g->f32p, i64p, g->i8p};
+    LLVMValueRef f = declare(g, fn, g->vd, p, 6, false);
+    LLVMValueRef null = LLVMConstNull(g->f32p);
+    LLVMValueRef args[6] = {LLVMBuildBitCast(g->b, k->src[0], g->f32p, ""),
+                            LLVMBuildBitCast(g->b, k->src[1], g->f32p, ""),
+                            LLVMBuildBitCast(g->b, k->out, g->f32p, ""),
+                            scratch ? LLVMBuildBitCast(g->b, scratch, g->f32p, "") : null,
+                            LLVMBuildBitCast(g->b, arr, i64p, ""), pool};
+    call(g, f, args, 6);
+}
+
 /* ONE_HOT, GATHER, SCATTER_ADD: a 2-level nest [n, width] over the index tensor's elements. */
 typedef struct IndexCtx { Op op; KEnv *k; LLVMValueRef rows, idx; } IndexCtx;
 
@@ -1284,6 +1320,8 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
     bool *isptr = arena_alloc(&g->arena, (size_t)k->nargs + 4);
     int np = 0;
     pt[np] = g->i8p, isptr[np++] = true;
+    if (k->kind == KK_CONV && k->nx == 1)       /* the im2col scratch, after out as call_kernel passes it */
+        pt[np] = g->i8p, isptr[np++] = true;
     for (int a = 0; a < k->nargs; a++) {
         if (k->args[a].kind == KA_VAL)
             pt[np++] = val_type(g, k->args[a].type.dtype);
@@ -1293,11 +1331,14 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
     pt[np++] = g->i64;
     if (k->op == OP_RAND && k->kind == KK_OP)
         pt[np++] = g->i64;
+    if (k->kind == KK_CONV)     /* the thread pool, as elementwise kernels get it */
+        pt[np] = g->i8p, isptr[np++] = false;
     LLVMValueRef fn = new_fn(g, name, pt, np, isptr);
     Saved sv = enter_fn(g, fn);
     KEnv e = {.k = k};
     int a = 0;
     e.out = LLVMGetParam(fn, (unsigned)a++);
+    LLVMValueRef scratch = k->kind == KK_CONV && k->nx == 1 ? LLVMGetParam(fn, (unsigned)a++) : NULL;
     LLVMValueRef fillv = NULL;
     e.argv = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)k->nargs + 1));
     for (int s = 0; s < k->nargs; s++) {
@@ -1310,10 +1351,13 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
     g->B = LLVMGetParam(fn, (unsigned)a++);
     if (k->op == OP_RAND && k->kind == KK_OP)
         e.seed = LLVMGetParam(fn, (unsigned)a++);
+    LLVMValueRef pool = k->kind == KK_CONV ? LLVMGetParam(fn, (unsigned)a++) : NULL;
     if (k->kind == KK_FILL)
         k_fill(g, &e, fillv);
     else if (k->kind == KK_GEMM)
         k_matmul(g, &e);
+    else if (k->kind == KK_CONV)
+        k_conv(g, &e, scratch, pool);
     else
         switch ((Op)k->op) {
         case OP_RAND: k_rand(g, &e); break;
@@ -1484,7 +1528,7 @@ static void call_kernel(Cg *g, Env *e, int ki) {
         args[np++] = ar->kind == KA_VAL ? get_val(g, e, ar->ref) : get_ptr(g, e, ar->ref);
     }
     args[np++] = g->B;
-    if (k->kind == KK_ELEM || is_pool(k))
+    if (k->kind == KK_ELEM || k->kind == KK_CONV || is_pool(k))
         args[np++] = e->pool;
     else if (k->kind == KK_OP && k->op == OP_RAND)
         args[np++] = e->seed;
