@@ -115,6 +115,7 @@ typedef struct KRes {
 
 typedef struct KGraph {
     const char *name;
+    const IrGraph *ir;          /* the graph it was fused from: Kernel.node indexes its nodes */
     KBuf *bufs; int nbufs, capbufs;
     KExpr *vals; int nvals, capvals;
     Kernel *kern; int nkern, capkern;

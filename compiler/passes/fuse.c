@@ -333,6 +333,7 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g) {
     uint32_t n = g->len;
     KGraph *kg = arena_alloc(A, sizeof *kg);
     kg->name = g->name;
+    kg->ir = g;
     Fuse f = {.A = A, .g = g, .kg = kg};
     f.isval = arena_alloc(A, n + 1);
     f.how = arena_alloc(A, sizeof(NodeHow) * (n + 1));

@@ -134,6 +134,34 @@ static void reuse_dying(Arena *A, KGraph *g) {
 
 typedef struct Live { int buf; KSize off, end; } Live;
 
+/* Temporary b has B in three or more dims (B^3 bytes and up): offsets are polynomials of degree
+ * two, so it cannot be placed. The error names the op that makes it, at its source place when the
+ * node has one. */
+static void too_big(const KGraph *g, int b, Diag *d) {
+    char t[128];
+    ir_type_fmt(t, sizeof t, &g->bufs[b].type);
+    const IrNode *nd = NULL;
+    for (int i = 0; i < g->nkern && !nd; i++) {
+        const Kernel *k = &g->kern[i];
+        bool writes = k->out == b;
+        for (int x = 0; x < k->nx; x++)
+            writes |= k->xbuf[x] == b;
+        if (writes && g->ir && k->node < g->ir->len)
+            nd = &g->ir->nodes[k->node];
+    }
+    const char *op = nd ? ir_op_name[nd->op] : "(a staged update)";
+    const char *msg = "graph %s: the result of %s, %s, has the batch size B in %d dims; the planner places "
+                      "temporaries whose bytes are at most quadratic in B (b2*B^2 + b*B + c)";
+    int nb = 0;
+    for (int k = 0; k < g->bufs[b].type.rank; k++)
+        nb += g->bufs[b].type.dim[k].a != 0;
+    if (nd && nd->loc.file)
+        diag_error(d, nd->loc, msg, g->name, op, t, nb);
+    else
+        diag_plain(d, msg, g->name, op, t, nb);
+    diag_hint(d, "reduce over a batch-sized axis before the third one is added");
+}
+
 int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
     in_place(A, g, ntensors);
     reuse_dying(A, g);
@@ -143,10 +171,7 @@ int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
         bf->first = nk;
         bf->last = -1;
         if (bf->kind == KB_TEMP && k_bytes(&bf->type).b2 < 0) {
-            char t[128];
-            ir_type_fmt(t, sizeof t, &bf->type);
-            diag_plain(d, "graph %s: a temporary of type %s has the batch size B in more than two dims, "
-                          "which the planner cannot place", g->name, t);
+            too_big(g, b, d);
             return -1;
         }
     }

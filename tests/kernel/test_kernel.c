@@ -129,6 +129,42 @@ int main(void) {
     g->kern[3].args[1].kind = KA_COL;
     expect(g, "row as col", "col broadcast of the wrong size");
 
+    /* a temporary with B in three dims: plan fails with an error naming the op that makes it */
+    static const char *const cube =
+        "tensor input 0 x f32[B,B]\n"
+        "tensor input 1 v f32[B]\n"
+        "tensor output 2 y f32[B,B]\n"
+        "graph forward {\n"
+        "  %0 = input {i=[0], name=\"x\"} : f32[B,B]\n"
+        "  %1 = input {i=[1], name=\"v\"} : f32[B]\n"
+        "  %2 = reshape %0 : f32[B,B,1]\n"
+        "  %3 = broadcast %2 : f32[B,B,B]\n"
+        "  %4 = broadcast %1 : f32[B,B,B]\n"
+        "  %5 = mul %3, %4 : f32[B,B,B]\n"
+        "  %6 = transpose %5 {i=[0,2,1]} : f32[B,B,B]\n"
+        "  %7 = sum %6 {i=[4]} : f32[B,B,1]\n"
+        "  %8 = reshape %7 : f32[B,B]\n"
+        "  output 2 = %8\n"
+        "}\n";
+    IrModule *cm = ir_module_parse(&a, cube, "cube.ir", stderr);
+    if (!cm) {
+        fprintf(stderr, "FAIL: the B^3 module does not parse\n");
+        failures++;
+    } else {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        Diag d;
+        diag_init(&d, f);
+        int rc = plan_module(fuse_module(&a, cm), &d);
+        fclose(f);
+        if (rc == 0 || !strstr(buf, "the result of") || !strstr(buf, "f32[B,B,B], has the batch size B in 3 dims")) {
+            fprintf(stderr, "FAIL B^3 temporary: rc %d; messages:\n%s", rc, buf);
+            failures++;
+        }
+        free(buf);
+    }
+
     arena_free(&a);
     if (failures)
         return 1;
