@@ -12,7 +12,7 @@
 
 const char *const k_class_name[KC__COUNT] = {"param", "state", "activation", "scratch"};
 
-static const char *const kind_name[] = {"elem", "fill", "op", "gemm"};
+static const char *const kind_name[] = {"elem", "fill", "op", "gemm", "row"};
 static const char *const buf_kind_name[] = {"arg", "global", "temp"};
 static const char *const hyper_name[] = {"lr", "step", "total_steps", "batch"};
 
@@ -32,6 +32,24 @@ Kernel *k_kernel(Arena *a, KGraph *g, Kernel k) {
     return p;
 }
 
+
+bool k_row_reduce(const KExpr *e) { return e->kind == KE_OP && (e->op == OP_SUM || e->op == OP_RMAX); }
+
+void k_row_levels(const Kernel *k, uint8_t *lv) {
+    for (int e = 0; e < k->nbody; e++) {
+        const KExpr *x = &k->body[e];
+        if (x->kind == KE_ARG) {
+            KArgKind ak = x->ref >= 0 && x->ref < k->nargs ? k->args[x->ref].kind : KA_BUF;
+            lv[e] = ak == KA_ROW || ak == KA_VAL || ak == KA_BUF0;
+        } else if (k_row_reduce(x)) {
+            lv[e] = 1;
+        } else {
+            lv[e] = 1;
+            for (int s = 0; x->kind == KE_OP && x->op < OP__COUNT && s < ir_op_nsrc[x->op]; s++)
+                lv[e] &= x->src[s] < (uint32_t)e ? lv[x->src[s]] : 0;
+        }
+    }
+}
 
 KSize k_bytes(const IrType *t) {
     KSize n = {0, 0, ir_dtype_size(t->dtype)};
@@ -125,7 +143,7 @@ static void kernel_text(FILE *out, const Kernel *k, bool sig) {
     fputc(')', out);
     if (k->kind == KK_OP || k->kind == KK_GEMM)
         attr_text(out, &k->attr);
-    if (k->kind == KK_OP && k->nbody) {
+    if ((k->kind == KK_OP && k->nbody) || k->kind == KK_ROW) {
         fputs(" of ", out);
         ir_type_print(out, &k->pro);
     }
@@ -302,8 +320,9 @@ static bool one_elem(const IrType *t) {
     return true;
 }
 
-/* An instruction list: operands earlier, F_ELEM ops with their arity. args < 0: values program. */
-static void check_exprs(V *v, const char *where, int idx, const KExpr *e, int n, int nargs) {
+/* An instruction list: operands earlier, F_ELEM ops with their arity (and in a row kernel's body,
+ * rows: sum and rmax of one operand of their own dtype, not bool). args < 0: values program. */
+static void check_exprs(V *v, const char *where, int idx, const KExpr *e, int n, int nargs, bool rows) {
     for (int i = 0; i < n; i++) {
         const KExpr *x = &e[i];
         if (x->kind == KE_ARG && (nargs < 0 || x->ref < 0 || x->ref >= nargs))
@@ -315,6 +334,14 @@ static void check_exprs(V *v, const char *where, int idx, const KExpr *e, int n,
             fail(v, where, idx, "instruction %d: no hyper-parameter %d", i, x->ref);
         if (x->kind != KE_OP)
             continue;
+        if (rows && k_row_reduce(x)) {
+            if (x->src[0] >= (uint32_t)i)
+                fail(v, where, idx, "instruction %d (%s) uses %%%u, not defined before it", i, ir_op_name[x->op], x->src[0]);
+            else if (x->dt == DT_BOOL || e[x->src[0]].dt != x->dt || x->sdt != x->dt)
+                fail(v, where, idx, "instruction %d: a row %s of %s gives %s", i, ir_op_name[x->op],
+                     ir_dtype_name(e[x->src[0]].dt), ir_dtype_name(x->dt));
+            continue;
+        }
         if (x->op >= OP__COUNT || !(ir_op_flags[x->op] & F_ELEM)) {
             fail(v, where, idx, "instruction %d: op %d is not elementwise", i, x->op);
             continue;
@@ -335,7 +362,7 @@ static int by_first(const void *x, const void *y) {
 
 int k_verify(const KGraph *g, FILE *err) {
     V v = {g, err, 0};
-    check_exprs(&v, "value $v", 0, g->vals, g->nvals, -1);
+    check_exprs(&v, "value $v", 0, g->vals, g->nvals, -1, false);
     int *written = calloc((size_t)g->nbufs + 1, sizeof(int));
     if (!written)
         die("out of memory");
@@ -352,7 +379,7 @@ int k_verify(const KGraph *g, FILE *err) {
             fail(&v, "k", i, "writes the constant %%b%d", k->out);
         for (int x = 0; x < k->nx; x++) {
             int xb = k->xbuf[x];
-            if (k->kind != KK_ELEM || xb < 0 || xb >= g->nbufs || xb == k->out || k->xexpr[x] < 0 ||
+            if ((k->kind != KK_ELEM && k->kind != KK_ROW) || xb < 0 || xb >= g->nbufs || xb == k->out || k->xexpr[x] < 0 ||
                 k->xexpr[x] >= k->nbody) {
                 fail(&v, "k", i, "extra output %d is not a buffer and an instruction of an elementwise kernel", x);
                 continue;
@@ -363,19 +390,19 @@ int k_verify(const KGraph *g, FILE *err) {
             const KBuf *xbb = &g->bufs[xb];
             if (xbb->kind == KB_GLOBAL || (xbb->kind == KB_TEMP && written[xb] == 1))
                 fail(&v, "k", i, "extra output %%b%d is a constant or written before", xb);
-            if (!numel_eq(&xbb->type, &k->type) || xbb->type.dtype != k->body[k->xexpr[x]].dt)
+            if ((k->kind == KK_ELEM && !numel_eq(&xbb->type, &k->type)) || xbb->type.dtype != k->body[k->xexpr[x]].dt)
                 fail(&v, "k", i, "extra output %%b%d does not take instruction %%%d exactly", xb, k->xexpr[x]);
         }
         bool in_place = false;  /* an elementwise kernel updating its argument element by element */
         for (int a = 0; a < k->nargs; a++)
-            in_place |= k->kind == KK_ELEM && k->args[a].kind == KA_BUF && k->args[a].ref == k->out;
+            in_place |= (k->kind == KK_ELEM || k->kind == KK_ROW) && k->args[a].kind == KA_BUF && k->args[a].ref == k->out;
         if (ob->kind == KB_TEMP && written[k->out] == 1 && !in_place)
             fail(&v, "k", i, "writes %%b%d, which an earlier kernel wrote", k->out);
         if (!numel_eq(&k->type, &ob->type) || k->type.dtype != ob->type.dtype)
             fail(&v, "k", i, "its result does not fill its buffer %%b%d exactly", k->out);
         /* the kernels with a body: elementwise ones, and reductions with a fused prologue */
-        bool body = k->kind == KK_ELEM || (k->kind == KK_OP && k->nbody > 0);
-        const IrType *space = k->kind == KK_OP ? &k->pro : &k->type;
+        bool body = k->kind == KK_ELEM || k->kind == KK_ROW || (k->kind == KK_OP && k->nbody > 0);
+        const IrType *space = k->kind == KK_OP || k->kind == KK_ROW ? &k->pro : &k->type;
         for (int a = 0; a < k->nargs; a++) {
             const KArg *ar = &k->args[a];
             if (ar->kind == KA_VAL) {
@@ -397,7 +424,7 @@ int k_verify(const KGraph *g, FILE *err) {
             bool own = ar->ref == k->out;
             for (int x = 0; x < k->nx; x++)
                 own |= ar->ref == k->xbuf[x];
-            if (own && (k->kind != KK_ELEM || ar->kind != KA_BUF))
+            if (own && ((k->kind != KK_ELEM && k->kind != KK_ROW) || ar->kind != KA_BUF))
                 fail(&v, "k", i, "reads its own output %%b%d other than element by element", ar->ref);
             if (ar->kind == KA_BUF0 && (!body || !one_elem(&ar->type)))
                 fail(&v, "k", i, "argument %d: buf0 needs a kernel with a body and one element", a);
@@ -427,8 +454,47 @@ int k_verify(const KGraph *g, FILE *err) {
             else if (k->body[k->nbody - 1].dt != k->type.dtype)
                 fail(&v, "k", i, "its body gives %s, its result is %s",
                      ir_dtype_name(k->body[k->nbody - 1].dt), ir_dtype_name(k->type.dtype));
-            check_exprs(&v, "k", i, k->body, k->nbody, k->nargs);
+            check_exprs(&v, "k", i, k->body, k->nbody, k->nargs, false);
             break;
+        case KK_ROW: {
+            check_exprs(&v, "k", i, k->body, k->nbody, k->nargs, true);
+            if (k->nbody < 1 || k->pro.rank < 1) {
+                fail(&v, "k", i, "a row kernel needs a body and an index space of rank >= 1");
+                break;
+            }
+            uint8_t *lv = calloc((size_t)k->nbody, 1);
+            if (!lv)
+                die("out of memory");
+            k_row_levels(k, lv);
+            IrType rows = k->pro;
+            rows.dim[rows.rank - 1] = (Dim){0, 1};
+            rows.dtype = k->type.dtype;
+            int last = k->nbody - 1;
+            if (k->body[last].dt != k->type.dtype)
+                fail(&v, "k", i, "its body gives %s, its result is %s", ir_dtype_name(k->body[last].dt),
+                     ir_dtype_name(k->type.dtype));
+            IrType want = lv[last] ? rows : k->pro;
+            want.dtype = k->type.dtype;
+            if (!numel_eq(&k->type, &want))
+                fail(&v, "k", i, "its result does not hold one value per %s, as its last instruction gives",
+                     lv[last] ? "row" : "element");
+            for (int x = 0; x < k->nx; x++) {
+                if (k->xexpr[x] < 0 || k->xexpr[x] >= k->nbody || k->xbuf[x] < 0 || k->xbuf[x] >= g->nbufs)
+                    continue;   /* reported above */
+                IrType xw = lv[k->xexpr[x]] ? rows : k->pro;
+                xw.dtype = g->bufs[k->xbuf[x]].type.dtype;
+                if (!numel_eq(&g->bufs[k->xbuf[x]].type, &xw))
+                    fail(&v, "k", i, "extra output %%b%d does not hold one value per %s", k->xbuf[x],
+                         lv[k->xexpr[x]] ? "row" : "element");
+            }
+            bool red = false;
+            for (int e = 0; e < k->nbody; e++)
+                red |= k_row_reduce(&k->body[e]);
+            if (!red)
+                fail(&v, "k", i, "a row kernel without a row sum or rmax");
+            free(lv);
+            break;
+        }
         case KK_FILL:
             if (k->nargs != 1 || k->args[0].kind != KA_VAL || k->args[0].type.dtype != k->type.dtype)
                 fail(&v, "k", i, "a fill takes one value of its result's dtype");
@@ -446,7 +512,7 @@ int k_verify(const KGraph *g, FILE *err) {
                     fail(&v, "k", i, "only sum and rmax kernels may have a body");
                     break;
                 }
-                check_exprs(&v, "k", i, k->body, k->nbody, k->nargs);
+                check_exprs(&v, "k", i, k->body, k->nbody, k->nargs, false);
                 if (k->body[k->nbody - 1].dt != k->pro.dtype)
                     fail(&v, "k", i, "its body gives %s, the reduced operand is %s",
                          ir_dtype_name(k->body[k->nbody - 1].dt), ir_dtype_name(k->pro.dtype));

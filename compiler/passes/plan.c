@@ -14,6 +14,7 @@
  * after it and no other result reads the old T, and V's own kernel reads T only elementwise at
  * the index it writes. Then no copy follows the step (Adam's m, v and the param all qualify).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernel.h"
@@ -21,6 +22,23 @@
 
 static bool is_tensor_buf(const KGraph *g, int b, int tensor) {
     return g->bufs[b].kind == KB_ARG && g->bufs[b].tensor == tensor;
+}
+
+/* A kernel that writes element i of its result after its last read of element i of each argument
+ * read per element, and of no other: an elementwise kernel, or a row kernel with one result per
+ * element (its reductions over a row run before the row's write). */
+static bool elementwise_out(const Kernel *k) {
+    if (k->kind == KK_ELEM)
+        return true;
+    if (k->kind != KK_ROW || k->nbody < 1)
+        return false;
+    uint8_t *lv = malloc((size_t)k->nbody);
+    if (!lv)
+        die("out of memory");
+    k_row_levels(k, lv);
+    bool per_elem = !lv[k->nbody - 1];
+    free(lv);
+    return per_elem;
 }
 
 static void in_place(Arena *A, KGraph *g, int ntensors) {
@@ -66,7 +84,7 @@ static void in_place(Arena *A, KGraph *g, int ntensors) {
         for (int a = 0; ok && a < k->nargs; a++) {
             const KArg *ar = &k->args[a];
             if (ar->kind != KA_VAL && is_tensor_buf(g, ar->ref, res->index))
-                ok = k->kind == KK_ELEM && ar->kind == KA_BUF;
+                ok = elementwise_out(k) && ar->kind == KA_BUF;
         }
         if (!ok)
             continue;
@@ -80,7 +98,7 @@ static void in_place(Arena *A, KGraph *g, int ntensors) {
     }
 }
 
-/* An elementwise kernel writes over an argument that dies with it: a temporary of its result's
+/* An elementwise kernel (or a row kernel with a result per element) writes over an argument that dies with it: a temporary of its result's
  * size and dtype, read element by element, that nothing after the kernel reads. The result then
  * lives in that buffer, and the buffer fuse gave it is left unused. So bias + activation after a
  * GEMM is the GEMM's epilogue, in place in the GEMM's output, and a chain of elementwise kernels
@@ -108,7 +126,7 @@ static void reuse_dying(Arena *A, KGraph *g) {
         for (int x = 0; x < k->nx; x++)
             k->xbuf[x] = map[k->xbuf[x]];
         int o = k->out;
-        if (k->kind != KK_ELEM || g->bufs[o].kind != KB_TEMP)
+        if (!elementwise_out(k) || g->bufs[o].kind != KB_TEMP)
             continue;
         for (int a = 0; a < k->nargs; a++) {
             int b = k->args[a].ref;
