@@ -35,6 +35,12 @@ Kernel *k_kernel(Arena *a, KGraph *g, Kernel k) {
 
 bool k_row_reduce(const KExpr *e) { return e->kind == KE_OP && (e->op == OP_SUM || e->op == OP_RMAX); }
 
+bool k_row_per_element(const Kernel *k, const IrType *t) {
+    KSize a = k_bytes(t), b = k_bytes(&k->pro);
+    int64_t sa = ir_dtype_size(t->dtype), sb = ir_dtype_size(k->pro.dtype);
+    return a.b2 * sb == b.b2 * sa && a.b * sb == b.b * sa && a.c * sb == b.c * sa;
+}
+
 void k_row_levels(const Kernel *k, uint8_t *lv) {
     for (int e = 0; e < k->nbody; e++) {
         const KExpr *x = &k->body[e];
@@ -473,25 +479,15 @@ int k_verify(const KGraph *g, FILE *err) {
             if (k->body[last].dt != k->type.dtype)
                 fail(&v, "k", i, "its body gives %s, its result is %s", ir_dtype_name(k->body[last].dt),
                      ir_dtype_name(k->type.dtype));
-            IrType want = lv[last] ? rows : k->pro;
-            want.dtype = k->type.dtype;
-            if (!numel_eq(&k->type, &want))
-                fail(&v, "k", i, "its result does not hold one value per %s, as its last instruction gives",
-                     lv[last] ? "row" : "element");
-            for (int x = 0; x < k->nx; x++) {
-                if (k->xexpr[x] < 0 || k->xexpr[x] >= k->nbody || k->xbuf[x] < 0 || k->xbuf[x] >= g->nbufs)
-                    continue;   /* reported above */
-                IrType xw = lv[k->xexpr[x]] ? rows : k->pro;
-                xw.dtype = g->bufs[k->xbuf[x]].type.dtype;
-                if (!numel_eq(&g->bufs[k->xbuf[x]].type, &xw))
-                    fail(&v, "k", i, "extra output %%b%d does not hold one value per %s", k->xbuf[x],
-                         lv[k->xexpr[x]] ? "row" : "element");
-            }
-            bool red = false;
-            for (int e = 0; e < k->nbody; e++)
-                red |= k_row_reduce(&k->body[e]);
-            if (!red)
-                fail(&v, "k", i, "a row kernel without a row sum or rmax");
+            /* the result and the extra outputs: one value per element of pro, or per row (then
+             * from an instruction that is one value per row) */
+            IrType pe = k->pro;
+            pe.dtype = k->type.dtype;
+            if (numel_eq(&k->type, &rows) ? !lv[last] && !numel_eq(&k->type, &pe) : !numel_eq(&k->type, &pe))
+                fail(&v, "k", i, "its result holds neither one value per element nor one per row of its body");
+            for (int x = 0; x < k->nx; x++)
+                if (k->xbuf[x] >= 0 && k->xbuf[x] < g->nbufs && !k_row_per_element(k, &g->bufs[k->xbuf[x]].type))
+                    fail(&v, "k", i, "extra output %%b%d does not hold one value per element", k->xbuf[x]);
             free(lv);
             break;
         }

@@ -106,7 +106,7 @@ typedef struct Kernel {
     IrType pro;                 /* KK_OP with a body, KK_ROW: the index space the body walks */
     /* KK_ELEM, KK_ROW: more results of the same loop: body instruction xexpr[j] is stored into
      * buffer xbuf[j] at each index (an optimizer's state and its param updated in one pass; in a
-     * row kernel, once per row when the instruction is a row statistic) */
+     * row kernel, at each element of pro) */
     int *xbuf; int *xexpr; int nx;
 } Kernel;
 
@@ -150,6 +150,9 @@ Kernel *k_kernel(Arena *a, KGraph *g, Kernel k);
 /* KK_ROW: lv[e] = 1 when body instruction e is one value per row (a row or scalar argument, a
  * reduction, or math on those only), 0 when it varies along the row. lv has k->nbody entries. */
 void k_row_levels(const Kernel *k, uint8_t *lv);
+/* KK_ROW: a buffer of type t written by k holds one value per element of its index space (else
+ * one per row). */
+bool k_row_per_element(const Kernel *k, const IrType *t);
 /* A sum or rmax in a row kernel's body: the reduction of its operand over the row. */
 bool k_row_reduce(const KExpr *e);
 

@@ -263,8 +263,8 @@ static void classify(Fuse *f) {
             } else if (!ok && space && rows_like(ti, space)) {
                 ok = row = true;        /* math on row statistics: once per row */
             }
-            if (ok && stored && !is_loop_elem(f, root))
-                ok = false;         /* stores come from elementwise and row kernels only */
+            if (ok && stored && (!is_loop_elem(f, root) || !same_shape(ti, &g->nodes[root].type)))
+                ok = false;         /* stores come from elementwise and row kernels only, per element */
         } else if (!stored && h == NB_TEMP && space && root != i && is_row_reduce(g, i)) {
             ok = row = same_shape(&g->nodes[g->nodes[i].src[0]].type, space);
         } else if (!isres[i] && space && h == NB_ALIAS) {

@@ -14,7 +14,6 @@
  * after it and no other result reads the old T, and V's own kernel reads T only elementwise at
  * the index it writes. Then no copy follows the step (Adam's m, v and the param all qualify).
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "kernel.h"
@@ -30,15 +29,7 @@ static bool is_tensor_buf(const KGraph *g, int b, int tensor) {
 static bool elementwise_out(const Kernel *k) {
     if (k->kind == KK_ELEM)
         return true;
-    if (k->kind != KK_ROW || k->nbody < 1)
-        return false;
-    uint8_t *lv = malloc((size_t)k->nbody);
-    if (!lv)
-        die("out of memory");
-    k_row_levels(k, lv);
-    bool per_elem = !lv[k->nbody - 1];
-    free(lv);
-    return per_elem;
+    return k->kind == KK_ROW && k_row_per_element(k, &k->type);
 }
 
 static void in_place(Arena *A, KGraph *g, int ntensors) {

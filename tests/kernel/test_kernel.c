@@ -175,15 +175,13 @@ int main(void) {
     }
     int ri = g->nkern - 1;
 
-    g = fresh_of(&a, rows_text);    /* a row kernel without a reduction */
-    for (int q = 0; q < g->kern[ri].nbody; q++)
-        if (k_row_reduce(&g->kern[ri].body[q]))
-            g->kern[ri].body[q].op = OP_NEG;
-    expect(g, "row without reduction", "without a row sum or rmax");
+    g = fresh_of(&a, rows_text);    /* a row kernel over a scalar */
+    g->kern[ri].pro.rank = 0;
+    expect(g, "row of rank 0", "an index space of rank >= 1");
 
     g = fresh_of(&a, rows_text);    /* a result of one value per row where the body gives elements */
     g->kern[ri].type.dim[1] = (Dim){0, 1};
-    expect(g, "row result size", "does not hold one value per element");
+    expect(g, "row result size", "holds neither one value per element nor one per row");
 
     g = fresh_of(&a, rows_text);    /* a reduction giving another dtype than its operand */
     for (int q = 0; q < g->kern[ri].nbody; q++)

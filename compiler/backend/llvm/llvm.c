@@ -883,7 +883,8 @@ static void row_need(const Kernel *k, const uint8_t *lv, int from, uint8_t *need
  * as k_reduce does, so the bits are the interpreter's), one that varies along the row inside each
  * loop that needs it (recomputed, never stored); then one loop writes the result and the extra
  * outputs per element (or they are stored once per row). The loops over the row are flat and
- * walk memory contiguously: the vectoriser widens the final write and the max loops. */
+ * walk memory contiguously: the vectoriser widens the final write. Extra outputs hold one value
+ * per element. */
 static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *pre, LLVMValueRef out,
                       LLVMValueRef *xout, LLVMValueRef lo, LLVMValueRef hi) {
     int n = k->nbody;
@@ -944,14 +945,15 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         if (!max)
             v[e] = f32 ? LLVMBuildFPTrunc(g->b, v[e], g->f32, "") : LLVMBuildTrunc(g->b, v[e], g->i32, "");
     }
-    for (int x = 0; x < k->nx; x++)     /* row statistics kept for later kernels */
-        if (lv[k->xexpr[x]])
-            store_elem(g, k->body[k->xexpr[x]].dt, xout[x], r, v[k->xexpr[x]]);
-    if (lv[n - 1]) {
+    /* the result: one value per row, stored here, or per element (a value per row is written to
+     * each element of its row), stored by one more loop over the row with the extra outputs */
+    bool per_elem = k_row_per_element(k, &k->type);
+    if (!per_elem)
         store_elem(g, k->type.dtype, out, r, v[n - 1]);
-    } else {
+    if (per_elem || k->nx) {
         memset(need, 0, (size_t)n);
-        row_need(k, lv, n - 1, need);
+        if (per_elem && !lv[n - 1])
+            row_need(k, lv, n - 1, need);
         for (int x = 0; x < k->nx; x++)
             if (!lv[k->xexpr[x]])
                 row_need(k, lv, k->xexpr[x], need);
@@ -959,9 +961,9 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         LLVMValueRef i = LLVMBuildAdd(g->b, base, c, "");
         row_elems(g, k, lv, need, v, argv, pre, out, i, r, c);
         for (int x = 0; x < k->nx; x++)
-            if (!lv[k->xexpr[x]])
-                store_elem(g, k->body[k->xexpr[x]].dt, xout[x], i, v[k->xexpr[x]]);
-        store_elem(g, k->type.dtype, out, i, v[n - 1]);
+            store_elem(g, k->body[k->xexpr[x]].dt, xout[x], i, v[k->xexpr[x]]);
+        if (per_elem)
+            store_elem(g, k->type.dtype, out, i, v[n - 1]);
         loop_end(g, &lc);
     }
     loop_end(g, &l);
