@@ -407,10 +407,22 @@ int k_verify(const KGraph *g, FILE *err) {
         if (!numel_eq(&k->type, &ob->type) || k->type.dtype != ob->type.dtype)
             fail(&v, "k", i, "its result does not fill its buffer %%b%d exactly", k->out);
         /* the kernels with a body: elementwise ones, and reductions with a fused prologue */
-        bool body = k->kind == KK_ELEM || k->kind == KK_ROW || (k->kind == KK_OP && k->nbody > 0);
+        /* a gemm's epilogue body reads the arguments after its two operands, at each element of
+         * the gemm's result */
+        bool epi = k->kind == KK_GEMM && k->nbody > 0;
+        bool body = k->kind == KK_ELEM || k->kind == KK_ROW || (k->kind == KK_OP && k->nbody > 0) || epi;
         const IrType *space = k->kind == KK_OP || k->kind == KK_ROW ? &k->pro : &k->type;
         for (int a = 0; a < k->nargs; a++) {
             const KArg *ar = &k->args[a];
+            if (epi && a < 2) {
+                if (ar->kind != KA_BUF || ar->ref == k->out)
+                    fail(&v, "k", i, "a gemm's operand %d is not a buffer other than its result", a);
+                if (ar->ref < 0 || ar->ref >= g->nbufs)
+                    fail(&v, "k", i, "argument %d names buffer %d of %d", a, ar->ref, g->nbufs);
+                else if (written[ar->ref] < 0)
+                    fail(&v, "k", i, "reads %%b%d before any kernel writes it", ar->ref);
+                continue;
+            }
             if (ar->kind == KA_VAL) {
                 if (ar->ref < 0 || ar->ref >= g->nvals)
                     fail(&v, "k", i, "argument %d names value %d of %d", a, ar->ref, g->nvals);
@@ -423,14 +435,14 @@ int k_verify(const KGraph *g, FILE *err) {
                 continue;
             }
             const KBuf *ab = &g->bufs[ar->ref];
-            if (written[ar->ref] < 0)
+            if (written[ar->ref] < 0 && !(epi && ar->ref == k->out))     /* an epilogue reads the gemm's product */
                 fail(&v, "k", i, "reads %%b%d before any kernel writes it", ar->ref);
             if (!numel_eq(&ar->type, &ab->type) || ar->type.dtype != ab->type.dtype)
                 fail(&v, "k", i, "argument %d views %%b%d as a type of another size", a, ar->ref);
             bool own = ar->ref == k->out;
             for (int x = 0; x < k->nx; x++)
                 own |= ar->ref == k->xbuf[x];
-            if (own && ((k->kind != KK_ELEM && k->kind != KK_ROW) || ar->kind != KA_BUF))
+            if (own && ((k->kind != KK_ELEM && k->kind != KK_ROW && !epi) || ar->kind != KA_BUF))
                 fail(&v, "k", i, "reads its own output %%b%d other than element by element", ar->ref);
             if (ar->kind == KA_BUF0 && (!body || !one_elem(&ar->type)))
                 fail(&v, "k", i, "argument %d: buf0 needs a kernel with a body and one element", a);
@@ -503,7 +515,15 @@ int k_verify(const KGraph *g, FILE *err) {
                      kind_name[k->kind]);
                 break;
             }
-            if (k->nbody > 0) {     /* a reduction of its body */
+            if (epi) {              /* the elementwise epilogue of a gemm */
+                check_exprs(&v, "k", i, k->body, k->nbody, k->nargs, false);
+                for (int q = 0; q < k->nbody; q++)
+                    if (k->body[q].kind == KE_ARG && k->body[q].ref < 2)
+                        fail(&v, "k", i, "its epilogue reads operand %d of the gemm", k->body[q].ref);
+                if (k->body[k->nbody - 1].dt != k->type.dtype)
+                    fail(&v, "k", i, "its epilogue gives %s, its result is %s", ir_dtype_name(k->body[k->nbody - 1].dt),
+                         ir_dtype_name(k->type.dtype));
+            } else if (k->nbody > 0) {     /* a reduction of its body */
                 if (k->kind != KK_OP || (k->op != OP_SUM && k->op != OP_RMAX)) {
                     fail(&v, "k", i, "only sum and rmax kernels may have a body");
                     break;
@@ -521,8 +541,9 @@ int k_verify(const KGraph *g, FILE *err) {
                 break;
             }
             IrType st[IR_MAXSRC];
-            bool ok = k->nargs <= IR_MAXSRC;
-            for (int a = 0; ok && a < k->nargs; a++) {
+            int nops = epi ? 2 : k->nargs;
+            bool ok = nops <= IR_MAXSRC;
+            for (int a = 0; ok && a < nops; a++) {
                 ok = k->args[a].kind == KA_BUF;
                 st[a] = k->args[a].type;
             }
@@ -533,7 +554,7 @@ int k_verify(const KGraph *g, FILE *err) {
             if (k->op == OP_RESHAPE || (ir_op_flags[k->op] & F_SOURCE))
                 break;      /* RAND: no operands; RESHAPE: a copy, sizes checked above */
             IrType t = k->type;
-            const char *msg = ir_shape_rule((Op)k->op, st, k->nargs, &k->attr, &t);
+            const char *msg = ir_shape_rule((Op)k->op, st, nops, &k->attr, &t);
             if (msg)
                 fail(&v, "k", i, "%s: %s", ir_op_name[k->op], msg);
             else if (!ir_type_eq(&t, &k->type))

@@ -141,6 +141,39 @@ static void reuse_dying(Arena *A, KGraph *g) {
         g->res[r].buf = map[g->res[r].buf];
 }
 
+/* A GEMM's epilogue: the elementwise kernel right after a GEMM that writes over the GEMM's output
+ * (reuse_dying put it there: bias + activation) and stores nothing else becomes the GEMM kernel's
+ * body, which the backend runs on each block of rows as soon as the GEMM has computed it, while
+ * the block is in cache. The body's arguments follow the GEMM's two operands. */
+static void gemm_epilogues(Arena *A, KGraph *g) {
+    int n = 0;
+    for (int i = 0; i < g->nkern; i++) {
+        Kernel *k = &g->kern[i], *e = i + 1 < g->nkern ? &g->kern[i + 1] : NULL;
+        bool reads = false;
+        for (int a = 0; e && a < e->nargs; a++)
+            reads |= e->args[a].kind == KA_BUF && e->args[a].ref == k->out;
+        if (k->kind == KK_GEMM && k->nbody == 0 && e && e->kind == KK_ELEM && e->out == k->out && e->nx == 0 && reads) {
+            Kernel m = *k;
+            m.nargs = 2 + e->nargs;
+            m.args = arena_alloc(A, sizeof(KArg) * (size_t)m.nargs);
+            memcpy(m.args, k->args, sizeof(KArg) * 2);
+            memcpy(m.args + 2, e->args, sizeof(KArg) * (size_t)e->nargs);
+            m.nbody = e->nbody;
+            m.body = arena_alloc(A, sizeof(KExpr) * (size_t)e->nbody);
+            for (int b = 0; b < e->nbody; b++) {
+                m.body[b] = e->body[b];
+                if (m.body[b].kind == KE_ARG)
+                    m.body[b].ref += 2;
+            }
+            g->kern[n++] = m;
+            i++;
+            continue;
+        }
+        g->kern[n++] = *k;
+    }
+    g->nkern = n;
+}
+
 typedef struct Live { int buf; KSize off, end; } Live;
 
 /* Temporary b has B in three or more dims (B^3 bytes and up): offsets are polynomials of degree
@@ -174,6 +207,7 @@ static void too_big(const KGraph *g, int b, Diag *d) {
 int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
     in_place(A, g, ntensors);
     reuse_dying(A, g);
+    gemm_epilogues(A, g);
     int nk = g->nkern;
     for (int b = 0; b < g->nbufs; b++) {
         KBuf *bf = &g->bufs[b];

@@ -97,30 +97,30 @@ int main(void) {
     Arena a = {0};
     KGraph *g = fresh(&a);
     expect(g, "fused and planned", NULL);
-    /* the shape of the fusion: gemm, elem (exp, tanh; in place in the gemm's output, which dies
-     * there), sum, elem (div by the row's sum read in place of the broadcast, and the square of
-     * the quotient, computed once), sum (the row sums' total: a second user keeps the row sum out
-     * of a row kernel) */
-    if (g->nkern != 5 || g->kern[0].kind != KK_GEMM || g->kern[1].kind != KK_ELEM ||
-        g->kern[1].nbody != 3 || g->kern[3].kind != KK_ELEM || g->kern[3].nbody != 4 ||
-        g->kern[3].nargs != 2 || g->kern[3].args[1].kind != KA_ROW || g->kern[1].out != g->kern[0].out) {
+    /* the shape of the fusion: gemm with its epilogue (exp, tanh of the product: in place in the
+     * gemm's output), sum, elem (div by the row's sum read in place of the broadcast, and the
+     * square of the quotient, computed once), sum (the row sums' total: a second user keeps the
+     * row sum out of a row kernel) */
+    if (g->nkern != 4 || g->kern[0].kind != KK_GEMM || g->kern[0].nbody != 3 || g->kern[0].nargs != 3 ||
+        g->kern[0].args[2].ref != g->kern[0].out || g->kern[2].kind != KK_ELEM || g->kern[2].nbody != 4 ||
+        g->kern[2].nargs != 2 || g->kern[2].args[1].kind != KA_ROW) {
         fprintf(stderr, "FAIL: unexpected kernels:\n");
         k_graph_print(stderr, g);
         failures++;
     }
 
     g = fresh(&a);      /* a kernel reads a temporary before it is written */
-    Kernel t = g->kern[2];
-    g->kern[2] = g->kern[3], g->kern[3] = t;
+    Kernel t = g->kern[1];
+    g->kern[1] = g->kern[2], g->kern[2] = t;
     expect(g, "swapped", "before any kernel writes it");
 
     g = fresh(&a);      /* a body instruction that is not elementwise */
-    g->kern[find(g, KK_ELEM)].body[1].op = OP_MATMUL;
+    g->kern[find(g, KK_ELEM)].body[2].op = OP_MATMUL;
     expect(g, "matmul in a body", "is not elementwise");
 
     g = fresh(&a);      /* an instruction that uses a later one */
     Kernel *e = &g->kern[find(g, KK_ELEM)];
-    e->body[1].src[0] = 2;
+    e->body[2].src[0] = 3;
     expect(g, "forward reference", "not defined before it");
 
     g = fresh(&a);      /* a gemm whose result is not what matmul gives */
@@ -133,7 +133,7 @@ int main(void) {
     expect(g, "wrong size", "does not fill its buffer");
 
     g = fresh(&a);      /* two temporaries live at once in the same bytes */
-    int t1 = g->kern[0].out, t2 = g->kern[2].out;
+    int t1 = g->kern[0].out, t2 = g->kern[1].out;
     g->bufs[t2].off = g->bufs[t1].off;
     expect(g, "overlap", "while both are live");
 
@@ -142,7 +142,7 @@ int main(void) {
     expect(g, "misaligned", "not 64-byte aligned");
 
     g = fresh(&a);      /* a structured op reading its own output */
-    Kernel *s = &g->kern[2];
+    Kernel *s = &g->kern[1];
     s->args[0].ref = s->out;
     expect(g, "sum in place", "reads its own output");
 
@@ -151,13 +151,17 @@ int main(void) {
     expect(g, "bad arg", "reads argument 9");
 
     g = fresh(&a);      /* a gemm writing over a buffer an earlier kernel wrote */
-    g->kern[2].kind = KK_GEMM, g->kern[2].op = OP_MATMUL;
-    g->kern[2].out = g->kern[0].out;
+    g->kern[1].kind = KK_GEMM, g->kern[1].op = OP_MATMUL;
+    g->kern[1].out = g->kern[0].out;
     expect(g, "gemm over a written buffer", "which an earlier kernel wrote");
 
     g = fresh(&a);      /* a row broadcast read as a column */
-    g->kern[3].args[1].kind = KA_COL;
+    g->kern[2].args[1].kind = KA_COL;
     expect(g, "row as col", "col broadcast of the wrong size");
+
+    g = fresh(&a);      /* a gemm's epilogue reading the gemm's operand per element */
+    g->kern[0].body[0].ref = 0;
+    expect(g, "epilogue reads an operand", "its epilogue reads operand 0 of the gemm");
 
     /* log-softmax: one row kernel after the gemm (rmax, sub, exp, sum, log, sub), reading the
      * gemm's output per element and nothing per row */

@@ -1161,6 +1161,57 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
     return fn;
 }
 
+/* A GEMM with an epilogue (docs/kernels.md "GEMM epilogues"): out, the operands, the epilogue's
+ * arguments not read through out, B, pool. The GEMM over all of C, then the epilogue as the
+ * elementwise kernel of its own (parallel when large). Running the epilogue on blocks of rows of
+ * C right after the GEMM computed each (while the block is in L2) was measured slower on both
+ * bench models (docs/backend-llvm.md), so C is not split. */
+static LLVMValueRef emit_gemm_epilogue(Cg *g, const KGraph *kg, const Kernel *k, const char *name) {
+    Kernel e = *k;      /* the epilogue alone: an elementwise kernel over the result */
+    e.kind = KK_ELEM;
+    e.args = k->args + 2;
+    e.nargs = k->nargs - 2;
+    e.body = arena_alloc(&g->arena, sizeof(KExpr) * (size_t)k->nbody);
+    for (int b = 0; b < k->nbody; b++) {
+        e.body[b] = k->body[b];
+        if (e.body[b].kind == KE_ARG)
+            e.body[b].ref -= 2;
+    }
+    LLVMValueRef epi = emit_elementwise(g, kg, &e, arena_printf(&g->arena, "%s.epi", name));
+    int np = 0, na = e.nargs;
+    LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * (size_t)(k->nargs + 4));
+    bool *noalias = arena_alloc(&g->arena, (size_t)k->nargs + 4);
+    for (int a = 0; a < 3; a++)                 /* out, A, B */
+        pt[np] = g->i8p, noalias[np++] = true;
+    for (int a = 0; a < na; a++) {
+        if (out_slot(&e, a) >= 0)
+            continue;
+        if (e.args[a].kind == KA_VAL)
+            pt[np] = val_type(g, e.args[a].type.dtype), noalias[np++] = false;
+        else
+            pt[np] = g->i8p, noalias[np++] = true;
+    }
+    pt[np] = g->i64, noalias[np++] = false;     /* B */
+    pt[np] = g->i8p, noalias[np++] = false;     /* pool */
+    LLVMValueRef fn = new_fn(g, name, pt, np, noalias);
+    Saved sv = enter_fn(g, fn);
+    g->B = LLVMGetParam(fn, (unsigned)np - 2);
+    KEnv ke = {.k = k, .out = LLVMGetParam(fn, 0)};
+    ke.src[0] = LLVMGetParam(fn, 1);
+    ke.src[1] = LLVMGetParam(fn, 2);
+    k_matmul(g, &ke);
+    /* the epilogue's parameters: out, its arguments not read through out, B, pool */
+    LLVMValueRef *eargs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)np);
+    int ne = 0;
+    eargs[ne++] = ke.out;
+    for (int p = 3; p < np; p++)
+        eargs[ne++] = LLVMGetParam(fn, (unsigned)p);
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(epi), epi, eargs, (unsigned)ne, "");
+    LLVMBuildRetVoid(g->b);
+    leave_fn(g, sv);
+    return fn;
+}
+
 /* The function of kernel ki of kg, made once per signature. */
 static LLVMValueRef kernel_fn(Cg *g, const KGraph *kg, int ki, int gi) {
     const Kernel *k = &kg->kern[ki];
@@ -1170,7 +1221,8 @@ static LLVMValueRef kernel_fn(Cg *g, const KGraph *kg, int ki, int gi) {
         const char *name = arena_printf(&g->arena, "%s.g%d.k%d.%s", g->prefix, gi, ki, ir_op_name[k->op]);
         Saved sv = {LLVMGetInsertBlock(g->b), g->fn, g->B};
         LLVMValueRef fn = k->kind == KK_ELEM || k->kind == KK_ROW ? emit_elementwise(g, kg, k, name)
-                                                                   : emit_op_kernel(g, k, name);
+                          : k->kind == KK_GEMM && k->nbody ? emit_gemm_epilogue(g, kg, k, name)
+                                                           : emit_op_kernel(g, k, name);
         leave_fn(g, sv);
         g->cache.key[slot] = (char *)key;
         g->cache.fn[slot] = fn;
@@ -1304,12 +1356,12 @@ static void call_kernel(Cg *g, Env *e, int ki) {
         args[np++] = get_ptr(g, e, k->xbuf[x]);
     for (int a = 0; a < k->nargs; a++) {
         const KArg *ar = &k->args[a];
-        if ((k->kind == KK_ELEM || k->kind == KK_ROW) && out_slot(k, a) >= 0)
+        if ((k->kind == KK_ELEM || k->kind == KK_ROW || (k->kind == KK_GEMM && k->nbody)) && out_slot(k, a) >= 0)
             continue;
         args[np++] = ar->kind == KA_VAL ? get_val(g, e, ar->ref) : get_ptr(g, e, ar->ref);
     }
     args[np++] = g->B;
-    if (k->kind == KK_ELEM || k->kind == KK_ROW)
+    if (k->kind == KK_ELEM || k->kind == KK_ROW || (k->kind == KK_GEMM && k->nbody))
         args[np++] = e->pool;
     else if (k->kind == KK_OP && k->op == OP_RAND)
         args[np++] = e->seed;
