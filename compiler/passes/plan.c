@@ -141,36 +141,64 @@ static void reuse_dying(Arena *A, KGraph *g) {
         g->res[r].buf = map[g->res[r].buf];
 }
 
-/* A GEMM's epilogue: the elementwise kernel right after a GEMM that writes over the GEMM's output
- * (reuse_dying put it there: bias + activation) and stores nothing else becomes the GEMM kernel's
- * body, which the backend runs on each block of rows as soon as the GEMM has computed it, while
- * the block is in cache. The body's arguments follow the GEMM's two operands. */
+static bool writes(const Kernel *k, int b) {
+    bool w = k->out == b;
+    for (int x = 0; x < k->nx; x++)
+        w |= k->xbuf[x] == b;
+    return w;
+}
+
+static bool touches(const Kernel *k, int b) {
+    bool t = writes(k, b);
+    for (int a = 0; a < k->nargs; a++)
+        t |= k->args[a].kind != KA_VAL && k->args[a].ref == b;
+    return t;
+}
+
+/* A GEMM's epilogue: the next kernel that uses a GEMM's output, when it is an elementwise kernel
+ * that writes over that output (reuse_dying put it there: bias + activation after a forward GEMM,
+ * the activation's derivative after a backward one) and stores nothing else, becomes the GEMM
+ * kernel's body, when no kernel between them writes a buffer it reads (so it can run right after
+ * the GEMM). The body's arguments follow the GEMM's two operands. */
 static void gemm_epilogues(Arena *A, KGraph *g) {
-    int n = 0;
+    bool *gone = arena_alloc(A, (size_t)g->nkern + 1);
     for (int i = 0; i < g->nkern; i++) {
-        Kernel *k = &g->kern[i], *e = i + 1 < g->nkern ? &g->kern[i + 1] : NULL;
-        bool reads = false;
-        for (int a = 0; e && a < e->nargs; a++)
-            reads |= e->args[a].kind == KA_BUF && e->args[a].ref == k->out;
-        if (k->kind == KK_GEMM && k->nbody == 0 && e && e->kind == KK_ELEM && e->out == k->out && e->nx == 0 && reads) {
-            Kernel m = *k;
-            m.nargs = 2 + e->nargs;
-            m.args = arena_alloc(A, sizeof(KArg) * (size_t)m.nargs);
-            memcpy(m.args, k->args, sizeof(KArg) * 2);
-            memcpy(m.args + 2, e->args, sizeof(KArg) * (size_t)e->nargs);
-            m.nbody = e->nbody;
-            m.body = arena_alloc(A, sizeof(KExpr) * (size_t)e->nbody);
-            for (int b = 0; b < e->nbody; b++) {
-                m.body[b] = e->body[b];
-                if (m.body[b].kind == KE_ARG)
-                    m.body[b].ref += 2;
-            }
-            g->kern[n++] = m;
-            i++;
+        Kernel *k = &g->kern[i];
+        if (k->kind != KK_GEMM || k->nbody)
             continue;
+        int j = i + 1;
+        while (j < g->nkern && (gone[j] || !touches(&g->kern[j], k->out)))
+            j++;
+        Kernel *e = j < g->nkern ? &g->kern[j] : NULL;
+        bool ok = e && e->kind == KK_ELEM && e->out == k->out && e->nx == 0;
+        bool reads = false;
+        for (int a = 0; ok && a < e->nargs; a++) {
+            const KArg *ar = &e->args[a];
+            reads |= ar->kind == KA_BUF && ar->ref == k->out;
+            for (int m = i + 1; ar->kind != KA_VAL && m < j; m++)
+                ok &= gone[m] || !writes(&g->kern[m], ar->ref);
         }
-        g->kern[n++] = *k;
+        if (!ok || !reads)
+            continue;
+        Kernel m = *k;
+        m.nargs = 2 + e->nargs;
+        m.args = arena_alloc(A, sizeof(KArg) * (size_t)m.nargs);
+        memcpy(m.args, k->args, sizeof(KArg) * 2);
+        memcpy(m.args + 2, e->args, sizeof(KArg) * (size_t)e->nargs);
+        m.nbody = e->nbody;
+        m.body = arena_alloc(A, sizeof(KExpr) * (size_t)e->nbody);
+        for (int b = 0; b < e->nbody; b++) {
+            m.body[b] = e->body[b];
+            if (m.body[b].kind == KE_ARG)
+                m.body[b].ref += 2;
+        }
+        *k = m;
+        gone[j] = true;
     }
+    int n = 0;
+    for (int i = 0; i < g->nkern; i++)
+        if (!gone[i])
+            g->kern[n++] = g->kern[i];
     g->nkern = n;
 }
 
