@@ -841,11 +841,10 @@ static int out_slot(const Kernel *k, int a) {
     return -1;
 }
 
-/* A row kernel's instructions that vary along the row, at element i (row r, column c), for the
- * instructions marked in need; v holds the row's values already computed (lv: which are). */
+/* A row kernel's instructions that vary along the row, at element i (column c of its row), for
+ * the instructions marked in need; v holds the row's values already computed (lv: which are). */
 static void row_elems(Cg *g, const Kernel *k, const uint8_t *lv, const uint8_t *need, LLVMValueRef *v,
-                      LLVMValueRef *argv, LLVMValueRef *pre, LLVMValueRef out, LLVMValueRef i, LLVMValueRef r,
-                      LLVMValueRef c) {
+                      LLVMValueRef *argv, LLVMValueRef *pre, LLVMValueRef out, LLVMValueRef i, LLVMValueRef c) {
     for (int e = 0; e < k->nbody; e++) {
         const KExpr *x = &k->body[e];
         if (lv[e] || !need[e])
@@ -862,7 +861,6 @@ static void row_elems(Cg *g, const Kernel *k, const uint8_t *lv, const uint8_t *
         IrNode nd = {.op = x->op, .type = {.dtype = x->dt}};
         v[e] = scalar_op(g, &nd, x->sdt, sv);
     }
-    (void)r;
 }
 
 /* need[e] for every instruction that varies along the row and that instruction `from` uses. */
@@ -881,10 +879,10 @@ static void row_need(const Kernel *k, const uint8_t *lv, int from, uint8_t *need
 /* KK_ROW, rows r in [lo, hi) of pro seen as [rows, cols]: per row the instructions in order; one
  * that is a value per row is computed once (a reduction: its own loop over the row, accumulating
  * as k_reduce does, so the bits are the interpreter's), one that varies along the row inside each
- * loop that needs it (recomputed, never stored); then one loop writes the result and the extra
- * outputs per element (or they are stored once per row). The loops over the row are flat and
- * walk memory contiguously: the vectoriser widens the final write. Extra outputs hold one value
- * per element. */
+ * loop that needs it (recomputed, never stored); then one loop over the row writes the result
+ * (a per-row result is stored once instead) and the extra outputs, which hold one value per
+ * element. The loops over the row are flat and walk memory contiguously: the vectoriser widens
+ * the final write. */
 static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *pre, LLVMValueRef out,
                       LLVMValueRef *xout, LLVMValueRef lo, LLVMValueRef hi) {
     int n = k->nbody;
@@ -930,7 +928,7 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         if (!lv[s])
             row_need(k, lv, (int)s, need);
         LLVMValueRef c = loop_begin(g, &lc, cols);
-        row_elems(g, k, lv, need, v, argv, pre, out, LLVMBuildAdd(g->b, base, c, ""), r, c);
+        row_elems(g, k, lv, need, v, argv, pre, out, LLVMBuildAdd(g->b, base, c, ""), c);
         LLVMValueRef a = LLVMBuildLoad2(g->b, aty, acc[e], ""), y = v[s], sum;
         if (max) {
             IrNode mx = {.op = OP_MAX, .type = {.dtype = x->dt}};
@@ -959,7 +957,7 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
                 row_need(k, lv, k->xexpr[x], need);
         LLVMValueRef c = loop_begin(g, &lc, cols);
         LLVMValueRef i = LLVMBuildAdd(g->b, base, c, "");
-        row_elems(g, k, lv, need, v, argv, pre, out, i, r, c);
+        row_elems(g, k, lv, need, v, argv, pre, out, i, c);
         for (int x = 0; x < k->nx; x++)
             store_elem(g, k->body[k->xexpr[x]].dt, xout[x], i, v[k->xexpr[x]]);
         if (per_elem)
