@@ -18,6 +18,9 @@
  *     statistic, one element per row). Softmax, log-softmax with cross-entropy and normalisation
  *     statistics (mean, variance, normalise) are one kernel each.
  *   - KK_GEMM: a library call, C = op(A) op(B), the MATMUL's attributes say which is transposed.
+ *     It may carry an epilogue (plan puts it there): a body over C's elements whose arguments
+ *     follow the two operands and which reads the product as its own output (bias + activation,
+ *     an activation's derivative); backends run it after the GEMM.
  * Values are scalars computed once per call, before any kernel (splat constants, hyper-parameters,
  * elementwise math on them), passed into kernels as arguments.
  * Buffers are a->bufs[i] (KB_ARG: inputs, params, state, and outputs written in place), constant
@@ -99,7 +102,8 @@ typedef struct Kernel {
     IrAttr attr;                /* KK_OP/KK_GEMM: the op's attributes */
     int out;                    /* the buffer it writes */
     KArg *args; int nargs;
-    KExpr *body; int nbody;     /* KK_ELEM, KK_ROW: the last instruction is the result; KK_OP
+    KExpr *body; int nbody;     /* KK_ELEM, KK_ROW, KK_GEMM (its epilogue: reads args 2..): the
+                                   last instruction is the result; KK_OP
                                    sum/rmax: a fused prologue computing each element of the reduced
                                    operand (its type `pro`) from the arguments, which index that
                                    space; KK_ROW: sum/rmax instructions reduce over a row of `pro` */
