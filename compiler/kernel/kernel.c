@@ -12,7 +12,7 @@
 
 const char *const k_class_name[KC__COUNT] = {"param", "state", "activation", "scratch"};
 
-static const char *const kind_name[] = {"elem", "fill", "op", "gemm", "conv"};
+static const char *const kind_name[] = {"elem", "fill", "op", "gemm", "conv", "row"};
 static const char *const buf_kind_name[] = {"arg", "global", "temp"};
 static const char *const hyper_name[] = {"lr", "step", "total_steps", "batch"};
 
@@ -32,6 +32,30 @@ Kernel *k_kernel(Arena *a, KGraph *g, Kernel k) {
     return p;
 }
 
+
+bool k_row_reduce(const KExpr *e) { return e->kind == KE_OP && (e->op == OP_SUM || e->op == OP_RMAX); }
+
+bool k_row_per_element(const Kernel *k, const IrType *t) {
+    KSize a = k_bytes(t), b = k_bytes(&k->pro);
+    int64_t sa = ir_dtype_size(t->dtype), sb = ir_dtype_size(k->pro.dtype);
+    return a.b2 * sb == b.b2 * sa && a.b * sb == b.b * sa && a.c * sb == b.c * sa;
+}
+
+void k_row_levels(const Kernel *k, uint8_t *lv) {
+    for (int e = 0; e < k->nbody; e++) {
+        const KExpr *x = &k->body[e];
+        if (x->kind == KE_ARG) {
+            KArgKind ak = x->ref >= 0 && x->ref < k->nargs ? k->args[x->ref].kind : KA_BUF;
+            lv[e] = ak == KA_ROW || ak == KA_VAL || ak == KA_BUF0;
+        } else if (k_row_reduce(x)) {
+            lv[e] = 1;
+        } else {
+            lv[e] = 1;
+            for (int s = 0; x->kind == KE_OP && x->op < OP__COUNT && s < ir_op_nsrc[x->op]; s++)
+                lv[e] &= x->src[s] < (uint32_t)e ? lv[x->src[s]] : 0;
+        }
+    }
+}
 
 KSize k_bytes(const IrType *t) {
     KSize n = {0, 0, ir_dtype_size(t->dtype)};
@@ -132,7 +156,7 @@ static void kernel_text(FILE *out, const Kernel *k, bool sig) {
         fputs(": ", out);
         ir_type_print(out, &k->pro);
     }
-    if (k->kind == KK_OP && k->nbody) {
+    if ((k->kind == KK_OP && k->nbody) || k->kind == KK_ROW) {
         fputs(" of ", out);
         ir_type_print(out, &k->pro);
     }
@@ -309,8 +333,9 @@ static bool one_elem(const IrType *t) {
     return true;
 }
 
-/* An instruction list: operands earlier, F_ELEM ops with their arity. args < 0: values program. */
-static void check_exprs(V *v, const char *where, int idx, const KExpr *e, int n, int nargs) {
+/* An instruction list: operands earlier, F_ELEM ops with their arity (and in a row kernel's body,
+ * rows: sum and rmax of one operand of their own dtype, not bool). args < 0: values program. */
+static void check_exprs(V *v, const char *where, int idx, const KExpr *e, int n, int nargs, bool rows) {
     for (int i = 0; i < n; i++) {
         const KExpr *x = &e[i];
         if (x->kind == KE_ARG && (nargs < 0 || x->ref < 0 || x->ref >= nargs))
@@ -322,6 +347,14 @@ static void check_exprs(V *v, const char *where, int idx, const KExpr *e, int n,
             fail(v, where, idx, "instruction %d: no hyper-parameter %d", i, x->ref);
         if (x->kind != KE_OP)
             continue;
+        if (rows && k_row_reduce(x)) {
+            if (x->src[0] >= (uint32_t)i)
+                fail(v, where, idx, "instruction %d (%s) uses %%%u, not defined before it", i, ir_op_name[x->op], x->src[0]);
+            else if (x->dt == DT_BOOL || e[x->src[0]].dt != x->dt || x->sdt != x->dt)
+                fail(v, where, idx, "instruction %d: a row %s of %s gives %s", i, ir_op_name[x->op],
+                     ir_dtype_name(e[x->src[0]].dt), ir_dtype_name(x->dt));
+            continue;
+        }
         if (x->op >= OP__COUNT || !(ir_op_flags[x->op] & F_ELEM)) {
             fail(v, where, idx, "instruction %d: op %d is not elementwise", i, x->op);
             continue;
@@ -342,7 +375,7 @@ static int by_first(const void *x, const void *y) {
 
 int k_verify(const KGraph *g, FILE *err) {
     V v = {g, err, 0};
-    check_exprs(&v, "value $v", 0, g->vals, g->nvals, -1);
+    check_exprs(&v, "value $v", 0, g->vals, g->nvals, -1, false);
     int *written = calloc((size_t)g->nbufs + 1, sizeof(int));
     if (!written)
         die("out of memory");
@@ -365,7 +398,7 @@ int k_verify(const KGraph *g, FILE *err) {
                     fail(&v, "k", i, "a conv kernel's extra output is one f32 scratch temporary of its own");
                 continue;
             }
-            if (k->kind != KK_ELEM || xb < 0 || xb >= g->nbufs || xb == k->out || k->xexpr[x] < 0 ||
+            if ((k->kind != KK_ELEM && k->kind != KK_ROW) || xb < 0 || xb >= g->nbufs || xb == k->out || k->xexpr[x] < 0 ||
                 k->xexpr[x] >= k->nbody) {
                 fail(&v, "k", i, "extra output %d is not a buffer and an instruction of an elementwise kernel", x);
                 continue;
@@ -376,21 +409,33 @@ int k_verify(const KGraph *g, FILE *err) {
             const KBuf *xbb = &g->bufs[xb];
             if (xbb->kind == KB_GLOBAL || (xbb->kind == KB_TEMP && written[xb] == 1))
                 fail(&v, "k", i, "extra output %%b%d is a constant or written before", xb);
-            if (!numel_eq(&xbb->type, &k->type) || xbb->type.dtype != k->body[k->xexpr[x]].dt)
+            if ((k->kind == KK_ELEM && !numel_eq(&xbb->type, &k->type)) || xbb->type.dtype != k->body[k->xexpr[x]].dt)
                 fail(&v, "k", i, "extra output %%b%d does not take instruction %%%d exactly", xb, k->xexpr[x]);
         }
         bool in_place = false;  /* an elementwise kernel updating its argument element by element */
         for (int a = 0; a < k->nargs; a++)
-            in_place |= k->kind == KK_ELEM && k->args[a].kind == KA_BUF && k->args[a].ref == k->out;
+            in_place |= (k->kind == KK_ELEM || k->kind == KK_ROW) && k->args[a].kind == KA_BUF && k->args[a].ref == k->out;
         if (ob->kind == KB_TEMP && written[k->out] == 1 && !in_place)
             fail(&v, "k", i, "writes %%b%d, which an earlier kernel wrote", k->out);
         if (!numel_eq(&k->type, &ob->type) || k->type.dtype != ob->type.dtype)
             fail(&v, "k", i, "its result does not fill its buffer %%b%d exactly", k->out);
         /* the kernels with a body: elementwise ones, and reductions with a fused prologue */
-        bool body = k->kind == KK_ELEM || (k->kind == KK_OP && k->nbody > 0);
-        const IrType *space = k->kind == KK_OP ? &k->pro : &k->type;
+        /* a gemm's epilogue body reads the arguments after its two operands, at each element of
+         * the gemm's result */
+        bool epi = k->kind == KK_GEMM && k->nbody > 0;
+        bool body = k->kind == KK_ELEM || k->kind == KK_ROW || (k->kind == KK_OP && k->nbody > 0) || epi;
+        const IrType *space = k->kind == KK_OP || k->kind == KK_ROW ? &k->pro : &k->type;
         for (int a = 0; a < k->nargs; a++) {
             const KArg *ar = &k->args[a];
+            if (epi && a < 2) {
+                if (ar->kind != KA_BUF || ar->ref == k->out)
+                    fail(&v, "k", i, "a gemm's operand %d is not a buffer other than its result", a);
+                if (ar->ref < 0 || ar->ref >= g->nbufs)
+                    fail(&v, "k", i, "argument %d names buffer %d of %d", a, ar->ref, g->nbufs);
+                else if (written[ar->ref] < 0)
+                    fail(&v, "k", i, "reads %%b%d before any kernel writes it", ar->ref);
+                continue;
+            }
             if (ar->kind == KA_VAL) {
                 if (ar->ref < 0 || ar->ref >= g->nvals)
                     fail(&v, "k", i, "argument %d names value %d of %d", a, ar->ref, g->nvals);
@@ -403,14 +448,14 @@ int k_verify(const KGraph *g, FILE *err) {
                 continue;
             }
             const KBuf *ab = &g->bufs[ar->ref];
-            if (written[ar->ref] < 0)
+            if (written[ar->ref] < 0 && !(epi && ar->ref == k->out))     /* an epilogue reads the gemm's product */
                 fail(&v, "k", i, "reads %%b%d before any kernel writes it", ar->ref);
             if (!numel_eq(&ar->type, &ab->type) || ar->type.dtype != ab->type.dtype)
                 fail(&v, "k", i, "argument %d views %%b%d as a type of another size", a, ar->ref);
             bool own = ar->ref == k->out;
             for (int x = 0; x < k->nx; x++)
                 own |= ar->ref == k->xbuf[x];
-            if (own && (k->kind != KK_ELEM || ar->kind != KA_BUF))
+            if (own && ((k->kind != KK_ELEM && k->kind != KK_ROW && !epi) || ar->kind != KA_BUF))
                 fail(&v, "k", i, "reads its own output %%b%d other than element by element", ar->ref);
             if (ar->kind == KA_BUF0 && (!body || !one_elem(&ar->type)))
                 fail(&v, "k", i, "argument %d: buf0 needs a kernel with a body and one element", a);
@@ -440,8 +485,37 @@ int k_verify(const KGraph *g, FILE *err) {
             else if (k->body[k->nbody - 1].dt != k->type.dtype)
                 fail(&v, "k", i, "its body gives %s, its result is %s",
                      ir_dtype_name(k->body[k->nbody - 1].dt), ir_dtype_name(k->type.dtype));
-            check_exprs(&v, "k", i, k->body, k->nbody, k->nargs);
+            check_exprs(&v, "k", i, k->body, k->nbody, k->nargs, false);
             break;
+        case KK_ROW: {
+            check_exprs(&v, "k", i, k->body, k->nbody, k->nargs, true);
+            if (k->nbody < 1 || k->pro.rank < 1) {
+                fail(&v, "k", i, "a row kernel needs a body and an index space of rank >= 1");
+                break;
+            }
+            uint8_t *lv = calloc((size_t)k->nbody, 1);
+            if (!lv)
+                die("out of memory");
+            k_row_levels(k, lv);
+            IrType rows = k->pro;
+            rows.dim[rows.rank - 1] = (Dim){0, 1};
+            rows.dtype = k->type.dtype;
+            int last = k->nbody - 1;
+            if (k->body[last].dt != k->type.dtype)
+                fail(&v, "k", i, "its body gives %s, its result is %s", ir_dtype_name(k->body[last].dt),
+                     ir_dtype_name(k->type.dtype));
+            /* the result and the extra outputs: one value per element of pro, or per row (then
+             * from an instruction that is one value per row) */
+            IrType pe = k->pro;
+            pe.dtype = k->type.dtype;
+            if (numel_eq(&k->type, &rows) ? !lv[last] && !numel_eq(&k->type, &pe) : !numel_eq(&k->type, &pe))
+                fail(&v, "k", i, "its result holds neither one value per element nor one per row of its body");
+            for (int x = 0; x < k->nx; x++)
+                if (k->xbuf[x] >= 0 && k->xbuf[x] < g->nbufs && !k_row_per_element(k, &g->bufs[k->xbuf[x]].type))
+                    fail(&v, "k", i, "extra output %%b%d does not hold one value per element", k->xbuf[x]);
+            free(lv);
+            break;
+        }
         case KK_FILL:
             if (k->nargs != 1 || k->args[0].kind != KA_VAL || k->args[0].type.dtype != k->type.dtype)
                 fail(&v, "k", i, "a fill takes one value of its result's dtype");
@@ -456,13 +530,21 @@ int k_verify(const KGraph *g, FILE *err) {
                      kind_name[k->kind]);
                 break;
             }
-            if (k->nbody > 0) {     /* a reduction of its body */
+            if (epi) {              /* the elementwise epilogue of a gemm */
+                check_exprs(&v, "k", i, k->body, k->nbody, k->nargs, false);
+                for (int q = 0; q < k->nbody; q++)
+                    if (k->body[q].kind == KE_ARG && k->body[q].ref < 2)
+                        fail(&v, "k", i, "its epilogue reads operand %d of the gemm", k->body[q].ref);
+                if (k->body[k->nbody - 1].dt != k->type.dtype)
+                    fail(&v, "k", i, "its epilogue gives %s, its result is %s", ir_dtype_name(k->body[k->nbody - 1].dt),
+                         ir_dtype_name(k->type.dtype));
+            } else if (k->nbody > 0) {     /* a reduction of its body */
                 if (k->kind != KK_OP || (k->op != OP_SUM && k->op != OP_RMAX && k->op != OP_MAXPOOL &&
                                          k->op != OP_AVGPOOL)) {
                     fail(&v, "k", i, "only sum, rmax, maxpool and avgpool kernels may have a body");
                     break;
                 }
-                check_exprs(&v, "k", i, k->body, k->nbody, k->nargs);
+                check_exprs(&v, "k", i, k->body, k->nbody, k->nargs, false);
                 if (k->body[k->nbody - 1].dt != k->pro.dtype)
                     fail(&v, "k", i, "its body gives %s, the reduced operand is %s",
                          ir_dtype_name(k->body[k->nbody - 1].dt), ir_dtype_name(k->pro.dtype));
@@ -475,8 +557,9 @@ int k_verify(const KGraph *g, FILE *err) {
                 break;
             }
             IrType st[IR_MAXSRC];
-            bool ok = k->nargs <= IR_MAXSRC;
-            for (int a = 0; ok && a < k->nargs; a++) {
+            int nops = epi ? 2 : k->nargs;
+            bool ok = nops <= IR_MAXSRC;
+            for (int a = 0; ok && a < nops; a++) {
                 ok = k->args[a].kind == KA_BUF;
                 st[a] = k->args[a].type;
             }
@@ -487,7 +570,7 @@ int k_verify(const KGraph *g, FILE *err) {
             if (k->op == OP_RESHAPE || (ir_op_flags[k->op] & F_SOURCE))
                 break;      /* RAND: no operands; RESHAPE: a copy, sizes checked above */
             IrType t = k->type;
-            const char *msg = ir_shape_rule((Op)k->op, st, k->nargs, &k->attr, &t);
+            const char *msg = ir_shape_rule((Op)k->op, st, nops, &k->attr, &t);
             if (msg)
                 fail(&v, "k", i, "%s: %s", ir_op_name[k->op], msg);
             else if (!ir_type_eq(&t, &k->type))

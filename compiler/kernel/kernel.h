@@ -11,7 +11,16 @@
  *     sum, rmax, one_hot, gather, scatter_add, rand, reshape copy), given by its op, attributes
  *     and the types of its arguments. A sum or rmax may instead reduce a body: the elementwise
  *     chain that produced its operand, computed per element (softmax's exp, a square, ...).
+ *   - KK_ROW: a loop over the rows of its index space `pro` seen as [rows, last dim], whose body
+ *     mixes instructions that vary along the row with row statistics: a `sum` or `rmax` in the
+ *     body reduces its operand over the row. Per row the reductions run in order, each its own
+ *     loop over the row, then one loop writes the result (or, when the last instruction is a row
+ *     statistic, one element per row). Softmax, log-softmax with cross-entropy and normalisation
+ *     statistics (mean, variance, normalise) are one kernel each.
  *   - KK_GEMM: a library call, C = op(A) op(B), the MATMUL's attributes say which is transposed.
+ *     It may carry an epilogue (plan puts it there): a body over C's elements whose arguments
+ *     follow the two operands and which reads the product as its own output (bias + activation,
+ *     an activation's derivative); backends run it after the GEMM.
  *   - KK_CONV: a library call (runtime/conv.c) computing one CONV, CONV_BWD_DATA or CONV_BWD_FILTER;
  *     its im2col scratch, when it needs one, is its one extra output buffer xbuf[0] (a temporary
  *     that lives for the kernel alone, sized by fuse, placed by plan; xexpr unused).
@@ -72,7 +81,7 @@ typedef struct KExpr {
 
 typedef enum {
     KA_BUF,                     /* a buffer; KK_ELEM reads element i */
-    KA_BUF0,                    /* KK_ELEM only: a one-element buffer, read once before the loop */
+    KA_BUF0,                    /* kernels with a body: a one-element buffer, read once before the loop */
     KA_VAL,                     /* a scalar value */
     KA_ROW,                     /* KK_ELEM only: broadcast along the last dim: element r of the
                                    row r the loop is in (type: the result's with last dim 1) */
@@ -86,22 +95,26 @@ typedef struct KArg {
     IrType type;                /* the type read through it (a RESHAPE views a buffer as another type) */
 } KArg;
 
-typedef enum { KK_ELEM, KK_FILL, KK_OP, KK_GEMM, KK_CONV } KernelKind;
+typedef enum { KK_ELEM, KK_FILL, KK_OP, KK_GEMM, KK_CONV, KK_ROW } KernelKind;
 
 typedef struct Kernel {
     KernelKind kind;
-    uint16_t op;                /* KK_OP/KK_GEMM/KK_CONV: the op; KK_ELEM: the root's op (for names) */
+    uint16_t op;                /* KK_OP/KK_GEMM/KK_CONV: the op; KK_ELEM/KK_ROW: the root's op (for names) */
     uint32_t node;              /* the graph node it computes */
     IrType type;                /* of the result: the index space */
     IrAttr attr;                /* KK_OP/KK_GEMM/KK_CONV: the op's attributes */
     int out;                    /* the buffer it writes */
     KArg *args; int nargs;
-    KExpr *body; int nbody;     /* KK_ELEM: the last instruction is the result; KK_OP sum/rmax:
-                                   a fused prologue computing each element of the reduced operand
-                                   (its type `pro`) from the arguments, which index that space */
-    IrType pro;                 /* KK_CONV with a scratch: the scratch's type */
-    /* KK_ELEM: more results of the same loop: body instruction xexpr[j] is stored into buffer
-     * xbuf[j] at each index (an optimizer's state and its param updated in one pass) */
+    KExpr *body; int nbody;     /* KK_ELEM, KK_ROW, KK_GEMM (its epilogue: reads args 2..): the
+                                   last instruction is the result; KK_OP
+                                   sum/rmax: a fused prologue computing each element of the reduced
+                                   operand (its type `pro`) from the arguments, which index that
+                                   space; KK_ROW: sum/rmax instructions reduce over a row of `pro` */
+    IrType pro;                 /* KK_OP with a body, KK_ROW: the index space the body walks;
+                                   KK_CONV with a scratch: the scratch's type */
+    /* KK_ELEM, KK_ROW: more results of the same loop: body instruction xexpr[j] is stored into
+     * buffer xbuf[j] at each index (an optimizer's state and its param updated in one pass; in a
+     * row kernel, at each element of pro) */
     int *xbuf; int *xexpr; int nx;
 } Kernel;
 
@@ -118,6 +131,7 @@ typedef struct KRes {
 
 typedef struct KGraph {
     const char *name;
+    const IrGraph *ir;          /* the graph it was fused from: Kernel.node indexes its nodes */
     KBuf *bufs; int nbufs, capbufs;
     KExpr *vals; int nvals, capvals;
     Kernel *kern; int nkern, capkern;
@@ -140,6 +154,15 @@ typedef struct KModule {
 int k_buf(Arena *a, KGraph *g, KBuf b);
 int k_val(Arena *a, KGraph *g, KExpr e);
 Kernel *k_kernel(Arena *a, KGraph *g, Kernel k);
+
+/* KK_ROW: lv[e] = 1 when body instruction e is one value per row (a row or scalar argument, a
+ * reduction, or math on those only), 0 when it varies along the row. lv has k->nbody entries. */
+void k_row_levels(const Kernel *k, uint8_t *lv);
+/* KK_ROW: a buffer of type t written by k holds one value per element of its index space (else
+ * one per row). */
+bool k_row_per_element(const Kernel *k, const IrType *t);
+/* A sum or rmax in a row kernel's body: the reduction of its operand over the row. */
+bool k_row_reduce(const KExpr *e);
 
 /* ---- sizes ---- */
 /* numel * element size, exactly; b2 = -1 when B appears in more than two dims */

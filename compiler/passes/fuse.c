@@ -40,6 +40,8 @@ typedef struct Fuse {
     uint32_t *root;             /* per node: the node whose kernel computes it */
     uint32_t *size;             /* per root: its nodes and their operands */
     uint8_t *bkind;             /* NB_BVIEW: how users read it (KA_BUF0, KA_ROW, KA_COL) */
+    uint8_t *hasrow;            /* per root: a row statistic (a reduction, or math on one) is fused
+                                   into its kernel, which is then a row kernel (KK_ROW) */
     uint32_t *first_user, *users;   /* live users of node x: users[first_user[x] .. first_user[x+1]) */
 } Fuse;
 
@@ -82,6 +84,26 @@ static bool static_one(const IrType *t) {
     return true;
 }
 
+/* t is one value per row of s seen as [rows, last dim]: s without its last dim, or with it 1. */
+static bool rows_like(const IrType *t, const IrType *s) {
+    int r = s->rank;
+    if (r < 1 || (t->rank != r && t->rank != r - 1))
+        return false;
+    for (int k = 0; k < r - 1; k++)
+        if (t->dim[k].a != s->dim[k].a || t->dim[k].c != s->dim[k].c)
+            return false;
+    return t->rank == r - 1 || (t->dim[r - 1].a == 0 && t->dim[r - 1].c == 1);
+}
+
+/* A sum or rmax over the last axis only of a non-bool operand of rank >= 1: a row statistic. */
+static bool is_row_reduce(const IrGraph *g, uint32_t i) {
+    const IrNode *nd = &g->nodes[i];
+    if ((nd->op != OP_SUM && nd->op != OP_RMAX) || nd->type.dtype == DT_BOOL || nd->attr.ni < 1)
+        return false;
+    const IrType *s = &g->nodes[nd->src[0]].type;
+    return s->rank >= 1 && (uint64_t)nd->attr.i[0] == (uint64_t)1 << (s->rank - 1);
+}
+
 /* How an elementwise loop over t can read the broadcast of s to t in place: KA_BUF0 (one
  * element), KA_ROW (s is t with last dim 1), KA_COL (s is t's last dim), or -1. */
 static int bcast_kind(const IrType *s, const IrType *t) {
@@ -103,6 +125,19 @@ static int bcast_kind(const IrType *s, const IrType *t) {
 /* SELECT's operand 0 is the bool; its math happens in the dtype of the branches */
 static DType math_dtype(const IrGraph *g, const IrNode *nd) {
     return g->nodes[nd->src[nd->op == OP_SELECT ? 1 : 0]].type.dtype;
+}
+
+/* The index space a row kernel rooted at r walks: an elementwise node's type (rank >= 1), or the
+ * operand of a row reduction; NULL when r cannot root a row kernel. */
+static const IrType *row_space(const Fuse *f, uint32_t r) {
+    const IrNode *nd = &f->g->nodes[r];
+    if (f->how[r] != NB_TEMP && f->how[r] != NB_OUT && f->how[r] != NB_STORED)
+        return NULL;
+    if (is_loop_elem(f, r))
+        return nd->type.rank >= 1 ? &nd->type : NULL;
+    if (is_row_reduce(f->g, r) && f->how[r] != NB_STORED)
+        return &f->g->nodes[nd->src[0]].type;
+    return NULL;
 }
 
 static void classify(Fuse *f) {
@@ -201,32 +236,62 @@ static void classify(Fuse *f) {
     }
     /* fusion, users before their operands: an elementwise node that is no result, whose users are
      * all elementwise nodes of its shape computed in one kernel, is computed in that kernel too
-     * (an instruction of its body, evaluated once per element however often it is read) */
+     * (an instruction of its body, evaluated once per element however often it is read).
+     * Row kernels: when that kernel walks rows (an elementwise root of rank >= 1, or a sum/rmax
+     * over the last axis), a row statistic whose users are all in it joins it too: a sum or rmax
+     * over the last axis of that space, elementwise math on row statistics, and the reshapes,
+     * stop_gradients and row broadcasts that carry them back to the elements. */
     for (uint32_t i = n; i-- > 0;) {
         f->root[i] = i;
-        bool stored = isres[i] || f->how[i] == NB_OUT;    /* a result: keeps its buffer */
-        if ((f->how[i] != NB_TEMP && f->how[i] != NB_OUT) || !is_loop_elem(f, i) || first[i] == first[i + 1])
+        if (first[i] == first[i + 1])
             continue;
+        bool stored = isres[i] || f->how[i] == NB_OUT;    /* a result: keeps its buffer */
+        NodeHow h = f->how[i];
         uint32_t root = f->root[users[first[i]]];
-        bool ok = true;
-        for (uint32_t u = first[i]; ok && u < first[i + 1]; u++) {
-            uint32_t x = users[u];
-            ok = is_loop_elem(f, x) && f->root[x] == root && same_shape(&g->nodes[i].type, &g->nodes[x].type);
+        bool same_root = true;
+        for (uint32_t u = first[i]; same_root && u < first[i + 1]; u++)
+            same_root = f->root[users[u]] == root;
+        const IrType *space = same_root ? row_space(f, root) : NULL, *ti = &g->nodes[i].type;
+        bool ok = false, row = false;
+        if ((h == NB_TEMP || h == NB_OUT) && is_loop_elem(f, i)) {
+            ok = same_root;
+            for (uint32_t u = first[i]; ok && u < first[i + 1]; u++) {
+                uint32_t x = users[u];
+                ok = is_loop_elem(f, x) && same_shape(ti, &g->nodes[x].type);
+            }
+            /* or the operand of one sum/rmax (or max/avg pool), which then reduces the chain's
+             * values per element: relu before a max-pool is no pass of its own */
+            const IrNode *r = &g->nodes[root];
+            if (!ok && takes_prologue(r) && (f->how[root] == NB_TEMP || f->how[root] == NB_OUT) &&
+                r->type.dtype != DT_BOOL && r->src[0] == i) {
+                ok = true;
+                for (uint32_t u = first[i]; ok && u < first[i + 1]; u++)
+                    ok = users[u] == root;
+            }
+            /* or an element of a row kernel's space read by its elementwise nodes and row reductions */
+            if (!ok && space && same_shape(ti, space)) {
+                ok = true;
+                for (uint32_t u = first[i]; ok && u < first[i + 1]; u++) {
+                    uint32_t x = users[u];
+                    ok = (is_loop_elem(f, x) && same_shape(ti, &g->nodes[x].type)) ||
+                         (is_row_reduce(g, x) && g->nodes[x].src[0] == i);
+                }
+            } else if (!ok && space && rows_like(ti, space)) {
+                ok = row = true;        /* math on row statistics: once per row */
+            }
+            if (ok && stored && (!is_loop_elem(f, root) || !same_shape(ti, &g->nodes[root].type)))
+                ok = false;         /* stores come from elementwise and row kernels only, per element */
+        } else if (!stored && h == NB_TEMP && space && root != i && is_row_reduce(g, i)) {
+            ok = row = same_shape(&g->nodes[g->nodes[i].src[0]].type, space);
+        } else if (!isres[i] && space && h == NB_ALIAS) {
+            ok = rows_like(ti, space) && rows_like(&g->nodes[g->nodes[i].src[0]].type, space);
+        } else if (!isres[i] && space && h == NB_BVIEW) {
+            ok = f->bkind[i] == KA_ROW && same_shape(ti, space);
         }
-        /* or the operand of one sum/rmax (or max/avg pool), which then reduces the chain's
-         * values per element: relu before a max-pool is no pass of its own */
-        const IrNode *r = &g->nodes[root];
-        if (!ok && takes_prologue(r) && (f->how[root] == NB_TEMP || f->how[root] == NB_OUT) &&
-            r->type.dtype != DT_BOOL && r->src[0] == i) {
-            ok = true;
-            for (uint32_t u = first[i]; ok && u < first[i + 1]; u++)
-                ok = users[u] == root;
-        }
-        if (ok && stored && !is_loop_elem(f, root))
-            ok = false;         /* stores come from elementwise kernels only */
         if (ok) {
             f->how[i] = stored ? NB_STORED : NB_FUSED;
             f->root[i] = root;
+            f->hasrow[root] |= row;
         }
     }
     f->size = arena_alloc(f->A, sizeof(uint32_t) * (n + 1));
@@ -257,11 +322,9 @@ static int push_expr(Tree *t, KExpr e) {
     return t->k->nbody++;
 }
 
-static int leaf_arg(Tree *t, uint32_t x) {
+/* Argument x of the kernel, read per element of the index space, or (row) once per row of it. */
+static int leaf_arg(Tree *t, uint32_t x, bool row) {
     Kernel *k = t->k;
-    for (int a = 0; a < k->nargs; a++)
-        if (t->leaf[a] == x)
-            return t->leaf_expr[a];
     const Fuse *f = t->f;
     const IrType *xt = &f->g->nodes[x].type, *rt = &f->g->nodes[t->root].type;
     KArg ar = {.type = *xt};
@@ -275,10 +338,13 @@ static int leaf_arg(Tree *t, uint32_t x) {
     } else {
         if (f->buf[x] < 0)
             die("graph %s: node %u reads node %u, which has no buffer", f->g->name, t->root, x);
-        ar.kind = static_one(xt) && !static_one(rt) ? KA_BUF0 : KA_BUF, ar.ref = f->buf[x];
+        ar.kind = static_one(xt) && !static_one(rt) ? KA_BUF0 : row ? KA_ROW : KA_BUF, ar.ref = f->buf[x];
     }
     if (f->isval[x] && f->how[x] != NB_VALUE)   /* a value with a buffer: pass the scalar */
         ar.kind = KA_VAL, ar.ref = f->val[x];
+    for (int a = 0; a < k->nargs; a++)
+        if (t->leaf[a] == x && k->args[a].kind == ar.kind)
+            return t->leaf_expr[a];
     int a = k->nargs++;
     k->args[a] = ar;
     t->leaf[a] = x;
@@ -286,20 +352,37 @@ static int leaf_arg(Tree *t, uint32_t x) {
     return t->leaf_expr[a];
 }
 
-static int tree_emit(Tree *t, uint32_t n) {
+/* The instruction of node n (row: one value per row of a row kernel). A row broadcast, reshape
+ * or stop_gradient computed in the kernel is its operand's instruction; a row reduction is a
+ * sum/rmax instruction of its operand's, which varies along the row. */
+static int tree_emit(Tree *t, uint32_t n, bool row) {
     for (int d = 0; d < t->ndone; d++)
         if (t->done_node[d] == n)
             return t->done_expr[d];
     const IrGraph *g = t->f->g;
     const IrNode *nd = &g->nodes[n];
-    KExpr e = {.kind = KE_OP, .op = nd->op, .dt = nd->type.dtype, .sdt = math_dtype(g, nd)};
-    for (int s = 0; s < nd->nsrc; s++) {
-        uint32_t x = nd->src[s];
+    int at;
+    if (nd->op == OP_BROADCAST || nd->op == OP_RESHAPE || nd->op == OP_STOP_GRAD || (n != t->root && is_row_reduce(g, n))) {
+        bool reduce = nd->op == OP_SUM || nd->op == OP_RMAX;
+        uint32_t x = nd->src[0];
         bool inside = t->f->how[x] == NB_FUSED || t->f->how[x] == NB_STORED;
-        e.src[s] = (uint32_t)(inside ? tree_emit(t, x) : leaf_arg(t, x));
+        bool xrow = nd->op == OP_BROADCAST || (row && !reduce);
+        int s = inside ? tree_emit(t, x, xrow) : leaf_arg(t, x, xrow);
+        if (!reduce)
+            return s;
+        at = push_expr(t, (KExpr){.kind = KE_OP, .op = nd->op, .dt = nd->type.dtype, .sdt = nd->type.dtype,
+                                  .src = {(uint32_t)s}});
+    } else {
+        KExpr e = {.kind = KE_OP, .op = nd->op, .dt = nd->type.dtype, .sdt = math_dtype(g, nd)};
+        for (int s = 0; s < nd->nsrc; s++) {
+            uint32_t x = nd->src[s];
+            bool inside = t->f->how[x] == NB_FUSED || t->f->how[x] == NB_STORED;
+            e.src[s] = (uint32_t)(inside ? tree_emit(t, x, row) : leaf_arg(t, x, row));
+        }
+        at = push_expr(t, e);
     }
     t->done_node[t->ndone] = n;
-    int at = t->done_expr[t->ndone++] = push_expr(t, e);
+    t->done_expr[t->ndone++] = at;
     if (t->f->how[n] == NB_STORED) {    /* a result computed here: stored into its buffer too */
         Kernel *k = t->k;
         k->xbuf[k->nx] = t->f->buf[n];
@@ -321,7 +404,18 @@ static void emit_elem(Fuse *f, uint32_t root, uint32_t i, Kernel *k) {
     k->body = arena_alloc(f->A, sizeof(KExpr) * (size_t)cap);
     k->xbuf = arena_alloc(f->A, sizeof(int) * (size_t)cap);
     k->xexpr = arena_alloc(f->A, sizeof(int) * (size_t)cap);
-    tree_emit(&t, i);
+    if (k->kind == KK_ROW && i == root && is_row_reduce(f->g, root)) {
+        /* a row kernel whose result is a row statistic: the root's own reduction is its last
+         * instruction */
+        uint32_t x = f->g->nodes[root].src[0];
+        t.root = x;
+        int s = f->how[x] == NB_FUSED ? tree_emit(&t, x, false) : leaf_arg(&t, x, false);
+        const IrNode *nd = &f->g->nodes[root];
+        push_expr(&t, (KExpr){.kind = KE_OP, .op = nd->op, .dt = nd->type.dtype, .sdt = nd->type.dtype,
+                              .src = {(uint32_t)s}});
+        return;
+    }
+    tree_emit(&t, i, false);
 }
 
 static void emit_value(Fuse *f, uint32_t i) {
@@ -381,6 +475,7 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g) {
     uint32_t n = g->len;
     KGraph *kg = arena_alloc(A, sizeof *kg);
     kg->name = g->name;
+    kg->ir = g;
     Fuse f = {.A = A, .g = g, .kg = kg};
     f.isval = arena_alloc(A, n + 1);
     f.how = arena_alloc(A, sizeof(NodeHow) * (n + 1));
@@ -390,6 +485,7 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g) {
     f.val = arena_alloc(A, sizeof(int) * (n + 1));
     f.root = arena_alloc(A, sizeof(uint32_t) * (n + 1));
     f.bkind = arena_alloc(A, n + 1);
+    f.hasrow = arena_alloc(A, n + 1);
     classify(&f);
     for (uint32_t i = 0; i < n; i++) {
         const IrNode *nd = &g->nodes[i];
@@ -426,6 +522,10 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g) {
             k.args = arena_alloc(A, sizeof(KArg));
             k.args[0] = (KArg){.kind = KA_VAL, .ref = f.val[i], .type = nd->type};
             k.nargs = 1;
+        } else if (f.hasrow[i]) {
+            k.kind = KK_ROW;    /* row statistics and the elements they are used with */
+            k.pro = is_loop_elem(&f, i) ? nd->type : g->nodes[nd->src[0]].type;
+            emit_elem(&f, i, i, &k);
         } else if (is_loop_elem(&f, i)) {
             k.kind = KK_ELEM;
             emit_elem(&f, i, i, &k);

@@ -23,6 +23,15 @@ static bool is_tensor_buf(const KGraph *g, int b, int tensor) {
     return g->bufs[b].kind == KB_ARG && g->bufs[b].tensor == tensor;
 }
 
+/* A kernel that writes element i of its result after its last read of element i of each argument
+ * read per element, and of no other: an elementwise kernel, or a row kernel with one result per
+ * element (its reductions over a row run before the row's write). */
+static bool elementwise_out(const Kernel *k) {
+    if (k->kind == KK_ELEM)
+        return true;
+    return k->kind == KK_ROW && k_row_per_element(k, &k->type);
+}
+
 static void in_place(Arena *A, KGraph *g, int ntensors) {
     /* per buffer: the kernel that writes it; per tensor: the last kernel that reads or writes it */
     int *def = arena_alloc(A, sizeof(int) * ((size_t)g->nbufs + 1));
@@ -66,7 +75,7 @@ static void in_place(Arena *A, KGraph *g, int ntensors) {
         for (int a = 0; ok && a < k->nargs; a++) {
             const KArg *ar = &k->args[a];
             if (ar->kind != KA_VAL && is_tensor_buf(g, ar->ref, res->index))
-                ok = k->kind == KK_ELEM && ar->kind == KA_BUF;
+                ok = elementwise_out(k) && ar->kind == KA_BUF;
         }
         if (!ok)
             continue;
@@ -80,7 +89,7 @@ static void in_place(Arena *A, KGraph *g, int ntensors) {
     }
 }
 
-/* An elementwise kernel writes over an argument that dies with it: a temporary of its result's
+/* An elementwise kernel (or a row kernel with a result per element) writes over an argument that dies with it: a temporary of its result's
  * size and dtype, read element by element, that nothing after the kernel reads. The result then
  * lives in that buffer, and the buffer fuse gave it is left unused. So bias + activation after a
  * GEMM is the GEMM's epilogue, in place in the GEMM's output, and a chain of elementwise kernels
@@ -108,7 +117,7 @@ static void reuse_dying(Arena *A, KGraph *g) {
         for (int x = 0; x < k->nx; x++)
             k->xbuf[x] = map[k->xbuf[x]];
         int o = k->out;
-        if (k->kind != KK_ELEM || g->bufs[o].kind != KB_TEMP)
+        if (!elementwise_out(k) || g->bufs[o].kind != KB_TEMP)
             continue;
         for (int a = 0; a < k->nargs; a++) {
             int b = k->args[a].ref;
@@ -132,21 +141,108 @@ static void reuse_dying(Arena *A, KGraph *g) {
         g->res[r].buf = map[g->res[r].buf];
 }
 
+static bool writes(const Kernel *k, int b) {
+    bool w = k->out == b;
+    for (int x = 0; x < k->nx; x++)
+        w |= k->xbuf[x] == b;
+    return w;
+}
+
+static bool touches(const Kernel *k, int b) {
+    bool t = writes(k, b);
+    for (int a = 0; a < k->nargs; a++)
+        t |= k->args[a].kind != KA_VAL && k->args[a].ref == b;
+    return t;
+}
+
+/* A GEMM's epilogue: the next kernel that uses a GEMM's output, when it is an elementwise kernel
+ * that writes over that output (reuse_dying put it there: bias + activation after a forward GEMM,
+ * the activation's derivative after a backward one) and stores nothing else, becomes the GEMM
+ * kernel's body, when no kernel between them writes a buffer it reads (so it can run right after
+ * the GEMM). The body's arguments follow the GEMM's two operands. */
+static void gemm_epilogues(Arena *A, KGraph *g) {
+    bool *gone = arena_alloc(A, (size_t)g->nkern + 1);
+    for (int i = 0; i < g->nkern; i++) {
+        Kernel *k = &g->kern[i];
+        if (k->kind != KK_GEMM || k->nbody)
+            continue;
+        int j = i + 1;
+        while (j < g->nkern && (gone[j] || !touches(&g->kern[j], k->out)))
+            j++;
+        Kernel *e = j < g->nkern ? &g->kern[j] : NULL;
+        bool ok = e && e->kind == KK_ELEM && e->out == k->out && e->nx == 0;
+        bool reads = false;
+        for (int a = 0; ok && a < e->nargs; a++) {
+            const KArg *ar = &e->args[a];
+            reads |= ar->kind == KA_BUF && ar->ref == k->out;
+            for (int m = i + 1; ar->kind != KA_VAL && m < j; m++)
+                ok &= gone[m] || !writes(&g->kern[m], ar->ref);
+        }
+        if (!ok || !reads)
+            continue;
+        Kernel m = *k;
+        m.nargs = 2 + e->nargs;
+        m.args = arena_alloc(A, sizeof(KArg) * (size_t)m.nargs);
+        memcpy(m.args, k->args, sizeof(KArg) * 2);
+        memcpy(m.args + 2, e->args, sizeof(KArg) * (size_t)e->nargs);
+        m.nbody = e->nbody;
+        m.body = arena_alloc(A, sizeof(KExpr) * (size_t)e->nbody);
+        for (int b = 0; b < e->nbody; b++) {
+            m.body[b] = e->body[b];
+            if (m.body[b].kind == KE_ARG)
+                m.body[b].ref += 2;
+        }
+        *k = m;
+        gone[j] = true;
+    }
+    int n = 0;
+    for (int i = 0; i < g->nkern; i++)
+        if (!gone[i])
+            g->kern[n++] = g->kern[i];
+    g->nkern = n;
+}
+
 typedef struct Live { int buf; KSize off, end; } Live;
+
+/* Temporary b has B in three or more dims (B^3 bytes and up): offsets are polynomials of degree
+ * two, so it cannot be placed. The error names the op that makes it, at its source place when the
+ * node has one. */
+static void too_big(const KGraph *g, int b, Diag *d) {
+    char t[128];
+    ir_type_fmt(t, sizeof t, &g->bufs[b].type);
+    const IrNode *nd = NULL;
+    for (int i = 0; i < g->nkern && !nd; i++) {
+        const Kernel *k = &g->kern[i];
+        bool writes = k->out == b;
+        for (int x = 0; x < k->nx; x++)
+            writes |= k->xbuf[x] == b;
+        if (writes && g->ir && k->node < g->ir->len)
+            nd = &g->ir->nodes[k->node];
+    }
+    const char *op = nd ? ir_op_name[nd->op] : "(a staged update)";
+    const char *msg = "graph %s: the result of %s, %s, has the batch size B in %d dims; the planner places "
+                      "temporaries whose bytes are at most quadratic in B (b2*B^2 + b*B + c)";
+    int nb = 0;
+    for (int k = 0; k < g->bufs[b].type.rank; k++)
+        nb += g->bufs[b].type.dim[k].a != 0;
+    if (nd && nd->loc.file)
+        diag_error(d, nd->loc, msg, g->name, op, t, nb);
+    else
+        diag_plain(d, msg, g->name, op, t, nb);
+    diag_hint(d, "reduce over a batch-sized axis before the third one is added");
+}
 
 int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
     in_place(A, g, ntensors);
     reuse_dying(A, g);
+    gemm_epilogues(A, g);
     int nk = g->nkern;
     for (int b = 0; b < g->nbufs; b++) {
         KBuf *bf = &g->bufs[b];
         bf->first = nk;
         bf->last = -1;
         if (bf->kind == KB_TEMP && k_bytes(&bf->type).b2 < 0) {
-            char t[128];
-            ir_type_fmt(t, sizeof t, &bf->type);
-            diag_plain(d, "graph %s: a temporary of type %s has the batch size B in more than two dims, "
-                          "which the planner cannot place", g->name, t);
+            too_big(g, b, d);
             return -1;
         }
     }

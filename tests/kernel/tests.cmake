@@ -2,6 +2,7 @@
 #   kernel.verify   the verifier on a fused+planned module and on copies broken rule by rule
 #   kernel.emit     nnc --emit kernels / --emit plan of xor_train.nn (FileCheck)
 #   kernel.emit_pool  the pooling kernels and their fused prologue (pool.nn, FileCheck)
+#   kernel.rows     nnc --emit kernels of iris.nn: softmax and cross-entropy are row kernels (FileCheck)
 #   kernel.golden   every example's kernel counts, in-place updates and planned bytes vs a golden file
 #   kernel.opt_levels.NAME  the example trained at -O0..-O3 equals the interpreter
 add_executable(test_kernel ${CMAKE_SOURCE_DIR}/tests/kernel/test_kernel.c)
@@ -21,6 +22,10 @@ if(NNC_KERNEL_FILECHECK)
     ${CMAKE_SOURCE_DIR}/tests/kernel/pool.check)
   set_tests_properties(kernel.emit kernel.emit_pool PROPERTIES LABELS kernel TIMEOUT 60
                        ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib")
+  add_test(NAME kernel.rows COMMAND sh -c "\"$1\" --emit kernels \"$2\" | \"$3\" \"$4\""
+    sh $<TARGET_FILE:nnc> ${CMAKE_SOURCE_DIR}/examples/iris.nn ${NNC_KERNEL_FILECHECK}
+    ${CMAKE_SOURCE_DIR}/tests/kernel/softmax.check)
+  set_tests_properties(kernel.rows PROPERTIES LABELS kernel TIMEOUT 60)
 endif()
 # every trainable example's training at -O0..-O3 equals the interpreter's (fuse and plan change no
 # result at any optimisation level)

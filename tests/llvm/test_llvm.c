@@ -9,6 +9,8 @@
  *              that swaps two state tensors (updates must read the values from before the step)
  *   grad       a model using gather, concat, slice, dropout (rand), tanh, sigmoid, softmax whose
  *              train step is autodiff's ad_grad + SGD, trained for several steps
+ *   rows       softmax, log-softmax with cross-entropy and a layer norm over rows of 7, 1000 and 1
+ *              (row kernels, docs/kernels.md), forward and 5 train steps, at B = 1, 3, 17
  *   workspace  workspace_size(B) affine in B (up to the 64-byte alignment of pieces), and a call
  *              never writes past workspace_size(B) bytes
  *   vector     textual LLVM IR at O2 holds vector loops (<N x float>)
@@ -16,9 +18,9 @@
  *              outputs written twice, state updates) at B = 1 and 9
  *   prefix     two models (prefixes model_a, model_b) linked into one library run side by side
  *   layout     the LLVM NncArgs type has the C layout; errors for bad options and paths
- *   parallel   large elementwise loops and pooling kernels through nnc_parallel_for with a
- *              4-thread pool agree with the interpreter, above and below the size where they go
- *              parallel
+ *   parallel   large elementwise loops, pooling kernels and a softmax's row kernel through
+ *              nnc_parallel_for with a 4-thread pool agree with the interpreter, above and below
+ *              the size where they go parallel
  * Floats must agree within 1e-5 relative (relative to max(|ref|, the rms of the reference tensor):
  * BLAS sums in f32 where the interpreter sums in double); ints and bools exactly.
  */
@@ -710,8 +712,10 @@ static void test_mlp(Arena *A) {
     NncModelDef ref = interp_model_def(tm.m);
     Lib l = build(tm.m, "mlp", 2);
     /* every matmul is a gemm kernel: 2 in forward, 2 in evaluate, 5 in the train step; kernels of
-     * one signature share a function, so the module has 5 cblas_sgemm calls (the forward's two
-     * shapes, used by all three graphs, and the three of the backward pass) */
+     * one signature share a function, so the module has 6 cblas_sgemm calls (the forward's two
+     * shapes, the first with its bias + relu epilogue in forward and evaluate but only the bias in
+     * the train step, which keeps relu's mask for the backward pass, and the three of the
+     * backward pass) */
     KModule *km = fuse_module(tm.m->arena, tm.m);
     int gemms = 0;
     const KGraph *kgs[3] = {km->forward, km->evaluate, km->steps[0]};
@@ -732,7 +736,7 @@ static void test_mlp(Arena *A) {
         calls += strstr(line, "call void @cblas_sgemm(") != NULL;
     if (f)
         fclose(f);
-    CHECK(calls == 5, "%d cblas_sgemm calls in %s, want 5", calls, path);
+    CHECK(calls == 6, "%d cblas_sgemm calls in %s, want 6", calls, path);
     static const int64_t Bs[] = {1, 7, 33};
     for (size_t k = 0; k < sizeof Bs / sizeof *Bs; k++) {
         int64_t B = Bs[k];
@@ -885,6 +889,115 @@ static void test_grad(Arena *A) {
         bufs_free(&b);
     }
     dlclose(l.h);
+}
+
+/* ---- test: row kernels (softmax, log-softmax + cross-entropy, normalisation statistics) ---- */
+
+/* Over rows of n: softmax, log-softmax, the cross-entropy term of each row and a layer norm
+ * (mean, variance, normalise) as outputs; a train step whose loss is the mean cross-entropy plus
+ * a term of the normalised values, with SGD on a bias and a scale, so the row kernels of the
+ * backward pass run too. */
+static TestModule rows_module(Arena *A, int64_t n) {
+    TestModule tm = {.m = ir_module_new(A, "rows")};
+    IrModule *m = tm.m;
+    *ARENA_PUSH(A, m->losses, m->nlosses, m->caplosses) = "xent";
+    IrType t = T2(DT_F32, BD, CD(n));
+    IrAttr last = {.i = {2}, .ni = 1}, oh = {.i = {n}, .ni = 1}, hb = {.i = {HY_BATCH}, .ni = 1};
+    IrAttr hl = {.i = {HY_LR}, .ni = 1};
+    for (int gi = 0; gi < 2; gi++) {
+        IrGraph *g = ir_graph_new(A, gi ? "train.main" : "forward");
+        uint32_t x = source(&tm, g, ROLE_INPUT, "x", t, -4, 4);
+        uint32_t label = source(&tm, g, ROLE_TARGET, "label", T1(DT_I32, BD), 0, (double)n - 0.01);
+        uint32_t bias = source(&tm, g, ROLE_PARAM, "bias", T1(DT_F32, CD(n)), -1, 1);
+        uint32_t scale = source(&tm, g, ROLE_PARAM, "scale", T1(DT_F32, CD(n)), 0.5, 1.5);
+        uint32_t logits = ir_binary(g, OP_ADD, x, bias);
+        uint32_t mx = ir_unary(g, OP_STOP_GRAD, op1(g, OP_RMAX, logits, &last, T2(DT_F32, BD, CD(1))));
+        uint32_t z = ir_binary(g, OP_SUB, logits, mx);
+        uint32_t e = ir_unary(g, OP_EXP, z);
+        uint32_t soft = ir_binary(g, OP_DIV, e, ir_sum(g, e, 2));
+        /* log-softmax of other logits: kernels that share nothing with the softmax */
+        uint32_t logits2 = ir_binary(g, OP_SUB, x, bias);
+        uint32_t z2 = ir_binary(g, OP_SUB, logits2,
+                                ir_unary(g, OP_STOP_GRAD, op1(g, OP_RMAX, logits2, &last, T2(DT_F32, BD, CD(1)))));
+        uint32_t logp = ir_binary(g, OP_SUB, z2, ir_unary(g, OP_LOG, ir_sum(g, ir_unary(g, OP_EXP, z2), 2)));
+        uint32_t onehot = op1(g, OP_ONE_HOT, label, &oh, t);
+        uint32_t ce = ir_sum(g, ir_binary(g, OP_MUL, onehot, logp), 2);
+        uint32_t inv_n = ir_scalar(g, DT_F32, 1.0 / (double)n);
+        uint32_t mean = ir_binary(g, OP_MUL, ir_sum(g, x, 2), inv_n);
+        uint32_t d = ir_binary(g, OP_SUB, x, mean);
+        uint32_t var = ir_binary(g, OP_MUL, ir_sum(g, ir_binary(g, OP_MUL, d, d), 2), inv_n);
+        uint32_t norm = ir_binary(g, OP_MUL, ir_binary(g, OP_DIV, d, ir_unary(g, OP_SQRT, ir_binary(g, OP_ADD, var, ir_scalar(g, DT_F32, 1e-5)))), scale);
+        if (!gi) {
+            m->forward = g;
+            output(&tm, g, "softmax", soft);
+            output(&tm, g, "log_softmax", logp);
+            output(&tm, g, "ce", ce);
+            output(&tm, g, "norm", norm);
+            continue;
+        }
+        uint32_t batch = ir_op(g, OP_HYPER, NULL, 0, &hb, T0(DT_F32));
+        uint32_t xent = ir_unary(g, OP_NEG, ir_binary(g, OP_DIV, ir_reshape(g, ir_sum(g, ce, 3), T0(DT_F32)), batch));
+        uint32_t nt = ir_reshape(g, ir_sum(g, ir_binary(g, OP_MUL, norm, ir_binary(g, OP_MUL, soft, soft)), 3), T0(DT_F32));
+        uint32_t loss = ir_binary(g, OP_ADD, xent, ir_binary(g, OP_DIV, nt, batch));
+        uint32_t ps[2] = {bias, scale}, grads[2];
+        ad_grad(g, loss, ps, 2, grads);
+        ir_result(g, loss, RES_LOSS, 0);
+        uint32_t lr = ir_op(g, OP_HYPER, NULL, 0, &hl, T0(DT_F32));
+        for (int k = 0; k < 2; k++)
+            ir_result(g, ir_binary(g, OP_SUB, ps[k], ir_binary(g, OP_MUL, lr, grads[k])), RES_UPDATE,
+                      (int)g->nodes[ps[k]].attr.i[0]);
+        *ARENA_PUSH(A, m->steps, m->nsteps, m->capsteps) =
+            (IrStep){.name = "main", .loss = "xent", .optimizer = "sgd", .lr = 0.5, .graph = g};
+    }
+    return tm;
+}
+
+static void test_rows(Arena *A) {
+    static const int64_t Ns[] = {7, 1000, 1};
+    for (size_t ni = 0; ni < sizeof Ns / sizeof *Ns; ni++) {
+        TestModule tm = rows_module(A, Ns[ni]);
+        if (ir_module_verify(tm.m, stderr))
+            exit(1);
+        /* the forward pass is row kernels: softmax one, log-softmax with the cross-entropy term
+         * one, the layer norm one (for n = 1 a row is one element: they fuse in other ways) */
+        KModule *km = fuse_module(A, tm.m);
+        int rows = 0;
+        for (int k = 0; k < km->forward->nkern; k++)
+            rows += km->forward->kern[k].kind == KK_ROW;
+        CHECK(Ns[ni] == 1 || rows >= 3, "rows n=%lld: %d row kernels in the forward pass, want >= 3",
+              (long long)Ns[ni], rows);
+        if (Ns[ni] != 1 && rows < 3)
+            k_graph_print(stderr, km->forward);
+        NncModelDef ref = interp_model_def(tm.m);
+        char tag[32];
+        snprintf(tag, sizeof tag, "rows%lld", (long long)Ns[ni]);
+        Lib l = build(tm.m, tag, 2);
+        static const int64_t Bs[] = {1, 3, 17};
+        for (size_t k = 0; k < sizeof Bs / sizeof *Bs; k++) {
+            run_compare(&tm, &l, &ref, Bs[k], 0, 0, "rows forward");
+            int64_t B = Bs[k];
+            Bufs a, b;
+            bufs_alloc(&tm, B, &a, 5 + (uint64_t)B);
+            bufs_copy(&b, &a);
+            float la = 0, lb = 0;
+            NncArgs ia = args_for(B, &a, &la, tm.m), ib = args_for(B, &b, &lb, NULL);
+            Ws w = ws_alloc(&l, B);
+            ib.workspace = w.p;
+            for (int s = 0; s < 5; s++) {
+                ia.step = ib.step = s + 1;
+                ref.train_step(&ia, 0);
+                l.train_step(&ib, 0);
+                CHECK(close_f(lb, la, 0), "rows n=%lld step %d at B=%lld: loss llvm %.9g, interp %.9g",
+                      (long long)Ns[ni], s, (long long)B, lb, la);
+                if (compare_all(&tm, &b, &a, "rows train", B))
+                    break;
+            }
+            ws_free(&w, "rows train");
+            bufs_free(&a);
+            bufs_free(&b);
+        }
+        dlclose(l.h);
+    }
 }
 
 /* ---- test: workspace size ---- */
@@ -1051,6 +1164,10 @@ static void test_parallel(Arena *A) {
     output(&tm, g, "avgpool_bwd", ir_op(g, OP_AVGPOOL_BWD, &dyp, 1, &same, im));
     uint32_t relu = ir_binary(g, OP_MAX, xi, ir_fill(g, im, 0));
     output(&tm, g, "relu_maxpool", ir_op(g, OP_MAXPOOL, &relu, 1, &p22, im));
+    /* a softmax of y: a row kernel, its rows split between the threads */
+    IrAttr last = {.i = {2}, .ni = 1};
+    uint32_t ey = ir_unary(g, OP_EXP, ir_binary(g, OP_SUB, y, op1(g, OP_RMAX, y, &last, T2(DT_F32, BD, CD(1)))));
+    output(&tm, g, "soft", ir_binary(g, OP_DIV, ey, ir_sum(g, ey, 2)));
     NncModelDef ref = interp_model_def(tm.m);
     Lib l = build(tm.m, "par", 2);
     /* x / y, exp, sigmoid and x * y have one use each: fused into the loops of z, no buffers */
@@ -1254,8 +1371,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     const char *only = argc > 1 ? argv[1] : NULL;
-    static const char *const parts[] = {"layout", "vector", "ops", "mlp", "grad", "workspace", "parallel",
-                                        "prefix", "random", "bench"};
+    static const char *const parts[] = {"layout", "vector", "ops", "mlp", "grad", "rows", "workspace",
+                                        "parallel", "prefix", "random", "bench"};
     bool known = !only;
     for (size_t k = 0; k < sizeof parts / sizeof *parts; k++)
         known = known || !strcmp(only, parts[k]);
@@ -1274,6 +1391,8 @@ int main(int argc, char **argv) {
         test_mlp(&A);
     if (!only || !strcmp(only, "grad"))
         test_grad(&A);
+    if (!only || !strcmp(only, "rows"))
+        test_rows(&A);
     if (!only || !strcmp(only, "workspace"))
         test_workspace(&A);
     if (!only || !strcmp(only, "parallel"))

@@ -1100,6 +1100,132 @@ static int out_slot(const Kernel *k, int a) {
     return -1;
 }
 
+/* A row kernel's instructions that vary along the row, at element i (column c of its row), for
+ * the instructions marked in need; v holds the row's values already computed (lv: which are). */
+static void row_elems(Cg *g, const Kernel *k, const uint8_t *lv, const uint8_t *need, LLVMValueRef *v,
+                      LLVMValueRef *argv, LLVMValueRef *pre, LLVMValueRef out, LLVMValueRef i, LLVMValueRef c) {
+    for (int e = 0; e < k->nbody; e++) {
+        const KExpr *x = &k->body[e];
+        if (lv[e] || !need[e])
+            continue;
+        if (x->kind == KE_ARG) {
+            const KArg *ar = &k->args[x->ref];
+            LLVMValueRef base = argv[x->ref] ? argv[x->ref] : out;
+            v[e] = ar->kind == KA_BUF0 ? pre[x->ref] : load_elem(g, ar->type.dtype, base, ar->kind == KA_COL ? c : i);
+            continue;
+        }
+        LLVMValueRef sv[IR_MAXSRC] = {0};
+        for (int q = 0; q < ir_op_nsrc[x->op]; q++)
+            sv[q] = v[x->src[q]];
+        IrNode nd = {.op = x->op, .type = {.dtype = x->dt}};
+        v[e] = scalar_op(g, &nd, x->sdt, sv);
+    }
+}
+
+/* need[e] for every instruction that varies along the row and that instruction `from` uses. */
+static void row_need(const Kernel *k, const uint8_t *lv, int from, uint8_t *need) {
+    need[from] = 1;
+    for (int e = from; e >= 0; e--) {
+        const KExpr *x = &k->body[e];
+        if (!need[e] || (e != from && lv[e]) || x->kind != KE_OP)
+            continue;
+        for (int q = 0; q < (k_row_reduce(x) ? 1 : ir_op_nsrc[x->op]); q++)
+            if (!lv[x->src[q]])
+                need[x->src[q]] = 1;
+    }
+}
+
+/* KK_ROW, rows r in [lo, hi) of pro seen as [rows, cols]: per row the instructions in order; one
+ * that is a value per row is computed once (a reduction: its own loop over the row, accumulating
+ * as k_reduce does, so the bits are the interpreter's), one that varies along the row inside each
+ * loop that needs it (recomputed, never stored); then one loop over the row writes the result
+ * (a per-row result is stored once instead) and the extra outputs, which hold one value per
+ * element. The loops over the row are flat and walk memory contiguously: the vectoriser widens
+ * the final write. */
+static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *pre, LLVMValueRef out,
+                      LLVMValueRef *xout, LLVMValueRef lo, LLVMValueRef hi) {
+    int n = k->nbody;
+    uint8_t *lv = arena_alloc(&g->arena, (size_t)n + 1), *need = arena_alloc(&g->arena, (size_t)n + 1);
+    k_row_levels(k, lv);
+    LLVMValueRef *v = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)n + 1));
+    LLVMValueRef *acc = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)n + 1));
+    for (int e = 0; e < n; e++)     /* accumulators in the entry block: promoted to registers */
+        if (k_row_reduce(&k->body[e])) {
+            DType dt = k->body[e].dt;
+            acc[e] = LLVMBuildAlloca(g->b, k->body[e].op == OP_RMAX ? val_type(g, dt) : dt == DT_F32 ? g->f64 : g->i64, "acc");
+        }
+    LLVMValueRef cols = dimv(g, k->pro.dim[k->pro.rank - 1]);
+    Loop l, lc;
+    LLVMValueRef r = loop_range(g, &l, lo, hi);
+    LLVMValueRef base = LLVMBuildMul(g->b, r, cols, "");
+    for (int e = 0; e < n; e++) {
+        const KExpr *x = &k->body[e];
+        if (!lv[e])
+            continue;
+        if (x->kind == KE_ARG) {
+            const KArg *ar = &k->args[x->ref];
+            v[e] = ar->kind == KA_VAL    ? argv[x->ref]
+                   : ar->kind == KA_BUF0 ? pre[x->ref]
+                                         : load_elem(g, ar->type.dtype, argv[x->ref], r);
+            continue;
+        }
+        if (!k_row_reduce(x)) {
+            LLVMValueRef sv[IR_MAXSRC] = {0};
+            for (int q = 0; q < ir_op_nsrc[x->op]; q++)
+                sv[q] = v[x->src[q]];
+            IrNode nd = {.op = x->op, .type = {.dtype = x->dt}};
+            v[e] = scalar_op(g, &nd, x->sdt, sv);
+            continue;
+        }
+        bool max = x->op == OP_RMAX, f32 = x->dt == DT_F32;
+        LLVMTypeRef aty = max ? val_type(g, x->dt) : f32 ? g->f64 : g->i64;
+        LLVMBuildStore(g->b,
+                       max ? (f32 ? cf32(g, -__builtin_inf()) : ci32(g, INT32_MIN)) : f32 ? LLVMConstReal(g->f64, 0) : ci64(g, 0),
+                       acc[e]);
+        memset(need, 0, (size_t)n);
+        uint32_t s = x->src[0];
+        if (!lv[s])
+            row_need(k, lv, (int)s, need);
+        LLVMValueRef c = loop_begin(g, &lc, cols);
+        row_elems(g, k, lv, need, v, argv, pre, out, LLVMBuildAdd(g->b, base, c, ""), c);
+        LLVMValueRef a = LLVMBuildLoad2(g->b, aty, acc[e], ""), y = v[s], sum;
+        if (max) {
+            IrNode mx = {.op = OP_MAX, .type = {.dtype = x->dt}};
+            sum = scalar_op(g, &mx, x->dt, (LLVMValueRef[]){a, y, NULL});
+        } else {
+            sum = f32 ? LLVMBuildFAdd(g->b, a, LLVMBuildFPExt(g->b, y, g->f64, ""), "")
+                      : LLVMBuildAdd(g->b, a, LLVMBuildSExt(g->b, y, g->i64, ""), "");
+        }
+        LLVMBuildStore(g->b, sum, acc[e]);
+        loop_end(g, &lc);
+        v[e] = LLVMBuildLoad2(g->b, aty, acc[e], "");
+        if (!max)
+            v[e] = f32 ? LLVMBuildFPTrunc(g->b, v[e], g->f32, "") : LLVMBuildTrunc(g->b, v[e], g->i32, "");
+    }
+    /* the result: one value per row, stored here, or per element (a value per row is written to
+     * each element of its row), stored by one more loop over the row with the extra outputs */
+    bool per_elem = k_row_per_element(k, &k->type);
+    if (!per_elem)
+        store_elem(g, k->type.dtype, out, r, v[n - 1]);
+    if (per_elem || k->nx) {
+        memset(need, 0, (size_t)n);
+        if (per_elem && !lv[n - 1])
+            row_need(k, lv, n - 1, need);
+        for (int x = 0; x < k->nx; x++)
+            if (!lv[k->xexpr[x]])
+                row_need(k, lv, k->xexpr[x], need);
+        LLVMValueRef c = loop_begin(g, &lc, cols);
+        LLVMValueRef i = LLVMBuildAdd(g->b, base, c, "");
+        row_elems(g, k, lv, need, v, argv, pre, out, i, c);
+        for (int x = 0; x < k->nx; x++)
+            store_elem(g, k->body[k->xexpr[x]].dt, xout[x], i, v[k->xexpr[x]]);
+        if (per_elem)
+            store_elem(g, k->type.dtype, out, i, v[n - 1]);
+        loop_end(g, &lc);
+    }
+    loop_end(g, &l);
+}
+
 /* An elementwise kernel becomes three functions: NAME.range(out, args, B, lo, hi) runs the flat
  * loop over [lo, hi) (or, when it reads a row or column broadcast, rows [lo, hi) of the result
  * seen as [rows, last dim], the inner loop over the columns so it still vectorises); NAME.chunk(ctx, lo, hi) unpacks the parameters from a struct and calls it,
@@ -1111,7 +1237,7 @@ static int out_slot(const Kernel *k, int a) {
 static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, const char *name) {
     (void)kg;
     int na = k->nargs;
-    bool two_d = false;
+    bool two_d = false, row = k->kind == KK_ROW;   /* row: a loop over rows, see row_range */
     for (int a = 0; a < na; a++)
         two_d |= k->args[a].kind == KA_ROW || k->args[a].kind == KA_COL;
     /* parameters: out, the extra outputs, the arguments not read through an output, B; then lo,
@@ -1147,9 +1273,19 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
     g->B = LLVMGetParam(range, (unsigned)np - 1);
     /* flat: i in [lo, hi); with row/col broadcasts: rows r in [lo, hi), columns c in [0, cols) */
     Loop l, lc;
-    LLVMValueRef i, r = NULL, c = NULL, cols = NULL;
+    LLVMValueRef i = NULL, r = NULL, c = NULL, cols = NULL;
     LLVMValueRef lo = LLVMGetParam(range, (unsigned)np), hi = LLVMGetParam(range, (unsigned)np + 1);
-    if (two_d) {
+    LLVMValueRef *argv = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(na + 1));
+    for (int a = 0; a < na; a++) {
+        int os = out_slot(k, a);
+        argv[a] = os > 0 ? LLVMGetParam(range, (unsigned)os) : os == 0 ? NULL : LLVMGetParam(range, (unsigned)pidx[a]);
+    }
+    if (row) {
+        LLVMValueRef *xout = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(k->nx + 1));
+        for (int x = 0; x < k->nx; x++)
+            xout[x] = LLVMGetParam(range, (unsigned)(1 + x));
+        row_range(g, k, argv, pre, out, xout, lo, hi);
+    } else if (two_d) {
         cols = dimv(g, k->type.dim[k->type.rank - 1]);
         r = loop_range(g, &l, lo, hi);
         LLVMValueRef base = LLVMBuildMul(g->b, r, cols, "");
@@ -1158,19 +1294,16 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
     } else {
         i = loop_range(g, &l, lo, hi);
     }
-    LLVMValueRef *argv = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(na + 1));
-    for (int a = 0; a < na; a++) {
-        int os = out_slot(k, a);
-        argv[a] = os > 0 ? LLVMGetParam(range, (unsigned)os) : os == 0 ? NULL : LLVMGetParam(range, (unsigned)pidx[a]);
+    if (!row) {
+        LLVMValueRef *vals = body_values(g, k, argv, pre, out, i, r, c);
+        LLVMValueRef res = vals[k->nbody - 1];
+        for (int x = 0; x < k->nx; x++)
+            store_elem(g, k->body[k->xexpr[x]].dt, LLVMGetParam(range, (unsigned)(1 + x)), i, vals[k->xexpr[x]]);
+        store_elem(g, k->type.dtype, out, i, res);
+        if (two_d)
+            loop_end(g, &lc);
+        loop_end(g, &l);
     }
-    LLVMValueRef *vals = body_values(g, k, argv, pre, out, i, r, c);
-    LLVMValueRef res = vals[k->nbody - 1];
-    for (int x = 0; x < k->nx; x++)
-        store_elem(g, k->body[k->xexpr[x]].dt, LLVMGetParam(range, (unsigned)(1 + x)), i, vals[k->xexpr[x]]);
-    store_elem(g, k->type.dtype, out, i, res);
-    if (two_d)
-        loop_end(g, &lc);
-    loop_end(g, &l);
     LLVMBuildRetVoid(g->b);
     leave_fn(g, sv);
     LLVMTypeRef range_ty = LLVMGlobalGetValueType(range);
@@ -1197,11 +1330,12 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
         cargs[a] = LLVMGetParam(kern, (unsigned)a);
     g->B = cargs[np - 1];
     LLVMValueRef kpool = LLVMGetParam(kern, (unsigned)np);
-    LLVMValueRef total = numelv(g, &k->type), n = total;   /* n: the range's extent (elements or rows) */
-    if (two_d) {
+    const IrType *space = row ? &k->pro : &k->type;
+    LLVMValueRef total = numelv(g, space), n = total;   /* n: the range's extent (elements or rows) */
+    if (two_d || row) {
         n = ci64(g, 1);
-        for (int d = 0; d + 1 < k->type.rank; d++)
-            n = LLVMBuildMul(g->b, n, dimv(g, k->type.dim[d]), "");
+        for (int d = 0; d + 1 < space->rank; d++)
+            n = LLVMBuildMul(g->b, n, dimv(g, space->dim[d]), "");
     }
     LLVMValueRef par = LLVMBuildAnd(g->b, LLVMBuildIsNotNull(g->b, kpool, ""),
                                     LLVMBuildICmp(g->b, LLVMIntSGE, total, ci64(g, PAR_MIN_ELEMS), ""), "");
@@ -1379,6 +1513,57 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
     return fn;
 }
 
+/* A GEMM with an epilogue (docs/kernels.md "GEMM epilogues"): out, the operands, the epilogue's
+ * arguments not read through out, B, pool. The GEMM over all of C, then the epilogue as the
+ * elementwise kernel of its own (parallel when large). Running the epilogue on blocks of rows of
+ * C right after the GEMM computed each (while the block is in L2) was measured slower on both
+ * bench models (docs/backend-llvm.md), so C is not split. */
+static LLVMValueRef emit_gemm_epilogue(Cg *g, const KGraph *kg, const Kernel *k, const char *name) {
+    Kernel e = *k;      /* the epilogue alone: an elementwise kernel over the result */
+    e.kind = KK_ELEM;
+    e.args = k->args + 2;
+    e.nargs = k->nargs - 2;
+    e.body = arena_alloc(&g->arena, sizeof(KExpr) * (size_t)k->nbody);
+    for (int b = 0; b < k->nbody; b++) {
+        e.body[b] = k->body[b];
+        if (e.body[b].kind == KE_ARG)
+            e.body[b].ref -= 2;
+    }
+    LLVMValueRef epi = emit_elementwise(g, kg, &e, arena_printf(&g->arena, "%s.epi", name));
+    int np = 0, na = e.nargs;
+    LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * (size_t)(k->nargs + 4));
+    bool *noalias = arena_alloc(&g->arena, (size_t)k->nargs + 4);
+    for (int a = 0; a < 3; a++)                 /* out, A, B */
+        pt[np] = g->i8p, noalias[np++] = true;
+    for (int a = 0; a < na; a++) {
+        if (out_slot(&e, a) >= 0)
+            continue;
+        if (e.args[a].kind == KA_VAL)
+            pt[np] = val_type(g, e.args[a].type.dtype), noalias[np++] = false;
+        else
+            pt[np] = g->i8p, noalias[np++] = true;
+    }
+    pt[np] = g->i64, noalias[np++] = false;     /* B */
+    pt[np] = g->i8p, noalias[np++] = false;     /* pool */
+    LLVMValueRef fn = new_fn(g, name, pt, np, noalias);
+    Saved sv = enter_fn(g, fn);
+    g->B = LLVMGetParam(fn, (unsigned)np - 2);
+    KEnv ke = {.k = k, .out = LLVMGetParam(fn, 0)};
+    ke.src[0] = LLVMGetParam(fn, 1);
+    ke.src[1] = LLVMGetParam(fn, 2);
+    k_matmul(g, &ke);
+    /* the epilogue's parameters: out, its arguments not read through out, B, pool */
+    LLVMValueRef *eargs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)np);
+    int ne = 0;
+    eargs[ne++] = ke.out;
+    for (int p = 3; p < np; p++)
+        eargs[ne++] = LLVMGetParam(fn, (unsigned)p);
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(epi), epi, eargs, (unsigned)ne, "");
+    LLVMBuildRetVoid(g->b);
+    leave_fn(g, sv);
+    return fn;
+}
+
 /* The function of kernel ki of kg, made once per signature. */
 static LLVMValueRef kernel_fn(Cg *g, const KGraph *kg, int ki, int gi) {
     const Kernel *k = &kg->kern[ki];
@@ -1387,9 +1572,10 @@ static LLVMValueRef kernel_fn(Cg *g, const KGraph *kg, int ki, int gi) {
     if (!g->cache.key[slot]) {
         const char *name = arena_printf(&g->arena, "%s.g%d.k%d.%s", g->prefix, gi, ki, ir_op_name[k->op]);
         Saved sv = {LLVMGetInsertBlock(g->b), g->fn, g->B};
-        LLVMValueRef fn = k->kind == KK_ELEM ? emit_elementwise(g, kg, k, name)
-                          : is_pool(k)         ? emit_pool_kernel(g, k, name)
-                                               : emit_op_kernel(g, k, name);
+        LLVMValueRef fn = k->kind == KK_ELEM || k->kind == KK_ROW ? emit_elementwise(g, kg, k, name)
+                          : is_pool(k)                             ? emit_pool_kernel(g, k, name)
+                          : k->kind == KK_GEMM && k->nbody         ? emit_gemm_epilogue(g, kg, k, name)
+                                                                   : emit_op_kernel(g, k, name);
         leave_fn(g, sv);
         g->cache.key[slot] = (char *)key;
         g->cache.fn[slot] = fn;
@@ -1523,12 +1709,12 @@ static void call_kernel(Cg *g, Env *e, int ki) {
         args[np++] = get_ptr(g, e, k->xbuf[x]);
     for (int a = 0; a < k->nargs; a++) {
         const KArg *ar = &k->args[a];
-        if (k->kind == KK_ELEM && out_slot(k, a) >= 0)
+        if ((k->kind == KK_ELEM || k->kind == KK_ROW || (k->kind == KK_GEMM && k->nbody)) && out_slot(k, a) >= 0)
             continue;
         args[np++] = ar->kind == KA_VAL ? get_val(g, e, ar->ref) : get_ptr(g, e, ar->ref);
     }
     args[np++] = g->B;
-    if (k->kind == KK_ELEM || k->kind == KK_CONV || is_pool(k))
+    if (k->kind == KK_ELEM || k->kind == KK_ROW || k->kind == KK_CONV || is_pool(k) || (k->kind == KK_GEMM && k->nbody))
         args[np++] = e->pool;
     else if (k->kind == KK_OP && k->op == OP_RAND)
         args[np++] = e->seed;
