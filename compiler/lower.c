@@ -29,6 +29,7 @@
 #include "intmath.h"
 #include "naming.h"
 #include "nnc_limits.h"
+#include "scope.h"
 
 #include <limits.h>
 #include <math.h>
@@ -92,6 +93,7 @@ struct Frame {
     bool shared;                    /* inside a call of a layer instance: parameters made by an
                                        earlier call of it are taken again [layer.instance] */
     bool infer;                     /* inference mode in a train walk: states are not written */
+    const SrcFile *file;            /* the file of the body it runs (NULL: the main file) */
     bool has_result, returned;      /* a result expression was evaluated / a `return` ran */
     Value ret;
 };
@@ -365,9 +367,32 @@ static Bind *find_bind(Frame *f, const char *name) {
     return NULL;
 }
 
-static Node *find_decl(Lower *L, const char *name) {
-    for (int i = L->ndecls - 1; i >= 0; i--)
-        if (L->decls[i]->name && !strcmp(L->decls[i]->name, name)) return L->decls[i];
+/* The declaration `name` means in a body of the file `from` (NULL: the main file's) [scope.module]:
+ * the best scope_rank, as the checker resolves it. */
+static Node *find_decl(Lower *L, const char *name, const SrcFile *from) {
+    Node *best = NULL;
+    int rank = 0;
+    for (int i = 0; i < L->ndecls; i++) {
+        Node *d = L->decls[i];
+        int r = d->name && !strcmp(d->name, name) ? scope_rank(L->prog, d, from) : 0;
+        if (r > rank) best = d, rank = r;
+    }
+    return best;
+}
+
+/* `nn.dense` [scope.qualified]: the declaration `name` of the module file mod.nn, or NULL. */
+static Node *qualified_decl(Lower *L, const char *mod, const char *name) {
+    const char *last = strrchr(mod, '.');
+    last = last ? last + 1 : mod;
+    size_t n = strlen(last);
+    for (int i = 0; i < L->ndecls; i++) {
+        Node *d = L->decls[i];
+        const SrcFile *sf = d->loc.file;
+        if (!d->name || strcmp(d->name, name) || !sf || !sf->name) continue;
+        const char *base = strrchr(sf->name, '/');
+        base = base ? base + 1 : sf->name;
+        if (strncmp(base, last, n) == 0 && strcmp(base + n, ".nn") == 0) return d;
+    }
     return NULL;
 }
 
@@ -1566,7 +1591,7 @@ static bool builtin_value(Lower *L, const char *name, Value *out) {
 static Value lookup(Lower *L, Frame *f, const char *name, Loc loc) {
     Bind *b = find_bind(f, name);
     if (b) return b->v;
-    Node *d = find_decl(L, name);
+    Node *d = find_decl(L, name, f->file);
     if (d && (d->kind == ND_FN || d->kind == ND_LAYER || d->kind == ND_OPTIMIZER))
         return (Value){.kind = V_FN, .decl = d, .s = d->name};
     Value v;
@@ -1583,6 +1608,7 @@ static Value call_decl(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc lo
     if (++L->depth > MAX_DEPTH) fail(L, loc, "calls nest deeper than %d (recursion?)", MAX_DEPTH);
     spend(L, loc, "calls");
     Frame *nf = frame_new(L, f, call, d->name);
+    nf->file = d->loc.file;
     nf->state_prefix = state_prefix;
     nf->shared = f->shared;
     nf->infer = f->infer;
@@ -1756,7 +1782,7 @@ static Value member_value(Lower *L, Frame *f, Node *n) {
     if (n->lhs->kind == ND_IDENT) {
         Bind *b = find_bind(f, n->lhs->name);
         if (b && b->group) group = b->group;
-        if (!b && !find_decl(L, n->lhs->name)) {
+        if (!b && !find_decl(L, n->lhs->name, f->file)) {
             /* h_2.W: a parameter by its weights-file name [layer.member] */
             const char *p = arena_printf(L->a, "%s%s", frame_prefix(L, f), n->lhs->name);
             if (made_node(L, p) != IR_NONE || has_prefix_made(L, p)) group = p;
@@ -1767,7 +1793,7 @@ static Value member_value(Lower *L, Frame *f, Node *n) {
         for (int i = 0; i < L->prog->nkids; i++) {
             Node *u = L->prog->kids[i];
             if (u->kind == ND_USE && u->name && !strcmp(u->name, n->lhs->name)) {
-                Node *d = find_decl(L, n->name);
+                Node *d = qualified_decl(L, u->name, n->name);
                 if (d && d->kind != ND_MODEL) return (Value){.kind = V_FN, .decl = d, .s = d->name};
             }
         }
@@ -2359,7 +2385,7 @@ static void add_hyper(Lower *L, const char *name, double v) {
 static Node *optimizer_decl(Lower *L, Node *call) {
     Node *callee = call->kind == ND_CALL ? call->lhs : call;
     if (callee->kind != ND_IDENT) fail(L, call->loc, "an optimizer is written name(args): adam(lr = 1e-3)");
-    Node *d = find_decl(L, callee->name);
+    Node *d = find_decl(L, callee->name, NULL);
     if (!d || d->kind != ND_OPTIMIZER)
         fail(L, callee->loc, "'%s' is not an optimizer (declare it with `optimizer`, or `use optim`)", callee->name);
     return d;

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "check_int.h"
+#include "scope.h"
 
 typedef struct ModelInfo {
     Node **inputs;          /* ND_INPUT and ND_TARGET, in order */
@@ -178,6 +179,24 @@ static DeclInfo *decl_find(Check *C, const char *name) {
     }
 }
 
+/* The declaration `name` means in a body of the file `from` (NULL: the main file) [scope.module]:
+ * the best scope_rank among the declarations of that name. */
+static DeclInfo *decl_find_from(Check *C, const char *name, const SrcFile *from) {
+    DeclInfo *best = NULL;
+    int rank = 0;
+    for (DeclInfo *d = decl_find(C, name); d; d = d->shadow) {
+        int r = scope_rank(C->prog, d->decl, from);
+        if (r > rank)
+            best = d, rank = r;
+    }
+    return best;
+}
+
+/* the file whose declarations a body sees first */
+static const SrcFile *body_file(const Body *b) {
+    return b->decl ? b->decl->loc.file : NULL;
+}
+
 static void decl_insert(Check *C, DeclInfo *di) {
     if ((C->ndecls + 1) * 2 > C->capdecls) {
         int cap = C->capdecls ? C->capdecls * 2 : 64;
@@ -204,7 +223,9 @@ static void decl_insert(Check *C, DeclInfo *di) {
 
 static DeclInfo *info_of(Check *C, const Node *decl) {
     DeclInfo *d = decl && decl->name ? decl_find(C, decl->name) : NULL;
-    return d && d->decl == decl ? d : NULL;
+    while (d && d->decl != decl)
+        d = d->shadow;
+    return d;
 }
 
 /* ---- scopes ---- */
@@ -915,7 +936,7 @@ static const Type *check_ident(Body *b, Node *n) {
         check_error(b, n->loc, "'%s' is a shape variable (*%s), not a value", n->name, n->name);
         return ty_error();
     }
-    DeclInfo *di = decl_find(C, n->name);
+    DeclInfo *di = decl_find_from(C, n->name, body_file(b));
     /* a model is never a value: a model named like a builtin (`model erf`) leaves the builtin to
      * every body that calls it (stdlib's gelu calls erf) */
     if (di && di->decl->kind == ND_MODEL && check_builtin_lookup(n->name))
@@ -1036,16 +1057,19 @@ static DeclInfo *qualified_decl(Check *C, const char *mod, const char *name) {
     bool used = false;
     for (int i = 0; i < C->prog->nkids && !used; i++)
         used = C->prog->kids[i]->kind == ND_USE && C->prog->kids[i]->name && strcmp(C->prog->kids[i]->name, mod) == 0;
-    DeclInfo *di = used ? decl_find(C, name) : NULL;
-    const SrcFile *f = di ? di->decl->loc.file : NULL;
-    if (!f || !f->name)
-        return NULL;
-    const char *base = strrchr(f->name, '/');
-    base = base ? base + 1 : f->name;
     const char *last = strrchr(mod, '.');
     last = last ? last + 1 : mod;
     size_t n = strlen(last);
-    return strncmp(base, last, n) == 0 && strcmp(base + n, ".nn") == 0 ? di : NULL;
+    for (DeclInfo *di = used ? decl_find(C, name) : NULL; di; di = di->shadow) {
+        const SrcFile *f = di->decl->loc.file;
+        if (!f || !f->name)
+            continue;
+        const char *base = strrchr(f->name, '/');
+        base = base ? base + 1 : f->name;
+        if (strncmp(base, last, n) == 0 && strcmp(base + n, ".nn") == 0)
+            return di;
+    }
+    return NULL;
 }
 
 static bool is_module(Check *C, const char *mod) {
@@ -1075,7 +1099,7 @@ static const Type *check_member(Body *b, Node *n) {
     }
     if (n->lhs->kind == ND_IDENT) {
         Binding *bd = lookup(b, n->lhs->name);
-        if (!bd && !decl_find(C, n->lhs->name) && !(b->dims && ty_env_find(b->dims, n->lhs->name))) {
+        if (!bd && !decl_find_from(C, n->lhs->name, body_file(b)) && !(b->dims && ty_env_find(b->dims, n->lhs->name))) {
             /* h_2.W: a parameter by its weights-file name [layer.member] */
             const ParamList *l = body_params(b, NULL, NULL);
             if (l && (ty_params_find(l, n->lhs->name) || ty_params_has_prefix(l, n->lhs->name))) {
@@ -2844,7 +2868,7 @@ static const Type *check_schedule(Body *b, Node *e) {
     Node *name = e->kind == ND_CALL ? e->lhs : e;
     if (!name || name->kind != ND_IDENT || lookup(b, name->name))
         return NULL;
-    DeclInfo *di = decl_find(C, name->name);
+    DeclInfo *di = decl_find_from(C, name->name, body_file(b));
     if (!di || di->decl->kind != ND_FN)
         return NULL;
     Node *d = di->decl;
@@ -2929,7 +2953,7 @@ static void check_optimizer_call(Body *b, Node *e) {
         check_error(b, e->loc, "expected an optimizer call like adam(lr = 1e-3)");
         return;
     }
-    DeclInfo *di = decl_find(C, callee->name);
+    DeclInfo *di = decl_find_from(C, callee->name, body_file(b));
     if (!di || di->decl->kind != ND_OPTIMIZER) {
         if (di)
             check_error(b, callee->loc, "'%s' is a %s, not an optimizer", callee->name,
@@ -3537,7 +3561,7 @@ static void check_train(Body *b, Node *tr) {
                         break;
                     }
                 if (!mn) continue;
-                DeclInfo *fd = ok ? NULL : decl_find(C, mn->name);
+                DeclInfo *fd = ok ? NULL : decl_find_from(C, mn->name, body_file(b));
                 bool clash = false;
                 for (int q = 0; q < m->nlosses && fd; q++) clash |= strcmp(m->losses[q]->name, mn->name) == 0;
                 if (fd && fd->decl->kind == ND_FN && clash) {
@@ -3683,21 +3707,22 @@ typedef struct Refs {
     int n, cap;
 } Refs;
 
-static void collect_refs(Check *C, const Node *n, Refs *r) {
+/* the declarations n names, as a body of the file `from` sees them [scope.module] */
+static void collect_refs(Check *C, const Node *n, Refs *r, const SrcFile *from) {
     if (!n)
         return;
     if (n->kind == ND_IDENT && n->name) {
-        DeclInfo *di = decl_find(C, n->name);
+        DeclInfo *di = decl_find_from(C, n->name, from);
         if (di && di->decl->kind != ND_MODEL)
             *ARENA_PUSH(C->a, r->v, r->n, r->cap) = di;
     }
-    collect_refs(C, n->lhs, r);
-    collect_refs(C, n->rhs, r);
-    collect_refs(C, n->body, r);
+    collect_refs(C, n->lhs, r, from);
+    collect_refs(C, n->rhs, r, from);
+    collect_refs(C, n->body, r, from);
     for (int i = 0; i < n->nkids; i++)
-        collect_refs(C, n->kids[i], r);
+        collect_refs(C, n->kids[i], r, from);
     for (int i = 0; i < n->nformals; i++)
-        collect_refs(C, n->formals[i], r);
+        collect_refs(C, n->formals[i], r, from);
 }
 
 /* ---- the unrolling budget [for.unroll] ----
@@ -3798,8 +3823,8 @@ static void unroll_node(Unroll *u, const Node *n) {
         const Node *d = n->ref;
         if (!d || !d->name || (d->kind != ND_FN && d->kind != ND_LAYER && d->kind != ND_OPTIMIZER))
             return;
-        DeclInfo *di = decl_find(u->C, d->name);
-        if (!di || di->decl != d || !di->unroll_done)
+        DeclInfo *di = info_of(u->C, d);
+        if (!di || !di->unroll_done)
             return;
         int required = 0;
         for (int i = 0; i < d->nformals; i++)
@@ -3867,7 +3892,7 @@ static void check_in_order(Check *C) {
         memset(f, 0, sizeof *f);
         f->d = C->order[root];
         mark[root] = 1;
-        collect_refs(C, f->d->decl, &f->refs);
+        collect_refs(C, f->d->decl, &f->refs, f->d->decl->loc.file);
         while (n > 0) {
             Frame *top = &stack[n - 1];
             if (top->next < top->refs.n) {
@@ -3879,7 +3904,7 @@ static void check_in_order(Check *C) {
                 Frame *g = ARENA_PUSH(C->a, stack, n, cap);
                 memset(g, 0, sizeof *g);
                 g->d = callee;
-                collect_refs(C, callee->decl, &g->refs);
+                collect_refs(C, callee->decl, &g->refs, callee->decl->loc.file);
                 continue;
             }
             DeclInfo *d = top->d;
@@ -3902,6 +3927,17 @@ int check_program(Arena *a, Diag *d, Node *prog) {
         if (!n->name)
             continue;
         DeclInfo *old = decl_find(&C, n->name);
+        /* the main file's declaration hides a module's of the same name [scope.module]: both are
+         * kept (modules come after the main file in the program) */
+        bool main_old = old && old->decl->loc.file == prog->loc.file, main_new = n->loc.file == prog->loc.file;
+        if (old && !old->shadow && main_old != main_new) {
+            DeclInfo *di = arena_alloc(a, sizeof *di);
+            di->decl = n;
+            di->index = C.ndecls;
+            *ARENA_PUSH(a, C.order, C.ndecls, C.caporder) = di;
+            old->shadow = di;
+            continue;
+        }
         if (old) {
             if (old->decl->loc.file != n->loc.file && old->decl->loc.file && n->loc.file) {
                 /* the model's own declaration collides with a module's: report it at the model's */

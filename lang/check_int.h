@@ -112,6 +112,8 @@ typedef struct DeclInfo {
     bool unroll_done;       /* unroll and nest are set (check_unroll) */
     int64_t unroll;         /* lower bound of the calls + loop iterations one call of it unrolls to */
     int nest;               /* lower bound of how deep calls nest in one call of it (itself: 1) */
+    struct DeclInfo *shadow;    /* a module's declaration of the same name, hidden in the main
+                                   file by this one [scope.module] */
 } DeclInfo;
 
 typedef struct Check {

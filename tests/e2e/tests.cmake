@@ -87,6 +87,7 @@ nnc_e2e(interrupted interrupted.sh)
 nnc_e2e(gan_shared gan_shared.sh)
 nnc_e2e(batchnorm_mlp batchnorm_mlp.sh)
 nnc_e2e(loss_sum loss_sum.sh)
+nnc_e2e(scope_module scope_module.sh)
 
 # the benchmark's harness (bench/bench.py --smoke: tiny sizes, one repetition): nnc, PyTorch, the
 # sgemm and predict programs all build, run and print positive numbers; no speed is asserted
