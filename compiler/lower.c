@@ -1263,6 +1263,11 @@ static void builtin_args(Lower *L, Builtin bi, Args *a, Node *call, Value *v, No
 /* The axes a reduction runs over: the one named (slot given) or all. */
 static uint64_t reduce_mask(Lower *L, Value ax, bool given, int rank) {
     if (!given || ax.kind == V_NONE) return rank >= 64 ? ~0ull : ((1ull << rank) - 1);
+    if (ax.kind == V_LIST) {    /* axis = [1, 2] [builtin.reduce] */
+        uint64_t m = 0;
+        for (int i = 0; i < ax.n; i++) m |= 1ull << norm_axis(L, need_int(L, ax.items[i], "axis", L->loc), rank, L->loc);
+        return m;
+    }
     return 1ull << norm_axis(L, need_int(L, ax, "axis", L->loc), rank, L->loc);
 }
 

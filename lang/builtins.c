@@ -134,16 +134,51 @@ static const Type *reduce(Body *b, Node *n, Builtin bi, Node **slot, const Type 
             d[i] = ty_dim_const(&b->C->dc, 1);
         return ty_tensor(a, rdt, s->rank, d);
     }
-    int64_t ax;
-    int pos;
-    if (!get_axis(b, slot[1], sty[1], &ax) || !axis_index(b, slot[1], x, ax, &pos))
+    /* one axis, or a list of distinct axes (NumPy's and TensorFlow's axis = [1, 2]) */
+    const Type *at = sty[1];
+    int nax = 1;
+    if (at->kind == TY_TENSOR && at->vals && rule == BR_ARG_REDUCE) {
+        check_error(b, slot[1]->loc, "%s takes one axis, got %s", fname, check_tystr(b, at));
+        check_hint(b, "reshape the axes into one first, or leave axis out for the flattened tensor");
         return ty_error();
-    if (unrolled && !along_batch(b, fname, slot[1], x, pos))
-        return ty_error();
+    }
+    if (at->kind == TY_TENSOR && at->vals && at->shape.rank == 1) {
+        nax = at->nvals;
+        if (nax < 1 || nax > s->rank) {
+            check_error(b, slot[1]->loc, "%s: an axis list needs 1 to %d axes of %s, got %d", fname, s->rank,
+                        check_tystr(b, x), nax);
+            return ty_error();
+        }
+    }
+    bool drop[NNC_MAX_RANK + 1] = {0};
+    int lastpos = -1, ndrop_rest = 0;
+    for (int q = 0; q < nax; q++) {
+        int64_t ax;
+        int pos;
+        if (!(at->kind == TY_TENSOR && at->vals && at->shape.rank == 1)) {
+            if (!get_axis(b, slot[1], at, &ax))
+                return ty_error();
+        } else if (!ty_dim_is_const(at->vals[q], &ax)) {
+            check_error(b, slot[1]->loc, "an axis must be a known int, got %s", check_tystr(b, at));
+            return ty_error();
+        }
+        if (!axis_index(b, slot[1], x, ax, &pos))
+            return ty_error();
+        if (drop[pos]) {
+            check_error(b, slot[1]->loc, "%s: axis %lld appears twice in the list", fname, (long long)ax);
+            return ty_error();
+        }
+        drop[pos] = true;
+        if (unrolled && !along_batch(b, fname, slot[1], x, pos))
+            return ty_error();
+        lastpos = pos > lastpos ? pos : lastpos;
+        ndrop_rest += s->rest > pos && !keep;
+    }
+    (void)lastpos;
     const SDim **d = arena_alloc(a, sizeof *d * (size_t)(s->rank + 1));
     int k = 0;
     for (int i = 0; i < s->rank; i++) {
-        if (i == pos) {
+        if (drop[i]) {
             if (keep)
                 d[k++] = ty_dim_const(&b->C->dc, 1);
         } else {
@@ -153,8 +188,7 @@ static const Type *reduce(Body *b, Node *n, Builtin bi, Node **slot, const Type 
     Type *t = tensor_like(b, rdt, s);
     t->shape.rank = k;
     t->shape.dims = d;
-    if (s->rest > pos && !keep)
-        t->shape.rest--;
+    t->shape.rest -= ndrop_rest;
     return t;
 }
 

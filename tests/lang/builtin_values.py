@@ -138,6 +138,9 @@ model vals {
   output o_amaxn = f32(argmax(log(x), axis = 1))
   output o_aminn = f32(argmin(log(x), axis = 1))
   output o_cums = cumsum(x, axis = 1)
+  output o_suml = sum(reshape(x, [B, 1, 2, 3]), axis = [1, 3])
+  output o_meanl = zeros_like(x[:, 0:2]) + flatten(mean(reshape(x, [B, 2, 3]), axis = [-1, 0], keepdims = true))
+  output o_maxl = reduce_max(reshape(x, [B, 3, 2]), axis = [2, 1])
   output o_cumsi = f32(cumsum(k, axis = -1))
   output o_modp = x %% 1.5
   output o_modn = x %% -1.5
@@ -170,7 +173,10 @@ if out is not None:
         "o_min": x.amin(1), "o_prod": x.prod(1), "o_amax": x.argmax(1), "o_amin": x.argmin(-1),
         "o_amaxi": k.argmax(1),
         # log of the negatives is NaN: the first NaN is the answer (NumPy)
-        "o_amaxn": torch.tensor(np.argmax(np.log(X), 1)), "o_aminn": torch.tensor(np.argmin(np.log(X), 1)), "o_cums": x.cumsum(1), "o_cumsi": k.cumsum(-1),
+        "o_amaxn": torch.tensor(np.argmax(np.log(X), 1)), "o_aminn": torch.tensor(np.argmin(np.log(X), 1)), "o_cums": x.cumsum(1),
+        "o_suml": x.reshape(B, 1, 2, 3).sum((1, 3)),
+        "o_meanl": x.reshape(B, 2, 3).mean((2, 0), keepdim=True).reshape(1, -1).expand(B, -1),
+        "o_maxl": x.reshape(B, 3, 2).amax((2, 1)), "o_cumsi": k.cumsum(-1),
         "o_modp": torch.remainder(x, 1.5), "o_modn": torch.remainder(x, -1.5),
         "o_modi": torch.remainder(k, 3), "o_modin": torch.remainder(k, -3),
         "o_modc": torch.tensor([[-7.5 % 2.0, -7 % 3, 7 % -3]]).expand(B, 3),
