@@ -3030,6 +3030,9 @@ static void check_data_fits(Body *b, Node *e, const char *src) {
     if (ni != 1 || nt > 1) {
         check_error(b, e->loc, "%s yields one input and one target, but the model declares %d input%s and %d "
                     "target%s", src, ni, ni == 1 ? "" : "s", nt, nt == 1 ? "" : "s");
+        if (ni > 1)
+            check_hint(b, "declare one input holding every feature and slice it in the model "
+                       "(x: f32[B, 4], then a = x[:, 0:2] and b = x[:, 2:4])");
         return;
     }
     if (strcmp(src, "fashion_mnist") != 0 && strcmp(src, "mnist") != 0)
