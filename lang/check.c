@@ -1099,6 +1099,19 @@ static const Type *check_member(Body *b, Node *n) {
                 return bd->member_env && t->kind == TY_TENSOR ? ty_subst(&C->dc, t, bd->member_env) : t;
             }
         }
+        if (bd && !bd->stmt && b->loop_depth == 0 && !b->instance && strcmp(n->name, "T") != 0) {
+            /* h = dense(...), then h = dropout(h, 0.5): the current h makes no parameters, so h.W
+             * is the parameter the weights file names h.W [layer.member] */
+            const ParamList *l = body_params(b, NULL, NULL);
+            const char *byname = join(C, n->lhs->name, n->name);
+            if (l && (ty_params_find(l, byname) || ty_params_has_prefix(l, byname))) {
+                Type *g = ty_new(C->a, TY_GROUP);
+                g->params = l;
+                g->path = n->lhs->name;
+                check_set(b, n->lhs, g);
+                return group_member(b, n, l, n->lhs->name, n->lhs->name);
+            }
+        }
     }
     const Type *x = check_expr(b, n->lhs);
     if (ty_is_bad(x))
