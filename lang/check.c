@@ -289,8 +289,48 @@ typedef struct Names {
 
 static void names_add(Check *C, Names *ns, const char *s) { *ARENA_PUSH(C->a, ns->v, ns->n, ns->cap) = s; }
 
+/* What Keras, PyTorch and NumPy call the things nnc names otherwise: a course's spelling of a
+ * loss, layer or array function, and the spelling that means it here. */
+static const struct { const char *theirs, *ours; } course_names[] = {
+    {"sparse_categorical_crossentropy", "cross_entropy(logits, labels): logits and i32 class labels"},
+    {"SparseCategoricalCrossentropy", "cross_entropy(logits, labels): logits and i32 class labels"},
+    {"CrossEntropyLoss", "cross_entropy(logits, labels): logits and i32 class labels"},
+    {"categorical_crossentropy", "cross_entropy_onehot(logits, onehot): logits and one-hot f32 targets"},
+    {"CategoricalCrossentropy", "cross_entropy_onehot(logits, onehot): logits and one-hot f32 targets"},
+    {"binary_crossentropy", "binary_cross_entropy(p, y) (probabilities) or binary_cross_entropy_with_logits(z, y)"},
+    {"BCELoss", "binary_cross_entropy(p, y)"},
+    {"BCEWithLogitsLoss", "binary_cross_entropy_with_logits(z, y)"},
+    {"mean_squared_error", "mse(pred, y)"},
+    {"MSELoss", "mse(pred, y)"},
+    {"mean_absolute_error", "mae(pred, y)"},
+    {"L1Loss", "mae(pred, y)"},
+    {"Dense", "dense(x, units, act = relu)"},
+    {"Linear", "dense(x, units)"},
+    {"linear", "dense(x, units)"},
+    {"Flatten", "flatten(x)"},
+    {"Dropout", "dropout(x, rate)"},
+    {"Embedding", "embedding(idx, vocab, dim)"},
+    {"matmul", "a @ b"},
+    {"dot", "a @ b"},
+    {"reduce_sum", "sum(x, axis = ...)"},
+    {"reduce_mean", "mean(x, axis = ...)"},
+    {"concatenate", "concat(a, b, axis = ...)"},
+    {"cat", "concat(a, b, axis = ...)"},
+    {"expand_dims", "reshape(x, [...]) with the new axis of extent 1"},
+    {"unsqueeze", "reshape(x, [...]) with the new axis of extent 1"},
+    {"squeeze", "an index (x[:, 0]) or reshape(x, [...])"},
+    {"zeros", "zeros_like(x) (a tensor of zeros shaped like x)"},
+    {"ones", "ones_like(x) (a tensor of ones shaped like x)"},
+    {"randn", "rand_normal(x) (normal noise shaped like x)"},
+};
+
 static void suggest_undefined(Body *b, const char *name) {
     Check *C = b->C;
+    for (size_t i = 0; i < sizeof course_names / sizeof course_names[0]; i++)
+        if (strcmp(name, course_names[i].theirs) == 0) {
+            check_hint(b, "nnc spells it %s", course_names[i].ours);
+            return;
+        }
     if (strlen(name) < 3)
         return;     /* every short name is close to every other: no useful suggestion */
     Names ns = {0};
@@ -942,6 +982,9 @@ static const Type *check_ident(Body *b, Node *n) {
     if (is_initializer_name(n->name)) {
         check_error(b, n->loc, "'%s' is an initializer; it can only follow '=' in a param or state "
                     "declaration", n->name);
+        if (strcmp(n->name, "zeros") == 0 || strcmp(n->name, "ones") == 0)
+            check_hint(b, "a tensor of %s in an expression is %s_like(x), shaped like a tensor x", n->name,
+                       n->name);
         return ty_error();
     }
     check_error(b, n->loc, "undefined name '%s'", n->name);
@@ -1131,7 +1174,12 @@ static const Type *check_member(Body *b, Node *n) {
     if (n->lhs->kind == ND_IDENT) {
         check_error(b, n->loc, "'%s' has no member '%s': it is %s, not a layer call", n->lhs->name, n->name,
                     check_tystr(b, x));
-        if (x->kind == TY_TENSOR)
+        bool fn_named = decl_find(C, n->name) != NULL;
+        for (int i = 1; i < BI__COUNT && !fn_named; i++)
+            fn_named = strcmp(check_builtins[i].name, n->name) == 0;
+        if (x->kind == TY_TENSOR && fn_named)    /* NumPy's x.mean(axis=0) */
+            check_hint(b, "tensors have no methods: write %s(%s, ...)", n->name, n->lhs->name);
+        else if (x->kind == TY_TENSOR)
             check_hint(b, "'.name' reaches the parameters of a layer call bound to a name, as in h.W");
     } else {
         check_error(b, n->loc, "%s has no member '%s'", check_tystr(b, x), n->name);
@@ -1744,6 +1792,9 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
             if (at->kind != TY_FN) {
                 check_error(b, where, "%s expects a function for '%s', got %s", decl->name, f->name,
                             check_tystr(b, at));
+                if (at->kind == TY_STR)     /* Keras' activation='relu' */
+                    check_hint(b, "pass the function itself, without quotes: %s = %s", f->name,
+                               slot[i] && slot[i]->kind == ND_STR ? slot[i]->name : "relu");
                 ok = false;
             } else if (at->decl || at->builtin) {
                 known_fn = true;
