@@ -911,6 +911,26 @@ static const ParamList *stmt_params(Check *C, Item *it) {
 
 /* ---- expressions ---- */
 
+/* f32[B, 1] where f32[B] is expected, or the other way round: a Dense(1) output against a
+ * vector of targets, the classic course mix-up. */
+static void hint_unit_axis(Body *b, const Type *want, const Type *got) {
+    if (want->kind != TY_TENSOR || want->shape.rest >= 0 || got->shape.rest >= 0)
+        return;
+    const Type *lo = want->shape.rank < got->shape.rank ? want : got;
+    const Type *hi = lo == want ? got : want;
+    int64_t one;
+    if (hi->shape.rank != lo->shape.rank + 1 || !ty_dim_is_const(hi->shape.dims[hi->shape.rank - 1], &one) ||
+        one != 1)
+        return;
+    for (int i = 0; i < lo->shape.rank; i++)
+        if (!ty_dim_eq(lo->shape.dims[i], hi->shape.dims[i]))
+            return;
+    if (hi == got)
+        check_hint(b, "drop the axis of extent 1: x[:, 0] (a dense(h, 1) output) or reshape(x, [B])");
+    else
+        check_hint(b, "add an axis of extent 1: reshape(x, [B, 1]), or drop it on the other side with [:, 0]");
+}
+
 static const Type *check_call(Body *b, Node *n);
 static const Type *call_value(Body *b, Node *n, const Type *ft, Node **args, int nargs);
 static void check_decl(Check *C, DeclInfo *di);
@@ -1707,6 +1727,8 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
                     check_hint(b, "convert with %s(x)", ty_dtype_name(pat->dtype));
                 else if (u.solve_failed)
                     check_hint(b, "a dim of '%s' could not be inferred from %s", f->name, check_tystr(b, at));
+                else if (act->kind == TY_TENSOR)
+                    hint_unit_axis(b, ty_subst(&C->dc, pat, &env), act);
                 note_binding(b, te, &before, f);
                 ok = false;
             }
