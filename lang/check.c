@@ -926,7 +926,7 @@ static void hint_unit_axis(Body *b, const Type *want, const Type *got) {
         if (!ty_dim_eq(lo->shape.dims[i], hi->shape.dims[i]))
             return;
     if (hi == got)
-        check_hint(b, "drop the axis of extent 1: x[:, 0] (a dense(h, 1) output) or reshape(x, [B])");
+        check_hint(b, "drop the axis of extent 1: x[:, 0] or reshape(x, [B])");
     else
         check_hint(b, "add an axis of extent 1: reshape(x, [B, 1]), or drop it on the other side with [:, 0]");
 }
