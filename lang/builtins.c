@@ -76,6 +76,8 @@ static bool axis_index(Body *b, Node *at, const Type *x, int64_t a, int *pos) {
 static bool get_axis(Body *b, Node *at, const Type *t, int64_t *v) {
     if (!check_const_int(t, v)) {
         check_error(b, at->loc, "an axis must be a known int, got %s", check_tystr(b, t));
+        if (at->kind == ND_TENSOR)      /* NumPy's mean(x, axis=(1, 2)) */
+            check_hint(b, "reduce one axis at a time, the last first: mean(mean(x, axis = 2), axis = 1)");
         return false;
     }
     return true;

@@ -1346,7 +1346,11 @@ static bool match_args(Body *b, Node *call, const Callee *ce, Node **args, int n
             if (f < 0) {
                 check_error(b, a->name_loc.file ? a->name_loc : a->loc, "%s has no parameter named '%s'",
                             ce->name, a->name);
-                check_hint_similar(b, a->name, ce->names, ce->nf, NULL);
+                const char *list = "";
+                for (int j = 0; j < ce->nf; j++)
+                    list = arena_printf(C->a, "%s%s'%s'", list, j ? ", " : "", ce->names[j]);
+                check_hint_similar(b, a->name, ce->names, ce->nf,
+                                   arena_printf(C->a, "%s takes %s", ce->name, ce->nf ? list : "no parameters"));
                 ok = false;
                 continue;
             }
