@@ -84,6 +84,7 @@ train rnn --limit 512 --epochs 1
 train cnn --limit 256 --epochs 1
 train basic_classification --limit 2048 --epochs 1
 train softmax_regression --limit 4096 --epochs 1
+train pytorch_quickstart --limit 1024 --epochs 1
 train overfitting --limit 512 --epochs 1
 grep -q ' penalty [0-9]' overfitting.log || fail "overfitting reports no penalty: $(tail -n 1 overfitting.log)"
 echo "ok: every course program trains"
