@@ -322,6 +322,8 @@ static const struct { const char *theirs, *ours; } course_names[] = {
     {"zeros", "zeros_like(x) (a tensor of zeros shaped like x)"},
     {"ones", "ones_like(x) (a tensor of ones shaped like x)"},
     {"randn", "rand_normal(x) (normal noise shaped like x)"},
+    {"swish", "silu(x)"},
+    {"SiLU", "silu(x)"},
 };
 
 static void suggest_undefined(Body *b, const char *name) {

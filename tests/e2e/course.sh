@@ -63,7 +63,7 @@ echo "ok: class_weights eval: recall $(metric cw.eval recall), macro_recall $(me
 train bag_of_words
 check "$(last bag_of_words val_accuracy)" ge 0.95 "bag_of_words validation accuracy"
 train activations
-for l in relu leaky elu softplus gelu gelu_t tanh sigmoid prelu he_relu rbf; do
+for l in relu leaky elu softplus gelu gelu_t silu selu tanh sigmoid prelu he_relu rbf; do
     check "$(last activations $l)" lt 0.3 "activations: $l head's loss"
 done
 

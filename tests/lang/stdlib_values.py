@@ -6,7 +6,7 @@ reference interpreter), against PyTorch on the same inputs.
     stdlib_values.py NNC WORK_DIR
 
   activations and layers  a model whose outputs are identity, heaviside, relu, leaky_relu, elu,
-                          softplus, gelu, gelu_tanh, softmax, log_softmax, prelu, rbf, dense, dropout (eval: the
+                          softplus, gelu, gelu_tanh, silu, selu, softmax, log_softmax, prelu, rbf, dense, dropout (eval: the
                           identity) and flatten of one input, and embedding of token ids; `predict` on rows that include
                           large magnitudes (|x| up to 100, where naive softplus/softmax overflow)
   losses                  two models whose named losses are every loss and regulariser; `eval`
@@ -132,6 +132,8 @@ model acts {
   output o_softplus  = softplus(x)
   output o_gelu      = gelu(x)
   output o_gelu_tanh = gelu_tanh(x)
+  output o_silu      = silu(x)
+  output o_selu      = selu(x)
   output o_softmax   = softmax(x)
   output o_logsm     = log_softmax(x)
   p = prelu(x)
@@ -163,6 +165,8 @@ if out is not None:
         "o_softplus": F.softplus(x),
         "o_gelu": F.gelu(x),
         "o_gelu_tanh": F.gelu(x, approximate="tanh"),
+        "o_silu": F.silu(x),
+        "o_selu": F.selu(x),
         "o_softmax": F.softmax(x, dim=-1),
         "o_logsm": F.log_softmax(x, dim=-1),
         "o_prelu": torch.where(x > 0, x, torch.tensor(alpha) * x),
@@ -335,7 +339,8 @@ YG = rng.normal(0.0, 1.0, 8)
 write_csv("grad.csv", ["c%d" % i for i in range(6)] + ["y"], np.column_stack([XG, YG]))
 grad_cases = [("relu", F.relu), ("leaky_relu", lambda z: F.leaky_relu(z, 0.01)), ("elu", F.elu),
               ("softplus", F.softplus), ("sigmoid", torch.sigmoid), ("tanh", torch.tanh),
-              ("atan", torch.atan), ("gelu", F.gelu), ("gelu_tanh", lambda z: F.gelu(z, approximate="tanh"))]
+              ("atan", torch.atan), ("gelu", F.gelu), ("gelu_tanh", lambda z: F.gelu(z, approximate="tanh")),
+              ("silu", F.silu), ("selu", F.selu)]
 for name, tf in grad_cases:
     write("grad_%s.nn" % name, """use nn
 model grad_%s {
