@@ -326,6 +326,11 @@ static const struct { const char *theirs, *ours; } course_names[] = {
     {"SiLU", "silu(x)"},
 };
 
+/* Keras' and PyTorch's names of the arguments of dense, dropout and the optimizers. */
+static const struct { const char *theirs, *ours; } course_args[] = {
+    {"activation", "act"}, {"learning_rate", "lr"}, {"p", "rate"}, {"weight_decay", "l2"},
+};
+
 static void suggest_undefined(Body *b, const char *name) {
     Check *C = b->C;
     for (size_t i = 0; i < sizeof course_names / sizeof course_names[0]; i++)
@@ -1348,11 +1353,20 @@ static bool match_args(Body *b, Node *call, const Callee *ce, Node **args, int n
             if (f < 0) {
                 check_error(b, a->name_loc.file ? a->name_loc : a->loc, "%s has no parameter named '%s'",
                             ce->name, a->name);
-                const char *list = "";
-                for (int j = 0; j < ce->nf; j++)
+                const char *list = "", *alias = NULL;
+                for (int j = 0; j < ce->nf; j++) {
                     list = arena_printf(C->a, "%s%s'%s'", list, j ? ", " : "", ce->names[j]);
-                check_hint_similar(b, a->name, ce->names, ce->nf,
-                                   arena_printf(C->a, "%s takes %s", ce->name, ce->nf ? list : "no parameters"));
+                    for (size_t k = 0; k < sizeof course_args / sizeof course_args[0]; k++)
+                        if (!strcmp(a->name, course_args[k].theirs) && !strcmp(ce->names[j], course_args[k].ours))
+                            alias = ce->names[j];
+                }
+                const char *all = arena_printf(C->a, "%s takes %s", ce->name, ce->nf ? list : "no parameters");
+                if (alias)
+                    check_hint(b, "%s's '%s' is called '%s' here: %s = ...", ce->name, a->name, alias, alias);
+                else if (strlen(a->name) < 2)   /* every 1-letter name is close to every other */
+                    check_hint(b, "%s", all);
+                else
+                    check_hint_similar(b, a->name, ce->names, ce->nf, all);
                 ok = false;
                 continue;
             }
