@@ -329,6 +329,7 @@ static const struct { const char *theirs, *ours; } course_names[] = {
 /* Keras' and PyTorch's names of the arguments of dense, dropout and the optimizers. */
 static const struct { const char *theirs, *ours; } course_args[] = {
     {"activation", "act"}, {"learning_rate", "lr"}, {"p", "rate"}, {"weight_decay", "l2"},
+    {"momentum", "beta"},
 };
 
 static void suggest_undefined(Body *b, const char *name) {
@@ -1363,6 +1364,9 @@ static bool match_args(Body *b, Node *call, const Callee *ce, Node **args, int n
                 const char *all = arena_printf(C->a, "%s takes %s", ce->name, ce->nf ? list : "no parameters");
                 if (alias)
                     check_hint(b, "%s's '%s' is called '%s' here: %s = ...", ce->name, a->name, alias, alias);
+                else if (!strcmp(ce->name, "sgd") && (!strcmp(a->name, "momentum") || !strcmp(a->name, "nesterov")))
+                    check_hint(b, "SGD with momentum is its own optimizer here: momentum(lr = ..., beta = 0.9) "
+                               "(nesterov(...) for nesterov = True)");
                 else if (strlen(a->name) < 2)   /* every 1-letter name is close to every other */
                     check_hint(b, "%s", all);
                 else
