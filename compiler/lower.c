@@ -1792,6 +1792,12 @@ static Value member_value(Lower *L, Frame *f, Node *n) {
             const char *p = arena_printf(L->a, "%s%s", frame_prefix(L, f), n->lhs->name);
             if (made_node(L, p) != IR_NONE || has_prefix_made(L, p)) group = p;
         }
+        if (b && !b->group && strcmp(n->name, "T") != 0) {
+            /* h = dense(...), then h = dropout(h, 0.5): h.W is the parameter named h.W */
+            const char *p = arena_printf(L->a, "%s%s", frame_prefix(L, f), n->lhs->name);
+            const char *full = arena_printf(L->a, "%s.%s", p, n->name);
+            if (made_node(L, full) != IR_NONE || has_prefix_made(L, full)) group = p;
+        }
     }
     if (!group && n->lhs->kind == ND_IDENT && !find_bind(f, n->lhs->name)) {
         /* nn.dense [scope.qualified]: top-level names are unique across the program */

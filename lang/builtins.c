@@ -76,6 +76,8 @@ static bool axis_index(Body *b, Node *at, const Type *x, int64_t a, int *pos) {
 static bool get_axis(Body *b, Node *at, const Type *t, int64_t *v) {
     if (!check_const_int(t, v)) {
         check_error(b, at->loc, "an axis must be a known int, got %s", check_tystr(b, t));
+        if (at->kind == ND_TENSOR)      /* NumPy's mean(x, axis=(1, 2)) */
+            check_hint(b, "a list of axes is taken by sum, mean, reduce_max, reduce_min and prod only");
         return false;
     }
     return true;

@@ -310,8 +310,56 @@ typedef struct Names {
 
 static void names_add(Check *C, Names *ns, const char *s) { *ARENA_PUSH(C->a, ns->v, ns->n, ns->cap) = s; }
 
+/* What Keras, PyTorch and NumPy call the things nnc names otherwise: a course's spelling of a
+ * loss, layer or array function, and the spelling that means it here. */
+static const struct { const char *theirs, *ours; } course_names[] = {
+    {"sparse_categorical_crossentropy", "cross_entropy(logits, labels): logits and i32 class labels"},
+    {"SparseCategoricalCrossentropy", "cross_entropy(logits, labels): logits and i32 class labels"},
+    {"CrossEntropyLoss", "cross_entropy(logits, labels): logits and i32 class labels"},
+    {"categorical_crossentropy", "cross_entropy_onehot(logits, onehot): logits and one-hot f32 targets"},
+    {"CategoricalCrossentropy", "cross_entropy_onehot(logits, onehot): logits and one-hot f32 targets"},
+    {"binary_crossentropy", "binary_cross_entropy(p, y) (probabilities) or binary_cross_entropy_with_logits(z, y)"},
+    {"BCELoss", "binary_cross_entropy(p, y)"},
+    {"BCEWithLogitsLoss", "binary_cross_entropy_with_logits(z, y)"},
+    {"mean_squared_error", "mse(pred, y)"},
+    {"MSELoss", "mse(pred, y)"},
+    {"mean_absolute_error", "mae(pred, y)"},
+    {"L1Loss", "mae(pred, y)"},
+    {"Dense", "dense(x, units, act = relu)"},
+    {"Linear", "dense(x, units)"},
+    {"linear", "dense(x, units)"},
+    {"Flatten", "flatten(x)"},
+    {"Dropout", "dropout(x, rate)"},
+    {"Embedding", "embedding(idx, vocab, dim)"},
+    {"matmul", "a @ b"},
+    {"dot", "a @ b"},
+    {"reduce_sum", "sum(x, axis = ...)"},
+    {"reduce_mean", "mean(x, axis = ...)"},
+    {"concatenate", "concat(a, b, axis = ...)"},
+    {"cat", "concat(a, b, axis = ...)"},
+    {"expand_dims", "reshape(x, [...]) with the new axis of extent 1"},
+    {"unsqueeze", "reshape(x, [...]) with the new axis of extent 1"},
+    {"squeeze", "an index (x[:, 0]) or reshape(x, [...])"},
+    {"zeros", "zeros_like(x) (a tensor of zeros shaped like x)"},
+    {"ones", "ones_like(x) (a tensor of ones shaped like x)"},
+    {"randn", "rand_normal(x) (normal noise shaped like x)"},
+    {"swish", "silu(x)"},
+    {"SiLU", "silu(x)"},
+};
+
+/* Keras' and PyTorch's names of the arguments of dense, dropout and the optimizers. */
+static const struct { const char *theirs, *ours; } course_args[] = {
+    {"activation", "act"}, {"learning_rate", "lr"}, {"p", "rate"}, {"weight_decay", "l2"},
+    {"momentum", "beta"},
+};
+
 static void suggest_undefined(Body *b, const char *name) {
     Check *C = b->C;
+    for (size_t i = 0; i < sizeof course_names / sizeof course_names[0]; i++)
+        if (strcmp(name, course_names[i].theirs) == 0) {
+            check_hint(b, "nnc spells it %s", course_names[i].ours);
+            return;
+        }
     if (strlen(name) < 3)
         return;     /* every short name is close to every other: no useful suggestion */
     Names ns = {0};
@@ -892,6 +940,26 @@ static const ParamList *stmt_params(Check *C, Item *it) {
 
 /* ---- expressions ---- */
 
+/* f32[B, 1] where f32[B] is expected, or the other way round: a Dense(1) output against a
+ * vector of targets, the classic course mix-up. */
+static void hint_unit_axis(Body *b, const Type *want, const Type *got) {
+    if (want->kind != TY_TENSOR || want->shape.rest >= 0 || got->shape.rest >= 0)
+        return;
+    const Type *lo = want->shape.rank < got->shape.rank ? want : got;
+    const Type *hi = lo == want ? got : want;
+    int64_t one;
+    if (hi->shape.rank != lo->shape.rank + 1 || !ty_dim_is_const(hi->shape.dims[hi->shape.rank - 1], &one) ||
+        one != 1)
+        return;
+    for (int i = 0; i < lo->shape.rank; i++)
+        if (!ty_dim_eq(lo->shape.dims[i], hi->shape.dims[i]))
+            return;
+    if (hi == got)
+        check_hint(b, "drop the axis of extent 1: x[:, 0] or reshape(x, [B])");
+    else
+        check_hint(b, "add an axis of extent 1: reshape(x, [B, 1]), or drop it on the other side with [:, 0]");
+}
+
 static const Type *check_call(Body *b, Node *n);
 static const Type *call_value(Body *b, Node *n, const Type *ft, Node **args, int nargs);
 static void check_decl(Check *C, DeclInfo *di);
@@ -963,6 +1031,9 @@ static const Type *check_ident(Body *b, Node *n) {
     if (is_initializer_name(n->name)) {
         check_error(b, n->loc, "'%s' is an initializer; it can only follow '=' in a param or state "
                     "declaration", n->name);
+        if (strcmp(n->name, "zeros") == 0 || strcmp(n->name, "ones") == 0)
+            check_hint(b, "a tensor of %s in an expression is %s_like(x), shaped like a tensor x", n->name,
+                       n->name);
         return ty_error();
     }
     check_error(b, n->loc, "undefined name '%s'", n->name);
@@ -1123,6 +1194,19 @@ static const Type *check_member(Body *b, Node *n) {
                 return bd->member_env && t->kind == TY_TENSOR ? ty_subst(&C->dc, t, bd->member_env) : t;
             }
         }
+        if (bd && !bd->stmt && b->loop_depth == 0 && !b->instance && strcmp(n->name, "T") != 0) {
+            /* h = dense(...), then h = dropout(h, 0.5): the current h makes no parameters, so h.W
+             * is the parameter the weights file names h.W [layer.member] */
+            const ParamList *l = body_params(b, NULL, NULL);
+            const char *byname = join(C, n->lhs->name, n->name);
+            if (l && (ty_params_find(l, byname) || ty_params_has_prefix(l, byname))) {
+                Type *g = ty_new(C->a, TY_GROUP);
+                g->params = l;
+                g->path = n->lhs->name;
+                check_set(b, n->lhs, g);
+                return group_member(b, n, l, n->lhs->name, n->lhs->name);
+            }
+        }
     }
     const Type *x = check_expr(b, n->lhs);
     if (ty_is_bad(x))
@@ -1142,7 +1226,12 @@ static const Type *check_member(Body *b, Node *n) {
     if (n->lhs->kind == ND_IDENT) {
         check_error(b, n->loc, "'%s' has no member '%s': it is %s, not a layer call", n->lhs->name, n->name,
                     check_tystr(b, x));
-        if (x->kind == TY_TENSOR)
+        bool fn_named = decl_find(C, n->name) != NULL;
+        for (int i = 1; i < BI__COUNT && !fn_named; i++)
+            fn_named = strcmp(check_builtins[i].name, n->name) == 0;
+        if (x->kind == TY_TENSOR && fn_named)    /* NumPy's x.mean(axis=0) */
+            check_hint(b, "tensors have no methods: write %s(%s, ...)", n->name, n->lhs->name);
+        else if (x->kind == TY_TENSOR)
             check_hint(b, "'.name' reaches the parameters of a layer call bound to a name, as in h.W");
     } else {
         check_error(b, n->loc, "%s has no member '%s'", check_tystr(b, x), n->name);
@@ -1289,7 +1378,23 @@ static bool match_args(Body *b, Node *call, const Callee *ce, Node **args, int n
             if (f < 0) {
                 check_error(b, a->name_loc.file ? a->name_loc : a->loc, "%s has no parameter named '%s'",
                             ce->name, a->name);
-                check_hint_similar(b, a->name, ce->names, ce->nf, NULL);
+                const char *list = "", *alias = NULL;
+                for (int j = 0; j < ce->nf; j++) {
+                    list = arena_printf(C->a, "%s%s'%s'", list, j ? ", " : "", ce->names[j]);
+                    for (size_t k = 0; k < sizeof course_args / sizeof course_args[0]; k++)
+                        if (!strcmp(a->name, course_args[k].theirs) && !strcmp(ce->names[j], course_args[k].ours))
+                            alias = ce->names[j];
+                }
+                const char *all = arena_printf(C->a, "%s takes %s", ce->name, ce->nf ? list : "no parameters");
+                if (alias)
+                    check_hint(b, "%s's '%s' is called '%s' here: %s = ...", ce->name, a->name, alias, alias);
+                else if (!strcmp(ce->name, "sgd") && (!strcmp(a->name, "momentum") || !strcmp(a->name, "nesterov")))
+                    check_hint(b, "SGD with momentum is its own optimizer here: momentum(lr = ..., beta = 0.9) "
+                               "(nesterov(...) for nesterov = True)");
+                else if (strlen(a->name) < 2)   /* every 1-letter name is close to every other */
+                    check_hint(b, "%s", all);
+                else
+                    check_hint_similar(b, a->name, ce->names, ce->nf, all);
                 ok = false;
                 continue;
             }
@@ -1675,6 +1780,8 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
                                check_dimstr(b, act->shape.dims[1]), check_dimstr(b, act->shape.dims[2]));
                 else if (u.solve_failed)
                     check_hint(b, "a dim of '%s' could not be inferred from %s", f->name, check_tystr(b, at));
+                else if (act->kind == TY_TENSOR)
+                    hint_unit_axis(b, ty_subst(&C->dc, pat, &env), act);
                 note_binding(b, te, &before, f);
                 ok = false;
             }
@@ -1760,6 +1867,9 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
             if (at->kind != TY_FN) {
                 check_error(b, where, "%s expects a function for '%s', got %s", decl->name, f->name,
                             check_tystr(b, at));
+                if (at->kind == TY_STR)     /* Keras' activation='relu' */
+                    check_hint(b, "pass the function itself, without quotes: %s = %s", f->name,
+                               slot[i] && slot[i]->kind == ND_STR ? slot[i]->name : "relu");
                 ok = false;
             } else if (at->decl || at->builtin) {
                 known_fn = true;
@@ -3059,6 +3169,9 @@ static void check_data_fits(Body *b, Node *e, const char *src) {
     if (ni != 1 || nt > 1) {
         check_error(b, e->loc, "%s yields one input and one target, but the model declares %d input%s and %d "
                     "target%s", src, ni, ni == 1 ? "" : "s", nt, nt == 1 ? "" : "s");
+        if (ni > 1)
+            check_hint(b, "declare one input holding every feature and slice it in the model "
+                       "(x: f32[B, 4], then a = x[:, 0:2] and b = x[:, 2:4])");
         return;
     }
     if (strcmp(src, "fashion_mnist") != 0 && strcmp(src, "mnist") != 0)

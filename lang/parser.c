@@ -1148,6 +1148,10 @@ static Node *mstmt(Parser *p) {
         if (peek(p)->kind == TK_IDENT && is_punct(peek_at(p, 1), "=")) {
             set_name(n, advance(p));
             advance(p);
+        } else if (is_punct(peek(p), "=")) {
+            /* loss = mse(p, y): a Python assignment to a variable named loss */
+            fail(p, peek(p), "write 'loss mse(p, y)' for the model's loss, or 'loss NAME = ...' to name it",
+                 "expected an expression, found '='");
         }
         n->lhs = expr(p);
         finish(p, n);

@@ -663,7 +663,14 @@ int rt_eval(RtCtx *c, const RtOpts *o) {
             P += pred ? (double)tp / (double)pred : 0;
             R += actual ? (double)tp / (double)actual : 0;
         }
-        printf("accuracy: %.4f\nprecision: %.4f\nrecall: %.4f\n", (double)m.correct / (double)data.n, P / N, R / N);
+        /* a metric fn of the model named precision or recall has printed its own line above: these
+         * macro averages then say what they are, so no name is printed twice */
+        bool named = false;
+        for (int l = 0; l < d->nloss; l++)
+            named |= !strcmp(d->loss[l], "precision") || !strcmp(d->loss[l], "recall");
+        const char *pre = named ? "macro_" : "";
+        printf("accuracy: %.4f\n%sprecision: %.4f\n%srecall: %.4f\n", (double)m.correct / (double)data.n, pre,
+               P / N, pre, R / N);
         printf("confusion matrix (rows: true class, columns: predicted class):\n%6s", "");
         for (int k = 0; k < N; k++) printf(" %6d", k);
         printf("\n");

@@ -41,8 +41,34 @@ check "$(last builtins_attention accuracy)" ge 0.85 "builtins_attention training
 head -n 1 pred.csv | grep -q "species" || fail "predict wrote no species column: $(head -n 1 pred.csv)"
 echo "ok: builtins_attention predicts the argmax output"
 
+train basic_regression
+check "$(last basic_regression val_mae)" lt 15 "basic_regression validation MAE (the noise's is 8)"
+train wide_deep
+check "$(last wide_deep mae)" lt 11 "wide_deep MAE"
+# huber: full-batch SGD from w = b = 0; torch.nn.HuberLoss with torch.optim.SGD reaches 1.045857
+train huber
+check "$(last huber loss)" gt 1.0458 "huber loss (PyTorch: 1.045857)"
+check "$(last huber loss)" lt 1.0459 "huber loss (PyTorch: 1.045857)"
+train lr_schedule
+check "$(last lr_schedule mae)" lt 0.12 "lr_schedule MAE"
+train onehot_classification
+check "$(last onehot_classification val_accuracy)" ge 0.9 "onehot_classification validation accuracy"
+train class_weights
+check "$(last class_weights recall)" ge 0.9 "class_weights recall of the rare class"
+./class_weights train --threads 2 --save cw.st > /dev/null || fail "class_weights train --save"
+./class_weights eval --weights cw.st > cw.eval || fail "class_weights eval"
+[ "$(grep -c '^recall:' cw.eval)" = 1 ] && grep -q '^macro_recall:' cw.eval ||
+    fail "eval prints the metric fn 'recall' and the macro average apart: $(cat cw.eval)"
+echo "ok: class_weights eval: recall $(metric cw.eval recall), macro_recall $(metric cw.eval macro_recall)"
+train bag_of_words
+check "$(last bag_of_words val_accuracy)" ge 0.95 "bag_of_words validation accuracy"
+train activations
+for l in relu leaky elu softplus gelu gelu_t silu selu tanh sigmoid prelu he_relu rbf; do
+    check "$(last activations $l)" lt 0.3 "activations: $l head's loss"
+done
+
 # the interpreter trains the shared-instance and batched-@ programs to the same losses
-for name in siamese builtins_attention; do
+for name in siamese builtins_attention bag_of_words; do
     a=$(./"$name" train --threads 1 --epochs 3 | grep '^epoch' | awk '{print $4}')
     b=$("$NNC" run "$C/$name.nn" -- train --threads 1 --epochs 3 | grep '^epoch' | awk '{print $4}')
     [ -n "$a" ] && [ "$a" = "$b" ] || fail "$name: executable losses '$a', interpreter '$b'"
@@ -56,4 +82,9 @@ train vae --limit 1024 --epochs 1
 train gan --limit 512 --epochs 1
 train rnn --limit 512 --epochs 1
 train cnn --limit 256 --epochs 1
+train basic_classification --limit 2048 --epochs 1
+train softmax_regression --limit 4096 --epochs 1
+train pytorch_quickstart --limit 1024 --epochs 1
+train overfitting --limit 512 --epochs 1
+grep -q ' penalty [0-9]' overfitting.log || fail "overfitting reports no penalty: $(tail -n 1 overfitting.log)"
 echo "ok: every course program trains"

@@ -6,8 +6,8 @@ reference interpreter), against PyTorch on the same inputs.
     stdlib_values.py NNC WORK_DIR
 
   activations and layers  a model whose outputs are identity, heaviside, relu, leaky_relu, elu,
-                          softplus, gelu, gelu_tanh, softmax, log_softmax, prelu, rbf, dense, dropout (eval: the
-                          identity) and flatten of one input; `predict` on rows that include
+                          softplus, gelu, gelu_tanh, silu, selu, softmax, log_softmax, prelu, rbf, dense, dropout (eval: the
+                          identity) and flatten of one input, and embedding of token ids; `predict` on rows that include
                           large magnitudes (|x| up to 100, where naive softplus/softmax overflow)
   losses                  two models whose named losses are every loss and regulariser; `eval`
                           over the whole data set in one batch prints each
@@ -132,6 +132,8 @@ model acts {
   output o_softplus  = softplus(x)
   output o_gelu      = gelu(x)
   output o_gelu_tanh = gelu_tanh(x)
+  output o_silu      = silu(x)
+  output o_selu      = selu(x)
   output o_softmax   = softmax(x)
   output o_logsm     = log_softmax(x)
   p = prelu(x)
@@ -163,6 +165,8 @@ if out is not None:
         "o_softplus": F.softplus(x),
         "o_gelu": F.gelu(x),
         "o_gelu_tanh": F.gelu(x, approximate="tanh"),
+        "o_silu": F.silu(x),
+        "o_selu": F.selu(x),
         "o_softmax": F.softmax(x, dim=-1),
         "o_logsm": F.log_softmax(x, dim=-1),
         "o_prelu": torch.where(x > 0, x, torch.tensor(alpha) * x),
@@ -174,6 +178,27 @@ if out is not None:
     for name, w in want.items():
         # log_softmax of rows with a spread of 200 reaches -200: relative error is what counts
         check("nn.%s" % name[2:], columns(head, rows, name), w.numpy(), rtol=3e-5, atol=5e-6)
+
+# ---- embedding: nn.Embedding / Keras' Embedding, a row per token id ----
+IDS = np.array([[0, 4, 4], [2, -1, 3], [1, 0, 9]])  # a repeated id, a negative one, 9 >= vocab
+write_csv("emb_in.csv", ["t0", "t1", "t2"], IDS)
+write("emb.nn", """use nn
+model emb {
+  input ids: i32[B, 3]
+  e = embedding(ids, 5, 2)
+  output o_emb = reshape(e, [B, 6])
+}
+""")
+table = rng.normal(0.0, 1.0, (5, 2))
+save_weights("emb.st", {"e.table": table})
+out = run(["run", "emb.nn", "--", "predict", "--weights", "emb.st", "emb_in.csv"], "embedding")
+if out is not None:
+    head, rows = parse_csv(out)
+    t = torch.tensor(table)
+    # torch.nn.Embedding rejects -1 and 9; nnc reads -1 as 4 (NumPy) and gives 9 a zero row
+    want = torch.stack([torch.cat([t[i] if -5 <= i < 5 else torch.zeros(2) for i in r]) for r in IDS])
+    check("nn.embedding", columns(head, rows, "o_emb"),
+          F.embedding(torch.tensor([[0, 4, 4], [2, 4, 3]]), t).reshape(2, 6).numpy().tolist() + [want[2].numpy().tolist()])
 
 # ---- losses and regularisers ----
 N = 9
@@ -314,7 +339,8 @@ YG = rng.normal(0.0, 1.0, 8)
 write_csv("grad.csv", ["c%d" % i for i in range(6)] + ["y"], np.column_stack([XG, YG]))
 grad_cases = [("relu", F.relu), ("leaky_relu", lambda z: F.leaky_relu(z, 0.01)), ("elu", F.elu),
               ("softplus", F.softplus), ("sigmoid", torch.sigmoid), ("tanh", torch.tanh),
-              ("atan", torch.atan), ("gelu", F.gelu), ("gelu_tanh", lambda z: F.gelu(z, approximate="tanh"))]
+              ("atan", torch.atan), ("gelu", F.gelu), ("gelu_tanh", lambda z: F.gelu(z, approximate="tanh")),
+              ("silu", F.silu), ("selu", F.selu)]
 for name, tf in grad_cases:
     write("grad_%s.nn" % name, """use nn
 model grad_%s {
