@@ -377,7 +377,7 @@ static Node *find_decl(Lower *L, const char *name, const SrcFile *from) {
         int r = d->name && !strcmp(d->name, name) ? scope_rank(L->prog, d, from) : 0;
         if (r > rank) best = d, rank = r;
     }
-    return best;
+    return rank == SCOPE_BELOW_BUILTINS && check_builtin_lookup(name) ? NULL : best;
 }
 
 /* `nn.dense` [scope.qualified]: the declaration `name` of the module file mod.nn, or NULL. */

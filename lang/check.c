@@ -189,7 +189,7 @@ static DeclInfo *decl_find_from(Check *C, const char *name, const SrcFile *from)
         if (r > rank)
             best = d, rank = r;
     }
-    return best;
+    return rank == SCOPE_BELOW_BUILTINS && check_builtin_lookup(name) ? NULL : best;
 }
 
 /* the file whose declarations a body sees first */

@@ -14,7 +14,9 @@
 /* How well decl answers a name used in a body of the file `from` (NULL: the main file's, as the
  * model and its train block): 3 a declaration of that same file, 2 a module's (any file but the
  * main one), 1 the main file's seen from a module (a module that `use`s the main file back, or
- * calls what only the main file declares). The best rank wins. */
+ * calls what only the main file declares). The best rank wins; rank 1 loses to a builtin of the
+ * name (SCOPE_BELOW_BUILTINS): a model's own `conv` leaves stdlib's calls of the builtin alone. */
+#define SCOPE_BELOW_BUILTINS 1
 static inline int scope_rank(const Node *prog, const Node *decl, const SrcFile *from) {
     const SrcFile *main_file = prog ? prog->loc.file : NULL;
     if (!from)
