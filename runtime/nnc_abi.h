@@ -48,6 +48,8 @@ typedef struct NncPool NncPool; /* the runtime's thread pool (runtime/pool.c) */
  * Generated code outlines parallel loops into such functions. */
 void nnc_parallel_for(NncPool *pool, int64_t n, void (*fn)(void *ctx, int64_t lo, int64_t hi),
                       void *ctx);
+/* The threads nnc_parallel_for splits across (the caller included): 1 for a NULL pool. */
+int nnc_pool_threads(const NncPool *pool);
 
 typedef struct NncArgs {
     int64_t B;          /* batch size of this call */
