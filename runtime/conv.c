@@ -13,9 +13,11 @@
  * time (a workspace temporary), so no step allocates. A 1x1 convolution with
  * stride 1 and no padding is its own im2col (CHUNK = 0: x is col). Depthwise
  * convolutions (C/G = 1) run as direct loops instead: per group the GEMM would
- * be a [rows, KH*KW] by [KH*KW, F/G] product, too thin for BLAS. OpenBLAS
- * threads the GEMMs as for every matmul; im2col, col2im and the depthwise loops
- * run on the runtime's pool, as the elementwise loops do.
+ * be a [rows, KH*KW] by [KH*KW, F/G] product, too thin for BLAS. With a pool
+ * of more than one thread the im2col path runs in per-thread slices (`sliced`
+ * below); otherwise OpenBLAS threads the GEMMs as for every matmul, and im2col,
+ * col2im and the depthwise loops run on the runtime's pool, as the elementwise
+ * loops do.
  */
 #include <cblas.h>
 #include <stdbool.h>
