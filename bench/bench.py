@@ -135,7 +135,8 @@ def main():
                   os.path.join(HERE, "predict.c"), os.path.join(d, "bm.o"), *libs, "-o", os.path.join(d, "predict")],
             what=f"building predict.c for {m}")
         return os.path.join(d, "predict")
-    pred_exe = {m: build_predict(m) for m in (["mlp_small"] if "predict" in only else []) + (["cnn"] if "cnn" in only else [])}
+    pred_models = (["mlp_small"] if "predict" in only else []) + (["cnn"] if "cnn" in only else [])
+    pred_exe = {m: build_predict(m) for m in pred_models}
     if "mlp_wide" in only:
         run(cc + ["-std=c17", "-O2", *cflags, "-I", os.path.join(ROOT, "runtime"), os.path.join(HERE, "sgemm.c"),
                   *libs, "-o", os.path.join(work, "sgemm")], what="building sgemm.c")
