@@ -1,6 +1,7 @@
 """bench/bench.py - nnc's speed and memory beside PyTorch's, in one run, as ratios of medians.
 
     /usr/bin/python3 bench/bench.py [--nnc build/release/nnc] [--reps 5] [--threads 2] [--smoke]
+                                    [--only mlp_small,mlp_wide,predict,cnn]
 
 Workloads (bench/models/*.nn; bench/torch_bench.py builds the same networks, same initialisation
 scheme, optimizer, batch, thread count and data: Debian's Fashion-MNIST):
@@ -9,7 +10,13 @@ scheme, optimizer, batch, thread count and data: Debian's Fashion-MNIST):
              GEMM GFLOP/s beside OpenBLAS's own sgemm on the same shapes (bench/sgemm.c)
   predict    mlp_small at batch 1 through the `nnc -c` embedding (bench/predict.c), against
              PyTorch's model(x) under no_grad and the memory bound (streaming the weights once)
+  cnn        conv 32 3x3 ReLU -> conv 64 3x3 ReLU -> maxpool 2 -> dense 128 ReLU -> dense 10, Adam,
+             batch 64: training samples/s, peak RSS, the convolutions' GFLOP/s (forward
+             2*OH*OW*KH*KW*C*F per sample and layer, x3 for a training step), and batch-1 predict
+             latency (bench/predict.c on cnn.nn) beside PyTorch's. PyTorch runs it in NCHW, its
+             default memory format and what its users run (nnc computes channels-last).
   compile    nnc's time to build each model's executable
+--only picks workloads (comma-separated; default all); compile is timed for the models built.
 Every repetition runs every measurement once, nnc and PyTorch alternating (who goes first swaps
 each repetition), so a burst of load on the machine hits both sides; medians over --reps.
 Training speed is each program's own clock over one epoch (data loading excluded); peak RSS is
@@ -80,14 +87,21 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--small-limit", type=int, default=60000, help="mlp_small training samples")
     ap.add_argument("--wide-limit", type=int, default=15360, help="mlp_wide training samples")
+    ap.add_argument("--cnn-limit", type=int, default=3200, help="cnn training samples")
+    ap.add_argument("--only", default="mlp_small,mlp_wide,predict,cnn",
+                    help="comma-separated workloads: mlp_small, mlp_wide, predict, cnn")
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--work", help="folder for the built programs (default: a temporary one)")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, one repetition: the harness works")
     a = ap.parse_args()
-    predict_rounds, predict_calls, sgemm_rounds = 21, 2000, 9
+    predict_rounds, predict_calls, sgemm_rounds, cnn_calls = 21, 2000, 9, 100
     if a.smoke:
-        a.reps, a.small_limit, a.wide_limit = 1, 640, 512
-        predict_rounds, predict_calls, sgemm_rounds = 3, 20, 1
+        a.reps, a.small_limit, a.wide_limit, a.cnn_limit = 1, 640, 512, 128
+        predict_rounds, predict_calls, sgemm_rounds, cnn_calls = 3, 20, 1, 5
+    only = a.only.split(",")
+    for w in only:
+        if w not in ("mlp_small", "mlp_wide", "predict", "cnn"):
+            die(f"--only: no workload {w!r} (mlp_small, mlp_wide, predict, cnn)")
     if a.reps < 1 or a.threads < 1:
         die("--reps and --threads must be positive")
 
@@ -109,27 +123,38 @@ def main():
     env = dict(os.environ)
 
     # ---- build: the executables (timed per repetition below), the embedding, the C helpers
-    models = {m: os.path.join(HERE, "models", m + ".nn") for m in ("mlp_small", "mlp_wide")}
+    built = [m for m in ("mlp_small", "mlp_wide", "cnn") if m in only or (m == "mlp_small" and "predict" in only)]
+    models = {m: os.path.join(HERE, "models", m + ".nn") for m in built}
     exe = {m: os.path.join(work, m) for m in models}
-    run([nnc, models["mlp_small"], "-c", "--prefix", "bm", "-o", os.path.join(work, "bm.o")], what="nnc -c")
-    run(cc + ["-std=c17", "-O2", "-march=native", *cflags, "-I", work, "-I", os.path.join(ROOT, "runtime"),
-              os.path.join(HERE, "predict.c"), os.path.join(work, "bm.o"), *libs, "-o", os.path.join(work, "predict")],
-        what="building predict.c")
-    run(cc + ["-std=c17", "-O2", *cflags, "-I", os.path.join(ROOT, "runtime"), os.path.join(HERE, "sgemm.c"), *libs,
-              "-o", os.path.join(work, "sgemm")], what="building sgemm.c")
+    # predict.c against a model: `nnc -c --prefix bm` in a folder of its own (bm.h, bm.o)
+    def build_predict(m):
+        d = os.path.join(work, "predict_" + m)
+        os.makedirs(d, exist_ok=True)
+        run([nnc, models[m], "-c", "--prefix", "bm", "-o", os.path.join(d, "bm.o")], what=f"nnc -c {m}")
+        run(cc + ["-std=c17", "-O2", "-march=native", *cflags, "-I", d, "-I", os.path.join(ROOT, "runtime"),
+                  os.path.join(HERE, "predict.c"), os.path.join(d, "bm.o"), *libs, "-o", os.path.join(d, "predict")],
+            what=f"building predict.c for {m}")
+        return os.path.join(d, "predict")
+    pred_models = (["mlp_small"] if "predict" in only else []) + (["cnn"] if "cnn" in only else [])
+    pred_exe = {m: build_predict(m) for m in pred_models}
+    if "mlp_wide" in only:
+        run(cc + ["-std=c17", "-O2", *cflags, "-I", os.path.join(ROOT, "runtime"), os.path.join(HERE, "sgemm.c"),
+                  *libs, "-o", os.path.join(work, "sgemm")], what="building sgemm.c")
 
-    R = {k: [] for k in ("compile_small", "compile_wide", "n_small", "t_small", "d_small", "n_small_rss",
-                         "t_small_rss", "n_wide", "t_wide", "d_wide", "n_wide_rss", "t_wide_rss", "sgemm", "n_pred",
-                         "bound", "t_pred", "d_pred")}
+    R = {k: [] for k in ("compile_small", "compile_wide", "compile_cnn", "n_small", "t_small", "d_small",
+                         "n_small_rss", "t_small_rss", "n_wide", "t_wide", "d_wide", "n_wide_rss", "t_wide_rss",
+                         "sgemm", "n_pred", "bound", "t_pred", "d_pred", "n_cnn", "t_cnn", "d_cnn", "n_cnn_rss",
+                         "t_cnn_rss", "n_cnn_pred", "t_cnn_pred", "d_cnn_pred")}
     def compile_all():
-        for m, key in (("mlp_small", "compile_small"), ("mlp_wide", "compile_wide")):
+        for m in built:
+            key = {"mlp_small": "compile_small", "mlp_wide": "compile_wide", "cnn": "compile_cnn"}[m]
             t0 = time.perf_counter()
             run([nnc, models[m], "-o", exe[m]], what=f"nnc {m}")
             R[key].append(time.perf_counter() - t0)
     compile_all()
 
     # the OpenBLAS kernels the executables end up with (after runtime/blas.c's check)
-    cores = re.findall(r"Core: (\S+)", run([exe["mlp_small"], "summary"], env=dict(env, OPENBLAS_VERBOSE="2")))
+    cores = re.findall(r"Core: (\S+)", run([exe[built[0]], "summary"], env=dict(env, OPENBLAS_VERBOSE="2")))
     core = cores[-1] if cores else None
     # torch.set_num_threads sets PyTorch's own (OpenMP) threads, not OpenBLAS's: without this its
     # GEMMs would run on all cores while nnc's run on --threads
@@ -152,13 +177,18 @@ def main():
 
     shapes = [",".join(map(str, g)) for g in wide_gemms(256)]
     wide_flops = sum(2.0 * M * N * K for _, _, M, N, K in wide_gemms(256)) / 256   # per sample
+    # cnn.nn's convolutions per sample and training step: forward 2*OH*OW*KH*KW*C*F, x3 with both backwards
+    cnn_flops = 3 * (2.0 * 26 * 26 * 3 * 3 * 1 * 32 + 2.0 * 24 * 24 * 3 * 3 * 32 * 64)
     py = sys.executable
     tb = os.path.join(HERE, "torch_bench.py")
     t_start = time.perf_counter()
     for rep in range(a.reps):
         if rep > 0:
             compile_all()
-        for m, k, limit in (("mlp_small", "small", a.small_limit), ("mlp_wide", "wide", a.wide_limit)):
+        for m, k, limit in (("mlp_small", "small", a.small_limit), ("mlp_wide", "wide", a.wide_limit),
+                            ("cnn", "cnn", a.cnn_limit)):
+            if m not in only:
+                continue
             def nnc_side():
                 out, rss = run_rss([exe[m], "train", "--epochs", "1", "--threads", str(a.threads), "--limit",
                                     str(limit), "--data", a.data, "--seed", "1"], env=env, what=f"{m} train")
@@ -173,69 +203,91 @@ def main():
                 R["t_" + k].append(field(out, "samples_per_s", f"torch {m}"))
                 R["t_" + k + "_rss"].append(rss)
             def torch_default():
-                batch = 64 if m == "mlp_small" else 256
+                batch = 256 if m == "mlp_wide" else 64
                 short = min(limit, max(limit // 10, 20 * batch))
                 out, _ = run_rss([py, tb, "train", m, a.data, str(a.threads), str(short)], env=default_env,
                                  what=f"torch_bench.py train {m} (as installed)")
                 R["d_" + k].append(field(out, "samples_per_s", f"torch {m} (as installed)"))
             for side in rotated([nnc_side, torch_side, torch_default], rep):
                 side()
-        out, _ = run_rss([os.path.join(work, "sgemm"), str(a.threads), str(sgemm_rounds), *shapes], env=env, what="sgemm")
-        R["sgemm"].append(field(out, "gflops", "sgemm"))
-        def nnc_pred():
-            out, _ = run_rss([os.path.join(work, "predict"), str(predict_rounds), str(predict_calls)], env=env,
-                             what="predict")
-            R["n_pred"].append(field(out, "predict_us", "predict"))
-            R["bound"].append(field(out, "bound_us", "predict"))
-        def torch_pred():
-            out, _ = run_rss([py, tb, "predict", "mlp_small", str(predict_rounds), str(predict_calls)],
-                             env=dict(torch_env, OPENBLAS_NUM_THREADS="1"),
-                             what="torch_bench.py predict")
-            R["t_pred"].append(field(out, "predict_us", "torch predict"))
-        def torch_pred_default():
-            out, _ = run_rss([py, tb, "predict", "mlp_small", str(predict_rounds), str(predict_calls)],
-                             env=default_env, what="torch_bench.py predict (as installed)")
-            R["d_pred"].append(field(out, "predict_us", "torch predict (as installed)"))
-        for side in rotated([nnc_pred, torch_pred, torch_pred_default], rep):
-            side()
+        if "mlp_wide" in only:
+            out, _ = run_rss([os.path.join(work, "sgemm"), str(a.threads), str(sgemm_rounds), *shapes], env=env,
+                             what="sgemm")
+            R["sgemm"].append(field(out, "gflops", "sgemm"))
+        for m, k in (("mlp_small", "pred"), ("cnn", "cnn_pred")):
+            if m not in pred_exe:
+                continue
+            calls = str(predict_calls if m == "mlp_small" else cnn_calls)
+            def nnc_pred():
+                out, _ = run_rss([pred_exe[m], str(predict_rounds), calls], env=env, what=f"predict {m}")
+                R["n_" + k].append(field(out, "predict_us", f"predict {m}"))
+                if m == "mlp_small":
+                    R["bound"].append(field(out, "bound_us", "predict"))
+            def torch_pred():
+                out, _ = run_rss([py, tb, "predict", m, str(predict_rounds), calls],
+                                 env=dict(torch_env, OPENBLAS_NUM_THREADS="1"), what=f"torch_bench.py predict {m}")
+                R["t_" + k].append(field(out, "predict_us", f"torch predict {m}"))
+            def torch_pred_default():
+                out, _ = run_rss([py, tb, "predict", m, str(predict_rounds), calls],
+                                 env=default_env, what=f"torch_bench.py predict {m} (as installed)")
+                R["d_" + k].append(field(out, "predict_us", f"torch predict {m} (as installed)"))
+            for side in rotated([nnc_pred, torch_pred, torch_pred_default], rep):
+                side()
         print(f"bench: repetition {rep + 1}/{a.reps} done ({time.perf_counter() - t_start:.0f} s)", file=sys.stderr)
 
-    med = {k: statistics.median(v) for k, v in R.items()}
+    med = {k: statistics.median(v) for k, v in R.items() if v}
     def row(name, x, y, unit, ratio, target=""):
         print(f"| {name} | {x} | {y} | {ratio} | {target} |")
     sys.stderr.flush()
     print(f"\nnnc vs PyTorch {getattr(__import__('torch'), '__version__', '?')}, {a.threads} thread(s), median of "
           f"{a.reps}; OpenBLAS kernels: {core or '?'} (PyTorch as installed: {default_core or '?'}); "
-          f"mlp_small {a.small_limit} samples, mlp_wide {a.wide_limit}\n")
+          f"mlp_small {a.small_limit} samples, mlp_wide {a.wide_limit}, cnn {a.cnn_limit}; {' '.join(only)}\n")
     print("| figure | nnc | PyTorch / limit | ratio | target |")
     print("|---|---|---|---|---|")
-    row("mlp_small train samples/s (PyTorch: equal kernels)", f"{med['n_small']:.0f}", f"{med['t_small']:.0f}", "",
-        f"{med['n_small'] / med['t_small']:.2f}x", ">= 6x")
-    row("mlp_small train samples/s (PyTorch: as installed)", f"{med['n_small']:.0f}", f"{med['d_small']:.0f}", "",
-        f"{med['n_small'] / med['d_small']:.2f}x", "")
-    row("mlp_small peak RSS MiB", f"{med['n_small_rss']:.1f}", f"{med['t_small_rss']:.1f}", "",
-        f"{med['n_small_rss'] / med['t_small_rss']:.3f}", "<= 0.2")
-    row("mlp_wide train samples/s (PyTorch: equal kernels)", f"{med['n_wide']:.0f}", f"{med['t_wide']:.0f}", "",
-        f"{med['n_wide'] / med['t_wide']:.2f}x", ">= 3x")
-    row("mlp_wide train samples/s (PyTorch: as installed)", f"{med['n_wide']:.0f}", f"{med['d_wide']:.0f}", "",
-        f"{med['n_wide'] / med['d_wide']:.2f}x", "")
-    gn, gt = med["n_wide"] * wide_flops / 1e9, med["t_wide"] * wide_flops / 1e9
-    row("mlp_wide GEMM GFLOP/s vs PyTorch", f"{gn:.1f}", f"{gt:.1f}", "", f"{gn / gt:.2f}x", "")
-    row("mlp_wide GEMM GFLOP/s vs sgemm (same shapes)", f"{gn:.1f}", f"{med['sgemm']:.1f}", "",
-        f"{gn / med['sgemm']:.2f}", ">= 0.85")
-    row("mlp_wide peak RSS MiB", f"{med['n_wide_rss']:.1f}", f"{med['t_wide_rss']:.1f}", "",
-        f"{med['n_wide_rss'] / med['t_wide_rss']:.3f}", "<= 0.2")
-    row("predict batch 1 us vs PyTorch (equal kernels)", f"{med['n_pred']:.2f}", f"{med['t_pred']:.2f}", "",
-        f"{med['t_pred'] / med['n_pred']:.2f}x faster", "")
-    row("predict batch 1 us vs PyTorch (as installed)", f"{med['n_pred']:.2f}", f"{med['d_pred']:.2f}", "",
-        f"{med['d_pred'] / med['n_pred']:.2f}x faster", "")
-    row("predict batch 1 us vs memory bound", f"{med['n_pred']:.2f}", f"{med['bound']:.2f}", "",
-        f"{med['n_pred'] / med['bound']:.2f}", "<= 1.1")
-    row("compile s (mlp_small, mlp_wide)", f"{med['compile_small']:.2f}, {med['compile_wide']:.2f}", "-", "", "-",
-        "<= 1 s")
+    if "mlp_small" in only:
+        row("mlp_small train samples/s (PyTorch: equal kernels)", f"{med['n_small']:.0f}", f"{med['t_small']:.0f}",
+            "", f"{med['n_small'] / med['t_small']:.2f}x", ">= 6x")
+        row("mlp_small train samples/s (PyTorch: as installed)", f"{med['n_small']:.0f}", f"{med['d_small']:.0f}",
+            "", f"{med['n_small'] / med['d_small']:.2f}x", "")
+        row("mlp_small peak RSS MiB", f"{med['n_small_rss']:.1f}", f"{med['t_small_rss']:.1f}", "",
+            f"{med['n_small_rss'] / med['t_small_rss']:.3f}", "<= 0.2")
+    if "mlp_wide" in only:
+        row("mlp_wide train samples/s (PyTorch: equal kernels)", f"{med['n_wide']:.0f}", f"{med['t_wide']:.0f}", "",
+            f"{med['n_wide'] / med['t_wide']:.2f}x", ">= 3x")
+        row("mlp_wide train samples/s (PyTorch: as installed)", f"{med['n_wide']:.0f}", f"{med['d_wide']:.0f}", "",
+            f"{med['n_wide'] / med['d_wide']:.2f}x", "")
+        gn, gt = med["n_wide"] * wide_flops / 1e9, med["t_wide"] * wide_flops / 1e9
+        row("mlp_wide GEMM GFLOP/s vs PyTorch", f"{gn:.1f}", f"{gt:.1f}", "", f"{gn / gt:.2f}x", "")
+        row("mlp_wide GEMM GFLOP/s vs sgemm (same shapes)", f"{gn:.1f}", f"{med['sgemm']:.1f}", "",
+            f"{gn / med['sgemm']:.2f}", ">= 0.85")
+        row("mlp_wide peak RSS MiB", f"{med['n_wide_rss']:.1f}", f"{med['t_wide_rss']:.1f}", "",
+            f"{med['n_wide_rss'] / med['t_wide_rss']:.3f}", "<= 0.2")
+    if "predict" in only:
+        row("predict batch 1 us vs PyTorch (equal kernels)", f"{med['n_pred']:.2f}", f"{med['t_pred']:.2f}", "",
+            f"{med['t_pred'] / med['n_pred']:.2f}x faster", "")
+        row("predict batch 1 us vs PyTorch (as installed)", f"{med['n_pred']:.2f}", f"{med['d_pred']:.2f}", "",
+            f"{med['d_pred'] / med['n_pred']:.2f}x faster", "")
+        row("predict batch 1 us vs memory bound", f"{med['n_pred']:.2f}", f"{med['bound']:.2f}", "",
+            f"{med['n_pred'] / med['bound']:.2f}", "<= 1.1")
+    if "cnn" in only:
+        row("cnn train samples/s (PyTorch NCHW: equal kernels)", f"{med['n_cnn']:.0f}", f"{med['t_cnn']:.0f}", "",
+            f"{med['n_cnn'] / med['t_cnn']:.2f}x", ">= 2x")
+        row("cnn train samples/s (PyTorch NCHW: as installed)", f"{med['n_cnn']:.0f}", f"{med['d_cnn']:.0f}", "",
+            f"{med['n_cnn'] / med['d_cnn']:.2f}x", "")
+        gn, gt = med["n_cnn"] * cnn_flops / 1e9, med["t_cnn"] * cnn_flops / 1e9
+        row("cnn conv GFLOP/s (train) vs PyTorch", f"{gn:.1f}", f"{gt:.1f}", "", f"{gn / gt:.2f}x", "")
+        row("cnn peak RSS MiB", f"{med['n_cnn_rss']:.1f}", f"{med['t_cnn_rss']:.1f}", "",
+            f"{med['n_cnn_rss'] / med['t_cnn_rss']:.3f}", "<= 0.5")
+        row("cnn predict batch 1 us vs PyTorch (equal kernels)", f"{med['n_cnn_pred']:.1f}",
+            f"{med['t_cnn_pred']:.1f}", "", f"{med['n_cnn_pred'] / med['t_cnn_pred']:.3f}", "<= 0.1")
+        row("cnn predict batch 1 us vs PyTorch (as installed)", f"{med['n_cnn_pred']:.1f}",
+            f"{med['d_cnn_pred']:.1f}", "", f"{med['n_cnn_pred'] / med['d_cnn_pred']:.3f}", "")
+    names = {"mlp_small": "compile_small", "mlp_wide": "compile_wide", "cnn": "compile_cnn"}
+    row(f"compile s ({', '.join(built)})", ", ".join(f"{med[names[m]]:.2f}" for m in built), "-", "", "-", "<= 1 s")
     print("\nper repetition (spread of the medians above):")
     for k, v in R.items():
-        print(f"  {k:14} " + " ".join(f"{x:.4g}" for x in v))
+        if v:
+            print(f"  {k:14} " + " ".join(f"{x:.4g}" for x in v))
     if not a.work:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -1,6 +1,8 @@
 """bench/torch_bench.py - the PyTorch side of bench/bench.py: the networks of bench/models/*.nn,
-built the same way (same layers, Glorot-uniform weights and zero biases as nnc's `dense`, same
-optimizer and hyper-parameters), on the CPU with Debian's python3-torch.
+built the same way (same layers, Glorot-uniform weights and zero biases as nnc's `dense` and
+`conv2d`: torch's xavier_uniform_ fans for a conv, C*KH*KW and F*KH*KW, are Keras', same optimizer
+and hyper-parameters), on the CPU with Debian's python3-torch. The cnn runs in NCHW (torch's
+default memory format, as users run it; nnc's is channels-last).
 
     torch_bench.py train MODEL DATA_DIR THREADS LIMIT   -> samples_per_s=X loss=Y
     torch_bench.py predict MODEL ROUNDS CALLS           -> predict_us=X
@@ -19,6 +21,7 @@ import torch
 MODELS = {
     "mlp_small": ([128], "adam", 64),
     "mlp_wide": ([1024, 1024], "momentum", 256),
+    "cnn": ([128], "adam", 64),     # conv 32 3x3 relu, conv 64 3x3 relu, maxpool 2, then these
 }
 
 def idx(path):
@@ -31,13 +34,17 @@ def idx(path):
 def build(name):
     hidden, _, _ = MODELS[name]
     layers, k = [torch.nn.Flatten()], 784
+    if name == "cnn":
+        layers = [torch.nn.Unflatten(1, (1, 28)), torch.nn.Conv2d(1, 32, 3), torch.nn.ReLU(),
+                  torch.nn.Conv2d(32, 64, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten()]
+        k = 64 * 12 * 12
     for n in hidden:
         layers += [torch.nn.Linear(k, n), torch.nn.ReLU()]
         k = n
     layers.append(torch.nn.Linear(k, 10))
     model = torch.nn.Sequential(*layers)
     for m in model:
-        if isinstance(m, torch.nn.Linear):
+        if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
             torch.nn.init.xavier_uniform_(m.weight)
             torch.nn.init.zeros_(m.bias)
     return model
@@ -71,7 +78,7 @@ def predict(name, rounds, calls):
     torch.set_num_threads(1)
     torch.manual_seed(1)
     model = build(name).eval()
-    x = torch.rand(1, 28, 28)
+    x = torch.rand(1, 28, 28)    # [1, 28, 28]: the cnn's Unflatten makes it [1, 1, 28, 28]
     times = []
     with torch.no_grad():
         for _ in range(calls):

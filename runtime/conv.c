@@ -13,9 +13,11 @@
  * time (a workspace temporary), so no step allocates. A 1x1 convolution with
  * stride 1 and no padding is its own im2col (CHUNK = 0: x is col). Depthwise
  * convolutions (C/G = 1) run as direct loops instead: per group the GEMM would
- * be a [rows, KH*KW] by [KH*KW, F/G] product, too thin for BLAS. OpenBLAS
- * threads the GEMMs as for every matmul; im2col, col2im and the depthwise loops
- * run on the runtime's pool, as the elementwise loops do.
+ * be a [rows, KH*KW] by [KH*KW, F/G] product, too thin for BLAS. With a pool
+ * of more than one thread the im2col path runs in per-thread slices (`sliced`
+ * below); otherwise OpenBLAS threads the GEMMs as for every matmul, and im2col,
+ * col2im and the depthwise loops run on the runtime's pool, as the elementwise
+ * loops do.
  */
 #include <cblas.h>
 #include <stdbool.h>
@@ -228,6 +230,94 @@ static void depthwise(const Geo *e, DwOp op, const float *a, const float *b, flo
 
 static int depthwise_geo(const Geo *e) { return e->Cg == 1 && e->G > 1; }
 
+/* Per-thread slices: with a pool of T > 1 threads, images [N*t/T, N*(t+1)/T)
+ * go to thread t, which runs im2col, its own single-threaded GEMMs and col2im
+ * on them in blocks of `sub` images, in its own slice of the scratch. No thread
+ * waits for another between im2col and GEMM (OpenBLAS's threads yielded ~17%
+ * of the CPU in sched_yield at 2 threads), a slice of col stays in the core's
+ * cache between im2col and its GEMM, and the im2col and col2im loops run on
+ * both threads. OpenBLAS is set to 1 thread for the call: the two threads'
+ * GEMMs run concurrently, as single-threaded BLAS under an OpenMP loop does.
+ * backward-filter: thread t > 0 sums into its own [K, F] accumulator, carved
+ * from the end of the scratch, added into dw in thread order afterwards (the
+ * sums' order depends on T, as OpenBLAS's own threading does). */
+#define SLICE_BYTES ((int64_t)1 << 20) /* the im2col block of one GEMM, at least one image */
+
+typedef enum { OP_FWD, OP_DATA, OP_FILTER } ConvOp;
+typedef struct SliceJob {
+    const Geo *e;
+    ConvOp op;
+    const float *a, *b; /* fwd: x, w; data: dy, w; filter: x, dy */
+    float *out;         /* y, dx or dw */
+    float *col, *acc;   /* T slices of sub images; filter: T - 1 accumulators [K, F] */
+    int64_t T, sub;
+} SliceJob;
+
+static void slice_run(void *ctx, int64_t lo, int64_t hi) {
+    const SliceJob *j = ctx;
+    const Geo *e = j->e;
+    int64_t P = e->OH * e->OW, HWC = e->H * e->W * e->C;
+    for (int64_t t = lo; t < hi; t++) {
+        int64_t n_lo = e->N * t / j->T, n_hi = e->N * (t + 1) / j->T;
+        float *col = j->col + t * j->sub * P * e->Kt;
+        float *dw = j->op != OP_FILTER ? NULL : t == 0 ? j->out : j->acc + (t - 1) * e->K * e->F;
+        if (j->op == OP_DATA)
+            memset(j->out + n_lo * HWC, 0, sizeof(float) * (size_t)((n_hi - n_lo) * HWC));
+        else if (j->op == OP_FILTER)
+            memset(dw, 0, sizeof(float) * (size_t)(e->K * e->F));
+        for (int64_t n0 = n_lo; n0 < n_hi; n0 += j->sub) {
+            int64_t nb = n_hi - n0 < j->sub ? n_hi - n0 : j->sub, rows = nb * P;
+            if (j->op != OP_DATA)
+                im2col_rows(e, (float *)j->a, col, n0, 0, nb * e->OH, 0);
+            for (int64_t gr = 0; gr < e->G; gr++) {
+                if (j->op == OP_FWD)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)e->Fg, (int)e->K, 1.0f,
+                                col + gr * e->K, (int)e->Kt, j->b + gr * e->Fg, (int)e->F, 0.0f,
+                                j->out + n0 * P * e->F + gr * e->Fg, (int)e->F);
+                else if (j->op == OP_DATA)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)e->K, (int)e->Fg, 1.0f,
+                                j->a + n0 * P * e->F + gr * e->Fg, (int)e->F, j->b + gr * e->Fg, (int)e->F, 0.0f,
+                                col + gr * e->K, (int)e->Kt);
+                else
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)e->K, (int)e->Fg, (int)rows, 1.0f,
+                                col + gr * e->K, (int)e->Kt, j->b + n0 * P * e->F + gr * e->Fg, (int)e->F, 1.0f,
+                                dw + gr * e->Fg, (int)e->F);
+            }
+            if (j->op == OP_DATA)
+                im2col_rows(e, j->out, col, n0, 0, nb * e->OH, 1);
+        }
+    }
+}
+
+/* Runs op in per-thread slices; false (nothing done) when there is no pool to
+ * split across or the scratch holds no slice per thread. */
+static bool sliced(const Geo *e, ConvOp op, const float *a, const float *b, float *out, float *col,
+                   NncPool *pool) {
+    int64_t T = nnc_pool_threads(pool), P = e->OH * e->OW;
+    if (e->chunk <= 0 || T < 2 || e->N < 2)
+        return false;
+    if (T > e->N)
+        T = e->N;
+    int64_t avail = e->chunk * P * e->Kt - (op == OP_FILTER ? (T - 1) * e->K * e->F : 0);
+    int64_t sub = avail / (T * P * e->Kt), cap = SLICE_BYTES / (4 * P * e->Kt);
+    if (sub > (cap < 1 ? 1 : cap))
+        sub = cap < 1 ? 1 : cap;
+    if (sub < 1)
+        return false;
+    SliceJob j = {e, op, a, b, out, col, col + T * sub * P * e->Kt, T, sub};
+    int bt = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    nnc_parallel_for(pool, T, slice_run, &j);
+    openblas_set_num_threads(bt);
+    if (op == OP_FILTER)
+        for (int64_t t = 1; t < T; t++) {
+            const float *restrict acc = j.acc + (t - 1) * e->K * e->F;
+            for (int64_t i = 0; i < e->K * e->F; i++)
+                out[i] += acc[i];
+        }
+    return true;
+}
+
 /* the images of one GEMM block: all of them without im2col, else CHUNK */
 static int64_t block(const Geo *e) { return e->chunk > 0 ? e->chunk : e->N; }
 
@@ -240,6 +330,8 @@ void nnc_conv_forward(const float *x, const float *w, float *y, float *col, cons
         depthwise(&e, DW_FWD, x, w, y, pool);
         return;
     }
+    if (sliced(&e, OP_FWD, x, w, y, col, pool))
+        return;
     for (int64_t n0 = 0; n0 < e.N; n0 += block(&e)) {
         int64_t nb = e.N - n0 < block(&e) ? e.N - n0 : block(&e), rows = nb * P;
         const float *a = x + n0 * e.H * e.W * e.C;
@@ -258,6 +350,8 @@ void nnc_conv_backward_data(const float *dy, const float *w, float *dx, float *c
                             NncPool *pool) {
     Geo e = geo_of(geo);
     int64_t P = e.OH * e.OW;
+    if (!depthwise_geo(&e) && sliced(&e, OP_DATA, dy, w, dx, col, pool))
+        return;
     if (e.chunk > 0 || depthwise_geo(&e))
         memset(dx, 0, sizeof(float) * (size_t)(e.N * e.H * e.W * e.C));
     if (depthwise_geo(&e)) {
@@ -280,6 +374,8 @@ void nnc_conv_backward_filter(const float *x, const float *dy, float *dw, float 
                               NncPool *pool) {
     Geo e = geo_of(geo);
     int64_t P = e.OH * e.OW;
+    if (!depthwise_geo(&e) && sliced(&e, OP_FILTER, x, dy, dw, col, pool))
+        return;
     memset(dw, 0, sizeof(float) * (size_t)(e.KH * e.KW * e.Cg * e.F));
     if (depthwise_geo(&e)) {
         depthwise(&e, DW_FILTER, x, dy, dw, pool);

@@ -48,6 +48,8 @@ typedef struct NncPool NncPool; /* the runtime's thread pool (runtime/pool.c) */
  * Generated code outlines parallel loops into such functions. */
 void nnc_parallel_for(NncPool *pool, int64_t n, void (*fn)(void *ctx, int64_t lo, int64_t hi),
                       void *ctx);
+/* The threads nnc_parallel_for splits across (the caller included): 1 for a NULL pool. */
+int nnc_pool_threads(const NncPool *pool);
 
 typedef struct NncArgs {
     int64_t B;          /* batch size of this call */
@@ -81,9 +83,11 @@ typedef struct NncModelDef {
  * (1-D: H = KH = OH = 1), G groups. geo holds the NNC_CONV_* entries; CHUNK is the number of
  * images whose im2col matrix fits col (CHUNK * OH*OW*KH*KW*C floats, a workspace temporary the
  * compiler sizes at plan time), or 0 for a 1x1 convolution with stride 1 and no padding, which
- * needs no im2col (col is then unused). im2col, col2im and the depthwise loops run on pool's
- * threads (NULL: the caller's), the GEMMs on OpenBLAS's. Generated code calls these for the conv
- * kernels. */
+ * needs no im2col (col is then unused). With a pool of T > 1 threads an im2col convolution runs
+ * in per-thread slices of the images, each thread with its own im2col, single-threaded GEMMs and
+ * col2im (OpenBLAS is set to 1 thread for the call and restored); otherwise im2col, col2im and
+ * the depthwise loops run on pool's threads (NULL: the caller's), the GEMMs on OpenBLAS's.
+ * Generated code calls these for the conv kernels. */
 enum {
     NNC_CONV_N, NNC_CONV_H, NNC_CONV_W, NNC_CONV_C, NNC_CONV_OH, NNC_CONV_OW, NNC_CONV_F,
     NNC_CONV_KH, NNC_CONV_KW, NNC_CONV_G, NNC_CONV_SH, NNC_CONV_SW, NNC_CONV_DH, NNC_CONV_DW,

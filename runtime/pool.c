@@ -80,6 +80,8 @@ void nnc_parallel_for(NncPool *p, int64_t n, void (*fn)(void *ctx, int64_t lo, i
     atomic_store(&p->busy, false);
 }
 
+int nnc_pool_threads(const NncPool *p) { return p ? p->nthreads : 1; }
+
 NncPool *rt_pool_new(RtCtx *c, int threads) {
     if (threads < 1) threads = 1;
     NncPool *p = rt_calloc(c, sizeof *p);
