@@ -757,6 +757,13 @@ const Type *check_builtin_call(Body *b, Node *n, Builtin bi, Node **slot, const 
                 int64_t p, q;
                 if (check_const_int(sty[0], &p) && check_const_int(sty[1], &q))
                     return check_int_type(b, ty_dim_const(&C->dc, (bi == BI_MAX) == (p > q) ? p : q));
+                /* ints linear in B: their max is no such int (compiler/lower.c refuses it too) */
+                for (int i = 0; i < 2; i++)
+                    if (sty[i]->ival && check_holds_batch(b, sty[i]->ival)) {
+                        check_error(b, n->loc, "%s of ints that depend on the batch size B is not known when "
+                                    "compiling; compare tensors instead: %s(f32(a), f32(b))", fname, fname);
+                        return ty_error();
+                    }
                 return check_int_type(b, NULL);
             }
             Type *r = ty_new(C->a, TY_FLOAT);
