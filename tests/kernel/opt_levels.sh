@@ -5,7 +5,7 @@
 # 1e-4 relative (OpenBLAS and the vectorised loops sum in other orders than the interpreter).
 . "$(dirname "$0")/../e2e/lib.sh"
 name=$1
-[ -n "$2" ] && EX=$2       # DIR: where NAME.nn is (default: examples/)
+if [ -n "${2:-}" ]; then EX=$2; fi     # DIR: where NAME.nn is (default: examples/)
 flags=(train --seed 1 --epochs 2 --limit 128 --threads 1)
 "$NNC" run "$EX/$name.nn" -- "${flags[@]}" > interp.log 2>&1 ||
     { cat interp.log; fail "nnc run $name.nn -- ${flags[*]} exited with $?"; }
