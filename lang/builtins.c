@@ -445,12 +445,13 @@ static int padding_arg(Body *b, const char *fname, Node *arg, const Type *t, int
         return int_or_pair(b, fname, "padding", arg, t, nd, 0, generic_ok, pad);
     }
     *mode = t->sval;
-    if (!t->sval)
-        return generic_ok ? 0 : -1;
-    if (!strcmp(t->sval, "valid") || !strcmp(t->sval, "same"))
+    if (!t->sval && generic_ok)
+        return 0;
+    if (t->sval && (!strcmp(t->sval, "valid") || !strcmp(t->sval, "same")))
         return 1;
-    check_error(b, arg->loc, "%s: padding must be \"valid\", \"same\"%s, got \"%s\"", fname,
-                nd == 2 ? ", an int or [ph, pw]" : " or an int", t->sval);
+    check_error(b, arg->loc, "%s: padding must be \"valid\", \"same\"%s, got %s", fname,
+                nd == 2 ? ", an int or [ph, pw]" : " or an int",
+                t->sval ? arena_printf(b->C->a, "\"%s\"", t->sval) : "a string not known here");
     return -1;
 }
 
