@@ -421,54 +421,74 @@ static const char *default_str(Body *b, Builtin bi, int k) {
     return n >= 2 && s[0] == '"' ? arena_printf(b->C->a, "%.*s", (int)(n - 2), s + 1) : s;
 }
 
-/* An int or an [h, w] pair of known ints, each >= lo, into v[0..nd); false (diagnosed) else. */
-static bool int_or_pair(Body *b, const char *fname, const char *formal, Node *arg, const Type *t, int nd,
-                        int64_t lo, int64_t *v) {
-    int64_t x;
-    if (check_const_int(t, &x)) {
-        v[0] = v[1] = x;
+/* Option `formal` of fname as nd ints (nd: 1 or 2 spatial dims), each in [lo, 2^20], into
+ * v[0..nd): an int, or (nd == 2) an [h, w] pair. 1: known; 0: ints not known here (a formal of
+ * a generic body), diagnosed unless generic_ok; -1: wrong (diagnosed). [builtin.pool]
+ * [builtin.conv] */
+static int int_or_pair(Body *b, const char *fname, const char *formal, Node *arg, const Type *t, int nd,
+                       int64_t lo, bool generic_ok, int64_t *v) {
+    int known = 1;
+    if (t->kind == TY_INT) {
+        known = check_const_int(t, &v[0]);
+        v[1] = v[0];
     } else if (t->kind == TY_TENSOR && t->vals && t->nvals == nd) {
         for (int i = 0; i < nd; i++)
-            if (!ty_dim_is_const(t->vals[i], &v[i]))
-                goto bad;
+            known &= t->vals[i] && ty_dim_is_const(t->vals[i], &v[i]);
     } else {
-        goto bad;
+        known = -1;
     }
-    for (int i = 0; i < nd; i++)
+    if (known < 0 || (!known && !generic_ok)) {
+        check_error(b, arg->loc, "%s expects a known int%s for '%s', got %s", fname, nd == 2 ? " or [h, w] pair" : "",
+                    formal, check_tystr(b, t));
+        return -1;
+    }
+    for (int i = 0; known && i < nd; i++)
         if (v[i] < lo || v[i] > (1 << 20)) {
-            check_error(b, arg->loc, "%s: '%s' must be at least %lld, got %lld", fname, formal, (long long)lo,
+            check_error(b, arg->loc, "%s: '%s' must be in [%lld, 2^20], got %lld", fname, formal, (long long)lo,
                         (long long)v[i]);
-            return false;
+            return -1;
         }
-    return true;
-bad:
-    check_error(b, arg->loc, "%s expects a known int%s for '%s', got %s", fname, nd == 2 ? " or [h, w] pair" : "",
-                formal, check_tystr(b, t));
+    return known;
+}
+
+/* x of a pooling, resampling or conv call (`who` names it in the error): f32 [N, *spatial, C] with
+ * nd spatial dims, channels last. An image without its channel axis (f32[B, 28, 28]) gets the
+ * reshape that adds it; an i32 one, the conversion. false: diagnosed. */
+static bool image_arg(Body *b, const char *who, Node *arg, const Type *x, int nd) {
+    if (x->dtype == DT_F32 && x->shape.rest < 0 && x->shape.rank == nd + 2)
+        return true;
+    check_error(b, arg->loc, "%s expects %s, got %s", who,
+                nd == 2 ? "an image f32[B, H, W, C] (channels last)" : "a sequence f32[B, L, C] (channels last)",
+                check_tystr(b, x));
+    const char *name = arg->kind == ND_IDENT ? arg->name : "x";
+    if (x->dtype == DT_F32 && x->shape.rest < 0 && x->shape.rank == nd + 1) {
+        const char *dims = "";
+        for (int i = 0; i < x->shape.rank; i++)
+            dims = arena_printf(b->C->a, "%s%s, ", dims, check_dimstr(b, x->shape.dims[i]));
+        check_hint(b, "add the channel axis: reshape(%s, [%s1])", name, dims);
+    } else if (x->dtype == DT_I32) {
+        check_hint(b, "convert with f32(%s)", name);
+    }
     return false;
 }
 
-/* x of a pooling or resampling call: f32 [N, *spatial, C] with nd spatial dims. An image without
- * its channel axis (f32[B, 28, 28]) gets the reshape that adds it. */
-static const Type *image_arg(Body *b, const char *fname, Node *arg, const Type *t, int nd) {
-    const Type *x = as_tensor(b, fname, "x", arg, t, DT_F32);
-    if (!x)
-        return NULL;
-    if (x->dtype == DT_F32 && x->shape.rest < 0 && x->shape.rank == nd + 2)
-        return x;
-    check_error(b, arg->loc, "%s expects %s, got %s", fname,
-                nd == 2 ? "an image f32[B, H, W, C] (channels last)" : "a sequence f32[B, L, C] (channels last)",
-                check_tystr(b, x));
-    if (x->dtype == DT_F32 && x->shape.rest < 0 && x->shape.rank == nd + 1) {
-        char dims[160] = "";
-        for (int i = 0; i < x->shape.rank; i++) {
-            size_t l = strlen(dims);
-            snprintf(dims + l, sizeof dims - l, "%s, ", check_dimstr(b, x->shape.dims[i]));
-        }
-        check_hint(b, "add the channel axis: reshape(x, [%s1])", dims);
-    } else if (x->dtype == DT_I32) {
-        check_hint(b, "convert with f32(x)");
+/* The padding option of fname (nd spatial dims): "valid" or "same" into *mode, or an int or
+ * [ph, pw] into pad[0..nd) with *mode NULL. 1: known; 0, -1: as int_or_pair. */
+static int padding_arg(Body *b, const char *fname, Node *arg, const Type *t, int nd, bool generic_ok,
+                       const char **mode, int64_t *pad) {
+    if (t->kind != TY_STR) {
+        *mode = NULL;
+        return int_or_pair(b, fname, "padding", arg, t, nd, 0, generic_ok, pad);
     }
-    return NULL;
+    *mode = t->sval;
+    if (!t->sval && generic_ok)
+        return 0;
+    if (t->sval && (!strcmp(t->sval, "valid") || !strcmp(t->sval, "same")))
+        return 1;
+    check_error(b, arg->loc, "%s: padding must be \"valid\", \"same\"%s, got %s", fname,
+                nd == 2 ? ", an int or [ph, pw]" : " or an int",
+                t->sval ? arena_printf(b->C->a, "\"%s\"", t->sval) : "a string not known here");
+    return -1;
 }
 
 /* The window, stride and padding of a pooling call, and its result extents; false (diagnosed) when
@@ -479,27 +499,18 @@ static bool pool_params(Body *b, Node *n, Builtin bi, Node **slot, const Type **
                         const SDim **out) {
     const char *fname = check_builtins[bi].name;
     int nd = p->nd;
-    if (slot[1] ? !int_or_pair(b, fname, "size", slot[1], sty[1], nd, 1, p->k) : false)
+    if (slot[1] && int_or_pair(b, fname, "size", slot[1], sty[1], nd, 1, false, p->k) < 0)
         return false;
     if (!slot[1])
         p->k[0] = p->k[1] = strtoll(check_builtins[bi].defaults[1], NULL, 10);
-    if (slot[2] ? !int_or_pair(b, fname, "stride", slot[2], sty[2], nd, 1, p->s) : false)
+    if (slot[2] && int_or_pair(b, fname, "stride", slot[2], sty[2], nd, 1, false, p->s) < 0)
         return false;
     if (!slot[2])
         memcpy(p->s, p->k, sizeof p->s);
     const char *mode = slot[3] ? NULL : default_str(b, bi, 3);
     int64_t pad[2] = {0, 0};
-    if (slot[3]) {
-        const Type *t = sty[3];
-        if (t->kind == TY_STR && t->sval && (!strcmp(t->sval, "valid") || !strcmp(t->sval, "same"))) {
-            mode = t->sval;
-        } else if (t->kind == TY_STR || !int_or_pair(b, fname, "padding", slot[3], t, nd, 0, pad)) {
-            if (t->kind == TY_STR)
-                check_error(b, slot[3]->loc, "%s: padding must be \"valid\", \"same\", an int or [ph, pw], got \"%s\"",
-                            fname, t->sval ? t->sval : "?");
-            return false;
-        }
-    }
+    if (slot[3] && padding_arg(b, fname, slot[3], sty[3], nd, false, &mode, pad) < 0)
+        return false;
     for (int i = 0; i < nd; i++) {
         const SDim *d = x->shape.dims[1 + i];
         int64_t e, k = p->k[i], s = p->s[i];
@@ -543,8 +554,8 @@ static bool pool_params(Body *b, Node *n, Builtin bi, Node **slot, const Type **
 static const Type *pool_or_upsample(Body *b, Node *n, Builtin bi, Node **slot, const Type **sty, PoolSpec *p) {
     const char *fname = check_builtins[bi].name;
     p->nd = bi == BI_MAXPOOL1D || bi == BI_AVGPOOL1D ? 1 : 2;
-    const Type *x = image_arg(b, fname, slot[0], sty[0], p->nd);
-    if (!x)
+    const Type *x = as_tensor(b, fname, "x", slot[0], sty[0], DT_F32);
+    if (!x || !image_arg(b, fname, slot[0], x, p->nd))
         return ty_error();
     for (int i = 0; i < p->nd; i++)
         if (check_holds_batch(b, x->shape.dims[1 + i])) {
@@ -555,7 +566,7 @@ static const Type *pool_or_upsample(Body *b, Node *n, Builtin bi, Node **slot, c
         }
     const SDim *out[2] = {0};
     if (bi == BI_UPSAMPLE2D) {
-        if (slot[1] ? !int_or_pair(b, fname, "size", slot[1], sty[1], 2, 1, p->k) : false)
+        if (slot[1] && int_or_pair(b, fname, "size", slot[1], sty[1], 2, 1, false, p->k) < 0)
             return ty_error();
         if (!slot[1])
             p->k[0] = p->k[1] = strtoll(check_builtins[bi].defaults[1], NULL, 10);
@@ -594,40 +605,15 @@ typedef struct ConvSpec {
     const SDim *F;
 } ConvSpec;
 
-/* Option `formal` (slot i) as one int per spatial dim: an int or a list [h, w]. 1: known; 0: not
- * known here (a formal of a generic body); -1: wrong (diagnosed). */
+/* Option slot i of a conv call, one int per spatial dim (int_or_pair's 1, 0 or -1), or its
+ * default from builtins.def. */
 static int conv_ints(Body *b, Builtin bi, Node **slot, const Type **sty, int i, int nsp, int64_t lo,
                      int64_t *v) {
-    const char *fname = check_builtins[bi].name, *formal = check_builtins[bi].formals[i];
     if (!slot[i]) {
-        int64_t d = strcmp(formal, "output_padding") == 0 ? 0 : 1;
-        v[0] = v[1] = d;
+        v[0] = v[1] = strtoll(check_builtins[bi].defaults[i], NULL, 10);
         return 1;
     }
-    const Type *t = sty[i];
-    int64_t c;
-    if (t->kind == TY_INT) {
-        if (!t->ival || !ty_dim_is_const(t->ival, &c))
-            return 0;
-        v[0] = v[1] = c;
-    } else if (t->kind == TY_TENSOR && t->vals && t->nvals == nsp) {
-        for (int k = 0; k < nsp; k++) {
-            if (!t->vals[k] || !ty_dim_is_const(t->vals[k], &c))
-                return 0;
-            v[k] = c;
-        }
-    } else {
-        check_error(b, slot[i]->loc, "%s expects an int or a list of %d ints for '%s', got %s", fname, nsp,
-                    formal, check_tystr(b, t));
-        return -1;
-    }
-    for (int k = 0; k < nsp; k++)
-        if (v[k] < lo || v[k] > (1 << 20)) {
-            check_error(b, slot[i]->loc, "%s needs '%s' in [%lld, 2^20], got %lld", fname, formal, (long long)lo,
-                        (long long)v[k]);
-            return -1;
-        }
-    return 1;
+    return int_or_pair(b, check_builtins[bi].name, check_builtins[bi].formals[i], slot[i], sty[i], nsp, lo, true, v);
 }
 
 /* conv(x: f32[N, *S, C], w: f32[*K, C / groups, F]) -> f32[N, *O, F] and conv_transpose(x: f32[N,
@@ -653,18 +639,8 @@ static const Type *conv_rule(Body *b, Node *n, Builtin bi, Node **slot, const Ty
                     tr ? "F, C" : "C / groups, F", tr ? "F, C" : "C / groups, F", check_tystr(b, w));
         return ty_error();
     }
-    if (x->shape.rest >= 0 || x->shape.rank != nsp + 2) {
-        check_error(b, slot[0]->loc, "%s with %s weights expects %s, got %s", fname, check_tystr(b, w),
-                    nsp == 2 ? "an image f32[N, H, W, C]" : "a sequence f32[N, L, C]", check_tystr(b, x));
-        if (x->shape.rest < 0 && x->shape.rank == nsp + 1) {
-            const char *dims = "";
-            for (int k = 0; k < x->shape.rank; k++)
-                dims = arena_printf(b->C->a, "%s%s, ", dims, check_dimstr(b, x->shape.dims[k]));
-            check_hint(b, "add the channel axis: reshape(%s, [%s1])",
-                       slot[0]->kind == ND_IDENT ? slot[0]->name : "x", dims);
-        }
+    if (!image_arg(b, arena_printf(b->C->a, "%s with %s weights", fname, check_tystr(b, w)), slot[0], x, nsp))
         return ty_error();
-    }
     /* the options: 1-based slots 2.. per builtins.def */
     int64_t st[2], dil[2], opad[2] = {0, 0}, groups[2] = {1, 1}, pad[2] = {0, 0};
     int known = 1, r;
@@ -681,20 +657,9 @@ static const Type *conv_rule(Body *b, Node *n, Builtin bi, Node **slot, const Ty
         return ty_error();
     known &= r;
     const char *mode = "valid";
-    if (slot[3] && sty[3]->kind == TY_STR) {
-        mode = sty[3]->sval;
-        if (mode && strcmp(mode, "valid") != 0 && strcmp(mode, "same") != 0) {
-            check_error(b, slot[3]->loc, "%s expects padding \"valid\", \"same\", an int or a list of %d ints, got "
-                        "\"%s\"", fname, nsp, mode);
-            return ty_error();
-        }
-        known &= mode != NULL;
-    } else if (slot[3]) {
-        mode = NULL;
-        if ((r = conv_ints(b, bi, slot, sty, 3, nsp, 0, pad)) < 0)
-            return ty_error();
-        known &= r;
-    }
+    if (slot[3] && (r = padding_arg(b, fname, slot[3], sty[3], nsp, true, &mode, pad)) < 0)
+        return ty_error();
+    known &= slot[3] ? r : 1;
     /* the dims: all but N known ints */
     int64_t xd[4], wd[4];
     for (int k = 1; known && k < x->shape.rank; k++)
@@ -829,6 +794,13 @@ const Type *check_builtin_call(Body *b, Node *n, Builtin bi, Node **slot, const 
                 int64_t p, q;
                 if (check_const_int(sty[0], &p) && check_const_int(sty[1], &q))
                     return check_int_type(b, ty_dim_const(&C->dc, (bi == BI_MAX) == (p > q) ? p : q));
+                /* ints linear in B: their max is no such int (compiler/lower.c refuses it too) */
+                for (int i = 0; i < 2; i++)
+                    if (sty[i]->ival && check_holds_batch(b, sty[i]->ival)) {
+                        check_error(b, n->loc, "%s of ints that depend on the batch size B is not known when "
+                                    "compiling; compare tensors instead: %s(f32(a), f32(b))", fname, fname);
+                        return ty_error();
+                    }
                 return check_int_type(b, NULL);
             }
             Type *r = ty_new(C->a, TY_FLOAT);

@@ -121,6 +121,13 @@ bool check_size(Body *b, Loc loc, const Type *t) {
                     NNC_MAX_RANK);
         return false;
     }
+    int nb = 0;     /* dims holding B: numel is counted at B = 2^20, so a third cannot fit */
+    for (int i = 0; i < t->shape.rank; i++)
+        nb += check_holds_batch(b, t->shape.dims[i]);
+    if (nb > 2) {
+        check_error(b, loc, "%s has the batch size B in %d dims; at most 2 are supported", check_tystr(b, t), nb);
+        return false;
+    }
     DimEnv env = {.inst = 0};
     ty_env_bind_dim(C->a, &env, "B", ty_dim_const(&C->dc, NNC_NUMEL_AT_B), loc);
     bool saved = C->dc.overflow, big = false;

@@ -13,6 +13,8 @@
  *   - fusion: an elementwise node with one user (which may read it more than once), an
  *     elementwise node of the same shape, has no buffer: it is an instruction in its user's loop body, so a chain (Adam's update, a
  *     derivative times a gradient) is one loop that reads each operand once.
+ *   - views: a reshape keeping the last dim, read only by such a loop, is in that loop too, and so
+ *     is a chain whose users are such views (a chain split only by a reshape is one loop).
  *   - a sum or rmax whose operand is such a chain (used by nothing else) reduces the chain's
  *     values as it computes them: exp(x - max) of a log-sum-exp never goes through memory.
  *   - an update whose value is another param/state/input buffer (a swap) is staged through a
@@ -77,6 +79,8 @@ static bool same_shape(const IrType *x, const IrType *y) {
     return true;
 }
 
+static bool same_dim(Dim x, Dim y) { return x.a == y.a && x.c == y.c; }
+
 static bool static_one(const IrType *t) {
     for (int k = 0; k < t->rank; k++)
         if (t->dim[k].a != 0 || t->dim[k].c != 1)
@@ -93,6 +97,12 @@ static bool rows_like(const IrType *t, const IrType *s) {
         if (t->dim[k].a != s->dim[k].a || t->dim[k].c != s->dim[k].c)
             return false;
     return t->rank == r - 1 || (t->dim[r - 1].a == 0 && t->dim[r - 1].c == 1);
+}
+
+/* A reshape from s to t that an elementwise loop over t can read through: the same last dim (and
+ * so the same rows), hence the same flat, row and column index of every element. */
+static bool view_keeps_rows(const IrType *s, const IrType *t) {
+    return s->rank >= 1 && t->rank >= 1 && same_dim(s->dim[s->rank - 1], t->dim[t->rank - 1]);
 }
 
 /* A sum or rmax over the last axis only of a non-bool operand of rank >= 1: a row statistic. */
@@ -257,7 +267,8 @@ static void classify(Fuse *f) {
             ok = same_root;
             for (uint32_t u = first[i]; ok && u < first[i + 1]; u++) {
                 uint32_t x = users[u];
-                ok = is_loop_elem(f, x) && same_shape(ti, &g->nodes[x].type);
+                ok = (is_loop_elem(f, x) && same_shape(ti, &g->nodes[x].type)) ||
+                     (g->nodes[x].op == OP_RESHAPE && f->how[x] == NB_FUSED);  /* a view fused below */
             }
             /* or the operand of one sum/rmax (or max/avg pool), which then reduces the chain's
              * values per element: relu before a max-pool is no pass of its own */
@@ -284,7 +295,15 @@ static void classify(Fuse *f) {
         } else if (!stored && h == NB_TEMP && space && root != i && is_row_reduce(g, i)) {
             ok = row = same_shape(&g->nodes[g->nodes[i].src[0]].type, space);
         } else if (!isres[i] && space && h == NB_ALIAS) {
-            ok = rows_like(ti, space) && rows_like(&g->nodes[g->nodes[i].src[0]].type, space);
+            const IrType *ts = &g->nodes[g->nodes[i].src[0]].type;
+            ok = rows_like(ti, space) && rows_like(ts, space);
+            /* or a reshape that keeps the rows, read only by elementwise nodes of its shape: the
+             * chain on both sides of the view is one loop */
+            if (!ok && g->nodes[i].op == OP_RESHAPE && is_loop_elem(f, root) && view_keeps_rows(ts, ti)) {
+                ok = true;
+                for (uint32_t u = first[i]; ok && u < first[i + 1]; u++)
+                    ok = is_loop_elem(f, users[u]) && same_shape(ti, &g->nodes[users[u]].type);
+            }
         } else if (!isres[i] && space && h == NB_BVIEW) {
             ok = f->bkind[i] == KA_ROW && same_shape(ti, space);
         }

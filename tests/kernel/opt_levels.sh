@@ -1,10 +1,11 @@
 #!/bin/bash
-# opt_levels.sh NNC SRC_DIR WORK_DIR NAME: fusion and planning change no result at any LLVM
+# opt_levels.sh NNC SRC_DIR WORK_DIR NAME [DIR]: fusion and planning change no result at any LLVM
 # optimisation level. The example trains for 2 epochs on 128 samples through the reference
 # interpreter (`nnc run`) and compiled at -O0, -O1, -O2 and -O3; every epoch's loss must agree to
 # 1e-4 relative (OpenBLAS and the vectorised loops sum in other orders than the interpreter).
 . "$(dirname "$0")/../e2e/lib.sh"
 name=$1
+if [ -n "${2:-}" ]; then EX=$2; fi     # DIR: where NAME.nn is (default: examples/)
 flags=(train --seed 1 --epochs 2 --limit 128 --threads 1)
 "$NNC" run "$EX/$name.nn" -- "${flags[@]}" > interp.log 2>&1 ||
     { cat interp.log; fail "nnc run $name.nn -- ${flags[*]} exited with $?"; }

@@ -3,8 +3,10 @@
 #   kernel.emit     nnc --emit kernels / --emit plan of xor_train.nn (FileCheck)
 #   kernel.emit_pool  the pooling kernels and their fused prologue (pool.nn, FileCheck)
 #   kernel.rows     nnc --emit kernels of iris.nn: softmax and cross-entropy are row kernels (FileCheck)
+#   kernel.view     nnc --emit kernels of view.nn: a chain split by a reshape is one loop (FileCheck)
 #   kernel.golden   every example's kernel counts, in-place updates and planned bytes vs a golden file
-#   kernel.opt_levels.NAME  the example trained at -O0..-O3 equals the interpreter
+#   kernel.opt_levels.NAME  the example (or tests/kernel/view.nn) trained at -O0..-O3 equals the
+#                   interpreter
 add_executable(test_kernel ${CMAKE_SOURCE_DIR}/tests/kernel/test_kernel.c)
 target_link_libraries(test_kernel PRIVATE nnc_ir)
 add_test(NAME kernel.verify COMMAND test_kernel)
@@ -26,6 +28,11 @@ if(NNC_KERNEL_FILECHECK)
     sh $<TARGET_FILE:nnc> ${CMAKE_SOURCE_DIR}/examples/iris.nn ${NNC_KERNEL_FILECHECK}
     ${CMAKE_SOURCE_DIR}/tests/kernel/softmax.check)
   set_tests_properties(kernel.rows PROPERTIES LABELS kernel TIMEOUT 60)
+  add_test(NAME kernel.view COMMAND sh -c "\"$1\" --emit kernels \"$2\" | \"$3\" \"$4\""
+    sh $<TARGET_FILE:nnc> ${CMAKE_SOURCE_DIR}/tests/kernel/view.nn ${NNC_KERNEL_FILECHECK}
+    ${CMAKE_SOURCE_DIR}/tests/kernel/view.check)
+  set_tests_properties(kernel.view PROPERTIES LABELS kernel TIMEOUT 60
+                       ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib")
 endif()
 # every trainable example's training at -O0..-O3 equals the interpreter's (fuse and plan change no
 # result at any optimisation level)
@@ -36,3 +43,8 @@ foreach(ex xor_train linear_regression logistic iris autoencoder fashion_mlp fas
   set_tests_properties(kernel.opt_levels.${ex} PROPERTIES LABELS kernel TIMEOUT 300
                        ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib")
 endforeach()
+add_test(NAME kernel.opt_levels.view
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/kernel/opt_levels.sh $<TARGET_FILE:nnc> ${CMAKE_SOURCE_DIR}
+                 ${CMAKE_BINARY_DIR}/kernel-work/view view ${CMAKE_SOURCE_DIR}/tests/kernel)
+set_tests_properties(kernel.opt_levels.view PROPERTIES LABELS kernel TIMEOUT 300
+                     ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib")

@@ -1226,6 +1226,66 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
     loop_end(g, &l);
 }
 
+/* The kernel around range(params[0..np), lo, hi), which computes the leading indices [lo, hi)
+ * of `space` (the product of its first `lead` dims): the kernel (params, pool) calls range over
+ * all of them itself, or splits them into chunks through nnc_parallel_for when there is a pool
+ * and space holds at least PAR_MIN_ELEMS elements; name.chunk(ctx, lo, hi) unpacks the params
+ * from ctx and calls range. params ends with B; pt and noalias have room for np + 2. */
+static LLVMValueRef split_by_lead(Cg *g, const char *name, LLVMValueRef range, LLVMTypeRef *pt, bool *noalias,
+                                  int np, const IrType *space, int lead) {
+    LLVMValueRef *cargs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)np + 2));
+    LLVMTypeRef range_ty = LLVMGlobalGetValueType(range);
+    LLVMTypeRef cty = LLVMStructTypeInContext(g->ctx, pt, (unsigned)np, 0);
+    LLVMTypeRef chpt[3] = {g->i8p, g->i64, g->i64};
+    LLVMValueRef chunk = new_fn(g, arena_printf(&g->arena, "%s.chunk", name), chpt, 3, NULL);
+    Saved sv = enter_fn(g, chunk);
+    LLVMValueRef cp = LLVMBuildBitCast(g->b, LLVMGetParam(chunk, 0), LLVMPointerType(cty, 0), "");
+    for (int a = 0; a < np; a++)
+        cargs[a] = LLVMBuildLoad2(g->b, pt[a], LLVMBuildStructGEP2(g->b, cty, cp, (unsigned)a, ""), "");
+    cargs[np] = LLVMGetParam(chunk, 1);
+    cargs[np + 1] = LLVMGetParam(chunk, 2);
+    LLVMBuildCall2(g->b, range_ty, range, cargs, (unsigned)np + 2, "");
+    LLVMBuildRetVoid(g->b);
+    leave_fn(g, sv);
+
+    pt[np] = g->i8p;    /* the kernel: out, args, B, pool */
+    noalias[np] = false;
+    LLVMValueRef kern = new_fn(g, name, pt, np + 1, noalias);
+    sv = enter_fn(g, kern);
+    LLVMValueRef ctxp = LLVMBuildAlloca(g->b, cty, "ctx");
+    for (int a = 0; a < np; a++)
+        cargs[a] = LLVMGetParam(kern, (unsigned)a);
+    g->B = cargs[np - 1];
+    LLVMValueRef kpool = LLVMGetParam(kern, (unsigned)np);
+    LLVMValueRef total = numelv(g, space), n = total;     /* n: range's extent */
+    if (lead < space->rank) {
+        n = ci64(g, 1);
+        for (int d = 0; d < lead; d++)
+            n = LLVMBuildMul(g->b, n, dimv(g, space->dim[d]), "");
+    }
+    LLVMValueRef par = LLVMBuildAnd(g->b, LLVMBuildIsNotNull(g->b, kpool, ""),
+                                    LLVMBuildICmp(g->b, LLVMIntSGE, total, ci64(g, PAR_MIN_ELEMS), ""), "");
+    LLVMBasicBlockRef pb = LLVMAppendBasicBlockInContext(g->ctx, kern, "parallel");
+    LLVMBasicBlockRef sb = LLVMAppendBasicBlockInContext(g->ctx, kern, "serial");
+    LLVMBuildCondBr(g->b, par, pb, sb);
+    LLVMPositionBuilderAtEnd(g->b, sb);
+    cargs[np] = ci64(g, 0);
+    cargs[np + 1] = n;
+    LLVMBuildCall2(g->b, range_ty, range, cargs, (unsigned)np + 2, "");
+    LLVMBuildRetVoid(g->b);
+    LLVMPositionBuilderAtEnd(g->b, pb);
+    for (int a = 0; a < np; a++)
+        LLVMBuildStore(g->b, cargs[a], LLVMBuildStructGEP2(g->b, cty, ctxp, (unsigned)a, ""));
+    LLVMTypeRef chunk_ptr = LLVMPointerType(LLVMGlobalGetValueType(chunk), 0);
+    LLVMTypeRef ppt[4] = {g->i8p, g->i64, chunk_ptr, g->i8p};
+    LLVMValueRef pf = declare(g, "nnc_parallel_for", g->vd, ppt, 4, false);
+    LLVMValueRef pargs[4] = {kpool, n, chunk, LLVMBuildBitCast(g->b, ctxp, g->i8p, "")};
+    call(g, pf, pargs, 4);
+    LLVMBuildRetVoid(g->b);
+    leave_fn(g, sv);
+    return kern;
+}
+
 /* An elementwise kernel becomes three functions: NAME.range(out, args, B, lo, hi) runs the flat
  * loop over [lo, hi) (or, when it reads a row or column broadcast, rows [lo, hi) of the result
  * seen as [rows, last dim], the inner loop over the columns so it still vectorises); NAME.chunk(ctx, lo, hi) unpacks the parameters from a struct and calls it,
@@ -1244,7 +1304,6 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
      * hi (range) or pool */
     int nmax = na + k->nx + 4;
     LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * (size_t)nmax);
-    LLVMValueRef *cargs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)nmax);
     int *pidx = arena_alloc(&g->arena, sizeof(int) * (size_t)(na + 1));
     bool *noalias = arena_alloc(&g->arena, (size_t)nmax);
     int np = 0;
@@ -1306,58 +1365,8 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
     }
     LLVMBuildRetVoid(g->b);
     leave_fn(g, sv);
-    LLVMTypeRef range_ty = LLVMGlobalGetValueType(range);
-
-    LLVMTypeRef cty = LLVMStructTypeInContext(g->ctx, pt, (unsigned)np, 0);
-    LLVMTypeRef chpt[3] = {g->i8p, g->i64, g->i64};
-    LLVMValueRef chunk = new_fn(g, arena_printf(&g->arena, "%s.chunk", name), chpt, 3, NULL);
-    sv = enter_fn(g, chunk);
-    LLVMValueRef cp = LLVMBuildBitCast(g->b, LLVMGetParam(chunk, 0), LLVMPointerType(cty, 0), "");
-    for (int a = 0; a < np; a++)
-        cargs[a] = LLVMBuildLoad2(g->b, pt[a], LLVMBuildStructGEP2(g->b, cty, cp, (unsigned)a, ""), "");
-    cargs[np] = LLVMGetParam(chunk, 1);
-    cargs[np + 1] = LLVMGetParam(chunk, 2);
-    LLVMBuildCall2(g->b, range_ty, range, cargs, (unsigned)np + 2, "");
-    LLVMBuildRetVoid(g->b);
-    leave_fn(g, sv);
-
-    pt[np] = g->i8p;    /* the kernel: out, args, B, pool */
-    noalias[np] = false;
-    LLVMValueRef kern = new_fn(g, name, pt, np + 1, noalias);
-    sv = enter_fn(g, kern);
-    LLVMValueRef ctxp = LLVMBuildAlloca(g->b, cty, "ctx");
-    for (int a = 0; a < np; a++)
-        cargs[a] = LLVMGetParam(kern, (unsigned)a);
-    g->B = cargs[np - 1];
-    LLVMValueRef kpool = LLVMGetParam(kern, (unsigned)np);
     const IrType *space = row ? &k->pro : &k->type;
-    LLVMValueRef total = numelv(g, space), n = total;   /* n: the range's extent (elements or rows) */
-    if (two_d || row) {
-        n = ci64(g, 1);
-        for (int d = 0; d + 1 < space->rank; d++)
-            n = LLVMBuildMul(g->b, n, dimv(g, space->dim[d]), "");
-    }
-    LLVMValueRef par = LLVMBuildAnd(g->b, LLVMBuildIsNotNull(g->b, kpool, ""),
-                                    LLVMBuildICmp(g->b, LLVMIntSGE, total, ci64(g, PAR_MIN_ELEMS), ""), "");
-    LLVMBasicBlockRef pb = LLVMAppendBasicBlockInContext(g->ctx, kern, "parallel");
-    LLVMBasicBlockRef sb = LLVMAppendBasicBlockInContext(g->ctx, kern, "serial");
-    LLVMBuildCondBr(g->b, par, pb, sb);
-    LLVMPositionBuilderAtEnd(g->b, sb);
-    cargs[np] = ci64(g, 0);
-    cargs[np + 1] = n;
-    LLVMBuildCall2(g->b, range_ty, range, cargs, (unsigned)np + 2, "");
-    LLVMBuildRetVoid(g->b);
-    LLVMPositionBuilderAtEnd(g->b, pb);
-    for (int a = 0; a < np; a++)
-        LLVMBuildStore(g->b, cargs[a], LLVMBuildStructGEP2(g->b, cty, ctxp, (unsigned)a, ""));
-    LLVMTypeRef chunk_ptr = LLVMPointerType(LLVMGlobalGetValueType(chunk), 0);
-    LLVMTypeRef ppt[4] = {g->i8p, g->i64, chunk_ptr, g->i8p};
-    LLVMValueRef pf = declare(g, "nnc_parallel_for", g->vd, ppt, 4, false);
-    LLVMValueRef pargs[4] = {kpool, n, chunk, LLVMBuildBitCast(g->b, ctxp, g->i8p, "")};
-    call(g, pf, pargs, 4);
-    LLVMBuildRetVoid(g->b);
-    leave_fn(g, sv);
-    return kern;
+    return split_by_lead(g, name, range, pt, noalias, np, space, two_d || row ? space->rank - 1 : space->rank);
 }
 
 static bool is_pool(const Kernel *k) {
@@ -1366,13 +1375,12 @@ static bool is_pool(const Kernel *k) {
 }
 
 /* A pool kernel: out, its arguments, B, pool. Samples never share output memory and each keeps
- * the interpreter's order of operations, so the batch is split into chunks of samples through
- * nnc_parallel_for (as emit_elementwise splits elements) when there is a pool and enough work.
- * .range(out, args, B, lo, hi) computes samples [lo, hi); .chunk(ctx, lo, hi) calls it. */
+ * the interpreter's order of operations, so the batch is split into chunks of samples
+ * (split_by_lead, as emit_elementwise splits elements or rows): .range(out, args, B, lo, hi)
+ * computes samples [lo, hi). */
 static LLVMValueRef emit_pool_kernel(Cg *g, const Kernel *k, const char *name) {
     int na = k->nargs, np = 0;
     LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * ((size_t)na + 4));
-    LLVMValueRef *cargs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)na + 4));
     bool *noalias = arena_alloc(&g->arena, (size_t)na + 4);
     pt[np] = g->i8p, noalias[np++] = true;
     for (int a = 0; a < na; a++) {
@@ -1398,53 +1406,8 @@ static LLVMValueRef emit_pool_kernel(Cg *g, const Kernel *k, const char *name) {
     k_pool(g, &e);
     LLVMBuildRetVoid(g->b);
     leave_fn(g, sv);
-    LLVMTypeRef range_ty = LLVMGlobalGetValueType(range);
-
-    LLVMTypeRef cty = LLVMStructTypeInContext(g->ctx, pt, (unsigned)np, 0);
-    LLVMTypeRef chpt[3] = {g->i8p, g->i64, g->i64};
-    LLVMValueRef chunk = new_fn(g, arena_printf(&g->arena, "%s.chunk", name), chpt, 3, NULL);
-    sv = enter_fn(g, chunk);
-    LLVMValueRef cp = LLVMBuildBitCast(g->b, LLVMGetParam(chunk, 0), LLVMPointerType(cty, 0), "");
-    for (int a = 0; a < np; a++)
-        cargs[a] = LLVMBuildLoad2(g->b, pt[a], LLVMBuildStructGEP2(g->b, cty, cp, (unsigned)a, ""), "");
-    cargs[np] = LLVMGetParam(chunk, 1);
-    cargs[np + 1] = LLVMGetParam(chunk, 2);
-    LLVMBuildCall2(g->b, range_ty, range, cargs, (unsigned)np + 2, "");
-    LLVMBuildRetVoid(g->b);
-    leave_fn(g, sv);
-
-    pt[np] = g->i8p;    /* the kernel: out, args, B, pool */
-    noalias[np] = false;
-    LLVMValueRef kern = new_fn(g, name, pt, np + 1, noalias);
-    sv = enter_fn(g, kern);
-    LLVMValueRef ctxp = LLVMBuildAlloca(g->b, cty, "ctx");
-    for (int a = 0; a < np; a++)
-        cargs[a] = LLVMGetParam(kern, (unsigned)a);
-    g->B = cargs[np - 1];
-    LLVMValueRef kpool = LLVMGetParam(kern, (unsigned)np);
     const IrType *xt = k->op == OP_MAXPOOL_BWD || k->op == OP_AVGPOOL_BWD ? &k->type : k->nbody ? &k->pro : &k->args[0].type;
-    LLVMValueRef n = dimv(g, xt->dim[0]), total = numelv(g, xt);
-    LLVMValueRef par = LLVMBuildAnd(g->b, LLVMBuildIsNotNull(g->b, kpool, ""),
-                                    LLVMBuildICmp(g->b, LLVMIntSGE, total, ci64(g, PAR_MIN_ELEMS), ""), "");
-    LLVMBasicBlockRef pb = LLVMAppendBasicBlockInContext(g->ctx, kern, "parallel");
-    LLVMBasicBlockRef sb = LLVMAppendBasicBlockInContext(g->ctx, kern, "serial");
-    LLVMBuildCondBr(g->b, par, pb, sb);
-    LLVMPositionBuilderAtEnd(g->b, sb);
-    cargs[np] = ci64(g, 0);
-    cargs[np + 1] = n;
-    LLVMBuildCall2(g->b, range_ty, range, cargs, (unsigned)np + 2, "");
-    LLVMBuildRetVoid(g->b);
-    LLVMPositionBuilderAtEnd(g->b, pb);
-    for (int a = 0; a < np; a++)
-        LLVMBuildStore(g->b, cargs[a], LLVMBuildStructGEP2(g->b, cty, ctxp, (unsigned)a, ""));
-    LLVMTypeRef chunk_ptr = LLVMPointerType(LLVMGlobalGetValueType(chunk), 0);
-    LLVMTypeRef ppt[4] = {g->i8p, g->i64, chunk_ptr, g->i8p};
-    LLVMValueRef pf = declare(g, "nnc_parallel_for", g->vd, ppt, 4, false);
-    LLVMValueRef pargs[4] = {kpool, n, chunk, LLVMBuildBitCast(g->b, ctxp, g->i8p, "")};
-    call(g, pf, pargs, 4);
-    LLVMBuildRetVoid(g->b);
-    leave_fn(g, sv);
-    return kern;
+    return split_by_lead(g, name, range, pt, noalias, np, xt, 1);
 }
 
 /* The function of a fill, structured-op or GEMM kernel: out, the argument buffers (or the fill
