@@ -1926,7 +1926,12 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
                 return ty_error();
             }
         }
-    if ((known_fn || ci->value_dependent) && !any && !ci->had_errors && C->ninstances < MAX_INSTANCES) {
+    /* a value-dependent callee (conv2d's conv needs known dims) in a generic body: its dims are not
+     * known here, so this body becomes value-dependent and each of its calls checks both again */
+    bool defer = ci->value_dependent && !b->instance && b->info && b->kind != ND_MODEL;
+    if (defer)
+        b->info->value_dependent = true;
+    if ((known_fn || ci->value_dependent) && !defer && !any && !ci->had_errors && C->ninstances < MAX_INSTANCES) {
         C->ninstances++;
         const Type *ir = instance_check(b, n, ci, vals, &env0);
         if (ir->kind == TY_ERROR)

@@ -37,6 +37,10 @@ nnc_e2e(fashion_autoencoder_limit reach.sh fashion_autoencoder loss lt 0.03 --li
 # convolution: a tiny CNN of every stdlib conv layer trains, equal to the interpreter
 nnc_e2e(conv conv.sh)
 
+# the convolutional examples (fashion_cnn, tf_cnn, resnet_small, conv_autoencoder, keras128)
+# train a few steps on --limit samples to a falling loss / above-chance accuracy
+nnc_e2e(cnn_examples cnn_examples.sh)
+
 # the executable's training equals the interpreter's, for every trainable example
 foreach(ex xor_train linear_regression logistic iris autoencoder fashion_mlp fashion_autoencoder)
   nnc_e2e(interp_vs_exe.${ex} interp_vs_exe.sh ${ex})
