@@ -3,7 +3,7 @@
 # (print(parse(text)) == text) after lower, autodiff, optim and at the end; the dumped modules
 # verify; irtool's autodiff on the dump after lower gives nnc's dump after autodiff (the text
 # carries all the pass reads); and simplify keeps the interpreter's results (irtool --pass
-# check-simplify at B = 5) after autodiff (the gradients) and after optim (the updates).
+# check-simplify at B = 2) after autodiff (the gradients) and after optim (the updates).
 # Usage: examples.sh NNC IRTOOL EXAMPLES_DIR WORK_DIR
 set -u
 nnc=$1 irtool=$2 dir=$3 work=$4
@@ -28,7 +28,7 @@ for f in "$dir"/*.nn; do
     "$irtool" --pass autodiff "$work/$name.lower.ir" > "$work/$name.autodiff.irtool" || { echo "FAIL $name: irtool --pass autodiff"; fail=1; }
     cmp -s "$work/$name.autodiff.ir" "$work/$name.autodiff.irtool" || { echo "FAIL $name: irtool's autodiff of the lowered text differs from nnc's"; diff "$work/$name.autodiff.ir" "$work/$name.autodiff.irtool" | head; fail=1; }
     for part in autodiff optim; do
-        if "$irtool" --pass check-simplify --B 5 "$work/$name.$part.ir" > "$work/$name.$part.cs" 2>&1; then
+        if "$irtool" --pass check-simplify --B 2 "$work/$name.$part.ir" > "$work/$name.$part.cs" 2>&1; then
             echo "$name.$part: $(tr '\n' ' ' < "$work/$name.$part.cs")"
         else
             cat "$work/$name.$part.cs"; echo "FAIL $name.$part: simplify changed results"; fail=1
