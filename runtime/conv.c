@@ -230,6 +230,42 @@ static void depthwise(const Geo *e, DwOp op, const float *a, const float *b, flo
 
 static int depthwise_geo(const Geo *e) { return e->Cg == 1 && e->G > 1; }
 
+typedef enum { OP_FWD, OP_DATA, OP_FILTER } ConvOp;
+
+/* op on images [n_lo, n_hi) in blocks of `sub`: im2col into col (CHUNK 0: x
+ * is col), each group's GEMM, col2im; im2col and col2im on the pool (NULL: on
+ * this thread). a, b, out: fwd x, w, y; data dy, w, dx; filter x, dy, dw
+ * (summed into). */
+static void blocks(const Geo *e, ConvOp op, const float *a, const float *b, float *out, float *col,
+                   int64_t n_lo, int64_t n_hi, int64_t sub, NncPool *pool) {
+    int64_t P = e->OH * e->OW, HWC = e->H * e->W * e->C;
+    for (int64_t n0 = n_lo; n0 < n_hi; n0 += sub) {
+        int64_t nb = n_hi - n0 < sub ? n_hi - n0 : sub, rows = nb * P;
+        const float *x = op == OP_DATA ? NULL : a + n0 * HWC;
+        if (op != OP_DATA && e->chunk > 0) {
+            im2col(e, (float *)a, col, n0, nb, 0, pool);
+            x = col;
+        }
+        float *c = op != OP_DATA ? NULL : e->chunk > 0 ? col : out + n0 * HWC;
+        for (int64_t gr = 0; gr < e->G; gr++) {
+            if (op == OP_FWD)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)e->Fg, (int)e->K, 1.0f,
+                            x + gr * e->K, (int)e->Kt, b + gr * e->Fg, (int)e->F, 0.0f,
+                            out + n0 * P * e->F + gr * e->Fg, (int)e->F);
+            else if (op == OP_DATA)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)e->K, (int)e->Fg, 1.0f,
+                            a + n0 * P * e->F + gr * e->Fg, (int)e->F, b + gr * e->Fg, (int)e->F, 0.0f,
+                            c + gr * e->K, (int)e->Kt);
+            else
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)e->K, (int)e->Fg, (int)rows, 1.0f,
+                            x + gr * e->K, (int)e->Kt, b + n0 * P * e->F + gr * e->Fg, (int)e->F, 1.0f,
+                            out + gr * e->Fg, (int)e->F);
+        }
+        if (op == OP_DATA && e->chunk > 0)
+            im2col(e, out, col, n0, nb, 1, pool);
+    }
+}
+
 /* Per-thread slices: with a pool of T > 1 threads, images [N*t/T, N*(t+1)/T)
  * go to thread t, which runs im2col, its own single-threaded GEMMs and col2im
  * on them in blocks of `sub` images, in its own slice of the scratch. No thread
@@ -243,7 +279,6 @@ static int depthwise_geo(const Geo *e) { return e->Cg == 1 && e->G > 1; }
  * sums' order depends on T, as OpenBLAS's own threading does). */
 #define SLICE_BYTES ((int64_t)1 << 20) /* the im2col block of one GEMM, at least one image */
 
-typedef enum { OP_FWD, OP_DATA, OP_FILTER } ConvOp;
 typedef struct SliceJob {
     const Geo *e;
     ConvOp op;
@@ -260,32 +295,12 @@ static void slice_run(void *ctx, int64_t lo, int64_t hi) {
     for (int64_t t = lo; t < hi; t++) {
         int64_t n_lo = e->N * t / j->T, n_hi = e->N * (t + 1) / j->T;
         float *col = j->col + t * j->sub * P * e->Kt;
-        float *dw = j->op != OP_FILTER ? NULL : t == 0 ? j->out : j->acc + (t - 1) * e->K * e->F;
+        float *out = j->op == OP_FILTER && t > 0 ? j->acc + (t - 1) * e->K * e->F : j->out;
         if (j->op == OP_DATA)
-            memset(j->out + n_lo * HWC, 0, sizeof(float) * (size_t)((n_hi - n_lo) * HWC));
+            memset(out + n_lo * HWC, 0, sizeof(float) * (size_t)((n_hi - n_lo) * HWC));
         else if (j->op == OP_FILTER)
-            memset(dw, 0, sizeof(float) * (size_t)(e->K * e->F));
-        for (int64_t n0 = n_lo; n0 < n_hi; n0 += j->sub) {
-            int64_t nb = n_hi - n0 < j->sub ? n_hi - n0 : j->sub, rows = nb * P;
-            if (j->op != OP_DATA)
-                im2col_rows(e, (float *)j->a, col, n0, 0, nb * e->OH, 0);
-            for (int64_t gr = 0; gr < e->G; gr++) {
-                if (j->op == OP_FWD)
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)e->Fg, (int)e->K, 1.0f,
-                                col + gr * e->K, (int)e->Kt, j->b + gr * e->Fg, (int)e->F, 0.0f,
-                                j->out + n0 * P * e->F + gr * e->Fg, (int)e->F);
-                else if (j->op == OP_DATA)
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)e->K, (int)e->Fg, 1.0f,
-                                j->a + n0 * P * e->F + gr * e->Fg, (int)e->F, j->b + gr * e->Fg, (int)e->F, 0.0f,
-                                col + gr * e->K, (int)e->Kt);
-                else
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)e->K, (int)e->Fg, (int)rows, 1.0f,
-                                col + gr * e->K, (int)e->Kt, j->b + n0 * P * e->F + gr * e->Fg, (int)e->F, 1.0f,
-                                dw + gr * e->Fg, (int)e->F);
-            }
-            if (j->op == OP_DATA)
-                im2col_rows(e, j->out, col, n0, 0, nb * e->OH, 1);
-        }
+            memset(out, 0, sizeof(float) * (size_t)(e->K * e->F));
+        blocks(e, j->op, j->a, j->b, out, col, n_lo, n_hi, j->sub, NULL);
     }
 }
 
@@ -332,24 +347,12 @@ void nnc_conv_forward(const float *x, const float *w, float *y, float *col, cons
     }
     if (sliced(&e, OP_FWD, x, w, y, col, pool))
         return;
-    for (int64_t n0 = 0; n0 < e.N; n0 += block(&e)) {
-        int64_t nb = e.N - n0 < block(&e) ? e.N - n0 : block(&e), rows = nb * P;
-        const float *a = x + n0 * e.H * e.W * e.C;
-        if (e.chunk > 0) {
-            im2col(&e, (float *)x, col, n0, nb, 0, pool);
-            a = col;
-        }
-        for (int64_t gr = 0; gr < e.G; gr++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)e.Fg, (int)e.K, 1.0f,
-                        a + gr * e.K, (int)e.Kt, w + gr * e.Fg, (int)e.F, 0.0f, y + n0 * P * e.F + gr * e.Fg,
-                        (int)e.F);
-    }
+    blocks(&e, OP_FWD, x, w, y, col, 0, e.N, block(&e), pool);
 }
 
 void nnc_conv_backward_data(const float *dy, const float *w, float *dx, float *col, const int64_t *geo,
                             NncPool *pool) {
     Geo e = geo_of(geo);
-    int64_t P = e.OH * e.OW;
     if (!depthwise_geo(&e) && sliced(&e, OP_DATA, dy, w, dx, col, pool))
         return;
     if (e.chunk > 0 || depthwise_geo(&e))
@@ -358,22 +361,12 @@ void nnc_conv_backward_data(const float *dy, const float *w, float *dx, float *c
         depthwise(&e, DW_DATA, dy, w, dx, pool);
         return;
     }
-    for (int64_t n0 = 0; n0 < e.N; n0 += block(&e)) {
-        int64_t nb = e.N - n0 < block(&e) ? e.N - n0 : block(&e), rows = nb * P;
-        float *c = e.chunk > 0 ? col : dx + n0 * e.H * e.W * e.C;
-        for (int64_t gr = 0; gr < e.G; gr++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)e.K, (int)e.Fg, 1.0f,
-                        dy + n0 * P * e.F + gr * e.Fg, (int)e.F, w + gr * e.Fg, (int)e.F, 0.0f, c + gr * e.K,
-                        (int)e.Kt);
-        if (e.chunk > 0)
-            im2col(&e, dx, col, n0, nb, 1, pool);
-    }
+    blocks(&e, OP_DATA, dy, w, dx, col, 0, e.N, block(&e), pool);
 }
 
 void nnc_conv_backward_filter(const float *x, const float *dy, float *dw, float *col, const int64_t *geo,
                               NncPool *pool) {
     Geo e = geo_of(geo);
-    int64_t P = e.OH * e.OW;
     if (!depthwise_geo(&e) && sliced(&e, OP_FILTER, x, dy, dw, col, pool))
         return;
     memset(dw, 0, sizeof(float) * (size_t)(e.KH * e.KW * e.Cg * e.F));
@@ -381,16 +374,5 @@ void nnc_conv_backward_filter(const float *x, const float *dy, float *dw, float 
         depthwise(&e, DW_FILTER, x, dy, dw, pool);
         return;
     }
-    for (int64_t n0 = 0; n0 < e.N; n0 += block(&e)) {
-        int64_t nb = e.N - n0 < block(&e) ? e.N - n0 : block(&e), rows = nb * P;
-        const float *a = x + n0 * e.H * e.W * e.C;
-        if (e.chunk > 0) {
-            im2col(&e, (float *)x, col, n0, nb, 0, pool);
-            a = col;
-        }
-        for (int64_t gr = 0; gr < e.G; gr++)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)e.K, (int)e.Fg, (int)rows, 1.0f,
-                        a + gr * e.K, (int)e.Kt, dy + n0 * P * e.F + gr * e.Fg, (int)e.F, 1.0f,
-                        dw + gr * e.Fg, (int)e.F);
-    }
+    blocks(&e, OP_FILTER, x, dy, dw, col, 0, e.N, block(&e), pool);
 }

@@ -10,27 +10,13 @@ import json, os, re, struct, subprocess, sys
 import numpy as np
 import torch as T
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # torch_pool.py, next to this file
+from torch_pool import pool, up  # noqa: E402
+
 work, nnc = sys.argv[1], sys.argv[2]
 os.chdir(work)
 rng = np.random.default_rng(0)
 B = 4
-F = T.nn.functional
-
-
-def pool(kind, x, k, s, pad):
-    """channels-last pooling through torch's NCHW pools: explicit (TensorFlow-split) padding,
-    -inf for max; avg = window sums / real-element counts (count_include_pad=False)"""
-    xc = x.permute(0, 3, 1, 2)
-    if kind == "max":
-        return F.max_pool2d(F.pad(xc, pad, value=float("-inf")), k, s).permute(0, 2, 3, 1)
-    sums = F.avg_pool2d(F.pad(xc, pad), k, s, divisor_override=1)
-    cnt = F.avg_pool2d(F.pad(T.ones_like(xc), pad), k, s, divisor_override=1)
-    return (sums / cnt).permute(0, 2, 3, 1)
-
-
-def up(x, f, mode):
-    kw = {"align_corners": False} if mode == "bilinear" else {}
-    return F.interpolate(x.permute(0, 3, 1, 2), scale_factor=f, mode=mode, **kw).permute(0, 2, 3, 1)
 
 
 # (name, sample shape of x, shape of P, nnc expression, torch expression)

@@ -12,7 +12,9 @@ import sys
 import numpy as np
 import torch
 
-F = torch.nn.functional
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # torch_pool.py, next to this file
+from torch_pool import pool, up  # noqa: E402
+
 NNC, WORK = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 os.chdir(WORK)
 rng = np.random.default_rng(3)
@@ -21,22 +23,6 @@ X = np.round(rng.normal(0.0, 1.0, (N, H * W * C)) * 4) / 4
 with open("x.csv", "w") as f:
     f.write(",".join("c%d" % i for i in range(H * W * C)) + "\n")
     f.writelines(",".join("%g" % v for v in r) + "\n" for r in X)
-
-
-def pool(kind, x, k, s, pad):
-    """channels-last pooling through torch's NCHW pools: explicit (TensorFlow-split) padding, -inf
-    for max; avg = window sums / real-element counts (count_include_pad=False)"""
-    xc = x.permute(0, 3, 1, 2)
-    if kind == "max":
-        return F.max_pool2d(F.pad(xc, pad, value=float("-inf")), k, s).permute(0, 2, 3, 1)
-    sums = F.avg_pool2d(F.pad(xc, pad), k, s, divisor_override=1)
-    cnt = F.avg_pool2d(F.pad(torch.ones_like(xc), pad), k, s, divisor_override=1)
-    return (sums / cnt).permute(0, 2, 3, 1)
-
-
-def up(x, f, mode):
-    kw = {"align_corners": False} if mode == "bilinear" else {}
-    return F.interpolate(x.permute(0, 3, 1, 2), scale_factor=f, mode=mode, **kw).permute(0, 2, 3, 1)
 
 
 x = torch.tensor(X, dtype=torch.float32).reshape(N, H, W, C)

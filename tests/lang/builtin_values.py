@@ -12,10 +12,10 @@ step through each one that has a gradient, against PyTorch's autograd.
 Run with Debian's python3 (/usr/bin/python3: torch and numpy). Prints one line per check and
 'N passed, N failed'; exits 1 on any failure.
 """
+import functools
 import json
 import os
 import struct
-import subprocess
 import sys
 
 import numpy as np
@@ -25,71 +25,12 @@ np.seterr(all="ignore")  # log of negatives: NaN on purpose
 
 torch.set_default_dtype(torch.float64)  # the reference in f64; nnc computes in f32
 
-if len(sys.argv) != 3:
-    sys.exit("usage: builtin_values.py NNC WORK_DIR")
-NNC, WORK = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-os.makedirs(WORK, exist_ok=True)
-passed, failed = 0, 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # values_lib.py, next to this file
+import values_lib  # noqa: E402
+from values_lib import columns, load_weights, parse_csv, run, write, write_csv  # noqa: E402
 
-
-def check(name, got, want, rtol=2e-5, atol=2e-6):
-    global passed, failed
-    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
-    if got.shape != want.shape:
-        ok, err = False, "shape %s, want %s" % (got.shape, want.shape)
-    else:
-        ok = bool(np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True))
-        err = "max abs error %.3g" % float(np.nanmax(np.abs(got - want))) if got.size else ""
-    if ok:
-        passed += 1
-        print("ok: %s (%s)" % (name, err))
-    else:
-        failed += 1
-        print("FAIL: %s: %s\n  got  %s\n  want %s" % (name, err, got.ravel()[:12], want.ravel()[:12]))
-
-
-def run(args, what):
-    global failed
-    r = subprocess.run([NNC] + args, cwd=WORK, capture_output=True, text=True, timeout=300)
-    if r.returncode != 0:
-        failed += 1
-        print("FAIL: %s: nnc %s exited %d\n%s%s" % (what, " ".join(args), r.returncode, r.stdout, r.stderr))
-        return None
-    return r.stdout
-
-
-def write(name, text):
-    with open(os.path.join(WORK, name), "w") as f:
-        f.write(text)
-
-
-def write_csv(name, header, rows):
-    write(name, ",".join(header) + "\n" + "".join(",".join("%.9g" % v for v in r) + "\n" for r in rows))
-
-
-def load_weights(name):
-    b = open(os.path.join(WORK, name), "rb").read()
-    n = struct.unpack("<Q", b[:8])[0]
-    hdr, data = json.loads(b[8:8 + n]), b[8 + n:]
-    out = {}
-    for k, v in hdr.items():
-        if k == "__metadata__" or v["dtype"] != "F32":
-            continue
-        lo, hi = v["data_offsets"]
-        out[k] = np.frombuffer(data[lo:hi], "<f4").reshape(v["shape"]).astype(np.float64)
-    return out
-
-
-def parse_csv(text):
-    lines = text.strip().split("\n")
-    head = lines[0].split(",")
-    return head, np.array([[float(v) for v in l.split(",")] for l in lines[1:]])
-
-
-def columns(head, rows, name):
-    """The columns of one output: NAME or NAME_0, NAME_1, ..."""
-    idx = [i for i, h in enumerate(head) if h == name or (h.startswith(name + "_") and h[len(name) + 1:].isdigit())]
-    return rows[:, idx]
+NNC, WORK = values_lib.setup("builtin_values.py")
+check = functools.partial(values_lib.check, equal_nan=True)  # NaN where PyTorch gives NaN
 
 
 rng = np.random.default_rng(7)
@@ -306,5 +247,4 @@ model grad_%s {
     opt.step()
     check("grad.%s" % name, got.get("w", np.full(6, np.nan)), w.detach().numpy(), rtol=1e-4, atol=1e-6)
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+values_lib.finish()

@@ -18,10 +18,8 @@ to torch's NCHW.
 (/usr/bin/python3: torch and numpy). Prints one line per check and 'N passed, N failed'; exits 1
 on any failure.
 """
-import json
+import functools
 import os
-import struct
-import subprocess
 import sys
 
 import numpy as np
@@ -30,72 +28,12 @@ import torch.nn.functional as F
 
 torch.set_default_dtype(torch.float64)  # the reference in f64; nnc computes in f32
 
-if len(sys.argv) != 3:
-    sys.exit("usage: norm_values.py NNC WORK_DIR")
-NNC, WORK = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-os.makedirs(WORK, exist_ok=True)
-passed, failed = 0, 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # values_lib.py, next to this file
+import values_lib  # noqa: E402
+from values_lib import load_weights, run, save_weights, write, write_csv  # noqa: E402
 
-
-def check(name, got, want, rtol=1e-4, atol=1e-5):
-    global passed, failed
-    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
-    if got.shape != want.shape:
-        ok, err = False, "shape %s, want %s" % (got.shape, want.shape)
-    else:
-        ok = bool(np.all(np.isfinite(got)) and np.allclose(got, want, rtol=rtol, atol=atol))
-        err = "max abs error %.3g" % float(np.max(np.abs(got - want))) if got.size else ""
-    if ok:
-        passed += 1
-        print("ok: %s (%s)" % (name, err))
-    else:
-        failed += 1
-        print("FAIL: %s: %s\n  got  %s\n  want %s" % (name, err, got.ravel()[:12], want.ravel()[:12]))
-
-
-def run(args, what):
-    global failed
-    r = subprocess.run([NNC] + args, cwd=WORK, capture_output=True, text=True, timeout=300)
-    if r.returncode != 0:
-        failed += 1
-        print("FAIL: %s: nnc %s exited %d\n%s%s" % (what, " ".join(args), r.returncode, r.stdout, r.stderr))
-        return None
-    return r.stdout
-
-
-def write(name, text):
-    with open(os.path.join(WORK, name), "w") as f:
-        f.write(text)
-
-
-def write_csv(name, header, rows):
-    write(name, ",".join(header) + "\n" + "".join(",".join("%.9g" % v for v in r) + "\n" for r in rows))
-
-
-def save_weights(name, tensors):
-    """A safetensors file, as docs/cli.md describes it."""
-    hdr, data = {}, b""
-    for k, v in tensors.items():
-        raw = np.asarray(v, "<f4").tobytes()
-        hdr[k] = {"dtype": "F32", "shape": list(np.shape(v)), "data_offsets": [len(data), len(data) + len(raw)]}
-        data += raw
-    h = json.dumps(hdr).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(os.path.join(WORK, name), "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + data)
-
-
-def load_weights(name):
-    b = open(os.path.join(WORK, name), "rb").read()
-    n = struct.unpack("<Q", b[:8])[0]
-    hdr, data = json.loads(b[8:8 + n]), b[8 + n:]
-    out = {}
-    for k, v in hdr.items():
-        if k == "__metadata__" or v["dtype"] != "F32":
-            continue
-        lo, hi = v["data_offsets"]
-        out[k] = np.frombuffer(data[lo:hi], "<f4").reshape(v["shape"]).astype(np.float64)
-    return out
+values_lib.setup("norm_values.py")
+check = functools.partial(values_lib.check, rtol=1e-4, atol=1e-5)
 
 
 def literal(a):
@@ -229,5 +167,4 @@ model %s_eval {
                        [t.get("running_mean"), t.get("running_var")], False).reshape(N, P)
     check("%s inference forward" % name, rows, want.numpy())
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+values_lib.finish()

@@ -21,11 +21,8 @@ reference interpreter), against PyTorch on the same inputs.
 Run with Debian's python3 (/usr/bin/python3: torch and numpy). Prints one line per check and
 'N passed, N failed'; exits 1 on any failure.
 """
-import json
 import math
 import os
-import struct
-import subprocess
 import sys
 
 import numpy as np
@@ -34,83 +31,11 @@ import torch.nn.functional as F
 
 torch.set_default_dtype(torch.float64)  # the reference in f64; nnc computes in f32
 
-if len(sys.argv) != 3:
-    sys.exit("usage: stdlib_values.py NNC WORK_DIR")
-NNC, WORK = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-os.makedirs(WORK, exist_ok=True)
-passed, failed = 0, 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # values_lib.py, next to this file
+import values_lib  # noqa: E402
+from values_lib import check, columns, load_weights, parse_csv, run, save_weights, write, write_csv  # noqa: E402
 
-
-def check(name, got, want, rtol=2e-5, atol=2e-6):
-    global passed, failed
-    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
-    if got.shape != want.shape:
-        ok, err = False, "shape %s, want %s" % (got.shape, want.shape)
-    else:
-        ok = bool(np.all(np.isfinite(got)) and np.allclose(got, want, rtol=rtol, atol=atol))
-        err = "max abs error %.3g" % float(np.max(np.abs(got - want))) if got.size else ""
-    if ok:
-        passed += 1
-        print("ok: %s (%s)" % (name, err))
-    else:
-        failed += 1
-        print("FAIL: %s: %s\n  got  %s\n  want %s" % (name, err, got.ravel()[:12], want.ravel()[:12]))
-
-
-def run(args, what):
-    r = subprocess.run([NNC] + args, cwd=WORK, capture_output=True, text=True, timeout=300)
-    if r.returncode != 0:
-        print("FAIL: %s: nnc %s exited %d\n%s%s" % (what, " ".join(args), r.returncode, r.stdout, r.stderr))
-        return None
-    return r.stdout
-
-
-def write(name, text):
-    with open(os.path.join(WORK, name), "w") as f:
-        f.write(text)
-
-
-def write_csv(name, header, rows):
-    write(name, ",".join(header) + "\n" + "".join(",".join("%.9g" % v for v in r) + "\n" for r in rows))
-
-
-def save_weights(name, tensors):
-    """A safetensors file, as docs/cli.md describes it."""
-    hdr, data = {}, b""
-    for k, v in tensors.items():
-        raw = np.asarray(v, "<f4").tobytes()
-        hdr[k] = {"dtype": "F32", "shape": list(np.shape(v)), "data_offsets": [len(data), len(data) + len(raw)]}
-        data += raw
-    h = json.dumps(hdr).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(os.path.join(WORK, name), "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + data)
-
-
-def load_weights(name):
-    b = open(os.path.join(WORK, name), "rb").read()
-    n = struct.unpack("<Q", b[:8])[0]
-    hdr, data = json.loads(b[8:8 + n]), b[8 + n:]
-    out = {}
-    for k, v in hdr.items():
-        if k == "__metadata__" or v["dtype"] != "F32":
-            continue
-        lo, hi = v["data_offsets"]
-        out[k] = np.frombuffer(data[lo:hi], "<f4").reshape(v["shape"]).astype(np.float64)
-    return out
-
-
-def parse_csv(text):
-    lines = text.strip().split("\n")
-    head = lines[0].split(",")
-    return head, np.array([[float(v) for v in l.split(",")] for l in lines[1:]])
-
-
-def columns(head, rows, name):
-    """The columns of one output: NAME or NAME_0, NAME_1, ..."""
-    idx = [i for i, h in enumerate(head) if h == name or (h.startswith(name + "_") and h[len(name) + 1:].isdigit())]
-    return rows[:, idx]
-
+values_lib.setup("stdlib_values.py")
 
 rng = np.random.default_rng(2026)
 
@@ -311,7 +236,6 @@ model opt_%s {
     out = run(["run", "opt_%s.nn" % name, "--", "train", "--threads", "1", "--save", "opt_%s.st" % name],
               "optimizer " + name)
     if out is None:
-        failed += 1
         continue
     got = load_weights("opt_%s.st" % name)
     w = torch.tensor(W0, requires_grad=True)
@@ -360,7 +284,6 @@ model grad_%s {
     out = run(["run", "grad_%s.nn" % name, "--", "train", "--threads", "1", "--save", "grad_%s.st" % name],
               "gradient of " + name)
     if out is None:
-        failed += 1
         continue
     got = load_weights("grad_%s.st" % name)
     w = torch.tensor([1.0, 0.5, -1.0, 2.0, -0.5, 1.5], requires_grad=True)
@@ -371,5 +294,4 @@ model grad_%s {
     check("grad.%s w" % name, got.get("w", np.full(6, np.nan)), w.detach().numpy(), rtol=1e-4, atol=1e-6)
     check("grad.%s b" % name, got.get("b", np.full(6, np.nan)), bb.detach().numpy(), rtol=1e-4, atol=1e-6)
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+values_lib.finish()

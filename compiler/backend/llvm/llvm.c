@@ -1021,6 +1021,15 @@ static void leave_fn(Cg *g, Saved s) {
     LLVMPositionBuilderAtEnd(g->b, s.bb);
 }
 
+/* The parameter of one kernel argument at pt[np]: its value (a KA_VAL), else a noalias pointer
+ * to its buffer. Returns np + 1. */
+static int arg_param(Cg *g, const KArg *arg, LLVMTypeRef *pt, bool *noalias, int np) {
+    bool val = arg->kind == KA_VAL;
+    pt[np] = val ? val_type(g, arg->type.dtype) : g->i8p;
+    noalias[np] = !val;
+    return np + 1;
+}
+
 static LLVMValueRef new_fn(Cg *g, const char *name, LLVMTypeRef *pt, int np, const bool *noalias) {
     LLVMValueRef fn = LLVMAddFunction(g->mod, name, LLVMFunctionType(g->vd, pt, (unsigned)np, 0));
     LLVMSetLinkage(fn, LLVMInternalLinkage);
@@ -1315,10 +1324,7 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
         if (out_slot(k, a) >= 0)
             continue;
         pidx[a] = np;
-        if (k->args[a].kind == KA_VAL)
-            pt[np++] = val_type(g, k->args[a].type.dtype);
-        else
-            pt[np] = g->i8p, noalias[np++] = true;
+        np = arg_param(g, &k->args[a], pt, noalias, np);
     }
     pt[np++] = g->i64;  /* B */
     pt[np] = pt[np + 1] = g->i64;
@@ -1383,12 +1389,8 @@ static LLVMValueRef emit_pool_kernel(Cg *g, const Kernel *k, const char *name) {
     LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * ((size_t)na + 4));
     bool *noalias = arena_alloc(&g->arena, (size_t)na + 4);
     pt[np] = g->i8p, noalias[np++] = true;
-    for (int a = 0; a < na; a++) {
-        if (k->args[a].kind == KA_VAL)
-            pt[np++] = val_type(g, k->args[a].type.dtype);
-        else
-            pt[np] = g->i8p, noalias[np++] = true;
-    }
+    for (int a = 0; a < na; a++)
+        np = arg_param(g, &k->args[a], pt, noalias, np);
     pt[np++] = g->i64;  /* B */
     pt[np] = pt[np + 1] = g->i64;
     LLVMValueRef range = new_fn(g, arena_printf(&g->arena, "%s.range", name), pt, np + 2, noalias);
@@ -1501,10 +1503,7 @@ static LLVMValueRef emit_gemm_epilogue(Cg *g, const KGraph *kg, const Kernel *k,
     for (int a = 0; a < na; a++) {
         if (out_slot(&e, a) >= 0)
             continue;
-        if (e.args[a].kind == KA_VAL)
-            pt[np] = val_type(g, e.args[a].type.dtype), noalias[np++] = false;
-        else
-            pt[np] = g->i8p, noalias[np++] = true;
+        np = arg_param(g, &e.args[a], pt, noalias, np);
     }
     pt[np] = g->i64, noalias[np++] = false;     /* B */
     pt[np] = g->i8p, noalias[np++] = false;     /* pool */
