@@ -38,8 +38,11 @@ nnc_e2e(fashion_autoencoder_limit reach.sh fashion_autoencoder loss lt 0.03 --li
 nnc_e2e(conv conv.sh)
 
 # the convolutional examples (fashion_cnn, tf_cnn, resnet_small, conv_autoencoder, keras128)
-# train a few steps on --limit samples to a falling loss / above-chance accuracy
+# train a few steps on --limit samples to a falling loss / above-chance accuracy. Labelled slow
+# (release builds only: 26 s there, 96 s under ASan); e2e.conv, e2e.pool_model and
+# e2e.batchnorm_mlp run the same primitives under the sanitizers.
 nnc_e2e(cnn_examples cnn_examples.sh)
+set_tests_properties(e2e.cnn_examples PROPERTIES LABELS "e2e;slow")
 
 # the executable's training equals the interpreter's, for every trainable example
 foreach(ex xor_train linear_regression logistic iris autoencoder fashion_mlp fashion_autoencoder)

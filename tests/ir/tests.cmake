@@ -24,4 +24,6 @@ set_tests_properties(ir_ops ir_grad ir_mlp ir_unit ir_lit PROPERTIES LABELS ir T
 # every example's IR as nnc lowers it: exact round trip, verifies, simplify keeps the results
 add_test(NAME ir_examples COMMAND sh ${IR_TEST_DIR}/examples.sh $<TARGET_FILE:nnc> $<TARGET_FILE:irtool>
          ${CMAKE_SOURCE_DIR}/examples ${CMAKE_BINARY_DIR}/ir-examples)
-set_tests_properties(ir_examples PROPERTIES LABELS ir TIMEOUT 300)
+# slow: release builds only (26 s there; the interpreter's convolutions under ASan take 260 s).
+# ir_lit and the pipeline fuzzer run the parser, printer and passes under the sanitizers.
+set_tests_properties(ir_examples PROPERTIES LABELS "ir;slow" TIMEOUT 300)
