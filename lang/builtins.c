@@ -153,7 +153,7 @@ static const Type *reduce(Body *b, Node *n, Builtin bi, Node **slot, const Type 
         }
     }
     bool drop[NNC_MAX_RANK + 1] = {0};
-    int lastpos = -1, ndrop_rest = 0;
+    int ndrop_rest = 0;
     for (int q = 0; q < nax; q++) {
         int64_t ax;
         int pos;
@@ -173,10 +173,8 @@ static const Type *reduce(Body *b, Node *n, Builtin bi, Node **slot, const Type 
         drop[pos] = true;
         if (unrolled && !along_batch(b, fname, slot[1], x, pos))
             return ty_error();
-        lastpos = pos > lastpos ? pos : lastpos;
         ndrop_rest += s->rest > pos && !keep;
     }
-    (void)lastpos;
     const SDim **d = arena_alloc(a, sizeof *d * (size_t)(s->rank + 1));
     int k = 0;
     for (int i = 0; i < s->rank; i++) {
