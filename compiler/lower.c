@@ -2414,9 +2414,10 @@ static Node *default_optimizer(Lower *L) {
 /* `validation X`: X is a data source (a call of csv, idx or npy, or fashion_mnist / mnist), else a
  * fraction. The checker decides the same way (lang/check.c check_train). */
 static bool is_data_source(const Node *e) {
-    if (e->kind == ND_IDENT) return !strcmp(e->name, "fashion_mnist") || !strcmp(e->name, "mnist");
+    if (e->kind == ND_IDENT) return !strcmp(e->name, "fashion_mnist") || !strcmp(e->name, "mnist") || !strcmp(e->name, "text");
     return e->kind == ND_CALL && e->lhs->kind == ND_IDENT &&
-           (!strcmp(e->lhs->name, "csv") || !strcmp(e->lhs->name, "idx") || !strcmp(e->lhs->name, "npy"));
+           (!strcmp(e->lhs->name, "csv") || !strcmp(e->lhs->name, "idx") || !strcmp(e->lhs->name, "npy") ||
+            !strcmp(e->lhs->name, "text"));
 }
 
 /* The train block: data, batch, epochs, metrics, validation, optimizer and steps. */

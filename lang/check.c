@@ -3254,18 +3254,118 @@ static bool check_label_list(Body *b, Node *list) {
     return true;
 }
 
+/* [train.data.text] text("file.txt", seq = T, stride = S): windows of T characters as token ids
+ * i32[B, T] and the ids one character later i32[B, T]; the model declares one input and one target,
+ * both i32[B, T] of the same constant T, and seq (when given) says T again. The vocabulary's size
+ * is checked by the executable, which builds the vocabulary (runtime/text.c). */
+static void check_text_fits(Body *b, Node *e, int64_t seq, Node *seq_node) {
+    ModelInfo *m = b->model;
+    Node *in = NULL, *tg = NULL;
+    int ni = 0, nt = 0;
+    for (int i = 0; i < m->ninputs; i++) {
+        if (m->inputs[i]->kind == ND_INPUT) ni++, in = in ? in : m->inputs[i];
+        else nt++, tg = tg ? tg : m->inputs[i];
+    }
+    if (ni != 1 || nt != 1) {
+        check_error(b, e->loc, "text yields token ids and the next ids, one input and one target, but the model "
+                    "declares %d input%s and %d target%s", ni, ni == 1 ? "" : "s", nt, nt == 1 ? "" : "s");
+        check_hint(b, "declare `input ids: i32[B, T]` and `target next: i32[B, T]`");
+        return;
+    }
+    int64_t T[2] = {-1, -1};
+    Node *io[2] = {in, tg};
+    for (int k = 0; k < 2; k++) {
+        const Type *t = io[k]->ty;
+        if (!t || t->kind != TY_TENSOR) return;
+        int64_t c;
+        if (t->dtype != DT_I32 || t->shape.rank != 2 || t->shape.rest >= 0 ||
+            !ty_dim_is_const(t->shape.dims[1], &c)) {
+            check_error(b, e->loc, "text yields i32[B, T] token ids, but %s '%s' is %s", k ? "target" : "input",
+                        io[k]->name, check_tystr(b, t));
+            check_note(b, io[k]->loc, "'%s' is declared here", io[k]->name);
+            check_hint(b, "declare it i32[B, T] with the window length as T, e.g. i32[B, 128]");
+            return;
+        }
+        T[k] = c;
+    }
+    if (T[0] != T[1]) {
+        check_error(b, e->loc, "text yields windows of one length, but input '%s' has %lld positions and target '%s' "
+                    "%lld", in->name, (long long)T[0], tg->name, (long long)T[1]);
+        return;
+    }
+    if (seq > 0 && seq != T[0]) {
+        check_error(b, seq_node ? seq_node->loc : e->loc, "text's seq = %lld, but input '%s' holds %lld positions "
+                    "(i32[B, %lld])", (long long)seq, in->name, (long long)T[0], (long long)T[0]);
+        check_hint(b, "leave seq out (it is the input's T) or make them agree");
+    }
+}
+
+/* text, text(...): the file (a string, at most one; none: Debian's fortunes-es) and the options
+ * seq and stride, positive integers. */
+static void check_text_source(Body *b, Node *e) {
+    int64_t seq = -1;
+    Node *seq_node = NULL;
+    int npos = 0;
+    bool ok = true, seen_seq = false, seen_stride = false;
+    for (int i = 0; e->kind == ND_CALL && i < e->nkids; i++) {
+        Node *a = e->kids[i];
+        const Type *t = check_expr(b, a->kind == ND_ARG ? a->lhs : a);
+        if (ty_is_bad(t)) { ok = false; continue; }
+        if (a->kind != ND_ARG) {
+            npos++;
+            if (!is_str_arg(t) || !t->sval) {
+                check_error(b, a->loc, "text expects the file name as a string, got %s", check_tystr(b, t));
+                ok = false;
+            } else if (!*t->sval || strpbrk(t->sval, "\n\t")) {
+                check_error(b, a->loc, "a data file name is not empty and holds no newline or tab");
+                ok = false;
+            }
+            continue;
+        }
+        bool is_seq = strcmp(a->name, "seq") == 0, is_stride = strcmp(a->name, "stride") == 0;
+        if ((!is_seq && !is_stride) || (is_seq && seen_seq) || (is_stride && seen_stride)) {
+            check_error(b, a->loc, is_seq || is_stride ? "text's option '%s' is given twice" :
+                        "text has no option '%s' (its options are seq and stride)", a->name);
+            ok = false;
+            continue;
+        }
+        seen_seq |= is_seq, seen_stride |= is_stride;
+        int64_t v = 0;
+        if (t->kind != TY_INT || !t->ival || !ty_dim_is_const(t->ival, &v) || v < 1 || v > (1 << 24)) {
+            check_error(b, a->loc, "text's %s is a whole number of characters from 1 to 16777216, got %s", a->name,
+                        check_tystr(b, t));
+            ok = false;
+            continue;
+        }
+        if (is_seq) seq = v, seq_node = a;
+    }
+    if (npos > 1) {
+        check_error(b, e->loc, "text takes one file name, got %d", npos);
+        ok = false;
+    }
+    if (ok) check_text_fits(b, e, seq, seq_node);
+}
+
 static void check_data(Body *b, Node *e) {
     Check *C = b->C;
-    const char *hint = "use fashion_mnist, mnist, idx(\"images\", \"labels\"), csv(\"file.csv\", label = \"col\") "
-                       "or npy(\"x.npy\", \"y.npy\")";
+    const char *hint = "use fashion_mnist, mnist, idx(\"images\", \"labels\"), csv(\"file.csv\", label = \"col\"), "
+                       "npy(\"x.npy\", \"y.npy\") or text(\"file.txt\")";
     if (e->kind == ND_IDENT) {
         if (strcmp(e->name, "fashion_mnist") == 0 || strcmp(e->name, "mnist") == 0) {
             check_data_fits(b, e, e->name);
             return;
         }
+        if (strcmp(e->name, "text") == 0) {
+            check_text_source(b, e);
+            return;
+        }
         check_error(b, e->loc, "unknown data source '%s'", e->name);
-        const char *names[] = {"fashion_mnist", "mnist", "idx", "csv", "npy"};
-        check_hint_similar(b, e->name, names, 5, hint);
+        const char *names[] = {"fashion_mnist", "mnist", "idx", "csv", "npy", "text"};
+        check_hint_similar(b, e->name, names, 6, hint);
+        return;
+    }
+    if (e->kind == ND_CALL && e->lhs->kind == ND_IDENT && strcmp(e->lhs->name, "text") == 0) {
+        check_text_source(b, e);
         return;
     }
     if (e->kind == ND_CALL && e->lhs->kind == ND_IDENT) {
@@ -3703,10 +3803,11 @@ static void check_train(Body *b, Node *tr) {
             }
             break;
         case 5: {
-            bool source = (v->kind == ND_IDENT && (strcmp(v->name, "fashion_mnist") == 0 || strcmp(v->name, "mnist") == 0)) ||
+            bool source = (v->kind == ND_IDENT && (strcmp(v->name, "fashion_mnist") == 0 || strcmp(v->name, "mnist") == 0 ||
+                                                   strcmp(v->name, "text") == 0)) ||
                           (v->kind == ND_CALL && v->lhs->kind == ND_IDENT &&
                            (strcmp(v->lhs->name, "csv") == 0 || strcmp(v->lhs->name, "idx") == 0 ||
-                            strcmp(v->lhs->name, "npy") == 0));
+                            strcmp(v->lhs->name, "npy") == 0 || strcmp(v->lhs->name, "text") == 0));
             if (source) {       /* [train.validation.data]: a data source of its own */
                 check_data(b, v);
                 break;

@@ -75,6 +75,7 @@ static const RtTensor *needs_weights(const RtDesc *d) {
 static void usage_top(RtCtx *c, FILE *out) {
     fprintf(out, "usage: %s COMMAND [FLAGS]\n\nthe compiled model '%s'. Commands:\n", c->prog, c->desc.name);
     for (int k = 0; k < 4; k++) fprintf(out, "  %-9s %s\n", cmd_names[k], cmd_help[k]);
+    fprintf(out, "  %-9s %s\n", "generate", "sample text from a language model trained on text data");
     fprintf(out, "\n'%s COMMAND --help' lists a command's flags. Exit status: 0 ok, 1 error, 2 usage error.\n", c->prog);
 }
 
@@ -188,6 +189,27 @@ static int init_params(RtCtx *c) {
     return 0;
 }
 
+/* [cli.generate] what run() does before a command's work, for `generate` (generate.c parses its
+ * own flags): seed, threads, the parameter slab and its init, the thread pool. */
+int rt_prepare(RtCtx *c, uint64_t seed, int64_t threads) {
+    c->seed = seed;
+    if (threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? n : 1;
+    }
+    c->threads = (int)threads;
+    openblas_set_num_threads(c->threads);
+    if (c->blas_stuck) return rt_blas_refuse(c);
+    if (setup_slab(c) || init_params(c)) return -1;
+    return (c->pool = rt_pool_new(c, c->threads)) ? 0 : -1;
+}
+
+/* The tensor only a weights file can fill (see needs_weights), for generate's check. */
+const char *rt_needs_weights(const RtCtx *c) {
+    const RtTensor *t = needs_weights(&c->desc);
+    return t ? t->name : NULL;
+}
+
 static int run(RtCtx *c, int argc, char **argv) {
     if (rt_desc_parse(c, c->def->desc, &c->desc)) return 1;
     if (argc < 2) {
@@ -199,6 +221,7 @@ static int run(RtCtx *c, int argc, char **argv) {
         usage_top(c, stdout);
         return 0;
     }
+    if (!strcmp(cmd, "generate")) return rt_generate_cmd(c, argc, argv);
     int k = -1;
     for (int i = 0; i < 4; i++) if (!strcmp(cmd, cmd_names[i])) k = i;
     if (k < 0) {
@@ -356,6 +379,7 @@ int nnc_main_alloc(const NncModelDef *def, int argc, char **argv, NncAllocFn all
     rt_free(&c, c.bufs);
     for (int i = 0; i < c.nclass_names; i++) rt_free(&c, c.class_names[i]);
     rt_free(&c, c.class_names);
+    rt_free(&c, c.vocab);
     rt_desc_free(&c, &c.desc);
     if (c.blas_stuck) {
         /* OpenBLAS's destructor would join its stuck threads forever: leave without destructors */

@@ -37,6 +37,7 @@ typedef struct Spec {
     const char *label;          /* csv label column; "" = none given; several (`label = ["a", "b"]`)
                                  * are joined by tabs, which no name holds (the descriptor's rule) */
     bool has_label;
+    int64_t seq, stride;        /* text: seq = N, stride = N (0 when not given) */
     char *buf;                  /* the spec's text, unescaped in place: file and label point into it */
 } Spec;
 
@@ -103,6 +104,34 @@ static int parse_spec(RtCtx *c, const char *text, Spec *sp) {
     sp->kind[k] = 0;
     s = skip_ws(s);
     bool args = !strcmp(sp->kind, "idx") || !strcmp(sp->kind, "csv") || !strcmp(sp->kind, "npy");
+    if (!strcmp(sp->kind, "text")) {
+        /* text, text(), text("f.txt"), text("f.txt", seq = 128, stride = 64): no file means fortunes-es */
+        if (!*s) return 0;
+        if (*s != '(') goto bad;
+        s = skip_ws(s + 1);
+        while (*s && *s != ')') {
+            if (*s == '"') {
+                if (sp->nfile == 1 || !(s = parse_string(s, &sp->file[sp->nfile]))) goto bad;
+                sp->nfile++;
+            } else if (!strncmp(s, "seq", 3) || !strncmp(s, "stride", 6)) {
+                int64_t *dst = s[2] == 'q' ? &sp->seq : &sp->stride;
+                s = skip_ws(s + (s[2] == 'q' ? 3 : 6));
+                if (*s != '=') goto bad;
+                char *end;
+                errno = 0;
+                long long v = strtoll(skip_ws(s + 1), &end, 10);
+                if (errno || end == skip_ws(s + 1) || v < 1 || v > (1 << 24)) goto bad;
+                *dst = v;
+                s = end;
+            } else {
+                goto bad;
+            }
+            s = skip_ws(s);
+            if (*s == ',') s = skip_ws(s + 1);
+        }
+        if (*s != ')' || *skip_ws(s + 1)) goto bad;
+        return 0;
+    }
     if (!strcmp(sp->kind, "fashion_mnist") || !strcmp(sp->kind, "mnist")) {
         if (*s == '(') {
             s = skip_ws(s + 1);
@@ -137,8 +166,8 @@ static int parse_spec(RtCtx *c, const char *text, Spec *sp) {
 bad:
     spec_free(c, sp);
     return rt_error(c, "cannot understand the data source '%s' (expected fashion_mnist, mnist, "
-                       "idx(\"images\", \"labels\"), csv(\"file.csv\", label = \"column\") or "
-                       "npy(\"x.npy\", \"y.npy\"))", text);
+                       "idx(\"images\", \"labels\"), csv(\"file.csv\", label = \"column\"), "
+                       "npy(\"x.npy\", \"y.npy\") or text(\"file.txt\", seq = N, stride = N))", text);
 }
 
 static bool ends_with(const char *s, const char *suffix) {
@@ -941,6 +970,11 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
                 }
             } else if (ends_with(o.file[0], ".npy")) {
                 snprintf(o.kind, sizeof o.kind, "npy");
+            } else if (ends_with(o.file[0], ".txt") || !strcmp(sp.kind, "text")) {
+                /* a text file: the model's seq and stride stay */
+                snprintf(o.kind, sizeof o.kind, "text");
+                if (!strcmp(sp.kind, "text")) o.seq = sp.seq, o.stride = sp.stride;
+                o.nfile = 1;
             } else {
                 snprintf(o.kind, sizeof o.kind, "idx");
             }
@@ -997,6 +1031,14 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
             }
             if (load_idx(c, p, limit, &dd[i], &n) || check_n(c, d, n, p)) goto fail;
         }
+    } else if (!strcmp(sp.kind, "text")) {
+        nsrc = 2;
+        if (ndest > nsrc) goto too_few;
+        char p[PATH_MAX];
+        if (sp.nfile && spec_path(c, dir, sp.file[0], p, sizeof p)) goto fail;
+        snprintf(srcs[0], sizeof srcs[0], "%s", sp.nfile ? p : "fortunes-es");
+        if (rt_text_load(c, sp.nfile ? p : NULL, sp.seq, sp.stride, limit, split == RT_SPLIT_TRAIN, dest, ndest, d))
+            goto fail;
     } else if (!strcmp(sp.kind, "idx") || !strcmp(sp.kind, "npy")) {
         nsrc = sp.nfile;
         if (ndest > nsrc) goto too_few;

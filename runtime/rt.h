@@ -93,6 +93,9 @@ typedef struct RtData {
     int ncol;
     RtColumn col[RT_MAXCOL];
     char **classes; int nclasses;   /* CSV string labels (sorted, or a checkpoint's order); NULL when numeric */
+    bool ordered;               /* samples in the order of one sequence (text windows): a validation split
+                                 * holds out the last samples, not a random choice (text.c) */
+    int64_t gap;                /* ordered: samples before the held-out ones that share data with them, left out */
 } RtData;
 
 typedef struct RtPrng { uint64_t s; } RtPrng; /* splitmix64 sequence (shuffles) */
@@ -128,6 +131,8 @@ typedef struct RtCtx {
     bool blas_stuck;            /* rt_blas_stuck said so: no BLAS, and no exit() (it would hang) */
     int64_t run_epochs;         /* --epochs of this training run (saved as the "epochs" metadata) */
     int64_t ckpt_epochs;        /* the --epochs of the run that wrote the loaded checkpoint; 0 unknown */
+    uint32_t *vocab;            /* text data's vocabulary: code point of id i + 1, ascending (text.c); NULL none */
+    int nvocab;
 } RtCtx;
 
 /* ---- util.c ---- */
@@ -208,6 +213,25 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
 /* Loads a predict input (CSV/IDX/NPY by extension) into the model's first input tensor. */
 int rt_data_load_inputs(RtCtx *c, const char *path, RtData *d);
 void rt_data_free(RtCtx *c, RtData *d);
+
+/* ---- text.c: text data and its vocabulary ---- */
+/* Windows of character ids from path (NULL: the fortunes-es corpus) into d->col[0..ndest) for the
+ * model's input and target i32[B, T]; seq (0: T) must be T, stride 0 means T. training: may build the
+ * vocabulary when the ctx has none (else it is an error). */
+int rt_text_load(RtCtx *c, const char *path, int64_t seq, int64_t stride, int64_t limit, bool training,
+                 const RtTensor *const *dest, int ndest, RtData *d);
+int64_t rt_vocab_limit(const RtCtx *c, const char **out_name); /* V of the first output f32[B, T, V]; -1 */
+int32_t rt_vocab_id(const RtCtx *c, uint32_t cp);               /* 0: not in the vocabulary */
+int rt_vocab_set(RtCtx *c, uint32_t *cps, int n);               /* takes cps */
+int rt_vocab_parse(RtCtx *c, const char *path, const char *text, uint32_t **out, int *nout);
+int rt_utf8_decode_all(RtCtx *c, const char *name, const char *bytes, size_t n, uint32_t **out, int64_t *nout);
+int rt_utf8_encode(uint32_t cp, char *out);                     /* 1 to 4 bytes, no NUL */
+void rt_char_str(uint32_t cp, char *buf, size_t n);             /* a character for a message */
+
+/* ---- generate.c ---- */
+int rt_generate_cmd(RtCtx *c, int argc, char **argv);           /* `generate` with its flags: exit status */
+int rt_prepare(RtCtx *c, uint64_t seed, int64_t threads);       /* cli.c: slab, init, pool (threads 0: all) */
+const char *rt_needs_weights(const RtCtx *c);                   /* cli.c: a param only --weights can fill */
 
 /* ---- weights.c (safetensors) ---- */
 /* Saves through a temporary (files.c); path must pass rt_output_check (force: --force). */

@@ -487,6 +487,8 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     double *lr = dbuf, *loss_sum = dbuf + d->nstep, *m_loss = loss_sum + d->nstep, *vm_loss = m_loss + d->nloss;
     for (int s = 0; s < d->nstep; s++) lr[s] = o->have_lr ? o->lr : d->step[s].lr;
     int64_t n = data.n, nval = (int64_t)floor((double)n * val_split), ntrain = n - nval;
+    int64_t gap = nval > 0 && data.ordered ? data.gap : 0;   /* [text.split] ordered data: the end held out */
+    ntrain -= gap;
     if (ntrain <= 0) { rt_error(c, "no training samples left after the validation split"); goto done; }
     /* [train.validation.data] a validation data source of the model's own (`validation csv(...)`),
      * unless --val-split replaces it: loaded as eval loads its data (the test split of an MNIST
@@ -504,7 +506,7 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     order = rt_alloc(c, sizeof(int64_t) * (size_t)ntrain);
     if (!perm || !order) goto done;
     for (int64_t i = 0; i < n; i++) perm[i] = i;
-    if (nval > 0) {
+    if (nval > 0 && !data.ordered) {
         RtPrng vr = {rt_mix64(c->seed ^ SEED_VALID)};
         for (int64_t i = n - 1; i > 0; i--) {
             int64_t j = (int64_t)rt_prng_below(&vr, (uint64_t)i + 1), t = perm[i];
@@ -595,7 +597,7 @@ int rt_train(RtCtx *c, const RtOpts *o) {
         double secs = rt_now() - t0;
         Metrics vm;
         metrics_reset(&vm, vm_loss, d->nloss);
-        if (nval > 0 && evaluate_set(c, &data, perm + ntrain, nval, &b, &vm)) goto done;
+        if (nval > 0 && evaluate_set(c, &data, perm + ntrain + gap, nval, &b, &vm)) goto done;
         if (vdata.n > 0 && evaluate_set(c, &vdata, NULL, vdata.n, &b, &vm)) goto done;
         if (tty) fprintf(stderr, "\r\033[K");
         {

@@ -4,7 +4,7 @@
  * bytes of JSON, then the raw little-endian tensor data. The JSON maps each tensor name ("h.W") to
  * {"dtype": "F32"|"I32"|"BOOL", "shape": [...], "data_offsets": [begin, end]} (offsets relative to
  * the data section) and holds "__metadata__", a map of strings: format, model, step, epoch, seed,
- * rng (the shuffle generator's state) and, for CSV classifiers, classes. The header is padded with
+ * rng (the shuffle generator's state), for CSV classifiers classes and for text data vocab. The header is padded with
  * spaces to a multiple of 8 so the data is aligned, as the reference writer does.
  *
  * A save writes a fresh FILE.tmp.PID.N (created exclusively, so concurrent saves never share one),
@@ -85,6 +85,19 @@ static void sb_classes(RtCtx *c, Sb *b, const RtData *d) {
     rt_free(c, arr.p);
 }
 
+/* [text.vocab] the vocabulary of text data (text.c): its characters in id order (id i + 1 is the
+ * i-th), UTF-8 in one JSON string, control characters escaped by sb_str. */
+static void sb_vocab(RtCtx *c, Sb *b) {
+    char *s = rt_alloc(c, (size_t)c->nvocab * 4 + 1);
+    if (!s) { b->oom = true; return; }
+    size_t n = 0;
+    for (int i = 0; i < c->nvocab; i++) n += (size_t)rt_utf8_encode(c->vocab[i], s + n);
+    s[n] = 0;
+    sb_put(c, b, ",\"vocab\":");
+    sb_str(c, b, s);
+    rt_free(c, s);
+}
+
 /* The start of every header rt_save writes: an existing file that starts so is a checkpoint of nnc's. */
 static const char OWN_PREFIX[] = "{\"__metadata__\":{\"format\":\"pt\",\"model\":";
 
@@ -150,6 +163,7 @@ int rt_save(RtCtx *c, const char *path, const RtData *classes_from, bool force) 
         sb_put(c, &b, ",\"classes\":");
         sb_classes(c, &b, classes_from);
     }
+    if (c->vocab) sb_vocab(c, &b);
     sb_put(c, &b, "}");
     uint64_t off = 0;
     for (int i = 0; i < c->desc.nt; i++) {
@@ -358,10 +372,10 @@ static bool jints(Json *j, int64_t *v, int max, int *n) {
 }
 
 /* The metadata this runtime reads; every value is a fresh allocation (NULL when absent). */
-typedef struct Meta { char *step, *epoch, *epochs, *seed, *rng, *model, *classes; } Meta;
+typedef struct Meta { char *step, *epoch, *epochs, *seed, *rng, *model, *classes, *vocab; } Meta;
 
 static void meta_free(RtCtx *c, Meta *m) {
-    char **f[] = {&m->step, &m->epoch, &m->epochs, &m->seed, &m->rng, &m->model, &m->classes};
+    char **f[] = {&m->step, &m->epoch, &m->epochs, &m->seed, &m->rng, &m->model, &m->classes, &m->vocab};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) { rt_free(c, *f[i]); *f[i] = NULL; }
 }
 
@@ -391,7 +405,8 @@ static bool parse_header(RtCtx *c, Json *j, Entry **out, int *nout, Meta *m) {
                 char **dst = !strcmp(k2, "step") ? &m->step : !strcmp(k2, "epoch") ? &m->epoch :
                              !strcmp(k2, "epochs") ? &m->epochs :
                              !strcmp(k2, "seed") ? &m->seed : !strcmp(k2, "rng") ? &m->rng :
-                             !strcmp(k2, "model") ? &m->model : !strcmp(k2, "classes") ? &m->classes : NULL;
+                             !strcmp(k2, "model") ? &m->model : !strcmp(k2, "classes") ? &m->classes :
+                             !strcmp(k2, "vocab") ? &m->vocab : NULL;
                 if (dst && !*dst) *dst = v;
                 else rt_free(c, v);
                 v = NULL;
@@ -538,7 +553,8 @@ int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress) 
     int rc = -1;
     char *hdr = NULL, **classes = NULL;
     uint8_t *stage = NULL;
-    int nclasses = 0;
+    int nclasses = 0, nvocab = 0;
+    uint32_t *vocab = NULL;
     Entry *e = NULL;
     int ne = 0;
     Meta m;
@@ -629,6 +645,7 @@ int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress) 
     }
     if (restore_progress && check_progress(c, path, &m, &step, &epoch, &epochs, &seed, &rng)) goto done;
     if (m.classes && parse_classes(c, path, m.classes, &classes, &nclasses)) goto done;
+    if (m.vocab && rt_vocab_parse(c, path, m.vocab, &vocab, &nvocab)) goto done;
     /* read every tensor into the staging buffer (the file is at most its size, checked above) */
     if (!(stage = rt_alloc(c, (size_t)total))) goto done;
     uint64_t at = 0;
@@ -666,8 +683,13 @@ int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress) 
         c->nclass_names = nclasses;
         classes = NULL;
     }
+    if (vocab) {
+        rt_vocab_set(c, vocab, nvocab);
+        vocab = NULL;
+    }
     rc = 0;
 done:
+    rt_free(c, vocab);
     for (int i = 0; classes && i < nclasses; i++) rt_free(c, classes[i]);
     rt_free(c, classes);
     rt_free(c, stage);

@@ -1,0 +1,274 @@
+/* generate.c - `MODEL generate`: samples text from a language model trained on text data.
+ *
+ * The model reads token ids i32[B, T] (its one input) and its first output scores the next
+ * character at every position, f32[B, T, V]: probabilities (every row in [0, 1] summing to 1, as
+ * softmax gives) or logits (anything else). The model is taken to be causal (position p depends only
+ * on positions <= p, as an embedding + dense per position, a recurrent network or a causal
+ * transformer is): the prompt's ids fill the window from position 0, the scores at position len - 1
+ * give the next character, which is appended; once the window holds T characters it slides, keeping
+ * the last T. Positions after len - 1 hold id 0 and, by causality, change nothing.
+ *
+ * Sampling: scores become log-probabilities divided by the temperature (0: always the most likely
+ * character), only the top-k stay when --top-k is given, and one is drawn with the ctx's splitmix64
+ * generator seeded by --seed, so the same seed (and weights) gives the same text on any machine.
+ * Id 0 ("unknown", text.c) and ids past the vocabulary are never drawn. A prompt character outside
+ * the vocabulary is an error (the model never saw it: its id would be "unknown"), naming it. Without
+ * a prompt, generation starts after a line break when the vocabulary has one (not printed), else
+ * from a character drawn uniformly from the vocabulary.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt.h"
+
+#define EXIT_USAGE 2
+#define SEED_GENERATE 0x47454e4552415445ull   /* "GENERATE" */
+#define MAX_LENGTH 100000000
+
+typedef enum { G_PROMPT, G_LENGTH, G_TEMP, G_TOPK, G_SEED, G_WEIGHTS, G_THREADS, G_N } GFlag;
+
+static const struct { const char *name, *arg, *help; } gflags[G_N] = {
+    [G_PROMPT] = {"--prompt", "TEXT", "text to continue (UTF-8; every character must be in the model's vocabulary)"},
+    [G_LENGTH] = {"--length", "N", "characters to generate after the prompt (default 200)"},
+    [G_TEMP] = {"--temperature", "T", "divides the log-probabilities: < 1 safer, > 1 wilder, 0 always the most likely\n"
+                "                        character (default 1)"},
+    [G_TOPK] = {"--top-k", "K", "draw from the K most likely characters only (default: all)"},
+    [G_SEED] = {"--seed", "N", "random seed: the same seed gives the same text (default 1)"},
+    [G_WEIGHTS] = {"--weights", "FILE", "weights of a model trained on text data (they hold its vocabulary)"},
+    [G_THREADS] = {"--threads", "N", "threads for BLAS and the model's parallel loops (default: all cores)"},
+};
+
+static void usage(RtCtx *c, FILE *out) {
+    fprintf(out, "usage: %s generate --weights FILE [FLAGS]\n\nsample text from a language model trained on text data: "
+                 "the model's input is i32[B, T]\ncharacter ids, its first output f32[B, T, V] scores the next character "
+                 "at each position\n\nflags:\n", c->prog);
+    for (int f = 0; f < G_N; f++) {
+        char lhs[64];
+        snprintf(lhs, sizeof lhs, "%s %s", gflags[f].name, gflags[f].arg);
+        fprintf(out, "  %-21s %s\n", lhs, gflags[f].help);
+    }
+    fprintf(out, "  %-21s %s\n", "--help", "show this help");
+}
+
+static int usage_error(RtCtx *c, const char *fmt, const char *a, const char *b) {
+    fflush(stdout);
+    fprintf(stderr, "%s: error: ", c->prog);
+    fprintf(stderr, fmt, a, b);
+    fprintf(stderr, "\n(see '%s generate --help')\n", c->prog);
+    return EXIT_USAGE;
+}
+
+static bool parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *v) {
+    char *end;
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    if (errno || end == s || *end || x < lo || x > hi) return false;
+    *v = x;
+    return true;
+}
+
+typedef struct Cand { int id; double l; } Cand;
+
+static int by_score(const void *a, const void *b) {
+    const Cand *x = a, *y = b;
+    if (x->l != y->l) return x->l > y->l ? -1 : 1;
+    return x->id - y->id;
+}
+
+/* Draws the next id from one row of V scores. */
+static int32_t pick(RtCtx *c, const float *row, int64_t V, double temp, int64_t topk, Cand *cand) {
+    int64_t n = c->nvocab < V - 1 ? c->nvocab : V - 1;     /* ids 1..n */
+    bool probs = true;
+    double sum = 0;
+    for (int64_t k = 0; k < V && probs; k++) {
+        probs = row[k] >= 0 && row[k] <= 1;
+        sum += row[k];
+    }
+    probs = probs && fabs(sum - 1) < 1e-3;
+    int m = 0;
+    for (int64_t k = 1; k <= n; k++) {
+        double l = probs ? (row[k] > 0 ? log((double)row[k]) : -INFINITY) : (double)row[k];
+        if (isnan(l)) l = -INFINITY;
+        cand[m++] = (Cand){(int)k, l};
+    }
+    qsort(cand, (size_t)m, sizeof(Cand), by_score);
+    if (topk > 0 && topk < m) m = (int)topk;
+    if (temp == 0 || !isfinite(cand[0].l)) return cand[0].id;
+    double total = 0;
+    for (int i = 0; i < m; i++) {
+        cand[i].l = isfinite(cand[i].l) ? exp((cand[i].l - cand[0].l) / temp) : 0;
+        total += cand[i].l;
+    }
+    double u = (double)(rt_prng_next(&c->rng) >> 11) * 0x1.0p-53 * total;
+    for (int i = 0; i < m; i++) {
+        if (u < cand[i].l) return cand[i].id;
+        u -= cand[i].l;
+    }
+    for (int i = m - 1; i > 0; i--) if (cand[i].l > 0) return cand[i].id;   /* rounding at the end */
+    return cand[0].id;
+}
+
+static int generate(RtCtx *c, const char *prompt, int64_t length, double temp, int64_t topk) {
+    const RtDesc *d = &c->desc;
+    int in = -1, out = -1, ninputs = 0;
+    for (int i = 0; i < d->nt; i++) {
+        if (d->t[i].role == RT_INPUT && ninputs++ == 0) in = i;
+        if (d->t[i].role == RT_OUTPUT && out < 0) out = i;
+    }
+    const RtTensor *ti = in >= 0 ? &d->t[in] : NULL, *to = out >= 0 ? &d->t[out] : NULL;
+    if (ninputs != 1 || ti->dtype != RT_I32 || ti->rank != 2 || ti->dim[0] != RT_DIM_B)
+        return rt_error(c, "generate needs a model with one input of character ids, i32[B, T]%s", ninputs == 1 ?
+                        ", but its input is not" : "");
+    int64_t T = ti->dim[1];
+    if (!to || to->dtype != RT_F32 || to->rank != 3 || to->dim[0] != RT_DIM_B || to->dim[1] != T)
+        return rt_error(c, "generate needs a model whose first output scores the next character at every position, "
+                           "f32[B, %lld, V]", (long long)T);
+    int64_t V = to->dim[2];
+    if (!c->def->forward) return rt_error(c, "the model has no forward entry point");
+    if (!c->vocab)
+        return rt_error(c, "the weights hold no vocabulary: generate needs the weights of a model trained on text data "
+                           "(text(...) in its train block)");
+    /* the prompt's ids */
+    uint32_t *cps = NULL;
+    int64_t np = 0;
+    if (rt_utf8_decode_all(c, "--prompt", prompt, strlen(prompt), &cps, &np)) return -1;
+    for (int64_t i = 0; i < np; i++) {
+        int32_t id = rt_vocab_id(c, cps[i]);
+        if (id == 0 || id >= V) {
+            char s[32];
+            rt_char_str(cps[i], s, sizeof s);
+            rt_error(c, "the prompt's character %s (character %lld) is not in the model's vocabulary of %d characters",
+                     s, (long long)i + 1, c->nvocab);
+            rt_free(c, cps);
+            return -1;
+        }
+        cps[i] = (uint32_t)id;
+    }
+    /* buffers at B = 1 */
+    size_t total = 0;
+    for (int i = 0; i < d->nt; i++) {
+        const RtTensor *t = &d->t[i];
+        if (t->role == RT_INPUT || t->role == RT_TARGET || t->role == RT_OUTPUT)
+            total += ((size_t)rt_numel(t, 1) * rt_dsize(t->dtype) + 63) & ~(size_t)63;
+    }
+    int64_t ws = c->def->workspace_size ? c->def->workspace_size(1) : 0;
+    if (ws < 0) ws = 0;
+    total += ((size_t)ws + 63) & ~(size_t)63;
+    void *raw = rt_calloc(c, total + 64 + sizeof(float) * (size_t)(d->nloss + 1));
+    void **bufs = rt_calloc(c, sizeof(void *) * (size_t)d->nt);
+    int32_t *ctxw = rt_calloc(c, sizeof(int32_t) * (size_t)T);
+    Cand *cand = rt_alloc(c, sizeof(Cand) * (size_t)(V > 0 ? V : 1));
+    int rc = -1;
+    if (!raw || !bufs || !ctxw || !cand) goto done;
+    uint8_t *p = (uint8_t *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+    for (int i = 0; i < d->nt; i++) {
+        const RtTensor *t = &d->t[i];
+        if (t->role == RT_PARAM || t->role == RT_STATE) { bufs[i] = c->bufs[i]; continue; }
+        bufs[i] = p;
+        p += ((size_t)rt_numel(t, 1) * rt_dsize(t->dtype) + 63) & ~(size_t)63;
+    }
+    void *workspace = p;
+    float *losses = (float *)(p + (((size_t)ws + 63) & ~(size_t)63));
+    c->rng.s = rt_mix64(c->seed ^ SEED_GENERATE);
+    int64_t len = 0;
+    for (int64_t i = 0; i < np; i++) {
+        if (len == T) { memmove(ctxw, ctxw + 1, sizeof(int32_t) * (size_t)(T - 1)); len--; }
+        ctxw[len++] = (int32_t)cps[i];
+    }
+    if (len == 0) {
+        int32_t nl = rt_vocab_id(c, '\n');
+        int64_t n = c->nvocab < V - 1 ? c->nvocab : V - 1;
+        ctxw[len++] = nl > 0 && nl < V ? nl : 1 + (int32_t)rt_prng_below(&c->rng, (uint64_t)n);
+        if (!(nl > 0 && nl < V)) {
+            char u[4];
+            fwrite(u, 1, (size_t)rt_utf8_encode(c->vocab[ctxw[0] - 1], u), stdout);
+        }
+    }
+    fputs(prompt, stdout);
+    for (int64_t step = 0; step < length; step++) {
+        memcpy(bufs[in], ctxw, sizeof(int32_t) * (size_t)T);
+        NncArgs a;
+        memset(&a, 0, sizeof a);
+        a.B = 1;
+        a.bufs = bufs;
+        a.workspace = workspace;
+        a.losses = losses;
+        a.pool = c->pool;
+        a.user = c->def->user;
+        a.seed = c->seed;
+        a.step = c->step;
+        c->def->forward(&a);
+        int32_t id = pick(c, (const float *)bufs[out] + (len - 1) * V, V, temp, topk, cand);
+        char u[4];
+        fwrite(u, 1, (size_t)rt_utf8_encode(c->vocab[id - 1], u), stdout);
+        if (len == T) { memmove(ctxw, ctxw + 1, sizeof(int32_t) * (size_t)(T - 1)); len--; }
+        ctxw[len++] = id;
+    }
+    fputc('\n', stdout);
+    rc = 0;
+done:
+    rt_free(c, cand);
+    rt_free(c, ctxw);
+    rt_free(c, bufs);
+    rt_free(c, raw);
+    rt_free(c, cps);
+    return rc;
+}
+
+int rt_generate_cmd(RtCtx *c, int argc, char **argv) {
+    const char *vals[G_N] = {0};
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(c, stdout);
+            return 0;
+        }
+        if (a[0] != '-' || !a[1]) return usage_error(c, "unexpected argument '%s'%s", a, "");
+        const char *eq = strchr(a, '=');
+        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+        int f = -1;
+        for (int q = 0; q < G_N; q++)
+            if (strlen(gflags[q].name) == nlen && !strncmp(gflags[q].name, a, nlen)) f = q;
+        if (f < 0) {
+            char name[128], hint[128] = "";
+            snprintf(name, sizeof name, "%.*s", (int)nlen, a);
+            int best = 3;
+            for (int q = 0; q < G_N; q++) {
+                int dist = rt_edit_distance(a, nlen, gflags[q].name);
+                if (dist < best) { best = dist; snprintf(hint, sizeof hint, " (did you mean '%s'?)", gflags[q].name); }
+            }
+            return usage_error(c, "unknown flag '%s'%s", name, hint);
+        }
+        if (eq) vals[f] = eq + 1;
+        else if (i + 1 < argc) vals[f] = argv[++i];
+        else return usage_error(c, "%s needs a value (%s)", gflags[f].name, gflags[f].arg);
+    }
+    int64_t length = 200, topk = 0, seed = 1, threads = 0;
+    double temp = 1;
+    if (vals[G_LENGTH] && !parse_i64(vals[G_LENGTH], 0, MAX_LENGTH, &length))
+        return usage_error(c, "--length expects a whole number from 0 to 100000000, got '%s'%s", vals[G_LENGTH], "");
+    if (vals[G_TOPK] && !parse_i64(vals[G_TOPK], 1, INT32_MAX, &topk))
+        return usage_error(c, "--top-k expects a positive integer, got '%s'%s", vals[G_TOPK], "");
+    if (vals[G_SEED] && !parse_i64(vals[G_SEED], 0, INT64_MAX, &seed))
+        return usage_error(c, "--seed expects a non-negative integer, got '%s'%s", vals[G_SEED], "");
+    if (vals[G_THREADS] && !parse_i64(vals[G_THREADS], 1, 1024, &threads))
+        return usage_error(c, "--threads expects an integer in [1, 1024], got '%s'%s", vals[G_THREADS], "");
+    if (vals[G_TEMP]) {
+        char *end;
+        errno = 0;
+        temp = strtod(vals[G_TEMP], &end);
+        if (errno || end == vals[G_TEMP] || *end || !isfinite(temp) || temp < 0)
+            return usage_error(c, "--temperature expects a non-negative number, got '%s'%s", vals[G_TEMP], "");
+    }
+    if (vals[G_WEIGHTS] && !vals[G_WEIGHTS][0]) return usage_error(c, "--weights needs a file name, got ''%s%s", "", "");
+    const char *need = rt_needs_weights(c);
+    if (!vals[G_WEIGHTS] && need)
+        return usage_error(c, "generate needs --weights FILE (parameter '%s' has no literal values in the model)%s",
+                           need, "");
+    if (rt_prepare(c, (uint64_t)seed, threads)) return 1;
+    if (vals[G_WEIGHTS] && rt_load(c, vals[G_WEIGHTS], false, false)) return 1;
+    c->seed = (uint64_t)seed;
+    return generate(c, vals[G_PROMPT] ? vals[G_PROMPT] : "", length, temp, topk) ? 1 : 0;
+}
