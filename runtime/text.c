@@ -376,8 +376,8 @@ int rt_text_load(RtCtx *c, const char *path, int64_t seq, int64_t stride, int64_
     }
     bool built = !c->vocab;
     if (built && !training) {
-        rt_error(c, "reading text needs the vocabulary training built, and no weights file gave one (pass --weights "
-                    "of a model trained on text)");
+        rt_error(c, "reading text needs the vocabulary its training built, and the weights hold none (pass --weights "
+                    "of the model trained on text data)");
         goto done;
     }
     if (built && build_vocab(c, name, text, L, V, oname)) goto done;

@@ -124,3 +124,7 @@ nnc_e2e(pool_values pool_values.sh)
 foreach(case onehot r2 valdata npy_u8 multi_label)
   nnc_e2e(extras.${case} extras.sh ${case})
 endforeach()
+
+# [train.data.text] text data, its vocabulary in the weights file, `generate`, hostile texts and
+# prompts; sequence classification from CSV/NPY token ids; the fortunes-es default corpus
+nnc_e2e(text text.sh)

@@ -2,7 +2,7 @@
 # run.sh - build a fuzzer with clang-14 and run it: the front end (tests/fuzz/fuzz_frontend.c) or
 # the whole compiler short of LLVM (tests/fuzz/fuzz_pipeline.c: check, lower, autodiff, optim,
 # simplify, fuse, plan, each verified) or one of the runtime's loaders (tests/fuzz/fuzz_loaders.c:
-# safetensors, idx, npy, csv).
+# safetensors, idx, npy, csv, text).
 #
 #   run.sh BUILD_DIR [SECONDS] [TARGET]   build, then fuzz for SECONDS (default 60) starting from
 #                                the seed corpus; fails on any crash, leak, sanitizer report or
@@ -15,7 +15,7 @@
 #                                OPEN there) once: a quick regression test
 #   run.sh --build BUILD_DIR [TARGET]     build only
 #
-# TARGET: frontend (the default), pipeline, safetensors, idx, npy or csv. A harness is compiled here straight
+# TARGET: frontend (the default), pipeline, safetensors, idx, npy, csv or text. A harness is compiled here straight
 # from lang/*.c or runtime/*.c, independent of the CMake build's compiler and flags, so it builds
 # the same way in any build directory. A crash leaves its input in BUILD_DIR/fuzz/artifacts/ (the
 # front end) or BUILD_DIR/fuzz-TARGET/artifacts/; copy it to the crashes folder to keep it as a
@@ -38,8 +38,8 @@ else
     target=${2:-frontend}
 fi
 case $target in
-    frontend|pipeline|safetensors|idx|npy|csv) ;;
-    *) echo "run.sh: error: unknown target '$target' (frontend, pipeline, safetensors, idx, npy, csv)" >&2; exit 2 ;;
+    frontend|pipeline|safetensors|idx|npy|csv|text) ;;
+    *) echo "run.sh: error: unknown target '$target' (frontend, pipeline, safetensors, idx, npy, csv, text)" >&2; exit 2 ;;
 esac
 src=$(cd "$(dirname "$0")/../.." && pwd)
 clang=${NNC_CLANG:-clang-14}
