@@ -96,9 +96,9 @@ static int32_t pick(RtCtx *c, const float *row, int64_t V, double temp, int64_t 
     qsort(cand, (size_t)m, sizeof(Cand), by_score);
     if (topk > 0 && topk < m) m = (int)topk;
     if (temp == 0 || !isfinite(cand[0].l)) return cand[0].id;
-    double total = 0;
+    double total = 0, top = cand[0].l;
     for (int i = 0; i < m; i++) {
-        cand[i].l = isfinite(cand[i].l) ? exp((cand[i].l - cand[0].l) / temp) : 0;
+        cand[i].l = isfinite(cand[i].l) ? exp((cand[i].l - top) / temp) : 0;
         total += cand[i].l;
     }
     double u = (double)(rt_prng_next(&c->rng) >> 11) * 0x1.0p-53 * total;

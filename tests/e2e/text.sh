@@ -77,6 +77,33 @@ assert body.endswith("\n") and len(body) == 121, (len(body), body)
 assert set(body[:-1]) <= vocab, set(body[:-1]) - vocab
 print("ok: generated", repr(g))
 PY
+# sampling draws from the model's distribution: after a space, the characters generated follow the
+# model's p(next | ' ') (computed here from the weights), sharpened to p^2 at --temperature 0.5
+gen --length 6000 --seed 11 > long1.txt || fail "generate exited with $?"
+gen --length 6000 --seed 11 --temperature 0.5 > long05.txt || fail "generate exited with $?"
+"$PY" - w.st long1.txt long05.txt <<'PY' || fail "generated characters do not follow the model's probabilities"
+import collections, json, struct, sys
+import numpy as np
+raw = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+h, data = json.loads(raw[8:8 + n]), raw[8 + n:]
+def t(k):
+    a, b = h[k]["data_offsets"]
+    return np.frombuffer(data[a:b], dtype=np.float32).reshape(h[k]["shape"])
+vocab = h["__metadata__"]["vocab"]
+z = np.tanh(t("e.table")[vocab.index(" ") + 1] @ t("h.W") + t("h.b")) @ t("logits.W") + t("logits.b")
+p = np.exp(z - z.max())[1:len(vocab) + 1]
+for path, temp in ((sys.argv[2], 1.0), (sys.argv[3], 0.5)):
+    q = p ** (1 / temp)
+    q /= q.sum()
+    g = open(path, encoding="utf-8").read()
+    after = collections.Counter(g[i + 1] for i in range(len(g) - 1) if g[i] == " ")
+    m = sum(after.values())
+    tv = 0.5 * sum(abs(after.get(ch, 0) / m - q[k]) for k, ch in enumerate(vocab))
+    print("temperature %g: %d characters after a space, total variation from the model's %.3f" % (temp, m, tv))
+    assert m > 300 and tv < 0.12, tv
+PY
+echo "ok: sampled characters follow the model's probabilities (temperature 1 and 0.5)"
 gen --prompt "el " --length 40 --temperature 0 > t0a.txt && gen --prompt "el " --length 40 --temperature 0 --seed 9 > t0b.txt ||
     fail "generate --temperature 0 exited with $?"
 cmp -s t0a.txt t0b.txt || fail "--temperature 0 (the most likely character) depends on the seed"
