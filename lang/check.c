@@ -3332,8 +3332,10 @@ static void check_text_source(Body *b, Node *e) {
         seen_seq |= is_seq, seen_stride |= is_stride;
         int64_t v = 0;
         if (t->kind != TY_INT || !t->ival || !ty_dim_is_const(t->ival, &v) || v < 1 || v > (1 << 24)) {
-            check_error(b, a->loc, "text's %s is a whole number of characters from 1 to 16777216, got %s", a->name,
-                        check_tystr(b, t));
+            char got[64];
+            if (t->kind == TY_INT && t->ival && ty_dim_is_const(t->ival, &v)) snprintf(got, sizeof got, "%lld", (long long)v);
+            else snprintf(got, sizeof got, "%s", check_tystr(b, t));
+            check_error(b, a->loc, "text's %s is a whole number of characters from 1 to 16777216, got %s", a->name, got);
             ok = false;
             continue;
         }
