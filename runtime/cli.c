@@ -227,7 +227,8 @@ static int run(RtCtx *c, int argc, char **argv) {
     if (k < 0) {
         char hint[64] = "";
         if (cmd[0] == '-') snprintf(hint, sizeof hint, " (a command comes first)");
-        else suggest(cmd, strlen(cmd), cmd_names, 4, hint, sizeof hint);
+        else suggest(cmd, strlen(cmd), (const char *const[]){"train", "eval", "predict", "summary", "generate"}, 5, hint,
+                     sizeof hint);
         return usage_error(c, 0, false, "unknown command '%s'%s", cmd, hint);
     }
     RtOpts o;

@@ -255,7 +255,7 @@ int rt_vocab_parse(RtCtx *c, const char *path, const char *text, uint32_t **out,
     uint32_t *cp = NULL;
     int64_t n = 0;
     char name[PATH_MAX + 32];
-    snprintf(name, sizeof name, "%s\" metadata \"vocab", path);
+    snprintf(name, sizeof name, "%s' metadata 'vocab", path);
     if (rt_utf8_decode_all(c, name, text, strlen(text), &cp, &n)) return -1;
     bool ok = n > 0 && n < (int64_t)MAX_CP;
     for (int64_t i = 1; i < n && ok; i++) ok = cp[i] > cp[i - 1];

@@ -1,7 +1,7 @@
 /* unit.c - unit tests of the runtime's parts that the CLI tests reach only indirectly:
  * nnc_rand_uniform (pinned to its documented formula), the thread pool's partition, descriptor
  * validation (no length limits, a verbatim data record), initialisers, the shuffle generator and
- * the weights reader (a failed load changes nothing).
+ * the weights reader (a failed load changes nothing), the text loader's UTF-8 and vocabulary.
  */
 #include <math.h>
 #include <stdatomic.h>
@@ -343,6 +343,60 @@ static void test_load_commits_last(void) {
     rt_desc_free(&c, &c.desc);
 }
 
+/* text.c: the UTF-8 decoder is strict (what Python's bytes.decode("utf-8") accepts, less NUL),
+ * every code point round-trips through the encoder, and vocabulary ids are 1 + the sorted index. */
+static void test_utf8(void) {
+    RtCtx c = ctx();
+    static const struct { const char *bytes; size_t n; int64_t count; uint32_t last; } good[] = {
+        {"a\xc3\xb1" "a", 4, 3, 'a'}, {"\xc2\xbf\xc2\xa1", 4, 2, 0xA1}, {"\xf0\x9f\x98\x80", 4, 1, 0x1F600},
+        {"\xef\xbb\xbfx", 4, 1, 'x'}, {"\xef\xbf\xbf", 3, 1, 0xFFFF}, {"\xf4\x8f\xbf\xbf", 4, 1, 0x10FFFF},
+        {"", 0, 0, 0},
+    };
+    for (size_t k = 0; k < sizeof good / sizeof good[0]; k++) {
+        uint32_t *cp = NULL;
+        int64_t n = -1;
+        CHECK(rt_utf8_decode_all(&c, "u", good[k].bytes, good[k].n, &cp, &n) == 0, "good %zu rejected", k);
+        CHECK(n == good[k].count && (n == 0 || cp[n - 1] == good[k].last), "good %zu: %lld code points", k, (long long)n);
+        free(cp);
+    }
+    static const struct { const char *bytes; size_t n; } bad[] = {
+        {"\xc0\xaf", 2}, {"\xe0\x80\xaf", 3}, {"\xed\xa0\x80", 3}, {"\xf4\x90\x80\x80", 4}, {"a\xc3", 2},
+        {"\x80", 1}, {"\xf8\x88\x80\x80\x80", 5}, {"a\0b", 3}, {"\xc3\x28", 2}, {"\xf0\x9f\x98", 3},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        uint32_t *cp = NULL;
+        int64_t n = -1;
+        CHECK(rt_utf8_decode_all(&c, "u", bad[k].bytes, bad[k].n, &cp, &n) == -1 && !cp, "bad %zu accepted", k);
+    }
+    for (uint32_t v = 1; v < 0x110000; v++) {
+        if ((v >= 0xD800 && v < 0xE000) || v == 0xFEFF) continue;   /* a leading U+FEFF is a byte-order mark */
+        char u[4];
+        int len = rt_utf8_encode(v, u);
+        uint32_t *cp = NULL;
+        int64_t n = 0;
+        if (rt_utf8_decode_all(&c, "u", u, (size_t)len, &cp, &n) || n != 1 || cp[0] != v) {
+            CHECK(0, "U+%04X does not round-trip", v);
+            free(cp);
+            break;
+        }
+        free(cp);
+    }
+    uint32_t *v = malloc(sizeof(uint32_t) * 3);
+    v[0] = '\n', v[1] = 'a', v[2] = 0xF1;
+    rt_vocab_set(&c, v, 3);
+    CHECK(rt_vocab_id(&c, '\n') == 1 && rt_vocab_id(&c, 'a') == 2 && rt_vocab_id(&c, 0xF1) == 3, "vocab ids");
+    CHECK(rt_vocab_id(&c, 'b') == 0 && rt_vocab_id(&c, 0) == 0 && rt_vocab_id(&c, 0x10FFFF) == 0, "unknown ids");
+    uint32_t *out = NULL;
+    int nout = 0;
+    CHECK(rt_vocab_parse(&c, "w", "\n a\xc3\xb1", &out, &nout) == 0 && nout == 4 && out[3] == 0xF1, "vocab parse");
+    free(out);
+    CHECK(rt_vocab_parse(&c, "w", "ba", &out, &nout) == -1, "unsorted vocab accepted");
+    CHECK(rt_vocab_parse(&c, "w", "aa", &out, &nout) == -1, "repeated character accepted");
+    CHECK(rt_vocab_parse(&c, "w", "", &out, &nout) == -1, "empty vocab accepted");
+    CHECK(rt_vocab_parse(&c, "w", "a\xff", &out, &nout) == -1, "invalid UTF-8 vocab accepted");
+    free(c.vocab);
+}
+
 int main(void) {
     test_rand();
     test_pool();
@@ -352,6 +406,7 @@ int main(void) {
     test_weights();
     test_desc_unbounded();
     test_load_commits_last();
+    test_utf8();
     if (failures) {
         fprintf(stderr, "%d checks failed\n", failures);
         return 1;
