@@ -128,3 +128,4 @@ endforeach()
 # [train.data.text] text data, its vocabulary in the weights file, `generate`, hostile texts and
 # prompts; sequence classification from CSV/NPY token ids; the fortunes-es default corpus
 nnc_e2e(text text.sh)
+nnc_e2e(text_rnn text_rnn.sh)

@@ -10,17 +10,7 @@
 T=$SRC/tests/e2e/text
 PY=${NNC_PYTHON:-/usr/bin/python3}
 
-# a Spanish text with n with tilde, accents and inverted marks (deterministic)
-"$PY" - <<'PY' || fail "cannot write the corpus"
-import random
-random.seed(1)
-words = ["el", "niño", "señor", "año", "¿qué", "¡hola", "canción", "mañana", "está", "corazón", "la", "de",
-         "y", "que", "en", "sueño", "pequeña", "árbol", "día", "¿dónde?", "¡olé!"]
-lines = []
-for _ in range(300):
-    lines.append(" ".join(random.choice(words) for _ in range(random.randint(4, 9))))
-open("corpus.txt", "w", encoding="utf-8").write("\n".join(lines) + "\n")
-PY
+"$PY" "$T/corpus.py" corpus.txt || fail "cannot write the corpus"
 cp "$T/charlm.nn" "$T/tiny_vocab.nn" "$T/fortunes.nn" "$T/seqclass.nn" .
 "$NNC" charlm.nn -o charlm || fail "nnc charlm.nn exited with $?"
 
