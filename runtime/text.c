@@ -397,6 +397,12 @@ int rt_text_load(RtCtx *c, const char *path, int64_t seq, int64_t stride, int64_
     }
     int64_t n = (L - 1 - T) / stride + 1;
     if (limit > 0 && limit < n) n = limit;
+    /* the windows are materialised: T ids per window per array (T / stride times the text) */
+    char what[PATH_MAX + 64], parts[128];
+    snprintf(what, sizeof what, "reading '%s' as %lld windows of %lld characters", name, (long long)n, (long long)T);
+    snprintf(parts, sizeof parts, "%d arrays of %lld x %lld i32 ids; a larger stride makes fewer", ndest < 2 ? ndest : 2,
+             (long long)n, (long long)T);
+    if (rt_mem_plan(c, what, (double)n * (double)T * 4.0 * (ndest < 2 ? ndest : 2), parts)) goto done;
     for (int k = 0; k < ndest && k < 2; k++) {
         RtColumn *col = &d->col[k];
         col->dtype = RT_I32;
