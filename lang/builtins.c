@@ -944,6 +944,40 @@ const Type *check_builtin_call(Body *b, Node *n, Builtin bi, Node **slot, const 
         ConvSpec cs;
         return conv_rule(b, n, bi, slot, sty, &cs);
     }
+    case BR_SOFTMAX: {
+        const Type *x = as_tensor(b, fname, "x", slot[0], sty[0], DT_F32);
+        if (!x)
+            return ty_error();
+        double sc;
+        if (x->dtype != DT_F32) {
+            check_error(b, slot[0]->loc, "softmax expects an f32 tensor, got %s", check_tystr(b, x));
+            return ty_error();
+        }
+        if (slot[1] && !((sty[1]->kind == TY_INT || sty[1]->kind == TY_FLOAT) && check_num_value(sty[1], &sc))) {
+            check_error(b, slot[1]->loc, "softmax expects a compile-time number for 'scale', got %s",
+                        check_tystr(b, sty[1]));
+            return ty_error();
+        }
+        if (slot[2] && sty[2]->kind != TY_BOOL) {
+            check_error(b, slot[2]->loc, "softmax expects a compile-time bool for 'causal', got %s",
+                        check_tystr(b, sty[2]));
+            return ty_error();
+        }
+        bool causal = slot[2] && sty[2]->known && sty[2]->bval;
+        int need = causal ? 2 : 1, after = x->shape.rest < 0 ? x->shape.rank : x->shape.rank - x->shape.rest;
+        if (x->shape.rest < 0 && x->shape.rank < need) {
+            check_error(b, slot[0]->loc, "softmax%s needs a tensor of rank %d or more, got %s",
+                        causal ? " with causal = true" : "", need, check_tystr(b, x));
+            return ty_error();
+        }
+        for (int k = x->shape.rank - (after < 2 ? after : 2); causal && k < x->shape.rank; k++)
+            if (check_holds_batch(b, x->shape.dims[k])) {
+                check_error(b, slot[0]->loc, "softmax with causal = true masks the last two axes, which must "
+                            "not depend on the batch size B, got %s", check_tystr(b, x));
+                return ty_error();
+            }
+        return x;
+    }
     case BR_NONE:
         break;
     }
