@@ -1019,6 +1019,11 @@ static Value matmul(Lower *L, Value xv, Value yv, IrType rt) {
         Dim N = yt.rank == 1 ? dconst(1) : yt.dim[1], M = dconst(1);
         for (int i = 0; i + 1 < xt.rank; i++) M = dmul(L, M, xt.dim[i]);
         uint32_t x2 = reshape_to(L, x, mktype(DT_F32, 2, (Dim[]){M, K}));
+        if (yt.rank == 2 && swaps_last2(L, y)) {   /* x @ transpose(W): W read transposed (torch's layout) */
+            uint32_t s2[2] = {x2, L->g->nodes[y].src[0]};
+            IrAttr at = {.i = {0, 1}, .ni = 2};
+            return vtensor(reshape_to(L, add(L, OP_MATMUL, mktype(DT_F32, 2, (Dim[]){M, N}), s2, 2, &at), rt));
+        }
         uint32_t y2 = reshape_to(L, y, mktype(DT_F32, 2, (Dim[]){K, N}));
         return vtensor(reshape_to(L, matmul2(L, x2, y2), rt));
     }
@@ -1484,7 +1489,9 @@ static Value call_builtin(Lower *L, Builtin bi, Args *a, Node *call, Loc loc) {
     case BR_TRANSPOSE: {
         uint32_t x = to_tensor(L, v[0], DT_F32, loc);
         int r = tty(L, x)->rank, perm[IR_MAXRANK];
-        for (int i = 0; i < r; i++) perm[i] = v[1].kind == V_LIST ? (int)norm_axis(L, v[1].items[i].i, r, loc) : r - 1 - i;
+        int np = v[1].kind == V_LIST ? v[1].n : r, lead = r - np;   /* negative axes: the last np [builtin.transpose] */
+        for (int i = 0; i < r; i++)
+            perm[i] = i < lead ? i : v[1].kind == V_LIST ? (int)norm_axis(L, v[1].items[i - lead].i, r, loc) : r - 1 - i;
         return vtensor(r < 2 ? x : transpose_t(L, x, perm));
     }
     case BR_CONCAT: {

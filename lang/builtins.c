@@ -274,6 +274,37 @@ static const Type *transpose(Body *b, Node *n, Node **slot, const Type **sty) {
     if (!x)
         return ty_error();
     const Shape *s = &x->shape;
+    /* [builtin.transpose] a perm of negative axes -n .. -1 permutes the last n axes only, so
+     * f32[*S, T, D] can swap its last two: transpose(k, [-1, -2]) */
+    if (slot[1] && sty[1]->kind == TY_TENSOR && sty[1]->vals) {
+        int np;
+        const SDim **p = int_list(b, "transpose", slot[1], sty[1], &np);
+        if (!p)
+            return ty_error();
+        int64_t v0;
+        if (np > 0 && ty_dim_is_const(p[0], &v0) && v0 < 0) {
+            int after = s->rest < 0 ? s->rank : s->rank - s->rest;
+            bool *seen = arena_alloc(b->C->a, (size_t)np + 1), ok = np <= after;
+            const SDim **d = arena_alloc(b->C->a, sizeof *d * (size_t)(s->rank + 1));
+            memcpy(d, s->dims, sizeof *d * (size_t)s->rank);
+            for (int i = 0; i < np && ok; i++) {
+                int64_t v;
+                ok = ty_dim_is_const(p[i], &v) && v >= -np && v < 0 && !seen[v + np];
+                if (ok) {
+                    seen[v + np] = true;
+                    d[s->rank - np + i] = s->dims[s->rank + v];
+                }
+            }
+            if (!ok) {
+                check_error(b, slot[1]->loc, "transpose needs a permutation of -%d .. -1 (the last %d axes) for %s",
+                            np, np, check_tystr(b, x));
+                return ty_error();
+            }
+            Type *t = tensor_like(b, x->dtype, s);
+            t->shape.dims = d;
+            return t;
+        }
+    }
     if (s->rest >= 0) {
         check_error(b, n->loc, "transpose needs a tensor of known rank, got %s", check_tystr(b, x));
         return ty_error();
@@ -953,7 +984,8 @@ const Type *check_builtin_call(Body *b, Node *n, Builtin bi, Node **slot, const 
             check_error(b, slot[0]->loc, "softmax expects an f32 tensor, got %s", check_tystr(b, x));
             return ty_error();
         }
-        if (slot[1] && !((sty[1]->kind == TY_INT || sty[1]->kind == TY_FLOAT) && check_num_value(sty[1], &sc))) {
+        (void)sc;   /* a number known only at each call in a generic body: lowering reads it */
+        if (slot[1] && !(sty[1]->kind == TY_INT || sty[1]->kind == TY_FLOAT)) {
             check_error(b, slot[1]->loc, "softmax expects a compile-time number for 'scale', got %s",
                         check_tystr(b, sty[1]));
             return ty_error();
