@@ -1,7 +1,8 @@
 """attention_torch.py WORK_DIR NNC - stdlib's attention against PyTorch (float64 reference).
 
-One model holds multi_head_attention (no mask, causal, and with a padding mask) and
-scaled_dot_product_attention (causal, and with a boolean mask) on one input; its output is their
+One model holds multi_head_attention (no mask, causal, and with a padding mask),
+scaled_dot_product_attention (causal, and with a boolean mask) and encoder_block (pre- and post-norm) and
+decoder_block (nn.TransformerEncoderLayer, gelu, with a causal mask) on one input; its output is their
 concatenation. The initial weights are nnc's own: one epoch with --lr 0 saves them unchanged
 (init.st). Then
 - forward: `predict --weights init.st` equals nn.MultiheadAttention / scaled dot-product attention
@@ -23,7 +24,7 @@ B, L, D = 4, 6, 8
 src = """use nn
 model attn {
   input  x: f32[B, 6, 8]
-  target y: f32[B, 6, 40]
+  target y: f32[B, 6, 64]
   param P: f32[8] = uniform(-1.0, 1.0)
   m = padding_mask(i32(x[:, :, 0] > -0.5), pad = 0)          # bool[B, 1, 1, 6]
   a = multi_head_attention(x, 2, 8)
@@ -34,7 +35,11 @@ model attn {
   v = split_heads(x + P, 2)
   s1 = merge_heads(scaled_dot_product_attention(q, k, v, causal = true))
   s2 = merge_heads(masked_attention(q, k, v, m))
+  pre = encoder_block(x, 2, 16)
+  post = encoder_block(x, 2, 16, norm_first = false)
+  dec = decoder_block(x, 2, 16)
   o = concat(concat(concat(a, c, axis = 2), concat(p, s1, axis = 2), axis = 2), s2, axis = 2)
+  o = concat(concat(o, pre, axis = 2), concat(post, dec, axis = 2), axis = 2)
   output o
   loss mse(o, y)
   train {
@@ -48,7 +53,7 @@ open("attn.nn", "w").write(src)
 x = rng.normal(size=(B, L, D)).astype(np.float32)
 x[:, 0, 0] = 1.0          # every query may see key 0: no row fully masked (torch gives NaN there)
 x[0, 3, 0] = -2.0         # and some keys are padding
-y = rng.normal(size=(B, L, 5 * D)).astype(np.float32)
+y = rng.normal(size=(B, L, 8 * D)).astype(np.float32)
 np.save("x.npy", x)
 np.save("y.npy", y)
 
@@ -98,8 +103,26 @@ def torch_model(w):
     q, k, v = split(xt * P["P"]), split(xt), split(xt + P["P"])
     s1 = merge(sdpa(q, k, v, is_causal=True))
     s2 = merge(sdpa(q, k, v, attn_mask=keep[:, None, None, :]))
-    o = T.cat([a, c, p, s1, s2], dim=2)
+    blocks = {}
+    for name, norm_first, mask in (("pre", True, None), ("post", False, None), ("dec.block", True, causal_mask)):
+        m = T.nn.TransformerEncoderLayer(D, 2, 16, dropout=0.0, activation="gelu", batch_first=True,
+                                         norm_first=norm_first, dtype=T.float64)
+        with T.no_grad():
+            for tn, t in m.named_parameters():
+                nn_name = name + "." + tn.replace("out_proj.weight", "out_proj_weight").replace(
+                    "out_proj.bias", "out_proj_bias").replace("linear1.weight", "linear1.W").replace(
+                    "linear2.weight", "linear2.W").replace(".bias", ".b" if "linear" in tn else ".beta").replace(
+                    "norm1.weight", "norm1.gamma").replace("norm2.weight", "norm2.gamma")
+                if "in_proj_bias" in tn:
+                    nn_name = name + ".self_attn.in_proj_bias"
+                if "out_proj.bias" in tn:
+                    nn_name = name + ".self_attn.out_proj_bias"
+                v = w[nn_name]
+                t.copy_(T.tensor(v.T if nn_name.endswith(".W") else v, dtype=T.float64))
+        blocks[name] = (m, m(xt, src_mask=mask))
+    o = T.cat([a, c, p, s1, s2] + [blocks[n][1] for n in ("pre", "post", "dec.block")], dim=2)
     mods = {"a": ma, "c": mc, "p": mp}
+    mods.update({n: m for n, (m, _) in blocks.items()})
     return o, P, mods
 
 
@@ -108,6 +131,17 @@ def grads_of(P, mods, o):
     loss.backward()
     g = {"P": P["P"].grad.numpy()}
     for n, m in mods.items():
+        if isinstance(m, T.nn.TransformerEncoderLayer):
+            for tn, t in m.named_parameters():
+                key = n + "." + tn.replace("out_proj.weight", "out_proj_weight").replace(
+                    "out_proj.bias", "out_proj_bias").replace("linear1.weight", "linear1.W").replace(
+                    "linear2.weight", "linear2.W").replace("norm1.weight", "norm1.gamma").replace(
+                    "norm2.weight", "norm2.gamma")
+                key = key.replace("in_proj_bias", "in_proj_bias")
+                if key.endswith(".bias"):
+                    key = key[:-5] + (".b" if "linear" in key else ".beta")
+                g[key] = t.grad.numpy().T if key.endswith(".W") else t.grad.numpy()
+            continue
         g[n + ".in_proj_weight"] = m.in_proj_weight.grad.numpy()
         g[n + ".in_proj_bias"] = m.in_proj_bias.grad.numpy()
         g[n + ".out_proj_weight"] = m.out_proj.weight.grad.numpy()
@@ -131,8 +165,9 @@ run("train", "--lr", "1", "--seed", "5", "--threads", "1", "--save", "after.st",
 run("predict", "--weights", "init.st", "x.npy", "-o", "out.npy", "--force")
 w0, w1 = load_st("init.st"), load_st("after.st")
 o, P, mods = torch_model(w0)
-got = np.load("out.npy").reshape(B, L, 5 * D)
-names = ["mha", "mha causal", "mha padding mask", "sdpa causal", "sdpa bool mask"]
+got = np.load("out.npy").reshape(B, L, 8 * D)
+names = ["mha", "mha causal", "mha padding mask", "sdpa causal", "sdpa bool mask", "encoder block (pre-norm)",
+         "encoder block (post-norm)", "decoder block (causal, pre-norm)"]
 for i, nm in enumerate(names):
     e = rel(got[:, :, i * D:(i + 1) * D], o.detach().numpy()[:, :, i * D:(i + 1) * D])
     ok = e < 1e-4
