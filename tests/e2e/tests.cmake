@@ -116,6 +116,8 @@ nnc_e2e(course course.sh)
 nnc_e2e(grad_vs_torch grad_vs_torch.sh)
 # attention (issue 10): multi-head and scaled dot-product attention against PyTorch's
 nnc_e2e(attention_vs_torch attention_vs_torch.sh)
+# a decoder-only transformer learns a sequence task an n-gram cannot; executable = interpreter
+nnc_e2e(transformer_seq transformer_seq.sh)
 # a model of the pooling and resampling builtins trains, the executable equal to the interpreter
 nnc_e2e(pool_model pool_model.sh)
 # their values against torch's pools and F.interpolate (interpreter and executable; ties in max)
