@@ -15,6 +15,9 @@ scheme, optimizer, batch, thread count and data: Debian's Fashion-MNIST):
              2*OH*OW*KH*KW*C*F per sample and layer, x3 for a training step), and batch-1 predict
              latency (bench/predict.c on cnn.nn) beside PyTorch's. PyTorch runs it in NCHW, its
              default memory format and what its users run (nnc computes channels-last).
+  tiny_transformer  a decoder-only character transformer (4 causal pre-norm blocks, 4 heads, dim 128,
+             context 128), Adam, batch 32: training tokens/s beside nn.TransformerEncoderLayer's, on
+             random ids (NPY, written here; speed does not depend on the text)
   compile    nnc's time to build each model's executable
 --only picks workloads (comma-separated; default all); compile is timed for the models built.
 Every repetition runs every measurement once, nnc and PyTorch alternating (who goes first swaps
@@ -88,20 +91,21 @@ def main():
     ap.add_argument("--small-limit", type=int, default=60000, help="mlp_small training samples")
     ap.add_argument("--wide-limit", type=int, default=15360, help="mlp_wide training samples")
     ap.add_argument("--cnn-limit", type=int, default=3200, help="cnn training samples")
-    ap.add_argument("--only", default="mlp_small,mlp_wide,predict,cnn",
-                    help="comma-separated workloads: mlp_small, mlp_wide, predict, cnn")
+    ap.add_argument("--tt-limit", type=int, default=640, help="tiny_transformer training sequences")
+    ap.add_argument("--only", default="mlp_small,mlp_wide,predict,cnn,tiny_transformer",
+                    help="comma-separated workloads: mlp_small, mlp_wide, predict, cnn, tiny_transformer")
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--work", help="folder for the built programs (default: a temporary one)")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, one repetition: the harness works")
     a = ap.parse_args()
     predict_rounds, predict_calls, sgemm_rounds, cnn_calls = 21, 2000, 9, 100
     if a.smoke:
-        a.reps, a.small_limit, a.wide_limit, a.cnn_limit = 1, 640, 512, 128
+        a.reps, a.small_limit, a.wide_limit, a.cnn_limit, a.tt_limit = 1, 640, 512, 128, 32
         predict_rounds, predict_calls, sgemm_rounds, cnn_calls = 3, 20, 1, 5
     only = a.only.split(",")
     for w in only:
-        if w not in ("mlp_small", "mlp_wide", "predict", "cnn"):
-            die(f"--only: no workload {w!r} (mlp_small, mlp_wide, predict, cnn)")
+        if w not in ("mlp_small", "mlp_wide", "predict", "cnn", "tiny_transformer"):
+            die(f"--only: no workload {w!r} (mlp_small, mlp_wide, predict, cnn, tiny_transformer)")
     if a.reps < 1 or a.threads < 1:
         die("--reps and --threads must be positive")
 
@@ -123,7 +127,8 @@ def main():
     env = dict(os.environ)
 
     # ---- build: the executables (timed per repetition below), the embedding, the C helpers
-    built = [m for m in ("mlp_small", "mlp_wide", "cnn") if m in only or (m == "mlp_small" and "predict" in only)]
+    built = [m for m in ("mlp_small", "mlp_wide", "cnn", "tiny_transformer")
+             if m in only or (m == "mlp_small" and "predict" in only)]
     models = {m: os.path.join(HERE, "models", m + ".nn") for m in built}
     exe = {m: os.path.join(work, m) for m in models}
     # predict.c against a model: `nnc -c --prefix bm` in a folder of its own (bm.h, bm.o)
@@ -144,10 +149,12 @@ def main():
     R = {k: [] for k in ("compile_small", "compile_wide", "compile_cnn", "n_small", "t_small", "d_small",
                          "n_small_rss", "t_small_rss", "n_wide", "t_wide", "d_wide", "n_wide_rss", "t_wide_rss",
                          "sgemm", "n_pred", "bound", "t_pred", "d_pred", "n_cnn", "t_cnn", "d_cnn", "n_cnn_rss",
-                         "t_cnn_rss", "n_cnn_pred", "t_cnn_pred", "d_cnn_pred")}
+                         "t_cnn_rss", "n_cnn_pred", "t_cnn_pred", "d_cnn_pred", "compile_tt", "n_tt", "t_tt",
+                         "n_tt_rss", "t_tt_rss")}
     def compile_all():
         for m in built:
-            key = {"mlp_small": "compile_small", "mlp_wide": "compile_wide", "cnn": "compile_cnn"}[m]
+            key = {"mlp_small": "compile_small", "mlp_wide": "compile_wide", "cnn": "compile_cnn",
+                   "tiny_transformer": "compile_tt"}[m]
             t0 = time.perf_counter()
             run([nnc, models[m], "-o", exe[m]], what=f"nnc {m}")
             R[key].append(time.perf_counter() - t0)
@@ -181,6 +188,12 @@ def main():
     cnn_flops = 3 * (2.0 * 26 * 26 * 3 * 3 * 1 * 32 + 2.0 * 24 * 24 * 3 * 3 * 32 * 64)
     py = sys.executable
     tb = os.path.join(HERE, "torch_bench.py")
+    if "tiny_transformer" in only:
+        # random character ids over the model's vocabulary of 140, windows of 128 and the next ids
+        run([py, "-c", "import numpy as np; r = np.random.default_rng(0); "
+             f"s = r.integers(1, 140, size=({a.tt_limit}, 129)).astype(np.int32); "
+             f"np.save({os.path.join(work, 'ids.npy')!r}, s[:, :128]); "
+             f"np.save({os.path.join(work, 'next.npy')!r}, s[:, 1:])"], what="writing tiny_transformer's data")
     t_start = time.perf_counter()
     for rep in range(a.reps):
         if rep > 0:
@@ -209,6 +222,23 @@ def main():
                                  what=f"torch_bench.py train {m} (as installed)")
                 R["d_" + k].append(field(out, "samples_per_s", f"torch {m} (as installed)"))
             for side in rotated([nnc_side, torch_side, torch_default], rep):
+                side()
+        if "tiny_transformer" in only:
+            def nnc_tt():
+                data = os.path.join(work, "ids.npy") + "," + os.path.join(work, "next.npy")
+                out, rss = run_rss([exe["tiny_transformer"], "train", "--epochs", "1", "--threads", str(a.threads),
+                                    "--data", data, "--seed", "1"], env=env, what="tiny_transformer train")
+                s = re.findall(r"([0-9.]+) samples/s", out)
+                if not s:
+                    die(f"no samples/s in the output of tiny_transformer train:\n{out}")
+                R["n_tt"].append(float(s[-1]) * 128)
+                R["n_tt_rss"].append(rss)
+            def torch_tt():
+                out, rss = run_rss([py, tb, "train", "tiny_transformer", work, str(a.threads), str(a.tt_limit)],
+                                   env=torch_env, what="torch_bench.py train tiny_transformer")
+                R["t_tt"].append(field(out, "tokens_per_s", "torch tiny_transformer"))
+                R["t_tt_rss"].append(rss)
+            for side in rotated([nnc_tt, torch_tt], rep):
                 side()
         if "mlp_wide" in only:
             out, _ = run_rss([os.path.join(work, "sgemm"), str(a.threads), str(sgemm_rounds), *shapes], env=env,
@@ -241,7 +271,7 @@ def main():
     sys.stderr.flush()
     print(f"\nnnc vs PyTorch {getattr(__import__('torch'), '__version__', '?')}, {a.threads} thread(s), median of "
           f"{a.reps}; OpenBLAS kernels: {core or '?'} (PyTorch as installed: {default_core or '?'}); "
-          f"mlp_small {a.small_limit} samples, mlp_wide {a.wide_limit}, cnn {a.cnn_limit}; {' '.join(only)}\n")
+          f"mlp_small {a.small_limit} samples, mlp_wide {a.wide_limit}, cnn {a.cnn_limit}, tiny_transformer {a.tt_limit}; {' '.join(only)}\n")
     print("| figure | nnc | PyTorch / limit | ratio | target |")
     print("|---|---|---|---|---|")
     if "mlp_small" in only:
@@ -282,7 +312,13 @@ def main():
             f"{med['t_cnn_pred']:.1f}", "", f"{med['n_cnn_pred'] / med['t_cnn_pred']:.3f}", "<= 0.1")
         row("cnn predict batch 1 us vs PyTorch (as installed)", f"{med['n_cnn_pred']:.1f}",
             f"{med['d_cnn_pred']:.1f}", "", f"{med['n_cnn_pred'] / med['d_cnn_pred']:.3f}", "")
-    names = {"mlp_small": "compile_small", "mlp_wide": "compile_wide", "cnn": "compile_cnn"}
+    if "tiny_transformer" in only:
+        row("tiny_transformer train tokens/s (PyTorch: equal kernels)", f"{med['n_tt']:.0f}", f"{med['t_tt']:.0f}",
+            "", f"{med['n_tt'] / med['t_tt']:.2f}x", ">= 2x")
+        row("tiny_transformer peak RSS MiB", f"{med['n_tt_rss']:.1f}", f"{med['t_tt_rss']:.1f}", "",
+            f"{med['n_tt_rss'] / med['t_tt_rss']:.3f}", "")
+    names = {"mlp_small": "compile_small", "mlp_wide": "compile_wide", "cnn": "compile_cnn",
+             "tiny_transformer": "compile_tt"}
     row(f"compile s ({', '.join(built)})", ", ".join(f"{med[names[m]]:.2f}" for m in built), "-", "", "-", "<= 1 s")
     print("\nper repetition (spread of the medians above):")
     for k, v in R.items():

@@ -91,9 +91,54 @@ def predict(name, rounds, calls):
     times.sort()
     print(f"predict_us={1e6 * times[len(times) // 2]:.3f}")
 
+# ---- tiny_transformer (bench/models/tiny_transformer.nn): embedding, learned positions, 4 pre-norm
+# causal blocks (nn.TransformerEncoderLayer: 4 heads, dim 128, feed-forward 512, gelu, no dropout),
+# layer norm, a linear head over the vocabulary of 140; Adam 1e-3, batch 32, context 128. DATA_DIR
+# holds ids.npy and next.npy (i32 [n, 128]), as the nnc side reads.
+class TinyTransformer(torch.nn.Module):
+    def __init__(self, vocab=140, dim=128, heads=4, ff=512, layers=4, ctx=128):
+        super().__init__()
+        self.emb = torch.nn.Embedding(vocab, dim)
+        self.pos = torch.nn.Parameter(torch.randn(ctx, dim) * 0.02)
+        self.blocks = torch.nn.ModuleList(
+            torch.nn.TransformerEncoderLayer(dim, heads, ff, dropout=0.0, activation="gelu", batch_first=True,
+                                             norm_first=True) for _ in range(layers))
+        self.ln = torch.nn.LayerNorm(dim)
+        self.head = torch.nn.Linear(dim, vocab)
+        self.register_buffer("mask", torch.triu(torch.full((ctx, ctx), float("-inf")), diagonal=1))
+
+    def forward(self, ids):
+        h = self.emb(ids) + self.pos
+        for b in self.blocks:
+            h = b(h, src_mask=self.mask)
+        return self.head(self.ln(h))
+
+def train_transformer(root, threads, limit):
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+    x = torch.from_numpy(np.load(f"{root}/ids.npy")[:limit].astype(np.int64))
+    y = torch.from_numpy(np.load(f"{root}/next.npy")[:limit].astype(np.int64))
+    model = TinyTransformer()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    lossf = torch.nn.CrossEntropyLoss()
+    n, batch = x.shape[0], 32
+    t0 = time.perf_counter()
+    perm = torch.randperm(n)
+    for i in range(0, n, batch):
+        ids = perm[i:i + batch]
+        opt.zero_grad(set_to_none=True)
+        logits = model(x[ids])
+        loss = lossf(logits.reshape(-1, logits.shape[-1]), y[ids].reshape(-1))
+        loss.backward()
+        opt.step()
+    dt = time.perf_counter() - t0
+    print(f"samples_per_s={n / dt:.1f} tokens_per_s={n * x.shape[1] / dt:.1f} loss={loss.item():.4f}")
+
 def main():
     a = sys.argv[1:]
-    if len(a) == 5 and a[0] == "train" and a[1] in MODELS:
+    if len(a) == 5 and a[0] == "train" and a[1] == "tiny_transformer":
+        train_transformer(a[2], int(a[3]), int(a[4]))
+    elif len(a) == 5 and a[0] == "train" and a[1] in MODELS:
         train(a[1], a[2], int(a[3]), int(a[4]))
     elif len(a) == 4 and a[0] == "predict" and a[1] in MODELS:
         predict(a[1], int(a[2]), int(a[3]))

@@ -995,6 +995,18 @@ static uint32_t transpose_t(Lower *L, uint32_t x, const int *perm) {
     return add(L, OP_TRANSPOSE, t, s, 1, &at);
 }
 
+/* Whether node x is a TRANSPOSE that swaps its last two axes only. */
+static bool swaps_last2(Lower *L, uint32_t x) {
+    const IrNode *n = &L->g->nodes[x];
+    if (n->op != OP_TRANSPOSE || n->type.rank < 2)
+        return false;
+    int r = n->type.rank;
+    for (int k = 0; k < r - 2; k++)
+        if (n->attr.i[k] != k)
+            return false;
+    return n->attr.i[r - 2] == r - 1 && n->attr.i[r - 1] == r - 2;
+}
+
 /* x @ y with the checker's result type rt [shape.matmul]. One 2-D MATMUL when only one side has
  * batch dims (the other side's rows or columns are shared); otherwise, when both do, the batch
  * dims broadcast and each product is a multiply and a SUM over K (which fuse into one loop nest). */
@@ -1007,6 +1019,11 @@ static Value matmul(Lower *L, Value xv, Value yv, IrType rt) {
         Dim N = yt.rank == 1 ? dconst(1) : yt.dim[1], M = dconst(1);
         for (int i = 0; i + 1 < xt.rank; i++) M = dmul(L, M, xt.dim[i]);
         uint32_t x2 = reshape_to(L, x, mktype(DT_F32, 2, (Dim[]){M, K}));
+        if (yt.rank == 2 && swaps_last2(L, y)) {   /* x @ transpose(W): W read transposed (torch's layout) */
+            uint32_t s2[2] = {x2, L->g->nodes[y].src[0]};
+            IrAttr at = {.i = {0, 1}, .ni = 2};
+            return vtensor(reshape_to(L, add(L, OP_MATMUL, mktype(DT_F32, 2, (Dim[]){M, N}), s2, 2, &at), rt));
+        }
         uint32_t y2 = reshape_to(L, y, mktype(DT_F32, 2, (Dim[]){K, N}));
         return vtensor(reshape_to(L, matmul2(L, x2, y2), rt));
     }
@@ -1037,29 +1054,20 @@ static Value matmul(Lower *L, Value xv, Value yv, IrType rt) {
         for (int i = 0; i < nb; i++) full.dim[i] = i < nb - (yt.rank - 2) ? dconst(1) : yt.dim[i - (nb - (yt.rank - 2))];
         return vtensor(broadcast_to(L, reshape_to(L, r, full), rt));
     }
-    /* both batched: broadcast to [P, M, K] and [P, K, N], then sum_k x[p, m, k] y[p, k, n] as a
-     * multiply and a SUM over chunks of K, so that no more than about 2^16 products per sample
-     * (counting P's static part) exist at once */
+    /* both batched: broadcast to [P, M, K] and [P, K, N], one batched MATMUL; an operand that is
+     * a transpose of its last two axes is read transposed (a flag) instead of copied */
     IrType bx = rt, by = rt;
     bx.dim[nb] = M, bx.dim[nb + 1] = K;
     by.dim[nb] = K, by.dim[nb + 1] = N;
-    uint32_t xb = reshape_to(L, broadcast_to(L, x, bx), mktype(DT_F32, 3, (Dim[]){P, M, K}));
-    uint32_t yb = reshape_to(L, broadcast_to(L, y, by), mktype(DT_F32, 3, (Dim[]){P, K, N}));
-    int64_t per = M.c * N.c * (P.a ? P.a : P.c), chunk = per >= (1 << 16) ? 1 : (1 << 16) / per;
-    if (chunk > K.c) chunk = K.c;
-    uint32_t acc = IR_NONE;
-    for (int64_t k0 = 0; k0 < K.c; k0 += chunk) {
-        int64_t k1 = k0 + chunk < K.c ? k0 + chunk : K.c;
-        Dim c = dconst(k1 - k0);
-        uint32_t xs = k1 - k0 == K.c ? xb : slice_t(L, xb, 2, k0, k1, 1);
-        uint32_t ys = k1 - k0 == K.c ? yb : slice_t(L, yb, 1, k0, k1, 1);
-        IrType prod = mktype(DT_F32, 4, (Dim[]){P, M, c, N});
-        uint32_t x4 = broadcast_to(L, reshape_to(L, xs, mktype(DT_F32, 4, (Dim[]){P, M, c, dconst(1)})), prod);
-        uint32_t y4 = broadcast_to(L, reshape_to(L, ys, mktype(DT_F32, 4, (Dim[]){P, dconst(1), c, N})), prod);
-        uint32_t part = reduce(L, OP_SUM, binop_t(L, OP_MUL, x4, y4), 1u << 2, true);
-        acc = acc == IR_NONE ? part : binop_t(L, OP_ADD, acc, part);
-    }
-    return vtensor(reshape_to(L, acc, rt));
+    uint32_t xb = broadcast_to(L, x, bx), yb = broadcast_to(L, y, by);
+    bool tx = swaps_last2(L, xb), ty = swaps_last2(L, yb);
+    IrType px = mktype(DT_F32, 3, (Dim[]){P, M, K}), py = mktype(DT_F32, 3, (Dim[]){P, K, N});
+    if (tx) xb = L->g->nodes[xb].src[0], px.dim[1] = K, px.dim[2] = M;
+    if (ty) yb = L->g->nodes[yb].src[0], py.dim[1] = N, py.dim[2] = K;
+    uint32_t s3[2] = {reshape_to(L, xb, px), reshape_to(L, yb, py)};
+    IrAttr at = {.i = {tx, ty}, .ni = 2};
+    uint32_t r = add(L, OP_MATMUL, mktype(DT_F32, 3, (Dim[]){P, M, N}), s3, 2, &at);
+    return vtensor(reshape_to(L, r, rt));
 }
 
 /* A Node that only carries the place being lowered, for the checker's rules. */
@@ -1481,7 +1489,9 @@ static Value call_builtin(Lower *L, Builtin bi, Args *a, Node *call, Loc loc) {
     case BR_TRANSPOSE: {
         uint32_t x = to_tensor(L, v[0], DT_F32, loc);
         int r = tty(L, x)->rank, perm[IR_MAXRANK];
-        for (int i = 0; i < r; i++) perm[i] = v[1].kind == V_LIST ? (int)norm_axis(L, v[1].items[i].i, r, loc) : r - 1 - i;
+        int np = v[1].kind == V_LIST ? v[1].n : r, lead = r - np;   /* negative axes: the last np [builtin.transpose] */
+        for (int i = 0; i < r; i++)
+            perm[i] = i < lead ? i : v[1].kind == V_LIST ? (int)norm_axis(L, v[1].items[i - lead].i, r, loc) : r - 1 - i;
         return vtensor(r < 2 ? x : transpose_t(L, x, perm));
     }
     case BR_CONCAT: {
@@ -1548,6 +1558,11 @@ static Value call_builtin(Lower *L, Builtin bi, Args *a, Node *call, Loc loc) {
         }
         Op op = bi == BI_MAXPOOL2D || bi == BI_MAXPOOL1D ? OP_MAXPOOL : OP_AVGPOOL;
         return vtensor(add(L, op, rt, &x, 1, &at));
+    }
+    case BR_SOFTMAX: {
+        uint32_t x = to_tensor(L, v[0], DT_F32, loc);
+        IrAttr at = {.i = {slot[2] && v[2].kind == V_BOOL && v[2].i}, .ni = 1, .f = slot[1] ? (float)num(v[1]) : 1.0};
+        return vtensor(add(L, OP_SOFTMAX, rt, &x, 1, &at));
     }
     case BR_SHAPE: case BR_ASSERT: case BR_NONE:
         break;

@@ -274,6 +274,37 @@ static const Type *transpose(Body *b, Node *n, Node **slot, const Type **sty) {
     if (!x)
         return ty_error();
     const Shape *s = &x->shape;
+    /* [builtin.transpose] a perm of negative axes -n .. -1 permutes the last n axes only, so
+     * f32[*S, T, D] can swap its last two: transpose(k, [-1, -2]) */
+    if (slot[1] && sty[1]->kind == TY_TENSOR && sty[1]->vals) {
+        int np;
+        const SDim **p = int_list(b, "transpose", slot[1], sty[1], &np);
+        if (!p)
+            return ty_error();
+        int64_t v0;
+        if (np > 0 && ty_dim_is_const(p[0], &v0) && v0 < 0) {
+            int after = s->rest < 0 ? s->rank : s->rank - s->rest;
+            bool *seen = arena_alloc(b->C->a, (size_t)np + 1), ok = np <= after;
+            const SDim **d = arena_alloc(b->C->a, sizeof *d * (size_t)(s->rank + 1));
+            memcpy(d, s->dims, sizeof *d * (size_t)s->rank);
+            for (int i = 0; i < np && ok; i++) {
+                int64_t v;
+                ok = ty_dim_is_const(p[i], &v) && v >= -np && v < 0 && !seen[v + np];
+                if (ok) {
+                    seen[v + np] = true;
+                    d[s->rank - np + i] = s->dims[s->rank + v];
+                }
+            }
+            if (!ok) {
+                check_error(b, slot[1]->loc, "transpose needs a permutation of -%d .. -1 (the last %d axes) for %s",
+                            np, np, check_tystr(b, x));
+                return ty_error();
+            }
+            Type *t = tensor_like(b, x->dtype, s);
+            t->shape.dims = d;
+            return t;
+        }
+    }
     if (s->rest >= 0) {
         check_error(b, n->loc, "transpose needs a tensor of known rank, got %s", check_tystr(b, x));
         return ty_error();
@@ -943,6 +974,41 @@ const Type *check_builtin_call(Body *b, Node *n, Builtin bi, Node **slot, const 
     case BR_CONV: {
         ConvSpec cs;
         return conv_rule(b, n, bi, slot, sty, &cs);
+    }
+    case BR_SOFTMAX: {
+        const Type *x = as_tensor(b, fname, "x", slot[0], sty[0], DT_F32);
+        if (!x)
+            return ty_error();
+        double sc;
+        if (x->dtype != DT_F32) {
+            check_error(b, slot[0]->loc, "softmax expects an f32 tensor, got %s", check_tystr(b, x));
+            return ty_error();
+        }
+        (void)sc;   /* a number known only at each call in a generic body: lowering reads it */
+        if (slot[1] && !(sty[1]->kind == TY_INT || sty[1]->kind == TY_FLOAT)) {
+            check_error(b, slot[1]->loc, "softmax expects a compile-time number for 'scale', got %s",
+                        check_tystr(b, sty[1]));
+            return ty_error();
+        }
+        if (slot[2] && sty[2]->kind != TY_BOOL) {
+            check_error(b, slot[2]->loc, "softmax expects a compile-time bool for 'causal', got %s",
+                        check_tystr(b, sty[2]));
+            return ty_error();
+        }
+        bool causal = slot[2] && sty[2]->known && sty[2]->bval;
+        int need = causal ? 2 : 1, after = x->shape.rest < 0 ? x->shape.rank : x->shape.rank - x->shape.rest;
+        if (x->shape.rest < 0 && x->shape.rank < need) {
+            check_error(b, slot[0]->loc, "softmax%s needs a tensor of rank %d or more, got %s",
+                        causal ? " with causal = true" : "", need, check_tystr(b, x));
+            return ty_error();
+        }
+        for (int k = x->shape.rank - (after < 2 ? after : 2); causal && k < x->shape.rank; k++)
+            if (check_holds_batch(b, x->shape.dims[k])) {
+                check_error(b, slot[0]->loc, "softmax with causal = true masks the last two axes, which must "
+                            "not depend on the batch size B, got %s", check_tystr(b, x));
+                return ty_error();
+            }
+        return x;
     }
     case BR_NONE:
         break;

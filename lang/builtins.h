@@ -42,6 +42,7 @@ typedef enum {
     BR_POOL,        /* maxpool2d, avgpool2d, maxpool1d, avgpool1d: f32[N, *spatial, C] windows */
     BR_UPSAMPLE,    /* upsample2d: f32[N, H, W, C] -> f32[N, H * sh, W * sw, C] */
     BR_CONV,        /* conv, conv_transpose: channels-last images or sequences */
+    BR_SOFTMAX,     /* f32[*S, N] (causal: f32[*S, T, N], T and N without B) -> the same */
 } BuiltinRule;
 
 #define BI_MAXFORMALS 6

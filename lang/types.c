@@ -220,6 +220,33 @@ static DimTerm term_mul(DimCtx *c, const DimTerm *x, const DimTerm *y) {
 
 static bool is_const_one(const SDim *x) { return x->n == 1 && x->t[0].n == 0 && x->t[0].coef == 1; }
 
+static bool term_div(DimCtx *c, const DimTerm *x, const DimTerm *y, DimTerm *out);
+
+/* A term holding an opaque a / b (b one term) and b's factors as well: the quotient is exact
+ * (a dim is an exact division: lowering refuses an inexact one), so b * (a / b) is a, and the term
+ * becomes (term / (b * (a / b))) * a: H * (E / H) is E (multi_head_attention's heads). NULL when
+ * no such atom. */
+static const SDim *cancel_div(DimCtx *c, const DimTerm *t) {
+    for (int i = 0; i < t->n; i++) {
+        const DimAtom *at = t->atoms[i];
+        if (at->kind != DA_DIV || at->b->n != 1)
+            continue;
+        DimTerm rest = {.coef = t->coef, .n = t->n - 1};
+        const DimAtom **as = arena_alloc(c->a, sizeof *as * (size_t)t->n);
+        for (int j = 0, k = 0; j < t->n; j++)
+            if (j != i)
+                as[k++] = t->atoms[j];
+        rest.atoms = as;
+        DimTerm q;
+        if (!term_div(c, &rest, &at->b->t[0], &q))
+            continue;
+        DimTerm *one = arena_alloc(c->a, sizeof *one);
+        *one = q;
+        return ty_dim_mul(c, normalize(c, one, 1), at->a);
+    }
+    return NULL;
+}
+
 const SDim *ty_dim_mul(DimCtx *c, const SDim *x, const SDim *y) {
     if (is_const_one(x) || y->n == 0)
         return y;
@@ -231,7 +258,20 @@ const SDim *ty_dim_mul(DimCtx *c, const SDim *x, const SDim *y) {
     for (int i = 0; i < x->n; i++)
         for (int j = 0; j < y->n; j++)
             t[k++] = term_mul(c, &x->t[i], &y->t[j]);
-    return normalize(c, t, n);
+    const SDim *r = normalize(c, t, n);
+    for (int i = 0; i < r->n; i++) {
+        const SDim *v = cancel_div(c, &r->t[i]);
+        if (!v)
+            continue;
+        /* the other terms, plus the cancelled one */
+        DimTerm *o = arena_alloc(c->a, sizeof *o * (size_t)(r->n + 1));
+        int m = 0;
+        for (int j = 0; j < r->n; j++)
+            if (j != i)
+                o[m++] = r->t[j];
+        return ty_dim_add(c, normalize(c, o, m), v);
+    }
+    return r;
 }
 
 /* Divide term x by monomial-with-coefficient y when that is exact; false otherwise. */
@@ -305,6 +345,28 @@ const SDim *ty_dim_div(DimCtx *c, const SDim *x, const SDim *y, const char **why
     }
     if (xk && xv == 0)
         return x;
+    if (x->n == 1 && y->n == 1) {
+        /* monomials: cancel the atoms both hold (E*N*T / (H*N*T) is E / H) */
+        const DimTerm *a = &x->t[0], *b = &y->t[0];
+        const DimAtom **an = arena_alloc(c->a, sizeof *an * (size_t)(a->n + 1));
+        const DimAtom **bn = arena_alloc(c->a, sizeof *bn * (size_t)(b->n + 1));
+        int i = 0, j = 0, na = 0, nb = 0;
+        while (i < a->n || j < b->n) {
+            int r = i >= a->n ? 1 : j >= b->n ? -1 : atom_cmp(a->atoms[i], b->atoms[j]);
+            if (r == 0)
+                i++, j++;
+            else if (r < 0)
+                an[na++] = a->atoms[i++];
+            else
+                bn[nb++] = b->atoms[j++];
+        }
+        if (na < a->n) {
+            DimTerm *ta = arena_alloc(c->a, sizeof *ta), *tb = arena_alloc(c->a, sizeof *tb);
+            *ta = (DimTerm){.coef = a->coef, .n = na, .atoms = an};
+            *tb = (DimTerm){.coef = b->coef, .n = nb, .atoms = bn};
+            return ty_dim_div(c, normalize(c, ta, 1), normalize(c, tb, 1), why);
+        }
+    }
     return opaque(c, DA_DIV, x, y);
 }
 

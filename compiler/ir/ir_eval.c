@@ -466,27 +466,73 @@ void ir_eval_node(const IrNode *n, const IrType *st, const void *const *sv, int6
     }
 
     case OP_MATMUL: {
-        int64_t ad[2], bd[2];
+        int64_t ad0[3], bd0[3], *ad = ad0, *bd = bd0, *od = d, P = 1;
         dims_of(tx, B, ad);
         dims_of(tyy, B, bd);
+        if (t->rank == 3) { /* batched: one product per leading index */
+            P = ad[0], ad++, bd++, od++;
+        }
         bool ta = at->i[0], tb = at->i[1];
-        int64_t M = d[0], Nn = d[1], K = ta ? ad[0] : ad[1];
+        int64_t M = od[0], Nn = od[1], K = ta ? ad[0] : ad[1];
         /* element (i, k) of op(A) and (k, j) of op(B) */
         int64_t as_i = ta ? 1 : ad[1], as_k = ta ? ad[1] : 1;
         int64_t bs_k = tb ? 1 : bd[1], bs_j = tb ? bd[1] : 1;
-        const float *A = x, *Bm = y;
         double *row = xcalloc((size_t)Nn, sizeof(double), "matmul row");
-        for (int64_t i0 = 0; i0 < M; i0++) {
-            memset(row, 0, sizeof(double) * (size_t)Nn);
-            for (int64_t k = 0; k < K; k++) {
-                double av = A[i0 * as_i + k * as_k];
+        for (int64_t p = 0; p < P; p++) {
+            const float *A = (const float *)x + p * M * K, *Bm = (const float *)y + p * K * Nn;
+            float *C = (float *)out + p * M * Nn;
+            for (int64_t i0 = 0; i0 < M; i0++) {
+                memset(row, 0, sizeof(double) * (size_t)Nn);
+                for (int64_t k = 0; k < K; k++) {
+                    double av = A[i0 * as_i + k * as_k];
+                    for (int64_t j = 0; j < Nn; j++)
+                        row[j] += av * Bm[k * bs_k + j * bs_j];
+                }
                 for (int64_t j = 0; j < Nn; j++)
-                    row[j] += av * Bm[k * bs_k + j * bs_j];
+                    C[i0 * Nn + j] = (float)row[j];
             }
-            for (int64_t j = 0; j < Nn; j++)
-                ((float *)out)[i0 * Nn + j] = (float)row[j];
         }
         free(row);
+        return;
+    }
+    case OP_SOFTMAX:
+    case OP_SOFTMAX_BWD: {
+        /* per row, the float operations of the primitives fuse expands it into (ir_expand):
+         * SOFTMAX: z = f*x (masked: -inf), m = rmax z, e = exp(z - m), y = e / sum e;
+         * SOFTMAX_BWD: s = sum(dy*y), dx = f*(y*(dy - s)); sums in double, rounded once */
+        int64_t S = d[t->rank - 1], T = t->rank >= 2 ? d[t->rank - 2] : 1, R = S ? N / S : 0;
+        float f = (float)at->f;
+        const float *xf = x, *yf = y;
+        float *o = out;
+        for (int64_t r = 0; r < R; r++) {
+            const float *xr = xf + r * S;
+            float *orow = o + r * S;
+            if (op == OP_SOFTMAX_BWD) {
+                const float *dy = yf + r * S;
+                double acc = 0;
+                for (int64_t j = 0; j < S; j++)
+                    acc += ir_eval_f32(OP_MUL, dy[j], xr[j]);
+                float sm = (float)acc;
+                for (int64_t j = 0; j < S; j++) {
+                    float v = ir_eval_f32(OP_MUL, xr[j], ir_eval_f32(OP_SUB, dy[j], sm));
+                    orow[j] = f == 1.0f ? v : ir_eval_f32(OP_MUL, v, f);
+                }
+                continue;
+            }
+            int64_t lim = at->i[0] ? r % T : S - 1; /* the last column kept */
+            for (int64_t j = 0; j < S; j++)
+                orow[j] = j > lim ? -INFINITY : f == 1.0f ? xr[j] : ir_eval_f32(OP_MUL, xr[j], f);
+            double m = -INFINITY;
+            for (int64_t j = 0; j < S; j++)
+                if (!(m >= orow[j]) && !isnan(m))
+                    m = orow[j];
+            double acc = 0;
+            for (int64_t j = 0; j < S; j++)
+                acc += ir_eval_f32(OP_EXP, ir_eval_f32(OP_SUB, orow[j], (float)m), 0);
+            float sm = (float)acc;
+            for (int64_t j = 0; j < S; j++)
+                orow[j] = ir_eval_f32(OP_DIV, ir_eval_f32(OP_EXP, ir_eval_f32(OP_SUB, orow[j], (float)m), 0), sm);
+        }
         return;
     }
     case OP_CONV:

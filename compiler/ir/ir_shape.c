@@ -7,6 +7,7 @@
  */
 #include "ir.h"
 
+#include <math.h>
 #include <string.h>
 
 static bool dim_eq(Dim x, Dim y) { return x.a == y.a && x.c == y.c; }
@@ -371,17 +372,38 @@ const char *ir_shape_rule(Op op, const IrType *s, int nsrc, const IrAttr *at, Ir
     case OP_MATMUL: {
         if (at->ni != 2 || (at->i[0] & ~1) || (at->i[1] & ~1))
             return "needs i = trans a, trans b (0 or 1)";
-        if (s[0].rank != 2 || s[1].rank != 2)
-            return "operands must be 2-D";
+        /* 2-D, or batched: [P, M, K] @ [P, K, N] -> [P, M, N], the flags on the last two dims */
+        if (!((s[0].rank == 2 && s[1].rank == 2) || (s[0].rank == 3 && s[1].rank == 3)))
+            return "operands must be both 2-D or both 3-D";
         if (s[0].dtype != DT_F32 || s[1].dtype != DT_F32)
             return "operands must be f32";
-        Dim m = s[0].dim[at->i[0] ? 1 : 0], ka = s[0].dim[at->i[0] ? 0 : 1];
-        Dim kb = s[1].dim[at->i[1] ? 1 : 0], n = s[1].dim[at->i[1] ? 0 : 1];
+        int o = s[0].rank - 2;
+        if (o && !dim_eq(s[0].dim[0], s[1].dim[0]))
+            return "batch dims differ";
+        Dim m = s[0].dim[o + (at->i[0] ? 1 : 0)], ka = s[0].dim[o + (at->i[0] ? 0 : 1)];
+        Dim kb = s[1].dim[o + (at->i[1] ? 1 : 0)], n = s[1].dim[o + (at->i[1] ? 0 : 1)];
         if (!dim_eq(ka, kb))
             return "inner dims differ";
-        *t = (IrType){.dtype = DT_F32, .rank = 2, .dim = {m, n}};
+        *t = o ? (IrType){.dtype = DT_F32, .rank = 3, .dim = {s[0].dim[0], m, n}}
+               : (IrType){.dtype = DT_F32, .rank = 2, .dim = {m, n}};
         return NULL;
     }
+    case OP_SOFTMAX:
+    case OP_SOFTMAX_BWD:
+        /* over the last axis; SOFTMAX's causal flag masks column j of row i (the second-last
+         * axis) where j > i; SOFTMAX_BWD takes y and dy of one type */
+        if (at->ni != 1 || (at->i[0] & ~1) || (op == OP_SOFTMAX_BWD && at->i[0]))
+            return "needs i[0] = causal (0 or 1; 0 for softmax_bwd)";
+        if (!isfinite(at->f))
+            return "needs a finite scale f";
+        if (s[0].dtype != DT_F32 || s[0].rank < 1 + (int)at->i[0])
+            return at->i[0] ? "needs an f32 operand of rank 2 or more" : "needs an f32 operand of rank 1 or more";
+        if (at->i[0] && (s[0].dim[s[0].rank - 1].a || s[0].dim[s[0].rank - 2].a))
+            return "a causal mask's last two dims must not depend on B";
+        if (op == OP_SOFTMAX_BWD && !ir_type_eq(&s[0], &s[1]))
+            return "y and dy must have one type";
+        *t = s[0];
+        return NULL;
     case OP_CONV:
         return ir_conv_geom(&s[0], &s[1], at, NULL, t);
     case OP_CONV_BWD_DATA:

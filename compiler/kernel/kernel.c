@@ -86,13 +86,13 @@ void k_size_print(FILE *out, KSize d) {
 /* ---- text form ---- */
 
 static void arg_text(FILE *out, const KArg *a, bool sig) {
-    static const char *const how[] = {"buf", "buf0", "val", "row", "col"};
+    static const char *const how[] = {"buf", "buf0", "val", "row", "col", "tile"};
     if (sig)
         fprintf(out, "%s ", how[a->kind]);
     else
         fprintf(out, a->kind == KA_VAL ? "$v%d" : "%%b%d", a->ref);
     if (!sig && a->kind >= KA_BUF0 && a->kind != KA_VAL)
-        fputs(a->kind == KA_BUF0 ? "[0]" : a->kind == KA_ROW ? "[row]" : "[col]", out);
+        fputs(a->kind == KA_BUF0 ? "[0]" : a->kind == KA_ROW ? "[row]" : a->kind == KA_TILE ? "[tile]" : "[col]", out);
     fputs(" : ", out);
     ir_type_print(out, &a->type);
 }
@@ -461,6 +461,15 @@ int k_verify(const KGraph *g, FILE *err) {
                 fail(&v, "k", i, "argument %d: buf0 needs a kernel with a body and one element", a);
             if (body && ar->kind == KA_BUF && !numel_eq(&ar->type, space))
                 fail(&v, "k", i, "argument %d is read at each index but has another size", a);
+            if (ar->kind == KA_TILE) {
+                bool ok = body && ar->type.rank >= 1 && ar->type.rank <= space->rank;
+                for (int d = 0; ok && d < ar->type.rank; d++) {
+                    Dim x = ar->type.dim[d], y = space->dim[space->rank - ar->type.rank + d];
+                    ok = x.a == 0 && y.a == 0 && x.c == y.c;
+                }
+                if (!ok)
+                    fail(&v, "k", i, "argument %d: a tile broadcast needs a kernel with a body whose last dims are its (no B)", a);
+            }
             if (ar->kind == KA_ROW || ar->kind == KA_COL) {
                 IrType want = *space;
                 if (!body || want.rank < 1) {

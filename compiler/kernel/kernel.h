@@ -87,6 +87,10 @@ typedef enum {
                                    row r the loop is in (type: the result's with last dim 1) */
     KA_COL,                     /* KK_ELEM only: broadcast along the other dims: element c of the
                                    column (type: as many elements as the result's last dim) */
+    KA_TILE,                    /* kernels with a body: broadcast along leading dims: element
+                                   i mod n of a buffer of n elements (no B) whose dims are the
+                                   index space's last ones (a causal mask [T, S] read by the
+                                   softmax of [B, h, T, S]) */
 } KArgKind;
 
 typedef struct KArg {

@@ -297,6 +297,18 @@ static void vjp_MAXPOOL_BWD(Vjp *v) {
         die("autodiff: the second derivative of maxpool (through maxpool_bwd's dy) is not supported");
 }
 
+/* y = softmax(f*x masked): dx = f*y*(dy - sum(dy*y)), one op (a masked column has y = 0, so
+ * its gradient is 0 with no mask) */
+static void vjp_SOFTMAX(Vjp *v) {
+    uint32_t s[2] = {v->y, v->gy};
+    IrAttr at = {.i = {0}, .ni = 1, .f = v->n.attr.f};
+    v->gs[0] = ir_op(v->g, OP_SOFTMAX_BWD, s, 2, &at, *type_of(v->g, X(v)));
+}
+static void vjp_SOFTMAX_BWD(Vjp *v) {
+    (void)v;
+    die("autodiff: the second derivative of softmax (through softmax_bwd) is not supported");
+}
+
 static void (*const vjp_rule[OP__COUNT])(Vjp *) = {
 #define OP(name, text, nsrc, flags) [OP_##name] = vjp_##name,
 #include "ops.def"

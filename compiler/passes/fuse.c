@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "kernel.h"
+#include "passes.h"
 
 /* NB_BVIEW: a BROADCAST no buffer holds: its elementwise users read its operand in place */
 /* NB_STORED: computed in its users' kernel like NB_FUSED, and stored from there into its own
@@ -115,7 +116,8 @@ static bool is_row_reduce(const IrGraph *g, uint32_t i) {
 }
 
 /* How an elementwise loop over t can read the broadcast of s to t in place: KA_BUF0 (one
- * element), KA_ROW (s is t with last dim 1), KA_COL (s is t's last dim), or -1. */
+ * element), KA_ROW (s is t with last dim 1), KA_COL (s is t's last dim), KA_TILE (s, after its
+ * leading 1s, is t's last two dims or more, without B), or -1. */
 static int bcast_kind(const IrType *s, const IrType *t) {
     int r = t->rank;
     if (static_one(s))
@@ -129,7 +131,18 @@ static int bcast_kind(const IrType *s, const IrType *t) {
         row = row && (k < r - 1 ? same : one);
         col = col && (k < r - 1 ? one : same);
     }
-    return row ? KA_ROW : col ? KA_COL : -1;
+    if (row || col)
+        return row ? KA_ROW : KA_COL;
+    /* a tile: s's own dims (no B) are t's last ones, the broadcast only adds leading dims */
+    int lead = r - s->rank;
+    while (lead < r && s->dim[lead - (r - s->rank)].a == 0 && s->dim[lead - (r - s->rank)].c == 1)
+        lead++;
+    bool tile = lead < r - 1;
+    for (int k = lead; tile && k < r; k++) {
+        Dim sd = s->dim[k - (r - s->rank)];
+        tile = sd.a == 0 && t->dim[k].a == 0 && sd.c == t->dim[k].c;
+    }
+    return tile ? KA_TILE : -1;
 }
 
 /* SELECT's operand 0 is the bool; its math happens in the dtype of the branches */
@@ -490,7 +503,8 @@ static void conv_scratch(Arena *A, KGraph *kg, const IrGraph *g, const IrNode *n
     k->nx = 1;
 }
 
-KGraph *fuse_graph(Arena *A, const IrGraph *g) {
+KGraph *fuse_graph(Arena *A, const IrGraph *g0) {
+    const IrGraph *g = expand((IrGraph *)g0);   /* softmax as the primitives of its row kernel */
     uint32_t n = g->len;
     KGraph *kg = arena_alloc(A, sizeof *kg);
     kg->name = g->name;

@@ -29,6 +29,11 @@ int autodiff_module(IrModule *m, Diag *d);
  * subexpressions merged, nodes no result needs dropped. docs/ir.md "simplify" lists the rules. */
 IrGraph *simplify(IrGraph *g);
 
+/* simplify.c. requires: g verifies. The composite ops (SOFTMAX, SOFTMAX_BWD) replaced by the
+ * primitives they stand for (in the order of their ir_eval.c evaluation), so that fuse makes
+ * each one row kernel; g itself when it has none. fuse calls it on every graph. */
+IrGraph *expand(IrGraph *g);
+
 /* simplify every graph of m in place (m->forward, m->evaluate, each step's graph). */
 void simplify_module(IrModule *m);
 

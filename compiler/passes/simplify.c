@@ -325,3 +325,62 @@ void simplify_module(IrModule *m) {
         if (m->steps[k].graph)
             m->steps[k].graph = simplify(m->steps[k].graph);
 }
+
+/* ---- expand: composite ops into the primitives fuse makes row kernels of ---- */
+
+/* SOFTMAX(x){f, causal}: z = f*x (f = 1: x), masked z = select(mask, z, -inf) with mask a bool
+ * constant [T, S] (column j <= row i) that fuse reads in place (KA_TILE); then rmax, exp, sum,
+ * div over the last axis. SOFTMAX_BWD(y, dy){f}: f*(y*(dy - sum(dy*y))). The float operations
+ * are ir_eval.c's for the two ops, in order, so the interpreter and compiled code agree. */
+static uint32_t expand_node(IrGraph *h, const IrNode *n, const uint32_t *s) {
+    int r = n->type.rank;
+    uint64_t last = (uint64_t)1 << (r - 1);
+    IrType rowt = n->type;
+    rowt.dim[r - 1] = (Dim){0, 1};
+    IrAttr red = {.i = {(int64_t)last}, .ni = 1};
+    float f = (float)n->attr.f;
+    if (n->op == OP_SOFTMAX_BWD) {
+        uint32_t y = s[0], dy = s[1];
+        uint32_t p = ir_binary(h, OP_MUL, dy, y);
+        uint32_t sm = ir_sum(h, p, last);
+        uint32_t q = ir_binary(h, OP_MUL, y, ir_binary(h, OP_SUB, dy, ir_broadcast(h, sm, n->type)));
+        return f == 1.0f ? q : ir_binary(h, OP_MUL, q, ir_scalar(h, DT_F32, f));
+    }
+    uint32_t z = f == 1.0f ? s[0] : ir_binary(h, OP_MUL, s[0], ir_scalar(h, DT_F32, f));
+    if (n->attr.i[0]) {
+        int64_t T = n->type.dim[r - 2].c, S = n->type.dim[r - 1].c;
+        float *m = arena_alloc(h->arena, sizeof(float) * (size_t)(T * S > 0 ? T * S : 1));
+        for (int64_t i = 0; i < T; i++)
+            for (int64_t j = 0; j < S; j++)
+                m[i * S + j] = j <= i;
+        IrAttr at = {.i = {T * S}, .ni = 1, .data = m};
+        IrType mt = {.dtype = DT_BOOL, .rank = 2, .dim = {{0, T}, {0, S}}};
+        uint32_t mask = ir_add(h, OP_CONST, mt, NULL, 0, &at, n->loc);
+        z = ir_select(h, ir_broadcast(h, mask, n->type), z, ir_fill(h, n->type, -INFINITY));
+    }
+    uint32_t mx = ir_op(h, OP_RMAX, &z, 1, &red, rowt);
+    uint32_t e = ir_unary(h, OP_EXP, ir_binary(h, OP_SUB, z, ir_broadcast(h, mx, n->type)));
+    uint32_t sm = ir_sum(h, e, last);
+    return ir_binary(h, OP_DIV, e, ir_broadcast(h, sm, n->type));
+}
+
+IrGraph *expand(IrGraph *g) {
+    bool any = false;
+    for (uint32_t i = 0; i < g->len && !any; i++)
+        any = g->nodes[i].op == OP_SOFTMAX || g->nodes[i].op == OP_SOFTMAX_BWD;
+    if (!any)
+        return g;
+    uint32_t *map = arena_alloc(g->arena, (g->len ? g->len : 1) * sizeof *map);
+    IrGraph *h = ir_graph_new(g->arena, g->name);
+    for (uint32_t i = 0; i < g->len; i++) {
+        IrNode n = g->nodes[i];
+        uint32_t s[IR_MAXSRC];
+        for (int k = 0; k < n.nsrc; k++)
+            s[k] = map[n.src[k]];
+        map[i] = n.op == OP_SOFTMAX || n.op == OP_SOFTMAX_BWD ? expand_node(h, &n, s)
+                                                               : ir_add(h, (Op)n.op, n.type, s, n.nsrc, &n.attr, n.loc);
+    }
+    for (int r = 0; r < g->nres; r++)
+        ir_result(h, map[g->res[r].node], g->res[r].kind, g->res[r].index);
+    return rebuild(h, false);
+}

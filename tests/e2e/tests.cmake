@@ -114,6 +114,13 @@ set_tests_properties(e2e.bench_smoke PROPERTIES LABELS e2e TIMEOUT 300
 nnc_e2e(course course.sh)
 # autodiff of the newer builtins against torch.autograd (one model, one SGD step; about 5 s)
 nnc_e2e(grad_vs_torch grad_vs_torch.sh)
+# attention (issue 10): multi-head and scaled dot-product attention against PyTorch's
+nnc_e2e(attention_vs_torch attention_vs_torch.sh)
+# a decoder-only transformer learns a sequence task an n-gram cannot; executable = interpreter
+nnc_e2e(transformer_seq transformer_seq.sh)
+# examples/brackets.nn: an encoder with padding masks classifies bracket words (README: 99.8%)
+nnc_e2e(brackets reach.sh brackets accuracy ge 0.95 --epochs 8 --threads 1 --
+        --data "${CMAKE_SOURCE_DIR}/examples/data/brackets_test_x.npy,${CMAKE_SOURCE_DIR}/examples/data/brackets_test_y.npy")
 # a model of the pooling and resampling builtins trains, the executable equal to the interpreter
 nnc_e2e(pool_model pool_model.sh)
 # their values against torch's pools and F.interpolate (interpreter and executable; ties in max)

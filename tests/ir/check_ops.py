@@ -145,7 +145,7 @@ def reference(c, out_shape):
         ax = axes(at[0], a.dim())
         return torch.amax(a, dim=ax, keepdim=True) if ax else a
     if op == "matmul":
-        return (a.T if at[0] else a) @ (b.T if at[1] else b)
+        return (a.transpose(-2, -1) if at[0] else a) @ (b.transpose(-2, -1) if at[1] else b)
     if op == "conv": return conv_nhwc(a, b, at).float()
     if op == "conv_bwd_data": return conv_grad("data", a, b, at, out_shape).float()
     if op == "conv_bwd_filter": return conv_grad("filter", a, b, at, out_shape).float()
@@ -160,6 +160,15 @@ def reference(c, out_shape):
     if op in ("maxpool", "avgpool"): return pool(op, a, at)
     if op == "maxpool_bwd": return pool(op, a, at, dy=b)
     if op == "avgpool_bwd": return pool(op, None, at, dy=a, out_shape=out_shape)
+    if op == "softmax":
+        s = a.double() * c["f"]
+        if at[0]:
+            keep = torch.ones(s.shape[-2], s.shape[-1], dtype=torch.bool).tril()
+            s = s.masked_fill(~keep, float("-inf"))
+        return torch.softmax(s, dim=-1).float()
+    if op == "softmax_bwd":
+        y, dy = a.double(), b.double()
+        return (c["f"] * y * (dy - (dy * y).sum(-1, keepdim=True))).float()
     raise SystemExit("check_ops.py: no torch reference for op " + op)
 
 

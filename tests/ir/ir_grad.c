@@ -322,6 +322,19 @@ int main(void) {
             IrType at = ta ? T(2, 5, 3, 0) : T(2, 3, 5, 0), bt = tb ? T(2, 4, 5, 0) : T(2, 5, 4, 0);
             check(nm, build_op, OP_MATMUL, 2, (In[]){{IN_F, at}, {IN_F, bt}}, A(ta, tb), m34);
         }
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            char nm[32];
+            snprintf(nm, sizeof nm, "bmatmul_%d%d", ta, tb);
+            IrType at = ta ? T(3, 2, 5, 3) : T(3, 2, 3, 5), bt = tb ? T(3, 2, 4, 5) : T(3, 2, 5, 4);
+            check(nm, build_op, OP_MATMUL, 2, (In[]){{IN_F, at}, {IN_F, bt}}, A(ta, tb), T(3, 2, 3, 4));
+        }
+    {   /* softmax (its VJP is softmax_bwd), plain and causal with a scale */
+        IrAttr plain = A(0), causal = A(1);
+        plain.f = 1.0, causal.f = 0.6;
+        check("softmax", build_op, OP_SOFTMAX, 1, (In[]){{IN_F, b234}}, plain, b234);
+        check("softmax_causal", build_op, OP_SOFTMAX, 1, (In[]){{IN_F, T(3, 2, 4, 4)}}, causal, T(3, 2, 4, 4));
+    }
     check("gather", build_op, OP_GATHER, 2,
           (In[]){{IN_F, T(2, 6, 3, 0)}, {IN_LABEL, TD(DT_I32, T(2, 2, 4, 0))}}, NOATTR, m34);
     check("scatter_add", build_op, OP_SCATTER_ADD, 2,

@@ -122,7 +122,7 @@ static void run_case(const char *name, Op op, int nin, const In *ins, IrAttr at,
     printf("{\"case\":\"%s\",\"op\":\"%s\",\"attr\":[", name, ir_op_name[op]);
     for (int k = 0; k < at.ni; k++)
         printf("%s%lld", k ? "," : "", (long long)at.i[k]);
-    printf("],\"ins\":[");
+    printf("],\"f\":%.9g,\"ins\":[", at.f);
     for (int k = 0; k < nin; k++) {
         if (k)
             putchar(',');
@@ -304,6 +304,29 @@ int main(void) {
             IrType bt = tb ? T(DT_F32, 2, 4, 5, 0) : T(DT_F32, 2, 5, 4, 0);
             run_case(nm, OP_MATMUL, 2, (In[]){{IN_F, at}, {IN_F, bt}}, A(ta, tb), m34);
         }
+    /* batched: [P, M, K] @ [P, K, N] with the flags on the last two dims */
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            char nm[32];
+            snprintf(nm, sizeof nm, "bmatmul_%d%d", ta, tb);
+            IrType at = ta ? T(DT_F32, 3, 2, 5, 3) : T(DT_F32, 3, 2, 3, 5);
+            IrType bt = tb ? T(DT_F32, 3, 2, 4, 5) : T(DT_F32, 3, 2, 5, 4);
+            run_case(nm, OP_MATMUL, 2, (In[]){{IN_F, at}, {IN_F, bt}}, A(ta, tb), T(DT_F32, 3, 2, 3, 4));
+        }
+    /* softmax over the last axis of f*x, causal: column j of row i kept for j <= i; its adjoint */
+    {
+        IrType s3 = T(DT_F32, 3, 2, 4, 5), s1 = T(DT_F32, 1, 7, 0, 0);
+        IrAttr plain = A(0), causal = A(1), scaled = A(1);
+        scaled.f = 0.37;
+        plain.f = causal.f = 1.0;
+        run_case("softmax", OP_SOFTMAX, 1, (In[]){{IN_WIDE, s3}}, plain, s3);
+        run_case("softmax_1d", OP_SOFTMAX, 1, (In[]){{IN_F, s1}}, plain, s1);
+        run_case("softmax_causal", OP_SOFTMAX, 1, (In[]){{IN_F, s3}}, causal, s3);
+        run_case("softmax_causal_scaled", OP_SOFTMAX, 1, (In[]){{IN_WIDE, s3}}, scaled, s3);
+        IrAttr bs = A(0);
+        bs.f = 0.37;
+        run_case("softmax_bwd", OP_SOFTMAX_BWD, 2, (In[]){{IN_UNIT, s3}, {IN_F, s3}}, bs, s3);
+    }
     /* convolution, channels-last (attrs: stride, dilation, pad_lo, pad_hi per spatial dim); each
      * of the three ops on the same geometries: the result type is what the shape rule gives */
     const ConvCase conv_cases[] = {

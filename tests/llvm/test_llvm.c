@@ -496,6 +496,28 @@ static TestModule ops_module(Arena *A) {
     uint32_t seq = ir_reshape(g, img, T3(DT_F32, BD, CD(35), CD(3)));
     output(&tm, g, "maxpool_1d", ir_op(g, OP_MAXPOOL, &seq, 1, &p1, im));
     output(&tm, g, "avgpool_1d", ir_op(g, OP_AVGPOOL, &seq, 1, &p1, im));
+    /* attention's pieces: softmax with a scale and the causal mask (a [tile] read) and its
+     * adjoint, one row kernel each; batched matmuls with each transpose flag */
+    IrType a4 = {.dtype = DT_F32, .rank = 4, .dim = {BD, CD(3), CD(5), CD(7)}};
+    uint32_t sc = ir_reshape(g, img, a4);
+    IrAttr cm = {.i = {1}, .ni = 1, .f = 0.5}, nb = {.i = {0}, .ni = 1, .f = 1.0};
+    uint32_t sm = ir_op(g, OP_SOFTMAX, &sc, 1, &cm, a4);
+    output(&tm, g, "softmax_causal", sm);
+    output(&tm, g, "softmax", ir_op(g, OP_SOFTMAX, &sc, 1, &nb, a4));
+    uint32_t sb[2] = {sm, ir_unary(g, OP_TANH, sc)};
+    IrAttr bf = {.i = {0}, .ni = 1, .f = 0.5};
+    output(&tm, g, "softmax_bwd", ir_op(g, OP_SOFTMAX_BWD, sb, 2, &bf, a4));
+    IrType a3 = {.dtype = DT_F32, .rank = 3, .dim = {{3, 0}, CD(5), CD(7)}};
+    uint32_t mq3 = ir_reshape(g, img, a3);
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            const char *nm = ta ? (tb ? "bmatmul_tt" : "bmatmul_ta") : tb ? "bmatmul_tb" : "bmatmul";
+            uint32_t pa = ta ? ir_reshape(g, img, (IrType){DT_F32, 3, {{3, 0}, CD(7), CD(5)}}) : mq3;
+            uint32_t pb = tb ? mq3 : ir_reshape(g, img, (IrType){DT_F32, 3, {{3, 0}, CD(7), CD(5)}});
+            uint32_t pr = ir_matmul(g, pa, pb, ta, tb);
+            IrType rt = g->nodes[pr].type;
+            output(&tm, g, nm, ir_reshape(g, pr, (IrType){DT_F32, 4, {BD, CD(3), rt.dim[1], rt.dim[2]}}));
+        }
 
     /* sources: rand, hyper, constants; values flowing into kernels */
     IrAttr st3 = {.i = {3}, .ni = 1};

@@ -516,6 +516,11 @@ static void k_concat(Cg *g, KEnv *k) {
     }
 }
 
+/* The element a KA_TILE argument holds at flat index i of the index space: i mod its size. */
+static LLVMValueRef tile_index(Cg *g, const KArg *ar, LLVMValueRef i) {
+    return LLVMBuildURem(g->b, i, ci64(g, ir_numel(&ar->type, 0)), "");
+}
+
 /* The values of kernel k's body at one element (the last is its result): i is its flat index in the kernel's index space,
  * r and c its row and column with the space seen as [rows, last dim] (NULL when no argument reads
  * by row or column). argv: per argument its parameter (a pointer or a value; NULL for one read
@@ -527,7 +532,7 @@ static LLVMValueRef *body_values(Cg *g, const Kernel *k, LLVMValueRef *argv, LLV
         const KExpr *x = &k->body[e];
         if (x->kind == KE_ARG) {
             const KArg *ar = &k->args[x->ref];
-            LLVMValueRef at = ar->kind == KA_ROW ? r : ar->kind == KA_COL ? c : i;
+            LLVMValueRef at = ar->kind == KA_ROW ? r : ar->kind == KA_COL ? c : ar->kind == KA_TILE ? tile_index(g, ar, i) : i;
             LLVMValueRef base = argv[x->ref] ? argv[x->ref] : out;
             v[e] = ar->kind == KA_VAL    ? argv[x->ref]
                    : ar->kind == KA_BUF0 ? pre[x->ref]
@@ -730,11 +735,12 @@ static void k_reduce(Cg *g, KEnv *k, bool max) {
 static void k_matmul(Cg *g, KEnv *k) {
     const IrType *t = &k->k->type, *ta = src_type(k, 0), *tb = src_type(k, 1);
     bool tra = k->k->attr.i[0] != 0, trb = k->k->attr.i[1] != 0;
-    if (t->rank != 2 || ta->rank != 2 || tb->rank != 2)
+    if (!(t->rank == 2 && ta->rank == 2 && tb->rank == 2) && !(t->rank == 3 && ta->rank == 3 && tb->rank == 3))
         die("matmul of rank %d x %d -> %d reached the llvm backend", ta->rank, tb->rank, t->rank);
-    LLVMValueRef M = dimv(g, t->dim[0]), N = dimv(g, t->dim[1]);
-    LLVMValueRef K = dimv(g, ta->dim[tra ? 0 : 1]);
-    LLVMValueRef lda = dimv(g, ta->dim[1]), ldb = dimv(g, tb->dim[1]);
+    int o = t->rank - 2;        /* batched: [P, M, K] @ [P, K, N], one cblas_sgemm per p */
+    LLVMValueRef M = dimv(g, t->dim[o]), N = dimv(g, t->dim[o + 1]);
+    LLVMValueRef K = dimv(g, ta->dim[o + (tra ? 0 : 1)]);
+    LLVMValueRef lda = dimv(g, ta->dim[o + 1]), ldb = dimv(g, tb->dim[o + 1]);
     LLVMTypeRef p[14] = {g->i32, g->i32, g->i32, g->i32, g->i32, g->i32, g->f32,
                          g->f32p, g->i32, g->f32p, g->i32, g->f32, g->f32p, g->i32};
     LLVMValueRef f = declare(g, "cblas_sgemm", g->vd, p, 14, false);
@@ -766,7 +772,7 @@ static void k_matmul(Cg *g, KEnv *k) {
      * B once. op(A)'s one row is contiguous either way (A is [1, K], or [K, 1] transposed). */
     LLVMBasicBlockRef gemv = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gemv");
     LLVMBasicBlockRef gemm = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gemm.mn");
-    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, M, one, ""), gemv, gemm);
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, M, one, ""), o ? gemm : gemv, gemm);
     LLVMPositionBuilderAtEnd(g->b, gemv);
     {
         LLVMTypeRef pv[12] = {g->i32, g->i32, g->i32, g->i32, g->f32, g->f32p, g->i32,
@@ -781,7 +787,20 @@ static void k_matmul(Cg *g, KEnv *k) {
     }
     LLVMBuildBr(g->b, done);
     LLVMPositionBuilderAtEnd(g->b, gemm);
-    call(g, f, args, 14);
+    if (o) {
+        Loop lp;
+        LLVMValueRef pi = loop_begin(g, &lp, dimv(g, t->dim[0]));
+        LLVMValueRef sa = LLVMBuildMul(g->b, M, K, ""), sb = LLVMBuildMul(g->b, K, N, ""), sc = mn;
+        LLVMValueRef bargs[14];
+        memcpy(bargs, args, sizeof bargs);
+        bargs[7] = LLVMBuildGEP2(g->b, g->f32, args[7], (LLVMValueRef[]){LLVMBuildMul(g->b, pi, sa, "")}, 1, "");
+        bargs[9] = LLVMBuildGEP2(g->b, g->f32, args[9], (LLVMValueRef[]){LLVMBuildMul(g->b, pi, sb, "")}, 1, "");
+        bargs[12] = LLVMBuildGEP2(g->b, g->f32, args[12], (LLVMValueRef[]){LLVMBuildMul(g->b, pi, sc, "")}, 1, "");
+        call(g, f, bargs, 14);
+        loop_end(g, &lp);
+    } else {
+        call(g, f, args, 14);
+    }
     LLVMBuildBr(g->b, done);
     LLVMPositionBuilderAtEnd(g->b, zero);
     zero_fill(g, k);
@@ -1120,7 +1139,8 @@ static void row_elems(Cg *g, const Kernel *k, const uint8_t *lv, const uint8_t *
         if (x->kind == KE_ARG) {
             const KArg *ar = &k->args[x->ref];
             LLVMValueRef base = argv[x->ref] ? argv[x->ref] : out;
-            v[e] = ar->kind == KA_BUF0 ? pre[x->ref] : load_elem(g, ar->type.dtype, base, ar->kind == KA_COL ? c : i);
+            v[e] = ar->kind == KA_BUF0 ? pre[x->ref]
+                   : load_elem(g, ar->type.dtype, base, ar->kind == KA_COL ? c : ar->kind == KA_TILE ? tile_index(g, ar, i) : i);
             continue;
         }
         LLVMValueRef sv[IR_MAXSRC] = {0};
