@@ -2526,6 +2526,7 @@ static IrModule *module(Lower *L) {
         *st = (IrStep){.name = s->name, .loss = s->loss ? s->loss : L->m->losses[0],
                        .optimizer = lower_optimizer_name(L, s->optimizer),
                        .lr = lower_optimizer_lr(L, s->optimizer)};
+        st->schedule = lower_optimizer_schedule(L, s->optimizer, &st->sched_a, &st->sched_b);
         if (i == 0) add_hyper(L, "lr", st->lr);
     }
     int target = -1, output = -1;
@@ -2737,6 +2738,54 @@ double lower_optimizer_lr(Lower *L, Node *call) {
     double lr = setjmp(jb) ? 0.01 : optimizer_lr(L, call);
     L->on_error = saved;
     return lr;
+}
+
+/* The learning-rate schedule of an optimizer call when it is one of stdlib/optim.nn's (constant,
+ * step_decay, cosine) with number arguments: its name and arguments (gamma, drops; min_lr), which
+ * the descriptor's `schedule` record carries so the runtime can report the rate it gives (the
+ * graph computes the rate itself; runtime/around.c rt_step_lr repeats the arithmetic). NULL for
+ * none or another function. */
+static const char *optimizer_schedule(Lower *L, Node *call, double *a, double *b) {
+    if (!call) call = default_optimizer(L);
+    if (!call || call->kind != ND_CALL) return NULL;
+    Node *d = optimizer_decl(L, call);
+    Frame *top = train_frame(L, "train");
+    Value sched = {0};
+    for (int i = 0; i < call->nkids; i++)
+        if (!strcmp(optimizer_arg_name(L, d, call, i), "schedule")) sched = eval(L, top, arg_expr(call->kids[i]));
+    if (sched.kind != V_FN || !sched.decl) return NULL;
+    static const char *const known[][3] = {{"constant", NULL, NULL}, {"step_decay", "gamma", "drops"},
+                                           {"cosine", "min_lr", NULL}};
+    Node *fd = sched.decl;
+    for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
+        if (strcmp(fd->name, known[k][0])) continue;
+        double v[2] = {0, 0};
+        int want = (known[k][1] != NULL) + (known[k][2] != NULL);
+        if (fd->nformals != 3 + want) return NULL;
+        for (int j = 0; j < want; j++) {
+            const char *fname = known[k][1 + j];
+            Node *formal = fd->formals[3 + j];
+            if (strcmp(formal->name, fname)) return NULL;
+            Value x = {0};
+            for (int q = 0; q < sched.n; q++)
+                if (sched.names && sched.names[q] && !strcmp(sched.names[q], fname)) x = sched.items[q];
+            if (x.kind == V_NONE && formal->lhs) x = eval(L, top, formal->lhs);
+            if (!is_num(x)) return NULL;
+            v[j] = num(x);
+        }
+        *a = v[0];
+        *b = v[1];
+        return fd->name;
+    }
+    return NULL;
+}
+
+const char *lower_optimizer_schedule(Lower *L, Node *call, double *a, double *b) {
+    jmp_buf jb, *saved = L->on_error;
+    L->on_error = &jb;
+    const char *s = setjmp(jb) ? NULL : optimizer_schedule(L, call, a, b);
+    L->on_error = saved;
+    return s;
 }
 
 int lower_apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p, uint32_t grad) {

@@ -233,9 +233,19 @@ int rt_desc_parse(RtCtx *c, const char *text, RtDesc *d) {
             st->loss = l->tok[2];
             st->optimizer = l->tok[3];
             st->loss_index = -1;
+            st->schedule = NULL;
+            st->sched_a = st->sched_b = 0;
             for (int i = 0; i < d->nloss; i++) if (!strcmp(d->loss[i], st->loss)) st->loss_index = i;
             if (st->loss_index < 0) BAD("step '%s' minimizes unknown loss '%s'", lineno, st->name, st->loss);
             d->nstep++;
+        } else if (!strcmp(kw, "schedule")) {
+            /* schedule STEP NAME A B: the learning-rate schedule of a step, for the rate the epoch
+             * line and the history report (around.c rt_step_lr) */
+            RtStep *st = NULL;
+            for (int i = 0; i < d->nstep; i++) if (l->n == 5 && !strcmp(d->step[i].name, l->tok[1])) st = &d->step[i];
+            if (!st || !parse_f64(l->tok[3], &st->sched_a) || !parse_f64(l->tok[4], &st->sched_b))
+                BAD("bad schedule record (expected: schedule STEP NAME A B, after its step)", lineno);
+            st->schedule = l->tok[2];
         } else if (!strcmp(kw, "hyper")) {
             if (l->n != 3 || !parse_f64(l->tok[2], &d->hyper_val[d->nhyper]))
                 BAD("bad hyper record (expected: hyper NAME VALUE)", lineno);

@@ -57,6 +57,8 @@ typedef struct RtStep {
     const char *name, *loss, *optimizer;
     int loss_index;             /* into RtDesc.losses */
     double lr;
+    const char *schedule;       /* its `schedule` record's NAME (constant, step_decay, cosine, ...); NULL none */
+    double sched_a, sched_b;    /* step_decay: gamma, drops; cosine: min_lr */
 } RtStep;
 
 #define RT_MAXCOL 4   /* arrays a data source yields at most (idx/npy take up to 4 files) */
@@ -228,11 +230,79 @@ typedef struct RtOpts {
     int64_t epochs, batch, limit;
     double lr, val_split;
     bool have_lr, force;
+    /* around training (history.c, plot.c): --history, --plot, --save-best, --monitor, --early-stop,
+     * --json */
+    const char *history, *plot, *save_best, *monitor;
+    int64_t patience;           /* 0: no early stopping */
+    bool json;
 } RtOpts;
 int rt_train(RtCtx *c, const RtOpts *o);
 int rt_eval(RtCtx *c, const RtOpts *o);
 int rt_predict(RtCtx *c, const RtOpts *o);
 int rt_summary(RtCtx *c, int64_t batch);
+
+/* ---- history.c: one epoch's values, the history CSV, early stopping ---- */
+typedef struct RtRow {
+    int n, cap;
+    char **name;                /* [n] "loss", "val_accuracy", ... (owned) */
+    double *v;                  /* [n] */
+    char *fmt;                  /* [n] 'l' loss (%.6f), 'a' accuracy (%.4f), 'g' other (%.6g) */
+} RtRow;
+int rt_row_add(RtCtx *c, RtRow *r, const char *prefix, const char *name, double v, char fmt);
+void rt_row_clear(RtCtx *c, RtRow *r);
+void rt_row_free(RtCtx *c, RtRow *r);
+int rt_row_find(const RtRow *r, const char *name);          /* index or -1 */
+void rt_row_print(const RtRow *r, int from, int to, FILE *out);   /* "  name value" each */
+void rt_row_json(const RtRow *r, FILE *out);                 /* "name": value, ... */
+void rt_json_str(FILE *out, const char *s);
+void rt_json_num(FILE *out, double v);                       /* null when not finite */
+bool rt_monitor_max(const char *name);                       /* bigger is better (accuracy, ...) */
+/* Writes buf as the whole of path through a temporary renamed over it (o's rules, files.c). */
+int rt_write_whole(RtCtx *c, const char *path, const RtOutput *o, const char *buf, size_t n);
+
+typedef struct RtHistory {
+    int ncol;
+    char **col;                 /* [ncol], col[0] = "epoch" */
+    double *v;                  /* [nrows, ncol]; NaN where a field is empty */
+    int nrows, cap;
+    bool resumed;               /* rows kept from the file a resumed run continues */
+} RtHistory;
+RtOutput rt_history_output(bool force);
+int rt_history_read(RtCtx *c, const char *path, RtHistory *h);
+int rt_history_col(const RtHistory *h, const char *name);   /* index or -1 */
+void rt_history_free(RtCtx *c, RtHistory *h);
+int rt_history_begin(RtCtx *c, RtHistory *h, const char *path, bool force, bool resume);
+int rt_history_add(RtCtx *c, RtHistory *h, const char *path, bool force, int64_t epoch, const RtRow *r,
+                   const double *lr, const char *const *lr_names, int nlr, double secs, double rate);
+
+/* ---- around.c: the epoch line, history, plot, early stopping, progress (train.c calls them) ---- */
+typedef struct RtAround {
+    const RtOpts *o;
+    FILE *info;                 /* where train's first line goes: stderr under --json */
+    const char *history;        /* --history, or beside --save; NULL: none */
+    char *history_buf;
+    RtHistory hist;             /* the rows so far (for the file and the plot) */
+    bool watch;                 /* --early-stop, --save-best or --monitor given */
+    char *monitor;              /* the value watched */
+    bool maximize, improved, stopped_early, scheduled;
+    double best;
+    int64_t best_epoch, wait, last_epoch;
+} RtAround;
+double rt_step_lr(const RtDesc *d, int s, double base, int64_t t, int64_t total);
+/* names: an epoch row of the run's names (values unused), to check --monitor before training. */
+int rt_around_begin(RtCtx *c, const RtOpts *o, RtAround *ar, const RtRow *names, int64_t nv);
+int rt_around_epoch(RtCtx *c, RtAround *ar, int64_t epoch, int64_t epochs, const RtRow *row, double secs,
+                    double rate, const double *lr, int nlr);
+int rt_around_after(RtCtx *c, RtAround *ar, const RtData *classes_from);   /* 1: stop early */
+void rt_around_end(RtCtx *c, RtAround *ar, int64_t epochs, const RtRow *last);
+void rt_around_free(RtCtx *c, RtAround *ar);
+void rt_around_progress(RtCtx *c, RtAround *ar, int64_t epoch, int64_t epochs, int64_t done, int64_t total,
+                        const double *loss_sum, const double *lr, double run_t0, int64_t run_done,
+                        int64_t run_total);
+
+/* ---- plot.c: learning curves as SVG ---- */
+RtOutput rt_plot_output(bool force);
+int rt_plot(RtCtx *c, const RtHistory *h, const char *title, const char *path, bool force);
 
 /* The largest values the CLI accepts (cli.c): sizes stay far from int64 overflow (the compiler's
  * IR verifier bounds a tensor at 2^50 elements at B = 2^20). */

@@ -325,17 +325,43 @@ static bool fn_metric(const RtDesc *d, int l) {
     return false;
 }
 
-/* "accuracy 0.8123, mse ..." for the metrics the model asks for; prefix "val_" for validation.
- * A fn metric is the mean of its per-batch values weighted by the batch sizes. */
-static void print_metrics(RtCtx *c, const Metrics *m, const char *prefix, FILE *out) {
+/* "accuracy 0.8123, mse ..." for the metrics the model asks for, added to an epoch's row; prefix
+ * "val_" for validation. A fn metric is the mean of its per-batch values weighted by the batch sizes. */
+static int row_metrics(RtCtx *c, RtRow *r, const Metrics *m, const char *prefix) {
+    int rc = 0;
     for (int l = 0; l < c->desc.nloss && m->n; l++)
-        if (fn_metric(&c->desc, l)) fprintf(out, "  %s%s %.6g", prefix, c->desc.loss[l], m->loss_sum[l] / (double)m->n);
-    if (!m->have_outputs) return;
+        if (fn_metric(&c->desc, l)) rc |= rt_row_add(c, r, prefix, c->desc.loss[l], m->loss_sum[l] / (double)m->n, 'g');
+    if (!m->have_outputs) return rc;
     if ((c->desc.nclasses > 0 || binary_prob(&c->desc) || onehot_classes(&c->desc)) &&
         has_metric(&c->desc, "accuracy"))
-        fprintf(out, "  %saccuracy %.4f", prefix, m->n ? (double)m->correct / (double)m->n : 0.0);
-    if (m->nvals && has_metric(&c->desc, "mse")) fprintf(out, "  %smse %.6g", prefix, m->se / (double)m->nvals);
-    if (m->nvals && has_metric(&c->desc, "mae")) fprintf(out, "  %smae %.6g", prefix, m->ae / (double)m->nvals);
+        rc |= rt_row_add(c, r, prefix, "accuracy", m->n ? (double)m->correct / (double)m->n : 0.0, 'a');
+    if (m->nvals && has_metric(&c->desc, "mse")) rc |= rt_row_add(c, r, prefix, "mse", m->se / (double)m->nvals, 'g');
+    if (m->nvals && has_metric(&c->desc, "mae")) rc |= rt_row_add(c, r, prefix, "mae", m->ae / (double)m->nvals, 'g');
+    return rc;
+}
+
+/* One epoch's values in the order the epoch line prints them: each step's loss (by its name; a
+ * loss two steps share once), the losses no step names, the metrics, then their validation
+ * counterparts when nv > 0. *ntrain_vals gets the count of training entries. */
+static int epoch_row(RtCtx *c, RtRow *r, const double *loss_sum, int64_t ntrain, const Metrics *m,
+                     const Metrics *vm, int64_t nv) {
+    const RtDesc *d = &c->desc;
+    int rc = 0;
+    rt_row_clear(c, r);
+    for (int s = 0; s < d->nstep; s++) {
+        bool dup = false;
+        for (int q = 0; q < s; q++) dup |= d->step[q].loss_index == d->step[s].loss_index;
+        if (!dup) rc |= rt_row_add(c, r, "", d->step[s].loss, loss_sum[s] / (double)ntrain, 'l');
+    }
+    for (int l = 0; l < d->nloss; l++)
+        if (!fn_metric(d, l) && !step_loss(d, l)) rc |= rt_row_add(c, r, "", d->loss[l], m->loss_sum[l] / (double)ntrain, 'l');
+    rc |= row_metrics(c, r, m, "");
+    if (nv > 0) {
+        for (int l = 0; l < d->nloss; l++)
+            if (!fn_metric(d, l)) rc |= rt_row_add(c, r, "val_", d->loss[l], vm->loss_sum[l] / (double)nv, 'l');
+        rc |= row_metrics(c, r, vm, "val_");
+    }
+    return rc ? -1 : 0;
 }
 
 /* Runs evaluate over samples idx[0..n) (or 0..n-1 when idx is NULL). */
@@ -425,27 +451,17 @@ static const char *nonfinite_param(RtCtx *c) {
  * --epochs it was started with continues the very schedule it was interrupted in; a different
  * --epochs stretches (or shrinks) the schedule to the new total from the next step on, the steps
  * already taken stay as they were. */
-static void resume_note(RtCtx *c, const char *path, int64_t epochs, int64_t steps_per_epoch) {
-    printf("; resuming '%s' after epoch %lld (step %lld)", path, (long long)c->epoch, (long long)c->step);
+static void resume_note(RtCtx *c, FILE *out, const char *path, int64_t epochs, int64_t steps_per_epoch) {
+    fprintf(out, "; resuming '%s' after epoch %lld (step %lld)", path, (long long)c->epoch, (long long)c->step);
     if (c->ckpt_epochs > 0 && c->ckpt_epochs != epochs)
-        printf("; its run planned %lld epoch%s, this one %lld: from step %lld on, schedules span this run's %lld "
+        fprintf(out, "; its run planned %lld epoch%s, this one %lld: from step %lld on, schedules span this run's %lld "
                "steps", (long long)c->ckpt_epochs, c->ckpt_epochs == 1 ? "" : "s", (long long)epochs,
                (long long)c->step + 1, (long long)(epochs * steps_per_epoch));
     else if (c->ckpt_epochs > 0)
-        printf("; schedules continue over its planned %lld epochs (%lld steps)", (long long)epochs,
+        fprintf(out, "; schedules continue over its planned %lld epochs (%lld steps)", (long long)epochs,
                (long long)(epochs * steps_per_epoch));
     else
-        printf("; schedules span %lld epochs (%lld steps)", (long long)epochs, (long long)(epochs * steps_per_epoch));
-}
-
-static void progress(RtCtx *c, int64_t epoch, int64_t epochs, int64_t done, int64_t total, double loss) {
-    int width = 30, fill = total ? (int)(width * done / total) : width;
-    char bar[64];
-    for (int i = 0; i < width; i++) bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
-    bar[width] = 0;
-    fprintf(stderr, "\repoch %lld/%lld [%s] %3d%%  loss %.4f", (long long)epoch, (long long)epochs, bar,
-            total ? (int)(100 * done / total) : 100, loss);
-    fflush(stderr);
+        fprintf(out, "; schedules span %lld epochs (%lld steps)", (long long)epochs, (long long)(epochs * steps_per_epoch));
 }
 
 int rt_train(RtCtx *c, const RtOpts *o) {
@@ -479,12 +495,16 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     Batch b = {0};
     int64_t *perm = NULL, *order = NULL;
     double *dbuf = NULL;
+    RtAround ar;
+    memset(&ar, 0, sizeof ar);
+    RtRow row = {0};
     /* the data files are known now: the checkpoint must not replace one of them (nor the executable) */
     if (o->save && rt_save_probe(c, o->save, o->force)) goto done;
     /* lr and loss sums per step, loss sums per loss for train and validation metrics */
-    dbuf = rt_calloc(c, sizeof(double) * (size_t)(2 * d->nstep + 2 * d->nloss + 1));
+    dbuf = rt_calloc(c, sizeof(double) * (size_t)(3 * d->nstep + 2 * d->nloss + 1));
     if (!dbuf) goto done;
     double *lr = dbuf, *loss_sum = dbuf + d->nstep, *m_loss = loss_sum + d->nstep, *vm_loss = m_loss + d->nloss;
+    double *lr_now = vm_loss + d->nloss;       /* [nstep] the rate a schedule gives at the current step */
     for (int s = 0; s < d->nstep; s++) lr[s] = o->have_lr ? o->lr : d->step[s].lr;
     int64_t n = data.n, nval = (int64_t)floor((double)n * val_split), ntrain = n - nval;
     if (ntrain <= 0) { rt_error(c, "no training samples left after the validation split"); goto done; }
@@ -520,11 +540,22 @@ int rt_train(RtCtx *c, const RtOpts *o) {
      * results do not change) unless a model has more train steps than that */
     uint64_t step_streams = d->nstep > 16 ? (uint64_t)d->nstep : 16;
     bool tty = isatty(2);
-    printf("training %s on %lld samples (%lld validation), batch %lld, %lld epochs, %d threads", d->name,
-           (long long)ntrain, (long long)nv, (long long)batch, (long long)epochs, c->threads);
-    if (o->resume) resume_note(c, o->resume, epochs, steps_per_epoch);
-    printf("\n");
-    fflush(stdout);
+    {
+        /* the names an epoch reports, for --monitor to be checked before training (around.c) */
+        Metrics dm;
+        metrics_reset(&dm, m_loss, d->nloss);
+        dm.have_outputs = true;
+        dm.n = dm.nvals = 1;
+        if (epoch_row(c, &row, loss_sum, 1, &dm, &dm, nv) || rt_around_begin(c, o, &ar, &row, nv)) goto done;
+        for (int s = 0; s < d->nstep; s++) ar.scheduled |= d->step[s].schedule && strcmp(d->step[s].schedule, "constant");
+    }
+    fprintf(ar.info, "training %s on %lld samples (%lld validation), batch %lld, %lld epochs, %d threads", d->name,
+            (long long)ntrain, (long long)nv, (long long)batch, (long long)epochs, c->threads);
+    if (o->resume) resume_note(c, ar.info, o->resume, epochs, steps_per_epoch);
+    fprintf(ar.info, "\n");
+    fflush(ar.info);
+    double run_t0 = rt_now();
+    int64_t run_done = 0, run_total = (epochs - c->epoch) * ntrain;
     for (int64_t epoch = c->epoch + 1; epoch <= epochs; epoch++) {
         double t0 = rt_now(), last_draw = 0;
         for (int64_t i = 0; i < ntrain; i++) order[i] = perm[i];
@@ -587,40 +618,36 @@ int rt_train(RtCtx *c, const RtOpts *o) {
                 if (fn_metric(d, l) || !step_loss(d, l)) m.loss_sum[l] += (double)b.losses[l] * (double)B;
             double now = rt_now();
             if (tty && (now - last_draw > 0.1 || at + B == ntrain)) {
-                progress(c, epoch, epochs, at + B, ntrain, loss_sum[0] / (double)(at + B));
+                for (int s = 0; s < d->nstep; s++) lr_now[s] = rt_step_lr(d, s, lr[s], c->step, total_steps);
+                rt_around_progress(c, &ar, epoch, epochs, at + B, ntrain, loss_sum, lr_now, run_t0,
+                                   run_done + at + B, run_total);
                 last_draw = now;
             }
             (void)sidx;
         }
         double secs = rt_now() - t0;
+        run_done += ntrain;
         Metrics vm;
         metrics_reset(&vm, vm_loss, d->nloss);
         if (nval > 0 && evaluate_set(c, &data, perm + ntrain, nval, &b, &vm)) goto done;
         if (vdata.n > 0 && evaluate_set(c, &vdata, NULL, vdata.n, &b, &vm)) goto done;
         if (tty) fprintf(stderr, "\r\033[K");
-        {
-            printf("epoch %lld/%lld:", (long long)epoch, (long long)epochs);
-            for (int s = 0; s < d->nstep; s++) {
-                bool dup = false;
-                for (int q = 0; q < s; q++) dup |= d->step[q].loss_index == d->step[s].loss_index;
-                if (!dup) printf("  %s %.6f", d->step[s].loss, loss_sum[s] / (double)ntrain);
-            }
-            for (int l = 0; l < d->nloss; l++)
-                if (!fn_metric(d, l) && !step_loss(d, l)) printf("  %s %.6f", d->loss[l], m.loss_sum[l] / (double)ntrain);
-            print_metrics(c, &m, "", stdout);
-            if (nv > 0) {
-                for (int l = 0; l < d->nloss; l++)
-                    if (!fn_metric(d, l)) printf("  val_%s %.6f", d->loss[l], vm.loss_sum[l] / (double)nv);
-                print_metrics(c, &vm, "val_", stdout);
-            }
-            printf("  %.2fs  %.0f samples/s\n", secs, secs > 0 ? (double)ntrain / secs : 0.0);
-            fflush(stdout);
-        }
+        if (epoch_row(c, &row, loss_sum, ntrain, &m, &vm, nv)) goto done;
+        for (int s = 0; s < d->nstep; s++) lr_now[s] = rt_step_lr(d, s, lr[s], c->step, total_steps);
+        if (rt_around_epoch(c, &ar, epoch, epochs, &row, secs, secs > 0 ? (double)ntrain / secs : 0.0, lr_now,
+                            d->nstep))
+            goto done;
         c->epoch = epoch;
         if (o->save && rt_save(c, o->save, &data, o->force)) goto done;
+        int stop = rt_around_after(c, &ar, &data);
+        if (stop < 0) goto done;
+        if (stop) break;
     }
+    rt_around_end(c, &ar, epochs, ar.last_epoch > 0 ? &row : NULL);
     rc = 0;
 done:
+    rt_around_free(c, &ar);
+    rt_row_free(c, &row);
     batch_free(c, &b);
     rt_free(c, dbuf);
     rt_free(c, perm);

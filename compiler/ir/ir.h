@@ -110,6 +110,8 @@ typedef struct IrStep {
     const char *loss;           /* name of the loss it reports (the descriptor's) */
     const char *optimizer;      /* "adam" */
     double lr;
+    const char *schedule;       /* a stdlib lr schedule (cosine, ...) for the descriptor; NULL none/other */
+    double sched_a, sched_b;    /* its arguments: step_decay gamma, drops; cosine min_lr */
     IrGraph *graph;
     /* what autodiff reads: */
     const char *objective;      /* the loss it minimizes; NULL = the sum of every loss */

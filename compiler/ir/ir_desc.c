@@ -56,6 +56,8 @@ char *ir_module_desc(Arena *a, const IrModule *m) {
         const IrStep *s = &m->steps[k];
         fprintf(f, "step %s %s %s %.9g\n", s->name, s->loss ? s->loss : "-",
                 s->optimizer ? s->optimizer : "-", s->lr);
+        if (s->schedule)
+            fprintf(f, "schedule %s %s %.9g %.9g\n", s->name, s->schedule, s->sched_a, s->sched_b);
     }
     for (int k = 0; k < m->nhypers; k++)
         fprintf(f, "hyper %s %.9g\n", m->hypers[k], m->hyper_vals[k]);
