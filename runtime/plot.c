@@ -77,7 +77,11 @@ static void draw_panel(FILE *o, const RtHistory *h, const Panel *p, double x0, d
             if (isfinite(v[p->col[k]])) lo = fmin(lo, v[p->col[k]]), hi = fmax(hi, v[p->col[k]]);
     }
     if (!isfinite(lo)) lo = 0, hi = 1;
-    if (hi - lo < 1e-12 * fmax(1, fabs(hi))) lo -= fmax(0.5, fabs(lo) * 0.05), hi += fmax(0.5, fabs(hi) * 0.05);
+    if (hi - lo <= 1e-9 * fmax(fabs(lo), fabs(hi))) {
+        /* a constant (a fixed learning rate): a band of 10% around it, or [-1, 1] around 0 */
+        double pad = fabs(hi) > 0 ? fabs(hi) * 0.1 : 1;
+        lo -= pad, hi += pad;
+    }
     if (emax <= emin) emin -= 1, emax += 1;
     double ys = nice_step(lo, hi, 5), xs = fmax(1, nice_step(emin, emax, 8));
     lo = floor(lo / ys) * ys;

@@ -124,3 +124,9 @@ nnc_e2e(pool_values pool_values.sh)
 foreach(case onehot r2 valdata npy_u8 multi_label)
   nnc_e2e(extras.${case} extras.sh ${case})
 endforeach()
+
+# around training: history CSV, lr of schedules, SVG plot, early stopping, --json, progress line
+nnc_e2e(around around.sh)
+# the plot rendered by headless chromium (skipped where chromium is not installed)
+nnc_e2e(around_render around_render.sh)
+set_tests_properties(e2e.around_render PROPERTIES SKIP_RETURN_CODE 77)
