@@ -300,6 +300,22 @@ void rt_around_progress(RtCtx *c, RtAround *ar, int64_t epoch, int64_t epochs, i
                         const double *loss_sum, const double *lr, double run_t0, int64_t run_done,
                         int64_t run_total);
 
+/* ---- report.c: eval's report ---- */
+typedef struct RtEvalResult {
+    int64_t n;                  /* samples */
+    const double *loss_sum;     /* [nloss] sums over samples */
+    bool have_outputs;
+    int nclasses;               /* > 0: confusion is [N, N] (true x predicted) */
+    const int64_t *confusion;
+    int64_t correct;
+    double se, ae; int64_t nvals;
+    double secs;
+    char **data_classes; int ndata_classes;   /* the data's CSV class names, or NULL */
+} RtEvalResult;
+void rt_eval_report(RtCtx *c, const RtOpts *o, const RtEvalResult *r);
+/* The name of class k of N: the weights', the data's, Fashion-MNIST's; NULL when none. */
+const char *rt_class_name(RtCtx *c, int k, int N, char **data_classes, int ndata);
+
 /* ---- plot.c: learning curves as SVG ---- */
 RtOutput rt_plot_output(bool force);
 int rt_plot(RtCtx *c, const RtHistory *h, const char *title, const char *path, bool force);

@@ -678,38 +678,14 @@ int rt_eval(RtCtx *c, const RtOpts *o) {
     double t0 = rt_now();
     if (evaluate_set(c, &data, NULL, data.n, &b, &m)) goto done;
     double secs = rt_now() - t0;
-    printf("samples: %lld\n", (long long)data.n);
-    for (int l = 0; l < d->nloss; l++) printf("%s: %.6f\n", d->loss[l], m.loss_sum[l] / (double)data.n);
-    if (!m.have_outputs) {
-        fprintf(stderr, "%s: note: the model wrote no outputs in evaluate: no metrics\n", c->prog);
-    } else if (N > 0) {
-        double P = 0, R = 0;
-        for (int k = 0; k < N; k++) {
-            int64_t tp = m.confusion[k * N + k], pred = 0, actual = 0;
-            for (int j = 0; j < N; j++) { pred += m.confusion[j * N + k]; actual += m.confusion[k * N + j]; }
-            P += pred ? (double)tp / (double)pred : 0;
-            R += actual ? (double)tp / (double)actual : 0;
-        }
-        /* a metric fn of the model named precision or recall has printed its own line above: these
-         * macro averages then say what they are, so no name is printed twice */
-        bool named = false;
-        for (int l = 0; l < d->nloss; l++)
-            named |= !strcmp(d->loss[l], "precision") || !strcmp(d->loss[l], "recall");
-        const char *pre = named ? "macro_" : "";
-        printf("accuracy: %.4f\n%sprecision: %.4f\n%srecall: %.4f\n", (double)m.correct / (double)data.n, pre,
-               P / N, pre, R / N);
-        printf("confusion matrix (rows: true class, columns: predicted class):\n%6s", "");
-        for (int k = 0; k < N; k++) printf(" %6d", k);
-        printf("\n");
-        for (int k = 0; k < N; k++) {
-            printf("%6d", k);
-            for (int j = 0; j < N; j++) printf(" %6lld", (long long)m.confusion[k * N + j]);
-            printf("\n");
-        }
-    } else if (m.nvals) {
-        printf("mse: %.6g\nmae: %.6g\n", m.se / (double)m.nvals, m.ae / (double)m.nvals);
+    {
+        /* the report: per-class precision, recall and F1 by class name, the confusion matrix,
+         * or JSON (report.c) */
+        RtEvalResult r = {.n = data.n, .loss_sum = m.loss_sum, .have_outputs = m.have_outputs, .nclasses = N,
+                          .confusion = m.confusion, .correct = m.correct, .se = m.se, .ae = m.ae, .nvals = m.nvals,
+                          .secs = secs, .data_classes = data.classes, .ndata_classes = data.nclasses};
+        rt_eval_report(c, o, &r);
     }
-    printf("time: %.2fs (%.0f samples/s)\n", secs, secs > 0 ? (double)data.n / secs : 0.0);
     rc = 0;
 done:
     rt_free(c, m.confusion);
@@ -780,6 +756,41 @@ static void put_row(RtCtx *c, FILE *out, const Batch *b, int64_t j) {
     fputc('\n', out);
 }
 
+/* predict --json: one JSON object per sample (JSON Lines), each per-sample output by name (a
+ * number for one value per sample, else an array), then a classifier's "class" (its name when
+ * the weights have class names) and "class_index". */
+static void put_json_row(RtCtx *c, FILE *out, const Batch *b, int64_t j) {
+    const RtDesc *d = &c->desc;
+    bool first = true;
+    fputc('{', out);
+    for (int i = 0; i < d->nt; i++) {
+        const RtTensor *t = &d->t[i];
+        if (!per_sample_output(t)) continue;
+        int64_t per = rt_numel(t, 1);
+        fputs(first ? "" : ", ", out);
+        first = false;
+        rt_json_str(out, t->name);
+        fputs(per == 1 ? ": " : ": [", out);
+        for (int64_t k = 0; k < per; k++) {
+            int64_t q = j * per + k;
+            if (k) fputs(", ", out);
+            if (t->dtype == RT_F32) rt_json_num(out, ((float *)b->bufs[i])[q]);
+            else if (t->dtype == RT_I32) fprintf(out, "%d", ((int32_t *)b->bufs[i])[q]);
+            else fprintf(out, "%s", ((uint8_t *)b->bufs[i])[q] ? "true" : "false");
+        }
+        if (per != 1) fputc(']', out);
+    }
+    if (d->nclasses > 0) {
+        int k = argmax((const float *)b->bufs[first_output(d)] + j * d->nclasses, d->nclasses);
+        const char *nm = rt_class_name(c, k, d->nclasses, NULL, 0);
+        fputs(", \"class\": ", out);
+        if (nm) rt_json_str(out, nm);
+        else fprintf(out, "%d", k);
+        fprintf(out, ", \"class_index\": %d", k);
+    }
+    fputs("}\n", out);
+}
+
 /* An existing -o target predict may replace: an f32 NPY array, or a CSV whose first line is the
  * header this model's predictions start with. */
 static bool own_predictions(RtCtx *c, FILE *f) {
@@ -787,6 +798,12 @@ static bool own_predictions(RtCtx *c, FILE *f) {
     size_t got = fread(head, 1, sizeof head - 1, f);
     head[got] = 0;
     if (got > 10 && !memcmp(head, "\x93NUMPY", 6)) return memmem(head, got, "'descr': '<f4'", 14) != NULL;
+    if (got > 2 && head[0] == '{' && head[1] == '"') {
+        /* predict --json's: its first key is the first per-sample output's name */
+        int oi = first_output(&c->desc);
+        size_t n = oi >= 0 ? strlen(c->desc.t[oi].name) : 0;
+        return oi >= 0 && got > n + 3 && !memcmp(head + 2, c->desc.t[oi].name, n) && head[2 + n] == '"';
+    }
     char *want = NULL;
     size_t n = 0;
     FILE *m = open_memstream(&want, &n);
@@ -850,7 +867,8 @@ int rt_predict(RtCtx *c, const RtOpts *o) {
             goto done;
         }
     }
-    if (!npy) put_row(c, out, &b, -1);
+    if (npy && o->json) { rt_error(c, "predict --json writes JSON Lines, not an NPY array ('%s')", o->out); goto done; }
+    if (!npy && !o->json) put_row(c, out, &b, -1);
     int64_t *idx = rt_alloc(c, sizeof(int64_t) * (size_t)batch);
     if (!idx) goto done;
     for (int64_t at = 0; at < data.n; at += batch) {
@@ -865,7 +883,7 @@ int rt_predict(RtCtx *c, const RtOpts *o) {
             memcpy(all + at * per, b.bufs[oi], sizeof(float) * (size_t)(B * per));
             continue;
         }
-        for (int64_t j = 0; j < B; j++) put_row(c, out, &b, j);
+        for (int64_t j = 0; j < B; j++) (o->json ? put_json_row : put_row)(c, out, &b, j);
     }
     rt_free(c, idx);
     if (npy && !write_npy(out, &d->t[oi], all, data.n)) {

@@ -130,3 +130,5 @@ nnc_e2e(around around.sh)
 # the plot rendered by headless chromium (skipped where chromium is not installed)
 nnc_e2e(around_render around_render.sh)
 set_tests_properties(e2e.around_render PROPERTIES SKIP_RETURN_CODE 77)
+# eval's per-class report by class name, eval/predict --json
+nnc_e2e(around_eval around_eval.sh)
