@@ -119,9 +119,8 @@ int rt_around_epoch(RtCtx *c, RtAround *ar, int64_t epoch, int64_t epochs, const
     }
     fflush(stdout);
     ar->last_epoch = epoch;
-    /* the rows stay in memory for the plot when there is no history file */
-    if (rt_history_add(c, &ar->hist, ar->history, o->force, epoch, row, lr, lr_names, k, secs, rate)) return -1;
-    if (o->plot && rt_plot(c, &ar->hist, d->name, o->plot, o->force)) return -1;
+    /* the row joins the history in memory; the files are written after the epoch's checkpoint */
+    if (rt_history_add(c, &ar->hist, NULL, o->force, epoch, row, lr, lr_names, k, secs, rate)) return -1;
     /* early stopping's bookkeeping */
     if (ar->watch) {
         int i = rt_row_find(row, ar->monitor);
@@ -142,6 +141,15 @@ int rt_around_epoch(RtCtx *c, RtAround *ar, int64_t epoch, int64_t epochs, const
 /* After the epoch's --save: the best weights, and whether to stop (1), go on (0) or fail (-1). */
 int rt_around_after(RtCtx *c, RtAround *ar, const RtData *classes_from) {
     const RtOpts *o = ar->o;
+    /* The outputs were checked against the inputs before training (rt_around_begin); a --save over
+     * the --resume file has since replaced it, and its old inode, which the ctx still lists as an
+     * input, may be reused by these files' temporaries: so they may "replace the checkpoint". */
+    if (ar->history) {
+        RtOutput ho = rt_history_output(o->force);
+        ho.replaces_checkpoint = true;
+        if (rt_history_write(c, &ar->hist, ar->history, &ho)) return -1;
+    }
+    if (o->plot && rt_plot(c, &ar->hist, c->desc.name, o->plot, o->force, true)) return -1;
     if (!ar->watch) return 0;
     if (ar->improved && o->save_best && rt_save(c, o->save_best, classes_from, o->force)) return -1;
     if (o->patience > 0 && ar->wait >= o->patience) {

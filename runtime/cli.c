@@ -214,7 +214,7 @@ static int cli_plot(RtCtx *c, const RtOpts *o) {
         snprintf(def, n + 5, "%.*s.svg", (int)n, o->input);
         out = def;
     }
-    int rc = rt_plot(c, &h, c->desc.name, out, o->force) ? 1 : 0;
+    int rc = rt_plot(c, &h, c->desc.name, out, o->force, false) ? 1 : 0;
     if (!rc) printf("wrote '%s': %d epoch%s\n", out, h.nrows, h.nrows == 1 ? "" : "s");
     rt_free(c, def);
     rt_history_free(c, &h);

@@ -319,6 +319,11 @@ int rt_history_add(RtCtx *c, RtHistory *h, const char *path, bool force, int64_t
     row[1 + r->n + nlr] = secs;
     row[2 + r->n + nlr] = rate;
     if (!path) return 0;
+    RtOutput o = rt_history_output(force);
+    return rt_history_write(c, h, path, &o);
+}
+
+int rt_history_write(RtCtx *c, const RtHistory *h, const char *path, const RtOutput *o) {
     char *buf = NULL;
     size_t n = 0;
     FILE *m = open_memstream(&buf, &n);
@@ -335,8 +340,7 @@ int rt_history_add(RtCtx *c, RtHistory *h, const char *path, bool force, int64_t
         fputc('\n', m);
     }
     if (fclose(m)) { free(buf); return rt_error(c, "cannot write the history: out of memory"); }
-    RtOutput o = rt_history_output(force);
-    int rc = rt_write_whole(c, path, &o, buf, n);
+    int rc = rt_write_whole(c, path, o, buf, n);
     free(buf);    /* open_memstream's buffer comes from malloc */
     return rc;
 }

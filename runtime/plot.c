@@ -147,7 +147,7 @@ static void draw_panel(FILE *o, const RtHistory *h, const Panel *p, double x0, d
 #undef Y
 }
 
-int rt_plot(RtCtx *c, const RtHistory *h, const char *title, const char *path, bool force) {
+int rt_plot(RtCtx *c, const RtHistory *h, const char *title, const char *path, bool force, bool in_train) {
     if (h->nrows == 0) return rt_error(c, "the history has no epochs yet: nothing to plot to '%s'", path);
     Panel *p = rt_calloc(c, sizeof(Panel) * (size_t)(h->ncol + 1));
     if (!p) return -1;
@@ -191,7 +191,8 @@ int rt_plot(RtCtx *c, const RtHistory *h, const char *title, const char *path, b
     rt_free(c, p);
     if (fclose(o)) { free(buf); return rt_error(c, "cannot draw the plot: out of memory"); }
     RtOutput out = rt_plot_output(force);
-    out.flag = "--plot";
+    out.flag = in_train ? "--plot" : "-o";
+    out.replaces_checkpoint = in_train;    /* see rt_around_after */
     int rc = rt_write_whole(c, path, &out, buf, n);
     free(buf);    /* open_memstream's buffer comes from malloc */
     return rc;

@@ -272,6 +272,7 @@ int rt_history_read(RtCtx *c, const char *path, RtHistory *h);
 int rt_history_col(const RtHistory *h, const char *name);   /* index or -1 */
 void rt_history_free(RtCtx *c, RtHistory *h);
 int rt_history_begin(RtCtx *c, RtHistory *h, const char *path, bool force, bool resume);
+int rt_history_write(RtCtx *c, const RtHistory *h, const char *path, const RtOutput *o);
 int rt_history_add(RtCtx *c, RtHistory *h, const char *path, bool force, int64_t epoch, const RtRow *r,
                    const double *lr, const char *const *lr_names, int nlr, double secs, double rate);
 
@@ -318,7 +319,8 @@ const char *rt_class_name(RtCtx *c, int k, int N, char **data_classes, int ndata
 
 /* ---- plot.c: learning curves as SVG ---- */
 RtOutput rt_plot_output(bool force);
-int rt_plot(RtCtx *c, const RtHistory *h, const char *title, const char *path, bool force);
+/* in_train: train --plot after an epoch (checked against the inputs before training). */
+int rt_plot(RtCtx *c, const RtHistory *h, const char *title, const char *path, bool force, bool in_train);
 
 /* The largest values the CLI accepts (cli.c): sizes stay far from int64 overflow (the compiler's
  * IR verifier bounds a tensor at 2^50 elements at B = 2^20). */
