@@ -121,6 +121,7 @@ struct Lower {
     Frame *model_frame;             /* the model body's frame after the last walk */
     const LowerStep *step;          /* the train step being walked (NULL: none, or every parameter) */
     StateUpd *upd; int nupd, capupd;    /* states rebound in this walk: their last values */
+    bool record;                    /* the walk that records the layer-level picture (IrCall) */
 };
 
 #define MAX_DEPTH NNC_MAX_CALL_DEPTH
@@ -415,6 +416,57 @@ static const char *frame_prefix(Lower *L, Frame *f) {
         else f->prefix = arena_printf(L->a, "%s.", call_path(L, f->caller, f->call, f->callee));
     }
     return f->prefix;
+}
+
+/* ---- the layer-level picture (IrModule.calls): summary tables and --emit dot ---- */
+
+static void record_call(Lower *L, const char *name, const char *kind, uint32_t node, const char *prefix,
+                        const Value *args, int nargs) {
+    if (!L->record) return;
+    IrCall *c = ARENA_PUSH(L->a, L->m->calls, L->m->ncalls, L->m->capcalls);
+    memset(c, 0, sizeof *c);
+    c->name = name;
+    c->kind = kind;
+    c->node = node;
+    c->prefix = prefix;
+    if (node != UINT32_MAX) c->type = L->g->nodes[node].type;
+    c->args = arena_alloc(L->a, sizeof(uint32_t) * (size_t)(nargs + 1));
+    for (int i = 0; i < nargs; i++)
+        if (args[i].kind == V_TENSOR) c->args[c->nargs++] = args[i].t;
+    for (int i = 0; prefix && i < L->m->ncalls - 1; i++)
+        if (L->m->calls[i].prefix && !strcmp(L->m->calls[i].prefix, prefix)) c->shared = true;
+}
+
+/* Edges of the picture: from each call's arguments back through the graph to the nearest results
+ * of other calls (or inputs). */
+static void link_calls(Lower *L, const IrGraph *g) {
+    IrModule *m = L->m;
+    int *owner = arena_alloc(L->a, sizeof(int) * (size_t)(g->len + 1));
+    for (uint32_t i = 0; i < g->len; i++) owner[i] = -1;
+    uint8_t *seen = arena_alloc(L->a, g->len + 1);
+    uint32_t *stack = arena_alloc(L->a, sizeof(uint32_t) * (size_t)(g->len + 1));
+    for (int k = 0; k < m->ncalls; k++) {
+        IrCall *c = &m->calls[k];
+        /* before recording k's own node: its arguments' producers are the calls made before it */
+        memset(seen, 0, g->len + 1);
+        c->from = arena_alloc(L->a, sizeof(int) * (size_t)(m->ncalls + 1));
+        int sp = 0;
+        for (int i = 0; i < c->nargs; i++) stack[sp++] = c->args[i];
+        while (sp > 0) {
+            uint32_t n = stack[--sp];
+            if (n >= g->len || seen[n]) continue;
+            seen[n] = 1;
+            if (owner[n] >= 0) {
+                bool dup = false;
+                for (int j = 0; j < c->nfrom; j++) dup |= c->from[j] == owner[n];
+                if (!dup) c->from[c->nfrom++] = owner[n];
+                continue;
+            }
+            const IrNode *nd = &g->nodes[n];
+            for (int j = 0; j < nd->nsrc; j++) stack[sp++] = nd->src[j];
+        }
+        if (c->node != UINT32_MAX && c->node < g->len) owner[c->node] = k;
+    }
 }
 
 static void stmt_begin(Frame *f, const char *name, Node *rhs) {
@@ -1676,6 +1728,9 @@ static Value call_decl(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc lo
         bind(L, nf, fo->name, v, NULL, -1);
     }
     bool training = L->training;
+    const char *layer_pre = NULL;
+    bool direct = call && call == f->st_rhs && f->st_name;   /* before the body's statements */
+    const char *st_name = f->st_name;
     if (d->kind == ND_LAYER) {
         if (fn.ipath) {         /* a call of an instance: its parameters, under its path */
             nf->prefix = arena_printf(L->a, "%s.", fn.ipath);
@@ -1683,6 +1738,7 @@ static Value call_decl(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc lo
         }
         /* the path now, in call order, as the checker numbers every layer call [layer.naming] */
         const char *pre = frame_prefix(L, nf);
+        layer_pre = pre;
         if (L->training && L->step && L->step->nover && !nf->infer && !frame_trained(L, pre)) {
             nf->infer = true;       /* [train.step.mode]: a sub-network this step does not train */
             L->training = false;
@@ -1692,6 +1748,14 @@ static Value call_decl(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc lo
     L->training = training;
     L->depth--;
     if (!nf->has_result) fail(L, d->loc, "'%s' has no result", d->name);
+    /* a call the model body makes: a row of the layer-level picture */
+    if (L->record && !f->caller && nf->ret.kind == V_TENSOR && d->kind != ND_OPTIMIZER) {
+        if (layer_pre && layer_pre[0])
+            record_call(L, arena_strndup(L->a, layer_pre, strlen(layer_pre) - 1), d->name, nf->ret.t, layer_pre,
+                        a->v, a->n);
+        else if (direct)
+            record_call(L, st_name, d->name, nf->ret.t, NULL, a->v, a->n);
+    }
     return nf->ret;
 }
 
@@ -1703,7 +1767,10 @@ static Value call_value(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc l
     }
     Builtin bi = check_builtin_lookup(fn.s);
     if (!bi) fail(L, loc, "'%s' is not a function", fn.s);
-    return call_builtin(L, bi, a, call, loc);
+    Value r = call_builtin(L, bi, a, call, loc);
+    if (L->record && !f->caller && r.kind == V_TENSOR && call && call == f->st_rhs && f->st_name)
+        record_call(L, f->st_name, fn.s, r.t, NULL, a->v, a->n);
+    return r;
 }
 
 static Args eval_args(Lower *L, Frame *f, Node *call) {
@@ -2167,7 +2234,9 @@ static void walk_model(Lower *L, IrGraph *g, bool training, Walk *w) {
             IrTensor it = {.name = s->name, .role = s->kind == ND_INPUT ? ROLE_INPUT : ROLE_TARGET, .type = t};
             int idx = module_tensor(L, it, s->loc);
             L->loc = s->loc;
-            bind(L, f, s->name, vtensor(source_node(L, OP_INPUT, idx)), NULL, -1);
+            uint32_t src = source_node(L, OP_INPUT, idx);
+            record_call(L, s->name, s->kind == ND_INPUT ? "input" : "target", src, NULL, NULL, 0);
+            bind(L, f, s->name, vtensor(src), NULL, -1);
             break;
         }
         case ND_OUTPUT: {
@@ -2185,6 +2254,9 @@ static void walk_model(Lower *L, IrGraph *g, bool training, Walk *w) {
             IrTensor it = {.name = s->name, .role = ROLE_OUTPUT, .type = *tty(L, t)};
             int idx = module_tensor(L, it, s->loc);
             if (w->want_outputs) ir_result(g, t, RES_OUTPUT, idx);
+            Value ov = vtensor(t);
+            record_call(L, s->name, "output", UINT32_MAX, NULL, &ov, 1);
+            if (L->record) L->m->calls[L->m->ncalls - 1].type = *tty(L, t);
             if (s->lhs) bind(L, f, s->name, vtensor(t), f->st_group, -1);
             break;
         }
@@ -2204,6 +2276,13 @@ static void walk_model(Lower *L, IrGraph *g, bool training, Walk *w) {
             }
             if (w->loss_node) w->loss_node[li] = t;
             if (w->want_losses) ir_result(g, t, RES_LOSS, li);
+            /* `loss l = f(x)`: the loss row stands for the fn call that made it */
+            if (L->record && L->m->ncalls && L->m->calls[L->m->ncalls - 1].node == t &&
+                !L->m->calls[L->m->ncalls - 1].prefix)
+                L->m->ncalls--;
+            Value lv = vtensor(t);
+            record_call(L, name, "loss", UINT32_MAX, NULL, &lv, 1);
+            if (L->record) L->m->calls[L->m->ncalls - 1].type = *tty(L, t);
             bind(L, f, name, vtensor(t), f->st_group, -1);
             break;
         }
@@ -2508,8 +2587,11 @@ static IrModule *module(Lower *L) {
         }
     /* the evaluate walk first: it registers every input, target, output, loss and param */
     L->first_pass = true;
+    L->record = true;
     IrGraph *ev = ir_graph_new(L->a, "evaluate");
     walk_model(L, ev, false, &(Walk){.want_outputs = true, .want_losses = true});
+    L->record = false;
+    link_calls(L, ev);
     L->first_pass = false;
     IrGraph *fw = ir_graph_new(L->a, "forward");
     walk_model(L, fw, false, &(Walk){.want_outputs = true});

@@ -349,7 +349,7 @@ static int run(RtCtx *c, int argc, char **argv) {
     if (k == CMD_PREDICT && !o.input) return usage_error(c, (Cmd)k, true, "predict needs an INPUT file%s%s", "", "");
 
     if (k == CMD_PLOT) return cli_plot(c, &o);
-    if (k == CMD_SUMMARY) return rt_summary(c, o.batch) ? 1 : 0;
+    if (k == CMD_SUMMARY) return (o.json ? rt_summary_json(c, o.batch) : rt_summary(c, o.batch)) ? 1 : 0;
 
     double hv;
     c->seed = seed >= 0 ? (uint64_t)seed : rt_hyper(&c->desc, "seed", &hv) && hv >= 0 ? (uint64_t)hv : 1;

@@ -59,7 +59,18 @@ typedef struct RtStep {
     double lr;
     const char *schedule;       /* its `schedule` record's NAME (constant, step_decay, cosine, ...); NULL none */
     double sched_a, sched_b;    /* step_decay: gamma, drops; cosine: min_lr */
+    int over_at, nover;         /* its `over` paths: RtDesc.over[over_at .. over_at + nover); 0: every param */
 } RtStep;
+
+/* A `layer` record: one row of summary's table (an input, or a call the model body makes). */
+typedef struct RtLayer {
+    const char *name, *kind;
+    int64_t params;
+    bool shared;                /* a later call of a layer instance (its parameters counted once) */
+    RtDType dtype;
+    int rank;
+    int64_t dim[RT_MAXRANK];    /* RT_DIM_B for B */
+} RtLayer;
 
 #define RT_MAXCOL 4   /* arrays a data source yields at most (idx/npy take up to 4 files) */
 
@@ -75,6 +86,8 @@ typedef struct RtDesc {
     const char **metric; int nmetric;
     int nclasses;               /* > 0 classify; 0 regress; -1 no task record */
     const char *plan_class[4]; int64_t plan_a[4], plan_c[4], plan_a2[4]; int nplan;  /* planned bytes: a2*B^2 + a*B + c */
+    RtLayer *layer; int nlayer;         /* `layer` records (summary) */
+    const char **over; int nover;       /* every step's `over` paths, one after another */
 } RtDesc;
 
 /* ---- a data set in memory: one column per input/target tensor, in descriptor order ---- */
@@ -240,6 +253,7 @@ int rt_train(RtCtx *c, const RtOpts *o);
 int rt_eval(RtCtx *c, const RtOpts *o);
 int rt_predict(RtCtx *c, const RtOpts *o);
 int rt_summary(RtCtx *c, int64_t batch);
+int rt_summary_json(RtCtx *c, int64_t batch);
 
 /* ---- history.c: one epoch's values, the history CSV, early stopping ---- */
 typedef struct RtRow {

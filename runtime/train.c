@@ -925,10 +925,172 @@ done:
 
 /* ---- summary ---- */
 
+/* What eval and the metrics make of the model: a classifier of N classes (i32 labels), a binary
+ * classifier written as regression (a probability output, examples/logistic.nn), a one-hot
+ * classifier, or regression. */
+static void task_str(const RtDesc *d, char *buf, size_t n) {
+    int K = onehot_classes(d);
+    if (d->nclasses > 0) snprintf(buf, n, "classify %d classes", d->nclasses);
+    else if (binary_prob(d)) snprintf(buf, n, "classify 2 classes (binary: the output is the probability of class 1)");
+    else if (K) snprintf(buf, n, "classify %d classes (one-hot targets)", K);
+    else if (d->nclasses == 0 && rt_first(d, RT_TARGET) < 0) snprintf(buf, n, "no target (the model's losses alone)");
+    else if (d->nclasses == 0) snprintf(buf, n, "regress");
+    else buf[0] = 0;
+}
+
+static void group_digits(int64_t v, char *buf, size_t n) {
+    char raw[32];
+    snprintf(raw, sizeof raw, "%lld", (long long)v);
+    size_t len = strlen(raw), k = 0;
+    for (size_t i = 0; i < len && k + 2 < n; i++) {
+        if (i && (len - i) % 3 == 0 && raw[0] != '-') buf[k++] = ',';
+        buf[k++] = raw[i];
+    }
+    buf[k] = 0;
+}
+
+static void layer_shape(const RtLayer *y, char *buf, size_t n) {
+    size_t k = (size_t)snprintf(buf, n, "%s[", rt_dtype_name(y->dtype));
+    for (int i = 0; i < y->rank && k < n; i++) {
+        if (y->dim[i] == RT_DIM_B) k += (size_t)snprintf(buf + k, n - k, "%sB", i ? "," : "");
+        else k += (size_t)snprintf(buf + k, n - k, "%s%lld", i ? "," : "", (long long)y->dim[i]);
+    }
+    if (k < n) snprintf(buf + k, n - k, "]");
+}
+
+/* The Keras-style table: one row per input and per call the model body makes (the `layer`
+ * records the compiler writes), its output shape and parameter count. */
+static void summary_layers(RtCtx *c) {
+    const RtDesc *d = &c->desc;
+    if (!d->nlayer) return;
+    int w = 24;
+    for (int i = 0; i < d->nlayer; i++) {
+        int len = (int)(strlen(d->layer[i].name) + strlen(d->layer[i].kind) + 3);
+        if (len > w) w = len > 60 ? 60 : len;
+    }
+    printf("%-*s %-20s %14s\n", w, "layer (kind)", "output shape", "params");
+    int64_t total = 0;
+    for (int i = 0; i < d->nlayer; i++) {
+        const RtLayer *y = &d->layer[i];
+        char lhs[256], sh[128], p[48];
+        snprintf(lhs, sizeof lhs, "%s (%s)", y->name, y->kind);
+        layer_shape(y, sh, sizeof sh);
+        group_digits(y->params, p, sizeof p);
+        printf("%-*s %-20s %14s%s\n", w, lhs, sh, p, y->shared ? "  (shared: counted at its first call)" : "");
+        total += y->params;
+    }
+    char t[48];
+    group_digits(total, t, sizeof t);
+    printf("%-*s %-20s %14s\n\n", w, "total in layers", "", t);
+}
+
+/* A step's schedule and parameter paths, after "with OPT (lr X)". */
+static void summary_step_extra(const RtDesc *d, int s, FILE *out) {
+    const RtStep *st = &d->step[s];
+    if (st->schedule && !strcmp(st->schedule, "step_decay"))
+        fprintf(out, ", schedule step_decay(gamma = %g, drops = %g)", st->sched_a, st->sched_b);
+    else if (st->schedule && !strcmp(st->schedule, "cosine"))
+        fprintf(out, ", schedule cosine(min_lr = %g)", st->sched_a);
+    else if (st->schedule)
+        fprintf(out, ", schedule %s", st->schedule);
+    if (st->nover) {
+        fprintf(out, ", over [");
+        for (int k = 0; k < st->nover; k++) fprintf(out, "%s%s", k ? ", " : "", d->over[st->over_at + k]);
+        fprintf(out, "]");
+    } else {
+        fprintf(out, ", over every parameter");
+    }
+}
+
+int rt_summary_json(RtCtx *c, int64_t batch_flag) {
+    const RtDesc *d = &c->desc;
+    int64_t batch = hyper_int(d, "batch", batch_flag, 32, RT_MAX_BATCH);
+    printf("{\"model\": ");
+    rt_json_str(stdout, d->name);
+    printf(", \"layers\": [");
+    for (int i = 0; i < d->nlayer; i++) {
+        const RtLayer *y = &d->layer[i];
+        char sh[128];
+        layer_shape(y, sh, sizeof sh);
+        printf("%s{\"name\": ", i ? ", " : "");
+        rt_json_str(stdout, y->name);
+        printf(", \"kind\": ");
+        rt_json_str(stdout, y->kind);
+        printf(", \"shape\": ");
+        rt_json_str(stdout, sh);
+        printf(", \"params\": %lld, \"shared\": %s}", (long long)y->params, y->shared ? "true" : "false");
+    }
+    printf("], \"tensors\": [");
+    int64_t nparam = 0, ntrain = 0, nstate = 0;
+    size_t pbytes = 0, sbytes = 0;
+    for (int i = 0; i < d->nt; i++) {
+        const RtTensor *t = &d->t[i];
+        char sh[256];
+        rt_shape_str(t, sh, sizeof sh);
+        int64_t n = rt_numel(t, 1);
+        printf("%s{\"role\": \"%s\", \"name\": ", i ? ", " : "", rt_role_name(t->role));
+        rt_json_str(stdout, t->name);
+        printf(", \"dtype\": \"%s\", \"shape\": ", rt_dtype_name(t->dtype));
+        rt_json_str(stdout, strchr(sh, '[') ? strchr(sh, '[') : sh);
+        printf(", \"elements\": %lld, \"per_sample\": %s, \"frozen\": %s}", (long long)n, batched(t) ? "true" : "false",
+               t->frozen ? "true" : "false");
+        if (t->role == RT_PARAM) { nparam += n; ntrain += t->frozen ? 0 : n; pbytes += (size_t)n * rt_dsize(t->dtype); }
+        if (t->role == RT_STATE) { nstate += n; sbytes += (size_t)n * rt_dsize(t->dtype); }
+    }
+    printf("], \"parameters\": %lld, \"trainable\": %lld, \"state\": %lld, \"losses\": [", (long long)nparam,
+           (long long)ntrain, (long long)nstate);
+    for (int l = 0; l < d->nloss; l++) {
+        printf("%s", l ? ", " : "");
+        rt_json_str(stdout, d->loss[l]);
+    }
+    printf("], \"steps\": [");
+    for (int s = 0; s < d->nstep; s++) {
+        const RtStep *st = &d->step[s];
+        printf("%s{\"name\": ", s ? ", " : "");
+        rt_json_str(stdout, st->name);
+        printf(", \"loss\": ");
+        rt_json_str(stdout, st->loss);
+        printf(", \"optimizer\": ");
+        rt_json_str(stdout, st->optimizer);
+        printf(", \"lr\": ");
+        rt_json_num(stdout, st->lr);
+        printf(", \"schedule\": ");
+        if (st->schedule) rt_json_str(stdout, st->schedule);
+        else printf("null");
+        printf(", \"over\": ");
+        if (!st->nover) printf("null");
+        for (int k = 0; k < st->nover; k++) {
+            printf("%s", k ? ", " : "[");
+            rt_json_str(stdout, d->over[st->over_at + k]);
+        }
+        printf("%s}", st->nover ? "]" : "");
+    }
+    printf("], \"hyper\": {");
+    for (int h = 0; h < d->nhyper; h++) {
+        printf("%s", h ? ", " : "");
+        rt_json_str(stdout, d->hyper_name[h]);
+        printf(": ");
+        rt_json_num(stdout, d->hyper_val[h]);
+    }
+    char task[160];
+    task_str(d, task, sizeof task);
+    printf("}, \"data\": ");
+    rt_json_str(stdout, d->data);
+    printf(", \"task\": ");
+    rt_json_str(stdout, task);
+    int64_t ws = c->def->workspace_size ? c->def->workspace_size(batch) : 0;
+    size_t bb = batch_bytes(d, batch);
+    printf(", \"memory\": {\"batch\": %lld, \"params\": %zu, \"state\": %zu, \"workspace\": %lld, "
+           "\"batch_buffers\": %zu, \"total\": %.0f}}\n", (long long)batch, pbytes, sbytes, (long long)ws, bb,
+           (double)pbytes + (double)sbytes + (double)ws + (double)bb);
+    return 0;
+}
+
 int rt_summary(RtCtx *c, int64_t batch_flag) {
     const RtDesc *d = &c->desc;
     int64_t batch = hyper_int(d, "batch", batch_flag, 32, RT_MAX_BATCH);
     printf("model %s\n\n", d->name);
+    summary_layers(c);
     printf("%-7s %-32s %-5s %-20s %12s\n", "role", "name", "dtype", "shape", "elements");
     int64_t nparam = 0, ntrain = 0, nstate = 0;
     size_t pbytes = 0, sbytes = 0;
@@ -959,12 +1121,15 @@ int rt_summary(RtCtx *c, int64_t batch_flag) {
         printf("step:       %s minimizes %s", d->step[s].name, d->step[s].loss);
         for (int l = 0; l < d->nloss && d->nstep == 1; l++)
             if (l != d->step[s].loss_index && !step_loss(d, l) && !fn_metric(d, l)) printf(" + %s", d->loss[l]);
-        printf(" with %s (lr %g)\n", d->step[s].optimizer, d->step[s].lr);
+        printf(" with %s (lr %g)", d->step[s].optimizer, d->step[s].lr);
+        summary_step_extra(d, s, stdout);
+        printf("\n");
     }
     for (int h = 0; h < d->nhyper; h++) printf("hyper:      %s = %g\n", d->hyper_name[h], d->hyper_val[h]);
     if (d->data[0]) printf("data:       %s\n", d->data);
-    if (d->nclasses > 0) printf("task:       classify %d classes\n", d->nclasses);
-    else if (d->nclasses == 0) printf("task:       regress\n");
+    char task[160];
+    task_str(d, task, sizeof task);
+    if (task[0]) printf("task:       %s\n", task);
     int64_t ws = c->def->workspace_size ? c->def->workspace_size(batch) : 0;
     size_t bb = batch_bytes(d, batch);
     rt_human((double)ws, h3, sizeof h3);

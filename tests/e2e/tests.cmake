@@ -132,3 +132,6 @@ nnc_e2e(around_render around_render.sh)
 set_tests_properties(e2e.around_render PROPERTIES SKIP_RETURN_CODE 77)
 # eval's per-class report by class name, eval/predict --json
 nnc_e2e(around_eval around_eval.sh)
+# seeing the model: summary's layer table, --emit dot read by Graphviz, nnc graph
+nnc_e2e(around_graph around_graph.sh)
+set_tests_properties(e2e.around_graph PROPERTIES SKIP_RETURN_CODE 77)
