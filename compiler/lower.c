@@ -121,6 +121,7 @@ struct Lower {
     Frame *model_frame;             /* the model body's frame after the last walk */
     const LowerStep *step;          /* the train step being walked (NULL: none, or every parameter) */
     StateUpd *upd; int nupd, capupd;    /* states rebound in this walk: their last values */
+    bool record;                    /* the walk that records the layer-level picture (IrCall) */
 };
 
 #define MAX_DEPTH NNC_MAX_CALL_DEPTH
@@ -415,6 +416,57 @@ static const char *frame_prefix(Lower *L, Frame *f) {
         else f->prefix = arena_printf(L->a, "%s.", call_path(L, f->caller, f->call, f->callee));
     }
     return f->prefix;
+}
+
+/* ---- the layer-level picture (IrModule.calls): summary tables and --emit dot ---- */
+
+static void record_call(Lower *L, const char *name, const char *kind, uint32_t node, const char *prefix,
+                        const Value *args, int nargs) {
+    if (!L->record) return;
+    IrCall *c = ARENA_PUSH(L->a, L->m->calls, L->m->ncalls, L->m->capcalls);
+    memset(c, 0, sizeof *c);
+    c->name = name;
+    c->kind = kind;
+    c->node = node;
+    c->prefix = prefix;
+    if (node != UINT32_MAX) c->type = L->g->nodes[node].type;
+    c->args = arena_alloc(L->a, sizeof(uint32_t) * (size_t)(nargs + 1));
+    for (int i = 0; i < nargs; i++)
+        if (args[i].kind == V_TENSOR) c->args[c->nargs++] = args[i].t;
+    for (int i = 0; prefix && i < L->m->ncalls - 1; i++)
+        if (L->m->calls[i].prefix && !strcmp(L->m->calls[i].prefix, prefix)) c->shared = true;
+}
+
+/* Edges of the picture: from each call's arguments back through the graph to the nearest results
+ * of other calls (or inputs). */
+static void link_calls(Lower *L, const IrGraph *g) {
+    IrModule *m = L->m;
+    int *owner = arena_alloc(L->a, sizeof(int) * (size_t)(g->len + 1));
+    for (uint32_t i = 0; i < g->len; i++) owner[i] = -1;
+    uint8_t *seen = arena_alloc(L->a, g->len + 1);
+    uint32_t *stack = arena_alloc(L->a, sizeof(uint32_t) * (size_t)(g->len + 1));
+    for (int k = 0; k < m->ncalls; k++) {
+        IrCall *c = &m->calls[k];
+        /* before recording k's own node: its arguments' producers are the calls made before it */
+        memset(seen, 0, g->len + 1);
+        c->from = arena_alloc(L->a, sizeof(int) * (size_t)(m->ncalls + 1));
+        int sp = 0;
+        for (int i = 0; i < c->nargs; i++) stack[sp++] = c->args[i];
+        while (sp > 0) {
+            uint32_t n = stack[--sp];
+            if (n >= g->len || seen[n]) continue;
+            seen[n] = 1;
+            if (owner[n] >= 0) {
+                bool dup = false;
+                for (int j = 0; j < c->nfrom; j++) dup |= c->from[j] == owner[n];
+                if (!dup) c->from[c->nfrom++] = owner[n];
+                continue;
+            }
+            const IrNode *nd = &g->nodes[n];
+            for (int j = 0; j < nd->nsrc; j++) stack[sp++] = nd->src[j];
+        }
+        if (c->node != UINT32_MAX && c->node < g->len) owner[c->node] = k;
+    }
 }
 
 static void stmt_begin(Frame *f, const char *name, Node *rhs) {
@@ -1691,6 +1743,9 @@ static Value call_decl(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc lo
         bind(L, nf, fo->name, v, NULL, -1);
     }
     bool training = L->training;
+    const char *layer_pre = NULL;
+    bool direct = call && call == f->st_rhs && f->st_name;   /* before the body's statements */
+    const char *st_name = f->st_name;
     if (d->kind == ND_LAYER) {
         if (fn.ipath) {         /* a call of an instance: its parameters, under its path */
             nf->prefix = arena_printf(L->a, "%s.", fn.ipath);
@@ -1698,6 +1753,7 @@ static Value call_decl(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc lo
         }
         /* the path now, in call order, as the checker numbers every layer call [layer.naming] */
         const char *pre = frame_prefix(L, nf);
+        layer_pre = pre;
         if (L->training && L->step && L->step->nover && !nf->infer && !frame_trained(L, pre)) {
             nf->infer = true;       /* [train.step.mode]: a sub-network this step does not train */
             L->training = false;
@@ -1707,6 +1763,14 @@ static Value call_decl(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc lo
     L->training = training;
     L->depth--;
     if (!nf->has_result) fail(L, d->loc, "'%s' has no result", d->name);
+    /* a call the model body makes: a row of the layer-level picture */
+    if (L->record && !f->caller && nf->ret.kind == V_TENSOR && d->kind != ND_OPTIMIZER) {
+        if (layer_pre && layer_pre[0])
+            record_call(L, arena_strndup(L->a, layer_pre, strlen(layer_pre) - 1), d->name, nf->ret.t, layer_pre,
+                        a->v, a->n);
+        else if (direct)
+            record_call(L, st_name, d->name, nf->ret.t, NULL, a->v, a->n);
+    }
     return nf->ret;
 }
 
@@ -1718,7 +1782,10 @@ static Value call_value(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc l
     }
     Builtin bi = check_builtin_lookup(fn.s);
     if (!bi) fail(L, loc, "'%s' is not a function", fn.s);
-    return call_builtin(L, bi, a, call, loc);
+    Value r = call_builtin(L, bi, a, call, loc);
+    if (L->record && !f->caller && r.kind == V_TENSOR && call && call == f->st_rhs && f->st_name)
+        record_call(L, f->st_name, fn.s, r.t, NULL, a->v, a->n);
+    return r;
 }
 
 static Args eval_args(Lower *L, Frame *f, Node *call) {
@@ -2182,7 +2249,9 @@ static void walk_model(Lower *L, IrGraph *g, bool training, Walk *w) {
             IrTensor it = {.name = s->name, .role = s->kind == ND_INPUT ? ROLE_INPUT : ROLE_TARGET, .type = t};
             int idx = module_tensor(L, it, s->loc);
             L->loc = s->loc;
-            bind(L, f, s->name, vtensor(source_node(L, OP_INPUT, idx)), NULL, -1);
+            uint32_t src = source_node(L, OP_INPUT, idx);
+            record_call(L, s->name, s->kind == ND_INPUT ? "input" : "target", src, NULL, NULL, 0);
+            bind(L, f, s->name, vtensor(src), NULL, -1);
             break;
         }
         case ND_OUTPUT: {
@@ -2200,6 +2269,9 @@ static void walk_model(Lower *L, IrGraph *g, bool training, Walk *w) {
             IrTensor it = {.name = s->name, .role = ROLE_OUTPUT, .type = *tty(L, t)};
             int idx = module_tensor(L, it, s->loc);
             if (w->want_outputs) ir_result(g, t, RES_OUTPUT, idx);
+            Value ov = vtensor(t);
+            record_call(L, s->name, "output", UINT32_MAX, NULL, &ov, 1);
+            if (L->record) L->m->calls[L->m->ncalls - 1].type = *tty(L, t);
             if (s->lhs) bind(L, f, s->name, vtensor(t), f->st_group, -1);
             break;
         }
@@ -2219,6 +2291,13 @@ static void walk_model(Lower *L, IrGraph *g, bool training, Walk *w) {
             }
             if (w->loss_node) w->loss_node[li] = t;
             if (w->want_losses) ir_result(g, t, RES_LOSS, li);
+            /* `loss l = f(x)`: the loss row stands for the fn call that made it */
+            if (L->record && L->m->ncalls && L->m->calls[L->m->ncalls - 1].node == t &&
+                !L->m->calls[L->m->ncalls - 1].prefix)
+                L->m->ncalls--;
+            Value lv = vtensor(t);
+            record_call(L, name, "loss", UINT32_MAX, NULL, &lv, 1);
+            if (L->record) L->m->calls[L->m->ncalls - 1].type = *tty(L, t);
             bind(L, f, name, vtensor(t), f->st_group, -1);
             break;
         }
@@ -2524,8 +2603,11 @@ static IrModule *module(Lower *L) {
         }
     /* the evaluate walk first: it registers every input, target, output, loss and param */
     L->first_pass = true;
+    L->record = true;
     IrGraph *ev = ir_graph_new(L->a, "evaluate");
     walk_model(L, ev, false, &(Walk){.want_outputs = true, .want_losses = true});
+    L->record = false;
+    link_calls(L, ev);
     L->first_pass = false;
     IrGraph *fw = ir_graph_new(L->a, "forward");
     walk_model(L, fw, false, &(Walk){.want_outputs = true});
@@ -2542,6 +2624,7 @@ static IrModule *module(Lower *L) {
         *st = (IrStep){.name = s->name, .loss = s->loss ? s->loss : L->m->losses[0],
                        .optimizer = lower_optimizer_name(L, s->optimizer),
                        .lr = lower_optimizer_lr(L, s->optimizer)};
+        st->schedule = lower_optimizer_schedule(L, s->optimizer, &st->sched_a, &st->sched_b);
         if (i == 0) add_hyper(L, "lr", st->lr);
     }
     int target = -1, output = -1;
@@ -2753,6 +2836,54 @@ double lower_optimizer_lr(Lower *L, Node *call) {
     double lr = setjmp(jb) ? 0.01 : optimizer_lr(L, call);
     L->on_error = saved;
     return lr;
+}
+
+/* The learning-rate schedule of an optimizer call when it is one of stdlib/optim.nn's (constant,
+ * step_decay, cosine) with number arguments: its name and arguments (gamma, drops; min_lr), which
+ * the descriptor's `schedule` record carries so the runtime can report the rate it gives (the
+ * graph computes the rate itself; runtime/around.c rt_step_lr repeats the arithmetic). NULL for
+ * none or another function. */
+static const char *optimizer_schedule(Lower *L, Node *call, double *a, double *b) {
+    if (!call) call = default_optimizer(L);
+    if (!call || call->kind != ND_CALL) return NULL;
+    Node *d = optimizer_decl(L, call);
+    Frame *top = train_frame(L, "train");
+    Value sched = {0};
+    for (int i = 0; i < call->nkids; i++)
+        if (!strcmp(optimizer_arg_name(L, d, call, i), "schedule")) sched = eval(L, top, arg_expr(call->kids[i]));
+    if (sched.kind != V_FN || !sched.decl) return NULL;
+    static const char *const known[][3] = {{"constant", NULL, NULL}, {"step_decay", "gamma", "drops"},
+                                           {"cosine", "min_lr", NULL}};
+    Node *fd = sched.decl;
+    for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
+        if (strcmp(fd->name, known[k][0])) continue;
+        double v[2] = {0, 0};
+        int want = (known[k][1] != NULL) + (known[k][2] != NULL);
+        if (fd->nformals != 3 + want) return NULL;
+        for (int j = 0; j < want; j++) {
+            const char *fname = known[k][1 + j];
+            Node *formal = fd->formals[3 + j];
+            if (strcmp(formal->name, fname)) return NULL;
+            Value x = {0};
+            for (int q = 0; q < sched.n; q++)
+                if (sched.names && sched.names[q] && !strcmp(sched.names[q], fname)) x = sched.items[q];
+            if (x.kind == V_NONE && formal->lhs) x = eval(L, top, formal->lhs);
+            if (!is_num(x)) return NULL;
+            v[j] = num(x);
+        }
+        *a = v[0];
+        *b = v[1];
+        return fd->name;
+    }
+    return NULL;
+}
+
+const char *lower_optimizer_schedule(Lower *L, Node *call, double *a, double *b) {
+    jmp_buf jb, *saved = L->on_error;
+    L->on_error = &jb;
+    const char *s = setjmp(jb) ? NULL : optimizer_schedule(L, call, a, b);
+    L->on_error = saved;
+    return s;
 }
 
 int lower_apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p, uint32_t grad) {

@@ -56,6 +56,8 @@ int lower_apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p, 
 
 /* The base learning rate of an optimizer call: its lr argument, else the declaration's default. */
 double lower_optimizer_lr(Lower *L, Node *call);
+/* A stdlib schedule of an optimizer call (constant, step_decay, cosine) and its arguments; NULL else. */
+const char *lower_optimizer_schedule(Lower *L, Node *call, double *a, double *b);
 /* The optimizer's declared name (adam) of a call, NULL = the train block's. */
 const char *lower_optimizer_name(Lower *L, Node *call);
 

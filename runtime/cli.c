@@ -19,14 +19,15 @@
 
 #define EXIT_USAGE 2
 
-typedef enum { CMD_TRAIN, CMD_EVAL, CMD_PREDICT, CMD_SUMMARY } Cmd;
+typedef enum { CMD_TRAIN, CMD_EVAL, CMD_PREDICT, CMD_SUMMARY, CMD_PLOT } Cmd;
 
-static const char *const cmd_names[] = {"train", "eval", "predict", "summary"};
+static const char *const cmd_names[] = {"train", "eval", "predict", "summary", "plot"};
+#define NCMD ((int)(sizeof cmd_names / sizeof cmd_names[0]))
 
 /* flags, and the commands (bit per Cmd) that take each */
 typedef enum {
     F_DATA, F_EPOCHS, F_BATCH, F_LR, F_SEED, F_THREADS, F_LIMIT, F_VAL, F_SAVE, F_RESUME, F_WEIGHTS,
-    F_OUT, F_FORCE, F_NFLAGS
+    F_OUT, F_FORCE, F_HISTORY, F_PLOT, F_SAVE_BEST, F_MONITOR, F_EARLY_STOP, F_JSON, F_NFLAGS
 } Flag;
 
 static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NFLAGS] = {
@@ -44,16 +45,28 @@ static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NF
     [F_RESUME] = {"--resume", "FILE", "continue training from a checkpoint", 1u << CMD_TRAIN},
     [F_WEIGHTS] = {"--weights", "FILE", "weights (safetensors) to use (required unless every parameter has\n"
                   "                        literal values in the model)", 1u << CMD_EVAL | 1u << CMD_PREDICT},
-    [F_OUT] = {"-o", "FILE", "write predictions to FILE (.csv or .npy) instead of stdout", 1u << CMD_PREDICT},
+    [F_OUT] = {"-o", "FILE", "predict: write predictions to FILE (.csv or .npy) instead of stdout; plot: the SVG\n"
+               "                        (default: the history's name with .svg)", 1u << CMD_PREDICT | 1u << CMD_PLOT},
     [F_FORCE] = {"--force", "", "let --save / -o replace a read-only file or one of another kind (never an input\n"
-                 "                        of the command or the executable)", 1u << CMD_TRAIN | 1u << CMD_PREDICT},
+                 "                        of the command or the executable)", 1u << CMD_TRAIN | 1u << CMD_PREDICT | 1u << CMD_PLOT},
+    /* around training: runtime/around.c, history.c, plot.c */
+    [F_HISTORY] = {"--history", "FILE", "write one CSV row per epoch: losses, metrics, validation, lr, seconds,\n"
+                   "                        samples/s (default with --save: SAVE.history.csv)", 1u << CMD_TRAIN},
+    [F_PLOT] = {"--plot", "FILE", "draw the learning curves as SVG after every epoch", 1u << CMD_TRAIN},
+    [F_SAVE_BEST] = {"--save-best", "FILE", "write a checkpoint of the best epoch (by --monitor)", 1u << CMD_TRAIN},
+    [F_MONITOR] = {"--monitor", "NAME", "the value --early-stop and --save-best watch (val_loss, val_accuracy,\n"
+                   "                        loss, ...; default: val_loss with validation data, else loss)", 1u << CMD_TRAIN},
+    [F_EARLY_STOP] = {"--early-stop", "N", "stop when --monitor has not improved for N epochs", 1u << CMD_TRAIN},
+    [F_JSON] = {"--json", "", "print the results as JSON (train: one object per epoch and one at the end)",
+                1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SUMMARY},
 };
 
 static const char *const cmd_help[] = {
     "train the model; one line per epoch with loss, metrics, time and throughput",
     "evaluate weights: loss, accuracy/precision/recall/confusion matrix or mse/mae",
     "run the model on INPUT (.csv, .npy, or IDX[.gz]) and print its outputs as CSV",
-    "print the model's tensors, parameter counts and the memory a training step needs",
+    "print the model's layers, tensors, parameter counts and the memory a training step needs",
+    "draw a training history (train --history) as learning curves in SVG",
 };
 
 /* The parameter whose values only a weights file can give (NULL when every one comes from the model
@@ -74,7 +87,7 @@ static const RtTensor *needs_weights(const RtDesc *d) {
 
 static void usage_top(RtCtx *c, FILE *out) {
     fprintf(out, "usage: %s COMMAND [FLAGS]\n\nthe compiled model '%s'. Commands:\n", c->prog, c->desc.name);
-    for (int k = 0; k < 4; k++) fprintf(out, "  %-9s %s\n", cmd_names[k], cmd_help[k]);
+    for (int k = 0; k < NCMD; k++) fprintf(out, "  %-9s %s\n", cmd_names[k], cmd_help[k]);
     fprintf(out, "  %-9s %s\n", "generate", "sample text from a language model trained on text data");
     fprintf(out, "\n'%s COMMAND --help' lists a command's flags. Exit status: 0 ok, 1 error, 2 usage error.\n", c->prog);
 }
@@ -83,7 +96,7 @@ static void usage_cmd(RtCtx *c, Cmd k, FILE *out) {
     const char *w = "";
     if (k == CMD_EVAL || k == CMD_PREDICT) w = needs_weights(&c->desc) ? " --weights FILE" : " [--weights FILE]";
     fprintf(out, "usage: %s %s%s [FLAGS]%s\n\n%s\n\nflags:\n", c->prog, cmd_names[k], w,
-            k == CMD_PREDICT ? " INPUT" : k == CMD_EVAL ? " [DATA]" : "", cmd_help[k]);
+            k == CMD_PREDICT ? " INPUT" : k == CMD_EVAL ? " [DATA]" : k == CMD_PLOT ? " HISTORY.csv" : "", cmd_help[k]);
     for (int f = 0; f < F_NFLAGS; f++)
         if (flags[f].cmds & (1u << k)) {
             char lhs[64];
@@ -210,6 +223,26 @@ const char *rt_needs_weights(const RtCtx *c) {
     return t ? t->name : NULL;
 }
 
+/* plot HISTORY.csv [-o FILE.svg]: the learning curves of a history file (plot.c). */
+static int cli_plot(RtCtx *c, const RtOpts *o) {
+    RtHistory h;
+    if (rt_history_read(c, o->input, &h)) return 1;
+    char *def = NULL;
+    const char *out = o->out;
+    if (!out) {
+        size_t n = strlen(o->input);
+        if (!(def = rt_alloc(c, n + 5))) { rt_history_free(c, &h); return 1; }
+        if (ends_with(o->input, ".csv")) n -= 4;
+        snprintf(def, n + 5, "%.*s.svg", (int)n, o->input);
+        out = def;
+    }
+    int rc = rt_plot(c, &h, c->desc.name, out, o->force, false) ? 1 : 0;
+    if (!rc) printf("wrote '%s': %d epoch%s\n", out, h.nrows, h.nrows == 1 ? "" : "s");
+    rt_free(c, def);
+    rt_history_free(c, &h);
+    return rc;
+}
+
 static int run(RtCtx *c, int argc, char **argv) {
     if (rt_desc_parse(c, c->def->desc, &c->desc)) return 1;
     if (argc < 2) {
@@ -223,12 +256,16 @@ static int run(RtCtx *c, int argc, char **argv) {
     }
     if (!strcmp(cmd, "generate")) return rt_generate_cmd(c, argc, argv);
     int k = -1;
-    for (int i = 0; i < 4; i++) if (!strcmp(cmd, cmd_names[i])) k = i;
+    for (int i = 0; i < NCMD; i++) if (!strcmp(cmd, cmd_names[i])) k = i;
     if (k < 0) {
         char hint[64] = "";
         if (cmd[0] == '-') snprintf(hint, sizeof hint, " (a command comes first)");
-        else suggest(cmd, strlen(cmd), (const char *const[]){"train", "eval", "predict", "summary", "generate"}, 5, hint,
-                     sizeof hint);
+        else {
+            const char *names[NCMD + 1];
+            for (int i = 0; i < NCMD; i++) names[i] = cmd_names[i];
+            names[NCMD] = "generate";
+            suggest(cmd, strlen(cmd), names, NCMD + 1, hint, sizeof hint);
+        }
         return usage_error(c, 0, false, "unknown command '%s'%s", cmd, hint);
     }
     RtOpts o;
@@ -246,7 +283,7 @@ static int run(RtCtx *c, int argc, char **argv) {
             if ((k == CMD_PREDICT || k == CMD_EVAL) && (ends_with(a, ".st") || ends_with(a, ".safetensors")))
                 return usage_error(c, (Cmd)k, true, "'%s' looks like a weights file: pass it as --weights %s", a, a);
             if (!a[0]) return usage_error(c, (Cmd)k, true, "an empty argument ('') is no file name%s%s", "", "");
-            if (k == CMD_PREDICT && !o.input) { o.input = a; continue; }
+            if ((k == CMD_PREDICT || k == CMD_PLOT) && !o.input) { o.input = a; continue; }
             if (k == CMD_EVAL && !data_pos) { data_pos = a; continue; }
             return usage_error(c, (Cmd)k, true, "unexpected argument '%s'%s", a, "");
         }
@@ -277,9 +314,10 @@ static int run(RtCtx *c, int argc, char **argv) {
             snprintf(msg, sizeof msg, "flag '%%s' does not apply to %%s%s", hint);
             return usage_error(c, (Cmd)k, true, msg, name, cmd_names[k]);
         }
-        if (f == F_FORCE) {
+        if (f == F_FORCE || f == F_JSON) {
             if (eq) return usage_error(c, (Cmd)k, true, "%s takes no value%s", flags[f].name, "");
-            o.force = true;
+            if (f == F_FORCE) o.force = true;
+            else o.json = true;
             continue;
         }
         if (eq) val = eq + 1;
@@ -288,7 +326,8 @@ static int run(RtCtx *c, int argc, char **argv) {
         int64_t iv = 0;
         double dv = 0;
         bool ok = true;
-        if (!val[0] && (f == F_DATA || f == F_SAVE || f == F_RESUME || f == F_WEIGHTS || f == F_OUT))
+        if (!val[0] && (f == F_DATA || f == F_SAVE || f == F_RESUME || f == F_WEIGHTS || f == F_OUT || f == F_HISTORY ||
+                         f == F_PLOT || f == F_SAVE_BEST || f == F_MONITOR))
             return usage_error(c, (Cmd)k, true, "%s needs a %s, got ''", flags[f].name,
                                f == F_DATA ? "data set (a path or a source)" : "file name");
         switch ((Flag)f) {
@@ -304,12 +343,17 @@ static int run(RtCtx *c, int argc, char **argv) {
         case F_SEED: ok = parse_int(val, 0, &iv); seed = iv; break;
         case F_LR: ok = parse_real(val, &dv) && dv >= 0; o.lr = dv; o.have_lr = true; break;
         case F_VAL: ok = parse_real(val, &dv) && dv >= 0 && dv < 1; o.val_split = dv; break;
-        case F_FORCE: case F_NFLAGS: break;
+        case F_HISTORY: o.history = val; break;
+        case F_PLOT: o.plot = val; break;
+        case F_SAVE_BEST: o.save_best = val; break;
+        case F_MONITOR: o.monitor = val; break;
+        case F_EARLY_STOP: ok = parse_int(val, 1, &iv) && iv <= RT_MAX_EPOCHS; o.patience = iv; break;
+        case F_FORCE: case F_JSON: case F_NFLAGS: break;
         }
         if (!ok) {
             char most[64] = "";
-            int64_t max = f == F_EPOCHS ? RT_MAX_EPOCHS : f == F_BATCH ? RT_MAX_BATCH : RT_MAX_LIMIT;
-            if (f == F_EPOCHS || f == F_BATCH || f == F_LIMIT) snprintf(most, sizeof most, " (at most %lld)", (long long)max);
+            int64_t max = f == F_EPOCHS || f == F_EARLY_STOP ? RT_MAX_EPOCHS : f == F_BATCH ? RT_MAX_BATCH : RT_MAX_LIMIT;
+            if (f == F_EPOCHS || f == F_BATCH || f == F_LIMIT || f == F_EARLY_STOP) snprintf(most, sizeof most, " (at most %lld)", (long long)max);
             const char *what = f == F_LR ? "a non-negative number" : f == F_VAL ? "a number in [0, 1)" :
                                f == F_SEED ? "a non-negative integer" : f == F_THREADS ? "an integer in [1, 1024]" :
                                "a positive integer";
@@ -322,6 +366,7 @@ static int run(RtCtx *c, int argc, char **argv) {
         return usage_error(c, (Cmd)k, true, "eval takes one data set, but got both '%s' and --data '%s'", data_pos,
                            o.data);
     if (data_pos) o.data = data_pos;
+    if (k == CMD_PLOT && !o.input) return usage_error(c, (Cmd)k, true, "plot needs a HISTORY.csv file (written by train --history)%s%s", "", "");
     const RtTensor *need = needs_weights(&c->desc);
     if ((k == CMD_EVAL || k == CMD_PREDICT) && !o.weights && need) {
         char why[256];
@@ -331,7 +376,8 @@ static int run(RtCtx *c, int argc, char **argv) {
     }
     if (k == CMD_PREDICT && !o.input) return usage_error(c, (Cmd)k, true, "predict needs an INPUT file%s%s", "", "");
 
-    if (k == CMD_SUMMARY) return rt_summary(c, o.batch) ? 1 : 0;
+    if (k == CMD_PLOT) return cli_plot(c, &o);
+    if (k == CMD_SUMMARY) return (o.json ? rt_summary_json(c, o.batch) : rt_summary(c, o.batch)) ? 1 : 0;
 
     double hv;
     c->seed = seed >= 0 ? (uint64_t)seed : rt_hyper(&c->desc, "seed", &hv) && hv >= 0 ? (uint64_t)hv : 1;

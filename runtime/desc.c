@@ -174,7 +174,10 @@ int rt_desc_parse(RtCtx *c, const char *text, RtDesc *d) {
     d->metric = rt_alloc(c, sizeof(char *) * nl);
     Line line = {0, (int)(len / 2 + 2), NULL}, *l = &line;
     line.tok = rt_alloc(c, sizeof(char *) * (size_t)line.cap);
-    if (!d->t || !d->text || !d->loss || !d->step || !d->hyper_name || !d->hyper_val || !d->metric || !line.tok)
+    d->layer = rt_alloc(c, sizeof(RtLayer) * nl);
+    d->over = rt_alloc(c, sizeof(char *) * (size_t)line.cap);
+    if (!d->t || !d->text || !d->loss || !d->step || !d->hyper_name || !d->hyper_val || !d->metric || !line.tok ||
+        !d->layer || !d->over)
         goto fail;
     memcpy(d->text, text, len + 1);
     int lineno = 0;
@@ -233,9 +236,45 @@ int rt_desc_parse(RtCtx *c, const char *text, RtDesc *d) {
             st->loss = l->tok[2];
             st->optimizer = l->tok[3];
             st->loss_index = -1;
+            st->schedule = NULL;
+            st->sched_a = st->sched_b = 0;
+            st->over_at = st->nover = 0;
             for (int i = 0; i < d->nloss; i++) if (!strcmp(d->loss[i], st->loss)) st->loss_index = i;
             if (st->loss_index < 0) BAD("step '%s' minimizes unknown loss '%s'", lineno, st->name, st->loss);
             d->nstep++;
+        } else if (!strcmp(kw, "schedule")) {
+            /* schedule STEP NAME A B: the learning-rate schedule of a step, for the rate the epoch
+             * line and the history report (around.c rt_step_lr) */
+            RtStep *st = NULL;
+            for (int i = 0; i < d->nstep; i++) if (l->n == 5 && !strcmp(d->step[i].name, l->tok[1])) st = &d->step[i];
+            if (!st || !parse_f64(l->tok[3], &st->sched_a) || !parse_f64(l->tok[4], &st->sched_b))
+                BAD("bad schedule record (expected: schedule STEP NAME A B, after its step)", lineno);
+            st->schedule = l->tok[2];
+        } else if (!strcmp(kw, "layer")) {
+            /* layer NAME KIND PARAMS SHARED DTYPE RANK DIM... (summary's table) */
+            RtLayer *y = &d->layer[d->nlayer];
+            int64_t rank = -1, shared = -1;
+            bool ok = l->n >= 7 && parse_i64(l->tok[3], &y->params) && y->params >= 0 && parse_i64(l->tok[4], &shared) &&
+                      (shared == 0 || shared == 1) && parse_i64(l->tok[6], &rank) && rank >= 0 && rank <= RT_MAXRANK &&
+                      l->n == 7 + rank;
+            for (int i = 0; ok && i < rank; i++)
+                ok = !strcmp(l->tok[7 + i], "B") ? (y->dim[i] = RT_DIM_B, true) : parse_i64(l->tok[7 + i], &y->dim[i]) && y->dim[i] > 0;
+            if (ok) ok = !strcmp(l->tok[5], "f32") || !strcmp(l->tok[5], "i32") || !strcmp(l->tok[5], "bool");
+            if (!ok) BAD("bad layer record (expected: layer NAME KIND PARAMS SHARED DTYPE RANK DIM...)", lineno);
+            y->name = l->tok[1];
+            y->kind = l->tok[2];
+            y->shared = shared == 1;
+            y->dtype = !strcmp(l->tok[5], "f32") ? RT_F32 : !strcmp(l->tok[5], "i32") ? RT_I32 : RT_BOOL;
+            y->rank = (int)rank;
+            d->nlayer++;
+        } else if (!strcmp(kw, "over")) {
+            /* over STEP PATH...: the parameter paths a step trains */
+            RtStep *st = NULL;
+            for (int i = 0; i < d->nstep; i++) if (l->n >= 3 && !strcmp(d->step[i].name, l->tok[1])) st = &d->step[i];
+            if (!st || st->nover) BAD("bad over record (expected: over STEP PATH..., once, after its step)", lineno);
+            st->over_at = d->nover;
+            for (int i = 2; i < l->n; i++) d->over[d->nover++] = l->tok[i];
+            st->nover = l->n - 2;
         } else if (!strcmp(kw, "hyper")) {
             if (l->n != 3 || !parse_f64(l->tok[2], &d->hyper_val[d->nhyper]))
                 BAD("bad hyper record (expected: hyper NAME VALUE)", lineno);
@@ -289,6 +328,8 @@ void rt_desc_free(RtCtx *c, RtDesc *d) {
     rt_free(c, d->hyper_name);
     rt_free(c, d->hyper_val);
     rt_free(c, d->metric);
+    rt_free(c, d->layer);
+    rt_free(c, d->over);
     memset(d, 0, sizeof *d);
     d->name = "";
     d->data = "";

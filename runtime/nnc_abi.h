@@ -27,10 +27,18 @@
  *       param tensors may add `frozen` as the last field when no train step updates them.
  *   loss NAME                        the losses, in NncArgs.losses order
  *   step NAME LOSS OPTIMIZER LR      train steps, in train_step(step) order
+ *   schedule STEP NAME A B           the lr schedule of step STEP when it is a stdlib one (constant,
+ *                                    step_decay: A gamma B drops, cosine: A min_lr), so the runtime can
+ *                                    report the rate the graph applies (optional; after its step)
  *   hyper NAME VALUE                 hyper-parameters a flag may override (lr, batch, epochs, ...)
  *   data SPEC...                     the train block's data source, verbatim tokens
  *   metric NAME                      accuracy | mse | mae | ...
  *   task classify N | regress        what eval reports (N = number of classes)
+ *   layer NAME KIND PARAMS SHARED DTYPE RANK DIM...   a row of summary's layer table: an input or a
+ *                                    call the model body makes (layer path or bound name, the layer
+ *                                    or fn called, parameter elements, 1 for a later call of a shared
+ *                                    instance, its result type) (optional)
+ *   over STEP PATH...                the parameter paths step STEP trains (optional; none: all)
  *   plan CLASS A C [A2]              bytes the compiler planned for a lifetime class (param, state,
  *                                    activation, scratch): A2*B*B + A*B + C; summary prints them (optional)
  *   end

@@ -57,7 +57,20 @@ typedef struct RtStep {
     const char *name, *loss, *optimizer;
     int loss_index;             /* into RtDesc.losses */
     double lr;
+    const char *schedule;       /* its `schedule` record's NAME (constant, step_decay, cosine, ...); NULL none */
+    double sched_a, sched_b;    /* step_decay: gamma, drops; cosine: min_lr */
+    int over_at, nover;         /* its `over` paths: RtDesc.over[over_at .. over_at + nover); 0: every param */
 } RtStep;
+
+/* A `layer` record: one row of summary's table (an input, or a call the model body makes). */
+typedef struct RtLayer {
+    const char *name, *kind;
+    int64_t params;
+    bool shared;                /* a later call of a layer instance (its parameters counted once) */
+    RtDType dtype;
+    int rank;
+    int64_t dim[RT_MAXRANK];    /* RT_DIM_B for B */
+} RtLayer;
 
 #define RT_MAXCOL 4   /* arrays a data source yields at most (idx/npy take up to 4 files) */
 
@@ -73,6 +86,8 @@ typedef struct RtDesc {
     const char **metric; int nmetric;
     int nclasses;               /* > 0 classify; 0 regress; -1 no task record */
     const char *plan_class[4]; int64_t plan_a[4], plan_c[4], plan_a2[4]; int nplan;  /* planned bytes: a2*B^2 + a*B + c */
+    RtLayer *layer; int nlayer;         /* `layer` records (summary) */
+    const char **over; int nover;       /* every step's `over` paths, one after another */
 } RtDesc;
 
 /* ---- a data set in memory: one column per input/target tensor, in descriptor order ---- */
@@ -252,11 +267,98 @@ typedef struct RtOpts {
     int64_t epochs, batch, limit;
     double lr, val_split;
     bool have_lr, force;
+    /* around training (history.c, plot.c): --history, --plot, --save-best, --monitor, --early-stop,
+     * --json */
+    const char *history, *plot, *save_best, *monitor;
+    int64_t patience;           /* 0: no early stopping */
+    bool json;
 } RtOpts;
 int rt_train(RtCtx *c, const RtOpts *o);
 int rt_eval(RtCtx *c, const RtOpts *o);
 int rt_predict(RtCtx *c, const RtOpts *o);
 int rt_summary(RtCtx *c, int64_t batch);
+int rt_summary_json(RtCtx *c, int64_t batch);
+
+/* ---- history.c: one epoch's values, the history CSV, early stopping ---- */
+typedef struct RtRow {
+    int n, cap;
+    char **name;                /* [n] "loss", "val_accuracy", ... (owned) */
+    double *v;                  /* [n] */
+    char *fmt;                  /* [n] 'l' loss (%.6f), 'a' accuracy (%.4f), 'g' other (%.6g) */
+} RtRow;
+int rt_row_add(RtCtx *c, RtRow *r, const char *prefix, const char *name, double v, char fmt);
+void rt_row_clear(RtCtx *c, RtRow *r);
+void rt_row_free(RtCtx *c, RtRow *r);
+int rt_row_find(const RtRow *r, const char *name);          /* index or -1 */
+void rt_row_print(const RtRow *r, int from, int to, FILE *out);   /* "  name value" each */
+void rt_row_json(const RtRow *r, FILE *out);                 /* "name": value, ... */
+void rt_json_str(FILE *out, const char *s);
+void rt_json_num(FILE *out, double v);                       /* null when not finite */
+bool rt_monitor_max(const char *name);                       /* bigger is better (accuracy, ...) */
+/* Writes buf as the whole of path through a temporary renamed over it (o's rules, files.c). */
+int rt_write_whole(RtCtx *c, const char *path, const RtOutput *o, const char *buf, size_t n);
+
+typedef struct RtHistory {
+    int ncol;
+    char **col;                 /* [ncol], col[0] = "epoch" */
+    double *v;                  /* [nrows, ncol]; NaN where a field is empty */
+    int nrows, cap;
+    bool resumed;               /* rows kept from the file a resumed run continues */
+} RtHistory;
+RtOutput rt_history_output(bool force);
+int rt_history_read(RtCtx *c, const char *path, RtHistory *h);
+int rt_history_col(const RtHistory *h, const char *name);   /* index or -1 */
+void rt_history_free(RtCtx *c, RtHistory *h);
+int rt_history_begin(RtCtx *c, RtHistory *h, const char *path, bool force, bool resume);
+int rt_history_write(RtCtx *c, const RtHistory *h, const char *path, const RtOutput *o);
+int rt_history_add(RtCtx *c, RtHistory *h, const char *path, bool force, int64_t epoch, const RtRow *r,
+                   const double *lr, const char *const *lr_names, int nlr, double secs, double rate);
+
+/* ---- around.c: the epoch line, history, plot, early stopping, progress (train.c calls them) ---- */
+typedef struct RtAround {
+    const RtOpts *o;
+    FILE *info;                 /* where train's first line goes: stderr under --json */
+    const char *history;        /* --history, or beside --save; NULL: none */
+    char *history_buf;
+    RtHistory hist;             /* the rows so far (for the file and the plot) */
+    bool watch;                 /* --early-stop, --save-best or --monitor given */
+    char *monitor;              /* the value watched */
+    bool maximize, improved, stopped_early, scheduled;
+    double best;
+    int64_t best_epoch, wait, last_epoch;
+} RtAround;
+double rt_step_lr(const RtDesc *d, int s, double base, int64_t t, int64_t total);
+/* names: an epoch row of the run's names (values unused), to check --monitor before training. */
+int rt_around_begin(RtCtx *c, const RtOpts *o, RtAround *ar, const RtRow *names, int64_t nv);
+int rt_around_epoch(RtCtx *c, RtAround *ar, int64_t epoch, int64_t epochs, const RtRow *row, double secs,
+                    double rate, const double *lr, int nlr);
+int rt_around_after(RtCtx *c, RtAround *ar, const RtData *classes_from);   /* 1: stop early */
+void rt_around_end(RtCtx *c, RtAround *ar, int64_t epochs, const RtRow *last);
+void rt_around_free(RtCtx *c, RtAround *ar);
+void rt_around_progress(RtCtx *c, RtAround *ar, int64_t epoch, int64_t epochs, int64_t done, int64_t total,
+                        const double *loss_sum, const double *lr, double run_t0, int64_t run_done,
+                        int64_t run_total);
+
+/* ---- report.c: eval's report ---- */
+typedef struct RtEvalResult {
+    int64_t n;                  /* samples */
+    const double *loss_sum;     /* [nloss] sums over samples */
+    bool have_outputs;
+    int nclasses;               /* > 0: confusion is [N, N] (true x predicted) */
+    const int64_t *confusion;
+    int64_t correct;
+    double se, ae; int64_t nvals;
+    double secs;
+    char **data_classes; int ndata_classes;   /* the data's CSV class names, or NULL */
+} RtEvalResult;
+void rt_eval_report(RtCtx *c, const RtOpts *o, const RtEvalResult *r);
+/* The name of class k of N: the weights', the data's, Fashion-MNIST's; NULL when none. */
+const char *rt_class_name(RtCtx *c, int k, int N, char **data_classes, int ndata);
+
+/* ---- plot.c: learning curves as SVG ---- */
+RtOutput rt_plot_output(bool force);
+/* in_train: train --plot after an epoch (checked against the inputs before training). */
+int rt_plot(RtCtx *c, const RtHistory *h, const char *title, const char *path, bool force, bool in_train);
 
 /* The largest values the CLI accepts (cli.c): sizes stay far from int64 overflow (the compiler's
  * IR verifier bounds a tensor at 2^50 elements at B = 2^20). */

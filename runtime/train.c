@@ -325,17 +325,43 @@ static bool fn_metric(const RtDesc *d, int l) {
     return false;
 }
 
-/* "accuracy 0.8123, mse ..." for the metrics the model asks for; prefix "val_" for validation.
- * A fn metric is the mean of its per-batch values weighted by the batch sizes. */
-static void print_metrics(RtCtx *c, const Metrics *m, const char *prefix, FILE *out) {
+/* "accuracy 0.8123, mse ..." for the metrics the model asks for, added to an epoch's row; prefix
+ * "val_" for validation. A fn metric is the mean of its per-batch values weighted by the batch sizes. */
+static int row_metrics(RtCtx *c, RtRow *r, const Metrics *m, const char *prefix) {
+    int rc = 0;
     for (int l = 0; l < c->desc.nloss && m->n; l++)
-        if (fn_metric(&c->desc, l)) fprintf(out, "  %s%s %.6g", prefix, c->desc.loss[l], m->loss_sum[l] / (double)m->n);
-    if (!m->have_outputs) return;
+        if (fn_metric(&c->desc, l)) rc |= rt_row_add(c, r, prefix, c->desc.loss[l], m->loss_sum[l] / (double)m->n, 'g');
+    if (!m->have_outputs) return rc;
     if ((c->desc.nclasses > 0 || binary_prob(&c->desc) || onehot_classes(&c->desc)) &&
         has_metric(&c->desc, "accuracy"))
-        fprintf(out, "  %saccuracy %.4f", prefix, m->n ? (double)m->correct / (double)m->n : 0.0);
-    if (m->nvals && has_metric(&c->desc, "mse")) fprintf(out, "  %smse %.6g", prefix, m->se / (double)m->nvals);
-    if (m->nvals && has_metric(&c->desc, "mae")) fprintf(out, "  %smae %.6g", prefix, m->ae / (double)m->nvals);
+        rc |= rt_row_add(c, r, prefix, "accuracy", m->n ? (double)m->correct / (double)m->n : 0.0, 'a');
+    if (m->nvals && has_metric(&c->desc, "mse")) rc |= rt_row_add(c, r, prefix, "mse", m->se / (double)m->nvals, 'g');
+    if (m->nvals && has_metric(&c->desc, "mae")) rc |= rt_row_add(c, r, prefix, "mae", m->ae / (double)m->nvals, 'g');
+    return rc;
+}
+
+/* One epoch's values in the order the epoch line prints them: each step's loss (by its name; a
+ * loss two steps share once), the losses no step names, the metrics, then their validation
+ * counterparts when nv > 0. *ntrain_vals gets the count of training entries. */
+static int epoch_row(RtCtx *c, RtRow *r, const double *loss_sum, int64_t ntrain, const Metrics *m,
+                     const Metrics *vm, int64_t nv) {
+    const RtDesc *d = &c->desc;
+    int rc = 0;
+    rt_row_clear(c, r);
+    for (int s = 0; s < d->nstep; s++) {
+        bool dup = false;
+        for (int q = 0; q < s; q++) dup |= d->step[q].loss_index == d->step[s].loss_index;
+        if (!dup) rc |= rt_row_add(c, r, "", d->step[s].loss, loss_sum[s] / (double)ntrain, 'l');
+    }
+    for (int l = 0; l < d->nloss; l++)
+        if (!fn_metric(d, l) && !step_loss(d, l)) rc |= rt_row_add(c, r, "", d->loss[l], m->loss_sum[l] / (double)ntrain, 'l');
+    rc |= row_metrics(c, r, m, "");
+    if (nv > 0) {
+        for (int l = 0; l < d->nloss; l++)
+            if (!fn_metric(d, l)) rc |= rt_row_add(c, r, "val_", d->loss[l], vm->loss_sum[l] / (double)nv, 'l');
+        rc |= row_metrics(c, r, vm, "val_");
+    }
+    return rc ? -1 : 0;
 }
 
 /* Runs evaluate over samples idx[0..n) (or 0..n-1 when idx is NULL). */
@@ -425,27 +451,17 @@ static const char *nonfinite_param(RtCtx *c) {
  * --epochs it was started with continues the very schedule it was interrupted in; a different
  * --epochs stretches (or shrinks) the schedule to the new total from the next step on, the steps
  * already taken stay as they were. */
-static void resume_note(RtCtx *c, const char *path, int64_t epochs, int64_t steps_per_epoch) {
-    printf("; resuming '%s' after epoch %lld (step %lld)", path, (long long)c->epoch, (long long)c->step);
+static void resume_note(RtCtx *c, FILE *out, const char *path, int64_t epochs, int64_t steps_per_epoch) {
+    fprintf(out, "; resuming '%s' after epoch %lld (step %lld)", path, (long long)c->epoch, (long long)c->step);
     if (c->ckpt_epochs > 0 && c->ckpt_epochs != epochs)
-        printf("; its run planned %lld epoch%s, this one %lld: from step %lld on, schedules span this run's %lld "
+        fprintf(out, "; its run planned %lld epoch%s, this one %lld: from step %lld on, schedules span this run's %lld "
                "steps", (long long)c->ckpt_epochs, c->ckpt_epochs == 1 ? "" : "s", (long long)epochs,
                (long long)c->step + 1, (long long)(epochs * steps_per_epoch));
     else if (c->ckpt_epochs > 0)
-        printf("; schedules continue over its planned %lld epochs (%lld steps)", (long long)epochs,
+        fprintf(out, "; schedules continue over its planned %lld epochs (%lld steps)", (long long)epochs,
                (long long)(epochs * steps_per_epoch));
     else
-        printf("; schedules span %lld epochs (%lld steps)", (long long)epochs, (long long)(epochs * steps_per_epoch));
-}
-
-static void progress(RtCtx *c, int64_t epoch, int64_t epochs, int64_t done, int64_t total, double loss) {
-    int width = 30, fill = total ? (int)(width * done / total) : width;
-    char bar[64];
-    for (int i = 0; i < width; i++) bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
-    bar[width] = 0;
-    fprintf(stderr, "\repoch %lld/%lld [%s] %3d%%  loss %.4f", (long long)epoch, (long long)epochs, bar,
-            total ? (int)(100 * done / total) : 100, loss);
-    fflush(stderr);
+        fprintf(out, "; schedules span %lld epochs (%lld steps)", (long long)epochs, (long long)(epochs * steps_per_epoch));
 }
 
 int rt_train(RtCtx *c, const RtOpts *o) {
@@ -479,12 +495,16 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     Batch b = {0};
     int64_t *perm = NULL, *order = NULL;
     double *dbuf = NULL;
+    RtAround ar;
+    memset(&ar, 0, sizeof ar);
+    RtRow row = {0};
     /* the data files are known now: the checkpoint must not replace one of them (nor the executable) */
     if (o->save && rt_save_probe(c, o->save, o->force)) goto done;
     /* lr and loss sums per step, loss sums per loss for train and validation metrics */
-    dbuf = rt_calloc(c, sizeof(double) * (size_t)(2 * d->nstep + 2 * d->nloss + 1));
+    dbuf = rt_calloc(c, sizeof(double) * (size_t)(3 * d->nstep + 2 * d->nloss + 1));
     if (!dbuf) goto done;
     double *lr = dbuf, *loss_sum = dbuf + d->nstep, *m_loss = loss_sum + d->nstep, *vm_loss = m_loss + d->nloss;
+    double *lr_now = vm_loss + d->nloss;       /* [nstep] the rate a schedule gives at the current step */
     for (int s = 0; s < d->nstep; s++) lr[s] = o->have_lr ? o->lr : d->step[s].lr;
     int64_t n = data.n, nval = (int64_t)floor((double)n * val_split), ntrain = n - nval;
     int64_t gap = nval > 0 && data.ordered ? data.gap : 0;   /* [text.split] ordered data: the end held out */
@@ -522,11 +542,22 @@ int rt_train(RtCtx *c, const RtOpts *o) {
      * results do not change) unless a model has more train steps than that */
     uint64_t step_streams = d->nstep > 16 ? (uint64_t)d->nstep : 16;
     bool tty = isatty(2);
-    printf("training %s on %lld samples (%lld validation), batch %lld, %lld epochs, %d threads", d->name,
-           (long long)ntrain, (long long)nv, (long long)batch, (long long)epochs, c->threads);
-    if (o->resume) resume_note(c, o->resume, epochs, steps_per_epoch);
-    printf("\n");
-    fflush(stdout);
+    {
+        /* the names an epoch reports, for --monitor to be checked before training (around.c) */
+        Metrics dm;
+        metrics_reset(&dm, m_loss, d->nloss);
+        dm.have_outputs = true;
+        dm.n = dm.nvals = 1;
+        if (epoch_row(c, &row, loss_sum, 1, &dm, &dm, nv) || rt_around_begin(c, o, &ar, &row, nv)) goto done;
+        for (int s = 0; s < d->nstep; s++) ar.scheduled |= d->step[s].schedule && strcmp(d->step[s].schedule, "constant");
+    }
+    fprintf(ar.info, "training %s on %lld samples (%lld validation), batch %lld, %lld epochs, %d threads", d->name,
+            (long long)ntrain, (long long)nv, (long long)batch, (long long)epochs, c->threads);
+    if (o->resume) resume_note(c, ar.info, o->resume, epochs, steps_per_epoch);
+    fprintf(ar.info, "\n");
+    fflush(ar.info);
+    double run_t0 = rt_now();
+    int64_t run_done = 0, run_total = (epochs - c->epoch) * ntrain;
     for (int64_t epoch = c->epoch + 1; epoch <= epochs; epoch++) {
         double t0 = rt_now(), last_draw = 0;
         for (int64_t i = 0; i < ntrain; i++) order[i] = perm[i];
@@ -589,40 +620,36 @@ int rt_train(RtCtx *c, const RtOpts *o) {
                 if (fn_metric(d, l) || !step_loss(d, l)) m.loss_sum[l] += (double)b.losses[l] * (double)B;
             double now = rt_now();
             if (tty && (now - last_draw > 0.1 || at + B == ntrain)) {
-                progress(c, epoch, epochs, at + B, ntrain, loss_sum[0] / (double)(at + B));
+                for (int s = 0; s < d->nstep; s++) lr_now[s] = rt_step_lr(d, s, lr[s], c->step, total_steps);
+                rt_around_progress(c, &ar, epoch, epochs, at + B, ntrain, loss_sum, lr_now, run_t0,
+                                   run_done + at + B, run_total);
                 last_draw = now;
             }
             (void)sidx;
         }
         double secs = rt_now() - t0;
+        run_done += ntrain;
         Metrics vm;
         metrics_reset(&vm, vm_loss, d->nloss);
         if (nval > 0 && evaluate_set(c, &data, perm + ntrain + gap, nval, &b, &vm)) goto done;
         if (vdata.n > 0 && evaluate_set(c, &vdata, NULL, vdata.n, &b, &vm)) goto done;
         if (tty) fprintf(stderr, "\r\033[K");
-        {
-            printf("epoch %lld/%lld:", (long long)epoch, (long long)epochs);
-            for (int s = 0; s < d->nstep; s++) {
-                bool dup = false;
-                for (int q = 0; q < s; q++) dup |= d->step[q].loss_index == d->step[s].loss_index;
-                if (!dup) printf("  %s %.6f", d->step[s].loss, loss_sum[s] / (double)ntrain);
-            }
-            for (int l = 0; l < d->nloss; l++)
-                if (!fn_metric(d, l) && !step_loss(d, l)) printf("  %s %.6f", d->loss[l], m.loss_sum[l] / (double)ntrain);
-            print_metrics(c, &m, "", stdout);
-            if (nv > 0) {
-                for (int l = 0; l < d->nloss; l++)
-                    if (!fn_metric(d, l)) printf("  val_%s %.6f", d->loss[l], vm.loss_sum[l] / (double)nv);
-                print_metrics(c, &vm, "val_", stdout);
-            }
-            printf("  %.2fs  %.0f samples/s\n", secs, secs > 0 ? (double)ntrain / secs : 0.0);
-            fflush(stdout);
-        }
+        if (epoch_row(c, &row, loss_sum, ntrain, &m, &vm, nv)) goto done;
+        for (int s = 0; s < d->nstep; s++) lr_now[s] = rt_step_lr(d, s, lr[s], c->step, total_steps);
+        if (rt_around_epoch(c, &ar, epoch, epochs, &row, secs, secs > 0 ? (double)ntrain / secs : 0.0, lr_now,
+                            d->nstep))
+            goto done;
         c->epoch = epoch;
         if (o->save && rt_save(c, o->save, &data, o->force)) goto done;
+        int stop = rt_around_after(c, &ar, &data);
+        if (stop < 0) goto done;
+        if (stop) break;
     }
+    rt_around_end(c, &ar, epochs, ar.last_epoch > 0 ? &row : NULL);
     rc = 0;
 done:
+    rt_around_free(c, &ar);
+    rt_row_free(c, &row);
     batch_free(c, &b);
     rt_free(c, dbuf);
     rt_free(c, perm);
@@ -653,38 +680,14 @@ int rt_eval(RtCtx *c, const RtOpts *o) {
     double t0 = rt_now();
     if (evaluate_set(c, &data, NULL, data.n, &b, &m)) goto done;
     double secs = rt_now() - t0;
-    printf("samples: %lld\n", (long long)data.n);
-    for (int l = 0; l < d->nloss; l++) printf("%s: %.6f\n", d->loss[l], m.loss_sum[l] / (double)data.n);
-    if (!m.have_outputs) {
-        fprintf(stderr, "%s: note: the model wrote no outputs in evaluate: no metrics\n", c->prog);
-    } else if (N > 0) {
-        double P = 0, R = 0;
-        for (int k = 0; k < N; k++) {
-            int64_t tp = m.confusion[k * N + k], pred = 0, actual = 0;
-            for (int j = 0; j < N; j++) { pred += m.confusion[j * N + k]; actual += m.confusion[k * N + j]; }
-            P += pred ? (double)tp / (double)pred : 0;
-            R += actual ? (double)tp / (double)actual : 0;
-        }
-        /* a metric fn of the model named precision or recall has printed its own line above: these
-         * macro averages then say what they are, so no name is printed twice */
-        bool named = false;
-        for (int l = 0; l < d->nloss; l++)
-            named |= !strcmp(d->loss[l], "precision") || !strcmp(d->loss[l], "recall");
-        const char *pre = named ? "macro_" : "";
-        printf("accuracy: %.4f\n%sprecision: %.4f\n%srecall: %.4f\n", (double)m.correct / (double)data.n, pre,
-               P / N, pre, R / N);
-        printf("confusion matrix (rows: true class, columns: predicted class):\n%6s", "");
-        for (int k = 0; k < N; k++) printf(" %6d", k);
-        printf("\n");
-        for (int k = 0; k < N; k++) {
-            printf("%6d", k);
-            for (int j = 0; j < N; j++) printf(" %6lld", (long long)m.confusion[k * N + j]);
-            printf("\n");
-        }
-    } else if (m.nvals) {
-        printf("mse: %.6g\nmae: %.6g\n", m.se / (double)m.nvals, m.ae / (double)m.nvals);
+    {
+        /* the report: per-class precision, recall and F1 by class name, the confusion matrix,
+         * or JSON (report.c) */
+        RtEvalResult r = {.n = data.n, .loss_sum = m.loss_sum, .have_outputs = m.have_outputs, .nclasses = N,
+                          .confusion = m.confusion, .correct = m.correct, .se = m.se, .ae = m.ae, .nvals = m.nvals,
+                          .secs = secs, .data_classes = data.classes, .ndata_classes = data.nclasses};
+        rt_eval_report(c, o, &r);
     }
-    printf("time: %.2fs (%.0f samples/s)\n", secs, secs > 0 ? (double)data.n / secs : 0.0);
     rc = 0;
 done:
     rt_free(c, m.confusion);
@@ -755,6 +758,41 @@ static void put_row(RtCtx *c, FILE *out, const Batch *b, int64_t j) {
     fputc('\n', out);
 }
 
+/* predict --json: one JSON object per sample (JSON Lines), each per-sample output by name (a
+ * number for one value per sample, else an array), then a classifier's "class" (its name when
+ * the weights have class names) and "class_index". */
+static void put_json_row(RtCtx *c, FILE *out, const Batch *b, int64_t j) {
+    const RtDesc *d = &c->desc;
+    bool first = true;
+    fputc('{', out);
+    for (int i = 0; i < d->nt; i++) {
+        const RtTensor *t = &d->t[i];
+        if (!per_sample_output(t)) continue;
+        int64_t per = rt_numel(t, 1);
+        fputs(first ? "" : ", ", out);
+        first = false;
+        rt_json_str(out, t->name);
+        fputs(per == 1 ? ": " : ": [", out);
+        for (int64_t k = 0; k < per; k++) {
+            int64_t q = j * per + k;
+            if (k) fputs(", ", out);
+            if (t->dtype == RT_F32) rt_json_num(out, ((float *)b->bufs[i])[q]);
+            else if (t->dtype == RT_I32) fprintf(out, "%d", ((int32_t *)b->bufs[i])[q]);
+            else fprintf(out, "%s", ((uint8_t *)b->bufs[i])[q] ? "true" : "false");
+        }
+        if (per != 1) fputc(']', out);
+    }
+    if (d->nclasses > 0) {
+        int k = argmax((const float *)b->bufs[first_output(d)] + j * d->nclasses, d->nclasses);
+        const char *nm = rt_class_name(c, k, d->nclasses, NULL, 0);
+        fputs(", \"class\": ", out);
+        if (nm) rt_json_str(out, nm);
+        else fprintf(out, "%d", k);
+        fprintf(out, ", \"class_index\": %d", k);
+    }
+    fputs("}\n", out);
+}
+
 /* An existing -o target predict may replace: an f32 NPY array, or a CSV whose first line is the
  * header this model's predictions start with. */
 static bool own_predictions(RtCtx *c, FILE *f) {
@@ -762,6 +800,12 @@ static bool own_predictions(RtCtx *c, FILE *f) {
     size_t got = fread(head, 1, sizeof head - 1, f);
     head[got] = 0;
     if (got > 10 && !memcmp(head, "\x93NUMPY", 6)) return memmem(head, got, "'descr': '<f4'", 14) != NULL;
+    if (got > 2 && head[0] == '{' && head[1] == '"') {
+        /* predict --json's: its first key is the first per-sample output's name */
+        int oi = first_output(&c->desc);
+        size_t n = oi >= 0 ? strlen(c->desc.t[oi].name) : 0;
+        return oi >= 0 && got > n + 3 && !memcmp(head + 2, c->desc.t[oi].name, n) && head[2 + n] == '"';
+    }
     char *want = NULL;
     size_t n = 0;
     FILE *m = open_memstream(&want, &n);
@@ -825,7 +869,8 @@ int rt_predict(RtCtx *c, const RtOpts *o) {
             goto done;
         }
     }
-    if (!npy) put_row(c, out, &b, -1);
+    if (npy && o->json) { rt_error(c, "predict --json writes JSON Lines, not an NPY array ('%s')", o->out); goto done; }
+    if (!npy && !o->json) put_row(c, out, &b, -1);
     int64_t *idx = rt_alloc(c, sizeof(int64_t) * (size_t)batch);
     if (!idx) goto done;
     for (int64_t at = 0; at < data.n; at += batch) {
@@ -840,7 +885,7 @@ int rt_predict(RtCtx *c, const RtOpts *o) {
             memcpy(all + at * per, b.bufs[oi], sizeof(float) * (size_t)(B * per));
             continue;
         }
-        for (int64_t j = 0; j < B; j++) put_row(c, out, &b, j);
+        for (int64_t j = 0; j < B; j++) (o->json ? put_json_row : put_row)(c, out, &b, j);
     }
     rt_free(c, idx);
     if (npy && !write_npy(out, &d->t[oi], all, data.n)) {
@@ -882,10 +927,172 @@ done:
 
 /* ---- summary ---- */
 
+/* What eval and the metrics make of the model: a classifier of N classes (i32 labels), a binary
+ * classifier written as regression (a probability output, examples/logistic.nn), a one-hot
+ * classifier, or regression. */
+static void task_str(const RtDesc *d, char *buf, size_t n) {
+    int K = onehot_classes(d);
+    if (d->nclasses > 0) snprintf(buf, n, "classify %d classes", d->nclasses);
+    else if (binary_prob(d)) snprintf(buf, n, "classify 2 classes (binary: the output is the probability of class 1)");
+    else if (K) snprintf(buf, n, "classify %d classes (one-hot targets)", K);
+    else if (d->nclasses == 0 && rt_first(d, RT_TARGET) < 0) snprintf(buf, n, "no target (the model's losses alone)");
+    else if (d->nclasses == 0) snprintf(buf, n, "regress");
+    else buf[0] = 0;
+}
+
+static void group_digits(int64_t v, char *buf, size_t n) {
+    char raw[32];
+    snprintf(raw, sizeof raw, "%lld", (long long)v);
+    size_t len = strlen(raw), k = 0;
+    for (size_t i = 0; i < len && k + 2 < n; i++) {
+        if (i && (len - i) % 3 == 0 && raw[0] != '-') buf[k++] = ',';
+        buf[k++] = raw[i];
+    }
+    buf[k] = 0;
+}
+
+static void layer_shape(const RtLayer *y, char *buf, size_t n) {
+    size_t k = (size_t)snprintf(buf, n, "%s[", rt_dtype_name(y->dtype));
+    for (int i = 0; i < y->rank && k < n; i++) {
+        if (y->dim[i] == RT_DIM_B) k += (size_t)snprintf(buf + k, n - k, "%sB", i ? "," : "");
+        else k += (size_t)snprintf(buf + k, n - k, "%s%lld", i ? "," : "", (long long)y->dim[i]);
+    }
+    if (k < n) snprintf(buf + k, n - k, "]");
+}
+
+/* The Keras-style table: one row per input and per call the model body makes (the `layer`
+ * records the compiler writes), its output shape and parameter count. */
+static void summary_layers(RtCtx *c) {
+    const RtDesc *d = &c->desc;
+    if (!d->nlayer) return;
+    int w = 24;
+    for (int i = 0; i < d->nlayer; i++) {
+        int len = (int)(strlen(d->layer[i].name) + strlen(d->layer[i].kind) + 3);
+        if (len > w) w = len > 60 ? 60 : len;
+    }
+    printf("%-*s %-20s %14s\n", w, "layer (kind)", "output shape", "params");
+    int64_t total = 0;
+    for (int i = 0; i < d->nlayer; i++) {
+        const RtLayer *y = &d->layer[i];
+        char lhs[256], sh[128], p[48];
+        snprintf(lhs, sizeof lhs, "%s (%s)", y->name, y->kind);
+        layer_shape(y, sh, sizeof sh);
+        group_digits(y->params, p, sizeof p);
+        printf("%-*s %-20s %14s%s\n", w, lhs, sh, p, y->shared ? "  (shared: counted at its first call)" : "");
+        total += y->params;
+    }
+    char t[48];
+    group_digits(total, t, sizeof t);
+    printf("%-*s %-20s %14s\n\n", w, "total in layers", "", t);
+}
+
+/* A step's schedule and parameter paths, after "with OPT (lr X)". */
+static void summary_step_extra(const RtDesc *d, int s, FILE *out) {
+    const RtStep *st = &d->step[s];
+    if (st->schedule && !strcmp(st->schedule, "step_decay"))
+        fprintf(out, ", schedule step_decay(gamma = %g, drops = %g)", st->sched_a, st->sched_b);
+    else if (st->schedule && !strcmp(st->schedule, "cosine"))
+        fprintf(out, ", schedule cosine(min_lr = %g)", st->sched_a);
+    else if (st->schedule)
+        fprintf(out, ", schedule %s", st->schedule);
+    if (st->nover) {
+        fprintf(out, ", over [");
+        for (int k = 0; k < st->nover; k++) fprintf(out, "%s%s", k ? ", " : "", d->over[st->over_at + k]);
+        fprintf(out, "]");
+    } else {
+        fprintf(out, ", over every parameter");
+    }
+}
+
+int rt_summary_json(RtCtx *c, int64_t batch_flag) {
+    const RtDesc *d = &c->desc;
+    int64_t batch = hyper_int(d, "batch", batch_flag, 32, RT_MAX_BATCH);
+    printf("{\"model\": ");
+    rt_json_str(stdout, d->name);
+    printf(", \"layers\": [");
+    for (int i = 0; i < d->nlayer; i++) {
+        const RtLayer *y = &d->layer[i];
+        char sh[128];
+        layer_shape(y, sh, sizeof sh);
+        printf("%s{\"name\": ", i ? ", " : "");
+        rt_json_str(stdout, y->name);
+        printf(", \"kind\": ");
+        rt_json_str(stdout, y->kind);
+        printf(", \"shape\": ");
+        rt_json_str(stdout, sh);
+        printf(", \"params\": %lld, \"shared\": %s}", (long long)y->params, y->shared ? "true" : "false");
+    }
+    printf("], \"tensors\": [");
+    int64_t nparam = 0, ntrain = 0, nstate = 0;
+    size_t pbytes = 0, sbytes = 0;
+    for (int i = 0; i < d->nt; i++) {
+        const RtTensor *t = &d->t[i];
+        char sh[256];
+        rt_shape_str(t, sh, sizeof sh);
+        int64_t n = rt_numel(t, 1);
+        printf("%s{\"role\": \"%s\", \"name\": ", i ? ", " : "", rt_role_name(t->role));
+        rt_json_str(stdout, t->name);
+        printf(", \"dtype\": \"%s\", \"shape\": ", rt_dtype_name(t->dtype));
+        rt_json_str(stdout, strchr(sh, '[') ? strchr(sh, '[') : sh);
+        printf(", \"elements\": %lld, \"per_sample\": %s, \"frozen\": %s}", (long long)n, batched(t) ? "true" : "false",
+               t->frozen ? "true" : "false");
+        if (t->role == RT_PARAM) { nparam += n; ntrain += t->frozen ? 0 : n; pbytes += (size_t)n * rt_dsize(t->dtype); }
+        if (t->role == RT_STATE) { nstate += n; sbytes += (size_t)n * rt_dsize(t->dtype); }
+    }
+    printf("], \"parameters\": %lld, \"trainable\": %lld, \"state\": %lld, \"losses\": [", (long long)nparam,
+           (long long)ntrain, (long long)nstate);
+    for (int l = 0; l < d->nloss; l++) {
+        printf("%s", l ? ", " : "");
+        rt_json_str(stdout, d->loss[l]);
+    }
+    printf("], \"steps\": [");
+    for (int s = 0; s < d->nstep; s++) {
+        const RtStep *st = &d->step[s];
+        printf("%s{\"name\": ", s ? ", " : "");
+        rt_json_str(stdout, st->name);
+        printf(", \"loss\": ");
+        rt_json_str(stdout, st->loss);
+        printf(", \"optimizer\": ");
+        rt_json_str(stdout, st->optimizer);
+        printf(", \"lr\": ");
+        rt_json_num(stdout, st->lr);
+        printf(", \"schedule\": ");
+        if (st->schedule) rt_json_str(stdout, st->schedule);
+        else printf("null");
+        printf(", \"over\": ");
+        if (!st->nover) printf("null");
+        for (int k = 0; k < st->nover; k++) {
+            printf("%s", k ? ", " : "[");
+            rt_json_str(stdout, d->over[st->over_at + k]);
+        }
+        printf("%s}", st->nover ? "]" : "");
+    }
+    printf("], \"hyper\": {");
+    for (int h = 0; h < d->nhyper; h++) {
+        printf("%s", h ? ", " : "");
+        rt_json_str(stdout, d->hyper_name[h]);
+        printf(": ");
+        rt_json_num(stdout, d->hyper_val[h]);
+    }
+    char task[160];
+    task_str(d, task, sizeof task);
+    printf("}, \"data\": ");
+    rt_json_str(stdout, d->data);
+    printf(", \"task\": ");
+    rt_json_str(stdout, task);
+    int64_t ws = c->def->workspace_size ? c->def->workspace_size(batch) : 0;
+    size_t bb = batch_bytes(d, batch);
+    printf(", \"memory\": {\"batch\": %lld, \"params\": %zu, \"state\": %zu, \"workspace\": %lld, "
+           "\"batch_buffers\": %zu, \"total\": %.0f}}\n", (long long)batch, pbytes, sbytes, (long long)ws, bb,
+           (double)pbytes + (double)sbytes + (double)ws + (double)bb);
+    return 0;
+}
+
 int rt_summary(RtCtx *c, int64_t batch_flag) {
     const RtDesc *d = &c->desc;
     int64_t batch = hyper_int(d, "batch", batch_flag, 32, RT_MAX_BATCH);
     printf("model %s\n\n", d->name);
+    summary_layers(c);
     printf("%-7s %-32s %-5s %-20s %12s\n", "role", "name", "dtype", "shape", "elements");
     int64_t nparam = 0, ntrain = 0, nstate = 0;
     size_t pbytes = 0, sbytes = 0;
@@ -916,12 +1123,15 @@ int rt_summary(RtCtx *c, int64_t batch_flag) {
         printf("step:       %s minimizes %s", d->step[s].name, d->step[s].loss);
         for (int l = 0; l < d->nloss && d->nstep == 1; l++)
             if (l != d->step[s].loss_index && !step_loss(d, l) && !fn_metric(d, l)) printf(" + %s", d->loss[l]);
-        printf(" with %s (lr %g)\n", d->step[s].optimizer, d->step[s].lr);
+        printf(" with %s (lr %g)", d->step[s].optimizer, d->step[s].lr);
+        summary_step_extra(d, s, stdout);
+        printf("\n");
     }
     for (int h = 0; h < d->nhyper; h++) printf("hyper:      %s = %g\n", d->hyper_name[h], d->hyper_val[h]);
     if (d->data[0]) printf("data:       %s\n", d->data);
-    if (d->nclasses > 0) printf("task:       classify %d classes\n", d->nclasses);
-    else if (d->nclasses == 0) printf("task:       regress\n");
+    char task[160];
+    task_str(d, task, sizeof task);
+    if (task[0]) printf("task:       %s\n", task);
     int64_t ws = c->def->workspace_size ? c->def->workspace_size(batch) : 0;
     size_t bb = batch_bytes(d, batch);
     rt_human((double)ws, h3, sizeof h3);

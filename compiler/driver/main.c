@@ -9,10 +9,13 @@
  * diagnostics (`file:line:col: error: ...`, or `nnc: error: ...` when there is no source place).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #if __has_include(<llvm/Config/llvm-config.h>)
 #include <llvm/Config/llvm-config.h>
@@ -24,7 +27,7 @@
 #include "nnc_abi.h"
 #include "pipeline.h"
 
-typedef enum { CMD_COMPILE, CMD_CHECK, CMD_RUN, CMD_HELP, CMD_VERSION } Command;
+typedef enum { CMD_COMPILE, CMD_CHECK, CMD_RUN, CMD_HELP, CMD_VERSION, CMD_GRAPH } Command;
 typedef enum { OUT_DEFAULT, OUT_AST, OUT_TYPES, OUT_BACKEND } Dump;
 
 typedef struct Cli {
@@ -33,19 +36,22 @@ typedef struct Cli {
     NncOptions o;           /* what the pipeline needs */
     int run_argc;           /* nnc run: the runtime's argv, argv[0] = the model file without .nn */
     char **run_argv;
+    bool summary;           /* nnc summary FILE.nn: nnc run FILE.nn summary */
 } Cli;
 
 static const char *const options[] = {
     "-o", "-c", "--emit", "-O0", "-O1", "-O2", "-O3", "--cpu", "--model", "--dump-after",
     "--prefix", "-v", "--verbose", "--check", "--help", "--version",
 };
-static const char *const emit_kinds[] = {"ast", "types", "ir", "kernels", "plan", "llvm", "obj", "exe"};
+static const char *const emit_kinds[] = {"ast", "types", "ir", "kernels", "plan", "llvm", "obj", "exe", "dot", "dot=ir"};
 #define NELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static void usage(FILE *out) {
     fputs("usage: nnc FILE.nn [-o OUT] [options]   compile a model to an executable\n"
           "       nnc check FILE.nn                 check, lower each model, write nothing (also: --check)\n"
           "       nnc run FILE.nn [--] CMD ARGS...  run train|eval|predict|summary with the interpreter\n"
+          "       nnc summary FILE.nn [--batch N]   the model's layers, parameters and memory (no build)\n"
+          "       nnc graph FILE.nn [-o OUT.svg]    draw the layer graph with Graphviz's dot (.svg/.png/.pdf)\n"
           "       nnc --help | --version\n"
           "\n"
           "options:\n"
@@ -54,7 +60,8 @@ static void usage(FILE *out) {
           "  -c                 emit an object file (OUT.o) and a C header (OUT.h) instead of\n"
           "                     an executable\n"
           "  --emit KIND        ast | types | ir | kernels | plan | llvm | obj | exe (default exe)\n"
-          "                     ast, types and ir print to stdout unless -o is given;\n"
+          "                     | dot (the layer graph, Graphviz DOT) | dot=ir (the primitive graph)\n"
+          "                     ast, types, ir and dot print to stdout unless -o is given;\n"
           "                     llvm and obj write a file\n"
           "  -O0 .. -O3         optimisation level (default -O2)\n"
           "  --cpu NAME         target CPU for code generation (default: this machine's)\n"
@@ -132,10 +139,14 @@ static int parse_emit(Diag *d, Cli *c, const char *kind) {
         c->o.emit = EMIT_OBJ;
     else if (!strcmp(kind, "exe"))
         c->o.emit = EMIT_EXE;
+    else if (!strcmp(kind, "dot"))
+        c->o.emit = EMIT_DOT;
+    else if (!strcmp(kind, "dot=ir"))
+        c->o.emit = EMIT_DOT_IR;
     else {
         diag_plain(d, "unknown --emit kind '%s'", kind);
         hint_similar(d, kind, emit_kinds, NELEMS(emit_kinds),
-                     "the kinds are ast, types, ir, kernels, plan, llvm, obj and exe");
+                     "the kinds are ast, types, ir, kernels, plan, llvm, obj, exe, dot and dot=ir");
         return 0;
     }
     return 1;
@@ -154,6 +165,10 @@ static int parse_args(Diag *d, Cli *c, int argc, char **argv) {
             c->cmd = CMD_RUN, i = 2;
         else if (!strcmp(argv[1], "help"))
             c->cmd = CMD_HELP, i = 2;
+        else if (!strcmp(argv[1], "summary"))
+            c->cmd = CMD_RUN, c->summary = true, i = 2;
+        else if (!strcmp(argv[1], "graph"))
+            c->cmd = CMD_GRAPH, i = 2;
     }
     int bad = 0;
     for (; i < argc && !bad; i++) {
@@ -169,7 +184,7 @@ static int parse_args(Diag *d, Cli *c, int argc, char **argv) {
                 int rest = i + 1;
                 if (rest < argc && !strcmp(argv[rest], "--"))
                     rest++;
-                c->run_argc = argc - rest + 1;
+                c->run_argc = argc - rest + 1 + (c->summary ? 1 : 0);
                 c->run_argv = calloc((size_t)c->run_argc + 1, sizeof(char *));
                 if (!c->run_argv) {
                     diag_plain(d, "out of memory (calloc in parse_args)");
@@ -183,8 +198,11 @@ static int parse_args(Diag *d, Cli *c, int argc, char **argv) {
                     diag_plain(d, "out of memory (strdup in parse_args)");
                     return 0;
                 }
+                int at = 1;
+                if (c->summary)
+                    c->run_argv[at++] = "summary";
                 for (int k = rest; k < argc; k++)
-                    c->run_argv[k - rest + 1] = argv[k];
+                    c->run_argv[at++] = argv[k];
                 return 1;
             }
         } else if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
@@ -313,6 +331,86 @@ static int write_dump(const Cli *c, Arena *a, Diag *d, Node *prog) {
 }
 
 /* The whole pipeline, in order. Returns the exit status. */
+/* The program NAME on PATH (into buf), as execvp would find it; false when there is none. */
+static bool find_program(const char *name, char *buf, size_t n) {
+    const char *path = getenv("PATH");
+    if (!path || !*path) path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        size_t len = strcspn(path, ":");
+        snprintf(buf, n, "%.*s/%s", (int)(len ? len : 1), len ? path : ".", name);
+        if (access(buf, X_OK) == 0) return true;
+        path += len + (path[len] == ':');
+    }
+    return false;
+}
+
+/* nnc graph FILE.nn [-o OUT]: the layer graph (--emit dot) drawn by Graphviz's dot program into
+ * OUT (default FILE's name with .svg); the format is OUT's extension (svg, png, pdf). dot is run
+ * as a program, never linked: a machine without Graphviz gets one clear message. */
+static int graph(const Cli *c, Arena *a, Diag *d, Node *prog) {
+    const char *out = c->o.output;
+    if (!out) {
+        const char *base = strrchr(c->o.input, '/');
+        base = base ? base + 1 : c->o.input;
+        size_t n = strlen(base);
+        if (n > 3 && !strcmp(base + n - 3, ".nn")) n -= 3;
+        out = arena_printf(a, "%.*s.svg", (int)n, base);
+    }
+    const char *ext = strrchr(out, '.');
+    static const char *const formats[] = {"svg", "png", "pdf"};
+    const char *fmt = NULL;
+    for (int i = 0; ext && i < NELEMS(formats); i++)
+        if (!strcmp(ext + 1, formats[i])) fmt = formats[i];
+    if (!fmt) {
+        diag_plain(d, "nnc graph draws .svg, .png or .pdf files, not '%s'", out);
+        diag_hint(d, "for the DOT text itself: nnc --emit dot %s -o model.dot", c->o.input);
+        return 1;
+    }
+    char dot[4096];
+    if (!find_program("dot", dot, sizeof dot)) {
+        diag_plain(d, "nnc graph needs Graphviz's 'dot' program, which is not installed (not on PATH)");
+        diag_hint(d, "install Graphviz (Debian: apt install graphviz), or write the DOT text with "
+                     "nnc --emit dot %s -o model.dot and render it elsewhere", c->o.input);
+        return 1;
+    }
+    NncOptions o = c->o;
+    o.emit = EMIT_DOT;
+    o.output = arena_printf(a, "%s.%ld.dot", out, (long)getpid());
+    int rc = pipeline(&o, a, d, prog);
+    if (rc) {
+        unlink(o.output);
+        return rc;
+    }
+    const char *tmp = arena_printf(a, "%s.tmp.%ld", out, (long)getpid());
+    char flag[16];
+    snprintf(flag, sizeof flag, "-T%s", fmt);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(dot, "dot", flag, "-o", tmp, o.output, (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) < 0) {
+        diag_plain(d, "cannot run '%s': %s", dot, strerror(errno));
+        unlink(o.output);
+        return 1;
+    }
+    unlink(o.output);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        unlink(tmp);
+        diag_plain(d, "Graphviz's '%s' failed (%s %d) drawing '%s'", dot, WIFEXITED(st) ? "exit status" : "signal",
+                   WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), out);
+        return 1;
+    }
+    if (rename(tmp, out)) {
+        diag_plain(d, "cannot write '%s': rename failed: %s", out, strerror(errno));
+        unlink(tmp);
+        return 1;
+    }
+    if (c->o.verbose) fprintf(stderr, "nnc: drew '%s' with %s\n", out, dot);
+    return 0;
+}
+
 static int compile(const Cli *c, Arena *a, Diag *d) {
     double t0 = now_ms();
     if (c->dump == OUT_AST) {
@@ -343,6 +441,8 @@ static int compile(const Cli *c, Arena *a, Diag *d) {
         return pipeline_check(a, d, prog, c->o.input);
 
     NncOptions o = c->o;
+    if (c->cmd == CMD_GRAPH)
+        return graph(c, a, d, prog);
     if (c->cmd == CMD_RUN) {
         o.emit = EMIT_RUN;
         o.run_argc = c->run_argc;

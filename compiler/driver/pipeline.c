@@ -277,7 +277,8 @@ static int prepare(Run *r) {
     }
     if (o->emit == EMIT_RUN)
         return 0;
-    bool text = o->emit == EMIT_IR || o->emit == EMIT_KERNELS || o->emit == EMIT_PLAN;
+    bool text = o->emit == EMIT_IR || o->emit == EMIT_KERNELS || o->emit == EMIT_PLAN || o->emit == EMIT_DOT ||
+                o->emit == EMIT_DOT_IR;
     const char *out = o->output ? o->output : text ? "-" : default_output(r->a, d, o->input, o->emit);
     if (!out)
         return -1;
@@ -315,7 +316,9 @@ static int prepare(Run *r) {
 }
 
 static void print_text(EmitKind k, FILE *f, const IrModule *m, const KModule *km) {
-    if (k == EMIT_IR) ir_module_print(f, m);
+    if (k == EMIT_DOT) ir_dot_layers(f, m);
+    else if (k == EMIT_DOT_IR) ir_dot_graph(f, m, m->forward);
+    else if (k == EMIT_IR) ir_module_print(f, m);
     else if (k == EMIT_KERNELS) k_module_print(f, km);
     else k_plan_print(f, km);
 }
@@ -425,7 +428,7 @@ int pipeline(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
         return 1;
     verify(m, "simplify");                     /* verify */
     done(r, "verify", NULL);
-    if (o->emit == EMIT_IR)                    /* --emit ir: the module's text, no backend */
+    if (o->emit == EMIT_IR || o->emit == EMIT_DOT || o->emit == EMIT_DOT_IR)   /* text, no backend */
         return write_ir(r, m, NULL);
     if (o->emit == EMIT_RUN)                   /* nnc run: the interpreter is the backend */
         return run_interp(o, m);

@@ -8,7 +8,7 @@
 #include "diag.h"
 
 /* What the pipeline ends in. EMIT_RUN: nnc run, the interpreter runs the module (no file). */
-typedef enum { EMIT_EXE, EMIT_OBJ, EMIT_IR, EMIT_KERNELS, EMIT_PLAN, EMIT_LLVM, EMIT_RUN } EmitKind;
+typedef enum { EMIT_EXE, EMIT_OBJ, EMIT_IR, EMIT_KERNELS, EMIT_PLAN, EMIT_LLVM, EMIT_RUN, EMIT_DOT, EMIT_DOT_IR } EmitKind;
 
 typedef struct NncOptions {
     const char *input;          /* model.nn */

@@ -110,12 +110,29 @@ typedef struct IrStep {
     const char *loss;           /* name of the loss it reports (the descriptor's) */
     const char *optimizer;      /* "adam" */
     double lr;
+    const char *schedule;       /* a stdlib lr schedule (cosine, ...) for the descriptor; NULL none/other */
+    double sched_a, sched_b;    /* its arguments: step_decay gamma, drops; cosine min_lr */
     IrGraph *graph;
     /* what autodiff reads: */
     const char *objective;      /* the loss it minimizes; NULL = the sum of every loss */
     const char **over; int nover;   /* the parameter paths it trains; 0 = every parameter */
     Loc loc;                    /* its declaration, for diagnostics (zero when parsed from text) */
 } IrStep;
+
+/* One row of the model's layer-level picture (`nnc summary`, `--emit dot`): an input or target, a
+ * call made by the model body itself (a layer call, or a fn/builtin call bound to a name), an output
+ * or a loss, in evaluation order, with the rows whose results reach its arguments. Lowering makes
+ * them in the evaluate walk (compiler/lower.c record_call); they describe, they are not executed. */
+typedef struct IrCall {
+    const char *name;           /* layer: its parameter path (h, d); fn: the bound name; else the tensor's */
+    const char *kind;           /* the layer or fn called; "input", "target", "output", "loss" */
+    IrType type;                /* its result */
+    const char *prefix;         /* a layer's parameter path + "." (NULL otherwise) */
+    bool shared;                /* a later call of a layer instance: its parameters are counted once */
+    int *from; int nfrom;       /* indices of the calls (and inputs) whose results reach its arguments */
+    uint32_t node;              /* lowering only: its result in the evaluate walk's graph */
+    uint32_t *args; int nargs;  /* lowering only: its tensor arguments there */
+} IrCall;
 
 typedef struct IrModule {
     const char *name;
@@ -130,7 +147,15 @@ typedef struct IrModule {
     int nclasses;               /* > 0: classifier with this many classes; 0: regression */
     IrGraph *forward;           /* inputs -> outputs, training = false */
     IrGraph *evaluate;          /* + targets -> losses, training = false */
+    IrCall *calls; int ncalls, capcalls;   /* the layer-level picture (summary, --emit dot) */
 } IrModule;
+
+/* Parameter elements of a call (its prefix's params; 0 when shared or not a layer). */
+int64_t ir_call_params(const IrModule *m, const IrCall *c);
+/* The layer-level graph as Graphviz DOT (ir_dot.c): calls as boxes, shapes on the edges. */
+void ir_dot_layers(FILE *out, const IrModule *m);
+/* The primitive graph `g` as DOT: one node per IR node, its op and type. */
+void ir_dot_graph(FILE *out, const IrModule *m, const IrGraph *g);
 
 /* ---- building ---- */
 IrGraph *ir_graph_new(Arena *a, const char *name);

@@ -56,6 +56,8 @@ char *ir_module_desc(Arena *a, const IrModule *m) {
         const IrStep *s = &m->steps[k];
         fprintf(f, "step %s %s %s %.9g\n", s->name, s->loss ? s->loss : "-",
                 s->optimizer ? s->optimizer : "-", s->lr);
+        if (s->schedule)
+            fprintf(f, "schedule %s %s %.9g %.9g\n", s->name, s->schedule, s->sched_a, s->sched_b);
     }
     for (int k = 0; k < m->nhypers; k++)
         fprintf(f, "hyper %s %.9g\n", m->hypers[k], m->hyper_vals[k]);
@@ -65,6 +67,31 @@ char *ir_module_desc(Arena *a, const IrModule *m) {
         fprintf(f, "valdata %s\n", m->val_spec);
     for (int k = 0; k < m->nmetrics; k++)
         fprintf(f, "metric %s\n", m->metrics[k]);
+    /* the layer-level picture for summary: layer NAME KIND PARAMS SHARED RANK DIM... (B: the batch) */
+    for (int k = 0; k < m->ncalls; k++) {
+        const IrCall *c = &m->calls[k];
+        if (!strcmp(c->kind, "output") || !strcmp(c->kind, "loss") || !strcmp(c->kind, "target")) continue;
+        bool is_loss = false;       /* `loss l = f(...)`: the loss, not a layer */
+        for (int j = 0; j < m->nlosses; j++) is_loss |= !strcmp(m->losses[j], c->name) && c->type.rank == 0;
+        if (is_loss) continue;
+        bool plain = true;
+        for (int j = 0; j < c->type.rank; j++) plain &= c->type.dim[j].a == 0 || (c->type.dim[j].a == 1 && c->type.dim[j].c == 0);
+        if (!plain || strpbrk(c->name, " \t\n") || strpbrk(c->kind, " \t\n")) continue;
+        fprintf(f, "layer %s %s %lld %d %s %d", c->name, c->kind, (long long)ir_call_params(m, c), c->shared ? 1 : 0,
+                ir_dtype_name(c->type.dtype), c->type.rank);
+        for (int j = 0; j < c->type.rank; j++) {
+            if (c->type.dim[j].a) fputs(" B", f);
+            else fprintf(f, " %lld", (long long)c->type.dim[j].c);
+        }
+        fputc('\n', f);
+    }
+    for (int k = 0; k < m->nsteps; k++) {
+        const IrStep *s = &m->steps[k];
+        if (!s->nover) continue;
+        fprintf(f, "over %s", s->name);
+        for (int j = 0; j < s->nover; j++) fprintf(f, " %s", s->over[j]);
+        fputc('\n', f);
+    }
     if (m->nclasses > 0)
         fprintf(f, "task classify %d\n", m->nclasses);
     else

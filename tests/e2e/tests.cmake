@@ -136,3 +136,13 @@ endforeach()
 # prompts; sequence classification from CSV/NPY token ids; the fortunes-es default corpus
 nnc_e2e(text text.sh)
 nnc_e2e(text_rnn text_rnn.sh)
+# around training: history CSV, lr of schedules, SVG plot, early stopping, --json, progress line
+nnc_e2e(around around.sh)
+# the plot rendered by headless chromium (skipped where chromium is not installed)
+nnc_e2e(around_render around_render.sh)
+set_tests_properties(e2e.around_render PROPERTIES SKIP_RETURN_CODE 77)
+# eval's per-class report by class name, eval/predict --json
+nnc_e2e(around_eval around_eval.sh)
+# seeing the model: summary's layer table, --emit dot read by Graphviz, nnc graph
+nnc_e2e(around_graph around_graph.sh)
+set_tests_properties(e2e.around_graph PROPERTIES SKIP_RETURN_CODE 77)
