@@ -19,14 +19,14 @@
 
 #define EXIT_USAGE 2
 
-typedef enum { CMD_TRAIN, CMD_EVAL, CMD_PREDICT, CMD_SUMMARY } Cmd;
+typedef enum { CMD_TRAIN, CMD_EVAL, CMD_PREDICT, CMD_SUMMARY, CMD_SAMPLE, CMD_N } Cmd;
 
-static const char *const cmd_names[] = {"train", "eval", "predict", "summary"};
+static const char *const cmd_names[] = {"train", "eval", "predict", "summary", "sample"};
 
 /* flags, and the commands (bit per Cmd) that take each */
 typedef enum {
     F_DATA, F_EPOCHS, F_BATCH, F_LR, F_SEED, F_THREADS, F_LIMIT, F_VAL, F_SAVE, F_RESUME, F_WEIGHTS,
-    F_OUT, F_FORCE, F_NFLAGS
+    F_OUT, F_FORCE, F_INIT_FROM, F_MAP, F_N, F_NFLAGS
 } Flag;
 
 static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NFLAGS] = {
@@ -35,18 +35,25 @@ static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NF
     [F_EPOCHS] = {"--epochs", "N", "number of epochs (total, counting resumed ones)", 1u << CMD_TRAIN},
     [F_BATCH] = {"--batch", "N", "batch size", 1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SUMMARY},
     [F_LR] = {"--lr", "X", "learning rate of every train step", 1u << CMD_TRAIN},
-    [F_SEED] = {"--seed", "N", "random seed of initialisation, shuffles and dropout (default 1)", 1u << CMD_TRAIN},
+    [F_SEED] = {"--seed", "N", "random seed of initialisation, shuffles and dropout (default 1)", 1u << CMD_TRAIN | 1u << CMD_SAMPLE},
     [F_THREADS] = {"--threads", "N", "threads for BLAS and the model's parallel loops (default: all cores)",
-                   1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT},
+                   1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SAMPLE},
     [F_LIMIT] = {"--limit", "N", "use only the first N samples", 1u << CMD_TRAIN | 1u << CMD_EVAL},
     [F_VAL] = {"--val-split", "F", "hold out this fraction (0 <= F < 1) for validation", 1u << CMD_TRAIN},
     [F_SAVE] = {"--save", "FILE", "write a safetensors checkpoint after every epoch", 1u << CMD_TRAIN},
     [F_RESUME] = {"--resume", "FILE", "continue training from a checkpoint", 1u << CMD_TRAIN},
     [F_WEIGHTS] = {"--weights", "FILE", "weights (safetensors) to use (required unless every parameter has\n"
-                  "                        literal values in the model)", 1u << CMD_EVAL | 1u << CMD_PREDICT},
-    [F_OUT] = {"-o", "FILE", "write predictions to FILE (.csv or .npy) instead of stdout", 1u << CMD_PREDICT},
+                  "                        literal values in the model)", 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SAMPLE},
+    [F_OUT] = {"-o", "FILE", "write predictions to FILE (.csv, .npy, or .png: a picture grid) instead of stdout",
+               1u << CMD_PREDICT | 1u << CMD_SAMPLE},
     [F_FORCE] = {"--force", "", "let --save / -o replace a read-only file or one of another kind (never an input\n"
-                 "                        of the command or the executable)", 1u << CMD_TRAIN | 1u << CMD_PREDICT},
+                 "                        of the command or the executable)", 1u << CMD_TRAIN | 1u << CMD_PREDICT | 1u << CMD_SAMPLE},
+    [F_INIT_FROM] = {"--init-from", "FILE", "start from the parameters (and statistics) of FILE, another model's weights,\n"
+                     "                        where name and shape match", 1u << CMD_TRAIN},
+    [F_MAP] = {"--map", "RULES", "with --init-from: rename the file's tensors, 'FROM=TO,...' ('*' matches any text)",
+               1u << CMD_TRAIN},
+    [F_N] = {"--n", "N", "pictures: samples to draw (default 64), or the first N inputs of predict -o FILE.png",
+             1u << CMD_PREDICT | 1u << CMD_SAMPLE},
 };
 
 static const char *const cmd_help[] = {
@@ -54,6 +61,7 @@ static const char *const cmd_help[] = {
     "evaluate weights: loss, accuracy/precision/recall/confusion matrix or mse/mae",
     "run the model on INPUT (.csv, .npy, or IDX[.gz]) and print its outputs as CSV",
     "print the model's tensors, parameter counts and the memory a training step needs",
+    "draw pictures from the model's output 'sample' on random noise: -o FILE.png",
 };
 
 /* The parameter whose values only a weights file can give (NULL when every one comes from the model
@@ -74,13 +82,13 @@ static const RtTensor *needs_weights(const RtDesc *d) {
 
 static void usage_top(RtCtx *c, FILE *out) {
     fprintf(out, "usage: %s COMMAND [FLAGS]\n\nthe compiled model '%s'. Commands:\n", c->prog, c->desc.name);
-    for (int k = 0; k < 4; k++) fprintf(out, "  %-9s %s\n", cmd_names[k], cmd_help[k]);
+    for (int k = 0; k < CMD_N; k++) fprintf(out, "  %-9s %s\n", cmd_names[k], cmd_help[k]);
     fprintf(out, "\n'%s COMMAND --help' lists a command's flags. Exit status: 0 ok, 1 error, 2 usage error.\n", c->prog);
 }
 
 static void usage_cmd(RtCtx *c, Cmd k, FILE *out) {
     const char *w = "";
-    if (k == CMD_EVAL || k == CMD_PREDICT) w = needs_weights(&c->desc) ? " --weights FILE" : " [--weights FILE]";
+    if (k == CMD_EVAL || k == CMD_PREDICT || k == CMD_SAMPLE) w = needs_weights(&c->desc) ? " --weights FILE" : " [--weights FILE]";
     fprintf(out, "usage: %s %s%s [FLAGS]%s\n\n%s\n\nflags:\n", c->prog, cmd_names[k], w,
             k == CMD_PREDICT ? " INPUT" : k == CMD_EVAL ? " [DATA]" : "", cmd_help[k]);
     for (int f = 0; f < F_NFLAGS; f++)
@@ -200,11 +208,11 @@ static int run(RtCtx *c, int argc, char **argv) {
         return 0;
     }
     int k = -1;
-    for (int i = 0; i < 4; i++) if (!strcmp(cmd, cmd_names[i])) k = i;
+    for (int i = 0; i < CMD_N; i++) if (!strcmp(cmd, cmd_names[i])) k = i;
     if (k < 0) {
         char hint[64] = "";
         if (cmd[0] == '-') snprintf(hint, sizeof hint, " (a command comes first)");
-        else suggest(cmd, strlen(cmd), cmd_names, 4, hint, sizeof hint);
+        else suggest(cmd, strlen(cmd), cmd_names, CMD_N, hint, sizeof hint);
         return usage_error(c, 0, false, "unknown command '%s'%s", cmd, hint);
     }
     RtOpts o;
@@ -264,7 +272,7 @@ static int run(RtCtx *c, int argc, char **argv) {
         int64_t iv = 0;
         double dv = 0;
         bool ok = true;
-        if (!val[0] && (f == F_DATA || f == F_SAVE || f == F_RESUME || f == F_WEIGHTS || f == F_OUT))
+        if (!val[0] && (f == F_DATA || f == F_SAVE || f == F_RESUME || f == F_WEIGHTS || f == F_OUT || f == F_INIT_FROM))
             return usage_error(c, (Cmd)k, true, "%s needs a %s, got ''", flags[f].name,
                                f == F_DATA ? "data set (a path or a source)" : "file name");
         switch ((Flag)f) {
@@ -273,6 +281,9 @@ static int run(RtCtx *c, int argc, char **argv) {
         case F_RESUME: o.resume = val; break;
         case F_WEIGHTS: o.weights = val; break;
         case F_OUT: o.out = val; break;
+        case F_INIT_FROM: o.init_from = val; break;
+        case F_MAP: o.map = val; break;
+        case F_N: ok = parse_int(val, 1, &iv) && iv <= 4096; o.n = iv; break;
         case F_EPOCHS: ok = parse_int(val, 1, &iv) && iv <= RT_MAX_EPOCHS; o.epochs = iv; break;
         case F_BATCH: ok = parse_int(val, 1, &iv) && iv <= RT_MAX_BATCH; o.batch = iv; break;
         case F_LIMIT: ok = parse_int(val, 1, &iv) && iv <= RT_MAX_LIMIT; o.limit = iv; break;
@@ -288,6 +299,7 @@ static int run(RtCtx *c, int argc, char **argv) {
             if (f == F_EPOCHS || f == F_BATCH || f == F_LIMIT) snprintf(most, sizeof most, " (at most %lld)", (long long)max);
             const char *what = f == F_LR ? "a non-negative number" : f == F_VAL ? "a number in [0, 1)" :
                                f == F_SEED ? "a non-negative integer" : f == F_THREADS ? "an integer in [1, 1024]" :
+                               f == F_N ? "an integer in [1, 4096]" :
                                "a positive integer";
             char msg[160];
             snprintf(msg, sizeof msg, "%s expects %s, got '%%s'%%s", flags[f].name, what);
@@ -298,8 +310,14 @@ static int run(RtCtx *c, int argc, char **argv) {
         return usage_error(c, (Cmd)k, true, "eval takes one data set, but got both '%s' and --data '%s'", data_pos,
                            o.data);
     if (data_pos) o.data = data_pos;
+    if (o.map && !o.init_from) return usage_error(c, (Cmd)k, true, "--map renames the tensors of --init-from FILE%s%s", "", "");
+    if (o.init_from && o.resume)
+        return usage_error(c, (Cmd)k, true, "--init-from starts a new training, --resume continues one: pass one of them%s%s", "", "");
+    char mwhy[256];
+    if (o.map && !rt_map_valid(o.map, mwhy, sizeof mwhy)) return usage_error(c, (Cmd)k, true, "--map: %s%s", mwhy, "");
+    if (k == CMD_SAMPLE && !o.out) return usage_error(c, (Cmd)k, true, "sample needs -o FILE.png%s%s", "", "");
     const RtTensor *need = needs_weights(&c->desc);
-    if ((k == CMD_EVAL || k == CMD_PREDICT) && !o.weights && need) {
+    if ((k == CMD_EVAL || k == CMD_PREDICT || k == CMD_SAMPLE) && !o.weights && need) {
         char why[256];
         snprintf(why, sizeof why, " (%s '%s' has no literal values in the model)", rt_role_name(need->role),
                  need->name);
@@ -320,7 +338,10 @@ static int run(RtCtx *c, int argc, char **argv) {
     if (c->blas_stuck) return rt_blas_refuse(c), 1;    /* before any data is read */
     if (setup_slab(c) || init_params(c)) return 1;
     if (!(c->pool = rt_pool_new(c, c->threads))) return 1;
-    int r = k == CMD_TRAIN ? rt_train(c, &o) : k == CMD_EVAL ? rt_eval(c, &o) : rt_predict(c, &o);
+    if (k == CMD_TRAIN && o.init_from && rt_init_from(c, o.init_from, o.map)) return 1;
+    bool png = o.out && strlen(o.out) > 4 && ends_with(o.out, ".png");
+    int r = k == CMD_TRAIN ? rt_train(c, &o) : k == CMD_EVAL ? rt_eval(c, &o) : k == CMD_SAMPLE ? rt_sample(c, &o) :
+            png ? rt_predict_png(c, &o) : rt_predict(c, &o);
     return r ? 1 : 0;
 }
 

@@ -218,6 +218,17 @@ int rt_save_probe(RtCtx *c, const char *path, bool force);
 /* need_state: every state tensor must be present (resume); else missing state keeps its init. */
 int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress);
 
+/* Every tensor of a safetensors file of any model, read whole (dtype: an RtDType, -1 for another). */
+typedef struct RtStEntry {
+    char *name; int dtype; int rank; int64_t shape[RT_MAXRANK]; uint64_t bytes; uint8_t *data;
+} RtStEntry;
+int rt_st_read(RtCtx *c, const char *path, RtStEntry **out, int *n);
+void rt_st_free(RtCtx *c, RtStEntry *e, int n);
+
+/* ---- transfer.c: train --init-from FILE [--map 'FROM=TO,...'] ---- */
+bool rt_map_valid(const char *map, char *why, size_t nwhy);
+int rt_init_from(RtCtx *c, const char *path, const char *map);
+
 /* ---- pool.c ---- */
 NncPool *rt_pool_new(RtCtx *c, int threads);
 void rt_pool_free(RtCtx *c, NncPool *p);
@@ -228,11 +239,15 @@ typedef struct RtOpts {
     int64_t epochs, batch, limit;
     double lr, val_split;
     bool have_lr, force;
+    const char *init_from, *map;    /* train --init-from, --map (transfer.c) */
+    int64_t n;                      /* sample / predict -o FILE.png: --n pictures (png.c) */
 } RtOpts;
 int rt_train(RtCtx *c, const RtOpts *o);
 int rt_eval(RtCtx *c, const RtOpts *o);
 int rt_predict(RtCtx *c, const RtOpts *o);
 int rt_summary(RtCtx *c, int64_t batch);
+int rt_sample(RtCtx *c, const RtOpts *o);       /* png.c */
+int rt_predict_png(RtCtx *c, const RtOpts *o);  /* predict -o FILE.png */
 
 /* The largest values the CLI accepts (cli.c): sizes stay far from int64 overflow (the compiler's
  * IR verifier bounds a tensor at 2^50 elements at B = 2^20). */
