@@ -115,12 +115,13 @@ static void shape_str(const int64_t *dim, int rank, char *buf, size_t n) {
 
 static void list_line(const char *head, const char *const *names, int n) {
     if (!n) return;
-    printf("  %-12s", head);
-    int col = 14;
+    printf("  %-13s", head);
+    int col = 15;
     for (int i = 0; i < n; i++) {
         int w = (int)strlen(names[i]) + 2;
-        if (col + w > 100 && col > 14) { printf("\n  %-12s", ""); col = 14; }
-        printf("%s%s", names[i], i + 1 < n ? ", " : "");
+        if (i && col + w > 100) { printf(",\n  %-13s", ""); col = 15; }
+        else if (i) printf(", ");
+        printf("%s", names[i]);
         col += w;
     }
     printf("\n");

@@ -124,3 +124,7 @@ nnc_e2e(pool_values pool_values.sh)
 foreach(case onehot r2 valdata npy_u8 multi_label)
   nnc_e2e(extras.${case} extras.sh ${case})
 endforeach()
+
+# generative models and transfer learning (issue 11): PNG pictures (predict -o FILE.png, sample),
+# train --init-from / --map with a frozen part bit-identical, the generative examples' short runs
+nnc_e2e(transfer transfer.sh)
