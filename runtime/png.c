@@ -4,8 +4,9 @@
  * Which tensor is a picture (docs/cli.md "Pictures"): a per-sample tensor shaped [B, H, W] (grey),
  * [B, H, W, 1] (grey) or [B, H, W, 3] (RGB); or a flat [B, N] whose N equals the number of values
  * of the model's image-shaped input (a 784-value generator output beside an f32[B, 28, 28] input
- * is a 28x28 picture). Values in [0, 1] become 0..255 (round(255 v), clipped); a picture set with
- * any value below 0 is taken as [-1, 1] (a tanh output): (v + 1) / 2 first.
+ * is a 28x28 picture). Values in [0, 1] become 0..255 (round(255 v), clipped); a picture set (all
+ * the outputs; all the inputs) with any value below 0 is taken as [-1, 1] (a tanh output):
+ * (v + 1) / 2 first.
  *
  * Layout: tiles of H x W on a mid-grey (128) background, GAP pixels between tiles and around the
  * grid, ceil(sqrt(n)) cells a row. predict pictures the first output of image shape; when it has
@@ -89,8 +90,11 @@ static int write_grid(RtCtx *c, const char *path, bool force, Img s, int64_t n, 
     if (W > 1000000 || H > 1000000 || W * H * s.ch > ((int64_t)1 << 31))
         return rt_error(c, "a %lld x %lld picture is too large for '%s' (use --n to picture fewer)", (long long)W,
                         (long long)H, path);
-    bool sg = false;
-    for (int64_t i = 0; i < n * per && !sg; i++) sg = a[i] < 0.0f || (b && b[i] < 0.0f);
+    bool sg[2] = {false, false};    /* the inputs and the outputs judged apart */
+    for (int64_t i = 0; i < n * per; i++) {
+        sg[0] |= a[i] < 0.0f;
+        sg[1] |= b && b[i] < 0.0f;
+    }
     uint8_t *pix = rt_alloc(c, (size_t)(W * H * s.ch));
     if (!pix) return -1;
     memset(pix, BACKGROUND, (size_t)(W * H * s.ch));
@@ -101,7 +105,7 @@ static int write_grid(RtCtx *c, const char *path, bool force, Img s, int64_t n, 
             for (int64_t y = 0; y < s.h; y++)
                 for (int64_t x = 0; x < s.w; x++)
                     for (int64_t ch = 0; ch < s.ch; ch++)
-                        pix[((y0 + y) * W + x0 + t * s.w + x) * s.ch + ch] = to_byte(src[(y * s.w + x) * s.ch + ch], sg);
+                        pix[((y0 + y) * W + x0 + t * s.w + x) * s.ch + ch] = to_byte(src[(y * s.w + x) * s.ch + ch], sg[t]);
         }
     }
     int rc = -1;

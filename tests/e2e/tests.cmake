@@ -128,3 +128,4 @@ endforeach()
 # generative models and transfer learning (issue 11): PNG pictures (predict -o FILE.png, sample),
 # train --init-from / --map with a frozen part bit-identical, the generative examples' short runs
 nnc_e2e(transfer transfer.sh)
+nnc_e2e(png png.sh)
