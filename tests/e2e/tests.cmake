@@ -129,3 +129,4 @@ endforeach()
 # train --init-from / --map with a frozen part bit-identical, the generative examples' short runs
 nnc_e2e(transfer transfer.sh)
 nnc_e2e(png png.sh)
+nnc_e2e(generative generative.sh)
