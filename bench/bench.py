@@ -123,7 +123,7 @@ def main():
     cflags = os.environ.get("BENCH_CFLAGS", "").split()
     work = a.work or tempfile.mkdtemp(prefix="nnc-bench-")
     os.makedirs(work, exist_ok=True)
-    libs = [rtlib, "-lopenblas", "-lz", "-lm", "-lpthread"]
+    libs = [rtlib, "-lopenblas", "-lpng16", "-lz", "-lm", "-lpthread"]
     env = dict(os.environ)
 
     # ---- build: the executables (timed per repetition below), the embedding, the C helpers

@@ -19,15 +19,15 @@
 
 #define EXIT_USAGE 2
 
-typedef enum { CMD_TRAIN, CMD_EVAL, CMD_PREDICT, CMD_SUMMARY, CMD_PLOT } Cmd;
+typedef enum { CMD_TRAIN, CMD_EVAL, CMD_PREDICT, CMD_SUMMARY, CMD_PLOT, CMD_SAMPLE, CMD_N } Cmd;
 
-static const char *const cmd_names[] = {"train", "eval", "predict", "summary", "plot"};
-#define NCMD ((int)(sizeof cmd_names / sizeof cmd_names[0]))
+static const char *const cmd_names[] = {"train", "eval", "predict", "summary", "plot", "sample"};
+#define NCMD ((int)CMD_N)
 
 /* flags, and the commands (bit per Cmd) that take each */
 typedef enum {
     F_DATA, F_EPOCHS, F_BATCH, F_LR, F_SEED, F_THREADS, F_LIMIT, F_VAL, F_SAVE, F_RESUME, F_WEIGHTS,
-    F_OUT, F_FORCE, F_HISTORY, F_PLOT, F_SAVE_BEST, F_MONITOR, F_EARLY_STOP, F_JSON, F_NFLAGS
+    F_OUT, F_FORCE, F_HISTORY, F_PLOT, F_SAVE_BEST, F_MONITOR, F_EARLY_STOP, F_JSON, F_INIT_FROM, F_MAP, F_N, F_NFLAGS
 } Flag;
 
 static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NFLAGS] = {
@@ -36,19 +36,20 @@ static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NF
     [F_EPOCHS] = {"--epochs", "N", "number of epochs (total, counting resumed ones)", 1u << CMD_TRAIN},
     [F_BATCH] = {"--batch", "N", "batch size", 1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SUMMARY},
     [F_LR] = {"--lr", "X", "learning rate of every train step", 1u << CMD_TRAIN},
-    [F_SEED] = {"--seed", "N", "random seed of initialisation, shuffles and dropout (default 1)", 1u << CMD_TRAIN},
+    [F_SEED] = {"--seed", "N", "random seed of initialisation, shuffles and dropout (default 1)", 1u << CMD_TRAIN | 1u << CMD_SAMPLE},
     [F_THREADS] = {"--threads", "N", "threads for BLAS and the model's parallel loops (default: all cores)",
-                   1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT},
+                   1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SAMPLE},
     [F_LIMIT] = {"--limit", "N", "use only the first N samples", 1u << CMD_TRAIN | 1u << CMD_EVAL},
     [F_VAL] = {"--val-split", "F", "hold out this fraction (0 <= F < 1) for validation", 1u << CMD_TRAIN},
     [F_SAVE] = {"--save", "FILE", "write a safetensors checkpoint after every epoch", 1u << CMD_TRAIN},
     [F_RESUME] = {"--resume", "FILE", "continue training from a checkpoint", 1u << CMD_TRAIN},
     [F_WEIGHTS] = {"--weights", "FILE", "weights (safetensors) to use (required unless every parameter has\n"
-                  "                        literal values in the model)", 1u << CMD_EVAL | 1u << CMD_PREDICT},
-    [F_OUT] = {"-o", "FILE", "predict: write predictions to FILE (.csv or .npy) instead of stdout; plot: the SVG\n"
-               "                        (default: the history's name with .svg)", 1u << CMD_PREDICT | 1u << CMD_PLOT},
+                  "                        literal values in the model)", 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SAMPLE},
+    [F_OUT] = {"-o", "FILE", "predict: write predictions to FILE (.csv, .npy, or .png: a picture grid) instead of\n"
+               "                        stdout; sample: the PNG; plot: the SVG (default: the history's name with .svg)",
+               1u << CMD_PREDICT | 1u << CMD_PLOT | 1u << CMD_SAMPLE},
     [F_FORCE] = {"--force", "", "let --save / -o replace a read-only file or one of another kind (never an input\n"
-                 "                        of the command or the executable)", 1u << CMD_TRAIN | 1u << CMD_PREDICT | 1u << CMD_PLOT},
+                 "                        of the command or the executable)", 1u << CMD_TRAIN | 1u << CMD_PREDICT | 1u << CMD_PLOT | 1u << CMD_SAMPLE},
     /* around training: runtime/around.c, history.c, plot.c */
     [F_HISTORY] = {"--history", "FILE", "write one CSV row per epoch: losses, metrics, validation, lr, seconds,\n"
                    "                        samples/s (default with --save: SAVE.history.csv)", 1u << CMD_TRAIN},
@@ -59,6 +60,12 @@ static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NF
     [F_EARLY_STOP] = {"--early-stop", "N", "stop when --monitor has not improved for N epochs", 1u << CMD_TRAIN},
     [F_JSON] = {"--json", "", "print the results as JSON (train: one object per epoch and one at the end)",
                 1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SUMMARY},
+    [F_INIT_FROM] = {"--init-from", "FILE", "start from the parameters (and statistics) of FILE, another model's weights,\n"
+                     "                        where name and shape match", 1u << CMD_TRAIN},
+    [F_MAP] = {"--map", "RULES", "with --init-from: rename the file's tensors, 'FROM=TO,...' ('*' matches any text)",
+               1u << CMD_TRAIN},
+    [F_N] = {"--n", "N", "pictures: samples to draw (default 64), or the first N inputs of predict -o FILE.png",
+             1u << CMD_PREDICT | 1u << CMD_SAMPLE},
 };
 
 static const char *const cmd_help[] = {
@@ -67,6 +74,7 @@ static const char *const cmd_help[] = {
     "run the model on INPUT (.csv, .npy, or IDX[.gz]) and print its outputs as CSV",
     "print the model's layers, tensors, parameter counts and the memory a training step needs",
     "draw a training history (train --history) as learning curves in SVG",
+    "draw pictures from the model's output 'sample' on random noise: -o FILE.png",
 };
 
 /* The parameter whose values only a weights file can give (NULL when every one comes from the model
@@ -94,7 +102,7 @@ static void usage_top(RtCtx *c, FILE *out) {
 
 static void usage_cmd(RtCtx *c, Cmd k, FILE *out) {
     const char *w = "";
-    if (k == CMD_EVAL || k == CMD_PREDICT) w = needs_weights(&c->desc) ? " --weights FILE" : " [--weights FILE]";
+    if (k == CMD_EVAL || k == CMD_PREDICT || k == CMD_SAMPLE) w = needs_weights(&c->desc) ? " --weights FILE" : " [--weights FILE]";
     fprintf(out, "usage: %s %s%s [FLAGS]%s\n\n%s\n\nflags:\n", c->prog, cmd_names[k], w,
             k == CMD_PREDICT ? " INPUT" : k == CMD_EVAL ? " [DATA]" : k == CMD_PLOT ? " HISTORY.csv" : "", cmd_help[k]);
     for (int f = 0; f < F_NFLAGS; f++)
@@ -327,7 +335,7 @@ static int run(RtCtx *c, int argc, char **argv) {
         double dv = 0;
         bool ok = true;
         if (!val[0] && (f == F_DATA || f == F_SAVE || f == F_RESUME || f == F_WEIGHTS || f == F_OUT || f == F_HISTORY ||
-                         f == F_PLOT || f == F_SAVE_BEST || f == F_MONITOR))
+                         f == F_PLOT || f == F_SAVE_BEST || f == F_MONITOR || f == F_INIT_FROM))
             return usage_error(c, (Cmd)k, true, "%s needs a %s, got ''", flags[f].name,
                                f == F_DATA ? "data set (a path or a source)" : "file name");
         switch ((Flag)f) {
@@ -336,6 +344,9 @@ static int run(RtCtx *c, int argc, char **argv) {
         case F_RESUME: o.resume = val; break;
         case F_WEIGHTS: o.weights = val; break;
         case F_OUT: o.out = val; break;
+        case F_INIT_FROM: o.init_from = val; break;
+        case F_MAP: o.map = val; break;
+        case F_N: ok = parse_int(val, 1, &iv) && iv <= 4096; o.n = iv; break;
         case F_EPOCHS: ok = parse_int(val, 1, &iv) && iv <= RT_MAX_EPOCHS; o.epochs = iv; break;
         case F_BATCH: ok = parse_int(val, 1, &iv) && iv <= RT_MAX_BATCH; o.batch = iv; break;
         case F_LIMIT: ok = parse_int(val, 1, &iv) && iv <= RT_MAX_LIMIT; o.limit = iv; break;
@@ -356,6 +367,7 @@ static int run(RtCtx *c, int argc, char **argv) {
             if (f == F_EPOCHS || f == F_BATCH || f == F_LIMIT || f == F_EARLY_STOP) snprintf(most, sizeof most, " (at most %lld)", (long long)max);
             const char *what = f == F_LR ? "a non-negative number" : f == F_VAL ? "a number in [0, 1)" :
                                f == F_SEED ? "a non-negative integer" : f == F_THREADS ? "an integer in [1, 1024]" :
+                               f == F_N ? "an integer in [1, 4096]" :
                                "a positive integer";
             char msg[160];
             snprintf(msg, sizeof msg, "%s expects %s, got '%%s'%%s", flags[f].name, what);
@@ -367,8 +379,14 @@ static int run(RtCtx *c, int argc, char **argv) {
                            o.data);
     if (data_pos) o.data = data_pos;
     if (k == CMD_PLOT && !o.input) return usage_error(c, (Cmd)k, true, "plot needs a HISTORY.csv file (written by train --history)%s%s", "", "");
+    if (o.map && !o.init_from) return usage_error(c, (Cmd)k, true, "--map renames the tensors of --init-from FILE%s%s", "", "");
+    if (o.init_from && o.resume)
+        return usage_error(c, (Cmd)k, true, "--init-from starts a new training, --resume continues one: pass one of them%s%s", "", "");
+    char mwhy[256];
+    if (o.map && !rt_map_valid(o.map, mwhy, sizeof mwhy)) return usage_error(c, (Cmd)k, true, "--map: %s%s", mwhy, "");
+    if (k == CMD_SAMPLE && !o.out) return usage_error(c, (Cmd)k, true, "sample needs -o FILE.png%s%s", "", "");
     const RtTensor *need = needs_weights(&c->desc);
-    if ((k == CMD_EVAL || k == CMD_PREDICT) && !o.weights && need) {
+    if ((k == CMD_EVAL || k == CMD_PREDICT || k == CMD_SAMPLE) && !o.weights && need) {
         char why[256];
         snprintf(why, sizeof why, " (%s '%s' has no literal values in the model)", rt_role_name(need->role),
                  need->name);
@@ -390,7 +408,10 @@ static int run(RtCtx *c, int argc, char **argv) {
     if (c->blas_stuck) return rt_blas_refuse(c), 1;    /* before any data is read */
     if (setup_slab(c) || init_params(c)) return 1;
     if (!(c->pool = rt_pool_new(c, c->threads))) return 1;
-    int r = k == CMD_TRAIN ? rt_train(c, &o) : k == CMD_EVAL ? rt_eval(c, &o) : rt_predict(c, &o);
+    if (k == CMD_TRAIN && o.init_from && rt_init_from(c, o.init_from, o.map)) return 1;
+    bool png = o.out && strlen(o.out) > 4 && ends_with(o.out, ".png");
+    int r = k == CMD_TRAIN ? rt_train(c, &o) : k == CMD_EVAL ? rt_eval(c, &o) : k == CMD_SAMPLE ? rt_sample(c, &o) :
+            png ? rt_predict_png(c, &o) : rt_predict(c, &o);
     return r ? 1 : 0;
 }
 

@@ -257,6 +257,17 @@ int rt_save_probe(RtCtx *c, const char *path, bool force);
 /* need_state: every state tensor must be present (resume); else missing state keeps its init. */
 int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress);
 
+/* Every tensor of a safetensors file of any model, read whole (dtype: an RtDType, -1 for another). */
+typedef struct RtStEntry {
+    char *name; int dtype; int rank; int64_t shape[RT_MAXRANK]; uint64_t bytes; uint8_t *data;
+} RtStEntry;
+int rt_st_read(RtCtx *c, const char *path, RtStEntry **out, int *n);
+void rt_st_free(RtCtx *c, RtStEntry *e, int n);
+
+/* ---- transfer.c: train --init-from FILE [--map 'FROM=TO,...'] ---- */
+bool rt_map_valid(const char *map, char *why, size_t nwhy);
+int rt_init_from(RtCtx *c, const char *path, const char *map);
+
 /* ---- pool.c ---- */
 NncPool *rt_pool_new(RtCtx *c, int threads);
 void rt_pool_free(RtCtx *c, NncPool *p);
@@ -272,6 +283,8 @@ typedef struct RtOpts {
     const char *history, *plot, *save_best, *monitor;
     int64_t patience;           /* 0: no early stopping */
     bool json;
+    const char *init_from, *map;    /* train --init-from, --map (transfer.c) */
+    int64_t n;                      /* sample / predict -o FILE.png: --n pictures (png.c) */
 } RtOpts;
 int rt_train(RtCtx *c, const RtOpts *o);
 int rt_eval(RtCtx *c, const RtOpts *o);
@@ -359,6 +372,8 @@ const char *rt_class_name(RtCtx *c, int k, int N, char **data_classes, int ndata
 RtOutput rt_plot_output(bool force);
 /* in_train: train --plot after an epoch (checked against the inputs before training). */
 int rt_plot(RtCtx *c, const RtHistory *h, const char *title, const char *path, bool force, bool in_train);
+int rt_sample(RtCtx *c, const RtOpts *o);       /* png.c */
+int rt_predict_png(RtCtx *c, const RtOpts *o);  /* predict -o FILE.png */
 
 /* The largest values the CLI accepts (cli.c): sizes stay far from int64 overflow (the compiler's
  * IR verifier bounds a tensor at 2^50 elements at B = 2^20). */

@@ -699,3 +699,78 @@ done:
     fclose(f);
     return rc;
 }
+
+/* ---- any model's file, read whole (train --init-from, transfer.c) ---- */
+
+void rt_st_free(RtCtx *c, RtStEntry *e, int n) {
+    for (int k = 0; e && k < n; k++) { rt_free(c, e[k].name); rt_free(c, e[k].data); }
+    rt_free(c, e);
+}
+
+int rt_st_read(RtCtx *c, const char *path, RtStEntry **out, int *nout) {
+    *out = NULL;
+    *nout = 0;
+    if (!little_endian()) return rt_error(c, "loading weights needs a little-endian machine");
+    FILE *f = rt_open_input(c, path, "weights file", false);
+    if (!f) return -1;
+    int rc = -1, ne = 0;
+    char *hdr = NULL;
+    Entry *e = NULL;
+    RtStEntry *r = NULL;
+    Meta m;
+    memset(&m, 0, sizeof m);
+    struct stat st;
+    if (fstat(fileno(f), &st)) { rt_error(c, "fstat('%s') failed: %s", path, strerror(errno)); goto done; }
+    uint8_t len8[8];
+    if (fread(len8, 1, 8, f) != 8) { rt_error(c, "'%s' is not a safetensors file (too short)", path); goto done; }
+    uint64_t hlen = 0;
+    for (int k = 7; k >= 0; k--) hlen = (hlen << 8) | len8[k];
+    if (hlen < 2 || hlen > (100u << 20) || hlen > (uint64_t)st.st_size - 8) {
+        rt_error(c, "'%s' is not a safetensors file or is truncated (header length %" PRIu64 ", file %lld bytes)", path,
+                 hlen, (long long)st.st_size);
+        goto done;
+    }
+    if (!(hdr = rt_alloc(c, (size_t)hlen + 1))) goto done;
+    if (fread(hdr, 1, (size_t)hlen, f) != hlen) { rt_error(c, "'%s': truncated header", path); goto done; }
+    hdr[hlen] = 0;
+    Json j = {hdr, hdr + hlen, false, false};
+    if (!parse_header(c, &j, &e, &ne, &m)) {
+        if (!j.oom) rt_error(c, "'%s': bad safetensors header (near byte %lld)", path, (long long)(j.p - hdr) + 8);
+        goto done;
+    }
+    uint64_t data_size = (uint64_t)st.st_size - 8 - hlen;
+    if (!(r = rt_calloc(c, sizeof(RtStEntry) * (size_t)(ne ? ne : 1)))) goto done;
+    for (int k = 0; k < ne; k++) {
+        const Entry *x = &e[k];
+        if (!x->has_shape || !x->has_off || !x->dtype) {
+            rt_error(c, "'%s': tensor '%s' lacks dtype, shape or data_offsets", path, x->name);
+            goto done;
+        }
+        if (x->end > data_size) {
+            rt_error(c, "'%s' is truncated: tensor '%s' ends at byte %" PRIu64 " of a %" PRIu64 "-byte data section", path,
+                     x->name, x->end, data_size);
+            goto done;
+        }
+        RtStEntry *y = &r[k];
+        y->dtype = !strcmp(x->dtype, "F32") ? RT_F32 : !strcmp(x->dtype, "I32") ? RT_I32 : !strcmp(x->dtype, "BOOL") ? RT_BOOL : -1;
+        y->rank = x->rank;
+        memcpy(y->shape, x->shape, sizeof y->shape);
+        y->bytes = x->end - x->begin;
+        if (!(y->name = rt_strdup(c, x->name)) || !(y->data = rt_alloc(c, (size_t)(y->bytes ? y->bytes : 1)))) goto done;
+        if (fseeko(f, (off_t)(8 + hlen + x->begin), SEEK_SET) || fread(y->data, 1, (size_t)y->bytes, f) != y->bytes) {
+            rt_error(c, "cannot read tensor '%s' from '%s': %s", x->name, path, ferror(f) ? strerror(errno) : "file truncated");
+            goto done;
+        }
+    }
+    *out = r;
+    *nout = ne;
+    r = NULL;
+    rc = 0;
+done:
+    rt_st_free(c, r, ne);
+    meta_free(c, &m);
+    entries_free(c, e, ne);
+    rt_free(c, hdr);
+    fclose(f);
+    return rc;
+}

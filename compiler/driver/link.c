@@ -1,7 +1,7 @@
 /* link.c - the last stage: the model's object file + the runtime library -> an executable.
  *
  * The system C compiler is the linker driver (it knows the platform's crt files and library
- * paths): `cc model.o libnnc_rt.a -lopenblas -lz -lm -lpthread -o OUT.tmp`, run with posix_spawnp
+ * paths): `cc model.o libnnc_rt.a -lopenblas -lpng16 -lz -lm -lpthread -o OUT.tmp`, run with posix_spawnp
  * (no shell, so no quoting problems with odd file names), then renamed over OUT, so a failed link
  * never destroys an executable that was there. The runtime library is found relative to the nnc
  * executable: beside it in the build tree, in ../lib/nnc/ once installed ($NNC_RUNTIME_LIB, when
@@ -91,6 +91,7 @@ int link_executable(Arena *a, Diag *d, const char *argv0, const char *obj, const
     argv[n++] = obj;
     argv[n++] = rt;
     argv[n++] = "-lopenblas";
+    argv[n++] = "-lpng16";
     argv[n++] = "-lz";
     argv[n++] = "-lm";
     argv[n++] = "-lpthread";

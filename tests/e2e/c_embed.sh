@@ -28,7 +28,7 @@ int main(void) {
     return (int)ir_logits_W > 0 ? 0 : 2;
 }
 C
-cc -std=c17 -Wall -Werror ${E2E_CFLAGS:-} -I"$SRC/runtime" embed.c xr.o ir.o "$RTLIB" -lopenblas -lz -lm -lpthread -o embed ||
+cc -std=c17 -Wall -Werror ${E2E_CFLAGS:-} -I"$SRC/runtime" embed.c xr.o ir.o "$RTLIB" -lopenblas -lpng16 -lz -lm -lpthread -o embed ||
     fail "the embedding program does not build"
 ./embed > out.txt || fail "embed exited with $?"
 cat out.txt

@@ -100,7 +100,7 @@ if [ $stale = 1 ]; then
         def=$(echo "$target" | tr a-z A-Z)
         # shellcheck disable=SC2086
         "$clang" ${NNC_FUZZ_CFLAGS:-} $flags -DFUZZ_$def -I"$src/runtime" -I/usr/include/x86_64-linux-gnu/openblas-pthread \
-            $rt "$src/tests/fuzz/fuzz_loaders.c" -lopenblas -lz -lpthread -lm -o "$exe.tmp"
+            $rt "$src/tests/fuzz/fuzz_loaders.c" -lopenblas -lpng16 -lz -lpthread -lm -o "$exe.tmp"
     fi
     if [ $? -ne 0 ]; then
         echo "run.sh: error: building the fuzzer failed" >&2
