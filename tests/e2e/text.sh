@@ -49,6 +49,22 @@ PY
 grep -q "^loss: " eval.log || fail "eval printed no loss"
 echo "ok: eval on the text with the weights' vocabulary"
 
+# --resume numbers characters with the checkpoint's vocabulary: a character the checkpoint does not
+# know (the two x of "xyz xyz") reads as unknown, with a note, and the vocabulary saved again is the checkpoint's
+(cat corpus.txt; echo "xyz xyz") > more.txt
+./charlm train --resume w.st --epochs 9 --limit 400 --data more.txt --save w2.st > resume.log 2> resume.err ||
+    { cat resume.log resume.err; fail "train --resume exited with $?"; }
+grep -q "note: 2 characters of 'more.txt' (the first: 'x' (U+0078)) are not in the vocabulary of the weights" resume.err ||
+    { cat resume.err; fail "no note on the characters the checkpoint's vocabulary lacks"; }
+"$PY" - w.st w2.st <<'PY' || fail "--resume changed the vocabulary"
+import json, struct, sys
+def vocab(p):
+    raw = open(p, "rb").read()
+    return json.loads(raw[8:8 + struct.unpack("<Q", raw[:8])[0]])["__metadata__"]["vocab"]
+assert vocab(sys.argv[1]) == vocab(sys.argv[2])
+PY
+echo "ok: --resume keeps the checkpoint's vocabulary"
+
 # ---- generate ----
 gen() { ./charlm generate --weights w.st "$@"; }
 gen --prompt "¿qué " --length 120 --seed 5 > g1.txt || fail "generate exited with $?"
@@ -166,6 +182,10 @@ PY
 ./seqclass train --save s.st > sc.log || { cat sc.log; fail "seqclass train exited with $?"; }
 ./seqclass eval --weights s.st seq.csv > sc_eval.log || fail "seqclass eval exited with $?"
 check "$(metric sc_eval.log accuracy)" ge 0.95 "sequence classifier accuracy from CSV token ids"
+./seqclass predict --weights s.st seq.csv > sc_pred.csv 2> /dev/null || fail "seqclass predict exited with $?"
+[ "$(tail -n +2 sc_pred.csv | cut -d, -f3 | tr -d '\r' | head -n 200 | tr '\n' ' ')" = \
+  "$(tail -n +2 seq.csv | cut -d, -f9 | head -n 200 | tr '\n' ' ')" ] || fail "predicted classes differ from the labels"
+echo "ok: predict on CSV token ids gives the labels"
 ./seqclass train --data "npy(\"seq_x.npy\", \"seq_y.npy\")" --save s2.st > sc2.log || { cat sc2.log; fail "seqclass train on NPY exited with $?"; }
 ./seqclass eval --weights s2.st --data "npy(\"seq_x.npy\", \"seq_y.npy\")" > sc2_eval.log || fail "eval on NPY exited with $?"
 check "$(metric sc2_eval.log accuracy)" ge 0.95 "sequence classifier accuracy from NPY token ids"
