@@ -48,6 +48,32 @@ PY
 ./charlm eval --weights w.st corpus.txt > eval.log || fail "eval exited with $?"
 grep -q "^loss: " eval.log || fail "eval printed no loss"
 echo "ok: eval on the text with the weights' vocabulary"
+# scripts/text_data.py (the runtime's text data in Python, for PyTorch references) makes the same
+# vocabulary and windows: the loss computed from the weights over its windows is eval's
+"$PY" - "$SRC/scripts" w.st corpus.txt "$(metric eval.log loss)" <<'PY' || fail "scripts/text_data.py disagrees with the runtime"
+import json, struct, sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+import text_data
+raw = open(sys.argv[2], "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+h, data = json.loads(raw[8:8 + n]), raw[8 + n:]
+def t(k):
+    a, b = h[k]["data_offsets"]
+    return np.frombuffer(data[a:b], dtype=np.float32).reshape(h[k]["shape"]).astype(np.float64)
+text = text_data.read(sys.argv[3])
+vocab = text_data.vocabulary(text, 48)
+assert vocab == h["__metadata__"]["vocab"], (vocab, h["__metadata__"]["vocab"])
+x, y = text_data.windows(text_data.encode(text, vocab), 32, 16)
+z = np.tanh(t("e.table")[x] @ t("h.W") + t("h.b")) @ t("logits.W") + t("logits.b")
+z -= z.max(axis=-1, keepdims=True)
+logp = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+loss = -np.take_along_axis(logp, y[..., None], axis=-1).mean()
+print("ok: text_data.py: %d windows, loss %.6f, eval's %s" % (len(x), loss, sys.argv[4]))
+assert abs(loss - float(sys.argv[4])) < 1e-4
+tr, va = text_data.split(400, 32, 16, 0.1)
+assert (len(tr), len(va)) == (359, 40)
+PY
 
 # --resume numbers characters with the checkpoint's vocabulary: a character the checkpoint does not
 # know (the two x of "xyz xyz") reads as unknown, with a note, and the vocabulary saved again is the checkpoint's
@@ -193,9 +219,18 @@ check "$(metric sc2_eval.log accuracy)" ge 0.95 "sequence classifier accuracy fr
 # ---- the default corpus ----
 if [ -d /usr/share/games/fortunes/es ]; then
     "$NNC" fortunes.nn -o fortunes || fail "nnc fortunes.nn exited with $?"
-    ./fortunes train --limit 64 > f.log 2> f.err || { cat f.log f.err; fail "fortunes train exited with $?"; }
+    ./fortunes train --limit 64 --save f.st > f.log 2> f.err || { cat f.log f.err; fail "fortunes train exited with $?"; }
     grep -q "^training fortunes on 64 samples" f.log || { cat f.log; fail "fortunes-es gave no windows"; }
     echo "ok: text without a file reads fortunes-es"
+    "$PY" - "$SRC/scripts" f.st <<'PY' || fail "scripts/text_data.py reads fortunes-es otherwise"
+import json, struct, sys
+sys.path.insert(0, sys.argv[1])
+import text_data
+raw = open(sys.argv[2], "rb").read()
+vocab = json.loads(raw[8:8 + struct.unpack("<Q", raw[:8])[0]])["__metadata__"]["vocab"]
+assert text_data.vocabulary(text_data.read(), 160) == vocab
+print("ok: text_data.py's fortunes-es has the runtime's vocabulary (%d characters)" % len(vocab))
+PY
 else
     echo "skip: /usr/share/games/fortunes/es is not installed (Debian's fortunes-es)"
 fi
