@@ -184,6 +184,8 @@ expect_fail "weights without a vocabulary" "the weights hold no vocabulary" ./ch
 expect_fail "eval without a vocabulary" "needs the vocabulary its training built" ./charlm eval --weights novocab.st corpus.txt
 expect_fail "a vocabulary out of order" "'unsorted.st': its \"vocab\" metadata is not a vocabulary" ./charlm generate --weights unsorted.st
 expect_fail "a vocabulary larger than V" "'bigvocab.st' holds a vocabulary of 60 characters .* scores 48 ids" ./charlm generate --weights bigvocab.st
+expect_fail "predict on text" "predict reads .csv, .npy or IDX\[.gz\] files, not text \('corpus.txt'\)" \
+    ./charlm predict --weights w.st corpus.txt
 expect_fail "generate on a model that reads no ids" "generate needs a model with one input of character ids" \
     "$NNC" run "$EX/xor.nn" -- generate
 ./charlm generate --weights w.st --temperature -1 > /dev/null 2> usage.err
