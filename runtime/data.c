@@ -1092,6 +1092,9 @@ int rt_data_load_inputs(RtCtx *c, const char *path, RtData *d) {
     char p[PATH_MAX], src[PATH_MAX];
     if (rt_resolve(c, path, p, sizeof p)) return -1;
     if (is_dir(p)) return rt_error(c, "predict's input '%s' is a directory: pass a .csv, .npy or IDX[.gz] file", path);
+    if (ends_with(path, ".txt"))
+        return rt_error(c, "predict reads .csv, .npy or IDX[.gz] files, not text ('%s'): a model trained on text "
+                           "continues a prompt with `generate --prompt TEXT`, and `eval FILE.txt` gives its loss", path);
     Dest dst = {&c->desc.t[in], &d->col[0], src, sizeof src};
     d->ncol = 1;
     int64_t n = 0;

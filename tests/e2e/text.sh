@@ -48,6 +48,48 @@ PY
 ./charlm eval --weights w.st corpus.txt > eval.log || fail "eval exited with $?"
 grep -q "^loss: " eval.log || fail "eval printed no loss"
 echo "ok: eval on the text with the weights' vocabulary"
+# scripts/text_data.py (the runtime's text data in Python, for PyTorch references) makes the same
+# vocabulary and windows: the loss computed from the weights over its windows is eval's
+"$PY" - "$SRC/scripts" w.st corpus.txt "$(metric eval.log loss)" <<'PY' || fail "scripts/text_data.py disagrees with the runtime"
+import json, struct, sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+import text_data
+raw = open(sys.argv[2], "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+h, data = json.loads(raw[8:8 + n]), raw[8 + n:]
+def t(k):
+    a, b = h[k]["data_offsets"]
+    return np.frombuffer(data[a:b], dtype=np.float32).reshape(h[k]["shape"]).astype(np.float64)
+text = text_data.read(sys.argv[3])
+vocab = text_data.vocabulary(text, 48)
+assert vocab == h["__metadata__"]["vocab"], (vocab, h["__metadata__"]["vocab"])
+x, y = text_data.windows(text_data.encode(text, vocab), 32, 16)
+z = np.tanh(t("e.table")[x] @ t("h.W") + t("h.b")) @ t("logits.W") + t("logits.b")
+z -= z.max(axis=-1, keepdims=True)
+logp = z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+loss = -np.take_along_axis(logp, y[..., None], axis=-1).mean()
+print("ok: text_data.py: %d windows, loss %.6f, eval's %s" % (len(x), loss, sys.argv[4]))
+assert abs(loss - float(sys.argv[4])) < 1e-4
+tr, va = text_data.split(400, 32, 16, 0.1)
+assert (len(tr), len(va)) == (359, 40)
+PY
+
+# --resume numbers characters with the checkpoint's vocabulary: a character the checkpoint does not
+# know (the two x of "xyz xyz") reads as unknown, with a note, and the vocabulary saved again is the checkpoint's
+(cat corpus.txt; echo "xyz xyz") > more.txt
+./charlm train --resume w.st --epochs 9 --limit 400 --data more.txt --save w2.st > resume.log 2> resume.err ||
+    { cat resume.log resume.err; fail "train --resume exited with $?"; }
+grep -q "note: 2 characters of 'more.txt' (the first: 'x' (U+0078)) are not in the vocabulary of the weights" resume.err ||
+    { cat resume.err; fail "no note on the characters the checkpoint's vocabulary lacks"; }
+"$PY" - w.st w2.st <<'PY' || fail "--resume changed the vocabulary"
+import json, struct, sys
+def vocab(p):
+    raw = open(p, "rb").read()
+    return json.loads(raw[8:8 + struct.unpack("<Q", raw[:8])[0]])["__metadata__"]["vocab"]
+assert vocab(sys.argv[1]) == vocab(sys.argv[2])
+PY
+echo "ok: --resume keeps the checkpoint's vocabulary"
 
 # ---- generate ----
 gen() { ./charlm generate --weights w.st "$@"; }
@@ -142,6 +184,8 @@ expect_fail "weights without a vocabulary" "the weights hold no vocabulary" ./ch
 expect_fail "eval without a vocabulary" "needs the vocabulary its training built" ./charlm eval --weights novocab.st corpus.txt
 expect_fail "a vocabulary out of order" "'unsorted.st': its \"vocab\" metadata is not a vocabulary" ./charlm generate --weights unsorted.st
 expect_fail "a vocabulary larger than V" "'bigvocab.st' holds a vocabulary of 60 characters .* scores 48 ids" ./charlm generate --weights bigvocab.st
+expect_fail "predict on text" "predict reads .csv, .npy or IDX\[.gz\] files, not text \('corpus.txt'\)" \
+    ./charlm predict --weights w.st corpus.txt
 expect_fail "generate on a model that reads no ids" "generate needs a model with one input of character ids" \
     "$NNC" run "$EX/xor.nn" -- generate
 ./charlm generate --weights w.st --temperature -1 > /dev/null 2> usage.err
@@ -166,6 +210,10 @@ PY
 ./seqclass train --save s.st > sc.log || { cat sc.log; fail "seqclass train exited with $?"; }
 ./seqclass eval --weights s.st seq.csv > sc_eval.log || fail "seqclass eval exited with $?"
 check "$(metric sc_eval.log accuracy)" ge 0.95 "sequence classifier accuracy from CSV token ids"
+./seqclass predict --weights s.st seq.csv > sc_pred.csv 2> /dev/null || fail "seqclass predict exited with $?"
+[ "$(tail -n +2 sc_pred.csv | cut -d, -f3 | tr -d '\r' | head -n 200 | tr '\n' ' ')" = \
+  "$(tail -n +2 seq.csv | cut -d, -f9 | head -n 200 | tr '\n' ' ')" ] || fail "predicted classes differ from the labels"
+echo "ok: predict on CSV token ids gives the labels"
 ./seqclass train --data "npy(\"seq_x.npy\", \"seq_y.npy\")" --save s2.st > sc2.log || { cat sc2.log; fail "seqclass train on NPY exited with $?"; }
 ./seqclass eval --weights s2.st --data "npy(\"seq_x.npy\", \"seq_y.npy\")" > sc2_eval.log || fail "eval on NPY exited with $?"
 check "$(metric sc2_eval.log accuracy)" ge 0.95 "sequence classifier accuracy from NPY token ids"
@@ -173,9 +221,18 @@ check "$(metric sc2_eval.log accuracy)" ge 0.95 "sequence classifier accuracy fr
 # ---- the default corpus ----
 if [ -d /usr/share/games/fortunes/es ]; then
     "$NNC" fortunes.nn -o fortunes || fail "nnc fortunes.nn exited with $?"
-    ./fortunes train --limit 64 > f.log 2> f.err || { cat f.log f.err; fail "fortunes train exited with $?"; }
+    ./fortunes train --limit 64 --save f.st > f.log 2> f.err || { cat f.log f.err; fail "fortunes train exited with $?"; }
     grep -q "^training fortunes on 64 samples" f.log || { cat f.log; fail "fortunes-es gave no windows"; }
     echo "ok: text without a file reads fortunes-es"
+    "$PY" - "$SRC/scripts" f.st <<'PY' || fail "scripts/text_data.py reads fortunes-es otherwise"
+import json, struct, sys
+sys.path.insert(0, sys.argv[1])
+import text_data
+raw = open(sys.argv[2], "rb").read()
+vocab = json.loads(raw[8:8 + struct.unpack("<Q", raw[:8])[0]])["__metadata__"]["vocab"]
+assert text_data.vocabulary(text_data.read(), 160) == vocab
+print("ok: text_data.py's fortunes-es has the runtime's vocabulary (%d characters)" % len(vocab))
+PY
 else
     echo "skip: /usr/share/games/fortunes/es is not installed (Debian's fortunes-es)"
 fi
