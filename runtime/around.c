@@ -132,9 +132,6 @@ int rt_around_epoch(RtCtx *c, RtAround *ar, int64_t epoch, int64_t epochs, const
     if (ar->history && (rt_history_render(c, &ar->hist, &ar->hist_text, &ar->hist_n) ||
                         (!ar->hist_tmp && !(ar->hist_tmp = rt_alloc(c, rt_tmp_name_size(ar->history))))))
         return -1;
-    if (o->plot && (rt_plot_render(c, &ar->hist, d->name, &ar->plot_text, &ar->plot_n) ||
-                    (!ar->plot_tmp && !(ar->plot_tmp = rt_alloc(c, rt_tmp_name_size(o->plot))))))
-        return -1;
     /* early stopping's bookkeeping */
     if (ar->watch) {
         int i = rt_row_find(row, ar->monitor);
@@ -148,6 +145,16 @@ int rt_around_epoch(RtCtx *c, RtAround *ar, int64_t epoch, int64_t epochs, const
         } else {
             ar->wait++;
         }
+    }
+    /* The plot: redrawn at most once a second (drawing N epochs formats every point: ~9 ms at
+     * 300 epochs), and always after the last epoch, early stop included. */
+    bool last = epoch == epochs || (o->patience > 0 && ar->wait >= o->patience);
+    double now = rt_now();
+    if (o->plot && (last || now - ar->plot_drawn >= 1.0)) {
+        if (rt_plot_render(c, &ar->hist, d->name, &ar->plot_text, &ar->plot_n) ||
+            (!ar->plot_tmp && !(ar->plot_tmp = rt_alloc(c, rt_tmp_name_size(o->plot)))))
+            return -1;
+        ar->plot_drawn = now;
     }
     return 0;
 }

@@ -305,6 +305,7 @@ typedef struct RtAround {
     char *hist_text, *plot_text;    /* this epoch's files, made before its checkpoint (malloc'd) */
     size_t hist_n, plot_n;
     char *hist_tmp, *plot_tmp;      /* their temporaries' names, allocated before the checkpoint */
+    double plot_drawn;              /* rt_now() of the last plot made */
     bool watch;                 /* --early-stop, --save-best or --monitor given */
     char *monitor;              /* the value watched */
     bool maximize, improved, stopped_early, scheduled;
