@@ -19,9 +19,11 @@
  */
 #include <stdarg.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
 
 #include "check_int.h"
+#include "frontend.h"
 #include "scope.h"
 
 typedef struct ModelInfo {
@@ -360,6 +362,38 @@ static const struct { const char *theirs, *ours; } course_args[] = {
     {"momentum", "beta"},
 };
 
+/* The standard-library module (stdlib/NAME.nn) declaring a fn, layer or optimizer `name`, read from
+ * the sources (a module the program does not `use` is not loaded): "nn" for dense; NULL when none.
+ * The folder is the one a loaded stdlib module came from, else frontend_stdlib_dir's. */
+static const char *stdlib_module_of(Check *C, const char *name) {
+    const char *dir = frontend_stdlib_dir(C->a, NULL);
+    if (!dir) return NULL;
+    DIR *dp = opendir(dir);
+    if (!dp) return NULL;
+    const char *found = NULL;
+    size_t n = strlen(name);
+    for (struct dirent *e; !found && (e = readdir(dp));) {
+        size_t len = strlen(e->d_name);
+        if (len < 4 || strcmp(e->d_name + len - 3, ".nn")) continue;
+        FILE *f = fopen(arena_printf(C->a, "%s/%s", dir, e->d_name), "r");
+        if (!f) continue;
+        char line[512];
+        while (!found && fgets(line, sizeof line, f)) {
+            const char *p = line;
+            static const char *const kw[] = {"fn ", "layer ", "optimizer "};
+            for (int k = 0; k < 3; k++)
+                if (!strncmp(p, kw[k], strlen(kw[k]))) {
+                    const char *q = p + strlen(kw[k]);
+                    if (!strncmp(q, name, n) && (q[n] == '(' || q[n] == ' ' || q[n] == '['))
+                        found = arena_strndup(C->a, e->d_name, len - 3);
+                }
+        }
+        fclose(f);
+    }
+    closedir(dp);
+    return found;
+}
+
 static void suggest_undefined(Body *b, const char *name) {
     Check *C = b->C;
     for (size_t i = 0; i < sizeof course_names / sizeof course_names[0]; i++)
@@ -367,6 +401,12 @@ static void suggest_undefined(Body *b, const char *name) {
             check_hint(b, "nnc spells it %s", course_names[i].ours);
             return;
         }
+    const char *mod = stdlib_module_of(C, name);
+    if (mod) {
+        check_hint(b, "'%s' is in the standard library's module '%s': add `use %s` at the top of the file", name, mod,
+                   mod);
+        return;
+    }
     if (strlen(name) < 3)
         return;     /* every short name is close to every other: no useful suggestion */
     Names ns = {0};
@@ -1393,8 +1433,24 @@ static bool match_args(Body *b, Node *call, const Callee *ce, Node **args, int n
                             alias = ce->names[j];
                 }
                 const char *all = arena_printf(C->a, "%s takes %s", ce->name, ce->nf ? list : "no parameters");
+                /* a misspelt Keras/PyTorch name (activaton), or a longer form of a formal (activation_fn
+                 * for act): the formal it means */
+                const char *near = NULL;
+                for (int j = 0; !alias && !near && j < ce->nf; j++) {
+                    for (size_t k = 0; k < sizeof course_args / sizeof course_args[0]; k++) {
+                        const char *th = course_args[k].theirs;
+                        if (!strcmp(ce->names[j], course_args[k].ours) && strlen(th) > 3 &&
+                            diag_suggest(a->name, &th, 1))
+                            near = ce->names[j];
+                    }
+                    size_t fl = strlen(ce->names[j]);
+                    if (!near && fl >= 2 && strlen(a->name) > fl && !strncmp(a->name, ce->names[j], fl))
+                        near = ce->names[j];
+                }
                 if (alias)
                     check_hint(b, "%s's '%s' is called '%s' here: %s = ...", ce->name, a->name, alias, alias);
+                else if (near)
+                    check_hint(b, "did you mean '%s'? (%s)", near, all);
                 else if (!strcmp(ce->name, "sgd") && (!strcmp(a->name, "momentum") || !strcmp(a->name, "nesterov")))
                     check_hint(b, "SGD with momentum is its own optimizer here: momentum(lr = ..., beta = 0.9) "
                                "(nesterov(...) for nesterov = True)");

@@ -22,7 +22,9 @@ double rt_step_lr(const RtDesc *d, int s, double base, int64_t t, int64_t total)
     if (!strcmp(st->schedule, "constant")) return base;
     if (!strcmp(st->schedule, "step_decay")) {
         /* k = f32(i32((drops + 1) * (t - 1) / total)); lr * gamma^min(k, drops) */
-        float k = (float)(int32_t)(float)(((float)b + 1.0f) * ((float)tt - 1.0f) / (float)T);
+        float q = ((float)b + 1.0f) * ((float)tt - 1.0f) / (float)T;
+        if (!(q > -2e9f && q < 2e9f)) return NAN;        /* no i32 holds it: not a rate to report */
+        float k = (float)(int32_t)q;
         return (double)((float)base * powf((float)a, fminf(k, (float)b)));
     }
     if (!strcmp(st->schedule, "cosine")) {
@@ -119,8 +121,17 @@ int rt_around_epoch(RtCtx *c, RtAround *ar, int64_t epoch, int64_t epochs, const
     }
     fflush(stdout);
     ar->last_epoch = epoch;
-    /* the row joins the history in memory; the files are written after the epoch's checkpoint */
+    /* The row joins the history, and the history and plot files are made, now; they are written
+     * after the epoch's checkpoint (a failed save is the error reported first), by
+     * rt_around_after, which allocates nothing: so a failed allocation never leaves a new
+     * checkpoint behind an error. */
     if (rt_history_add(c, &ar->hist, NULL, o->force, epoch, row, lr, lr_names, k, secs, rate)) return -1;
+    free(ar->hist_text);
+    free(ar->plot_text);
+    ar->hist_text = ar->plot_text = NULL;
+    if (ar->history && (rt_history_render(c, &ar->hist, &ar->hist_text, &ar->hist_n) ||
+                        (!ar->hist_tmp && !(ar->hist_tmp = rt_alloc(c, rt_tmp_name_size(ar->history))))))
+        return -1;
     /* early stopping's bookkeeping */
     if (ar->watch) {
         int i = rt_row_find(row, ar->monitor);
@@ -135,6 +146,16 @@ int rt_around_epoch(RtCtx *c, RtAround *ar, int64_t epoch, int64_t epochs, const
             ar->wait++;
         }
     }
+    /* The plot: redrawn at most once a second (drawing N epochs formats every point: ~9 ms at
+     * 300 epochs), and always after the last epoch, early stop included. */
+    bool last = epoch == epochs || (o->patience > 0 && ar->wait >= o->patience);
+    double now = rt_now();
+    if (o->plot && (last || now - ar->plot_drawn >= 1.0)) {
+        if (rt_plot_render(c, &ar->hist, d->name, &ar->plot_text, &ar->plot_n) ||
+            (!ar->plot_tmp && !(ar->plot_tmp = rt_alloc(c, rt_tmp_name_size(o->plot)))))
+            return -1;
+        ar->plot_drawn = now;
+    }
     return 0;
 }
 
@@ -144,12 +165,17 @@ int rt_around_after(RtCtx *c, RtAround *ar, const RtData *classes_from) {
     /* The outputs were checked against the inputs before training (rt_around_begin); a --save over
      * the --resume file has since replaced it, and its old inode, which the ctx still lists as an
      * input, may be reused by these files' temporaries: so they may "replace the checkpoint". */
-    if (ar->history) {
+    if (ar->hist_text) {
         RtOutput ho = rt_history_output(o->force);
         ho.replaces_checkpoint = true;
-        if (rt_history_write(c, &ar->hist, ar->history, &ho)) return -1;
+        if (rt_write_whole_pre(c, ar->history, &ho, ar->hist_text, ar->hist_n, ar->hist_tmp)) return -1;
     }
-    if (o->plot && rt_plot(c, &ar->hist, c->desc.name, o->plot, o->force, true)) return -1;
+    if (ar->plot_text) {
+        RtOutput po = rt_plot_output(o->force);
+        po.flag = "--plot";
+        po.replaces_checkpoint = true;
+        if (rt_write_whole_pre(c, o->plot, &po, ar->plot_text, ar->plot_n, ar->plot_tmp)) return -1;
+    }
     if (!ar->watch) return 0;
     if (ar->improved && o->save_best && rt_save(c, o->save_best, classes_from, o->force)) return -1;
     if (o->patience > 0 && ar->wait >= o->patience) {
@@ -214,6 +240,11 @@ void rt_around_free(RtCtx *c, RtAround *ar) {
     rt_history_free(c, &ar->hist);
     rt_free(c, ar->history_buf);
     rt_free(c, ar->monitor);
+    rt_free(c, ar->hist_tmp);
+    rt_free(c, ar->plot_tmp);
+    free(ar->hist_text);    /* open_memstream's, from malloc */
+    free(ar->plot_text);
+    ar->hist_tmp = ar->plot_tmp = ar->hist_text = ar->plot_text = NULL;
     ar->history_buf = ar->monitor = NULL;
 }
 

@@ -111,6 +111,29 @@ bool rt_monitor_max(const char *name) {
 
 /* ---- writing a whole file through a temporary ---- */
 
+/* The one allocation of a write through a temporary, rt_tmp_open's name, served from a buffer
+ * allocated beforehand (rt_write_whole_pre): a write made after the epoch's checkpoint then cannot
+ * fail for memory, so a failed allocation never leaves a new checkpoint behind an error. */
+typedef struct Pre { char *buf; bool used; } Pre;
+
+static void *pre_alloc(void *ud, void *ptr, size_t nsize) {
+    Pre *p = ud;
+    if (nsize == 0) return NULL;        /* the buffer is the caller's to free */
+    if (ptr || p->used) return NULL;
+    p->used = true;
+    return p->buf;
+}
+
+size_t rt_tmp_name_size(const char *path) { return strlen(path) + 64; }
+
+int rt_write_whole_pre(RtCtx *c, const char *path, const RtOutput *o, const char *buf, size_t n, char *name) {
+    RtCtx q = *c;
+    Pre p = {name, false};
+    q.alloc = pre_alloc;
+    q.ud = &p;
+    return rt_write_whole(&q, path, o, buf, n);
+}
+
 int rt_write_whole(RtCtx *c, const char *path, const RtOutput *o, const char *buf, size_t n) {
     if (rt_output_check(c, path, o)) return -1;
     rt_tmp_clean_stale(path);
@@ -119,8 +142,10 @@ int rt_write_whole(RtCtx *c, const char *path, const RtOutput *o, const char *bu
     if (!f) return -1;
     const char *what = NULL;
     if (fwrite(buf, 1, n, f) != n) what = "fwrite";
+    /* no fsync: a history or plot is redrawn whole every epoch, and the rename alone keeps a reader
+     * from ever seeing half a file; an fsync per file cost ~10 ms an epoch (iris: 300 epochs took
+     * 3.2 s instead of 0.07 s), the checkpoint's own fsync is what a crash needs */
     if (!what && fflush(f)) what = "fflush";
-    if (!what && fsync(fileno(f))) what = "fsync";
     int e = errno;
     if (fclose(f) && !what) { what = "fclose"; e = errno; }
     if (!what && rt_output_check(c, path, o)) { what = "the target check"; e = EEXIST; }
@@ -326,6 +351,15 @@ int rt_history_add(RtCtx *c, RtHistory *h, const char *path, bool force, int64_t
 int rt_history_write(RtCtx *c, const RtHistory *h, const char *path, const RtOutput *o) {
     char *buf = NULL;
     size_t n = 0;
+    if (rt_history_render(c, h, &buf, &n)) return -1;
+    int rc = rt_write_whole(c, path, o, buf, n);
+    free(buf);    /* open_memstream's buffer comes from malloc */
+    return rc;
+}
+
+int rt_history_render(RtCtx *c, const RtHistory *h, char **out, size_t *outn) {
+    char *buf = NULL;
+    size_t n = 0;
     FILE *m = open_memstream(&buf, &n);
     if (!m) return rt_error(c, "cannot write the history: open_memstream failed: %s", strerror(errno));
     for (int i = 0; i < h->ncol; i++) fprintf(m, "%s%s", i ? "," : "", h->col[i]);
@@ -340,7 +374,7 @@ int rt_history_write(RtCtx *c, const RtHistory *h, const char *path, const RtOut
         fputc('\n', m);
     }
     if (fclose(m)) { free(buf); return rt_error(c, "cannot write the history: out of memory"); }
-    int rc = rt_write_whole(c, path, o, buf, n);
-    free(buf);    /* open_memstream's buffer comes from malloc */
-    return rc;
+    *out = buf;
+    *outn = n;
+    return 0;
 }

@@ -82,10 +82,14 @@ static void draw_panel(FILE *o, const RtHistory *h, const Panel *p, double x0, d
         double pad = fabs(hi) > 0 ? fabs(hi) * 0.1 : 1;
         lo -= pad, hi += pad;
     }
-    if (emax <= emin) emin -= 1, emax += 1;
+    if (emax - emin <= 1e-9 * fmax(1, fabs(emax))) {
+        double pad = fmax(1, fabs(emax) * 0.1);
+        emin -= pad, emax += pad;
+    }
     double ys = nice_step(lo, hi, 5), xs = fmax(1, nice_step(emin, emax, 8));
-    lo = floor(lo / ys) * ys;
-    hi = ceil(hi / ys) * ys;
+    if (!isfinite(ys) || ys <= 0) ys = hi - lo;
+    double lo2 = floor(lo / ys) * ys, hi2 = ceil(hi / ys) * ys;
+    if (isfinite(lo2) && isfinite(hi2) && hi2 > lo2) lo = lo2, hi = hi2;
     double aw = PW - ML - MR, ah = PH - MT - MB;
 #define X(e) (x0 + ML + ((e) - emin) / (emax - emin) * aw)
 #define Y(v) (y0 + MT + (hi - (v)) / (hi - lo) * ah)
@@ -95,14 +99,17 @@ static void draw_panel(FILE *o, const RtHistory *h, const Panel *p, double x0, d
     xml_text(o, p->title);
     fputs("</text>\n", o);
     /* grid and tick labels */
-    for (double t = lo; t <= hi + ys * 1e-6; t += ys) {
+    /* at most 20 ticks an axis, whatever the values (a history file is the user's) */
+    int ticks = 0;
+    for (double t = lo; t <= hi + ys * 1e-6 && ticks < 20; t += ys, ticks++) {
         double v = fabs(t) < ys * 1e-9 ? 0 : t;
         fprintf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eeeeee\"/>\n", X(emin), Y(v),
                 X(emax), Y(v));
         fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%.4g</text>\n", X(emin) - 6,
                 Y(v) + 4, v);
     }
-    for (double e = ceil(emin / xs) * xs; e <= emax + 1e-9; e += xs)
+    ticks = 0;
+    for (double e = ceil(emin / xs) * xs; e <= emax + 1e-9 && ticks < 20; e += xs, ticks++)
         fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%g</text>\n", X(e),
                 y0 + PH - MB + 16, e);
     fprintf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333333\"/>\n", X(emin), Y(lo), X(emax),
@@ -149,6 +156,18 @@ static void draw_panel(FILE *o, const RtHistory *h, const Panel *p, double x0, d
 
 int rt_plot(RtCtx *c, const RtHistory *h, const char *title, const char *path, bool force, bool in_train) {
     if (h->nrows == 0) return rt_error(c, "the history has no epochs yet: nothing to plot to '%s'", path);
+    char *buf = NULL;
+    size_t n = 0;
+    if (rt_plot_render(c, h, title, &buf, &n)) return -1;
+    RtOutput out = rt_plot_output(force);
+    out.flag = in_train ? "--plot" : "-o";
+    out.replaces_checkpoint = in_train;    /* see rt_around_after */
+    int rc = rt_write_whole(c, path, &out, buf, n);
+    free(buf);    /* open_memstream's buffer comes from malloc */
+    return rc;
+}
+
+int rt_plot_render(RtCtx *c, const RtHistory *h, const char *title, char **outbuf, size_t *outn) {
     Panel *p = rt_calloc(c, sizeof(Panel) * (size_t)(h->ncol + 1));
     if (!p) return -1;
     int np = 0;
@@ -190,10 +209,7 @@ int rt_plot(RtCtx *c, const RtHistory *h, const char *title, const char *path, b
     fputs("</svg>\n", o);
     rt_free(c, p);
     if (fclose(o)) { free(buf); return rt_error(c, "cannot draw the plot: out of memory"); }
-    RtOutput out = rt_plot_output(force);
-    out.flag = in_train ? "--plot" : "-o";
-    out.replaces_checkpoint = in_train;    /* see rt_around_after */
-    int rc = rt_write_whole(c, path, &out, buf, n);
-    free(buf);    /* open_memstream's buffer comes from malloc */
-    return rc;
+    *outbuf = buf;
+    *outn = n;
+    return 0;
 }

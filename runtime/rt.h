@@ -310,6 +310,10 @@ void rt_json_num(FILE *out, double v);                       /* null when not fi
 bool rt_monitor_max(const char *name);                       /* bigger is better (accuracy, ...) */
 /* Writes buf as the whole of path through a temporary renamed over it (o's rules, files.c). */
 int rt_write_whole(RtCtx *c, const char *path, const RtOutput *o, const char *buf, size_t n);
+/* The same with the temporary's name in name[rt_tmp_name_size(path)], allocated beforehand: no
+ * allocation at all. */
+int rt_write_whole_pre(RtCtx *c, const char *path, const RtOutput *o, const char *buf, size_t n, char *name);
+size_t rt_tmp_name_size(const char *path);
 
 typedef struct RtHistory {
     int ncol;
@@ -324,6 +328,7 @@ int rt_history_col(const RtHistory *h, const char *name);   /* index or -1 */
 void rt_history_free(RtCtx *c, RtHistory *h);
 int rt_history_begin(RtCtx *c, RtHistory *h, const char *path, bool force, bool resume);
 int rt_history_write(RtCtx *c, const RtHistory *h, const char *path, const RtOutput *o);
+int rt_history_render(RtCtx *c, const RtHistory *h, char **buf, size_t *n);   /* buf: malloc'd */
 int rt_history_add(RtCtx *c, RtHistory *h, const char *path, bool force, int64_t epoch, const RtRow *r,
                    const double *lr, const char *const *lr_names, int nlr, double secs, double rate);
 
@@ -334,6 +339,10 @@ typedef struct RtAround {
     const char *history;        /* --history, or beside --save; NULL: none */
     char *history_buf;
     RtHistory hist;             /* the rows so far (for the file and the plot) */
+    char *hist_text, *plot_text;    /* this epoch's files, made before its checkpoint (malloc'd) */
+    size_t hist_n, plot_n;
+    char *hist_tmp, *plot_tmp;      /* their temporaries' names, allocated before the checkpoint */
+    double plot_drawn;              /* rt_now() of the last plot made */
     bool watch;                 /* --early-stop, --save-best or --monitor given */
     char *monitor;              /* the value watched */
     bool maximize, improved, stopped_early, scheduled;
@@ -374,6 +383,7 @@ RtOutput rt_plot_output(bool force);
 int rt_plot(RtCtx *c, const RtHistory *h, const char *title, const char *path, bool force, bool in_train);
 int rt_sample(RtCtx *c, const RtOpts *o);       /* png.c */
 int rt_predict_png(RtCtx *c, const RtOpts *o);  /* predict -o FILE.png */
+int rt_plot_render(RtCtx *c, const RtHistory *h, const char *title, char **buf, size_t *n);   /* buf: malloc'd */
 
 /* The largest values the CLI accepts (cli.c): sizes stay far from int64 overflow (the compiler's
  * IR verifier bounds a tensor at 2^50 elements at B = 2^20). */

@@ -61,7 +61,7 @@ static void usage(FILE *out) {
           "                     an executable\n"
           "  --emit KIND        ast | types | ir | kernels | plan | llvm | obj | exe (default exe)\n"
           "                     | dot (the layer graph, Graphviz DOT) | dot=ir (the primitive graph)\n"
-          "                     ast, types, ir and dot print to stdout unless -o is given;\n"
+          "                     ast, types and ir print to stdout unless -o is given (dot too);\n"
           "                     llvm and obj write a file\n"
           "  -O0 .. -O3         optimisation level (default -O2)\n"
           "  --cpu NAME         target CPU for code generation (default: this machine's)\n"

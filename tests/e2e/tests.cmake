@@ -151,3 +151,7 @@ set_tests_properties(e2e.around_graph PROPERTIES SKIP_RETURN_CODE 77)
 nnc_e2e(transfer transfer.sh)
 nnc_e2e(png png.sh)
 nnc_e2e(generative generative.sh)
+# docs/stdlib.md is what scripts/stdlib_doc.py makes of stdlib/ (regenerate: scripts/stdlib_doc.py > docs/stdlib.md)
+add_test(NAME e2e.stdlib_doc COMMAND ${NNC_PYTHON} ${CMAKE_SOURCE_DIR}/scripts/stdlib_doc.py --check
+         ${CMAKE_SOURCE_DIR}/stdlib ${CMAKE_SOURCE_DIR}/docs/stdlib.md)
+set_tests_properties(e2e.stdlib_doc PROPERTIES LABELS e2e)

@@ -1,7 +1,8 @@
 /* fuzz_loaders.c - libFuzzer harnesses over every loader of the executables' runtime, one per
  * build: -DFUZZ_SAFETENSORS (rt_load: weights and checkpoints), -DFUZZ_IDX (IDX, gzip'd or not),
  * -DFUZZ_NPY and -DFUZZ_CSV (rt_data_load / rt_data_load_inputs), -DFUZZ_TEXT (text data: UTF-8,
- * windows, the vocabulary built or a checkpoint's). Built from the runtime's sources with
+ * windows, the vocabulary built or a checkpoint's), -DFUZZ_HISTORY (a training
+ * history, `plot`: rt_history_read, then rt_plot drawing it). Built from the runtime's sources with
  * clang -fsanitize=fuzzer,address,undefined by tests/fuzz/run.sh.
  *
  * The runtime's promise (docs/cli.md) is that any file gives a message naming it and never a
@@ -147,6 +148,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     setup(&c, 0, bufs, slab);
     rt_load(&c, path, false, false);
     rt_load(&c, path, true, true);
+    teardown(&c);
+#elif defined(FUZZ_HISTORY)
+    char path[128], svg[128];
+    snprintf(path, sizeof path, "%s/h.csv", dir);
+    snprintf(svg, sizeof svg, "%s/h.svg", dir);
+    write_file(path, data, size);
+    setup(&c, 0, bufs, slab);
+    RtHistory h;
+    if (rt_history_read(&c, path, &h) == 0) {
+        rt_plot(&c, &h, "fz", svg, true, false);
+        rt_history_free(&c, &h);
+    }
     teardown(&c);
 #else
     if (size < 1) return 0;

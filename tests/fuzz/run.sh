@@ -38,8 +38,8 @@ else
     target=${2:-frontend}
 fi
 case $target in
-    frontend|pipeline|safetensors|idx|npy|csv|text) ;;
-    *) echo "run.sh: error: unknown target '$target' (frontend, pipeline, safetensors, idx, npy, csv, text)" >&2; exit 2 ;;
+    frontend|pipeline|safetensors|idx|npy|csv|text|history) ;;
+    *) echo "run.sh: error: unknown target '$target' (frontend, pipeline, safetensors, idx, npy, csv, text, history)" >&2; exit 2 ;;
 esac
 src=$(cd "$(dirname "$0")/../.." && pwd)
 clang=${NNC_CLANG:-clang-14}

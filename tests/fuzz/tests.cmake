@@ -8,7 +8,7 @@
 #                  each verified; an internal error on a checked program is a crash) over the same
 #                  seeds and tests/fuzz/crashes_pipeline; the bounded run is 20 s
 #   fuzz.replay.L, fuzz.L for each loader L of the executables (safetensors, idx (IDX and IDX.gz),
-#                  npy, csv, text; tests/fuzz/fuzz_loaders.c): the same over tests/fuzz/seeds_rt/L and
+#                  npy, csv, text, history (train --history files, plot); tests/fuzz/fuzz_loaders.c): the same over tests/fuzz/seeds_rt/L and
 #                  tests/fuzz/crashes_rt/L, 15 s each (the five runs share the fuzzing budget)
 # All build their harness with clang-14 through tests/fuzz/run.sh, whatever compiler this build
 # uses; they are registered only when clang-14 is installed.
@@ -39,7 +39,7 @@ if(NNC_CLANG14)
                    sh ${CMAKE_CURRENT_LIST_DIR}/run.sh ${CMAKE_BINARY_DIR} ${NNC_FUZZ_PIPELINE_SECONDS} pipeline)
   set_tests_properties(fuzz.pipeline PROPERTIES LABELS fuzz TIMEOUT 600 RUN_SERIAL ON
                        DEPENDS fuzz.replay.pipeline)
-  foreach(loader safetensors idx npy csv text)
+  foreach(loader safetensors idx npy csv text history)
     add_test(NAME fuzz.replay.${loader}
              COMMAND env NNC_CLANG=${NNC_CLANG14}
                      sh ${CMAKE_CURRENT_LIST_DIR}/run.sh --replay ${CMAKE_BINARY_DIR} ${loader})
