@@ -1,6 +1,7 @@
 #!/bin/bash
 # The convolutional examples of examples/README.md (fashion_cnn, tf_cnn, resnet_small,
-# conv_autoencoder, keras128) train a few steps on --limit samples: the classifiers' loss falls
+# inception_small, conv_autoencoder, keras128) train a few steps on --limit samples: the
+# classifiers' loss falls
 # and fashion_cnn is far above chance on test images, the autoencoder's test reconstruction MSE is
 # below its first epoch's, its executable equals the interpreter, and keras128 plans its training
 # step at batch 32 in under 1 GiB and trains on a tiny shapes set from examples/data/make_shapes.py.
@@ -37,6 +38,9 @@ falls tf_cnn
 
 train resnet_small --limit 256 --epochs 2
 falls resnet_small
+
+train inception_small --limit 512 --epochs 2
+falls inception_small
 
 train conv_autoencoder --limit 1024 --epochs 2 --save cae.st
 falls conv_autoencoder
