@@ -550,6 +550,17 @@ static Type *conv_tensor(Body *b, const TypeExpr *te, Conv *cv) {
     return t;
 }
 
+/* The type of a list formal `k: [KH, KW]` (TE_DIMLIST): an i32[n] of compile-time ints, the dims
+ * vals (its variables; in an instance check, their values). */
+static Type *dimlist_type(Check *C, int n, const SDim **vals) {
+    const SDim **d = arena_alloc(C->a, sizeof *d);
+    d[0] = ty_dim_const(&C->dc, n);
+    Type *t = ty_tensor(C->a, DT_I32, 1, d);
+    t->nvals = n;
+    t->vals = vals;
+    return t;
+}
+
 /* The type of a formal as seen inside its body (generic) or at a call (pattern of inst). */
 static const Type *formal_type(Body *b, Node *f, Conv *cv, const Type *defty) {
     Check *C = b->C;
@@ -584,6 +595,12 @@ static const Type *formal_type(Body *b, Node *f, Conv *cv, const Type *defty) {
         DimExpr e = {.kind = DE_VAR, .loc = te->loc, .name = te->name};
         t->ival = te->ndims ? conv_dim(b, te->dims[0], cv) : dim_name(b, &e, cv);
         return t;
+    }
+    case TE_DIMLIST: {
+        const SDim **v = arena_alloc(C->a, sizeof *v * (size_t)(te->ndims + 1));
+        for (int i = 0; i < te->ndims; i++)
+            v[i] = dim_name(b, te->dims[i], cv);
+        return dimlist_type(C, te->ndims, v);
     }
     case TE_FLOAT: return ty_new(C->a, TY_FLOAT);
     case TE_BOOL_SCALAR: return ty_new(C->a, TY_BOOL);
@@ -1867,6 +1884,43 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
                 }
             }
             break;
+        case TE_DIMLIST: {
+            /* `k: [KH, KW]`: an int n (every variable n) or a list of as many known ints */
+            int nd = te->ndims;
+            bool list = at->kind == TY_TENSOR && at->dtype == DT_I32 && at->shape.rank == 1 && at->nvals == nd;
+            for (int j = 0; list && j < nd; j++)
+                list = at->vals[j] != NULL;
+            if (!(at->kind == TY_INT && at->ival) && !list) {
+                check_error(b, where, "%s expects a known int or a list of %d known ints for '%s', got %s",
+                            decl->name, nd, f->name, check_tystr(b, at));
+                check_note(b, te->loc, "'%s' is declared here", f->name);
+                ok = false;
+                break;
+            }
+            for (int j = 0; j < nd && ok; j++) {
+                const SDim *v = list ? at->vals[j] : at->ival;
+                int64_t c;
+                if (ty_dim_is_const(v, &c) && c < 1) {
+                    check_error(b, where, "%s needs '%s' (the dim %s) to be at least 1, got %lld", decl->name,
+                                f->name, te->dims[j]->name, (long long)c);
+                    ok = false;
+                    break;
+                }
+                DimEnv before = env;
+                Unify u = {b, &env, inst, where, false};
+                if (!unify_dim(&u, ty_dim_sym(&C->dc, te->dims[j]->name, inst), v)) {
+                    DimBind *db = ty_env_find(&before, te->dims[j]->name);
+                    check_error(b, where, "%s expects %s for '%s' (the dim %s), got %s", decl->name,
+                                db ? check_dimstr(b, db->dim) : te->dims[j]->name, f->name, te->dims[j]->name,
+                                check_dimstr(b, v));
+                    if (db && db->where.file)
+                        check_note(b, db->where, "'%s' was bound to %s here", te->dims[j]->name,
+                                   check_dimstr(b, db->dim));
+                    ok = false;
+                }
+            }
+            break;
+        }
         case TE_FLOAT:
             if (at->kind != TY_FLOAT && at->kind != TY_INT) {
                 check_error(b, where, "%s expects a float for '%s', got %s", decl->name, f->name, check_tystr(b, at));
@@ -2773,6 +2827,10 @@ static bool bind_formals(Body *b, DeclInfo *di) {
             switch (f->tyexpr->kind) {
             case TE_TENSOR: fits = defty->kind == TY_TENSOR || weak_fits_tensor(defty, f->tyexpr->dtype); break;
             case TE_INT: case TE_DIMVAR: fits = defty->kind == TY_INT; break;
+            case TE_DIMLIST:
+                fits = (defty->kind == TY_INT && defty->ival) ||
+                       (defty->kind == TY_TENSOR && defty->nvals == f->tyexpr->ndims);
+                break;
             case TE_FLOAT: fits = defty->kind == TY_FLOAT || defty->kind == TY_INT; break;
             case TE_BOOL_SCALAR: fits = defty->kind == TY_BOOL; break;
             case TE_STR: fits = defty->kind == TY_STR; break;
@@ -2911,7 +2969,15 @@ static const Type *instance_check(Body *caller, Node *call, DeclInfo *ci, const 
     for (int i = 0; i < d->nformals; i++) {
         Node *f = d->formals[i];
         const Type *t = vals[i];
-        if (t->kind == TY_INT && (!f->tyexpr || f->tyexpr->kind != TE_TENSOR)) {
+        if (f->tyexpr && f->tyexpr->kind == TE_DIMLIST) {
+            /* the list of the call's values, whether it gave an int or a list */
+            const SDim **v = arena_alloc(C->a, sizeof *v * (size_t)(f->tyexpr->ndims + 1));
+            for (int j = 0; j < f->tyexpr->ndims; j++) {
+                DimBind *db = ty_env_find(&dims, f->tyexpr->dims[j]->name);
+                v[j] = db && !db->is_rest ? db->dim : NULL;
+            }
+            t = dimlist_type(C, f->tyexpr->ndims, v);
+        } else if (t->kind == TY_INT && (!f->tyexpr || f->tyexpr->kind != TE_TENSOR)) {
             DimBind *db = ty_env_find(&dims, f->tyexpr && f->tyexpr->kind == TE_DIMVAR ? f->tyexpr->name : f->name);
             Type *it = ty_new(C->a, TY_INT);
             it->ival = t->ival ? t->ival : db && !db->is_rest ? db->dim : NULL;
@@ -3276,6 +3342,7 @@ static void check_optimizer_call(Body *b, Node *e) {
         TypeExprKind k = f->tyexpr ? f->tyexpr->kind : untyped_kind(f);
         bool fits = k == TE_FLOAT ? (t->kind == TY_FLOAT || t->kind == TY_INT)
                   : k == TE_INT || k == TE_DIMVAR ? t->kind == TY_INT
+                  : k == TE_DIMLIST ? t->kind == TY_INT || t->kind == TY_TENSOR
                   : k == TE_BOOL_SCALAR ? t->kind == TY_BOOL
                   : k == TE_FN ? t->kind == TY_FN
                   : k == TE_STR ? t->kind == TY_STR
@@ -4220,6 +4287,9 @@ static void dump_sig(FILE *out, Arena *a, const Node *d) {
         fprintf(out, "%s%s", i ? ", " : "", f->name);
         if (f->tyexpr && f->tyexpr->kind == TE_DIMVAR)
             fprintf(out, ": %s", f->tyexpr->name);
+        else if (f->tyexpr && f->tyexpr->kind == TE_DIMLIST)
+            for (int j = 0; j < f->tyexpr->ndims; j++)
+                fprintf(out, "%s%s%s", j ? ", " : ": [", f->tyexpr->dims[j]->name, j == f->tyexpr->ndims - 1 ? "]" : "");
         else if (f->ty && f->ty->kind != TY_ANY && f->ty->kind != TY_ERROR)
             fprintf(out, ": %s", f->ty->kind == TY_FN ? "fn" : ty_str(a, f->ty));
         if (f->lhs)
