@@ -710,6 +710,22 @@ static void unify(Lower *L, Frame *f, Node *formal, Value v, const char *callee,
             fail(L, loc, "'%s' of '%s' must have the form %s, found %lld", formal->name, callee, te->name, (long long)v.i);
         return;
     }
+    if (te->kind == TE_DIMLIST) {
+        /* k: [KH, KW]: an int binds every variable, a list of ints one each */
+        if (!(v.kind == V_INT && !v.b) && !(v.kind == V_LIST && v.n == te->ndims))
+            fail(L, loc, "'%s' of '%s' takes an int or a list of %d ints, found %s", formal->name, callee, te->ndims,
+                 kind_name(v.kind));
+        for (int i = 0; i < te->ndims; i++) {
+            Value e = v.kind == V_LIST ? v.items[i] : v;
+            if (e.kind != V_INT || e.b)
+                fail(L, loc, "'%s' of '%s' takes a list of ints, found %s", formal->name, callee, kind_name(e.kind));
+            Bind *b = find_bind(f, te->dims[i]->name);
+            if (b && (b->v.i != e.i || b->v.b != e.b))
+                fail(L, loc, "'%s' of '%s' binds %s twice with different values", formal->name, callee, te->dims[i]->name);
+            if (!b) bind(L, f, te->dims[i]->name, e, NULL, -1);
+        }
+        return;
+    }
     if (te->kind == TE_DIMVAR) {
         if (v.kind != V_INT) fail(L, loc, "'%s' of '%s' takes an int, found %s", formal->name, callee, kind_name(v.kind));
         Bind *b = find_bind(f, te->name);

@@ -106,6 +106,8 @@ typedef enum {
     TE_STR,         /* str */
     TE_DIMVAR,      /* units: N  (a compile-time integer that also names dim variable N); or
                        kernel: 2*R - 1 (ndims 1, dims[0] the form; name its text) */
+    TE_DIMLIST,     /* k: [KH, KW]  (an int, or a list of ndims ints; dims[i] DE_VAR names dim
+                       variable i, all of them the int's value when an int is given) */
 } TypeExprKind;
 
 typedef enum { DT_F32, DT_I32, DT_BOOL } DType;

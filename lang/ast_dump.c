@@ -151,6 +151,12 @@ static void print_type(FILE *out, const TypeExpr *t) {
     case TE_FN: fputs("fn", out); return;
     case TE_STR: fputs("str", out); return;
     case TE_DIMVAR: fputs(t->name, out); return;
+    case TE_DIMLIST:
+        fputc('[', out);
+        for (int i = 0; i < t->ndims; i++)
+            fprintf(out, "%s%s", i ? ", " : "", t->dims[i]->name);
+        fputc(']', out);
+        return;
     }
 }
 

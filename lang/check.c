@@ -41,6 +41,10 @@ typedef struct ModelInfo {
 
 static void vreport(Body *b, int kind, Loc loc, const char *fmt, va_list ap) {
     Check *C = b->C;
+    if (C->mute > 0) {
+        C->muted += kind == 0;
+        return;
+    }
     char *msg;
     va_list ap2;
     va_copy(ap2, ap);
@@ -106,7 +110,9 @@ void check_hint_similar(Body *b, const char *name, const char *const *cands, int
         check_hint(b, "%s", otherwise);
 }
 
-static int nerrors(Check *C) { return C->d->nerrors; }
+/* Errors so far, muted ones included: whether a part just checked failed. Whether a declaration
+ * or the program has errors counts the reported ones only (C->d->nerrors). */
+static int nerrors(Check *C) { return C->d->nerrors + C->muted; }
 
 const char *check_tystr(Body *b, const Type *t) { return ty_str(b->C->a, t); }
 const char *check_dimstr(Body *b, const SDim *d) { return ty_dim_astr(b->C->a, d); }
@@ -584,6 +590,17 @@ static Type *conv_tensor(Body *b, const TypeExpr *te, Conv *cv) {
     return t;
 }
 
+/* The type of a list formal `k: [KH, KW]` (TE_DIMLIST): an i32[n] of compile-time ints, the dims
+ * vals (its variables; in an instance check, their values). */
+static Type *dimlist_type(Check *C, int n, const SDim **vals) {
+    const SDim **d = arena_alloc(C->a, sizeof *d);
+    d[0] = ty_dim_const(&C->dc, n);
+    Type *t = ty_tensor(C->a, DT_I32, 1, d);
+    t->nvals = n;
+    t->vals = vals;
+    return t;
+}
+
 /* The type of a formal as seen inside its body (generic) or at a call (pattern of inst). */
 static const Type *formal_type(Body *b, Node *f, Conv *cv, const Type *defty) {
     Check *C = b->C;
@@ -618,6 +635,12 @@ static const Type *formal_type(Body *b, Node *f, Conv *cv, const Type *defty) {
         DimExpr e = {.kind = DE_VAR, .loc = te->loc, .name = te->name};
         t->ival = te->ndims ? conv_dim(b, te->dims[0], cv) : dim_name(b, &e, cv);
         return t;
+    }
+    case TE_DIMLIST: {
+        const SDim **v = arena_alloc(C->a, sizeof *v * (size_t)(te->ndims + 1));
+        for (int i = 0; i < te->ndims; i++)
+            v[i] = dim_name(b, te->dims[i], cv);
+        return dimlist_type(C, te->ndims, v);
     }
     case TE_FLOAT: return ty_new(C->a, TY_FLOAT);
     case TE_BOOL_SCALAR: return ty_new(C->a, TY_BOOL);
@@ -852,12 +875,22 @@ static void expand_body(Expander *x, const Node *callee, const DimEnv *env, cons
     expand_items(x, &di->items, env, prefix, &nm);
 }
 
+/* A value-dependent callee's generic records may not know its parameters' types (conv2d's result
+ * has no type until its k, stride and padding are known), so such a call is expanded from the
+ * records of its instance check: they are in the caller's variables, so env applies to them as it
+ * is. */
 static void expand_call(Expander *x, const CallRec *cr, const DimEnv *env, const char *path) {
-    DimEnv e2 = compose(x->C, cr->ins ? &cr->ins->env : &cr->env, env);
+    const Items *own = cr->ins ? cr->ins->items : cr->items;
     XFrame fr = {cr->callee, cr->args, env, x->frame};
     x->frame = &fr;
     x->depth++;
-    expand_body(x, cr->callee, &e2, path);
+    if (own) {
+        Naming nm = {0};
+        expand_items(x, own, env, path, &nm);
+    } else {
+        DimEnv e2 = compose(x->C, cr->ins ? &cr->ins->env : &cr->env, env);
+        expand_body(x, cr->callee, &e2, path);
+    }
     x->depth--;
     x->frame = fr.up;
 }
@@ -1574,7 +1607,8 @@ static bool fn_is_layer(Check *C, const Type *ft) {
     return di && di->decl->kind == ND_LAYER;
 }
 
-static const Type *instance_check(Body *caller, Node *call, DeclInfo *ci, const Type **vals, const DimEnv *env);
+static const Type *instance_check(Body *caller, Node *call, DeclInfo *ci, const Type **vals, const DimEnv *env,
+                                  Items **records);
 
 /* A dim expression as written, with the variables env binds to numbers replaced by them. */
 /* ctx: 0 anywhere, 1 an operand of * / % or the right of -, 2 the right of / or %. */
@@ -1906,6 +1940,43 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
                 }
             }
             break;
+        case TE_DIMLIST: {
+            /* `k: [KH, KW]`: an int n (every variable n) or a list of as many known ints */
+            int nd = te->ndims;
+            bool list = at->kind == TY_TENSOR && at->dtype == DT_I32 && at->shape.rank == 1 && at->nvals == nd;
+            for (int j = 0; list && j < nd; j++)
+                list = at->vals[j] != NULL;
+            if (!(at->kind == TY_INT && at->ival) && !list) {
+                check_error(b, where, "%s expects a known int or a list of %d known ints for '%s', got %s",
+                            decl->name, nd, f->name, check_tystr(b, at));
+                check_note(b, te->loc, "'%s' is declared here", f->name);
+                ok = false;
+                break;
+            }
+            for (int j = 0; j < nd && ok; j++) {
+                const SDim *v = list ? at->vals[j] : at->ival;
+                int64_t c;
+                if (ty_dim_is_const(v, &c) && c < 1) {
+                    check_error(b, where, "%s needs '%s' (the dim %s) to be at least 1, got %lld", decl->name,
+                                f->name, te->dims[j]->name, (long long)c);
+                    ok = false;
+                    break;
+                }
+                DimEnv before = env;
+                Unify u = {b, &env, inst, where, false};
+                if (!unify_dim(&u, ty_dim_sym(&C->dc, te->dims[j]->name, inst), v)) {
+                    DimBind *db = ty_env_find(&before, te->dims[j]->name);
+                    check_error(b, where, "%s expects %s for '%s' (the dim %s), got %s", decl->name,
+                                db ? check_dimstr(b, db->dim) : te->dims[j]->name, f->name, te->dims[j]->name,
+                                check_dimstr(b, v));
+                    if (db && db->where.file)
+                        check_note(b, db->where, "'%s' was bound to %s here", te->dims[j]->name,
+                                   check_dimstr(b, db->dim));
+                    ok = false;
+                }
+            }
+            break;
+        }
         case TE_FLOAT:
             if (at->kind != TY_FLOAT && at->kind != TY_INT) {
                 check_error(b, where, "%s expects a float for '%s', got %s", decl->name, f->name, check_tystr(b, at));
@@ -1987,9 +2058,10 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
     bool defer = ci->value_dependent && !b->instance && b->info && b->kind != ND_MODEL;
     if (defer)
         b->info->value_dependent = true;
+    Items *records = NULL;
     if ((known_fn || ci->value_dependent) && !defer && !any && !ci->had_errors && C->ninstances < MAX_INSTANCES) {
         C->ninstances++;
-        const Type *ir = instance_check(b, n, ci, vals, &env0);
+        const Type *ir = instance_check(b, n, ci, vals, &env0, ci->value_dependent ? &records : NULL);
         if (ir->kind == TY_ERROR)
             return ir;
         if (!decl->tyexpr && !ty_is_bad(ir))
@@ -2005,7 +2077,10 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
         cr->direct = n == b->stmt_rhs;
         cr->args = slot;
         cr->ins = NULL;
+        cr->items = records;
     }
+    if (ins && records && !ins->items)
+        ins->items = records;
     return res;
 }
 
@@ -2439,8 +2514,10 @@ static int if_arms(Node *n, Node **arms, int cap) {
     return k;
 }
 
-/* Check one arm from the scope at mark; its records go to its own list unless keep. */
-static void check_arm(Body *b, Node *arm, int mark, bool top, bool keep, Arm *out) {
+/* Check one arm from the scope at mark; its records go to its own list unless keep. mute: the
+ * arm's errors are not reported (each call checks it again); a name or result it gave a bad type
+ * is unknown after it instead. */
+static void check_arm(Body *b, Node *arm, int mark, bool top, bool keep, bool mute, Arm *out) {
     Check *C = b->C;
     Items *saved = b->items, *scratch = arena_alloc(C->a, sizeof *scratch);
     if (!keep)
@@ -2449,7 +2526,17 @@ static void check_arm(Body *b, Node *arm, int mark, bool top, bool keep, Arm *ou
     Node *srn = b->result_node;
     b->result = NULL;
     b->result_node = NULL;
+    int m0 = C->muted;
+    C->mute += mute;
     check_stmts(b, arm->kids, arm->nkids, top);
+    C->mute -= mute;
+    if (C->muted != m0) {
+        for (int i = mark; i < b->scope.nlog; i++)
+            if (ty_is_bad(b->scope.log[i]->ty))
+                b->scope.log[i]->ty = ty_any();
+        if (b->result && ty_is_bad(b->result))
+            b->result = ty_any();
+    }
     out->result = b->result;
     out->result_node = b->result_node;
     b->result = sr;
@@ -2476,10 +2563,87 @@ static Binding *arm_binding(const Arm *a, const char *name) {
     return NULL;
 }
 
-/* `if c { ... } else if d { ... } else { ... }`: c is a compile-time bool. Every arm is checked.
- * When the conditions are known here only the taken arm's bindings and parameters count; when
- * they depend on a generic body's formals, a name the arms bind keeps one type when they agree
- * and is unknown (checked at each use) when they do not, and no arm may make parameters. */
+/* The names an arm that is not taken uses must exist: the arm is not type-checked (its
+ * statements may not type with the values that chose the other arm: a residual block's `x + h`
+ * when C != F), but a misspelt name in it is still an error. local: the names the arm bound so far. */
+static void resolve_expr(Body *b, const Node *e, Names *local) {
+    Check *C = b->C;
+    if (!e)
+        return;
+    switch (e->kind) {
+    case ND_IDENT: {
+        for (int i = 0; i < local->n; i++)
+            if (strcmp(local->v[i], e->name) == 0)
+                return;
+        if (lookup(b, e->name) || (b->dims && ty_env_find(b->dims, e->name)) ||
+            decl_find_from(C, e->name, body_file(b)) || check_builtin_lookup(e->name) ||
+            is_initializer_name(e->name) || !strcmp(e->name, "training") || !strcmp(e->name, "step") ||
+            !strcmp(e->name, "total_steps"))
+            return;
+        check_error(b, e->loc, "undefined name '%s'", e->name);
+        suggest_undefined(b, e->name);
+        return;
+    }
+    case ND_MEMBER:     /* h.W, h_2.W (a path), nn.dense (a module): the taken arm's business */
+        return;
+    case ND_ARG:
+        resolve_expr(b, e->lhs, local);
+        return;
+    default:
+        resolve_expr(b, e->lhs, local);
+        resolve_expr(b, e->rhs, local);
+        resolve_expr(b, e->body, local);
+        for (int i = 0; i < e->nkids; i++)
+            resolve_expr(b, e->kids[i], local);
+        return;
+    }
+}
+
+static void resolve_stmts(Body *b, Node *const *kids, int n, Names *local) {
+    for (int i = 0; i < n; i++) {
+        const Node *s = kids[i];
+        switch (s->kind) {
+        case ND_BIND:
+        case ND_OUTPUT:
+        case ND_LOSS:
+            resolve_expr(b, s->lhs, local);
+            if (s->name)
+                names_add(b->C, local, s->name);
+            break;
+        case ND_PARAM:
+        case ND_STATE:
+        case ND_INPUT:
+        case ND_TARGET:
+            names_add(b->C, local, s->name);
+            break;
+        case ND_RETURN:
+        case ND_EXPR:
+            resolve_expr(b, s->lhs, local);
+            break;
+        case ND_FOR:
+            resolve_expr(b, s->lhs, local);
+            resolve_expr(b, s->rhs, local);
+            names_add(b->C, local, s->name);
+            resolve_stmts(b, s->kids, s->nkids, local);
+            break;
+        case ND_IF:
+            for (const Node *arm = s; arm; arm = arm->body) {
+                resolve_expr(b, arm->lhs, local);
+                resolve_stmts(b, arm->kids, arm->nkids, local);
+            }
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* `if c { ... } else if d { ... } else { ... }`: c is a compile-time bool. When the conditions
+ * are known here (in a model, in a body checked again at a call with its values, or from
+ * literals) only the taken arm is checked and only its bindings and parameters count; the others
+ * have their names resolved only. When they depend on a generic body's formals every arm is
+ * checked, a name the arms bind keeps one type when they agree and is unknown (checked at each
+ * use) when they do not, and the arm whose parameters exist is chosen per call (an IT_IF record). */
 static void check_if(Body *b, Node *n, bool top) {
     Check *C = b->C;
     Node *arms[64];
@@ -2525,13 +2689,12 @@ static void check_if(Body *b, Node *n, bool top) {
     bool has_else = !arms[na - 1]->lhs;
     if (known) {
         for (int i = 0; i < na; i++) {
-            if (i == taken)
-                continue;
-            check_arm(b, arms[i], mark, top, false, &res[i]);
-            scope_pop(b, mark);
+            Names local = {0};
+            if (i != taken)
+                resolve_stmts(b, arms[i]->kids, arms[i]->nkids, &local);
         }
         if (taken >= 0) {
-            check_arm(b, arms[taken], mark, top, true, &res[taken]);
+            check_arm(b, arms[taken], mark, top, true, false, &res[taken]);
             if (top && res[taken].result) {
                 b->result = res[taken].result;
                 b->result_node = res[taken].result_node;
@@ -2539,9 +2702,17 @@ static void check_if(Body *b, Node *n, bool top) {
         }
         return;
     }
+    /* a generic body's arms under a condition on its formals: each call checks the body again with
+     * the condition known and reports the taken arm's errors, so here an arm's errors (x + h where
+     * C == F is the condition) are muted; its names are still resolved */
+    bool mute = !bad && !b->instance && b->info && b->kind != ND_MODEL;
     bool makes = false;
     for (int i = 0; i < na; i++) {
-        check_arm(b, arms[i], mark, top, false, &res[i]);
+        if (mute) {
+            Names local = {0};
+            resolve_stmts(b, arms[i]->kids, arms[i]->nkids, &local);
+        }
+        check_arm(b, arms[i], mark, top, false, mute, &res[i]);
         scope_pop(b, mark);
         makes |= res[i].makes;
     }
@@ -2712,6 +2883,10 @@ static bool bind_formals(Body *b, DeclInfo *di) {
             switch (f->tyexpr->kind) {
             case TE_TENSOR: fits = defty->kind == TY_TENSOR || weak_fits_tensor(defty, f->tyexpr->dtype); break;
             case TE_INT: case TE_DIMVAR: fits = defty->kind == TY_INT; break;
+            case TE_DIMLIST:
+                fits = (defty->kind == TY_INT && defty->ival) ||
+                       (defty->kind == TY_TENSOR && defty->nvals == f->tyexpr->ndims);
+                break;
             case TE_FLOAT: fits = defty->kind == TY_FLOAT || defty->kind == TY_INT; break;
             case TE_BOOL_SCALAR: fits = defty->kind == TY_BOOL; break;
             case TE_STR: fits = defty->kind == TY_STR; break;
@@ -2802,7 +2977,7 @@ static void check_decl(Check *C, DeclInfo *di) {
     }
     C->depth++;
     di->state = 1;
-    int e0 = nerrors(C);
+    int e0 = C->d->nerrors;
     Body b = {.C = C, .decl = d, .info = di, .kind = d->kind, .dims = &di->dims, .items = &di->items, .root = &di->items};
     di->dims.inst = 0;
     bool ok = bind_formals(&b, di);
@@ -2813,7 +2988,7 @@ static void check_decl(Check *C, DeclInfo *di) {
     if (d->kind == ND_OPTIMIZER && ok)
         check_optimizer_shape(&b, di);
     di->result = declared ? declared : !rok ? ty_error() : b.result ? b.result : ty_error();
-    di->had_errors = nerrors(C) != e0;
+    di->had_errors = C->d->nerrors != e0;
     di->state = 2;
     Type *ft = fn_type(&b, d, BI_NONE, d->name);
     ft->ret = di->result;
@@ -2822,7 +2997,9 @@ static void check_decl(Check *C, DeclInfo *di) {
 }
 
 /* Re-check the body of ci with actual argument types and known function values. */
-static const Type *instance_check(Body *caller, Node *call, DeclInfo *ci, const Type **vals, const DimEnv *env) {
+/* records (when not NULL): the parameter-making records of the body as checked here. */
+static const Type *instance_check(Body *caller, Node *call, DeclInfo *ci, const Type **vals, const DimEnv *env,
+                                  Items **records) {
     Check *C = caller->C;
     Node *d = ci->decl;
     if (C->depth >= MAX_CALL_DEPTH) {
@@ -2831,7 +3008,7 @@ static const Type *instance_check(Body *caller, Node *call, DeclInfo *ci, const 
     }
     C->depth++;
     int e0 = nerrors(C);
-    Items scratch = {0};
+    Items *scratch = arena_alloc(C->a, sizeof *scratch);
     DimEnv dims = {.inst = 0};      /* a copy: the call's own env must not grow */
     for (int i = 0; i < env->n; i++)
         *ARENA_PUSH(C->a, dims.b, dims.n, dims.cap) = env->b[i];
@@ -2843,12 +3020,20 @@ static const Type *instance_check(Body *caller, Node *call, DeclInfo *ci, const 
             else
                 ty_env_bind_dim(C->a, &dims, ci->dims.b[i].name, ci->dims.b[i].dim, ci->dims.b[i].where);
         }
-    Body b = {.C = C, .decl = d, .info = ci, .kind = d->kind, .dims = &dims, .items = &scratch, .root = &scratch, .instance = true,
+    Body b = {.C = C, .decl = d, .info = ci, .kind = d->kind, .dims = &dims, .items = scratch, .root = scratch, .instance = true,
               .caller = caller};
     for (int i = 0; i < d->nformals; i++) {
         Node *f = d->formals[i];
         const Type *t = vals[i];
-        if (t->kind == TY_INT && (!f->tyexpr || f->tyexpr->kind != TE_TENSOR)) {
+        if (f->tyexpr && f->tyexpr->kind == TE_DIMLIST) {
+            /* the list of the call's values, whether it gave an int or a list */
+            const SDim **v = arena_alloc(C->a, sizeof *v * (size_t)(f->tyexpr->ndims + 1));
+            for (int j = 0; j < f->tyexpr->ndims; j++) {
+                DimBind *db = ty_env_find(&dims, f->tyexpr->dims[j]->name);
+                v[j] = db && !db->is_rest ? db->dim : NULL;
+            }
+            t = dimlist_type(C, f->tyexpr->ndims, v);
+        } else if (t->kind == TY_INT && (!f->tyexpr || f->tyexpr->kind != TE_TENSOR)) {
             DimBind *db = ty_env_find(&dims, f->tyexpr && f->tyexpr->kind == TE_DIMVAR ? f->tyexpr->name : f->name);
             Type *it = ty_new(C->a, TY_INT);
             it->ival = t->ival ? t->ival : db && !db->is_rest ? db->dim : NULL;
@@ -2874,6 +3059,8 @@ static const Type *instance_check(Body *caller, Node *call, DeclInfo *ci, const 
             check_note(caller, call->loc, "in this call of %s", d->name);
         return ty_error();
     }
+    if (records)
+        *records = scratch;
     if (declared)
         return declared;
     return b.result ? b.result : ty_error();
@@ -3211,6 +3398,7 @@ static void check_optimizer_call(Body *b, Node *e) {
         TypeExprKind k = f->tyexpr ? f->tyexpr->kind : untyped_kind(f);
         bool fits = k == TE_FLOAT ? (t->kind == TY_FLOAT || t->kind == TY_INT)
                   : k == TE_INT || k == TE_DIMVAR ? t->kind == TY_INT
+                  : k == TE_DIMLIST ? t->kind == TY_INT || t->kind == TY_TENSOR
                   : k == TE_BOOL_SCALAR ? t->kind == TY_BOOL
                   : k == TE_FN ? t->kind == TY_FN
                   : k == TE_STR ? t->kind == TY_STR
@@ -3747,7 +3935,7 @@ static void check_train(Body *b, Node *tr) {
     static const char *const items[] = {"data", "optimizer", "batch", "epochs", "metrics", "validation"};
     Node *data = NULL, *opt = NULL;
     int nsteps = 0;
-    bool clean = nerrors(C) == 0;       /* else the parameter list may be incomplete */
+    bool clean = C->d->nerrors == 0;    /* else the parameter list may be incomplete */
     Deps deps = {.C = C, .pl = m->params};
     for (int i = 0; i < tr->nkids; i++) {
         Node *it = tr->kids[i];
@@ -4258,6 +4446,9 @@ static void dump_sig(FILE *out, Arena *a, const Node *d) {
         fprintf(out, "%s%s", i ? ", " : "", f->name);
         if (f->tyexpr && f->tyexpr->kind == TE_DIMVAR)
             fprintf(out, ": %s", f->tyexpr->name);
+        else if (f->tyexpr && f->tyexpr->kind == TE_DIMLIST)
+            for (int j = 0; j < f->tyexpr->ndims; j++)
+                fprintf(out, "%s%s%s", j ? ", " : ": [", f->tyexpr->dims[j]->name, j == f->tyexpr->ndims - 1 ? "]" : "");
         else if (f->ty && f->ty->kind != TY_ANY && f->ty->kind != TY_ERROR)
             fprintf(out, ": %s", f->ty->kind == TY_FN ? "fn" : ty_str(a, f->ty));
         if (f->lhs)

@@ -35,6 +35,8 @@ typedef struct Instance {
     DimEnv env;             /* the layer's variables its parameters' types use, bound so far (inst 0) */
     const char **pvars;     /* those variables (NULL: not known, so every variable is kept) */
     int npvars;
+    Items *items;           /* a value-dependent layer: the records of its first call's instance
+                               check, in the caller's variables (NULL: the generic records) */
 } Instance;
 
 typedef struct CallRec {
@@ -44,6 +46,8 @@ typedef struct CallRec {
     bool direct;            /* the call is the statement's whole right-hand side */
     Instance *ins;          /* the call made this instance: its env (as bound by all calls) counts */
     Node **args;            /* per formal of the callee: the argument (NULL: its default) */
+    Items *items;           /* a value-dependent callee: the records its instance check made for
+                               this call, in the caller's variables (NULL: the generic records) */
 } CallRec;
 
 typedef enum { IT_PARAM, IT_STATE, IT_STMT, IT_LOOP, IT_IF } ItemKind;
@@ -129,6 +133,9 @@ typedef struct Check {
     int ninstances;
     int depth;
     int64_t unrolled;       /* iterations of a model's loops checked so far [for.model] */
+    int mute;               /* > 0: errors are counted in muted, not reported (the arms of an `if`
+                               whose condition a generic body does not know: checked per call) */
+    int muted;
 } Check;
 
 typedef struct Body {

@@ -526,7 +526,7 @@ static TypeExpr *type(Parser *p) {
     return ty;
 }
 
-/* ftype = type | "int" | "float" | "bool" | "str" | "fn" | IDENT ; */
+/* ftype = type | "int" | "float" | "bool" | "str" | "fn" | IDENT | "[" IDENT { "," IDENT } "]" ; */
 static TypeExpr *ftype(Parser *p) {
     Token *t = peek(p);
     TypeExpr *ty = NULL;
@@ -534,6 +534,32 @@ static TypeExpr *ftype(Parser *p) {
         return type(p);
     ty = arena_alloc(p->a, sizeof *ty);
     ty->loc = t->loc;
+    if (is_punct(t, "[")) {
+        /* `k: [KH, KW]`: an int or a list of ints, one dim variable each */
+        Token *open = t;
+        int cap = 0;
+        ty->kind = TE_DIMLIST;
+        advance(p);
+        for (;;) {
+            Token *v = peek(p);
+            if (v->kind != TK_IDENT)
+                expected(p, "a dimension name in the list type");
+            DimExpr *e = arena_alloc(p->a, sizeof *e);
+            e->kind = DE_VAR;
+            e->loc = v->loc;
+            e->name = v->text;
+            *ARENA_PUSH(p->a, ty->dims, ty->ndims, cap) = e;
+            advance(p);
+            if (!is_punct(peek(p), ","))
+                break;
+            advance(p);
+        }
+        if (!is_punct(peek(p), "]"))
+            expected_close(p, "',' or ']' in the list type", open);
+        advance(p);
+        ty->loc = span(t->loc, prev_tok(p)->loc);
+        return ty;
+    }
     if (is_kw(t, "fn"))
         ty->kind = TE_FN;
     else if (is_ident(t, "int"))

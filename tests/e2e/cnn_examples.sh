@@ -1,9 +1,10 @@
 #!/bin/bash
 # The convolutional examples of examples/README.md (fashion_cnn, tf_cnn, resnet_small,
-# conv_autoencoder, keras128) train a few steps on --limit samples: the classifiers' loss falls
-# and fashion_cnn is far above chance on test images, the autoencoder's test reconstruction MSE is
-# below its first epoch's, its executable equals the interpreter, and keras128 plans its training
-# step at batch 32 in under 1 GiB and trains on a tiny shapes set from examples/data/make_shapes.py.
+# inception_small, conv_autoencoder, keras128) train a few steps on --limit samples: the
+# classifiers' loss falls and fashion_cnn and inception_small are above chance on test images,
+# the autoencoder's test reconstruction MSE is below its first epoch's, its executable equals the
+# interpreter, and keras128 plans its training step at batch 32 in under 1 GiB and trains on a
+# tiny shapes set from examples/data/make_shapes.py.
 # (The full runs and their results are in examples/README.md.)
 . "$(dirname "$0")/lib.sh"
 
@@ -37,6 +38,11 @@ falls tf_cnn
 
 train resnet_small --limit 256 --epochs 2
 falls resnet_small
+
+train inception_small --limit 1024 --epochs 2 --save inception_small.st
+falls inception_small
+./inception_small eval --weights inception_small.st --limit 1000 > eval.log || fail "inception_small eval exited with $?"
+check "$(metric eval.log accuracy)" gt 0.2 "inception_small test accuracy after 2048 samples (chance 0.1; 0.32 measured)"
 
 train conv_autoencoder --limit 1024 --epochs 2 --save cae.st
 falls conv_autoencoder

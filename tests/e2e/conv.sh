@@ -41,6 +41,44 @@ b=$("$NNC" run tiny_cnn.nn -- train --threads 1 --limit 256 --epochs 2 | grep '^
 [ -n "$a" ] && [ "$a" = "$b" ] || fail "tiny_cnn: executable losses '$a', interpreter '$b'"
 echo "ok: tiny_cnn: executable and interpreter agree ($(echo $a))"
 
+# [dim.list] the 2-D layers with [h, w] kernels, strides and dilations, also through a generic
+# layer that passes its list formal on: the executable equals the interpreter
+cat > rect_cnn.nn <<'NN'
+use nn
+
+layer sep(x: f32[N, H, W, C], f: F, k: [KH, KW]) {
+  conv2d(conv2d(x, f, [1, KW], padding = "same", act = relu), f, [KH, 1], padding = "same", act = relu)
+}
+
+model rect_cnn {
+  input  image: f32[B, 28, 28, 1]
+  target label: i32[B]
+  h = conv2d(image, 6, [3, 5], stride = [1, 2], dilation = [2, 1], act = relu)   # f32[B, 24, 12, 6]
+  h = depthwise_conv2d(h, [3, 1], stride = [2, 1], act = relu)                   # f32[B, 11, 12, 6]
+  h = conv2d_transpose(h, 4, [2, 3], stride = [2, 1])                            # f32[B, 22, 14, 4]
+  h = sep(h, 4, [5, 3])
+  logits = dense(flatten(h), 10)
+  output probs = softmax(logits)
+  loss cross_entropy(logits, label)
+  train {
+    data fashion_mnist
+    optimizer adam(lr = 3e-3)
+    batch 32 epochs 2 metrics accuracy
+  }
+}
+NN
+"$NNC" rect_cnn.nn -o rect_cnn || fail "nnc rect_cnn.nn exited with $?"
+./rect_cnn summary > rect.summary || fail "rect_cnn summary exited with $?"
+for want in 'h\.W +f32 +\[3,5,1,6\]' 'h_2\.W +f32 +\[3,1,1,6\]' 'h_3\.W +f32 +\[2,3,4,6\]' \
+            'h_4\.conv2d\.W +f32 +\[1,3,4,4\]' 'h_4\.conv2d_2\.W +f32 +\[5,1,4,4\]' 'logits\.W +f32 +\[1232,10\]'; do
+    grep -Eq "^param +$want" rect.summary || { cat rect.summary; fail "rect_cnn: no parameter $want"; }
+done
+echo "ok: rect_cnn: [h, w] kernels give their parameters"
+a=$(./rect_cnn train --threads 1 --limit 128 | grep '^epoch' | awk '{print $4}')
+b=$("$NNC" run rect_cnn.nn -- train --threads 1 --limit 128 | grep '^epoch' | awk '{print $4}')
+[ -n "$a" ] && [ "$a" = "$b" ] || fail "rect_cnn: executable losses '$a', interpreter '$b'"
+echo "ok: rect_cnn: executable and interpreter agree ($(echo $a))"
+
 cat > too_small.nn <<'NN'
 use nn
 

@@ -36,8 +36,11 @@ nnc_e2e(fashion_autoencoder_limit reach.sh fashion_autoencoder loss lt 0.03 --li
 
 # convolution: a tiny CNN of every stdlib conv layer trains, equal to the interpreter
 nnc_e2e(conv conv.sh)
+# generic residual and inception blocks (conv2d chained into batchnorm and conv2d, a compile-time
+# `if` shortcut), each used at two sizes: their parameters, training, equal to the interpreter
+nnc_e2e(conv_blocks conv_blocks.sh)
 
-# the convolutional examples (fashion_cnn, tf_cnn, resnet_small, conv_autoencoder, keras128)
+# the convolutional examples (fashion_cnn, tf_cnn, resnet_small, inception_small, conv_autoencoder, keras128)
 # train a few steps on --limit samples to a falling loss / above-chance accuracy. Labelled slow
 # (release builds only: 26 s there, 96 s under ASan); e2e.conv, e2e.pool_model and
 # e2e.batchnorm_mlp run the same primitives under the sanitizers.
