@@ -107,7 +107,6 @@ static int setup(RtCtx *c, int variant, void **bufs, uint8_t *slab) {
 #else
     if (rt_desc_parse(c, model(variant), &c->desc)) abort();   /* the harness's own model: must parse */
 #endif
-    if (0) abort();   /* the harness's own model: must parse */
     size_t at = 0;
     for (int i = 0; i < c->desc.nt; i++) {
         const RtTensor *t = &c->desc.t[i];
@@ -173,7 +172,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 #elif defined(FUZZ_TEXT)
     const char *ext = ".txt";
 #else
-#error "define FUZZ_SAFETENSORS, FUZZ_IDX, FUZZ_NPY, FUZZ_CSV or FUZZ_TEXT"
+#error "define FUZZ_SAFETENSORS, FUZZ_IDX, FUZZ_NPY, FUZZ_CSV, FUZZ_TEXT or FUZZ_HISTORY"
 #endif
     char path[128];
     snprintf(path, sizeof path, "%s/d%s", dir, ext);
