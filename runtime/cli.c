@@ -316,6 +316,10 @@ static int run(RtCtx *c, int argc, char **argv) {
     char mwhy[256];
     if (o.map && !rt_map_valid(o.map, mwhy, sizeof mwhy)) return usage_error(c, (Cmd)k, true, "--map: %s%s", mwhy, "");
     if (k == CMD_SAMPLE && !o.out) return usage_error(c, (Cmd)k, true, "sample needs -o FILE.png%s%s", "", "");
+    if (k == CMD_SAMPLE && !ends_with(o.out, ".png"))
+        return usage_error(c, (Cmd)k, true, "sample writes a PNG picture: -o '%s' should end in .png%s", o.out, "");
+    if (k == CMD_PREDICT && o.n && !(o.out && ends_with(o.out, ".png")))
+        return usage_error(c, (Cmd)k, true, "--n picks the inputs of a picture: it needs -o FILE.png%s%s", "", "");
     const RtTensor *need = needs_weights(&c->desc);
     if ((k == CMD_EVAL || k == CMD_PREDICT || k == CMD_SAMPLE) && !o.weights && need) {
         char why[256];

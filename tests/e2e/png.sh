@@ -108,7 +108,10 @@ compile fashion_mlp
 expect_fail "no picture output" "error: -o p.png: the model has no output of picture shape" ./fashion_mlp predict ten.npy --weights mlp.st -o p.png
 expect_fail "no sample output" "error: sample pictures the model's output named 'sample'.*'conv_autoencoder' has none" \
     ./conv_autoencoder sample --weights cae.st -o p.png
-expect_fail "sample -o x.csv" "error: sample writes a PNG picture: -o 'x.csv' should end in .png" ./gan_shared sample --weights gan.st -o x.csv
+./gan_shared sample --weights gan.st -o x.csv > /dev/null 2> err.log
+[ $? = 2 ] && grep -q "error: sample writes a PNG picture: -o 'x.csv' should end in .png" err.log || { cat err.log; fail "sample -o x.csv"; }
+./gan_shared predict ten.npy --weights gan.st --n 3 > /dev/null 2> err.log
+[ $? = 2 ] && grep -q "error: --n picks the inputs of a picture: it needs -o FILE.png" err.log || { cat err.log; fail "predict --n without a picture"; }
 echo text > other.png
 expect_fail "an existing other file" "other.png" ./gan_shared sample --weights gan.st -o other.png
 [ "$(cat other.png)" = text ] || fail "other.png was replaced"
