@@ -130,4 +130,6 @@ endforeach()
 nnc_e2e(transfer transfer.sh)
 nnc_e2e(png png.sh)
 nnc_e2e(generative generative.sh)
+# three short trainings of conv models: over 20 s on the loaded machine (about a minute), so slow
+set_tests_properties(e2e.generative PROPERTIES LABELS "e2e;slow")
 nnc_e2e(style style.sh)
