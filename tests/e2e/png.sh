@@ -102,6 +102,14 @@ assert (a != b).mean() > 0.1
 print('ok: sample: 16 distinct generated pictures, 4x4; seed 3 twice -> the same file; seed 4 another')
 PY
 
+# the reference interpreter draws the same pictures (the same noise, values within rounding)
+"$NNC" run "$EX/gan_shared.nn" -- sample --weights gan.st --n 16 --seed 3 -o si.png > /dev/null || fail "nnc run ... sample"
+"$NNC_PYTHON" -c "
+from PIL import Image; import numpy as np
+a = np.array(Image.open('s1.png')).astype(int); b = np.array(Image.open('si.png')).astype(int)
+assert a.shape == b.shape and abs(a - b).max() <= 1 and (a != b).mean() < 0.01, (abs(a - b).max(), (a != b).mean())
+print('ok: nnc run draws the same 16 samples (max difference %d)' % abs(a - b).max())" || fail "interpreter and executable differ"
+
 # errors
 compile fashion_mlp
 ./fashion_mlp train --limit 64 --epochs 1 --save mlp.st > /dev/null 2>&1 || fail "train fashion_mlp"
