@@ -35,7 +35,7 @@ static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NF
     [F_EPOCHS] = {"--epochs", "N", "number of epochs (total, counting resumed ones)", 1u << CMD_TRAIN},
     [F_BATCH] = {"--batch", "N", "batch size", 1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SUMMARY},
     [F_LR] = {"--lr", "X", "learning rate of every train step", 1u << CMD_TRAIN},
-    [F_SEED] = {"--seed", "N", "random seed of initialisation, shuffles and dropout (default 1)", 1u << CMD_TRAIN | 1u << CMD_SAMPLE},
+    [F_SEED] = {"--seed", "N", "random seed of initialisation, shuffles and dropout; of the noise in sample (default 1)", 1u << CMD_TRAIN | 1u << CMD_SAMPLE},
     [F_THREADS] = {"--threads", "N", "threads for BLAS and the model's parallel loops (default: all cores)",
                    1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SAMPLE},
     [F_LIMIT] = {"--limit", "N", "use only the first N samples", 1u << CMD_TRAIN | 1u << CMD_EVAL},
