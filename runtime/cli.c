@@ -36,7 +36,7 @@ static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NF
     [F_EPOCHS] = {"--epochs", "N", "number of epochs (total, counting resumed ones)", 1u << CMD_TRAIN},
     [F_BATCH] = {"--batch", "N", "batch size", 1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SUMMARY},
     [F_LR] = {"--lr", "X", "learning rate of every train step", 1u << CMD_TRAIN},
-    [F_SEED] = {"--seed", "N", "random seed of initialisation, shuffles and dropout (default 1)", 1u << CMD_TRAIN | 1u << CMD_SAMPLE},
+    [F_SEED] = {"--seed", "N", "random seed of initialisation, shuffles and dropout; of the noise in sample (default 1)", 1u << CMD_TRAIN | 1u << CMD_SAMPLE},
     [F_THREADS] = {"--threads", "N", "threads for BLAS and the model's parallel loops (default: all cores)",
                    1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SAMPLE},
     [F_LIMIT] = {"--limit", "N", "use only the first N samples", 1u << CMD_TRAIN | 1u << CMD_EVAL},
@@ -385,6 +385,10 @@ static int run(RtCtx *c, int argc, char **argv) {
     char mwhy[256];
     if (o.map && !rt_map_valid(o.map, mwhy, sizeof mwhy)) return usage_error(c, (Cmd)k, true, "--map: %s%s", mwhy, "");
     if (k == CMD_SAMPLE && !o.out) return usage_error(c, (Cmd)k, true, "sample needs -o FILE.png%s%s", "", "");
+    if (k == CMD_SAMPLE && !ends_with(o.out, ".png"))
+        return usage_error(c, (Cmd)k, true, "sample writes a PNG picture: -o '%s' should end in .png%s", o.out, "");
+    if (k == CMD_PREDICT && o.n && !(o.out && ends_with(o.out, ".png")))
+        return usage_error(c, (Cmd)k, true, "--n picks the inputs of a picture: it needs -o FILE.png%s%s", "", "");
     const RtTensor *need = needs_weights(&c->desc);
     if ((k == CMD_EVAL || k == CMD_PREDICT || k == CMD_SAMPLE) && !o.weights && need) {
         char why[256];

@@ -158,3 +158,6 @@ nnc_e2e(generative generative.sh)
 add_test(NAME e2e.stdlib_doc COMMAND ${NNC_PYTHON} ${CMAKE_SOURCE_DIR}/scripts/stdlib_doc.py --check
          ${CMAKE_SOURCE_DIR}/stdlib ${CMAKE_SOURCE_DIR}/docs/stdlib.md)
 set_tests_properties(e2e.stdlib_doc PROPERTIES LABELS e2e)
+# three short trainings of conv models: over 20 s on the loaded machine (about a minute), so slow
+set_tests_properties(e2e.generative PROPERTIES LABELS "e2e;slow")
+nnc_e2e(style style.sh)

@@ -1,5 +1,5 @@
 /* fuzz_loaders.c - libFuzzer harnesses over every loader of the executables' runtime, one per
- * build: -DFUZZ_SAFETENSORS (rt_load: weights and checkpoints), -DFUZZ_IDX (IDX, gzip'd or not),
+ * build: -DFUZZ_SAFETENSORS (rt_load: weights and checkpoints; rt_init_from), -DFUZZ_IDX (IDX, gzip'd or not),
  * -DFUZZ_NPY and -DFUZZ_CSV (rt_data_load / rt_data_load_inputs), -DFUZZ_TEXT (text data: UTF-8,
  * windows, the vocabulary built or a checkpoint's), -DFUZZ_HISTORY (a training
  * history, `plot`: rt_history_read, then rt_plot drawing it). Built from the runtime's sources with
@@ -147,6 +147,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     setup(&c, 0, bufs, slab);
     rt_load(&c, path, false, false);
     rt_load(&c, path, true, true);
+    rt_init_from(&c, path, NULL);               /* train --init-from: any model's file */
+    rt_init_from(&c, path, "*.W=W,h*=x*");
     teardown(&c);
 #elif defined(FUZZ_HISTORY)
     char path[128], svg[128];
