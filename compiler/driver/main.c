@@ -20,6 +20,7 @@
 
 #include "check.h"
 #include "diag.h"
+#include "fmt.h"
 #include "frontend.h"
 #include "nnc_abi.h"
 #include "pipeline.h"
@@ -46,6 +47,7 @@ static void usage(FILE *out) {
     fputs("usage: nnc FILE.nn [-o OUT] [options]   compile a model to an executable\n"
           "       nnc check FILE.nn                 check, lower each model, write nothing (also: --check)\n"
           "       nnc run FILE.nn [--] CMD ARGS...  run train|eval|predict|summary with the interpreter\n"
+          "       nnc fmt [-w | --check] FILE.nn... print (-w: rewrite) in the canonical layout\n"
           "       nnc --help | --version\n"
           "\n"
           "options:\n"
@@ -355,6 +357,8 @@ int main(int argc, char **argv) {
     /* `nnc run` trains through the interpreter, whose matmuls are OpenBLAS's: the same check of
      * its kernel choice as every executable makes (runtime/blas.c), before any output */
     if (argc > 1 && !strcmp(argv[1], "run")) nnc_blas_check(argv);
+    if (argc > 1 && !strcmp(argv[1], "fmt"))
+        return fmt_main(argc, argv);      /* lang/fmt.c */
     Diag d;
     diag_init(&d, stderr);
     Cli c;
