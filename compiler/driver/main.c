@@ -38,7 +38,7 @@ typedef struct Cli {
 
 static const char *const options[] = {
     "-o", "-c", "--emit", "-O0", "-O1", "-O2", "-O3", "--cpu", "--model", "--dump-after",
-    "--prefix", "-v", "--verbose", "--check", "--help", "--version",
+    "--prefix", "-v", "--verbose", "--check", "--help", "--version", "--diagnostics-format",
 };
 static const char *const emit_kinds[] = {"ast", "types", "ir", "kernels", "plan", "llvm", "obj", "exe"};
 #define NELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -65,6 +65,8 @@ static void usage(FILE *out) {
           "                     simplify\n"
           "  --prefix P         symbol prefix for -c (default: the model's name)\n"
           "  -v, --verbose      print each stage and the link command\n"
+          "  --diagnostics-format text|json\n"
+          "                     json: one JSON object per error on stderr (JSON Lines)\n"
           "\n"
           "environment: NNC_STDLIB (standard library folder), NO_COLOR (plain diagnostics)\n"
           "docs/nnc.md has the details.\n",
@@ -218,6 +220,14 @@ static int parse_args(Diag *d, Cli *c, int argc, char **argv) {
             c->o.dump_after = v;
         } else if ((v = option_value(d, argc, argv, &i, "--prefix", &bad))) {
             c->o.prefix = v;
+        } else if ((v = option_value(d, argc, argv, &i, "--diagnostics-format", &bad))) {
+            if (!strcmp(v, "json"))
+                diag_set_json(d);   /* lang/diag.c: JSON Lines on stderr */
+            else if (strcmp(v, "text") && !bad) {
+                diag_plain(d, "unknown --diagnostics-format '%s'", v);
+                diag_hint(d, "the formats are text (the default) and json");
+                return 0;
+            }
         } else {
             unknown_option(d, arg);
             return 0;

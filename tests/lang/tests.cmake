@@ -88,3 +88,7 @@ add_test(NAME lang.fmt_sources
          COMMAND sh -c "exec \"$0\" fmt --check stdlib/*.nn examples/*.nn examples/course/*.nn" $<TARGET_FILE:nnc>
          WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 set_tests_properties(lang.fmt_sources PROPERTIES LABELS lang TIMEOUT 60 ENVIRONMENT "NO_COLOR=1")
+
+# nnc check --diagnostics-format=json (lang/diag.c): JSON Lines that say what the .err goldens say
+add_test(NAME lang.diag_json COMMAND ${NNC_PYTHON} ${NNC_LANG_TESTS}/diag_json.py $<TARGET_FILE:nnc>)
+set_tests_properties(lang.diag_json PROPERTIES LABELS lang TIMEOUT 120)
