@@ -8,9 +8,22 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
-echo "installing: ${missing[*]}"
-$sudo apt-get update -q
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The editor grammar's test (tests/editors) tokenises the examples with VS Code's own TextMate
+# engine, from npm: node from Debian when there is none, the two modules into build/npm (pinned).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends nodejs npm || true
+fi
+npm_dir="$(cd "$(dirname "$0")/.." && pwd)/build/npm"
+if command -v npm >/dev/null 2>&1 && [ ! -d "$npm_dir/node_modules/vscode-oniguruma" ]; then
+  mkdir -p "$npm_dir"
+  npm install --prefix "$npm_dir" --no-save --no-audit --no-fund vscode-textmate@9.3.2 vscode-oniguruma@2.0.1 ||
+    echo "install-deps: npm could not install vscode-textmate; the editors.textmate test will be skipped"
+fi
