@@ -3,7 +3,7 @@
 # Shared by the README's first command (./quickstart.sh) and CI (.ci/run).
 set -euo pipefail
 pkgs=(build-essential cmake llvm-14-dev llvm-14-tools clang-14 libclang-rt-14-dev
-      libopenblas-dev zlib1g-dev dataset-fashion-mnist python3-torch python3-numpy)
+      libopenblas-dev zlib1g-dev libgfortran-12-dev dataset-fashion-mnist python3-torch python3-numpy)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -38,7 +38,7 @@ typedef struct Cli {
 
 static const char *const options[] = {
     "-o", "-c", "--emit", "-O0", "-O1", "-O2", "-O3", "--cpu", "--model", "--dump-after",
-    "--prefix", "-v", "--verbose", "--check", "--help", "--version", "--diagnostics-format",
+    "--prefix", "-v", "--verbose", "--check", "--help", "--version", "--diagnostics-format", "--portable",
 };
 static const char *const emit_kinds[] = {"ast", "types", "ir", "kernels", "plan", "llvm", "obj", "exe"};
 #define NELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -60,6 +60,8 @@ static void usage(FILE *out) {
           "                     llvm and obj write a file\n"
           "  -O0 .. -O3         optimisation level (default -O2)\n"
           "  --cpu NAME         target CPU for code generation (default: this machine's)\n"
+          "  --portable         x86-64-v3 code and static OpenBLAS and zlib: an executable\n"
+          "                     that runs on other x86-64 Linux machines\n"
           "  --model NAME       which model to build when the file declares several\n"
           "  --dump-after PASS  print the IR after that pass: lower, autodiff, optim,\n"
           "                     simplify\n"
@@ -197,6 +199,8 @@ static int parse_args(Diag *d, Cli *c, int argc, char **argv) {
             c->cmd = CMD_VERSION;
         } else if (!strcmp(arg, "--check")) {
             c->cmd = CMD_CHECK;
+        } else if (!strcmp(arg, "--portable")) {
+            c->o.portable = 1;
         } else if (!strcmp(arg, "-c")) {
             c->o.emit = EMIT_OBJ;
         } else if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose")) {

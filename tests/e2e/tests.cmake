@@ -124,3 +124,12 @@ nnc_e2e(pool_values pool_values.sh)
 foreach(case onehot r2 valdata npy_u8 multi_label)
   nnc_e2e(extras.${case} extras.sh ${case})
 endforeach()
+
+# Shipping (release builds only: they check linking and packaging, not memory safety)
+if(NOT NNC_SANITIZE)
+  # --portable: runs under env -i elsewhere, OpenBLAS and zlib static, x86-64-v3 code
+  nnc_e2e(portable portable.sh)
+  # cpack -G DEB: the package's files and Depends, unpacked with dpkg -x, its nnc builds a model
+  nnc_e2e(deb deb.sh ${CMAKE_BINARY_DIR})
+  set_tests_properties(e2e.deb PROPERTIES SKIP_RETURN_CODE 77)
+endif()
