@@ -48,7 +48,10 @@ typedef struct DiagJson {
     char *notes, *hints;    /* comma-separated array elements */
 } DiagJson;
 
-static Diag *json_diag;     /* the one flushed at exit */
+/* The error being built. Static, not in the Diag: the last one is written at exit, when the Diag
+ * (main's local) is gone. One JSON stream per process. */
+static DiagJson *json_pending;
+static FILE *json_out;
 
 /* s with "text" appended (a JSON string: escaped, invalid UTF-8 as U+FFFD). */
 static char *jcat(char *s, const char *text, int quote) {
@@ -124,31 +127,31 @@ static char *jloc(char *s, Loc loc) {
                 loc.line, loc.col, loc.off, loc.len);
 }
 
-void diag_flush(Diag *d) {
-    DiagJson *p = d->pending;
+static void json_flush(void) {
+    DiagJson *p = json_pending;
     if (!p)
         return;
-    fprintf(d->out, "{%s, \"notes\": [%s], \"hints\": [%s]}\n", p->head, p->notes ? p->notes : "",
+    fprintf(json_out, "{%s, \"notes\": [%s], \"hints\": [%s]}\n", p->head, p->notes ? p->notes : "",
             p->hints ? p->hints : "");
-    fflush(d->out);
+    fflush(json_out);
     free(p->head);
     free(p->notes);
     free(p->hints);
     free(p);
-    d->pending = NULL;
+    json_pending = NULL;
 }
 
-static void flush_at_exit(void) {
-    if (json_diag)
-        diag_flush(json_diag);
+void diag_flush(Diag *d) {
+    if (d->json)
+        json_flush();
 }
 
 void diag_set_json(Diag *d) {
     d->json = 1;
     d->color = 0;
-    if (!json_diag)
-        atexit(flush_at_exit);
-    json_diag = d;
+    if (!json_out)
+        atexit(json_flush);
+    json_out = d->out;
 }
 
 static void json_error(Diag *d, Loc loc, const char *fmt, va_list ap) {
@@ -161,16 +164,16 @@ static void json_error(Diag *d, Loc loc, const char *fmt, va_list ap) {
     p->head = jcat(p->head, ", \"severity\": \"error\", \"message\": ", 0);
     p->head = jcat(p->head, msg, 1);
     free(msg);
-    d->pending = p;
+    json_pending = p;
 }
 
 static void json_note(Diag *d, Loc loc, const char *fmt, va_list ap) {
-    DiagJson *p = d->pending;
+    DiagJson *p = json_pending;
     char *msg = NULL;
     if (vasprintf(&msg, fmt, ap) < 0)
         die("out of memory (json_note)");
     if (!p) {   /* a note with no error before it: its own object */
-        p = d->pending = calloc(1, sizeof *p);
+        p = json_pending = calloc(1, sizeof *p);
         if (!p)
             die("out of memory (json_note)");
         p->head = jloc(NULL, loc);
@@ -188,7 +191,7 @@ static void json_note(Diag *d, Loc loc, const char *fmt, va_list ap) {
 }
 
 static void json_hint(Diag *d, const char *fmt, va_list ap) {
-    DiagJson *p = d->pending;
+    DiagJson *p = json_pending;
     char *msg = NULL;
     if (!p || vasprintf(&msg, fmt, ap) < 0)
         return;     /* a hint belongs to an error */

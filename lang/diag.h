@@ -14,7 +14,6 @@ typedef struct Diag {
     int max_errors;     /* stop reporting (not checking) after this many; 0 = 20 */
     int color;          /* ANSI colours when out is a terminal */
     int json;           /* --diagnostics-format=json: one JSON object per error (diag_set_json) */
-    struct DiagJson *pending;   /* json: the error being built, written at the next or at exit */
 } Diag;
 
 void diag_init(Diag *d, FILE *out);
