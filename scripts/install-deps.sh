@@ -17,8 +17,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The editor grammar's test (tests/editors) tokenises the examples with VS Code's own TextMate
-# engine, from npm: node from Debian when there is none, the two modules into build/npm (pinned).
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+# engine, from npm: the two modules (pinned) into build/npm when npm is there; with
+# NNC_WITH_NODE=1 (CI, .ci/run) Debian's nodejs and npm are installed first when missing.
+if [ "${NNC_WITH_NODE:-0}" = 1 ] && { ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; }; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends nodejs npm || true
 fi
 npm_dir="$(cd "$(dirname "$0")/.." && pwd)/build/npm"
