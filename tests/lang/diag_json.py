@@ -111,6 +111,21 @@ p = subprocess.run([NNC, "check", "call.unknown.nn"], cwd=HERE, env=ENV, capture
 if not p.stderr.startswith(b"call.unknown.nn:7:14: error:"):
     fail(f"the text format changed: {p.stderr[:80]!r}")
 
+# a note with no error (a file with two models): a standalone object, severity "note"
+import tempfile
+with tempfile.TemporaryDirectory() as tmp:
+    two = os.path.join(tmp, "two.nn")
+    with open(two, "w") as f:
+        f.write("model a {\n  input x: f32[B, 2]\n  output y = x\n}\nmodel b {\n  input x: f32[B, 2]\n  output y = x * 2\n}\n")
+    p = subprocess.run([NNC, "--diagnostics-format=json", "--emit", "ir", two], env=ENV, capture_output=True, timeout=60)
+    lines = p.stderr.decode().splitlines()
+    try:
+        objs = [json.loads(l) for l in lines]
+    except ValueError:
+        objs = None
+    if p.returncode != 0 or not objs or len(objs) != 1 or objs[0]["severity"] != "note" or "building 'b'" not in objs[0]["message"]:
+        fail(f"two models: rc {p.returncode}, stderr {lines}")
+
 if failures:
     sys.exit(1)
 print("ok: nnc --diagnostics-format=json")
