@@ -504,7 +504,8 @@ static void fmt_usage(FILE *out) {
     fputs("usage: nnc fmt [-w | --check] FILE.nn...\n"
           "  (no flag)  print each file in the canonical layout on stdout ('-' reads stdin)\n"
           "  -w         rewrite the files that are not in the canonical layout, in place\n"
-          "  --check    list the files that are not, and exit with status 1 if any is\n",
+          "  --check    list the files that are not, and exit with status 1 if any is\n"
+          "  --diagnostics-format=json  errors of files that do not parse as JSON Lines\n",
           out);
 }
 
@@ -518,6 +519,10 @@ int fmt_main(int argc, char **argv) {
             write = 1;
         else if (!strcmp(arg, "--check"))
             check = 1;
+        else if (!strcmp(arg, "--diagnostics-format=json"))
+            diag_set_json(&d);
+        else if (!strcmp(arg, "--diagnostics-format=text"))
+            ;
         else if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
             fmt_usage(stdout);
             return 0;
