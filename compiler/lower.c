@@ -2413,7 +2413,10 @@ Lower *lower_new(Arena *a, Diag *d, Node *prog, const char *model_name, const ch
             names = names ? arena_printf(a, "%s, %s", names, m->name) : m->name;
             n++;
         }
-        if (n > 1)
+        if (n > 1 && d->json)   /* --diagnostics-format=json: a standalone note object */
+            diag_note(d, (Loc){0}, "%s has models %s; building '%s' (choose with --model)", src_path, names,
+                      L->model->name);
+        else if (n > 1)
             fprintf(d->out, "nnc: note: %s has models %s; building '%s' (choose with --model)\n",
                     src_path, names, L->model->name);
     }

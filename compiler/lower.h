@@ -78,6 +78,7 @@ const char *link_runtime_library(Arena *a, Diag *d, const char *argv0);
 /* Link obj with the runtime into out (through out's temporary sibling, renamed on success, so a
  * failed link leaves an existing out untouched), with the system C compiler ($CC, else cc), run
  * without a shell. 0, or -1 after a diagnostic. */
-int link_executable(Arena *a, Diag *d, const char *argv0, const char *obj, const char *out, int verbose);
+int link_executable(Arena *a, Diag *d, const char *argv0, const char *obj, const char *out, int verbose,
+                    int portable);
 
 #endif

@@ -41,6 +41,166 @@ void diag_init(Diag *d, FILE *out) {
     d->color = fd >= 0 && isatty(fd) && !(nc && nc[0]);
 }
 
+/* ---- JSON Lines (--diagnostics-format=json) ---- */
+
+typedef struct DiagJson {
+    char *head;             /* "file", "line", ... "message" members of the error */
+    char *notes, *hints;    /* comma-separated array elements */
+} DiagJson;
+
+/* The error being built. Static, not in the Diag: the last one is written at exit, when the Diag
+ * (main's local) is gone. One JSON stream per process. */
+static DiagJson *json_pending;
+static FILE *json_out;
+
+/* s with "text" appended (a JSON string: escaped, invalid UTF-8 as U+FFFD). */
+static char *jcat(char *s, const char *text, int quote) {
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&buf, &n);
+    if (!m)
+        die("out of memory (open_memstream)");
+    if (s)
+        fputs(s, m);
+    if (!quote) {
+        fputs(text, m);
+    } else {
+        fputc('"', m);
+        const unsigned char *t = (const unsigned char *)text;
+        size_t len = strlen(text);
+        for (size_t i = 0; i < len;) {
+            unsigned c = t[i];
+            if (c == '"' || c == '\\') {
+                fprintf(m, "\\%c", c);
+                i++;
+            } else if (c == '\n') {
+                fputs("\\n", m);
+                i++;
+            } else if (c == '\t') {
+                fputs("\\t", m);
+                i++;
+            } else if (c < 0x20 || c == 0x7F) {
+                fprintf(m, "\\u%04x", c);
+                i++;
+            } else if (c < 0x80) {
+                fputc((int)c, m);
+                i++;
+            } else {
+                unsigned cp;
+                int k = utf8_decode(t + i, len - i, &cp);
+                if (k > 0) {
+                    fwrite(t + i, 1, (size_t)k, m);
+                    i += (size_t)k;
+                } else {
+                    fputs("\\ufffd", m);
+                    i++;
+                }
+            }
+        }
+        fputc('"', m);
+    }
+    fclose(m);
+    free(s);
+    return buf;
+}
+
+static char *jfmt(char *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *jfmt(char *s, const char *fmt, ...) {
+    char *t = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&t, fmt, ap) < 0)
+        die("out of memory (vasprintf)");
+    va_end(ap);
+    s = jcat(s, t, 0);
+    free(t);
+    return s;
+}
+
+/* "file": ..., "line": ..., "column": ..., "span": {...}, or nulls with no place */
+static char *jloc(char *s, Loc loc) {
+    if (!loc.file)
+        return jcat(s, "\"file\": null, \"line\": null, \"column\": null, \"span\": null", 0);
+    s = jcat(s, "\"file\": ", 0);
+    s = jcat(s, loc.file->name, 1);
+    return jfmt(s, ", \"line\": %d, \"column\": %d, \"span\": {\"offset\": %d, \"length\": %d}",
+                loc.line, loc.col, loc.off, loc.len);
+}
+
+static void json_flush(void) {
+    DiagJson *p = json_pending;
+    if (!p)
+        return;
+    fprintf(json_out, "{%s, \"notes\": [%s], \"hints\": [%s]}\n", p->head, p->notes ? p->notes : "",
+            p->hints ? p->hints : "");
+    fflush(json_out);
+    free(p->head);
+    free(p->notes);
+    free(p->hints);
+    free(p);
+    json_pending = NULL;
+}
+
+void diag_flush(Diag *d) {
+    if (d->json)
+        json_flush();
+}
+
+void diag_set_json(Diag *d) {
+    d->json = 1;
+    d->color = 0;
+    if (!json_out)
+        atexit(json_flush);
+    json_out = d->out;
+}
+
+static void json_error(Diag *d, Loc loc, const char *fmt, va_list ap) {
+    diag_flush(d);
+    DiagJson *p = calloc(1, sizeof *p);
+    char *msg = NULL;
+    if (!p || vasprintf(&msg, fmt, ap) < 0)
+        die("out of memory (json_error)");
+    p->head = jloc(NULL, loc);
+    p->head = jcat(p->head, ", \"severity\": \"error\", \"message\": ", 0);
+    p->head = jcat(p->head, msg, 1);
+    free(msg);
+    json_pending = p;
+}
+
+static void json_note(Diag *d, Loc loc, const char *fmt, va_list ap) {
+    DiagJson *p = json_pending;
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        die("out of memory (json_note)");
+    if (!p) {   /* a note with no error before it: its own object */
+        p = json_pending = calloc(1, sizeof *p);
+        if (!p)
+            die("out of memory (json_note)");
+        p->head = jloc(NULL, loc);
+        p->head = jcat(p->head, ", \"severity\": \"note\", \"message\": ", 0);
+        p->head = jcat(p->head, msg, 1);
+        free(msg);
+        return;
+    }
+    p->notes = jcat(p->notes, p->notes ? ", {" : "{", 0);
+    p->notes = jloc(p->notes, loc);
+    p->notes = jcat(p->notes, ", \"message\": ", 0);
+    p->notes = jcat(p->notes, msg, 1);
+    p->notes = jcat(p->notes, "}", 0);
+    free(msg);
+}
+
+static void json_hint(Diag *d, const char *fmt, va_list ap) {
+    DiagJson *p = json_pending;
+    char *msg = NULL;
+    if (!p || vasprintf(&msg, fmt, ap) < 0)
+        return;     /* a hint belongs to an error */
+    if (p->hints)
+        p->hints = jcat(p->hints, ", ", 0);
+    p->hints = jcat(p->hints, msg, 1);
+    free(msg);
+}
+
 static int max_errors(const Diag *d) { return d->max_errors > 0 ? d->max_errors : DEFAULT_MAX_ERRORS; }
 
 /* Counts an error; false when it is past the limit and must not be printed. */
@@ -48,7 +208,12 @@ static int admit_error(Diag *d) {
     d->nerrors++;
     if (d->nerrors <= max_errors(d))
         return 1;
-    if (d->nerrors == max_errors(d) + 1) {
+    if (d->nerrors == max_errors(d) + 1 && d->json) {
+        diag_flush(d);
+        fprintf(d->out, "{\"file\": null, \"line\": null, \"column\": null, \"span\": null, \"severity\": "
+                        "\"error\", \"message\": \"too many errors (%d); the rest are not shown\", \"notes\": [], "
+                        "\"hints\": []}\n", max_errors(d));
+    } else if (d->nerrors == max_errors(d) + 1) {
         fprintf(d->out, "%snnc: error:%s too many errors (%d); the rest are not shown\n", d->color ? C_RED : "",
                 d->color ? C_RESET : "", max_errors(d));
     }
@@ -193,7 +358,10 @@ void diag_error(Diag *d, Loc loc, const char *fmt, ...) {
         return;
     va_list ap;
     va_start(ap, fmt);
-    header(d, loc, "error", C_RED, fmt, ap);
+    if (d->json)
+        json_error(d, loc, fmt, ap);
+    else
+        header(d, loc, "error", C_RED, fmt, ap);
     va_end(ap);
     fflush(d->out);
 }
@@ -203,7 +371,9 @@ void diag_note(Diag *d, Loc loc, const char *fmt, ...) {
         return;
     va_list ap;
     va_start(ap, fmt);
-    if (loc.file) {
+    if (d->json) {
+        json_note(d, loc, fmt, ap);
+    } else if (loc.file) {
         header(d, loc, "note", C_CYAN, fmt, ap);
     } else {
         fprintf(d->out, "%snote:%s ", d->color ? C_CYAN : "", d->color ? C_RESET : "");
@@ -219,9 +389,13 @@ void diag_hint(Diag *d, const char *fmt, ...) {
         return;
     va_list ap;
     va_start(ap, fmt);
-    fprintf(d->out, "%shint:%s ", d->color ? C_GREEN : "", d->color ? C_RESET : "");
-    vfprintf(d->out, fmt, ap);
-    fputc('\n', d->out);
+    if (d->json) {
+        json_hint(d, fmt, ap);
+    } else {
+        fprintf(d->out, "%shint:%s ", d->color ? C_GREEN : "", d->color ? C_RESET : "");
+        vfprintf(d->out, fmt, ap);
+        fputc('\n', d->out);
+    }
     va_end(ap);
     fflush(d->out);
 }
@@ -231,10 +405,14 @@ void diag_plain(Diag *d, const char *fmt, ...) {
         return;
     va_list ap;
     va_start(ap, fmt);
-    fprintf(d->out, "%snnc:%s %serror:%s ", d->color ? C_BOLD : "", d->color ? C_RESET : "",
-            d->color ? C_RED : "", d->color ? C_RESET : "");
-    vfprintf(d->out, fmt, ap);
-    fputc('\n', d->out);
+    if (d->json) {
+        json_error(d, (Loc){0}, fmt, ap);
+    } else {
+        fprintf(d->out, "%snnc:%s %serror:%s ", d->color ? C_BOLD : "", d->color ? C_RESET : "",
+                d->color ? C_RED : "", d->color ? C_RESET : "");
+        vfprintf(d->out, fmt, ap);
+        fputc('\n', d->out);
+    }
     va_end(ap);
     fflush(d->out);
 }

@@ -11,12 +11,18 @@
 #include "nnc_abi.h"
 
 extern const char nnc_model_desc[];
+extern const char nnc_model_version[] __attribute__((weak));   /* absent from older objects */
 int64_t nnc_model_workspace_size(int64_t B);
 void nnc_model_forward(NncArgs *a);
 void nnc_model_evaluate(NncArgs *a);
 void nnc_model_train_step(NncArgs *a, int32_t step);
 
 int main(int argc, char **argv) {
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        /* the model, its source's SHA-256, the nnc that compiled it (pipeline.c version_text) */
+        printf("%s\n", nnc_model_version ? nnc_model_version : "compiled by nnc (no version recorded)");
+        return fflush(stdout) || ferror(stdout) || fclose(stdout) ? 1 : 0;
+    }
     nnc_blas_check(argv);
     NncModelDef def = {nnc_model_desc, nnc_model_workspace_size, nnc_model_forward, nnc_model_evaluate,
                        nnc_model_train_step, 0};

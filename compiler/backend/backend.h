@@ -21,6 +21,7 @@ typedef struct BackendOptions {
     int opt_level;              /* 0..3 */
     const char *cpu;            /* target CPU name; NULL = the host's */
     int verbose;                /* print what it does to stderr */
+    const char *version;        /* text of P_version (nnc's version, the model's hash), or NULL */
 } BackendOptions;
 
 typedef struct Backend {

@@ -78,7 +78,8 @@ static int compiler_argv(Arena *a, const char **argv, int max) {
     return n;
 }
 
-int link_executable(Arena *a, Diag *d, const char *argv0, const char *obj, const char *out, int verbose) {
+int link_executable(Arena *a, Diag *d, const char *argv0, const char *obj, const char *out, int verbose,
+                    int portable) {
     const char *rt = link_runtime_library(a, d, argv0);
     if (!rt) return -1;
     const char *tmp = arena_printf(a, "%s.tmp", out);
@@ -90,9 +91,22 @@ int link_executable(Arena *a, Diag *d, const char *argv0, const char *obj, const
     }
     argv[n++] = obj;
     argv[n++] = rt;
-    argv[n++] = "-lopenblas";
-    argv[n++] = "-lpng16";
-    argv[n++] = "-lz";
+    if (portable) {
+        /* --portable: Debian's static archives of OpenBLAS (with the Fortran runtime its LAPACK
+         * needs), libpng and zlib, so the executable needs nothing but glibc (docs/nnc.md) */
+        argv[n++] = "-Wl,-Bstatic";
+        argv[n++] = "-lopenblas";
+        argv[n++] = "-lpng16";
+        argv[n++] = "-lz";
+        argv[n++] = "-lgfortran";
+        argv[n++] = "-lquadmath";
+        argv[n++] = "-Wl,-Bdynamic";
+        argv[n++] = "-static-libgcc";
+    } else {
+        argv[n++] = "-lopenblas";
+        argv[n++] = "-lpng16";
+        argv[n++] = "-lz";
+    }
     argv[n++] = "-lm";
     argv[n++] = "-lpthread";
 #ifdef NNC_SANITIZE

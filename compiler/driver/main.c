@@ -23,6 +23,7 @@
 
 #include "check.h"
 #include "diag.h"
+#include "fmt.h"
 #include "frontend.h"
 #include "nnc_abi.h"
 #include "pipeline.h"
@@ -41,7 +42,7 @@ typedef struct Cli {
 
 static const char *const options[] = {
     "-o", "-c", "--emit", "-O0", "-O1", "-O2", "-O3", "--cpu", "--model", "--dump-after",
-    "--prefix", "-v", "--verbose", "--check", "--help", "--version",
+    "--prefix", "-v", "--verbose", "--check", "--help", "--version", "--diagnostics-format", "--portable",
 };
 static const char *const emit_kinds[] = {"ast", "types", "ir", "kernels", "plan", "llvm", "obj", "exe", "dot", "dot=ir"};
 #define NELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -52,6 +53,7 @@ static void usage(FILE *out) {
           "       nnc run FILE.nn [--] CMD ARGS...  run train|eval|predict|summary with the interpreter\n"
           "       nnc summary FILE.nn [--batch N]   the model's layers, parameters and memory (no build)\n"
           "       nnc graph FILE.nn [-o OUT.svg]    draw the layer graph with Graphviz's dot (.svg/.png/.pdf)\n"
+          "       nnc fmt [-w | --check] FILE.nn... print (-w: rewrite) in the canonical layout\n"
           "       nnc --help | --version\n"
           "\n"
           "options:\n"
@@ -65,11 +67,15 @@ static void usage(FILE *out) {
           "                     llvm and obj write a file\n"
           "  -O0 .. -O3         optimisation level (default -O2)\n"
           "  --cpu NAME         target CPU for code generation (default: this machine's)\n"
+          "  --portable         x86-64-v3 code and static OpenBLAS and zlib: an executable\n"
+          "                     that runs on other x86-64 Linux machines\n"
           "  --model NAME       which model to build when the file declares several\n"
           "  --dump-after PASS  print the IR after that pass: lower, autodiff, optim,\n"
           "                     simplify\n"
           "  --prefix P         symbol prefix for -c (default: the model's name)\n"
           "  -v, --verbose      print each stage and the link command\n"
+          "  --diagnostics-format text|json\n"
+          "                     json: one JSON object per error on stderr (JSON Lines)\n"
           "\n"
           "environment: NNC_STDLIB (standard library folder), NO_COLOR (plain diagnostics)\n"
           "docs/nnc.md has the details.\n",
@@ -211,6 +217,8 @@ static int parse_args(Diag *d, Cli *c, int argc, char **argv) {
             c->cmd = CMD_VERSION;
         } else if (!strcmp(arg, "--check")) {
             c->cmd = CMD_CHECK;
+        } else if (!strcmp(arg, "--portable")) {
+            c->o.portable = 1;
         } else if (!strcmp(arg, "-c")) {
             c->o.emit = EMIT_OBJ;
         } else if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose")) {
@@ -234,6 +242,14 @@ static int parse_args(Diag *d, Cli *c, int argc, char **argv) {
             c->o.dump_after = v;
         } else if ((v = option_value(d, argc, argv, &i, "--prefix", &bad))) {
             c->o.prefix = v;
+        } else if ((v = option_value(d, argc, argv, &i, "--diagnostics-format", &bad))) {
+            if (!strcmp(v, "json"))
+                diag_set_json(d);   /* lang/diag.c: JSON Lines on stderr */
+            else if (strcmp(v, "text") && !bad) {
+                diag_plain(d, "unknown --diagnostics-format '%s'", v);
+                diag_hint(d, "the formats are text (the default) and json");
+                return 0;
+            }
         } else {
             unknown_option(d, arg);
             return 0;
@@ -455,6 +471,8 @@ int main(int argc, char **argv) {
     /* `nnc run` trains through the interpreter, whose matmuls are OpenBLAS's: the same check of
      * its kernel choice as every executable makes (runtime/blas.c), before any output */
     if (argc > 1 && !strcmp(argv[1], "run")) nnc_blas_check(argv);
+    if (argc > 1 && !strcmp(argv[1], "fmt"))
+        return fmt_main(argc, argv);      /* lang/fmt.c */
     Diag d;
     diag_init(&d, stderr);
     Cli c;

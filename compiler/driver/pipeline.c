@@ -27,6 +27,16 @@
 #include "llvm/llvm.h"
 #include "lower.h"
 #include "passes.h"
+#include "sha256.h"
+
+#if __has_include(<llvm/Config/llvm-config.h>)
+#include <llvm/Config/llvm-config.h>
+#define LLVM_VERSION_TEXT LLVM_VERSION_STRING
+#else
+#define LLVM_VERSION_TEXT "?"
+#endif
+/* --portable: x86-64-v3 (AVX2, FMA, BMI2: Haswell, Zen and later) */
+#define PORTABLE_CPU "x86-64-v3"
 
 /* The passes --dump-after can name, in pipeline order. */
 static const char *const dump_passes[] = {"lower", "autodiff", "optim", "simplify", "fuse", "plan"};
@@ -161,6 +171,7 @@ static int write_header(Arena *a, Diag *d, const IrModule *m, const char *obj, c
     fprintf(f, "#ifndef NNC_MODEL_%s_H\n#define NNC_MODEL_%s_H\n\n#include \"nnc_abi.h\"\n\n", P, P);
     fprintf(f, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
     fprintf(f, "extern const char %s_desc[];\n", P);
+    fprintf(f, "extern const char %s_version[];  /* the model's hash, the nnc that compiled it */\n", P);
     fprintf(f, "int64_t %s_workspace_size(int64_t B);\n", P);
     fprintf(f, "void %s_forward(NncArgs *a);\n", P);
     fprintf(f, "void %s_evaluate(NncArgs *a);\n", P);
@@ -345,6 +356,30 @@ static int write_ir(Run *r, const IrModule *m, const KModule *km) {
     return 0;
 }
 
+/* The text of P_version, printed by `./model --version`: the model, its source file's SHA-256 (the
+ * digits `sha256sum FILE.nn` prints), the nnc that compiled it and for which CPU. */
+static const char *version_text(Arena *a, const NncOptions *o, const IrModule *m, const char *cpu) {
+    char hex[65] = "unknown";
+    FILE *f = fopen(o->input, "rb");
+    if (f) {
+        char *buf = NULL;
+        size_t n = 0;
+        FILE *mem = open_memstream(&buf, &n);
+        char chunk[65536];
+        size_t got;
+        while (mem && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+            fwrite(chunk, 1, got, mem);
+        if (mem && !ferror(f) && fclose(mem) == 0)
+            sha256_hex(buf, n, hex);
+        free(buf);
+        fclose(f);
+    }
+    const char *base = strrchr(o->input, '/');
+    return arena_printf(a, "model %s from %s (sha256 %s)\ncompiled by nnc %s (LLVM %s) for %s%s", m->name,
+                        base ? base + 1 : o->input, hex, NNC_VERSION, LLVM_VERSION_TEXT, cpu ? cpu : "the build machine's CPU",
+                        o->portable ? ", portable (static OpenBLAS and zlib)" : "");
+}
+
 /* emit, LLVM backend: the object file (or textual LLVM IR) in a temporary file; NULL when it
  * failed (diagnosed). */
 static const char *emit_llvm(Run *r, const IrModule *m, const KModule *km) {
@@ -359,8 +394,10 @@ static const char *emit_llvm(Run *r, const IrModule *m, const KModule *km) {
     const char *obj = temp_file(r->a, r->d, r->out, o->emit != EMIT_EXE, o->emit == EMIT_LLVM ? ".ll" : ".o");
     if (!obj)
         return NULL;
+    const char *cpu = o->cpu ? o->cpu : o->portable ? PORTABLE_CPU : NULL;
     LlvmOptions lo = {.output = obj, .kind = o->emit == EMIT_LLVM ? LLVM_OUT_IR : LLVM_OUT_OBJ,
-                      .prefix = r->prefix, .opt_level = o->opt_level, .cpu = o->cpu, .verbose = o->verbose};
+                      .prefix = r->prefix, .opt_level = o->opt_level, .cpu = cpu, .verbose = o->verbose,
+                      .version = version_text(r->a, o, m, cpu)};
     if (backend_llvm.emit(km, &lo, r->d)) {
         unlink(obj);
         return NULL;
@@ -374,7 +411,7 @@ static int link_stage(Run *r, const IrModule *m, const char *obj) {
     const NncOptions *o = r->o;
     int rc = 0;
     if (o->emit == EMIT_EXE) {
-        rc = link_executable(r->a, r->d, o->argv0, obj, r->out, o->verbose) ? 1 : 0;
+        rc = link_executable(r->a, r->d, o->argv0, obj, r->out, o->verbose, o->portable) ? 1 : 0;
     } else if (o->emit == EMIT_OBJ && write_header(r->a, r->d, m, r->out, r->prefix)) {
         rc = 1;
     } else if (set_output_mode(r->d, obj)) {

@@ -161,3 +161,11 @@ set_tests_properties(e2e.stdlib_doc PROPERTIES LABELS e2e)
 # three short trainings of conv models: over 20 s on the loaded machine (about a minute), so slow
 set_tests_properties(e2e.generative PROPERTIES LABELS "e2e;slow")
 nnc_e2e(style style.sh)
+# Shipping (release builds only: they check linking and packaging, not memory safety)
+if(NOT NNC_SANITIZE)
+  # --portable: runs under env -i elsewhere, OpenBLAS and zlib static, x86-64-v3 code
+  nnc_e2e(portable portable.sh)
+  # cpack -G DEB: the package's files and Depends, unpacked with dpkg -x, its nnc builds a model
+  nnc_e2e(deb deb.sh ${CMAKE_BINARY_DIR})
+  set_tests_properties(e2e.deb PROPERTIES SKIP_RETURN_CODE 77)
+endif()

@@ -1,6 +1,7 @@
 /* fuzz_frontend.c - libFuzzer harness over the whole front end: the input bytes are a .nn file,
  * which goes through the same steps as `nnc check` and `nnc --emit ast|types` (lexer, parser,
- * module loading with the real standard library, checker, and the AST and type dumps).
+ * module loading with the real standard library, checker, and the AST and type dumps), and every
+ * input that parses through `nnc fmt` (same tree, idempotent).
  *
  * The front end's promise is that any input gives diagnostics and never a crash, a hang or a
  * leak (docs/language.md [syntax.depth], lang/lexer.c); this harness is how that is tested.
@@ -24,6 +25,7 @@
 #include "ast.h"
 #include "check.h"
 #include "diag.h"
+#include "fmt.h"
 #include "frontend.h"
 
 #ifndef NNC_FUZZ_STDLIB
@@ -80,6 +82,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (prog && d.nerrors == 0)
         ast_dump(sink, prog);
     arena_free(&a);
+
+    /* nnc fmt: a program that parses formats to one with the same tree (fmt_source checks that and
+     * returns NULL otherwise), and formatting the result changes nothing */
+    if (prog && d.nerrors == 0) {
+        Arena c = {0};
+        char *text = arena_alloc(&c, size + 1);
+        memcpy(text, data, size);
+        SrcFile src = {.name = "input.nn", .text = text, .len = size};
+        diag_init(&d, sink);
+        char *out = fmt_source(&c, &d, &src);
+        if (!out) {
+            fprintf(stderr, "fuzz_frontend: nnc fmt failed on a program that parses\n");
+            abort();
+        }
+        SrcFile again = {.name = "input.nn", .text = out, .len = strlen(out)};
+        char *out2 = fmt_source(&c, &d, &again);
+        if (!out2 || strcmp(out, out2)) {
+            fprintf(stderr, "fuzz_frontend: nnc fmt is not idempotent\n");
+            abort();
+        }
+        arena_free(&c);
+    }
 
     /* nnc check / --emit types: the file and its modules, then the checker (which, like the
      * driver, only runs on a program that parsed cleanly) */

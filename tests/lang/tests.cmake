@@ -78,3 +78,17 @@ endforeach()
 add_test(NAME lang.compile_golden
          COMMAND sh ${NNC_LANG_TESTS}/compile_golden.sh $<TARGET_FILE:nnc>)
 set_tests_properties(lang.compile_golden PROPERTIES LABELS lang TIMEOUT 300)
+
+# nnc fmt (lang/fmt.c): meaning, comments and idempotence on every program of the repository, the
+# canonical layout, -w and --check (fmt.sh); and the stdlib and examples are in that layout (the
+# files are listed at test time, so new ones are checked too: `nnc fmt -w` them).
+add_test(NAME lang.fmt COMMAND sh ${NNC_LANG_TESTS}/fmt.sh $<TARGET_FILE:nnc> ${CMAKE_SOURCE_DIR})
+set_tests_properties(lang.fmt PROPERTIES LABELS lang TIMEOUT 120 ENVIRONMENT "NO_COLOR=1")
+add_test(NAME lang.fmt_sources
+         COMMAND sh -c "exec \"$0\" fmt --check stdlib/*.nn examples/*.nn examples/course/*.nn" $<TARGET_FILE:nnc>
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(lang.fmt_sources PROPERTIES LABELS lang TIMEOUT 60 ENVIRONMENT "NO_COLOR=1")
+
+# nnc check --diagnostics-format=json (lang/diag.c): JSON Lines that say what the .err goldens say
+add_test(NAME lang.diag_json COMMAND ${NNC_PYTHON} ${NNC_LANG_TESTS}/diag_json.py $<TARGET_FILE:nnc>)
+set_tests_properties(lang.diag_json PROPERTIES LABELS lang TIMEOUT 120)

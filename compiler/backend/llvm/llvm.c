@@ -1911,6 +1911,13 @@ static void emit_module(Cg *g) {
     LLVMValueRef dg = LLVMAddGlobal(g->mod, LLVMTypeOf(ds), arena_printf(&g->arena, "%s_desc", g->prefix));
     LLVMSetInitializer(dg, ds);
     LLVMSetGlobalConstant(dg, 1);
+    /* P_version: what `./model --version` prints (runtime/main.c), NUL-terminated */
+    if (g->o->version) {
+        LLVMValueRef vs = LLVMConstStringInContext(g->ctx, g->o->version, (unsigned)strlen(g->o->version), 0);
+        LLVMValueRef vg = LLVMAddGlobal(g->mod, LLVMTypeOf(vs), arena_printf(&g->arena, "%s_version", g->prefix));
+        LLVMSetInitializer(vg, vs);
+        LLVMSetGlobalConstant(vg, 1);
+    }
 
     /* graphs: forward, evaluate, then one internal function per train step */
     LLVMTypeRef ap[2] = {g->args_p, g->i32};

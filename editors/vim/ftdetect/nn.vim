@@ -1,0 +1,2 @@
+" .nn files are nnc models (editors/README.md)
+autocmd BufRead,BufNewFile *.nn setfiletype nn

@@ -1,0 +1,148 @@
+#!/bin/sh
+# fmt.sh - nnc fmt (lang/fmt.c): for every .nn of the repository that parses, the formatted text
+# parses to the same tree (nnc --emit ast, positions aside), keeps every comment, and is a fixed
+# point (formatting it again changes nothing); a messy program comes out in the canonical layout
+# (a golden below); -w rewrites in place and never loses the file; --check lists what differs.
+# usage: fmt.sh NNC SOURCE_DIR
+set -u
+NNC=$1 SRC=$2
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nnc-fmt.XXXXXX") || exit 2
+trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT INT TERM
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+strip() { sed -E 's/[0-9]+:[0-9]+/@/g; s/([^ ]) +/\1/g'; }
+
+# every program of the repository: copied, formatted in place in one run (nnc fmt checks each
+# result parses to the same tree before writing it), then checked from outside
+mkdir "$tmp/all"
+n=0
+for f in "$SRC"/stdlib/*.nn "$SRC"/examples/*.nn "$SRC"/examples/*/*.nn "$SRC"/tests/*/*.nn "$SRC"/tests/*/*/*.nn; do
+    [ -f "$f" ] || continue
+    n=$((n + 1))
+    cp "$f" "$tmp/all/$n.nn"
+    echo "$f" >"$tmp/all/$n.name"
+done
+"$NNC" fmt -w "$tmp"/all/*.nn 2>"$tmp/err"
+grep 'internal error' "$tmp/err" && bad "nnc fmt would have changed a program's meaning"
+grep -o "^$tmp/all/[0-9]*\.nn" "$tmp/err" | sort -u >"$tmp/unparsed"
+ok=0 orig="" copies=""
+for i in $(seq 1 $n); do
+    grep -qx "$tmp/all/$i.nn" "$tmp/unparsed" && continue
+    ok=$((ok + 1))
+    orig="$orig $(cat "$tmp/all/$i.name")" copies="$copies $tmp/all/$i.nn"
+done
+# every comment kept, verbatim and in order (the paths have no spaces: tests/ and examples/ names)
+grep -ho '#.*$' $orig | sed 's/[[:space:]]*$//' >"$tmp/a"
+grep -ho '#.*$' $copies | sed 's/[[:space:]]*$//' >"$tmp/b"
+cmp -s "$tmp/a" "$tmp/b" || { bad "fmt loses or changes comments:"; diff "$tmp/a" "$tmp/b" | head; }
+[ $ok -ge 200 ] || bad "only $ok of $n programs formatted (expected the stdlib, examples and tests)"
+"$NNC" fmt --check "$tmp"/all/*.nn >"$tmp/out" 2>/dev/null
+[ -s "$tmp/out" ] && { bad "fmt is not idempotent on:"; cat "$tmp/out"; }
+# the tree, compared from outside, for the stdlib and the examples (positions and the spacing of
+# a dimension form's text aside)
+for i in $(seq 1 $n); do
+    f=$(cat "$tmp/all/$i.name")
+    case $f in "$SRC"/stdlib/*|"$SRC"/examples/*) ;; *) continue ;; esac
+    "$NNC" --emit ast "$f" | strip >"$tmp/a"
+    "$NNC" --emit ast "$tmp/all/$i.nn" | strip >"$tmp/b"
+    [ -s "$tmp/a" ] && cmp -s "$tmp/a" "$tmp/b" || { bad "fmt changes the tree of $f:"; diff "$tmp/a" "$tmp/b" | head -20; }
+done
+echo "ok: $ok programs of $n formatted, keeping their tree and comments, and fixed points"
+
+# the canonical layout, from a messy program
+cat >"$tmp/messy.nn" <<'NN'
+
+
+use nn
+# a layer
+layer   block( x : f32[ B , K ] ,units:N,
+  act:fn=relu )->f32[B,N]{
+      param W:f32[K,N]=glorot_uniform   # weights
+  param b :f32[N] = zeros
+    h=act( x@W+b )
+  y2 = -h [ : , 0 : 2 ]  # a slice
+  -y2*2
+}
+
+
+
+model  m {
+input x:f32[B,4]
+   target label:i32[B]
+  h = block(x,8)
+  logits=dense(h,3)   # three classes
+  output probs=softmax(logits)
+  loss cross_entropy(logits,label)
+  train {
+    data csv("d.csv",label="label")
+  optimizer adam(lr=1e-3)
+    batch 8 epochs 2 metrics accuracy
+  }
+}
+NN
+cat >"$tmp/want.nn" <<'NN'
+use nn
+# a layer
+layer block(x: f32[B, K], units: N,
+            act: fn = relu) -> f32[B, N] {
+  param W: f32[K, N] = glorot_uniform  # weights
+  param b: f32[N] = zeros
+  h  = act(x @ W + b)
+  y2 = -h[:, 0:2]                      # a slice
+  -y2 * 2
+}
+
+model m {
+  input  x: f32[B, 4]
+  target label: i32[B]
+  h      = block(x, 8)
+  logits = dense(h, 3)  # three classes
+  output probs = softmax(logits)
+  loss   cross_entropy(logits, label)
+  train {
+    data      csv("d.csv", label = "label")
+    optimizer adam(lr = 1e-3)
+    batch 8  epochs 2  metrics accuracy
+  }
+}
+NN
+"$NNC" fmt "$tmp/messy.nn" >"$tmp/got.nn" || bad "nnc fmt messy.nn failed"
+cmp -s "$tmp/want.nn" "$tmp/got.nn" || { bad "the canonical layout differs (want, got):"; diff "$tmp/want.nn" "$tmp/got.nn"; }
+
+# --check: lists the files that differ, exit 1; 0 when all are formatted
+cp "$tmp/want.nn" "$tmp/ok.nn"
+"$NNC" fmt --check "$tmp/ok.nn" >"$tmp/out" || bad "--check on a formatted file exited non-zero"
+[ -s "$tmp/out" ] && bad "--check printed something for a formatted file"
+"$NNC" fmt --check "$tmp/ok.nn" "$tmp/messy.nn" >"$tmp/out"
+[ $? -eq 1 ] || bad "--check with an unformatted file did not exit 1"
+[ "$(cat "$tmp/out")" = "$tmp/messy.nn" ] || bad "--check listed '$(cat "$tmp/out")', want $tmp/messy.nn"
+
+# -w: rewrites in place, keeps the mode, leaves no temporary file; nothing to do on a formatted file
+cp "$tmp/messy.nn" "$tmp/w.nn"; chmod 640 "$tmp/w.nn"
+"$NNC" fmt -w "$tmp/w.nn" || bad "fmt -w failed"
+cmp -s "$tmp/w.nn" "$tmp/want.nn" || bad "fmt -w did not write the canonical layout"
+[ "$(stat -c %a "$tmp/w.nn")" = 640 ] || bad "fmt -w changed the mode to $(stat -c %a "$tmp/w.nn")"
+ls "$tmp" | grep -q 'fmt-' && bad "fmt -w left a temporary file: $(ls "$tmp")"
+# a syntax error: diagnosed, exit 1, the file untouched
+printf 'model m {\n  x = (1 +\n}\n' >"$tmp/syntax.nn"; cp "$tmp/syntax.nn" "$tmp/syntax.orig"
+"$NNC" fmt -w "$tmp/syntax.nn" 2>"$tmp/err"; rc=$?
+[ $rc -eq 1 ] || bad "fmt -w of a syntax error exited $rc, want 1"
+grep -q 'syntax.nn:[0-9]*:[0-9]*: error' "$tmp/err" || { bad "no diagnostic for the syntax error:"; cat "$tmp/err"; }
+cmp -s "$tmp/syntax.nn" "$tmp/syntax.orig" || bad "fmt -w changed a file with a syntax error"
+# a folder it cannot write in: an error, the file untouched, exit 1
+if [ "$(id -u)" != 0 ]; then
+    mkdir "$tmp/ro"; cp "$tmp/messy.nn" "$tmp/ro/m.nn"; chmod 555 "$tmp/ro"
+    "$NNC" fmt -w "$tmp/ro/m.nn" 2>"$tmp/err"; rc=$?
+    [ $rc -eq 1 ] || bad "fmt -w in a read-only folder exited $rc, want 1"
+    grep -q "error: cannot write beside" "$tmp/err" || { bad "no clear error for the read-only folder:"; cat "$tmp/err"; }
+    cmp -s "$tmp/ro/m.nn" "$tmp/messy.nn" || bad "fmt -w in a read-only folder changed the file"
+fi
+"$NNC" fmt -w - </dev/null 2>/dev/null && bad "fmt -w - (stdin) accepted"
+"$NNC" fmt --bogus "$tmp/ok.nn" 2>/dev/null && bad "fmt --bogus accepted"
+"$NNC" fmt "$tmp/missing.nn" 2>"$tmp/err" && bad "fmt of a missing file exited 0"
+grep -q "cannot open '$tmp/missing.nn'" "$tmp/err" || { bad "no clear error for a missing file:"; cat "$tmp/err"; }
+# stdin
+"$NNC" fmt - <"$tmp/messy.nn" | cmp -s - "$tmp/want.nn" || bad "fmt - (stdin) differs"
+
+[ $fail -eq 0 ] && echo "ok: nnc fmt"
+exit $fail
