@@ -1186,6 +1186,35 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
             acc[e] = LLVMBuildAlloca(g->b, k->body[e].op == OP_RMAX ? val_type(g, dt) : dt == DT_F32 ? g->f64 : g->i64, "acc");
         }
     LLVMValueRef cols = dimv(g, k->pro.dim[k->pro.rank - 1]);
+    /* keep: the operand of the last reduction, when the result is per element and needs it too
+     * (softmax's exp(z - max), under its sum and its divide): the reduction's loop stores it into
+     * out at each element (after reading that element), the writing loop reads it back instead of
+     * computing it again: the same bits, one exp per element instead of two. Only when the
+     * writing loop then needs no argument read through out (softmax in place over its scores
+     * needs only exp(z - max)) and there are no extra outputs. */
+    int keep = -1;
+    for (int e = 0; e < n; e++)
+        if (k_row_reduce(&k->body[e]))
+            keep = (int)k->body[e].src[0];
+    if (keep >= 0) {
+        bool ok = k_row_per_element(k, &k->type) && !k->nx && !lv[keep] && k->body[keep].kind == KE_OP &&
+                  k->body[keep].dt == k->type.dtype && !lv[n - 1] && n - 1 != keep;
+        memset(need, 0, (size_t)n);
+        if (ok)
+            row_need(k, lv, n - 1, need);
+        ok = ok && need[keep];
+        if (ok) {   /* what the writing loop needs once keep is known */
+            uint8_t *lk = arena_alloc(&g->arena, (size_t)n + 1);
+            memcpy(lk, lv, (size_t)n);
+            lk[keep] = 1;
+            memset(need, 0, (size_t)n);
+            row_need(k, lk, n - 1, need);
+            for (int e = 0; ok && e < n; e++)
+                ok = !(need[e] && k->body[e].kind == KE_ARG && out_slot(k, k->body[e].ref) >= 0);
+        }
+        if (!ok)
+            keep = -1;
+    }
     Loop l, lc;
     LLVMValueRef r = loop_range(g, &l, lo, hi);
     LLVMValueRef base = LLVMBuildMul(g->b, r, cols, "");
@@ -1218,7 +1247,10 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         if (!lv[s])
             row_need(k, lv, (int)s, need);
         LLVMValueRef c = loop_begin(g, &lc, cols);
-        row_elems(g, k, lv, need, v, argv, pre, out, LLVMBuildAdd(g->b, base, c, ""), c);
+        LLVMValueRef ie = LLVMBuildAdd(g->b, base, c, "");
+        row_elems(g, k, lv, need, v, argv, pre, out, ie, c);
+        if ((int)s == keep)
+            store_elem(g, k->type.dtype, out, ie, v[s]);
         LLVMValueRef a = LLVMBuildLoad2(g->b, aty, acc[e], ""), y = v[s], sum;
         if (max) {
             IrNode mx = {.op = OP_MAX, .type = {.dtype = x->dt}};
@@ -1239,15 +1271,24 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
     if (!per_elem)
         store_elem(g, k->type.dtype, out, r, v[n - 1]);
     if (per_elem || k->nx) {
+        /* the kept operand counts as known in this loop: read from out, not recomputed */
+        uint8_t *lw = lv;
+        if (keep >= 0) {
+            lw = arena_alloc(&g->arena, (size_t)n + 1);
+            memcpy(lw, lv, (size_t)n);
+            lw[keep] = 1;
+        }
         memset(need, 0, (size_t)n);
-        if (per_elem && !lv[n - 1])
-            row_need(k, lv, n - 1, need);
+        if (per_elem && !lw[n - 1])
+            row_need(k, lw, n - 1, need);
         for (int x = 0; x < k->nx; x++)
-            if (!lv[k->xexpr[x]])
-                row_need(k, lv, k->xexpr[x], need);
+            if (!lw[k->xexpr[x]])
+                row_need(k, lw, k->xexpr[x], need);
         LLVMValueRef c = loop_begin(g, &lc, cols);
         LLVMValueRef i = LLVMBuildAdd(g->b, base, c, "");
-        row_elems(g, k, lv, need, v, argv, pre, out, i, c);
+        if (keep >= 0)
+            v[keep] = load_elem(g, k->type.dtype, out, i);
+        row_elems(g, k, lw, need, v, argv, pre, out, i, c);
         for (int x = 0; x < k->nx; x++)
             store_elem(g, k->body[k->xexpr[x]].dt, xout[x], i, v[k->xexpr[x]]);
         if (per_elem)
