@@ -107,6 +107,12 @@ void nnc_conv_backward_data(const float *dy, const float *w, float *dx, float *c
 void nnc_conv_backward_filter(const float *x, const float *dy, float *dw, float *col, const int64_t *geo,
                               NncPool *pool);
 
+/* runtime/bmm.c: C[p] = op(A[p]) op(B[p]) for p in [0, P) (row-major, dense; ta/tb transpose the
+ * [M, K] / [K, N] operands), the P products split across the pool. The batched (3-D) matmul
+ * kernels call it. */
+void nnc_sgemm_batched(int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K, const float *A,
+                       const float *B, float *C, NncPool *pool);
+
 /* When OpenBLAS picked kernels weaker than the CPU supports (its load-time detection does not
  * know every CPU) and OPENBLAS_CORETYPE is unset: re-executes the program (/proc/self/exe, argv)
  * with OPENBLAS_CORETYPE naming the right kernels; else (or if exec fails) returns. Call it first

@@ -2,7 +2,8 @@
 
 One model holds multi_head_attention (no mask, causal, and with a padding mask),
 scaled_dot_product_attention (causal, and with a boolean mask) and encoder_block (pre- and post-norm) and
-decoder_block (nn.TransformerEncoderLayer, gelu, with a causal mask) on one input; its output is their
+decoder_block (nn.TransformerEncoderLayer, gelu, with a causal mask) and positional_encoding (the
+PyTorch tutorial's) on one input; its output is their
 concatenation. The initial weights are nnc's own: one epoch with --lr 0 saves them unchanged
 (init.st). Then
 - forward: `predict --weights init.st` equals nn.MultiheadAttention / scaled dot-product attention
@@ -24,7 +25,7 @@ B, L, D = 4, 6, 8
 src = """use nn
 model attn {
   input  x: f32[B, 6, 8]
-  target y: f32[B, 6, 64]
+  target y: f32[B, 6, 72]
   param P: f32[8] = uniform(-1.0, 1.0)
   m = padding_mask(i32(x[:, :, 0] > -0.5), pad = 0)          # bool[B, 1, 1, 6]
   a = multi_head_attention(x, 2, 8)
@@ -40,6 +41,7 @@ model attn {
   dec = decoder_block(x, 2, 16)
   o = concat(concat(concat(a, c, axis = 2), concat(p, s1, axis = 2), axis = 2), s2, axis = 2)
   o = concat(concat(o, pre, axis = 2), concat(post, dec, axis = 2), axis = 2)
+  o = concat(o, positional_encoding(x), axis = 2)
   output o
   loss mse(o, y)
   train {
@@ -53,7 +55,7 @@ open("attn.nn", "w").write(src)
 x = rng.normal(size=(B, L, D)).astype(np.float32)
 x[:, 0, 0] = 1.0          # every query may see key 0: no row fully masked (torch gives NaN there)
 x[0, 3, 0] = -2.0         # and some keys are padding
-y = rng.normal(size=(B, L, 8 * D)).astype(np.float32)
+y = rng.normal(size=(B, L, 9 * D)).astype(np.float32)
 np.save("x.npy", x)
 np.save("y.npy", y)
 
@@ -120,7 +122,12 @@ def torch_model(w):
                 v = w[nn_name]
                 t.copy_(T.tensor(v.T if nn_name.endswith(".W") else v, dtype=T.float64))
         blocks[name] = (m, m(xt, src_mask=mask))
-    o = T.cat([a, c, p, s1, s2] + [blocks[n][1] for n in ("pre", "post", "dec.block")], dim=2)
+    # the PyTorch tutorial's PositionalEncoding (sin at even features, cos at odd)
+    pos = T.arange(L, dtype=T.float64)[:, None]
+    div = T.exp(T.arange(0, D, 2, dtype=T.float64) * (-np.log(10000.0) / D))
+    pe = T.zeros(L, D, dtype=T.float64)
+    pe[:, 0::2], pe[:, 1::2] = T.sin(pos * div), T.cos(pos * div)
+    o = T.cat([a, c, p, s1, s2] + [blocks[n][1] for n in ("pre", "post", "dec.block")] + [xt + pe], dim=2)
     mods = {"a": ma, "c": mc, "p": mp}
     mods.update({n: m for n, (m, _) in blocks.items()})
     return o, P, mods
@@ -165,9 +172,9 @@ run("train", "--lr", "1", "--seed", "5", "--threads", "1", "--save", "after.st",
 run("predict", "--weights", "init.st", "x.npy", "-o", "out.npy", "--force")
 w0, w1 = load_st("init.st"), load_st("after.st")
 o, P, mods = torch_model(w0)
-got = np.load("out.npy").reshape(B, L, 8 * D)
+got = np.load("out.npy").reshape(B, L, 9 * D)
 names = ["mha", "mha causal", "mha padding mask", "sdpa causal", "sdpa bool mask", "encoder block (pre-norm)",
-         "encoder block (post-norm)", "decoder block (causal, pre-norm)"]
+         "encoder block (post-norm)", "decoder block (causal, pre-norm)", "positional_encoding"]
 for i, nm in enumerate(names):
     e = rel(got[:, :, i * D:(i + 1) * D], o.detach().numpy()[:, :, i * D:(i + 1) * D])
     ok = e < 1e-4

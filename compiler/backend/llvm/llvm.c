@@ -397,7 +397,11 @@ typedef struct KEnv {
     LLVMValueRef seed;          /* RAND */
     LLVMValueRef *argv;         /* a reduction with a body: per argument, its parameter */
     LLVMValueRef lo, hi;        /* a pool: the samples n in [lo, hi) it computes (emit_pool_kernel) */
+    LLVMValueRef pool;          /* a batched GEMM: the thread pool */
 } KEnv;
+
+/* A batched (3-D) matmul: nnc_sgemm_batched splits its products across the thread pool. */
+static bool batched_gemm(const Kernel *k) { return k->kind == KK_GEMM && k->type.rank == 3; }
 
 static const IrType *src_type(const KEnv *k, int s) { return &k->k->args[s].type; }
 
@@ -737,10 +741,21 @@ static void k_matmul(Cg *g, KEnv *k) {
     bool tra = k->k->attr.i[0] != 0, trb = k->k->attr.i[1] != 0;
     if (!(t->rank == 2 && ta->rank == 2 && tb->rank == 2) && !(t->rank == 3 && ta->rank == 3 && tb->rank == 3))
         die("matmul of rank %d x %d -> %d reached the llvm backend", ta->rank, tb->rank, t->rank);
-    int o = t->rank - 2;        /* batched: [P, M, K] @ [P, K, N], one cblas_sgemm per p */
-    LLVMValueRef M = dimv(g, t->dim[o]), N = dimv(g, t->dim[o + 1]);
-    LLVMValueRef K = dimv(g, ta->dim[o + (tra ? 0 : 1)]);
-    LLVMValueRef lda = dimv(g, ta->dim[o + 1]), ldb = dimv(g, tb->dim[o + 1]);
+    int o = t->rank - 2;        /* batched: [P, M, K] @ [P, K, N], runtime/bmm.c */
+    if (o) {
+        LLVMTypeRef bp[10] = {g->i32, g->i32, g->i64, g->i64, g->i64, g->i64, g->f32p, g->f32p, g->f32p, g->i8p};
+        LLVMValueRef bf = declare(g, "nnc_sgemm_batched", g->vd, bp, 10, false);
+        LLVMValueRef bargs[10] = {
+            ci32(g, tra), ci32(g, trb), dimv(g, t->dim[0]), dimv(g, t->dim[1]), dimv(g, t->dim[2]),
+            dimv(g, ta->dim[tra ? 1 : 2]), LLVMBuildBitCast(g->b, k->src[0], g->f32p, ""),
+            LLVMBuildBitCast(g->b, k->src[1], g->f32p, ""), LLVMBuildBitCast(g->b, k->out, g->f32p, ""),
+            k->pool ? k->pool : LLVMConstNull(g->i8p)};
+        call(g, bf, bargs, 10);
+        return;
+    }
+    LLVMValueRef M = dimv(g, t->dim[0]), N = dimv(g, t->dim[1]);
+    LLVMValueRef K = dimv(g, ta->dim[tra ? 0 : 1]);
+    LLVMValueRef lda = dimv(g, ta->dim[1]), ldb = dimv(g, tb->dim[1]);
     LLVMTypeRef p[14] = {g->i32, g->i32, g->i32, g->i32, g->i32, g->i32, g->f32,
                          g->f32p, g->i32, g->f32p, g->i32, g->f32, g->f32p, g->i32};
     LLVMValueRef f = declare(g, "cblas_sgemm", g->vd, p, 14, false);
@@ -772,7 +787,7 @@ static void k_matmul(Cg *g, KEnv *k) {
      * B once. op(A)'s one row is contiguous either way (A is [1, K], or [K, 1] transposed). */
     LLVMBasicBlockRef gemv = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gemv");
     LLVMBasicBlockRef gemm = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gemm.mn");
-    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, M, one, ""), o ? gemm : gemv, gemm);
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, M, one, ""), gemv, gemm);
     LLVMPositionBuilderAtEnd(g->b, gemv);
     {
         LLVMTypeRef pv[12] = {g->i32, g->i32, g->i32, g->i32, g->f32, g->f32p, g->i32,
@@ -787,20 +802,7 @@ static void k_matmul(Cg *g, KEnv *k) {
     }
     LLVMBuildBr(g->b, done);
     LLVMPositionBuilderAtEnd(g->b, gemm);
-    if (o) {
-        Loop lp;
-        LLVMValueRef pi = loop_begin(g, &lp, dimv(g, t->dim[0]));
-        LLVMValueRef sa = LLVMBuildMul(g->b, M, K, ""), sb = LLVMBuildMul(g->b, K, N, ""), sc = mn;
-        LLVMValueRef bargs[14];
-        memcpy(bargs, args, sizeof bargs);
-        bargs[7] = LLVMBuildGEP2(g->b, g->f32, args[7], (LLVMValueRef[]){LLVMBuildMul(g->b, pi, sa, "")}, 1, "");
-        bargs[9] = LLVMBuildGEP2(g->b, g->f32, args[9], (LLVMValueRef[]){LLVMBuildMul(g->b, pi, sb, "")}, 1, "");
-        bargs[12] = LLVMBuildGEP2(g->b, g->f32, args[12], (LLVMValueRef[]){LLVMBuildMul(g->b, pi, sc, "")}, 1, "");
-        call(g, f, bargs, 14);
-        loop_end(g, &lp);
-    } else {
-        call(g, f, args, 14);
-    }
+    call(g, f, args, 14);
     LLVMBuildBr(g->b, done);
     LLVMPositionBuilderAtEnd(g->b, zero);
     zero_fill(g, k);
@@ -1184,6 +1186,35 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
             acc[e] = LLVMBuildAlloca(g->b, k->body[e].op == OP_RMAX ? val_type(g, dt) : dt == DT_F32 ? g->f64 : g->i64, "acc");
         }
     LLVMValueRef cols = dimv(g, k->pro.dim[k->pro.rank - 1]);
+    /* keep: the operand of the last reduction, when the result is per element and needs it too
+     * (softmax's exp(z - max), under its sum and its divide): the reduction's loop stores it into
+     * out at each element (after reading that element), the writing loop reads it back instead of
+     * computing it again: the same bits, one exp per element instead of two. Only when the
+     * writing loop then needs no argument read through out (softmax in place over its scores
+     * needs only exp(z - max)) and there are no extra outputs. */
+    int keep = -1;
+    for (int e = 0; e < n; e++)
+        if (k_row_reduce(&k->body[e]))
+            keep = (int)k->body[e].src[0];
+    if (keep >= 0) {
+        bool ok = k_row_per_element(k, &k->type) && !k->nx && !lv[keep] && k->body[keep].kind == KE_OP &&
+                  k->body[keep].dt == k->type.dtype && !lv[n - 1] && n - 1 != keep;
+        memset(need, 0, (size_t)n);
+        if (ok)
+            row_need(k, lv, n - 1, need);
+        ok = ok && need[keep];
+        if (ok) {   /* what the writing loop needs once keep is known */
+            uint8_t *lk = arena_alloc(&g->arena, (size_t)n + 1);
+            memcpy(lk, lv, (size_t)n);
+            lk[keep] = 1;
+            memset(need, 0, (size_t)n);
+            row_need(k, lk, n - 1, need);
+            for (int e = 0; ok && e < n; e++)
+                ok = !(need[e] && k->body[e].kind == KE_ARG && out_slot(k, k->body[e].ref) >= 0);
+        }
+        if (!ok)
+            keep = -1;
+    }
     Loop l, lc;
     LLVMValueRef r = loop_range(g, &l, lo, hi);
     LLVMValueRef base = LLVMBuildMul(g->b, r, cols, "");
@@ -1216,7 +1247,10 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         if (!lv[s])
             row_need(k, lv, (int)s, need);
         LLVMValueRef c = loop_begin(g, &lc, cols);
-        row_elems(g, k, lv, need, v, argv, pre, out, LLVMBuildAdd(g->b, base, c, ""), c);
+        LLVMValueRef ie = LLVMBuildAdd(g->b, base, c, "");
+        row_elems(g, k, lv, need, v, argv, pre, out, ie, c);
+        if ((int)s == keep)
+            store_elem(g, k->type.dtype, out, ie, v[s]);
         LLVMValueRef a = LLVMBuildLoad2(g->b, aty, acc[e], ""), y = v[s], sum;
         if (max) {
             IrNode mx = {.op = OP_MAX, .type = {.dtype = x->dt}};
@@ -1237,15 +1271,24 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
     if (!per_elem)
         store_elem(g, k->type.dtype, out, r, v[n - 1]);
     if (per_elem || k->nx) {
+        /* the kept operand counts as known in this loop: read from out, not recomputed */
+        uint8_t *lw = lv;
+        if (keep >= 0) {
+            lw = arena_alloc(&g->arena, (size_t)n + 1);
+            memcpy(lw, lv, (size_t)n);
+            lw[keep] = 1;
+        }
         memset(need, 0, (size_t)n);
-        if (per_elem && !lv[n - 1])
-            row_need(k, lv, n - 1, need);
+        if (per_elem && !lw[n - 1])
+            row_need(k, lw, n - 1, need);
         for (int x = 0; x < k->nx; x++)
-            if (!lv[k->xexpr[x]])
-                row_need(k, lv, k->xexpr[x], need);
+            if (!lw[k->xexpr[x]])
+                row_need(k, lw, k->xexpr[x], need);
         LLVMValueRef c = loop_begin(g, &lc, cols);
         LLVMValueRef i = LLVMBuildAdd(g->b, base, c, "");
-        row_elems(g, k, lv, need, v, argv, pre, out, i, c);
+        if (keep >= 0)
+            v[keep] = load_elem(g, k->type.dtype, out, i);
+        row_elems(g, k, lw, need, v, argv, pre, out, i, c);
         for (int x = 0; x < k->nx; x++)
             store_elem(g, k->body[k->xexpr[x]].dt, xout[x], i, v[k->xexpr[x]]);
         if (per_elem)
@@ -1450,7 +1493,7 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
     pt[np++] = g->i64;
     if (k->op == OP_RAND && k->kind == KK_OP)
         pt[np++] = g->i64;
-    if (k->kind == KK_CONV)     /* the thread pool, as elementwise kernels get it */
+    if (k->kind == KK_CONV || batched_gemm(k))     /* the thread pool, as elementwise kernels get it */
         pt[np] = g->i8p, isptr[np++] = false;
     LLVMValueRef fn = new_fn(g, name, pt, np, isptr);
     Saved sv = enter_fn(g, fn);
@@ -1470,7 +1513,8 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
     g->B = LLVMGetParam(fn, (unsigned)a++);
     if (k->op == OP_RAND && k->kind == KK_OP)
         e.seed = LLVMGetParam(fn, (unsigned)a++);
-    LLVMValueRef pool = k->kind == KK_CONV ? LLVMGetParam(fn, (unsigned)a++) : NULL;
+    LLVMValueRef pool = k->kind == KK_CONV || batched_gemm(k) ? LLVMGetParam(fn, (unsigned)a++) : NULL;
+    e.pool = pool;
     if (k->kind == KK_FILL)
         k_fill(g, &e, fillv);
     else if (k->kind == KK_GEMM)
@@ -1530,7 +1574,7 @@ static LLVMValueRef emit_gemm_epilogue(Cg *g, const KGraph *kg, const Kernel *k,
     LLVMValueRef fn = new_fn(g, name, pt, np, noalias);
     Saved sv = enter_fn(g, fn);
     g->B = LLVMGetParam(fn, (unsigned)np - 2);
-    KEnv ke = {.k = k, .out = LLVMGetParam(fn, 0)};
+    KEnv ke = {.k = k, .out = LLVMGetParam(fn, 0), .pool = LLVMGetParam(fn, (unsigned)np - 1)};
     ke.src[0] = LLVMGetParam(fn, 1);
     ke.src[1] = LLVMGetParam(fn, 2);
     k_matmul(g, &ke);
@@ -1696,7 +1740,8 @@ static void call_kernel(Cg *g, Env *e, int ki) {
         args[np++] = ar->kind == KA_VAL ? get_val(g, e, ar->ref) : get_ptr(g, e, ar->ref);
     }
     args[np++] = g->B;
-    if (k->kind == KK_ELEM || k->kind == KK_ROW || k->kind == KK_CONV || is_pool(k) || (k->kind == KK_GEMM && k->nbody))
+    if (k->kind == KK_ELEM || k->kind == KK_ROW || k->kind == KK_CONV || is_pool(k) || (k->kind == KK_GEMM && k->nbody) ||
+        batched_gemm(k))
         args[np++] = e->pool;
     else if (k->kind == KK_OP && k->op == OP_RAND)
         args[np++] = e->seed;
