@@ -114,6 +114,8 @@ set_tests_properties(e2e.bench_smoke PROPERTIES LABELS e2e TIMEOUT 300
 nnc_e2e(course course.sh)
 # autodiff of the newer builtins against torch.autograd (one model, one SGD step; about 5 s)
 nnc_e2e(grad_vs_torch grad_vs_torch.sh)
+# stdlib's recurrent layers against nn.RNN / nn.LSTM / nn.GRU: outputs and gradients (about 30 s)
+nnc_e2e(rnn_vs_torch rnn_vs_torch.sh)
 # a model of the pooling and resampling builtins trains, the executable equal to the interpreter
 nnc_e2e(pool_model pool_model.sh)
 # their values against torch's pools and F.interpolate (interpreter and executable; ties in max)

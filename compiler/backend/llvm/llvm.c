@@ -397,6 +397,7 @@ typedef struct KEnv {
     LLVMValueRef seed;          /* RAND */
     LLVMValueRef *argv;         /* a reduction with a body: per argument, its parameter */
     LLVMValueRef lo, hi;        /* a pool: the samples n in [lo, hi) it computes (emit_pool_kernel) */
+    LLVMValueRef start;         /* SLICE, UNSLICE: the window's start, a parameter (is_window) */
 } KEnv;
 
 static const IrType *src_type(const KEnv *k, int s) { return &k->k->args[s].type; }
@@ -480,7 +481,7 @@ static void k_slice(Cg *g, KEnv *k, bool un) {
     for (int d = 0; d < small->rank; d++)
         dims[d] = dimv(g, small->dim[d]);
     /* the start may depend on B (the gradient of a concat along a batch-sized axis) */
-    LLVMValueRef bbase = LLVMBuildMul(g->b, dimv(g, ir_slice_start(&k->k->attr)), bst[axis], "");
+    LLVMValueRef bbase = LLVMBuildMul(g->b, k->start, bst[axis], "");
     bst[axis] = LLVMBuildMul(g->b, ci64(g, step), bst[axis], "");
     int bi = un ? 0 : 1, si = un ? 1 : 0;   /* operand 0 is the destination */
     LLVMValueRef base[2];
@@ -1048,11 +1049,29 @@ static LLVMValueRef new_fn(Cg *g, const char *name, LLVMTypeRef *pt, int np, con
  * below it, waking the workers costs more than the loop (a few microseconds each). */
 #define PAR_MIN_ELEMS (1 << 15)
 
+/* A slice or unslice kernel: its window's start is a parameter, not part of its code, so the
+ * windows of one shape at every step of an unrolled time loop (x[:, t, :]) share one function. */
+static bool is_window(const Kernel *k) {
+    return k->kind == KK_OP && (k->op == OP_SLICE || k->op == OP_UNSLICE);
+}
+
 /* A kernel's function is keyed by its signature (k_kernel_sig: the kernel's text without buffer
  * and value numbers): kernels that compute the same function of their arguments - the same layer
  * repeated, each layer's optimizer update - share one function, so the code LLVM optimises grows
  * with the number of different kernels, not with the depth of the model. */
 static const char *sig_of(Cg *g, const Kernel *k) {
+    Kernel w;
+    if (is_window(k)) {     /* the window's start is a parameter: keep its extent only */
+        w = *k;
+        Dim st = ir_slice_start(&k->attr);
+        w.attr.i[1] = 0;
+        w.attr.i[2] -= st.c;
+        if (w.attr.ni == 6) {
+            w.attr.i[4] = 0;
+            w.attr.i[5] -= st.a;
+        }
+        k = &w;
+    }
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -1430,6 +1449,8 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
     pt[np++] = g->i64;
     if (k->op == OP_RAND && k->kind == KK_OP)
         pt[np++] = g->i64;
+    if (is_window(k))
+        pt[np++] = g->i64;
     if (k->kind == KK_CONV)     /* the thread pool, as elementwise kernels get it */
         pt[np] = g->i8p, isptr[np++] = false;
     LLVMValueRef fn = new_fn(g, name, pt, np, isptr);
@@ -1450,6 +1471,8 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
     g->B = LLVMGetParam(fn, (unsigned)a++);
     if (k->op == OP_RAND && k->kind == KK_OP)
         e.seed = LLVMGetParam(fn, (unsigned)a++);
+    if (is_window(k))
+        e.start = LLVMGetParam(fn, (unsigned)a++);
     LLVMValueRef pool = k->kind == KK_CONV ? LLVMGetParam(fn, (unsigned)a++) : NULL;
     if (k->kind == KK_FILL)
         k_fill(g, &e, fillv);
@@ -1680,6 +1703,8 @@ static void call_kernel(Cg *g, Env *e, int ki) {
         args[np++] = e->pool;
     else if (k->kind == KK_OP && k->op == OP_RAND)
         args[np++] = e->seed;
+    if (is_window(k))
+        args[np++] = dimv(g, ir_slice_start(&k->attr));
     LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)np, "");
 }
 
@@ -1706,6 +1731,7 @@ static void emit_graph(Cg *g, const KGraph *kg, LLVMValueRef fn, int gi) {
         LLVMValueRef *part = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)nparts);
         for (int p = 0; p < nparts; p++) {
             part[p] = new_fn(g, arena_printf(&g->arena, "%s.g%d.part%d", g->prefix, gi, p), &g->args_p, 1, NULL);
+            add_attr(g, part[p], LLVMAttributeFunctionIndex, "optnone");
             env_begin(g, &e, part[p]);
             for (int k = p * PART_KERNELS; k < kg->nkern && k < (p + 1) * PART_KERNELS; k++)
                 call_kernel(g, &e, k);
