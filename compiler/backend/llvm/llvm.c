@@ -511,7 +511,7 @@ static void k_concat(Cg *g, KEnv *k) {
         for (int d = 0; d < st_->rank; d++)
             dims[d] = dimv(g, st_->dim[d]);
         LLVMValueRef base[2] = {LLVMBuildMul(g->b, at, ost[axis], ""), ci64(g, 0)};
-        CopyCtx c = {t->dtype, k->out, k->src[s]};
+        CopyCtx c = {t->dtype, k->out, k->argv[s]};   /* argv: a flattened chain has many */
         nest(g, st_->rank, dims, 2, st, base, copy_body, &c);
         at = LLVMBuildAdd(g->b, at, dims[axis], "");
     }
