@@ -495,6 +495,10 @@ static void k_slice(Cg *g, KEnv *k, bool un) {
     nest(g, small->rank, dims, 2, st, base, copy_body, &c);
 }
 
+/* Concats of more operands than this copy each through a shared function (concat_part_fn). */
+#define CONCAT_INLINE 4
+static LLVMValueRef concat_part_fn(Cg *g, const IrType *t, const IrType *st_, int axis);
+
 static void k_concat(Cg *g, KEnv *k) {
     const IrType *t = &k->k->type;
     int64_t axis = k->k->attr.i[0];
@@ -505,6 +509,13 @@ static void k_concat(Cg *g, KEnv *k) {
     LLVMValueRef at = ci64(g, 0);
     for (int s = 0; s < k->k->nargs; s++) {
         const IrType *st_ = src_type(k, s);
+        if (k->k->nargs > CONCAT_INLINE) {  /* a flattened chain: one call per operand */
+            LLVMValueRef fn = concat_part_fn(g, t, st_, (int)axis);
+            LLVMValueRef args[4] = {k->out, k->argv[s], at, g->B};
+            LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, 4, "");
+            at = LLVMBuildAdd(g->b, at, dimv(g, st_->dim[axis]), "");
+            continue;
+        }
         LLVMValueRef dims[IR_MAXRANK], st[2][IR_MAXRANK];
         memcpy(st[0], ost, sizeof ost);
         strides(g, st_, st[1]);
@@ -1112,6 +1123,39 @@ static int cache_slot(Cg *g, const char *key) {
     while (c->key[j] && strcmp(c->key[j], key))
         j = (j + 1) & (size_t)(c->cap - 1);
     return (int)j;
+}
+
+/* part(out, src, at, B): src copied into out at offset `at` along axis: one operand of a concat
+ * of many (a time loop's states or an adjoint's windows), made once per (types, axis) so a concat
+ * of T operands is T calls in one block, not T loop nests for LLVM to optimise. */
+static LLVMValueRef concat_part_fn(Cg *g, const IrType *t, const IrType *st_, int axis) {
+    char ts[128], ss[128];
+    ir_type_fmt(ts, sizeof ts, t);
+    ir_type_fmt(ss, sizeof ss, st_);
+    const char *key = arena_printf(&g->arena, "#concat_part %s %s %d", ts, ss, axis);
+    int slot = cache_slot(g, key);
+    if (g->cache.key[slot])
+        return g->cache.fn[slot];
+    LLVMTypeRef pt[4] = {g->i8p, g->i8p, g->i64, g->i64};
+    bool noalias[4] = {true, true, false, false};
+    LLVMValueRef fn = new_fn(g, arena_printf(&g->arena, "%s.concat_part%d", g->prefix, g->cache.n), pt, 4, noalias);
+    Saved sv = enter_fn(g, fn);
+    g->B = LLVMGetParam(fn, 3);
+    LLVMValueRef ost[IR_MAXRANK], dims[IR_MAXRANK], st[2][IR_MAXRANK];
+    strides(g, t, ost);
+    memcpy(st[0], ost, sizeof ost);
+    strides(g, st_, st[1]);
+    for (int d = 0; d < st_->rank; d++)
+        dims[d] = dimv(g, st_->dim[d]);
+    LLVMValueRef base[2] = {LLVMBuildMul(g->b, LLVMGetParam(fn, 2), ost[axis], ""), ci64(g, 0)};
+    CopyCtx c = {t->dtype, LLVMGetParam(fn, 0), LLVMGetParam(fn, 1)};
+    nest(g, st_->rank, dims, 2, st, base, copy_body, &c);
+    LLVMBuildRetVoid(g->b);
+    leave_fn(g, sv);
+    g->cache.key[slot] = (char *)key;
+    g->cache.fn[slot] = fn;
+    g->cache.n++;
+    return fn;
 }
 
 /* An argument of an elementwise kernel that reads one of the kernel's own outputs (an update
