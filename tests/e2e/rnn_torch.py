@@ -7,7 +7,9 @@ epoch from its random init to get a checkpoint, whose parameters are then overwr
 PyTorch's weights (the same layout: W_ih [G*H, K], W_hh [G*H, H], b_ih, b_hh). From that
 checkpoint `predict` gives the forward output, and one more full-batch SGD step with lr = 1
 (--resume) leaves W - dloss/dW in the saved weights: both are compared with torch (forward
-within 1e-5, gradients within 1e-4 of the largest entry). Run by tests/e2e/rnn_vs_torch.sh.
+within 1e-5, gradients within 1e-4 of the largest entry). For a few cases, three elements of every
+parameter are also moved by +-0.01 and the central difference of the loss (from `predict`) is
+compared with nnc's own gradient. Run by tests/e2e/rnn_vs_torch.sh.
 """
 import json, os, struct, subprocess, sys
 import numpy as np
@@ -114,6 +116,7 @@ p = names("o", c0m)
 cases.append(("lstm_c0", ["o = lstm(x, 3, sequences = false, h0 = x[:, 1, 0:3], c0 = x[:, 2, 1:4])"],
               lambda x: c0m(x, (x[:, 1, 0:3].unsqueeze(0).contiguous(), x[:, 2, 1:4].unsqueeze(0).contiguous()))[1][0][0], p))
 
+FD_CASES = ("lstm", "gru_last", "rnn_rev", "bilstm")
 X = rng.normal(size=(B, TT, K)).astype(np.float32)
 np.save("x.npy", X)
 np.save("y.npy", np.zeros(B, np.float32))
@@ -149,6 +152,26 @@ for name, body, f, params in cases:
         e = np.max(np.abs((w0[k] - after[k]) - g)) / max(1e-3, np.max(np.abs(g)))
         gerr = max(gerr, e)
     ok = ok and gerr < 1e-4
+    # finite differences of nnc's own forward (predict with one weight moved by +-eps) against
+    # nnc's gradient, for a few elements of every parameter
+    fderr = 0.0
+    if name in FD_CASES:
+        eps = 1e-2
+        for k in params:
+            g_nnc = w0[k] - after[k]
+            for _ in range(3):
+                idx = tuple(int(rng.integers(n)) for n in w0[k].shape)
+                lv = []
+                for sgn in (1, -1):
+                    w = {q: v.copy() for q, v in w0.items()}
+                    w[k][idx] += sgn * eps
+                    patch(name + ".0.st", name + ".fd.st", w)
+                    run("./" + name, "predict", "--weights", name + ".fd.st", "x.npy", "-o", name + ".fd.npy")
+                    lv.append(float((np.load(name + ".fd.npy").astype(np.float64) * R).sum()))
+                fd = (lv[0] - lv[1]) / (2 * eps)
+                fderr = max(fderr, abs(fd - g_nnc[idx]) / (1e-2 + abs(g_nnc[idx])))
+        ok = ok and fderr < 2e-2
     bad += not ok
-    print("%s: %s: forward max error %.1e, gradient relative error %.1e" % ("ok" if ok else "FAIL", name, ferr, gerr))
+    print("%s: %s: forward max error %.1e, gradient relative error %.1e%s" % (
+        "ok" if ok else "FAIL", name, ferr, gerr, ", finite differences %.1e" % fderr if name in FD_CASES else ""))
 sys.exit(1 if bad else 0)
