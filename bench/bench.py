@@ -18,6 +18,9 @@ scheme, optimizer, batch, thread count and data: Debian's Fashion-MNIST):
   tiny_transformer  a decoder-only character transformer (4 causal pre-norm blocks, 4 heads, dim 128,
              context 128), Adam, batch 32: training tokens/s beside nn.TransformerEncoderLayer's, on
              random ids (NPY, written here; speed does not depend on the text)
+  char_lstm  (only with --only) a 2-layer LSTM character model, embedding 64, LSTM 256 x 2, dense 96,
+             Adam, batch 32, windows of T = 128 characters of Debian's fortunes-es (written by this
+             script): training tokens/s (samples/s x 128) beside PyTorch's nn.LSTM (num_layers = 2)
   compile    nnc's time to build each model's executable
 --only picks workloads (comma-separated; default all); compile is timed for the models built.
 Every repetition runs every measurement once, nnc and PyTorch alternating (who goes first swaps
@@ -83,6 +86,23 @@ def field(out, name, what):
         die(f"{what}: {name}={v} is not positive")
     return v
 
+def lstm_windows(corpus, work, limit):
+    """char_lstm's data: windows of 129 characters of the corpus (the folder's UTF-8 files, *.u8),
+    as ids of the 95 most frequent characters (96: any other), split into ids and
+    next ids, i32 [N, 128] in work/lstm_{ids,next}.npy"""
+    import numpy as np
+    from collections import Counter
+    files = sorted(f for f in os.listdir(corpus) if f.endswith(".u8")) if os.path.isdir(corpus) else []
+    text = "".join(open(os.path.join(corpus, f), encoding="utf-8", errors="replace").read() for f in files)
+    if len(text) < 129 * limit:
+        die(f"the corpus {corpus} has {len(text)} characters; char_lstm needs {129 * limit} (install "
+            "fortunes-es, or pass --corpus)")
+    ids = {c: i for i, (c, _) in enumerate(Counter(text).most_common(95))}
+    seq = np.array([ids.get(c, 95) for c in text[:129 * limit]], np.int32).reshape(limit, 129)
+    np.save(os.path.join(work, "lstm_ids.npy"), seq[:, :128])
+    np.save(os.path.join(work, "lstm_next.npy"), seq[:, 1:])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--nnc", default=os.path.join(ROOT, "build/release/nnc"))
@@ -92,6 +112,8 @@ def main():
     ap.add_argument("--wide-limit", type=int, default=15360, help="mlp_wide training samples")
     ap.add_argument("--cnn-limit", type=int, default=3200, help="cnn training samples")
     ap.add_argument("--tt-limit", type=int, default=640, help="tiny_transformer training sequences")
+    ap.add_argument("--lstm-limit", type=int, default=640, help="char_lstm training windows")
+    ap.add_argument("--corpus", default="/usr/share/games/fortunes/es", help="char_lstm text (a folder)")
     ap.add_argument("--only", default="mlp_small,mlp_wide,predict,cnn,tiny_transformer",
                     help="comma-separated workloads: mlp_small, mlp_wide, predict, cnn, tiny_transformer")
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
@@ -100,12 +122,12 @@ def main():
     a = ap.parse_args()
     predict_rounds, predict_calls, sgemm_rounds, cnn_calls = 21, 2000, 9, 100
     if a.smoke:
-        a.reps, a.small_limit, a.wide_limit, a.cnn_limit, a.tt_limit = 1, 640, 512, 128, 32
+        a.reps, a.small_limit, a.wide_limit, a.cnn_limit, a.tt_limit, a.lstm_limit = 1, 640, 512, 128, 32, 64
         predict_rounds, predict_calls, sgemm_rounds, cnn_calls = 3, 20, 1, 5
     only = a.only.split(",")
     for w in only:
-        if w not in ("mlp_small", "mlp_wide", "predict", "cnn", "tiny_transformer"):
-            die(f"--only: no workload {w!r} (mlp_small, mlp_wide, predict, cnn, tiny_transformer)")
+        if w not in ("mlp_small", "mlp_wide", "predict", "cnn", "tiny_transformer", "char_lstm"):
+            die(f"--only: no workload {w!r} (mlp_small, mlp_wide, predict, cnn, tiny_transformer, char_lstm)")
     if a.reps < 1 or a.threads < 1:
         die("--reps and --threads must be positive")
 
@@ -127,8 +149,10 @@ def main():
     env = dict(os.environ)
 
     # ---- build: the executables (timed per repetition below), the embedding, the C helpers
-    built = [m for m in ("mlp_small", "mlp_wide", "cnn", "tiny_transformer")
+    built = [m for m in ("mlp_small", "mlp_wide", "cnn", "tiny_transformer", "char_lstm")
              if m in only or (m == "mlp_small" and "predict" in only)]
+    if "char_lstm" in only:
+        lstm_windows(a.corpus, work, a.lstm_limit)
     models = {m: os.path.join(HERE, "models", m + ".nn") for m in built}
     exe = {m: os.path.join(work, m) for m in models}
     # predict.c against a model: `nnc -c --prefix bm` in a folder of its own (bm.h, bm.o)
@@ -150,11 +174,11 @@ def main():
                          "n_small_rss", "t_small_rss", "n_wide", "t_wide", "d_wide", "n_wide_rss", "t_wide_rss",
                          "sgemm", "n_pred", "bound", "t_pred", "d_pred", "n_cnn", "t_cnn", "d_cnn", "n_cnn_rss",
                          "t_cnn_rss", "n_cnn_pred", "t_cnn_pred", "d_cnn_pred", "compile_tt", "n_tt", "t_tt",
-                         "n_tt_rss", "t_tt_rss")}
+                         "n_tt_rss", "t_tt_rss", "compile_lstm", "n_lstm", "t_lstm")}
     def compile_all():
         for m in built:
             key = {"mlp_small": "compile_small", "mlp_wide": "compile_wide", "cnn": "compile_cnn",
-                   "tiny_transformer": "compile_tt"}[m]
+                   "tiny_transformer": "compile_tt", "char_lstm": "compile_lstm"}[m]
             t0 = time.perf_counter()
             run([nnc, models[m], "-o", exe[m]], what=f"nnc {m}")
             R[key].append(time.perf_counter() - t0)
@@ -222,6 +246,22 @@ def main():
                                  what=f"torch_bench.py train {m} (as installed)")
                 R["d_" + k].append(field(out, "samples_per_s", f"torch {m} (as installed)"))
             for side in rotated([nnc_side, torch_side, torch_default], rep):
+                side()
+        if "char_lstm" in only:
+            def nnc_lstm():
+                out = run([exe["char_lstm"], "train", "--epochs", "1", "--threads", str(a.threads), "--limit",
+                           str(a.lstm_limit), "--seed", "1", "--data",
+                           os.path.join(work, "lstm_ids.npy") + "," + os.path.join(work, "lstm_next.npy")],
+                          env=env, what="char_lstm train")
+                s = re.findall(r"([0-9.]+) samples/s", out)
+                if not s:
+                    die(f"no samples/s in the output of char_lstm train:\n{out}")
+                R["n_lstm"].append(128 * float(s[-1]))
+            def torch_lstm():
+                out = run([py, tb, "train", "char_lstm", work, str(a.threads), str(a.lstm_limit)], env=torch_env,
+                          what="torch_bench.py train char_lstm")
+                R["t_lstm"].append(128 * field(out, "samples_per_s", "torch char_lstm"))
+            for side in rotated([nnc_lstm, torch_lstm], rep):
                 side()
         if "tiny_transformer" in only:
             def nnc_tt():
@@ -317,8 +357,11 @@ def main():
             "", f"{med['n_tt'] / med['t_tt']:.2f}x", ">= 2x")
         row("tiny_transformer peak RSS MiB", f"{med['n_tt_rss']:.1f}", f"{med['t_tt_rss']:.1f}", "",
             f"{med['n_tt_rss'] / med['t_tt_rss']:.3f}", "")
+    if "char_lstm" in only:
+        row(f"char_lstm train tokens/s, batch 32, T = 128 (PyTorch nn.LSTM: equal kernels)", f"{med['n_lstm']:.0f}",
+            f"{med['t_lstm']:.0f}", "", f"{med['n_lstm'] / med['t_lstm']:.2f}x", ">= 2x")
     names = {"mlp_small": "compile_small", "mlp_wide": "compile_wide", "cnn": "compile_cnn",
-             "tiny_transformer": "compile_tt"}
+             "tiny_transformer": "compile_tt", "char_lstm": "compile_lstm"}
     row(f"compile s ({', '.join(built)})", ", ".join(f"{med[names[m]]:.2f}" for m in built), "-", "", "-", "<= 1 s")
     print("\nper repetition (spread of the medians above):")
     for k, v in R.items():

@@ -5,6 +5,8 @@ and hyper-parameters), on the CPU with Debian's python3-torch. The cnn runs in N
 default memory format, as users run it; nnc's is channels-last).
 
     torch_bench.py train MODEL DATA_DIR THREADS LIMIT   -> samples_per_s=X loss=Y
+    (char_lstm: DATA_DIR holds bench.py's lstm_ids.npy and lstm_next.npy; nn.Embedding(96, 64),
+    nn.LSTM(64, 256, num_layers = 2, batch_first = True), nn.Linear(256, 96), Adam 2e-3, batch 32)
     torch_bench.py predict MODEL ROUNDS CALLS           -> predict_us=X
 
 train runs one epoch over the first LIMIT training samples, shuffled, timed from the first batch to
@@ -134,10 +136,42 @@ def train_transformer(root, threads, limit):
     dt = time.perf_counter() - t0
     print(f"samples_per_s={n / dt:.1f} tokens_per_s={n * x.shape[1] / dt:.1f} loss={loss.item():.4f}")
 
+class CharLSTM(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = torch.nn.Embedding(96, 64)
+        self.lstm = torch.nn.LSTM(64, 256, num_layers=2, batch_first=True)
+        self.out = torch.nn.Linear(256, 96)
+
+    def forward(self, x):
+        return self.out(self.lstm(self.emb(x))[0])
+
+def train_lstm(root, threads, limit):
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+    x = torch.from_numpy(np.load(f"{root}/lstm_ids.npy")[:limit].astype(np.int64))
+    y = torch.from_numpy(np.load(f"{root}/lstm_next.npy")[:limit].astype(np.int64))
+    model = CharLSTM()
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    lossf = torch.nn.CrossEntropyLoss()
+    n, batch = x.shape[0], 32
+    t0 = time.perf_counter()
+    perm = torch.randperm(n)
+    for i in range(0, n, batch):
+        ids = perm[i:i + batch]
+        opt.zero_grad(set_to_none=True)
+        loss = lossf(model(x[ids]).reshape(-1, 96), y[ids].reshape(-1))
+        loss.backward()
+        opt.step()
+    dt = time.perf_counter() - t0
+    print(f"samples_per_s={n / dt:.1f} loss={loss.item():.4f}")
+
 def main():
     a = sys.argv[1:]
     if len(a) == 5 and a[0] == "train" and a[1] == "tiny_transformer":
         train_transformer(a[2], int(a[3]), int(a[4]))
+    elif len(a) == 5 and a[0] == "train" and a[1] == "char_lstm":
+        train_lstm(a[2], int(a[3]), int(a[4]))
     elif len(a) == 5 and a[0] == "train" and a[1] in MODELS:
         train(a[1], a[2], int(a[3]), int(a[4]))
     elif len(a) == 4 and a[0] == "predict" and a[1] in MODELS:

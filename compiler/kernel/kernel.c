@@ -373,6 +373,28 @@ static int by_first(const void *x, const void *y) {
     return a->first != b->first ? (a->first > b->first) - (a->first < b->first) : (a->buf > b->buf) - (a->buf < b->buf);
 }
 
+
+/* A concat of any number of operands: one dtype and rank, the dims off the axis equal to the
+ * result's, the extents along it summing to the result's; NULL when it holds. */
+static const char *concat_check(const Kernel *k) {
+    int64_t ax = k->attr.i[0];
+    const IrType *t = &k->type;
+    if (ax < 0 || ax >= t->rank)
+        return "bad axis";
+    Dim sum = {0, 0};
+    for (int a = 0; a < k->nargs; a++) {
+        const IrType *s = &k->args[a].type;
+        if (k->args[a].kind != KA_BUF || s->dtype != t->dtype || s->rank != t->rank)
+            return "an operand is no buffer of the result's dtype and rank";
+        for (int d = 0; d < t->rank; d++)
+            if (d != ax && (s->dim[d].a != t->dim[d].a || s->dim[d].c != t->dim[d].c))
+                return "the dims off the axis differ";
+        sum.a += s->dim[ax].a;
+        sum.c += s->dim[ax].c;
+    }
+    return sum.a == t->dim[ax].a && sum.c == t->dim[ax].c ? NULL : "the extents do not add up to the result's";
+}
+
 int k_verify(const KGraph *g, FILE *err) {
     V v = {g, err, 0};
     check_exprs(&v, "value $v", 0, g->vals, g->nvals, -1, false);
@@ -563,6 +585,12 @@ int k_verify(const KGraph *g, FILE *err) {
                     fail(&v, "k", i, "%s: %s", ir_op_name[k->op], msg);
                 else if (!ir_type_eq(&t, &k->type))
                     fail(&v, "k", i, "%s of its body gives another type than the kernel's", ir_op_name[k->op]);
+                break;
+            }
+            if (k->op == OP_CONCAT && !epi && k->nargs > 2) {  /* a flattened chain (fuse) */
+                const char *msg = concat_check(k);
+                if (msg)
+                    fail(&v, "k", i, "concat of %d operands: %s", k->nargs, msg);
                 break;
             }
             IrType st[IR_MAXSRC];

@@ -26,9 +26,11 @@
 #include "passes.h"
 
 /* NB_BVIEW: a BROADCAST no buffer holds: its elementwise users read its operand in place */
+/* NB_FLAT: a concat whose one user is a concat along the same axis: that kernel copies its
+ * operands in its place (flatten_concats), so a chain of T concats is one kernel of T operands */
 /* NB_STORED: computed in its users' kernel like NB_FUSED, and stored from there into its own
  * buffer, which a result reads (an optimizer's new state, used by the param's update) */
-typedef enum { NB_DEAD, NB_VALUE, NB_ARG, NB_GLOBAL, NB_ALIAS, NB_OUT, NB_TEMP, NB_FUSED, NB_BVIEW, NB_STORED } NodeHow;
+typedef enum { NB_DEAD, NB_VALUE, NB_ARG, NB_GLOBAL, NB_ALIAS, NB_OUT, NB_TEMP, NB_FUSED, NB_BVIEW, NB_STORED, NB_FLAT } NodeHow;
 
 typedef struct Fuse {
     Arena *A;
@@ -503,6 +505,40 @@ static void conv_scratch(Arena *A, KGraph *kg, const IrGraph *g, const IrNode *n
     k->nx = 1;
 }
 
+/* Concats feeding one concat along the same axis (a time loop's collected states, the adjoint of
+ * its slices) are flattened into it: NB_FLAT, no buffer and no kernel of their own. */
+static void flatten_concats(Fuse *f) {
+    const IrGraph *g = f->g;
+    uint8_t *isres = arena_alloc(f->A, g->len + 1);
+    for (int r = 0; r < g->nres; r++)
+        isres[g->res[r].node] = 1;
+    for (uint32_t i = 0; i < g->len; i++) {
+        const IrNode *nd = &g->nodes[i];
+        if (nd->op != OP_CONCAT || f->how[i] != NB_TEMP || isres[i] ||
+            f->first_user[i + 1] - f->first_user[i] != 1)
+            continue;
+        const IrNode *u = &g->nodes[f->users[f->first_user[i]]];
+        if (u->op == OP_CONCAT && u->attr.i[0] == nd->attr.i[0])
+            f->how[i] = NB_FLAT;
+    }
+}
+
+/* The operands of concat x, with those of the NB_FLAT concats among them in their place. */
+static void concat_args(Fuse *f, uint32_t x, Kernel *k, int *cap) {
+    const IrNode *nd = &f->g->nodes[x];
+    for (int s = 0; s < nd->nsrc; s++) {
+        uint32_t y = nd->src[s];
+        if (f->how[y] == NB_FLAT) {
+            concat_args(f, y, k, cap);
+            continue;
+        }
+        if (f->buf[y] < 0)
+            die("graph %s: concat %u reads node %u, which has no buffer", f->g->name, x, y);
+        *ARENA_PUSH(f->A, k->args, k->nargs, *cap) =
+            (KArg){.kind = KA_BUF, .ref = f->buf[y], .type = f->g->nodes[y].type};
+    }
+}
+
 KGraph *fuse_graph(Arena *A, const IrGraph *g0) {
     const IrGraph *g = expand((IrGraph *)g0);   /* softmax as the primitives of its row kernel */
     uint32_t n = g->len;
@@ -520,6 +556,7 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g0) {
     f.bkind = arena_alloc(A, n + 1);
     f.hasrow = arena_alloc(A, n + 1);
     classify(&f);
+    flatten_concats(&f);
     for (uint32_t i = 0; i < n; i++) {
         const IrNode *nd = &g->nodes[i];
         f.buf[i] = f.val[i] = -1;
@@ -528,7 +565,7 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g0) {
         if (f.isval[i])
             emit_value(&f, i);
         switch (f.how[i]) {
-        case NB_DEAD: case NB_VALUE: case NB_FUSED: case NB_BVIEW: continue;
+        case NB_DEAD: case NB_VALUE: case NB_FUSED: case NB_BVIEW: case NB_FLAT: continue;
         case NB_STORED:     /* its buffer now; its kernel's loop (a later one) writes it */
             f.buf[i] = f.isout[i]
                            ? k_buf(A, kg, (KBuf){.kind = KB_ARG, .tensor = f.out_index[i], .type = nd->type})
@@ -576,7 +613,10 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g0) {
             k.attr.name = NULL;
             k.attr.data = NULL;
             k.args = arena_alloc(A, sizeof(KArg) * (IR_MAXSRC + 1));
-            for (int s = 0; s < nd->nsrc; s++) {
+            int cap = IR_MAXSRC + 1;
+            if (nd->op == OP_CONCAT)
+                concat_args(&f, i, &k, &cap);
+            for (int s = 0; s < nd->nsrc && nd->op != OP_CONCAT; s++) {
                 uint32_t x = nd->src[s];
                 if (f.buf[x] < 0)
                     die("graph %s: node %u reads node %u, which has no buffer", g->name, i, x);

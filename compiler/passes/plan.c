@@ -204,6 +204,12 @@ static void gemm_epilogues(Arena *A, KGraph *g) {
 
 typedef struct Live { int buf; KSize off, end; } Live;
 
+/* A temporary is placed at the lowest free place among the live ones (a search quadratic in
+ * their number) while at most this many are live; above, after all of them (constant time).
+ * An unrolled time loop keeps hundreds of activations live: 64 keeps planning linear there
+ * (a 2-layer LSTM at T = 256: 1 s of plan at 256, docs/architecture.md). */
+#define PLAN_SEARCH 64
+
 /* Temporary b has B in three or more dims (B^3 bytes and up): offsets are polynomials of degree
  * two, so it cannot be placed. The error names the op that makes it, at its source place when the
  * node has one. */
@@ -303,7 +309,7 @@ int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
                 L[n++] = L[k];
         nactive[bf->cls] = n;
         KSize size = k_align(k_bytes(&bf->type)), best = {0, 0, 0};
-        if (n > 256) {      /* many live at once: above everything placed so far (constant time) */
+        if (n > PLAN_SEARCH) {   /* many live at once: above everything placed so far (constant time) */
             best = g->slab[bf->cls];
         } else {            /* the lowest free place: 0 or the end of a live one */
             bool found = false;

@@ -185,10 +185,153 @@ static bool single(const IrGraph *g, uint32_t z, const IrType *t) {
     return true;
 }
 
+/* ---- windows along one axis: what unrolled time loops make ----
+ * A loop over time slices x[:, t] out of one tensor, collects its states by concatenation, and
+ * autodiff answers each slice with an unslice (zeros + the window) that the adjoints then add up:
+ * T full-size tensors per sequence, O(T^2) work. These rules keep windows of windows as one
+ * window (slice of a slice, slice of a concat or an unslice, unslice of an unslice) and add
+ * unslices of disjoint windows as one unslice of their concatenation, so the T pieces become one
+ * concat chain, which fuse turns into one kernel (docs/ir.md "simplify"). Windows with a step or
+ * a B-dependent bound are left alone. */
+
+/* The extent of x along axis, when it does not depend on B. */
+static bool axis_ext(const IrGraph *g, uint32_t x, int axis, int64_t *n) {
+    const IrType *t = &nd(g, x)->type;
+    if (axis < 0 || axis >= t->rank || t->dim[axis].a)
+        return false;
+    *n = t->dim[axis].c;
+    return true;
+}
+
+/* n is a slice or unslice of step 1 with constant bounds: its axis and window [s, e). */
+static bool window(const IrNode *n, int *axis, int64_t *s, int64_t *e) {
+    if ((n->op != OP_SLICE && n->op != OP_UNSLICE) || n->attr.i[3] != 1)
+        return false;
+    if (n->attr.ni == 6 && (n->attr.i[4] || n->attr.i[5]))
+        return false;
+    *axis = (int)n->attr.i[0];
+    *s = n->attr.i[1];
+    *e = n->attr.i[2];
+    return *s >= 0 && *e > *s;
+}
+
+static IrType with_ext(IrType t, int axis, int64_t n) {
+    t.dim[axis] = (Dim){0, n};
+    return t;
+}
+
+static uint32_t mk_window(IrGraph *h, Op op, uint32_t x, int axis, int64_t s, int64_t e, IrType t) {
+    IrAttr a = {.i = {axis, s, e, 1}, .ni = 4};
+    return ir_op(h, op, &x, 1, &a, t);
+}
+
+static uint32_t concat2(IrGraph *h, uint32_t a, uint32_t b, int axis, IrType t) {
+    uint32_t src[2] = {a, b};
+    IrAttr at = {.i = {axis}, .ni = 1};
+    return ir_op(h, OP_CONCAT, src, 2, &at, t);
+}
+
+/* x placed at [s, e) of a zero tensor of type big along axis */
+static uint32_t unslice_of(IrGraph *h, uint32_t x, int axis, int64_t s, int64_t e, IrType big) {
+    const IrNode *xn = nd(h, x);
+    int ax;
+    int64_t ws, we;
+    if (s == 0 && e == big.dim[axis].c && !big.dim[axis].a)
+        return x;
+    if (is_fill_of(h, x, 0) && !signbit(xn->attr.f))
+        return ir_fill(h, big, 0);
+    if (xn->op == OP_UNSLICE && window(xn, &ax, &ws, &we) && ax == axis)
+        return unslice_of(h, xn->src[0], axis, s + ws, s + we, big);
+    return mk_window(h, OP_UNSLICE, x, axis, s, e, big);
+}
+
+/* the window [s, e) of x along axis (x's extent there known) */
+static uint32_t slice_of(IrGraph *h, uint32_t x, int axis, int64_t s, int64_t e) {
+    const IrNode *xn = nd(h, x);
+    int64_t n, na;
+    int ax;
+    int64_t ws, we;
+    if (!axis_ext(h, x, axis, &n))
+        die("simplify: a window of %%%u along a B-dependent axis", x);
+    if (s == 0 && e == n)
+        return x;
+    IrType t = with_ext(xn->type, axis, e - s);
+    if (is_fill(h, x))
+        return ir_fill(h, t, xn->attr.f);
+    if (xn->op == OP_SLICE && window(xn, &ax, &ws, &we) && ax == axis)
+        return slice_of(h, xn->src[0], axis, ws + s, ws + e);
+    if (xn->op == OP_UNSLICE && window(xn, &ax, &ws, &we) && ax == axis) {
+        if (e <= ws || s >= we)
+            return ir_fill(h, t, 0);
+        if (s >= ws && e <= we)
+            return slice_of(h, xn->src[0], axis, s - ws, e - ws);
+        int64_t lo = s > ws ? s : ws, hi = e < we ? e : we;
+        return unslice_of(h, slice_of(h, xn->src[0], axis, lo - ws, hi - ws), axis, lo - s, hi - s, t);
+    }
+    if (xn->op == OP_CONCAT && xn->attr.i[0] == axis && axis_ext(h, xn->src[0], axis, &na)) {
+        uint32_t a = xn->src[0], b = xn->src[1];
+        if (e <= na)
+            return slice_of(h, a, axis, s, e);
+        if (s >= na)
+            return slice_of(h, b, axis, s - na, e - na);
+        int64_t nb = n - na;
+        return concat2(h, slice_of(h, a, axis, s, na), slice_of(h, b, axis, 0, e - na < nb ? e - na : nb), axis, t);
+    }
+    return mk_window(h, OP_SLICE, x, axis, s, e, t);
+}
+
+/* unslice(a, [s1, e1)) + unslice(b, [s2, e2)) with disjoint windows on one axis: one unslice of
+ * a, the zeros between, and b, concatenated; IR_NONE when x and y are not such a pair */
+static uint32_t add_windows(IrGraph *h, uint32_t x, uint32_t y, const IrType *t) {
+    int ax, ay;
+    int64_t s1, e1, s2, e2;
+    if (nd(h, x)->op != OP_UNSLICE || nd(h, y)->op != OP_UNSLICE || !window(nd(h, x), &ax, &s1, &e1) ||
+        !window(nd(h, y), &ay, &s2, &e2) || ax != ay || t->dim[ax].a)
+        return IR_NONE;
+    if (s2 < s1) {
+        uint32_t tx = x;
+        int64_t ts = s1, te = e1;
+        x = y, s1 = s2, e1 = e2;
+        y = tx, s2 = ts, e2 = te;
+    }
+    if (e1 > s2)
+        return IR_NONE;     /* overlapping windows: an addition */
+    uint32_t a = nd(h, x)->src[0], b = nd(h, y)->src[0];
+    IrType at = nd(h, a)->type;
+    uint32_t piece = a;
+    if (s2 > e1) {
+        IrType gt = with_ext(at, ax, s2 - e1);
+        piece = concat2(h, piece, ir_fill(h, gt, 0), ax, with_ext(at, ax, s2 - s1));
+    }
+    piece = concat2(h, piece, b, ax, with_ext(at, ax, e2 - s1));
+    return unslice_of(h, piece, ax, s1, e2, *t);
+}
+
+/* A^T B + C^T D, as the weight gradient of a matrix used at every step of a time loop sums
+ * them: [A; C]^T [B; D], one GEMM over the stacked rows (a concat along axis 0, which fuse
+ * flattens), instead of T GEMMs whose T results are kept and added. IR_NONE when x and y are not
+ * two such products. */
+static uint32_t add_matmuls(IrGraph *h, uint32_t x, uint32_t y, const IrType *t) {
+    const IrNode *a = nd(h, x), *b = nd(h, y);
+    if (a->op != OP_MATMUL || b->op != OP_MATMUL || !a->attr.i[0] || a->attr.i[1] || !b->attr.i[0] ||
+        b->attr.i[1] || t->rank != 2)
+        return IR_NONE;
+    uint32_t l[2] = {a->src[0], b->src[0]}, r[2] = {a->src[1], b->src[1]};
+    const IrType *la = &nd(h, l[0])->type, *lb = &nd(h, l[1])->type;
+    if (la->rank != 2 || lb->rank != 2 || nd(h, r[0])->type.rank != 2 || nd(h, r[1])->type.rank != 2)
+        return IR_NONE;
+    IrType lt = *la, rt = nd(h, r[0])->type;
+    lt.dim[0].a += lb->dim[0].a, lt.dim[0].c += lb->dim[0].c;
+    rt.dim[0] = lt.dim[0];
+    uint32_t s[2] = {concat2(h, l[0], l[1], 0, lt), concat2(h, r[0], r[1], 0, rt)};
+    IrAttr at = {.i = {1, 0}, .ni = 2};
+    return ir_op(h, OP_MATMUL, s, 2, &at, *t);
+}
+
 /* Algebraic identities on the rebuilt operands; IR_NONE when none applies. */
 static uint32_t identity(IrGraph *h, const IrNode *n, const uint32_t *s) {
     const IrType *t = &n->type;
-    uint32_t x = s[0], y = n->nsrc > 1 ? s[1] : IR_NONE;
+    uint32_t x = s[0], y = n->nsrc > 1 ? s[1] : IR_NONE, r;
     switch (n->op) {
     case OP_STOP_GRAD: /* autodiff is done: stop_grad is the identity */
         return x;
@@ -201,7 +344,19 @@ static uint32_t identity(IrGraph *h, const IrNode *n, const uint32_t *s) {
             return x;
         if (is_fill_of(h, x, 0))
             return y;
-        return IR_NONE;
+        if ((r = add_windows(h, x, y, t)) != IR_NONE)
+            return r;
+        return add_matmuls(h, x, y, t);
+    case OP_SLICE:
+    case OP_UNSLICE: {
+        int ax;
+        int64_t s0, e0, ext;
+        if (!window(n, &ax, &s0, &e0))
+            return IR_NONE;
+        if (n->op == OP_UNSLICE)
+            return t->dim[ax].a ? IR_NONE : unslice_of(h, x, ax, s0, e0, *t);
+        return axis_ext(h, x, ax, &ext) ? slice_of(h, x, ax, s0, e0) : IR_NONE;
+    }
     case OP_SUB:
         if (is_fill_of(h, y, 0))
             return x;

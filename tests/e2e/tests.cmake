@@ -124,6 +124,10 @@ nnc_e2e(transformer_seq transformer_seq.sh)
 # examples/brackets.nn: an encoder with padding masks classifies bracket words (README: 99.8%)
 nnc_e2e(brackets reach.sh brackets accuracy ge 0.95 --epochs 8 --threads 1 --
         --data "${CMAKE_SOURCE_DIR}/examples/data/brackets_test_x.npy,${CMAKE_SOURCE_DIR}/examples/data/brackets_test_y.npy")
+# stdlib's recurrent layers against nn.RNN / nn.LSTM / nn.GRU: outputs and gradients (about 30 s)
+nnc_e2e(rnn_vs_torch rnn_vs_torch.sh)
+# the sequence examples: brackets_lstm learns balanced brackets (>= 90% test accuracy; about 10 s)
+nnc_e2e(seq_examples seq_examples.sh)
 # a model of the pooling and resampling builtins trains, the executable equal to the interpreter
 nnc_e2e(pool_model pool_model.sh)
 # their values against torch's pools and F.interpolate (interpreter and executable; ties in max)

@@ -398,6 +398,7 @@ typedef struct KEnv {
     LLVMValueRef *argv;         /* a reduction with a body: per argument, its parameter */
     LLVMValueRef lo, hi;        /* a pool: the samples n in [lo, hi) it computes (emit_pool_kernel) */
     LLVMValueRef pool;          /* a batched GEMM: the thread pool */
+    LLVMValueRef start;         /* SLICE, UNSLICE: the window's start, a parameter (is_window) */
 } KEnv;
 
 /* A batched (3-D) matmul: nnc_sgemm_batched splits its products across the thread pool. */
@@ -484,7 +485,7 @@ static void k_slice(Cg *g, KEnv *k, bool un) {
     for (int d = 0; d < small->rank; d++)
         dims[d] = dimv(g, small->dim[d]);
     /* the start may depend on B (the gradient of a concat along a batch-sized axis) */
-    LLVMValueRef bbase = LLVMBuildMul(g->b, dimv(g, ir_slice_start(&k->k->attr)), bst[axis], "");
+    LLVMValueRef bbase = LLVMBuildMul(g->b, k->start, bst[axis], "");
     bst[axis] = LLVMBuildMul(g->b, ci64(g, step), bst[axis], "");
     int bi = un ? 0 : 1, si = un ? 1 : 0;   /* operand 0 is the destination */
     LLVMValueRef base[2];
@@ -498,6 +499,10 @@ static void k_slice(Cg *g, KEnv *k, bool un) {
     nest(g, small->rank, dims, 2, st, base, copy_body, &c);
 }
 
+/* Concats of more operands than this copy each through a shared function (concat_part_fn). */
+#define CONCAT_INLINE 4
+static LLVMValueRef concat_part_fn(Cg *g, const IrType *t, const IrType *st_, int axis);
+
 static void k_concat(Cg *g, KEnv *k) {
     const IrType *t = &k->k->type;
     int64_t axis = k->k->attr.i[0];
@@ -508,13 +513,20 @@ static void k_concat(Cg *g, KEnv *k) {
     LLVMValueRef at = ci64(g, 0);
     for (int s = 0; s < k->k->nargs; s++) {
         const IrType *st_ = src_type(k, s);
+        if (k->k->nargs > CONCAT_INLINE) {  /* a flattened chain: one call per operand */
+            LLVMValueRef fn = concat_part_fn(g, t, st_, (int)axis);
+            LLVMValueRef args[4] = {k->out, k->argv[s], at, g->B};
+            LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, 4, "");
+            at = LLVMBuildAdd(g->b, at, dimv(g, st_->dim[axis]), "");
+            continue;
+        }
         LLVMValueRef dims[IR_MAXRANK], st[2][IR_MAXRANK];
         memcpy(st[0], ost, sizeof ost);
         strides(g, st_, st[1]);
         for (int d = 0; d < st_->rank; d++)
             dims[d] = dimv(g, st_->dim[d]);
         LLVMValueRef base[2] = {LLVMBuildMul(g->b, at, ost[axis], ""), ci64(g, 0)};
-        CopyCtx c = {t->dtype, k->out, k->src[s]};
+        CopyCtx c = {t->dtype, k->out, k->argv[s]};   /* argv: a flattened chain has many */
         nest(g, st_->rank, dims, 2, st, base, copy_body, &c);
         at = LLVMBuildAdd(g->b, at, dims[axis], "");
     }
@@ -1069,11 +1081,29 @@ static LLVMValueRef new_fn(Cg *g, const char *name, LLVMTypeRef *pt, int np, con
  * below it, waking the workers costs more than the loop (a few microseconds each). */
 #define PAR_MIN_ELEMS (1 << 15)
 
+/* A slice or unslice kernel: its window's start is a parameter, not part of its code, so the
+ * windows of one shape at every step of an unrolled time loop (x[:, t, :]) share one function. */
+static bool is_window(const Kernel *k) {
+    return k->kind == KK_OP && (k->op == OP_SLICE || k->op == OP_UNSLICE);
+}
+
 /* A kernel's function is keyed by its signature (k_kernel_sig: the kernel's text without buffer
  * and value numbers): kernels that compute the same function of their arguments - the same layer
  * repeated, each layer's optimizer update - share one function, so the code LLVM optimises grows
  * with the number of different kernels, not with the depth of the model. */
 static const char *sig_of(Cg *g, const Kernel *k) {
+    Kernel w;
+    if (is_window(k)) {     /* the window's start is a parameter: keep its extent only */
+        w = *k;
+        Dim st = ir_slice_start(&k->attr);
+        w.attr.i[1] = 0;
+        w.attr.i[2] -= st.c;
+        if (w.attr.ni == 6) {
+            w.attr.i[4] = 0;
+            w.attr.i[5] -= st.a;
+        }
+        k = &w;
+    }
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -1114,6 +1144,39 @@ static int cache_slot(Cg *g, const char *key) {
     while (c->key[j] && strcmp(c->key[j], key))
         j = (j + 1) & (size_t)(c->cap - 1);
     return (int)j;
+}
+
+/* part(out, src, at, B): src copied into out at offset `at` along axis: one operand of a concat
+ * of many (a time loop's states or an adjoint's windows), made once per (types, axis) so a concat
+ * of T operands is T calls in one block, not T loop nests for LLVM to optimise. */
+static LLVMValueRef concat_part_fn(Cg *g, const IrType *t, const IrType *st_, int axis) {
+    char ts[128], ss[128];
+    ir_type_fmt(ts, sizeof ts, t);
+    ir_type_fmt(ss, sizeof ss, st_);
+    const char *key = arena_printf(&g->arena, "#concat_part %s %s %d", ts, ss, axis);
+    int slot = cache_slot(g, key);
+    if (g->cache.key[slot])
+        return g->cache.fn[slot];
+    LLVMTypeRef pt[4] = {g->i8p, g->i8p, g->i64, g->i64};
+    bool noalias[4] = {true, true, false, false};
+    LLVMValueRef fn = new_fn(g, arena_printf(&g->arena, "%s.concat_part%d", g->prefix, g->cache.n), pt, 4, noalias);
+    Saved sv = enter_fn(g, fn);
+    g->B = LLVMGetParam(fn, 3);
+    LLVMValueRef ost[IR_MAXRANK], dims[IR_MAXRANK], st[2][IR_MAXRANK];
+    strides(g, t, ost);
+    memcpy(st[0], ost, sizeof ost);
+    strides(g, st_, st[1]);
+    for (int d = 0; d < st_->rank; d++)
+        dims[d] = dimv(g, st_->dim[d]);
+    LLVMValueRef base[2] = {LLVMBuildMul(g->b, LLVMGetParam(fn, 2), ost[axis], ""), ci64(g, 0)};
+    CopyCtx c = {t->dtype, LLVMGetParam(fn, 0), LLVMGetParam(fn, 1)};
+    nest(g, st_->rank, dims, 2, st, base, copy_body, &c);
+    LLVMBuildRetVoid(g->b);
+    leave_fn(g, sv);
+    g->cache.key[slot] = (char *)key;
+    g->cache.fn[slot] = fn;
+    g->cache.n++;
+    return fn;
 }
 
 /* An argument of an elementwise kernel that reads one of the kernel's own outputs (an update
@@ -1493,6 +1556,8 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
     pt[np++] = g->i64;
     if (k->op == OP_RAND && k->kind == KK_OP)
         pt[np++] = g->i64;
+    if (is_window(k))
+        pt[np++] = g->i64;
     if (k->kind == KK_CONV || batched_gemm(k))     /* the thread pool, as elementwise kernels get it */
         pt[np] = g->i8p, isptr[np++] = false;
     LLVMValueRef fn = new_fn(g, name, pt, np, isptr);
@@ -1513,6 +1578,8 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
     g->B = LLVMGetParam(fn, (unsigned)a++);
     if (k->op == OP_RAND && k->kind == KK_OP)
         e.seed = LLVMGetParam(fn, (unsigned)a++);
+    if (is_window(k))
+        e.start = LLVMGetParam(fn, (unsigned)a++);
     LLVMValueRef pool = k->kind == KK_CONV || batched_gemm(k) ? LLVMGetParam(fn, (unsigned)a++) : NULL;
     e.pool = pool;
     if (k->kind == KK_FILL)
@@ -1745,6 +1812,8 @@ static void call_kernel(Cg *g, Env *e, int ki) {
         args[np++] = e->pool;
     else if (k->kind == KK_OP && k->op == OP_RAND)
         args[np++] = e->seed;
+    if (is_window(k))
+        args[np++] = dimv(g, ir_slice_start(&k->attr));
     LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)np, "");
 }
 
@@ -1771,6 +1840,7 @@ static void emit_graph(Cg *g, const KGraph *kg, LLVMValueRef fn, int gi) {
         LLVMValueRef *part = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)nparts);
         for (int p = 0; p < nparts; p++) {
             part[p] = new_fn(g, arena_printf(&g->arena, "%s.g%d.part%d", g->prefix, gi, p), &g->args_p, 1, NULL);
+            add_attr(g, part[p], LLVMAttributeFunctionIndex, "optnone");
             env_begin(g, &e, part[p]);
             for (int k = p * PART_KERNELS; k < kg->nkern && k < (p + 1) * PART_KERNELS; k++)
                 call_kernel(g, &e, k);
