@@ -94,6 +94,7 @@ int link_executable(Arena *a, Diag *d, const char *argv0, const char *obj, const
     argv[n++] = "-lz";
     argv[n++] = "-lm";
     argv[n++] = "-lpthread";
+    argv[n++] = "-ldl";         /* runtime/cuda.c opens the CUDA driver with dlopen */
 #ifdef NNC_SANITIZE
     /* this nnc and its runtime library are built with the sanitizers: so is the executable */
     argv[n++] = "-fsanitize=address,undefined";
