@@ -56,6 +56,7 @@ static struct {
                  const float *, float *, int);
     const char *(*BlasStatusName)(int);
     void *blas_handle;
+    CUfunction sgemm;           /* the source's nnc_sgemm, when there is no cuBLAS */
 } cu;
 
 static const char *prog = "model";
@@ -314,14 +315,20 @@ static void open_driver(void) {
 #undef GET
 }
 
+/* cuBLAS ($NNC_CUBLAS names the file when it is not on the library path); without one, the
+ * matrix products run the source's own tiled kernel, nnc_sgemm (slower: said once). */
 static void open_cublas(void) {
-    const char *names[] = {"libcublas.so.13", "libcublas.so.12", "libcublas.so"};
+    const char *env = getenv("NNC_CUBLAS");
+    const char *names[] = {env && *env ? env : NULL, "libcublas.so.13", "libcublas.so.12", "libcublas.so"};
     const char *err = NULL;
     for (size_t i = 0; i < sizeof names / sizeof *names && !cu.blas; i++)
-        if (!(cu.blas = dlopen(names[i], RTLD_NOW | RTLD_LOCAL)) && !err)
+        if (names[i] && !(cu.blas = dlopen(names[i], RTLD_NOW | RTLD_LOCAL)) && !err)
             err = dlerror();
-    if (!cu.blas)
-        fail("no cuBLAS found: %s", err ? err : "libcublas.so");
+    if (!cu.blas) {
+        fprintf(stderr, "%s: note: no cuBLAS found (%s): matrix products use nnc's own kernel\n", prog,
+                err ? err : "libcublas.so");
+        return;
+    }
     *(void **)&cu.BlasCreate = sym(cu.blas, "libcublas", "cublasCreate_v2");
     *(void **)&cu.Sgemm = sym(cu.blas, "libcublas", "cublasSgemm_v2");
     *(void **)&cu.BlasStatusName = dlsym(cu.blas, "cublasGetStatusName");
@@ -365,6 +372,8 @@ static void start(void) {
         fprintf(stderr, "%s: the driver's PTX log: %s\n", prog, log);
     check(rc, "cuModuleLoadData", P.arch[best]);
     open_cublas();
+    if (!cu.blas)
+        check(cu.ModuleGetFunction(&cu.sgemm, P.mod, "nnc_sgemm"), "cuModuleGetFunction", "nnc_sgemm");
     parse(P.sched);
     for (int gi = 0; gi < P.ng; gi++) {
         Graph *g = &P.g[gi];
@@ -427,6 +436,13 @@ static void gemm(const Step *st, long long B) {
     }
     lda = lda < 1 ? 1 : lda;
     ldb = ldb < 1 ? 1 : ldb;
+    if (!cu.blas) {
+        int ta = st->ta, tb = st->tb;
+        void *args[] = {&ta, &tb, &M, &N, &K, &a, &lda, &b, &ldb, &c};
+        check(cu.LaunchKernel(cu.sgemm, (unsigned)((N + 15) / 16), (unsigned)((M + 15) / 16), 1, 256, 1, 1, 0, NULL, args,
+                              NULL), "cuLaunchKernel", "nnc_sgemm");
+        return;
+    }
     /* row-major C[M,N] = op(A) op(B) is column-major C^T = op(B)^T op(A)^T */
     const float one = 1.0f, zero = 0.0f;
     int rc = cu.Sgemm(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const float *)(uintptr_t)b, ldb,
@@ -477,8 +493,8 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
         switch (st->kind) {
         case S_LAUNCH:
             args[0] = &B, args[1] = &seed, args[2] = &V;
-            for (int r = 0; r < st->nrefs; r++) {
-                p[r] = ptr(&st->refs[r], B);
+            for (int r = 0; r < 64; r++) {     /* slots past the kernel's own hold a 0: never read */
+                p[r] = r < st->nrefs ? ptr(&st->refs[r], B) : 0;
                 args[3 + r] = &p[r];
             }
             launch(st->fn, st->name, st->mode, at(st->n, B), args);

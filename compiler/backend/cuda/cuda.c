@@ -184,6 +184,7 @@ static const char prelude[] =
     "__device__ __forceinline__ long long nnc_comb(long long a, long long b, int mx) { return a + b; }\n"
     "__device__ __forceinline__ float nnc_comb(float a, float b, int mx) { return nnc_max(a, b); }\n"
     "__device__ __forceinline__ int nnc_comb(int a, int b, int mx) { return nnc_max(a, b); }\n"
+    "#ifndef NNC_EMU   /* tests/cuda/emu runs the kernels on the CPU, one thread a block */\n"
     "/* v reduced over the block (blockDim.x a multiple of 32, at most 1024): warp shuffles, then\n"
     " * the warps' partials through shared memory; every thread gets the result. */\n"
     "template <typename T> __device__ T nnc_block_reduce(T v, T id) {\n"
@@ -200,6 +201,25 @@ static const char prelude[] =
     "    }\n"
     "    __syncthreads();\n"
     "    return sh[0];\n"
+    "}\n"
+    "#endif\n"
+    "/* C[M,N] = op(A) op(B), row-major, 16x16 tiles through shared memory: the matrix products\n"
+    " * when no cuBLAS is found (runtime/cuda.c); grid (ceil(N/16), ceil(M/16)), 256 threads. */\n"
+    "extern \"C\" __global__ void __launch_bounds__(NNC_T) nnc_sgemm(int ta, int tb, int M, int N, int K,\n"
+    "        const float *A, int lda, const float *Bm, int ldb, float *C) {\n"
+    "    __shared__ float sa[16][17], sb[16][17];\n"
+    "    int tx = threadIdx.x & 15, ty = threadIdx.x >> 4;\n"
+    "    int row = blockIdx.y * 16 + ty, col = blockIdx.x * 16 + tx;\n"
+    "    float acc = 0.f;\n"
+    "    for (int k0 = 0; k0 < K; k0 += 16) {\n"
+    "        int ka = k0 + tx, kb = k0 + ty, ar = blockIdx.y * 16 + ty;\n"
+    "        sa[ty][tx] = ar < M && ka < K ? (ta ? A[(long long)ka * lda + ar] : A[(long long)ar * lda + ka]) : 0.f;\n"
+    "        sb[ty][tx] = kb < K && col < N ? (tb ? Bm[(long long)col * ldb + kb] : Bm[(long long)kb * ldb + col]) : 0.f;\n"
+    "        __syncthreads();\n"
+    "        for (int k = 0; k < 16; k++) acc += sa[ty][k] * sb[k][tx];\n"
+    "        __syncthreads();\n"
+    "    }\n"
+    "    if (row < M && col < N) C[(long long)row * N + col] = acc;\n"
     "}\n"
     "/* runtime/rand.c's nnc_rand_uniform, bit for bit */\n"
     "__device__ __forceinline__ unsigned long long nnc_mix(unsigned long long z) {\n"
@@ -782,7 +802,7 @@ static Launch launch_of(const Kernel *k) {
     return (Launch){'e', {0, 0, 0}};
 }
 
-/* The kernel function of k (emitted once per signature); returns its name. */
+/* The kernel function of k (emitted once per signature and value slots); returns its name. */
 static const char *kernel_name(Src *S, const Kernel *k, int gi, int ki) {
     char *sig = NULL;
     size_t n = 0;
@@ -790,6 +810,9 @@ static const char *kernel_name(Src *S, const Kernel *k, int gi, int ki) {
     if (!f)
         die("out of memory");
     k_kernel_sig(f, k);
+    for (int a = 0; a < k->nargs; a++)      /* values are read from V by index: part of the function */
+        if (k->args[a].kind == KA_VAL)
+            fprintf(f, " $v%d@%d", k->args[a].ref, a);
     fclose(f);
     for (int i = 0; i < S->nsig; i++)
         if (!strcmp(S->sig[i], sig)) {
