@@ -12,7 +12,7 @@ out=$1
 shift
 mkdir -p "$out"
 for exe in "$@"; do
-    cp "$exe" "$out/"
+    [ "$(cd "$(dirname "$exe")" && pwd)" = "$(cd "$out" && pwd)" ] || cp "$exe" "$out/"
     ldd "$exe" | awk '/=> \// { print $3 }' | while read -r lib; do
         case $(basename "$lib") in
         libc.so.*|libm.so.*|libpthread.so.*|libdl.so.*|librt.so.*|ld-linux*|libresolv.so.*) ;;

@@ -16,7 +16,7 @@ out=$root/build/gpu
 rm -rf "$out" "$out.tar.xz"
 mkdir -p "$out/bin" "$out/ref" "$out/emu" "$out/data" "$out/cpu"
 cp /usr/share/datasets/fashion-mnist/*.gz "$out/data/"
-models="xor_train iris logistic linear_regression autoencoder fashion_mlp fashion_cnn tf_cnn conv_autoencoder"
+models="xor_train iris logistic linear_regression autoencoder fashion_mlp fashion_cnn"
 for m in $models; do
     "$nnc" "$root/examples/$m.nn" --target cuda -o "$out/bin/$m"
     "$nnc" "$root/examples/$m.nn" -o "$out/cpu/$m"
@@ -37,6 +37,7 @@ while read -r m args; do
     "$out/cpu/$m" eval --weights "$out/ref/$tag.w" $(echo "$a" | grep -o -- '--data [^ ]*') >"$out/ref/$tag.eval" 2>&1
 done <"$root/tests/gpu/runs.txt"
 cp "$root/tests/gpu/runs.txt" "$out/"
+find "$out/ref" -name '*.w' -size +5M -delete     # the carry is 64 MiB in all (docs/backend-cuda.md)
 rm -rf "$out/cpu"
 cd "$root/build" && tar cJf gpu.tar.xz gpu
 ls -la "$root/build/gpu.tar.xz"

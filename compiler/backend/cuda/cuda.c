@@ -958,7 +958,7 @@ static void graph(Src *S, const KGraph *g, int gi) {
             if (!k->nbody)
                 continue;
         }
-        if (k->kind == KK_OP && (k->op == OP_SCATTER_ADD || (k->op == OP_RESHAPE && false))) {
+        if (k->kind == KK_OP && k->op == OP_SCATTER_ADD) {
             fputs("zero", S->s);
             ref_text(S, g, gi, k->out);
             size_text(S, k_bytes(&k->type));
@@ -1099,18 +1099,20 @@ static void *nvrtc_open(Diag *d, int verbose) {
     const char *env = getenv("NNC_NVRTC");
     const char *names[] = {env && *env ? env : NULL, "libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so",
                            "/usr/local/cuda/lib64/libnvrtc.so"};
-    const char *first = NULL;
+    static char first[512];     /* the first failure: the name users look for */
     for (size_t i = 0; i < sizeof names / sizeof *names && !h; i++) {
         if (!names[i])
             continue;
         h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-        if (!h && !first)
-            first = arena_printf(&(Arena){0}, "%s", dlerror());
+        if (!h && !first[0])
+            snprintf(first, sizeof first, "%s", dlerror());
         else if (h && verbose)
             fprintf(stderr, "nnc: nvrtc: %s\n", names[i]);
     }
     if (!h)
-        diag_plain(d, "--target cuda needs NVRTC, which was not found: %s", first ? first : "libnvrtc.so");
+        diag_plain(d, "--target cuda needs NVRTC, which was not found: %s", first[0] ? first : "libnvrtc.so");
+    if (!h)
+        diag_hint(d, "install the CUDA toolkit (its lib64 on the library path) or set NNC_NVRTC to libnvrtc.so's path");
     return h;
 }
 
