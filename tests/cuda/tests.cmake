@@ -54,8 +54,9 @@ add_test(NAME cuda.emu.fashion_mlp COMMAND ${_cu_emu} fashion_mlp --limit 1000 -
 add_test(NAME cuda.emu.fashion_cnn COMMAND ${_cu_emu} fashion_cnn --limit 16 --batch 8 --epochs 1)
 set_tests_properties(cuda.emu.xor_train cuda.emu.iris cuda.emu.fashion_mlp PROPERTIES LABELS cuda TIMEOUT 300
                      SKIP_RETURN_CODE 77)
-# the emulator runs a conv's filter gradient as one thread: about a second a sample under load
-set_tests_properties(cuda.emu.fashion_cnn PROPERTIES LABELS "cuda;slow" TIMEOUT 900 SKIP_RETURN_CODE 77
+# the emulator runs a conv's filter gradient as one thread (about a second a sample under load):
+# two batches of 8; the direct convolutions sum in another order than OpenBLAS, hence a tolerance
+set_tests_properties(cuda.emu.fashion_cnn PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77
                      ENVIRONMENT NNC_EMU_TOL=0.001)
 add_test(NAME cuda.bundle COMMAND sh ${_cu}/bundle.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA}
          ${CMAKE_SOURCE_DIR}/scripts/cuda_bundle.sh ${CMAKE_SOURCE_DIR}/examples)
