@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/gpu/prepare.sh [NNC] - on the development machine: everything tests/gpu/run.sh needs on a
-# GPU machine that has no LLVM, OpenBLAS or package registry, as one file, build/gpu.tar.xz (carry
+# GPU machine that has no LLVM, OpenBLAS or package registry, as one file, build/gpu.tar.gz (carry
 # it; docs/backend-cuda.md). It holds
 #   bin/   the --target cuda executables (sm_80 + sm_90 PTX) and the shared libraries they need
 #          (scripts/cuda_bundle.sh; rpath $ORIGIN finds them)
@@ -13,7 +13,7 @@ set -e
 root=$(cd "$(dirname "$0")/../.." && pwd)
 nnc=${1:-$root/build/release/nnc}
 out=$root/build/gpu
-rm -rf "$out" "$out.tar.xz"
+rm -rf "$out" "$out.tar.gz"
 mkdir -p "$out/bin" "$out/ref" "$out/emu" "$out/data" "$out/cpu"
 cp /usr/share/datasets/fashion-mnist/*.gz "$out/data/"
 models="xor_train iris logistic linear_regression autoencoder fashion_mlp fashion_cnn"
@@ -39,5 +39,5 @@ done <"$root/tests/gpu/runs.txt"
 cp "$root/tests/gpu/runs.txt" "$out/"
 find "$out/ref" -name '*.w' -size +5M -delete     # the carry is 64 MiB in all (docs/backend-cuda.md)
 rm -rf "$out/cpu"
-cd "$root/build" && tar cJf gpu.tar.xz gpu
-ls -la "$root/build/gpu.tar.xz"
+cd "$root/build" && tar czf gpu.tar.gz gpu
+ls -la "$root/build/gpu.tar.gz"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/gpu/run.sh [--emu] [--quick] [BUNDLE] - everything that needs an NVIDIA GPU, in one call of at
-# most about 8 minutes on an H200. BUNDLE (default build/gpu.tar.xz) is what tests/gpu/prepare.sh
+# most about 8 minutes on an H200. BUNDLE (default build/gpu.tar.gz) is what tests/gpu/prepare.sh
 # made on the development machine: the --target cuda executables with their libraries, the CPU's
 # results for the same runs, Fashion-MNIST. Three parts, each line PASS or FAIL:
 #   1. runs   every run of runs.txt on the GPU equals the CPU's (losses, metrics: compare.py), and
@@ -18,10 +18,10 @@ while [ $# -gt 0 ]; do
     case $1 in --emu) emu=1 ;; --quick) quick=1 ;; *) break ;; esac
     shift
 done
-bundle=${1:-$root/build/gpu.tar.xz}
+bundle=${1:-$root/build/gpu.tar.gz}
 work=$(mktemp -d) || exit 1
 trap 'rm -rf "$work"' EXIT
-tar xJf "$bundle" -C "$work" || { echo "FAIL: cannot unpack $bundle"; exit 1; }
+tar xzf "$bundle" -C "$work" || { echo "FAIL: cannot unpack $bundle"; exit 1; }
 G=$work/gpu D=$G/data
 fails=0
 pass() { echo "PASS: $*"; }
@@ -35,11 +35,12 @@ elif [ -z "${NNC_CUBLAS:-}" ] && ! ldconfig -p 2>/dev/null | grep -q 'libcublas\
     NNC_CUBLAS=$(find / -xdev \( -name 'libcublas.so.13' -o -name 'libcublas.so.12' \) 2>/dev/null | head -1)
     [ -n "$NNC_CUBLAS" ] && export NNC_CUBLAS && echo "cuBLAS: $NNC_CUBLAS"
 fi
-run() {     # run MODEL ARGS...: the model's GPU executable (its host kernels under --emu)
+run() {     # run MODEL ARGS...: the model's GPU executable (its host kernels under --emu), at most $TMO s
     m=$1
     shift
-    if [ $emu = 1 ]; then NNC_EMU_KERNELS=$G/emu/$m.so "$G/bin/$m" "$@"; else "$G/bin/$m" "$@"; fi
+    timeout "$TMO" env NNC_EMU_KERNELS="$G/emu/$m.so" "$G/bin/$m" "$@"
 }
+TMO=120
 t0=$(date +%s)
 echo "== 1. runs vs the CPU"
 cd "$root/examples" || exit 1
@@ -59,6 +60,7 @@ done <"$G/runs.txt"
 echo "   ($(( $(date +%s) - t0 )) s)"
 if [ $quick = 0 ]; then
     echo "== 2. full trainings"
+    TMO=120
     for spec in "fashion_mlp 0.8777" "fashion_cnn 0.9097"; do
         set -- $spec
         run "$1" train --data "$D" --save "$work/$1.full.w" >"$work/$1.full" 2>&1 || { fail "$1 train: $(tail -n 1 "$work/$1.full")"; continue; }
@@ -68,10 +70,11 @@ if [ $quick = 0 ]; then
     done
     echo "   ($(( $(date +%s) - t0 )) s)"
     echo "== 3. bench: training samples/s, nnc (GPU) vs PyTorch (CUDA)"
+    TMO=40
     for spec in "mlp_small 60000" "mlp_wide 15360" "cnn 3200"; do
         set -- $spec
         n=$(run "bench_$1" train --data "$D" --limit "$2" --epochs 1 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
-        t=$( [ $emu = 0 ] && cd "$G" && python3 torch_cuda.py "$1" "$D" "$2" 2>&1 | sed -n 's/samples_per_s=\([0-9.]*\).*/\1/p')
+        t=$( [ $emu = 0 ] && cd "$G" && timeout 60 python3 torch_cuda.py "$1" "$D" "$2" 2>&1 | sed -n 's/samples_per_s=\([0-9.]*\).*/\1/p')
         echo "bench $1: nnc ${n:-?} samples/s, PyTorch ${t:-?} samples/s, ratio $(python3 -c "print(round(${n:-0}/${t:-0},2) if ${t:-0} else '?')")"
     done
 fi
