@@ -20,6 +20,7 @@ typedef struct BackendOptions {
     const char *prefix;         /* symbol prefix P of runtime/nnc_abi.h; NULL = "nnc_model" */
     int opt_level;              /* 0..3 */
     const char *cpu;            /* target CPU name; NULL = the host's */
+    const char *gpu_arch;       /* cuda: --gpu-arch list, NULL = sm_80,sm_90 */
     int verbose;                /* print what it does to stderr */
     const char *version;        /* text of P_version (nnc's version, the model's hash), or NULL */
 } BackendOptions;

@@ -109,6 +109,10 @@ int link_executable(Arena *a, Diag *d, const char *argv0, const char *obj, const
     }
     argv[n++] = "-lm";
     argv[n++] = "-lpthread";
+    argv[n++] = "-ldl";         /* runtime/cuda.c opens the CUDA driver with dlopen */
+    size_t ol = strlen(obj);
+    if (ol > 2 && !strcmp(obj + ol - 2, ".c"))  /* --target cuda: made to be carried to a GPU machine with */
+        argv[n++] = "-Wl,-rpath,$ORIGIN";       /* its libraries beside it (scripts/cuda_bundle.sh) */
 #ifdef NNC_SANITIZE
     /* this nnc and its runtime library are built with the sanitizers: so is the executable */
     argv[n++] = "-fsanitize=address,undefined";

@@ -43,8 +43,9 @@ typedef struct Cli {
 static const char *const options[] = {
     "-o", "-c", "--emit", "-O0", "-O1", "-O2", "-O3", "--cpu", "--model", "--dump-after",
     "--prefix", "-v", "--verbose", "--check", "--help", "--version", "--diagnostics-format", "--portable",
+    "--target", "--gpu-arch",
 };
-static const char *const emit_kinds[] = {"ast", "types", "ir", "kernels", "plan", "llvm", "obj", "exe", "dot", "dot=ir"};
+static const char *const emit_kinds[] = {"ast", "types", "ir", "kernels", "plan", "llvm", "obj", "exe", "dot", "dot=ir", "cuda", "ptx"};
 #define NELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 static void usage(FILE *out) {
@@ -63,6 +64,7 @@ static void usage(FILE *out) {
           "                     an executable\n"
           "  --emit KIND        ast | types | ir | kernels | plan | llvm | obj | exe (default exe)\n"
           "                     | dot (the layer graph, Graphviz DOT) | dot=ir (the primitive graph)\n"
+          "                     | cuda (the CUDA source) | ptx (its PTX for the first --gpu-arch)\n"
           "                     ast, types and ir print to stdout unless -o is given (dot too);\n"
           "                     llvm and obj write a file\n"
           "  -O0 .. -O3         optimisation level (default -O2)\n"
@@ -73,6 +75,9 @@ static void usage(FILE *out) {
           "  --dump-after PASS  print the IR after that pass: lower, autodiff, optim,\n"
           "                     simplify\n"
           "  --prefix P         symbol prefix for -c (default: the model's name)\n"
+          "  --target T         llvm (the CPU, default) | cuda (NVIDIA GPUs: NVRTC at compile\n"
+          "                     time, the driver and cuBLAS at run time; docs/backend-cuda.md)\n"
+          "  --gpu-arch LIST    cuda: architectures to embed PTX for (default sm_80,sm_90)\n"
           "  -v, --verbose      print each stage and the link command\n"
           "  --diagnostics-format text|json\n"
           "                     json: one JSON object per error on stderr (JSON Lines)\n"
@@ -149,10 +154,14 @@ static int parse_emit(Diag *d, Cli *c, const char *kind) {
         c->o.emit = EMIT_DOT;
     else if (!strcmp(kind, "dot=ir"))
         c->o.emit = EMIT_DOT_IR;
+    else if (!strcmp(kind, "cuda"))
+        c->o.emit = EMIT_CUDA;
+    else if (!strcmp(kind, "ptx"))
+        c->o.emit = EMIT_PTX;
     else {
         diag_plain(d, "unknown --emit kind '%s'", kind);
         hint_similar(d, kind, emit_kinds, NELEMS(emit_kinds),
-                     "the kinds are ast, types, ir, kernels, plan, llvm, obj, exe, dot and dot=ir");
+                     "the kinds are ast, types, ir, kernels, plan, llvm, obj, exe, dot, dot=ir, cuda and ptx");
         return 0;
     }
     return 1;
@@ -250,6 +259,15 @@ static int parse_args(Diag *d, Cli *c, int argc, char **argv) {
                 diag_hint(d, "the formats are text (the default) and json");
                 return 0;
             }
+        } else if ((v = option_value(d, argc, argv, &i, "--target", &bad))) {
+            if (!bad && strcmp(v, "cuda") && strcmp(v, "llvm")) {
+                diag_plain(d, "unknown --target '%s'", v);
+                diag_hint(d, "the targets are llvm (the CPU) and cuda (NVIDIA GPUs)");
+                return 0;
+            }
+            c->o.cuda = !strcmp(v, "cuda");
+        } else if ((v = option_value(d, argc, argv, &i, "--gpu-arch", &bad))) {
+            c->o.gpu_arch = v;
         } else {
             unknown_option(d, arg);
             return 0;
@@ -274,6 +292,11 @@ static int check_combination(Diag *d, const Cli *c) {
         diag_plain(d, "-o has no effect with nnc %s", c->cmd == CMD_CHECK ? "check" : "run");
         diag_hint(d, c->cmd == CMD_CHECK ? "nnc check writes nothing; to save the types: nnc --emit types FILE.nn -o OUT"
                                          : "nnc run builds nothing; to build an executable: nnc FILE.nn -o OUT");
+        return 0;
+    }
+    if (c->o.cuda && (c->o.emit == EMIT_OBJ || c->o.emit == EMIT_LLVM || c->cmd != CMD_COMPILE)) {
+        diag_plain(d, "--target cuda builds executables (and --emit cuda|ptx|kernels|plan|ir), not %s",
+                   c->cmd != CMD_COMPILE ? "with this command" : c->o.emit == EMIT_OBJ ? "object files" : "LLVM IR");
         return 0;
     }
     return 1;

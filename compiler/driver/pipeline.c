@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "cuda/cuda.h"
 #include "interp/interp.h"
 #include "kernel.h"
 #include "llvm/llvm.h"
@@ -289,7 +290,7 @@ static int prepare(Run *r) {
     if (o->emit == EMIT_RUN)
         return 0;
     bool text = o->emit == EMIT_IR || o->emit == EMIT_KERNELS || o->emit == EMIT_PLAN || o->emit == EMIT_DOT ||
-                o->emit == EMIT_DOT_IR;
+                o->emit == EMIT_DOT_IR || o->emit == EMIT_CUDA || o->emit == EMIT_PTX;
     const char *out = o->output ? o->output : text ? "-" : default_output(r->a, d, o->input, o->emit);
     if (!out)
         return -1;
@@ -331,7 +332,39 @@ static void print_text(EmitKind k, FILE *f, const IrModule *m, const KModule *km
     else if (k == EMIT_DOT_IR) ir_dot_graph(f, m, m->forward);
     else if (k == EMIT_IR) ir_module_print(f, m);
     else if (k == EMIT_KERNELS) k_module_print(f, km);
+    else if (k == EMIT_CUDA) cuda_print_source(f, km);
     else k_plan_print(f, km);
+}
+
+/* --emit ptx: NVRTC's PTX of the CUDA source for the first --gpu-arch, on stdout or into -o. */
+static int write_ptx(Run *r, const KModule *km) {
+    const char *archs[8];
+    if (cuda_parse_archs(r->a, r->d, r->o->gpu_arch, archs) < 0)
+        return 1;
+    const char *ptx = cuda_nvrtc_ptx(r->a, r->d, cuda_source(r->a, km), archs[0], r->o->verbose);
+    if (!ptx)
+        return 1;
+    FILE *f = strcmp(r->out, "-") ? fopen(r->out, "w") : stdout;
+    if (!f || fputs(ptx, f) < 0 || (f != stdout && fclose(f))) {
+        diag_plain(r->d, "cannot write %s: %s", r->out, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+/* --target cuda: the C file of the executable (descriptor, PTX, schedule) in a temporary file,
+ * which the link stage compiles with the runtime; NULL when it failed (diagnosed). */
+static const char *emit_cuda(Run *r, const KModule *km) {
+    const char *c = temp_file(r->a, r->d, r->out, false, ".c");
+    if (!c)
+        return NULL;
+    BackendOptions bo = {.output = c, .kind = BACKEND_OUT_OBJ, .prefix = "nnc_model", .gpu_arch = r->o->gpu_arch,
+                         .verbose = r->o->verbose};
+    if (backend_cuda.emit(km, &bo, r->d)) {
+        unlink(c);
+        return NULL;
+    }
+    return c;
 }
 
 /* --emit ir|kernels|plan: the module, its kernel IR or its plan as text on stdout or into the
@@ -479,9 +512,11 @@ int pipeline(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
         return 1;
     if (k_module_verify(km, stderr))           /* verify the kernels and the plan */
         die("the kernel IR is invalid after plan");
-    if (o->emit == EMIT_KERNELS || o->emit == EMIT_PLAN)
+    if (o->emit == EMIT_KERNELS || o->emit == EMIT_PLAN || o->emit == EMIT_CUDA)
         return write_ir(r, m, km);
-    const char *obj = emit_llvm(r, m, km);     /* emit: the LLVM backend's object file */
+    if (o->emit == EMIT_PTX)                   /* --emit ptx: NVRTC's output for one arch */
+        return write_ptx(r, km);
+    const char *obj = o->cuda ? emit_cuda(r, km) : emit_llvm(r, m, km);   /* emit: object or C file */     /* emit: the LLVM backend's object file */
     if (!obj || done(r, "emit", NULL))
         return 1;
     int rc = link_stage(r, m, obj);                  /* link (or place the object / LLVM IR) */

@@ -8,7 +8,9 @@
 #include "diag.h"
 
 /* What the pipeline ends in. EMIT_RUN: nnc run, the interpreter runs the module (no file). */
-typedef enum { EMIT_EXE, EMIT_OBJ, EMIT_IR, EMIT_KERNELS, EMIT_PLAN, EMIT_LLVM, EMIT_RUN, EMIT_DOT, EMIT_DOT_IR } EmitKind;
+typedef enum {
+    EMIT_EXE, EMIT_OBJ, EMIT_IR, EMIT_KERNELS, EMIT_PLAN, EMIT_LLVM, EMIT_RUN, EMIT_DOT, EMIT_DOT_IR, EMIT_CUDA, EMIT_PTX
+} EmitKind;
 
 typedef struct NncOptions {
     const char *input;          /* model.nn */
@@ -16,6 +18,8 @@ typedef struct NncOptions {
     EmitKind emit;              /* -o exe (default), -c/--emit obj, --emit ir, --emit llvm */
     int opt_level;              /* -O0..-O3, default 2 */
     const char *cpu;            /* --cpu NAME, NULL = host */
+    bool cuda;                  /* --target cuda: the GPU backend (compiler/backend/cuda) */
+    const char *gpu_arch;       /* --gpu-arch LIST, NULL = sm_80,sm_90 */
     const char *model;          /* --model NAME when the file has several */
     const char *dump_after;     /* --dump-after PASS: print the IR after that pass */
     const char *prefix;         /* -c: symbol prefix (default: the model's name) */

@@ -1,0 +1,40 @@
+#!/bin/sh
+# tests/cuda/emu.sh NNC HAVE_CUDA FAKEDIR EMU_H EXAMPLES MODEL TRAIN-ARGS... - the model's --target
+# cuda executable run on the CPU: its CUDA source compiled by the host compiler with cuda_emu.h
+# (one thread a block), the driver and cuBLAS replaced by FAKEDIR's libcuda.so.1 and
+# libcublas.so.13 (host memory, OpenBLAS). Its training (losses and metrics of every epoch) must
+# equal the CPU executable's, and the weights it saves must evaluate as the CPU's do: the schedule,
+# the kernels' index math, the cuBLAS mapping and the copies of runtime/cuda.c are all checked.
+nnc=$1 have=$2 fake=$3 emu=$4 ex=$5 model=$6
+shift 6
+if [ "$have" != ON ]; then
+    echo "skipped: no CUDA toolkit (NVRTC) found at configure time"
+    exit 77
+fi
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+"$nnc" "$ex/$model.nn" --target cuda --gpu-arch sm_80 -o "$tmp/gpu" || exit 1
+"$nnc" "$ex/$model.nn" --emit cuda -o "$tmp/k.cu" || exit 1
+"$nnc" "$ex/$model.nn" -o "$tmp/cpu" || exit 1
+${CXX:-c++} -O1 -shared -fPIC -include "$emu" -x c++ "$tmp/k.cu" -o "$tmp/k.so" || { echo "FAIL: the source does not compile for the host"; exit 1; }
+cd "$ex" || exit 1
+strip_times() { sed -E '/^time: /d; s/  [0-9.]+s  [0-9]+ samples\/s//; s/, [0-9]+ threads?//'; }
+LD_LIBRARY_PATH="$fake" NNC_EMU_KERNELS="$tmp/k.so" "$tmp/gpu" train "$@" --save "$tmp/g.w" >"$tmp/g.out" 2>&1 || { echo "FAIL: emulated train"; cat "$tmp/g.out"; exit 1; }
+"$tmp/cpu" train "$@" --save "$tmp/c.w" >"$tmp/c.out" 2>&1 || { echo "FAIL: cpu train"; cat "$tmp/c.out"; exit 1; }
+strip_times <"$tmp/g.out" >"$tmp/g.txt"
+strip_times <"$tmp/c.out" >"$tmp/c.txt"
+if [ -n "${NNC_EMU_TOL:-}" ]; then     # convolutions: direct kernels sum in another order than OpenBLAS
+    python3 "$(dirname "$0")/../gpu/compare.py" "$tmp/g.out" "$tmp/c.out" "$NNC_EMU_TOL" || exit 1
+    tail -n 3 "$tmp/g.txt"
+    echo "ok: the emulated CUDA run equals the CPU run within $NNC_EMU_TOL"
+    exit 0
+fi
+if ! cmp -s "$tmp/g.txt" "$tmp/c.txt"; then
+    echo "FAIL: the emulated CUDA training differs from the CPU's:"; diff "$tmp/g.txt" "$tmp/c.txt"; exit 1
+fi
+"$tmp/cpu" eval --weights "$tmp/g.w" >"$tmp/ge.out" 2>&1 && "$tmp/cpu" eval --weights "$tmp/c.w" >"$tmp/ce.out" 2>&1 || { echo "FAIL: eval"; cat "$tmp/ge.out"; exit 1; }
+strip_times <"$tmp/ge.out" >"$tmp/ge.txt"
+strip_times <"$tmp/ce.out" >"$tmp/ce.txt"
+cmp -s "$tmp/ge.txt" "$tmp/ce.txt" || { echo "FAIL: the weights the CUDA run saved evaluate differently:"; diff "$tmp/ge.txt" "$tmp/ce.txt"; exit 1; }
+tail -n 3 "$tmp/g.txt"
+echo "ok: the emulated CUDA run equals the CPU run"

@@ -1,0 +1,15 @@
+/* fake_cublas.c - libcublas.so.13 for tests/cuda/emu: cublasSgemm_v2 (column-major, as cuBLAS)
+ * through OpenBLAS's cblas_sgemm, so the emulated run checks runtime/cuda.c's row-major mapping. */
+#include <cblas.h>
+
+int cublasCreate_v2(void **h) { *h = (void *)1; return 0; }
+const char *cublasGetStatusName(int s) { return s ? "CUBLAS_STATUS_EMULATED_ERROR" : "CUBLAS_STATUS_SUCCESS"; }
+int cublasSgemm_v2(void *h, int ta, int tb, int m, int n, int k, const float *alpha, const float *a, int lda,
+                   const float *b, int ldb, const float *beta, float *c, int ldc) {
+    (void)h;
+    if (lda < (ta ? k : m) || ldb < (tb ? n : k) || ldc < m)
+        return 7;               /* CUBLAS_STATUS_INVALID_VALUE */
+    cblas_sgemm(CblasColMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, *alpha, a, lda,
+                b, ldb, *beta, c, ldc);
+    return 0;
+}

@@ -1,0 +1,63 @@
+# tests/cuda/tests.cmake - the CUDA backend (label cuda). The tests that need the CUDA toolkit
+# (NVRTC, ptxas; NNC_HAVE_CUDA, set in CMakeLists.txt) exit 77 and show as skipped without it.
+#   cuda.emit.{iris,pool,cnn}  nnc --emit cuda: row kernels with block reductions, GEMM epilogues,
+#                   pools, convolutions and the schedule (FileCheck; no toolkit needed)
+#   cuda.ptx.NAME   every example's kernels through NVRTC and ptxas, sm_80 and sm_90
+#   cuda.no_driver  the executable on this driverless machine: the one-line error, exit 1
+#   cuda.emu.NAME   the executable run with tests/cuda/emu (its kernels on the CPU, a host
+#                   libcuda.so.1 and libcublas.so.13): training and saved weights equal the CPU's
+#   cuda.bundle     scripts/cuda_bundle.sh: the executable and its libraries in one folder that runs
+#                   under env -i (what tests/gpu/run.sh carries to a GPU machine)
+set(_cu ${CMAKE_SOURCE_DIR}/tests/cuda)
+if(NNC_KERNEL_FILECHECK)
+  foreach(pair "iris:examples/iris.nn" "pool:tests/kernel/pool.nn" "cnn:examples/fashion_cnn.nn")
+    string(REPLACE ":" ";" pair "${pair}")
+    list(GET pair 0 name)
+    list(GET pair 1 file)
+    add_test(NAME cuda.emit.${name} COMMAND sh -c "\"$1\" --emit cuda \"$2\" | \"$3\" \"$4\""
+      sh $<TARGET_FILE:nnc> ${CMAKE_SOURCE_DIR}/${file} ${NNC_KERNEL_FILECHECK} ${_cu}/${name}.check)
+    set_tests_properties(cuda.emit.${name} PROPERTIES LABELS cuda TIMEOUT 60
+                         ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib")
+  endforeach()
+endif()
+file(GLOB _cu_examples ${CMAKE_SOURCE_DIR}/examples/*.nn ${CMAKE_SOURCE_DIR}/examples/course/*.nn)
+foreach(f ${_cu_examples})
+  get_filename_component(name ${f} NAME_WE)
+  get_filename_component(dir ${f} DIRECTORY)
+  get_filename_component(dir ${dir} NAME)
+  if(dir STREQUAL "course")
+    set(name course.${name})
+  endif()
+  add_test(NAME cuda.ptx.${name} COMMAND sh ${_cu}/ptx.sh $<TARGET_FILE:nnc> "${NNC_PTXAS}" ${NNC_HAVE_CUDA} ${f})
+  set_tests_properties(cuda.ptx.${name} PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77)
+endforeach()
+add_test(NAME cuda.no_driver COMMAND sh ${_cu}/no_driver.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA}
+         ${CMAKE_SOURCE_DIR}/examples)
+set_tests_properties(cuda.no_driver PROPERTIES LABELS cuda TIMEOUT 120 SKIP_RETURN_CODE 77)
+if(NNC_HAVE_CUDA)
+  add_library(nnc_fake_cuda SHARED ${_cu}/emu/fake_driver.c)
+  target_link_libraries(nnc_fake_cuda PRIVATE ${CMAKE_DL_LIBS})
+  add_library(nnc_fake_cublas SHARED ${_cu}/emu/fake_cublas.c)
+  target_include_directories(nnc_fake_cublas PRIVATE ${CBLAS_INCLUDE})
+  target_link_libraries(nnc_fake_cublas PRIVATE ${OPENBLAS_LIB})
+  set_target_properties(nnc_fake_cuda PROPERTIES OUTPUT_NAME cuda PREFIX lib SUFFIX .so.1
+                        LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fakecuda)
+  set_target_properties(nnc_fake_cublas PROPERTIES OUTPUT_NAME cublas PREFIX lib SUFFIX .so.13
+                        LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fakecuda)
+  add_dependencies(nnc nnc_fake_cuda nnc_fake_cublas)
+endif()
+set(_cu_emu sh ${_cu}/emu.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
+    ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples)
+add_test(NAME cuda.emu.xor_train COMMAND ${_cu_emu} xor_train --epochs 50)
+add_test(NAME cuda.emu.iris COMMAND ${_cu_emu} iris --epochs 5)
+add_test(NAME cuda.emu.fashion_mlp COMMAND ${_cu_emu} fashion_mlp --limit 1000 --epochs 1)
+add_test(NAME cuda.emu.fashion_cnn COMMAND ${_cu_emu} fashion_cnn --limit 16 --batch 8 --epochs 1)
+set_tests_properties(cuda.emu.xor_train cuda.emu.iris cuda.emu.fashion_mlp PROPERTIES LABELS cuda TIMEOUT 300
+                     SKIP_RETURN_CODE 77)
+# the emulator runs a conv's filter gradient as one thread (about a second a sample under load):
+# two batches of 8; the direct convolutions sum in another order than OpenBLAS, hence a tolerance
+set_tests_properties(cuda.emu.fashion_cnn PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77
+                     ENVIRONMENT NNC_EMU_TOL=0.001)
+add_test(NAME cuda.bundle COMMAND sh ${_cu}/bundle.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA}
+         ${CMAKE_SOURCE_DIR}/scripts/cuda_bundle.sh ${CMAKE_SOURCE_DIR}/examples)
+set_tests_properties(cuda.bundle PROPERTIES LABELS cuda TIMEOUT 120 SKIP_RETURN_CODE 77)

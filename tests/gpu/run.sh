@@ -1,0 +1,82 @@
+#!/bin/sh
+# tests/gpu/run.sh [--emu] [--quick] [BUNDLE] - everything that needs an NVIDIA GPU, in one call of at
+# most about 8 minutes on an H200. BUNDLE (default build/gpu.tar.gz) is what tests/gpu/prepare.sh
+# made on the development machine: the --target cuda executables with their libraries, the CPU's
+# results for the same runs, Fashion-MNIST. Three parts, each line PASS or FAIL:
+#   1. runs   every run of runs.txt on the GPU equals the CPU's (losses, metrics: compare.py), and
+#             the CPU's weights evaluate on the GPU as on the CPU (the forward of every layer kind)
+#   2. train  fashion_mlp (10 epochs) and fashion_cnn (5 epochs), full: test accuracy at least the
+#             CPU's documented result less a point (88.77% and 91.97%, examples/README.md)
+#   3. bench  bench/models' mlp_small, mlp_wide, cnn: training samples/s, nnc on the GPU and PyTorch
+#             on CUDA (tests/gpu/torch_cuda.py), and their ratio
+# --emu rehearses it on a CPU: the kernels built for the host (tests/cuda/emu) and the host
+# libcuda.so.1/libcublas.so.13 of build/release/fakecuda; --quick skips parts 2 and 3.
+# Exit 0 when every line passed.
+root=$(cd "$(dirname "$0")/../.." && pwd)
+emu=0 quick=0
+while [ $# -gt 0 ]; do
+    case $1 in --emu) emu=1 ;; --quick) quick=1 ;; *) break ;; esac
+    shift
+done
+bundle=${1:-$root/build/gpu.tar.gz}
+work=$(mktemp -d) || exit 1
+trap 'rm -rf "$work"' EXIT
+tar xzf "$bundle" -C "$work" || { echo "FAIL: cannot unpack $bundle"; exit 1; }
+G=$work/gpu D=$G/data
+fails=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+command -v nvidia-smi >/dev/null && nvidia-smi -L
+if [ $emu = 1 ]; then
+    export LD_LIBRARY_PATH=$root/build/release/fakecuda
+    for f in "$G"/emu/*.cu; do ${CXX:-c++} -O1 -shared -fPIC -include "$root/tests/cuda/emu/cuda_emu.h" -x c++ "$f" -o "${f%.cu}.so" || exit 1; done
+elif [ -z "${NNC_CUBLAS:-}" ] && ! ldconfig -p 2>/dev/null | grep -q 'libcublas\.so\.1[23] '; then
+    # cuBLAS off the library path: a pip wheel's (PyTorch's nvidia-cublas) or a toolkit's
+    NNC_CUBLAS=$(find / -xdev \( -name 'libcublas.so.13' -o -name 'libcublas.so.12' \) 2>/dev/null | head -1)
+    [ -n "$NNC_CUBLAS" ] && export NNC_CUBLAS && echo "cuBLAS: $NNC_CUBLAS"
+fi
+run() {     # run MODEL ARGS...: the model's GPU executable (its host kernels under --emu), at most $TMO s
+    m=$1
+    shift
+    timeout "$TMO" env NNC_EMU_KERNELS="$G/emu/$m.so" "$G/bin/$m" "$@"
+}
+TMO=120
+t0=$(date +%s)
+echo "== 1. runs vs the CPU"
+cd "$root/examples" || exit 1
+while read -r m args; do
+    case $m in ''|'#'*) continue ;; esac
+    case $emu$m in 1*cnn*|1*conv*) echo "skip (--emu: convolutions take minutes a batch there): $m"; continue ;; esac
+    tag=$m$(echo "$args" | tr -c 'a-z0-9\n' '_' | tr -d '\n')
+    a=$(echo "$args" | sed "s|DATA|$D|g")
+    if ! run "$m" train $a --seed 1 --save "$work/$tag.w" >"$work/$tag.train" 2>&1; then
+        fail "$m train $args: $(tail -n 1 "$work/$tag.train")"; continue
+    fi
+    r=$(python3 "$root/tests/gpu/compare.py" "$work/$tag.train" "$G/ref/$tag.train") && pass "$m train $args: $r" || fail "$m train $args: $r"
+    [ -f "$G/ref/$tag.w" ] || continue
+    run "$m" eval --weights "$G/ref/$tag.w" $(echo "$a" | grep -o -- '--data [^ ]*') >"$work/$tag.eval" 2>&1
+    r=$(python3 "$root/tests/gpu/compare.py" "$work/$tag.eval" "$G/ref/$tag.eval" 0.002) && pass "$m eval of the CPU's weights: $r" || fail "$m eval of the CPU's weights: $r"
+done <"$G/runs.txt"
+echo "   ($(( $(date +%s) - t0 )) s)"
+if [ $quick = 0 ]; then
+    echo "== 2. full trainings"
+    TMO=120
+    for spec in "fashion_mlp 0.8777" "fashion_cnn 0.9097"; do
+        set -- $spec
+        run "$1" train --data "$D" --save "$work/$1.full.w" >"$work/$1.full" 2>&1 || { fail "$1 train: $(tail -n 1 "$work/$1.full")"; continue; }
+        tail -n 2 "$work/$1.full"
+        acc=$(run "$1" eval --weights "$work/$1.full.w" --data "$D" 2>&1 | sed -n 's/^accuracy:* *\([0-9.]*\).*/\1/p' | head -1)
+        python3 -c "import sys; sys.exit(0 if float('${acc:-0}') >= $2 else 1)" && pass "$1 test accuracy $acc (CPU's less a point: $2)" || fail "$1 test accuracy ${acc:-none} < $2"
+    done
+    echo "   ($(( $(date +%s) - t0 )) s)"
+    echo "== 3. bench: training samples/s, nnc (GPU) vs PyTorch (CUDA)"
+    TMO=40
+    for spec in "mlp_small 60000" "mlp_wide 15360" "cnn 3200"; do
+        set -- $spec
+        n=$(run "bench_$1" train --data "$D" --limit "$2" --epochs 1 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
+        t=$( [ $emu = 0 ] && cd "$G" && timeout 60 python3 torch_cuda.py "$1" "$D" "$2" 2>&1 | sed -n 's/samples_per_s=\([0-9.]*\).*/\1/p')
+        echo "bench $1: nnc ${n:-?} samples/s, PyTorch ${t:-?} samples/s, ratio $(python3 -c "print(round(${n:-0}/${t:-0},2) if ${t:-0} else '?')")"
+    done
+fi
+echo "== $fails failed ($(( $(date +%s) - t0 )) s)"
+[ $fails = 0 ]
