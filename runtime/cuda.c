@@ -56,7 +56,6 @@ static struct {
                  const float *, float *, int);
     const char *(*BlasStatusName)(int);
     void *blas_handle;
-    CUfunction sgemm;           /* the source's nnc_sgemm, when there is no cuBLAS */
 } cu;
 
 static const char *prog = "model";
@@ -315,8 +314,8 @@ static void open_driver(void) {
 #undef GET
 }
 
-/* cuBLAS ($NNC_CUBLAS names the file when it is not on the library path); without one, the
- * matrix products run the source's own tiled kernel, nnc_sgemm (slower: said once). */
+/* cuBLAS ($NNC_CUBLAS names the file when it is not on the library path): the matrix products.
+ * Without it the executable stops, naming the library, as it does without a driver. */
 static void open_cublas(void) {
     const char *env = getenv("NNC_CUBLAS");
     const char *names[] = {env && *env ? env : NULL, "libcublas.so.13", "libcublas.so.12", "libcublas.so"};
@@ -324,11 +323,9 @@ static void open_cublas(void) {
     for (size_t i = 0; i < sizeof names / sizeof *names && !cu.blas; i++)
         if (names[i] && !(cu.blas = dlopen(names[i], RTLD_NOW | RTLD_LOCAL)) && !err)
             err = dlerror();
-    if (!cu.blas) {
-        fprintf(stderr, "%s: note: no cuBLAS found (%s): matrix products use nnc's own kernel\n", prog,
-                err ? err : "libcublas.so");
-        return;
-    }
+    if (!cu.blas)
+        fail("no cuBLAS found: %s (install the CUDA toolkit's cuBLAS, or name the file with NNC_CUBLAS)",
+             err ? err : "libcublas.so");
     *(void **)&cu.BlasCreate = sym(cu.blas, "libcublas", "cublasCreate_v2");
     *(void **)&cu.Sgemm = sym(cu.blas, "libcublas", "cublasSgemm_v2");
     *(void **)&cu.BlasStatusName = dlsym(cu.blas, "cublasGetStatusName");
@@ -372,8 +369,6 @@ static void start(void) {
         fprintf(stderr, "%s: the driver's PTX log: %s\n", prog, log);
     check(rc, "cuModuleLoadData", P.arch[best]);
     open_cublas();
-    if (!cu.blas)
-        check(cu.ModuleGetFunction(&cu.sgemm, P.mod, "nnc_sgemm"), "cuModuleGetFunction", "nnc_sgemm");
     parse(P.sched);
     for (int gi = 0; gi < P.ng; gi++) {
         Graph *g = &P.g[gi];
@@ -436,13 +431,6 @@ static void gemm(const Step *st, long long B) {
     }
     lda = lda < 1 ? 1 : lda;
     ldb = ldb < 1 ? 1 : ldb;
-    if (!cu.blas) {
-        int ta = st->ta, tb = st->tb;
-        void *args[] = {&ta, &tb, &M, &N, &K, &a, &lda, &b, &ldb, &c};
-        check(cu.LaunchKernel(cu.sgemm, (unsigned)((N + 15) / 16), (unsigned)((M + 15) / 16), 1, 256, 1, 1, 0, NULL, args,
-                              NULL), "cuLaunchKernel", "nnc_sgemm");
-        return;
-    }
     /* row-major C[M,N] = op(A) op(B) is column-major C^T = op(B)^T op(A)^T */
     const float one = 1.0f, zero = 0.0f;
     int rc = cu.Sgemm(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const float *)(uintptr_t)b, ldb,
