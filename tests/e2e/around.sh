@@ -161,7 +161,7 @@ grep -q "^training plateau" j.err || fail "train --json: the first line should g
 
 # ---- the progress line on a terminal: each step's loss by name, the ETA, the rate ----
 compile gan_shared
-script -qfc "./gan_shared train --limit 3000 --epochs 2 --threads 1" /dev/null > tty.log 2>&1 || fail "gan_shared under script exited with $?"
+script -qfc "./gan_shared train --limit 5000 --epochs 2 --threads 1" /dev/null > tty.log 2>&1 || fail "gan_shared under script exited with $?"
 tr '\r' '\n' < tty.log | grep -E '^epoch 2/2 \[.*\] +[0-9]+%  d_loss [0-9.]+  g_loss [0-9.]+' > bars.log ||
     { tr '\r' '\n' < tty.log | tail; fail "no progress line with d_loss and g_loss"; }
 grep -q "ETA [0-9]*:[0-9][0-9]" bars.log || fail "the progress line shows no ETA"
