@@ -271,7 +271,7 @@ void rt_around_progress(RtCtx *c, RtAround *ar, int64_t epoch, int64_t epochs, i
             else fprintf(stderr, "  lr_%s %.3g", d->step[s].name, lr[s]);
         }
     double el = rt_now() - run_t0;
-    if (run_done > 0 && el > 0.5) {
+    if (run_done > 0 && el > 0) {     /* from the first batch on, as Keras does */
         double left = el / (double)run_done * (double)(run_total - run_done);
         long sec = (long)(left + 0.5);
         if (sec >= 3600) fprintf(stderr, "  ETA %ld:%02ld:%02ld", sec / 3600, sec / 60 % 60, sec % 60);
