@@ -7,7 +7,7 @@ trains the same network in PyTorch (nn.Embedding, nn.LSTM / nn.GRU / nn.RNN with
 batch_first, nn.Linear) for the same number of steps on the same windows, and evaluates both on
 the same validation windows (the last floor(N * F) of the N, F the model's `validation`):
 
-    /usr/bin/python3 bench/char_lm_vs_torch.py [--model char_lstm] [--limit 480] [--epochs 4]
+    /usr/bin/python3 bench/char_lm_vs_torch.py [--model char_lstm] [--limit 1600] [--epochs 3]
                                                [--threads 1] [--nnc build/release/nnc]
                                                [--hidden H] [--seq T] [--keep DIR]
 
@@ -160,8 +160,8 @@ def torch_train(a, m):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default="char_lstm", help="examples/MODEL.nn (char_lstm, char_gru, char_rnn)")
-    ap.add_argument("--limit", type=int, default=480, help="windows used (the first N), as --limit")
-    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--limit", type=int, default=1600, help="windows used (the first N), as --limit")
+    ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1, help="PyTorch's seed")
     ap.add_argument("--nnc", default=os.path.join(ROOT, "build", "release", "nnc"))
