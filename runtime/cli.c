@@ -97,7 +97,8 @@ static void usage_top(RtCtx *c, FILE *out) {
     fprintf(out, "usage: %s COMMAND [FLAGS]\n\nthe compiled model '%s'. Commands:\n", c->prog, c->desc.name);
     for (int k = 0; k < NCMD; k++) fprintf(out, "  %-9s %s\n", cmd_names[k], cmd_help[k]);
     fprintf(out, "  %-9s %s\n", "generate", "sample text from a language model trained on text data");
-    fprintf(out, "\n'%s COMMAND --help' lists a command's flags. Exit status: 0 ok, 1 error, 2 usage error.\n", c->prog);
+    fprintf(out, "\n'%s COMMAND --help' lists a command's flags; '%s --version' names the model, the SHA-256\n"
+                 "of its source and the nnc that compiled it. Exit status: 0 ok, 1 error, 2 usage error.\n", c->prog, c->prog);
 }
 
 static void usage_cmd(RtCtx *c, Cmd k, FILE *out) {
