@@ -453,6 +453,7 @@ int nnc_main_alloc(const NncModelDef *def, int argc, char **argv, NncAllocFn all
     for (int i = 0; i < c.nclass_names; i++) rt_free(&c, c.class_names[i]);
     rt_free(&c, c.class_names);
     rt_free(&c, c.vocab);
+    rt_free(&c, c.resume_monitor);
     rt_desc_free(&c, &c.desc);
     if (c.blas_stuck) {
         /* OpenBLAS's destructor would join its stuck threads forever: leave without destructors */

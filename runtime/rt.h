@@ -156,6 +156,15 @@ typedef struct RtCtx {
     int64_t ckpt_epochs;        /* the --epochs of the run that wrote the loaded checkpoint; 0 unknown */
     uint32_t *vocab;            /* text data's vocabulary: code point of id i + 1, ascending (text.c); NULL none */
     int nvocab;
+    /* early stopping's watch, saved in a checkpoint's metadata (monitor, best, best_epoch) so that
+     * --resume goes on watching: what this run watches (around.c; NULL none or no best yet) ... */
+    const char *watch_monitor;
+    double watch_best;
+    int64_t watch_best_epoch;
+    /* ... and what the --resume checkpoint had watched (weights.c rt_load; NULL none) */
+    char *resume_monitor;
+    double resume_best;
+    int64_t resume_best_epoch;
 } RtCtx;
 
 /* ---- util.c ---- */
