@@ -420,6 +420,54 @@ static const char *frame_prefix(Lower *L, Frame *f) {
 
 /* ---- the layer-level picture (IrModule.calls): summary tables and --emit dot ---- */
 
+/* The path an l1/l2 argument names as written (W, h.W, enc.h.W); NULL for any other expression. */
+static const char *reg_path(Lower *L, const Node *e) {
+    if (e->kind == ND_IDENT) return e->name;
+    if (e->kind != ND_MEMBER || !e->lhs) return NULL;
+    const char *base = reg_path(L, e->lhs);
+    return base ? arena_printf(L->a, "%s.%s", base, e->name) : NULL;
+}
+
+static bool reg_literal(const Node *e, double *v) {
+    if (e->kind == ND_INT) return *v = (double)e->ival, true;
+    if (e->kind == ND_FLOAT) return *v = e->fval, true;
+    if (e->kind == ND_UNARY && e->op == '-' && e->lhs && reg_literal(e->lhs, v)) return *v = -*v, true;
+    return false;
+}
+
+/* The l1/l2 terms of loss `loss`'s expression (IrModule.regs, summary): sums, differences and
+ * products or quotients by literal numbers are followed; a coefficient that is not a literal is NaN. */
+static void loss_regs(Lower *L, const char *loss, const Node *e, double coef) {
+    if (!e) return;
+    double v;
+    switch (e->kind) {
+    case ND_BINARY:
+        if (e->op == OP_ADD_ || e->op == OP_SUB_) {
+            loss_regs(L, loss, e->lhs, coef);
+            loss_regs(L, loss, e->rhs, e->op == OP_SUB_ ? -coef : coef);
+        } else if (e->op == OP_MUL_) {
+            if (reg_literal(e->lhs, &v)) loss_regs(L, loss, e->rhs, coef * v);
+            else if (reg_literal(e->rhs, &v)) loss_regs(L, loss, e->lhs, coef * v);
+            else loss_regs(L, loss, e->lhs, NAN), loss_regs(L, loss, e->rhs, NAN);
+        } else if (e->op == OP_DIV_) {
+            loss_regs(L, loss, e->lhs, reg_literal(e->rhs, &v) ? coef / v : NAN);
+        }
+        break;
+    case ND_UNARY:
+        if (e->op == '-') loss_regs(L, loss, e->lhs, -coef);
+        break;
+    case ND_CALL:
+        if (e->lhs && e->lhs->kind == ND_IDENT && (!strcmp(e->lhs->name, "l1") || !strcmp(e->lhs->name, "l2")) &&
+            e->nkids == 1 && e->kids[0]->kind != ND_ARG) {
+            const char *path = reg_path(L, e->kids[0]);
+            *ARENA_PUSH(L->a, L->m->regs, L->m->nregs, L->m->capregs) =
+                (IrReg){.loss = loss, .fn = e->lhs->name, .path = path ? path : "?", .coef = coef};
+        }
+        break;
+    default: break;
+    }
+}
+
 static void record_call(Lower *L, const char *name, const char *kind, uint32_t node, const char *prefix,
                         const Value *args, int nargs) {
     if (!L->record) return;
@@ -2311,6 +2359,7 @@ static void walk_model(Lower *L, IrGraph *g, bool training, Walk *w) {
             if (L->record && L->m->ncalls && L->m->calls[L->m->ncalls - 1].node == t &&
                 !L->m->calls[L->m->ncalls - 1].prefix)
                 L->m->ncalls--;
+            if (L->record) loss_regs(L, name, s->lhs, 1.0);
             Value lv = vtensor(t);
             record_call(L, name, "loss", UINT32_MAX, NULL, &lv, 1);
             if (L->record) L->m->calls[L->m->ncalls - 1].type = *tty(L, t);
@@ -2613,6 +2662,8 @@ static void lower_train_block(Lower *L) {
     }
 }
 
+static double optimizer_penalty(Lower *L, Node *call, const char *which);
+
 static IrModule *module(Lower *L) {
     L->m = ir_module_new(L->a, L->model->name);
     for (int i = 0; i < L->model->nkids; i++)
@@ -2644,6 +2695,8 @@ static IrModule *module(Lower *L) {
                        .optimizer = lower_optimizer_name(L, s->optimizer),
                        .lr = lower_optimizer_lr(L, s->optimizer)};
         st->schedule = lower_optimizer_schedule(L, s->optimizer, &st->sched_a, &st->sched_b);
+        st->opt_l1 = optimizer_penalty(L, s->optimizer, "l1");
+        st->opt_l2 = optimizer_penalty(L, s->optimizer, "l2");
         if (i == 0) add_hyper(L, "lr", st->lr);
     }
     int target = -1, output = -1;
@@ -2849,6 +2902,30 @@ int lower_step_graphs(Lower *L, IrModule *m) {
 }
 
 /* The default (0.01) stands when the call has an error; the walk reports it. */
+/* The l1 or l2 argument of an optimizer call (its penalty on the gradient); 0 when absent or not a
+ * number (apply_optimizer reports that). For the descriptor's `reg` records. */
+static double optimizer_penalty_(Lower *L, Node *call, const char *which) {
+    if (!call) call = default_optimizer(L);
+    if (!call || call->kind != ND_CALL) return 0;
+    Frame *f = train_frame(L, "train");
+    Node *d = optimizer_decl(L, call);
+    double v = 0;
+    for (int i = 0; i < call->nkids; i++)
+        if (!strcmp(optimizer_arg_name(L, d, call, i), which)) {
+            Value x = eval(L, f, arg_expr(call->kids[i]));
+            if (is_num(x)) v = num(x);
+        }
+    return v;
+}
+
+static double optimizer_penalty(Lower *L, Node *call, const char *which) {
+    jmp_buf jb, *saved = L->on_error;
+    L->on_error = &jb;
+    double v = setjmp(jb) ? 0 : optimizer_penalty_(L, call, which);
+    L->on_error = saved;
+    return v;
+}
+
 double lower_optimizer_lr(Lower *L, Node *call) {
     jmp_buf jb, *saved = L->on_error;
     L->on_error = &jb;

@@ -81,6 +81,20 @@ int rt_around_begin(RtCtx *c, const RtOpts *o, RtAround *ar, const RtRow *names,
                             val ? " (it has no validation data: add --val-split F)" : "", list);
         }
         ar->maximize = rt_monitor_max(m);
+        /* --resume: the checkpoint's best so far, when it watched the same value */
+        if (c->resume_monitor && !strcmp(c->resume_monitor, m) && c->resume_best_epoch <= c->epoch) {
+            ar->best = c->resume_best;
+            ar->best_epoch = c->resume_best_epoch;
+            ar->wait = c->epoch - c->resume_best_epoch;
+            fprintf(stderr, "%s: note: resuming the watch: %s was best at epoch %lld (%.6g), %lld epoch%s ago\n",
+                    c->prog, m, (long long)ar->best_epoch, ar->best, (long long)ar->wait, ar->wait == 1 ? "" : "s");
+        } else if (c->resume_monitor) {
+            fprintf(stderr, "%s: note: the checkpoint watched %s, this run watches %s: its best starts over\n", c->prog,
+                    c->resume_monitor, m);
+        }
+        c->watch_monitor = m;
+        c->watch_best = ar->best;
+        c->watch_best_epoch = ar->best_epoch;
     }
     if (!o->save && !o->save_best)
         fprintf(stderr, "%s: note: no --save FILE: the trained weights will not be kept when training ends\n", c->prog);
@@ -145,6 +159,8 @@ int rt_around_epoch(RtCtx *c, RtAround *ar, int64_t epoch, int64_t epochs, const
         } else {
             ar->wait++;
         }
+        c->watch_best = ar->best;             /* the checkpoint saved after this epoch keeps them */
+        c->watch_best_epoch = ar->best_epoch;
     }
     /* The plot: redrawn at most once a second (drawing N epochs formats every point: ~9 ms at
      * 300 epochs), and always after the last epoch, early stop included. */
@@ -237,6 +253,7 @@ void rt_around_end(RtCtx *c, RtAround *ar, int64_t epochs, const RtRow *last) {
 }
 
 void rt_around_free(RtCtx *c, RtAround *ar) {
+    c->watch_monitor = NULL;
     rt_history_free(c, &ar->hist);
     rt_free(c, ar->history_buf);
     rt_free(c, ar->monitor);

@@ -97,7 +97,8 @@ static void usage_top(RtCtx *c, FILE *out) {
     fprintf(out, "usage: %s COMMAND [FLAGS]\n\nthe compiled model '%s'. Commands:\n", c->prog, c->desc.name);
     for (int k = 0; k < NCMD; k++) fprintf(out, "  %-9s %s\n", cmd_names[k], cmd_help[k]);
     fprintf(out, "  %-9s %s\n", "generate", "sample text from a language model trained on text data");
-    fprintf(out, "\n'%s COMMAND --help' lists a command's flags. Exit status: 0 ok, 1 error, 2 usage error.\n", c->prog);
+    fprintf(out, "\n'%s COMMAND --help' lists a command's flags; '%s --version' names the model, the SHA-256\n"
+                 "of its source and the nnc that compiled it. Exit status: 0 ok, 1 error, 2 usage error.\n", c->prog, c->prog);
 }
 
 static void usage_cmd(RtCtx *c, Cmd k, FILE *out) {
@@ -452,6 +453,7 @@ int nnc_main_alloc(const NncModelDef *def, int argc, char **argv, NncAllocFn all
     for (int i = 0; i < c.nclass_names; i++) rt_free(&c, c.class_names[i]);
     rt_free(&c, c.class_names);
     rt_free(&c, c.vocab);
+    rt_free(&c, c.resume_monitor);
     rt_desc_free(&c, &c.desc);
     if (c.blas_stuck) {
         /* OpenBLAS's destructor would join its stuck threads forever: leave without destructors */

@@ -176,7 +176,8 @@ int rt_desc_parse(RtCtx *c, const char *text, RtDesc *d) {
     line.tok = rt_alloc(c, sizeof(char *) * (size_t)line.cap);
     d->layer = rt_alloc(c, sizeof(RtLayer) * nl);
     d->over = rt_alloc(c, sizeof(char *) * (size_t)line.cap);
-    if (!d->t || !d->text || !d->loss || !d->step || !d->hyper_name || !d->hyper_val || !d->metric || !line.tok ||
+    d->reg = rt_alloc(c, sizeof(RtReg) * nl);
+    if (!d->reg || !d->t || !d->text || !d->loss || !d->step || !d->hyper_name || !d->hyper_val || !d->metric || !line.tok ||
         !d->layer || !d->over)
         goto fail;
     memcpy(d->text, text, len + 1);
@@ -275,6 +276,20 @@ int rt_desc_parse(RtCtx *c, const char *text, RtDesc *d) {
             st->over_at = d->nover;
             for (int i = 2; i < l->n; i++) d->over[d->nover++] = l->tok[i];
             st->nover = l->n - 2;
+        } else if (!strcmp(kw, "reg")) {
+            /* reg STEP LOSS FN COEF PATH: an l1/l2 term of a loss the step minimizes */
+            RtReg *r = &d->reg[d->nreg];
+            r->step = -1;
+            for (int i = 0; i < d->nstep; i++) if (l->n == 6 && !strcmp(d->step[i].name, l->tok[1])) r->step = i;
+            bool known = false;
+            for (int i = 0; r->step >= 0 && i < d->nloss; i++) known |= !strcmp(d->loss[i], l->tok[2]);
+            known |= r->step >= 0 && !strcmp(l->tok[2], "-") && !strcmp(l->tok[5], "*");   /* the optimizer's */
+            if (!known || (strcmp(l->tok[3], "l1") && strcmp(l->tok[3], "l2")) || !parse_f64(l->tok[4], &r->coef))
+                BAD("bad reg record (expected: reg STEP LOSS l1|l2 COEF PATH, after its step and loss)", lineno);
+            r->loss = l->tok[2];
+            r->fn = l->tok[3];
+            r->path = l->tok[5];
+            d->nreg++;
         } else if (!strcmp(kw, "hyper")) {
             if (l->n != 3 || !parse_f64(l->tok[2], &d->hyper_val[d->nhyper]))
                 BAD("bad hyper record (expected: hyper NAME VALUE)", lineno);
@@ -330,6 +345,7 @@ void rt_desc_free(RtCtx *c, RtDesc *d) {
     rt_free(c, d->metric);
     rt_free(c, d->layer);
     rt_free(c, d->over);
+    rt_free(c, d->reg);
     memset(d, 0, sizeof *d);
     d->name = "";
     d->data = "";

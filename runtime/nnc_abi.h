@@ -39,6 +39,10 @@
  *                                    or fn called, parameter elements, 1 for a later call of a shared
  *                                    instance, its result type) (optional)
  *   over STEP PATH...                the parameter paths step STEP trains (optional; none: all)
+ *   reg STEP LOSS FN COEF PATH       an l1/l2 term (FN) of loss LOSS, which step STEP minimizes: its
+ *                                    literal coefficient (nan when not a literal) and the parameter
+ *                                    path its argument names ("?": an expression); LOSS "-" and PATH
+ *                                    "*": the step's optimizer call's own l1/l2 argument (optional; summary)
  *   plan CLASS A C [A2]              bytes the compiler planned for a lifetime class (param, state,
  *                                    activation, scratch): A2*B*B + A*B + C; summary prints them (optional)
  *   end

@@ -136,12 +136,41 @@ void rt_eval_report(RtCtx *c, const RtOpts *o, const RtEvalResult *r) {
             printf("%5d  %-*.*s %9.4f %9.4f %9.4f %9lld\n", k, width, width, nm ? nm : idx, q.p, q.r, q.f1,
                    (long long)q.support);
         }
-        printf("confusion matrix (rows: true class, columns: predicted class; names in the table above):\n%6s", "");
-        for (int k = 0; k < N; k++) printf(" %6d", k);
+        /* rows: the index, then the class name when names are known; columns: a line of indices,
+         * then (names known) a line of the names, right-aligned and cut to the column width. The
+         * counts are always the last N fields of a row. */
+        bool names = false;
+        int cw = 6;
+        for (int k = 0; k < N; k++) {
+            const char *nm = rt_class_name(c, k, N, r->data_classes, r->ndata_classes);
+            if (!nm) continue;
+            names = true;
+            int w = (int)strlen(nm);
+            if (w > cw) cw = w > 12 ? 12 : w;
+        }
+        int lw = names ? 6 + 2 + width : 6;
+        printf("confusion matrix (rows: true class, columns: predicted class):\n%*s", lw, "");
+        for (int k = 0; k < N; k++) printf(" %*d", cw, k);
         printf("\n");
+        if (names) {
+            printf("%*s", lw, "");
+            for (int k = 0; k < N; k++) {
+                const char *nm = rt_class_name(c, k, N, r->data_classes, r->ndata_classes);
+                char idx[16];
+                snprintf(idx, sizeof idx, "%d", k);
+                printf(" %*.*s", cw, cw, nm ? nm : idx);
+            }
+            printf("\n");
+        }
         for (int k = 0; k < N; k++) {
             printf("%6d", k);
-            for (int j = 0; j < N; j++) printf(" %6lld", (long long)r->confusion[(int64_t)k * N + j]);
+            if (names) {
+                const char *nm = rt_class_name(c, k, N, r->data_classes, r->ndata_classes);
+                char idx[16];
+                snprintf(idx, sizeof idx, "%d", k);
+                printf("  %-*.*s", width, width, nm ? nm : idx);
+            }
+            for (int j = 0; j < N; j++) printf(" %*lld", cw, (long long)r->confusion[(int64_t)k * N + j]);
             printf("\n");
         }
     } else if (r->nvals) {

@@ -62,6 +62,13 @@ typedef struct RtStep {
     int over_at, nover;         /* its `over` paths: RtDesc.over[over_at .. over_at + nover); 0: every param */
 } RtStep;
 
+/* A `reg` record: an l1/l2 term of a loss a step minimizes (summary). */
+typedef struct RtReg {
+    int step;                   /* into RtDesc.step */
+    const char *loss, *fn, *path;
+    double coef;                /* NaN: not a literal number */
+} RtReg;
+
 /* A `layer` record: one row of summary's table (an input, or a call the model body makes). */
 typedef struct RtLayer {
     const char *name, *kind;
@@ -88,6 +95,7 @@ typedef struct RtDesc {
     const char *plan_class[4]; int64_t plan_a[4], plan_c[4], plan_a2[4]; int nplan;  /* planned bytes: a2*B^2 + a*B + c */
     RtLayer *layer; int nlayer;         /* `layer` records (summary) */
     const char **over; int nover;       /* every step's `over` paths, one after another */
+    RtReg *reg; int nreg;               /* `reg` records (summary) */
 } RtDesc;
 
 /* ---- a data set in memory: one column per input/target tensor, in descriptor order ---- */
@@ -148,6 +156,15 @@ typedef struct RtCtx {
     int64_t ckpt_epochs;        /* the --epochs of the run that wrote the loaded checkpoint; 0 unknown */
     uint32_t *vocab;            /* text data's vocabulary: code point of id i + 1, ascending (text.c); NULL none */
     int nvocab;
+    /* early stopping's watch, saved in a checkpoint's metadata (monitor, best, best_epoch) so that
+     * --resume goes on watching: what this run watches (around.c; NULL none or no best yet) ... */
+    const char *watch_monitor;
+    double watch_best;
+    int64_t watch_best_epoch;
+    /* ... and what the --resume checkpoint had watched (weights.c rt_load; NULL none) */
+    char *resume_monitor;
+    double resume_best;
+    int64_t resume_best_epoch;
 } RtCtx;
 
 /* ---- util.c ---- */

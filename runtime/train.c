@@ -1004,6 +1004,19 @@ static void summary_step_extra(const RtDesc *d, int s, FILE *out) {
     }
 }
 
+/* The step's l1/l2 terms, one line each: "            0.001 * l2(h.W) in loss penalty". */
+static void summary_step_regs(const RtDesc *d, int s, FILE *out) {
+    for (int k = 0; k < d->nreg; k++) {
+        const RtReg *r = &d->reg[k];
+        if (r->step != s) continue;
+        if (!strcmp(r->loss, "-"))
+            fprintf(out, "regulariser: %s = %g in %s: adds %g * %s to the gradient of every parameter it trains\n",
+                    r->fn, r->coef, d->step[s].optimizer, r->coef, !strcmp(r->fn, "l1") ? "sign(p)" : "p");
+        else if (isnan(r->coef)) fprintf(out, "regulariser: ? * %s(%s) in loss %s\n", r->fn, r->path, r->loss);
+        else fprintf(out, "regulariser: %g * %s(%s) in loss %s\n", r->coef, r->fn, r->path, r->loss);
+    }
+}
+
 int rt_summary_json(RtCtx *c, int64_t batch_flag) {
     const RtDesc *d = &c->desc;
     int64_t batch = hyper_int(d, "batch", batch_flag, 32, RT_MAX_BATCH);
@@ -1065,7 +1078,22 @@ int rt_summary_json(RtCtx *c, int64_t batch_flag) {
             printf("%s", k ? ", " : "[");
             rt_json_str(stdout, d->over[st->over_at + k]);
         }
-        printf("%s}", st->nover ? "]" : "");
+        printf("%s, \"regularisers\": [", st->nover ? "]" : "");
+        for (int k = 0, n = 0; k < d->nreg; k++) {
+            const RtReg *r = &d->reg[k];
+            if (r->step != s) continue;
+            printf("%s{\"loss\": ", n++ ? ", " : "");
+            rt_json_str(stdout, r->loss);
+            printf(", \"fn\": ");
+            rt_json_str(stdout, r->fn);
+            printf(", \"coef\": ");
+            if (isnan(r->coef)) printf("null");
+            else rt_json_num(stdout, r->coef);
+            printf(", \"param\": ");
+            rt_json_str(stdout, r->path);
+            printf("}");
+        }
+        printf("]}");
     }
     printf("], \"hyper\": {");
     for (int h = 0; h < d->nhyper; h++) {
@@ -1126,6 +1154,7 @@ int rt_summary(RtCtx *c, int64_t batch_flag) {
         printf(" with %s (lr %g)", d->step[s].optimizer, d->step[s].lr);
         summary_step_extra(d, s, stdout);
         printf("\n");
+        summary_step_regs(d, s, stdout);
     }
     for (int h = 0; h < d->nhyper; h++) printf("hyper:      %s = %g\n", d->hyper_name[h], d->hyper_val[h]);
     if (d->data[0]) printf("data:       %s\n", d->data);

@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,12 @@ int rt_save(RtCtx *c, const char *path, const RtData *classes_from, bool force) 
         sb_classes(c, &b, classes_from);
     }
     if (c->vocab) sb_vocab(c, &b);
+    if (c->watch_monitor && c->watch_best_epoch > 0 && isfinite(c->watch_best)) {
+        /* early stopping's watch, for --resume (around.c) */
+        sb_put(c, &b, ",\"monitor\":");
+        sb_str(c, &b, c->watch_monitor);
+        sb_put(c, &b, ",\"best\":\"%.17g\",\"best_epoch\":\"%" PRId64 "\"", c->watch_best, c->watch_best_epoch);
+    }
     sb_put(c, &b, "}");
     uint64_t off = 0;
     for (int i = 0; i < c->desc.nt; i++) {
@@ -372,10 +379,11 @@ static bool jints(Json *j, int64_t *v, int max, int *n) {
 }
 
 /* The metadata this runtime reads; every value is a fresh allocation (NULL when absent). */
-typedef struct Meta { char *step, *epoch, *epochs, *seed, *rng, *model, *classes, *vocab; } Meta;
+typedef struct Meta { char *step, *epoch, *epochs, *seed, *rng, *model, *classes, *vocab, *monitor, *best, *best_epoch; } Meta;
 
 static void meta_free(RtCtx *c, Meta *m) {
-    char **f[] = {&m->step, &m->epoch, &m->epochs, &m->seed, &m->rng, &m->model, &m->classes, &m->vocab};
+    char **f[] = {&m->step, &m->epoch, &m->epochs, &m->seed, &m->rng, &m->model, &m->classes, &m->vocab,
+                  &m->monitor, &m->best, &m->best_epoch};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) { rt_free(c, *f[i]); *f[i] = NULL; }
 }
 
@@ -406,7 +414,8 @@ static bool parse_header(RtCtx *c, Json *j, Entry **out, int *nout, Meta *m) {
                              !strcmp(k2, "epochs") ? &m->epochs :
                              !strcmp(k2, "seed") ? &m->seed : !strcmp(k2, "rng") ? &m->rng :
                              !strcmp(k2, "model") ? &m->model : !strcmp(k2, "classes") ? &m->classes :
-                             !strcmp(k2, "vocab") ? &m->vocab : NULL;
+                             !strcmp(k2, "vocab") ? &m->vocab : !strcmp(k2, "monitor") ? &m->monitor :
+                             !strcmp(k2, "best") ? &m->best : !strcmp(k2, "best_epoch") ? &m->best_epoch : NULL;
                 if (dst && !*dst) *dst = v;
                 else rt_free(c, v);
                 v = NULL;
@@ -644,6 +653,28 @@ int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress) 
         goto done;
     }
     if (restore_progress && check_progress(c, path, &m, &step, &epoch, &epochs, &seed, &rng)) goto done;
+    double best = NAN;
+    uint64_t best_epoch = 0;
+    if (restore_progress && (m.monitor || m.best || m.best_epoch)) {
+        /* early stopping's watch: all three or none; a finite best of an epoch the run has finished */
+        char *end = NULL;
+        if (!m.monitor || !m.best || !m.best_epoch || !m.monitor[0]) {
+            rt_error(c, "'%s': checkpoint metadata has only part of the early-stopping watch (monitor, best, best_epoch)", path);
+            goto done;
+        }
+        best = strtod(m.best, &end);
+        if (end == m.best || *end || !isfinite(best)) {
+            rt_error(c, "'%s': checkpoint field 'best' is '%s', not a finite number", path, m.best);
+            goto done;
+        }
+        char why[96];
+        snprintf(why, sizeof why, "it has finished %llu epochs", (unsigned long long)epoch);
+        if (meta_u64(c, path, "best_epoch", m.best_epoch, epoch, why, &best_epoch)) goto done;
+        if (best_epoch == 0) {
+            rt_error(c, "'%s': checkpoint field 'best_epoch' is 0, which makes no sense (epochs count from 1)", path);
+            goto done;
+        }
+    }
     if (m.classes && parse_classes(c, path, m.classes, &classes, &nclasses)) goto done;
     if (m.vocab && rt_vocab_parse(c, path, m.vocab, &vocab, &nvocab)) goto done;
     /* read every tensor into the staging buffer (the file is at most its size, checked above) */
@@ -675,6 +706,14 @@ int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress) 
         c->ckpt_epochs = (int64_t)epochs;
         c->seed = seed;
         c->rng.s = rng;
+        rt_free(c, c->resume_monitor);
+        c->resume_monitor = NULL;
+        if (m.monitor) {
+            c->resume_monitor = m.monitor;     /* taken over: meta_free leaves it */
+            m.monitor = NULL;
+            c->resume_best = best;
+            c->resume_best_epoch = (int64_t)best_epoch;
+        }
     }
     if (classes) {
         for (int i = 0; i < c->nclass_names; i++) rt_free(c, c->class_names[i]);

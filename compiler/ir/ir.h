@@ -112,6 +112,7 @@ typedef struct IrStep {
     double lr;
     const char *schedule;       /* a stdlib lr schedule (cosine, ...) for the descriptor; NULL none/other */
     double sched_a, sched_b;    /* its arguments: step_decay gamma, drops; cosine min_lr */
+    double opt_l1, opt_l2;      /* the optimizer call's l1, l2 (penalties on the gradient); 0 none */
     IrGraph *graph;
     /* what autodiff reads: */
     const char *objective;      /* the loss it minimizes; NULL = the sum of every loss */
@@ -134,6 +135,14 @@ typedef struct IrCall {
     uint32_t *args; int nargs;  /* lowering only: its tensor arguments there */
 } IrCall;
 
+/* A regulariser term of a loss, as written (`loss l = ce + 1e-4 * l2(h.W)`): the stdlib fn (l1 or
+ * l2), the literal coefficient that multiplies it (NaN: not a literal) and the parameter path of its
+ * argument as written ("h.W"; "?" for an expression). For summary; lower.c loss_regs. */
+typedef struct IrReg {
+    const char *loss, *fn, *path;
+    double coef;
+} IrReg;
+
 typedef struct IrModule {
     const char *name;
     Arena *arena;
@@ -148,6 +157,7 @@ typedef struct IrModule {
     IrGraph *forward;           /* inputs -> outputs, training = false */
     IrGraph *evaluate;          /* + targets -> losses, training = false */
     IrCall *calls; int ncalls, capcalls;   /* the layer-level picture (summary, --emit dot) */
+    IrReg *regs; int nregs, capregs;       /* the losses' l1/l2 terms (summary) */
 } IrModule;
 
 /* Parameter elements of a call (its prefix's params; 0 when shared or not a layer). */

@@ -92,6 +92,19 @@ char *ir_module_desc(Arena *a, const IrModule *m) {
         for (int j = 0; j < s->nover; j++) fprintf(f, " %s", s->over[j]);
         fputc('\n', f);
     }
+    /* reg STEP LOSS FN COEF PATH: the l1/l2 terms of the losses a step minimizes (summary) */
+    for (int k = 0; k < m->nsteps; k++) {
+        const IrStep *s = &m->steps[k];
+        for (int j = 0; j < m->nregs; j++) {
+            const IrReg *r = &m->regs[j];
+            if (s->objective && strcmp(s->objective, r->loss)) continue;
+            if (strpbrk(r->path, " \t\n") || strpbrk(r->loss, " \t\n")) continue;
+            fprintf(f, "reg %s %s %s %.9g %s\n", s->name, r->loss, r->fn, r->coef, r->path);
+        }
+        /* the optimizer's own l1/l2: LOSS "-", PATH "*" (every parameter the step trains) */
+        if (s->opt_l1 != 0) fprintf(f, "reg %s - l1 %.9g *\n", s->name, s->opt_l1);
+        if (s->opt_l2 != 0) fprintf(f, "reg %s - l2 %.9g *\n", s->name, s->opt_l2);
+    }
     if (m->nclasses > 0)
         fprintf(f, "task classify %d\n", m->nclasses);
     else

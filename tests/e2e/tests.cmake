@@ -153,6 +153,9 @@ nnc_e2e(around_eval around_eval.sh)
 # seeing the model: summary's layer table, --emit dot read by Graphviz, nnc graph
 nnc_e2e(around_graph around_graph.sh)
 set_tests_properties(e2e.around_graph PROPERTIES SKIP_RETURN_CODE 77)
+# issue 12's leftovers: --help names --version, summary's regularisers, the confusion matrix by
+# class name, early stopping's watch kept across --resume
+nnc_e2e(around2 around2.sh)
 # generative models and transfer learning (issue 11): PNG pictures (predict -o FILE.png, sample),
 # train --init-from / --map with a frozen part bit-identical, the generative examples' short runs
 nnc_e2e(transfer transfer.sh)

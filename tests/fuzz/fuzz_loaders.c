@@ -121,6 +121,7 @@ static int setup(RtCtx *c, int variant, void **bufs, uint8_t *slab) {
 
 static void teardown(RtCtx *c) {
     rt_free(c, c->vocab);
+    rt_free(c, c->resume_monitor);
     for (int i = 0; i < c->nclass_names; i++) rt_free(c, c->class_names[i]);
     rt_free(c, c->class_names);
     rt_desc_free(c, &c->desc);

@@ -55,6 +55,7 @@ PYEOF
 case $CASE in
 help)
     run "$M" fashion --help; grep -q 'train' out.txt && grep -q 'predict' out.txt || fail "top help lists no commands"
+    grep -q -- "'fashion --version'" out.txt || fail "top help does not list --version"
     run "$M" fashion train --help
     for f in --data --epochs --batch --lr --seed --threads --limit --val-split --save --resume; do
         grep -q -- "$f" out.txt || fail "train --help lacks $f"
@@ -184,7 +185,12 @@ eval)
     for k in 'samples: 700' 'loss: ' 'accuracy: ' 'precision: ' 'recall: ' 'confusion matrix'; do
         grep -q "^$k" out.txt || fail "eval output lacks '$k'"
     done
-    total=$(sed -n '/^confusion/,/^time/p' out.txt | awk 'NR > 2 && $1 ~ /^[0-9]+$/ && NF == 11 { for (i = 2; i <= NF; i++) s += $i } END { print s }')
+    # the confusion matrix carries the class names: a header line of indices, one of names, then
+    # rows "INDEX  NAME COUNT..." whose last 10 fields are the counts
+    sed -n '/^confusion/,/^time/p' out.txt > cm.txt
+    sed -n 3p cm.txt | grep -q 'T-shirt/top.*Trouser.*Ankle boot' || fail "confusion columns lack the names: $(cat cm.txt)"
+    grep -qE '^ +9  Ankle boot +( +[0-9]+){10}$' cm.txt || fail "confusion row 9 lacks its name: $(cat cm.txt)"
+    total=$(awk 'NR > 3 && $1 ~ /^[0-9]+$/ && $2 !~ /^[0-9]+$/ { for (i = NF - 9; i <= NF; i++) s += $i } END { print s }' cm.txt)
     [ "$total" = 700 ] || fail "confusion matrix sums to $total, not 700"
     ;;
 predict)
