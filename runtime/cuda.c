@@ -54,6 +54,8 @@ static struct {
     int (*BlasCreate)(void **);
     int (*Sgemm)(void *, int, int, int, int, int, const float *, const float *, int, const float *, int,
                  const float *, float *, int);
+    int (*SgemmBatched)(void *, int, int, int, int, int, const float *, const float *, int, long long, const float *,
+                        int, long long, const float *, float *, int, long long, int);
     const char *(*BlasStatusName)(int);
     void *blas_handle;
 } cu;
@@ -97,7 +99,7 @@ static long long at(Poly p, long long B) { return p.b2 * B * B + p.b * B + p.c; 
 
 typedef struct Ref { char kind; int t; Poly off; const char *global; CUdeviceptr g; } Ref;
 
-enum { S_LAUNCH, S_GEMM, S_ZERO, S_COPY, S_LOSS };
+enum { S_LAUNCH, S_GEMM, S_BGEMM, S_ZERO, S_COPY, S_LOSS };
 
 typedef struct Step {
     int kind;
@@ -106,7 +108,7 @@ typedef struct Step {
     char mode;                  /* launch: 'e' a thread per element, 'b' a block per item */
     Poly n;                     /* launch: items; zero, copy: bytes */
     int ta, tb;                 /* gemm */
-    Poly dim[5];                /* gemm: M, N, K, lda, ldb (as a*B + c in .b, .c) */
+    Poly dim[5];                /* gemm: M, N, K, lda, ldb; bgemm: P, M, N, K (as a*B + c in .b, .c) */
     int loss;                   /* loss: its index; dtype in mode ('f', 'i', 'b') */
     Ref *refs; int nrefs;
 } Step;
@@ -252,6 +254,12 @@ static void parse(const char *text) {
             for (int k = 0; k < 5; k++)
                 st->dim[k].b = num(&sp, line), st->dim[k].c = num(&sp, line);
             nref = 3;
+        } else if (!strcmp(w, "bgemm")) {
+            st->kind = S_BGEMM;
+            st->ta = (int)num(&sp, line), st->tb = (int)num(&sp, line);
+            for (int k = 0; k < 4; k++)
+                st->dim[k].b = num(&sp, line), st->dim[k].c = num(&sp, line);
+            nref = 3;
         } else if (!strcmp(w, "zero")) {
             st->kind = S_ZERO;
             nref = 1;
@@ -328,6 +336,7 @@ static void open_cublas(void) {
              err ? err : "libcublas.so");
     *(void **)&cu.BlasCreate = sym(cu.blas, "libcublas", "cublasCreate_v2");
     *(void **)&cu.Sgemm = sym(cu.blas, "libcublas", "cublasSgemm_v2");
+    *(void **)&cu.SgemmBatched = sym(cu.blas, "libcublas", "cublasSgemmStridedBatched");
     *(void **)&cu.BlasStatusName = dlsym(cu.blas, "cublasGetStatusName");
     int rc = cu.BlasCreate(&cu.blas_handle);
     if (rc)
@@ -439,6 +448,27 @@ static void gemm(const Step *st, long long B) {
         fail("cublasSgemm(%dx%dx%d): %s", M, N, K, cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
 }
 
+/* A batched product: C[p] = op(A[p]) op(B[p]) for p < P, each matrix dense and row-major
+ * (runtime/bmm.c's nnc_sgemm_batched), one cublasSgemmStridedBatched with gemm's mapping. */
+static void bgemm(const Step *st, long long B) {
+    int np = dimv(st->dim[0], B), M = dimv(st->dim[1], B), N = dimv(st->dim[2], B), K = dimv(st->dim[3], B);
+    CUdeviceptr a = ptr(&st->refs[0], B), b = ptr(&st->refs[1], B), c = ptr(&st->refs[2], B);
+    if (np <= 0 || (long long)M * N <= 0)
+        return;
+    if (K <= 0) {
+        check(cu.MemsetD8(c, 0, (size_t)np * (size_t)M * (size_t)N * 4), "cuMemsetD8", "an empty product");
+        return;
+    }
+    int lda = st->ta ? M : K, ldb = st->tb ? K : N;
+    const float one = 1.0f, zero = 0.0f;
+    int rc = cu.SgemmBatched(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const float *)(uintptr_t)b, ldb,
+                             (long long)K * N, (const float *)(uintptr_t)a, lda, (long long)M * K, &zero,
+                             (float *)(uintptr_t)c, N, (long long)M * N, np);
+    if (rc)
+        fail("cublasSgemmStridedBatched(%d of %dx%dx%d): %s", np, M, N, K,
+             cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
+}
+
 static void launch(CUfunction fn, const char *name, char mode, long long n, void **args) {
     if (n <= 0)
         return;
@@ -488,6 +518,7 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
             launch(st->fn, st->name, st->mode, at(st->n, B), args);
             break;
         case S_GEMM: gemm(st, B); break;
+        case S_BGEMM: bgemm(st, B); break;
         case S_ZERO: check(cu.MemsetD8(ptr(&st->refs[0], B), 0, (size_t)at(st->n, B)), "cuMemsetD8", "a scatter"); break;
         case S_COPY: {
             CUdeviceptr d = ptr(&st->refs[0], B), src = ptr(&st->refs[1], B);

@@ -6,6 +6,7 @@
 #   cuda.no_driver  the executable on this driverless machine: the one-line error, exit 1
 #   cuda.emu.NAME   the executable run with tests/cuda/emu (its kernels on the CPU, a host
 #                   libcuda.so.1 and libcublas.so.13): training and saved weights equal the CPU's
+#                   (brackets, and tests/cuda's causal.nn and bmm.nn: attention's batched GEMMs)
 #   cuda.bundle     scripts/cuda_bundle.sh: the executable and its libraries in one folder that runs
 #                   under env -i (what tests/gpu/run.sh carries to a GPU machine)
 set(_cu ${CMAKE_SOURCE_DIR}/tests/cuda)
@@ -58,6 +59,15 @@ set_tests_properties(cuda.emu.xor_train cuda.emu.iris cuda.emu.fashion_mlp PROPE
 # two batches of 8; the direct convolutions sum in another order than OpenBLAS, hence a tolerance
 set_tests_properties(cuda.emu.fashion_cnn PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77
                      ENVIRONMENT NNC_EMU_TOL=0.001)
+# attention: batched GEMMs (cublasSgemmStridedBatched), with epilogues; the padding-masked and the
+# causal (a [T, T] mask read as a KA_TILE argument), scaled softmax row kernels
+set(_cu_emu_t sh ${_cu}/emu.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
+    ${_cu}/emu/cuda_emu.h ${_cu})
+add_test(NAME cuda.emu.brackets COMMAND ${_cu_emu} brackets --limit 64 --epochs 1)
+add_test(NAME cuda.emu.causal COMMAND ${_cu_emu_t} causal --limit 64 --epochs 2)
+add_test(NAME cuda.emu.bmm COMMAND ${_cu_emu_t} bmm --limit 80 --epochs 2)
+set_tests_properties(cuda.emu.brackets cuda.emu.causal cuda.emu.bmm PROPERTIES LABELS cuda TIMEOUT 300
+                     SKIP_RETURN_CODE 77)
 add_test(NAME cuda.bundle COMMAND sh ${_cu}/bundle.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA}
          ${CMAKE_SOURCE_DIR}/scripts/cuda_bundle.sh ${CMAKE_SOURCE_DIR}/examples)
 set_tests_properties(cuda.bundle PROPERTIES LABELS cuda TIMEOUT 120 SKIP_RETURN_CODE 77)

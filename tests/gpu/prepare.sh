@@ -16,7 +16,7 @@ out=$root/build/gpu
 rm -rf "$out" "$out.tar.gz"
 mkdir -p "$out/bin" "$out/ref" "$out/emu" "$out/data" "$out/cpu"
 cp /usr/share/datasets/fashion-mnist/*.gz "$out/data/"
-models="xor_train iris logistic linear_regression autoencoder fashion_mlp fashion_cnn"
+models="xor_train iris logistic linear_regression autoencoder fashion_mlp fashion_cnn brackets"
 for m in $models; do
     "$nnc" "$root/examples/$m.nn" --target cuda -o "$out/bin/$m"
     "$nnc" "$root/examples/$m.nn" -o "$out/cpu/$m"

@@ -14,7 +14,8 @@
  *     warps' partials through shared memory); the final loop writes the row's elements.
  *   KK_OP sum/rmax, conv_bwd_filter: one block per result element, a block reduction.
  *   KK_GEMM: a cuBLAS sgemm step of the schedule (row-major as C^T = op(B)^T op(A)^T), its
- *     epilogue (bias + activation) an elementwise kernel over C right after it.
+ *     epilogue (bias + activation) an elementwise kernel over C right after it; a batched
+ *     (3-D) one is a cublasSgemmStridedBatched step with the same mapping and epilogue.
  *
  * Sums accumulate in double (i32 in long long) as the interpreter does; max keeps NaN and the
  * first of ties (torch.maximum). The schedule is text (docs/backend-cuda.md, "The schedule"):
@@ -241,7 +242,10 @@ static void body_instr(Src *S, const Kernel *k, int e, const char *i, const char
     Arena *a = S->a;
     if (x->kind == KE_ARG) {
         const KArg *ar = &k->args[x->ref];
-        const char *at = ar->kind == KA_ROW ? r : ar->kind == KA_COL ? c : i;
+        const char *at = ar->kind == KA_ROW   ? r
+                         : ar->kind == KA_COL  ? c
+                         : ar->kind == KA_TILE ? arena_printf(a, "(%s) %% %lldLL", i, (long long)ir_numel(&ar->type, 0))
+                                               : i;
         fprintf(S->o, "%s%s v%d = %s;\n", ind, ctype(x->dt), e, cast_x(a, load_x(a, k, x->ref, at), ar->type.dtype, x->dt));
         return;
     }
@@ -925,14 +929,23 @@ static void graph(Src *S, const KGraph *g, int gi) {
         if (k->kind == KK_GEMM) {
             const IrType *t = &k->type, *ta = &k->args[0].type, *tb = &k->args[1].type;
             bool tra = k->attr.i[0] != 0, trb = k->attr.i[1] != 0;
-            if (t->rank != 2 || ta->rank != 2 || tb->rank != 2)
+            if (t->rank == 3 && ta->rank == 3 && tb->rank == 3) {
+                /* batched [P, M, K] @ [P, K, N] (attention's products): one strided batched call */
+                fprintf(S->s, "bgemm %d %d", tra, trb);
+                dim_text(S, t->dim[0]);
+                dim_text(S, t->dim[1]);
+                dim_text(S, t->dim[2]);
+                dim_text(S, ta->dim[tra ? 1 : 2]);
+            } else if (t->rank == 2 && ta->rank == 2 && tb->rank == 2) {
+                fprintf(S->s, "gemm %d %d", tra, trb);
+                dim_text(S, t->dim[0]);
+                dim_text(S, t->dim[1]);
+                dim_text(S, ta->dim[tra ? 0 : 1]);
+                dim_text(S, ta->dim[1]);
+                dim_text(S, tb->dim[1]);
+            } else {
                 die("cuda backend: matmul of rank %d x %d -> %d", ta->rank, tb->rank, t->rank);
-            fprintf(S->s, "gemm %d %d", tra, trb);
-            dim_text(S, t->dim[0]);
-            dim_text(S, t->dim[1]);
-            dim_text(S, ta->dim[tra ? 0 : 1]);
-            dim_text(S, ta->dim[1]);
-            dim_text(S, tb->dim[1]);
+            }
             ref_text(S, g, gi, k->args[0].ref);
             ref_text(S, g, gi, k->args[1].ref);
             ref_text(S, g, gi, k->out);
