@@ -35,6 +35,30 @@ Kernel *k_kernel(Arena *a, KGraph *g, Kernel k) {
 
 bool k_row_reduce(const KExpr *e) { return e->kind == KE_OP && (e->op == OP_SUM || e->op == OP_RMAX); }
 
+bool k_reads_rows_cols(const Kernel *k) {
+    for (int a = 0; a < k->nargs; a++)
+        if (k->args[a].kind == KA_ROW || k->args[a].kind == KA_COL)
+            return true;
+    return false;
+}
+
+bool k_is_pool(const Kernel *k) {
+    return k->kind == KK_OP && (k->op == OP_MAXPOOL || k->op == OP_AVGPOOL || k->op == OP_MAXPOOL_BWD ||
+                                k->op == OP_AVGPOOL_BWD);
+}
+
+void k_row_need(const Kernel *k, const uint8_t *lv, int from, uint8_t *need) {
+    need[from] = 1;
+    for (int e = from; e >= 0; e--) {
+        const KExpr *x = &k->body[e];
+        if (!need[e] || (e != from && lv[e]) || x->kind != KE_OP)
+            continue;
+        for (int q = 0; q < (k_row_reduce(x) ? 1 : ir_op_nsrc[x->op]); q++)
+            if (!lv[x->src[q]])
+                need[x->src[q]] = 1;
+    }
+}
+
 bool k_row_per_element(const Kernel *k, const IrType *t) {
     KSize a = k_bytes(t), b = k_bytes(&k->pro);
     int64_t sa = ir_dtype_size(t->dtype), sb = ir_dtype_size(k->pro.dtype);

@@ -167,6 +167,12 @@ void k_row_levels(const Kernel *k, uint8_t *lv);
 bool k_row_per_element(const Kernel *k, const IrType *t);
 /* A sum or rmax in a row kernel's body: the reduction of its operand over the row. */
 bool k_row_reduce(const KExpr *e);
+/* Analyses both backends render from (llvm.c, cuda.c): whether a kernel reads per-row or
+ * per-column arguments; whether it is a pooling kernel (forward or backward); need[e] = 1 for
+ * every row-varying instruction (lv[e] == 0) that instruction `from` uses, from included. */
+bool k_reads_rows_cols(const Kernel *k);
+bool k_is_pool(const Kernel *k);
+void k_row_need(const Kernel *k, const uint8_t *lv, int from, uint8_t *need);
 
 /* ---- sizes ---- */
 /* numel * element size, exactly; b2 = -1 when B appears in more than two dims */

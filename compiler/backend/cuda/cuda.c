@@ -263,13 +263,6 @@ static void body_all(Src *S, const Kernel *k, const char *i, const char *r, cons
         body_instr(S, k, e, i, r, c, ind);
 }
 
-static bool reads_rows_cols(const Kernel *k) {
-    for (int a = 0; a < k->nargs; a++)
-        if (k->args[a].kind == KA_ROW || k->args[a].kind == KA_COL)
-            return true;
-    return false;
-}
-
 /* The parameter list: B, seed, V, out, extra outputs, the buffers of the arguments. */
 static void params(Src *S, const Kernel *k, const char *name, bool out) {
     fprintf(S->o, "extern \"C\" __global__ void __launch_bounds__(NNC_T) %s(long long B, unsigned long long seed, "
@@ -298,7 +291,7 @@ static void row_col(Src *S, const IrType *t, const char *i, const char *ind) {
 static void k_elem(Src *S, const Kernel *k, const char *name) {
     params(S, k, name, true);
     fprintf(S->o, "    NNC_LOOP(i, %s) {\n", numelx(S->a, &k->type));
-    if (reads_rows_cols(k))
+    if (k_reads_rows_cols(k))
         row_col(S, &k->type, "i", "        ");
     body_all(S, k, "i", "r", "c", "        ");
     for (int x = 0; x < k->nx; x++)
@@ -310,19 +303,6 @@ static void k_fill(Src *S, const Kernel *k, const char *name) {
     params(S, k, name, true);
     fprintf(S->o, "    NNC_LOOP(i, %s) out[i] = %s;\n}\n", numelx(S->a, &k->type),
             store_x(S->a, k->type.dtype, load_x(S->a, k, 0, "0")));
-}
-
-/* need[] for the row-varying instructions instruction `from` uses (llvm.c's row_need). */
-static void row_need(const Kernel *k, const uint8_t *lv, int from, uint8_t *need) {
-    need[from] = 1;
-    for (int e = from; e >= 0; e--) {
-        const KExpr *x = &k->body[e];
-        if (!need[e] || (e != from && lv[e]) || x->kind != KE_OP)
-            continue;
-        for (int q = 0; q < (k_row_reduce(x) ? 1 : ir_op_nsrc[x->op]); q++)
-            if (!lv[x->src[q]])
-                need[x->src[q]] = 1;
-    }
 }
 
 static void row_elems(Src *S, const Kernel *k, const uint8_t *lv, const uint8_t *need, const char *ind) {
@@ -357,7 +337,7 @@ static void k_row(Src *S, const Kernel *k, const char *name) {
         memset(need, 0, (size_t)n);
         uint32_t s = x->src[0];
         if (!lv[s])
-            row_need(k, lv, (int)s, need);
+            k_row_need(k, lv, (int)s, need);
         fputs("        NNC_COLS(c, cols) {\n            long long i = r * cols + c;\n            (void)i;\n", S->o);
         row_elems(S, k, lv, need, "            ");
         if (max)
@@ -373,10 +353,10 @@ static void k_row(Src *S, const Kernel *k, const char *name) {
     if (per_elem || k->nx) {
         memset(need, 0, (size_t)n);
         if (per_elem && !lv[n - 1])
-            row_need(k, lv, n - 1, need);
+            k_row_need(k, lv, n - 1, need);
         for (int x = 0; x < k->nx; x++)
             if (!lv[k->xexpr[x]])
-                row_need(k, lv, k->xexpr[x], need);
+                k_row_need(k, lv, k->xexpr[x], need);
         fputs("        NNC_COLS(c, cols) {\n            long long i = r * cols + c;\n", S->o);
         row_elems(S, k, lv, need, "            ");
         for (int x = 0; x < k->nx; x++)
@@ -574,7 +554,7 @@ static void k_reduce(Src *S, const Kernel *k, const char *name) {
     fprintf(S->o, "            long long i = %s;\n", off);
     const char *v = "a0[i]";
     if (k->nbody) {
-        if (reads_rows_cols(k))
+        if (k_reads_rows_cols(k))
             row_col(S, s, "i", "            ");
         body_all(S, k, "i", "r", "c", "            ");
         v = arena_printf(a, "v%d", k->nbody - 1);
@@ -735,11 +715,6 @@ static void k_conv(Src *S, const Kernel *k, const char *name) {
     }
 }
 
-static bool is_pool(const Kernel *k) {
-    return k->kind == KK_OP && (k->op == OP_MAXPOOL || k->op == OP_AVGPOOL || k->op == OP_MAXPOOL_BWD ||
-                                k->op == OP_AVGPOOL_BWD);
-}
-
 /* The GEMM's epilogue alone: an elementwise kernel over C (llvm.c's emit_gemm_epilogue). */
 static Kernel epilogue(Arena *a, const Kernel *k) {
     Kernel e = *k;
@@ -831,7 +806,7 @@ static const char *kernel_name(Src *S, const Kernel *k, int gi, int ki) {
     case KK_OP:
         if (k->op == OP_SUM || k->op == OP_RMAX)
             k_reduce(S, k, name);
-        else if (is_pool(k))
+        else if (k_is_pool(k))
             k_pool(S, k, name);
         else if (k->op == OP_SCATTER_ADD)
             k_scatter(S, k, name);

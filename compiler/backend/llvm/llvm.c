@@ -566,13 +566,6 @@ static LLVMValueRef *body_values(Cg *g, const Kernel *k, LLVMValueRef *argv, LLV
     return v;
 }
 
-static bool reads_rows_cols(const Kernel *k) {
-    for (int a = 0; a < k->nargs; a++)
-        if (k->args[a].kind == KA_ROW || k->args[a].kind == KA_COL)
-            return true;
-    return false;
-}
-
 /* A reduction walks the kept axes outside and the reduced axes inside, accumulating each result
  * element in a register: sums in double (i64 for i32) rounded once at the end, in the operand's
  * element order - what the interpreter does, so both agree to the bit. */
@@ -595,7 +588,7 @@ static LLVMValueRef reduce_operand(Cg *g, ReduceCtx *c, LLVMValueRef off, LLVMVa
     if (!(c->k && c->k->nbody))
         return load_elem(g, c->dt, c->src, off);
     LLVMValueRef r = NULL, col = NULL;
-    if (reads_rows_cols(c->k)) {
+    if (k_reads_rows_cols(c->k)) {
         if (c->last_axis) {
             r = c->o, col = ivs[c->rrank - 1];
         } else {
@@ -1216,19 +1209,6 @@ static void row_elems(Cg *g, const Kernel *k, const uint8_t *lv, const uint8_t *
     }
 }
 
-/* need[e] for every instruction that varies along the row and that instruction `from` uses. */
-static void row_need(const Kernel *k, const uint8_t *lv, int from, uint8_t *need) {
-    need[from] = 1;
-    for (int e = from; e >= 0; e--) {
-        const KExpr *x = &k->body[e];
-        if (!need[e] || (e != from && lv[e]) || x->kind != KE_OP)
-            continue;
-        for (int q = 0; q < (k_row_reduce(x) ? 1 : ir_op_nsrc[x->op]); q++)
-            if (!lv[x->src[q]])
-                need[x->src[q]] = 1;
-    }
-}
-
 /* KK_ROW, rows r in [lo, hi) of pro seen as [rows, cols]: per row the instructions in order; one
  * that is a value per row is computed once (a reduction: its own loop over the row, accumulating
  * as k_reduce does, so the bits are the interpreter's), one that varies along the row inside each
@@ -1264,14 +1244,14 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
                   k->body[keep].dt == k->type.dtype && !lv[n - 1] && n - 1 != keep;
         memset(need, 0, (size_t)n);
         if (ok)
-            row_need(k, lv, n - 1, need);
+            k_row_need(k, lv, n - 1, need);
         ok = ok && need[keep];
         if (ok) {   /* what the writing loop needs once keep is known */
             uint8_t *lk = arena_alloc(&g->arena, (size_t)n + 1);
             memcpy(lk, lv, (size_t)n);
             lk[keep] = 1;
             memset(need, 0, (size_t)n);
-            row_need(k, lk, n - 1, need);
+            k_row_need(k, lk, n - 1, need);
             for (int e = 0; ok && e < n; e++)
                 ok = !(need[e] && k->body[e].kind == KE_ARG && out_slot(k, k->body[e].ref) >= 0);
         }
@@ -1308,7 +1288,7 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         memset(need, 0, (size_t)n);
         uint32_t s = x->src[0];
         if (!lv[s])
-            row_need(k, lv, (int)s, need);
+            k_row_need(k, lv, (int)s, need);
         LLVMValueRef c = loop_begin(g, &lc, cols);
         LLVMValueRef ie = LLVMBuildAdd(g->b, base, c, "");
         row_elems(g, k, lv, need, v, argv, pre, out, ie, c);
@@ -1343,10 +1323,10 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         }
         memset(need, 0, (size_t)n);
         if (per_elem && !lw[n - 1])
-            row_need(k, lw, n - 1, need);
+            k_row_need(k, lw, n - 1, need);
         for (int x = 0; x < k->nx; x++)
             if (!lw[k->xexpr[x]])
-                row_need(k, lw, k->xexpr[x], need);
+                k_row_need(k, lw, k->xexpr[x], need);
         LLVMValueRef c = loop_begin(g, &lc, cols);
         LLVMValueRef i = LLVMBuildAdd(g->b, base, c, "");
         if (keep >= 0)
@@ -1499,11 +1479,6 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
     leave_fn(g, sv);
     const IrType *space = row ? &k->pro : &k->type;
     return split_by_lead(g, name, range, pt, noalias, np, space, two_d || row ? space->rank - 1 : space->rank);
-}
-
-static bool is_pool(const Kernel *k) {
-    return k->kind == KK_OP && (k->op == OP_MAXPOOL || k->op == OP_AVGPOOL || k->op == OP_MAXPOOL_BWD ||
-                                k->op == OP_AVGPOOL_BWD);
 }
 
 /* A pool kernel: out, its arguments, B, pool. Samples never share output memory and each keeps
@@ -1666,7 +1641,7 @@ static LLVMValueRef kernel_fn(Cg *g, const KGraph *kg, int ki, int gi) {
         const char *name = arena_printf(&g->arena, "%s.g%d.k%d.%s", g->prefix, gi, ki, ir_op_name[k->op]);
         Saved sv = {LLVMGetInsertBlock(g->b), g->fn, g->B};
         LLVMValueRef fn = k->kind == KK_ELEM || k->kind == KK_ROW ? emit_elementwise(g, kg, k, name)
-                          : is_pool(k)                             ? emit_pool_kernel(g, k, name)
+                          : k_is_pool(k)                             ? emit_pool_kernel(g, k, name)
                           : k->kind == KK_GEMM && k->nbody         ? emit_gemm_epilogue(g, kg, k, name)
                                                                    : emit_op_kernel(g, k, name);
         leave_fn(g, sv);
@@ -1807,7 +1782,7 @@ static void call_kernel(Cg *g, Env *e, int ki) {
         args[np++] = ar->kind == KA_VAL ? get_val(g, e, ar->ref) : get_ptr(g, e, ar->ref);
     }
     args[np++] = g->B;
-    if (k->kind == KK_ELEM || k->kind == KK_ROW || k->kind == KK_CONV || is_pool(k) || (k->kind == KK_GEMM && k->nbody) ||
+    if (k->kind == KK_ELEM || k->kind == KK_ROW || k->kind == KK_CONV || k_is_pool(k) || (k->kind == KK_GEMM && k->nbody) ||
         batched_gemm(k))
         args[np++] = e->pool;
     else if (k->kind == KK_OP && k->op == OP_RAND)
