@@ -115,13 +115,15 @@ class TinyTransformer(torch.nn.Module):
             h = b(h, src_mask=self.mask)
         return self.head(self.ln(h))
 
-def train_transformer(root, threads, limit):
+def train_seq(make, root, ids_file, next_file, lr, threads, limit):
+    """One epoch of a next-token model over the first LIMIT windows of ROOT/ids_file and
+    ROOT/next_file (i32 [n, T]): Adam(lr), batch 32, shuffled, timed from the first step."""
     torch.set_num_threads(threads)
     torch.manual_seed(1)
-    x = torch.from_numpy(np.load(f"{root}/ids.npy")[:limit].astype(np.int64))
-    y = torch.from_numpy(np.load(f"{root}/next.npy")[:limit].astype(np.int64))
-    model = TinyTransformer()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.from_numpy(np.load(f"{root}/{ids_file}")[:limit].astype(np.int64))
+    y = torch.from_numpy(np.load(f"{root}/{next_file}")[:limit].astype(np.int64))
+    model = make()
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
     lossf = torch.nn.CrossEntropyLoss()
     n, batch = x.shape[0], 32
     t0 = time.perf_counter()
@@ -146,32 +148,12 @@ class CharLSTM(torch.nn.Module):
     def forward(self, x):
         return self.out(self.lstm(self.emb(x))[0])
 
-def train_lstm(root, threads, limit):
-    torch.set_num_threads(threads)
-    torch.manual_seed(1)
-    x = torch.from_numpy(np.load(f"{root}/lstm_ids.npy")[:limit].astype(np.int64))
-    y = torch.from_numpy(np.load(f"{root}/lstm_next.npy")[:limit].astype(np.int64))
-    model = CharLSTM()
-    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
-    lossf = torch.nn.CrossEntropyLoss()
-    n, batch = x.shape[0], 32
-    t0 = time.perf_counter()
-    perm = torch.randperm(n)
-    for i in range(0, n, batch):
-        ids = perm[i:i + batch]
-        opt.zero_grad(set_to_none=True)
-        loss = lossf(model(x[ids]).reshape(-1, 96), y[ids].reshape(-1))
-        loss.backward()
-        opt.step()
-    dt = time.perf_counter() - t0
-    print(f"samples_per_s={n / dt:.1f} loss={loss.item():.4f}")
-
 def main():
     a = sys.argv[1:]
     if len(a) == 5 and a[0] == "train" and a[1] == "tiny_transformer":
-        train_transformer(a[2], int(a[3]), int(a[4]))
+        train_seq(TinyTransformer, a[2], "ids.npy", "next.npy", 1e-3, int(a[3]), int(a[4]))
     elif len(a) == 5 and a[0] == "train" and a[1] == "char_lstm":
-        train_lstm(a[2], int(a[3]), int(a[4]))
+        train_seq(CharLSTM, a[2], "lstm_ids.npy", "lstm_next.npy", 2e-3, int(a[3]), int(a[4]))
     elif len(a) == 5 and a[0] == "train" and a[1] in MODELS:
         train(a[1], a[2], int(a[3]), int(a[4]))
     elif len(a) == 4 and a[0] == "predict" and a[1] in MODELS:
