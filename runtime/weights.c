@@ -553,6 +553,38 @@ static int check_progress(RtCtx *c, const char *path, const Meta *m, uint64_t *s
     return meta_u64(c, path, "rng", m->rng, UINT64_MAX, "", rng);
 }
 
+/* The length field and the JSON header of safetensors file f (path names it in errors): *hdr (the
+ * caller frees it), its entries and metadata, and the size of the data section after it. */
+static int read_header(RtCtx *c, FILE *f, const char *path, char **hdr, uint64_t *hlen, uint64_t *data_size, Entry **e,
+                       int *ne, Meta *m) {
+    struct stat st;
+    if (fstat(fileno(f), &st)) return rt_error(c, "fstat('%s') failed: %s", path, strerror(errno));
+    uint8_t len8[8];
+    if (fread(len8, 1, 8, f) != 8) return rt_error(c, "'%s' is not a safetensors file (too short)", path);
+    uint64_t n = 0;
+    for (int k = 7; k >= 0; k--) n = (n << 8) | len8[k];
+    if (n < 2 || n > (100u << 20))
+        return rt_error(c, "'%s' is not a safetensors file (bad header length %" PRIu64 ")", path, n);
+    if (n > (uint64_t)st.st_size - 8)
+        return rt_error(c, "'%s' is truncated: its header says %" PRIu64 " bytes, the file has %" PRIu64 " after the "
+                           "length field", path, n, (uint64_t)st.st_size - 8);
+    if (!(*hdr = rt_alloc(c, (size_t)n + 1))) return -1;
+    if (fread(*hdr, 1, (size_t)n, f) != n) return rt_error(c, "'%s': truncated header", path);
+    (*hdr)[n] = 0;
+    Json j = {*hdr, *hdr + n, false, false};
+    if (!parse_header(c, &j, e, ne, m)) {
+        if (j.nul)
+            return rt_error(c, "'%s': a string in the safetensors header holds \\u0000, a NUL character (near byte "
+                               "%lld): names and metadata may not", path, (long long)(j.p - *hdr) + 8);
+        if (!j.oom)
+            return rt_error(c, "'%s': bad JSON in the safetensors header (near byte %lld)", path, (long long)(j.p - *hdr) + 8);
+        return -1;
+    }
+    *hlen = n;
+    *data_size = (uint64_t)st.st_size - 8 - n;
+    return 0;
+}
+
 /* Every check runs, and every tensor is read into one temporary buffer, before anything of the
  * model changes: a failed load leaves its buffers, progress and class names as they were. */
 int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress) {
@@ -569,40 +601,14 @@ int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress) 
     Meta m;
     memset(&m, 0, sizeof m);
     uint64_t step = 0, epoch = 0, epochs = 0, seed = 0, rng = 0;
-    struct stat st;
-    if (fstat(fileno(f), &st)) { rt_error(c, "fstat('%s') failed: %s", path, strerror(errno)); goto done; }
-    uint8_t len8[8];
-    if (fread(len8, 1, 8, f) != 8) { rt_error(c, "'%s' is not a safetensors file (too short)", path); goto done; }
-    uint64_t hlen = 0;
-    for (int k = 7; k >= 0; k--) hlen = (hlen << 8) | len8[k];
-    if (hlen < 2 || hlen > (100u << 20)) {
-        rt_error(c, "'%s' is not a safetensors file (bad header length %" PRIu64 ")", path, hlen);
-        goto done;
-    }
-    if (hlen > (uint64_t)st.st_size - 8) {
-        rt_error(c, "'%s' is truncated: its header says %" PRIu64 " bytes, the file has %" PRIu64 " after the "
-                    "length field", path, hlen, (uint64_t)st.st_size - 8);
-        goto done;
-    }
-    hdr = rt_alloc(c, (size_t)hlen + 1);
-    if (!hdr) goto done;
-    if (fread(hdr, 1, (size_t)hlen, f) != hlen) { rt_error(c, "'%s': truncated header", path); goto done; }
-    hdr[hlen] = 0;
-    Json j = {hdr, hdr + hlen, false, false};
-    if (!parse_header(c, &j, &e, &ne, &m)) {
-        if (j.nul)
-            rt_error(c, "'%s': a string in the safetensors header holds \\u0000, a NUL character (near byte %lld): "
-                        "names and metadata may not", path, (long long)(j.p - hdr) + 8);
-        else if (!j.oom)
-            rt_error(c, "'%s': bad JSON in the safetensors header (near byte %lld)", path, (long long)(j.p - hdr) + 8);
-        goto done;
-    }
+    uint64_t hlen = 0, data_size = 0;
+    if (read_header(c, f, path, &hdr, &hlen, &data_size, &e, &ne, &m)) goto done;
     /* a file of another model by its own word (a file without the metadata is judged by its tensors) */
     if (m.model && strcmp(m.model, c->desc.name)) {
         rt_error(c, "'%s' holds weights of model '%s', not '%s'", path, m.model, c->desc.name);
         goto done;
     }
-    uint64_t data_size = (uint64_t)st.st_size - 8 - hlen, total = 0;
+    uint64_t total = 0;
     for (int i = 0; i < c->desc.nt; i++) {
         const RtTensor *t = &c->desc.t[i];
         if (!saved(t)) continue;
@@ -758,26 +764,8 @@ int rt_st_read(RtCtx *c, const char *path, RtStEntry **out, int *nout) {
     RtStEntry *r = NULL;
     Meta m;
     memset(&m, 0, sizeof m);
-    struct stat st;
-    if (fstat(fileno(f), &st)) { rt_error(c, "fstat('%s') failed: %s", path, strerror(errno)); goto done; }
-    uint8_t len8[8];
-    if (fread(len8, 1, 8, f) != 8) { rt_error(c, "'%s' is not a safetensors file (too short)", path); goto done; }
-    uint64_t hlen = 0;
-    for (int k = 7; k >= 0; k--) hlen = (hlen << 8) | len8[k];
-    if (hlen < 2 || hlen > (100u << 20) || hlen > (uint64_t)st.st_size - 8) {
-        rt_error(c, "'%s' is not a safetensors file or is truncated (header length %" PRIu64 ", file %lld bytes)", path,
-                 hlen, (long long)st.st_size);
-        goto done;
-    }
-    if (!(hdr = rt_alloc(c, (size_t)hlen + 1))) goto done;
-    if (fread(hdr, 1, (size_t)hlen, f) != hlen) { rt_error(c, "'%s': truncated header", path); goto done; }
-    hdr[hlen] = 0;
-    Json j = {hdr, hdr + hlen, false, false};
-    if (!parse_header(c, &j, &e, &ne, &m)) {
-        if (!j.oom) rt_error(c, "'%s': bad safetensors header (near byte %lld)", path, (long long)(j.p - hdr) + 8);
-        goto done;
-    }
-    uint64_t data_size = (uint64_t)st.st_size - 8 - hlen;
+    uint64_t hlen = 0, data_size = 0;
+    if (read_header(c, f, path, &hdr, &hlen, &data_size, &e, &ne, &m)) goto done;
     if (!(r = rt_calloc(c, sizeof(RtStEntry) * (size_t)(ne ? ne : 1)))) goto done;
     for (int k = 0; k < ne; k++) {
         const Entry *x = &e[k];

@@ -68,11 +68,11 @@ expect_fail "shape mismatch after --map" "'conv1.W' \(mapped from 'c1.W'\) has s
     bash -c "sed 's/\\bc1\\b/conv1/g' narrow.nn > nr.nn && '$NNC' nr.nn -o nr && ./nr train --data '$small' --epochs 1 --init-from src.st --map 'c1.*=conv1.*'"
 expect_fail "missing file" "error: cannot open weights file 'nope.st'" ./transfer_fashion train --data "$small" --init-from nope.st
 head -c 100 src.st > trunc.st
-expect_fail "truncated file" "error: 'trunc.st' is not a safetensors file or is truncated" ./transfer_fashion train --data "$small" --init-from trunc.st
+expect_fail "truncated file" "error: 'trunc.st' is truncated: its header says" ./transfer_fashion train --data "$small" --init-from trunc.st
 head -c $(( $(stat -c %s src.st) - 100 )) src.st > short.st
 expect_fail "truncated data" "error: 'short.st' is truncated: tensor" ./transfer_fashion train --data "$small" --init-from short.st
 printf '\x0e\x00\x00\x00\x00\x00\x00\x00{"a": [1, 2, 3' > bad.st
-expect_fail "corrupt header" "error: 'bad.st': bad safetensors header" ./transfer_fashion train --data "$small" --init-from bad.st
+expect_fail "corrupt header" "error: 'bad.st': bad JSON in the safetensors header" ./transfer_fashion train --data "$small" --init-from bad.st
 sed -E 's/\b(c1|n1|c2|n2)\b/x\1/g' "$EX/transfer_fashion.nn" > apart.nn
 "$NNC" apart.nn -o apart || fail "nnc apart.nn"
 expect_fail "nothing in common" "no tensor of the file matches one of the model's by name \(rename them with --map" \
