@@ -386,8 +386,18 @@ void lex_tokens(Arena *a, Diag *d, const SrcFile *f, int keep, LexResult *r) {
         } else if (c == ' ' || c == '\t' || c == '\r') {
             L.pos++;
         } else if (c == '#') {
-            while (L.pos < L.len && L.s[L.pos] != '\n' && !gave_up(&L))
-                L.pos += L.s[L.pos] < 0x80 ? 1 : check_utf8(&L);
+            /* a comment is any UTF-8 text but NUL: a NUL byte means a binary or damaged file, and
+             * tools that keep comments (nnc fmt) could not write it back */
+            while (L.pos < L.len && L.s[L.pos] != '\n' && !gave_up(&L)) {
+                if (L.s[L.pos] == 0) {
+                    size_t s0 = L.pos;
+                    while (L.pos < L.len && L.s[L.pos] == 0)
+                        L.pos++;
+                    lex_error(&L, s0, L.pos, "a NUL byte in a comment%s", "");
+                } else {
+                    L.pos += L.s[L.pos] < 0x80 ? 1 : check_utf8(&L);
+                }
+            }
         } else if (c == ';') {
             newline_token(&L, L.pos, L.pos + 1, ";");
             L.pos++;
