@@ -211,8 +211,9 @@ static int init_params(RtCtx *c) {
     return 0;
 }
 
-/* [cli.generate] what run() does before a command's work, for `generate` (generate.c parses its
- * own flags): seed, threads, the parameter slab and its init, the thread pool. */
+/* What every command that runs the model does before its work (run() and generate.c, which
+ * parses its own flags): seed, threads, the parameter slab and its init, the thread pool. A BLAS
+ * that cannot start its threads is refused here, before any data is read. */
 int rt_prepare(RtCtx *c, uint64_t seed, int64_t threads) {
     c->seed = seed;
     if (threads <= 0) {
@@ -403,16 +404,8 @@ static int run(RtCtx *c, int argc, char **argv) {
     if (k == CMD_SUMMARY) return (o.json ? rt_summary_json(c, o.batch) : rt_summary(c, o.batch)) ? 1 : 0;
 
     double hv;
-    c->seed = seed >= 0 ? (uint64_t)seed : rt_hyper(&c->desc, "seed", &hv) && hv >= 0 ? (uint64_t)hv : 1;
-    if (threads <= 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = n > 0 ? n : 1;
-    }
-    c->threads = (int)threads;
-    openblas_set_num_threads(c->threads);
-    if (c->blas_stuck) return rt_blas_refuse(c), 1;    /* before any data is read */
-    if (setup_slab(c) || init_params(c)) return 1;
-    if (!(c->pool = rt_pool_new(c, c->threads))) return 1;
+    uint64_t s = seed >= 0 ? (uint64_t)seed : rt_hyper(&c->desc, "seed", &hv) && hv >= 0 ? (uint64_t)hv : 1;
+    if (rt_prepare(c, s, threads)) return 1;    /* before any data is read */
     if (k == CMD_TRAIN && o.init_from && rt_init_from(c, o.init_from, o.map)) return 1;
     bool png = o.out && strlen(o.out) > 4 && ends_with(o.out, ".png");
     int r = k == CMD_TRAIN ? rt_train(c, &o) : k == CMD_EVAL ? rt_eval(c, &o) : k == CMD_SAMPLE ? rt_sample(c, &o) :
