@@ -26,7 +26,7 @@
 typedef int CUresult;
 typedef int CUdevice;
 typedef unsigned long long CUdeviceptr;
-typedef void *CUcontext, *CUmodule, *CUfunction, *CUstream;
+typedef void *CUcontext, *CUmodule, *CUfunction, *CUstream, *CUevent;
 
 static struct {
     void *lib, *blas;
@@ -47,6 +47,18 @@ static struct {
     CUresult (*MemcpyDtoH)(void *, CUdeviceptr, size_t);
     CUresult (*MemcpyDtoD)(CUdeviceptr, CUdeviceptr, size_t);
     CUresult (*MemsetD8)(CUdeviceptr, unsigned char, size_t);
+    CUresult (*MemHostAlloc)(void **, size_t, unsigned);
+    CUresult (*MemFreeHost)(void *);
+    CUresult (*StreamCreate)(CUstream *, unsigned);
+    CUresult (*StreamSynchronize)(CUstream);
+    CUresult (*StreamWaitEvent)(CUstream, CUevent, unsigned);
+    CUresult (*EventCreate)(CUevent *, unsigned);
+    CUresult (*EventRecord)(CUevent, CUstream);
+    CUresult (*MemcpyHtoDAsync)(CUdeviceptr, const void *, size_t, CUstream);
+    CUresult (*MemcpyDtoHAsync)(void *, CUdeviceptr, size_t, CUstream);
+    CUresult (*MemcpyDtoDAsync)(CUdeviceptr, CUdeviceptr, size_t, CUstream);
+    CUresult (*MemsetD8Async)(CUdeviceptr, unsigned char, size_t, CUstream);
+    CUresult (*MemGetInfo)(size_t *, size_t *);
     CUresult (*LaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
                              CUstream, void **, void **);
     CUresult (*GetErrorName)(CUresult, const char **);
@@ -57,6 +69,7 @@ static struct {
     int (*SgemmBatched)(void *, int, int, int, int, int, const float *, const float *, int, long long, const float *,
                         int, long long, const float *, float *, int, long long, int);
     const char *(*BlasStatusName)(int);
+    int (*BlasSetStream)(void *, CUstream);
     void *blas_handle;
 } cu;
 
@@ -121,7 +134,13 @@ typedef struct Graph {
     Step *steps; int nsteps;
 } Graph;
 
-typedef struct Tensor { int role; Poly bytes; CUdeviceptr p; size_t cap; } Tensor;
+typedef struct Tensor {
+    int role;
+    Poly bytes;
+    CUdeviceptr p;
+    size_t cap;
+    void *host;                 /* param, state: the host's buffer (NncArgs.bufs) the device copy is of */
+} Tensor;
 enum { R_INPUT, R_TARGET, R_OUTPUT, R_PARAM, R_STATE };
 
 static struct {
@@ -136,6 +155,25 @@ static struct {
     CUdeviceptr wsp, vals;
     size_t wscap, valscap;
     Graph *g; int ng;
+    int nloss;                  /* losses the schedule reads back (loss steps' largest index + 1) */
+    CUfunction nonfinite;       /* the module's nnc_nonfinite */
+    CUdeviceptr flags;          /* [ntens] ints: nnc_nonfinite's results of the last train step */
+    size_t flagscap;
+    /* Params and state live on the device between calls. on_device: the device holds them (false
+     * at start and after the host wrote them: from_host); host_current: the host's buffers equal
+     * the device's (false after a train step until to_host copies them back). */
+    bool on_device, host_current;
+    /* run: every kernel, product and copy of a call; copy: the batch's inputs, from pinned host
+     * memory (pin), ordered before the run stream's work by the event copied */
+    CUstream run, copy;
+    CUevent copied;
+    unsigned char *pin;         /* pinned: inputs and targets in, outputs, losses and flags out */
+    size_t pincap;
+    int *flag_host;             /* in pin: the flags' copy, valid after a train step */
+    bool flags_valid;
+    /* NNC_CUDA_STATS: what crossed the bus and what was allocated, printed at exit */
+    struct { long long allocs, alloc_bytes, up_params, up_param_bytes, down_params, down_param_bytes, batch_copies,
+             batch_bytes, out_bytes, calls; } st;
 } P;
 
 static void *xcalloc(size_t n, size_t s) {
@@ -269,6 +307,10 @@ static void parse(const char *text) {
         } else if (!strcmp(w, "loss")) {
             st->kind = S_LOSS;
             st->loss = (int)num(&sp, line);
+            if (st->loss < 0 || st->loss >= 1 << 16)
+                fail("the embedded CUDA schedule is malformed at line %d (loss %d)", line, st->loss);
+            if (st->loss + 1 > P.nloss)
+                P.nloss = st->loss + 1;
             const char *dt = strtok_r(NULL, " ", &sp);
             st->mode = dt ? dt[0] : 0;
             nref = 1;
@@ -316,6 +358,18 @@ static void open_driver(void) {
     GET(MemcpyDtoH, "cuMemcpyDtoH_v2");
     GET(MemcpyDtoD, "cuMemcpyDtoD_v2");
     GET(MemsetD8, "cuMemsetD8_v2");
+    GET(MemHostAlloc, "cuMemHostAlloc");
+    GET(MemFreeHost, "cuMemFreeHost");
+    GET(StreamCreate, "cuStreamCreate");
+    GET(StreamSynchronize, "cuStreamSynchronize");
+    GET(StreamWaitEvent, "cuStreamWaitEvent");
+    GET(EventCreate, "cuEventCreate");
+    GET(EventRecord, "cuEventRecord");
+    GET(MemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2");
+    GET(MemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2");
+    GET(MemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2");
+    GET(MemsetD8Async, "cuMemsetD8Async");
+    GET(MemGetInfo, "cuMemGetInfo_v2");
     GET(LaunchKernel, "cuLaunchKernel");
     GET(GetErrorName, "cuGetErrorName");
     GET(GetErrorString, "cuGetErrorString");
@@ -337,10 +391,14 @@ static void open_cublas(void) {
     *(void **)&cu.BlasCreate = sym(cu.blas, "libcublas", "cublasCreate_v2");
     *(void **)&cu.Sgemm = sym(cu.blas, "libcublas", "cublasSgemm_v2");
     *(void **)&cu.SgemmBatched = sym(cu.blas, "libcublas", "cublasSgemmStridedBatched");
+    *(void **)&cu.BlasSetStream = sym(cu.blas, "libcublas", "cublasSetStream_v2");
     *(void **)&cu.BlasStatusName = dlsym(cu.blas, "cublasGetStatusName");
     int rc = cu.BlasCreate(&cu.blas_handle);
     if (rc)
         fail("cublasCreate: %s", cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
+    rc = cu.BlasSetStream(cu.blas_handle, P.run);   /* the products run in order with the kernels */
+    if (rc)
+        fail("cublasSetStream: %s", cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
 }
 
 static void start(void) {
@@ -377,8 +435,13 @@ static void start(void) {
     if (rc && log[0])
         fprintf(stderr, "%s: the driver's PTX log: %s\n", prog, log);
     check(rc, "cuModuleLoadData", P.arch[best]);
+    check(cu.StreamCreate(&P.run, 1), "cuStreamCreate", "the kernels' stream");   /* CU_STREAM_NON_BLOCKING */
+    check(cu.StreamCreate(&P.copy, 1), "cuStreamCreate", "the batches' stream");
+    check(cu.EventCreate(&P.copied, 2), "cuEventCreate", "a batch's copy");        /* CU_EVENT_DISABLE_TIMING */
     open_cublas();
-    parse(P.sched);
+    if (!P.ntens)
+        parse(P.sched);         /* unless summary's device_memory did */
+    check(cu.ModuleGetFunction(&P.nonfinite, P.mod, "nnc_nonfinite"), "cuModuleGetFunction", "nnc_nonfinite");
     for (int gi = 0; gi < P.ng; gi++) {
         Graph *g = &P.g[gi];
         if (g->values)
@@ -409,8 +472,16 @@ static void reserve(CUdeviceptr *p, size_t *cap, size_t need, const char *what) 
     if (*p)
         check(cu.MemFree(*p), "cuMemFree", what);
     *p = 0;
-    check(cu.MemAlloc(p, need), "cuMemAlloc", what);
+    CUresult rc = cu.MemAlloc(p, need);
+    if (rc == 2) {              /* CUDA_ERROR_OUT_OF_MEMORY: say how much there is */
+        size_t fr = 0, tot = 0;
+        if (!cu.MemGetInfo(&fr, &tot))
+            fail("cuMemAlloc(%s): CUDA_ERROR_OUT_OF_MEMORY: %zu bytes asked, %zu of the GPU's %zu free (try a "
+                 "smaller --batch)", what, need, fr, tot);
+    }
+    check(rc, "cuMemAlloc", what);
     *cap = need;
+    P.st.allocs++, P.st.alloc_bytes += (long long)need;
 }
 
 static CUdeviceptr ptr(const Ref *r, long long B) {
@@ -435,7 +506,7 @@ static void gemm(const Step *st, long long B) {
     if ((long long)M * N <= 0)
         return;
     if (K <= 0) {
-        check(cu.MemsetD8(c, 0, (size_t)M * (size_t)N * 4), "cuMemsetD8", "an empty product");
+        check(cu.MemsetD8Async(c, 0, (size_t)M * (size_t)N * 4, P.run), "cuMemsetD8Async", "an empty product");
         return;
     }
     lda = lda < 1 ? 1 : lda;
@@ -456,7 +527,8 @@ static void bgemm(const Step *st, long long B) {
     if (np <= 0 || (long long)M * N <= 0)
         return;
     if (K <= 0) {
-        check(cu.MemsetD8(c, 0, (size_t)np * (size_t)M * (size_t)N * 4), "cuMemsetD8", "an empty product");
+        check(cu.MemsetD8Async(c, 0, (size_t)np * (size_t)M * (size_t)N * 4, P.run), "cuMemsetD8Async",
+              "an empty product");
         return;
     }
     int lda = st->ta ? M : K, ldb = st->tb ? K : N;
@@ -475,7 +547,64 @@ static void launch(CUfunction fn, const char *name, char mode, long long n, void
     long long blocks = mode == 'b' ? n : (n + 255) / 256;
     if (blocks > (1 << 20))
         blocks = 1 << 20;       /* the kernels loop (grid-stride) over the rest */
-    check(cu.LaunchKernel(fn, (unsigned)blocks, 1, 1, 256, 1, 1, 0, NULL, args, NULL), "cuLaunchKernel", name);
+    check(cu.LaunchKernel(fn, (unsigned)blocks, 1, 1, 256, 1, 1, 0, P.run, args, NULL), "cuLaunchKernel", name);
+}
+
+/* The pinned staging buffer holds at least `need` bytes (its contents lost when it grows). */
+static void pin_reserve(size_t need) {
+    need = (need + 63) & ~(size_t)63;
+    if (P.pincap >= need)
+        return;
+    if (P.pin)
+        check(cu.MemFreeHost(P.pin), "cuMemFreeHost", "the staging buffer");
+    P.pin = NULL;
+    check(cu.MemHostAlloc((void **)&P.pin, need, 0), "cuMemHostAlloc", "the staging buffer");
+    P.pincap = need;
+    P.st.allocs++, P.st.alloc_bytes += (long long)need;
+}
+
+/* Param and state tensors to the device (the host's are newer: the first call, a load). */
+static void upload_params(NncArgs *a) {
+    for (int t = 0; t < P.ntens; t++) {
+        Tensor *tn = &P.tens[t];
+        if (tn->role != R_PARAM && tn->role != R_STATE)
+            continue;
+        size_t bytes = (size_t)at(tn->bytes, 0);
+        tn->host = a->bufs[t];
+        if (tn->host && bytes) {
+            check(cu.MemcpyHtoD(tn->p, tn->host, bytes), "cuMemcpyHtoD", "a parameter");
+            P.st.up_params++, P.st.up_param_bytes += (long long)bytes;
+        }
+    }
+    P.on_device = P.host_current = true;
+}
+
+/* NncDevice.to_host: the device's params and state into the host's buffers (before a save). */
+static void to_host(void *user) {
+    (void)user;
+    if (!P.on_device || P.host_current)
+        return;
+    for (int t = 0; t < P.ntens; t++) {
+        Tensor *tn = &P.tens[t];
+        size_t bytes = (size_t)at(tn->bytes, 0);
+        if ((tn->role == R_PARAM || tn->role == R_STATE) && tn->host && bytes) {
+            check(cu.MemcpyDtoH(tn->host, tn->p, bytes), "cuMemcpyDtoH", "a parameter");
+            P.st.down_params++, P.st.down_param_bytes += (long long)bytes;
+        }
+    }
+    P.host_current = true;
+}
+
+/* NncDevice.from_host: the host wrote params or state (a load): the next call uploads them. */
+static void from_host(void *user) {
+    (void)user;
+    P.on_device = false;
+}
+
+/* NncDevice.param_nonfinite: the last train step's nnc_nonfinite flag of tensor i. */
+static int param_nonfinite(void *user, int32_t i) {
+    (void)user;
+    return P.flags_valid && i >= 0 && i < P.ntens && P.flag_host[i] != 0;
 }
 
 void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const *arch, int narch, int gi, NncArgs *a) {
@@ -487,25 +616,57 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
         fail("the model has no CUDA graph %d", gi);
     const Graph *g = &P.g[gi];
     long long B = a->B;
+    P.st.calls++;
+    /* device memory: params and state once (their size is fixed), the batch's tensors, workspace
+     * and values grown to the largest batch seen (the first call's, for training) */
+    size_t in_bytes = 0, out_bytes = 0;
     for (int t = 0; t < P.ntens; t++) {
         Tensor *tn = &P.tens[t];
         size_t bytes = (size_t)at(tn->bytes, B);
-        reserve(&tn->p, &tn->cap, bytes, "a tensor");
-        if (a->bufs[t] && bytes && tn->role != R_OUTPUT)
-            check(cu.MemcpyHtoD(tn->p, a->bufs[t], bytes), "cuMemcpyHtoD", "a tensor");
+        reserve(&tn->p, &tn->cap, bytes, tn->role == R_PARAM || tn->role == R_STATE ? "a parameter" : "a tensor");
+        if (!a->bufs[t] || !bytes)
+            continue;
+        if (tn->role == R_INPUT || tn->role == R_TARGET)
+            in_bytes += (bytes + 63) & ~(size_t)63;
+        else if (tn->role == R_OUTPUT)
+            out_bytes += (bytes + 63) & ~(size_t)63;
+        else if (tn->host != a->bufs[t])
+            P.on_device = false;        /* another buffer than the one the device copy is of */
     }
     reserve(&P.wsp, &P.wscap, (size_t)at(P.ws, B), "the workspace");
     reserve(&P.vals, &P.valscap, (size_t)g->nvals * 4, "the values");
+    reserve(&P.flags, &P.flagscap, (size_t)P.ntens * 4, "the finiteness flags");
+    size_t small = ((size_t)(P.nloss + P.ntens) * 4 + 63) & ~(size_t)63;
+    pin_reserve(small + in_bytes + out_bytes);
+    P.flag_host = (int *)(P.pin + (size_t)P.nloss * 4);
+    unsigned char *stage = P.pin + small;
+    if (!P.on_device)
+        upload_params(a);
+    /* the batch: staged in pinned memory, copied on the copy stream; the run stream waits for it */
+    size_t off = 0;
+    for (int t = 0; t < P.ntens; t++) {
+        Tensor *tn = &P.tens[t];
+        size_t bytes = (size_t)at(tn->bytes, B);
+        if ((tn->role != R_INPUT && tn->role != R_TARGET) || !a->bufs[t] || !bytes)
+            continue;
+        memcpy(stage + off, a->bufs[t], bytes);
+        check(cu.MemcpyHtoDAsync(tn->p, stage + off, bytes, P.copy), "cuMemcpyHtoDAsync", "a batch");
+        P.st.batch_copies++, P.st.batch_bytes += (long long)bytes;
+        off += (bytes + 63) & ~(size_t)63;
+    }
+    check(cu.EventRecord(P.copied, P.copy), "cuEventRecord", "a batch's copy");
+    check(cu.StreamWaitEvent(P.run, P.copied, 0), "cuStreamWaitEvent", "a batch's copy");
     unsigned long long seed = a->seed;
     CUdeviceptr V = P.vals;
     if (g->values_fn) {
         float lr = a->lr;
         long long step = a->step, total = a->total_steps;
         void *args[] = {&B, &seed, &V, &lr, &step, &total};
-        check(cu.LaunchKernel(g->values_fn, 1, 1, 1, 32, 1, 1, 0, NULL, args, NULL), "cuLaunchKernel", g->values);
+        check(cu.LaunchKernel(g->values_fn, 1, 1, 1, 32, 1, 1, 0, P.run, args, NULL), "cuLaunchKernel", g->values);
     }
     CUdeviceptr p[64];
     void *args[3 + 64];
+    float *loss_host = (float *)P.pin;
     for (int s = 0; s < g->nsteps; s++) {
         const Step *st = &g->steps[s];
         switch (st->kind) {
@@ -519,30 +680,96 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
             break;
         case S_GEMM: gemm(st, B); break;
         case S_BGEMM: bgemm(st, B); break;
-        case S_ZERO: check(cu.MemsetD8(ptr(&st->refs[0], B), 0, (size_t)at(st->n, B)), "cuMemsetD8", "a scatter"); break;
+        case S_ZERO:
+            check(cu.MemsetD8Async(ptr(&st->refs[0], B), 0, (size_t)at(st->n, B), P.run), "cuMemsetD8Async",
+                  "a scatter");
+            break;
         case S_COPY: {
             CUdeviceptr d = ptr(&st->refs[0], B), src = ptr(&st->refs[1], B);
             if (d != src && at(st->n, B) > 0)
-                check(cu.MemcpyDtoD(d, src, (size_t)at(st->n, B)), "cuMemcpyDtoD", "a result");
+                check(cu.MemcpyDtoDAsync(d, src, (size_t)at(st->n, B), P.run), "cuMemcpyDtoDAsync", "a result");
             break;
         }
-        case S_LOSS: {
-            union { float f; int32_t i; unsigned char b; } v = {0};
-            size_t n = st->mode == 'b' ? 1 : 4;
-            check(cu.MemcpyDtoH(&v, ptr(&st->refs[0], B), n), "cuMemcpyDtoH", "a loss");
-            a->losses[st->loss] = st->mode == 'f' ? v.f : st->mode == 'i' ? (float)v.i : (float)v.b;
+        case S_LOSS:    /* the value as it is at this point of the run stream, into its pinned slot */
+            check(cu.MemcpyDtoHAsync(loss_host + st->loss, ptr(&st->refs[0], B), st->mode == 'b' ? 1 : 4, P.run),
+                  "cuMemcpyDtoHAsync", "a loss");
             break;
-        }
         }
     }
-    check(cu.CtxSynchronize(), "cuCtxSynchronize", P.g[gi].nsteps ? "the graph's kernels" : NULL);
+    bool train = gi >= 2;
+    if (train) {
+        /* every param checked for NaN and infinity on the device: P.flags come back, not the params */
+        check(cu.MemsetD8Async(P.flags, 0, (size_t)P.ntens * 4, P.run), "cuMemsetD8Async", "the finiteness flags");
+        for (int t = 0; t < P.ntens; t++) {
+            const Tensor *tn = &P.tens[t];
+            long long n = at(tn->bytes, 0) / 4;
+            if (tn->role != R_PARAM || n <= 0)
+                continue;
+            args[0] = &n, args[1] = &seed, args[2] = &V;
+            for (int r = 0; r < 64; r++)       /* (n, seed, V, w, flag); the rest as for every launch */
+                p[r] = r == 0 ? tn->p : r == 1 ? P.flags + (CUdeviceptr)t * 4 : 0, args[3 + r] = &p[r];
+            launch(P.nonfinite, "nnc_nonfinite", 'e', n, args);
+        }
+        check(cu.MemcpyDtoHAsync(P.flag_host, P.flags, (size_t)P.ntens * 4, P.run), "cuMemcpyDtoHAsync",
+              "the finiteness flags");
+        P.host_current = false;
+    }
+    off = 0;
     for (int t = 0; t < P.ntens; t++) {
         const Tensor *tn = &P.tens[t];
-        bool back = tn->role == R_OUTPUT || (gi >= 2 && (tn->role == R_PARAM || tn->role == R_STATE));
         size_t bytes = (size_t)at(tn->bytes, B);
-        if (back && a->bufs[t] && bytes)
-            check(cu.MemcpyDtoH(a->bufs[t], tn->p, bytes), "cuMemcpyDtoH", "a tensor");
+        if (tn->role != R_OUTPUT || !a->bufs[t] || !bytes)
+            continue;
+        check(cu.MemcpyDtoHAsync(stage + in_bytes + off, tn->p, bytes, P.run), "cuMemcpyDtoHAsync", "an output");
+        off += (bytes + 63) & ~(size_t)63;
     }
+    check(cu.StreamSynchronize(P.run), "cuStreamSynchronize", g->nsteps ? "the graph's kernels" : NULL);
+    P.flags_valid = train;
+    for (int s = 0; s < g->nsteps; s++) {
+        const Step *st = &g->steps[s];
+        if (st->kind != S_LOSS)
+            continue;
+        union { float f; int32_t i; unsigned char b; } v = {0};
+        memcpy(&v, loss_host + st->loss, st->mode == 'b' ? 1 : 4);
+        a->losses[st->loss] = st->mode == 'f' ? v.f : st->mode == 'i' ? (float)v.i : (float)v.b;
+    }
+    off = 0;
+    for (int t = 0; t < P.ntens; t++) {
+        const Tensor *tn = &P.tens[t];
+        size_t bytes = (size_t)at(tn->bytes, B);
+        if (tn->role != R_OUTPUT || !a->bufs[t] || !bytes)
+            continue;
+        memcpy(a->bufs[t], stage + in_bytes + off, bytes);
+        P.st.out_bytes += (long long)bytes;
+        off += (bytes + 63) & ~(size_t)63;
+    }
+}
+
+/* NncDevice.memory: what a call at batch size B allocates on the device. */
+static int64_t device_memory(void *user, int64_t B) {
+    (void)user;
+    if (!P.ntens)
+        parse(P.sched);
+    int64_t total = 0, nvals = 0;
+    for (int t = 0; t < P.ntens; t++)
+        total += at(P.tens[t].bytes, B) < 64 ? 64 : at(P.tens[t].bytes, B);
+    for (int gi = 0; gi < P.ng; gi++)
+        nvals = P.g[gi].nvals > nvals ? P.g[gi].nvals : nvals;
+    total += at(P.ws, B) < 64 ? 64 : at(P.ws, B);
+    total += nvals * 4 < 64 ? 64 : nvals * 4;
+    total += P.ntens * 4 < 64 ? 64 : P.ntens * 4;
+    return total;
+}
+
+static void print_stats(void) {
+    if (!P.st.calls)
+        return;
+    fprintf(stderr,
+            "%s: cuda: %lld calls; device and pinned memory: %lld allocations, %lld bytes; params and state: %lld "
+            "uploads (%lld bytes), %lld downloads (%lld bytes); batches: %lld async copies (%lld bytes); outputs: "
+            "%lld bytes\n",
+            prog, P.st.calls, P.st.allocs, P.st.alloc_bytes, P.st.up_params, P.st.up_param_bytes, P.st.down_params,
+            P.st.down_param_bytes, P.st.batch_copies, P.st.batch_bytes, P.st.out_bytes);
 }
 
 /* ---- main ---- */
@@ -586,7 +813,11 @@ int nnc_cuda_main(const char *desc, const char *sched, const char *const *ptx, c
     /* the commands that run the model open the GPU first: a machine without one fails at once */
     if (n > 1 && (!strcmp(argv[1], "train") || !strcmp(argv[1], "eval") || !strcmp(argv[1], "predict")))
         start();
-    NncModelDef def = {desc_, workspace, forward, evaluate, train_step, 0};
+    static const NncDevice device = {"CUDA", to_host, from_host, param_nonfinite, device_memory};
+    NncModelDef def = {desc_, workspace, forward, evaluate, train_step, 0, &device};
+    const char *stats = getenv("NNC_CUDA_STATS");
+    if (stats && *stats && strcmp(stats, "0"))
+        atexit(print_stats);
     int rc = nnc_main(&def, n, argv);
     if (fclose(stdout) && rc == 0) {
         fprintf(stderr, "%s: error: closing standard output failed\n", prog);

@@ -434,6 +434,10 @@ static const char *nonfinite_param(RtCtx *c) {
     for (int i = 0; i < c->desc.nt; i++) {
         const RtTensor *t = &c->desc.t[i];
         if (t->role != RT_PARAM || t->dtype != RT_F32 || t->frozen) continue;
+        if (c->def->device) {   /* the params are on the device, which checked them */
+            if (c->def->device->param_nonfinite(c->def->user, i)) return t->name;
+            continue;
+        }
         int64_t n = rt_numel(t, 1);
         ScanJob j = {.w = c->bufs[i]};
         atomic_init(&j.bad, false);
@@ -1111,8 +1115,11 @@ int rt_summary_json(RtCtx *c, int64_t batch_flag) {
     int64_t ws = c->def->workspace_size ? c->def->workspace_size(batch) : 0;
     size_t bb = batch_bytes(d, batch);
     printf(", \"memory\": {\"batch\": %lld, \"params\": %zu, \"state\": %zu, \"workspace\": %lld, "
-           "\"batch_buffers\": %zu, \"total\": %.0f}}\n", (long long)batch, pbytes, sbytes, (long long)ws, bb,
+           "\"batch_buffers\": %zu, \"total\": %.0f}", (long long)batch, pbytes, sbytes, (long long)ws, bb,
            (double)pbytes + (double)sbytes + (double)ws + (double)bb);
+    if (c->def->device)     /* the device's bytes at that batch size (a --target cuda executable) */
+        printf(", \"device_memory\": %lld", (long long)c->def->device->memory(c->def->user, batch));
+    printf("}\n");
     return 0;
 }
 
@@ -1168,6 +1175,11 @@ int rt_summary(RtCtx *c, int64_t batch_flag) {
     rt_human((double)pbytes + (double)sbytes + (double)ws + (double)bb, h5, sizeof h5);
     printf("\nmemory for a training step at batch %lld: %s = params %s + state %s + workspace %s + batch "
            "buffers %s\n", (long long)batch, h5, h1, h2, h3, h4);
+    if (c->def->device) {
+        rt_human((double)c->def->device->memory(c->def->user, batch), h3, sizeof h3);
+        printf("%s device memory at batch %lld: %s (params, state, the batch's tensors, the workspace's "
+               "slabs)\n", c->def->device->name, (long long)batch, h3);
+    }
     if (d->nplan) printf("planned by the compiler at batch %lld:", (long long)batch);
     for (int p = 0; p < d->nplan; p++) {
         rt_human((double)d->plan_a2[p] * (double)batch * (double)batch + (double)(d->plan_a[p] * batch + d->plan_c[p]),

@@ -218,7 +218,13 @@ static const char prelude[] =
     "#define NNC_LOOP(i, n) for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); "
     "i += (long long)gridDim.x * blockDim.x)\n"
     "#define NNC_BLOCKS(r, n) for (long long r = blockIdx.x; r < (n); r += gridDim.x)\n"
-    "#define NNC_COLS(c, n) for (long long c = threadIdx.x; c < (n); c += blockDim.x)\n";
+    "#define NNC_COLS(c, n) for (long long c = threadIdx.x; c < (n); c += blockDim.x)\n"
+    "/* runtime/cuda.c after each train step, once per param: *flag = 1 when w[0, B) holds a NaN or an\n"
+    " * infinity (exponent bits all ones), so the params need not come back to the host to be checked */\n"
+    "extern \"C\" __global__ void __launch_bounds__(NNC_T) nnc_nonfinite(long long B, unsigned long long seed, "
+    "const unsigned *V, const unsigned *w, int *flag) {\n"
+    "    NNC_LOOP(i, B) if ((w[i] & 0x7f800000u) == 0x7f800000u) *flag = 1;\n"
+    "}\n";
 
 /* ---- kernel bodies ---- */
 
