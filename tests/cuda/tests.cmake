@@ -74,3 +74,8 @@ set_tests_properties(cuda.emu.brackets cuda.emu.causal cuda.emu.bmm PROPERTIES L
 add_test(NAME cuda.bundle COMMAND sh ${_cu}/bundle.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA}
          ${CMAKE_SOURCE_DIR}/scripts/cuda_bundle.sh ${CMAKE_SOURCE_DIR}/examples)
 set_tests_properties(cuda.bundle PROPERTIES LABELS cuda TIMEOUT 120 SKIP_RETURN_CODE 77)
+# device memory: params resident, downloads only for saves, async batches from pinned memory,
+# allocations once, a resumed run, --device, summary's device memory
+add_test(NAME cuda.emu.resident COMMAND sh ${_cu}/resident.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA}
+         ${CMAKE_BINARY_DIR}/fakecuda ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples iris)
+set_tests_properties(cuda.emu.resident PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77)
