@@ -71,6 +71,20 @@ static struct {
     const char *(*BlasStatusName)(int);
     int (*BlasSetStream)(void *, CUstream);
     void *blas_handle;
+    /* cuBLASLt (optional: NULL without it, or with NNC_CUBLASLT=0): GEMMs with a fused epilogue */
+    void *lt, *lt_handle, *lt_pref;
+    int (*LtCreate)(void **);
+    int (*LtDescCreate)(void **, int, int);
+    int (*LtDescDestroy)(void *);
+    int (*LtDescSet)(void *, int, const void *, size_t);
+    int (*LtLayoutCreate)(void **, int, uint64_t, uint64_t, int64_t);
+    int (*LtLayoutDestroy)(void *);
+    int (*LtPrefCreate)(void **);
+    int (*LtPrefSet)(void *, int, const void *, size_t);
+    int (*LtHeuristic)(void *, void *, void *, void *, void *, void *, void *, int, void *, int *);
+    int (*LtMatmul)(void *, void *, const void *, const void *, void *, const void *, void *, const void *,
+                    const void *, void *, void *, void *, const void *, void *, size_t, CUstream);
+    const char *(*LtStatusName)(int);
 } cu;
 
 static const char *prog = "model";
@@ -112,7 +126,19 @@ static long long at(Poly p, long long B) { return p.b2 * B * B + p.b * B + p.c; 
 
 typedef struct Ref { char kind; int t; Poly off; const char *global; CUdeviceptr g; } Ref;
 
-enum { S_LAUNCH, S_GEMM, S_BGEMM, S_ZERO, S_COPY, S_LOSS };
+enum { S_LAUNCH, S_GEMM, S_GEMMLT, S_BGEMM, S_ZERO, S_COPY, S_LOSS };
+
+/* cublasLtMatmulHeuristicResult_t (cublasLt.h): the algorithm, 64 bytes, then its properties */
+typedef struct LtAlgo {
+    uint64_t algo[8];
+    size_t workspace;
+    int state;
+    float waves;
+    int reserved[4];
+} LtAlgo;
+
+/* a gemmlt step's cuBLASLt descriptors, made for the batch size B they were last used at */
+typedef struct LtPlan { long long B; void *desc, *la, *lb, *lc; LtAlgo algo; } LtPlan;
 
 typedef struct Step {
     int kind;
@@ -123,6 +149,8 @@ typedef struct Step {
     int ta, tb;                 /* gemm */
     Poly dim[5];                /* gemm: M, N, K, lda, ldb; bgemm: P, M, N, K (as a*B + c in .b, .c) */
     int loss;                   /* loss: its index; dtype in mode ('f', 'i', 'b') */
+    int epi;                    /* gemmlt: CUBLASLT_EPILOGUE_BIAS (4) or RELU_BIAS (6) */
+    LtPlan *lt;                 /* gemmlt: its descriptors, NULL until first used */
     Ref *refs; int nrefs;
 } Step;
 
@@ -173,7 +201,9 @@ static struct {
     bool flags_valid;
     /* NNC_CUDA_STATS: what crossed the bus and what was allocated, printed at exit */
     struct { long long allocs, alloc_bytes, up_params, up_param_bytes, down_params, down_param_bytes, batch_copies,
-             batch_bytes, out_bytes, calls; } st;
+             batch_bytes, out_bytes, calls, gemms, lt_gemms, lt_fallbacks; } st;
+    CUdeviceptr ltws;           /* cuBLASLt's workspace */
+    size_t ltwscap;
 } P;
 
 static void *xcalloc(size_t n, size_t s) {
@@ -292,6 +322,16 @@ static void parse(const char *text) {
             for (int k = 0; k < 5; k++)
                 st->dim[k].b = num(&sp, line), st->dim[k].c = num(&sp, line);
             nref = 3;
+        } else if (!strcmp(w, "gemmlt")) {
+            /* a GEMM with its epilogue fused by cuBLASLt; the launch after it is the fallback */
+            st->kind = S_GEMMLT;
+            st->epi = (int)num(&sp, line);
+            if (st->epi != 4 && st->epi != 6)
+                fail("the embedded CUDA schedule is malformed at line %d (epilogue %d)", line, st->epi);
+            st->ta = (int)num(&sp, line), st->tb = (int)num(&sp, line);
+            for (int k = 0; k < 5; k++)
+                st->dim[k].b = num(&sp, line), st->dim[k].c = num(&sp, line);
+            nref = 4;
         } else if (!strcmp(w, "bgemm")) {
             st->kind = S_BGEMM;
             st->ta = (int)num(&sp, line), st->tb = (int)num(&sp, line);
@@ -331,6 +371,10 @@ static void parse(const char *text) {
         if (st->kind == S_LAUNCH && (!st->name || (st->mode != 'e' && st->mode != 'b') || st->nrefs < 1))
             fail("the embedded CUDA schedule is malformed at line %d", line);
     }
+    for (int gi = 0; gi < P.ng; gi++)    /* a gemmlt step is followed by its fallback epilogue */
+        for (int k = 0; k < P.g[gi].nsteps; k++)
+            if (P.g[gi].steps[k].kind == S_GEMMLT && (k + 1 == P.g[gi].nsteps || P.g[gi].steps[k + 1].kind != S_LAUNCH))
+                fail("the embedded CUDA schedule has a gemmlt step without its epilogue kernel");
     /* the names point into s, which lives as long as the process */
 }
 
@@ -376,6 +420,15 @@ static void open_driver(void) {
 #undef GET
 }
 
+/* A cuBLASLt call's status: on failure the call, what it was for and the status, then exit 1. */
+static void lt_check(int rc, const char *call, const char *what) {
+    if (rc)
+        fail("%s(%s): %s", call, what, cu.LtStatusName ? cu.LtStatusName(rc) : "failed");
+}
+
+/* cuBLASLt's workspace: 32 MiB, what NVIDIA recommends for Hopper */
+#define LT_WORKSPACE ((size_t)32 << 20)
+
 /* cuBLAS ($NNC_CUBLAS names the file when it is not on the library path): the matrix products.
  * Without it the executable stops, naming the library, as it does without a driver. */
 static void open_cublas(void) {
@@ -399,6 +452,41 @@ static void open_cublas(void) {
     rc = cu.BlasSetStream(cu.blas_handle, P.run);   /* the products run in order with the kernels */
     if (rc)
         fail("cublasSetStream: %s", cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
+}
+
+/* cuBLASLt ($NNC_CUBLASLT names the file; 0 turns it off): the GEMMs whose epilogue it fuses.
+ * Without it those GEMMs are cuBLAS's and their epilogue a kernel, as every other GEMM's. */
+static void open_cublaslt(void) {
+    const char *env = getenv("NNC_CUBLASLT");
+    if (env && !strcmp(env, "0"))
+        return;
+    const char *names[] = {env && *env ? env : NULL, "libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so"};
+    for (size_t i = 0; i < sizeof names / sizeof *names && !cu.lt; i++)
+        if (names[i])
+            cu.lt = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    if (!cu.lt) {
+        if (env && *env)
+            fail("NNC_CUBLASLT=%s: %s", env, dlerror());
+        return;
+    }
+#define LT(field, name) *(void **)&cu.field = sym(cu.lt, "libcublasLt", name)
+    LT(LtCreate, "cublasLtCreate");
+    LT(LtDescCreate, "cublasLtMatmulDescCreate");
+    LT(LtDescDestroy, "cublasLtMatmulDescDestroy");
+    LT(LtDescSet, "cublasLtMatmulDescSetAttribute");
+    LT(LtLayoutCreate, "cublasLtMatrixLayoutCreate");
+    LT(LtLayoutDestroy, "cublasLtMatrixLayoutDestroy");
+    LT(LtPrefCreate, "cublasLtMatmulPreferenceCreate");
+    LT(LtPrefSet, "cublasLtMatmulPreferenceSetAttribute");
+    LT(LtHeuristic, "cublasLtMatmulAlgoGetHeuristic");
+    LT(LtMatmul, "cublasLtMatmul");
+#undef LT
+    *(void **)&cu.LtStatusName = dlsym(cu.lt, "cublasLtGetStatusName");
+    lt_check(cu.LtCreate(&cu.lt_handle), "cublasLtCreate", "");
+    lt_check(cu.LtPrefCreate(&cu.lt_pref), "cublasLtMatmulPreferenceCreate", "");
+    uint64_t ws = LT_WORKSPACE;
+    lt_check(cu.LtPrefSet(cu.lt_pref, 1, &ws, sizeof ws), "cublasLtMatmulPreferenceSetAttribute",
+             "CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES");
 }
 
 static void start(void) {
@@ -439,6 +527,7 @@ static void start(void) {
     check(cu.StreamCreate(&P.copy, 1), "cuStreamCreate", "the batches' stream");
     check(cu.EventCreate(&P.copied, 2), "cuEventCreate", "a batch's copy");        /* CU_EVENT_DISABLE_TIMING */
     open_cublas();
+    open_cublaslt();
     if (!P.ntens)
         parse(P.sched);         /* unless summary's device_memory did */
     check(cu.ModuleGetFunction(&P.nonfinite, P.mod, "nnc_nonfinite"), "cuModuleGetFunction", "nnc_nonfinite");
@@ -511,12 +600,71 @@ static void gemm(const Step *st, long long B) {
     }
     lda = lda < 1 ? 1 : lda;
     ldb = ldb < 1 ? 1 : ldb;
+    P.st.gemms++;
     /* row-major C[M,N] = op(A) op(B) is column-major C^T = op(B)^T op(A)^T */
     const float one = 1.0f, zero = 0.0f;
     int rc = cu.Sgemm(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const float *)(uintptr_t)b, ldb,
                       (const float *)(uintptr_t)a, lda, &zero, (float *)(uintptr_t)c, N);
     if (rc)
         fail("cublasSgemm(%dx%dx%d): %s", M, N, K, cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
+}
+
+/* A gemmlt step through cuBLASLt: D = epilogue(op(A) op(B) + bias) in gemm's column-major mapping
+ * (cuBLASLt's A is our B, its B our A; the bias runs along the rows of its column-major D^T, the
+ * columns of our C). The descriptors and the heuristic's algorithm are made once per batch size.
+ * Returns false when cuBLASLt cannot do it (no algorithm for the shape, an empty product): then
+ * the caller runs gemm and the fallback epilogue kernel. */
+static bool gemmlt(Step *st, long long B) {
+    int M = dimv(st->dim[0], B), N = dimv(st->dim[1], B), K = dimv(st->dim[2], B);
+    int lda = dimv(st->dim[3], B), ldb = dimv(st->dim[4], B);
+    if ((long long)M * N <= 0 || K <= 0)
+        return false;
+    if (!st->lt && !(st->lt = calloc(1, sizeof *st->lt)))
+        fail("out of memory");
+    LtPlan *p = st->lt;
+    if (p->B != B || !p->desc) {
+        if (p->desc) {
+            lt_check(cu.LtDescDestroy(p->desc), "cublasLtMatmulDescDestroy", "");
+            lt_check(cu.LtLayoutDestroy(p->la), "cublasLtMatrixLayoutDestroy", "");
+            lt_check(cu.LtLayoutDestroy(p->lb), "cublasLtMatrixLayoutDestroy", "");
+            lt_check(cu.LtLayoutDestroy(p->lc), "cublasLtMatrixLayoutDestroy", "");
+            p->desc = NULL;
+        }
+        p->B = B;
+        int ta = st->tb, tb = st->ta;   /* cuBLASLt's A is our B */
+        uint32_t epi = (uint32_t)st->epi;
+        lt_check(cu.LtDescCreate(&p->desc, 68, 0), "cublasLtMatmulDescCreate", "CUBLAS_COMPUTE_32F");
+        lt_check(cu.LtDescSet(p->desc, 3, &ta, sizeof ta), "cublasLtMatmulDescSetAttribute", "TRANSA");
+        lt_check(cu.LtDescSet(p->desc, 4, &tb, sizeof tb), "cublasLtMatmulDescSetAttribute", "TRANSB");
+        lt_check(cu.LtDescSet(p->desc, 7, &epi, sizeof epi), "cublasLtMatmulDescSetAttribute", "EPILOGUE");
+        /* column-major: cuBLASLt's A is op^-1 of N x K, its B of K x M, D is N x M */
+        lt_check(cu.LtLayoutCreate(&p->la, 0, (uint64_t)(ta ? K : N), (uint64_t)(ta ? N : K), ldb),
+                 "cublasLtMatrixLayoutCreate", "A");
+        lt_check(cu.LtLayoutCreate(&p->lb, 0, (uint64_t)(tb ? M : K), (uint64_t)(tb ? K : M), lda),
+                 "cublasLtMatrixLayoutCreate", "B");
+        lt_check(cu.LtLayoutCreate(&p->lc, 0, (uint64_t)N, (uint64_t)M, N), "cublasLtMatrixLayoutCreate", "D");
+        int found = 0;
+        memset(&p->algo, 0, sizeof p->algo);
+        lt_check(cu.LtHeuristic(cu.lt_handle, p->desc, p->la, p->lb, p->lc, p->lc, cu.lt_pref, 1, &p->algo, &found),
+                 "cublasLtMatmulAlgoGetHeuristic", "");
+        if (found < 1 || p->algo.state)
+            p->algo.state = -1;         /* none for this shape: cuBLAS and the kernel */
+    }
+    if (p->algo.state)
+        return false;
+    reserve(&P.ltws, &P.ltwscap, LT_WORKSPACE, "cuBLASLt's workspace");
+    CUdeviceptr a = ptr(&st->refs[0], B), b = ptr(&st->refs[1], B), c = ptr(&st->refs[2], B);
+    const void *bias = (const void *)(uintptr_t)ptr(&st->refs[3], B);
+    lt_check(cu.LtDescSet(p->desc, 8, &bias, sizeof bias), "cublasLtMatmulDescSetAttribute", "BIAS_POINTER");
+    const float one = 1.0f, zero = 0.0f;
+    int rc = cu.LtMatmul(cu.lt_handle, p->desc, &one, (const void *)(uintptr_t)b, p->la, (const void *)(uintptr_t)a,
+                         p->lb, &zero, (const void *)(uintptr_t)c, p->lc, (void *)(uintptr_t)c, p->lc, p->algo.algo,
+                         (void *)(uintptr_t)P.ltws, LT_WORKSPACE, P.run);
+    if (rc)
+        fail("cublasLtMatmul(%dx%dx%d, epilogue %s): %s", M, N, K, st->epi == 6 ? "RELU_BIAS" : "BIAS",
+             cu.LtStatusName ? cu.LtStatusName(rc) : "failed");
+    P.st.lt_gemms++;
+    return true;
 }
 
 /* A batched product: C[p] = op(A[p]) op(B[p]) for p < P, each matrix dense and row-major
@@ -614,7 +762,7 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
     }
     if (gi < 0 || gi >= P.ng || !P.g[gi].present)
         fail("the model has no CUDA graph %d", gi);
-    const Graph *g = &P.g[gi];
+    Graph *g = &P.g[gi];
     long long B = a->B;
     P.st.calls++;
     /* device memory: params and state once (their size is fixed), the batch's tensors, workspace
@@ -668,7 +816,7 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
     void *args[3 + 64];
     float *loss_host = (float *)P.pin;
     for (int s = 0; s < g->nsteps; s++) {
-        const Step *st = &g->steps[s];
+        Step *st = &g->steps[s];
         switch (st->kind) {
         case S_LAUNCH:
             args[0] = &B, args[1] = &seed, args[2] = &V;
@@ -679,6 +827,14 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
             launch(st->fn, st->name, st->mode, at(st->n, B), args);
             break;
         case S_GEMM: gemm(st, B); break;
+        case S_GEMMLT:
+            if (cu.lt && gemmlt(st, B)) {
+                s++;                    /* the epilogue is done: skip its fallback kernel */
+            } else {
+                gemm(st, B);
+                P.st.lt_fallbacks += cu.lt != NULL;
+            }
+            break;
         case S_BGEMM: bgemm(st, B); break;
         case S_ZERO:
             check(cu.MemsetD8Async(ptr(&st->refs[0], B), 0, (size_t)at(st->n, B), P.run), "cuMemsetD8Async",
@@ -767,9 +923,11 @@ static void print_stats(void) {
     fprintf(stderr,
             "%s: cuda: %lld calls; device and pinned memory: %lld allocations, %lld bytes; params and state: %lld "
             "uploads (%lld bytes), %lld downloads (%lld bytes); batches: %lld async copies (%lld bytes); outputs: "
-            "%lld bytes\n",
+            "%lld bytes; GEMMs: %lld cuBLAS, %lld cuBLASLt with a fused epilogue (%lld fell back to cuBLAS and a "
+            "kernel)\n",
             prog, P.st.calls, P.st.allocs, P.st.alloc_bytes, P.st.up_params, P.st.up_param_bytes, P.st.down_params,
-            P.st.down_param_bytes, P.st.batch_copies, P.st.batch_bytes, P.st.out_bytes);
+            P.st.down_param_bytes, P.st.batch_copies, P.st.batch_bytes, P.st.out_bytes, P.st.gemms, P.st.lt_gemms,
+            P.st.lt_fallbacks);
 }
 
 /* ---- main ---- */
