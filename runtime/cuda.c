@@ -70,6 +70,10 @@ static struct {
                         int, long long, const float *, float *, int, long long, int);
     const char *(*BlasStatusName)(int);
     int (*BlasSetStream)(void *, CUstream);
+    int (*GemmEx)(void *, int, int, int, int, int, const void *, const void *, int, int, const void *, int, int,
+                  const void *, void *, int, int, int, int);
+    int (*GemmBatchedEx)(void *, int, int, int, int, int, const void *, const void *, int, int, long long,
+                         const void *, int, int, long long, const void *, void *, int, int, long long, int, int, int);
     void *blas_handle;
     /* cuBLASLt (optional: NULL without it, or with NNC_CUBLASLT=0): GEMMs with a fused epilogue */
     void *lt, *lt_handle, *lt_pref;
@@ -126,6 +130,7 @@ static long long at(Poly p, long long B) { return p.b2 * B * B + p.b * B + p.c; 
 
 typedef struct Ref { char kind; int t; Poly off; const char *global; CUdeviceptr g; } Ref;
 
+enum { COMPUTE_32F = 68, COMPUTE_32F_FAST_16BF = 75 };   /* cublasComputeType_t (cublas_api.h) */
 enum { S_LAUNCH, S_GEMM, S_GEMMLT, S_BGEMM, S_ZERO, S_COPY, S_LOSS };
 
 /* cublasLtMatmulHeuristicResult_t (cublasLt.h): the algorithm, 64 bytes, then its properties */
@@ -202,6 +207,10 @@ static struct {
     /* NNC_CUDA_STATS: what crossed the bus and what was allocated, printed at exit */
     struct { long long allocs, alloc_bytes, up_params, up_param_bytes, down_params, down_param_bytes, batch_copies,
              batch_bytes, out_bytes, calls, gemms, lt_gemms, lt_fallbacks; } st;
+    /* the GEMMs' cublasComputeType_t: COMPUTE_32F (f32 products, the default) or, with
+     * --precision bf16, COMPUTE_32F_FAST_16BF (f32 data in and out, the products on bf16 tensor
+     * cores with f32 accumulation); every other kernel, the params and the state stay f32 */
+    int compute;
     CUdeviceptr ltws;           /* cuBLASLt's workspace */
     size_t ltwscap;
 } P;
@@ -445,6 +454,8 @@ static void open_cublas(void) {
     *(void **)&cu.Sgemm = sym(cu.blas, "libcublas", "cublasSgemm_v2");
     *(void **)&cu.SgemmBatched = sym(cu.blas, "libcublas", "cublasSgemmStridedBatched");
     *(void **)&cu.BlasSetStream = sym(cu.blas, "libcublas", "cublasSetStream_v2");
+    *(void **)&cu.GemmEx = sym(cu.blas, "libcublas", "cublasGemmEx");
+    *(void **)&cu.GemmBatchedEx = sym(cu.blas, "libcublas", "cublasGemmStridedBatchedEx");
     *(void **)&cu.BlasStatusName = dlsym(cu.blas, "cublasGetStatusName");
     int rc = cu.BlasCreate(&cu.blas_handle);
     if (rc)
@@ -603,10 +614,16 @@ static void gemm(const Step *st, long long B) {
     P.st.gemms++;
     /* row-major C[M,N] = op(A) op(B) is column-major C^T = op(B)^T op(A)^T */
     const float one = 1.0f, zero = 0.0f;
-    int rc = cu.Sgemm(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const float *)(uintptr_t)b, ldb,
+    int rc;
+    if (P.compute == COMPUTE_32F)
+        rc = cu.Sgemm(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const float *)(uintptr_t)b, ldb,
                       (const float *)(uintptr_t)a, lda, &zero, (float *)(uintptr_t)c, N);
+    else        /* f32 in and out (CUDA_R_32F, 0), bf16 products: CUBLAS_GEMM_DEFAULT (-1) */
+        rc = cu.GemmEx(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const void *)(uintptr_t)b, 0, ldb,
+                       (const void *)(uintptr_t)a, 0, lda, &zero, (void *)(uintptr_t)c, 0, N, P.compute, -1);
     if (rc)
-        fail("cublasSgemm(%dx%dx%d): %s", M, N, K, cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
+        fail("%s(%dx%dx%d): %s", P.compute == COMPUTE_32F ? "cublasSgemm" : "cublasGemmEx", M, N, K,
+             cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
 }
 
 /* A gemmlt step through cuBLASLt: D = epilogue(op(A) op(B) + bias) in gemm's column-major mapping
@@ -633,7 +650,8 @@ static bool gemmlt(Step *st, long long B) {
         p->B = B;
         int ta = st->tb, tb = st->ta;   /* cuBLASLt's A is our B */
         uint32_t epi = (uint32_t)st->epi;
-        lt_check(cu.LtDescCreate(&p->desc, 68, 0), "cublasLtMatmulDescCreate", "CUBLAS_COMPUTE_32F");
+        lt_check(cu.LtDescCreate(&p->desc, P.compute, 0), "cublasLtMatmulDescCreate",
+                 P.compute == COMPUTE_32F ? "CUBLAS_COMPUTE_32F" : "CUBLAS_COMPUTE_32F_FAST_16BF");
         lt_check(cu.LtDescSet(p->desc, 3, &ta, sizeof ta), "cublasLtMatmulDescSetAttribute", "TRANSA");
         lt_check(cu.LtDescSet(p->desc, 4, &tb, sizeof tb), "cublasLtMatmulDescSetAttribute", "TRANSB");
         lt_check(cu.LtDescSet(p->desc, 7, &epi, sizeof epi), "cublasLtMatmulDescSetAttribute", "EPILOGUE");
@@ -681,12 +699,18 @@ static void bgemm(const Step *st, long long B) {
     }
     int lda = st->ta ? M : K, ldb = st->tb ? K : N;
     const float one = 1.0f, zero = 0.0f;
-    int rc = cu.SgemmBatched(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const float *)(uintptr_t)b, ldb,
+    int rc;
+    if (P.compute == COMPUTE_32F)
+        rc = cu.SgemmBatched(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const float *)(uintptr_t)b, ldb,
                              (long long)K * N, (const float *)(uintptr_t)a, lda, (long long)M * K, &zero,
                              (float *)(uintptr_t)c, N, (long long)M * N, np);
+    else
+        rc = cu.GemmBatchedEx(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const void *)(uintptr_t)b, 0, ldb,
+                              (long long)K * N, (const void *)(uintptr_t)a, 0, lda, (long long)M * K, &zero,
+                              (void *)(uintptr_t)c, 0, N, (long long)M * N, np, P.compute, -1);
     if (rc)
-        fail("cublasSgemmStridedBatched(%d of %dx%dx%d): %s", np, M, N, K,
-             cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
+        fail("%s(%d of %dx%dx%d): %s", P.compute == COMPUTE_32F ? "cublasSgemmStridedBatched" : "cublasGemmStridedBatchedEx",
+             np, M, N, K, cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
 }
 
 static void launch(CUfunction fn, const char *name, char mode, long long n, void **args) {
@@ -924,10 +948,10 @@ static void print_stats(void) {
             "%s: cuda: %lld calls; device and pinned memory: %lld allocations, %lld bytes; params and state: %lld "
             "uploads (%lld bytes), %lld downloads (%lld bytes); batches: %lld async copies (%lld bytes); outputs: "
             "%lld bytes; GEMMs: %lld cuBLAS, %lld cuBLASLt with a fused epilogue (%lld fell back to cuBLAS and a "
-            "kernel)\n",
+            "kernel); products in %s\n",
             prog, P.st.calls, P.st.allocs, P.st.alloc_bytes, P.st.up_params, P.st.up_param_bytes, P.st.down_params,
             P.st.down_param_bytes, P.st.batch_copies, P.st.batch_bytes, P.st.out_bytes, P.st.gemms, P.st.lt_gemms,
-            P.st.lt_fallbacks);
+            P.st.lt_fallbacks, P.compute == COMPUTE_32F ? "f32" : "bf16 (f32 accumulation)");
 }
 
 /* ---- main ---- */
@@ -947,18 +971,36 @@ int nnc_cuda_main(const char *desc, const char *sched, const char *const *ptx, c
     }
     desc_ = desc;
     P.sched = sched, P.ptx = ptx, P.arch = arch, P.narch = narch;
-    /* --device N (or --device=N) is this file's: taken out before the runtime's command line */
+    /* --device N and --precision P (or --device=N, --precision=P) are this file's: taken out
+     * before the runtime's command line */
     int n = 0;
+    P.compute = COMPUTE_32F;
     for (int i = 0; i < argc; i++) {
-        const char *v = NULL;
-        if (!strcmp(argv[i], "--device") && i + 1 < argc)
-            v = argv[++i];
-        else if (!strncmp(argv[i], "--device=", 9))
-            v = argv[i] + 9;
-        else if (!strcmp(argv[i], "--device"))
-            fail("--device needs a number (the GPU's index, from 0)");
-        if (!v) {
+        const char *v = NULL, *flag = NULL;
+        for (int f = 0; f < 2 && !flag; f++) {
+            const char *name = f ? "--precision" : "--device";
+            size_t len = strlen(name);
+            if (strncmp(argv[i], name, len) || (argv[i][len] && argv[i][len] != '='))
+                continue;
+            flag = name;
+            if (argv[i][len] == '=')
+                v = argv[i] + len + 1;
+            else if (i + 1 < argc)
+                v = argv[++i];
+            else
+                fail("%s needs a value (%s)", name, f ? "f32 or bf16" : "the GPU's index, from 0");
+        }
+        if (!flag) {
             argv[n++] = argv[i];
+            continue;
+        }
+        if (!strcmp(flag, "--precision")) {
+            if (!strcmp(v, "f32"))
+                P.compute = COMPUTE_32F;
+            else if (!strcmp(v, "bf16"))
+                P.compute = COMPUTE_32F_FAST_16BF;
+            else
+                fail("--precision '%s': not f32 or bf16", v);
             continue;
         }
         char *end;

@@ -88,3 +88,8 @@ set_tests_properties(cuda.bundle PROPERTIES LABELS cuda TIMEOUT 120 SKIP_RETURN_
 add_test(NAME cuda.emu.resident COMMAND sh ${_cu}/resident.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA}
          ${CMAKE_BINARY_DIR}/fakecuda ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples iris)
 set_tests_properties(cuda.emu.resident PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77)
+# --precision bf16: the products on bf16 inputs (the emulator's cuBLAS/cuBLASLt round them), f32
+# everywhere else: the CPU's f32 results within 2%, not identical
+add_test(NAME cuda.emu.bf16 COMMAND sh ${_cu}/bf16.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
+         ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples fashion_mlp 0.02 --limit 1000 --epochs 2)
+set_tests_properties(cuda.emu.bf16 PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77)

@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fake_bf16.h"
+
 enum { OK = 0, INVALID = 7, NOT_SUPPORTED = 15 };
-typedef struct Desc { int ta, tb; uint32_t epi; const float *bias; } Desc;
+typedef struct Desc { int ta, tb, compute; uint32_t epi; const float *bias; } Desc;
 typedef struct Layout { uint64_t rows, cols; int64_t ld; } Layout;
 
 const char *cublasLtGetStatusName(int s) { return s ? "CUBLAS_STATUS_EMULATED_ERROR" : "CUBLAS_STATUS_SUCCESS"; }
@@ -22,9 +24,11 @@ int cublasLtMatmulPreferenceSetAttribute(void *p, int attr, const void *buf, siz
     return attr == 1 && n == 8 ? OK : NOT_SUPPORTED;
 }
 int cublasLtMatmulDescCreate(void **d, int compute, int scale) {
-    if (compute != 68 || scale != 0)    /* CUBLAS_COMPUTE_32F, CUDA_R_32F */
+    if ((compute != 68 && compute != 75) || scale != 0)   /* CUBLAS_COMPUTE_32F(_FAST_16BF), CUDA_R_32F */
         return NOT_SUPPORTED;
     Desc *x = calloc(1, sizeof *x);
+    if (x)
+        x->compute = compute;
     x->epi = 1;                         /* CUBLASLT_EPILOGUE_DEFAULT */
     *d = x;
     return x ? OK : INVALID;
@@ -85,8 +89,17 @@ int cublasLtMatmul(void *h, void *desc, const float *alpha, const float *A, void
         return INVALID;
     if ((d->epi & 4) && !d->bias)
         return INVALID;
+    float *ra = NULL, *rb = NULL;
+    if (d->compute == 75) {             /* bf16 inputs, f32 accumulation */
+        ra = bf16_copy(A, (int)a->rows, (int)a->cols, (int)a->ld), rb = bf16_copy(Bm, (int)b->rows, (int)b->cols, (int)b->ld);
+        if (!ra || !rb)
+            return 3;
+        A = ra, Bm = rb;
+    }
     cblas_sgemm(CblasColMajor, d->ta ? CblasTrans : CblasNoTrans, d->tb ? CblasTrans : CblasNoTrans, m, n, k, *alpha,
                 A, (int)a->ld, Bm, (int)b->ld, *beta, D, (int)c->ld);
+    free(ra);
+    free(rb);
     for (int j = 0; j < n; j++)
         for (int i = 0; i < m; i++) {
             float *x = &D[(int64_t)j * c->ld + i];
