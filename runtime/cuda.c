@@ -938,7 +938,11 @@ static int64_t device_memory(void *user, int64_t B) {
     total += at(P.ws, B) < 64 ? 64 : at(P.ws, B);
     total += nvals * 4 < 64 ? 64 : nvals * 4;
     total += P.ntens * 4 < 64 ? 64 : P.ntens * 4;
-    return total;
+    bool lt = false;            /* cuBLASLt's workspace, when a GEMM's epilogue is its */
+    for (int gi = 0; gi < P.ng; gi++)
+        for (int k = 0; k < P.g[gi].nsteps; k++)
+            lt |= P.g[gi].steps[k].kind == S_GEMMLT;
+    return total + (lt ? (int64_t)LT_WORKSPACE : 0);
 }
 
 static void print_stats(void) {

@@ -1178,7 +1178,7 @@ int rt_summary(RtCtx *c, int64_t batch_flag) {
     if (c->def->device) {
         rt_human((double)c->def->device->memory(c->def->user, batch), h3, sizeof h3);
         printf("%s device memory at batch %lld: %s (params, state, the batch's tensors, the workspace's "
-               "slabs)\n", c->def->device->name, (long long)batch, h3);
+               "slabs, the libraries' workspace)\n", c->def->device->name, (long long)batch, h3);
     }
     if (d->nplan) printf("planned by the compiler at batch %lld:", (long long)batch);
     for (int p = 0; p < d->nplan; p++) {

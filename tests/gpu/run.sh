@@ -7,12 +7,13 @@
 #             the CPU's weights evaluate on the GPU as on the CPU (the forward of every layer kind)
 #   2. device params and state stay on the device (NNC_CUDA_STATS: uploaded once, downloaded once
 #             per save), every batch an async copy; cuBLASLt's fused epilogues used and equal to
-#             cuBLAS + the epilogue kernel (NNC_CUBLASLT=0); --device 99 refused; summary's device
-#             memory
-#   3. train  fashion_mlp (10 epochs) and fashion_cnn (5 epochs), full: test accuracy at least the
-#             CPU's documented result less a point (88.77% and 91.97%, examples/README.md)
+#             cuBLAS + the epilogue kernel (NNC_CUBLASLT=0); --precision bf16's run within 3% of
+#             the f32 one; --device 99 refused; summary's device memory
+#   3. train  fashion_mlp (10 epochs; f32 and --precision bf16) and fashion_cnn (5 epochs), full:
+#             test accuracy at least the CPU's documented result less a point (88.77% and 91.97%,
+#             examples/README.md)
 #   4. bench  bench/models' mlp_small, mlp_wide, cnn: training samples/s, nnc on the GPU (with
-#             cuBLASLt's epilogues and without: NNC_CUBLASLT=0) and PyTorch on CUDA
+#             cuBLASLt's epilogues and without: NNC_CUBLASLT=0; --precision bf16) and PyTorch on CUDA
 #             (tests/gpu/torch_cuda.py), and their ratio
 # --emu rehearses it on a CPU: the kernels built for the host (tests/cuda/emu) and the host
 # libcuda.so.1/libcublas.so.13/libcublasLt.so.13 of $NNC_FAKECUDA (default build/release/fakecuda);
@@ -89,6 +90,12 @@ if run fashion_mlp train $a --epochs 2 --save "$work/dev.w" >"$work/dev.out" 2>&
     else
         fail "NNC_CUBLASLT=0 train: $(tail -n 1 "$work/nolt.out")"
     fi
+    if run fashion_mlp train $a --epochs 2 --precision bf16 >"$work/bf16.out" 2>&1; then
+        grep -q 'products in bf16' "$work/bf16.out" || fail "--precision bf16: $(grep ': cuda: ' "$work/bf16.out")"
+        r=$(python3 "$root/tests/gpu/compare.py" "$work/bf16.out" "$work/dev.out" 0.03) && pass "--precision bf16 vs f32: $r" || fail "--precision bf16 vs f32: $r"
+    else
+        fail "--precision bf16 train: $(tail -n 1 "$work/bf16.out")"
+    fi
 else
     fail "fashion_mlp train for the device checks: $(tail -n 1 "$work/dev.out")"
 fi
@@ -101,12 +108,12 @@ echo "   ($(( $(date +%s) - t0 )) s)"
 if [ $quick = 0 ]; then
     echo "== 3. full trainings"
     TMO=120
-    for spec in "fashion_mlp 0.8777" "fashion_cnn 0.9097"; do
+    for spec in "fashion_mlp 0.8777 f32" "fashion_mlp 0.8777 bf16" "fashion_cnn 0.9097 f32"; do
         set -- $spec
-        run "$1" train --data "$D" --save "$work/$1.full.w" >"$work/$1.full" 2>&1 || { fail "$1 train: $(tail -n 1 "$work/$1.full")"; continue; }
+        run "$1" train --data "$D" --precision "$3" --save "$work/$1.full.w" >"$work/$1.full" 2>&1 || { fail "$1 train ($3): $(tail -n 1 "$work/$1.full")"; continue; }
         tail -n 2 "$work/$1.full"
         acc=$(run "$1" eval --weights "$work/$1.full.w" --data "$D" 2>&1 | sed -n 's/^accuracy:* *\([0-9.]*\).*/\1/p' | head -1)
-        python3 -c "import sys; sys.exit(0 if float('${acc:-0}') >= $2 else 1)" && pass "$1 test accuracy $acc (CPU's less a point: $2)" || fail "$1 test accuracy ${acc:-none} < $2"
+        python3 -c "import sys; sys.exit(0 if float('${acc:-0}') >= $2 else 1)" && pass "$1 ($3) test accuracy $acc (CPU's less a point: $2)" || fail "$1 ($3) test accuracy ${acc:-none} < $2"
     done
     echo "   ($(( $(date +%s) - t0 )) s)"
     echo "== 4. bench: training samples/s, nnc (GPU) vs PyTorch (CUDA)"
@@ -115,8 +122,9 @@ if [ $quick = 0 ]; then
         set -- $spec
         n=$(run "bench_$1" train --data "$D" --limit "$2" --epochs 1 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
         n0=$(NNC_CUBLASLT=0 run "bench_$1" train --data "$D" --limit "$2" --epochs 1 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
+        nb=$(run "bench_$1" train --data "$D" --limit "$2" --epochs 1 --precision bf16 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
         t=$( [ $emu = 0 ] && cd "$G" && timeout 60 python3 torch_cuda.py "$1" "$D" "$2" 2>&1 | sed -n 's/samples_per_s=\([0-9.]*\).*/\1/p')
-        echo "bench $1: nnc ${n:-?} samples/s (without cuBLASLt epilogues ${n0:-?}), PyTorch ${t:-?} samples/s, ratio $(python3 -c "print(round(${n:-0}/${t:-0},2) if ${t:-0} else '?')")"
+        echo "bench $1: nnc ${n:-?} samples/s (without cuBLASLt epilogues ${n0:-?}; bf16 ${nb:-?}), PyTorch ${t:-?} samples/s, ratio $(python3 -c "print(round(${n:-0}/${t:-0},2) if ${t:-0} else '?')")"
     done
 fi
 echo "== $fails failed ($(( $(date +%s) - t0 )) s)"
