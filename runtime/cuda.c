@@ -167,6 +167,16 @@ typedef struct Graph {
     Step *steps; int nsteps;
 } Graph;
 
+typedef struct Pending {
+    bool on;
+    const struct Graph *g;
+    long long B;
+    void **bufs;                /* the caller's NncArgs.bufs and .losses */
+    float *losses;
+    unsigned char *out;         /* the outputs' place in the pinned buffer */
+    bool train;
+} Pending;
+
 typedef struct Tensor {
     int role;
     Poly bytes;
@@ -204,9 +214,12 @@ static struct {
     size_t pincap;
     int *flag_host;             /* in pin: the flags' copy, valid after a train step */
     bool flags_valid;
+    /* a call whose results have not been waited for (defer), and whether the next call is one */
+    Pending pend;
+    bool defer_next;
     /* NNC_CUDA_STATS: what crossed the bus and what was allocated, printed at exit */
     struct { long long allocs, alloc_bytes, up_params, up_param_bytes, down_params, down_param_bytes, batch_copies,
-             batch_bytes, out_bytes, calls, gemms, lt_gemms, lt_fallbacks; } st;
+             batch_bytes, out_bytes, calls, gemms, lt_gemms, lt_fallbacks, deferred; } st;
     /* the GEMMs' cublasComputeType_t: COMPUTE_32F (f32 products, the default) or, with
      * --precision bf16, COMPUTE_32F_FAST_16BF (f32 data in and out, the products on bf16 tensor
      * cores with f32 accumulation); every other kernel, the params and the state stay f32 */
@@ -752,8 +765,10 @@ static void upload_params(NncArgs *a) {
 }
 
 /* NncDevice.to_host: the device's params and state into the host's buffers (before a save). */
+static void finish(void);
 static void to_host(void *user) {
     (void)user;
+    finish();
     if (!P.on_device || P.host_current)
         return;
     for (int t = 0; t < P.ntens; t++) {
@@ -776,10 +791,14 @@ static void from_host(void *user) {
 /* NncDevice.param_nonfinite: the last train step's nnc_nonfinite flag of tensor i. */
 static int param_nonfinite(void *user, int32_t i) {
     (void)user;
+    finish();
     return P.flags_valid && i >= 0 && i < P.ntens && P.flag_host[i] != 0;
 }
 
+static void finish(void);
+
 void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const *arch, int narch, int gi, NncArgs *a) {
+    finish();                   /* a deferred call's results first (the pinned buffer is reused) */
     if (!P.ready) {
         P.sched = sched, P.ptx = ptx, P.arch = arch, P.narch = narch;
         start();
@@ -903,26 +922,53 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
         check(cu.MemcpyDtoHAsync(stage + in_bytes + off, tn->p, bytes, P.run), "cuMemcpyDtoHAsync", "an output");
         off += (bytes + 63) & ~(size_t)63;
     }
-    check(cu.StreamSynchronize(P.run), "cuStreamSynchronize", g->nsteps ? "the graph's kernels" : NULL);
-    P.flags_valid = train;
-    for (int s = 0; s < g->nsteps; s++) {
-        const Step *st = &g->steps[s];
+    P.pend = (Pending){true, g, B, a->bufs, a->losses, stage + in_bytes, train};
+    if (P.defer_next) {         /* the runtime gathers the next batch meanwhile, then calls wait */
+        P.defer_next = false;
+        P.st.deferred++;
+        return;
+    }
+    finish();
+}
+
+/* The pending call's end: wait for the run stream, then its losses and outputs from the pinned
+ * buffer into the caller's (whose arrays outlive the wait: the runtime's batch). */
+static void finish(void) {
+    if (!P.pend.on)
+        return;
+    Pending q = P.pend;
+    P.pend.on = false;
+    check(cu.StreamSynchronize(P.run), "cuStreamSynchronize", q.g->nsteps ? "the graph's kernels" : NULL);
+    P.flags_valid = q.train;
+    const float *loss_host = (const float *)P.pin;
+    for (int s = 0; s < q.g->nsteps; s++) {
+        const Step *st = &q.g->steps[s];
         if (st->kind != S_LOSS)
             continue;
         union { float f; int32_t i; unsigned char b; } v = {0};
         memcpy(&v, loss_host + st->loss, st->mode == 'b' ? 1 : 4);
-        a->losses[st->loss] = st->mode == 'f' ? v.f : st->mode == 'i' ? (float)v.i : (float)v.b;
+        q.losses[st->loss] = st->mode == 'f' ? v.f : st->mode == 'i' ? (float)v.i : (float)v.b;
     }
-    off = 0;
+    size_t off = 0;
     for (int t = 0; t < P.ntens; t++) {
         const Tensor *tn = &P.tens[t];
-        size_t bytes = (size_t)at(tn->bytes, B);
-        if (tn->role != R_OUTPUT || !a->bufs[t] || !bytes)
+        size_t bytes = (size_t)at(tn->bytes, q.B);
+        if (tn->role != R_OUTPUT || !q.bufs[t] || !bytes)
             continue;
-        memcpy(a->bufs[t], stage + in_bytes + off, bytes);
+        memcpy(q.bufs[t], q.out + off, bytes);
         P.st.out_bytes += (long long)bytes;
         off += (bytes + 63) & ~(size_t)63;
     }
+}
+
+/* NncDevice.defer: the next call returns once its work is queued; NncDevice.wait: its results. */
+static void defer(void *user) {
+    (void)user;
+    P.defer_next = true;
+}
+static void wait_results(void *user) {
+    (void)user;
+    finish();
 }
 
 /* NncDevice.memory: what a call at batch size B allocates on the device. */
@@ -952,10 +998,10 @@ static void print_stats(void) {
             "%s: cuda: %lld calls; device and pinned memory: %lld allocations, %lld bytes; params and state: %lld "
             "uploads (%lld bytes), %lld downloads (%lld bytes); batches: %lld async copies (%lld bytes); outputs: "
             "%lld bytes; GEMMs: %lld cuBLAS, %lld cuBLASLt with a fused epilogue (%lld fell back to cuBLAS and a "
-            "kernel); products in %s\n",
+            "kernel); %lld train steps deferred (the next batch gathered meanwhile); products in %s\n",
             prog, P.st.calls, P.st.allocs, P.st.alloc_bytes, P.st.up_params, P.st.up_param_bytes, P.st.down_params,
             P.st.down_param_bytes, P.st.batch_copies, P.st.batch_bytes, P.st.out_bytes, P.st.gemms, P.st.lt_gemms,
-            P.st.lt_fallbacks, P.compute == COMPUTE_32F ? "f32" : "bf16 (f32 accumulation)");
+            P.st.lt_fallbacks, P.st.deferred, P.compute == COMPUTE_32F ? "f32" : "bf16 (f32 accumulation)");
 }
 
 /* ---- main ---- */
@@ -1017,7 +1063,7 @@ int nnc_cuda_main(const char *desc, const char *sched, const char *const *ptx, c
     /* the commands that run the model open the GPU first: a machine without one fails at once */
     if (n > 1 && (!strcmp(argv[1], "train") || !strcmp(argv[1], "eval") || !strcmp(argv[1], "predict")))
         start();
-    static const NncDevice device = {"CUDA", to_host, from_host, param_nonfinite, device_memory};
+    static const NncDevice device = {"CUDA", to_host, from_host, param_nonfinite, device_memory, defer, wait_results};
     NncModelDef def = {desc_, workspace, forward, evaluate, train_step, 0, &device};
     const char *stats = getenv("NNC_CUDA_STATS");
     if (stats && *stats && strcmp(stats, "0"))

@@ -96,6 +96,11 @@ typedef struct NncDevice {
     int (*param_nonfinite)(void *user, int32_t index);
     /* bytes of device memory a call at batch size B needs (summary) */
     int64_t (*memory)(void *user, int64_t B);
+    /* defer: the next call may return once its work is queued, before its losses and outputs are
+     * in NncArgs (whose bufs and losses arrays must stay as they are until then); wait: they are.
+     * The training loop gathers the next batch between the two, while the device runs the step. */
+    void (*defer)(void *user);
+    void (*wait)(void *user);
 } NncDevice;
 
 typedef struct NncModelDef {

@@ -496,7 +496,10 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     memset(&vdata, 0, sizeof vdata);
     if (rt_data_load(c, o->data, RT_SPLIT_TRAIN, true, o->limit, &data)) return -1;
     int rc = -1;
-    Batch b = {0};
+    /* bn: the next batch, gathered while a device (the GPU) runs the step on b */
+    Batch b = {0}, bn = {0};
+    const NncDevice *dev = c->def->device && c->def->device->defer ? c->def->device : NULL;
+    bool have_next = false;
     int64_t *perm = NULL, *order = NULL;
     double *dbuf = NULL;
     RtAround ar;
@@ -541,6 +544,7 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     int64_t rem = ntrain % batch, vrem = vdata.n > 0 ? vdata.n % batch : 0;
     if (vrem && (!rem || vrem < rem)) rem = vrem;      /* the smallest batch either set makes */
     if (batch_new(c, batch, rem ? rem : batch, &b)) goto done;
+    if (dev && batch_new(c, batch, rem ? rem : batch, &bn)) goto done;
     int64_t steps_per_epoch = (ntrain + batch - 1) / batch, total_steps = epochs * steps_per_epoch;
     /* NncArgs.seed of (step, s) hashes step * streams + s: 16 streams (the historical value, so
      * results do not change) unless a model has more train steps than that */
@@ -575,7 +579,12 @@ int rt_train(RtCtx *c, const RtOpts *o) {
         for (int s = 0; s < d->nstep; s++) loss_sum[s] = 0;
         for (int64_t at = 0, sidx = 0; at < ntrain; at += batch, sidx++) {
             int64_t B = ntrain - at < batch ? ntrain - at : batch;
-            gather(c, &data, &b, order + at, B);
+            if (have_next) {
+                Batch t = b;
+                b = bn, bn = t, have_next = false;
+            } else {
+                gather(c, &data, &b, order + at, B);
+            }
             mark_outputs(c, &b, B);
             c->step++;
             for (int s = 0; s < d->nstep; s++) {
@@ -586,7 +595,18 @@ int rt_train(RtCtx *c, const RtOpts *o) {
                 a.seed = rt_mix64(c->seed ^ rt_mix64(SEED_STEP ^ ((uint64_t)c->step * step_streams + (uint64_t)s)));
                 int li = d->step[s].loss_index;
                 b.losses[li] = NAN;
+                bool ahead = dev && s == d->nstep - 1;
+                if (ahead) dev->defer(c->def->user);
                 c->def->train_step(&a, s);
+                if (ahead) {
+                    /* the device runs the step: the next batch of the epoch is gathered meanwhile */
+                    if (at + batch < ntrain) {
+                        int64_t nx = at + batch, Bn = ntrain - nx < batch ? ntrain - nx : batch;
+                        gather(c, &data, &bn, order + nx, Bn);
+                        have_next = true;
+                    }
+                    dev->wait(c->def->user);
+                }
                 float L = b.losses[li];
                 /* a train block without steps minimizes the sum of all losses ([train.loss.sum]):
                  * the losses no step names are part of what this step minimized */
@@ -655,6 +675,7 @@ done:
     rt_around_free(c, &ar);
     rt_row_free(c, &row);
     batch_free(c, &b);
+    batch_free(c, &bn);
     rt_free(c, dbuf);
     rt_free(c, perm);
     rt_free(c, order);

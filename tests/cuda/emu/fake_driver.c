@@ -4,7 +4,9 @@
  * it is an sm_80. Not a CUDA implementation: just enough to run a schedule on the CPU.
  * It holds runtime/cuda.c to the rules a real GPU rewards: an async copy's host side must be pinned
  * (cuMemHostAlloc) and its stream one of cuStreamCreate's, and launches run on such a stream
- * (CUDA_ERROR_INVALID_VALUE otherwise). With $NNC_EMU_STATS set it prints at exit the device
+ * (CUDA_ERROR_INVALID_VALUE otherwise). Kernels run at once, but a device-to-host async copy lands
+ * only at the next cuStreamSynchronize (its bytes taken when it is queued, in stream order), so a
+ * runtime that reads a result before waiting for it reads stale memory. With $NNC_EMU_STATS set it prints at exit the device
  * allocations and the bytes each way, which tests/cuda/resident.sh compares with the runtime's own
  * count (NNC_CUDA_STATS). */
 #include <dlfcn.h>
@@ -24,6 +26,16 @@ static struct { const char *p; size_t n; } pinned[64];
 static int npinned, nstreams;
 static int streams[8];
 static long long n_alloc, alloc_bytes, htod_bytes, dtoh_bytes, n_htod_async;
+/* device-to-host async copies not landed yet */
+static struct { void *dst; void *bytes; size_t n; } queued[256];
+static int nqueued;
+static void land(void) {
+    for (int i = 0; i < nqueued; i++) {
+        memcpy(queued[i].dst, queued[i].bytes, queued[i].n);
+        free(queued[i].bytes);
+    }
+    nqueued = 0;
+}
 
 static int is_pinned(const void *p, size_t n) {
     for (int i = 0; i < npinned; i++)
@@ -53,7 +65,7 @@ CUresult cuDeviceGetAttribute(int *v, int attr, int d) { (void)d; *v = attr == 7
 CUresult cuDeviceGetName(char *s, int n, int d) { (void)d; snprintf(s, (size_t)n, "nnc emulator"); return 0; }
 CUresult cuDevicePrimaryCtxRetain(void **c, int d) { (void)d; *c = (void *)1; return 0; }
 CUresult cuCtxSetCurrent(void *c) { (void)c; return 0; }
-CUresult cuCtxSynchronize(void) { return 0; }
+CUresult cuCtxSynchronize(void) { land(); return 0; }
 CUresult cuModuleLoadDataEx(void **m, const void *image, unsigned n, int *o, void **v) {
     (void)n, (void)o, (void)v;
     if (!image || !strstr((const char *)image, ".entry"))
@@ -132,7 +144,12 @@ CUresult cuStreamCreate(void **s, unsigned flags) {
     *s = &streams[nstreams++];
     return 0;
 }
-CUresult cuStreamSynchronize(void *s) { return is_stream(s) ? 0 : 400; }   /* CUDA_ERROR_INVALID_HANDLE */
+CUresult cuStreamSynchronize(void *s) {
+    if (!is_stream(s))
+        return 400;             /* CUDA_ERROR_INVALID_HANDLE */
+    land();
+    return 0;
+}
 CUresult cuEventCreate(void **e, unsigned flags) { (void)flags; *e = malloc(1); return 0; }
 CUresult cuEventRecord(void *e, void *s) { return e && is_stream(s) ? 0 : 400; }
 CUresult cuStreamWaitEvent(void *s, void *e, unsigned flags) { (void)flags; return e && is_stream(s) ? 0 : 400; }
@@ -145,7 +162,15 @@ CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr d, const void *s, size_t n, void *st) 
 CUresult cuMemcpyDtoHAsync_v2(void *d, CUdeviceptr s, size_t n, void *st) {
     if (!is_stream(st) || !is_pinned(d, n))
         return 1;
-    return cuMemcpyDtoH_v2(d, s, n);
+    if (nqueued == 256)
+        land();                 /* (a real stream has no such limit: land early rather than fail) */
+    void *b = malloc(n ? n : 1);
+    if (!b)
+        return 2;
+    memcpy(b, (void *)(uintptr_t)s, n);
+    queued[nqueued].dst = d, queued[nqueued].bytes = b, queued[nqueued++].n = n;
+    dtoh_bytes += (long long)n;
+    return 0;
 }
 CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr d, CUdeviceptr s, size_t n, void *st) {
     if (!is_stream(st))
