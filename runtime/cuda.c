@@ -767,6 +767,9 @@ static void upload_params(NncArgs *a) {
             P.st.up_params++, P.st.up_param_bytes += (long long)bytes;
         }
     }
+    /* the copies are on the legacy stream, which the non-blocking run stream does not wait for
+     * (and from pageable memory one may return before its DMA is done): finish them here */
+    check(cu.CtxSynchronize(), "cuCtxSynchronize", "the parameters' upload");
     P.on_device = P.host_current = true;
 }
 
@@ -774,7 +777,7 @@ static void upload_params(NncArgs *a) {
 static void finish(void);
 static void to_host(void *user) {
     (void)user;
-    finish();
+    finish();                   /* the run stream idle: its updates are in the params */
     if (!P.on_device || P.host_current)
         return;
     for (int t = 0; t < P.ntens; t++) {
