@@ -604,6 +604,10 @@ int rt_train(RtCtx *c, const RtOpts *o) {
                         int64_t nx = at + batch, Bn = ntrain - nx < batch ? ntrain - nx : batch;
                         gather(c, &data, &bn, order + nx, Bn);
                         have_next = true;
+                        if (dev->prefetch) {    /* and copied to the device meanwhile */
+                            NncArgs an = make_args(c, &bn, Bn);
+                            dev->prefetch(c->def->user, &an);
+                        }
                     }
                     dev->wait(c->def->user);
                 }
