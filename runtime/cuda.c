@@ -686,6 +686,9 @@ static bool gemmlt(Step *st, long long B) {
         lt_check(cu.LtLayoutCreate(&p->lb, 0, (uint64_t)(tb ? M : K), (uint64_t)(tb ? K : M), lda),
                  "cublasLtMatrixLayoutCreate", "B");
         lt_check(cu.LtLayoutCreate(&p->lc, 0, (uint64_t)N, (uint64_t)M, N), "cublasLtMatrixLayoutCreate", "D");
+        /* the heuristic reads the bias pointer's alignment (every call sets it again below) */
+        const void *bias0 = (const void *)(uintptr_t)ptr(&st->refs[3], B);
+        lt_check(cu.LtDescSet(p->desc, 8, &bias0, sizeof bias0), "cublasLtMatmulDescSetAttribute", "BIAS_POINTER");
         int found = 0;
         memset(&p->algo, 0, sizeof p->algo);
         lt_check(cu.LtHeuristic(cu.lt_handle, p->desc, p->la, p->lb, p->lc, p->lc, cu.lt_pref, 1, &p->algo, &found),
