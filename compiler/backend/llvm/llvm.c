@@ -795,7 +795,39 @@ static void k_matmul(Cg *g, KEnv *k) {
     LLVMBasicBlockRef gemm = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gemm.mn");
     LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, M, one, ""), gemv, gemm);
     LLVMPositionBuilderAtEnd(g->b, gemv);
-    {
+    if (!trb) {
+        /* y = x B with B [K, N] row-major: the backend's own loop, y zeroed, then one pass over y
+         * per 4 rows of B (y[n] += x[k] B[k, n] for the 4 k in order, llvm.fmuladd): B streams
+         * once, in order, and the loop over n vectorises. OpenBLAS's sgemv read W1 at ~70% of
+         * the rate of bench/predict.c's bound loop (docs/backend-llvm.md). */
+        LLVMValueRef x = LLVMBuildBitCast(g->b, k->src[0], g->f32p, ""), bm = LLVMBuildBitCast(g->b, k->src[1], g->f32p, "");
+        LLVMValueRef y = LLVMBuildBitCast(g->b, k->out, g->f32p, "");
+        LLVMBuildMemSet(g->b, k->out, LLVMConstInt(g->i8, 0, 0), LLVMBuildMul(g->b, N, ci64(g, 4), ""), 1);
+        LLVMTypeRef fp[3] = {g->f32, g->f32, g->f32};
+        LLVMValueRef fma = declare(g, "llvm.fmuladd.f32", g->f32, fp, 3, true);
+        LLVMValueRef K4 = LLVMBuildAnd(g->b, K, ci64(g, ~(int64_t)3), "");
+        for (int pass = 0; pass < 2; pass++) {      /* rows in fours, then the last K mod 4 */
+            int w = pass == 0 ? 4 : 1;
+            Loop lq, ln;
+            LLVMValueRef q = pass == 0 ? loop_begin(g, &lq, LLVMBuildLShr(g->b, K, ci64(g, 2), "")) : loop_range(g, &lq, K4, K);
+            LLVMValueRef k0 = pass == 0 ? LLVMBuildShl(g->b, q, ci64(g, 2), "") : q;
+            LLVMValueRef xs[4], rows[4];
+            for (int j = 0; j < w; j++) {
+                LLVMValueRef kj = LLVMBuildAdd(g->b, k0, ci64(g, j), "");
+                xs[j] = load_elem(g, DT_F32, x, kj);
+                rows[j] = LLVMBuildMul(g->b, kj, ldb, "");
+            }
+            LLVMValueRef n = loop_begin(g, &ln, N);
+            LLVMValueRef acc = load_elem(g, DT_F32, y, n);
+            for (int j = 0; j < w; j++) {
+                LLVMValueRef fa[3] = {xs[j], load_elem(g, DT_F32, bm, LLVMBuildAdd(g->b, rows[j], n, "")), acc};
+                acc = call(g, fma, fa, 3);
+            }
+            store_elem(g, DT_F32, y, n, acc);
+            loop_end(g, &ln);
+            loop_end(g, &lq);
+        }
+    } else {
         LLVMTypeRef pv[12] = {g->i32, g->i32, g->i32, g->i32, g->f32, g->f32p, g->i32,
                               g->f32p, g->i32, g->f32, g->f32p, g->i32};
         LLVMValueRef fv = declare(g, "cblas_sgemv", g->vd, pv, 12, false);
