@@ -8,8 +8,8 @@
  * on a loaded machine, the core from the pool's and the main thread's work. The split: C in T
  * blocks of whole rows when N <= M (each block packs all of op(B) again: K N floats), else of
  * columns, aligned to 16 (each packs all of op(A): M K floats), so the copy repeated is the
- * smaller operand. Each block's elements are summed over K by the same kernel in the same order
- * as one call would, so the bits do not depend on T.
+ * smaller operand. As with OpenBLAS's own threading, the last bits may depend on T (the blocks'
+ * sizes pick OpenBLAS's blocking); the same T repeats a run exactly.
  *
  * C[p] = op(A[p]) op(B[p]) for p in [0, P), row-major, each matrix dense. The products are small
  * (T x d by d x T per head and sample), where OpenBLAS runs one thread per call whatever it is set
