@@ -1,4 +1,15 @@
-/* bmm.c - batched matrix products (the IR's 3-D matmul: attention's q k^T and its v products).
+/* bmm.c - matrix products on the runtime's threads: nnc_sgemm (the 2-D matmul kernels) and
+ * nnc_sgemm_batched (the IR's 3-D matmul: attention's q k^T and its v products).
+ *
+ * nnc_sgemm: one thread pool for everything. The executables set OpenBLAS to 1 thread
+ * (rt_prepare) and split a large product across the pool themselves: OpenBLAS's own worker
+ * threads wait for the next product in a sched_yield loop (about 0.1 s after each product, so
+ * always, between a step's GEMMs), which took ~20% of mlp_small's CPU samples at 2 threads and,
+ * on a loaded machine, the core from the pool's and the main thread's work. The split: C in T
+ * blocks of whole rows when N <= M (each block packs all of op(B) again: K N floats), else of
+ * columns, aligned to 16 (each packs all of op(A): M K floats), so the copy repeated is the
+ * smaller operand. As with OpenBLAS's own threading, the last bits may depend on T (the blocks'
+ * sizes pick OpenBLAS's blocking); the same T repeats a run exactly.
  *
  * C[p] = op(A[p]) op(B[p]) for p in [0, P), row-major, each matrix dense. The products are small
  * (T x d by d x T per head and sample), where OpenBLAS runs one thread per call whatever it is set
@@ -8,6 +19,7 @@
  * the bits do not depend on the thread count.
  */
 #include <cblas.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "nnc_abi.h"
@@ -26,6 +38,61 @@ static void bmm_run(void *ctx, int64_t lo, int64_t hi) {
         cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans, (int)j->M,
                     (int)j->N, (int)j->K, 1.0f, j->A + p * j->M * j->K, lda > 1 ? lda : 1, j->B + p * j->K * j->N,
                     ldb > 1 ? ldb : 1, 0.0f, j->C + p * j->M * j->N, j->N > 1 ? (int)j->N : 1);
+}
+
+typedef struct GemmJob {
+    int ta, tb, M, N, K, lda, ldb, ldc, parts;
+    bool rows;          /* split C by rows, else by columns */
+    const float *A, *B;
+    float *C, beta;
+} GemmJob;
+
+static void gemm_block(const GemmJob *j, int lo, int hi) {
+    const float *A = j->A, *B = j->B;
+    float *C = j->C;
+    int M = j->M, N = j->N;
+    if (j->rows) {      /* rows [lo, hi) of op(A) and C */
+        A += j->ta ? lo : (int64_t)lo * j->lda;
+        C += (int64_t)lo * j->ldc;
+        M = hi - lo;
+    } else {            /* columns [lo, hi) of op(B) and C */
+        B += j->tb ? (int64_t)lo * j->ldb : lo;
+        C += lo;
+        N = hi - lo;
+    }
+    cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans, M, N, j->K,
+                1.0f, A, j->lda, B, j->ldb, j->beta, C, j->ldc);
+}
+
+/* block t of j->parts: [n t / parts, n (t + 1) / parts) with inner bounds rounded to `align` */
+static void gemm_run(void *ctx, int64_t lo, int64_t hi) {
+    const GemmJob *j = ctx;
+    int64_t n = j->rows ? j->M : j->N, align = j->rows ? 8 : 16;
+    for (int64_t t = lo; t < hi; t++) {
+        int64_t b = t == 0 ? 0 : (n * t / j->parts + align / 2) / align * align;
+        int64_t e = t + 1 == j->parts ? n : (n * (t + 1) / j->parts + align / 2) / align * align;
+        if (b < e)
+            gemm_block(j, (int)b, (int)e);
+    }
+}
+
+void nnc_sgemm(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
+               const float *B, int32_t ldb, float beta, float *C, int32_t ldc, NncPool *pool) {
+    GemmJob j = {ta, tb, M, N, K, lda, ldb, ldc, 1, N <= M, A, B, C, beta};
+    int64_t T = nnc_pool_threads(pool), n = j.rows ? M : N, align = j.rows ? 8 : 16;
+    if (T > n / align)
+        T = n / align;
+    if (T < 2 || (double)M * N * K <= 262144.0) {       /* OpenBLAS's own threshold for threads */
+        gemm_block(&j, 0, j.rows ? M : N);
+        return;
+    }
+    j.parts = (int)T;
+    int bt = openblas_get_num_threads();
+    if (bt != 1)
+        openblas_set_num_threads(1);
+    nnc_parallel_for(pool, T, gemm_run, &j);
+    if (bt != 1)
+        openblas_set_num_threads(bt);
 }
 
 void nnc_sgemm_batched(int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K, const float *A,

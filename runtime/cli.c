@@ -221,7 +221,9 @@ int rt_prepare(RtCtx *c, uint64_t seed, int64_t threads) {
         threads = n > 0 ? n : 1;
     }
     c->threads = (int)threads;
-    openblas_set_num_threads(c->threads);
+    /* the pool runs every product's threads (nnc_sgemm, runtime/bmm.c): OpenBLAS's own workers,
+     * never given a product, sleep instead of yielding between the step's GEMMs */
+    openblas_set_num_threads(1);
     if (c->blas_stuck) return rt_blas_refuse(c);
     if (setup_slab(c) || init_params(c)) return -1;
     return (c->pool = rt_pool_new(c, c->threads)) ? 0 : -1;

@@ -233,8 +233,8 @@ static int depthwise_geo(const Geo *e) { return e->Cg == 1 && e->G > 1; }
 typedef enum { OP_FWD, OP_DATA, OP_FILTER } ConvOp;
 
 /* op on images [n_lo, n_hi) in blocks of `sub`: im2col into col (CHUNK 0: x
- * is col), each group's GEMM, col2im; im2col and col2im on the pool (NULL: on
- * this thread). a, b, out: fwd x, w, y; data dy, w, dx; filter x, dy, dw
+ * is col), each group's GEMM, col2im; im2col, col2im and the GEMMs (nnc_sgemm)
+ * on the pool (NULL: on this thread). a, b, out: fwd x, w, y; data dy, w, dx; filter x, dy, dw
  * (summed into). */
 static void blocks(const Geo *e, ConvOp op, const float *a, const float *b, float *out, float *col,
                    int64_t n_lo, int64_t n_hi, int64_t sub, NncPool *pool) {
@@ -249,17 +249,14 @@ static void blocks(const Geo *e, ConvOp op, const float *a, const float *b, floa
         float *c = op != OP_DATA ? NULL : e->chunk > 0 ? col : out + n0 * HWC;
         for (int64_t gr = 0; gr < e->G; gr++) {
             if (op == OP_FWD)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)e->Fg, (int)e->K, 1.0f,
-                            x + gr * e->K, (int)e->Kt, b + gr * e->Fg, (int)e->F, 0.0f,
-                            out + n0 * P * e->F + gr * e->Fg, (int)e->F);
+                nnc_sgemm(0, 0, (int)rows, (int)e->Fg, (int)e->K, x + gr * e->K, (int)e->Kt, b + gr * e->Fg,
+                          (int)e->F, 0.0f, out + n0 * P * e->F + gr * e->Fg, (int)e->F, pool);
             else if (op == OP_DATA)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)e->K, (int)e->Fg, 1.0f,
-                            a + n0 * P * e->F + gr * e->Fg, (int)e->F, b + gr * e->Fg, (int)e->F, 0.0f,
-                            c + gr * e->K, (int)e->Kt);
+                nnc_sgemm(0, 1, (int)rows, (int)e->K, (int)e->Fg, a + n0 * P * e->F + gr * e->Fg, (int)e->F,
+                          b + gr * e->Fg, (int)e->F, 0.0f, c + gr * e->K, (int)e->Kt, pool);
             else
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)e->K, (int)e->Fg, (int)rows, 1.0f,
-                            x + gr * e->K, (int)e->Kt, b + n0 * P * e->F + gr * e->Fg, (int)e->F, 1.0f,
-                            out + gr * e->Fg, (int)e->F);
+                nnc_sgemm(1, 0, (int)e->K, (int)e->Fg, (int)rows, x + gr * e->K, (int)e->Kt,
+                          b + n0 * P * e->F + gr * e->Fg, (int)e->F, 1.0f, out + gr * e->Fg, (int)e->F, pool);
         }
         if (op == OP_DATA && e->chunk > 0)
             im2col(e, out, col, n0, nb, 1, pool);

@@ -142,6 +142,14 @@ void nnc_conv_backward_filter(const float *x, const float *dy, float *dw, float 
 void nnc_sgemm_batched(int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K, const float *A,
                        const float *B, float *C, NncPool *pool);
 
+/* runtime/bmm.c: C = op(A) op(B) + beta C, row-major with leading dimensions (cblas_sgemm's
+ * arguments less alpha = 1): with a pool of T > 1 threads and a product large enough for OpenBLAS
+ * to thread it itself (M N K > 262,144), C is cut into T blocks of rows (or of columns, whichever
+ * copies less of the operand every block packs again), one single-threaded cblas_sgemm per block
+ * on the pool's threads; otherwise one cblas_sgemm. The executables' matmul kernels call it. */
+void nnc_sgemm(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
+               const float *B, int32_t ldb, float beta, float *C, int32_t ldc, NncPool *pool);
+
 /* When OpenBLAS picked kernels weaker than the CPU supports (its load-time detection does not
  * know every CPU) and OPENBLAS_CORETYPE is unset: re-executes the program (/proc/self/exe, argv)
  * with OPENBLAS_CORETYPE naming the right kernels; else (or if exec fails) returns. Call it first

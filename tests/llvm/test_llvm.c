@@ -734,7 +734,7 @@ static void test_mlp(Arena *A) {
     NncModelDef ref = interp_model_def(tm.m);
     Lib l = build(tm.m, "mlp", 2);
     /* every matmul is a gemm kernel: 2 in forward, 2 in evaluate, 5 in the train step; kernels of
-     * one signature share a function, so the module has 6 cblas_sgemm calls (the forward's two
+     * one signature share a function, so the module has 6 nnc_sgemm calls (the forward's two
      * shapes, the first with its bias + relu epilogue in forward and evaluate but only the bias in
      * the train step, which keeps relu's mask for the backward pass, and the three of the
      * backward pass) */
@@ -755,10 +755,10 @@ static void test_mlp(Arena *A) {
     int calls = 0;
     char line[4096];
     while (f && fgets(line, sizeof line, f))
-        calls += strstr(line, "call void @cblas_sgemm(") != NULL;
+        calls += strstr(line, "call void @nnc_sgemm(") != NULL;
     if (f)
         fclose(f);
-    CHECK(calls == 6, "%d cblas_sgemm calls in %s, want 6", calls, path);
+    CHECK(calls == 6, "%d nnc_sgemm calls in %s, want 6", calls, path);
     static const int64_t Bs[] = {1, 7, 33};
     for (size_t k = 0; k < sizeof Bs / sizeof *Bs; k++) {
         int64_t B = Bs[k];

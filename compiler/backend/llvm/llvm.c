@@ -402,7 +402,6 @@ typedef struct KEnv {
 } KEnv;
 
 /* A batched (3-D) matmul: nnc_sgemm_batched splits its products across the thread pool. */
-static bool batched_gemm(const Kernel *k) { return k->kind == KK_GEMM && k->type.rank == 3; }
 
 static const IrType *src_type(const KEnv *k, int s) { return &k->k->args[s].type; }
 
@@ -761,9 +760,11 @@ static void k_matmul(Cg *g, KEnv *k) {
     LLVMValueRef M = dimv(g, t->dim[0]), N = dimv(g, t->dim[1]);
     LLVMValueRef K = dimv(g, ta->dim[tra ? 0 : 1]);
     LLVMValueRef lda = dimv(g, ta->dim[1]), ldb = dimv(g, tb->dim[1]);
-    LLVMTypeRef p[14] = {g->i32, g->i32, g->i32, g->i32, g->i32, g->i32, g->f32,
-                         g->f32p, g->i32, g->f32p, g->i32, g->f32, g->f32p, g->i32};
-    LLVMValueRef f = declare(g, "cblas_sgemm", g->vd, p, 14, false);
+    /* nnc_sgemm (runtime/bmm.c): cblas_sgemm's arguments less the layout and alpha, then the
+     * pool it splits a large product across */
+    LLVMTypeRef p[13] = {g->i32, g->i32, g->i32, g->i32, g->i32, g->f32p, g->i32, g->f32p, g->i32, g->f32,
+                         g->f32p, g->i32, g->i8p};
+    LLVMValueRef f = declare(g, "nnc_sgemm", g->vd, p, 13, false);
     LLVMValueRef one = ci64(g, 1);
 #define I32(x) LLVMBuildTrunc(g->b, (x), g->i32, "")
 #define LD(x) I32(LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, (x), one, ""), (x), one, ""))
@@ -794,7 +795,39 @@ static void k_matmul(Cg *g, KEnv *k) {
     LLVMBasicBlockRef gemm = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gemm.mn");
     LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, M, one, ""), gemv, gemm);
     LLVMPositionBuilderAtEnd(g->b, gemv);
-    {
+    if (!trb) {
+        /* y = x B with B [K, N] row-major: the backend's own loop, y zeroed, then one pass over y
+         * per 4 rows of B (y[n] += x[k] B[k, n] for the 4 k in order, llvm.fmuladd): B streams
+         * once, in order, and the loop over n vectorises. OpenBLAS's sgemv read W1 at ~70% of
+         * the rate of bench/predict.c's bound loop (docs/backend-llvm.md). */
+        LLVMValueRef x = LLVMBuildBitCast(g->b, k->src[0], g->f32p, ""), bm = LLVMBuildBitCast(g->b, k->src[1], g->f32p, "");
+        LLVMValueRef y = LLVMBuildBitCast(g->b, k->out, g->f32p, "");
+        LLVMBuildMemSet(g->b, k->out, LLVMConstInt(g->i8, 0, 0), LLVMBuildMul(g->b, N, ci64(g, 4), ""), 1);
+        LLVMTypeRef fp[3] = {g->f32, g->f32, g->f32};
+        LLVMValueRef fma = declare(g, "llvm.fmuladd.f32", g->f32, fp, 3, true);
+        LLVMValueRef K4 = LLVMBuildAnd(g->b, K, ci64(g, ~(int64_t)3), "");
+        for (int pass = 0; pass < 2; pass++) {      /* rows in fours, then the last K mod 4 */
+            int w = pass == 0 ? 4 : 1;
+            Loop lq, ln;
+            LLVMValueRef q = pass == 0 ? loop_begin(g, &lq, LLVMBuildLShr(g->b, K, ci64(g, 2), "")) : loop_range(g, &lq, K4, K);
+            LLVMValueRef k0 = pass == 0 ? LLVMBuildShl(g->b, q, ci64(g, 2), "") : q;
+            LLVMValueRef xs[4], rows[4];
+            for (int j = 0; j < w; j++) {
+                LLVMValueRef kj = LLVMBuildAdd(g->b, k0, ci64(g, j), "");
+                xs[j] = load_elem(g, DT_F32, x, kj);
+                rows[j] = LLVMBuildMul(g->b, kj, ldb, "");
+            }
+            LLVMValueRef n = loop_begin(g, &ln, N);
+            LLVMValueRef acc = load_elem(g, DT_F32, y, n);
+            for (int j = 0; j < w; j++) {
+                LLVMValueRef fa[3] = {xs[j], load_elem(g, DT_F32, bm, LLVMBuildAdd(g->b, rows[j], n, "")), acc};
+                acc = call(g, fma, fa, 3);
+            }
+            store_elem(g, DT_F32, y, n, acc);
+            loop_end(g, &ln);
+            loop_end(g, &lq);
+        }
+    } else {
         LLVMTypeRef pv[12] = {g->i32, g->i32, g->i32, g->i32, g->f32, g->f32p, g->i32,
                               g->f32p, g->i32, g->f32, g->f32p, g->i32};
         LLVMValueRef fv = declare(g, "cblas_sgemv", g->vd, pv, 12, false);
@@ -807,7 +840,9 @@ static void k_matmul(Cg *g, KEnv *k) {
     }
     LLVMBuildBr(g->b, done);
     LLVMPositionBuilderAtEnd(g->b, gemm);
-    call(g, f, args, 14);
+    LLVMValueRef sargs[13] = {ci32(g, tra), ci32(g, trb), args[3], args[4], args[5], args[7], args[8], args[9], args[10],
+                              args[11], args[12], args[13], k->pool ? k->pool : LLVMConstNull(g->i8p)};
+    call(g, f, sargs, 13);
     LLVMBuildBr(g->b, done);
     LLVMPositionBuilderAtEnd(g->b, zero);
     zero_fill(g, k);
@@ -1533,7 +1568,7 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
         pt[np++] = g->i64;
     if (is_window(k))
         pt[np++] = g->i64;
-    if (k->kind == KK_CONV || batched_gemm(k))     /* the thread pool, as elementwise kernels get it */
+    if (k->kind == KK_CONV || k->kind == KK_GEMM)   /* the thread pool, as elementwise kernels get it */
         pt[np] = g->i8p, isptr[np++] = false;
     LLVMValueRef fn = new_fn(g, name, pt, np, isptr);
     Saved sv = enter_fn(g, fn);
@@ -1555,7 +1590,7 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
         e.seed = LLVMGetParam(fn, (unsigned)a++);
     if (is_window(k))
         e.start = LLVMGetParam(fn, (unsigned)a++);
-    LLVMValueRef pool = k->kind == KK_CONV || batched_gemm(k) ? LLVMGetParam(fn, (unsigned)a++) : NULL;
+    LLVMValueRef pool = k->kind == KK_CONV || k->kind == KK_GEMM ? LLVMGetParam(fn, (unsigned)a++) : NULL;
     e.pool = pool;
     if (k->kind == KK_FILL)
         k_fill(g, &e, fillv);
@@ -1782,8 +1817,7 @@ static void call_kernel(Cg *g, Env *e, int ki) {
         args[np++] = ar->kind == KA_VAL ? get_val(g, e, ar->ref) : get_ptr(g, e, ar->ref);
     }
     args[np++] = g->B;
-    if (k->kind == KK_ELEM || k->kind == KK_ROW || k->kind == KK_CONV || k_is_pool(k) || (k->kind == KK_GEMM && k->nbody) ||
-        batched_gemm(k))
+    if (k->kind == KK_ELEM || k->kind == KK_ROW || k->kind == KK_CONV || k_is_pool(k) || k->kind == KK_GEMM)
         args[np++] = e->pool;
     else if (k->kind == KK_OP && k->op == OP_RAND)
         args[np++] = e->seed;
