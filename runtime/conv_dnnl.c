@@ -53,6 +53,7 @@ static struct {
     F(dnnl_memory_create);
     F(dnnl_memory_destroy);
     F(dnnl_primitive_attr_create);
+    F(dnnl_primitive_attr_destroy);
     F(dnnl_primitive_attr_set_scratchpad_mode);
     F(dnnl_dilated_convolution_forward_desc_init);
     F(dnnl_dilated_convolution_backward_data_desc_init);
@@ -88,6 +89,7 @@ static void open_dnnl(void) {
     GET(dnnl_memory_create);
     GET(dnnl_memory_destroy);
     GET(dnnl_primitive_attr_create);
+    GET(dnnl_primitive_attr_destroy);
     GET(dnnl_primitive_attr_set_scratchpad_mode);
     GET(dnnl_dilated_convolution_forward_desc_init);
     GET(dnnl_dilated_convolution_backward_data_desc_init);
@@ -190,7 +192,8 @@ static void make_entry(Entry *e, const int64_t *g, int64_t n) {
         dn.dnnl_primitive_desc_destroy(hint);
     if (rpd)
         dn.dnnl_primitive_desc_destroy(rpd);
-    /* attr is kept: a few bytes, made once per entry */
+    if (attr)
+        dn.dnnl_primitive_attr_destroy(attr);
 }
 
 /* The entry for (op, geometry, n images per slice), made on first use; NULL when full. */
@@ -217,11 +220,27 @@ static const Entry *entry(int op, const int64_t *g, int64_t n) {
     return e;
 }
 
-static _Thread_local dnnl_stream_t stream; /* one per thread: pool threads live as long as the process */
+/* One stream per thread that runs a primitive, kept in `streams` too: a pool's threads end with
+ * their pool, and the streams stay reachable (reused by no one, a few bytes each). */
+static _Thread_local dnnl_stream_t stream;
+#define MAX_STREAMS 1024
+static dnnl_stream_t streams[MAX_STREAMS];
+static int nstreams;
+
+static bool this_stream(void) {
+    if (stream)
+        return true;
+    pthread_mutex_lock(&cache_mu);
+    bool ok = nstreams < MAX_STREAMS && dn.dnnl_stream_create(&stream, dn.eng, dnnl_stream_default_flags) == dnnl_success;
+    if (ok)
+        streams[nstreams++] = stream;
+    pthread_mutex_unlock(&cache_mu);
+    return ok;
+}
 
 /* Runs p with args on this thread, one OpenMP thread; false when oneDNN refused. */
 static bool exec(dnnl_primitive_t p, int n, const dnnl_memory_desc_t *const *md, const int *arg, void *const *ptr) {
-    if (!stream && dn.dnnl_stream_create(&stream, dn.eng, dnnl_stream_default_flags) != dnnl_success)
+    if (!this_stream())
         return false;
     dnnl_exec_arg_t a[4];
     bool ok = true;
