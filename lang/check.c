@@ -37,6 +37,10 @@ typedef struct ModelInfo {
     ParamList *params;
 } ModelInfo;
 
+/* The least value a dim-variable formal takes [dim.positive]: 1, or 0 for one declared with the
+ * default 0 (the stdlib's `pad: [PH, PW] = 0`: an explicit padding of 0 is what the default means). */
+static int zero_default(const Node *f) { return f->lhs && f->lhs->kind == ND_INT && f->lhs->ival == 0 ? 0 : 1; }
+
 /* ---- diagnostics ---- */
 
 static void vreport(Body *b, int kind, Loc loc, const char *fmt, va_list ap) {
@@ -658,6 +662,7 @@ typedef struct Unify {
     int inst;
     Loc at;
     bool solve_failed;  /* a dim could not be solved (several unknowns) rather than mismatched */
+    bool zero_ok;       /* a variable may be bound to 0 (a formal with the default 0: zero_default) */
 } Unify;
 
 static bool unify_dim(Unify *u, const SDim *pd, const SDim *ad) {
@@ -671,7 +676,7 @@ static bool unify_dim(Unify *u, const SDim *pd, const SDim *ad) {
         return true;
     if (r == 1) {
         int64_t c;
-        if (ty_dim_is_const(val, &c) && c < 1)
+        if (ty_dim_is_const(val, &c) && c < (u->zero_ok ? 0 : 1))
             return false;
         ty_env_bind_dim(C->a, u->env, name, val, u->at);
         return true;
@@ -1841,6 +1846,11 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
                 check_error(b, where, "%s expects %s for '%s', got %s", decl->name, check_tystr(b, dt), f->name,
                             check_tystr(b, at));
                 check_note(b, f->loc, "'%s' is declared here", f->name);
+                for (int j = 0; j < decl->nformals && !strcmp(f->name, "padding") && dt->kind == TY_STR; j++)
+                    if (!strcmp(decl->formals[j]->name, "pad")) /* PyTorch's padding = 1 */
+                        check_hint(b, "explicit zero padding is 'pad': %s(..., pad = %s)", decl->name,
+                                   slot[i] && slot[i]->kind == ND_INT ? arena_printf(C->a, "%lld", (long long)slot[i]->ival)
+                                                                      : "[ph, pw]");
                 ok = false;
                 break;
             }
@@ -1864,7 +1874,7 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
                 act = known ? full : ty_tensor(C->a, pat->dtype, 0, NULL);
             }
             DimEnv before = env;
-            Unify u = {b, &env, inst, where, false};
+            Unify u = {b, &env, inst, where, false, false};
             if (act->kind != TY_TENSOR || act->dtype != pat->dtype || !unify_shape(&u, &pat->shape, &act->shape)) {
                 check_error(b, where, "%s expects %s for '%s', got %s", decl->name, pattern_str(b, pat, &env),
                             f->name, check_tystr(b, at));
@@ -1914,14 +1924,14 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
             }
             {
                 int64_t c;
-                if (ty_dim_is_const(at->ival, &c) && c < 1) {
-                    check_error(b, where, "%s needs '%s' (the dim %s) to be at least 1, got %lld", decl->name,
-                                f->name, te->name, (long long)c);
+                if (ty_dim_is_const(at->ival, &c) && c < zero_default(f)) {
+                    check_error(b, where, "%s needs '%s' (the dim %s) to be at least %d, got %lld", decl->name,
+                                f->name, te->name, zero_default(f), (long long)c);
                     ok = false;
                     break;
                 }
                 DimEnv before = env;
-                Unify u = {b, &env, inst, where, false};
+                Unify u = {b, &env, inst, where, false, zero_default(f) == 0};
                 const SDim *pd = te->ndims ? conv_dim(&cb, te->dims[0], &cv) : ty_dim_sym(&C->dc, te->name, inst);
                 if (te->ndims && !unify_dim(&u, pd, at->ival)) {
                     /* kernel: 2*R - 1 given 4 */
@@ -1956,14 +1966,14 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
             for (int j = 0; j < nd && ok; j++) {
                 const SDim *v = list ? at->vals[j] : at->ival;
                 int64_t c;
-                if (ty_dim_is_const(v, &c) && c < 1) {
-                    check_error(b, where, "%s needs '%s' (the dim %s) to be at least 1, got %lld", decl->name,
-                                f->name, te->dims[j]->name, (long long)c);
+                if (ty_dim_is_const(v, &c) && c < zero_default(f)) {
+                    check_error(b, where, "%s needs '%s' (the dim %s) to be at least %d, got %lld", decl->name,
+                                f->name, te->dims[j]->name, zero_default(f), (long long)c);
                     ok = false;
                     break;
                 }
                 DimEnv before = env;
-                Unify u = {b, &env, inst, where, false};
+                Unify u = {b, &env, inst, where, false, zero_default(f) == 0};
                 if (!unify_dim(&u, ty_dim_sym(&C->dc, te->dims[j]->name, inst), v)) {
                     DimBind *db = ty_env_find(&before, te->dims[j]->name);
                     check_error(b, where, "%s expects %s for '%s' (the dim %s), got %s", decl->name,

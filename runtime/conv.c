@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "conv_dnnl.h"
 #include "nnc_abi.h"
 
 typedef struct Geo {
@@ -330,6 +331,9 @@ static bool sliced(const Geo *e, ConvOp op, const float *a, const float *b, floa
     return true;
 }
 
+/* the floats of the scratch (0: none) */
+static int64_t col_floats(const Geo *e) { return e->chunk > 0 ? e->chunk * e->OH * e->OW * e->Kt : 0; }
+
 /* the images of one GEMM block: all of them without im2col, else CHUNK */
 static int64_t block(const Geo *e) { return e->chunk > 0 ? e->chunk : e->N; }
 
@@ -337,6 +341,8 @@ void nnc_conv_forward(const float *x, const float *w, float *y, float *col, cons
                       NncPool *pool) {
     Geo e = geo_of(geo);
     int64_t P = e.OH * e.OW;
+    if (nnc_conv_dnnl(NNC_CONV_OP_FWD, geo, x, w, y, col, col_floats(&e), pool))
+        return;
     if (depthwise_geo(&e)) {
         memset(y, 0, sizeof(float) * (size_t)(e.N * P * e.F));
         depthwise(&e, DW_FWD, x, w, y, pool);
@@ -350,6 +356,8 @@ void nnc_conv_forward(const float *x, const float *w, float *y, float *col, cons
 void nnc_conv_backward_data(const float *dy, const float *w, float *dx, float *col, const int64_t *geo,
                             NncPool *pool) {
     Geo e = geo_of(geo);
+    if (nnc_conv_dnnl(NNC_CONV_OP_DATA, geo, dy, w, dx, col, col_floats(&e), pool))
+        return;
     if (!depthwise_geo(&e) && sliced(&e, OP_DATA, dy, w, dx, col, pool))
         return;
     if (e.chunk > 0 || depthwise_geo(&e))
@@ -364,6 +372,8 @@ void nnc_conv_backward_data(const float *dy, const float *w, float *dx, float *c
 void nnc_conv_backward_filter(const float *x, const float *dy, float *dw, float *col, const int64_t *geo,
                               NncPool *pool) {
     Geo e = geo_of(geo);
+    if (nnc_conv_dnnl(NNC_CONV_OP_FILTER, geo, x, dy, dw, col, col_floats(&e), pool))
+        return;
     if (!depthwise_geo(&e) && sliced(&e, OP_FILTER, x, dy, dw, col, pool))
         return;
     memset(dw, 0, sizeof(float) * (size_t)(e.KH * e.KW * e.Cg * e.F));

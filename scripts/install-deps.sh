@@ -3,7 +3,7 @@
 # Shared by the README's first command (./quickstart.sh) and CI (.ci/run).
 set -euo pipefail
 pkgs=(build-essential cmake llvm-14-dev llvm-14-tools clang-14 libclang-rt-14-dev
-      libopenblas-dev zlib1g-dev libpng-dev libgfortran-12-dev dataset-fashion-mnist fortunes-es python3-torch
+      libopenblas-dev libdnnl-dev zlib1g-dev libpng-dev libgfortran-12-dev dataset-fashion-mnist fortunes-es python3-torch
       python3-numpy python3-pil graphviz chromium openmpi-bin libopenmpi-dev)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,9 +1,9 @@
 #!/bin/bash
 # Convolution end to end: a tiny CNN with every stdlib conv layer (conv2d with stride, "same",
-# dilation and groups, depthwise_conv2d, conv2d_transpose, conv1d) compiles, trains on a few
-# Fashion-MNIST batches with a falling loss, and the executable's losses equal the interpreter's
-# (the library-call conv kernels against the IR's direct loops). A conv layer whose output would
-# be empty is an error naming the arithmetic and the call.
+# dilation and groups, depthwise_conv2d, conv2d_transpose, conv1d; explicit `pad`) compiles,
+# trains on a few Fashion-MNIST batches with a falling loss, and the executable's losses equal the
+# interpreter's (the library-call conv kernels, oneDNN's or im2col's, against the IR's direct
+# loops). A conv layer whose output would be empty is an error naming the arithmetic and the call.
 . "$(dirname "$0")/lib.sh"
 
 cat > tiny_cnn.nn <<'NN'
@@ -15,10 +15,10 @@ model tiny_cnn {
 
   x = reshape(image, [B, 28, 28, 1])
   h = conv2d(x, 8, 3, stride = 2, padding = "same", act = relu)   # f32[B, 14, 14, 8]
-  h = depthwise_conv2d(h, 3, act = relu)                           # f32[B, 12, 12, 8]
-  h = conv2d(h, 8, 3, dilation = 2, groups = 2, act = relu)        # f32[B, 8, 8, 8]
-  u = conv2d_transpose(h, 4, 3, stride = 2, padding = "same")      # f32[B, 16, 16, 4]
-  s = conv1d(image, 4, 5, stride = 3, act = relu)                  # f32[B, 8, 4]
+  h = depthwise_conv2d(h, 3, pad = 1, act = relu)                  # f32[B, 14, 14, 8]
+  h = conv2d(h, 8, 3, dilation = 2, groups = 2, act = relu)        # f32[B, 10, 10, 8]
+  u = conv2d_transpose(h, 4, 3, stride = 2, pad = [1, 0])          # f32[B, 19, 21, 4]
+  s = conv1d(image, 4, 5, stride = 3, pad = 2, act = relu)         # f32[B, 10, 4]
   logits = dense(flatten(u), 10) + dense(flatten(s), 10)
   output probs = softmax(logits)
   loss cross_entropy(logits, label)
@@ -40,6 +40,13 @@ a=$(./tiny_cnn train --threads 1 --limit 256 --epochs 2 | grep '^epoch' | awk '{
 b=$("$NNC" run tiny_cnn.nn -- train --threads 1 --limit 256 --epochs 2 | grep '^epoch' | awk '{print $4}')
 [ -n "$a" ] && [ "$a" = "$b" ] || fail "tiny_cnn: executable losses '$a', interpreter '$b'"
 echo "ok: tiny_cnn: executable and interpreter agree ($(echo $a))"
+# the same with each convolution implementation forced (runtime/conv_dnnl.c: oneDNN for every pass
+# it has a jit kernel for, or im2col + OpenBLAS only; without libdnnl.so.2 both are im2col)
+for impl in dnnl im2col; do
+    c=$(NNC_CONV=$impl ./tiny_cnn train --threads 2 --limit 256 --epochs 2 | grep '^epoch' | awk '{print $4}')
+    [ -n "$c" ] && [ "$c" = "$b" ] || fail "tiny_cnn: NNC_CONV=$impl losses '$c', interpreter '$b'"
+done
+echo "ok: tiny_cnn: NNC_CONV=dnnl and im2col at 2 threads agree with the interpreter"
 
 # [dim.list] the 2-D layers with [h, w] kernels, strides and dilations, also through a generic
 # layer that passes its list formal on: the executable equals the interpreter

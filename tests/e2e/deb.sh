@@ -22,6 +22,8 @@ echo "Depends: $dep"
 for p in libllvm14 libopenblas-dev zlib1g-dev libpng-dev c-compiler; do
     echo "$dep" | grep -q "$p" || fail "Depends lacks $p"
 done
+# oneDNN: the executables' convolutions open it at run time (runtime/conv_dnnl.c), recommended
+dpkg-deb -f "$deb" Recommends | grep -q libdnnl2 || fail "Recommends lacks libdnnl2"
 dpkg -x "$deb" root || fail "dpkg -x failed"
 "$WORK/root/usr/bin/nnc" --version | grep -q "^nnc " || fail "the packaged nnc --version failed"
 cp "$EX/xor_train.nn" "$EX/data/xor.csv" .

@@ -1,0 +1,375 @@
+/* conv_dnnl.c - oneDNN's convolutions for runtime/conv.c, where they were measured to beat im2col +
+ * SGEMM (docs/backend-llvm.md "Convolution": the choice per pass and shape, and the figures).
+ *
+ * oneDNN (Debian's libdnnl2) is opened with dlopen the first time a convolution asks for it, never
+ * linked: an executable without convolutions does not load its 40 MB, a --portable executable
+ * still needs nothing but glibc (and uses oneDNN where the machine has it), and without it every
+ * convolution runs the im2col path (conv.c). $NNC_CONV chooses: `auto` (default) the measured
+ * choice below, `im2col` never oneDNN, `dnnl` oneDNN for every pass it has a jit kernel for (for
+ * side-by-side measurement, bench/conv.c).
+ *
+ * Layouts: the activations stay nnc's channels-last (nhwc) and oneDNN is asked for its jit kernels
+ * on them with the weights in the layout it chooses (format `any`: blocked by 8 output channels on
+ * AVX2). Each call reorders the HWIO weights into that layout (forward, backward-data) or the
+ * weight gradient back out of it (backward-filter), a few microseconds for the cnn workload's
+ * kernels; asking for HWIO weights instead makes oneDNN fall back to its gemm implementation, 2-5x
+ * slower in the backward passes (the measurements).
+ *
+ * Threads: as the im2col path (conv.c `sliced`), per-thread slices of the images. Every primitive
+ * is made and run with one OpenMP thread (oneDNN's threading here is libgomp's), so thread t of
+ * nnc's pool runs oneDNN's single-threaded jit kernel on images [N*t/T, N*(t+1)/T), no OpenMP team
+ * waits on another, and no thread spins. backward-filter: each thread sums into its own weight
+ * gradient, added in thread order afterwards (the sums' order depends on T, as the im2col path's).
+ *
+ * Memory: no step allocates. The reordered weights, oneDNN's scratchpad (user mode) and the
+ * per-thread weight gradients live in the convolution's scratch (the im2col buffer fuse sized);
+ * when they do not fit, the im2col path runs. Primitives are made once per (pass, geometry, images
+ * per slice) and kept for the process (oneDNN primitives may run on several threads at once).
+ */
+#include "conv_dnnl.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef NNC_HAVE_DNNL
+#include <dlfcn.h>
+#include <dnnl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* the functions used, from libdnnl.so.2, and libgomp's thread count (oneDNN's runtime) */
+static struct {
+    int mode; /* 0 auto, 1 im2col, 2 dnnl */
+    bool ok;
+    dnnl_engine_t eng;
+    int (*omp_get)(void);
+    void (*omp_set)(int);
+#define F(name) __typeof__(name) *name
+    F(dnnl_engine_create);
+    F(dnnl_stream_create);
+    F(dnnl_memory_desc_init_by_tag);
+    F(dnnl_memory_desc_get_size);
+    F(dnnl_memory_desc_equal);
+    F(dnnl_memory_create);
+    F(dnnl_memory_destroy);
+    F(dnnl_primitive_attr_create);
+    F(dnnl_primitive_attr_destroy);
+    F(dnnl_primitive_attr_set_scratchpad_mode);
+    F(dnnl_dilated_convolution_forward_desc_init);
+    F(dnnl_dilated_convolution_backward_data_desc_init);
+    F(dnnl_dilated_convolution_backward_weights_desc_init);
+    F(dnnl_primitive_desc_create);
+    F(dnnl_primitive_desc_destroy);
+    F(dnnl_primitive_desc_query);
+    F(dnnl_primitive_desc_query_md);
+    F(dnnl_reorder_primitive_desc_create);
+    F(dnnl_primitive_create);
+    F(dnnl_primitive_execute);
+#undef F
+} dn;
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void open_dnnl(void) {
+    const char *m = getenv("NNC_CONV");
+    dn.mode = m && !strcmp(m, "im2col") ? 1 : m && !strcmp(m, "dnnl") ? 2 : 0;
+    if (dn.mode == 1)
+        return;
+    void *lib = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+        return; /* no oneDNN on this machine: the im2col path */
+    bool all = true;
+#define GET(name) all = all && (*(void **)&dn.name = dlsym(lib, #name)) != NULL
+    GET(dnnl_engine_create);
+    GET(dnnl_stream_create);
+    GET(dnnl_memory_desc_init_by_tag);
+    GET(dnnl_memory_desc_get_size);
+    GET(dnnl_memory_desc_equal);
+    GET(dnnl_memory_create);
+    GET(dnnl_memory_destroy);
+    GET(dnnl_primitive_attr_create);
+    GET(dnnl_primitive_attr_destroy);
+    GET(dnnl_primitive_attr_set_scratchpad_mode);
+    GET(dnnl_dilated_convolution_forward_desc_init);
+    GET(dnnl_dilated_convolution_backward_data_desc_init);
+    GET(dnnl_dilated_convolution_backward_weights_desc_init);
+    GET(dnnl_primitive_desc_create);
+    GET(dnnl_primitive_desc_destroy);
+    GET(dnnl_primitive_desc_query);
+    GET(dnnl_primitive_desc_query_md);
+    GET(dnnl_reorder_primitive_desc_create);
+    GET(dnnl_primitive_create);
+    GET(dnnl_primitive_execute);
+#undef GET
+    *(void **)&dn.omp_get = dlsym(lib, "omp_get_max_threads");
+    *(void **)&dn.omp_set = dlsym(lib, "omp_set_num_threads");
+    if (!all || !dn.omp_get || !dn.omp_set || dn.dnnl_engine_create(&dn.eng, dnnl_cpu, 0) != dnnl_success) {
+        dlclose(lib);
+        return;
+    }
+    dn.ok = true;
+}
+
+/* One pass on one geometry and images per slice: the primitive, the weights' layout and the
+ * reorder between it and HWIO; ok = false: oneDNN has no jit kernel for it (the im2col path). */
+typedef struct Entry {
+    int op;
+    int64_t key[NNC_CONV__COUNT];
+    bool ok;
+    dnnl_primitive_t conv, reo;
+    dnnl_memory_desc_t x, y, w, hwio; /* x, y: the slice's nhwc data; w: oneDNN's weights */
+    int64_t wfloats, pad_floats;      /* the blocked weights; the conv's and reorder's scratchpad */
+} Entry;
+
+#define MAX_ENTRIES 128
+static Entry cache[MAX_ENTRIES];
+static int ncache;
+
+static int64_t floats(size_t bytes) { return (int64_t)((bytes + 63) / 64 * 16); } /* 64-byte units */
+
+/* Makes e's primitives with one OpenMP thread (jit kernels fix their thread split when made). */
+static void make_entry(Entry *e, const int64_t *g, int64_t n) {
+    dnnl_dims_t xd = {n, g[NNC_CONV_C], g[NNC_CONV_H], g[NNC_CONV_W]};
+    dnnl_dims_t yd = {n, g[NNC_CONV_F], g[NNC_CONV_OH], g[NNC_CONV_OW]};
+    dnnl_dims_t wd = {g[NNC_CONV_F], g[NNC_CONV_C], g[NNC_CONV_KH], g[NNC_CONV_KW]};
+    dnnl_dims_t st = {g[NNC_CONV_SH], g[NNC_CONV_SW]}, dl = {g[NNC_CONV_DH] - 1, g[NNC_CONV_DW] - 1};
+    dnnl_dims_t pl = {g[NNC_CONV_PH], g[NNC_CONV_PW]}, pr;
+    for (int a = 0; a < 2; a++) { /* the high side's padding: what the output size leaves over */
+        int64_t in = g[a ? NNC_CONV_W : NNC_CONV_H], out = g[a ? NNC_CONV_OW : NNC_CONV_OH];
+        int64_t k = g[a ? NNC_CONV_KW : NNC_CONV_KH], s = st[a], d = dl[a] + 1;
+        pr[a] = (out - 1) * s + (k - 1) * d + 1 - in - pl[a];
+    }
+    dnnl_memory_desc_t wany;
+    bool ok = dn.dnnl_memory_desc_init_by_tag(&e->x, 4, xd, dnnl_f32, dnnl_nhwc) == dnnl_success &&
+              dn.dnnl_memory_desc_init_by_tag(&e->y, 4, yd, dnnl_f32, dnnl_nhwc) == dnnl_success &&
+              dn.dnnl_memory_desc_init_by_tag(&e->hwio, 4, wd, dnnl_f32, dnnl_hwio) == dnnl_success &&
+              dn.dnnl_memory_desc_init_by_tag(&wany, 4, wd, dnnl_f32, dnnl_format_tag_any) == dnnl_success;
+    dnnl_primitive_attr_t attr = NULL;
+    ok = ok && dn.dnnl_primitive_attr_create(&attr) == dnnl_success &&
+         dn.dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) == dnnl_success;
+    dnnl_convolution_desc_t fd, bd;
+    dnnl_primitive_desc_t hint = NULL, pd = NULL, rpd = NULL;
+    ok = ok && dn.dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &e->x,
+                                                     &wany, NULL, &e->y, st, dl, pl, pr) == dnnl_success &&
+         dn.dnnl_primitive_desc_create(&hint, &fd, attr, dn.eng, NULL) == dnnl_success;
+    if (ok && e->op == NNC_CONV_OP_FWD) {
+        pd = hint, hint = NULL;
+    } else if (ok && e->op == NNC_CONV_OP_DATA) {
+        ok = dn.dnnl_dilated_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &e->x, &wany, &e->y, st, dl,
+                                                         pl, pr) == dnnl_success &&
+             dn.dnnl_primitive_desc_create(&pd, &bd, attr, dn.eng, hint) == dnnl_success;
+    } else if (ok) {
+        ok = dn.dnnl_dilated_convolution_backward_weights_desc_init(&bd, dnnl_convolution_direct, &e->x, &wany, NULL, &e->y,
+                                                            st, dl, pl, pr) == dnnl_success &&
+             dn.dnnl_primitive_desc_create(&pd, &bd, attr, dn.eng, hint) == dnnl_success;
+    }
+    const char *impl = NULL;
+    ok = ok && dn.dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl &&
+         !strncmp(impl, "jit", 3); /* not gemm:jit or ref: the im2col path beats those */
+    if (ok) {
+        dnnl_query_t q = e->op == NNC_CONV_OP_FILTER ? dnnl_query_diff_weights_md : dnnl_query_weights_md;
+        e->w = *dn.dnnl_primitive_desc_query_md(pd, q, 0);
+        const dnnl_memory_desc_t *pad = dn.dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+        e->pad_floats = floats(pad ? dn.dnnl_memory_desc_get_size(pad) : 0);
+        e->wfloats = floats(dn.dnnl_memory_desc_get_size(&e->w));
+        if (e->op == NNC_CONV_OP_FILTER)
+            ok = dn.dnnl_reorder_primitive_desc_create(&rpd, &e->w, dn.eng, &e->hwio, dn.eng, attr) == dnnl_success;
+        else
+            ok = dn.dnnl_reorder_primitive_desc_create(&rpd, &e->hwio, dn.eng, &e->w, dn.eng, attr) == dnnl_success;
+    }
+    if (ok) {
+        const dnnl_memory_desc_t *pad = dn.dnnl_primitive_desc_query_md(rpd, dnnl_query_scratchpad_md, 0);
+        int64_t rp = floats(pad ? dn.dnnl_memory_desc_get_size(pad) : 0);
+        e->pad_floats = rp > e->pad_floats ? rp : e->pad_floats;
+        ok = dn.dnnl_primitive_create(&e->conv, pd) == dnnl_success &&
+             dn.dnnl_primitive_create(&e->reo, rpd) == dnnl_success;
+    }
+    e->ok = ok;
+    if (pd)
+        dn.dnnl_primitive_desc_destroy(pd);
+    if (hint)
+        dn.dnnl_primitive_desc_destroy(hint);
+    if (rpd)
+        dn.dnnl_primitive_desc_destroy(rpd);
+    if (attr)
+        dn.dnnl_primitive_attr_destroy(attr);
+}
+
+/* The entry for (op, geometry, n images per slice), made on first use; NULL when full. */
+static const Entry *entry(int op, const int64_t *g, int64_t n) {
+    int64_t key[NNC_CONV__COUNT];
+    memcpy(key, g, sizeof key);
+    key[NNC_CONV_N] = n;
+    key[NNC_CONV_CHUNK] = 0;
+    pthread_mutex_lock(&cache_mu);
+    Entry *e = NULL;
+    for (int i = 0; i < ncache && !e; i++)
+        if (cache[i].op == op && !memcmp(cache[i].key, key, sizeof key))
+            e = &cache[i];
+    if (!e && ncache < MAX_ENTRIES) {
+        e = &cache[ncache++];
+        e->op = op;
+        memcpy(e->key, key, sizeof key);
+        int t = dn.omp_get();
+        dn.omp_set(1);
+        make_entry(e, g, n);
+        dn.omp_set(t);
+    }
+    pthread_mutex_unlock(&cache_mu);
+    return e;
+}
+
+/* One stream per thread that runs a primitive, kept in `streams` too: a pool's threads end with
+ * their pool, and the streams stay reachable (reused by no one, a few bytes each). */
+static _Thread_local dnnl_stream_t stream;
+#define MAX_STREAMS 1024
+static dnnl_stream_t streams[MAX_STREAMS];
+static int nstreams;
+
+static bool this_stream(void) {
+    if (stream)
+        return true;
+    pthread_mutex_lock(&cache_mu);
+    bool ok = nstreams < MAX_STREAMS && dn.dnnl_stream_create(&stream, dn.eng, dnnl_stream_default_flags) == dnnl_success;
+    if (ok)
+        streams[nstreams++] = stream;
+    pthread_mutex_unlock(&cache_mu);
+    return ok;
+}
+
+/* Runs p with args on this thread, one OpenMP thread; false when oneDNN refused. */
+static bool exec(dnnl_primitive_t p, int n, const dnnl_memory_desc_t *const *md, const int *arg, void *const *ptr) {
+    if (!this_stream())
+        return false;
+    dnnl_exec_arg_t a[4];
+    bool ok = true;
+    int made = 0;
+    for (; made < n && ok; made++) {
+        a[made].arg = arg[made];
+        ok = dn.dnnl_memory_create(&a[made].memory, md[made], dn.eng, ptr[made]) == dnnl_success;
+    }
+    if (!ok)
+        made--;
+    int t = dn.omp_get();
+    dn.omp_set(1);
+    ok = ok && dn.dnnl_primitive_execute(p, stream, n, a) == dnnl_success; /* CPU streams run in order */
+    dn.omp_set(t);
+    for (int i = 0; i < made; i++)
+        dn.dnnl_memory_destroy(a[i].memory);
+    return ok;
+}
+
+typedef struct Job {
+    int op;
+    const int64_t *g;
+    const float *a, *b;
+    float *out, *wblk, *dws, *pads; /* dws: T weight gradients (filter); pads: T scratchpads */
+    const Entry *e[2];              /* slices of q and q + 1 images */
+    dnnl_memory_desc_t padmd;       /* one scratchpad, bytes */
+    int64_t T, q, per_pad, per_dw;
+    atomic_bool failed; /* set by any slice whose call oneDNN refused */
+} Job;
+
+static void slice(void *ctx, int64_t lo, int64_t hi) {
+    Job *j = ctx;
+    const int64_t *g = j->g;
+    int64_t HWC = g[NNC_CONV_H] * g[NNC_CONV_W] * g[NNC_CONV_C];
+    int64_t PF = g[NNC_CONV_OH] * g[NNC_CONV_OW] * g[NNC_CONV_F];
+    for (int64_t t = lo; t < hi; t++) {
+        int64_t n0 = g[NNC_CONV_N] * t / j->T, n1 = g[NNC_CONV_N] * (t + 1) / j->T;
+        const Entry *e = j->e[n1 - n0 - j->q];
+        const dnnl_memory_desc_t *padmd = &j->padmd;
+        float *sp = j->pads + t * j->per_pad;
+        bool ok;
+        if (j->op == NNC_CONV_OP_FWD)
+            ok = exec(e->conv, 4, (const dnnl_memory_desc_t *[]){&e->x, &e->w, &e->y, padmd},
+                      (int[]){DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_SCRATCHPAD},
+                      (void *[]){(void *)(j->a + n0 * HWC), j->wblk, j->out + n0 * PF, sp});
+        else if (j->op == NNC_CONV_OP_DATA)
+            ok = exec(e->conv, 4, (const dnnl_memory_desc_t *[]){&e->y, &e->w, &e->x, padmd},
+                      (int[]){DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC, DNNL_ARG_SCRATCHPAD},
+                      (void *[]){(void *)(j->a + n0 * PF), j->wblk, j->out + n0 * HWC, sp});
+        else
+            ok = exec(e->conv, 4, (const dnnl_memory_desc_t *[]){&e->x, &e->y, &e->w, padmd},
+                      (int[]){DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_SCRATCHPAD},
+                      (void *[]){(void *)(j->a + n0 * HWC), (void *)(j->b + n0 * PF), j->dws + t * j->per_dw, sp});
+        if (!ok)
+            atomic_store(&j->failed, true);
+    }
+}
+
+/* The measured choice (docs/backend-llvm.md "Convolution"): oneDNN's jit kernels for every
+ * forward; backward-data where the input has channels to vectorise over (C >= 16: at C = 1 the
+ * im2col path was 2x faster); backward-filter where the im2col GEMM is thin (KH*KW*C < 64: the
+ * first layer's K = 9; at the 32-channel layer's K = 288 OpenBLAS used ~20% less CPU). */
+static bool chosen(int op, const int64_t *g) {
+    if (dn.mode == 2)
+        return true;
+    int64_t K = g[NNC_CONV_KH] * g[NNC_CONV_KW] * g[NNC_CONV_C];
+    return op == NNC_CONV_OP_FWD || (op == NNC_CONV_OP_DATA && g[NNC_CONV_C] >= 16) ||
+           (op == NNC_CONV_OP_FILTER && K < 64);
+}
+
+bool nnc_conv_dnnl(int op, const int64_t *g, const float *a, const float *b, float *out, float *col,
+                   int64_t col_floats, NncPool *pool) {
+    pthread_once(&once, open_dnnl);
+    if (!dn.ok || g[NNC_CONV_G] != 1 || !col || !chosen(op, g))
+        return false;
+    int64_t N = g[NNC_CONV_N], T = nnc_pool_threads(pool);
+    T = T > N ? N : T < 1 ? 1 : T;
+    int64_t q = N / T;
+    Job j = {.op = op, .g = g, .a = a, .b = b, .out = out, .T = T, .q = q,
+             .e = {entry(op, g, q), N % T ? entry(op, g, q + 1) : NULL}};
+    if (!j.e[0] || !j.e[0]->ok || (N % T && (!j.e[1] || !j.e[1]->ok || !dn.dnnl_memory_desc_equal(&j.e[0]->w, &j.e[1]->w))))
+        return false; /* (the two slice sizes share one reordered weights: one layout) */
+    const Entry *e0 = j.e[0];
+    for (int k = 0; k < 2; k++)
+        if (j.e[k] && j.e[k]->pad_floats > j.per_pad)
+            j.per_pad = j.e[k]->pad_floats;
+    j.per_pad = j.per_pad < 16 ? 16 : j.per_pad; /* floats */
+    j.per_dw = e0->wfloats;
+    /* the scratch: blocked weights (fwd, data) or T weight gradients (filter), T scratchpads */
+    int64_t need = (op == NNC_CONV_OP_FILTER ? T : 1) * e0->wfloats + T * j.per_pad;
+    if (need > col_floats)
+        return false;
+    float *p = col;
+    if (op == NNC_CONV_OP_FILTER)
+        j.dws = p, p += T * e0->wfloats;
+    else
+        j.wblk = p, p += e0->wfloats;
+    j.pads = p;
+    dnnl_dims_t pdim = {j.per_pad * 4}; /* the scratchpad's descriptor counts bytes */
+    if (dn.dnnl_memory_desc_init_by_tag(&j.padmd, 1, pdim, dnnl_u8, dnnl_a) != dnnl_success)
+        return false;
+    if (op != NNC_CONV_OP_FILTER && !exec(e0->reo, 3, (const dnnl_memory_desc_t *[]){&e0->hwio, &e0->w, &j.padmd},
+                                          (int[]){DNNL_ARG_FROM, DNNL_ARG_TO, DNNL_ARG_SCRATCHPAD},
+                                          (void *[]){(void *)b, j.wblk, j.pads}))
+        return false;
+    nnc_parallel_for(pool, T, slice, &j);
+    if (atomic_load(&j.failed))
+        return false; /* nothing was written that the im2col path does not overwrite */
+    if (op == NNC_CONV_OP_FILTER) {
+        for (int64_t t = 1; t < T; t++) {
+            const float *restrict s = j.dws + t * j.per_dw;
+            float *restrict d = j.dws;
+            for (int64_t i = 0; i < e0->wfloats; i++)
+                d[i] += s[i];
+        }
+        if (!exec(e0->reo, 3, (const dnnl_memory_desc_t *[]){&e0->w, &e0->hwio, &j.padmd},
+                  (int[]){DNNL_ARG_FROM, DNNL_ARG_TO, DNNL_ARG_SCRATCHPAD}, (void *[]){j.dws, out, j.pads}))
+            return false;
+    }
+    return true;
+}
+
+#else
+
+bool nnc_conv_dnnl(int op, const int64_t *g, const float *a, const float *b, float *out, float *col,
+                   int64_t col_floats, NncPool *pool) {
+    (void)op, (void)g, (void)a, (void)b, (void)out, (void)col, (void)col_floats, (void)pool;
+    return false;
+}
+
+#endif

@@ -1,0 +1,18 @@
+/* conv_dnnl.h - oneDNN's convolutions for runtime/conv.c (runtime/conv_dnnl.c). */
+#ifndef NNC_CONV_DNNL_H
+#define NNC_CONV_DNNL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nnc_abi.h"
+
+enum { NNC_CONV_OP_FWD, NNC_CONV_OP_DATA, NNC_CONV_OP_FILTER };
+
+/* Runs one pass with oneDNN where it was chosen for this pass and geometry and can run here
+ * (libdnnl.so.2 present, a jit kernel, its buffers fit col's col_floats); false: nothing done,
+ * the caller runs its im2col path. a, b, out: fwd x, w, y; data dy, w, dx; filter x, dy, dw. */
+bool nnc_conv_dnnl(int op, const int64_t *geo, const float *a, const float *b, float *out, float *col,
+                   int64_t col_floats, NncPool *pool);
+
+#endif
