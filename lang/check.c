@@ -365,7 +365,7 @@ static const struct { const char *theirs, *ours; } course_names[] = {
 /* Keras' and PyTorch's names of the arguments of dense, dropout and the optimizers. */
 static const struct { const char *theirs, *ours; } course_args[] = {
     {"activation", "act"}, {"learning_rate", "lr"}, {"p", "rate"}, {"weight_decay", "l2"},
-    {"momentum", "beta"},
+    {"momentum", "beta"}, {"max_norm", "clipnorm"}, {"clip_value", "clipvalue"},
 };
 
 /* The standard-library module (stdlib/NAME.nn) declaring a fn, layer or optimizer `name`, read from
@@ -3343,9 +3343,9 @@ static void check_optimizer_call(Body *b, Node *e) {
     check_set(b, e, ft);
     if (e->kind != ND_CALL)
         return;
-    /* hyper-parameters: the formals after (p, g), and l1, l2, schedule */
+    /* hyper-parameters: the formals after (p, g), and l1, l2, clipnorm, clipvalue, schedule */
     int nh = d->nformals > 2 ? d->nformals - 2 : 0;
-    int nf = nh + 3;
+    int nf = nh + 5;
     const char **names = arena_alloc(C->a, sizeof *names * (size_t)nf);
     bool *hasdef = arena_alloc(C->a, sizeof *hasdef * (size_t)nf);
     for (int i = 0; i < nh; i++) {
@@ -3354,8 +3354,10 @@ static void check_optimizer_call(Body *b, Node *e) {
     }
     names[nh] = "l1";
     names[nh + 1] = "l2";
-    names[nh + 2] = "schedule";
-    hasdef[nh] = hasdef[nh + 1] = hasdef[nh + 2] = true;
+    names[nh + 2] = "clipnorm";
+    names[nh + 3] = "clipvalue";
+    names[nh + 4] = "schedule";
+    hasdef[nh] = hasdef[nh + 1] = hasdef[nh + 2] = hasdef[nh + 3] = hasdef[nh + 4] = true;
     Node **slot = arena_alloc(C->a, sizeof *slot * (size_t)nf);
     const Type **sty = arena_alloc(C->a, sizeof *sty * (size_t)nf);
     const Type **argty = arena_alloc(C->a, sizeof *argty * (size_t)(e->nkids + 1));
@@ -3384,9 +3386,9 @@ static void check_optimizer_call(Body *b, Node *e) {
             continue;
         const Type *t = sty[i];
         if (i >= nh) {
-            if (i < nh + 2 && t->kind != TY_FLOAT && t->kind != TY_INT)
+            if (i < nh + 4 && t->kind != TY_FLOAT && t->kind != TY_INT)
                 check_error(b, slot[i]->loc, "%s expects a float for '%s', got %s", d->name, names[i], check_tystr(b, t));
-            if (i == nh + 2) {
+            if (i == nh + 4) {
                 const Node *sd = t->kind == TY_FN ? t->decl : NULL;
                 if (!sd || sd->kind != ND_FN)
                     check_error(b, slot[i]->loc, "schedule must be a function such as constant, step_decay or "
