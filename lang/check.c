@@ -1149,6 +1149,26 @@ static const Type *group_member(Body *b, Node *n, const ParamList *l, const char
         return t;
     }
     check_error(b, n->loc, "'%s' has no parameter or group '%s'", shown, n->name);
+    /* `h = dropout(dense(x, 32), 0.3)`: the dense is nested, so its W is h.dense.W [layer.naming] */
+    size_t pn = prefix ? strlen(prefix) : 0, nn = strlen(n->name);
+    const char *deeper = NULL;
+    int ndeeper = 0;
+    for (int i = 0; i < l->n; i++) {
+        const char *p = l->e[i].path;
+        size_t len = strlen(p);
+        if (pn && (strncmp(p, prefix, pn) != 0 || p[pn] != '.'))
+            continue;
+        if (len > pn + nn + 1 && p[len - nn - 1] == '.' && !strcmp(p + len - nn, n->name)) {
+            if (!deeper)
+                deeper = arena_printf(C->a, "%s.%s", shown, p + (pn ? pn + 1 : 0));
+            ndeeper++;
+        }
+    }
+    if (deeper) {
+        check_hint(b, "did you mean '%s'%s? a layer call nested in an expression is named after the binding and "
+                   "the layer [layer.naming]", deeper, ndeeper > 1 ? " (or another of the same name)" : "");
+        return ty_error();
+    }
     Names ns = {0};
     member_candidates(C, l, prefix, &ns);
     check_hint_similar(b, n->name, ns.v, ns.n, NULL);

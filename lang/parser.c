@@ -939,6 +939,12 @@ static void block(Parser *p, Node *n, ParseFn item) {
 static Node *typed_decl(Parser *p, NodeKind kind, bool with_init) {
     Token *kw = advance(p);
     Node *n = new_node(p, kind, kw);
+    /* `state = ...`: a binding named like the keyword (a recurrent network's "state") */
+    if (is_punct(peek(p), "="))
+        fail(p, kw, "choose another name for the binding (h, hidden, last_state)",
+             "'%s' is a reserved word: it declares %s (%s NAME: type%s), so it cannot be bound with '='",
+             kw->text, kind == ND_PARAM ? "a parameter" : kind == ND_STATE ? "a tensor kept between steps" :
+             kind == ND_INPUT ? "an input" : "a target", kw->text, with_init ? " = init" : "");
     set_name(n, expect_ident(p, arena_printf(p->a, "a name after '%s'", kw->text)));
     expect_punct(p, ":");
     n->tyexpr = type(p);
