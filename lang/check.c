@@ -366,6 +366,11 @@ static const struct { const char *theirs, *ours; } course_names[] = {
 static const struct { const char *theirs, *ours; } course_args[] = {
     {"activation", "act"}, {"learning_rate", "lr"}, {"p", "rate"}, {"weight_decay", "l2"},
     {"momentum", "beta"}, {"max_norm", "clipnorm"}, {"clip_value", "clipvalue"},
+    {"return_sequences", "sequences"}, {"go_backwards", "reverse"}, {"hidden_size", "units"},
+    {"out_features", "units"}, {"out_channels", "filters"}, {"kernel_size", "k"}, {"pool_size", "size"},
+    {"strides", "stride"}, {"dim", "axis"}, {"keepdim", "keepdims"}, {"input_dim", "vocab"},
+    {"num_embeddings", "vocab"}, {"output_dim", "dim"}, {"embedding_dim", "dim"}, {"epsilon", "eps"},
+    {"negative_slope", "alpha"}, {"beta_1", "beta1"}, {"beta_2", "beta2"}, {"alpha", "rho"},
 };
 
 /* The standard-library module (stdlib/NAME.nn) declaring a fn, layer or optimizer `name`, read from
