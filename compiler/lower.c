@@ -2813,8 +2813,10 @@ static void apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p
     /* gradient clipping per parameter, as Keras' optimizers do it (clipvalue, then clipnorm):
      * each element into [-c, c]; g scaled by c / max(||g||, c) (tf.clip_by_norm) */
     if (!is_num(clipnorm) || !is_num(clipvalue)) fail(L, call->loc, "clipnorm and clipvalue are numbers");
-    if (num(clipnorm) < 0 || num(clipvalue) < 0 || isnan(num(clipnorm)) || isnan(num(clipvalue)))
-        fail(L, call->loc, "clipnorm and clipvalue must be positive (0, the default, clips nothing)");
+    if (!(num(clipnorm) >= 0) || !isfinite(num(clipnorm)))
+        fail(L, call->loc, "clipnorm must be a positive number (0, the default, clips nothing), got %g", num(clipnorm));
+    if (!(num(clipvalue) >= 0) || !isfinite(num(clipvalue)))
+        fail(L, call->loc, "clipvalue must be a positive number (0, the default, clips nothing), got %g", num(clipvalue));
     if (num(clipvalue) > 0) {
         IrType gt = *tty(L, gv.t);
         Value lo[2] = {gv, vfloat(-num(clipvalue))};
