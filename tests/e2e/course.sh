@@ -79,6 +79,8 @@ check "$(last keras_sequential val_accuracy)" ge 0.72 "keras_sequential validati
 grep -q ' penalty [0-9]' keras_sequential.log || fail "keras_sequential reports no penalty: $(tail -n 1 keras_sequential.log)"
 train svm_hinge
 check "$(last svm_hinge accuracy)" ge 0.99 "svm_hinge training accuracy"
+train multi_input
+check "$(last multi_input val_mae)" lt 13 "multi_input validation MAE (the noise's is 8)"
 # the tied autoencoder has no decoder kernel of its own: enc.W, enc.b and b_out only
 [ "$("$NNC" --emit types "$C/tied_autoencoder.nn" | grep -c ': param ')" = 3 ] ||
     fail "tied_autoencoder: parameters $("$NNC" --emit types "$C/tied_autoencoder.nn" | grep ': param ')"

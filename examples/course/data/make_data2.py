@@ -97,3 +97,28 @@ m = np.stack([preg, gluc, bp, skin, ins, bmi, ped, age], 1)
 with open(os.path.join(here, "diabetes_stats.txt"), "w") as f:
     f.write("mean " + " ".join("%.4f" % v for v in m.mean(0)) + "\n")
     f.write("std " + " ".join("%.4f" % v for v in m.std(0)) + "\n")
+
+# listings.csv: a multi-input regression (Keras' functional-API chapter: "a model with several
+# inputs"): a short description as 6 token ids (0 pads; words 1-3 mean luxury, +40, words 4-6 mean
+# needs work, -30, 7-19 are neutral), 3 numeric features (area m^2, rooms, age in years) and a
+# district id 0-4 (a categorical feature: its own effect), all in one row; price in thousands
+n = 1500
+area = rng.uniform(30, 200, n)
+rooms = np.clip((area / 30 + rng.normal(0, 1, n)).round(), 1, 8)
+age = rng.uniform(0, 80, n)
+district = rng.integers(0, 5, n)
+d_effect = np.array([-40.0, -10.0, 0.0, 25.0, 60.0])
+with open(os.path.join(here, "listings.csv"), "w") as f:
+    f.write(",".join(f"w{i}" for i in range(6)) + ",area,rooms,age,district,price\n")
+    for i in range(n):
+        k = int(rng.integers(2, 7))
+        words = list(rng.integers(7, 20, k))
+        q = 0.0
+        if rng.uniform() < 0.3:
+            words[int(rng.integers(0, k))] = int(rng.integers(1, 4)); q += 40
+        elif rng.uniform() < 0.4:
+            words[int(rng.integers(0, k))] = int(rng.integers(4, 7)); q -= 30
+        words = words + [0] * (6 - k)
+        price = 2.0 * area[i] + 8 * rooms[i] - 0.8 * age[i] + d_effect[district[i]] + q + rng.normal(0, 10)
+        f.write(",".join(str(int(w)) for w in words) +
+                ",%.1f,%d,%.1f,%d,%.1f\n" % (area[i], rooms[i], age[i], district[i], price))
