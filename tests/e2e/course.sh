@@ -105,6 +105,8 @@ train softmax_regression --limit 4096 --epochs 1
 train pytorch_quickstart --limit 1024 --epochs 1
 train overfitting --limit 512 --epochs 1
 grep -q ' penalty [0-9]' overfitting.log || fail "overfitting reports no penalty: $(tail -n 1 overfitting.log)"
+train augmentation --limit 1024 --epochs 1
+check "$(last augmentation val_accuracy)" ge 0.45 "augmentation validation accuracy after 1024 samples"
 train lenet --limit 512 --epochs 1
 train nin --limit 256 --epochs 1
 train vgg_blocks --limit 256 --epochs 1

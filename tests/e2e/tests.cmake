@@ -113,7 +113,7 @@ set_tests_properties(e2e.bench_smoke PROPERTIES LABELS e2e TIMEOUT 300
                      ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib;${BENCH_ENV}")
 
 # examples/course/: every course program compiles and trains (the small ones to their README
-# results, the Fashion-MNIST ones a few steps); about 30 s
+# results, the Fashion-MNIST ones a few steps); about 60 s on an idle machine
 nnc_e2e(course course.sh)
 # hostile inputs for the executables: NaN/inf/empty CSV fields, bad NPY headers, empty IDX, BOM-only
 # and binary text, a non-UTF-8 prompt, absurd flags, truncated checkpoints, and a seeded mutation

@@ -15,6 +15,8 @@ reference interpreter), against PyTorch on the same inputs.
                           penalty), trained
                           full-batch for 6 steps from fixed literal weights; the saved weights
                           must equal torch.optim's after the same 6 steps
+  data augmentation       flip_lr and flip_ud against np.flip; random_flip the identity in predict
+                          and mirroring about half the images in a training step
   activation gradients    one SGD step through each activation, with pre-activations exactly 0
                           in places, against PyTorch's autograd (relu'(0) = 0)
 
@@ -134,6 +136,48 @@ if out is not None:
     want = torch.stack([torch.cat([t[i] if -5 <= i < 5 else torch.zeros(2) for i in r]) for r in IDS])
     check("nn.embedding", columns(head, rows, "o_emb"),
           F.embedding(torch.tensor([[0, 4, 4], [2, 4, 3]]), t).reshape(2, 6).numpy().tolist() + [want[2].numpy().tolist()])
+
+# ---- data augmentation: flip_lr, flip_ud (np.flip), random_flip (the identity outside training) ----
+IMG = rng.normal(0.0, 1.0, (3, 3, 4, 2))            # [N, H, W, C]
+write_csv("img_in.csv", ["p%d" % i for i in range(24)], IMG.reshape(3, 24))
+save_weights("none.st", {})
+write("flip.nn", """use nn
+model flip {
+  input x: f32[B, 24]
+  img = reshape(x, [B, 3, 4, 2])
+  output o_lr = flatten(flip_lr(img))
+  output o_ud = flatten(flip_ud(img))
+  output o_rf = flatten(random_flip(img, mode = "horizontal_and_vertical"))
+}
+""")
+out = run(["run", "flip.nn", "--", "predict", "--weights", "none.st", "img_in.csv"], "flips")
+if out is not None:
+    head, rows = parse_csv(out)
+    check("nn.flip_lr", columns(head, rows, "o_lr"), np.flip(IMG, 2).reshape(3, 24))
+    check("nn.flip_ud", columns(head, rows, "o_ud"), np.flip(IMG, 1).reshape(3, 24))
+    check("nn.random_flip (eval: the identity)", columns(head, rows, "o_rf"), IMG.reshape(3, 24))
+# while training it flips about half the images: one full-batch SGD step (lr 1) of mse(w, images)
+# from w = 0 sets w to the mean image; 400 images [1, 0] average to about [0.5, 0.5] when half are
+# mirrored (no flipping would give [1, 0])
+write_csv("flip_train.csv", ["l", "r", "y"], np.tile([1.0, 0.0, 0.0], (400, 1)))
+write("flip_train.nn", """use nn
+model flip_train {
+  input  x: f32[B, 2]
+  target y: f32[B]
+  param  w: f32[2] = zeros
+  f = flatten(random_flip(reshape(x, [B, 1, 2, 1])))
+  loss   mse(w + 0.0 * f, f) + 0.0 * mean(y)
+  train {
+    data      csv("flip_train.csv", label = "y")
+    optimizer sgd(lr = 1.0)
+    batch 400  epochs 1
+  }
+}
+""")
+out = run(["run", "flip_train.nn", "--", "train", "--threads", "1", "--save", "flip_train.st"], "random_flip in training")
+if out is not None:
+    w = load_weights("flip_train.st").get("w", np.full(2, np.nan))
+    check("nn.random_flip (training: about half mirrored)", w, np.array([0.5, 0.5]), atol=0.1)
 
 # ---- losses and regularisers ----
 N = 9
