@@ -2791,13 +2791,15 @@ static void apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p
     a.v = arena_alloc(L->a, sizeof(Value) * (size_t)(call->nkids + 3));
     a.name = arena_alloc(L->a, sizeof(char *) * (size_t)(call->nkids + 3));
     a.loc = arena_alloc(L->a, sizeof(Loc) * (size_t)(call->nkids + 3));
-    Value l1 = vfloat(0), l2 = vfloat(0), sched = {0};
+    Value l1 = vfloat(0), l2 = vfloat(0), clipnorm = vfloat(0), clipvalue = vfloat(0), sched = {0};
     const char *pname = L->m->tensors[pi].name;
     for (int i = 0; call->kind == ND_CALL && i < call->nkids; i++) {
         Node *k = call->kids[i];
         const char *name = optimizer_arg_name(L, d, call, i);
         if (!strcmp(name, "l1")) l1 = eval(L, top, arg_expr(k));
         else if (!strcmp(name, "l2")) l2 = eval(L, top, arg_expr(k));
+        else if (!strcmp(name, "clipnorm")) clipnorm = eval(L, top, arg_expr(k));
+        else if (!strcmp(name, "clipvalue")) clipvalue = eval(L, top, arg_expr(k));
         else if (!strcmp(name, "schedule")) sched = eval(L, top, arg_expr(k));
         else if (!strcmp(name, "lr")) continue;    /* the run's lr: HYPER lr, below */
         else {
@@ -2807,8 +2809,31 @@ static void apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p
         }
     }
     L->loc = call->loc;
-    /* g + l1 sign(p) + l2 p: the gradients of l1 |p| and (l2 / 2) p^2 */
     Value gv = vtensor(grad);
+    /* gradient clipping per parameter, as Keras' optimizers do it (clipvalue, then clipnorm):
+     * each element into [-c, c]; g scaled by c / max(||g||, c) (tf.clip_by_norm) */
+    if (!is_num(clipnorm) || !is_num(clipvalue)) fail(L, call->loc, "clipnorm and clipvalue are numbers");
+    if (!(num(clipnorm) >= 0) || !isfinite(num(clipnorm)))
+        fail(L, call->loc, "clipnorm must be a positive number (0, the default, clips nothing), got %g", num(clipnorm));
+    if (!(num(clipvalue) >= 0) || !isfinite(num(clipvalue)))
+        fail(L, call->loc, "clipvalue must be a positive number (0, the default, clips nothing), got %g", num(clipvalue));
+    if (num(clipvalue) > 0) {
+        IrType gt = *tty(L, gv.t);
+        Value lo[2] = {gv, vfloat(-num(clipvalue))};
+        gv = vtensor(elementwise_to(L, OP_MAX, lo, 2, DT_F32, gt));
+        Value hi[2] = {gv, clipvalue};
+        gv = vtensor(elementwise_to(L, OP_MIN, hi, 2, DT_F32, gt));
+    }
+    if (num(clipnorm) > 0) {
+        int rank = tty(L, gv.t)->rank;
+        Value sq = binop(L, OP_MUL_, gv, gv);
+        uint32_t ss = rank ? reduce(L, OP_SUM, sq.t, ((uint64_t)1 << rank) - 1, false) : sq.t;
+        IrType st = *tty(L, ss);
+        Value mx[2] = {vtensor(unop(L, OP_SQRT, ss)), clipnorm};
+        Value den = vtensor(elementwise_to(L, OP_MAX, mx, 2, DT_F32, st));
+        gv = binop(L, OP_MUL_, gv, binop(L, OP_DIV_, clipnorm, den));
+    }
+    /* g + l1 sign(p) + l2 p: the gradients of l1 |p| and (l2 / 2) p^2 */
     if (!is_num(l1) || !is_num(l2)) fail(L, call->loc, "l1 and l2 are numbers");
     if (num(l1) != 0) gv = binop(L, OP_ADD_, gv, binop(L, OP_MUL_, l1, vtensor(unop(L, OP_SIGN, p))));
     if (num(l2) != 0) gv = binop(L, OP_ADD_, gv, binop(L, OP_MUL_, l2, vtensor(p)));

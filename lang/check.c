@@ -354,8 +354,8 @@ static const struct { const char *theirs, *ours; } course_names[] = {
     {"dot", "a @ b"},
     {"reduce_sum", "sum(x, axis = ...)"},
     {"reduce_mean", "mean(x, axis = ...)"},
-    {"concatenate", "concat(a, b, axis = ...)"},
-    {"cat", "concat(a, b, axis = ...)"},
+    {"concatenate", "concat([a, b, ...], axis = ...)"},
+    {"cat", "concat([a, b, ...], axis = ...)"},
     {"expand_dims", "reshape(x, [...]) with the new axis of extent 1"},
     {"unsqueeze", "reshape(x, [...]) with the new axis of extent 1"},
     {"squeeze", "an index (x[:, 0]) or reshape(x, [...])"},
@@ -364,12 +364,89 @@ static const struct { const char *theirs, *ours; } course_names[] = {
     {"randn", "rand_normal(x) (normal noise shaped like x)"},
     {"swish", "silu(x)"},
     {"SiLU", "silu(x)"},
+    {"nll_loss", "cross_entropy(logits, labels) (it takes the logits: no log_softmax before it)"},
+    {"NLLLoss", "cross_entropy(logits, labels) (it takes the logits: no log_softmax before it)"},
+    {"softmax_cross_entropy_with_logits", "cross_entropy_onehot(logits, onehot)"},
+    {"sparse_softmax_cross_entropy_with_logits", "cross_entropy(logits, labels)"},
+    {"sigmoid_cross_entropy_with_logits", "binary_cross_entropy_with_logits(z, y)"},
+    {"kl_div", "kl_divergence(p, q) (of probabilities, KL(p || q))"},
+    {"KLDivLoss", "kl_divergence(p, q) (of probabilities, KL(p || q))"},
+    {"kld", "kl_divergence(p, q) (of probabilities, KL(p || q))"},
+    {"KLDivergence", "kl_divergence(p, q) (of probabilities, KL(p || q))"},
+    {"kullback_leibler_divergence", "kl_divergence(p, q) (of probabilities, KL(p || q))"},
+    {"huber_loss", "huber(pred, y, delta = 1.0)"},
+    {"HuberLoss", "huber(pred, y, delta = 1.0)"},
+    {"Huber", "huber(pred, y, delta = 1.0)"},
+    {"smooth_l1_loss", "huber(pred, y) (delta = 1)"},
+    {"SmoothL1Loss", "huber(pred, y) (delta = 1)"},
+    {"hinge_loss", "hinge(pred, y) (y = -1 or +1)"},
+    {"Hinge", "hinge(pred, y) (y = -1 or +1)"},
+    {"CosineSimilarity", "cosine_similarity(a, b) (along the last axis)"},
+    {"ReLU", "relu(x)"},
+    {"ReLU6", "relu6(x)"},
+    {"LeakyReLU", "leaky_relu(x, alpha = 0.01)"},
+    {"ELU", "elu(x)"},
+    {"SELU", "selu(x)"},
+    {"GELU", "gelu(x) (gelu_tanh(x) for approximate = 'tanh')"},
+    {"Mish", "mish(x)"},
+    {"Softplus", "softplus(x)"},
+    {"Softsign", "softsign(x)"},
+    {"Hardsigmoid", "hard_sigmoid(x)"},
+    {"Hardswish", "hard_swish(x)"},
+    {"PReLU", "prelu(x)"},
+    {"Tanh", "tanh(x)"},
+    {"Sigmoid", "sigmoid(x)"},
+    {"Softmax", "softmax(x) (over the last axis)"},
+    {"LogSoftmax", "log_softmax(x)"},
+    {"hardtanh", "clip(x, -1.0, 1.0)"},
+    {"Hardtanh", "clip(x, -1.0, 1.0)"},
+    {"logsigmoid", "-softplus(-x)"},
+    {"LogSigmoid", "-softplus(-x)"},
+    {"BatchNormalization", "batchnorm(x) (its momentum is PyTorch's: Keras' momentum m is 1 - m here)"},
+    {"BatchNorm1d", "batchnorm(x)"},
+    {"BatchNorm2d", "batchnorm(x) (channels-last images f32[B, H, W, C])"},
+    {"LayerNormalization", "layernorm(x)"},
+    {"LayerNorm", "layernorm(x)"},
+    {"layer_norm", "layernorm(x)"},
+    {"Conv2D", "conv2d(x, filters, k) (channels-last images f32[B, H, W, C])"},
+    {"Conv2d", "conv2d(x, filters, k) (channels-last images f32[B, H, W, C])"},
+    {"Conv1D", "conv1d(x, filters, k) (sequences f32[B, L, C])"},
+    {"Conv1d", "conv1d(x, filters, k) (sequences f32[B, L, C])"},
+    {"Conv2DTranspose", "conv2d_transpose(x, filters, k)"},
+    {"ConvTranspose2d", "conv2d_transpose(x, filters, k)"},
+    {"MaxPooling2D", "maxpool2d(x, size)"},
+    {"MaxPool2d", "maxpool2d(x, size)"},
+    {"max_pool2d", "maxpool2d(x, size)"},
+    {"AveragePooling2D", "avgpool2d(x, size)"},
+    {"AvgPool2d", "avgpool2d(x, size)"},
+    {"avg_pool2d", "avgpool2d(x, size)"},
+    {"MaxPooling1D", "maxpool1d(x, size)"},
+    {"MaxPool1d", "maxpool1d(x, size)"},
+    {"GlobalAveragePooling2D", "global_avgpool2d(x)"},
+    {"GlobalMaxPooling2D", "global_maxpool2d(x)"},
+    {"AdaptiveAvgPool2d", "global_avgpool2d(x) (for output size 1)"},
+    {"GlobalAveragePooling1D", "mean(x, axis = 1) (over the steps of f32[B, T, C])"},
+    {"GlobalMaxPooling1D", "reduce_max(x, axis = 1) (over the steps of f32[B, T, C])"},
+    {"LSTM", "lstm(x, units, sequences = false) (sequences = true: every step's state)"},
+    {"GRU", "gru(x, units, sequences = false) (sequences = true: every step's state)"},
+    {"SimpleRNN", "rnn(x, units, sequences = false) (sequences = true: every step's state)"},
+    {"RNN", "rnn(x, units, sequences = false) (sequences = true: every step's state)"},
+    {"Bidirectional", "bilstm(x, units), bigru(x, units) or birnn(x, units)"},
+    {"MultiHeadAttention", "multi_head_attention(x, heads, dim)"},
+    {"MultiheadAttention", "multi_head_attention(x, heads, dim)"},
+    {"Sequential", "a model body: one statement per layer, h = dense(h, 64, act = relu), then the next"},
+    {"stack", "concat of reshaped tensors: concat([reshape(a, [B, 1, n]), reshape(b, [B, 1, n])], axis = 1)"},
 };
 
 /* Keras' and PyTorch's names of the arguments of dense, dropout and the optimizers. */
 static const struct { const char *theirs, *ours; } course_args[] = {
     {"activation", "act"}, {"learning_rate", "lr"}, {"p", "rate"}, {"weight_decay", "l2"},
-    {"momentum", "beta"},
+    {"momentum", "beta"}, {"max_norm", "clipnorm"}, {"clip_value", "clipvalue"},
+    {"return_sequences", "sequences"}, {"go_backwards", "reverse"}, {"hidden_size", "units"},
+    {"out_features", "units"}, {"out_channels", "filters"}, {"kernel_size", "k"}, {"pool_size", "size"},
+    {"strides", "stride"}, {"dim", "axis"}, {"keepdim", "keepdims"}, {"input_dim", "vocab"},
+    {"num_embeddings", "vocab"}, {"output_dim", "dim"}, {"embedding_dim", "dim"}, {"epsilon", "eps"},
+    {"negative_slope", "alpha"}, {"beta_1", "beta1"}, {"beta_2", "beta2"}, {"alpha", "rho"},
 };
 
 /* The standard-library module (stdlib/NAME.nn) declaring a fn, layer or optimizer `name`, read from
@@ -1154,6 +1231,26 @@ static const Type *group_member(Body *b, Node *n, const ParamList *l, const char
         return t;
     }
     check_error(b, n->loc, "'%s' has no parameter or group '%s'", shown, n->name);
+    /* `h = dropout(dense(x, 32), 0.3)`: the dense is nested, so its W is h.dense.W [layer.naming] */
+    size_t pn = prefix ? strlen(prefix) : 0, nn = strlen(n->name);
+    const char *deeper = NULL;
+    int ndeeper = 0;
+    for (int i = 0; i < l->n; i++) {
+        const char *p = l->e[i].path;
+        size_t len = strlen(p);
+        if (pn && (strncmp(p, prefix, pn) != 0 || p[pn] != '.'))
+            continue;
+        if (len > pn + nn + 1 && p[len - nn - 1] == '.' && !strcmp(p + len - nn, n->name)) {
+            if (!deeper)
+                deeper = arena_printf(C->a, "%s.%s", shown, p + (pn ? pn + 1 : 0));
+            ndeeper++;
+        }
+    }
+    if (deeper) {
+        check_hint(b, "did you mean '%s'%s? a layer call nested in an expression is named after the binding and "
+                   "the layer [layer.naming]", deeper, ndeeper > 1 ? " (or another of the same name)" : "");
+        return ty_error();
+    }
     Names ns = {0};
     member_candidates(C, l, prefix, &ns);
     check_hint_similar(b, n->name, ns.v, ns.n, NULL);
@@ -3353,9 +3450,9 @@ static void check_optimizer_call(Body *b, Node *e) {
     check_set(b, e, ft);
     if (e->kind != ND_CALL)
         return;
-    /* hyper-parameters: the formals after (p, g), and l1, l2, schedule */
+    /* hyper-parameters: the formals after (p, g), and l1, l2, clipnorm, clipvalue, schedule */
     int nh = d->nformals > 2 ? d->nformals - 2 : 0;
-    int nf = nh + 3;
+    int nf = nh + 5;
     const char **names = arena_alloc(C->a, sizeof *names * (size_t)nf);
     bool *hasdef = arena_alloc(C->a, sizeof *hasdef * (size_t)nf);
     for (int i = 0; i < nh; i++) {
@@ -3364,8 +3461,10 @@ static void check_optimizer_call(Body *b, Node *e) {
     }
     names[nh] = "l1";
     names[nh + 1] = "l2";
-    names[nh + 2] = "schedule";
-    hasdef[nh] = hasdef[nh + 1] = hasdef[nh + 2] = true;
+    names[nh + 2] = "clipnorm";
+    names[nh + 3] = "clipvalue";
+    names[nh + 4] = "schedule";
+    hasdef[nh] = hasdef[nh + 1] = hasdef[nh + 2] = hasdef[nh + 3] = hasdef[nh + 4] = true;
     Node **slot = arena_alloc(C->a, sizeof *slot * (size_t)nf);
     const Type **sty = arena_alloc(C->a, sizeof *sty * (size_t)nf);
     const Type **argty = arena_alloc(C->a, sizeof *argty * (size_t)(e->nkids + 1));
@@ -3394,9 +3493,9 @@ static void check_optimizer_call(Body *b, Node *e) {
             continue;
         const Type *t = sty[i];
         if (i >= nh) {
-            if (i < nh + 2 && t->kind != TY_FLOAT && t->kind != TY_INT)
+            if (i < nh + 4 && t->kind != TY_FLOAT && t->kind != TY_INT)
                 check_error(b, slot[i]->loc, "%s expects a float for '%s', got %s", d->name, names[i], check_tystr(b, t));
-            if (i == nh + 2) {
+            if (i == nh + 4) {
                 const Node *sd = t->kind == TY_FN ? t->decl : NULL;
                 if (!sd || sd->kind != ND_FN)
                     check_error(b, slot[i]->loc, "schedule must be a function such as constant, step_decay or "

@@ -220,6 +220,64 @@ static void resolve_use(Loader *L, const Loaded *from, const Node *use) {
                   rel, also, here);
 }
 
+/* ---- concat of a list: concat([a, b, c], axis = 1) is concat(concat(a, b, axis = 1), c, axis = 1) ----
+ * Keras' concatenate([...]) and torch.cat([...], dim) take a list of tensors; the builtin takes two.
+ * The rewrite is made on the loaded program (check and build see the nested calls; nnc fmt, which
+ * parses alone, keeps the list as written), and only where no declaration of the program is named
+ * concat [scope.module]. */
+static Node *clone_expr(Arena *a, const Node *n) {
+    if (!n)
+        return NULL;
+    Node *c = arena_alloc(a, sizeof *c);
+    *c = *n;
+    c->lhs = clone_expr(a, n->lhs);
+    c->rhs = clone_expr(a, n->rhs);
+    c->body = clone_expr(a, n->body);
+    if (n->nkids) {
+        c->kids = arena_alloc(a, sizeof(Node *) * (size_t)n->nkids);
+        for (int i = 0; i < n->nkids; i++)
+            c->kids[i] = clone_expr(a, n->kids[i]);
+    }
+    return c;
+}
+
+static void concat_lists(Arena *a, Node *n) {
+    if (!n)
+        return;
+    concat_lists(a, n->lhs);
+    concat_lists(a, n->rhs);
+    concat_lists(a, n->body);
+    for (int i = 0; i < n->nkids; i++)
+        concat_lists(a, n->kids[i]);
+    for (int i = 0; i < n->nformals; i++)
+        concat_lists(a, n->formals[i]);
+    /* concat(LIST) or concat(LIST, axis) or concat(LIST, axis = k), the list of 2 or more */
+    if (n->kind != ND_CALL || !n->lhs || n->lhs->kind != ND_IDENT || strcmp(n->lhs->name, "concat") != 0 ||
+        n->nkids < 1 || n->nkids > 2 || n->kids[0]->kind != ND_TENSOR || n->kids[0]->nkids < 2)
+        return;
+    Node *axis = n->nkids == 2 ? n->kids[1] : NULL;
+    if (axis && axis->kind == ND_ARG && strcmp(axis->name, "axis") != 0)
+        return;
+    /* a positional axis is an int literal: concat([1, 2], t) stays the concat of a literal and t */
+    const Node *ax = axis && axis->kind == ND_UNARY ? axis->lhs : axis;
+    if (axis && axis->kind != ND_ARG && !(ax && ax->kind == ND_INT))
+        return;
+    Node *list = n->kids[0], *acc = list->kids[0];
+    for (int i = 1; i < list->nkids; i++) {
+        Node *call = arena_alloc(a, sizeof *call);
+        *call = *n;
+        call->lhs = clone_expr(a, n->lhs);
+        call->nkids = axis ? 3 : 2;
+        call->kids = arena_alloc(a, sizeof(Node *) * 3);
+        call->kids[0] = acc;
+        call->kids[1] = list->kids[i];
+        if (axis)
+            call->kids[2] = i == list->nkids - 1 ? axis : clone_expr(a, axis);
+        acc = call;
+    }
+    *n = *acc;
+}
+
 Node *frontend_load(Arena *a, Diag *d, const char *path, const char *stdlib_dir) {
     Loader L = {.a = a, .d = d, .stdlib_dir = stdlib_dir, .model_dir = dir_of(a, path)};
     load(&L, path, NULL);
@@ -242,6 +300,12 @@ Node *frontend_load(Arena *a, Diag *d, const char *path, const char *stdlib_dir)
             }
         }
     }
+    bool own_concat = false;
+    for (int k = 0; k < prog->nkids; k++)
+        own_concat |= (prog->kids[k]->kind == ND_FN || prog->kids[k]->kind == ND_LAYER) && prog->kids[k]->name &&
+                      !strcmp(prog->kids[k]->name, "concat");
+    if (!own_concat)
+        concat_lists(a, prog);
     return prog;
 }
 

@@ -204,6 +204,24 @@ static const char *const train_words[] = {"data", "optimizer", "batch", "epochs"
 static const char *const stmt_words[] = {"param", "state", "for", "if", "return", "input", "target", "output", "loss", "train"};
 #define NWORDS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+/* Keras' fit()/compile() names in a train block: the item that says it, else a near train word */
+static const char *train_alias_hint(Parser *p, const Token *t) {
+    static const struct { const char *theirs, *hint; } alias[] = {
+        {"validation_split", "a held-out fraction is 'validation 0.2'"},
+        {"validation_data", "a validation set is 'validation csv(\"val.csv\", label = \"y\")' (any data source)"},
+        {"batch_size", "the batch size is 'batch 32'"},
+        {"lr", "the learning rate is the optimizer's: 'optimizer adam(lr = 1e-3)'"},
+        {"learning_rate", "the learning rate is the optimizer's: 'optimizer adam(lr = 1e-3)'"},
+        {"shuffle", "the training samples are shuffled every epoch (--seed chooses the order)"},
+        {"callbacks", "early stopping and checkpoints are flags of the executable: train --early-stop N, --save-best FILE"},
+    };
+    if (t->kind == TK_IDENT)
+        for (int i = 0; i < NWORDS(alias); i++)
+            if (!strcmp(t->text, alias[i].theirs))
+                return alias[i].hint;
+    return typo_hint(p, t, train_words, NWORDS(train_words));
+}
+
 static void skip_newlines(Parser *p) {
     while (peek(p)->kind == TK_NEWLINE)
         advance(p);
@@ -939,6 +957,12 @@ static void block(Parser *p, Node *n, ParseFn item) {
 static Node *typed_decl(Parser *p, NodeKind kind, bool with_init) {
     Token *kw = advance(p);
     Node *n = new_node(p, kind, kw);
+    /* `state = ...`: a binding named like the keyword (a recurrent network's "state") */
+    if (is_punct(peek(p), "="))
+        fail(p, kw, "choose another name for the binding (h, hidden, last_state)",
+             "'%s' is a reserved word: it declares %s (%s NAME: type%s), so it cannot be bound with '='",
+             kw->text, kind == ND_PARAM ? "a parameter" : kind == ND_STATE ? "a tensor kept between steps" :
+             kind == ND_INPUT ? "an input" : "a target", kw->text, with_init ? " = init" : "");
     set_name(n, expect_ident(p, arena_printf(p->a, "a name after '%s'", kw->text)));
     expect_punct(p, ":");
     n->tyexpr = type(p);
@@ -1112,7 +1136,7 @@ static Node *titem(Parser *p) {
         return finish(p, n);
     }
     if (t->kind != TK_KEYWORD)
-        fail(p, t, typo_hint(p, t, train_words, NWORDS(train_words)),
+        fail(p, t, train_alias_hint(p, t),
              "expected a train item (data, optimizer, batch, epochs, metrics, validation or step), found %s",
              describe(p, t));
     n = new_node(p, ND_TRAIN_ITEM, t);

@@ -19,14 +19,15 @@
 
 #define EXIT_USAGE 2
 
-typedef enum { CMD_TRAIN, CMD_EVAL, CMD_PREDICT, CMD_SUMMARY, CMD_PLOT, CMD_SAMPLE, CMD_N } Cmd;
+typedef enum { CMD_TRAIN, CMD_EVAL, CMD_PREDICT, CMD_SUMMARY, CMD_PLOT, CMD_SAMPLE, CMD_GENERATE, CMD_N } Cmd;
 
-static const char *const cmd_names[] = {"train", "eval", "predict", "summary", "plot", "sample"};
+static const char *const cmd_names[] = {"train", "eval", "predict", "summary", "plot", "sample", "generate"};
 #define NCMD ((int)CMD_N)
+#define GEN_MAX_LENGTH 100000000    /* generate --length */
 
 /* flags, and the commands (bit per Cmd) that take each */
 typedef enum {
-    F_DATA, F_EPOCHS, F_BATCH, F_LR, F_SEED, F_THREADS, F_LIMIT, F_VAL, F_SAVE, F_RESUME, F_WEIGHTS,
+    F_DATA, F_EPOCHS, F_BATCH, F_LR, F_PROMPT, F_LENGTH, F_TEMP, F_TOPK, F_SEED, F_THREADS, F_LIMIT, F_VAL, F_SAVE, F_RESUME, F_WEIGHTS,
     F_OUT, F_FORCE, F_HISTORY, F_PLOT, F_SAVE_BEST, F_MONITOR, F_EARLY_STOP, F_JSON, F_INIT_FROM, F_MAP, F_N, F_NFLAGS
 } Flag;
 
@@ -36,15 +37,24 @@ static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NF
     [F_EPOCHS] = {"--epochs", "N", "number of epochs (total, counting resumed ones)", 1u << CMD_TRAIN},
     [F_BATCH] = {"--batch", "N", "batch size", 1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SUMMARY},
     [F_LR] = {"--lr", "X", "learning rate of every train step", 1u << CMD_TRAIN},
-    [F_SEED] = {"--seed", "N", "random seed of initialisation, shuffles and dropout; of the noise in sample (default 1)", 1u << CMD_TRAIN | 1u << CMD_SAMPLE},
+    /* generate (generate.c) */
+    [F_PROMPT] = {"--prompt", "TEXT", "text to continue (UTF-8; every character must be in the model's vocabulary)",
+                  1u << CMD_GENERATE},
+    [F_LENGTH] = {"--length", "N", "characters to generate after the prompt (default 200)", 1u << CMD_GENERATE},
+    [F_TEMP] = {"--temperature", "T", "divides the log-probabilities: < 1 safer, > 1 wilder, 0 always the most likely\n"
+                "                        character (default 1)", 1u << CMD_GENERATE},
+    [F_TOPK] = {"--top-k", "K", "draw from the K most likely characters only (default: all)", 1u << CMD_GENERATE},
+    [F_SEED] = {"--seed", "N", "random seed of initialisation, shuffles and dropout; of the noise in sample (default 1)",
+                1u << CMD_TRAIN | 1u << CMD_SAMPLE | 1u << CMD_GENERATE},
     [F_THREADS] = {"--threads", "N", "threads for BLAS and the model's parallel loops (default: all cores)",
-                   1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SAMPLE},
+                   1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SAMPLE | 1u << CMD_GENERATE},
     [F_LIMIT] = {"--limit", "N", "use only the first N samples", 1u << CMD_TRAIN | 1u << CMD_EVAL},
     [F_VAL] = {"--val-split", "F", "hold out this fraction (0 <= F < 1) for validation", 1u << CMD_TRAIN},
     [F_SAVE] = {"--save", "FILE", "write a safetensors checkpoint after every epoch", 1u << CMD_TRAIN},
     [F_RESUME] = {"--resume", "FILE", "continue training from a checkpoint", 1u << CMD_TRAIN},
     [F_WEIGHTS] = {"--weights", "FILE", "weights (safetensors) to use (required unless every parameter has\n"
-                  "                        literal values in the model)", 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SAMPLE},
+                  "                        literal values in the model)",
+                  1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SAMPLE | 1u << CMD_GENERATE},
     [F_OUT] = {"-o", "FILE", "predict: write predictions to FILE (.csv, .npy, or .png: a picture grid) instead of\n"
                "                        stdout; sample: the PNG; plot: the SVG (default: the history's name with .svg)",
                1u << CMD_PREDICT | 1u << CMD_PLOT | 1u << CMD_SAMPLE},
@@ -75,7 +85,15 @@ static const char *const cmd_help[] = {
     "print the model's layers, tensors, parameter counts and the memory a training step needs",
     "draw a training history (train --history) as learning curves in SVG",
     "draw pictures from the model's output 'sample' on random noise: -o FILE.png",
+    "sample text from a language model trained on text data",
 };
+
+/* a command's own wording of a shared flag (NULL: the table's) */
+static const char *flag_help(Cmd k, int f) {
+    if (k == CMD_GENERATE && f == F_SEED) return "random seed: the same seed gives the same text (default 1)";
+    if (k == CMD_GENERATE && f == F_WEIGHTS) return "weights of a model trained on text data (they hold its vocabulary)";
+    return flags[f].help;
+}
 
 /* The parameter whose values only a weights file can give (NULL when every one comes from the model
  * itself, as in a model whose parameters are all literals): a param or state tensor needs one unless
@@ -96,7 +114,6 @@ static const RtTensor *needs_weights(const RtDesc *d) {
 static void usage_top(RtCtx *c, FILE *out) {
     fprintf(out, "usage: %s COMMAND [FLAGS]\n\nthe compiled model '%s'. Commands:\n", c->prog, c->desc.name);
     for (int k = 0; k < NCMD; k++) fprintf(out, "  %-9s %s\n", cmd_names[k], cmd_help[k]);
-    fprintf(out, "  %-9s %s\n", "generate", "sample text from a language model trained on text data");
     fprintf(out, "\n'%s COMMAND --help' lists a command's flags; '%s --version' names the model, the SHA-256\n"
                  "of its source and the nnc that compiled it. Exit status: 0 ok, 1 error, 2 usage error.\n", c->prog, c->prog);
 }
@@ -104,13 +121,16 @@ static void usage_top(RtCtx *c, FILE *out) {
 static void usage_cmd(RtCtx *c, Cmd k, FILE *out) {
     const char *w = "";
     if (k == CMD_EVAL || k == CMD_PREDICT || k == CMD_SAMPLE) w = needs_weights(&c->desc) ? " --weights FILE" : " [--weights FILE]";
-    fprintf(out, "usage: %s %s%s [FLAGS]%s\n\n%s\n\nflags:\n", c->prog, cmd_names[k], w,
-            k == CMD_PREDICT ? " INPUT" : k == CMD_EVAL ? " [DATA]" : k == CMD_PLOT ? " HISTORY.csv" : "", cmd_help[k]);
+    if (k == CMD_GENERATE) w = " --weights FILE";   /* the vocabulary is in the weights */
+    fprintf(out, "usage: %s %s%s [FLAGS]%s\n\n%s%s\n\nflags:\n", c->prog, cmd_names[k], w,
+            k == CMD_PREDICT ? " INPUT" : k == CMD_EVAL ? " [DATA]" : k == CMD_PLOT ? " HISTORY.csv" : "", cmd_help[k],
+            k == CMD_GENERATE ? ": the model's input is i32[B, T]\ncharacter ids, its first output f32[B, T, V] scores "
+                                "the next character at each position" : "");
     for (int f = 0; f < F_NFLAGS; f++)
         if (flags[f].cmds & (1u << k)) {
             char lhs[64];
             snprintf(lhs, sizeof lhs, "%s%s%s", flags[f].name, flags[f].arg[0] ? " " : "", flags[f].arg);
-            fprintf(out, "  %-21s %s", lhs, flags[f].help);
+            fprintf(out, "  %-21s %s", lhs, flag_help(k, f));
             double v;
             if ((f == F_EPOCHS || f == F_BATCH) && rt_hyper(&c->desc, f == F_EPOCHS ? "epochs" : "batch", &v))
                 fprintf(out, " (model's default: %g)", v);
@@ -211,10 +231,10 @@ static int init_params(RtCtx *c) {
     return 0;
 }
 
-/* What every command that runs the model does before its work (run() and generate.c, which
- * parses its own flags): seed, threads, the parameter slab and its init, the thread pool. A BLAS
- * that cannot start its threads is refused here, before any data is read. */
-int rt_prepare(RtCtx *c, uint64_t seed, int64_t threads) {
+/* What every command that runs the model does before its work: seed, threads, the parameter slab
+ * and its init, the thread pool. A BLAS that cannot start its threads is refused here, before any
+ * data is read. */
+static int rt_prepare(RtCtx *c, uint64_t seed, int64_t threads) {
     c->seed = seed;
     if (threads <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -227,12 +247,6 @@ int rt_prepare(RtCtx *c, uint64_t seed, int64_t threads) {
     if (c->blas_stuck) return rt_blas_refuse(c);
     if (setup_slab(c) || init_params(c)) return -1;
     return (c->pool = rt_pool_new(c, c->threads)) ? 0 : -1;
-}
-
-/* The tensor only a weights file can fill (see needs_weights), for generate's check. */
-const char *rt_needs_weights(const RtCtx *c) {
-    const RtTensor *t = needs_weights(&c->desc);
-    return t ? t->name : NULL;
 }
 
 /* plot HISTORY.csv [-o FILE.svg]: the learning curves of a history file (plot.c). */
@@ -266,23 +280,19 @@ static int run(RtCtx *c, int argc, char **argv) {
         usage_top(c, stdout);
         return 0;
     }
-    if (!strcmp(cmd, "generate")) return rt_generate_cmd(c, argc, argv);
     int k = -1;
     for (int i = 0; i < NCMD; i++) if (!strcmp(cmd, cmd_names[i])) k = i;
     if (k < 0) {
         char hint[64] = "";
         if (cmd[0] == '-') snprintf(hint, sizeof hint, " (a command comes first)");
-        else {
-            const char *names[NCMD + 1];
-            for (int i = 0; i < NCMD; i++) names[i] = cmd_names[i];
-            names[NCMD] = "generate";
-            suggest(cmd, strlen(cmd), names, NCMD + 1, hint, sizeof hint);
-        }
+        else suggest(cmd, strlen(cmd), cmd_names, NCMD, hint, sizeof hint);
         return usage_error(c, 0, false, "unknown command '%s'%s", cmd, hint);
     }
     RtOpts o;
     memset(&o, 0, sizeof o);
     o.val_split = -1;
+    o.length = 200;
+    o.temperature = 1;
     int64_t seed = -1, threads = 0;
     const char *data_pos = NULL;    /* eval's DATA argument */
     for (int i = 2; i < argc; i++) {
@@ -348,6 +358,10 @@ static int run(RtCtx *c, int argc, char **argv) {
         case F_RESUME: o.resume = val; break;
         case F_WEIGHTS: o.weights = val; break;
         case F_OUT: o.out = val; break;
+        case F_PROMPT: o.prompt = val; break;
+        case F_LENGTH: ok = parse_int(val, 0, &iv) && iv <= GEN_MAX_LENGTH; o.length = iv; break;
+        case F_TOPK: ok = parse_int(val, 1, &iv) && iv <= INT32_MAX; o.topk = iv; break;
+        case F_TEMP: ok = parse_real(val, &dv) && dv >= 0; o.temperature = dv; break;
         case F_INIT_FROM: o.init_from = val; break;
         case F_MAP: o.map = val; break;
         case F_N: ok = parse_int(val, 1, &iv) && iv <= 4096; o.n = iv; break;
@@ -369,7 +383,8 @@ static int run(RtCtx *c, int argc, char **argv) {
             char most[64] = "";
             int64_t max = f == F_EPOCHS || f == F_EARLY_STOP ? RT_MAX_EPOCHS : f == F_BATCH ? RT_MAX_BATCH : RT_MAX_LIMIT;
             if (f == F_EPOCHS || f == F_BATCH || f == F_LIMIT || f == F_EARLY_STOP) snprintf(most, sizeof most, " (at most %lld)", (long long)max);
-            const char *what = f == F_LR ? "a non-negative number" : f == F_VAL ? "a number in [0, 1)" :
+            const char *what = f == F_LR || f == F_TEMP ? "a non-negative number" :
+                               f == F_LENGTH ? "a whole number from 0 to 100000000" : f == F_VAL ? "a number in [0, 1)" :
                                f == F_SEED ? "a non-negative integer" : f == F_THREADS ? "an integer in [1, 1024]" :
                                f == F_N ? "an integer in [1, 4096]" :
                                "a positive integer";
@@ -394,7 +409,7 @@ static int run(RtCtx *c, int argc, char **argv) {
     if (k == CMD_PREDICT && o.n && !(o.out && ends_with(o.out, ".png")))
         return usage_error(c, (Cmd)k, true, "--n picks the inputs of a picture: it needs -o FILE.png%s%s", "", "");
     const RtTensor *need = needs_weights(&c->desc);
-    if ((k == CMD_EVAL || k == CMD_PREDICT || k == CMD_SAMPLE) && !o.weights && need) {
+    if ((k == CMD_EVAL || k == CMD_PREDICT || k == CMD_SAMPLE || k == CMD_GENERATE) && !o.weights && need) {
         char why[256];
         snprintf(why, sizeof why, " (%s '%s' has no literal values in the model)", rt_role_name(need->role),
                  need->name);
@@ -403,6 +418,11 @@ static int run(RtCtx *c, int argc, char **argv) {
     if (k == CMD_PREDICT && !o.input) return usage_error(c, (Cmd)k, true, "predict needs an INPUT file%s%s", "", "");
 
     if (k == CMD_PLOT) return cli_plot(c, &o);
+    if (k == CMD_GENERATE) {
+        /* generate's seed is --seed's alone (default 1), not the model's train block's */
+        if (rt_prepare(c, seed >= 0 ? (uint64_t)seed : 1, threads)) return 1;
+        return rt_generate(c, &o) ? 1 : 0;
+    }
     if (k == CMD_SUMMARY) return (o.json ? rt_summary_json(c, o.batch) : rt_summary(c, o.batch)) ? 1 : 0;
 
     double hv;

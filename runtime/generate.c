@@ -15,59 +15,17 @@
  * the vocabulary is an error (the model never saw it: its id would be "unknown"), naming it. Without
  * a prompt, generation starts after a line break when the vocabulary has one (not printed), else
  * from a character drawn uniformly from the vocabulary.
+ *
+ * Its flags (--prompt, --length, --temperature, --top-k, --seed, --weights, --threads) are rows of
+ * cli.c's command-line table, parsed and checked there like every command's.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "rt.h"
 
-#define EXIT_USAGE 2
 #define SEED_GENERATE 0x47454e4552415445ull   /* "GENERATE" */
-#define MAX_LENGTH 100000000
-
-typedef enum { G_PROMPT, G_LENGTH, G_TEMP, G_TOPK, G_SEED, G_WEIGHTS, G_THREADS, G_N } GFlag;
-
-static const struct { const char *name, *arg, *help; } gflags[G_N] = {
-    [G_PROMPT] = {"--prompt", "TEXT", "text to continue (UTF-8; every character must be in the model's vocabulary)"},
-    [G_LENGTH] = {"--length", "N", "characters to generate after the prompt (default 200)"},
-    [G_TEMP] = {"--temperature", "T", "divides the log-probabilities: < 1 safer, > 1 wilder, 0 always the most likely\n"
-                "                        character (default 1)"},
-    [G_TOPK] = {"--top-k", "K", "draw from the K most likely characters only (default: all)"},
-    [G_SEED] = {"--seed", "N", "random seed: the same seed gives the same text (default 1)"},
-    [G_WEIGHTS] = {"--weights", "FILE", "weights of a model trained on text data (they hold its vocabulary)"},
-    [G_THREADS] = {"--threads", "N", "threads for BLAS and the model's parallel loops (default: all cores)"},
-};
-
-static void usage(RtCtx *c, FILE *out) {
-    fprintf(out, "usage: %s generate --weights FILE [FLAGS]\n\nsample text from a language model trained on text data: "
-                 "the model's input is i32[B, T]\ncharacter ids, its first output f32[B, T, V] scores the next character "
-                 "at each position\n\nflags:\n", c->prog);
-    for (int f = 0; f < G_N; f++) {
-        char lhs[64];
-        snprintf(lhs, sizeof lhs, "%s %s", gflags[f].name, gflags[f].arg);
-        fprintf(out, "  %-21s %s\n", lhs, gflags[f].help);
-    }
-    fprintf(out, "  %-21s %s\n", "--help", "show this help");
-}
-
-static int usage_error(RtCtx *c, const char *fmt, const char *a, const char *b) {
-    fflush(stdout);
-    fprintf(stderr, "%s: error: ", c->prog);
-    fprintf(stderr, fmt, a, b);
-    fprintf(stderr, "\n(see '%s generate --help')\n", c->prog);
-    return EXIT_USAGE;
-}
-
-static bool parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *v) {
-    char *end;
-    errno = 0;
-    long long x = strtoll(s, &end, 10);
-    if (errno || end == s || *end || x < lo || x > hi) return false;
-    *v = x;
-    return true;
-}
 
 typedef struct Cand { int id; double l; } Cand;
 
@@ -217,58 +175,11 @@ done:
     return rc;
 }
 
-int rt_generate_cmd(RtCtx *c, int argc, char **argv) {
-    const char *vals[G_N] = {0};
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(c, stdout);
-            return 0;
-        }
-        if (a[0] != '-' || !a[1]) return usage_error(c, "unexpected argument '%s'%s", a, "");
-        const char *eq = strchr(a, '=');
-        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
-        int f = -1;
-        for (int q = 0; q < G_N; q++)
-            if (strlen(gflags[q].name) == nlen && !strncmp(gflags[q].name, a, nlen)) f = q;
-        if (f < 0) {
-            char name[128], hint[128] = "";
-            snprintf(name, sizeof name, "%.*s", (int)nlen, a);
-            int best = 3;
-            for (int q = 0; q < G_N; q++) {
-                int dist = rt_edit_distance(a, nlen, gflags[q].name);
-                if (dist < best) { best = dist; snprintf(hint, sizeof hint, " (did you mean '%s'?)", gflags[q].name); }
-            }
-            return usage_error(c, "unknown flag '%s'%s", name, hint);
-        }
-        if (eq) vals[f] = eq + 1;
-        else if (i + 1 < argc) vals[f] = argv[++i];
-        else return usage_error(c, "%s needs a value (%s)", gflags[f].name, gflags[f].arg);
-    }
-    int64_t length = 200, topk = 0, seed = 1, threads = 0;
-    double temp = 1;
-    if (vals[G_LENGTH] && !parse_i64(vals[G_LENGTH], 0, MAX_LENGTH, &length))
-        return usage_error(c, "--length expects a whole number from 0 to 100000000, got '%s'%s", vals[G_LENGTH], "");
-    if (vals[G_TOPK] && !parse_i64(vals[G_TOPK], 1, INT32_MAX, &topk))
-        return usage_error(c, "--top-k expects a positive integer, got '%s'%s", vals[G_TOPK], "");
-    if (vals[G_SEED] && !parse_i64(vals[G_SEED], 0, INT64_MAX, &seed))
-        return usage_error(c, "--seed expects a non-negative integer, got '%s'%s", vals[G_SEED], "");
-    if (vals[G_THREADS] && !parse_i64(vals[G_THREADS], 1, 1024, &threads))
-        return usage_error(c, "--threads expects an integer in [1, 1024], got '%s'%s", vals[G_THREADS], "");
-    if (vals[G_TEMP]) {
-        char *end;
-        errno = 0;
-        temp = strtod(vals[G_TEMP], &end);
-        if (errno || end == vals[G_TEMP] || *end || !isfinite(temp) || temp < 0)
-            return usage_error(c, "--temperature expects a non-negative number, got '%s'%s", vals[G_TEMP], "");
-    }
-    if (vals[G_WEIGHTS] && !vals[G_WEIGHTS][0]) return usage_error(c, "--weights needs a file name, got ''%s%s", "", "");
-    const char *need = rt_needs_weights(c);
-    if (!vals[G_WEIGHTS] && need)
-        return usage_error(c, "generate needs --weights FILE (parameter '%s' has no literal values in the model)%s",
-                           need, "");
-    if (rt_prepare(c, (uint64_t)seed, threads)) return 1;
-    if (vals[G_WEIGHTS] && rt_load(c, vals[G_WEIGHTS], false, false)) return 1;
-    c->seed = (uint64_t)seed;
-    return generate(c, vals[G_PROMPT] ? vals[G_PROMPT] : "", length, temp, topk) ? 1 : 0;
+/* generate's work after cli.c has parsed its flags (its row of the flag table), prepared the run
+ * (rt_prepare with --seed, default 1) and checked --weights: load the weights, then sample. */
+int rt_generate(RtCtx *c, const RtOpts *o) {
+    uint64_t seed = c->seed;
+    if (o->weights && rt_load(c, o->weights, false, false)) return -1;
+    c->seed = seed;
+    return generate(c, o->prompt ? o->prompt : "", o->length, o->temperature, o->topk);
 }

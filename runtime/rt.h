@@ -261,9 +261,8 @@ int rt_utf8_encode(uint32_t cp, char *out);                     /* 1 to 4 bytes,
 void rt_char_str(uint32_t cp, char *buf, size_t n);             /* a character for a message */
 
 /* ---- generate.c ---- */
-int rt_generate_cmd(RtCtx *c, int argc, char **argv);           /* `generate` with its flags: exit status */
-int rt_prepare(RtCtx *c, uint64_t seed, int64_t threads);       /* cli.c: slab, init, pool (threads 0: all) */
-const char *rt_needs_weights(const RtCtx *c);                   /* cli.c: a param only --weights can fill */
+struct RtOpts;
+int rt_generate(RtCtx *c, const struct RtOpts *o);              /* `generate`, flags parsed by cli.c: 0 or -1 */
 
 /* ---- weights.c (safetensors) ---- */
 /* Saves through a temporary (files.c); path must pass rt_output_check (force: --force). */
@@ -302,6 +301,10 @@ typedef struct RtOpts {
     bool json;
     const char *init_from, *map;    /* train --init-from, --map (transfer.c) */
     int64_t n;                      /* sample / predict -o FILE.png: --n pictures (png.c) */
+    /* generate (generate.c): --prompt, --length, --temperature, --top-k (0: all) */
+    const char *prompt;
+    int64_t length, topk;
+    double temperature;
 } RtOpts;
 int rt_train(RtCtx *c, const RtOpts *o);
 int rt_eval(RtCtx *c, const RtOpts *o);

@@ -67,6 +67,24 @@ for l in relu leaky elu softplus gelu gelu_t silu selu tanh sigmoid prelu he_rel
     check "$(last activations $l)" lt 0.3 "activations: $l head's loss"
 done
 
+# the second batch (data/make_data2.py's sets): each trained in full
+train sine_lstm
+check "$(last sine_lstm val_mae)" lt 0.03 "sine_lstm validation MAE (the noise's is 0.016)"
+train conv1d_signals
+check "$(last conv1d_signals val_accuracy)" ge 0.85 "conv1d_signals validation accuracy"
+train sentiment_gru
+check "$(last sentiment_gru val_accuracy)" ge 0.95 "sentiment_gru validation accuracy (a bag of words: 0.5)"
+train keras_sequential
+check "$(last keras_sequential val_accuracy)" ge 0.72 "keras_sequential validation accuracy"
+grep -q ' penalty [0-9]' keras_sequential.log || fail "keras_sequential reports no penalty: $(tail -n 1 keras_sequential.log)"
+train svm_hinge
+check "$(last svm_hinge accuracy)" ge 0.99 "svm_hinge training accuracy"
+train multi_input
+check "$(last multi_input val_mae)" lt 13 "multi_input validation MAE (the noise's is 8)"
+# the tied autoencoder has no decoder kernel of its own: enc.W, enc.b and b_out only
+[ "$("$NNC" --emit types "$C/tied_autoencoder.nn" | grep -c ': param ')" = 3 ] ||
+    fail "tied_autoencoder: parameters $("$NNC" --emit types "$C/tied_autoencoder.nn" | grep ': param ')"
+
 # the interpreter trains the shared-instance and batched-@ programs to the same losses
 for name in siamese builtins_attention bag_of_words; do
     a=$(./"$name" train --threads 1 --epochs 3 | grep '^epoch' | awk '{print $4}')
@@ -87,4 +105,16 @@ train softmax_regression --limit 4096 --epochs 1
 train pytorch_quickstart --limit 1024 --epochs 1
 train overfitting --limit 512 --epochs 1
 grep -q ' penalty [0-9]' overfitting.log || fail "overfitting reports no penalty: $(tail -n 1 overfitting.log)"
+train augmentation --limit 1024 --epochs 1
+check "$(last augmentation val_accuracy)" ge 0.45 "augmentation validation accuracy after 1024 samples"
+train lenet --limit 512 --epochs 1
+train nin --limit 256 --epochs 1
+train vgg_blocks --limit 256 --epochs 1
+train batchnorm_mlp --limit 4096 --epochs 1
+check "$(last batchnorm_mlp accuracy)" ge 0.6 "batchnorm_mlp training accuracy after 4096 samples"
+train tied_autoencoder --limit 8192 --epochs 2
+# predicting every image as the mean image has MSE 0.087
+check "$(last tied_autoencoder loss)" lt 0.055 "tied_autoencoder reconstruction MSE (the mean image: 0.087)"
+train label_smoothing --limit 4096 --epochs 1
+check "$(last label_smoothing val_accuracy)" ge 0.6 "label_smoothing validation accuracy after 4096 samples"
 echo "ok: every course program trains"

@@ -113,8 +113,12 @@ set_tests_properties(e2e.bench_smoke PROPERTIES LABELS e2e TIMEOUT 300
                      ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib;${BENCH_ENV}")
 
 # examples/course/: every course program compiles and trains (the small ones to their README
-# results, the Fashion-MNIST ones a few steps); about 30 s
+# results, the Fashion-MNIST ones a few steps); about 60 s on an idle machine
 nnc_e2e(course course.sh)
+# hostile inputs for the executables: NaN/inf/empty CSV fields, bad NPY headers, empty IDX, BOM-only
+# and binary text, a non-UTF-8 prompt, absurd flags, truncated checkpoints, and a seeded mutation
+# fuzz of weights, CSV, NPY and text files (exit 0, 1 or 2 with a message, never a signal)
+nnc_e2e(hostile hostile.sh)
 # autodiff of the newer builtins against torch.autograd (one model, one SGD step; about 5 s)
 nnc_e2e(grad_vs_torch grad_vs_torch.sh)
 # attention (issue 10): multi-head and scaled dot-product attention against PyTorch's

@@ -5,6 +5,7 @@
 #   kernel.rows     nnc --emit kernels of iris.nn: softmax and cross-entropy are row kernels (FileCheck)
 #   kernel.view     nnc --emit kernels of view.nn: a chain split by a reshape is one loop (FileCheck)
 #   kernel.golden   every example's kernel counts, in-place updates and planned bytes vs a golden file
+#   kernel.golden_course  the same for examples/course/*.nn (tests/kernel/course.golden)
 #   kernel.opt_levels.NAME  the example (or tests/kernel/view.nn) trained at -O0..-O3 equals the
 #                   interpreter
 add_executable(test_kernel ${CMAKE_SOURCE_DIR}/tests/kernel/test_kernel.c)
@@ -12,7 +13,10 @@ target_link_libraries(test_kernel PRIVATE nnc_ir)
 add_test(NAME kernel.verify COMMAND test_kernel)
 add_test(NAME kernel.golden COMMAND sh ${CMAKE_SOURCE_DIR}/tests/kernel/golden.sh $<TARGET_FILE:nnc>
          ${CMAKE_SOURCE_DIR}/examples ${CMAKE_SOURCE_DIR}/tests/kernel/examples.golden)
-set_tests_properties(kernel.verify kernel.golden PROPERTIES LABELS kernel TIMEOUT 60)
+# the course programs (examples/course/) pinned the same way, in a golden file of their own
+add_test(NAME kernel.golden_course COMMAND sh ${CMAKE_SOURCE_DIR}/tests/kernel/golden.sh $<TARGET_FILE:nnc>
+         ${CMAKE_SOURCE_DIR}/examples/course ${CMAKE_SOURCE_DIR}/tests/kernel/course.golden)
+set_tests_properties(kernel.verify kernel.golden kernel.golden_course PROPERTIES LABELS kernel TIMEOUT 60)
 find_program(NNC_KERNEL_FILECHECK NAMES FileCheck FileCheck-14 PATHS /usr/lib/llvm-14/bin)
 if(NNC_KERNEL_FILECHECK)
   set(_kc ${CMAKE_SOURCE_DIR}/tests/kernel/xor.check)

@@ -15,6 +15,8 @@ reference interpreter), against PyTorch on the same inputs.
                           penalty), trained
                           full-batch for 6 steps from fixed literal weights; the saved weights
                           must equal torch.optim's after the same 6 steps
+  data augmentation       flip_lr and flip_ud against np.flip; random_flip the identity in predict
+                          and mirroring about half the images in a training step
   activation gradients    one SGD step through each activation, with pre-activations exactly 0
                           in places, against PyTorch's autograd (relu'(0) = 0)
 
@@ -59,6 +61,11 @@ model acts {
   output o_gelu_tanh = gelu_tanh(x)
   output o_silu      = silu(x)
   output o_selu      = selu(x)
+  output o_relu6     = relu6(x)
+  output o_hsig      = hard_sigmoid(x)
+  output o_hswish    = hard_swish(x)
+  output o_mish      = mish(x)
+  output o_softsign  = softsign(x)
   output o_softmax   = softmax(x)
   output o_logsm     = log_softmax(x)
   p = prelu(x)
@@ -92,6 +99,11 @@ if out is not None:
         "o_gelu_tanh": F.gelu(x, approximate="tanh"),
         "o_silu": F.silu(x),
         "o_selu": F.selu(x),
+        "o_relu6": F.relu6(x),
+        "o_hsig": F.hardsigmoid(x),
+        "o_hswish": F.hardswish(x),
+        "o_mish": F.mish(x),
+        "o_softsign": F.softsign(x),
         "o_softmax": F.softmax(x, dim=-1),
         "o_logsm": F.log_softmax(x, dim=-1),
         "o_prelu": torch.where(x > 0, x, torch.tensor(alpha) * x),
@@ -125,6 +137,48 @@ if out is not None:
     check("nn.embedding", columns(head, rows, "o_emb"),
           F.embedding(torch.tensor([[0, 4, 4], [2, 4, 3]]), t).reshape(2, 6).numpy().tolist() + [want[2].numpy().tolist()])
 
+# ---- data augmentation: flip_lr, flip_ud (np.flip), random_flip (the identity outside training) ----
+IMG = rng.normal(0.0, 1.0, (3, 3, 4, 2))            # [N, H, W, C]
+write_csv("img_in.csv", ["p%d" % i for i in range(24)], IMG.reshape(3, 24))
+save_weights("none.st", {})
+write("flip.nn", """use nn
+model flip {
+  input x: f32[B, 24]
+  img = reshape(x, [B, 3, 4, 2])
+  output o_lr = flatten(flip_lr(img))
+  output o_ud = flatten(flip_ud(img))
+  output o_rf = flatten(random_flip(img, mode = "horizontal_and_vertical"))
+}
+""")
+out = run(["run", "flip.nn", "--", "predict", "--weights", "none.st", "img_in.csv"], "flips")
+if out is not None:
+    head, rows = parse_csv(out)
+    check("nn.flip_lr", columns(head, rows, "o_lr"), np.flip(IMG, 2).reshape(3, 24))
+    check("nn.flip_ud", columns(head, rows, "o_ud"), np.flip(IMG, 1).reshape(3, 24))
+    check("nn.random_flip (eval: the identity)", columns(head, rows, "o_rf"), IMG.reshape(3, 24))
+# while training it flips about half the images: one full-batch SGD step (lr 1) of mse(w, images)
+# from w = 0 sets w to the mean image; 400 images [1, 0] average to about [0.5, 0.5] when half are
+# mirrored (no flipping would give [1, 0])
+write_csv("flip_train.csv", ["l", "r", "y"], np.tile([1.0, 0.0, 0.0], (400, 1)))
+write("flip_train.nn", """use nn
+model flip_train {
+  input  x: f32[B, 2]
+  target y: f32[B]
+  param  w: f32[2] = zeros
+  f = flatten(random_flip(reshape(x, [B, 1, 2, 1])))
+  loss   mse(w + 0.0 * f, f) + 0.0 * mean(y)
+  train {
+    data      csv("flip_train.csv", label = "y")
+    optimizer sgd(lr = 1.0)
+    batch 400  epochs 1
+  }
+}
+""")
+out = run(["run", "flip_train.nn", "--", "train", "--threads", "1", "--save", "flip_train.st"], "random_flip in training")
+if out is not None:
+    w = load_weights("flip_train.st").get("w", np.full(2, np.nan))
+    check("nn.random_flip (training: about half mirrored)", w, np.array([0.5, 0.5]), atol=0.1)
+
 # ---- losses and regularisers ----
 N = 9
 P = rng.normal(0.0, 1.5, (N, 3))
@@ -144,6 +198,11 @@ model loss_f {
   loss l_bcel  = binary_cross_entropy_with_logits(z, y)
   loss l_l1    = l1(x)
   loss l_l2    = l2(x)
+  loss l_huber = huber(z, y)
+  loss l_hub05 = huber(z, y, delta = 0.5)
+  loss l_hinge = hinge(z, 2.0 * y - 1.0)
+  loss l_kl    = kl_divergence(softmax(x), softmax(0.5 * x))
+  loss l_cos   = mean(cosine_similarity(x[:, 0:2], x[:, 1:3]))
 }
 """)
 write("loss_i.nn", """use nn
@@ -152,6 +211,7 @@ model loss_i {
   target y: i32[B]
   loss l_ce  = cross_entropy(x, y)
   loss l_ceo = cross_entropy_onehot(x, one_hot(y, 3))
+  loss l_cls = cross_entropy(x, y, label_smoothing = 0.2)
 }
 """)
 save_weights("none.st", {})
@@ -179,11 +239,17 @@ q = torch.clamp(torch.sigmoid(z), float(np.float32(1e-7)), float(np.float32(1.0)
 for name, w in [("l_mse", F.mse_loss(z, tf)), ("l_mae", F.l1_loss(z, tf)),
                 ("l_bce", F.binary_cross_entropy(q, tf)),
                 ("l_bcel", F.binary_cross_entropy_with_logits(z, tf)),
-                ("l_l1", p.abs().sum()), ("l_l2", (p * p).sum())]:
+                ("l_l1", p.abs().sum()), ("l_l2", (p * p).sum()),
+                ("l_huber", F.huber_loss(z, tf, delta=1.0)), ("l_hub05", F.huber_loss(z, tf, delta=0.5)),
+                ("l_hinge", torch.clamp(1 - (2 * tf - 1) * z, min=0).mean()),
+                ("l_kl", F.kl_div(F.log_softmax(0.5 * p, -1), F.softmax(p, -1), reduction="batchmean")),
+                ("l_cos", F.cosine_similarity(p[:, 0:2], p[:, 1:3], dim=-1).mean())]:
     # eval averages each loss over the samples; with one batch of all N samples that is the loss
     check("loss.%s" % name[2:], got.get(name, float("nan")), w.item(), rtol=3e-5)
 got = eval_losses("loss_i", "loss_i.csv")
 check("loss.cross_entropy", got.get("l_ce", float("nan")), F.cross_entropy(p, ti).item(), rtol=3e-5)
+check("loss.cross_entropy label_smoothing", got.get("l_cls", float("nan")),
+      F.cross_entropy(p, ti, label_smoothing=0.2).item(), rtol=3e-5)
 check("loss.cross_entropy_onehot", got.get("l_ceo", float("nan")), F.cross_entropy(p, ti).item(), rtol=3e-5)
 
 # ---- optimizers and schedules ----
@@ -204,6 +270,9 @@ cases = [
      lambda ps: torch.optim.Adam(ps, lr=0.1, betas=(0.8, 0.95), eps=1e-8), None),
     ("adamw", "adamw(lr = 0.1, weight_decay = 0.3)",
      lambda ps: torch.optim.AdamW(ps, lr=0.1, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.3), None),
+    ("adagrad", "adagrad(lr = 0.1)", lambda ps: torch.optim.Adagrad(ps, lr=0.1, eps=1e-10), None),
+    ("adagrad_init", "adagrad(lr = 0.1, initial_accumulator_value = 0.1)",
+     lambda ps: torch.optim.Adagrad(ps, lr=0.1, eps=1e-10, initial_accumulator_value=0.1), None),
     ("cosine", "sgd(lr = 0.05, schedule = cosine)", lambda ps: torch.optim.SGD(ps, lr=0.05),
      lambda t, T: 0.5 * (1 + math.cos(math.pi * min((t - 1) / max(T - 1, 1), 1.0)))),
     ("step_decay", "sgd(lr = 0.05, schedule = step_decay)", lambda ps: torch.optim.SGD(ps, lr=0.05),
@@ -217,7 +286,18 @@ cases = [
      lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9),
      lambda t, T: (0.01 + 0.5 * (0.05 - 0.01) * (1 + math.cos(math.pi * min((t - 1) / max(T - 1, 1), 1.0)))) / 0.05),
 ]
-for name, call, make, sched in cases:
+# gradient clipping, per parameter as Keras' clipvalue / clipnorm: torch's clip_grad_value_ and
+# clip_grad_norm_ called on each parameter alone (the gradients of this data are larger than 0.5)
+cases += [
+    ("clipvalue", "momentum(lr = 0.05, clipvalue = 0.5)", lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9),
+     None, lambda ps: [torch.nn.utils.clip_grad_value_([q], 0.5) for q in ps]),
+    ("clipnorm", "sgd(lr = 0.1, clipnorm = 0.5, l2 = 0.1)",
+     lambda ps: torch.optim.SGD(ps, lr=0.1, weight_decay=0.1), None,
+     lambda ps: [torch.nn.utils.clip_grad_norm_([q], 0.5) for q in ps]),
+]
+for case in cases:
+    name, call, make, sched = case[:4]
+    clip = case[4] if len(case) > 4 else None
     write("opt_%s.nn" % name, """use nn
 model opt_%s {
   input  x: f32[B, 3]
@@ -249,6 +329,8 @@ model opt_%s {
                 g["lr"] = lr * sched(t, STEPS)
         opt.zero_grad()
         ((x @ w + bb - y) ** 2).mean().backward()
+        if clip:
+            clip([w, bb])
         opt.step()
     check("optim.%s w" % name, got.get("w", np.full(3, np.nan)), w.detach().numpy(), rtol=1e-4, atol=1e-6)
     check("optim.%s b" % name, got.get("b", np.nan), bb.detach().numpy(), rtol=1e-4, atol=1e-6)
@@ -264,7 +346,8 @@ write_csv("grad.csv", ["c%d" % i for i in range(6)] + ["y"], np.column_stack([XG
 grad_cases = [("relu", F.relu), ("leaky_relu", lambda z: F.leaky_relu(z, 0.01)), ("elu", F.elu),
               ("softplus", F.softplus), ("sigmoid", torch.sigmoid), ("tanh", torch.tanh),
               ("atan", torch.atan), ("gelu", F.gelu), ("gelu_tanh", lambda z: F.gelu(z, approximate="tanh")),
-              ("silu", F.silu), ("selu", F.selu)]
+              ("silu", F.silu), ("selu", F.selu), ("relu6", F.relu6), ("hard_sigmoid", F.hardsigmoid),
+              ("hard_swish", F.hardswish), ("mish", F.mish), ("softsign", F.softsign)]
 for name, tf in grad_cases:
     write("grad_%s.nn" % name, """use nn
 model grad_%s {

@@ -1,0 +1,152 @@
+#!/bin/bash
+# hostile.sh - hostile inputs for the executables (not the compiler): CSV fields that are NaN,
+# infinite or empty, NPY files with bad headers and NaN samples, IDX files with no samples or a
+# zero dim, text that is only a byte-order mark or a binary, a --prompt that is not UTF-8,
+# absurd flag values, and a truncated checkpoint to resume from. Each must exit with a clear
+# message naming the place (status 1; 2 for a usage error), never a signal. Then a small seeded
+# mutation fuzz of a weights file, a CSV, an NPY file and a text file: whatever the bytes, the
+# executable exits 0, 1 or 2 (with 'error' in its message when not 0), never by a signal.
+. "$(dirname "$0")/lib.sh"
+
+# expect CODE PATTERN CMD...: CMD exits with CODE and its stderr matches PATTERN (grep -E)
+expect() {
+    local code=$1 pat=$2
+    shift 2
+    "$@" > out.txt 2> err.txt
+    local rc=$?
+    [ $rc = "$code" ] || fail "$*: exit $rc, want $code: $(head -c 400 err.txt)"
+    grep -Eq -- "$pat" err.txt || fail "$*: no message '$pat': $(head -c 400 err.txt)"
+    echo "ok: $* -> $code: $(head -n 1 err.txt)"
+}
+
+compile iris
+compile fashion_mlp
+cp "$EX/data/iris.csv" .
+./iris train --epochs 2 --save w.st > /dev/null 2>&1 || fail "iris train --save"
+
+# ---- CSV ----
+awk 'NR == 5 { $0 = "5.1,nan,1.4,0.2,0" } 1' iris.csv > nan.csv
+awk 'NR == 5 { $0 = "5.1,-inf,1.4,0.2,0" } 1' iris.csv > inf.csv
+awk 'NR == 5 { $0 = "5.1,,1.4,0.2,0" } 1' iris.csv > emptyf.csv
+head -n 1 iris.csv > header.csv
+expect 1 "nan.csv:5: field 2 is not a number: 'nan'" ./iris train --data nan.csv --epochs 1
+expect 1 "inf.csv:5: field 2 is not a number: '-inf'" ./iris train --data inf.csv --epochs 1
+expect 1 "emptyf.csv:5: field 2 is not a number: ''" ./iris train --data emptyf.csv --epochs 1
+expect 1 "'header.csv' has no data rows" ./iris train --data header.csv --epochs 1
+expect 1 "nan.csv:5: field 2 is not a number: 'nan'" ./iris predict --weights w.st nan.csv
+# blank lines are skipped, not samples
+awk 'NR == 5 { print "" } { print } END { print ""; print "" }' iris.csv > blank.csv
+./iris eval --weights w.st --data blank.csv > blank.txt 2>&1 || fail "blank lines: $(cat blank.txt)"
+grep -q '^samples: 150' blank.txt || fail "blank lines counted as samples: $(head -n 2 blank.txt)"
+echo "ok: blank lines in a CSV are skipped"
+
+# ---- NPY ----
+"$NNC_PYTHON" - <<'PY' || fail "cannot write the NPY files"
+import numpy as np
+x = np.random.default_rng(0).random((10, 4)).astype(np.float32)
+np.save("x.npy", x)
+np.save("y.npy", np.zeros(10, np.int32))
+d = open("x.npy", "rb").read()
+open("cplx.npy", "wb").write(d.replace(b"'descr': '<f4'", b"'descr': '<c8'"))
+open("fort.npy", "wb").write(d.replace(b"'fortran_order': False", b"'fortran_order': True "))
+open("negshape.npy", "wb").write(d.replace(b"(10, 4)", b"(10, -4)"))
+open("hugeshape.npy", "wb").write(d.replace(b"(10, 4)", b"(99999999999, 4)"))
+open("nodescr.npy", "wb").write(d.replace(b"{'descr'", b"{'dexcr'"))
+open("hlen.npy", "wb").write(d[:8] + b"\xff\xff" + d[10:])
+x[3, 1] = np.nan
+np.save("xnan.npy", x)
+PY
+expect 1 "'cplx.npy': NPY dtype '<c8' is not supported" ./iris train --data cplx.npy,y.npy --epochs 1
+expect 1 "'fort.npy': only C-order NPY arrays are supported" ./iris train --data fort.npy,y.npy --epochs 1
+expect 1 "'negshape.npy': bad NPY shape" ./iris train --data negshape.npy,y.npy --epochs 1
+expect 1 "'hugeshape.npy' is truncated: its header promises 399999999996 values" ./iris train --data hugeshape.npy,y.npy --epochs 1
+expect 1 "'nodescr.npy': NPY header has no descr" ./iris train --data nodescr.npy,y.npy --epochs 1
+expect 1 "'hlen.npy' is truncated \(in its NPY header\)" ./iris train --data hlen.npy,y.npy --epochs 1
+expect 1 "'xnan.npy': sample 3 \(counting from 0\) holds nan" ./iris predict --weights w.st xnan.npy
+
+# ---- IDX ----
+"$NNC_PYTHON" - <<'PY' || fail "cannot write the IDX files"
+import struct
+open("zero.idx", "wb").write(struct.pack(">IIII", 0x803, 0, 28, 28))
+open("zl.idx", "wb").write(struct.pack(">II", 0x801, 0))
+open("dim0.idx", "wb").write(struct.pack(">IIII", 0x803, 5, 0, 28))
+PY
+expect 1 "the data set is empty" ./fashion_mlp train --data 'idx("zero.idx", "zl.idx")'
+expect 1 "'dim0.idx' holds samples of shape \[0,28\] \(0 values\)" ./fashion_mlp train --data dim0.idx,zl.idx
+
+# ---- absurd flag values: usage errors (status 2) that name the flag ----
+expect 2 "--batch expects a positive integer, got '0'" ./iris train --batch 0
+expect 2 "--lr expects a non-negative number, got 'nan'" ./iris train --lr nan
+expect 2 "--lr expects a non-negative number, got '1e400'" ./iris train --lr 1e400
+expect 2 "--epochs expects a positive integer, got '-1'" ./iris train --epochs -1
+expect 2 "--limit expects a positive integer, got '99999999999999999999'" ./iris train --limit 99999999999999999999
+expect 2 "--val-split expects a number in \[0, 1\), got 'nan'" ./iris train --val-split nan
+# a --limit beyond the data uses all of it
+./iris train --limit 1000000000 --epochs 1 > lim.txt 2>&1 || fail "--limit 1000000000: $(cat lim.txt)"
+grep -q 'on 105 samples' lim.txt || fail "--limit beyond the data: $(head -n 2 lim.txt)"
+echo "ok: --limit beyond the data uses all of it"
+
+# ---- checkpoints ----
+head -c 1000 w.st > trunc.st
+: > empty.st
+expect 1 "'trunc.st' is truncated: tensor" ./iris train --resume trunc.st --epochs 3
+expect 1 "'empty.st' is not a safetensors file" ./iris train --resume empty.st --epochs 3
+
+# ---- text and generate ----
+"$NNC" "$SRC/tests/e2e/text/charlm.nn" -o charlm || fail "nnc charlm.nn"
+"$NNC_PYTHON" -c "
+import random
+random.seed(1)
+open('corpus.txt', 'w').write(''.join(random.choice('abcdefgh \u00f1\u00e1\n') for _ in range(3000)))
+" || fail "cannot write the corpus"
+./charlm train --data corpus.txt --epochs 1 --save lm.st > /dev/null 2>&1 || fail "charlm train"
+printf '\xef\xbb\xbf' > bom.txt
+head -c 3000 "$(command -v sh)" > binary.txt
+expect 1 "'bom.txt' is empty: no text to learn from" ./charlm train --data bom.txt
+expect 1 "'binary.txt': (a NUL byte|invalid UTF-8) at byte" ./charlm train --data binary.txt
+expect 1 "'binary.txt': (a NUL byte|invalid UTF-8) at byte" ./charlm eval --weights lm.st binary.txt
+expect 1 "'--prompt': invalid UTF-8 at byte 0" ./charlm generate --weights lm.st --prompt $'\xff\xfe'
+expect 1 "the prompt's character U\+0001 \(character 3\) is not in the model's vocabulary" \
+    ./charlm generate --weights lm.st --prompt $'ab\x01'
+expect 2 "--temperature expects a non-negative number, got 'inf'" ./charlm generate --weights lm.st --temperature inf
+expect 2 "--length expects a whole number from 0 to 100000000, got '-1'" ./charlm generate --weights lm.st --length -1
+
+# ---- seeded mutation fuzz: never a signal ----
+cp "$EX/data/iris.csv" seed.csv
+cp x.npy seed.npy
+cp corpus.txt seed.txt
+"$NNC_PYTHON" - <<'PY' || fail "the fuzz found a crash (see above)"
+import random, subprocess, sys
+random.seed(2026)
+cases = [("w.st", "f.st", ["./iris", "eval", "--weights", "f.st", "--threads", "1"]),
+         ("seed.csv", "f.csv", ["./iris", "train", "--data", "f.csv", "--epochs", "1", "--threads", "1"]),
+         ("seed.npy", "f.npy", ["./iris", "predict", "--weights", "w.st", "f.npy", "--threads", "1"]),
+         ("lm.st", "g.st", ["./charlm", "generate", "--weights", "g.st", "--length", "10", "--threads", "1"]),
+         ("seed.txt", "f.txt", ["./charlm", "train", "--data", "f.txt", "--epochs", "1", "--threads", "1"])]
+bad = 0
+for src, name, cmd in cases:
+    data = open(src, "rb").read()
+    for it in range(25):
+        d = bytearray(data)
+        for _ in range(random.randint(1, 4)):
+            r = random.random()
+            if r < 0.5 and d:
+                d[random.randrange(len(d))] = random.randrange(256)
+            elif r < 0.7:
+                d = d[:random.randrange(len(d) + 1)]
+            else:
+                i = random.randrange(len(d) + 1)
+                d[i:i] = b"".join(random.choice([b"9", b"-", b'"', b"{", b"[", b"e", b"\x00", b",", b"\n"])
+                                  for _ in range(random.randint(1, 5)))
+        open(name, "wb").write(bytes(d))
+        p = subprocess.run(cmd, capture_output=True, timeout=120)
+        if p.returncode not in (0, 1, 2) or (p.returncode and b"error" not in p.stderr):
+            bad += 1
+            kept = "crash%d_%s" % (bad, name)
+            open(kept, "wb").write(bytes(d))
+            print("FAIL: %s on a mutated %s (kept as %s): exit %d: %s"
+                  % (" ".join(cmd), src, kept, p.returncode, p.stderr[-300:]), file=sys.stderr)
+    print("ok: %s: 25 mutations of %s, no crash" % (" ".join(cmd[:2]), src))
+sys.exit(1 if bad else 0)
+PY
+echo "ok: hostile inputs"
