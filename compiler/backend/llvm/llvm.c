@@ -548,7 +548,11 @@ static LLVMValueRef *body_values(Cg *g, const Kernel *k, LLVMValueRef *argv, LLV
         const KExpr *x = &k->body[e];
         if (x->kind == KE_ARG) {
             const KArg *ar = &k->args[x->ref];
-            LLVMValueRef at = ar->kind == KA_ROW ? r : ar->kind == KA_COL ? c : ar->kind == KA_TILE ? tile_index(g, ar, i) : i;
+            LLVMValueRef at = ar->kind == KA_ROW    ? r
+                              : ar->kind == KA_COL  ? c
+                              : ar->kind == KA_TILE ? tile_index(g, ar, i)
+                              : ar->kind == KA_WIN  ? LLVMBuildAdd(g->b, LLVMBuildMul(g->b, r, ci64(g, ar->wstride), ""), c, "")
+                                                    : i;
             LLVMValueRef base = argv[x->ref] ? argv[x->ref] : out;
             v[e] = ar->kind == KA_VAL    ? argv[x->ref]
                    : ar->kind == KA_BUF0 ? pre[x->ref]
@@ -1073,6 +1077,8 @@ static LLVMValueRef new_fn(Cg *g, const char *name, LLVMTypeRef *pt, int np, con
 /* Elementwise loops of at least this many elements go to the thread pool when the call has one:
  * below it, waking the workers costs more than the loop (a few microseconds each). */
 #define PAR_MIN_ELEMS (1 << 15)
+/* ... and at least this many when they call the math library (par_min_elems) */
+#define PAR_MIN_CALL_ELEMS (1 << 11)
 
 /* A slice or unslice kernel: its window's start is a parameter, not part of its code, so the
  * windows of one shape at every step of an unrolled time loop (x[:, t, :]) share one function. */
@@ -1347,7 +1353,7 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
  * and space holds at least PAR_MIN_ELEMS elements; name.chunk(ctx, lo, hi) unpacks the params
  * from ctx and calls range. params ends with B; pt and noalias have room for np + 2. */
 static LLVMValueRef split_by_lead(Cg *g, const char *name, LLVMValueRef range, LLVMTypeRef *pt, bool *noalias,
-                                  int np, const IrType *space, int lead) {
+                                  int np, const IrType *space, int lead, int64_t min_elems) {
     LLVMValueRef *cargs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)np + 2));
     LLVMTypeRef range_ty = LLVMGlobalGetValueType(range);
     LLVMTypeRef cty = LLVMStructTypeInContext(g->ctx, pt, (unsigned)np, 0);
@@ -1379,7 +1385,7 @@ static LLVMValueRef split_by_lead(Cg *g, const char *name, LLVMValueRef range, L
             n = LLVMBuildMul(g->b, n, dimv(g, space->dim[d]), "");
     }
     LLVMValueRef par = LLVMBuildAnd(g->b, LLVMBuildIsNotNull(g->b, kpool, ""),
-                                    LLVMBuildICmp(g->b, LLVMIntSGE, total, ci64(g, PAR_MIN_ELEMS), ""), "");
+                                    LLVMBuildICmp(g->b, LLVMIntSGE, total, ci64(g, min_elems), ""), "");
     LLVMBasicBlockRef pb = LLVMAppendBasicBlockInContext(g->ctx, kern, "parallel");
     LLVMBasicBlockRef sb = LLVMAppendBasicBlockInContext(g->ctx, kern, "serial");
     LLVMBuildCondBr(g->b, par, pb, sb);
@@ -1401,6 +1407,27 @@ static LLVMValueRef split_by_lead(Cg *g, const char *name, LLVMValueRef range, L
     return kern;
 }
 
+/* The fewest elements for which kernel k's loop goes to the thread pool: PAR_MIN_ELEMS for cheap
+ * arithmetic, fewer when each element calls the math library (tanh, exp, erf ... stay scalar
+ * calls of some 10-20 ns: an LSTM cell's [32, 256] gates cost more than waking the workers). */
+static int64_t par_min_elems(const Kernel *k) {
+    int calls = 0;
+    for (int e = 0; e < k->nbody; e++) {
+        const KExpr *x = &k->body[e];
+        if (x->kind != KE_OP || x->dt != DT_F32)
+            continue;
+        switch ((Op)x->op) {
+        case OP_EXP: case OP_LOG: case OP_TANH: case OP_ATAN: case OP_SIN: case OP_COS: case OP_ERF:
+        case OP_ASIN: case OP_ACOS: case OP_SIGMOID: case OP_POW:
+            calls++;
+            break;
+        default: break;
+        }
+    }
+    int64_t n = PAR_MIN_ELEMS / (1 + 8 * (int64_t)calls);
+    return n < PAR_MIN_CALL_ELEMS ? PAR_MIN_CALL_ELEMS : n;
+}
+
 /* An elementwise kernel becomes three functions: NAME.range(out, args, B, lo, hi) runs the flat
  * loop over [lo, hi) (or, when it reads a row or column broadcast, rows [lo, hi) of the result
  * seen as [rows, last dim], the inner loop over the columns so it still vectorises); NAME.chunk(ctx, lo, hi) unpacks the parameters from a struct and calls it,
@@ -1414,7 +1441,7 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
     int na = k->nargs;
     bool two_d = false, row = k->kind == KK_ROW;   /* row: a loop over rows, see row_range */
     for (int a = 0; a < na; a++)
-        two_d |= k->args[a].kind == KA_ROW || k->args[a].kind == KA_COL;
+        two_d |= k->args[a].kind == KA_ROW || k->args[a].kind == KA_COL || k->args[a].kind == KA_WIN;
     /* parameters: out, the extra outputs, the arguments not read through an output, B; then lo,
      * hi (range) or pool */
     int nmax = na + k->nx + 4;
@@ -1478,7 +1505,8 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
     LLVMBuildRetVoid(g->b);
     leave_fn(g, sv);
     const IrType *space = row ? &k->pro : &k->type;
-    return split_by_lead(g, name, range, pt, noalias, np, space, two_d || row ? space->rank - 1 : space->rank);
+    return split_by_lead(g, name, range, pt, noalias, np, space, two_d || row ? space->rank - 1 : space->rank,
+                         par_min_elems(k));
 }
 
 /* A pool kernel: out, its arguments, B, pool. Samples never share output memory and each keeps
@@ -1510,7 +1538,7 @@ static LLVMValueRef emit_pool_kernel(Cg *g, const Kernel *k, const char *name) {
     LLVMBuildRetVoid(g->b);
     leave_fn(g, sv);
     const IrType *xt = k->op == OP_MAXPOOL_BWD || k->op == OP_AVGPOOL_BWD ? &k->type : k->nbody ? &k->pro : &k->args[0].type;
-    return split_by_lead(g, name, range, pt, noalias, np, xt, 1);
+    return split_by_lead(g, name, range, pt, noalias, np, xt, 1, PAR_MIN_ELEMS);
 }
 
 /* The function of a fill, structured-op or GEMM kernel: out, the argument buffers (or the fill
@@ -1779,7 +1807,12 @@ static void call_kernel(Cg *g, Env *e, int ki) {
         const KArg *ar = &k->args[a];
         if ((k->kind == KK_ELEM || k->kind == KK_ROW || (k->kind == KK_GEMM && k->nbody)) && out_slot(k, a) >= 0)
             continue;
-        args[np++] = ar->kind == KA_VAL ? get_val(g, e, ar->ref) : get_ptr(g, e, ar->ref);
+        LLVMValueRef p = ar->kind == KA_VAL ? get_val(g, e, ar->ref) : get_ptr(g, e, ar->ref);
+        if (ar->kind == KA_WIN && ar->wstart) {    /* the window's start: the pointer's offset */
+            LLVMValueRef off = ci64(g, ar->wstart * ir_dtype_size(ar->type.dtype));
+            p = LLVMBuildInBoundsGEP2(g->b, g->i8, p, &off, 1, "");
+        }
+        args[np++] = p;
     }
     args[np++] = g->B;
     if (k->kind == KK_ELEM || k->kind == KK_ROW || k->kind == KK_CONV || k_is_pool(k) || (k->kind == KK_GEMM && k->nbody) ||
