@@ -399,6 +399,34 @@ static void classify(Fuse *f) {
         } else if (!isres[i] && space && h == NB_BVIEW) {
             ok = f->bkind[i] == KA_ROW && same_shape(ti, space);
         }
+        /* or, read by kernels of its own shape and by later ones: computed in the first such
+         * kernel and stored from there for the rest (an LSTM's gates, used by the cell's kernel
+         * and again by the backward pass: one loop, not one per gate) */
+        if (!ok && !stored && h == NB_TEMP && is_loop_elem(f, i) && ti->rank >= 1) {
+            uint32_t first_root = UINT32_MAX;
+            for (uint32_t u = first[i]; u < first[i + 1]; u++) {
+                uint32_t x = users[u], rx = f->root[x];
+                if (is_loop_elem(f, x) && same_shape(ti, &g->nodes[x].type) && is_loop_elem(f, rx) &&
+                    (f->how[rx] == NB_TEMP || f->how[rx] == NB_OUT) && same_shape(ti, &g->nodes[rx].type) &&
+                    rx < first_root)
+                    first_root = rx;
+            }
+            bool store = first_root != UINT32_MAX;
+            for (uint32_t u = first[i]; store && u < first[i + 1]; u++) {
+                uint32_t x = users[u];
+                NodeHow hx = f->how[x];
+                if (f->root[x] == first_root)
+                    store = is_loop_elem(f, x) && same_shape(ti, &g->nodes[x].type);
+                else    /* a kernel after it reads the stored buffer (a view would hide its readers) */
+                    store = (hx == NB_TEMP || hx == NB_OUT || hx == NB_FUSED || hx == NB_STORED) &&
+                            f->root[x] > first_root;
+            }
+            if (store) {
+                f->how[i] = NB_STORED;
+                f->root[i] = first_root;
+                continue;
+            }
+        }
         if (ok) {
             f->how[i] = stored ? NB_STORED : NB_FUSED;
             f->root[i] = root;
@@ -418,6 +446,7 @@ typedef struct Tree {
     Fuse *f;
     Kernel *k;
     uint32_t root;
+    uint32_t kroot;             /* the node whose kernel this is (f->root of the nodes inside) */
     uint32_t *leaf;             /* per argument: the node */
     int *leaf_expr;             /* per argument: its KE_ARG instruction */
     uint32_t *done_node;        /* fused nodes already in the body ... */
@@ -485,7 +514,7 @@ static int tree_emit(Tree *t, uint32_t n, bool row) {
     if (nd->op == OP_BROADCAST || nd->op == OP_RESHAPE || nd->op == OP_STOP_GRAD || (n != t->root && is_row_reduce(g, n))) {
         bool reduce = nd->op == OP_SUM || nd->op == OP_RMAX;
         uint32_t x = nd->src[0];
-        bool inside = t->f->how[x] == NB_FUSED || t->f->how[x] == NB_STORED;
+        bool inside = (t->f->how[x] == NB_FUSED || t->f->how[x] == NB_STORED) && t->f->root[x] == t->kroot;
         bool xrow = nd->op == OP_BROADCAST || (row && !reduce);
         int s = inside ? tree_emit(t, x, xrow) : leaf_arg(t, x, xrow);
         if (!reduce)
@@ -496,7 +525,7 @@ static int tree_emit(Tree *t, uint32_t n, bool row) {
         KExpr e = {.kind = KE_OP, .op = nd->op, .dt = nd->type.dtype, .sdt = math_dtype(g, nd)};
         for (int s = 0; s < nd->nsrc; s++) {
             uint32_t x = nd->src[s];
-            bool inside = t->f->how[x] == NB_FUSED || t->f->how[x] == NB_STORED;
+            bool inside = (t->f->how[x] == NB_FUSED || t->f->how[x] == NB_STORED) && t->f->root[x] == t->kroot;
             e.src[s] = (uint32_t)(inside ? tree_emit(t, x, row) : leaf_arg(t, x, row));
         }
         at = push_expr(t, e);
@@ -515,7 +544,7 @@ static int tree_emit(Tree *t, uint32_t n, bool row) {
  * elementwise kernel, the reduced operand for a reduction with a prologue). */
 static void emit_elem(Fuse *f, uint32_t root, uint32_t i, Kernel *k) {
     int cap = tree_count(f, root) * 2 + 1;
-    Tree t = {.f = f, .k = k, .root = i, .cap = cap};
+    Tree t = {.f = f, .k = k, .root = i, .kroot = root, .cap = cap};
     t.leaf = arena_alloc(f->A, sizeof(uint32_t) * (size_t)cap);
     t.leaf_expr = arena_alloc(f->A, sizeof(int) * (size_t)cap);
     t.done_node = arena_alloc(f->A, sizeof(uint32_t) * (size_t)cap);

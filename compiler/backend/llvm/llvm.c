@@ -117,6 +117,51 @@ static LLVMValueRef call_f1(Cg *g, const char *name, LLVMValueRef x) {
     return call(g, declare(g, name, g->f32, p, 1, true), &x, 1);
 }
 
+/* A call of a math-library function (tanhf, erff, ...) that the loop vectoriser can widen: the
+ * call carries vector variants (the "vector-function-abi-variant" attribute, LLVM's VFABI names)
+ * of 4, 8 and 16 lanes, functions that call the scalar function once per lane. Every element gets
+ * the library's own value, as the interpreter's; the arithmetic around the calls is vectorised
+ * (an opaque call alone kept a whole fused loop scalar: an LSTM cell, GELU's erf). */
+static LLVMValueRef call_lib1(Cg *g, const char *name, LLVMValueRef x) {
+    LLVMValueRef sf = declare(g, name, g->f32, (LLVMTypeRef[]){g->f32}, 1, true);
+    if (g->o->opt_level < 2)    /* no loop vectoriser to use them */
+        return LLVMBuildCall2(g->b, LLVMGlobalGetValueType(sf), sf, &x, 1, "");
+    static const int lanes[3] = {4, 8, 16};
+    const char *variants = "";
+    for (int v = 0; v < 3; v++) {
+        int n = lanes[v];
+        const char *vname = arena_printf(&g->arena, "%s.vec.%s.%d", g->prefix, name, n);
+        if (!LLVMGetNamedFunction(g->mod, vname)) {
+            LLVMTypeRef vt = LLVMVectorType(g->f32, (unsigned)n);
+            LLVMValueRef vf = LLVMAddFunction(g->mod, vname, LLVMFunctionType(vt, &vt, 1, 0));
+            /* weak_odr, hidden: kept until the vectoriser has run (an unused internal function
+             * would be gone by then), one copy per executable */
+            LLVMSetLinkage(vf, LLVMWeakODRLinkage);
+            LLVMSetVisibility(vf, LLVMHiddenVisibility);
+            add_attr(g, vf, LLVMAttributeFunctionIndex, "nounwind");
+            add_attr(g, vf, LLVMAttributeFunctionIndex, "readnone");
+            add_attr(g, vf, LLVMAttributeFunctionIndex, "willreturn");
+            LLVMBasicBlockRef at = LLVMGetInsertBlock(g->b);
+            LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, vf, "entry"));
+            LLVMValueRef acc = LLVMGetUndef(vt), in = LLVMGetParam(vf, 0);
+            for (int l = 0; l < n; l++) {
+                LLVMValueRef e = LLVMBuildExtractElement(g->b, in, ci32(g, l), "");
+                e = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(sf), sf, &e, 1, "");
+                acc = LLVMBuildInsertElement(g->b, acc, e, ci32(g, l), "");
+            }
+            LLVMBuildRet(g->b, acc);
+            if (at)
+                LLVMPositionBuilderAtEnd(g->b, at);
+        }
+        variants = arena_printf(&g->arena, "%s%s_ZGV_LLVM_N%dv_%s(%s)", variants, v ? "," : "", n, name, vname);
+    }
+    LLVMValueRef c = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(sf), sf, &x, 1, "");
+    static const char key[] = "vector-function-abi-variant";
+    LLVMAddCallSiteAttribute(c, LLVMAttributeFunctionIndex,
+                             LLVMCreateStringAttribute(g->ctx, key, sizeof key - 1, variants, (unsigned)strlen(variants)));
+    return c;
+}
+
 static LLVMValueRef call_f2(Cg *g, const char *name, LLVMValueRef x, LLVMValueRef y) {
     LLVMTypeRef p[2] = {g->f32, g->f32};
     LLVMValueRef args[2] = {x, y};
@@ -309,16 +354,16 @@ static LLVMValueRef scalar_op(Cg *g, const IrNode *nd, DType dt, LLVMValueRef *v
     case OP_EXP: return call_f1(g, "llvm.exp.f32", x);
     case OP_LOG: return call_f1(g, "llvm.log.f32", x);
     case OP_SQRT: return call_f1(g, "llvm.sqrt.f32", x);
-    case OP_TANH: return call_f1(g, "tanhf", x);
-    case OP_ATAN: return call_f1(g, "atanf", x);
+    case OP_TANH: return call_lib1(g, "tanhf", x);
+    case OP_ATAN: return call_lib1(g, "atanf", x);
     case OP_SIN: return call_f1(g, "llvm.sin.f32", x);
     case OP_COS: return call_f1(g, "llvm.cos.f32", x);
     case OP_FLOOR: return f ? call_f1(g, "llvm.floor.f32", x) : x;
     case OP_CEIL: return f ? call_f1(g, "llvm.ceil.f32", x) : x;
     case OP_ROUND: return f ? call_f1(g, "llvm.roundeven.f32", x) : x;    /* half to even */
-    case OP_ERF: return call_f1(g, "erff", x);
-    case OP_ASIN: return call_f1(g, "asinf", x);
-    case OP_ACOS: return call_f1(g, "acosf", x);
+    case OP_ERF: return call_lib1(g, "erff", x);
+    case OP_ASIN: return call_lib1(g, "asinf", x);
+    case OP_ACOS: return call_lib1(g, "acosf", x);
     case OP_SIGMOID: return sigmoid(g, x);
     case OP_ABS:
         if (f)
