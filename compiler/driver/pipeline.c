@@ -503,7 +503,7 @@ int pipeline(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
     if (o->emit == EMIT_RUN)                   /* nnc run: the interpreter is the backend */
         return run_interp(o, m);
 
-    KModule *km = fuse_module(a, m);           /* fuse: kernels (compiler/passes/fuse.c) */
+    KModule *km = fuse_module_ex(a, m, !o->cuda);   /* fuse: kernels (compiler/passes/fuse.c) */
     if (k_module_verify(km, stderr))
         die("the kernel IR is invalid after fuse");
     if (done_kernels(r, "fuse", km))

@@ -37,7 +37,7 @@ bool k_row_reduce(const KExpr *e) { return e->kind == KE_OP && (e->op == OP_SUM 
 
 bool k_reads_rows_cols(const Kernel *k) {
     for (int a = 0; a < k->nargs; a++)
-        if (k->args[a].kind == KA_ROW || k->args[a].kind == KA_COL)
+        if (k->args[a].kind == KA_ROW || k->args[a].kind == KA_COL || k->args[a].kind == KA_WIN)
             return true;
     return false;
 }
@@ -110,12 +110,14 @@ void k_size_print(FILE *out, KSize d) {
 /* ---- text form ---- */
 
 static void arg_text(FILE *out, const KArg *a, bool sig) {
-    static const char *const how[] = {"buf", "buf0", "val", "row", "col", "tile"};
-    if (sig)
-        fprintf(out, "%s ", how[a->kind]);
+    static const char *const how[] = {"buf", "buf0", "val", "row", "col", "tile", "win"};
+    if (sig)    /* a window's start is not part of the function (the caller offsets the pointer) */
+        a->kind == KA_WIN ? fprintf(out, "win/%lld ", (long long)a->wstride) : fprintf(out, "%s ", how[a->kind]);
     else
         fprintf(out, a->kind == KA_VAL ? "$v%d" : "%%b%d", a->ref);
-    if (!sig && a->kind >= KA_BUF0 && a->kind != KA_VAL)
+    if (!sig && a->kind == KA_WIN)
+        fprintf(out, "[win %lld/%lld]", (long long)a->wstart, (long long)a->wstride);
+    else if (!sig && a->kind >= KA_BUF0 && a->kind != KA_VAL)
         fputs(a->kind == KA_BUF0 ? "[0]" : a->kind == KA_ROW ? "[row]" : a->kind == KA_TILE ? "[tile]" : "[col]", out);
     fputs(" : ", out);
     ir_type_print(out, &a->type);
@@ -515,6 +517,14 @@ int k_verify(const KGraph *g, FILE *err) {
                 }
                 if (!ok)
                     fail(&v, "k", i, "argument %d: a tile broadcast needs a kernel with a body whose last dims are its (no B)", a);
+            }
+            if (ar->kind == KA_WIN) {
+                Dim cols = space->rank >= 1 ? space->dim[space->rank - 1] : (Dim){0, 1};
+                if ((k->kind != KK_ELEM && !epi) || space->rank < 1 || cols.a != 0 || ar->wstart < 0 ||
+                    ar->wstride < cols.c || ar->wstart % ar->wstride + cols.c > ar->wstride)
+                    fail(&v, "k", i, "argument %d: a window needs an elementwise kernel whose rows fit its stride", a);
+                else if (!numel_eq(&ar->type, &ab->type))
+                    fail(&v, "k", i, "argument %d: a window's type is its buffer's", a);
             }
             if (ar->kind == KA_ROW || ar->kind == KA_COL) {
                 IrType want = *space;

@@ -91,12 +91,20 @@ typedef enum {
                                    i mod n of a buffer of n elements (no B) whose dims are the
                                    index space's last ones (a causal mask [T, S] read by the
                                    softmax of [B, h, T, S]) */
+    KA_WIN,                     /* KK_ELEM (and a GEMM's epilogue) only: a window of a buffer read
+                                   in place (a slice fuse gave no buffer): element c of row r of
+                                   the index space, seen as [rows, last dim], is element
+                                   wstart + r * wstride + c of the buffer (type: the buffer's);
+                                   the backend adds wstart to the pointer it passes, so one
+                                   function serves every window of one stride (a time loop's
+                                   x[:, t] and an LSTM's gate columns) */
 } KArgKind;
 
 typedef struct KArg {
     KArgKind kind;
     int ref;                    /* buffer or value index */
     IrType type;                /* the type read through it (a RESHAPE views a buffer as another type) */
+    int64_t wstart, wstride;    /* KA_WIN: the window's first element and the buffer's row length */
 } KArg;
 
 typedef enum { KK_ELEM, KK_FILL, KK_OP, KK_GEMM, KK_CONV, KK_ROW } KernelKind;
@@ -205,6 +213,8 @@ int k_module_verify(const KModule *km, FILE *err);
  * arena: values, aliases (RESHAPE, STOP_GRAD share their operand's buffer), single-use
  * elementwise chains fused into one loop, the first output of a node written in place. */
 KModule *fuse_module(Arena *a, const IrModule *m);
+/* windows = false: every slice is a copy of its own (no KA_WIN; the CUDA backend reads none) */
+KModule *fuse_module_ex(Arena *a, const IrModule *m, bool windows);
 KGraph *fuse_graph(Arena *a, const IrGraph *g);
 
 /* plan.c. requires: km from fuse_module. Writes updates in place where no later reader needs the

@@ -30,7 +30,11 @@
  * operands in its place (flatten_concats), so a chain of T concats is one kernel of T operands */
 /* NB_STORED: computed in its users' kernel like NB_FUSED, and stored from there into its own
  * buffer, which a result reads (an optimizer's new state, used by the param's update) */
-typedef enum { NB_DEAD, NB_VALUE, NB_ARG, NB_GLOBAL, NB_ALIAS, NB_OUT, NB_TEMP, NB_FUSED, NB_BVIEW, NB_STORED, NB_FLAT } NodeHow;
+/* NB_WVIEW: a SLICE no buffer holds: the elementwise kernels that read it read a window of its
+ * operand in place (KA_WIN), so a time loop's x[:, t] and an LSTM's four gate columns are no
+ * copies */
+typedef enum { NB_DEAD, NB_VALUE, NB_ARG, NB_GLOBAL, NB_ALIAS, NB_OUT, NB_TEMP, NB_FUSED, NB_BVIEW, NB_STORED, NB_FLAT,
+               NB_WVIEW } NodeHow;
 
 typedef struct Fuse {
     Arena *A;
@@ -45,6 +49,8 @@ typedef struct Fuse {
     uint32_t *root;             /* per node: the node whose kernel computes it */
     uint32_t *size;             /* per root: its nodes and their operands */
     uint8_t *bkind;             /* NB_BVIEW: how users read it (KA_BUF0, KA_ROW, KA_COL) */
+    int64_t *wstart, *wstride;  /* NB_WVIEW: the window in its operand (KArg's wstart, wstride) */
+    bool windows;               /* slices may be read in place (KA_WIN: the LLVM backend) */
     uint8_t *hasrow;            /* per root: a row statistic (a reduction, or math on one) is fused
                                    into its kernel, which is then a row kernel (KK_ROW) */
     uint32_t *first_user, *users;   /* live users of node x: users[first_user[x] .. first_user[x+1]) */
@@ -163,6 +169,77 @@ static const IrType *row_space(const Fuse *f, uint32_t r) {
     if (is_row_reduce(f->g, r) && f->how[r] != NB_STORED)
         return &f->g->nodes[nd->src[0]].type;
     return NULL;
+}
+
+/* A slice read in place by elementwise loops whose last dim is `cols`: step 1, along one axis,
+ * every axis after it whole, and the window (its extent times those axes) exactly cols wide, so
+ * that row r of the loop is the window in row r of the operand seen as [rows, *wstride]. Sets
+ * the window's start and the operand's row length (elements, without B). */
+static bool slice_window(const IrGraph *g, uint32_t i, Dim cols, int64_t *start, int64_t *stride) {
+    const IrNode *nd = &g->nodes[i];
+    const IrType *s = &g->nodes[nd->src[0]].type;
+    int ax = (int)nd->attr.i[0];
+    Dim st = ir_slice_start(&nd->attr);
+    if (nd->op != OP_SLICE || nd->attr.i[3] != 1 || st.a != 0 || cols.a != 0 || ax < 0 || ax >= s->rank ||
+        nd->type.dim[ax].a != 0)
+        return false;
+    int64_t inner = 1;
+    for (int k = ax + 1; k < s->rank; k++) {
+        if (s->dim[k].a != 0 || __builtin_mul_overflow(inner, s->dim[k].c, &inner))
+            return false;
+    }
+    int64_t w, full, at;
+    if (s->dim[ax].a != 0 || __builtin_mul_overflow(nd->type.dim[ax].c, inner, &w) || w != cols.c ||
+        __builtin_mul_overflow(s->dim[ax].c, inner, &full) || __builtin_mul_overflow(st.c, inner, &at))
+        return false;
+    *start = at, *stride = full;
+    return true;
+}
+
+/* The kernel that computes node u is a plain elementwise loop over u's shape (no row kernel, no
+ * reduction's prologue): one that can read a window. */
+static bool plain_elem_reader(const Fuse *f, uint32_t u) {
+    uint32_t r = f->root[u];
+    return is_loop_elem(f, u) && is_loop_elem(f, r) && !f->hasrow[r] && (f->how[r] == NB_TEMP || f->how[r] == NB_OUT) &&
+           same_shape(&f->g->nodes[u].type, &f->g->nodes[r].type);
+}
+
+/* Slices read in place (NB_WVIEW): every user a plain elementwise loop of the slice's rows, or a
+ * reshape keeping the last dim that only such loops read (x[:, t] is a slice [B, 1, D] reshaped
+ * to [B, D]). */
+static void window_views(Fuse *f, const uint8_t *isres) {
+    const IrGraph *g = f->g;
+    const uint32_t *first = f->first_user, *users = f->users;
+    for (uint32_t i = 0; i < g->len; i++) {
+        const IrNode *nd = &g->nodes[i];
+        if (nd->op != OP_SLICE)
+            continue;
+        uint32_t src = nd->src[0];
+        while (f->how[src] == NB_ALIAS)
+            src = g->nodes[src].src[0];
+        NodeHow hs = f->how[src];     /* the operand is read through its buffer */
+        if (nd->op != OP_SLICE || f->how[i] != NB_TEMP || isres[i] || first[i] == first[i + 1] || nd->type.rank < 1 ||
+            !(hs == NB_ARG || hs == NB_GLOBAL || hs == NB_OUT || hs == NB_TEMP || hs == NB_STORED))
+            continue;
+        Dim cols = nd->type.dim[nd->type.rank - 1];
+        int64_t start, stride;
+        bool ok = slice_window(g, i, cols, &start, &stride);
+        for (uint32_t u = first[i]; ok && u < first[i + 1]; u++) {
+            uint32_t x = users[u];
+            if (g->nodes[x].op == OP_RESHAPE && (f->how[x] == NB_ALIAS || f->how[x] == NB_FUSED) && !isres[x] &&
+                view_keeps_rows(&nd->type, &g->nodes[x].type)) {
+                ok = first[x] < first[x + 1];
+                for (uint32_t v = first[x]; ok && v < first[x + 1]; v++)
+                    ok = plain_elem_reader(f, users[v]) && same_shape(&g->nodes[x].type, &g->nodes[users[v]].type);
+            } else {
+                ok = plain_elem_reader(f, x) && same_shape(&nd->type, &g->nodes[x].type);
+            }
+        }
+        if (ok) {
+            f->how[i] = NB_WVIEW;
+            f->wstart[i] = start, f->wstride[i] = stride;
+        }
+    }
 }
 
 static void classify(Fuse *f) {
@@ -322,12 +399,42 @@ static void classify(Fuse *f) {
         } else if (!isres[i] && space && h == NB_BVIEW) {
             ok = f->bkind[i] == KA_ROW && same_shape(ti, space);
         }
+        /* or, read by kernels of its own shape and by later ones: computed in the first such
+         * kernel and stored from there for the rest (an LSTM's gates, used by the cell's kernel
+         * and again by the backward pass: one loop, not one per gate) */
+        if (!ok && !stored && h == NB_TEMP && is_loop_elem(f, i) && ti->rank >= 1) {
+            uint32_t first_root = UINT32_MAX;
+            for (uint32_t u = first[i]; u < first[i + 1]; u++) {
+                uint32_t x = users[u], rx = f->root[x];
+                if (is_loop_elem(f, x) && same_shape(ti, &g->nodes[x].type) && is_loop_elem(f, rx) &&
+                    (f->how[rx] == NB_TEMP || f->how[rx] == NB_OUT) && same_shape(ti, &g->nodes[rx].type) &&
+                    rx < first_root)
+                    first_root = rx;
+            }
+            bool store = first_root != UINT32_MAX;
+            for (uint32_t u = first[i]; store && u < first[i + 1]; u++) {
+                uint32_t x = users[u];
+                NodeHow hx = f->how[x];
+                if (f->root[x] == first_root)
+                    store = is_loop_elem(f, x) && same_shape(ti, &g->nodes[x].type);
+                else    /* a kernel after it reads the stored buffer (a view would hide its readers) */
+                    store = (hx == NB_TEMP || hx == NB_OUT || hx == NB_FUSED || hx == NB_STORED) &&
+                            f->root[x] > first_root;
+            }
+            if (store) {
+                f->how[i] = NB_STORED;
+                f->root[i] = first_root;
+                continue;
+            }
+        }
         if (ok) {
             f->how[i] = stored ? NB_STORED : NB_FUSED;
             f->root[i] = root;
             f->hasrow[root] |= row;
         }
     }
+    if (f->windows)
+        window_views(f, isres);
     f->size = arena_alloc(f->A, sizeof(uint32_t) * (n + 1));
     for (uint32_t i = 0; i < n; i++)
         f->size[f->root[i]] += 1 + (uint32_t)g->nodes[i].nsrc;
@@ -339,6 +446,7 @@ typedef struct Tree {
     Fuse *f;
     Kernel *k;
     uint32_t root;
+    uint32_t kroot;             /* the node whose kernel this is (f->root of the nodes inside) */
     uint32_t *leaf;             /* per argument: the node */
     int *leaf_expr;             /* per argument: its KE_ARG instruction */
     uint32_t *done_node;        /* fused nodes already in the body ... */
@@ -364,6 +472,13 @@ static int leaf_arg(Tree *t, uint32_t x, bool row) {
     KArg ar = {.type = *xt};
     if (f->isval[x] && f->how[x] == NB_VALUE) {
         ar.kind = KA_VAL, ar.ref = f->val[x];
+    } else if (f->how[x] == NB_WVIEW ||
+               (f->how[x] == NB_ALIAS && f->how[f->g->nodes[x].src[0]] == NB_WVIEW)) {
+        uint32_t w = f->how[x] == NB_WVIEW ? x : f->g->nodes[x].src[0], src = f->g->nodes[w].src[0];
+        ar.kind = KA_WIN, ar.ref = f->buf[src], ar.type = f->g->nodes[src].type;
+        ar.wstart = f->wstart[w], ar.wstride = f->wstride[w];
+        if (ar.ref < 0)
+            die("graph %s: slice %u of node %u, which has no buffer", f->g->name, w, src);
     } else if (f->how[x] == NB_BVIEW) {
         uint32_t src = f->g->nodes[x].src[0];
         ar.kind = f->bkind[x], ar.ref = f->buf[src], ar.type = f->g->nodes[src].type;
@@ -377,7 +492,7 @@ static int leaf_arg(Tree *t, uint32_t x, bool row) {
     if (f->isval[x] && f->how[x] != NB_VALUE)   /* a value with a buffer: pass the scalar */
         ar.kind = KA_VAL, ar.ref = f->val[x];
     for (int a = 0; a < k->nargs; a++)
-        if (t->leaf[a] == x && k->args[a].kind == ar.kind)
+        if (t->leaf[a] == x && k->args[a].kind == ar.kind && k->args[a].wstart == ar.wstart)
             return t->leaf_expr[a];
     int a = k->nargs++;
     k->args[a] = ar;
@@ -399,7 +514,7 @@ static int tree_emit(Tree *t, uint32_t n, bool row) {
     if (nd->op == OP_BROADCAST || nd->op == OP_RESHAPE || nd->op == OP_STOP_GRAD || (n != t->root && is_row_reduce(g, n))) {
         bool reduce = nd->op == OP_SUM || nd->op == OP_RMAX;
         uint32_t x = nd->src[0];
-        bool inside = t->f->how[x] == NB_FUSED || t->f->how[x] == NB_STORED;
+        bool inside = (t->f->how[x] == NB_FUSED || t->f->how[x] == NB_STORED) && t->f->root[x] == t->kroot;
         bool xrow = nd->op == OP_BROADCAST || (row && !reduce);
         int s = inside ? tree_emit(t, x, xrow) : leaf_arg(t, x, xrow);
         if (!reduce)
@@ -410,7 +525,7 @@ static int tree_emit(Tree *t, uint32_t n, bool row) {
         KExpr e = {.kind = KE_OP, .op = nd->op, .dt = nd->type.dtype, .sdt = math_dtype(g, nd)};
         for (int s = 0; s < nd->nsrc; s++) {
             uint32_t x = nd->src[s];
-            bool inside = t->f->how[x] == NB_FUSED || t->f->how[x] == NB_STORED;
+            bool inside = (t->f->how[x] == NB_FUSED || t->f->how[x] == NB_STORED) && t->f->root[x] == t->kroot;
             e.src[s] = (uint32_t)(inside ? tree_emit(t, x, row) : leaf_arg(t, x, row));
         }
         at = push_expr(t, e);
@@ -429,7 +544,7 @@ static int tree_emit(Tree *t, uint32_t n, bool row) {
  * elementwise kernel, the reduced operand for a reduction with a prologue). */
 static void emit_elem(Fuse *f, uint32_t root, uint32_t i, Kernel *k) {
     int cap = tree_count(f, root) * 2 + 1;
-    Tree t = {.f = f, .k = k, .root = i, .cap = cap};
+    Tree t = {.f = f, .k = k, .root = i, .kroot = root, .cap = cap};
     t.leaf = arena_alloc(f->A, sizeof(uint32_t) * (size_t)cap);
     t.leaf_expr = arena_alloc(f->A, sizeof(int) * (size_t)cap);
     t.done_node = arena_alloc(f->A, sizeof(uint32_t) * (size_t)cap);
@@ -539,13 +654,13 @@ static void concat_args(Fuse *f, uint32_t x, Kernel *k, int *cap) {
     }
 }
 
-KGraph *fuse_graph(Arena *A, const IrGraph *g0) {
+static KGraph *fuse_graph_ex(Arena *A, const IrGraph *g0, bool windows) {
     const IrGraph *g = expand((IrGraph *)g0);   /* softmax as the primitives of its row kernel */
     uint32_t n = g->len;
     KGraph *kg = arena_alloc(A, sizeof *kg);
     kg->name = g->name;
     kg->ir = g;
-    Fuse f = {.A = A, .g = g, .kg = kg};
+    Fuse f = {.A = A, .g = g, .kg = kg, .windows = windows};
     f.isval = arena_alloc(A, n + 1);
     f.how = arena_alloc(A, sizeof(NodeHow) * (n + 1));
     f.out_index = arena_alloc(A, sizeof(int) * (n + 1));
@@ -554,6 +669,8 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g0) {
     f.val = arena_alloc(A, sizeof(int) * (n + 1));
     f.root = arena_alloc(A, sizeof(uint32_t) * (n + 1));
     f.bkind = arena_alloc(A, n + 1);
+    f.wstart = arena_alloc(A, sizeof(int64_t) * (n + 1));
+    f.wstride = arena_alloc(A, sizeof(int64_t) * (n + 1));
     f.hasrow = arena_alloc(A, n + 1);
     classify(&f);
     flatten_concats(&f);
@@ -565,7 +682,7 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g0) {
         if (f.isval[i])
             emit_value(&f, i);
         switch (f.how[i]) {
-        case NB_DEAD: case NB_VALUE: case NB_FUSED: case NB_BVIEW: case NB_FLAT: continue;
+        case NB_DEAD: case NB_VALUE: case NB_FUSED: case NB_BVIEW: case NB_FLAT: case NB_WVIEW: continue;
         case NB_STORED:     /* its buffer now; its kernel's loop (a later one) writes it */
             f.buf[i] = f.isout[i]
                            ? k_buf(A, kg, (KBuf){.kind = KB_ARG, .tensor = f.out_index[i], .type = nd->type})
@@ -580,7 +697,7 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g0) {
                     die("const with literal data has a B-dependent shape");
             f.buf[i] = k_buf(A, kg, (KBuf){.kind = KB_GLOBAL, .type = nd->type, .data = nd->attr.data});
             continue;
-        case NB_ALIAS: f.buf[i] = f.buf[nd->src[0]]; continue;
+        case NB_ALIAS: f.buf[i] = f.buf[nd->src[0]]; continue;     /* -1 for a window's: read as KA_WIN */
         case NB_OUT:
             f.buf[i] = k_buf(A, kg, (KBuf){.kind = KB_ARG, .tensor = f.out_index[i], .type = nd->type});
             break;
@@ -650,17 +767,21 @@ KGraph *fuse_graph(Arena *A, const IrGraph *g0) {
     return kg;
 }
 
-KModule *fuse_module(Arena *A, const IrModule *m) {
+KGraph *fuse_graph(Arena *A, const IrGraph *g) { return fuse_graph_ex(A, g, true); }
+
+KModule *fuse_module(Arena *A, const IrModule *m) { return fuse_module_ex(A, m, true); }
+
+KModule *fuse_module_ex(Arena *A, const IrModule *m, bool windows) {
     KModule *km = arena_alloc(A, sizeof *km);
     km->m = m;
     km->arena = A;
     if (m->forward)
-        km->forward = fuse_graph(A, m->forward);
+        km->forward = fuse_graph_ex(A, m->forward, windows);
     if (m->evaluate)
-        km->evaluate = fuse_graph(A, m->evaluate);
+        km->evaluate = fuse_graph_ex(A, m->evaluate, windows);
     km->nsteps = m->nsteps;
     km->steps = arena_alloc(A, sizeof(KGraph *) * ((size_t)m->nsteps + 1));
     for (int s = 0; s < m->nsteps; s++)
-        km->steps[s] = fuse_graph(A, m->steps[s].graph);
+        km->steps[s] = fuse_graph_ex(A, m->steps[s].graph, windows);
     return km;
 }

@@ -238,6 +238,19 @@ static void too_big(const KGraph *g, int b, Diag *d) {
     diag_hint(d, "reduce over a batch-sized axis before the third one is added");
 }
 
+/* order[] sorted by the buffers' first kernel, then index (an insertion sort: nearly sorted) */
+static void sort_by_first(int *order, int n, const KGraph *g) {
+    for (int i = 1; i < n; i++) {
+        int b = order[i], j = i;
+        while (j > 0 && (g->bufs[order[j - 1]].first > g->bufs[b].first ||
+                         (g->bufs[order[j - 1]].first == g->bufs[b].first && order[j - 1] > b))) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = b;
+    }
+}
+
 int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
     in_place(A, g, ntensors);
     reuse_dying(A, g);
@@ -291,7 +304,15 @@ int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
         active[c] = arena_alloc(A, sizeof(Live) * ((size_t)g->nbufs + 1));
         g->slab[c] = (KSize){0, 0, 0};
     }
-    for (int b = 0; b < g->nbufs; b++) {
+    /* in the order they are first written (a buffer fuse made early may be written late: a
+     * value stored by a later kernel that computes it, fuse.c), ties by index */
+    int *order = arena_alloc(A, sizeof(int) * ((size_t)g->nbufs + 1)), ntemp = 0;
+    for (int b = 0; b < g->nbufs; b++)
+        if (g->bufs[b].kind == KB_TEMP)
+            order[ntemp++] = b;
+    sort_by_first(order, ntemp, g);
+    for (int ob = 0; ob < ntemp; ob++) {
+        int b = order[ob];
         KBuf *bf = &g->bufs[b];
         if (bf->kind != KB_TEMP)
             continue;

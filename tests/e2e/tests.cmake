@@ -125,6 +125,8 @@ nnc_e2e(grad_vs_torch grad_vs_torch.sh)
 nnc_e2e(attention_vs_torch attention_vs_torch.sh)
 # a decoder-only transformer learns a sequence task an n-gram cannot; executable = interpreter
 nnc_e2e(transformer_seq transformer_seq.sh)
+# dropout inside encoder_block / decoder_block / multi_head_attention: training only (issue 10)
+nnc_e2e(transformer_dropout transformer_dropout.sh)
 # examples/brackets.nn: an encoder with padding masks classifies bracket words (README: 99.8%)
 nnc_e2e(brackets reach.sh brackets accuracy ge 0.95 --epochs 8 --threads 1 --
         --data "${CMAKE_SOURCE_DIR}/examples/data/brackets_test_x.npy,${CMAKE_SOURCE_DIR}/examples/data/brackets_test_y.npy")

@@ -159,6 +159,16 @@ int main(void) {
     g->kern[2].args[1].kind = KA_COL;
     expect(g, "row as col", "col broadcast of the wrong size");
 
+    g = fresh(&a);      /* a window whose rows are wider than its stride */
+    g->kern[2].args[0].kind = KA_WIN;
+    g->kern[2].args[0].wstart = 0, g->kern[2].args[0].wstride = 1;
+    expect(g, "window wider than its stride", "a window needs an elementwise kernel whose rows fit its stride");
+
+    g = fresh(&a);      /* a window read by a structured op */
+    g->kern[1].args[0].kind = KA_WIN;
+    g->kern[1].args[0].wstride = 1 << 20;
+    expect(g, "window in a sum", "a window needs an elementwise kernel");
+
     g = fresh(&a);      /* a gemm's epilogue reading the gemm's operand per element */
     g->kern[0].body[0].ref = 0;
     expect(g, "epilogue reads an operand", "its epilogue reads operand 0 of the gemm");

@@ -4,6 +4,7 @@
 #   kernel.emit_pool  the pooling kernels and their fused prologue (pool.nn, FileCheck)
 #   kernel.rows     nnc --emit kernels of iris.nn: softmax and cross-entropy are row kernels (FileCheck)
 #   kernel.view     nnc --emit kernels of view.nn: a chain split by a reshape is one loop (FileCheck)
+#   kernel.lstm     nnc --emit kernels of lstm.nn: windows and store-fusion in a time loop (FileCheck)
 #   kernel.golden   every example's kernel counts, in-place updates and planned bytes vs a golden file
 #   kernel.golden_course  the same for examples/course/*.nn (tests/kernel/course.golden)
 #   kernel.opt_levels.NAME  the example (or tests/kernel/view.nn) trained at -O0..-O3 equals the
@@ -36,6 +37,11 @@ if(NNC_KERNEL_FILECHECK)
     sh $<TARGET_FILE:nnc> ${CMAKE_SOURCE_DIR}/tests/kernel/view.nn ${NNC_KERNEL_FILECHECK}
     ${CMAKE_SOURCE_DIR}/tests/kernel/view.check)
   set_tests_properties(kernel.view PROPERTIES LABELS kernel TIMEOUT 60
+                       ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib")
+  add_test(NAME kernel.lstm COMMAND sh -c "\"$1\" --emit kernels \"$2\" | \"$3\" \"$4\""
+    sh $<TARGET_FILE:nnc> ${CMAKE_SOURCE_DIR}/tests/kernel/lstm.nn ${NNC_KERNEL_FILECHECK}
+    ${CMAKE_SOURCE_DIR}/tests/kernel/lstm.check)
+  set_tests_properties(kernel.lstm PROPERTIES LABELS kernel TIMEOUT 60
                        ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib")
 endif()
 # every trainable example's training at -O0..-O3 equals the interpreter's (fuse and plan change no

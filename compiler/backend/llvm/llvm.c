@@ -117,6 +117,51 @@ static LLVMValueRef call_f1(Cg *g, const char *name, LLVMValueRef x) {
     return call(g, declare(g, name, g->f32, p, 1, true), &x, 1);
 }
 
+/* A call of a math-library function (tanhf, erff, ...) that the loop vectoriser can widen: the
+ * call carries vector variants (the "vector-function-abi-variant" attribute, LLVM's VFABI names)
+ * of 4, 8 and 16 lanes, functions that call the scalar function once per lane. Every element gets
+ * the library's own value, as the interpreter's; the arithmetic around the calls is vectorised
+ * (an opaque call alone kept a whole fused loop scalar: an LSTM cell, GELU's erf). */
+static LLVMValueRef call_lib1(Cg *g, const char *name, LLVMValueRef x) {
+    LLVMValueRef sf = declare(g, name, g->f32, (LLVMTypeRef[]){g->f32}, 1, true);
+    if (g->o->opt_level < 2)    /* no loop vectoriser to use them */
+        return LLVMBuildCall2(g->b, LLVMGlobalGetValueType(sf), sf, &x, 1, "");
+    static const int lanes[3] = {4, 8, 16};
+    const char *variants = "";
+    for (int v = 0; v < 3; v++) {
+        int n = lanes[v];
+        const char *vname = arena_printf(&g->arena, "%s.vec.%s.%d", g->prefix, name, n);
+        if (!LLVMGetNamedFunction(g->mod, vname)) {
+            LLVMTypeRef vt = LLVMVectorType(g->f32, (unsigned)n);
+            LLVMValueRef vf = LLVMAddFunction(g->mod, vname, LLVMFunctionType(vt, &vt, 1, 0));
+            /* weak_odr, hidden: kept until the vectoriser has run (an unused internal function
+             * would be gone by then), one copy per executable */
+            LLVMSetLinkage(vf, LLVMWeakODRLinkage);
+            LLVMSetVisibility(vf, LLVMHiddenVisibility);
+            add_attr(g, vf, LLVMAttributeFunctionIndex, "nounwind");
+            add_attr(g, vf, LLVMAttributeFunctionIndex, "readnone");
+            add_attr(g, vf, LLVMAttributeFunctionIndex, "willreturn");
+            LLVMBasicBlockRef at = LLVMGetInsertBlock(g->b);
+            LLVMPositionBuilderAtEnd(g->b, LLVMAppendBasicBlockInContext(g->ctx, vf, "entry"));
+            LLVMValueRef acc = LLVMGetUndef(vt), in = LLVMGetParam(vf, 0);
+            for (int l = 0; l < n; l++) {
+                LLVMValueRef e = LLVMBuildExtractElement(g->b, in, ci32(g, l), "");
+                e = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(sf), sf, &e, 1, "");
+                acc = LLVMBuildInsertElement(g->b, acc, e, ci32(g, l), "");
+            }
+            LLVMBuildRet(g->b, acc);
+            if (at)
+                LLVMPositionBuilderAtEnd(g->b, at);
+        }
+        variants = arena_printf(&g->arena, "%s%s_ZGV_LLVM_N%dv_%s(%s)", variants, v ? "," : "", n, name, vname);
+    }
+    LLVMValueRef c = LLVMBuildCall2(g->b, LLVMGlobalGetValueType(sf), sf, &x, 1, "");
+    static const char key[] = "vector-function-abi-variant";
+    LLVMAddCallSiteAttribute(c, LLVMAttributeFunctionIndex,
+                             LLVMCreateStringAttribute(g->ctx, key, sizeof key - 1, variants, (unsigned)strlen(variants)));
+    return c;
+}
+
 static LLVMValueRef call_f2(Cg *g, const char *name, LLVMValueRef x, LLVMValueRef y) {
     LLVMTypeRef p[2] = {g->f32, g->f32};
     LLVMValueRef args[2] = {x, y};
@@ -309,16 +354,16 @@ static LLVMValueRef scalar_op(Cg *g, const IrNode *nd, DType dt, LLVMValueRef *v
     case OP_EXP: return call_f1(g, "llvm.exp.f32", x);
     case OP_LOG: return call_f1(g, "llvm.log.f32", x);
     case OP_SQRT: return call_f1(g, "llvm.sqrt.f32", x);
-    case OP_TANH: return call_f1(g, "tanhf", x);
-    case OP_ATAN: return call_f1(g, "atanf", x);
+    case OP_TANH: return call_lib1(g, "tanhf", x);
+    case OP_ATAN: return call_lib1(g, "atanf", x);
     case OP_SIN: return call_f1(g, "llvm.sin.f32", x);
     case OP_COS: return call_f1(g, "llvm.cos.f32", x);
     case OP_FLOOR: return f ? call_f1(g, "llvm.floor.f32", x) : x;
     case OP_CEIL: return f ? call_f1(g, "llvm.ceil.f32", x) : x;
     case OP_ROUND: return f ? call_f1(g, "llvm.roundeven.f32", x) : x;    /* half to even */
-    case OP_ERF: return call_f1(g, "erff", x);
-    case OP_ASIN: return call_f1(g, "asinf", x);
-    case OP_ACOS: return call_f1(g, "acosf", x);
+    case OP_ERF: return call_lib1(g, "erff", x);
+    case OP_ASIN: return call_lib1(g, "asinf", x);
+    case OP_ACOS: return call_lib1(g, "acosf", x);
     case OP_SIGMOID: return sigmoid(g, x);
     case OP_ABS:
         if (f)
@@ -547,7 +592,11 @@ static LLVMValueRef *body_values(Cg *g, const Kernel *k, LLVMValueRef *argv, LLV
         const KExpr *x = &k->body[e];
         if (x->kind == KE_ARG) {
             const KArg *ar = &k->args[x->ref];
-            LLVMValueRef at = ar->kind == KA_ROW ? r : ar->kind == KA_COL ? c : ar->kind == KA_TILE ? tile_index(g, ar, i) : i;
+            LLVMValueRef at = ar->kind == KA_ROW    ? r
+                              : ar->kind == KA_COL  ? c
+                              : ar->kind == KA_TILE ? tile_index(g, ar, i)
+                              : ar->kind == KA_WIN  ? LLVMBuildAdd(g->b, LLVMBuildMul(g->b, r, ci64(g, ar->wstride), ""), c, "")
+                                                    : i;
             LLVMValueRef base = argv[x->ref] ? argv[x->ref] : out;
             v[e] = ar->kind == KA_VAL    ? argv[x->ref]
                    : ar->kind == KA_BUF0 ? pre[x->ref]
@@ -1108,6 +1157,8 @@ static LLVMValueRef new_fn(Cg *g, const char *name, LLVMTypeRef *pt, int np, con
 /* Elementwise loops of at least this many elements go to the thread pool when the call has one:
  * below it, waking the workers costs more than the loop (a few microseconds each). */
 #define PAR_MIN_ELEMS (1 << 15)
+/* ... and at least this many when they call the math library (par_min_elems) */
+#define PAR_MIN_CALL_ELEMS (1 << 11)
 
 /* A slice or unslice kernel: its window's start is a parameter, not part of its code, so the
  * windows of one shape at every step of an unrolled time loop (x[:, t, :]) share one function. */
@@ -1382,7 +1433,7 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
  * and space holds at least PAR_MIN_ELEMS elements; name.chunk(ctx, lo, hi) unpacks the params
  * from ctx and calls range. params ends with B; pt and noalias have room for np + 2. */
 static LLVMValueRef split_by_lead(Cg *g, const char *name, LLVMValueRef range, LLVMTypeRef *pt, bool *noalias,
-                                  int np, const IrType *space, int lead) {
+                                  int np, const IrType *space, int lead, int64_t min_elems) {
     LLVMValueRef *cargs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)np + 2));
     LLVMTypeRef range_ty = LLVMGlobalGetValueType(range);
     LLVMTypeRef cty = LLVMStructTypeInContext(g->ctx, pt, (unsigned)np, 0);
@@ -1414,7 +1465,7 @@ static LLVMValueRef split_by_lead(Cg *g, const char *name, LLVMValueRef range, L
             n = LLVMBuildMul(g->b, n, dimv(g, space->dim[d]), "");
     }
     LLVMValueRef par = LLVMBuildAnd(g->b, LLVMBuildIsNotNull(g->b, kpool, ""),
-                                    LLVMBuildICmp(g->b, LLVMIntSGE, total, ci64(g, PAR_MIN_ELEMS), ""), "");
+                                    LLVMBuildICmp(g->b, LLVMIntSGE, total, ci64(g, min_elems), ""), "");
     LLVMBasicBlockRef pb = LLVMAppendBasicBlockInContext(g->ctx, kern, "parallel");
     LLVMBasicBlockRef sb = LLVMAppendBasicBlockInContext(g->ctx, kern, "serial");
     LLVMBuildCondBr(g->b, par, pb, sb);
@@ -1436,6 +1487,27 @@ static LLVMValueRef split_by_lead(Cg *g, const char *name, LLVMValueRef range, L
     return kern;
 }
 
+/* The fewest elements for which kernel k's loop goes to the thread pool: PAR_MIN_ELEMS for cheap
+ * arithmetic, fewer when each element calls the math library (tanh, exp, erf ... stay scalar
+ * calls of some 10-20 ns: an LSTM cell's [32, 256] gates cost more than waking the workers). */
+static int64_t par_min_elems(const Kernel *k) {
+    int calls = 0;
+    for (int e = 0; e < k->nbody; e++) {
+        const KExpr *x = &k->body[e];
+        if (x->kind != KE_OP || x->dt != DT_F32)
+            continue;
+        switch ((Op)x->op) {
+        case OP_EXP: case OP_LOG: case OP_TANH: case OP_ATAN: case OP_SIN: case OP_COS: case OP_ERF:
+        case OP_ASIN: case OP_ACOS: case OP_SIGMOID: case OP_POW:
+            calls++;
+            break;
+        default: break;
+        }
+    }
+    int64_t n = PAR_MIN_ELEMS / (1 + 8 * (int64_t)calls);
+    return n < PAR_MIN_CALL_ELEMS ? PAR_MIN_CALL_ELEMS : n;
+}
+
 /* An elementwise kernel becomes three functions: NAME.range(out, args, B, lo, hi) runs the flat
  * loop over [lo, hi) (or, when it reads a row or column broadcast, rows [lo, hi) of the result
  * seen as [rows, last dim], the inner loop over the columns so it still vectorises); NAME.chunk(ctx, lo, hi) unpacks the parameters from a struct and calls it,
@@ -1449,7 +1521,7 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
     int na = k->nargs;
     bool two_d = false, row = k->kind == KK_ROW;   /* row: a loop over rows, see row_range */
     for (int a = 0; a < na; a++)
-        two_d |= k->args[a].kind == KA_ROW || k->args[a].kind == KA_COL;
+        two_d |= k->args[a].kind == KA_ROW || k->args[a].kind == KA_COL || k->args[a].kind == KA_WIN;
     /* parameters: out, the extra outputs, the arguments not read through an output, B; then lo,
      * hi (range) or pool */
     int nmax = na + k->nx + 4;
@@ -1513,7 +1585,8 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
     LLVMBuildRetVoid(g->b);
     leave_fn(g, sv);
     const IrType *space = row ? &k->pro : &k->type;
-    return split_by_lead(g, name, range, pt, noalias, np, space, two_d || row ? space->rank - 1 : space->rank);
+    return split_by_lead(g, name, range, pt, noalias, np, space, two_d || row ? space->rank - 1 : space->rank,
+                         par_min_elems(k));
 }
 
 /* A pool kernel: out, its arguments, B, pool. Samples never share output memory and each keeps
@@ -1545,7 +1618,7 @@ static LLVMValueRef emit_pool_kernel(Cg *g, const Kernel *k, const char *name) {
     LLVMBuildRetVoid(g->b);
     leave_fn(g, sv);
     const IrType *xt = k->op == OP_MAXPOOL_BWD || k->op == OP_AVGPOOL_BWD ? &k->type : k->nbody ? &k->pro : &k->args[0].type;
-    return split_by_lead(g, name, range, pt, noalias, np, xt, 1);
+    return split_by_lead(g, name, range, pt, noalias, np, xt, 1, PAR_MIN_ELEMS);
 }
 
 /* The function of a fill, structured-op or GEMM kernel: out, the argument buffers (or the fill
@@ -1814,7 +1887,12 @@ static void call_kernel(Cg *g, Env *e, int ki) {
         const KArg *ar = &k->args[a];
         if ((k->kind == KK_ELEM || k->kind == KK_ROW || (k->kind == KK_GEMM && k->nbody)) && out_slot(k, a) >= 0)
             continue;
-        args[np++] = ar->kind == KA_VAL ? get_val(g, e, ar->ref) : get_ptr(g, e, ar->ref);
+        LLVMValueRef p = ar->kind == KA_VAL ? get_val(g, e, ar->ref) : get_ptr(g, e, ar->ref);
+        if (ar->kind == KA_WIN && ar->wstart) {    /* the window's start: the pointer's offset */
+            LLVMValueRef off = ci64(g, ar->wstart * ir_dtype_size(ar->type.dtype));
+            p = LLVMBuildInBoundsGEP2(g->b, g->i8, p, &off, 1, "");
+        }
+        args[np++] = p;
     }
     args[np++] = g->B;
     if (k->kind == KK_ELEM || k->kind == KK_ROW || k->kind == KK_CONV || k_is_pool(k) || k->kind == KK_GEMM)
