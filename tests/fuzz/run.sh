@@ -148,8 +148,10 @@ if [ $mode = replay ]; then
         fi
         cp "$f" "$seeds/crash_$name"
     done
+    # Replay allows 30 s an input (fuzzing keeps 10): the unroll-budget seeds take ~4 s under ASan
+    # on a quiet machine and up to 14 s on a loaded one; a hang still fails.
     # shellcheck disable=SC2086
-    "$exe" -runs=0 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $extra \
+    "$exe" -runs=0 -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 $extra \
         -artifact_prefix="$work/artifacts/" "$seeds"
     rc=$?
 else
