@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "nnc_abi.h"
+int rt_dist_world(void);    /* runtime/mpi.c: processes of the run (1 without MPI) */
 
 typedef int CUresult;
 typedef int CUdevice;
@@ -99,7 +100,7 @@ static long long at(Poly p, long long B) { return p.b2 * B * B + p.b * B + p.c; 
 
 typedef struct Ref { char kind; int t; Poly off; const char *global; CUdeviceptr g; } Ref;
 
-enum { S_LAUNCH, S_GEMM, S_BGEMM, S_ZERO, S_COPY, S_LOSS };
+enum { S_LAUNCH, S_GEMM, S_BGEMM, S_ZERO, S_COPY, S_LOSS, S_ALLREDUCE };
 
 typedef struct Step {
     int kind;
@@ -266,6 +267,10 @@ static void parse(const char *text) {
         } else if (!strcmp(w, "copy")) {
             st->kind = S_COPY;
             nref = 2;
+        } else if (!strcmp(w, "allreduce")) {   /* the step's gradients: `allreduce N`, copies follow */
+            st->kind = S_ALLREDUCE;
+            st->n.c = num(&sp, line);
+            nref = 0;
         } else if (!strcmp(w, "loss")) {
             st->kind = S_LOSS;
             st->loss = (int)num(&sp, line);
@@ -526,6 +531,11 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
                 check(cu.MemcpyDtoD(d, src, (size_t)at(st->n, B)), "cuMemcpyDtoD", "a result");
             break;
         }
+        case S_ALLREDUCE:
+            if (rt_dist_world() > 1)
+                fail("data-parallel training on the GPU needs NCCL, which is not built yet: run one process per "
+                     "machine, or train on the CPU (docs/distributed.md)");
+            break;
         case S_LOSS: {
             union { float f; int32_t i; unsigned char b; } v = {0};
             size_t n = st->mode == 'b' ? 1 : 4;
