@@ -510,12 +510,18 @@ static void conv_scratch(Arena *A, KGraph *kg, const IrGraph *g, const IrNode *n
  * which no result names. Then a run of one process touches no gradient byte. */
 static bool allreduce_in_place(const Fuse *f, uint32_t i) {
     uint32_t x = f->g->nodes[i].src[0];
-    if (f->how[x] != NB_TEMP || f->isval[x] || f->first_user[x + 1] - f->first_user[x] != 1)
-        return false;
-    for (int r = 0; r < f->g->nres; r++)
-        if (f->g->res[r].node == x)
+    for (;;) {      /* through views (a bias gradient's reshape) to the buffer's kernel */
+        if (f->isval[x] || f->first_user[x + 1] - f->first_user[x] != 1)
             return false;
-    return true;
+        for (int r = 0; r < f->g->nres; r++)
+            if (f->g->res[r].node == x)
+                return false;
+        if (f->how[x] == NB_TEMP)
+            return true;
+        if (f->how[x] != NB_ALIAS)
+            return false;
+        x = f->g->nodes[x].src[0];
+    }
 }
 
 /* Concats feeding one concat along the same axis (a time loop's collected states, the adjoint of
