@@ -275,7 +275,7 @@ int rt_dist_check_sync(RtCtx *c, int64_t step) {
     uint64_t v[2] = {h, ~h};      /* max of h and of ~h: the largest and the smallest hash */
     allreduce_sum(v, 2, D.u64, sizeof(uint64_t), D.max, "the parameter hash check (--check-sync)");
     if (v[0] != h || ~v[1] != h)
-        return rt_error(c, "rank %d of %d: the parameters differ between processes after step %lld (hash %016llx, "
+        return rt_error(c, "rank %d of %d: the parameters or state differ between processes after step %lld (hash %016llx, "
                            "the processes hold %016llx to %016llx): data-parallel training lost its sync",
                         D.rank, D.world, (long long)step, (unsigned long long)h, (unsigned long long)~v[1],
                         (unsigned long long)v[0]);

@@ -1,9 +1,30 @@
 #!/bin/bash
 # dist.sh NNC SRC_DIR WORK_DIR - data-parallel training with `mpirun -np 2` (docs/distributed.md):
-# the ranks stay bit-identical (--check-sync 1), and a parameter mismatch is caught; 2 ranks with
+# the ranks stay bit-identical (--check-sync 1: parameters and state, batch-norm statistics
+# included), and a parameter mismatch is caught; 2 ranks with
 # global batch B train as 1 rank with batch B does (losses and weights within float tolerance), in
 # compiled code and in the interpreter; a checkpoint of a 2-rank run resumes on 1 and on 2 ranks;
 # a killed or stopped rank ends the run with a message, and the last checkpoint stays loadable;
+# batch-norm running statistics: each rank normalises with its own share's statistics, and the
+# new running mean and variance are averaged over the ranks, so the state stays identical
+cat > bn_mlp.nn <<'NNEOF'
+use nn
+model bn_mlp {
+  input  image: f32[B, 28, 28]
+  target label: i32[B]
+  h      = dense(flatten(image), 32)
+  n      = batchnorm(h, momentum = 0.2)
+  logits = dense(relu(n), 10)
+  loss   cross_entropy(logits, label)
+  train { data fashion_mnist  optimizer sgd(lr = 0.1)  batch 32  epochs 2  metrics accuracy }
+}
+NNEOF
+"$NNC" bn_mlp.nn -o bn_mlp || fail "nnc bn_mlp.nn"
+"${MPI[@]}" ./bn_mlp train --seed 3 --limit 320 --threads 1 --check-sync 1 --save bn.st > bn.log 2>&1 ||
+    { cat bn.log; fail "batch-norm model on 2 ranks lost its sync"; }
+tail -n 2 bn.log
+echo "ok: batch-norm statistics stay in sync on 2 ranks"
+
 # bad setups (no MPI library, a batch the processes do not divide) fail with a message.
 . "$(dirname "$0")/../e2e/lib.sh"
 command -v mpirun > /dev/null || { echo "SKIP: mpirun not found (Debian: apt install openmpi-bin libopenmpi-dev)"; exit 77; }
@@ -59,7 +80,7 @@ close one.st two.st 1e-5
 # --check-sync catches ranks that diverged: one process given another learning rate
 mpirun --oversubscribe --allow-run-as-root -np 1 ./iris "${T[@]}" --epochs 1 --check-sync 2 --lr 0.01 : -np 1 ./iris "${T[@]}" --epochs 1 \
     --check-sync 2 --lr 0.02 > sync.log 2> sync.err && { cat sync.err; fail "diverged ranks were not caught"; }
-grep -q "the parameters differ between processes after step 2" sync.err || { cat sync.err; fail "check-sync message"; }
+grep -q "the parameters or state differ between processes after step 2" sync.err || { cat sync.err; fail "check-sync message"; }
 echo "ok: --check-sync caught diverged ranks"
 
 # resume: rank 0's checkpoint after 2 epochs, continued to 4 on 1 and on 2 ranks
