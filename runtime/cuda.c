@@ -27,7 +27,7 @@ int rt_dist_world(void);    /* runtime/mpi.c: processes of the run (1 without MP
 typedef int CUresult;
 typedef int CUdevice;
 typedef unsigned long long CUdeviceptr;
-typedef void *CUcontext, *CUmodule, *CUfunction, *CUstream;
+typedef void *CUcontext, *CUmodule, *CUfunction, *CUstream, *CUevent;
 
 static struct {
     void *lib, *blas;
@@ -48,6 +48,18 @@ static struct {
     CUresult (*MemcpyDtoH)(void *, CUdeviceptr, size_t);
     CUresult (*MemcpyDtoD)(CUdeviceptr, CUdeviceptr, size_t);
     CUresult (*MemsetD8)(CUdeviceptr, unsigned char, size_t);
+    CUresult (*MemHostAlloc)(void **, size_t, unsigned);
+    CUresult (*MemFreeHost)(void *);
+    CUresult (*StreamCreate)(CUstream *, unsigned);
+    CUresult (*StreamSynchronize)(CUstream);
+    CUresult (*StreamWaitEvent)(CUstream, CUevent, unsigned);
+    CUresult (*EventCreate)(CUevent *, unsigned);
+    CUresult (*EventRecord)(CUevent, CUstream);
+    CUresult (*MemcpyHtoDAsync)(CUdeviceptr, const void *, size_t, CUstream);
+    CUresult (*MemcpyDtoHAsync)(void *, CUdeviceptr, size_t, CUstream);
+    CUresult (*MemcpyDtoDAsync)(CUdeviceptr, CUdeviceptr, size_t, CUstream);
+    CUresult (*MemsetD8Async)(CUdeviceptr, unsigned char, size_t, CUstream);
+    CUresult (*MemGetInfo)(size_t *, size_t *);
     CUresult (*LaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
                              CUstream, void **, void **);
     CUresult (*GetErrorName)(CUresult, const char **);
@@ -58,7 +70,26 @@ static struct {
     int (*SgemmBatched)(void *, int, int, int, int, int, const float *, const float *, int, long long, const float *,
                         int, long long, const float *, float *, int, long long, int);
     const char *(*BlasStatusName)(int);
+    int (*BlasSetStream)(void *, CUstream);
+    int (*GemmEx)(void *, int, int, int, int, int, const void *, const void *, int, int, const void *, int, int,
+                  const void *, void *, int, int, int, int);
+    int (*GemmBatchedEx)(void *, int, int, int, int, int, const void *, const void *, int, int, long long,
+                         const void *, int, int, long long, const void *, void *, int, int, long long, int, int, int);
     void *blas_handle;
+    /* cuBLASLt (optional: NULL without it, or with NNC_CUBLASLT=0): GEMMs with a fused epilogue */
+    void *lt, *lt_handle, *lt_pref;
+    int (*LtCreate)(void **);
+    int (*LtDescCreate)(void **, int, int);
+    int (*LtDescDestroy)(void *);
+    int (*LtDescSet)(void *, int, const void *, size_t);
+    int (*LtLayoutCreate)(void **, int, uint64_t, uint64_t, int64_t);
+    int (*LtLayoutDestroy)(void *);
+    int (*LtPrefCreate)(void **);
+    int (*LtPrefSet)(void *, int, const void *, size_t);
+    int (*LtHeuristic)(void *, void *, void *, void *, void *, void *, void *, int, void *, int *);
+    int (*LtMatmul)(void *, void *, const void *, const void *, void *, const void *, void *, const void *,
+                    const void *, void *, void *, void *, const void *, void *, size_t, CUstream);
+    const char *(*LtStatusName)(int);
 } cu;
 
 static const char *prog = "model";
@@ -100,7 +131,20 @@ static long long at(Poly p, long long B) { return p.b2 * B * B + p.b * B + p.c; 
 
 typedef struct Ref { char kind; int t; Poly off; const char *global; CUdeviceptr g; } Ref;
 
-enum { S_LAUNCH, S_GEMM, S_BGEMM, S_ZERO, S_COPY, S_LOSS, S_ALLREDUCE };
+enum { COMPUTE_32F = 68, COMPUTE_32F_FAST_16BF = 75 };   /* cublasComputeType_t (cublas_api.h) */
+enum { S_LAUNCH, S_GEMM, S_GEMMLT, S_BGEMM, S_ZERO, S_COPY, S_LOSS, S_ALLREDUCE };
+
+/* cublasLtMatmulHeuristicResult_t (cublasLt.h): the algorithm, 64 bytes, then its properties */
+typedef struct LtAlgo {
+    uint64_t algo[8];
+    size_t workspace;
+    int state;
+    float waves;
+    int reserved[4];
+} LtAlgo;
+
+/* a gemmlt step's cuBLASLt descriptors, made for the batch size B they were last used at */
+typedef struct LtPlan { long long B; void *desc, *la, *lb, *lc; LtAlgo algo; } LtPlan;
 
 typedef struct Step {
     int kind;
@@ -111,6 +155,8 @@ typedef struct Step {
     int ta, tb;                 /* gemm */
     Poly dim[5];                /* gemm: M, N, K, lda, ldb; bgemm: P, M, N, K (as a*B + c in .b, .c) */
     int loss;                   /* loss: its index; dtype in mode ('f', 'i', 'b') */
+    int epi;                    /* gemmlt: CUBLASLT_EPILOGUE_BIAS (4) or RELU_BIAS (6) */
+    LtPlan *lt;                 /* gemmlt: its descriptors, NULL until first used */
     Ref *refs; int nrefs;
 } Step;
 
@@ -122,7 +168,23 @@ typedef struct Graph {
     Step *steps; int nsteps;
 } Graph;
 
-typedef struct Tensor { int role; Poly bytes; CUdeviceptr p; size_t cap; } Tensor;
+typedef struct Pending {
+    bool on;
+    const struct Graph *g;
+    long long B;
+    void **bufs;                /* the caller's NncArgs.bufs and .losses */
+    float *losses;
+    unsigned char *out;         /* the outputs' place in the pinned buffer */
+    bool train;
+} Pending;
+
+typedef struct Tensor {
+    int role;
+    Poly bytes;
+    CUdeviceptr p;
+    size_t cap;
+    void *host;                 /* param, state: the host's buffer (NncArgs.bufs) the device copy is of */
+} Tensor;
 enum { R_INPUT, R_TARGET, R_OUTPUT, R_PARAM, R_STATE };
 
 static struct {
@@ -137,6 +199,34 @@ static struct {
     CUdeviceptr wsp, vals;
     size_t wscap, valscap;
     Graph *g; int ng;
+    int nloss;                  /* losses the schedule reads back (loss steps' largest index + 1) */
+    CUfunction nonfinite;       /* the module's nnc_nonfinite */
+    CUdeviceptr flags;          /* [ntens] ints: nnc_nonfinite's results of the last train step */
+    size_t flagscap;
+    /* Params and state live on the device between calls. on_device: the device holds them (false
+     * at start and after the host wrote them: from_host); host_current: the host's buffers equal
+     * the device's (false after a train step until to_host copies them back). */
+    bool on_device, host_current;
+    /* run: every kernel, product and copy of a call; copy: the batch's inputs, from pinned host
+     * memory (pin), ordered before the run stream's work by the event copied */
+    CUstream run, copy;
+    CUevent copied;
+    unsigned char *pin;         /* pinned: inputs and targets in, outputs, losses and flags out */
+    size_t pincap;
+    int *flag_host;             /* in pin: the flags' copy, valid after a train step */
+    bool flags_valid;
+    /* a call whose results have not been waited for (defer), and whether the next call is one */
+    Pending pend;
+    bool defer_next;
+    /* NNC_CUDA_STATS: what crossed the bus and what was allocated, printed at exit */
+    struct { long long allocs, alloc_bytes, up_params, up_param_bytes, down_params, down_param_bytes, batch_copies,
+             batch_bytes, out_bytes, calls, gemms, lt_gemms, lt_fallbacks, deferred; } st;
+    /* the GEMMs' cublasComputeType_t: COMPUTE_32F (f32 products, the default) or, with
+     * --precision bf16, COMPUTE_32F_FAST_16BF (f32 data in and out, the products on bf16 tensor
+     * cores with f32 accumulation); every other kernel, the params and the state stay f32 */
+    int compute;
+    CUdeviceptr ltws;           /* cuBLASLt's workspace */
+    size_t ltwscap;
 } P;
 
 static void *xcalloc(size_t n, size_t s) {
@@ -255,6 +345,16 @@ static void parse(const char *text) {
             for (int k = 0; k < 5; k++)
                 st->dim[k].b = num(&sp, line), st->dim[k].c = num(&sp, line);
             nref = 3;
+        } else if (!strcmp(w, "gemmlt")) {
+            /* a GEMM with its epilogue fused by cuBLASLt; the launch after it is the fallback */
+            st->kind = S_GEMMLT;
+            st->epi = (int)num(&sp, line);
+            if (st->epi != 4 && st->epi != 6)
+                fail("the embedded CUDA schedule is malformed at line %d (epilogue %d)", line, st->epi);
+            st->ta = (int)num(&sp, line), st->tb = (int)num(&sp, line);
+            for (int k = 0; k < 5; k++)
+                st->dim[k].b = num(&sp, line), st->dim[k].c = num(&sp, line);
+            nref = 4;
         } else if (!strcmp(w, "bgemm")) {
             st->kind = S_BGEMM;
             st->ta = (int)num(&sp, line), st->tb = (int)num(&sp, line);
@@ -274,6 +374,10 @@ static void parse(const char *text) {
         } else if (!strcmp(w, "loss")) {
             st->kind = S_LOSS;
             st->loss = (int)num(&sp, line);
+            if (st->loss < 0 || st->loss >= 1 << 16)
+                fail("the embedded CUDA schedule is malformed at line %d (loss %d)", line, st->loss);
+            if (st->loss + 1 > P.nloss)
+                P.nloss = st->loss + 1;
             const char *dt = strtok_r(NULL, " ", &sp);
             st->mode = dt ? dt[0] : 0;
             nref = 1;
@@ -294,6 +398,10 @@ static void parse(const char *text) {
         if (st->kind == S_LAUNCH && (!st->name || (st->mode != 'e' && st->mode != 'b') || st->nrefs < 1))
             fail("the embedded CUDA schedule is malformed at line %d", line);
     }
+    for (int gi = 0; gi < P.ng; gi++)    /* a gemmlt step is followed by its fallback epilogue */
+        for (int k = 0; k < P.g[gi].nsteps; k++)
+            if (P.g[gi].steps[k].kind == S_GEMMLT && (k + 1 == P.g[gi].nsteps || P.g[gi].steps[k + 1].kind != S_LAUNCH))
+                fail("the embedded CUDA schedule has a gemmlt step without its epilogue kernel");
     /* the names point into s, which lives as long as the process */
 }
 
@@ -321,11 +429,32 @@ static void open_driver(void) {
     GET(MemcpyDtoH, "cuMemcpyDtoH_v2");
     GET(MemcpyDtoD, "cuMemcpyDtoD_v2");
     GET(MemsetD8, "cuMemsetD8_v2");
+    GET(MemHostAlloc, "cuMemHostAlloc");
+    GET(MemFreeHost, "cuMemFreeHost");
+    GET(StreamCreate, "cuStreamCreate");
+    GET(StreamSynchronize, "cuStreamSynchronize");
+    GET(StreamWaitEvent, "cuStreamWaitEvent");
+    GET(EventCreate, "cuEventCreate");
+    GET(EventRecord, "cuEventRecord");
+    GET(MemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2");
+    GET(MemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2");
+    GET(MemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2");
+    GET(MemsetD8Async, "cuMemsetD8Async");
+    GET(MemGetInfo, "cuMemGetInfo_v2");
     GET(LaunchKernel, "cuLaunchKernel");
     GET(GetErrorName, "cuGetErrorName");
     GET(GetErrorString, "cuGetErrorString");
 #undef GET
 }
+
+/* A cuBLASLt call's status: on failure the call, what it was for and the status, then exit 1. */
+static void lt_check(int rc, const char *call, const char *what) {
+    if (rc)
+        fail("%s(%s): %s", call, what, cu.LtStatusName ? cu.LtStatusName(rc) : "failed");
+}
+
+/* cuBLASLt's workspace: 32 MiB, what NVIDIA recommends for Hopper */
+#define LT_WORKSPACE ((size_t)32 << 20)
 
 /* cuBLAS ($NNC_CUBLAS names the file when it is not on the library path): the matrix products.
  * Without it the executable stops, naming the library, as it does without a driver. */
@@ -342,10 +471,51 @@ static void open_cublas(void) {
     *(void **)&cu.BlasCreate = sym(cu.blas, "libcublas", "cublasCreate_v2");
     *(void **)&cu.Sgemm = sym(cu.blas, "libcublas", "cublasSgemm_v2");
     *(void **)&cu.SgemmBatched = sym(cu.blas, "libcublas", "cublasSgemmStridedBatched");
+    *(void **)&cu.BlasSetStream = sym(cu.blas, "libcublas", "cublasSetStream_v2");
+    *(void **)&cu.GemmEx = sym(cu.blas, "libcublas", "cublasGemmEx");
+    *(void **)&cu.GemmBatchedEx = sym(cu.blas, "libcublas", "cublasGemmStridedBatchedEx");
     *(void **)&cu.BlasStatusName = dlsym(cu.blas, "cublasGetStatusName");
     int rc = cu.BlasCreate(&cu.blas_handle);
     if (rc)
         fail("cublasCreate: %s", cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
+    rc = cu.BlasSetStream(cu.blas_handle, P.run);   /* the products run in order with the kernels */
+    if (rc)
+        fail("cublasSetStream: %s", cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
+}
+
+/* cuBLASLt ($NNC_CUBLASLT names the file; 0 turns it off): the GEMMs whose epilogue it fuses.
+ * Without it those GEMMs are cuBLAS's and their epilogue a kernel, as every other GEMM's. */
+static void open_cublaslt(void) {
+    const char *env = getenv("NNC_CUBLASLT");
+    if (env && !strcmp(env, "0"))
+        return;
+    const char *names[] = {env && *env ? env : NULL, "libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so"};
+    for (size_t i = 0; i < sizeof names / sizeof *names && !cu.lt; i++)
+        if (names[i])
+            cu.lt = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    if (!cu.lt) {
+        if (env && *env)
+            fail("NNC_CUBLASLT=%s: %s", env, dlerror());
+        return;
+    }
+#define LT(field, name) *(void **)&cu.field = sym(cu.lt, "libcublasLt", name)
+    LT(LtCreate, "cublasLtCreate");
+    LT(LtDescCreate, "cublasLtMatmulDescCreate");
+    LT(LtDescDestroy, "cublasLtMatmulDescDestroy");
+    LT(LtDescSet, "cublasLtMatmulDescSetAttribute");
+    LT(LtLayoutCreate, "cublasLtMatrixLayoutCreate");
+    LT(LtLayoutDestroy, "cublasLtMatrixLayoutDestroy");
+    LT(LtPrefCreate, "cublasLtMatmulPreferenceCreate");
+    LT(LtPrefSet, "cublasLtMatmulPreferenceSetAttribute");
+    LT(LtHeuristic, "cublasLtMatmulAlgoGetHeuristic");
+    LT(LtMatmul, "cublasLtMatmul");
+#undef LT
+    *(void **)&cu.LtStatusName = dlsym(cu.lt, "cublasLtGetStatusName");
+    lt_check(cu.LtCreate(&cu.lt_handle), "cublasLtCreate", "");
+    lt_check(cu.LtPrefCreate(&cu.lt_pref), "cublasLtMatmulPreferenceCreate", "");
+    uint64_t ws = LT_WORKSPACE;
+    lt_check(cu.LtPrefSet(cu.lt_pref, 1, &ws, sizeof ws), "cublasLtMatmulPreferenceSetAttribute",
+             "CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES");
 }
 
 static void start(void) {
@@ -382,8 +552,14 @@ static void start(void) {
     if (rc && log[0])
         fprintf(stderr, "%s: the driver's PTX log: %s\n", prog, log);
     check(rc, "cuModuleLoadData", P.arch[best]);
+    check(cu.StreamCreate(&P.run, 1), "cuStreamCreate", "the kernels' stream");   /* CU_STREAM_NON_BLOCKING */
+    check(cu.StreamCreate(&P.copy, 1), "cuStreamCreate", "the batches' stream");
+    check(cu.EventCreate(&P.copied, 2), "cuEventCreate", "a batch's copy");        /* CU_EVENT_DISABLE_TIMING */
     open_cublas();
-    parse(P.sched);
+    open_cublaslt();
+    if (!P.ntens)
+        parse(P.sched);         /* unless summary's device_memory did */
+    check(cu.ModuleGetFunction(&P.nonfinite, P.mod, "nnc_nonfinite"), "cuModuleGetFunction", "nnc_nonfinite");
     for (int gi = 0; gi < P.ng; gi++) {
         Graph *g = &P.g[gi];
         if (g->values)
@@ -414,8 +590,16 @@ static void reserve(CUdeviceptr *p, size_t *cap, size_t need, const char *what) 
     if (*p)
         check(cu.MemFree(*p), "cuMemFree", what);
     *p = 0;
-    check(cu.MemAlloc(p, need), "cuMemAlloc", what);
+    CUresult rc = cu.MemAlloc(p, need);
+    if (rc == 2) {              /* CUDA_ERROR_OUT_OF_MEMORY: say how much there is */
+        size_t fr = 0, tot = 0;
+        if (!cu.MemGetInfo(&fr, &tot))
+            fail("cuMemAlloc(%s): CUDA_ERROR_OUT_OF_MEMORY: %zu bytes asked, %zu of the GPU's %zu free (try a "
+                 "smaller --batch)", what, need, fr, tot);
+    }
+    check(rc, "cuMemAlloc", what);
     *cap = need;
+    P.st.allocs++, P.st.alloc_bytes += (long long)need;
 }
 
 static CUdeviceptr ptr(const Ref *r, long long B) {
@@ -440,17 +624,83 @@ static void gemm(const Step *st, long long B) {
     if ((long long)M * N <= 0)
         return;
     if (K <= 0) {
-        check(cu.MemsetD8(c, 0, (size_t)M * (size_t)N * 4), "cuMemsetD8", "an empty product");
+        check(cu.MemsetD8Async(c, 0, (size_t)M * (size_t)N * 4, P.run), "cuMemsetD8Async", "an empty product");
         return;
     }
     lda = lda < 1 ? 1 : lda;
     ldb = ldb < 1 ? 1 : ldb;
+    P.st.gemms++;
     /* row-major C[M,N] = op(A) op(B) is column-major C^T = op(B)^T op(A)^T */
     const float one = 1.0f, zero = 0.0f;
-    int rc = cu.Sgemm(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const float *)(uintptr_t)b, ldb,
+    int rc;
+    if (P.compute == COMPUTE_32F)
+        rc = cu.Sgemm(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const float *)(uintptr_t)b, ldb,
                       (const float *)(uintptr_t)a, lda, &zero, (float *)(uintptr_t)c, N);
+    else        /* f32 in and out (CUDA_R_32F, 0), bf16 products: CUBLAS_GEMM_DEFAULT (-1) */
+        rc = cu.GemmEx(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const void *)(uintptr_t)b, 0, ldb,
+                       (const void *)(uintptr_t)a, 0, lda, &zero, (void *)(uintptr_t)c, 0, N, P.compute, -1);
     if (rc)
-        fail("cublasSgemm(%dx%dx%d): %s", M, N, K, cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
+        fail("%s(%dx%dx%d): %s", P.compute == COMPUTE_32F ? "cublasSgemm" : "cublasGemmEx", M, N, K,
+             cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
+}
+
+/* A gemmlt step through cuBLASLt: D = epilogue(op(A) op(B) + bias) in gemm's column-major mapping
+ * (cuBLASLt's A is our B, its B our A; the bias runs along the rows of its column-major D^T, the
+ * columns of our C). The descriptors and the heuristic's algorithm are made once per batch size.
+ * Returns false when cuBLASLt cannot do it (no algorithm for the shape, an empty product): then
+ * the caller runs gemm and the fallback epilogue kernel. */
+static bool gemmlt(Step *st, long long B) {
+    int M = dimv(st->dim[0], B), N = dimv(st->dim[1], B), K = dimv(st->dim[2], B);
+    int lda = dimv(st->dim[3], B), ldb = dimv(st->dim[4], B);
+    if ((long long)M * N <= 0 || K <= 0)
+        return false;
+    if (!st->lt && !(st->lt = calloc(1, sizeof *st->lt)))
+        fail("out of memory");
+    LtPlan *p = st->lt;
+    if (p->B != B || !p->desc) {
+        if (p->desc) {
+            lt_check(cu.LtDescDestroy(p->desc), "cublasLtMatmulDescDestroy", "");
+            lt_check(cu.LtLayoutDestroy(p->la), "cublasLtMatrixLayoutDestroy", "");
+            lt_check(cu.LtLayoutDestroy(p->lb), "cublasLtMatrixLayoutDestroy", "");
+            lt_check(cu.LtLayoutDestroy(p->lc), "cublasLtMatrixLayoutDestroy", "");
+            p->desc = NULL;
+        }
+        p->B = B;
+        int ta = st->tb, tb = st->ta;   /* cuBLASLt's A is our B */
+        uint32_t epi = (uint32_t)st->epi;
+        lt_check(cu.LtDescCreate(&p->desc, P.compute, 0), "cublasLtMatmulDescCreate",
+                 P.compute == COMPUTE_32F ? "CUBLAS_COMPUTE_32F" : "CUBLAS_COMPUTE_32F_FAST_16BF");
+        lt_check(cu.LtDescSet(p->desc, 3, &ta, sizeof ta), "cublasLtMatmulDescSetAttribute", "TRANSA");
+        lt_check(cu.LtDescSet(p->desc, 4, &tb, sizeof tb), "cublasLtMatmulDescSetAttribute", "TRANSB");
+        lt_check(cu.LtDescSet(p->desc, 7, &epi, sizeof epi), "cublasLtMatmulDescSetAttribute", "EPILOGUE");
+        /* column-major: cuBLASLt's A is op^-1 of N x K, its B of K x M, D is N x M */
+        lt_check(cu.LtLayoutCreate(&p->la, 0, (uint64_t)(ta ? K : N), (uint64_t)(ta ? N : K), ldb),
+                 "cublasLtMatrixLayoutCreate", "A");
+        lt_check(cu.LtLayoutCreate(&p->lb, 0, (uint64_t)(tb ? M : K), (uint64_t)(tb ? K : M), lda),
+                 "cublasLtMatrixLayoutCreate", "B");
+        lt_check(cu.LtLayoutCreate(&p->lc, 0, (uint64_t)N, (uint64_t)M, N), "cublasLtMatrixLayoutCreate", "D");
+        int found = 0;
+        memset(&p->algo, 0, sizeof p->algo);
+        lt_check(cu.LtHeuristic(cu.lt_handle, p->desc, p->la, p->lb, p->lc, p->lc, cu.lt_pref, 1, &p->algo, &found),
+                 "cublasLtMatmulAlgoGetHeuristic", "");
+        if (found < 1 || p->algo.state)
+            p->algo.state = -1;         /* none for this shape: cuBLAS and the kernel */
+    }
+    if (p->algo.state)
+        return false;
+    reserve(&P.ltws, &P.ltwscap, LT_WORKSPACE, "cuBLASLt's workspace");
+    CUdeviceptr a = ptr(&st->refs[0], B), b = ptr(&st->refs[1], B), c = ptr(&st->refs[2], B);
+    const void *bias = (const void *)(uintptr_t)ptr(&st->refs[3], B);
+    lt_check(cu.LtDescSet(p->desc, 8, &bias, sizeof bias), "cublasLtMatmulDescSetAttribute", "BIAS_POINTER");
+    const float one = 1.0f, zero = 0.0f;
+    int rc = cu.LtMatmul(cu.lt_handle, p->desc, &one, (const void *)(uintptr_t)b, p->la, (const void *)(uintptr_t)a,
+                         p->lb, &zero, (const void *)(uintptr_t)c, p->lc, (void *)(uintptr_t)c, p->lc, p->algo.algo,
+                         (void *)(uintptr_t)P.ltws, LT_WORKSPACE, P.run);
+    if (rc)
+        fail("cublasLtMatmul(%dx%dx%d, epilogue %s): %s", M, N, K, st->epi == 6 ? "RELU_BIAS" : "BIAS",
+             cu.LtStatusName ? cu.LtStatusName(rc) : "failed");
+    P.st.lt_gemms++;
+    return true;
 }
 
 /* A batched product: C[p] = op(A[p]) op(B[p]) for p < P, each matrix dense and row-major
@@ -461,17 +711,24 @@ static void bgemm(const Step *st, long long B) {
     if (np <= 0 || (long long)M * N <= 0)
         return;
     if (K <= 0) {
-        check(cu.MemsetD8(c, 0, (size_t)np * (size_t)M * (size_t)N * 4), "cuMemsetD8", "an empty product");
+        check(cu.MemsetD8Async(c, 0, (size_t)np * (size_t)M * (size_t)N * 4, P.run), "cuMemsetD8Async",
+              "an empty product");
         return;
     }
     int lda = st->ta ? M : K, ldb = st->tb ? K : N;
     const float one = 1.0f, zero = 0.0f;
-    int rc = cu.SgemmBatched(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const float *)(uintptr_t)b, ldb,
+    int rc;
+    if (P.compute == COMPUTE_32F)
+        rc = cu.SgemmBatched(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const float *)(uintptr_t)b, ldb,
                              (long long)K * N, (const float *)(uintptr_t)a, lda, (long long)M * K, &zero,
                              (float *)(uintptr_t)c, N, (long long)M * N, np);
+    else
+        rc = cu.GemmBatchedEx(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const void *)(uintptr_t)b, 0, ldb,
+                              (long long)K * N, (const void *)(uintptr_t)a, 0, lda, (long long)M * K, &zero,
+                              (void *)(uintptr_t)c, 0, N, (long long)M * N, np, P.compute, -1);
     if (rc)
-        fail("cublasSgemmStridedBatched(%d of %dx%dx%d): %s", np, M, N, K,
-             cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
+        fail("%s(%d of %dx%dx%d): %s", P.compute == COMPUTE_32F ? "cublasSgemmStridedBatched" : "cublasGemmStridedBatchedEx",
+             np, M, N, K, cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
 }
 
 static void launch(CUfunction fn, const char *name, char mode, long long n, void **args) {
@@ -480,39 +737,134 @@ static void launch(CUfunction fn, const char *name, char mode, long long n, void
     long long blocks = mode == 'b' ? n : (n + 255) / 256;
     if (blocks > (1 << 20))
         blocks = 1 << 20;       /* the kernels loop (grid-stride) over the rest */
-    check(cu.LaunchKernel(fn, (unsigned)blocks, 1, 1, 256, 1, 1, 0, NULL, args, NULL), "cuLaunchKernel", name);
+    check(cu.LaunchKernel(fn, (unsigned)blocks, 1, 1, 256, 1, 1, 0, P.run, args, NULL), "cuLaunchKernel", name);
 }
 
+/* The pinned staging buffer holds at least `need` bytes (its contents lost when it grows). */
+static void pin_reserve(size_t need) {
+    need = (need + 63) & ~(size_t)63;
+    if (P.pincap >= need)
+        return;
+    if (P.pin)
+        check(cu.MemFreeHost(P.pin), "cuMemFreeHost", "the staging buffer");
+    P.pin = NULL;
+    check(cu.MemHostAlloc((void **)&P.pin, need, 0), "cuMemHostAlloc", "the staging buffer");
+    P.pincap = need;
+    P.st.allocs++, P.st.alloc_bytes += (long long)need;
+}
+
+/* Param and state tensors to the device (the host's are newer: the first call, a load). */
+static void upload_params(NncArgs *a) {
+    for (int t = 0; t < P.ntens; t++) {
+        Tensor *tn = &P.tens[t];
+        if (tn->role != R_PARAM && tn->role != R_STATE)
+            continue;
+        size_t bytes = (size_t)at(tn->bytes, 0);
+        tn->host = a->bufs[t];
+        if (tn->host && bytes) {
+            check(cu.MemcpyHtoD(tn->p, tn->host, bytes), "cuMemcpyHtoD", "a parameter");
+            P.st.up_params++, P.st.up_param_bytes += (long long)bytes;
+        }
+    }
+    P.on_device = P.host_current = true;
+}
+
+/* NncDevice.to_host: the device's params and state into the host's buffers (before a save). */
+static void finish(void);
+static void to_host(void *user) {
+    (void)user;
+    finish();
+    if (!P.on_device || P.host_current)
+        return;
+    for (int t = 0; t < P.ntens; t++) {
+        Tensor *tn = &P.tens[t];
+        size_t bytes = (size_t)at(tn->bytes, 0);
+        if ((tn->role == R_PARAM || tn->role == R_STATE) && tn->host && bytes) {
+            check(cu.MemcpyDtoH(tn->host, tn->p, bytes), "cuMemcpyDtoH", "a parameter");
+            P.st.down_params++, P.st.down_param_bytes += (long long)bytes;
+        }
+    }
+    P.host_current = true;
+}
+
+/* NncDevice.from_host: the host wrote params or state (a load): the next call uploads them. */
+static void from_host(void *user) {
+    (void)user;
+    P.on_device = false;
+}
+
+/* NncDevice.param_nonfinite: the last train step's nnc_nonfinite flag of tensor i. */
+static int param_nonfinite(void *user, int32_t i) {
+    (void)user;
+    finish();
+    return P.flags_valid && i >= 0 && i < P.ntens && P.flag_host[i] != 0;
+}
+
+static void finish(void);
+
 void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const *arch, int narch, int gi, NncArgs *a) {
+    finish();                   /* a deferred call's results first (the pinned buffer is reused) */
     if (!P.ready) {
         P.sched = sched, P.ptx = ptx, P.arch = arch, P.narch = narch;
         start();
     }
     if (gi < 0 || gi >= P.ng || !P.g[gi].present)
         fail("the model has no CUDA graph %d", gi);
-    const Graph *g = &P.g[gi];
+    Graph *g = &P.g[gi];
     long long B = a->B;
+    P.st.calls++;
+    /* device memory: params and state once (their size is fixed), the batch's tensors, workspace
+     * and values grown to the largest batch seen (the first call's, for training) */
+    size_t in_bytes = 0, out_bytes = 0;
     for (int t = 0; t < P.ntens; t++) {
         Tensor *tn = &P.tens[t];
         size_t bytes = (size_t)at(tn->bytes, B);
-        reserve(&tn->p, &tn->cap, bytes, "a tensor");
-        if (a->bufs[t] && bytes && tn->role != R_OUTPUT)
-            check(cu.MemcpyHtoD(tn->p, a->bufs[t], bytes), "cuMemcpyHtoD", "a tensor");
+        reserve(&tn->p, &tn->cap, bytes, tn->role == R_PARAM || tn->role == R_STATE ? "a parameter" : "a tensor");
+        if (!a->bufs[t] || !bytes)
+            continue;
+        if (tn->role == R_INPUT || tn->role == R_TARGET)
+            in_bytes += (bytes + 63) & ~(size_t)63;
+        else if (tn->role == R_OUTPUT)
+            out_bytes += (bytes + 63) & ~(size_t)63;
+        else if (tn->host != a->bufs[t])
+            P.on_device = false;        /* another buffer than the one the device copy is of */
     }
     reserve(&P.wsp, &P.wscap, (size_t)at(P.ws, B), "the workspace");
     reserve(&P.vals, &P.valscap, (size_t)g->nvals * 4, "the values");
+    reserve(&P.flags, &P.flagscap, (size_t)P.ntens * 4, "the finiteness flags");
+    size_t small = ((size_t)(P.nloss + P.ntens) * 4 + 63) & ~(size_t)63;
+    pin_reserve(small + in_bytes + out_bytes);
+    P.flag_host = (int *)(P.pin + (size_t)P.nloss * 4);
+    unsigned char *stage = P.pin + small;
+    if (!P.on_device)
+        upload_params(a);
+    /* the batch: staged in pinned memory, copied on the copy stream; the run stream waits for it */
+    size_t off = 0;
+    for (int t = 0; t < P.ntens; t++) {
+        Tensor *tn = &P.tens[t];
+        size_t bytes = (size_t)at(tn->bytes, B);
+        if ((tn->role != R_INPUT && tn->role != R_TARGET) || !a->bufs[t] || !bytes)
+            continue;
+        memcpy(stage + off, a->bufs[t], bytes);
+        check(cu.MemcpyHtoDAsync(tn->p, stage + off, bytes, P.copy), "cuMemcpyHtoDAsync", "a batch");
+        P.st.batch_copies++, P.st.batch_bytes += (long long)bytes;
+        off += (bytes + 63) & ~(size_t)63;
+    }
+    check(cu.EventRecord(P.copied, P.copy), "cuEventRecord", "a batch's copy");
+    check(cu.StreamWaitEvent(P.run, P.copied, 0), "cuStreamWaitEvent", "a batch's copy");
     unsigned long long seed = a->seed;
     CUdeviceptr V = P.vals;
     if (g->values_fn) {
         float lr = a->lr;
         long long step = a->step, total = a->total_steps;
         void *args[] = {&B, &seed, &V, &lr, &step, &total};
-        check(cu.LaunchKernel(g->values_fn, 1, 1, 1, 32, 1, 1, 0, NULL, args, NULL), "cuLaunchKernel", g->values);
+        check(cu.LaunchKernel(g->values_fn, 1, 1, 1, 32, 1, 1, 0, P.run, args, NULL), "cuLaunchKernel", g->values);
     }
     CUdeviceptr p[64];
     void *args[3 + 64];
+    float *loss_host = (float *)P.pin;
     for (int s = 0; s < g->nsteps; s++) {
-        const Step *st = &g->steps[s];
+        Step *st = &g->steps[s];
         switch (st->kind) {
         case S_LAUNCH:
             args[0] = &B, args[1] = &seed, args[2] = &V;
@@ -523,12 +875,23 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
             launch(st->fn, st->name, st->mode, at(st->n, B), args);
             break;
         case S_GEMM: gemm(st, B); break;
+        case S_GEMMLT:
+            if (cu.lt && gemmlt(st, B)) {
+                s++;                    /* the epilogue is done: skip its fallback kernel */
+            } else {
+                gemm(st, B);
+                P.st.lt_fallbacks += cu.lt != NULL;
+            }
+            break;
         case S_BGEMM: bgemm(st, B); break;
-        case S_ZERO: check(cu.MemsetD8(ptr(&st->refs[0], B), 0, (size_t)at(st->n, B)), "cuMemsetD8", "a scatter"); break;
+        case S_ZERO:
+            check(cu.MemsetD8Async(ptr(&st->refs[0], B), 0, (size_t)at(st->n, B), P.run), "cuMemsetD8Async",
+                  "a scatter");
+            break;
         case S_COPY: {
             CUdeviceptr d = ptr(&st->refs[0], B), src = ptr(&st->refs[1], B);
             if (d != src && at(st->n, B) > 0)
-                check(cu.MemcpyDtoD(d, src, (size_t)at(st->n, B)), "cuMemcpyDtoD", "a result");
+                check(cu.MemcpyDtoDAsync(d, src, (size_t)at(st->n, B), P.run), "cuMemcpyDtoDAsync", "a result");
             break;
         }
         case S_ALLREDUCE:
@@ -536,23 +899,119 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
                 fail("data-parallel training on the GPU needs NCCL, which is not built yet: run one process per "
                      "machine, or train on the CPU (docs/distributed.md)");
             break;
-        case S_LOSS: {
-            union { float f; int32_t i; unsigned char b; } v = {0};
-            size_t n = st->mode == 'b' ? 1 : 4;
-            check(cu.MemcpyDtoH(&v, ptr(&st->refs[0], B), n), "cuMemcpyDtoH", "a loss");
-            a->losses[st->loss] = st->mode == 'f' ? v.f : st->mode == 'i' ? (float)v.i : (float)v.b;
+        case S_LOSS:    /* the value as it is at this point of the run stream, into its pinned slot */
+            check(cu.MemcpyDtoHAsync(loss_host + st->loss, ptr(&st->refs[0], B), st->mode == 'b' ? 1 : 4, P.run),
+                  "cuMemcpyDtoHAsync", "a loss");
             break;
         }
-        }
     }
-    check(cu.CtxSynchronize(), "cuCtxSynchronize", P.g[gi].nsteps ? "the graph's kernels" : NULL);
+    bool train = gi >= 2;
+    if (train) {
+        /* every param checked for NaN and infinity on the device: P.flags come back, not the params */
+        check(cu.MemsetD8Async(P.flags, 0, (size_t)P.ntens * 4, P.run), "cuMemsetD8Async", "the finiteness flags");
+        for (int t = 0; t < P.ntens; t++) {
+            const Tensor *tn = &P.tens[t];
+            long long n = at(tn->bytes, 0) / 4;
+            if (tn->role != R_PARAM || n <= 0)
+                continue;
+            args[0] = &n, args[1] = &seed, args[2] = &V;
+            for (int r = 0; r < 64; r++)       /* (n, seed, V, w, flag); the rest as for every launch */
+                p[r] = r == 0 ? tn->p : r == 1 ? P.flags + (CUdeviceptr)t * 4 : 0, args[3 + r] = &p[r];
+            launch(P.nonfinite, "nnc_nonfinite", 'e', n, args);
+        }
+        check(cu.MemcpyDtoHAsync(P.flag_host, P.flags, (size_t)P.ntens * 4, P.run), "cuMemcpyDtoHAsync",
+              "the finiteness flags");
+        P.host_current = false;
+    }
+    off = 0;
     for (int t = 0; t < P.ntens; t++) {
         const Tensor *tn = &P.tens[t];
-        bool back = tn->role == R_OUTPUT || (gi >= 2 && (tn->role == R_PARAM || tn->role == R_STATE));
         size_t bytes = (size_t)at(tn->bytes, B);
-        if (back && a->bufs[t] && bytes)
-            check(cu.MemcpyDtoH(a->bufs[t], tn->p, bytes), "cuMemcpyDtoH", "a tensor");
+        if (tn->role != R_OUTPUT || !a->bufs[t] || !bytes)
+            continue;
+        check(cu.MemcpyDtoHAsync(stage + in_bytes + off, tn->p, bytes, P.run), "cuMemcpyDtoHAsync", "an output");
+        off += (bytes + 63) & ~(size_t)63;
     }
+    P.pend = (Pending){true, g, B, a->bufs, a->losses, stage + in_bytes, train};
+    if (P.defer_next) {         /* the runtime gathers the next batch meanwhile, then calls wait */
+        P.defer_next = false;
+        P.st.deferred++;
+        return;
+    }
+    finish();
+}
+
+/* The pending call's end: wait for the run stream, then its losses and outputs from the pinned
+ * buffer into the caller's (whose arrays outlive the wait: the runtime's batch). */
+static void finish(void) {
+    if (!P.pend.on)
+        return;
+    Pending q = P.pend;
+    P.pend.on = false;
+    check(cu.StreamSynchronize(P.run), "cuStreamSynchronize", q.g->nsteps ? "the graph's kernels" : NULL);
+    P.flags_valid = q.train;
+    const float *loss_host = (const float *)P.pin;
+    for (int s = 0; s < q.g->nsteps; s++) {
+        const Step *st = &q.g->steps[s];
+        if (st->kind != S_LOSS)
+            continue;
+        union { float f; int32_t i; unsigned char b; } v = {0};
+        memcpy(&v, loss_host + st->loss, st->mode == 'b' ? 1 : 4);
+        q.losses[st->loss] = st->mode == 'f' ? v.f : st->mode == 'i' ? (float)v.i : (float)v.b;
+    }
+    size_t off = 0;
+    for (int t = 0; t < P.ntens; t++) {
+        const Tensor *tn = &P.tens[t];
+        size_t bytes = (size_t)at(tn->bytes, q.B);
+        if (tn->role != R_OUTPUT || !q.bufs[t] || !bytes)
+            continue;
+        memcpy(q.bufs[t], q.out + off, bytes);
+        P.st.out_bytes += (long long)bytes;
+        off += (bytes + 63) & ~(size_t)63;
+    }
+}
+
+/* NncDevice.defer: the next call returns once its work is queued; NncDevice.wait: its results. */
+static void defer(void *user) {
+    (void)user;
+    P.defer_next = true;
+}
+static void wait_results(void *user) {
+    (void)user;
+    finish();
+}
+
+/* NncDevice.memory: what a call at batch size B allocates on the device. */
+static int64_t device_memory(void *user, int64_t B) {
+    (void)user;
+    if (!P.ntens)
+        parse(P.sched);
+    int64_t total = 0, nvals = 0;
+    for (int t = 0; t < P.ntens; t++)
+        total += at(P.tens[t].bytes, B) < 64 ? 64 : at(P.tens[t].bytes, B);
+    for (int gi = 0; gi < P.ng; gi++)
+        nvals = P.g[gi].nvals > nvals ? P.g[gi].nvals : nvals;
+    total += at(P.ws, B) < 64 ? 64 : at(P.ws, B);
+    total += nvals * 4 < 64 ? 64 : nvals * 4;
+    total += P.ntens * 4 < 64 ? 64 : P.ntens * 4;
+    bool lt = false;            /* cuBLASLt's workspace, when a GEMM's epilogue is its */
+    for (int gi = 0; gi < P.ng; gi++)
+        for (int k = 0; k < P.g[gi].nsteps; k++)
+            lt |= P.g[gi].steps[k].kind == S_GEMMLT;
+    return total + (lt ? (int64_t)LT_WORKSPACE : 0);
+}
+
+static void print_stats(void) {
+    if (!P.st.calls)
+        return;
+    fprintf(stderr,
+            "%s: cuda: %lld calls; device and pinned memory: %lld allocations, %lld bytes; params and state: %lld "
+            "uploads (%lld bytes), %lld downloads (%lld bytes); batches: %lld async copies (%lld bytes); outputs: "
+            "%lld bytes; GEMMs: %lld cuBLAS, %lld cuBLASLt with a fused epilogue (%lld fell back to cuBLAS and a "
+            "kernel); %lld train steps deferred (the next batch gathered meanwhile); products in %s\n",
+            prog, P.st.calls, P.st.allocs, P.st.alloc_bytes, P.st.up_params, P.st.up_param_bytes, P.st.down_params,
+            P.st.down_param_bytes, P.st.batch_copies, P.st.batch_bytes, P.st.out_bytes, P.st.gemms, P.st.lt_gemms,
+            P.st.lt_fallbacks, P.st.deferred, P.compute == COMPUTE_32F ? "f32" : "bf16 (f32 accumulation)");
 }
 
 /* ---- main ---- */
@@ -572,18 +1031,36 @@ int nnc_cuda_main(const char *desc, const char *sched, const char *const *ptx, c
     }
     desc_ = desc;
     P.sched = sched, P.ptx = ptx, P.arch = arch, P.narch = narch;
-    /* --device N (or --device=N) is this file's: taken out before the runtime's command line */
+    /* --device N and --precision P (or --device=N, --precision=P) are this file's: taken out
+     * before the runtime's command line */
     int n = 0;
+    P.compute = COMPUTE_32F;
     for (int i = 0; i < argc; i++) {
-        const char *v = NULL;
-        if (!strcmp(argv[i], "--device") && i + 1 < argc)
-            v = argv[++i];
-        else if (!strncmp(argv[i], "--device=", 9))
-            v = argv[i] + 9;
-        else if (!strcmp(argv[i], "--device"))
-            fail("--device needs a number (the GPU's index, from 0)");
-        if (!v) {
+        const char *v = NULL, *flag = NULL;
+        for (int f = 0; f < 2 && !flag; f++) {
+            const char *name = f ? "--precision" : "--device";
+            size_t len = strlen(name);
+            if (strncmp(argv[i], name, len) || (argv[i][len] && argv[i][len] != '='))
+                continue;
+            flag = name;
+            if (argv[i][len] == '=')
+                v = argv[i] + len + 1;
+            else if (i + 1 < argc)
+                v = argv[++i];
+            else
+                fail("%s needs a value (%s)", name, f ? "f32 or bf16" : "the GPU's index, from 0");
+        }
+        if (!flag) {
             argv[n++] = argv[i];
+            continue;
+        }
+        if (!strcmp(flag, "--precision")) {
+            if (!strcmp(v, "f32"))
+                P.compute = COMPUTE_32F;
+            else if (!strcmp(v, "bf16"))
+                P.compute = COMPUTE_32F_FAST_16BF;
+            else
+                fail("--precision '%s': not f32 or bf16", v);
             continue;
         }
         char *end;
@@ -596,7 +1073,11 @@ int nnc_cuda_main(const char *desc, const char *sched, const char *const *ptx, c
     /* the commands that run the model open the GPU first: a machine without one fails at once */
     if (n > 1 && (!strcmp(argv[1], "train") || !strcmp(argv[1], "eval") || !strcmp(argv[1], "predict")))
         start();
-    NncModelDef def = {desc_, workspace, forward, evaluate, train_step, 0};
+    static const NncDevice device = {"CUDA", to_host, from_host, param_nonfinite, device_memory, defer, wait_results};
+    NncModelDef def = {desc_, workspace, forward, evaluate, train_step, 0, &device};
+    const char *stats = getenv("NNC_CUDA_STATS");
+    if (stats && *stats && strcmp(stats, "0"))
+        atexit(print_stats);
     int rc = nnc_main(&def, n, argv);
     if (fclose(stdout) && rc == 0) {
         fprintf(stderr, "%s: error: closing standard output failed\n", prog);

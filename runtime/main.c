@@ -25,7 +25,7 @@ int main(int argc, char **argv) {
     }
     nnc_blas_check(argv);
     NncModelDef def = {nnc_model_desc, nnc_model_workspace_size, nnc_model_forward, nnc_model_evaluate,
-                       nnc_model_train_step, 0};
+                       nnc_model_train_step, 0, 0};
     int rc = nnc_main(&def, argc, argv);
     /* nnc_main flushed and checked stdout; closing it can still fail (a deferred write error) */
     if (fclose(stdout) && rc == 0) {

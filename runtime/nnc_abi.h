@@ -82,6 +82,27 @@ typedef struct NncArgs {
  * apart, i is the element's flat index. Defined in runtime/rand.c. */
 float nnc_rand_uniform(uint64_t seed, uint64_t stream, uint64_t i);
 
+/* A provider whose math runs on another device (runtime/cuda.c: an NVIDIA GPU) and keeps the params
+ * and state there between calls, so the host's bufs are not always current. NULL for the CPU's
+ * providers (generated code, the interpreter), whose params live in bufs. */
+typedef struct NncDevice {
+    const char *name;                   /* "CUDA": summary's line */
+    /* bring params and state back into bufs: the runtime calls it before it reads them (save) */
+    void (*to_host)(void *user);
+    /* the runtime wrote params or state in bufs (load, --init-from): the next call uploads them */
+    void (*from_host)(void *user);
+    /* whether the last train step left param INDEX holding a NaN or infinity: the device checks,
+     * instead of the runtime's scan of bufs after every step */
+    int (*param_nonfinite)(void *user, int32_t index);
+    /* bytes of device memory a call at batch size B needs (summary) */
+    int64_t (*memory)(void *user, int64_t B);
+    /* defer: the next call may return once its work is queued, before its losses and outputs are
+     * in NncArgs (whose bufs and losses arrays must stay as they are until then); wait: they are.
+     * The training loop gathers the next batch between the two, while the device runs the step. */
+    void (*defer)(void *user);
+    void (*wait)(void *user);
+} NncDevice;
+
 typedef struct NncModelDef {
     const char *desc;
     int64_t (*workspace_size)(int64_t B);
@@ -89,6 +110,7 @@ typedef struct NncModelDef {
     void (*evaluate)(NncArgs *a);
     void (*train_step)(NncArgs *a, int32_t step);
     void *user;         /* provider's own data (the interpreter keeps its graphs here) */
+    const NncDevice *device;    /* NULL: params and state live in bufs */
 } NncModelDef;
 
 /* Convolution, channels-last (runtime/conv.c): x [N, H, W, C], w [KH, KW, C/G, F], y [N, OH, OW, F]

@@ -462,6 +462,10 @@ static const char *nonfinite_param(RtCtx *c) {
     for (int i = 0; i < c->desc.nt; i++) {
         const RtTensor *t = &c->desc.t[i];
         if (t->role != RT_PARAM || t->dtype != RT_F32 || t->frozen) continue;
+        if (c->def->device) {   /* the params are on the device, which checked them */
+            if (c->def->device->param_nonfinite(c->def->user, i)) return t->name;
+            continue;
+        }
         int64_t n = rt_numel(t, 1);
         ScanJob j = {.w = c->bufs[i]};
         atomic_init(&j.bad, false);
@@ -537,7 +541,10 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
     memset(&vdata, 0, sizeof vdata);
     if (rt_data_load(c, o->data, RT_SPLIT_TRAIN, true, o->limit, &data)) return -1;
     int rc = -1;
-    Batch b = {0};
+    /* bn: the next batch, gathered while a device (the GPU) runs the step on b */
+    Batch b = {0}, bn = {0};
+    const NncDevice *dev = c->def->device && c->def->device->defer ? c->def->device : NULL;
+    bool have_next = false;
     int64_t *perm = NULL, *order = NULL, *vidx = NULL;
     double *dbuf = NULL;
     RtAround ar;
@@ -586,6 +593,7 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
     /* each process runs the model on its share of a batch: batch / world samples (validation
      * shares may be smaller: the workspace is sized for any B up to that) */
     if (batch_new(c, batch / world, world > 1 ? 1 : rem ? rem : batch, &b)) goto done;
+    if (dev && batch_new(c, batch / world, world > 1 ? 1 : rem ? rem : batch, &bn)) goto done;
     if (world > 1 && vdata.n > 0) {
         if (!(vidx = rt_alloc(c, sizeof(int64_t) * (size_t)vdata.n))) goto done;
         for (int64_t i = 0; i < vdata.n; i++) vidx[i] = i;
@@ -632,7 +640,12 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
             if (G == 0) break;
             B = G / world;                  /* this process's share: samples [at + rank*B, at + (rank+1)*B) */
             nused += G;
-            gather(c, &data, &b, order + at + (int64_t)rank * B, B);
+            if (have_next) {
+                Batch t = b;
+                b = bn, bn = t, have_next = false;
+            } else {
+                gather(c, &data, &b, order + at + (int64_t)rank * B, B);
+            }
             mark_outputs(c, &b, B);
             c->step++;
             for (int s = 0; s < d->nstep; s++) {
@@ -644,7 +657,21 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
                 if (world > 1) a.seed = rt_mix64(a.seed ^ (uint64_t)rank);   /* each process its own dropout */
                 int li = d->step[s].loss_index;
                 b.losses[li] = NAN;
+                bool ahead = dev && s == d->nstep - 1;
+                if (ahead) dev->defer(c->def->user);
                 c->def->train_step(&a, s);
+                if (ahead) {
+                    /* the device runs the step: the next batch of the epoch is gathered meanwhile */
+                    if (at + batch < ntrain) {  /* this process's share of the next step's batch */
+                        int64_t nx = at + batch, Gn = ntrain - nx < batch ? ntrain - nx : batch;
+                        Gn -= Gn % world;
+                        if (Gn > 0) {
+                            gather(c, &data, &bn, order + nx + (int64_t)rank * (Gn / world), Gn / world);
+                            have_next = true;
+                        }
+                    }
+                    dev->wait(c->def->user);
+                }
                 float L = b.losses[li];
                 /* a train block without steps minimizes the sum of all losses ([train.loss.sum]):
                  * the losses no step names are part of what this step minimized */
@@ -730,6 +757,7 @@ done:
     rt_around_free(c, &ar);
     rt_row_free(c, &row);
     batch_free(c, &b);
+    batch_free(c, &bn);
     rt_free(c, dbuf);
     rt_free(c, perm);
     rt_free(c, order);
@@ -1190,8 +1218,11 @@ int rt_summary_json(RtCtx *c, int64_t batch_flag) {
     int64_t ws = c->def->workspace_size ? c->def->workspace_size(batch) : 0;
     size_t bb = batch_bytes(d, batch);
     printf(", \"memory\": {\"batch\": %lld, \"params\": %zu, \"state\": %zu, \"workspace\": %lld, "
-           "\"batch_buffers\": %zu, \"total\": %.0f}}\n", (long long)batch, pbytes, sbytes, (long long)ws, bb,
+           "\"batch_buffers\": %zu, \"total\": %.0f}", (long long)batch, pbytes, sbytes, (long long)ws, bb,
            (double)pbytes + (double)sbytes + (double)ws + (double)bb);
+    if (c->def->device)     /* the device's bytes at that batch size (a --target cuda executable) */
+        printf(", \"device_memory\": %lld", (long long)c->def->device->memory(c->def->user, batch));
+    printf("}\n");
     return 0;
 }
 
@@ -1247,6 +1278,11 @@ int rt_summary(RtCtx *c, int64_t batch_flag) {
     rt_human((double)pbytes + (double)sbytes + (double)ws + (double)bb, h5, sizeof h5);
     printf("\nmemory for a training step at batch %lld: %s = params %s + state %s + workspace %s + batch "
            "buffers %s\n", (long long)batch, h5, h1, h2, h3, h4);
+    if (c->def->device) {
+        rt_human((double)c->def->device->memory(c->def->user, batch), h3, sizeof h3);
+        printf("%s device memory at batch %lld: %s (params, state, the batch's tensors, the workspace's "
+               "slabs, the libraries' workspace)\n", c->def->device->name, (long long)batch, h3);
+    }
     if (d->nplan) printf("planned by the compiler at batch %lld:", (long long)batch);
     for (int p = 0; p < d->nplan; p++) {
         rt_human((double)d->plan_a2[p] * (double)batch * (double)batch + (double)(d->plan_a[p] * batch + d->plan_c[p]),

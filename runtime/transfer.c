@@ -192,6 +192,7 @@ int rt_init_from(RtCtx *c, const char *path, const char *map) {
             ln[nload++] = pairs[k];
         }
     }
+    if (c->def && c->def->device) c->def->device->from_host(c->def->user);
     for (int i = 0; i < d->nt; i++) {
         const RtTensor *t = &d->t[i];
         if ((t->role == RT_PARAM || t->role == RT_STATE) && !opt_state_model(d, t) && !got[i]) li[ninit++] = t->name;

@@ -196,6 +196,7 @@ int rt_save(RtCtx *c, const char *path, const RtData *classes_from, bool force) 
         return -1;
     }
     const char *what = NULL;
+    if (c->def && c->def->device) c->def->device->to_host(c->def->user);   /* the device's params and state */
     uint8_t len[8];
     for (int k = 0; k < 8; k++) len[k] = (uint8_t)((uint64_t)b.n >> (8 * k));
     if (fwrite(len, 1, 8, f) != 8 || fwrite(b.p, 1, b.n, f) != b.n) what = "fwrite";
@@ -706,6 +707,7 @@ int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress) 
         memcpy(c->bufs[i], stage + at, (size_t)(x->end - x->begin));
         at += x->end - x->begin;
     }
+    if (c->def && c->def->device) c->def->device->from_host(c->def->user);
     if (restore_progress) {
         c->step = (int64_t)step;
         c->epoch = (int64_t)epoch;

@@ -191,7 +191,7 @@ static int write_header(Arena *a, Diag *d, const IrModule *m, const char *obj, c
     }
     fprintf(f, "    %s_NTENSORS = %d\n};\n\n", P, m->ntensors);
     fprintf(f, "static inline NncModelDef %s_model_def(void) {\n"
-               "    NncModelDef d = {%s_desc, %s_workspace_size, %s_forward, %s_evaluate, %s_train_step, 0};\n"
+               "    NncModelDef d = {%s_desc, %s_workspace_size, %s_forward, %s_evaluate, %s_train_step, 0, 0};\n"
                "    return d;\n}\n\n", P, P, P, P, P, P);
     fprintf(f, "#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
     if (fclose(f) != 0) {

@@ -18,11 +18,17 @@ trap 'rm -rf "$tmp"' EXIT
 "$nnc" "$ex/$model.nn" -o "$tmp/cpu" || exit 1
 ${CXX:-c++} -O1 -shared -fPIC -include "$emu" -x c++ "$tmp/k.cu" -o "$tmp/k.so" || { echo "FAIL: the source does not compile for the host"; exit 1; }
 cd "$ex" || exit 1
-strip_times() { sed -E '/^time: /d; s/  [0-9.]+s  [0-9]+ samples\/s//; s/, [0-9]+ threads?//'; }
-LD_LIBRARY_PATH="$fake" NNC_EMU_KERNELS="$tmp/k.so" "$tmp/gpu" train "$@" --save "$tmp/g.w" >"$tmp/g.out" 2>&1 || { echo "FAIL: emulated train"; cat "$tmp/g.out"; exit 1; }
+strip_times() { sed -E '/^time: /d; /: cuda: [0-9]+ calls/d; s/  [0-9.]+s  [0-9]+ samples\/s//; s/, [0-9]+ threads?//'; }
+LD_LIBRARY_PATH="$fake" NNC_EMU_KERNELS="$tmp/k.so" NNC_CUDA_STATS=1 "$tmp/gpu" train "$@" --save "$tmp/g.w" >"$tmp/g.out" 2>&1 || { echo "FAIL: emulated train"; cat "$tmp/g.out"; exit 1; }
 "$tmp/cpu" train "$@" --save "$tmp/c.w" >"$tmp/c.out" 2>&1 || { echo "FAIL: cpu train"; cat "$tmp/c.out"; exit 1; }
 strip_times <"$tmp/g.out" >"$tmp/g.txt"
 strip_times <"$tmp/c.out" >"$tmp/c.txt"
+# NNC_EMU_LT=1: the run used cuBLASLt's fused epilogues, and fell back (no algorithm) at least once
+if [ -n "${NNC_EMU_LT:-}" ]; then
+    st=$(grep ': cuda: [0-9]* calls' "$tmp/g.out")
+    echo "$st" | grep -Eq ', [1-9][0-9]* cuBLASLt with a fused epilogue \([1-9][0-9]* fell back' ||
+        { echo "FAIL: no cuBLASLt epilogue or no fallback: $st"; exit 1; }
+fi
 if [ -n "${NNC_EMU_TOL:-}" ]; then     # convolutions: direct kernels sum in another order than OpenBLAS
     python3 "$(dirname "$0")/../gpu/compare.py" "$tmp/g.out" "$tmp/c.out" "$NNC_EMU_TOL" || exit 1
     tail -n 3 "$tmp/g.txt"

@@ -44,11 +44,16 @@ if(NNC_HAVE_CUDA)
   add_library(nnc_fake_cublas SHARED ${_cu}/emu/fake_cublas.c)
   target_include_directories(nnc_fake_cublas PRIVATE ${CBLAS_INCLUDE})
   target_link_libraries(nnc_fake_cublas PRIVATE ${OPENBLAS_LIB})
+  add_library(nnc_fake_cublaslt SHARED ${_cu}/emu/fake_cublasLt.c)
+  target_include_directories(nnc_fake_cublaslt PRIVATE ${CBLAS_INCLUDE})
+  target_link_libraries(nnc_fake_cublaslt PRIVATE ${OPENBLAS_LIB})
+  set_target_properties(nnc_fake_cublaslt PROPERTIES OUTPUT_NAME cublasLt PREFIX lib SUFFIX .so.13
+                        LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fakecuda)
   set_target_properties(nnc_fake_cuda PROPERTIES OUTPUT_NAME cuda PREFIX lib SUFFIX .so.1
                         LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fakecuda)
   set_target_properties(nnc_fake_cublas PROPERTIES OUTPUT_NAME cublas PREFIX lib SUFFIX .so.13
                         LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fakecuda)
-  add_dependencies(nnc nnc_fake_cuda nnc_fake_cublas)
+  add_dependencies(nnc nnc_fake_cuda nnc_fake_cublas nnc_fake_cublaslt)
 endif()
 set(_cu_emu sh ${_cu}/emu.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
     ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples)
@@ -71,6 +76,20 @@ add_test(NAME cuda.emu.causal COMMAND ${_cu_emu_t} causal --limit 64 --epochs 2)
 add_test(NAME cuda.emu.bmm COMMAND ${_cu_emu_t} bmm --limit 80 --epochs 2)
 set_tests_properties(cuda.emu.brackets cuda.emu.causal cuda.emu.bmm PROPERTIES LABELS cuda TIMEOUT 300
                      SKIP_RETURN_CODE 77)
+# cuBLASLt's fused epilogues (bias; bias then ReLU) through tests/cuda/emu's libcublasLt.so.13, and
+# the fallback to cuBLAS and the epilogue kernel where it has no algorithm (a 3-unit layer)
+add_test(NAME cuda.emu.lt COMMAND ${_cu_emu_t} lt --epochs 2)
+set_tests_properties(cuda.emu.lt PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77 ENVIRONMENT NNC_EMU_LT=1)
 add_test(NAME cuda.bundle COMMAND sh ${_cu}/bundle.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA}
          ${CMAKE_SOURCE_DIR}/scripts/cuda_bundle.sh ${CMAKE_SOURCE_DIR}/examples)
 set_tests_properties(cuda.bundle PROPERTIES LABELS cuda TIMEOUT 120 SKIP_RETURN_CODE 77)
+# device memory: params resident, downloads only for saves, async batches from pinned memory,
+# allocations once, a resumed run, --device, summary's device memory
+add_test(NAME cuda.emu.resident COMMAND sh ${_cu}/resident.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA}
+         ${CMAKE_BINARY_DIR}/fakecuda ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples iris)
+set_tests_properties(cuda.emu.resident PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77)
+# --precision bf16: the products on bf16 inputs (the emulator's cuBLAS/cuBLASLt round them), f32
+# everywhere else: the CPU's f32 results within 2%, not identical
+add_test(NAME cuda.emu.bf16 COMMAND sh ${_cu}/bf16.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
+         ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples fashion_mlp 0.02 --limit 1000 --epochs 2)
+set_tests_properties(cuda.emu.bf16 PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77)

@@ -10,7 +10,7 @@ PAT = re.compile(r"([A-Za-z_]+):?\s+(-?\d+(?:\.\d+)?(?:e[-+]?\d+)?)\b")
 def numbers(path):
     out = []
     for line in open(path, errors="replace"):
-        if line.startswith("time:"):
+        if line.startswith("time:") or ": cuda: " in line:     # NNC_CUDA_STATS's counts
             continue
         line = re.sub(r"\s[\d.]+s\s+\d+ samples/s", "", line)
         for name, v in PAT.findall(line):

@@ -2,15 +2,22 @@
 # tests/gpu/run.sh [--emu] [--quick] [BUNDLE] - everything that needs an NVIDIA GPU, in one call of at
 # most about 8 minutes on an H200. BUNDLE (default build/gpu.tar.gz) is what tests/gpu/prepare.sh
 # made on the development machine: the --target cuda executables with their libraries, the CPU's
-# results for the same runs, Fashion-MNIST. Three parts, each line PASS or FAIL:
+# results for the same runs, Fashion-MNIST. Four parts, each line PASS or FAIL:
 #   1. runs   every run of runs.txt on the GPU equals the CPU's (losses, metrics: compare.py), and
 #             the CPU's weights evaluate on the GPU as on the CPU (the forward of every layer kind)
-#   2. train  fashion_mlp (10 epochs) and fashion_cnn (5 epochs), full: test accuracy at least the
-#             CPU's documented result less a point (88.77% and 91.97%, examples/README.md)
-#   3. bench  bench/models' mlp_small, mlp_wide, cnn: training samples/s, nnc on the GPU and PyTorch
-#             on CUDA (tests/gpu/torch_cuda.py), and their ratio
+#   2. device params and state stay on the device (NNC_CUDA_STATS: uploaded once, downloaded once
+#             per save), every batch an async copy; cuBLASLt's fused epilogues used and equal to
+#             cuBLAS + the epilogue kernel (NNC_CUBLASLT=0); --precision bf16's run within 3% of
+#             the f32 one; --device 99 refused; summary's device memory
+#   3. train  fashion_mlp (10 epochs; f32 and --precision bf16) and fashion_cnn (5 epochs), full:
+#             test accuracy at least the CPU's documented result less a point (88.77% and 91.97%,
+#             examples/README.md)
+#   4. bench  bench/models' mlp_small, mlp_wide, cnn: training samples/s, nnc on the GPU (with
+#             cuBLASLt's epilogues and without: NNC_CUBLASLT=0; --precision bf16) and PyTorch on CUDA
+#             (tests/gpu/torch_cuda.py), and their ratio
 # --emu rehearses it on a CPU: the kernels built for the host (tests/cuda/emu) and the host
-# libcuda.so.1/libcublas.so.13 of build/release/fakecuda; --quick skips parts 2 and 3.
+# libcuda.so.1/libcublas.so.13/libcublasLt.so.13 of $NNC_FAKECUDA (default build/release/fakecuda);
+# --quick skips parts 3 and 4.
 # Exit 0 when every line passed.
 root=$(cd "$(dirname "$0")/../.." && pwd)
 emu=0 quick=0
@@ -28,12 +35,19 @@ pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 command -v nvidia-smi >/dev/null && nvidia-smi -L
 if [ $emu = 1 ]; then
-    export LD_LIBRARY_PATH=$root/build/release/fakecuda
+    export LD_LIBRARY_PATH=${NNC_FAKECUDA:-$root/build/release/fakecuda}
     for f in "$G"/emu/*.cu; do ${CXX:-c++} -O1 -shared -fPIC -include "$root/tests/cuda/emu/cuda_emu.h" -x c++ "$f" -o "${f%.cu}.so" || exit 1; done
 elif [ -z "${NNC_CUBLAS:-}" ] && ! ldconfig -p 2>/dev/null | grep -q 'libcublas\.so\.1[23] '; then
     # cuBLAS off the library path: a pip wheel's (PyTorch's nvidia-cublas) or a toolkit's
     NNC_CUBLAS=$(find / -xdev \( -name 'libcublas.so.13' -o -name 'libcublas.so.12' \) 2>/dev/null | head -1)
     [ -n "$NNC_CUBLAS" ] && export NNC_CUBLAS && echo "cuBLAS: $NNC_CUBLAS"
+fi
+if [ $emu = 0 ] && [ -z "${NNC_CUBLASLT:-}" ] && ! ldconfig -p 2>/dev/null | grep -q 'libcublasLt\.so\.1[23] '; then
+    # beside that cuBLAS (which loads it itself), else anywhere
+    d=$(dirname "${NNC_CUBLAS:-/nonexistent}")
+    NNC_CUBLASLT=$(ls "$d"/libcublasLt.so.1[23] 2>/dev/null | head -1)
+    [ -n "$NNC_CUBLASLT" ] || NNC_CUBLASLT=$(find / -xdev \( -name 'libcublasLt.so.13' -o -name 'libcublasLt.so.12' \) 2>/dev/null | head -1)
+    [ -n "$NNC_CUBLASLT" ] && export NNC_CUBLASLT && echo "cuBLASLt: $NNC_CUBLASLT"
 fi
 run() {     # run MODEL ARGS...: the model's GPU executable (its host kernels under --emu), at most $TMO s
     m=$1
@@ -58,24 +72,59 @@ while read -r m args; do
     r=$(python3 "$root/tests/gpu/compare.py" "$work/$tag.eval" "$G/ref/$tag.eval" 0.002) && pass "$m eval of the CPU's weights: $r" || fail "$m eval of the CPU's weights: $r"
 done <"$G/runs.txt"
 echo "   ($(( $(date +%s) - t0 )) s)"
+echo "== 2. device memory, cuBLASLt, --device, summary"
+a="--limit 2048 --data $D --seed 1"
+# field N of NNC_CUDA_STATS's line: 1 calls 2 allocations 3 bytes 4 uploads 5 bytes 6 downloads
+# 7 bytes 8 batch copies 9 bytes 10 output bytes 11 cuBLAS GEMMs 12 cuBLASLt GEMMs 13 fallbacks
+stat() { grep ': cuda: [0-9]* calls' "$1" | tr -c '0-9\n' ' ' | awk -v n="$2" '{print $n}'; }
+export NNC_CUDA_STATS=1
+if run fashion_mlp train $a --epochs 2 --save "$work/dev.w" >"$work/dev.out" 2>&1; then
+    up=$(stat "$work/dev.out" 4) down=$(stat "$work/dev.out" 6)
+    [ -n "$up" ] && [ "$up" -gt 0 ] && [ "$down" = "$((2 * up))" ] && [ "$(stat "$work/dev.out" 8)" -gt 0 ] &&
+        pass "params resident: $up tensors up once, down $down (2 saves)" ||
+        fail "params not resident: $(grep ': cuda: ' "$work/dev.out")"
+    [ "${NNC_CUBLASLT:-}" = 0 ] || { [ "$(stat "$work/dev.out" 12)" -gt 0 ] && pass "cuBLASLt epilogues: $(stat "$work/dev.out" 12) GEMMs, $(stat "$work/dev.out" 13) fell back" || fail "no cuBLASLt GEMM: $(grep ': cuda: ' "$work/dev.out")"; }
+    grep ': cuda: ' "$work/dev.out"
+    if NNC_CUBLASLT=0 run fashion_mlp train $a --epochs 2 >"$work/nolt.out" 2>&1; then
+        r=$(python3 "$root/tests/gpu/compare.py" "$work/dev.out" "$work/nolt.out" 0.002) && pass "cuBLASLt's epilogues = cuBLAS + kernel: $r" || fail "cuBLASLt vs cuBLAS + kernel: $r"
+    else
+        fail "NNC_CUBLASLT=0 train: $(tail -n 1 "$work/nolt.out")"
+    fi
+    if run fashion_mlp train $a --epochs 2 --precision bf16 >"$work/bf16.out" 2>&1; then
+        grep -q 'products in bf16' "$work/bf16.out" || fail "--precision bf16: $(grep ': cuda: ' "$work/bf16.out")"
+        r=$(python3 "$root/tests/gpu/compare.py" "$work/bf16.out" "$work/dev.out" 0.03) && pass "--precision bf16 vs f32: $r" || fail "--precision bf16 vs f32: $r"
+    else
+        fail "--precision bf16 train: $(tail -n 1 "$work/bf16.out")"
+    fi
+else
+    fail "fashion_mlp train for the device checks: $(tail -n 1 "$work/dev.out")"
+fi
+unset NNC_CUDA_STATS
+run fashion_mlp eval --weights "$work/dev.w" --data "$D" --device 99 >"$work/d99" 2>&1
+grep -q "error: --device 99: this machine has [0-9]* CUDA device" "$work/d99" && pass "--device 99: $(cat "$work/d99")" || fail "--device 99: $(cat "$work/d99")"
+l=$("$G/bin/fashion_mlp" summary --batch 256 | grep '^CUDA device memory at batch 256: ')
+[ -n "$l" ] && pass "summary: $l" || fail "summary has no device memory line"
+echo "   ($(( $(date +%s) - t0 )) s)"
 if [ $quick = 0 ]; then
-    echo "== 2. full trainings"
+    echo "== 3. full trainings"
     TMO=120
-    for spec in "fashion_mlp 0.8777" "fashion_cnn 0.9097"; do
+    for spec in "fashion_mlp 0.8777 f32" "fashion_mlp 0.8777 bf16" "fashion_cnn 0.9097 f32"; do
         set -- $spec
-        run "$1" train --data "$D" --save "$work/$1.full.w" >"$work/$1.full" 2>&1 || { fail "$1 train: $(tail -n 1 "$work/$1.full")"; continue; }
+        run "$1" train --data "$D" --precision "$3" --save "$work/$1.full.w" >"$work/$1.full" 2>&1 || { fail "$1 train ($3): $(tail -n 1 "$work/$1.full")"; continue; }
         tail -n 2 "$work/$1.full"
         acc=$(run "$1" eval --weights "$work/$1.full.w" --data "$D" 2>&1 | sed -n 's/^accuracy:* *\([0-9.]*\).*/\1/p' | head -1)
-        python3 -c "import sys; sys.exit(0 if float('${acc:-0}') >= $2 else 1)" && pass "$1 test accuracy $acc (CPU's less a point: $2)" || fail "$1 test accuracy ${acc:-none} < $2"
+        python3 -c "import sys; sys.exit(0 if float('${acc:-0}') >= $2 else 1)" && pass "$1 ($3) test accuracy $acc (CPU's less a point: $2)" || fail "$1 ($3) test accuracy ${acc:-none} < $2"
     done
     echo "   ($(( $(date +%s) - t0 )) s)"
-    echo "== 3. bench: training samples/s, nnc (GPU) vs PyTorch (CUDA)"
+    echo "== 4. bench: training samples/s, nnc (GPU) vs PyTorch (CUDA)"
     TMO=40
     for spec in "mlp_small 60000" "mlp_wide 15360" "cnn 3200"; do
         set -- $spec
         n=$(run "bench_$1" train --data "$D" --limit "$2" --epochs 1 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
+        n0=$(NNC_CUBLASLT=0 run "bench_$1" train --data "$D" --limit "$2" --epochs 1 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
+        nb=$(run "bench_$1" train --data "$D" --limit "$2" --epochs 1 --precision bf16 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
         t=$( [ $emu = 0 ] && cd "$G" && timeout 60 python3 torch_cuda.py "$1" "$D" "$2" 2>&1 | sed -n 's/samples_per_s=\([0-9.]*\).*/\1/p')
-        echo "bench $1: nnc ${n:-?} samples/s, PyTorch ${t:-?} samples/s, ratio $(python3 -c "print(round(${n:-0}/${t:-0},2) if ${t:-0} else '?')")"
+        echo "bench $1: nnc ${n:-?} samples/s (without cuBLASLt epilogues ${n0:-?}; bf16 ${nb:-?}), PyTorch ${t:-?} samples/s, ratio $(python3 -c "print(round(${n:-0}/${t:-0},2) if ${t:-0} else '?')")"
     done
 fi
 echo "== $fails failed ($(( $(date +%s) - t0 )) s)"

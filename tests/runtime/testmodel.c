@@ -55,7 +55,7 @@ void tm_setup(TestModel *m, int D, int K, int regress, int image, const char *da
 }
 
 NncModelDef tm_def(TestModel *m) {
-    NncModelDef d = {m->desc, tm_workspace_size, tm_forward, tm_evaluate, tm_train_step, m};
+    NncModelDef d = {m->desc, tm_workspace_size, tm_forward, tm_evaluate, tm_train_step, m, 0};
     return d;
 }
 

@@ -15,7 +15,10 @@
  *   KK_OP sum/rmax, conv_bwd_filter: one block per result element, a block reduction.
  *   KK_GEMM: a cuBLAS sgemm step of the schedule (row-major as C^T = op(B)^T op(A)^T), its
  *     epilogue (bias + activation) an elementwise kernel over C right after it; a batched
- *     (3-D) one is a cublasSgemmStridedBatched step with the same mapping and epilogue.
+ *     (3-D) one is a cublasSgemmStridedBatched step with the same mapping and epilogue. A 2-D
+ *     GEMM whose epilogue is a column bias, or a column bias then ReLU (lt_epilogue), is a
+ *     `gemmlt` step: cuBLASLt's BIAS / RELU_BIAS epilogue, the kernel after it the fallback the
+ *     runtime runs only without cuBLASLt.
  *
  * Sums accumulate in double (i32 in long long) as the interpreter does; max keeps NaN and the
  * first of ties (torch.maximum). The schedule is text (docs/backend-cuda.md, "The schedule"):
@@ -218,7 +221,13 @@ static const char prelude[] =
     "#define NNC_LOOP(i, n) for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); "
     "i += (long long)gridDim.x * blockDim.x)\n"
     "#define NNC_BLOCKS(r, n) for (long long r = blockIdx.x; r < (n); r += gridDim.x)\n"
-    "#define NNC_COLS(c, n) for (long long c = threadIdx.x; c < (n); c += blockDim.x)\n";
+    "#define NNC_COLS(c, n) for (long long c = threadIdx.x; c < (n); c += blockDim.x)\n"
+    "/* runtime/cuda.c after each train step, once per param: *flag = 1 when w[0, B) holds a NaN or an\n"
+    " * infinity (exponent bits all ones), so the params need not come back to the host to be checked */\n"
+    "extern \"C\" __global__ void __launch_bounds__(NNC_T) nnc_nonfinite(long long B, unsigned long long seed, "
+    "const unsigned *V, const unsigned *w, int *flag) {\n"
+    "    NNC_LOOP(i, B) if ((w[i] & 0x7f800000u) == 0x7f800000u) *flag = 1;\n"
+    "}\n";
 
 /* ---- kernel bodies ---- */
 
@@ -730,6 +739,44 @@ static Kernel epilogue(Arena *a, const Kernel *k) {
     return e;
 }
 
+/* The cuBLASLt epilogue a 2-D GEMM's body is (docs/backend-cuda.md), or 0 when it is none:
+ * 4 (CUBLASLT_EPILOGUE_BIAS): C + bias[c], the bias a column argument (one value per column of C);
+ * 6 (CUBLASLT_EPILOGUE_RELU_BIAS): then select(x > 0, x, 0), the 0 a constant value. *bias is the
+ * bias's buffer. cuBLASLt adds the bias to the f32 product and clamps, the kernel's arithmetic. */
+static int lt_epilogue(const KGraph *g, const Kernel *k, int *bias) {
+    const KExpr *b = k->body;
+    if (k->kind != KK_GEMM || k->type.rank != 2 || k->type.dtype != DT_F32 || k->nx || (k->nbody != 3 && k->nbody != 6))
+        return 0;
+    int n = (int)k->type.dim[1].c;
+    if (k->type.dim[1].a || n <= 0)
+        return 0;
+    /* %0 = the product (the kernel's own output), %1 = the column bias, %2 = add of the two */
+    if (b[0].kind != KE_ARG || b[1].kind != KE_ARG || b[2].kind != KE_OP || b[2].op != OP_ADD || b[2].dt != DT_F32)
+        return 0;
+    int pa = b[0].ref, ba = b[1].ref;
+    if (!((b[2].src[0] == 0 && b[2].src[1] == 1) || (b[2].src[0] == 1 && b[2].src[1] == 0)))
+        return 0;
+    if (pa < 2 || ba < 2 || pa >= k->nargs || ba >= k->nargs)
+        return 0;
+    const KArg *P = &k->args[pa], *Bi = &k->args[ba];
+    if (P->kind != KA_BUF || P->ref != k->out || P->type.dtype != DT_F32 || Bi->kind != KA_COL ||
+        Bi->type.dtype != DT_F32 || ir_numel(&Bi->type, 0) != n || ir_numel(&Bi->type, 1) != n)
+        return 0;
+    *bias = Bi->ref;
+    if (k->nbody == 3)
+        return 4;
+    /* %3 = the constant 0, %4 = %2 > %3, %5 = select(%4, %2, %3) */
+    if (b[3].kind != KE_ARG || b[3].ref < 2 || b[3].ref >= k->nargs || k->args[b[3].ref].kind != KA_VAL)
+        return 0;
+    const KExpr *z = &g->vals[k->args[b[3].ref].ref];
+    if (z->kind != KE_CONST || z->dt != DT_F32 || z->f != 0.0)
+        return 0;
+    if (b[4].kind != KE_OP || b[4].op != OP_GT || b[4].src[0] != 2 || b[4].src[1] != 3 || b[5].kind != KE_OP ||
+        b[5].op != OP_SELECT || b[5].src[0] != 4 || b[5].src[1] != 2 || b[5].src[2] != 3)
+        return 0;
+    return 6;
+}
+
 /* How a kernel is launched: 'e' one thread per element (grid-stride), 'b' one block per item. */
 typedef struct Launch { char mode; KSize n; } Launch;
 
@@ -931,7 +978,11 @@ static void graph(Src *S, const KGraph *g, int gi) {
                 dim_text(S, t->dim[2]);
                 dim_text(S, ta->dim[tra ? 1 : 2]);
             } else if (t->rank == 2 && ta->rank == 2 && tb->rank == 2) {
-                fprintf(S->s, "gemm %d %d", tra, trb);
+                int bias = -1, epi = lt_epilogue(g, k, &bias);
+                if (epi)
+                    fprintf(S->s, "gemmlt %d %d %d", epi, tra, trb);
+                else
+                    fprintf(S->s, "gemm %d %d", tra, trb);
                 dim_text(S, t->dim[0]);
                 dim_text(S, t->dim[1]);
                 dim_text(S, ta->dim[tra ? 0 : 1]);
@@ -943,6 +994,9 @@ static void graph(Src *S, const KGraph *g, int gi) {
             ref_text(S, g, gi, k->args[0].ref);
             ref_text(S, g, gi, k->args[1].ref);
             ref_text(S, g, gi, k->out);
+            int bias = -1;
+            if (t->rank == 2 && lt_epilogue(g, k, &bias))
+                ref_text(S, g, gi, bias);
             fputc('\n', S->s);
             if (!k->nbody)
                 continue;

@@ -1,7 +1,14 @@
 /* fake_driver.c - libcuda.so.1 for tests/cuda/emu: the driver calls runtime/cuda.c makes, on host
  * memory. A "module" is the shared library $NNC_EMU_KERNELS (the model's CUDA source compiled for
  * the host with cuda_emu.h); a launch calls the kernel once (one thread, one block). Device 0 says
- * it is an sm_80. Not a CUDA implementation: just enough to run a schedule on the CPU. */
+ * it is an sm_80. Not a CUDA implementation: just enough to run a schedule on the CPU.
+ * It holds runtime/cuda.c to the rules a real GPU rewards: an async copy's host side must be pinned
+ * (cuMemHostAlloc) and its stream one of cuStreamCreate's, and launches run on such a stream
+ * (CUDA_ERROR_INVALID_VALUE otherwise). Kernels run at once, but a device-to-host async copy lands
+ * only at the next cuStreamSynchronize (its bytes taken when it is queued, in stream order), so a
+ * runtime that reads a result before waiting for it reads stale memory. With $NNC_EMU_STATS set it prints at exit the device
+ * allocations and the bytes each way, which tests/cuda/resident.sh compares with the runtime's own
+ * count (NNC_CUDA_STATS). */
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +21,43 @@ typedef struct Fn { void *p; int values; } Fn;
 
 static void *lib;
 
+/* pinned host ranges, streams made */
+static struct { const char *p; size_t n; } pinned[64];
+static int npinned, nstreams;
+static int streams[8];
+static long long n_alloc, alloc_bytes, htod_bytes, dtoh_bytes, n_htod_async;
+/* device-to-host async copies not landed yet */
+static struct { void *dst; void *bytes; size_t n; } queued[256];
+static int nqueued;
+static void land(void) {
+    for (int i = 0; i < nqueued; i++) {
+        memcpy(queued[i].dst, queued[i].bytes, queued[i].n);
+        free(queued[i].bytes);
+    }
+    nqueued = 0;
+}
+
+static int is_pinned(const void *p, size_t n) {
+    for (int i = 0; i < npinned; i++)
+        if (pinned[i].p && (const char *)p >= pinned[i].p && (const char *)p + n <= pinned[i].p + pinned[i].n)
+            return 1;
+    return 0;
+}
+static int is_stream(void *s) {
+    for (int i = 0; i < nstreams; i++)
+        if (s == &streams[i])
+            return 1;
+    return 0;
+}
+static void stats(void) {
+    fprintf(stderr, "emu: %lld device allocations, %lld bytes; HtoD %lld bytes (%lld async), DtoH %lld bytes\n",
+            n_alloc, alloc_bytes, htod_bytes, n_htod_async, dtoh_bytes);
+}
+__attribute__((constructor)) static void init(void) {
+    if (getenv("NNC_EMU_STATS"))
+        atexit(stats);
+}
+
 CUresult cuInit(unsigned f) { (void)f; return 0; }
 CUresult cuDeviceGetCount(int *n) { *n = 1; return 0; }
 CUresult cuDeviceGet(int *d, int i) { *d = i; return i == 0 ? 0 : 101; }
@@ -21,7 +65,7 @@ CUresult cuDeviceGetAttribute(int *v, int attr, int d) { (void)d; *v = attr == 7
 CUresult cuDeviceGetName(char *s, int n, int d) { (void)d; snprintf(s, (size_t)n, "nnc emulator"); return 0; }
 CUresult cuDevicePrimaryCtxRetain(void **c, int d) { (void)d; *c = (void *)1; return 0; }
 CUresult cuCtxSetCurrent(void *c) { (void)c; return 0; }
-CUresult cuCtxSynchronize(void) { return 0; }
+CUresult cuCtxSynchronize(void) { land(); return 0; }
 CUresult cuModuleLoadDataEx(void **m, const void *image, unsigned n, int *o, void **v) {
     (void)n, (void)o, (void)v;
     if (!image || !strstr((const char *)image, ".entry"))
@@ -59,11 +103,88 @@ CUresult cuMemAlloc_v2(CUdeviceptr *d, size_t n) {
         return 2;
     memset(p, 0xcc, n);         /* not zeroed, like device memory: a kernel that reads before writing shows */
     *d = (CUdeviceptr)(uintptr_t)p;
+    n_alloc++, alloc_bytes += (long long)n;
     return 0;
 }
 CUresult cuMemFree_v2(CUdeviceptr d) { free((void *)(uintptr_t)d); return 0; }
-CUresult cuMemcpyHtoD_v2(CUdeviceptr d, const void *s, size_t n) { memcpy((void *)(uintptr_t)d, s, n); return 0; }
-CUresult cuMemcpyDtoH_v2(void *d, CUdeviceptr s, size_t n) { memcpy(d, (void *)(uintptr_t)s, n); return 0; }
+CUresult cuMemcpyHtoD_v2(CUdeviceptr d, const void *s, size_t n) {
+    memcpy((void *)(uintptr_t)d, s, n);
+    htod_bytes += (long long)n;
+    return 0;
+}
+CUresult cuMemcpyDtoH_v2(void *d, CUdeviceptr s, size_t n) {
+    memcpy(d, (void *)(uintptr_t)s, n);
+    dtoh_bytes += (long long)n;
+    return 0;
+}
+CUresult cuMemHostAlloc(void **p, size_t n, unsigned flags) {
+    (void)flags;
+    if (npinned == 64)
+        return 2;
+    *p = calloc(1, n);
+    if (!*p)
+        return 2;
+    pinned[npinned].p = *p, pinned[npinned++].n = n;
+    n_alloc++, alloc_bytes += (long long)n;
+    return 0;
+}
+CUresult cuMemFreeHost(void *p) {
+    for (int i = 0; i < npinned; i++)
+        if (pinned[i].p == p) {
+            pinned[i].p = NULL;
+            free(p);
+            return 0;
+        }
+    return 1;
+}
+CUresult cuStreamCreate(void **s, unsigned flags) {
+    (void)flags;
+    if (nstreams == 8)
+        return 2;
+    *s = &streams[nstreams++];
+    return 0;
+}
+CUresult cuStreamSynchronize(void *s) {
+    if (!is_stream(s))
+        return 400;             /* CUDA_ERROR_INVALID_HANDLE */
+    land();
+    return 0;
+}
+CUresult cuEventCreate(void **e, unsigned flags) { (void)flags; *e = malloc(1); return 0; }
+CUresult cuEventRecord(void *e, void *s) { return e && is_stream(s) ? 0 : 400; }
+CUresult cuStreamWaitEvent(void *s, void *e, unsigned flags) { (void)flags; return e && is_stream(s) ? 0 : 400; }
+CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr d, const void *s, size_t n, void *st) {
+    if (!is_stream(st) || !is_pinned(s, n))
+        return 1;               /* CUDA_ERROR_INVALID_VALUE: the emulator's rule, see above */
+    n_htod_async++;
+    return cuMemcpyHtoD_v2(d, s, n);
+}
+CUresult cuMemcpyDtoHAsync_v2(void *d, CUdeviceptr s, size_t n, void *st) {
+    if (!is_stream(st) || !is_pinned(d, n))
+        return 1;
+    if (nqueued == 256)
+        land();                 /* (a real stream has no such limit: land early rather than fail) */
+    void *b = malloc(n ? n : 1);
+    if (!b)
+        return 2;
+    memcpy(b, (void *)(uintptr_t)s, n);
+    queued[nqueued].dst = d, queued[nqueued].bytes = b, queued[nqueued++].n = n;
+    dtoh_bytes += (long long)n;
+    return 0;
+}
+CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr d, CUdeviceptr s, size_t n, void *st) {
+    if (!is_stream(st))
+        return 1;
+    memmove((void *)(uintptr_t)d, (void *)(uintptr_t)s, n);
+    return 0;
+}
+CUresult cuMemsetD8Async(CUdeviceptr d, unsigned char v, size_t n, void *st) {
+    if (!is_stream(st))
+        return 1;
+    memset((void *)(uintptr_t)d, v, n);
+    return 0;
+}
+CUresult cuMemGetInfo_v2(size_t *fr, size_t *tot) { *fr = (size_t)1 << 30, *tot = (size_t)1 << 32; return 0; }
 CUresult cuMemcpyDtoD_v2(CUdeviceptr d, CUdeviceptr s, size_t n) {
     memmove((void *)(uintptr_t)d, (void *)(uintptr_t)s, n);
     return 0;
@@ -78,7 +199,7 @@ CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned
                         unsigned shared, void *stream, void **args, void **extra) {
     (void)gx, (void)gy, (void)gz, (void)by, (void)bz, (void)shared, (void)stream, (void)extra;
     Fn *fn = f;
-    if (bx == 0 || bx > 1024)
+    if (bx == 0 || bx > 1024 || !is_stream(stream))
         return 1;
     if (fn->values) {
         ((Vals)fn->p)(*(long long *)args[0], *(unsigned long long *)args[1], *(void **)args[2], *(float *)args[3],
