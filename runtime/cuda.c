@@ -23,6 +23,11 @@
 
 #include "nnc_abi.h"
 int rt_dist_world(void);    /* runtime/mpi.c: processes of the run (1 without MPI) */
+bool rt_dist_on(void);      /* runtime/mpi.c: MPI is up (a launcher or --distributed mpi) */
+/* runtime/nccl.c: out[j] = the mean over the ranks of in[j] (count[j] floats, device pointers),
+ * queued on stream; NCCL is opened and its communicator made at the first call */
+void nnc_nccl_allreduce_mean(const char *prog, int32_t n, const unsigned long long *in, const unsigned long long *out,
+                             const int64_t *count, void *stream);
 
 typedef int CUresult;
 typedef int CUdevice;
@@ -190,6 +195,7 @@ enum { R_INPUT, R_TARGET, R_OUTPUT, R_PARAM, R_STATE };
 static struct {
     bool ready;
     int device;
+    bool device_given;          /* --device; else the local rank's GPU under an MPI launcher */
     const char *sched;
     const char *const *ptx, *const *arch;
     int narch;
@@ -211,6 +217,13 @@ static struct {
      * memory (pin), ordered before the run stream's work by the event copied */
     CUstream run, copy;
     CUevent copied;
+    /* data-parallel (MPI up): the gradients' NCCL allreduce runs on comm, after the event grads
+     * (the backward kernels, on run) and before reduced (which the update waits for) */
+    CUstream comm;
+    CUevent grads, reduced;
+    unsigned long long *ar_ptr;  /* [2 * ar_cap]: the in and out device pointers of an allreduce */
+    int64_t *ar_count;
+    int ar_cap;
     unsigned char *pin;         /* pinned: inputs and targets in, outputs, losses and flags out */
     size_t pincap;
     int *flag_host;             /* in pin: the flags' copy, valid after a train step */
@@ -220,7 +233,7 @@ static struct {
     bool defer_next;
     /* NNC_CUDA_STATS: what crossed the bus and what was allocated, printed at exit */
     struct { long long allocs, alloc_bytes, up_params, up_param_bytes, down_params, down_param_bytes, batch_copies,
-             batch_bytes, out_bytes, calls, gemms, lt_gemms, lt_fallbacks, deferred; } st;
+             batch_bytes, out_bytes, calls, gemms, lt_gemms, lt_fallbacks, deferred, allreduces; } st;
     /* the GEMMs' cublasComputeType_t: COMPUTE_32F (f32 products, the default) or, with
      * --precision bf16, COMPUTE_32F_FAST_16BF (f32 data in and out, the products on bf16 tensor
      * cores with f32 accumulation); every other kernel, the params and the state stay f32 */
@@ -525,6 +538,16 @@ static void start(void) {
     check(cu.Init(0), "cuInit", NULL);
     int count = 0;
     check(cu.DeviceGetCount(&count), "cuDeviceGetCount", NULL);
+    /* one process per GPU under an MPI launcher: the process's rank on this machine picks it */
+    const char *lr = getenv("OMPI_COMM_WORLD_LOCAL_RANK");
+    if (!lr || !*lr)
+        lr = getenv("MPI_LOCALRANKID");
+    if (!P.device_given && lr && *lr) {
+        P.device = atoi(lr);
+        if (P.device >= count)
+            fail("local rank %d has no GPU: this machine has %d CUDA device%s (start at most %d processes per "
+                 "machine, one per GPU, or choose one with --device)", P.device, count, count == 1 ? "" : "s", count);
+    }
     if (P.device < 0 || P.device >= count)
         fail("--device %d: this machine has %d CUDA device%s", P.device, count, count == 1 ? "" : "s");
     CUdevice dev;
@@ -802,6 +825,44 @@ static int param_nonfinite(void *user, int32_t i) {
 
 static void finish(void);
 
+/* Step s of g, `allreduce K` followed by its K copy steps (result, gradient), under MPI: each
+ * gradient's mean over the ranks into its result, by NCCL (runtime/nccl.c) on the comm stream,
+ * which waits for the run stream's work so far (the backward kernels) and which the run stream
+ * then waits for (the update). Gradients are f32 whatever --precision says. Returns K: the copies
+ * are done. */
+static int allreduce(const Graph *g, int s, long long B) {
+    int k = (int)g->steps[s].n.c;
+    if (k < 0 || s + k >= g->nsteps)
+        fail("the embedded CUDA schedule is malformed (an allreduce of %d gradients)", k);
+    if (!P.comm) {
+        check(cu.StreamCreate(&P.comm, 1), "cuStreamCreate", "the allreduce's stream");
+        check(cu.EventCreate(&P.grads, 2), "cuEventCreate", "the gradients");
+        check(cu.EventCreate(&P.reduced, 2), "cuEventCreate", "the reduced gradients");
+    }
+    if (k > P.ar_cap) {
+        free(P.ar_ptr);
+        free(P.ar_count);
+        P.ar_ptr = xcalloc((size_t)k * 2, sizeof *P.ar_ptr);
+        P.ar_count = xcalloc((size_t)k, sizeof *P.ar_count);
+        P.ar_cap = k;
+    }
+    for (int j = 0; j < k; j++) {
+        const Step *c = &g->steps[s + 1 + j];
+        if (c->kind != S_COPY)
+            fail("the embedded CUDA schedule is malformed (an allreduce's gradient %d is not a copy step)", j);
+        P.ar_ptr[j] = ptr(&c->refs[1], B);          /* the gradient */
+        P.ar_ptr[k + j] = ptr(&c->refs[0], B);      /* its mean: the same buffer when in place */
+        P.ar_count[j] = at(c->n, B) / 4;
+    }
+    check(cu.EventRecord(P.grads, P.run), "cuEventRecord", "the gradients");
+    check(cu.StreamWaitEvent(P.comm, P.grads, 0), "cuStreamWaitEvent", "the gradients, for the allreduce");
+    nnc_nccl_allreduce_mean(prog, k, P.ar_ptr, P.ar_ptr + k, P.ar_count, P.comm);
+    check(cu.EventRecord(P.reduced, P.comm), "cuEventRecord", "the reduced gradients");
+    check(cu.StreamWaitEvent(P.run, P.reduced, 0), "cuStreamWaitEvent", "the reduced gradients, for the update");
+    P.st.allreduces++;
+    return k;
+}
+
 void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const *arch, int narch, int gi, NncArgs *a) {
     finish();                   /* a deferred call's results first (the pinned buffer is reused) */
     if (!P.ready) {
@@ -895,9 +956,10 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
             break;
         }
         case S_ALLREDUCE:
-            if (rt_dist_world() > 1)
-                fail("data-parallel training on the GPU needs NCCL, which is not built yet: run one process per "
-                     "machine, or train on the CPU (docs/distributed.md)");
+            /* `allreduce K`, then K copies (result, gradient): without MPI the copies run (the
+             * mean over one process); under MPI, NCCL reduces each gradient into its result */
+            if (rt_dist_on())
+                s += allreduce(g, s, B);
             break;
         case S_LOSS:    /* the value as it is at this point of the run stream, into its pinned slot */
             check(cu.MemcpyDtoHAsync(loss_host + st->loss, ptr(&st->refs[0], B), st->mode == 'b' ? 1 : 4, P.run),
@@ -1008,10 +1070,13 @@ static void print_stats(void) {
             "%s: cuda: %lld calls; device and pinned memory: %lld allocations, %lld bytes; params and state: %lld "
             "uploads (%lld bytes), %lld downloads (%lld bytes); batches: %lld async copies (%lld bytes); outputs: "
             "%lld bytes; GEMMs: %lld cuBLAS, %lld cuBLASLt with a fused epilogue (%lld fell back to cuBLAS and a "
-            "kernel); %lld train steps deferred (the next batch gathered meanwhile); products in %s\n",
+            "kernel); %lld train steps deferred (the next batch gathered meanwhile); products in %s",
             prog, P.st.calls, P.st.allocs, P.st.alloc_bytes, P.st.up_params, P.st.up_param_bytes, P.st.down_params,
             P.st.down_param_bytes, P.st.batch_copies, P.st.batch_bytes, P.st.out_bytes, P.st.gemms, P.st.lt_gemms,
             P.st.lt_fallbacks, P.st.deferred, P.compute == COMPUTE_32F ? "f32" : "bf16 (f32 accumulation)");
+    if (P.st.allreduces)
+        fprintf(stderr, "; %lld gradient allreduces through NCCL (f32)", P.st.allreduces);
+    fputc('\n', stderr);
 }
 
 /* ---- main ---- */
@@ -1068,6 +1133,7 @@ int nnc_cuda_main(const char *desc, const char *sched, const char *const *ptx, c
         if (!*v || *end || d < 0 || d > 1024)
             fail("--device '%s': not a GPU index (0, 1, ...)", v);
         P.device = (int)d;
+        P.device_given = true;
     }
     argv[n] = NULL;
     /* the commands that run the model open the GPU first: a machine without one fails at once */

@@ -11,8 +11,9 @@
  *
  * The state is the process's (generated code calls nnc_allreduce_mean without a context): one run
  * per process. Without MPI every function here is a no-op for a world of one.
- * A NCCL allreduce for GPU ranks goes beside this one (runtime/cuda.c schedules an `allreduce`
- * step; with more than one process it refuses today).
+ * A `--target cuda` executable reduces its gradients on the GPUs instead, through NCCL
+ * (runtime/nccl.c, called from runtime/cuda.c's `allreduce` step whenever MPI is up); this file
+ * still gives it the ranks, the broadcasts, the metrics' sums and --check-sync.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -59,6 +60,7 @@ static struct {
 
 int rt_dist_rank(void) { return D.rank; }
 int rt_dist_world(void) { return D.world; }
+bool rt_dist_on(void) { return D.on; }
 
 static int64_t mono_ns(void) {
     struct timespec ts;

@@ -314,6 +314,8 @@ int rt_dist_init(RtCtx *c, int mode, double timeout);
 void rt_dist_finish(int rc);        /* MPI_Finalize; MPI_Abort when rc != 0 in a run of several */
 int rt_dist_rank(void);
 int rt_dist_world(void);            /* 1 without MPI */
+bool rt_dist_on(void);              /* MPI is up (a launcher or --distributed mpi), even for one process */
+void nnc_nccl_stats(int64_t *calls, int64_t *bytes);   /* runtime/nccl.c: the GPU allreduces so far */
 void rt_dist_bcast(void *buf, size_t bytes);          /* rank 0's bytes to every rank */
 void rt_dist_sum_f64(double *v, int64_t n);           /* in place, over the ranks */
 int rt_dist_check_sync(RtCtx *c, int64_t step);       /* --check-sync: parameters equal on every rank */

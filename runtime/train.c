@@ -535,6 +535,8 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
         int64_t ctr[3] = {(int64_t)c->rng.s, c->step, c->epoch};
         rt_dist_bcast(ctr, sizeof ctr);
         c->rng.s = (uint64_t)ctr[0], c->step = ctr[1], c->epoch = ctr[2];
+        /* a device (the GPU) uploads the broadcast values before its first call */
+        if (c->def->device && c->def->device->from_host) c->def->device->from_host(c->def->user);
     }
 
     RtData data, vdata;
@@ -687,7 +689,11 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
                 }
                 loss_sum[s] += (double)L * (double)B;
             }
-            if (o->check_sync && c->step % o->check_sync == 0 && rt_dist_check_sync(c, c->step)) goto done;
+            if (o->check_sync && c->step % o->check_sync == 0) {
+                /* a device's params are hashed as it holds them: brought back first */
+                if (world > 1 && c->def->device && c->def->device->to_host) c->def->device->to_host(c->def->user);
+                if (rt_dist_check_sync(c, c->step)) goto done;
+            }
             const char *bad = nonfinite_param(c);
             if (bad) {
                 if (tty) fprintf(stderr, "\r\033[K");
@@ -748,8 +754,16 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
         double all = rt_now() - run_t0;
         char h[32];
         rt_human(calls ? (double)bytes / (double)calls : 0, h, sizeof h);
-        fprintf(ar.info, "allreduce: %lld steps, %s a step, %.3f s of %.3f s training (%.1f%%) on rank 0\n",
-                (long long)calls, h, ars, all, all > 0 ? 100 * ars / all : 0.0);
+        int64_t ncalls, nbytes;     /* a GPU run's allreduces are NCCL's, queued on the device */
+        nnc_nccl_stats(&ncalls, &nbytes);
+        if (ncalls > 0) {
+            rt_human((double)nbytes / (double)ncalls, h, sizeof h);
+            fprintf(ar.info, "allreduce: %lld steps through NCCL on the GPUs, %s of f32 gradients a step\n",
+                    (long long)ncalls, h);
+        } else {
+            fprintf(ar.info, "allreduce: %lld steps, %s a step, %.3f s of %.3f s training (%.1f%%) on rank 0\n",
+                    (long long)calls, h, ars, all, all > 0 ? 100 * ars / all : 0.0);
+        }
     }
     rc = 0;
 done:

@@ -951,14 +951,13 @@ static void graph(Src *S, const KGraph *g, int gi) {
     for (int ki = 0; ki < g->nkern; ki++) {
         const Kernel *k = &g->kern[ki];
         if (k->kind == KK_ALLREDUCE) {
-            /* the gradients' mean over the processes: `allreduce N` (runtime/cuda.c refuses more
-             * than one process until NCCL reduces on the device), then each result not reduced in
-             * place is a copy of its argument (the mean over one process) */
+            /* the gradients' mean over the processes: `allreduce N`, then N copies (result,
+             * gradient; the same buffer when reduced in place): without MPI runtime/cuda.c runs
+             * the copies (the mean over one process), under MPI NCCL reduces each gradient into
+             * its result on the device (runtime/nccl.c) */
             fprintf(S->s, "allreduce %d\n", k->nargs);
             for (int j = 0; j < k->nargs; j++) {
                 int o = j ? k->xbuf[j - 1] : k->out;
-                if (o == k->args[j].ref)
-                    continue;
                 fputs("copy", S->s);
                 ref_text(S, g, gi, o);
                 ref_text(S, g, gi, k->args[j].ref);
