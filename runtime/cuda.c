@@ -6,12 +6,18 @@
  * summary need no GPU, and train/eval/predict on a machine without a driver stop at once with
  * `no CUDA driver found: ...` and exit 1.
  *
- * Device memory: one allocation per tensor (inputs and outputs grown with the batch size), one
- * for the workspace (the plan's activation | scratch slabs), one for the graph's values. Per call:
- * inputs, targets, params and state are copied in, the values kernel and the schedule's steps run
- * on the default stream, outputs and losses come back, and after a train step the params and state
- * (the host's copy is what `--save` writes). Every driver and cuBLAS call is checked: a failure
- * names the call, the kernel, and the error, and exits 1. docs/backend-cuda.md describes it.
+ * Device memory (plain cuMemAlloc, never managed): one allocation per tensor, the workspace (the
+ * plan's activation | scratch slabs), the graph's values, the finiteness flags, cuBLASLt's
+ * workspace, each sized for the largest batch seen. Params and state stay on the device: uploaded
+ * by the first call and after the host wrote them (NncDevice.from_host: a load), downloaded only
+ * when the host reads them (NncDevice.to_host: a save); their NaN check after each train step is
+ * the nnc_nonfinite kernel. A call stages the batch in pinned memory, copies it on the copy stream,
+ * runs the values kernel and the schedule's steps on the run stream after the copy's event, and
+ * brings losses, outputs and flags back through the pinned buffer; a deferred call (NncDevice.defer,
+ * the training loop) returns before that and its results land at NncDevice.wait. GEMMs: cuBLAS,
+ * or cuBLASLt with a fused bias / bias + ReLU epilogue (gemmlt steps); --precision bf16 makes them
+ * CUBLAS_COMPUTE_32F_FAST_16BF. Every driver, cuBLAS and cuBLASLt call is checked: a failure names
+ * the call, what it was for, and the error, and exits 1. docs/backend-cuda.md describes it.
  */
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -789,6 +795,9 @@ static void upload_params(NncArgs *a) {
             P.st.up_params++, P.st.up_param_bytes += (long long)bytes;
         }
     }
+    /* the copies are on the legacy stream, which the non-blocking run stream does not wait for
+     * (and from pageable memory one may return before its DMA is done): finish them here */
+    check(cu.CtxSynchronize(), "cuCtxSynchronize", "the parameters' upload");
     P.on_device = P.host_current = true;
 }
 
@@ -796,7 +805,7 @@ static void upload_params(NncArgs *a) {
 static void finish(void);
 static void to_host(void *user) {
     (void)user;
-    finish();
+    finish();                   /* the run stream idle: its updates are in the params */
     if (!P.on_device || P.host_current)
         return;
     for (int t = 0; t < P.ntens; t++) {

@@ -7,6 +7,10 @@
 #   cuda.emu.NAME   the executable run with tests/cuda/emu (its kernels on the CPU, a host
 #                   libcuda.so.1 and libcublas.so.13): training and saved weights equal the CPU's
 #                   (brackets, and tests/cuda's causal.nn and bmm.nn: attention's batched GEMMs)
+#   cuda.emu.resident  device memory: params resident, async pinned batches, deferred steps,
+#                   allocations once, --device, summary's device memory (tests/cuda/resident.sh)
+#   cuda.emu.lt     cuBLASLt's fused epilogues and their fallback (tests/cuda/lt.nn)
+#   cuda.emu.bf16   --precision bf16 (tests/cuda/bf16.sh)
 #   cuda.bundle     scripts/cuda_bundle.sh: the executable and its libraries in one folder that runs
 #                   under env -i (what tests/gpu/run.sh carries to a GPU machine)
 set(_cu ${CMAKE_SOURCE_DIR}/tests/cuda)
