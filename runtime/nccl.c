@@ -25,6 +25,12 @@ typedef struct { char internal[128]; } NcclId;          /* ncclUniqueId (NCCL_UN
 typedef void *NcclComm;
 enum { NCCL_FLOAT32 = 7, NCCL_AVG = 4, NCCL_MIN_VERSION = 21000 };    /* ncclAvg: NCCL 2.10 */
 
+#ifdef NNC_NCCL_H_CHECK     /* tests/dist/nccl.sh compiles this file against NCCL's own header */
+#include <nccl.h>
+_Static_assert(ncclFloat32 == NCCL_FLOAT32 && ncclAvg == NCCL_AVG && ncclSuccess == 0, "nccl.h's enums");
+_Static_assert(sizeof(ncclUniqueId) == sizeof(NcclId) && sizeof(ncclComm_t) == sizeof(NcclComm), "nccl.h's types");
+#endif
+
 static struct {
     void *lib;
     const char *used;

@@ -81,4 +81,26 @@ echo "ok: without NCCL: $(grep -m1 'needs NCCL' "$W/nonccl.err" | cut -c1-140)..
 LD_LIBRARY_PATH=$FAKE NNC_NCCL_LIB=/nonexistent/libnccl.so.2 "$W/gpu" "${T[@]}" --epochs 1 > "$W/one.log" 2>&1 ||
     { cat "$W/one.log"; fail "a single GPU process needed NCCL"; }
 echo "ok: a single process runs without NCCL"
+
+# the real NCCL where this machine has it (no GPU here): runtime/nccl.c's types and constants agree
+# with nccl.h; the library opens, its version is accepted, rank 0's ncclGetUniqueId works, and the
+# ncclCommInitRank that fails on the emulator (not a GPU) is named with NCCL's own error string
+H=${NNC_CUDA_INCLUDE:-/usr/local/cuda/include}
+if [ -f "$H/nccl.h" ]; then
+    ${CC:-cc} -std=c17 -fsyntax-only -Werror -DNNC_NCCL_H_CHECK -I"$H" -I"$SRC/runtime" "$SRC/runtime/nccl.c" ||
+        fail "runtime/nccl.c disagrees with $H/nccl.h"
+    echo "ok: runtime/nccl.c agrees with $H/nccl.h"
+else
+    echo "SKIP: no nccl.h in $H"
+fi
+real=$(ldconfig -p 2>/dev/null | sed -n 's/.*libnccl\.so\.2 .*=> //p' | head -1)
+if [ -n "$real" ]; then
+    LD_LIBRARY_PATH=$FAKE NNC_NCCL_LIB=$real "${MPI[@]}" 1 "$W/gpu" "${T[@]}" --epochs 1 > "$W/real.log" 2> "$W/real.err" &&
+        fail "the real NCCL on the emulator succeeded"
+    grep -q "error: rank 0 of 1: ncclCommInitRank(one rank per GPU) failed: NCCL error [0-9]*: ." "$W/real.err" ||
+        { cat "$W/real.err"; fail "the real NCCL's failure on the emulator"; }
+    echo "ok: the real $real: $(grep -m1 'ncclCommInitRank' "$W/real.err")"
+else
+    echo "SKIP: no libnccl.so.2 on this machine's library path (the real NCCL's calls)"
+fi
 echo "PASS"
