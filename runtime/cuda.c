@@ -30,6 +30,8 @@
 #include "nnc_abi.h"
 int rt_dist_world(void);    /* runtime/mpi.c: processes of the run (1 without MPI) */
 bool rt_dist_on(void);      /* runtime/mpi.c: MPI is up (a launcher or --distributed mpi) */
+void rt_dist_wait_begin(const char *what);     /* runtime/mpi.c: a wait under --dist-timeout's watchdog */
+void rt_dist_wait_end(void);
 /* runtime/nccl.c: out[j] = the mean over the ranks of in[j] (count[j] floats, device pointers),
  * queued on stream; NCCL is opened and its communicator made at the first call */
 void nnc_nccl_allreduce_mean(const char *prog, int32_t n, const unsigned long long *in, const unsigned long long *out,
@@ -187,6 +189,7 @@ typedef struct Pending {
     float *losses;
     unsigned char *out;         /* the outputs' place in the pinned buffer */
     bool train;
+    bool reduced;               /* NCCL reduced its gradients: its end waits for the other ranks */
 } Pending;
 
 typedef struct Tensor {
@@ -933,6 +936,7 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
     CUdeviceptr p[64];
     void *args[3 + 64];
     float *loss_host = (float *)P.pin;
+    long long allreduces = P.st.allreduces;
     for (int s = 0; s < g->nsteps; s++) {
         Step *st = &g->steps[s];
         switch (st->kind) {
@@ -1003,7 +1007,7 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
         check(cu.MemcpyDtoHAsync(stage + in_bytes + off, tn->p, bytes, P.run), "cuMemcpyDtoHAsync", "an output");
         off += (bytes + 63) & ~(size_t)63;
     }
-    P.pend = (Pending){true, g, B, a->bufs, a->losses, stage + in_bytes, train};
+    P.pend = (Pending){true, g, B, a->bufs, a->losses, stage + in_bytes, train, P.st.allreduces > allreduces};
     if (P.defer_next) {         /* the runtime gathers the next batch meanwhile, then calls wait */
         P.defer_next = false;
         P.st.deferred++;
@@ -1019,7 +1023,12 @@ static void finish(void) {
         return;
     Pending q = P.pend;
     P.pend.on = false;
+    /* a stopped or dead rank leaves NCCL's kernels spinning: the watchdog (--dist-timeout) ends it */
+    if (q.reduced)
+        rt_dist_wait_begin("the GPU step whose gradients NCCL reduces");
     check(cu.StreamSynchronize(P.run), "cuStreamSynchronize", q.g->nsteps ? "the graph's kernels" : NULL);
+    if (q.reduced)
+        rt_dist_wait_end();
     P.flags_valid = q.train;
     const float *loss_host = (const float *)P.pin;
     for (int s = 0; s < q.g->nsteps; s++) {

@@ -93,6 +93,15 @@ static void enter(const char *what) {
 }
 static void leave(void) { atomic_store(&D.in_since, 0); }
 
+/* A wait on the other processes outside MPI (runtime/nccl.c's NCCL calls, runtime/cuda.c's wait
+ * for a step whose gradients NCCL reduces): under the watchdog too. */
+void rt_dist_wait_begin(const char *what) {
+    if (D.world > 1) enter(what);
+}
+void rt_dist_wait_end(void) {
+    if (D.world > 1) leave();
+}
+
 /* The collective failed: OpenMPI's default error handler aborts the job before this returns, so
  * this is for a library set up otherwise. */
 static void mpi_fail(const char *what, int rc) {

@@ -107,14 +107,17 @@ static void nccl_init(void) {
     memset(&id, 0, sizeof id);
     if (rt_dist_rank() == 0) ncheck(N.GetUniqueId(&id), "ncclGetUniqueId", "rank 0's communicator id");
     rt_dist_bcast(&id, sizeof id);
+    rt_dist_wait_begin("ncclCommInitRank");     /* it waits for every rank: --dist-timeout applies */
     ncheck(N.CommInitRank(&N.comm, rt_dist_world(), id, rt_dist_rank()), "ncclCommInitRank",
            "one rank per GPU");
+    rt_dist_wait_end();
 }
 
 void nnc_nccl_allreduce_mean(const char *prog, int32_t n, const unsigned long long *in, const unsigned long long *out,
                              const int64_t *count, void *stream) {
     if (prog) nprog = prog;
     if (!N.comm) nccl_init();
+    rt_dist_wait_begin("the gradients' NCCL allreduce");    /* returns once queued, unless NCCL waits */
     ncheck(N.GroupStart(), "ncclGroupStart", "the step's gradients");
     for (int32_t j = 0; j < n; j++) {
         if (count[j] <= 0) continue;
@@ -124,6 +127,7 @@ void nnc_nccl_allreduce_mean(const char *prog, int32_t n, const unsigned long lo
         N.bytes += count[j] * (int64_t)sizeof(float);
     }
     ncheck(N.GroupEnd(), "ncclGroupEnd", "the step's gradients");
+    rt_dist_wait_end();
     N.calls++;
 }
 

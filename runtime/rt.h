@@ -315,6 +315,8 @@ void rt_dist_finish(int rc);        /* MPI_Finalize; MPI_Abort when rc != 0 in a
 int rt_dist_rank(void);
 int rt_dist_world(void);            /* 1 without MPI */
 bool rt_dist_on(void);              /* MPI is up (a launcher or --distributed mpi), even for one process */
+void rt_dist_wait_begin(const char *what);     /* a wait on the other ranks outside MPI: the watchdog's */
+void rt_dist_wait_end(void);
 void nnc_nccl_stats(int64_t *calls, int64_t *bytes);   /* runtime/nccl.c: the GPU allreduces so far */
 void rt_dist_bcast(void *buf, size_t bytes);          /* rank 0's bytes to every rank */
 void rt_dist_sum_f64(double *v, int64_t n);           /* in place, over the ranks */

@@ -82,6 +82,31 @@ LD_LIBRARY_PATH=$FAKE NNC_NCCL_LIB=/nonexistent/libnccl.so.2 "$W/gpu" "${T[@]}" 
     { cat "$W/one.log"; fail "a single GPU process needed NCCL"; }
 echo "ok: a single process runs without NCCL"
 
+# a stopped rank: the other ends within --dist-timeout (the watchdog covers the NCCL calls and the
+# wait for a step NCCL reduces, besides MPI's collectives), not a hang
+LD_LIBRARY_PATH=$FAKE "${MPI[@]}" 2 "$W/gpu" train --threads 1 --limit 96 --batch 8 --epochs 20000 --dist-timeout 3 \
+    > "$W/stop.log" 2> "$W/stop.err" &
+run=$!
+rank_pid() {    # the pid of rank $1 of that run
+    for p in $(pgrep -f "$W/gpu train --threads 1 --limit 96 --batch 8"); do
+        [ "$(tr '\0' '\n' < /proc/$p/environ 2>/dev/null | sed -n 's/^OMPI_COMM_WORLD_RANK=//p')" = "$1" ] && echo "$p"
+    done
+}
+for _ in $(seq 1 100); do grep -q '^training' "$W/stop.log" 2>/dev/null && break; sleep 0.1; done
+sleep 1
+victim=$(rank_pid 1)
+[ -n "$victim" ] || { kill $run; fail "rank 1 not found"; }
+kill -STOP "$victim"
+t0=$(date +%s)
+wait $run
+rc=$?
+dt=$(( $(date +%s) - t0 ))
+kill -KILL "$victim" 2> /dev/null
+[ $rc -ne 0 ] || fail "a stopped rank: mpirun exited 0"
+[ $dt -le 60 ] || fail "a stopped rank: the run took $dt s to end"
+grep -q "no answer from the other processes for 3 s in" "$W/stop.err" || { head "$W/stop.err"; fail "no watchdog message"; }
+echo "ok: a stopped rank ends the run after $dt s: $(grep -m1 -o 'no answer from the other processes for 3 s in [^:]*' "$W/stop.err")"
+
 # the real NCCL where this machine has it (no GPU here): runtime/nccl.c's types and constants agree
 # with nccl.h; the library opens, its version is accepted, rank 0's ncclGetUniqueId works, and the
 # ncclCommInitRank that fails on the emulator (not a GPU) is named with NCCL's own error string
