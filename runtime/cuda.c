@@ -233,6 +233,7 @@ static struct {
     unsigned long long *ar_ptr;  /* [2 * ar_cap]: the in and out device pointers of an allreduce */
     int64_t *ar_count;
     int ar_cap;
+    bool nccl_one;              /* NNC_NCCL=1: through NCCL in a single process too (a world of one) */
     unsigned char *pin;         /* pinned: inputs and targets in, outputs, losses and flags out */
     size_t pincap;
     int *flag_host;             /* in pin: the flags' copy, valid after a train step */
@@ -971,7 +972,7 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
         case S_ALLREDUCE:
             /* `allreduce K`, then K copies (result, gradient): without MPI the copies run (the
              * mean over one process); under MPI, NCCL reduces each gradient into its result */
-            if (rt_dist_on())
+            if (rt_dist_on() || P.nccl_one)
                 s += allreduce(g, s, B);
             break;
         case S_LOSS:    /* the value as it is at this point of the run stream, into its pinned slot */
@@ -1159,6 +1160,10 @@ int nnc_cuda_main(const char *desc, const char *sched, const char *const *ptx, c
         start();
     static const NncDevice device = {"CUDA", to_host, from_host, param_nonfinite, device_memory, defer, wait_results};
     NncModelDef def = {desc_, workspace, forward, evaluate, train_step, 0, &device};
+    /* NNC_NCCL=1: the gradients through NCCL without MPI, a communicator of one rank: NCCL's path
+     * checked on a GPU machine that has no MPI launcher (tests/gpu/run.sh) */
+    const char *one = getenv("NNC_NCCL");
+    P.nccl_one = one && !strcmp(one, "1");
     const char *stats = getenv("NNC_CUDA_STATS");
     if (stats && *stats && strcmp(stats, "0"))
         atexit(print_stats);

@@ -58,6 +58,14 @@ strip "$W/g1.log" > "$W/g1.txt"
 cmp -s "$W/g1n.txt" "$W/g1.txt" || { diff "$W/g1n.txt" "$W/g1.txt"; fail "1 rank through NCCL differs from 1 GPU"; }
 cmp -s "$W/g1n.st" "$W/g1.st" || fail "the weights of 1 rank through NCCL differ from 1 GPU's"
 echo "ok: 1 rank through NCCL equals the single-GPU run"
+# the same without MPI: NNC_NCCL=1, a communicator of one rank (tests/gpu/run.sh's way where the GPU
+# machine has no mpirun)
+LD_LIBRARY_PATH=$FAKE NNC_EMU_STATS=1 NNC_NCCL=1 "$W/gpu" "${T[@]}" --save "$W/g1x.st" > "$W/g1x.log" 2> "$W/g1x.err" ||
+    { cat "$W/g1x.log" "$W/g1x.err"; fail "NNC_NCCL=1"; }
+grep -q "^emu nccl: rank 0 of 1 on device 0: [0-9]* allreduces in 18 groups" "$W/g1x.err" ||
+    { cat "$W/g1x.err"; fail "NNC_NCCL=1: no NCCL group a step"; }
+cmp -s "$W/g1x.st" "$W/g1.st" || fail "the weights of NNC_NCCL=1 differ from 1 GPU's"
+echo "ok: NNC_NCCL=1 (1 rank through NCCL without MPI) equals the single-GPU run"
 
 # --device overrides the local rank: both ranks on device 1
 LD_LIBRARY_PATH=$FAKE NNC_EMU_STATS=1 "${MPI[@]}" 2 "$W/gpu" "${T[@]}" --epochs 1 --device 1 > "$W/d.log" 2> "$W/d.err" ||

@@ -64,18 +64,20 @@ int ncclCommInitRank(void **comm, int nranks, Id id, int rank) {
     F.sum = dlsym(RTLD_DEFAULT, "ompi_mpi_op_sum");
     F.u64 = dlsym(RTLD_DEFAULT, "ompi_mpi_uint64_t");
     F.max = dlsym(RTLD_DEFAULT, "ompi_mpi_op_max");
-    if (!size || !crank || !F.Allreduce || !F.comm || !F.f32 || !F.sum || !F.u64 || !F.max) {
+    bool mpi = size && crank && F.Allreduce && F.comm && F.f32 && F.sum && F.u64 && F.max;
+    if (!mpi && nranks != 1) {
         fprintf(stderr, "fake libnccl: no MPI in the process (it reduces over the MPI runtime/mpi.c opened)\n");
         return SYSTEM;
     }
-    int n = 0, r = 0;
-    size(F.comm, &n), crank(F.comm, &r);
+    int n = 1, r = 0;
+    if (mpi) size(F.comm, &n), crank(F.comm, &r);
+    else F.Allreduce = NULL;   /* one rank without MPI (NNC_NCCL=1): the mean over one rank */
     if (n != nranks || r != rank || rank < 0 || rank >= nranks) {
         fprintf(stderr, "fake libnccl: rank %d of %d, but MPI says %d of %d\n", rank, nranks, r, n);
         return INVALID_ARGUMENT;
     }
     unsigned long long h = hash(&id, sizeof id), v[2] = {h, ~h};   /* every rank's id the same */
-    F.Allreduce((void *)1, v, 2, F.u64, F.max, F.comm);
+    if (F.Allreduce) F.Allreduce((void *)1, v, 2, F.u64, F.max, F.comm);
     if (v[0] != h || ~v[1] != h) {
         fprintf(stderr, "fake libnccl: rank %d: the ranks hold different unique ids\n", rank);
         return INVALID_USAGE;
@@ -108,7 +110,7 @@ int ncclAllReduce(const void *send, void *recv, size_t count, int dtype, int op,
     if (F.StreamSynchronize(stream))
         return INVALID_ARGUMENT;    /* not a stream of the driver's */
     if (send != recv) memmove(recv, send, count * sizeof(float));
-    F.Allreduce((void *)1, recv, (int)count, F.f32, F.sum, F.comm);
+    if (F.Allreduce) F.Allreduce((void *)1, recv, (int)count, F.f32, F.sum, F.comm);
     float *o = recv, inv = 1.0f / (float)F.nranks;
     bool pow2 = (F.nranks & (F.nranks - 1)) == 0;
     for (size_t e = 0; e < count; e++) o[e] = pow2 ? o[e] * inv : o[e] / (float)F.nranks;
