@@ -17,7 +17,7 @@ per step (4 x trainable parameters), a ring allreduce's 2(N-1)/N x bytes / bandw
 2(N-1) x latency, against the measured 1-rank step time split N ways.
 
     /usr/bin/python3 bench/dp_scaling.py [--nnc build/rel/nnc] [--base-nnc OTHER/nnc] [--reps 3]
-        [--only mlp_small,mlp_wide] [--work DIR]
+        [--only mlp_small,mlp_wide] [--work DIR] [--ab-only]
 """
 import argparse
 import json
@@ -66,6 +66,8 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--only", default="mlp_small,mlp_wide")
     ap.add_argument("--work")
+    ap.add_argument("--ab-only", action="store_true",
+                    help="only the 1-process A/B against --base-nnc (1 rank, 1 thread, both builds)")
     a = ap.parse_args()
     if not shutil.which("mpirun"):
         sys.exit("mpirun not found (Debian: apt install openmpi-bin libopenmpi-dev)")
@@ -92,6 +94,10 @@ def main():
         }
         if base:
             configs["base nnc, 1 rank, 1 thread"] = [base] + train + ["--threads", "1"]
+        if a.ab_only:
+            if not base:
+                sys.exit("--ab-only needs --base-nnc")
+            configs = {k: v for k, v in configs.items() if k in ("1 rank, 1 thread", "base nnc, 1 rank, 1 thread")}
         keys = list(configs)
         sps = {k: [] for k in keys}
         share, per_step = [], "?"
@@ -104,7 +110,7 @@ def main():
                     s, per_step = allreduce_share(out)
                     share.append(s)
         results[name] = (summ, batch, {k: statistics.median(v) for k, v in sps.items()},
-                         statistics.median(share), per_step)
+                         statistics.median(share) if share else float("nan"), per_step)
     load = open("/proc/loadavg").read().split()[:3]
     print(f"# load average after {' '.join(load)}\n")
     print("| model | params | config | samples/s (median) | vs 1 rank 1 thread |")
@@ -114,6 +120,8 @@ def main():
         for k, v in med.items():
             extra = f"; allreduce {sh:.1f}% of the run ({per_step} a step)" if k.startswith("2 ranks") else ""
             print(f"| {name} | {summ['trainable']:,} | {k} | {v:,.0f} | {v / ref:.2f}x{extra} |")
+    if a.ab_only:
+        return
     print("\n# cost model: step time at N ranks = t1(B)/N + 2(N-1)/N * 4P / bandwidth + 2(N-1) * "
           f"{LATENCY * 1e6:.0f} us; t1 = the measured 1-rank, 1-thread step at the global batch\n")
     print("| model | bytes/step | N | " + " | ".join(f"{b} Gbit/s" for b, _ in BANDWIDTHS) + " |")
