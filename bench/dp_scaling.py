@@ -17,7 +17,7 @@ per step (4 x trainable parameters), a ring allreduce's 2(N-1)/N x bytes / bandw
 2(N-1) x latency, against the measured 1-rank step time split N ways.
 
     /usr/bin/python3 bench/dp_scaling.py [--nnc build/rel/nnc] [--base-nnc OTHER/nnc] [--reps 3]
-        [--only mlp_small,mlp_wide] [--work DIR]
+        [--only mlp_small,mlp_wide] [--work DIR] [--ab-only]
 """
 import argparse
 import json
@@ -40,11 +40,20 @@ BANDWIDTHS = [(1, "1 Gbit/s Ethernet"), (10, "10 Gbit/s"), (25, "25 Gbit/s"), (1
 LATENCY = 10e-6     # per message of the ring, seconds (a TCP/RDMA ballpark)
 
 
+LAST_CPU = [0.0]    # user + system CPU seconds of the last run() (its process and children)
+
+
 def run(cmd, env=None):
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} exited with {r.returncode}:\n{r.stdout}\n{r.stderr}")
-    return r.stdout + r.stderr
+    with tempfile.TemporaryFile("w+") as out:
+        p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True, env=env)
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read()
+    LAST_CPU[0] = ru.ru_utime + ru.ru_stime
+    if p.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} exited with {p.returncode}:\n{text}")
+    return text
 
 
 def samples_per_s(out):
@@ -66,6 +75,8 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--only", default="mlp_small,mlp_wide")
     ap.add_argument("--work")
+    ap.add_argument("--ab-only", action="store_true",
+                    help="only the 1-process A/B against --base-nnc (1 rank, 1 thread, both builds)")
     a = ap.parse_args()
     if not shutil.which("mpirun"):
         sys.exit("mpirun not found (Debian: apt install openmpi-bin libopenmpi-dev)")
@@ -92,33 +103,42 @@ def main():
         }
         if base:
             configs["base nnc, 1 rank, 1 thread"] = [base] + train + ["--threads", "1"]
+        if a.ab_only:
+            if not base:
+                sys.exit("--ab-only needs --base-nnc")
+            configs = {k: v for k, v in configs.items() if k in ("1 rank, 1 thread", "base nnc, 1 rank, 1 thread")}
         keys = list(configs)
         sps = {k: [] for k in keys}
+        cpu = {k: [] for k in keys}
         share, per_step = [], "?"
         for rep in range(a.reps):
             order = keys[rep % len(keys):] + keys[:rep % len(keys)]
             for k in order:
                 out = run(configs[k])
                 sps[k].append(samples_per_s(out))
+                cpu[k].append(LAST_CPU[0])
                 if k.startswith("2 ranks"):
                     s, per_step = allreduce_share(out)
                     share.append(s)
         results[name] = (summ, batch, {k: statistics.median(v) for k, v in sps.items()},
-                         statistics.median(share), per_step)
+                         statistics.median(share) if share else float("nan"), per_step,
+                         {k: statistics.median(v) for k, v in cpu.items()})
     load = open("/proc/loadavg").read().split()[:3]
     print(f"# load average after {' '.join(load)}\n")
-    print("| model | params | config | samples/s (median) | vs 1 rank 1 thread |")
-    print("|---|---|---|---|---|")
-    for name, (summ, batch, med, sh, per_step) in results.items():
+    print("| model | params | config | samples/s (median) | vs 1 rank 1 thread | CPU s (median, whole process) |")
+    print("|---|---|---|---|---|---|")
+    for name, (summ, batch, med, sh, per_step, cpu) in results.items():
         ref = med["1 rank, 1 thread"]
         for k, v in med.items():
             extra = f"; allreduce {sh:.1f}% of the run ({per_step} a step)" if k.startswith("2 ranks") else ""
-            print(f"| {name} | {summ['trainable']:,} | {k} | {v:,.0f} | {v / ref:.2f}x{extra} |")
+            print(f"| {name} | {summ['trainable']:,} | {k} | {v:,.0f} | {v / ref:.2f}x{extra} | {cpu[k]:.2f} |")
+    if a.ab_only:
+        return
     print("\n# cost model: step time at N ranks = t1(B)/N + 2(N-1)/N * 4P / bandwidth + 2(N-1) * "
           f"{LATENCY * 1e6:.0f} us; t1 = the measured 1-rank, 1-thread step at the global batch\n")
     print("| model | bytes/step | N | " + " | ".join(f"{b} Gbit/s" for b, _ in BANDWIDTHS) + " |")
     print("|---|---|---|" + "---|" * len(BANDWIDTHS))
-    for name, (summ, batch, med, sh, per_step) in results.items():
+    for name, (summ, batch, med, sh, per_step, _) in results.items():
         nbytes = 4 * summ["trainable"]
         t1 = batch / med["1 rank, 1 thread"]
         for n in (2, 4, 8, 16):

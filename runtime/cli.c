@@ -425,6 +425,12 @@ static int run(RtCtx *c, int argc, char **argv) {
      * runs alone in each process); the other ranks print nothing, rank 0 speaks for the run */
     if (k == CMD_TRAIN && rt_dist_init(c, dist_mode, dist_timeout)) return 1;
     if (rt_dist_rank() > 0 && !freopen("/dev/null", "w", stdout)) return rt_error(c, "cannot silence rank %d's output", rt_dist_rank()), 1;
+    if (threads <= 0 && rt_dist_world() > 1) {
+        /* the cores of this machine shared among its ranks, not each rank taking all of them */
+        const char *ls = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+        long n = sysconf(_SC_NPROCESSORS_ONLN), local = ls ? strtol(ls, NULL, 10) : 1;
+        threads = n > 0 && local > 0 && n / local > 1 ? n / local : 1;
+    }
     double hv;
     uint64_t s = seed >= 0 ? (uint64_t)seed : rt_hyper(&c->desc, "seed", &hv) && hv >= 0 ? (uint64_t)hv : 1;
     if (rt_prepare(c, s, threads)) return 1;    /* before any data is read */
