@@ -198,6 +198,9 @@ typedef struct Tensor {
     CUdeviceptr p;
     size_t cap;
     void *host;                 /* param, state: the host's buffer (NncArgs.bufs) the device copy is of */
+    CUdeviceptr p2;             /* input, target: the second buffer, which a prefetch fills while a */
+    size_t cap2;                /* step reads p; the next call swaps them */
+    void *pre;                  /* input, target: the host buffer the prefetch copied */
 } Tensor;
 enum { R_INPUT, R_TARGET, R_OUTPUT, R_PARAM, R_STATE };
 
@@ -234,8 +237,11 @@ static struct {
     int64_t *ar_count;
     int ar_cap;
     bool nccl_one;              /* NNC_NCCL=1: through NCCL in a single process too (a world of one) */
-    unsigned char *pin;         /* pinned: inputs and targets in, outputs, losses and flags out */
-    size_t pincap;
+    unsigned char *pin;         /* pinned: [losses, flags | inputs: slot 0 | slot 1 | outputs] */
+    size_t pincap, pin_small, pin_in, pin_out;
+    int slot;                   /* the slot the last batch copy read */
+    bool pre;                   /* a prefetch filled the p2 buffers, for a call at batch size pre_B */
+    long long pre_B;
     int *flag_host;             /* in pin: the flags' copy, valid after a train step */
     bool flags_valid;
     /* a call whose results have not been waited for (defer), and whether the next call is one */
@@ -243,7 +249,7 @@ static struct {
     bool defer_next;
     /* NNC_CUDA_STATS: what crossed the bus and what was allocated, printed at exit */
     struct { long long allocs, alloc_bytes, up_params, up_param_bytes, down_params, down_param_bytes, batch_copies,
-             batch_bytes, out_bytes, calls, gemms, lt_gemms, lt_fallbacks, deferred, allreduces; } st;
+             batch_bytes, out_bytes, calls, gemms, lt_gemms, lt_fallbacks, deferred, prefetched, allreduces; } st;
     /* the GEMMs' cublasComputeType_t: COMPUTE_32F (f32 products, the default) or, with
      * --precision bf16, COMPUTE_32F_FAST_16BF (f32 data in and out, the products on bf16 tensor
      * cores with f32 accumulation); every other kernel, the params and the state stay f32 */
@@ -712,6 +718,9 @@ static bool gemmlt(Step *st, long long B) {
         lt_check(cu.LtLayoutCreate(&p->lb, 0, (uint64_t)(tb ? M : K), (uint64_t)(tb ? K : M), lda),
                  "cublasLtMatrixLayoutCreate", "B");
         lt_check(cu.LtLayoutCreate(&p->lc, 0, (uint64_t)N, (uint64_t)M, N), "cublasLtMatrixLayoutCreate", "D");
+        /* the heuristic reads the bias pointer's alignment (every call sets it again below) */
+        const void *bias0 = (const void *)(uintptr_t)ptr(&st->refs[3], B);
+        lt_check(cu.LtDescSet(p->desc, 8, &bias0, sizeof bias0), "cublasLtMatmulDescSetAttribute", "BIAS_POINTER");
         int found = 0;
         memset(&p->algo, 0, sizeof p->algo);
         lt_check(cu.LtHeuristic(cu.lt_handle, p->desc, p->la, p->lb, p->lc, p->lc, cu.lt_pref, 1, &p->algo, &found),
@@ -778,8 +787,10 @@ static void pin_reserve(size_t need) {
     need = (need + 63) & ~(size_t)63;
     if (P.pincap >= need)
         return;
-    if (P.pin)
+    if (P.pin) {                /* a prefetch may still read it */
+        check(cu.StreamSynchronize(P.copy), "cuStreamSynchronize", "the batches' stream");
         check(cu.MemFreeHost(P.pin), "cuMemFreeHost", "the staging buffer");
+    }
     P.pin = NULL;
     check(cu.MemHostAlloc((void **)&P.pin, need, 0), "cuMemHostAlloc", "the staging buffer");
     P.pincap = need;
@@ -876,6 +887,50 @@ static int allreduce(const Graph *g, int s, long long B) {
     return k;
 }
 
+/* A's inputs and targets through pinned slot P.slot into the device buffers (p, or p2 for a
+ * prefetch) on the copy stream, then the event the run stream waits for. */
+static void copy_batch(const NncArgs *a, int second) {
+    unsigned char *stage = P.pin + P.pin_small + (size_t)P.slot * P.pin_in;
+    size_t off = 0;
+    for (int t = 0; t < P.ntens; t++) {
+        Tensor *tn = &P.tens[t];
+        size_t bytes = (size_t)at(tn->bytes, a->B);
+        if ((tn->role != R_INPUT && tn->role != R_TARGET) || !a->bufs[t] || !bytes)
+            continue;
+        memcpy(stage + off, a->bufs[t], bytes);
+        check(cu.MemcpyHtoDAsync(second ? tn->p2 : tn->p, stage + off, bytes, P.copy), "cuMemcpyHtoDAsync",
+              "a batch");
+        P.st.batch_copies++, P.st.batch_bytes += (long long)bytes;
+        off += (bytes + 63) & ~(size_t)63;
+    }
+    check(cu.EventRecord(P.copied, P.copy), "cuEventRecord", "a batch's copy");
+}
+
+/* NncDevice.prefetch: while a deferred step runs, the next batch goes to the second buffers (the
+ * other pinned slot, the copy stream), so the next call finds it there. Nothing when no step is
+ * running, or when the batch would not fit the slot. */
+static void prefetch(void *user, const NncArgs *next) {
+    (void)user;
+    if (!P.ready || !P.pend.on || !P.pin)
+        return;
+    size_t in = 0;
+    for (int t = 0; t < P.ntens; t++)
+        if ((P.tens[t].role == R_INPUT || P.tens[t].role == R_TARGET) && next->bufs[t])
+            in += ((size_t)at(P.tens[t].bytes, next->B) + 63) & ~(size_t)63;
+    if (in > P.pin_in)
+        return;
+    for (int t = 0; t < P.ntens; t++) {
+        Tensor *tn = &P.tens[t];
+        if (tn->role == R_INPUT || tn->role == R_TARGET) {
+            reserve(&tn->p2, &tn->cap2, (size_t)at(tn->bytes, next->B), "a batch's second buffer");
+            tn->pre = next->bufs[t];
+        }
+    }
+    P.slot = 1 - P.slot;        /* the running step's batch came through the other one */
+    copy_batch(next, 1);
+    P.pre = true, P.pre_B = next->B;
+}
+
 void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const *arch, int narch, int gi, NncArgs *a) {
     finish();                   /* a deferred call's results first (the pinned buffer is reused) */
     if (!P.ready) {
@@ -887,6 +942,21 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
     Graph *g = &P.g[gi];
     long long B = a->B;
     P.st.calls++;
+    /* a prefetch of this very batch (same host buffers, same B): its buffers become the inputs */
+    bool pre = P.pre && P.pre_B == B;
+    for (int t = 0; t < P.ntens && pre; t++)
+        if ((P.tens[t].role == R_INPUT || P.tens[t].role == R_TARGET) && P.tens[t].pre != a->bufs[t])
+            pre = false;
+    P.pre = false;
+    for (int t = 0; t < P.ntens && pre; t++) {
+        Tensor *tn = &P.tens[t];
+        if (tn->role != R_INPUT && tn->role != R_TARGET)
+            continue;
+        CUdeviceptr x = tn->p;
+        size_t c = tn->cap;
+        tn->p = tn->p2, tn->cap = tn->cap2;
+        tn->p2 = x, tn->cap2 = c;
+    }
     /* device memory: params and state once (their size is fixed), the batch's tensors, workspace
      * and values grown to the largest batch seen (the first call's, for training) */
     size_t in_bytes = 0, out_bytes = 0;
@@ -906,25 +976,22 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
     reserve(&P.wsp, &P.wscap, (size_t)at(P.ws, B), "the workspace");
     reserve(&P.vals, &P.valscap, (size_t)g->nvals * 4, "the values");
     reserve(&P.flags, &P.flagscap, (size_t)P.ntens * 4, "the finiteness flags");
-    size_t small = ((size_t)(P.nloss + P.ntens) * 4 + 63) & ~(size_t)63;
-    pin_reserve(small + in_bytes + out_bytes);
+    P.pin_small = ((size_t)(P.nloss + P.ntens) * 4 + 63) & ~(size_t)63;
+    P.pin_in = in_bytes > P.pin_in ? in_bytes : P.pin_in;
+    P.pin_out = out_bytes > P.pin_out ? out_bytes : P.pin_out;
+    pin_reserve(P.pin_small + 2 * P.pin_in + P.pin_out);
     P.flag_host = (int *)(P.pin + (size_t)P.nloss * 4);
-    unsigned char *stage = P.pin + small;
+    unsigned char *stage = P.pin + P.pin_small + 2 * P.pin_in;    /* the outputs' */
     if (!P.on_device)
         upload_params(a);
-    /* the batch: staged in pinned memory, copied on the copy stream; the run stream waits for it */
-    size_t off = 0;
-    for (int t = 0; t < P.ntens; t++) {
-        Tensor *tn = &P.tens[t];
-        size_t bytes = (size_t)at(tn->bytes, B);
-        if ((tn->role != R_INPUT && tn->role != R_TARGET) || !a->bufs[t] || !bytes)
-            continue;
-        memcpy(stage + off, a->bufs[t], bytes);
-        check(cu.MemcpyHtoDAsync(tn->p, stage + off, bytes, P.copy), "cuMemcpyHtoDAsync", "a batch");
-        P.st.batch_copies++, P.st.batch_bytes += (long long)bytes;
-        off += (bytes + 63) & ~(size_t)63;
+    /* the batch: staged in pinned memory, copied on the copy stream (unless a prefetch did); the
+     * run stream waits for it */
+    if (pre) {
+        P.st.prefetched++;
+    } else {
+        P.slot = 1 - P.slot;    /* not the slot a prefetch may have used */
+        copy_batch(a, 0);
     }
-    check(cu.EventRecord(P.copied, P.copy), "cuEventRecord", "a batch's copy");
     check(cu.StreamWaitEvent(P.run, P.copied, 0), "cuStreamWaitEvent", "a batch's copy");
     unsigned long long seed = a->seed;
     CUdeviceptr V = P.vals;
@@ -999,16 +1066,16 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
               "the finiteness flags");
         P.host_current = false;
     }
-    off = 0;
+    size_t off = 0;
     for (int t = 0; t < P.ntens; t++) {
         const Tensor *tn = &P.tens[t];
         size_t bytes = (size_t)at(tn->bytes, B);
         if (tn->role != R_OUTPUT || !a->bufs[t] || !bytes)
             continue;
-        check(cu.MemcpyDtoHAsync(stage + in_bytes + off, tn->p, bytes, P.run), "cuMemcpyDtoHAsync", "an output");
+        check(cu.MemcpyDtoHAsync(stage + off, tn->p, bytes, P.run), "cuMemcpyDtoHAsync", "an output");
         off += (bytes + 63) & ~(size_t)63;
     }
-    P.pend = (Pending){true, g, B, a->bufs, a->losses, stage + in_bytes, train, P.st.allreduces > allreduces};
+    P.pend = (Pending){true, g, B, a->bufs, a->losses, stage, train, P.st.allreduces > allreduces};
     if (P.defer_next) {         /* the runtime gathers the next batch meanwhile, then calls wait */
         P.defer_next = false;
         P.st.deferred++;
@@ -1075,6 +1142,9 @@ static int64_t device_memory(void *user, int64_t B) {
     total += at(P.ws, B) < 64 ? 64 : at(P.ws, B);
     total += nvals * 4 < 64 ? 64 : nvals * 4;
     total += P.ntens * 4 < 64 ? 64 : P.ntens * 4;
+    for (int t = 0; t < P.ntens; t++)     /* the inputs' second buffers (prefetch) */
+        if (P.tens[t].role == R_INPUT || P.tens[t].role == R_TARGET)
+            total += at(P.tens[t].bytes, B) < 64 ? 64 : at(P.tens[t].bytes, B);
     bool lt = false;            /* cuBLASLt's workspace, when a GEMM's epilogue is its */
     for (int gi = 0; gi < P.ng; gi++)
         for (int k = 0; k < P.g[gi].nsteps; k++)
@@ -1089,10 +1159,11 @@ static void print_stats(void) {
             "%s: cuda: %lld calls; device and pinned memory: %lld allocations, %lld bytes; params and state: %lld "
             "uploads (%lld bytes), %lld downloads (%lld bytes); batches: %lld async copies (%lld bytes); outputs: "
             "%lld bytes; GEMMs: %lld cuBLAS, %lld cuBLASLt with a fused epilogue (%lld fell back to cuBLAS and a "
-            "kernel); %lld train steps deferred (the next batch gathered meanwhile); products in %s",
+            "kernel); %lld train steps deferred (the next batch gathered meanwhile), %lld batches copied "
+            "during the step before; products in %s",
             prog, P.st.calls, P.st.allocs, P.st.alloc_bytes, P.st.up_params, P.st.up_param_bytes, P.st.down_params,
             P.st.down_param_bytes, P.st.batch_copies, P.st.batch_bytes, P.st.out_bytes, P.st.gemms, P.st.lt_gemms,
-            P.st.lt_fallbacks, P.st.deferred, P.compute == COMPUTE_32F ? "f32" : "bf16 (f32 accumulation)");
+            P.st.lt_fallbacks, P.st.deferred, P.st.prefetched, P.compute == COMPUTE_32F ? "f32" : "bf16 (f32 accumulation)");
     if (P.st.allreduces)
         fprintf(stderr, "; %lld gradient allreduces through NCCL (f32)", P.st.allreduces);
     fputc('\n', stderr);
@@ -1158,7 +1229,8 @@ int nnc_cuda_main(const char *desc, const char *sched, const char *const *ptx, c
     /* the commands that run the model open the GPU first: a machine without one fails at once */
     if (n > 1 && (!strcmp(argv[1], "train") || !strcmp(argv[1], "eval") || !strcmp(argv[1], "predict")))
         start();
-    static const NncDevice device = {"CUDA", to_host, from_host, param_nonfinite, device_memory, defer, wait_results};
+    static const NncDevice device = {"CUDA", to_host, from_host, param_nonfinite, device_memory, defer, wait_results,
+                                     prefetch};
     NncModelDef def = {desc_, workspace, forward, evaluate, train_step, 0, &device};
     /* NNC_NCCL=1: the gradients through NCCL without MPI, a communicator of one rank: NCCL's path
      * checked on a GPU machine that has no MPI launcher (tests/gpu/run.sh) */

@@ -101,6 +101,9 @@ typedef struct NncDevice {
      * The training loop gathers the next batch between the two, while the device runs the step. */
     void (*defer)(void *user);
     void (*wait)(void *user);
+    /* between defer's call and wait: the next call's inputs and targets (next->bufs, next->B), which
+     * the device may copy while the step runs; the next call must pass the same buffers unchanged */
+    void (*prefetch)(void *user, const NncArgs *next);
 } NncDevice;
 
 typedef struct NncModelDef {

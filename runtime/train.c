@@ -668,8 +668,13 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
                         int64_t nx = at + batch, Gn = ntrain - nx < batch ? ntrain - nx : batch;
                         Gn -= Gn % world;
                         if (Gn > 0) {
-                            gather(c, &data, &bn, order + nx + (int64_t)rank * (Gn / world), Gn / world);
+                            int64_t Bn = Gn / world;
+                            gather(c, &data, &bn, order + nx + (int64_t)rank * Bn, Bn);
                             have_next = true;
+                            if (dev->prefetch) {    /* and copied to the device meanwhile */
+                                NncArgs an = make_args(c, &bn, Bn);
+                                dev->prefetch(c->def->user, &an);
+                            }
                         }
                     }
                     dev->wait(c->def->user);

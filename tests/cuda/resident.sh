@@ -42,6 +42,8 @@ ntens=$(rt "$tmp/o1" 4)
 # 14: train steps deferred (the runtime gathered the next batch while the device ran): all but the
 # last of each epoch (the fake driver lands results only at a synchronize, so reading early fails)
 [ "$(rt "$tmp/o3" 14)" -gt "$(rt "$tmp/o1" 14)" ] && [ "$(rt "$tmp/o1" 14)" -gt 0 ] || fail "no train step deferred: $(grep ': cuda: ' "$tmp/o3")"
+# 15: batches copied during the step before (prefetch): all but the first of each epoch
+[ "$(rt "$tmp/o3" 15)" -gt "$(rt "$tmp/o1" 15)" ] && [ "$(rt "$tmp/o1" 15)" -gt 0 ] || fail "no batch prefetched: $(grep ': cuda: ' "$tmp/o3")"
 # a resumed run: the loaded weights go up again, and it trains as the CPU's does
 cp "$tmp/g1.w" "$tmp/r.w"
 gpu train "$@" --epochs 2 --resume "$tmp/g1.w" --save "$tmp/r.w" --force >"$tmp/gr" 2>&1 || { cat "$tmp/gr"; fail "resume"; }
