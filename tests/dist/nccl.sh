@@ -8,6 +8,11 @@
 #     device), each rank on its own device (its local rank's), one NCCL group of allreduces per
 #     step; the training and the weights equal the CPU executable's 2-rank MPI run exactly
 #   - 1 rank through NCCL (mpirun -np 1) equals the plain single-GPU run exactly
+#   - --precision bf16: the gradients still reduced in f32, the ranks in sync
+#   - NNC_NCCL=1: a one-rank communicator without MPI equals the single-GPU run too
+#   - a stopped rank ends the run through the watchdog (--dist-timeout)
+#   - runtime/nccl.c against the toolkit's nccl.h, and the real libnccl.so.2's calls up to the
+#     ncclCommInitRank that fails without a GPU
 #   - --device N overrides the local rank's device
 #   - no libnccl.so.2 (NNC_NCCL_LIB naming a missing file): a message naming it, exit 1
 . "$(dirname "$0")/../e2e/lib.sh"
@@ -46,6 +51,14 @@ strip "$W/c2.log" | grep -v '^allreduce:' > "$W/c2.txt"
 cmp -s "$W/g2.txt" "$W/c2.txt" || { diff "$W/g2.txt" "$W/c2.txt"; fail "2 emulated GPU ranks differ from 2 CPU ranks"; }
 cmp -s "$W/g2.st" "$W/c2.st" || fail "the weights of 2 emulated GPU ranks differ from 2 CPU ranks'"
 echo "ok: 2 ranks through NCCL stay in sync, each on its own device, and equal 2 CPU ranks over MPI"
+
+# --precision bf16: the products on bf16, the gradients still reduced as f32 (the emulator's NCCL
+# refuses any other type), the ranks in sync
+LD_LIBRARY_PATH=$FAKE NNC_EMU_STATS=1 "${MPI[@]}" 2 "$W/gpu" "${T[@]}" --epochs 1 --precision bf16 --check-sync 1 \
+    > "$W/bf.log" 2> "$W/bf.err" || { cat "$W/bf.log" "$W/bf.err"; fail "2 ranks with --precision bf16"; }
+[ "$(grep -c '^emu nccl: rank [01] of 2 on device [01]: [0-9]* allreduces in 6 groups' "$W/bf.err")" = 2 ] ||
+    { cat "$W/bf.err"; fail "bf16: not one f32 NCCL group a step on each rank"; }
+echo "ok: --precision bf16 on 2 ranks: f32 gradients through NCCL, ranks in sync"
 
 # 1 rank through NCCL (MPI up, a world of one) equals the single-GPU run without MPI
 LD_LIBRARY_PATH=$FAKE NNC_EMU_STATS=1 "${MPI[@]}" 1 "$W/gpu" "${T[@]}" --save "$W/g1n.st" > "$W/g1n.log" 2> "$W/g1n.err" ||
