@@ -178,9 +178,13 @@ int rt_dist_init(RtCtx *c, int mode, double timeout) {
 void rt_dist_finish(int rc) {
     if (!D.on) return;
     if (rc != 0 && D.world > 1) {
-        /* this process failed: the others would wait for it in their next allreduce */
+        /* this process failed: the others would wait for it in their next allreduce. An error every
+         * rank meets (a batch the ranks do not divide) makes them all abort at once, which can
+         * wedge OpenMPI 4's mpirun ("Data unpack would read past end of buffer" in show_help.c):
+         * rank 0 aborts first, the others a moment later, so one abort ends the job. */
         fflush(stdout);
         fflush(stderr);
+        if (D.rank > 0) sleep(2);
         D.Abort(D.comm, rc);
     }
     D.Finalize();

@@ -29,7 +29,7 @@ echo "ok: batch-norm statistics stay in sync on 2 ranks"
 . "$(dirname "$0")/../e2e/lib.sh"
 command -v mpirun > /dev/null || { echo "SKIP: mpirun not found (Debian: apt install openmpi-bin libopenmpi-dev)"; exit 77; }
 PY=${NNC_PYTHON:-/usr/bin/python3}
-MPI=(mpirun -np 2 --oversubscribe --allow-run-as-root)
+MPI=(timeout 120 mpirun -np 2 --oversubscribe --allow-run-as-root)   # a hang fails, not stalls
 export OMPI_MCA_rmaps_base_oversubscribe=1
 
 # close A.st B.st RTOL: every tensor of two safetensors files equal within RTOL of its scale
@@ -78,7 +78,7 @@ same_losses one.log two.log
 close one.st two.st 1e-5
 
 # --check-sync catches ranks that diverged: one process given another learning rate
-mpirun --oversubscribe --allow-run-as-root -np 1 ./iris "${T[@]}" --epochs 1 --check-sync 2 --lr 0.01 : -np 1 ./iris "${T[@]}" --epochs 1 \
+timeout 120 mpirun --oversubscribe --allow-run-as-root -np 1 ./iris "${T[@]}" --epochs 1 --check-sync 2 --lr 0.01 : -np 1 ./iris "${T[@]}" --epochs 1 \
     --check-sync 2 --lr 0.02 > sync.log 2> sync.err && { cat sync.err; fail "diverged ranks were not caught"; }
 grep -q "the parameters or state differ between processes after step 2" sync.err || { cat sync.err; fail "check-sync message"; }
 echo "ok: --check-sync caught diverged ranks"
@@ -110,9 +110,12 @@ NNC_MPI_LIB=/nonexistent/libmpi.so expect_fail "--distributed mpi without an MPI
 # a rank killed mid-training: mpirun ends the others; a stopped rank: the watchdog (--dist-timeout)
 compile fashion_mlp
 F=(train --threads 1 --limit 1024 --epochs 1000 --seed 1)
-rank_pid() {    # the pid of rank $1 of the run started with fashion_mlp
-    for p in $(pgrep -f "fashion_mlp train --threads 1 --limit 1024"); do
-        [ "$(tr '\0' '\n' < /proc/$p/environ 2>/dev/null | sed -n 's/^OMPI_COMM_WORLD_RANK=//p')" = "$1" ] && echo "$p"
+rank_pid() {    # rank_pid RUN R: the pid of rank R among the processes mpirun (under timeout RUN) started
+    local m p
+    for m in $(pgrep -P "$1"); do
+        for p in $(pgrep -P "$m"); do
+            [ "$(tr '\0' '\n' < /proc/$p/environ 2>/dev/null | sed -n 's/^OMPI_COMM_WORLD_RANK=//p')" = "$2" ] && echo "$p"
+        done
     done
 }
 for how in KILL STOP; do
@@ -124,23 +127,25 @@ for how in KILL STOP; do
     for _ in $(seq 1 600); do [ -f ck.st ] && break; sleep 0.1; done
     [ -f ck.st ] || { kill $run; fail "no checkpoint written"; }
     sleep 0.5
-    victim=$(rank_pid 1)
-    [ -n "$victim" ] || { kill $run; fail "rank 1 not found"; }
-    kill -$how "$victim"
+    victim=$(rank_pid $run 1) other=$(rank_pid $run 0)
+    [ -n "$victim" ] && [ -n "$other" ] || { kill $run; fail "ranks not found"; }
+    kill -$how "$victim" || { kill $run; fail "kill -$how $victim"; }
     t0=$(date +%s)
     wait $run
     rc=$?
     dt=$(( $(date +%s) - t0 ))
     cat kill.err | head -n 12
     [ $rc -ne 0 ] || fail "$how rank 1: mpirun exited 0"
+    [ $rc -ne 124 ] || fail "$how rank 1: the run did not end within 120 s"
     [ $dt -le 60 ] || fail "$how rank 1: the run took $dt s to end"
     if [ $how = KILL ]; then
         grep -q "exited on signal 9" kill.err || fail "no message about the killed rank"
     else
         grep -q "no answer from the other processes for 3 s" kill.err || fail "no watchdog message"
-        kill -KILL "$victim" 2> /dev/null
     fi
-    [ -z "$(rank_pid 0)$(rank_pid 1)" ] || fail "$how: processes left behind"
+    kill -KILL "$victim" 2> /dev/null   # a stopped rank mpirun could not end (ours: never left behind)
+    for _ in $(seq 1 100); do kill -0 "$other" 2> /dev/null || break; sleep 0.1; done
+    kill -0 "$other" 2> /dev/null && fail "$how: rank 0 still running 10 s after the run ended"
     ./fashion_mlp eval --weights ck.st --limit 200 > ckeval.log 2>&1 || { cat ckeval.log; fail "$how: the last checkpoint does not load"; }
     echo "ok: $how rank 1: exit $rc after $dt s, checkpoint loads ($(metric ckeval.log accuracy) accuracy)"
 done
