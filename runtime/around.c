@@ -96,7 +96,7 @@ int rt_around_begin(RtCtx *c, const RtOpts *o, RtAround *ar, const RtRow *names,
         c->watch_best = ar->best;
         c->watch_best_epoch = ar->best_epoch;
     }
-    if (!o->save && !o->save_best)
+    if (!o->save && !o->save_best && rt_dist_rank() == 0)   /* the other ranks never save */
         fprintf(stderr, "%s: note: no --save FILE: the trained weights will not be kept when training ends\n", c->prog);
     return 0;
 }

@@ -28,7 +28,8 @@ static const char *const cmd_names[] = {"train", "eval", "predict", "summary", "
 /* flags, and the commands (bit per Cmd) that take each */
 typedef enum {
     F_DATA, F_EPOCHS, F_BATCH, F_LR, F_PROMPT, F_LENGTH, F_TEMP, F_TOPK, F_SEED, F_THREADS, F_LIMIT, F_VAL, F_SAVE, F_RESUME, F_WEIGHTS,
-    F_OUT, F_FORCE, F_HISTORY, F_PLOT, F_SAVE_BEST, F_MONITOR, F_EARLY_STOP, F_JSON, F_INIT_FROM, F_MAP, F_N, F_NFLAGS
+    F_OUT, F_FORCE, F_HISTORY, F_PLOT, F_SAVE_BEST, F_MONITOR, F_EARLY_STOP, F_JSON, F_INIT_FROM, F_MAP, F_N,
+    F_DISTRIBUTED, F_DIST_TIMEOUT, F_CHECK_SYNC, F_NFLAGS
 } Flag;
 
 static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NFLAGS] = {
@@ -76,6 +77,13 @@ static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NF
                1u << CMD_TRAIN},
     [F_N] = {"--n", "N", "pictures: samples to draw (default 64), or the first N inputs of predict -o FILE.png",
              1u << CMD_PREDICT | 1u << CMD_SAMPLE},
+    /* data parallelism: runtime/mpi.c, docs/distributed.md */
+    [F_DISTRIBUTED] = {"--distributed", "MODE", "mpi: train data-parallel over MPI (the default when started by mpirun);\n"
+                       "                        none: one process even under mpirun", 1u << CMD_TRAIN},
+    [F_DIST_TIMEOUT] = {"--dist-timeout", "S", "exit when the other processes have not answered for S seconds\n"
+                        "                        (default 600; 0: wait forever)", 1u << CMD_TRAIN},
+    [F_CHECK_SYNC] = {"--check-sync", "K", "every K steps, check that every process holds the same parameters",
+                      1u << CMD_TRAIN},
 };
 
 static const char *const cmd_help[] = {
@@ -294,6 +302,8 @@ static int run(RtCtx *c, int argc, char **argv) {
     o.length = 200;
     o.temperature = 1;
     int64_t seed = -1, threads = 0;
+    int dist_mode = 0;          /* --distributed: 1 mpi, -1 none, 0 auto */
+    double dist_timeout = 600;
     const char *data_pos = NULL;    /* eval's DATA argument */
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -377,6 +387,12 @@ static int run(RtCtx *c, int argc, char **argv) {
         case F_SAVE_BEST: o.save_best = val; break;
         case F_MONITOR: o.monitor = val; break;
         case F_EARLY_STOP: ok = parse_int(val, 1, &iv) && iv <= RT_MAX_EPOCHS; o.patience = iv; break;
+        case F_DISTRIBUTED:
+            ok = !strcmp(val, "mpi") || !strcmp(val, "none");
+            dist_mode = !strcmp(val, "mpi") ? 1 : -1;
+            break;
+        case F_DIST_TIMEOUT: ok = parse_real(val, &dv) && dv >= 0; dist_timeout = dv; break;
+        case F_CHECK_SYNC: ok = parse_int(val, 1, &iv); o.check_sync = iv; break;
         case F_FORCE: case F_JSON: case F_NFLAGS: break;
         }
         if (!ok) {
@@ -387,6 +403,8 @@ static int run(RtCtx *c, int argc, char **argv) {
                                f == F_LENGTH ? "a whole number from 0 to 100000000" : f == F_VAL ? "a number in [0, 1)" :
                                f == F_SEED ? "a non-negative integer" : f == F_THREADS ? "an integer in [1, 1024]" :
                                f == F_N ? "an integer in [1, 4096]" :
+                               f == F_DISTRIBUTED ? "mpi or none" :
+                               f == F_DIST_TIMEOUT ? "a number of seconds >= 0" :
                                "a positive integer";
             char msg[160];
             snprintf(msg, sizeof msg, "%s expects %s, got '%%s'%%s", flags[f].name, what);
@@ -425,6 +443,16 @@ static int run(RtCtx *c, int argc, char **argv) {
     }
     if (k == CMD_SUMMARY) return (o.json ? rt_summary_json(c, o.batch) : rt_summary(c, o.batch)) ? 1 : 0;
 
+    /* data parallelism: MPI when launched by mpirun or asked for (train only: every other command
+     * runs alone in each process); the other ranks print nothing, rank 0 speaks for the run */
+    if (k == CMD_TRAIN && rt_dist_init(c, dist_mode, dist_timeout)) return 1;
+    if (rt_dist_rank() > 0 && !freopen("/dev/null", "w", stdout)) return rt_error(c, "cannot silence rank %d's output", rt_dist_rank()), 1;
+    if (threads <= 0 && rt_dist_world() > 1) {
+        /* the cores of this machine shared among its ranks, not each rank taking all of them */
+        const char *ls = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+        long n = sysconf(_SC_NPROCESSORS_ONLN), local = ls ? strtol(ls, NULL, 10) : 1;
+        threads = n > 0 && local > 0 && n / local > 1 ? n / local : 1;
+    }
     double hv;
     uint64_t s = seed >= 0 ? (uint64_t)seed : rt_hyper(&c->desc, "seed", &hv) && hv >= 0 ? (uint64_t)hv : 1;
     if (rt_prepare(c, s, threads)) return 1;    /* before any data is read */
@@ -456,6 +484,7 @@ int nnc_main_alloc(const NncModelDef *def, int argc, char **argv, NncAllocFn all
     }
     c.blas_stuck = rt_blas_stuck(&c);
     int rc = run(&c, argc, argv);
+    rt_dist_finish(rc);     /* MPI_Finalize; a failed rank aborts the others (runtime/mpi.c) */
     /* output that could not be written is an error, not a success (a full disk, a closed pipe) */
     errno = 0;
     if ((fflush(stdout) || ferror(stdout)) && rc == 0) {

@@ -28,6 +28,14 @@
 #include <string.h>
 
 #include "nnc_abi.h"
+int rt_dist_world(void);    /* runtime/mpi.c: processes of the run (1 without MPI) */
+bool rt_dist_on(void);      /* runtime/mpi.c: MPI is up (a launcher or --distributed mpi) */
+void rt_dist_wait_begin(const char *what);     /* runtime/mpi.c: a wait under --dist-timeout's watchdog */
+void rt_dist_wait_end(void);
+/* runtime/nccl.c: out[j] = the mean over the ranks of in[j] (count[j] floats, device pointers),
+ * queued on stream; NCCL is opened and its communicator made at the first call */
+void nnc_nccl_allreduce_mean(const char *prog, int32_t n, const unsigned long long *in, const unsigned long long *out,
+                             const int64_t *count, void *stream);
 
 typedef int CUresult;
 typedef int CUdevice;
@@ -137,7 +145,7 @@ static long long at(Poly p, long long B) { return p.b2 * B * B + p.b * B + p.c; 
 typedef struct Ref { char kind; int t; Poly off; const char *global; CUdeviceptr g; } Ref;
 
 enum { COMPUTE_32F = 68, COMPUTE_32F_FAST_16BF = 75 };   /* cublasComputeType_t (cublas_api.h) */
-enum { S_LAUNCH, S_GEMM, S_GEMMLT, S_BGEMM, S_ZERO, S_COPY, S_LOSS };
+enum { S_LAUNCH, S_GEMM, S_GEMMLT, S_BGEMM, S_ZERO, S_COPY, S_LOSS, S_ALLREDUCE };
 
 /* cublasLtMatmulHeuristicResult_t (cublasLt.h): the algorithm, 64 bytes, then its properties */
 typedef struct LtAlgo {
@@ -181,6 +189,7 @@ typedef struct Pending {
     float *losses;
     unsigned char *out;         /* the outputs' place in the pinned buffer */
     bool train;
+    bool reduced;               /* NCCL reduced its gradients: its end waits for the other ranks */
 } Pending;
 
 typedef struct Tensor {
@@ -198,6 +207,7 @@ enum { R_INPUT, R_TARGET, R_OUTPUT, R_PARAM, R_STATE };
 static struct {
     bool ready;
     int device;
+    bool device_given;          /* --device; else the local rank's GPU under an MPI launcher */
     const char *sched;
     const char *const *ptx, *const *arch;
     int narch;
@@ -219,6 +229,14 @@ static struct {
      * memory (pin), ordered before the run stream's work by the event copied */
     CUstream run, copy;
     CUevent copied;
+    /* data-parallel (MPI up): the gradients' NCCL allreduce runs on comm, after the event grads
+     * (the backward kernels, on run) and before reduced (which the update waits for) */
+    CUstream comm;
+    CUevent grads, reduced;
+    unsigned long long *ar_ptr;  /* [2 * ar_cap]: the in and out device pointers of an allreduce */
+    int64_t *ar_count;
+    int ar_cap;
+    bool nccl_one;              /* NNC_NCCL=1: through NCCL in a single process too (a world of one) */
     unsigned char *pin;         /* pinned: [losses, flags | inputs: slot 0 | slot 1 | outputs] */
     size_t pincap, pin_small, pin_in, pin_out;
     int slot;                   /* the slot the last batch copy read */
@@ -231,7 +249,7 @@ static struct {
     bool defer_next;
     /* NNC_CUDA_STATS: what crossed the bus and what was allocated, printed at exit */
     struct { long long allocs, alloc_bytes, up_params, up_param_bytes, down_params, down_param_bytes, batch_copies,
-             batch_bytes, out_bytes, calls, gemms, lt_gemms, lt_fallbacks, deferred, prefetched; } st;
+             batch_bytes, out_bytes, calls, gemms, lt_gemms, lt_fallbacks, deferred, prefetched, allreduces; } st;
     /* the GEMMs' cublasComputeType_t: COMPUTE_32F (f32 products, the default) or, with
      * --precision bf16, COMPUTE_32F_FAST_16BF (f32 data in and out, the products on bf16 tensor
      * cores with f32 accumulation); every other kernel, the params and the state stay f32 */
@@ -378,6 +396,10 @@ static void parse(const char *text) {
         } else if (!strcmp(w, "copy")) {
             st->kind = S_COPY;
             nref = 2;
+        } else if (!strcmp(w, "allreduce")) {   /* the step's gradients: `allreduce N`, copies follow */
+            st->kind = S_ALLREDUCE;
+            st->n.c = num(&sp, line);
+            nref = 0;
         } else if (!strcmp(w, "loss")) {
             st->kind = S_LOSS;
             st->loss = (int)num(&sp, line);
@@ -532,6 +554,16 @@ static void start(void) {
     check(cu.Init(0), "cuInit", NULL);
     int count = 0;
     check(cu.DeviceGetCount(&count), "cuDeviceGetCount", NULL);
+    /* one process per GPU under an MPI launcher: the process's rank on this machine picks it */
+    const char *lr = getenv("OMPI_COMM_WORLD_LOCAL_RANK");
+    if (!lr || !*lr)
+        lr = getenv("MPI_LOCALRANKID");
+    if (!P.device_given && lr && *lr) {
+        P.device = atoi(lr);
+        if (P.device >= count)
+            fail("local rank %d has no GPU: this machine has %d CUDA device%s (start at most %d processes per "
+                 "machine, one per GPU, or choose one with --device)", P.device, count, count == 1 ? "" : "s", count);
+    }
     if (P.device < 0 || P.device >= count)
         fail("--device %d: this machine has %d CUDA device%s", P.device, count, count == 1 ? "" : "s");
     CUdevice dev;
@@ -817,6 +849,44 @@ static int param_nonfinite(void *user, int32_t i) {
 
 static void finish(void);
 
+/* Step s of g, `allreduce K` followed by its K copy steps (result, gradient), under MPI: each
+ * gradient's mean over the ranks into its result, by NCCL (runtime/nccl.c) on the comm stream,
+ * which waits for the run stream's work so far (the backward kernels) and which the run stream
+ * then waits for (the update). Gradients are f32 whatever --precision says. Returns K: the copies
+ * are done. */
+static int allreduce(const Graph *g, int s, long long B) {
+    int k = (int)g->steps[s].n.c;
+    if (k < 0 || s + k >= g->nsteps)
+        fail("the embedded CUDA schedule is malformed (an allreduce of %d gradients)", k);
+    if (!P.comm) {
+        check(cu.StreamCreate(&P.comm, 1), "cuStreamCreate", "the allreduce's stream");
+        check(cu.EventCreate(&P.grads, 2), "cuEventCreate", "the gradients");
+        check(cu.EventCreate(&P.reduced, 2), "cuEventCreate", "the reduced gradients");
+    }
+    if (k > P.ar_cap) {
+        free(P.ar_ptr);
+        free(P.ar_count);
+        P.ar_ptr = xcalloc((size_t)k * 2, sizeof *P.ar_ptr);
+        P.ar_count = xcalloc((size_t)k, sizeof *P.ar_count);
+        P.ar_cap = k;
+    }
+    for (int j = 0; j < k; j++) {
+        const Step *c = &g->steps[s + 1 + j];
+        if (c->kind != S_COPY)
+            fail("the embedded CUDA schedule is malformed (an allreduce's gradient %d is not a copy step)", j);
+        P.ar_ptr[j] = ptr(&c->refs[1], B);          /* the gradient */
+        P.ar_ptr[k + j] = ptr(&c->refs[0], B);      /* its mean: the same buffer when in place */
+        P.ar_count[j] = at(c->n, B) / 4;
+    }
+    check(cu.EventRecord(P.grads, P.run), "cuEventRecord", "the gradients");
+    check(cu.StreamWaitEvent(P.comm, P.grads, 0), "cuStreamWaitEvent", "the gradients, for the allreduce");
+    nnc_nccl_allreduce_mean(prog, k, P.ar_ptr, P.ar_ptr + k, P.ar_count, P.comm);
+    check(cu.EventRecord(P.reduced, P.comm), "cuEventRecord", "the reduced gradients");
+    check(cu.StreamWaitEvent(P.run, P.reduced, 0), "cuStreamWaitEvent", "the reduced gradients, for the update");
+    P.st.allreduces++;
+    return k;
+}
+
 /* A's inputs and targets through pinned slot P.slot into the device buffers (p, or p2 for a
  * prefetch) on the copy stream, then the event the run stream waits for. */
 static void copy_batch(const NncArgs *a, int second) {
@@ -934,6 +1004,7 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
     CUdeviceptr p[64];
     void *args[3 + 64];
     float *loss_host = (float *)P.pin;
+    long long allreduces = P.st.allreduces;
     for (int s = 0; s < g->nsteps; s++) {
         Step *st = &g->steps[s];
         switch (st->kind) {
@@ -965,6 +1036,12 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
                 check(cu.MemcpyDtoDAsync(d, src, (size_t)at(st->n, B), P.run), "cuMemcpyDtoDAsync", "a result");
             break;
         }
+        case S_ALLREDUCE:
+            /* `allreduce K`, then K copies (result, gradient): without MPI the copies run (the
+             * mean over one process); under MPI, NCCL reduces each gradient into its result */
+            if (rt_dist_on() || P.nccl_one)
+                s += allreduce(g, s, B);
+            break;
         case S_LOSS:    /* the value as it is at this point of the run stream, into its pinned slot */
             check(cu.MemcpyDtoHAsync(loss_host + st->loss, ptr(&st->refs[0], B), st->mode == 'b' ? 1 : 4, P.run),
                   "cuMemcpyDtoHAsync", "a loss");
@@ -998,7 +1075,7 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
         check(cu.MemcpyDtoHAsync(stage + off, tn->p, bytes, P.run), "cuMemcpyDtoHAsync", "an output");
         off += (bytes + 63) & ~(size_t)63;
     }
-    P.pend = (Pending){true, g, B, a->bufs, a->losses, stage, train};
+    P.pend = (Pending){true, g, B, a->bufs, a->losses, stage, train, P.st.allreduces > allreduces};
     if (P.defer_next) {         /* the runtime gathers the next batch meanwhile, then calls wait */
         P.defer_next = false;
         P.st.deferred++;
@@ -1014,7 +1091,12 @@ static void finish(void) {
         return;
     Pending q = P.pend;
     P.pend.on = false;
+    /* a stopped or dead rank leaves NCCL's kernels spinning: the watchdog (--dist-timeout) ends it */
+    if (q.reduced)
+        rt_dist_wait_begin("the GPU step whose gradients NCCL reduces");
     check(cu.StreamSynchronize(P.run), "cuStreamSynchronize", q.g->nsteps ? "the graph's kernels" : NULL);
+    if (q.reduced)
+        rt_dist_wait_end();
     P.flags_valid = q.train;
     const float *loss_host = (const float *)P.pin;
     for (int s = 0; s < q.g->nsteps; s++) {
@@ -1078,10 +1160,13 @@ static void print_stats(void) {
             "uploads (%lld bytes), %lld downloads (%lld bytes); batches: %lld async copies (%lld bytes); outputs: "
             "%lld bytes; GEMMs: %lld cuBLAS, %lld cuBLASLt with a fused epilogue (%lld fell back to cuBLAS and a "
             "kernel); %lld train steps deferred (the next batch gathered meanwhile), %lld batches copied "
-            "during the step before; products in %s\n",
+            "during the step before; products in %s",
             prog, P.st.calls, P.st.allocs, P.st.alloc_bytes, P.st.up_params, P.st.up_param_bytes, P.st.down_params,
             P.st.down_param_bytes, P.st.batch_copies, P.st.batch_bytes, P.st.out_bytes, P.st.gemms, P.st.lt_gemms,
             P.st.lt_fallbacks, P.st.deferred, P.st.prefetched, P.compute == COMPUTE_32F ? "f32" : "bf16 (f32 accumulation)");
+    if (P.st.allreduces)
+        fprintf(stderr, "; %lld gradient allreduces through NCCL (f32)", P.st.allreduces);
+    fputc('\n', stderr);
 }
 
 /* ---- main ---- */
@@ -1138,6 +1223,7 @@ int nnc_cuda_main(const char *desc, const char *sched, const char *const *ptx, c
         if (!*v || *end || d < 0 || d > 1024)
             fail("--device '%s': not a GPU index (0, 1, ...)", v);
         P.device = (int)d;
+        P.device_given = true;
     }
     argv[n] = NULL;
     /* the commands that run the model open the GPU first: a machine without one fails at once */
@@ -1146,6 +1232,10 @@ int nnc_cuda_main(const char *desc, const char *sched, const char *const *ptx, c
     static const NncDevice device = {"CUDA", to_host, from_host, param_nonfinite, device_memory, defer, wait_results,
                                      prefetch};
     NncModelDef def = {desc_, workspace, forward, evaluate, train_step, 0, &device};
+    /* NNC_NCCL=1: the gradients through NCCL without MPI, a communicator of one rank: NCCL's path
+     * checked on a GPU machine that has no MPI launcher (tests/gpu/run.sh) */
+    const char *one = getenv("NNC_NCCL");
+    P.nccl_one = one && !strcmp(one, "1");
     const char *stats = getenv("NNC_CUDA_STATS");
     if (stats && *stats && strcmp(stats, "0"))
         atexit(print_stats);

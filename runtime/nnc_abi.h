@@ -153,6 +153,12 @@ void nnc_sgemm_batched(int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, 
 void nnc_sgemm(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
                const float *B, int32_t ldb, float beta, float *C, int32_t ldc, NncPool *pool);
 
+/* runtime/mpi.c: out[j] = the mean over the processes of a data-parallel run of in[j] (count[j]
+ * floats), for j in [0, n), as one reduction of the n buffers packed together; in[j] may be out[j].
+ * In a run of one process it only copies where in[j] != out[j]. The allreduce kernel of a train
+ * step (the step's every gradient, docs/distributed.md) calls it. */
+void nnc_allreduce_mean(int32_t n, void *const *in, void *const *out, const int64_t *count);
+
 /* When OpenBLAS picked kernels weaker than the CPU supports (its load-time detection does not
  * know every CPU) and OPENBLAS_CORETYPE is unset: re-executes the program (/proc/self/exe, argv)
  * with OPENBLAS_CORETYPE naming the right kernels; else (or if exec fails) returns. Call it first

@@ -305,8 +305,27 @@ typedef struct RtOpts {
     const char *prompt;
     int64_t length, topk;
     double temperature;
+
+    int64_t check_sync;             /* train --check-sync K: compare the parameters' hash every K steps */
 } RtOpts;
 int rt_train(RtCtx *c, const RtOpts *o);
+
+/* ---- mpi.c: data-parallel training over MPI (docs/distributed.md) ---- */
+bool rt_dist_launched(void);        /* started by an MPI launcher (its environment variables) */
+/* mode: 1 --distributed mpi, 0 auto (MPI when launched by mpirun), -1 --distributed none.
+ * timeout: --dist-timeout seconds (0: no watchdog). 0, or -1 after a message (no MPI library). */
+int rt_dist_init(RtCtx *c, int mode, double timeout);
+void rt_dist_finish(int rc);        /* MPI_Finalize; MPI_Abort when rc != 0 in a run of several */
+int rt_dist_rank(void);
+int rt_dist_world(void);            /* 1 without MPI */
+bool rt_dist_on(void);              /* MPI is up (a launcher or --distributed mpi), even for one process */
+void rt_dist_wait_begin(const char *what);     /* a wait on the other ranks outside MPI: the watchdog's */
+void rt_dist_wait_end(void);
+void nnc_nccl_stats(int64_t *calls, int64_t *bytes);   /* runtime/nccl.c: the GPU allreduces so far */
+void rt_dist_bcast(void *buf, size_t bytes);          /* rank 0's bytes to every rank */
+void rt_dist_sum_f64(double *v, int64_t n);           /* in place, over the ranks */
+int rt_dist_check_sync(RtCtx *c, int64_t step);       /* --check-sync: parameters equal on every rank */
+void rt_dist_allreduce_stats(double *seconds, int64_t *calls, int64_t *bytes);
 int rt_eval(RtCtx *c, const RtOpts *o);
 int rt_predict(RtCtx *c, const RtOpts *o);
 int rt_summary(RtCtx *c, int64_t batch);

@@ -387,6 +387,34 @@ static int evaluate_set(RtCtx *c, const RtData *d, const int64_t *idx, int64_t n
 
 /* ---- train ---- */
 
+/* Data parallelism (runtime/mpi.c): a Metrics summed over the processes, each of which measured
+ * its own share of the samples; every process then holds the whole run's values. */
+static int metrics_sum(RtCtx *c, Metrics *m, double *extra, int nextra, int nloss) {
+    if (rt_dist_world() <= 1) return 0;
+    int n = nloss + nextra + 6;
+    double *v = rt_alloc(c, sizeof(double) * (size_t)n);
+    if (!v) return -1;
+    for (int l = 0; l < nloss; l++) v[l] = m->loss_sum[l];
+    for (int e = 0; e < nextra; e++) v[nloss + e] = extra[e];
+    double *t = v + nloss + nextra;
+    t[0] = (double)m->n, t[1] = (double)m->correct, t[2] = m->se, t[3] = m->ae, t[4] = (double)m->nvals;
+    t[5] = m->have_outputs;
+    rt_dist_sum_f64(v, n);
+    for (int l = 0; l < nloss; l++) m->loss_sum[l] = v[l];
+    for (int e = 0; e < nextra; e++) extra[e] = v[nloss + e];
+    m->n = (int64_t)t[0], m->correct = (int64_t)t[1], m->se = t[2], m->ae = t[3], m->nvals = (int64_t)t[4];
+    m->have_outputs = t[5] > 0;
+    rt_free(c, v);
+    return 0;
+}
+
+/* This process's share [lo, hi) of n samples: contiguous, sizes differing by at most one. */
+static void shard(int64_t n, int64_t *lo, int64_t *hi) {
+    int64_t w = rt_dist_world(), r = rt_dist_rank();
+    *lo = n * r / w;
+    *hi = n * (r + 1) / w;
+}
+
 /* The flag's value, else the model's hyper-parameter (at most max: a batch larger than the data is
  * cut to it anyway, and an absurd count stays clear of int64 overflow), else dflt. */
 static int64_t hyper_int(const RtDesc *d, const char *name, int64_t flag, int64_t dflt, int64_t max) {
@@ -468,14 +496,23 @@ static void resume_note(RtCtx *c, FILE *out, const char *path, int64_t epochs, i
         fprintf(out, "; schedules span %lld epochs (%lld steps)", (long long)epochs, (long long)(epochs * steps_per_epoch));
 }
 
-int rt_train(RtCtx *c, const RtOpts *o) {
+int rt_train(RtCtx *c, const RtOpts *o0) {
     const RtDesc *d = &c->desc;
+    /* data parallelism: rank 0 alone writes files (its stdout is the run's; the others' is /dev/null) */
+    int world = rt_dist_world(), rank = rt_dist_rank();
+    RtOpts local = *o0;
+    if (rank > 0) local.save = local.history = local.plot = local.save_best = NULL;
+    const RtOpts *o = &local;
     if (d->nstep == 0 && d->nloss > 0)
         return rt_error(c, "the model has no `train` block (nothing says how to train it): it has a loss, '%s', but "
                            "no optimizer step", d->loss[0]);
     if (d->nstep == 0) return rt_error(c, "the model has no train step (no loss to minimize)");
     if (!c->def->train_step) return rt_error(c, "the model has no train_step entry point");
     int64_t batch = hyper_int(d, "batch", o->batch, 32, RT_MAX_BATCH);
+    if (world > 1 && batch % world)
+        return rt_error(c, "the batch size %lld%s does not divide by the %d processes: --batch is the global batch, split "
+                           "evenly among them (use a multiple of %d)", (long long)batch,
+                        o->batch > 0 ? " (--batch)" : " (the model's)", world, world);
     int64_t epochs = hyper_int(d, "epochs", o->epochs, 1, RT_MAX_EPOCHS);
     double val_split = o->val_split, hv;
     if (val_split < 0) val_split = rt_hyper(d, "validation", &hv) || rt_hyper(d, "val_split", &hv) ? hv : 0;
@@ -491,6 +528,16 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     } else {
         c->rng.s = rt_mix64(c->seed ^ SEED_SHUFFLE);
     }
+    if (world > 1) {
+        /* every process starts from rank 0's parameters, state, shuffle and counters: the same seed
+         * or checkpoint gives the same values anyway; the broadcast makes sure of it */
+        rt_dist_bcast((void *)(((uintptr_t)c->slab_raw + 63) & ~(uintptr_t)63), c->slab_bytes);
+        int64_t ctr[3] = {(int64_t)c->rng.s, c->step, c->epoch};
+        rt_dist_bcast(ctr, sizeof ctr);
+        c->rng.s = (uint64_t)ctr[0], c->step = ctr[1], c->epoch = ctr[2];
+        /* a device (the GPU) uploads the broadcast values before its first call */
+        if (c->def->device && c->def->device->from_host) c->def->device->from_host(c->def->user);
+    }
 
     RtData data, vdata;
     memset(&vdata, 0, sizeof vdata);
@@ -500,7 +547,7 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     Batch b = {0}, bn = {0};
     const NncDevice *dev = c->def->device && c->def->device->defer ? c->def->device : NULL;
     bool have_next = false;
-    int64_t *perm = NULL, *order = NULL;
+    int64_t *perm = NULL, *order = NULL, *vidx = NULL;
     double *dbuf = NULL;
     RtAround ar;
     memset(&ar, 0, sizeof ar);
@@ -529,6 +576,8 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     }
     int64_t nv = vdata.n > 0 ? vdata.n : nval;     /* validation samples, from either */
     if (batch > ntrain) batch = ntrain;
+    batch -= batch % world;     /* a global batch cut to the data stays a multiple of the processes */
+    if (batch <= 0) { rt_error(c, "%lld training samples cannot be split among %d processes", (long long)ntrain, world); goto done; }
     perm = rt_alloc(c, sizeof(int64_t) * (size_t)n);
     order = rt_alloc(c, sizeof(int64_t) * (size_t)ntrain);
     if (!perm || !order) goto done;
@@ -543,13 +592,19 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     }
     int64_t rem = ntrain % batch, vrem = vdata.n > 0 ? vdata.n % batch : 0;
     if (vrem && (!rem || vrem < rem)) rem = vrem;      /* the smallest batch either set makes */
-    if (batch_new(c, batch, rem ? rem : batch, &b)) goto done;
-    if (dev && batch_new(c, batch, rem ? rem : batch, &bn)) goto done;
+    /* each process runs the model on its share of a batch: batch / world samples (validation
+     * shares may be smaller: the workspace is sized for any B up to that) */
+    if (batch_new(c, batch / world, world > 1 ? 1 : rem ? rem : batch, &b)) goto done;
+    if (dev && batch_new(c, batch / world, world > 1 ? 1 : rem ? rem : batch, &bn)) goto done;
+    if (world > 1 && vdata.n > 0) {
+        if (!(vidx = rt_alloc(c, sizeof(int64_t) * (size_t)vdata.n))) goto done;
+        for (int64_t i = 0; i < vdata.n; i++) vidx[i] = i;
+    }
     int64_t steps_per_epoch = (ntrain + batch - 1) / batch, total_steps = epochs * steps_per_epoch;
     /* NncArgs.seed of (step, s) hashes step * streams + s: 16 streams (the historical value, so
      * results do not change) unless a model has more train steps than that */
     uint64_t step_streams = d->nstep > 16 ? (uint64_t)d->nstep : 16;
-    bool tty = isatty(2);
+    bool tty = isatty(2) && rank == 0;
     {
         /* the names an epoch reports, for --monitor to be checked before training (around.c) */
         Metrics dm;
@@ -562,6 +617,9 @@ int rt_train(RtCtx *c, const RtOpts *o) {
     fprintf(ar.info, "training %s on %lld samples (%lld validation), batch %lld, %lld epochs, %d threads", d->name,
             (long long)ntrain, (long long)nv, (long long)batch, (long long)epochs, c->threads);
     if (o->resume) resume_note(c, ar.info, o->resume, epochs, steps_per_epoch);
+    if (world > 1)
+        fprintf(ar.info, "; data-parallel over %d processes (MPI), %lld samples each per step", world,
+                (long long)(batch / world));
     fprintf(ar.info, "\n");
     fflush(ar.info);
     double run_t0 = rt_now();
@@ -577,13 +635,18 @@ int rt_train(RtCtx *c, const RtOpts *o) {
         Metrics m;
         metrics_reset(&m, m_loss, d->nloss);
         for (int s = 0; s < d->nstep; s++) loss_sum[s] = 0;
+        int64_t nused = 0;      /* samples trained on: a last batch is cut to a multiple of the processes */
         for (int64_t at = 0, sidx = 0; at < ntrain; at += batch, sidx++) {
             int64_t B = ntrain - at < batch ? ntrain - at : batch;
+            int64_t G = B - B % world;      /* this step's global batch */
+            if (G == 0) break;
+            B = G / world;                  /* this process's share: samples [at + rank*B, at + (rank+1)*B) */
+            nused += G;
             if (have_next) {
                 Batch t = b;
                 b = bn, bn = t, have_next = false;
             } else {
-                gather(c, &data, &b, order + at, B);
+                gather(c, &data, &b, order + at + (int64_t)rank * B, B);
             }
             mark_outputs(c, &b, B);
             c->step++;
@@ -593,6 +656,7 @@ int rt_train(RtCtx *c, const RtOpts *o) {
                 a.total_steps = total_steps;
                 a.lr = (float)lr[s];
                 a.seed = rt_mix64(c->seed ^ rt_mix64(SEED_STEP ^ ((uint64_t)c->step * step_streams + (uint64_t)s)));
+                if (world > 1) a.seed = rt_mix64(a.seed ^ (uint64_t)rank);   /* each process its own dropout */
                 int li = d->step[s].loss_index;
                 b.losses[li] = NAN;
                 bool ahead = dev && s == d->nstep - 1;
@@ -600,13 +664,17 @@ int rt_train(RtCtx *c, const RtOpts *o) {
                 c->def->train_step(&a, s);
                 if (ahead) {
                     /* the device runs the step: the next batch of the epoch is gathered meanwhile */
-                    if (at + batch < ntrain) {
-                        int64_t nx = at + batch, Bn = ntrain - nx < batch ? ntrain - nx : batch;
-                        gather(c, &data, &bn, order + nx, Bn);
-                        have_next = true;
-                        if (dev->prefetch) {    /* and copied to the device meanwhile */
-                            NncArgs an = make_args(c, &bn, Bn);
-                            dev->prefetch(c->def->user, &an);
+                    if (at + batch < ntrain) {  /* this process's share of the next step's batch */
+                        int64_t nx = at + batch, Gn = ntrain - nx < batch ? ntrain - nx : batch;
+                        Gn -= Gn % world;
+                        if (Gn > 0) {
+                            int64_t Bn = Gn / world;
+                            gather(c, &data, &bn, order + nx + (int64_t)rank * Bn, Bn);
+                            have_next = true;
+                            if (dev->prefetch) {    /* and copied to the device meanwhile */
+                                NncArgs an = make_args(c, &bn, Bn);
+                                dev->prefetch(c->def->user, &an);
+                            }
                         }
                     }
                     dev->wait(c->def->user);
@@ -625,6 +693,11 @@ int rt_train(RtCtx *c, const RtOpts *o) {
                     goto done;
                 }
                 loss_sum[s] += (double)L * (double)B;
+            }
+            if (o->check_sync && c->step % o->check_sync == 0) {
+                /* a device's params are hashed as it holds them: brought back first */
+                if (world > 1 && c->def->device && c->def->device->to_host) c->def->device->to_host(c->def->user);
+                if (rt_dist_check_sync(c, c->step)) goto done;
             }
             const char *bad = nonfinite_param(c);
             if (bad) {
@@ -655,14 +728,19 @@ int rt_train(RtCtx *c, const RtOpts *o) {
             }
             (void)sidx;
         }
+        if (metrics_sum(c, &m, loss_sum, d->nstep, d->nloss)) goto done;   /* every process's share */
         double secs = rt_now() - t0;
         run_done += ntrain;
         Metrics vm;
         metrics_reset(&vm, vm_loss, d->nloss);
-        if (nval > 0 && evaluate_set(c, &data, perm + ntrain + gap, nval, &b, &vm)) goto done;
-        if (vdata.n > 0 && evaluate_set(c, &vdata, NULL, vdata.n, &b, &vm)) goto done;
+        int64_t vlo, vhi;       /* each process evaluates its share of the validation samples */
+        shard(nval, &vlo, &vhi);
+        if (nval > 0 && evaluate_set(c, &data, perm + ntrain + gap + vlo, vhi - vlo, &b, &vm)) goto done;
+        shard(vdata.n, &vlo, &vhi);
+        if (vdata.n > 0 && evaluate_set(c, &vdata, vidx ? vidx + vlo : NULL, vhi - vlo, &b, &vm)) goto done;
+        if (metrics_sum(c, &vm, NULL, 0, d->nloss)) goto done;
         if (tty) fprintf(stderr, "\r\033[K");
-        if (epoch_row(c, &row, loss_sum, ntrain, &m, &vm, nv)) goto done;
+        if (epoch_row(c, &row, loss_sum, nused, &m, &vm, nv)) goto done;
         for (int s = 0; s < d->nstep; s++) lr_now[s] = rt_step_lr(d, s, lr[s], c->step, total_steps);
         if (rt_around_epoch(c, &ar, epoch, epochs, &row, secs, secs > 0 ? (double)ntrain / secs : 0.0, lr_now,
                             d->nstep))
@@ -674,8 +752,27 @@ int rt_train(RtCtx *c, const RtOpts *o) {
         if (stop) break;
     }
     rt_around_end(c, &ar, epochs, ar.last_epoch > 0 ? &row : NULL);
+    if (world > 1) {
+        double ars;
+        int64_t calls, bytes;
+        rt_dist_allreduce_stats(&ars, &calls, &bytes);
+        double all = rt_now() - run_t0;
+        char h[32];
+        rt_human(calls ? (double)bytes / (double)calls : 0, h, sizeof h);
+        int64_t ncalls, nbytes;     /* a GPU run's allreduces are NCCL's, queued on the device */
+        nnc_nccl_stats(&ncalls, &nbytes);
+        if (ncalls > 0) {
+            rt_human((double)nbytes / (double)ncalls, h, sizeof h);
+            fprintf(ar.info, "allreduce: %lld steps through NCCL on the GPUs, %s of f32 gradients a step\n",
+                    (long long)ncalls, h);
+        } else {
+            fprintf(ar.info, "allreduce: %lld steps, %s a step, %.3f s of %.3f s training (%.1f%%) on rank 0\n",
+                    (long long)calls, h, ars, all, all > 0 ? 100 * ars / all : 0.0);
+        }
+    }
     rc = 0;
 done:
+    rt_free(c, vidx);
     rt_around_free(c, &ar);
     rt_row_free(c, &row);
     batch_free(c, &b);

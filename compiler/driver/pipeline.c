@@ -1,7 +1,7 @@
 /* pipeline.c - every stage from a checked program to an executable, in order, in one function:
  * pipeline() at the end of this file (STYLE.md: QBE's func()).
  *
- *     lower -> verify -> autodiff -> optim -> simplify -> verify -> fuse -> plan -> verify -> emit -> link
+ *     lower -> verify -> autodiff -> allreduce -> optim -> simplify -> verify -> fuse -> plan -> verify -> emit -> link
  *
  * compiler/driver/main.c runs the front end (parse, check) and calls pipeline(). `nnc run` takes
  * the same path with the reference interpreter as the backend (no object, no link), so it runs
@@ -40,7 +40,7 @@
 #define PORTABLE_CPU "x86-64-v3"
 
 /* The passes --dump-after can name, in pipeline order. */
-static const char *const dump_passes[] = {"lower", "autodiff", "optim", "simplify", "fuse", "plan"};
+static const char *const dump_passes[] = {"lower", "autodiff", "allreduce", "optim", "simplify", "fuse", "plan"};
 #define NPASSES ((int)(sizeof dump_passes / sizeof *dump_passes))
 
 /* One compilation: the options, and where its result goes (decided before any work). */
@@ -281,9 +281,9 @@ static int prepare(Run *r) {
             diag_plain(d, "--dump-after: unknown pass '%s'", o->dump_after);
             const char *s = diag_suggest(o->dump_after, dump_passes, NPASSES);
             if (s)
-                diag_hint(d, "did you mean '%s'? (the passes: lower, autodiff, optim, simplify, fuse, plan)", s);
+                diag_hint(d, "did you mean '%s'? (the passes: lower, autodiff, allreduce, optim, simplify, fuse, plan)", s);
             else
-                diag_hint(d, "the passes: lower, autodiff, optim, simplify, fuse, plan");
+                diag_hint(d, "the passes: lower, autodiff, allreduce, optim, simplify, fuse, plan");
             return -1;
         }
     }
@@ -472,7 +472,9 @@ int pipeline_check(Arena *a, Diag *d, Node *prog, const char *input) {
         IrModule *m = L ? lower(L, d) : NULL;
         if (!m) return 1;
         verify(m, "lower");
-        if (autodiff_module(m, d) || optim_module(L, m, d) || d->nerrors) return 1;
+        if (autodiff_module(m, d)) return 1;
+        allreduce_module(m);
+        if (optim_module(L, m, d) || d->nerrors) return 1;
     }
     return 0;
 }
@@ -490,6 +492,9 @@ int pipeline(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
         return 1;
     verify(m, "lower");                        /* verify */
     if (autodiff_module(m, d) || done(r, "autodiff", m))   /* autodiff: each step's gradients */
+        return 1;
+    allreduce_module(m);                       /* allreduce: gradients averaged over processes */
+    if (done(r, "allreduce", m))
         return 1;
     if (optim_module(L, m, d) || done(r, "optim", m))      /* optim: each step's update */
         return 1;

@@ -301,6 +301,11 @@ const char *ir_shape_rule(Op op, const IrType *s, int nsrc, const IrAttr *at, Ir
                 return "operand dims must equal the result's or be 1 (NumPy rules)";
         return NULL;
     }
+    case OP_ALLREDUCE:
+        if (s[0].dtype != DT_F32)
+            return "needs an f32 operand";
+        *t = s[0];
+        return NULL;
     case OP_RESHAPE:
         if (t->dtype != s[0].dtype)
             return "changes the dtype";

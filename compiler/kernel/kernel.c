@@ -12,7 +12,7 @@
 
 const char *const k_class_name[KC__COUNT] = {"param", "state", "activation", "scratch"};
 
-static const char *const kind_name[] = {"elem", "fill", "op", "gemm", "conv", "row"};
+static const char *const kind_name[] = {"elem", "fill", "op", "gemm", "conv", "row", "allreduce"};
 static const char *const buf_kind_name[] = {"arg", "global", "temp"};
 static const char *const hyper_name[] = {"lr", "step", "total_steps", "batch"};
 
@@ -175,6 +175,16 @@ static void kernel_text(FILE *out, const Kernel *k, bool sig) {
     fputc(')', out);
     if (k->kind == KK_OP || k->kind == KK_GEMM || k->kind == KK_CONV)
         attr_text(out, &k->attr);
+    if (k->kind == KK_ALLREDUCE && k->nx) {     /* results 1.. (result 0 is out) */
+        fputs(" ->", out);
+        for (int x = 0; x < k->nx; x++) {
+            bool own = k->args[x + 1].ref == k->xbuf[x];
+            if (sig)
+                fprintf(out, " %s", own ? "in place" : "out");
+            else
+                fprintf(out, "%s %%b%d", x ? "," : "", k->xbuf[x]);
+        }
+    }
     if (k->kind == KK_CONV && k->nx == 1) {     /* its im2col scratch */
         fputs(" scratch ", out);
         if (!sig)
@@ -440,6 +450,18 @@ int k_verify(const KGraph *g, FILE *err) {
             fail(&v, "k", i, "writes the constant %%b%d", k->out);
         for (int x = 0; x < k->nx; x++) {
             int xb = k->xbuf[x];
+            if (k->kind == KK_ALLREDUCE) {  /* result x+1: argument x+1's buffer, or a fresh f32 temporary */
+                const KArg *ar = x + 1 < k->nargs ? &k->args[x + 1] : NULL;
+                if (!ar || xb < 0 || xb >= g->nbufs || xb == k->out || g->bufs[xb].type.dtype != DT_F32 ||
+                    (xb != ar->ref && (g->bufs[xb].kind != KB_TEMP || written[xb] == 1)) ||
+                    !numel_eq(&g->bufs[xb].type, &ar->type))
+                    fail(&v, "k", i, "an allreduce's result %d is neither its argument's buffer nor a fresh f32 "
+                         "temporary of its size", x + 1);
+                for (int y = 0; y < x; y++)
+                    if (k->xbuf[y] == xb)
+                        fail(&v, "k", i, "writes %%b%d twice", xb);
+                continue;
+            }
             if (k->kind == KK_CONV) {   /* the im2col scratch: a temporary of its own */
                 if (x > 0 || xb < 0 || xb >= g->nbufs || xb == k->out || g->bufs[xb].kind != KB_TEMP ||
                     written[xb] == 1 || g->bufs[xb].type.dtype != DT_F32 || !numel_eq(&g->bufs[xb].type, &k->pro))
@@ -462,7 +484,8 @@ int k_verify(const KGraph *g, FILE *err) {
         }
         bool in_place = false;  /* an elementwise kernel updating its argument element by element */
         for (int a = 0; a < k->nargs; a++)
-            in_place |= (k->kind == KK_ELEM || k->kind == KK_ROW) && k->args[a].kind == KA_BUF && k->args[a].ref == k->out;
+            in_place |= (k->kind == KK_ELEM || k->kind == KK_ROW || k->kind == KK_ALLREDUCE) &&
+                        k->args[a].kind == KA_BUF && k->args[a].ref == k->out;
         if (ob->kind == KB_TEMP && written[k->out] == 1 && !in_place)
             fail(&v, "k", i, "writes %%b%d, which an earlier kernel wrote", k->out);
         if (!numel_eq(&k->type, &ob->type) || k->type.dtype != ob->type.dtype)
@@ -503,7 +526,8 @@ int k_verify(const KGraph *g, FILE *err) {
             bool own = ar->ref == k->out;
             for (int x = 0; x < k->nx; x++)
                 own |= ar->ref == k->xbuf[x];
-            if (own && ((k->kind != KK_ELEM && k->kind != KK_ROW && !epi) || ar->kind != KA_BUF))
+            if (own && ((k->kind != KK_ELEM && k->kind != KK_ROW && k->kind != KK_ALLREDUCE && !epi) ||
+                        ar->kind != KA_BUF))
                 fail(&v, "k", i, "reads its own output %%b%d other than element by element", ar->ref);
             if (ar->kind == KA_BUF0 && (!body || !one_elem(&ar->type)))
                 fail(&v, "k", i, "argument %d: buf0 needs a kernel with a body and one element", a);
@@ -581,6 +605,18 @@ int k_verify(const KGraph *g, FILE *err) {
             free(lv);
             break;
         }
+        case KK_ALLREDUCE:
+            if (k->op != OP_ALLREDUCE || k->nargs != k->nx + 1 || k->type.dtype != DT_F32)
+                fail(&v, "k", i, "an allreduce kernel takes one f32 buffer per result");
+            for (int a = 0; a < k->nargs; a++) {
+                const KArg *ar = &k->args[a];
+                if (ar->kind != KA_BUF || ar->type.dtype != DT_F32 || (a == 0 && !numel_eq(&ar->type, &k->type)))
+                    fail(&v, "k", i, "allreduce argument %d is not an f32 buffer of its result's size", a);
+                for (int x = 0; a > 0 && x < k->nx; x++)
+                    if (x + 1 != a && k->xbuf[x] == ar->ref)
+                        fail(&v, "k", i, "allreduce argument %d is another of its results", a);
+            }
+            break;
         case KK_FILL:
             if (k->nargs != 1 || k->args[0].kind != KA_VAL || k->args[0].type.dtype != k->type.dtype)
                 fail(&v, "k", i, "a fill takes one value of its result's dtype");

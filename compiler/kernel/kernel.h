@@ -24,6 +24,10 @@
  *   - KK_CONV: a library call (runtime/conv.c) computing one CONV, CONV_BWD_DATA or CONV_BWD_FILTER;
  *     its im2col scratch, when it needs one, is its one extra output buffer xbuf[0] (a temporary
  *     that lives for the kernel alone, sized by fuse, placed by plan; xexpr unused).
+ *   - KK_ALLREDUCE: a library call (runtime/mpi.c, nnc_allreduce_mean) averaging buffers over the
+ *     processes of the run: argument j (an f32 buffer) into result j, result 0 being `out` and
+ *     result j > 0 xbuf[j-1] (xexpr unused, -1). A result may be its argument's own buffer (in
+ *     place); one kernel holds a step's every gradient, so a step makes one reduction.
  * Values are scalars computed once per call, before any kernel (splat constants, hyper-parameters,
  * elementwise math on them), passed into kernels as arguments.
  * Buffers are a->bufs[i] (KB_ARG: inputs, params, state, and outputs written in place), constant
@@ -107,7 +111,7 @@ typedef struct KArg {
     int64_t wstart, wstride;    /* KA_WIN: the window's first element and the buffer's row length */
 } KArg;
 
-typedef enum { KK_ELEM, KK_FILL, KK_OP, KK_GEMM, KK_CONV, KK_ROW } KernelKind;
+typedef enum { KK_ELEM, KK_FILL, KK_OP, KK_GEMM, KK_CONV, KK_ROW, KK_ALLREDUCE } KernelKind;
 
 typedef struct Kernel {
     KernelKind kind;

@@ -55,6 +55,7 @@ NO_VJP(RAND)
 NO_VJP(SIGN)
 NO_VJP(NOT)
 NO_VJP(STOP_GRAD)
+NO_VJP(ALLREDUCE)   /* added after autodiff (compiler/passes/allreduce.c) */
 NO_VJP(LT)
 NO_VJP(LE)
 NO_VJP(GT)

@@ -620,6 +620,25 @@ static void conv_scratch(Arena *A, KGraph *kg, const IrGraph *g, const IrNode *n
     k->nx = 1;
 }
 
+/* An allreduce reduces its operand's buffer in place when nothing else reads that buffer: a
+ * temporary (not a parameter, input, constant or output) whose only reader is the allreduce and
+ * which no result names. Then a run of one process touches no gradient byte. */
+static bool allreduce_in_place(const Fuse *f, uint32_t i) {
+    uint32_t x = f->g->nodes[i].src[0];
+    for (;;) {      /* through views (a bias gradient's reshape) to the buffer's kernel */
+        if (f->isval[x] || f->first_user[x + 1] - f->first_user[x] != 1)
+            return false;
+        for (int r = 0; r < f->g->nres; r++)
+            if (f->g->res[r].node == x)
+                return false;
+        if (f->how[x] == NB_TEMP)
+            return true;
+        if (f->how[x] != NB_ALIAS)
+            return false;
+        x = f->g->nodes[x].src[0];
+    }
+}
+
 /* Concats feeding one concat along the same axis (a time loop's collected states, the adjoint of
  * its slices) are flattened into it: NB_FLAT, no buffer and no kernel of their own. */
 static void flatten_concats(Fuse *f) {
@@ -674,6 +693,20 @@ static KGraph *fuse_graph_ex(Arena *A, const IrGraph *g0, bool windows) {
     f.hasrow = arena_alloc(A, n + 1);
     classify(&f);
     flatten_concats(&f);
+    /* allreduce groups: each allreduce joins the kernel of the first one of its group when its
+     * operand is computed before that one (the pass appends them after every gradient: one group,
+     * one kernel, one reduction per step), else it starts a group */
+    uint32_t *arlead = arena_alloc(A, sizeof(uint32_t) * (n + 1));
+    int *arkern = arena_alloc(A, sizeof(int) * (n + 1));
+    int nar = 0;
+    for (uint32_t i = 0, lead = IR_NONE; i < n; i++) {
+        if (g->nodes[i].op != OP_ALLREDUCE || f.how[i] == NB_DEAD)
+            continue;
+        nar++;
+        if (lead == IR_NONE || g->nodes[i].src[0] >= lead)
+            lead = i;
+        arlead[i] = lead;
+    }
     for (uint32_t i = 0; i < n; i++) {
         const IrNode *nd = &g->nodes[i];
         f.buf[i] = f.val[i] = -1;
@@ -701,7 +734,33 @@ static KGraph *fuse_graph_ex(Arena *A, const IrGraph *g0, bool windows) {
         case NB_OUT:
             f.buf[i] = k_buf(A, kg, (KBuf){.kind = KB_ARG, .tensor = f.out_index[i], .type = nd->type});
             break;
-        case NB_TEMP: f.buf[i] = k_buf(A, kg, (KBuf){.kind = KB_TEMP, .type = nd->type}); break;
+        case NB_TEMP:
+            if (nd->op == OP_ALLREDUCE && allreduce_in_place(&f, i))
+                f.buf[i] = f.buf[nd->src[0]];
+            else
+                f.buf[i] = k_buf(A, kg, (KBuf){.kind = KB_TEMP, .type = nd->type});
+            break;
+        }
+        if (nd->op == OP_ALLREDUCE && f.how[i] == NB_TEMP) {
+            uint32_t x = nd->src[0];
+            if (f.buf[x] < 0)
+                die("graph %s: node %u reads node %u, which has no buffer", g->name, i, x);
+            KArg ar = {.kind = KA_BUF, .ref = f.buf[x], .type = g->nodes[x].type};
+            if (arlead[i] != i) {   /* one more gradient of its group's kernel: operand and result */
+                Kernel *lk = &kg->kern[arkern[arlead[i]]];
+                lk->args[lk->nargs++] = ar;
+                lk->xbuf[lk->nx] = f.buf[i];
+                lk->xexpr[lk->nx++] = -1;
+                continue;
+            }
+            Kernel k = {.kind = KK_ALLREDUCE, .op = nd->op, .node = i, .type = nd->type, .out = f.buf[i]};
+            k.args = arena_alloc(A, sizeof(KArg) * (size_t)nar);
+            k.xbuf = arena_alloc(A, sizeof(int) * (size_t)nar);
+            k.xexpr = arena_alloc(A, sizeof(int) * (size_t)nar);
+            k.args[k.nargs++] = ar;
+            arkern[i] = kg->nkern;
+            k_kernel(A, kg, k);
+            continue;
         }
         Kernel k = {.op = nd->op, .node = i, .type = nd->type, .out = f.buf[i]};
         if (f.isval[i]) {   /* a value that needs its buffer */

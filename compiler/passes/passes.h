@@ -24,6 +24,10 @@ void ad_grad(IrGraph *g, uint32_t loss, const uint32_t *wrt, int n, uint32_t *gr
  * diagnostic: a path naming no parameter, a step that reaches none. */
 int autodiff_module(IrModule *m, Diag *d);
 
+/* allreduce.c. requires: m after autodiff_module. Each step's `grad P = %g` becomes
+ * `grad P = allreduce(%g)`, the gradient's mean over the processes of the run (docs/distributed.md). */
+void allreduce_module(IrModule *m);
+
 /* simplify.c. requires: g verifies. Returns a new graph (same arena, same name) computing the same
  * results: STOP_GRAD removed, constants folded, algebraic identities applied, common
  * subexpressions merged, nodes no result needs dropped. docs/ir.md "simplify" lists the rules. */

@@ -57,7 +57,12 @@ if(NNC_HAVE_CUDA)
                         LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fakecuda)
   set_target_properties(nnc_fake_cublas PROPERTIES OUTPUT_NAME cublas PREFIX lib SUFFIX .so.13
                         LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fakecuda)
-  add_dependencies(nnc nnc_fake_cuda nnc_fake_cublas nnc_fake_cublaslt)
+  # NCCL for mpirun runs under the emulator: reduces over the process's MPI (tests/dist/nccl.sh)
+  add_library(nnc_fake_nccl SHARED ${_cu}/emu/fake_nccl.c)
+  target_link_libraries(nnc_fake_nccl PRIVATE ${CMAKE_DL_LIBS})
+  set_target_properties(nnc_fake_nccl PROPERTIES OUTPUT_NAME nccl PREFIX lib SUFFIX .so.2
+                        LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fakecuda)
+  add_dependencies(nnc nnc_fake_cuda nnc_fake_cublas nnc_fake_cublaslt nnc_fake_nccl)
 endif()
 set(_cu_emu sh ${_cu}/emu.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
     ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples)

@@ -8,7 +8,11 @@
 #   2. device params and state stay on the device (NNC_CUDA_STATS: uploaded once, downloaded once
 #             per save), every batch an async copy; cuBLASLt's fused epilogues used and equal to
 #             cuBLAS + the epilogue kernel (NNC_CUBLASLT=0); --precision bf16's run within 3% of
-#             the f32 one; --device 99 refused; summary's device memory
+#             the f32 one; --device 99 refused; summary's device memory; data-parallel: 1 rank
+#             through NCCL (mpirun -np 1: MPI up, the gradients through ncclAllReduce) equals the
+#             single-GPU run (without mpirun on the machine: NNC_NCCL=1, a one-rank communicator
+#             without MPI; skipped, with a line, without libnccl.so.2: the bundle cannot carry
+#             its 218 MB; a PyTorch wheel's nvidia/nccl is found and used)
 #   3. train  fashion_mlp (10 epochs; f32 and --precision bf16) and fashion_cnn (5 epochs), full:
 #             test accuracy at least the CPU's documented result less a point (88.77% and 91.97%,
 #             examples/README.md)
@@ -16,7 +20,8 @@
 #             cuBLASLt's epilogues and without: NNC_CUBLASLT=0; --precision bf16) and PyTorch on CUDA
 #             (tests/gpu/torch_cuda.py), and their ratio
 # --emu rehearses it on a CPU: the kernels built for the host (tests/cuda/emu) and the host
-# libcuda.so.1/libcublas.so.13/libcublasLt.so.13 of $NNC_FAKECUDA (default build/release/fakecuda);
+# libcuda.so.1/libcublas.so.13/libcublasLt.so.13/libnccl.so.2 of $NNC_FAKECUDA (default
+# build/release/fakecuda; its libnccl.so.2 reduces over MPI on the host);
 # --quick skips parts 3 and 4.
 # Exit 0 when every line passed.
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -48,6 +53,11 @@ if [ $emu = 0 ] && [ -z "${NNC_CUBLASLT:-}" ] && ! ldconfig -p 2>/dev/null | gre
     NNC_CUBLASLT=$(ls "$d"/libcublasLt.so.1[23] 2>/dev/null | head -1)
     [ -n "$NNC_CUBLASLT" ] || NNC_CUBLASLT=$(find / -xdev \( -name 'libcublasLt.so.13' -o -name 'libcublasLt.so.12' \) 2>/dev/null | head -1)
     [ -n "$NNC_CUBLASLT" ] && export NNC_CUBLASLT && echo "cuBLASLt: $NNC_CUBLASLT"
+fi
+if [ $emu = 0 ] && [ -z "${NNC_NCCL_LIB:-}" ] && ! ldconfig -p 2>/dev/null | grep -q 'libnccl\.so\.2 '; then
+    # NCCL off the library path: a PyTorch wheel's (nvidia-nccl-cu12/13) or a toolkit's
+    NNC_NCCL_LIB=$(find / -xdev -name 'libnccl.so.2' 2>/dev/null | head -1)
+    [ -n "$NNC_NCCL_LIB" ] && export NNC_NCCL_LIB && echo "NCCL: $NNC_NCCL_LIB"
 fi
 run() {     # run MODEL ARGS...: the model's GPU executable (its host kernels under --emu), at most $TMO s
     m=$1
@@ -104,6 +114,31 @@ run fashion_mlp eval --weights "$work/dev.w" --data "$D" --device 99 >"$work/d99
 grep -q "error: --device 99: this machine has [0-9]* CUDA device" "$work/d99" && pass "--device 99: $(cat "$work/d99")" || fail "--device 99: $(cat "$work/d99")"
 l=$("$G/bin/fashion_mlp" summary --batch 256 | grep '^CUDA device memory at batch 256: ')
 [ -n "$l" ] && pass "summary: $l" || fail "summary has no device memory line"
+# data-parallel: 1 rank through NCCL equals the single-GPU run (the same kernels; ncclAvg over one
+# rank leaves each gradient as it is, so the runs agree to the printed digits): under mpirun -np 1
+# where the machine has mpirun, else NNC_NCCL=1 (NCCL's communicator of one rank, without MPI)
+if [ $emu = 0 ] && [ -z "${NNC_NCCL_LIB:-}" ] && ! ldconfig -p 2>/dev/null | grep -q 'libnccl\.so\.2 '; then
+    echo "SKIP: 1 rank through NCCL: no libnccl.so.2 on this machine (the bundle cannot carry its 218 MB)"
+else
+    a1="--limit 2048 --data $D --seed 1 --epochs 2"
+    export NNC_CUDA_STATS=1
+    if command -v mpirun >/dev/null; then
+        how="mpirun -np 1"
+        nccl1() { timeout "$TMO" mpirun -np 1 --allow-run-as-root -x LD_LIBRARY_PATH -x NNC_CUDA_STATS \
+            -x NNC_EMU_KERNELS="$G/emu/fashion_mlp.so" ${NNC_NCCL_LIB:+-x NNC_NCCL_LIB} ${NNC_CUBLAS:+-x NNC_CUBLAS} \
+            ${NNC_CUBLASLT:+-x NNC_CUBLASLT} "$G/bin/fashion_mlp" "$@"; }
+    else
+        how="NNC_NCCL=1, no mpirun on this machine"
+        nccl1() { NNC_NCCL=1 run fashion_mlp "$@"; }
+    fi
+    if run fashion_mlp train $a1 >"$work/one.out" 2>&1 && nccl1 train $a1 >"$work/nccl1.out" 2>&1; then
+        grep -q 'gradient allreduces through NCCL' "$work/nccl1.out" || fail "1 rank through NCCL ($how): no NCCL allreduce: $(grep ': cuda: ' "$work/nccl1.out")"
+        r=$(python3 "$root/tests/gpu/compare.py" "$work/nccl1.out" "$work/one.out" 0) && pass "1 rank through NCCL ($how) = 1 GPU: $r" || fail "1 rank through NCCL ($how) vs 1 GPU: $r"
+    else
+        fail "1 rank through NCCL ($how): $(tail -n 2 "$work/one.out" "$work/nccl1.out" | tr '\n' ' ')"
+    fi
+    unset NNC_CUDA_STATS
+fi
 echo "   ($(( $(date +%s) - t0 )) s)"
 if [ $quick = 0 ]; then
     echo "== 3. full trainings"

@@ -281,6 +281,8 @@ int main(void) {
     run_case("broadcast_scalar", OP_BROADCAST, 1, (In[]){{IN_F, T(DT_F32, 0, 0, 0, 0)}}, NOATTR,
              m34);
     run_case("reshape", OP_RESHAPE, 1, (In[]){{IN_F, T(DT_F32, 2, 2, 6, 0)}}, NOATTR, m34);
+    /* the mean over the processes of a run of one: the operand (docs/distributed.md) */
+    run_case("allreduce", OP_ALLREDUCE, 1, (In[]){{IN_F, m34}}, NOATTR, m34);
     run_case("transpose", OP_TRANSPOSE, 1, (In[]){{IN_F, b234}}, A(2, 0, 1), m34);
     run_case("transpose2", OP_TRANSPOSE, 1, (In[]){{IN_F, m34}}, A(1, 0), m34);
     IrType m54 = T(DT_F32, 2, 5, 4, 0);

@@ -806,6 +806,7 @@ static Launch launch_of(const Kernel *k) {
         }
         return (Launch){'e', numel_poly(&k->type)};
     case KK_GEMM: return (Launch){'e', numel_poly(&k->type)};   /* its epilogue */
+    case KK_ALLREDUCE: break;   /* a schedule step, no launch (graph()) */
     }
     return (Launch){'e', {0, 0, 0}};
 }
@@ -845,6 +846,7 @@ static const char *kernel_name(Src *S, const Kernel *k, int gi, int ki) {
     case KK_FILL: k_fill(S, k, name); break;
     case KK_ROW: k_row(S, k, name); break;
     case KK_CONV: k_conv(S, k, name); break;
+    case KK_ALLREDUCE: die("cuda backend: an allreduce is a schedule step, not a kernel");
     case KK_GEMM: {
         Kernel e = epilogue(S->a, k);
         k_elem(S, &e, name);
@@ -948,6 +950,22 @@ static void graph(Src *S, const KGraph *g, int gi) {
     }
     for (int ki = 0; ki < g->nkern; ki++) {
         const Kernel *k = &g->kern[ki];
+        if (k->kind == KK_ALLREDUCE) {
+            /* the gradients' mean over the processes: `allreduce N`, then N copies (result,
+             * gradient; the same buffer when reduced in place): without MPI runtime/cuda.c runs
+             * the copies (the mean over one process), under MPI NCCL reduces each gradient into
+             * its result on the device (runtime/nccl.c) */
+            fprintf(S->s, "allreduce %d\n", k->nargs);
+            for (int j = 0; j < k->nargs; j++) {
+                int o = j ? k->xbuf[j - 1] : k->out;
+                fputs("copy", S->s);
+                ref_text(S, g, gi, o);
+                ref_text(S, g, gi, k->args[j].ref);
+                size_text(S, k_bytes(&k->args[j].type));
+                fputc('\n', S->s);
+            }
+            continue;
+        }
         if (k->kind == KK_GEMM) {
             const IrType *t = &k->type, *ta = &k->args[0].type, *tb = &k->args[1].type;
             bool tra = k->attr.i[0] != 0, trb = k->attr.i[1] != 0;

@@ -1875,8 +1875,34 @@ static LLVMValueRef get_ptr(Cg *g, Env *e, int b) {
     unreachable();
 }
 
+/* KK_ALLREDUCE: no function of its own; the graph function calls runtime/mpi.c's
+ * nnc_allreduce_mean(n, in[], out[], count[]) with the three arrays on its stack (it returns at
+ * once in a run of one process when every result is in place). */
+static void call_allreduce(Cg *g, Env *e, const Kernel *k) {
+    int n = k->nargs;
+    LLVMTypeRef pt = LLVMArrayType(g->i8p, (unsigned)n), ct = LLVMArrayType(g->i64, (unsigned)n);
+    LLVMValueRef in = LLVMBuildAlloca(g->b, pt, "ar.in"), out = LLVMBuildAlloca(g->b, pt, "ar.out");
+    LLVMValueRef cnt = LLVMBuildAlloca(g->b, ct, "ar.count");
+    for (int j = 0; j < n; j++) {
+        LLVMValueRef idx[2] = {ci64(g, 0), ci64(g, j)};
+        LLVMBuildStore(g->b, get_ptr(g, e, k->args[j].ref), LLVMBuildInBoundsGEP2(g->b, pt, in, idx, 2, ""));
+        LLVMBuildStore(g->b, get_ptr(g, e, j ? k->xbuf[j - 1] : k->out), LLVMBuildInBoundsGEP2(g->b, pt, out, idx, 2, ""));
+        LLVMBuildStore(g->b, numelv(g, &k->args[j].type), LLVMBuildInBoundsGEP2(g->b, ct, cnt, idx, 2, ""));
+    }
+    LLVMTypeRef i64p = LLVMPointerType(g->i64, 0);
+    LLVMTypeRef p[4] = {g->i32, g->i8pp, g->i8pp, i64p};
+    LLVMValueRef f = declare(g, "nnc_allreduce_mean", g->vd, p, 4, false);
+    LLVMValueRef args[4] = {ci32(g, n), LLVMBuildBitCast(g->b, in, g->i8pp, ""), LLVMBuildBitCast(g->b, out, g->i8pp, ""),
+                            LLVMBuildBitCast(g->b, cnt, i64p, "")};
+    call(g, f, args, 4);
+}
+
 static void call_kernel(Cg *g, Env *e, int ki) {
     const Kernel *k = &e->kg->kern[ki];
+    if (k->kind == KK_ALLREDUCE) {
+        call_allreduce(g, e, k);
+        return;
+    }
     LLVMValueRef fn = kernel_fn(g, e->kg, ki, e->gi);
     LLVMValueRef *args = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(k->nargs + k->nx + 4));
     int np = 0;

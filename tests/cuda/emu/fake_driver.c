@@ -1,7 +1,8 @@
 /* fake_driver.c - libcuda.so.1 for tests/cuda/emu: the driver calls runtime/cuda.c makes, on host
  * memory. A "module" is the shared library $NNC_EMU_KERNELS (the model's CUDA source compiled for
  * the host with cuda_emu.h); a launch calls the kernel once (one thread, one block). Device 0 says
- * it is an sm_80. Not a CUDA implementation: just enough to run a schedule on the CPU.
+ * it is an sm_80 ($NNC_EMU_DEVICES devices, default 1, all alike: mpirun -np 2 gives each local rank
+ * its own; nnc_emu_current_device says which one the context is of). Not a CUDA implementation: just enough to run a schedule on the CPU.
  * It holds runtime/cuda.c to the rules a real GPU rewards: an async copy's host side must be pinned
  * (cuMemHostAlloc) and its stream one of cuStreamCreate's, and launches run on such a stream
  * (CUDA_ERROR_INVALID_VALUE otherwise). Kernels run at once, but a device-to-host async copy lands
@@ -59,12 +60,19 @@ __attribute__((constructor)) static void init(void) {
 }
 
 CUresult cuInit(unsigned f) { (void)f; return 0; }
-CUresult cuDeviceGetCount(int *n) { *n = 1; return 0; }
-CUresult cuDeviceGet(int *d, int i) { *d = i; return i == 0 ? 0 : 101; }
+static int ndevices(void) {
+    const char *e = getenv("NNC_EMU_DEVICES");
+    int n = e ? atoi(e) : 1;
+    return n > 0 && n <= 16 ? n : 1;
+}
+static int current = -1;        /* the device of the current context */
+int nnc_emu_current_device(void) { return current; }
+CUresult cuDeviceGetCount(int *n) { *n = ndevices(); return 0; }
+CUresult cuDeviceGet(int *d, int i) { *d = i; return i >= 0 && i < ndevices() ? 0 : 101; }
 CUresult cuDeviceGetAttribute(int *v, int attr, int d) { (void)d; *v = attr == 75 ? 8 : 0; return 0; }
 CUresult cuDeviceGetName(char *s, int n, int d) { (void)d; snprintf(s, (size_t)n, "nnc emulator"); return 0; }
-CUresult cuDevicePrimaryCtxRetain(void **c, int d) { (void)d; *c = (void *)1; return 0; }
-CUresult cuCtxSetCurrent(void *c) { (void)c; return 0; }
+CUresult cuDevicePrimaryCtxRetain(void **c, int d) { *c = (void *)(intptr_t)(d + 1); return 0; }
+CUresult cuCtxSetCurrent(void *c) { current = (int)(intptr_t)c - 1; return 0; }
 CUresult cuCtxSynchronize(void) { land(); return 0; }
 CUresult cuModuleLoadDataEx(void **m, const void *image, unsigned n, int *o, void **v) {
     (void)n, (void)o, (void)v;
