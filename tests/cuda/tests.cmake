@@ -87,7 +87,7 @@ set_tests_properties(cuda.emu.brackets cuda.emu.causal cuda.emu.bmm PROPERTIES L
                      SKIP_RETURN_CODE 77)
 # cuBLASLt's fused epilogues (bias; bias then ReLU) through tests/cuda/emu's libcublasLt.so.13, and
 # the fallback to cuBLAS and the epilogue kernel where it has no algorithm (a 3-unit layer)
-add_test(NAME cuda.emu.lt COMMAND ${_cu_emu_t} lt --epochs 2)
+add_test(NAME cuda.emu.lt COMMAND ${_cu_emu_t} lt --epochs 2 --val-split 0.25)
 set_tests_properties(cuda.emu.lt PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77 ENVIRONMENT NNC_EMU_LT=1)
 add_test(NAME cuda.bundle COMMAND sh ${_cu}/bundle.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA}
          ${CMAKE_SOURCE_DIR}/scripts/cuda_bundle.sh ${CMAKE_SOURCE_DIR}/examples)
