@@ -76,6 +76,18 @@ static void gemm_run(void *ctx, int64_t lo, int64_t hi) {
     }
 }
 
+/* fn over [0, n) on the pool's threads, each calling single-threaded OpenBLAS: its own threading is
+ * turned off for the call when it is on (an executable runs it at 1 thread already, rt_prepare;
+ * an `nnc -c` embedding may not), so the products side by side do not start its workers too. */
+void nnc_parallel_blas(NncPool *pool, int64_t n, void (*fn)(void *ctx, int64_t lo, int64_t hi), void *ctx) {
+    int bt = openblas_get_num_threads();
+    if (bt != 1)
+        openblas_set_num_threads(1);
+    nnc_parallel_for(pool, n, fn, ctx);
+    if (bt != 1)
+        openblas_set_num_threads(bt);
+}
+
 void nnc_sgemm(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
                const float *B, int32_t ldb, float beta, float *C, int32_t ldc, NncPool *pool) {
     GemmJob j = {ta, tb, M, N, K, lda, ldb, ldc, 1, N <= M, A, B, C, beta};
@@ -87,12 +99,7 @@ void nnc_sgemm(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_t K, const fl
         return;
     }
     j.parts = (int)T;
-    int bt = openblas_get_num_threads();
-    if (bt != 1)
-        openblas_set_num_threads(1);
-    nnc_parallel_for(pool, T, gemm_run, &j);
-    if (bt != 1)
-        openblas_set_num_threads(bt);
+    nnc_parallel_blas(pool, T, gemm_run, &j);
 }
 
 void nnc_sgemm_batched(int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K, const float *A,
@@ -108,8 +115,5 @@ void nnc_sgemm_batched(int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, 
         bmm_run(&j, 0, P);
         return;
     }
-    int bt = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-    nnc_parallel_for(pool, P, bmm_run, &j);
-    openblas_set_num_threads(bt);
+    nnc_parallel_blas(pool, P, bmm_run, &j);
 }

@@ -318,10 +318,7 @@ static bool sliced(const Geo *e, ConvOp op, const float *a, const float *b, floa
     if (sub < 1)
         return false;
     SliceJob j = {e, op, a, b, out, col, col + T * sub * P * e->Kt, T, sub};
-    int bt = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-    nnc_parallel_for(pool, T, slice_run, &j);
-    openblas_set_num_threads(bt);
+    nnc_parallel_blas(pool, T, slice_run, &j);
     if (op == OP_FILTER)
         for (int64_t t = 1; t < T; t++) {
             const float *restrict acc = j.acc + (t - 1) * e->K * e->F;

@@ -145,6 +145,10 @@ void nnc_conv_backward_filter(const float *x, const float *dy, float *dw, float 
 void nnc_sgemm_batched(int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K, const float *A,
                        const float *B, float *C, NncPool *pool);
 
+/* runtime/bmm.c: nnc_parallel_for with OpenBLAS at 1 thread for the call (restored after), for
+ * loops whose iterations each call BLAS: the batched products, nnc_sgemm's blocks, conv's slices. */
+void nnc_parallel_blas(NncPool *pool, int64_t n, void (*fn)(void *ctx, int64_t lo, int64_t hi), void *ctx);
+
 /* runtime/bmm.c: C = op(A) op(B) + beta C, row-major with leading dimensions (cblas_sgemm's
  * arguments less alpha = 1): with a pool of T > 1 threads and a product large enough for OpenBLAS
  * to thread it itself (M N K > 262,144), C is cut into T blocks of rows (or of columns, whichever
