@@ -7,18 +7,8 @@
 # the CPU executable has no --precision.
 nnc=$1 have=$2 fake=$3 emu=$4 ex=$5 model=$6 tol=$7
 shift 7
-if [ "$have" != ON ]; then
-    echo "skipped: no CUDA toolkit (NVRTC) found at configure time"
-    exit 77
-fi
 here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-"$nnc" "$ex/$model.nn" --target cuda --gpu-arch sm_80 -o "$tmp/gpu" || exit 1
-"$nnc" "$ex/$model.nn" --emit cuda -o "$tmp/k.cu" || exit 1
-"$nnc" "$ex/$model.nn" -o "$tmp/cpu" || exit 1
-${CXX:-c++} -O1 -shared -fPIC -include "$emu" -x c++ "$tmp/k.cu" -o "$tmp/k.so" || exit 1
-cd "$ex" || exit 1
+. "$(dirname "$0")/emu_build.sh"
 gpu() { LD_LIBRARY_PATH="$fake" NNC_EMU_KERNELS="$tmp/k.so" NNC_CUDA_STATS=1 "$tmp/gpu" "$@"; }
 fail() { echo "FAIL: $*"; exit 1; }
 gpu train "$@" --precision bf16 --save "$tmp/g.w" >"$tmp/g.out" 2>&1 || { cat "$tmp/g.out"; fail "train --precision bf16"; }

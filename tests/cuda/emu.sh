@@ -7,17 +7,7 @@
 # the kernels' index math, the cuBLAS mapping and the copies of runtime/cuda.c are all checked.
 nnc=$1 have=$2 fake=$3 emu=$4 ex=$5 model=$6
 shift 6
-if [ "$have" != ON ]; then
-    echo "skipped: no CUDA toolkit (NVRTC) found at configure time"
-    exit 77
-fi
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-"$nnc" "$ex/$model.nn" --target cuda --gpu-arch sm_80 -o "$tmp/gpu" || exit 1
-"$nnc" "$ex/$model.nn" --emit cuda -o "$tmp/k.cu" || exit 1
-"$nnc" "$ex/$model.nn" -o "$tmp/cpu" || exit 1
-${CXX:-c++} -O1 -shared -fPIC -include "$emu" -x c++ "$tmp/k.cu" -o "$tmp/k.so" || { echo "FAIL: the source does not compile for the host"; exit 1; }
-cd "$ex" || exit 1
+. "$(dirname "$0")/emu_build.sh"
 strip_times() { sed -E '/^time: /d; /: cuda: [0-9]+ calls/d; s/  [0-9.]+s  [0-9]+ samples\/s//; s/, [0-9]+ threads?//'; }
 LD_LIBRARY_PATH="$fake" NNC_EMU_KERNELS="$tmp/k.so" NNC_CUDA_STATS=1 "$tmp/gpu" train "$@" --save "$tmp/g.w" >"$tmp/g.out" 2>&1 || { echo "FAIL: emulated train"; cat "$tmp/g.out"; exit 1; }
 "$tmp/cpu" train "$@" --save "$tmp/c.w" >"$tmp/c.out" 2>&1 || { echo "FAIL: cpu train"; cat "$tmp/c.out"; exit 1; }

@@ -9,17 +9,7 @@
 # emulator is refused with a clear line; summary reports the device memory.
 nnc=$1 have=$2 fake=$3 emu=$4 ex=$5 model=$6
 shift 6
-if [ "$have" != ON ]; then
-    echo "skipped: no CUDA toolkit (NVRTC) found at configure time"
-    exit 77
-fi
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-"$nnc" "$ex/$model.nn" --target cuda --gpu-arch sm_80 -o "$tmp/gpu" || exit 1
-"$nnc" "$ex/$model.nn" --emit cuda -o "$tmp/k.cu" || exit 1
-"$nnc" "$ex/$model.nn" -o "$tmp/cpu" || exit 1
-${CXX:-c++} -O1 -shared -fPIC -include "$emu" -x c++ "$tmp/k.cu" -o "$tmp/k.so" || exit 1
-cd "$ex" || exit 1
+. "$(dirname "$0")/emu_build.sh"
 gpu() { LD_LIBRARY_PATH="$fake" NNC_EMU_KERNELS="$tmp/k.so" NNC_EMU_STATS=1 NNC_CUDA_STATS=1 "$tmp/gpu" "$@"; }
 # field N of the runtime's stats line (numbers only), the emulator's likewise
 rt() { grep ': cuda: ' "$1" | tr -c '0-9\n' ' ' | awk -v n="$2" '{print $n}'; }
