@@ -408,6 +408,16 @@ static int metrics_sum(RtCtx *c, Metrics *m, double *extra, int nextra, int nlos
     return 0;
 }
 
+/* This process's share of the step whose global batch starts at `at` of the epoch's order: its
+ * samples are order[*first, *first + returned count). The step's global batch is the batch (the
+ * epoch's last: what is left) cut to a multiple of the processes; 0: no step there. */
+static int64_t step_share(int64_t ntrain, int64_t at, int64_t batch, int64_t *first) {
+    int64_t w = rt_dist_world(), G = ntrain - at < batch ? ntrain - at : batch;
+    int64_t B = (G - G % w) / w;
+    *first = at + rt_dist_rank() * B;
+    return B;
+}
+
 /* This process's share [lo, hi) of n samples: contiguous, sizes differing by at most one. */
 static void shard(int64_t n, int64_t *lo, int64_t *hi) {
     int64_t w = rt_dist_world(), r = rt_dist_rank();
@@ -637,16 +647,14 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
         for (int s = 0; s < d->nstep; s++) loss_sum[s] = 0;
         int64_t nused = 0;      /* samples trained on: a last batch is cut to a multiple of the processes */
         for (int64_t at = 0, sidx = 0; at < ntrain; at += batch, sidx++) {
-            int64_t B = ntrain - at < batch ? ntrain - at : batch;
-            int64_t G = B - B % world;      /* this step's global batch */
-            if (G == 0) break;
-            B = G / world;                  /* this process's share: samples [at + rank*B, at + (rank+1)*B) */
-            nused += G;
+            int64_t first, B = step_share(ntrain, at, batch, &first);
+            if (B == 0) break;
+            nused += B * world;
             if (have_next) {
                 Batch t = b;
                 b = bn, bn = t, have_next = false;
             } else {
-                gather(c, &data, &b, order + at + (int64_t)rank * B, B);
+                gather(c, &data, &b, order + first, B);
             }
             mark_outputs(c, &b, B);
             c->step++;
@@ -664,17 +672,13 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
                 c->def->train_step(&a, s);
                 if (ahead) {
                     /* the device runs the step: the next batch of the epoch is gathered meanwhile */
-                    if (at + batch < ntrain) {  /* this process's share of the next step's batch */
-                        int64_t nx = at + batch, Gn = ntrain - nx < batch ? ntrain - nx : batch;
-                        Gn -= Gn % world;
-                        if (Gn > 0) {
-                            int64_t Bn = Gn / world;
-                            gather(c, &data, &bn, order + nx + (int64_t)rank * Bn, Bn);
-                            have_next = true;
-                            if (dev->prefetch) {    /* and copied to the device meanwhile */
-                                NncArgs an = make_args(c, &bn, Bn);
-                                dev->prefetch(c->def->user, &an);
-                            }
+                    int64_t nfirst, Bn = at + batch < ntrain ? step_share(ntrain, at + batch, batch, &nfirst) : 0;
+                    if (Bn > 0) {   /* this process's share of the next step's batch */
+                        gather(c, &data, &bn, order + nfirst, Bn);
+                        have_next = true;
+                        if (dev->prefetch) {    /* and copied to the device meanwhile */
+                            NncArgs an = make_args(c, &bn, Bn);
+                            dev->prefetch(c->def->user, &an);
                         }
                     }
                     dev->wait(c->def->user);

@@ -8,8 +8,8 @@
  * nor optim changes. The allreduces are appended after every gradient, in descriptor order, so
  * fuse makes them one kernel (one runtime call that reduces one flat buffer per step); in a run of
  * one process that call returns at once. The f32 state updates of the walk (batch-norm running
- * statistics) are averaged the same way, so every process keeps the same state. The pass always runs: the same executable trains alone or
- * under mpirun.
+ * statistics) are averaged the same way, so every process keeps the same state. The pass always
+ * runs: the same executable trains alone or under mpirun.
  */
 #include "passes.h"
 

@@ -314,8 +314,6 @@ int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
     for (int ob = 0; ob < ntemp; ob++) {
         int b = order[ob];
         KBuf *bf = &g->bufs[b];
-        if (bf->kind != KB_TEMP)
-            continue;
         if (bf->first == nk && bf->last < 0) {    /* written by no kernel, read by nothing */
             bf->first = bf->last = -1;
             continue;
