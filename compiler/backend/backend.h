@@ -22,6 +22,7 @@ typedef struct BackendOptions {
     const char *cpu;            /* target CPU name; NULL = the host's */
     const char *gpu_arch;       /* cuda: --gpu-arch list, NULL = sm_80,sm_90 */
     int verbose;                /* print what it does to stderr */
+    int time;                   /* print the time of each part (IR, passes, code generation) */
     const char *version;        /* text of P_version (nnc's version, the model's hash), or NULL */
 } BackendOptions;
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,7 +44,7 @@ typedef struct Cli {
 static const char *const options[] = {
     "-o", "-c", "--emit", "-O0", "-O1", "-O2", "-O3", "--cpu", "--model", "--dump-after",
     "--prefix", "-v", "--verbose", "--check", "--help", "--version", "--diagnostics-format", "--portable",
-    "--target", "--gpu-arch",
+    "--target", "--gpu-arch", "--time",
 };
 static const char *const emit_kinds[] = {"ast", "types", "ir", "kernels", "plan", "llvm", "obj", "exe", "dot", "dot=ir", "cuda", "ptx"};
 #define NELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -79,6 +80,7 @@ static void usage(FILE *out) {
           "                     time, the driver and cuBLAS at run time; docs/backend-cuda.md)\n"
           "  --gpu-arch LIST    cuda: architectures to embed PTX for (default sm_80,sm_90)\n"
           "  -v, --verbose      print each stage and the link command\n"
+          "  --time             print the time of each stage (parse .. link) and the total\n"
           "  --diagnostics-format text|json\n"
           "                     json: one JSON object per error on stderr (JSON Lines)\n"
           "\n"
@@ -232,6 +234,8 @@ static int parse_args(Diag *d, Cli *c, int argc, char **argv) {
             c->o.emit = EMIT_OBJ;
         } else if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose")) {
             c->o.verbose = 1;
+        } else if (!strcmp(arg, "--time")) {
+            c->o.time = 1;
         } else if (arg[1] == 'O' && arg[2] >= '0' && arg[2] <= '3' && !arg[3]) {
             c->o.opt_level = arg[2] - '0';
         } else if (arg[1] == 'O') {
@@ -315,8 +319,8 @@ static double now_ms(void) {
 }
 
 static void stage_done(const Cli *c, const char *stage, double t0) {
-    if (c->o.verbose)
-        fprintf(stderr, "nnc: %-10s %8.1f ms\n", stage, now_ms() - t0);
+    if (c->o.verbose || c->o.time)
+        fprintf(stderr, "nnc: %-14s %8.1f ms\n", stage, now_ms() - t0);
 }
 
 /* Every write to stdout is checked once, at the end (after --help, the dumps, --emit ir): a full
@@ -451,7 +455,7 @@ static int graph(const Cli *c, Arena *a, Diag *d, Node *prog) {
 }
 
 static int compile(const Cli *c, Arena *a, Diag *d) {
-    double t0 = now_ms();
+    double t0 = now_ms(), start = t0;
     if (c->dump == OUT_AST) {
         /* the file alone, as written: golden tests must not depend on the standard library */
         Node *prog = frontend_parse(a, d, c->o.input);
@@ -487,7 +491,15 @@ static int compile(const Cli *c, Arena *a, Diag *d) {
         o.run_argc = c->run_argc;
         o.run_argv = c->run_argv;
     }
-    return pipeline(&o, a, d, prog);
+    int rc = pipeline(&o, a, d, prog);
+    if (o.time && !rc && c->cmd != CMD_RUN) {     /* --time: the wall clock, and this process's CPU */
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+                     (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+        fprintf(stderr, "nnc: %-14s %8.1f ms (nnc's CPU %.1f ms)\n", "total", now_ms() - start, cpu);
+    }
+    return rc;
 }
 
 int main(int argc, char **argv) {

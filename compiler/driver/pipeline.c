@@ -6,7 +6,7 @@
  * compiler/driver/main.c runs the front end (parse, check) and calls pipeline(). `nnc run` takes
  * the same path with the reference interpreter as the backend (no object, no link), so it runs
  * exactly the module the LLVM backend would have compiled. `--dump-after PASS` prints the module
- * after any pass, `--emit ir` stops before the backend, and -v prints each stage's time.
+ * after any pass, `--emit ir` stops before the backend, and -v or --time prints each stage's time.
  *
  * Output files are written atomically: each goes to a temporary sibling first and is renamed over
  * the destination only when its stage succeeded, so a failed compile never destroys a file.
@@ -65,8 +65,8 @@ static int done(Run *r, const char *stage, const IrModule *m) {
     if (r->d->nerrors)
         return -1;
     double t = now();
-    if (r->o->verbose)
-        fprintf(stderr, "nnc: %-10s %8.1f ms\n", stage, (t - r->last) * 1e3);
+    if (r->o->verbose || r->o->time)
+        fprintf(stderr, "nnc: %-14s %8.1f ms\n", stage, (t - r->last) * 1e3);
     r->last = t;
     if (m && r->o->dump_after && !strcmp(r->o->dump_after, stage)) {
         printf("; after %s\n", stage);
@@ -429,7 +429,7 @@ static const char *emit_llvm(Run *r, const IrModule *m, const KModule *km) {
         return NULL;
     const char *cpu = o->cpu ? o->cpu : o->portable ? PORTABLE_CPU : NULL;
     LlvmOptions lo = {.output = obj, .kind = o->emit == EMIT_LLVM ? LLVM_OUT_IR : LLVM_OUT_OBJ,
-                      .prefix = r->prefix, .opt_level = o->opt_level, .cpu = cpu, .verbose = o->verbose,
+                      .prefix = r->prefix, .opt_level = o->opt_level, .cpu = cpu, .verbose = o->verbose, .time = o->time,
                       .version = version_text(r->a, o, m, cpu)};
     if (backend_llvm.emit(km, &lo, r->d)) {
         unlink(obj);

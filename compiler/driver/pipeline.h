@@ -25,6 +25,7 @@ typedef struct NncOptions {
     const char *prefix;         /* -c: symbol prefix (default: the model's name) */
     const char *argv0;          /* to find the runtime library beside nnc */
     int verbose;                /* -v: print each stage, the link command */
+    int time;                   /* --time: print each stage's time and the total */
     int portable;               /* --portable: x86-64-v3 code, static OpenBLAS and zlib */
     int run_argc;               /* EMIT_RUN: the runtime's command line, argv[0] = the model's name */
     char **run_argv;

@@ -29,10 +29,12 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Core.h>
+#include <llvm-c/DebugInfo.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
 #include <llvm-c/Transforms/PassBuilder.h>
@@ -232,6 +234,7 @@ static void store_elem(Cg *g, DType dt, LLVMValueRef base, LLVMValueRef idx, LLV
 typedef struct Loop {
     LLVMBasicBlockRef body, exit;
     LLVMValueRef iv, n;
+    LLVMValueRef latch;     /* the back edge's branch (loop_end) */
 } Loop;
 
 static LLVMValueRef loop_range(Cg *g, Loop *l, LLVMValueRef lo, LLVMValueRef hi) {
@@ -251,10 +254,26 @@ static LLVMValueRef loop_begin(Cg *g, Loop *l, LLVMValueRef n) { return loop_ran
 static void loop_end(Cg *g, Loop *l) {
     LLVMValueRef next = LLVMBuildNSWAdd(g->b, l->iv, ci64(g, 1), "");
     LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b);
-    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, next, l->n, ""), l->body, l->exit);
+    l->latch = LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, next, l->n, ""), l->body, l->exit);
     LLVMAddIncoming(l->iv, &next, &latch, 1);
     LLVMMoveBasicBlockAfter(l->exit, latch);
     LLVMPositionBuilderAtEnd(g->b, l->exit);
+}
+
+/* After loop_end: asks LLVM's unroller to unroll the loop count times (0: fully), through the
+ * loop's llvm.loop metadata. -O2's pass list unrolls only the loops that ask (docs/backend-llvm.md
+ * "Compile time"); the loop vectoriser keeps the request on the vector loop it makes. */
+static void loop_unroll_hint(Cg *g, Loop *l, int count) {
+    LLVMMetadataRef prop[2];
+    const char *what = count ? "llvm.loop.unroll.count" : "llvm.loop.unroll.full";
+    prop[0] = LLVMMDStringInContext2(g->ctx, what, strlen(what));
+    prop[1] = LLVMValueAsMetadata(ci32(g, count));
+    LLVMMetadataRef hint = LLVMMDNodeInContext2(g->ctx, prop, count ? 2 : 1);
+    LLVMMetadataRef self = LLVMTemporaryMDNode(g->ctx, NULL, 0);
+    LLVMMetadataRef ops[2] = {self, hint};
+    LLVMMetadataRef id = LLVMMDNodeInContext2(g->ctx, ops, 2);
+    LLVMMetadataReplaceAllUsesWith(self, id);     /* the loop's ID names itself (distinct) */
+    LLVMSetMetadata(l->latch, LLVMGetMDKindIDInContext(g->ctx, "llvm.loop", 9), LLVMMetadataAsValue(g->ctx, id));
 }
 
 /* A loop nest over an index space of rank dims; each of nops operands walks it with its own
@@ -875,6 +894,14 @@ static void k_matmul(Cg *g, KEnv *k) {
             store_elem(g, DT_F32, y, n, acc);
             loop_end(g, &ln);
             loop_end(g, &lq);
+            /* y of at most 128 floats stays in registers across the rows (16 AVX2 registers):
+             * the loop over n fully unrolled (after vectorising), two passes of 4 rows per
+             * iteration. LLVM's default<O2> did this by its own heuristics; -O2's pass list
+             * unrolls only on request (docs/backend-llvm.md "Compile time"). */
+            if (pass == 0 && LLVMIsAConstantInt(N) && LLVMConstIntGetSExtValue(N) <= 128) {
+                loop_unroll_hint(g, &ln, 0);
+                loop_unroll_hint(g, &lq, 2);
+            }
         }
     } else {
         LLVMTypeRef pv[12] = {g->i32, g->i32, g->i32, g->i32, g->f32, g->f32p, g->i32,
@@ -2206,6 +2233,53 @@ static bool c_identifier(const char *s) {
     return true;
 }
 
+/* -O2's passes. LLVM's default<O2> spent most of a compile (inception_small: 1.2 s of CPU in the
+ * passes, 1.9 s in code generation) unrolling: fully unrolling loops of constant trip count
+ * around vectorised inner loops, and runtime-unrolling the vectorised loops' remainders, five
+ * times the IR for the code generator. nnc's kernels are simple loop nests over noalias buffers
+ * with constant or B-scaled trip counts, calls of the runtime library and outlined parallel
+ * ranges, and the kernel functions are noinline: what they need is SSA form, loop-invariant code
+ * hoisted out of the nests, loops rotated with canonical induction variables, the loop vectoriser
+ * (which interleaves the vector loop by itself) and clean-up; no inliner, no unroller.
+ * constmerge folds the equal constant buffers the graphs emit (tiny_transformer's causal masks:
+ * 180 KB of .rodata otherwise). docs/backend-llvm.md "Compile time" has the measurements. */
+static const char o2_passes[] =
+    "ipsccp,globalopt,deadargelim,constmerge,"
+    "function(sroa,early-cse<memssa>,simplifycfg,instcombine,"
+    "loop-mssa(licm),loop(loop-rotate,indvars,loop-deletion),simplifycfg,instcombine,"
+    "loop-vectorize,loop-load-elim,instcombine,simplifycfg,slp-vectorizer,instcombine,"
+    "loop-unroll<O2;no-partial;no-runtime;no-upperbound;no-peeling;full-unroll-max=0>,instcombine,"
+    "loop-mssa(licm),simplifycfg),"
+    "globaldce";
+
+/* The pass pipeline of level: nnc's list at -O2, LLVM's default<On> at the others (buf holds
+ * that text); $NNC_LLVM_PASSES, when set, replaces it (LLVM's textual pipeline syntax, for
+ * measuring other lists: docs/backend-llvm.md). */
+static const char *pass_pipeline(int level, char *buf, size_t size) {
+    const char *env = getenv("NNC_LLVM_PASSES");
+    if (env && *env)
+        return env;
+    if (level == 2)
+        return o2_passes;
+    snprintf(buf, size, "default<O%d>", level);
+    return buf;
+}
+
+static double mono(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* -v / --time: the time of one part of the emit stage since *t, in the driver's format
+ * (compiler/driver/pipeline.c, done()). */
+static void lap(const LlvmOptions *o, const char *what, double *t) {
+    double n = mono();
+    if (o->verbose || o->time)
+        fprintf(stderr, "nnc: %-14s %8.1f ms\n", what, (n - *t) * 1e3);
+    *t = n;
+}
+
 int llvm_emit(const KModule *km, const LlvmOptions *o, Diag *d) {
     const IrModule *m = km->m;
     if (o->opt_level < 0 || o->opt_level > 3) {
@@ -2222,6 +2296,7 @@ int llvm_emit(const KModule *km, const LlvmOptions *o, Diag *d) {
         return -1;
     }
     Cg g = {.km = km, .m = m, .o = o, .prefix = prefix};
+    double t = mono();
     g.ctx = LLVMContextCreate();
     bool known;
     LLVMTargetMachineRef tm = make_target_machine(o->cpu, o->opt_level, o->verbose, &known);
@@ -2260,23 +2335,37 @@ int llvm_emit(const KModule *km, const LlvmOptions *o, Diag *d) {
     LLVMDisposeMessage(err);
     err = NULL;
 
+    lap(o, "  llvm ir", &t);
+
     char passes[32];
-    snprintf(passes, sizeof passes, "default<O%d>", o->opt_level);
+    const char *pipe = pass_pipeline(o->opt_level, passes, sizeof passes);
     if (o->verbose)
-        fprintf(stderr, "nnc: llvm: passes %s\n", passes);
+        fprintf(stderr, "nnc: llvm: passes %s\n", pipe);
     LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
     LLVMPassBuilderOptionsSetLoopVectorization(po, o->opt_level >= 2);
     LLVMPassBuilderOptionsSetSLPVectorization(po, o->opt_level >= 2);
     LLVMPassBuilderOptionsSetLoopUnrolling(po, o->opt_level >= 2);
     LLVMPassBuilderOptionsSetLoopInterleaving(po, o->opt_level >= 2);
-    LLVMErrorRef perr = LLVMRunPasses(g.mod, passes, tm, po);
+    LLVMErrorRef perr = LLVMRunPasses(g.mod, pipe, tm, po);
     LLVMDisposePassBuilderOptions(po);
     if (perr) {
         char *msg = LLVMGetErrorMessage(perr);
-        fprintf(stderr, "nnc: internal error: LLVMRunPasses(%s): %s\n", passes, msg);
+        if (pipe != passes && pipe != o2_passes) {  /* $NNC_LLVM_PASSES: the user's text */
+            diag_plain(d, "NNC_LLVM_PASSES: %s", msg);
+            LLVMDisposeErrorMessage(msg);
+            LLVMDisposeBuilder(g.b);
+            LLVMDisposeModule(g.mod);
+            LLVMDisposeTargetData(g.td);
+            LLVMDisposeTargetMachine(tm);
+            LLVMContextDispose(g.ctx);
+            arena_free(&g.arena);
+            return -1;
+        }
+        fprintf(stderr, "nnc: internal error: LLVMRunPasses(%s): %s\n", pipe, msg);
         LLVMDisposeErrorMessage(msg);
         die("LLVMRunPasses failed");
     }
+    lap(o, "  llvm opt", &t);
 
     int rc = 0;
     if (o->verbose)
@@ -2293,6 +2382,8 @@ int llvm_emit(const KModule *km, const LlvmOptions *o, Diag *d) {
     }
     if (err)
         LLVMDisposeMessage(err);
+    if (!rc)
+        lap(o, o->kind == LLVM_OUT_IR ? "  llvm print" : "  llvm codegen", &t);
 
     LLVMDisposeBuilder(g.b);
     LLVMDisposeModule(g.mod);
