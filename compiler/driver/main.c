@@ -84,7 +84,8 @@ static void usage(FILE *out) {
           "  --diagnostics-format text|json\n"
           "                     json: one JSON object per error on stderr (JSON Lines)\n"
           "\n"
-          "environment: NNC_STDLIB (standard library folder), NO_COLOR (plain diagnostics)\n"
+          "environment: NNC_STDLIB (standard library folder), NO_COLOR (plain diagnostics),\n"
+          "             NNC_LLVM_PASSES (replaces the LLVM pass pipeline; docs/nnc.md)\n"
           "docs/nnc.md has the details.\n",
           out);
 }
