@@ -87,6 +87,8 @@ nnc_e2e(limits limits.sh)
 # the driver never overwrites its input, reports stdout errors, rejects ignored options, gives
 # outputs the usual mode, notes which of several models it builds; per-step optimizer state
 nnc_e2e(cli_safety cli_safety.sh)
+# --time: every stage once, in order, and the total; NNC_LLVM_PASSES replaces the passes or is refused
+nnc_e2e(time_report time_report.sh)
 
 # issue 8: a compiled model killed during training and resumed gives the uninterrupted weights
 # (cosine schedule included); NaN data refused at load
