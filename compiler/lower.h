@@ -75,10 +75,10 @@ int optim_module(Lower *L, IrModule *m, Diag *d);
  * The runtime library: $NNC_RUNTIME_LIB, else beside the nnc executable (the build tree), else
  * ../lib/nnc/ (installed). NULL after a diagnostic when none exists. */
 const char *link_runtime_library(Arena *a, Diag *d, const char *argv0);
-/* Link obj with the runtime into out (through out's temporary sibling, renamed on success, so a
+/* Link the objects objs[0..nobj) (an LLVM object may come in parts) with the runtime into out (through out's temporary sibling, renamed on success, so a
  * failed link leaves an existing out untouched), with the system C compiler ($CC, else cc), run
  * without a shell. 0, or -1 after a diagnostic. */
-int link_executable(Arena *a, Diag *d, const char *argv0, const char *obj, const char *out, int verbose,
-                    int portable);
+int link_executable(Arena *a, Diag *d, const char *argv0, const char *const *objs, int nobj, const char *out,
+                    int verbose, int portable);
 
 #endif

@@ -23,6 +23,12 @@ typedef struct BackendOptions {
     const char *gpu_arch;       /* cuda: --gpu-arch list, NULL = sm_80,sm_90 */
     int verbose;                /* print what it does to stderr */
     int time;                   /* print the time of each part (IR, passes, code generation) */
+    /* an object may be split: code generation of part i >= 1 on its own thread into
+     * more_outputs[i - 1] (llvm: docs/backend-llvm.md "Compile time"); *nwritten = the number of
+     * files written (output first). NULL/0: one file. */
+    const char *const *more_outputs;
+    int nmore;
+    int *nwritten;
     const char *version;        /* text of P_version (nnc's version, the model's hash), or NULL */
 } BackendOptions;
 

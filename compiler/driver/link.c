@@ -78,8 +78,9 @@ static int compiler_argv(Arena *a, const char **argv, int max) {
     return n;
 }
 
-int link_executable(Arena *a, Diag *d, const char *argv0, const char *obj, const char *out, int verbose,
-                    int portable) {
+int link_executable(Arena *a, Diag *d, const char *argv0, const char *const *objs, int nobj, const char *out,
+                    int verbose, int portable) {
+    const char *obj = objs[0];
     const char *rt = link_runtime_library(a, d, argv0);
     if (!rt) return -1;
     const char *tmp = arena_printf(a, "%s.tmp", out);
@@ -89,7 +90,8 @@ int link_executable(Arena *a, Diag *d, const char *argv0, const char *obj, const
         diag_plain(d, "$CC is empty");
         return -1;
     }
-    argv[n++] = obj;
+    for (int i = 0; i < nobj && i < 4; i++)
+        argv[n++] = objs[i];
     argv[n++] = rt;
     if (portable) {
         /* --portable: Debian's static archives of OpenBLAS (with the Fortran runtime its LAPACK

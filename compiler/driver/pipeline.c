@@ -51,6 +51,8 @@ typedef struct Run {
     const char *out;        /* the output path, "-" = stdout; NULL for nnc run */
     const char *prefix;     /* the symbols' prefix (object, executable) */
     double last;            /* -v: when the previous stage ended */
+    const char *more[1];    /* an executable's object in two parts: the second (LLVM backend) */
+    int nobj;               /* object files the backend wrote: the one emit returns, then more[] */
 } Run;
 
 static double now(void) {
@@ -427,11 +429,30 @@ static const char *emit_llvm(Run *r, const IrModule *m, const KModule *km) {
     const char *obj = temp_file(r->a, r->d, r->out, o->emit != EMIT_EXE, o->emit == EMIT_LLVM ? ".ll" : ".o");
     if (!obj)
         return NULL;
+    /* an executable's object may come in two parts, compiled on two threads (docs/backend-llvm.md
+     * "Compile time"); -c keeps one object */
+    int nmore = 0;
+    const char *threads = getenv("NNC_CODEGEN_THREADS");    /* 1: one part (A/B of the split) */
+    if (o->emit == EMIT_EXE && !(threads && !strcmp(threads, "1"))) {
+        if (!(r->more[0] = temp_file(r->a, r->d, r->out, false, ".o"))) {
+            unlink(obj);
+            return NULL;
+        }
+        nmore = 1;
+    }
     const char *cpu = o->cpu ? o->cpu : o->portable ? PORTABLE_CPU : NULL;
     LlvmOptions lo = {.output = obj, .kind = o->emit == EMIT_LLVM ? LLVM_OUT_IR : LLVM_OUT_OBJ,
                       .prefix = r->prefix, .opt_level = o->opt_level, .cpu = cpu, .verbose = o->verbose, .time = o->time,
-                      .version = version_text(r->a, o, m, cpu)};
-    if (backend_llvm.emit(km, &lo, r->d)) {
+                      .version = version_text(r->a, o, m, cpu), .more_outputs = r->more, .nmore = nmore,
+                      .nwritten = &r->nobj};
+    r->nobj = 1;
+    int rc = backend_llvm.emit(km, &lo, r->d);
+    if (rc || r->nobj < 1 + nmore) {    /* the parts it did not use */
+        for (int i = rc ? 0 : r->nobj - 1; i < nmore; i++)
+            unlink(r->more[i]);
+        r->nobj = rc ? 1 : r->nobj;
+    }
+    if (rc) {
         unlink(obj);
         return NULL;
     }
@@ -444,7 +465,11 @@ static int link_stage(Run *r, const IrModule *m, const char *obj) {
     const NncOptions *o = r->o;
     int rc = 0;
     if (o->emit == EMIT_EXE) {
-        rc = link_executable(r->a, r->d, o->argv0, obj, r->out, o->verbose, o->portable) ? 1 : 0;
+        const char *objs[2] = {obj, r->more[0]};
+        int nobj = r->nobj > 0 && r->nobj <= 2 ? r->nobj : 1;
+        rc = link_executable(r->a, r->d, o->argv0, objs, nobj, r->out, o->verbose, o->portable) ? 1 : 0;
+        for (int i = 1; i < nobj; i++)
+            unlink(objs[i]);
     } else if (o->emit == EMIT_OBJ && write_header(r->a, r->d, m, r->out, r->prefix)) {
         rc = 1;
     } else if (set_output_mode(r->d, obj)) {

@@ -26,6 +26,7 @@
 #include "llvm.h"
 #include "nnc_abi.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,8 @@
 #include <unistd.h>
 
 #include <llvm-c/Analysis.h>
+#include <llvm-c/BitReader.h>
+#include <llvm-c/BitWriter.h>
 #include <llvm-c/Core.h>
 #include <llvm-c/DebugInfo.h>
 #include <llvm-c/Target.h>
@@ -2280,6 +2283,225 @@ static void lap(const LlvmOptions *o, const char *what, double *t) {
     *t = n;
 }
 
+/* ---- code generation in parts ----
+ * LLVM's code generator works one function at a time and one LLVMContext is one thread's, so the
+ * optimised module is cut into parts, each a copy of the module (bitcode, parsed into its own
+ * context) keeping the definitions it owns and declaring the rest: part 0 is the module itself,
+ * on this thread; the others run on threads of their own, each into its own object file, which
+ * the link puts together. What a part owns is decided by the functions' sizes (instructions),
+ * largest first onto the least loaded part, ties by module order: the same module gives the same
+ * parts and the same bytes on every machine. Every global variable stays in part 0. Internal
+ * definitions become hidden external symbols, so the parts can call each other and nothing new
+ * is exported from the executable. */
+#define SPLIT_MIN_INSNS 4000    /* below this a second thread costs more than it saves */
+
+static int fn_size(LLVMValueRef f) {
+    int n = 0;
+    for (LLVMBasicBlockRef b = LLVMGetFirstBasicBlock(f); b; b = LLVMGetNextBasicBlock(b))
+        for (LLVMValueRef i = LLVMGetFirstInstruction(b); i; i = LLVMGetNextInstruction(i))
+            n++;
+    return n;
+}
+
+static bool local_linkage(LLVMLinkage l) { return l == LLVMInternalLinkage || l == LLVMPrivateLinkage; }
+
+/* Keep the definitions of mod that owner[] gives to part `part` (functions with a body, in
+ * module order), declare the others; every global variable's definition stays in part 0. */
+static void keep_part(LLVMModuleRef mod, const unsigned char *owner, int part) {
+    int nf = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
+        nf++;
+    LLVMValueRef *fs = malloc(sizeof(LLVMValueRef) * (size_t)(nf + 1));
+    if (!fs)
+        die("out of memory");
+    nf = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
+        fs[nf++] = f;
+    int k = 0;
+    for (int j = 0; j < nf; j++) {
+        LLVMValueRef f = fs[j];
+        if (LLVMIsDeclaration(f))
+            continue;
+        if (owner[k++] == part) {
+            if (local_linkage(LLVMGetLinkage(f))) {
+                LLVMSetLinkage(f, LLVMExternalLinkage);
+                LLVMSetVisibility(f, LLVMHiddenVisibility);
+            }
+            continue;
+        }
+        /* another part's: a declaration of the same name, type and calling convention */
+        size_t len;
+        char *name = strdup(LLVMGetValueName2(f, &len));
+        if (!name)
+            die("out of memory");
+        bool hidden = local_linkage(LLVMGetLinkage(f)) || LLVMGetVisibility(f) == LLVMHiddenVisibility;
+        LLVMValueRef d = LLVMAddFunction(mod, "", LLVMGlobalGetValueType(f));
+        LLVMSetFunctionCallConv(d, LLVMGetFunctionCallConv(f));
+        LLVMReplaceAllUsesWith(f, d);
+        LLVMDeleteFunction(f);
+        LLVMSetValueName2(d, name, len);
+        if (hidden)
+            LLVMSetVisibility(d, LLVMHiddenVisibility);
+        free(name);
+    }
+    free(fs);
+    for (LLVMValueRef v = LLVMGetFirstGlobal(mod); v; v = LLVMGetNextGlobal(v)) {
+        size_t len;
+        const char *name = LLVMGetValueName2(v, &len);
+        if (LLVMIsDeclaration(v) || !strncmp(name, "llvm.", 5))
+            continue;
+        bool local = local_linkage(LLVMGetLinkage(v));
+        if (part != 0) {
+            LLVMSetInitializer(v, NULL);
+            LLVMSetLinkage(v, LLVMExternalLinkage);
+            LLVMSetGlobalConstant(v, 0);
+        } else if (local) {
+            LLVMSetLinkage(v, LLVMExternalLinkage);
+        }
+        if (local)
+            LLVMSetVisibility(v, LLVMHiddenVisibility);
+    }
+}
+
+typedef struct Part {
+    const char *bitcode;
+    size_t size;
+    const unsigned char *owner;
+    int index;
+    LLVMTargetMachineRef tm;
+    const char *path;
+    char *err;      /* LLVM's message when writing failed */
+} Part;
+
+static void *emit_part(void *arg) {
+    Part *p = arg;
+    LLVMContextRef ctx = LLVMContextCreate();
+    LLVMMemoryBufferRef mb = LLVMCreateMemoryBufferWithMemoryRange(p->bitcode, p->size, "part", 0);
+    LLVMModuleRef mod;
+    if (LLVMParseBitcodeInContext2(ctx, mb, &mod))
+        die("cannot read back the module's bitcode");
+    LLVMDisposeMemoryBuffer(mb);
+    keep_part(mod, p->owner, p->index);
+    if (LLVMTargetMachineEmitToFile(p->tm, mod, (char *)p->path, LLVMObjectFile, &p->err) && !p->err)
+        p->err = strdup("LLVMTargetMachineEmitToFile failed");
+    LLVMDisposeModule(mod);
+    LLVMContextDispose(ctx);
+    return NULL;
+}
+
+/* Code generation of mod into o->output and, when the module is large enough, o->more_outputs:
+ * 0, or -1 after a diagnostic. *nwritten (when asked) is the number of files. */
+static int emit_objects(LLVMModuleRef mod, LLVMTargetMachineRef tm, const LlvmOptions *o, Diag *d) {
+    int nparts = 1 + (o->more_outputs ? o->nmore : 0);
+    int nf = 0, total = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
+        if (!LLVMIsDeclaration(f)) {
+            nf++;
+            total += fn_size(f);
+        }
+    bool unnamed = false;   /* a definition without a name could not be declared in another part */
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) {
+        size_t len;
+        LLVMGetValueName2(f, &len);
+        unnamed |= !LLVMIsDeclaration(f) && len == 0;
+    }
+    for (LLVMValueRef v = LLVMGetFirstGlobal(mod); v; v = LLVMGetNextGlobal(v)) {
+        size_t len;
+        LLVMGetValueName2(v, &len);
+        unnamed |= !LLVMIsDeclaration(v) && len == 0;
+    }
+    if (total < SPLIT_MIN_INSNS || nf < 2 || unnamed)
+        nparts = 1;
+    if (nparts > nf)
+        nparts = nf;
+    char *err = NULL;
+    if (nparts == 1) {
+        if (o->nwritten)
+            *o->nwritten = 1;
+        if (LLVMTargetMachineEmitToFile(tm, mod, (char *)o->output, LLVMObjectFile, &err)) {
+            diag_plain(d, "cannot write '%s': %s", o->output, err ? err : "LLVMTargetMachineEmitToFile failed");
+            LLVMDisposeMessage(err);
+            return -1;
+        }
+        return 0;
+    }
+    /* owners: largest function first onto the least loaded part */
+    int *size = malloc(sizeof(int) * (size_t)nf), *order = malloc(sizeof(int) * (size_t)nf);
+    unsigned char *owner = malloc((size_t)nf);
+    long load[8] = {0};
+    if (!size || !order || !owner)
+        die("out of memory");
+    if (nparts > 8)
+        nparts = 8;
+    int k = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
+        if (!LLVMIsDeclaration(f)) {
+            size[k] = fn_size(f);
+            order[k] = k;
+            k++;
+        }
+    for (int i = 1; i < nf; i++)        /* insertion sort: larger first, then module order */
+        for (int j = i; j > 0 && size[order[j]] > size[order[j - 1]]; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    for (int i = 0; i < nf; i++) {
+        int best = 0;
+        for (int q = 1; q < nparts; q++)
+            if (load[q] < load[best])
+                best = q;
+        owner[order[i]] = (unsigned char)best;
+        load[best] += size[order[i]];
+    }
+    LLVMMemoryBufferRef bc = LLVMWriteBitcodeToMemoryBuffer(mod);
+    char *triple = LLVMGetTargetMachineTriple(tm), *cpu = LLVMGetTargetMachineCPU(tm),
+         *features = LLVMGetTargetMachineFeatureString(tm);
+    Part parts[8];
+    pthread_t th[8];
+    int rc = 0;
+    for (int q = 1; q < nparts; q++) {
+        parts[q] = (Part){.bitcode = LLVMGetBufferStart(bc), .size = LLVMGetBufferSize(bc), .owner = owner,
+                          .index = q, .path = o->more_outputs[q - 1]};
+        LLVMTargetRef target = LLVMGetTargetMachineTarget(tm);
+        parts[q].tm = LLVMCreateTargetMachine(target, triple, cpu, features, o->opt_level == 0 ? LLVMCodeGenLevelNone :
+                                              o->opt_level == 1 ? LLVMCodeGenLevelLess : o->opt_level == 2 ?
+                                              LLVMCodeGenLevelDefault : LLVMCodeGenLevelAggressive,
+                                              LLVMRelocPIC, LLVMCodeModelDefault);
+        LLVM_CHECK(!parts[q].tm, "LLVMCreateTargetMachine", triple);
+        if (pthread_create(&th[q], NULL, emit_part, &parts[q]))
+            die("cannot start a code generation thread");
+    }
+    keep_part(mod, owner, 0);
+    if (LLVMTargetMachineEmitToFile(tm, mod, (char *)o->output, LLVMObjectFile, &err)) {
+        diag_plain(d, "cannot write '%s': %s", o->output, err ? err : "LLVMTargetMachineEmitToFile failed");
+        rc = -1;
+    }
+    LLVMDisposeMessage(err);
+    for (int q = 1; q < nparts; q++) {
+        pthread_join(th[q], NULL);
+        if (parts[q].err && !rc) {
+            diag_plain(d, "cannot write '%s': %s", parts[q].path, parts[q].err);
+            rc = -1;
+        }
+        free(parts[q].err);
+        LLVMDisposeTargetMachine(parts[q].tm);
+    }
+    if (o->verbose)
+        for (int q = 0; q < nparts; q++)
+            fprintf(stderr, "nnc: llvm: part %d: %ld instructions\n", q, load[q]);
+    if (o->nwritten)
+        *o->nwritten = nparts;
+    LLVMDisposeMessage(triple);
+    LLVMDisposeMessage(cpu);
+    LLVMDisposeMessage(features);
+    LLVMDisposeMemoryBuffer(bc);
+    free(size);
+    free(order);
+    free(owner);
+    return rc;
+}
+
 int llvm_emit(const KModule *km, const LlvmOptions *o, Diag *d) {
     const IrModule *m = km->m;
     if (o->opt_level < 0 || o->opt_level > 3) {
@@ -2376,9 +2598,8 @@ int llvm_emit(const KModule *km, const LlvmOptions *o, Diag *d) {
             diag_plain(d, "cannot write '%s': %s", o->output, err ? err : "LLVMPrintModuleToFile failed");
             rc = -1;
         }
-    } else if (LLVMTargetMachineEmitToFile(tm, g.mod, (char *)o->output, LLVMObjectFile, &err)) {
-        diag_plain(d, "cannot write '%s': %s", o->output, err ? err : "LLVMTargetMachineEmitToFile failed");
-        rc = -1;
+    } else {
+        rc = emit_objects(g.mod, tm, o, d);
     }
     if (err)
         LLVMDisposeMessage(err);
