@@ -2243,7 +2243,8 @@ static bool c_identifier(const char *s) {
  * with constant or B-scaled trip counts, calls of the runtime library and outlined parallel
  * ranges, and the kernel functions are noinline: what they need is SSA form, loop-invariant code
  * hoisted out of the nests, loops rotated with canonical induction variables, the loop vectoriser
- * (which interleaves the vector loop by itself) and clean-up; no inliner, no unroller.
+ * (which interleaves the vector loop by itself) and clean-up; no inliner, and an unroller that
+ * unrolls only the loops that ask (loop_unroll_hint: full-unroll-max=0 turns its heuristics off).
  * constmerge folds the equal constant buffers the graphs emit (tiny_transformer's causal masks:
  * 180 KB of .rodata otherwise). docs/backend-llvm.md "Compile time" has the measurements. */
 static const char o2_passes[] =
