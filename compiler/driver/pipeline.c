@@ -429,12 +429,11 @@ static const char *emit_llvm(Run *r, const IrModule *m, const KModule *km) {
     const char *obj = temp_file(r->a, r->d, r->out, o->emit != EMIT_EXE, o->emit == EMIT_LLVM ? ".ll" : ".o");
     if (!obj)
         return NULL;
-    /* NNC_CODEGEN_THREADS=2: an executable's object in two parts, compiled on two threads
-     * (docs/backend-llvm.md "Compile time": not the default, it measured no faster on the shared
-     * 2-core host); -c keeps one object */
+    /* an executable's object in two parts, compiled on two threads (docs/backend-llvm.md "Compile
+     * time"); -c keeps one object, and so does NNC_CODEGEN_THREADS=1 (for an A/B) */
     int nmore = 0;
     const char *threads = getenv("NNC_CODEGEN_THREADS");
-    if (o->emit == EMIT_EXE && threads && !strcmp(threads, "2")) {
+    if (o->emit == EMIT_EXE && !(threads && !strcmp(threads, "1"))) {
         if (!(r->more[0] = temp_file(r->a, r->d, r->out, false, ".o"))) {
             unlink(obj);
             return NULL;

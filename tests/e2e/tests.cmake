@@ -89,7 +89,7 @@ nnc_e2e(limits limits.sh)
 nnc_e2e(cli_safety cli_safety.sh)
 # --time: every stage once, in order, and the total; NNC_LLVM_PASSES replaces the passes or is refused
 nnc_e2e(time_report time_report.sh)
-# NNC_CODEGEN_THREADS=2: an executable in two code-generation parts: same bytes each build, the one-part build's loss
+# an executable in two code-generation parts: same bytes each build, the one-part build's loss
 nnc_e2e(codegen_parts codegen_parts.sh)
 
 # issue 8: a compiled model killed during training and resumed gives the uninterrupted weights
