@@ -1402,12 +1402,25 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         uint32_t s = x->src[0];
         if (!lv[s])
             k_row_need(k, lv, (int)s, need);
-        LLVMValueRef c = loop_begin(g, &lc, cols);
-        LLVMValueRef ie = LLVMBuildAdd(g->b, base, c, "");
-        row_elems(g, k, lv, need, v, argv, pre, out, ie, c);
-        if ((int)s == keep)
+        LLVMValueRef c, ie, y;
+        if ((int)s == keep) {
+            /* the kept operand in a loop of its own, which the vectoriser widens (the ordered sum
+             * below keeps a loop scalar, and softmax's exp with it); the sum reads it back */
+            c = loop_begin(g, &lc, cols);
+            ie = LLVMBuildAdd(g->b, base, c, "");
+            row_elems(g, k, lv, need, v, argv, pre, out, ie, c);
             store_elem(g, k->type.dtype, out, ie, v[s]);
-        LLVMValueRef a = LLVMBuildLoad2(g->b, aty, acc[e], ""), y = v[s], sum;
+            loop_end(g, &lc);
+            c = loop_begin(g, &lc, cols);
+            ie = LLVMBuildAdd(g->b, base, c, "");
+            y = load_elem(g, k->type.dtype, out, ie);
+        } else {
+            c = loop_begin(g, &lc, cols);
+            ie = LLVMBuildAdd(g->b, base, c, "");
+            row_elems(g, k, lv, need, v, argv, pre, out, ie, c);
+            y = v[s];
+        }
+        LLVMValueRef a = LLVMBuildLoad2(g->b, aty, acc[e], ""), sum;
         if (max) {
             IrNode mx = {.op = OP_MAX, .type = {.dtype = x->dt}};
             sum = scalar_op(g, &mx, x->dt, (LLVMValueRef[]){a, y, NULL});
