@@ -28,7 +28,8 @@
 #define MATH_STATIC static
 #endif
 
-/* |a| and copysign(a, s) through the sign bit */
+/* |a| and copysign(a, s) through the sign bit; MATH_COPYSIGN wants a's sign bit clear (a >= 0,
+ * or a NaN without it), which holds wherever it is used below */
 #define MATH_FABS(a) BITS2F(IAND(F2BITS(a), IC(0x7fffffff)))
 #define MATH_COPYSIGN(a, s) BITS2F(IOR(F2BITS(a), IAND(F2BITS(s), IC(INT32_MIN))))
 
