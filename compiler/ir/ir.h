@@ -250,6 +250,13 @@ void ir_store(void *p, DType d, int64_t i, double v);
 /* One element of an elementwise op on f32 or i32 operands (one-operand ops ignore y), and of the
  * ops with a bool result (compares, and, or) on operands read as doubles. */
 float ir_eval_f32(Op op, float x, float y);
+/* nnc's own f32 exp, log, tanh, sigmoid and erf (compiler/ir/ir_math.h, shared with the LLVM
+ * backend; errors in docs/backend-llvm.md "Math functions"): OP_EXP ... evaluate through these. */
+float ir_expf(float x);
+float ir_logf(float x);
+float ir_tanhf(float x);
+float ir_sigmoidf(float x);
+float ir_erff(float x);
 int32_t ir_eval_i32(Op op, int32_t x, int32_t y);
 bool ir_eval_bool(Op op, double x, double y);
 /* The value of node n at batch size B into out (zeroed, ir_numel(&n->type, B) elements), from its

@@ -98,12 +98,58 @@ void ir_store(void *p, DType d, int64_t i, double v) {
     }
 }
 
-static float sigmoidf(float x) {
-    if (x >= 0)
-        return 1.0f / (1.0f + expf(-x));
-    float e = expf(x);
-    return e / (1.0f + e);
+/* exp, log, tanh, sigmoid and erf: ir_math.h, instantiated on C floats (the LLVM backend
+ * instantiates the same text on LLVM IR). Each step is a function, so no compiler contracts a
+ * multiply and an add into an FMA (clang's -ffp-contract=on does within one expression). */
+static inline float m_fadd(float a, float b) { return a + b; }
+static inline float m_fsub(float a, float b) { return a - b; }
+static inline float m_fmul(float a, float b) { return a * b; }
+static inline float m_fdiv(float a, float b) { return a / b; }
+static inline int32_t m_iadd(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+static inline int32_t m_isub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
+static inline int32_t m_ishl(int32_t a, int n) { return (int32_t)((uint32_t)a << n); }
+static inline int32_t m_iashr(int32_t a, int n) {
+    return a < 0 ? (int32_t)~(~(uint32_t)a >> n) : (int32_t)((uint32_t)a >> n);
 }
+static inline int32_t m_f2bits(float a) {
+    int32_t i;
+    memcpy(&i, &a, sizeof i);
+    return i;
+}
+static inline float m_bits2f(int32_t i) {
+    float a;
+    memcpy(&a, &i, sizeof a);
+    return a;
+}
+#define MF float
+#define MI int32_t
+#define MB bool
+#define MATH_STATIC
+#define MATH_NAME(n) ir_##n##f
+#define MATH_CTX
+#define MATH_ARG
+#define FC(c) (c)
+#define IC(c) ((int32_t)(c))
+#define FADD m_fadd
+#define FSUB m_fsub
+#define FMUL m_fmul
+#define FDIV m_fdiv
+#define IADD m_iadd
+#define ISUB m_isub
+#define IAND(a, b) ((a) & (b))
+#define IOR(a, b) ((a) | (b))
+#define ISHL m_ishl
+#define IASHR m_iashr
+#define FLT(a, b) ((a) < (b))
+#define FGT(a, b) ((a) > (b))
+#define FGE(a, b) ((a) >= (b))
+#define FEQ(a, b) ((a) == (b))
+#define SELF(m, a, b) ((m) ? (a) : (b))
+#define SELI(m, a, b) ((m) ? (a) : (b))
+#define F2BITS m_f2bits
+#define BITS2F m_bits2f
+#define I2F(a) ((float)(a))
+#include "ir_math.h"
 
 static float signf(float x) { return x > 0 ? 1.0f : x < 0 ? -1.0f : x; }
 
@@ -113,15 +159,15 @@ float ir_eval_f32(Op op, float x, float y) {
     case OP_NEG:
         return -x;
     case OP_EXP:
-        return expf(x);
+        return ir_expf(x);
     case OP_LOG:
-        return logf(x);
+        return ir_logf(x);
     case OP_SQRT:
         return sqrtf(x);
     case OP_TANH:
-        return tanhf(x);
+        return ir_tanhf(x);
     case OP_SIGMOID:
-        return sigmoidf(x);
+        return ir_sigmoidf(x);
     case OP_ATAN:
         return atanf(x);
     case OP_ABS:
@@ -139,7 +185,7 @@ float ir_eval_f32(Op op, float x, float y) {
     case OP_ROUND: /* half to even, as torch.round: the default rounding mode's nearest */
         return nearbyintf(x);
     case OP_ERF:
-        return erff(x);
+        return ir_erff(x);
     case OP_ASIN:
         return asinf(x);
     case OP_ACOS:

@@ -117,7 +117,10 @@ static int check_simplify(IrModule *m, int64_t B) {
              * sum (stacked GEMMs, merged windows), whose rounding scales with its terms, not with
              * each element (a 128-step recurrence on random weights has gradients near 1e22 whose
              * small elements are differences of large terms, and Adam squares them: 1e-4 of the
-             * largest); a wrong rule is off by O(1).
+             * largest, and 1e-3 since the math functions became nnc's own (ir_math.h): char_gru's
+             * Adam second moments near 8e29 at B = 2 moved by 2.6e-4 of the largest, chaos of the
+             * recurrence, not a rule; the autodiff check of the same graph passes at 1e-4); a
+             * wrong rule is off by O(1).
              * Values beyond 1e30 (f32 overflows at 3.4e38: Adam's squared gradients there) carry
              * no digits worth comparing: both sides must have overflowed, or neither. */
             int64_t n = ir_numel(t, B);
@@ -129,7 +132,7 @@ static int check_simplify(IrModule *m, int64_t B) {
             for (int64_t e = 0; e < n; e++) {
                 double x = value_at(v1[r1->node], t->dtype, e), y = value_at(v2[r2->node], t->dtype, e);
                 bool bx = !(fabs(x) <= 1e30), by = !(fabs(y) <= 1e30);   /* inf, nan or huge */
-                bool same = bx || by ? bx && by : fabs(x - y) <= 1e-4 * (1 + scale);
+                bool same = bx || by ? bx && by : fabs(x - y) <= 1e-3 * (1 + scale);
                 if (!same && bad++ < 10)
                     fprintf(stderr, "irtool: %s: %s %d [%lld]: %g before simplify, %g after\n", g->name,
                             kinds[r1->kind], r1->index, (long long)e, x, y);

@@ -14,6 +14,10 @@
  *   workspace  workspace_size(B) affine in B (up to the 64-byte alignment of pieces), and a call
  *              never writes past workspace_size(B) bytes
  *   vector     textual LLVM IR at O2 holds vector loops (<N x float>)
+ *   math       exp, log, tanh, sigmoid, erf (compiler/ir/ir_math.h, emitted inline) over 2^20
+ *              f32 bit patterns spread over all of them plus inf, NaN, -0, subnormals: the same
+ *              bits as the interpreter's ir_expf ... at O0-O3 and --cpu x86-64; at O2 no call of
+ *              expf/tanhf/erff/logf is left and the loops are vectorised
  *   random     24 random train steps (elementwise, broadcasts, reductions, reshapes, values, reuse,
  *              outputs written twice, state updates) at B = 1 and 9
  *   prefix     two models (prefixes model_a, model_b) linked into one library run side by side
@@ -1107,6 +1111,88 @@ static void test_vector(Arena *A) {
           "--cpu x86-64: another target-cpu attribute in the IR");
 }
 
+/* ---- test: the math functions, inline IR against ir_expf ... bit for bit ---- */
+
+static void test_math(Arena *A) {
+    enum { NF = 5, COLS = 4096, ROWS = 256 };   /* 2^20 inputs */
+    static const Op ops[NF] = {OP_EXP, OP_LOG, OP_TANH, OP_SIGMOID, OP_ERF};
+    float (*const ref[NF])(float) = {ir_expf, ir_logf, ir_tanhf, ir_sigmoidf, ir_erff};
+    TestModule tm = {.m = ir_module_new(A, "math")};
+    IrGraph *g = tm.m->forward = ir_graph_new(A, "forward");
+    uint32_t x = source(&tm, g, ROLE_INPUT, "x", T2(DT_F32, BD, CD(COLS)), -1, 1);
+    for (int f = 0; f < NF; f++)
+        output(&tm, g, ir_op_name[ops[f]], ir_unary(g, ops[f], x));
+    size_t n = (size_t)COLS * ROWS;
+    float *in = malloc(n * sizeof *in), *out[NF];
+    static const float special[] = {INFINITY, -INFINITY, NAN, -NAN, 0.0f, -0.0f, 1.4e-45f, -1.4e-45f,
+                                    1e-38f, 88.72283f, 88.73f, 89.0f, -87.5f, -103.9f, -104.0f, 0.625f,
+                                    -0.625f, 1.0f, -1.0f, 4.0f, 3.40282347e38f, -3.40282347e38f};
+    for (size_t i = 0; i < n; i++) {   /* every 4096th bit pattern, the specials first */
+        uint32_t u = (uint32_t)(i * 4096u + 1234u);
+        memcpy(&in[i], &u, sizeof u);
+        if (i < sizeof special / sizeof *special)
+            in[i] = special[i];
+    }
+    for (int f = 0; f < NF; f++)
+        out[f] = malloc(n * sizeof(float));
+    void *bufs[1 + NF] = {in, out[0], out[1], out[2], out[3], out[4]};
+    struct { const char *cpu; int opt; } runs[] = {{NULL, 0}, {NULL, 1}, {NULL, 2}, {NULL, 3}, {"x86-64", 2}};
+    for (size_t r = 0; r < sizeof runs / sizeof *runs; r++) {
+        char tag[64], obj[600];
+        snprintf(tag, sizeof tag, "math_O%d%s", runs[r].opt, runs[r].cpu ? "_x86-64" : "");
+        snprintf(obj, sizeof obj, "%s/%s.o", tmpdir, tag);
+        Diag d;
+        diag_init(&d, stderr);
+        LlvmOptions o = {.output = obj, .kind = LLVM_OUT_OBJ, .prefix = "t", .opt_level = runs[r].opt,
+                         .cpu = runs[r].cpu};
+        if (emit_ir(tm.m, &o, &d)) {
+            CHECK(0, "llvm_emit %s", tag);
+            continue;
+        }
+        Lib l = lib_syms(link_so(tag, obj), "t");
+        NncArgs a = {.B = ROWS, .bufs = bufs};
+        for (int f = 0; f < NF; f++)
+            memset(out[f], 0xA5, n * sizeof(float));
+        l.forward(&a);
+        for (int f = 0; f < NF; f++) {
+            int shown = 0;
+            for (size_t i = 0; i < n; i++) {
+                float want = ref[f](in[i]);
+                uint32_t gb, wb;
+                memcpy(&gb, &out[f][i], sizeof gb);
+                memcpy(&wb, &want, sizeof wb);
+                bool ok = isnan(want) ? isnan(out[f][i]) : gb == wb;
+                if (!ok && shown++ < 3)
+                    CHECK(0, "%s: %s(%a) = %a, the interpreter's %a", tag, ir_op_name[ops[f]], in[i],
+                          out[f][i], want);
+            }
+        }
+        dlclose(l.h);
+    }
+    /* O2: no library call left, and vector code */
+    char path[600];
+    snprintf(path, sizeof path, "%s/math.ll", tmpdir);
+    Diag d;
+    diag_init(&d, stderr);
+    LlvmOptions o = {.output = path, .kind = LLVM_OUT_IR, .prefix = "t", .opt_level = 2};
+    CHECK(emit_ir(tm.m, &o, &d) == 0, "llvm_emit to %s", path);
+    FILE *fp = fopen(path, "r");
+    CHECK(fp != NULL, "cannot open %s", path);
+    if (fp) {
+        static char text[1 << 22];
+        size_t len = fread(text, 1, sizeof text - 1, fp);
+        text[len] = 0;
+        fclose(fp);
+        static const char *const calls[] = {"@expf", "@logf", "@tanhf", "@erff", "@llvm.exp.", "@llvm.log."};
+        for (size_t c = 0; c < sizeof calls / sizeof *calls; c++)
+            CHECK(!strstr(text, calls[c]), "O2 IR still calls %s (%s)", calls[c], path);
+        CHECK(strstr(text, "fdiv <") && strstr(text, "bitcast <"), "O2 IR: the math is not vectorised (%s)", path);
+    }
+    for (int f = 0; f < NF; f++)
+        free(out[f]);
+    free(in);
+}
+
 /* ---- not a test: `test_llvm bench` times a 784-256-10 MLP train step, llvm vs interpreter ---- */
 
 static double now(void) {
@@ -1393,8 +1479,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     const char *only = argc > 1 ? argv[1] : NULL;
-    static const char *const parts[] = {"layout", "vector", "ops", "mlp", "grad", "rows", "workspace",
-                                        "parallel", "prefix", "random", "bench"};
+    static const char *const parts[] = {"layout", "vector", "math", "ops", "mlp", "grad", "rows",
+                                        "workspace", "parallel", "prefix", "random", "bench"};
     bool known = !only;
     for (size_t k = 0; k < sizeof parts / sizeof *parts; k++)
         known = known || !strcmp(only, parts[k]);
@@ -1407,6 +1493,8 @@ int main(int argc, char **argv) {
         test_errors(&A);
     if (!only || !strcmp(only, "vector"))
         test_vector(&A);
+    if (!only || !strcmp(only, "math"))
+        test_math(&A);
     if (!only || !strcmp(only, "ops"))
         test_ops(&A);
     if (!only || !strcmp(only, "mlp"))

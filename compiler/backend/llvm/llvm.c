@@ -27,6 +27,7 @@
 #include "nnc_abi.h"
 
 #include <pthread.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,13 +346,39 @@ static LLVMValueRef cast_val(Cg *g, LLVMValueRef x, DType from, DType to) {
     unreachable();
 }
 
-static LLVMValueRef sigmoid(Cg *g, LLVMValueRef x) {
-    /* e = exp(-|x|) never overflows: x >= 0 ? 1/(1+e) : e/(1+e), the interpreter's formula */
-    LLVMValueRef e = call_f1(g, "llvm.exp.f32", LLVMBuildFNeg(g->b, call_f1(g, "llvm.fabs.f32", x), ""));
-    LLVMValueRef s = LLVMBuildFDiv(g->b, cf32(g, 1), LLVMBuildFAdd(g->b, cf32(g, 1), e, ""), "");
-    LLVMValueRef neg = LLVMBuildFDiv(g->b, e, LLVMBuildFAdd(g->b, cf32(g, 1), e, ""), "");
-    return LLVMBuildSelect(g->b, LLVMBuildFCmp(g->b, LLVMRealOGE, x, cf32(g, 0), ""), s, neg, "");
-}
+/* exp, log, tanh, sigmoid and erf: compiler/ir/ir_math.h, the interpreter's own text,
+ * instantiated on LLVM IR (llvm_math_exp(g, x) ...): inline f32 arithmetic, compares, selects and
+ * integer bit operations, no calls, so the loop vectoriser widens a loop around them. Each
+ * operation is rounded on its own (no fast-math flags: nothing is contracted into an FMA), so
+ * every element gets the interpreter's bits on any CPU. */
+#define MF LLVMValueRef
+#define MI LLVMValueRef
+#define MB LLVMValueRef
+#define MATH_NAME(n) llvm_math_##n
+#define MATH_CTX Cg *g,
+#define MATH_ARG g,
+#define FC(c) cf32(g, (c))
+#define IC(c) ci32(g, (c))
+#define FADD(u, v) LLVMBuildFAdd(g->b, (u), (v), "")
+#define FSUB(u, v) LLVMBuildFSub(g->b, (u), (v), "")
+#define FMUL(u, v) LLVMBuildFMul(g->b, (u), (v), "")
+#define FDIV(u, v) LLVMBuildFDiv(g->b, (u), (v), "")
+#define IADD(u, v) LLVMBuildAdd(g->b, (u), (v), "")
+#define ISUB(u, v) LLVMBuildSub(g->b, (u), (v), "")
+#define IAND(u, v) LLVMBuildAnd(g->b, (u), (v), "")
+#define IOR(u, v) LLVMBuildOr(g->b, (u), (v), "")
+#define ISHL(u, n) LLVMBuildShl(g->b, (u), ci32(g, (n)), "")
+#define IASHR(u, n) LLVMBuildAShr(g->b, (u), ci32(g, (n)), "")
+#define FLT(u, v) LLVMBuildFCmp(g->b, LLVMRealOLT, (u), (v), "")
+#define FGT(u, v) LLVMBuildFCmp(g->b, LLVMRealOGT, (u), (v), "")
+#define FGE(u, v) LLVMBuildFCmp(g->b, LLVMRealOGE, (u), (v), "")
+#define FEQ(u, v) LLVMBuildFCmp(g->b, LLVMRealOEQ, (u), (v), "")
+#define SELF(m, u, v) LLVMBuildSelect(g->b, (m), (u), (v), "")
+#define SELI(m, u, v) LLVMBuildSelect(g->b, (m), (u), (v), "")
+#define F2BITS(u) LLVMBuildBitCast(g->b, (u), g->i32, "")
+#define BITS2F(u) LLVMBuildBitCast(g->b, (u), g->f32, "")
+#define I2F(u) LLVMBuildSIToFP(g->b, (u), g->f32, "")
+#include "ir_math.h"
 
 static LLVMValueRef cmp(Cg *g, Op op, DType dt, LLVMValueRef x, LLVMValueRef y) {
     static const LLVMRealPredicate fp[] = {LLVMRealOLT, LLVMRealOLE, LLVMRealOGT, LLVMRealOGE,
@@ -373,20 +400,20 @@ static LLVMValueRef scalar_op(Cg *g, const IrNode *nd, DType dt, LLVMValueRef *v
     LLVMValueRef x = v[0], y = v[1];
     switch ((Op)nd->op) {
     case OP_NEG: return f ? LLVMBuildFNeg(b, x, "") : LLVMBuildNeg(b, x, "");
-    case OP_EXP: return call_f1(g, "llvm.exp.f32", x);
-    case OP_LOG: return call_f1(g, "llvm.log.f32", x);
+    case OP_EXP: return llvm_math_exp(g, x);
+    case OP_LOG: return llvm_math_log(g, x);
     case OP_SQRT: return call_f1(g, "llvm.sqrt.f32", x);
-    case OP_TANH: return call_lib1(g, "tanhf", x);
+    case OP_TANH: return llvm_math_tanh(g, x);
     case OP_ATAN: return call_lib1(g, "atanf", x);
     case OP_SIN: return call_f1(g, "llvm.sin.f32", x);
     case OP_COS: return call_f1(g, "llvm.cos.f32", x);
     case OP_FLOOR: return f ? call_f1(g, "llvm.floor.f32", x) : x;
     case OP_CEIL: return f ? call_f1(g, "llvm.ceil.f32", x) : x;
     case OP_ROUND: return f ? call_f1(g, "llvm.roundeven.f32", x) : x;    /* half to even */
-    case OP_ERF: return call_lib1(g, "erff", x);
+    case OP_ERF: return llvm_math_erf(g, x);
     case OP_ASIN: return call_lib1(g, "asinf", x);
     case OP_ACOS: return call_lib1(g, "acosf", x);
-    case OP_SIGMOID: return sigmoid(g, x);
+    case OP_SIGMOID: return llvm_math_sigmoid(g, x);
     case OP_ABS:
         if (f)
             return call_f1(g, "llvm.fabs.f32", x);
@@ -1405,12 +1432,25 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         uint32_t s = x->src[0];
         if (!lv[s])
             k_row_need(k, lv, (int)s, need);
-        LLVMValueRef c = loop_begin(g, &lc, cols);
-        LLVMValueRef ie = LLVMBuildAdd(g->b, base, c, "");
-        row_elems(g, k, lv, need, v, argv, pre, out, ie, c);
-        if ((int)s == keep)
+        LLVMValueRef c, ie, y;
+        if ((int)s == keep) {
+            /* the kept operand in a loop of its own, which the vectoriser widens (the ordered sum
+             * below keeps a loop scalar, and softmax's exp with it); the sum reads it back */
+            c = loop_begin(g, &lc, cols);
+            ie = LLVMBuildAdd(g->b, base, c, "");
+            row_elems(g, k, lv, need, v, argv, pre, out, ie, c);
             store_elem(g, k->type.dtype, out, ie, v[s]);
-        LLVMValueRef a = LLVMBuildLoad2(g->b, aty, acc[e], ""), y = v[s], sum;
+            loop_end(g, &lc);
+            c = loop_begin(g, &lc, cols);
+            ie = LLVMBuildAdd(g->b, base, c, "");
+            y = load_elem(g, k->type.dtype, out, ie);
+        } else {
+            c = loop_begin(g, &lc, cols);
+            ie = LLVMBuildAdd(g->b, base, c, "");
+            row_elems(g, k, lv, need, v, argv, pre, out, ie, c);
+            y = v[s];
+        }
+        LLVMValueRef a = LLVMBuildLoad2(g->b, aty, acc[e], ""), sum;
         if (max) {
             IrNode mx = {.op = OP_MAX, .type = {.dtype = x->dt}};
             sum = scalar_op(g, &mx, x->dt, (LLVMValueRef[]){a, y, NULL});
@@ -1518,8 +1558,9 @@ static LLVMValueRef split_by_lead(Cg *g, const char *name, LLVMValueRef range, L
 }
 
 /* The fewest elements for which kernel k's loop goes to the thread pool: PAR_MIN_ELEMS for cheap
- * arithmetic, fewer when each element calls the math library (tanh, exp, erf ... stay scalar
- * calls of some 10-20 ns: an LSTM cell's [32, 256] gates cost more than waking the workers). */
+ * arithmetic, fewer when each element calls the math library (atan, sin ... scalar calls of some
+ * 10-20 ns) or runs ir_math.h's exp, tanh, erf ... (inline and vectorised, some 20-40 operations
+ * each: an LSTM cell's [32, 256] gates still cost more than waking the workers). */
 static int64_t par_min_elems(const Kernel *k) {
     int calls = 0;
     for (int e = 0; e < k->nbody; e++) {
