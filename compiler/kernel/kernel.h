@@ -132,6 +132,10 @@ typedef struct Kernel {
      * buffer xbuf[j] at each index (an optimizer's state and its param updated in one pass; in a
      * row kernel, at each element of pro) */
     int *xbuf; int *xexpr; int nx;
+    /* KK_ROW: xrow[j] != 0 when xbuf[j] holds one value per row of pro (its instruction is one
+     * value per row: a row's loss term, a row statistic another kernel reads), stored once per
+     * row; NULL or 0: one value per element. fuse's merge_rows makes them (docs/kernels.md) */
+    uint8_t *xrow;
 } Kernel;
 
 typedef enum { KR_OUTPUT, KR_LOSS, KR_UPDATE } KResKind;

@@ -359,17 +359,26 @@ static void k_row(Src *S, const Kernel *k, const char *name) {
     bool per_elem = k_row_per_element(k, &k->type);
     if (!per_elem)
         fprintf(S->o, "        if (threadIdx.x == 0) out[r] = %s;\n", store_x(a, k->type.dtype, arena_printf(a, "v%d", n - 1)));
-    if (per_elem || k->nx) {
+    int nxe = 0;    /* extra outputs per element; those per row (xrow) are stored once, here */
+    for (int x = 0; x < k->nx; x++) {
+        if (k->xrow && k->xrow[x])
+            fprintf(S->o, "        if (threadIdx.x == 0) x%d[r] = %s;\n", x,
+                    store_x(a, k->body[k->xexpr[x]].dt, arena_printf(a, "v%d", k->xexpr[x])));
+        else
+            nxe++;
+    }
+    if (per_elem || nxe) {
         memset(need, 0, (size_t)n);
         if (per_elem && !lv[n - 1])
             k_row_need(k, lv, n - 1, need);
         for (int x = 0; x < k->nx; x++)
-            if (!lv[k->xexpr[x]])
+            if (!lv[k->xexpr[x]] && !(k->xrow && k->xrow[x]))
                 k_row_need(k, lv, k->xexpr[x], need);
         fputs("        NNC_COLS(c, cols) {\n            long long i = r * cols + c;\n", S->o);
         row_elems(S, k, lv, need, "            ");
         for (int x = 0; x < k->nx; x++)
-            fprintf(S->o, "            x%d[i] = %s;\n", x, store_x(a, k->body[k->xexpr[x]].dt, arena_printf(a, "v%d", k->xexpr[x])));
+            if (!(k->xrow && k->xrow[x]))
+                fprintf(S->o, "            x%d[i] = %s;\n", x, store_x(a, k->body[k->xexpr[x]].dt, arena_printf(a, "v%d", k->xexpr[x])));
         if (per_elem)
             fprintf(S->o, "            out[i] = %s;\n", store_x(a, k->type.dtype, arena_printf(a, "v%d", n - 1)));
         fputs("        }\n", S->o);

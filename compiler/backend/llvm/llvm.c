@@ -1399,7 +1399,14 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
     bool per_elem = k_row_per_element(k, &k->type);
     if (!per_elem)
         store_elem(g, k->type.dtype, out, r, v[n - 1]);
-    if (per_elem || k->nx) {
+    int nxe = 0;    /* extra outputs per element; those per row (xrow) are stored here once */
+    for (int x = 0; x < k->nx; x++) {
+        if (k->xrow && k->xrow[x])
+            store_elem(g, k->body[k->xexpr[x]].dt, xout[x], r, v[k->xexpr[x]]);
+        else
+            nxe++;
+    }
+    if (per_elem || nxe) {
         /* the kept operand counts as known in this loop: read from out, not recomputed */
         uint8_t *lw = lv;
         if (keep >= 0) {
@@ -1411,7 +1418,7 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         if (per_elem && !lw[n - 1])
             k_row_need(k, lw, n - 1, need);
         for (int x = 0; x < k->nx; x++)
-            if (!lw[k->xexpr[x]])
+            if (!lw[k->xexpr[x]] && !(k->xrow && k->xrow[x]))
                 k_row_need(k, lw, k->xexpr[x], need);
         LLVMValueRef c = loop_begin(g, &lc, cols);
         LLVMValueRef i = LLVMBuildAdd(g->b, base, c, "");
@@ -1419,7 +1426,8 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
             v[keep] = load_elem(g, k->type.dtype, out, i);
         row_elems(g, k, lw, need, v, argv, pre, out, i, c);
         for (int x = 0; x < k->nx; x++)
-            store_elem(g, k->body[k->xexpr[x]].dt, xout[x], i, v[k->xexpr[x]]);
+            if (!(k->xrow && k->xrow[x]))
+                store_elem(g, k->body[k->xexpr[x]].dt, xout[x], i, v[k->xexpr[x]]);
         if (per_elem)
             store_elem(g, k->type.dtype, out, i, v[n - 1]);
         loop_end(g, &lc);
