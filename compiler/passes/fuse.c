@@ -19,6 +19,9 @@
  *     values as it computes them: exp(x - max) of a log-sum-exp never goes through memory.
  *   - an update whose value is another param/state/input buffer (a swap) is staged through a
  *     temporary before any update is written.
+ *   - merge_rows (on the kernel list): a kernel over the same rows as an earlier row kernel or
+ *     row reduction whose output it reads joins it, one row kernel with several outputs (per
+ *     element and per row): a train step's softmax, cross-entropy term and backward row.
  */
 #include <string.h>
 
