@@ -1018,7 +1018,7 @@ static bool read_after(const KGraph *g, int b, int i, int j) {
 static void merge_rows(Arena *A, KGraph *g) {
     for (int j = 1; j < g->nkern; j++) {
         Kernel rb;
-        bool redb;      /* unused: a is the kernel that must reduce over rows */
+        bool redb;      /* whether b reduces does not matter: a must */
         const Kernel *kb = &g->kern[j];
         if (!as_row(A, kb, &rb, &redb))
             continue;
