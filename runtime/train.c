@@ -116,11 +116,51 @@ static void convert_u8(float *restrict out, const uint8_t *restrict in, int64_t 
     for (; k < n; k++) out[k] = (float)in[k] / div;
 }
 
+/* The same conversion as value * r in double, rounded to float, where recip_exact(div) holds
+ * (r = 1 / div): 8 bytes a step widened to i32 (vpmovzxbd), to double (vcvtdq2pd), multiplied and
+ * rounded (vcvtpd2ps), no division: convert_u8's vdivps made it ~5% of mlp_small's step under
+ * perf (bench/README.md). AVX2 only (picked at run time); GCC widens u8 vectors to
+ * double lane by lane, so these are intrinsics. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_RECIP_AVX2 1
+__attribute__((target("avx2"))) static void convert_u8_recip_avx2(float *restrict out, const uint8_t *restrict in,
+                                                                 int64_t n, double r) {
+    __m256d rv = _mm256_set1_pd(r);
+    int64_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        __m128i b = _mm_loadl_epi64((const __m128i *)(const void *)(in + k));
+        __m256i w = _mm256_cvtepu8_epi32(b);
+        __m128 lo = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(w)), rv));
+        __m128 hi = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(w, 1)), rv));
+        _mm256_storeu_ps(out + k, _mm256_set_m128(hi, lo));
+    }
+    for (; k < n; k++) out[k] = (float)((double)in[k] * r);
+}
+
+/* Whether value * (1 / div) in double, rounded to float, is value / div in float for all 256
+ * values (it is for 255 and 1): then gather may use convert_u8_recip_avx2. Checked once per div
+ * and thread. */
+static bool recip_exact(float div) {
+    static _Thread_local float last = -1;
+    static _Thread_local bool ok;
+    if (div == last)
+        return ok;
+    double r = 1.0 / (double)div;
+    ok = true;
+    for (int v = 0; v < 256 && ok; v++)
+        ok = (float)((double)v * r) == (float)v / div;
+    last = div;
+    return ok;
+}
+#endif
+
 typedef struct GatherJob {
     const RtColumn *col;
     void *dst;
     const int64_t *idx;
     int64_t n;
+    bool recip;                 /* u8: convert_u8_recip_avx2 (recip_exact, and the CPU has AVX2) */
 } GatherJob;
 
 /* Samples [lo, hi) of one column (a chunk of nnc_parallel_for: each sample is written by one
@@ -134,6 +174,13 @@ static void gather_rows(void *ctx, int64_t lo, int64_t hi) {
             /* samples come in shuffled order: fetch the one two ahead while this one converts */
             if (j + 2 < hi)
                 for (int64_t q = 0; q < col->per; q += 64) __builtin_prefetch(src + g->idx[j + 2] * col->per + q);
+#ifdef HAVE_RECIP_AVX2
+            if (g->recip) {
+                convert_u8_recip_avx2((float *)g->dst + j * col->per, src + g->idx[j] * col->per, col->per,
+                                      1.0 / (double)col->div);
+                continue;
+            }
+#endif
             convert_u8((float *)g->dst + j * col->per, src + g->idx[j] * col->per, col->per, col->div);
         }
         return;
@@ -154,7 +201,12 @@ static void gather(RtCtx *c, const RtData *d, Batch *b, const int64_t *idx, int6
         const RtTensor *t = &c->desc.t[i];
         if (t->role != RT_INPUT && t->role != RT_TARGET) continue;
         const RtColumn *col = &d->col[k++];
-        GatherJob g = {col, b->bufs[i], idx, n};
+#ifdef HAVE_RECIP_AVX2
+        bool recip = col->u8 && __builtin_cpu_supports("avx2") && recip_exact(col->div);
+#else
+        bool recip = false;
+#endif
+        GatherJob g = {col, b->bufs[i], idx, n, recip};
         size_t bytes = (size_t)n * (size_t)col->per * (col->u8 ? sizeof(float) : rt_dsize(col->dtype));
         if (bytes >= GATHER_PAR_BYTES)
             nnc_parallel_for(c->pool, n, gather_rows, &g);

@@ -206,10 +206,11 @@ static void kernel_text(FILE *out, const Kernel *k, bool sig) {
             fputc(';', out);
     }
     for (int x = 0; x < k->nx; x++) {
+        const char *per = k->kind == KK_ROW && k->xrow && k->xrow[x] ? "[row]" : "";
         if (sig)
-            fprintf(out, " out%d = %%%d;", x + 1, k->xexpr[x]);
+            fprintf(out, " out%d%s = %%%d;", x + 1, per, k->xexpr[x]);
         else
-            fprintf(out, "\n    %%b%d = %%%d", k->xbuf[x], k->xexpr[x]);
+            fprintf(out, "\n    %%b%d%s = %%%d", k->xbuf[x], per, k->xexpr[x]);
     }
     fputs(sig ? " }" : "\n  }", out);
 }
@@ -477,7 +478,10 @@ int k_verify(const KGraph *g, FILE *err) {
                 if (k->xbuf[y] == xb)
                     fail(&v, "k", i, "writes %%b%d twice", xb);
             const KBuf *xbb = &g->bufs[xb];
-            if (xbb->kind == KB_GLOBAL || (xbb->kind == KB_TEMP && written[xb] == 1))
+            bool xin_place = false;     /* a row kernel updating it element by element */
+            for (int a = 0; k->kind == KK_ROW && a < k->nargs; a++)
+                xin_place |= k->args[a].kind == KA_BUF && k->args[a].ref == xb;
+            if (xbb->kind == KB_GLOBAL || (xbb->kind == KB_TEMP && written[xb] == 1 && !xin_place))
                 fail(&v, "k", i, "extra output %%b%d is a constant or written before", xb);
             if ((k->kind == KK_ELEM && !numel_eq(&xbb->type, &k->type)) || xbb->type.dtype != k->body[k->xexpr[x]].dt)
                 fail(&v, "k", i, "extra output %%b%d does not take instruction %%%d exactly", xb, k->xexpr[x]);
@@ -599,9 +603,22 @@ int k_verify(const KGraph *g, FILE *err) {
             pe.dtype = k->type.dtype;
             if (numel_eq(&k->type, &rows) ? !lv[last] && !numel_eq(&k->type, &pe) : !numel_eq(&k->type, &pe))
                 fail(&v, "k", i, "its result holds neither one value per element nor one per row of its body");
-            for (int x = 0; x < k->nx; x++)
-                if (k->xbuf[x] >= 0 && k->xbuf[x] < g->nbufs && !k_row_per_element(k, &g->bufs[k->xbuf[x]].type))
+            for (int x = 0; x < k->nx; x++) {
+                if (k->xbuf[x] < 0 || k->xbuf[x] >= g->nbufs || k->xexpr[x] < 0 || k->xexpr[x] >= k->nbody)
+                    continue;
+                const IrType *xt = &g->bufs[k->xbuf[x]].type;
+                if (k->xrow && k->xrow[x]) {
+                    IrType xr = rows;
+                    xr.dtype = xt->dtype;
+                    if (!lv[k->xexpr[x]] || !numel_eq(xt, &xr))
+                        fail(&v, "k", i, "extra output %%b%d[row] does not hold one value per row", k->xbuf[x]);
+                    for (int a = 0; a < k->nargs; a++)
+                        if (k->args[a].kind != KA_VAL && k->args[a].ref == k->xbuf[x])
+                            fail(&v, "k", i, "reads its per-row output %%b%d", k->xbuf[x]);
+                } else if (!k_row_per_element(k, xt)) {
                     fail(&v, "k", i, "extra output %%b%d does not hold one value per element", k->xbuf[x]);
+                }
+            }
             free(lv);
             break;
         }

@@ -16,7 +16,9 @@
  *     body reduces its operand over the row. Per row the reductions run in order, each its own
  *     loop over the row, then one loop writes the result (or, when the last instruction is a row
  *     statistic, one element per row). Softmax, log-softmax with cross-entropy and normalisation
- *     statistics (mean, variance, normalise) are one kernel each.
+ *     statistics (mean, variance, normalise) are one kernel each. Extra outputs hold one value
+ *     per element or (xrow) per row: fuse's merge_rows joins a train step's softmax, its
+ *     cross-entropy term and the backward row into one kernel with three outputs.
  *   - KK_GEMM: a library call, C = op(A) op(B), the MATMUL's attributes say which is transposed.
  *     It may carry an epilogue (plan puts it there): a body over C's elements whose arguments
  *     follow the two operands and which reads the product as its own output (bias + activation,
@@ -132,6 +134,10 @@ typedef struct Kernel {
      * buffer xbuf[j] at each index (an optimizer's state and its param updated in one pass; in a
      * row kernel, at each element of pro) */
     int *xbuf; int *xexpr; int nx;
+    /* KK_ROW: xrow[j] != 0 when xbuf[j] holds one value per row of pro (its instruction is one
+     * value per row: a row's loss term, a row statistic another kernel reads), stored once per
+     * row; NULL or 0: one value per element. fuse's merge_rows makes them (docs/kernels.md) */
+    uint8_t *xrow;
 } Kernel;
 
 typedef enum { KR_OUTPUT, KR_LOSS, KR_UPDATE } KResKind;

@@ -19,6 +19,9 @@
  *     values as it computes them: exp(x - max) of a log-sum-exp never goes through memory.
  *   - an update whose value is another param/state/input buffer (a swap) is staged through a
  *     temporary before any update is written.
+ *   - merge_rows (on the kernel list): a kernel over the same rows as an earlier row kernel or
+ *     row reduction whose output it reads joins it, one row kernel with several outputs (per
+ *     element and per row): a train step's softmax, cross-entropy term and backward row.
  */
 #include <string.h>
 
@@ -673,6 +676,400 @@ static void concat_args(Fuse *f, uint32_t x, Kernel *k, int *cap) {
     }
 }
 
+
+/* ---- merge_rows: row kernels with several outputs ----
+ * fuse makes one kernel per root node, and a value that two kernels read keeps its buffer: in a
+ * train step the log-softmax's z and exp(z) also feed the backward pass, so the forward
+ * log-softmax, the cross-entropy term and the backward row were five kernels over the same rows
+ * (bias + row max, row sum, divide, the row's loss, the backward row), each reading what the
+ * one before wrote. This pass, on the kernel list, merges a kernel B into an earlier kernel A
+ * over the same rows whose output B reads: B's reads of A's outputs become A's instructions,
+ * the merged kernel is a row kernel whose outputs are B's result, B's extra outputs and those of
+ * A's outputs that something else still reads (per element, or per row: the row's loss term).
+ * Kernels that walk rows: row kernels, elementwise kernels of rank >= 1 and a sum or rmax over
+ * the last axis; A must be a row kernel or such a reduction (an elementwise A whose values feed
+ * B's reduction would be computed in two loops over the row instead of stored once). An
+ * elementwise B of one value per row of A (the batch's loss from the rows' terms: a sum over the
+ * one row of [B], a divide, a negation) joins as math on row statistics. B moves up to A, or A
+ * down to B, across kernels that touch neither's buffers. */
+
+/* One storage: a buffer, or the argument buffers of one tensor. */
+static bool same_store(const KGraph *g, int a, int b) {
+    if (a == b)
+        return true;
+    const KBuf *x = &g->bufs[a], *y = &g->bufs[b];
+    return x->kind == KB_ARG && y->kind == KB_ARG && x->tensor == y->tensor;
+}
+
+static bool writes_store(const KGraph *g, const Kernel *k, int b) {
+    if (same_store(g, k->out, b))
+        return true;
+    for (int x = 0; x < k->nx; x++)
+        if (k->xbuf[x] >= 0 && same_store(g, k->xbuf[x], b))
+            return true;
+    return false;
+}
+
+static bool reads_store(const KGraph *g, const Kernel *k, int b) {
+    for (int a = 0; a < k->nargs; a++)
+        if (k->args[a].kind != KA_VAL && same_store(g, k->args[a].ref, b))
+            return true;
+    return false;
+}
+
+/* p and q may swap: neither writes what the other reads or writes. */
+static bool commute(const KGraph *g, const Kernel *p, const Kernel *q) {
+    const Kernel *ks[2] = {p, q};
+    for (int t = 0; t < 2; t++) {
+        const Kernel *w = ks[t], *o = ks[1 - t];
+        int nw = 1 + w->nx;
+        for (int x = 0; x < nw; x++) {
+            int b = x ? w->xbuf[x - 1] : w->out;
+            if (b >= 0 && (reads_store(g, o, b) || writes_store(g, o, b)))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* k as a row kernel (a copy in r): a row kernel, an elementwise kernel of rank >= 1 reading no
+ * window, or a sum/rmax over the last axis (its body, if any, then the reduction). *red: k
+ * reduces over rows (a row kernel or such a reduction). */
+static bool as_row(Arena *A, const Kernel *k, Kernel *r, bool *red) {
+    *r = *k;
+    *red = false;
+    if (k->kind == KK_ROW) {
+        *red = true;
+        return k->pro.rank >= 1;
+    }
+    for (int a = 0; a < k->nargs; a++)
+        if (k->args[a].kind == KA_WIN)
+            return false;
+    if (k->kind == KK_ELEM) {   /* rank 0: only as one value per row of another kernel */
+        r->kind = KK_ROW;
+        r->pro = k->type;
+        return true;
+    }
+    if (k->kind != KK_OP || (k->op != OP_SUM && k->op != OP_RMAX) || k->type.dtype == DT_BOOL || k->attr.ni < 1 ||
+        k->nx)
+        return false;
+    const IrType *s = k->nbody ? &k->pro : k->nargs == 1 ? &k->args[0].type : NULL;
+    if (!s || s->rank < 1 || (uint64_t)k->attr.i[0] != (uint64_t)1 << (s->rank - 1) || s->dtype != k->type.dtype)
+        return false;
+    *red = true;
+    r->kind = KK_ROW;
+    r->pro = *s;
+    r->attr = (IrAttr){0};
+    int n = k->nbody;
+    r->body = arena_alloc(A, sizeof(KExpr) * (size_t)(n + 2));
+    if (n) {
+        memcpy(r->body, k->body, sizeof(KExpr) * (size_t)n);
+    } else {
+        if (k->args[0].kind != KA_BUF)
+            return false;
+        r->body[n++] = (KExpr){.kind = KE_ARG, .ref = 0, .dt = s->dtype};
+    }
+    r->body[n] = (KExpr){.kind = KE_OP, .op = k->op, .dt = k->type.dtype, .sdt = k->type.dtype, .src = {(uint32_t)n - 1}};
+    r->nbody = n + 1;
+    return true;
+}
+
+static bool same_type(const IrType *x, const IrType *y) { return x->dtype == y->dtype && same_shape(x, y); }
+
+static bool same_rows_numel(const IrType *p, const IrType *q) {
+    KSize a = k_bytes(p), b = k_bytes(q);
+    int64_t sa = ir_dtype_size(p->dtype), sb = ir_dtype_size(q->dtype);
+    return a.b2 * sb == b.b2 * sa && a.b * sb == b.b * sa && a.c * sb == b.c * sa;
+}
+
+/* The rows of p and q are the same: as many elements, the same last dim. */
+static bool same_rows(const IrType *p, const IrType *q) {
+    KSize a = k_bytes(p), b = k_bytes(q);
+    int64_t sa = ir_dtype_size(p->dtype), sb = ir_dtype_size(q->dtype);
+    return p->rank >= 1 && q->rank >= 1 && same_dim(p->dim[p->rank - 1], q->dim[q->rank - 1]) &&
+           a.b2 * sb == b.b2 * sa && a.b * sb == b.b * sa && a.c * sb == b.c * sa;
+}
+
+/* The merged kernel of a (rows) and b (rows) or false. needed(o): A's output buffer o is read by
+ * a kernel other than a and b, or a result, or is a tensor's. */
+typedef struct Outs { int buf[64], expr[64]; uint8_t row[64]; int n; } Outs;
+
+static void outs_of(const KGraph *g, const Kernel *k, Outs *o, const uint8_t *lv) {
+    o->n = 0;
+    for (int x = 0; x < k->nx && o->n < 64; x++, o->n++) {
+        o->buf[o->n] = k->xbuf[x], o->expr[o->n] = k->xexpr[x];
+        o->row[o->n] = k->xrow && k->xrow[x];
+    }
+    if (o->n < 64) {
+        o->buf[o->n] = k->out, o->expr[o->n] = k->nbody - 1;
+        o->row[o->n] = !k_row_per_element(k, &g->bufs[k->out].type) && lv[k->nbody - 1];
+        o->n++;
+    }
+}
+
+static void row_tidy(Arena *A, Kernel *c);
+
+static bool merge_pair(Arena *A, KGraph *g, const Kernel *ka, const Kernel *kb, bool brow, const uint8_t *needed_a,
+                       Kernel *c) {
+    int na = ka->nbody, nb = kb->nbody;
+    if (ka->nx + 1 > 63 || kb->nx + 1 > 63)
+        return false;
+    uint8_t *lva = arena_alloc(A, (size_t)na + 1);
+    k_row_levels(ka, lva);
+    Outs oa;
+    outs_of(g, ka, &oa, lva);
+    if (!oa.row[oa.n - 1] && !k_row_per_element(ka, &g->bufs[ka->out].type))
+        return false;
+    /* args of c: a's, then b's that are not a's outputs (those become a's instructions) */
+    int cap = ka->nargs + kb->nargs + 1;
+    KArg *args = arena_alloc(A, sizeof(KArg) * (size_t)cap);
+    memcpy(args, ka->args, sizeof(KArg) * (size_t)ka->nargs);
+    int nargs = ka->nargs;
+    int *amap = arena_alloc(A, sizeof(int) * (size_t)(kb->nargs + 1));   /* b's arg -> c's arg, or -2 - a's instr */
+    bool reads_a = false;
+    for (int q = 0; q < kb->nargs; q++) {
+        const KArg *ar = &kb->args[q];
+        amap[q] = -1;
+        if (ar->kind != KA_VAL)
+            for (int o = 0; o < oa.n; o++) {
+                if (!same_store(g, ar->ref, oa.buf[o]))
+                    continue;
+                const KExpr *e = &ka->body[oa.expr[o]];
+                bool ok = oa.row[o] ? ar->kind == (brow ? KA_BUF : KA_ROW)
+                                    : !brow && ar->kind == KA_BUF && k_row_per_element(ka, &ar->type);
+                if (!ok || e->dt != ar->type.dtype)
+                    return false;
+                amap[q] = -2 - oa.expr[o];
+                reads_a = true;
+                break;
+            }
+        if (amap[q] != -1)
+            continue;
+        KArg cr = *ar;
+        if (brow) {     /* b is one value per row of a: its element reads are row reads */
+            if (ar->kind == KA_BUF)
+                cr.kind = KA_ROW;
+            else if (ar->kind != KA_VAL && ar->kind != KA_BUF0)
+                return false;
+        }
+        for (int p = 0; p < nargs && amap[q] < 0; p++)
+            if (args[p].kind == cr.kind && args[p].ref == cr.ref && args[p].wstart == cr.wstart &&
+                same_type(&args[p].type, &cr.type))
+                amap[q] = p;
+        if (amap[q] < 0) {
+            amap[q] = nargs;
+            args[nargs++] = cr;
+        }
+    }
+    if (!reads_a)
+        return false;
+    /* b writes what a reads: only element by element (an update in place) */
+    for (int p = 0; p < ka->nargs; p++)
+        if (ka->args[p].kind != KA_VAL && writes_store(g, kb, ka->args[p].ref) && ka->args[p].kind != KA_BUF)
+            return false;
+    /* the body: a's, then b's with its argument reads of a's outputs replaced */
+    KExpr *body = arena_alloc(A, sizeof(KExpr) * (size_t)(na + nb + 1));
+    memcpy(body, ka->body, sizeof(KExpr) * (size_t)na);
+    int *emap = arena_alloc(A, sizeof(int) * (size_t)(nb + 1));
+    int n = na;
+    for (int e = 0; e < nb; e++) {
+        KExpr x = kb->body[e];
+        if (x.kind == KE_ARG) {
+            if (x.ref < 0 || x.ref >= kb->nargs)
+                return false;
+            if (amap[x.ref] <= -2) {
+                emap[e] = -2 - amap[x.ref];
+                continue;
+            }
+            x.ref = amap[x.ref];
+        } else if (x.kind == KE_OP) {
+            for (int s = 0; s < (k_row_reduce(&x) ? 1 : ir_op_nsrc[x.op]); s++)
+                x.src[s] = (uint32_t)emap[x.src[s]];
+        }
+        emap[e] = n;
+        body[n++] = x;
+    }
+    if (emap[nb - 1] != n - 1)      /* b's result is a's instruction: no merge (b copies) */
+        return false;
+    /* outputs: a's that something else reads (and b does not overwrite), then b's */
+    *c = *kb;
+    c->kind = KK_ROW;
+    c->pro = ka->pro;
+    c->attr = (IrAttr){0};
+    c->args = args, c->nargs = nargs;
+    c->body = body, c->nbody = n;
+    int capx = oa.n + kb->nx + 1;
+    c->xbuf = arena_alloc(A, sizeof(int) * (size_t)capx);
+    c->xexpr = arena_alloc(A, sizeof(int) * (size_t)capx);
+    c->xrow = arena_alloc(A, (size_t)capx);
+    c->nx = 0;
+    for (int o = 0; o < oa.n; o++) {
+        if (!needed_a[o] || writes_store(g, kb, oa.buf[o]))
+            continue;
+        c->xbuf[c->nx] = oa.buf[o], c->xexpr[c->nx] = oa.expr[o], c->xrow[c->nx++] = oa.row[o];
+    }
+    for (int x = 0; x < kb->nx; x++) {
+        c->xbuf[c->nx] = kb->xbuf[x], c->xexpr[c->nx] = emap[kb->xexpr[x]];
+        c->xrow[c->nx++] = brow || (kb->xrow && kb->xrow[x]);
+    }
+    /* an argument that is one of c's outputs under another buffer of its tensor names that
+     * buffer: read in place through the output */
+    for (int p = 0; p < c->nargs; p++) {
+        KArg *ar = &c->args[p];
+        int nw = 1 + c->nx;
+        for (int x = 0; ar->kind != KA_VAL && x < nw; x++) {
+            int b = x ? c->xbuf[x - 1] : c->out;
+            if (ar->ref != b && same_store(g, ar->ref, b)) {
+                if (ar->kind != KA_BUF || (x && c->xrow[x - 1]))
+                    return false;
+                ar->ref = b;
+            }
+        }
+    }
+    row_tidy(A, c);
+    return true;
+}
+
+/* Two instructions compute the same value. */
+static bool same_expr(const KExpr *x, const KExpr *y) {
+    if (x->kind != y->kind || x->dt != y->dt)
+        return false;
+    if (x->kind == KE_ARG)
+        return x->ref == y->ref;
+    if (x->kind != KE_OP || x->op != y->op || x->sdt != y->sdt)
+        return false;
+    for (int s = 0; s < (k_row_reduce(x) ? 1 : ir_op_nsrc[x->op]); s++)
+        if (x->src[s] != y->src[s])
+            return false;
+    return true;
+}
+
+/* A merged body: equal instructions once (both kernels read the same argument, compute the same
+ * log of a sum), instructions no output needs and arguments nothing reads dropped. The last
+ * instruction stays last: it is the result. */
+static void row_tidy(Arena *A, Kernel *c) {
+    int n = c->nbody;
+    int *rep = arena_alloc(A, sizeof(int) * (size_t)(n + 1));
+    for (int e = 0; e < n; e++) {
+        KExpr *x = &c->body[e];
+        if (x->kind == KE_OP)
+            for (int s = 0; s < (k_row_reduce(x) ? 1 : ir_op_nsrc[x->op]); s++)
+                x->src[s] = (uint32_t)rep[x->src[s]];
+        rep[e] = e;
+        for (int f = 0; f < e && e < n - 1; f++)
+            if (rep[f] == f && same_expr(&c->body[f], x)) {
+                rep[e] = f;
+                break;
+            }
+    }
+    uint8_t *live = arena_alloc(A, (size_t)n + 1);
+    live[n - 1] = 1;
+    for (int x = 0; x < c->nx; x++)
+        c->xexpr[x] = rep[c->xexpr[x]], live[c->xexpr[x]] = 1;
+    for (int e = n - 1; e >= 0; e--) {
+        const KExpr *x = &c->body[e];
+        if (live[e] && x->kind == KE_OP)
+            for (int s = 0; s < (k_row_reduce(x) ? 1 : ir_op_nsrc[x->op]); s++)
+                live[x->src[s]] = 1;
+    }
+    int *at = arena_alloc(A, sizeof(int) * (size_t)(n + 1)), m = 0;
+    int *amap = arena_alloc(A, sizeof(int) * (size_t)(c->nargs + 1)), na = 0;
+    for (int a = 0; a < c->nargs; a++)
+        amap[a] = -1;
+    for (int e = 0; e < n; e++)
+        if (live[e] && c->body[e].kind == KE_ARG && amap[c->body[e].ref] < 0)
+            amap[c->body[e].ref] = na++;
+    for (int a = 0; a < c->nargs; a++)
+        if (amap[a] >= 0)
+            c->args[amap[a]] = c->args[a];
+    c->nargs = na;
+    for (int e = 0; e < n; e++) {
+        if (!live[e])
+            continue;
+        KExpr x = c->body[e];
+        if (x.kind == KE_ARG)
+            x.ref = amap[x.ref];
+        else if (x.kind == KE_OP)
+            for (int s = 0; s < (k_row_reduce(&x) ? 1 : ir_op_nsrc[x.op]); s++)
+                x.src[s] = (uint32_t)at[x.src[s]];
+        at[e] = m;
+        c->body[m++] = x;
+    }
+    c->nbody = m;
+    for (int x = 0; x < c->nx; x++)
+        c->xexpr[x] = at[c->xexpr[x]];
+}
+
+/* Reads buffer b's storage: a kernel after kernel i other than j, or a result. */
+static bool read_after(const KGraph *g, int b, int i, int j) {
+    if (g->bufs[b].kind != KB_TEMP)
+        return true;    /* a tensor's: kept */
+    for (int m = i + 1; m < g->nkern; m++)
+        if (m != j && reads_store(g, &g->kern[m], b))
+            return true;
+    for (int r = 0; r < g->nres; r++)
+        if (same_store(g, g->res[r].buf, b))
+            return true;
+    return false;
+}
+
+#define MERGE_WINDOW 16     /* how far back a kernel looks for a producer to merge with */
+
+static void merge_rows(Arena *A, KGraph *g) {
+    for (int j = 1; j < g->nkern; j++) {
+        Kernel rb;
+        bool redb;      /* whether b reduces does not matter: a must */
+        const Kernel *kb = &g->kern[j];
+        if (!as_row(A, kb, &rb, &redb))
+            continue;
+        for (int i = j - 1; i >= 0 && i >= j - MERGE_WINDOW; i--) {
+            const Kernel *ka = &g->kern[i];
+            bool rd = reads_store(g, kb, ka->out);
+            for (int x = 0; x < ka->nx; x++)
+                rd |= reads_store(g, kb, ka->xbuf[x]);
+            Kernel ra;
+            bool reda;
+            if (!rd || !as_row(A, ka, &ra, &reda) || !reda)
+                continue;
+            /* b over the same rows, or (an elementwise b) one value per row of a */
+            bool brow = false;
+            if (!same_rows(&ra.pro, &rb.pro)) {
+                if (kb->kind != KK_ELEM || !reda || ra.pro.rank < 1)
+                    continue;
+                IrType rows = ra.pro;
+                rows.dim[rows.rank - 1] = (Dim){0, 1};
+                rows.dtype = kb->type.dtype;
+                if (!same_rows_numel(&rows, &kb->type))
+                    continue;
+                brow = true;
+                rb.pro = ra.pro;
+            }
+            bool hoist = true, sink = true;
+            for (int m = i + 1; m < j; m++) {
+                hoist = hoist && commute(g, &g->kern[m], kb);
+                sink = sink && commute(g, &g->kern[m], ka);
+            }
+            if (!hoist && !sink)
+                continue;
+            uint8_t *lva = arena_alloc(A, (size_t)ra.nbody + 1), needed[64];
+            k_row_levels(&ra, lva);
+            Outs oa;
+            outs_of(g, &ra, &oa, lva);
+            for (int o = 0; o < oa.n; o++)
+                needed[o] = read_after(g, oa.buf[o], i, j);
+            Kernel c;
+            if (!merge_pair(A, g, &ra, &rb, brow, needed, &c))
+                continue;
+            int at = hoist ? i : j, gone = hoist ? j : i;
+            g->kern[at] = c;
+            memmove(&g->kern[gone], &g->kern[gone + 1], sizeof(Kernel) * (size_t)(g->nkern - gone - 1));
+            g->nkern--;
+            j = (hoist ? i : j - 1) - 1;    /* the merged kernel looks for a producer again */
+            break;
+        }
+    }
+}
+
 static KGraph *fuse_graph_ex(Arena *A, const IrGraph *g0, bool windows) {
     const IrGraph *g = expand((IrGraph *)g0);   /* softmax as the primitives of its row kernel */
     uint32_t n = g->len;
@@ -823,6 +1220,7 @@ static KGraph *fuse_graph_ex(Arena *A, const IrGraph *g0, bool windows) {
             kr.stage = k_buf(A, kg, (KBuf){.kind = KB_TEMP, .type = kr.type});
         *ARENA_PUSH(A, kg->res, kg->nres, kg->capres) = kr;
     }
+    merge_rows(A, kg);
     return kg;
 }
 

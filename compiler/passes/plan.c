@@ -94,6 +94,8 @@ static void in_place(Arena *A, KGraph *g, int ntensors) {
  * lives in that buffer, and the buffer fuse gave it is left unused. So bias + activation after a
  * GEMM is the GEMM's epilogue, in place in the GEMM's output, and a chain of elementwise kernels
  * over one shape walks one buffer. */
+static bool writes(const Kernel *k, int b);
+
 static void reuse_dying(Arena *A, KGraph *g) {
     int nk = g->nkern;
     int *last = arena_alloc(A, sizeof(int) * ((size_t)g->nbufs + 1));
@@ -116,25 +118,34 @@ static void reuse_dying(Arena *A, KGraph *g) {
                 k->args[a].ref = map[k->args[a].ref];
         for (int x = 0; x < k->nx; x++)
             k->xbuf[x] = map[k->xbuf[x]];
-        int o = k->out;
-        if (!elementwise_out(k) || g->bufs[o].kind != KB_TEMP)
-            continue;
-        for (int a = 0; a < k->nargs; a++) {
-            int b = k->args[a].ref;
-            const KBuf *bb = &g->bufs[b];
-            if (k->args[a].kind != KA_BUF || b == o || bb->kind != KB_TEMP || last[b] != i ||
-                bb->type.dtype != g->bufs[o].type.dtype)
+        /* the result, and a row kernel's extra outputs per element (merge_rows: the forward
+         * log-softmax's exp(z) beside the row's loss term, over the dying logits) */
+        int nout = 1 + (k->kind == KK_ROW ? k->nx : 0);
+        for (int s = 0; s < nout; s++) {
+            int o = s ? k->xbuf[s - 1] : k->out;
+            bool pe = s ? !(k->xrow && k->xrow[s - 1]) : elementwise_out(k);
+            if (!pe || g->bufs[o].kind != KB_TEMP)
                 continue;
-            KSize x = k_bytes(&bb->type), y = k_bytes(&g->bufs[o].type);
-            bool only_elementwise = true;
-            for (int q = 0; q < k->nargs; q++)
-                only_elementwise &= k->args[q].kind == KA_VAL || k->args[q].ref != b || k->args[q].kind == KA_BUF;
-            if (x.b2 != y.b2 || x.b != y.b || x.c != y.c || !only_elementwise)
-                continue;
-            map[o] = b;
-            last[b] = last[o];
-            k->out = b;
-            break;
+            for (int a = 0; a < k->nargs; a++) {
+                int b = k->args[a].ref;
+                const KBuf *bb = &g->bufs[b];
+                if (k->args[a].kind != KA_BUF || writes(k, b) || bb->kind != KB_TEMP || last[b] != i ||
+                    bb->type.dtype != g->bufs[o].type.dtype)
+                    continue;
+                KSize x = k_bytes(&bb->type), y = k_bytes(&g->bufs[o].type);
+                bool only_elementwise = true;
+                for (int q = 0; q < k->nargs; q++)
+                    only_elementwise &= k->args[q].kind == KA_VAL || k->args[q].ref != b || k->args[q].kind == KA_BUF;
+                if (x.b2 != y.b2 || x.b != y.b || x.c != y.c || !only_elementwise)
+                    continue;
+                map[o] = b;
+                last[b] = last[o];
+                if (s)
+                    k->xbuf[s - 1] = b;
+                else
+                    k->out = b;
+                break;
+            }
         }
     }
     for (int r = 0; r < g->nres; r++)

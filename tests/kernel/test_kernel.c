@@ -14,6 +14,31 @@ static const char *const text =
     "tensor param 1 w f32[3,4]\n"
     "tensor output 2 y f32[B,4]\n"
     "tensor output 3 s f32[1,1]\n"
+    "tensor input 4 u f32[B,1]\n"
+    "graph forward {\n"
+    "  %0 = input {i=[0], name=\"x\"} : f32[B,3]\n"
+    "  %1 = param {i=[1], name=\"w\"} : f32[3,4]\n"
+    "  %2 = matmul %0, %1 {i=[0,0]} : f32[B,4]\n"
+    "  %3 = exp %2 : f32[B,4]\n"
+    "  %4 = tanh %3 : f32[B,4]\n"
+    "  %5 = sum %4 {i=[2]} : f32[B,1]\n"
+    "  %6 = input {i=[4], name=\"u\"} : f32[B,1]\n"
+    "  %7 = broadcast %6 : f32[B,4]\n"
+    "  %8 = div %4, %7 : f32[B,4]\n"
+    "  %9 = mul %8, %8 : f32[B,4]\n"
+    "  %10 = sum %5 {i=[1]} : f32[1,1]\n"
+    "  output 2 = %9\n"
+    "  output 3 = %10\n"
+    "}\n";
+
+/* The same with the row sum as the divisor: fuse's merge_rows makes the sum and the divide one
+ * row kernel with two outputs, the quotient's square per element and the row sum per row (the
+ * total still reads it). */
+static const char *const merged_text =
+    "tensor input 0 x f32[B,3]\n"
+    "tensor param 1 w f32[3,4]\n"
+    "tensor output 2 y f32[B,4]\n"
+    "tensor output 3 s f32[1,1]\n"
     "graph forward {\n"
     "  %0 = input {i=[0], name=\"x\"} : f32[B,3]\n"
     "  %1 = param {i=[1], name=\"w\"} : f32[3,4]\n"
@@ -98,9 +123,8 @@ int main(void) {
     KGraph *g = fresh(&a);
     expect(g, "fused and planned", NULL);
     /* the shape of the fusion: gemm with its epilogue (exp, tanh of the product: in place in the
-     * gemm's output), sum, elem (div by the row's sum read in place of the broadcast, and the
-     * square of the quotient, computed once), sum (the row sums' total: a second user keeps the
-     * row sum out of a row kernel) */
+     * gemm's output), sum, elem (div by the input u read in place of its row broadcast, and the
+     * square of the quotient, computed once), sum (the row sums' total) */
     if (g->nkern != 4 || g->kern[0].kind != KK_GEMM || g->kern[0].nbody != 3 || g->kern[0].nargs != 3 ||
         g->kern[0].args[2].ref != g->kern[0].out || g->kern[2].kind != KK_ELEM || g->kern[2].nbody != 4 ||
         g->kern[2].nargs != 2 || g->kern[2].args[1].kind != KA_ROW) {
@@ -111,7 +135,7 @@ int main(void) {
 
     g = fresh(&a);      /* a kernel reads a temporary before it is written */
     Kernel t = g->kern[1];
-    g->kern[1] = g->kern[2], g->kern[2] = t;
+    g->kern[1] = g->kern[3], g->kern[3] = t;
     expect(g, "swapped", "before any kernel writes it");
 
     g = fresh(&a);      /* a body instruction that is not elementwise */
@@ -172,6 +196,25 @@ int main(void) {
     g = fresh(&a);      /* a gemm's epilogue reading the gemm's operand per element */
     g->kern[0].body[0].ref = 0;
     expect(g, "epilogue reads an operand", "its epilogue reads operand 0 of the gemm");
+
+    /* a row kernel with an output per element and one per row (merge_rows) */
+    g = fresh_of(&a, merged_text);
+    expect(g, "merged row kernel", NULL);
+    if (g->nkern != 3 || g->kern[1].kind != KK_ROW || g->kern[1].nx != 1 || !g->kern[1].xrow ||
+        !g->kern[1].xrow[0] || g->kern[2].kind != KK_OP || g->kern[2].args[0].ref != g->kern[1].xbuf[0]) {
+        fprintf(stderr, "FAIL: unexpected merged kernels:\n");
+        k_graph_print(stderr, g);
+        failures++;
+    }
+    g = fresh_of(&a, merged_text);      /* a per-row output taking an instruction per element */
+    g->kern[1].xexpr[0] = g->kern[1].nbody - 1;
+    expect(g, "per-row output of elements", "does not hold one value per row");
+    g = fresh_of(&a, merged_text);      /* a per-row output of the wrong size */
+    g->kern[1].xrow[0] = 0;
+    expect(g, "per-row output as elements", "does not hold one value per element");
+    g = fresh_of(&a, merged_text);      /* a kernel reading its own per-row output */
+    g->kern[1].args[0].ref = g->kern[1].xbuf[0];
+    expect(g, "reads its per-row output", "per-row output");
 
     /* log-softmax: one row kernel after the gemm (rmax, sub, exp, sum, log, sub), reading the
      * gemm's output per element and nothing per row */

@@ -9,8 +9,9 @@
  *              that swaps two state tensors (updates must read the values from before the step)
  *   grad       a model using gather, concat, slice, dropout (rand), tanh, sigmoid, softmax whose
  *              train step is autodiff's ad_grad + SGD, trained for several steps
- *   rows       softmax, log-softmax with cross-entropy and a layer norm over rows of 7, 1000 and 1
- *              (row kernels, docs/kernels.md), forward and 5 train steps, at B = 1, 3, 17
+ *   rows       softmax, log-softmax with cross-entropy and a layer norm over rows of 7, 13, 1000
+ *              and 1 (row kernels, docs/kernels.md; the train step's merged into row kernels with
+ *              several outputs), forward and 5 train steps, at B = 1, 3, 17; non-finite logits
  *   workspace  workspace_size(B) affine in B (up to the 64-byte alignment of pieces), and a call
  *              never writes past workspace_size(B) bytes
  *   vector     textual LLVM IR at O2 holds vector loops (<N x float>)
@@ -979,7 +980,7 @@ static TestModule rows_module(Arena *A, int64_t n) {
 }
 
 static void test_rows(Arena *A) {
-    static const int64_t Ns[] = {7, 1000, 1};
+    static const int64_t Ns[] = {7, 13, 1000, 1};
     for (size_t ni = 0; ni < sizeof Ns / sizeof *Ns; ni++) {
         TestModule tm = rows_module(A, Ns[ni]);
         if (ir_module_verify(tm.m, stderr))
@@ -994,6 +995,18 @@ static void test_rows(Arena *A) {
               (long long)Ns[ni], rows);
         if (Ns[ni] != 1 && rows < 3)
             k_graph_print(stderr, km->forward);
+        /* the train step: fuse's merge_rows made a row kernel with several outputs, one of them
+         * per row (the cross-entropy term of each row, which the batch's loss reads) */
+        int merged = 0;
+        for (int k = 0; k < km->steps[0]->nkern; k++) {
+            const Kernel *rk = &km->steps[0]->kern[k];
+            for (int x = 0; rk->kind == KK_ROW && rk->xrow && x < rk->nx; x++)
+                merged += rk->xrow[x] != 0;
+        }
+        CHECK(Ns[ni] == 1 || merged >= 1, "rows n=%lld: no row kernel with a per-row output in the train step",
+              (long long)Ns[ni]);
+        if (Ns[ni] != 1 && merged < 1)
+            k_graph_print(stderr, km->steps[0]);
         NncModelDef ref = interp_model_def(tm.m);
         char tag[32];
         snprintf(tag, sizeof tag, "rows%lld", (long long)Ns[ni]);
@@ -1019,6 +1032,42 @@ static void test_rows(Arena *A) {
                     break;
             }
             ws_free(&w, "rows train");
+            bufs_free(&a);
+            bufs_free(&b);
+        }
+        /* non-finite logits, as the interpreter treats them: row 0 holds a -inf (exp gives 0),
+         * row 1 a NaN, row 2 a +inf (inf - inf: NaN), row 3 is all -inf; the other rows are
+         * finite. The forward pass and one train step (the NaN rows make the bias gradient NaN) */
+        for (int pass = 0; pass < 2; pass++) {
+            int64_t B = 17, n = Ns[ni];
+            Bufs a, b;
+            bufs_alloc(&tm, B, &a, 77);
+            int xi = -1;
+            for (int k = 0; k < tm.m->ntensors; k++)
+                if (!strcmp(tm.m->tensors[k].name, "x"))
+                    xi = k;
+            float *x = a.p[xi];
+            x[0 * n + (n > 1)] = -INFINITY;
+            x[1 * n] = NAN;
+            x[2 * n + n - 1] = INFINITY;
+            for (int64_t c = 0; c < n; c++)
+                x[3 * n + c] = -INFINITY;
+            bufs_copy(&b, &a);
+            float la = 0, lb = 0;
+            NncArgs ia = args_for(B, &a, &la, tm.m), ib = args_for(B, &b, &lb, NULL);
+            Ws w = ws_alloc(&l, B);
+            ib.workspace = w.p;
+            ia.step = ib.step = 1;
+            if (pass == 0) {
+                ref.forward(&ia);
+                l.forward(&ib);
+            } else {
+                ref.train_step(&ia, 0);
+                l.train_step(&ib, 0);
+                CHECK(close_f(lb, la, 0), "rows n=%lld non-finite: loss llvm %.9g, interp %.9g", (long long)n, lb, la);
+            }
+            compare_all(&tm, &b, &a, pass ? "rows non-finite train" : "rows non-finite forward", B);
+            ws_free(&w, "rows non-finite");
             bufs_free(&a);
             bufs_free(&b);
         }

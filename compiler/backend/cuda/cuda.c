@@ -329,7 +329,10 @@ static void k_row(Src *S, const Kernel *k, const char *name) {
     const IrType *p = &k->pro;
     const char *cols = p->rank ? dimx(a, p->dim[p->rank - 1]) : "1LL";
     params(S, k, name, true);
-    fprintf(S->o, "    const long long cols = %s, rows = %s / cols;\n", cols, numelx(a, p));
+    IrType pr = *p;     /* the rows: pro's other dims (no division: cols may be B, or 0) */
+    if (pr.rank)
+        pr.rank--;
+    fprintf(S->o, "    const long long cols = %s, rows = %s;\n", cols, numelx(a, &pr));
     fputs("    NNC_BLOCKS(r, rows) {\n", S->o);
     for (int e = 0; e < n; e++) {
         const KExpr *x = &k->body[e];
@@ -359,17 +362,26 @@ static void k_row(Src *S, const Kernel *k, const char *name) {
     bool per_elem = k_row_per_element(k, &k->type);
     if (!per_elem)
         fprintf(S->o, "        if (threadIdx.x == 0) out[r] = %s;\n", store_x(a, k->type.dtype, arena_printf(a, "v%d", n - 1)));
-    if (per_elem || k->nx) {
+    int nxe = 0;    /* extra outputs per element; those per row (xrow) are stored once, here */
+    for (int x = 0; x < k->nx; x++) {
+        if (k->xrow && k->xrow[x])
+            fprintf(S->o, "        if (threadIdx.x == 0) x%d[r] = %s;\n", x,
+                    store_x(a, k->body[k->xexpr[x]].dt, arena_printf(a, "v%d", k->xexpr[x])));
+        else
+            nxe++;
+    }
+    if (per_elem || nxe) {
         memset(need, 0, (size_t)n);
         if (per_elem && !lv[n - 1])
             k_row_need(k, lv, n - 1, need);
         for (int x = 0; x < k->nx; x++)
-            if (!lv[k->xexpr[x]])
+            if (!lv[k->xexpr[x]] && !(k->xrow && k->xrow[x]))
                 k_row_need(k, lv, k->xexpr[x], need);
         fputs("        NNC_COLS(c, cols) {\n            long long i = r * cols + c;\n", S->o);
         row_elems(S, k, lv, need, "            ");
         for (int x = 0; x < k->nx; x++)
-            fprintf(S->o, "            x%d[i] = %s;\n", x, store_x(a, k->body[k->xexpr[x]].dt, arena_printf(a, "v%d", k->xexpr[x])));
+            if (!(k->xrow && k->xrow[x]))
+                fprintf(S->o, "            x%d[i] = %s;\n", x, store_x(a, k->body[k->xexpr[x]].dt, arena_printf(a, "v%d", k->xexpr[x])));
         if (per_elem)
             fprintf(S->o, "            out[i] = %s;\n", store_x(a, k->type.dtype, arena_printf(a, "v%d", n - 1)));
         fputs("        }\n", S->o);
@@ -780,14 +792,15 @@ static int lt_epilogue(const KGraph *g, const Kernel *k, int *bias) {
 /* How a kernel is launched: 'e' one thread per element (grid-stride), 'b' one block per item. */
 typedef struct Launch { char mode; KSize n; } Launch;
 
+/* The rows of t seen as [rows, last dim]: the product of its other dims (a batch-sized last dim,
+ * the one row of a batch's loss over [B], is one row). */
 static KSize rows_of(const IrType *t) {
-    KSize n = numel_poly(t);
-    int64_t cols = t->rank ? t->dim[t->rank - 1].c : 1;
-    if (t->rank && t->dim[t->rank - 1].a)
-        die("cuda backend: a row kernel over a batch-sized last dim");
-    if (cols <= 0)
+    if (t->rank && t->dim[t->rank - 1].a == 0 && t->dim[t->rank - 1].c <= 0)
         return (KSize){0, 0, 0};
-    return (KSize){n.b2 / cols, n.b / cols, n.c / cols};
+    IrType r = *t;
+    if (r.rank)
+        r.rank--;
+    return numel_poly(&r);
 }
 
 static Launch launch_of(const Kernel *k) {

@@ -1352,6 +1352,17 @@ static void row_elems(Cg *g, const Kernel *k, const uint8_t *lv, const uint8_t *
     }
 }
 
+/* An instruction that calls the math library (kept rather than computed twice). */
+static bool row_call(const KExpr *x) {
+    switch ((Op)x->op) {
+    case OP_EXP: case OP_LOG: case OP_TANH: case OP_ATAN: case OP_SIN: case OP_COS: case OP_ERF:
+    case OP_ASIN: case OP_ACOS: case OP_SIGMOID: case OP_POW:
+        return x->dt == DT_F32;
+    default:
+        return false;
+    }
+}
+
 /* KK_ROW, rows r in [lo, hi) of pro seen as [rows, cols]: per row the instructions in order; one
  * that is a value per row is computed once (a reduction: its own loop over the row, accumulating
  * as k_reduce does, so the bits are the interpreter's), one that varies along the row inside each
@@ -1401,6 +1412,49 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         if (!ok)
             keep = -1;
     }
+    /* xkeep (a row kernel with extra outputs, fuse's merge_rows): a math-library call that a
+     * reduction's loop and the writing loop both need (exp(z) under softmax's sum and in the
+     * probabilities and the gradient) is stored by the first loop that computes it into a
+     * per-element output that no argument reads through (its final value is written after, in
+     * the writing loop), and read back by the later loops: one call per element, the same bits. */
+    int xkeep = -1;
+    LLVMValueRef kslot = NULL;
+    uint8_t *lk = NULL;
+    if (keep < 0 && k->nx) {
+        uint8_t *wneed = arena_alloc(&g->arena, (size_t)n + 1), *rneed = arena_alloc(&g->arena, (size_t)n + 1);
+        bool pe = k_row_per_element(k, &k->type);
+        if (pe && !lv[n - 1])
+            k_row_need(k, lv, n - 1, wneed);
+        for (int x = 0; x < k->nx; x++)
+            if (!lv[k->xexpr[x]] && !(k->xrow && k->xrow[x]))
+                k_row_need(k, lv, k->xexpr[x], wneed);
+        for (int e = 0; e < n; e++)
+            if (k_row_reduce(&k->body[e]) && !lv[k->body[e].src[0]])
+                k_row_need(k, lv, (int)k->body[e].src[0], rneed);
+        for (int e = 0; e < n && xkeep < 0; e++) {
+            const KExpr *x = &k->body[e];
+            if (!wneed[e] || !rneed[e] || lv[e] || x->kind != KE_OP || !row_call(x))
+                continue;
+            for (int q = -1; q < k->nx && !kslot; q++) {    /* -1: out */
+                if (q < 0 ? !pe || k->type.dtype != x->dt
+                          : (k->xrow && k->xrow[q]) || k->body[k->xexpr[q]].dt != x->dt)
+                    continue;
+                bool read = false;
+                for (int a = 0; a < k->nargs; a++)
+                    read |= out_slot(k, a) == q + 1;
+                if (!read)
+                    kslot = q < 0 ? out : xout[q];
+            }
+            if (kslot)
+                xkeep = e;
+        }
+        if (xkeep >= 0) {
+            lk = arena_alloc(&g->arena, (size_t)n + 1);
+            memcpy(lk, lv, (size_t)n);
+            lk[xkeep] = 1;
+        }
+    }
+    bool kstored = false;   /* xkeep's value is in kslot for this row */
     Loop l, lc;
     LLVMValueRef r = loop_range(g, &l, lo, hi);
     LLVMValueRef base = LLVMBuildMul(g->b, r, cols, "");
@@ -1430,25 +1484,35 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
                        acc[e]);
         memset(need, 0, (size_t)n);
         uint32_t s = x->src[0];
-        if (!lv[s])
-            k_row_need(k, lv, (int)s, need);
-        LLVMValueRef c, ie, y;
+        const uint8_t *ll = kstored ? lk : lv;
+        if (!ll[s])
+            k_row_need(k, ll, (int)s, need);
+        bool load_k = false, store_k = false;
+        if (xkeep >= 0 && kstored) {    /* read back where this loop uses it */
+            load_k = (int)s == xkeep;
+            for (int q = 0; q < n && !load_k; q++)
+                if (need[q] && k->body[q].kind == KE_OP)
+                    for (int t = 0; t < (k_row_reduce(&k->body[q]) ? 1 : ir_op_nsrc[k->body[q].op]); t++)
+                        load_k |= (int)k->body[q].src[t] == xkeep;
+        } else if (xkeep >= 0) {
+            store_k = need[xkeep];
+        }
+        LLVMValueRef c = loop_begin(g, &lc, cols);
+        LLVMValueRef ie = LLVMBuildAdd(g->b, base, c, "");
+        if (load_k)
+            v[xkeep] = load_elem(g, k->body[xkeep].dt, kslot, ie);
+        row_elems(g, k, ll, need, v, argv, pre, out, ie, c);
+        if (store_k)
+            store_elem(g, k->body[xkeep].dt, kslot, ie, v[xkeep]);
+        LLVMValueRef y = v[s];
         if ((int)s == keep) {
             /* the kept operand in a loop of its own, which the vectoriser widens (the ordered sum
              * below keeps a loop scalar, and softmax's exp with it); the sum reads it back */
-            c = loop_begin(g, &lc, cols);
-            ie = LLVMBuildAdd(g->b, base, c, "");
-            row_elems(g, k, lv, need, v, argv, pre, out, ie, c);
             store_elem(g, k->type.dtype, out, ie, v[s]);
             loop_end(g, &lc);
             c = loop_begin(g, &lc, cols);
             ie = LLVMBuildAdd(g->b, base, c, "");
             y = load_elem(g, k->type.dtype, out, ie);
-        } else {
-            c = loop_begin(g, &lc, cols);
-            ie = LLVMBuildAdd(g->b, base, c, "");
-            row_elems(g, k, lv, need, v, argv, pre, out, ie, c);
-            y = v[s];
         }
         LLVMValueRef a = LLVMBuildLoad2(g->b, aty, acc[e], ""), sum;
         if (max) {
@@ -1460,6 +1524,7 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         }
         LLVMBuildStore(g->b, sum, acc[e]);
         loop_end(g, &lc);
+        kstored |= store_k;
         v[e] = LLVMBuildLoad2(g->b, aty, acc[e], "");
         if (!max)
             v[e] = f32 ? LLVMBuildFPTrunc(g->b, v[e], g->f32, "") : LLVMBuildTrunc(g->b, v[e], g->i32, "");
@@ -1469,9 +1534,16 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
     bool per_elem = k_row_per_element(k, &k->type);
     if (!per_elem)
         store_elem(g, k->type.dtype, out, r, v[n - 1]);
-    if (per_elem || k->nx) {
+    int nxe = 0;    /* extra outputs per element; those per row (xrow) are stored here once */
+    for (int x = 0; x < k->nx; x++) {
+        if (k->xrow && k->xrow[x])
+            store_elem(g, k->body[k->xexpr[x]].dt, xout[x], r, v[k->xexpr[x]]);
+        else
+            nxe++;
+    }
+    if (per_elem || nxe) {
         /* the kept operand counts as known in this loop: read from out, not recomputed */
-        uint8_t *lw = lv;
+        uint8_t *lw = kstored ? lk : lv;
         if (keep >= 0) {
             lw = arena_alloc(&g->arena, (size_t)n + 1);
             memcpy(lw, lv, (size_t)n);
@@ -1481,15 +1553,18 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         if (per_elem && !lw[n - 1])
             k_row_need(k, lw, n - 1, need);
         for (int x = 0; x < k->nx; x++)
-            if (!lw[k->xexpr[x]])
+            if (!lw[k->xexpr[x]] && !(k->xrow && k->xrow[x]))
                 k_row_need(k, lw, k->xexpr[x], need);
         LLVMValueRef c = loop_begin(g, &lc, cols);
         LLVMValueRef i = LLVMBuildAdd(g->b, base, c, "");
         if (keep >= 0)
             v[keep] = load_elem(g, k->type.dtype, out, i);
+        if (kstored)
+            v[xkeep] = load_elem(g, k->body[xkeep].dt, kslot, i);
         row_elems(g, k, lw, need, v, argv, pre, out, i, c);
         for (int x = 0; x < k->nx; x++)
-            store_elem(g, k->body[k->xexpr[x]].dt, xout[x], i, v[k->xexpr[x]]);
+            if (!(k->xrow && k->xrow[x]))
+                store_elem(g, k->body[k->xexpr[x]].dt, xout[x], i, v[k->xexpr[x]]);
         if (per_elem)
             store_elem(g, k->type.dtype, out, i, v[n - 1]);
         loop_end(g, &lc);
