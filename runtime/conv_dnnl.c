@@ -318,45 +318,47 @@ static bool exec(dnnl_primitive_t p, int n, const dnnl_memory_desc_t *const *md,
     return ok;
 }
 
+#define MAX_SLICES 64
+
+/* One call's slices: slice t runs entry e[t] on the x-shaped data at element xo[t] and the
+ * y-shaped data at yo[t]: images [N*t/T, N*(t+1)/T), or a batch-1 forward's output rows
+ * [OH*t/T, OH*(t+1)/T) (fwd_rows). */
 typedef struct Job {
     int op;
-    const int64_t *g;
     const float *a, *b;
     float *out, *wblk, *dws, *pads; /* dws: T weight gradients (filter); pads: T scratchpads */
     const float *bias;              /* the forward's bias (its epilogue's shift), or NULL */
-    const Entry *e[2];              /* slices of q and q + 1 images */
+    const Entry *e[MAX_SLICES];
+    int64_t xo[MAX_SLICES], yo[MAX_SLICES];
     dnnl_memory_desc_t padmd;       /* one scratchpad, bytes */
-    int64_t T, q, per_pad, per_dw;
+    int64_t T, per_pad, per_dw;
     atomic_bool failed; /* set by any slice whose call oneDNN refused */
 } Job;
 
 static void slice(void *ctx, int64_t lo, int64_t hi) {
     Job *j = ctx;
-    const int64_t *g = j->g;
-    int64_t HWC = g[NNC_CONV_H] * g[NNC_CONV_W] * g[NNC_CONV_C];
-    int64_t PF = g[NNC_CONV_OH] * g[NNC_CONV_OW] * g[NNC_CONV_F];
     for (int64_t t = lo; t < hi; t++) {
-        int64_t n0 = g[NNC_CONV_N] * t / j->T, n1 = g[NNC_CONV_N] * (t + 1) / j->T;
-        const Entry *e = j->e[n1 - n0 - j->q];
+        const Entry *e = j->e[t];
         const dnnl_memory_desc_t *padmd = &j->padmd;
         float *sp = j->pads + t * j->per_pad;
+        int64_t xo = j->xo[t], yo = j->yo[t];
         bool ok;
         if (j->op == NNC_CONV_OP_FWD && j->bias)
             ok = exec(e->conv, 5, (const dnnl_memory_desc_t *[]){&e->x, &e->w, &e->bias, &e->y, padmd},
                       (int[]){DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST, DNNL_ARG_SCRATCHPAD},
-                      (void *[]){(void *)(j->a + n0 * HWC), j->wblk, (void *)j->bias, j->out + n0 * PF, sp});
+                      (void *[]){(void *)(j->a + xo), j->wblk, (void *)j->bias, j->out + yo, sp});
         else if (j->op == NNC_CONV_OP_FWD)
             ok = exec(e->conv, 4, (const dnnl_memory_desc_t *[]){&e->x, &e->w, &e->y, padmd},
                       (int[]){DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_SCRATCHPAD},
-                      (void *[]){(void *)(j->a + n0 * HWC), j->wblk, j->out + n0 * PF, sp});
+                      (void *[]){(void *)(j->a + xo), j->wblk, j->out + yo, sp});
         else if (j->op == NNC_CONV_OP_DATA)
             ok = exec(e->conv, 4, (const dnnl_memory_desc_t *[]){&e->y, &e->w, &e->x, padmd},
                       (int[]){DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC, DNNL_ARG_SCRATCHPAD},
-                      (void *[]){(void *)(j->a + n0 * PF), j->wblk, j->out + n0 * HWC, sp});
+                      (void *[]){(void *)(j->a + yo), j->wblk, j->out + xo, sp});
         else
             ok = exec(e->conv, 4, (const dnnl_memory_desc_t *[]){&e->x, &e->y, &e->w, padmd},
                       (int[]){DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_SCRATCHPAD},
-                      (void *[]){(void *)(j->a + n0 * HWC), (void *)(j->b + n0 * PF), j->dws + t * j->per_dw, sp});
+                      (void *[]){(void *)(j->a + xo), (void *)(j->b + yo), j->dws + t * j->per_dw, sp});
         if (!ok)
             atomic_store(&j->failed, true);
     }
@@ -374,6 +376,29 @@ static bool chosen(int op, const int64_t *g) {
            (op == NNC_CONV_OP_FILTER && K < 64);
 }
 
+/* A batch-1 forward on a pool of T threads: thread t computes output rows [OH*t/T, OH*(t+1)/T)
+ * from the input rows they need (a band of x: NHWC keeps both bands contiguous), each band a
+ * convolution of its own geometry (the top band keeps the top padding, the bottom one the bottom
+ * padding). False (j untouched) when a band would need no input row. */
+static bool fwd_rows(Job *j, const int64_t *g, int64_t T, Epi ep) {
+    int64_t OH = g[NNC_CONV_OH], H = g[NNC_CONV_H], sh = g[NNC_CONV_SH], dh = g[NNC_CONV_DH], ph = g[NNC_CONV_PH];
+    int64_t WC = g[NNC_CONV_W] * g[NNC_CONV_C], OWF = g[NNC_CONV_OW] * g[NNC_CONV_F];
+    int64_t band[MAX_SLICES][NNC_CONV__COUNT];
+    for (int64_t t = 0; t < T; t++) {
+        int64_t o0 = OH * t / T, o1 = OH * (t + 1) / T;
+        int64_t i0 = o0 * sh - ph, i1 = (o1 - 1) * sh - ph + (g[NNC_CONV_KH] - 1) * dh + 1; /* rows [i0, i1) */
+        int64_t c0 = i0 < 0 ? 0 : i0, c1 = i1 > H ? H : i1;
+        if (c1 <= c0 || o1 <= o0)
+            return false;
+        memcpy(band[t], g, sizeof band[t]);
+        band[t][NNC_CONV_H] = c1 - c0, band[t][NNC_CONV_OH] = o1 - o0, band[t][NNC_CONV_PH] = c0 - i0;
+        j->xo[t] = c0 * WC, j->yo[t] = o0 * OWF;
+    }
+    for (int64_t t = 0; t < T; t++)
+        j->e[t] = entry(NNC_CONV_OP_FWD, band[t], 1, ep);
+    return true;
+}
+
 bool nnc_conv_dnnl(int op, const int64_t *g, const float *a, const float *b, float *out, float *col,
                    int64_t col_floats, const NncConvEpi *epi, NncPool *pool) {
     pthread_once(&once, open_dnnl);
@@ -387,17 +412,32 @@ bool nnc_conv_dnnl(int op, const int64_t *g, const float *a, const float *b, flo
             return false;
         ep = (Epi){.bias = epi->shift != NULL, .act = epi->act, .alpha = epi->act == NNC_ACT_NONE ? 0 : epi->alpha};
     }
-    int64_t N = g[NNC_CONV_N], T = nnc_pool_threads(pool);
-    T = T > N ? N : T < 1 ? 1 : T;
-    int64_t q = N / T;
-    Job j = {.op = op, .g = g, .a = a, .b = b, .out = out, .T = T, .q = q, .bias = epi ? epi->shift : NULL,
-             .e = {entry(op, g, q, ep), N % T ? entry(op, g, q + 1, ep) : NULL}};
-    if (!j.e[0] || !j.e[0]->ok || (N % T && (!j.e[1] || !j.e[1]->ok || !dn.dnnl_memory_desc_equal(&j.e[0]->w, &j.e[1]->w))))
-        return false; /* (the two slice sizes share one reordered weights: one layout) */
+    int64_t N = g[NNC_CONV_N], P = nnc_pool_threads(pool), T = P > MAX_SLICES ? MAX_SLICES : P < 1 ? 1 : P;
+    Job j = {.op = op, .a = a, .b = b, .out = out, .bias = epi ? epi->shift : NULL};
+    bool rows = false;  /* batch 1 on a pool: bands of output rows, one per thread (fwd_rows) */
+    if (op == NNC_CONV_OP_FWD && N == 1 && T > 1 && g[NNC_CONV_OH] > 1) {
+        T = T > g[NNC_CONV_OH] ? g[NNC_CONV_OH] : T;
+        rows = fwd_rows(&j, g, T, ep);
+    }
+    T = rows ? T : T > N ? N : T;
+    j.T = T;
+    if (!rows) {
+        int64_t HWC = g[NNC_CONV_H] * g[NNC_CONV_W] * g[NNC_CONV_C];
+        int64_t PF = g[NNC_CONV_OH] * g[NNC_CONV_OW] * g[NNC_CONV_F];
+        for (int64_t t = 0; t < T; t++) {
+            int64_t n0 = N * t / T, n1 = N * (t + 1) / T;
+            j.e[t] = entry(op, g, n1 - n0, ep);
+            j.xo[t] = n0 * HWC, j.yo[t] = n0 * PF;
+        }
+    }
+    /* every slice a jit kernel, all of one weights' layout (one reorder serves them all) */
+    for (int64_t t = 0; t < T; t++)
+        if (!j.e[t] || !j.e[t]->ok || !dn.dnnl_memory_desc_equal(&j.e[0]->w, &j.e[t]->w))
+            return false;
     const Entry *e0 = j.e[0];
-    for (int k = 0; k < 2; k++)
-        if (j.e[k] && j.e[k]->pad_floats > j.per_pad)
-            j.per_pad = j.e[k]->pad_floats;
+    for (int64_t t = 0; t < T; t++)
+        if (j.e[t]->pad_floats > j.per_pad)
+            j.per_pad = j.e[t]->pad_floats;
     j.per_pad = j.per_pad < 16 ? 16 : j.per_pad; /* floats */
     j.per_dw = e0->wfloats;
     /* the scratch: blocked weights (fwd, data) or T weight gradients (filter), T scratchpads;

@@ -5,7 +5,8 @@
 # weights, the shift its bias, the activation an eltwise post-op), the rest run as the epilogue
 # loop. A small CNN with several activations, strides, padding, dilation, groups, with and
 # without bias, and two conv + batchnorm blocks trains a little; its predictions and evaluation
-# through the executable (each convolution implementation forced, 1 and 2 threads) equal the
+# through the executable (each convolution implementation forced, 1 and 2 threads, batch 1 on 2
+# threads) equal the
 # interpreter's.
 . "$(dirname "$0")/lib.sh"
 PY=${NNC_PYTHON:-/usr/bin/python3}
@@ -60,6 +61,9 @@ for impl in auto dnnl im2col; do
         NNC_CONV=$impl ./epi_cnn predict --weights w.st x.npy -o "p_${impl}_$t.npy" --threads $t > /dev/null ||
             fail "predict NNC_CONV=$impl --threads $t exited with $?"
     done
+    # batch 1 on 2 threads: oneDNN's forward in bands of output rows, one per thread
+    NNC_CONV=$impl ./epi_cnn predict --weights w.st x.npy -o "p_${impl}_b1.npy" --threads 2 --batch 1 > /dev/null ||
+        fail "predict NNC_CONV=$impl --threads 2 --batch 1 exited with $?"
 done
 "$PY" -c "
 import numpy as np, sys
@@ -68,10 +72,10 @@ assert ref.shape == (9, 288), ref.shape
 assert ref.std() > 0.05, 'features all near zero: the test would not see a wrong epilogue'
 bad = 0
 for impl in ('auto', 'dnnl', 'im2col'):
-    for t in (1, 2):
-        p = np.load('p_%s_%d.npy' % (impl, t))
+    for t in ('1', '2', 'b1'):
+        p = np.load('p_%s_%s.npy' % (impl, t))
         err = np.abs(p - ref).max() / max(np.abs(ref).max(), 1e-6)
-        print('NNC_CONV=%s threads %d: max relative difference %.2e' % (impl, t, err))
+        print('NNC_CONV=%s threads %s: max relative difference %.2e' % (impl, t, err))
         bad += not err < 2e-5
 sys.exit(bad)
 " || fail "the executable's features differ from the interpreter's"
