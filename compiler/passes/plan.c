@@ -207,8 +207,35 @@ static bool conv_into_output(KGraph *g, const bool *gone, int i, int j) {
     return true;
 }
 
+/* A train step's conv epilogue that is a ReLU and also stores its mask (`gt(z, 0)`, kept for the
+ * backward pass): the value ref of its 0 when it is, else -1. relu(z) > 0 exactly when z > 0
+ * (NaN and -0 included), so the mask can be taken from the conv's output once the conv has run
+ * the ReLU: the conv takes the epilogue without the mask, and a kernel `gt(y, 0)` after it writes
+ * the mask (it reads y where the epilogue read and wrote it, 4 bytes an element less). */
+static int relu_mask(const KGraph *g, const Kernel *e) {
+    if (e->kind != KK_ELEM || e->nx != 1 || e->nbody < 3 || e->xexpr[0] < 0 || e->xexpr[0] >= e->nbody)
+        return -1;
+    const KExpr *sel = &e->body[e->nbody - 1], *gt = &e->body[e->xexpr[0]];
+    if (sel->kind != KE_OP || sel->op != OP_SELECT || sel->dt != DT_F32 || sel->src[0] != (uint32_t)e->xexpr[0] ||
+        gt->kind != KE_OP || gt->op != OP_GT || gt->sdt != DT_F32 || gt->src[0] != sel->src[1] ||
+        g->bufs[e->xbuf[0]].type.dtype != DT_BOOL)
+        return -1;
+    int zero = -1;
+    for (int q = 0; q < 2; q++) {   /* the select's else and the comparison's right side: a constant 0 */
+        const KExpr *c = &e->body[q ? gt->src[1] : sel->src[2]];
+        if (c->kind != KE_ARG || e->args[c->ref].kind != KA_VAL)
+            return -1;
+        const KExpr *v = &g->vals[e->args[c->ref].ref];
+        if (v->kind != KE_CONST || v->f != 0.0 || v->dt != DT_F32)
+            return -1;
+        zero = e->args[c->ref].ref;
+    }
+    return zero;
+}
+
 static void gemm_epilogues(Arena *A, KGraph *g) {
-    bool *gone = arena_alloc(A, (size_t)g->nkern + 1);
+    int capgone = 2 * g->nkern + 2;    /* a conv's ReLU mask adds a kernel (relu_mask) */
+    bool *gone = arena_alloc(A, (size_t)capgone);
     for (int i = 0; i < g->nkern; i++) {
         Kernel *k = &g->kern[i];
         if (!(k->kind == KK_GEMM || (k->kind == KK_CONV && k->op == OP_CONV)) || k->nbody)
@@ -221,7 +248,8 @@ static void gemm_epilogues(Arena *A, KGraph *g) {
             i--;    /* it now writes the epilogue's output: looked at again */
             continue;
         }
-        bool ok = e && e->kind == KK_ELEM && e->out == k->out && e->nx == 0;
+        int zero = e && k->kind == KK_CONV && e->out == k->out && g->nkern + 1 < capgone ? relu_mask(g, e) : -1;
+        bool ok = e && e->kind == KK_ELEM && e->out == k->out && (e->nx == 0 || zero >= 0);
         bool reads = false, between = false;
         for (int a = 0; ok && a < e->nargs; a++) {
             const KArg *ar = &e->args[a];
@@ -263,8 +291,30 @@ static void gemm_epilogues(Arena *A, KGraph *g) {
             if (m.body[b].kind == KE_ARG)
                 m.body[b].ref += 2;
         }
+        Kernel mk = {0};
+        if (zero >= 0) {    /* the mask after the conv: gt(y, 0) */
+            mk = (Kernel){.kind = KK_ELEM, .op = OP_GT, .node = e->node, .out = e->xbuf[0],
+                          .type = g->bufs[e->xbuf[0]].type};
+            mk.args = arena_alloc(A, sizeof(KArg) * 2);
+            mk.args[0] = (KArg){.kind = KA_BUF, .ref = k->out, .type = k->type};
+            mk.args[1] = (KArg){.kind = KA_VAL, .ref = zero, .type = k->type};
+            mk.nargs = 2;
+            mk.body = arena_alloc(A, sizeof(KExpr) * 3);
+            mk.body[0] = (KExpr){.kind = KE_ARG, .ref = 0, .dt = DT_F32, .sdt = DT_F32};
+            mk.body[1] = (KExpr){.kind = KE_ARG, .ref = 1, .dt = DT_F32, .sdt = DT_F32};
+            mk.body[2] = (KExpr){.kind = KE_OP, .op = OP_GT, .dt = DT_BOOL, .sdt = DT_F32, .src = {0, 1}};
+            mk.nbody = 3;
+            mk.type.dtype = DT_BOOL;
+        }
         *k = m;
         gone[j] = true;
+        if (zero >= 0) {    /* inserted right after the epilogue's place */
+            k_kernel(A, g, mk);     /* (may move g->kern) */
+            memmove(&g->kern[j + 2], &g->kern[j + 1], sizeof(Kernel) * (size_t)(g->nkern - 2 - j));
+            memmove(&gone[j + 2], &gone[j + 1], sizeof(bool) * (size_t)(g->nkern - 2 - j));
+            g->kern[j + 1] = mk;
+            gone[j + 1] = false;
+        }
     }
     int n = 0;
     for (int i = 0; i < g->nkern; i++)
