@@ -20,6 +20,12 @@
  * nnc's pool runs oneDNN's single-threaded jit kernel on images [N*t/T, N*(t+1)/T), no OpenMP team
  * waits on another, and no thread spins. backward-filter: each thread sums into its own weight
  * gradient, added in thread order afterwards (the sums' order depends on T, as the im2col path's).
+ * A batch-1 forward on a pool of T threads runs in bands of output rows instead (fwd_rows).
+ *
+ * Epilogues (nnc_conv_forward_ep): a forward's y = act(scale[f] conv + shift[f]) is one primitive:
+ * the scale folded into the weights (scaled HWIO copy in the scratch, then the usual reorder), the
+ * shift the convolution's bias, act an eltwise post-op (docs/backend-llvm.md "Convolution
+ * epilogues").
  *
  * Memory: no step allocates. The reordered weights, oneDNN's scratchpad (user mode) and the
  * per-thread weight gradients live in the convolution's scratch (the im2col buffer fuse sized);

@@ -126,7 +126,8 @@ typedef struct NncModelDef {
  * the depthwise loops run on pool's threads (NULL: the caller's), the GEMMs on OpenBLAS's.
  * Where measured faster (docs/backend-llvm.md "Convolution") a pass runs oneDNN's jit kernel
  * instead (runtime/conv_dnnl.c, libdnnl.so.2 opened with dlopen; $NNC_CONV = auto | im2col |
- * dnnl), in the same per-thread slices, its reordered weights and scratchpad in col.
+ * dnnl), in the same per-thread slices (a batch-1 forward: in bands of output rows, one per
+ * thread), its reordered weights and scratchpad in col.
  * Generated code calls these for the conv kernels. */
 enum {
     NNC_CONV_N, NNC_CONV_H, NNC_CONV_W, NNC_CONV_C, NNC_CONV_OH, NNC_CONV_OW, NNC_CONV_F,

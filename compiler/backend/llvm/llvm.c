@@ -1845,8 +1845,7 @@ static bool ce_affine(const ConvEpi *c, uint32_t i, bool *a1, bool *a0, bool *b0
     }
 }
 
-/* x = op(p, q) in either order when op commutes: the operands as (*u, *v) with u matching first
- * the caller's test; tries (p, q) then (q, p). */
+/* instruction i is op(*p, *q) (callers try both orders where op commutes) */
 static bool ce_op(const ConvEpi *c, uint32_t i, Op op, uint32_t *p, uint32_t *q) {
     const KExpr *x = &c->e->body[i];
     if (x->kind != KE_OP || x->op != op)
