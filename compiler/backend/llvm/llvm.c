@@ -2067,7 +2067,10 @@ static LLVMValueRef emit_conv_epilogue(Cg *g, const KGraph *kg, const Kernel *k,
     for (int p = 3 + sc; p < np; p++)
         eargs[ne++] = LLVMGetParam(fn, (unsigned)p);
     CeFit fit;
-    if (!conv_epi_fit(kg, &e, &fit)) {
+    IrConv cg;
+    const char *why = ir_conv_node_geom((Op)k->op, &k->args[0].type, &k->args[1].type, &k->type, &k->attr, &cg);
+    /* (a[f] and b[f] live on the stack: up to 2 x 16 KiB) */
+    if (why || cg.F > 4096 || !conv_epi_fit(kg, &e, &fit)) {
         k_conv(g, &ke, scratch, ke.pool);
         LLVMBuildCall2(g->b, LLVMGlobalGetValueType(epi), epi, eargs, (unsigned)ne, "");
         LLVMBuildRetVoid(g->b);
