@@ -13,7 +13,8 @@ scheme, optimizer, batch, thread count and data: Debian's Fashion-MNIST):
   cnn        conv 32 3x3 ReLU -> conv 64 3x3 ReLU -> maxpool 2 -> dense 128 ReLU -> dense 10, Adam,
              batch 64: training samples/s, peak RSS, the convolutions' GFLOP/s (forward
              2*OH*OW*KH*KW*C*F per sample and layer, x3 for a training step), and batch-1 predict
-             latency (bench/predict.c on cnn.nn) beside PyTorch's. PyTorch runs it in NCHW, its
+             latency (bench/predict.c on cnn.nn) beside PyTorch's, on one thread and (--threads
+             > 1) on --threads threads both. PyTorch runs it in NCHW, its
              default memory format and what its users run (nnc computes channels-last).
   tiny_transformer  a decoder-only character transformer (4 causal pre-norm blocks, 4 heads, dim 128,
              context 128), Adam, batch 32: training tokens/s beside nn.TransformerEncoderLayer's, on
@@ -173,7 +174,7 @@ def main():
     R = {k: [] for k in ("compile_small", "compile_wide", "compile_cnn", "n_small", "t_small", "d_small",
                          "n_small_rss", "t_small_rss", "n_wide", "t_wide", "d_wide", "n_wide_rss", "t_wide_rss",
                          "sgemm", "n_pred", "bound", "t_pred", "d_pred", "n_cnn", "t_cnn", "d_cnn", "n_cnn_rss",
-                         "t_cnn_rss", "n_cnn_pred", "t_cnn_pred", "d_cnn_pred", "compile_tt", "n_tt", "t_tt",
+                         "t_cnn_rss", "n_cnn_pred", "t_cnn_pred", "d_cnn_pred", "n_cnn_pred_t", "t_cnn_pred_t", "compile_tt", "n_tt", "t_tt",
                          "n_tt_rss", "t_tt_rss", "compile_lstm", "n_lstm", "t_lstm")}
     def compile_all():
         for m in built:
@@ -301,7 +302,21 @@ def main():
                 out, _ = run_rss([py, tb, "predict", m, str(predict_rounds), calls],
                                  env=default_env, what=f"torch_bench.py predict {m} (as installed)")
                 R["d_" + k].append(field(out, "predict_us", f"torch predict {m} (as installed)"))
-            for side in rotated([nnc_pred, torch_pred, torch_pred_default], rep):
+            sides = [nnc_pred, torch_pred, torch_pred_default]
+            if m == "cnn" and a.threads > 1:
+                # batch 1 on a.threads threads, both sides: nnc's forward gets a pool (its convs run
+                # in bands of output rows), PyTorch torch.set_num_threads(a.threads)
+                def nnc_pred_t():
+                    out, _ = run_rss([pred_exe[m], str(predict_rounds), calls, str(a.threads)], env=env,
+                                     what=f"predict {m} {a.threads} threads")
+                    R["n_cnn_pred_t"].append(field(out, "predict_us", f"predict {m} threads"))
+                def torch_pred_t():
+                    out, _ = run_rss([py, tb, "predict", m, str(predict_rounds), calls, str(a.threads)],
+                                     env=dict(torch_env, OPENBLAS_NUM_THREADS=str(a.threads)),
+                                     what=f"torch_bench.py predict {m} {a.threads} threads")
+                    R["t_cnn_pred_t"].append(field(out, "predict_us", f"torch predict {m} threads"))
+                sides += [nnc_pred_t, torch_pred_t]
+            for side in rotated(sides, rep):
                 side()
         print(f"bench: repetition {rep + 1}/{a.reps} done ({time.perf_counter() - t_start:.0f} s)", file=sys.stderr)
 
@@ -352,6 +367,9 @@ def main():
             f"{med['t_cnn_pred']:.1f}", "", f"{med['n_cnn_pred'] / med['t_cnn_pred']:.3f}", "<= 0.1")
         row("cnn predict batch 1 us vs PyTorch (as installed)", f"{med['n_cnn_pred']:.1f}",
             f"{med['d_cnn_pred']:.1f}", "", f"{med['n_cnn_pred'] / med['d_cnn_pred']:.3f}", "")
+        if "n_cnn_pred_t" in med:
+            row(f"cnn predict batch 1 us, {a.threads} threads both (equal kernels)", f"{med['n_cnn_pred_t']:.1f}",
+                f"{med['t_cnn_pred_t']:.1f}", "", f"{med['n_cnn_pred_t'] / med['t_cnn_pred_t']:.3f}", "")
     if "tiny_transformer" in only:
         row("tiny_transformer train tokens/s (PyTorch: equal kernels)", f"{med['n_tt']:.0f}", f"{med['t_tt']:.0f}",
             "", f"{med['n_tt'] / med['t_tt']:.2f}x", ">= 2x")

@@ -8,10 +8,12 @@
  * once (the memory bound: the least time a forward that reads its weights once can take, from the
  * same cache level the forward finds them in). Rounds alternate the two; the medians are printed:
  *
- *     predict ROUNDS CALLS  ->  predict_us=X bound_us=Y param_bytes=Z
+ *     predict ROUNDS CALLS [THREADS]  ->  predict_us=X bound_us=Y param_bytes=Z
  *
- * One thread: OpenBLAS is set to 1 and the model gets no pool (at batch 1 there is nothing to
- * split), as PyTorch gets torch.set_num_threads(1) on its side.
+ * One thread by default: OpenBLAS is set to 1 and the model gets no pool, as PyTorch gets
+ * torch.set_num_threads(1) on its side. THREADS > 1 gives the forward a pool of that many threads
+ * (the runtime's, as `predict --threads` gets): a batch-1 convolution then runs in bands of output
+ * rows, one per thread (runtime/conv_dnnl.c), against PyTorch at as many threads.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <cblas.h>
@@ -23,6 +25,16 @@
 #include <time.h>
 
 #include "bm.h"
+#include "rt.h"
+
+static void *pool_alloc(void *ud, void *ptr, size_t n) { /* rt.h's allocator hook */
+    (void)ud;
+    if (n == 0) {
+        free(ptr);
+        return NULL;
+    }
+    return realloc(ptr, n);
+}
 
 static double now(void) {
     struct timespec t;
@@ -92,7 +104,8 @@ static float stream_params(void) {
 int main(int argc, char **argv) {
     nnc_blas_check(argv);
     int rounds = argc > 1 ? atoi(argv[1]) : 21, calls = argc > 2 ? atoi(argv[2]) : 2000;
-    if (rounds < 1 || calls < 1) { fprintf(stderr, "usage: predict [ROUNDS [CALLS]]\n"); return 2; }
+    int threads = argc > 3 ? atoi(argv[3]) : 1;
+    if (rounds < 1 || calls < 1 || threads < 1) { fprintf(stderr, "usage: predict [ROUNDS [CALLS [THREADS]]]\n"); return 2; }
     openblas_set_num_threads(1);
     void *bufs[bm_NTENSORS] = {0};
     size_t param_bytes = 0;
@@ -129,7 +142,10 @@ int main(int argc, char **argv) {
         }
     }
     void *ws = alloc64((size_t)bm_workspace_size(1));
-    NncArgs a = {.B = 1, .bufs = bufs, .workspace = ws, .pool = NULL};
+    RtCtx ctx = {.alloc = pool_alloc, .prog = "predict"};
+    NncPool *pool = threads > 1 ? rt_pool_new(&ctx, threads) : NULL;
+    if (threads > 1 && !pool) { fprintf(stderr, "predict: no thread pool\n"); return 1; }
+    NncArgs a = {.B = 1, .bufs = bufs, .workspace = ws, .pool = pool};
     NncModelDef def = bm_model_def();
     for (int i = 0; i < calls; i++) def.forward(&a); /* warm caches, pages and branch predictors */
     volatile float sink = 0;
@@ -150,6 +166,7 @@ int main(int argc, char **argv) {
     free(tf);
     free(tb);
     free(ws);
+    if (pool) rt_pool_free(&ctx, pool);
     for (int i = 0; i < bm_NTENSORS; i++) free(bufs[i]);
     return sink == 12345.678f ? 3 : 0;
 }

@@ -76,8 +76,8 @@ def train(name, root, threads, limit):
     dt = time.perf_counter() - t0
     print(f"samples_per_s={n / dt:.1f} loss={loss.item():.4f}")
 
-def predict(name, rounds, calls):
-    torch.set_num_threads(1)
+def predict(name, rounds, calls, threads=1):
+    torch.set_num_threads(threads)
     torch.manual_seed(1)
     model = build(name).eval()
     x = torch.rand(1, 28, 28)    # [1, 28, 28]: the cnn's Unflatten makes it [1, 1, 28, 28]
@@ -156,8 +156,8 @@ def main():
         train_seq(CharLSTM, a[2], "lstm_ids.npy", "lstm_next.npy", 2e-3, int(a[3]), int(a[4]))
     elif len(a) == 5 and a[0] == "train" and a[1] in MODELS:
         train(a[1], a[2], int(a[3]), int(a[4]))
-    elif len(a) == 4 and a[0] == "predict" and a[1] in MODELS:
-        predict(a[1], int(a[2]), int(a[3]))
+    elif len(a) in (4, 5) and a[0] == "predict" and a[1] in MODELS:
+        predict(a[1], int(a[2]), int(a[3]), int(a[4]) if len(a) == 5 else 1)
     else:
         sys.exit(__doc__)
 

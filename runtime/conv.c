@@ -20,11 +20,15 @@
  * loops do.
  */
 #include <cblas.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "conv_dnnl.h"
 #include "nnc_abi.h"
+
+/* forward epilogues the library call ran (nnc_conv_forward_ep returned 1): tests read it */
+_Atomic int64_t nnc_conv_epi_fused;
 
 typedef struct Geo {
     int64_t N, H, W, C, OH, OW, F, KH, KW, G, sh, sw, dh, dw, ph, pw, chunk;
@@ -338,7 +342,7 @@ void nnc_conv_forward(const float *x, const float *w, float *y, float *col, cons
                       NncPool *pool) {
     Geo e = geo_of(geo);
     int64_t P = e.OH * e.OW;
-    if (nnc_conv_dnnl(NNC_CONV_OP_FWD, geo, x, w, y, col, col_floats(&e), pool))
+    if (nnc_conv_dnnl(NNC_CONV_OP_FWD, geo, x, w, y, col, col_floats(&e), NULL, pool))
         return;
     if (depthwise_geo(&e)) {
         memset(y, 0, sizeof(float) * (size_t)(e.N * P * e.F));
@@ -350,10 +354,23 @@ void nnc_conv_forward(const float *x, const float *w, float *y, float *col, cons
     blocks(&e, OP_FWD, x, w, y, col, 0, e.N, block(&e), pool);
 }
 
+int32_t nnc_conv_forward_ep(const float *x, const float *w, float *y, float *col, const int64_t *geo,
+                            const float *scale, const float *shift, int32_t act, float alpha, NncPool *pool) {
+    Geo e = geo_of(geo);
+    NncConvEpi ep = {scale, shift, act, alpha};
+    if (act >= 0 && act < NNC_ACT__COUNT &&
+        nnc_conv_dnnl(NNC_CONV_OP_FWD, geo, x, w, y, col, col_floats(&e), &ep, pool)) {
+        atomic_fetch_add_explicit(&nnc_conv_epi_fused, 1, memory_order_relaxed);
+        return 1;
+    }
+    nnc_conv_forward(x, w, y, col, geo, pool);
+    return 0;
+}
+
 void nnc_conv_backward_data(const float *dy, const float *w, float *dx, float *col, const int64_t *geo,
                             NncPool *pool) {
     Geo e = geo_of(geo);
-    if (nnc_conv_dnnl(NNC_CONV_OP_DATA, geo, dy, w, dx, col, col_floats(&e), pool))
+    if (nnc_conv_dnnl(NNC_CONV_OP_DATA, geo, dy, w, dx, col, col_floats(&e), NULL, pool))
         return;
     if (!depthwise_geo(&e) && sliced(&e, OP_DATA, dy, w, dx, col, pool))
         return;
@@ -369,7 +386,7 @@ void nnc_conv_backward_data(const float *dy, const float *w, float *dx, float *c
 void nnc_conv_backward_filter(const float *x, const float *dy, float *dw, float *col, const int64_t *geo,
                               NncPool *pool) {
     Geo e = geo_of(geo);
-    if (nnc_conv_dnnl(NNC_CONV_OP_FILTER, geo, x, dy, dw, col, col_floats(&e), pool))
+    if (nnc_conv_dnnl(NNC_CONV_OP_FILTER, geo, x, dy, dw, col, col_floats(&e), NULL, pool))
         return;
     if (!depthwise_geo(&e) && sliced(&e, OP_FILTER, x, dy, dw, col, pool))
         return;

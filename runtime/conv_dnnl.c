@@ -20,6 +20,12 @@
  * nnc's pool runs oneDNN's single-threaded jit kernel on images [N*t/T, N*(t+1)/T), no OpenMP team
  * waits on another, and no thread spins. backward-filter: each thread sums into its own weight
  * gradient, added in thread order afterwards (the sums' order depends on T, as the im2col path's).
+ * A batch-1 forward on a pool of T threads runs in bands of output rows instead (fwd_rows).
+ *
+ * Epilogues (nnc_conv_forward_ep): a forward's y = act(scale[f] conv + shift[f]) is one primitive:
+ * the scale folded into the weights (scaled HWIO copy in the scratch, then the usual reorder), the
+ * shift the convolution's bias, act an eltwise post-op (docs/backend-llvm.md "Convolution
+ * epilogues").
  *
  * Memory: no step allocates. The reordered weights, oneDNN's scratchpad (user mode) and the
  * per-thread weight gradients live in the convolution's scratch (the im2col buffer fuse sized);
@@ -56,6 +62,10 @@ static struct {
     F(dnnl_primitive_attr_create);
     F(dnnl_primitive_attr_destroy);
     F(dnnl_primitive_attr_set_scratchpad_mode);
+    F(dnnl_primitive_attr_set_post_ops);
+    F(dnnl_post_ops_create);
+    F(dnnl_post_ops_destroy);
+    F(dnnl_post_ops_append_eltwise);
     F(dnnl_dilated_convolution_forward_desc_init);
     F(dnnl_dilated_convolution_backward_data_desc_init);
     F(dnnl_dilated_convolution_backward_weights_desc_init);
@@ -92,6 +102,10 @@ static void open_dnnl(void) {
     GET(dnnl_primitive_attr_create);
     GET(dnnl_primitive_attr_destroy);
     GET(dnnl_primitive_attr_set_scratchpad_mode);
+    GET(dnnl_primitive_attr_set_post_ops);
+    GET(dnnl_post_ops_create);
+    GET(dnnl_post_ops_destroy);
+    GET(dnnl_post_ops_append_eltwise);
     GET(dnnl_dilated_convolution_forward_desc_init);
     GET(dnnl_dilated_convolution_backward_data_desc_init);
     GET(dnnl_dilated_convolution_backward_weights_desc_init);
@@ -112,16 +126,43 @@ static void open_dnnl(void) {
     dn.ok = true;
 }
 
-/* One pass on one geometry and images per slice: the primitive, the weights' layout and the
- * reorder between it and HWIO; ok = false: oneDNN has no jit kernel for it (the im2col path). */
+/* A forward's fused epilogue as the primitive sees it: a bias or not, the eltwise post-op
+ * (NNC_ACT_NONE: none) and its alpha. The scale is folded into the weights before the reorder and
+ * is no part of the primitive. */
+typedef struct Epi {
+    bool bias;
+    int act;
+    float alpha;
+} Epi;
+
+/* One pass on one geometry, images per slice and epilogue: the primitive, the weights' layout and
+ * the reorder between it and HWIO; ok = false: oneDNN has no jit kernel for it (the im2col path). */
 typedef struct Entry {
     int op;
     int64_t key[NNC_CONV__COUNT];
+    Epi epi;
     bool ok;
     dnnl_primitive_t conv, reo;
-    dnnl_memory_desc_t x, y, w, hwio; /* x, y: the slice's nhwc data; w: oneDNN's weights */
-    int64_t wfloats, pad_floats;      /* the blocked weights; the conv's and reorder's scratchpad */
+    dnnl_memory_desc_t x, y, w, hwio, bias; /* x, y: the slice's nhwc data; w: oneDNN's weights */
+    int64_t wfloats, pad_floats;            /* the blocked weights; the conv's and reorder's scratchpad */
 } Entry;
+
+/* oneDNN's eltwise algorithm (and its alpha, beta) for act: what the activations of
+ * stdlib/nn.nn compute (docs/backend-llvm.md "Convolution epilogues"). */
+static bool eltwise_of(int act, float alpha, dnnl_alg_kind_t *alg, float *a, float *b) {
+    static const dnnl_alg_kind_t algs[NNC_ACT__COUNT] = {
+        [NNC_ACT_RELU] = dnnl_eltwise_relu,       [NNC_ACT_TANH] = dnnl_eltwise_tanh,
+        [NNC_ACT_SIGMOID] = dnnl_eltwise_logistic, [NNC_ACT_ELU] = dnnl_eltwise_elu,
+        [NNC_ACT_GELU_ERF] = dnnl_eltwise_gelu_erf, [NNC_ACT_GELU_TANH] = dnnl_eltwise_gelu_tanh,
+        [NNC_ACT_SWISH] = dnnl_eltwise_swish,
+    };
+    if (act <= NNC_ACT_NONE || act >= NNC_ACT__COUNT)
+        return false;
+    *alg = algs[act];
+    *a = act == NNC_ACT_RELU || act == NNC_ACT_ELU ? alpha : act == NNC_ACT_SWISH ? 1.0f : 0.0f;
+    *b = 0.0f;
+    return true;
+}
 
 #define MAX_ENTRIES 128
 static Entry cache[MAX_ENTRIES];
@@ -146,14 +187,32 @@ static void make_entry(Entry *e, const int64_t *g, int64_t n) {
               dn.dnnl_memory_desc_init_by_tag(&e->y, 4, yd, dnnl_f32, dnnl_nhwc) == dnnl_success &&
               dn.dnnl_memory_desc_init_by_tag(&e->hwio, 4, wd, dnnl_f32, dnnl_hwio) == dnnl_success &&
               dn.dnnl_memory_desc_init_by_tag(&wany, 4, wd, dnnl_f32, dnnl_format_tag_any) == dnnl_success;
-    dnnl_primitive_attr_t attr = NULL;
+    dnnl_dims_t bd_ = {g[NNC_CONV_F]};
+    ok = ok && dn.dnnl_memory_desc_init_by_tag(&e->bias, 1, bd_, dnnl_f32, dnnl_a) == dnnl_success;
+    dnnl_primitive_attr_t attr = NULL, fattr = NULL;
     ok = ok && dn.dnnl_primitive_attr_create(&attr) == dnnl_success &&
          dn.dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) == dnnl_success;
+    /* the forward's own attributes: the eltwise post-op of its epilogue */
+    ok = ok && dn.dnnl_primitive_attr_create(&fattr) == dnnl_success &&
+         dn.dnnl_primitive_attr_set_scratchpad_mode(fattr, dnnl_scratchpad_mode_user) == dnnl_success;
+    dnnl_alg_kind_t alg;
+    float ea, eb;
+    if (ok && e->op == NNC_CONV_OP_FWD && eltwise_of(e->epi.act, e->epi.alpha, &alg, &ea, &eb)) {
+        dnnl_post_ops_t po = NULL;
+        ok = dn.dnnl_post_ops_create(&po) == dnnl_success &&
+             dn.dnnl_post_ops_append_eltwise(po, 1.0f, alg, ea, eb) == dnnl_success &&
+             dn.dnnl_primitive_attr_set_post_ops(fattr, po) == dnnl_success;
+        if (po)
+            dn.dnnl_post_ops_destroy(po);
+    }
     dnnl_convolution_desc_t fd, bd;
     dnnl_primitive_desc_t hint = NULL, pd = NULL, rpd = NULL;
+    bool fbias = e->op == NNC_CONV_OP_FWD && e->epi.bias;
     ok = ok && dn.dnnl_dilated_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &e->x,
-                                                     &wany, NULL, &e->y, st, dl, pl, pr) == dnnl_success &&
-         dn.dnnl_primitive_desc_create(&hint, &fd, attr, dn.eng, NULL) == dnnl_success;
+                                                     &wany, fbias ? &e->bias : NULL, &e->y, st, dl, pl,
+                                                     pr) == dnnl_success &&
+         dn.dnnl_primitive_desc_create(&hint, &fd, e->op == NNC_CONV_OP_FWD ? fattr : attr, dn.eng, NULL) ==
+             dnnl_success;
     if (ok && e->op == NNC_CONV_OP_FWD) {
         pd = hint, hint = NULL;
     } else if (ok && e->op == NNC_CONV_OP_DATA) {
@@ -195,10 +254,12 @@ static void make_entry(Entry *e, const int64_t *g, int64_t n) {
         dn.dnnl_primitive_desc_destroy(rpd);
     if (attr)
         dn.dnnl_primitive_attr_destroy(attr);
+    if (fattr)
+        dn.dnnl_primitive_attr_destroy(fattr);
 }
 
-/* The entry for (op, geometry, n images per slice), made on first use; NULL when full. */
-static const Entry *entry(int op, const int64_t *g, int64_t n) {
+/* The entry for (op, geometry, n images per slice, epilogue), made on first use; NULL when full. */
+static const Entry *entry(int op, const int64_t *g, int64_t n, Epi epi) {
     int64_t key[NNC_CONV__COUNT];
     memcpy(key, g, sizeof key);
     key[NNC_CONV_N] = n;
@@ -206,11 +267,13 @@ static const Entry *entry(int op, const int64_t *g, int64_t n) {
     pthread_mutex_lock(&cache_mu);
     Entry *e = NULL;
     for (int i = 0; i < ncache && !e; i++)
-        if (cache[i].op == op && !memcmp(cache[i].key, key, sizeof key))
+        if (cache[i].op == op && !memcmp(cache[i].key, key, sizeof key) && cache[i].epi.bias == epi.bias &&
+            cache[i].epi.act == epi.act && cache[i].epi.alpha == epi.alpha)
             e = &cache[i];
     if (!e && ncache < MAX_ENTRIES) {
         e = &cache[ncache++];
         e->op = op;
+        e->epi = epi;
         memcpy(e->key, key, sizeof key);
         int t = dn.omp_get();
         dn.omp_set(1);
@@ -243,7 +306,7 @@ static bool this_stream(void) {
 static bool exec(dnnl_primitive_t p, int n, const dnnl_memory_desc_t *const *md, const int *arg, void *const *ptr) {
     if (!this_stream())
         return false;
-    dnnl_exec_arg_t a[4];
+    dnnl_exec_arg_t a[5];
     bool ok = true;
     int made = 0;
     for (; made < n && ok; made++) {
@@ -261,40 +324,47 @@ static bool exec(dnnl_primitive_t p, int n, const dnnl_memory_desc_t *const *md,
     return ok;
 }
 
+#define MAX_SLICES 64
+
+/* One call's slices: slice t runs entry e[t] on the x-shaped data at element xo[t] and the
+ * y-shaped data at yo[t]: images [N*t/T, N*(t+1)/T), or a batch-1 forward's output rows
+ * [OH*t/T, OH*(t+1)/T) (fwd_rows). */
 typedef struct Job {
     int op;
-    const int64_t *g;
     const float *a, *b;
     float *out, *wblk, *dws, *pads; /* dws: T weight gradients (filter); pads: T scratchpads */
-    const Entry *e[2];              /* slices of q and q + 1 images */
+    const float *bias;              /* the forward's bias (its epilogue's shift), or NULL */
+    const Entry *e[MAX_SLICES];
+    int64_t xo[MAX_SLICES], yo[MAX_SLICES];
     dnnl_memory_desc_t padmd;       /* one scratchpad, bytes */
-    int64_t T, q, per_pad, per_dw;
+    int64_t T, per_pad, per_dw;
     atomic_bool failed; /* set by any slice whose call oneDNN refused */
 } Job;
 
 static void slice(void *ctx, int64_t lo, int64_t hi) {
     Job *j = ctx;
-    const int64_t *g = j->g;
-    int64_t HWC = g[NNC_CONV_H] * g[NNC_CONV_W] * g[NNC_CONV_C];
-    int64_t PF = g[NNC_CONV_OH] * g[NNC_CONV_OW] * g[NNC_CONV_F];
     for (int64_t t = lo; t < hi; t++) {
-        int64_t n0 = g[NNC_CONV_N] * t / j->T, n1 = g[NNC_CONV_N] * (t + 1) / j->T;
-        const Entry *e = j->e[n1 - n0 - j->q];
+        const Entry *e = j->e[t];
         const dnnl_memory_desc_t *padmd = &j->padmd;
         float *sp = j->pads + t * j->per_pad;
+        int64_t xo = j->xo[t], yo = j->yo[t];
         bool ok;
-        if (j->op == NNC_CONV_OP_FWD)
+        if (j->op == NNC_CONV_OP_FWD && j->bias)
+            ok = exec(e->conv, 5, (const dnnl_memory_desc_t *[]){&e->x, &e->w, &e->bias, &e->y, padmd},
+                      (int[]){DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST, DNNL_ARG_SCRATCHPAD},
+                      (void *[]){(void *)(j->a + xo), j->wblk, (void *)j->bias, j->out + yo, sp});
+        else if (j->op == NNC_CONV_OP_FWD)
             ok = exec(e->conv, 4, (const dnnl_memory_desc_t *[]){&e->x, &e->w, &e->y, padmd},
                       (int[]){DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST, DNNL_ARG_SCRATCHPAD},
-                      (void *[]){(void *)(j->a + n0 * HWC), j->wblk, j->out + n0 * PF, sp});
+                      (void *[]){(void *)(j->a + xo), j->wblk, j->out + yo, sp});
         else if (j->op == NNC_CONV_OP_DATA)
             ok = exec(e->conv, 4, (const dnnl_memory_desc_t *[]){&e->y, &e->w, &e->x, padmd},
                       (int[]){DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC, DNNL_ARG_SCRATCHPAD},
-                      (void *[]){(void *)(j->a + n0 * PF), j->wblk, j->out + n0 * HWC, sp});
+                      (void *[]){(void *)(j->a + yo), j->wblk, j->out + xo, sp});
         else
             ok = exec(e->conv, 4, (const dnnl_memory_desc_t *[]){&e->x, &e->y, &e->w, padmd},
                       (int[]){DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_SCRATCHPAD},
-                      (void *[]){(void *)(j->a + n0 * HWC), (void *)(j->b + n0 * PF), j->dws + t * j->per_dw, sp});
+                      (void *[]){(void *)(j->a + xo), (void *)(j->b + yo), j->dws + t * j->per_dw, sp});
         if (!ok)
             atomic_store(&j->failed, true);
     }
@@ -312,29 +382,87 @@ static bool chosen(int op, const int64_t *g) {
            (op == NNC_CONV_OP_FILTER && K < 64);
 }
 
+/* A batch-1 forward on a pool of T threads: thread t computes output rows [OH*t/T, OH*(t+1)/T)
+ * from the input rows they need (a band of x: NHWC keeps both bands contiguous), each band a
+ * convolution of its own geometry (the top band keeps the top padding, the bottom one the bottom
+ * padding). False (j untouched) when a band would need no input row. */
+static bool fwd_rows(Job *j, const int64_t *g, int64_t T, Epi ep) {
+    int64_t OH = g[NNC_CONV_OH], H = g[NNC_CONV_H], sh = g[NNC_CONV_SH], dh = g[NNC_CONV_DH], ph = g[NNC_CONV_PH];
+    int64_t WC = g[NNC_CONV_W] * g[NNC_CONV_C], OWF = g[NNC_CONV_OW] * g[NNC_CONV_F];
+    int64_t band[MAX_SLICES][NNC_CONV__COUNT];
+    for (int64_t t = 0; t < T; t++) {
+        int64_t o0 = OH * t / T, o1 = OH * (t + 1) / T;
+        int64_t i0 = o0 * sh - ph, i1 = (o1 - 1) * sh - ph + (g[NNC_CONV_KH] - 1) * dh + 1; /* rows [i0, i1) */
+        int64_t c0 = i0 < 0 ? 0 : i0, c1 = i1 > H ? H : i1;
+        if (c1 <= c0 || o1 <= o0)
+            return false;
+        memcpy(band[t], g, sizeof band[t]);
+        band[t][NNC_CONV_H] = c1 - c0, band[t][NNC_CONV_OH] = o1 - o0, band[t][NNC_CONV_PH] = c0 - i0;
+        j->xo[t] = c0 * WC, j->yo[t] = o0 * OWF;
+    }
+    for (int64_t t = 0; t < T; t++)
+        j->e[t] = entry(NNC_CONV_OP_FWD, band[t], 1, ep);
+    return true;
+}
+
 bool nnc_conv_dnnl(int op, const int64_t *g, const float *a, const float *b, float *out, float *col,
-                   int64_t col_floats, NncPool *pool) {
+                   int64_t col_floats, const NncConvEpi *epi, NncPool *pool) {
     pthread_once(&once, open_dnnl);
     if (!dn.ok || g[NNC_CONV_G] != 1 || !col || !chosen(op, g))
         return false;
-    int64_t N = g[NNC_CONV_N], T = nnc_pool_threads(pool);
-    T = T > N ? N : T < 1 ? 1 : T;
-    int64_t q = N / T;
-    Job j = {.op = op, .g = g, .a = a, .b = b, .out = out, .T = T, .q = q,
-             .e = {entry(op, g, q), N % T ? entry(op, g, q + 1) : NULL}};
-    if (!j.e[0] || !j.e[0]->ok || (N % T && (!j.e[1] || !j.e[1]->ok || !dn.dnnl_memory_desc_equal(&j.e[0]->w, &j.e[1]->w))))
-        return false; /* (the two slice sizes share one reordered weights: one layout) */
+    Epi ep = {0};
+    if (epi) {
+        dnnl_alg_kind_t alg;
+        float ea, eb;
+        if (op != NNC_CONV_OP_FWD || (epi->act != NNC_ACT_NONE && !eltwise_of(epi->act, epi->alpha, &alg, &ea, &eb)))
+            return false;
+        ep = (Epi){.bias = epi->shift != NULL, .act = epi->act, .alpha = epi->act == NNC_ACT_NONE ? 0 : epi->alpha};
+    }
+    int64_t N = g[NNC_CONV_N], P = nnc_pool_threads(pool), T = P > MAX_SLICES ? MAX_SLICES : P < 1 ? 1 : P;
+    Job j = {.op = op, .a = a, .b = b, .out = out, .bias = epi ? epi->shift : NULL};
+    bool rows = false;  /* batch 1 on a pool: bands of output rows, one per thread (fwd_rows) */
+    if (op == NNC_CONV_OP_FWD && N == 1 && T > 1 && g[NNC_CONV_OH] > 1) {
+        T = T > g[NNC_CONV_OH] ? g[NNC_CONV_OH] : T;
+        rows = fwd_rows(&j, g, T, ep);
+    }
+    T = rows ? T : T > N ? N : T;
+    j.T = T;
+    if (!rows) {
+        int64_t HWC = g[NNC_CONV_H] * g[NNC_CONV_W] * g[NNC_CONV_C];
+        int64_t PF = g[NNC_CONV_OH] * g[NNC_CONV_OW] * g[NNC_CONV_F];
+        for (int64_t t = 0; t < T; t++) {
+            int64_t n0 = N * t / T, n1 = N * (t + 1) / T;
+            j.e[t] = entry(op, g, n1 - n0, ep);
+            j.xo[t] = n0 * HWC, j.yo[t] = n0 * PF;
+        }
+    }
+    /* every slice a jit kernel, all of one weights' layout (one reorder serves them all) */
+    for (int64_t t = 0; t < T; t++)
+        if (!j.e[t] || !j.e[t]->ok || !dn.dnnl_memory_desc_equal(&j.e[0]->w, &j.e[t]->w))
+            return false;
     const Entry *e0 = j.e[0];
-    for (int k = 0; k < 2; k++)
-        if (j.e[k] && j.e[k]->pad_floats > j.per_pad)
-            j.per_pad = j.e[k]->pad_floats;
+    for (int64_t t = 0; t < T; t++)
+        if (j.e[t]->pad_floats > j.per_pad)
+            j.per_pad = j.e[t]->pad_floats;
     j.per_pad = j.per_pad < 16 ? 16 : j.per_pad; /* floats */
     j.per_dw = e0->wfloats;
-    /* the scratch: blocked weights (fwd, data) or T weight gradients (filter), T scratchpads */
-    int64_t need = (op == NNC_CONV_OP_FILTER ? T : 1) * e0->wfloats + T * j.per_pad;
+    /* the scratch: blocked weights (fwd, data) or T weight gradients (filter), T scratchpads;
+     * with an epilogue's scale, the scaled HWIO weights before them */
+    int64_t wn = g[NNC_CONV_KH] * g[NNC_CONV_KW] * g[NNC_CONV_C] * g[NNC_CONV_F], F = g[NNC_CONV_F];
+    int64_t scaled = epi && epi->scale ? (wn + 15) / 16 * 16 : 0;
+    int64_t need = scaled + (op == NNC_CONV_OP_FILTER ? T : 1) * e0->wfloats + T * j.per_pad;
     if (need > col_floats)
         return false;
     float *p = col;
+    if (scaled) { /* the scale folded into the weights: w[kh, kw, c, f] * scale[f] (HWIO: f innermost) */
+        float *restrict ws = p;
+        const float *restrict w = b, *restrict s = epi->scale;
+        for (int64_t i = 0; i < wn; i += F)
+            for (int64_t f = 0; f < F; f++)
+                ws[i + f] = w[i + f] * s[f];
+        b = ws;
+        p += scaled;
+    }
     if (op == NNC_CONV_OP_FILTER)
         j.dws = p, p += T * e0->wfloats;
     else
@@ -367,8 +495,8 @@ bool nnc_conv_dnnl(int op, const int64_t *g, const float *a, const float *b, flo
 #else
 
 bool nnc_conv_dnnl(int op, const int64_t *g, const float *a, const float *b, float *out, float *col,
-                   int64_t col_floats, NncPool *pool) {
-    (void)op, (void)g, (void)a, (void)b, (void)out, (void)col, (void)col_floats, (void)pool;
+                   int64_t col_floats, const NncConvEpi *epi, NncPool *pool) {
+    (void)op, (void)g, (void)a, (void)b, (void)out, (void)col, (void)col_floats, (void)epi, (void)pool;
     return false;
 }
 

@@ -12,7 +12,15 @@ enum { NNC_CONV_OP_FWD, NNC_CONV_OP_DATA, NNC_CONV_OP_FILTER };
 /* Runs one pass with oneDNN where it was chosen for this pass and geometry and can run here
  * (libdnnl.so.2 present, a jit kernel, its buffers fit col's col_floats); false: nothing done,
  * the caller runs its im2col path. a, b, out: fwd x, w, y; data dy, w, dx; filter x, dy, dw. */
+/* A forward pass's epilogue (nnc_conv_forward_ep): y = act(scale[f] * conv + shift[f]). */
+typedef struct NncConvEpi {
+    const float *scale, *shift; /* F floats each, or NULL */
+    int act;                    /* NNC_ACT_* */
+    float alpha;
+} NncConvEpi;
+
+/* epi: NULL, or the forward's epilogue (op NNC_CONV_OP_FWD), applied when true is returned. */
 bool nnc_conv_dnnl(int op, const int64_t *geo, const float *a, const float *b, float *out, float *col,
-                   int64_t col_floats, NncPool *pool);
+                   int64_t col_floats, const NncConvEpi *epi, NncPool *pool);
 
 #endif

@@ -126,7 +126,8 @@ typedef struct NncModelDef {
  * the depthwise loops run on pool's threads (NULL: the caller's), the GEMMs on OpenBLAS's.
  * Where measured faster (docs/backend-llvm.md "Convolution") a pass runs oneDNN's jit kernel
  * instead (runtime/conv_dnnl.c, libdnnl.so.2 opened with dlopen; $NNC_CONV = auto | im2col |
- * dnnl), in the same per-thread slices, its reordered weights and scratchpad in col.
+ * dnnl), in the same per-thread slices (a batch-1 forward: in bands of output rows, one per
+ * thread), its reordered weights and scratchpad in col.
  * Generated code calls these for the conv kernels. */
 enum {
     NNC_CONV_N, NNC_CONV_H, NNC_CONV_W, NNC_CONV_C, NNC_CONV_OH, NNC_CONV_OW, NNC_CONV_F,
@@ -134,6 +135,19 @@ enum {
     NNC_CONV_PH, NNC_CONV_PW, NNC_CONV_CHUNK, NNC_CONV__COUNT
 };
 void nnc_conv_forward(const float *x, const float *w, float *y, float *col, const int64_t *geo, NncPool *pool);
+/* A forward convolution with its epilogue, y = act(scale[f] * conv(x, w) + shift[f]) per output
+ * channel f (scale, shift: F floats each, NULL for 1 and 0; act an NNC_ACT_*, alpha its
+ * parameter: relu's slope below 0, elu's alpha). Returns 1 when y holds that; 0 when y holds the
+ * plain convolution and the caller applies the epilogue (the im2col path, grouped convolutions, no
+ * oneDNN). oneDNN runs it as one primitive: scale folded into the weights as it reorders them,
+ * shift as the convolution's bias, act as an eltwise post-op (docs/backend-llvm.md "Convolution
+ * epilogues"). The generated code calls it for a conv kernel whose epilogue has that form. */
+enum {
+    NNC_ACT_NONE, NNC_ACT_RELU, NNC_ACT_TANH, NNC_ACT_SIGMOID, NNC_ACT_ELU, NNC_ACT_GELU_ERF,
+    NNC_ACT_GELU_TANH, NNC_ACT_SWISH, NNC_ACT__COUNT
+};
+int32_t nnc_conv_forward_ep(const float *x, const float *w, float *y, float *col, const int64_t *geo,
+                            const float *scale, const float *shift, int32_t act, float alpha, NncPool *pool);
 void nnc_conv_backward_data(const float *dy, const float *w, float *dx, float *col, const int64_t *geo,
                             NncPool *pool);
 void nnc_conv_backward_filter(const float *x, const float *dy, float *dw, float *col, const int64_t *geo,

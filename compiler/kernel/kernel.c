@@ -205,7 +205,7 @@ static void kernel_text(FILE *out, const Kernel *k, bool sig) {
         if (sig)
             fputc(';', out);
     }
-    for (int x = 0; x < k->nx; x++) {
+    for (int x = 0; x < k->nx && k->kind != KK_CONV; x++) {   /* (a conv's is its scratch) */
         const char *per = k->kind == KK_ROW && k->xrow && k->xrow[x] ? "[row]" : "";
         if (sig)
             fprintf(out, " out%d%s = %%%d;", x + 1, per, k->xexpr[x]);
@@ -497,7 +497,7 @@ int k_verify(const KGraph *g, FILE *err) {
         /* the kernels with a body: elementwise ones, and reductions with a fused prologue */
         /* a gemm's epilogue body reads the arguments after its two operands, at each element of
          * the gemm's result */
-        bool epi = k->kind == KK_GEMM && k->nbody > 0;
+        bool epi = (k->kind == KK_GEMM || (k->kind == KK_CONV && k->op == OP_CONV)) && k->nbody > 0;
         bool body = k->kind == KK_ELEM || k->kind == KK_ROW || (k->kind == KK_OP && k->nbody > 0) || epi;
         const IrType *space = k->kind == KK_OP || k->kind == KK_ROW ? &k->pro : &k->type;
         for (int a = 0; a < k->nargs; a++) {

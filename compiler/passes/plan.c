@@ -170,27 +170,126 @@ static bool touches(const Kernel *k, int b) {
  * that writes over that output (reuse_dying put it there: bias + activation after a forward GEMM,
  * the activation's derivative after a backward one) and stores nothing else, becomes the GEMM
  * kernel's body, when no kernel between them writes a buffer it reads (so it can run right after
- * the GEMM). The body's arguments follow the GEMM's two operands. */
+ * the GEMM). The body's arguments follow the GEMM's two operands. A forward convolution takes its
+ * epilogue the same way (bias + activation, an inference batchnorm's scale and shift: the backend
+ * folds what it can into the library call, docs/backend-llvm.md "Convolution epilogues"); its
+ * im2col scratch stays its extra output. */
+/* Conv kernel i writes a temporary that dies in the elementwise kernel j, which writes another
+ * buffer of its size (a graph output: reuse_dying leaves those alone): the conv writes j's buffer
+ * instead, and j reads it there, so that j can become its epilogue (written over it in place).
+ * Only when no kernel between them touches j's buffer and neither kernel reads it before. The
+ * caller looks at kernel i again (i is not advanced) after a true return. */
+static bool conv_into_output(KGraph *g, const bool *gone, int i, int j) {
+    Kernel *k = &g->kern[i], *e = &g->kern[j];
+    int t = k->out, o = e->out;
+    if (e->kind != KK_ELEM || e->nx || g->bufs[t].kind != KB_TEMP || o == t || g->bufs[o].kind == KB_GLOBAL ||
+        g->bufs[o].type.dtype != g->bufs[t].type.dtype)
+        return false;
+    KSize x = k_bytes(&g->bufs[t].type), y = k_bytes(&g->bufs[o].type);
+    if (x.b2 != y.b2 || x.b != y.b || x.c != y.c)
+        return false;
+    for (int a = 0; a < k->nargs; a++)
+        if (k->args[a].kind != KA_VAL && k->args[a].ref == o)
+            return false;
+    bool reads_t = false;
+    for (int a = 0; a < e->nargs; a++) {
+        const KArg *ar = &e->args[a];
+        if (ar->kind == KA_VAL)
+            continue;
+        if (ar->ref == o || (ar->ref == t && ar->kind != KA_BUF))
+            return false;
+        reads_t |= ar->ref == t;
+    }
+    if (!reads_t)
+        return false;
+    for (int m = i + 1; m < j; m++)
+        if (!gone[m] && touches(&g->kern[m], o))
+            return false;
+    for (int m = j + 1; m < g->nkern; m++)
+        if (!gone[m] && touches(&g->kern[m], t))
+            return false;
+    for (int r = 0; r < g->nres; r++)
+        if (g->res[r].buf == t || g->res[r].stage == t)
+            return false;
+    k->out = o;
+    for (int a = 0; a < e->nargs; a++)
+        if (e->args[a].kind != KA_VAL && e->args[a].ref == t)
+            e->args[a].ref = o;
+    return true;
+}
+
+/* A train step's conv epilogue that is a ReLU and also stores its mask (`gt(z, 0)`, kept for the
+ * backward pass): the value ref of its 0 when it is, else -1. relu(z) > 0 exactly when z > 0
+ * (NaN and -0 included), so the mask can be taken from the conv's output once the conv has run
+ * the ReLU: the conv takes the epilogue without the mask, and a kernel `gt(y, 0)` after it writes
+ * the mask (it reads y where the epilogue read and wrote it, 4 bytes an element less). */
+static int relu_mask(const KGraph *g, const Kernel *e) {
+    if (e->kind != KK_ELEM || e->nx != 1 || e->nbody < 3 || e->xexpr[0] < 0 || e->xexpr[0] >= e->nbody)
+        return -1;
+    const KExpr *sel = &e->body[e->nbody - 1], *gt = &e->body[e->xexpr[0]];
+    if (sel->kind != KE_OP || sel->op != OP_SELECT || sel->dt != DT_F32 || sel->src[0] != (uint32_t)e->xexpr[0] ||
+        gt->kind != KE_OP || gt->op != OP_GT || gt->sdt != DT_F32 || gt->src[0] != sel->src[1] ||
+        g->bufs[e->xbuf[0]].type.dtype != DT_BOOL)
+        return -1;
+    int zero = -1;
+    for (int q = 0; q < 2; q++) {   /* the select's else and the comparison's right side: a constant 0 */
+        const KExpr *c = &e->body[q ? gt->src[1] : sel->src[2]];
+        if (c->kind != KE_ARG || e->args[c->ref].kind != KA_VAL)
+            return -1;
+        const KExpr *v = &g->vals[e->args[c->ref].ref];
+        if (v->kind != KE_CONST || v->f != 0.0 || v->dt != DT_F32)
+            return -1;
+        zero = e->args[c->ref].ref;
+    }
+    return zero;
+}
+
 static void gemm_epilogues(Arena *A, KGraph *g) {
-    bool *gone = arena_alloc(A, (size_t)g->nkern + 1);
+    int capgone = 2 * g->nkern + 2;    /* a conv's ReLU mask adds a kernel (relu_mask) */
+    bool *gone = arena_alloc(A, (size_t)capgone);
     for (int i = 0; i < g->nkern; i++) {
         Kernel *k = &g->kern[i];
-        if (k->kind != KK_GEMM || k->nbody)
+        if (!(k->kind == KK_GEMM || (k->kind == KK_CONV && k->op == OP_CONV)) || k->nbody)
             continue;
         int j = i + 1;
         while (j < g->nkern && (gone[j] || !touches(&g->kern[j], k->out)))
             j++;
         Kernel *e = j < g->nkern ? &g->kern[j] : NULL;
-        bool ok = e && e->kind == KK_ELEM && e->out == k->out && e->nx == 0;
-        bool reads = false;
+        if (e && k->kind == KK_CONV && e->out != k->out && conv_into_output(g, gone, i, j)) {
+            i--;    /* it now writes the epilogue's output: looked at again */
+            continue;
+        }
+        int zero = e && k->kind == KK_CONV && e->out == k->out && g->nkern + 1 < capgone ? relu_mask(g, e) : -1;
+        bool ok = e && e->kind == KK_ELEM && e->out == k->out && (e->nx == 0 || zero >= 0);
+        bool reads = false, between = false;
         for (int a = 0; ok && a < e->nargs; a++) {
             const KArg *ar = &e->args[a];
             reads |= ar->kind == KA_BUF && ar->ref == k->out;
             for (int m = i + 1; ar->kind != KA_VAL && m < j; m++)
-                ok &= gone[m] || !writes(&g->kern[m], ar->ref);
+                between |= !gone[m] && writes(&g->kern[m], ar->ref);
         }
         if (!ok || !reads)
             continue;
+        if (between) {
+            /* A kernel between them computes something the epilogue reads (an inference
+             * batchnorm's [F] scale, gamma / sqrt(running_var + eps), between its conv and the
+             * conv's epilogue). A conv commutes with the kernels between when none of them writes
+             * what it reads (none touches its output: j is the first that does; its scratch is its
+             * own), so it moves down to just before its epilogue and is looked at again there. */
+            bool hoist = k->kind == KK_CONV;
+            for (int m = i + 1; hoist && m < j; m++)
+                for (int a = 0; hoist && !gone[m] && a < k->nargs; a++)
+                    hoist = k->args[a].kind == KA_VAL || !writes(&g->kern[m], k->args[a].ref);
+            for (int m = i + 1; hoist && m < j; m++)
+                hoist = !gone[m];   /* (gone only marks epilogues merged after their kernel, i.e. after j) */
+            if (!hoist)
+                continue;
+            Kernel c = *k;
+            memmove(&g->kern[i], &g->kern[i + 1], sizeof(Kernel) * (size_t)(j - 1 - i));
+            g->kern[j - 1] = c;
+            i--;    /* the kernel now at i is looked at next; the conv at j - 1 after it */
+            continue;
+        }
         Kernel m = *k;
         m.nargs = 2 + e->nargs;
         m.args = arena_alloc(A, sizeof(KArg) * (size_t)m.nargs);
@@ -203,8 +302,30 @@ static void gemm_epilogues(Arena *A, KGraph *g) {
             if (m.body[b].kind == KE_ARG)
                 m.body[b].ref += 2;
         }
+        Kernel mk = {0};
+        if (zero >= 0) {    /* the mask after the conv: gt(y, 0) */
+            mk = (Kernel){.kind = KK_ELEM, .op = OP_GT, .node = e->node, .out = e->xbuf[0],
+                          .type = g->bufs[e->xbuf[0]].type};
+            mk.args = arena_alloc(A, sizeof(KArg) * 2);
+            mk.args[0] = (KArg){.kind = KA_BUF, .ref = k->out, .type = k->type};
+            mk.args[1] = (KArg){.kind = KA_VAL, .ref = zero, .type = k->type};
+            mk.nargs = 2;
+            mk.body = arena_alloc(A, sizeof(KExpr) * 3);
+            mk.body[0] = (KExpr){.kind = KE_ARG, .ref = 0, .dt = DT_F32, .sdt = DT_F32};
+            mk.body[1] = (KExpr){.kind = KE_ARG, .ref = 1, .dt = DT_F32, .sdt = DT_F32};
+            mk.body[2] = (KExpr){.kind = KE_OP, .op = OP_GT, .dt = DT_BOOL, .sdt = DT_F32, .src = {0, 1}};
+            mk.nbody = 3;
+            mk.type.dtype = DT_BOOL;
+        }
         *k = m;
         gone[j] = true;
+        if (zero >= 0) {    /* inserted right after the epilogue's place */
+            k_kernel(A, g, mk);     /* (may move g->kern) */
+            memmove(&g->kern[j + 2], &g->kern[j + 1], sizeof(Kernel) * (size_t)(g->nkern - 2 - j));
+            memmove(&gone[j + 2], &gone[j + 1], sizeof(bool) * (size_t)(g->nkern - 2 - j));
+            g->kern[j + 1] = mk;
+            gone[j + 1] = false;
+        }
     }
     int n = 0;
     for (int i = 0; i < g->nkern; i++)

@@ -39,6 +39,9 @@ nnc_e2e(conv conv.sh)
 # generic residual and inception blocks (conv2d chained into batchnorm and conv2d, a compile-time
 # `if` shortcut), each used at two sizes: their parameters, training, equal to the interpreter
 nnc_e2e(conv_blocks conv_blocks.sh)
+# convolution epilogues: bias + activation and inference batchnorm run by the conv call, equal to
+# the interpreter with each implementation
+nnc_e2e(conv_epilogue conv_epilogue.sh)
 
 # the convolutional examples (fashion_cnn, tf_cnn, resnet_small, inception_small, conv_autoencoder, keras128)
 # train a few steps on --limit samples to a falling loss / above-chance accuracy. Labelled slow

@@ -657,6 +657,142 @@ static void test_ops(Arena *A) {
     }
 }
 
+/* ---- test: convolution epilogues (plan.c makes a forward conv's bias + activation, or an
+ * inference batchnorm's scale and shift, the conv kernel's body; llvm.c hands the ones of the form
+ * act(a[f] y + b[f]) to nnc_conv_forward_ep, which runs them as oneDNN post-ops, and runs the rest,
+ * and the im2col path's, as the epilogue loop) against the interpreter's separate nodes ---- */
+
+enum { CA_NONE, CA_RELU, CA_LEAKY, CA_TANH, CA_SIGMOID, CA_ELU, CA_ELU_HALF, CA_GELU, CA_GELU_TANH, CA_SILU,
+       CA_SOFTPLUS, CA__COUNT };
+static const char *const ca_name[CA__COUNT] = {"none", "relu", "leaky", "tanh", "sigmoid", "elu", "elu_half",
+                                               "gelu", "gelu_tanh", "silu", "softplus"};
+
+/* act(z) written as stdlib/nn.nn writes it (softplus: one oneDNN has no post-op for here) */
+static uint32_t conv_act(IrGraph *g, int a, uint32_t z) {
+    IrType t = g->nodes[z].type;
+#define K(v) ir_fill(g, t, v)
+    uint32_t pos = ir_binary(g, OP_GT, z, K(0));
+    switch (a) {
+    case CA_NONE: return z;
+    case CA_RELU: return ir_select(g, pos, z, K(0));
+    case CA_LEAKY: return ir_select(g, pos, z, ir_binary(g, OP_MUL, K(0.1), z));
+    case CA_TANH: return ir_unary(g, OP_TANH, z);
+    case CA_SIGMOID: return ir_unary(g, OP_SIGMOID, z);
+    case CA_ELU: case CA_ELU_HALF: {
+        uint32_t em1 = ir_binary(g, OP_SUB, ir_unary(g, OP_EXP, ir_select(g, pos, K(0), z)), K(1));
+        return ir_select(g, pos, z, a == CA_ELU ? em1 : ir_binary(g, OP_MUL, K(0.5), em1));
+    }
+    case CA_GELU:
+        return ir_binary(g, OP_MUL, ir_binary(g, OP_MUL, K(0.5), z),
+                         ir_binary(g, OP_ADD, K(1), ir_unary(g, OP_ERF, ir_binary(g, OP_MUL, z, K(0.7071067811865476)))));
+    case CA_GELU_TANH: {
+        uint32_t cube = ir_binary(g, OP_MUL, ir_binary(g, OP_MUL, ir_binary(g, OP_MUL, K(0.044715), z), z), z);
+        uint32_t in = ir_binary(g, OP_MUL, K(0.7978845608028654), ir_binary(g, OP_ADD, z, cube));
+        return ir_binary(g, OP_MUL, ir_binary(g, OP_MUL, K(0.5), z), ir_binary(g, OP_ADD, K(1), ir_unary(g, OP_TANH, in)));
+    }
+    case CA_SILU: return ir_binary(g, OP_MUL, z, ir_unary(g, OP_SIGMOID, z));
+    default: /* softplus: max(z, 0) + log(1 + exp(-|z|)) */
+        return ir_binary(g, OP_ADD, ir_binary(g, OP_MAX, z, K(0)),
+                         ir_unary(g, OP_LOG, ir_binary(g, OP_ADD, K(1), ir_unary(g, OP_EXP, ir_unary(g, OP_NEG, ir_unary(g, OP_ABS, z))))));
+    }
+#undef K
+}
+
+static TestModule conv_epi_module(Arena *A) {
+    TestModule tm = {.m = ir_module_new(A, "conv_epi")};
+    IrGraph *g = tm.m->forward = ir_graph_new(A, "forward");
+    IrType it = {DT_F32, 4, {BD, CD(13), CD(11), CD(8)}};
+    uint32_t img = source(&tm, g, ROLE_INPUT, "img", it, -1, 1);
+    /* geometries: 3x3 "same"; stride 2 with dilation 2 and padding; 2 groups; 1x1 (no im2col);
+     * depthwise. at: stride, dilation (h, w), padding (top, left, bottom, right). */
+    static const struct { const char *name; int wd[4]; int64_t at[8]; } geo[] = {
+        {"same", {3, 3, 8, 16}, {1, 1, 1, 1, 1, 1, 1, 1}},
+        {"s2d2", {3, 3, 8, 8}, {2, 2, 2, 2, 2, 1, 2, 1}},
+        {"g2", {3, 3, 4, 8}, {1, 1, 1, 1, 0, 0, 0, 0}},
+        {"1x1", {1, 1, 8, 12}, {1, 1, 1, 1, 0, 0, 0, 0}},
+        {"dw", {3, 3, 1, 8}, {1, 1, 1, 1, 1, 1, 1, 1}},
+    };
+    /* each case its own weights, so that no two share a conv node */
+    static const struct { int geo, act; bool bias, bn; } cs[] = {
+        {0, CA_RELU, true, false},   {0, CA_NONE, true, false},     {0, CA_TANH, true, false},
+        {0, CA_SIGMOID, true, false}, {0, CA_ELU, true, false},     {0, CA_ELU_HALF, true, false},
+        {0, CA_GELU, true, false},   {0, CA_GELU_TANH, true, false}, {0, CA_SILU, true, false},
+        {0, CA_LEAKY, true, false},  {0, CA_RELU, false, false},     {0, CA_TANH, false, false},
+        {0, CA_SOFTPLUS, true, false}, {0, CA_RELU, true, true},     {0, CA_NONE, false, true},
+        {1, CA_RELU, true, false},   {1, CA_GELU, true, true},       {2, CA_RELU, true, false},
+        {2, CA_TANH, true, true},    {3, CA_RELU, true, false},      {3, CA_SILU, true, true},
+        {4, CA_RELU, true, false},   {4, CA_ELU, true, true},
+    };
+    for (size_t c = 0; c < sizeof cs / sizeof *cs; c++) {
+        const char *nm = arena_printf(A, "c%zu_%s_%s%s%s", c, geo[cs[c].geo].name, ca_name[cs[c].act],
+                                      cs[c].bias ? "_bias" : "", cs[c].bn ? "_bn" : "");
+        const int *wd = geo[cs[c].geo].wd;
+        IrType wt = {DT_F32, 4, {CD(wd[0]), CD(wd[1]), CD(wd[2]), CD(wd[3])}};
+        uint32_t w = source(&tm, g, ROLE_PARAM, arena_printf(A, "%s.w", nm), wt, -0.4, 0.4);
+        IrAttr at = {.ni = 8};
+        for (int k = 0; k < 8; k++)
+            at.i[k] = geo[cs[c].geo].at[k];
+        IrConv gm;
+        IrType yt;
+        if (ir_conv_geom(&it, &wt, &at, &gm, &yt))
+            die("test_llvm: bad conv_epi case %s", nm);
+        uint32_t s2[2] = {img, w};
+        uint32_t y = ir_op(g, OP_CONV, s2, 2, &at, yt);
+        IrType ft = T1(DT_F32, CD(wd[3]));
+        if (cs[c].bias)
+            y = ir_binary(g, OP_ADD, y, ir_broadcast(g, source(&tm, g, ROLE_PARAM, arena_printf(A, "%s.b", nm), ft, -0.5, 0.5), yt));
+        if (cs[c].bn) {     /* (y - mean) * scale + beta: an inference batchnorm after the bias */
+            uint32_t mean = source(&tm, g, ROLE_PARAM, arena_printf(A, "%s.mean", nm), ft, -0.3, 0.3);
+            uint32_t scale = source(&tm, g, ROLE_PARAM, arena_printf(A, "%s.scale", nm), ft, 0.5, 2);
+            uint32_t beta = source(&tm, g, ROLE_PARAM, arena_printf(A, "%s.beta", nm), ft, -0.5, 0.5);
+            y = ir_binary(g, OP_SUB, y, ir_broadcast(g, mean, yt));
+            y = ir_binary(g, OP_ADD, ir_binary(g, OP_MUL, y, ir_broadcast(g, scale, yt)), ir_broadcast(g, beta, yt));
+        }
+        /* odd cases: the result is a graph output (plan has the conv write the output's buffer);
+         * even ones: a temporary read by a transpose (H and W swapped) */
+        IrAttr perm = {.i = {0, 2, 1, 3}, .ni = 4};
+        uint32_t r = conv_act(g, cs[c].act, y);
+        output(&tm, g, nm, c % 2 ? r : op1(g, OP_TRANSPOSE, r, &perm, (IrType){DT_F32, 4, {BD, yt.dim[2], yt.dim[1], yt.dim[3]}}));
+    }
+    return tm;
+}
+
+static void test_conv_epi(Arena *A) {
+    TestModule tm = conv_epi_module(A);
+    if (ir_module_verify(tm.m, stderr))
+        exit(1);
+    NncModelDef ref = interp_model_def(tm.m);
+    for (int opt = 0; opt <= 2; opt += 2) {
+        Lib l = build(tm.m, opt ? "conv_epi_o2" : "conv_epi_o0", opt);
+        static const int64_t Bs[] = {1, 3, 17};
+        for (size_t k = 0; k < sizeof Bs / sizeof *Bs; k++)
+            run_compare(&tm, &l, &ref, Bs[k], 0, 0, opt ? "conv_epi O2" : "conv_epi O0");
+        if (opt) {  /* per-thread slices of the images, oneDNN's and im2col's (B = 1: bands of rows) */
+            RtCtx c = {.alloc = test_alloc, .prog = "test_llvm"};
+            cmp_pool = rt_pool_new(&c, 2);
+            CHECK(cmp_pool != NULL, "rt_pool_new failed");
+            for (size_t k = 0; cmp_pool && k < sizeof Bs / sizeof *Bs; k++)
+                run_compare(&tm, &l, &ref, Bs[k], 0, 0, "conv_epi O2 pool");
+            if (cmp_pool)
+                rt_pool_free(&c, cmp_pool);
+            cmp_pool = NULL;
+        }
+        /* the library call ran the epilogues (oneDNN present, not NNC_CONV=im2col), or none did */
+        const int64_t *fused = dlsym(l.h, "nnc_conv_epi_fused");
+        const char *impl = getenv("NNC_CONV");
+        void *dnnl = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
+        /* 16 cases are oneDNN's: one group, an im2col scratch (not 1x1), an activation it has */
+        long long want = dnnl && !(impl && !strcmp(impl, "im2col")) ? 16 * (opt ? 6 : 3) : 0;
+        CHECK(fused && *fused == want, "conv_epi: %lld epilogues ran in the library call, expected %lld",
+              fused ? (long long)*fused : -1LL, want);
+        if (dnnl)
+            dlclose(dnnl);
+        printf("conv_epi %s: %lld convolutions ran their epilogue in the library call\n", opt ? "O2" : "O0",
+               fused ? (long long)*fused : -1LL);
+        dlclose(l.h);
+    }
+}
+
 /* ---- test: an MLP trained by hand-built SGD ---- */
 
 static TestModule mlp_module(Arena *A, int64_t I, int64_t H, int64_t C) {
@@ -1529,7 +1665,7 @@ int main(int argc, char **argv) {
     }
     const char *only = argc > 1 ? argv[1] : NULL;
     static const char *const parts[] = {"layout", "vector", "math", "ops", "mlp", "grad", "rows",
-                                        "workspace", "parallel", "prefix", "random", "bench"};
+                                        "workspace", "parallel", "prefix", "random", "conv_epi", "bench"};
     bool known = !only;
     for (size_t k = 0; k < sizeof parts / sizeof *parts; k++)
         known = known || !strcmp(only, parts[k]);
@@ -1560,6 +1696,8 @@ int main(int argc, char **argv) {
         test_prefix(&A);
     if (!only || !strcmp(only, "random"))
         test_random(&A);
+    if (!only || !strcmp(only, "conv_epi"))
+        test_conv_epi(&A);
     if (only && !strcmp(only, "bench"))
         bench(&A);
     arena_free(&A);

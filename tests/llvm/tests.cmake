@@ -6,9 +6,15 @@ target_link_libraries(test_llvm PRIVATE nnc_llvm ${CMAKE_DL_LIBS} m)
 add_dependencies(test_llvm nnc_rt)
 target_compile_definitions(test_llvm PRIVATE NNC_RT_LIB="$<TARGET_FILE:nnc_rt>"
                                              NNC_BLAS_LIB="${OPENBLAS_LIB}")
-foreach(part layout vector math ops mlp grad rows workspace parallel prefix random)
+foreach(part layout vector math ops mlp grad rows workspace parallel prefix random conv_epi)
   add_test(NAME llvm.${part} COMMAND test_llvm ${part})
   set_tests_properties(llvm.${part} PROPERTIES LABELS llvm TIMEOUT 120)
+endforeach()
+# the convolution epilogues with each implementation forced: oneDNN's post-ops (and the scale
+# folded into its weights) or im2col + the epilogue loop, both against the interpreter
+foreach(impl dnnl im2col)
+  add_test(NAME llvm.conv_epi_${impl} COMMAND test_llvm conv_epi)
+  set_tests_properties(llvm.conv_epi_${impl} PROPERTIES LABELS llvm TIMEOUT 120 ENVIRONMENT NNC_CONV=${impl})
 endforeach()
 
 # `nnc --emit llvm` through the driver, checked with FileCheck (llvm-14-tools), at -O2 for a fixed

@@ -692,8 +692,13 @@ static void k_conv(Src *S, const Kernel *k, const char *name) {
               "                for (long long ci = 0; ci < CG; ci++) acc += xp[ci] * wp[ci*F];\n"
               "            }\n"
               "        }\n"
-              "        out[o] = acc;\n"
-              "    }\n}\n", S->o);
+              "        out[o] = acc;\n", S->o);
+        if (k->nbody) {     /* its epilogue (plan.c): the body at element o, reading the product back */
+            fputs("        {\n            long long i = o, r = o / F, c = o - r * F;\n            (void)i; (void)r; (void)c;\n", S->o);
+            body_all(S, k, "i", "r", "c", "            ");
+            fprintf(S->o, "            out[o] = v%d;\n        }\n", k->nbody - 1);
+        }
+        fputs("    }\n}\n", S->o);
         break;
     case OP_CONV_BWD_DATA:     /* a0 = dy, a1 = w; out = dx */
         fputs("    NNC_LOOP(e, N*H*W*C) {\n"

@@ -1082,12 +1082,14 @@ static void k_pool(Cg *g, KEnv *k) {
 /* CONV, CONV_BWD_DATA, CONV_BWD_FILTER: a call into runtime/conv.c with the geometry as an i64
  * array on the stack (nnc_abi.h's NNC_CONV_* order); N is the only entry that may depend on B.
  * CHUNK, the images per im2col block, is what the scratch fuse sized holds (0: none). */
-static void k_conv(Cg *g, KEnv *k, LLVMValueRef scratch, LLVMValueRef pool) {
+/* The geometry array (NNC_CONV_*) of conv kernel k, on the stack; *cp: its geometry. */
+static LLVMValueRef conv_geo(Cg *g, KEnv *k, IrConv *cp) {
     const Kernel *kk = k->k;
     IrConv c;
     const char *why = ir_conv_node_geom((Op)kk->op, src_type(k, 0), src_type(k, 1), &kk->type, &kk->attr, &c);
     if (why)
         die("llvm backend: %s: %s", ir_op_name[kk->op], why);
+    *cp = c;
     int64_t chunk = 0;
     if (kk->nx == 1)
         chunk = ir_numel(&kk->pro, 0) / (c.OH * c.OW * c.KH * c.KW * c.C);
@@ -1100,6 +1102,13 @@ static void k_conv(Cg *g, KEnv *k, LLVMValueRef scratch, LLVMValueRef pool) {
         LLVMValueRef p = LLVMBuildInBoundsGEP2(g->b, at, arr, idx, 2, "");
         LLVMBuildStore(g->b, e == NNC_CONV_N ? dimv(g, c.N) : ci64(g, geo[e]), p);
     }
+    return arr;
+}
+
+static void k_conv(Cg *g, KEnv *k, LLVMValueRef scratch, LLVMValueRef pool) {
+    const Kernel *kk = k->k;
+    IrConv c;
+    LLVMValueRef arr = conv_geo(g, k, &c);
     const char *fn = kk->op == OP_CONV ? "nnc_conv_forward"
                      : kk->op == OP_CONV_BWD_DATA ? "nnc_conv_backward_data" : "nnc_conv_backward_filter";
     LLVMTypeRef i64p = LLVMPointerType(g->i64, 0);
@@ -1886,6 +1895,376 @@ static LLVMValueRef emit_gemm_epilogue(Cg *g, const KGraph *kg, const Kernel *k,
     return fn;
 }
 
+/* ---- convolution epilogues (docs/backend-llvm.md "Convolution epilogues") ----
+ * A forward conv kernel's body (plan.c) is run by the library call itself when it has the form
+ * act(a[f] * y + b[f]): y the convolution's output, a and b per output channel f (computed from
+ * column arguments, values and constants: a bias, an inference batchnorm's running statistics,
+ * scale and shift), act one of the activations of stdlib/nn.nn that oneDNN has as an eltwise
+ * post-op. The kernel computes a and b for the F channels once a call and hands them to
+ * nnc_conv_forward_ep, which folds a into the weights and b into the bias; where the runtime
+ * cannot (the im2col path, groups, no oneDNN) it returns 0 and the body runs as the elementwise
+ * epilogue function right after the convolution, as a GEMM's does. */
+
+typedef struct ConvEpi {
+    const KGraph *kg;
+    const Kernel *e;    /* the epilogue alone, an elementwise kernel (arguments from 0) */
+} ConvEpi;
+
+/* body instruction i reads the convolution's output */
+static bool ce_y(const ConvEpi *c, uint32_t i) {
+    const KExpr *x = &c->e->body[i];
+    return x->kind == KE_ARG && c->e->args[x->ref].kind == KA_BUF && c->e->args[x->ref].ref == c->e->out;
+}
+
+/* body instruction i is one f32 value per output channel: column arguments, values, one-element
+ * buffers and math on them */
+static bool ce_chan(const ConvEpi *c, uint32_t i) {
+    const KExpr *x = &c->e->body[i];
+    if (x->kind == KE_ARG) {
+        const KArg *a = &c->e->args[x->ref];
+        return (a->kind == KA_COL || a->kind == KA_VAL || a->kind == KA_BUF0) && a->type.dtype == DT_F32 &&
+               x->dt == DT_F32;
+    }
+    if (x->kind != KE_OP)
+        return false;
+    for (int s = 0; s < ir_op_nsrc[x->op]; s++)
+        if (!ce_chan(c, x->src[s]))
+            return false;
+    return true;
+}
+
+/* the compile-time value of instruction i, when it reads a constant value */
+static bool ce_const(const ConvEpi *c, uint32_t i, double *v) {
+    const KExpr *x = &c->e->body[i];
+    if (x->kind != KE_ARG || c->e->args[x->ref].kind != KA_VAL)
+        return false;
+    const KExpr *val = &c->kg->vals[c->e->args[x->ref].ref];
+    if (val->kind != KE_CONST || val->dt != DT_F32)
+        return false;
+    *v = val->f;
+    return true;
+}
+
+static bool ce_is(const ConvEpi *c, uint32_t i, double want) {
+    double v;
+    return ce_const(c, i, &v) && (float)v == (float)want;
+}
+
+/* Instruction i is a[f] * y + b[f]; *a1: a is 1, *b0: b is 0 (known at compile time). */
+static bool ce_affine(const ConvEpi *c, uint32_t i, bool *a1, bool *a0, bool *b0) {
+    const KExpr *x = &c->e->body[i];
+    if (ce_y(c, i)) {
+        *a1 = true, *a0 = false, *b0 = true;
+        return x->dt == DT_F32;
+    }
+    if (ce_chan(c, i)) {
+        *a1 = false, *a0 = true, *b0 = false;
+        return true;
+    }
+    if (x->kind != KE_OP || x->dt != DT_F32)
+        return false;
+    bool p1, p0, pb, q1, q0, qb;
+    switch ((Op)x->op) {
+    case OP_ADD: case OP_SUB:
+        if (!ce_affine(c, x->src[0], &p1, &p0, &pb) || !ce_affine(c, x->src[1], &q1, &q0, &qb))
+            return false;
+        *a1 = (p1 && q0) || (x->op == OP_ADD && p0 && q1);
+        *a0 = p0 && q0;
+        *b0 = pb && qb;
+        return !*a0;    /* y must take part */
+    case OP_NEG:
+        if (!ce_affine(c, x->src[0], &p1, &p0, &pb))
+            return false;
+        *a1 = false, *a0 = p0, *b0 = pb;
+        return true;
+    case OP_MUL: case OP_DIV:
+        for (int s = 0; s < 2; s++) {   /* affine times (or over) one value per channel */
+            if (s == 1 && x->op == OP_DIV)
+                break;
+            if (ce_chan(c, x->src[1 - s]) && ce_affine(c, x->src[s], &p1, &p0, &pb) && !p0) {
+                *a1 = false, *a0 = false, *b0 = pb;
+                return true;
+            }
+        }
+        return false;
+    default: return false;
+    }
+}
+
+/* instruction i is op(*p, *q) (callers try both orders where op commutes) */
+static bool ce_op(const ConvEpi *c, uint32_t i, Op op, uint32_t *p, uint32_t *q) {
+    const KExpr *x = &c->e->body[i];
+    if (x->kind != KE_OP || x->op != op)
+        return false;
+    *p = x->src[0], *q = x->src[1];
+    return true;
+}
+
+/* gt(z, 0): *z */
+static bool ce_pos(const ConvEpi *c, uint32_t i, uint32_t *z) {
+    uint32_t p, q;
+    return ce_op(c, i, OP_GT, &p, &q) && ce_is(c, q, 0.0) && (*z = p, true);
+}
+
+/* 0.5 * z * (1 + inner): the two GELUs; *inner */
+static bool ce_half_z(const ConvEpi *c, uint32_t i, uint32_t z, uint32_t *inner) {
+    uint32_t p, q, h, y, one, t;
+    if (!ce_op(c, i, OP_MUL, &p, &q))
+        return false;
+    for (int s = 0; s < 2; s++, h = p, p = q, q = h) {
+        /* p = mul(0.5, z), q = add(1, inner) */
+        if (ce_op(c, p, OP_MUL, &h, &y) && ((ce_is(c, h, 0.5) && y == z) || (ce_is(c, y, 0.5) && h == z)) &&
+            ce_op(c, q, OP_ADD, &one, &t)) {
+            if (ce_is(c, one, 1.0))
+                return *inner = t, true;
+            if (ce_is(c, t, 1.0))
+                return *inner = one, true;
+        }
+    }
+    return false;
+}
+
+/* The activation the last instruction applies to an affine instruction *z: NNC_ACT_*, -1 none. */
+static int ce_act(const ConvEpi *c, uint32_t *z, float *alpha) {
+    const Kernel *e = c->e;
+    uint32_t r = (uint32_t)e->nbody - 1, p, q, t, u, v;
+    const KExpr *x = &e->body[r];
+    bool a1, a0, b0;
+    *alpha = 0;
+    if (ce_affine(c, r, &a1, &a0, &b0))
+        return *z = r, NNC_ACT_NONE;
+    if (x->kind != KE_OP)
+        return -1;
+    if (x->op == OP_TANH || x->op == OP_SIGMOID)
+        return *z = x->src[0], x->op == OP_TANH ? NNC_ACT_TANH : NNC_ACT_SIGMOID;
+    if (x->op == OP_SELECT && ce_pos(c, x->src[0], z) && x->src[1] == *z) {
+        uint32_t g = x->src[0], f = x->src[2];
+        double a;
+        if (ce_is(c, f, 0.0))   /* relu: where(z > 0, z, 0) */
+            return NNC_ACT_RELU;
+        if (ce_op(c, f, OP_MUL, &p, &q) && ((q == *z && ce_const(c, p, &a)) || (p == *z && ce_const(c, q, &a))))
+            return *alpha = (float)a, NNC_ACT_RELU;     /* leaky_relu: where(z > 0, z, alpha z) */
+        /* elu: where(z > 0, z, [alpha *] (exp(where(z > 0, 0, z)) - 1)) */
+        a = 1.0;
+        if (ce_op(c, f, OP_MUL, &p, &q) && !(ce_const(c, p, &a) && (f = q, true)) && !(ce_const(c, q, &a) && (f = p, true)))
+            return -1;
+        if (ce_op(c, f, OP_SUB, &p, &q) && ce_is(c, q, 1.0) && e->body[p].kind == KE_OP && e->body[p].op == OP_EXP) {
+            const KExpr *w = &e->body[e->body[p].src[0]];
+            if (w->kind == KE_OP && w->op == OP_SELECT && w->src[0] == g && ce_is(c, w->src[1], 0.0) && w->src[2] == *z)
+                return *alpha = (float)a, NNC_ACT_ELU;
+        }
+        return -1;
+    }
+    if (x->op == OP_MUL) {      /* silu: z * sigmoid(z) */
+        for (int s = 0; s < 2; s++) {
+            const KExpr *sg = &e->body[x->src[1 - s]];
+            if (sg->kind == KE_OP && sg->op == OP_SIGMOID && sg->src[0] == x->src[s])
+                return *z = x->src[s], NNC_ACT_SWISH;
+        }
+        /* the GELUs: 0.5 z (1 + erf(z / sqrt 2)), 0.5 z (1 + tanh(sqrt(2 / pi) (z + 0.044715 z^3))) */
+        for (int s = 0; s < 2; s++) {
+            uint32_t h = x->src[s], y;
+            if (!ce_op(c, h, OP_MUL, &p, &q))
+                continue;
+            uint32_t zz = ce_is(c, p, 0.5) ? q : ce_is(c, q, 0.5) ? p : UINT32_MAX;
+            if (zz == UINT32_MAX || !ce_half_z(c, r, zz, &t))
+                continue;
+            const KExpr *f = &e->body[t];
+            if (f->kind == KE_OP && f->op == OP_ERF && ce_op(c, f->src[0], OP_MUL, &u, &v) &&
+                ((u == zz && ce_is(c, v, 0.7071067811865476)) || (v == zz && ce_is(c, u, 0.7071067811865476))))
+                return *z = zz, NNC_ACT_GELU_ERF;
+            /* tanh(k * (z + ((c3 * z) * z) * z)) */
+            if (f->kind != KE_OP || f->op != OP_TANH || !ce_op(c, f->src[0], OP_MUL, &u, &v))
+                continue;
+            uint32_t sum = ce_is(c, u, 0.7978845608028654) ? v : ce_is(c, v, 0.7978845608028654) ? u : UINT32_MAX;
+            if (sum == UINT32_MAX || !ce_op(c, sum, OP_ADD, &u, &v))
+                continue;
+            uint32_t cube = u == zz ? v : v == zz ? u : UINT32_MAX, m2, m1;
+            if (cube == UINT32_MAX || !ce_op(c, cube, OP_MUL, &m2, &y) || y != zz || !ce_op(c, m2, OP_MUL, &m1, &y) ||
+                y != zz || !ce_op(c, m1, OP_MUL, &u, &v) ||
+                !((ce_is(c, u, 0.044715) && v == zz) || (ce_is(c, v, 0.044715) && u == zz)))
+                continue;
+            return *z = zz, NNC_ACT_GELU_TANH;
+        }
+    }
+    return -1;
+}
+
+/* The fit of conv epilogue e: act, alpha, the affine instruction z, whether a is 1 and b is 0. */
+typedef struct CeFit { int act; float alpha; uint32_t z; bool a1, b0; } CeFit;
+
+static bool conv_epi_fit(const KGraph *kg, const Kernel *e, CeFit *f) {
+    ConvEpi c = {kg, e};
+    bool a0;
+    if (e->nbody < 1 || e->type.dtype != DT_F32 || e->nx)
+        return false;
+    f->act = ce_act(&c, &f->z, &f->alpha);
+    return f->act >= 0 && ce_affine(&c, f->z, &f->a1, &a0, &f->b0) && !a0;
+}
+
+/* Emits a[f] (*a) and b[f] (*b) of affine instruction i at channel ch; argv: the epilogue's
+ * argument parameters; memo: the channel values computed so far. */
+static void ce_emit(Cg *g, const ConvEpi *c, uint32_t i, LLVMValueRef *argv, LLVMValueRef ch, LLVMValueRef *memo,
+                    LLVMValueRef *a, LLVMValueRef *b);
+
+static LLVMValueRef ce_chan_val(Cg *g, const ConvEpi *c, uint32_t i, LLVMValueRef *argv, LLVMValueRef ch,
+                                LLVMValueRef *memo) {
+    if (memo[i])
+        return memo[i];
+    const KExpr *x = &c->e->body[i];
+    LLVMValueRef v;
+    if (x->kind == KE_ARG) {
+        const KArg *ar = &c->e->args[x->ref];
+        v = ar->kind == KA_VAL ? argv[x->ref] : load_elem(g, DT_F32, argv[x->ref], ar->kind == KA_COL ? ch : ci64(g, 0));
+    } else {
+        LLVMValueRef s[IR_MAXSRC] = {0};
+        for (int q = 0; q < ir_op_nsrc[x->op]; q++)
+            s[q] = ce_chan_val(g, c, x->src[q], argv, ch, memo);
+        IrNode nd = {.op = x->op, .type = {.dtype = x->dt}};
+        v = scalar_op(g, &nd, x->sdt, s);
+    }
+    return memo[i] = v;
+}
+
+static void ce_emit(Cg *g, const ConvEpi *c, uint32_t i, LLVMValueRef *argv, LLVMValueRef ch, LLVMValueRef *memo,
+                    LLVMValueRef *a, LLVMValueRef *b) {
+    const KExpr *x = &c->e->body[i];
+    LLVMBuilderRef bd = g->b;
+    if (ce_y(c, i)) {
+        *a = cf32(g, 1.0), *b = cf32(g, 0.0);
+        return;
+    }
+    if (ce_chan(c, i)) {
+        *a = cf32(g, 0.0), *b = ce_chan_val(g, c, i, argv, ch, memo);
+        return;
+    }
+    LLVMValueRef pa, pb, qa, qb;
+    switch ((Op)x->op) {
+    case OP_ADD: case OP_SUB:
+        ce_emit(g, c, x->src[0], argv, ch, memo, &pa, &pb);
+        ce_emit(g, c, x->src[1], argv, ch, memo, &qa, &qb);
+        *a = x->op == OP_ADD ? LLVMBuildFAdd(bd, pa, qa, "") : LLVMBuildFSub(bd, pa, qa, "");
+        *b = x->op == OP_ADD ? LLVMBuildFAdd(bd, pb, qb, "") : LLVMBuildFSub(bd, pb, qb, "");
+        return;
+    case OP_NEG:
+        ce_emit(g, c, x->src[0], argv, ch, memo, &pa, &pb);
+        *a = LLVMBuildFNeg(bd, pa, ""), *b = LLVMBuildFNeg(bd, pb, "");
+        return;
+    case OP_MUL: case OP_DIV: {
+        bool a1, a0, b0;
+        int s = ce_chan(c, x->src[1]) && ce_affine(c, x->src[0], &a1, &a0, &b0) && !a0 ? 0 : 1;
+        LLVMValueRef k = ce_chan_val(g, c, x->src[1 - s], argv, ch, memo);
+        ce_emit(g, c, x->src[s], argv, ch, memo, &pa, &pb);
+        *a = x->op == OP_MUL ? LLVMBuildFMul(bd, pa, k, "") : LLVMBuildFDiv(bd, pa, k, "");
+        *b = x->op == OP_MUL ? LLVMBuildFMul(bd, pb, k, "") : LLVMBuildFDiv(bd, pb, k, "");
+        return;
+    }
+    default: die("llvm backend: conv epilogue instruction %u is not affine", i);
+    }
+}
+
+/* A forward convolution with an epilogue: out, [scratch], x, w, the epilogue's arguments not read
+ * through out, B, pool. When the epilogue fits (conv_epi_fit) the per-channel a and b go to
+ * nnc_conv_forward_ep; the elementwise epilogue runs when that returns 0 or the epilogue does not
+ * fit. */
+static LLVMValueRef emit_conv_epilogue(Cg *g, const KGraph *kg, const Kernel *k, const char *name) {
+    Kernel e = *k;      /* the epilogue alone: an elementwise kernel over the result */
+    e.kind = KK_ELEM;
+    e.nx = 0;
+    e.xbuf = NULL;
+    e.xexpr = NULL;
+    e.args = k->args + 2;
+    e.nargs = k->nargs - 2;
+    e.body = arena_alloc(&g->arena, sizeof(KExpr) * (size_t)k->nbody);
+    for (int b = 0; b < k->nbody; b++) {
+        e.body[b] = k->body[b];
+        if (e.body[b].kind == KE_ARG)
+            e.body[b].ref -= 2;
+    }
+    LLVMValueRef epi = emit_elementwise(g, kg, &e, arena_printf(&g->arena, "%s.epi", name));
+    int np = 0, na = e.nargs, sc = k->nx == 1;
+    LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * (size_t)(k->nargs + 6));
+    bool *noalias = arena_alloc(&g->arena, (size_t)k->nargs + 6);
+    for (int a = 0; a < 3 + sc; a++)            /* out, [scratch], x, w */
+        pt[np] = g->i8p, noalias[np++] = true;
+    LLVMValueRef *argv = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)na + 1));
+    int *argp = arena_alloc(&g->arena, sizeof(int) * ((size_t)na + 1));
+    for (int a = 0; a < na; a++) {
+        argp[a] = -1;
+        if (out_slot(&e, a) >= 0)
+            continue;
+        argp[a] = np;
+        np = arg_param(g, &e.args[a], pt, noalias, np);
+    }
+    pt[np] = g->i64, noalias[np++] = false;     /* B */
+    pt[np] = g->i8p, noalias[np++] = false;     /* pool */
+    LLVMValueRef fn = new_fn(g, name, pt, np, noalias);
+    Saved sv = enter_fn(g, fn);
+    g->B = LLVMGetParam(fn, (unsigned)np - 2);
+    KEnv ke = {.k = k, .out = LLVMGetParam(fn, 0), .pool = LLVMGetParam(fn, (unsigned)np - 1)};
+    LLVMValueRef scratch = sc ? LLVMGetParam(fn, 1) : NULL;
+    ke.src[0] = LLVMGetParam(fn, (unsigned)(1 + sc));
+    ke.src[1] = LLVMGetParam(fn, (unsigned)(2 + sc));
+    for (int a = 0; a < na; a++)
+        argv[a] = argp[a] >= 0 ? LLVMGetParam(fn, (unsigned)argp[a]) : ke.out;
+    LLVMValueRef *eargs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)np);
+    int ne = 0;
+    eargs[ne++] = ke.out;
+    for (int p = 3 + sc; p < np; p++)
+        eargs[ne++] = LLVMGetParam(fn, (unsigned)p);
+    CeFit fit;
+    IrConv cg;
+    const char *why = ir_conv_node_geom((Op)k->op, &k->args[0].type, &k->args[1].type, &k->type, &k->attr, &cg);
+    /* (a[f] and b[f] live on the stack: up to 2 x 16 KiB) */
+    if (why || cg.F > 4096 || !conv_epi_fit(kg, &e, &fit)) {
+        k_conv(g, &ke, scratch, ke.pool);
+        LLVMBuildCall2(g->b, LLVMGlobalGetValueType(epi), epi, eargs, (unsigned)ne, "");
+        LLVMBuildRetVoid(g->b);
+        leave_fn(g, sv);
+        return fn;
+    }
+    IrConv c;
+    LLVMValueRef geo = conv_geo(g, &ke, &c);
+    /* a[f] and b[f] for the F channels, on the stack */
+    LLVMTypeRef ft = LLVMArrayType(g->f32, (unsigned)c.F);
+    LLVMValueRef sa = LLVMBuildAlloca(g->b, ft, "scale"), sb = LLVMBuildAlloca(g->b, ft, "shift");
+    ConvEpi ce = {kg, &e};
+    Loop l;
+    LLVMValueRef ch = loop_begin(g, &l, ci64(g, c.F));
+    LLVMValueRef *memo = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)e.nbody);
+    LLVMValueRef av, bv;
+    ce_emit(g, &ce, fit.z, argv, ch, memo, &av, &bv);
+    LLVMValueRef idx[2] = {ci64(g, 0), ch};
+    LLVMBuildStore(g->b, av, LLVMBuildInBoundsGEP2(g->b, ft, sa, idx, 2, ""));
+    LLVMBuildStore(g->b, bv, LLVMBuildInBoundsGEP2(g->b, ft, sb, idx, 2, ""));
+    loop_end(g, &l);
+    LLVMTypeRef i64p = LLVMPointerType(g->i64, 0);
+    LLVMTypeRef p[10] = {g->f32p, g->f32p, g->f32p, g->f32p, i64p, g->f32p, g->f32p, g->i32, g->f32, g->i8p};
+    LLVMValueRef f = declare(g, "nnc_conv_forward_ep", g->i32, p, 10, false);
+    LLVMValueRef null = LLVMConstNull(g->f32p);
+    LLVMValueRef args[10] = {LLVMBuildBitCast(g->b, ke.src[0], g->f32p, ""),
+                             LLVMBuildBitCast(g->b, ke.src[1], g->f32p, ""),
+                             LLVMBuildBitCast(g->b, ke.out, g->f32p, ""),
+                             scratch ? LLVMBuildBitCast(g->b, scratch, g->f32p, "") : null,
+                             LLVMBuildBitCast(g->b, geo, i64p, ""),
+                             fit.a1 ? null : LLVMBuildBitCast(g->b, sa, g->f32p, ""),
+                             fit.b0 ? null : LLVMBuildBitCast(g->b, sb, g->f32p, ""),
+                             ci32(g, fit.act),
+                             cf32(g, fit.alpha),
+                             ke.pool};
+    LLVMValueRef done = call(g, f, args, 10);
+    LLVMBasicBlockRef run = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "epi"),
+                      end = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "done");
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, done, ci32(g, 0), ""), run, end);
+    LLVMPositionBuilderAtEnd(g->b, run);
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(epi), epi, eargs, (unsigned)ne, "");
+    LLVMBuildBr(g->b, end);
+    LLVMPositionBuilderAtEnd(g->b, end);
+    LLVMBuildRetVoid(g->b);
+    leave_fn(g, sv);
+    return fn;
+}
+
 /* The function of kernel ki of kg, made once per signature. */
 static LLVMValueRef kernel_fn(Cg *g, const KGraph *kg, int ki, int gi) {
     const Kernel *k = &kg->kern[ki];
@@ -1897,6 +2276,7 @@ static LLVMValueRef kernel_fn(Cg *g, const KGraph *kg, int ki, int gi) {
         LLVMValueRef fn = k->kind == KK_ELEM || k->kind == KK_ROW ? emit_elementwise(g, kg, k, name)
                           : k_is_pool(k)                             ? emit_pool_kernel(g, k, name)
                           : k->kind == KK_GEMM && k->nbody         ? emit_gemm_epilogue(g, kg, k, name)
+                          : k->kind == KK_CONV && k->nbody         ? emit_conv_epilogue(g, kg, k, name)
                                                                    : emit_op_kernel(g, k, name);
         leave_fn(g, sv);
         g->cache.key[slot] = (char *)key;
@@ -2057,7 +2437,8 @@ static void call_kernel(Cg *g, Env *e, int ki) {
         args[np++] = get_ptr(g, e, k->xbuf[x]);
     for (int a = 0; a < k->nargs; a++) {
         const KArg *ar = &k->args[a];
-        if ((k->kind == KK_ELEM || k->kind == KK_ROW || (k->kind == KK_GEMM && k->nbody)) && out_slot(k, a) >= 0)
+        if ((k->kind == KK_ELEM || k->kind == KK_ROW || ((k->kind == KK_GEMM || k->kind == KK_CONV) && k->nbody)) &&
+            out_slot(k, a) >= 0)
             continue;
         LLVMValueRef p = ar->kind == KA_VAL ? get_val(g, e, ar->ref) : get_ptr(g, e, ar->ref);
         if (ar->kind == KA_WIN && ar->wstart) {    /* the window's start: the pointer's offset */
