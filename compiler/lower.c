@@ -2801,7 +2801,8 @@ static void apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p
         else if (!strcmp(name, "clipnorm")) clipnorm = eval(L, top, arg_expr(k));
         else if (!strcmp(name, "clipvalue")) clipvalue = eval(L, top, arg_expr(k));
         else if (!strcmp(name, "schedule")) sched = eval(L, top, arg_expr(k));
-        else if (!strcmp(name, "lr")) continue;    /* the run's lr: HYPER lr, below */
+        else if (!strcmp(name, "lr") || !strcmp(name, "global_clipnorm"))
+            continue;    /* the run's lr: HYPER lr, below; global_clipnorm: lower_clip_global */
         else {
             a.name[a.n] = name;
             a.loc[a.n] = k->loc;
@@ -2889,7 +2890,67 @@ static void apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p
     for (int i = 0; i < L->nupd; i++) ir_result(g, L->upd[i].v.t, RES_UPDATE, L->upd[i].index);
 }
 
+/* The optimizer call's global_clipnorm (0 when not given): a number >= 0. */
+static double global_clipnorm(Lower *L, Node *call) {
+    if (!call) call = default_optimizer(L);
+    if (!call || call->kind != ND_CALL) return 0;
+    Node *d = optimizer_decl(L, call);
+    Frame *top = train_frame(L, "train");
+    double c = 0;
+    for (int i = 0; i < call->nkids; i++) {
+        if (strcmp(optimizer_arg_name(L, d, call, i), "global_clipnorm")) continue;
+        Value v = eval(L, top, arg_expr(call->kids[i]));
+        if (!is_num(v)) fail(L, call->kids[i]->loc, "global_clipnorm is a number, found %s", kind_name(v.kind));
+        c = num(v);
+        if (!(c >= 0) || !isfinite(c))
+            fail(L, call->kids[i]->loc, "global_clipnorm must be a positive number (0, the default, clips nothing), got %g", c);
+        for (int j = 0; j < call->nkids && c > 0; j++) {
+            const char *o = optimizer_arg_name(L, d, call, j);
+            if (!strcmp(o, "clipnorm"))
+                fail(L, call->kids[j]->loc, "give clipnorm (each parameter's gradient) or global_clipnorm (all of "
+                     "them together), not both");
+        }
+    }
+    return c;
+}
+
+/* Clipping by the global norm (Keras' global_clipnorm, tf.clip_by_global_norm; PyTorch's
+ * torch.nn.utils.clip_grad_norm_ but for its 1e-6): every gradient of the step is scaled by
+ * c / max(n, c), n the L2 norm of all of them together, before any per-parameter clipping,
+ * penalty or update. grads[k] are replaced. */
+static void clip_global(Lower *L, IrGraph *g, Node *call, uint32_t *grads, int n) {
+    L->g = g;
+    L->training = true;
+    double c = global_clipnorm(L, call);
+    if (c <= 0 || n == 0) return;
+    L->loc = call ? call->loc : L->model->loc;
+    Value total = {0};
+    for (int k = 0; k < n; k++) {
+        Value gv = vtensor(grads[k]);
+        int rank = tty(L, grads[k])->rank;
+        Value sq = binop(L, OP_MUL_, gv, gv);
+        Value ss = rank ? vtensor(reduce(L, OP_SUM, sq.t, ((uint64_t)1 << rank) - 1, false)) : sq;
+        total = k ? binop(L, OP_ADD_, total, ss) : ss;
+    }
+    IrType st = *tty(L, total.t);
+    Value mx[2] = {vtensor(unop(L, OP_SQRT, total.t)), vfloat(c)};
+    Value scale = binop(L, OP_DIV_, vfloat(c), vtensor(elementwise_to(L, OP_MAX, mx, 2, DT_F32, st)));
+    for (int k = 0; k < n; k++) grads[k] = binop(L, OP_MUL_, vtensor(grads[k]), scale).t;
+}
+
 /* ---- the entry points: each catches the walk's errors (fail() longjmps here) ---- */
+
+int lower_clip_global(Lower *L, IrGraph *g, Node *call, uint32_t *grads, int n) {
+    jmp_buf jb, *saved = L->on_error;
+    L->on_error = &jb;
+    int rc = -1;
+    if (!setjmp(jb)) {
+        clip_global(L, g, call, grads, n);
+        rc = 0;
+    }
+    L->on_error = saved;
+    return rc;
+}
 
 IrModule *lower_module(Lower *L) {
     jmp_buf jb, *saved = L->on_error;

@@ -441,7 +441,7 @@ static const struct { const char *theirs, *ours; } course_names[] = {
 /* Keras' and PyTorch's names of the arguments of dense, dropout and the optimizers. */
 static const struct { const char *theirs, *ours; } course_args[] = {
     {"activation", "act"}, {"learning_rate", "lr"}, {"p", "rate"}, {"weight_decay", "l2"},
-    {"momentum", "beta"}, {"max_norm", "clipnorm"}, {"clip_value", "clipvalue"},
+    {"momentum", "beta"}, {"max_norm", "global_clipnorm"}, {"clip_grad_norm", "global_clipnorm"}, {"clip_value", "clipvalue"},
     {"return_sequences", "sequences"}, {"go_backwards", "reverse"}, {"hidden_size", "units"},
     {"out_features", "units"}, {"out_channels", "filters"}, {"kernel_size", "k"}, {"pool_size", "size"},
     {"strides", "stride"}, {"dim", "axis"}, {"keepdim", "keepdims"}, {"input_dim", "vocab"},
@@ -3450,9 +3450,10 @@ static void check_optimizer_call(Body *b, Node *e) {
     check_set(b, e, ft);
     if (e->kind != ND_CALL)
         return;
-    /* hyper-parameters: the formals after (p, g), and l1, l2, clipnorm, clipvalue, schedule */
+    /* hyper-parameters: the formals after (p, g), and l1, l2, clipnorm, clipvalue, global_clipnorm,
+     * schedule */
     int nh = d->nformals > 2 ? d->nformals - 2 : 0;
-    int nf = nh + 5;
+    int nf = nh + 6;
     const char **names = arena_alloc(C->a, sizeof *names * (size_t)nf);
     bool *hasdef = arena_alloc(C->a, sizeof *hasdef * (size_t)nf);
     for (int i = 0; i < nh; i++) {
@@ -3463,8 +3464,10 @@ static void check_optimizer_call(Body *b, Node *e) {
     names[nh + 1] = "l2";
     names[nh + 2] = "clipnorm";
     names[nh + 3] = "clipvalue";
-    names[nh + 4] = "schedule";
-    hasdef[nh] = hasdef[nh + 1] = hasdef[nh + 2] = hasdef[nh + 3] = hasdef[nh + 4] = true;
+    names[nh + 4] = "global_clipnorm";
+    names[nh + 5] = "schedule";
+    for (int i = nh; i < nf; i++)
+        hasdef[i] = true;
     Node **slot = arena_alloc(C->a, sizeof *slot * (size_t)nf);
     const Type **sty = arena_alloc(C->a, sizeof *sty * (size_t)nf);
     const Type **argty = arena_alloc(C->a, sizeof *argty * (size_t)(e->nkids + 1));
@@ -3493,9 +3496,9 @@ static void check_optimizer_call(Body *b, Node *e) {
             continue;
         const Type *t = sty[i];
         if (i >= nh) {
-            if (i < nh + 4 && t->kind != TY_FLOAT && t->kind != TY_INT)
+            if (i < nh + 5 && t->kind != TY_FLOAT && t->kind != TY_INT)
                 check_error(b, slot[i]->loc, "%s expects a float for '%s', got %s", d->name, names[i], check_tystr(b, t));
-            if (i == nh + 4) {
+            if (i == nh + 5) {
                 const Node *sd = t->kind == TY_FN ? t->decl : NULL;
                 if (!sd || sd->kind != ND_FN)
                     check_error(b, slot[i]->loc, "schedule must be a function such as constant, step_decay or "

@@ -294,6 +294,14 @@ cases += [
     ("clipnorm", "sgd(lr = 0.1, clipnorm = 0.5, l2 = 0.1)",
      lambda ps: torch.optim.SGD(ps, lr=0.1, weight_decay=0.1), None,
      lambda ps: [torch.nn.utils.clip_grad_norm_([q], 0.5) for q in ps]),
+    # global_clipnorm (Keras'): one factor for all gradients together, torch's clip_grad_norm_ over
+    # every parameter (its 1e-6 beside the norm is below the tolerance)
+    ("global_clipnorm", "sgd(lr = 0.1, global_clipnorm = 0.5, l2 = 0.1)",
+     lambda ps: torch.optim.SGD(ps, lr=0.1, weight_decay=0.1), None,
+     lambda ps: torch.nn.utils.clip_grad_norm_(ps, 0.5)),
+    ("global_clipnorm_adam", "adam(lr = 0.05, global_clipnorm = 0.3)",
+     lambda ps: torch.optim.Adam(ps, lr=0.05), None,
+     lambda ps: torch.nn.utils.clip_grad_norm_(ps, 0.3)),
 ]
 for case in cases:
     name, call, make, sched = case[:4]
