@@ -2107,7 +2107,15 @@ static Value eval_init(Lower *L, Frame *f, Node *e) {
         call_initializer(L, e->lhs->name, &a, e->loc, &out);
         return out;
     }
-    return eval(L, f, e);
+    Value v = eval(L, f, e);
+    if (v.kind == V_STR) {
+        /* init = "he_normal" (lang/check.c init_strs) [layer.init.str] */
+        if (is_init_name(v.s)) return (Value){.kind = V_INIT, .s = init_canon(v.s)};
+        if (!strcmp(v.s, "random_normal")) return (Value){.kind = V_INIT, .s = "normal", .f = 0, .f2 = 0.05};
+        if (!strcmp(v.s, "random_uniform")) return (Value){.kind = V_INIT, .s = "uniform", .f = -0.05, .f2 = 0.05};
+        fail(L, e->loc, "'%s' is not an initializer", v.s);
+    }
+    return v;
 }
 
 static void declare(Lower *L, Frame *f, Node *s, IrRole role) {

@@ -447,6 +447,7 @@ static const struct { const char *theirs, *ours; } course_args[] = {
     {"strides", "stride"}, {"dim", "axis"}, {"keepdim", "keepdims"}, {"input_dim", "vocab"},
     {"num_embeddings", "vocab"}, {"output_dim", "dim"}, {"embedding_dim", "dim"}, {"epsilon", "eps"},
     {"negative_slope", "alpha"}, {"beta_1", "beta1"}, {"beta_2", "beta2"}, {"alpha", "rho"},
+    {"kernel_initializer", "init"}, {"bias_initializer", "bias_init"},
 };
 
 /* The standard-library module (stdlib/NAME.nn) declaring a fn, layer or optimizer `name`, read from
@@ -2248,6 +2249,20 @@ static bool is_initializer_name(const char *s) {
     return false;
 }
 
+/* The initializers a str may name (init = "he_normal"): the names, and Keras' random_normal
+ * (normal(0, 0.05)) and random_uniform (uniform(-0.05, 0.05)); compiler/lower.c reads them. */
+static const char *const init_strs[] = {
+    "zeros", "ones", "glorot_uniform", "glorot_normal", "xavier_uniform", "xavier_normal",
+    "he_uniform", "he_normal", "kaiming_uniform", "kaiming_normal", "random_normal", "random_uniform",
+};
+
+static bool is_init_str(const char *s) {
+    for (size_t i = 0; i < sizeof init_strs / sizeof *init_strs; i++)
+        if (strcmp(s, init_strs[i]) == 0)
+            return true;
+    return false;
+}
+
 static void check_init(Body *b, Node *decl, const Type *pt) {
     Check *C = b->C;
     Node *e = decl->lhs;
@@ -2312,6 +2327,27 @@ static void check_init(Body *b, Node *decl, const Type *pt) {
         }
         check_set(b, e, pt);
         return;
+    }
+    if ((e->kind == ND_IDENT && lookup(b, e->name)) || e->kind == ND_STR) {
+        /* a str naming an initializer, as Keras' kernel_initializer = "he_normal": a layer's
+         * `init` formal (stdlib's dense and conv2d) [layer.init.str] */
+        const Type *st = check_expr(b, e);
+        if (ty_is_bad(st))
+            return;
+        if (st->kind == TY_STR) {
+            if (!st->sval) {
+                if (!b->instance && b->info)
+                    b->info->value_dependent = true;   /* each call checks the name it passes */
+            } else if (!is_init_str(st->sval)) {
+                check_error(b, e->loc, "'%s' is not an initializer (%s '%s' of %s)", st->sval, what, decl->name,
+                            check_tystr(b, pt));
+                check_hint_similar(b, st->sval, init_strs, (int)(sizeof init_strs / sizeof *init_strs),
+                                   "the initializers by name: zeros, ones, glorot_uniform, glorot_normal, "
+                                   "he_uniform, he_normal, random_normal, random_uniform");
+            }
+            check_set(b, e, pt);
+            return;
+        }
     }
     check_error(b, e->loc, "not an initializer for %s '%s'", what, decl->name);
     check_hint(b, "use zeros, ones, constant(v), uniform(lo, hi), normal(mean, std), glorot_uniform, "
