@@ -3181,9 +3181,12 @@ static const Type *instance_check(Body *caller, Node *call, DeclInfo *ci, const 
             Type *it = ty_new(C->a, TY_INT);
             it->ival = t->ival ? t->ival : db && !db->is_rest ? db->dim : NULL;
             t = it;
-        } else if (t->kind != TY_TENSOR && f->tyexpr && f->tyexpr->kind == TE_TENSOR) {
+        } else if (t->kind != TY_TENSOR && f->tyexpr && f->tyexpr->kind == TE_TENSOR &&
+                   !weak_fits_tensor(t, f->tyexpr->dtype)) {
             t = ty_tensor(C->a, f->tyexpr->dtype, 0, NULL);
         }
+        /* a compile-time number or bool for a tensor formal (h0 = 0.0, mask = true) stays one, as
+         * lowering has it: passed on to another tensor formal it fills that one's type again */
         bind(&b, f->name, BK_FORMAL, f, t);
     }
     bool rok = true;
