@@ -140,8 +140,10 @@ bool check_size(Body *b, Loc loc, const Type *t) {
         check_error(b, loc, "%s has the batch size B in %d dims; at most 2 are supported", check_tystr(b, t), nb);
         return false;
     }
-    DimEnv env = {.inst = 0};
-    ty_env_bind_dim(C->a, &env, "B", ty_dim_const(&C->dc, NNC_NUMEL_AT_B), loc);
+    /* one binding on the stack: this runs for every expression (an arena env cost ~2 KB each, a
+     * model loop of 2^18 iterations over a gigabyte) */
+    DimBind bb = {.name = "B", .dim = ty_dim_const(&C->dc, NNC_NUMEL_AT_B), .where = loc};
+    DimEnv env = {.inst = 0, .n = 1, .cap = 1, .b = &bb};
     bool saved = C->dc.overflow, big = false;
     int64_t numel = 1;
     for (int i = 0; i < t->shape.rank && !big; i++) {
