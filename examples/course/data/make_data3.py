@@ -69,3 +69,11 @@ for name, n in (("wd_train.csv", 20), ("wd_test.csv", 100)):
     x = rng.normal(0, 1, (n, D))
     y = x @ w_true + 0.05 + rng.normal(0, 0.01, n)
     write(name, [f"x{i}" for i in range(D)] + ["y"], np.column_stack([x, y]), lambda v: f"{v:.5f}")
+
+# poly_train.csv, poly_test.csv: d2l's polynomial regression (3.6 "Generalization", 4.4 in the
+# first edition): x ~ N(0, 1), y = 5 + 1.2 x - 3.4 x^2 / 2! + 5.6 x^3 / 3! + N(0, 0.1), 100 samples
+# each
+for name in ("poly_train.csv", "poly_test.csv"):
+    x = rng.normal(0, 1, 100)
+    y = 5 + 1.2 * x - 3.4 * x ** 2 / 2 + 5.6 * x ** 3 / 6 + rng.normal(0, 0.1, 100)
+    write(name, ["x", "y"], np.column_stack([x, y]), lambda v: f"{v:.6f}")
