@@ -1033,7 +1033,9 @@ static void expand_items(Expander *x, const Items *it, const DimEnv *env, const 
             if (!x->depth)
                 x->origin = t->node;
             naming_stmt(nm, t->name);
-            if (t->name && t == x->want)
+            /* the item itself, or the copy a binding kept from before its list grew (new_item
+             * moves the list; the call records stay put, so they name the statement) */
+            if (t->name && x->want && (t == x->want || t->calls == x->want->calls))
                 x->found = join(C, prefix, naming_base(C->a, nm));
             expand_stmt(x, t, env, prefix, nm);
             break;
