@@ -142,12 +142,18 @@ bool check_size(Body *b, Loc loc, const Type *t) {
     }
     /* one binding on the stack: this runs for every expression (an arena env cost ~2 KB each, a
      * model loop of 2^18 iterations over a gigabyte) */
-    DimBind bb = {.name = "B", .dim = ty_dim_const(&C->dc, NNC_NUMEL_AT_B), .where = loc};
+    DimBind bb = {.name = "B", .where = loc};
     DimEnv env = {.inst = 0, .n = 1, .cap = 1, .b = &bb};
     bool saved = C->dc.overflow, big = false;
     int64_t numel = 1;
     for (int i = 0; i < t->shape.rank && !big; i++) {
         int64_t v;
+        if (ty_dim_is_const(t->shape.dims[i], &v) && v >= 1) {   /* most dims: no substitution */
+            big = !im_mul(numel, v, &numel) || numel > NNC_MAX_NUMEL;
+            continue;
+        }
+        if (!bb.dim)
+            bb.dim = ty_dim_const(&C->dc, NNC_NUMEL_AT_B);
         const SDim *d = ty_dim_subst(&C->dc, t->shape.dims[i], &env);
         if (C->dc.overflow) {
             big = true;
