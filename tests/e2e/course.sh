@@ -148,6 +148,25 @@ PY
 train rnn_scratch_clip --limit 2000 --epochs 2
 check "$(last rnn_scratch_clip loss)" lt 3.2 "rnn_scratch_clip loss after 2 epochs of 2000 windows (unclipped: above 10)"
 
+# polynomial regression: the weights of x^i / i! against the truth (5, 1.2, -3.4, 5.6) and the
+# least-squares fit of the same training data (numpy)
+train polynomial_regression --save poly.st
+check "$(last polynomial_regression val_loss)" lt 0.02 "polynomial_regression test MSE (the noise's: 0.01)"
+"$NNC_PYTHON" - "$C/data/poly_train.csv" <<'PY' || fail "polynomial_regression: the weights differ from least squares"
+import json, struct, sys
+import numpy as np
+b = open("poly.st", "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+v = json.loads(b[8:8 + n])["y_hat.dense.W"]
+s, e = v["data_offsets"]
+w = np.frombuffer(b[8 + n + s:8 + n + e], "<f4").ravel()
+d = np.loadtxt(sys.argv[1], delimiter=",", skiprows=1)
+F = np.stack([d[:, 0] ** i / [1, 1, 2, 6][i] for i in range(4)], 1)
+ls = np.linalg.lstsq(F, d[:, 1], rcond=None)[0]
+print("ok: polynomial_regression: weights %s, least squares %s, truth [5, 1.2, -3.4, 5.6]" % (np.round(w, 3), np.round(ls, 3)))
+assert np.max(np.abs(w - ls)) < 0.05
+PY
+
 # the tied autoencoder has no decoder kernel of its own: enc.W, enc.b and b_out only
 [ "$("$NNC" --emit types "$C/tied_autoencoder.nn" | grep -c ': param ')" = 3 ] ||
     fail "tied_autoencoder: parameters $("$NNC" --emit types "$C/tied_autoencoder.nn" | grep ': param ')"
@@ -184,4 +203,11 @@ train tied_autoencoder --limit 8192 --epochs 2
 check "$(last tied_autoencoder loss)" lt 0.055 "tied_autoencoder reconstruction MSE (the mean image: 0.087)"
 train label_smoothing --limit 4096 --epochs 1
 check "$(last label_smoothing val_accuracy)" ge 0.6 "label_smoothing validation accuracy after 4096 samples"
+train dropout_scratch --limit 2048 --epochs 1 --save ds.st
+# the hand-written dropout is off outside training: two evaluations give the same loss
+./dropout_scratch eval --weights ds.st --limit 500 > ds1.txt 2>/dev/null && ./dropout_scratch eval --weights ds.st --limit 500 > ds2.txt 2>/dev/null ||
+    fail "dropout_scratch eval"
+[ -n "$(metric ds1.txt loss)" ] && [ "$(metric ds1.txt loss)" = "$(metric ds2.txt loss)" ] ||
+    fail "dropout_scratch: eval is not deterministic ($(metric ds1.txt loss), $(metric ds2.txt loss)): dropout ran outside training"
+echo "ok: dropout_scratch: eval loss $(metric ds1.txt loss) twice"
 echo "ok: every course program trains"
