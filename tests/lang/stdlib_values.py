@@ -212,6 +212,7 @@ model loss_i {
   loss l_ce  = cross_entropy(x, y)
   loss l_ceo = cross_entropy_onehot(x, one_hot(y, 3))
   loss l_cls = cross_entropy(x, y, label_smoothing = 0.2)
+  loss l_mce = masked_cross_entropy(x, y, y != 0)
 }
 """)
 save_weights("none.st", {})
@@ -251,6 +252,9 @@ check("loss.cross_entropy", got.get("l_ce", float("nan")), F.cross_entropy(p, ti
 check("loss.cross_entropy label_smoothing", got.get("l_cls", float("nan")),
       F.cross_entropy(p, ti, label_smoothing=0.2).item(), rtol=3e-5)
 check("loss.cross_entropy_onehot", got.get("l_ceo", float("nan")), F.cross_entropy(p, ti).item(), rtol=3e-5)
+# the positions of class 0 left out: torch's ignore_index on those labels
+check("loss.masked_cross_entropy", got.get("l_mce", float("nan")),
+      F.cross_entropy(p, torch.where(ti == 0, torch.full_like(ti, -100), ti), ignore_index=-100).item(), rtol=3e-5)
 
 # ---- optimizers and schedules ----
 M, STEPS = 16, 6
