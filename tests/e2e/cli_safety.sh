@@ -164,4 +164,10 @@ expect_fail "--emit ir over an executable" "cannot write x2: .* an executable or
 head -c 4 notes.txt | grep -q ELF || fail "--force did not replace notes.txt"
 expect_fail "--force with check" "error: .*force has no effect with nnc check" "$NNC" check --force x2.nn
 echo "ok: -o replaces only nnc's own outputs"
+# a FIFO nobody writes to is an error at once, not a wait forever; a pipe with its writer reads
+mkfifo nowriter.nn
+expect_fail "a FIFO without a writer" "'nowriter.nn' is a FIFO and nothing was written to it" timeout 20 "$NNC" check nowriter.nn
+"$NNC" check /dev/stdin < x2.nn || fail "nnc check /dev/stdin < x2.nn exited with $?"
+cat x2.nn | "$NNC" check /dev/stdin || fail "nnc check /dev/stdin from a pipe exited with $?"
+echo "ok: FIFO inputs"
 echo "ok: cli_safety"
