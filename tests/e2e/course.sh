@@ -171,8 +171,8 @@ PY
 [ "$("$NNC" --emit types "$C/tied_autoencoder.nn" | grep -c ': param ')" = 3 ] ||
     fail "tied_autoencoder: parameters $("$NNC" --emit types "$C/tied_autoencoder.nn" | grep ': param ')"
 
-# the interpreter trains the shared-instance and batched-@ programs to the same losses
-for name in siamese builtins_attention bag_of_words; do
+# the interpreter trains the shared-instance, batched-@ and masked-LSTM programs to the same losses
+for name in siamese builtins_attention bag_of_words padded_lstm; do
     a=$(./"$name" train --threads 1 --epochs 3 | grep '^epoch' | awk '{print $4}')
     b=$("$NNC" run "$C/$name.nn" -- train --threads 1 --epochs 3 | grep '^epoch' | awk '{print $4}')
     [ -n "$a" ] && [ "$a" = "$b" ] || fail "$name: executable losses '$a', interpreter '$b'"
