@@ -2849,7 +2849,7 @@ static void apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p
     /* lr = schedule(base lr, step, total_steps) */
     Value lr = vtensor(hyper(L, HY_LR));
     if (sched.kind != V_NONE) {
-        if (sched.kind != V_FN) fail(L, call->loc, "'schedule' takes a function: constant, step_decay, cosine");
+        if (sched.kind != V_FN) fail(L, call->loc, "'schedule' takes a function: constant, step_decay, cosine, warmup_cosine");
         Args sa = {.n = 3};
         Value sv[3] = {lr, vtensor(hyper(L, HY_STEP)), vtensor(hyper(L, HY_TOTAL_STEPS))};
         const char *sn[3] = {NULL, NULL, NULL};
@@ -3029,7 +3029,8 @@ double lower_optimizer_lr(Lower *L, Node *call) {
 }
 
 /* The learning-rate schedule of an optimizer call when it is one of stdlib/optim.nn's (constant,
- * step_decay, cosine) with number arguments: its name and arguments (gamma, drops; min_lr), which
+ * step_decay, cosine, warmup_cosine) with number arguments: its name and arguments (gamma, drops;
+ * min_lr; warmup, min_lr), which
  * the descriptor's `schedule` record carries so the runtime can report the rate it gives (the
  * graph computes the rate itself; runtime/around.c rt_step_lr repeats the arithmetic). NULL for
  * none or another function. */
@@ -3043,7 +3044,7 @@ static const char *optimizer_schedule(Lower *L, Node *call, double *a, double *b
         if (!strcmp(optimizer_arg_name(L, d, call, i), "schedule")) sched = eval(L, top, arg_expr(call->kids[i]));
     if (sched.kind != V_FN || !sched.decl) return NULL;
     static const char *const known[][3] = {{"constant", NULL, NULL}, {"step_decay", "gamma", "drops"},
-                                           {"cosine", "min_lr", NULL}};
+                                           {"cosine", "min_lr", NULL}, {"warmup_cosine", "warmup", "min_lr"}};
     Node *fd = sched.decl;
     for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
         if (strcmp(fd->name, known[k][0])) continue;

@@ -59,7 +59,7 @@ int lower_clip_global(Lower *L, IrGraph *g, Node *call, uint32_t *grads, int n);
 
 /* The base learning rate of an optimizer call: its lr argument, else the declaration's default. */
 double lower_optimizer_lr(Lower *L, Node *call);
-/* A stdlib schedule of an optimizer call (constant, step_decay, cosine) and its arguments; NULL else. */
+/* A stdlib schedule of an optimizer call (constant, step_decay, cosine, warmup_cosine) and its arguments; NULL else. */
 const char *lower_optimizer_schedule(Lower *L, Node *call, double *a, double *b);
 /* The optimizer's declared name (adam) of a call, NULL = the train block's. */
 const char *lower_optimizer_name(Lower *L, Node *call);

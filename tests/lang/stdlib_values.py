@@ -286,6 +286,11 @@ cases = [
     # schedules called with their own arguments (the optimizer supplies lr, t, total)
     ("step_decay_args", "sgd(lr = 0.05, schedule = step_decay(gamma = 0.5, drops = 1.0))",
      lambda ps: torch.optim.SGD(ps, lr=0.05), lambda t, T: 0.5 ** min(math.floor(2.0 * (t - 1) / T), 1)),
+    # warm-up then cosine: HF's get_cosine_schedule_with_warmup(num_warmup_steps = 0.3 * T), step s = t - 1
+    ("warmup_cosine", "sgd(lr = 0.05, schedule = warmup_cosine(warmup = 0.3, min_lr = 0.005))",
+     lambda ps: torch.optim.SGD(ps, lr=0.05),
+     lambda t, T: (0.05 * (t - 1) / max(0.3 * T, 1.0) if t - 1 < 0.3 * T else
+                   0.005 + 0.5 * (0.05 - 0.005) * (1 + math.cos(math.pi * min((t - 1 - 0.3 * T) / max(T - 0.3 * T, 1.0), 1.0)))) / 0.05),
     ("cosine_args", "momentum(lr = 0.05, schedule = cosine(min_lr = 0.01))",
      lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9),
      lambda t, T: (0.01 + 0.5 * (0.05 - 0.01) * (1 + math.cos(math.pi * min((t - 1) / max(T - 1, 1), 1.0)))) / 0.05),
