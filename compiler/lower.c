@@ -2107,7 +2107,15 @@ static Value eval_init(Lower *L, Frame *f, Node *e) {
         call_initializer(L, e->lhs->name, &a, e->loc, &out);
         return out;
     }
-    return eval(L, f, e);
+    Value v = eval(L, f, e);
+    if (v.kind == V_STR) {
+        /* init = "he_normal" (lang/check.c init_strs) [layer.init.str] */
+        if (is_init_name(v.s)) return (Value){.kind = V_INIT, .s = init_canon(v.s)};
+        if (!strcmp(v.s, "random_normal")) return (Value){.kind = V_INIT, .s = "normal", .f = 0, .f2 = 0.05};
+        if (!strcmp(v.s, "random_uniform")) return (Value){.kind = V_INIT, .s = "uniform", .f = -0.05, .f2 = 0.05};
+        fail(L, e->loc, "'%s' is not an initializer", v.s);
+    }
+    return v;
 }
 
 static void declare(Lower *L, Frame *f, Node *s, IrRole role) {
@@ -2801,7 +2809,8 @@ static void apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p
         else if (!strcmp(name, "clipnorm")) clipnorm = eval(L, top, arg_expr(k));
         else if (!strcmp(name, "clipvalue")) clipvalue = eval(L, top, arg_expr(k));
         else if (!strcmp(name, "schedule")) sched = eval(L, top, arg_expr(k));
-        else if (!strcmp(name, "lr")) continue;    /* the run's lr: HYPER lr, below */
+        else if (!strcmp(name, "lr") || !strcmp(name, "global_clipnorm"))
+            continue;    /* the run's lr: HYPER lr, below; global_clipnorm: lower_clip_global */
         else {
             a.name[a.n] = name;
             a.loc[a.n] = k->loc;
@@ -2840,7 +2849,7 @@ static void apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p
     /* lr = schedule(base lr, step, total_steps) */
     Value lr = vtensor(hyper(L, HY_LR));
     if (sched.kind != V_NONE) {
-        if (sched.kind != V_FN) fail(L, call->loc, "'schedule' takes a function: constant, step_decay, cosine");
+        if (sched.kind != V_FN) fail(L, call->loc, "'schedule' takes a function: constant, step_decay, cosine, warmup_cosine");
         Args sa = {.n = 3};
         Value sv[3] = {lr, vtensor(hyper(L, HY_STEP)), vtensor(hyper(L, HY_TOTAL_STEPS))};
         const char *sn[3] = {NULL, NULL, NULL};
@@ -2889,7 +2898,67 @@ static void apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p
     for (int i = 0; i < L->nupd; i++) ir_result(g, L->upd[i].v.t, RES_UPDATE, L->upd[i].index);
 }
 
+/* The optimizer call's global_clipnorm (0 when not given): a number >= 0. */
+static double global_clipnorm(Lower *L, Node *call) {
+    if (!call) call = default_optimizer(L);
+    if (!call || call->kind != ND_CALL) return 0;
+    Node *d = optimizer_decl(L, call);
+    Frame *top = train_frame(L, "train");
+    double c = 0;
+    for (int i = 0; i < call->nkids; i++) {
+        if (strcmp(optimizer_arg_name(L, d, call, i), "global_clipnorm")) continue;
+        Value v = eval(L, top, arg_expr(call->kids[i]));
+        if (!is_num(v)) fail(L, call->kids[i]->loc, "global_clipnorm is a number, found %s", kind_name(v.kind));
+        c = num(v);
+        if (!(c >= 0) || !isfinite(c))
+            fail(L, call->kids[i]->loc, "global_clipnorm must be a positive number (0, the default, clips nothing), got %g", c);
+        for (int j = 0; j < call->nkids && c > 0; j++) {
+            const char *o = optimizer_arg_name(L, d, call, j);
+            if (!strcmp(o, "clipnorm"))
+                fail(L, call->kids[j]->loc, "give clipnorm (each parameter's gradient) or global_clipnorm (all of "
+                     "them together), not both");
+        }
+    }
+    return c;
+}
+
+/* Clipping by the global norm (Keras' global_clipnorm, tf.clip_by_global_norm; PyTorch's
+ * torch.nn.utils.clip_grad_norm_ but for its 1e-6): every gradient of the step is scaled by
+ * c / max(n, c), n the L2 norm of all of them together, before any per-parameter clipping,
+ * penalty or update. grads[k] are replaced. */
+static void clip_global(Lower *L, IrGraph *g, Node *call, uint32_t *grads, int n) {
+    L->g = g;
+    L->training = true;
+    double c = global_clipnorm(L, call);
+    if (c <= 0 || n == 0) return;
+    L->loc = call ? call->loc : L->model->loc;
+    Value total = {0};
+    for (int k = 0; k < n; k++) {
+        Value gv = vtensor(grads[k]);
+        int rank = tty(L, grads[k])->rank;
+        Value sq = binop(L, OP_MUL_, gv, gv);
+        Value ss = rank ? vtensor(reduce(L, OP_SUM, sq.t, ((uint64_t)1 << rank) - 1, false)) : sq;
+        total = k ? binop(L, OP_ADD_, total, ss) : ss;
+    }
+    IrType st = *tty(L, total.t);
+    Value mx[2] = {vtensor(unop(L, OP_SQRT, total.t)), vfloat(c)};
+    Value scale = binop(L, OP_DIV_, vfloat(c), vtensor(elementwise_to(L, OP_MAX, mx, 2, DT_F32, st)));
+    for (int k = 0; k < n; k++) grads[k] = binop(L, OP_MUL_, vtensor(grads[k]), scale).t;
+}
+
 /* ---- the entry points: each catches the walk's errors (fail() longjmps here) ---- */
+
+int lower_clip_global(Lower *L, IrGraph *g, Node *call, uint32_t *grads, int n) {
+    jmp_buf jb, *saved = L->on_error;
+    L->on_error = &jb;
+    int rc = -1;
+    if (!setjmp(jb)) {
+        clip_global(L, g, call, grads, n);
+        rc = 0;
+    }
+    L->on_error = saved;
+    return rc;
+}
 
 IrModule *lower_module(Lower *L) {
     jmp_buf jb, *saved = L->on_error;
@@ -2960,7 +3029,8 @@ double lower_optimizer_lr(Lower *L, Node *call) {
 }
 
 /* The learning-rate schedule of an optimizer call when it is one of stdlib/optim.nn's (constant,
- * step_decay, cosine) with number arguments: its name and arguments (gamma, drops; min_lr), which
+ * step_decay, cosine, warmup_cosine) with number arguments: its name and arguments (gamma, drops;
+ * min_lr; warmup, min_lr), which
  * the descriptor's `schedule` record carries so the runtime can report the rate it gives (the
  * graph computes the rate itself; runtime/around.c rt_step_lr repeats the arithmetic). NULL for
  * none or another function. */
@@ -2974,7 +3044,7 @@ static const char *optimizer_schedule(Lower *L, Node *call, double *a, double *b
         if (!strcmp(optimizer_arg_name(L, d, call, i), "schedule")) sched = eval(L, top, arg_expr(call->kids[i]));
     if (sched.kind != V_FN || !sched.decl) return NULL;
     static const char *const known[][3] = {{"constant", NULL, NULL}, {"step_decay", "gamma", "drops"},
-                                           {"cosine", "min_lr", NULL}};
+                                           {"cosine", "min_lr", NULL}, {"warmup_cosine", "warmup", "min_lr"}};
     Node *fd = sched.decl;
     for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
         if (strcmp(fd->name, known[k][0])) continue;

@@ -53,10 +53,13 @@ int lower_step_graphs(Lower *L, IrModule *m);
  * value and every `state` tensor's new value become RES_UPDATE results. The l1/l2 penalties are
  * added to grad and the schedule applied to lr here. 0, or -1 after a diagnostic. */
 int lower_apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p, uint32_t grad);
+/* The optimizer call's global_clipnorm applied to a step's gradients grads[0..n) (replaced by the
+ * clipped ones; unchanged without it); -1 after a diagnostic. */
+int lower_clip_global(Lower *L, IrGraph *g, Node *call, uint32_t *grads, int n);
 
 /* The base learning rate of an optimizer call: its lr argument, else the declaration's default. */
 double lower_optimizer_lr(Lower *L, Node *call);
-/* A stdlib schedule of an optimizer call (constant, step_decay, cosine) and its arguments; NULL else. */
+/* A stdlib schedule of an optimizer call (constant, step_decay, cosine, warmup_cosine) and its arguments; NULL else. */
 const char *lower_optimizer_schedule(Lower *L, Node *call, double *a, double *b);
 /* The optimizer's declared name (adam) of a call, NULL = the train block's. */
 const char *lower_optimizer_name(Lower *L, Node *call);

@@ -140,12 +140,20 @@ bool check_size(Body *b, Loc loc, const Type *t) {
         check_error(b, loc, "%s has the batch size B in %d dims; at most 2 are supported", check_tystr(b, t), nb);
         return false;
     }
-    DimEnv env = {.inst = 0};
-    ty_env_bind_dim(C->a, &env, "B", ty_dim_const(&C->dc, NNC_NUMEL_AT_B), loc);
+    /* one binding on the stack: this runs for every expression (an arena env cost ~2 KB each, a
+     * model loop of 2^18 iterations over a gigabyte) */
+    DimBind bb = {.name = "B", .where = loc};
+    DimEnv env = {.inst = 0, .n = 1, .cap = 1, .b = &bb};
     bool saved = C->dc.overflow, big = false;
     int64_t numel = 1;
     for (int i = 0; i < t->shape.rank && !big; i++) {
         int64_t v;
+        if (ty_dim_is_const(t->shape.dims[i], &v) && v >= 1) {   /* most dims: no substitution */
+            big = !im_mul(numel, v, &numel) || numel > NNC_MAX_NUMEL;
+            continue;
+        }
+        if (!bb.dim)
+            bb.dim = ty_dim_const(&C->dc, NNC_NUMEL_AT_B);
         const SDim *d = ty_dim_subst(&C->dc, t->shape.dims[i], &env);
         if (C->dc.overflow) {
             big = true;
@@ -441,12 +449,13 @@ static const struct { const char *theirs, *ours; } course_names[] = {
 /* Keras' and PyTorch's names of the arguments of dense, dropout and the optimizers. */
 static const struct { const char *theirs, *ours; } course_args[] = {
     {"activation", "act"}, {"learning_rate", "lr"}, {"p", "rate"}, {"weight_decay", "l2"},
-    {"momentum", "beta"}, {"max_norm", "clipnorm"}, {"clip_value", "clipvalue"},
+    {"momentum", "beta"}, {"max_norm", "global_clipnorm"}, {"clip_grad_norm", "global_clipnorm"}, {"clip_value", "clipvalue"},
     {"return_sequences", "sequences"}, {"go_backwards", "reverse"}, {"hidden_size", "units"},
     {"out_features", "units"}, {"out_channels", "filters"}, {"kernel_size", "k"}, {"pool_size", "size"},
     {"strides", "stride"}, {"dim", "axis"}, {"keepdim", "keepdims"}, {"input_dim", "vocab"},
     {"num_embeddings", "vocab"}, {"output_dim", "dim"}, {"embedding_dim", "dim"}, {"epsilon", "eps"},
     {"negative_slope", "alpha"}, {"beta_1", "beta1"}, {"beta_2", "beta2"}, {"alpha", "rho"},
+    {"kernel_initializer", "init"}, {"bias_initializer", "bias_init"},
 };
 
 /* The standard-library module (stdlib/NAME.nn) declaring a fn, layer or optimizer `name`, read from
@@ -1030,7 +1039,9 @@ static void expand_items(Expander *x, const Items *it, const DimEnv *env, const 
             if (!x->depth)
                 x->origin = t->node;
             naming_stmt(nm, t->name);
-            if (t->name && t == x->want)
+            /* the item itself, or the copy a binding kept from before its list grew (new_item
+             * moves the list; the call records stay put, so they name the statement) */
+            if (t->name && x->want && (t == x->want || t->calls == x->want->calls))
                 x->found = join(C, prefix, naming_base(C->a, nm));
             expand_stmt(x, t, env, prefix, nm);
             break;
@@ -2248,6 +2259,20 @@ static bool is_initializer_name(const char *s) {
     return false;
 }
 
+/* The initializers a str may name (init = "he_normal"): the names, and Keras' random_normal
+ * (normal(0, 0.05)) and random_uniform (uniform(-0.05, 0.05)); compiler/lower.c reads them. */
+static const char *const init_strs[] = {
+    "zeros", "ones", "glorot_uniform", "glorot_normal", "xavier_uniform", "xavier_normal",
+    "he_uniform", "he_normal", "kaiming_uniform", "kaiming_normal", "random_normal", "random_uniform",
+};
+
+static bool is_init_str(const char *s) {
+    for (size_t i = 0; i < sizeof init_strs / sizeof *init_strs; i++)
+        if (strcmp(s, init_strs[i]) == 0)
+            return true;
+    return false;
+}
+
 static void check_init(Body *b, Node *decl, const Type *pt) {
     Check *C = b->C;
     Node *e = decl->lhs;
@@ -2313,6 +2338,27 @@ static void check_init(Body *b, Node *decl, const Type *pt) {
         check_set(b, e, pt);
         return;
     }
+    if ((e->kind == ND_IDENT && lookup(b, e->name)) || e->kind == ND_STR) {
+        /* a str naming an initializer, as Keras' kernel_initializer = "he_normal": a layer's
+         * `init` formal (stdlib's dense and conv2d) [layer.init.str] */
+        const Type *st = check_expr(b, e);
+        if (ty_is_bad(st))
+            return;
+        if (st->kind == TY_STR) {
+            if (!st->sval) {
+                if (!b->instance && b->info)
+                    b->info->value_dependent = true;   /* each call checks the name it passes */
+            } else if (!is_init_str(st->sval)) {
+                check_error(b, e->loc, "'%s' is not an initializer (%s '%s' of %s)", st->sval, what, decl->name,
+                            check_tystr(b, pt));
+                check_hint_similar(b, st->sval, init_strs, (int)(sizeof init_strs / sizeof *init_strs),
+                                   "the initializers by name: zeros, ones, glorot_uniform, glorot_normal, "
+                                   "he_uniform, he_normal, random_normal, random_uniform");
+            }
+            check_set(b, e, pt);
+            return;
+        }
+    }
     check_error(b, e->loc, "not an initializer for %s '%s'", what, decl->name);
     check_hint(b, "use zeros, ones, constant(v), uniform(lo, hi), normal(mean, std), glorot_uniform, "
                "glorot_normal, he_uniform, he_normal, or a tensor literal");
@@ -2323,7 +2369,15 @@ static void check_init(Body *b, Node *decl, const Type *pt) {
 static void check_stmts(Body *b, Node **kids, int n, bool top);
 
 static Item *new_item(Body *b, ItemKind k) {
-    Item *it = ARENA_PUSH(b->C->a, b->items->v, b->items->n, b->items->cap);
+    /* lists start with one slot, not ARENA_PUSH's 8: an unrolled model loop keeps a list per
+     * iteration, mostly of one or two statements (2^18 iterations: 280 MB of empty slots) */
+    Items *l = b->items;
+    if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 1;
+        l->v = arena_realloc(b->C->a, l->v, sizeof *l->v * (size_t)l->n, sizeof *l->v * (size_t)cap);
+        l->cap = cap;
+    }
+    Item *it = &l->v[l->n++];
     memset(it, 0, sizeof *it);
     it->kind = k;
     return it;
@@ -3145,9 +3199,12 @@ static const Type *instance_check(Body *caller, Node *call, DeclInfo *ci, const 
             Type *it = ty_new(C->a, TY_INT);
             it->ival = t->ival ? t->ival : db && !db->is_rest ? db->dim : NULL;
             t = it;
-        } else if (t->kind != TY_TENSOR && f->tyexpr && f->tyexpr->kind == TE_TENSOR) {
+        } else if (t->kind != TY_TENSOR && f->tyexpr && f->tyexpr->kind == TE_TENSOR &&
+                   !weak_fits_tensor(t, f->tyexpr->dtype)) {
             t = ty_tensor(C->a, f->tyexpr->dtype, 0, NULL);
         }
+        /* a compile-time number or bool for a tensor formal (h0 = 0.0, mask = true) stays one, as
+         * lowering has it: passed on to another tensor formal it fills that one's type again */
         bind(&b, f->name, BK_FORMAL, f, t);
     }
     bool rok = true;
@@ -3450,9 +3507,10 @@ static void check_optimizer_call(Body *b, Node *e) {
     check_set(b, e, ft);
     if (e->kind != ND_CALL)
         return;
-    /* hyper-parameters: the formals after (p, g), and l1, l2, clipnorm, clipvalue, schedule */
+    /* hyper-parameters: the formals after (p, g), and l1, l2, clipnorm, clipvalue, global_clipnorm,
+     * schedule */
     int nh = d->nformals > 2 ? d->nformals - 2 : 0;
-    int nf = nh + 5;
+    int nf = nh + 6;
     const char **names = arena_alloc(C->a, sizeof *names * (size_t)nf);
     bool *hasdef = arena_alloc(C->a, sizeof *hasdef * (size_t)nf);
     for (int i = 0; i < nh; i++) {
@@ -3463,8 +3521,10 @@ static void check_optimizer_call(Body *b, Node *e) {
     names[nh + 1] = "l2";
     names[nh + 2] = "clipnorm";
     names[nh + 3] = "clipvalue";
-    names[nh + 4] = "schedule";
-    hasdef[nh] = hasdef[nh + 1] = hasdef[nh + 2] = hasdef[nh + 3] = hasdef[nh + 4] = true;
+    names[nh + 4] = "global_clipnorm";
+    names[nh + 5] = "schedule";
+    for (int i = nh; i < nf; i++)
+        hasdef[i] = true;
     Node **slot = arena_alloc(C->a, sizeof *slot * (size_t)nf);
     const Type **sty = arena_alloc(C->a, sizeof *sty * (size_t)nf);
     const Type **argty = arena_alloc(C->a, sizeof *argty * (size_t)(e->nkids + 1));
@@ -3493,9 +3553,9 @@ static void check_optimizer_call(Body *b, Node *e) {
             continue;
         const Type *t = sty[i];
         if (i >= nh) {
-            if (i < nh + 4 && t->kind != TY_FLOAT && t->kind != TY_INT)
+            if (i < nh + 5 && t->kind != TY_FLOAT && t->kind != TY_INT)
                 check_error(b, slot[i]->loc, "%s expects a float for '%s', got %s", d->name, names[i], check_tystr(b, t));
-            if (i == nh + 4) {
+            if (i == nh + 5) {
                 const Node *sd = t->kind == TY_FN ? t->decl : NULL;
                 if (!sd || sd->kind != ND_FN)
                     check_error(b, slot[i]->loc, "schedule must be a function such as constant, step_decay or "

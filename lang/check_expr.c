@@ -323,7 +323,14 @@ static bool weak_fits(const Type *c, DType dt) {
 }
 
 const Type *check_binary(Body *b, Node *n, int op, const Type *l, const Type *r, Loc where, const char *fname) {
-    const char *who = fname ? fname : arena_printf(b->C->a, "operator '%s'", ast_op_text(op));
+    /* on the stack: every error formats it at once, and this runs for every operator (an arena
+     * copy per operator grew a long unrolled loop's check by ~100 bytes an iteration) */
+    char whobuf[48] = "operator '";
+    if (!fname) {
+        strncat(whobuf, ast_op_text(op), 32);
+        strcat(whobuf, "'");
+    }
+    const char *who = fname ? fname : whobuf;
     if (l->kind == TY_ERROR || r->kind == TY_ERROR)
         return ty_error();
     if (l->kind == TY_ANY || r->kind == TY_ANY)

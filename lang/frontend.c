@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -81,7 +82,20 @@ static SrcFile *read_source(Loader *L, const char *path, const Node *use) {
                    (long long)st.st_size, MAX_SOURCE_BYTES >> 20);
         return NULL;
     }
-    FILE *fp = fopen(path, "rb");
+    /* a FIFO is opened without waiting for a writer (a named FIFO nobody writes to would block
+     * nnc forever): with none, the read below finds end of file at once and says so; a pipe from
+     * process substitution, <(...), has its writer already and reads as usual */
+    bool fifo = S_ISFIFO(st.st_mode);
+    FILE *fp = NULL;
+    if (fifo) {
+        int fd = open(path, O_RDONLY | O_NONBLOCK);
+        if (fd >= 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0)
+            fp = fdopen(fd, "rb");
+        else if (fd >= 0)
+            close(fd);
+    } else {
+        fp = fopen(path, "rb");
+    }
     if (!fp) {
         read_error(L, use, "cannot open '%s': %s", path, strerror(errno));
         return NULL;
@@ -118,6 +132,11 @@ static SrcFile *read_source(Loader *L, const char *path, const Node *use) {
     if (failed) {
         free(buf);
         read_error(L, use, "cannot read '%s': %s", path, strerror(saved_errno));
+        return NULL;
+    }
+    if (fifo && len == 0) {
+        free(buf);
+        read_error(L, use, "'%s' is a FIFO and nothing was written to it (no writer had opened it)", path);
         return NULL;
     }
     if (len > MAX_SOURCE_BYTES) {

@@ -248,6 +248,17 @@ static void lex_string(Lexer *L) {
             L->pos += 2;
             continue;
         }
+        if (c == 0) {
+            /* a string's value is a C string (a file name, a padding mode): a NUL would cut it
+             * short, and nnc fmt could not write it back */
+            size_t s0 = L->pos;
+            while (L->pos < L->len && L->s[L->pos] == 0)
+                L->pos++;
+            lex_error(L, s0, L->pos, "a NUL byte in a string literal%s", "");
+            if (gave_up(L))
+                return;
+            continue;
+        }
         size_t n = c < 0x80 ? 1 : check_utf8(L);
         for (size_t k = 0; k < n; k++)
             *ARENA_PUSH(L->a, buf, nbuf, capbuf) = (char)L->s[L->pos + k];

@@ -31,6 +31,13 @@ double rt_step_lr(const RtDesc *d, int s, double base, int64_t t, int64_t total)
         float progress = fminf(((float)tt - 1.0f) / fmaxf((float)T - 1.0f, 1.0f), 1.0f);
         return (double)((float)a + 0.5f * ((float)base - (float)a) * (1.0f + cosf(3.14159265f * progress)));
     }
+    if (!strcmp(st->schedule, "warmup_cosine")) {
+        /* stdlib/optim.nn warmup_cosine: a = warmup (a fraction of the run), b = min_lr */
+        float sk = (float)tt - 1.0f, w = (float)a * (float)T;
+        if (sk < w) return (double)((float)base * sk / fmaxf(w, 1.0f));
+        float progress = fminf((sk - w) / fmaxf((float)T - w, 1.0f), 1.0f);
+        return (double)((float)b + 0.5f * ((float)base - (float)b) * (1.0f + cosf(3.14159265f * progress)));
+    }
     return NAN;
 }
 

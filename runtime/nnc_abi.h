@@ -28,8 +28,9 @@
  *   loss NAME                        the losses, in NncArgs.losses order
  *   step NAME LOSS OPTIMIZER LR      train steps, in train_step(step) order
  *   schedule STEP NAME A B           the lr schedule of step STEP when it is a stdlib one (constant,
- *                                    step_decay: A gamma B drops, cosine: A min_lr), so the runtime can
- *                                    report the rate the graph applies (optional; after its step)
+ *                                    step_decay: A gamma B drops, cosine: A min_lr, warmup_cosine:
+ *                                    A warmup B min_lr), so the runtime can report the rate the
+ *                                    graph applies (optional; after its step)
  *   hyper NAME VALUE                 hyper-parameters a flag may override (lr, batch, epochs, ...)
  *   data SPEC...                     the train block's data source, verbatim tokens
  *   metric NAME                      accuracy | mse | mae | ...

@@ -58,7 +58,7 @@ typedef struct RtStep {
     int loss_index;             /* into RtDesc.losses */
     double lr;
     const char *schedule;       /* its `schedule` record's NAME (constant, step_decay, cosine, ...); NULL none */
-    double sched_a, sched_b;    /* step_decay: gamma, drops; cosine: min_lr */
+    double sched_a, sched_b;    /* step_decay: gamma, drops; cosine: min_lr; warmup_cosine: warmup, min_lr */
     int over_at, nover;         /* its `over` paths: RtDesc.over[over_at .. over_at + nover); 0: every param */
 } RtStep;
 

@@ -1175,6 +1175,8 @@ static void summary_step_extra(const RtDesc *d, int s, FILE *out) {
         fprintf(out, ", schedule step_decay(gamma = %g, drops = %g)", st->sched_a, st->sched_b);
     else if (st->schedule && !strcmp(st->schedule, "cosine"))
         fprintf(out, ", schedule cosine(min_lr = %g)", st->sched_a);
+    else if (st->schedule && !strcmp(st->schedule, "warmup_cosine"))
+        fprintf(out, ", schedule warmup_cosine(warmup = %g, min_lr = %g)", st->sched_a, st->sched_b);
     else if (st->schedule)
         fprintf(out, ", schedule %s", st->schedule);
     if (st->nover) {

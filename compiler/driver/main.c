@@ -43,7 +43,7 @@ typedef struct Cli {
 
 static const char *const options[] = {
     "-o", "-c", "--emit", "-O0", "-O1", "-O2", "-O3", "--cpu", "--model", "--dump-after",
-    "--prefix", "-v", "--verbose", "--check", "--help", "--version", "--diagnostics-format", "--portable",
+    "--prefix", "-v", "--verbose", "--check", "--help", "--version", "--diagnostics-format", "--portable", "--force",
     "--target", "--gpu-arch", "--time",
 };
 static const char *const emit_kinds[] = {"ast", "types", "ir", "kernels", "plan", "llvm", "obj", "exe", "dot", "dot=ir", "cuda", "ptx"};
@@ -61,6 +61,8 @@ static void usage(FILE *out) {
           "options:\n"
           "  -o OUT             output file (default: FILE without .nn, plus .o for obj and\n"
           "                     .ll for llvm, in the current folder)\n"
+          "  --force            let -o replace an existing file that is no earlier output of\n"
+          "                     nnc (a text file under an executable, a .nn under a dump)\n"
           "  -c                 emit an object file (OUT.o) and a C header (OUT.h) instead of\n"
           "                     an executable\n"
           "  --emit KIND        ast | types | ir | kernels | plan | llvm | obj | exe (default exe)\n"
@@ -231,6 +233,8 @@ static int parse_args(Diag *d, Cli *c, int argc, char **argv) {
             c->cmd = CMD_CHECK;
         } else if (!strcmp(arg, "--portable")) {
             c->o.portable = 1;
+        } else if (!strcmp(arg, "--force")) {
+            c->o.force = 1;
         } else if (!strcmp(arg, "-c")) {
             c->o.emit = EMIT_OBJ;
         } else if (!strcmp(arg, "-v") || !strcmp(arg, "--verbose")) {
@@ -299,6 +303,10 @@ static int check_combination(Diag *d, const Cli *c) {
                                          : "nnc run builds nothing; to build an executable: nnc FILE.nn -o OUT");
         return 0;
     }
+    if (c->o.force && (c->cmd == CMD_CHECK || c->cmd == CMD_RUN)) {
+        diag_plain(d, "--force has no effect with nnc %s, which writes no file", c->cmd == CMD_CHECK ? "check" : "run");
+        return 0;
+    }
     if (c->o.cuda && (c->o.emit == EMIT_OBJ || c->o.emit == EMIT_LLVM || c->cmd != CMD_COMPILE)) {
         diag_plain(d, "--target cuda builds executables (and --emit cuda|ptx|kernels|plan|ir), not %s",
                    c->cmd != CMD_COMPILE ? "with this command" : c->o.emit == EMIT_OBJ ? "object files" : "LLVM IR");
@@ -347,7 +355,7 @@ static int write_dump(const Cli *c, Arena *a, Diag *d, Node *prog) {
             check_dump_types(stdout, prog);
         return 0;
     }
-    if (pipeline_check_output(d, c->o.input, out))
+    if (pipeline_check_output(d, c->o.input, out) || pipeline_check_replace(d, out, EMIT_RUN, false, c->o.force))
         return 1;
     const char *tmp = arena_printf(a, "%s.tmp", out);
     FILE *f = fopen(tmp, "w");

@@ -27,6 +27,7 @@ typedef struct NncOptions {
     int verbose;                /* -v: print each stage, the link command */
     int time;                   /* --time: print each stage's time and the total */
     int portable;               /* --portable: x86-64-v3 code, static OpenBLAS and zlib */
+    int force;                  /* --force: -o may replace a file that is no earlier output of nnc */
     int run_argc;               /* EMIT_RUN: the runtime's command line, argv[0] = the model's name */
     char **run_argv;
 } NncOptions;
@@ -35,6 +36,13 @@ typedef struct NncOptions {
  * the backend (LLVM and the link, or the interpreter for EMIT_RUN), as o asks. Returns the
  * process exit status (for EMIT_RUN, the runtime's). */
 int pipeline(const NncOptions *o, Arena *a, Diag *d, Node *prog);
+
+/* Would writing `out` (of kind k; EMIT_RUN stands for --emit ast/types) destroy a user's file?
+ * An existing non-empty file is replaced only when it looks like an earlier output of that kind
+ * (an ELF file for an executable or object, '; ModuleID' for LLVM IR, nnc's header comment for -c's
+ * header; for the text dumps anything but an ELF file or a .nn source), unless force. 0, or -1
+ * (diagnosed). */
+int pipeline_check_replace(Diag *d, const char *out, EmitKind k, bool header, bool force);
 
 /* `nnc check` after the checker: lower, autodiff and optim every model of the file `input` (no
  * output), so whatever the build of a model would refuse (the unrolled size [limits], a lowering

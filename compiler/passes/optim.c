@@ -66,6 +66,11 @@ int optim_module(Lower *L, IrModule *m, Diag *d) {
             else g->res[keep++] = g->res[r];
         }
         g->nres = keep;
+        /* global_clipnorm scales every gradient of the step by one factor, before the updates */
+        uint32_t *gn = arena_alloc(a, sizeof(uint32_t) * (size_t)(ngrads + 1));
+        for (int k = 0; k < ngrads; k++) gn[k] = grads[k].node;
+        if (lower_clip_global(L, g, steps[si].optimizer, gn, ngrads)) return -1;
+        for (int k = 0; k < ngrads; k++) grads[k].node = gn[k];
         for (int k = 0; k < ngrads; k++) {
             int pi = grads[k].index, first = m->ntensors;
             if (lower_apply_optimizer(L, g, steps[si].optimizer, pi, param_node(g, pi), grads[k].node))

@@ -139,4 +139,35 @@ grep -q 'name="p.W.s2.adam.m"' steps.ir || fail "the train.s2 graph does not rea
 ./steps train --epochs 2 > train.log 2>&1 || { cat train.log; fail "steps train exited with $?"; }
 grep -q "^epoch 2/2" train.log || fail "steps did not train 2 epochs"
 echo "ok: one optimizer state set per step"
+# -o never destroys a user's file that is no earlier output of nnc (docs/nnc.md "Output files"):
+# an executable or object replaces only an ELF file, LLVM IR only LLVM IR, -c's header only nnc's
+# header, a text dump neither an ELF file nor a .nn source; --force lifts it
+cp "$EX/xor.nn" x2.nn
+printf 'my notes\n' > notes.txt
+sum=$(cksum < notes.txt)
+expect_fail "exe over a text file" "cannot write notes.txt: the file exists and is not an executable" "$NNC" x2.nn -o notes.txt
+grep -q "hint: .*--force" err.log || fail "no --force hint"
+expect_fail "-c over a text file" "is not an object file" "$NNC" -c x2.nn -o notes.txt
+expect_fail "--emit llvm over a text file" "is not LLVM IR" "$NNC" --emit llvm x2.nn -o notes.txt
+[ "$(cksum < notes.txt)" = "$sum" ] || fail "notes.txt was changed"
+printf '/* my header */\n' > mine.h
+expect_fail "-c's header over the user's header" "cannot write mine.h: .* not a C header nnc wrote" "$NNC" -c x2.nn -o mine.o
+[ -e mine.o ] && fail "-c wrote the object though its header was refused"
+expect_fail "--emit types over a .nn" "cannot write xor.nn: .* a program's source" "$NNC" --emit types x2.nn -o xor.nn
+expect_fail "--emit ir over a .nn" "a program's source" "$NNC" --emit ir x2.nn -o xor.nn
+"$NNC" x2.nn -o x2 && "$NNC" x2.nn -o x2 || fail "an executable over the previous one: exit $?"
+expect_fail "--emit ir over an executable" "cannot write x2: .* an executable or object file" "$NNC" --emit ir x2.nn -o x2
+"$NNC" --emit ir x2.nn -o x2.ir && "$NNC" --emit ir x2.nn -o x2.ir || fail "a dump over the previous dump: exit $?"
+"$NNC" --emit llvm x2.nn -o x2.ll && "$NNC" --emit llvm x2.nn -o x2.ll || fail "LLVM IR over LLVM IR: exit $?"
+"$NNC" -c x2.nn -o x2.o && "$NNC" -c x2.nn -o x2.o || fail "-c over its own object and header: exit $?"
+"$NNC" x2.nn -o notes.txt --force || fail "--force: exit $?"
+head -c 4 notes.txt | grep -q ELF || fail "--force did not replace notes.txt"
+expect_fail "--force with check" "error: .*force has no effect with nnc check" "$NNC" check --force x2.nn
+echo "ok: -o replaces only nnc's own outputs"
+# a FIFO nobody writes to is an error at once, not a wait forever; a pipe with its writer reads
+mkfifo nowriter.nn
+expect_fail "a FIFO without a writer" "'nowriter.nn' is a FIFO and nothing was written to it" timeout 20 "$NNC" check nowriter.nn
+"$NNC" check /dev/stdin < x2.nn || fail "nnc check /dev/stdin < x2.nn exited with $?"
+cat x2.nn | "$NNC" check /dev/stdin || fail "nnc check /dev/stdin from a pipe exited with $?"
+echo "ok: FIFO inputs"
 echo "ok: cli_safety"

@@ -81,12 +81,98 @@ train svm_hinge
 check "$(last svm_hinge accuracy)" ge 0.99 "svm_hinge training accuracy"
 train multi_input
 check "$(last multi_input val_mae)" lt 13 "multi_input validation MAE (the noise's is 8)"
+# the third batch (data/make_data3.py's sets, and the features they show: the recurrent layers'
+# mask, the initializers by name, global_clipnorm)
+train padded_lstm --epochs 2
+check "$(grep '^epoch 1/' padded_lstm.log | sed -n 's/.* val_accuracy \([0-9.]*\).*/\1/p')" ge 0.95 \
+    "padded_lstm validation accuracy after one epoch (the mask skips the padding; without it 0.75)"
+train matrix_factorization
+check "$(last matrix_factorization val_mae)" lt 0.3 "matrix_factorization validation MAE (the mean rating's: 0.58, the noise's: 0.2)"
+train skipgram --save sg.st
+check "$(last skipgram val_accuracy)" ge 0.8 "skipgram validation accuracy (about 0.83 is the most: a quarter of the negatives share the topic)"
+"$NNC_PYTHON" - <<'PY' || fail "skipgram: the centre vectors do not cluster by topic"
+import json, struct
+import numpy as np
+b = open("sg.st", "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+v = json.loads(b[8:8 + n])["centre.table"]
+s, e = v["data_offsets"]
+E = np.frombuffer(b[8 + n + s:8 + n + e], "<f4").reshape(v["shape"])[1:]
+E = E / np.linalg.norm(E, axis=1, keepdims=True)
+S, t = E @ E.T, np.arange(40) // 10
+same, diff = (t[:, None] == t[None, :]) & ~np.eye(40, dtype=bool), t[:, None] != t[None, :]
+near = t[np.argsort(-S, axis=1)[:, 1]] == t
+print("ok: skipgram: cosine within a topic %.2f, across %.2f, nearest word in the topic %.0f%%"
+      % (S[same].mean(), S[diff].mean(), 100 * near.mean()))
+assert S[same].mean() > 0.8 and S[diff].mean() < 0.5 and near.all()
+PY
+# weight decay (d2l 3.7 prints ||w|| 13.x for lambd = 0 and 0.36 for lambd = 3)
+train weight_decay --save wd.st
+check "$(last weight_decay val_decayed_loss)" lt 0.5 "weight_decay test loss with lambd = 3"
+check "$(last weight_decay val_plain_loss)" gt 20 "weight_decay test loss without decay (overfits)"
+"$NNC_PYTHON" - <<'PY' || fail "weight_decay: the weight norms are not d2l's"
+import json, struct
+import numpy as np
+b = open("wd.st", "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n])
+norm = {}
+for k in ("plain.w", "decayed.w"):
+    s, e = h[k]["data_offsets"]
+    norm[k] = float(np.linalg.norm(np.frombuffer(b[8 + n + s:8 + n + e], "<f4")))
+print("ok: weight_decay: ||w|| %.2f without decay, %.2f with lambd = 3 (d2l: 13.x, 0.36)" % (norm["plain.w"], norm["decayed.w"]))
+assert 9 < norm["plain.w"] < 18 and norm["decayed.w"] < 0.5
+PY
+# initializers: zeros stays at chance, he_normal learns; the init statistics from a one-step checkpoint
+train initializers --limit 6400 --epochs 1
+check "$(last initializers zeros_ce)" gt 2.30 "initializers: the all-zeros network stays at chance (log 10 = 2.303)"
+check "$(last initializers zeros_ce)" lt 2.31 "initializers: the all-zeros network stays at chance (log 10 = 2.303)"
+check "$(last initializers he_ce)" lt 1.8 "initializers: the he_normal network learns"
+./initializers train --threads 2 --limit 64 --batch 64 --epochs 1 --save ini.st > /dev/null 2>&1 || fail "initializers --save"
+"$NNC_PYTHON" - <<'PY' || fail "initializers: the initial weights have the wrong spread"
+import json, struct
+import numpy as np
+b = open("ini.st", "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n])
+def get(k):
+    s, e = h[k]["data_offsets"]
+    return np.frombuffer(b[8 + n + s:8 + n + e], "<f4")
+sd = {k: float(get(k).std()) for k in ("he.h_2.W", "small.h_2.W", "zero.h_2.W", "he.h.W")}
+print("ok: initializers: std of he.h_2.W %.3f (sqrt(2/64) = 0.177), small.h_2.W %.3f (0.05), zero.h_2.W %g, he.h.W %.4f (sqrt(2/784) = 0.0505)"
+      % (sd["he.h_2.W"], sd["small.h_2.W"], sd["zero.h_2.W"], sd["he.h.W"]))
+assert abs(sd["he.h_2.W"] - 0.177) < 0.012 and abs(sd["small.h_2.W"] - 0.05) < 0.004
+assert sd["zero.h_2.W"] == 0 and abs(sd["he.h.W"] - 0.0505) < 0.002
+PY
+# d2l's RNN at lr 1: global_clipnorm keeps it stable (without it the loss is above 10)
+train rnn_scratch_clip --limit 2000 --epochs 2
+check "$(last rnn_scratch_clip loss)" lt 3.2 "rnn_scratch_clip loss after 2 epochs of 2000 windows (unclipped: above 10)"
+
+# polynomial regression: the weights of x^i / i! against the truth (5, 1.2, -3.4, 5.6) and the
+# least-squares fit of the same training data (numpy)
+train polynomial_regression --save poly.st
+check "$(last polynomial_regression val_loss)" lt 0.02 "polynomial_regression test MSE (the noise's: 0.01)"
+"$NNC_PYTHON" - "$C/data/poly_train.csv" <<'PY' || fail "polynomial_regression: the weights differ from least squares"
+import json, struct, sys
+import numpy as np
+b = open("poly.st", "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+v = json.loads(b[8:8 + n])["y_hat.dense.W"]
+s, e = v["data_offsets"]
+w = np.frombuffer(b[8 + n + s:8 + n + e], "<f4").ravel()
+d = np.loadtxt(sys.argv[1], delimiter=",", skiprows=1)
+F = np.stack([d[:, 0] ** i / [1, 1, 2, 6][i] for i in range(4)], 1)
+ls = np.linalg.lstsq(F, d[:, 1], rcond=None)[0]
+print("ok: polynomial_regression: weights %s, least squares %s, truth [5, 1.2, -3.4, 5.6]" % (np.round(w, 3), np.round(ls, 3)))
+assert np.max(np.abs(w - ls)) < 0.05
+PY
+
 # the tied autoencoder has no decoder kernel of its own: enc.W, enc.b and b_out only
 [ "$("$NNC" --emit types "$C/tied_autoencoder.nn" | grep -c ': param ')" = 3 ] ||
     fail "tied_autoencoder: parameters $("$NNC" --emit types "$C/tied_autoencoder.nn" | grep ': param ')"
 
-# the interpreter trains the shared-instance and batched-@ programs to the same losses
-for name in siamese builtins_attention bag_of_words; do
+# the interpreter trains the shared-instance, batched-@ and masked-LSTM programs to the same losses
+for name in siamese builtins_attention bag_of_words padded_lstm; do
     a=$(./"$name" train --threads 1 --epochs 3 | grep '^epoch' | awk '{print $4}')
     b=$("$NNC" run "$C/$name.nn" -- train --threads 1 --epochs 3 | grep '^epoch' | awk '{print $4}')
     [ -n "$a" ] && [ "$a" = "$b" ] || fail "$name: executable losses '$a', interpreter '$b'"
@@ -117,4 +203,11 @@ train tied_autoencoder --limit 8192 --epochs 2
 check "$(last tied_autoencoder loss)" lt 0.055 "tied_autoencoder reconstruction MSE (the mean image: 0.087)"
 train label_smoothing --limit 4096 --epochs 1
 check "$(last label_smoothing val_accuracy)" ge 0.6 "label_smoothing validation accuracy after 4096 samples"
+train dropout_scratch --limit 2048 --epochs 1 --save ds.st
+# the hand-written dropout is off outside training: two evaluations give the same loss
+./dropout_scratch eval --weights ds.st --limit 500 > ds1.txt 2>/dev/null && ./dropout_scratch eval --weights ds.st --limit 500 > ds2.txt 2>/dev/null ||
+    fail "dropout_scratch eval"
+[ -n "$(metric ds1.txt loss)" ] && [ "$(metric ds1.txt loss)" = "$(metric ds2.txt loss)" ] ||
+    fail "dropout_scratch: eval is not deterministic ($(metric ds1.txt loss), $(metric ds2.txt loss)): dropout ran outside training"
+echo "ok: dropout_scratch: eval loss $(metric ds1.txt loss) twice"
 echo "ok: every course program trains"

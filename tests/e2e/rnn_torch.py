@@ -116,26 +116,66 @@ p = names("o", c0m)
 cases.append(("lstm_c0", ["o = lstm(x, 3, sequences = false, h0 = x[:, 1, 0:3], c0 = x[:, 2, 1:4])"],
               lambda x: c0m(x, (x[:, 1, 0:3].unsqueeze(0).contiguous(), x[:, 2, 1:4].unsqueeze(0).contiguous()))[1][0][0], p))
 
-FD_CASES = ("lstm", "gru_last", "rnn_rev", "bilstm")
+# padded sequences: mask = (x is not padding), as Keras' mask_zero, against torch's
+# pack_padded_sequence / pad_packed_sequence (zeros at padded steps of the output, h_n the state
+# after each sequence's last real step; the reverse direction starts at it)
+LENS = [5, 3, 1]
+MASK = "mask = abs(x[:, :, 0]) > 0.0"
+
+
+def packed(m, kind, lens, seq, half=None, H=None):
+    def f(x):
+        pk = T.nn.utils.rnn.pack_padded_sequence(x, lens, batch_first=True, enforce_sorted=False)
+        y, hn = m(pk)
+        y = T.nn.utils.rnn.pad_packed_sequence(y, batch_first=True, total_length=TT)[0]
+        if kind == "lstm":
+            hn = hn[0]
+        if half == "rev":
+            return y[:, :, H:] if seq else hn[1]
+        return y if seq else (T.cat([hn[0], hn[1]], 1) if half == "bi" else hn[0])
+    return f
+
+
+for kind, H, seq, rev in (("lstm", 3, True, False), ("lstm", 3, False, False), ("gru", 3, False, False),
+                          ("rnn", 2, True, False), ("gru", 2, True, True), ("lstm", 2, False, True)):
+    m = torch_layer(kind, K, H, bidir=rev)
+    call = "%s(x, %d%s%s, mask = mask)" % (kind, H, "" if seq else ", sequences = false", ", reverse = true" if rev else "")
+    cases.append(("masked_%s%s%s" % (kind, "_rev" if rev else "", "" if seq else "_last"), [MASK, "o = " + call],
+                  packed(m, kind, LENS, seq, "rev" if rev else None, H), names("o", m, "_reverse" if rev else ""), LENS))
+m = torch_layer("gru", K, 2, bidir=True)
+p = names("o.fwd", m)
+p.update(names("o.bwd", m, "_reverse"))
+cases.append(("masked_bigru_last", [MASK, "o = bigru(x, 2, sequences = false, mask = mask)"],
+              packed(m, "gru", LENS, False, "bi"), p, LENS))
+
+FD_CASES = ("lstm", "gru_last", "rnn_rev", "bilstm", "masked_lstm")
 X = rng.normal(size=(B, TT, K)).astype(np.float32)
 np.save("x.npy", X)
 np.save("y.npy", np.zeros(B, np.float32))
 bad = 0
-for name, body, f, params in cases:
+X0 = X
+for name, body, f, params, *lens in cases:
+    X = X0.copy()
+    xfile = "x.npy"
+    if lens:    # padded: the steps past each length are zeros
+        for i, n in enumerate(lens[0]):
+            X[i, n:, :] = 0.0
+        xfile = "x_%s.npy" % name
+        np.save(xfile, X)
     xt = T.tensor(X, dtype=T.float64)
     with T.no_grad():
         want = f(xt).numpy()
     R = np.round(rng.normal(size=want.shape[1:]), 3)
     src = "use nn\nmodel case_%s {\n  input x: f32[B, %d, %d]\n  target y: f32[B]\n%s\n  output o\n" \
-          "  loss sum(o * %s)\n  train {\n    data npy(\"x.npy\", \"y.npy\")\n    optimizer sgd(lr = 1.0)\n" \
-          "    batch %d  epochs 1\n  }\n}\n" % (name, TT, K, "\n".join("  " + l for l in body), lit(R), B)
+          "  loss sum(o * %s)\n  train {\n    data npy(\"%s\", \"y.npy\")\n    optimizer sgd(lr = 1.0)\n" \
+          "    batch %d  epochs 1\n  }\n}\n" % (name, TT, K, "\n".join("  " + l for l in body), lit(R), xfile, B)
     open(name + ".nn", "w").write(src)
     run = lambda *a: subprocess.run(list(a), check=True, stdout=subprocess.DEVNULL)
     run(nnc, name + ".nn", "-o", name)
     run("./" + name, "train", "--threads", "1", "--save", name + ".0.st")
     w0 = {k: v.detach().numpy() for k, v in params.items()}
     patch(name + ".0.st", name + ".1.st", w0)
-    run("./" + name, "predict", "--weights", name + ".1.st", "x.npy", "-o", name + ".o.npy")
+    run("./" + name, "predict", "--weights", name + ".1.st", xfile, "-o", name + ".o.npy")
     got = np.load(name + ".o.npy")
     ferr = np.max(np.abs(got - want))
     ok = ferr < 1e-5
@@ -166,7 +206,7 @@ for name, body, f, params in cases:
                     w = {q: v.copy() for q, v in w0.items()}
                     w[k][idx] += sgn * eps
                     patch(name + ".0.st", name + ".fd.st", w)
-                    run("./" + name, "predict", "--weights", name + ".fd.st", "x.npy", "-o", name + ".fd.npy")
+                    run("./" + name, "predict", "--weights", name + ".fd.st", xfile, "-o", name + ".fd.npy")
                     lv.append(float((np.load(name + ".fd.npy").astype(np.float64) * R).sum()))
                 fd = (lv[0] - lv[1]) / (2 * eps)
                 fderr = max(fderr, abs(fd - g_nnc[idx]) / (1e-2 + abs(g_nnc[idx])))

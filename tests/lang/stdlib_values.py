@@ -212,6 +212,7 @@ model loss_i {
   loss l_ce  = cross_entropy(x, y)
   loss l_ceo = cross_entropy_onehot(x, one_hot(y, 3))
   loss l_cls = cross_entropy(x, y, label_smoothing = 0.2)
+  loss l_mce = masked_cross_entropy(x, y, y != 0)
 }
 """)
 save_weights("none.st", {})
@@ -251,6 +252,9 @@ check("loss.cross_entropy", got.get("l_ce", float("nan")), F.cross_entropy(p, ti
 check("loss.cross_entropy label_smoothing", got.get("l_cls", float("nan")),
       F.cross_entropy(p, ti, label_smoothing=0.2).item(), rtol=3e-5)
 check("loss.cross_entropy_onehot", got.get("l_ceo", float("nan")), F.cross_entropy(p, ti).item(), rtol=3e-5)
+# the positions of class 0 left out: torch's ignore_index on those labels
+check("loss.masked_cross_entropy", got.get("l_mce", float("nan")),
+      F.cross_entropy(p, torch.where(ti == 0, torch.full_like(ti, -100), ti), ignore_index=-100).item(), rtol=3e-5)
 
 # ---- optimizers and schedules ----
 M, STEPS = 16, 6
@@ -282,6 +286,11 @@ cases = [
     # schedules called with their own arguments (the optimizer supplies lr, t, total)
     ("step_decay_args", "sgd(lr = 0.05, schedule = step_decay(gamma = 0.5, drops = 1.0))",
      lambda ps: torch.optim.SGD(ps, lr=0.05), lambda t, T: 0.5 ** min(math.floor(2.0 * (t - 1) / T), 1)),
+    # warm-up then cosine: HF's get_cosine_schedule_with_warmup(num_warmup_steps = 0.3 * T), step s = t - 1
+    ("warmup_cosine", "sgd(lr = 0.05, schedule = warmup_cosine(warmup = 0.3, min_lr = 0.005))",
+     lambda ps: torch.optim.SGD(ps, lr=0.05),
+     lambda t, T: (0.05 * (t - 1) / max(0.3 * T, 1.0) if t - 1 < 0.3 * T else
+                   0.005 + 0.5 * (0.05 - 0.005) * (1 + math.cos(math.pi * min((t - 1 - 0.3 * T) / max(T - 0.3 * T, 1.0), 1.0)))) / 0.05),
     ("cosine_args", "momentum(lr = 0.05, schedule = cosine(min_lr = 0.01))",
      lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9),
      lambda t, T: (0.01 + 0.5 * (0.05 - 0.01) * (1 + math.cos(math.pi * min((t - 1) / max(T - 1, 1), 1.0)))) / 0.05),
@@ -294,6 +303,14 @@ cases += [
     ("clipnorm", "sgd(lr = 0.1, clipnorm = 0.5, l2 = 0.1)",
      lambda ps: torch.optim.SGD(ps, lr=0.1, weight_decay=0.1), None,
      lambda ps: [torch.nn.utils.clip_grad_norm_([q], 0.5) for q in ps]),
+    # global_clipnorm (Keras'): one factor for all gradients together, torch's clip_grad_norm_ over
+    # every parameter (its 1e-6 beside the norm is below the tolerance)
+    ("global_clipnorm", "sgd(lr = 0.1, global_clipnorm = 0.5, l2 = 0.1)",
+     lambda ps: torch.optim.SGD(ps, lr=0.1, weight_decay=0.1), None,
+     lambda ps: torch.nn.utils.clip_grad_norm_(ps, 0.5)),
+    ("global_clipnorm_adam", "adam(lr = 0.05, global_clipnorm = 0.3)",
+     lambda ps: torch.optim.Adam(ps, lr=0.05), None,
+     lambda ps: torch.nn.utils.clip_grad_norm_(ps, 0.3)),
 ]
 for case in cases:
     name, call, make, sched = case[:4]
