@@ -53,3 +53,25 @@ expect_fail() {
     grep -q "AddressSanitizer\|runtime error:\|Segmentation" err.log && fail "$what: crashed"
     echo "ok: $what"
 }
+
+# close A.st B.st RTOL: every tensor of two safetensors files equal within RTOL of its scale
+# (RTOL 0: bit-identical)
+close() {
+    "${NNC_PYTHON:-/usr/bin/python3}" - "$@" <<'PYEOF' || fail "weights $1 and $2 differ (rtol $3)"
+import json, struct, sys
+import numpy as np
+def load(p):
+    b = open(p, "rb").read(); n = struct.unpack("<Q", b[:8])[0]; h = json.loads(b[8:8 + n]); d = b[8 + n:]
+    return {k: np.frombuffer(d[v["data_offsets"][0]:v["data_offsets"][1]],
+                             dtype=np.float32 if v["dtype"] == "F32" else np.int32)
+            for k, v in h.items() if k != "__metadata__"}
+a, b, tol = load(sys.argv[1]), load(sys.argv[2]), float(sys.argv[3])
+assert a.keys() == b.keys(), (sorted(a), sorted(b))
+for k in a:
+    err = float(np.abs(a[k].astype(np.float64) - b[k]).max()) if a[k].size else 0.0
+    scale = float(np.abs(a[k]).max()) if a[k].size else 0.0
+    print(f"  {k}: max |diff| {err:.3g} (scale {scale:.3g})")
+    assert err <= tol * max(scale, 1e-30), k
+PYEOF
+    echo "ok: $1 ~ $2 (rtol $3)"
+}
