@@ -1847,13 +1847,10 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
     return fn;
 }
 
-/* A GEMM with an epilogue (docs/kernels.md "GEMM epilogues"): out, the operands, the epilogue's
- * arguments not read through out, B, pool. The GEMM over all of C, then the epilogue as the
- * elementwise kernel of its own (parallel when large). Running the epilogue on blocks of rows of
- * C right after the GEMM computed each (while the block is in L2) was measured slower on both
- * bench models (docs/backend-llvm.md), so C is not split. */
-static LLVMValueRef emit_gemm_epilogue(Cg *g, const KGraph *kg, const Kernel *k, const char *name) {
-    Kernel e = *k;      /* the epilogue alone: an elementwise kernel over the result */
+/* The epilogue of a library-call kernel alone: an elementwise kernel over the result, its
+ * arguments those after the call's first two (out and the first operand). */
+static Kernel epilogue_alone(Cg *g, const Kernel *k) {
+    Kernel e = *k;
     e.kind = KK_ELEM;
     e.args = k->args + 2;
     e.nargs = k->nargs - 2;
@@ -1863,6 +1860,16 @@ static LLVMValueRef emit_gemm_epilogue(Cg *g, const KGraph *kg, const Kernel *k,
         if (e.body[b].kind == KE_ARG)
             e.body[b].ref -= 2;
     }
+    return e;
+}
+
+/* A GEMM with an epilogue (docs/kernels.md "GEMM epilogues"): out, the operands, the epilogue's
+ * arguments not read through out, B, pool. The GEMM over all of C, then the epilogue as the
+ * elementwise kernel of its own (parallel when large). Running the epilogue on blocks of rows of
+ * C right after the GEMM computed each (while the block is in L2) was measured slower on both
+ * bench models (docs/backend-llvm.md), so C is not split. */
+static LLVMValueRef emit_gemm_epilogue(Cg *g, const KGraph *kg, const Kernel *k, const char *name) {
+    Kernel e = epilogue_alone(g, k);
     LLVMValueRef epi = emit_elementwise(g, kg, &e, arena_printf(&g->arena, "%s.epi", name));
     int np = 0, na = e.nargs;
     LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * (size_t)(k->nargs + 4));
@@ -2168,19 +2175,10 @@ static void ce_emit(Cg *g, const ConvEpi *c, uint32_t i, LLVMValueRef *argv, LLV
  * nnc_conv_forward_ep; the elementwise epilogue runs when that returns 0 or the epilogue does not
  * fit. */
 static LLVMValueRef emit_conv_epilogue(Cg *g, const KGraph *kg, const Kernel *k, const char *name) {
-    Kernel e = *k;      /* the epilogue alone: an elementwise kernel over the result */
-    e.kind = KK_ELEM;
-    e.nx = 0;
+    Kernel e = epilogue_alone(g, k);
+    e.nx = 0;           /* (a conv's extra output is its scratch) */
     e.xbuf = NULL;
     e.xexpr = NULL;
-    e.args = k->args + 2;
-    e.nargs = k->nargs - 2;
-    e.body = arena_alloc(&g->arena, sizeof(KExpr) * (size_t)k->nbody);
-    for (int b = 0; b < k->nbody; b++) {
-        e.body[b] = k->body[b];
-        if (e.body[b].kind == KE_ARG)
-            e.body[b].ref -= 2;
-    }
     LLVMValueRef epi = emit_elementwise(g, kg, &e, arena_printf(&g->arena, "%s.epi", name));
     int np = 0, na = e.nargs, sc = k->nx == 1;
     LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * (size_t)(k->nargs + 6));
