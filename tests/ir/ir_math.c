@@ -14,16 +14,7 @@
 
 #include "ir.h"
 
-static int bad;
-#define EXPECT(cond, ...)                                                                          \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            bad++;                                                                                 \
-        }                                                                                          \
-    } while (0)
+#include "expect.h"
 
 static float from_bits(uint32_t u) {
     float f;

@@ -10,16 +10,7 @@
 #include "interp/interp.h"
 #include "passes.h"
 
-static int bad;
-#define EXPECT(cond, ...)                                                                          \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            bad++;                                                                                 \
-        }                                                                                          \
-    } while (0)
+#include "expect.h"
 
 static IrType V(DType d, int rank, Dim d0, Dim d1) { return (IrType){d, rank, {d0, d1}}; }
 #define C(n) ((Dim){0, n})
