@@ -174,7 +174,7 @@ def main():
     R = {k: [] for k in ("compile_small", "compile_wide", "compile_cnn", "n_small", "t_small", "d_small",
                          "n_small_rss", "t_small_rss", "n_wide", "t_wide", "d_wide", "n_wide_rss", "t_wide_rss",
                          "sgemm", "n_pred", "bound", "t_pred", "d_pred", "n_cnn", "t_cnn", "d_cnn", "n_cnn_rss",
-                         "t_cnn_rss", "n_cnn_pred", "t_cnn_pred", "d_cnn_pred", "n_cnn_pred_t", "t_cnn_pred_t", "compile_tt", "n_tt", "t_tt",
+                         "t_cnn_rss", "n_cnn_pred", "t_cnn_pred", "d_cnn_pred", "cnn_bound", "n_cnn_pred_t", "t_cnn_pred_t", "compile_tt", "n_tt", "t_tt",
                          "n_tt_rss", "t_tt_rss", "compile_lstm", "n_lstm", "t_lstm")}
     def compile_all():
         for m in built:
@@ -211,6 +211,10 @@ def main():
     wide_flops = sum(2.0 * M * N * K for _, _, M, N, K in wide_gemms(256)) / 256   # per sample
     # cnn.nn's convolutions per sample and training step: forward 2*OH*OW*KH*KW*C*F, x3 with both backwards
     cnn_flops = 3 * (2.0 * 26 * 26 * 3 * 3 * 1 * 32 + 2.0 * 24 * 24 * 3 * 3 * 32 * 64)
+    # the batch-1 forward's multiply-adds: both convolutions and both dense layers (the pooling,
+    # bias and ReLU not counted, so the bound below is lower than any real forward)
+    cnn_fwd_flops = (2.0 * 26 * 26 * 3 * 3 * 1 * 32 + 2.0 * 24 * 24 * 3 * 3 * 32 * 64 + 2.0 * 9216 * 128
+                     + 2.0 * 128 * 10)
     py = sys.executable
     tb = os.path.join(HERE, "torch_bench.py")
     if "tiny_transformer" in only:
@@ -294,6 +298,11 @@ def main():
                 R["n_" + k].append(field(out, "predict_us", f"predict {m}"))
                 if m == "mlp_small":
                     R["bound"].append(field(out, "bound_us", "predict"))
+                else:
+                    # cnn's machine bound at batch 1, one core: its flops at the core's measured FMA
+                    # peak plus one pass over its weights (4.8 MB, mostly the dense layer's)
+                    R["cnn_bound"].append(cnn_fwd_flops / field(out, "peak_gflops", "predict") / 1e3
+                                          + field(out, "bound_us", "predict"))
             def torch_pred():
                 out, _ = run_rss([py, tb, "predict", m, str(predict_rounds), calls],
                                  env=dict(torch_env, OPENBLAS_NUM_THREADS="1"), what=f"torch_bench.py predict {m}")
@@ -367,6 +376,11 @@ def main():
             f"{med['t_cnn_pred']:.1f}", "", f"{med['n_cnn_pred'] / med['t_cnn_pred']:.3f}", "<= 0.1")
         row("cnn predict batch 1 us vs PyTorch (as installed)", f"{med['n_cnn_pred']:.1f}",
             f"{med['d_cnn_pred']:.1f}", "", f"{med['n_cnn_pred'] / med['d_cnn_pred']:.3f}", "")
+        row("cnn predict batch 1 us vs the machine's bound (FMA peak + weights once)", f"{med['n_cnn_pred']:.1f}",
+            f"{med['cnn_bound']:.1f}", "", f"{med['n_cnn_pred'] / med['cnn_bound']:.2f}", "")
+        row("cnn: the machine's bound vs PyTorch (equal kernels): the least ratio any forward can reach",
+            f"{med['cnn_bound']:.1f}", f"{med['t_cnn_pred']:.1f}", "", f"{med['cnn_bound'] / med['t_cnn_pred']:.3f}",
+            "")
         if "n_cnn_pred_t" in med:
             row(f"cnn predict batch 1 us, {a.threads} threads both (equal kernels)", f"{med['n_cnn_pred_t']:.1f}",
                 f"{med['t_cnn_pred_t']:.1f}", "", f"{med['n_cnn_pred_t'] / med['t_cnn_pred_t']:.3f}", "")

@@ -8,7 +8,13 @@
  * once (the memory bound: the least time a forward that reads its weights once can take, from the
  * same cache level the forward finds them in). Rounds alternate the two; the medians are printed:
  *
- *     predict ROUNDS CALLS [THREADS]  ->  predict_us=X bound_us=Y param_bytes=Z
+ *     predict ROUNDS CALLS [THREADS]  ->  predict_us=X bound_us=Y param_bytes=Z peak_gflops=P
+ *
+ * peak_gflops is one core's floating-point limit, measured in the same process: independent
+ * chains of the widest fused multiply-add the compiler may use (-march=native: 8 floats with AVX2,
+ * 16 with AVX-512), 2 flops each. bench.py divides a convolutional model's forward flops by it
+ * (times the threads) and adds bound_us: the least time its batch-1 forward can take on this
+ * machine, compute and weights together.
  *
  * One thread by default: OpenBLAS is set to 1 and the model gets no pool, as PyTorch gets
  * torch.set_num_threads(1) on its side. THREADS > 1 gives the forward a pool of that many threads
@@ -101,6 +107,67 @@ static float stream_params(void) {
     return tail;
 }
 
+/* One core's single-precision FMA limit in GFLOP/s: NCHAIN independent accumulators (more than
+ * the FMA units' latency times their count), each updated acc = acc * m + a; the best of 5 runs of
+ * about 20 ms (another process on the core only lowers it). Without a vector FMA (no -march=native), the scalar fmaf loop: a lower peak, so a
+ * lower bound still. */
+#if defined(__AVX512F__)
+#include <immintrin.h>
+typedef __m512 vec;
+#define VLEN 16
+#define VFMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define VSET(x) _mm512_set1_ps(x)
+static float vsum(vec v) { return _mm512_reduce_add_ps(v); }
+#elif defined(__FMA__) && defined(__AVX__)
+#include <immintrin.h>
+typedef __m256 vec;
+#define VLEN 8
+#define VFMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define VSET(x) _mm256_set1_ps(x)
+static float vsum(vec v) {
+    float f[8];
+    _mm256_storeu_ps(f, v);
+    return f[0] + f[1] + f[2] + f[3] + f[4] + f[5] + f[6] + f[7];
+}
+#else
+#include <math.h>
+typedef float vec;
+#define VLEN 1
+#define VFMA(a, b, c) fmaf(a, b, c)
+#define VSET(x) (x)
+static float vsum(vec v) { return v; }
+#endif
+enum { NCHAIN = 12 };
+
+static double peak_gflops(volatile float *sink) {
+    double best[5];
+    long iters = 1 << 16;
+    for (int r = 0; r < 5; r++) {
+        double t;
+        for (;;) {
+            /* twelve named accumulators, so the compiler keeps each in a register */
+            vec m = VSET(0.9999999f), a = VSET(1e-7f);
+            vec c0 = VSET(0), c1 = VSET(1), c2 = VSET(2), c3 = VSET(3), c4 = VSET(4), c5 = VSET(5);
+            vec c6 = VSET(6), c7 = VSET(7), c8 = VSET(8), c9 = VSET(9), c10 = VSET(10), c11 = VSET(11);
+            double t0 = now();
+            for (long i = 0; i < iters; i++) {
+                c0 = VFMA(c0, m, a), c1 = VFMA(c1, m, a), c2 = VFMA(c2, m, a), c3 = VFMA(c3, m, a);
+                c4 = VFMA(c4, m, a), c5 = VFMA(c5, m, a), c6 = VFMA(c6, m, a), c7 = VFMA(c7, m, a);
+                c8 = VFMA(c8, m, a), c9 = VFMA(c9, m, a), c10 = VFMA(c10, m, a), c11 = VFMA(c11, m, a);
+            }
+            t = now() - t0;
+            *sink += vsum(c0) + vsum(c1) + vsum(c2) + vsum(c3) + vsum(c4) + vsum(c5) + vsum(c6) + vsum(c7) +
+                     vsum(c8) + vsum(c9) + vsum(c10) + vsum(c11);
+            if (t > 0.02) break;
+            iters *= 2;
+        }
+        best[r] = 2.0 * VLEN * NCHAIN * (double)iters / t / 1e9;
+    }
+    double b = best[0];
+    for (int r = 1; r < 5; r++) b = best[r] > b ? best[r] : b;
+    return b;
+}
+
 int main(int argc, char **argv) {
     nnc_blas_check(argv);
     int rounds = argc > 1 ? atoi(argv[1]) : 21, calls = argc > 2 ? atoi(argv[2]) : 2000;
@@ -161,8 +228,9 @@ int main(int argc, char **argv) {
         tf[k] = (t1 - t0) / calls;
         tb[k] = (t2 - t1) / calls;
     }
-    printf("predict_us=%.3f bound_us=%.3f param_bytes=%zu\n", 1e6 * median(tf, rounds), 1e6 * median(tb, rounds),
-           param_bytes);
+    double peak = peak_gflops(&sink);
+    printf("predict_us=%.3f bound_us=%.3f param_bytes=%zu peak_gflops=%.1f\n", 1e6 * median(tf, rounds),
+           1e6 * median(tb, rounds), param_bytes, peak);
     free(tf);
     free(tb);
     free(ws);
