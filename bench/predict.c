@@ -12,9 +12,9 @@
  *
  * peak_gflops is one core's floating-point limit, measured in the same process: independent
  * chains of the widest fused multiply-add the compiler may use (-march=native: 8 floats with AVX2,
- * 16 with AVX-512), 2 flops each. bench.py divides a convolutional model's forward flops by it
- * (times the threads) and adds bound_us: the least time its batch-1 forward can take on this
- * machine, compute and weights together.
+ * 16 with AVX-512), 2 flops each. bench.py divides cnn's one-thread forward flops by it and adds
+ * bound_us: the least time its batch-1 forward can take on one core of this machine, compute and
+ * weights together.
  *
  * One thread by default: OpenBLAS is set to 1 and the model gets no pool, as PyTorch gets
  * torch.set_num_threads(1) on its side. THREADS > 1 gives the forward a pool of that many threads
@@ -109,8 +109,9 @@ static float stream_params(void) {
 
 /* One core's single-precision FMA limit in GFLOP/s: NCHAIN independent accumulators (more than
  * the FMA units' latency times their count), each updated acc = acc * m + a; the best of 5 runs of
- * about 20 ms (another process on the core only lowers it). Without a vector FMA (no -march=native), the scalar fmaf loop: a lower peak, so a
- * lower bound still. */
+ * about 20 ms (another process on the core only lowers it). Without a vector FMA (not built
+ * with -march=native on an FMA machine) it is not measured and prints 0: a scalar loop's lower
+ * "peak" would make the time bound too high, no longer a bound. */
 #if defined(__AVX512F__)
 #include <immintrin.h>
 typedef __m512 vec;
@@ -129,14 +130,8 @@ static float vsum(vec v) {
     _mm256_storeu_ps(f, v);
     return f[0] + f[1] + f[2] + f[3] + f[4] + f[5] + f[6] + f[7];
 }
-#else
-#include <math.h>
-typedef float vec;
-#define VLEN 1
-#define VFMA(a, b, c) fmaf(a, b, c)
-#define VSET(x) (x)
-static float vsum(vec v) { return v; }
 #endif
+#ifdef VLEN
 enum { NCHAIN = 12 };
 
 static double peak_gflops(volatile float *sink) {
@@ -167,6 +162,9 @@ static double peak_gflops(volatile float *sink) {
     for (int r = 1; r < 5; r++) b = best[r] > b ? best[r] : b;
     return b;
 }
+#else
+static double peak_gflops(volatile float *sink) { (void)sink; return 0; }
+#endif
 
 int main(int argc, char **argv) {
     nnc_blas_check(argv);
