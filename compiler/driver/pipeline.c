@@ -573,6 +573,9 @@ int pipeline(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
         die("the kernel IR is invalid after fuse");
     if (done_kernels(r, "fuse", km))
         return 1;
+    /* accumulators (plan.c): the LLVM backend's executables only; `nnc -c`'s train step stays
+     * reentrant, and the CUDA backend (--target cuda, --emit cuda/ptx) renders no kept buffer */
+    km->accumulate = !o->cuda && o->emit != EMIT_OBJ && o->emit != EMIT_CUDA && o->emit != EMIT_PTX;
     if (plan_module(km, d) || done_kernels(r, "plan", km))  /* plan: buffers, in-place updates */
         return 1;
     if (k_module_verify(km, stderr))           /* verify the kernels and the plan */

@@ -175,6 +175,8 @@ static void kernel_text(FILE *out, const Kernel *k, bool sig) {
     fputc(')', out);
     if (k->kind == KK_OP || k->kind == KK_GEMM || k->kind == KK_CONV)
         attr_text(out, &k->attr);
+    if (k->acc)     /* C += the product: a kept buffer, zeros on entry */
+        fputs(" acc", out);
     if (k->kind == KK_ALLREDUCE && k->nx) {     /* results 1.. (result 0 is out) */
         fputs(" ->", out);
         for (int x = 0; x < k->nx; x++) {
@@ -226,6 +228,8 @@ static void buf_text(FILE *out, const KGraph *g, int b) {
     ir_type_print(out, &bf->type);
     if (g->planned && bf->kind == KB_TEMP && bf->first < 0) {
         fputs(" unused", out);
+    } else if (g->planned && bf->kind == KB_TEMP && bf->kept) {
+        fprintf(out, " kept live %d..%d", bf->first, bf->last);
     } else if (g->planned && bf->kind == KB_TEMP) {
         fprintf(out, " %s @ ", k_class_name[bf->cls]);
         k_size_print(out, bf->off);
@@ -297,8 +301,11 @@ void k_plan_print(FILE *out, const KModule *km) {
             const KBuf *bf = &g->bufs[b];
             if (bf->kind != KB_TEMP || bf->first < 0)
                 continue;
-            fprintf(out, "  %%b%-5d %-10s ", b, k_class_name[bf->cls]);
-            k_size_print(out, bf->off);
+            fprintf(out, "  %%b%-5d %-10s ", b, bf->kept ? "kept" : k_class_name[bf->cls]);
+            if (bf->kept)
+                fputs("(own)", out);
+            else
+                k_size_print(out, bf->off);
             fputs("  size ", out);
             k_size_print(out, k_bytes(&bf->type));
             fprintf(out, "  live k%d..k%d  ", bf->first, bf->last);
@@ -325,6 +332,11 @@ void k_plan_print(FILE *out, const KModule *km) {
     fputs("total workspace ", out);
     k_size_print(out, km->workspace);
     fputc('\n', out);
+    if (km->kept.c) {
+        fputs("total kept ", out);
+        k_size_print(out, km->kept);
+        fputc('\n', out);
+    }
     free(gs);
 }
 
@@ -478,8 +490,9 @@ int k_verify(const KGraph *g, FILE *err) {
                 if (k->xbuf[y] == xb)
                     fail(&v, "k", i, "writes %%b%d twice", xb);
             const KBuf *xbb = &g->bufs[xb];
-            bool xin_place = false;     /* a row kernel updating it element by element */
-            for (int a = 0; k->kind == KK_ROW && a < k->nargs; a++)
+            bool xin_place = false;     /* a row kernel updating it element by element, or an
+                                           elementwise one storing zeros over a kept buffer it reads */
+            for (int a = 0; (k->kind == KK_ROW || xbb->kept) && a < k->nargs; a++)
                 xin_place |= k->args[a].kind == KA_BUF && k->args[a].ref == xb;
             if (xbb->kind == KB_GLOBAL || (xbb->kind == KB_TEMP && written[xb] == 1 && !xin_place))
                 fail(&v, "k", i, "extra output %%b%d is a constant or written before", xb);
@@ -494,6 +507,10 @@ int k_verify(const KGraph *g, FILE *err) {
             fail(&v, "k", i, "writes %%b%d, which an earlier kernel wrote", k->out);
         if (!numel_eq(&k->type, &ob->type) || k->type.dtype != ob->type.dtype)
             fail(&v, "k", i, "its result does not fill its buffer %%b%d exactly", k->out);
+        if (k->acc && (k->kind != KK_GEMM || k->nbody || ob->kind != KB_TEMP || !ob->kept))
+            fail(&v, "k", i, "adds into %%b%d, which is not the kept result of a gemm without an epilogue", k->out);
+        if (!k->acc && ob->kind == KB_TEMP && ob->kept && written[k->out] < 0)
+            fail(&v, "k", i, "is the first to write kept buffer %%b%d and does not add into it", k->out);
         /* the kernels with a body: elementwise ones, and reductions with a fused prologue */
         /* a gemm's epilogue body reads the arguments after its two operands, at each element of
          * the gemm's result */
@@ -721,6 +738,36 @@ int k_verify(const KGraph *g, FILE *err) {
         if (res->stage >= 0 && (res->stage >= g->nbufs || g->bufs[res->stage].kind != KB_TEMP))
             fail(&v, "result ", r, "is staged through %%b%d, which is not a temporary", res->stage);
     }
+    /* a kept buffer holds zeros between calls: the last kernel touching it stores a constant 0 */
+    for (int b = 0; b < g->nbufs; b++) {
+        if (g->bufs[b].kind != KB_TEMP || !g->bufs[b].kept)
+            continue;
+        int last = -1;
+        for (int i = 0; i < g->nkern; i++) {
+            const Kernel *k = &g->kern[i];
+            bool use = k->out == b;
+            for (int a = 0; a < k->nargs; a++)
+                use |= k->args[a].kind != KA_VAL && k->args[a].ref == b;
+            for (int x = 0; x < k->nx; x++)
+                use |= k->xbuf[x] == b;
+            if (use)
+                last = i;
+        }
+        bool zero = false;
+        const Kernel *k = last >= 0 ? &g->kern[last] : NULL;
+        for (int x = 0; k && k->kind == KK_ELEM && x < k->nx; x++) {
+            if (k->xbuf[x] != b || k->xexpr[x] < 0 || k->xexpr[x] >= k->nbody)
+                continue;
+            const KExpr *e = &k->body[k->xexpr[x]];
+            const KArg *ar = e->kind == KE_ARG && e->ref >= 0 && e->ref < k->nargs ? &k->args[e->ref] : NULL;
+            zero = ar && ar->kind == KA_VAL && ar->ref >= 0 && ar->ref < g->nvals && g->vals[ar->ref].kind == KE_CONST &&
+                   g->vals[ar->ref].f == 0;
+        }
+        for (int r = 0; r < g->nres; r++)
+            zero &= g->res[r].buf != b && g->res[r].stage != b;
+        if (!zero)
+            fail(&v, "buffer %b", b, "is kept but the last kernel using it (k%d) does not store zeros over it", last);
+    }
     /* the plan: aligned offsets, and temporaries live at the same time never share bytes
      * (temporaries sorted by their first kernel: each is compared with those born while it lives) */
     if (g->planned) {
@@ -736,7 +783,7 @@ int k_verify(const KGraph *g, FILE *err) {
                 fail(&v, "buffer %b", b, "offset not 64-byte aligned");
             if (x->last < x->first)
                 fail(&v, "buffer %b", b, "lifetime k%d..k%d ends before it starts", x->first, x->last);
-            if (x->first >= 0)      /* -1..-1: unused (its value went into another buffer) */
+            if (x->first >= 0 && !x->kept)  /* -1..-1: unused; kept: storage of its own */
                 t[nt++] = (TempRef){x->first, b, k_size_add(x->off, k_align(k_bytes(&x->type)))};
         }
         qsort(t, (size_t)nt, sizeof *t, by_first);

@@ -65,6 +65,10 @@ typedef struct KBuf {
     KClass cls;
     KSize off;                  /* byte offset in the workspace, coefficients 64-aligned */
     int first, last;            /* kernels that write it first and read it last (nkern = results) */
+    bool kept;                  /* KB_TEMP, set by plan (accumulators): not in the workspace but in
+                                   storage of its own that the backend zeroes once and keeps across
+                                   calls; it holds zeros whenever no call is running (an acc GEMM
+                                   adds into it, the kernel that reads it last stores the zeros back) */
 } KBuf;
 
 /* One scalar instruction of a kernel body or of the values program. */
@@ -138,6 +142,9 @@ typedef struct Kernel {
      * value per row: a row's loss term, a row statistic another kernel reads), stored once per
      * row; NULL or 0: one value per element. fuse's merge_rows makes them (docs/kernels.md) */
     uint8_t *xrow;
+    /* KK_GEMM without an epilogue: C += op(A) op(B) (BLAS beta = 1) into a kept buffer, which holds
+     * zeros on entry: no zeroing pass over C before the product (plan's accumulators) */
+    bool acc;
 } Kernel;
 
 typedef enum { KR_OUTPUT, KR_LOSS, KR_UPDATE } KResKind;
@@ -161,6 +168,10 @@ typedef struct KGraph {
     /* set by plan: slab sizes in bytes; the workspace is act | scratch */
     KSize slab[KC__COUNT];
     bool planned;
+    /* plan may keep a GEMM's result that one elementwise kernel reads last (an optimizer's
+     * gradient) out of the workspace, zeroed across calls (KBuf.kept, Kernel.acc): set by
+     * plan_module from KModule.accumulate for the train steps */
+    bool accumulate;
 } KGraph;
 
 typedef struct KModule {
@@ -170,6 +181,10 @@ typedef struct KModule {
     KGraph **steps; int nsteps;
     KSize workspace;                /* set by plan: bytes covering every graph's workspace */
     KSize bytes[KC__COUNT];           /* set by plan: params, state (their tensors); activation, scratch (the largest slabs) */
+    KSize kept;                     /* set by plan: bytes of the kept buffers of every graph */
+    /* set before plan: the backend gives kept buffers storage of their own (the LLVM backend's
+     * executables: zeroed globals; not `nnc -c`, whose train step stays reentrant, nor CUDA) */
+    bool accumulate;
 } KModule;
 
 /* ---- building (fuse.c uses these) ---- */

@@ -70,8 +70,11 @@ static char tmpdir[512];
 #define CD(n) ((Dim){0, (n)})
 
 /* The backend's input: the module fused and planned (what the driver does before llvm_emit). */
+static bool accumulate;     /* plan's accumulators, as in an executable (test_accum) */
+
 static int emit_ir(IrModule *m, const LlvmOptions *o, Diag *d) {
     KModule *km = fuse_module(m->arena, m);
+    km->accumulate = accumulate;
     if (k_module_verify(km, stderr) || plan_module(km, d) || k_module_verify(km, stderr)) {
         fprintf(stderr, "fuse/plan of %s failed\n", m->name);
         exit(1);
@@ -338,6 +341,111 @@ static void ws_free(Ws *w, const char *what) {
 static NncArgs args_for(int64_t B, Bufs *b, float *losses, void *user) {
     return (NncArgs){.B = B, .bufs = b->p, .losses = losses, .step = 3, .total_steps = 10,
                      .lr = 0.25f, .seed = 1234567, .user = user};
+}
+
+/* ---- test: accumulators (plan.c): weight gradients kept zeroed between calls ---- */
+
+/* The mlp module built with and without accumulators: the same params to the bit after every
+ * step, at two batch sizes in turn (the kept buffers do not depend on B), with the workspace
+ * filled with NaN before each call and an evaluate call between steps using it (the kept
+ * buffers are not in it), against the interpreter too. */
+static TestModule mlp_module(Arena *A, int64_t I, int64_t H, int64_t C);
+
+static void test_accum(Arena *A) {
+    TestModule tm = mlp_module(A, 12, 32, 5);
+    if (ir_module_verify(tm.m, stderr))
+        exit(1);
+    NncModelDef ref = interp_model_def(tm.m);
+    /* the plan: dW1 = x^T dpre and dW2 = h^T dlog are acc gemms into kept buffers, each zeroed
+     * by the SGD update that reads it; dh = dlog W2^T (B rows) is not */
+    KModule *km = fuse_module(tm.m->arena, tm.m);
+    km->accumulate = true;
+    Diag d;
+    diag_init(&d, stderr);
+    CHECK(plan_module(km, &d) == 0 && k_module_verify(km, stderr) == 0, "plan with accumulators");
+    const KGraph *kg = km->steps[0];
+    int acc = 0, kept = 0, zeroing = 0;
+    for (int k = 0; k < kg->nkern; k++) {
+        acc += kg->kern[k].acc;
+        for (int x = 0; x < kg->kern[k].nx; x++)
+            zeroing += kg->kern[k].kind == KK_ELEM && kg->bufs[kg->kern[k].xbuf[x]].kind == KB_TEMP &&
+                       kg->bufs[kg->kern[k].xbuf[x]].kept;
+    }
+    for (int b = 0; b < kg->nbufs; b++)
+        kept += kg->bufs[b].kind == KB_TEMP && kg->bufs[b].kept;
+    CHECK(acc == 2 && kept == 2 && zeroing == 2, "train.main: %d acc gemms, %d kept buffers, %d zeroing updates; want 2 each",
+          acc, kept, zeroing);
+    CHECK(km->kept.c == 12 * 32 * 4 + 32 * 5 * 4 && km->kept.b == 0,     /* both multiples of 64 */
+          "kept bytes %lld*B + %lld", (long long)km->kept.b, (long long)km->kept.c);
+    for (int q = 0; q < 2; q++) {   /* forward and evaluate keep nothing */
+        const KGraph *fg = q ? km->evaluate : km->forward;
+        for (int k = 0; k < fg->nkern; k++)
+            CHECK(!fg->kern[k].acc, "%s k%d adds into a kept buffer", fg->name, k);
+    }
+    /* the verifier: a kept buffer whose last reader does not store zeros, an acc gemm into a
+     * workspace buffer */
+    FILE *devnull = fopen("/dev/null", "w");
+    for (int k = 0; k < kg->nkern; k++) {
+        Kernel *kk = &kg->kern[k];
+        if (kk->kind == KK_ELEM && kk->nx && kg->bufs[kk->xbuf[kk->nx - 1]].kept) {
+            kk->nx--;
+            CHECK(k_verify(kg, devnull) != 0, "verifier missed a kept buffer left unzeroed");
+            kk->nx++;
+        }
+        if (kk->acc) {
+            KBuf *ob = (KBuf *)&kg->bufs[kk->out];
+            ob->kept = false;
+            CHECK(k_verify(kg, devnull) != 0, "verifier missed an acc gemm into the workspace");
+            ob->kept = true;
+        }
+    }
+    fclose(devnull);
+    CHECK(k_verify(kg, stderr) == 0, "the repaired graph verifies");
+
+    Lib plain = build(tm.m, "accum_plain", 2);
+    accumulate = true;
+    Lib la = build(tm.m, "accum_acc", 2);
+    accumulate = false;
+    static const int64_t Bs[] = {7, 33, 1};
+    Bufs p, q, r;
+    bufs_alloc(&tm, 33, &p, 4242);
+    for (size_t kb = 0; kb < sizeof Bs / sizeof *Bs; kb++) {
+        int64_t B = Bs[kb];
+        if (kb == 0) {
+            bufs_copy(&q, &p);
+            bufs_copy(&r, &p);
+        }
+        float lp = 0, lq = 0, lr = 0;
+        NncArgs ap = args_for(B, &p, &lp, NULL), aq = args_for(B, &q, &lq, NULL), ar = args_for(B, &r, &lr, tm.m);
+        Ws wp = ws_alloc(&plain, B), wq = ws_alloc(&la, B);
+        ap.workspace = wp.p, aq.workspace = wq.p;
+        for (int s = 0; s < 12; s++) {
+            ap.step = aq.step = ar.step = (int64_t)kb * 12 + s + 1;
+            memset(wp.p, 0xFF, (size_t)wp.size);    /* NaN everywhere */
+            memset(wq.p, 0xFF, (size_t)wq.size);
+            plain.train_step(&ap, 0);
+            la.train_step(&aq, 0);
+            ref.train_step(&ar, 0);
+            int bad = 0;
+            for (int t = 0; t < tm.m->ntensors; t++)
+                if (tm.m->tensors[t].role == ROLE_PARAM)
+                    bad += memcmp(p.p[t], q.p[t], p.bytes[t]) != 0;
+            CHECK(!bad && lp == lq, "accum: B=%lld step %d: %d params differ from the build without accumulators "
+                  "(loss %.9g vs %.9g)", (long long)B, s, bad, lq, lp);
+            if (bad || compare_all(&tm, &q, &r, "accum train vs interp", B))
+                break;
+            la.evaluate(&aq);   /* uses the workspace between steps */
+            plain.evaluate(&ap);
+            ref.evaluate(&ar);
+        }
+        ws_free(&wp, "accum plain");
+        ws_free(&wq, "accum acc");
+    }
+    bufs_free(&p);
+    bufs_free(&q);
+    bufs_free(&r);
+    dlclose(plain.h);
+    dlclose(la.h);
 }
 
 /* ---- test: every op ---- */
@@ -1666,7 +1774,7 @@ int main(int argc, char **argv) {
     }
     const char *only = argc > 1 ? argv[1] : NULL;
     static const char *const parts[] = {"layout", "vector", "math", "ops", "mlp", "grad", "rows",
-                                        "workspace", "parallel", "prefix", "random", "conv_epi", "bench"};
+                                        "workspace", "parallel", "prefix", "random", "conv_epi", "accum", "bench"};
     bool known = !only;
     for (size_t k = 0; k < sizeof parts / sizeof *parts; k++)
         known = known || !strcmp(only, parts[k]);
@@ -1699,6 +1807,8 @@ int main(int argc, char **argv) {
         test_random(&A);
     if (!only || !strcmp(only, "conv_epi"))
         test_conv_epi(&A);
+    if (!only || !strcmp(only, "accum"))
+        test_accum(&A);
     if (only && !strcmp(only, "bench"))
         bench(&A);
     arena_free(&A);

@@ -870,7 +870,7 @@ static void k_matmul(Cg *g, KEnv *k) {
         ci32(g, CBLAS_ROW_MAJOR), ci32(g, tra ? CBLAS_TRANS : CBLAS_NO_TRANS),
         ci32(g, trb ? CBLAS_TRANS : CBLAS_NO_TRANS), I32(M), I32(N), I32(K), cf32(g, 1),
         LLVMBuildBitCast(g->b, k->src[0], g->f32p, ""), LD(lda),
-        LLVMBuildBitCast(g->b, k->src[1], g->f32p, ""), LD(ldb), cf32(g, 0),
+        LLVMBuildBitCast(g->b, k->src[1], g->f32p, ""), LD(ldb), cf32(g, k->k->acc ? 1 : 0),   /* acc: C += */
         LLVMBuildBitCast(g->b, k->out, g->f32p, ""), LD(N)};
 #undef LD
 #undef I32
@@ -2372,6 +2372,17 @@ static LLVMValueRef get_ptr(Cg *g, Env *e, int b) {
     switch (bf->kind) {
     case KB_ARG: return e->ptr[b] = buf_ptr(g, e->bufs, bf->tensor);
     case KB_TEMP: {
+        if (bf->kept) {     /* an accumulator (plan.c): zeroed storage of its own, kept across calls */
+            if (!e->global[b]) {
+                LLVMTypeRef at = LLVMArrayType(g->f32, (unsigned)ir_numel(&bf->type, 0));
+                LLVMValueRef glob = LLVMAddGlobal(g->mod, at, arena_printf(&g->arena, "%s.g%d.kept%d", g->prefix, e->gi, b));
+                LLVMSetInitializer(glob, LLVMConstNull(at));
+                LLVMSetLinkage(glob, LLVMInternalLinkage);
+                LLVMSetAlignment(glob, 64);
+                e->global[b] = glob;
+            }
+            return e->ptr[b] = LLVMBuildBitCast(g->b, e->global[b], g->i8p, "");
+        }
         LLVMValueRef off = sizev(g, bf->off);
         return e->ptr[b] = LLVMBuildInBoundsGEP2(g->b, g->i8, e->ws, &off, 1, "");
     }
