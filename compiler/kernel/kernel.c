@@ -745,6 +745,11 @@ int k_verify(const KGraph *g, FILE *err) {
             for (int j = i + 1; j < nt && t[j].first <= x->last; j++) {
                 const KBuf *y = &g->bufs[t[j].buf];
                 bool apart = k_size_le(t[i].end, y->off) || k_size_le(t[j].end, x->off);
+                /* a concat's piece lies inside its concat's bytes (plan.c concat_places) */
+                for (int w = x->within; !apart && w; w = g->bufs[w - 1].within)
+                    apart = w - 1 == t[j].buf;
+                for (int w = y->within; !apart && w; w = g->bufs[w - 1].within)
+                    apart = w - 1 == t[i].buf;
                 if (!apart)
                     fail(&v, "buffer %b", t[i].buf, "overlaps %%b%d while both are live", t[j].buf);
             }

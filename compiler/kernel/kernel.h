@@ -65,6 +65,9 @@ typedef struct KBuf {
     KClass cls;
     KSize off;                  /* byte offset in the workspace, coefficients 64-aligned */
     int first, last;            /* kernels that write it first and read it last (nkern = results) */
+    int within;                 /* plan: 1 + the temporary whose bytes hold this one (a piece of a
+                                   concat placed in it, at byte offset `at`), 0 when none */
+    KSize at;
 } KBuf;
 
 /* One scalar instruction of a kernel body or of the values program. */

@@ -613,12 +613,32 @@ static void k_concat(Cg *g, KEnv *k) {
     LLVMValueRef ost[IR_MAXRANK];
     strides(g, t, ost);
     LLVMValueRef at = ci64(g, 0);
+    /* operands are contiguous blocks of the result (every axis before `axis` of size 1): plan may
+     * have placed an operand in its block already (plan.c concat_places), then it is not copied */
+    bool blocks = true;
+    for (int d = 0; d < axis; d++)
+        blocks = blocks && t->dim[d].a == 0 && t->dim[d].c == 1;
     for (int s = 0; s < k->k->nargs; s++) {
         const IrType *st_ = src_type(k, s);
+        LLVMBasicBlockRef next = NULL;
+        if (blocks && k->k->args[s].kind != KA_VAL) {
+            LLVMValueRef off = LLVMBuildMul(g->b, LLVMBuildMul(g->b, at, ost[axis], ""),
+                                            ci64(g, ir_dtype_size(t->dtype)), "");
+            LLVMValueRef dst = LLVMBuildInBoundsGEP2(g->b, g->i8, k->out, &off, 1, "");
+            LLVMValueRef same = LLVMBuildICmp(g->b, LLVMIntEQ, dst, k->argv[s], "in_place");
+            LLVMBasicBlockRef copy = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "concat.copy");
+            next = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "concat.next");
+            LLVMBuildCondBr(g->b, same, next, copy);
+            LLVMPositionBuilderAtEnd(g->b, copy);
+        }
         if (k->k->nargs > CONCAT_INLINE) {  /* a flattened chain: one call per operand */
             LLVMValueRef fn = concat_part_fn(g, t, st_, (int)axis);
             LLVMValueRef args[4] = {k->out, k->argv[s], at, g->B};
             LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, 4, "");
+            if (next) {
+                LLVMBuildBr(g->b, next);
+                LLVMPositionBuilderAtEnd(g->b, next);
+            }
             at = LLVMBuildAdd(g->b, at, dimv(g, st_->dim[axis]), "");
             continue;
         }
@@ -630,6 +650,10 @@ static void k_concat(Cg *g, KEnv *k) {
         LLVMValueRef base[2] = {LLVMBuildMul(g->b, at, ost[axis], ""), ci64(g, 0)};
         CopyCtx c = {t->dtype, k->out, k->argv[s]};   /* argv: a flattened chain has many */
         nest(g, st_->rank, dims, 2, st, base, copy_body, &c);
+        if (next) {
+            LLVMBuildBr(g->b, next);
+            LLVMPositionBuilderAtEnd(g->b, next);
+        }
         at = LLVMBuildAdd(g->b, at, dims[axis], "");
     }
 }
