@@ -230,6 +230,10 @@ static void buf_text(FILE *out, const KGraph *g, int b) {
         fprintf(out, " %s @ ", k_class_name[bf->cls]);
         k_size_print(out, bf->off);
         fprintf(out, " live %d..%d", bf->first, bf->last);
+        if (bf->within) {   /* a concat's piece, in its result's bytes (plan.c concat_places) */
+            fprintf(out, " in %%b%d at ", bf->within - 1);
+            k_size_print(out, bf->at);
+        }
     }
     fputc('\n', out);
 }
@@ -303,6 +307,10 @@ void k_plan_print(FILE *out, const KModule *km) {
             k_size_print(out, k_bytes(&bf->type));
             fprintf(out, "  live k%d..k%d  ", bf->first, bf->last);
             ir_type_print(out, &bf->type);
+            if (bf->within) {
+                fprintf(out, "  in %%b%d at ", bf->within - 1);
+                k_size_print(out, bf->at);
+            }
             fputc('\n', out);
         }
         for (int c = KC_ACT; c < KC__COUNT; c++) {
