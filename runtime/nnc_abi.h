@@ -172,6 +172,17 @@ void nnc_parallel_blas(NncPool *pool, int64_t n, void (*fn)(void *ctx, int64_t l
 void nnc_sgemm(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
                const float *B, int32_t ldb, float beta, float *C, int32_t ldc, NncPool *pool);
 
+/* runtime/packed_gemm.c: nnc_sgemm with op(B) (a weight used by several products in a row) packed
+ * once by oneDNN and kept, per calling thread, under the key `handle` (the address of a global, one
+ * per group of products) for the calls that follow; nnc_packed_begin with repack != 0 marks the
+ * packed copy stale (B was written since). Falls back to nnc_sgemm
+ * where oneDNN's packed sgemm is missing or NNC_PACKED_GEMM=0. nnc_packed_gemm_available: 1 when
+ * the packed path is in use. */
+void nnc_packed_begin(void **handle, int32_t repack);
+void nnc_sgemm_packed(void **handle, int32_t ta, int32_t tb, int32_t M, int32_t N, int32_t K, const float *A,
+                      int32_t lda, const float *B, int32_t ldb, float beta, float *C, int32_t ldc, NncPool *pool);
+int nnc_packed_gemm_available(void);
+
 /* runtime/mpi.c: out[j] = the mean over the processes of a data-parallel run of in[j] (count[j]
  * floats), for j in [0, n), as one reduction of the n buffers packed together; in[j] may be out[j].
  * In a run of one process it only copies where in[j] != out[j]. The allreduce kernel of a train

@@ -234,6 +234,10 @@ static void buf_text(FILE *out, const KGraph *g, int b) {
         fprintf(out, " %s @ ", k_class_name[bf->cls]);
         k_size_print(out, bf->off);
         fprintf(out, " live %d..%d", bf->first, bf->last);
+        if (bf->within) {   /* a concat's piece, in its result's bytes (plan.c concat_places) */
+            fprintf(out, " in %%b%d at ", bf->within - 1);
+            k_size_print(out, bf->at);
+        }
     }
     fputc('\n', out);
 }
@@ -310,6 +314,10 @@ void k_plan_print(FILE *out, const KModule *km) {
             k_size_print(out, k_bytes(&bf->type));
             fprintf(out, "  live k%d..k%d  ", bf->first, bf->last);
             ir_type_print(out, &bf->type);
+            if (bf->within) {
+                fprintf(out, "  in %%b%d at ", bf->within - 1);
+                k_size_print(out, bf->at);
+            }
             fputc('\n', out);
         }
         for (int c = KC_ACT; c < KC__COUNT; c++) {
@@ -792,6 +800,11 @@ int k_verify(const KGraph *g, FILE *err) {
             for (int j = i + 1; j < nt && t[j].first <= x->last; j++) {
                 const KBuf *y = &g->bufs[t[j].buf];
                 bool apart = k_size_le(t[i].end, y->off) || k_size_le(t[j].end, x->off);
+                /* a concat's piece lies inside its concat's bytes (plan.c concat_places) */
+                for (int w = x->within; !apart && w; w = g->bufs[w - 1].within)
+                    apart = w - 1 == t[j].buf;
+                for (int w = y->within; !apart && w; w = g->bufs[w - 1].within)
+                    apart = w - 1 == t[i].buf;
                 if (!apart)
                     fail(&v, "buffer %b", t[i].buf, "overlaps %%b%d while both are live", t[j].buf);
             }

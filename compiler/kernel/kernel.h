@@ -69,6 +69,9 @@ typedef struct KBuf {
                                    storage of its own that the backend zeroes once and keeps across
                                    calls; it holds zeros whenever no call is running (an acc GEMM
                                    adds into it, the kernel that reads it last stores the zeros back) */
+    int within;                 /* plan: 1 + the temporary whose bytes hold this one (a piece of a
+                                   concat placed in it, at byte offset `at`), 0 when none */
+    KSize at;
 } KBuf;
 
 /* One scalar instruction of a kernel body or of the values program. */

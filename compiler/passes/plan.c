@@ -462,6 +462,76 @@ static void too_big(const KGraph *g, int b, Diag *d) {
     diag_hint(d, "reduce over a batch-sized axis before the third one is added");
 }
 
+/* Concat pieces placed in the result (docs/kernels.md "plan"): a concat whose operands are
+ * contiguous blocks of its result (every axis before the concat axis has size 1: [T*B, H] from
+ * T pieces [B, H], the gathers of an unrolled time loop's per-step values) gets each operand that
+ * is a temporary written before it and never after it placed at its block's offset inside the
+ * result's bytes, and the result's lifetime grows to cover the pieces'. The concat kernel then
+ * finds each piece already in place (the backends skip a copy onto itself). A piece is placed in
+ * one concat only; blocks must be 64-byte multiples (every earlier block's size coefficients). */
+static bool is_result(const KGraph *g, int b) {
+    for (int r = 0; r < g->nres; r++)
+        if (g->res[r].buf == b || g->res[r].stage == b)
+            return true;
+    return false;
+}
+
+static void concat_places(KGraph *g) {
+    for (int i = 0; i < g->nkern; i++) {
+        const Kernel *k = &g->kern[i];
+        if (k->kind != KK_OP || k->op != OP_CONCAT || g->bufs[k->out].kind != KB_TEMP || is_result(g, k->out))
+            continue;
+        int axis = (int)k->attr.i[0];
+        bool contiguous = axis >= 0 && axis < k->type.rank;
+        for (int d = 0; contiguous && d < axis; d++)
+            contiguous = k->type.dim[d].a == 0 && k->type.dim[d].c == 1;
+        if (!contiguous)
+            continue;
+        KBuf *c = &g->bufs[k->out];
+        KSize at = {0, 0, 0};
+        for (int a = 0; a < k->nargs; a++) {
+            const KArg *ar = &k->args[a];
+            if (ar->kind != KA_BUF)
+                break;
+            int s = ar->ref;
+            KBuf *p = &g->bufs[s];
+            KSize size = k_bytes(&ar->type);
+            KSize next = k_size_add(at, size);
+            bool aligned = size.b2 % 64 == 0 && size.b % 64 == 0 && size.c % 64 == 0;
+            bool ok = p->kind == KB_TEMP && s != k->out && !p->within && !p->kept &&
+                      p->type.dtype == k->type.dtype && p->first >= 0 && p->first < i && !is_result(g, s);
+            for (int q = 0; ok && q < k->nargs; q++)     /* once in this concat */
+                ok = q == a || k->args[q].kind == KA_VAL || k->args[q].ref != s;
+            for (int j = i + 1; ok && j < g->nkern; j++)  /* never written after it, nor its block */
+                ok = !writes(&g->kern[j], s) && (j > p->last || !writes(&g->kern[j], k->out));
+            KSize own = k_bytes(&p->type);
+            ok = ok && own.b2 == size.b2 && own.b == size.b && own.c == size.c;
+            if (ok) {
+                p->within = 1 + k->out;
+                p->at = at;
+                if (c->first > p->first)
+                    c->first = p->first;
+                if (c->last < p->last)
+                    c->last = p->last;
+            }
+            if (!aligned)
+                break;      /* the next block's offset would not be 64-aligned */
+            at = next;
+        }
+    }
+}
+
+/* A piece's offset: its container's (itself perhaps a piece) plus its own. */
+static void resolve_piece(KGraph *g, int b) {
+    KBuf *p = &g->bufs[b];
+    if (!p->within)
+        return;
+    KBuf *c = &g->bufs[p->within - 1];
+    resolve_piece(g, p->within - 1);
+    p->off = k_size_add(c->off, p->at);
+    p->cls = c->cls;
+}
+
 /* order[] sorted by the buffers' first kernel, then index (an insertion sort: nearly sorted) */
 static void sort_by_first(int *order, int n, const KGraph *g) {
     for (int i = 1; i < n; i++) {
@@ -513,6 +583,7 @@ int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
         if (g->res[r].stage >= 0)
             g->bufs[g->res[r].stage].first = g->bufs[g->res[r].stage].last = nk;
     }
+    concat_places(g);
     /* activations: temporaries live across the kernel of the loss in a step with updates */
     int loss_k = -1;
     bool updates = false;
@@ -534,7 +605,7 @@ int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
      * value stored by a later kernel that computes it, fuse.c), ties by index */
     int *order = arena_alloc(A, sizeof(int) * ((size_t)g->nbufs + 1)), ntemp = 0;
     for (int b = 0; b < g->nbufs; b++)
-        if (g->bufs[b].kind == KB_TEMP)
+        if (g->bufs[b].kind == KB_TEMP && !g->bufs[b].within)    /* pieces: placed with their concat */
             order[ntemp++] = b;
     sort_by_first(order, ntemp, g);
     for (int ob = 0; ob < ntemp; ob++) {
@@ -580,8 +651,11 @@ int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
         g->slab[bf->cls] = k_size_max(g->slab[bf->cls], k_size_add(best, size));
     }
     for (int b = 0; b < g->nbufs; b++)   /* the workspace: activations, then scratch */
-        if (g->bufs[b].kind == KB_TEMP && g->bufs[b].cls == KC_SCRATCH && !g->bufs[b].kept)
+        if (g->bufs[b].kind == KB_TEMP && !g->bufs[b].within && g->bufs[b].cls == KC_SCRATCH
+            && !g->bufs[b].kept)
             g->bufs[b].off = k_size_add(g->bufs[b].off, g->slab[KC_ACT]);
+    for (int b = 0; b < g->nbufs; b++)
+        resolve_piece(g, b);
     g->planned = true;
     return 0;
 }

@@ -1,4 +1,4 @@
-"""rnn_torch.py WORK_DIR NNC - stdlib's recurrent layers (rnn, lstm, gru, their reverse and
+"""rnn_torch.py WORK_DIR NNC [STEPS [CASES]] - stdlib's recurrent layers (rnn, lstm, gru, their reverse and
 bidirectional forms, a 2-layer stack, a given initial state) against PyTorch's nn.RNN, nn.LSTM and
 nn.GRU with the same weights (float64 reference).
 
@@ -10,6 +10,10 @@ checkpoint `predict` gives the forward output, and one more full-batch SGD step 
 within 1e-5, gradients within 1e-4 of the largest entry). For a few cases, three elements of every
 parameter are also moved by +-0.01 and the central difference of the loss (from `predict`) is
 compared with nnc's own gradient. Run by tests/e2e/rnn_vs_torch.sh.
+
+STEPS (default 5) is the sequence length; CASES (comma-separated names) runs only those cases.
+tests/e2e/rnn_vs_torch_long.sh runs a few at 20 steps: from 16 uses of a weight on, the
+recurrent products share one packed copy of it (runtime/packed_gemm.c), which 5 steps never reach.
 """
 import json, os, struct, subprocess, sys
 import numpy as np
@@ -20,7 +24,8 @@ os.makedirs(work, exist_ok=True)
 os.chdir(work)
 T.manual_seed(0)
 rng = np.random.default_rng(0)
-B, TT, K = 3, 5, 4
+B, TT, K = 3, int(sys.argv[3]) if len(sys.argv) > 3 else 5, 4
+ONLY = sys.argv[4].split(",") if len(sys.argv) > 4 else None
 
 
 def lit(a):
@@ -154,6 +159,11 @@ np.save("x.npy", X)
 np.save("y.npy", np.zeros(B, np.float32))
 bad = 0
 X0 = X
+if ONLY:
+    missing = set(ONLY) - {c[0] for c in cases}
+    if missing:
+        sys.exit("rnn_torch.py: no case " + ", ".join(sorted(missing)))
+    cases = [c for c in cases if c[0] in ONLY]
 for name, body, f, params, *lens in cases:
     X = X0.copy()
     xfile = "x.npy"

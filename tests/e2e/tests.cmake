@@ -139,6 +139,10 @@ nnc_e2e(brackets reach.sh brackets accuracy ge 0.95 --epochs 8 --threads 1 --
         --data "${CMAKE_SOURCE_DIR}/examples/data/brackets_test_x.npy,${CMAKE_SOURCE_DIR}/examples/data/brackets_test_y.npy")
 # stdlib's recurrent layers against nn.RNN / nn.LSTM / nn.GRU: outputs and gradients (about 30 s)
 nnc_e2e(rnn_vs_torch rnn_vs_torch.sh)
+# the same at 20 steps for five cases: the recurrent products use packed weights (about 15 s)
+nnc_e2e(rnn_vs_torch_long rnn_vs_torch_long.sh)
+# packed weights (runtime/packed_gemm.c) against unpacked ones, 1 and 2 threads, several steps
+nnc_e2e(packed_gemm packed_gemm.sh)
 # the sequence examples: brackets_lstm learns balanced brackets (>= 90% test accuracy; about 10 s)
 nnc_e2e(seq_examples seq_examples.sh)
 # a model of the pooling and resampling builtins trains, the executable equal to the interpreter

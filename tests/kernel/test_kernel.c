@@ -161,6 +161,18 @@ int main(void) {
     g->bufs[t2].off = g->bufs[t1].off;
     expect(g, "overlap", "while both are live");
 
+    /* a concat piece (plan.c concat_places) may lie in its container's bytes, in no one else's */
+    g = fresh(&a);
+    t1 = g->kern[0].out, t2 = g->kern[1].out;
+    g->bufs[t2].off = g->bufs[t1].off;
+    g->bufs[t2].within = 1 + t1;
+    expect(g, "piece in its container", NULL);
+    g = fresh(&a);
+    t1 = g->kern[0].out, t2 = g->kern[1].out;
+    g->bufs[t2].off = g->bufs[t1].off;
+    g->bufs[t2].within = 1 + g->kern[2].out;    /* placed "in" another buffer, overlapping t1 */
+    expect(g, "piece over another buffer", "while both are live");
+
     g = fresh(&a);      /* a misaligned offset */
     g->bufs[g->kern[0].out].off.c += 4;
     expect(g, "misaligned", "not 64-byte aligned");

@@ -74,6 +74,14 @@ typedef struct Cg {
     LLVMValueRef fn;
     LLVMValueRef B;             /* i64 batch size inside the current function */
     FnCache cache;
+    /* packed weights (pack_groups): per kernel of the graph being emitted, its group's handle
+     * (an i8* global, the runtime's key for the group; NULL: not packed) and whether it packs
+     * again; pk_handle and
+     * pk_repack: those of the kernel call being emitted */
+    LLVMValueRef *pack_handle;
+    bool *pack_repack;
+    LLVMValueRef pk_handle;
+    bool pk_repack;
 } Cg;
 
 /* ---- small helpers ---- */
@@ -493,6 +501,7 @@ typedef struct KEnv {
     LLVMValueRef lo, hi;        /* a pool: the samples n in [lo, hi) it computes (emit_pool_kernel) */
     LLVMValueRef pool;          /* a batched GEMM: the thread pool */
     LLVMValueRef start;         /* SLICE, UNSLICE: the window's start, a parameter (is_window) */
+    LLVMValueRef pack, repack;  /* a GEMM of a packed-weight group: its handle (i8**), i32 flag */
 } KEnv;
 
 /* A batched (3-D) matmul: nnc_sgemm_batched splits its products across the thread pool. */
@@ -604,12 +613,32 @@ static void k_concat(Cg *g, KEnv *k) {
     LLVMValueRef ost[IR_MAXRANK];
     strides(g, t, ost);
     LLVMValueRef at = ci64(g, 0);
+    /* operands are contiguous blocks of the result (every axis before `axis` of size 1): plan may
+     * have placed an operand in its block already (plan.c concat_places), then it is not copied */
+    bool blocks = true;
+    for (int d = 0; d < axis; d++)
+        blocks = blocks && t->dim[d].a == 0 && t->dim[d].c == 1;
     for (int s = 0; s < k->k->nargs; s++) {
         const IrType *st_ = src_type(k, s);
+        LLVMBasicBlockRef next = NULL;
+        if (blocks && k->k->args[s].kind != KA_VAL) {
+            LLVMValueRef off = LLVMBuildMul(g->b, LLVMBuildMul(g->b, at, ost[axis], ""),
+                                            ci64(g, ir_dtype_size(t->dtype)), "");
+            LLVMValueRef dst = LLVMBuildInBoundsGEP2(g->b, g->i8, k->out, &off, 1, "");
+            LLVMValueRef same = LLVMBuildICmp(g->b, LLVMIntEQ, dst, k->argv[s], "in_place");
+            LLVMBasicBlockRef copy = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "concat.copy");
+            next = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "concat.next");
+            LLVMBuildCondBr(g->b, same, next, copy);
+            LLVMPositionBuilderAtEnd(g->b, copy);
+        }
         if (k->k->nargs > CONCAT_INLINE) {  /* a flattened chain: one call per operand */
             LLVMValueRef fn = concat_part_fn(g, t, st_, (int)axis);
             LLVMValueRef args[4] = {k->out, k->argv[s], at, g->B};
             LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, 4, "");
+            if (next) {
+                LLVMBuildBr(g->b, next);
+                LLVMPositionBuilderAtEnd(g->b, next);
+            }
             at = LLVMBuildAdd(g->b, at, dimv(g, st_->dim[axis]), "");
             continue;
         }
@@ -621,6 +650,10 @@ static void k_concat(Cg *g, KEnv *k) {
         LLVMValueRef base[2] = {LLVMBuildMul(g->b, at, ost[axis], ""), ci64(g, 0)};
         CopyCtx c = {t->dtype, k->out, k->argv[s]};   /* argv: a flattened chain has many */
         nest(g, st_->rank, dims, 2, st, base, copy_body, &c);
+        if (next) {
+            LLVMBuildBr(g->b, next);
+            LLVMPositionBuilderAtEnd(g->b, next);
+        }
         at = LLVMBuildAdd(g->b, at, dims[axis], "");
     }
 }
@@ -863,6 +896,14 @@ static void k_matmul(Cg *g, KEnv *k) {
     LLVMTypeRef p[13] = {g->i32, g->i32, g->i32, g->i32, g->i32, g->f32p, g->i32, g->f32p, g->i32, g->f32,
                          g->f32p, g->i32, g->i8p};
     LLVMValueRef f = declare(g, "nnc_sgemm", g->vd, p, 13, false);
+    if (k->pack) {  /* runtime/packed_gemm.c: the handle first, the same arguments after it */
+        LLVMTypeRef pb[2] = {g->i8pp, g->i32};
+        LLVMValueRef bargs[2] = {k->pack, k->repack};
+        call(g, declare(g, "nnc_packed_begin", g->vd, pb, 2, false), bargs, 2);
+        LLVMTypeRef pp[14] = {g->i8pp};
+        memcpy(pp + 1, p, sizeof p);
+        f = declare(g, "nnc_sgemm_packed", g->vd, pp, 14, false);
+    }
     LLVMValueRef one = ci64(g, 1);
 #define I32(x) LLVMBuildTrunc(g->b, (x), g->i32, "")
 #define LD(x) I32(LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, (x), one, ""), (x), one, ""))
@@ -946,9 +987,13 @@ static void k_matmul(Cg *g, KEnv *k) {
     }
     LLVMBuildBr(g->b, done);
     LLVMPositionBuilderAtEnd(g->b, gemm);
-    LLVMValueRef sargs[13] = {ci32(g, tra), ci32(g, trb), args[3], args[4], args[5], args[7], args[8], args[9], args[10],
+    LLVMValueRef sargs[14] = {ci32(g, tra), ci32(g, trb), args[3], args[4], args[5], args[7], args[8], args[9], args[10],
                               args[11], args[12], args[13], k->pool ? k->pool : LLVMConstNull(g->i8p)};
-    call(g, f, sargs, 13);
+    if (k->pack) {
+        memmove(sargs + 1, sargs, 13 * sizeof sargs[0]);
+        sargs[0] = k->pack;
+    }
+    call(g, f, sargs, k->pack ? 14 : 13);
     LLVMBuildBr(g->b, done);
     LLVMPositionBuilderAtEnd(g->b, zero);
     zero_fill(g, k);
@@ -1779,8 +1824,8 @@ static LLVMValueRef emit_pool_kernel(Cg *g, const Kernel *k, const char *name) {
 /* The function of a fill, structured-op or GEMM kernel: out, the argument buffers (or the fill
  * value), B, [seed]. */
 static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
-    LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * ((size_t)k->nargs + 4));
-    bool *isptr = arena_alloc(&g->arena, (size_t)k->nargs + 4);
+    LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * ((size_t)k->nargs + 6));
+    bool *isptr = arena_alloc(&g->arena, (size_t)k->nargs + 6);
     int np = 0;
     pt[np] = g->i8p, isptr[np++] = true;
     if (k->kind == KK_CONV && k->nx == 1)       /* the im2col scratch, after out as call_kernel passes it */
@@ -1798,6 +1843,11 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
         pt[np++] = g->i64;
     if (k->kind == KK_CONV || k->kind == KK_GEMM)   /* the thread pool, as elementwise kernels get it */
         pt[np] = g->i8p, isptr[np++] = false;
+    bool packed = k->kind == KK_GEMM && g->pk_handle;   /* its group's handle and repack flag */
+    if (packed) {
+        pt[np] = g->i8pp, isptr[np++] = false;
+        pt[np] = g->i32, isptr[np++] = false;
+    }
     LLVMValueRef fn = new_fn(g, name, pt, np, isptr);
     Saved sv = enter_fn(g, fn);
     KEnv e = {.k = k};
@@ -1820,6 +1870,10 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
         e.start = LLVMGetParam(fn, (unsigned)a++);
     LLVMValueRef pool = k->kind == KK_CONV || k->kind == KK_GEMM ? LLVMGetParam(fn, (unsigned)a++) : NULL;
     e.pool = pool;
+    if (packed) {
+        e.pack = LLVMGetParam(fn, (unsigned)a++);
+        e.repack = LLVMGetParam(fn, (unsigned)a++);
+    }
     if (k->kind == KK_FILL)
         k_fill(g, &e, fillv);
     else if (k->kind == KK_GEMM)
@@ -1872,8 +1926,8 @@ static LLVMValueRef emit_gemm_epilogue(Cg *g, const KGraph *kg, const Kernel *k,
     Kernel e = epilogue_alone(g, k);
     LLVMValueRef epi = emit_elementwise(g, kg, &e, arena_printf(&g->arena, "%s.epi", name));
     int np = 0, na = e.nargs;
-    LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * (size_t)(k->nargs + 4));
-    bool *noalias = arena_alloc(&g->arena, (size_t)k->nargs + 4);
+    LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * (size_t)(k->nargs + 6));
+    bool *noalias = arena_alloc(&g->arena, (size_t)k->nargs + 6);
     for (int a = 0; a < 3; a++)                 /* out, A, B */
         pt[np] = g->i8p, noalias[np++] = true;
     for (int a = 0; a < na; a++) {
@@ -1883,10 +1937,19 @@ static LLVMValueRef emit_gemm_epilogue(Cg *g, const KGraph *kg, const Kernel *k,
     }
     pt[np] = g->i64, noalias[np++] = false;     /* B */
     pt[np] = g->i8p, noalias[np++] = false;     /* pool */
+    int nown = np;                              /* the parameters the epilogue shares */
+    if (g->pk_handle) {                         /* a packed-weight group's handle and repack flag */
+        pt[np] = g->i8pp, noalias[np++] = false;
+        pt[np] = g->i32, noalias[np++] = false;
+    }
     LLVMValueRef fn = new_fn(g, name, pt, np, noalias);
     Saved sv = enter_fn(g, fn);
-    g->B = LLVMGetParam(fn, (unsigned)np - 2);
-    KEnv ke = {.k = k, .out = LLVMGetParam(fn, 0), .pool = LLVMGetParam(fn, (unsigned)np - 1)};
+    g->B = LLVMGetParam(fn, (unsigned)nown - 2);
+    KEnv ke = {.k = k, .out = LLVMGetParam(fn, 0), .pool = LLVMGetParam(fn, (unsigned)nown - 1)};
+    if (g->pk_handle) {
+        ke.pack = LLVMGetParam(fn, (unsigned)nown);
+        ke.repack = LLVMGetParam(fn, (unsigned)nown + 1);
+    }
     ke.src[0] = LLVMGetParam(fn, 1);
     ke.src[1] = LLVMGetParam(fn, 2);
     k_matmul(g, &ke);
@@ -1894,7 +1957,7 @@ static LLVMValueRef emit_gemm_epilogue(Cg *g, const KGraph *kg, const Kernel *k,
     LLVMValueRef *eargs = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)np);
     int ne = 0;
     eargs[ne++] = ke.out;
-    for (int p = 3; p < np; p++)
+    for (int p = 3; p < nown; p++)
         eargs[ne++] = LLVMGetParam(fn, (unsigned)p);
     LLVMBuildCall2(g->b, LLVMGlobalGetValueType(epi), epi, eargs, (unsigned)ne, "");
     LLVMBuildRetVoid(g->b);
@@ -2267,6 +2330,8 @@ static LLVMValueRef emit_conv_epilogue(Cg *g, const KGraph *kg, const Kernel *k,
 static LLVMValueRef kernel_fn(Cg *g, const KGraph *kg, int ki, int gi) {
     const Kernel *k = &kg->kern[ki];
     const char *key = sig_of(g, k);
+    if (g->pk_handle)       /* a packed-weight GEMM takes two more parameters */
+        key = arena_printf(&g->arena, "%s packed", key);
     int slot = cache_slot(g, key);
     if (!g->cache.key[slot]) {
         const char *name = arena_printf(&g->arena, "%s.g%d.k%d.%s", g->prefix, gi, ki, ir_op_name[k->op]);
@@ -2438,8 +2503,10 @@ static void call_kernel(Cg *g, Env *e, int ki) {
         call_allreduce(g, e, k);
         return;
     }
+    g->pk_handle = g->pack_handle ? g->pack_handle[ki] : NULL;
+    g->pk_repack = g->pack_repack && g->pack_repack[ki];
     LLVMValueRef fn = kernel_fn(g, e->kg, ki, e->gi);
-    LLVMValueRef *args = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(k->nargs + k->nx + 4));
+    LLVMValueRef *args = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(k->nargs + k->nx + 6));
     int np = 0;
     args[np++] = get_ptr(g, e, k->out);
     for (int x = 0; x < k->nx; x++)
@@ -2463,7 +2530,117 @@ static void call_kernel(Cg *g, Env *e, int ki) {
         args[np++] = e->seed;
     if (is_window(k))
         args[np++] = dimv(g, ir_slice_start(&k->attr));
+    if (g->pk_handle) {
+        args[np++] = g->pk_handle;
+        args[np++] = ci32(g, g->pk_repack);
+    }
     LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)np, "");
+    g->pk_handle = NULL;
+}
+
+/* ---- packed weights (runtime/packed_gemm.c, docs/backend-llvm.md "Packed weights") ----
+ * An unrolled recurrent layer multiplies by the same weight matrix once per time step (h W_hh^T
+ * forward, dgates W_hh backward). The 2-D matmul kernels of a graph whose B is the same argument
+ * buffer (a parameter) with the same transposition and sizes form a group; a run of at least
+ * PACK_MIN_USES members with no write to that argument between them shares one packed copy of B:
+ * the run's first member packs it (repack = 1), the others reuse it. The first member of each
+ * call packs too (a caller may have changed the weights between calls). */
+#define PACK_MIN_USES 16
+
+typedef struct PackKey {
+    int tensor;         /* the argument (NncArgs.bufs index) */
+    int trb;
+    Dim n, k;
+    int run;            /* how many runs of this key so far (the current one's index) */
+} PackKey;
+
+/* kernel ki's B operand: the KB_ARG buffer of a packable matmul, or -1 */
+static int pack_operand(const KGraph *kg, const Kernel *k) {
+    if (k->kind != KK_GEMM || k->type.rank != 2 || k->nargs < 2 || k->type.dtype != DT_F32)
+        return -1;
+    const KArg *b = &k->args[1];
+    if (b->kind != KA_BUF || b->type.rank != 2 || b->type.dtype != DT_F32 || kg->bufs[b->ref].kind != KB_ARG)
+        return -1;
+    return b->ref;
+}
+
+/* Fills g->pack_handle and g->pack_repack for graph kg (NULL when no kernel is packed). */
+static void pack_groups(Cg *g, const KGraph *kg, int gi) {
+    g->pack_handle = NULL;
+    g->pack_repack = NULL;
+    int n = kg->nkern, nkeys = 0;
+    PackKey *keys = arena_alloc(&g->arena, sizeof(PackKey) * (size_t)(n + 1));
+    int *key_of = arena_alloc(&g->arena, sizeof(int) * (size_t)(n + 1));   /* per kernel: key or -1 */
+    int *run_of = arena_alloc(&g->arena, sizeof(int) * (size_t)(n + 1));   /* per member: its run */
+    bool *dirty = arena_alloc(&g->arena, (size_t)n + 1);                   /* per key */
+    bool *first = arena_alloc(&g->arena, (size_t)n + 1);                   /* per kernel */
+    for (int ki = 0; ki < n; ki++) {
+        const Kernel *k = &kg->kern[ki];
+        key_of[ki] = -1;
+        first[ki] = false;
+        int b = pack_operand(kg, k);
+        if (b >= 0) {
+            int trb = k->attr.i[1] != 0;
+            Dim nd = k->type.dim[1], kd = k->args[0].type.dim[k->attr.i[0] ? 0 : 1];
+            int j = 0;
+            while (j < nkeys && !(keys[j].tensor == kg->bufs[b].tensor && keys[j].trb == trb &&
+                                  dim_eq(keys[j].n, nd) && dim_eq(keys[j].k, kd)))
+                j++;
+            if (j == nkeys) {
+                keys[nkeys++] = (PackKey){kg->bufs[b].tensor, trb, nd, kd, -1};
+                dirty[j] = true;
+            }
+            if (dirty[j]) {     /* a new run: its first member packs */
+                keys[j].run++;
+                dirty[j] = false;
+                first[ki] = true;
+            }
+            key_of[ki] = j;
+            run_of[ki] = keys[j].run;
+        }
+        /* what ki writes: its output and extra results; an argument written makes its keys dirty */
+        for (int x = -1; x < k->nx; x++) {
+            int w = x < 0 ? k->out : k->xbuf[x];
+            if (w < 0 || w >= kg->nbufs || kg->bufs[w].kind != KB_ARG)
+                continue;
+            for (int j = 0; j < nkeys; j++)
+                if (keys[j].tensor == kg->bufs[w].tensor)
+                    dirty[j] = true;
+        }
+    }
+    if (!nkeys)
+        return;
+    /* the members of each run, then the runs long enough to pack */
+    LLVMValueRef *handle = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(n + 1));
+    bool *repack = arena_alloc(&g->arena, (size_t)n + 1);
+    for (int ki = 0; ki < n; ki++)
+        handle[ki] = NULL, repack[ki] = false;
+    bool any = false;
+    for (int j = 0; j < nkeys; j++) {
+        LLVMValueRef h = NULL;
+        for (int r = 0; r <= keys[j].run; r++) {
+            int count = 0;
+            for (int ki = 0; ki < n; ki++)
+                count += key_of[ki] == j && run_of[ki] == r;
+            if (count < PACK_MIN_USES)
+                continue;
+            if (!h) {   /* one handle per key: its runs follow each other */
+                h = LLVMAddGlobal(g->mod, g->i8p, arena_printf(&g->arena, "%s.g%d.packed%d", g->prefix, gi, j));
+                LLVMSetInitializer(h, LLVMConstNull(g->i8p));
+                LLVMSetLinkage(h, LLVMInternalLinkage);
+            }
+            for (int ki = 0; ki < n; ki++)
+                if (key_of[ki] == j && run_of[ki] == r) {
+                    handle[ki] = h;
+                    repack[ki] = first[ki];
+                    any = true;
+                }
+        }
+    }
+    if (any) {
+        g->pack_handle = handle;
+        g->pack_repack = repack;
+    }
 }
 
 /* Kernels per part function: LLVM's code generator works one basic block at a time and its cost
@@ -2477,6 +2654,7 @@ static void emit_graph(Cg *g, const KGraph *kg, LLVMValueRef fn, int gi) {
     if (!kg->planned)
         die("graph %s reached the llvm backend unplanned", kg->name);
     Env e = {.kg = kg, .gi = gi};
+    pack_groups(g, kg, gi);
     e.val = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)kg->nvals + 1));
     e.ptr = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)kg->nbufs + 1));
     e.global = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)kg->nbufs + 1));
