@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "conv_dnnl.h"
 #include "nnc_abi.h"
 
 typedef struct BmmJob {
@@ -110,6 +111,8 @@ void nnc_sgemm_batched(int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, 
         memset(C, 0, sizeof(float) * (size_t)(P * M * N));
         return;
     }
+    if (nnc_dnnl_sgemm_batched(ta, tb, P, M, N, K, A, B, C, pool))
+        return;
     BmmJob j = {ta, tb, M, N, K, A, B, C};
     if (nnc_pool_threads(pool) < 2 || P < 2) {
         bmm_run(&j, 0, P);

@@ -1224,7 +1224,7 @@ static void test_rows(Arena *A) {
  * tie 1 + 2^-24, rounded to 1; summed in any vector order they add up first and it rounds up (the
  * check that sends such a row to the ordered loop, removed, fails here; so does the ±0 check for
  * row 2). The results must be the interpreter's bits (NaN:
- * any NaN), at -O2 and -O0, and with NNC_ROW_ORDERED=1 (the ordered loops alone). */
+ * any NaN), at -O2, and at -O0 and with NNC_ROW_ORDERED=1 (the ordered loops alone). */
 static void rowbits_fill(float *x, int64_t n, int64_t r) {
     for (int64_t c = 0; c < n; c++) {
         double u = urand();

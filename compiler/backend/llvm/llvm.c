@@ -74,7 +74,7 @@ typedef struct Cg {
     LLVMValueRef fn;
     LLVMValueRef B;             /* i64 batch size inside the current function */
     FnCache cache;
-    bool row_ordered;           /* $NNC_ROW_ORDERED: row kernels without row_max_fast / row_sum_fast */
+    bool row_ordered;           /* -O0 or $NNC_ROW_ORDERED: row kernels without row_max_fast / row_sum_fast */
 } Cg;
 
 /* ---- small helpers ---- */
@@ -3163,8 +3163,8 @@ int llvm_emit(const KModule *km, const LlvmOptions *o, Diag *d) {
         return -1;
     }
     Cg g = {.km = km, .m = m, .o = o, .prefix = prefix};
-    const char *ord = getenv("NNC_ROW_ORDERED");
-    g.row_ordered = ord && *ord && strcmp(ord, "0") != 0;
+    const char *ord = getenv("NNC_ROW_ORDERED");   /* and at -O0, where nothing would vectorise them */
+    g.row_ordered = (ord && *ord && strcmp(ord, "0") != 0) || o->opt_level < 1;
     double t = mono();
     g.ctx = LLVMContextCreate();
     bool known;
