@@ -1217,7 +1217,8 @@ static void test_rows(Arena *A) {
 
 /* ---- test: row reductions' fast passes (llvm.c row_max_fast, row_sum_fast) ---- */
 
-/* Softmax, x - rmax(x) and x² / sum(x²) over rows of n, whose rows are built to take each path:
+/* Softmax, x - rmax(x), x² / sum(x²) (the operand kept in the output) and x / sum(x²) (staged in a
+ * buffer on the stack) over rows of n, whose rows are built to take each path:
  * the vector pass where it is exact, the ordered loop where another order could change a bit (a
  * maximum of ±0, a NaN, a sum whose partial sums round). Row 9's squares are 1, 2^-24 and the
  * rest 2^-54: in order each 2^-54 is lost (under half of 1 + 2^-24's ulp) and the f32 sum is the
@@ -1282,6 +1283,8 @@ static void test_rowbits(Arena *A) {
         output(&tm, g, "shift", ir_binary(g, OP_SUB, x, op1(g, OP_RMAX, x, &last, T2(DT_F32, BD, CD(1)))));
         uint32_t sq = ir_binary(g, OP_MUL, x, x);
         output(&tm, g, "sqnorm", ir_binary(g, OP_DIV, sq, ir_sum(g, sq, 2)));
+        uint32_t sq2 = ir_binary(g, OP_MUL, x, x);   /* the sum's operand staged on the stack */
+        output(&tm, g, "xnorm", ir_binary(g, OP_DIV, x, ir_sum(g, sq2, 2)));
         if (ir_module_verify(tm.m, stderr))
             exit(1);
         NncModelDef ref = interp_model_def(tm.m);

@@ -1633,6 +1633,22 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
             fdone = row_max_fast(g, k, ll, need, v, argv, pre, out, base, cols, (int)s, acc[e], kmax, kmin);
         if ((int)s != keep)
             LLVMBuildStore(g->b, init, acc[e]);
+        /* stage: where the sum's operand is stored by a loop of its own and read back by
+         * row_sum_fast and the ordered loop: out (the kept operand), or for another f32 sum over
+         * rows of a known length (layer norm's mean and variance) a buffer on the stack */
+        LLVMValueRef stage = (int)s == keep ? out : NULL, sbase = base;
+        int64_t ncols = LLVMIsAConstantInt(cols) ? LLVMConstIntGetSExtValue(cols) : 0;
+        if (!max && f32 && !stage && !load_k && !store_k && !g->row_ordered && k->body[s].dt == DT_F32 &&
+            ncols >= 8 && ncols <= 4096) {
+            LLVMBasicBlockRef here = LLVMGetInsertBlock(g->b);
+            LLVMValueRef first = LLVMGetFirstInstruction(LLVMGetEntryBasicBlock(g->fn));
+            LLVMPositionBuilderBefore(g->b, first);
+            LLVMValueRef buf = LLVMBuildAlloca(g->b, LLVMArrayType(g->f32, (unsigned)ncols), "stage");
+            LLVMSetAlignment(buf, 32);
+            stage = LLVMBuildBitCast(g->b, buf, g->i8p, "");
+            LLVMPositionBuilderAtEnd(g->b, here);
+            sbase = ci64(g, 0);
+        }
         LLVMValueRef c = loop_begin(g, &lc, cols);
         LLVMValueRef ie = LLVMBuildAdd(g->b, base, c, "");
         if (load_k)
@@ -1641,10 +1657,10 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         if (store_k)
             store_elem(g, k->body[xkeep].dt, kslot, ie, v[xkeep]);
         LLVMValueRef y = v[s];
-        if ((int)s == keep) {
+        if (stage) {
             /* the kept operand in a loop of its own, which the vectoriser widens (the ordered sum
              * below keeps a loop scalar, and softmax's exp with it); the sum reads it back */
-            store_elem(g, k->type.dtype, out, ie, v[s]);
+            store_elem(g, k->body[s].dt, stage, LLVMBuildAdd(g->b, sbase, c, ""), v[s]);
             loop_end(g, &lc);
             if (!max && f32 && !g->row_ordered) {
                 if (!fa[0]) {   /* row_sum_fast's accumulators, in the entry block */
@@ -1661,12 +1677,11 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
                         fa[q] = LLVMBuildAlloca(g->b, ty[q], "fsum");
                     LLVMPositionBuilderAtEnd(g->b, here);
                 }
-                fdone = row_sum_fast(g, out, base, cols, acc[e], fa);
+                fdone = row_sum_fast(g, stage, sbase, cols, acc[e], fa);
             }
             LLVMBuildStore(g->b, init, acc[e]);
             c = loop_begin(g, &lc, cols);
-            ie = LLVMBuildAdd(g->b, base, c, "");
-            y = load_elem(g, k->type.dtype, out, ie);
+            y = load_elem(g, k->body[s].dt, stage, LLVMBuildAdd(g->b, sbase, c, ""));
         }
         LLVMValueRef a = LLVMBuildLoad2(g->b, aty, acc[e], ""), sum;
         if (max) {
