@@ -17,6 +17,11 @@ foreach(impl dnnl im2col)
   set_tests_properties(llvm.conv_epi_${impl} PROPERTIES LABELS llvm TIMEOUT 120 ENVIRONMENT NNC_CONV=${impl})
 endforeach()
 
+# the ops (batched matmuls with each transpose flag among them) with the batched products on
+# OpenBLAS: llvm.ops runs them through oneDNN's matmul where libdnnl.so.2 is present (runtime/bmm.c)
+add_test(NAME llvm.ops_bmm_openblas COMMAND test_llvm ops)
+set_tests_properties(llvm.ops_bmm_openblas PROPERTIES LABELS llvm TIMEOUT 120 ENVIRONMENT NNC_BMM=openblas)
+
 # `nnc --emit llvm` through the driver, checked with FileCheck (llvm-14-tools), at -O2 for a fixed
 # CPU (so the vector width is known) and at -O0.
 execute_process(COMMAND ${LLVM_CONFIG} --bindir OUTPUT_VARIABLE NNC_LLVM_BINDIR OUTPUT_STRIP_TRAILING_WHITESPACE)
