@@ -47,6 +47,7 @@
 /* the functions used, from libdnnl.so.2, and libgomp's thread count (oneDNN's runtime) */
 static struct {
     int mode; /* 0 auto, 1 im2col, 2 dnnl */
+    bool bmm; /* $NNC_BMM is not `openblas`: batched matmuls through oneDNN (nnc_dnnl_sgemm_batched) */
     bool ok;
     dnnl_engine_t eng;
     int (*omp_get)(void);
@@ -76,6 +77,9 @@ static struct {
     F(dnnl_reorder_primitive_desc_create);
     F(dnnl_primitive_create);
     F(dnnl_primitive_execute);
+    F(dnnl_memory_desc_init_by_strides);   /* the batched matmul's (nnc_dnnl_sgemm_batched) */
+    F(dnnl_matmul_desc_init);
+    F(dnnl_memory_set_data_handle);
 #undef F
 } dn;
 
@@ -83,9 +87,10 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void open_dnnl(void) {
-    const char *m = getenv("NNC_CONV");
+    const char *m = getenv("NNC_CONV"), *bm = getenv("NNC_BMM");
     dn.mode = m && !strcmp(m, "im2col") ? 1 : m && !strcmp(m, "dnnl") ? 2 : 0;
-    if (dn.mode == 1)
+    dn.bmm = !(bm && !strcmp(bm, "openblas"));
+    if (dn.mode == 1 && !dn.bmm)
         return;
     void *lib = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
     if (!lib)
@@ -116,6 +121,9 @@ static void open_dnnl(void) {
     GET(dnnl_reorder_primitive_desc_create);
     GET(dnnl_primitive_create);
     GET(dnnl_primitive_execute);
+    GET(dnnl_memory_desc_init_by_strides);
+    GET(dnnl_matmul_desc_init);
+    GET(dnnl_memory_set_data_handle);
 #undef GET
     *(void **)&dn.omp_get = dlsym(lib, "omp_get_max_threads");
     *(void **)&dn.omp_set = dlsym(lib, "omp_set_num_threads");
@@ -408,7 +416,7 @@ static bool fwd_rows(Job *j, const int64_t *g, int64_t T, Epi ep) {
 bool nnc_conv_dnnl(int op, const int64_t *g, const float *a, const float *b, float *out, float *col,
                    int64_t col_floats, const NncConvEpi *epi, NncPool *pool) {
     pthread_once(&once, open_dnnl);
-    if (!dn.ok || g[NNC_CONV_G] != 1 || !col || !chosen(op, g))
+    if (!dn.ok || dn.mode == 1 || g[NNC_CONV_G] != 1 || !col || !chosen(op, g))
         return false;
     Epi ep = {0};
     if (epi) {
@@ -492,11 +500,156 @@ bool nnc_conv_dnnl(int op, const int64_t *g, const float *a, const float *b, flo
     return true;
 }
 
+/* ---- batched matmul: runtime/bmm.c's nnc_sgemm_batched (attention's products) ----
+ *
+ * C[p] = op(A[p]) op(B[p]), p in [0, P), each a small product (T x d by d x T per head and
+ * sample). oneDNN's matmul (its gemm:jit kernel on AVX2) ran these shapes 25-50% faster than a
+ * cblas_sgemm each (tiny_transformer's 128 x 128 x 32 products, 1 thread: 70-82 GFLOP/s against
+ * 50-59; docs/backend-llvm.md "Batched matmul"): OpenBLAS packs both operands and scales C by
+ * beta = 0 for every call, a large part of a product this small. One primitive per (ta, tb, M, N,
+ * K) computes one product (batch 1), made with one OpenMP thread and run by each thread of the
+ * pool on its products, so each product's bits are the same whatever the thread count. It needs no
+ * scratchpad (asked for in user mode, checked to be 0 bytes: no step allocates); each thread keeps
+ * its memory objects per primitive and points them at the operands of each product. Separate from
+ * the convolutions above but for the shared loader, engine, streams and lock. */
+typedef struct BmmEntry {
+    int ta, tb;
+    int64_t M, N, K;
+    bool ok;
+    dnnl_primitive_t mm;
+    dnnl_memory_desc_t a, b, c;
+} BmmEntry;
+
+#define MAX_BMM 64
+static BmmEntry bmm_cache[MAX_BMM];
+static int nbmm;
+
+static void make_bmm(BmmEntry *e) {
+    dnnl_dims_t ad = {e->M, e->K}, bd = {e->K, e->N}, cd = {e->M, e->N};
+    dnnl_dims_t as = {e->ta ? 1 : e->K, e->ta ? e->M : 1}, bs = {e->tb ? 1 : e->N, e->tb ? e->K : 1};
+    dnnl_dims_t cs = {e->N, 1};
+    dnnl_matmul_desc_t md;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    bool ok = dn.dnnl_memory_desc_init_by_strides(&e->a, 2, ad, dnnl_f32, as) == dnnl_success &&
+              dn.dnnl_memory_desc_init_by_strides(&e->b, 2, bd, dnnl_f32, bs) == dnnl_success &&
+              dn.dnnl_memory_desc_init_by_strides(&e->c, 2, cd, dnnl_f32, cs) == dnnl_success &&
+              dn.dnnl_matmul_desc_init(&md, &e->a, &e->b, NULL, &e->c) == dnnl_success &&
+              dn.dnnl_primitive_attr_create(&attr) == dnnl_success &&
+              dn.dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) == dnnl_success &&
+              dn.dnnl_primitive_desc_create(&pd, &md, attr, dn.eng, NULL) == dnnl_success;
+    if (ok) {
+        const dnnl_memory_desc_t *sp = dn.dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+        ok = (!sp || dn.dnnl_memory_desc_get_size(sp) == 0) && dn.dnnl_primitive_create(&e->mm, pd) == dnnl_success;
+    }
+    if (pd)
+        dn.dnnl_primitive_desc_destroy(pd);
+    if (attr)
+        dn.dnnl_primitive_attr_destroy(attr);
+    e->ok = ok;
+}
+
+static const BmmEntry *bmm_entry(int ta, int tb, int64_t M, int64_t N, int64_t K) {
+    pthread_mutex_lock(&cache_mu);
+    BmmEntry *e = NULL;
+    for (int i = 0; i < nbmm && !e; i++)
+        if (bmm_cache[i].ta == ta && bmm_cache[i].tb == tb && bmm_cache[i].M == M && bmm_cache[i].N == N &&
+            bmm_cache[i].K == K)
+            e = &bmm_cache[i];
+    if (!e && nbmm < MAX_BMM) {
+        e = &bmm_cache[nbmm++];
+        *e = (BmmEntry){.ta = ta, .tb = tb, .M = M, .N = N, .K = K};
+        int t = dn.omp_get();
+        dn.omp_set(1);
+        make_bmm(e);
+        dn.omp_set(t);
+    }
+    pthread_mutex_unlock(&cache_mu);
+    return e && e->ok ? e : NULL;
+}
+
+/* This thread's memory objects for e's operands (a few slots, the oldest replaced; like the
+ * streams, those of a pool's ended threads stay allocated, a few hundred bytes each). */
+#define BMM_SLOTS 8
+static _Thread_local struct { const BmmEntry *e; dnnl_memory_t m[3]; } bmm_mem[BMM_SLOTS];
+static _Thread_local int bmm_next;
+
+static dnnl_memory_t *bmm_memories(const BmmEntry *e) {
+    for (int i = 0; i < BMM_SLOTS; i++)
+        if (bmm_mem[i].e == e)
+            return bmm_mem[i].m;
+    int i = bmm_next;
+    bmm_next = (bmm_next + 1) % BMM_SLOTS;
+    for (int k = 0; k < 3 && bmm_mem[i].e; k++)
+        dn.dnnl_memory_destroy(bmm_mem[i].m[k]);
+    bmm_mem[i].e = NULL;
+    const dnnl_memory_desc_t *md[3] = {&e->a, &e->b, &e->c};
+    int made = 0;
+    for (; made < 3; made++)
+        if (dn.dnnl_memory_create(&bmm_mem[i].m[made], md[made], dn.eng, DNNL_MEMORY_NONE) != dnnl_success)
+            break;
+    if (made < 3) {
+        for (int k = 0; k < made; k++)
+            dn.dnnl_memory_destroy(bmm_mem[i].m[k]);
+        return NULL;
+    }
+    bmm_mem[i].e = e;
+    return bmm_mem[i].m;
+}
+
+typedef struct BmmDJob {
+    const BmmEntry *e;
+    const float *A, *B;
+    float *C;
+    atomic_bool failed;
+} BmmDJob;
+
+static void bmm_slice(void *ctx, int64_t lo, int64_t hi) {
+    BmmDJob *j = ctx;
+    const BmmEntry *e = j->e;
+    dnnl_memory_t *m = this_stream() ? bmm_memories(e) : NULL;
+    if (!m) {
+        atomic_store(&j->failed, true);
+        return;
+    }
+    dnnl_exec_arg_t a[3] = {{DNNL_ARG_SRC, m[0]}, {DNNL_ARG_WEIGHTS, m[1]}, {DNNL_ARG_DST, m[2]}};
+    int64_t sa = e->M * e->K, sb = e->K * e->N, sc = e->M * e->N;
+    int t = dn.omp_get();
+    dn.omp_set(1);
+    bool ok = true;
+    for (int64_t p = lo; p < hi && ok; p++)
+        ok = dn.dnnl_memory_set_data_handle(m[0], (void *)(j->A + p * sa)) == dnnl_success &&
+             dn.dnnl_memory_set_data_handle(m[1], (void *)(j->B + p * sb)) == dnnl_success &&
+             dn.dnnl_memory_set_data_handle(m[2], j->C + p * sc) == dnnl_success &&
+             dn.dnnl_primitive_execute(e->mm, stream, 3, a) == dnnl_success;
+    dn.omp_set(t);
+    if (!ok)
+        atomic_store(&j->failed, true);
+}
+
+bool nnc_dnnl_sgemm_batched(int ta, int tb, int64_t P, int64_t M, int64_t N, int64_t K, const float *A,
+                            const float *B, float *C, NncPool *pool) {
+    pthread_once(&once, open_dnnl);
+    if (!dn.ok || !dn.bmm || P <= 0 || M <= 0 || N <= 0 || K <= 0)
+        return false;
+    BmmDJob j = {.e = bmm_entry(ta, tb, M, N, K), .A = A, .B = B, .C = C};
+    if (!j.e)
+        return false;
+    nnc_parallel_for(pool, P, bmm_slice, &j);
+    return !atomic_load(&j.failed);    /* false: the caller's OpenBLAS path overwrites all of C */
+}
+
 #else
 
 bool nnc_conv_dnnl(int op, const int64_t *g, const float *a, const float *b, float *out, float *col,
                    int64_t col_floats, const NncConvEpi *epi, NncPool *pool) {
     (void)op, (void)g, (void)a, (void)b, (void)out, (void)col, (void)col_floats, (void)epi, (void)pool;
+    return false;
+}
+
+bool nnc_dnnl_sgemm_batched(int ta, int tb, int64_t P, int64_t M, int64_t N, int64_t K, const float *A,
+                            const float *B, float *C, NncPool *pool) {
+    (void)ta, (void)tb, (void)P, (void)M, (void)N, (void)K, (void)A, (void)B, (void)C, (void)pool;
     return false;
 }
 

@@ -23,4 +23,10 @@ typedef struct NncConvEpi {
 bool nnc_conv_dnnl(int op, const int64_t *geo, const float *a, const float *b, float *out, float *col,
                    int64_t col_floats, const NncConvEpi *epi, NncPool *pool);
 
+/* C[p] = op(A[p]) op(B[p]) for p in [0, P) through oneDNN's matmul (runtime/bmm.c's
+ * nnc_sgemm_batched asks first; its arguments); false: nothing usable was done (no libdnnl.so.2,
+ * $NNC_BMM=openblas, or oneDNN refused), the caller computes all of C. */
+bool nnc_dnnl_sgemm_batched(int ta, int tb, int64_t P, int64_t M, int64_t N, int64_t K, const float *A,
+                            const float *B, float *C, NncPool *pool);
+
 #endif

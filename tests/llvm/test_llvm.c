@@ -12,6 +12,9 @@
  *   rows       softmax, log-softmax with cross-entropy and a layer norm over rows of 7, 13, 1000
  *              and 1 (row kernels, docs/kernels.md; the train step's merged into row kernels with
  *              several outputs), forward and 5 train steps, at B = 1, 3, 17; non-finite logits
+ *   rowbits    row kernels' vector passes for rmax and a kept sum (llvm.c row_max_fast,
+ *              row_sum_fast) against the ordered loops they skip: softmax, x - rmax(x) and
+ *              x^2 / sum(x^2) over rows built to take each path, the interpreter's bits exactly
  *   workspace  workspace_size(B) affine in B (up to the 64-byte alignment of pieces), and a call
  *              never writes past workspace_size(B) bytes
  *   vector     textual LLVM IR at O2 holds vector loops (<N x float>)
@@ -1320,6 +1323,110 @@ static void test_rows(Arena *A) {
     }
 }
 
+/* ---- test: row reductions' fast passes (llvm.c row_max_fast, row_sum_fast) ---- */
+
+/* Softmax, x - rmax(x), x² / sum(x²) (the operand kept in the output) and x / sum(x²) (staged in a
+ * buffer on the stack) over rows of n, whose rows are built to take each path:
+ * the vector pass where it is exact, the ordered loop where another order could change a bit (a
+ * maximum of ±0, a NaN, a sum whose partial sums round). Row 9's squares are 1, 2^-24 and the
+ * rest 2^-54: in order each 2^-54 is lost (under half of 1 + 2^-24's ulp) and the f32 sum is the
+ * tie 1 + 2^-24, rounded to 1; summed in any vector order they add up first and it rounds up (the
+ * check that sends such a row to the ordered loop, removed, fails here; so does the ±0 check for
+ * row 2). The results must be the interpreter's bits (NaN:
+ * any NaN), at -O2, and at -O0 and with NNC_ROW_ORDERED=1 (the ordered loops alone). */
+static void rowbits_fill(float *x, int64_t n, int64_t r) {
+    for (int64_t c = 0; c < n; c++) {
+        double u = urand();
+        switch (r % 10) {
+        case 0: x[c] = (float)(8 * u - 4); break;             /* both fast */
+        case 1: x[c] = (float)(-120 * u); break;              /* exp down to subnormals: ordered sum */
+        case 2: x[c] = (float)(-1 - u); break;                /* max -0 before +0: ordered max */
+        case 3: x[c] = (float)(-1 - u); break;                /* max -0 alone */
+        case 4: x[c] = (float)(4 * u); break;                 /* a NaN */
+        case 5: x[c] = (float)(4 * u); break;                 /* a negative NaN */
+        case 6: x[c] = -INFINITY; break;                      /* all -inf */
+        case 7: x[c] = (float)(4 * u); break;                 /* +inf */
+        case 8: x[c] = (float)(-14 - 8 * u); break;           /* probabilities near 2^-22 */
+        default: x[c] = 0x1p-27f; break;                      /* sqnorm: 1 + 2^-24 + k 2^-54 */
+        }
+    }
+    uint32_t nneg = 0xffc00123u;
+    switch (r % 10) {
+    case 2: x[n / 3] = -0.0f; x[n - 1] = 0.0f; break;
+    case 3: x[n / 2] = -0.0f; break;
+    case 4: x[n / 2] = NAN; break;
+    case 5: memcpy(&x[n / 2], &nneg, 4); break;
+    case 7: x[n - 1] = INFINITY; break;
+    case 8: x[0] = 0.0f; break;
+    case 9: x[0] = 1.0f; x[1] = 0x1p-12f; break;
+    default: break;
+    }
+}
+
+static int rowbits_compare(const float *got, const float *want, int64_t n, const char *what, int64_t n0) {
+    int bad = 0;
+    for (int64_t e = 0; e < n && bad < 3; e++) {
+        uint32_t a, b;
+        memcpy(&a, &got[e], 4);
+        memcpy(&b, &want[e], 4);
+        if (a != b && !(isnan(got[e]) && isnan(want[e]))) {
+            bad++;
+            CHECK(0, "rowbits n=%lld %s[%lld] (row %lld): llvm %.9g (0x%08x), interp %.9g (0x%08x)", (long long)n0,
+                  what, (long long)e, (long long)(e / n0), got[e], a, want[e], b);
+        }
+    }
+    return bad;
+}
+
+static void test_rowbits(Arena *A) {
+    static const int64_t Ns[] = {13, 128, 1000};
+    for (size_t ni = 0; ni < sizeof Ns / sizeof *Ns; ni++) {
+        int64_t n = Ns[ni], B = 30;
+        TestModule tm = {.m = ir_module_new(A, "rowbits")};
+        IrGraph *g = tm.m->forward = ir_graph_new(A, "forward");
+        IrType t = T2(DT_F32, BD, CD(n));
+        uint32_t x = source(&tm, g, ROLE_INPUT, "x", t, 0, 1);
+        IrAttr last = {.i = {2}, .ni = 1}, sm = {.i = {0}, .ni = 1, .f = 0.7};
+        output(&tm, g, "softmax", ir_op(g, OP_SOFTMAX, &x, 1, &sm, t));
+        output(&tm, g, "shift", ir_binary(g, OP_SUB, x, op1(g, OP_RMAX, x, &last, T2(DT_F32, BD, CD(1)))));
+        uint32_t sq = ir_binary(g, OP_MUL, x, x);
+        output(&tm, g, "sqnorm", ir_binary(g, OP_DIV, sq, ir_sum(g, sq, 2)));
+        uint32_t sq2 = ir_binary(g, OP_MUL, x, x);   /* the sum's operand staged on the stack */
+        output(&tm, g, "xnorm", ir_binary(g, OP_DIV, x, ir_sum(g, sq2, 2)));
+        if (ir_module_verify(tm.m, stderr))
+            exit(1);
+        NncModelDef ref = interp_model_def(tm.m);
+        for (int pass = 0; pass < 3; pass++) {   /* -O2, -O0, -O2 ordered */
+            if (pass == 2)
+                setenv("NNC_ROW_ORDERED", "1", 1);
+            char tag[48];
+            snprintf(tag, sizeof tag, "rowbits%lld_%d", (long long)n, pass);
+            Lib l = build(tm.m, tag, pass == 1 ? 0 : 2);
+            unsetenv("NNC_ROW_ORDERED");
+            Bufs a, b;
+            bufs_alloc(&tm, B, &a, 7 + (uint64_t)n);
+            for (int k = 0; k < tm.m->ntensors; k++)
+                if (!strcmp(tm.m->tensors[k].name, "x"))
+                    for (int64_t r = 0; r < B; r++)
+                        rowbits_fill((float *)a.p[k] + r * n, n, r);
+            bufs_copy(&b, &a);
+            float la = 0, lb = 0;
+            NncArgs ia = args_for(B, &a, &la, tm.m), ib = args_for(B, &b, &lb, NULL);
+            Ws w = ws_alloc(&l, B);
+            ib.workspace = w.p;
+            ref.forward(&ia);
+            l.forward(&ib);
+            ws_free(&w, "rowbits");
+            for (int k = 0; k < tm.m->ntensors; k++)
+                if (tm.m->tensors[k].role == ROLE_OUTPUT)
+                    rowbits_compare(b.p[k], a.p[k], B * n, tm.m->tensors[k].name, n);
+            bufs_free(&a);
+            bufs_free(&b);
+            dlclose(l.h);
+        }
+    }
+}
+
 /* ---- test: workspace size ---- */
 
 static void test_workspace(Arena *A) {
@@ -1774,7 +1881,8 @@ int main(int argc, char **argv) {
     }
     const char *only = argc > 1 ? argv[1] : NULL;
     static const char *const parts[] = {"layout", "vector", "math", "ops", "mlp", "grad", "rows",
-                                        "workspace", "parallel", "prefix", "random", "conv_epi", "accum", "bench"};
+                                        "rowbits", "workspace", "parallel", "prefix", "random", "conv_epi", "accum",
+                                        "bench"};
     bool known = !only;
     for (size_t k = 0; k < sizeof parts / sizeof *parts; k++)
         known = known || !strcmp(only, parts[k]);
@@ -1797,6 +1905,8 @@ int main(int argc, char **argv) {
         test_grad(&A);
     if (!only || !strcmp(only, "rows"))
         test_rows(&A);
+    if (!only || !strcmp(only, "rowbits"))
+        test_rowbits(&A);
     if (!only || !strcmp(only, "workspace"))
         test_workspace(&A);
     if (!only || !strcmp(only, "parallel"))

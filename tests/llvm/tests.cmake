@@ -6,7 +6,7 @@ target_link_libraries(test_llvm PRIVATE nnc_llvm ${CMAKE_DL_LIBS} m)
 add_dependencies(test_llvm nnc_rt)
 target_compile_definitions(test_llvm PRIVATE NNC_RT_LIB="$<TARGET_FILE:nnc_rt>"
                                              NNC_BLAS_LIB="${OPENBLAS_LIB}")
-foreach(part layout vector math ops mlp grad rows workspace parallel prefix random conv_epi accum)
+foreach(part layout vector math ops mlp grad rows rowbits workspace parallel prefix random conv_epi accum)
   add_test(NAME llvm.${part} COMMAND test_llvm ${part})
   set_tests_properties(llvm.${part} PROPERTIES LABELS llvm TIMEOUT 120)
 endforeach()
@@ -16,6 +16,11 @@ foreach(impl dnnl im2col)
   add_test(NAME llvm.conv_epi_${impl} COMMAND test_llvm conv_epi)
   set_tests_properties(llvm.conv_epi_${impl} PROPERTIES LABELS llvm TIMEOUT 120 ENVIRONMENT NNC_CONV=${impl})
 endforeach()
+
+# the ops (batched matmuls with each transpose flag among them) with the batched products on
+# OpenBLAS: llvm.ops runs them through oneDNN's matmul where libdnnl.so.2 is present (runtime/bmm.c)
+add_test(NAME llvm.ops_bmm_openblas COMMAND test_llvm ops)
+set_tests_properties(llvm.ops_bmm_openblas PROPERTIES LABELS llvm TIMEOUT 120 ENVIRONMENT NNC_BMM=openblas)
 
 # `nnc --emit llvm` through the driver, checked with FileCheck (llvm-14-tools), at -O2 for a fixed
 # CPU (so the vector width is known) and at -O0.

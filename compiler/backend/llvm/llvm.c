@@ -82,6 +82,7 @@ typedef struct Cg {
     bool *pack_repack;
     LLVMValueRef pk_handle;
     bool pk_repack;
+    bool row_ordered;           /* -O0 or $NNC_ROW_ORDERED: row kernels without row_max_fast / row_sum_fast */
 } Cg;
 
 /* ---- small helpers ---- */
@@ -1417,6 +1418,121 @@ static bool row_call(const KExpr *x) {
     }
 }
 
+/* Row reductions without the ordered loop's serial chain, where that cannot change a bit.
+ *
+ * rmax (f32): the ordered loop (the interpreter's) keeps the first of equal values and the first
+ * NaN. Its result differs from any other order's only when the maximum is ±0 (which zero comes
+ * first) or there is a NaN (which payload). So one pass computes the maximum as an integer: each
+ * float's bits mapped to a key that orders as the floats do (negative: the bits ^ 0x7fffffff),
+ * whose max and min reductions are exact in any order and vectorise; the ordered loop runs only
+ * for a row whose maximum key is ±0 or whose keys show a NaN (above +inf's, below -inf's). */
+static void row_fast_fallback(Cg *g, LLVMValueRef ok, LLVMBasicBlockRef *done) {
+    LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "row.ordered");
+    *done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "row.fast");
+    LLVMBuildCondBr(g->b, ok, *done, slow);
+    LLVMPositionBuilderAtEnd(g->b, slow);
+}
+
+static LLVMValueRef f32_key(Cg *g, LLVMValueRef x, LLVMTypeRef ity, LLVMValueRef c31, LLVMValueRef cmask) {
+    LLVMValueRef b = LLVMBuildBitCast(g->b, x, ity, "");
+    return LLVMBuildXor(g->b, b, LLVMBuildAnd(g->b, LLVMBuildAShr(g->b, b, c31, ""), cmask, ""), "");
+}
+
+static LLVMValueRef imax_min(Cg *g, LLVMIntPredicate p, LLVMValueRef a, LLVMValueRef b) {
+    return LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, p, a, b, ""), a, b, "");
+}
+
+static LLVMBasicBlockRef row_max_fast(Cg *g, const Kernel *k, const uint8_t *ll, const uint8_t *need, LLVMValueRef *v,
+                                      LLVMValueRef *argv, LLVMValueRef *pre, LLVMValueRef out, LLVMValueRef base,
+                                      LLVMValueRef cols, int s, LLVMValueRef acc, LLVMValueRef kmax, LLVMValueRef kmin) {
+    const int32_t ninf = (int32_t)(0xff800000u ^ 0x7fffffffu);   /* -inf's key */
+    LLVMBuildStore(g->b, ci32(g, ninf), kmax);
+    LLVMBuildStore(g->b, ci32(g, ninf), kmin);
+    Loop lc;
+    LLVMValueRef c = loop_begin(g, &lc, cols);
+    row_elems(g, k, ll, need, v, argv, pre, out, LLVMBuildAdd(g->b, base, c, ""), c);
+    LLVMValueRef key = f32_key(g, v[s], g->i32, ci32(g, 31), ci32(g, 0x7fffffff));
+    LLVMBuildStore(g->b, imax_min(g, LLVMIntSGT, LLVMBuildLoad2(g->b, g->i32, kmax, ""), key), kmax);
+    LLVMBuildStore(g->b, imax_min(g, LLVMIntSLT, LLVMBuildLoad2(g->b, g->i32, kmin, ""), key), kmin);
+    loop_end(g, &lc);
+    LLVMValueRef hi = LLVMBuildLoad2(g->b, g->i32, kmax, ""), lo = LLVMBuildLoad2(g->b, g->i32, kmin, "");
+    LLVMValueRef bits = LLVMBuildXor(g->b, hi, LLVMBuildAnd(g->b, LLVMBuildAShr(g->b, hi, ci32(g, 31), ""), ci32(g, 0x7fffffff), ""), "");
+    LLVMBuildStore(g->b, LLVMBuildBitCast(g->b, bits, g->f32, ""), acc);
+    LLVMValueRef ok = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntSLE, hi, ci32(g, 0x7f800000), ""),
+                                   LLVMBuildICmp(g->b, LLVMIntSGE, lo, ci32(g, ninf), ""), "");
+    ok = LLVMBuildAnd(g->b, ok, LLVMBuildICmp(g->b, LLVMIntNE, hi, ci32(g, 0), ""), "");
+    ok = LLVMBuildAnd(g->b, ok, LLVMBuildICmp(g->b, LLVMIntNE, hi, ci32(g, -1), ""), "");
+    LLVMBasicBlockRef done;
+    row_fast_fallback(g, ok, &done);
+    return done;
+}
+
+/* sum (f32, in double) of the kept operand, already stored in out[base, base + cols): the ordered
+ * double sum's bits are those of the exact sum whenever every partial sum is exact, in any order.
+ * Every value is a multiple of u, the ulp of the smallest nonzero magnitude (2^(E - 150), E its
+ * exponent field, at least 1), so every partial sum is a multiple of u no larger in magnitude than
+ * cols · max|v|; a double holds every multiple k u with |k| <= 2^53. So one pass, 8 floats at a
+ * time (doubles in two vector accumulators, the smallest nonzero and the largest magnitude as
+ * integers), then a scalar tail, gives the sum; the ordered loop runs only for a row where
+ * cols · max|v| >= 2^(E - 98) (2^53 u with a factor 2 to spare for the rounding of the product),
+ * or with an inf or NaN. Softmax's exp(z - max) rows pass unless a probability is below about
+ * 2^-22 / (cols / 128). */
+static LLVMBasicBlockRef row_sum_fast(Cg *g, LLVMValueRef out, LLVMValueRef base, LLVMValueRef cols,
+                                      LLVMValueRef acc, LLVMValueRef *fa) {
+    const int W = 8;
+    LLVMTypeRef vf = LLVMVectorType(g->f32, W), vd = LLVMVectorType(g->f64, W), vi = LLVMVectorType(g->i32, W);
+    LLVMValueRef vsum = fa[0], vmax = fa[1], vmin = fa[2], ssum = fa[3], smax = fa[4], smin = fa[5];
+    LLVMValueRef big = ci32(g, 0x7fffffff), vbig = LLVMConstVector((LLVMValueRef[]){big, big, big, big, big, big, big, big}, W);
+    LLVMBuildStore(g->b, LLVMConstNull(vd), vsum);
+    LLVMBuildStore(g->b, LLVMConstNull(vi), vmax);
+    LLVMBuildStore(g->b, vbig, vmin);
+    LLVMBuildStore(g->b, LLVMConstReal(g->f64, 0), ssum);
+    LLVMBuildStore(g->b, ci32(g, 0), smax);
+    LLVMBuildStore(g->b, big, smin);
+    LLVMValueRef nv = LLVMBuildSDiv(g->b, cols, ci64(g, W), "");
+    Loop l;
+    LLVMValueRef j = loop_begin(g, &l, nv);
+    LLVMValueRef p = elem_ptr(g, DT_F32, out, LLVMBuildAdd(g->b, base, LLVMBuildMul(g->b, j, ci64(g, W), ""), ""));
+    LLVMValueRef x = LLVMBuildLoad2(g->b, vf, LLVMBuildBitCast(g->b, p, LLVMPointerType(vf, 0), ""), "");
+    LLVMSetAlignment(x, 4);
+    LLVMBuildStore(g->b, LLVMBuildFAdd(g->b, LLVMBuildLoad2(g->b, vd, vsum, ""), LLVMBuildFPExt(g->b, x, vd, ""), ""), vsum);
+    LLVMValueRef a = LLVMBuildAnd(g->b, LLVMBuildBitCast(g->b, x, vi, ""), vbig, "");
+    LLVMValueRef nz = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, a, LLVMConstNull(vi), ""), vbig, a, "");
+    LLVMBuildStore(g->b, imax_min(g, LLVMIntSGT, LLVMBuildLoad2(g->b, vi, vmax, ""), a), vmax);
+    LLVMBuildStore(g->b, imax_min(g, LLVMIntSLT, LLVMBuildLoad2(g->b, vi, vmin, ""), nz), vmin);
+    loop_end(g, &l);
+    LLVMValueRef t = loop_range(g, &l, LLVMBuildMul(g->b, nv, ci64(g, W), ""), cols);
+    LLVMValueRef y = load_elem(g, DT_F32, out, LLVMBuildAdd(g->b, base, t, ""));
+    LLVMBuildStore(g->b, LLVMBuildFAdd(g->b, LLVMBuildLoad2(g->b, g->f64, ssum, ""), LLVMBuildFPExt(g->b, y, g->f64, ""), ""), ssum);
+    LLVMValueRef ya = LLVMBuildAnd(g->b, LLVMBuildBitCast(g->b, y, g->i32, ""), big, "");
+    LLVMValueRef ynz = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, ya, ci32(g, 0), ""), big, ya, "");
+    LLVMBuildStore(g->b, imax_min(g, LLVMIntSGT, LLVMBuildLoad2(g->b, g->i32, smax, ""), ya), smax);
+    LLVMBuildStore(g->b, imax_min(g, LLVMIntSLT, LLVMBuildLoad2(g->b, g->i32, smin, ""), ynz), smin);
+    loop_end(g, &l);
+    LLVMValueRef sum = LLVMBuildLoad2(g->b, g->f64, ssum, ""), hi = LLVMBuildLoad2(g->b, g->i32, smax, "");
+    LLVMValueRef lo = LLVMBuildLoad2(g->b, g->i32, smin, "");
+    LLVMValueRef vs = LLVMBuildLoad2(g->b, vd, vsum, ""), vh = LLVMBuildLoad2(g->b, vi, vmax, ""), vl = LLVMBuildLoad2(g->b, vi, vmin, "");
+    for (int q = 0; q < W; q++) {   /* any order: the sum is used only where it is exact */
+        LLVMValueRef iq = ci32(g, q);
+        sum = LLVMBuildFAdd(g->b, sum, LLVMBuildExtractElement(g->b, vs, iq, ""), "");
+        hi = imax_min(g, LLVMIntSGT, hi, LLVMBuildExtractElement(g->b, vh, iq, ""));
+        lo = imax_min(g, LLVMIntSLT, lo, LLVMBuildExtractElement(g->b, vl, iq, ""));
+    }
+    LLVMBuildStore(g->b, sum, acc);
+    /* E: lo's exponent field, at least 1 (lo = 0x7fffffff when every value is zero: E = 255, and
+     * then hi = 0 passes); the bound 2^(E - 98) as a double built from its exponent */
+    LLVMValueRef E = LLVMBuildLShr(g->b, lo, ci32(g, 23), "");
+    E = imax_min(g, LLVMIntSGT, E, ci32(g, 1));
+    LLVMValueRef bound = LLVMBuildBitCast(g->b, LLVMBuildShl(g->b, LLVMBuildZExt(g->b, LLVMBuildAdd(g->b, E, ci32(g, 1023 - 98), ""), g->i64, ""), ci64(g, 52), ""), g->f64, "");
+    LLVMValueRef mx = LLVMBuildFPExt(g->b, LLVMBuildBitCast(g->b, hi, g->f32, ""), g->f64, "");
+    LLVMValueRef need = LLVMBuildFMul(g->b, mx, LLVMBuildSIToFP(g->b, cols, g->f64, ""), "");
+    LLVMValueRef ok = LLVMBuildAnd(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, hi, ci32(g, 0x7f800000), ""),
+                                   LLVMBuildFCmp(g->b, LLVMRealOLT, need, bound, ""), "");
+    LLVMBasicBlockRef done;
+    row_fast_fallback(g, ok, &done);
+    return done;
+}
+
 /* KK_ROW, rows r in [lo, hi) of pro seen as [rows, cols]: per row the instructions in order; one
  * that is a value per row is computed once (a reduction: its own loop over the row, accumulating
  * as k_reduce does, so the bits are the interpreter's), one that varies along the row inside each
@@ -1431,10 +1547,15 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
     k_row_levels(k, lv);
     LLVMValueRef *v = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)n + 1));
     LLVMValueRef *acc = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)n + 1));
+    LLVMValueRef kmax = NULL, kmin = NULL, fa[6] = {0};    /* row_max_fast's, row_sum_fast's */
     for (int e = 0; e < n; e++)     /* accumulators in the entry block: promoted to registers */
         if (k_row_reduce(&k->body[e])) {
             DType dt = k->body[e].dt;
             acc[e] = LLVMBuildAlloca(g->b, k->body[e].op == OP_RMAX ? val_type(g, dt) : dt == DT_F32 ? g->f64 : g->i64, "acc");
+            if (k->body[e].op == OP_RMAX && dt == DT_F32 && !kmax) {
+                kmax = LLVMBuildAlloca(g->b, g->i32, "kmax");
+                kmin = LLVMBuildAlloca(g->b, g->i32, "kmin");
+            }
         }
     LLVMValueRef cols = dimv(g, k->pro.dim[k->pro.rank - 1]);
     /* keep: the operand of the last reduction, when the result is per element and needs it too
@@ -1533,9 +1654,8 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         }
         bool max = x->op == OP_RMAX, f32 = x->dt == DT_F32;
         LLVMTypeRef aty = max ? val_type(g, x->dt) : f32 ? g->f64 : g->i64;
-        LLVMBuildStore(g->b,
-                       max ? (f32 ? cf32(g, -__builtin_inf()) : ci32(g, INT32_MIN)) : f32 ? LLVMConstReal(g->f64, 0) : ci64(g, 0),
-                       acc[e]);
+        LLVMValueRef init =
+            max ? (f32 ? cf32(g, -__builtin_inf()) : ci32(g, INT32_MIN)) : f32 ? LLVMConstReal(g->f64, 0) : ci64(g, 0);
         memset(need, 0, (size_t)n);
         uint32_t s = x->src[0];
         const uint8_t *ll = kstored ? lk : lv;
@@ -1551,6 +1671,29 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         } else if (xkeep >= 0) {
             store_k = need[xkeep];
         }
+        /* the fast passes (row_max_fast, row_sum_fast): the ordered loop below only for the rows
+         * where another order could change a bit */
+        LLVMBasicBlockRef fdone = NULL;
+        if (max && f32 && kmax && !load_k && !store_k && (int)s != keep && !g->row_ordered)
+            fdone = row_max_fast(g, k, ll, need, v, argv, pre, out, base, cols, (int)s, acc[e], kmax, kmin);
+        if ((int)s != keep)
+            LLVMBuildStore(g->b, init, acc[e]);
+        /* stage: where the sum's operand is stored by a loop of its own and read back by
+         * row_sum_fast and the ordered loop: out (the kept operand), or for another f32 sum over
+         * rows of a known length (layer norm's mean and variance) a buffer on the stack */
+        LLVMValueRef stage = (int)s == keep ? out : NULL, sbase = base;
+        int64_t ncols = LLVMIsAConstantInt(cols) ? LLVMConstIntGetSExtValue(cols) : 0;
+        if (!max && f32 && !stage && !load_k && !store_k && !g->row_ordered && k->body[s].dt == DT_F32 &&
+            ncols >= 8 && ncols <= 4096) {
+            LLVMBasicBlockRef here = LLVMGetInsertBlock(g->b);
+            LLVMValueRef first = LLVMGetFirstInstruction(LLVMGetEntryBasicBlock(g->fn));
+            LLVMPositionBuilderBefore(g->b, first);
+            LLVMValueRef buf = LLVMBuildAlloca(g->b, LLVMArrayType(g->f32, (unsigned)ncols), "stage");
+            LLVMSetAlignment(buf, 32);
+            stage = LLVMBuildBitCast(g->b, buf, g->i8p, "");
+            LLVMPositionBuilderAtEnd(g->b, here);
+            sbase = ci64(g, 0);
+        }
         LLVMValueRef c = loop_begin(g, &lc, cols);
         LLVMValueRef ie = LLVMBuildAdd(g->b, base, c, "");
         if (load_k)
@@ -1559,14 +1702,31 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         if (store_k)
             store_elem(g, k->body[xkeep].dt, kslot, ie, v[xkeep]);
         LLVMValueRef y = v[s];
-        if ((int)s == keep) {
+        if (stage) {
             /* the kept operand in a loop of its own, which the vectoriser widens (the ordered sum
              * below keeps a loop scalar, and softmax's exp with it); the sum reads it back */
-            store_elem(g, k->type.dtype, out, ie, v[s]);
+            store_elem(g, k->body[s].dt, stage, LLVMBuildAdd(g->b, sbase, c, ""), v[s]);
             loop_end(g, &lc);
+            if (!max && f32 && !g->row_ordered) {
+                if (!fa[0]) {   /* row_sum_fast's accumulators, in the entry block */
+                    LLVMBasicBlockRef here = LLVMGetInsertBlock(g->b);
+                    LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(g->fn);
+                    LLVMValueRef first = LLVMGetFirstInstruction(entry);
+                    if (first)
+                        LLVMPositionBuilderBefore(g->b, first);
+                    else
+                        LLVMPositionBuilderAtEnd(g->b, entry);
+                    LLVMTypeRef ty[6] = {LLVMVectorType(g->f64, 8), LLVMVectorType(g->i32, 8), LLVMVectorType(g->i32, 8),
+                                         g->f64, g->i32, g->i32};
+                    for (int q = 0; q < 6; q++)
+                        fa[q] = LLVMBuildAlloca(g->b, ty[q], "fsum");
+                    LLVMPositionBuilderAtEnd(g->b, here);
+                }
+                fdone = row_sum_fast(g, stage, sbase, cols, acc[e], fa);
+            }
+            LLVMBuildStore(g->b, init, acc[e]);
             c = loop_begin(g, &lc, cols);
-            ie = LLVMBuildAdd(g->b, base, c, "");
-            y = load_elem(g, k->type.dtype, out, ie);
+            y = load_elem(g, k->body[s].dt, stage, LLVMBuildAdd(g->b, sbase, c, ""));
         }
         LLVMValueRef a = LLVMBuildLoad2(g->b, aty, acc[e], ""), sum;
         if (max) {
@@ -1578,6 +1738,10 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         }
         LLVMBuildStore(g->b, sum, acc[e]);
         loop_end(g, &lc);
+        if (fdone) {
+            LLVMBuildBr(g->b, fdone);
+            LLVMPositionBuilderAtEnd(g->b, fdone);
+        }
         kstored |= store_k;
         v[e] = LLVMBuildLoad2(g->b, aty, acc[e], "");
         if (!max)
@@ -3203,6 +3367,8 @@ int llvm_emit(const KModule *km, const LlvmOptions *o, Diag *d) {
         return -1;
     }
     Cg g = {.km = km, .m = m, .o = o, .prefix = prefix};
+    const char *ord = getenv("NNC_ROW_ORDERED");   /* and at -O0, where nothing would vectorise them */
+    g.row_ordered = (ord && *ord && strcmp(ord, "0") != 0) || o->opt_level < 1;
     double t = mono();
     g.ctx = LLVMContextCreate();
     bool known;
