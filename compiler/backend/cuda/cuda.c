@@ -3,7 +3,8 @@
  * Every kernel of every graph becomes one `extern "C" __global__` function, emitted once per
  * signature (k_kernel_sig: equal signatures compute the same function of their pointers). Every
  * such function takes (long long B, unsigned long long seed, const unsigned *V, pointers...):
- * B the batch size of the call, seed the call's randomness, V the graph's values (one 4-byte slot
+ * B the batch size of the call, seed unused (rand reads the module's nnc_seed, which the runtime sets
+ * before each call, so a CUDA graph can replay the launches), V the graph's values (one 4-byte slot
  * each, computed on the device by the graph's one-thread values kernel), then the kernel's buffers:
  * its output, its extra outputs, its non-value arguments, in that order. The source depends on B
  * only through expressions in B, so one PTX serves every batch size.
@@ -207,6 +208,9 @@ static const char prelude[] =
     "    return sh[0];\n"
     "}\n"
     "#endif\n"
+    "/* the call's seed (NncArgs.seed): runtime/cuda.c copies it here before each call's kernels, so a\n"
+    " * CUDA graph that replays them needs no new parameters (the seed parameter is not read) */\n"
+    "__device__ unsigned long long nnc_seed;\n"
     "/* runtime/rand.c's nnc_rand_uniform, bit for bit */\n"
     "__device__ __forceinline__ unsigned long long nnc_mix(unsigned long long z) {\n"
     "    z += 0x9E3779B97F4A7C15ull;\n"
@@ -429,7 +433,7 @@ static void k_index_op(Src *S, const Kernel *k, const char *name) {
         fputs("        out[i] = a0[i];\n", S->o);
         break;
     case OP_RAND:
-        fprintf(S->o, "        out[i] = nnc_rand(seed, %lldULL, (unsigned long long)i);\n", (long long)k->attr.i[0]);
+        fprintf(S->o, "        out[i] = nnc_rand(nnc_seed, %lldULL, (unsigned long long)i);\n", (long long)k->attr.i[0]);
         break;
     case OP_BROADCAST: {
         const IrType *s = &k->args[0].type;
