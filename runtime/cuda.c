@@ -34,6 +34,16 @@ void rt_dist_wait_begin(const char *what);     /* runtime/mpi.c: a wait under --
 void rt_dist_wait_end(void);
 /* runtime/nccl.c: out[j] = the mean over the ranks of in[j] (count[j] floats, device pointers),
  * queued on stream; NCCL is opened and its communicator made at the first call */
+/* runtime/cuda_dnn.c: convolutions through cuDNN (NNC_CUDNN=1) */
+typedef struct NncDnnGeom {
+    int kind;
+    long long N, H, W, C, OH, OW, F, KH, KW, G, SH, SW, DH, DW, PH, PW;
+} NncDnnGeom;
+void nnc_dnn_open(const char *prog, void *stream, int bf16);
+void *nnc_dnn_plan(const NncDnnGeom *g, size_t *ws, size_t *filt);
+void nnc_dnn_free(void *plan);
+int nnc_dnn_run(void *plan, uint64_t a0, uint64_t a1, uint64_t out, uint64_t scratch);
+const char *nnc_dnn_error(int rc);
 void nnc_nccl_allreduce_mean(const char *prog, int32_t n, const unsigned long long *in, const unsigned long long *out,
                              const int64_t *count, void *stream);
 
@@ -164,7 +174,7 @@ static long long at(Poly p, long long B) { return p.b2 * B * B + p.b * B + p.c; 
 typedef struct Ref { char kind; int t; Poly off; const char *global; CUdeviceptr g; } Ref;
 
 enum { COMPUTE_32F = 68, COMPUTE_32F_FAST_16BF = 75 };   /* cublasComputeType_t (cublas_api.h) */
-enum { S_LAUNCH, S_GEMM, S_GEMMLT, S_BGEMM, S_ZERO, S_COPY, S_LOSS, S_ALLREDUCE };
+enum { S_LAUNCH, S_GEMM, S_GEMMLT, S_BGEMM, S_ZERO, S_COPY, S_LOSS, S_ALLREDUCE, S_CONV };
 
 /* cublasLtMatmulHeuristicResult_t (cublasLt.h): the algorithm, 64 bytes, then its properties */
 typedef struct LtAlgo {
@@ -189,6 +199,11 @@ typedef struct Step {
     int loss;                   /* loss: its index; dtype in mode ('f', 'i', 'b') */
     int epi;                    /* gemmlt: CUBLASLT_EPILOGUE_BIAS (4) or RELU_BIAS (6) */
     LtPlan *lt;                 /* gemmlt: its descriptors, NULL until first used */
+    NncDnnGeom conv;            /* conv: its geometry, N as conv_n (a*B + c) */
+    Poly conv_n;
+    bool conv_epi;              /* conv: the launch after its fallback kernel is the epilogue after cuDNN */
+    void *dnn;                  /* conv: cuDNN's plan at batch size dnn_B (runtime/cuda_dnn.c) */
+    long long dnn_B;
     Ref *refs; int nrefs;
 } Step;
 
@@ -200,7 +215,7 @@ typedef struct Exec {
     long long B;
     unsigned gen;
     CUdeviceptr *key;
-    long long gemms, lt, ltfb;
+    long long gemms, lt, ltfb, convs;
     unsigned long long used;
 } Exec;
 #define NEXEC 4
@@ -301,6 +316,12 @@ static struct {
     CUdeviceptr seedp;          /* the module's nnc_seed, the call's NncArgs.seed */
     CUdeviceptr blasws;         /* cuBLAS's workspace (ltws), given before the first capture */
     struct { long long captured, launched, plain; } gs;
+    /* NNC_CUDNN=1: the `conv` steps through cuDNN (runtime/cuda_dnn.c), else the direct kernels;
+     * dnnws: the KRSC filter copy then the algorithm's workspace, grown to the largest plan's */
+    bool dnn;
+    CUdeviceptr dnnws;
+    size_t dnnwscap;
+    long long dnn_convs;
 } P;
 
 static void *xcalloc(size_t n, size_t s) {
@@ -435,6 +456,21 @@ static void parse(const char *text) {
             for (int k = 0; k < 4; k++)
                 st->dim[k].b = num(&sp, line), st->dim[k].c = num(&sp, line);
             nref = 3;
+        } else if (!strcmp(w, "conv")) {
+            /* a convolution cuDNN can compute; the launch after it is the direct kernel (run
+             * without cuDNN), and with EPI 1 the one after that the epilogue (run after cuDNN) */
+            st->kind = S_CONV;
+            st->conv.kind = (int)num(&sp, line);
+            st->conv_epi = num(&sp, line) != 0;
+            st->conv_n.b = num(&sp, line), st->conv_n.c = num(&sp, line);
+            long long *f[] = {&st->conv.H, &st->conv.W, &st->conv.C, &st->conv.OH, &st->conv.OW, &st->conv.F,
+                              &st->conv.KH, &st->conv.KW, &st->conv.G, &st->conv.SH, &st->conv.SW, &st->conv.DH,
+                              &st->conv.DW, &st->conv.PH, &st->conv.PW};
+            for (size_t k = 0; k < sizeof f / sizeof *f; k++)
+                *f[k] = num(&sp, line);
+            if (st->conv.kind < 0 || st->conv.kind > 2 || (st->conv_epi && st->conv.kind))
+                fail("the embedded CUDA schedule is malformed at line %d (conv %d)", line, st->conv.kind);
+            nref = 3;
         } else if (!strcmp(w, "zero")) {
             st->kind = S_ZERO;
             nref = 1;
@@ -476,6 +512,14 @@ static void parse(const char *text) {
         for (int k = 0; k < P.g[gi].nsteps; k++)
             if (P.g[gi].steps[k].kind == S_GEMMLT && (k + 1 == P.g[gi].nsteps || P.g[gi].steps[k + 1].kind != S_LAUNCH))
                 fail("the embedded CUDA schedule has a gemmlt step without its epilogue kernel");
+    for (int gi = 0; gi < P.ng; gi++)    /* a conv step: its direct kernel (and epilogue) follow */
+        for (int k = 0; k < P.g[gi].nsteps; k++) {
+            const Step *st = &P.g[gi].steps[k];
+            int need = st->kind == S_CONV ? 1 + st->conv_epi : 0;
+            for (int j = 1; j <= need; j++)
+                if (k + j >= P.g[gi].nsteps || P.g[gi].steps[k + j].kind != S_LAUNCH)
+                    fail("the embedded CUDA schedule has a conv step without its kernels");
+        }
     /* the names point into s, which lives as long as the process */
 }
 
@@ -648,6 +692,12 @@ static void start(void) {
     check(cu.EventCreate(&P.copied, 2), "cuEventCreate", "a batch's copy");        /* CU_EVENT_DISABLE_TIMING */
     open_cublas();
     open_cublaslt();
+    const char *dn = getenv("NNC_CUDNN");
+    P.dnn = dn && !strcmp(dn, "1");
+    if (dn && *dn && strcmp(dn, "0") && strcmp(dn, "1"))
+        fail("NNC_CUDNN='%s': 1 (convolutions through cuDNN) or 0 (the direct kernels, the default)", dn);
+    if (P.dnn)
+        nnc_dnn_open(prog, P.run, P.compute != COMPUTE_32F);
     if (!P.ntens)
         parse(P.sched);         /* unless summary's device_memory did */
     check(cu.ModuleGetFunction(&P.nonfinite, P.mod, "nnc_nonfinite"), "cuModuleGetFunction", "nnc_nonfinite");
@@ -1007,6 +1057,50 @@ static void prefetch(void *user, const NncArgs *next) {
     P.pre = true, P.pre_B = next->B;
 }
 
+/* A launch step: (B, seed, V, its buffers; slots past the kernel's own hold a 0, never read). */
+static void launch_step(const Step *st, long long B, CUdeviceptr V) {
+    CUdeviceptr p[64];
+    void *args[3 + 64];
+    unsigned long long seed = 0;      /* (not read: the kernels read nnc_seed) */
+    args[0] = &B, args[1] = &seed, args[2] = &V;
+    for (int r = 0; r < 64; r++) {
+        p[r] = r < st->nrefs ? ptr(&st->refs[r], B) : 0;
+        args[3 + r] = &p[r];
+    }
+    launch(st->fn, st->name, st->mode, at(st->n, B), args);
+}
+
+/* A conv step through cuDNN: its plan made at a new batch size (outside a capture: the plain
+ * run before one), the scratch grown to the plan's filter copy and workspace. */
+static void conv_dnn(Step *st, long long B) {
+    if (!st->dnn || st->dnn_B != B) {
+        nnc_dnn_free(st->dnn);
+        NncDnnGeom geo = st->conv;
+        geo.N = at(st->conv_n, B);
+        size_t ws = 0, filt = 0;
+        st->dnn = NULL;
+        if (cap_on) {
+            cap_failed = cap_failed ? cap_failed : "a cuDNN plan during the capture";
+            return;
+        }
+        st->dnn = nnc_dnn_plan(&geo, &ws, &filt);
+        st->dnn_B = B;
+        reserve(&P.dnnws, &P.dnnwscap, filt + ws, "cuDNN's workspace");
+    }
+    int rc = nnc_dnn_run(st->dnn, ptr(&st->refs[0], B), ptr(&st->refs[1], B), ptr(&st->refs[2], B), P.dnnws);
+    if (rc && cap_on) {
+        cap_failed = cap_failed ? cap_failed : "cuDNN";
+        return;
+    }
+    if (rc)
+        fail("cuDNN's %s (N %lld, %lldx%lldx%lld -> %lldx%lldx%lld, kernel %lldx%lld): %s",
+             st->conv.kind == 0 ? "cudnnConvolutionForward" : st->conv.kind == 1 ? "cudnnConvolutionBackwardData"
+                                                                                 : "cudnnConvolutionBackwardFilter",
+             at(st->conv_n, B), st->conv.H, st->conv.W, st->conv.C, st->conv.OH, st->conv.OW, st->conv.F, st->conv.KH,
+             st->conv.KW, nnc_dnn_error(rc));
+    P.dnn_convs++;
+}
+
 /* The launch sequence of graph g at batch size B (after its values kernel): the steps, then for a
  * train step the params' finiteness checks and their flags' copy to the pinned buffer. */
 static void run_steps(Graph *g, long long B, bool train) {
@@ -1018,14 +1112,7 @@ static void run_steps(Graph *g, long long B, bool train) {
     for (int s = 0; s < g->nsteps; s++) {
         Step *st = &g->steps[s];
         switch (st->kind) {
-        case S_LAUNCH:
-            args[0] = &B, args[1] = &seed, args[2] = &V;
-            for (int r = 0; r < 64; r++) {     /* slots past the kernel's own hold a 0: never read */
-                p[r] = r < st->nrefs ? ptr(&st->refs[r], B) : 0;
-                args[3 + r] = &p[r];
-            }
-            launch(st->fn, st->name, st->mode, at(st->n, B), args);
-            break;
+        case S_LAUNCH: launch_step(st, B, V); break;
         case S_GEMM: gemm(st, B); break;
         case S_GEMMLT:
             if (cu.lt && gemmlt(st, B)) {
@@ -1033,6 +1120,15 @@ static void run_steps(Graph *g, long long B, bool train) {
             } else {
                 gemm(st, B);
                 P.st.lt_fallbacks += cu.lt != NULL;
+            }
+            break;
+        case S_CONV:
+            if (P.dnn) {
+                conv_dnn(st, B);
+                s += 1;                 /* not the direct kernel; its epilogue (if any) runs next */
+            } else {
+                launch_step(&g->steps[s + 1], B, V);
+                s += 1 + st->conv_epi;  /* the direct kernel, not the epilogue after it */
             }
             break;
         case S_BGEMM: bgemm(st, B); break;
@@ -1128,7 +1224,7 @@ static void run_graph(Graph *g, long long B, bool train) {
             P.gs.plain++;
             return;
         }
-        long long g0 = P.st.gemms, l0 = P.st.lt_gemms, f0 = P.st.lt_fallbacks;
+        long long g0 = P.st.gemms, l0 = P.st.lt_gemms, f0 = P.st.lt_fallbacks, c0 = P.dnn_convs;
         cap_failed = NULL;
         CUresult rc = cu.BeginCapture(P.run, 1);       /* CU_STREAM_CAPTURE_MODE_THREAD_LOCAL */
         void *graph = NULL, *exec = NULL;
@@ -1146,8 +1242,8 @@ static void run_graph(Graph *g, long long B, bool train) {
             if (graph)
                 cu.GraphDestroy(graph);
         }
-        long long dg = P.st.gemms - g0, dl = P.st.lt_gemms - l0, df = P.st.lt_fallbacks - f0;
-        P.st.gemms = g0, P.st.lt_gemms = l0, P.st.lt_fallbacks = f0;
+        long long dg = P.st.gemms - g0, dl = P.st.lt_gemms - l0, df = P.st.lt_fallbacks - f0, dc = P.dnn_convs - c0;
+        P.st.gemms = g0, P.st.lt_gemms = l0, P.st.lt_fallbacks = f0, P.dnn_convs = c0;
         if (cap_failed) {
             const char *name = "?";
             if (rc && cu.GetErrorName)
@@ -1168,13 +1264,13 @@ static void run_graph(Graph *g, long long B, bool train) {
         for (int t = 0; t < P.ntens; t++)
             slot->key[t] = P.tens[t].p;
         slot->exec = exec, slot->B = B, slot->gen = P.gen;
-        slot->gemms = dg, slot->lt = dl, slot->ltfb = df;
+        slot->gemms = dg, slot->lt = dl, slot->ltfb = df, slot->convs = dc;
         x = slot;
         P.gs.captured++;
     }
     x->used = ++P.use;
     check(cu.GraphLaunch(x->exec, P.run), "cuGraphLaunch", "a step's graph");
-    P.st.gemms += x->gemms, P.st.lt_gemms += x->lt, P.st.lt_fallbacks += x->ltfb;
+    P.st.gemms += x->gemms, P.st.lt_gemms += x->lt, P.st.lt_fallbacks += x->ltfb, P.dnn_convs += x->convs;
     P.gs.launched++;
 }
 
@@ -1360,6 +1456,8 @@ static void print_stats(void) {
             P.st.lt_fallbacks, P.st.deferred, P.st.prefetched, P.compute == COMPUTE_32F ? "f32" : "bf16 (f32 accumulation)");
     if (P.st.allreduces)
         fprintf(stderr, "; %lld gradient allreduces through NCCL (f32)", P.st.allreduces);
+    if (P.dnn)
+        fprintf(stderr, "; convolutions: %lld through cuDNN", P.dnn_convs);
     fprintf(stderr, "; CUDA graphs: %lld captured, %lld launched, %lld calls with plain launches%s", P.gs.captured,
             P.gs.launched, P.gs.plain, P.graphs ? "" : " (graphs off)");
     fputc('\n', stderr);

@@ -8,7 +8,8 @@
 #   2. device params and state stay on the device (NNC_CUDA_STATS: uploaded once, downloaded once
 #             per save), every batch an async copy; cuBLASLt's fused epilogues used and equal to
 #             cuBLAS + the epilogue kernel (NNC_CUBLASLT=0); --precision bf16's run within 3% of
-#             the f32 one; --device 99 refused; summary's device memory; data-parallel: 1 rank
+#             the f32 one; CUDA graphs captured and replayed, their run equal to plain launches'
+#             (NNC_CUDA_GRAPHS=0) within 0.2%; --device 99 refused; summary's device memory; data-parallel: 1 rank
 #             through NCCL (mpirun -np 1: MPI up, the gradients through ncclAllReduce) equals the
 #             single-GPU run (without mpirun on the machine: NNC_NCCL=1, a one-rank communicator
 #             without MPI; skipped, with a line, without libnccl.so.2: the bundle cannot carry
@@ -18,7 +19,7 @@
 #             examples/README.md)
 #   4. bench  bench/models' mlp_small, mlp_wide, cnn: training samples/s, nnc on the GPU (with
 #             cuBLASLt's epilogues and without: NNC_CUBLASLT=0; --precision bf16) and PyTorch on CUDA
-#             (tests/gpu/torch_cuda.py), and their ratio
+#             (tests/gpu/torch_cuda.py), and their ratio; and without CUDA graphs (NNC_CUDA_GRAPHS=0)
 # --emu rehearses it on a CPU: the kernels built for the host (tests/cuda/emu) and the host
 # libcuda.so.1/libcublas.so.13/libcublasLt.so.13/libnccl.so.2 of $NNC_FAKECUDA (default
 # build/release/fakecuda; its libnccl.so.2 reduces over MPI on the host);
@@ -100,6 +101,16 @@ if run fashion_mlp train $a --epochs 2 --save "$work/dev.w" >"$work/dev.out" 2>&
     else
         fail "NNC_CUBLASLT=0 train: $(tail -n 1 "$work/nolt.out")"
     fi
+    # CUDA graphs (on by default): captured once per batch size and input buffers, then replayed
+    g=$(grep ': cuda: ' "$work/dev.out" | sed -n 's/.*CUDA graphs: \([0-9]*\) captured, \([0-9]*\) launched.*/\1 \2/p')
+    set -- $g
+    [ "${2:-0}" -gt "${1:-0}" ] && [ "${1:-0}" -gt 0 ] && pass "CUDA graphs: $1 captured, $2 launched" || fail "CUDA graphs not replayed: $(grep ': cuda: ' "$work/dev.out")"
+    grep 'note: CUDA graphs off' "$work/dev.out"
+    if NNC_CUDA_GRAPHS=0 run fashion_mlp train $a --epochs 2 >"$work/nog.out" 2>&1; then
+        r=$(python3 "$root/tests/gpu/compare.py" "$work/dev.out" "$work/nog.out" 0.002) && pass "CUDA graphs = plain launches: $r" || fail "CUDA graphs vs plain launches: $r"
+    else
+        fail "NNC_CUDA_GRAPHS=0 train: $(tail -n 1 "$work/nog.out")"
+    fi
     if run fashion_mlp train $a --epochs 2 --precision bf16 >"$work/bf16.out" 2>&1; then
         grep -q 'products in bf16' "$work/bf16.out" || fail "--precision bf16: $(grep ': cuda: ' "$work/bf16.out")"
         r=$(python3 "$root/tests/gpu/compare.py" "$work/bf16.out" "$work/dev.out" 0.03) && pass "--precision bf16 vs f32: $r" || fail "--precision bf16 vs f32: $r"
@@ -158,8 +169,9 @@ if [ $quick = 0 ]; then
         n=$(run "bench_$1" train --data "$D" --limit "$2" --epochs 1 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
         n0=$(NNC_CUBLASLT=0 run "bench_$1" train --data "$D" --limit "$2" --epochs 1 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
         nb=$(run "bench_$1" train --data "$D" --limit "$2" --epochs 1 --precision bf16 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
+        ng=$(NNC_CUDA_GRAPHS=0 run "bench_$1" train --data "$D" --limit "$2" --epochs 1 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
         t=$( [ $emu = 0 ] && cd "$G" && timeout 60 python3 torch_cuda.py "$1" "$D" "$2" 2>&1 | sed -n 's/samples_per_s=\([0-9.]*\).*/\1/p')
-        echo "bench $1: nnc ${n:-?} samples/s (without cuBLASLt epilogues ${n0:-?}; bf16 ${nb:-?}), PyTorch ${t:-?} samples/s, ratio $(python3 -c "print(round(${n:-0}/${t:-0},2) if ${t:-0} else '?')")"
+        echo "bench $1: nnc ${n:-?} samples/s (without cuBLASLt epilogues ${n0:-?}; bf16 ${nb:-?}; without CUDA graphs ${ng:-?}), PyTorch ${t:-?} samples/s, ratio $(python3 -c "print(round(${n:-0}/${t:-0},2) if ${t:-0} else '?')")"
     done
 fi
 echo "== $fails failed ($(( $(date +%s) - t0 )) s)"
