@@ -4,7 +4,8 @@
 # fake cuBLAS's products and replays them at cuGraphLaunch (and refuses what a capture forbids).
 # The model trains three ways: graphs on (the default: each step's launch sequence captured once per
 # batch size and set of input buffers, then replayed), NNC_CUDA_GRAPHS=0 (plain launches) and a
-# driver that cannot capture (NNC_EMU_NO_GRAPHS: the runtime says so and falls back). The three
+# driver that cannot capture (NNC_EMU_NO_GRAPHS: the runtime says so and falls back), and a cuBLAS
+# that fails inside a capture (NNC_EMU_BLAS_NO_CAPTURE: the capture dropped, the step run plainly). The
 # trainings and their saved weights are identical, and equal the CPU executable's (a replay that
 # kept a stale seed, pointer or batch would repeat the dropout masks or read the wrong batch);
 # the graphs were captured and replayed (the runtime's count equals the driver's), a replay counts
@@ -24,13 +25,21 @@ gemms() { grep ': cuda: ' "$1" | sed -E 's/.*GEMMs: ([0-9]+) cuBLAS, ([0-9]+) cu
 gpu train "$@" --save "$tmp/on.w" >"$tmp/on" 2>&1 || { cat "$tmp/on"; fail "train, graphs on"; }
 NNC_CUDA_GRAPHS=0 gpu train "$@" --save "$tmp/off.w" >"$tmp/off" 2>&1 || { cat "$tmp/off"; fail "train, NNC_CUDA_GRAPHS=0"; }
 NNC_EMU_NO_GRAPHS=1 gpu train "$@" --save "$tmp/no.w" >"$tmp/no" 2>&1 || { cat "$tmp/no"; fail "train, no capture"; }
+NNC_EMU_BLAS_NO_CAPTURE=1 gpu train "$@" --save "$tmp/nb.w" >"$tmp/nb" 2>&1 || { cat "$tmp/nb"; fail "train, cuBLAS not capturable"; }
 "$tmp/cpu" train "$@" --save "$tmp/c.w" >"$tmp/c" 2>&1 || { cat "$tmp/c"; fail "cpu train"; }
-for f in on off no c; do strip <"$tmp/$f" >"$tmp/$f.txt"; done
+for f in on off no nb c; do strip <"$tmp/$f" >"$tmp/$f.txt"; done
 cmp -s "$tmp/on.txt" "$tmp/c.txt" || { diff "$tmp/on.txt" "$tmp/c.txt"; fail "the training with CUDA graphs differs from the CPU's"; }
 cmp -s "$tmp/off.txt" "$tmp/on.txt" || { diff "$tmp/off.txt" "$tmp/on.txt"; fail "NNC_CUDA_GRAPHS=0 trains differently"; }
 cmp -s "$tmp/no.txt" "$tmp/on.txt" || { diff "$tmp/no.txt" "$tmp/on.txt"; fail "the fallback trains differently"; }
 cmp -s "$tmp/on.w" "$tmp/off.w" || fail "the weights saved with and without CUDA graphs differ"
 cmp -s "$tmp/on.w" "$tmp/no.w" || fail "the weights saved by the fallback differ"
+# a library that fails inside the capture: the capture is dropped (nothing of it ran), the step runs
+# with plain launches, and so do the rest
+cmp -s "$tmp/nb.txt" "$tmp/on.txt" || { diff "$tmp/nb.txt" "$tmp/on.txt"; fail "the fallback after cuBLAS failed in a capture trains differently"; }
+cmp -s "$tmp/on.w" "$tmp/nb.w" || fail "the weights saved after cuBLAS failed in a capture differ"
+grep -q ': note: CUDA graphs off: capturing a step failed (cuBLAS); plain launches from now on' "$tmp/nb" ||
+    fail "no note when cuBLAS failed in a capture: $(cat "$tmp/nb")"
+grep -q ': cuda: .*CUDA graphs: 0 captured, 0 launched, .*(graphs off)' "$tmp/nb" || fail "graphs after cuBLAS failed: $(grep ': cuda: ' "$tmp/nb")"
 set -- $(rtg "$tmp/on")
 [ "$1" -ge 2 ] && [ "$2" -gt "$1" ] || fail "graphs were not captured and replayed: $(grep ': cuda: ' "$tmp/on")"
 [ "$1 $2" = "$(emg "$tmp/on")" ] || fail "the runtime counted $1 captures and $2 launches, the driver saw $(emg "$tmp/on")"

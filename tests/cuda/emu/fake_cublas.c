@@ -6,7 +6,8 @@
  * nearest even, as a tensor core's input) before the f32 product (fake_bf16.h). Each product
  * runs on the handle's stream through the fake driver (fake_enqueue.h), so a CUDA graph's capture
  * records it and its replay computes it again. cublasSetWorkspace_v2 takes a device buffer (the
- * runtime gives one before capturing, as cuBLAS asks). */
+ * runtime gives one before capturing, as cuBLAS asks). NNC_EMU_BLAS_NO_CAPTURE=1: a product asked
+ * for during a capture fails (CUBLAS_STATUS_NOT_SUPPORTED), for the runtime's fallback. */
 #include <cblas.h>
 #include <stdlib.h>
 
@@ -49,6 +50,8 @@ static int gemm(int ta, int tb, int m, int n, int k, const float *alpha, const f
                 int bf16) {
     if (lda < (ta ? k : m) || ldb < (tb ? n : k) || ldc < m || count < 0)
         return 7;               /* CUBLAS_STATUS_INVALID_VALUE */
+    if (getenv("NNC_EMU_BLAS_NO_CAPTURE") && capturing(stream))
+        return 15;              /* CUBLAS_STATUS_NOT_SUPPORTED: a cuBLAS that cannot be captured */
     Gemm g = {ta, tb, m, n, k, lda, ldb, ldc, bf16, count, *alpha, *beta, a, b, c, sa, sb, sc};
     return enqueue(stream, run_gemm, &g, sizeof g);
 }

@@ -103,6 +103,9 @@ static Op *record(int kind) {
     o->kind = kind;
     return o;
 }
+/* Whether stream is being captured (the fake cuBLAS's NNC_EMU_BLAS_NO_CAPTURE: a library that
+ * refuses to be captured, for the runtime's fallback). */
+int nnc_emu_capturing(void *stream) { return capturing(stream); }
 /* For the fake cuBLAS and cuBLASLt: run fn(ctx) now, or, while stream is being captured, record
  * it with a copy of ctx (n bytes) for the graph's launches. */
 int nnc_emu_enqueue(void *stream, void (*fn)(void *), const void *ctx, size_t n) {
