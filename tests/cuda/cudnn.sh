@@ -3,7 +3,8 @@
 # cuDNN (NNC_CUDNN=1, runtime/cuda_dnn.c) on the emulator, whose libcudnn.so.9
 # (tests/cuda/emu/fake_cudnn.c) computes from the descriptors alone in the direct kernels' order of
 # summation: the run through cuDNN trains exactly as the direct kernels' (losses, metrics, the
-# weights file byte for byte), also under CUDA graphs (captured and replayed), and as the CPU's
+# weights file byte for byte), also under CUDA graphs (captured and replayed), and so does eval
+# (the evaluate graph), and as the CPU's
 # within NNC_EMU_TOL; its stats count the cuDNN convolutions. Asked for and missing, cuDNN is a
 # message and exit 1; NNC_CUDNN=2 is refused. runtime/cuda_dnn.c compiles against the toolkit's
 # cudnn.h with every function pointer type equal to the prototype's; the real libcudnn.so.9 (no GPU
@@ -27,6 +28,14 @@ echo "$st" | grep -Eq '; convolutions: [1-9][0-9]* through cuDNN; CUDA graphs: [
 grep ': cuda: ' "$tmp/k" | grep -q 'through cuDNN' && fail "the direct kernels' run used cuDNN"
 "$tmp/cpu" train "$@" >"$tmp/c" 2>&1 || { cat "$tmp/c"; fail "cpu train"; }
 python3 "$src/tests/gpu/compare.py" "$tmp/d" "$tmp/c" "${NNC_EMU_TOL:-0.001}" || fail "cuDNN's training vs the CPU's"
+# eval (the evaluate graph: the forward convolutions and their epilogues, captured and replayed)
+NNC_CUDNN=1 gpu eval --weights "$tmp/k.w" --limit 32 --batch 8 >"$tmp/de" 2>&1 || { cat "$tmp/de"; fail "eval through cuDNN"; }
+gpu eval --weights "$tmp/k.w" --limit 32 --batch 8 >"$tmp/ke" 2>&1 || { cat "$tmp/ke"; fail "eval with the direct kernels"; }
+strip <"$tmp/de" >"$tmp/de.txt"
+strip <"$tmp/ke" >"$tmp/ke.txt"
+cmp -s "$tmp/de.txt" "$tmp/ke.txt" || { diff "$tmp/de.txt" "$tmp/ke.txt"; fail "eval through cuDNN differs from the direct kernels'"; }
+grep ': cuda: ' "$tmp/de" | grep -Eq 'through cuDNN; CUDA graphs: [1-9][0-9]* captured, [1-9][0-9]* launched' ||
+    fail "eval: no cuDNN in a replayed graph: $(grep ': cuda: ' "$tmp/de")"
 # asked for, and missing or refused
 NNC_CUDNN=1 NNC_CUDNN_LIB=/nonexistent/libcudnn.so.9 gpu train "$@" >"$tmp/m" 2>&1 && fail "a missing cuDNN was accepted"
 grep -q "error: NNC_CUDNN=1 asks for cuDNN, and it could not be loaded: /nonexistent/libcudnn.so.9: " "$tmp/m" ||
