@@ -202,8 +202,9 @@ typedef struct Step {
     NncDnnGeom conv;            /* conv: its geometry, N as conv_n (a*B + c) */
     Poly conv_n;
     bool conv_epi;              /* conv: the launch after its fallback kernel is the epilogue after cuDNN */
-    void *dnn;                  /* conv: cuDNN's plan at batch size dnn_B (runtime/cuda_dnn.c) */
-    long long dnn_B;
+    void *dnn[2];               /* conv: cuDNN's plans at batch sizes dnn_B (runtime/cuda_dnn.c): two, */
+    long long dnn_B[2];         /* for a run's batch size and its last, smaller batch */
+    int dnn_last;               /* the slot used last */
     Ref *refs; int nrefs;
 } Step;
 
@@ -227,9 +228,10 @@ typedef struct Graph {
     CUfunction values_fn;
     Step *steps; int nsteps;
     Exec ex[NEXEC];
-    bool warm;                  /* ran with plain launches at warm_B, warm_gen: its plans and buffers exist */
-    long long warm_B;
-    unsigned warm_gen;
+    /* batch sizes it ran at with plain launches, in generation warm_gen: their plans and buffers exist */
+    long long warm_B[NEXEC];
+    unsigned warm_gen[NEXEC];
+    int warm_next;
 } Graph;
 
 typedef struct Pending {
@@ -1073,21 +1075,24 @@ static void launch_step(const Step *st, long long B, CUdeviceptr V) {
 /* A conv step through cuDNN: its plan made at a new batch size (outside a capture: the plain
  * run before one), the scratch grown to the plan's filter copy and workspace. */
 static void conv_dnn(Step *st, long long B) {
-    if (!st->dnn || st->dnn_B != B) {
-        nnc_dnn_free(st->dnn);
+    int k = st->dnn[0] && st->dnn_B[0] == B ? 0 : st->dnn[1] && st->dnn_B[1] == B ? 1 : -1;
+    if (k < 0) {                /* a new batch size: the slot not used last */
+        k = 1 - st->dnn_last;
+        nnc_dnn_free(st->dnn[k]);
         NncDnnGeom geo = st->conv;
         geo.N = at(st->conv_n, B);
         size_t ws = 0, filt = 0;
-        st->dnn = NULL;
+        st->dnn[k] = NULL;
         if (cap_on) {
             cap_failed = cap_failed ? cap_failed : "a cuDNN plan during the capture";
             return;
         }
-        st->dnn = nnc_dnn_plan(&geo, &ws, &filt);
-        st->dnn_B = B;
+        st->dnn[k] = nnc_dnn_plan(&geo, &ws, &filt);
+        st->dnn_B[k] = B;
         reserve(&P.dnnws, &P.dnnwscap, filt + ws, "cuDNN's workspace");
     }
-    int rc = nnc_dnn_run(st->dnn, ptr(&st->refs[0], B), ptr(&st->refs[1], B), ptr(&st->refs[2], B), P.dnnws);
+    st->dnn_last = k;
+    int rc = nnc_dnn_run(st->dnn[k], ptr(&st->refs[0], B), ptr(&st->refs[1], B), ptr(&st->refs[2], B), P.dnnws);
     if (rc && cap_on) {
         cap_failed = cap_failed ? cap_failed : "cuDNN";
         return;
@@ -1204,13 +1209,10 @@ static void run_graph(Graph *g, long long B, bool train) {
         if (!e->exec || e->gen != P.gen || (slot->exec && slot->gen == P.gen && e->used < slot->used))
             slot = e;           /* an empty or stale entry, else the least recently used */
     }
-    if (!x && !(g->warm && g->warm_B == B && g->warm_gen == P.gen)) {
-        run_steps(g, B, train);
-        g->warm = true, g->warm_B = B, g->warm_gen = P.gen;
-        P.gs.plain++;
-        return;
-    }
-    if (!x) {
+    bool warm = false;
+    for (int i = 0; i < NEXEC && !warm; i++)
+        warm = g->warm_gen[i] == P.gen && g->warm_B[i] == B && B > 0;
+    if (!x && !warm) {
         /* cuBLAS under capture wants its workspace given (else it may allocate one): cuBLASLt's,
          * which it can share (one stream orders their use) */
         if (cu.BlasSetWorkspace && !P.blasws) {
@@ -1219,11 +1221,19 @@ static void run_graph(Graph *g, long long B, bool train) {
             int rc = cu.BlasSetWorkspace(cu.blas_handle, (void *)(uintptr_t)P.blasws, LT_WORKSPACE);
             if (rc)
                 fail("cublasSetWorkspace: %s", cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
-            run_steps(g, B, train);     /* (P.gen moved: warm again first) */
-            g->warm = true, g->warm_B = B, g->warm_gen = P.gen;
-            P.gs.plain++;
-            return;
         }
+        run_steps(g, B, train);
+        int w = g->warm_next;       /* this B's entry, else the next one round */
+        for (int i = 0; i < NEXEC; i++)
+            if (g->warm_B[i] == B)
+                w = i;
+        if (w == g->warm_next)
+            g->warm_next = (g->warm_next + 1) % NEXEC;
+        g->warm_B[w] = B, g->warm_gen[w] = P.gen;
+        P.gs.plain++;
+        return;
+    }
+    if (!x) {
         long long g0 = P.st.gemms, l0 = P.st.lt_gemms, f0 = P.st.lt_fallbacks, c0 = P.dnn_convs;
         cap_failed = NULL;
         CUresult rc = cu.BeginCapture(P.run, 1);       /* CU_STREAM_CAPTURE_MODE_THREAD_LOCAL */

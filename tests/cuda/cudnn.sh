@@ -36,6 +36,10 @@ strip <"$tmp/ke" >"$tmp/ke.txt"
 cmp -s "$tmp/de.txt" "$tmp/ke.txt" || { diff "$tmp/de.txt" "$tmp/ke.txt"; fail "eval through cuDNN differs from the direct kernels'"; }
 grep ': cuda: ' "$tmp/de" | grep -Eq 'through cuDNN; CUDA graphs: [1-9][0-9]* captured, [1-9][0-9]* launched' ||
     fail "eval: no cuDNN in a replayed graph: $(grep ': cuda: ' "$tmp/de")"
+# NNC_CUDNN_FIND=1: the algorithms timed (cudnnFindConvolution*Algorithm) instead of the heuristic's
+NNC_CUDNN=1 NNC_CUDNN_FIND=1 gpu eval --weights "$tmp/k.w" --limit 32 --batch 8 >"$tmp/fe" 2>&1 || { cat "$tmp/fe"; fail "eval, NNC_CUDNN_FIND=1"; }
+strip <"$tmp/fe" >"$tmp/fe.txt"
+cmp -s "$tmp/fe.txt" "$tmp/ke.txt" || { diff "$tmp/fe.txt" "$tmp/ke.txt"; fail "eval with NNC_CUDNN_FIND=1 differs"; }
 # asked for, and missing or refused
 NNC_CUDNN=1 NNC_CUDNN_LIB=/nonexistent/libcudnn.so.9 gpu train "$@" >"$tmp/m" 2>&1 && fail "a missing cuDNN was accepted"
 grep -q "error: NNC_CUDNN=1 asks for cuDNN, and it could not be loaded: /nonexistent/libcudnn.so.9: " "$tmp/m" ||

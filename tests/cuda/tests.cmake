@@ -119,7 +119,8 @@ add_test(NAME cuda.emu.graphs_lt COMMAND sh ${_cu}/graphs.sh $<TARGET_FILE:nnc> 
          ${CMAKE_BINARY_DIR}/fakecuda ${_cu}/emu/cuda_emu.h ${_cu} lt --epochs 3 --val-split 0.25)
 set_tests_properties(cuda.emu.graphs cuda.emu.graphs_lt PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77)
 # NNC_CUDNN=1: fashion_cnn's convolutions (forward with its epilogue, data and filter gradients)
-# through the emulator's cuDNN, two epochs (a graph replayed), against the direct kernels and the CPU
+# through the emulator's cuDNN, two epochs of batches 8, 8 and 4 (plans at two batch sizes, a graph
+# replayed), against the direct kernels and the CPU
 add_test(NAME cuda.emu.cudnn COMMAND sh ${_cu}/cudnn.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA}
-         ${CMAKE_BINARY_DIR}/fakecuda ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples fashion_cnn --limit 16 --batch 8 --epochs 2)
+         ${CMAKE_BINARY_DIR}/fakecuda ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples fashion_cnn --limit 20 --batch 8 --epochs 2)
 set_tests_properties(cuda.emu.cudnn PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77 ENVIRONMENT NNC_EMU_TOL=0.001)
