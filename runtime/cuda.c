@@ -34,6 +34,16 @@ void rt_dist_wait_begin(const char *what);     /* runtime/mpi.c: a wait under --
 void rt_dist_wait_end(void);
 /* runtime/nccl.c: out[j] = the mean over the ranks of in[j] (count[j] floats, device pointers),
  * queued on stream; NCCL is opened and its communicator made at the first call */
+/* runtime/cuda_dnn.c: convolutions through cuDNN (NNC_CUDNN=1) */
+typedef struct NncDnnGeom {
+    int kind;
+    long long N, H, W, C, OH, OW, F, KH, KW, G, SH, SW, DH, DW, PH, PW;
+} NncDnnGeom;
+void nnc_dnn_open(const char *prog, void *stream, int bf16);
+void *nnc_dnn_plan(const NncDnnGeom *g, size_t *ws, size_t *filt);
+void nnc_dnn_free(void *plan);
+int nnc_dnn_run(void *plan, uint64_t a0, uint64_t a1, uint64_t out, uint64_t scratch);
+const char *nnc_dnn_error(int rc);
 void nnc_nccl_allreduce_mean(const char *prog, int32_t n, const unsigned long long *in, const unsigned long long *out,
                              const int64_t *count, void *stream);
 
@@ -75,6 +85,13 @@ static struct {
     CUresult (*MemGetInfo)(size_t *, size_t *);
     CUresult (*LaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
                              CUstream, void **, void **);
+    /* CUDA graphs (optional: NULL in a driver without them, then plain launches) */
+    CUresult (*BeginCapture)(CUstream, int);
+    CUresult (*EndCapture)(CUstream, void **);
+    CUresult (*GraphInstantiate)(void **, void *, unsigned long long);
+    CUresult (*GraphLaunch)(void *, CUstream);
+    CUresult (*GraphExecDestroy)(void *);
+    CUresult (*GraphDestroy)(void *);
     CUresult (*GetErrorName)(CUresult, const char **);
     CUresult (*GetErrorString)(CUresult, const char **);
     int (*BlasCreate)(void **);
@@ -84,6 +101,7 @@ static struct {
                         int, long long, const float *, float *, int, long long, int);
     const char *(*BlasStatusName)(int);
     int (*BlasSetStream)(void *, CUstream);
+    int (*BlasSetWorkspace)(void *, void *, size_t);    /* optional: before a capture, cuBLAS's own buffer */
     int (*GemmEx)(void *, int, int, int, int, int, const void *, const void *, int, int, const void *, int, int,
                   const void *, void *, int, int, int, int);
     int (*GemmBatchedEx)(void *, int, int, int, int, int, const void *, const void *, int, int, long long,
@@ -118,10 +136,21 @@ static void fail(const char *fmt, ...) {
     exit(1);
 }
 
+/* The run stream is being captured into a CUDA graph (runtime/cuda.c's run_graph): a capture
+ * error, an allocation or a library's failure then ends the capture (cap_failed says where)
+ * instead of the run, and the steps run again with plain launches. */
+static bool cap_on;
+static const char *cap_failed;
+
 /* A driver call's result: on failure, the call (and what it was for) and the error, then exit 1. */
 static void check(CUresult rc, const char *call, const char *what) {
     if (rc == 0)
         return;
+    if (cap_on && rc >= 900 && rc <= 907) {   /* CUDA_ERROR_STREAM_CAPTURE_*: plain launches instead */
+        if (!cap_failed)
+            cap_failed = call;
+        return;
+    }
     const char *name = "?", *desc = "?";
     if (cu.GetErrorName)
         cu.GetErrorName(rc, &name);
@@ -145,7 +174,7 @@ static long long at(Poly p, long long B) { return p.b2 * B * B + p.b * B + p.c; 
 typedef struct Ref { char kind; int t; Poly off; const char *global; CUdeviceptr g; } Ref;
 
 enum { COMPUTE_32F = 68, COMPUTE_32F_FAST_16BF = 75 };   /* cublasComputeType_t (cublas_api.h) */
-enum { S_LAUNCH, S_GEMM, S_GEMMLT, S_BGEMM, S_ZERO, S_COPY, S_LOSS, S_ALLREDUCE };
+enum { S_LAUNCH, S_GEMM, S_GEMMLT, S_BGEMM, S_ZERO, S_COPY, S_LOSS, S_ALLREDUCE, S_CONV };
 
 /* cublasLtMatmulHeuristicResult_t (cublasLt.h): the algorithm, 64 bytes, then its properties */
 typedef struct LtAlgo {
@@ -170,8 +199,27 @@ typedef struct Step {
     int loss;                   /* loss: its index; dtype in mode ('f', 'i', 'b') */
     int epi;                    /* gemmlt: CUBLASLT_EPILOGUE_BIAS (4) or RELU_BIAS (6) */
     LtPlan *lt;                 /* gemmlt: its descriptors, NULL until first used */
+    NncDnnGeom conv;            /* conv: its geometry, N as conv_n (a*B + c) */
+    Poly conv_n;
+    bool conv_epi;              /* conv: the launch after its fallback kernel is the epilogue after cuDNN */
+    void *dnn[2];               /* conv: cuDNN's plans at batch sizes dnn_B (runtime/cuda_dnn.c): two, */
+    long long dnn_B[2];         /* for a run's batch size and its last, smaller batch */
+    int dnn_last;               /* the slot used last */
     Ref *refs; int nrefs;
 } Step;
+
+/* A CUDA graph of a schedule graph's launch sequence at one batch size, for one set of device
+ * pointers (key: every tensor's; the inputs' two buffers alternate with the prefetch) and one
+ * generation of the other allocations (P.gen). gemms, lt, ltfb: the stats one replay adds. */
+typedef struct Exec {
+    void *exec;
+    long long B;
+    unsigned gen;
+    CUdeviceptr *key;
+    long long gemms, lt, ltfb, convs;
+    unsigned long long used;
+} Exec;
+#define NEXEC 4
 
 typedef struct Graph {
     bool present;
@@ -179,6 +227,11 @@ typedef struct Graph {
     const char *values;
     CUfunction values_fn;
     Step *steps; int nsteps;
+    Exec ex[NEXEC];
+    /* batch sizes it ran at with plain launches, in generation warm_gen: their plans and buffers exist */
+    long long warm_B[NEXEC];
+    unsigned warm_gen[NEXEC];
+    int warm_next;
 } Graph;
 
 typedef struct Pending {
@@ -237,7 +290,7 @@ static struct {
     int64_t *ar_count;
     int ar_cap;
     bool nccl_one;              /* NNC_NCCL=1: through NCCL in a single process too (a world of one) */
-    unsigned char *pin;         /* pinned: [losses, flags | inputs: slot 0 | slot 1 | outputs] */
+    unsigned char *pin;         /* pinned: [losses, flags, seed | inputs: slot 0 | slot 1 | outputs] */
     size_t pincap, pin_small, pin_in, pin_out;
     int slot;                   /* the slot the last batch copy read */
     bool pre;                   /* a prefetch filled the p2 buffers, for a call at batch size pre_B */
@@ -256,6 +309,21 @@ static struct {
     int compute;
     CUdeviceptr ltws;           /* cuBLASLt's workspace */
     size_t ltwscap;
+    /* CUDA graphs: on unless NNC_CUDA_GRAPHS=0 or the driver lacks them or a capture failed.
+     * gen counts the reallocations of anything a captured launch points at (a graph of another
+     * generation is stale). */
+    bool graphs;
+    unsigned gen;
+    unsigned long long use;
+    CUdeviceptr seedp;          /* the module's nnc_seed, the call's NncArgs.seed */
+    CUdeviceptr blasws;         /* cuBLAS's workspace (ltws), given before the first capture */
+    struct { long long captured, launched, plain; } gs;
+    /* NNC_CUDNN=1: the `conv` steps through cuDNN (runtime/cuda_dnn.c), else the direct kernels;
+     * dnnws: the KRSC filter copy then the algorithm's workspace, grown to the largest plan's */
+    bool dnn;
+    CUdeviceptr dnnws;
+    size_t dnnwscap;
+    long long dnn_convs;
 } P;
 
 static void *xcalloc(size_t n, size_t s) {
@@ -390,6 +458,21 @@ static void parse(const char *text) {
             for (int k = 0; k < 4; k++)
                 st->dim[k].b = num(&sp, line), st->dim[k].c = num(&sp, line);
             nref = 3;
+        } else if (!strcmp(w, "conv")) {
+            /* a convolution cuDNN can compute; the launch after it is the direct kernel (run
+             * without cuDNN), and with EPI 1 the one after that the epilogue (run after cuDNN) */
+            st->kind = S_CONV;
+            st->conv.kind = (int)num(&sp, line);
+            st->conv_epi = num(&sp, line) != 0;
+            st->conv_n.b = num(&sp, line), st->conv_n.c = num(&sp, line);
+            long long *f[] = {&st->conv.H, &st->conv.W, &st->conv.C, &st->conv.OH, &st->conv.OW, &st->conv.F,
+                              &st->conv.KH, &st->conv.KW, &st->conv.G, &st->conv.SH, &st->conv.SW, &st->conv.DH,
+                              &st->conv.DW, &st->conv.PH, &st->conv.PW};
+            for (size_t k = 0; k < sizeof f / sizeof *f; k++)
+                *f[k] = num(&sp, line);
+            if (st->conv.kind < 0 || st->conv.kind > 2 || (st->conv_epi && st->conv.kind))
+                fail("the embedded CUDA schedule is malformed at line %d (conv %d)", line, st->conv.kind);
+            nref = 3;
         } else if (!strcmp(w, "zero")) {
             st->kind = S_ZERO;
             nref = 1;
@@ -431,6 +514,14 @@ static void parse(const char *text) {
         for (int k = 0; k < P.g[gi].nsteps; k++)
             if (P.g[gi].steps[k].kind == S_GEMMLT && (k + 1 == P.g[gi].nsteps || P.g[gi].steps[k + 1].kind != S_LAUNCH))
                 fail("the embedded CUDA schedule has a gemmlt step without its epilogue kernel");
+    for (int gi = 0; gi < P.ng; gi++)    /* a conv step: its direct kernel (and epilogue) follow */
+        for (int k = 0; k < P.g[gi].nsteps; k++) {
+            const Step *st = &P.g[gi].steps[k];
+            int need = st->kind == S_CONV ? 1 + st->conv_epi : 0;
+            for (int j = 1; j <= need; j++)
+                if (k + j >= P.g[gi].nsteps || P.g[gi].steps[k + j].kind != S_LAUNCH)
+                    fail("the embedded CUDA schedule has a conv step without its kernels");
+        }
     /* the names point into s, which lives as long as the process */
 }
 
@@ -472,6 +563,12 @@ static void open_driver(void) {
     GET(MemGetInfo, "cuMemGetInfo_v2");
     GET(LaunchKernel, "cuLaunchKernel");
     GET(GetErrorName, "cuGetErrorName");
+    *(void **)&cu.BeginCapture = dlsym(cu.lib, "cuStreamBeginCapture_v2");
+    *(void **)&cu.EndCapture = dlsym(cu.lib, "cuStreamEndCapture");
+    *(void **)&cu.GraphInstantiate = dlsym(cu.lib, "cuGraphInstantiateWithFlags");
+    *(void **)&cu.GraphLaunch = dlsym(cu.lib, "cuGraphLaunch");
+    *(void **)&cu.GraphExecDestroy = dlsym(cu.lib, "cuGraphExecDestroy");
+    *(void **)&cu.GraphDestroy = dlsym(cu.lib, "cuGraphDestroy");
     GET(GetErrorString, "cuGetErrorString");
 #undef GET
 }
@@ -504,6 +601,7 @@ static void open_cublas(void) {
     *(void **)&cu.GemmEx = sym(cu.blas, "libcublas", "cublasGemmEx");
     *(void **)&cu.GemmBatchedEx = sym(cu.blas, "libcublas", "cublasGemmStridedBatchedEx");
     *(void **)&cu.BlasStatusName = dlsym(cu.blas, "cublasGetStatusName");
+    *(void **)&cu.BlasSetWorkspace = dlsym(cu.blas, "cublasSetWorkspace_v2");
     int rc = cu.BlasCreate(&cu.blas_handle);
     if (rc)
         fail("cublasCreate: %s", cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
@@ -596,9 +694,20 @@ static void start(void) {
     check(cu.EventCreate(&P.copied, 2), "cuEventCreate", "a batch's copy");        /* CU_EVENT_DISABLE_TIMING */
     open_cublas();
     open_cublaslt();
+    const char *dn = getenv("NNC_CUDNN");
+    P.dnn = dn && !strcmp(dn, "1");
+    if (dn && *dn && strcmp(dn, "0") && strcmp(dn, "1"))
+        fail("NNC_CUDNN='%s': 1 (convolutions through cuDNN) or 0 (the direct kernels, the default)", dn);
+    if (P.dnn)
+        nnc_dnn_open(prog, P.run, P.compute != COMPUTE_32F);
     if (!P.ntens)
         parse(P.sched);         /* unless summary's device_memory did */
     check(cu.ModuleGetFunction(&P.nonfinite, P.mod, "nnc_nonfinite"), "cuModuleGetFunction", "nnc_nonfinite");
+    size_t seedn = 0;
+    check(cu.ModuleGetGlobal(&P.seedp, &seedn, P.mod, "nnc_seed"), "cuModuleGetGlobal", "nnc_seed");
+    const char *ge = getenv("NNC_CUDA_GRAPHS");
+    P.graphs = !(ge && !strcmp(ge, "0")) && cu.BeginCapture && cu.EndCapture && cu.GraphInstantiate &&
+               cu.GraphLaunch && cu.GraphExecDestroy && cu.GraphDestroy;
     for (int gi = 0; gi < P.ng; gi++) {
         Graph *g = &P.g[gi];
         if (g->values)
@@ -626,6 +735,12 @@ static void reserve(CUdeviceptr *p, size_t *cap, size_t need, const char *what) 
         need = 64;
     if (*cap >= need)
         return;
+    if (cap_on) {          /* (the plain run before a capture allocates: never here) */
+        if (!cap_failed)
+            cap_failed = "an allocation during the capture";
+        return;
+    }
+    P.gen++;                    /* a captured graph that points at *p is stale */
     if (*p)
         check(cu.MemFree(*p), "cuMemFree", what);
     *p = 0;
@@ -678,6 +793,10 @@ static void gemm(const Step *st, long long B) {
     else        /* f32 in and out (CUDA_R_32F, 0), bf16 products: CUBLAS_GEMM_DEFAULT (-1) */
         rc = cu.GemmEx(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const void *)(uintptr_t)b, 0, ldb,
                        (const void *)(uintptr_t)a, 0, lda, &zero, (void *)(uintptr_t)c, 0, N, P.compute, -1);
+    if (rc && cap_on) {    /* a library that cannot be captured: plain launches */
+        cap_failed = cap_failed ? cap_failed : "cuBLAS";
+        return;
+    }
     if (rc)
         fail("%s(%dx%dx%d): %s", P.compute == COMPUTE_32F ? "cublasSgemm" : "cublasGemmEx", M, N, K,
              cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
@@ -738,6 +857,10 @@ static bool gemmlt(Step *st, long long B) {
     int rc = cu.LtMatmul(cu.lt_handle, p->desc, &one, (const void *)(uintptr_t)b, p->la, (const void *)(uintptr_t)a,
                          p->lb, &zero, (const void *)(uintptr_t)c, p->lc, (void *)(uintptr_t)c, p->lc, p->algo.algo,
                          (void *)(uintptr_t)P.ltws, LT_WORKSPACE, P.run);
+    if (rc && cap_on) {
+        cap_failed = cap_failed ? cap_failed : "cuBLASLt";
+        return true;
+    }
     if (rc)
         fail("cublasLtMatmul(%dx%dx%d, epilogue %s): %s", M, N, K, st->epi == 6 ? "RELU_BIAS" : "BIAS",
              cu.LtStatusName ? cu.LtStatusName(rc) : "failed");
@@ -768,6 +891,10 @@ static void bgemm(const Step *st, long long B) {
         rc = cu.GemmBatchedEx(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const void *)(uintptr_t)b, 0, ldb,
                               (long long)K * N, (const void *)(uintptr_t)a, 0, lda, (long long)M * K, &zero,
                               (void *)(uintptr_t)c, 0, N, (long long)M * N, np, P.compute, -1);
+    if (rc && cap_on) {
+        cap_failed = cap_failed ? cap_failed : "cuBLAS (batched)";
+        return;
+    }
     if (rc)
         fail("%s(%d of %dx%dx%d): %s", P.compute == COMPUTE_32F ? "cublasSgemmStridedBatched" : "cublasGemmStridedBatchedEx",
              np, M, N, K, cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
@@ -792,6 +919,7 @@ static void pin_reserve(size_t need) {
         check(cu.MemFreeHost(P.pin), "cuMemFreeHost", "the staging buffer");
     }
     P.pin = NULL;
+    P.gen++;
     check(cu.MemHostAlloc((void **)&P.pin, need, 0), "cuMemHostAlloc", "the staging buffer");
     P.pincap = need;
     P.st.allocs++, P.st.alloc_bytes += (long long)need;
@@ -931,6 +1059,231 @@ static void prefetch(void *user, const NncArgs *next) {
     P.pre = true, P.pre_B = next->B;
 }
 
+/* A launch step: (B, seed, V, its buffers; slots past the kernel's own hold a 0, never read). */
+static void launch_step(const Step *st, long long B, CUdeviceptr V) {
+    CUdeviceptr p[64];
+    void *args[3 + 64];
+    unsigned long long seed = 0;      /* (not read: the kernels read nnc_seed) */
+    args[0] = &B, args[1] = &seed, args[2] = &V;
+    for (int r = 0; r < 64; r++) {
+        p[r] = r < st->nrefs ? ptr(&st->refs[r], B) : 0;
+        args[3 + r] = &p[r];
+    }
+    launch(st->fn, st->name, st->mode, at(st->n, B), args);
+}
+
+/* A conv step through cuDNN: its plan made at a new batch size (outside a capture: the plain
+ * run before one), the scratch grown to the plan's filter copy and workspace. */
+static void conv_dnn(Step *st, long long B) {
+    int k = st->dnn[0] && st->dnn_B[0] == B ? 0 : st->dnn[1] && st->dnn_B[1] == B ? 1 : -1;
+    if (k < 0) {                /* a new batch size: the slot not used last */
+        k = 1 - st->dnn_last;
+        nnc_dnn_free(st->dnn[k]);
+        NncDnnGeom geo = st->conv;
+        geo.N = at(st->conv_n, B);
+        size_t ws = 0, filt = 0;
+        st->dnn[k] = NULL;
+        if (cap_on) {
+            cap_failed = cap_failed ? cap_failed : "a cuDNN plan during the capture";
+            return;
+        }
+        st->dnn[k] = nnc_dnn_plan(&geo, &ws, &filt);
+        st->dnn_B[k] = B;
+        reserve(&P.dnnws, &P.dnnwscap, filt + ws, "cuDNN's workspace");
+    }
+    st->dnn_last = k;
+    int rc = nnc_dnn_run(st->dnn[k], ptr(&st->refs[0], B), ptr(&st->refs[1], B), ptr(&st->refs[2], B), P.dnnws);
+    if (rc && cap_on) {
+        cap_failed = cap_failed ? cap_failed : "cuDNN";
+        return;
+    }
+    if (rc)
+        fail("cuDNN's %s (N %lld, %lldx%lldx%lld -> %lldx%lldx%lld, kernel %lldx%lld): %s",
+             st->conv.kind == 0 ? "cudnnConvolutionForward" : st->conv.kind == 1 ? "cudnnConvolutionBackwardData"
+                                                                                 : "cudnnConvolutionBackwardFilter",
+             at(st->conv_n, B), st->conv.H, st->conv.W, st->conv.C, st->conv.OH, st->conv.OW, st->conv.F, st->conv.KH,
+             st->conv.KW, nnc_dnn_error(rc));
+    P.dnn_convs++;
+}
+
+/* The launch sequence of graph g at batch size B (after its values kernel): the steps, then for a
+ * train step the params' finiteness checks and their flags' copy to the pinned buffer. */
+static void run_steps(Graph *g, long long B, bool train) {
+    CUdeviceptr p[64];
+    void *args[3 + 64];
+    float *loss_host = (float *)P.pin;
+    unsigned long long seed = 0;      /* (not read: the kernels read nnc_seed) */
+    CUdeviceptr V = P.vals;
+    for (int s = 0; s < g->nsteps; s++) {
+        Step *st = &g->steps[s];
+        switch (st->kind) {
+        case S_LAUNCH: launch_step(st, B, V); break;
+        case S_GEMM: gemm(st, B); break;
+        case S_GEMMLT:
+            if (cu.lt && gemmlt(st, B)) {
+                s++;                    /* the epilogue is done: skip its fallback kernel */
+            } else {
+                gemm(st, B);
+                P.st.lt_fallbacks += cu.lt != NULL;
+            }
+            break;
+        case S_CONV:
+            if (P.dnn) {
+                conv_dnn(st, B);
+                s += 1;                 /* not the direct kernel; its epilogue (if any) runs next */
+            } else {
+                launch_step(&g->steps[s + 1], B, V);
+                s += 1 + st->conv_epi;  /* the direct kernel, not the epilogue after it */
+            }
+            break;
+        case S_BGEMM: bgemm(st, B); break;
+        case S_ZERO:
+            check(cu.MemsetD8Async(ptr(&st->refs[0], B), 0, (size_t)at(st->n, B), P.run), "cuMemsetD8Async",
+                  "a scatter");
+            break;
+        case S_COPY: {
+            CUdeviceptr d = ptr(&st->refs[0], B), src = ptr(&st->refs[1], B);
+            if (d != src && at(st->n, B) > 0)
+                check(cu.MemcpyDtoDAsync(d, src, (size_t)at(st->n, B), P.run), "cuMemcpyDtoDAsync", "a result");
+            break;
+        }
+        case S_ALLREDUCE:
+            /* `allreduce K`, then K copies (result, gradient): without MPI the copies run (the
+             * mean over one process); under MPI, NCCL reduces each gradient into its result */
+            if (rt_dist_on() || P.nccl_one)
+                s += allreduce(g, s, B);
+            break;
+        case S_LOSS:    /* the value as it is at this point of the run stream, into its pinned slot */
+            check(cu.MemcpyDtoHAsync(loss_host + st->loss, ptr(&st->refs[0], B), st->mode == 'b' ? 1 : 4, P.run),
+                  "cuMemcpyDtoHAsync", "a loss");
+            break;
+        }
+    }
+    if (train) {
+        /* every param checked for NaN and infinity on the device: P.flags come back, not the params */
+        check(cu.MemsetD8Async(P.flags, 0, (size_t)P.ntens * 4, P.run), "cuMemsetD8Async", "the finiteness flags");
+        for (int t = 0; t < P.ntens; t++) {
+            const Tensor *tn = &P.tens[t];
+            long long n = at(tn->bytes, 0) / 4;
+            if (tn->role != R_PARAM || n <= 0)
+                continue;
+            args[0] = &n, args[1] = &seed, args[2] = &V;
+            for (int r = 0; r < 64; r++)       /* (n, seed, V, w, flag); the rest as for every launch */
+                p[r] = r == 0 ? tn->p : r == 1 ? P.flags + (CUdeviceptr)t * 4 : 0, args[3 + r] = &p[r];
+            launch(P.nonfinite, "nnc_nonfinite", 'e', n, args);
+        }
+        check(cu.MemcpyDtoHAsync(P.flag_host, P.flags, (size_t)P.ntens * 4, P.run), "cuMemcpyDtoHAsync",
+              "the finiteness flags");
+    }
+}
+
+/* g's steps through a CUDA graph: replayed when one was captured at this batch size, these
+ * pointers and this generation of allocations; captured (then launched) when g already ran with
+ * plain launches at B since the last allocation (its cuBLASLt plans and buffers exist, so the
+ * capture allocates nothing); else plain launches. A graph whose gradients NCCL reduces runs
+ * plain (NCCL's stream and events are not captured). A failed capture turns graphs off, says so,
+ * and runs the steps plain: nothing of a capture has run. */
+static void run_graph(Graph *g, long long B, bool train) {
+    bool nccl = rt_dist_on() || P.nccl_one;
+    bool capturable = P.graphs;
+    for (int s = 0; s < g->nsteps && capturable; s++)
+        if (g->steps[s].kind == S_ALLREDUCE && nccl)
+            capturable = false;
+    if (!capturable) {
+        run_steps(g, B, train);
+        P.gs.plain++;
+        return;
+    }
+    Exec *x = NULL, *slot = &g->ex[0];
+    for (int i = 0; i < NEXEC; i++) {
+        Exec *e = &g->ex[i];
+        if (e->exec && e->B == B && e->gen == P.gen) {
+            bool same = true;
+            for (int t = 0; t < P.ntens && same; t++)
+                same = e->key[t] == P.tens[t].p;
+            if (same) {
+                x = e;
+                break;
+            }
+        }
+        if (!e->exec || e->gen != P.gen || (slot->exec && slot->gen == P.gen && e->used < slot->used))
+            slot = e;           /* an empty or stale entry, else the least recently used */
+    }
+    bool warm = false;
+    for (int i = 0; i < NEXEC && !warm; i++)
+        warm = g->warm_gen[i] == P.gen && g->warm_B[i] == B && B > 0;
+    if (!x && !warm) {
+        /* cuBLAS under capture wants its workspace given (else it may allocate one): cuBLASLt's,
+         * which it can share (one stream orders their use) */
+        if (cu.BlasSetWorkspace && !P.blasws) {
+            reserve(&P.ltws, &P.ltwscap, LT_WORKSPACE, "the cuBLAS and cuBLASLt workspace");
+            P.blasws = P.ltws;
+            int rc = cu.BlasSetWorkspace(cu.blas_handle, (void *)(uintptr_t)P.blasws, LT_WORKSPACE);
+            if (rc)
+                fail("cublasSetWorkspace: %s", cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
+        }
+        run_steps(g, B, train);
+        int w = g->warm_next;       /* this B's entry, else the next one round */
+        for (int i = 0; i < NEXEC; i++)
+            if (g->warm_B[i] == B)
+                w = i;
+        if (w == g->warm_next)
+            g->warm_next = (g->warm_next + 1) % NEXEC;
+        g->warm_B[w] = B, g->warm_gen[w] = P.gen;
+        P.gs.plain++;
+        return;
+    }
+    if (!x) {
+        long long g0 = P.st.gemms, l0 = P.st.lt_gemms, f0 = P.st.lt_fallbacks, c0 = P.dnn_convs;
+        cap_failed = NULL;
+        CUresult rc = cu.BeginCapture(P.run, 1);       /* CU_STREAM_CAPTURE_MODE_THREAD_LOCAL */
+        void *graph = NULL, *exec = NULL;
+        if (rc) {
+            cap_failed = "cuStreamBeginCapture";
+        } else {
+            cap_on = true;
+            run_steps(g, B, train);
+            cap_on = false;
+            rc = cu.EndCapture(P.run, &graph);
+            if (rc && !cap_failed)
+                cap_failed = "cuStreamEndCapture";
+            if (!cap_failed && cu.GraphInstantiate(&exec, graph, 0))
+                cap_failed = "cuGraphInstantiate";
+            if (graph)
+                cu.GraphDestroy(graph);
+        }
+        long long dg = P.st.gemms - g0, dl = P.st.lt_gemms - l0, df = P.st.lt_fallbacks - f0, dc = P.dnn_convs - c0;
+        P.st.gemms = g0, P.st.lt_gemms = l0, P.st.lt_fallbacks = f0, P.dnn_convs = c0;
+        if (cap_failed) {
+            const char *name = "?";
+            if (rc && cu.GetErrorName)
+                cu.GetErrorName(rc, &name);
+            fprintf(stderr, "%s: note: CUDA graphs off: capturing a step failed (%s%s%s); plain launches from now on\n",
+                    prog, cap_failed, rc ? ": " : "", rc ? name : "");
+            if (exec)
+                cu.GraphExecDestroy(exec);
+            P.graphs = false;
+            run_steps(g, B, train);
+            P.gs.plain++;
+            return;
+        }
+        if (slot->exec)
+            check(cu.GraphExecDestroy(slot->exec), "cuGraphExecDestroy", "a stale graph");
+        if (!slot->key)
+            slot->key = xcalloc((size_t)P.ntens + 1, sizeof *slot->key);
+        for (int t = 0; t < P.ntens; t++)
+            slot->key[t] = P.tens[t].p;
+        slot->exec = exec, slot->B = B, slot->gen = P.gen;
+        slot->gemms = dg, slot->lt = dl, slot->ltfb = df, slot->convs = dc;
+        x = slot;
+        P.gs.captured++;
+    }
+    x->used = ++P.use;
+    check(cu.GraphLaunch(x->exec, P.run), "cuGraphLaunch", "a step's graph");
+    P.st.gemms += x->gemms, P.st.lt_gemms += x->lt, P.st.lt_fallbacks += x->ltfb, P.dnn_convs += x->convs;
+    P.gs.launched++;
+}
+
 void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const *arch, int narch, int gi, NncArgs *a) {
     finish();                   /* a deferred call's results first (the pinned buffer is reused) */
     if (!P.ready) {
@@ -976,7 +1329,7 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
     reserve(&P.wsp, &P.wscap, (size_t)at(P.ws, B), "the workspace");
     reserve(&P.vals, &P.valscap, (size_t)g->nvals * 4, "the values");
     reserve(&P.flags, &P.flagscap, (size_t)P.ntens * 4, "the finiteness flags");
-    P.pin_small = ((size_t)(P.nloss + P.ntens) * 4 + 63) & ~(size_t)63;
+    P.pin_small = (((size_t)(P.nloss + P.ntens) * 4 + 63) & ~(size_t)63) + 64;    /* + the seed's slot */
     P.pin_in = in_bytes > P.pin_in ? in_bytes : P.pin_in;
     P.pin_out = out_bytes > P.pin_out ? out_bytes : P.pin_out;
     pin_reserve(P.pin_small + 2 * P.pin_in + P.pin_out);
@@ -1001,71 +1354,16 @@ void nnc_cuda_call(const char *sched, const char *const *ptx, const char *const 
         void *args[] = {&B, &seed, &V, &lr, &step, &total};
         check(cu.LaunchKernel(g->values_fn, 1, 1, 1, 32, 1, 1, 0, P.run, args, NULL), "cuLaunchKernel", g->values);
     }
-    CUdeviceptr p[64];
-    void *args[3 + 64];
-    float *loss_host = (float *)P.pin;
-    long long allreduces = P.st.allreduces;
-    for (int s = 0; s < g->nsteps; s++) {
-        Step *st = &g->steps[s];
-        switch (st->kind) {
-        case S_LAUNCH:
-            args[0] = &B, args[1] = &seed, args[2] = &V;
-            for (int r = 0; r < 64; r++) {     /* slots past the kernel's own hold a 0: never read */
-                p[r] = r < st->nrefs ? ptr(&st->refs[r], B) : 0;
-                args[3 + r] = &p[r];
-            }
-            launch(st->fn, st->name, st->mode, at(st->n, B), args);
-            break;
-        case S_GEMM: gemm(st, B); break;
-        case S_GEMMLT:
-            if (cu.lt && gemmlt(st, B)) {
-                s++;                    /* the epilogue is done: skip its fallback kernel */
-            } else {
-                gemm(st, B);
-                P.st.lt_fallbacks += cu.lt != NULL;
-            }
-            break;
-        case S_BGEMM: bgemm(st, B); break;
-        case S_ZERO:
-            check(cu.MemsetD8Async(ptr(&st->refs[0], B), 0, (size_t)at(st->n, B), P.run), "cuMemsetD8Async",
-                  "a scatter");
-            break;
-        case S_COPY: {
-            CUdeviceptr d = ptr(&st->refs[0], B), src = ptr(&st->refs[1], B);
-            if (d != src && at(st->n, B) > 0)
-                check(cu.MemcpyDtoDAsync(d, src, (size_t)at(st->n, B), P.run), "cuMemcpyDtoDAsync", "a result");
-            break;
-        }
-        case S_ALLREDUCE:
-            /* `allreduce K`, then K copies (result, gradient): without MPI the copies run (the
-             * mean over one process); under MPI, NCCL reduces each gradient into its result */
-            if (rt_dist_on() || P.nccl_one)
-                s += allreduce(g, s, B);
-            break;
-        case S_LOSS:    /* the value as it is at this point of the run stream, into its pinned slot */
-            check(cu.MemcpyDtoHAsync(loss_host + st->loss, ptr(&st->refs[0], B), st->mode == 'b' ? 1 : 4, P.run),
-                  "cuMemcpyDtoHAsync", "a loss");
-            break;
-        }
-    }
+    /* the seed into the module's nnc_seed (the rand kernels read it there, so a graph's replay
+     * draws the step's numbers), from its pinned slot */
+    unsigned long long *seed_host = (unsigned long long *)(P.pin + P.pin_small - 64);
+    *seed_host = seed;
+    check(cu.MemcpyHtoDAsync(P.seedp, seed_host, 8, P.run), "cuMemcpyHtoDAsync", "the seed");
     bool train = gi >= 2;
-    if (train) {
-        /* every param checked for NaN and infinity on the device: P.flags come back, not the params */
-        check(cu.MemsetD8Async(P.flags, 0, (size_t)P.ntens * 4, P.run), "cuMemsetD8Async", "the finiteness flags");
-        for (int t = 0; t < P.ntens; t++) {
-            const Tensor *tn = &P.tens[t];
-            long long n = at(tn->bytes, 0) / 4;
-            if (tn->role != R_PARAM || n <= 0)
-                continue;
-            args[0] = &n, args[1] = &seed, args[2] = &V;
-            for (int r = 0; r < 64; r++)       /* (n, seed, V, w, flag); the rest as for every launch */
-                p[r] = r == 0 ? tn->p : r == 1 ? P.flags + (CUdeviceptr)t * 4 : 0, args[3 + r] = &p[r];
-            launch(P.nonfinite, "nnc_nonfinite", 'e', n, args);
-        }
-        check(cu.MemcpyDtoHAsync(P.flag_host, P.flags, (size_t)P.ntens * 4, P.run), "cuMemcpyDtoHAsync",
-              "the finiteness flags");
+    long long allreduces = P.st.allreduces;
+    run_graph(g, B, train);
+    if (train)
         P.host_current = false;
-    }
     size_t off = 0;
     for (int t = 0; t < P.ntens; t++) {
         const Tensor *tn = &P.tens[t];
@@ -1145,7 +1443,9 @@ static int64_t device_memory(void *user, int64_t B) {
     for (int t = 0; t < P.ntens; t++)     /* the inputs' second buffers (prefetch) */
         if (P.tens[t].role == R_INPUT || P.tens[t].role == R_TARGET)
             total += at(P.tens[t].bytes, B) < 64 ? 64 : at(P.tens[t].bytes, B);
-    bool lt = false;            /* cuBLASLt's workspace, when a GEMM's epilogue is its */
+    /* cuBLASLt's workspace, when a GEMM's epilogue is its; cuBLAS's too under CUDA graphs */
+    const char *ge = getenv("NNC_CUDA_GRAPHS");
+    bool lt = !(ge && !strcmp(ge, "0"));
     for (int gi = 0; gi < P.ng; gi++)
         for (int k = 0; k < P.g[gi].nsteps; k++)
             lt |= P.g[gi].steps[k].kind == S_GEMMLT;
@@ -1166,6 +1466,10 @@ static void print_stats(void) {
             P.st.lt_fallbacks, P.st.deferred, P.st.prefetched, P.compute == COMPUTE_32F ? "f32" : "bf16 (f32 accumulation)");
     if (P.st.allreduces)
         fprintf(stderr, "; %lld gradient allreduces through NCCL (f32)", P.st.allreduces);
+    if (P.dnn)
+        fprintf(stderr, "; convolutions: %lld through cuDNN", P.dnn_convs);
+    fprintf(stderr, "; CUDA graphs: %lld captured, %lld launched, %lld calls with plain launches%s", P.gs.captured,
+            P.gs.launched, P.gs.plain, P.graphs ? "" : " (graphs off)");
     fputc('\n', stderr);
 }
 

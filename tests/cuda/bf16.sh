@@ -13,7 +13,7 @@ gpu() { LD_LIBRARY_PATH="$fake" NNC_EMU_KERNELS="$tmp/k.so" NNC_CUDA_STATS=1 "$t
 fail() { echo "FAIL: $*"; exit 1; }
 gpu train "$@" --precision bf16 --save "$tmp/g.w" >"$tmp/g.out" 2>&1 || { cat "$tmp/g.out"; fail "train --precision bf16"; }
 "$tmp/cpu" train "$@" --save "$tmp/c.w" >"$tmp/c.out" 2>&1 || { cat "$tmp/c.out"; fail "cpu train"; }
-grep -q ': cuda: .*products in bf16 (f32 accumulation)$' "$tmp/g.out" || fail "the run did not use bf16 products: $(grep ': cuda: ' "$tmp/g.out")"
+grep -Eq ': cuda: .*products in bf16 \(f32 accumulation\)(;|$)' "$tmp/g.out" || fail "the run did not use bf16 products: $(grep ': cuda: ' "$tmp/g.out")"
 r=$(python3 "$here/../gpu/compare.py" "$tmp/g.out" "$tmp/c.out" "$tol") || fail "bf16 vs the CPU's f32: $r"
 strip() { sed -E '/^time: /d; /: cuda: /d; s/  [0-9.]+s  [0-9]+ samples\/s//; s/, [0-9]+ threads?//'; }
 strip <"$tmp/g.out" >"$tmp/g.txt"

@@ -26,8 +26,9 @@ ntens=$(rt "$tmp/o1" 4)
 [ "$(rt "$tmp/o3" 6)" = "$((3 * ntens))" ] || fail "3 epochs, 3 saves: $(rt "$tmp/o3" 6) downloads of $ntens tensors"
 [ "$(rt "$tmp/o3" 2)" = "$(rt "$tmp/o1" 2)" ] || fail "allocations grew with the steps: $(rt "$tmp/o1" 2) then $(rt "$tmp/o3" 2)"
 [ "$(em "$tmp/o3" 1)" = "$(rt "$tmp/o3" 2)" ] || fail "the driver saw $(em "$tmp/o3" 1) allocations, the runtime counted $(rt "$tmp/o3" 2)"
-[ "$(em "$tmp/o3" 3)" = "$(($(rt "$tmp/o3" 5) + $(rt "$tmp/o3" 9)))" ] || fail "the driver's HtoD bytes differ from params + batches"
-[ "$(em "$tmp/o3" 4)" = "$(rt "$tmp/o3" 8)" ] || fail "not every batch copy was async"
+# host to device: the params, the batches and each call's 8-byte seed (for the rand kernels' nnc_seed)
+[ "$(em "$tmp/o3" 3)" = "$(($(rt "$tmp/o3" 5) + $(rt "$tmp/o3" 9) + 8 * $(rt "$tmp/o3" 1)))" ] || fail "the driver's HtoD bytes differ from params + batches + seeds"
+[ "$(em "$tmp/o3" 4)" = "$(($(rt "$tmp/o3" 8) + $(rt "$tmp/o3" 1)))" ] || fail "not every batch copy was async"
 [ "$(rt "$tmp/o3" 8)" -gt "$(rt "$tmp/o1" 8)" ] || fail "no batches counted"
 # 14: train steps deferred (the runtime gathered the next batch while the device ran): all but the
 # last of each epoch (the fake driver lands results only at a synchronize, so reading early fails)

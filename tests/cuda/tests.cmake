@@ -11,6 +11,8 @@
 #                   allocations once, --device, summary's device memory (tests/cuda/resident.sh)
 #   cuda.emu.lt     cuBLASLt's fused epilogues and their fallback (tests/cuda/lt.nn)
 #   cuda.emu.bf16   --precision bf16 (tests/cuda/bf16.sh)
+#   cuda.emu.graphs CUDA graphs: captured, replayed, off, the fallback; equal trainings (tests/cuda/graphs.sh)
+#   cuda.emu.cudnn  NNC_CUDNN=1: convolutions through cuDNN equal the direct kernels (tests/cuda/cudnn.sh)
 #   cuda.bundle     scripts/cuda_bundle.sh: the executable and its libraries in one folder that runs
 #                   under env -i (what tests/gpu/run.sh carries to a GPU machine)
 set(_cu ${CMAKE_SOURCE_DIR}/tests/cuda)
@@ -47,10 +49,10 @@ if(NNC_HAVE_CUDA)
   target_link_libraries(nnc_fake_cuda PRIVATE ${CMAKE_DL_LIBS})
   add_library(nnc_fake_cublas SHARED ${_cu}/emu/fake_cublas.c)
   target_include_directories(nnc_fake_cublas PRIVATE ${CBLAS_INCLUDE})
-  target_link_libraries(nnc_fake_cublas PRIVATE ${OPENBLAS_LIB})
+  target_link_libraries(nnc_fake_cublas PRIVATE ${OPENBLAS_LIB} ${CMAKE_DL_LIBS})
   add_library(nnc_fake_cublaslt SHARED ${_cu}/emu/fake_cublasLt.c)
   target_include_directories(nnc_fake_cublaslt PRIVATE ${CBLAS_INCLUDE})
-  target_link_libraries(nnc_fake_cublaslt PRIVATE ${OPENBLAS_LIB})
+  target_link_libraries(nnc_fake_cublaslt PRIVATE ${OPENBLAS_LIB} ${CMAKE_DL_LIBS})
   set_target_properties(nnc_fake_cublaslt PROPERTIES OUTPUT_NAME cublasLt PREFIX lib SUFFIX .so.13
                         LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fakecuda)
   set_target_properties(nnc_fake_cuda PROPERTIES OUTPUT_NAME cuda PREFIX lib SUFFIX .so.1
@@ -62,7 +64,14 @@ if(NNC_HAVE_CUDA)
   target_link_libraries(nnc_fake_nccl PRIVATE ${CMAKE_DL_LIBS})
   set_target_properties(nnc_fake_nccl PROPERTIES OUTPUT_NAME nccl PREFIX lib SUFFIX .so.2
                         LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fakecuda)
-  add_dependencies(nnc nnc_fake_cuda nnc_fake_cublas nnc_fake_cublaslt nnc_fake_nccl)
+  # cuDNN for NNC_CUDNN=1 under the emulator: its convolutions on the host, summed in the direct
+  # kernels' order (no contraction into FMAs: the emulated kernels have none either)
+  add_library(nnc_fake_cudnn SHARED ${_cu}/emu/fake_cudnn.c)
+  target_link_libraries(nnc_fake_cudnn PRIVATE ${CMAKE_DL_LIBS})
+  target_compile_options(nnc_fake_cudnn PRIVATE -ffp-contract=off)
+  set_target_properties(nnc_fake_cudnn PROPERTIES OUTPUT_NAME cudnn PREFIX lib SUFFIX .so.9
+                        LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fakecuda)
+  add_dependencies(nnc nnc_fake_cuda nnc_fake_cublas nnc_fake_cublaslt nnc_fake_nccl nnc_fake_cudnn)
 endif()
 set(_cu_emu sh ${_cu}/emu.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
     ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples)
@@ -102,3 +111,16 @@ set_tests_properties(cuda.emu.resident PROPERTIES LABELS cuda TIMEOUT 300 SKIP_R
 add_test(NAME cuda.emu.bf16 COMMAND sh ${_cu}/bf16.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
          ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples fashion_mlp 0.02 --limit 1000 --epochs 2)
 set_tests_properties(cuda.emu.bf16 PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77)
+# CUDA graphs: fashion_mlp (dropout: the seed of each replay; a last batch of 40), and lt.nn (the
+# cuBLASLt epilogues and their fallback inside a capture)
+add_test(NAME cuda.emu.graphs COMMAND sh ${_cu}/graphs.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA}
+         ${CMAKE_BINARY_DIR}/fakecuda ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples fashion_mlp --limit 1000 --epochs 2)
+add_test(NAME cuda.emu.graphs_lt COMMAND sh ${_cu}/graphs.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA}
+         ${CMAKE_BINARY_DIR}/fakecuda ${_cu}/emu/cuda_emu.h ${_cu} lt --epochs 3 --val-split 0.25)
+set_tests_properties(cuda.emu.graphs cuda.emu.graphs_lt PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77)
+# NNC_CUDNN=1: fashion_cnn's convolutions (forward with its epilogue, data and filter gradients)
+# through the emulator's cuDNN, two epochs of batches 8, 8 and 4 (plans at two batch sizes, a graph
+# replayed), against the direct kernels and the CPU
+add_test(NAME cuda.emu.cudnn COMMAND sh ${_cu}/cudnn.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA}
+         ${CMAKE_BINARY_DIR}/fakecuda ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples fashion_cnn --limit 20 --batch 8 --epochs 2)
+set_tests_properties(cuda.emu.cudnn PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77 ENVIRONMENT NNC_EMU_TOL=0.001)

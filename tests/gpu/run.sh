@@ -8,17 +8,21 @@
 #   2. device params and state stay on the device (NNC_CUDA_STATS: uploaded once, downloaded once
 #             per save), every batch an async copy; cuBLASLt's fused epilogues used and equal to
 #             cuBLAS + the epilogue kernel (NNC_CUBLASLT=0); --precision bf16's run within 3% of
-#             the f32 one; --device 99 refused; summary's device memory; data-parallel: 1 rank
+#             the f32 one; CUDA graphs captured and replayed, their run equal to plain launches'
+#             (NNC_CUDA_GRAPHS=0) within 0.2%; --device 99 refused; summary's device memory; data-parallel: 1 rank
 #             through NCCL (mpirun -np 1: MPI up, the gradients through ncclAllReduce) equals the
 #             single-GPU run (without mpirun on the machine: NNC_NCCL=1, a one-rank communicator
 #             without MPI; skipped, with a line, without libnccl.so.2: the bundle cannot carry
-#             its 218 MB; a PyTorch wheel's nvidia/nccl is found and used)
+#             its 218 MB; a PyTorch wheel's nvidia/nccl is found and used); cuDNN's convolutions
+#             (NNC_CUDNN=1) against the direct kernels: fashion_cnn's training within 0.2%, and the
+#             samples/s of both (skipped, with a line, without libcudnn.so.9: a PyTorch wheel's
+#             nvidia/cudnn is found and used)
 #   3. train  fashion_mlp (10 epochs; f32 and --precision bf16) and fashion_cnn (5 epochs), full:
 #             test accuracy at least the CPU's documented result less a point (88.77% and 91.97%,
 #             examples/README.md)
 #   4. bench  bench/models' mlp_small, mlp_wide, cnn: training samples/s, nnc on the GPU (with
 #             cuBLASLt's epilogues and without: NNC_CUBLASLT=0; --precision bf16) and PyTorch on CUDA
-#             (tests/gpu/torch_cuda.py), and their ratio
+#             (tests/gpu/torch_cuda.py), and their ratio; and without CUDA graphs (NNC_CUDA_GRAPHS=0)
 # --emu rehearses it on a CPU: the kernels built for the host (tests/cuda/emu) and the host
 # libcuda.so.1/libcublas.so.13/libcublasLt.so.13/libnccl.so.2 of $NNC_FAKECUDA (default
 # build/release/fakecuda; its libnccl.so.2 reduces over MPI on the host);
@@ -59,6 +63,14 @@ if [ $emu = 0 ] && [ -z "${NNC_NCCL_LIB:-}" ] && ! ldconfig -p 2>/dev/null | gre
     NNC_NCCL_LIB=$(find / -xdev -name 'libnccl.so.2' 2>/dev/null | head -1)
     [ -n "$NNC_NCCL_LIB" ] && export NNC_NCCL_LIB && echo "NCCL: $NNC_NCCL_LIB"
 fi
+if [ $emu = 0 ] && [ -z "${NNC_CUDNN_LIB:-}" ] && ! ldconfig -p 2>/dev/null | grep -q 'libcudnn\.so\.9 '; then
+    # cuDNN off the library path: a PyTorch wheel's (nvidia-cudnn-cu12/13) or a toolkit's
+    NNC_CUDNN_LIB=$(find / -xdev -name 'libcudnn.so.9' 2>/dev/null | head -1)
+    [ -n "$NNC_CUDNN_LIB" ] && export NNC_CUDNN_LIB && echo "cuDNN: $NNC_CUDNN_LIB"
+fi
+have_dnn=1
+[ $emu = 0 ] && [ -z "${NNC_CUDNN_LIB:-}" ] && ! ldconfig -p 2>/dev/null | grep -q 'libcudnn\.so\.9 ' && have_dnn=0
+sps() { sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' "$1" | tail -1; }
 run() {     # run MODEL ARGS...: the model's GPU executable (its host kernels under --emu), at most $TMO s
     m=$1
     shift
@@ -93,12 +105,27 @@ if run fashion_mlp train $a --epochs 2 --save "$work/dev.w" >"$work/dev.out" 2>&
     [ -n "$up" ] && [ "$up" -gt 0 ] && [ "$down" = "$((2 * up))" ] && [ "$(stat "$work/dev.out" 8)" -gt 0 ] &&
         pass "params resident: $up tensors up once, down $down (2 saves)" ||
         fail "params not resident: $(grep ': cuda: ' "$work/dev.out")"
-    [ "${NNC_CUBLASLT:-}" = 0 ] || { [ "$(stat "$work/dev.out" 12)" -gt 0 ] && pass "cuBLASLt epilogues: $(stat "$work/dev.out" 12) GEMMs, $(stat "$work/dev.out" 13) fell back" || fail "no cuBLASLt GEMM: $(grep ': cuda: ' "$work/dev.out")"; }
+    # cuBLASLt's epilogues are the evaluate graph's (a train step's bias + activation is a kernel
+    # that also stores what the backward pass reads: docs/backend-cuda.md): eval, with and without
+    run fashion_mlp eval --weights "$work/dev.w" --data "$D" >"$work/lt.eval" 2>&1
+    [ "${NNC_CUBLASLT:-}" = 0 ] || { [ "$(stat "$work/lt.eval" 12)" -gt 0 ] 2>/dev/null && pass "cuBLASLt epilogues (eval): $(stat "$work/lt.eval" 12) GEMMs, $(stat "$work/lt.eval" 13) fell back" || fail "no cuBLASLt GEMM in eval: $(grep ': cuda: ' "$work/lt.eval" || tail -n 1 "$work/lt.eval")"; }
+    NNC_CUBLASLT=0 run fashion_mlp eval --weights "$work/dev.w" --data "$D" >"$work/nolt.eval" 2>&1
+    r=$(python3 "$root/tests/gpu/compare.py" "$work/lt.eval" "$work/nolt.eval" 0.002) && pass "cuBLASLt's epilogues = cuBLAS + kernel (eval): $r" || fail "cuBLASLt vs cuBLAS + kernel (eval): $r"
     grep ': cuda: ' "$work/dev.out"
     if NNC_CUBLASLT=0 run fashion_mlp train $a --epochs 2 >"$work/nolt.out" 2>&1; then
         r=$(python3 "$root/tests/gpu/compare.py" "$work/dev.out" "$work/nolt.out" 0.002) && pass "cuBLASLt's epilogues = cuBLAS + kernel: $r" || fail "cuBLASLt vs cuBLAS + kernel: $r"
     else
         fail "NNC_CUBLASLT=0 train: $(tail -n 1 "$work/nolt.out")"
+    fi
+    # CUDA graphs (on by default): captured once per batch size and input buffers, then replayed
+    g=$(grep ': cuda: ' "$work/dev.out" | sed -n 's/.*CUDA graphs: \([0-9]*\) captured, \([0-9]*\) launched.*/\1 \2/p')
+    set -- $g
+    [ "${2:-0}" -gt "${1:-0}" ] && [ "${1:-0}" -gt 0 ] && pass "CUDA graphs: $1 captured, $2 launched" || fail "CUDA graphs not replayed: $(grep ': cuda: ' "$work/dev.out")"
+    grep 'note: CUDA graphs off' "$work/dev.out"
+    if NNC_CUDA_GRAPHS=0 run fashion_mlp train $a --epochs 2 >"$work/nog.out" 2>&1; then
+        r=$(python3 "$root/tests/gpu/compare.py" "$work/dev.out" "$work/nog.out" 0.002) && pass "CUDA graphs = plain launches: $r" || fail "CUDA graphs vs plain launches: $r"
+    else
+        fail "NNC_CUDA_GRAPHS=0 train: $(tail -n 1 "$work/nog.out")"
     fi
     if run fashion_mlp train $a --epochs 2 --precision bf16 >"$work/bf16.out" 2>&1; then
         grep -q 'products in bf16' "$work/bf16.out" || fail "--precision bf16: $(grep ': cuda: ' "$work/bf16.out")"
@@ -139,6 +166,22 @@ else
     fi
     unset NNC_CUDA_STATS
 fi
+# cuDNN's convolutions (NNC_CUDNN=1: forward, data and filter gradients) against the direct kernels
+if [ $have_dnn = 0 ]; then
+    echo "SKIP: cuDNN: no libcudnn.so.9 on this machine"
+else
+    ca="--data $D --seed 1 --epochs 1"
+    [ $emu = 1 ] && ca="$ca --limit 16 --batch 8" || ca="$ca --limit 8192"
+    if NNC_CUDA_STATS=1 NNC_CUDNN=1 run fashion_cnn train $ca >"$work/dnn.out" 2>&1 &&
+        NNC_CUDA_STATS=1 run fashion_cnn train $ca >"$work/direct.out" 2>&1; then
+        grep -q '; convolutions: [1-9][0-9]* through cuDNN' "$work/dnn.out" || fail "NNC_CUDNN=1 ran no cuDNN convolution: $(grep ': cuda: ' "$work/dnn.out")"
+        r=$(python3 "$root/tests/gpu/compare.py" "$work/dnn.out" "$work/direct.out" 0.002) && pass "cuDNN convolutions = direct kernels: $r" || fail "cuDNN vs direct kernels: $r"
+        echo "fashion_cnn training: cuDNN $(sps "$work/dnn.out") samples/s, direct kernels $(sps "$work/direct.out") samples/s"
+        grep ': cuda: ' "$work/dnn.out"
+    else
+        fail "fashion_cnn with and without cuDNN: $(tail -n 2 "$work/dnn.out" "$work/direct.out" | tr '\n' ' ')"
+    fi
+fi
 echo "   ($(( $(date +%s) - t0 )) s)"
 if [ $quick = 0 ]; then
     echo "== 3. full trainings"
@@ -158,8 +201,11 @@ if [ $quick = 0 ]; then
         n=$(run "bench_$1" train --data "$D" --limit "$2" --epochs 1 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
         n0=$(NNC_CUBLASLT=0 run "bench_$1" train --data "$D" --limit "$2" --epochs 1 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
         nb=$(run "bench_$1" train --data "$D" --limit "$2" --epochs 1 --precision bf16 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
+        ng=$(NNC_CUDA_GRAPHS=0 run "bench_$1" train --data "$D" --limit "$2" --epochs 1 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
+        nd=-
+        [ "$1" = cnn ] && [ $have_dnn = 1 ] && nd=$(NNC_CUDNN=1 run "bench_$1" train --data "$D" --limit "$2" --epochs 1 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
         t=$( [ $emu = 0 ] && cd "$G" && timeout 60 python3 torch_cuda.py "$1" "$D" "$2" 2>&1 | sed -n 's/samples_per_s=\([0-9.]*\).*/\1/p')
-        echo "bench $1: nnc ${n:-?} samples/s (without cuBLASLt epilogues ${n0:-?}; bf16 ${nb:-?}), PyTorch ${t:-?} samples/s, ratio $(python3 -c "print(round(${n:-0}/${t:-0},2) if ${t:-0} else '?')")"
+        echo "bench $1: nnc ${n:-?} samples/s (without cuBLASLt epilogues ${n0:-?}; bf16 ${nb:-?}; without CUDA graphs ${ng:-?}; convolutions through cuDNN ${nd:-?}), PyTorch ${t:-?} samples/s, ratio $(python3 -c "print(round(${n:-0}/${t:-0},2) if ${t:-0} else '?')")"
     done
 fi
 echo "== $fails failed ($(( $(date +%s) - t0 )) s)"

@@ -3,7 +3,8 @@
  * Every kernel of every graph becomes one `extern "C" __global__` function, emitted once per
  * signature (k_kernel_sig: equal signatures compute the same function of their pointers). Every
  * such function takes (long long B, unsigned long long seed, const unsigned *V, pointers...):
- * B the batch size of the call, seed the call's randomness, V the graph's values (one 4-byte slot
+ * B the batch size of the call, seed unused (rand reads the module's nnc_seed, which the runtime sets
+ * before each call, so a CUDA graph can replay the launches), V the graph's values (one 4-byte slot
  * each, computed on the device by the graph's one-thread values kernel), then the kernel's buffers:
  * its output, its extra outputs, its non-value arguments, in that order. The source depends on B
  * only through expressions in B, so one PTX serves every batch size.
@@ -207,6 +208,9 @@ static const char prelude[] =
     "    return sh[0];\n"
     "}\n"
     "#endif\n"
+    "/* the call's seed (NncArgs.seed): runtime/cuda.c copies it here before each call's kernels, so a\n"
+    " * CUDA graph that replays them needs no new parameters (the seed parameter is not read) */\n"
+    "__device__ unsigned long long nnc_seed;\n"
     "/* runtime/rand.c's nnc_rand_uniform, bit for bit */\n"
     "__device__ __forceinline__ unsigned long long nnc_mix(unsigned long long z) {\n"
     "    z += 0x9E3779B97F4A7C15ull;\n"
@@ -429,7 +433,7 @@ static void k_index_op(Src *S, const Kernel *k, const char *name) {
         fputs("        out[i] = a0[i];\n", S->o);
         break;
     case OP_RAND:
-        fprintf(S->o, "        out[i] = nnc_rand(seed, %lldULL, (unsigned long long)i);\n", (long long)k->attr.i[0]);
+        fprintf(S->o, "        out[i] = nnc_rand(nnc_seed, %lldULL, (unsigned long long)i);\n", (long long)k->attr.i[0]);
         break;
     case OP_BROADCAST: {
         const IrType *s = &k->args[0].type;
@@ -957,6 +961,20 @@ static void globals(Src *S, const KGraph *g, int gi) {
     }
 }
 
+/* A conv kernel cuDNN can compute (a `conv` step; runtime/cuda_dnn.c): f32, cuDNN's output size
+ * (padding PH on both sides, as cuDNN pads) equal to the kernel's, and no conv_bwd_data or
+ * conv_bwd_filter with a fused body (plan fuses epilogues into forward convs only). */
+static bool conv_dnn(const Kernel *k, IrConv *c) {
+    if (k->kind != KK_CONV || k->type.dtype != DT_F32 || k->args[0].type.dtype != DT_F32 ||
+        k->args[1].type.dtype != DT_F32 || (k->op != OP_CONV && k->nbody > 0))
+        return false;
+    if (ir_conv_node_geom((Op)k->op, &k->args[0].type, &k->args[1].type, &k->type, &k->attr, c))
+        return false;
+    int64_t oh = (c->H + 2 * c->ph - c->dh * (c->KH - 1) - 1) / c->sh + 1;
+    int64_t ow = (c->W + 2 * c->pw - c->dw * (c->KW - 1) - 1) / c->sw + 1;
+    return oh == c->OH && ow == c->OW && c->C % c->G == 0 && c->F % c->G == 0;
+}
+
 static void graph(Src *S, const KGraph *g, int gi) {
     if (!g->planned)
         die("graph %s reached the cuda backend unplanned", g->name);
@@ -1024,6 +1042,24 @@ static void graph(Src *S, const KGraph *g, int gi) {
             size_text(S, k_bytes(&k->type));
             fputc('\n', S->s);
         }
+        /* a convolution cuDNN can compute (conv_dnn): its `conv` step, then the direct kernel (the
+         * runtime's fallback, run only without cuDNN), then for a forward conv with an epilogue
+         * that epilogue alone (run only after cuDNN) */
+        IrConv cg;
+        bool dnn = conv_dnn(k, &cg);
+        if (dnn) {
+            int kind = k->op == OP_CONV ? 0 : k->op == OP_CONV_BWD_DATA ? 1 : 2;
+            fprintf(S->s, "conv %d %d", kind, kind == 0 && k->nbody > 0);
+            dim_text(S, cg.N);
+            fprintf(S->s, " %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld",
+                    (long long)cg.H, (long long)cg.W, (long long)cg.C, (long long)cg.OH, (long long)cg.OW,
+                    (long long)cg.F, (long long)cg.KH, (long long)cg.KW, (long long)cg.G, (long long)cg.sh,
+                    (long long)cg.sw, (long long)cg.dh, (long long)cg.dw, (long long)cg.ph, (long long)cg.pw);
+            ref_text(S, g, gi, k->args[0].ref);
+            ref_text(S, g, gi, k->args[1].ref);
+            ref_text(S, g, gi, k->out);
+            fputc('\n', S->s);
+        }
         const char *name = kernel_name(S, k, gi, ki);
         Launch l = launch_of(k);
         fprintf(S->s, "launch %s %c", name, l.mode);
@@ -1041,6 +1077,18 @@ static void graph(Src *S, const KGraph *g, int gi) {
             if (pk->args[a].kind != KA_VAL)
                 ref_text(S, g, gi, pk->args[a].ref);
         fputc('\n', S->s);
+        if (dnn && k->op == OP_CONV && k->nbody > 0) {     /* the epilogue alone, over cuDNN's product */
+            Kernel ep = epilogue(S->a, k);
+            ep.nx = 0;
+            const char *en = kernel_name(S, &ep, gi, ki);
+            fprintf(S->s, "launch %s e", en);
+            size_text(S, numel_poly(&ep.type));
+            ref_text(S, g, gi, ep.out);
+            for (int a = 0; a < ep.nargs; a++)
+                if (ep.args[a].kind != KA_VAL)
+                    ref_text(S, g, gi, ep.args[a].ref);
+            fputc('\n', S->s);
+        }
     }
     /* results: outputs and losses, then staged updates, then the updates not written in place */
     for (int r = 0; r < g->nres; r++) {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fake_bf16.h"
+#include "fake_enqueue.h"
 
 enum { OK = 0, INVALID = 7, NOT_SUPPORTED = 15 };
 typedef struct Desc { int ta, tb, compute; uint32_t epi; const float *bias; } Desc;
@@ -78,10 +79,46 @@ int cublasLtMatmulAlgoGetHeuristic(void *h, void *desc, void *la, void *lb, void
     return OK;
 }
 
+/* a matmul's work with copies of its descriptor and layouts (their values at the call, as the
+ * library takes them), run on the stream through the fake driver (captured into a graph too) */
+typedef struct Mm {
+    Desc d;
+    Layout a, b, c;
+    int m, n, k;
+    float alpha, beta;
+    const float *A, *Bm;
+    float *D;
+} Mm;
+static void run_mm(void *ctx) {
+    const Mm *x = ctx;
+    const Desc *d = &x->d;
+    const float *A = x->A, *Bm = x->Bm;
+    float *ra = NULL, *rb = NULL, *D = x->D;
+    if (d->compute == 75) {             /* bf16 inputs, f32 accumulation */
+        ra = bf16_copy(A, (int)x->a.rows, (int)x->a.cols, (int)x->a.ld);
+        rb = bf16_copy(Bm, (int)x->b.rows, (int)x->b.cols, (int)x->b.ld);
+        if (!ra || !rb)
+            abort();
+        A = ra, Bm = rb;
+    }
+    cblas_sgemm(CblasColMajor, d->ta ? CblasTrans : CblasNoTrans, d->tb ? CblasTrans : CblasNoTrans, x->m, x->n, x->k,
+                x->alpha, A, (int)x->a.ld, Bm, (int)x->b.ld, x->beta, D, (int)x->c.ld);
+    free(ra);
+    free(rb);
+    for (int j = 0; j < x->n; j++)
+        for (int i = 0; i < x->m; i++) {
+            float *v = &D[(int64_t)j * x->c.ld + i];
+            if (d->epi & 4)
+                *v += d->bias[i];
+            if (d->epi & 2)
+                *v = *v > 0.f ? *v : 0.f;
+        }
+}
+
 int cublasLtMatmul(void *h, void *desc, const float *alpha, const float *A, void *la, const float *Bm, void *lb,
                    const float *beta, const float *C, void *lc, float *D, void *ld, const void *algo, void *ws,
                    size_t wsn, void *stream) {
-    (void)h, (void)algo, (void)ws, (void)wsn, (void)stream;
+    (void)h, (void)algo, (void)ws, (void)wsn;
     const Desc *d = desc;
     const Layout *a = la, *b = lb, *c = ld;
     int m, n, k;
@@ -89,24 +126,6 @@ int cublasLtMatmul(void *h, void *desc, const float *alpha, const float *A, void
         return INVALID;
     if ((d->epi & 4) && !d->bias)
         return INVALID;
-    float *ra = NULL, *rb = NULL;
-    if (d->compute == 75) {             /* bf16 inputs, f32 accumulation */
-        ra = bf16_copy(A, (int)a->rows, (int)a->cols, (int)a->ld), rb = bf16_copy(Bm, (int)b->rows, (int)b->cols, (int)b->ld);
-        if (!ra || !rb)
-            return 3;
-        A = ra, Bm = rb;
-    }
-    cblas_sgemm(CblasColMajor, d->ta ? CblasTrans : CblasNoTrans, d->tb ? CblasTrans : CblasNoTrans, m, n, k, *alpha,
-                A, (int)a->ld, Bm, (int)b->ld, *beta, D, (int)c->ld);
-    free(ra);
-    free(rb);
-    for (int j = 0; j < n; j++)
-        for (int i = 0; i < m; i++) {
-            float *x = &D[(int64_t)j * c->ld + i];
-            if (d->epi & 4)
-                *x += d->bias[i];
-            if (d->epi & 2)
-                *x = *x > 0.f ? *x : 0.f;
-        }
-    return OK;
+    Mm x = {*d, *a, *b, *c, m, n, k, *alpha, *beta, A, Bm, D};
+    return enqueue(stream, run_mm, &x, sizeof x) ? INVALID : OK;
 }
