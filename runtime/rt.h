@@ -294,6 +294,7 @@ typedef struct RtOpts {
     const char *data, *save, *resume, *weights, *input, *out;
     int64_t epochs, batch, limit;
     double lr, val_split;
+    int64_t fold, folds;        /* --fold I/K: validate on part I (1-based) of K; folds 0: none */
     bool have_lr, force;
     /* around training (history.c, plot.c): --history, --plot, --save-best, --monitor, --early-stop,
      * --json */

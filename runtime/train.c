@@ -623,13 +623,31 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
     double *lr_now = vm_loss + d->nloss;       /* [nstep] the rate a schedule gives at the current step */
     for (int s = 0; s < d->nstep; s++) lr[s] = o->have_lr ? o->lr : d->step[s].lr;
     int64_t n = data.n, nval = (int64_t)floor((double)n * val_split), ntrain = n - nval;
+    /* --fold I/K: the held-out part is the I-th of K equal parts of the shuffled order (the same
+     * order for every I with one seed, so the K runs validate on disjoint parts that cover the data) */
+    int64_t fold_lo = 0;
+    if (o->folds) {
+        if (data.ordered) {
+            rt_error(c, "--fold cuts the data into parts of shuffled samples, but these are windows of one text "
+                        "(validation holds out the end of the text: use --val-split F)");
+            goto done;
+        }
+        if (n < o->folds) {
+            rt_error(c, "--fold %lld/%lld: %lld samples cannot be cut into %lld parts", (long long)o->fold,
+                     (long long)o->folds, (long long)n, (long long)o->folds);
+            goto done;
+        }
+        fold_lo = (o->fold - 1) * n / o->folds;
+        nval = o->fold * n / o->folds - fold_lo;
+        ntrain = n - nval;
+    }
     int64_t gap = nval > 0 && data.ordered ? data.gap : 0;   /* [text.split] ordered data: the end held out */
     ntrain -= gap;
     if (ntrain <= 0) { rt_error(c, "no training samples left after the validation split"); goto done; }
     /* [train.validation.data] a validation data source of the model's own (`validation csv(...)`),
      * unless --val-split replaces it: loaded as eval loads its data (the test split of an MNIST
      * set), string class labels numbered by the training data's class names */
-    if (o->val_split < 0 && *d->valdata) {
+    if (o->val_split < 0 && !o->folds && *d->valdata) {
         bool borrow = data.classes && !c->class_names;
         if (borrow) c->class_names = data.classes, c->nclass_names = data.nclasses;
         int vr = rt_data_load(c, d->valdata, RT_SPLIT_TEST, true, o->limit, &vdata);
@@ -650,6 +668,15 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
             int64_t j = (int64_t)rt_prng_below(&vr, (uint64_t)i + 1), t = perm[i];
             perm[i] = perm[j];
             perm[j] = t;
+        }
+        /* --fold: part I moves to the end, where the held-out samples are */
+        if (o->folds) {
+            int64_t *tmp = rt_alloc(c, sizeof(int64_t) * (size_t)nval);
+            if (!tmp) goto done;
+            memcpy(tmp, perm + fold_lo, sizeof(int64_t) * (size_t)nval);
+            memmove(perm + fold_lo, perm + fold_lo + nval, sizeof(int64_t) * (size_t)(n - fold_lo - nval));
+            memcpy(perm + ntrain, tmp, sizeof(int64_t) * (size_t)nval);
+            rt_free(c, tmp);
         }
     }
     int64_t rem = ntrain % batch, vrem = vdata.n > 0 ? vdata.n % batch : 0;
@@ -678,6 +705,7 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
     }
     fprintf(ar.info, "training %s on %lld samples (%lld validation), batch %lld, %lld epochs, %d threads", d->name,
             (long long)ntrain, (long long)nv, (long long)batch, (long long)epochs, c->threads);
+    if (o->folds) fprintf(ar.info, "; validating on part %lld of %lld (--fold)", (long long)o->fold, (long long)o->folds);
     if (o->resume) resume_note(c, ar.info, o->resume, epochs, steps_per_epoch);
     if (world > 1)
         fprintf(ar.info, "; data-parallel over %d processes (MPI), %lld samples each per step", world,
