@@ -1007,6 +1007,19 @@ static int64_t ineg(Lower *L, int64_t x) {
     return r;
 }
 
+/* The float arithmetic of fold_arith below (one of its operands a float). */
+static Value fold_arith_float(int op, double a, double b) {
+    switch (op) {
+    case OP_ADD_: return vfloat(a + b);
+    case OP_SUB_: return vfloat(a - b);
+    case OP_MUL_: return vfloat(a * b);
+    case OP_DIV_: return vfloat(a / b);
+    case OP_FLOORDIV_: return vfloat(floor(a / b));
+    case OP_MOD_: return vfloat(a - b * floor(a / b));     /* [builtin.mod]: the sign of b */
+    default: return vfloat(pow(a, b));
+    }
+}
+
 static Value fold_arith(Lower *L, int op, Value x, Value y) {
     bool ints = x.kind != V_FLOAT && y.kind != V_FLOAT;
     int64_t r = 0, rb = 0;
@@ -1030,6 +1043,12 @@ static Value fold_arith(Lower *L, int op, Value x, Value y) {
         }
     }
     double a = num(x), b = num(y);
+    if ((!ints && ((op >= OP_ADD_ && op <= OP_POW_) || op == OP_FLOORDIV_)) || (op == OP_POW_ && y.i < 0)) {
+        Value v = fold_arith_float(op, a, b);   /* [lex.float.range]: as the checker, never inf or NaN */
+        if (!isfinite(v.f))
+            fail(L, L->loc, "compile-time arithmetic gives %s, not a finite number", isnan(v.f) ? "NaN" : v.f > 0 ? "inf" : "-inf");
+        return v;
+    }
     switch (op) {
     case OP_ADD_: return ints ? vint(iadd(L, x.i, y.i)) : vfloat(a + b);
     case OP_SUB_: return ints ? vint(isub(L, x.i, y.i)) : vfloat(a - b);
@@ -1055,7 +1074,10 @@ static Value fold_arith(Lower *L, int op, Value x, Value y) {
         }
         return vfloat(a - b * floor(a / b));     /* [builtin.mod]: the sign of b */
     case OP_POW_:
-        if (ints && y.i >= 0 && im_pow(x.i, y.i, &r)) return vint(r);     /* exact in an int64 */
+        if (ints && y.i >= 0) {
+            if (!im_pow(x.i, y.i, &r)) overflows(L);    /* [int.overflow], as the checker */
+            return vint(r);
+        }
         return vfloat(pow(a, b));
     case OP_EQ_: return vbool(a == b);
     case OP_NE_: return vbool(a != b);
@@ -1428,7 +1450,7 @@ static uint32_t arg_extreme(Lower *L, uint32_t x, int p, bool is_max) {
 /* SLICE of x along axis p: [lo, hi) */
 static uint32_t slice_t(Lower *L, uint32_t x, int p, int64_t lo, int64_t hi, int64_t step) {
     IrType t = *tty(L, x);
-    t.dim[p] = dconst((hi - lo + step - 1) / step);
+    t.dim[p] = dconst((hi - lo - 1) / step + 1);    /* ceil, hi > lo; no overflow for a huge step */
     uint32_t s[1] = {x};
     IrAttr at = {.i = {p, lo, hi, step}, .ni = 4};
     return add(L, OP_SLICE, t, s, 1, &at);
@@ -1913,7 +1935,7 @@ static Value index_value(Lower *L, Frame *f, Node *n) {
         }
         if (lo == 0 && hi == d.c && st == 1) continue;
         IrType st_t = *tty(L, x);
-        st_t.dim[ax] = dconst((hi - lo + st - 1) / st);
+        st_t.dim[ax] = dconst((hi - lo - 1) / st + 1);
         uint32_t s[1] = {x};
         IrAttr at = {.i = {ax, lo, hi, st}, .ni = 4};
         x = add(L, OP_SLICE, st_t, s, 1, &at);
