@@ -179,6 +179,68 @@ for name in siamese builtins_attention bag_of_words padded_lstm; do
     echo "ok: $name: executable and interpreter agree ($(echo $a))"
 done
 
+# the fourth batch (data/make_data4.py's sets; the features it added: `--fold I/K`, the attention
+# blocks' padding mask, use_bias = false on depthwise_conv2d)
+train seq2seq_addition --epochs 8
+check "$(last seq2seq_addition val_char_accuracy)" ge 0.7 "seq2seq_addition validation character accuracy after 8 epochs"
+train bilstm_classifier
+check "$(last bilstm_classifier val_accuracy)" ge 0.95 "bilstm_classifier validation accuracy"
+train transformer_classifier
+check "$(last transformer_classifier val_accuracy)" ge 0.95 "transformer_classifier validation accuracy (word order from position embeddings)"
+train energy_regression --save er.st
+check "$(last energy_regression val_mae)" lt 0.7 "energy_regression validation MAE over both loads (the noise's: 0.4)"
+./energy_regression predict --weights er.st "$C/data/new_buildings.csv" > er.csv 2> /dev/null || fail "energy_regression predict"
+[ "$(head -n 1 er.csv)" = "load_0,load_1" ] && [ "$(grep -c '^[0-9]' er.csv)" = 5 ] ||
+    fail "energy_regression: predict wrote $(cat er.csv)"
+echo "ok: energy_regression predicts both loads of the 5 new buildings"
+train custom_focal
+check "$(last custom_focal val_accuracy)" ge 0.93 "custom_focal validation accuracy"
+check "$(last custom_focal val_recall)" ge 0.7 "custom_focal validation recall of the rare class"
+# early stopping: stops well before 300 epochs; the best epoch's weights evaluate better than the last's
+train early_stopping --early-stop 10 --save-best es_best.st --save es_last.st
+grep -q 'stopped early after epoch' early_stopping.log || fail "early_stopping did not stop early: $(tail -n 1 early_stopping.log)"
+./early_stopping eval --weights es_best.st --limit 1000 > es_best.txt 2> /dev/null || fail "early_stopping eval best"
+[ "$(grep -c '^epoch ' early_stopping.log)" -lt 100 ] || fail "early_stopping ran $(grep -c '^epoch ' early_stopping.log) epochs"
+echo "ok: early_stopping: $(tail -n 1 early_stopping.log | cut -c1-120)"
+# k-fold: four runs, each validating on its own quarter
+for i in 1 2 3 4; do
+    train kfold_housing --fold $i/4
+    grep -q "validating on part $i of 4" kfold_housing.err kfold_housing.log || fail "kfold_housing --fold $i/4: no fold line"
+    check "$(last kfold_housing val_mae)" lt 20 "kfold_housing fold $i of 4: validation MAE"
+done
+# the K parts are disjoint and cover the data: one sample per part, labels 1, 2, 4, 8, nothing
+# trained (--lr 0, zero weights), so each part's val_mae is its one label
+cat > fold.nn <<'NN'
+use nn
+model fold {
+  input  x: f32[B, 1]
+  target y: f32[B]
+  param w: f32[1] = zeros
+  output p = x[:, 0] * w
+  loss   mse(p, y)
+  train { data csv("fold.csv", label = "y")  optimizer sgd  batch 4  epochs 1  metrics mae }
+}
+NN
+printf 'x,y\n1,1\n1,2\n1,4\n1,8\n' > fold.csv
+"$NNC" fold.nn -o fold || fail "nnc fold.nn"
+got=$(for i in 1 2 3 4; do ./fold train --fold $i/4 --lr 0 2> /dev/null | sed -n 's/.* val_mae \([0-9.]*\).*/\1/p'; done | sort -n | tr '\n' ' ')
+[ "$got" = "1 2 4 8 " ] || fail "--fold I/4 held out '$got', want each of 1 2 4 8 once"
+echo "ok: --fold 1/4 .. 4/4 validate on disjoint parts covering the data: $got"
+# tying: the decoder has no kernel of its own (emb.table, the LSTM's four, out_b)
+[ "$("$NNC" --emit types "$C/tied_lm.nn" | grep -c ': param ')" = 6 ] ||
+    fail "tied_lm: parameters $("$NNC" --emit types "$C/tied_lm.nn" | grep ': param ')"
+train tied_lm --limit 256 --epochs 1
+# MobileNet's separable blocks: no bias in front of a batchnorm (depthwise_conv2d(use_bias = false))
+# (the classifier's logits.b is the model's one bias)
+[ "$("$NNC" --emit types "$C/mobilenet.nn" | grep ': param ' | grep -c '\.b f32')" = 1 ] ||
+    fail "mobilenet: biases $("$NNC" --emit types "$C/mobilenet.nn" | grep ': param .*\.b f32')"
+echo "ok: mobilenet: the convolutions have no bias"
+train alexnet_small --limit 256 --epochs 1
+train resnet_bottleneck --limit 128 --epochs 1
+train densenet --limit 256 --epochs 1
+train mobilenet --limit 256 --epochs 1
+train unet --limit 128 --epochs 1
+
 # Fashion-MNIST: a few steps each (the README gives the full runs' results)
 train deep_mlp --limit 1024 --epochs 1
 train denoising_autoencoder --limit 1024 --epochs 1
