@@ -444,6 +444,14 @@ static const struct { const char *theirs, *ours; } course_names[] = {
     {"MultiheadAttention", "multi_head_attention(x, heads, dim)"},
     {"Sequential", "a model body: one statement per layer, h = dense(h, 64, act = relu), then the next"},
     {"stack", "concat of reshaped tensors: concat([reshape(a, [B, 1, n]), reshape(b, [B, 1, n])], axis = 1)"},
+    {"RepeatVector", "repeat_vector(x, n) (f32[B, D] -> f32[B, n, D])"},
+    {"TimeDistributed", "dense(x, units) itself: on f32[B, T, K] it acts on every step (its x is f32[*S, K])"},
+    {"Concatenate", "concat([a, b, ...], axis = ...)"},
+    {"DepthwiseConv2D", "depthwise_conv2d(x, k) (channels-last images f32[B, H, W, C])"},
+    {"TransformerEncoderLayer", "encoder_block(x, heads, ff, mask = padding_mask(ids))"},
+    {"EarlyStopping", "as the executable's flags: ./model train --early-stop N --save-best best.st"},
+    {"ModelCheckpoint", "as the executable's flags: ./model train --save last.st --save-best best.st"},
+    {"KFold", "as the executable's flag: ./model train --fold I/K"},
 };
 
 /* Keras' and PyTorch's names of the arguments of dense, dropout and the optimizers. */
