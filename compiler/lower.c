@@ -2801,6 +2801,9 @@ static double optimizer_lr(Lower *L, Node *call) {
                 Value v = eval(L, f, arg_expr(call->kids[i]));
                 if (!is_num(v)) fail(L, call->kids[i]->loc, "lr must be a number, found %s", kind_name(v.kind));
                 lr = num(v);
+                /* as the executable's --lr: a negative rate climbs the loss (torch: Invalid learning rate) */
+                if (!(lr >= 0))
+                    fail(L, call->kids[i]->loc, "lr must be at least 0, got %g (a negative rate climbs the loss)", lr);
                 found = true;
             }
     for (int j = 0; !found && j < d->nformals; j++)
