@@ -3054,8 +3054,8 @@ double lower_optimizer_lr(Lower *L, Node *call) {
 }
 
 /* The learning-rate schedule of an optimizer call when it is one of stdlib/optim.nn's (constant,
- * step_decay, cosine, warmup_cosine) with number arguments: its name and arguments (gamma, drops;
- * min_lr; warmup, min_lr), which
+ * step_decay, cosine, warmup_cosine, exponential_decay, lr_range) with number arguments: its name
+ * and arguments (gamma, drops; min_lr; warmup, min_lr; rate, steps; start), which
  * the descriptor's `schedule` record carries so the runtime can report the rate it gives (the
  * graph computes the rate itself; runtime/around.c rt_step_lr repeats the arithmetic). NULL for
  * none or another function. */
@@ -3069,7 +3069,8 @@ static const char *optimizer_schedule(Lower *L, Node *call, double *a, double *b
         if (!strcmp(optimizer_arg_name(L, d, call, i), "schedule")) sched = eval(L, top, arg_expr(call->kids[i]));
     if (sched.kind != V_FN || !sched.decl) return NULL;
     static const char *const known[][3] = {{"constant", NULL, NULL}, {"step_decay", "gamma", "drops"},
-                                           {"cosine", "min_lr", NULL}, {"warmup_cosine", "warmup", "min_lr"}};
+                                           {"cosine", "min_lr", NULL}, {"warmup_cosine", "warmup", "min_lr"},
+                                           {"exponential_decay", "rate", "steps"}, {"lr_range", "start", NULL}};
     Node *fd = sched.decl;
     for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
         if (strcmp(fd->name, known[k][0])) continue;

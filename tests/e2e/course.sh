@@ -235,6 +235,18 @@ train tied_lm --limit 256 --epochs 1
 [ "$("$NNC" --emit types "$C/mobilenet.nn" | grep ': param ' | grep -c '\.b f32')" = 1 ] ||
     fail "mobilenet: biases $("$NNC" --emit types "$C/mobilenet.nn" | grep ': param .*\.b f32')"
 echo "ok: mobilenet: the convolutions have no bias"
+# the learning-rate range test: the loss falls as the rate grows, is lowest at a rate of about
+# 0.05, then diverges (the history's lr is the rate of each epoch's last step)
+train lr_finder --limit 1280 --epochs 40 --history lf.csv
+"$NNC_PYTHON" - <<'PY' || fail "lr_finder: the loss against the rate is not a range test's curve"
+import csv
+rows = list(csv.DictReader(open("lf.csv")))
+loss, lr = [float(r["loss"]) for r in rows], [float(r["lr"]) for r in rows]
+best = min(range(len(rows)), key=lambda i: loss[i])
+print("ok: lr_finder: loss %.3f at lr %.2g (first %.3f at %.2g, last %.3f at %.2g)" % (loss[best], lr[best], loss[0], lr[0], loss[-1], lr[-1]))
+assert lr[0] < 1e-4 and abs(lr[-1] - 10) < 1e-3 and all(a < b for a, b in zip(lr, lr[1:]))  # 1e-5 .. 10, growing
+assert 0.01 < lr[best] < 0.3 and loss[best] < 0.7 and loss[-1] > 2 * loss[best]
+PY
 train alexnet_small --limit 256 --epochs 1
 train resnet_bottleneck --limit 128 --epochs 1
 train densenet --limit 256 --epochs 1

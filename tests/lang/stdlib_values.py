@@ -295,6 +295,12 @@ cases = [
      lambda ps: torch.optim.SGD(ps, lr=0.05),
      lambda t, T: (0.05 * (t - 1) / max(0.3 * T, 1.0) if t - 1 < 0.3 * T else
                    0.005 + 0.5 * (0.05 - 0.005) * (1 + math.cos(math.pi * min((t - 1 - 0.3 * T) / max(T - 0.3 * T, 1.0), 1.0)))) / 0.05),
+    # Keras' ExponentialDecay(0.05, decay_steps = 2, decay_rate = 0.5): lr * 0.5^((t - 1) / 2)
+    ("exponential_decay", "sgd(lr = 0.05, schedule = exponential_decay(rate = 0.5, steps = 2.0))",
+     lambda ps: torch.optim.SGD(ps, lr=0.05), lambda t, T: 0.5 ** ((t - 1) / 2.0)),
+    # the range test: from 1e-3 at the first step to lr = 0.05 at the last, exponentially
+    ("lr_range", "sgd(lr = 0.05, schedule = lr_range(start = 0.001))",
+     lambda ps: torch.optim.SGD(ps, lr=0.05), lambda t, T: 0.001 * (0.05 / 0.001) ** ((t - 1) / max(T - 1, 1)) / 0.05),
     ("cosine_args", "momentum(lr = 0.05, schedule = cosine(min_lr = 0.01))",
      lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9),
      lambda t, T: (0.01 + 0.5 * (0.05 - 0.01) * (1 + math.cos(math.pi * min((t - 1) / max(T - 1, 1), 1.0)))) / 0.05),
