@@ -73,6 +73,16 @@ open("dim0.idx", "wb").write(struct.pack(">IIII", 0x803, 5, 0, 28))
 PY
 expect 1 "the data set is empty" ./fashion_mlp train --data 'idx("zero.idx", "zl.idx")'
 expect 1 "'dim0.idx' holds samples of shape \[0,28\] \(0 values\)" ./fashion_mlp train --data dim0.idx,zl.idx
+# a .gz cut inside its deflate stream unpacks to nothing, without a zlib error: it said "not an IDX
+# file (bad magic: file too short)"; an empty file likewise
+"$NNC_PYTHON" - <<'PY' || fail "cannot write the cut .gz"
+import gzip, struct
+g = gzip.compress(struct.pack(">IIII", 0x803, 5, 28, 28) + bytes(5 * 784))
+open("cut.idx.gz", "wb").write(g[:len(g) // 2])
+PY
+: > empty.idx
+expect 1 "'cut.idx.gz' is too short to be an IDX file \(0 bytes once unpacked: a truncated .gz file\?\)" ./fashion_mlp train --data cut.idx.gz,zl.idx
+expect 1 "'empty.idx' is too short to be an IDX file \(0 bytes\)" ./fashion_mlp train --data empty.idx,zl.idx
 
 # ---- absurd flag values: usage errors (status 2) that name the flag ----
 expect 2 "--batch expects a positive integer, got '0'" ./iris train --batch 0
