@@ -703,8 +703,9 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
         if (epoch_row(c, &row, loss_sum, 1, &dm, &dm, nv) || rt_around_begin(c, o, &ar, &row, nv)) goto done;
         for (int s = 0; s < d->nstep; s++) ar.scheduled |= d->step[s].schedule && strcmp(d->step[s].schedule, "constant");
     }
-    fprintf(ar.info, "training %s on %lld samples (%lld validation), batch %lld, %lld epochs, %d threads", d->name,
-            (long long)ntrain, (long long)nv, (long long)batch, (long long)epochs, c->threads);
+    fprintf(ar.info, "training %s on %lld samples (%lld validation), batch %lld, %lld epoch%s, %d thread%s", d->name,
+            (long long)ntrain, (long long)nv, (long long)batch, (long long)epochs, epochs == 1 ? "" : "s", c->threads,
+            c->threads == 1 ? "" : "s");
     if (o->folds) fprintf(ar.info, "; validating on part %lld of %lld (--fold)", (long long)o->fold, (long long)o->folds);
     if (o->resume) resume_note(c, ar.info, o->resume, epochs, steps_per_epoch);
     if (world > 1)
