@@ -21,15 +21,15 @@ def write(name, header, rows, fmt):
 # addition_x.npy / addition_y.npy: Keras' "sequence to sequence learning for performing number
 # addition" (addition_rnn): the question "a+b" for a, b < 1000, right-padded with spaces to 7
 # characters, and its answer padded to 4. Characters as ids: 0 = space, 1..10 = digits 0..9,
-# 11 = '+'. int32 arrays [N, 7] and [N, 4].
+# 11 = "+". uint8 arrays [N, 7] and [N, 4] (read into the model's i32 input and target).
 def ids(s):
     return [0 if c == " " else 11 if c == "+" else 1 + int(c) for c in s]
 
 
 N = 20000
 a, b = rng.integers(0, 1000, N), rng.integers(0, 1000, N)
-x = np.array([ids(f"{p}+{q}".ljust(7)) for p, q in zip(a, b)], dtype=np.int32)
-y = np.array([ids(str(p + q).ljust(4)) for p, q in zip(a, b)], dtype=np.int32)
+x = np.array([ids(f"{p}+{q}".ljust(7)) for p, q in zip(a, b)], dtype=np.uint8)
+y = np.array([ids(str(p + q).ljust(4)) for p, q in zip(a, b)], dtype=np.uint8)
 np.save(os.path.join(here, "addition_x.npy"), x)
 np.save(os.path.join(here, "addition_y.npy"), y)
 
