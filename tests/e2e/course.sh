@@ -181,8 +181,21 @@ done
 
 # the fourth batch (data/make_data4.py's sets; the features it added: `--fold I/K`, the attention
 # blocks' padding mask, use_bias = false on depthwise_conv2d)
-train seq2seq_addition --epochs 8
+train seq2seq_addition --epochs 8 --save s2s.st
 check "$(last seq2seq_addition val_char_accuracy)" ge 0.7 "seq2seq_addition validation character accuracy after 8 epochs"
+# predicting new questions from an NPY file: one [4, 12] distribution per question, -o OUT.npy
+"$NNC_PYTHON" -c '
+import numpy as np
+ids = lambda s: [0 if c == " " else 11 if c == "+" else 1 + int(c) for c in s]
+np.save("new_q.npy", np.array([ids("12+34  "), ids("999+1  "), ids("5+5    ")], dtype=np.int32))' ||
+    fail "writing new_q.npy"
+./seq2seq_addition predict --weights s2s.st new_q.npy -o new_a.npy 2> /dev/null || fail "seq2seq_addition predict"
+"$NNC_PYTHON" -c '
+import numpy as np
+p = np.load("new_a.npy")
+assert p.shape == (3, 4, 12) and np.allclose(p.sum(-1), 1, atol=1e-5), (p.shape, p.sum(-1))
+print("ok: seq2seq_addition predicts [3, 4, 12] answer distributions for new questions from an NPY file")' ||
+    fail "seq2seq_addition: predictions are not 3 x 4 distributions over 12 characters"
 train bilstm_classifier
 check "$(last bilstm_classifier val_accuracy)" ge 0.95 "bilstm_classifier validation accuracy"
 train transformer_classifier
