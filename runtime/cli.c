@@ -19,9 +19,9 @@
 
 #define EXIT_USAGE 2
 
-typedef enum { CMD_TRAIN, CMD_EVAL, CMD_PREDICT, CMD_SUMMARY, CMD_PLOT, CMD_SAMPLE, CMD_GENERATE, CMD_N } Cmd;
+typedef enum { CMD_TRAIN, CMD_EVAL, CMD_PREDICT, CMD_SUMMARY, CMD_PLOT, CMD_SAMPLE, CMD_GENERATE, CMD_STATS, CMD_N } Cmd;
 
-static const char *const cmd_names[] = {"train", "eval", "predict", "summary", "plot", "sample", "generate"};
+static const char *const cmd_names[] = {"train", "eval", "predict", "summary", "plot", "sample", "generate", "stats"};
 #define NCMD ((int)CMD_N)
 #define GEN_MAX_LENGTH 100000000    /* generate --length */
 
@@ -34,7 +34,7 @@ typedef enum {
 
 static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NFLAGS] = {
     [F_DATA] = {"--data", "PATH", "data set: a directory, a file, files joined by commas, or a source\n"
-                "                        like 'csv(\"f.csv\", label = \"y\")'", 1u << CMD_TRAIN | 1u << CMD_EVAL},
+                "                        like 'csv(\"f.csv\", label = \"y\")'", 1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_STATS},
     [F_EPOCHS] = {"--epochs", "N", "number of epochs (total, counting resumed ones)", 1u << CMD_TRAIN},
     [F_BATCH] = {"--batch", "N", "batch size", 1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SUMMARY},
     [F_LR] = {"--lr", "X", "learning rate of every train step", 1u << CMD_TRAIN},
@@ -49,7 +49,7 @@ static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NF
                 1u << CMD_TRAIN | 1u << CMD_SAMPLE | 1u << CMD_GENERATE},
     [F_THREADS] = {"--threads", "N", "threads for BLAS and the model's parallel loops (default: all cores)",
                    1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SAMPLE | 1u << CMD_GENERATE},
-    [F_LIMIT] = {"--limit", "N", "use only the first N samples", 1u << CMD_TRAIN | 1u << CMD_EVAL},
+    [F_LIMIT] = {"--limit", "N", "use only the first N samples", 1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_STATS},
     [F_VAL] = {"--val-split", "F", "hold out this fraction (0 <= F < 1) for validation", 1u << CMD_TRAIN},
     [F_FOLD] = {"--fold", "I/K", "k-fold cross-validation: validate on the I-th of K equal parts of the shuffled\n"
                 "                        data (1 <= I <= K), train on the others", 1u << CMD_TRAIN},
@@ -96,6 +96,8 @@ static const char *const cmd_help[] = {
     "draw a training history (train --history) as learning curves in SVG",
     "draw pictures from the model's output 'sample' on random noise: -o FILE.png",
     "sample text from a language model trained on text data",
+    "print the mean and standard deviation of each input feature over the training data (Keras'\n"
+    "            Normalization.adapt) as nnc lists to standardise with",
 };
 
 /* a command's own wording of a shared flag (NULL: the table's) */
@@ -478,6 +480,7 @@ static int run(RtCtx *c, int argc, char **argv) {
     if (k == CMD_TRAIN && o.init_from && rt_init_from(c, o.init_from, o.map)) return 1;
     bool png = o.out && strlen(o.out) > 4 && ends_with(o.out, ".png");
     int r = k == CMD_TRAIN ? rt_train(c, &o) : k == CMD_EVAL ? rt_eval(c, &o) : k == CMD_SAMPLE ? rt_sample(c, &o) :
+            k == CMD_STATS ? rt_stats(c, &o) :
             png ? rt_predict_png(c, &o) : rt_predict(c, &o);
     return r ? 1 : 0;
 }

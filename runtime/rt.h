@@ -329,6 +329,7 @@ void rt_dist_sum_f64(double *v, int64_t n);           /* in place, over the rank
 int rt_dist_check_sync(RtCtx *c, int64_t step);       /* --check-sync: parameters equal on every rank */
 void rt_dist_allreduce_stats(double *seconds, int64_t *calls, int64_t *bytes);
 int rt_eval(RtCtx *c, const RtOpts *o);
+int rt_stats(RtCtx *c, const RtOpts *o);
 int rt_predict(RtCtx *c, const RtOpts *o);
 int rt_summary(RtCtx *c, int64_t batch);
 int rt_summary_json(RtCtx *c, int64_t batch);

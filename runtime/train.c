@@ -870,6 +870,62 @@ done:
     return rc;
 }
 
+/* ---- stats: Keras' Normalization.adapt() ---- */
+
+/* The mean and standard deviation of each feature (the last axis) of the model's first input over
+ * the training data (--data, --limit as train reads them), printed as the two nnc list literals a
+ * model standardises with: `h = (x - mu) / sigma` (examples/course/basic_regression.nn). The
+ * variance is the biased one, as Keras' Normalization layer takes it; a constant feature's sigma
+ * is printed as 1 (a note says which), so the division stays finite. */
+int rt_stats(RtCtx *c, const RtOpts *o) {
+    const RtTensor *in = NULL;
+    for (int i = 0; i < c->desc.nt && !in; i++)
+        if (c->desc.t[i].role == RT_INPUT) in = &c->desc.t[i];
+    if (!in) return rt_error(c, "the model has no input");
+    char sh[256];
+    rt_shape_str(in, sh, sizeof sh);
+    if (in->dtype != RT_F32)
+        return rt_error(c, "stats: input '%s' is %s (ids or flags, not measurements): nothing to standardise", in->name, sh);
+    int64_t K = in->rank > 1 ? in->dim[in->rank - 1] : 1;
+    if (K < 1 || K > 4096)
+        return rt_error(c, "stats: input '%s' is %s: its last axis has %lld features (stats prints 1 to 4096)", in->name,
+                        sh, (long long)K);
+    RtData data;
+    if (rt_data_load(c, o->data, RT_SPLIT_TRAIN, true, o->limit, &data)) return -1;
+    const RtColumn *col = &data.col[0];
+    int rc = -1;
+    double *acc = rt_calloc(c, sizeof(double) * (size_t)(2 * K));
+    if (!acc) goto done;
+    int64_t rows = data.n * (col->per / K);
+    /* two passes (mean, then squared deviations) in double: no cancellation for large offsets */
+    for (int pass = 0; pass < 2; pass++)
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t k = 0; k < K; k++) {
+                int64_t at = r * K + k;
+                double v = col->u8 ? ((const uint8_t *)col->data)[at] / (double)col->div : ((const float *)col->data)[at];
+                if (pass == 0) acc[k] += v;
+                else acc[K + k] += (v - acc[k]) * (v - acc[k]);
+                if (pass == 0 && r == rows - 1) acc[k] /= (double)rows;
+            }
+    printf("# input '%s' (%s) over the %lld samples of the training data: mean and standard deviation of each of its %lld "
+           "features\n", in->name, sh, (long long)data.n, (long long)K);
+    printf("mu    = [");
+    for (int64_t k = 0; k < K; k++) printf("%s%.7g", k ? ", " : "", acc[k]);
+    printf("]\nsigma = [");
+    for (int64_t k = 0; k < K; k++) {
+        double sd = sqrt(acc[K + k] / (double)rows);
+        if (!(sd > 0)) fprintf(stderr, "%s: note: feature %lld is constant (%.7g): its sigma is printed as 1\n", c->prog,
+                               (long long)k, acc[k]);
+        printf("%s%.7g", k ? ", " : "", sd > 0 ? sd : 1.0);
+    }
+    printf("]\n");
+    rc = 0;
+done:
+    rt_free(c, acc);
+    rt_data_free(c, &data);
+    return rc;
+}
+
 /* ---- eval ---- */
 
 int rt_eval(RtCtx *c, const RtOpts *o) {

@@ -43,6 +43,17 @@ echo "ok: builtins_attention predicts the argmax output"
 
 train basic_regression
 check "$(last basic_regression val_mae)" lt 15 "basic_regression validation MAE (the noise's is 8)"
+# stats (Keras' Normalization.adapt): the constants the program standardises with, from the data
+./basic_regression stats > br_stats.txt 2> /dev/null || fail "basic_regression stats exited with $?"
+"$NNC_PYTHON" - "$C/data/houses.csv" <<'PY' || fail "basic_regression stats: not the data's mean and std: $(cat br_stats.txt)"
+import sys
+import numpy as np
+d = np.loadtxt(sys.argv[1], delimiter=",", skiprows=1)[:, :4]
+lines = {l.split("=")[0].strip(): l.split("=")[1] for l in open("br_stats.txt") if "=" in l}
+mu, sigma = (np.array(eval(lines[k])) for k in ("mu", "sigma"))
+assert np.allclose(mu, d.mean(0), rtol=1e-5) and np.allclose(sigma, d.std(0), rtol=1e-5), (mu, sigma)
+print("ok: basic_regression stats: mu %s sigma %s (numpy's mean and std)" % (mu, sigma))
+PY
 train wide_deep
 check "$(last wide_deep mae)" lt 11 "wide_deep MAE"
 # huber: full-batch SGD from w = b = 0; torch.nn.HuberLoss with torch.optim.SGD reaches 1.045857
