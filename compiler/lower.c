@@ -122,6 +122,7 @@ struct Lower {
     const LowerStep *step;          /* the train step being walked (NULL: none, or every parameter) */
     StateUpd *upd; int nupd, capupd;    /* states rebound in this walk: their last values */
     bool record;                    /* the walk that records the layer-level picture (IrCall) */
+    Loc fail_loc;                   /* the place of the last fail() */
 };
 
 #define MAX_DEPTH NNC_MAX_CALL_DEPTH
@@ -137,6 +138,7 @@ static _Noreturn __attribute__((format(printf, 3, 4))) void fail(Lower *L, Loc l
         diag_error(L->d, loc, "%s", buf);
     else
         diag_plain(L->d, "%s", buf);
+    L->fail_loc = loc;
     longjmp(*L->on_error, 1);
 }
 
@@ -3107,9 +3109,16 @@ int lower_apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p, 
     jmp_buf jb, *saved = L->on_error;
     L->on_error = &jb;
     int rc = -1;
+    L->fail_loc = (Loc){0};
     if (!setjmp(jb)) {
         apply_optimizer(L, g, call, pi, p, grad);
         rc = 0;
+    } else if (call && call->loc.file &&
+               !(L->fail_loc.file == call->loc.file && L->fail_loc.off >= call->loc.off &&
+                 L->fail_loc.off < call->loc.off + call->loc.len)) {
+        /* an error inside the optimizer's body (stdlib/optim.nn's asserts on its hyper-parameters)
+         * points at the train block's call that gave the values */
+        diag_note(L->d, call->loc, "in this optimizer call");
     }
     L->on_error = saved;
     return rc;
