@@ -122,6 +122,7 @@ struct Lower {
     const LowerStep *step;          /* the train step being walked (NULL: none, or every parameter) */
     StateUpd *upd; int nupd, capupd;    /* states rebound in this walk: their last values */
     bool record;                    /* the walk that records the layer-level picture (IrCall) */
+    Loc fail_loc;                   /* the place of the last fail() */
 };
 
 #define MAX_DEPTH NNC_MAX_CALL_DEPTH
@@ -137,6 +138,7 @@ static _Noreturn __attribute__((format(printf, 3, 4))) void fail(Lower *L, Loc l
         diag_error(L->d, loc, "%s", buf);
     else
         diag_plain(L->d, "%s", buf);
+    L->fail_loc = loc;
     longjmp(*L->on_error, 1);
 }
 
@@ -1007,6 +1009,19 @@ static int64_t ineg(Lower *L, int64_t x) {
     return r;
 }
 
+/* The float arithmetic of fold_arith below (one of its operands a float). */
+static Value fold_arith_float(int op, double a, double b) {
+    switch (op) {
+    case OP_ADD_: return vfloat(a + b);
+    case OP_SUB_: return vfloat(a - b);
+    case OP_MUL_: return vfloat(a * b);
+    case OP_DIV_: return vfloat(a / b);
+    case OP_FLOORDIV_: return vfloat(floor(a / b));
+    case OP_MOD_: return vfloat(a - b * floor(a / b));     /* [builtin.mod]: the sign of b */
+    default: return vfloat(pow(a, b));
+    }
+}
+
 static Value fold_arith(Lower *L, int op, Value x, Value y) {
     bool ints = x.kind != V_FLOAT && y.kind != V_FLOAT;
     int64_t r = 0, rb = 0;
@@ -1030,6 +1045,12 @@ static Value fold_arith(Lower *L, int op, Value x, Value y) {
         }
     }
     double a = num(x), b = num(y);
+    if ((!ints && ((op >= OP_ADD_ && op <= OP_POW_) || op == OP_FLOORDIV_)) || (op == OP_POW_ && y.i < 0)) {
+        Value v = fold_arith_float(op, a, b);   /* [lex.float.range]: as the checker, never inf or NaN */
+        if (!isfinite(v.f))
+            fail(L, L->loc, "compile-time arithmetic gives %s, not a finite number", isnan(v.f) ? "NaN" : v.f > 0 ? "inf" : "-inf");
+        return v;
+    }
     switch (op) {
     case OP_ADD_: return ints ? vint(iadd(L, x.i, y.i)) : vfloat(a + b);
     case OP_SUB_: return ints ? vint(isub(L, x.i, y.i)) : vfloat(a - b);
@@ -1055,7 +1076,10 @@ static Value fold_arith(Lower *L, int op, Value x, Value y) {
         }
         return vfloat(a - b * floor(a / b));     /* [builtin.mod]: the sign of b */
     case OP_POW_:
-        if (ints && y.i >= 0 && im_pow(x.i, y.i, &r)) return vint(r);     /* exact in an int64 */
+        if (ints && y.i >= 0) {
+            if (!im_pow(x.i, y.i, &r)) overflows(L);    /* [int.overflow], as the checker */
+            return vint(r);
+        }
         return vfloat(pow(a, b));
     case OP_EQ_: return vbool(a == b);
     case OP_NE_: return vbool(a != b);
@@ -1428,7 +1452,7 @@ static uint32_t arg_extreme(Lower *L, uint32_t x, int p, bool is_max) {
 /* SLICE of x along axis p: [lo, hi) */
 static uint32_t slice_t(Lower *L, uint32_t x, int p, int64_t lo, int64_t hi, int64_t step) {
     IrType t = *tty(L, x);
-    t.dim[p] = dconst((hi - lo + step - 1) / step);
+    t.dim[p] = dconst((hi - lo - 1) / step + 1);    /* ceil, hi > lo; no overflow for a huge step */
     uint32_t s[1] = {x};
     IrAttr at = {.i = {p, lo, hi, step}, .ni = 4};
     return add(L, OP_SLICE, t, s, 1, &at);
@@ -1913,7 +1937,7 @@ static Value index_value(Lower *L, Frame *f, Node *n) {
         }
         if (lo == 0 && hi == d.c && st == 1) continue;
         IrType st_t = *tty(L, x);
-        st_t.dim[ax] = dconst((hi - lo + st - 1) / st);
+        st_t.dim[ax] = dconst((hi - lo - 1) / st + 1);
         uint32_t s[1] = {x};
         IrAttr at = {.i = {ax, lo, hi, st}, .ni = 4};
         x = add(L, OP_SLICE, st_t, s, 1, &at);
@@ -2779,6 +2803,9 @@ static double optimizer_lr(Lower *L, Node *call) {
                 Value v = eval(L, f, arg_expr(call->kids[i]));
                 if (!is_num(v)) fail(L, call->kids[i]->loc, "lr must be a number, found %s", kind_name(v.kind));
                 lr = num(v);
+                /* as the executable's --lr: a negative rate climbs the loss (torch: Invalid learning rate) */
+                if (!(lr >= 0))
+                    fail(L, call->kids[i]->loc, "lr must be at least 0, got %g (a negative rate climbs the loss)", lr);
                 found = true;
             }
     for (int j = 0; !found && j < d->nformals; j++)
@@ -3029,8 +3056,8 @@ double lower_optimizer_lr(Lower *L, Node *call) {
 }
 
 /* The learning-rate schedule of an optimizer call when it is one of stdlib/optim.nn's (constant,
- * step_decay, cosine, warmup_cosine) with number arguments: its name and arguments (gamma, drops;
- * min_lr; warmup, min_lr), which
+ * step_decay, cosine, warmup_cosine, exponential_decay, lr_range) with number arguments: its name
+ * and arguments (gamma, drops; min_lr; warmup, min_lr; rate, steps; start), which
  * the descriptor's `schedule` record carries so the runtime can report the rate it gives (the
  * graph computes the rate itself; runtime/around.c rt_step_lr repeats the arithmetic). NULL for
  * none or another function. */
@@ -3044,7 +3071,8 @@ static const char *optimizer_schedule(Lower *L, Node *call, double *a, double *b
         if (!strcmp(optimizer_arg_name(L, d, call, i), "schedule")) sched = eval(L, top, arg_expr(call->kids[i]));
     if (sched.kind != V_FN || !sched.decl) return NULL;
     static const char *const known[][3] = {{"constant", NULL, NULL}, {"step_decay", "gamma", "drops"},
-                                           {"cosine", "min_lr", NULL}, {"warmup_cosine", "warmup", "min_lr"}};
+                                           {"cosine", "min_lr", NULL}, {"warmup_cosine", "warmup", "min_lr"},
+                                           {"exponential_decay", "rate", "steps"}, {"lr_range", "start", NULL}};
     Node *fd = sched.decl;
     for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
         if (strcmp(fd->name, known[k][0])) continue;
@@ -3081,9 +3109,16 @@ int lower_apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p, 
     jmp_buf jb, *saved = L->on_error;
     L->on_error = &jb;
     int rc = -1;
+    L->fail_loc = (Loc){0};
     if (!setjmp(jb)) {
         apply_optimizer(L, g, call, pi, p, grad);
         rc = 0;
+    } else if (call && call->loc.file &&
+               !(L->fail_loc.file == call->loc.file && L->fail_loc.off >= call->loc.off &&
+                 L->fail_loc.off < call->loc.off + call->loc.len)) {
+        /* an error inside the optimizer's body (stdlib/optim.nn's asserts on its hyper-parameters)
+         * points at the train block's call that gave the values */
+        diag_note(L->d, call->loc, "in this optimizer call");
     }
     L->on_error = saved;
     return rc;

@@ -444,6 +444,14 @@ static const struct { const char *theirs, *ours; } course_names[] = {
     {"MultiheadAttention", "multi_head_attention(x, heads, dim)"},
     {"Sequential", "a model body: one statement per layer, h = dense(h, 64, act = relu), then the next"},
     {"stack", "concat of reshaped tensors: concat([reshape(a, [B, 1, n]), reshape(b, [B, 1, n])], axis = 1)"},
+    {"RepeatVector", "repeat_vector(x, n) (f32[B, D] -> f32[B, n, D])"},
+    {"TimeDistributed", "dense(x, units) itself: on f32[B, T, K] it acts on every step (its x is f32[*S, K])"},
+    {"Concatenate", "concat([a, b, ...], axis = ...)"},
+    {"DepthwiseConv2D", "depthwise_conv2d(x, k) (channels-last images f32[B, H, W, C])"},
+    {"TransformerEncoderLayer", "encoder_block(x, heads, ff, mask = padding_mask(ids))"},
+    {"EarlyStopping", "as the executable's flags: ./model train --early-stop N --save-best best.st"},
+    {"ModelCheckpoint", "as the executable's flags: ./model train --save last.st --save-best best.st"},
+    {"KFold", "as the executable's flag: ./model train --fold I/K"},
 };
 
 /* Keras' and PyTorch's names of the arguments of dense, dropout and the optimizers. */
@@ -3818,6 +3826,12 @@ static void check_data(Body *b, Node *e) {
                     check_error(b, a->loc, "a data argument may not hold a newline or tab");
                     ok = false;
                 }
+                if (!ty_is_bad(t) && is_str_arg(t) && t->sval && !t->sval[0]) {
+                    /* "" names no file (it would open the current folder) and no column */
+                    check_error(b, a->loc, "%s: an empty string names no %s", nm,
+                                a->name && strcmp(a->name, "label") == 0 ? "column" : "file");
+                    ok = false;
+                }
             }
             if (ok && npos != want) {
                 check_error(b, e->loc, "%s takes %d file name%s, got %d", nm, want, want == 1 ? "" : "s", npos);
@@ -4186,6 +4200,12 @@ static void check_train(Body *b, Node *tr) {
         case 3:
             if (v->kind != ND_INT || v->ival < 1)
                 check_error(b, v->loc, "'%s' must be a positive int", it->name);
+            /* the executable's bounds (runtime/rt.h RT_MAX_BATCH, RT_MAX_EPOCHS, as --batch and
+             * --epochs have them): a larger value was cut to the bound without a word */
+            else if (strcmp(it->name, "epochs") == 0 && v->ival > 1000000)
+                check_error(b, v->loc, "'epochs' is at most 1000000, got %lld", (long long)v->ival);
+            else if (strcmp(it->name, "batch") == 0 && v->ival > (1 << 20))
+                check_error(b, v->loc, "'batch' is at most 1048576, got %lld", (long long)v->ival);
             break;
         case 4:
             for (int j = 0; j < it->nkids; j++) {

@@ -194,6 +194,10 @@ static const Type *const_binary(Body *b, Node *n, int op, const Type *l, const T
                     t->fval = 1.0;
                     for (int64_t i = 0; i < -e && i < 4096; i++)
                         t->fval /= x;
+                    if (known && !isfinite(t->fval)) {     /* 0 ** -1 */
+                        check_error(b, n->loc, "compile-time arithmetic gives inf, not a finite number");
+                        return ty_error();
+                    }
                     return t;
                 }
                 if (ty_dim_is_const(q, &e) && e <= 64) {
@@ -202,6 +206,10 @@ static const Type *const_binary(Body *b, Node *n, int op, const Type *l, const T
                         v = ty_dim_mul(&C->dc, v, p);
                 } else if (ty_dim_is_const(p, &base) && (base == 0 || base == 1)) {
                     v = p;
+                } else if (ty_dim_is_const(p, &base) && base == -1 && ty_dim_is_const(q, &e)) {
+                    v = ty_dim_const(&C->dc, e % 2 ? -1 : 1);
+                } else if (ty_dim_is_const(p, &base) && ty_dim_is_const(q, &e)) {
+                    C->dc.overflow = true;      /* |base| >= 2 to a power above 64 [int.overflow] */
                 }
                 break;
             }
@@ -228,7 +236,15 @@ static const Type *const_binary(Body *b, Node *n, int op, const Type *l, const T
         case OP_DIV_: t->fval = x / y; break;
         case OP_FLOORDIV_: t->fval = floor(x / y); break;
         case OP_MOD_: t->known = false; break;
+        case OP_POW_: t->fval = pow(x, y); break;
         default: t->known = false; break;
+        }
+        /* [lex.float.range] compile-time reals stay finite: 1e308 * 10.0, 10.0 ** 400 and 0.0 / 0.0
+         * are errors here, not an inf or a NaN baked into the model */
+        if (t->known && !isfinite(t->fval)) {
+            check_error(b, n->loc, "compile-time arithmetic gives %s, not a finite number",
+                        isnan(t->fval) ? "NaN" : t->fval > 0 ? "inf" : "-inf");
+            return ty_error();
         }
     }
     return t;
@@ -573,12 +589,12 @@ const Type *check_index(Body *b, Node *n) {
                 len = ty_dim_const(&C->dc, 1);
         } else if (step > 1) {
             const char *why = NULL;
-            const SDim *num = ty_dim_add(&C->dc, len, ty_dim_const(&C->dc, step - 1));
             int64_t nv;
-            if (ty_dim_is_const(num, &nv))
-                len = ty_dim_const(&C->dc, nv / step);
+            if (ty_dim_is_const(len, &nv))      /* (len - 1) / step + 1: no overflow for a huge step */
+                len = ty_dim_const(&C->dc, nv >= 1 ? (nv - 1) / step + 1 : 0);
             else
-                len = ty_dim_div(&C->dc, num, ty_dim_const(&C->dc, step), &why);
+                len = ty_dim_div(&C->dc, ty_dim_add(&C->dc, len, ty_dim_const(&C->dc, step - 1)),
+                                 ty_dim_const(&C->dc, step), &why);
             if (!len)
                 len = ty_dim_const(&C->dc, 1);
         }

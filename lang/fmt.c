@@ -21,6 +21,8 @@
  * program means, it can only stop nnc fmt with an internal error.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -405,7 +407,33 @@ char *fmt_source(Arena *a, Diag *d, const SrcFile *f) {
 /* ---- the command ---- */
 
 static char *read_all(Diag *d, const char *path, size_t *len) {
-    FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    FILE *fp = stdin;
+    bool fifo = false;
+    if (strcmp(path, "-")) {
+        /* as the compiler reads a source (lang/frontend.c read_source): a folder is named, and a
+         * FIFO is opened without waiting for a writer (a named FIFO nobody writes to blocked
+         * `nnc fmt` forever); with none, the read finds end of file at once and says so */
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            diag_plain(d, "cannot open '%s': %s", path, strerror(errno));
+            return NULL;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            diag_plain(d, "'%s' is a directory, not a source file", path);
+            return NULL;
+        }
+        fifo = S_ISFIFO(st.st_mode);
+        fp = NULL;
+        if (fifo) {
+            int fd = open(path, O_RDONLY | O_NONBLOCK);
+            if (fd >= 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0)
+                fp = fdopen(fd, "rb");
+            else if (fd >= 0)
+                close(fd);
+        } else {
+            fp = fopen(path, "rb");
+        }
+    }
     if (!fp) {
         diag_plain(d, "cannot open '%s': %s", path, strerror(errno));
         return NULL;
@@ -446,6 +474,11 @@ static char *read_all(Diag *d, const char *path, size_t *len) {
     }
     if (fp != stdin)
         fclose(fp);
+    if (buf && fifo && n == 0) {
+        diag_plain(d, "'%s' is a FIFO and nothing was written to it (no writer had opened it)", path);
+        free(buf);
+        buf = NULL;
+    }
     if (buf)
         buf[n] = 0;
     *len = n;
@@ -453,17 +486,29 @@ static char *read_all(Diag *d, const char *path, size_t *len) {
 }
 
 /* Write text beside path, then rename it over path: the file is either the old one or the new
- * one, whatever happens (a full disk, a crash). Keeps the file's permissions. */
-static int write_in_place(Diag *d, const char *path, const char *text) {
+ * one, whatever happens (a full disk, a crash). Keeps the file's permissions. A symbolic link is
+ * followed: its target is rewritten and the link stays (it was replaced by a plain file). */
+static int write_in_place(Diag *d, const char *given, const char *text) {
     struct stat st;
-    if (stat(path, &st) != 0) {
-        diag_plain(d, "cannot stat '%s': %s", path, strerror(errno));
+    if (stat(given, &st) != 0) {
+        diag_plain(d, "cannot stat '%s': %s", given, strerror(errno));
         return 1;
     }
+    if (!S_ISREG(st.st_mode)) {
+        diag_plain(d, "cannot rewrite '%s': it is not a regular file", given);
+        return 1;
+    }
+    char *real = realpath(given, NULL);
+    if (!real) {
+        diag_plain(d, "cannot resolve '%s': %s", given, strerror(errno));
+        return 1;
+    }
+    const char *path = real;
     size_t n = strlen(path);
     char *tmp = malloc(n + 16);
     if (!tmp) {
         diag_plain(d, "out of memory writing '%s'", path);
+        free(real);
         return 1;
     }
     snprintf(tmp, n + 16, "%s.fmt-XXXXXX", path);
@@ -471,6 +516,7 @@ static int write_in_place(Diag *d, const char *path, const char *text) {
     if (fd < 0) {
         diag_plain(d, "cannot write beside '%s': %s", path, strerror(errno));
         free(tmp);
+        free(real);
         return 1;
     }
     size_t len = strlen(text), done = 0;
@@ -493,10 +539,11 @@ static int write_in_place(Diag *d, const char *path, const char *text) {
     if (!err && rename(tmp, path) != 0)
         err = errno;
     if (err) {
-        diag_plain(d, "cannot write '%s': %s (the file is unchanged)", path, strerror(err));
+        diag_plain(d, "cannot write '%s': %s (the file is unchanged)", given, strerror(err));
         remove(tmp);
     }
     free(tmp);
+    free(real);
     return err != 0;
 }
 

@@ -38,6 +38,10 @@ double rt_step_lr(const RtDesc *d, int s, double base, int64_t t, int64_t total)
         float progress = fminf((sk - w) / fmaxf((float)T - w, 1.0f), 1.0f);
         return (double)((float)b + 0.5f * ((float)base - (float)b) * (1.0f + cosf(3.14159265f * progress)));
     }
+    if (!strcmp(st->schedule, "exponential_decay"))     /* a = rate, b = steps */
+        return (double)((float)base * powf((float)a, ((float)tt - 1.0f) / (float)b));
+    if (!strcmp(st->schedule, "lr_range"))              /* a = start */
+        return (double)((float)a * powf((float)base / (float)a, ((float)tt - 1.0f) / fmaxf((float)T - 1.0f, 1.0f)));
     return NAN;
 }
 

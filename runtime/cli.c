@@ -19,22 +19,22 @@
 
 #define EXIT_USAGE 2
 
-typedef enum { CMD_TRAIN, CMD_EVAL, CMD_PREDICT, CMD_SUMMARY, CMD_PLOT, CMD_SAMPLE, CMD_GENERATE, CMD_N } Cmd;
+typedef enum { CMD_TRAIN, CMD_EVAL, CMD_PREDICT, CMD_SUMMARY, CMD_PLOT, CMD_SAMPLE, CMD_GENERATE, CMD_STATS, CMD_N } Cmd;
 
-static const char *const cmd_names[] = {"train", "eval", "predict", "summary", "plot", "sample", "generate"};
+static const char *const cmd_names[] = {"train", "eval", "predict", "summary", "plot", "sample", "generate", "stats"};
 #define NCMD ((int)CMD_N)
 #define GEN_MAX_LENGTH 100000000    /* generate --length */
 
 /* flags, and the commands (bit per Cmd) that take each */
 typedef enum {
-    F_DATA, F_EPOCHS, F_BATCH, F_LR, F_PROMPT, F_LENGTH, F_TEMP, F_TOPK, F_SEED, F_THREADS, F_LIMIT, F_VAL, F_SAVE, F_RESUME, F_WEIGHTS,
+    F_DATA, F_EPOCHS, F_BATCH, F_LR, F_PROMPT, F_LENGTH, F_TEMP, F_TOPK, F_SEED, F_THREADS, F_LIMIT, F_VAL, F_FOLD, F_SAVE, F_RESUME, F_WEIGHTS,
     F_OUT, F_FORCE, F_HISTORY, F_PLOT, F_SAVE_BEST, F_MONITOR, F_EARLY_STOP, F_JSON, F_INIT_FROM, F_MAP, F_N,
     F_DISTRIBUTED, F_DIST_TIMEOUT, F_CHECK_SYNC, F_NFLAGS
 } Flag;
 
 static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NFLAGS] = {
     [F_DATA] = {"--data", "PATH", "data set: a directory, a file, files joined by commas, or a source\n"
-                "                        like 'csv(\"f.csv\", label = \"y\")'", 1u << CMD_TRAIN | 1u << CMD_EVAL},
+                "                        like 'csv(\"f.csv\", label = \"y\")'", 1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_STATS},
     [F_EPOCHS] = {"--epochs", "N", "number of epochs (total, counting resumed ones)", 1u << CMD_TRAIN},
     [F_BATCH] = {"--batch", "N", "batch size", 1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SUMMARY},
     [F_LR] = {"--lr", "X", "learning rate of every train step", 1u << CMD_TRAIN},
@@ -49,8 +49,10 @@ static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NF
                 1u << CMD_TRAIN | 1u << CMD_SAMPLE | 1u << CMD_GENERATE},
     [F_THREADS] = {"--threads", "N", "threads for BLAS and the model's parallel loops (default: all cores)",
                    1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_PREDICT | 1u << CMD_SAMPLE | 1u << CMD_GENERATE},
-    [F_LIMIT] = {"--limit", "N", "use only the first N samples", 1u << CMD_TRAIN | 1u << CMD_EVAL},
+    [F_LIMIT] = {"--limit", "N", "use only the first N samples", 1u << CMD_TRAIN | 1u << CMD_EVAL | 1u << CMD_STATS},
     [F_VAL] = {"--val-split", "F", "hold out this fraction (0 <= F < 1) for validation", 1u << CMD_TRAIN},
+    [F_FOLD] = {"--fold", "I/K", "k-fold cross-validation: validate on the I-th of K equal parts of the shuffled\n"
+                "                        data (1 <= I <= K), train on the others", 1u << CMD_TRAIN},
     [F_SAVE] = {"--save", "FILE", "write a safetensors checkpoint after every epoch", 1u << CMD_TRAIN},
     [F_RESUME] = {"--resume", "FILE", "continue training from a checkpoint", 1u << CMD_TRAIN},
     [F_WEIGHTS] = {"--weights", "FILE", "weights (safetensors) to use (required unless every parameter has\n"
@@ -94,6 +96,8 @@ static const char *const cmd_help[] = {
     "draw a training history (train --history) as learning curves in SVG",
     "draw pictures from the model's output 'sample' on random noise: -o FILE.png",
     "sample text from a language model trained on text data",
+    "print the mean and standard deviation of each input feature over the training data (Keras'\n"
+    "            Normalization.adapt) as nnc lists to standardise with",
 };
 
 /* a command's own wording of a shared flag (NULL: the table's) */
@@ -382,6 +386,19 @@ static int run(RtCtx *c, int argc, char **argv) {
         case F_SEED: ok = parse_int(val, 0, &iv); seed = iv; break;
         case F_LR: ok = parse_real(val, &dv) && dv >= 0; o.lr = dv; o.have_lr = true; break;
         case F_VAL: ok = parse_real(val, &dv) && dv >= 0 && dv < 1; o.val_split = dv; break;
+        case F_FOLD: {
+            int64_t fi = 0, fk = 0;
+            const char *slash = strchr(val, '/');
+            char head[32];
+            ok = slash && (size_t)(slash - val) < sizeof head;
+            if (ok) {
+                memcpy(head, val, (size_t)(slash - val));
+                head[slash - val] = 0;
+                ok = parse_int(head, 1, &fi) && parse_int(slash + 1, 2, &fk) && fk <= 1000 && fi <= fk;
+            }
+            o.fold = fi, o.folds = fk;
+            break;
+        }
         case F_HISTORY: o.history = val; break;
         case F_PLOT: o.plot = val; break;
         case F_SAVE_BEST: o.save_best = val; break;
@@ -401,6 +418,7 @@ static int run(RtCtx *c, int argc, char **argv) {
             if (f == F_EPOCHS || f == F_BATCH || f == F_LIMIT || f == F_EARLY_STOP) snprintf(most, sizeof most, " (at most %lld)", (long long)max);
             const char *what = f == F_LR || f == F_TEMP ? "a non-negative number" :
                                f == F_LENGTH ? "a whole number from 0 to 100000000" : f == F_VAL ? "a number in [0, 1)" :
+                               f == F_FOLD ? "I/K: fold I of K (2 <= K <= 1000, 1 <= I <= K), as --fold 2/5" :
                                f == F_SEED ? "a non-negative integer" : f == F_THREADS ? "an integer in [1, 1024]" :
                                f == F_N ? "an integer in [1, 4096]" :
                                f == F_DISTRIBUTED ? "mpi or none" :
@@ -415,6 +433,9 @@ static int run(RtCtx *c, int argc, char **argv) {
         return usage_error(c, (Cmd)k, true, "eval takes one data set, but got both '%s' and --data '%s'", data_pos,
                            o.data);
     if (data_pos) o.data = data_pos;
+    if (o.folds && o.val_split >= 0)
+        return usage_error(c, (Cmd)k, true, "give --fold or --val-split, not both (--fold %s holds out its own part)%s",
+                           "I/K", "");
     if (k == CMD_PLOT && !o.input) return usage_error(c, (Cmd)k, true, "plot needs a HISTORY.csv file (written by train --history)%s%s", "", "");
     if (o.map && !o.init_from) return usage_error(c, (Cmd)k, true, "--map renames the tensors of --init-from FILE%s%s", "", "");
     if (o.init_from && o.resume)
@@ -459,6 +480,7 @@ static int run(RtCtx *c, int argc, char **argv) {
     if (k == CMD_TRAIN && o.init_from && rt_init_from(c, o.init_from, o.map)) return 1;
     bool png = o.out && strlen(o.out) > 4 && ends_with(o.out, ".png");
     int r = k == CMD_TRAIN ? rt_train(c, &o) : k == CMD_EVAL ? rt_eval(c, &o) : k == CMD_SAMPLE ? rt_sample(c, &o) :
+            k == CMD_STATS ? rt_stats(c, &o) :
             png ? rt_predict_png(c, &o) : rt_predict(c, &o);
     return r ? 1 : 0;
 }

@@ -261,8 +261,13 @@ static int load_idx(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
         rt_error(c, "cannot read '%s': gzread failed: %s (a corrupt .gz file?)", path, gzerror(f, &zerr));
         goto done;
     }
-    if (got != 4 || hdr[0] || hdr[1] || hdr[3] < 1 || hdr[3] > 4) {
-        rt_error(c, "'%s' is not an IDX file (bad magic%s)", path, got == 4 ? "" : ": file too short");
+    if (got != 4) {     /* a gzip stream cut short unpacks to less than the magic, without an error */
+        rt_error(c, "'%s' is too short to be an IDX file (%d byte%s%s)", path, got, got == 1 ? "" : "s",
+                 gzdirect(f) ? "" : " once unpacked: a truncated .gz file?");
+        goto done;
+    }
+    if (hdr[0] || hdr[1] || hdr[3] < 1 || hdr[3] > 4) {
+        rt_error(c, "'%s' is not an IDX file (bad magic)", path);
         goto done;
     }
     int type = hdr[2], rank = hdr[3], isz;

@@ -294,6 +294,7 @@ typedef struct RtOpts {
     const char *data, *save, *resume, *weights, *input, *out;
     int64_t epochs, batch, limit;
     double lr, val_split;
+    int64_t fold, folds;        /* --fold I/K: validate on part I (1-based) of K; folds 0: none */
     bool have_lr, force;
     /* around training (history.c, plot.c): --history, --plot, --save-best, --monitor, --early-stop,
      * --json */
@@ -328,6 +329,7 @@ void rt_dist_sum_f64(double *v, int64_t n);           /* in place, over the rank
 int rt_dist_check_sync(RtCtx *c, int64_t step);       /* --check-sync: parameters equal on every rank */
 void rt_dist_allreduce_stats(double *seconds, int64_t *calls, int64_t *bytes);
 int rt_eval(RtCtx *c, const RtOpts *o);
+int rt_stats(RtCtx *c, const RtOpts *o);
 int rt_predict(RtCtx *c, const RtOpts *o);
 int rt_summary(RtCtx *c, int64_t batch);
 int rt_summary_json(RtCtx *c, int64_t batch);

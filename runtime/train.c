@@ -623,13 +623,31 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
     double *lr_now = vm_loss + d->nloss;       /* [nstep] the rate a schedule gives at the current step */
     for (int s = 0; s < d->nstep; s++) lr[s] = o->have_lr ? o->lr : d->step[s].lr;
     int64_t n = data.n, nval = (int64_t)floor((double)n * val_split), ntrain = n - nval;
+    /* --fold I/K: the held-out part is the I-th of K equal parts of the shuffled order (the same
+     * order for every I with one seed, so the K runs validate on disjoint parts that cover the data) */
+    int64_t fold_lo = 0;
+    if (o->folds) {
+        if (data.ordered) {
+            rt_error(c, "--fold cuts the data into parts of shuffled samples, but these are windows of one text "
+                        "(validation holds out the end of the text: use --val-split F)");
+            goto done;
+        }
+        if (n < o->folds) {
+            rt_error(c, "--fold %lld/%lld: %lld samples cannot be cut into %lld parts", (long long)o->fold,
+                     (long long)o->folds, (long long)n, (long long)o->folds);
+            goto done;
+        }
+        fold_lo = (o->fold - 1) * n / o->folds;
+        nval = o->fold * n / o->folds - fold_lo;
+        ntrain = n - nval;
+    }
     int64_t gap = nval > 0 && data.ordered ? data.gap : 0;   /* [text.split] ordered data: the end held out */
     ntrain -= gap;
     if (ntrain <= 0) { rt_error(c, "no training samples left after the validation split"); goto done; }
     /* [train.validation.data] a validation data source of the model's own (`validation csv(...)`),
      * unless --val-split replaces it: loaded as eval loads its data (the test split of an MNIST
      * set), string class labels numbered by the training data's class names */
-    if (o->val_split < 0 && *d->valdata) {
+    if (o->val_split < 0 && !o->folds && *d->valdata) {
         bool borrow = data.classes && !c->class_names;
         if (borrow) c->class_names = data.classes, c->nclass_names = data.nclasses;
         int vr = rt_data_load(c, d->valdata, RT_SPLIT_TEST, true, o->limit, &vdata);
@@ -650,6 +668,15 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
             int64_t j = (int64_t)rt_prng_below(&vr, (uint64_t)i + 1), t = perm[i];
             perm[i] = perm[j];
             perm[j] = t;
+        }
+        /* --fold: part I moves to the end, where the held-out samples are */
+        if (o->folds) {
+            int64_t *tmp = rt_alloc(c, sizeof(int64_t) * (size_t)nval);
+            if (!tmp) goto done;
+            memcpy(tmp, perm + fold_lo, sizeof(int64_t) * (size_t)nval);
+            memmove(perm + fold_lo, perm + fold_lo + nval, sizeof(int64_t) * (size_t)(n - fold_lo - nval));
+            memcpy(perm + ntrain, tmp, sizeof(int64_t) * (size_t)nval);
+            rt_free(c, tmp);
         }
     }
     int64_t rem = ntrain % batch, vrem = vdata.n > 0 ? vdata.n % batch : 0;
@@ -676,8 +703,10 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
         if (epoch_row(c, &row, loss_sum, 1, &dm, &dm, nv) || rt_around_begin(c, o, &ar, &row, nv)) goto done;
         for (int s = 0; s < d->nstep; s++) ar.scheduled |= d->step[s].schedule && strcmp(d->step[s].schedule, "constant");
     }
-    fprintf(ar.info, "training %s on %lld samples (%lld validation), batch %lld, %lld epochs, %d threads", d->name,
-            (long long)ntrain, (long long)nv, (long long)batch, (long long)epochs, c->threads);
+    fprintf(ar.info, "training %s on %lld samples (%lld validation), batch %lld, %lld epoch%s, %d thread%s", d->name,
+            (long long)ntrain, (long long)nv, (long long)batch, (long long)epochs, epochs == 1 ? "" : "s", c->threads,
+            c->threads == 1 ? "" : "s");
+    if (o->folds) fprintf(ar.info, "; validating on part %lld of %lld (--fold)", (long long)o->fold, (long long)o->folds);
     if (o->resume) resume_note(c, ar.info, o->resume, epochs, steps_per_epoch);
     if (world > 1)
         fprintf(ar.info, "; data-parallel over %d processes (MPI), %lld samples each per step", world,
@@ -837,6 +866,62 @@ done:
     rt_free(c, perm);
     rt_free(c, order);
     rt_data_free(c, &vdata);
+    rt_data_free(c, &data);
+    return rc;
+}
+
+/* ---- stats: Keras' Normalization.adapt() ---- */
+
+/* The mean and standard deviation of each feature (the last axis) of the model's first input over
+ * the training data (--data, --limit as train reads them), printed as the two nnc list literals a
+ * model standardises with: `h = (x - mu) / sigma` (examples/course/basic_regression.nn). The
+ * variance is the biased one, as Keras' Normalization layer takes it; a constant feature's sigma
+ * is printed as 1 (a note says which), so the division stays finite. */
+int rt_stats(RtCtx *c, const RtOpts *o) {
+    const RtTensor *in = NULL;
+    for (int i = 0; i < c->desc.nt && !in; i++)
+        if (c->desc.t[i].role == RT_INPUT) in = &c->desc.t[i];
+    if (!in) return rt_error(c, "the model has no input");
+    char sh[256];
+    rt_shape_str(in, sh, sizeof sh);
+    if (in->dtype != RT_F32)
+        return rt_error(c, "stats: input '%s' is %s (ids or flags, not measurements): nothing to standardise", in->name, sh);
+    int64_t K = in->rank > 1 ? in->dim[in->rank - 1] : 1;
+    if (K < 1 || K > 4096)
+        return rt_error(c, "stats: input '%s' is %s: its last axis has %lld features (stats prints 1 to 4096)", in->name,
+                        sh, (long long)K);
+    RtData data;
+    if (rt_data_load(c, o->data, RT_SPLIT_TRAIN, true, o->limit, &data)) return -1;
+    const RtColumn *col = &data.col[0];
+    int rc = -1;
+    double *acc = rt_calloc(c, sizeof(double) * (size_t)(2 * K));
+    if (!acc) goto done;
+    int64_t rows = data.n * (col->per / K);
+    /* two passes (mean, then squared deviations) in double: no cancellation for large offsets */
+    for (int pass = 0; pass < 2; pass++)
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t k = 0; k < K; k++) {
+                int64_t at = r * K + k;
+                double v = col->u8 ? ((const uint8_t *)col->data)[at] / (double)col->div : ((const float *)col->data)[at];
+                if (pass == 0) acc[k] += v;
+                else acc[K + k] += (v - acc[k]) * (v - acc[k]);
+                if (pass == 0 && r == rows - 1) acc[k] /= (double)rows;
+            }
+    printf("# input '%s' (%s) over the %lld samples of the training data: mean and standard deviation of each of its %lld "
+           "features\n", in->name, sh, (long long)data.n, (long long)K);
+    printf("mu    = [");
+    for (int64_t k = 0; k < K; k++) printf("%s%.7g", k ? ", " : "", acc[k]);
+    printf("]\nsigma = [");
+    for (int64_t k = 0; k < K; k++) {
+        double sd = sqrt(acc[K + k] / (double)rows);
+        if (!(sd > 0)) fprintf(stderr, "%s: note: feature %lld is constant (%.7g): its sigma is printed as 1\n", c->prog,
+                               (long long)k, acc[k]);
+        printf("%s%.7g", k ? ", " : "", sd > 0 ? sd : 1.0);
+    }
+    printf("]\n");
+    rc = 0;
+done:
+    rt_free(c, acc);
     rt_data_free(c, &data);
     return rc;
 }

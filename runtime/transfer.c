@@ -10,6 +10,7 @@
  * optimizer afresh. A report follows: what was loaded, which of the model's tensors kept their
  * initializer, and what in the file found no place. Every check runs before any value changes.
  */
+#include <math.h>
 #include <string.h>
 
 #include "rt.h"
@@ -172,6 +173,18 @@ int rt_init_from(RtCtx *c, const char *path, const char *map) {
                          e[k].name, (unsigned long long)e[k].bytes,
                          (unsigned long long)((uint64_t)rt_numel(t, 1) * rt_dsize(t->dtype)));
                 goto done;
+            }
+            if (t->dtype == RT_F32) {     /* as a weights file's tensors (weights.c): finite numbers only */
+                for (uint64_t q = 0; q < e[k].bytes / 4; q++) {
+                    float v;
+                    memcpy(&v, (const char *)e[k].data + 4 * q, 4);
+                    if (!isfinite(v)) {
+                        rt_error(c, "--init-from '%s': tensor '%s' holds %s at element %llu (counting from 0): the weights "
+                                    "must be finite numbers", path, e[k].name, isnan(v) ? "nan" : v > 0 ? "inf" : "-inf",
+                                 (unsigned long long)q);
+                        goto done;
+                    }
+                }
             }
             if (got[i]) {
                 rt_error(c, "--init-from '%s': two tensors of the file map to '%s'", path, t->name);

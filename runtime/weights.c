@@ -556,6 +556,16 @@ static int check_progress(RtCtx *c, const char *path, const Meta *m, uint64_t *s
 
 /* The length field and the JSON header of safetensors file f (path names it in errors): *hdr (the
  * caller frees it), its entries and metadata, and the size of the data section after it. */
+/* The index of the first NaN or infinity among n f32 values (read bytewise: any alignment), or -1. */
+static int64_t first_nonfinite(const float *v, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        float x;
+        memcpy(&x, (const char *)v + 4 * i, 4);
+        if (!isfinite(x)) return i;
+    }
+    return -1;
+}
+
 static int read_header(RtCtx *c, FILE *f, const char *path, char **hdr, uint64_t *hlen, uint64_t *data_size, Entry **e,
                        int *ne, Meta *m) {
     struct stat st;
@@ -695,6 +705,18 @@ int rt_load(RtCtx *c, const char *path, bool need_state, bool restore_progress) 
             fread(stage + at, 1, (size_t)(x->end - x->begin), f) != x->end - x->begin) {
             rt_error(c, "cannot read tensor '%s' from '%s': %s", t->name, path, ferror(f) ? strerror(errno) : "file truncated");
             goto done;
+        }
+        /* a NaN or infinity is no trained value (training stops before it saves one): a corrupt
+         * or hand-made file, refused here rather than evaluated into a loss of nan */
+        if (t->dtype == RT_F32) {
+            int64_t bad = first_nonfinite((const float *)(const void *)(stage + at), (int64_t)((x->end - x->begin) / 4));
+            if (bad >= 0) {
+                float v;
+                memcpy(&v, stage + at + 4 * bad, 4);
+                rt_error(c, "'%s': tensor '%s' holds %s at element %lld (counting from 0): the weights must be finite "
+                            "numbers", path, t->name, isnan(v) ? "nan" : v > 0 ? "inf" : "-inf", (long long)bad);
+                goto done;
+            }
         }
         at += x->end - x->begin;
     }

@@ -59,6 +59,9 @@ typedef struct Fuse {
     uint32_t *first_user, *users;   /* live users of node x: users[first_user[x] .. first_user[x+1]) */
 } Fuse;
 
+/* The most nodes fused into one kernel besides its root (classify). */
+#define FUSE_MAX_NODES 256
+
 static bool is_source_buf(Op op) { return op == OP_INPUT || op == OP_PARAM || op == OP_STATE; }
 
 /* A node computed by a flat elementwise loop (not a value, not an alias). */
@@ -346,6 +349,7 @@ static void classify(Fuse *f) {
      * over the last axis), a row statistic whose users are all in it joins it too: a sum or rmax
      * over the last axis of that space, elementwise math on row statistics, and the reshapes,
      * stop_gradients and row broadcasts that carry them back to the elements. */
+    uint32_t *fused = arena_alloc(f->A, sizeof(uint32_t) * (n + 1));     /* nodes fused into each root */
     for (uint32_t i = n; i-- > 0;) {
         f->root[i] = i;
         if (first[i] == first[i + 1])
@@ -430,10 +434,16 @@ static void classify(Fuse *f) {
                 continue;
             }
         }
+        /* a bound on the nodes of one kernel: a chain of 10000 elementwise ops was one kernel whose
+         * code LLVM took 115 s to compile (5000: 25 s; it grows quadratically); cut at FUSE_MAX_NODES
+         * it is a few kernels that compile in seconds (tests/e2e/limits.sh) */
+        if (ok && fused[root] >= FUSE_MAX_NODES)
+            ok = false;
         if (ok) {
             f->how[i] = stored ? NB_STORED : NB_FUSED;
             f->root[i] = root;
             f->hasrow[root] |= row;
+            fused[root]++;
         }
     }
     if (f->windows)

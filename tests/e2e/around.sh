@@ -8,7 +8,7 @@
 PY=${NNC_PYTHON:-/usr/bin/python3}
 A=$SRC/tests/e2e/around
 cp "$A/s.csv" .
-for m in sched cosine warmup plateau; do
+for m in sched cosine warmup expdecay lrrange plateau; do
     "$NNC" "$A/$m.nn" -o $m || fail "nnc $m.nn exited with $?"
 done
 compile iris
@@ -55,7 +55,7 @@ grep -q "^training" out.log && fail "training started before the history target 
 head -n 1 notes.csv | grep -q '^epoch,' || fail "--force did not replace notes.csv"
 
 # ---- the learning rate of a schedule is the rate the graph applied ----
-for m in sched cosine warmup; do
+for m in sched cosine warmup expdecay lrrange; do
     ./$m train --history $m.csv > $m.log 2>&1 || { cat $m.log; fail "$m train exited with $?"; }
     cat $m.log
     "$PY" - $m.csv <<'EOF' || fail "$m: the history's lr is not the rate the graph applied"

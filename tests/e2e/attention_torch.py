@@ -2,7 +2,8 @@
 
 One model holds multi_head_attention (no mask, causal, and with a padding mask),
 scaled_dot_product_attention (causal, and with a boolean mask) and encoder_block (pre- and post-norm) and
-decoder_block (nn.TransformerEncoderLayer, gelu, with a causal mask) and positional_encoding (the
+decoder_block (nn.TransformerEncoderLayer, gelu, with a causal mask), encoder_block with a padding
+mask (src_key_padding_mask) and positional_encoding (the
 PyTorch tutorial's) on one input; its output is their
 concatenation. The initial weights are nnc's own: one epoch with --lr 0 saves them unchanged
 (init.st). Then
@@ -25,7 +26,7 @@ B, L, D = 4, 6, 8
 src = """use nn
 model attn {
   input  x: f32[B, 6, 8]
-  target y: f32[B, 6, 72]
+  target y: f32[B, 6, 80]
   param P: f32[8] = uniform(-1.0, 1.0)
   m = padding_mask(i32(x[:, :, 0] > -0.5), pad = 0)          # bool[B, 1, 1, 6]
   a = multi_head_attention(x, 2, 8)
@@ -39,8 +40,10 @@ model attn {
   pre = encoder_block(x, 2, 16)
   post = encoder_block(x, 2, 16, norm_first = false)
   dec = decoder_block(x, 2, 16)
+  mpost = encoder_block(x, 2, 16, norm_first = false, mask = m)
   o = concat(concat(concat(a, c, axis = 2), concat(p, s1, axis = 2), axis = 2), s2, axis = 2)
   o = concat(concat(o, pre, axis = 2), concat(post, dec, axis = 2), axis = 2)
+  o = concat(o, mpost, axis = 2)
   o = concat(o, positional_encoding(x), axis = 2)
   output o
   loss mse(o, y)
@@ -55,7 +58,7 @@ open("attn.nn", "w").write(src)
 x = rng.normal(size=(B, L, D)).astype(np.float32)
 x[:, 0, 0] = 1.0          # every query may see key 0: no row fully masked (torch gives NaN there)
 x[0, 3, 0] = -2.0         # and some keys are padding
-y = rng.normal(size=(B, L, 9 * D)).astype(np.float32)
+y = rng.normal(size=(B, L, 10 * D)).astype(np.float32)
 np.save("x.npy", x)
 np.save("y.npy", y)
 
@@ -106,7 +109,8 @@ def torch_model(w):
     s1 = merge(sdpa(q, k, v, is_causal=True))
     s2 = merge(sdpa(q, k, v, attn_mask=keep[:, None, None, :]))
     blocks = {}
-    for name, norm_first, mask in (("pre", True, None), ("post", False, None), ("dec.block", True, causal_mask)):
+    for name, norm_first, mask, kpm in (("pre", True, None, None), ("post", False, None, None),
+                                        ("dec.block", True, causal_mask, None), ("mpost", False, None, ~keep)):
         m = T.nn.TransformerEncoderLayer(D, 2, 16, dropout=0.0, activation="gelu", batch_first=True,
                                          norm_first=norm_first, dtype=T.float64)
         with T.no_grad():
@@ -121,13 +125,13 @@ def torch_model(w):
                     nn_name = name + ".self_attn.out_proj_bias"
                 v = w[nn_name]
                 t.copy_(T.tensor(v.T if nn_name.endswith(".W") else v, dtype=T.float64))
-        blocks[name] = (m, m(xt, src_mask=mask))
+        blocks[name] = (m, m(xt, src_mask=mask, src_key_padding_mask=kpm))
     # the PyTorch tutorial's PositionalEncoding (sin at even features, cos at odd)
     pos = T.arange(L, dtype=T.float64)[:, None]
     div = T.exp(T.arange(0, D, 2, dtype=T.float64) * (-np.log(10000.0) / D))
     pe = T.zeros(L, D, dtype=T.float64)
     pe[:, 0::2], pe[:, 1::2] = T.sin(pos * div), T.cos(pos * div)
-    o = T.cat([a, c, p, s1, s2] + [blocks[n][1] for n in ("pre", "post", "dec.block")] + [xt + pe], dim=2)
+    o = T.cat([a, c, p, s1, s2] + [blocks[n][1] for n in ("pre", "post", "dec.block", "mpost")] + [xt + pe], dim=2)
     mods = {"a": ma, "c": mc, "p": mp}
     mods.update({n: m for n, (m, _) in blocks.items()})
     return o, P, mods
@@ -172,9 +176,10 @@ run("train", "--lr", "1", "--seed", "5", "--threads", "1", "--save", "after.st",
 run("predict", "--weights", "init.st", "x.npy", "-o", "out.npy", "--force")
 w0, w1 = load_st("init.st"), load_st("after.st")
 o, P, mods = torch_model(w0)
-got = np.load("out.npy").reshape(B, L, 9 * D)
+got = np.load("out.npy").reshape(B, L, 10 * D)
 names = ["mha", "mha causal", "mha padding mask", "sdpa causal", "sdpa bool mask", "encoder block (pre-norm)",
-         "encoder block (post-norm)", "decoder block (causal, pre-norm)", "positional_encoding"]
+         "encoder block (post-norm)", "decoder block (causal, pre-norm)",
+         "encoder block (post-norm, padding mask)", "positional_encoding"]
 for i, nm in enumerate(names):
     e = rel(got[:, :, i * D:(i + 1) * D], o.detach().numpy()[:, :, i * D:(i + 1) * D])
     ok = e < 1e-4

@@ -170,4 +170,17 @@ expect_fail "a FIFO without a writer" "'nowriter.nn' is a FIFO and nothing was w
 "$NNC" check /dev/stdin < x2.nn || fail "nnc check /dev/stdin < x2.nn exited with $?"
 cat x2.nn | "$NNC" check /dev/stdin || fail "nnc check /dev/stdin from a pipe exited with $?"
 echo "ok: FIFO inputs"
+
+# nnc fmt: a FIFO without a writer is an error, not a wait forever (it blocked in fopen); -w on a
+# symbolic link rewrites the target and keeps the link (it replaced the link with a plain file)
+expect_fail "fmt of a FIFO without a writer" "'nowriter.nn' is a FIFO and nothing was written to it" timeout 20 "$NNC" fmt nowriter.nn
+expect_fail "fmt -w of a FIFO without a writer" "'nowriter.nn' is a FIFO and nothing was written to it" timeout 20 "$NNC" fmt -w nowriter.nn
+mkdir -p adir.nn
+expect_fail "fmt -w of a folder" "'adir.nn' is a directory, not a source file" "$NNC" fmt -w adir.nn
+printf 'use nn\nmodel   lk {\n input x: f32[B,4]\n output y=x\n}\n' > target.nn
+ln -sf target.nn link.nn
+"$NNC" fmt -w link.nn || fail "fmt -w link.nn exited with $?"
+[ -L link.nn ] || fail "fmt -w replaced the symbolic link link.nn with a file"
+grep -q '^model lk {' target.nn || fail "fmt -w link.nn did not format its target: $(cat target.nn)"
+echo "ok: fmt: FIFO, folder, symbolic link"
 echo "ok: cli_safety"

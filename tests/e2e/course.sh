@@ -43,6 +43,17 @@ echo "ok: builtins_attention predicts the argmax output"
 
 train basic_regression
 check "$(last basic_regression val_mae)" lt 15 "basic_regression validation MAE (the noise's is 8)"
+# stats (Keras' Normalization.adapt): the constants the program standardises with, from the data
+./basic_regression stats > br_stats.txt 2> /dev/null || fail "basic_regression stats exited with $?"
+"$NNC_PYTHON" - "$C/data/houses.csv" <<'PY' || fail "basic_regression stats: not the data's mean and std: $(cat br_stats.txt)"
+import sys
+import numpy as np
+d = np.loadtxt(sys.argv[1], delimiter=",", skiprows=1)[:, :4]
+lines = {l.split("=")[0].strip(): l.split("=")[1] for l in open("br_stats.txt") if "=" in l}
+mu, sigma = (np.array(eval(lines[k])) for k in ("mu", "sigma"))
+assert np.allclose(mu, d.mean(0), rtol=1e-5) and np.allclose(sigma, d.std(0), rtol=1e-5), (mu, sigma)
+print("ok: basic_regression stats: mu %s sigma %s (numpy's mean and std)" % (mu, sigma))
+PY
 train wide_deep
 check "$(last wide_deep mae)" lt 11 "wide_deep MAE"
 # huber: full-batch SGD from w = b = 0; torch.nn.HuberLoss with torch.optim.SGD reaches 1.045857
@@ -178,6 +189,93 @@ for name in siamese builtins_attention bag_of_words padded_lstm; do
     [ -n "$a" ] && [ "$a" = "$b" ] || fail "$name: executable losses '$a', interpreter '$b'"
     echo "ok: $name: executable and interpreter agree ($(echo $a))"
 done
+
+# the fourth batch (data/make_data4.py's sets; the features it added: `--fold I/K`, the attention
+# blocks' padding mask, use_bias = false on depthwise_conv2d)
+train seq2seq_addition --epochs 8 --save s2s.st
+check "$(last seq2seq_addition val_char_accuracy)" ge 0.7 "seq2seq_addition validation character accuracy after 8 epochs"
+# predicting new questions from an NPY file: one [4, 12] distribution per question, -o OUT.npy
+"$NNC_PYTHON" -c '
+import numpy as np
+ids = lambda s: [0 if c == " " else 11 if c == "+" else 1 + int(c) for c in s]
+np.save("new_q.npy", np.array([ids("12+34  "), ids("999+1  "), ids("5+5    ")], dtype=np.int32))' ||
+    fail "writing new_q.npy"
+./seq2seq_addition predict --weights s2s.st new_q.npy -o new_a.npy 2> /dev/null || fail "seq2seq_addition predict"
+"$NNC_PYTHON" -c '
+import numpy as np
+p = np.load("new_a.npy")
+assert p.shape == (3, 4, 12) and np.allclose(p.sum(-1), 1, atol=1e-5), (p.shape, p.sum(-1))
+print("ok: seq2seq_addition predicts [3, 4, 12] answer distributions for new questions from an NPY file")' ||
+    fail "seq2seq_addition: predictions are not 3 x 4 distributions over 12 characters"
+train bilstm_classifier
+check "$(last bilstm_classifier val_accuracy)" ge 0.95 "bilstm_classifier validation accuracy"
+train transformer_classifier
+check "$(last transformer_classifier val_accuracy)" ge 0.95 "transformer_classifier validation accuracy (word order from position embeddings)"
+train energy_regression --save er.st
+check "$(last energy_regression val_mae)" lt 0.7 "energy_regression validation MAE over both loads (the noise's: 0.4)"
+./energy_regression predict --weights er.st "$C/data/new_buildings.csv" > er.csv 2> /dev/null || fail "energy_regression predict"
+[ "$(head -n 1 er.csv)" = "load_0,load_1" ] && [ "$(grep -c '^[0-9]' er.csv)" = 5 ] ||
+    fail "energy_regression: predict wrote $(cat er.csv)"
+echo "ok: energy_regression predicts both loads of the 5 new buildings"
+train custom_focal
+check "$(last custom_focal val_accuracy)" ge 0.93 "custom_focal validation accuracy"
+check "$(last custom_focal val_recall)" ge 0.7 "custom_focal validation recall of the rare class"
+# early stopping: stops well before 300 epochs; the best epoch's weights evaluate better than the last's
+train early_stopping --early-stop 10 --save-best es_best.st --save es_last.st
+grep -q 'stopped early after epoch' early_stopping.log || fail "early_stopping did not stop early: $(tail -n 1 early_stopping.log)"
+./early_stopping eval --weights es_best.st --limit 1000 > es_best.txt 2> /dev/null || fail "early_stopping eval best"
+[ "$(grep -c '^epoch ' early_stopping.log)" -lt 100 ] || fail "early_stopping ran $(grep -c '^epoch ' early_stopping.log) epochs"
+echo "ok: early_stopping: $(tail -n 1 early_stopping.log | cut -c1-120)"
+# k-fold: four runs, each validating on its own quarter
+for i in 1 2 3 4; do
+    train kfold_housing --fold $i/4
+    grep -q "validating on part $i of 4" kfold_housing.err kfold_housing.log || fail "kfold_housing --fold $i/4: no fold line"
+    check "$(last kfold_housing val_mae)" lt 20 "kfold_housing fold $i of 4: validation MAE"
+done
+# the K parts are disjoint and cover the data: one sample per part, labels 1, 2, 4, 8, nothing
+# trained (--lr 0, zero weights), so each part's val_mae is its one label
+cat > fold.nn <<'NN'
+use nn
+model fold {
+  input  x: f32[B, 1]
+  target y: f32[B]
+  param w: f32[1] = zeros
+  output p = x[:, 0] * w
+  loss   mse(p, y)
+  train { data csv("fold.csv", label = "y")  optimizer sgd  batch 4  epochs 1  metrics mae }
+}
+NN
+printf 'x,y\n1,1\n1,2\n1,4\n1,8\n' > fold.csv
+"$NNC" fold.nn -o fold || fail "nnc fold.nn"
+got=$(for i in 1 2 3 4; do ./fold train --fold $i/4 --lr 0 2> /dev/null | sed -n 's/.* val_mae \([0-9.]*\).*/\1/p'; done | sort -n | tr '\n' ' ')
+[ "$got" = "1 2 4 8 " ] || fail "--fold I/4 held out '$got', want each of 1 2 4 8 once"
+echo "ok: --fold 1/4 .. 4/4 validate on disjoint parts covering the data: $got"
+# tying: the decoder has no kernel of its own (emb.table, the LSTM's four, out_b)
+[ "$("$NNC" --emit types "$C/tied_lm.nn" | grep -c ': param ')" = 6 ] ||
+    fail "tied_lm: parameters $("$NNC" --emit types "$C/tied_lm.nn" | grep ': param ')"
+train tied_lm --limit 256 --epochs 1
+# MobileNet's separable blocks: no bias in front of a batchnorm (depthwise_conv2d(use_bias = false))
+# (the classifier's logits.b is the model's one bias)
+[ "$("$NNC" --emit types "$C/mobilenet.nn" | grep ': param ' | grep -c '\.b f32')" = 1 ] ||
+    fail "mobilenet: biases $("$NNC" --emit types "$C/mobilenet.nn" | grep ': param .*\.b f32')"
+echo "ok: mobilenet: the convolutions have no bias"
+# the learning-rate range test: the loss falls as the rate grows, is lowest at a rate of about
+# 0.05, then diverges (the history's lr is the rate of each epoch's last step)
+train lr_finder --limit 1280 --epochs 40 --history lf.csv
+"$NNC_PYTHON" - <<'PY' || fail "lr_finder: the loss against the rate is not a range test's curve"
+import csv
+rows = list(csv.DictReader(open("lf.csv")))
+loss, lr = [float(r["loss"]) for r in rows], [float(r["lr"]) for r in rows]
+best = min(range(len(rows)), key=lambda i: loss[i])
+print("ok: lr_finder: loss %.3f at lr %.2g (first %.3f at %.2g, last %.3f at %.2g)" % (loss[best], lr[best], loss[0], lr[0], loss[-1], lr[-1]))
+assert lr[0] < 1e-4 and abs(lr[-1] - 10) < 1e-3 and all(a < b for a, b in zip(lr, lr[1:]))  # 1e-5 .. 10, growing
+assert 0.01 < lr[best] < 0.3 and loss[best] < 0.7 and loss[-1] > 2 * loss[best]
+PY
+train alexnet_small --limit 256 --epochs 1
+train resnet_bottleneck --limit 128 --epochs 1
+train densenet --limit 256 --epochs 1
+train mobilenet --limit 256 --epochs 1
+train unet --limit 128 --epochs 1
 
 # Fashion-MNIST: a few steps each (the README gives the full runs' results)
 train deep_mlp --limit 1024 --epochs 1

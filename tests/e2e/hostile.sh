@@ -73,6 +73,16 @@ open("dim0.idx", "wb").write(struct.pack(">IIII", 0x803, 5, 0, 28))
 PY
 expect 1 "the data set is empty" ./fashion_mlp train --data 'idx("zero.idx", "zl.idx")'
 expect 1 "'dim0.idx' holds samples of shape \[0,28\] \(0 values\)" ./fashion_mlp train --data dim0.idx,zl.idx
+# a .gz cut inside its deflate stream unpacks to nothing, without a zlib error: it said "not an IDX
+# file (bad magic: file too short)"; an empty file likewise
+"$NNC_PYTHON" - <<'PY' || fail "cannot write the cut .gz"
+import gzip, struct
+g = gzip.compress(struct.pack(">IIII", 0x803, 5, 28, 28) + bytes(5 * 784))
+open("cut.idx.gz", "wb").write(g[:len(g) // 2])
+PY
+: > empty.idx
+expect 1 "'cut.idx.gz' is too short to be an IDX file \(0 bytes once unpacked: a truncated .gz file\?\)" ./fashion_mlp train --data cut.idx.gz,zl.idx
+expect 1 "'empty.idx' is too short to be an IDX file \(0 bytes\)" ./fashion_mlp train --data empty.idx,zl.idx
 
 # ---- absurd flag values: usage errors (status 2) that name the flag ----
 expect 2 "--batch expects a positive integer, got '0'" ./iris train --batch 0
@@ -91,6 +101,24 @@ head -c 1000 w.st > trunc.st
 : > empty.st
 expect 1 "'trunc.st' is truncated: tensor" ./iris train --resume trunc.st --epochs 3
 expect 1 "'empty.st' is not a safetensors file" ./iris train --resume empty.st --epochs 3
+# a NaN (or infinity) in a weights file is refused, naming the tensor and element: eval of it
+# printed "loss: nan" with status 0, and --resume / --init-from trained from it
+/usr/bin/python3 - <<'PY' || fail "writing nan.st"
+import json, math, struct
+raw = open("w.st", "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+hdr = json.loads(raw[8:8 + n])
+name = sorted(k for k in hdr if k != "__metadata__")[0]
+at = 8 + n + hdr[name]["data_offsets"][0] + 4
+open("nan.st", "wb").write(raw[:at] + struct.pack("<f", math.nan) + raw[at + 4:])
+open("inf.st", "wb").write(raw[:at] + struct.pack("<f", -math.inf) + raw[at + 4:])
+open("nan_name.txt", "w").write(name)
+PY
+nn=$(cat nan_name.txt)
+expect 1 "'nan.st': tensor '$nn' holds nan at element 1 \(counting from 0\)" ./iris eval --weights nan.st
+expect 1 "'inf.st': tensor '$nn' holds -inf at element 1" ./iris train --resume inf.st --epochs 3
+expect 1 "--init-from 'nan.st': tensor '$nn' holds nan at element 1" ./iris train --init-from nan.st --epochs 1
+expect 1 "'nan.st': tensor '$nn' holds nan" ./iris predict --weights nan.st iris.csv
 
 # ---- text and generate ----
 "$NNC" "$SRC/tests/e2e/text/charlm.nn" -o charlm || fail "nnc charlm.nn"

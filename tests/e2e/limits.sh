@@ -60,3 +60,13 @@ compile_only many_nodes.nn "the model unrolls to more than [0-9]+ operations"
 timeout 60 "$NNC" mod_ok.nn --emit ir -o "$WORK/mod_ok.ir" || fail "mod_ok.nn: nnc --emit ir exited with $?"
 grep -q 'const {f=3}' "$WORK/mod_ok.ir" || { cat "$WORK/mod_ok.ir"; fail "mod_ok.nn: the folded constant is not 3"; }
 echo "ok: mod_ok.nn"
+
+# a 10000-op elementwise chain is cut into kernels of at most 256 nodes (fuse.c FUSE_MAX_NODES),
+# not one kernel LLVM needs minutes for; the sum is still exact
+k=$("$NNC" --emit plan long_chain.nn | sed -n 's/^plan forward: \([0-9]*\) kernels.*/\1/p')
+[ -n "$k" ] && [ "$k" -ge 39 ] && [ "$k" -le 80 ] || fail "long_chain.nn: $k forward kernels, want 10000 / 256 = 39 or a few more"
+timeout 300 "$NNC" long_chain.nn -o "$WORK/long_chain" || fail "long_chain.nn: nnc exited with $?"
+printf 'a,b,c,d\n1,2,3,0.5\n' > "$WORK/lc.csv"
+"$WORK/long_chain" predict "$WORK/lc.csv" > "$WORK/lc.out" 2> /dev/null || fail "long_chain predict"
+[ "$(tail -n 1 "$WORK/lc.out")" = "10001,10002,10003,10000.5" ] || fail "long_chain: predicted $(cat "$WORK/lc.out")"
+echo "ok: long_chain.nn: $k kernels, x + 10000"

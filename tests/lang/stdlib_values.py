@@ -203,6 +203,7 @@ model loss_f {
   loss l_hinge = hinge(z, 2.0 * y - 1.0)
   loss l_kl    = kl_divergence(softmax(x), softmax(0.5 * x))
   loss l_cos   = mean(cosine_similarity(x[:, 0:2], x[:, 1:3]))
+  loss l_rep   = sum(repeat_vector(x, 4) * [[1.0], [2.0], [3.0], [4.0]]) / 10.0
 }
 """)
 write("loss_i.nn", """use nn
@@ -244,7 +245,10 @@ for name, w in [("l_mse", F.mse_loss(z, tf)), ("l_mae", F.l1_loss(z, tf)),
                 ("l_huber", F.huber_loss(z, tf, delta=1.0)), ("l_hub05", F.huber_loss(z, tf, delta=0.5)),
                 ("l_hinge", torch.clamp(1 - (2 * tf - 1) * z, min=0).mean()),
                 ("l_kl", F.kl_div(F.log_softmax(0.5 * p, -1), F.softmax(p, -1), reduction="batchmean")),
-                ("l_cos", F.cosine_similarity(p[:, 0:2], p[:, 1:3], dim=-1).mean())]:
+                ("l_cos", F.cosine_similarity(p[:, 0:2], p[:, 1:3], dim=-1).mean()),
+                # repeat_vector: x.unsqueeze(1).expand(-1, 4, -1), each copy weighted by its index
+                ("l_rep", (p.unsqueeze(1).expand(-1, 4, -1) * torch.tensor([[1.0], [2.0], [3.0], [4.0]],
+                                                                            dtype=p.dtype)).sum() / 10.0)]:
     # eval averages each loss over the samples; with one batch of all N samples that is the loss
     check("loss.%s" % name[2:], got.get(name, float("nan")), w.item(), rtol=3e-5)
 got = eval_losses("loss_i", "loss_i.csv")
@@ -291,6 +295,12 @@ cases = [
      lambda ps: torch.optim.SGD(ps, lr=0.05),
      lambda t, T: (0.05 * (t - 1) / max(0.3 * T, 1.0) if t - 1 < 0.3 * T else
                    0.005 + 0.5 * (0.05 - 0.005) * (1 + math.cos(math.pi * min((t - 1 - 0.3 * T) / max(T - 0.3 * T, 1.0), 1.0)))) / 0.05),
+    # Keras' ExponentialDecay(0.05, decay_steps = 2, decay_rate = 0.5): lr * 0.5^((t - 1) / 2)
+    ("exponential_decay", "sgd(lr = 0.05, schedule = exponential_decay(rate = 0.5, steps = 2.0))",
+     lambda ps: torch.optim.SGD(ps, lr=0.05), lambda t, T: 0.5 ** ((t - 1) / 2.0)),
+    # the range test: from 1e-3 at the first step to lr = 0.05 at the last, exponentially
+    ("lr_range", "sgd(lr = 0.05, schedule = lr_range(start = 0.001))",
+     lambda ps: torch.optim.SGD(ps, lr=0.05), lambda t, T: 0.001 * (0.05 / 0.001) ** ((t - 1) / max(T - 1, 1)) / 0.05),
     ("cosine_args", "momentum(lr = 0.05, schedule = cosine(min_lr = 0.01))",
      lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9),
      lambda t, T: (0.01 + 0.5 * (0.05 - 0.01) * (1 + math.cos(math.pi * min((t - 1) / max(T - 1, 1), 1.0)))) / 0.05),
