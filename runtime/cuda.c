@@ -195,6 +195,9 @@ typedef struct Step {
     char mode;                  /* launch: 'e' a thread per element, 'b' a block per item */
     Poly n;                     /* launch: items; zero, copy: bytes */
     int ta, tb;                 /* gemm */
+    char ty[4];                 /* gemm, gemmlt, bgemm: the storage of A, B, C ('h' bf16, 'f' f32):
+                                   `gemm:hfh` (nnc --precision bf16); "fff" when not given */
+    bool h16;                   /* some of them bf16: a GEMM on bf16 operands (f32 ones converted) */
     Poly dim[5];                /* gemm: M, N, K, lda, ldb; bgemm: P, M, N, K (as a*B + c in .b, .c) */
     int loss;                   /* loss: its index; dtype in mode ('f', 'i', 'b') */
     int epi;                    /* gemmlt: CUBLASLT_EPILOGUE_BIAS (4) or RELU_BIAS (6) */
@@ -216,7 +219,7 @@ typedef struct Exec {
     long long B;
     unsigned gen;
     CUdeviceptr *key;
-    long long gemms, lt, ltfb, convs;
+    long long gemms, lt, ltfb, convs, h16;
     unsigned long long used;
 } Exec;
 #define NEXEC 4
@@ -302,11 +305,18 @@ static struct {
     bool defer_next;
     /* NNC_CUDA_STATS: what crossed the bus and what was allocated, printed at exit */
     struct { long long allocs, alloc_bytes, up_params, up_param_bytes, down_params, down_param_bytes, batch_copies,
-             batch_bytes, out_bytes, calls, gemms, lt_gemms, lt_fallbacks, deferred, prefetched, allreduces; } st;
+             batch_bytes, out_bytes, calls, gemms, lt_gemms, lt_fallbacks, deferred, prefetched, allreduces, bf16_gemms; } st;
     /* the GEMMs' cublasComputeType_t: COMPUTE_32F (f32 products, the default) or, with
      * --precision bf16, COMPUTE_32F_FAST_16BF (f32 data in and out, the products on bf16 tensor
      * cores with f32 accumulation); every other kernel, the params and the state stay f32 */
     int compute;
+    /* nnc --precision bf16 (the schedule's `precision bf16`): activations stored in bf16; a GEMM
+     * with a bf16 operand or result converts its f32 operands (weights, f32 temporaries) into cvt[0]
+     * (A) and cvt[1] (B) with the module's nnc_to_bf16 and runs on bf16 operands */
+    bool store16;
+    CUfunction to_bf16;
+    CUdeviceptr cvt[2];
+    size_t cvtcap[2];
     CUdeviceptr ltws;           /* cuBLASLt's workspace */
     size_t ltwscap;
     /* CUDA graphs: on unless NNC_CUDA_GRAPHS=0 or the driver lacks them or a capture failed.
@@ -392,6 +402,13 @@ static void parse(const char *text) {
             t->bytes.c = num(&sp, line);
             continue;
         }
+        if (!strcmp(w, "precision")) {
+            const char *v = strtok_r(NULL, " ", &sp);
+            if (!v || strcmp(v, "bf16"))
+                fail("the embedded CUDA schedule is malformed at line %d (precision)", line);
+            P.store16 = true;
+            continue;
+        }
         if (!strcmp(w, "workspace")) {
             P.ws.b2 = num(&sp, line), P.ws.b = num(&sp, line), P.ws.c = num(&sp, line);
             continue;
@@ -429,6 +446,18 @@ static void parse(const char *text) {
         Step *st = &g->steps[g->nsteps++];
         memset(st, 0, sizeof *st);
         int nref = 0;
+        memcpy(st->ty, "fff", 4);
+        char *colon = strchr(w, ':');   /* gemm:XYZ, gemmlt:XYZ, bgemm:XYZ: the operands' storage */
+        if (colon) {
+            *colon = 0;
+            const char *t = colon + 1;
+            if (strlen(t) != 3 || strspn(t, "fh") != 3 || (strcmp(w, "gemm") && strcmp(w, "gemmlt") && strcmp(w, "bgemm")))
+                fail("the embedded CUDA schedule is malformed at line %d (storage '%s')", line, t);
+            memcpy(st->ty, t, 4);
+            st->h16 = strchr(t, 'h') != NULL;
+            if (!P.store16)
+                fail("the embedded CUDA schedule has a bf16 GEMM without `precision bf16` at line %d", line);
+        }
         if (!strcmp(w, "launch")) {
             st->kind = S_LAUNCH;
             st->name = strtok_r(NULL, " ", &sp);
@@ -703,6 +732,8 @@ static void start(void) {
     if (!P.ntens)
         parse(P.sched);         /* unless summary's device_memory did */
     check(cu.ModuleGetFunction(&P.nonfinite, P.mod, "nnc_nonfinite"), "cuModuleGetFunction", "nnc_nonfinite");
+    if (P.store16)
+        check(cu.ModuleGetFunction(&P.to_bf16, P.mod, "nnc_to_bf16"), "cuModuleGetFunction", "nnc_to_bf16");
     size_t seedn = 0;
     check(cu.ModuleGetGlobal(&P.seedp, &seedn, P.mod, "nnc_seed"), "cuModuleGetGlobal", "nnc_seed");
     const char *ge = getenv("NNC_CUDA_GRAPHS");
@@ -771,6 +802,26 @@ static int dimv(Poly d, long long B) {
     return (int)v;
 }
 
+static void launch(CUfunction fn, const char *name, char mode, long long n, void **args);
+
+/* A bf16 GEMM's operand `which` (0 A, 1 B) of n elements: itself when stored in bf16, else its
+ * copy rounded to bf16 in cvt[which] (nnc_to_bf16 on the run stream, before the product). */
+static CUdeviceptr as_bf16(const Step *st, int which, CUdeviceptr p, long long n) {
+    if (st->ty[which] == 'h' || n <= 0)
+        return p;
+    reserve(&P.cvt[which], &P.cvtcap[which], (size_t)n * 2, "a GEMM operand's bf16 copy");
+    CUdeviceptr d = P.cvt[which], V = P.vals, z = 0;
+    unsigned long long seed = 0;
+    void *args[3 + 64];
+    args[0] = &n, args[1] = &seed, args[2] = &V, args[3] = &d, args[4] = &p;
+    for (int r = 2; r < 64; r++)
+        args[3 + r] = &z;
+    launch(P.to_bf16, "nnc_to_bf16", 'e', n, args);
+    return d;
+}
+
+enum { R_32F = 0, R_16BF = 14 };  /* cudaDataType_t (library_types.h) */
+
 static void gemm(const Step *st, long long B) {
     int M = dimv(st->dim[0], B), N = dimv(st->dim[1], B), K = dimv(st->dim[2], B);
     int lda = dimv(st->dim[3], B), ldb = dimv(st->dim[4], B);
@@ -778,12 +829,30 @@ static void gemm(const Step *st, long long B) {
     if ((long long)M * N <= 0)
         return;
     if (K <= 0) {
-        check(cu.MemsetD8Async(c, 0, (size_t)M * (size_t)N * 4, P.run), "cuMemsetD8Async", "an empty product");
+        check(cu.MemsetD8Async(c, 0, (size_t)M * (size_t)N * (st->ty[2] == 'h' ? 2 : 4), P.run), "cuMemsetD8Async",
+              "an empty product");
         return;
     }
     lda = lda < 1 ? 1 : lda;
     ldb = ldb < 1 ? 1 : ldb;
     P.st.gemms++;
+    if (st->h16) {  /* bf16 A and B (f32 ones converted), f32 accumulation, C as stored */
+        a = as_bf16(st, 0, a, (long long)(st->ta ? K : M) * lda);
+        b = as_bf16(st, 1, b, (long long)(st->tb ? N : K) * ldb);
+        const float one = 1.0f, zero = 0.0f;
+        int ct = st->ty[2] == 'h' ? R_16BF : R_32F;
+        int rc = cu.GemmEx(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const void *)(uintptr_t)b, R_16BF, ldb,
+                           (const void *)(uintptr_t)a, R_16BF, lda, &zero, (void *)(uintptr_t)c, ct, N, COMPUTE_32F, -1);
+        P.st.bf16_gemms++;
+        if (rc && cap_on) {
+            cap_failed = cap_failed ? cap_failed : "cuBLAS";
+            return;
+        }
+        if (rc)
+            fail("cublasGemmEx(%dx%dx%d, bf16 operands, %s result): %s", M, N, K, ct ? "bf16" : "f32",
+                 cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
+        return;
+    }
     /* row-major C[M,N] = op(A) op(B) is column-major C^T = op(B)^T op(A)^T */
     const float one = 1.0f, zero = 0.0f;
     int rc;
@@ -810,7 +879,7 @@ static void gemm(const Step *st, long long B) {
 static bool gemmlt(Step *st, long long B) {
     int M = dimv(st->dim[0], B), N = dimv(st->dim[1], B), K = dimv(st->dim[2], B);
     int lda = dimv(st->dim[3], B), ldb = dimv(st->dim[4], B);
-    if ((long long)M * N <= 0 || K <= 0)
+    if ((long long)M * N <= 0 || K <= 0 || st->h16)   /* bf16: gemm and the epilogue kernel */
         return false;
     if (!st->lt && !(st->lt = calloc(1, sizeof *st->lt)))
         fail("out of memory");
@@ -876,14 +945,22 @@ static void bgemm(const Step *st, long long B) {
     if (np <= 0 || (long long)M * N <= 0)
         return;
     if (K <= 0) {
-        check(cu.MemsetD8Async(c, 0, (size_t)np * (size_t)M * (size_t)N * 4, P.run), "cuMemsetD8Async",
-              "an empty product");
+        check(cu.MemsetD8Async(c, 0, (size_t)np * (size_t)M * (size_t)N * (st->ty[2] == 'h' ? 2 : 4), P.run),
+              "cuMemsetD8Async", "an empty product");
         return;
     }
     int lda = st->ta ? M : K, ldb = st->tb ? K : N;
     const float one = 1.0f, zero = 0.0f;
     int rc;
-    if (P.compute == COMPUTE_32F)
+    if (st->h16) {
+        a = as_bf16(st, 0, a, (long long)np * M * K);
+        b = as_bf16(st, 1, b, (long long)np * K * N);
+        rc = cu.GemmBatchedEx(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const void *)(uintptr_t)b, R_16BF, ldb,
+                              (long long)K * N, (const void *)(uintptr_t)a, R_16BF, lda, (long long)M * K, &zero,
+                              (void *)(uintptr_t)c, st->ty[2] == 'h' ? R_16BF : R_32F, N, (long long)M * N, np,
+                              COMPUTE_32F, -1);
+        P.st.bf16_gemms++;
+    } else if (P.compute == COMPUTE_32F)
         rc = cu.SgemmBatched(cu.blas_handle, st->tb, st->ta, N, M, K, &one, (const float *)(uintptr_t)b, ldb,
                              (long long)K * N, (const float *)(uintptr_t)a, lda, (long long)M * K, &zero,
                              (float *)(uintptr_t)c, N, (long long)M * N, np);
@@ -896,7 +973,7 @@ static void bgemm(const Step *st, long long B) {
         return;
     }
     if (rc)
-        fail("%s(%d of %dx%dx%d): %s", P.compute == COMPUTE_32F ? "cublasSgemmStridedBatched" : "cublasGemmStridedBatchedEx",
+        fail("%s(%d of %dx%dx%d): %s", P.compute == COMPUTE_32F && !st->h16 ? "cublasSgemmStridedBatched" : "cublasGemmStridedBatchedEx",
              np, M, N, K, cu.BlasStatusName ? cu.BlasStatusName(rc) : "failed");
 }
 
@@ -1124,7 +1201,7 @@ static void run_steps(Graph *g, long long B, bool train) {
                 s++;                    /* the epilogue is done: skip its fallback kernel */
             } else {
                 gemm(st, B);
-                P.st.lt_fallbacks += cu.lt != NULL;
+                P.st.lt_fallbacks += cu.lt != NULL && !st->h16;
             }
             break;
         case S_CONV:
@@ -1234,7 +1311,7 @@ static void run_graph(Graph *g, long long B, bool train) {
         return;
     }
     if (!x) {
-        long long g0 = P.st.gemms, l0 = P.st.lt_gemms, f0 = P.st.lt_fallbacks, c0 = P.dnn_convs;
+        long long g0 = P.st.gemms, l0 = P.st.lt_gemms, f0 = P.st.lt_fallbacks, c0 = P.dnn_convs, h0 = P.st.bf16_gemms;
         cap_failed = NULL;
         CUresult rc = cu.BeginCapture(P.run, 1);       /* CU_STREAM_CAPTURE_MODE_THREAD_LOCAL */
         void *graph = NULL, *exec = NULL;
@@ -1252,8 +1329,9 @@ static void run_graph(Graph *g, long long B, bool train) {
             if (graph)
                 cu.GraphDestroy(graph);
         }
-        long long dg = P.st.gemms - g0, dl = P.st.lt_gemms - l0, df = P.st.lt_fallbacks - f0, dc = P.dnn_convs - c0;
-        P.st.gemms = g0, P.st.lt_gemms = l0, P.st.lt_fallbacks = f0, P.dnn_convs = c0;
+        long long dg = P.st.gemms - g0, dl = P.st.lt_gemms - l0, df = P.st.lt_fallbacks - f0, dc = P.dnn_convs - c0,
+                  dh = P.st.bf16_gemms - h0;
+        P.st.gemms = g0, P.st.lt_gemms = l0, P.st.lt_fallbacks = f0, P.dnn_convs = c0, P.st.bf16_gemms = h0;
         if (cap_failed) {
             const char *name = "?";
             if (rc && cu.GetErrorName)
@@ -1274,13 +1352,14 @@ static void run_graph(Graph *g, long long B, bool train) {
         for (int t = 0; t < P.ntens; t++)
             slot->key[t] = P.tens[t].p;
         slot->exec = exec, slot->B = B, slot->gen = P.gen;
-        slot->gemms = dg, slot->lt = dl, slot->ltfb = df, slot->convs = dc;
+        slot->gemms = dg, slot->lt = dl, slot->ltfb = df, slot->convs = dc, slot->h16 = dh;
         x = slot;
         P.gs.captured++;
     }
     x->used = ++P.use;
     check(cu.GraphLaunch(x->exec, P.run), "cuGraphLaunch", "a step's graph");
-    P.st.gemms += x->gemms, P.st.lt_gemms += x->lt, P.st.lt_fallbacks += x->ltfb, P.dnn_convs += x->convs;
+    P.st.gemms += x->gemms, P.st.lt_gemms += x->lt, P.st.lt_fallbacks += x->ltfb, P.dnn_convs += x->convs,
+        P.st.bf16_gemms += x->h16;
     P.gs.launched++;
 }
 
@@ -1449,6 +1528,28 @@ static int64_t device_memory(void *user, int64_t B) {
     for (int gi = 0; gi < P.ng; gi++)
         for (int k = 0; k < P.g[gi].nsteps; k++)
             lt |= P.g[gi].steps[k].kind == S_GEMMLT;
+    /* --precision bf16: the bf16 copies of f32 GEMM operands (the largest A and B) */
+    int64_t cv[2] = {0, 0};
+    for (int gi = 0; gi < P.ng; gi++)
+        for (int k = 0; k < P.g[gi].nsteps; k++) {
+            const Step *st = &P.g[gi].steps[k];
+            if (!st->h16)
+                continue;
+            long long d[5];
+            for (int j = 0; j < 5; j++)
+                d[j] = st->dim[j].b * B + st->dim[j].c;
+            long long na, nb;
+            if (st->kind == S_BGEMM)      /* P, M, N, K */
+                na = d[0] * d[1] * d[3], nb = d[0] * d[3] * d[2];
+            else                          /* M, N, K, lda, ldb */
+                na = (st->ta ? d[2] : d[0]) * d[3], nb = (st->tb ? d[1] : d[2]) * d[4];
+            if (st->ty[0] == 'f' && 2 * na > cv[0])
+                cv[0] = 2 * na;
+            if (st->ty[1] == 'f' && 2 * nb > cv[1])
+                cv[1] = 2 * nb;
+        }
+    for (int j = 0; j < 2; j++)
+        total += cv[j] ? (cv[j] < 64 ? 64 : cv[j]) : 0;
     return total + (lt ? (int64_t)LT_WORKSPACE : 0);
 }
 
@@ -1464,6 +1565,8 @@ static void print_stats(void) {
             prog, P.st.calls, P.st.allocs, P.st.alloc_bytes, P.st.up_params, P.st.up_param_bytes, P.st.down_params,
             P.st.down_param_bytes, P.st.batch_copies, P.st.batch_bytes, P.st.out_bytes, P.st.gemms, P.st.lt_gemms,
             P.st.lt_fallbacks, P.st.deferred, P.st.prefetched, P.compute == COMPUTE_32F ? "f32" : "bf16 (f32 accumulation)");
+    if (P.store16)
+        fprintf(stderr, "; activations stored in bf16: %lld GEMMs on bf16 operands", P.st.bf16_gemms);
     if (P.st.allreduces)
         fprintf(stderr, "; %lld gradient allreduces through NCCL (f32)", P.st.allreduces);
     if (P.dnn)
@@ -1493,7 +1596,9 @@ int nnc_cuda_main(const char *desc, const char *sched, const char *const *ptx, c
     /* --device N and --precision P (or --device=N, --precision=P) are this file's: taken out
      * before the runtime's command line */
     int n = 0;
-    P.compute = COMPUTE_32F;
+    /* built with nnc --precision bf16: activations in bf16, the other products bf16 too */
+    bool store16 = strstr(sched, "\nprecision bf16\n") != NULL;
+    P.compute = store16 ? COMPUTE_32F_FAST_16BF : COMPUTE_32F;
     for (int i = 0; i < argc; i++) {
         const char *v = NULL, *flag = NULL;
         for (int f = 0; f < 2 && !flag; f++) {
@@ -1514,7 +1619,10 @@ int nnc_cuda_main(const char *desc, const char *sched, const char *const *ptx, c
             continue;
         }
         if (!strcmp(flag, "--precision")) {
-            if (!strcmp(v, "f32"))
+            if (!strcmp(v, "f32") && store16)
+                fail("--precision f32: this executable stores its activations in bf16 (built with nnc "
+                     "--precision bf16); build it without that for f32");
+            else if (!strcmp(v, "f32"))
                 P.compute = COMPUTE_32F;
             else if (!strcmp(v, "bf16"))
                 P.compute = COMPUTE_32F_FAST_16BF;

@@ -44,7 +44,7 @@ typedef struct Cli {
 static const char *const options[] = {
     "-o", "-c", "--emit", "-O0", "-O1", "-O2", "-O3", "--cpu", "--model", "--dump-after",
     "--prefix", "-v", "--verbose", "--check", "--help", "--version", "--diagnostics-format", "--portable", "--force",
-    "--target", "--gpu-arch", "--time",
+    "--target", "--gpu-arch", "--time", "--precision",
 };
 static const char *const emit_kinds[] = {"ast", "types", "ir", "kernels", "plan", "llvm", "obj", "exe", "dot", "dot=ir", "cuda", "ptx"};
 #define NELEMS(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -81,6 +81,8 @@ static void usage(FILE *out) {
           "  --target T         llvm (the CPU, default) | cuda (NVIDIA GPUs: NVRTC at compile\n"
           "                     time, the driver and cuBLAS at run time; docs/backend-cuda.md)\n"
           "  --gpu-arch LIST    cuda: architectures to embed PTX for (default sm_80,sm_90)\n"
+          "  --precision P      cuda: f32 (default) | bf16 (the activations kept for the\n"
+          "                     backward pass stored in bf16, bf16 products; sm_80 or newer)\n"
           "  -v, --verbose      print each stage and the link command\n"
           "  --time             print the time of each stage (parse .. link) and the total\n"
           "  --diagnostics-format text|json\n"
@@ -277,6 +279,13 @@ static int parse_args(Diag *d, Cli *c, int argc, char **argv) {
             c->o.cuda = !strcmp(v, "cuda");
         } else if ((v = option_value(d, argc, argv, &i, "--gpu-arch", &bad))) {
             c->o.gpu_arch = v;
+        } else if ((v = option_value(d, argc, argv, &i, "--precision", &bad))) {
+            if (!bad && strcmp(v, "f32") && strcmp(v, "bf16")) {
+                diag_plain(d, "unknown --precision '%s'", v);
+                diag_hint(d, "the precisions are f32 (the default) and bf16 (--target cuda)");
+                return 0;
+            }
+            c->o.bf16 = !strcmp(v, "bf16");
         } else {
             unknown_option(d, arg);
             return 0;
@@ -310,6 +319,11 @@ static int check_combination(Diag *d, const Cli *c) {
     if (c->o.cuda && (c->o.emit == EMIT_OBJ || c->o.emit == EMIT_LLVM || c->cmd != CMD_COMPILE)) {
         diag_plain(d, "--target cuda builds executables (and --emit cuda|ptx|kernels|plan|ir), not %s",
                    c->cmd != CMD_COMPILE ? "with this command" : c->o.emit == EMIT_OBJ ? "object files" : "LLVM IR");
+        return 0;
+    }
+    if (c->o.bf16 && !c->o.cuda && c->o.emit != EMIT_CUDA && c->o.emit != EMIT_PTX) {
+        diag_plain(d, "--precision bf16 is for the CUDA backend (--target cuda, --emit cuda|ptx)");
+        diag_hint(d, "the CPU backend computes and stores in f32");
         return 0;
     }
     return 1;

@@ -376,7 +376,8 @@ static void print_text(EmitKind k, FILE *f, const IrModule *m, const KModule *km
 /* --emit ptx: NVRTC's PTX of the CUDA source for the first --gpu-arch, on stdout or into -o. */
 static int write_ptx(Run *r, const KModule *km) {
     const char *archs[8];
-    if (cuda_parse_archs(r->a, r->d, r->o->gpu_arch, archs) < 0)
+    int na = cuda_parse_archs(r->a, r->d, r->o->gpu_arch, archs);
+    if (na < 0 || cuda_check_bf16_archs(r->d, km, archs, na))
         return 1;
     const char *ptx = cuda_nvrtc_ptx(r->a, r->d, cuda_source(r->a, km), archs[0], r->o->verbose);
     if (!ptx)
@@ -576,6 +577,7 @@ int pipeline(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
     /* accumulators (plan.c): the LLVM backend's executables only; `nnc -c`'s train step stays
      * reentrant, and the CUDA backend (--target cuda, --emit cuda/ptx) renders no kept buffer */
     km->accumulate = !o->cuda && o->emit != EMIT_OBJ && o->emit != EMIT_CUDA && o->emit != EMIT_PTX;
+    km->bf16 = o->bf16;         /* --precision bf16 (main.c allows it with the CUDA backend only) */
     if (plan_module(km, d) || done_kernels(r, "plan", km))  /* plan: buffers, in-place updates */
         return 1;
     if (k_module_verify(km, stderr))           /* verify the kernels and the plan */

@@ -20,6 +20,7 @@ typedef struct NncOptions {
     const char *cpu;            /* --cpu NAME, NULL = host */
     bool cuda;                  /* --target cuda: the GPU backend (compiler/backend/cuda) */
     const char *gpu_arch;       /* --gpu-arch LIST, NULL = sm_80,sm_90 */
+    bool bf16;                  /* --precision bf16 (cuda): activations stored in bf16 (KModule.bf16) */
     const char *model;          /* --model NAME when the file has several */
     const char *dump_after;     /* --dump-after PASS: print the IR after that pass */
     const char *prefix;         /* -c: symbol prefix (default: the model's name) */

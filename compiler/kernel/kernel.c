@@ -92,6 +92,13 @@ KSize k_bytes(const IrType *t) {
     return n;
 }
 
+KSize k_buf_bytes(const KBuf *b) {
+    KSize n = k_bytes(&b->type);
+    if (b->bf16 && n.b2 >= 0)   /* an f32 buffer (4 bytes an element) stored in 2 */
+        n = (KSize){n.b2 / 2, n.b / 2, n.c / 2};
+    return n;
+}
+
 /* Rounded up to 64, and never below 0: a size like 4*B - 100 (a slice without its first rows)
  * becomes 64*B + 0, which covers it for every B >= 0, so offsets never go negative. */
 static int64_t up64(int64_t x) { return x <= 0 ? 0 : (x + 63) & ~(int64_t)63; }
@@ -234,6 +241,8 @@ static void buf_text(FILE *out, const KGraph *g, int b) {
         fprintf(out, " %s @ ", k_class_name[bf->cls]);
         k_size_print(out, bf->off);
         fprintf(out, " live %d..%d", bf->first, bf->last);
+        if (bf->bf16)
+            fputs(" bf16", out);
         if (bf->within) {   /* a concat's piece, in its result's bytes (plan.c concat_places) */
             fprintf(out, " in %%b%d at ", bf->within - 1);
             k_size_print(out, bf->at);
@@ -311,9 +320,11 @@ void k_plan_print(FILE *out, const KModule *km) {
             else
                 k_size_print(out, bf->off);
             fputs("  size ", out);
-            k_size_print(out, k_bytes(&bf->type));
+            k_size_print(out, k_buf_bytes(bf));
             fprintf(out, "  live k%d..k%d  ", bf->first, bf->last);
             ir_type_print(out, &bf->type);
+            if (bf->bf16)
+                fputs("  bf16", out);
             if (bf->within) {
                 fprintf(out, "  in %%b%d at ", bf->within - 1);
                 k_size_print(out, bf->at);
@@ -792,7 +803,7 @@ int k_verify(const KGraph *g, FILE *err) {
             if (x->last < x->first)
                 fail(&v, "buffer %b", b, "lifetime k%d..k%d ends before it starts", x->first, x->last);
             if (x->first >= 0 && !x->kept)  /* -1..-1: unused; kept: storage of its own */
-                t[nt++] = (TempRef){x->first, b, k_size_add(x->off, k_align(k_bytes(&x->type)))};
+                t[nt++] = (TempRef){x->first, b, k_size_add(x->off, k_align(k_buf_bytes(x)))};
         }
         qsort(t, (size_t)nt, sizeof *t, by_first);
         for (int i = 0; i < nt; i++) {

@@ -72,6 +72,9 @@ typedef struct KBuf {
     int within;                 /* plan: 1 + the temporary whose bytes hold this one (a piece of a
                                    concat placed in it, at byte offset `at`), 0 when none */
     KSize at;
+    bool bf16;                  /* KB_TEMP, set by plan when KGraph.bf16 (the CUDA backend's
+                                   --precision bf16): an f32 activation (KC_ACT) stored as bfloat16,
+                                   2 bytes an element; the backend converts at every load and store */
 } KBuf;
 
 /* One scalar instruction of a kernel body or of the values program. */
@@ -175,6 +178,8 @@ typedef struct KGraph {
      * gradient) out of the workspace, zeroed across calls (KBuf.kept, Kernel.acc): set by
      * plan_module from KModule.accumulate for the train steps */
     bool accumulate;
+    /* set by plan_module from KModule.bf16: its eligible activations are stored in bf16 */
+    bool bf16;
 } KGraph;
 
 typedef struct KModule {
@@ -188,6 +193,10 @@ typedef struct KModule {
     /* set before plan: the backend gives kept buffers storage of their own (the LLVM backend's
      * executables: zeroed globals; not `nnc -c`, whose train step stays reentrant, nor CUDA) */
     bool accumulate;
+    /* set before plan: nnc --target cuda --precision bf16: the activations kept for the backward
+     * pass (KC_ACT) that only kernels the CUDA backend renders touch are stored in bf16 (KBuf.bf16;
+     * docs/backend-cuda.md, "--precision bf16") */
+    bool bf16;
 } KModule;
 
 /* ---- building (fuse.c uses these) ---- */
@@ -213,6 +222,7 @@ void k_row_need(const Kernel *k, const uint8_t *lv, int from, uint8_t *need);
 /* ---- sizes ---- */
 /* numel * element size, exactly; b2 = -1 when B appears in more than two dims */
 KSize k_bytes(const IrType *t);
+KSize k_buf_bytes(const KBuf *b);       /* its storage: k_bytes, halved for a bf16 buffer */
 KSize k_align(KSize d);                 /* each coefficient rounded up to 64, at least 0 */
 KSize k_size_max(KSize x, KSize y);     /* coefficient-wise: >= both for every B >= 0 */
 KSize k_size_add(KSize x, KSize y);

@@ -545,6 +545,35 @@ static void sort_by_first(int *order, int n, const KGraph *g) {
     }
 }
 
+/* May activation b be stored in bf16 (KGraph.bf16, the CUDA backend's --precision bf16)? An f32
+ * temporary that only kernels the backend renders with a conversion at each load and store touch:
+ * not a result (outputs, losses and updates are copied as f32 bytes), not kept, not a concat's piece
+ * nor holding one (their byte offsets are f32's), not written by a scatter (atomic f32 adds) nor
+ * read by an allreduce (NCCL reduces f32), never read through a window. GEMMs on it are the
+ * runtime's bf16 GEMMs; a conv on it runs the direct kernel (docs/backend-cuda.md). */
+static bool bf16_ok(const KGraph *g, int b) {
+    const KBuf *bf = &g->bufs[b];
+    if (bf->kind != KB_TEMP || bf->type.dtype != DT_F32 || bf->kept || bf->within)
+        return false;
+    for (int o = 0; o < g->nbufs; o++)
+        if (g->bufs[o].within == b + 1)
+            return false;
+    for (int r = 0; r < g->nres; r++)
+        if (g->res[r].buf == b || g->res[r].stage == b)
+            return false;
+    for (int i = 0; i < g->nkern; i++) {
+        const Kernel *k = &g->kern[i];
+        if (!touches(k, b))
+            continue;
+        if (k->kind == KK_ALLREDUCE || k->acc || (k->kind == KK_OP && k->op == OP_SCATTER_ADD && k->out == b))
+            return false;
+        for (int a = 0; a < k->nargs; a++)
+            if (k->args[a].kind == KA_WIN && k->args[a].ref == b)
+                return false;
+    }
+    return true;
+}
+
 int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
     in_place(A, g, ntensors);
     reuse_dying(A, g);
@@ -623,13 +652,14 @@ int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
             continue;
         }
         bf->cls = loss_k >= 0 && bf->first <= loss_k && bf->last > loss_k ? KC_ACT : KC_SCRATCH;
+        bf->bf16 = g->bf16 && bf->cls == KC_ACT && bf16_ok(g, b);
         Live *L = active[bf->cls];
         int n = 0;
         for (int k = 0; k < nactive[bf->cls]; k++)
             if (g->bufs[L[k].buf].last >= bf->first)
                 L[n++] = L[k];
         nactive[bf->cls] = n;
-        KSize size = k_align(k_bytes(&bf->type)), best = {0, 0, 0};
+        KSize size = k_align(k_buf_bytes(bf)), best = {0, 0, 0};
         if (n > PLAN_SEARCH) {   /* many live at once: above everything placed so far (constant time) */
             best = g->slab[bf->cls];
         } else {            /* the lowest free place: 0 or the end of a live one */
@@ -670,6 +700,7 @@ int plan_module(KModule *km, Diag *d) {
         if (!g)
             continue;
         g->accumulate = km->accumulate && k >= 2;
+        g->bf16 = km->bf16;
         if (plan_graph(km->arena, g, m->ntensors, d))
             return -1;
         for (int b = 0; b < g->nbufs; b++)

@@ -42,6 +42,7 @@ typedef struct Src {
     FILE *o;                    /* the kernels */
     FILE *s;                    /* the schedule */
     const KModule *km;
+    const KGraph *g;            /* the graph being rendered: its buffers' storage (KBuf.bf16) */
     /* kernels emitted so far, by signature */
     char **sig; const char **name; int nsig, capsig;
 } Src;
@@ -50,6 +51,13 @@ typedef struct Src {
 
 static const char *ctype(DType d) { return d == DT_F32 ? "float" : d == DT_I32 ? "int" : "bool"; }
 static const char *mtype(DType d) { return d == DT_F32 ? "float" : d == DT_I32 ? "int" : "unsigned char"; }
+
+/* Buffer b of the graph being rendered is stored in bf16 (plan.c, --precision bf16). */
+static bool hb(const Src *S, int b) { return S->g && b >= 0 && b < S->g->nbufs && S->g->bufs[b].bf16; }
+/* The element type of buffer b in memory: nnc_bf (the prelude's bf16, read as float and written
+ * rounded) for a bf16 one, else mtype. */
+static const char *btype(const Src *S, DType d, int b) { return hb(S, b) ? "nnc_bf" : mtype(d); }
+static bool any_bf16(const KModule *km);
 
 static const char *dimx(Arena *a, Dim d) {
     if (d.a == 0)
@@ -233,6 +241,56 @@ static const char prelude[] =
     "    NNC_LOOP(i, B) if ((w[i] & 0x7f800000u) == 0x7f800000u) *flag = 1;\n"
     "}\n";
 
+/* nnc --precision bf16 (a module with a bf16 buffer): the storage type, 2 bytes, read as float
+ * (exact) and written rounded to nearest even (cvt.rn.bf16.f32, sm_80 and newer; the emulator's
+ * host build the same in integer arithmetic); the runtime's copy of an f32 operand into bf16 for a
+ * GEMM whose other operand or result is bf16 (cuBLAS wants both operands of one type). */
+static const char prelude_bf16[] =
+    "/* bf16 storage (nnc --precision bf16): the activations kept for the backward pass */\n"
+    "__device__ __forceinline__ unsigned short nnc_f2bf(float v) {\n"
+    "#ifdef NNC_EMU\n"
+    "    unsigned u = (unsigned)__float_as_int(v);\n"
+    "    if ((u & 0x7fffffffu) > 0x7f800000u) return (unsigned short)((u >> 16) | 0x40u);\n"
+    "    return (unsigned short)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);\n"
+    "#else\n"
+    "    unsigned short h;\n"
+    "    asm(\"cvt.rn.bf16.f32 %0, %1;\" : \"=h\"(h) : \"f\"(v));\n"
+    "    return h;\n"
+    "#endif\n"
+    "}\n"
+    "struct nnc_bf {\n"
+    "    unsigned short h;\n"
+    "    __device__ __forceinline__ operator float() const { return __int_as_float((int)((unsigned)h << 16)); }\n"
+    "    __device__ __forceinline__ nnc_bf &operator=(float v) { h = nnc_f2bf(v); return *this; }\n"
+    "};\n"
+    "/* runtime/cuda.c: out[0, n) = a0 rounded to bf16 (an f32 GEMM operand beside a bf16 one) */\n"
+    "extern \"C\" __global__ void __launch_bounds__(NNC_T) nnc_to_bf16(long long n, unsigned long long seed, "
+    "const unsigned *V, nnc_bf *out, const float *a0) {\n"
+    "    NNC_LOOP(i, n) out[i] = a0[i];\n"
+    "}\n";
+
+bool cuda_module_bf16(const KModule *km) { return any_bf16(km); }
+
+int cuda_check_bf16_archs(Diag *d, const KModule *km, const char *const *archs, int n) {
+    for (int i = 0; i < n && any_bf16(km); i++)
+        if (atoi(archs[i] + 3) < 80) {
+            diag_plain(d, "--precision bf16 needs --gpu-arch sm_80 or newer (bf16 conversions), not %s", archs[i]);
+            return -1;
+        }
+    return 0;
+}
+
+static bool any_bf16(const KModule *km) {
+    const KGraph *gs[2] = {km->forward, km->evaluate};
+    for (int k = 0; k < 2 + km->nsteps; k++) {
+        const KGraph *g = k < 2 ? gs[k] : km->steps[k - 2];
+        for (int b = 0; g && b < g->nbufs; b++)
+            if (g->bufs[b].bf16)
+                return true;
+    }
+    return false;
+}
+
 /* ---- kernel bodies ---- */
 
 /* The load of argument ar through parameter p at index `at`. */
@@ -281,12 +339,12 @@ static void params(Src *S, const Kernel *k, const char *name, bool out) {
     fprintf(S->o, "extern \"C\" __global__ void __launch_bounds__(NNC_T) %s(long long B, unsigned long long seed, "
                   "const unsigned *V", name);
     if (out)
-        fprintf(S->o, ", %s *out", mtype(k->type.dtype));
+        fprintf(S->o, ", %s *out", btype(S, k->type.dtype, k->out));
     for (int x = 0; x < k->nx; x++)
-        fprintf(S->o, ", %s *x%d", mtype(k->body[k->xexpr[x]].dt), x);
+        fprintf(S->o, ", %s *x%d", btype(S, k->body[k->xexpr[x]].dt, k->xbuf[x]), x);
     for (int a = 0; a < k->nargs; a++)
         if (k->args[a].kind != KA_VAL)
-            fprintf(S->o, ", const %s *a%d", mtype(k->args[a].type.dtype), a);
+            fprintf(S->o, ", const %s *a%d", btype(S, k->args[a].type.dtype, k->args[a].ref), a);
     fputs(") {\n", S->o);
 }
 
@@ -538,7 +596,8 @@ static void k_scatter(Src *S, const Kernel *k, const char *name) {
     params(S, k, name, true);
     fprintf(S->o, "    NNC_LOOP(i, %s*%s) {\n", numelx(a, it), w);
     fprintf(S->o, "        long long j = i / %s, q = i - j * %s, row = a1[j];\n", w, w);
-    fprintf(S->o, "        if (row >= 0 && row < %s) atomicAdd(&out[row * %s + q], a0[i]);\n    }\n}\n", dimx(a, t->dim[0]), w);
+    fprintf(S->o, "        if (row >= 0 && row < %s) atomicAdd(&out[row * %s + q], %sa0[i]);\n    }\n}\n", dimx(a, t->dim[0]), w,
+            hb(S, k->args[0].ref) ? "(float)" : "");
 }
 
 /* SUM and RMAX (with or without a fused prologue): one block per result element. */
@@ -682,8 +741,8 @@ static void k_conv(Src *S, const Kernel *k, const char *name) {
     fputs("    const long long CG = C / G, FG = F / G;\n", S->o);
     switch ((Op)k->op) {
     case OP_CONV:       /* a0 = x, a1 = w */
-        fputs("    NNC_LOOP(o, N*OH*OW*F) {\n"
-              "        long long f = o % F, ow = o / F % OW, oh = o / (F*OW) % OH, n = o / (F*OW*OH), g = f / FG;\n"
+        fprintf(S->o, "    NNC_LOOP(o, N*OH*OW*F) {\n"
+              "        long long f = o %% F, ow = o / F %% OW, oh = o / (F*OW) %% OH, n = o / (F*OW*OH), g = f / FG;\n"
               "        float acc = 0.f;\n"
               "        for (long long kh = 0; kh < KH; kh++) {\n"
               "            long long h = oh*SH - PH + kh*DH;\n"
@@ -691,12 +750,12 @@ static void k_conv(Src *S, const Kernel *k, const char *name) {
               "            for (long long kw = 0; kw < KW; kw++) {\n"
               "                long long w = ow*SW - PW + kw*DW;\n"
               "                if (w < 0 || w >= W) continue;\n"
-              "                const float *xp = a0 + ((n*H + h)*W + w)*C + g*CG;\n"
-              "                const float *wp = a1 + ((kh*KW + kw)*CG)*F + f;\n"
+              "                const %s *xp = a0 + ((n*H + h)*W + w)*C + g*CG;\n"
+              "                const %s *wp = a1 + ((kh*KW + kw)*CG)*F + f;\n"
               "                for (long long ci = 0; ci < CG; ci++) acc += xp[ci] * wp[ci*F];\n"
               "            }\n"
               "        }\n"
-              "        out[o] = acc;\n", S->o);
+              "        out[o] = acc;\n", btype(S, DT_F32, k->args[0].ref), btype(S, DT_F32, k->args[1].ref));
         if (k->nbody) {     /* its epilogue (plan.c): the body at element o, reading the product back */
             fputs("        {\n            long long i = o, r = o / F, c = o - r * F;\n            (void)i; (void)r; (void)c;\n", S->o);
             body_all(S, k, "i", "r", "c", "            ");
@@ -705,26 +764,26 @@ static void k_conv(Src *S, const Kernel *k, const char *name) {
         fputs("    }\n}\n", S->o);
         break;
     case OP_CONV_BWD_DATA:     /* a0 = dy, a1 = w; out = dx */
-        fputs("    NNC_LOOP(e, N*H*W*C) {\n"
-              "        long long ch = e % C, w = e / C % W, h = e / (C*W) % H, n = e / (C*W*H), g = ch / CG, ci = ch % CG;\n"
+        fprintf(S->o, "    NNC_LOOP(e, N*H*W*C) {\n"
+              "        long long ch = e %% C, w = e / C %% W, h = e / (C*W) %% H, n = e / (C*W*H), g = ch / CG, ci = ch %% CG;\n"
               "        float acc = 0.f;\n"
               "        for (long long kh = 0; kh < KH; kh++) {\n"
               "            long long th = h + PH - kh*DH;\n"
-              "            if (th < 0 || th % SH) continue;\n"
+              "            if (th < 0 || th %% SH) continue;\n"
               "            long long oh = th / SH;\n"
               "            if (oh >= OH) continue;\n"
               "            for (long long kw = 0; kw < KW; kw++) {\n"
               "                long long tw = w + PW - kw*DW;\n"
-              "                if (tw < 0 || tw % SW) continue;\n"
+              "                if (tw < 0 || tw %% SW) continue;\n"
               "                long long ow = tw / SW;\n"
               "                if (ow >= OW) continue;\n"
-              "                const float *dp = a0 + ((n*OH + oh)*OW + ow)*F + g*FG;\n"
-              "                const float *wp = a1 + ((kh*KW + kw)*CG + ci)*F + g*FG;\n"
+              "                const %s *dp = a0 + ((n*OH + oh)*OW + ow)*F + g*FG;\n"
+              "                const %s *wp = a1 + ((kh*KW + kw)*CG + ci)*F + g*FG;\n"
               "                for (long long f = 0; f < FG; f++) acc += dp[f] * wp[f];\n"
               "            }\n"
               "        }\n"
               "        out[e] = acc;\n"
-              "    }\n}\n", S->o);
+              "    }\n}\n", btype(S, DT_F32, k->args[0].ref), btype(S, DT_F32, k->args[1].ref));
         break;
     case OP_CONV_BWD_FILTER:   /* a0 = x, a1 = dy; out = dw: one block per weight */
         fputs("    NNC_BLOCKS(o, KH*KW*CG*F) {\n"
@@ -844,6 +903,20 @@ static const char *kernel_name(Src *S, const Kernel *k, int gi, int ki) {
     for (int a = 0; a < k->nargs; a++)      /* values are read from V by index: part of the function */
         if (k->args[a].kind == KA_VAL)
             fprintf(f, " $v%d@%d", k->args[a].ref, a);
+    /* the buffers' storage is part of the function too: which of out, extra outputs, arguments are bf16 */
+    bool h = hb(S, k->out);
+    for (int x = 0; x < k->nx; x++)
+        h |= hb(S, k->xbuf[x]);
+    for (int a = 0; a < k->nargs; a++)
+        h |= k->args[a].kind != KA_VAL && hb(S, k->args[a].ref);
+    if (h) {
+        fprintf(f, " bf16:%d", hb(S, k->out));
+        for (int x = 0; x < k->nx; x++)
+            fprintf(f, "%d", hb(S, k->xbuf[x]));
+        fputc(':', f);
+        for (int a = 0; a < k->nargs; a++)
+            fprintf(f, "%d", k->args[a].kind != KA_VAL && hb(S, k->args[a].ref));
+    }
     fclose(f);
     for (int i = 0; i < S->nsig; i++)
         if (!strcmp(S->sig[i], sig)) {
@@ -928,13 +1001,22 @@ static void values_kernel(Src *S, const KGraph *g, int gi) {
 
 /* ---- the schedule ---- */
 
-static void ref_text(Src *S, const KGraph *g, int gi, int b) {
+/* Buffer b in a schedule step: t<tensor>, w<workspace offset>, g<global>. */
+static void ref_any(Src *S, const KGraph *g, int gi, int b) {
     const KBuf *bf = &g->bufs[b];
     switch (bf->kind) {
     case KB_ARG: fprintf(S->s, " t%d", bf->tensor); break;
     case KB_TEMP: fprintf(S->s, " w%lld,%lld,%lld", (long long)bf->off.b2, (long long)bf->off.b, (long long)bf->off.c); break;
     case KB_GLOBAL: fprintf(S->s, " gnnc_g%d_c%d", gi, b); break;
     }
+}
+
+/* The same in a step that copies or reads f32 bytes (copy, zero, loss): never a bf16 buffer
+ * (plan.c bf16_ok keeps results, scatters and allreduces in f32). */
+static void ref_text(Src *S, const KGraph *g, int gi, int b) {
+    if (g->bufs[b].bf16)
+        die("cuda backend: bf16 buffer %%b%d of graph %s in a schedule step that copies f32 bytes", b, g->name);
+    ref_any(S, g, gi, b);
 }
 
 static void size_text(Src *S, KSize n) { fprintf(S->s, " %lld %lld %lld", (long long)n.b2, (long long)n.b, (long long)n.c); }
@@ -964,8 +1046,8 @@ static void globals(Src *S, const KGraph *g, int gi) {
 /* A conv kernel cuDNN can compute (a `conv` step; runtime/cuda_dnn.c): f32, cuDNN's output size
  * (padding PH on both sides, as cuDNN pads) equal to the kernel's, and no conv_bwd_data or
  * conv_bwd_filter with a fused body (plan fuses epilogues into forward convs only). */
-static bool conv_dnn(const Kernel *k, IrConv *c) {
-    if (k->kind != KK_CONV || k->type.dtype != DT_F32 || k->args[0].type.dtype != DT_F32 ||
+static bool conv_dnn(const Src *S, const Kernel *k, IrConv *c) {
+    if (k->kind != KK_CONV || hb(S, k->out) || hb(S, k->args[0].ref) || hb(S, k->args[1].ref) || k->type.dtype != DT_F32 || k->args[0].type.dtype != DT_F32 ||
         k->args[1].type.dtype != DT_F32 || (k->op != OP_CONV && k->nbody > 0))
         return false;
     if (ir_conv_node_geom((Op)k->op, &k->args[0].type, &k->args[1].type, &k->type, &k->attr, c))
@@ -978,6 +1060,7 @@ static bool conv_dnn(const Kernel *k, IrConv *c) {
 static void graph(Src *S, const KGraph *g, int gi) {
     if (!g->planned)
         die("graph %s reached the cuda backend unplanned", g->name);
+    S->g = g;
     globals(S, g, gi);
     fprintf(S->s, "graph %d %s %d\n", gi, g->name, g->nvals);
     if (g->nvals) {
@@ -1005,19 +1088,24 @@ static void graph(Src *S, const KGraph *g, int gi) {
         if (k->kind == KK_GEMM) {
             const IrType *t = &k->type, *ta = &k->args[0].type, *tb = &k->args[1].type;
             bool tra = k->attr.i[0] != 0, trb = k->attr.i[1] != 0;
+            /* a bf16 operand or result: `gemm:XYZ`, the storage of A, B, C (h bf16, f f32) */
+            bool ha = hb(S, k->args[0].ref), hbb = hb(S, k->args[1].ref), hc = hb(S, k->out);
+            const char *ty = ha || hbb || hc ? arena_printf(S->a, ":%c%c%c", ha ? 'h' : 'f', hbb ? 'h' : 'f', hc ? 'h' : 'f') : "";
             if (t->rank == 3 && ta->rank == 3 && tb->rank == 3) {
                 /* batched [P, M, K] @ [P, K, N] (attention's products): one strided batched call */
-                fprintf(S->s, "bgemm %d %d", tra, trb);
+                fprintf(S->s, "bgemm%s %d %d", ty, tra, trb);
                 dim_text(S, t->dim[0]);
                 dim_text(S, t->dim[1]);
                 dim_text(S, t->dim[2]);
                 dim_text(S, ta->dim[tra ? 1 : 2]);
             } else if (t->rank == 2 && ta->rank == 2 && tb->rank == 2) {
                 int bias = -1, epi = lt_epilogue(g, k, &bias);
+                if (epi && hb(S, bias))
+                    epi = 0;
                 if (epi)
-                    fprintf(S->s, "gemmlt %d %d %d", epi, tra, trb);
+                    fprintf(S->s, "gemmlt%s %d %d %d", ty, epi, tra, trb);
                 else
-                    fprintf(S->s, "gemm %d %d", tra, trb);
+                    fprintf(S->s, "gemm%s %d %d", ty, tra, trb);
                 dim_text(S, t->dim[0]);
                 dim_text(S, t->dim[1]);
                 dim_text(S, ta->dim[tra ? 0 : 1]);
@@ -1026,11 +1114,11 @@ static void graph(Src *S, const KGraph *g, int gi) {
             } else {
                 die("cuda backend: matmul of rank %d x %d -> %d", ta->rank, tb->rank, t->rank);
             }
-            ref_text(S, g, gi, k->args[0].ref);
-            ref_text(S, g, gi, k->args[1].ref);
-            ref_text(S, g, gi, k->out);
+            ref_any(S, g, gi, k->args[0].ref);
+            ref_any(S, g, gi, k->args[1].ref);
+            ref_any(S, g, gi, k->out);
             int bias = -1;
-            if (t->rank == 2 && lt_epilogue(g, k, &bias))
+            if (t->rank == 2 && lt_epilogue(g, k, &bias) && !hb(S, bias))
                 ref_text(S, g, gi, bias);
             fputc('\n', S->s);
             if (!k->nbody)
@@ -1046,7 +1134,7 @@ static void graph(Src *S, const KGraph *g, int gi) {
          * runtime's fallback, run only without cuDNN), then for a forward conv with an epilogue
          * that epilogue alone (run only after cuDNN) */
         IrConv cg;
-        bool dnn = conv_dnn(k, &cg);
+        bool dnn = conv_dnn(S, k, &cg);
         if (dnn) {
             int kind = k->op == OP_CONV ? 0 : k->op == OP_CONV_BWD_DATA ? 1 : 2;
             fprintf(S->s, "conv %d %d", kind, kind == 0 && k->nbody > 0);
@@ -1064,7 +1152,7 @@ static void graph(Src *S, const KGraph *g, int gi) {
         Launch l = launch_of(k);
         fprintf(S->s, "launch %s %c", name, l.mode);
         size_text(S, l.n);
-        ref_text(S, g, gi, k->out);
+        ref_any(S, g, gi, k->out);
         const Kernel *pk = k;
         Kernel e;
         if (k->kind == KK_GEMM) {
@@ -1072,10 +1160,10 @@ static void graph(Src *S, const KGraph *g, int gi) {
             pk = &e;
         }
         for (int x = 0; x < pk->nx && pk->kind != KK_CONV; x++)
-            ref_text(S, g, gi, pk->xbuf[x]);
+            ref_any(S, g, gi, pk->xbuf[x]);
         for (int a = 0; a < pk->nargs; a++)
             if (pk->args[a].kind != KA_VAL)
-                ref_text(S, g, gi, pk->args[a].ref);
+                ref_any(S, g, gi, pk->args[a].ref);
         fputc('\n', S->s);
         if (dnn && k->op == OP_CONV && k->nbody > 0) {     /* the epilogue alone, over cuDNN's product */
             Kernel ep = epilogue(S->a, k);
@@ -1083,10 +1171,10 @@ static void graph(Src *S, const KGraph *g, int gi) {
             const char *en = kernel_name(S, &ep, gi, ki);
             fprintf(S->s, "launch %s e", en);
             size_text(S, numel_poly(&ep.type));
-            ref_text(S, g, gi, ep.out);
+            ref_any(S, g, gi, ep.out);
             for (int a = 0; a < ep.nargs; a++)
                 if (ep.args[a].kind != KA_VAL)
-                    ref_text(S, g, gi, ep.args[a].ref);
+                    ref_any(S, g, gi, ep.args[a].ref);
             fputc('\n', S->s);
         }
     }
@@ -1136,8 +1224,13 @@ static void render(Arena *a, const KModule *km, char **src, char **sched) {
     if (!S.o || !S.s)
         die("out of memory");
     fputs(prelude, S.o);
+    bool bf16 = any_bf16(km);
+    if (bf16)
+        fputs(prelude_bf16, S.o);
     const IrModule *m = km->m;
     fprintf(S.s, "nnc-cuda 1\n");
+    if (bf16)           /* activations in bf16: the runtime's GEMMs and its nnc_to_bf16 copies */
+        fputs("precision bf16\n", S.s);
     for (int t = 0; t < m->ntensors; t++) {
         const IrTensor *tn = &m->tensors[t];
         KSize b = k_bytes(&tn->type);
@@ -1341,7 +1434,7 @@ int cuda_emit(const KModule *km, const BackendOptions *o, Diag *d) {
     }
     const char *archs[8];
     int na = cuda_parse_archs(a, d, o->gpu_arch, archs);
-    if (na < 0)
+    if (na < 0 || cuda_check_bf16_archs(d, km, archs, na))
         return -1;
     char *src = NULL, *sched = NULL;
     render(a, km, &src, &sched);

@@ -28,6 +28,11 @@ const char *cuda_nvrtc_ptx(Arena *a, Diag *d, const char *src, const char *arch,
  * "sm_80,sm_90". Returns the count and fills archs (at most 8); -1 after a diagnostic. */
 int cuda_parse_archs(Arena *a, Diag *d, const char *list, const char **archs);
 
+/* km stores activations in bf16 (--precision bf16, plan.c); -1 after a diagnostic when one of
+ * the n architectures is older than sm_80 and km does (its conversions need sm_80). */
+bool cuda_module_bf16(const KModule *km);
+int cuda_check_bf16_archs(Diag *d, const KModule *km, const char *const *archs, int n);
+
 /* Backend entry: o->output gets the C file of the executable (descriptor, PTX per arch, schedule,
  * entry points), o->gpu_arch the architectures. With kind BACKEND_OUT_TEXT: the CUDA source. */
 int cuda_emit(const KModule *km, const BackendOptions *o, Diag *d);
