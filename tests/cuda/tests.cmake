@@ -11,6 +11,9 @@
 #                   allocations once, --device, summary's device memory (tests/cuda/resident.sh)
 #   cuda.emu.lt     cuBLASLt's fused epilogues and their fallback (tests/cuda/lt.nn)
 #   cuda.emu.bf16   --precision bf16 (tests/cuda/bf16.sh)
+#   cuda.emit.bf16, cuda.ptx_bf16.NAME, cuda.emu.bf16act{,_cnn,_bmm}  nnc --target cuda --precision
+#                   bf16 (activations stored in bf16): the source (FileCheck), NVRTC + ptxas for
+#                   sm_80/sm_90, training on the emulator within noise of the CPU (tests/cuda/bf16act.sh)
 #   cuda.emu.graphs CUDA graphs: captured, replayed, off, the fallback; equal trainings (tests/cuda/graphs.sh)
 #   cuda.emu.cudnn  NNC_CUDNN=1: convolutions through cuDNN equal the direct kernels (tests/cuda/cudnn.sh)
 #   cuda.bundle     scripts/cuda_bundle.sh: the executable and its libraries in one folder that runs
@@ -26,6 +29,11 @@ if(NNC_KERNEL_FILECHECK)
     set_tests_properties(cuda.emit.${name} PROPERTIES LABELS cuda TIMEOUT 60
                          ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib")
   endforeach()
+  # --precision bf16: nnc_bf storage in the kernels, `gemm:XYZ` steps, the prelude's conversions
+  add_test(NAME cuda.emit.bf16 COMMAND sh -c "\"$1\" --target cuda --precision bf16 --emit cuda \"$2\" | \"$3\" \"$4\""
+    sh $<TARGET_FILE:nnc> ${CMAKE_SOURCE_DIR}/examples/fashion_mlp.nn ${NNC_KERNEL_FILECHECK} ${_cu}/bf16.check)
+  set_tests_properties(cuda.emit.bf16 PROPERTIES LABELS cuda TIMEOUT 60
+                       ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib")
 endif()
 file(GLOB _cu_examples ${CMAKE_SOURCE_DIR}/examples/*.nn ${CMAKE_SOURCE_DIR}/examples/course/*.nn)
 foreach(f ${_cu_examples})
@@ -40,6 +48,13 @@ foreach(f ${_cu_examples})
   # backend's own memory safety is covered there by cuda.emit and cuda.emu
   add_test(NAME cuda.ptx.${name} COMMAND sh ${_cu}/ptx.sh $<TARGET_FILE:nnc> "${NNC_PTXAS}" ${NNC_HAVE_CUDA} ${f})
   set_tests_properties(cuda.ptx.${name} PROPERTIES LABELS "cuda;slow" TIMEOUT 300 SKIP_RETURN_CODE 77)
+endforeach()
+# --precision bf16 (activations in bf16): an MLP, CNNs (direct conv kernels on bf16), attention's
+# batched GEMMs, a residual net, an LSTM (slow: label slow like the others)
+foreach(name fashion_mlp fashion_cnn tiny_transformer resnet_small char_lstm)
+  add_test(NAME cuda.ptx_bf16.${name} COMMAND sh ${_cu}/ptx.sh $<TARGET_FILE:nnc> "${NNC_PTXAS}" ${NNC_HAVE_CUDA}
+           ${CMAKE_SOURCE_DIR}/examples/${name}.nn --target cuda --precision bf16)
+  set_tests_properties(cuda.ptx_bf16.${name} PROPERTIES LABELS "cuda;slow" TIMEOUT 300 SKIP_RETURN_CODE 77)
 endforeach()
 add_test(NAME cuda.no_driver COMMAND sh ${_cu}/no_driver.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA}
          ${CMAKE_SOURCE_DIR}/examples)
@@ -111,6 +126,17 @@ set_tests_properties(cuda.emu.resident PROPERTIES LABELS cuda TIMEOUT 300 SKIP_R
 add_test(NAME cuda.emu.bf16 COMMAND sh ${_cu}/bf16.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
          ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples fashion_mlp 0.02 --limit 1000 --epochs 2)
 set_tests_properties(cuda.emu.bf16 PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77)
+# nnc --precision bf16 (activations stored in bf16): fashion_mlp, fashion_cnn (convolutions and
+# pools on bf16, 4% as its 128 samples are noisy: bf16 products alone move its loss 0.6%, its
+# accuracy by 2 samples) and bmm.nn (batched GEMMs on bf16 operands) within noise of the CPU's f32
+add_test(NAME cuda.emu.bf16act COMMAND sh ${_cu}/bf16act.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
+         ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples fashion_mlp 0.02 --limit 1000 --epochs 2)
+add_test(NAME cuda.emu.bf16act_cnn COMMAND sh ${_cu}/bf16act.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
+         ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples fashion_cnn 0.04 --limit 128 --batch 16 --epochs 2)
+add_test(NAME cuda.emu.bf16act_bmm COMMAND sh ${_cu}/bf16act.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
+         ${_cu}/emu/cuda_emu.h ${_cu} bmm 0.02 --limit 80 --epochs 2)
+set_tests_properties(cuda.emu.bf16act cuda.emu.bf16act_cnn cuda.emu.bf16act_bmm PROPERTIES LABELS cuda TIMEOUT 300
+                     SKIP_RETURN_CODE 77)
 # CUDA graphs: fashion_mlp (dropout: the seed of each replay; a last batch of 40), and lt.nn (the
 # cuBLASLt epilogues and their fallback inside a capture)
 add_test(NAME cuda.emu.graphs COMMAND sh ${_cu}/graphs.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA}
