@@ -2,7 +2,8 @@
 # tests/gpu/prepare.sh [NNC] - on the development machine: everything tests/gpu/run.sh needs on a
 # GPU machine that has no LLVM, OpenBLAS or package registry, as one file, build/gpu.tar.gz (carry
 # it; docs/backend-cuda.md). It holds
-#   bin/   the --target cuda executables (sm_80 + sm_90 PTX) and the shared libraries they need
+#   bin/   the --target cuda executables (sm_80 + sm_90 PTX; NAME_bf16 built with --precision bf16)
+#          and the shared libraries they need
 #          (scripts/cuda_bundle.sh; rpath $ORIGIN finds them)
 #   ref/   the CPU executables' results for the same runs (train output, eval of the weights),
 #          the reference the GPU's are compared with
@@ -22,8 +23,14 @@ for m in $models; do
     "$nnc" "$root/examples/$m.nn" -o "$out/cpu/$m"
     "$nnc" "$root/examples/$m.nn" --emit cuda -o "$out/emu/$m.cu"
 done
+# nnc --precision bf16 (activations stored in bf16): NAME_bf16 beside NAME
+for m in fashion_mlp fashion_cnn; do
+    "$nnc" "$root/examples/$m.nn" --target cuda --precision bf16 -o "$out/bin/${m}_bf16"
+    "$nnc" "$root/examples/$m.nn" --precision bf16 --emit cuda -o "$out/emu/${m}_bf16.cu"
+done
 for m in mlp_small mlp_wide cnn; do
     "$nnc" "$root/bench/models/$m.nn" --target cuda -o "$out/bin/bench_$m"
+    "$nnc" "$root/bench/models/$m.nn" --target cuda --precision bf16 -o "$out/bin/bench_${m}_bf16"
 done
 cp "$root/bench/torch_bench.py" "$root/tests/gpu/torch_cuda.py" "$out/"
 sh "$root/scripts/cuda_bundle.sh" "$out/bin" "$out"/bin/* >/dev/null

@@ -8,7 +8,9 @@
 #   2. device params and state stay on the device (NNC_CUDA_STATS: uploaded once, downloaded once
 #             per save), every batch an async copy; cuBLASLt's fused epilogues used and equal to
 #             cuBLAS + the epilogue kernel (NNC_CUBLASLT=0); --precision bf16's run within 3% of
-#             the f32 one; CUDA graphs captured and replayed, their run equal to plain launches'
+#             the f32 one; activations stored in bf16 (nnc --precision bf16: fashion_mlp_bf16,
+#             fashion_cnn_bf16) within 3% of the f32 runs, with bf16 GEMMs and a smaller planned
+#             activation size; CUDA graphs captured and replayed, their run equal to plain launches'
 #             (NNC_CUDA_GRAPHS=0) within 0.2%; --device 99 refused; summary's device memory; data-parallel: 1 rank
 #             through NCCL (mpirun -np 1: MPI up, the gradients through ncclAllReduce) equals the
 #             single-GPU run (without mpirun on the machine: NNC_NCCL=1, a one-rank communicator
@@ -17,11 +19,12 @@
 #             (NNC_CUDNN=1) against the direct kernels: fashion_cnn's training within 0.2%, and the
 #             samples/s of both (skipped, with a line, without libcudnn.so.9: a PyTorch wheel's
 #             nvidia/cudnn is found and used)
-#   3. train  fashion_mlp (10 epochs; f32 and --precision bf16) and fashion_cnn (5 epochs), full:
+#   3. train  fashion_mlp (10 epochs; f32, --precision bf16, bf16 activations) and fashion_cnn (5 epochs), full:
 #             test accuracy at least the CPU's documented result less a point (88.77% and 91.97%,
 #             examples/README.md)
 #   4. bench  bench/models' mlp_small, mlp_wide, cnn: training samples/s, nnc on the GPU (with
-#             cuBLASLt's epilogues and without: NNC_CUBLASLT=0; --precision bf16) and PyTorch on CUDA
+#             cuBLASLt's epilogues and without: NNC_CUBLASLT=0; --precision bf16; activations in bf16:
+#             bench_NAME_bf16) and PyTorch on CUDA
 #             (tests/gpu/torch_cuda.py), and their ratio; and without CUDA graphs (NNC_CUDA_GRAPHS=0)
 # --emu rehearses it on a CPU: the kernels built for the host (tests/cuda/emu) and the host
 # libcuda.so.1/libcublas.so.13/libcublasLt.so.13/libnccl.so.2 of $NNC_FAKECUDA (default
@@ -133,6 +136,19 @@ if run fashion_mlp train $a --epochs 2 --save "$work/dev.w" >"$work/dev.out" 2>&
     else
         fail "--precision bf16 train: $(tail -n 1 "$work/bf16.out")"
     fi
+    # activations stored in bf16 (built with nnc --precision bf16): the GEMMs on bf16 operands,
+    # within 3% of the f32 run, and the planned activation bytes below the f32 build's
+    if run fashion_mlp_bf16 train $a --epochs 2 >"$work/act16.out" 2>&1; then
+        grep -Eq 'activations stored in bf16: [1-9][0-9]* GEMMs on bf16 operands' "$work/act16.out" ||
+            fail "bf16 activations: no bf16 GEMM: $(grep ': cuda: ' "$work/act16.out")"
+        r=$(python3 "$root/tests/gpu/compare.py" "$work/act16.out" "$work/dev.out" 0.03) && pass "bf16 activations vs f32 (fashion_mlp): $r" || fail "bf16 activations vs f32 (fashion_mlp): $r"
+        grep ': cuda: ' "$work/act16.out"
+    else
+        fail "bf16 activations train (fashion_mlp): $(tail -n 1 "$work/act16.out")"
+    fi
+    p32=$("$G/bin/fashion_mlp" summary --batch 256 | grep '^planned by the compiler')
+    p16=$("$G/bin/fashion_mlp_bf16" summary --batch 256 | grep '^planned by the compiler')
+    [ -n "$p16" ] && [ "$p16" != "$p32" ] && pass "bf16 activations planned: $p16 (f32: $p32)" || fail "bf16 activations: summary '$p16' vs '$p32'"
 else
     fail "fashion_mlp train for the device checks: $(tail -n 1 "$work/dev.out")"
 fi
@@ -182,11 +198,22 @@ else
         fail "fashion_cnn with and without cuDNN: $(tail -n 2 "$work/dnn.out" "$work/direct.out" | tr '\n' ' ')"
     fi
 fi
+# fashion_cnn with its activations in bf16 (direct conv and pool kernels on bf16) against the f32
+# direct kernels (3%; --emu's 16 samples: 10%, an accuracy step is 6%)
+ca="--data $D --seed 1 --epochs 1"
+[ $emu = 1 ] && { ca="$ca --limit 16 --batch 8"; tol=0.1; } || { ca="$ca --limit 8192"; tol=0.03; }
+[ -s "$work/direct.out" ] || NNC_CUDA_STATS=1 run fashion_cnn train $ca >"$work/direct.out" 2>&1
+if NNC_CUDA_STATS=1 run fashion_cnn_bf16 train $ca >"$work/cnn16.out" 2>&1; then
+    r=$(python3 "$root/tests/gpu/compare.py" "$work/cnn16.out" "$work/direct.out" $tol) && pass "bf16 activations vs f32 (fashion_cnn): $r" || fail "bf16 activations vs f32 (fashion_cnn): $r"
+    echo "fashion_cnn training: bf16 activations $(sps "$work/cnn16.out") samples/s, f32 $(sps "$work/direct.out") samples/s"
+else
+    fail "bf16 activations train (fashion_cnn): $(tail -n 1 "$work/cnn16.out")"
+fi
 echo "   ($(( $(date +%s) - t0 )) s)"
 if [ $quick = 0 ]; then
     echo "== 3. full trainings"
     TMO=120
-    for spec in "fashion_mlp 0.8777 f32" "fashion_mlp 0.8777 bf16" "fashion_cnn 0.9097 f32"; do
+    for spec in "fashion_mlp 0.8777 f32" "fashion_mlp 0.8777 bf16" "fashion_mlp_bf16 0.8777 bf16" "fashion_cnn 0.9097 f32"; do
         set -- $spec
         run "$1" train --data "$D" --precision "$3" --save "$work/$1.full.w" >"$work/$1.full" 2>&1 || { fail "$1 train ($3): $(tail -n 1 "$work/$1.full")"; continue; }
         tail -n 2 "$work/$1.full"
@@ -201,11 +228,12 @@ if [ $quick = 0 ]; then
         n=$(run "bench_$1" train --data "$D" --limit "$2" --epochs 1 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
         n0=$(NNC_CUBLASLT=0 run "bench_$1" train --data "$D" --limit "$2" --epochs 1 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
         nb=$(run "bench_$1" train --data "$D" --limit "$2" --epochs 1 --precision bf16 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
+        nh=$(run "bench_$1_bf16" train --data "$D" --limit "$2" --epochs 1 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
         ng=$(NNC_CUDA_GRAPHS=0 run "bench_$1" train --data "$D" --limit "$2" --epochs 1 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
         nd=-
         [ "$1" = cnn ] && [ $have_dnn = 1 ] && nd=$(NNC_CUDNN=1 run "bench_$1" train --data "$D" --limit "$2" --epochs 1 2>&1 | sed -n 's/.* \([0-9][0-9]*\) samples\/s.*/\1/p' | tail -1)
         t=$( [ $emu = 0 ] && cd "$G" && timeout 60 python3 torch_cuda.py "$1" "$D" "$2" 2>&1 | sed -n 's/samples_per_s=\([0-9.]*\).*/\1/p')
-        echo "bench $1: nnc ${n:-?} samples/s (without cuBLASLt epilogues ${n0:-?}; bf16 ${nb:-?}; without CUDA graphs ${ng:-?}; convolutions through cuDNN ${nd:-?}), PyTorch ${t:-?} samples/s, ratio $(python3 -c "print(round(${n:-0}/${t:-0},2) if ${t:-0} else '?')")"
+        echo "bench $1: nnc ${n:-?} samples/s (without cuBLASLt epilogues ${n0:-?}; bf16 products ${nb:-?}; bf16 activations ${nh:-?}; without CUDA graphs ${ng:-?}; convolutions through cuDNN ${nd:-?}), PyTorch ${t:-?} samples/s, ratio $(python3 -c "print(round(${n:-0}/${t:-0},2) if ${t:-0} else '?')")"
     done
 fi
 echo "== $fails failed ($(( $(date +%s) - t0 )) s)"
