@@ -135,7 +135,7 @@ add_test(NAME cuda.emu.bf16act_cnn COMMAND sh ${_cu}/bf16act.sh $<TARGET_FILE:nn
          ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples fashion_cnn 0.04 --limit 128 --batch 16 --epochs 2)
 add_test(NAME cuda.emu.bf16act_bmm COMMAND sh ${_cu}/bf16act.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
          ${_cu}/emu/cuda_emu.h ${_cu} bmm 0.02 --limit 80 --epochs 2)
-set_tests_properties(cuda.emu.bf16act cuda.emu.bf16act_cnn cuda.emu.bf16act_bmm PROPERTIES LABELS cuda TIMEOUT 300
+set_tests_properties(cuda.emu.bf16act cuda.emu.bf16act_cnn cuda.emu.bf16act_bmm PROPERTIES LABELS cuda TIMEOUT 600
                      SKIP_RETURN_CODE 77)
 # CUDA graphs: fashion_mlp (dropout: the seed of each replay; a last batch of 40), and lt.nn (the
 # cuBLASLt epilogues and their fallback inside a capture)
