@@ -219,7 +219,7 @@ typedef struct Exec {
     long long B;
     unsigned gen;
     CUdeviceptr *key;
-    long long gemms, lt, ltfb, convs, h16;
+    long long gemms, lt, ltfb, convs, h16, cvt;
     unsigned long long used;
 } Exec;
 #define NEXEC 4
@@ -257,6 +257,9 @@ typedef struct Tensor {
     CUdeviceptr p2;             /* input, target: the second buffer, which a prefetch fills while a */
     size_t cap2;                /* step reads p; the next call swaps them */
     void *pre;                  /* input, target: the host buffer the prefetch copied */
+    CUdeviceptr h;              /* param (--precision bf16 build): its bf16 copy for the GEMMs, */
+    size_t hcap;                /* made by the first GEMM of a call that needs it (hcall = P.ncalls) */
+    unsigned long long hcall;
 } Tensor;
 enum { R_INPUT, R_TARGET, R_OUTPUT, R_PARAM, R_STATE };
 
@@ -305,7 +308,7 @@ static struct {
     bool defer_next;
     /* NNC_CUDA_STATS: what crossed the bus and what was allocated, printed at exit */
     struct { long long allocs, alloc_bytes, up_params, up_param_bytes, down_params, down_param_bytes, batch_copies,
-             batch_bytes, out_bytes, calls, gemms, lt_gemms, lt_fallbacks, deferred, prefetched, allreduces, bf16_gemms; } st;
+             batch_bytes, out_bytes, calls, gemms, lt_gemms, lt_fallbacks, deferred, prefetched, allreduces, bf16_gemms, bf16_cvts; } st;
     /* the GEMMs' cublasComputeType_t: COMPUTE_32F (f32 products, the default) or, with
      * --precision bf16, COMPUTE_32F_FAST_16BF (f32 data in and out, the products on bf16 tensor
      * cores with f32 accumulation); every other kernel, the params and the state stay f32 */
@@ -314,6 +317,7 @@ static struct {
      * with a bf16 operand or result converts its f32 operands (weights, f32 temporaries) into cvt[0]
      * (A) and cvt[1] (B) with the module's nnc_to_bf16 and runs on bf16 operands */
     bool store16;
+    unsigned long long ncalls;  /* run_steps calls: a param's bf16 copy is made once in each */
     CUfunction to_bf16;
     CUdeviceptr cvt[2];
     size_t cvtcap[2];
@@ -809,13 +813,30 @@ static void launch(CUfunction fn, const char *name, char mode, long long n, void
 static CUdeviceptr as_bf16(const Step *st, int which, CUdeviceptr p, long long n) {
     if (st->ty[which] == 'h' || n <= 0)
         return p;
-    reserve(&P.cvt[which], &P.cvtcap[which], (size_t)n * 2, "a GEMM operand's bf16 copy");
-    CUdeviceptr d = P.cvt[which], V = P.vals, z = 0;
+    CUdeviceptr d;
+    const Ref *r = &st->refs[which];
+    if (r->kind == 't' && P.tens[r->t].role == R_PARAM) {
+        /* a weight: its bf16 copy, converted whole at the first GEMM of the call that reads it
+         * and reused by the others (forward and backward), as autocast's weight cache does; the
+         * update at the step's end changes the f32 master, and the next call converts again */
+        Tensor *tn = &P.tens[r->t];
+        if (tn->hcall == P.ncalls && tn->h)
+            return tn->h;
+        n = at(tn->bytes, 0) / 4;
+        reserve(&tn->h, &tn->hcap, (size_t)n * 2, "a weight's bf16 copy");
+        tn->hcall = P.ncalls;
+        d = tn->h;
+    } else {
+        reserve(&P.cvt[which], &P.cvtcap[which], (size_t)n * 2, "a GEMM operand's bf16 copy");
+        d = P.cvt[which];
+    }
+    P.st.bf16_cvts++;
+    CUdeviceptr V = P.vals, z = 0;
     unsigned long long seed = 0;
     void *args[3 + 64];
     args[0] = &n, args[1] = &seed, args[2] = &V, args[3] = &d, args[4] = &p;
-    for (int r = 2; r < 64; r++)
-        args[3 + r] = &z;
+    for (int k = 2; k < 64; k++)
+        args[3 + k] = &z;
     launch(P.to_bf16, "nnc_to_bf16", 'e', n, args);
     return d;
 }
@@ -1191,6 +1212,7 @@ static void run_steps(Graph *g, long long B, bool train) {
     float *loss_host = (float *)P.pin;
     unsigned long long seed = 0;      /* (not read: the kernels read nnc_seed) */
     CUdeviceptr V = P.vals;
+    P.ncalls++;                 /* the params' bf16 copies are made again in this call */
     for (int s = 0; s < g->nsteps; s++) {
         Step *st = &g->steps[s];
         switch (st->kind) {
@@ -1311,7 +1333,8 @@ static void run_graph(Graph *g, long long B, bool train) {
         return;
     }
     if (!x) {
-        long long g0 = P.st.gemms, l0 = P.st.lt_gemms, f0 = P.st.lt_fallbacks, c0 = P.dnn_convs, h0 = P.st.bf16_gemms;
+        long long g0 = P.st.gemms, l0 = P.st.lt_gemms, f0 = P.st.lt_fallbacks, c0 = P.dnn_convs, h0 = P.st.bf16_gemms,
+                  v0 = P.st.bf16_cvts;
         cap_failed = NULL;
         CUresult rc = cu.BeginCapture(P.run, 1);       /* CU_STREAM_CAPTURE_MODE_THREAD_LOCAL */
         void *graph = NULL, *exec = NULL;
@@ -1330,8 +1353,9 @@ static void run_graph(Graph *g, long long B, bool train) {
                 cu.GraphDestroy(graph);
         }
         long long dg = P.st.gemms - g0, dl = P.st.lt_gemms - l0, df = P.st.lt_fallbacks - f0, dc = P.dnn_convs - c0,
-                  dh = P.st.bf16_gemms - h0;
-        P.st.gemms = g0, P.st.lt_gemms = l0, P.st.lt_fallbacks = f0, P.dnn_convs = c0, P.st.bf16_gemms = h0;
+                  dh = P.st.bf16_gemms - h0, dv = P.st.bf16_cvts - v0;
+        P.st.gemms = g0, P.st.lt_gemms = l0, P.st.lt_fallbacks = f0, P.dnn_convs = c0, P.st.bf16_gemms = h0,
+        P.st.bf16_cvts = v0;
         if (cap_failed) {
             const char *name = "?";
             if (rc && cu.GetErrorName)
@@ -1352,14 +1376,14 @@ static void run_graph(Graph *g, long long B, bool train) {
         for (int t = 0; t < P.ntens; t++)
             slot->key[t] = P.tens[t].p;
         slot->exec = exec, slot->B = B, slot->gen = P.gen;
-        slot->gemms = dg, slot->lt = dl, slot->ltfb = df, slot->convs = dc, slot->h16 = dh;
+        slot->gemms = dg, slot->lt = dl, slot->ltfb = df, slot->convs = dc, slot->h16 = dh, slot->cvt = dv;
         x = slot;
         P.gs.captured++;
     }
     x->used = ++P.use;
     check(cu.GraphLaunch(x->exec, P.run), "cuGraphLaunch", "a step's graph");
     P.st.gemms += x->gemms, P.st.lt_gemms += x->lt, P.st.lt_fallbacks += x->ltfb, P.dnn_convs += x->convs,
-        P.st.bf16_gemms += x->h16;
+        P.st.bf16_gemms += x->h16, P.st.bf16_cvts += x->cvt;
     P.gs.launched++;
 }
 
@@ -1530,6 +1554,7 @@ static int64_t device_memory(void *user, int64_t B) {
             lt |= P.g[gi].steps[k].kind == S_GEMMLT;
     /* --precision bf16: the bf16 copies of f32 GEMM operands (the largest A and B) */
     int64_t cv[2] = {0, 0};
+    bool *wcopy = xcalloc((size_t)P.ntens + 1, 1);
     for (int gi = 0; gi < P.ng; gi++)
         for (int k = 0; k < P.g[gi].nsteps; k++) {
             const Step *st = &P.g[gi].steps[k];
@@ -1543,11 +1568,21 @@ static int64_t device_memory(void *user, int64_t B) {
                 na = d[0] * d[1] * d[3], nb = d[0] * d[3] * d[2];
             else                          /* M, N, K, lda, ldb */
                 na = (st->ta ? d[2] : d[0]) * d[3], nb = (st->tb ? d[1] : d[2]) * d[4];
-            if (st->ty[0] == 'f' && 2 * na > cv[0])
-                cv[0] = 2 * na;
-            if (st->ty[1] == 'f' && 2 * nb > cv[1])
-                cv[1] = 2 * nb;
+            long long nn[2] = {na, nb};
+            for (int j = 0; j < 2; j++) {
+                const Ref *r = &st->refs[j];
+                if (st->ty[j] != 'f')
+                    continue;
+                if (r->kind == 't' && P.tens[r->t].role == R_PARAM) {
+                    if (!wcopy[r->t])       /* a weight's copy: half its bytes, once */
+                        total += at(P.tens[r->t].bytes, 0) / 2 < 64 ? 64 : at(P.tens[r->t].bytes, 0) / 2;
+                    wcopy[r->t] = true;
+                } else if (2 * nn[j] > cv[j]) {
+                    cv[j] = 2 * nn[j];
+                }
+            }
         }
+    free(wcopy);
     for (int j = 0; j < 2; j++)
         total += cv[j] ? (cv[j] < 64 ? 64 : cv[j]) : 0;
     return total + (lt ? (int64_t)LT_WORKSPACE : 0);
@@ -1566,7 +1601,8 @@ static void print_stats(void) {
             P.st.down_param_bytes, P.st.batch_copies, P.st.batch_bytes, P.st.out_bytes, P.st.gemms, P.st.lt_gemms,
             P.st.lt_fallbacks, P.st.deferred, P.st.prefetched, P.compute == COMPUTE_32F ? "f32" : "bf16 (f32 accumulation)");
     if (P.store16)
-        fprintf(stderr, "; activations stored in bf16: %lld GEMMs on bf16 operands", P.st.bf16_gemms);
+        fprintf(stderr, "; activations stored in bf16: %lld GEMMs on bf16 operands, %lld f32 operands converted",
+                P.st.bf16_gemms, P.st.bf16_cvts);
     if (P.st.allreduces)
         fprintf(stderr, "; %lld gradient allreduces through NCCL (f32)", P.st.allreduces);
     if (P.dnn)
