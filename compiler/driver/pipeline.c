@@ -569,7 +569,10 @@ int pipeline(const NncOptions *o, Arena *a, Diag *d, Node *prog) {
     if (o->emit == EMIT_RUN)                   /* nnc run: the interpreter is the backend */
         return run_interp(o, m);
 
-    KModule *km = fuse_module_ex(a, m, !o->cuda);   /* fuse: kernels (compiler/passes/fuse.c) */
+    /* fuse: kernels (compiler/passes/fuse.c); the CUDA backend reads no windows, so --emit cuda|ptx
+     * fuse as --target cuda does (the source an executable embeds, also without --target) */
+    bool gpu = o->cuda || o->emit == EMIT_CUDA || o->emit == EMIT_PTX;
+    KModule *km = fuse_module_ex(a, m, !gpu);
     if (k_module_verify(km, stderr))
         die("the kernel IR is invalid after fuse");
     if (done_kernels(r, "fuse", km))

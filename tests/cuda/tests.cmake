@@ -11,7 +11,8 @@
 #                   allocations once, --device, summary's device memory (tests/cuda/resident.sh)
 #   cuda.emu.lt     cuBLASLt's fused epilogues and their fallback (tests/cuda/lt.nn)
 #   cuda.emu.bf16   --precision bf16 (tests/cuda/bf16.sh)
-#   cuda.emit.bf16, cuda.ptx_bf16.NAME, cuda.emu.bf16act{,_cnn,_bmm}  nnc --target cuda --precision
+#   cuda.emu.{bilstm,seq2seq}  recurrent models on the emulator (tests/cuda/emu.sh)
+#   cuda.emit.bf16, cuda.ptx_bf16.NAME, cuda.emu.bf16act{,_cnn,_bmm,_lstm}  nnc --target cuda --precision
 #                   bf16 (activations stored in bf16): the source (FileCheck), NVRTC + ptxas for
 #                   sm_80/sm_90, training on the emulator within noise of the CPU (tests/cuda/bf16act.sh)
 #   cuda.emu.graphs CUDA graphs: captured, replayed, off, the fallback; equal trainings (tests/cuda/graphs.sh)
@@ -100,6 +101,13 @@ set_tests_properties(cuda.emu.xor_train cuda.emu.iris cuda.emu.fashion_mlp PROPE
 # two batches of 8; the direct convolutions sum in another order than OpenBLAS, hence a tolerance
 set_tests_properties(cuda.emu.fashion_cnn PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77
                      ENVIRONMENT NNC_EMU_TOL=0.001)
+# recurrent: a bidirectional LSTM (its cell kernel takes 17 buffers; the time loop's slices are
+# copies on the GPU, and --emit cuda renders what --target cuda embeds) and a seq2seq GRU-LSTM
+add_test(NAME cuda.emu.bilstm COMMAND sh ${_cu}/emu.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
+         ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples/course bilstm_classifier --epochs 1 --limit 128)
+add_test(NAME cuda.emu.seq2seq COMMAND sh ${_cu}/emu.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
+         ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples/course seq2seq_addition --epochs 1 --limit 256)
+set_tests_properties(cuda.emu.bilstm cuda.emu.seq2seq PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77)
 # attention: batched GEMMs (cublasSgemmStridedBatched), with epilogues; the padding-masked and the
 # causal (a [T, T] mask read as a KA_TILE argument), scaled softmax row kernels
 set(_cu_emu_t sh ${_cu}/emu.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
@@ -135,7 +143,9 @@ add_test(NAME cuda.emu.bf16act_cnn COMMAND sh ${_cu}/bf16act.sh $<TARGET_FILE:nn
          ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples fashion_cnn 0.04 --limit 128 --batch 16 --epochs 2)
 add_test(NAME cuda.emu.bf16act_bmm COMMAND sh ${_cu}/bf16act.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
          ${_cu}/emu/cuda_emu.h ${_cu} bmm 0.02 --limit 80 --epochs 2)
-set_tests_properties(cuda.emu.bf16act cuda.emu.bf16act_cnn cuda.emu.bf16act_bmm PROPERTIES LABELS cuda TIMEOUT 600
+add_test(NAME cuda.emu.bf16act_lstm COMMAND sh ${_cu}/bf16act.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
+         ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples/course bilstm_classifier 0.03 --epochs 1 --limit 128)
+set_tests_properties(cuda.emu.bf16act cuda.emu.bf16act_cnn cuda.emu.bf16act_bmm cuda.emu.bf16act_lstm PROPERTIES LABELS cuda TIMEOUT 600
                      SKIP_RETURN_CODE 77)
 # CUDA graphs: fashion_mlp (dropout: the seed of each replay; a last batch of 40), and lt.nn (the
 # cuBLASLt epilogues and their fallback inside a capture)

@@ -67,7 +67,7 @@ typedef struct Op {
     unsigned long long seed;
     void *v;                    /* kernel, values: V */
     float lr;
-    void *p[16];                /* kernel: the pointers */
+    void *p[32];                /* kernel: the pointers (an LSTM cell's step kernel has 17) */
     void *dst;
     const void *src;
     size_t n;
@@ -335,7 +335,8 @@ CUresult cuMemsetD8_v2(CUdeviceptr d, unsigned char v, size_t n) {
 }
 
 typedef void (*Kern)(long long, unsigned long long, const void *, void *, void *, void *, void *, void *, void *, void *,
-                     void *, void *, void *, void *, void *, void *, void *, void *, void *);
+                     void *, void *, void *, void *, void *, void *, void *, void *, void *, void *, void *, void *, void *,
+                     void *, void *, void *, void *, void *, void *, void *, void *, void *, void *, void *, void *);
 typedef void (*Vals)(long long, unsigned long long, void *, float, long long, long long);
 
 static void run_op(const Op *o) {
@@ -345,7 +346,9 @@ static void run_op(const Op *o) {
         break;
     case OP_KERNEL:
         ((Kern)o->fn->p)(o->b, o->seed, o->v, o->p[0], o->p[1], o->p[2], o->p[3], o->p[4], o->p[5], o->p[6], o->p[7],
-                         o->p[8], o->p[9], o->p[10], o->p[11], o->p[12], o->p[13], o->p[14], o->p[15]);
+                         o->p[8], o->p[9], o->p[10], o->p[11], o->p[12], o->p[13], o->p[14], o->p[15], o->p[16],
+                         o->p[17], o->p[18], o->p[19], o->p[20], o->p[21], o->p[22], o->p[23], o->p[24], o->p[25],
+                         o->p[26], o->p[27], o->p[28], o->p[29], o->p[30], o->p[31]);
         break;
     case OP_MEMSET: memset(o->dst, o->val, o->n); break;
     case OP_DTOD: memmove(o->dst, o->src, o->n); break;
@@ -383,7 +386,7 @@ CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned
         o->lr = *(float *)args[3], o->x = *(long long *)args[4], o->y = *(long long *)args[5];
     } else {
         o->kind = OP_KERNEL;
-        for (int i = 0; i < 16; i++)    /* runtime/cuda.c's args array has room for 64 */
+        for (int i = 0; i < 32; i++)    /* runtime/cuda.c's args array has room for 64 */
             o->p[i] = *(void **)args[3 + i];
     }
     if (o == &op)
