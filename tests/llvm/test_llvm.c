@@ -26,8 +26,8 @@
  *              outputs written twice, state updates) at B = 1 and 9
  *   prefix     two models (prefixes model_a, model_b) linked into one library run side by side
  *   layout     the LLVM NncArgs type has the C layout; errors for bad options and paths
- *   parallel   large elementwise loops, pooling kernels, transposes, column sums and a softmax's row
- *              kernel through nnc_parallel_for with a 4-thread pool agree with the interpreter, above and below
+ *   parallel   large elementwise loops, pooling kernels, transposes and a softmax's row kernel through
+ *              nnc_parallel_for with a 4-thread pool agree with the interpreter, above and below
  *              the size where they go parallel
  * Floats must agree within 1e-5 relative (relative to max(|ref|, the rms of the reference tensor):
  * BLAS sums in f32 where the interpreter sums in double); ints and bools exactly.
@@ -1679,11 +1679,6 @@ static void test_parallel(Arena *A) {
     output(&tm, g, "transpose_b", ir_op(g, OP_TRANSPOSE, &xi, 1, &p0213, im));
     output(&tm, g, "transpose_8",
            ir_op(g, OP_TRANSPOSE, &xi, 1, &p1023, (IrType){.dtype = DT_F32, .rank = 4, .dim = {CD(8), BD, CD(8), CD(4)}}));
-    /* column sums split by columns (a bias gradient's [B, 256] -> [1, 256], and one with a fused
-     * prologue x * x), and one of [B, 8, 8, 4] -> [1, 1, 8, 4] over two leading axes */
-    output(&tm, g, "colsum", ir_sum(g, x, 1));
-    output(&tm, g, "colsum_xx", ir_sum(g, ir_binary(g, OP_MUL, x, x), 1));
-    output(&tm, g, "colsum_2", ir_sum(g, xi, 3));
     /* a softmax of y: a row kernel, its rows split between the threads */
     IrAttr last = {.i = {2}, .ni = 1};
     uint32_t ey = ir_unary(g, OP_EXP, ir_binary(g, OP_SUB, y, op1(g, OP_RMAX, y, &last, T2(DT_F32, BD, CD(1)))));

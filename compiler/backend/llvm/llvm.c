@@ -2028,86 +2028,6 @@ static LLVMValueRef emit_split_transpose(Cg *g, const Kernel *k, const char *nam
     return split_by_lead(g, name, range, pt, noalias, np, t, 1, PAR_MIN_ELEMS);
 }
 
-/* A column sum with one result run ([n..., C] -> [1..., C], the reduced axes leading, C at most
- * COL_MAX_INNER and 64 or more: the bias gradients): out, args, B, pool. k_reduce's column walk
- * (col_outer) over columns [lo, hi) of the run is a range function of its own, split across the
- * pool by columns (split_by_lead over [C, reduced dims...]) when large. Each column still adds
- * its rows in order in double: the bits of k_reduce and of the interpreter, with any split. */
-static bool split_colsum(const Kernel *k) {
-    if (k->kind != KK_OP || k->op != OP_SUM || k->type.dtype != DT_F32)
-        return false;
-    for (int a = 0; a < k->nargs; a++)
-        if (k->args[a].kind == KA_VAL)
-            return false;
-    const IrType *s = k->nbody ? &k->pro : &k->args[0].type;
-    uint64_t mask = (uint64_t)k->attr.i[0];
-    int r1 = -1;
-    for (int d = 0; d < s->rank; d++)
-        if (mask >> d & 1)
-            r1 = d;
-    if (r1 < 0 || r1 >= s->rank - 1 || mask != ((uint64_t)2 << r1) - 1)     /* axes 0..r1 reduced */
-        return false;
-    int64_t inner = 1;
-    for (int d = r1 + 1; d < s->rank; d++) {
-        if (s->dim[d].a != 0)
-            return false;
-        inner *= s->dim[d].c;
-    }
-    return inner >= 64 && inner <= COL_MAX_INNER;
-}
-
-static LLVMValueRef emit_split_colsum(Cg *g, const Kernel *k, const char *name) {
-    int na = k->nargs, np = 0;
-    LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * ((size_t)na + 4));
-    bool *noalias = arena_alloc(&g->arena, (size_t)na + 4);
-    pt[np] = g->i8p, noalias[np++] = true;
-    for (int a = 0; a < na; a++)
-        np = arg_param(g, &k->args[a], pt, noalias, np);
-    pt[np] = g->i64, noalias[np++] = false;    /* B */
-    pt[np] = pt[np + 1] = g->i64;              /* lo, hi: columns of the run */
-    noalias[np] = noalias[np + 1] = false;
-    LLVMValueRef range = new_fn(g, arena_printf(&g->arena, "%s.range", name), pt, np + 2, noalias);
-    Saved sv = enter_fn(g, range);
-    g->B = LLVMGetParam(range, (unsigned)np - 1);
-    LLVMValueRef lo = LLVMGetParam(range, (unsigned)np), hi = LLVMGetParam(range, (unsigned)np + 1);
-    LLVMValueRef *argv = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)na + 1));
-    for (int a = 0; a < na; a++)
-        argv[a] = LLVMGetParam(range, (unsigned)a + 1);
-    const IrType *s = k->nbody ? &k->pro : &k->args[0].type;
-    ReduceCtx c = {.dt = DT_F32, .out = LLVMGetParam(range, 0), .src = k->nbody ? NULL : argv[0], .k = k,
-                   .argv = argv, .acc_ty = g->f64, .init = LLVMConstReal(g->f64, 0)};
-    if (k->nbody) {     /* as k_reduce: the body reads its arguments at the absolute offsets */
-        c.pre = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)na + 1));
-        for (int a = 0; a < na; a++)
-            if (k->args[a].kind == KA_BUF0)
-                c.pre[a] = load_elem(g, k->args[a].type.dtype, argv[a], ci64(g, 0));
-        c.cols = dimv(g, s->dim[s->rank - 1]);
-        c.last_axis = false;
-    }
-    c.acc = LLVMBuildArrayAlloca(g->b, c.acc_ty, ci64(g, COL_MAX_INNER), "accs");    /* entry block */
-    c.inner = LLVMBuildSub(g->b, hi, lo, "");
-    LLVMValueRef sst[IR_MAXRANK];
-    strides(g, s, sst);
-    uint64_t mask = (uint64_t)k->attr.i[0];
-    IrType space = {.dtype = DT_F32, .rank = 1};
-    int64_t inner = 1;
-    for (int d = 0; d < s->rank; d++) {
-        if (mask >> d & 1) {
-            c.rdims[c.rrank] = dimv(g, s->dim[d]);
-            c.rst[0][c.rrank++] = sst[d];
-            space.dim[space.rank++] = s->dim[d];
-        } else {
-            inner *= s->dim[d].c;
-        }
-    }
-    space.dim[0] = (Dim){0, inner};
-    LLVMValueRef off[2] = {lo, lo};     /* the run's first result and source elements: column lo */
-    col_outer(g, off, NULL, &c);
-    LLVMBuildRetVoid(g->b);
-    leave_fn(g, sv);
-    return split_by_lead(g, name, range, pt, noalias, np, &space, 1, PAR_MIN_ELEMS);
-}
-
 /* The function of a fill, structured-op or GEMM kernel: out, the argument buffers (or the fill
  * value), B, [seed]. */
 static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
@@ -2626,7 +2546,6 @@ static LLVMValueRef kernel_fn(Cg *g, const KGraph *kg, int ki, int gi) {
         LLVMValueRef fn = k->kind == KK_ELEM || k->kind == KK_ROW ? emit_elementwise(g, kg, k, name)
                           : k_is_pool(k)                             ? emit_pool_kernel(g, k, name)
                           : split_transpose(k)                       ? emit_split_transpose(g, k, name)
-                          : split_colsum(k)                          ? emit_split_colsum(g, k, name)
                           : k->kind == KK_GEMM && k->nbody         ? emit_gemm_epilogue(g, kg, k, name)
                           : k->kind == KK_CONV && k->nbody         ? emit_conv_epilogue(g, kg, k, name)
                                                                    : emit_op_kernel(g, k, name);
@@ -2814,7 +2733,7 @@ static void call_kernel(Cg *g, Env *e, int ki) {
     }
     args[np++] = g->B;
     if (k->kind == KK_ELEM || k->kind == KK_ROW || k->kind == KK_CONV || k_is_pool(k) || k->kind == KK_GEMM ||
-        split_transpose(k) || split_colsum(k))
+        split_transpose(k))
         args[np++] = e->pool;
     else if (k->kind == KK_OP && k->op == OP_RAND)
         args[np++] = e->seed;
