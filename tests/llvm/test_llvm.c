@@ -26,7 +26,7 @@
  *              outputs written twice, state updates) at B = 1 and 9
  *   prefix     two models (prefixes model_a, model_b) linked into one library run side by side
  *   layout     the LLVM NncArgs type has the C layout; errors for bad options and paths
- *   parallel   large elementwise loops, pooling kernels, transposes and a softmax's row kernel through
+ *   parallel   large elementwise loops, pooling kernels and a softmax's row kernel through
  *              nnc_parallel_for with a 4-thread pool agree with the interpreter, above and below
  *              the size where they go parallel
  * Floats must agree within 1e-5 relative (relative to max(|ref|, the rms of the reference tensor):
@@ -1673,12 +1673,6 @@ static void test_parallel(Arena *A) {
     output(&tm, g, "avgpool_bwd", ir_op(g, OP_AVGPOOL_BWD, &dyp, 1, &same, im));
     uint32_t relu = ir_binary(g, OP_MAX, xi, ir_fill(g, im, 0));
     output(&tm, g, "relu_maxpool", ir_op(g, OP_MAXPOOL, &relu, 1, &p22, im));
-    /* transposes, their copies split by the result's leading dim: B (a head split's [B, 8, 8, 4]
-     * -> [B, 8, 8, 4] with axes 1 and 2 swapped) and a constant one ([8, B, 8, 4]) */
-    IrAttr p0213 = {.i = {0, 2, 1, 3}, .ni = 4}, p1023 = {.i = {1, 0, 2, 3}, .ni = 4};
-    output(&tm, g, "transpose_b", ir_op(g, OP_TRANSPOSE, &xi, 1, &p0213, im));
-    output(&tm, g, "transpose_8",
-           ir_op(g, OP_TRANSPOSE, &xi, 1, &p1023, (IrType){.dtype = DT_F32, .rank = 4, .dim = {CD(8), BD, CD(8), CD(4)}}));
     /* a softmax of y: a row kernel, its rows split between the threads */
     IrAttr last = {.i = {2}, .ni = 1};
     uint32_t ey = ir_unary(g, OP_EXP, ir_binary(g, OP_SUB, y, op1(g, OP_RMAX, y, &last, T2(DT_F32, BD, CD(1)))));
