@@ -1985,49 +1985,6 @@ static LLVMValueRef emit_pool_kernel(Cg *g, const Kernel *k, const char *name) {
     return split_by_lead(g, name, range, pt, noalias, np, xt, 1, PAR_MIN_ELEMS);
 }
 
-/* A transpose with a leading dim of its result (attention's head split and merge: [B, 128, 4, 32]
- * <-> [B, 4, 128, 32]): out, src, B, pool. A copy whose leading indices [lo, hi) are a range function
- * of their own (the same loop nest as k_transpose, started at lo), split across the pool as an
- * elementwise kernel's elements (split_by_lead) when large: at 2 threads the copy no longer runs on
- * one core while the other waits (docs/backend-llvm.md "Threads"). A copy: the same bits. */
-static bool split_transpose(const Kernel *k) {
-    return k->kind == KK_OP && k->op == OP_TRANSPOSE && k->nargs == 1 && k->args[0].kind != KA_VAL &&
-           k->type.rank >= 2;
-}
-
-static LLVMValueRef emit_split_transpose(Cg *g, const Kernel *k, const char *name) {
-    LLVMTypeRef pt[6];
-    bool noalias[6];
-    int np = 0;
-    pt[np] = g->i8p, noalias[np++] = true;
-    np = arg_param(g, &k->args[0], pt, noalias, np);
-    pt[np] = g->i64, noalias[np++] = false;    /* B */
-    pt[np] = pt[np + 1] = g->i64;              /* lo, hi */
-    noalias[np] = noalias[np + 1] = false;
-    LLVMValueRef range = new_fn(g, arena_printf(&g->arena, "%s.range", name), pt, np + 2, noalias);
-    Saved sv = enter_fn(g, range);
-    g->B = LLVMGetParam(range, (unsigned)np - 1);
-    LLVMValueRef lo = LLVMGetParam(range, (unsigned)np), hi = LLVMGetParam(range, (unsigned)np + 1);
-    const IrType *t = &k->type, *s = &k->args[0].type;
-    LLVMValueRef dims[IR_MAXRANK], st[2][IR_MAXRANK], sst[IR_MAXRANK];
-    strides(g, t, st[0]);
-    strides(g, s, sst);
-    for (int d = 0; d < t->rank; d++) {
-        int64_t from = k->attr.i[d];
-        if (from < 0 || from >= s->rank)
-            die("transpose: bad permutation entry %lld", (long long)from);
-        dims[d] = dimv(g, t->dim[d]);
-        st[1][d] = sst[from];
-    }
-    dims[0] = LLVMBuildSub(g->b, hi, lo, "");
-    LLVMValueRef base[2] = {LLVMBuildMul(g->b, lo, st[0][0], ""), LLVMBuildMul(g->b, lo, st[1][0], "")};
-    CopyCtx c = {t->dtype, LLVMGetParam(range, 0), LLVMGetParam(range, 1)};
-    nest(g, t->rank, dims, 2, st, base, copy_body, &c);
-    LLVMBuildRetVoid(g->b);
-    leave_fn(g, sv);
-    return split_by_lead(g, name, range, pt, noalias, np, t, 1, PAR_MIN_ELEMS);
-}
-
 /* The function of a fill, structured-op or GEMM kernel: out, the argument buffers (or the fill
  * value), B, [seed]. */
 static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
@@ -2545,7 +2502,6 @@ static LLVMValueRef kernel_fn(Cg *g, const KGraph *kg, int ki, int gi) {
         Saved sv = {LLVMGetInsertBlock(g->b), g->fn, g->B};
         LLVMValueRef fn = k->kind == KK_ELEM || k->kind == KK_ROW ? emit_elementwise(g, kg, k, name)
                           : k_is_pool(k)                             ? emit_pool_kernel(g, k, name)
-                          : split_transpose(k)                       ? emit_split_transpose(g, k, name)
                           : k->kind == KK_GEMM && k->nbody         ? emit_gemm_epilogue(g, kg, k, name)
                           : k->kind == KK_CONV && k->nbody         ? emit_conv_epilogue(g, kg, k, name)
                                                                    : emit_op_kernel(g, k, name);
@@ -2732,8 +2688,7 @@ static void call_kernel(Cg *g, Env *e, int ki) {
         args[np++] = p;
     }
     args[np++] = g->B;
-    if (k->kind == KK_ELEM || k->kind == KK_ROW || k->kind == KK_CONV || k_is_pool(k) || k->kind == KK_GEMM ||
-        split_transpose(k))
+    if (k->kind == KK_ELEM || k->kind == KK_ROW || k->kind == KK_CONV || k_is_pool(k) || k->kind == KK_GEMM)
         args[np++] = e->pool;
     else if (k->kind == KK_OP && k->op == OP_RAND)
         args[np++] = e->seed;
