@@ -48,6 +48,7 @@
 static struct {
     int mode; /* 0 auto, 1 im2col, 2 dnnl */
     bool bmm; /* $NNC_BMM is not `openblas`: batched matmuls through oneDNN (nnc_dnnl_sgemm_batched) */
+    bool gemm; /* $NNC_GEMM is not `openblas`: chosen 2-D products through oneDNN (nnc_dnnl_sgemm) */
     bool ok;
     dnnl_engine_t eng;
     int (*omp_get)(void);
@@ -87,10 +88,11 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void open_dnnl(void) {
-    const char *m = getenv("NNC_CONV"), *bm = getenv("NNC_BMM");
+    const char *m = getenv("NNC_CONV"), *bm = getenv("NNC_BMM"), *gm = getenv("NNC_GEMM");
     dn.mode = m && !strcmp(m, "im2col") ? 1 : m && !strcmp(m, "dnnl") ? 2 : 0;
     dn.bmm = !(bm && !strcmp(bm, "openblas"));
-    if (dn.mode == 1 && !dn.bmm)
+    dn.gemm = !(gm && !strcmp(gm, "openblas"));
+    if (dn.mode == 1 && !dn.bmm && !dn.gemm)
         return;
     void *lib = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
     if (!lib)
@@ -514,20 +516,20 @@ bool nnc_conv_dnnl(int op, const int64_t *g, const float *a, const float *b, flo
  * the convolutions above but for the shared loader, engine, streams and lock. */
 typedef struct BmmEntry {
     int ta, tb;
-    int64_t M, N, K;
+    int64_t M, N, K, lda, ldb, ldc; /* leading dimensions as cblas_sgemm's (dense: ta ? M : K, ...) */
     bool ok;
     dnnl_primitive_t mm;
     dnnl_memory_desc_t a, b, c;
 } BmmEntry;
 
-#define MAX_BMM 64
+#define MAX_BMM 256
 static BmmEntry bmm_cache[MAX_BMM];
 static int nbmm;
 
 static void make_bmm(BmmEntry *e) {
     dnnl_dims_t ad = {e->M, e->K}, bd = {e->K, e->N}, cd = {e->M, e->N};
-    dnnl_dims_t as = {e->ta ? 1 : e->K, e->ta ? e->M : 1}, bs = {e->tb ? 1 : e->N, e->tb ? e->K : 1};
-    dnnl_dims_t cs = {e->N, 1};
+    dnnl_dims_t as = {e->ta ? 1 : e->lda, e->ta ? e->lda : 1}, bs = {e->tb ? 1 : e->ldb, e->tb ? e->ldb : 1};
+    dnnl_dims_t cs = {e->ldc, 1};
     dnnl_matmul_desc_t md;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t pd = NULL;
@@ -549,16 +551,17 @@ static void make_bmm(BmmEntry *e) {
     e->ok = ok;
 }
 
-static const BmmEntry *bmm_entry(int ta, int tb, int64_t M, int64_t N, int64_t K) {
+static const BmmEntry *bmm_entry(int ta, int tb, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb,
+                                 int64_t ldc) {
     pthread_mutex_lock(&cache_mu);
     BmmEntry *e = NULL;
     for (int i = 0; i < nbmm && !e; i++)
         if (bmm_cache[i].ta == ta && bmm_cache[i].tb == tb && bmm_cache[i].M == M && bmm_cache[i].N == N &&
-            bmm_cache[i].K == K)
+            bmm_cache[i].K == K && bmm_cache[i].lda == lda && bmm_cache[i].ldb == ldb && bmm_cache[i].ldc == ldc)
             e = &bmm_cache[i];
     if (!e && nbmm < MAX_BMM) {
         e = &bmm_cache[nbmm++];
-        *e = (BmmEntry){.ta = ta, .tb = tb, .M = M, .N = N, .K = K};
+        *e = (BmmEntry){.ta = ta, .tb = tb, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc};
         int t = dn.omp_get();
         dn.omp_set(1);
         make_bmm(e);
@@ -570,7 +573,7 @@ static const BmmEntry *bmm_entry(int ta, int tb, int64_t M, int64_t N, int64_t K
 
 /* This thread's memory objects for e's operands (a few slots, the oldest replaced; like the
  * streams, those of a pool's ended threads stay allocated, a few hundred bytes each). */
-#define BMM_SLOTS 8
+#define BMM_SLOTS 32
 static _Thread_local struct { const BmmEntry *e; dnnl_memory_t m[3]; } bmm_mem[BMM_SLOTS];
 static _Thread_local int bmm_next;
 
@@ -632,11 +635,40 @@ bool nnc_dnnl_sgemm_batched(int ta, int tb, int64_t P, int64_t M, int64_t N, int
     pthread_once(&once, open_dnnl);
     if (!dn.ok || !dn.bmm || P <= 0 || M <= 0 || N <= 0 || K <= 0)
         return false;
-    BmmDJob j = {.e = bmm_entry(ta, tb, M, N, K), .A = A, .B = B, .C = C};
+    BmmDJob j = {.e = bmm_entry(ta, tb, M, N, K, ta ? M : K, tb ? K : N, N), .A = A, .B = B, .C = C};
     if (!j.e)
         return false;
     nnc_parallel_for(pool, P, bmm_slice, &j);
     return !atomic_load(&j.failed);    /* false: the caller's OpenBLAS path overwrites all of C */
+}
+
+/* ---- 2-D matmul: one block of runtime/bmm.c's nnc_sgemm, on the calling thread ----
+ *
+ * C = op(A) op(B) (beta = 0), row-major with cblas_sgemm's leading dimensions: the same batch-1
+ * primitive as the batched products above, keyed on the leading dimensions too, run on this thread
+ * with one OpenMP thread (nnc_sgemm has split the product across the pool already). No pass that
+ * scales C by beta = 0 first and oneDNN's own packing: 6-19% faster than OpenBLAS on the products
+ * bmm.c sends here (tiny_transformer's forward and input-gradient products, K <= 512, 1 thread,
+ * CPU time), slower on a transposed A (the weight gradients) and on a large op(B) (mlp_wide's
+ * 784 x 1024), which stay with OpenBLAS (docs/backend-llvm.md "Matmul"). */
+bool nnc_dnnl_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
+                    int ldc) {
+    pthread_once(&once, open_dnnl);
+    if (!dn.ok || !dn.gemm || M <= 0 || N <= 0 || K <= 0)
+        return false;
+    const BmmEntry *e = bmm_entry(ta, tb, M, N, K, lda, ldb, ldc);
+    dnnl_memory_t *m = e && this_stream() ? bmm_memories(e) : NULL;
+    if (!m)
+        return false;
+    dnnl_exec_arg_t a[3] = {{DNNL_ARG_SRC, m[0]}, {DNNL_ARG_WEIGHTS, m[1]}, {DNNL_ARG_DST, m[2]}};
+    int t = dn.omp_get();
+    dn.omp_set(1);
+    bool ok = dn.dnnl_memory_set_data_handle(m[0], (void *)A) == dnnl_success &&
+              dn.dnnl_memory_set_data_handle(m[1], (void *)B) == dnnl_success &&
+              dn.dnnl_memory_set_data_handle(m[2], C) == dnnl_success &&
+              dn.dnnl_primitive_execute(e->mm, stream, 3, a) == dnnl_success;
+    dn.omp_set(t);
+    return ok;  /* false: the caller's OpenBLAS call overwrites all of C */
 }
 
 #else
@@ -650,6 +682,12 @@ bool nnc_conv_dnnl(int op, const int64_t *g, const float *a, const float *b, flo
 bool nnc_dnnl_sgemm_batched(int ta, int tb, int64_t P, int64_t M, int64_t N, int64_t K, const float *A,
                             const float *B, float *C, NncPool *pool) {
     (void)ta, (void)tb, (void)P, (void)M, (void)N, (void)K, (void)A, (void)B, (void)C, (void)pool;
+    return false;
+}
+
+bool nnc_dnnl_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
+                    int ldc) {
+    (void)ta, (void)tb, (void)M, (void)N, (void)K, (void)A, (void)lda, (void)B, (void)ldb, (void)C, (void)ldc;
     return false;
 }
 

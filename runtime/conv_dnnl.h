@@ -29,4 +29,10 @@ bool nnc_conv_dnnl(int op, const int64_t *geo, const float *a, const float *b, f
 bool nnc_dnnl_sgemm_batched(int ta, int tb, int64_t P, int64_t M, int64_t N, int64_t K, const float *A,
                             const float *B, float *C, NncPool *pool);
 
+/* C = op(A) op(B) (cblas_sgemm's row-major arguments, alpha 1, beta 0) through oneDNN's matmul on this
+ * thread (runtime/bmm.c's nnc_sgemm asks first for the products it chose); false: nothing usable
+ * was done (no libdnnl.so.2, $NNC_GEMM=openblas, or oneDNN refused), the caller computes all of C. */
+bool nnc_dnnl_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
+                    int ldc);
+
 #endif

@@ -14,10 +14,15 @@ target_link_libraries(rt_model_main PRIVATE nnc_rt)
 
 add_executable(rt_unit ${RT_TEST_DIR}/unit.c)
 target_include_directories(rt_unit PRIVATE ${CMAKE_SOURCE_DIR}/runtime)
-target_link_libraries(rt_unit PRIVATE nnc_rt)
+target_link_libraries(rt_unit PRIVATE nnc_rt ${CMAKE_DL_LIBS})
+if(DNNL_INCLUDE)    # nnc_rt was built with its oneDNN paths: test_sgemm checks they are taken
+  target_compile_definitions(rt_unit PRIVATE NNC_HAVE_DNNL=1)
+endif()
 
 add_test(NAME runtime.unit COMMAND rt_unit)
 set_tests_properties(runtime.unit PROPERTIES LABELS runtime TIMEOUT 60)
+add_test(NAME runtime.unit_gemm_openblas COMMAND rt_unit)
+set_tests_properties(runtime.unit_gemm_openblas PROPERTIES LABELS runtime TIMEOUT 60 ENVIRONMENT NNC_GEMM=openblas)
 
 foreach(case help usage summary main_link train_fashion seed resume val_split threads eval predict
              csv_classify csv_regress npy_data bad_idx bad_csv label_range bad_weights nan

@@ -1,15 +1,21 @@
 /* unit.c - unit tests of the runtime's parts that the CLI tests reach only indirectly:
  * nnc_rand_uniform (pinned to its documented formula), the thread pool's partition, descriptor
  * validation (no length limits, a verbatim data record), initialisers, the shuffle generator and
- * the weights reader (a failed load changes nothing), the text loader's UTF-8 and vocabulary.
+ * the weights reader (a failed load changes nothing), the text loader's UTF-8 and vocabulary,
+ * nnc_sgemm (runtime/bmm.c) on strided operands, every transpose flag, beta 0 and 1, inline and on a
+ * pool, against a double-precision product: the oneDNN blocks (nnc_dnnl_sgemm) and OpenBLAS's alike
+ * (tests/runtime/tests.cmake runs it again with NNC_GEMM=openblas).
  */
+#include <dlfcn.h>
 #include <math.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "conv_dnnl.h"
 #include "rt.h"
 
 static int failures;
@@ -397,6 +403,77 @@ static void test_utf8(void) {
     free(c.vocab);
 }
 
+/* C = op(A) op(B) + beta C with lda, ldb, ldc wider than the matrices: C must match a double
+ * product to float accuracy, and the padding between C's rows (and around A's and B's) must stay
+ * as it was: a oneDNN memory descriptor with the wrong strides fails either. */
+static void sgemm_case(NncPool *pool, int ta, int tb, int M, int N, int K, float beta) {
+    int lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 5, ldc = N + 7;
+    int64_t na = (int64_t)(ta ? K : M) * lda, nb = (int64_t)(tb ? N : K) * ldb, nc = (int64_t)M * ldc;
+    float *A = malloc(sizeof(float) * (size_t)na), *B = malloc(sizeof(float) * (size_t)nb);
+    float *C = malloc(sizeof(float) * (size_t)nc), *C0 = malloc(sizeof(float) * (size_t)nc);
+    if (!A || !B || !C || !C0) { free(A), free(B), free(C), free(C0); CHECK(0, "alloc"); return; }
+    uint32_t r = 12345u + (uint32_t)(M * 7 + N * 13 + K * 17 + ta * 2 + tb);
+    for (int64_t i = 0; i < na; i++) A[i] = (float)((r = r * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+    for (int64_t i = 0; i < nb; i++) B[i] = (float)((r = r * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+    for (int64_t i = 0; i < nc; i++) C0[i] = C[i] = (float)(i % 11) - 5.0f;
+    nnc_sgemm(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, pool);
+    int bad = 0;
+    for (int m = 0; m < M; m++)
+        for (int n = 0; n < ldc; n++) {
+            float got = C[(int64_t)m * ldc + n];
+            if (n >= N) {   /* padding: untouched */
+                bad += got != C0[(int64_t)m * ldc + n];
+                continue;
+            }
+            double want = beta * (double)C0[(int64_t)m * ldc + n], mag = fabs(want);
+            for (int k = 0; k < K; k++) {
+                double a = ta ? A[(int64_t)k * lda + m] : A[(int64_t)m * lda + k];
+                double b = tb ? B[(int64_t)n * ldb + k] : B[(int64_t)k * ldb + n];
+                want += a * b, mag += fabs(a * b);
+            }
+            bad += !(fabs(got - want) <= 1e-5 * mag + 1e-6);
+        }
+    CHECK(bad == 0, "nnc_sgemm ta %d tb %d %dx%dx%d beta %g (%d threads): %d wrong elements", ta, tb, M, N, K,
+          (double)beta, nnc_pool_threads(pool), bad);
+    free(A), free(B), free(C), free(C0);
+}
+
+static void test_sgemm(void) {
+    RtCtx c = ctx();
+    NncPool *p = rt_pool_new(&c, 2);
+    CHECK(p != NULL, "pool");
+    /* the last two reach oneDNN (2^24 multiply-adds in each of the pool's blocks too): split by rows
+     * and by columns (a block of C whose ldc is wider than the block) */
+    static const int shapes[][3] = {{1, 1, 1}, {5, 3, 7}, {64, 10, 128}, {40, 300, 33}, {2048, 64, 256}, {512, 1100, 64}};
+    for (int s = 0; s < 6; s++)
+        for (int f = 0; f < 4; f++)
+            for (int b = 0; b < 2; b++) {
+                sgemm_case(NULL, f >> 1, f & 1, shapes[s][0], shapes[s][1], shapes[s][2], (float)b);
+                if (p) sgemm_case(p, f >> 1, f & 1, shapes[s][0], shapes[s][1], shapes[s][2], (float)b);
+            }
+    /* where libdnnl.so.2 is installed and NNC_GEMM is unset, the oneDNN blocks do run (the cases
+     * above are not OpenBLAS's alone); its result is checked by the cases above */
+    const char *g = getenv("NNC_GEMM");
+    void *lib = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
+#ifdef NNC_HAVE_DNNL
+    bool built = true;
+#else
+    bool built = false;
+#endif
+    if (lib && built && !g) {
+        float a[6] = {1, 2, 3, 4, 5, 6}, bm[6] = {1, 0, 0, 1, 1, 1}, cm[4] = {0};
+        CHECK(nnc_dnnl_sgemm(0, 0, 2, 2, 3, a, 3, bm, 2, cm, 2), "oneDNN's matmul not used");
+        CHECK(cm[0] == 4 && cm[1] == 5 && cm[2] == 10 && cm[3] == 11, "oneDNN 2x3x2: %g %g %g %g", (double)cm[0],
+              (double)cm[1], (double)cm[2], (double)cm[3]);
+    }
+    if (lib) dlclose(lib);
+    if (g && !strcmp(g, "openblas")) {
+        float a[1] = {1}, bm[1] = {1}, cm[1] = {0};
+        CHECK(!nnc_dnnl_sgemm(0, 0, 1, 1, 1, a, 1, bm, 1, cm, 1), "NNC_GEMM=openblas still used oneDNN");
+    }
+    if (p) rt_pool_free(&c, p);
+}
+
 int main(void) {
     test_rand();
     test_pool();
@@ -407,6 +484,7 @@ int main(void) {
     test_desc_unbounded();
     test_load_commits_last();
     test_utf8();
+    test_sgemm();
     if (failures) {
         fprintf(stderr, "%d checks failed\n", failures);
         return 1;
