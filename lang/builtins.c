@@ -795,7 +795,10 @@ const Type *check_builtin_call(Body *b, Node *n, Builtin bi, Node **slot, const 
             return ty_any();
     switch (check_builtins[bi].rule) {
     case BR_UNARY_F32: case BR_UNARY_NUM: {
-        if (check_builtins[bi].rule == BR_UNARY_F32 && (sty[0]->kind == TY_FLOAT || sty[0]->kind == TY_INT)) {
+        double known_int;
+        if (check_builtins[bi].rule == BR_UNARY_F32 &&
+            (sty[0]->kind == TY_FLOAT || (sty[0]->kind == TY_INT && check_num_value(sty[0], &known_int)))) {
+            /* (an int not known here, such as one holding the batch size B, stays a tensor) */
             /* of a compile-time number, a compile-time float, as `**` gives one: an initializer's
              * normal(0, sqrt(2.0 / K)) (He's), a constant exp(-1.0) [builtin.fold] */
             Type *t = ty_new(C->a, TY_FLOAT);
