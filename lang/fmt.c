@@ -400,8 +400,10 @@ static FLine *split_closing(Arena *a, FLine *lines, int n, int *nout) {
         }
         FLine *l = ARENA_PUSH(a, out, m, cap);
         *l = cur;
-        l->toks = cur.toks + start;
-        l->ntoks = l->cap = cur.ntoks - start;
+        if (start) {    /* (a line without tokens has toks NULL) */
+            l->toks = cur.toks + start;
+            l->ntoks = l->cap = cur.ntoks - start;
+        }
     }
     *nout = m;
     return out;
