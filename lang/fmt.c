@@ -370,8 +370,10 @@ static char *tree_text(const Node *prog) {
 }
 
 /* A `}` that closes a block opened on an earlier line goes on a line of its own (`output y = x }`
- * becomes `output y = x` and `}`), so indentation shows the nesting; a block opened and closed on
- * one line (`fn f(x) { x }`) stays as written. The comment stays with the statement's line. */
+ * becomes `output y = x` and `}`), and a `{` whose block goes on past its line ends that line
+ * (`model m { input x: ...` becomes `model m {` and `input x: ...`), so indentation shows the
+ * nesting; a block opened and closed on one line (`fn f(x) { x }`) stays as written. A comment
+ * stays with the statement's line. */
 static FLine *split_closing(Arena *a, FLine *lines, int n, int *nout) {
     FLine *out = NULL;
     int m = 0, cap = 0;
@@ -383,6 +385,18 @@ static FLine *split_closing(Arena *a, FLine *lines, int n, int *nout) {
             const FTok *t = &cur.toks[k];
             if (t->kind == TK_PUNCT && tok_is(t, "{")) {
                 *ARENA_PUSH(a, stack, depth, scap) = m;
+                /* a block that goes on past this line starts its statements on the next one */
+                int d = 1;
+                for (int j = k + 1; j < cur.ntoks && d; j++)
+                    if (cur.toks[j].kind == TK_PUNCT)
+                        d += tok_is(&cur.toks[j], "{") - tok_is(&cur.toks[j], "}");
+                if (d && k + 1 < cur.ntoks) {
+                    FLine *l = ARENA_PUSH(a, out, m, cap);
+                    memset(l, 0, sizeof *l);
+                    l->toks = cur.toks + start;
+                    l->ntoks = l->cap = k + 1 - start;
+                    start = k + 1;
+                }
             } else if (t->kind == TK_PUNCT && tok_is(t, "}")) {
                 int opened = depth > 0 ? stack[--depth] : -1;
                 if (k > start && opened != m) {
