@@ -7,6 +7,7 @@
  * builds IR for the type it gets back. So `nnc check` and the build accept the same calls and
  * report a refused one with one message at one place.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -794,6 +795,39 @@ const Type *check_builtin_call(Body *b, Node *n, Builtin bi, Node **slot, const 
             return ty_any();
     switch (check_builtins[bi].rule) {
     case BR_UNARY_F32: case BR_UNARY_NUM: {
+        double known_int;
+        if (check_builtins[bi].rule == BR_UNARY_F32 &&
+            (sty[0]->kind == TY_FLOAT || (sty[0]->kind == TY_INT && check_num_value(sty[0], &known_int)))) {
+            /* (an int not known here, such as one holding the batch size B, stays a tensor) */
+            /* of a compile-time number, a compile-time float, as `**` gives one: an initializer's
+             * normal(0, sqrt(2.0 / K)) (He's), a constant exp(-1.0) [builtin.fold] */
+            Type *t = ty_new(C->a, TY_FLOAT);
+            double v;
+            t->known = check_num_value(sty[0], &v);
+            if (t->known) {
+                double x0 = v;
+                switch (bi) {
+                case BI_EXP: v = exp(v); break;
+                case BI_LOG: v = log(v); break;
+                case BI_SQRT: v = sqrt(v); break;
+                case BI_TANH: v = tanh(v); break;
+                case BI_SIGMOID: v = 1.0 / (1.0 + exp(-v)); break;
+                case BI_ATAN: v = atan(v); break;
+                case BI_SIN: v = sin(v); break;
+                case BI_COS: v = cos(v); break;
+                case BI_ASIN: v = asin(v); break;
+                case BI_ACOS: v = acos(v); break;
+                default: v = erf(v); break;
+                }
+                if (!isfinite(v)) {
+                    check_error(b, n->loc, "compile-time arithmetic gives %s, not a finite number (%s(%g))",
+                                isnan(v) ? "NaN" : v > 0 ? "inf" : "-inf", fname, x0);
+                    return ty_error();
+                }
+                t->fval = v;
+            }
+            return t;
+        }
         const Type *x = as_tensor(b, fname, "x", slot[0], sty[0], DT_F32);
         if (!x)
             return ty_error();

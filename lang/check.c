@@ -372,8 +372,7 @@ static const struct { const char *theirs, *ours; } course_names[] = {
     {"randn", "rand_normal(x) (normal noise shaped like x)"},
     {"swish", "silu(x)"},
     {"SiLU", "silu(x)"},
-    {"nll_loss", "cross_entropy(logits, labels) (it takes the logits: no log_softmax before it)"},
-    {"NLLLoss", "cross_entropy(logits, labels) (it takes the logits: no log_softmax before it)"},
+    {"NLLLoss", "nll_loss(log_probs, labels) (of a log_softmax's output; or cross_entropy(logits, labels) of the logits)"},
     {"softmax_cross_entropy_with_logits", "cross_entropy_onehot(logits, onehot)"},
     {"sparse_softmax_cross_entropy_with_logits", "cross_entropy(logits, labels)"},
     {"sigmoid_cross_entropy_with_logits", "binary_cross_entropy_with_logits(z, y)"},
@@ -2015,6 +2014,10 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
             if (at->kind != TY_INT) {
                 check_error(b, where, "%s expects an int for '%s', got %s", decl->name, f->name, check_tystr(b, at));
                 check_hint_int_div(b, slot[i], at);
+                if (slot[i] && slot[i]->kind == ND_INDEX && at->kind == TY_TENSOR && at->dtype == DT_I32)
+                    check_hint(b, "a list such as [20, 7, 5] is an i32 tensor, and its elements are tensors too, "
+                                  "not compile-time ints: write the ints themselves (one call each), or compute "
+                                  "them from the loop variable");
                 ok = false;
                 break;
             }

@@ -369,6 +369,60 @@ static char *tree_text(const Node *prog) {
     return s;
 }
 
+/* A `}` that closes a block opened on an earlier line goes on a line of its own (`output y = x }`
+ * becomes `output y = x` and `}`), and a `{` whose block goes on past its line ends that line
+ * (`model m { input x: ...` becomes `model m {` and `input x: ...`), so indentation shows the
+ * nesting; a block opened and closed on one line (`fn f(x) { x }`) stays as written. A comment
+ * stays with the statement's line. */
+static FLine *split_closing(Arena *a, FLine *lines, int n, int *nout) {
+    FLine *out = NULL;
+    int m = 0, cap = 0;
+    int *stack = NULL, depth = 0, scap = 0;    /* line (in out) of each open '{' */
+    for (int i = 0; i < n; i++) {
+        FLine cur = lines[i];
+        int start = 0;
+        for (int k = 0; k < cur.ntoks; k++) {
+            const FTok *t = &cur.toks[k];
+            if (t->kind == TK_PUNCT && tok_is(t, "{")) {
+                *ARENA_PUSH(a, stack, depth, scap) = m;
+                /* a block that goes on past this line starts its statements on the next one */
+                int d = 1;
+                for (int j = k + 1; j < cur.ntoks && d; j++)
+                    if (cur.toks[j].kind == TK_PUNCT)
+                        d += tok_is(&cur.toks[j], "{") - tok_is(&cur.toks[j], "}");
+                if (d && k + 1 < cur.ntoks) {
+                    FLine *l = ARENA_PUSH(a, out, m, cap);
+                    memset(l, 0, sizeof *l);
+                    l->toks = cur.toks + start;
+                    l->ntoks = l->cap = k + 1 - start;
+                    start = k + 1;
+                }
+            } else if (t->kind == TK_PUNCT && tok_is(t, "}")) {
+                int opened = depth > 0 ? stack[--depth] : -1;
+                if (k > start && opened != m) {
+                    FLine *l = ARENA_PUSH(a, out, m, cap);
+                    memset(l, 0, sizeof *l);
+                    l->toks = cur.toks + start;
+                    l->ntoks = l->cap = k - start;
+                    l->comment = cur.comment;
+                    l->clen = cur.clen;
+                    cur.comment = NULL;
+                    cur.clen = 0;
+                    start = k;
+                }
+            }
+        }
+        FLine *l = ARENA_PUSH(a, out, m, cap);
+        *l = cur;
+        if (start) {    /* (a line without tokens has toks NULL) */
+            l->toks = cur.toks + start;
+            l->ntoks = l->cap = cur.ntoks - start;
+        }
+    }
+    *nout = m;
+    return out;
+}
+
 char *fmt_source(Arena *a, Diag *d, const SrcFile *f) {
     int errors = d->nerrors;
     Node *prog = parse_file(a, d, f);
@@ -378,6 +432,7 @@ char *fmt_source(Arena *a, Diag *d, const SrcFile *f) {
     lex_tokens(a, d, f, 1, &r);
     int n;
     FLine *lines = split_lines(a, f, &r, &n);
+    lines = split_closing(a, lines, n, &n);
     classify(a, lines, n);
     layout(a, lines, n);
     char *out = render(a, lines, n);

@@ -7,6 +7,7 @@
  * user's manual of all of it.
  */
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -375,7 +376,7 @@ static int run(RtCtx *c, int argc, char **argv) {
         case F_PROMPT: o.prompt = val; break;
         case F_LENGTH: ok = parse_int(val, 0, &iv) && iv <= GEN_MAX_LENGTH; o.length = iv; break;
         case F_TOPK: ok = parse_int(val, 1, &iv) && iv <= INT32_MAX; o.topk = iv; break;
-        case F_TEMP: ok = parse_real(val, &dv) && dv >= 0; o.temperature = dv; break;
+        case F_TEMP: ok = parse_real(val, &dv) && dv >= 0 && dv <= FLT_MAX; o.temperature = dv; break;
         case F_INIT_FROM: o.init_from = val; break;
         case F_MAP: o.map = val; break;
         case F_N: ok = parse_int(val, 1, &iv) && iv <= 4096; o.n = iv; break;
@@ -384,7 +385,7 @@ static int run(RtCtx *c, int argc, char **argv) {
         case F_LIMIT: ok = parse_int(val, 1, &iv) && iv <= RT_MAX_LIMIT; o.limit = iv; break;
         case F_THREADS: ok = parse_int(val, 1, &iv) && iv <= 1024; threads = iv; break;
         case F_SEED: ok = parse_int(val, 0, &iv); seed = iv; break;
-        case F_LR: ok = parse_real(val, &dv) && dv >= 0; o.lr = dv; o.have_lr = true; break;
+        case F_LR: ok = parse_real(val, &dv) && dv >= 0 && dv <= FLT_MAX;   /* the graph holds lr as an f32 */ o.lr = dv; o.have_lr = true; break;
         case F_VAL: ok = parse_real(val, &dv) && dv >= 0 && dv < 1; o.val_split = dv; break;
         case F_FOLD: {
             int64_t fi = 0, fk = 0;
@@ -416,7 +417,7 @@ static int run(RtCtx *c, int argc, char **argv) {
             char most[64] = "";
             int64_t max = f == F_EPOCHS || f == F_EARLY_STOP ? RT_MAX_EPOCHS : f == F_BATCH ? RT_MAX_BATCH : RT_MAX_LIMIT;
             if (f == F_EPOCHS || f == F_BATCH || f == F_LIMIT || f == F_EARLY_STOP) snprintf(most, sizeof most, " (at most %lld)", (long long)max);
-            const char *what = f == F_LR || f == F_TEMP ? "a non-negative number" :
+            const char *what = f == F_LR || f == F_TEMP ? "a non-negative number (at most 3.4e38, f32's largest)" :
                                f == F_LENGTH ? "a whole number from 0 to 100000000" : f == F_VAL ? "a number in [0, 1)" :
                                f == F_FOLD ? "I/K: fold I of K (2 <= K <= 1000, 1 <= I <= K), as --fold 2/5" :
                                f == F_SEED ? "a non-negative integer" : f == F_THREADS ? "an integer in [1, 1024]" :

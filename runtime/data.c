@@ -377,7 +377,28 @@ done:
     return rc;
 }
 
-/* ---- NPY (format 1.0 - 3.0, little-endian, C order) ---- */
+/* ---- NPY (format 1.0 - 3.0, either byte order, C order) ---- */
+
+/* IEEE binary16 bits to a double (numpy's float16). */
+static double half_value(uint16_t h) {
+    int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    double v = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(m + 1024, e - 25);
+    return h & 0x8000 ? -v : v;
+}
+
+/* One element of an NPY array, little-endian bytes b (the loader swaps big-endian ones). */
+static double npy_value(char kind, int isz, const uint8_t *b) {
+    uint64_t u = 0;
+    for (int j = isz - 1; j >= 0; j--) u = u << 8 | b[j];
+    if (kind == 'f' && isz == 2) return half_value((uint16_t)u);
+    if (kind == 'f' && isz == 4) { float x; uint32_t w = (uint32_t)u; memcpy(&x, &w, 4); return x; }
+    if (kind == 'f') { double x; memcpy(&x, &u, 8); return x; }
+    if (kind == 'i') {   /* sign-extend from isz bytes */
+        int sh = 64 - 8 * isz;
+        return (double)((int64_t)(u << sh) >> sh);
+    }
+    return (double)u;   /* 'u' and 'b' */
+}
 
 static int load_npy(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_t *n_out) {
     snprintf(dst->src, dst->srcn, "%s", path);
@@ -423,13 +444,25 @@ static int load_npy(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
         dims[rank++] = v;
         p = end;
     }
-    int isz; char kind;
-    if (!strcmp(descr, "<f4")) { kind = 'f'; isz = 4; }
-    else if (!strcmp(descr, "<f8")) { kind = 'f'; isz = 8; }
-    else if (!strcmp(descr, "<i4")) { kind = 'i'; isz = 4; }
-    else if (!strcmp(descr, "<i8")) { kind = 'i'; isz = 8; }
-    else if (!strcmp(descr, "|u1") || !strcmp(descr, "<u1")) { kind = 'u'; isz = 1; }
-    else { rt_error(c, "'%s': NPY dtype '%s' is not supported (f32, f64, i32, i64, u8)", path, descr); goto done; }
+    /* descr: byte order ('<' little, '>' big, '|' not applicable, '=' native: little here), kind
+     * (f float, i signed, u unsigned, b bool), size in bytes; what numpy writes for these dtypes */
+    int isz = 0; char kind = 0; bool swap = false;
+    {
+        char order = descr[0], k = descr[1];
+        char *end;
+        long sz = strtol(descr + 2, &end, 10);
+        bool ok = (order == '<' || order == '>' || order == '|' || order == '=') && *end == 0 && end != descr + 2;
+        if (ok && k == 'f' && (sz == 2 || sz == 4 || sz == 8)) kind = 'f';
+        else if (ok && (k == 'i' || k == 'u') && (sz == 1 || sz == 2 || sz == 4 || sz == 8)) kind = k;
+        else if (ok && k == 'b' && sz == 1) kind = 'b';
+        if (!kind) {
+            rt_error(c, "'%s': NPY dtype '%s' is not supported (float16/32/64, int8-64, uint8-64, bool; "
+                        "either byte order)", path, descr);
+            goto done;
+        }
+        isz = (int)sz;
+        swap = order == '>' && isz > 1;
+    }
     if (rank < 1) { rt_error(c, "'%s': a 0-d NPY array holds no samples", path); goto done; }
     int64_t n = dims[0], per = 1;
     for (int i = 1; i < rank; i++)
@@ -456,8 +489,8 @@ static int load_npy(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
     }
     if (limit > 0 && limit < n) n = limit;
     /* the IDX rule: u8 with dims after the sample's (pixels) into f32 is scaled by 1/255 */
-    bool scale = kind == 'u' && rank >= 2 && dst->t->dtype == RT_F32;
-    bool bytes = kind == 'u' && dst->t->dtype == RT_F32;
+    bool scale = kind == 'u' && isz == 1 && rank >= 2 && dst->t->dtype == RT_F32;
+    bool bytes = kind == 'u' && isz == 1 && dst->t->dtype == RT_F32;
     if (alloc_col(c, dst->t, dst->col, n, bytes ? (scale ? 255.0f : 1.0f) : 0)) goto done;
     int64_t total = n * per;
     const int64_t chunk = total < (1 << 18) ? (total > 0 ? total : 1) : 1 << 18;
@@ -475,13 +508,9 @@ static int load_npy(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
             continue;
         }
         for (int64_t i = 0; i < m; i++) {
-            const uint8_t *b = buf + i * isz;
-            double v;
-            if (kind == 'u') v = b[0];
-            else if (kind == 'f' && isz == 4) { float x; memcpy(&x, b, 4); v = x; }
-            else if (kind == 'f') memcpy(&v, b, 8);
-            else if (isz == 4) { int32_t x; memcpy(&x, b, 4); v = x; }
-            else { int64_t x; memcpy(&x, b, 8); v = (double)x; }
+            uint8_t b[8];
+            for (int j = 0; j < isz; j++) b[j] = buf[i * isz + (swap ? isz - 1 - j : j)];
+            double v = npy_value(kind, isz, b);
             if (!store(dst->col, at + i, v)) { bad_value(c, path, dst, at + i, v); goto done; }
         }
     }
@@ -533,11 +562,40 @@ static int split_csv(char *s, char **fields, int maxf) {
     return n;
 }
 
+/* A decimal number as a CSV writes one: [+-] digits [. digits] [e|E [+-] digits] (".5" and "5." too).
+ * strtod alone would also take C's hexadecimal ("0x10"), "inf", "nan" and "infinity". */
+static bool decimal_form(const char *s) {
+    while (*s == ' ' || *s == '\t') s++;
+    if (*s == '+' || *s == '-') s++;
+    int digits = 0;
+    while (isdigit((unsigned char)*s)) { s++; digits++; }
+    if (*s == '.') { s++; while (isdigit((unsigned char)*s)) { s++; digits++; } }
+    if (!digits) return false;
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-') s++;
+        if (!isdigit((unsigned char)*s)) return false;
+        while (isdigit((unsigned char)*s)) s++;
+    }
+    return *s == 0;
+}
+
 static bool parse_num(const char *s, double *v) {
     char *end;
-    if (!*s) return false;
+    if (!*s || !decimal_form(s)) return false;
     *v = strtod(s, &end);
     return *end == 0 && isfinite(*v);
+}
+
+/* Why a field that is no number was refused, for the message ("" when plain). */
+static const char *num_hint(const char *s) {
+    while (*s == ' ' || *s == '\t') s++;
+    if (*s == '+' || *s == '-') s++;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        return " (a CSV number is decimal: hexadecimal is not read)";
+    if (!strncasecmp(s, "inf", 3) || !strncasecmp(s, "nan", 3))
+        return " (a data value must be finite)";
+    return "";
 }
 
 /* A CSV whose labels hold more distinct names than the model has classes: the rarest name is most
@@ -768,7 +826,7 @@ static int load_csv(RtCtx *c, const char *path, const char *label, bool want_lab
                 continue;
             }
             if (!parse_num(row[i], &v)) {
-                rt_error(c, "%s:%d: field %d is not a number: '%s'", path, rowline[r], i + 1, row[i]);
+                rt_error(c, "%s:%d: field %d is not a number: '%s'%s", path, rowline[r], i + 1, row[i], num_hint(row[i]));
                 goto done;
             }
             if (feat && !store(feat->col, r * nfeat + k, v)) {

@@ -308,4 +308,54 @@ train dropout_scratch --limit 2048 --epochs 1 --save ds.st
 [ -n "$(metric ds1.txt loss)" ] && [ "$(metric ds1.txt loss)" = "$(metric ds2.txt loss)" ] ||
     fail "dropout_scratch: eval is not deterministic ($(metric ds1.txt loss), $(metric ds2.txt loss)): dropout ran outside training"
 echo "ok: dropout_scratch: eval loss $(metric ds1.txt loss) twice"
+
+# the fifth batch
+train text_cnn
+check "$(last text_cnn val_accuracy)" ge 0.95 "text_cnn validation accuracy (the word order matters)"
+train stacked_lstm
+check "$(last stacked_lstm val_mae)" lt 0.03 "stacked_lstm validation MAE (the noise's is 0.016)"
+train bigram_lm --epochs 1
+check "$(last bigram_lm val_loss)" lt 2.6 "bigram_lm validation loss after one epoch"
+train gpt_head --limit 20000 --epochs 1
+# an optimizer of one's own: d2l's Adam from scratch is the library's adam to float rounding
+train adam_scratch --limit 2048 --epochs 1 --seed 3
+sed 's/optimizer my_adam(lr = 1e-3)/optimizer adam(lr = 1e-3)/' "$C/adam_scratch.nn" > lib_adam.nn
+"$NNC" lib_adam.nn -o lib_adam || fail "nnc lib_adam.nn"
+./lib_adam train --threads 2 --limit 2048 --epochs 1 --seed 3 > lib_adam.log 2> /dev/null || fail "lib_adam train"
+a=$(last adam_scratch val_loss) b=$(last lib_adam val_loss)
+awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= 1e-4 * a) }' ||
+    fail "adam_scratch: val_loss $a, the library's adam $b"
+echo "ok: adam_scratch: val_loss $a, the library's adam $b"
+# He initialisation from the fan-in, normal(0, sqrt(2.0 / K)): the weights' spread before any step
+train deep_l_layer --limit 2000 --epochs 1 --lr 0 --save dl0.st
+"$NNC_PYTHON" - <<'PY' || fail "deep_l_layer: the initial weights are not He's"
+import json, struct
+import numpy as np
+d = open("dl0.st", "rb").read()
+n = struct.unpack("<Q", d[:8])[0]
+h = json.loads(d[8:8 + n])
+w = {k: np.frombuffer(d[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]], np.float32)
+     for k, v in h.items() if k != "__metadata__"}
+for name, fan_in in [("A.W", 784), ("A_2.W", 20)]:
+    want = np.sqrt(2.0 / fan_in)
+    assert abs(w[name].std() / want - 1) < 0.15, (name, w[name].std(), want)
+    print("ok: deep_l_layer: %s std %.4f, sqrt(2 / %d) = %.4f" % (name, w[name].std(), fan_in, want))
+PY
+train deep_l_layer --limit 2000 --epochs 300
+check "$(last deep_l_layer binary_accuracy)" ge 0.9 "deep_l_layer training accuracy (footwear or not) after 300 steps"
+train cs231n_two_layer --limit 4096 --epochs 1
+grep -q ' reg_loss [0-9]' cs231n_two_layer.log || fail "cs231n_two_layer reports no reg_loss: $(tail -n 1 cs231n_two_layer.log)"
+train mlp_scratch --limit 4096 --epochs 1
+train distillation --limit 1024 --epochs 1
+train inception_block --limit 256 --epochs 1
+train pytorch_mnist --limit 256 --epochs 1
+# a hand-written batch norm (gamma * x_hat + beta before a pool): the executable's evaluation
+# equals the interpreter's (it gave chance-level accuracy when the pool read gamma's shape)
+train batchnorm_scratch --limit 1024 --epochs 1 --save bns.st
+./batchnorm_scratch eval --weights bns.st --limit 300 > bns_exe.txt 2> /dev/null || fail "batchnorm_scratch eval"
+"$NNC" run "$C/batchnorm_scratch.nn" -- eval --weights bns.st --limit 300 > bns_int.txt 2> /dev/null || fail "nnc run batchnorm_scratch eval"
+a=$(metric bns_exe.txt loss) b=$(metric bns_int.txt loss)
+awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= 1e-4 * a) }' ||
+    fail "batchnorm_scratch: eval loss $a in the executable, $b in the interpreter"
+echo "ok: batchnorm_scratch: eval loss $a, the interpreter's $b"
 echo "ok: every course program trains"

@@ -34,6 +34,16 @@ expect 1 "inf.csv:5: field 2 is not a number: '-inf'" ./iris train --data inf.cs
 expect 1 "emptyf.csv:5: field 2 is not a number: ''" ./iris train --data emptyf.csv --epochs 1
 expect 1 "'header.csv' has no data rows" ./iris train --data header.csv --epochs 1
 expect 1 "nan.csv:5: field 2 is not a number: 'nan'" ./iris predict --weights w.st nan.csv
+# numbers are decimal: C's strtod forms (hexadecimal, inf, nan) are refused, naming the field
+awk 'NR == 5 { $0 = "5.1,0x10,1.4,0.2,0" } 1' iris.csv > hex.csv
+awk 'NR == 5 { $0 = "5.1,3.5,1.4,infinity,0" } 1' iris.csv > infty.csv
+expect 1 "hex.csv:5: field 2 is not a number: '0x10' \(a CSV number is decimal: hexadecimal is not read\)" ./iris train --data hex.csv --epochs 1
+expect 1 "infty.csv:5: field 4 is not a number: 'infinity' \(a data value must be finite\)" ./iris predict --weights w.st infty.csv
+# the decimal forms a CSV writer uses are all read: .5, 5., 1e0, 1E+0, +5, -0.0
+awk 'NR == 5 { $0 = ".51E+1,+3.5,1.4e0,0.2,0" } NR == 6 { $0 = "4.,3.0,-0.0,2E-1,0" } 1' iris.csv > forms.csv
+./iris eval --weights w.st --data forms.csv > forms.txt 2>&1 || fail "decimal forms refused: $(cat forms.txt)"
+echo "ok: the decimal forms .5, 5., 1e0, 1E+0, +5, -0.0 are read"
+
 # blank lines are skipped, not samples
 awk 'NR == 5 { print "" } { print } END { print ""; print "" }' iris.csv > blank.csv
 ./iris eval --weights w.st --data blank.csv > blank.txt 2>&1 || fail "blank lines: $(cat blank.txt)"
@@ -64,6 +74,44 @@ expect 1 "'nodescr.npy': NPY header has no descr" ./iris train --data nodescr.np
 expect 1 "'hlen.npy' is truncated \(in its NPY header\)" ./iris train --data hlen.npy,y.npy --epochs 1
 expect 1 "'xnan.npy': sample 3 \(counting from 0\) holds nan" ./iris predict --weights w.st xnan.npy
 
+# numpy's other dtypes are converted: float16, big-endian arrays (numpy writes '>f4' for
+# x.astype('>f4')), int8/16/64, uint16, bool; the predictions equal those of the same values as '<f4'
+"$NNC_PYTHON" - <<'PY' || fail "cannot write the NPY dtype files"
+import numpy as np
+x = np.random.default_rng(1).random((10, 4)).astype(np.float16).astype(np.float32) * 8
+np.save("ref.npy", x)
+for name, dt in [("f2", "<f2"), ("bf2", ">f2"), ("bf4", ">f4"), ("bf8", ">f8"), ("f8", "<f8")]:
+    np.save(name + ".npy", x.astype(dt))
+k = np.floor(x).astype(np.float32)
+np.save("refi.npy", k)
+for name, dt in [("i1", "i1"), ("i2", "<i2"), ("bi4", ">i4"), ("bi8", ">i8"), ("bu2", ">u2"), ("u4", "<u4")]:
+    np.save(name + ".npy", k.astype(dt))
+np.save("refb.npy", (x > 4).astype(np.float32))
+np.save("b1.npy", x > 4)
+h = np.array([[1.0, -2.5, 65504.0, 6e-8]], np.float16)   # a subnormal and the largest half
+np.save("halfx.npy", h)
+np.save("halfref.npy", h.astype(np.float32))
+PY
+./iris predict --weights w.st ref.npy -o ref.csv 2> err.txt || fail "predict ref.npy: $(cat err.txt)"
+./iris predict --weights w.st refi.npy -o refi.csv 2> err.txt || fail "predict refi.npy: $(cat err.txt)"
+./iris predict --weights w.st refb.npy -o refb.csv 2> err.txt || fail "predict refb.npy: $(cat err.txt)"
+./iris predict --weights w.st halfref.npy -o halfref.csv 2> err.txt || fail "predict halfref.npy: $(cat err.txt)"
+check_npy() {
+    ./iris predict --weights w.st "$1.npy" -o "$1.csv" 2> err.txt || fail "predict $1.npy: $(cat err.txt)"
+    cmp -s "$1.csv" "$2.csv" || fail "$1.npy: predictions differ from the same values as <f4: $(head -n 3 "$1.csv")"
+}
+for n in f2 bf2 bf4 bf8 f8; do check_npy $n ref; done
+for n in i1 i2 bi4 bi8 bu2 u4; do check_npy $n refi; done
+check_npy b1 refb
+check_npy halfx halfref
+echo "ok: NPY float16, big-endian, int8/16/64, uint16/32 and bool arrays give the predictions of the same values as <f4"
+"$NNC_PYTHON" -c "
+import numpy as np
+np.save('c16.npy', np.zeros((10, 4), np.complex64).astype('>c16'))
+np.save('f2nan.npy', np.array([[1, np.nan, 2, 3]], np.float16))" || fail "cannot write c16.npy"
+expect 1 "'c16.npy': NPY dtype '>c16' is not supported" ./iris predict --weights w.st c16.npy
+expect 1 "'f2nan.npy': sample 0 \(counting from 0\) holds nan" ./iris predict --weights w.st f2nan.npy
+
 # ---- IDX ----
 "$NNC_PYTHON" - <<'PY' || fail "cannot write the IDX files"
 import struct
@@ -86,8 +134,9 @@ expect 1 "'empty.idx' is too short to be an IDX file \(0 bytes\)" ./fashion_mlp 
 
 # ---- absurd flag values: usage errors (status 2) that name the flag ----
 expect 2 "--batch expects a positive integer, got '0'" ./iris train --batch 0
-expect 2 "--lr expects a non-negative number, got 'nan'" ./iris train --lr nan
-expect 2 "--lr expects a non-negative number, got '1e400'" ./iris train --lr 1e400
+expect 2 "--lr expects a non-negative number .*, got 'nan'" ./iris train --lr nan
+expect 2 "--lr expects a non-negative number .*, got '1e400'" ./iris train --lr 1e400
+expect 2 "--lr expects a non-negative number \(at most 3.4e38, f32's largest\), got '1e39'" ./iris train --lr 1e39
 expect 2 "--epochs expects a positive integer, got '-1'" ./iris train --epochs -1
 expect 2 "--limit expects a positive integer, got '99999999999999999999'" ./iris train --limit 99999999999999999999
 expect 2 "--val-split expects a number in \[0, 1\), got 'nan'" ./iris train --val-split nan
@@ -136,7 +185,7 @@ expect 1 "'binary.txt': (a NUL byte|invalid UTF-8) at byte" ./charlm eval --weig
 expect 1 "'--prompt': invalid UTF-8 at byte 0" ./charlm generate --weights lm.st --prompt $'\xff\xfe'
 expect 1 "the prompt's character U\+0001 \(character 3\) is not in the model's vocabulary" \
     ./charlm generate --weights lm.st --prompt $'ab\x01'
-expect 2 "--temperature expects a non-negative number, got 'inf'" ./charlm generate --weights lm.st --temperature inf
+expect 2 "--temperature expects a non-negative number .*, got 'inf'" ./charlm generate --weights lm.st --temperature inf
 expect 2 "--length expects a whole number from 0 to 100000000, got '-1'" ./charlm generate --weights lm.st --length -1
 
 # ---- seeded mutation fuzz: never a signal ----

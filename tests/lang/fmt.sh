@@ -109,6 +109,16 @@ NN
 "$NNC" fmt "$tmp/messy.nn" >"$tmp/got.nn" || bad "nnc fmt messy.nn failed"
 cmp -s "$tmp/want.nn" "$tmp/got.nn" || { bad "the canonical layout differs (want, got):"; diff "$tmp/want.nn" "$tmp/got.nn"; }
 
+# a closing brace on a statement's line goes on a line of its own, and a statement after an opening
+# brace whose block goes on goes to the next line (the indentation shows the nesting); a block opened and closed on one line stays as written; the comment stays with the
+# statement
+printf 'fn f(x: f32[B]) -> f32[B] { x }\nmodel m {\n  input x: f32[B, 2]\n  train {\n    data csv("a.csv")\n    batch 2 }\n  output y = f(x[:, 0]) }  # c\n' >"$tmp/brace.nn"
+printf 'fn f(x: f32[B]) -> f32[B] { x }\nmodel m {\n  input x: f32[B, 2]\n  train {\n    data csv("a.csv")\n    batch 2\n  }\n  output y = f(x[:, 0])  # c\n}\n' >"$tmp/brace.want"
+printf 'model n { input x: f32[B, 2]  # c\n  output y = x\n}\nfn g(x: f32[B]) -> f32[B] { x }\n' >>"$tmp/brace.nn"
+printf 'model n {\n  input  x: f32[B, 2]    # c\n  output y = x\n}\nfn g(x: f32[B]) -> f32[B] { x }\n' >>"$tmp/brace.want"
+"$NNC" fmt "$tmp/brace.nn" >"$tmp/brace.got" || bad "nnc fmt brace.nn failed"
+cmp -s "$tmp/brace.want" "$tmp/brace.got" || { bad "closing braces on a statement's line (want, got):"; diff "$tmp/brace.want" "$tmp/brace.got"; }
+
 # --check: lists the files that differ, exit 1; 0 when all are formatted
 cp "$tmp/want.nn" "$tmp/ok.nn"
 "$NNC" fmt --check "$tmp/ok.nn" >"$tmp/out" || bad "--check on a formatted file exited non-zero"

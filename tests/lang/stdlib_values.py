@@ -214,6 +214,7 @@ model loss_i {
   loss l_ceo = cross_entropy_onehot(x, one_hot(y, 3))
   loss l_cls = cross_entropy(x, y, label_smoothing = 0.2)
   loss l_mce = masked_cross_entropy(x, y, y != 0)
+  loss l_nll = nll_loss(log_softmax(2.0 * x), y)
 }
 """)
 save_weights("none.st", {})
@@ -256,6 +257,7 @@ check("loss.cross_entropy", got.get("l_ce", float("nan")), F.cross_entropy(p, ti
 check("loss.cross_entropy label_smoothing", got.get("l_cls", float("nan")),
       F.cross_entropy(p, ti, label_smoothing=0.2).item(), rtol=3e-5)
 check("loss.cross_entropy_onehot", got.get("l_ceo", float("nan")), F.cross_entropy(p, ti).item(), rtol=3e-5)
+check("loss.nll_loss", got.get("l_nll", float("nan")), F.nll_loss(F.log_softmax(2.0 * p, -1), ti).item(), rtol=3e-5)
 # the positions of class 0 left out: torch's ignore_index on those labels
 check("loss.masked_cross_entropy", got.get("l_mce", float("nan")),
       F.cross_entropy(p, torch.where(ti == 0, torch.full_like(ti, -100), ti), ignore_index=-100).item(), rtol=3e-5)
@@ -278,6 +280,8 @@ cases = [
      lambda ps: torch.optim.Adam(ps, lr=0.1, betas=(0.8, 0.95), eps=1e-8), None),
     ("adamw", "adamw(lr = 0.1, weight_decay = 0.3)",
      lambda ps: torch.optim.AdamW(ps, lr=0.1, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.3), None),
+    ("adadelta", "adadelta(lr = 1.0, rho = 0.8)",
+     lambda ps: torch.optim.Adadelta(ps, lr=1.0, rho=0.8, eps=1e-6), None),
     ("adagrad", "adagrad(lr = 0.1)", lambda ps: torch.optim.Adagrad(ps, lr=0.1, eps=1e-10), None),
     ("adagrad_init", "adagrad(lr = 0.1, initial_accumulator_value = 0.1)",
      lambda ps: torch.optim.Adagrad(ps, lr=0.1, eps=1e-10, initial_accumulator_value=0.1), None),

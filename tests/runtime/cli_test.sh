@@ -68,7 +68,7 @@ usage)
     expect 2 "unknown flag '--bogus'" "$M" fashion train --bogus 1
     expect 2 "--epochs expects a positive integer, got 'abc'" "$M" fashion train --epochs abc
     expect 2 "--epochs expects a positive integer, got '0'" "$M" fashion train --epochs=0
-    expect 2 "--lr expects a non-negative number, got 'fast'" "$M" fashion train --lr fast
+    expect 2 "--lr expects a non-negative number (at most 3.4e38, f32's largest), got 'fast'" "$M" fashion train --lr fast
     expect 2 "--val-split expects a number in [0, 1), got '1.5'" "$M" fashion train --val-split 1.5
     expect 2 "--batch needs a value" "$M" fashion train --batch
     expect 2 "unknown command 'fly'" "$M" fashion fly

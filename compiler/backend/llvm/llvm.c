@@ -1015,7 +1015,7 @@ static void k_pool(Cg *g, KEnv *k) {
     LLVMBuilderRef b = g->b;
     Op op = (Op)k->k->op;
     bool bwd = op == OP_MAXPOOL_BWD || op == OP_AVGPOOL_BWD;
-    const IrType *xt = bwd ? &k->k->type : src_type(k, 0);
+    const IrType *xt = bwd ? &k->k->type : k->k->nbody ? &k->k->pro : src_type(k, 0);   /* a fused chain: the pooled operand is its result, not argument 0 */
     IrPool p = ir_pool_geom(&k->k->attr, xt, 0);
     const Kernel *kk = k->k;
     LLVMValueRef x = op == OP_AVGPOOL_BWD || kk->nbody ? NULL : k->src[0];
