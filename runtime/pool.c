@@ -18,7 +18,15 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define cpu_relax() _mm_pause()
+#else
+#define cpu_relax() ((void)0)
+#endif
 
 #include "rt.h"
 
@@ -35,6 +43,7 @@ struct NncPool {
     atomic_bool caller_asleep;  /* the caller sleeps on done */
     atomic_bool quit;
     atomic_bool busy;           /* a job is running: nested calls run inline */
+    int64_t spin_ns;            /* how long a waiting thread polls before it sleeps (0: never) */
     /* the current job: claim = generation << 32 | next unclaimed chunk */
     atomic_uint_least64_t claim;
     atomic_int remaining;       /* chunks not finished */
@@ -70,10 +79,43 @@ static void finish(NncPool *p) {
     }
 }
 
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Polls until done(p, arg) or p->spin_ns have passed; true when done. The clock is read every 32
+ * `pause`s (tens of ns each on current x86 cores), so the bound holds whatever pause costs. */
+static bool spin_until(NncPool *p, bool (*done)(NncPool *, unsigned), unsigned arg) {
+    if (p->spin_ns <= 0) return done(p, arg);
+    int64_t end = 0;
+    for (;;) {
+        for (int i = 0; i < 32; i++) {
+            if (done(p, arg)) return true;
+            cpu_relax();
+        }
+        int64_t t = now_ns();
+        if (!end) end = t + p->spin_ns;
+        else if (t >= end) return done(p, arg);
+    }
+}
+
+static bool new_job(NncPool *p, unsigned seen) {
+    return atomic_load_explicit(&p->generation, memory_order_acquire) != seen ||
+           atomic_load_explicit(&p->quit, memory_order_acquire);
+}
+
+static bool chunks_done(NncPool *p, unsigned unused) {
+    (void)unused;
+    return atomic_load_explicit(&p->remaining, memory_order_acquire) <= 0;
+}
+
 static void *worker_main(void *arg) {
     NncPool *p = ((Worker *)arg)->p;
     unsigned seen = 0;
     for (;;) {
+        spin_until(p, new_job, seen);
         unsigned g = atomic_load(&p->generation);
         if (g == seen && !atomic_load(&p->quit)) {   /* sleep until the next job */
             pthread_mutex_lock(&p->mu);
@@ -120,7 +162,7 @@ void nnc_parallel_for(NncPool *p, int64_t n, void (*fn)(void *ctx, int64_t lo, i
         run_chunk(p, k);
         finish(p);
     }
-    if (atomic_load(&p->remaining) > 0) {
+    if (!spin_until(p, chunks_done, 0) && atomic_load(&p->remaining) > 0) {
         pthread_mutex_lock(&p->mu);
         atomic_store(&p->caller_asleep, true);
         while (atomic_load(&p->remaining) > 0) pthread_cond_wait(&p->done, &p->mu);
@@ -131,6 +173,18 @@ void nnc_parallel_for(NncPool *p, int64_t n, void (*fn)(void *ctx, int64_t lo, i
 }
 
 int nnc_pool_threads(const NncPool *p) { return p ? p->nthreads : 1; }
+
+/* $NNC_POOL_SPIN_US: how long a waiting thread polls before it sleeps, in microseconds (default
+ * POOL_SPIN_US; 0 turns the spin off). */
+#define POOL_SPIN_US 100
+static int64_t pool_spin_ns(void) {
+    const char *e = getenv("NNC_POOL_SPIN_US");
+    if (!e || !*e) return (int64_t)POOL_SPIN_US * 1000;
+    char *end;
+    long v = strtol(e, &end, 10);
+    if (*end || v < 0 || v > 1000000) return (int64_t)POOL_SPIN_US * 1000;
+    return (int64_t)v * 1000;
+}
 
 NncPool *rt_pool_new(RtCtx *c, int threads) {
     if (threads < 1) threads = 1;
@@ -144,6 +198,7 @@ NncPool *rt_pool_new(RtCtx *c, int threads) {
     atomic_init(&p->busy, false);
     atomic_init(&p->claim, 0);
     atomic_init(&p->remaining, 0);
+    p->spin_ns = pool_spin_ns();
 
     int e;
     if ((e = pthread_mutex_init(&p->mu, NULL)) || (e = pthread_cond_init(&p->start, NULL)) ||
