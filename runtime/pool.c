@@ -8,15 +8,22 @@
  * of waiting for it to wake. A call made while the pool is already busy (a nested parallel loop)
  * runs inline.
  *
- * Waiting: a worker sleeps on a condition variable until the next job, the caller until the
- * chunks still running end (each side checks an atomic first, so a job whose chunks are all done
- * costs no sleep). Spinning before sleeping was measured twice: a 4096-element loop back to back
- * (~45 us vs ~25 us a call under load), and mlp_small / mlp_wide at 2 threads with a 50 us spin of
- * `pause` (2026-12-02, load average 10: 37.6k vs 46.9k samples/s and 0.82-0.92 s vs 0.74 s of CPU
- * for mlp_small, median of 5 alternating runs; mlp_wide 3,190 vs 3,650): on this project's shared
- * 2-core machines a spinning thread takes the core the other one needs, so the pool does not spin.
+ * Waiting: a thread that waits (a worker for the next job, the caller for the chunks still running)
+ * first polls for up to $NNC_POOL_SPIN_US microseconds (default POOL_SPIN_US = 100; 0: no polling),
+ * yielding the core between polls (spin_until), then sleeps on a condition variable (each side
+ * checks an atomic first, so a job whose chunks are all done costs no sleep, and a job published
+ * while its worker polls costs no futex call). A recurrent model dispatches a job every few tens of
+ * microseconds (char_lstm: ~1,000 a training step, a GEMM and a cell kernel per layer and time
+ * step), so without the poll every job woke a sleeping worker through the kernel, and when the
+ * wake-up was slow the caller claimed both chunks itself: one core ran the step. A pure `pause`
+ * spin was measured twice as worse on this project's loaded 2-core machines (a spinning thread takes
+ * the core the other one needs: mlp_small at 2 threads, 2026-12-02, load 10, 37.6k vs 46.9k
+ * samples/s with a 50 us spin; char_lstm, 2026-12-03, load 11-14, +10% CPU time with a 100 us
+ * one), which is why the poll yields: with the yield char_lstm's CPU time is that of the sleeping
+ * pool at load 15 (bench/README.md, 2026-12-03).
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +93,9 @@ static int64_t now_ns(void) {
 }
 
 /* Polls until done(p, arg) or p->spin_ns have passed; true when done. The clock is read every 32
- * `pause`s (tens of ns each on current x86 cores), so the bound holds whatever pause costs. */
+ * `pause`s (tens of ns each on current x86 cores), so the bound holds whatever pause costs, and
+ * after the first 32 each poll yields the core: on an idle core sched_yield returns at once (a poll
+ * every ~1 us), on a loaded one the threads that wait for the core run instead of the spin. */
 static bool spin_until(NncPool *p, bool (*done)(NncPool *, unsigned), unsigned arg) {
     if (p->spin_ns <= 0) return done(p, arg);
     int64_t end = 0;
@@ -98,6 +107,7 @@ static bool spin_until(NncPool *p, bool (*done)(NncPool *, unsigned), unsigned a
         int64_t t = now_ns();
         if (!end) end = t + p->spin_ns;
         else if (t >= end) return done(p, arg);
+        else sched_yield();
     }
 }
 

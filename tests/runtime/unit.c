@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rt.h"
@@ -72,15 +73,24 @@ static void body(void *ctx, int64_t lo, int64_t hi) {
     if (lo == 0) nnc_parallel_for(t->pool, 10, inner, t);   /* nested: runs inline */
 }
 
-static void test_pool(void) {
+/* spin_us: $NNC_POOL_SPIN_US for the pool ("0": waiting threads sleep at once; "1000000": they
+ * poll for a second, so the jobs below find them polling); nap: sleep between jobs, long enough
+ * that a 100 us poll has ended and the workers sleep */
+static void test_pool_with(const char *spin_us, bool nap) {
+    setenv("NNC_POOL_SPIN_US", spin_us, 1);
     RtCtx c = ctx();
     NncPool *p = rt_pool_new(&c, 4);
+    unsetenv("NNC_POOL_SPIN_US");
     CHECK(p != NULL, "pool");
     if (!p) return;
     for (int round = 0; round < 50; round++) {
         static PoolT t;
         memset(&t, 0, sizeof t);
         t.pool = p;
+        if (nap) {
+            struct timespec ts = {0, 2000000};
+            nanosleep(&ts, NULL);
+        }
         nnc_parallel_for(p, 1000, body, &t);
         for (int i = 0; i < 1000; i++) CHECK(t.hits[i] == 1, "index %d ran %d times", i, (int)t.hits[i]);
         CHECK(t.nchunks == 4, "%d chunks", (int)t.nchunks);
@@ -96,7 +106,14 @@ static void test_pool(void) {
     CHECK(small.hits[0] == 1 && small.hits[1] == 1 && small.hits[2] == 1 && small.nchunks == 3, "n < threads");
     nnc_parallel_for(NULL, 5, inner, &small);
     CHECK(small.nested == 10 + 5, "NULL pool runs inline");
-    rt_pool_free(&c, p);
+    rt_pool_free(&c, p);     /* joins workers that poll as well as sleeping ones */
+}
+
+static void test_pool(void) {
+    test_pool_with("0", false);
+    test_pool_with("100", true);
+    test_pool_with("100", false);
+    test_pool_with("1000000", false);
 }
 
 static const char *good =
