@@ -184,6 +184,34 @@ void nnc_parallel_for(NncPool *p, int64_t n, void (*fn)(void *ctx, int64_t lo, i
 
 int nnc_pool_threads(const NncPool *p) { return p ? p->nthreads : 1; }
 
+typedef void (*ConcatPart)(void *out, void *src, int64_t at, int64_t B);
+typedef struct PartsJob {
+    void **part, *out, **src;
+    const int64_t *at;
+    int64_t B;
+} PartsJob;
+
+static void parts_run(void *ctx, int64_t lo, int64_t hi) {
+    const PartsJob *j = ctx;
+    for (int64_t i = lo; i < hi; i++)
+        if (j->src[i]) {
+            ConcatPart f;
+            memcpy(&f, &j->part[i], sizeof f);   /* a function pointer passed as void * */
+            f(j->out, j->src[i], j->at[i], j->B);
+        }
+}
+
+#define CONCAT_PAR_BYTES (256 << 10)
+void nnc_concat_parts(NncPool *pool, int64_t n, int64_t bytes, void **part, void *out, const int64_t *at, void **src,
+                      int64_t B) {
+    PartsJob j = {part, out, src, at, B};
+    if (bytes < CONCAT_PAR_BYTES)
+        parts_run(&j, 0, n);
+    else
+        nnc_parallel_for(pool, n, parts_run, &j);
+}
+
+
 /* $NNC_POOL_SPIN_US: how long a waiting thread polls before it sleeps, in microseconds (default
  * POOL_SPIN_US; 0 turns the spin off). */
 #define POOL_SPIN_US 100
