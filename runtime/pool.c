@@ -38,6 +38,7 @@
 #include "rt.h"
 
 typedef struct Worker { struct NncPool *p; int id; } Worker;
+typedef struct Waits { int64_t t0; int long_waits; } Waits;     /* wait_begin */
 
 struct NncPool {
     int nthreads;               /* workers + the caller */
@@ -51,6 +52,7 @@ struct NncPool {
     atomic_bool quit;
     atomic_bool busy;           /* a job is running: nested calls run inline */
     int64_t spin_ns;            /* how long a waiting thread polls before it sleeps (0: never) */
+    Waits caller_waits;         /* the caller's (one at a time: busy) */
     /* the current job: claim = generation << 32 | next unclaimed chunk */
     atomic_uint_least64_t claim;
     atomic_int remaining;       /* chunks not finished */
@@ -92,23 +94,45 @@ static int64_t now_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Polls until done(p, arg) or p->spin_ns have passed; true when done. The clock is read every 32
- * `pause`s (tens of ns each on current x86 cores), so the bound holds whatever pause costs, and
- * after the first 32 each poll yields the core: on an idle core sched_yield returns at once (a poll
- * every ~1 us), on a loaded one the threads that wait for the core run instead of the spin. */
-static bool spin_until(NncPool *p, bool (*done)(NncPool *, unsigned), unsigned arg) {
-    if (p->spin_ns <= 0) return done(p, arg);
-    int64_t end = 0;
+/* Polls until done(p, arg) or p->spin_ns have passed since t0; true when done. The clock is read
+ * every 32 `pause`s (tens of ns each on current x86 cores), so the bound holds whatever pause costs,
+ * and after the first 32 each poll yields the core: on an idle core sched_yield returns at once (a
+ * poll every ~1 us), on a loaded one the threads that wait for the core run instead of the poll. */
+static bool spin_until(NncPool *p, bool (*done)(NncPool *, unsigned), unsigned arg, int64_t t0) {
+    int64_t end = t0 + p->spin_ns;
     for (;;) {
         for (int i = 0; i < 32; i++) {
             if (done(p, arg)) return true;
             cpu_relax();
         }
-        int64_t t = now_ns();
-        if (!end) end = t + p->spin_ns;
-        else if (t >= end) return done(p, arg);
-        else sched_yield();
+        if (now_ns() >= end) return done(p, arg);
+        sched_yield();
     }
+}
+
+/* A thread's record of its recent waits: after POLL_GIVE_UP waits in a row longer than the poll
+ * (a loaded machine, where the other thread is descheduled for milliseconds), it stops polling
+ * and sleeps at once, until a wait (sleep to wake-up included) is short again. So the poll costs
+ * next to nothing where it cannot succeed. */
+#define POLL_GIVE_UP 4
+
+/* The start of a wait for done(p, arg): true when it is done already (no wait) or becomes so
+ * while polling; false: the thread must sleep, then call wait_end. */
+static bool wait_begin(NncPool *p, Waits *w, bool (*done)(NncPool *, unsigned), unsigned arg) {
+    if (done(p, arg) || p->spin_ns <= 0) return done(p, arg);
+    w->t0 = now_ns();
+    if (w->long_waits < POLL_GIVE_UP && spin_until(p, done, arg, w->t0)) {
+        w->long_waits = 0;
+        return true;
+    }
+    return false;
+}
+
+/* After a wait that slept: whether it would have ended within the poll. */
+static void wait_end(NncPool *p, Waits *w) {
+    if (p->spin_ns <= 0) return;
+    if (now_ns() - w->t0 <= p->spin_ns) w->long_waits = 0;
+    else if (w->long_waits < POLL_GIVE_UP) w->long_waits++;
 }
 
 static bool new_job(NncPool *p, unsigned seen) {
@@ -124,8 +148,9 @@ static bool chunks_done(NncPool *p, unsigned unused) {
 static void *worker_main(void *arg) {
     NncPool *p = ((Worker *)arg)->p;
     unsigned seen = 0;
+    Waits w = {0, 0};
     for (;;) {
-        spin_until(p, new_job, seen);
+        bool polled = wait_begin(p, &w, new_job, seen);
         unsigned g = atomic_load(&p->generation);
         if (g == seen && !atomic_load(&p->quit)) {   /* sleep until the next job */
             pthread_mutex_lock(&p->mu);
@@ -135,6 +160,7 @@ static void *worker_main(void *arg) {
             atomic_fetch_sub(&p->sleepers, 1);
             pthread_mutex_unlock(&p->mu);
         }
+        if (!polled) wait_end(p, &w);
         if (atomic_load(&p->quit)) break;
         seen = g;
         int k;
@@ -172,12 +198,13 @@ void nnc_parallel_for(NncPool *p, int64_t n, void (*fn)(void *ctx, int64_t lo, i
         run_chunk(p, k);
         finish(p);
     }
-    if (!spin_until(p, chunks_done, 0) && atomic_load(&p->remaining) > 0) {
+    if (!wait_begin(p, &p->caller_waits, chunks_done, 0)) {
         pthread_mutex_lock(&p->mu);
         atomic_store(&p->caller_asleep, true);
         while (atomic_load(&p->remaining) > 0) pthread_cond_wait(&p->done, &p->mu);
         atomic_store(&p->caller_asleep, false);
         pthread_mutex_unlock(&p->mu);
+        wait_end(p, &p->caller_waits);
     }
     atomic_store(&p->busy, false);
 }
