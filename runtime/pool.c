@@ -38,7 +38,6 @@
 #include "rt.h"
 
 typedef struct Worker { struct NncPool *p; int id; } Worker;
-typedef struct Waits { int64_t t0; int long_waits; } Waits;     /* wait_begin */
 
 struct NncPool {
     int nthreads;               /* workers + the caller */
@@ -52,7 +51,7 @@ struct NncPool {
     atomic_bool quit;
     atomic_bool busy;           /* a job is running: nested calls run inline */
     int64_t spin_ns;            /* how long a waiting thread polls before it sleeps (0: never) */
-    Waits caller_waits;         /* the caller's (one at a time: busy) */
+    atomic_int backoff;         /* jobs left before waiting threads poll again (wait_begin) */
     /* the current job: claim = generation << 32 | next unclaimed chunk */
     atomic_uint_least64_t claim;
     atomic_int remaining;       /* chunks not finished */
@@ -110,29 +109,20 @@ static bool spin_until(NncPool *p, bool (*done)(NncPool *, unsigned), unsigned a
     }
 }
 
-/* A thread's record of its recent waits: after POLL_GIVE_UP waits in a row longer than the poll
- * (a loaded machine, where the other thread is descheduled for milliseconds), it stops polling
- * and sleeps at once, until a wait (sleep to wake-up included) is short again. So the poll costs
- * next to nothing where it cannot succeed. */
-#define POLL_GIVE_UP 4
+/* Whether to poll: not while p->backoff > 0. A worker that polled and then found no chunk left
+ * (the caller claimed them all: on a loaded machine a thread that yields waits behind the other
+ * processes, while a woken one runs at once) POLL_MISSES times in a row turns polling off for the
+ * next POLL_BACKOFF jobs, then it is tried again. On an idle machine a polling worker misses no job,
+ * so the poll stays on. */
+#define POLL_MISSES 4
+#define POLL_BACKOFF 256
 
-/* The start of a wait for done(p, arg): true when it is done already (no wait) or becomes so
- * while polling; false: the thread must sleep, then call wait_end. */
-static bool wait_begin(NncPool *p, Waits *w, bool (*done)(NncPool *, unsigned), unsigned arg) {
-    if (done(p, arg) || p->spin_ns <= 0) return done(p, arg);
-    w->t0 = now_ns();
-    if (w->long_waits < POLL_GIVE_UP && spin_until(p, done, arg, w->t0)) {
-        w->long_waits = 0;
-        return true;
-    }
-    return false;
-}
-
-/* After a wait that slept: whether it would have ended within the poll. */
-static void wait_end(NncPool *p, Waits *w) {
-    if (p->spin_ns <= 0) return;
-    if (now_ns() - w->t0 <= p->spin_ns) w->long_waits = 0;
-    else if (w->long_waits < POLL_GIVE_UP) w->long_waits++;
+/* The start of a wait for done(p, arg): true when it is done already or becomes so while polling;
+ * false: the thread must sleep. */
+static bool wait_begin(NncPool *p, bool (*done)(NncPool *, unsigned), unsigned arg) {
+    if (done(p, arg)) return true;
+    if (p->spin_ns <= 0 || atomic_load_explicit(&p->backoff, memory_order_relaxed) > 0) return false;
+    return spin_until(p, done, arg, now_ns());
 }
 
 static bool new_job(NncPool *p, unsigned seen) {
@@ -148,9 +138,9 @@ static bool chunks_done(NncPool *p, unsigned unused) {
 static void *worker_main(void *arg) {
     NncPool *p = ((Worker *)arg)->p;
     unsigned seen = 0;
-    Waits w = {0, 0};
+    int misses = 0;
     for (;;) {
-        bool polled = wait_begin(p, &w, new_job, seen);
+        bool polled = wait_begin(p, new_job, seen);
         unsigned g = atomic_load(&p->generation);
         if (g == seen && !atomic_load(&p->quit)) {   /* sleep until the next job */
             pthread_mutex_lock(&p->mu);
@@ -160,13 +150,19 @@ static void *worker_main(void *arg) {
             atomic_fetch_sub(&p->sleepers, 1);
             pthread_mutex_unlock(&p->mu);
         }
-        if (!polled) wait_end(p, &w);
         if (atomic_load(&p->quit)) break;
         seen = g;
-        int k;
+        int k, ran = 0;
         while (claim(p, seen, &k)) {
             run_chunk(p, k);
             finish(p);
+            ran++;
+        }
+        if (!polled || ran) {
+            misses = 0;
+        } else if (++misses == POLL_MISSES) {
+            atomic_store_explicit(&p->backoff, POLL_BACKOFF, memory_order_relaxed);
+            misses = 0;
         }
     }
     return NULL;
@@ -198,14 +194,15 @@ void nnc_parallel_for(NncPool *p, int64_t n, void (*fn)(void *ctx, int64_t lo, i
         run_chunk(p, k);
         finish(p);
     }
-    if (!wait_begin(p, &p->caller_waits, chunks_done, 0)) {
+    if (!wait_begin(p, chunks_done, 0)) {
         pthread_mutex_lock(&p->mu);
         atomic_store(&p->caller_asleep, true);
         while (atomic_load(&p->remaining) > 0) pthread_cond_wait(&p->done, &p->mu);
         atomic_store(&p->caller_asleep, false);
         pthread_mutex_unlock(&p->mu);
-        wait_end(p, &p->caller_waits);
     }
+    if (atomic_load_explicit(&p->backoff, memory_order_relaxed) > 0)
+        atomic_fetch_sub_explicit(&p->backoff, 1, memory_order_relaxed);
     atomic_store(&p->busy, false);
 }
 
@@ -263,6 +260,7 @@ NncPool *rt_pool_new(RtCtx *c, int threads) {
     atomic_init(&p->busy, false);
     atomic_init(&p->claim, 0);
     atomic_init(&p->remaining, 0);
+    atomic_init(&p->backoff, 0);
     p->spin_ns = pool_spin_ns();
 
     int e;
