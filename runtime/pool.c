@@ -19,8 +19,11 @@
  * spin was measured twice as worse on this project's loaded 2-core machines (a spinning thread takes
  * the core the other one needs: mlp_small at 2 threads, 2026-12-02, load 10, 37.6k vs 46.9k
  * samples/s with a 50 us spin; char_lstm, 2026-12-03, load 11-14, +10% CPU time with a 100 us
- * one), which is why the poll yields: with the yield char_lstm's CPU time is that of the sleeping
- * pool at load 15 (bench/README.md, 2026-12-03).
+ * one), which is why the poll yields. On a loaded machine a yielding thread waits behind the other
+ * processes while a woken one runs at once, so there a polling worker often finds its job done by
+ * the caller: after POLL_MISSES such jobs in a row the pool sleeps for the next POLL_BACKOFF jobs
+ * (wait_begin). With both, char_lstm's CPU time is that of the sleeping pool at load 10-17
+ * (bench/README.md, 2026-12-03). Whether the poll gains wall time is for a quiet machine to show.
  */
 #include <pthread.h>
 #include <sched.h>
