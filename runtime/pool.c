@@ -21,8 +21,8 @@
  * samples/s with a 50 us spin; char_lstm, 2026-12-03, load 11-14, +10% CPU time with a 100 us
  * one), which is why the poll yields. On a loaded machine a yielding thread waits behind the other
  * processes while a woken one runs at once, so there a polling worker often finds its job done by
- * the caller: after POLL_MISSES such jobs in a row the pool sleeps for the next POLL_BACKOFF jobs
- * (wait_begin). With both, char_lstm's CPU time is that of the sleeping pool at load 10-17
+ * the caller, and a polling thread takes half the process's share of a loaded machine: after
+ * POLL_MISSES failed polls in a row the pool sleeps for the next POLL_BACKOFF jobs (wait_begin). With both, char_lstm's CPU time is that of the sleeping pool at load 10-17
  * (bench/README.md, 2026-12-03). Whether the poll gains wall time is for a quiet machine to show.
  */
 #include <pthread.h>
@@ -55,6 +55,7 @@ struct NncPool {
     atomic_bool busy;           /* a job is running: nested calls run inline */
     int64_t spin_ns;            /* how long a waiting thread polls before it sleeps (0: never) */
     atomic_int backoff;         /* jobs left before waiting threads poll again (wait_begin) */
+    int caller_fails;           /* the caller's failed polls in a row (one caller at a time: busy) */
     /* the current job: claim = generation << 32 | next unclaimed chunk */
     atomic_uint_least64_t claim;
     atomic_int remaining;       /* chunks not finished */
@@ -112,20 +113,36 @@ static bool spin_until(NncPool *p, bool (*done)(NncPool *, unsigned), unsigned a
     }
 }
 
-/* Whether to poll: not while p->backoff > 0. A worker that polled and then found no chunk left
- * (the caller claimed them all: on a loaded machine a thread that yields waits behind the other
- * processes, while a woken one runs at once) POLL_MISSES times in a row turns polling off for the
- * next POLL_BACKOFF jobs, then it is tried again. On an idle machine a polling worker misses no job,
- * so the poll stays on. */
+/* Whether to poll: not while p->backoff > 0. POLL_MISSES polls in a row that fail set it to
+ * POLL_BACKOFF jobs, after which polling is tried again. A poll fails when it times out (the other
+ * thread is late: on a loaded machine it is descheduled for milliseconds) or when the worker that
+ * polled finds its job done by the caller (a thread that yields waits behind the other processes,
+ * while a woken one runs at once). On a loaded machine a polling thread is also worse than a
+ * sleeping one for the process as a whole: it is runnable, so it takes half of the share of the
+ * CPU the scheduler gives the process (its cgroup) and yields it to other processes, while the
+ * thread with work gets the other half. On an idle machine the jobs of a recurrent step come
+ * microseconds apart, and the polls succeed. */
 #define POLL_MISSES 4
 #define POLL_BACKOFF 256
 
-/* The start of a wait for done(p, arg): true when it is done already or becomes so while polling;
- * false: the thread must sleep. */
-static bool wait_begin(NncPool *p, bool (*done)(NncPool *, unsigned), unsigned arg) {
-    if (done(p, arg)) return true;
-    if (p->spin_ns <= 0 || atomic_load_explicit(&p->backoff, memory_order_relaxed) > 0) return false;
-    return spin_until(p, done, arg, now_ns());
+enum { WAIT_DONE, WAIT_POLL_FAILED, WAIT_NO_POLL };
+
+/* The start of a wait for done(p, arg): WAIT_DONE when it is done already or becomes so while
+ * polling; otherwise the thread must sleep. */
+static int wait_begin(NncPool *p, bool (*done)(NncPool *, unsigned), unsigned arg) {
+    if (done(p, arg)) return WAIT_DONE;
+    if (p->spin_ns <= 0 || atomic_load_explicit(&p->backoff, memory_order_relaxed) > 0) return WAIT_NO_POLL;
+    return spin_until(p, done, arg, now_ns()) ? WAIT_DONE : WAIT_POLL_FAILED;
+}
+
+/* Counts a poll's outcome in *fails (the thread's failures in a row); enough of them: back off. */
+static void poll_outcome(NncPool *p, int *fails, bool failed) {
+    if (!failed) {
+        *fails = 0;
+    } else if (++*fails >= POLL_MISSES) {
+        atomic_store_explicit(&p->backoff, POLL_BACKOFF, memory_order_relaxed);
+        *fails = 0;
+    }
 }
 
 static bool new_job(NncPool *p, unsigned seen) {
@@ -143,7 +160,7 @@ static void *worker_main(void *arg) {
     unsigned seen = 0;
     int misses = 0;
     for (;;) {
-        bool polled = wait_begin(p, new_job, seen);
+        int w = wait_begin(p, new_job, seen);
         unsigned g = atomic_load(&p->generation);
         if (g == seen && !atomic_load(&p->quit)) {   /* sleep until the next job */
             pthread_mutex_lock(&p->mu);
@@ -161,12 +178,8 @@ static void *worker_main(void *arg) {
             finish(p);
             ran++;
         }
-        if (!polled || ran) {
-            misses = 0;
-        } else if (++misses == POLL_MISSES) {
-            atomic_store_explicit(&p->backoff, POLL_BACKOFF, memory_order_relaxed);
-            misses = 0;
-        }
+        if (w != WAIT_NO_POLL)
+            poll_outcome(p, &misses, w == WAIT_POLL_FAILED || !ran);
     }
     return NULL;
 }
@@ -197,7 +210,12 @@ void nnc_parallel_for(NncPool *p, int64_t n, void (*fn)(void *ctx, int64_t lo, i
         run_chunk(p, k);
         finish(p);
     }
-    if (!wait_begin(p, chunks_done, 0)) {
+    int w = wait_begin(p, chunks_done, 0);
+    if (w == WAIT_POLL_FAILED)
+        poll_outcome(p, &p->caller_fails, true);
+    else if (w == WAIT_DONE && atomic_load_explicit(&p->backoff, memory_order_relaxed) == 0)
+        p->caller_fails = 0;
+    if (w != WAIT_DONE) {
         pthread_mutex_lock(&p->mu);
         atomic_store(&p->caller_asleep, true);
         while (atomic_load(&p->remaining) > 0) pthread_cond_wait(&p->done, &p->mu);
