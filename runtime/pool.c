@@ -206,12 +206,16 @@ void nnc_parallel_for(NncPool *p, int64_t n, void (*fn)(void *ctx, int64_t lo, i
         pthread_mutex_unlock(&p->mu);
     }
     int k;
+    int64_t t0 = p->spin_ns > 0 ? now_ns() : 0;
     while (claim(p, gen, &k)) {
         run_chunk(p, k);
         finish(p);
     }
+    /* A failed poll of the caller counts only when its own chunks took less than the poll: then
+     * the worker's chunk of the same size is late by more than the poll (descheduled). After long
+     * chunks (a large GEMM's blocks end some 100 us apart on an idle machine too) it does not. */
     int w = wait_begin(p, chunks_done, 0);
-    if (w == WAIT_POLL_FAILED)
+    if (w == WAIT_POLL_FAILED && now_ns() - t0 < 2 * p->spin_ns)
         poll_outcome(p, &p->caller_fails, true);
     else if (w == WAIT_DONE && atomic_load_explicit(&p->backoff, memory_order_relaxed) == 0)
         p->caller_fails = 0;
