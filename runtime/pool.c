@@ -22,8 +22,9 @@
  * one), which is why the poll yields. On a loaded machine a yielding thread waits behind the other
  * processes while a woken one runs at once, so there a polling worker often finds its job done by
  * the caller, and a polling thread takes half the process's share of a loaded machine: after
- * POLL_MISSES failed polls in a row the pool sleeps for the next POLL_BACKOFF jobs (wait_begin). With both, char_lstm's CPU time is that of the sleeping pool at load 10-17
- * (bench/README.md, 2026-12-03). Whether the poll gains wall time is for a quiet machine to show.
+ * POLL_MISSES failed polls in a row the pool sleeps for the next POLL_BACKOFF jobs (wait_begin).
+ * With both, char_lstm's CPU time is that of the sleeping pool at load 10-17 (bench/README.md,
+ * 2026-12-03). Whether the poll gains wall time is for a quiet machine to show.
  */
 #include <pthread.h>
 #include <sched.h>
