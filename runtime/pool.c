@@ -24,7 +24,8 @@
  * the caller, and a polling thread takes half the process's share of a loaded machine: after
  * POLL_MISSES failed polls in a row the pool sleeps for the next POLL_BACKOFF jobs (wait_begin).
  * With both, char_lstm's CPU time is that of the sleeping pool at load 10-17 (bench/README.md,
- * 2026-12-03). Whether the poll gains wall time is for a quiet machine to show.
+ * 2026-12-03); with the process owning both cores (`chrt -f 1`) the poll gave +12% samples/s at 2
+ * threads.
  */
 #include <pthread.h>
 #include <sched.h>
