@@ -63,6 +63,11 @@ void nnc_parallel_for(NncPool *pool, int64_t n, void (*fn)(void *ctx, int64_t lo
                       void *ctx);
 /* The threads nnc_parallel_for splits across (the caller included): 1 for a NULL pool. */
 int nnc_pool_threads(const NncPool *pool);
+/* A concat of n operands (generated code): part[i](out, src[i], at[i], B) copies operand i into
+ * out; a NULL src[i] is skipped (already in place). Split by operands across the pool when the
+ * result holds at least 256 KiB (`bytes`), in order on the calling thread otherwise. */
+void nnc_concat_parts(NncPool *pool, int64_t n, int64_t bytes, void **part, void *out, const int64_t *at, void **src,
+                      int64_t B);
 
 typedef struct NncArgs {
     int64_t B;          /* batch size of this call */

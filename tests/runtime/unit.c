@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conv_dnnl.h"
@@ -78,15 +79,24 @@ static void body(void *ctx, int64_t lo, int64_t hi) {
     if (lo == 0) nnc_parallel_for(t->pool, 10, inner, t);   /* nested: runs inline */
 }
 
-static void test_pool(void) {
+/* spin_us: $NNC_POOL_SPIN_US for the pool ("0": waiting threads sleep at once; "1000000": they
+ * poll for a second, so the jobs below find them polling); nap: sleep between jobs, long enough
+ * that a 100 us poll has ended and the workers sleep */
+static void test_pool_with(const char *spin_us, bool nap) {
+    setenv("NNC_POOL_SPIN_US", spin_us, 1);
     RtCtx c = ctx();
     NncPool *p = rt_pool_new(&c, 4);
+    unsetenv("NNC_POOL_SPIN_US");
     CHECK(p != NULL, "pool");
     if (!p) return;
     for (int round = 0; round < 50; round++) {
         static PoolT t;
         memset(&t, 0, sizeof t);
         t.pool = p;
+        if (nap) {
+            struct timespec ts = {0, 2000000};
+            nanosleep(&ts, NULL);
+        }
         nnc_parallel_for(p, 1000, body, &t);
         for (int i = 0; i < 1000; i++) CHECK(t.hits[i] == 1, "index %d ran %d times", i, (int)t.hits[i]);
         CHECK(t.nchunks == 4, "%d chunks", (int)t.nchunks);
@@ -102,7 +112,51 @@ static void test_pool(void) {
     CHECK(small.hits[0] == 1 && small.hits[1] == 1 && small.hits[2] == 1 && small.nchunks == 3, "n < threads");
     nnc_parallel_for(NULL, 5, inner, &small);
     CHECK(small.nested == 10 + 5, "NULL pool runs inline");
+    rt_pool_free(&c, p);     /* joins workers that poll as well as sleeping ones */
+}
+
+/* a concat part: src's 4 floats into row `at` of out, counting the calls per row */
+static atomic_int part_calls[64];
+static void part4(void *out, void *src, int64_t at, int64_t B) {
+    memcpy((float *)out + at * 4, src, 4 * sizeof(float));
+    atomic_fetch_add(&part_calls[at], (int)B);
+}
+
+/* nnc_concat_parts: every non-NULL operand copied once into its place, a NULL one (already in
+ * place) left alone, split across the pool (large) or not (small) */
+static void test_concat_parts(void) {
+    RtCtx c = ctx();
+    NncPool *p = rt_pool_new(&c, 3);
+    CHECK(p != NULL, "pool");
+    static float out[64 * 4], in[64][4];
+    void *part[64], *src[64];
+    int64_t at[64];
+    for (int big = 0; big < 2; big++) {
+        memset(part_calls, 0, sizeof part_calls);
+        for (int i = 0; i < 64; i++) {
+            for (int j = 0; j < 4; j++) in[i][j] = (float)(i * 4 + j), out[i * 4 + j] = -1;
+            void (*f)(void *, void *, int64_t, int64_t) = part4;
+            memcpy(&part[i], &f, sizeof f);
+            src[i] = i % 7 == 3 ? NULL : in[i];
+            at[i] = i;
+        }
+        nnc_concat_parts(p, 64, big ? (int64_t)1 << 20 : 1024, part, out, at, src, 1);
+        for (int i = 0; i < 64; i++) {
+            CHECK(part_calls[i] == (i % 7 == 3 ? 0 : 1), "part %d called %d times", i, (int)part_calls[i]);
+            for (int j = 0; j < 4; j++)
+                CHECK(out[i * 4 + j] == (i % 7 == 3 ? -1.0f : (float)(i * 4 + j)), "out[%d][%d] = %g", i, j,
+                      (double)out[i * 4 + j]);
+        }
+    }
     rt_pool_free(&c, p);
+}
+
+static void test_pool(void) {
+    test_concat_parts();
+    test_pool_with("0", false);
+    test_pool_with("100", true);
+    test_pool_with("100", false);
+    test_pool_with("1000000", false);
 }
 
 static const char *good =

@@ -606,11 +606,17 @@ static void k_slice(Cg *g, KEnv *k, bool un) {
 #define CONCAT_INLINE 4
 static LLVMValueRef concat_part_fn(Cg *g, const IrType *t, const IrType *st_, int axis);
 
+static void concat_parts_pooled(Cg *g, KEnv *k);
+
 static void k_concat(Cg *g, KEnv *k) {
     const IrType *t = &k->k->type;
     int64_t axis = k->k->attr.i[0];
     if (axis < 0 || axis >= t->rank)
         die("concat: bad axis %lld", (long long)axis);
+    if (k->k->nargs > CONCAT_INLINE && k->pool) {
+        concat_parts_pooled(g, k);
+        return;
+    }
     LLVMValueRef ost[IR_MAXRANK];
     strides(g, t, ost);
     LLVMValueRef at = ci64(g, 0);
@@ -1278,6 +1284,12 @@ static bool is_window(const Kernel *k) {
     return k->kind == KK_OP && (k->op == OP_SLICE || k->op == OP_UNSLICE);
 }
 
+/* A structured op whose function takes the thread pool (after B): a concat of many operands
+ * (concat_parts_pooled). */
+static bool op_takes_pool(const Kernel *k) {
+    return k->kind == KK_OP && k->op == OP_CONCAT && k->nargs > CONCAT_INLINE;
+}
+
 /* A kernel's function is keyed by its signature (k_kernel_sig: the kernel's text without buffer
  * and value numbers): kernels that compute the same function of their arguments - the same layer
  * repeated, each layer's optimizer update - share one function, so the code LLVM optimises grows
@@ -1368,6 +1380,48 @@ static LLVMValueRef concat_part_fn(Cg *g, const IrType *t, const IrType *st_, in
     g->cache.fn[slot] = fn;
     g->cache.n++;
     return fn;
+}
+
+/* A concat of many operands (a time loop's gathered states or gate gradients: T operands, each a
+ * strided window of the result) through the thread pool: the operands' pointers, offsets and part
+ * functions (concat_part_fn) go into arrays on the stack and nnc_concat_parts (runtime/pool.c)
+ * copies them, split by operands across the pool when the result is large. An operand plan placed
+ * in its block already (k_concat) is passed as NULL and not copied. The copies are the same as
+ * k_concat's, so the bits are too. */
+static void concat_parts_pooled(Cg *g, KEnv *k) {
+    const IrType *t = &k->k->type;
+    int axis = (int)k->k->attr.i[0], n = k->k->nargs;
+    LLVMValueRef ost[IR_MAXRANK];
+    strides(g, t, ost);
+    bool blocks = true;
+    for (int d = 0; d < axis; d++)
+        blocks = blocks && t->dim[d].a == 0 && t->dim[d].c == 1;
+    LLVMTypeRef fnp = g->i8p;
+    LLVMValueRef srcs = LLVMBuildArrayAlloca(g->b, g->i8p, ci64(g, n), "parts");
+    LLVMValueRef ats = LLVMBuildArrayAlloca(g->b, g->i64, ci64(g, n), "at");
+    LLVMValueRef fns = LLVMBuildArrayAlloca(g->b, fnp, ci64(g, n), "part_fn");
+    LLVMValueRef at = ci64(g, 0);
+    for (int s = 0; s < n; s++) {
+        const IrType *st_ = src_type(k, s);
+        LLVMValueRef src = k->argv[s];
+        if (blocks) {   /* placed in its block by plan: nothing to copy */
+            LLVMValueRef off = LLVMBuildMul(g->b, LLVMBuildMul(g->b, at, ost[axis], ""),
+                                            ci64(g, ir_dtype_size(t->dtype)), "");
+            LLVMValueRef dst = LLVMBuildInBoundsGEP2(g->b, g->i8, k->out, &off, 1, "");
+            src = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, dst, src, "in_place"),
+                                  LLVMConstNull(g->i8p), src, "");
+        }
+        LLVMValueRef idx = ci64(g, s);
+        LLVMBuildStore(g->b, src, LLVMBuildInBoundsGEP2(g->b, g->i8p, srcs, &idx, 1, ""));
+        LLVMBuildStore(g->b, at, LLVMBuildInBoundsGEP2(g->b, g->i64, ats, &idx, 1, ""));
+        LLVMValueRef fn = concat_part_fn(g, t, st_, axis);
+        LLVMBuildStore(g->b, LLVMBuildBitCast(g->b, fn, fnp, ""), LLVMBuildInBoundsGEP2(g->b, fnp, fns, &idx, 1, ""));
+        at = LLVMBuildAdd(g->b, at, dimv(g, st_->dim[axis]), "");
+    }
+    LLVMTypeRef pt[8] = {g->i8p, g->i64, g->i64, g->i8pp, g->i8p, LLVMPointerType(g->i64, 0), g->i8pp, g->i64};
+    LLVMValueRef f = declare(g, "nnc_concat_parts", g->vd, pt, 8, false);
+    LLVMValueRef args[8] = {k->pool, ci64(g, n), bytesv(g, t), fns, k->out, ats, srcs, g->B};
+    call(g, f, args, 8);
 }
 
 /* An argument of an elementwise kernel that reads one of the kernel's own outputs (an update
@@ -2005,7 +2059,7 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
         pt[np++] = g->i64;
     if (is_window(k))
         pt[np++] = g->i64;
-    if (k->kind == KK_CONV || k->kind == KK_GEMM)   /* the thread pool, as elementwise kernels get it */
+    if (k->kind == KK_CONV || k->kind == KK_GEMM || op_takes_pool(k))   /* the thread pool, as elementwise kernels get it */
         pt[np] = g->i8p, isptr[np++] = false;
     bool packed = k->kind == KK_GEMM && g->pk_handle;   /* its group's handle and repack flag */
     if (packed) {
@@ -2032,7 +2086,7 @@ static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
         e.seed = LLVMGetParam(fn, (unsigned)a++);
     if (is_window(k))
         e.start = LLVMGetParam(fn, (unsigned)a++);
-    LLVMValueRef pool = k->kind == KK_CONV || k->kind == KK_GEMM ? LLVMGetParam(fn, (unsigned)a++) : NULL;
+    LLVMValueRef pool = k->kind == KK_CONV || k->kind == KK_GEMM || op_takes_pool(k) ? LLVMGetParam(fn, (unsigned)a++) : NULL;
     e.pool = pool;
     if (packed) {
         e.pack = LLVMGetParam(fn, (unsigned)a++);
@@ -2688,7 +2742,8 @@ static void call_kernel(Cg *g, Env *e, int ki) {
         args[np++] = p;
     }
     args[np++] = g->B;
-    if (k->kind == KK_ELEM || k->kind == KK_ROW || k->kind == KK_CONV || k_is_pool(k) || k->kind == KK_GEMM)
+    if (k->kind == KK_ELEM || k->kind == KK_ROW || k->kind == KK_CONV || k_is_pool(k) || k->kind == KK_GEMM ||
+        op_takes_pool(k))
         args[np++] = e->pool;
     else if (k->kind == KK_OP && k->op == OP_RAND)
         args[np++] = e->seed;
