@@ -38,6 +38,7 @@
 #include <llvm-c/BitReader.h>
 #include <llvm-c/BitWriter.h>
 #include <llvm-c/Core.h>
+#include <llvm-c/Support.h>
 #include <llvm-c/DebugInfo.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
@@ -516,13 +517,29 @@ static void k_fill(Cg *g, KEnv *k, LLVMValueRef v) {
     loop_end(g, &l);
 }
 
+/* splitmix64's step and finaliser on an i64 (or a vector of them): runtime/rand.c's rt_mix64 */
+static LLVMValueRef rand_mix(Cg *g, LLVMValueRef z) {
+    LLVMTypeRef t = LLVMTypeOf(z);
+    LLVMValueRef k1 = LLVMConstInt(t, 0x9E3779B97F4A7C15ull, 0), k2 = LLVMConstInt(t, 0xBF58476D1CE4E5B9ull, 0);
+    LLVMValueRef k3 = LLVMConstInt(t, 0x94D049BB133111EBull, 0);
+    z = LLVMBuildAdd(g->b, z, k1, "");
+    z = LLVMBuildMul(g->b, LLVMBuildXor(g->b, z, LLVMBuildLShr(g->b, z, LLVMConstInt(t, 30, 0), ""), ""), k2, "");
+    z = LLVMBuildMul(g->b, LLVMBuildXor(g->b, z, LLVMBuildLShr(g->b, z, LLVMConstInt(t, 27, 0), ""), ""), k3, "");
+    return LLVMBuildXor(g->b, z, LLVMBuildLShr(g->b, z, LLVMConstInt(t, 31, 0), ""), "");
+}
+
+/* rand_uniform (dropout's masks): nnc_rand_uniform(seed, stream, i) for every i, inline. Its key
+ * mix(seed ^ mix(stream)) does not depend on i, so it is computed once; each element is then one
+ * mix of key ^ i, the top 24 bits times 2^-24 (runtime/rand.c's formula, so the same bits as the
+ * runtime's function and the interpreter), in a loop the vectoriser takes (a call per element,
+ * three mixes each, was a tenth of a dropout MLP's training step). */
 static void k_rand(Cg *g, KEnv *k) {
-    LLVMTypeRef p[3] = {g->i64, g->i64, g->i64};
-    LLVMValueRef f = declare(g, "nnc_rand_uniform", g->f32, p, 3, false);
+    LLVMValueRef key = rand_mix(g, LLVMBuildXor(g->b, k->seed, rand_mix(g, ci64(g, k->k->attr.i[0])), ""));
     Loop l;
     LLVMValueRef i = loop_begin(g, &l, numelv(g, &k->k->type));
-    LLVMValueRef args[3] = {k->seed, ci64(g, k->k->attr.i[0]), i};
-    store_elem(g, DT_F32, k->out, i, call(g, f, args, 3));
+    LLVMValueRef bits = LLVMBuildLShr(g->b, rand_mix(g, LLVMBuildXor(g->b, key, i, "")), ci64(g, 40), "");
+    LLVMValueRef v = LLVMBuildFMul(g->b, LLVMBuildUIToFP(g->b, bits, g->f32, ""), cf32(g, 1.0 / 16777216.0), "");
+    store_elem(g, DT_F32, k->out, i, v);
     loop_end(g, &l);
 }
 
@@ -2922,9 +2939,26 @@ static int check_layout(Cg *g, FILE *err) {
     return 0;
 }
 
+/* LLVM's loop vectoriser leaves a loop with an in-order floating-point reduction scalar unless
+ * told that it may vectorise it keeping the order (its strict reductions; on by default only for
+ * targets that prefer them). nnc's sums add in element order in double, the interpreter's order,
+ * so a full reduction with a fused prologue (a loss: binary cross-entropy's two logs per pixel)
+ * ran its prologue a value at a time; with the option the prologue runs 4-8 values at a time and
+ * the adds stay in order (llvm.vector.reduce.fadd with a start value, one add after another):
+ * the same bits. Set once per process, before any pass runs (LLVM's options are global). */
+static void ordered_reductions(void) {
+    static bool done;
+    if (done)
+        return;
+    done = true;
+    const char *argv[] = {"nnc", "-force-ordered-reductions"};
+    LLVMParseCommandLineOptions(2, argv, NULL);
+}
+
 static void init_native(void) {
     LLVM_CHECK(LLVMInitializeNativeTarget(), "LLVMInitializeNativeTarget", "no native target");
     LLVM_CHECK(LLVMInitializeNativeAsmPrinter(), "LLVMInitializeNativeAsmPrinter", "no asm printer");
+    ordered_reductions();
 }
 
 /* LLVM does not reject a CPU name it does not know: creating the target machine warns on stderr
