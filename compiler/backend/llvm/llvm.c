@@ -848,29 +848,34 @@ static void k_reduce(Cg *g, KEnv *k, bool max) {
     LLVMValueRef ost[IR_MAXRANK], sst[IR_MAXRANK], odims[IR_MAXRANK], st[2][IR_MAXRANK];
     strides(g, t, ost);
     strides(g, s, sst);
-    /* columns: the reduced axes one block r0..r1, kept axes after it of a known size */
-    int r0 = s->rank, r1 = -1;
+    /* columns: kept axes after the last reduced axis r1, of a known size; the kept axes before r1
+     * (before the reduced block, or between reduced axes: nearest upsampling's gradient sums
+     * [N, H, 2, W, 2, C] over the two 2s) walk outside, the reduced axes in their order inside:
+     * each result still adds its operands in element order */
+    int r1 = -1;
     for (int d = 0; d < s->rank; d++)
-        if (mask >> d & 1) r0 = d < r0 ? d : r0, r1 = d;
+        if (mask >> d & 1) r1 = d;
     int64_t inner = 1;
-    bool cols = r1 >= 0 && r1 < s->rank - 1 && __builtin_popcountll(mask) == r1 - r0 + 1;
+    bool cols = r1 >= 0 && r1 < s->rank - 1;
     for (int d = r1 + 1; cols && d < s->rank; d++) {
         cols = s->dim[d].a == 0 && (inner *= s->dim[d].c) <= COL_MAX_INNER;
     }
     if (cols) {
         c.inner = ci64(g, inner);
         c.acc = LLVMBuildArrayAlloca(g->b, c.acc_ty, c.inner, "accs");     /* entry block, fixed size */
-        for (int d = r0; d <= r1; d++) {
-            c.rdims[c.rrank] = dimv(g, s->dim[d]);
-            c.rst[0][c.rrank++] = sst[d];
-        }
-        for (int d = 0; d < r0; d++) {
-            odims[d] = dimv(g, s->dim[d]);
-            st[0][d] = ost[d];
-            st[1][d] = sst[d];
+        int nout = 0;
+        for (int d = 0; d <= r1; d++) {
+            if (mask >> d & 1) {
+                c.rdims[c.rrank] = dimv(g, s->dim[d]);
+                c.rst[0][c.rrank++] = sst[d];
+            } else {
+                odims[nout] = dimv(g, s->dim[d]);
+                st[0][nout] = ost[d];
+                st[1][nout++] = sst[d];
+            }
         }
         LLVMValueRef base[2] = {ci64(g, 0), ci64(g, 0)};
-        nest(g, r0, odims, 2, st, base, col_outer, &c);
+        nest(g, nout, odims, 2, st, base, col_outer, &c);
         return;
     }
     c.acc = LLVMBuildAlloca(g->b, c.acc_ty, "acc");     /* in the entry block: promoted */
