@@ -13,6 +13,8 @@ kept as u8 and converted to f32 / 255 per batch on both sides):
   deep_bn  784-512-256-128-10, each hidden layer dense, batchnorm, ReLU, dropout 0.2; Adam, batch 128
   resnet   3x3 stem 16, residual blocks 16, 32/2, 64/2 with batchnorm, global avgpool; Adam, batch 64
   conv_ae  stride-2 convs 32, 16, stride-2 transposed convs 32, 16, 3x3 sigmoid conv; MSE, Adam, 128
+  up_ae    3x3 convs 32, 16 each with maxpool 2, convs 16, 32 each with nearest upsample 2, 3x3
+           sigmoid conv; MSE, Adam, batch 128
   gru      the image row by row (28 steps of 28), GRU 128, last state -> dense 10; Adam, batch 64
   vae      MLP VAE 784-512-(20, 20), reparameterised, 20-512-784 sigmoid; BCE sum + KL; Adam, 128
   lenet    d2l's LeNet-5: 5x5 convs 6, 16 with sigmoid and avgpool 2, dense 120, 84, 10; SGD 0.9, 256
@@ -36,7 +38,7 @@ sys.path.insert(0, HERE)
 # name: (training samples of one run at --scale 1, batch)
 WORKLOADS = {
     "logreg": (60000, 64), "deep_bn": (15360, 128), "resnet": (1280, 64), "conv_ae": (3840, 128),
-    "gru": (6400, 64), "vae": (15360, 128), "lenet": (7680, 256), "dcgan": (1280, 64),
+    "up_ae": (2560, 128), "gru": (6400, 64), "vae": (15360, 128), "lenet": (7680, 256), "dcgan": (1280, 64),
 }
 
 
@@ -97,6 +99,12 @@ def torch_model(name):
                           nn.ConvTranspose2d(16, 32, 3, 2, 1, output_padding=1), nn.ReLU(),
                           nn.ConvTranspose2d(32, 16, 3, 2, 1, output_padding=1), nn.ReLU(),
                           nn.Conv2d(16, 1, 3, 1, 1), nn.Sigmoid())
+    elif name == "up_ae":
+        m = nn.Sequential(nn.Unflatten(1, (1, 28)), nn.Conv2d(1, 32, 3, 1, 1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(32, 16, 3, 1, 1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(16, 16, 3, 1, 1), nn.ReLU(), nn.Upsample(scale_factor=2),
+                          nn.Conv2d(16, 32, 3, 1, 1), nn.ReLU(), nn.Upsample(scale_factor=2),
+                          nn.Conv2d(32, 1, 3, 1, 1), nn.Sigmoid())
     elif name == "gru":
         m = GRU()
     elif name == "vae":
@@ -176,7 +184,7 @@ def torch_train(name, root, threads, limit):
             flat = xb.reshape(-1, 784)
             loss = 784.0 * F.binary_cross_entropy(recon, flat) \
                 - 0.5 * torch.mean(torch.sum(1.0 + logvar - mu * mu - torch.exp(logvar), dim=1))
-        elif name == "conv_ae":
+        elif name in ("conv_ae", "up_ae"):
             loss = F.mse_loss(m(xb)[:, 0], xb)
         else:
             loss = F.cross_entropy(m(xb), y[ids])
