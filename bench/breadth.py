@@ -24,7 +24,10 @@ Every repetition runs each workload's sides back to back, nnc then PyTorch or th
 (swapping each repetition), plus the --base-nnc build's executable when given; medians over --reps.
 samples/s is each program's own clock over one epoch (data loading excluded); peak RSS is wait4's
 ru_maxrss; CPU s is wait4's user + system time of the whole process (what the A/B against
---base-nnc reads: under load it moves far less than wall time). PyTorch runs with bench.py's
+--base-nnc reads: under load it moves far less than wall time). --cpu-rate adds samples per CPU
+second of the training loop on both sides: PyTorch's time.process_time() around its loop, nnc's
+CPU of the run less that of the same run on two batches (start-up and data loading cancel); at
+--threads 1 it estimates the samples/s of a quiet machine. PyTorch runs with bench.py's
 "equal kernels" environment (OPENBLAS_CORETYPE of the nnc executables, OPENBLAS_NUM_THREADS =
 --threads, OMP_WAIT_POLICY=PASSIVE); its convolutions go to oneDNN (NCHW, its default format).
 --smoke: tiny sizes, one repetition: the test suite's check that both sides run and print figures
@@ -151,7 +154,7 @@ def torch_train(name, root, threads, limit):
     else:
         opt = torch.optim.Adam(m.parameters(), lr=1e-3)
     n = x.shape[0]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     perm = torch.randperm(n)
     for i in range(0, n, batch):
         ids = perm[i:i + batch]
@@ -190,8 +193,8 @@ def torch_train(name, root, threads, limit):
             loss = F.cross_entropy(m(xb), y[ids])
         loss.backward()
         opt.step()
-    dt = time.perf_counter() - t0
-    print(f"samples_per_s={n / dt:.1f} loss={loss.item():.4f}")
+    dt, dc = time.perf_counter() - t0, time.process_time() - c0
+    print(f"samples_per_s={n / dt:.1f} samples_per_cpu_s={n / dc:.1f} loss={loss.item():.4f}")
 
 
 # ---- the harness ---------------------------------------------------------------------------------
@@ -220,6 +223,8 @@ def main():
     ap.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated: " + ", ".join(WORKLOADS))
     ap.add_argument("--scale", type=float, default=1.0, help="multiplies every workload's training samples")
     ap.add_argument("--no-torch", action="store_true", help="nnc (and --base-nnc) only")
+    ap.add_argument("--cpu-rate", action="store_true",
+                    help="also samples per CPU second of the training loop on both sides (load-robust)")
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--work", help="folder for the built programs (default: a temporary one)")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, one repetition: the harness works")
@@ -280,6 +285,16 @@ def main():
                     add((b, w, "sps"), float(s[-1]))
                     add((b, w, "rss"), rss)
                     add((b, w, "cpu"), cpu)
+                    if a.cpu_rate and b == "nnc":
+                        # the same run on two batches: its CPU is the start-up, data loading and
+                        # initialisation the full run also spent, so the difference is the
+                        # training of the other limit - 2 batches samples
+                        short = 2 * WORKLOADS[w][1]
+                        _, _, cpu0 = run_ru([exe[b, w], "train", "--epochs", "1", "--threads", str(a.threads),
+                                             "--limit", str(short), "--data", a.data, "--seed", "1"],
+                                            env, f"{w} train ({b}, two batches)")
+                        if limit[w] > short and cpu > cpu0:
+                            add((b, w, "spc"), (limit[w] - short) / (cpu - cpu0))
                 return side
             def torch_side():
                 out, rss, cpu = run_ru([sys.executable, os.path.abspath(__file__), "torch", w, a.data,
@@ -287,6 +302,7 @@ def main():
                 add(("torch", w, "sps"), field(out, "samples_per_s", f"PyTorch {w}"))
                 add(("torch", w, "rss"), rss)
                 add(("torch", w, "cpu"), cpu)
+                add(("torch", w, "spc"), field(out, "samples_per_cpu_s", f"PyTorch {w}"))
             sides = [nnc_side(b) for b in builds] + ([] if a.no_torch else [torch_side])
             k = rep % len(sides)
             for side in sides[k:] + sides[:k]:
@@ -301,6 +317,8 @@ def main():
     head = "| workload | samples | nnc samples/s | PyTorch samples/s | ratio | nnc RSS MiB | PyTorch RSS MiB | RSS ratio |"
     if a.base_nnc:
         head += " nnc CPU s | base CPU s | CPU base/nnc |"
+    if a.cpu_rate and not a.no_torch:
+        head += " nnc samples/CPU-s | PyTorch samples/CPU-s | ratio |"
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     for w in only:
@@ -314,6 +332,12 @@ def main():
         if a.base_nnc:
             line += (f" {med['nnc', w, 'cpu']:.2f} | {med['base', w, 'cpu']:.2f} | "
                      f"{med['base', w, 'cpu'] / med['nnc', w, 'cpu']:.2f}x |")
+        if a.cpu_rate and not a.no_torch:
+            if ("nnc", w, "spc") in med:
+                line += (f" {med['nnc', w, 'spc']:.0f} | {med['torch', w, 'spc']:.0f} | "
+                         f"{med['nnc', w, 'spc'] / med['torch', w, 'spc']:.2f}x |")
+            else:
+                line += f" - | {med['torch', w, 'spc']:.0f} | - |"
         print(line)
     print("\nper repetition (spread of the medians above):")
     for (b, w, f), v in R.items():
