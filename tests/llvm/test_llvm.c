@@ -623,6 +623,11 @@ static TestModule ops_module(Arena *A) {
     output(&tm, g, "relu_maxpool_same", ir_op(g, OP_MAXPOOL, &relu2, 1, &same, im)); /* overlapping: not fused */
     uint32_t mb[2] = {imq, dyp};
     output(&tm, g, "maxpool_bwd", ir_op(g, OP_MAXPOOL_BWD, mb, 2, &same, im));
+    /* disjoint 2x2 windows that leave x's last row and column uncovered, with ties */
+    uint32_t dy22 = source(&tm, g, ROLE_INPUT, "dy22", (IrType){.dtype = DT_F32, .rank = 4, .dim = {BD, CD(2), CD(3), CD(3)}},
+                           -1, 1);
+    uint32_t mb22[2] = {imq, dy22};
+    output(&tm, g, "maxpool_bwd_22", ir_op(g, OP_MAXPOOL_BWD, mb22, 2, &p22, im));
     output(&tm, g, "avgpool_bwd", ir_op(g, OP_AVGPOOL_BWD, &dyp, 1, &same, im));
     IrAttr p1 = {.i = {3, 2, 1, 1}, .ni = 4};
     uint32_t seq = ir_reshape(g, img, T3(DT_F32, BD, CD(35), CD(3)));
@@ -1686,6 +1691,7 @@ static void test_parallel(Arena *A) {
     output(&tm, g, "avgpool", ir_op(g, OP_AVGPOOL, &xi, 1, &same, im));
     uint32_t mb[2] = {xi, dyp};
     output(&tm, g, "maxpool_bwd", ir_op(g, OP_MAXPOOL_BWD, mb, 2, &same, im));
+    output(&tm, g, "maxpool_bwd_22", ir_op(g, OP_MAXPOOL_BWD, mb, 2, &p22, im));   /* windows cover x: no zeroing */
     output(&tm, g, "avgpool_bwd", ir_op(g, OP_AVGPOOL_BWD, &dyp, 1, &same, im));
     uint32_t relu = ir_binary(g, OP_MAX, xi, ir_fill(g, im, 0));
     output(&tm, g, "relu_maxpool", ir_op(g, OP_MAXPOOL, &relu, 1, &p22, im));

@@ -1033,6 +1033,27 @@ static LLVMValueRef clampv(Cg *g, LLVMValueRef v, LLVMValueRef lo, LLVMValueRef 
     return LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, a, hi, ""), hi, a, "");
 }
 
+/* A disjoint window of maxpool_bwd: each element x[n, h, w, c] of the window gets dy[o + c] where
+ * it is the channel's argmax (arow[c], the scan's), else 0: the bits of zero + dy and of the
+ * zeroing (0 + dy is dy + 0, which turns -0 into +0: kept). Channels innermost: vectorised. */
+static void maxpool_dx(Cg *g, KEnv *k, LLVMValueRef arow, LLVMValueRef dy, LLVMValueRef hs, LLVMValueRef he,
+                       LLVMValueRef ws, LLVMValueRef we, LLVMValueRef o, LLVMValueRef nh, LLVMValueRef W,
+                       LLVMValueRef C) {
+    LLVMBuilderRef b = g->b;
+    Loop lkh, lkw, lc;
+    LLVMValueRef h = loop_range(g, &lkh, hs, he);
+    LLVMValueRef w = loop_range(g, &lkw, ws, we);
+    LLVMValueRef xb = LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildAdd(b, nh, h, ""), W, ""), w, ""), C, "");
+    LLVMValueRef c = loop_begin(g, &lc, C);
+    LLVMValueRef e = LLVMBuildAdd(b, xb, c, "");
+    LLVMValueRef at = LLVMBuildLoad2(b, g->i64, LLVMBuildInBoundsGEP2(b, g->i64, arow, (LLVMValueRef[]){c}, 1, ""), "");
+    LLVMValueRef d = LLVMBuildFAdd(b, load_elem(g, DT_F32, dy, LLVMBuildAdd(b, o, c, "")), cf32(g, 0), "");
+    store_elem(g, DT_F32, k->out, e, LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntEQ, e, at, ""), d, cf32(g, 0), ""));
+    loop_end(g, &lc);
+    loop_end(g, &lkw);
+    loop_end(g, &lkh);
+}
+
 static void k_pool(Cg *g, KEnv *k) {
     LLVMBuilderRef b = g->b;
     Op op = (Op)k->k->op;
@@ -1055,7 +1076,14 @@ static void k_pool(Cg *g, KEnv *k) {
     LLVMValueRef arow = LLVMBuildArrayAlloca(b, g->i64, ci64(g, p.c), "arg");
 #define AT(c) LLVMBuildInBoundsGEP2(b, g->i64, arow, (LLVMValueRef[]){(c)}, 1, "")
     LLVMValueRef H = ci64(g, p.h), W = ci64(g, p.w), C = ci64(g, p.c), OH = ci64(g, p.oh), OW = ci64(g, p.ow);
-    if (bwd) {                  /* the adjoint's samples [lo, hi) start at zero */
+    /* maxpool_bwd with windows that do not overlap (stride >= window: the usual 2x2 pool): each
+     * x element is in at most one window, so the window's elements are written once (maxpool_dx)
+     * instead of a scatter-add into a zeroed result; the zeroing is left only where windows do
+     * not cover x (padding, a remainder row or column) */
+    bool disjoint = op == OP_MAXPOOL_BWD && p.s[0] >= p.k[0] && p.s[1] >= p.k[1];
+    bool covered = disjoint && p.s[0] == p.k[0] && p.s[1] == p.k[1] && p.lo[0] == 0 && p.lo[1] == 0 &&
+                   p.oh * p.s[0] == p.h && p.ow * p.s[1] == p.w;
+    if (bwd && !covered) {      /* the adjoint's samples [lo, hi) start at zero */
         LLVMValueRef per = ci64(g, p.h * p.w * p.c * 4);
         LLVMValueRef at = LLVMBuildGEP2(b, g->i8, k->out, (LLVMValueRef[]){LLVMBuildMul(b, k->lo, per, "")}, 1, "");
         LLVMBuildMemSet(b, at, LLVMConstInt(g->i8, 0, 0), LLVMBuildMul(b, LLVMBuildSub(b, k->hi, k->lo, ""), per, ""), 1);
@@ -1127,7 +1155,9 @@ static void k_pool(Cg *g, KEnv *k) {
     loop_end(g, &lc);
     loop_end(g, &lkw);
     loop_end(g, &lkh);
-    if (op == OP_MAXPOOL_BWD) {      /* then one add per channel, in channel order */
+    if (disjoint) {
+        maxpool_dx(g, k, arow, dy, hs, he, ws, we, o, nh, W, C);
+    } else if (op == OP_MAXPOOL_BWD) {      /* then one add per channel, in channel order */
         c = loop_begin(g, &lc, C);
         LLVMValueRef at = LLVMBuildLoad2(b, g->i64, AT(c), "");
         store_elem(g, DT_F32, k->out, at,
