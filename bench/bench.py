@@ -403,4 +403,5 @@ def main():
     if not a.work:
         shutil.rmtree(work, ignore_errors=True)
 
-main()
+if __name__ == "__main__":
+    main()

@@ -161,4 +161,5 @@ def main():
     else:
         sys.exit(__doc__)
 
-main()
+if __name__ == "__main__":
+    main()

@@ -381,15 +381,18 @@ static void slice(void *ctx, int64_t lo, int64_t hi) {
 }
 
 /* The measured choice (docs/backend-llvm.md "Convolution"): oneDNN's jit kernels for every
- * forward; backward-data where the input has channels to vectorise over (C >= 16: at C = 1 the
- * im2col path was 2x faster); backward-filter where the im2col GEMM is thin (KH*KW*C < 64: the
- * first layer's K = 9; at the 32-channel layer's K = 288 OpenBLAS used ~20% less CPU). */
+ * forward; backward-data where the input has more than one channel (at C = 1 the im2col path was
+ * 2x faster; LeNet's C = 6 layer ran 15% faster in oneDNN); backward-filter where the im2col GEMM
+ * [K, F] += col^T dy is thin: K = KH*KW*C < 64 (the first layer's K = 9), or F/G < 64 output
+ * channels (a ResNet's 16- and 32-channel 3x3 layers, an autoencoder's 16 and 1: OpenBLAS's
+ * transposed copy of the tall col and its kernel on a 16-wide N were ~10-20% of those models'
+ * CPU; at the cnn workload's K = 288, F = 64 OpenBLAS used ~20% less CPU and keeps it). */
 static bool chosen(int op, const int64_t *g) {
     if (dn.mode == 2)
         return true;
-    int64_t K = g[NNC_CONV_KH] * g[NNC_CONV_KW] * g[NNC_CONV_C];
-    return op == NNC_CONV_OP_FWD || (op == NNC_CONV_OP_DATA && g[NNC_CONV_C] >= 16) ||
-           (op == NNC_CONV_OP_FILTER && K < 64);
+    int64_t K = g[NNC_CONV_KH] * g[NNC_CONV_KW] * g[NNC_CONV_C], Fg = g[NNC_CONV_F] / g[NNC_CONV_G];
+    return op == NNC_CONV_OP_FWD || (op == NNC_CONV_OP_DATA && g[NNC_CONV_C] >= 2) ||
+           (op == NNC_CONV_OP_FILTER && (K < 64 || Fg < 64));
 }
 
 /* A batch-1 forward on a pool of T threads: thread t computes output rows [OH*t/T, OH*(t+1)/T)

@@ -118,6 +118,14 @@ else()
 endif()
 set_tests_properties(e2e.bench_smoke PROPERTIES LABELS e2e TIMEOUT 300
                      ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib;${BENCH_ENV}")
+# the breadth suite (bench/breadth.py --smoke): each of its nine course networks (logreg, deep_bn,
+# resnet, conv_ae, up_ae, gru, vae, lenet, dcgan) compiles, and trains two batches both in nnc and in its
+# PyTorch twin, each printing a positive samples/s (the harness exits 1 otherwise); no speed asserted
+add_test(NAME e2e.bench_breadth_smoke
+         COMMAND ${NNC_PYTHON} ${CMAKE_SOURCE_DIR}/bench/breadth.py --smoke --nnc $<TARGET_FILE:nnc>
+                 --work ${E2E_WORK}/bench_breadth_smoke)
+set_tests_properties(e2e.bench_breadth_smoke PROPERTIES LABELS e2e TIMEOUT 600
+                     ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib")
 
 # examples/course/: every course program compiles and trains (the small ones to their README
 # results, the Fashion-MNIST ones a few steps); about 60 s on an idle machine, 72 programs: 289 s

@@ -102,6 +102,11 @@ static IrType ty(DType dt, int rank, Dim d0, Dim d1, Dim d2) {
 #define T1(dt, a) ty(dt, 1, a, CD(0), CD(0))
 #define T2(dt, a, b) ty(dt, 2, a, b, CD(0))
 #define T3(dt, a, b, c) ty(dt, 3, a, b, c)
+static IrType T4(DType dt, Dim a, Dim b, Dim c, Dim d) {
+    IrType t = ty(dt, 4, a, b, c);
+    t.dim[3] = d;
+    return t;
+}
 
 /* Random ranges of the test's input/param/state tensors, by bufs index. */
 #define MAXT 256 /* tensors of a test module */
@@ -569,6 +574,17 @@ static TestModule ops_module(Arena *A) {
     output(&tm, g, "rmax_mid", ir_reshape(g, op1(g, OP_RMAX, r3, &m2, T3(DT_F32, BD, CD(1), CD(4))), T2(DT_F32, BD, CD(4))));
     output(&tm, g, "sum_cols", ir_reshape(g, op1(g, OP_SUM, r3, &m3, T3(DT_F32, CD(1), CD(1), CD(4))), T1(DT_F32, CD(4))));
     output(&tm, g, "sum_cols_body", ir_sum(g, ir_binary(g, OP_MUL, x, ir_unary(g, OP_EXP, x)), 1));
+    /* reduced axes apart with a kept axis after them ([B, 2, 2, 2] over axes 0 and 2, as nearest
+     * upsampling's gradient sums [N, H, 2, W, 2, C]): the column walk with the kept axis between
+     * them outside */
+    uint32_t r4 = ir_reshape(g, x, T4(DT_F32, BD, CD(2), CD(2), CD(2)));
+    output(&tm, g, "sum_apart", ir_reshape(g, op1(g, OP_SUM, r4, &m5, T4(DT_F32, CD(1), CD(2), CD(1), CD(2))),
+                                           T1(DT_F32, CD(4))));
+    output(&tm, g, "rmax_apart", ir_reshape(g, op1(g, OP_RMAX, r4, &m5, T4(DT_F32, CD(1), CD(2), CD(1), CD(2))),
+                                            T1(DT_F32, CD(4))));
+    IrAttr m10 = {.i = {10}, .ni = 1};
+    output(&tm, g, "sum_apart_batch", ir_reshape(g, op1(g, OP_SUM, r4, &m10, T4(DT_F32, BD, CD(1), CD(2), CD(1))),
+                                                 T2(DT_F32, BD, CD(2))));
 
     /* contractions and indexing */
     output(&tm, g, "matmul", ir_matmul(g, x, w, false, false));
@@ -607,6 +623,11 @@ static TestModule ops_module(Arena *A) {
     output(&tm, g, "relu_maxpool_same", ir_op(g, OP_MAXPOOL, &relu2, 1, &same, im)); /* overlapping: not fused */
     uint32_t mb[2] = {imq, dyp};
     output(&tm, g, "maxpool_bwd", ir_op(g, OP_MAXPOOL_BWD, mb, 2, &same, im));
+    /* disjoint 2x2 windows that leave x's last row and column uncovered, with ties */
+    uint32_t dy22 = source(&tm, g, ROLE_INPUT, "dy22", (IrType){.dtype = DT_F32, .rank = 4, .dim = {BD, CD(2), CD(3), CD(3)}},
+                           -1, 1);
+    uint32_t mb22[2] = {imq, dy22};
+    output(&tm, g, "maxpool_bwd_22", ir_op(g, OP_MAXPOOL_BWD, mb22, 2, &p22, im));
     output(&tm, g, "avgpool_bwd", ir_op(g, OP_AVGPOOL_BWD, &dyp, 1, &same, im));
     IrAttr p1 = {.i = {3, 2, 1, 1}, .ni = 4};
     uint32_t seq = ir_reshape(g, img, T3(DT_F32, BD, CD(35), CD(3)));
@@ -1670,6 +1691,7 @@ static void test_parallel(Arena *A) {
     output(&tm, g, "avgpool", ir_op(g, OP_AVGPOOL, &xi, 1, &same, im));
     uint32_t mb[2] = {xi, dyp};
     output(&tm, g, "maxpool_bwd", ir_op(g, OP_MAXPOOL_BWD, mb, 2, &same, im));
+    output(&tm, g, "maxpool_bwd_22", ir_op(g, OP_MAXPOOL_BWD, mb, 2, &p22, im));   /* windows cover x: no zeroing */
     output(&tm, g, "avgpool_bwd", ir_op(g, OP_AVGPOOL_BWD, &dyp, 1, &same, im));
     uint32_t relu = ir_binary(g, OP_MAX, xi, ir_fill(g, im, 0));
     output(&tm, g, "relu_maxpool", ir_op(g, OP_MAXPOOL, &relu, 1, &p22, im));

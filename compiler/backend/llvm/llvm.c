@@ -38,6 +38,7 @@
 #include <llvm-c/BitReader.h>
 #include <llvm-c/BitWriter.h>
 #include <llvm-c/Core.h>
+#include <llvm-c/Support.h>
 #include <llvm-c/DebugInfo.h>
 #include <llvm-c/Target.h>
 #include <llvm-c/TargetMachine.h>
@@ -516,13 +517,29 @@ static void k_fill(Cg *g, KEnv *k, LLVMValueRef v) {
     loop_end(g, &l);
 }
 
+/* splitmix64's step and finaliser on an i64 (or a vector of them): runtime/rand.c's rt_mix64 */
+static LLVMValueRef rand_mix(Cg *g, LLVMValueRef z) {
+    LLVMTypeRef t = LLVMTypeOf(z);
+    LLVMValueRef k1 = LLVMConstInt(t, 0x9E3779B97F4A7C15ull, 0), k2 = LLVMConstInt(t, 0xBF58476D1CE4E5B9ull, 0);
+    LLVMValueRef k3 = LLVMConstInt(t, 0x94D049BB133111EBull, 0);
+    z = LLVMBuildAdd(g->b, z, k1, "");
+    z = LLVMBuildMul(g->b, LLVMBuildXor(g->b, z, LLVMBuildLShr(g->b, z, LLVMConstInt(t, 30, 0), ""), ""), k2, "");
+    z = LLVMBuildMul(g->b, LLVMBuildXor(g->b, z, LLVMBuildLShr(g->b, z, LLVMConstInt(t, 27, 0), ""), ""), k3, "");
+    return LLVMBuildXor(g->b, z, LLVMBuildLShr(g->b, z, LLVMConstInt(t, 31, 0), ""), "");
+}
+
+/* rand_uniform (dropout's masks): nnc_rand_uniform(seed, stream, i) for every i, inline. Its key
+ * mix(seed ^ mix(stream)) does not depend on i, so it is computed once; each element is then one
+ * mix of key ^ i, the top 24 bits times 2^-24 (runtime/rand.c's formula, so the same bits as the
+ * runtime's function and the interpreter), in a loop the vectoriser takes (a call per element,
+ * three mixes each, was a tenth of a dropout MLP's training step). */
 static void k_rand(Cg *g, KEnv *k) {
-    LLVMTypeRef p[3] = {g->i64, g->i64, g->i64};
-    LLVMValueRef f = declare(g, "nnc_rand_uniform", g->f32, p, 3, false);
+    LLVMValueRef key = rand_mix(g, LLVMBuildXor(g->b, k->seed, rand_mix(g, ci64(g, k->k->attr.i[0])), ""));
     Loop l;
     LLVMValueRef i = loop_begin(g, &l, numelv(g, &k->k->type));
-    LLVMValueRef args[3] = {k->seed, ci64(g, k->k->attr.i[0]), i};
-    store_elem(g, DT_F32, k->out, i, call(g, f, args, 3));
+    LLVMValueRef bits = LLVMBuildLShr(g->b, rand_mix(g, LLVMBuildXor(g->b, key, i, "")), ci64(g, 40), "");
+    LLVMValueRef v = LLVMBuildFMul(g->b, LLVMBuildUIToFP(g->b, bits, g->f32, ""), cf32(g, 1.0 / 16777216.0), "");
+    store_elem(g, DT_F32, k->out, i, v);
     loop_end(g, &l);
 }
 
@@ -837,29 +854,34 @@ static void k_reduce(Cg *g, KEnv *k, bool max) {
     LLVMValueRef ost[IR_MAXRANK], sst[IR_MAXRANK], odims[IR_MAXRANK], st[2][IR_MAXRANK];
     strides(g, t, ost);
     strides(g, s, sst);
-    /* columns: the reduced axes one block r0..r1, kept axes after it of a known size */
-    int r0 = s->rank, r1 = -1;
+    /* columns: kept axes after the last reduced axis r1, of a known size; the kept axes before r1
+     * (before the reduced block, or between reduced axes: nearest upsampling's gradient sums
+     * [N, H, 2, W, 2, C] over the two 2s) walk outside, the reduced axes in their order inside:
+     * each result still adds its operands in element order */
+    int r1 = -1;
     for (int d = 0; d < s->rank; d++)
-        if (mask >> d & 1) r0 = d < r0 ? d : r0, r1 = d;
+        if (mask >> d & 1) r1 = d;
     int64_t inner = 1;
-    bool cols = r1 >= 0 && r1 < s->rank - 1 && __builtin_popcountll(mask) == r1 - r0 + 1;
+    bool cols = r1 >= 0 && r1 < s->rank - 1;
     for (int d = r1 + 1; cols && d < s->rank; d++) {
         cols = s->dim[d].a == 0 && (inner *= s->dim[d].c) <= COL_MAX_INNER;
     }
     if (cols) {
         c.inner = ci64(g, inner);
         c.acc = LLVMBuildArrayAlloca(g->b, c.acc_ty, c.inner, "accs");     /* entry block, fixed size */
-        for (int d = r0; d <= r1; d++) {
-            c.rdims[c.rrank] = dimv(g, s->dim[d]);
-            c.rst[0][c.rrank++] = sst[d];
-        }
-        for (int d = 0; d < r0; d++) {
-            odims[d] = dimv(g, s->dim[d]);
-            st[0][d] = ost[d];
-            st[1][d] = sst[d];
+        int nout = 0;
+        for (int d = 0; d <= r1; d++) {
+            if (mask >> d & 1) {
+                c.rdims[c.rrank] = dimv(g, s->dim[d]);
+                c.rst[0][c.rrank++] = sst[d];
+            } else {
+                odims[nout] = dimv(g, s->dim[d]);
+                st[0][nout] = ost[d];
+                st[1][nout++] = sst[d];
+            }
         }
         LLVMValueRef base[2] = {ci64(g, 0), ci64(g, 0)};
-        nest(g, r0, odims, 2, st, base, col_outer, &c);
+        nest(g, nout, odims, 2, st, base, col_outer, &c);
         return;
     }
     c.acc = LLVMBuildAlloca(g->b, c.acc_ty, "acc");     /* in the entry block: promoted */
@@ -1017,6 +1039,27 @@ static LLVMValueRef clampv(Cg *g, LLVMValueRef v, LLVMValueRef lo, LLVMValueRef 
     return LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSGT, a, hi, ""), hi, a, "");
 }
 
+/* A disjoint window of maxpool_bwd: each element x[n, h, w, c] of the window gets dy[o + c] where
+ * it is the channel's argmax (arow[c], the scan's), else 0: the bits of zero + dy and of the
+ * zeroing (0 + dy is dy + 0, which turns -0 into +0: kept). Channels innermost: vectorised. */
+static void maxpool_dx(Cg *g, KEnv *k, LLVMValueRef arow, LLVMValueRef dy, LLVMValueRef hs, LLVMValueRef he,
+                       LLVMValueRef ws, LLVMValueRef we, LLVMValueRef o, LLVMValueRef nh, LLVMValueRef W,
+                       LLVMValueRef C) {
+    LLVMBuilderRef b = g->b;
+    Loop lkh, lkw, lc;
+    LLVMValueRef h = loop_range(g, &lkh, hs, he);
+    LLVMValueRef w = loop_range(g, &lkw, ws, we);
+    LLVMValueRef xb = LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildAdd(b, nh, h, ""), W, ""), w, ""), C, "");
+    LLVMValueRef c = loop_begin(g, &lc, C);
+    LLVMValueRef e = LLVMBuildAdd(b, xb, c, "");
+    LLVMValueRef at = LLVMBuildLoad2(b, g->i64, LLVMBuildInBoundsGEP2(b, g->i64, arow, (LLVMValueRef[]){c}, 1, ""), "");
+    LLVMValueRef d = LLVMBuildFAdd(b, load_elem(g, DT_F32, dy, LLVMBuildAdd(b, o, c, "")), cf32(g, 0), "");
+    store_elem(g, DT_F32, k->out, e, LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntEQ, e, at, ""), d, cf32(g, 0), ""));
+    loop_end(g, &lc);
+    loop_end(g, &lkw);
+    loop_end(g, &lkh);
+}
+
 static void k_pool(Cg *g, KEnv *k) {
     LLVMBuilderRef b = g->b;
     Op op = (Op)k->k->op;
@@ -1039,7 +1082,14 @@ static void k_pool(Cg *g, KEnv *k) {
     LLVMValueRef arow = LLVMBuildArrayAlloca(b, g->i64, ci64(g, p.c), "arg");
 #define AT(c) LLVMBuildInBoundsGEP2(b, g->i64, arow, (LLVMValueRef[]){(c)}, 1, "")
     LLVMValueRef H = ci64(g, p.h), W = ci64(g, p.w), C = ci64(g, p.c), OH = ci64(g, p.oh), OW = ci64(g, p.ow);
-    if (bwd) {                  /* the adjoint's samples [lo, hi) start at zero */
+    /* maxpool_bwd with windows that do not overlap (stride >= window: the usual 2x2 pool): each
+     * x element is in at most one window, so the window's elements are written once (maxpool_dx)
+     * instead of a scatter-add into a zeroed result; the zeroing is left only where windows do
+     * not cover x (padding, a remainder row or column) */
+    bool disjoint = op == OP_MAXPOOL_BWD && p.s[0] >= p.k[0] && p.s[1] >= p.k[1];
+    bool covered = disjoint && p.s[0] == p.k[0] && p.s[1] == p.k[1] && p.lo[0] == 0 && p.lo[1] == 0 &&
+                   p.oh * p.s[0] == p.h && p.ow * p.s[1] == p.w;
+    if (bwd && !covered) {      /* the adjoint's samples [lo, hi) start at zero */
         LLVMValueRef per = ci64(g, p.h * p.w * p.c * 4);
         LLVMValueRef at = LLVMBuildGEP2(b, g->i8, k->out, (LLVMValueRef[]){LLVMBuildMul(b, k->lo, per, "")}, 1, "");
         LLVMBuildMemSet(b, at, LLVMConstInt(g->i8, 0, 0), LLVMBuildMul(b, LLVMBuildSub(b, k->hi, k->lo, ""), per, ""), 1);
@@ -1111,7 +1161,9 @@ static void k_pool(Cg *g, KEnv *k) {
     loop_end(g, &lc);
     loop_end(g, &lkw);
     loop_end(g, &lkh);
-    if (op == OP_MAXPOOL_BWD) {      /* then one add per channel, in channel order */
+    if (disjoint) {
+        maxpool_dx(g, k, arow, dy, hs, he, ws, we, o, nh, W, C);
+    } else if (op == OP_MAXPOOL_BWD) {      /* then one add per channel, in channel order */
         c = loop_begin(g, &lc, C);
         LLVMValueRef at = LLVMBuildLoad2(b, g->i64, AT(c), "");
         store_elem(g, DT_F32, k->out, at,
@@ -2977,9 +3029,26 @@ static int check_layout(Cg *g, FILE *err) {
     return 0;
 }
 
+/* LLVM's loop vectoriser leaves a loop with an in-order floating-point reduction scalar unless
+ * told that it may vectorise it keeping the order (its strict reductions; on by default only for
+ * targets that prefer them). nnc's sums add in element order in double, the interpreter's order,
+ * so a full reduction with a fused prologue (a loss: binary cross-entropy's two logs per pixel)
+ * ran its prologue a value at a time; with the option the prologue runs 4-8 values at a time and
+ * the adds stay in order (llvm.vector.reduce.fadd with a start value, one add after another):
+ * the same bits. Set once per process, before any pass runs (LLVM's options are global). */
+static void ordered_reductions(void) {
+    static bool done;
+    if (done)
+        return;
+    done = true;
+    const char *argv[] = {"nnc", "-force-ordered-reductions"};
+    LLVMParseCommandLineOptions(2, argv, NULL);
+}
+
 static void init_native(void) {
     LLVM_CHECK(LLVMInitializeNativeTarget(), "LLVMInitializeNativeTarget", "no native target");
     LLVM_CHECK(LLVMInitializeNativeAsmPrinter(), "LLVMInitializeNativeAsmPrinter", "no asm printer");
+    ordered_reductions();
 }
 
 /* LLVM does not reject a CPU name it does not know: creating the target machine warns on stderr
