@@ -49,6 +49,7 @@ typedef struct GemmJob {
     bool rows;          /* split C by rows, else by columns */
     const float *A, *B;
     float *C, beta;
+    bool dnnl;          /* each block through oneDNN's sgemm (small_gemm_dnnl) */
 } GemmJob;
 
 static void gemm_block(const GemmJob *j, int lo, int hi) {
@@ -64,6 +65,8 @@ static void gemm_block(const GemmJob *j, int lo, int hi) {
         C += lo;
         N = hi - lo;
     }
+    if (j->dnnl && nnc_dnnl_sgemm(j->ta, j->tb, M, N, j->K, A, j->lda, B, j->ldb, j->beta, C, j->ldc))
+        return;
     cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans, M, N, j->K,
                 1.0f, A, j->lda, B, j->ldb, j->beta, C, j->ldc);
 }
@@ -92,9 +95,22 @@ void nnc_parallel_blas(NncPool *pool, int64_t n, void (*fn)(void *ctx, int64_t l
         openblas_set_num_threads(bt);
 }
 
+/* Whether a product goes to oneDNN's sgemm (runtime/conv_dnnl.c nnc_dnnl_sgemm) instead of OpenBLAS's:
+ * op(A) not transposed, C overwritten (beta = 0), at most 8 M multiply-adds. Measured per shape at
+ * one thread (docs/backend-llvm.md "Small products"; AMD EPYC Zen 3, OpenBLAS 0.3.21's Zen
+ * kernels, oneDNN 2.6.3 jit sgemm): oneDNN takes 0.45-0.9 of OpenBLAS's time on mlp_small's forward
+ * (64 x 128 x 784 and its 64-column halves, 64 x 10 x 128) and its dh = dy W2^T (64 x 128 x 10),
+ * on mlp_wide's last layer and its dX (256 x 10 x 1024, 256 x 1024 x 10) and on 128^3; it is slower
+ * on transposed A (the weight gradients dW = x^T dy: 1.06-1.09) and on large products (256 x 1024
+ * x 784: 2x). The sums' order is oneDNN's: the last bits differ from OpenBLAS's (the tests compare
+ * with tolerances); the same thread count repeats a run exactly. $NNC_GEMM=openblas turns it off. */
+static bool small_gemm_dnnl(int32_t ta, int32_t M, int32_t N, int32_t K, float beta) {
+    return !ta && beta == 0.0f && (double)M * N * K <= 8.0e6 && nnc_dnnl_gemm_available();
+}
+
 void nnc_sgemm(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
                const float *B, int32_t ldb, float beta, float *C, int32_t ldc, NncPool *pool) {
-    GemmJob j = {ta, tb, M, N, K, lda, ldb, ldc, 1, N <= M, A, B, C, beta};
+    GemmJob j = {ta, tb, M, N, K, lda, ldb, ldc, 1, N <= M, A, B, C, beta, small_gemm_dnnl(ta, M, N, K, beta)};
     int64_t T = nnc_pool_threads(pool), n = j.rows ? M : N, align = j.rows ? 8 : 16;
     if (T > n / align)
         T = n / align;
