@@ -54,6 +54,32 @@ static void batch_free(RtCtx *c, Batch *b) {
     b->bufs = NULL;
 }
 
+/* A second set of batch buffers (inputs, targets, outputs) beside b's, sharing b's workspace and
+ * losses: the next batch gathered while b's step's results are still read (scan_and_gather). */
+static int batch_new_buffers(RtCtx *c, const Batch *b, Batch *bn) {
+    memset(bn, 0, sizeof *bn);
+    bn->bmax = b->bmax;
+    bn->bytes = batch_bytes(&c->desc, b->bmax);
+    bn->raw = rt_alloc(c, bn->bytes + ALIGN);
+    bn->bufs = rt_calloc(c, sizeof(void *) * (size_t)c->desc.nt);
+    if (!bn->raw || !bn->bufs) {
+        batch_free(c, bn);
+        return -1;
+    }
+    memset(bn->raw, 0, bn->bytes + ALIGN);
+    uint8_t *p = (uint8_t *)(((uintptr_t)bn->raw + ALIGN - 1) & ~(uintptr_t)(ALIGN - 1));
+    for (int i = 0; i < c->desc.nt; i++) {
+        const RtTensor *t = &c->desc.t[i];
+        if (!batched(t)) { bn->bufs[i] = c->bufs[i]; continue; }
+        bn->bufs[i] = p;
+        p += align_up((size_t)rt_numel(t, b->bmax) * rt_dsize(t->dtype));
+    }
+    bn->workspace = b->workspace;
+    bn->ws_bytes = b->ws_bytes;
+    bn->losses = b->losses;
+    return 0;
+}
+
 static int batch_new(RtCtx *c, int64_t bmax, int64_t bmin, Batch *b) {
     memset(b, 0, sizeof *b);
     b->bmax = bmax;
@@ -195,23 +221,33 @@ static void gather_rows(void *ctx, int64_t lo, int64_t hi) {
  * run's threads (mlp_small's 64 images are 200 KB of f32: one thread spent ~8% of a step on them). */
 #define GATHER_PAR_BYTES (64 * 1024)
 
-static void gather(RtCtx *c, const RtData *d, Batch *b, const int64_t *idx, int64_t n) {
+/* The jobs gathering samples idx[0..n) into b's buffers, one per data column (at most RT_MAXCOL). */
+static int gather_jobs(RtCtx *c, const RtData *d, Batch *b, const int64_t *idx, int64_t n, GatherJob *jobs) {
     int k = 0;
     for (int i = 0; i < c->desc.nt && k < d->ncol; i++) {
         const RtTensor *t = &c->desc.t[i];
         if (t->role != RT_INPUT && t->role != RT_TARGET) continue;
-        const RtColumn *col = &d->col[k++];
+        const RtColumn *col = &d->col[k];
 #ifdef HAVE_RECIP_AVX2
         bool recip = col->u8 && __builtin_cpu_supports("avx2") && recip_exact(col->div);
 #else
         bool recip = false;
 #endif
-        GatherJob g = {col, b->bufs[i], idx, n, recip};
+        jobs[k++] = (GatherJob){col, b->bufs[i], idx, n, recip};
+    }
+    return k;
+}
+
+static void gather(RtCtx *c, const RtData *d, Batch *b, const int64_t *idx, int64_t n) {
+    GatherJob jobs[RT_MAXCOL];
+    int nj = gather_jobs(c, d, b, idx, n, jobs);
+    for (int k = 0; k < nj; k++) {
+        const RtColumn *col = jobs[k].col;
         size_t bytes = (size_t)n * (size_t)col->per * (col->u8 ? sizeof(float) : rt_dsize(col->dtype));
         if (bytes >= GATHER_PAR_BYTES)
-            nnc_parallel_for(c->pool, n, gather_rows, &g);
+            nnc_parallel_for(c->pool, n, gather_rows, &jobs[k]);
         else
-            gather_rows(&g, 0, n);
+            gather_rows(&jobs[k], 0, n);
     }
 }
 
@@ -540,6 +576,54 @@ static const char *nonfinite_param(RtCtx *c) {
     return NULL;
 }
 
+/* nonfinite_param and the gather of the next batch (samples idx[0..n) into bn) in one dispatch of
+ * the pool: after a step both used to wake the sleeping workers on their own (the scan of the
+ * large parameters, then the next step's gather), one wake-up a step more than needed. Part t of T
+ * scans the t-th T-th of every parameter and gathers the t-th T-th of the samples: the same
+ * values land in bn as gather's, and the same parameter is named, the first one (in the
+ * descriptor's order) that holds a NaN or infinity. Small parameters are scanned before, on the
+ * caller. */
+typedef struct ScanGather {
+    RtCtx *c;
+    GatherJob g[RT_MAXCOL];
+    int ng, parts;
+    atomic_int first_bad;       /* the least tensor index found bad, c->desc.nt if none */
+} ScanGather;
+
+static void scan_gather_part(void *ctx, int64_t lo, int64_t hi) {
+    ScanGather *j = ctx;
+    RtCtx *c = j->c;
+    for (int64_t t = lo; t < hi; t++) {
+        for (int i = 0; i < c->desc.nt; i++) {
+            const RtTensor *p = &c->desc.t[i];
+            if (p->role != RT_PARAM || p->dtype != RT_F32 || p->frozen) continue;
+            int64_t n = rt_numel(p, 1);
+            if (n < SCAN_PAR_ELEMS || !nonfinite_range(c->bufs[i], n * t / j->parts, n * (t + 1) / j->parts)) continue;
+            int cur = atomic_load(&j->first_bad);
+            while (i < cur && !atomic_compare_exchange_weak(&j->first_bad, &cur, i)) {}
+            break;
+        }
+        for (int k = 0; k < j->ng; k++)
+            gather_rows(&j->g[k], j->g[k].n * t / j->parts, j->g[k].n * (t + 1) / j->parts);
+    }
+}
+
+static const char *scan_and_gather(RtCtx *c, const RtData *d, Batch *bn, const int64_t *idx, int64_t n) {
+    ScanGather j = {.c = c, .parts = nnc_pool_threads(c->pool)};
+    atomic_init(&j.first_bad, c->desc.nt);
+    j.ng = gather_jobs(c, d, bn, idx, n, j.g);
+    const char *small = NULL;   /* the first small parameter found bad: named unless a large one precedes it */
+    int small_i = c->desc.nt;
+    for (int i = 0; i < c->desc.nt && !small; i++) {
+        const RtTensor *t = &c->desc.t[i];
+        if (t->role != RT_PARAM || t->dtype != RT_F32 || t->frozen || rt_numel(t, 1) >= SCAN_PAR_ELEMS) continue;
+        if (nonfinite_range(c->bufs[i], 0, rt_numel(t, 1))) small = t->name, small_i = i;
+    }
+    nnc_parallel_for(c->pool, j.parts, scan_gather_part, &j);
+    int big = atomic_load(&j.first_bad);
+    return big < small_i ? c->desc.t[big].name : small;
+}
+
 /* The rest of train's first line when resuming: where the run continues and what the schedule sees.
  * Rule: total_steps is always --epochs x batches per epoch of this run, so a run resumed with the
  * --epochs it was started with continues the very schedule it was interrupted in; a different
@@ -685,6 +769,9 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
      * shares may be smaller: the workspace is sized for any B up to that) */
     if (batch_new(c, batch / world, world > 1 ? 1 : rem ? rem : batch, &b)) goto done;
     if (dev && batch_new(c, batch / world, world > 1 ? 1 : rem ? rem : batch, &bn)) goto done;
+    /* on the CPU with a pool: the next batch is gathered with the step's parameter scan (scan_and_gather) */
+    bool overlap = !c->def->device && nnc_pool_threads(c->pool) > 1;
+    if (overlap && batch_new_buffers(c, &b, &bn)) goto done;
     if (world > 1 && vdata.n > 0) {
         if (!(vidx = rt_alloc(c, sizeof(int64_t) * (size_t)vdata.n))) goto done;
         for (int64_t i = 0; i < vdata.n; i++) vidx[i] = i;
@@ -784,7 +871,14 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
                 if (world > 1 && c->def->device && c->def->device->to_host) c->def->device->to_host(c->def->user);
                 if (rt_dist_check_sync(c, c->step)) goto done;
             }
-            const char *bad = nonfinite_param(c);
+            int64_t nfirst, Bn = overlap && at + batch < ntrain ? step_share(ntrain, at + batch, batch, &nfirst) : 0;
+            const char *bad;
+            if (Bn > 0) {
+                bad = scan_and_gather(c, &data, &bn, order + nfirst, Bn);
+                have_next = true;
+            } else {
+                bad = nonfinite_param(c);
+            }
             if (bad) {
                 if (tty) fprintf(stderr, "\r\033[K");
                 rt_error(c, "parameter '%s' became NaN or infinite at epoch %lld, step %lld (the loss was finite)%s",
