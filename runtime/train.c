@@ -187,6 +187,8 @@ typedef struct GatherJob {
     const int64_t *idx;
     int64_t n;
     bool recip;                 /* u8: convert_u8_recip_avx2 (recip_exact, and the CPU has AVX2) */
+    const int64_t *ahead;       /* the batch after this one's samples (ahead[0..nahead)), fetched toward */
+    int64_t nahead;             /* the cache meanwhile (scan_and_gather), or none */
 } GatherJob;
 
 /* Samples [lo, hi) of one column (a chunk of nnc_parallel_for: each sample is written by one
@@ -200,6 +202,10 @@ static void gather_rows(void *ctx, int64_t lo, int64_t hi) {
             /* samples come in shuffled order: fetch the one two ahead while this one converts */
             if (j + 2 < hi)
                 for (int64_t q = 0; q < col->per; q += 64) __builtin_prefetch(src + g->idx[j + 2] * col->per + q);
+            /* and sample j of the batch after, into L2, so that its gather after the next step finds
+             * it in the cache instead of memory (the data set is read in random order) */
+            if (j < g->nahead)
+                for (int64_t q = 0; q < col->per; q += 64) __builtin_prefetch(src + g->ahead[j] * col->per + q, 0, 2);
 #ifdef HAVE_RECIP_AVX2
             if (g->recip) {
                 convert_u8_recip_avx2((float *)g->dst + j * col->per, src + g->idx[j] * col->per, col->per,
@@ -233,7 +239,7 @@ static int gather_jobs(RtCtx *c, const RtData *d, Batch *b, const int64_t *idx, 
 #else
         bool recip = false;
 #endif
-        jobs[k++] = (GatherJob){col, b->bufs[i], idx, n, recip};
+        jobs[k++] = (GatherJob){col, b->bufs[i], idx, n, recip, NULL, 0};
     }
     return k;
 }
@@ -608,10 +614,14 @@ static void scan_gather_part(void *ctx, int64_t lo, int64_t hi) {
     }
 }
 
-static const char *scan_and_gather(RtCtx *c, const RtData *d, Batch *bn, const int64_t *idx, int64_t n) {
+static const char *scan_and_gather(RtCtx *c, const RtData *d, Batch *bn, const int64_t *idx, int64_t n,
+                                   const int64_t *ahead, int64_t nahead) {
     ScanGather j = {.c = c, .parts = nnc_pool_threads(c->pool)};
     atomic_init(&j.first_bad, c->desc.nt);
     j.ng = gather_jobs(c, d, bn, idx, n, j.g);
+    for (int k = 0; k < j.ng; k++)
+        if (j.g[k].col->u8)  /* the images: the other columns are a few bytes a sample */
+            j.g[k].ahead = ahead, j.g[k].nahead = nahead < n ? nahead : n;
     const char *small = NULL;   /* the first small parameter found bad: named unless a large one precedes it */
     int small_i = c->desc.nt;
     for (int i = 0; i < c->desc.nt && !small; i++) {
@@ -874,7 +884,8 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
             int64_t nfirst, Bn = overlap && at + batch < ntrain ? step_share(ntrain, at + batch, batch, &nfirst) : 0;
             const char *bad;
             if (Bn > 0) {
-                bad = scan_and_gather(c, &data, &bn, order + nfirst, Bn);
+                int64_t afirst = 0, Ba = at + 2 * batch < ntrain ? step_share(ntrain, at + 2 * batch, batch, &afirst) : 0;
+                bad = scan_and_gather(c, &data, &bn, order + nfirst, Bn, order + afirst, Ba);
                 have_next = true;
             } else {
                 bad = nonfinite_param(c);
