@@ -60,6 +60,11 @@ static int batch_new_buffers(RtCtx *c, const Batch *b, Batch *bn) {
     memset(bn, 0, sizeof *bn);
     bn->bmax = b->bmax;
     bn->bytes = batch_bytes(&c->desc, b->bmax);
+    char what[80], parts[64], h[32];
+    rt_human((double)bn->bytes, h, sizeof h);
+    snprintf(what, sizeof what, "gathering the next batch ahead at batch %lld", (long long)b->bmax);
+    snprintf(parts, sizeof parts, "batch buffers %s", h);
+    if (rt_mem_plan(c, what, (double)(bn->bytes + ALIGN), parts)) return -1;
     bn->raw = rt_alloc(c, bn->bytes + ALIGN);
     bn->bufs = rt_calloc(c, sizeof(void *) * (size_t)c->desc.nt);
     if (!bn->raw || !bn->bufs) {
