@@ -878,7 +878,8 @@ static void k_reduce(Cg *g, KEnv *k, bool max) {
  * chain as the 4-row passes' (fmuladd over k in order from +0), so the same bits. Those passes
  * keep y in memory between rows, and for N = 10 (mlp_small's logits) the vectoriser folds the
  * 2-column tail into masked loads and stores (vmaskmovps) that do not forward a store to the next
- * load: the 128 x 10 layer took 11% of the batch-1 bound's time (docs/backend-llvm.md "Ops"). */
+ * load: the 128 x 10 layer took 11% of the batch-1 bound's time (docs/backend-llvm.md "Ops"). Not
+ * at -O0, whose IR has no vector types (tests/llvm/emit_llvm.check): the passes there. */
 #define GEMV_REGS_N 16
 
 static void gemv_regs(Cg *g, LLVMValueRef x, LLVMValueRef bm, LLVMValueRef y, LLVMValueRef K, LLVMValueRef ldb,
@@ -996,7 +997,7 @@ static void k_matmul(Cg *g, KEnv *k) {
     LLVMBasicBlockRef gemm = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gemm.mn");
     LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, M, one, ""), gemv, gemm);
     LLVMPositionBuilderAtEnd(g->b, gemv);
-    if (!trb && LLVMIsAConstantInt(N) && LLVMConstIntGetSExtValue(N) <= GEMV_REGS_N) {
+    if (!trb && g->o->opt_level >= 1 && LLVMIsAConstantInt(N) && LLVMConstIntGetSExtValue(N) <= GEMV_REGS_N) {
         gemv_regs(g, LLVMBuildBitCast(g->b, k->src[0], g->f32p, ""), LLVMBuildBitCast(g->b, k->src[1], g->f32p, ""),
                   LLVMBuildBitCast(g->b, k->out, g->f32p, ""), K, ldb, (int)LLVMConstIntGetSExtValue(N));
     } else if (!trb) {
