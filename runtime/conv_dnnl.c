@@ -668,7 +668,14 @@ static void open_dnnl_gemm(void) {
         dlclose(lib);
         return;
     }
-    dg.ok = true;
+    /* oneDNN's first sgemm initialises it (CPU detection, its jit kernels): ~15 ms of CPU, the same
+     * for any shape. A product of 8 x 8 x 8 takes it here, where the runtime asks before training
+     * starts (train.c), not inside the first step. */
+    float a[64] = {0}, c[64];
+    int t = dg.omp_get();
+    dg.omp_set(1);
+    dg.ok = dg.sgemm('N', 'N', 8, 8, 8, 1.0f, a, 8, a, 8, 0.0f, c, 8) == dnnl_success;
+    dg.omp_set(t);
 }
 
 bool nnc_dnnl_gemm_available(void) {
