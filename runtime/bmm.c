@@ -53,6 +53,7 @@ typedef struct GemmJob {
     bool rows;          /* split C by rows, else by columns */
     const float *A, *B;
     float *C, beta;
+    bool dnnl;          /* each block through oneDNN's sgemm (small_gemm_dnnl) */
 } GemmJob;
 
 static void gemm_block(const GemmJob *j, int lo, int hi) {
@@ -68,11 +69,13 @@ static void gemm_block(const GemmJob *j, int lo, int hi) {
         C += lo;
         N = hi - lo;
     }
-    /* oneDNN where it ran faster than OpenBLAS (runtime/conv_dnnl.c nnc_dnnl_sgemm): beta = 0, A not
-     * transposed, op(B) of at most 1 MiB, and at least 2^24 multiply-adds in the block: below that
-     * a model's products are too small to pay for opening libdnnl.so.2 (mlp_small: +5% CPU over a
-     * run, and 9 MiB more peak RSS) */
-    if (j->beta == 0.0f && !j->ta && (int64_t)j->K * N <= 262144 && (double)M * N * j->K >= 16777216.0 &&
+    /* oneDNN where it ran faster than OpenBLAS. Small products (small_gemm_dnnl below): its sgemm
+     * (runtime/conv_dnnl.c nnc_dnnl_small_sgemm). Large ones (beta = 0, A not transposed, op(B) of at
+     * most 1 MiB, at least 2^24 multiply-adds in the block; below that a model's products are too
+     * small to pay for opening oneDNN's matmul): its matmul primitive (nnc_dnnl_sgemm) */
+    if (j->dnnl && nnc_dnnl_small_sgemm(j->ta, j->tb, M, N, j->K, A, j->lda, B, j->ldb, j->beta, C, j->ldc))
+        return;
+    if (!j->dnnl && j->beta == 0.0f && !j->ta && (int64_t)j->K * N <= 262144 && (double)M * N * j->K >= 16777216.0 &&
         nnc_dnnl_sgemm(j->ta, j->tb, M, N, j->K, A, j->lda, B, j->ldb, C, j->ldc))
         return;
     cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans, M, N, j->K,
@@ -103,9 +106,28 @@ void nnc_parallel_blas(NncPool *pool, int64_t n, void (*fn)(void *ctx, int64_t l
         openblas_set_num_threads(bt);
 }
 
+/* Whether a product goes to oneDNN's sgemm (runtime/conv_dnnl.c nnc_dnnl_small_sgemm) instead of OpenBLAS's:
+ * op(A) not transposed, C overwritten (beta = 0), at most 8 M multiply-adds, and with B not
+ * transposed at most 256 columns (768 from 64 rows on). Measured per shape at one thread
+ * (docs/backend-llvm.md "Small products"; AMD EPYC Zen 3, OpenBLAS 0.3.21's Zen kernels, oneDNN
+ * 2.6.3's jit sgemm): oneDNN takes 0.15-0.94 of OpenBLAS's time on mlp_small's forward (64 x 128 x
+ * 784 and its 64-column halves, 64 x 10 x 128), its dh = dy W2^T (64 x 128 x 10), mlp_wide's last
+ * layer and dX, im2col-like and attention-like shapes; it is slower on transposed A (the weight
+ * gradients dW = x^T dy: 1.06-1.09), on large products (256 x 1024 x 784: 2x) and on wide
+ * non-transposed B with few rows (32 x 1024 x 128: 1.56, 32 x 512 x 256: 1.14). The sums' order
+ * is oneDNN's: the last bits differ from OpenBLAS's (the tests compare with tolerances); the same
+ * thread count repeats a run exactly. $NNC_GEMM=openblas turns it off. */
+static bool small_gemm_dnnl(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_t K, float beta) {
+    if (ta || beta != 0.0f || (double)M * N * K > 8.0e6)
+        return false;
+    if (!tb && N > (M >= 64 ? 768 : 256))
+        return false;
+    return nnc_dnnl_gemm_available();
+}
+
 void nnc_sgemm(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
                const float *B, int32_t ldb, float beta, float *C, int32_t ldc, NncPool *pool) {
-    GemmJob j = {ta, tb, M, N, K, lda, ldb, ldc, 1, N <= M, A, B, C, beta};
+    GemmJob j = {ta, tb, M, N, K, lda, ldb, ldc, 1, N <= M, A, B, C, beta, small_gemm_dnnl(ta, tb, M, N, K, beta)};
     int64_t T = nnc_pool_threads(pool), n = j.rows ? M : N, align = j.rows ? 8 : 16;
     if (T > n / align)
         T = n / align;

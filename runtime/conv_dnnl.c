@@ -674,6 +674,63 @@ bool nnc_dnnl_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda
     return ok;  /* false: the caller's OpenBLAS call overwrites all of C */
 }
 
+/* ---- oneDNN's sgemm for the small 2-D products (runtime/bmm.c nnc_sgemm asks first) ----
+ *
+ * dnnl_sgemm (row-major, like cblas_sgemm less the layout) from libdnnl.so.2, looked up on its own
+ * (not through open_dnnl: NNC_CONV / NNC_BMM do not turn it off; NNC_GEMM=openblas does). It runs
+ * at one OpenMP thread (libgomp's per-thread setting, restored after the call, as above): the pool
+ * splits a product across threads, never oneDNN. */
+static struct {
+    bool ok;
+    dnnl_status_t (*sgemm)(char, char, dnnl_dim_t, dnnl_dim_t, dnnl_dim_t, float, const float *, dnnl_dim_t,
+                           const float *, dnnl_dim_t, float, float *, dnnl_dim_t);
+    int (*omp_get)(void);
+    void (*omp_set)(int);
+} dg;
+static pthread_once_t dg_once = PTHREAD_ONCE_INIT;
+
+static void open_dnnl_gemm(void) {
+    const char *m = getenv("NNC_GEMM");
+    if (m && !strcmp(m, "openblas"))
+        return;
+    void *lib = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+        return;
+    *(void **)&dg.sgemm = dlsym(lib, "dnnl_sgemm");
+    *(void **)&dg.omp_get = dlsym(lib, "omp_get_max_threads");
+    *(void **)&dg.omp_set = dlsym(lib, "omp_set_num_threads");
+    if (!dg.sgemm || !dg.omp_get || !dg.omp_set) {
+        dlclose(lib);
+        return;
+    }
+    /* oneDNN's first sgemm initialises it (CPU detection, its jit kernels): ~15 ms of CPU, the same
+     * for any shape. A product of 8 x 8 x 8 takes it here, where the runtime asks before training
+     * starts (train.c), not inside the first step. */
+    float a[64] = {0}, c[64];
+    int t = dg.omp_get();
+    dg.omp_set(1);
+    dg.ok = dg.sgemm('N', 'N', 8, 8, 8, 1.0f, a, 8, a, 8, 0.0f, c, 8) == dnnl_success;
+    dg.omp_set(t);
+}
+
+bool nnc_dnnl_gemm_available(void) {
+    pthread_once(&dg_once, open_dnnl_gemm);
+    return dg.ok;
+}
+
+bool nnc_dnnl_small_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+                          const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+    if (!nnc_dnnl_gemm_available())
+        return false;
+    int t = dg.omp_get();
+    if (t != 1)
+        dg.omp_set(1);
+    bool ok = dg.sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc) == dnnl_success;
+    if (t != 1)
+        dg.omp_set(t);
+    return ok;
+}
+
 #else
 
 bool nnc_conv_dnnl(int op, const int64_t *g, const float *a, const float *b, float *out, float *col,
@@ -691,6 +748,15 @@ bool nnc_dnnl_sgemm_batched(int ta, int tb, int64_t P, int64_t M, int64_t N, int
 bool nnc_dnnl_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
                     int ldc) {
     (void)ta, (void)tb, (void)M, (void)N, (void)K, (void)A, (void)lda, (void)B, (void)ldb, (void)C, (void)ldc;
+    return false;
+}
+
+bool nnc_dnnl_gemm_available(void) { return false; }
+
+bool nnc_dnnl_small_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+                          const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+    (void)ta, (void)tb, (void)M, (void)N, (void)K, (void)A, (void)lda, (void)B, (void)ldb, (void)beta, (void)C,
+        (void)ldc;
     return false;
 }
 

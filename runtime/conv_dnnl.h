@@ -35,4 +35,11 @@ bool nnc_dnnl_sgemm_batched(int ta, int tb, int64_t P, int64_t M, int64_t N, int
 bool nnc_dnnl_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C,
                     int ldc);
 
+/* C = op(A) op(B) + beta C (row-major, alpha 1) through oneDNN's dnnl_sgemm at one thread (runtime/bmm.c
+ * nnc_sgemm asks for the small products it measured faster there); false: nothing done (no
+ * libdnnl.so.2, $NNC_GEMM=openblas, or oneDNN refused), the caller runs cblas_sgemm. */
+bool nnc_dnnl_gemm_available(void);
+bool nnc_dnnl_small_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+                          const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+
 #endif

@@ -23,6 +23,7 @@ endfunction()
 nnc_e2e(compile_all compile_all.sh)
 nnc_e2e(xor_predict xor_predict.sh)
 nnc_e2e(batch_one batch_one.sh)
+nnc_e2e(gather_ahead gather_ahead.sh)
 
 # reach NAME METRIC OP BOUND [train flags] [-- eval flags]: the README's target results
 nnc_e2e(xor_train reach.sh xor_train accuracy ge 1.0)

@@ -588,6 +588,13 @@ static TestModule ops_module(Arena *A) {
 
     /* contractions and indexing */
     output(&tm, g, "matmul", ir_matmul(g, x, w, false, false));
+    /* at B = 1 these and `matmul` (6 columns: 4 + 2) are llvm.c's gemv_regs, y in registers in
+     * pieces of 8, 4, 2, 1 lanes: 10 = 8 + 2, 13 = 8 + 4 + 1; 17 columns take the 4-row passes */
+    static const int ncols[] = {10, 13, 17};
+    for (size_t k = 0; k < sizeof ncols / sizeof *ncols; k++) {
+        uint32_t wk = source(&tm, g, ROLE_PARAM, arena_printf(A, "w%d", ncols[k]), T2(DT_F32, CD(8), CD(ncols[k])), -1, 1);
+        output(&tm, g, arena_printf(A, "matmul_n%d", ncols[k]), ir_matmul(g, x, wk, false, false));
+    }
     output(&tm, g, "matmul_ta", ir_matmul(g, x, x, true, false));
     uint32_t xt = ir_matmul(g, ir_broadcast(g, v, T2(DT_F32, CD(3), CD(8))), x, false, true);  /* [3,B] */
     output(&tm, g, "matmul_tb", ir_reshape(g, xt, T2(DT_F32, BD, CD(3))));

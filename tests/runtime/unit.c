@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cblas.h>
+
 #include "conv_dnnl.h"
 #include "rt.h"
 
@@ -157,6 +159,64 @@ static void test_pool(void) {
     test_pool_with("100", true);
     test_pool_with("100", false);
     test_pool_with("1000000", false);
+}
+
+/* nnc_sgemm (runtime/bmm.c) against a double-precision product, on the shapes that go to oneDNN's
+ * sgemm (op(A) not transposed, beta 0, small: mlp_small's forward and dh) and those that stay with
+ * OpenBLAS (A transposed, beta 1, large), with no pool and a pool of 2 (its blocks), C filled with
+ * NaN first where beta is 0 (it must be overwritten, as the workspace is not cleared). Where
+ * libdnnl.so.2 is present (nnc_dnnl_gemm_available) the small products must have taken it: their
+ * bits then differ from cblas_sgemm's somewhere (checked over all of them together). */
+static void test_sgemm_small(void) {
+    static const struct { int ta, tb, M, N, K; float beta; } sh[] = {
+        {0, 0, 64, 128, 784, 0}, {0, 0, 64, 10, 128, 0}, {0, 1, 64, 128, 10, 0}, {0, 1, 33, 70, 300, 0},
+        {1, 0, 784, 128, 64, 1}, {1, 0, 128, 10, 64, 1}, {0, 0, 300, 200, 160, 0}, {1, 1, 40, 50, 60, 0},
+    };
+    RtCtx c = ctx();
+    NncPool *p = rt_pool_new(&c, 2);
+    CHECK(p != NULL, "pool");
+    float *A = malloc(sizeof(float) * 784 * 128), *B = malloc(sizeof(float) * 784 * 128);
+    float *C = malloc(sizeof(float) * 784 * 128), *R = malloc(sizeof(float) * 784 * 128);
+    double *D = malloc(sizeof(double) * 784 * 128);
+    if (!A || !B || !C || !R || !D) { CHECK(0, "out of memory"); return; }
+    for (int i = 0; i < 784 * 128; i++) {
+        A[i] = (float)(((int64_t)i * 7919 % 2001) - 1000) / 1000.0f;
+        B[i] = (float)(((int64_t)i * 104729 % 1999) - 999) / 1000.0f;
+    }
+    bool differs = false;
+    for (size_t s = 0; s < sizeof sh / sizeof *sh; s++) {
+        int ta = sh[s].ta, tb = sh[s].tb, M = sh[s].M, N = sh[s].N, K = sh[s].K;
+        int lda = ta ? M : K, ldb = tb ? K : N;
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++) {
+                double acc = sh[s].beta ? 0.25 * (m - n) : 0.0, mag = fabs(acc);
+                for (int k = 0; k < K; k++) {
+                    double a = A[ta ? k * lda + m : m * lda + k], b = B[tb ? n * ldb + k : k * ldb + n];
+                    acc += a * b, mag += fabs(a * b);
+                }
+                D[m * N + n] = acc, R[m * N + n] = (float)mag;
+            }
+        for (int pooled = 0; pooled < 2; pooled++) {
+            for (int i = 0; i < M * N; i++) C[i] = sh[s].beta ? 0.25f * (float)(i / N - i % N) : NAN;
+            nnc_sgemm(ta, tb, M, N, K, A, lda, B, ldb, sh[s].beta, C, N, pooled ? p : NULL);
+            int bad = 0;
+            for (int i = 0; i < M * N; i++)
+                bad += !(fabs(C[i] - D[i]) <= 2e-5 * R[i] + 1e-6);
+            CHECK(bad == 0, "nnc_sgemm %d %d %dx%dx%d beta %g pool %d: %d of %d values off", ta, tb, M, N, K,
+                  sh[s].beta, pooled, bad, M * N);
+        }
+        if (!ta && sh[s].beta == 0 && (double)M * N * K <= 8e6) {  /* the oneDNN shapes: vs cblas_sgemm */
+            for (int i = 0; i < M * N; i++) R[i] = NAN;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, 1.0f, A, lda, B, ldb,
+                        0.0f, R, N);
+            nnc_sgemm(ta, tb, M, N, K, A, lda, B, ldb, 0.0f, C, N, NULL);
+            differs = differs || memcmp(C, R, sizeof(float) * (size_t)(M * N)) != 0;
+        }
+    }
+    CHECK(differs == nnc_dnnl_gemm_available(), "oneDNN %s, but the small products %s cblas_sgemm's bits",
+          nnc_dnnl_gemm_available() ? "present" : "absent", differs ? "differ from" : "equal");
+    free(A), free(B), free(C), free(R), free(D);
+    if (p) rt_pool_free(&c, p);
 }
 
 static const char *good =
@@ -539,6 +599,7 @@ int main(void) {
     test_load_commits_last();
     test_utf8();
     test_sgemm();
+    test_sgemm_small();
     if (failures) {
         fprintf(stderr, "%d checks failed\n", failures);
         return 1;

@@ -900,6 +900,68 @@ static void k_reduce(Cg *g, KEnv *k, bool max) {
     nest(g, orank, odims, 2, st, base, reduce_outer, &c);
 }
 
+/* y = x B for one row x [K] and a row-major B [K, N] of a constant N <= GEMV_REGS_N: y in vector
+ * registers for the whole pass (an <N x float> value carried by the loop over k: one load of B's
+ * row, a broadcast of x[k] and llvm.fmuladd per k), stored once at the end. Each y[n] is the same
+ * chain as the 4-row passes' (fmuladd over k in order from +0), so the same bits. Those passes
+ * keep y in memory between rows, and for N = 10 (mlp_small's logits) the vectoriser folds the
+ * 2-column tail into masked loads and stores (vmaskmovps) that do not forward a store to the next
+ * load: the 128 x 10 layer took 11% of the batch-1 bound's time (docs/backend-llvm.md "Ops"). Not
+ * at -O0, whose IR has no vector types (tests/llvm/emit_llvm.check): the passes there. */
+#define GEMV_REGS_N 16
+
+static void gemv_regs(Cg *g, LLVMValueRef x, LLVMValueRef bm, LLVMValueRef y, LLVMValueRef K, LLVMValueRef ldb,
+                      int n) {
+    /* y's columns in pieces of 8, 4, 2, 1 (a phi of a vector of another width is split into
+     * scalars by the code generator, with inserts and extracts in every iteration) */
+    enum { MAXP = GEMV_REGS_N / 8 + 3 };
+    int np = 0, off[MAXP], w[MAXP];
+    for (int c = 0; c < n; np++) {
+        w[np] = n - c >= 8 ? 8 : n - c >= 4 ? 4 : n - c >= 2 ? 2 : 1;
+        off[np] = c;
+        c += w[np];
+    }
+    LLVMTypeRef vt[MAXP];
+    LLVMValueRef fma[MAXP], zero[MAXP], acc[MAXP], next[MAXP];
+    for (int p = 0; p < np; p++) {
+        vt[p] = LLVMVectorType(g->f32, (unsigned)w[p]);
+        char fname[32];
+        snprintf(fname, sizeof fname, "llvm.fmuladd.v%df32", w[p]);
+        fma[p] = declare(g, fname, vt[p], (LLVMTypeRef[]){vt[p], vt[p], vt[p]}, 3, true);
+        zero[p] = LLVMConstNull(vt[p]);
+    }
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
+    Loop l;
+    LLVMValueRef k = loop_begin(g, &l, K);
+    for (int p = 0; p < np; p++) {
+        acc[p] = LLVMBuildPhi(g->b, vt[p], "y");
+        LLVMAddIncoming(acc[p], &zero[p], &pre, 1);
+    }
+    LLVMValueRef xk = load_elem(g, DT_F32, x, k), row = LLVMBuildMul(g->b, k, ldb, "");
+    for (int p = 0; p < np; p++) {
+        LLVMValueRef xs = LLVMBuildInsertElement(g->b, LLVMGetUndef(vt[p]), xk, ci32(g, 0), "");
+        xs = LLVMBuildShuffleVector(g->b, xs, LLVMGetUndef(vt[p]), LLVMConstNull(LLVMVectorType(g->i32, (unsigned)w[p])), "");
+        LLVMValueRef ptr = elem_ptr(g, DT_F32, bm, LLVMBuildAdd(g->b, row, ci64(g, off[p]), ""));
+        LLVMValueRef b = LLVMBuildLoad2(g->b, vt[p], LLVMBuildBitCast(g->b, ptr, LLVMPointerType(vt[p], 0), ""), "");
+        LLVMSetAlignment(b, 4);
+        next[p] = call(g, fma[p], (LLVMValueRef[]){xs, b, acc[p]}, 3);
+    }
+    LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b);
+    for (int p = 0; p < np; p++)
+        LLVMAddIncoming(acc[p], &next[p], &latch, 1);
+    loop_end(g, &l);
+    LLVMValueRef res[MAXP];
+    for (int p = 0; p < np; p++) {  /* K = 0 never gets here (k_matmul), but the CFG allows it */
+        res[p] = LLVMBuildPhi(g->b, vt[p], "y.out");
+        LLVMAddIncoming(res[p], (LLVMValueRef[]){zero[p], next[p]}, (LLVMBasicBlockRef[]){pre, latch}, 2);
+    }
+    for (int p = 0; p < np; p++) {
+        LLVMValueRef ptr = elem_ptr(g, DT_F32, y, ci64(g, off[p]));
+        LLVMValueRef st = LLVMBuildStore(g->b, res[p], LLVMBuildBitCast(g->b, ptr, LLVMPointerType(vt[p], 0), ""));
+        LLVMSetAlignment(st, 4);
+    }
+}
+
 static void k_matmul(Cg *g, KEnv *k) {
     const IrType *t = &k->k->type, *ta = src_type(k, 0), *tb = src_type(k, 1);
     bool tra = k->k->attr.i[0] != 0, trb = k->k->attr.i[1] != 0;
@@ -963,7 +1025,10 @@ static void k_matmul(Cg *g, KEnv *k) {
     LLVMBasicBlockRef gemm = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gemm.mn");
     LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntEQ, M, one, ""), gemv, gemm);
     LLVMPositionBuilderAtEnd(g->b, gemv);
-    if (!trb) {
+    if (!trb && g->o->opt_level >= 1 && LLVMIsAConstantInt(N) && LLVMConstIntGetSExtValue(N) <= GEMV_REGS_N) {
+        gemv_regs(g, LLVMBuildBitCast(g->b, k->src[0], g->f32p, ""), LLVMBuildBitCast(g->b, k->src[1], g->f32p, ""),
+                  LLVMBuildBitCast(g->b, k->out, g->f32p, ""), K, ldb, (int)LLVMConstIntGetSExtValue(N));
+    } else if (!trb) {
         /* y = x B with B [K, N] row-major: the backend's own loop, y zeroed, then one pass over y
          * per 4 rows of B (y[n] += x[k] B[k, n] for the 4 k in order, llvm.fmuladd): B streams
          * once, in order, and the loop over n vectorises. OpenBLAS's sgemv read W1 at ~70% of
