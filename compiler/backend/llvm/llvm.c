@@ -1515,9 +1515,17 @@ static void concat_parts_pooled(Cg *g, KEnv *k) {
         blocks = blocks && t->dim[d].a == 0 && t->dim[d].c == 1;
     LLVMTypeRef fnp = g->i8p;
     LLVMValueRef srcs = LLVMBuildArrayAlloca(g->b, g->i8p, ci64(g, n), "parts");
-    LLVMValueRef ats = LLVMBuildArrayAlloca(g->b, g->i64, ci64(g, n), "at");
-    LLVMValueRef fns = LLVMBuildArrayAlloca(g->b, fnp, ci64(g, n), "part_fn");
+    /* the part functions and, when no operand's extent along the axis depends on B, the offsets
+     * are constants: private constant tables rather than n stores each (LLVM's optimiser spent
+     * ~80 ms on char_lstm's stores) */
+    bool const_at = true;
+    for (int s = 0; s < n; s++)
+        const_at = const_at && src_type(k, s)->dim[axis].a == 0;
+    LLVMValueRef *fnv = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)n);
+    LLVMValueRef *atv = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)n);
+    LLVMValueRef ats = const_at ? NULL : LLVMBuildArrayAlloca(g->b, g->i64, ci64(g, n), "at");
     LLVMValueRef at = ci64(g, 0);
+    int64_t atc = 0;
     for (int s = 0; s < n; s++) {
         const IrType *st_ = src_type(k, s);
         LLVMValueRef src = k->argv[s];
@@ -1530,10 +1538,25 @@ static void concat_parts_pooled(Cg *g, KEnv *k) {
         }
         LLVMValueRef idx = ci64(g, s);
         LLVMBuildStore(g->b, src, LLVMBuildInBoundsGEP2(g->b, g->i8p, srcs, &idx, 1, ""));
-        LLVMBuildStore(g->b, at, LLVMBuildInBoundsGEP2(g->b, g->i64, ats, &idx, 1, ""));
-        LLVMValueRef fn = concat_part_fn(g, t, st_, axis);
-        LLVMBuildStore(g->b, LLVMBuildBitCast(g->b, fn, fnp, ""), LLVMBuildInBoundsGEP2(g->b, fnp, fns, &idx, 1, ""));
+        if (const_at)
+            atv[s] = ci64(g, atc);
+        else
+            LLVMBuildStore(g->b, at, LLVMBuildInBoundsGEP2(g->b, g->i64, ats, &idx, 1, ""));
+        fnv[s] = LLVMConstBitCast(concat_part_fn(g, t, st_, axis), fnp);
+        atc += st_->dim[axis].c;
         at = LLVMBuildAdd(g->b, at, dimv(g, st_->dim[axis]), "");
+    }
+    LLVMValueRef fns = LLVMAddGlobal(g->mod, LLVMArrayType(fnp, (unsigned)n), "concat.parts");
+    LLVMSetInitializer(fns, LLVMConstArray(fnp, fnv, (unsigned)n));
+    LLVMSetGlobalConstant(fns, 1);
+    LLVMSetLinkage(fns, LLVMPrivateLinkage);
+    fns = LLVMBuildBitCast(g->b, fns, g->i8pp, "");
+    if (const_at) {
+        ats = LLVMAddGlobal(g->mod, LLVMArrayType(g->i64, (unsigned)n), "concat.at");
+        LLVMSetInitializer(ats, LLVMConstArray(g->i64, atv, (unsigned)n));
+        LLVMSetGlobalConstant(ats, 1);
+        LLVMSetLinkage(ats, LLVMPrivateLinkage);
+        ats = LLVMBuildBitCast(g->b, ats, LLVMPointerType(g->i64, 0), "");
     }
     LLVMTypeRef pt[8] = {g->i8p, g->i64, g->i64, g->i8pp, g->i8p, LLVMPointerType(g->i64, 0), g->i8pp, g->i64};
     LLVMValueRef f = declare(g, "nnc_concat_parts", g->vd, pt, 8, false);
