@@ -22,7 +22,6 @@
  */
 #include <errno.h>
 #include <stdbool.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +31,7 @@
 #include "ast.h"
 #include "diag.h"
 #include "fmt.h"
+#include "frontend.h"
 #include "lexer.h"
 
 #define MAX_FMT_SOURCE (64u << 20)
@@ -478,16 +478,7 @@ static char *read_all(Diag *d, const char *path, size_t *len) {
             return NULL;
         }
         fifo = S_ISFIFO(st.st_mode);
-        fp = NULL;
-        if (fifo) {
-            int fd = open(path, O_RDONLY | O_NONBLOCK);
-            if (fd >= 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0)
-                fp = fdopen(fd, "rb");
-            else if (fd >= 0)
-                close(fd);
-        } else {
-            fp = fopen(path, "rb");
-        }
+        fp = frontend_open(path, fifo);
     }
     if (!fp) {
         diag_plain(d, "cannot open '%s': %s", path, strerror(errno));

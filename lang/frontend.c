@@ -67,6 +67,17 @@ static void __attribute__((format(printf, 3, 4))) read_error(Loader *L, const No
 
 /* Read a whole source file (at most MAX_SOURCE_BYTES), NUL-terminated. NUL bytes inside are kept:
  * the lexer reports them. */
+FILE *frontend_open(const char *path, bool fifo) {
+    if (!fifo)
+        return fopen(path, "rb");
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd >= 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0)
+        return fdopen(fd, "rb");
+    if (fd >= 0)
+        close(fd);
+    return NULL;
+}
+
 static SrcFile *read_source(Loader *L, const char *path, const Node *use) {
     struct stat st;
     if (stat(path, &st) != 0) {
@@ -86,16 +97,7 @@ static SrcFile *read_source(Loader *L, const char *path, const Node *use) {
      * nnc forever): with none, the read below finds end of file at once and says so; a pipe from
      * process substitution, <(...), has its writer already and reads as usual */
     bool fifo = S_ISFIFO(st.st_mode);
-    FILE *fp = NULL;
-    if (fifo) {
-        int fd = open(path, O_RDONLY | O_NONBLOCK);
-        if (fd >= 0 && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0)
-            fp = fdopen(fd, "rb");
-        else if (fd >= 0)
-            close(fd);
-    } else {
-        fp = fopen(path, "rb");
-    }
+    FILE *fp = frontend_open(path, fifo);
     if (!fp) {
         read_error(L, use, "cannot open '%s': %s", path, strerror(errno));
         return NULL;

@@ -3,6 +3,9 @@
 #ifndef NNC_FRONTEND_H
 #define NNC_FRONTEND_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 #include "ast.h"
 #include "diag.h"
 
@@ -17,5 +20,10 @@ Node *frontend_load(Arena *a, Diag *d, const char *path, const char *stdlib_dir)
 /* Read, lex and parse path alone, without loading the modules it uses (nnc --emit ast). NULL when
  * path cannot be read (diagnosed). */
 Node *frontend_parse(Arena *a, Diag *d, const char *path);
+
+/* Open a source file for reading; a FIFO (fifo: S_ISFIFO of its stat) without waiting for a writer
+ * (one nobody writes to would block forever: the read then finds end of file at once). NULL with
+ * errno set when it cannot be opened. Shared by the loader and `nnc fmt`. */
+FILE *frontend_open(const char *path, bool fifo);
 
 #endif

@@ -7,6 +7,8 @@ running it again rewrites the same files. A separate generator, so make_data.py'
 import os
 import numpy as np
 
+import negation
+
 here = os.path.dirname(os.path.abspath(__file__))
 rng = np.random.default_rng(7)
 
@@ -46,33 +48,9 @@ with open(os.path.join(here, "signals.csv"), "w") as f:
 with open(os.path.join(here, "negation.csv"), "w") as f:
     f.write(",".join(f"t{i}" for i in range(12)) + ",label\n")
     for _ in range(2000):
-        n = int(rng.integers(6, 13))
-        words = list(rng.integers(10, 30, n))
-        pos = int(rng.integers(0, n - 1))
-        good = bool(rng.integers(0, 2))
-        words[pos] = int(rng.integers(1, 5)) if good else int(rng.integers(5, 9))
-        neg = bool(rng.integers(0, 2))
-        if neg:
-            words.insert(pos, 9)
-        else:  # a "not" before some neutral word
-            q = int(rng.integers(0, len(words)))
-            if words[q] >= 10:
-                words.insert(q, 9)
-        words = words[:12]
-        if 9 in words and words.index(9) == len(words) - 1:
-            words[-1] = 10
-        # the sentiment word might have been cut off: recompute the label from what is left
-        lab = None
-        for i, w in enumerate(words):
-            if 1 <= w <= 8:
-                p = w <= 4
-                if i > 0 and words[i - 1] == 9:
-                    p = not p
-                lab = int(p)
-        if lab is None:
-            continue
-        words = words + [0] * (12 - len(words))
-        f.write(",".join(str(int(w)) for w in words) + f",{lab}\n")
+        r = negation.review(rng)
+        if r is not None:
+            f.write(",".join(str(int(w)) for w in r[0]) + f",{r[1]}\n")
 
 # diabetes.csv: a Pima-diabetes-like tabular binary classification (the Keras "first neural
 # network" tutorial's shape): 8 features on different scales, the label from a logistic model
