@@ -3307,14 +3307,14 @@ static bool c_identifier(const char *s) {
  * unrolls only the loops that ask (loop_unroll_hint: full-unroll-max=0 turns its heuristics off).
  * constmerge folds the equal constant buffers the graphs emit (tiny_transformer's causal masks:
  * 180 KB of .rodata otherwise). docs/backend-llvm.md "Compile time" has the measurements. */
-static const char o2_passes[] =
-    "ipsccp,globalopt,deadargelim,constmerge,"
-    "function(sroa,early-cse<memssa>,simplifycfg,instcombine,"
-    "loop-mssa(licm),loop(loop-rotate,indvars,loop-deletion),simplifycfg,instcombine,"
-    "loop-vectorize,loop-load-elim,instcombine,simplifycfg,slp-vectorizer,instcombine,"
-    "loop-unroll<O2;no-partial;no-runtime;no-upperbound;no-peeling;full-unroll-max=0>,instcombine,"
-    "loop-mssa(licm),simplifycfg),"
-    "globaldce";
+#define O2_MODULE "ipsccp,globalopt,deadargelim,constmerge"
+#define O2_FUNCTION                                                                                    \
+    "function(sroa,early-cse<memssa>,simplifycfg,instcombine,"                                         \
+    "loop-mssa(licm),loop(loop-rotate,indvars,loop-deletion),simplifycfg,instcombine,"                 \
+    "loop-vectorize,loop-load-elim,instcombine,simplifycfg,slp-vectorizer,instcombine,"                \
+    "loop-unroll<O2;no-partial;no-runtime;no-upperbound;no-peeling;full-unroll-max=0>,instcombine,"     \
+    "loop-mssa(licm),simplifycfg)"
+static const char o2_passes[] = O2_MODULE "," O2_FUNCTION ",globaldce";
 
 /* The pass pipeline of level: nnc's list at -O2, LLVM's default<On> at the others (buf holds
  * that text); $NNC_LLVM_PASSES, when set, replaces it (LLVM's textual pipeline syntax, for
@@ -3431,8 +3431,28 @@ typedef struct Part {
     int index;
     LLVMTargetMachineRef tm;
     const char *path;
+    const char *fpipe;  /* function passes to run on the part first (O2_FUNCTION), or NULL */
     char *err;      /* LLVM's message when writing failed */
 } Part;
+
+/* The -O2 list's function passes on one part's functions (a split code generation runs them in
+ * each part's thread: they see one function at a time, so the code is the same as over the whole
+ * module, and LLVM's optimiser no longer runs on one thread: char_lstm's 230 ms of it) */
+static void run_function_passes(LLVMModuleRef mod, LLVMTargetMachineRef tm, const char *fpipe) {
+    LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+    LLVMPassBuilderOptionsSetLoopVectorization(po, 1);
+    LLVMPassBuilderOptionsSetSLPVectorization(po, 1);
+    LLVMPassBuilderOptionsSetLoopUnrolling(po, 1);
+    LLVMPassBuilderOptionsSetLoopInterleaving(po, 1);
+    LLVMErrorRef perr = LLVMRunPasses(mod, fpipe, tm, po);
+    LLVMDisposePassBuilderOptions(po);
+    if (perr) {
+        char *msg = LLVMGetErrorMessage(perr);
+        fprintf(stderr, "nnc: internal error: LLVMRunPasses(%s): %s\n", fpipe, msg);
+        LLVMDisposeErrorMessage(msg);
+        die("LLVMRunPasses failed");
+    }
+}
 
 static void *emit_part(void *arg) {
     Part *p = arg;
@@ -3443,6 +3463,8 @@ static void *emit_part(void *arg) {
         die("cannot read back the module's bitcode");
     LLVMDisposeMemoryBuffer(mb);
     keep_part(mod, p->owner, p->index);
+    if (p->fpipe)
+        run_function_passes(mod, p->tm, p->fpipe);
     if (LLVMTargetMachineEmitToFile(p->tm, mod, (char *)p->path, LLVMObjectFile, &p->err) && !p->err)
         p->err = strdup("LLVMTargetMachineEmitToFile failed");
     LLVMDisposeModule(mod);
@@ -3452,7 +3474,8 @@ static void *emit_part(void *arg) {
 
 /* Code generation of mod into o->output and, when the module is large enough, o->more_outputs:
  * 0, or -1 after a diagnostic. *nwritten (when asked) is the number of files. */
-static int emit_objects(LLVMModuleRef mod, LLVMTargetMachineRef tm, const LlvmOptions *o, Diag *d) {
+static int emit_objects(LLVMModuleRef mod, LLVMTargetMachineRef tm, const LlvmOptions *o, const char *fpipe,
+                        Diag *d) {
     int nparts = 1 + (o->more_outputs ? o->nmore : 0);
     int nf = 0, total = 0;
     for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
@@ -3477,6 +3500,8 @@ static int emit_objects(LLVMModuleRef mod, LLVMTargetMachineRef tm, const LlvmOp
         nparts = nf;
     char *err = NULL;
     if (nparts == 1) {
+        if (fpipe)      /* the rest of the -O2 list on the whole module */
+            run_function_passes(mod, tm, O2_FUNCTION ",globaldce");
         if (o->nwritten)
             *o->nwritten = 1;
         if (LLVMTargetMachineEmitToFile(tm, mod, (char *)o->output, LLVMObjectFile, &err)) {
@@ -3523,7 +3548,7 @@ static int emit_objects(LLVMModuleRef mod, LLVMTargetMachineRef tm, const LlvmOp
     int rc = 0;
     for (int q = 1; q < nparts; q++) {
         parts[q] = (Part){.bitcode = LLVMGetBufferStart(bc), .size = LLVMGetBufferSize(bc), .owner = owner,
-                          .index = q, .path = o->more_outputs[q - 1]};
+                          .index = q, .path = o->more_outputs[q - 1], .fpipe = fpipe};
         LLVMTargetRef target = LLVMGetTargetMachineTarget(tm);
         parts[q].tm = LLVMCreateTargetMachine(target, triple, cpu, features, o->opt_level == 0 ? LLVMCodeGenLevelNone :
                                               o->opt_level == 1 ? LLVMCodeGenLevelLess : o->opt_level == 2 ?
@@ -3534,6 +3559,8 @@ static int emit_objects(LLVMModuleRef mod, LLVMTargetMachineRef tm, const LlvmOp
             die("cannot start a code generation thread");
     }
     keep_part(mod, owner, 0);
+    if (fpipe)
+        run_function_passes(mod, tm, fpipe);
     if (LLVMTargetMachineEmitToFile(tm, mod, (char *)o->output, LLVMObjectFile, &err)) {
         diag_plain(d, "cannot write '%s': %s", o->output, err ? err : "LLVMTargetMachineEmitToFile failed");
         rc = -1;
@@ -3631,11 +3658,18 @@ int llvm_emit(const KModule *km, const LlvmOptions *o, Diag *d) {
     LLVMPassBuilderOptionsSetSLPVectorization(po, o->opt_level >= 2);
     LLVMPassBuilderOptionsSetLoopUnrolling(po, o->opt_level >= 2);
     LLVMPassBuilderOptionsSetLoopInterleaving(po, o->opt_level >= 2);
+    /* -O2 into objects that may be split (emit_objects): the module passes here, the function
+     * passes in each part's thread */
+    const char *fpipe = NULL;
+    if (pipe == o2_passes && o->kind != LLVM_OUT_IR && o->more_outputs && o->nmore > 0) {
+        pipe = O2_MODULE;
+        fpipe = O2_FUNCTION;
+    }
     LLVMErrorRef perr = LLVMRunPasses(g.mod, pipe, tm, po);
     LLVMDisposePassBuilderOptions(po);
     if (perr) {
         char *msg = LLVMGetErrorMessage(perr);
-        if (pipe != passes && pipe != o2_passes) {  /* $NNC_LLVM_PASSES: the user's text */
+        if (pipe != passes && pipe != o2_passes && !fpipe) {  /* $NNC_LLVM_PASSES: the user's text */
             diag_plain(d, "NNC_LLVM_PASSES: %s", msg);
             LLVMDisposeErrorMessage(msg);
             LLVMDisposeBuilder(g.b);
@@ -3662,7 +3696,7 @@ int llvm_emit(const KModule *km, const LlvmOptions *o, Diag *d) {
             rc = -1;
         }
     } else {
-        rc = emit_objects(g.mod, tm, o, d);
+        rc = emit_objects(g.mod, tm, o, fpipe, d);
     }
     if (err)
         LLVMDisposeMessage(err);
