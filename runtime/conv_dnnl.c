@@ -81,7 +81,9 @@ static struct {
     F(dnnl_memory_desc_init_by_strides);   /* the batched matmul's (nnc_dnnl_sgemm_batched) */
     F(dnnl_matmul_desc_init);
     F(dnnl_memory_set_data_handle);
+    F(dnnl_sgemm);      /* the small 2-D products (nnc_dnnl_small_sgemm); NULL: OpenBLAS for them */
 #undef F
+    bool sgemm_ok;      /* dnnl_sgemm present, $NNC_GEMM not `openblas`, and its first call worked */
 } dn;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -134,6 +136,17 @@ static void open_dnnl(void) {
         return;
     }
     dn.ok = true;
+    /* oneDNN's first sgemm initialises it (CPU detection, its jit kernels): ~15 ms of CPU, the same
+     * for any shape. An 8 x 8 x 8 product takes it here, where the runtime asks for the loader
+     * before training starts (train.c), not inside the first step. */
+    *(void **)&dn.dnnl_sgemm = dlsym(lib, "dnnl_sgemm");
+    if (dn.gemm && dn.dnnl_sgemm) {
+        float a[64] = {0}, c[64];
+        int t = dn.omp_get();
+        dn.omp_set(1);
+        dn.sgemm_ok = dn.dnnl_sgemm('N', 'N', 8, 8, 8, 1.0f, a, 8, a, 8, 0.0f, c, 8) == dnnl_success;
+        dn.omp_set(t);
+    }
 }
 
 /* A forward's fused epilogue as the primitive sees it: a bias or not, the eltwise post-op
@@ -676,58 +689,25 @@ bool nnc_dnnl_sgemm(int ta, int tb, int M, int N, int K, const float *A, int lda
 
 /* ---- oneDNN's sgemm for the small 2-D products (runtime/bmm.c nnc_sgemm asks first) ----
  *
- * dnnl_sgemm (row-major, like cblas_sgemm less the layout) from libdnnl.so.2, looked up on its own
- * (not through open_dnnl: NNC_CONV / NNC_BMM do not turn it off; NNC_GEMM=openblas does). It runs
- * at one OpenMP thread (libgomp's per-thread setting, restored after the call, as above): the pool
- * splits a product across threads, never oneDNN. */
-static struct {
-    bool ok;
-    dnnl_status_t (*sgemm)(char, char, dnnl_dim_t, dnnl_dim_t, dnnl_dim_t, float, const float *, dnnl_dim_t,
-                           const float *, dnnl_dim_t, float, float *, dnnl_dim_t);
-    int (*omp_get)(void);
-    void (*omp_set)(int);
-} dg;
-static pthread_once_t dg_once = PTHREAD_ONCE_INIT;
-
-static void open_dnnl_gemm(void) {
-    const char *m = getenv("NNC_GEMM");
-    if (m && !strcmp(m, "openblas"))
-        return;
-    void *lib = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
-    if (!lib)
-        return;
-    *(void **)&dg.sgemm = dlsym(lib, "dnnl_sgemm");
-    *(void **)&dg.omp_get = dlsym(lib, "omp_get_max_threads");
-    *(void **)&dg.omp_set = dlsym(lib, "omp_set_num_threads");
-    if (!dg.sgemm || !dg.omp_get || !dg.omp_set) {
-        dlclose(lib);
-        return;
-    }
-    /* oneDNN's first sgemm initialises it (CPU detection, its jit kernels): ~15 ms of CPU, the same
-     * for any shape. A product of 8 x 8 x 8 takes it here, where the runtime asks before training
-     * starts (train.c), not inside the first step. */
-    float a[64] = {0}, c[64];
-    int t = dg.omp_get();
-    dg.omp_set(1);
-    dg.ok = dg.sgemm('N', 'N', 8, 8, 8, 1.0f, a, 8, a, 8, 0.0f, c, 8) == dnnl_success;
-    dg.omp_set(t);
-}
-
+ * dnnl_sgemm (row-major, like cblas_sgemm less the layout), looked up by open_dnnl with the rest;
+ * NNC_GEMM=openblas turns it off. It runs at one OpenMP thread (libgomp's per-thread setting,
+ * restored after the call, as above): the pool splits a product across threads, never oneDNN. */
 bool nnc_dnnl_gemm_available(void) {
-    pthread_once(&dg_once, open_dnnl_gemm);
-    return dg.ok;
+    pthread_once(&once, open_dnnl);
+    return dn.sgemm_ok;
 }
 
 bool nnc_dnnl_small_sgemm(int ta, int tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
                           const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
     if (!nnc_dnnl_gemm_available())
         return false;
-    int t = dg.omp_get();
+    int t = dn.omp_get();
     if (t != 1)
-        dg.omp_set(1);
-    bool ok = dg.sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc) == dnnl_success;
+        dn.omp_set(1);
+    bool ok = dn.dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc) ==
+              dnnl_success;
     if (t != 1)
-        dg.omp_set(t);
+        dn.omp_set(t);
     return ok;
 }
 
