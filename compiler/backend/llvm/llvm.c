@@ -819,6 +819,25 @@ static void col_store(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
     store_elem(g, c->dt, c->out, off[0], v);
 }
 
+/* The first nd axes of a reduction's operand s: the reduced ones (mask) into c's loop over them
+ * (rdims, rst), the kept ones into the outer nest (odims, and st: the result's strides ost, the
+ * operand's sst). Returns the outer nest's rank. */
+static int split_axes(Cg *g, const IrType *s, int nd, uint64_t mask, ReduceCtx *c, const LLVMValueRef *ost,
+                      const LLVMValueRef *sst, LLVMValueRef *odims, LLVMValueRef st[2][IR_MAXRANK]) {
+    int n = 0;
+    for (int d = 0; d < nd; d++) {
+        if (mask >> d & 1) {
+            c->rdims[c->rrank] = dimv(g, s->dim[d]);
+            c->rst[0][c->rrank++] = sst[d];
+        } else {
+            odims[n] = dimv(g, s->dim[d]);
+            st[0][n] = ost[d];
+            st[1][n++] = sst[d];
+        }
+    }
+    return n;
+}
+
 /* one result run: off = {result offset, source offset} of its first element */
 static void col_outer(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
     (void)ivs;
@@ -869,33 +888,13 @@ static void k_reduce(Cg *g, KEnv *k, bool max) {
     if (cols) {
         c.inner = ci64(g, inner);
         c.acc = LLVMBuildArrayAlloca(g->b, c.acc_ty, c.inner, "accs");     /* entry block, fixed size */
-        int nout = 0;
-        for (int d = 0; d <= r1; d++) {
-            if (mask >> d & 1) {
-                c.rdims[c.rrank] = dimv(g, s->dim[d]);
-                c.rst[0][c.rrank++] = sst[d];
-            } else {
-                odims[nout] = dimv(g, s->dim[d]);
-                st[0][nout] = ost[d];
-                st[1][nout++] = sst[d];
-            }
-        }
+        int nout = split_axes(g, s, r1 + 1, mask, &c, ost, sst, odims, st);
         LLVMValueRef base[2] = {ci64(g, 0), ci64(g, 0)};
         nest(g, nout, odims, 2, st, base, col_outer, &c);
         return;
     }
     c.acc = LLVMBuildAlloca(g->b, c.acc_ty, "acc");     /* in the entry block: promoted */
-    int orank = 0;
-    for (int d = 0; d < s->rank; d++) {
-        if (mask >> d & 1) {
-            c.rdims[c.rrank] = dimv(g, s->dim[d]);
-            c.rst[0][c.rrank++] = sst[d];
-        } else {
-            odims[orank] = dimv(g, s->dim[d]);
-            st[0][orank] = ost[d];
-            st[1][orank++] = sst[d];
-        }
-    }
+    int orank = split_axes(g, s, s->rank, mask, &c, ost, sst, odims, st);
     LLVMValueRef base[2] = {ci64(g, 0), ci64(g, 0)};
     nest(g, orank, odims, 2, st, base, reduce_outer, &c);
 }
