@@ -3434,15 +3434,22 @@ typedef struct Part {
     char *err;      /* LLVM's message when writing failed */
 } Part;
 
+/* LLVMRunPasses' options at an optimisation level: the loop and SLP vectorisers, unrolling and
+ * interleaving from -O2 on */
+static LLVMPassBuilderOptionsRef pass_options(int level) {
+    LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+    LLVMPassBuilderOptionsSetLoopVectorization(po, level >= 2);
+    LLVMPassBuilderOptionsSetSLPVectorization(po, level >= 2);
+    LLVMPassBuilderOptionsSetLoopUnrolling(po, level >= 2);
+    LLVMPassBuilderOptionsSetLoopInterleaving(po, level >= 2);
+    return po;
+}
+
 /* The -O2 list's function passes on one part's functions (a split code generation runs them in
  * each part's thread: they see one function at a time, so the code is the same as over the whole
  * module, and LLVM's optimiser no longer runs on one thread: char_lstm's 230 ms of it) */
 static void run_function_passes(LLVMModuleRef mod, LLVMTargetMachineRef tm, const char *fpipe) {
-    LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
-    LLVMPassBuilderOptionsSetLoopVectorization(po, 1);
-    LLVMPassBuilderOptionsSetSLPVectorization(po, 1);
-    LLVMPassBuilderOptionsSetLoopUnrolling(po, 1);
-    LLVMPassBuilderOptionsSetLoopInterleaving(po, 1);
+    LLVMPassBuilderOptionsRef po = pass_options(2);
     LLVMErrorRef perr = LLVMRunPasses(mod, fpipe, tm, po);
     LLVMDisposePassBuilderOptions(po);
     if (perr) {
@@ -3652,11 +3659,7 @@ int llvm_emit(const KModule *km, const LlvmOptions *o, Diag *d) {
     const char *pipe = pass_pipeline(o->opt_level, passes, sizeof passes);
     if (o->verbose)
         fprintf(stderr, "nnc: llvm: passes %s\n", pipe);
-    LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
-    LLVMPassBuilderOptionsSetLoopVectorization(po, o->opt_level >= 2);
-    LLVMPassBuilderOptionsSetSLPVectorization(po, o->opt_level >= 2);
-    LLVMPassBuilderOptionsSetLoopUnrolling(po, o->opt_level >= 2);
-    LLVMPassBuilderOptionsSetLoopInterleaving(po, o->opt_level >= 2);
+    LLVMPassBuilderOptionsRef po = pass_options(o->opt_level);
     /* -O2 into objects that may be split (emit_objects): the module passes here, the function
      * passes in each part's thread */
     const char *fpipe = NULL;
