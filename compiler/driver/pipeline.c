@@ -51,7 +51,7 @@ typedef struct Run {
     const char *out;        /* the output path, "-" = stdout; NULL for nnc run */
     const char *prefix;     /* the symbols' prefix (object, executable) */
     double last;            /* -v: when the previous stage ended */
-    const char *more[1];    /* an executable's object in two parts: the second (LLVM backend) */
+    const char *more[2];    /* an executable's object in parts: the second and third (LLVM backend) */
     int nobj;               /* object files the backend wrote: the one emit returns, then more[] */
 } Run;
 
@@ -465,16 +465,19 @@ static const char *emit_llvm(Run *r, const IrModule *m, const KModule *km) {
     const char *obj = temp_file(r->a, r->d, r->out, o->emit != EMIT_EXE, o->emit == EMIT_LLVM ? ".ll" : ".o");
     if (!obj)
         return NULL;
-    /* an executable's object in two parts, compiled on two threads (docs/backend-llvm.md "Compile
-     * time"); -c keeps one object, and so does NNC_CODEGEN_THREADS=1 (for an A/B) */
+    /* an executable's object in up to three parts, compiled on their own threads: two for the
+     * kernels, one for a long graph's call sequences (docs/backend-llvm.md "Compile time"); -c
+     * keeps one object, and so does NNC_CODEGEN_THREADS=1 (for an A/B) */
     int nmore = 0;
     const char *threads = getenv("NNC_CODEGEN_THREADS");
     if (o->emit == EMIT_EXE && !(threads && !strcmp(threads, "1"))) {
-        if (!(r->more[0] = temp_file(r->a, r->d, r->out, false, ".o"))) {
-            unlink(obj);
-            return NULL;
-        }
-        nmore = 1;
+        for (; nmore < 2; nmore++)
+            if (!(r->more[nmore] = temp_file(r->a, r->d, r->out, false, ".o"))) {
+                for (int i = 0; i < nmore; i++)
+                    unlink(r->more[i]);
+                unlink(obj);
+                return NULL;
+            }
     }
     const char *cpu = o->cpu ? o->cpu : o->portable ? PORTABLE_CPU : NULL;
     LlvmOptions lo = {.output = obj, .kind = o->emit == EMIT_LLVM ? LLVM_OUT_IR : LLVM_OUT_OBJ,
@@ -501,8 +504,8 @@ static int link_stage(Run *r, const IrModule *m, const char *obj) {
     const NncOptions *o = r->o;
     int rc = 0;
     if (o->emit == EMIT_EXE) {
-        const char *objs[2] = {obj, r->more[0]};
-        int nobj = r->nobj > 0 && r->nobj <= 2 ? r->nobj : 1;
+        const char *objs[3] = {obj, r->more[0], r->more[1]};
+        int nobj = r->nobj > 0 && r->nobj <= 3 ? r->nobj : 1;
         rc = link_executable(r->a, r->d, o->argv0, objs, nobj, r->out, o->verbose, o->portable) ? 1 : 0;
         for (int i = 1; i < nobj; i++)
             unlink(objs[i]);

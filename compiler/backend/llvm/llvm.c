@@ -3363,6 +3363,11 @@ static int fn_size(LLVMValueRef f) {
     return n;
 }
 
+static bool is_optnone(LLVMValueRef f) {
+    unsigned kind = LLVMGetEnumAttributeKindForName("optnone", 7);
+    return LLVMGetEnumAttributeAtIndex(f, LLVMAttributeFunctionIndex, kind) != NULL;
+}
+
 static bool local_linkage(LLVMLinkage l) { return l == LLVMInternalLinkage || l == LLVMPrivateLinkage; }
 
 /* Keep the definitions of mod that owner[] gives to part `part` (functions with a body, in
@@ -3504,6 +3509,22 @@ static int emit_objects(LLVMModuleRef mod, LLVMTargetMachineRef tm, const LlvmOp
         nparts = 1;
     if (nparts > nf)
         nparts = nf;
+    if (nparts > 8)
+        nparts = 8;
+    /* a long graph's parts (optnone: straight-line calls, PART_KERNELS per function) take the
+     * last part, compiled at -O0: the greedy register allocator and the machine passes that do
+     * not skip optnone functions cost char_lstm's parts 3x the time -O0's fast allocator does,
+     * for calls whose speed does not matter beside the kernels they call */
+    int nslow = 0, tslow = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
+        if (!LLVMIsDeclaration(f) && is_optnone(f)) {
+            nslow++;
+            tslow += fn_size(f);
+        }
+    bool slow_part = nparts >= 3 && nslow > 0 && nslow < nf && tslow >= SPLIT_MIN_INSNS;
+    if (!slow_part && nparts > 2)
+        nparts = 2;
+    int nfast = slow_part ? nparts - 1 : nparts;   /* the parts compiled at o->opt_level */
     char *err = NULL;
     if (nparts == 1) {
         if (fpipe)      /* the rest of the -O2 list on the whole module */
@@ -3523,24 +3544,27 @@ static int emit_objects(LLVMModuleRef mod, LLVMTargetMachineRef tm, const LlvmOp
     long load[8] = {0};
     if (!size || !order || !owner)
         die("out of memory");
-    if (nparts > 8)
-        nparts = 8;
-    int k = 0;
+    int k = 0, nord = 0;
     for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
         if (!LLVMIsDeclaration(f)) {
             size[k] = fn_size(f);
-            order[k] = k;
+            if (slow_part && is_optnone(f)) {
+                owner[k] = (unsigned char)(nparts - 1);
+                load[nparts - 1] += size[k];
+            } else {
+                order[nord++] = k;
+            }
             k++;
         }
-    for (int i = 1; i < nf; i++)        /* insertion sort: larger first, then module order */
+    for (int i = 1; i < nord; i++)      /* insertion sort: larger first, then module order */
         for (int j = i; j > 0 && size[order[j]] > size[order[j - 1]]; j--) {
             int t = order[j];
             order[j] = order[j - 1];
             order[j - 1] = t;
         }
-    for (int i = 0; i < nf; i++) {
+    for (int i = 0; i < nord; i++) {
         int best = 0;
-        for (int q = 1; q < nparts; q++)
+        for (int q = 1; q < nfast; q++)
             if (load[q] < load[best])
                 best = q;
         owner[order[i]] = (unsigned char)best;
@@ -3553,11 +3577,13 @@ static int emit_objects(LLVMModuleRef mod, LLVMTargetMachineRef tm, const LlvmOp
     pthread_t th[8];
     int rc = 0;
     for (int q = 1; q < nparts; q++) {
+        bool slow = q >= nfast;
         parts[q] = (Part){.bitcode = LLVMGetBufferStart(bc), .size = LLVMGetBufferSize(bc), .owner = owner,
-                          .index = q, .path = o->more_outputs[q - 1], .fpipe = fpipe};
+                          .index = q, .path = o->more_outputs[q - 1], .fpipe = slow ? NULL : fpipe};
         LLVMTargetRef target = LLVMGetTargetMachineTarget(tm);
-        parts[q].tm = LLVMCreateTargetMachine(target, triple, cpu, features, o->opt_level == 0 ? LLVMCodeGenLevelNone :
-                                              o->opt_level == 1 ? LLVMCodeGenLevelLess : o->opt_level == 2 ?
+        int lv = slow ? 0 : o->opt_level;
+        parts[q].tm = LLVMCreateTargetMachine(target, triple, cpu, features, lv == 0 ? LLVMCodeGenLevelNone :
+                                              lv == 1 ? LLVMCodeGenLevelLess : lv == 2 ?
                                               LLVMCodeGenLevelDefault : LLVMCodeGenLevelAggressive,
                                               LLVMRelocPIC, LLVMCodeModelDefault);
         LLVM_CHECK(!parts[q].tm, "LLVMCreateTargetMachine", triple);
