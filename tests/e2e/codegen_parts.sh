@@ -38,4 +38,18 @@ done
 r1=$(sed -n 's/.*loss \([0-9.]*\).*/\1/p' rnn1.txt | tail -n 1)
 r3=$(sed -n 's/.*loss \([0-9.]*\).*/\1/p' rnn3.txt | tail -n 1)
 [ -n "$r1" ] && [ "$r1" = "$r3" ] || fail "char_rnn losses differ: one part '$r1', three parts '$r3'"
+# the linker: gold when binutils has it, $NNC_LD names another, a wrong name is an error that
+# leaves the output as it was
+if command -v ld.gold > /dev/null; then
+    grep -q '^nnc: link: .* -fuse-ld=gold ' v.txt || fail "ld.gold is here but the link does not use it: $(grep '^nnc: link:' v.txt)"
+fi
+NNC_LD=bfd "$NNC" -v brackets.nn -o bfd 2> vb.txt || fail "the NNC_LD=bfd build exited with $?"
+grep -q -- '-fuse-ld=bfd' vb.txt || fail "NNC_LD=bfd is not passed on: $(grep '^nnc: link:' vb.txt)"
+./bfd train --epochs 1 --limit 256 --threads 1 --seed 3 > bfd.txt 2>&1 || fail "bfd train exited with $?"
+lb=$(sed -n 's/.*loss \([0-9.]*\).*/\1/p' bfd.txt | tail -n 1)
+[ "$lb" = "$l1" ] || fail "the BFD-linked executable's loss '$lb' is not '$l1'"
+cp two kept
+NNC_LD=mold2 "$NNC" brackets.nn -o kept 2> bad.txt && fail "NNC_LD=mold2 was accepted"
+grep -q "NNC_LD is 'mold2'" bad.txt || fail "no message naming NNC_LD: $(cat bad.txt)"
+cmp -s two kept || fail "a failed link changed the output file"
 echo "ok (loss $l1, char_rnn $r1)"
