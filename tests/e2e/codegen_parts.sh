@@ -2,9 +2,9 @@
 # An executable large enough is generated in two parts on two threads (docs/backend-llvm.md
 # "Compile time"): -v names both parts and the link takes two objects; two builds are the same
 # bytes; the executable trains to exactly the loss of the one-part build (NNC_CODEGEN_THREADS=1);
-# -c still writes one object that defines every symbol. A model whose graphs are cut into part
-# functions (char_rnn's unrolled time loop) gets a third object for them, compiled at -O0, and
-# trains to the one-part build's loss too.
+# -c still writes one object that defines every symbol. char_rnn's unrolled time loop becomes
+# loops of calls; without them (NNC_ROLL=0) its part functions get a third object, compiled at
+# -O0; all three train to the one-part build's loss.
 . "$(dirname "$0")/lib.sh"
 cp "$EX/brackets.nn" . && mkdir -p data && cp "$EX"/data/brackets_x.npy "$EX"/data/brackets_y.npy data/ \
     || fail "copying brackets"
@@ -27,17 +27,24 @@ for s in desc forward evaluate train_step workspace_size; do
     nm lib.o | grep -q " [TR] brackets_$s$" || fail "-c object does not define brackets_$s"
 done
 cp "$EX/char_rnn.nn" . || fail "copying char_rnn"
-"$NNC" -v char_rnn.nn -o rnn3 2> r3.txt || fail "nnc char_rnn.nn exited with $?"
-grep -q "^nnc: llvm: part 2: [1-9]" r3.txt || fail "char_rnn's graph parts have no part of their own: $(grep 'llvm:' r3.txt)"
+"$NNC" -v char_rnn.nn -o rnn 2> r.txt || fail "nnc char_rnn.nn exited with $?"
+grep -q "^nnc: llvm: graph train.main: [0-9]* calls, [1-9][0-9]* of them in [1-9][0-9]* loops" r.txt \
+    || fail "char_rnn's time loop was not rolled: $(grep 'llvm: graph' r.txt)"
+NNC_ROLL=0 "$NNC" -v char_rnn.nn -o rnn3 2> r3.txt || fail "nnc char_rnn.nn (NNC_ROLL=0) exited with $?"
+grep -q "^nnc: llvm: graph train.main: [0-9]* calls, 0 of them in 0 loops" r3.txt \
+    || fail "NNC_ROLL=0 still rolled: $(grep 'llvm: graph' r3.txt)"
+grep -q "^nnc: llvm: part 2: [1-9]" r3.txt || fail "char_rnn's graph parts have no part of their own: $(grep 'llvm: part' r3.txt)"
 [ "$(grep '^nnc: link:' r3.txt | grep -o '/nnc-[A-Za-z0-9]*\.o' | sort -u | wc -l)" = 3 ] \
     || fail "the link does not take three objects: $(grep '^nnc: link:' r3.txt)"
 NNC_CODEGEN_THREADS=1 "$NNC" char_rnn.nn -o rnn1 || fail "the one-part char_rnn build exited with $?"
-for e in rnn1 rnn3; do
+for e in rnn rnn1 rnn3; do
     ./$e train --epochs 1 --limit 64 --threads 1 --seed 3 > $e.txt 2>&1 || fail "$e train exited with $?"
 done
+r=$(sed -n 's/.*loss \([0-9.]*\).*/\1/p' rnn.txt | tail -n 1)
 r1=$(sed -n 's/.*loss \([0-9.]*\).*/\1/p' rnn1.txt | tail -n 1)
 r3=$(sed -n 's/.*loss \([0-9.]*\).*/\1/p' rnn3.txt | tail -n 1)
-[ -n "$r1" ] && [ "$r1" = "$r3" ] || fail "char_rnn losses differ: one part '$r1', three parts '$r3'"
+[ -n "$r1" ] && [ "$r1" = "$r3" ] && [ "$r1" = "$r" ] \
+    || fail "char_rnn losses differ: one part '$r1', three parts unrolled '$r3', rolled '$r'"
 # the linker: gold when binutils has it, $NNC_LD names another, a wrong name is an error that
 # leaves the output as it was
 if command -v ld.gold > /dev/null; then

@@ -2854,46 +2854,285 @@ static void call_allreduce(Cg *g, Env *e, const Kernel *k) {
     call(g, f, args, 4);
 }
 
+/* ---- a kernel call, described, then emitted alone or rolled into a loop ----
+ * A call's arguments are, in call_kernel's order: buffer pointers (the workspace at a plan offset
+ * b2*B^2 + b*B + c, an NncArgs buffer, or a constant/kept global; plus a window's byte offset),
+ * values, B, the pool, the seed, a window's start, a packed weight's handle and its repack flag.
+ * The integers of each (offsets, NncArgs indices, starts, flags) are what differ between the calls
+ * of an unrolled time loop or of a stack of equal layers; the rest must be the same. */
+enum { RA_WS, RA_ARG, RA_GPTR, RA_VAL, RA_B, RA_POOL, RA_SEED, RA_DIM, RA_HANDLE, RA_I32 };
+
+typedef struct RArg {
+    uint8_t kind;
+    int id;             /* RA_WS/RA_ARG/RA_GPTR: the buffer; RA_VAL: the value (RA_GPTR, RA_VAL: fixed) */
+    LLVMValueRef fx;    /* RA_HANDLE: the handle's global (fixed) */
+    int64_t v[3];       /* the integers: RA_WS {b2, b, c + window bytes}; RA_ARG {tensor, window
+                           bytes}; RA_GPTR {window bytes}; RA_DIM {a, c}; RA_I32 {flag} */
+} RArg;
+
+typedef struct RCall {
+    LLVMValueRef fn;
+    int np, ki;
+    RArg *a;
+} RCall;
+
+#define RA_NV(kind) ((kind) == RA_WS ? 3 : (kind) == RA_ARG || (kind) == RA_DIM ? 2 : (kind) == RA_GPTR || (kind) == RA_I32 ? 1 : 0)
+
+static RArg ra_buf(const Env *e, int b, int64_t wbytes) {
+    const KBuf *bf = &e->kg->bufs[b];
+    if (bf->kind == KB_ARG)
+        return (RArg){.kind = RA_ARG, .id = b, .v = {bf->tensor, wbytes}};
+    if (bf->kind == KB_TEMP && !bf->kept)
+        return (RArg){.kind = RA_WS, .id = b, .v = {bf->off.b2, bf->off.b, bf->off.c + wbytes}};
+    return (RArg){.kind = RA_GPTR, .id = b, .v = {wbytes}};
+}
+
+/* The call of kernel ki (not an allreduce), its function made if new. */
+static RCall describe_call(Cg *g, Env *e, int ki) {
+    const Kernel *k = &e->kg->kern[ki];
+    g->pk_handle = g->pack_handle ? g->pack_handle[ki] : NULL;
+    g->pk_repack = g->pack_repack && g->pack_repack[ki];
+    RCall c = {.fn = kernel_fn(g, e->kg, ki, e->gi), .ki = ki};
+    c.a = arena_alloc(&g->arena, sizeof(RArg) * (size_t)(k->nargs + k->nx + 6));
+    c.a[c.np++] = ra_buf(e, k->out, 0);
+    for (int x = 0; x < k->nx; x++)
+        c.a[c.np++] = ra_buf(e, k->xbuf[x], 0);
+    for (int a = 0; a < k->nargs; a++) {
+        const KArg *ar = &k->args[a];
+        if ((k->kind == KK_ELEM || k->kind == KK_ROW || ((k->kind == KK_GEMM || k->kind == KK_CONV) && k->nbody)) &&
+            out_slot(k, a) >= 0)
+            continue;
+        if (ar->kind == KA_VAL)
+            c.a[c.np++] = (RArg){.kind = RA_VAL, .id = ar->ref};
+        else    /* a window's start: the pointer's offset */
+            c.a[c.np++] = ra_buf(e, ar->ref, ar->kind == KA_WIN ? ar->wstart * ir_dtype_size(ar->type.dtype) : 0);
+    }
+    c.a[c.np++] = (RArg){.kind = RA_B};
+    if (k->kind == KK_ELEM || k->kind == KK_ROW || k->kind == KK_CONV || k_is_pool(k) || k->kind == KK_GEMM ||
+        op_takes_pool(k))
+        c.a[c.np++] = (RArg){.kind = RA_POOL};
+    else if (k->kind == KK_OP && k->op == OP_RAND)
+        c.a[c.np++] = (RArg){.kind = RA_SEED};
+    if (is_window(k)) {
+        Dim st = ir_slice_start(&k->attr);
+        c.a[c.np++] = (RArg){.kind = RA_DIM, .v = {st.a, st.c}};
+    }
+    if (g->pk_handle) {
+        c.a[c.np++] = (RArg){.kind = RA_HANDLE, .fx = g->pk_handle};
+        c.a[c.np++] = (RArg){.kind = RA_I32, .v = {g->pk_repack}};
+    }
+    g->pk_handle = NULL;
+    return c;
+}
+
+/* An argument's fixed part (what is not one of its integers) in the current block. */
+static LLVMValueRef ra_fixed(Cg *g, Env *e, const RArg *r) {
+    switch (r->kind) {
+    case RA_GPTR: return get_ptr(g, e, r->id);
+    case RA_VAL: return get_val(g, e, r->id);
+    case RA_B: return g->B;
+    case RA_POOL: return e->pool;
+    case RA_SEED: return e->seed;
+    case RA_HANDLE: return r->fx;
+    default: return NULL;
+    }
+}
+
+static LLVMValueRef add_bytes(Cg *g, LLVMValueRef p, LLVMValueRef off) {
+    if (LLVMIsAConstantInt(off) && LLVMConstIntGetSExtValue(off) == 0)
+        return p;
+    return LLVMBuildInBoundsGEP2(g->b, g->i8, p, &off, 1, "");
+}
+
+/* One call, as call_kernel made it before calls could be rolled: the pointers of the function
+ * (get_ptr, made once), a window's offset added. */
+static void emit_call(Cg *g, Env *e, const RCall *c) {
+    LLVMValueRef *args = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(c->np + 1));
+    for (int i = 0; i < c->np; i++) {
+        const RArg *r = &c->a[i];
+        switch (r->kind) {
+        case RA_WS: {
+            KSize o = e->kg->bufs[r->id].off;
+            args[i] = add_bytes(g, get_ptr(g, e, r->id), ci64(g, r->v[2] - o.c));
+            break;
+        }
+        case RA_ARG: args[i] = add_bytes(g, get_ptr(g, e, r->id), ci64(g, r->v[1])); break;
+        case RA_GPTR: args[i] = add_bytes(g, get_ptr(g, e, r->id), ci64(g, r->v[0])); break;
+        case RA_DIM: args[i] = dimv(g, (Dim){r->v[0], r->v[1]}); break;
+        case RA_I32: args[i] = ci32(g, r->v[0]); break;
+        default: args[i] = ra_fixed(g, e, r); break;
+        }
+    }
+    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(c->fn), c->fn, args, (unsigned)c->np, "");
+}
+
 static void call_kernel(Cg *g, Env *e, int ki) {
     const Kernel *k = &e->kg->kern[ki];
     if (k->kind == KK_ALLREDUCE) {
         call_allreduce(g, e, k);
         return;
     }
-    g->pk_handle = g->pack_handle ? g->pack_handle[ki] : NULL;
-    g->pk_repack = g->pack_repack && g->pack_repack[ki];
-    LLVMValueRef fn = kernel_fn(g, e->kg, ki, e->gi);
-    LLVMValueRef *args = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(k->nargs + k->nx + 6));
-    int np = 0;
-    args[np++] = get_ptr(g, e, k->out);
-    for (int x = 0; x < k->nx; x++)
-        args[np++] = get_ptr(g, e, k->xbuf[x]);
-    for (int a = 0; a < k->nargs; a++) {
-        const KArg *ar = &k->args[a];
-        if ((k->kind == KK_ELEM || k->kind == KK_ROW || ((k->kind == KK_GEMM || k->kind == KK_CONV) && k->nbody)) &&
-            out_slot(k, a) >= 0)
-            continue;
-        LLVMValueRef p = ar->kind == KA_VAL ? get_val(g, e, ar->ref) : get_ptr(g, e, ar->ref);
-        if (ar->kind == KA_WIN && ar->wstart) {    /* the window's start: the pointer's offset */
-            LLVMValueRef off = ci64(g, ar->wstart * ir_dtype_size(ar->type.dtype));
-            p = LLVMBuildInBoundsGEP2(g->b, g->i8, p, &off, 1, "");
+    RCall c = describe_call(g, e, ki);
+    emit_call(g, e, &c);
+}
+
+/* Two calls that one loop can make: the same function, and arguments that differ only in their
+ * integers. */
+static bool calls_alike(const RCall *x, const RCall *y) {
+    if (!x->fn || x->fn != y->fn || x->np != y->np)
+        return false;
+    for (int i = 0; i < x->np; i++) {
+        const RArg *a = &x->a[i], *b = &y->a[i];
+        if (a->kind != b->kind || a->fx != b->fx)
+            return false;
+        if ((a->kind == RA_GPTR || a->kind == RA_VAL) && a->id != b->id)
+            return false;
+    }
+    return true;
+}
+
+/* A loop of r iterations over calls c[0..p) (iteration i makes the calls c[i*p + j]): each integer
+ * of each argument is a constant, an affine function of i, or read from a constant table. */
+static void emit_rolled(Cg *g, Env *e, const RCall *c, int p, int r) {
+    /* columns: per call j of the period, per argument, per integer */
+    int ncol = 0;
+    for (int j = 0; j < p; j++)
+        for (int i = 0; i < c[j].np; i++)
+            ncol += RA_NV(c[j].a[i].kind);
+    int64_t *v0 = arena_alloc(&g->arena, sizeof(int64_t) * (size_t)(ncol + 1));
+    int64_t *d = arena_alloc(&g->arena, sizeof(int64_t) * (size_t)(ncol + 1));
+    int *tcol = arena_alloc(&g->arena, sizeof(int) * (size_t)(ncol + 1));   /* table column, or -1 */
+    int ntab = 0, col = 0;
+    for (int j = 0; j < p; j++)
+        for (int i = 0; i < c[j].np; i++)
+            for (int q = 0; q < RA_NV(c[j].a[i].kind); q++, col++) {
+                v0[col] = c[j].a[i].v[q];
+                d[col] = r > 1 ? c[p + j].a[i].v[q] - v0[col] : 0;
+                bool affine = true;
+                for (int it = 2; it < r && affine; it++)
+                    affine = c[it * p + j].a[i].v[q] == v0[col] + it * d[col];
+                tcol[col] = affine ? -1 : ntab++;
+            }
+    LLVMValueRef table = NULL;
+    if (ntab) {
+        LLVMValueRef *el = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)ntab * (size_t)r);
+        col = 0;
+        for (int j = 0; j < p; j++)
+            for (int i = 0; i < c[j].np; i++)
+                for (int q = 0; q < RA_NV(c[j].a[i].kind); q++, col++)
+                    if (tcol[col] >= 0)
+                        for (int it = 0; it < r; it++)
+                            el[(size_t)it * (size_t)ntab + (size_t)tcol[col]] = ci64(g, c[it * p + j].a[i].v[q]);
+        LLVMTypeRef at = LLVMArrayType(g->i64, (unsigned)(ntab * r));
+        table = LLVMAddGlobal(g->mod, at, arena_printf(&g->arena, "%s.g%d.roll%d", g->prefix, e->gi, c[0].ki));
+        LLVMSetInitializer(table, LLVMConstArray(g->i64, el, (unsigned)(ntab * r)));
+        LLVMSetGlobalConstant(table, 1);
+        LLVMSetLinkage(table, LLVMPrivateLinkage);
+        LLVMSetUnnamedAddress(table, LLVMGlobalUnnamedAddr);
+    }
+    /* the fixed arguments before the loop (get_ptr's and get_val's values stay valid after it) */
+    LLVMValueRef **fixed = arena_alloc(&g->arena, sizeof(LLVMValueRef *) * (size_t)p);
+    for (int j = 0; j < p; j++) {
+        fixed[j] = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(c[j].np + 1));
+        for (int i = 0; i < c[j].np; i++)
+            fixed[j][i] = ra_fixed(g, e, &c[j].a[i]);
+    }
+    LLVMValueRef B2 = LLVMBuildMul(g->b, g->B, g->B, "");
+    LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
+    LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "roll");
+    LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "roll.done");
+    LLVMBuildBr(g->b, body);
+    LLVMPositionBuilderAtEnd(g->b, body);
+    LLVMValueRef it = LLVMBuildPhi(g->b, g->i64, "it");
+    LLVMValueRef row = ntab ? LLVMBuildMul(g->b, it, ci64(g, ntab), "") : NULL;
+    col = 0;
+    for (int j = 0; j < p; j++) {
+        LLVMValueRef *args = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)(c[j].np + 1));
+        for (int i = 0; i < c[j].np; i++) {
+            const RArg *ra = &c[j].a[i];
+            LLVMValueRef v[3] = {0};
+            for (int q = 0; q < RA_NV(ra->kind); q++, col++) {
+                if (tcol[col] >= 0) {
+                    LLVMValueRef idx[2] = {ci64(g, 0), LLVMBuildAdd(g->b, row, ci64(g, tcol[col]), "")};
+                    v[q] = LLVMBuildLoad2(g->b, g->i64,
+                                          LLVMBuildInBoundsGEP2(g->b, LLVMGlobalGetValueType(table), table, idx, 2, ""), "");
+                } else if (d[col]) {
+                    v[q] = LLVMBuildAdd(g->b, ci64(g, v0[col]), LLVMBuildMul(g->b, it, ci64(g, d[col]), ""), "");
+                } else {
+                    v[q] = ci64(g, v0[col]);
+                }
+            }
+            switch (ra->kind) {
+            case RA_WS: {
+                LLVMValueRef off = v[2];
+                if (!(LLVMIsAConstantInt(v[1]) && LLVMConstIntGetSExtValue(v[1]) == 0))
+                    off = LLVMBuildAdd(g->b, LLVMBuildMul(g->b, g->B, v[1], ""), off, "");
+                if (!(LLVMIsAConstantInt(v[0]) && LLVMConstIntGetSExtValue(v[0]) == 0))
+                    off = LLVMBuildAdd(g->b, LLVMBuildMul(g->b, B2, v[0], ""), off, "");
+                args[i] = LLVMBuildInBoundsGEP2(g->b, g->i8, e->ws, &off, 1, "");
+                break;
+            }
+            case RA_ARG: {
+                LLVMValueRef ptr = LLVMBuildLoad2(g->b, g->i8p, LLVMBuildInBoundsGEP2(g->b, g->i8p, e->bufs, &v[0], 1, ""), "");
+                args[i] = add_bytes(g, ptr, v[1]);
+                break;
+            }
+            case RA_GPTR: args[i] = add_bytes(g, fixed[j][i], v[0]); break;
+            case RA_DIM: {
+                LLVMValueRef x = v[1];
+                if (!(LLVMIsAConstantInt(v[0]) && LLVMConstIntGetSExtValue(v[0]) == 0))
+                    x = LLVMBuildAdd(g->b, LLVMBuildMul(g->b, g->B, v[0], ""), x, "");
+                args[i] = x;
+                break;
+            }
+            case RA_I32: args[i] = LLVMBuildTrunc(g->b, v[0], g->i32, ""); break;
+            default: args[i] = fixed[j][i]; break;
+            }
         }
-        args[np++] = p;
+        LLVMBuildCall2(g->b, LLVMGlobalGetValueType(c[j].fn), c[j].fn, args, (unsigned)c[j].np, "");
     }
-    args[np++] = g->B;
-    if (k->kind == KK_ELEM || k->kind == KK_ROW || k->kind == KK_CONV || k_is_pool(k) || k->kind == KK_GEMM ||
-        op_takes_pool(k))
-        args[np++] = e->pool;
-    else if (k->kind == KK_OP && k->op == OP_RAND)
-        args[np++] = e->seed;
-    if (is_window(k))
-        args[np++] = dimv(g, ir_slice_start(&k->attr));
-    if (g->pk_handle) {
-        args[np++] = g->pk_handle;
-        args[np++] = ci32(g, g->pk_repack);
+    LLVMValueRef next = LLVMBuildAdd(g->b, it, ci64(g, 1), "");
+    LLVMBasicBlockRef end = LLVMGetInsertBlock(g->b);
+    LLVMValueRef in[2] = {ci64(g, 0), next};
+    LLVMBasicBlockRef from[2] = {pre, end};
+    LLVMAddIncoming(it, in, from, 2);
+    LLVMBuildCondBr(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, next, ci64(g, r), ""), body, done);
+    LLVMPositionBuilderAtEnd(g->b, done);
+}
+
+/* A graph's calls as items: a call alone (p = 1, r = 1) or a loop of r iterations over p calls.
+ * At each kernel, the period (at most ROLL_MAX_PERIOD calls) whose repetitions from there save
+ * the most calls; a run is taken when it saves at least ROLL_MIN_SAVED. */
+#define ROLL_MAX_PERIOD 64
+#define ROLL_MIN_SAVED 6
+
+typedef struct RItem { int start, p, r; } RItem;
+
+static int roll_items(const KGraph *kg, const RCall *c, RItem *item) {
+    int n = kg->nkern, ni = 0;
+    for (int s = 0; s < n;) {
+        int bp = 1, br = 1;
+        for (int p = 1; p <= ROLL_MAX_PERIOD && s + 2 * p <= n; p++) {
+            int r = 1;
+            for (;;) {
+                if (s + (r + 1) * p > n)
+                    break;
+                int j = 0;
+                while (j < p && calls_alike(&c[s + j], &c[s + r * p + j]))
+                    j++;
+                if (j < p)
+                    break;
+                r++;
+            }
+            if (r > 1 && p * (r - 1) > bp * (br - 1))
+                bp = p, br = r;
+        }
+        if (bp * (br - 1) < ROLL_MIN_SAVED)
+            bp = 1, br = 1;
+        item[ni++] = (RItem){s, bp, br};
+        s += bp * br;
     }
-    LLVMBuildCall2(g->b, LLVMGlobalGetValueType(fn), fn, args, (unsigned)np, "");
-    g->pk_handle = NULL;
+    return ni;
 }
 
 /* ---- packed weights (runtime/packed_gemm.c, docs/backend-llvm.md "Packed weights") ----
@@ -3021,14 +3260,43 @@ static void emit_graph(Cg *g, const KGraph *kg, LLVMValueRef fn, int gi) {
         for (int k = 0; k < kg->nkern; k++)
             call_kernel(g, &e, k);
     } else {
-        int nparts = (kg->nkern + PART_KERNELS - 1) / PART_KERNELS;
-        LLVMValueRef *part = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)nparts);
-        for (int p = 0; p < nparts; p++) {
-            part[p] = new_fn(g, arena_printf(&g->arena, "%s.g%d.part%d", g->prefix, gi, p), &g->args_p, 1, NULL);
-            add_attr(g, part[p], LLVMAttributeFunctionIndex, "optnone");
-            env_begin(g, &e, part[p]);
-            for (int k = p * PART_KERNELS; k < kg->nkern && k < (p + 1) * PART_KERNELS; k++)
-                call_kernel(g, &e, k);
+        /* a long graph: its calls, runs of alike calls rolled into loops (an unrolled time loop,
+         * a stack of equal layers; NNC_ROLL=0 keeps every call), in part functions of at most
+         * PART_KERNELS calls each (a loop counts its period) */
+        RCall *c = arena_alloc(&g->arena, sizeof(RCall) * (size_t)kg->nkern);
+        RItem *item = arena_alloc(&g->arena, sizeof(RItem) * (size_t)kg->nkern);
+        for (int k = 0; k < kg->nkern; k++)
+            c[k] = kg->kern[k].kind == KK_ALLREDUCE ? (RCall){.ki = k} : describe_call(g, &e, k);
+        const char *roll = getenv("NNC_ROLL");
+        int ni;
+        if (roll && !strcmp(roll, "0"))
+            for (ni = 0; ni < kg->nkern; ni++)
+                item[ni] = (RItem){ni, 1, 1};
+        else
+            ni = roll_items(kg, c, item);
+        if (g->o->verbose) {
+            int nloops = 0, nrolled = 0;
+            for (int i = 0; i < ni; i++)
+                if (item[i].r > 1)
+                    nloops++, nrolled += item[i].p * item[i].r;
+            fprintf(stderr, "nnc: llvm: graph %s: %d calls, %d of them in %d loops\n", kg->name, kg->nkern, nrolled,
+                    nloops);
+        }
+        int nparts = 0;
+        LLVMValueRef *part = arena_alloc(&g->arena, sizeof(LLVMValueRef) * (size_t)ni);
+        for (int i = 0; i < ni;) {
+            LLVMValueRef pf = new_fn(g, arena_printf(&g->arena, "%s.g%d.part%d", g->prefix, gi, nparts), &g->args_p, 1, NULL);
+            add_attr(g, pf, LLVMAttributeFunctionIndex, "optnone");
+            part[nparts++] = pf;
+            env_begin(g, &e, pf);
+            for (int cost = 0; i < ni && (cost == 0 || cost + item[i].p <= PART_KERNELS); cost += item[i].p, i++) {
+                if (item[i].r > 1)
+                    emit_rolled(g, &e, &c[item[i].start], item[i].p, item[i].r);
+                else if (c[item[i].start].fn)
+                    emit_call(g, &e, &c[item[i].start]);
+                else
+                    call_kernel(g, &e, item[i].start);     /* an allreduce */
+            }
             LLVMBuildRetVoid(g->b);
         }
         env_begin(g, &e, fn);
