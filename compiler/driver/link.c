@@ -80,7 +80,7 @@ static bool in_path(Arena *a, const char *name) {
 }
 
 /* The linker the compiler driver is told to use: $NNC_LD names one ("bfd", "gold", "lld"; "cc"
- * = the driver's default), else gold when binutils has it (ld.gold beside ld: the same objects
+ * = the driver's default), else none when $CC has its own -fuse-ld, else gold when binutils has it (ld.gold beside ld: the same objects
  * and libraries, and char_gru's link takes 0.05 s of wall time instead of BFD ld's 0.12 s, the
  * runtime archive's symbol table read faster), else the default. NULL = the default. */
 static const char *linker_flag(Arena *a, Diag *d, bool *bad) {
@@ -96,6 +96,9 @@ static const char *linker_flag(Arena *a, Diag *d, bool *bad) {
         }
         return arena_printf(a, "-fuse-ld=%s", env);
     }
+    const char *cc = getenv("CC");     /* $CC that picks a linker of its own keeps it */
+    if (cc && strstr(cc, "-fuse-ld"))
+        return NULL;
     return in_path(a, "ld.gold") ? "-fuse-ld=gold" : NULL;
 }
 
