@@ -595,6 +595,16 @@ static TestModule ops_module(Arena *A) {
         uint32_t wk = source(&tm, g, ROLE_PARAM, arena_printf(A, "w%d", ncols[k]), T2(DT_F32, CD(8), CD(ncols[k])), -1, 1);
         output(&tm, g, arena_printf(A, "matmul_n%d", ncols[k]), ir_matmul(g, x, wk, false, false));
     }
+    /* gemv_regs sums row k in chain k mod S and the last K mod S rows in chain 0: 11 rows (10
+     * columns, 4 chains: 2 groups and 3 rows after them; 15 columns = 8 + 4 + 2 + 1, 3 chains: 3
+     * groups and 2 after) and 3 rows (fewer than the chains: chain 0 alone) */
+    static const int kn[][2] = {{11, 10}, {11, 15}, {3, 10}};
+    for (size_t k = 0; k < sizeof kn / sizeof *kn; k++) {
+        uint32_t xk = source(&tm, g, ROLE_INPUT, arena_printf(A, "x%d", kn[k][0]), T2(DT_F32, BD, CD(kn[k][0])), -2, 2);
+        uint32_t wk = source(&tm, g, ROLE_PARAM, arena_printf(A, "w%dx%d", kn[k][0], kn[k][1]),
+                             T2(DT_F32, CD(kn[k][0]), CD(kn[k][1])), -1, 1);
+        output(&tm, g, arena_printf(A, "matmul_k%d_n%d", kn[k][0], kn[k][1]), ir_matmul(g, xk, wk, false, false));
+    }
     output(&tm, g, "matmul_ta", ir_matmul(g, x, x, true, false));
     uint32_t xt = ir_matmul(g, ir_broadcast(g, v, T2(DT_F32, CD(3), CD(8))), x, false, true);  /* [3,B] */
     output(&tm, g, "matmul_tb", ir_reshape(g, xt, T2(DT_F32, BD, CD(3))));

@@ -900,63 +900,111 @@ static void k_reduce(Cg *g, KEnv *k, bool max) {
 }
 
 /* y = x B for one row x [K] and a row-major B [K, N] of a constant N <= GEMV_REGS_N: y in vector
- * registers for the whole pass (an <N x float> value carried by the loop over k: one load of B's
- * row, a broadcast of x[k] and llvm.fmuladd per k), stored once at the end. Each y[n] is the same
- * chain as the 4-row passes' (fmuladd over k in order from +0), so the same bits. Those passes
- * keep y in memory between rows, and for N = 10 (mlp_small's logits) the vectoriser folds the
- * 2-column tail into masked loads and stores (vmaskmovps) that do not forward a store to the next
- * load: the 128 x 10 layer took 11% of the batch-1 bound's time (docs/backend-llvm.md "Ops"). Not
- * at -O0, whose IR has no vector types (tests/llvm/emit_llvm.check): the passes there. */
+ * registers for the whole pass, stored once at the end. Those of the 4-row passes (k_matmul) keep y
+ * in memory between rows, and for N = 10 (mlp_small's logits) the vectoriser folds the 2-column
+ * tail into masked loads and stores (vmaskmovps) that do not forward a store to the next load.
+ * One chain of fmuladds over k in order is latency-bound (K x the FMA's 4-5 cycles: 128 x 10 took
+ * ~3% of predict.c's bound, the weights being 1%); S independent chains, row k in chain k mod S
+ * (the last K mod S rows in chain 0), added pairwise at the end ((c0 + c1) + (c2 + c3)), take K / S
+ * (docs/backend-llvm.md "Ops"). The sums' order is not the in-order chain's: results agree with it
+ * and the interpreter's to float rounding, not to the bit. Not at -O0, whose IR has no vector types
+ * (tests/llvm/emit_llvm.check): the passes there. */
 #define GEMV_REGS_N 16
+#define GEMV_CHAINS 4
+
+typedef struct GemvRegs {
+    LLVMValueRef x, bm, ldb;
+    int np, off[GEMV_REGS_N / 8 + 3], w[GEMV_REGS_N / 8 + 3];  /* y's pieces: columns off.. off + w */
+    LLVMTypeRef vt[GEMV_REGS_N / 8 + 3];
+    LLVMValueRef fma[GEMV_REGS_N / 8 + 3];
+} GemvRegs;
+
+/* next[j] = acc[j] + x[k] B[k, :] for the rows k = k0 + j, j < nrow: one row a chain */
+static void gemv_rows(Cg *g, const GemvRegs *v, LLVMValueRef k0, int nrow, LLVMValueRef (*acc)[GEMV_REGS_N / 8 + 3],
+                      LLVMValueRef (*next)[GEMV_REGS_N / 8 + 3]) {
+    for (int j = 0; j < nrow; j++) {
+        LLVMValueRef kj = LLVMBuildAdd(g->b, k0, ci64(g, j), "");
+        LLVMValueRef xk = load_elem(g, DT_F32, v->x, kj), row = LLVMBuildMul(g->b, kj, v->ldb, "");
+        for (int p = 0; p < v->np; p++) {
+            LLVMValueRef xs = LLVMBuildInsertElement(g->b, LLVMGetUndef(v->vt[p]), xk, ci32(g, 0), "");
+            xs = LLVMBuildShuffleVector(g->b, xs, LLVMGetUndef(v->vt[p]),
+                                        LLVMConstNull(LLVMVectorType(g->i32, (unsigned)v->w[p])), "");
+            LLVMValueRef ptr = elem_ptr(g, DT_F32, v->bm, LLVMBuildAdd(g->b, row, ci64(g, v->off[p]), ""));
+            LLVMValueRef b = LLVMBuildLoad2(g->b, v->vt[p], LLVMBuildBitCast(g->b, ptr, LLVMPointerType(v->vt[p], 0), ""), "");
+            LLVMSetAlignment(b, 4);
+            next[j][p] = call(g, v->fma[p], (LLVMValueRef[]){xs, b, acc[j][p]}, 3);
+        }
+    }
+}
 
 static void gemv_regs(Cg *g, LLVMValueRef x, LLVMValueRef bm, LLVMValueRef y, LLVMValueRef K, LLVMValueRef ldb,
                       int n) {
+    enum { MAXP = GEMV_REGS_N / 8 + 3 };
+    GemvRegs v = {.x = x, .bm = bm, .ldb = ldb};
     /* y's columns in pieces of 8, 4, 2, 1 (a phi of a vector of another width is split into
      * scalars by the code generator, with inserts and extracts in every iteration) */
-    enum { MAXP = GEMV_REGS_N / 8 + 3 };
-    int np = 0, off[MAXP], w[MAXP];
-    for (int c = 0; c < n; np++) {
-        w[np] = n - c >= 8 ? 8 : n - c >= 4 ? 4 : n - c >= 2 ? 2 : 1;
-        off[np] = c;
-        c += w[np];
+    for (int c = 0; c < n; v.np++) {
+        v.w[v.np] = n - c >= 8 ? 8 : n - c >= 4 ? 4 : n - c >= 2 ? 2 : 1;
+        v.off[v.np] = c;
+        c += v.w[v.np];
     }
-    LLVMTypeRef vt[MAXP];
-    LLVMValueRef fma[MAXP], zero[MAXP], acc[MAXP], next[MAXP];
+    int np = v.np;
+    /* chains x pieces accumulators: at most 12 of AVX2's 16 vector registers, the rest hold the
+     * broadcasts and the rows' loads */
+    int S = 12 / np < GEMV_CHAINS ? 12 / np : GEMV_CHAINS;
+    LLVMValueRef zero[MAXP], acc[GEMV_CHAINS][MAXP], next[GEMV_CHAINS][MAXP], out[GEMV_CHAINS][MAXP];
     for (int p = 0; p < np; p++) {
-        vt[p] = LLVMVectorType(g->f32, (unsigned)w[p]);
+        v.vt[p] = LLVMVectorType(g->f32, (unsigned)v.w[p]);
         char fname[32];
-        snprintf(fname, sizeof fname, "llvm.fmuladd.v%df32", w[p]);
-        fma[p] = declare(g, fname, vt[p], (LLVMTypeRef[]){vt[p], vt[p], vt[p]}, 3, true);
-        zero[p] = LLVMConstNull(vt[p]);
+        snprintf(fname, sizeof fname, "llvm.fmuladd.v%df32", v.w[p]);
+        v.fma[p] = declare(g, fname, v.vt[p], (LLVMTypeRef[]){v.vt[p], v.vt[p], v.vt[p]}, 3, true);
+        zero[p] = LLVMConstNull(v.vt[p]);
     }
+    /* the rows in groups of S, row S q + j in chain j */
+    LLVMValueRef sv = ci64(g, S), kq = LLVMBuildSDiv(g->b, K, sv, ""), ks = LLVMBuildMul(g->b, kq, sv, "");
     LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
     Loop l;
-    LLVMValueRef k = loop_begin(g, &l, K);
-    for (int p = 0; p < np; p++) {
-        acc[p] = LLVMBuildPhi(g->b, vt[p], "y");
-        LLVMAddIncoming(acc[p], &zero[p], &pre, 1);
-    }
-    LLVMValueRef xk = load_elem(g, DT_F32, x, k), row = LLVMBuildMul(g->b, k, ldb, "");
-    for (int p = 0; p < np; p++) {
-        LLVMValueRef xs = LLVMBuildInsertElement(g->b, LLVMGetUndef(vt[p]), xk, ci32(g, 0), "");
-        xs = LLVMBuildShuffleVector(g->b, xs, LLVMGetUndef(vt[p]), LLVMConstNull(LLVMVectorType(g->i32, (unsigned)w[p])), "");
-        LLVMValueRef ptr = elem_ptr(g, DT_F32, bm, LLVMBuildAdd(g->b, row, ci64(g, off[p]), ""));
-        LLVMValueRef b = LLVMBuildLoad2(g->b, vt[p], LLVMBuildBitCast(g->b, ptr, LLVMPointerType(vt[p], 0), ""), "");
-        LLVMSetAlignment(b, 4);
-        next[p] = call(g, fma[p], (LLVMValueRef[]){xs, b, acc[p]}, 3);
-    }
+    LLVMValueRef q = loop_begin(g, &l, kq);
+    for (int j = 0; j < S; j++)
+        for (int p = 0; p < np; p++) {
+            acc[j][p] = LLVMBuildPhi(g->b, v.vt[p], "y");
+            LLVMAddIncoming(acc[j][p], &zero[p], &pre, 1);
+        }
+    gemv_rows(g, &v, LLVMBuildMul(g->b, q, sv, ""), S, acc, next);
     LLVMBasicBlockRef latch = LLVMGetInsertBlock(g->b);
-    for (int p = 0; p < np; p++)
-        LLVMAddIncoming(acc[p], &next[p], &latch, 1);
+    for (int j = 0; j < S; j++)
+        for (int p = 0; p < np; p++)
+            LLVMAddIncoming(acc[j][p], &next[j][p], &latch, 1);
     loop_end(g, &l);
-    LLVMValueRef res[MAXP];
-    for (int p = 0; p < np; p++) {  /* K = 0 never gets here (k_matmul), but the CFG allows it */
-        res[p] = LLVMBuildPhi(g->b, vt[p], "y.out");
-        LLVMAddIncoming(res[p], (LLVMValueRef[]){zero[p], next[p]}, (LLVMBasicBlockRef[]){pre, latch}, 2);
-    }
+    for (int j = 0; j < S; j++)
+        for (int p = 0; p < np; p++) {
+            out[j][p] = LLVMBuildPhi(g->b, v.vt[p], "y.out");
+            LLVMAddIncoming(out[j][p], (LLVMValueRef[]){zero[p], next[j][p]}, (LLVMBasicBlockRef[]){pre, latch}, 2);
+        }
+    /* the last K mod S rows, in order, in chain 0 */
+    LLVMBasicBlockRef mid = LLVMGetInsertBlock(g->b);
+    Loop t;
+    LLVMValueRef kt = loop_range(g, &t, ks, K);
     for (int p = 0; p < np; p++) {
-        LLVMValueRef ptr = elem_ptr(g, DT_F32, y, ci64(g, off[p]));
-        LLVMValueRef st = LLVMBuildStore(g->b, res[p], LLVMBuildBitCast(g->b, ptr, LLVMPointerType(vt[p], 0), ""));
+        acc[0][p] = LLVMBuildPhi(g->b, v.vt[p], "y.tail");
+        LLVMAddIncoming(acc[0][p], &out[0][p], &mid, 1);
+    }
+    gemv_rows(g, &v, kt, 1, acc, next);
+    latch = LLVMGetInsertBlock(g->b);
+    for (int p = 0; p < np; p++)
+        LLVMAddIncoming(acc[0][p], &next[0][p], &latch, 1);
+    loop_end(g, &t);
+    for (int p = 0; p < np; p++) {
+        LLVMValueRef c0 = LLVMBuildPhi(g->b, v.vt[p], "y.out");
+        LLVMAddIncoming(c0, (LLVMValueRef[]){out[0][p], next[0][p]}, (LLVMBasicBlockRef[]){mid, latch}, 2);
+        out[0][p] = c0;
+    }
+    for (int p = 0; p < np; p++) {  /* pairwise: (c0 + c1) + (c2 + c3); of three, (c0 + c1) + c2 */
+        LLVMValueRef r = S > 1 ? LLVMBuildFAdd(g->b, out[0][p], out[1][p], "") : out[0][p];
+        if (S > 2)
+            r = LLVMBuildFAdd(g->b, r, S > 3 ? LLVMBuildFAdd(g->b, out[2][p], out[3][p], "") : out[2][p], "");
+        LLVMValueRef ptr = elem_ptr(g, DT_F32, y, ci64(g, v.off[p]));
+        LLVMValueRef st = LLVMBuildStore(g->b, r, LLVMBuildBitCast(g->b, ptr, LLVMPointerType(v.vt[p], 0), ""));
         LLVMSetAlignment(st, 4);
     }
 }
