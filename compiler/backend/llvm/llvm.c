@@ -967,15 +967,16 @@ static void k_matmul(Cg *g, KEnv *k) {
     if (!(t->rank == 2 && ta->rank == 2 && tb->rank == 2) && !(t->rank == 3 && ta->rank == 3 && tb->rank == 3))
         die("matmul of rank %d x %d -> %d reached the llvm backend", ta->rank, tb->rank, t->rank);
     int o = t->rank - 2;        /* batched: [P, M, K] @ [P, K, N], runtime/bmm.c */
-    if (o) {
-        LLVMTypeRef bp[10] = {g->i32, g->i32, g->i64, g->i64, g->i64, g->i64, g->f32p, g->f32p, g->f32p, g->i8p};
-        LLVMValueRef bf = declare(g, "nnc_sgemm_batched", g->vd, bp, 10, false);
-        LLVMValueRef bargs[10] = {
-            ci32(g, tra), ci32(g, trb), dimv(g, t->dim[0]), dimv(g, t->dim[1]), dimv(g, t->dim[2]),
+    if (o) {    /* causal (compiler/passes/causal.c): nnc_sgemm_batched_causal, its mode first */
+        LLVMTypeRef bp[11] = {g->i32, g->i32, g->i32, g->i64, g->i64, g->i64, g->i64, g->f32p, g->f32p, g->f32p, g->i8p};
+        int c = k->k->causal ? 1 : 0;
+        LLVMValueRef bf = declare(g, c ? "nnc_sgemm_batched_causal" : "nnc_sgemm_batched", g->vd, bp + 1 - c, 10 + c, false);
+        LLVMValueRef bargs[11] = {
+            ci32(g, k->k->causal), ci32(g, tra), ci32(g, trb), dimv(g, t->dim[0]), dimv(g, t->dim[1]), dimv(g, t->dim[2]),
             dimv(g, ta->dim[tra ? 1 : 2]), LLVMBuildBitCast(g->b, k->src[0], g->f32p, ""),
             LLVMBuildBitCast(g->b, k->src[1], g->f32p, ""), LLVMBuildBitCast(g->b, k->out, g->f32p, ""),
             k->pool ? k->pool : LLVMConstNull(g->i8p)};
-        call(g, bf, bargs, 10);
+        call(g, bf, bargs + 1 - c, 10 + c);
         return;
     }
     LLVMValueRef M = dimv(g, t->dim[0]), N = dimv(g, t->dim[1]);
@@ -1826,6 +1827,17 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
     Loop l, lc;
     LLVMValueRef r = loop_range(g, &l, lo, hi);
     LLVMValueRef base = LLVMBuildMul(g->b, r, cols, "");
+    /* causal (compiler/passes/causal.c): row r is query i = r mod T; the loops cover the columns
+     * j <= i rounded up to a multiple of 8 (rcols; whole vectors: a scalar tail's stores into the
+     * stage, read back as vectors, stalled store forwarding) and the result is 0 after them. The
+     * masked columns up to rcols are computed as the unmarked kernel would (-inf or 0 under the
+     * reductions, 0 in the result); runtime/bmm.c computes them in a product marked causal out */
+    LLVMValueRef rcols = cols;
+    if (k->causal) {
+        LLVMValueRef q = LLVMBuildAdd(g->b, LLVMBuildURem(g->b, r, dimv(g, k->pro.dim[k->pro.rank - 2]), ""), ci64(g, 1), "");
+        q = LLVMBuildAnd(g->b, LLVMBuildAdd(g->b, q, ci64(g, 31), ""), ci64(g, ~(int64_t)31), "");
+        rcols = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, q, cols, ""), q, cols, "");
+    }
     for (int e = 0; e < n; e++) {
         const KExpr *x = &k->body[e];
         if (!lv[e])
@@ -1868,7 +1880,7 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
          * where another order could change a bit */
         LLVMBasicBlockRef fdone = NULL;
         if (max && f32 && kmax && !load_k && !store_k && (int)s != keep && !g->row_ordered)
-            fdone = row_max_fast(g, k, ll, need, v, argv, pre, out, base, cols, (int)s, acc[e], kmax, kmin);
+            fdone = row_max_fast(g, k, ll, need, v, argv, pre, out, base, rcols, (int)s, acc[e], kmax, kmin);
         if ((int)s != keep)
             LLVMBuildStore(g->b, init, acc[e]);
         /* stage: where the sum's operand is stored by a loop of its own and read back by
@@ -1887,7 +1899,7 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
             LLVMPositionBuilderAtEnd(g->b, here);
             sbase = ci64(g, 0);
         }
-        LLVMValueRef c = loop_begin(g, &lc, cols);
+        LLVMValueRef c = loop_begin(g, &lc, rcols);
         LLVMValueRef ie = LLVMBuildAdd(g->b, base, c, "");
         if (load_k)
             v[xkeep] = load_elem(g, k->body[xkeep].dt, kslot, ie);
@@ -1915,10 +1927,10 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
                         fa[q] = LLVMBuildAlloca(g->b, ty[q], "fsum");
                     LLVMPositionBuilderAtEnd(g->b, here);
                 }
-                fdone = row_sum_fast(g, stage, sbase, cols, acc[e], fa);
+                fdone = row_sum_fast(g, stage, sbase, rcols, acc[e], fa);
             }
             LLVMBuildStore(g->b, init, acc[e]);
-            c = loop_begin(g, &lc, cols);
+            c = loop_begin(g, &lc, rcols);
             y = load_elem(g, k->body[s].dt, stage, LLVMBuildAdd(g->b, sbase, c, ""));
         }
         LLVMValueRef a = LLVMBuildLoad2(g->b, aty, acc[e], ""), sum;
@@ -1966,7 +1978,7 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         for (int x = 0; x < k->nx; x++)
             if (!lw[k->xexpr[x]] && !(k->xrow && k->xrow[x]))
                 k_row_need(k, lw, k->xexpr[x], need);
-        LLVMValueRef c = loop_begin(g, &lc, cols);
+        LLVMValueRef c = loop_begin(g, &lc, rcols);
         LLVMValueRef i = LLVMBuildAdd(g->b, base, c, "");
         if (keep >= 0)
             v[keep] = load_elem(g, k->type.dtype, out, i);
@@ -1979,6 +1991,11 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         if (per_elem)
             store_elem(g, k->type.dtype, out, i, v[n - 1]);
         loop_end(g, &lc);
+        if (k->causal) {    /* the masked columns: 0 (causal.c: no extra outputs) */
+            c = loop_range(g, &lc, rcols, cols);
+            store_elem(g, k->type.dtype, out, LLVMBuildAdd(g->b, base, c, ""), const_val(g, k->type.dtype, 0));
+            loop_end(g, &lc);
+        }
     }
     loop_end(g, &l);
 }
