@@ -160,7 +160,7 @@ void nnc_sgemm_batched(int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, 
 /* ---- causal attention's products (compiler/passes/causal.c, docs/kernels.md "Causal kernels") ----
  *
  * nnc_sgemm_batched with the triangle above the diagonal of a [T, S] tile skipped, C by blocks of
- * rows [r0, r1) (about T / 4 rows each, a multiple of 8: a causal row kernel reads row i's columns
+ * rows [r0, r1) (about T / 4 rows each, a multiple of 32: a causal row kernel reads row i's columns
  * up to i rounded up to a multiple of 8, compiler/backend/llvm/llvm.c row_range), each product's
  * blocks one after another:
  *   mode 1 (C needed at j <= i only): block r0.. computes C's columns j < r1 only; the rest of C is

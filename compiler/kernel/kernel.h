@@ -164,6 +164,9 @@ typedef struct Kernel {
 } Kernel;
 
 enum { K_CAUSAL_ROW = 1, K_CAUSAL_OUT = 1, K_CAUSAL_A = 2, K_CAUSAL_AT = 3 };
+/* KK_ROW after plan: K_CAUSAL_ROW written in place over an argument that already holds 0 at
+ * j > i (the softmax's adjoint over the probabilities): those zeros are not stored again */
+enum { K_CAUSAL_ROW_IN_PLACE = 2 };
 
 typedef enum { KR_OUTPUT, KR_LOSS, KR_UPDATE } KResKind;
 
@@ -271,6 +274,9 @@ KGraph *fuse_graph(Arena *a, const IrGraph *g);
  * (Kernel.causal). Results equal the unmarked kernels' up to the order of the sums in a
  * blocked product, for finite values. */
 void causal_kernels(KGraph *kg);
+/* causal.c, run by plan on each graph it placed: a causal row kernel written in place over a
+ * buffer known to be 0 at j > i becomes K_CAUSAL_ROW_IN_PLACE. */
+void causal_in_place(KGraph *kg);
 
 /* plan.c. requires: km from fuse_module. Writes updates in place where no later reader needs the
  * old value, gives each temporary a lifetime, a class and a workspace offset (liveness-based

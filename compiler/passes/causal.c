@@ -27,6 +27,8 @@
  *   K_CAUSAL_OUT when C is a temporary, no result, and every later kernel reading it is a causal
  *   row kernel reading it per element as [..., T, S] with [T, S] = [M, N]: elements j > i are
  *   never read, so the blocks above the diagonal are not computed.
+ * After plan, causal_in_place marks a causal row kernel written in place over a buffer that holds
+ * 0 at j > i already (K_CAUSAL_ROW_IN_PLACE): it does not store those zeros again.
  * The products' sums then hold the same nonzero terms in another grouping (runtime/bmm.c computes
  * C by blocks of rows), so their results equal the unmarked products' to rounding; the row
  * kernels' are the same bits but for the sign of a zero.
@@ -208,6 +210,22 @@ static bool out_causal(const KGraph *kg, int ki) {
             break;
     }
     return read;
+}
+
+void causal_in_place(KGraph *kg) {
+    Fact *fact = calloc((size_t)kg->nbufs + 1, sizeof *fact);
+    if (!fact)
+        die("out of memory");
+    for (int i = 0; i < kg->nkern; i++) {
+        Kernel *k = &kg->kern[i];
+        int64_t T, S;
+        if (k->kind == KK_ROW && k->causal && const_tile(&k->pro, &T, &S))
+            for (int a = 0; a < k->nargs; a++)
+                if (k->args[a].ref == k->out && zero_read(fact, &k->args[a], T, S))
+                    k->causal = K_CAUSAL_ROW_IN_PLACE;
+        note_writes(k, fact);
+    }
+    free(fact);
 }
 
 void causal_kernels(KGraph *kg) {

@@ -290,6 +290,20 @@ static void loop_unroll_hint(Cg *g, Loop *l, int count) {
     LLVMSetMetadata(l->latch, LLVMGetMDKindIDInContext(g->ctx, "llvm.loop", 9), LLVMMetadataAsValue(g->ctx, id));
 }
 
+/* After loop_end: asks the loop vectoriser for one vector per iteration (no interleaving), so a
+ * loop whose trip count is a multiple of the vector width runs no scalar remainder: a causal row
+ * kernel's loops over a row's first columns (row_range). */
+static void loop_no_interleave(Cg *g, Loop *l) {
+    const char *what = "llvm.loop.interleave.count";
+    LLVMMetadataRef prop[2] = {LLVMMDStringInContext2(g->ctx, what, strlen(what)), LLVMValueAsMetadata(ci32(g, 1))};
+    LLVMMetadataRef hint = LLVMMDNodeInContext2(g->ctx, prop, 2);
+    LLVMMetadataRef self = LLVMTemporaryMDNode(g->ctx, NULL, 0);
+    LLVMMetadataRef ops[2] = {self, hint};
+    LLVMMetadataRef id = LLVMMDNodeInContext2(g->ctx, ops, 2);
+    LLVMMetadataReplaceAllUsesWith(self, id);
+    LLVMSetMetadata(l->latch, LLVMGetMDKindIDInContext(g->ctx, "llvm.loop", 9), LLVMMetadataAsValue(g->ctx, id));
+}
+
 /* A loop nest over an index space of rank dims; each of nops operands walks it with its own
  * strides (0 = broadcast) from its own base offset. body gets the operands' element offsets and
  * the loop indices. The innermost loop is the last dim, so contiguous copies vectorise. */
@@ -1649,6 +1663,8 @@ static LLVMBasicBlockRef row_max_fast(Cg *g, const Kernel *k, const uint8_t *ll,
     LLVMBuildStore(g->b, imax_min(g, LLVMIntSGT, LLVMBuildLoad2(g->b, g->i32, kmax, ""), key), kmax);
     LLVMBuildStore(g->b, imax_min(g, LLVMIntSLT, LLVMBuildLoad2(g->b, g->i32, kmin, ""), key), kmin);
     loop_end(g, &lc);
+    if (k->causal)
+        loop_no_interleave(g, &lc);
     LLVMValueRef hi = LLVMBuildLoad2(g->b, g->i32, kmax, ""), lo = LLVMBuildLoad2(g->b, g->i32, kmin, "");
     LLVMValueRef bits = LLVMBuildXor(g->b, hi, LLVMBuildAnd(g->b, LLVMBuildAShr(g->b, hi, ci32(g, 31), ""), ci32(g, 0x7fffffff), ""), "");
     LLVMBuildStore(g->b, LLVMBuildBitCast(g->b, bits, g->f32, ""), acc);
@@ -1828,14 +1844,15 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
     LLVMValueRef r = loop_range(g, &l, lo, hi);
     LLVMValueRef base = LLVMBuildMul(g->b, r, cols, "");
     /* causal (compiler/passes/causal.c): row r is query i = r mod T; the loops cover the columns
-     * j <= i rounded up to a multiple of 8 (rcols; whole vectors: a scalar tail's stores into the
-     * stage, read back as vectors, stalled store forwarding) and the result is 0 after them. The
+     * j <= i rounded up to a multiple of 8 (rcols: whole vectors, the loops not interleaved, so no
+     * scalar remainder runs, whose stores into the stage, read back as vectors, stalled store
+     * forwarding) and the result is 0 after them (stored unless K_CAUSAL_ROW_IN_PLACE). The
      * masked columns up to rcols are computed as the unmarked kernel would (-inf or 0 under the
      * reductions, 0 in the result); runtime/bmm.c computes them in a product marked causal out */
     LLVMValueRef rcols = cols;
     if (k->causal) {
         LLVMValueRef q = LLVMBuildAdd(g->b, LLVMBuildURem(g->b, r, dimv(g, k->pro.dim[k->pro.rank - 2]), ""), ci64(g, 1), "");
-        q = LLVMBuildAnd(g->b, LLVMBuildAdd(g->b, q, ci64(g, 31), ""), ci64(g, ~(int64_t)31), "");
+        q = LLVMBuildAnd(g->b, LLVMBuildAdd(g->b, q, ci64(g, 7), ""), ci64(g, ~(int64_t)7), "");
         rcols = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, q, cols, ""), q, cols, "");
     }
     for (int e = 0; e < n; e++) {
@@ -1912,6 +1929,8 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
              * below keeps a loop scalar, and softmax's exp with it); the sum reads it back */
             store_elem(g, k->body[s].dt, stage, LLVMBuildAdd(g->b, sbase, c, ""), v[s]);
             loop_end(g, &lc);
+            if (k->causal)
+                loop_no_interleave(g, &lc);
             if (!max && f32 && !g->row_ordered) {
                 if (!fa[0]) {   /* row_sum_fast's accumulators, in the entry block */
                     LLVMBasicBlockRef here = LLVMGetInsertBlock(g->b);
@@ -1943,6 +1962,8 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         }
         LLVMBuildStore(g->b, sum, acc[e]);
         loop_end(g, &lc);
+        if (k->causal)
+            loop_no_interleave(g, &lc);
         if (fdone) {
             LLVMBuildBr(g->b, fdone);
             LLVMPositionBuilderAtEnd(g->b, fdone);
@@ -1991,7 +2012,10 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         if (per_elem)
             store_elem(g, k->type.dtype, out, i, v[n - 1]);
         loop_end(g, &lc);
-        if (k->causal) {    /* the masked columns: 0 (causal.c: no extra outputs) */
+        if (k->causal)
+            loop_no_interleave(g, &lc);
+        if (k->causal == K_CAUSAL_ROW) {    /* the masked columns: 0 (causal.c: no extra outputs);
+                                               K_CAUSAL_ROW_IN_PLACE: they hold 0 already */
             c = loop_range(g, &lc, rcols, cols);
             store_elem(g, k->type.dtype, out, LLVMBuildAdd(g->b, base, c, ""), const_val(g, k->type.dtype, 0));
             loop_end(g, &lc);
