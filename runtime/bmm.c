@@ -160,8 +160,9 @@ void nnc_sgemm_batched(int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, 
 /* ---- causal attention's products (compiler/passes/causal.c, docs/kernels.md "Causal kernels") ----
  *
  * nnc_sgemm_batched with the triangle above the diagonal of a [T, S] tile skipped, C by blocks of
- * rows [r0, r1) (about T / 4 rows each, a multiple of 32: a causal row kernel reads row i's columns
- * up to i rounded up to a multiple of 8, compiler/backend/llvm/llvm.c row_range), each product's
+ * rows [r0, r1) (NNC_CAUSAL_BLOCK = 32 rows each up to 64 blocks, nnc_abi.h: a causal row kernel
+ * reads row i's columns up to i rounded up to a multiple of 8 and one marked `band` writes them up
+ * to i rounded up to a multiple of 32 only, compiler/backend/llvm/llvm.c row_range), each product's
  * blocks one after another:
  *   mode 1 (C needed at j <= i only): block r0.. computes C's columns j < r1 only; the rest of C is
  *          left as it was (its readers skip it);
@@ -199,7 +200,7 @@ void nnc_sgemm_batched_causal(int32_t mode, int32_t ta, int32_t tb, int64_t P, i
                               const float *A, const float *B, float *C, NncPool *pool) {
     if (P <= 0 || M <= 0 || N <= 0)
         return;
-    int64_t R = (M / 4 + 31) / 32 * 32;
+    int64_t R = NNC_CAUSAL_BLOCK;      /* nnc_abi.h: what the compiler's causal row kernels rely on */
     if (R * NNC_GEMM_BLOCKS < M)
         R = ((M + NNC_GEMM_BLOCKS - 1) / NNC_GEMM_BLOCKS + 31) / 32 * 32;
     NncGemmBlock blk[NNC_GEMM_BLOCKS];

@@ -36,7 +36,7 @@ typedef struct NncGemmBlock {
     int ta, tb;
     int64_t M, N, K, lda, ldb, ldc, a, b, c;
 } NncGemmBlock;
-#define NNC_GEMM_BLOCKS 16
+#define NNC_GEMM_BLOCKS 64
 
 /* The blocks blk[0..nb) of every p in [0, P), split across the pool by p (each p's blocks in order
  * on one thread); false as nnc_dnnl_sgemm_batched (also for a block with M, N or K <= 0). */

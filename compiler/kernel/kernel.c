@@ -208,7 +208,8 @@ static void kernel_text(FILE *out, const Kernel *k, bool sig) {
         ir_type_print(out, &k->pro);
     }
     if (k->causal && k->kind == KK_ROW)
-        fputs(k->causal == K_CAUSAL_ROW_IN_PLACE ? " causal in place" : " causal", out);
+        fputs(k->causal == K_CAUSAL_ROW_IN_PLACE ? " causal in place" : k->causal == K_CAUSAL_ROW_BAND ? " causal band" : " causal",
+              out);
     if (k->nbody == 0)
         return;
     fputs(" {", out);
@@ -536,7 +537,7 @@ int k_verify(const KGraph *g, FILE *err) {
             const IrType *tt = k->kind == KK_ROW ? &k->pro : &k->type;
             bool ok = tt->rank >= 2 && tt->dim[tt->rank - 1].a == 0 && tt->dim[tt->rank - 2].a == 0;
             if (k->kind == KK_ROW)
-                ok = ok && (k->causal == K_CAUSAL_ROW || k->causal == K_CAUSAL_ROW_IN_PLACE) && !k->nx &&
+                ok = ok && k->causal >= K_CAUSAL_ROW && k->causal <= K_CAUSAL_ROW_BAND && !k->nx &&
                      k_row_per_element(k, &k->type);
             else if (k->kind == KK_GEMM)
                 ok = ok && tt->rank == 3 && !k->acc && k->causal <= K_CAUSAL_AT &&

@@ -167,6 +167,11 @@ enum { K_CAUSAL_ROW = 1, K_CAUSAL_OUT = 1, K_CAUSAL_A = 2, K_CAUSAL_AT = 3 };
 /* KK_ROW after plan: K_CAUSAL_ROW written in place over an argument that already holds 0 at
  * j > i (the softmax's adjoint over the probabilities): those zeros are not stored again */
 enum { K_CAUSAL_ROW_IN_PLACE = 2 };
+/* KK_ROW after plan: K_CAUSAL_ROW whose result only causal kernels read (the products marked
+ * causal a / a^T, causal row kernels, through in-place row kernels too): its zeros are stored up
+ * to i rounded up to a multiple of NNC_CAUSAL_BLOCK (runtime/nnc_abi.h: 32, the products' blocks)
+ * only; after them the buffer keeps what it held */
+enum { K_CAUSAL_ROW_BAND = 3 };
 
 typedef enum { KR_OUTPUT, KR_LOSS, KR_UPDATE } KResKind;
 

@@ -28,7 +28,9 @@
  *   row kernel reading it per element as [..., T, S] with [T, S] = [M, N]: elements j > i are
  *   never read, so the blocks above the diagonal are not computed.
  * After plan, causal_in_place marks a causal row kernel written in place over a buffer that holds
- * 0 at j > i already (K_CAUSAL_ROW_IN_PLACE): it does not store those zeros again.
+ * 0 at j > i already (K_CAUSAL_ROW_IN_PLACE): it does not store those zeros again; and one whose
+ * result only causal kernels read (K_CAUSAL_ROW_BAND, band_readers): it stores its zeros only up
+ * to the end of row i's 32-row block of the products (NNC_CAUSAL_BLOCK), the most any reads.
  * The products' sums then hold the same nonzero terms in another grouping (runtime/bmm.c computes
  * C by blocks of rows), so their results equal the unmarked products' to rounding; the row
  * kernels' are the same bits but for the sign of a zero.
@@ -37,6 +39,7 @@
 #include <stdlib.h>
 
 #include "kernel.h"
+#include "nnc_abi.h"
 
 typedef struct Fact { int64_t T, S; } Fact;     /* buffer is 0 at j > i of each [T, S] tile; T = 0: unknown */
 
@@ -212,6 +215,45 @@ static bool out_causal(const KGraph *kg, int ki) {
     return read;
 }
 
+/* K_CAUSAL_ROW_BAND: the row kernel ki's result is read, until a kernel writes its buffer over
+ * without reading it, only by causal row kernels (per element, as [..., T, S]; one written in place
+ * over it carries the band on) and as A of products marked causal a / a^T: none reads row i past
+ * i rounded up to NNC_CAUSAL_BLOCK (runtime/bmm.c's blocks; at most NNC_CAUSAL_NBLOCKS of them) */
+static bool band_readers(const KGraph *kg, int ki, int64_t T, int64_t S) {
+    int b = kg->kern[ki].out;
+    if (kg->bufs[b].kind != KB_TEMP || T > (int64_t)NNC_CAUSAL_BLOCK * NNC_CAUSAL_NBLOCKS)
+        return false;
+    for (int r = 0; r < kg->nres; r++)
+        if (kg->res[r].buf == b || kg->res[r].stage == b)
+            return false;
+    for (int j = ki + 1; j < kg->nkern; j++) {
+        const Kernel *q = &kg->kern[j];
+        bool rd = reads(q, b);
+        for (int a = 0; rd && a < q->nargs; a++) {
+            const KArg *ar = &q->args[a];
+            int64_t t, s;
+            if (ar->kind == KA_VAL || ar->ref != b)
+                continue;
+            if (q->kind == KK_ROW && q->causal) {
+                if (ar->kind != KA_BUF || !const_tile(&ar->type, &t, &s) || t != T || s != S)
+                    return false;
+            } else if (q->kind == KK_GEMM && (q->causal == K_CAUSAL_A || q->causal == K_CAUSAL_AT)) {
+                if (a != 0 || ar->type.rank != 3 || !const_tile(&ar->type, &t, &s) || t != T || s != S)
+                    return false;
+            } else {
+                return false;
+            }
+        }
+        if (writes(q, b)) {
+            if (!rd)
+                break;          /* written over: the band's garbage is gone */
+            if (q->kind != KK_ROW || q->causal != K_CAUSAL_ROW_IN_PLACE)
+                return false;   /* (a causal row storing all its zeros would do too; not needed) */
+        }
+    }
+    return true;
+}
+
 void causal_in_place(KGraph *kg) {
     Fact *fact = calloc((size_t)kg->nbufs + 1, sizeof *fact);
     if (!fact)
@@ -226,6 +268,12 @@ void causal_in_place(KGraph *kg) {
         note_writes(k, fact);
     }
     free(fact);
+    for (int i = 0; i < kg->nkern; i++) {
+        Kernel *k = &kg->kern[i];
+        int64_t T, S;
+        if (k->kind == KK_ROW && k->causal == K_CAUSAL_ROW && const_tile(&k->pro, &T, &S) && band_readers(kg, i, T, S))
+            k->causal = K_CAUSAL_ROW_BAND;
+    }
 }
 
 void causal_kernels(KGraph *kg) {

@@ -2014,9 +2014,17 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         loop_end(g, &lc);
         if (k->causal)
             loop_no_interleave(g, &lc);
-        if (k->causal == K_CAUSAL_ROW) {    /* the masked columns: 0 (causal.c: no extra outputs);
-                                               K_CAUSAL_ROW_IN_PLACE: they hold 0 already */
-            c = loop_range(g, &lc, rcols, cols);
+        if (k->causal == K_CAUSAL_ROW || k->causal == K_CAUSAL_ROW_BAND) {
+            /* the masked columns: 0 (causal.c: no extra outputs); K_CAUSAL_ROW_IN_PLACE: they hold 0
+             * already; K_CAUSAL_ROW_BAND: up to i rounded up to NNC_CAUSAL_BLOCK, the most read */
+            LLVMValueRef end = cols;
+            if (k->causal == K_CAUSAL_ROW_BAND) {
+                LLVMValueRef q = LLVMBuildAdd(g->b, LLVMBuildURem(g->b, r, dimv(g, k->pro.dim[k->pro.rank - 2]), ""),
+                                              ci64(g, NNC_CAUSAL_BLOCK), "");
+                q = LLVMBuildAnd(g->b, q, ci64(g, -(int64_t)NNC_CAUSAL_BLOCK), "");
+                end = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, q, cols, ""), q, cols, "");
+            }
+            c = loop_range(g, &lc, rcols, end);
             store_elem(g, k->type.dtype, out, LLVMBuildAdd(g->b, base, c, ""), const_val(g, k->type.dtype, 0));
             loop_end(g, &lc);
         }
