@@ -156,3 +156,82 @@ void nnc_sgemm_batched(int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, 
     }
     nnc_parallel_blas(pool, P, bmm_run, &j);
 }
+
+/* ---- causal attention's products (compiler/passes/causal.c, docs/kernels.md "Causal kernels") ----
+ *
+ * nnc_sgemm_batched with the triangle above the diagonal of a [T, S] tile skipped, C by blocks of
+ * rows [r0, r1) (NNC_CAUSAL_BLOCK = 32 rows each up to 64 blocks, nnc_abi.h: a causal row kernel
+ * reads row i's columns up to i rounded up to a multiple of 8 and one marked `band` writes them up
+ * to i rounded up to a multiple of 32 only, compiler/backend/llvm/llvm.c row_range), each product's
+ * blocks one after another:
+ *   mode 1 (C needed at j <= i only): block r0.. computes C's columns j < r1 only; the rest of C is
+ *          left as it was (its readers skip it);
+ *   mode 2 (A [T, S] is 0 at j > i, not transposed): block r0.. sums over A's columns k < r1 only;
+ *   mode 3 (that A transposed, C = A^T op(B)): block r0.. sums over A's rows k >= r0 only (rows
+ *          of C with no such k are zeros).
+ * The terms skipped are zeros or never read; the sums' grouping differs from one product's, so
+ * the last bits may (the tests compare with tolerances); the same thread count repeats a run. */
+typedef struct CausalJob {
+    int nb;
+    const NncGemmBlock *blk;
+    const float *A, *B;
+    float *C;
+    int64_t sa, sb, sc;
+} CausalJob;
+
+static void causal_run(void *ctx, int64_t lo, int64_t hi) {
+    const CausalJob *j = ctx;
+    for (int64_t p = lo; p < hi; p++)
+        for (int q = 0; q < j->nb; q++) {
+            const NncGemmBlock *b = &j->blk[q];
+            float *C = j->C + p * j->sc + b->c;
+            if (b->K <= 0) {
+                for (int64_t r = 0; r < b->M; r++)
+                    memset(C + r * b->ldc, 0, sizeof(float) * (size_t)b->N);
+                continue;
+            }
+            cblas_sgemm(CblasRowMajor, b->ta ? CblasTrans : CblasNoTrans, b->tb ? CblasTrans : CblasNoTrans,
+                        (int)b->M, (int)b->N, (int)b->K, 1.0f, j->A + p * j->sa + b->a, (int)b->lda,
+                        j->B + p * j->sb + b->b, (int)b->ldb, 0.0f, C, (int)b->ldc);
+        }
+}
+
+void nnc_sgemm_batched_causal(int32_t mode, int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K,
+                              const float *A, const float *B, float *C, NncPool *pool) {
+    if (P <= 0 || M <= 0 || N <= 0)
+        return;
+    int64_t R = NNC_CAUSAL_BLOCK;      /* nnc_abi.h: what the compiler's causal row kernels rely on */
+    if (R * NNC_GEMM_BLOCKS < M)
+        R = ((M + NNC_GEMM_BLOCKS - 1) / NNC_GEMM_BLOCKS + 31) / 32 * 32;
+    NncGemmBlock blk[NNC_GEMM_BLOCKS];
+    int nb = 0;
+    bool empty = false;     /* a block with K <= 0: zeros, which oneDNN is not asked for */
+    int64_t lda = ta ? M : K, ldb = tb ? K : N;
+    for (int64_t r0 = 0; r0 < M; r0 += R) {
+        int64_t r1 = r0 + R < M ? r0 + R : M;
+        NncGemmBlock b = {ta, tb, r1 - r0, N, K, lda, ldb, N, ta ? r0 : r0 * K, 0, r0 * N};
+        if (mode == 1) {
+            b.N = r1 < N ? r1 : N;
+        } else if (mode == 2) {
+            b.K = r1 < K ? r1 : K;
+        } else if (mode == 3) {
+            b.K = K - r0;
+            b.a = r0 * M + r0;
+            b.b = tb ? r0 : r0 * N;
+        }
+        empty |= b.K <= 0;
+        blk[nb++] = b;
+    }
+    if (K <= 0 || (mode != 3 && empty)) {     /* an empty sum: nnc_sgemm_batched's zeros */
+        nnc_sgemm_batched(ta, tb, P, M, N, K, A, B, C, pool);
+        return;
+    }
+    if (!empty && nnc_dnnl_sgemm_batched_blocks(nb, blk, P, A, M * K, B, K * N, C, M * N, pool))
+        return;
+    CausalJob j = {nb, blk, A, B, C, M * K, K * N, M * N};
+    if (nnc_pool_threads(pool) < 2 || P < 2) {
+        causal_run(&j, 0, P);
+        return;
+    }
+    nnc_parallel_blas(pool, P, causal_run, &j);
+}

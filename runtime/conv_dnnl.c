@@ -533,6 +533,7 @@ bool nnc_conv_dnnl(int op, const int64_t *g, const float *a, const float *b, flo
 typedef struct BmmEntry {
     int ta, tb;
     int64_t M, N, K, lda, ldb, ldc; /* leading dimensions as cblas_sgemm's (dense: ta ? M : K, ...) */
+    int64_t Q, sa, sb, sc;          /* Q > 1: Q products at once, the operands sa, sb, sc floats apart */
     bool ok;
     dnnl_primitive_t mm;
     dnnl_memory_desc_t a, b, c;
@@ -543,15 +544,26 @@ static BmmEntry bmm_cache[MAX_BMM];
 static int nbmm;
 
 static void make_bmm(BmmEntry *e) {
+    int r = e->Q > 1 ? 3 : 2, o = r - 2;   /* Q > 1: a leading batch dim */
     dnnl_dims_t ad = {e->M, e->K}, bd = {e->K, e->N}, cd = {e->M, e->N};
     dnnl_dims_t as = {e->ta ? 1 : e->lda, e->ta ? e->lda : 1}, bs = {e->tb ? 1 : e->ldb, e->tb ? e->ldb : 1};
     dnnl_dims_t cs = {e->ldc, 1};
+    if (o) {
+        dnnl_dims_t *d[3] = {&ad, &bd, &cd}, *st[3] = {&as, &bs, &cs};
+        int64_t sq[3] = {e->sa, e->sb, e->sc};
+        for (int q = 0; q < 3; q++) {
+            memmove(&(*d[q])[1], &(*d[q])[0], 2 * sizeof(dnnl_dim_t));
+            memmove(&(*st[q])[1], &(*st[q])[0], 2 * sizeof(dnnl_dim_t));
+            (*d[q])[0] = e->Q;
+            (*st[q])[0] = sq[q];
+        }
+    }
     dnnl_matmul_desc_t md;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t pd = NULL;
-    bool ok = dn.dnnl_memory_desc_init_by_strides(&e->a, 2, ad, dnnl_f32, as) == dnnl_success &&
-              dn.dnnl_memory_desc_init_by_strides(&e->b, 2, bd, dnnl_f32, bs) == dnnl_success &&
-              dn.dnnl_memory_desc_init_by_strides(&e->c, 2, cd, dnnl_f32, cs) == dnnl_success &&
+    bool ok = dn.dnnl_memory_desc_init_by_strides(&e->a, r, ad, dnnl_f32, as) == dnnl_success &&
+              dn.dnnl_memory_desc_init_by_strides(&e->b, r, bd, dnnl_f32, bs) == dnnl_success &&
+              dn.dnnl_memory_desc_init_by_strides(&e->c, r, cd, dnnl_f32, cs) == dnnl_success &&
               dn.dnnl_matmul_desc_init(&md, &e->a, &e->b, NULL, &e->c) == dnnl_success &&
               dn.dnnl_primitive_attr_create(&attr) == dnnl_success &&
               dn.dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user) == dnnl_success &&
@@ -567,17 +579,21 @@ static void make_bmm(BmmEntry *e) {
     e->ok = ok;
 }
 
-static const BmmEntry *bmm_entry(int ta, int tb, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb,
-                                 int64_t ldc) {
+static const BmmEntry *bmm_entry_q(int ta, int tb, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb,
+                                   int64_t ldc, int64_t Q, int64_t sa, int64_t sb, int64_t sc) {
+    if (Q <= 1)
+        Q = 1, sa = sb = sc = 0;
     pthread_mutex_lock(&cache_mu);
     BmmEntry *e = NULL;
     for (int i = 0; i < nbmm && !e; i++)
         if (bmm_cache[i].ta == ta && bmm_cache[i].tb == tb && bmm_cache[i].M == M && bmm_cache[i].N == N &&
-            bmm_cache[i].K == K && bmm_cache[i].lda == lda && bmm_cache[i].ldb == ldb && bmm_cache[i].ldc == ldc)
+            bmm_cache[i].K == K && bmm_cache[i].lda == lda && bmm_cache[i].ldb == ldb && bmm_cache[i].ldc == ldc &&
+            bmm_cache[i].Q == Q && bmm_cache[i].sa == sa && bmm_cache[i].sb == sb && bmm_cache[i].sc == sc)
             e = &bmm_cache[i];
     if (!e && nbmm < MAX_BMM) {
         e = &bmm_cache[nbmm++];
-        *e = (BmmEntry){.ta = ta, .tb = tb, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc};
+        *e = (BmmEntry){.ta = ta, .tb = tb, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc,
+                        .Q = Q, .sa = sa, .sb = sb, .sc = sc};
         int t = dn.omp_get();
         dn.omp_set(1);
         make_bmm(e);
@@ -585,6 +601,11 @@ static const BmmEntry *bmm_entry(int ta, int tb, int64_t M, int64_t N, int64_t K
     }
     pthread_mutex_unlock(&cache_mu);
     return e && e->ok ? e : NULL;
+}
+
+static const BmmEntry *bmm_entry(int ta, int tb, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb,
+                                 int64_t ldc) {
+    return bmm_entry_q(ta, tb, M, N, K, lda, ldb, ldc, 1, 0, 0, 0);
 }
 
 /* This thread's memory objects for e's operands (a few slots, the oldest replaced; like the
@@ -616,46 +637,72 @@ static dnnl_memory_t *bmm_memories(const BmmEntry *e) {
     return bmm_mem[i].m;
 }
 
+#define BMM_Q 8
 typedef struct BmmDJob {
-    const BmmEntry *e;
+    int nb;
+    const BmmEntry *e[NNC_GEMM_BLOCKS], *eq[NNC_GEMM_BLOCKS];    /* one product; BMM_Q at once (or NULL) */
+    const NncGemmBlock *blk;
     const float *A, *B;
     float *C;
+    int64_t sa, sb, sc;
     atomic_bool failed;
 } BmmDJob;
 
+/* products [lo, hi): each product's blocks in order (its operands stay in cache across them) */
 static void bmm_slice(void *ctx, int64_t lo, int64_t hi) {
     BmmDJob *j = ctx;
-    const BmmEntry *e = j->e;
-    dnnl_memory_t *m = this_stream() ? bmm_memories(e) : NULL;
-    if (!m) {
-        atomic_store(&j->failed, true);
-        return;
-    }
-    dnnl_exec_arg_t a[3] = {{DNNL_ARG_SRC, m[0]}, {DNNL_ARG_WEIGHTS, m[1]}, {DNNL_ARG_DST, m[2]}};
-    int64_t sa = e->M * e->K, sb = e->K * e->N, sc = e->M * e->N;
+    bool ok = this_stream();
     int t = dn.omp_get();
     dn.omp_set(1);
-    bool ok = true;
-    for (int64_t p = lo; p < hi && ok; p++)
-        ok = dn.dnnl_memory_set_data_handle(m[0], (void *)(j->A + p * sa)) == dnnl_success &&
-             dn.dnnl_memory_set_data_handle(m[1], (void *)(j->B + p * sb)) == dnnl_success &&
-             dn.dnnl_memory_set_data_handle(m[2], j->C + p * sc) == dnnl_success &&
-             dn.dnnl_primitive_execute(e->mm, stream, 3, a) == dnnl_success;
+    for (int64_t p = lo, w; p < hi && ok; p += w) {
+        w = hi - p >= BMM_Q && j->eq[0] ? BMM_Q : 1;
+        for (int q = 0; q < j->nb && ok; q++) {
+            /* looked up per product: one block's lookup may replace another's slot */
+            const BmmEntry *e = w > 1 ? j->eq[q] : j->e[q];
+            dnnl_memory_t *m = bmm_memories(e);
+            const NncGemmBlock *b = &j->blk[q];
+            if (!(ok = m != NULL))
+                break;
+            dnnl_exec_arg_t a[3] = {{DNNL_ARG_SRC, m[0]}, {DNNL_ARG_WEIGHTS, m[1]}, {DNNL_ARG_DST, m[2]}};
+            ok = dn.dnnl_memory_set_data_handle(m[0], (void *)(j->A + p * j->sa + b->a)) == dnnl_success &&
+                 dn.dnnl_memory_set_data_handle(m[1], (void *)(j->B + p * j->sb + b->b)) == dnnl_success &&
+                 dn.dnnl_memory_set_data_handle(m[2], j->C + p * j->sc + b->c) == dnnl_success &&
+                 dn.dnnl_primitive_execute(e->mm, stream, 3, a) == dnnl_success;
+        }
+    }
     dn.omp_set(t);
     if (!ok)
         atomic_store(&j->failed, true);
 }
 
-bool nnc_dnnl_sgemm_batched(int ta, int tb, int64_t P, int64_t M, int64_t N, int64_t K, const float *A,
-                            const float *B, float *C, NncPool *pool) {
+bool nnc_dnnl_sgemm_batched_blocks(int nb, const NncGemmBlock *blk, int64_t P, const float *A, int64_t sa,
+                                   const float *B, int64_t sb, float *C, int64_t sc, NncPool *pool) {
     pthread_once(&once, open_dnnl);
-    if (!dn.ok || !dn.bmm || P <= 0 || M <= 0 || N <= 0 || K <= 0)
+    if (!dn.ok || !dn.bmm || P <= 0 || nb < 1 || nb > NNC_GEMM_BLOCKS)
         return false;
-    BmmDJob j = {.e = bmm_entry(ta, tb, M, N, K, ta ? M : K, tb ? K : N, N), .A = A, .B = B, .C = C};
-    if (!j.e)
-        return false;
+    BmmDJob j = {.nb = nb, .blk = blk, .A = A, .B = B, .C = C, .sa = sa, .sb = sb, .sc = sc};
+    for (int q = 0; q < nb; q++) {
+        const NncGemmBlock *b = &blk[q];
+        if (b->M <= 0 || b->N <= 0 || b->K <= 0)
+            return false;
+        if (!(j.e[q] = bmm_entry(b->ta, b->tb, b->M, b->N, b->K, b->lda, b->ldb, b->ldc)))
+            return false;
+        if (P >= BMM_Q)
+            j.eq[q] = bmm_entry_q(b->ta, b->tb, b->M, b->N, b->K, b->lda, b->ldb, b->ldc, BMM_Q, sa, sb, sc);
+    }
+    for (int q = 0; q < nb; q++)    /* all blocks batched, or none */
+        if (!j.eq[q])
+            j.eq[0] = NULL;
     nnc_parallel_for(pool, P, bmm_slice, &j);
     return !atomic_load(&j.failed);    /* false: the caller's OpenBLAS path overwrites all of C */
+}
+
+bool nnc_dnnl_sgemm_batched(int ta, int tb, int64_t P, int64_t M, int64_t N, int64_t K, const float *A,
+                            const float *B, float *C, NncPool *pool) {
+    if (M <= 0 || N <= 0 || K <= 0)
+        return false;
+    NncGemmBlock b = {ta, tb, M, N, K, ta ? M : K, tb ? K : N, N, 0, 0, 0};
+    return nnc_dnnl_sgemm_batched_blocks(1, &b, P, A, M * K, B, K * N, C, M * N, pool);
 }
 
 /* ---- 2-D matmul: one block of runtime/bmm.c's nnc_sgemm, on the calling thread ----
@@ -722,6 +769,12 @@ bool nnc_conv_dnnl(int op, const int64_t *g, const float *a, const float *b, flo
 bool nnc_dnnl_sgemm_batched(int ta, int tb, int64_t P, int64_t M, int64_t N, int64_t K, const float *A,
                             const float *B, float *C, NncPool *pool) {
     (void)ta, (void)tb, (void)P, (void)M, (void)N, (void)K, (void)A, (void)B, (void)C, (void)pool;
+    return false;
+}
+
+bool nnc_dnnl_sgemm_batched_blocks(int nb, const NncGemmBlock *blk, int64_t P, const float *A, int64_t sa,
+                                   const float *B, int64_t sb, float *C, int64_t sc, NncPool *pool) {
+    (void)nb, (void)blk, (void)P, (void)A, (void)sa, (void)B, (void)sb, (void)C, (void)sc, (void)pool;
     return false;
 }
 

@@ -29,6 +29,20 @@ bool nnc_conv_dnnl(int op, const int64_t *geo, const float *a, const float *b, f
 bool nnc_dnnl_sgemm_batched(int ta, int tb, int64_t P, int64_t M, int64_t N, int64_t K, const float *A,
                             const float *B, float *C, NncPool *pool);
 
+/* One product of each batch index p of nnc_dnnl_sgemm_batched_blocks: op(A + p sa + a) op(B + p sb + b)
+ * into C + p sc + c (M x N, leading dimension ldc), cblas_sgemm's row-major arguments (alpha 1,
+ * beta 0). runtime/bmm.c's nnc_sgemm_batched_causal makes several per index: blocks of rows. */
+typedef struct NncGemmBlock {
+    int ta, tb;
+    int64_t M, N, K, lda, ldb, ldc, a, b, c;
+} NncGemmBlock;
+#define NNC_GEMM_BLOCKS 64
+
+/* The blocks blk[0..nb) of every p in [0, P), split across the pool by p (each p's blocks in order
+ * on one thread); false as nnc_dnnl_sgemm_batched (also for a block with M, N or K <= 0). */
+bool nnc_dnnl_sgemm_batched_blocks(int nb, const NncGemmBlock *blk, int64_t P, const float *A, int64_t sa,
+                                   const float *B, int64_t sb, float *C, int64_t sc, NncPool *pool);
+
 /* C = op(A) op(B) (cblas_sgemm's row-major arguments, alpha 1, beta 0) through oneDNN's matmul on this
  * thread (runtime/bmm.c's nnc_sgemm asks first for the products it chose); false: nothing usable
  * was done (no libdnnl.so.2, $NNC_GEMM=openblas, or oneDNN refused), the caller computes all of C. */

@@ -164,6 +164,15 @@ void nnc_conv_backward_filter(const float *x, const float *dy, float *dw, float 
  * kernels call it. */
 void nnc_sgemm_batched(int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K, const float *A,
                        const float *B, float *C, NncPool *pool);
+/* runtime/bmm.c: the same with causal attention's masked triangle skipped (mode: Kernel.causal,
+ * compiler/kernel/kernel.h: 1 C needed at j <= i only, 2 A zero at j > i, 3 that A transposed). */
+void nnc_sgemm_batched_causal(int32_t mode, int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K,
+                              const float *A, const float *B, float *C, NncPool *pool);
+/* Its blocks of rows: NNC_CAUSAL_BLOCK rows each while M <= NNC_CAUSAL_BLOCK * NNC_CAUSAL_NBLOCKS
+ * (the compiler relies on it: a causal row kernel marked `band` leaves its row i's columns from
+ * i rounded up to a multiple of NNC_CAUSAL_BLOCK unwritten, and these products never read them). */
+#define NNC_CAUSAL_BLOCK 32
+#define NNC_CAUSAL_NBLOCKS 64
 
 /* runtime/bmm.c: nnc_parallel_for with OpenBLAS at 1 thread for the call (restored after), for
  * loops whose iterations each call BLAS: the batched products, nnc_sgemm's blocks, conv's slices. */

@@ -184,6 +184,8 @@ static void kernel_text(FILE *out, const Kernel *k, bool sig) {
         attr_text(out, &k->attr);
     if (k->acc)     /* C += the product: a kept buffer, zeros on entry */
         fputs(" acc", out);
+    if (k->causal && k->kind == KK_GEMM)    /* causal.c: the triangle above the diagonal skipped */
+        fputs(k->causal == K_CAUSAL_OUT ? " causal out" : k->causal == K_CAUSAL_A ? " causal a" : " causal a^T", out);
     if (k->kind == KK_ALLREDUCE && k->nx) {     /* results 1.. (result 0 is out) */
         fputs(" ->", out);
         for (int x = 0; x < k->nx; x++) {
@@ -205,6 +207,9 @@ static void kernel_text(FILE *out, const Kernel *k, bool sig) {
         fputs(" of ", out);
         ir_type_print(out, &k->pro);
     }
+    if (k->causal && k->kind == KK_ROW)
+        fputs(k->causal == K_CAUSAL_ROW_IN_PLACE ? " causal in place" : k->causal == K_CAUSAL_ROW_BAND ? " causal band" : " causal",
+              out);
     if (k->nbody == 0)
         return;
     fputs(" {", out);
@@ -528,6 +533,20 @@ int k_verify(const KGraph *g, FILE *err) {
             fail(&v, "k", i, "its result does not fill its buffer %%b%d exactly", k->out);
         if (k->acc && (k->kind != KK_GEMM || k->nbody || ob->kind != KB_TEMP || !ob->kept))
             fail(&v, "k", i, "adds into %%b%d, which is not the kept result of a gemm without an epilogue", k->out);
+        if (k->causal) {    /* causal.c's marks: a [T, S] tile without B in the last two dims */
+            const IrType *tt = k->kind == KK_ROW ? &k->pro : &k->type;
+            bool ok = tt->rank >= 2 && tt->dim[tt->rank - 1].a == 0 && tt->dim[tt->rank - 2].a == 0;
+            if (k->kind == KK_ROW)
+                ok = ok && k->causal >= K_CAUSAL_ROW && k->causal <= K_CAUSAL_ROW_BAND && !k->nx &&
+                     k_row_per_element(k, &k->type);
+            else if (k->kind == KK_GEMM)
+                ok = ok && tt->rank == 3 && !k->acc && k->causal <= K_CAUSAL_AT &&
+                     (k->causal != K_CAUSAL_A || !k->attr.i[0]) && (k->causal != K_CAUSAL_AT || k->attr.i[0]);
+            else
+                ok = false;
+            if (!ok)
+                fail(&v, "k", i, "is marked causal but is not a batched gemm or a row kernel of one value per element");
+        }
         if (!k->acc && ob->kind == KB_TEMP && ob->kept && written[k->out] < 0)
             fail(&v, "k", i, "is the first to write kept buffer %%b%d and does not add into it", k->out);
         /* the kernels with a body: elementwise ones, and reductions with a fused prologue */

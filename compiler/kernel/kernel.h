@@ -151,7 +151,27 @@ typedef struct Kernel {
     /* KK_GEMM without an epilogue: C += op(A) op(B) (BLAS beta = 1) into a kept buffer, which holds
      * zeros on entry: no zeroing pass over C before the product (plan's accumulators) */
     bool acc;
+    /* Causal attention (compiler/passes/causal.c, docs/kernels.md "Causal kernels"): the masked
+     * triangle of a [T, S] tile (column j > row i, the last two dims) is not computed.
+     * KK_ROW, K_CAUSAL_ROW: row r of pro is query i = r mod T (T: pro's second-last dim); its
+     * reductions run over the columns j <= i only and its result is 0 at j > i (no per-element
+     * extra outputs). KK_GEMM (batched, no acc), by blocks of rows of C: K_CAUSAL_OUT: C is needed
+     * at j <= i only (its readers are causal row kernels), blocks above the diagonal are not
+     * computed (left unwritten); K_CAUSAL_A: A [P, T, S] is 0 at j > i, each block of rows sums
+     * over the columns of A up to its last row only; K_CAUSAL_AT: the same A read transposed
+     * (C = A^T B), each block of C's rows j0.. sums over A's rows i >= j0 only. */
+    uint8_t causal;
 } Kernel;
+
+enum { K_CAUSAL_ROW = 1, K_CAUSAL_OUT = 1, K_CAUSAL_A = 2, K_CAUSAL_AT = 3 };
+/* KK_ROW after plan: K_CAUSAL_ROW written in place over an argument that already holds 0 at
+ * j > i (the softmax's adjoint over the probabilities): those zeros are not stored again */
+enum { K_CAUSAL_ROW_IN_PLACE = 2 };
+/* KK_ROW after plan: K_CAUSAL_ROW whose result only causal kernels read (the products marked
+ * causal a / a^T, causal row kernels, through in-place row kernels too): its zeros are stored up
+ * to i rounded up to a multiple of NNC_CAUSAL_BLOCK (runtime/nnc_abi.h: 32, the products' blocks)
+ * only; after them the buffer keeps what it held */
+enum { K_CAUSAL_ROW_BAND = 3 };
 
 typedef enum { KR_OUTPUT, KR_LOSS, KR_UPDATE } KResKind;
 
@@ -254,6 +274,14 @@ KModule *fuse_module(Arena *a, const IrModule *m);
 /* windows = false: every slice is a copy of its own (no KA_WIN; the CUDA backend reads none) */
 KModule *fuse_module_ex(Arena *a, const IrModule *m, bool windows);
 KGraph *fuse_graph(Arena *a, const IrGraph *g);
+/* causal.c, run by fuse on each graph it makes: marks the kernels of causal attention (the
+ * masked triangle of a causal softmax and the products around it) so backends skip it
+ * (Kernel.causal). Results equal the unmarked kernels' up to the order of the sums in a
+ * blocked product, for finite values. */
+void causal_kernels(KGraph *kg);
+/* causal.c, run by plan on each graph it placed: a causal row kernel written in place over a
+ * buffer known to be 0 at j > i becomes K_CAUSAL_ROW_IN_PLACE. */
+void causal_in_place(KGraph *kg);
 
 /* plan.c. requires: km from fuse_module. Writes updates in place where no later reader needs the
  * old value, gives each temporary a lifetime, a class and a workspace offset (liveness-based

@@ -1231,6 +1231,7 @@ static KGraph *fuse_graph_ex(Arena *A, const IrGraph *g0, bool windows) {
         *ARENA_PUSH(A, kg->res, kg->nres, kg->capres) = kr;
     }
     merge_rows(A, kg);
+    causal_kernels(kg);     /* causal.c: causal attention's masked triangle, skipped */
     return kg;
 }
 

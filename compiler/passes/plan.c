@@ -703,6 +703,7 @@ int plan_module(KModule *km, Diag *d) {
         g->bf16 = km->bf16;
         if (plan_graph(km->arena, g, m->ntensors, d))
             return -1;
+        causal_in_place(g);     /* causal.c: a causal row kernel over zeros it need not store */
         for (int b = 0; b < g->nbufs; b++)
             if (g->bufs[b].kind == KB_TEMP && g->bufs[b].kept && g->bufs[b].first >= 0)
                 km->kept = k_size_add(km->kept, k_align(k_bytes(&g->bufs[b].type)));

@@ -1,4 +1,4 @@
-"""attention_torch.py WORK_DIR NNC - stdlib's attention against PyTorch (float64 reference).
+"""attention_torch.py WORK_DIR NNC [exe|interp [L]] - stdlib's attention against PyTorch (float64 reference).
 
 One model holds multi_head_attention (no mask, causal, and with a padding mask),
 scaled_dot_product_attention (causal, and with a boolean mask) and encoder_block (pre- and post-norm) and
@@ -13,6 +13,9 @@ concatenation. The initial weights are nnc's own: one epoch with --lr 0 saves th
   weights (after.st), compared with torch.autograd's gradient of the same MSE loss.
 Relative errors below 1e-4 (forward) and 1e-3 (gradients) of the largest entry. Run by
 tests/e2e/attention_vs_torch.sh; the compiled executable and `nnc run` (the interpreter) both.
+L: the sequence length (default 6); tests/e2e/attention_causal.sh runs it at 70, where the
+compiled causal attention skips blocks of its masked triangle (compiler/passes/causal.c: 32-row
+blocks, a row's columns up to a multiple of 32).
 """
 import json, os, struct, subprocess, sys
 import numpy as np
@@ -21,12 +24,13 @@ import torch as T
 work, nnc = sys.argv[1], sys.argv[2]
 os.chdir(work)
 rng = np.random.default_rng(3)
-B, L, D = 4, 6, 8
+B, D = 4, 8
+L = int(sys.argv[4]) if len(sys.argv) > 4 else 6
 
 src = """use nn
 model attn {
-  input  x: f32[B, 6, 8]
-  target y: f32[B, 6, 80]
+  input  x: f32[B, LL, 8]
+  target y: f32[B, LL, 80]
   param P: f32[8] = uniform(-1.0, 1.0)
   m = padding_mask(i32(x[:, :, 0] > -0.5), pad = 0)          # bool[B, 1, 1, 6]
   a = multi_head_attention(x, 2, 8)
@@ -54,7 +58,7 @@ model attn {
   }
 }
 """
-open("attn.nn", "w").write(src)
+open("attn.nn", "w").write(src.replace("LL", str(L)))
 x = rng.normal(size=(B, L, D)).astype(np.float32)
 x[:, 0, 0] = 1.0          # every query may see key 0: no row fully masked (torch gives NaN there)
 x[0, 3, 0] = -2.0         # and some keys are padding

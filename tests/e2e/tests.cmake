@@ -143,6 +143,8 @@ nnc_e2e(hostile hostile.sh)
 nnc_e2e(grad_vs_torch grad_vs_torch.sh)
 # attention (issue 10): multi-head and scaled dot-product attention against PyTorch's
 nnc_e2e(attention_vs_torch attention_vs_torch.sh)
+# the same at 70 positions: causal attention's masked triangle skipped (compiler/passes/causal.c)
+nnc_e2e(attention_causal attention_causal.sh)
 # a decoder-only transformer learns a sequence task an n-gram cannot; executable = interpreter
 nnc_e2e(transformer_seq transformer_seq.sh)
 # dropout inside encoder_block / decoder_block / multi_head_attention: training only (issue 10)

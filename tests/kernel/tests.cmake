@@ -38,6 +38,12 @@ if(NNC_KERNEL_FILECHECK)
     ${CMAKE_SOURCE_DIR}/tests/kernel/view.check)
   set_tests_properties(kernel.view PROPERTIES LABELS kernel TIMEOUT 60
                        ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib")
+  # causal attention's kernels marked (compiler/passes/causal.c), and a softmax under another mask not
+  add_test(NAME kernel.causal COMMAND sh -c "\"$1\" --emit kernels \"$2\" | \"$3\" \"$4\""
+    sh $<TARGET_FILE:nnc> ${CMAKE_SOURCE_DIR}/tests/kernel/causal.nn ${NNC_KERNEL_FILECHECK}
+    ${CMAKE_SOURCE_DIR}/tests/kernel/causal.check)
+  set_tests_properties(kernel.causal PROPERTIES LABELS kernel TIMEOUT 60
+                       ENVIRONMENT "NNC_STDLIB=${CMAKE_SOURCE_DIR}/stdlib")
   add_test(NAME kernel.lstm COMMAND sh -c "\"$1\" --emit kernels \"$2\" | \"$3\" \"$4\""
     sh $<TARGET_FILE:nnc> ${CMAKE_SOURCE_DIR}/tests/kernel/lstm.nn ${NNC_KERNEL_FILECHECK}
     ${CMAKE_SOURCE_DIR}/tests/kernel/lstm.check)

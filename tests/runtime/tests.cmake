@@ -23,6 +23,9 @@ add_test(NAME runtime.unit COMMAND rt_unit)
 set_tests_properties(runtime.unit PROPERTIES LABELS runtime TIMEOUT 60)
 add_test(NAME runtime.unit_gemm_openblas COMMAND rt_unit)
 set_tests_properties(runtime.unit_gemm_openblas PROPERTIES LABELS runtime TIMEOUT 60 ENVIRONMENT NNC_GEMM=openblas)
+# the batched products (test_sgemm_causal among them) on OpenBLAS, not oneDNN's matmul
+add_test(NAME runtime.unit_bmm_openblas COMMAND rt_unit)
+set_tests_properties(runtime.unit_bmm_openblas PROPERTIES LABELS runtime TIMEOUT 60 ENVIRONMENT NNC_BMM=openblas)
 
 foreach(case help usage summary main_link train_fashion seed resume val_split threads eval predict
              csv_classify csv_regress npy_data bad_idx bad_csv label_range bad_weights nan

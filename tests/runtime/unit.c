@@ -588,6 +588,70 @@ static void test_sgemm(void) {
     if (p) rt_pool_free(&c, p);
 }
 
+/* nnc_sgemm_batched_causal (causal attention's products, compiler/passes/causal.c) against a double
+ * product, for T x S tiles square, wider (S > T: mode 3's last blocks sum over nothing) and
+ * taller, inline and on a 2-thread pool. Mode 1: C at j < the end of i's 32-row block (at least
+ * j <= i rounded up to 8, what a causal row kernel reads) must equal the full product; the rest is not
+ * computed: it must keep what was there. Modes 2 and 3: A is zero at j > i (a causal row
+ * kernel's output), C whole. */
+static void test_sgemm_causal(void) {
+    RtCtx c = ctx();
+    NncPool *p = rt_pool_new(&c, 2);
+    static const int sh[][3] = {{70, 70, 8}, {40, 100, 16}, {100, 40, 16}, {128, 128, 32}};  /* T, S, E */
+    for (int s = 0; s < 4; s++) {
+        int T = sh[s][0], S = sh[s][1], E = sh[s][2], P = 5;
+        for (int mode = 1; mode <= 3; mode++)
+            for (int tb = 0; tb < 2; tb++) {
+                /* mode 1: C[T, S] = Q[T, E] op(K); modes 2/3: A = the [T, S] probabilities, C = A V or A^T V */
+                int M = mode == 3 ? S : T, N = mode == 1 ? S : E, K = mode == 1 ? E : mode == 2 ? S : T;
+                int ta = mode == 3;
+                float *A = malloc(sizeof(float) * (size_t)P * M * K), *B = malloc(sizeof(float) * (size_t)P * K * N);
+                float *C = malloc(sizeof(float) * (size_t)P * M * N);
+                if (!A || !B || !C) { CHECK(0, "out of memory"); return; }
+                for (int i = 0; i < P * M * K; i++) {
+                    A[i] = (float)(((int64_t)i * 7919 % 2001) - 1000) / 1000.0f;
+                    if (mode > 1) {     /* the [T, S] tile's j > i zero: A is stored [P, T, S] either way */
+                        int ij = i % (T * S);
+                        if (ij % S > ij / S)
+                            A[i] = 0;
+                    }
+                }
+                for (int i = 0; i < P * K * N; i++)
+                    B[i] = (float)(((int64_t)i * 104729 % 1999) - 999) / 1000.0f;
+                int lda = ta ? M : K, ldb = tb ? K : N;
+                for (int pooled = 0; pooled < 2; pooled++) {
+                    for (int i = 0; i < P * M * N; i++)
+                        C[i] = 12345.0f;
+                    nnc_sgemm_batched_causal(mode, ta, tb, P, M, N, K, A, B, C, pooled ? p : NULL);
+                    int bad = 0, kept = 0;
+                    for (int q = 0; q < P; q++)
+                        for (int m = 0; m < M; m++)
+                            for (int n = 0; n < N; n++) {
+                                const float *a = A + (size_t)q * M * K, *b = B + (size_t)q * K * N;
+                                float got = C[((size_t)q * M + m) * N + n];
+                                int r1 = (m / 32 + 1) * 32 < M ? (m / 32 + 1) * 32 : M;    /* i's block's end */
+                                if (mode == 1 && n >= r1) {     /* beyond it: untouched */
+                                    kept += got == 12345.0f;
+                                    continue;
+                                }
+                                double acc = 0, mag = 0;
+                                for (int k = 0; k < K; k++) {
+                                    double x = a[ta ? k * lda + m : m * lda + k] * (double)b[tb ? n * ldb + k : k * ldb + n];
+                                    acc += x, mag += fabs(x);
+                                }
+                                bad += !(fabs(got - acc) <= 2e-5 * mag + 1e-6);
+                            }
+                    CHECK(bad == 0, "causal mode %d tb %d T %d S %d pool %d: %d values off", mode, tb, T, S, pooled, bad);
+                    if (mode == 1)
+                        CHECK(kept > 0 || S <= 32, "causal mode 1 T %d S %d: nothing skipped", T, S);
+                }
+                free(A), free(B), free(C);
+            }
+    }
+    if (p)
+        rt_pool_free(&c, p);
+}
+
 int main(void) {
     test_rand();
     test_pool();
@@ -600,6 +664,7 @@ int main(void) {
     test_utf8();
     test_sgemm();
     test_sgemm_small();
+    test_sgemm_causal();
     if (failures) {
         fprintf(stderr, "%d checks failed\n", failures);
         return 1;

@@ -290,6 +290,20 @@ static void loop_unroll_hint(Cg *g, Loop *l, int count) {
     LLVMSetMetadata(l->latch, LLVMGetMDKindIDInContext(g->ctx, "llvm.loop", 9), LLVMMetadataAsValue(g->ctx, id));
 }
 
+/* After loop_end: asks the loop vectoriser for one vector per iteration (no interleaving), so a
+ * loop whose trip count is a multiple of the vector width runs no scalar remainder: a causal row
+ * kernel's loops over a row's first columns (row_range). */
+static void loop_no_interleave(Cg *g, Loop *l) {
+    const char *what = "llvm.loop.interleave.count";
+    LLVMMetadataRef prop[2] = {LLVMMDStringInContext2(g->ctx, what, strlen(what)), LLVMValueAsMetadata(ci32(g, 1))};
+    LLVMMetadataRef hint = LLVMMDNodeInContext2(g->ctx, prop, 2);
+    LLVMMetadataRef self = LLVMTemporaryMDNode(g->ctx, NULL, 0);
+    LLVMMetadataRef ops[2] = {self, hint};
+    LLVMMetadataRef id = LLVMMDNodeInContext2(g->ctx, ops, 2);
+    LLVMMetadataReplaceAllUsesWith(self, id);
+    LLVMSetMetadata(l->latch, LLVMGetMDKindIDInContext(g->ctx, "llvm.loop", 9), LLVMMetadataAsValue(g->ctx, id));
+}
+
 /* A loop nest over an index space of rank dims; each of nops operands walks it with its own
  * strides (0 = broadcast) from its own base offset. body gets the operands' element offsets and
  * the loop indices. The innermost loop is the last dim, so contiguous copies vectorise. */
@@ -1015,15 +1029,16 @@ static void k_matmul(Cg *g, KEnv *k) {
     if (!(t->rank == 2 && ta->rank == 2 && tb->rank == 2) && !(t->rank == 3 && ta->rank == 3 && tb->rank == 3))
         die("matmul of rank %d x %d -> %d reached the llvm backend", ta->rank, tb->rank, t->rank);
     int o = t->rank - 2;        /* batched: [P, M, K] @ [P, K, N], runtime/bmm.c */
-    if (o) {
-        LLVMTypeRef bp[10] = {g->i32, g->i32, g->i64, g->i64, g->i64, g->i64, g->f32p, g->f32p, g->f32p, g->i8p};
-        LLVMValueRef bf = declare(g, "nnc_sgemm_batched", g->vd, bp, 10, false);
-        LLVMValueRef bargs[10] = {
-            ci32(g, tra), ci32(g, trb), dimv(g, t->dim[0]), dimv(g, t->dim[1]), dimv(g, t->dim[2]),
+    if (o) {    /* causal (compiler/passes/causal.c): nnc_sgemm_batched_causal, its mode first */
+        LLVMTypeRef bp[11] = {g->i32, g->i32, g->i32, g->i64, g->i64, g->i64, g->i64, g->f32p, g->f32p, g->f32p, g->i8p};
+        int c = k->k->causal ? 1 : 0;
+        LLVMValueRef bf = declare(g, c ? "nnc_sgemm_batched_causal" : "nnc_sgemm_batched", g->vd, bp + 1 - c, 10 + c, false);
+        LLVMValueRef bargs[11] = {
+            ci32(g, k->k->causal), ci32(g, tra), ci32(g, trb), dimv(g, t->dim[0]), dimv(g, t->dim[1]), dimv(g, t->dim[2]),
             dimv(g, ta->dim[tra ? 1 : 2]), LLVMBuildBitCast(g->b, k->src[0], g->f32p, ""),
             LLVMBuildBitCast(g->b, k->src[1], g->f32p, ""), LLVMBuildBitCast(g->b, k->out, g->f32p, ""),
             k->pool ? k->pool : LLVMConstNull(g->i8p)};
-        call(g, bf, bargs, 10);
+        call(g, bf, bargs + 1 - c, 10 + c);
         return;
     }
     LLVMValueRef M = dimv(g, t->dim[0]), N = dimv(g, t->dim[1]);
@@ -1696,6 +1711,8 @@ static LLVMBasicBlockRef row_max_fast(Cg *g, const Kernel *k, const uint8_t *ll,
     LLVMBuildStore(g->b, imax_min(g, LLVMIntSGT, LLVMBuildLoad2(g->b, g->i32, kmax, ""), key), kmax);
     LLVMBuildStore(g->b, imax_min(g, LLVMIntSLT, LLVMBuildLoad2(g->b, g->i32, kmin, ""), key), kmin);
     loop_end(g, &lc);
+    if (k->causal)
+        loop_no_interleave(g, &lc);
     LLVMValueRef hi = LLVMBuildLoad2(g->b, g->i32, kmax, ""), lo = LLVMBuildLoad2(g->b, g->i32, kmin, "");
     LLVMValueRef bits = LLVMBuildXor(g->b, hi, LLVMBuildAnd(g->b, LLVMBuildAShr(g->b, hi, ci32(g, 31), ""), ci32(g, 0x7fffffff), ""), "");
     LLVMBuildStore(g->b, LLVMBuildBitCast(g->b, bits, g->f32, ""), acc);
@@ -1874,6 +1891,18 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
     Loop l, lc;
     LLVMValueRef r = loop_range(g, &l, lo, hi);
     LLVMValueRef base = LLVMBuildMul(g->b, r, cols, "");
+    /* causal (compiler/passes/causal.c): row r is query i = r mod T; the loops cover the columns
+     * j <= i rounded up to a multiple of 8 (rcols: whole vectors, the loops not interleaved, so no
+     * scalar remainder runs, whose stores into the stage, read back as vectors, stalled store
+     * forwarding) and the result is 0 after them (stored unless K_CAUSAL_ROW_IN_PLACE). The
+     * masked columns up to rcols are computed as the unmarked kernel would (-inf or 0 under the
+     * reductions, 0 in the result); runtime/bmm.c computes them in a product marked causal out */
+    LLVMValueRef rcols = cols;
+    if (k->causal) {
+        LLVMValueRef q = LLVMBuildAdd(g->b, LLVMBuildURem(g->b, r, dimv(g, k->pro.dim[k->pro.rank - 2]), ""), ci64(g, 1), "");
+        q = LLVMBuildAnd(g->b, LLVMBuildAdd(g->b, q, ci64(g, 7), ""), ci64(g, ~(int64_t)7), "");
+        rcols = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, q, cols, ""), q, cols, "");
+    }
     for (int e = 0; e < n; e++) {
         const KExpr *x = &k->body[e];
         if (!lv[e])
@@ -1916,7 +1945,7 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
          * where another order could change a bit */
         LLVMBasicBlockRef fdone = NULL;
         if (max && f32 && kmax && !load_k && !store_k && (int)s != keep && !g->row_ordered)
-            fdone = row_max_fast(g, k, ll, need, v, argv, pre, out, base, cols, (int)s, acc[e], kmax, kmin);
+            fdone = row_max_fast(g, k, ll, need, v, argv, pre, out, base, rcols, (int)s, acc[e], kmax, kmin);
         if ((int)s != keep)
             LLVMBuildStore(g->b, init, acc[e]);
         /* stage: where the sum's operand is stored by a loop of its own and read back by
@@ -1935,7 +1964,7 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
             LLVMPositionBuilderAtEnd(g->b, here);
             sbase = ci64(g, 0);
         }
-        LLVMValueRef c = loop_begin(g, &lc, cols);
+        LLVMValueRef c = loop_begin(g, &lc, rcols);
         LLVMValueRef ie = LLVMBuildAdd(g->b, base, c, "");
         if (load_k)
             v[xkeep] = load_elem(g, k->body[xkeep].dt, kslot, ie);
@@ -1948,6 +1977,8 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
              * below keeps a loop scalar, and softmax's exp with it); the sum reads it back */
             store_elem(g, k->body[s].dt, stage, LLVMBuildAdd(g->b, sbase, c, ""), v[s]);
             loop_end(g, &lc);
+            if (k->causal)
+                loop_no_interleave(g, &lc);
             if (!max && f32 && !g->row_ordered) {
                 if (!fa[0]) {   /* row_sum_fast's accumulators, in the entry block */
                     LLVMBasicBlockRef here = LLVMGetInsertBlock(g->b);
@@ -1963,10 +1994,10 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
                         fa[q] = LLVMBuildAlloca(g->b, ty[q], "fsum");
                     LLVMPositionBuilderAtEnd(g->b, here);
                 }
-                fdone = row_sum_fast(g, stage, sbase, cols, acc[e], fa);
+                fdone = row_sum_fast(g, stage, sbase, rcols, acc[e], fa);
             }
             LLVMBuildStore(g->b, init, acc[e]);
-            c = loop_begin(g, &lc, cols);
+            c = loop_begin(g, &lc, rcols);
             y = load_elem(g, k->body[s].dt, stage, LLVMBuildAdd(g->b, sbase, c, ""));
         }
         LLVMValueRef a = LLVMBuildLoad2(g->b, aty, acc[e], ""), sum;
@@ -1979,6 +2010,8 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         }
         LLVMBuildStore(g->b, sum, acc[e]);
         loop_end(g, &lc);
+        if (k->causal)
+            loop_no_interleave(g, &lc);
         if (fdone) {
             LLVMBuildBr(g->b, fdone);
             LLVMPositionBuilderAtEnd(g->b, fdone);
@@ -2014,7 +2047,7 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         for (int x = 0; x < k->nx; x++)
             if (!lw[k->xexpr[x]] && !(k->xrow && k->xrow[x]))
                 k_row_need(k, lw, k->xexpr[x], need);
-        LLVMValueRef c = loop_begin(g, &lc, cols);
+        LLVMValueRef c = loop_begin(g, &lc, rcols);
         LLVMValueRef i = LLVMBuildAdd(g->b, base, c, "");
         if (keep >= 0)
             v[keep] = load_elem(g, k->type.dtype, out, i);
@@ -2027,6 +2060,22 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
         if (per_elem)
             store_elem(g, k->type.dtype, out, i, v[n - 1]);
         loop_end(g, &lc);
+        if (k->causal)
+            loop_no_interleave(g, &lc);
+        if (k->causal == K_CAUSAL_ROW || k->causal == K_CAUSAL_ROW_BAND) {
+            /* the masked columns: 0 (causal.c: no extra outputs); K_CAUSAL_ROW_IN_PLACE: they hold 0
+             * already; K_CAUSAL_ROW_BAND: up to i rounded up to NNC_CAUSAL_BLOCK, the most read */
+            LLVMValueRef end = cols;
+            if (k->causal == K_CAUSAL_ROW_BAND) {
+                LLVMValueRef q = LLVMBuildAdd(g->b, LLVMBuildURem(g->b, r, dimv(g, k->pro.dim[k->pro.rank - 2]), ""),
+                                              ci64(g, NNC_CAUSAL_BLOCK), "");
+                q = LLVMBuildAnd(g->b, q, ci64(g, -(int64_t)NNC_CAUSAL_BLOCK), "");
+                end = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, q, cols, ""), q, cols, "");
+            }
+            c = loop_range(g, &lc, rcols, end);
+            store_elem(g, k->type.dtype, out, LLVMBuildAdd(g->b, base, c, ""), const_val(g, k->type.dtype, 0));
+            loop_end(g, &lc);
+        }
     }
     loop_end(g, &l);
 }
