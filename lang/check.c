@@ -3890,6 +3890,10 @@ static void check_metric(Body *b, Node *mn) {
             check_hint(b, "accuracy fits i32[B] labels with [B, N] scores, an f32[B, N] one-hot target with "
                           "f32[B, N] scores (N <= 1024), or an f32[B] 0/1 target with an f32[B] probability; "
                           "for a regression use metrics mse or mae");
+            if (tt->dtype == DT_I32 && tt->shape.rank >= 2 && ot->shape.rank == tt->shape.rank + 1)
+                check_hint(b, "for labels at every position (a sequence), write the metric as a fn: `fn "
+                              "token_accuracy(probs: f32[B, T, V], y: i32[B, T]) -> f32 { mean(f32(argmax(probs, "
+                              "axis = -1) == y)) }`, then `metrics token_accuracy`");
         }
         return;
     }
