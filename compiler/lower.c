@@ -2731,6 +2731,13 @@ static IrModule *module(Lower *L) {
         st->opt_l2 = optimizer_penalty(L, s->optimizer, "l2");
         if (i == 0) add_hyper(L, "lr", st->lr);
     }
+    /* a target the outputs are computed from (a conditional GAN's or VAE's label): predict reads
+     * it with the inputs, and it is no classifier's labels */
+    for (uint32_t i = 0; i < L->m->forward->len; i++) {
+        const IrNode *n = &L->m->forward->nodes[i];
+        if (n->op == OP_INPUT && L->m->tensors[n->attr.i[0]].role == ROLE_TARGET)
+            L->m->tensors[n->attr.i[0]].conditions = true;
+    }
     int target = -1, output = -1;
     for (int i = 0; i < L->m->ntensors; i++) {
         if (L->m->tensors[i].role == ROLE_TARGET && target < 0) target = i;
@@ -2738,6 +2745,7 @@ static IrModule *module(Lower *L) {
     }
     /* a classifier: i32 labels [B] and a first output of scores [B, N] */
     if (target >= 0 && output >= 0 && L->m->tensors[target].type.dtype == DT_I32 &&
+        !L->m->tensors[target].conditions &&
         L->m->tensors[target].type.rank == 1 && L->m->tensors[output].type.rank == 2)
         L->m->nclasses = (int)L->m->tensors[output].type.dim[1].c;
     return L->m;

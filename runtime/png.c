@@ -245,7 +245,7 @@ int rt_predict_png(RtCtx *c, const RtOpts *o) {
     if (rt_output_check(c, o->out, &po)) return -1;
     if (o->weights && rt_load(c, o->weights, false, false)) return -1;
     RtData data;
-    if (rt_data_load_inputs(c, o->input, &data)) return -1;
+    if (rt_data_load_predict(c, o->input, &data)) return -1;
     int rc = -1;
     float *pa = NULL, *xa = NULL;
     Call k = {0};
