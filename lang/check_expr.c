@@ -652,6 +652,10 @@ const Type *check_tensor_literal(Body *b, Node *n) {
         if (!check_is_ct(e)) {
             check_error(b, n->kids[i]->loc,
                         "a tensor literal holds compile-time numbers, got %s", check_tystr(b, e));
+            if (e->kind == TY_TENSOR)
+                check_hint(b, "a list of tensors is an argument of concat only, and a fn or layer gives one tensor: to "
+                              "return several, concat them (and slice the result), or make the layers inside "
+                              "instances in the model (c1 = conv2d(filters = 8, k = 3), then a = c1(x), b = c1(y))");
             return ty_error();
         }
         if (first) {
