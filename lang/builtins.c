@@ -140,6 +140,14 @@ static const Type *reduce(Body *b, Node *n, Builtin bi, Node **slot, const Type 
     /* one axis, or a list of distinct axes (NumPy's and TensorFlow's axis = [1, 2]) */
     const Type *at = sty[1];
     int nax = 1;
+    if (s->rank == 0 && s->rest < 0) {
+        /* a loss of nn (the mean over everything) reduced over the axes Keras' losses keep */
+        check_error(b, slot[1]->loc, "%s over an axis of %s, which has none (a rank-0 tensor)", fname,
+                    check_tystr(b, x));
+        check_hint(b, "the losses of nn (binary_cross_entropy, mse, ...) give the mean over every element: "
+                      "write the per-element loss out to reduce it over some axes first");
+        return ty_error();
+    }
     if (at->kind == TY_TENSOR && at->vals && rule == BR_ARG_REDUCE) {
         check_error(b, slot[1]->loc, "%s takes one axis, got %s", fname, check_tystr(b, at));
         check_hint(b, "reshape the axes into one first, or leave axis out for the flattened tensor");
