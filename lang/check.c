@@ -378,6 +378,12 @@ static const struct { const char *theirs, *ours; } course_names[] = {
     {"bmm", "a @ b (batched when both have rank >= 3)"},
     {"mm", "a @ b"},
     {"tril", "softmax(scores, causal = true) (the causal mask of attention)"},
+    {"eye", "nnc has no identity matrix: the diagonal of a @ b.T (a contrastive loss's positives) is sum(a * b, axis = -1), "
+            "and logsumexp(a @ b.T) - sum(a * b, axis = -1) is the cross-entropy with labels 0..B-1"},
+    {"arange", "nnc has no index tensor: a loop variable for i in 0 .. N, or cumsum(ones_like(x), axis) - 1.0 (f32)"},
+    {"diag", "sum(a * b, axis = -1) for the diagonal of a @ b.T"},
+    {"diagonal", "sum(a * b, axis = -1) for the diagonal of a @ b.T"},
+    {"reduce_logsumexp", "logsumexp(x) (over the last axis)"},
     {"ones", "ones_like(x) (a tensor of ones shaped like x)"},
     {"randn", "rand_normal(x) (normal noise shaped like x)"},
     {"swish", "silu(x)"},
@@ -511,7 +517,11 @@ static void suggest_undefined(Body *b, const char *name) {
     Check *C = b->C;
     for (size_t i = 0; i < sizeof course_names / sizeof course_names[0]; i++)
         if (strcmp(name, course_names[i].theirs) == 0) {
-            check_hint(b, "nnc spells it %s", course_names[i].ours);
+            /* an entry starting "nnc has no" says so itself */
+            if (strncmp(course_names[i].ours, "nnc has no ", 11) == 0)
+                check_hint(b, "%s", course_names[i].ours);
+            else
+                check_hint(b, "nnc spells it %s", course_names[i].ours);
             return;
         }
     const char *mod = stdlib_module_of(C, name);

@@ -6,7 +6,7 @@ reference interpreter), against PyTorch on the same inputs.
     stdlib_values.py NNC WORK_DIR
 
   activations and layers  a model whose outputs are identity, heaviside, relu, leaky_relu, elu,
-                          softplus, gelu, gelu_tanh, silu, selu, softmax, log_softmax, prelu, rbf, dense, dropout (eval: the
+                          softplus, gelu, gelu_tanh, silu, selu, softmax, log_softmax, logsumexp, prelu, rbf, dense, dropout (eval: the
                           identity) and flatten of one input, and embedding of token ids; `predict` on rows that include
                           large magnitudes (|x| up to 100, where naive softplus/softmax overflow)
   losses                  two models whose named losses are every loss and regulariser; `eval`
@@ -68,6 +68,7 @@ model acts {
   output o_softsign  = softsign(x)
   output o_softmax   = softmax(x)
   output o_logsm     = log_softmax(x)
+  output o_lse       = logsumexp(x)
   p = prelu(x)
   output o_prelu     = p
   r = rbf(x, 3, gamma = 0.05)
@@ -106,6 +107,7 @@ if out is not None:
         "o_softsign": F.softsign(x),
         "o_softmax": F.softmax(x, dim=-1),
         "o_logsm": F.log_softmax(x, dim=-1),
+        "o_lse": torch.logsumexp(x, dim=-1, keepdim=True),
         "o_prelu": torch.where(x > 0, x, torch.tensor(alpha) * x),
         "o_rbf": torch.exp(-0.05 * torch.cdist(x, torch.tensor(centers)) ** 2),
         "o_dense": torch.tanh(x @ torch.tensor(W) + torch.tensor(b)),
@@ -378,10 +380,12 @@ grad_cases = [("relu", F.relu), ("leaky_relu", lambda z: F.leaky_relu(z, 0.01)),
               ("softplus", F.softplus), ("sigmoid", torch.sigmoid), ("tanh", torch.tanh),
               ("atan", torch.atan), ("gelu", F.gelu), ("gelu_tanh", lambda z: F.gelu(z, approximate="tanh")),
               ("silu", F.silu), ("selu", F.selu), ("relu6", F.relu6), ("hard_sigmoid", F.hardsigmoid),
-              ("hard_swish", F.hardswish), ("mish", F.mish), ("softsign", F.softsign)]
+              ("hard_swish", F.hardswish), ("mish", F.mish), ("softsign", F.softsign),
+              ("lse", lambda z: torch.logsumexp(z, -1, keepdim=True))]
+# logsumexp's [B] result as a [B, 1] column, so that the model's sum over axis 1 takes it
+helpers = "fn lse(z: f32[B, 6]) -> f32[B, 1] { reshape(logsumexp(z), [B, 1]) }\n"
 for name, tf in grad_cases:
-    write("grad_%s.nn" % name, """use nn
-model grad_%s {
+    write("grad_%s.nn" % name, "use nn\n" + helpers + """model grad_%s {
   input  x: f32[B, 6]
   target y: f32[B]
   param  w: f32[6] = [1.0, 0.5, -1.0, 2.0, -0.5, 1.5]
