@@ -3856,8 +3856,16 @@ static void check_data(Body *b, Node *e) {
                     ok = false;
                 }
             }
-            if (ok && npos != want) {
-                check_error(b, e->loc, "%s takes %d file name%s, got %d", nm, want, want == 1 ? "" : "s", npos);
+            /* npy and idx of one file: the inputs of a model without a target (an autoencoder's
+             * images, a contrastive model's pairs) */
+            int ntarget = 0;
+            for (int i = 0; i < b->model->ninputs; i++) ntarget += b->model->inputs[i]->kind == ND_TARGET;
+            if (ok && want == 2 && npos == 1 && ntarget > 0) {
+                check_error(b, e->loc, "%s of one file yields the input only, but the model declares a target", nm);
+                check_hint(b, "name the targets' file too: %s(\"x.%s\", \"y.%s\")", nm, nm, nm);
+            } else if (ok && npos != want && !(want == 2 && npos == 1)) {
+                check_error(b, e->loc, "%s takes %s file name%s, got %d", nm, want == 2 ? "1 or 2" : "1",
+                            want == 1 ? "" : "s", npos);
             } else if (ok && want == 1 && !label) {
                 check_error(b, e->loc, "csv needs the label column: csv(\"file.csv\", label = \"column\")");
             } else if (ok) {
