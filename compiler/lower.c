@@ -2743,9 +2743,27 @@ static IrModule *module(Lower *L) {
         if (L->m->tensors[i].role == ROLE_TARGET && target < 0) target = i;
         if (L->m->tensors[i].role == ROLE_OUTPUT && output < 0) output = i;
     }
-    /* a classifier: i32 labels [B] and a first output of scores [B, N] */
+    /* a classifier: i32 labels [B] and a first output of scores [B, N], unless the losses read the
+     * labels otherwise than as N classes (a one_hot of N): a model that trains on classes made from
+     * them (footwear = i32(label == 5 or ...), 2 classes of 10) has no N-class labels to check */
+    bool labels_n = true;
+    if (target >= 0 && output >= 0 && L->m->tensors[output].type.rank == 2 && L->m->evaluate) {
+        const IrGraph *g = L->m->evaluate;
+        int64_t N = L->m->tensors[output].type.dim[1].c;
+        bool used = false, as_n = false;
+        for (uint32_t i = 0; i < g->len; i++) {
+            const IrNode *n = &g->nodes[i];
+            for (int k = 0; k < n->nsrc; k++) {
+                const IrNode *s = &g->nodes[n->src[k]];
+                if (s->op != OP_INPUT || s->attr.i[0] != target) continue;
+                used = true;
+                as_n |= n->op == OP_ONE_HOT && n->type.dim[n->type.rank - 1].c == N;
+            }
+        }
+        labels_n = !used || as_n;
+    }
     if (target >= 0 && output >= 0 && L->m->tensors[target].type.dtype == DT_I32 &&
-        !L->m->tensors[target].conditions &&
+        !L->m->tensors[target].conditions && labels_n &&
         L->m->tensors[target].type.rank == 1 && L->m->tensors[output].type.rank == 2)
         L->m->nclasses = (int)L->m->tensors[output].type.dim[1].c;
     return L->m;
