@@ -378,6 +378,17 @@ static const struct { const char *theirs, *ours; } course_names[] = {
     {"bmm", "a @ b (batched when both have rank >= 3)"},
     {"mm", "a @ b"},
     {"tril", "softmax(scores, causal = true) (the causal mask of attention)"},
+    {"torch", "nnc has no module 'torch': builtins and nn's functions are called without a prefix (torch.cat -> "
+              "concat, torch.relu -> relu)"},
+    {"F", "nnc has no module 'F' (torch.nn.functional): nn's functions are called without a prefix (F.relu -> relu, "
+          "F.cross_entropy -> cross_entropy)"},
+    {"np", "nnc has no module 'np': builtins are called without a prefix (np.mean -> mean, np.concatenate -> concat)"},
+    {"numpy", "nnc has no module 'numpy': builtins are called without a prefix (numpy.mean -> mean)"},
+    {"tf", "nnc has no module 'tf': builtins and nn's functions are called without a prefix (tf.reduce_sum -> sum, "
+           "tf.nn.relu -> relu)"},
+    {"keras", "nnc has no module 'keras': nn's layers are called without a prefix (keras.layers.Dense -> dense)"},
+    {"layers", "nnc has no module 'layers': nn's layers are called without a prefix (layers.Dense(64) -> "
+               "dense(x, 64))"},
     {"eye", "nnc has no identity matrix: the diagonal of a @ b.T (a contrastive loss's positives) is sum(a * b, axis = -1), "
             "and logsumexp(a @ b.T) - sum(a * b, axis = -1) is the cross-entropy with labels 0..B-1"},
     {"arange", "nnc has no index tensor: a loop variable for i in 0 .. N, or cumsum(ones_like(x), axis) - 1.0 (f32)"},
@@ -513,8 +524,8 @@ static const char *stdlib_module_of(Check *C, const char *name) {
     return found;
 }
 
-static void suggest_undefined(Body *b, const char *name) {
-    Check *C = b->C;
+/* The hint for a course's spelling of name (course_names); false when it has none. */
+static bool course_hint(Body *b, const char *name) {
     for (size_t i = 0; i < sizeof course_names / sizeof course_names[0]; i++)
         if (strcmp(name, course_names[i].theirs) == 0) {
             /* an entry starting "nnc has no" says so itself */
@@ -522,8 +533,15 @@ static void suggest_undefined(Body *b, const char *name) {
                 check_hint(b, "%s", course_names[i].ours);
             else
                 check_hint(b, "nnc spells it %s", course_names[i].ours);
-            return;
+            return true;
         }
+    return false;
+}
+
+static void suggest_undefined(Body *b, const char *name) {
+    Check *C = b->C;
+    if (course_hint(b, name))
+        return;
     const char *mod = stdlib_module_of(C, name);
     if (mod) {
         check_hint(b, "'%s' is in the standard library's module '%s': add `use %s` at the top of the file", name, mod,
@@ -1377,6 +1395,8 @@ static const Type *check_member(Body *b, Node *n) {
         if (!di || di->decl->kind == ND_MODEL) {
             check_error(b, n->name_loc.file ? n->name_loc : n->loc, "module '%s' declares no function or layer '%s'",
                         n->lhs->name, n->name);
+            if (course_hint(b, n->name))    /* nn.ReLU, nn.Linear: PyTorch's torch.nn spelling */
+                return ty_error();
             Names ns = {0};
             for (int i = 0; i < C->ndecls; i++)
                 if (C->order[i]->decl->kind != ND_MODEL && qualified_decl(C, n->lhs->name, C->order[i]->decl->name))

@@ -188,6 +188,10 @@ static void end_stmt(Parser *p) {
     }
     if (is_punct(t, "}") || t->kind == TK_EOF)
         return;
+    if (is_kw(t, "if"))     /* Python's `a if c else b` */
+        fail(p, t, "nnc has no conditional expression: where(c, a, b) chooses per element (training too: "
+                   "where(training, a, b)), and an if statement chooses at compile time",
+             "expected %s, found %s", "a newline or ';' after the statement", describe(p, t));
     expected(p, "a newline or ';' after the statement");
 }
 
@@ -691,6 +695,9 @@ static Node *primary(Parser *p) {
             enter(p, t);
             advance(p);
             n = expr(p);
+            if (is_punct(peek(p), ","))     /* Python's tuple (1, 2) */
+                fail(p, peek(p), "nnc has no tuples: a list is written [1, 2] (axis = [1, 2], concat([a, b]))",
+                     "expected ')', found ','");
             close_bracket(p, ")", t);
             leave(p);
             return n;
@@ -718,6 +725,11 @@ static Node *primary(Parser *p) {
     default:
         break;
     }
+    if (t->kind == TK_NEWLINE && p->pos > 0 && prev_tok(p)->kind == TK_PUNCT && !is_punct(prev_tok(p), ")") &&
+        !is_punct(prev_tok(p), "]") && !is_punct(prev_tok(p), "}"))
+        fail(p, t, "a newline ends the statement: to go on on the next line, put the expression in parentheses "
+                   "(a newline inside ( ) or [ ] is white space)",
+             "expected an expression, found %s", describe(p, t));
     expected(p, "an expression");
 }
 
@@ -1019,6 +1031,10 @@ static Node *stmt(Parser *p) {
         set_name(n, expect_ident(p, "a loop variable after 'for'"));
         expect_kw(p, "in");
         n->lhs = expr(p);
+        if (!is_punct(peek(p), "..") && n->lhs->kind == ND_CALL && n->lhs->lhs->kind == ND_IDENT &&
+            strcmp(n->lhs->lhs->name, "range") == 0)
+            fail(p, peek(p), "a loop runs over a range written a .. b: for i in 0 .. 3 { ... }",
+                 "expected '..', found %s", describe(p, peek(p)));
         expect_punct(p, "..");
         n->rhs = expr(p);
         block(p, n, stmt);
