@@ -378,6 +378,8 @@ static const struct { const char *theirs, *ours; } course_names[] = {
     {"bmm", "a @ b (batched when both have rank >= 3)"},
     {"mm", "a @ b"},
     {"tril", "softmax(scores, causal = true) (the causal mask of attention)"},
+    {"print", "nnc has no print: declare `output NAME = x` and run the executable's predict (nnc --emit types "
+              "FILE.nn lists every binding's type)"},
     {"torch", "nnc has no module 'torch': builtins and nn's functions are called without a prefix (torch.cat -> "
               "concat, torch.relu -> relu)"},
     {"F", "nnc has no module 'F' (torch.nn.functional): nn's functions are called without a prefix (F.relu -> relu, "
