@@ -429,6 +429,9 @@ grep -q "target 'label'" cg.err || fail "cgan predict without labels: $(cat cg.e
 ./cgan predict --weights cgan.st cg_x.npy,cg_y.npy > cg.csv 2> /dev/null || fail "cgan predict with labels"
 head -n 1 cg.csv | grep -q class && fail "cgan predict writes a class column"
 [ "$(sed -n 3p cg.csv)" != "$(sed -n 4p cg.csv)" ] || fail "cgan: labels 1 and 7 drew the same image"
+./cgan predict --weights cgan.st cg_x.npy,cg_y.npy -o cg.png > /dev/null 2>&1 || fail "cgan predict -o cg.png with labels"
+./cgan sample --weights cgan.st -o cgs.png --n 4 > /dev/null 2> cgs.err || fail "cgan sample"
+grep -q "target 'label' conditions the outputs" cgs.err || fail "cgan sample does not say the label is 0: $(cat cgs.err)"
 echo "ok: cgan predicts per label"
 train conv_vae --limit 2000 --epochs 1 --save vae.st
 ./conv_vae sample --weights vae.st -o vae.png --n 16 > /dev/null 2>&1 || fail "conv_vae sample"
