@@ -447,6 +447,8 @@ static const struct { const char *theirs, *ours; } course_names[] = {
     {"Conv2D", "conv2d(x, filters, k) (channels-last images f32[B, H, W, C])"},
     {"Conv2d", "conv2d(x, filters, k) (channels-last images f32[B, H, W, C])"},
     {"Conv1D", "conv1d(x, filters, k) (sequences f32[B, L, C])"},
+    {"Conv1DTranspose", "conv1d_transpose(x, filters, k, stride = 2, padding = \"same\") (sequences f32[B, L, C])"},
+    {"ConvTranspose1d", "conv1d_transpose(x, filters, k) (sequences f32[B, L, C]; W is [k, filters, C])"},
     {"Conv1d", "conv1d(x, filters, k) (sequences f32[B, L, C])"},
     {"Conv2DTranspose", "conv2d_transpose(x, filters, k)"},
     {"ConvTranspose2d", "conv2d_transpose(x, filters, k)"},
