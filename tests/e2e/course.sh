@@ -444,4 +444,6 @@ awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d
 echo "ok: xception_mini: eval loss $a, the interpreter's $b"
 train conv_autoencoder --limit 512
 train nanogpt --limit 1000
+train timeseries_anomaly --epochs 10
+check "$(last timeseries_anomaly val_loss)" lt 0.05 "timeseries_anomaly validation reconstruction MSE"
 echo "ok: every course program trains"
