@@ -168,6 +168,19 @@ expect 1 "'nan.st': tensor '$nn' holds nan at element 1 \(counting from 0\)" ./i
 expect 1 "'inf.st': tensor '$nn' holds -inf at element 1" ./iris train --resume inf.st --epochs 3
 expect 1 "--init-from 'nan.st': tensor '$nn' holds nan at element 1" ./iris train --init-from nan.st --epochs 1
 expect 1 "'nan.st': tensor '$nn' holds nan" ./iris predict --weights nan.st iris.csv
+# a tensor named twice in the header (JSON allows it): one copy was taken silently
+/usr/bin/python3 - <<'PY' || fail "writing dup.st"
+import json, struct
+raw = open("w.st", "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+text = raw[8:8 + n].decode()
+name = sorted(k for k in json.loads(text) if k != "__metadata__")[0]
+entry = json.dumps({name: json.loads(text)[name]})[1:-1]
+hdr = (text.rstrip()[:-1] + ", " + entry + "}").encode()
+open("dup.st", "wb").write(struct.pack("<Q", len(hdr)) + hdr + raw[8 + n:])
+PY
+expect 1 "'dup.st': tensor '$nn' appears twice in the safetensors header" ./iris eval --weights dup.st
+expect 1 "'dup.st': tensor '$nn' appears twice" ./iris train --init-from dup.st --epochs 1
 
 # ---- text and generate ----
 "$NNC" "$SRC/tests/e2e/text/charlm.nn" -o charlm || fail "nnc charlm.nn"
