@@ -560,6 +560,13 @@ const Type *check_index(Body *b, Node *n) {
             sstep = it[3 * i + 2]->ival;
         else if (it[3 * i + 2] && (!check_const_int(it[3 * i + 2], &step) || step < 1)) {
             check_error(b, k->body->loc, "a slice step must be a known positive int");
+            if (check_const_int(it[3 * i + 2], &step) && step < 0)
+                check_hint(b, check_holds_batch(b, ext)
+                                  ? "the batch axis can only be taken whole (':'): the samples of a batch cannot be "
+                                    "reordered (a mixup of x with x[::-1] has no nnc form)"
+                                  : "slices step forward only: a reversed axis is flip_lr / flip_ud for images, "
+                                    "rnn/lstm/gru(..., reverse = true) for a sequence read from its end, or the "
+                                    "concat of its one-element slices in a for loop (stdlib's flip_lr)");
             return ty_error();
         }
         const SDim *lo = it[3 * i] ? it[3 * i]->ival : ty_dim_const(&C->dc, 0);
