@@ -1919,6 +1919,32 @@ static Value index_value(Lower *L, Frame *f, Node *n) {
             fail(L, k->loc, "the batch axis can only be taken whole (':')");
         }
         int64_t lo, hi, st = 1;
+        if (k->kind == ND_SLICE && !k->lhs && !k->rhs && k->body &&
+            (st = need_int(L, eval(L, f, k->body), "a slice step", k->loc)) < 0) {
+            /* x[::-s]: the axis from its end, every s-th element: one-element slices concatenated
+             * (as stdlib's flip_lr), which simplify joins into one concatenation */
+            if (st <= -(1 << 30)) fail(L, k->loc, "slice step %lld is out of range", (long long)st);
+            uint32_t y = IR_NONE;
+            for (int64_t i = d.c - 1; i >= 0; i += st) {
+                IrType one = *tty(L, x);
+                one.dim[ax] = dconst(1);
+                uint32_t s1[1] = {x};
+                IrAttr at = {.i = {ax, i, i + 1, 1}, .ni = 4};
+                uint32_t e = add(L, OP_SLICE, one, s1, 1, &at);
+                if (y == IR_NONE) {
+                    y = e;
+                    continue;
+                }
+                IrType ct = *tty(L, y);
+                ct.dim[ax] = dconst(ct.dim[ax].c + 1);
+                uint32_t s2[2] = {y, e};
+                IrAttr cat = {.i = {ax}, .ni = 1};
+                y = add(L, OP_CONCAT, ct, s2, 2, &cat);
+            }
+            x = y;
+            continue;
+        }
+        st = 1;
         if (k->kind == ND_SLICE) {
             lo = k->lhs ? need_int(L, eval(L, f, k->lhs), "a slice start", k->loc) : 0;
             hi = k->rhs ? need_int(L, eval(L, f, k->rhs), "a slice end", k->loc) : d.c;
