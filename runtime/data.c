@@ -595,6 +595,10 @@ static const char *num_hint(const char *s) {
         return " (a CSV number is decimal: hexadecimal is not read)";
     if (!strncasecmp(s, "inf", 3) || !strncasecmp(s, "nan", 3))
         return " (a data value must be finite)";
+    /* a word: a categorical feature (Keras' StringLookup column, "thal" = "fixed") */
+    if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))
+        return " (only the label column may hold names: give a categorical feature as integer ids, one per "
+               "category, and embed or one_hot them in the model)";
     return "";
 }
 

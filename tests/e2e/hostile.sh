@@ -32,6 +32,9 @@ head -n 1 iris.csv > header.csv
 expect 1 "nan.csv:5: field 2 is not a number: 'nan'" ./iris train --data nan.csv --epochs 1
 expect 1 "inf.csv:5: field 2 is not a number: '-inf'" ./iris train --data inf.csv --epochs 1
 expect 1 "emptyf.csv:5: field 2 is not a number: ''" ./iris train --data emptyf.csv --epochs 1
+# a categorical feature given as words (Keras' StringLookup column) is named as such
+awk 'NR == 5 { $0 = "5.1,wide,1.4,0.2,0" } 1' iris.csv > word.csv
+expect 1 "word.csv:5: field 2 is not a number: 'wide' \\(only the label column may hold names: give a categorical feature as integer ids" ./iris train --data word.csv --epochs 1
 expect 1 "'header.csv' has no data rows" ./iris train --data header.csv --epochs 1
 expect 1 "nan.csv:5: field 2 is not a number: 'nan'" ./iris predict --weights w.st nan.csv
 # numbers are decimal: C's strtod forms (hexadecimal, inf, nan) are refused, naming the field
