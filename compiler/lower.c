@@ -1919,6 +1919,32 @@ static Value index_value(Lower *L, Frame *f, Node *n) {
             fail(L, k->loc, "the batch axis can only be taken whole (':')");
         }
         int64_t lo, hi, st = 1;
+        if (k->kind == ND_SLICE && !k->lhs && !k->rhs && k->body &&
+            (st = need_int(L, eval(L, f, k->body), "a slice step", k->loc)) < 0) {
+            /* x[::-s]: the axis from its end, every s-th element: one-element slices concatenated
+             * (as stdlib's flip_lr), which simplify joins into one concatenation */
+            if (st <= -(1 << 30)) fail(L, k->loc, "slice step %lld is out of range", (long long)st);
+            uint32_t y = IR_NONE;
+            for (int64_t i = d.c - 1; i >= 0; i += st) {
+                IrType one = *tty(L, x);
+                one.dim[ax] = dconst(1);
+                uint32_t s1[1] = {x};
+                IrAttr at = {.i = {ax, i, i + 1, 1}, .ni = 4};
+                uint32_t e = add(L, OP_SLICE, one, s1, 1, &at);
+                if (y == IR_NONE) {
+                    y = e;
+                    continue;
+                }
+                IrType ct = *tty(L, y);
+                ct.dim[ax] = dconst(ct.dim[ax].c + 1);
+                uint32_t s2[2] = {y, e};
+                IrAttr cat = {.i = {ax}, .ni = 1};
+                y = add(L, OP_CONCAT, ct, s2, 2, &cat);
+            }
+            x = y;
+            continue;
+        }
+        st = 1;
         if (k->kind == ND_SLICE) {
             lo = k->lhs ? need_int(L, eval(L, f, k->lhs), "a slice start", k->loc) : 0;
             hi = k->rhs ? need_int(L, eval(L, f, k->rhs), "a slice end", k->loc) : d.c;
@@ -2731,13 +2757,39 @@ static IrModule *module(Lower *L) {
         st->opt_l2 = optimizer_penalty(L, s->optimizer, "l2");
         if (i == 0) add_hyper(L, "lr", st->lr);
     }
+    /* a target the outputs are computed from (a conditional GAN's or VAE's label): predict reads
+     * it with the inputs, and it is no classifier's labels */
+    for (uint32_t i = 0; i < L->m->forward->len; i++) {
+        const IrNode *n = &L->m->forward->nodes[i];
+        if (n->op == OP_INPUT && L->m->tensors[n->attr.i[0]].role == ROLE_TARGET)
+            L->m->tensors[n->attr.i[0]].conditions = true;
+    }
     int target = -1, output = -1;
     for (int i = 0; i < L->m->ntensors; i++) {
         if (L->m->tensors[i].role == ROLE_TARGET && target < 0) target = i;
         if (L->m->tensors[i].role == ROLE_OUTPUT && output < 0) output = i;
     }
-    /* a classifier: i32 labels [B] and a first output of scores [B, N] */
+    /* a classifier: i32 labels [B] and a first output of scores [B, N], unless the losses read the
+     * labels otherwise than as N classes (a one_hot of N): a model that trains on classes made from
+     * them (footwear = i32(label == 5 or ...), 2 classes of 10) has no N-class labels to check */
+    bool labels_n = true;
+    if (target >= 0 && output >= 0 && L->m->tensors[output].type.rank == 2 && L->m->evaluate) {
+        const IrGraph *g = L->m->evaluate;
+        int64_t N = L->m->tensors[output].type.dim[1].c;
+        bool used = false, as_n = false;
+        for (uint32_t i = 0; i < g->len; i++) {
+            const IrNode *n = &g->nodes[i];
+            for (int k = 0; k < n->nsrc; k++) {
+                const IrNode *s = &g->nodes[n->src[k]];
+                if (s->op != OP_INPUT || s->attr.i[0] != target) continue;
+                used = true;
+                as_n |= n->op == OP_ONE_HOT && n->type.dim[n->type.rank - 1].c == N;
+            }
+        }
+        labels_n = !used || as_n;
+    }
     if (target >= 0 && output >= 0 && L->m->tensors[target].type.dtype == DT_I32 &&
+        !L->m->tensors[target].conditions && labels_n &&
         L->m->tensors[target].type.rank == 1 && L->m->tensors[output].type.rank == 2)
         L->m->nclasses = (int)L->m->tensors[output].type.dim[1].c;
     return L->m;

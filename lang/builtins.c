@@ -140,6 +140,14 @@ static const Type *reduce(Body *b, Node *n, Builtin bi, Node **slot, const Type 
     /* one axis, or a list of distinct axes (NumPy's and TensorFlow's axis = [1, 2]) */
     const Type *at = sty[1];
     int nax = 1;
+    if (s->rank == 0 && s->rest < 0) {
+        /* a loss of nn (the mean over everything) reduced over the axes Keras' losses keep */
+        check_error(b, slot[1]->loc, "%s over an axis of %s, which has none (a rank-0 tensor)", fname,
+                    check_tystr(b, x));
+        check_hint(b, "the losses of nn (binary_cross_entropy, mse, ...) give the mean over every element: "
+                      "write the per-element loss out to reduce it over some axes first");
+        return ty_error();
+    }
     if (at->kind == TY_TENSOR && at->vals && rule == BR_ARG_REDUCE) {
         check_error(b, slot[1]->loc, "%s takes one axis, got %s", fname, check_tystr(b, at));
         check_hint(b, "reshape the axes into one first, or leave axis out for the flattened tensor");
@@ -797,8 +805,13 @@ const Type *check_builtin_call(Body *b, Node *n, Builtin bi, Node **slot, const 
     case BR_UNARY_F32: case BR_UNARY_NUM: {
         double known_int;
         if (check_builtins[bi].rule == BR_UNARY_F32 &&
-            (sty[0]->kind == TY_FLOAT || (sty[0]->kind == TY_INT && check_num_value(sty[0], &known_int)))) {
-            /* (an int not known here, such as one holding the batch size B, stays a tensor) */
+            (sty[0]->kind == TY_FLOAT ||
+             (sty[0]->kind == TY_INT && (check_num_value(sty[0], &known_int) ||
+                                         !(b->kind == ND_MODEL && (!sty[0]->ival || check_holds_batch(b, sty[0]->ival))))))) {
+            /* (an int holding the model's batch size B stays a tensor, computed when the model
+             * runs; an int not known in a generic body, a dim formal's K, is a float known at
+             * each call, as K ** 0.5 is: Kaiming's normal(0, gain / sqrt(K)) in a layer of
+             * one's own, an attention's softmax(s, scale = 1.0 / sqrt(D))) */
             /* of a compile-time number, a compile-time float, as `**` gives one: an initializer's
              * normal(0, sqrt(2.0 / K)) (He's), a constant exp(-1.0) [builtin.fold] */
             Type *t = ty_new(C->a, TY_FLOAT);

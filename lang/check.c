@@ -368,6 +368,35 @@ static const struct { const char *theirs, *ours; } course_names[] = {
     {"unsqueeze", "reshape(x, [...]) with the new axis of extent 1"},
     {"squeeze", "an index (x[:, 0]) or reshape(x, [...])"},
     {"zeros", "zeros_like(x) (a tensor of zeros shaped like x)"},
+    {"broadcast_to", "x + zeros_like(y): x broadcast to y's shape (a class token: cls + zeros_like(tokens[:, 0:1, :]))"},
+    {"expand", "x + zeros_like(y): x broadcast to y's shape (a class token: cls + zeros_like(tokens[:, 0:1, :]))"},
+    {"expand_as", "x + zeros_like(y): x broadcast to y's shape"},
+    {"tile", "x + zeros_like(y) to broadcast x to y's shape, or concat([x, x, ...], axis = ...) to repeat it"},
+    {"repeat", "x + zeros_like(y) to broadcast x to y's shape, concat([x, x, ...], axis = ...), or repeat_vector(x, n)"},
+    {"view", "reshape(x, [...])"},
+    {"permute", "transpose(x, [...])"},
+    {"bmm", "a @ b (batched when both have rank >= 3)"},
+    {"mm", "a @ b"},
+    {"tril", "softmax(scores, causal = true) (the causal mask of attention)"},
+    {"print", "nnc has no print: declare `output NAME = x` and run the executable's predict (nnc --emit types "
+              "FILE.nn lists every binding's type)"},
+    {"torch", "nnc has no module 'torch': builtins and nn's functions are called without a prefix (torch.cat -> "
+              "concat, torch.relu -> relu)"},
+    {"F", "nnc has no module 'F' (torch.nn.functional): nn's functions are called without a prefix (F.relu -> relu, "
+          "F.cross_entropy -> cross_entropy)"},
+    {"np", "nnc has no module 'np': builtins are called without a prefix (np.mean -> mean, np.concatenate -> concat)"},
+    {"numpy", "nnc has no module 'numpy': builtins are called without a prefix (numpy.mean -> mean)"},
+    {"tf", "nnc has no module 'tf': builtins and nn's functions are called without a prefix (tf.reduce_sum -> sum, "
+           "tf.nn.relu -> relu)"},
+    {"keras", "nnc has no module 'keras': nn's layers are called without a prefix (keras.layers.Dense -> dense)"},
+    {"layers", "nnc has no module 'layers': nn's layers are called without a prefix (layers.Dense(64) -> "
+               "dense(x, 64))"},
+    {"eye", "nnc has no identity matrix: the diagonal of a @ b.T (a contrastive loss's positives) is sum(a * b, axis = -1), "
+            "and logsumexp(a @ b.T) - sum(a * b, axis = -1) is the cross-entropy with labels 0..B-1"},
+    {"arange", "nnc has no index tensor: a loop variable for i in 0 .. N, or cumsum(ones_like(x), axis) - 1.0 (f32)"},
+    {"diag", "sum(a * b, axis = -1) for the diagonal of a @ b.T"},
+    {"diagonal", "sum(a * b, axis = -1) for the diagonal of a @ b.T"},
+    {"reduce_logsumexp", "logsumexp(x) (over the last axis)"},
     {"ones", "ones_like(x) (a tensor of ones shaped like x)"},
     {"randn", "rand_normal(x) (normal noise shaped like x)"},
     {"swish", "silu(x)"},
@@ -418,6 +447,8 @@ static const struct { const char *theirs, *ours; } course_names[] = {
     {"Conv2D", "conv2d(x, filters, k) (channels-last images f32[B, H, W, C])"},
     {"Conv2d", "conv2d(x, filters, k) (channels-last images f32[B, H, W, C])"},
     {"Conv1D", "conv1d(x, filters, k) (sequences f32[B, L, C])"},
+    {"Conv1DTranspose", "conv1d_transpose(x, filters, k, stride = 2, padding = \"same\") (sequences f32[B, L, C])"},
+    {"ConvTranspose1d", "conv1d_transpose(x, filters, k) (sequences f32[B, L, C]; W is [k, filters, C])"},
     {"Conv1d", "conv1d(x, filters, k) (sequences f32[B, L, C])"},
     {"Conv2DTranspose", "conv2d_transpose(x, filters, k)"},
     {"ConvTranspose2d", "conv2d_transpose(x, filters, k)"},
@@ -497,13 +528,24 @@ static const char *stdlib_module_of(Check *C, const char *name) {
     return found;
 }
 
-static void suggest_undefined(Body *b, const char *name) {
-    Check *C = b->C;
+/* The hint for a course's spelling of name (course_names); false when it has none. */
+static bool course_hint(Body *b, const char *name) {
     for (size_t i = 0; i < sizeof course_names / sizeof course_names[0]; i++)
         if (strcmp(name, course_names[i].theirs) == 0) {
-            check_hint(b, "nnc spells it %s", course_names[i].ours);
-            return;
+            /* an entry starting "nnc has no" says so itself */
+            if (strncmp(course_names[i].ours, "nnc has no ", 11) == 0)
+                check_hint(b, "%s", course_names[i].ours);
+            else
+                check_hint(b, "nnc spells it %s", course_names[i].ours);
+            return true;
         }
+    return false;
+}
+
+static void suggest_undefined(Body *b, const char *name) {
+    Check *C = b->C;
+    if (course_hint(b, name))
+        return;
     const char *mod = stdlib_module_of(C, name);
     if (mod) {
         check_hint(b, "'%s' is in the standard library's module '%s': add `use %s` at the top of the file", name, mod,
@@ -1357,6 +1399,8 @@ static const Type *check_member(Body *b, Node *n) {
         if (!di || di->decl->kind == ND_MODEL) {
             check_error(b, n->name_loc.file ? n->name_loc : n->loc, "module '%s' declares no function or layer '%s'",
                         n->lhs->name, n->name);
+            if (course_hint(b, n->name))    /* nn.ReLU, nn.Linear: PyTorch's torch.nn spelling */
+                return ty_error();
             Names ns = {0};
             for (int i = 0; i < C->ndecls; i++)
                 if (C->order[i]->decl->kind != ND_MODEL && qualified_decl(C, n->lhs->name, C->order[i]->decl->name))
@@ -3836,8 +3880,16 @@ static void check_data(Body *b, Node *e) {
                     ok = false;
                 }
             }
-            if (ok && npos != want) {
-                check_error(b, e->loc, "%s takes %d file name%s, got %d", nm, want, want == 1 ? "" : "s", npos);
+            /* npy and idx of one file: the inputs of a model without a target (an autoencoder's
+             * images, a contrastive model's pairs) */
+            int ntarget = 0;
+            for (int i = 0; i < b->model->ninputs; i++) ntarget += b->model->inputs[i]->kind == ND_TARGET;
+            if (ok && want == 2 && npos == 1 && ntarget > 0) {
+                check_error(b, e->loc, "%s of one file yields the input only, but the model declares a target", nm);
+                check_hint(b, "name the targets' file too: %s(\"x.%s\", \"y.%s\")", nm, nm, nm);
+            } else if (ok && npos != want && !(want == 2 && npos == 1)) {
+                check_error(b, e->loc, "%s takes %s file name%s, got %d", nm, want == 2 ? "1 or 2" : "1",
+                            want == 1 ? "" : "s", npos);
             } else if (ok && want == 1 && !label) {
                 check_error(b, e->loc, "csv needs the label column: csv(\"file.csv\", label = \"column\")");
             } else if (ok) {
@@ -3890,6 +3942,10 @@ static void check_metric(Body *b, Node *mn) {
             check_hint(b, "accuracy fits i32[B] labels with [B, N] scores, an f32[B, N] one-hot target with "
                           "f32[B, N] scores (N <= 1024), or an f32[B] 0/1 target with an f32[B] probability; "
                           "for a regression use metrics mse or mae");
+            if (tt->dtype == DT_I32 && tt->shape.rank >= 2 && ot->shape.rank == tt->shape.rank + 1)
+                check_hint(b, "for labels at every position (a sequence), write the metric as a fn: `fn "
+                              "token_accuracy(probs: f32[B, T, V], y: i32[B, T]) -> f32 { mean(f32(argmax(probs, "
+                              "axis = -1) == y)) }`, then `metrics token_accuracy`");
         }
         return;
     }

@@ -558,8 +558,25 @@ const Type *check_index(Body *b, Node *n) {
         const SDim *sstep = NULL;   /* a step from a formal (x[:, ::s]): symbolic */
         if (it[3 * i + 2] && !check_const_int(it[3 * i + 2], &step) && it[3 * i + 2]->ival)
             sstep = it[3 * i + 2]->ival;
+        else if (it[3 * i + 2] && check_const_int(it[3 * i + 2], &step) && step < 0 && step > -(1 << 30) &&
+                 !it[3 * i] && !it[3 * i + 1] && ek && !check_holds_batch(b, ext)) {
+            /* x[::-s] (Python's): the whole axis read from its end, every s-th element, ceil(e / s) */
+            d[nd++] = ty_dim_const(&C->dc, (e - 1) / -step + 1);
+            continue;
+        }
         else if (it[3 * i + 2] && (!check_const_int(it[3 * i + 2], &step) || step < 1)) {
+            if (check_const_int(it[3 * i + 2], &step) && step < 0 && (it[3 * i] || it[3 * i + 1]) &&
+                !check_holds_batch(b, ext)) {
+                check_error(b, k->body->loc, "a negative slice step takes the whole axis (x[::-1]), not bounds");
+                check_hint(b, "reverse the whole axis, then slice it: y = x[:, ::-1], then y[:, a:b]");
+                return ty_error();
+            }
             check_error(b, k->body->loc, "a slice step must be a known positive int");
+            if (check_const_int(it[3 * i + 2], &step) && step < 0)
+                check_hint(b, check_holds_batch(b, ext)
+                                  ? "the batch axis can only be taken whole (':'): the samples of a batch cannot be "
+                                    "reordered (a mixup of x with x[::-1] has no nnc form)"
+                                  : "a negative step reverses an axis whose extent is known (x[:, ::-1])");
             return ty_error();
         }
         const SDim *lo = it[3 * i] ? it[3 * i]->ival : ty_dim_const(&C->dc, 0);
@@ -652,6 +669,10 @@ const Type *check_tensor_literal(Body *b, Node *n) {
         if (!check_is_ct(e)) {
             check_error(b, n->kids[i]->loc,
                         "a tensor literal holds compile-time numbers, got %s", check_tystr(b, e));
+            if (e->kind == TY_TENSOR)
+                check_hint(b, "a list of tensors is an argument of concat only, and a fn or layer gives one tensor: to "
+                              "return several, concat them (and slice the result), or make the layers inside "
+                              "instances in the model (c1 = conv2d(filters = 8, k = 3), then a = c1(x), b = c1(y))");
             return ty_error();
         }
         if (first) {

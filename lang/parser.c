@@ -188,6 +188,13 @@ static void end_stmt(Parser *p) {
     }
     if (is_punct(t, "}") || t->kind == TK_EOF)
         return;
+    if (is_punct(t, ","))   /* Python's h, c = lstm(...) */
+        fail(p, t, "nnc has no tuple assignment: bind one name per statement (a layer or fn gives one tensor)",
+             "expected %s, found %s", "a newline or ';' after the statement", describe(p, t));
+    if (is_kw(t, "if"))     /* Python's `a if c else b` */
+        fail(p, t, "nnc has no conditional expression: where(c, a, b) chooses per element (training too: "
+                   "where(training, a, b)), and an if statement chooses at compile time",
+             "expected %s, found %s", "a newline or ';' after the statement", describe(p, t));
     expected(p, "a newline or ';' after the statement");
 }
 
@@ -691,6 +698,9 @@ static Node *primary(Parser *p) {
             enter(p, t);
             advance(p);
             n = expr(p);
+            if (is_punct(peek(p), ","))     /* Python's tuple (1, 2) */
+                fail(p, peek(p), "nnc has no tuples: a list is written [1, 2] (axis = [1, 2], concat([a, b]))",
+                     "expected ')', found ','");
             close_bracket(p, ")", t);
             leave(p);
             return n;
@@ -718,6 +728,16 @@ static Node *primary(Parser *p) {
     default:
         break;
     }
+    if (is_punct(t, "=") && p->pos > 0 && prev_tok(p)->kind == TK_PUNCT &&
+        (is_punct(prev_tok(p), "+") || is_punct(prev_tok(p), "-") || is_punct(prev_tok(p), "*") ||
+         is_punct(prev_tok(p), "/")))     /* Python's y += 1 */
+        fail(p, t, arena_printf(p->a, "nnc has no augmented assignment: write y = y %s ...", prev_tok(p)->text),
+             "expected an expression, found '='");
+    if (t->kind == TK_NEWLINE && p->pos > 0 && prev_tok(p)->kind == TK_PUNCT && !is_punct(prev_tok(p), ")") &&
+        !is_punct(prev_tok(p), "]") && !is_punct(prev_tok(p), "}"))
+        fail(p, t, "a newline ends the statement: to go on on the next line, put the expression in parentheses "
+                   "(a newline inside ( ) or [ ] is white space)",
+             "expected an expression, found %s", describe(p, t));
     expected(p, "an expression");
 }
 
@@ -1019,6 +1039,10 @@ static Node *stmt(Parser *p) {
         set_name(n, expect_ident(p, "a loop variable after 'for'"));
         expect_kw(p, "in");
         n->lhs = expr(p);
+        if (!is_punct(peek(p), "..") && n->lhs->kind == ND_CALL && n->lhs->lhs->kind == ND_IDENT &&
+            strcmp(n->lhs->lhs->name, "range") == 0)
+            fail(p, peek(p), "a loop runs over a range written a .. b: for i in 0 .. 3 { ... }",
+                 "expected '..', found %s", describe(p, peek(p)));
         expect_punct(p, "..");
         n->rhs = expr(p);
         block(p, n, stmt);
@@ -1055,7 +1079,7 @@ static Node *stmt(Parser *p) {
     finish(p, n);
     /* `inptu x: f32[B]` reads as the expression `inptu` followed by junk: name the keyword */
     Token *u = peek(p);
-    if (n->lhs->kind == ND_IDENT && u->kind != TK_NEWLINE && !is_punct(u, "}") && u->kind != TK_EOF)
+    if (n->lhs->kind == ND_IDENT && u->kind != TK_NEWLINE && !is_punct(u, "}") && u->kind != TK_EOF && !is_punct(u, ","))
         fail(p, u, typo_hint(p, t, stmt_words, NWORDS(stmt_words)),
              "expected a newline or ';' after the statement, found %s", describe(p, u));
     end_stmt(p);
@@ -1297,8 +1321,15 @@ static Node *decl(Parser *p) {
         block(p, n, mstmt);
         return finish(p, n);
     }
-    fail(p, t, typo_hint(p, t, decl_words, NWORDS(decl_words)),
-         "expected a declaration (use, fn, layer, optimizer or model), found %s", describe(p, t));
+    const char *hint = typo_hint(p, t, decl_words, NWORDS(decl_words));
+    /* Python's words for them */
+    if (t->kind == TK_IDENT && !strcmp(t->text, "def"))
+        hint = "a function is written fn NAME(x) { ... } (a layer, which owns parameters, layer NAME(x) { ... })";
+    else if (t->kind == TK_IDENT && !strcmp(t->text, "class"))
+        hint = "a network is a layer (layer NAME(x) { ... }, its params inside) or a model (model NAME { ... })";
+    else if (t->kind == TK_IDENT && (!strcmp(t->text, "import") || !strcmp(t->text, "from")))
+        hint = "the standard library is loaded with `use nn` (its optimizers: `use optim`)";
+    fail(p, t, hint, "expected a declaration (use, fn, layer, optimizer or model), found %s", describe(p, t));
 }
 
 /* program = { NL | decl } EOF ; */

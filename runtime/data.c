@@ -595,6 +595,10 @@ static const char *num_hint(const char *s) {
         return " (a CSV number is decimal: hexadecimal is not read)";
     if (!strncasecmp(s, "inf", 3) || !strncasecmp(s, "nan", 3))
         return " (a data value must be finite)";
+    /* a word: a categorical feature (Keras' StringLookup column, "thal" = "fixed") */
+    if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))
+        return " (only the label column may hold names: give a categorical feature as integer ids, one per "
+               "category, and embed or one_hot them in the model)";
     return "";
 }
 
@@ -1143,6 +1147,23 @@ fail:
     spec_free(c, &sp);
     rt_data_free(c, d);
     return -1;
+}
+
+/* predict's data: the inputs, and a target the outputs are computed from (a conditional GAN's
+ * label: the descriptor's `conditions`), read from PATH as --data reads a data set (x.npy,y.npy;
+ * a CSV with its label column). */
+int rt_data_load_predict(RtCtx *c, const char *path, RtData *d) {
+    const RtTensor *cond = NULL;
+    for (int i = 0; i < c->desc.nt && !cond; i++)
+        if (c->desc.t[i].role == RT_TARGET && c->desc.t[i].conditions) cond = &c->desc.t[i];
+    if (!cond) return rt_data_load_inputs(c, path, d);
+    if (rt_data_load(c, path, RT_SPLIT_TEST, true, 0, d)) {
+        fprintf(stderr, "%s: note: the model's outputs are computed from target '%s' too (it conditions them), so "
+                "predict reads it beside the inputs, as training does: 'x.npy,y.npy', or a CSV with its label column\n",
+                c->prog, cond->name);
+        return -1;
+    }
+    return 0;
 }
 
 int rt_data_load_inputs(RtCtx *c, const char *path, RtData *d) {

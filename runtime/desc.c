@@ -135,6 +135,9 @@ static int parse_tensor(RtCtx *c, RtDesc *d, Line *l, int lineno) {
         } else if (!strcmp(l->tok[k], "frozen") && k == l->n - 1 && t->role == RT_PARAM) {
             t->frozen = true;
             k++;
+        } else if (!strcmp(l->tok[k], "conditions") && k == l->n - 1 && t->role == RT_TARGET) {
+            t->conditions = true;
+            k++;
         } else {
             BAD("unexpected field '%s' in tensor '%s'", lineno, l->tok[k], t->name);
         }

@@ -25,6 +25,8 @@
  *              glorot_normal|he_uniform|he_normal|literal; A, B its arguments (value, lo/hi,
  *              mean/std); FANIN, FANOUT for glorot/he. literal params carry `data`.
  *       param tensors may add `frozen` as the last field when no train step updates them.
+ *       target tensors may add `conditions` as the last field when the forward entry point reads
+ *       them (a conditional model's label: predict reads its values with the inputs).
  *   loss NAME                        the losses, in NncArgs.losses order
  *   step NAME LOSS OPTIMIZER LR      train steps, in train_step(step) order
  *   schedule STEP NAME A B           the lr schedule of step STEP when it is a stdlib one (constant,

@@ -220,6 +220,11 @@ int rt_sample(RtCtx *c, const RtOpts *o) {
     if (rt_output_check(c, o->out, &po)) return -1;
     int64_t n = o->n > 0 ? o->n : 64;
     if (n > MAX_PICTURES) return rt_error(c, "--n %lld: sample pictures at most %d", (long long)n, MAX_PICTURES);
+    for (int i = 0; i < d->nt; i++)
+        if (d->t[i].role == RT_TARGET && d->t[i].conditions)
+            fprintf(stderr, "%s: note: target '%s' conditions the outputs, and sample draws every picture with it 0; "
+                    "predict INPUT -o FILE.png reads it beside the inputs (x.npy,y.npy) to draw chosen ones\n",
+                    c->prog, d->t[i].name);
     Call k;
     if (call_new(c, n, &k)) return -1;
     NncArgs a = call_args(c, &k, n, rt_mix64(c->seed ^ SEED_SAMPLE));
@@ -245,7 +250,7 @@ int rt_predict_png(RtCtx *c, const RtOpts *o) {
     if (rt_output_check(c, o->out, &po)) return -1;
     if (o->weights && rt_load(c, o->weights, false, false)) return -1;
     RtData data;
-    if (rt_data_load_inputs(c, o->input, &data)) return -1;
+    if (rt_data_load_predict(c, o->input, &data)) return -1;
     int rc = -1;
     float *pa = NULL, *xa = NULL;
     Call k = {0};

@@ -51,6 +51,7 @@ typedef struct RtTensor {
     float *literal;             /* INIT_LITERAL values [numel], owned by the ctx allocator */
     int64_t nliteral;
     bool frozen;
+    bool conditions;            /* a target the forward entry point reads (a conditional model's label) */
 } RtTensor;
 
 typedef struct RtStep {
@@ -245,6 +246,7 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
                  RtData *d);
 /* Loads a predict input (CSV/IDX/NPY by extension) into the model's first input tensor. */
 int rt_data_load_inputs(RtCtx *c, const char *path, RtData *d);
+int rt_data_load_predict(RtCtx *c, const char *path, RtData *d);   /* inputs, and a target that conditions the outputs */
 void rt_data_free(RtCtx *c, RtData *d);
 
 /* ---- text.c: text data and its vocabulary ---- */

@@ -1263,7 +1263,7 @@ int rt_predict(RtCtx *c, const RtOpts *o) {
     if (o->out && rt_output_check(c, o->out, &po)) return -1;            /* before any work */
     if (o->weights && rt_load(c, o->weights, false, false)) return -1;   /* else: literal params (cli.c) */
     RtData data;
-    if (rt_data_load_inputs(c, o->input, &data)) return -1;
+    if (rt_data_load_predict(c, o->input, &data)) return -1;
     int rc = -1;
     Batch b = {0};
     float *all = NULL;

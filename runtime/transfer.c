@@ -161,6 +161,10 @@ int rt_init_from(RtCtx *c, const char *path, const char *map) {
             if (strcmp(have, want)) {
                 rt_error(c, "--init-from '%s': '%s'%s has shape %s in the file, but the model's '%s' is %s", path,
                          mapped[k], as, have, t->name, want);
+                /* a new head of another width (10 classes there, 2 here) takes no weights from there */
+                fprintf(stderr, "%s: hint: a new layer that starts from its initializer needs a name the file does not "
+                        "have: rename the layer in the model (a new head: new_head = dense(...)), or map the file's "
+                        "name away with --map '%s=unused.%s'\n", c->prog, e[k].name, e[k].name);
                 goto done;
             }
             if (e[k].dtype != (int)t->dtype) {

@@ -566,6 +566,8 @@ static int64_t first_nonfinite(const float *v, int64_t n) {
     return -1;
 }
 
+static int cmp_name(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
 static int read_header(RtCtx *c, FILE *f, const char *path, char **hdr, uint64_t *hlen, uint64_t *data_size, Entry **e,
                        int *ne, Meta *m) {
     struct stat st;
@@ -590,6 +592,21 @@ static int read_header(RtCtx *c, FILE *f, const char *path, char **hdr, uint64_t
         if (!j.oom)
             return rt_error(c, "'%s': bad JSON in the safetensors header (near byte %lld)", path, (long long)(j.p - *hdr) + 8);
         return -1;
+    }
+    /* a name twice (JSON allows it; the safetensors writers never write it): which copy is meant is
+     * unknowable, so the file is refused rather than one copy taken silently */
+    if (*ne > 1) {
+        const char **names = rt_alloc(c, sizeof *names * (size_t)*ne);
+        if (!names) return -1;
+        for (int i = 0; i < *ne; i++) names[i] = (*e)[i].name;
+        qsort(names, (size_t)*ne, sizeof *names, cmp_name);
+        for (int i = 1; i < *ne; i++)
+            if (!strcmp(names[i - 1], names[i])) {
+                rt_error(c, "'%s': tensor '%s' appears twice in the safetensors header", path, names[i]);
+                rt_free(c, names);
+                return -1;
+            }
+        rt_free(c, names);
     }
     *hlen = n;
     *data_size = (uint64_t)st.st_size - 8 - n;

@@ -41,7 +41,8 @@ int pipeline(const NncOptions *o, Arena *a, Diag *d, Node *prog);
 /* Would writing `out` (of kind k; EMIT_RUN stands for --emit ast/types) destroy a user's file?
  * An existing non-empty file is replaced only when it looks like an earlier output of that kind
  * (an ELF file for an executable or object, '; ModuleID' for LLVM IR, nnc's header comment for -c's
- * header; for the text dumps anything but an ELF file or a .nn source), unless force. 0, or -1
+ * header; for the text dumps an earlier text dump of nnc, never an ELF file or a .nn source), unless
+ * force. 0, or -1
  * (diagnosed). */
 int pipeline_check_replace(Diag *d, const char *out, EmitKind k, bool header, bool force);
 

@@ -103,6 +103,7 @@ typedef struct IrTensor {
     int64_t fan_in, fan_out;
     const float *data;          /* literal initializer */
     bool frozen;                /* param no step updates */
+    bool conditions;            /* target the forward graph reads (a conditional GAN's label): predict needs it */
 } IrTensor;
 
 typedef struct IrStep {

@@ -48,6 +48,8 @@ char *ir_module_desc(Arena *a, const IrModule *m) {
         }
         if (t->frozen && t->role == ROLE_PARAM)
             fputs(" frozen", f);
+        if (t->conditions && t->role == ROLE_TARGET)
+            fputs(" conditions", f);
         fputc('\n', f);
     }
     for (int k = 0; k < m->nlosses; k++)

@@ -236,6 +236,8 @@ static void tensor_rec(P *p) {
             t.data = d;
         } else if (!strcmp(kw, "frozen")) {
             t.frozen = true;
+        } else if (!strcmp(kw, "conditions")) {
+            t.conditions = true;
         } else {
             perr(p, "unknown tensor field '%s'", kw);
         }

@@ -134,6 +134,8 @@ void ir_module_print(FILE *out, const IrModule *m) {
         }
         if (t->frozen)
             fputs(" frozen", out);
+        if (t->conditions)
+            fputs(" conditions", out);
         fputc('\n', out);
     }
     for (int k = 0; k < m->nlosses; k++)

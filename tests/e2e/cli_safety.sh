@@ -141,7 +141,7 @@ grep -q "^epoch 2/2" train.log || fail "steps did not train 2 epochs"
 echo "ok: one optimizer state set per step"
 # -o never destroys a user's file that is no earlier output of nnc (docs/nnc.md "Output files"):
 # an executable or object replaces only an ELF file, LLVM IR only LLVM IR, -c's header only nnc's
-# header, a text dump neither an ELF file nor a .nn source; --force lifts it
+# header, a text dump only an earlier text dump (never an ELF file or a .nn source); --force lifts it
 cp "$EX/xor.nn" x2.nn
 printf 'my notes\n' > notes.txt
 sum=$(cksum < notes.txt)
@@ -149,6 +149,13 @@ expect_fail "exe over a text file" "cannot write notes.txt: the file exists and 
 grep -q "hint: .*--force" err.log || fail "no --force hint"
 expect_fail "-c over a text file" "is not an object file" "$NNC" -c x2.nn -o notes.txt
 expect_fail "--emit llvm over a text file" "is not LLVM IR" "$NNC" --emit llvm x2.nn -o notes.txt
+# a text dump replaced any file but an ELF file or a .nn source: the user's notes, a data CSV
+for kind in ast types ir kernels plan dot dot=ir cuda; do
+    expect_fail "--emit $kind over a text file" "cannot write notes.txt: .* not a text output of nnc --emit" \
+        "$NNC" --emit $kind x2.nn -o notes.txt
+    "$NNC" --emit $kind x2.nn -o dump.$kind && "$NNC" --emit $kind x2.nn -o dump.$kind ||
+        fail "--emit $kind over its previous dump: exit $?"
+done
 [ "$(cksum < notes.txt)" = "$sum" ] || fail "notes.txt was changed"
 printf '/* my header */\n' > mine.h
 expect_fail "-c's header over the user's header" "cannot write mine.h: .* not a C header nnc wrote" "$NNC" -c x2.nn -o mine.o

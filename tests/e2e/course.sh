@@ -358,4 +358,92 @@ a=$(metric bns_exe.txt loss) b=$(metric bns_int.txt loss)
 awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= 1e-4 * a) }' ||
     fail "batchnorm_scratch: eval loss $a in the executable, $b in the interpreter"
 echo "ok: batchnorm_scratch: eval loss $a, the interpreter's $b"
+# the sixth batch
+train makemore_mlp
+check "$(last makemore_mlp val_loss)" lt 1.7 "makemore_mlp validation loss"
+# Kaiming's normal(0, (5/3) / sqrt(K)) in a layer of one's own, with K a dim formal
+train makemore_bn --epochs 1 --lr 0 --save mm0.st
+"$NNC_PYTHON" - <<'PY' || fail "makemore_bn: the initial weights are not (5/3) / sqrt(fan_in)"
+import json, struct
+import numpy as np
+d = open("mm0.st", "rb").read()
+n = struct.unpack("<Q", d[:8])[0]
+h = json.loads(d[8:8 + n])
+w = {k: np.frombuffer(d[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]], np.float32)
+     for k, v in h.items() if k != "__metadata__"}
+for name, fan_in in [("h.linear.W", 30), ("h_2.linear.W", 100)]:
+    want = (5.0 / 3.0) / np.sqrt(fan_in)
+    assert abs(w[name].std() / want - 1) < 0.15, (name, w[name].std(), want)
+    print("ok: makemore_bn: %s std %.4f, (5/3) / sqrt(%d) = %.4f" % (name, w[name].std(), fan_in, want))
+PY
+train makemore_bn
+check "$(last makemore_bn val_loss)" lt 1.7 "makemore_bn validation loss"
+train seq2seq_attention
+check "$(last seq2seq_attention val_token_accuracy)" ge 0.95 "seq2seq_attention validation token accuracy (reversal)"
+train transformer_seq2seq --epochs 4
+check "$(last transformer_seq2seq val_token_accuracy)" ge 0.95 "transformer_seq2seq validation token accuracy (reversal)"
+train style_transfer
+a=$(grep '^epoch 1/' style_transfer.log | sed -n 's/.* style_loss \([-0-9.eE+]*\).*/\1/p') b=$(last style_transfer style_loss)
+awk -v a="$a" -v b="$b" 'BEGIN { exit !(b < a / 10) }' || fail "style_transfer: style loss $a -> $b, not a tenth"
+echo "ok: style_transfer: style loss $a -> $b"
+train triplet
+check "$(last triplet val_hard)" lt 0.05 "triplet: share of validation triplets in the wrong order"
+train bigru_classifier --epochs 3
+check "$(last bigru_classifier val_accuracy)" ge 0.95 "bigru_classifier validation accuracy"
+train fastai_basics
+check "$(last fastai_basics val_batch_accuracy)" ge 0.97 "fastai_basics validation accuracy (footwear or not)"
+train one_cycle --limit 6000 --epochs 2
+check "$(last one_cycle val_accuracy)" ge 0.7 "one_cycle validation accuracy"
+# transfer learning: the base of pretrain_base, frozen, under a new head for a new task
+train pretrain_base --limit 6000 --epochs 1 --save base.st
+"$NNC" "$C/finetune_frozen.nn" -o finetune_frozen || fail "nnc finetune_frozen.nn"
+./finetune_frozen train --threads 2 --init-from base.st --limit 6000 --save ft.st > finetune_frozen.log 2> /dev/null ||
+    fail "finetune_frozen train --init-from base.st"
+grep -q "unused: *head.W, head.b" finetune_frozen.log || fail "finetune_frozen: the old head is not reported unused"
+check "$(last finetune_frozen footwear_accuracy)" ge 0.85 "finetune_frozen accuracy (footwear or not) with a frozen base"
+"$NNC_PYTHON" - <<'PY' || fail "finetune_frozen: the frozen base changed"
+import json, struct
+import numpy as np
+def load(f):
+    d = open(f, "rb").read()
+    n = struct.unpack("<Q", d[:8])[0]
+    h = json.loads(d[8:8 + n])
+    return {k: d[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]] for k, v in h.items() if k != "__metadata__"}
+a, b = load("base.st"), load("ft.st")
+for k in ["c1.W", "c1.b", "c2.W", "c2.b"]:
+    assert a[k] == b[k], k
+print("ok: finetune_frozen: c1 and c2 bit-identical to the pretrained base")
+PY
+train simclr --limit 2560
+check "$(last simclr top1)" ge 0.2 "simclr: share of views whose positive ranks first (chance 1/128)"
+train vit --limit 3000 --epochs 1
+check "$(last vit val_accuracy)" ge 0.6 "vit validation accuracy after 2700 samples"
+# the conditional GAN: predict reads the labels (the generator's condition) beside the images
+train cgan --limit 640 --epochs 1 --save cgan.st
+grep -q accuracy cgan.log && fail "cgan reports an accuracy: $(tail -n 1 cgan.log)"
+"$NNC_PYTHON" -c "
+import numpy as np
+np.save('cg_x.npy', np.zeros((3, 28, 28), np.float32)); np.save('cg_y.npy', np.array([1, 1, 7], np.int32))"
+./cgan predict --weights cgan.st cg_x.npy 2> cg.err > /dev/null && fail "cgan predict without the labels succeeded"
+grep -q "target 'label'" cg.err || fail "cgan predict without labels: $(cat cg.err)"
+./cgan predict --weights cgan.st cg_x.npy,cg_y.npy > cg.csv 2> /dev/null || fail "cgan predict with labels"
+head -n 1 cg.csv | grep -q class && fail "cgan predict writes a class column"
+[ "$(sed -n 3p cg.csv)" != "$(sed -n 4p cg.csv)" ] || fail "cgan: labels 1 and 7 drew the same image"
+./cgan predict --weights cgan.st cg_x.npy,cg_y.npy -o cg.png > /dev/null 2>&1 || fail "cgan predict -o cg.png with labels"
+./cgan sample --weights cgan.st -o cgs.png --n 4 > /dev/null 2> cgs.err || fail "cgan sample"
+grep -q "target 'label' conditions the outputs" cgs.err || fail "cgan sample does not say the label is 0: $(cat cgs.err)"
+echo "ok: cgan predicts per label"
+train conv_vae --limit 2000 --epochs 1 --save vae.st
+./conv_vae sample --weights vae.st -o vae.png --n 16 > /dev/null 2>&1 || fail "conv_vae sample"
+train xception_mini --limit 1000 --epochs 1 --save xc.st
+./xception_mini eval --weights xc.st --limit 300 > xc_exe.txt 2> /dev/null || fail "xception_mini eval"
+"$NNC" run "$C/xception_mini.nn" -- eval --weights xc.st --limit 300 > xc_int.txt 2> /dev/null || fail "nnc run xception_mini eval"
+a=$(metric xc_exe.txt loss) b=$(metric xc_int.txt loss)
+awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= 1e-4 * a) }' ||
+    fail "xception_mini: eval loss $a in the executable, $b in the interpreter"
+echo "ok: xception_mini: eval loss $a, the interpreter's $b"
+train conv_autoencoder --limit 512
+train nanogpt --limit 1000
+train timeseries_anomaly --epochs 10
+check "$(last timeseries_anomaly val_loss)" lt 0.05 "timeseries_anomaly validation reconstruction MSE"
 echo "ok: every course program trains"

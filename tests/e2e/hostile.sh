@@ -32,6 +32,9 @@ head -n 1 iris.csv > header.csv
 expect 1 "nan.csv:5: field 2 is not a number: 'nan'" ./iris train --data nan.csv --epochs 1
 expect 1 "inf.csv:5: field 2 is not a number: '-inf'" ./iris train --data inf.csv --epochs 1
 expect 1 "emptyf.csv:5: field 2 is not a number: ''" ./iris train --data emptyf.csv --epochs 1
+# a categorical feature given as words (Keras' StringLookup column) is named as such
+awk 'NR == 5 { $0 = "5.1,wide,1.4,0.2,0" } 1' iris.csv > word.csv
+expect 1 "word.csv:5: field 2 is not a number: 'wide' \\(only the label column may hold names: give a categorical feature as integer ids" ./iris train --data word.csv --epochs 1
 expect 1 "'header.csv' has no data rows" ./iris train --data header.csv --epochs 1
 expect 1 "nan.csv:5: field 2 is not a number: 'nan'" ./iris predict --weights w.st nan.csv
 # numbers are decimal: C's strtod forms (hexadecimal, inf, nan) are refused, naming the field
@@ -168,6 +171,19 @@ expect 1 "'nan.st': tensor '$nn' holds nan at element 1 \(counting from 0\)" ./i
 expect 1 "'inf.st': tensor '$nn' holds -inf at element 1" ./iris train --resume inf.st --epochs 3
 expect 1 "--init-from 'nan.st': tensor '$nn' holds nan at element 1" ./iris train --init-from nan.st --epochs 1
 expect 1 "'nan.st': tensor '$nn' holds nan" ./iris predict --weights nan.st iris.csv
+# a tensor named twice in the header (JSON allows it): one copy was taken silently
+/usr/bin/python3 - <<'PY' || fail "writing dup.st"
+import json, struct
+raw = open("w.st", "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+text = raw[8:8 + n].decode()
+name = sorted(k for k in json.loads(text) if k != "__metadata__")[0]
+entry = json.dumps({name: json.loads(text)[name]})[1:-1]
+hdr = (text.rstrip()[:-1] + ", " + entry + "}").encode()
+open("dup.st", "wb").write(struct.pack("<Q", len(hdr)) + hdr + raw[8 + n:])
+PY
+expect 1 "'dup.st': tensor '$nn' appears twice in the safetensors header" ./iris eval --weights dup.st
+expect 1 "'dup.st': tensor '$nn' appears twice" ./iris train --init-from dup.st --epochs 1
 
 # ---- text and generate ----
 "$NNC" "$SRC/tests/e2e/text/charlm.nn" -o charlm || fail "nnc charlm.nn"

@@ -162,6 +162,10 @@ nnc_e2e(packed_gemm packed_gemm.sh)
 nnc_e2e(seq_examples seq_examples.sh)
 # a model of the pooling and resampling builtins trains, the executable equal to the interpreter
 nnc_e2e(pool_model pool_model.sh)
+# a target the outputs are computed from (a conditional GAN's label): predict reads it, no classifier
+nnc_e2e(conditional_predict conditional_predict.sh)
+# classes made from the labels (transfer onto a new task) are no classifier of the labels; a new head under --init-from
+nnc_e2e(derived_labels derived_labels.sh)
 # their values against torch's pools and F.interpolate (interpreter and executable; ties in max)
 nnc_e2e(pool_values pool_values.sh)
 

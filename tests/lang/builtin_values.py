@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """builtin_values.py - the builtins compute what docs/language.md section 5 promises: the ones
 added by issue 7 (floor, ceil, round, erf, asin, acos, %, and clip, reduce_min, prod, argmax,
-argmin, cumsum, which lowering composes from several IR ops), batched @ on each of its three
+argmin, cumsum, a negative slice step, which lowering composes from several IR ops), batched @ on each of its three
 lowering paths, gather with negative indices, where with a compile-time condition,
 zeros_like/ones_like and numbers as loss targets, and the i32 forms of abs, sign, sum and
 reduce_max, run by nnc's interpreter (`nnc run`) against PyTorch on the same inputs; then one SGD
@@ -97,6 +97,8 @@ model vals {
   output o_gatherk = flatten(gather(t, clip(k, -5, 4)))
   output o_where = where(true, [[1.0, 2.0]], x[:, 0:1])
   output o_ones = ones_like(x) + zeros_like(x)
+  output o_rev = x[:, ::-1]
+  output o_rev2 = flatten(reshape(x, [B, 2, 3])[:, ::-1, ::-2])
 }
 """ % (lit(M), lit(A), lit(T)))
 out = run(["run", "vals.nn", "--", "predict", "vals.csv"], "values")
@@ -130,6 +132,7 @@ if out is not None:
         "o_gatherk": t[torch.clamp(k, -5, 4)].reshape(B, -1),
         "o_where": torch.tensor([[1.0, 2.0]]).expand(B, 2),
         "o_ones": torch.ones_like(x),
+        "o_rev": x.flip(1), "o_rev2": torch.tensor(X.reshape(-1, 2, 3)[:, ::-1, ::-2].copy()).reshape(B, -1),
     }
     for name, w in want.items():
         check("builtin.%s" % name[2:], columns(head, rows, name), w.double().reshape(B, -1).numpy(),
@@ -217,6 +220,8 @@ grad_cases = [
      lambda z: (z.cumsum(1) * torch.tensor([1.0, -2.0, 0.5, 3.0, -1.0, 2.0])).sum(1)),
     ("mod", "sum(z % 0.75, axis = 1)", lambda z: torch.remainder(z, 0.75).sum(1)),
     ("floor", "sum(floor(z) + z, axis = 1)", lambda z: (torch.floor(z) + z).sum(1)),
+    ("reverse", "sum(cumsum(z[:, ::-1], axis = 1) * z, axis = 1) + sum(z[:, ::-4], axis = 1)",
+     lambda z: ((z.flip(1).cumsum(1) * z).sum(1) + z[:, [5, 1]].sum(1))),
     ("matmul", "sum(flatten(reshape(z, [B, 1, 2, 3]) @ reshape(tanh(z[:, 0:6]), [B, 2, 3, 1])), axis = 1)",
      lambda z: (z.reshape(-1, 1, 2, 3) @ torch.tanh(z).reshape(-1, 2, 3, 1)).reshape(z.shape[0], -1).sum(1)),
 ]

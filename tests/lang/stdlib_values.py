@@ -6,7 +6,7 @@ reference interpreter), against PyTorch on the same inputs.
     stdlib_values.py NNC WORK_DIR
 
   activations and layers  a model whose outputs are identity, heaviside, relu, leaky_relu, elu,
-                          softplus, gelu, gelu_tanh, silu, selu, softmax, log_softmax, prelu, rbf, dense, dropout (eval: the
+                          softplus, gelu, gelu_tanh, silu, selu, softmax, log_softmax, logsumexp, prelu, rbf, dense, dropout (eval: the
                           identity) and flatten of one input, and embedding of token ids; `predict` on rows that include
                           large magnitudes (|x| up to 100, where naive softplus/softmax overflow)
   losses                  two models whose named losses are every loss and regulariser; `eval`
@@ -68,6 +68,7 @@ model acts {
   output o_softsign  = softsign(x)
   output o_softmax   = softmax(x)
   output o_logsm     = log_softmax(x)
+  output o_lse       = logsumexp(x)
   p = prelu(x)
   output o_prelu     = p
   r = rbf(x, 3, gamma = 0.05)
@@ -106,6 +107,7 @@ if out is not None:
         "o_softsign": F.softsign(x),
         "o_softmax": F.softmax(x, dim=-1),
         "o_logsm": F.log_softmax(x, dim=-1),
+        "o_lse": torch.logsumexp(x, dim=-1, keepdim=True),
         "o_prelu": torch.where(x > 0, x, torch.tensor(alpha) * x),
         "o_rbf": torch.exp(-0.05 * torch.cdist(x, torch.tensor(centers)) ** 2),
         "o_dense": torch.tanh(x @ torch.tensor(W) + torch.tensor(b)),
@@ -115,6 +117,38 @@ if out is not None:
     for name, w in want.items():
         # log_softmax of rows with a spread of 200 reaches -200: relative error is what counts
         check("nn.%s" % name[2:], columns(head, rows, name), w.numpy(), rtol=3e-5, atol=5e-6)
+
+# ---- conv1d_transpose: torch's ConvTranspose1d (weight [C, F, k] = nnc's W [k, F, C] transposed) ----
+XT = rng.normal(0.0, 1.0, (3, 10, 3))
+write_csv("c1t_in.csv", ["c%d" % i for i in range(30)], XT.reshape(3, 30))
+write("c1t.nn", """use nn
+model c1t {
+  input x: f32[B, 10, 3]
+  a = conv1d_transpose(x, 4, 3, stride = 2, act = tanh)
+  b = conv1d_transpose(x, 2, 5, stride = 2, padding = "same")
+  c = conv1d_transpose(x, 2, 3, pad = 1, use_bias = false)
+  output o_a = a
+  output o_b = b
+  output o_c = c
+}
+""")
+WT = {n: rng.normal(0.0, 0.5, sh) for n, sh in [("a.W", (3, 4, 3)), ("a.b", (4,)), ("b.W", (5, 2, 3)), ("b.b", (2,)),
+                                               ("c.W", (3, 2, 3))]}
+save_weights("c1t.st", WT)
+out = run(["run", "c1t.nn", "--", "predict", "--weights", "c1t.st", "c1t_in.csv"], "conv1d_transpose")
+if out is not None:
+    head, rows = parse_csv(out)
+    x = torch.tensor(XT).permute(0, 2, 1)                     # [N, C, L]
+    tw = {n: torch.tensor(v).permute(2, 1, 0) for n, v in WT.items() if n.endswith(".W")}   # [C, F, k]
+    want_a = torch.tanh(F.conv_transpose1d(x, tw["a.W"], torch.tensor(WT["a.b"]), stride=2))
+    # Keras' "same" for a stride-2 transpose: the full output (L - 1) * 2 + 5 = 23 cut to L * 2 = 20,
+    # TensorFlow's padding: (23 - 20) = 3 split 1 before, 2 after
+    full_b = F.conv_transpose1d(x, tw["b.W"], torch.tensor(WT["b.b"]), stride=2)
+    want_b = full_b[:, :, 1:21]
+    want_c = F.conv_transpose1d(x, tw["c.W"], None, padding=1)
+    for name, w in [("o_a", want_a), ("o_b", want_b), ("o_c", want_c)]:
+        check("nn.conv1d_transpose.%s" % name[2:], columns(head, rows, name), w.permute(0, 2, 1).reshape(3, -1).numpy(),
+              rtol=1e-5, atol=1e-6)
 
 # ---- embedding: nn.Embedding / Keras' Embedding, a row per token id ----
 IDS = np.array([[0, 4, 4], [2, -1, 3], [1, 0, 9]])  # a repeated id, a negative one, 9 >= vocab
@@ -378,10 +412,12 @@ grad_cases = [("relu", F.relu), ("leaky_relu", lambda z: F.leaky_relu(z, 0.01)),
               ("softplus", F.softplus), ("sigmoid", torch.sigmoid), ("tanh", torch.tanh),
               ("atan", torch.atan), ("gelu", F.gelu), ("gelu_tanh", lambda z: F.gelu(z, approximate="tanh")),
               ("silu", F.silu), ("selu", F.selu), ("relu6", F.relu6), ("hard_sigmoid", F.hardsigmoid),
-              ("hard_swish", F.hardswish), ("mish", F.mish), ("softsign", F.softsign)]
+              ("hard_swish", F.hardswish), ("mish", F.mish), ("softsign", F.softsign),
+              ("lse", lambda z: torch.logsumexp(z, -1, keepdim=True))]
+# logsumexp's [B] result as a [B, 1] column, so that the model's sum over axis 1 takes it
+helpers = "fn lse(z: f32[B, 6]) -> f32[B, 1] { reshape(logsumexp(z), [B, 1]) }\n"
 for name, tf in grad_cases:
-    write("grad_%s.nn" % name, """use nn
-model grad_%s {
+    write("grad_%s.nn" % name, "use nn\n" + helpers + """model grad_%s {
   input  x: f32[B, 6]
   target y: f32[B]
   param  w: f32[6] = [1.0, 0.5, -1.0, 2.0, -0.5, 1.5]
