@@ -83,6 +83,9 @@ struct Frame {
     Node *call;                     /* the call node that made this frame (naming) */
     const char *callee;             /* its callee's name */
     Bind *b; int nb, capb;
+    int *bx; int bxcap;             /* name -> index + 1 of its latest binding (open addressing,
+                                       0 empty), made once the frame has BIND_INDEX bindings:
+                                       an unrolled loop binds thousands of names in one frame */
     const char *prefix;             /* parameter path prefix with trailing '.', NULL until needed */
     Naming nm;                      /* numbering of its bindings and calls (lang/naming.h) */
     /* the statement being evaluated */
@@ -359,12 +362,44 @@ static Frame *frame_new(Lower *L, Frame *caller, Node *call, const char *callee)
     return f;
 }
 
+#define BIND_INDEX 16
+
+static uint32_t name_hash(const char *s) {
+    uint32_t h = 2166136261u;   /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* The slot of name in f's index: its entry, or the empty one where it goes. */
+static int *bind_slot(Frame *f, const char *name) {
+    uint32_t mask = (uint32_t)f->bxcap - 1;
+    for (uint32_t k = name_hash(name) & mask;; k = (k + 1) & mask) {
+        int *e = &f->bx[k];
+        if (!*e || !strcmp(f->b[*e - 1].name, name)) return e;
+    }
+}
+
+/* Index the bindings of f (the latest of each name), in a table of at least twice their number. */
+static void bind_reindex(Lower *L, Frame *f) {
+    int cap = f->bxcap ? f->bxcap : 64;
+    while (cap < 2 * f->nb + 2) cap *= 2;
+    f->bx = arena_alloc(L->a, sizeof(int) * (size_t)cap);
+    f->bxcap = cap;
+    for (int i = 0; i < f->nb; i++) *bind_slot(f, f->b[i].name) = i + 1;
+}
+
 static void bind(Lower *L, Frame *f, const char *name, Value v, const char *group, int state) {
     Bind *b = ARENA_PUSH(L->a, f->b, f->nb, f->capb);
     *b = (Bind){name, v, group, state};
+    if (f->bx && 2 * f->nb + 2 <= f->bxcap) *bind_slot(f, name) = f->nb;
+    else if (f->nb >= BIND_INDEX) bind_reindex(L, f);
 }
 
 static Bind *find_bind(Frame *f, const char *name) {
+    if (f->bx) {
+        int e = *bind_slot(f, name);
+        return e ? &f->b[e - 1] : NULL;
+    }
     for (int i = f->nb - 1; i >= 0; i--)
         if (!strcmp(f->b[i].name, name)) return &f->b[i];
     return NULL;
