@@ -2467,7 +2467,10 @@ IrGraph *lower_prune(Arena *a, const IrGraph *g) {
         if (!live[i]) continue;
         for (int k = 0; k < g->nodes[i].nsrc; k++) live[g->nodes[i].src[k]] = 1;
     }
+    uint32_t nlive = 0;
+    for (uint32_t i = 0; i < g->len; i++) nlive += live[i];
     IrGraph *out = ir_graph_new(a, g->name);
+    ir_graph_reserve(out, nlive);
     uint32_t *map = arena_alloc(a, sizeof(uint32_t) * (g->len + 1));
     for (uint32_t i = 0; i < g->len; i++) {
         if (!live[i]) continue;

@@ -95,22 +95,37 @@ static bool node_eq(const IrNode *x, const IrNode *y) {
     return same;
 }
 
-static void hash_insert(IrGraph *g, uint32_t idx) {
-    uint32_t h = node_hash(&g->nodes[idx]);
+static void hash_insert(IrGraph *g, uint32_t idx, uint32_t h) {
     for (uint32_t k = h & (g->hashcap - 1);; k = (k + 1) & (g->hashcap - 1))
-        if (!g->hash[k]) {
-            g->hash[k] = idx + 1;
+        if (!g->hash[k].node) {
+            g->hash[k] = (IrHashSlot){idx + 1, h};
             return;
         }
 }
 
-static void hash_grow(IrGraph *g) {
-    uint32_t cap = g->hashcap ? g->hashcap * 2 : 256;
+/* A table of at least cap slots (a power of two), the old one's entries moved over by their
+ * stored hashes. */
+static void hash_resize(IrGraph *g, uint32_t cap) {
+    IrHashSlot *old = g->hash;
+    uint32_t oldcap = g->hashcap;
     g->hash = arena_alloc(g->arena, sizeof *g->hash * cap);
     g->hashcap = cap;
-    for (uint32_t i = 0; i < g->len; i++)
-        if (!(ir_op_flags[g->nodes[i].op] & F_NOCSE))
-            hash_insert(g, i);
+    for (uint32_t k = 0; k < oldcap; k++)
+        if (old[k].node)
+            hash_insert(g, old[k].node - 1, old[k].hash);
+}
+
+void ir_graph_reserve(IrGraph *g, uint32_t n) {
+    uint32_t want = g->len + n;
+    if (want > g->cap) {
+        g->nodes = arena_realloc(g->arena, g->nodes, sizeof *g->nodes * g->len, sizeof *g->nodes * want);
+        g->cap = want;
+    }
+    uint32_t cap = g->hashcap ? g->hashcap : 256;
+    while (2 * (want + 1) > cap)
+        cap *= 2;
+    if (cap != g->hashcap)
+        hash_resize(g, cap);
 }
 
 uint32_t ir_add(IrGraph *g, Op op, IrType type, const uint32_t *src, int nsrc, const IrAttr *attr,
@@ -151,18 +166,19 @@ uint32_t ir_add(IrGraph *g, Op op, IrType type, const uint32_t *src, int nsrc, c
             n.attr.f = n.attr.f != 0;
     }
     bool cse = !(ir_op_flags[op] & F_NOCSE);
+    uint32_t h = 0;
     if (cse) {
         if (2 * (g->len + 1) > g->hashcap)
-            hash_grow(g);
-        uint32_t h = node_hash(&n);
-        for (uint32_t k = h & (g->hashcap - 1); g->hash[k]; k = (k + 1) & (g->hashcap - 1))
-            if (node_eq(&g->nodes[g->hash[k] - 1], &n))
-                return g->hash[k] - 1;
+            hash_resize(g, g->hashcap ? g->hashcap * 2 : 256);
+        h = node_hash(&n);
+        for (uint32_t k = h & (g->hashcap - 1); g->hash[k].node; k = (k + 1) & (g->hashcap - 1))
+            if (g->hash[k].hash == h && node_eq(&g->nodes[g->hash[k].node - 1], &n))
+                return g->hash[k].node - 1;
     }
     uint32_t idx = g->len;
     *ARENA_PUSH(g->arena, g->nodes, g->len, g->cap) = n;
     if (cse)
-        hash_insert(g, idx);
+        hash_insert(g, idx, h);
     return idx;
 }
 

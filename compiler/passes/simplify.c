@@ -440,7 +440,11 @@ static IrGraph *rebuild(IrGraph *g, bool rules) {
         if (live[i])
             for (int k = 0; k < g->nodes[i].nsrc; k++)
                 live[g->nodes[i].src[k]] = true;
+    uint32_t nlive = 0;
+    for (uint32_t i = 0; i < g->len; i++)
+        nlive += live[i];
     IrGraph *h = ir_graph_new(g->arena, g->name);
+    ir_graph_reserve(h, nlive);     /* a copy needs no more; the rules may add some */
     for (uint32_t i = 0; i < g->len; i++) {
         map[i] = IR_NONE;
         if (!live[i])
@@ -528,6 +532,7 @@ IrGraph *expand(IrGraph *g) {
         return g;
     uint32_t *map = arena_alloc(g->arena, (g->len ? g->len : 1) * sizeof *map);
     IrGraph *h = ir_graph_new(g->arena, g->name);
+    ir_graph_reserve(h, g->len);
     for (uint32_t i = 0; i < g->len; i++) {
         IrNode n = g->nodes[i];
         uint32_t s[IR_MAXSRC];
