@@ -757,21 +757,26 @@ int k_verify(const KGraph *g, FILE *err) {
         if (res->stage >= 0 && (res->stage >= g->nbufs || g->bufs[res->stage].kind != KB_TEMP))
             fail(&v, "result ", r, "is staged through %%b%d, which is not a temporary", res->stage);
     }
-    /* a kept buffer holds zeros between calls: the last kernel touching it stores a constant 0 */
+    /* a kept buffer holds zeros between calls: the last kernel touching it stores a constant 0
+     * (the last kernel using each buffer, found in one walk: written[] is free again) */
+    int *last_use = written;
+    for (int b = 0; b < g->nbufs; b++)
+        last_use[b] = -1;
+    for (int i = 0; i < g->nkern; i++) {
+        const Kernel *k = &g->kern[i];
+        if (k->out >= 0 && k->out < g->nbufs)
+            last_use[k->out] = i;
+        for (int a = 0; a < k->nargs; a++)
+            if (k->args[a].kind != KA_VAL && k->args[a].ref >= 0 && k->args[a].ref < g->nbufs)
+                last_use[k->args[a].ref] = i;
+        for (int x = 0; x < k->nx; x++)
+            if (k->xbuf[x] >= 0 && k->xbuf[x] < g->nbufs)
+                last_use[k->xbuf[x]] = i;
+    }
     for (int b = 0; b < g->nbufs; b++) {
         if (g->bufs[b].kind != KB_TEMP || !g->bufs[b].kept)
             continue;
-        int last = -1;
-        for (int i = 0; i < g->nkern; i++) {
-            const Kernel *k = &g->kern[i];
-            bool use = k->out == b;
-            for (int a = 0; a < k->nargs; a++)
-                use |= k->args[a].kind != KA_VAL && k->args[a].ref == b;
-            for (int x = 0; x < k->nx; x++)
-                use |= k->xbuf[x] == b;
-            if (use)
-                last = i;
-        }
+        int last = last_use[b];
         bool zero = false;
         const Kernel *k = last >= 0 ? &g->kern[last] : NULL;
         for (int x = 0; k && k->kind == KK_ELEM && x < k->nx; x++) {

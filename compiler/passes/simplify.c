@@ -543,5 +543,16 @@ IrGraph *expand(IrGraph *g) {
     }
     for (int r = 0; r < g->nres; r++)
         ir_result(h, map[g->res[r].node], g->res[r].kind, g->res[r].index);
-    return rebuild(h, false);
+    /* drop what the expansions left dead; when nothing is, that copy would be h itself */
+    bool *live = arena_alloc(h->arena, (h->len ? h->len : 1) * sizeof *live);
+    for (int r = 0; r < h->nres; r++)
+        live[h->res[r].node] = true;
+    bool dead = false;
+    for (uint32_t i = h->len; i-- > 0;) {
+        dead |= !live[i];
+        if (live[i])
+            for (int k = 0; k < h->nodes[i].nsrc; k++)
+                live[h->nodes[i].src[k]] = true;
+    }
+    return dead ? rebuild(h, false) : h;
 }
