@@ -367,32 +367,60 @@ const char *ir_dtype_name(DType d) {
     return "?";
 }
 
-/* One dim: 784, B, 32*B, B+1, 2*B-3, -B. */
-static int dim_fmt(char *buf, size_t n, Dim d) {
-    if (d.a == 0)
-        return snprintf(buf, n, "%lld", (long long)d.c);
-    int w;
-    if (d.a == 1)
-        w = snprintf(buf, n, "B");
-    else if (d.a == -1)
-        w = snprintf(buf, n, "-B");
-    else
-        w = snprintf(buf, n, "%lld*B", (long long)d.a);
-    if (d.c != 0)
-        w += snprintf(buf + w, n > (size_t)w ? n - (size_t)w : 0, "%+lld", (long long)d.c);
-    return w;
+/* v in decimal at p; returns the end. (By hand: types are printed for every kernel's signature,
+ * and a chain of snprintf calls per dim was most of the LLVM IR stage's time.) */
+static char *put_int(char *p, long long v) {
+    char tmp[24];
+    int n = 0;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *p++ = '-';
+    while (n)
+        *p++ = tmp[--n];
+    return p;
 }
 
-void ir_type_fmt(char *buf, size_t n, const IrType *t) {
-    size_t w = (size_t)snprintf(buf, n, "%s[", ir_dtype_name(t->dtype));
-    for (int k = 0; k < t->rank && w < n; k++) {
-        if (k)
-            w += (size_t)snprintf(buf + w, n - w, ",");
-        if (w < n)
-            w += (size_t)dim_fmt(buf + w, n - w, t->dim[k]);
+/* One dim: 784, B, 32*B, B+1, 2*B-3, -B. */
+static char *dim_put(char *p, Dim d) {
+    if (d.a == 0)
+        return put_int(p, (long long)d.c);
+    if (d.a == -1)
+        *p++ = '-';
+    else if (d.a != 1) {
+        p = put_int(p, (long long)d.a);
+        *p++ = '*';
     }
-    if (w < n)
-        snprintf(buf + w, n - w, "]");
+    *p++ = 'B';
+    if (d.c > 0)
+        *p++ = '+';
+    if (d.c != 0)
+        p = put_int(p, (long long)d.c);
+    return p;
+}
+
+/* As snprintf would: at most n - 1 characters of the text and a NUL. */
+void ir_type_fmt(char *buf, size_t n, const IrType *t) {
+    char full[8 + IR_MAXRANK * 48], *p = full;
+    const char *dt = ir_dtype_name(t->dtype);
+    size_t dl = strlen(dt);
+    memcpy(p, dt, dl);
+    p += dl;
+    *p++ = '[';
+    for (int k = 0; k < t->rank && k < IR_MAXRANK; k++) {
+        if (k)
+            *p++ = ',';
+        p = dim_put(p, t->dim[k]);
+    }
+    *p++ = ']';
+    if (n == 0)
+        return;
+    size_t len = (size_t)(p - full) < n - 1 ? (size_t)(p - full) : n - 1;
+    memcpy(buf, full, len);
+    buf[len] = 0;
 }
 
 void ir_type_print(FILE *out, const IrType *t) {
