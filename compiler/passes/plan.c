@@ -345,14 +345,51 @@ static void gemm_epilogues(Arena *A, KGraph *g) {
  * Between the two only an allreduce may touch it (in place: the average of the processes'
  * gradients). The buffer's size may not depend on B (its storage is fixed) and the GEMM must
  * have more than one row (the batch-1 path of the LLVM backend writes C itself). */
-static bool reads_buf(const Kernel *k, int b) {
-    for (int a = 0; a < k->nargs; a++)
-        if (k->args[a].kind != KA_VAL && k->args[a].ref == b)
-            return true;
-    return false;
+/* The buffer kernel k's slot q names (q < 0: out and the extra outputs; else argument q), or -1. */
+static int slot_buf(const Kernel *k, int q) {
+    if (q == -1 - k->nx)
+        return k->out;
+    if (q < 0)
+        return k->xbuf[q + k->nx];
+    return k->args[q].kind == KA_VAL ? -1 : k->args[q].ref;
+}
+
+/* For each buffer b, the kernels that read or write it, in order: touch[first[b] .. first[b + 1]). */
+static int *touch_lists(Arena *A, const KGraph *g, int **touch) {
+    int nb = g->nbufs;
+    int *first = arena_alloc(A, sizeof(int) * ((size_t)nb + 2));
+    int *pos = arena_alloc(A, sizeof(int) * ((size_t)nb + 1));
+    int *seen = arena_alloc(A, sizeof(int) * ((size_t)nb + 1));
+    for (int pass = 0; pass < 2; pass++) {
+        for (int b = 0; b < nb; b++)
+            seen[b] = -1;
+        for (int i = 0; i < g->nkern; i++) {
+            const Kernel *k = &g->kern[i];
+            for (int q = -1 - k->nx; q < k->nargs; q++) {
+                int b = slot_buf(k, q);
+                if (b < 0 || b >= nb || seen[b] == i)
+                    continue;
+                seen[b] = i;
+                if (pass == 0)
+                    first[b + 1]++;
+                else
+                    (*touch)[pos[b]++] = i;
+            }
+        }
+        if (pass == 0) {
+            for (int b = 0; b < nb; b++) {
+                first[b + 1] += first[b];
+                pos[b] = first[b];
+            }
+            *touch = arena_alloc(A, sizeof(int) * ((size_t)first[nb] + 1));
+        }
+    }
+    return first;
 }
 
 static void accumulators(Arena *A, KGraph *g) {
+    int *touch;
+    int *tfirst = touch_lists(A, g, &touch);
     for (int i = 0; i < g->nkern; i++) {
         Kernel *k = &g->kern[i];
         int b = k->out;
@@ -364,13 +401,16 @@ static void accumulators(Arena *A, KGraph *g) {
         bool ok = true;
         for (int r = 0; ok && r < g->nres; r++)
             ok = g->res[r].buf != b && g->res[r].stage != b;
-        for (int j = 0; ok && j < i; j++)
-            ok = !reads_buf(&g->kern[j], b) && !writes(&g->kern[j], b);
+        /* the kernels that touch b (the lists stay right: an update below only adds b to the
+         * extra outputs of a kernel that reads it) */
+        int t0 = tfirst[b], t1 = tfirst[b + 1];
+        ok = ok && t0 < t1 && touch[t0] >= i;     /* none before i */
         int last = -1;
-        for (int j = i + 1; ok && j < g->nkern; j++) {
-            const Kernel *u = &g->kern[j];
-            if (!reads_buf(u, b) && !writes(u, b))
+        for (int t = t0; ok && t < t1; t++) {
+            int j = touch[t];
+            if (j <= i)
                 continue;
+            const Kernel *u = &g->kern[j];
             if (last >= 0) {        /* a reader after the one that was to zero it */
                 ok = false;
                 break;
