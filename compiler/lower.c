@@ -122,6 +122,8 @@ struct Lower {
     Loc loc;                        /* the expression being evaluated */
     int64_t rand_streams;
     Frame *model_frame;             /* the model body's frame after the last walk */
+    Bind *tfb; int ntfb;            /* train_frame's bindings of model_frame (its first tf_nb) */
+    Frame *tf_of; int tf_nb;
     const LowerStep *step;          /* the train step being walked (NULL: none, or every parameter) */
     StateUpd *upd; int nupd, capupd;    /* states rebound in this walk: their last values */
     bool record;                    /* the walk that records the layer-level picture (IrCall) */
@@ -2446,15 +2448,34 @@ static void walk_model(Lower *L, IrGraph *g, bool training, Walk *w) {
 /* A frame for the train block and the optimizer calls: the model's compile-time bindings
  * (`eta = 0.1` then `optimizer sgd(lr = eta)`), which are the same in every walk; the model's
  * tensors belong to a walk's graph and are not visible there (the checker says so). */
+/* A frame for the train block's expressions and the optimizers: the model body's numbers,
+ * strings, functions and number lists (the latest such binding of each name, which is what a
+ * lookup in a copy of all of them finds). Made once per walk of the model body, not per call:
+ * an optimizer runs once per parameter, and an unrolled loop leaves thousands of bindings. */
 static Frame *train_frame(Lower *L, const char *name) {
     Frame *f = frame_new(L, NULL, NULL, name);
     f->prefix = "";
     Frame *m = L->model_frame;
-    for (int i = 0; m && i < m->nb; i++) {
-        Value v = m->b[i].v;
-        if (is_num(v) || v.kind == V_STR || (v.kind == V_FN && !v.ipath) || (v.kind == V_LIST && all_numbers(v)))
-            bind(L, f, m->b[i].name, v, NULL, -1);
+    if (m && (L->tf_of != m || L->tf_nb != m->nb)) {
+        Frame seen = {0};
+        int *pick = arena_alloc(L->a, sizeof(int) * ((size_t)m->nb + 1)), n = 0;
+        for (int i = m->nb - 1; i >= 0; i--) {
+            Value v = m->b[i].v;
+            if (!(is_num(v) || v.kind == V_STR || (v.kind == V_FN && !v.ipath) || (v.kind == V_LIST && all_numbers(v))) ||
+                find_bind(&seen, m->b[i].name))
+                continue;
+            bind(L, &seen, m->b[i].name, v, NULL, -1);
+            pick[n++] = i;
+        }
+        L->tfb = arena_alloc(L->a, sizeof(Bind) * ((size_t)n + 1));
+        L->ntfb = n;
+        for (int k = 0; k < n; k++)     /* in the model frame's order */
+            L->tfb[k] = m->b[pick[n - 1 - k]];
+        L->tf_of = m;
+        L->tf_nb = m->nb;
     }
+    for (int i = 0; m && i < L->ntfb; i++)
+        bind(L, f, L->tfb[i].name, L->tfb[i].v, NULL, -1);
     return f;
 }
 
