@@ -123,6 +123,11 @@ struct Lower {
     int64_t rand_streams;
     Frame *model_frame;             /* the model body's frame after the last walk */
     Bind *tfb; int ntfb;            /* train_frame's bindings of model_frame (its first tf_nb) */
+    /* name indexes (open addressing, index + 1, 0 empty) of the tensor table (its first ntx) and
+     * of made (its first nmx): a 1,000-layer model has thousands of each */
+    int *tx; int txcap, ntx;
+    int *mx; int mxcap, nmx;
+    bool renamed;                   /* optim renamed tensors (lower_tensors_renamed): scan */
     Frame *tf_of; int tf_nb;
     const LowerStep *step;          /* the train step being walked (NULL: none, or every parameter) */
     StateUpd *upd; int nupd, capupd;    /* states rebound in this walk: their last values */
@@ -585,10 +590,52 @@ static bool frame_trained(Lower *L, const char *prefix) {
     return !any;
 }
 
+/* An index of names[0..n) (strings that never change), caught up from *nidx to n; the slot of
+ * name in it. */
+static int *name_slot(Lower *L, int **tab, int *cap, int *nidx, const char *const *names, size_t stride, int n,
+                      const char *name) {
+#define NAME_AT(i) (*(const char *const *)((const char *)names + (size_t)(i) * stride))
+    if (*nidx > n) *nidx = 0;               /* the list was emptied: start again */
+    if (*nidx == 0 && *cap) memset(*tab, 0, sizeof(int) * (size_t)*cap);
+    if (2 * n + 2 > *cap) {
+        int c = 64;
+        while (c < 2 * n + 2) c *= 2;
+        *tab = arena_alloc(L->a, sizeof(int) * (size_t)c);
+        *cap = c;
+        *nidx = 0;
+    }
+    uint32_t mask = (uint32_t)*cap - 1;
+    for (; *nidx < n; (*nidx)++) {
+        const char *s = NAME_AT(*nidx);
+        uint32_t k = name_hash(s) & mask;
+        while ((*tab)[k] && strcmp(NAME_AT((*tab)[k] - 1), s)) k = (k + 1) & mask;
+        if (!(*tab)[k]) (*tab)[k] = *nidx + 1;   /* the first of equal names, as a scan finds */
+    }
+    for (uint32_t k = name_hash(name) & mask;; k = (k + 1) & mask)
+        if (!(*tab)[k] || !strcmp(NAME_AT((*tab)[k] - 1), name)) return &(*tab)[k];
+#undef NAME_AT
+}
+
 static int find_tensor(Lower *L, const char *name) {
-    for (int i = 0; i < L->m->ntensors; i++)
-        if (!strcmp(L->m->tensors[i].name, name)) return i;
-    return -1;
+    if (L->renamed) {
+        for (int i = 0; i < L->m->ntensors; i++)
+            if (!strcmp(L->m->tensors[i].name, name)) return i;
+        return -1;
+    }
+    if (L->m->ntensors == 0) return -1;
+    return *name_slot(L, &L->tx, &L->txcap, &L->ntx, &L->m->tensors[0].name, sizeof(IrTensor), L->m->ntensors,
+                      name) - 1;
+}
+
+void lower_tensors_renamed(Lower *L) { L->renamed = true; }
+
+/* The index in made of name, or -1. */
+static int find_made(Lower *L, const char *name) {
+    if (L->nmade == 0) {
+        L->nmx = 0;
+        return -1;
+    }
+    return *name_slot(L, &L->mx, &L->mxcap, &L->nmx, L->made, sizeof(const char *), L->nmade, name) - 1;
 }
 
 static const char *role_name(IrRole r) {
@@ -598,9 +645,8 @@ static const char *role_name(IrRole r) {
 
 /* Register (first walk) or find (later walks) the tensor t; each name once per walk. */
 static int module_tensor(Lower *L, IrTensor t, Loc loc) {
-    for (int i = 0; i < L->nmade; i++)
-        if (!strcmp(L->made[i], t.name))
-            fail(L, loc, "the name '%s' is given to two tensors (rename one binding)", t.name);
+    if (find_made(L, t.name) >= 0)
+        fail(L, loc, "the name '%s' is given to two tensors (rename one binding)", t.name);
     int idx = find_tensor(L, t.name);
     if (idx < 0) {
         idx = ir_module_tensor(L->m, t);
@@ -630,9 +676,8 @@ static uint32_t source_node(Lower *L, Op op, int idx) {
 
 /* The node of a tensor made earlier in this walk, by name; IR_NONE when none. */
 static uint32_t made_node(Lower *L, const char *name) {
-    for (int i = 0; i < L->nmade; i++)
-        if (!strcmp(L->made[i], name)) return L->made_node[i];
-    return IR_NONE;
+    int i = find_made(L, name);
+    return i >= 0 ? L->made_node[i] : IR_NONE;
 }
 
 static bool has_prefix_made(Lower *L, const char *prefix) {
@@ -2362,7 +2407,7 @@ static void lower_fn_metrics(Lower *L, IrGraph *g, Frame *f, Walk *w) {
 static void walk_model(Lower *L, IrGraph *g, bool training, Walk *w) {
     L->g = g;
     L->training = training;
-    L->nmade = 0;
+    L->nmade = L->nmx = 0;
     L->nupd = 0;
     L->depth = 0;
     L->work = 0;
@@ -2968,7 +3013,7 @@ static void apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p
     if (!has_lr) full.n--;  /* an optimizer without lr */
     if (d->nformals < 2) fail(L, d->loc, "optimizer '%s' needs the formals p and g first", d->name);
     /* make the states' names from the param's: h.W.adam.m */
-    L->nmade = 0;
+    L->nmade = L->nmx = 0;
     L->nupd = 0;
     Value fn = {.kind = V_FN, .decl = d, .s = d->name};
     Value nv = call_decl(L, top, fn, &full, call, call->loc, arena_printf(L->a, "%s.%s.", pname, d->name));
