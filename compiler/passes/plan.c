@@ -467,6 +467,7 @@ static void accumulators(Arena *A, KGraph *g) {
 }
 
 typedef struct Live { int buf; KSize off, end; } Live;
+typedef struct Cand { int64_t key; int c; KSize at; } Cand;     /* a place plan_graph tries */
 
 /* A temporary is placed at the lowest free place among the live ones (a search quadratic in
  * their number) while at most this many are live; above, after all of them (constant time).
@@ -703,13 +704,28 @@ int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
         if (n > PLAN_SEARCH) {   /* many live at once: above everything placed so far (constant time) */
             best = g->slab[bf->cls];
         } else {            /* the lowest free place: 0 or the end of a live one */
-            bool found = false;
+            /* the candidates in the order of that measure (ties: 0 first, then the live ones
+             * in order), so the first that fits is the lowest: fewer fit tests than trying all */
+            Cand cand[PLAN_SEARCH + 1];
+            int nc = 0;
             for (int c = -1; c < n; c++) {
-                KSize at = c < 0 ? (KSize){0, 0, 0} : L[c].end, end = k_size_add(at, size);
+                KSize at = c < 0 ? (KSize){0, 0, 0} : L[c].end;
+                cand[nc++] = (Cand){at.b2 * 4096 + at.b * 64 + at.c, c, at};
+            }
+            for (int x = 1; x < nc; x++) {  /* insertion sort: stable, at most 65 */
+                Cand v = cand[x];
+                int y = x;
+                for (; y > 0 && cand[y - 1].key > v.key; y--)
+                    cand[y] = cand[y - 1];
+                cand[y] = v;
+            }
+            bool found = false;
+            for (int q = 0; q < nc && !found; q++) {
+                KSize at = cand[q].at, end = k_size_add(at, size);
                 bool fits = true;
                 for (int k = 0; fits && k < n; k++)
                     fits = k_size_le(end, L[k].off) || k_size_le(L[k].end, at);
-                if (fits && (!found || at.b2 * 4096 + at.b * 64 + at.c < best.b2 * 4096 + best.b * 64 + best.c))
+                if (fits)
                     best = at, found = true;
             }
             if (!found)
