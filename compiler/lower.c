@@ -83,6 +83,9 @@ struct Frame {
     Node *call;                     /* the call node that made this frame (naming) */
     const char *callee;             /* its callee's name */
     Bind *b; int nb, capb;
+    int *bx; int bxcap;             /* name -> index + 1 of its latest binding (open addressing,
+                                       0 empty), made once the frame has BIND_INDEX bindings:
+                                       an unrolled loop binds thousands of names in one frame */
     const char *prefix;             /* parameter path prefix with trailing '.', NULL until needed */
     Naming nm;                      /* numbering of its bindings and calls (lang/naming.h) */
     /* the statement being evaluated */
@@ -119,6 +122,13 @@ struct Lower {
     Loc loc;                        /* the expression being evaluated */
     int64_t rand_streams;
     Frame *model_frame;             /* the model body's frame after the last walk */
+    Bind *tfb; int ntfb;            /* train_frame's bindings of model_frame (its first tf_nb) */
+    /* name indexes (open addressing, index + 1, 0 empty) of the tensor table (its first ntx) and
+     * of made (its first nmx): a 1,000-layer model has thousands of each */
+    int *tx; int txcap, ntx;
+    int *mx; int mxcap, nmx;
+    bool renamed;                   /* optim renamed tensors (lower_tensors_renamed): scan */
+    Frame *tf_of; int tf_nb;
     const LowerStep *step;          /* the train step being walked (NULL: none, or every parameter) */
     StateUpd *upd; int nupd, capupd;    /* states rebound in this walk: their last values */
     bool record;                    /* the walk that records the layer-level picture (IrCall) */
@@ -359,12 +369,44 @@ static Frame *frame_new(Lower *L, Frame *caller, Node *call, const char *callee)
     return f;
 }
 
+#define BIND_INDEX 16
+
+static uint32_t name_hash(const char *s) {
+    uint32_t h = 2166136261u;   /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* The slot of name in f's index: its entry, or the empty one where it goes. */
+static int *bind_slot(Frame *f, const char *name) {
+    uint32_t mask = (uint32_t)f->bxcap - 1;
+    for (uint32_t k = name_hash(name) & mask;; k = (k + 1) & mask) {
+        int *e = &f->bx[k];
+        if (!*e || !strcmp(f->b[*e - 1].name, name)) return e;
+    }
+}
+
+/* Index the bindings of f (the latest of each name), in a table of at least twice their number. */
+static void bind_reindex(Lower *L, Frame *f) {
+    int cap = f->bxcap ? f->bxcap : 64;
+    while (cap < 2 * f->nb + 2) cap *= 2;
+    f->bx = arena_alloc(L->a, sizeof(int) * (size_t)cap);
+    f->bxcap = cap;
+    for (int i = 0; i < f->nb; i++) *bind_slot(f, f->b[i].name) = i + 1;
+}
+
 static void bind(Lower *L, Frame *f, const char *name, Value v, const char *group, int state) {
     Bind *b = ARENA_PUSH(L->a, f->b, f->nb, f->capb);
     *b = (Bind){name, v, group, state};
+    if (f->bx && 2 * f->nb + 2 <= f->bxcap) *bind_slot(f, name) = f->nb;
+    else if (f->nb >= BIND_INDEX) bind_reindex(L, f);
 }
 
 static Bind *find_bind(Frame *f, const char *name) {
+    if (f->bx) {
+        int e = *bind_slot(f, name);
+        return e ? &f->b[e - 1] : NULL;
+    }
     for (int i = f->nb - 1; i >= 0; i--)
         if (!strcmp(f->b[i].name, name)) return &f->b[i];
     return NULL;
@@ -548,10 +590,52 @@ static bool frame_trained(Lower *L, const char *prefix) {
     return !any;
 }
 
+/* An index of names[0..n) (strings that never change), caught up from *nidx to n; the slot of
+ * name in it. */
+static int *name_slot(Lower *L, int **tab, int *cap, int *nidx, const char *const *names, size_t stride, int n,
+                      const char *name) {
+#define NAME_AT(i) (*(const char *const *)((const char *)names + (size_t)(i) * stride))
+    if (*nidx > n) *nidx = 0;               /* the list was emptied: start again */
+    if (*nidx == 0 && *cap) memset(*tab, 0, sizeof(int) * (size_t)*cap);
+    if (2 * n + 2 > *cap) {
+        int c = 64;
+        while (c < 2 * n + 2) c *= 2;
+        *tab = arena_alloc(L->a, sizeof(int) * (size_t)c);
+        *cap = c;
+        *nidx = 0;
+    }
+    uint32_t mask = (uint32_t)*cap - 1;
+    for (; *nidx < n; (*nidx)++) {
+        const char *s = NAME_AT(*nidx);
+        uint32_t k = name_hash(s) & mask;
+        while ((*tab)[k] && strcmp(NAME_AT((*tab)[k] - 1), s)) k = (k + 1) & mask;
+        if (!(*tab)[k]) (*tab)[k] = *nidx + 1;   /* the first of equal names, as a scan finds */
+    }
+    for (uint32_t k = name_hash(name) & mask;; k = (k + 1) & mask)
+        if (!(*tab)[k] || !strcmp(NAME_AT((*tab)[k] - 1), name)) return &(*tab)[k];
+#undef NAME_AT
+}
+
 static int find_tensor(Lower *L, const char *name) {
-    for (int i = 0; i < L->m->ntensors; i++)
-        if (!strcmp(L->m->tensors[i].name, name)) return i;
-    return -1;
+    if (L->renamed) {
+        for (int i = 0; i < L->m->ntensors; i++)
+            if (!strcmp(L->m->tensors[i].name, name)) return i;
+        return -1;
+    }
+    if (L->m->ntensors == 0) return -1;
+    return *name_slot(L, &L->tx, &L->txcap, &L->ntx, &L->m->tensors[0].name, sizeof(IrTensor), L->m->ntensors,
+                      name) - 1;
+}
+
+void lower_tensors_renamed(Lower *L) { L->renamed = true; }
+
+/* The index in made of name, or -1. */
+static int find_made(Lower *L, const char *name) {
+    if (L->nmade == 0) {
+        L->nmx = 0;
+        return -1;
+    }
+    return *name_slot(L, &L->mx, &L->mxcap, &L->nmx, L->made, sizeof(const char *), L->nmade, name) - 1;
 }
 
 static const char *role_name(IrRole r) {
@@ -561,9 +645,8 @@ static const char *role_name(IrRole r) {
 
 /* Register (first walk) or find (later walks) the tensor t; each name once per walk. */
 static int module_tensor(Lower *L, IrTensor t, Loc loc) {
-    for (int i = 0; i < L->nmade; i++)
-        if (!strcmp(L->made[i], t.name))
-            fail(L, loc, "the name '%s' is given to two tensors (rename one binding)", t.name);
+    if (find_made(L, t.name) >= 0)
+        fail(L, loc, "the name '%s' is given to two tensors (rename one binding)", t.name);
     int idx = find_tensor(L, t.name);
     if (idx < 0) {
         idx = ir_module_tensor(L->m, t);
@@ -593,9 +676,8 @@ static uint32_t source_node(Lower *L, Op op, int idx) {
 
 /* The node of a tensor made earlier in this walk, by name; IR_NONE when none. */
 static uint32_t made_node(Lower *L, const char *name) {
-    for (int i = 0; i < L->nmade; i++)
-        if (!strcmp(L->made[i], name)) return L->made_node[i];
-    return IR_NONE;
+    int i = find_made(L, name);
+    return i >= 0 ? L->made_node[i] : IR_NONE;
 }
 
 static bool has_prefix_made(Lower *L, const char *prefix) {
@@ -2351,7 +2433,7 @@ static void lower_fn_metrics(Lower *L, IrGraph *g, Frame *f, Walk *w) {
 static void walk_model(Lower *L, IrGraph *g, bool training, Walk *w) {
     L->g = g;
     L->training = training;
-    L->nmade = 0;
+    L->nmade = L->nmx = 0;
     L->nupd = 0;
     L->depth = 0;
     L->work = 0;
@@ -2437,15 +2519,34 @@ static void walk_model(Lower *L, IrGraph *g, bool training, Walk *w) {
 /* A frame for the train block and the optimizer calls: the model's compile-time bindings
  * (`eta = 0.1` then `optimizer sgd(lr = eta)`), which are the same in every walk; the model's
  * tensors belong to a walk's graph and are not visible there (the checker says so). */
+/* A frame for the train block's expressions and the optimizers: the model body's numbers,
+ * strings, functions and number lists (the latest such binding of each name, which is what a
+ * lookup in a copy of all of them finds). Made once per walk of the model body, not per call:
+ * an optimizer runs once per parameter, and an unrolled loop leaves thousands of bindings. */
 static Frame *train_frame(Lower *L, const char *name) {
     Frame *f = frame_new(L, NULL, NULL, name);
     f->prefix = "";
     Frame *m = L->model_frame;
-    for (int i = 0; m && i < m->nb; i++) {
-        Value v = m->b[i].v;
-        if (is_num(v) || v.kind == V_STR || (v.kind == V_FN && !v.ipath) || (v.kind == V_LIST && all_numbers(v)))
-            bind(L, f, m->b[i].name, v, NULL, -1);
+    if (m && (L->tf_of != m || L->tf_nb != m->nb)) {
+        Frame seen = {0};
+        int *pick = arena_alloc(L->a, sizeof(int) * ((size_t)m->nb + 1)), n = 0;
+        for (int i = m->nb - 1; i >= 0; i--) {
+            Value v = m->b[i].v;
+            if (!(is_num(v) || v.kind == V_STR || (v.kind == V_FN && !v.ipath) || (v.kind == V_LIST && all_numbers(v))) ||
+                find_bind(&seen, m->b[i].name))
+                continue;
+            bind(L, &seen, m->b[i].name, v, NULL, -1);
+            pick[n++] = i;
+        }
+        L->tfb = arena_alloc(L->a, sizeof(Bind) * ((size_t)n + 1));
+        L->ntfb = n;
+        for (int k = 0; k < n; k++)     /* in the model frame's order */
+            L->tfb[k] = m->b[pick[n - 1 - k]];
+        L->tf_of = m;
+        L->tf_nb = m->nb;
     }
+    for (int i = 0; m && i < L->ntfb; i++)
+        bind(L, f, L->tfb[i].name, L->tfb[i].v, NULL, -1);
     return f;
 }
 
@@ -2458,7 +2559,10 @@ IrGraph *lower_prune(Arena *a, const IrGraph *g) {
         if (!live[i]) continue;
         for (int k = 0; k < g->nodes[i].nsrc; k++) live[g->nodes[i].src[k]] = 1;
     }
+    uint32_t nlive = 0;
+    for (uint32_t i = 0; i < g->len; i++) nlive += live[i];
     IrGraph *out = ir_graph_new(a, g->name);
+    ir_graph_reserve(out, nlive);
     uint32_t *map = arena_alloc(a, sizeof(uint32_t) * (g->len + 1));
     for (uint32_t i = 0; i < g->len; i++) {
         if (!live[i]) continue;
@@ -2961,7 +3065,7 @@ static void apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p
     if (!has_lr) full.n--;  /* an optimizer without lr */
     if (d->nformals < 2) fail(L, d->loc, "optimizer '%s' needs the formals p and g first", d->name);
     /* make the states' names from the param's: h.W.adam.m */
-    L->nmade = 0;
+    L->nmade = L->nmx = 0;
     L->nupd = 0;
     Value fn = {.kind = V_FN, .decl = d, .s = d->name};
     Value nv = call_decl(L, top, fn, &full, call, call->loc, arena_printf(L->a, "%s.%s.", pname, d->name));

@@ -53,6 +53,9 @@ int lower_step_graphs(Lower *L, IrModule *m);
  * value and every `state` tensor's new value become RES_UPDATE results. The l1/l2 penalties are
  * added to grad and the schedule applied to lr here. 0, or -1 after a diagnostic. */
 int lower_apply_optimizer(Lower *L, IrGraph *g, Node *call, int pi, uint32_t p, uint32_t grad);
+/* optim renamed tensors of the module (a parameter's states, per step): lower looks names up by
+ * scanning from then on, not in its index of the names it saw */
+void lower_tensors_renamed(Lower *L);
 /* The optimizer call's global_clipnorm applied to a step's gradients grads[0..n) (replaced by the
  * clipped ones; unchanged without it); -1 after a diagnostic. */
 int lower_clip_global(Lower *L, IrGraph *g, Node *call, uint32_t *grads, int n);

@@ -95,22 +95,37 @@ static bool node_eq(const IrNode *x, const IrNode *y) {
     return same;
 }
 
-static void hash_insert(IrGraph *g, uint32_t idx) {
-    uint32_t h = node_hash(&g->nodes[idx]);
+static void hash_insert(IrGraph *g, uint32_t idx, uint32_t h) {
     for (uint32_t k = h & (g->hashcap - 1);; k = (k + 1) & (g->hashcap - 1))
-        if (!g->hash[k]) {
-            g->hash[k] = idx + 1;
+        if (!g->hash[k].node) {
+            g->hash[k] = (IrHashSlot){idx + 1, h};
             return;
         }
 }
 
-static void hash_grow(IrGraph *g) {
-    uint32_t cap = g->hashcap ? g->hashcap * 2 : 256;
+/* A table of at least cap slots (a power of two), the old one's entries moved over by their
+ * stored hashes. */
+static void hash_resize(IrGraph *g, uint32_t cap) {
+    IrHashSlot *old = g->hash;
+    uint32_t oldcap = g->hashcap;
     g->hash = arena_alloc(g->arena, sizeof *g->hash * cap);
     g->hashcap = cap;
-    for (uint32_t i = 0; i < g->len; i++)
-        if (!(ir_op_flags[g->nodes[i].op] & F_NOCSE))
-            hash_insert(g, i);
+    for (uint32_t k = 0; k < oldcap; k++)
+        if (old[k].node)
+            hash_insert(g, old[k].node - 1, old[k].hash);
+}
+
+void ir_graph_reserve(IrGraph *g, uint32_t n) {
+    uint32_t want = g->len + n;
+    if (want > g->cap) {
+        g->nodes = arena_realloc(g->arena, g->nodes, sizeof *g->nodes * g->len, sizeof *g->nodes * want);
+        g->cap = want;
+    }
+    uint32_t cap = g->hashcap ? g->hashcap : 256;
+    while (2 * (want + 1) > cap)
+        cap *= 2;
+    if (cap != g->hashcap)
+        hash_resize(g, cap);
 }
 
 uint32_t ir_add(IrGraph *g, Op op, IrType type, const uint32_t *src, int nsrc, const IrAttr *attr,
@@ -151,18 +166,19 @@ uint32_t ir_add(IrGraph *g, Op op, IrType type, const uint32_t *src, int nsrc, c
             n.attr.f = n.attr.f != 0;
     }
     bool cse = !(ir_op_flags[op] & F_NOCSE);
+    uint32_t h = 0;
     if (cse) {
         if (2 * (g->len + 1) > g->hashcap)
-            hash_grow(g);
-        uint32_t h = node_hash(&n);
-        for (uint32_t k = h & (g->hashcap - 1); g->hash[k]; k = (k + 1) & (g->hashcap - 1))
-            if (node_eq(&g->nodes[g->hash[k] - 1], &n))
-                return g->hash[k] - 1;
+            hash_resize(g, g->hashcap ? g->hashcap * 2 : 256);
+        h = node_hash(&n);
+        for (uint32_t k = h & (g->hashcap - 1); g->hash[k].node; k = (k + 1) & (g->hashcap - 1))
+            if (g->hash[k].hash == h && node_eq(&g->nodes[g->hash[k].node - 1], &n))
+                return g->hash[k].node - 1;
     }
     uint32_t idx = g->len;
     *ARENA_PUSH(g->arena, g->nodes, g->len, g->cap) = n;
     if (cse)
-        hash_insert(g, idx);
+        hash_insert(g, idx, h);
     return idx;
 }
 
@@ -351,32 +367,60 @@ const char *ir_dtype_name(DType d) {
     return "?";
 }
 
-/* One dim: 784, B, 32*B, B+1, 2*B-3, -B. */
-static int dim_fmt(char *buf, size_t n, Dim d) {
-    if (d.a == 0)
-        return snprintf(buf, n, "%lld", (long long)d.c);
-    int w;
-    if (d.a == 1)
-        w = snprintf(buf, n, "B");
-    else if (d.a == -1)
-        w = snprintf(buf, n, "-B");
-    else
-        w = snprintf(buf, n, "%lld*B", (long long)d.a);
-    if (d.c != 0)
-        w += snprintf(buf + w, n > (size_t)w ? n - (size_t)w : 0, "%+lld", (long long)d.c);
-    return w;
+/* v in decimal at p; returns the end. (By hand: types are printed for every kernel's signature,
+ * and a chain of snprintf calls per dim was most of the LLVM IR stage's time.) */
+static char *put_int(char *p, long long v) {
+    char tmp[24];
+    int n = 0;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *p++ = '-';
+    while (n)
+        *p++ = tmp[--n];
+    return p;
 }
 
-void ir_type_fmt(char *buf, size_t n, const IrType *t) {
-    size_t w = (size_t)snprintf(buf, n, "%s[", ir_dtype_name(t->dtype));
-    for (int k = 0; k < t->rank && w < n; k++) {
-        if (k)
-            w += (size_t)snprintf(buf + w, n - w, ",");
-        if (w < n)
-            w += (size_t)dim_fmt(buf + w, n - w, t->dim[k]);
+/* One dim: 784, B, 32*B, B+1, 2*B-3, -B. */
+static char *dim_put(char *p, Dim d) {
+    if (d.a == 0)
+        return put_int(p, (long long)d.c);
+    if (d.a == -1)
+        *p++ = '-';
+    else if (d.a != 1) {
+        p = put_int(p, (long long)d.a);
+        *p++ = '*';
     }
-    if (w < n)
-        snprintf(buf + w, n - w, "]");
+    *p++ = 'B';
+    if (d.c > 0)
+        *p++ = '+';
+    if (d.c != 0)
+        p = put_int(p, (long long)d.c);
+    return p;
+}
+
+/* As snprintf would: at most n - 1 characters of the text and a NUL. */
+void ir_type_fmt(char *buf, size_t n, const IrType *t) {
+    char full[8 + IR_MAXRANK * 48], *p = full;
+    const char *dt = ir_dtype_name(t->dtype);
+    size_t dl = strlen(dt);
+    memcpy(p, dt, dl);
+    p += dl;
+    *p++ = '[';
+    for (int k = 0; k < t->rank && k < IR_MAXRANK; k++) {
+        if (k)
+            *p++ = ',';
+        p = dim_put(p, t->dim[k]);
+    }
+    *p++ = ']';
+    if (n == 0)
+        return;
+    size_t len = (size_t)(p - full) < n - 1 ? (size_t)(p - full) : n - 1;
+    memcpy(buf, full, len);
+    buf[len] = 0;
 }
 
 void ir_type_print(FILE *out, const IrType *t) {

@@ -82,12 +82,14 @@ typedef struct IrResult {
     int index;
 } IrResult;
 
+typedef struct IrHashSlot { uint32_t node, hash; } IrHashSlot;
+
 typedef struct IrGraph {
     const char *name;           /* forward | evaluate | train.NAME */
     Arena *arena;
     IrNode *nodes; uint32_t len, cap;
     IrResult *res; int nres, capres;
-    uint32_t *hash; uint32_t hashcap;   /* CSE table, indices + 1, 0 = empty */
+    IrHashSlot *hash; uint32_t hashcap; /* CSE table: node index + 1 (0 = empty) and its hash */
 } IrGraph;
 
 /* ---- the module: everything a model lowers to, and what the descriptor text says ---- */
@@ -170,6 +172,9 @@ void ir_dot_graph(FILE *out, const IrModule *m, const IrGraph *g);
 
 /* ---- building ---- */
 IrGraph *ir_graph_new(Arena *a, const char *name);
+/* Room for n nodes (and their CSE table) in g, so that adding up to n more copies nothing: for
+ * passes that copy a graph of known size. */
+void ir_graph_reserve(IrGraph *g, uint32_t n);
 /* Append (or find, CSE) a node; the type is the caller's and ir_verify checks it against the op's
  * shape rule. Returns its index. */
 uint32_t ir_add(IrGraph *g, Op op, IrType type, const uint32_t *src, int nsrc, const IrAttr *attr,

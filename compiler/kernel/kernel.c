@@ -116,120 +116,249 @@ void k_size_print(FILE *out, KSize d) {
 
 /* ---- text form ---- */
 
-static void arg_text(FILE *out, const KArg *a, bool sig) {
-    static const char *const how[] = {"buf", "buf0", "val", "row", "col", "tile", "win"};
-    if (sig)    /* a window's start is not part of the function (the caller offsets the pointer) */
-        a->kind == KA_WIN ? fprintf(out, "win/%lld ", (long long)a->wstride) : fprintf(out, "%s ", how[a->kind]);
-    else
-        fprintf(out, a->kind == KA_VAL ? "$v%d" : "%%b%d", a->ref);
-    if (!sig && a->kind == KA_WIN)
-        fprintf(out, "[win %lld/%lld]", (long long)a->wstart, (long long)a->wstride);
-    else if (!sig && a->kind >= KA_BUF0 && a->kind != KA_VAL)
-        fputs(a->kind == KA_BUF0 ? "[0]" : a->kind == KA_ROW ? "[row]" : a->kind == KA_TILE ? "[tile]" : "[col]", out);
-    fputs(" : ", out);
-    ir_type_print(out, &a->type);
+/* Kernels and expressions are written into a growing buffer, not through stdio: every kernel's
+ * signature is its text (the backends key their functions by it), tens of thousands of small
+ * fprintf calls per model. The text is the one --emit kernels prints. */
+typedef struct Txt {
+    char *p;
+    size_t n, cap;
+    char own[1024];     /* the first KiB: no allocation for most kernels */
+} Txt;
+
+static void t_init(Txt *t) {
+    t->p = t->own;
+    t->n = 0;
+    t->cap = sizeof t->own;
 }
 
-static void attr_text(FILE *out, const IrAttr *at) {
+static void t_free(Txt *t) {
+    if (t->p != t->own)
+        free(t->p);
+}
+
+static void t_mem(Txt *t, const char *s, size_t n) {
+    if (t->n + n + 1 > t->cap) {
+        size_t cap = t->cap * 2;
+        while (cap < t->n + n + 1)
+            cap *= 2;
+        char *q = t->p == t->own ? malloc(cap) : realloc(t->p, cap);
+        if (!q)
+            die("out of memory");
+        if (t->p == t->own)
+            memcpy(q, t->own, t->n);
+        t->p = q;
+        t->cap = cap;
+    }
+    memcpy(t->p + t->n, s, n);
+    t->n += n;
+    t->p[t->n] = 0;
+}
+
+static void t_str(Txt *t, const char *s) { t_mem(t, s, strlen(s)); }
+static void t_chr(Txt *t, char c) { t_mem(t, &c, 1); }
+
+static void t_int(Txt *t, long long v) {    /* %lld, %d */
+    char b[24], *e = b + sizeof b, *q = e;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--q = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--q = '-';
+    t_mem(t, q, (size_t)(e - q));
+}
+
+static void t_type(Txt *t, const IrType *ty) {  /* ir_type_print */
+    char b[256];
+    ir_type_fmt(b, sizeof b, ty);
+    t_str(t, b);
+}
+
+static void t_flush(Txt *t, FILE *out) {
+    fwrite(t->p, 1, t->n, out);
+    t->n = 0;
+}
+
+static void arg_text(Txt *t, const KArg *a, bool sig) {
+    static const char *const how[] = {"buf", "buf0", "val", "row", "col", "tile", "win"};
+    if (sig) {  /* a window's start is not part of the function (the caller offsets the pointer) */
+        if (a->kind == KA_WIN) {
+            t_str(t, "win/");
+            t_int(t, (long long)a->wstride);
+        } else {
+            t_str(t, how[a->kind]);
+        }
+        t_chr(t, ' ');
+    } else {
+        t_str(t, a->kind == KA_VAL ? "$v" : "%b");
+        t_int(t, a->ref);
+    }
+    if (!sig && a->kind == KA_WIN) {
+        t_str(t, "[win ");
+        t_int(t, (long long)a->wstart);
+        t_chr(t, '/');
+        t_int(t, (long long)a->wstride);
+        t_chr(t, ']');
+    } else if (!sig && a->kind >= KA_BUF0 && a->kind != KA_VAL) {
+        t_str(t, a->kind == KA_BUF0 ? "[0]" : a->kind == KA_ROW ? "[row]" : a->kind == KA_TILE ? "[tile]" : "[col]");
+    }
+    t_str(t, " : ");
+    t_type(t, &a->type);
+}
+
+static void attr_text(Txt *t, const IrAttr *at) {
     if (at->ni == 0)
         return;
-    fputs(" {i=[", out);
-    for (int k = 0; k < at->ni; k++)
-        fprintf(out, "%s%lld", k ? "," : "", (long long)at->i[k]);
-    fputs("]}", out);
+    t_str(t, " {i=[");
+    for (int k = 0; k < at->ni; k++) {
+        if (k)
+            t_chr(t, ',');
+        t_int(t, (long long)at->i[k]);
+    }
+    t_str(t, "]}");
 }
 
-static void expr_text(FILE *out, const KExpr *e, const char *pfx) {
+static void expr_text(Txt *t, const KExpr *e, const char *pfx) {
     switch (e->kind) {
-    case KE_ARG: fprintf(out, "arg %d", e->ref); break;
+    case KE_ARG:
+        t_str(t, "arg ");
+        t_int(t, e->ref);
+        break;
     case KE_CONST: {
         char b[40];
         ir_fmt_double(b, sizeof b, e->f);
-        fprintf(out, "const %s", b);
+        t_str(t, "const ");
+        t_str(t, b);
         break;
     }
     case KE_HYPER:
-        fprintf(out, "hyper %s", e->ref >= 0 && e->ref <= HY_BATCH ? hyper_name[e->ref] : "?");
+        t_str(t, "hyper ");
+        t_str(t, e->ref >= 0 && e->ref <= HY_BATCH ? hyper_name[e->ref] : "?");
         break;
     case KE_OP:
-        fputs(e->op < OP__COUNT ? ir_op_name[e->op] : "?", out);
-        for (int s = 0; s < (e->op < OP__COUNT ? ir_op_nsrc[e->op] : 0); s++)
-            fprintf(out, "%s %s%u", s ? "," : "", pfx, e->src[s]);
+        t_str(t, e->op < OP__COUNT ? ir_op_name[e->op] : "?");
+        for (int s = 0; s < (e->op < OP__COUNT ? ir_op_nsrc[e->op] : 0); s++) {
+            t_str(t, s ? ", " : " ");
+            t_str(t, pfx);
+            t_int(t, (long long)e->src[s]);
+        }
         break;
     }
-    fprintf(out, " : %s", ir_dtype_name(e->dt));
+    t_str(t, " : ");
+    t_str(t, ir_dtype_name(e->dt));
 }
 
-static void kernel_text(FILE *out, const Kernel *k, bool sig) {
-    if (!sig)
-        fprintf(out, "%%b%d = ", k->out);
-    fputs(kind_name[k->kind], out);
-    if (k->kind == KK_OP || k->kind == KK_GEMM || k->kind == KK_CONV)
-        fprintf(out, " %s", k->op < OP__COUNT ? ir_op_name[k->op] : "?");
-    fputc(' ', out);
-    ir_type_print(out, &k->type);
-    fputs(" (", out);
+static void kernel_text(Txt *t, const Kernel *k, bool sig) {
+    if (!sig) {
+        t_str(t, "%b");
+        t_int(t, k->out);
+        t_str(t, " = ");
+    }
+    t_str(t, kind_name[k->kind]);
+    if (k->kind == KK_OP || k->kind == KK_GEMM || k->kind == KK_CONV) {
+        t_chr(t, ' ');
+        t_str(t, k->op < OP__COUNT ? ir_op_name[k->op] : "?");
+    }
+    t_chr(t, ' ');
+    t_type(t, &k->type);
+    t_str(t, " (");
     for (int a = 0; a < k->nargs; a++) {
         if (a)
-            fputs(", ", out);
+            t_str(t, ", ");
         if (sig && k->args[a].kind != KA_VAL && k->args[a].ref == k->out)
-            fputs("out ", out);   /* read in place: a different function of the pointers */
+            t_str(t, "out ");   /* read in place: a different function of the pointers */
         for (int x = 0; sig && x < k->nx; x++)
-            if (k->args[a].kind != KA_VAL && k->args[a].ref == k->xbuf[x])
-                fprintf(out, "out%d ", x + 1);
-        arg_text(out, &k->args[a], sig);
+            if (k->args[a].kind != KA_VAL && k->args[a].ref == k->xbuf[x]) {
+                t_str(t, "out");
+                t_int(t, x + 1);
+                t_chr(t, ' ');
+            }
+        arg_text(t, &k->args[a], sig);
     }
-    fputc(')', out);
+    t_chr(t, ')');
     if (k->kind == KK_OP || k->kind == KK_GEMM || k->kind == KK_CONV)
-        attr_text(out, &k->attr);
+        attr_text(t, &k->attr);
     if (k->acc)     /* C += the product: a kept buffer, zeros on entry */
-        fputs(" acc", out);
+        t_str(t, " acc");
     if (k->causal && k->kind == KK_GEMM)    /* causal.c: the triangle above the diagonal skipped */
-        fputs(k->causal == K_CAUSAL_OUT ? " causal out" : k->causal == K_CAUSAL_A ? " causal a" : " causal a^T", out);
+        t_str(t, k->causal == K_CAUSAL_OUT ? " causal out" : k->causal == K_CAUSAL_A ? " causal a" : " causal a^T");
     if (k->kind == KK_ALLREDUCE && k->nx) {     /* results 1.. (result 0 is out) */
-        fputs(" ->", out);
+        t_str(t, " ->");
         for (int x = 0; x < k->nx; x++) {
             bool own = k->args[x + 1].ref == k->xbuf[x];
-            if (sig)
-                fprintf(out, " %s", own ? "in place" : "out");
-            else
-                fprintf(out, "%s %%b%d", x ? "," : "", k->xbuf[x]);
+            if (sig) {
+                t_chr(t, ' ');
+                t_str(t, own ? "in place" : "out");
+            } else {
+                t_str(t, x ? ", %b" : " %b");
+                t_int(t, k->xbuf[x]);
+            }
         }
     }
     if (k->kind == KK_CONV && k->nx == 1) {     /* its im2col scratch */
-        fputs(" scratch ", out);
-        if (!sig)
-            fprintf(out, "%%b%d ", k->xbuf[0]);
-        fputs(": ", out);
-        ir_type_print(out, &k->pro);
+        t_str(t, " scratch ");
+        if (!sig) {
+            t_str(t, "%b");
+            t_int(t, k->xbuf[0]);
+            t_chr(t, ' ');
+        }
+        t_str(t, ": ");
+        t_type(t, &k->pro);
     }
     if ((k->kind == KK_OP && k->nbody) || k->kind == KK_ROW) {
-        fputs(" of ", out);
-        ir_type_print(out, &k->pro);
+        t_str(t, " of ");
+        t_type(t, &k->pro);
     }
     if (k->causal && k->kind == KK_ROW)
-        fputs(k->causal == K_CAUSAL_ROW_IN_PLACE ? " causal in place" : k->causal == K_CAUSAL_ROW_BAND ? " causal band" : " causal",
-              out);
+        t_str(t, k->causal == K_CAUSAL_ROW_IN_PLACE ? " causal in place" : k->causal == K_CAUSAL_ROW_BAND ? " causal band" : " causal");
     if (k->nbody == 0)
         return;
-    fputs(" {", out);
+    t_str(t, " {");
     for (int e = 0; e < k->nbody; e++) {
-        fprintf(out, sig ? " %%%d = " : "\n    %%%d = ", e);
-        expr_text(out, &k->body[e], "%");
+        t_str(t, sig ? " %" : "\n    %");
+        t_int(t, e);
+        t_str(t, " = ");
+        expr_text(t, &k->body[e], "%");
         if (sig)
-            fputc(';', out);
+            t_chr(t, ';');
     }
     for (int x = 0; x < k->nx && k->kind != KK_CONV; x++) {   /* (a conv's is its scratch) */
         const char *per = k->kind == KK_ROW && k->xrow && k->xrow[x] ? "[row]" : "";
-        if (sig)
-            fprintf(out, " out%d%s = %%%d;", x + 1, per, k->xexpr[x]);
-        else
-            fprintf(out, "\n    %%b%d%s = %%%d", k->xbuf[x], per, k->xexpr[x]);
+        if (sig) {
+            t_str(t, " out");
+            t_int(t, x + 1);
+            t_str(t, per);
+            t_str(t, " = %");
+            t_int(t, k->xexpr[x]);
+            t_chr(t, ';');
+        } else {
+            t_str(t, "\n    %b");
+            t_int(t, k->xbuf[x]);
+            t_str(t, per);
+            t_str(t, " = %");
+            t_int(t, k->xexpr[x]);
+        }
     }
-    fputs(sig ? " }" : "\n  }", out);
+    t_str(t, sig ? " }" : "\n  }");
 }
 
-void k_kernel_sig(FILE *out, const Kernel *k) { kernel_text(out, k, true); }
+void k_kernel_sig(FILE *out, const Kernel *k) {
+    Txt t;
+    t_init(&t);
+    kernel_text(&t, k, true);
+    t_flush(&t, out);
+    t_free(&t);
+}
+
+char *k_kernel_sig_str(Arena *a, const Kernel *k) {
+    Txt t;
+    t_init(&t);
+    kernel_text(&t, k, true);
+    char *s = arena_strndup(a, t.p, t.n);
+    t_free(&t);
+    return s;
+}
 
 static void buf_text(FILE *out, const KGraph *g, int b) {
     const KBuf *bf = &g->bufs[b];
@@ -260,16 +389,21 @@ void k_graph_print(FILE *out, const KGraph *g) {
     fprintf(out, "kernels %s {\n", g->name);
     for (int b = 0; b < g->nbufs; b++)
         buf_text(out, g, b);
+    Txt t;
+    t_init(&t);
     for (int v = 0; v < g->nvals; v++) {
         fprintf(out, "  val $v%d = ", v);
-        expr_text(out, &g->vals[v], "$v");
-        fputc('\n', out);
+        expr_text(&t, &g->vals[v], "$v");
+        t_chr(&t, '\n');
+        t_flush(&t, out);
     }
     for (int k = 0; k < g->nkern; k++) {
         fprintf(out, "  k%d ", k);
-        kernel_text(out, &g->kern[k], false);
-        fputc('\n', out);
+        kernel_text(&t, &g->kern[k], false);
+        t_chr(&t, '\n');
+        t_flush(&t, out);
     }
+    t_free(&t);
     static const char *const rk[] = {"output", "loss", "update"};
     for (int r = 0; r < g->nres; r++) {
         const KRes *res = &g->res[r];
@@ -776,21 +910,26 @@ int k_verify(const KGraph *g, FILE *err) {
         if (res->stage >= 0 && (res->stage >= g->nbufs || g->bufs[res->stage].kind != KB_TEMP))
             fail(&v, "result ", r, "is staged through %%b%d, which is not a temporary", res->stage);
     }
-    /* a kept buffer holds zeros between calls: the last kernel touching it stores a constant 0 */
+    /* a kept buffer holds zeros between calls: the last kernel touching it stores a constant 0
+     * (the last kernel using each buffer, found in one walk: written[] is free again) */
+    int *last_use = written;
+    for (int b = 0; b < g->nbufs; b++)
+        last_use[b] = -1;
+    for (int i = 0; i < g->nkern; i++) {
+        const Kernel *k = &g->kern[i];
+        if (k->out >= 0 && k->out < g->nbufs)
+            last_use[k->out] = i;
+        for (int a = 0; a < k->nargs; a++)
+            if (k->args[a].kind != KA_VAL && k->args[a].ref >= 0 && k->args[a].ref < g->nbufs)
+                last_use[k->args[a].ref] = i;
+        for (int x = 0; x < k->nx; x++)
+            if (k->xbuf[x] >= 0 && k->xbuf[x] < g->nbufs)
+                last_use[k->xbuf[x]] = i;
+    }
     for (int b = 0; b < g->nbufs; b++) {
         if (g->bufs[b].kind != KB_TEMP || !g->bufs[b].kept)
             continue;
-        int last = -1;
-        for (int i = 0; i < g->nkern; i++) {
-            const Kernel *k = &g->kern[i];
-            bool use = k->out == b;
-            for (int a = 0; a < k->nargs; a++)
-                use |= k->args[a].kind != KA_VAL && k->args[a].ref == b;
-            for (int x = 0; x < k->nx; x++)
-                use |= k->xbuf[x] == b;
-            if (use)
-                last = i;
-        }
+        int last = last_use[b];
         bool zero = false;
         const Kernel *k = last >= 0 ? &g->kern[last] : NULL;
         for (int x = 0; k && k->kind == KK_ELEM && x < k->nx; x++) {

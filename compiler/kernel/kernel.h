@@ -260,6 +260,7 @@ void k_size_print(FILE *out, KSize d);                      /* a*B + c, or a2*B^
 /* The kernel's text without its buffer and value numbers: two kernels with the same signature
  * compute the same function of their arguments (backends emit such kernels once). */
 void k_kernel_sig(FILE *out, const Kernel *k);
+char *k_kernel_sig_str(Arena *a, const Kernel *k);     /* the same text, in a */
 /* 0 if g keeps the rules of docs/kernels.md; else prints each broken rule, naming the kernel,
  * and returns -1. With planned, also the plan's rules (offsets aligned, no two temps that are
  * live at once overlap). */

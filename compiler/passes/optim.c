@@ -75,7 +75,10 @@ int optim_module(Lower *L, IrModule *m, Diag *d) {
             int pi = grads[k].index, first = m->ntensors;
             if (lower_apply_optimizer(L, g, steps[si].optimizer, pi, param_node(g, pi), grads[k].node))
                 return -1;
-            if (pi < nt0 && nsteps_of[pi] > 1) tag_states(a, m, g, first, pi, steps[si].name);
+            if (pi < nt0 && nsteps_of[pi] > 1) {
+                tag_states(a, m, g, first, pi, steps[si].name);
+                lower_tensors_renamed(L);
+            }
         }
         m->steps[si].graph = lower_prune(a, g);
     }

@@ -345,14 +345,51 @@ static void gemm_epilogues(Arena *A, KGraph *g) {
  * Between the two only an allreduce may touch it (in place: the average of the processes'
  * gradients). The buffer's size may not depend on B (its storage is fixed) and the GEMM must
  * have more than one row (the batch-1 path of the LLVM backend writes C itself). */
-static bool reads_buf(const Kernel *k, int b) {
-    for (int a = 0; a < k->nargs; a++)
-        if (k->args[a].kind != KA_VAL && k->args[a].ref == b)
-            return true;
-    return false;
+/* The buffer kernel k's slot q names (q < 0: out and the extra outputs; else argument q), or -1. */
+static int slot_buf(const Kernel *k, int q) {
+    if (q == -1 - k->nx)
+        return k->out;
+    if (q < 0)
+        return k->xbuf[q + k->nx];
+    return k->args[q].kind == KA_VAL ? -1 : k->args[q].ref;
+}
+
+/* For each buffer b, the kernels that read or write it, in order: touch[first[b] .. first[b + 1]). */
+static int *touch_lists(Arena *A, const KGraph *g, int **touch) {
+    int nb = g->nbufs;
+    int *first = arena_alloc(A, sizeof(int) * ((size_t)nb + 2));
+    int *pos = arena_alloc(A, sizeof(int) * ((size_t)nb + 1));
+    int *seen = arena_alloc(A, sizeof(int) * ((size_t)nb + 1));
+    for (int pass = 0; pass < 2; pass++) {
+        for (int b = 0; b < nb; b++)
+            seen[b] = -1;
+        for (int i = 0; i < g->nkern; i++) {
+            const Kernel *k = &g->kern[i];
+            for (int q = -1 - k->nx; q < k->nargs; q++) {
+                int b = slot_buf(k, q);
+                if (b < 0 || b >= nb || seen[b] == i)
+                    continue;
+                seen[b] = i;
+                if (pass == 0)
+                    first[b + 1]++;
+                else
+                    (*touch)[pos[b]++] = i;
+            }
+        }
+        if (pass == 0) {
+            for (int b = 0; b < nb; b++) {
+                first[b + 1] += first[b];
+                pos[b] = first[b];
+            }
+            *touch = arena_alloc(A, sizeof(int) * ((size_t)first[nb] + 1));
+        }
+    }
+    return first;
 }
 
 static void accumulators(Arena *A, KGraph *g) {
+    int *touch;
+    int *tfirst = touch_lists(A, g, &touch);
     for (int i = 0; i < g->nkern; i++) {
         Kernel *k = &g->kern[i];
         int b = k->out;
@@ -364,13 +401,16 @@ static void accumulators(Arena *A, KGraph *g) {
         bool ok = true;
         for (int r = 0; ok && r < g->nres; r++)
             ok = g->res[r].buf != b && g->res[r].stage != b;
-        for (int j = 0; ok && j < i; j++)
-            ok = !reads_buf(&g->kern[j], b) && !writes(&g->kern[j], b);
+        /* the kernels that touch b (the lists stay right: an update below only adds b to the
+         * extra outputs of a kernel that reads it) */
+        int t0 = tfirst[b], t1 = tfirst[b + 1];
+        ok = ok && t0 < t1 && touch[t0] >= i;     /* none before i */
         int last = -1;
-        for (int j = i + 1; ok && j < g->nkern; j++) {
-            const Kernel *u = &g->kern[j];
-            if (!reads_buf(u, b) && !writes(u, b))
+        for (int t = t0; ok && t < t1; t++) {
+            int j = touch[t];
+            if (j <= i)
                 continue;
+            const Kernel *u = &g->kern[j];
             if (last >= 0) {        /* a reader after the one that was to zero it */
                 ok = false;
                 break;
@@ -427,6 +467,7 @@ static void accumulators(Arena *A, KGraph *g) {
 }
 
 typedef struct Live { int buf; KSize off, end; } Live;
+typedef struct Cand { int64_t key; int c; KSize at; } Cand;     /* a place plan_graph tries */
 
 /* A temporary is placed at the lowest free place among the live ones (a search quadratic in
  * their number) while at most this many are live; above, after all of them (constant time).
@@ -663,13 +704,28 @@ int plan_graph(Arena *A, KGraph *g, int ntensors, Diag *d) {
         if (n > PLAN_SEARCH) {   /* many live at once: above everything placed so far (constant time) */
             best = g->slab[bf->cls];
         } else {            /* the lowest free place: 0 or the end of a live one */
-            bool found = false;
+            /* the candidates in the order of that measure (ties: 0 first, then the live ones
+             * in order), so the first that fits is the lowest: fewer fit tests than trying all */
+            Cand cand[PLAN_SEARCH + 1];
+            int nc = 0;
             for (int c = -1; c < n; c++) {
-                KSize at = c < 0 ? (KSize){0, 0, 0} : L[c].end, end = k_size_add(at, size);
+                KSize at = c < 0 ? (KSize){0, 0, 0} : L[c].end;
+                cand[nc++] = (Cand){at.b2 * 4096 + at.b * 64 + at.c, c, at};
+            }
+            for (int x = 1; x < nc; x++) {  /* insertion sort: stable, at most 65 */
+                Cand v = cand[x];
+                int y = x;
+                for (; y > 0 && cand[y - 1].key > v.key; y--)
+                    cand[y] = cand[y - 1];
+                cand[y] = v;
+            }
+            bool found = false;
+            for (int q = 0; q < nc && !found; q++) {
+                KSize at = cand[q].at, end = k_size_add(at, size);
                 bool fits = true;
                 for (int k = 0; fits && k < n; k++)
                     fits = k_size_le(end, L[k].off) || k_size_le(L[k].end, at);
-                if (fits && (!found || at.b2 * 4096 + at.b * 64 + at.c < best.b2 * 4096 + best.b * 64 + best.c))
+                if (fits)
                     best = at, found = true;
             }
             if (!found)

@@ -440,7 +440,11 @@ static IrGraph *rebuild(IrGraph *g, bool rules) {
         if (live[i])
             for (int k = 0; k < g->nodes[i].nsrc; k++)
                 live[g->nodes[i].src[k]] = true;
+    uint32_t nlive = 0;
+    for (uint32_t i = 0; i < g->len; i++)
+        nlive += live[i];
     IrGraph *h = ir_graph_new(g->arena, g->name);
+    ir_graph_reserve(h, nlive);     /* a copy needs no more; the rules may add some */
     for (uint32_t i = 0; i < g->len; i++) {
         map[i] = IR_NONE;
         if (!live[i])
@@ -528,6 +532,7 @@ IrGraph *expand(IrGraph *g) {
         return g;
     uint32_t *map = arena_alloc(g->arena, (g->len ? g->len : 1) * sizeof *map);
     IrGraph *h = ir_graph_new(g->arena, g->name);
+    ir_graph_reserve(h, g->len);
     for (uint32_t i = 0; i < g->len; i++) {
         IrNode n = g->nodes[i];
         uint32_t s[IR_MAXSRC];
@@ -538,5 +543,16 @@ IrGraph *expand(IrGraph *g) {
     }
     for (int r = 0; r < g->nres; r++)
         ir_result(h, map[g->res[r].node], g->res[r].kind, g->res[r].index);
-    return rebuild(h, false);
+    /* drop what the expansions left dead; when nothing is, that copy would be h itself */
+    bool *live = arena_alloc(h->arena, (h->len ? h->len : 1) * sizeof *live);
+    for (int r = 0; r < h->nres; r++)
+        live[h->res[r].node] = true;
+    bool dead = false;
+    for (uint32_t i = h->len; i-- > 0;) {
+        dead |= !live[i];
+        if (live[i])
+            for (int k = 0; k < h->nodes[i].nsrc; k++)
+                live[h->nodes[i].src[k]] = true;
+    }
+    return dead ? rebuild(h, false) : h;
 }

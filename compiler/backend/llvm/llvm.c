@@ -1486,17 +1486,7 @@ static const char *sig_of(Cg *g, const Kernel *k) {
         }
         k = &w;
     }
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        die("open_memstream failed");
-    k_kernel_sig(f, k);
-    if (fclose(f) != 0)
-        die("fclose of a memstream failed");
-    char *s = arena_strndup(&g->arena, buf, len);
-    free(buf);
-    return s;
+    return k_kernel_sig_str(&g->arena, k);
 }
 
 static uint64_t str_hash(const char *s) {
