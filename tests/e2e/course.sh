@@ -21,6 +21,27 @@ train() {
 last() {
     grep '^epoch ' "$1.log" | tail -n 1 | sed -n "s/.* $2 \([-0-9.eE+]*\).*/\1/p"
 }
+# init_std FILE WHAT GAIN NAME:FAN_IN...: the spread of each named tensor of a safetensors file
+# (saved before any step) is GAIN / sqrt(FAN_IN) within 15% (He's sqrt(2), Kaiming's tanh 5/3)
+init_std() {
+    local f=$1 what=$2 gain=$3
+    shift 3
+    "$NNC_PYTHON" - "$f" "$what" "$gain" "$@" <<'PY' || fail "$what: the initial weights' spread is not $gain / sqrt(fan_in)"
+import json, struct, sys
+import numpy as np
+f, what, gain = sys.argv[1], sys.argv[2], float(sys.argv[3])
+d = open(f, "rb").read()
+n = struct.unpack("<Q", d[:8])[0]
+h = json.loads(d[8:8 + n])
+w = {k: np.frombuffer(d[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]], np.float32)
+     for k, v in h.items() if k != "__metadata__"}
+for spec in sys.argv[4:]:
+    name, fan_in = spec.rsplit(":", 1)
+    want = gain / np.sqrt(int(fan_in))
+    assert abs(w[name].std() / want - 1) < 0.15, (name, w[name].std(), want)
+    print("ok: %s: %s std %.4f, %.4f / sqrt(%s) = %.4f" % (what, name, w[name].std(), gain, fan_in, want))
+PY
+}
 
 train perceptron
 check "$(last perceptron accuracy)" ge 1.0 "perceptron training accuracy"
@@ -328,19 +349,7 @@ awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d
 echo "ok: adam_scratch: val_loss $a, the library's adam $b"
 # He initialisation from the fan-in, normal(0, sqrt(2.0 / K)): the weights' spread before any step
 train deep_l_layer --limit 2000 --epochs 1 --lr 0 --save dl0.st
-"$NNC_PYTHON" - <<'PY' || fail "deep_l_layer: the initial weights are not He's"
-import json, struct
-import numpy as np
-d = open("dl0.st", "rb").read()
-n = struct.unpack("<Q", d[:8])[0]
-h = json.loads(d[8:8 + n])
-w = {k: np.frombuffer(d[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]], np.float32)
-     for k, v in h.items() if k != "__metadata__"}
-for name, fan_in in [("A.W", 784), ("A_2.W", 20)]:
-    want = np.sqrt(2.0 / fan_in)
-    assert abs(w[name].std() / want - 1) < 0.15, (name, w[name].std(), want)
-    print("ok: deep_l_layer: %s std %.4f, sqrt(2 / %d) = %.4f" % (name, w[name].std(), fan_in, want))
-PY
+init_std dl0.st deep_l_layer 1.4142135623730951 A.W:784 A_2.W:20
 train deep_l_layer --limit 2000 --epochs 300
 check "$(last deep_l_layer binary_accuracy)" ge 0.9 "deep_l_layer training accuracy (footwear or not) after 300 steps"
 train cs231n_two_layer --limit 4096 --epochs 1
@@ -363,19 +372,7 @@ train makemore_mlp
 check "$(last makemore_mlp val_loss)" lt 1.7 "makemore_mlp validation loss"
 # Kaiming's normal(0, (5/3) / sqrt(K)) in a layer of one's own, with K a dim formal
 train makemore_bn --epochs 1 --lr 0 --save mm0.st
-"$NNC_PYTHON" - <<'PY' || fail "makemore_bn: the initial weights are not (5/3) / sqrt(fan_in)"
-import json, struct
-import numpy as np
-d = open("mm0.st", "rb").read()
-n = struct.unpack("<Q", d[:8])[0]
-h = json.loads(d[8:8 + n])
-w = {k: np.frombuffer(d[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]], np.float32)
-     for k, v in h.items() if k != "__metadata__"}
-for name, fan_in in [("h.linear.W", 30), ("h_2.linear.W", 100)]:
-    want = (5.0 / 3.0) / np.sqrt(fan_in)
-    assert abs(w[name].std() / want - 1) < 0.15, (name, w[name].std(), want)
-    print("ok: makemore_bn: %s std %.4f, (5/3) / sqrt(%d) = %.4f" % (name, w[name].std(), fan_in, want))
-PY
+init_std mm0.st makemore_bn 1.6666666666666667 h.linear.W:30 h_2.linear.W:100
 train makemore_bn
 check "$(last makemore_bn val_loss)" lt 1.7 "makemore_bn validation loss"
 train seq2seq_attention
