@@ -21,6 +21,18 @@ train() {
 last() {
     grep '^epoch ' "$1.log" | tail -n 1 | sed -n "s/.* $2 \([-0-9.eE+]*\).*/\1/p"
 }
+# eval_vs_interp NAME WEIGHTS: the executable's eval loss on 300 samples equals the interpreter's
+# (nnc run) within 1e-4, relative
+eval_vs_interp() {
+    local name=$1 w=$2
+    ./"$name" eval --weights "$w" --limit 300 > "$name.exe.txt" 2> /dev/null || fail "$name eval"
+    "$NNC" run "$C/$name.nn" -- eval --weights "$w" --limit 300 > "$name.int.txt" 2> /dev/null || fail "nnc run $name eval"
+    local a b
+    a=$(metric "$name.exe.txt" loss) b=$(metric "$name.int.txt" loss)
+    awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= 1e-4 * a) }' ||
+        fail "$name: eval loss $a in the executable, $b in the interpreter"
+    echo "ok: $name: eval loss $a, the interpreter's $b"
+}
 # init_std FILE WHAT GAIN NAME:FAN_IN...: the spread of each named tensor of a safetensors file
 # (saved before any step) is GAIN / sqrt(FAN_IN) within 15% (He's sqrt(2), Kaiming's tanh 5/3)
 init_std() {
@@ -361,12 +373,7 @@ train pytorch_mnist --limit 256 --epochs 1
 # a hand-written batch norm (gamma * x_hat + beta before a pool): the executable's evaluation
 # equals the interpreter's (it gave chance-level accuracy when the pool read gamma's shape)
 train batchnorm_scratch --limit 1024 --epochs 1 --save bns.st
-./batchnorm_scratch eval --weights bns.st --limit 300 > bns_exe.txt 2> /dev/null || fail "batchnorm_scratch eval"
-"$NNC" run "$C/batchnorm_scratch.nn" -- eval --weights bns.st --limit 300 > bns_int.txt 2> /dev/null || fail "nnc run batchnorm_scratch eval"
-a=$(metric bns_exe.txt loss) b=$(metric bns_int.txt loss)
-awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= 1e-4 * a) }' ||
-    fail "batchnorm_scratch: eval loss $a in the executable, $b in the interpreter"
-echo "ok: batchnorm_scratch: eval loss $a, the interpreter's $b"
+eval_vs_interp batchnorm_scratch bns.st
 # the sixth batch
 train makemore_mlp
 check "$(last makemore_mlp val_loss)" lt 1.7 "makemore_mlp validation loss"
@@ -433,12 +440,7 @@ echo "ok: cgan predicts per label"
 train conv_vae --limit 2000 --epochs 1 --save vae.st
 ./conv_vae sample --weights vae.st -o vae.png --n 16 > /dev/null 2>&1 || fail "conv_vae sample"
 train xception_mini --limit 1000 --epochs 1 --save xc.st
-./xception_mini eval --weights xc.st --limit 300 > xc_exe.txt 2> /dev/null || fail "xception_mini eval"
-"$NNC" run "$C/xception_mini.nn" -- eval --weights xc.st --limit 300 > xc_int.txt 2> /dev/null || fail "nnc run xception_mini eval"
-a=$(metric xc_exe.txt loss) b=$(metric xc_int.txt loss)
-awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= 1e-4 * a) }' ||
-    fail "xception_mini: eval loss $a in the executable, $b in the interpreter"
-echo "ok: xception_mini: eval loss $a, the interpreter's $b"
+eval_vs_interp xception_mini xc.st
 train conv_autoencoder --limit 512
 train nanogpt --limit 1000
 train timeseries_anomaly --epochs 10
