@@ -91,7 +91,7 @@ if [ $stale = 1 ]; then
     elif [ $target = pipeline ]; then
         # shellcheck disable=SC2086
         "$clang" ${NNC_FUZZ_CFLAGS:-} $flags -DNNC_VERSION='"fuzz"' -DNNC_FUZZ_STDLIB="\"$src/stdlib\"" \
-            -I"$src/lang" -I"$src/compiler" -I"$src/compiler/ir" -I"$src/compiler/passes" -I"$src/compiler/kernel" \
+            -I"$src/lang" -I"$src/compiler" -I"$src/compiler/ir" -I"$src/compiler/passes" -I"$src/compiler/kernel" -I"$src/runtime" \
             "$src"/lang/*.c "$src/compiler/lower.c" "$src"/compiler/ir/*.c "$src"/compiler/kernel/*.c \
             "$src"/compiler/passes/*.c "$src/tests/fuzz/fuzz_pipeline.c" -lm -o "$exe.tmp"
     else
