@@ -5,9 +5,9 @@
  * vectoriser widens (a libm call kept a fused loop scalar, or cost a call per lane). Both include
  * this file as a template, so the two cannot drift apart: every step is one IEEE f32 operation
  * rounded on its own (never fused into an FMA), and the results agree bit for bit on any CPU.
- * Polynomials after Cephes (S. L. Moshier: expf, logf, tanhf; the erf polynomials are fitted by
- * scripts/erf_fit.py). Largest error against the correctly rounded value, measured over every f32
- * input by tests/ir/test_math.c: docs/backend-llvm.md "Math functions".
+ * Polynomials after Cephes (S. L. Moshier: expf, logf, tanhf) and N. Juffa (erff). Largest error
+ * against the correctly rounded value, measured over every f32 input by tests/ir/test_math.c:
+ * docs/backend-llvm.md "Math functions".
  *
  * The includer defines, then includes this file (no include guard: it may be included twice):
  *   MF, MI, MB             an f32 value, an i32 value, a comparison's result
@@ -117,35 +117,44 @@ MATH_STATIC MF MATH_NAME(sigmoid)(MATH_CTX MF x) {
     return SELF(FGE(x, FC(0.0f)), FDIV(FC(1.0f), d), FDIV(e, d));
 }
 
-/* erf: |x| < 1: x P(x^2); else 1 - e^(-x^2) Q(1/|x|) with x's sign, |x| capped at 4 (erf(4) is 1
- * in f32; Q is fitted on [1, 4]). P and Q: least squares on Chebyshev nodes, relative error,
- * scripts/erf_fit.py. NaN passes the cap and stays NaN. */
+/* erf: |x| < 0.927734375: x + x P(x^2); else 1 - e^R(|x|) with x's sign, |x| capped at 4 (erf(4)
+ * is 1 in f32), R(t) = t (P6(t) - 1), P6 evaluated in Estrin's scheme (a short dependency chain:
+ * this sits in front of exp on the critical path). Coefficients: Norbert Juffa's erff (minimax,
+ * one exp and no division; fitted there for FMA, 1.23 ulp here without it). NaN passes the cap
+ * and stays NaN; -0 stays -0. */
 MATH_STATIC MF MATH_NAME(erf)(MATH_CTX MF x) {
     MF z = MATH_FABS(x);
     MF s = FMUL(x, x);
-    MF p = FC(7.847259258e-05f);
-    p = FADD(FMUL(p, s), FC(-8.008189616e-04f));
-    p = FADD(FMUL(p, s), FC(5.188099109e-03f));
-    p = FADD(FMUL(p, s), FC(-2.685369179e-02f));
-    p = FADD(FMUL(p, s), FC(1.128358245e-01f));
-    p = FADD(FMUL(p, s), FC(-3.761262596e-01f));
-    p = FADD(FMUL(p, s), FC(1.128379107e+00f));
-    MF small = FMUL(x, p);
-    MF zc = SELF(FGT(z, FC(4.0f)), FC(4.0f), z);
-    MF t = FDIV(FC(1.0f), zc);
-    MF q = FC(2.967723645e-02f);
-    q = FADD(FMUL(q, t), FC(-1.740014404e-01f));
-    q = FADD(FMUL(q, t), FC(4.245884418e-01f));
-    q = FADD(FMUL(q, t), FC(-5.183950067e-01f));
-    q = FADD(FMUL(q, t), FC(2.225583047e-01f));
-    q = FADD(FMUL(q, t), FC(2.390853763e-01f));
-    q = FADD(FMUL(q, t), FC(-3.789607584e-01f));
-    q = FADD(FMUL(q, t), FC(2.122417279e-02f));
-    q = FADD(FMUL(q, t), FC(5.616815090e-01f));
-    q = FADD(FMUL(q, t), FC(1.257577824e-04f));
-    MF e = MATH_NAME(exp)(MATH_ARG BITS2F(IOR(F2BITS(FMUL(zc, zc)), IC(INT32_MIN))));
-    MF big = MATH_COPYSIGN(FSUB(FC(1.0f), FMUL(e, q)), x);
-    return SELF(FLT(z, FC(1.0f)), small, big);
+    MF p = FC(-5.96761703e-4f);
+    p = FADD(FMUL(p, s), FC(4.99119423e-3f));
+    p = FADD(FMUL(p, s), FC(-2.67681349e-2f));
+    p = FADD(FMUL(p, s), FC(1.12819925e-1f));
+    p = FADD(FMUL(p, s), FC(-3.76125336e-1f));
+    p = FADD(FMUL(p, s), FC(1.28379166e-1f));
+    MF small = FADD(FMUL(p, x), x);
+    MF t = SELF(FGT(z, FC(4.0f)), FC(4.0f), z);
+    MF t2 = FMUL(t, t);
+    MF c01 = FADD(FMUL(FC(-6.34846687e-1f), t), FC(-1.28717512e-1f));
+    MF c23 = FADD(FMUL(FC(2.42546219e-2f), t), FC(-1.06777877e-1f));
+    MF c45 = FADD(FMUL(FC(3.83197126e-4f), t), FC(-3.88396438e-3f));
+    MF lo = FADD(FMUL(c23, t2), c01);
+    MF hi = FADD(FMUL(FC(-1.72853470e-5f), t2), c45);
+    MF r = FSUB(FMUL(FADD(FMUL(hi, FMUL(t2, t2)), lo), t), t);
+    /* e^r as exp above, shortened for r in [-18, 0] (t in [0, 4]; NaN stays NaN): no clamp,
+     * 2^n one normal factor, the polynomial in Estrin's scheme */
+    MF k = FADD(FMUL(r, FC(1.44269504088896341f)), FC(12582912.0f));
+    MI n = ISUB(F2BITS(k), IC(0x4b400000));
+    MF nf = FSUB(k, FC(12582912.0f));
+    MF f = FSUB(r, FMUL(nf, FC(0.693359375f)));
+    f = FSUB(f, FMUL(nf, FC(-2.12194440e-4f)));
+    MF f2 = FMUL(f, f);
+    MF q0 = FADD(FMUL(FC(1.6666665459e-1f), f), FC(5.0000001201e-1f));
+    MF q1 = FADD(FMUL(FC(8.3334519073e-3f), f), FC(4.1665795894e-2f));
+    MF q2 = FADD(FMUL(FC(1.9875691500e-4f), f), FC(1.3981999507e-3f));
+    MF q = FADD(FMUL(FADD(FMUL(q2, f2), q1), f2), q0);
+    MF e = FMUL(FADD(FADD(FMUL(q, f2), f), FC(1.0f)), BITS2F(ISHL(IADD(n, IC(127)), 23)));
+    MF big = MATH_COPYSIGN(FSUB(FC(1.0f), e), x);
+    return SELF(FLT(z, FC(0.927734375f)), small, big);
 }
 
 /* the includer's definitions end here */

@@ -42,7 +42,7 @@ static const Fn fns[] = {
     {"log", ir_logf, log, 1.0, {0.70710677f, 1.17549435e-38f, 1.0f, 1.41421354f}},
     {"tanh", ir_tanhf, tanh, 2.0, {0.625f, -0.625f, 9.0f, 1e-3f}},
     {"sigmoid", ir_sigmoidf, sigmoid_ref, 3.0, {0.0f, -16.0f, 16.0f, -87.0f}},
-    {"erf", ir_erff, erf, 3.0, {1.0f, -1.0f, 4.0f, 3.9f}},
+    {"erf", ir_erff, erf, 2.0, {0.927734375f, -0.927734375f, 4.0f, 3.9f}},
 };
 
 /* |got - ref| in units of the last place of ref rounded to f32 (subnormal ulp below FLT_MIN);
