@@ -556,27 +556,26 @@ const Type *check_index(Body *b, Node *n) {
         /* start, end, step */
         int64_t step = 1;
         const SDim *sstep = NULL;   /* a step from a formal (x[:, ::s]): symbolic */
-        if (it[3 * i + 2] && !check_const_int(it[3 * i + 2], &step) && it[3 * i + 2]->ival)
-            sstep = it[3 * i + 2]->ival;
-        else if (it[3 * i + 2] && check_const_int(it[3 * i + 2], &step) && step < 0 && step > -(1 << 30) &&
-                 !it[3 * i] && !it[3 * i + 1] && ek && !check_holds_batch(b, ext)) {
+        const Type *sn = it[3 * i + 2];
+        bool cstep = sn && check_const_int(sn, &step), bounds = it[3 * i] || it[3 * i + 1];
+        bool batch = check_holds_batch(b, ext);
+        if (sn && !cstep && sn->ival) {
+            sstep = sn->ival;
+        } else if (cstep && step < 0 && step > -(1 << 30) && !bounds && ek && !batch) {
             /* x[::-s] (Python's): the whole axis read from its end, every s-th element, ceil(e / s) */
             d[nd++] = ty_dim_const(&C->dc, (e - 1) / -step + 1);
             continue;
-        }
-        else if (it[3 * i + 2] && (!check_const_int(it[3 * i + 2], &step) || step < 1)) {
-            if (check_const_int(it[3 * i + 2], &step) && step < 0 && (it[3 * i] || it[3 * i + 1]) &&
-                !check_holds_batch(b, ext)) {
+        } else if (sn && (!cstep || step < 1)) {
+            if (cstep && step < 0 && bounds && !batch) {
                 check_error(b, k->body->loc, "a negative slice step takes the whole axis (x[::-1]), not bounds");
                 check_hint(b, "reverse the whole axis, then slice it: y = x[:, ::-1], then y[:, a:b]");
                 return ty_error();
             }
             check_error(b, k->body->loc, "a slice step must be a known positive int");
-            if (check_const_int(it[3 * i + 2], &step) && step < 0)
-                check_hint(b, check_holds_batch(b, ext)
-                                  ? "the batch axis can only be taken whole (':'): the samples of a batch cannot be "
-                                    "reordered (a mixup of x with x[::-1] has no nnc form)"
-                                  : "a negative step reverses an axis whose extent is known (x[:, ::-1])");
+            if (cstep && step < 0)
+                check_hint(b, batch ? "the batch axis can only be taken whole (':'): the samples of a batch cannot be "
+                                      "reordered (a mixup of x with x[::-1] has no nnc form)"
+                                    : "a negative step reverses an axis whose extent is known (x[:, ::-1])");
             return ty_error();
         }
         const SDim *lo = it[3 * i] ? it[3 * i]->ival : ty_dim_const(&C->dc, 0);

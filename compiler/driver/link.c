@@ -2,13 +2,14 @@
  *
  * The system C compiler is the linker driver (it knows the platform's crt files and library
  * paths): `cc [-fuse-ld=gold] model.o libnnc_rt.a -lopenblas -lpng16 -lz -lm -lpthread -o OUT.tmp`,
- * run with posix_spawnp (no shell, so no quoting problems with odd file names), then renamed over OUT, so a failed link
- * never destroys an executable that was there. Where binutils' gold linker is on $PATH (Debian's
- * binutils has it) the driver is told to use it (-fuse-ld=gold, unless $CC names a linker
- * itself, and $NNC_LD chooses another): it links the same program as the default ld.bfd in a
- * third of the time (35 ms against 100 ms of CPU for char_gru; docs/nnc.md "Modules and the
- * standard library"). The runtime library is found relative to the nnc executable: beside it in the build tree, in ../lib/nnc/ once installed ($NNC_RUNTIME_LIB, when
- * set, names it instead: an nnc linked elsewhere, or a runtime built with other flags).
+ * run with posix_spawnp (no shell, so no quoting problems with odd file names), then renamed over
+ * OUT, so a failed link never destroys an executable that was there. Where binutils' gold linker
+ * is on $PATH (Debian's binutils has it) the driver is told to use it, unless $CC names a linker
+ * itself or $NNC_LD chooses another: it links the same program as the default ld.bfd in a third
+ * of the time (35 ms against 100 ms of CPU for char_gru; docs/nnc.md "Modules and the standard
+ * library"). The runtime library is found relative to the nnc executable: beside it in the build
+ * tree, in ../lib/nnc/ once installed ($NNC_RUNTIME_LIB, when set, names it instead: an nnc linked
+ * elsewhere, or a runtime built with other flags).
  */
 #include <errno.h>
 #include <spawn.h>

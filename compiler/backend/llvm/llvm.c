@@ -274,15 +274,13 @@ static void loop_end(Cg *g, Loop *l) {
     LLVMPositionBuilderAtEnd(g->b, l->exit);
 }
 
-/* After loop_end: asks LLVM's unroller to unroll the loop count times (0: fully), through the
- * loop's llvm.loop metadata. -O2's pass list unrolls only the loops that ask (docs/backend-llvm.md
- * "Compile time"); the loop vectoriser keeps the request on the vector loop it makes. */
-static void loop_unroll_hint(Cg *g, Loop *l, int count) {
-    LLVMMetadataRef prop[2];
-    const char *what = count ? "llvm.loop.unroll.count" : "llvm.loop.unroll.full";
-    prop[0] = LLVMMDStringInContext2(g->ctx, what, strlen(what));
-    prop[1] = LLVMValueAsMetadata(ci32(g, count));
-    LLVMMetadataRef hint = LLVMMDNodeInContext2(g->ctx, prop, count ? 2 : 1);
+/* After loop_end: a hint in the loop's llvm.loop metadata, `what` with the operand count
+ * (count < 0: none). */
+static void loop_hint(Cg *g, Loop *l, const char *what, int count) {
+    LLVMMetadataRef prop[2] = {LLVMMDStringInContext2(g->ctx, what, strlen(what)), NULL};
+    if (count >= 0)
+        prop[1] = LLVMValueAsMetadata(ci32(g, count));
+    LLVMMetadataRef hint = LLVMMDNodeInContext2(g->ctx, prop, count >= 0 ? 2 : 1);
     LLVMMetadataRef self = LLVMTemporaryMDNode(g->ctx, NULL, 0);
     LLVMMetadataRef ops[2] = {self, hint};
     LLVMMetadataRef id = LLVMMDNodeInContext2(g->ctx, ops, 2);
@@ -290,19 +288,20 @@ static void loop_unroll_hint(Cg *g, Loop *l, int count) {
     LLVMSetMetadata(l->latch, LLVMGetMDKindIDInContext(g->ctx, "llvm.loop", 9), LLVMMetadataAsValue(g->ctx, id));
 }
 
+/* After loop_end: asks LLVM's unroller to unroll the loop count times (0: fully). -O2's pass list
+ * unrolls only the loops that ask (docs/backend-llvm.md "Compile time"); the loop vectoriser keeps
+ * the request on the vector loop it makes. */
+static void loop_unroll_hint(Cg *g, Loop *l, int count) {
+    if (count)
+        loop_hint(g, l, "llvm.loop.unroll.count", count);
+    else
+        loop_hint(g, l, "llvm.loop.unroll.full", -1);
+}
+
 /* After loop_end: asks the loop vectoriser for one vector per iteration (no interleaving), so a
  * loop whose trip count is a multiple of the vector width runs no scalar remainder: a causal row
  * kernel's loops over a row's first columns (row_range). */
-static void loop_no_interleave(Cg *g, Loop *l) {
-    const char *what = "llvm.loop.interleave.count";
-    LLVMMetadataRef prop[2] = {LLVMMDStringInContext2(g->ctx, what, strlen(what)), LLVMValueAsMetadata(ci32(g, 1))};
-    LLVMMetadataRef hint = LLVMMDNodeInContext2(g->ctx, prop, 2);
-    LLVMMetadataRef self = LLVMTemporaryMDNode(g->ctx, NULL, 0);
-    LLVMMetadataRef ops[2] = {self, hint};
-    LLVMMetadataRef id = LLVMMDNodeInContext2(g->ctx, ops, 2);
-    LLVMMetadataReplaceAllUsesWith(self, id);
-    LLVMSetMetadata(l->latch, LLVMGetMDKindIDInContext(g->ctx, "llvm.loop", 9), LLVMMetadataAsValue(g->ctx, id));
-}
+static void loop_no_interleave(Cg *g, Loop *l) { loop_hint(g, l, "llvm.loop.interleave.count", 1); }
 
 /* A loop nest over an index space of rank dims; each of nops operands walks it with its own
  * strides (0 = broadcast) from its own base offset. body gets the operands' element offsets and
@@ -3025,10 +3024,15 @@ static LLVMValueRef ra_fixed(Cg *g, Env *e, const RArg *r) {
     }
 }
 
+static bool const_zero(LLVMValueRef v) { return LLVMIsAConstantInt(v) && LLVMConstIntGetSExtValue(v) == 0; }
+
 static LLVMValueRef add_bytes(Cg *g, LLVMValueRef p, LLVMValueRef off) {
-    if (LLVMIsAConstantInt(off) && LLVMConstIntGetSExtValue(off) == 0)
-        return p;
-    return LLVMBuildInBoundsGEP2(g->b, g->i8, p, &off, 1, "");
+    return const_zero(off) ? p : LLVMBuildInBoundsGEP2(g->b, g->i8, p, &off, 1, "");
+}
+
+/* c + x a, without the product when a is a constant 0 */
+static LLVMValueRef mul_add(Cg *g, LLVMValueRef x, LLVMValueRef a, LLVMValueRef c) {
+    return const_zero(a) ? c : LLVMBuildAdd(g->b, LLVMBuildMul(g->b, x, a, ""), c, "");
 }
 
 /* One call, as call_kernel made it before calls could be rolled: the pointers of the function
@@ -3124,7 +3128,7 @@ static void emit_rolled(Cg *g, Env *e, const RCall *c, int p, int r) {
         for (int i = 0; i < c[j].np; i++)
             fixed[j][i] = ra_fixed(g, e, &c[j].a[i]);
     }
-    LLVMValueRef B2 = LLVMBuildMul(g->b, g->B, g->B, "");
+    LLVMValueRef B2 = NULL;     /* B^2, made in the loop's body when an offset has a B^2 term */
     LLVMBasicBlockRef pre = LLVMGetInsertBlock(g->b);
     LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "roll");
     LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "roll.done");
@@ -3150,12 +3154,10 @@ static void emit_rolled(Cg *g, Env *e, const RCall *c, int p, int r) {
                 }
             }
             switch (ra->kind) {
-            case RA_WS: {
-                LLVMValueRef off = v[2];
-                if (!(LLVMIsAConstantInt(v[1]) && LLVMConstIntGetSExtValue(v[1]) == 0))
-                    off = LLVMBuildAdd(g->b, LLVMBuildMul(g->b, g->B, v[1], ""), off, "");
-                if (!(LLVMIsAConstantInt(v[0]) && LLVMConstIntGetSExtValue(v[0]) == 0))
-                    off = LLVMBuildAdd(g->b, LLVMBuildMul(g->b, B2, v[0], ""), off, "");
+            case RA_WS: {   /* b2 B^2 + b B + c */
+                LLVMValueRef off = mul_add(g, g->B, v[1], v[2]);
+                if (!const_zero(v[0]))
+                    off = mul_add(g, B2 ? B2 : (B2 = LLVMBuildMul(g->b, g->B, g->B, "")), v[0], off);
                 args[i] = LLVMBuildInBoundsGEP2(g->b, g->i8, e->ws, &off, 1, "");
                 break;
             }
@@ -3165,13 +3167,7 @@ static void emit_rolled(Cg *g, Env *e, const RCall *c, int p, int r) {
                 break;
             }
             case RA_GPTR: args[i] = add_bytes(g, fixed[j][i], v[0]); break;
-            case RA_DIM: {
-                LLVMValueRef x = v[1];
-                if (!(LLVMIsAConstantInt(v[0]) && LLVMConstIntGetSExtValue(v[0]) == 0))
-                    x = LLVMBuildAdd(g->b, LLVMBuildMul(g->b, g->B, v[0], ""), x, "");
-                args[i] = x;
-                break;
-            }
+            case RA_DIM: args[i] = mul_add(g, g->B, v[0], v[1]); break;     /* a B + c */
             case RA_I32: args[i] = LLVMBuildTrunc(g->b, v[0], g->i32, ""); break;
             default: args[i] = fixed[j][i]; break;
             }
@@ -3493,6 +3489,10 @@ static void init_native(void) {
     ordered_reductions();
 }
 
+/* The code generator's level at nnc's -O0..-O3 */
+static const LLVMCodeGenOptLevel codegen_level[4] = {LLVMCodeGenLevelNone, LLVMCodeGenLevelLess,
+                                                     LLVMCodeGenLevelDefault, LLVMCodeGenLevelAggressive};
+
 /* LLVM does not reject a CPU name it does not know: creating the target machine warns on stderr
  * and ignores the name (and code generation may then fail hard). To make `--cpu typo` one clear
  * error, a named CPU's target machine is created with fd 2 pointed at a temporary file, and
@@ -3532,14 +3532,12 @@ static LLVMTargetMachineRef make_target_machine(const char *cpu_opt, int opt, in
     LLVM_CHECK(LLVMGetTargetFromTriple(triple, &target, &err), "LLVMGetTargetFromTriple", err);
     char *cpu = cpu_opt ? NULL : LLVMGetHostCPUName();
     char *features = cpu_opt ? NULL : LLVMGetHostCPUFeatures();
-    static const LLVMCodeGenOptLevel lv[4] = {LLVMCodeGenLevelNone, LLVMCodeGenLevelLess,
-                                              LLVMCodeGenLevelDefault, LLVMCodeGenLevelAggressive};
     LLVMTargetMachineRef tm;
     *known = true;
     if (cpu_opt)
-        tm = create_checked(target, triple, cpu_opt, "", lv[opt], known);
+        tm = create_checked(target, triple, cpu_opt, "", codegen_level[opt], known);
     else
-        tm = LLVMCreateTargetMachine(target, triple, cpu, features ? features : "", lv[opt],
+        tm = LLVMCreateTargetMachine(target, triple, cpu, features ? features : "", codegen_level[opt],
                                      LLVMRelocPIC, LLVMCodeModelDefault);
     LLVM_CHECK(!tm, "LLVMCreateTargetMachine", triple);
     if (verbose)
@@ -3843,11 +3841,25 @@ static void *emit_part(void *arg) {
 static int emit_objects(LLVMModuleRef mod, LLVMTargetMachineRef tm, const LlvmOptions *o, const char *fpipe,
                         Diag *d) {
     int nparts = 1 + (o->more_outputs ? o->nmore : 0);
-    int nf = 0, total = 0;
+    int nf = 0, total = 0, nslow = 0, tslow = 0;
+    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
+        nf += !LLVMIsDeclaration(f);
+    /* per definition, in module order: its instructions, and whether it is a graph's part function
+     * (optnone: straight-line calls, PART_KERNELS per function) */
+    int *size = malloc(sizeof(int) * (size_t)(nf + 1)), *order = malloc(sizeof(int) * (size_t)(nf + 1));
+    unsigned char *owner = malloc((size_t)nf + 1);
+    bool *slow = malloc((size_t)nf + 1);
+    if (!size || !order || !owner || !slow)
+        die("out of memory");
+    int k = 0;
     for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
         if (!LLVMIsDeclaration(f)) {
-            nf++;
-            total += fn_size(f);
+            size[k] = fn_size(f);
+            slow[k] = is_optnone(f);
+            total += size[k];
+            if (slow[k])
+                nslow++, tslow += size[k];
+            k++;
         }
     bool unnamed = false;   /* a definition without a name could not be declared in another part */
     for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) {
@@ -3866,21 +3878,16 @@ static int emit_objects(LLVMModuleRef mod, LLVMTargetMachineRef tm, const LlvmOp
         nparts = nf;
     if (nparts > 8)
         nparts = 8;
-    /* a long graph's parts (optnone: straight-line calls, PART_KERNELS per function) take the
-     * last part, compiled at -O0: the greedy register allocator and the machine passes that do
-     * not skip optnone functions cost char_lstm's parts 3x the time -O0's fast allocator does,
-     * for calls whose speed does not matter beside the kernels they call */
-    int nslow = 0, tslow = 0;
-    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
-        if (!LLVMIsDeclaration(f) && is_optnone(f)) {
-            nslow++;
-            tslow += fn_size(f);
-        }
+    /* a long graph's part functions take the last part, compiled at -O0: the greedy register
+     * allocator and the machine passes that do not skip optnone functions cost char_lstm's parts
+     * 3x the time -O0's fast allocator does, for calls whose speed does not matter beside the
+     * kernels they call */
     bool slow_part = nparts >= 3 && nslow > 0 && nslow < nf && tslow >= SPLIT_MIN_INSNS;
     if (!slow_part && nparts > 2)
         nparts = 2;
     int nfast = slow_part ? nparts - 1 : nparts;   /* the parts compiled at o->opt_level */
     char *err = NULL;
+    int rc = 0;
     if (nparts == 1) {
         if (fpipe)      /* the rest of the -O2 list on the whole module */
             run_function_passes(mod, tm, O2_FUNCTION ",globaldce");
@@ -3888,29 +3895,23 @@ static int emit_objects(LLVMModuleRef mod, LLVMTargetMachineRef tm, const LlvmOp
             *o->nwritten = 1;
         if (LLVMTargetMachineEmitToFile(tm, mod, (char *)o->output, LLVMObjectFile, &err)) {
             diag_plain(d, "cannot write '%s': %s", o->output, err ? err : "LLVMTargetMachineEmitToFile failed");
-            LLVMDisposeMessage(err);
-            return -1;
+            rc = -1;
         }
-        return 0;
+        LLVMDisposeMessage(err);
+        free(size), free(order), free(owner), free(slow);
+        return rc;
     }
-    /* owners: largest function first onto the least loaded part */
-    int *size = malloc(sizeof(int) * (size_t)nf), *order = malloc(sizeof(int) * (size_t)nf);
-    unsigned char *owner = malloc((size_t)nf);
+    /* owners: the part functions onto the -O0 part; the rest largest first onto the least loaded */
     long load[8] = {0};
-    if (!size || !order || !owner)
-        die("out of memory");
-    int k = 0, nord = 0;
-    for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
-        if (!LLVMIsDeclaration(f)) {
-            size[k] = fn_size(f);
-            if (slow_part && is_optnone(f)) {
-                owner[k] = (unsigned char)(nparts - 1);
-                load[nparts - 1] += size[k];
-            } else {
-                order[nord++] = k;
-            }
-            k++;
+    int nord = 0;
+    for (k = 0; k < nf; k++) {
+        if (slow_part && slow[k]) {
+            owner[k] = (unsigned char)(nparts - 1);
+            load[nparts - 1] += size[k];
+        } else {
+            order[nord++] = k;
         }
+    }
     for (int i = 1; i < nord; i++)      /* insertion sort: larger first, then module order */
         for (int j = i; j > 0 && size[order[j]] > size[order[j - 1]]; j--) {
             int t = order[j];
@@ -3930,16 +3931,12 @@ static int emit_objects(LLVMModuleRef mod, LLVMTargetMachineRef tm, const LlvmOp
          *features = LLVMGetTargetMachineFeatureString(tm);
     Part parts[8];
     pthread_t th[8];
-    int rc = 0;
     for (int q = 1; q < nparts; q++) {
-        bool slow = q >= nfast;
+        bool o0 = q >= nfast;
         parts[q] = (Part){.bitcode = LLVMGetBufferStart(bc), .size = LLVMGetBufferSize(bc), .owner = owner,
-                          .index = q, .path = o->more_outputs[q - 1], .fpipe = slow ? NULL : fpipe};
+                          .index = q, .path = o->more_outputs[q - 1], .fpipe = o0 ? NULL : fpipe};
         LLVMTargetRef target = LLVMGetTargetMachineTarget(tm);
-        int lv = slow ? 0 : o->opt_level;
-        parts[q].tm = LLVMCreateTargetMachine(target, triple, cpu, features, lv == 0 ? LLVMCodeGenLevelNone :
-                                              lv == 1 ? LLVMCodeGenLevelLess : lv == 2 ?
-                                              LLVMCodeGenLevelDefault : LLVMCodeGenLevelAggressive,
+        parts[q].tm = LLVMCreateTargetMachine(target, triple, cpu, features, codegen_level[o0 ? 0 : o->opt_level],
                                               LLVMRelocPIC, LLVMCodeModelDefault);
         LLVM_CHECK(!parts[q].tm, "LLVMCreateTargetMachine", triple);
         if (pthread_create(&th[q], NULL, emit_part, &parts[q]))
@@ -3971,9 +3968,7 @@ static int emit_objects(LLVMModuleRef mod, LLVMTargetMachineRef tm, const LlvmOp
     LLVMDisposeMessage(cpu);
     LLVMDisposeMessage(features);
     LLVMDisposeMemoryBuffer(bc);
-    free(size);
-    free(order);
-    free(owner);
+    free(size), free(order), free(owner), free(slow);
     return rc;
 }
 
