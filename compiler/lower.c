@@ -53,6 +53,7 @@ typedef enum {
     V_GROUP,    /* s = parameter path prefix (enc.h) */
     V_LIST,     /* [a, b, ...] before it is known to be a shape or a tensor literal */
     V_INIT,     /* a parameter initializer: s = kind, f, f2 = its arguments */
+    V_TUPLE,    /* the several results of a fn or layer [fn.results]: items, n */
 } VKind;
 
 typedef struct Value Value;
@@ -63,7 +64,7 @@ struct Value {
     const char *s;
     Node *decl;
     uint32_t t;
-    Value *items; int n;            /* V_LIST elements; V_FN captured argument values */
+    Value *items; int n;            /* V_LIST, V_TUPLE elements; V_FN captured argument values */
     const char **names;             /* V_FN captured argument names */
     const char *ipath;              /* V_FN of a layer instance: the path of its parameters (d) */
 };
@@ -174,6 +175,7 @@ static const char *kind_name(VKind k) {
     case V_GROUP: return "a parameter group";
     case V_LIST: return "a list";
     case V_INIT: return "an initializer";
+    case V_TUPLE: return "several results";
     }
     return "?";
 }
@@ -2168,6 +2170,12 @@ static Value eval(Lower *L, Frame *f, Node *n) {
     }
     case ND_INDEX: r = index_value(L, f, n); break;
     case ND_MEMBER: r = member_value(L, f, n); break;
+    case ND_TUPLE: {    /* return mu, logvar [fn.results] */
+        r = (Value){.kind = V_TUPLE, .n = n->nkids};
+        r.items = arena_alloc(L->a, sizeof(Value) * (size_t)(n->nkids + 1));
+        for (int i = 0; i < n->nkids; i++) r.items[i] = eval(L, f, n->kids[i]);
+        break;
+    }
     default: fail(L, n->loc, "this is not an expression");
     }
     L->loc = saved;
@@ -2286,32 +2294,47 @@ static void set_result(Frame *f, Value v, bool is_return) {
     f->ret = v;
 }
 
+/* Bind name to v in f (s: the statement, for messages); a `state` bound again gives its new value. */
+static void bind_value(Lower *L, Frame *f, Node *s, const char *name, Value v, const char *group) {
+    Bind *old = find_bind(f, name);
+    int state = old ? old->state : -1;
+    if (state >= 0) {
+        uint32_t t = need_tensor(L, v, "a state update", s->loc);
+        const IrType *want = &L->m->tensors[state].type;
+        if (!ir_type_eq(tty(L, t), want)) {
+            IrType bt = broadcast_type(L, tty(L, t), want, "a state update");
+            if (!ir_type_eq(&bt, want))
+                fail(L, s->loc, "state '%s' is %s, the new value %s", name, type_str(L, want), type_str(L, tty(L, t)));
+            t = broadcast_to(L, t, *want);
+        }
+        v = vtensor(t);
+        int k = 0;
+        while (k < L->nupd && L->upd[k].index != state) k++;
+        if (!f->infer) {     /* [train.step.mode]: inference mode reads a state, never writes it */
+            if (k == L->nupd) ARENA_PUSH(L->a, L->upd, L->nupd, L->capupd);
+            L->upd[k] = (StateUpd){state, v};
+        }
+    }
+    bind(L, f, name, v, group, state);
+}
+
 static void eval_stmt(Lower *L, Frame *f, Node *s) {
     L->loc = s->loc;
     switch (s->kind) {
     case ND_BIND: {
         stmt_begin(f, s->name, s->lhs);
         Value v = eval(L, f, s->lhs);
-        Bind *old = find_bind(f, s->name);
-        int state = old ? old->state : -1;
-        if (state >= 0) {
-            uint32_t t = need_tensor(L, v, "a state update", s->loc);
-            const IrType *want = &L->m->tensors[state].type;
-            if (!ir_type_eq(tty(L, t), want)) {
-                IrType bt = broadcast_type(L, tty(L, t), want, "a state update");
-                if (!ir_type_eq(&bt, want))
-                    fail(L, s->loc, "state '%s' is %s, the new value %s", s->name, type_str(L, want), type_str(L, tty(L, t)));
-                t = broadcast_to(L, t, *want);
-            }
-            v = vtensor(t);
-            int k = 0;
-            while (k < L->nupd && L->upd[k].index != state) k++;
-            if (!f->infer) {     /* [train.step.mode]: inference mode reads a state, never writes it */
-                if (k == L->nupd) ARENA_PUSH(L->a, L->upd, L->nupd, L->capupd);
-                L->upd[k] = (StateUpd){state, v};
-            }
-        }
-        bind(L, f, s->name, v, f->st_group, state);
+        bind_value(L, f, s, s->name, v, f->st_group);
+        break;
+    }
+    case ND_UNPACK: {   /* mu, logvar = encoder(x, 8): named as a statement that binds none [fn.results] */
+        stmt_begin(f, NULL, s->lhs);
+        Value v = eval(L, f, s->lhs);
+        L->loc = s->loc;
+        if (v.kind != V_TUPLE) fail(L, s->lhs->loc, "this gives %s, not %d results", kind_name(v.kind), s->nkids);
+        if (v.n != s->nkids) fail(L, s->loc, "this call gives %d results, but %d names are bound", v.n, s->nkids);
+        for (int i = 0; i < s->nkids; i++)
+            if (strcmp(s->kids[i]->name, "_")) bind_value(L, f, s->kids[i], s->kids[i]->name, v.items[i], NULL);
         break;
     }
     case ND_PARAM: stmt_begin(f, NULL, NULL); declare(L, f, s, ROLE_PARAM); break;

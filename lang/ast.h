@@ -62,9 +62,13 @@ typedef enum {
     ND_INDEX,       /* lhs = indexed expr, kids = ND_SLICE or plain exprs, one per axis */
     ND_SLICE,       /* lhs = start, rhs = end, body = step; each may be NULL */
     ND_MEMBER,      /* lhs . name  (a parameter of a layer call: h.W, or a path prefix: enc.h) */
+    ND_TUPLE,       /* kids = the results of a body: `return mu, logvar` (ival 1: written in
+                       parentheses); only a return or a body's last expression [fn.results] */
 
     /* statements (fn/layer/optimizer/model bodies) */
     ND_BIND,        /* name = lhs */
+    ND_UNPACK,      /* kids = ND_IDENT names (`_`: dropped) = lhs, a call of several results
+                       [fn.results]; ival 1: the names written in parentheses */
     ND_PARAM,       /* param name: type = lhs (initializer) */
     ND_STATE,       /* state name: type = lhs (initializer); later binds of name update it */
     ND_RETURN,      /* return lhs */
@@ -106,6 +110,7 @@ typedef enum {
     TE_STR,         /* str */
     TE_DIMVAR,      /* units: N  (a compile-time integer that also names dim variable N); or
                        kernel: 2*R - 1 (ndims 1, dims[0] the form; name its text) */
+    TE_TUPLE,       /* (f32[B, L], f32[B, L]): several results [fn.results]; elems */
     TE_DIMLIST,     /* k: [KH, KW]  (an int, or a list of ndims ints; dims[i] DE_VAR names dim
                        variable i, all of them the int's value when an int is given) */
 } TypeExprKind;
@@ -131,6 +136,8 @@ typedef struct TypeExpr {
     int ndims;
     DimExpr **dims;         /* TE_TENSOR; at most one DE_REST */
     const char *name;       /* TE_DIMVAR */
+    struct TypeExpr **elems;/* TE_TUPLE: the result types */
+    int nelems;
 } TypeExpr;
 
 struct Type;                /* lang/types.h */

@@ -29,7 +29,9 @@ static const char *kind_name(NodeKind k) {
     case ND_INDEX: return "index";
     case ND_SLICE: return "slice";
     case ND_MEMBER: return "member";
+    case ND_TUPLE: return "tuple";
     case ND_BIND: return "bind";
+    case ND_UNPACK: return "unpack";
     case ND_PARAM: return "param";
     case ND_STATE: return "state";
     case ND_RETURN: return "return";
@@ -151,6 +153,14 @@ static void print_type(FILE *out, const TypeExpr *t) {
     case TE_FN: fputs("fn", out); return;
     case TE_STR: fputs("str", out); return;
     case TE_DIMVAR: fputs(t->name, out); return;
+    case TE_TUPLE:
+        fputc('(', out);
+        for (int i = 0; i < t->nelems; i++) {
+            fputs(i ? ", " : "", out);
+            print_type(out, t->elems[i]);
+        }
+        fputc(')', out);
+        return;
     case TE_DIMLIST:
         fputc('[', out);
         for (int i = 0; i < t->ndims; i++)
@@ -208,6 +218,10 @@ static void dump(FILE *out, const Node *n, int indent, const SrcFile *main_file)
             fputc(')', out);
         }
         child(out, n->rhs, in, main_file);
+    } else if (n->kind == ND_UNPACK) {    /* the names, then the value */
+        for (int i = 0; i < n->nkids; i++)
+            child(out, n->kids[i], in, main_file);
+        child(out, n->lhs, in, main_file);
     } else if (n->kind == ND_IF) {
         child(out, n->lhs, in, main_file);          /* `_`: the final else */
         for (int i = 0; i < n->nkids; i++)

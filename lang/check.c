@@ -785,6 +785,7 @@ static const Type *formal_type(Body *b, Node *f, Conv *cv, const Type *defty) {
     case TE_BOOL_SCALAR: return ty_new(C->a, TY_BOOL);
     case TE_STR: return ty_new(C->a, TY_STR);
     case TE_FN: return ty_new(C->a, TY_FN);
+    case TE_TUPLE: return ty_error();      /* a result type only (the parser's rtype) */
     }
     unreachable();
 }
@@ -1512,6 +1513,76 @@ static bool check_whole(Body *b, Node *n, const Type *t) {
     return true;
 }
 
+/* ---- several results [fn.results] ---- */
+
+/* The callee a call names, for messages: `encoder`, `enc` (an instance), else "this call". */
+static const char *callee_text(Body *b, const Node *call) {
+    if (call->kind != ND_CALL)
+        return "this expression";
+    if (call->lhs->kind == ND_IDENT)
+        return arena_printf(b->C->a, "'%s'", call->lhs->name);
+    if (call->lhs->kind == ND_MEMBER && call->lhs->lhs && call->lhs->lhs->kind == ND_IDENT)
+        return arena_printf(b->C->a, "'%s.%s'", call->lhs->lhs->name, call->lhs->name);
+    return "this call";
+}
+
+/* Names for the n results of call in a hint: those the callee's body returns, when it ends in
+ * `return mu, logvar` (or `mu, logvar`), else a, b, ... */
+static const char *unpack_names(Body *b, const Node *call, int n) {
+    const Node *d = call && call->kind == ND_CALL ? call->ref : NULL;
+    const Node *last = d && (d->kind == ND_FN || d->kind == ND_LAYER) && d->nkids ? d->kids[d->nkids - 1] : NULL;
+    const Node *tu = last && (last->kind == ND_RETURN || last->kind == ND_EXPR) ? last->lhs : NULL;
+    bool named = tu && tu->kind == ND_TUPLE && tu->nkids == n;
+    for (int i = 0; named && i < n; i++)
+        named = tu->kids[i]->kind == ND_IDENT;
+    const char *r = "";
+    for (int i = 0; i < n; i++)
+        r = named ? arena_printf(b->C->a, "%s%s%s", r, i ? ", " : "", tu->kids[i]->name)
+                  : arena_printf(b->C->a, "%s%s%c", r, i ? ", " : "", 'a' + (i % 26));
+    return r;
+}
+
+/* `return a, b` / `(a, b)` as the result of a body: each element a tensor or a number. */
+static const Type *check_tuple(Body *b, Node *n) {
+    Check *C = b->C;
+    const Type **el = arena_alloc(C->a, sizeof *el * (size_t)(n->nkids + 1));
+    bool bad = false;
+    for (int i = 0; i < n->nkids; i++) {
+        el[i] = check_expr(b, n->kids[i]);
+        if (ty_is_bad(el[i])) {
+            bad = true;
+            continue;
+        }
+        if (el[i]->kind != TY_TENSOR && el[i]->kind != TY_INT && el[i]->kind != TY_FLOAT && el[i]->kind != TY_BOOL) {
+            check_error(b, n->kids[i]->loc, "result %d must be a tensor or a number, got %s", i + 1,
+                        check_tystr(b, el[i]));
+            bad = true;
+        }
+    }
+    return bad ? ty_error() : ty_tuple(C->a, n->nkids, el);
+}
+
+/* A value of several results where one value is needed: `h = encoder(x)`, `encoder(x) + 1`. */
+static const Type *tuple_misplaced(Body *b, Node *n, const Type *t) {
+    if (n->kind == ND_TUPLE) {
+        check_error(b, n->loc, "several results (%s) are only the result of a fn or layer: its 'return' or its "
+                    "last expression", check_tystr(b, t));
+        if (b->kind == ND_MODEL)
+            check_hint(b, "a model has no result: declare outputs (output mu = ...)");
+        return ty_error();
+    }
+    const char *who = callee_text(b, n);
+    check_error(b, n->loc, "%s gives %d results %s, not one value", who, t->nelems, check_tystr(b, t));
+    const char *call = n->kind == ND_CALL ? arena_strndup(b->C->a, n->loc.file->text + n->loc.off, (size_t)n->loc.len)
+                                          : "f(x)";
+    if (b->stmt && b->stmt_rhs == n && b->stmt->node && b->stmt->node->kind == ND_BIND)
+        check_hint(b, "bind each result to a name: %s = %s (`_` drops one)", unpack_names(b, n, t->nelems), call);
+    else
+        check_hint(b, "bind the results to names first: %s = %s, then use them (`_` drops one)",
+                   unpack_names(b, n, t->nelems), call);
+    return ty_error();
+}
+
 const Type *check_expr(Body *b, Node *n) {
     Check *C = b->C;
     const Type *t;
@@ -1578,11 +1649,16 @@ const Type *check_expr(Body *b, Node *n) {
         check_error(b, n->loc, "a named argument is only allowed in a call");
         t = ty_error();
         break;
+    case ND_TUPLE:
+        t = check_tuple(b, n);
+        break;
     default:
         check_error(b, n->loc, "expected an expression");
         t = ty_error();
         break;
     }
+    if (t->kind == TY_TUPLE && n != b->tuple_ok)
+        t = tuple_misplaced(b, n, t);
     if (!ty_is_bad(t) && !check_size(b, n->loc, t))
         t = ty_error();
     if (!ty_is_bad(t) && !check_whole(b, n, t))
@@ -1801,20 +1877,26 @@ static const char *dimexpr_str(Check *C, const DimExpr *e, const DimEnv *env, in
  * their values: `(28 - 5 + 2*0) / 2 + 1`. NULL when there is no such declared dim. */
 static const char *result_arith(Body *b, Node *decl, const DimEnv *env0) {
     Check *C = b->C;
-    TypeExpr *te = decl->tyexpr;
-    if (!te || te->kind != TE_TENSOR)
+    TypeExpr *te0 = decl->tyexpr;
+    if (!te0)
         return NULL;
-    for (int i = 0; i < te->ndims; i++) {
-        if (te->dims[i]->kind == DE_REST)
+    int nt = te0->kind == TE_TUPLE ? te0->nelems : 1;
+    for (int k = 0; k < nt; k++) {
+        TypeExpr *te = te0->kind == TE_TUPLE ? te0->elems[k] : te0;
+        if (te->kind != TE_TENSOR)
             continue;
-        Conv cv = {.pattern = true, .inst = 0, .ok = true};
-        Body cb = {.C = C, .decl = decl, .kind = decl->kind};
-        const SDim *d = conv_dim(&cb, te->dims[i], &cv);
-        C->dc.div_error = NULL;
-        ty_dim_subst(&C->dc, d, env0);
-        if (C->dc.div_error) {
+        for (int i = 0; i < te->ndims; i++) {
+            if (te->dims[i]->kind == DE_REST)
+                continue;
+            Conv cv = {.pattern = true, .inst = 0, .ok = true};
+            Body cb = {.C = C, .decl = decl, .kind = decl->kind};
+            const SDim *d = conv_dim(&cb, te->dims[i], &cv);
             C->dc.div_error = NULL;
-            return dimexpr_str(C, te->dims[i], env0, 0);
+            ty_dim_subst(&C->dc, d, env0);
+            if (C->dc.div_error) {
+                C->dc.div_error = NULL;
+                return dimexpr_str(C, te->dims[i], env0, 0);
+            }
         }
     }
     return NULL;
@@ -2182,6 +2264,8 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
                 known_fn = true;
             }
             break;
+        case TE_TUPLE:      /* a result type only */
+            break;
         }
         if (ok && at->kind == TY_FN && fn_is_layer(C, at)) {
             check_error(b, where, "layer '%s' cannot be passed as a function value", at->fname);
@@ -2217,15 +2301,17 @@ static const Type *user_call(Body *b, Node *n, DeclInfo *ci, Node **args, int na
             check_note(b, decl->tyexpr->loc, "the result type of %s is declared here", decl->name);
         return ty_error();
     }
-    if (res->kind == TY_TENSOR)
-        for (int i = 0; i < res->shape.rank; i++) {
+    for (int e = 0; e < (res->kind == TY_TUPLE ? res->nelems : 1); e++) {
+        const Type *re = res->kind == TY_TUPLE ? res->elems[e] : res;
+        for (int i = 0; re->kind == TY_TENSOR && i < re->shape.rank; i++) {
             int64_t c;
-            if (ty_dim_is_const(res->shape.dims[i], &c) && c < 1) {
+            if (ty_dim_is_const(re->shape.dims[i], &c) && c < 1) {
                 check_error(b, n->loc, "the result of %s would be %s; a dim must be at least 1", decl->name,
                             check_tystr(b, res));
                 return ty_error();
             }
         }
+    }
     /* a value-dependent callee (conv2d's conv needs known dims) in a generic body: its dims are not
      * known here, so this body becomes value-dependent and each of its calls checks both again */
     bool defer = ci->value_dependent && !b->instance && b->info && b->kind != ND_MODEL;
@@ -2454,11 +2540,9 @@ static Item *end_stmt(Body *b) {
     return it && it->ncalls ? it : NULL;
 }
 
-static void check_bind(Body *b, Node *n) {
-    Check *C = b->C;
-    begin_stmt(b, n->name, n->lhs, n);
-    const Type *t = check_expr(b, n->lhs);
-    Item *it = end_stmt(b);
+/* Bind n->name (n: the ND_BIND, or a name of an ND_UNPACK) to a value of type t; `it` the
+ * statement's parameter-making record. */
+static void bind_value(Body *b, Node *n, const Type *t, Item *it) {
     Binding *old = lookup(b, n->name);
     if (b->kind == ND_MODEL && strcmp(n->name, "B") == 0)
         check_error(b, n->name_loc, "'B' is the batch dim of a model; it cannot be rebound");
@@ -2478,11 +2562,61 @@ static void check_bind(Body *b, Node *n) {
             check_note(b, old->node->loc, "'%s' is declared here", n->name);
         }
     }
-    (void)C;
     check_set(b, n, t);
     Binding *bd = bind(b, n->name, k, n, t);
     bd->state_ty = sty;
     bd->stmt = it;
+}
+
+static void check_bind(Body *b, Node *n) {
+    begin_stmt(b, n->name, n->lhs, n);
+    const Type *t = check_expr(b, n->lhs);
+    Item *it = end_stmt(b);
+    bind_value(b, n, t, it);
+}
+
+/* `mu, logvar = encoder(x, 8)` [fn.results]: each result of the call bound to its name, `_`
+ * dropping one. The statement binds no one name, so its layer calls are named as those of a
+ * statement that binds none: after the callee (`encoder.h.W`) [layer.naming]. */
+static void check_unpack(Body *b, Node *n) {
+    for (int i = 0; i < n->nkids; i++)
+        for (int j = 0; j < i; j++)
+            if (strcmp(n->kids[i]->name, "_") && !strcmp(n->kids[i]->name, n->kids[j]->name)) {
+                check_error(b, n->kids[i]->loc, "'%s' is bound twice in one statement", n->kids[i]->name);
+                check_note(b, n->kids[j]->loc, "the first one is here");
+                break;
+            }
+    begin_stmt(b, NULL, n->lhs, n);
+    Node *saved = b->tuple_ok;
+    b->tuple_ok = n->lhs;
+    const Type *t = check_expr(b, n->lhs);
+    b->tuple_ok = saved;
+    end_stmt(b);
+    if (!ty_is_bad(t) && t->kind != TY_TUPLE) {
+        check_error(b, n->lhs->loc, "%s gives one value (%s), not %d: bind it to one name", callee_text(b, n->lhs),
+                    check_tystr(b, t), n->nkids);
+        if (t->kind == TY_FN && t->instance)
+            check_hint(b, "an instance is made by a binding of one name (enc = %s(...)); call it to get its results "
+                          "(mu, logvar = enc(x))", t->fname);
+        t = ty_error();
+    } else if (t->kind == TY_TUPLE && t->nelems != n->nkids) {
+        check_error(b, n->name_loc, "%s gives %d results %s, but %d names are bound", callee_text(b, n->lhs),
+                    t->nelems, check_tystr(b, t), n->nkids);
+        const Node *d = n->lhs->kind == ND_CALL ? n->lhs->ref : NULL;
+        if (d && d->tyexpr && d->tyexpr->kind == TE_TUPLE)
+            check_note(b, d->tyexpr->loc, "the results of '%s' are declared here", d->name);
+        check_hint(b, "bind one name per result (`_` drops one): %s = ...", unpack_names(b, n->lhs, t->nelems));
+        t = ty_error();
+    }
+    check_set(b, n, t);
+    for (int i = 0; i < n->nkids; i++) {
+        Node *k = n->kids[i];
+        const Type *et = t->kind == TY_TUPLE ? t->elems[i] : t;
+        if (!strcmp(k->name, "_"))
+            check_set(b, k, et);
+        else
+            bind_value(b, k, et, NULL);
+    }
 }
 
 static void check_param(Body *b, Node *n) {
@@ -2826,6 +2960,12 @@ static void resolve_stmts(Body *b, Node *const *kids, int n, Names *local) {
             if (s->name)
                 names_add(b->C, local, s->name);
             break;
+        case ND_UNPACK:
+            resolve_expr(b, s->lhs, local);
+            for (int k = 0; k < s->nkids; k++)
+                if (strcmp(s->kids[k]->name, "_"))
+                    names_add(b->C, local, s->kids[k]->name);
+            break;
         case ND_PARAM:
         case ND_STATE:
         case ND_INPUT:
@@ -3009,13 +3149,20 @@ static void check_stmts(Body *b, Node **kids, int n, bool top) {
         case ND_BIND:
             check_bind(b, s);
             break;
+        case ND_UNPACK:
+            check_unpack(b, s);
+            break;
         case ND_PARAM:
         case ND_STATE:
             check_param(b, s);
             break;
         case ND_RETURN: {
             begin_stmt(b, NULL, s->lhs, s);
+            Node *saved = b->tuple_ok;
+            if (top && (b->kind == ND_FN || b->kind == ND_LAYER))
+                b->tuple_ok = s->lhs;       /* return mu, logvar [fn.results] */
             const Type *t = check_expr(b, s->lhs);
+            b->tuple_ok = saved;
             end_stmt(b);
             check_set(b, s, t);
             if (!top || b->kind == ND_MODEL) {
@@ -3029,7 +3176,11 @@ static void check_stmts(Body *b, Node **kids, int n, bool top) {
         }
         case ND_EXPR: {
             begin_stmt(b, NULL, s->lhs, s);
+            Node *saved = b->tuple_ok;
+            if (top && i == n - 1 && (b->kind == ND_FN || b->kind == ND_LAYER))
+                b->tuple_ok = s->lhs;       /* a body's last expression `mu, logvar` [fn.results] */
             const Type *t = check_expr(b, s->lhs);
+            b->tuple_ok = saved;
             end_stmt(b);
             check_set(b, s, t);
             if (top && i == n - 1) {
@@ -3107,6 +3258,7 @@ static bool bind_formals(Body *b, DeclInfo *di) {
             case TE_BOOL_SCALAR: fits = defty->kind == TY_BOOL; break;
             case TE_STR: fits = defty->kind == TY_STR; break;
             case TE_FN: fits = defty->kind == TY_FN; break;
+            case TE_TUPLE: fits = false; break;
             }
             if (!fits) {
                 check_error(b, f->lhs->loc, "the default of '%s' is %s, which does not fit its type", f->name,
@@ -3126,10 +3278,25 @@ static const Type *declared_result(Body *b, Node *d, bool *ok) {
     if (!d->tyexpr)
         return NULL;
     Conv cv = {.result = true, .ok = true};
+    if (d->tyexpr->kind == TE_TUPLE) {     /* -> (f32[B, L], f32[B, L]) [fn.results] */
+        const Type **el = arena_alloc(b->C->a, sizeof *el * (size_t)(d->tyexpr->nelems + 1));
+        for (int i = 0; i < d->tyexpr->nelems; i++)
+            el[i] = conv_tensor(b, d->tyexpr->elems[i], &cv);
+        if (!cv.ok)
+            *ok = false;
+        return cv.ok ? ty_tuple(b->C->a, d->tyexpr->nelems, el) : NULL;
+    }
     Type *t = conv_tensor(b, d->tyexpr, &cv);
     if (!cv.ok)
         *ok = false;
     return cv.ok ? t : NULL;
+}
+
+/* Does a body's result r fit the declared tensor type? */
+static bool result_fits(const Type *r, const Type *declared) {
+    return r->kind == TY_TENSOR ? ty_eq(r, declared)
+                                : weak_fits_tensor(r, declared->dtype) && declared->shape.rank == 0 &&
+                                      declared->shape.rest < 0;
 }
 
 static void check_result(Body *b, const Type *declared) {
@@ -3142,10 +3309,30 @@ static void check_result(Body *b, const Type *declared) {
     const Type *r = b->result;
     if (ty_is_bad(r))
         return;
+    if (declared && (declared->kind == TY_TUPLE || r->kind == TY_TUPLE)) {
+        /* several results [fn.results]: as many as declared, each of its declared type */
+        int nd = declared->kind == TY_TUPLE ? declared->nelems : 1, nr = r->kind == TY_TUPLE ? r->nelems : 1;
+        if (nd != nr) {
+            check_error(b, b->result_node->loc, "'%s' is declared to return %d result%s %s, but its body gives %d%s%s",
+                        d->name, nd, nd == 1 ? "" : "s", check_tystr(b, declared), nr, nr == 1 ? ", " : " ",
+                        check_tystr(b, r));
+            check_note(b, d->tyexpr->loc, "the result type is declared here");
+            return;
+        }
+        const Node *rn = b->result_node->lhs;
+        for (int i = 0; i < nd; i++) {
+            const Type *ri = r->elems[i];
+            if (ty_is_bad(ri) || result_fits(ri, declared->elems[i]))
+                continue;
+            const Node *at = rn && rn->kind == ND_TUPLE && i < rn->nkids ? rn->kids[i] : b->result_node;
+            check_error(b, at->loc, "result %d of '%s' is declared %s, but its body gives %s", i + 1, d->name,
+                        check_tystr(b, declared->elems[i]), check_tystr(b, ri));
+            check_note(b, d->tyexpr->elems[i]->loc, "the result type is declared here");
+        }
+        return;
+    }
     if (declared) {
-        bool fits = r->kind == TY_TENSOR ? ty_eq(r, declared)
-                                         : weak_fits_tensor(r, declared->dtype) && declared->shape.rank == 0 &&
-                                               declared->shape.rest < 0;
+        bool fits = result_fits(r, declared);
         if (!fits) {
             check_error(b, b->result_node->loc, "'%s' is declared to return %s, but its body gives %s", d->name,
                         check_tystr(b, declared), check_tystr(b, r));
@@ -3153,7 +3340,7 @@ static void check_result(Body *b, const Type *declared) {
         }
         return;
     }
-    if (r->kind != TY_TENSOR && r->kind != TY_INT && r->kind != TY_FLOAT && r->kind != TY_BOOL)
+    if (r->kind != TY_TENSOR && r->kind != TY_INT && r->kind != TY_FLOAT && r->kind != TY_BOOL && r->kind != TY_TUPLE)
         check_error(b, b->result_node->loc, "the result of '%s' must be a tensor or a number, got %s", d->name,
                     check_tystr(b, r));
 }
@@ -4127,6 +4314,16 @@ static void deps_stmts(Deps *ds, Node *const *kids, int n) {
                 dep_union(ds, &ds->v[k], s->ref);
             break;
         }
+        case ND_UNPACK: {   /* each name depends on what the call does */
+            int k = (int)(dep_of(ds, s) - ds->v);
+            ds->stmt = s;
+            deps_expr(ds, k, s->lhs);
+            for (int j = 0; j < s->nkids; j++) {
+                int kk = (int)(dep_of(ds, s->kids[j]) - ds->v);
+                dep_union(ds, &ds->v[kk], s);
+            }
+            break;
+        }
         case ND_FOR:
             deps_stmts(ds, s->kids, s->nkids);
             break;
@@ -4439,7 +4636,7 @@ static void collect_refs(Check *C, const Node *n, Refs *r, const SrcFile *from) 
     collect_refs(C, n->lhs, r, from);
     collect_refs(C, n->rhs, r, from);
     collect_refs(C, n->body, r, from);
-    for (int i = 0; i < n->nkids; i++)
+    for (int i = 0; i < n->nkids && n->kind != ND_UNPACK; i++)     /* an unpack's kids are names it binds */
         collect_refs(C, n->kids[i], r, from);
     for (int i = 0; i < n->nformals; i++)
         collect_refs(C, n->formals[i], r, from);
@@ -4719,6 +4916,12 @@ static void dump_model(FILE *out, Arena *a, const Node *d) {
         case ND_BIND: what = "bind"; break;
         case ND_OUTPUT: what = "output"; break;
         case ND_LOSS: what = "loss"; break;
+        case ND_UNPACK:     /* one line per name it binds */
+            for (int k = 0; k < s->nkids; k++)
+                if (strcmp(s->kids[k]->name, "_"))
+                    fprintf(out, "%s: bind %s %s\n", d->name, s->kids[k]->name,
+                            s->kids[k]->ty ? ty_str(a, s->kids[k]->ty) : "<unchecked>");
+            break;
         default: break;
         }
         if (what)

@@ -157,6 +157,8 @@ typedef struct Body {
     int loop_depth;
     bool callee;            /* checking a call's callee: an instance is in its place there */
     struct Body *caller;    /* an instance re-check: the body of the call that asked for it */
+    Node *tuple_ok;         /* the expression that may have several results (TY_TUPLE): a
+                               destructuring binding's value, a body's result [fn.results] */
 } Body;
 
 /* check.c */

@@ -35,6 +35,9 @@ typedef struct Parser {
     LexMsg *lexmsgs;        /* the lexer's messages not printed yet, in source order */
     int nlexmsgs, nextmsg;
     int stmt_start;         /* first token of the statement being parsed */
+    int tuple_at;           /* the '(' that may open a parenthesised result tuple `return (a, b)`
+                               (-1: none) [fn.results] */
+    Node *tuple_made;       /* the tuple parsed there */
 } Parser;
 
 /* A syntax error right after a lexical one in the same statement is its echo (`x $ 2`: the `$` is
@@ -188,8 +191,9 @@ static void end_stmt(Parser *p) {
     }
     if (is_punct(t, "}") || t->kind == TK_EOF)
         return;
-    if (is_punct(t, ","))   /* Python's h, c = lstm(...) */
-        fail(p, t, "nnc has no tuple assignment: bind one name per statement (a layer or fn gives one tensor)",
+    if (is_punct(t, ","))   /* Python's x = a, b or output h, c = ... */
+        fail(p, t, "nnc has no tuple values: a fn or layer gives several results (return a, b), and a call of "
+                   "it binds them by name (h, c = lstm_cell(x, h, c)) [fn.results]",
              "expected %s, found %s", "a newline or ';' after the statement", describe(p, t));
     if (is_kw(t, "if"))     /* Python's `a if c else b` */
         fail(p, t, "nnc has no conditional expression: where(c, a, b) chooses per element (training too: "
@@ -695,9 +699,27 @@ static Node *primary(Parser *p) {
         break;
     case TK_PUNCT:
         if (is_punct(t, "(")) {
+            int at = p->pos;
             enter(p, t);
             advance(p);
             n = expr(p);
+            if (is_punct(peek(p), ",") && at == p->tuple_at && !p->tuple_made) {
+                /* `return (mu, logvar)`: the results of a body [fn.results] */
+                Node *tu = new_node(p, ND_TUPLE, t);
+                tu->ival = 1;
+                NodeList el = {0};
+                list_push(p, &el, n);
+                while (is_punct(peek(p), ",")) {
+                    advance(p);
+                    list_push(p, &el, expr(p));
+                }
+                close_bracket(p, ")", t);
+                leave(p);
+                tu->kids = el.v;
+                tu->nkids = el.n;
+                p->tuple_made = tu;
+                return finish(p, tu);
+            }
             if (is_punct(peek(p), ","))     /* Python's tuple (1, 2) */
                 fail(p, peek(p), "nnc has no tuples: a list is written [1, 2] (axis = [1, 2], concat([a, b]))",
                      "expected ')', found ','");
@@ -1019,13 +1041,99 @@ static Node *if_stmt(Parser *p) {
     return finish(p, n);
 }
 
+/* results = expr { "," expr } | "(" expr "," expr { "," expr } ")" ;
+ * Several: an ND_TUPLE, the results of a body (a return, or the body's last expression)
+ * [fn.results]. */
+static Node *results(Parser *p) {
+    Token *t = peek(p);
+    p->tuple_at = is_punct(t, "(") ? p->pos : -1;
+    p->tuple_made = NULL;
+    Node *e = expr(p);
+    Node *made = p->tuple_made;
+    p->tuple_at = -1;
+    p->tuple_made = NULL;
+    if (made && made != e)
+        fail(p, t, "several results are the whole of a 'return' or of a body's last expression: return a, b",
+             "a tuple of results cannot be an operand");
+    if (!is_punct(peek(p), ",") || made)
+        return e;
+    Node *tu = new_node(p, ND_TUPLE, t);
+    NodeList el = {0};
+    list_push(p, &el, e);
+    while (is_punct(peek(p), ",")) {
+        advance(p);
+        list_push(p, &el, expr(p));
+    }
+    tu->kids = el.v;
+    tu->nkids = el.n;
+    finish(p, tu);
+    if (is_punct(peek(p), "="))     /* x[0], y = ... */
+        fail(p, peek(p), "a statement binds several names from a call of several results: a, b = f(x)",
+             "only names can be bound, found an expression before '='");
+    return tu;
+}
+
+/* IDENT "," IDENT { "," IDENT } "=" ... or the names in parentheses: a destructuring binding. */
+static int starts_unpack(Parser *p) {
+    int i = p->pos, n = 0;
+    bool paren = is_punct(&p->toks[i], "(");
+    if (paren)
+        i++;
+    for (;;) {
+        if (i >= p->ntoks || p->toks[i].kind != TK_IDENT)
+            return 0;
+        i++;
+        n++;
+        if (i >= p->ntoks || !is_punct(&p->toks[i], ","))
+            break;
+        i++;
+    }
+    if (paren) {
+        if (i >= p->ntoks || !is_punct(&p->toks[i], ")"))
+            return 0;
+        i++;
+    }
+    return n >= 2 && i < p->ntoks && is_punct(&p->toks[i], "=");
+}
+
+/* unpack = names "=" expr NL ;  names = IDENT "," IDENT { "," IDENT } | "(" ... ")" */
+static Node *unpack(Parser *p) {
+    Token *t = peek(p);
+    Node *n = new_node(p, ND_UNPACK, t);
+    if (is_punct(t, "(")) {
+        advance(p);
+        n->ival = 1;
+    }
+    NodeList names = {0};
+    for (;;) {
+        Token *id = advance(p);
+        Node *k = new_node(p, ND_IDENT, id);
+        set_name(k, id);
+        list_push(p, &names, k);
+        if (!is_punct(peek(p), ","))
+            break;
+        advance(p);
+    }
+    if (n->ival)
+        advance(p);     /* ')' */
+    n->name_loc = span(t->loc, prev_tok(p)->loc);
+    advance(p);         /* '=' */
+    n->kids = names.v;
+    n->nkids = names.n;
+    n->lhs = expr(p);
+    finish(p, n);
+    end_stmt(p);
+    return n;
+}
+
 /* stmt = "param" IDENT ":" type "=" expr NL
  *      | "state" IDENT ":" type "=" expr NL
  *      | IDENT "=" expr NL
+ *      | unpack
  *      | "for" IDENT "in" expr ".." expr block
  *      | ifstmt
- *      | "return" expr NL
- *      | expr NL ; */
+ *      | "return" results NL
+ *      | results NL ; */
 static Node *stmt(Parser *p) {
     Token *t = peek(p);
     Node *n;
@@ -1053,11 +1161,13 @@ static Node *stmt(Parser *p) {
     if (is_kw(t, "return")) {
         advance(p);
         n = new_node(p, ND_RETURN, t);
-        n->lhs = expr(p);
+        n->lhs = results(p);
         finish(p, n);
         end_stmt(p);
         return n;
     }
+    if (starts_unpack(p))
+        return unpack(p);
     if (t->kind == TK_IDENT && is_punct(peek_at(p, 1), "=")) {
         advance(p);
         advance(p);
@@ -1074,7 +1184,7 @@ static Node *stmt(Parser *p) {
     if (t->kind == TK_KEYWORD && !is_kw(t, "not") && !is_kw(t, "true") && !is_kw(t, "false"))
         expected(p, "a statement");
     n = new_node(p, ND_EXPR, t);
-    n->lhs = expr(p);
+    n->lhs = results(p);
     n->name_loc = n->lhs->loc;
     finish(p, n);
     /* `inptu x: f32[B]` reads as the expression `inptu` followed by junk: name the keyword */
@@ -1272,8 +1382,35 @@ static void formals(Parser *p, Node *fn) {
     fn->nformals = v.n;
 }
 
-/* fn        = "fn"        IDENT "(" [ formals ] ")" [ "->" type ] block ;
- * layer     = "layer"     IDENT "(" [ formals ] ")" [ "->" type ] block ;
+/* rtype = type | "(" type "," type { "," type } ")" ;   several results [fn.results] */
+static TypeExpr *rtype(Parser *p) {
+    Token *open = peek(p);
+    if (!is_punct(open, "("))
+        return type(p);
+    advance(p);
+    TypeExpr *ty = arena_alloc(p->a, sizeof *ty);
+    ty->kind = TE_TUPLE;
+    int cap = 0;
+    for (;;) {
+        *ARENA_PUSH(p->a, ty->elems, ty->nelems, cap) = type(p);
+        if (!is_punct(peek(p), ","))
+            break;
+        advance(p);
+    }
+    if (!is_punct(peek(p), ")"))
+        expected_close(p, "',' or ')' in the result types", open);
+    advance(p);
+    if (ty->nelems < 2)
+        fail(p, open, arena_printf(p->a, "one result type is written without parentheses: -> %s",
+                                   arena_strndup(p->a, open->loc.file->text + ty->elems[0]->loc.off,
+                                                 (size_t)ty->elems[0]->loc.len)),
+             "parentheses around the result type make a list of several results, and this one has one");
+    ty->loc = span(open->loc, prev_tok(p)->loc);
+    return ty;
+}
+
+/* fn        = "fn"        IDENT "(" [ formals ] ")" [ "->" rtype ] block ;
+ * layer     = "layer"     IDENT "(" [ formals ] ")" [ "->" rtype ] block ;
  * optimizer = "optimizer" IDENT "(" [ formals ] ")" block ; */
 static Node *function(Parser *p, NodeKind kind) {
     Token *kw = advance(p);
@@ -1282,7 +1419,7 @@ static Node *function(Parser *p, NodeKind kind) {
     formals(p, n);
     if (kind != ND_OPTIMIZER && is_punct(peek(p), "->")) {
         advance(p);
-        n->tyexpr = type(p);
+        n->tyexpr = rtype(p);
     }
     block(p, n, stmt);
     return finish(p, n);
@@ -1362,7 +1499,7 @@ static Node *program(Parser *p, const SrcFile *f) {
 }
 
 Node *parse_file(Arena *a, Diag *d, const SrcFile *f) {
-    Parser p = {.a = a, .d = d, .last_error_pos = -1};
+    Parser p = {.a = a, .d = d, .last_error_pos = -1, .tuple_at = -1};
     LexResult lx;
     lex_tokens(a, d, f, 1, &lx);
     p.toks = lx.toks;

@@ -709,6 +709,12 @@ const char *ty_str(Arena *a, const Type *t) {
         return t->fname ? arena_printf(a, "fn %s", t->fname) : "fn";
     case TY_GROUP: return arena_printf(a, "parameter group %s", t->path ? t->path : "");
     case TY_MODEL: return "model";
+    case TY_TUPLE: {
+        const char *r = "(";
+        for (int i = 0; i < t->nelems; i++)
+            r = arena_printf(a, "%s%s%s", r, i ? ", " : "", ty_str(a, t->elems[i]));
+        return arena_printf(a, "%s)", r);
+    }
     }
     return "?";
 }
@@ -729,7 +735,21 @@ bool ty_eq(const Type *x, const Type *y) {
         return false;
     if (x->kind == TY_TENSOR)
         return x->dtype == y->dtype && ty_shape_eq(&x->shape, &y->shape);
+    if (x->kind == TY_TUPLE) {
+        if (x->nelems != y->nelems)
+            return false;
+        for (int i = 0; i < x->nelems; i++)
+            if (!ty_eq(x->elems[i], y->elems[i]))
+                return false;
+    }
     return true;
+}
+
+Type *ty_tuple(Arena *a, int n, const Type **elems) {
+    Type *t = ty_new(a, TY_TUPLE);
+    t->nelems = n;
+    t->elems = elems;
+    return t;
 }
 
 Shape ty_shape_subst(DimCtx *c, const Shape *s, const DimEnv *e) {
@@ -775,6 +795,12 @@ Type *ty_subst(DimCtx *c, const Type *t, const DimEnv *e) {
         r->shape = ty_shape_subst(c, &t->shape, e);
     else if (t->kind == TY_INT && t->ival)
         r->ival = ty_dim_subst(c, t->ival, e);
+    else if (t->kind == TY_TUPLE) {
+        const Type **el = arena_alloc(c->a, sizeof *el * (size_t)(t->nelems + 1));
+        for (int i = 0; i < t->nelems; i++)
+            el[i] = ty_subst(c, t->elems[i], e);
+        r->elems = el;
+    }
     return r;
 }
 

@@ -119,6 +119,8 @@ typedef enum {
     TY_FN,          /* a function value: decl (fn/layer/optimizer) or builtin, or unknown */
     TY_GROUP,       /* a group of parameters: path prefix (enc.h) */
     TY_MODEL,       /* the type of a model declaration: its parameter list */
+    TY_TUPLE,       /* the several results of a fn or layer [fn.results]: elems (each a tensor or a
+                       number); only a destructuring binding takes it apart */
 } TypeKind;
 
 typedef struct ParamList ParamList;
@@ -141,6 +143,8 @@ typedef struct Type {
     const char *path;       /* TY_GROUP: prefix inside params */
     int nvals;              /* TY_TENSOR i32[n] written as a literal of compile-time ints ([N, -1]): */
     const SDim **vals;      /* their values (NULL where not known), for reshape/transpose */
+    int nelems;             /* TY_TUPLE */
+    const struct Type **elems;
 } Type;
 
 const Type *ty_error(void);
@@ -149,6 +153,7 @@ Type *ty_new(Arena *a, TypeKind k);
 Type *ty_tensor(Arena *a, DType dt, int rank, const SDim **dims);
 bool ty_is_scalar_value(const Type *t);    /* TY_INT or TY_FLOAT: weak constants */
 bool ty_is_bad(const Type *t);             /* TY_ERROR or TY_ANY: no further diagnostics */
+Type *ty_tuple(Arena *a, int n, const Type **elems);
 const char *ty_dtype_name(DType dt);
 /* `f32[B, 784]`, `f32`, `int`, `fn relu`, ... */
 const char *ty_str(Arena *a, const Type *t);
