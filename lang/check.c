@@ -1565,7 +1565,7 @@ static const Type *check_tuple(Body *b, Node *n) {
 /* A value of several results where one value is needed: `h = encoder(x)`, `encoder(x) + 1`. */
 static const Type *tuple_misplaced(Body *b, Node *n, const Type *t) {
     if (n->kind == ND_TUPLE) {
-        check_error(b, n->loc, "several results (%s) are only the result of a fn or layer: its 'return' or its "
+        check_error(b, n->loc, "several results %s are only the result of a fn or layer: its 'return' or its "
                     "last expression", check_tystr(b, t));
         if (b->kind == ND_MODEL)
             check_hint(b, "a model has no result: declare outputs (output mu = ...)");
@@ -1782,6 +1782,10 @@ static bool match_args(Body *b, Node *call, const Callee *ce, Node **args, int n
             check_error(b, call->loc, "%s needs a value for '%s'", ce->name, ce->names[j]);
             if (ce->formals)
                 check_note(b, ce->formals[j]->loc, "'%s' is declared here", ce->names[j]);
+            if (ce->formals && b->stmt && b->stmt_rhs == call && b->stmt->node && b->stmt->node->kind == ND_UNPACK &&
+                call->ref && call->ref->kind == ND_LAYER)     /* mu, logvar = encoder(latent = 8) */
+                check_hint(b, "a layer instance is made by a binding of one name, then called for its results: "
+                              "enc = %s(...), then %s = enc(...)", ce->name, unpack_names(b, call, b->stmt->node->nkids));
             ok = false;
         }
     }
@@ -3313,9 +3317,9 @@ static void check_result(Body *b, const Type *declared) {
         /* several results [fn.results]: as many as declared, each of its declared type */
         int nd = declared->kind == TY_TUPLE ? declared->nelems : 1, nr = r->kind == TY_TUPLE ? r->nelems : 1;
         if (nd != nr) {
-            check_error(b, b->result_node->loc, "'%s' is declared to return %d result%s %s, but its body gives %d%s%s",
-                        d->name, nd, nd == 1 ? "" : "s", check_tystr(b, declared), nr, nr == 1 ? ", " : " ",
-                        check_tystr(b, r));
+            check_error(b, b->result_node->loc, "'%s' is declared to return %d result%s %s%s%s, but its body gives %d %s%s%s",
+                        d->name, nd, nd == 1 ? "" : "s", nd == 1 ? "(" : "", check_tystr(b, declared),
+                        nd == 1 ? ")" : "", nr, nr == 1 ? "(" : "", check_tystr(b, r), nr == 1 ? ")" : "");
             check_note(b, d->tyexpr->loc, "the result type is declared here");
             return;
         }

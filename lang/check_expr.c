@@ -669,9 +669,8 @@ const Type *check_tensor_literal(Body *b, Node *n) {
             check_error(b, n->kids[i]->loc,
                         "a tensor literal holds compile-time numbers, got %s", check_tystr(b, e));
             if (e->kind == TY_TENSOR)
-                check_hint(b, "a list of tensors is an argument of concat only, and a fn or layer gives one tensor: to "
-                              "return several, concat them (and slice the result), or make the layers inside "
-                              "instances in the model (c1 = conv2d(filters = 8, k = 3), then a = c1(x), b = c1(y))");
+                check_hint(b, "a list of tensors is an argument of concat only (concat([a, b], axis = 1)); a fn or "
+                              "layer gives several results with 'return a, b', bound by name at the call: a, b = f(x)");
             return ty_error();
         }
         if (first) {

@@ -51,7 +51,9 @@ typedef struct FLine {
     int depth;              /* brackets open at the start of the line */
     char inner;             /* innermost of them: 0, '{', 'T' (train's brace), '(' or '[' */
     char kind;              /* 'b' binding, 'k' declaration keyword, 't' train source item, 0 */
-    int pad;                /* width the first token is padded to (alignment) */
+    int lhs;                /* 'b': tokens before the `=` (several in `mu, logvar = f(x)`) */
+    int lhsw;               /* 'b': their width as written out (`mu, logvar`: 10) */
+    int pad;                /* width the first token (a binding's names) is padded to (alignment) */
     int pad2;               /* the second's, in `output name = ...` runs */
     char *code;             /* indentation and tokens, without the comment */
     int codelen;
@@ -74,6 +76,35 @@ static int word_in(const FTok *t, const char *const *list) {
 static const char *const decl_kws[] = {"input", "target", "output", "loss", "param", "state", NULL};
 static const char *const train_src_kws[] = {"data", "optimizer", "validation", NULL};
 static const char *const train_kws[] = {"data", "optimizer", "validation", "batch", "epochs", "metrics", "step", NULL};
+
+/* A destructuring binding's names, `mu, logvar =` or `(mu, _) =` [fn.results]: the number of
+ * tokens before the `=` (0: the line is no such binding) and their width written out. */
+static int unpack_lhs(const FLine *l, int *width) {
+    int k = 0, w = 0;
+    int paren = l->ntoks && tok_is(&l->toks[0], "(");
+    if (paren)
+        w += l->toks[k++].len;
+    for (;;) {
+        if (k >= l->ntoks || l->toks[k].kind != TK_IDENT)
+            return 0;
+        w += l->toks[k++].len;
+        if (k < l->ntoks && tok_is(&l->toks[k], ",")) {
+            w += 2;
+            k++;
+            continue;
+        }
+        break;
+    }
+    if (paren) {
+        if (k >= l->ntoks || !tok_is(&l->toks[k], ")"))
+            return 0;
+        w += l->toks[k++].len;
+    }
+    if (k < 2 || k >= l->ntoks || !tok_is(&l->toks[k], "="))
+        return 0;
+    *width = w;
+    return k;
+}
 
 /* The file as lines of tokens and comments. */
 static FLine *split_lines(Arena *a, const SrcFile *f, const LexResult *r, int *nlines) {
@@ -130,8 +161,16 @@ static void classify(Arena *a, FLine *lines, int n) {
         l->inner = depth ? stack[depth - 1] : 0;
         if (l->ntoks >= 2 && l->inner != '(' && l->inner != '[') {
             const FTok *t0 = &l->toks[0], *t1 = &l->toks[1];
-            if (t0->kind == TK_IDENT && tok_is(t1, "="))
+            int w = 0, k = unpack_lhs(l, &w);
+            if (t0->kind == TK_IDENT && tok_is(t1, "=")) {
                 l->kind = 'b';
+                l->lhs = 1;
+                l->lhsw = t0->len;
+            } else if (k) {
+                l->kind = 'b';
+                l->lhs = k;
+                l->lhsw = w;
+            }
             else if (t0->kind == TK_KEYWORD && l->inner != 'T' && word_in(t0, decl_kws))
                 l->kind = 'k';
             else if (t0->kind == TK_KEYWORD && l->inner == 'T' && word_in(t0, train_src_kws))
@@ -158,8 +197,9 @@ static void classify(Arena *a, FLine *lines, int n) {
         }
         int j = i, w = 0, w2 = 0;
         while (j < n && lines[j].kind == lines[i].kind && lines[j].depth == lines[i].depth) {
-            if (lines[j].toks[0].len > w)
-                w = lines[j].toks[0].len;
+            int w0 = lines[j].kind == 'b' ? lines[j].lhsw : lines[j].toks[0].len;
+            if (w0 > w)
+                w = w0;
             if (lines[j].kind == 'k' && lines[j].ntoks > 2 && tok_is(&lines[j].toks[2], "=") &&
                 lines[j].toks[1].len > w2)
                 w2 = lines[j].toks[1].len;
@@ -265,8 +305,8 @@ static void layout(Arena *a, FLine *lines, int n) {
                 put_spaces(&b, spaces(prev, prev_unary, inner_prev, t, inner));
             int unary = (tok_is(t, "-") || tok_is(t, "*") || tok_is(t, "+")) && is_unary_context(prev);
             put(&b, t->s, t->len);
-            if (k == 0 && l->pad > t->len)
-                put_spaces(&b, l->pad - t->len);
+            if (l->kind == 'b' ? k == l->lhs - 1 && l->pad > l->lhsw : k == 0 && l->pad > t->len)
+                put_spaces(&b, l->kind == 'b' ? l->pad - l->lhsw : l->pad - t->len);
             if (k == 1 && l->pad2 > t->len)
                 put_spaces(&b, l->pad2 - t->len);
             if (is_open(t)) {

@@ -193,7 +193,7 @@ static void end_stmt(Parser *p) {
         return;
     if (is_punct(t, ","))   /* Python's x = a, b or output h, c = ... */
         fail(p, t, "nnc has no tuple values: a fn or layer gives several results (return a, b), and a call of "
-                   "it binds them by name (h, c = lstm_cell(x, h, c)) [fn.results]",
+                   "it binds them by name (h, c = lstm_cell(x, h, c))",
              "expected %s, found %s", "a newline or ';' after the statement", describe(p, t));
     if (is_kw(t, "if"))     /* Python's `a if c else b` */
         fail(p, t, "nnc has no conditional expression: where(c, a, b) chooses per element (training too: "

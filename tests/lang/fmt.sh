@@ -119,6 +119,38 @@ printf 'model n {\n  input  x: f32[B, 2]    # c\n  output y = x\n}\nfn g(x: f32[
 "$NNC" fmt "$tmp/brace.nn" >"$tmp/brace.got" || bad "nnc fmt brace.nn failed"
 cmp -s "$tmp/brace.want" "$tmp/brace.got" || { bad "closing braces on a statement's line (want, got):"; diff "$tmp/brace.want" "$tmp/brace.got"; }
 
+# several results [fn.results]: `-> (T, U)`, `return (a, b)`, a last expression `a, b`, and a
+# destructuring binding, whose names align with the bindings around it like one name
+cat >"$tmp/results.nn" <<'NN'
+layer enc( x:f32[B,K],latent:L )->(f32[B,L],f32[B,L]) {
+  return(x[:,0:latent],x[:,0:latent]*2)
+}
+fn halves(x:f32[B,2*N]){ x[:,0:N],x[:,N:] }
+model m {
+  input x:f32[B,4]
+  h=x
+  mu ,logvar=enc( h,2 )
+  (a,_) = halves(x)
+  output y=mu+logvar+a
+}
+NN
+cat >"$tmp/results.want" <<'NN'
+layer enc(x: f32[B, K], latent: L) -> (f32[B, L], f32[B, L]) {
+  return (x[:, 0:latent], x[:, 0:latent] * 2)
+}
+fn halves(x: f32[B, 2 * N]) { x[:, 0:N], x[:, N:] }
+model m {
+  input x: f32[B, 4]
+  h          = x
+  mu, logvar = enc(h, 2)
+  (a, _)     = halves(x)
+  output y = mu + logvar + a
+}
+NN
+"$NNC" fmt "$tmp/results.nn" >"$tmp/results.got" || bad "nnc fmt results.nn failed"
+cmp -s "$tmp/results.want" "$tmp/results.got" || { bad "several results' layout (want, got):"; diff "$tmp/results.want" "$tmp/results.got"; }
+"$NNC" fmt --check "$tmp/results.want" >/dev/null || bad "the layout of several results is not a fixed point"
+
 # --check: lists the files that differ, exit 1; 0 when all are formatted
 cp "$tmp/want.nn" "$tmp/ok.nn"
 "$NNC" fmt --check "$tmp/ok.nn" >"$tmp/out" || bad "--check on a formatted file exited non-zero"
