@@ -103,6 +103,9 @@ nnc_e2e(interrupted interrupted.sh)
 # a GAN whose discriminator is one layer instance: one copy in the weights file; step d leaves the
 # generator (parameters and batch-norm statistics) bit-identical
 nnc_e2e(gan_shared gan_shared.sh)
+# several results of a layer [fn.results]: a two-result encoder and LSTM cell train as the same
+# model written with concat and slices, and as the interpreter
+nnc_e2e(results results.sh)
 nnc_e2e(batchnorm_mlp batchnorm_mlp.sh)
 nnc_e2e(loss_sum loss_sum.sh)
 nnc_e2e(scope_module scope_module.sh)
