@@ -1533,8 +1533,11 @@ static const char *unpack_names(Body *b, const Node *call, int n) {
     const Node *last = d && (d->kind == ND_FN || d->kind == ND_LAYER) && d->nkids ? d->kids[d->nkids - 1] : NULL;
     const Node *tu = last && (last->kind == ND_RETURN || last->kind == ND_EXPR) ? last->lhs : NULL;
     bool named = tu && tu->kind == ND_TUPLE && tu->nkids == n;
-    for (int i = 0; named && i < n; i++)
+    for (int i = 0; named && i < n; i++) {
         named = tu->kids[i]->kind == ND_IDENT;
+        for (int j = 0; named && j < i; j++)
+            named = strcmp(tu->kids[i]->name, tu->kids[j]->name) != 0;
+    }
     const char *r = "";
     for (int i = 0; i < n; i++)
         r = named ? arena_printf(b->C->a, "%s%s%s", r, i ? ", " : "", tu->kids[i]->name)
@@ -2597,8 +2600,12 @@ static void check_unpack(Body *b, Node *n) {
     b->tuple_ok = saved;
     end_stmt(b);
     if (!ty_is_bad(t) && t->kind != TY_TUPLE) {
-        check_error(b, n->lhs->loc, "%s gives one value (%s), not %d: bind it to one name", callee_text(b, n->lhs),
-                    check_tystr(b, t), n->nkids);
+        if (n->lhs->kind == ND_CALL)
+            check_error(b, n->lhs->loc, "%s gives one value (%s), not %d: bind it to one name",
+                        callee_text(b, n->lhs), check_tystr(b, t), n->nkids);
+        else
+            check_error(b, n->lhs->loc, "this is one value (%s), not %d results: a destructuring binding takes "
+                        "apart a call of a fn or layer of several results", check_tystr(b, t), n->nkids);
         if (t->kind == TY_FN && t->instance)
             check_hint(b, "an instance is made by a binding of one name (enc = %s(...)); call it to get its results "
                           "(mu, logvar = enc(x))", t->fname);
@@ -3163,8 +3170,8 @@ static void check_stmts(Body *b, Node **kids, int n, bool top) {
         case ND_RETURN: {
             begin_stmt(b, NULL, s->lhs, s);
             Node *saved = b->tuple_ok;
-            if (top && (b->kind == ND_FN || b->kind == ND_LAYER))
-                b->tuple_ok = s->lhs;       /* return mu, logvar [fn.results] */
+            if (b->kind == ND_FN || b->kind == ND_LAYER)
+                b->tuple_ok = s->lhs;       /* return mu, logvar [fn.results] (misplaced: said below) */
             const Type *t = check_expr(b, s->lhs);
             b->tuple_ok = saved;
             end_stmt(b);
