@@ -93,6 +93,8 @@ struct Frame {
     const char *st_name;
     Node *st_rhs;
     const char *st_group;
+    const char *st_first;           /* a destructuring binding's first name (not `_`): the row of
+                                       its fn call in the layer-level picture [fn.results] */
     const char *state_prefix;       /* optimizer frames: "h.W.adam." */
     bool shared;                    /* inside a call of a layer instance: parameters made by an
                                        earlier call of it are taken again [layer.instance] */
@@ -133,6 +135,9 @@ struct Lower {
     const LowerStep *step;          /* the train step being walked (NULL: none, or every parameter) */
     StateUpd *upd; int nupd, capupd;    /* states rebound in this walk: their last values */
     bool record;                    /* the walk that records the layer-level picture (IrCall) */
+    struct { uint32_t node; int call; } *more; int nmore, capmore;
+                                    /* the results after the first of a call of several results
+                                       [fn.results] and their call: they belong to its row too */
     Loc fail_loc;                   /* the place of the last fail() */
 };
 
@@ -560,6 +565,8 @@ static void link_calls(Lower *L, const IrGraph *g) {
             for (int j = 0; j < nd->nsrc; j++) stack[sp++] = nd->src[j];
         }
         if (c->node != UINT32_MAX && c->node < g->len) owner[c->node] = k;
+        for (int j = 0; j < L->nmore; j++)
+            if (L->more[j].call == k && L->more[j].node < g->len) owner[L->more[j].node] = k;
     }
 }
 
@@ -567,6 +574,7 @@ static void stmt_begin(Frame *f, const char *name, Node *rhs) {
     f->st_name = name;
     f->st_rhs = rhs;
     f->st_group = NULL;
+    f->st_first = NULL;
     naming_stmt(&f->nm, name);
 }
 
@@ -1935,13 +1943,25 @@ static Value call_decl(Lower *L, Frame *f, Value fn, Args *a, Node *call, Loc lo
     L->training = training;
     L->depth--;
     if (!nf->has_result) fail(L, d->loc, "'%s' has no result", d->name);
-    /* a call the model body makes: a row of the layer-level picture */
-    if (L->record && !f->caller && nf->ret.kind == V_TENSOR && d->kind != ND_OPTIMIZER) {
+    /* a call the model body makes: a row of the layer-level picture; one of several results
+     * [fn.results] is one row, shown with its first result, which the others join */
+    const Value *r0 = nf->ret.kind == V_TUPLE && nf->ret.n > 0 ? &nf->ret.items[0] : &nf->ret;
+    if (L->record && !f->caller && r0->kind == V_TENSOR && d->kind != ND_OPTIMIZER) {
+        int before = L->m->ncalls;
         if (layer_pre && layer_pre[0])
-            record_call(L, arena_strndup(L->a, layer_pre, strlen(layer_pre) - 1), d->name, nf->ret.t, layer_pre,
+            record_call(L, arena_strndup(L->a, layer_pre, strlen(layer_pre) - 1), d->name, r0->t, layer_pre,
                         a->v, a->n);
         else if (direct)
-            record_call(L, st_name, d->name, nf->ret.t, NULL, a->v, a->n);
+            record_call(L, st_name, d->name, r0->t, NULL, a->v, a->n);
+        else if (call && call == f->st_rhs && f->st_first)     /* lo, hi = halves(x) */
+            record_call(L, f->st_first, d->name, r0->t, NULL, a->v, a->n);
+        for (int i = 1; nf->ret.kind == V_TUPLE && L->m->ncalls > before && i < nf->ret.n; i++)
+            if (nf->ret.items[i].kind == V_TENSOR) {
+                L->more = arena_realloc(L->a, L->more, sizeof *L->more * (size_t)L->nmore,
+                                        sizeof *L->more * (size_t)(L->nmore + 1));
+                L->more[L->nmore].node = nf->ret.items[i].t;
+                L->more[L->nmore++].call = before;
+            }
     }
     return nf->ret;
 }
@@ -2329,6 +2349,8 @@ static void eval_stmt(Lower *L, Frame *f, Node *s) {
     }
     case ND_UNPACK: {   /* mu, logvar = encoder(x, 8): named as a statement that binds none [fn.results] */
         stmt_begin(f, NULL, s->lhs);
+        for (int i = 0; i < s->nkids && !f->st_first; i++)
+            if (strcmp(s->kids[i]->name, "_")) f->st_first = s->kids[i]->name;
         Value v = eval(L, f, s->lhs);
         L->loc = s->loc;
         if (v.kind != V_TUPLE) fail(L, s->lhs->loc, "this gives %s, not %d results", kind_name(v.kind), s->nkids);

@@ -6,7 +6,8 @@
 #    the same weights (the same tensors, named alike: encoder.*, rec.*, y.*);
 #  - the compiled executable's training of tuple.nn equals the reference interpreter's (nnc run);
 #  - the weights file names the destructured call's parameters after the layer [layer.naming]
-#    and holds one cell (rec.*) for the instance's four calls.
+#    and holds one cell (rec.*) for the instance's three calls;
+#  - `nnc summary` shows the two-result encoder as one layer row with its parameters.
 . "$(dirname "$0")/lib.sh"
 PY=${NNC_PYTHON:-/usr/bin/python3}
 cp "$SRC"/tests/e2e/results/*.nn .
@@ -43,3 +44,7 @@ want = sorted(['encoder.h.W', 'encoder.h.b', 'encoder.mu.W', 'encoder.mu.b', 'en
 assert keys == want, keys
 print('ok: weights named', ' '.join(keys))
 PY
+"$NNC" summary tuple.nn > summary.txt || fail "nnc summary tuple.nn exited with $?"
+grep -Eq '^encoder \(encoder\) +f32\[B,4\] +260$' summary.txt || { cat summary.txt; fail "no encoder row of 260 parameters in the summary"; }
+[ "$(grep -c '^rec (cell)' summary.txt)" = 3 ] || { cat summary.txt; fail "want 3 rows of the cell instance in the summary"; }
+echo "ok: summary: $(grep '^encoder' summary.txt)"
