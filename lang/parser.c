@@ -720,6 +720,15 @@ static Node *primary(Parser *p) {
                 p->tuple_made = tu;
                 return finish(p, tu);
             }
+            if (is_punct(peek(p), ",") && n->kind == ND_IDENT) {    /* PyTorch's out, (h, c) = lstm(x) */
+                int i = p->pos;
+                while (i + 2 < p->ntoks && is_punct(&p->toks[i], ",") && p->toks[i + 1].kind == TK_IDENT)
+                    i += 2;
+                if (i + 1 < p->ntoks && is_punct(&p->toks[i], ")") && is_punct(&p->toks[i + 1], "="))
+                    fail(p, t, "a destructuring binding binds one name per result, not nested tuples: out, h, c = f(x) "
+                               "for a fn or layer of three results",
+                         "only names can be bound, found a parenthesised tuple inside the names");
+            }
             if (is_punct(peek(p), ","))     /* Python's tuple (1, 2) */
                 fail(p, peek(p), "nnc has no tuples: a list is written [1, 2] (axis = [1, 2], concat([a, b]))",
                      "expected ')', found ','");
@@ -1068,7 +1077,8 @@ static Node *results(Parser *p) {
     tu->nkids = el.n;
     finish(p, tu);
     if (is_punct(peek(p), "="))     /* x[0], y = ... */
-        fail(p, peek(p), "a statement binds several names from a call of several results: a, b = f(x)",
+        fail(p, peek(p), "a statement binds several names from a call of several results, one name each (no "
+                         "nested tuple, no index): a, b, c = f(x)",
              "only names can be bound, found an expression before '='");
     return tu;
 }
