@@ -16,7 +16,8 @@
  * parameter or state it declares again is the tensor the first call made.
  * [train.step.mode]: in the train walk of a step with `over`, a layer call none of whose
  * parameters the step trains runs with `training` false and writes no state.
- * `for i in a .. b` runs i = a, ..., b - 1.
+ * `for i in a .. b` runs i = a, ..., b - 1. A call of several results [fn.results] is a V_TUPLE that
+ * a destructuring binding takes apart; the checker lets it go nowhere else.
  *
  * Each graph (forward, evaluate, train.STEP) is a fresh walk of the model body; the walks make the
  * same tensors in the same order, and the module's tensor table is filled by the first one.

@@ -11,6 +11,9 @@
  * Models are checked concretely with B symbolic. Layer calls leave records (Items) from which the
  * parameter list of a layer instance or a model is expanded with the naming rules of
  * [layer.naming]. Operators and builtins are in check_expr.c.
+ * A fn or layer of several results [fn.results] has a TY_TUPLE result; check_expr refuses that
+ * type everywhere but where Body.tuple_ok allows it (a destructuring binding's value, a body's
+ * result), so no other rule ever sees it.
  *
  * The checker annotates the AST in place: Node.ty on every expression and statement it checks
  * generically (in the declaration's own variables), Node.ref on identifiers (the binding, formal
