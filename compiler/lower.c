@@ -2088,8 +2088,9 @@ static Value member_value(Lower *L, Frame *f, Node *n) {
     if (n->lhs->kind == ND_IDENT) {
         Bind *b = find_bind(f, n->lhs->name);
         if (b && b->group) group = b->group;
-        if (!b && !find_decl(L, n->lhs->name, f->file)) {
-            /* h_2.W: a parameter by its weights-file name [layer.member] */
+        if (!b) {
+            /* h_2.W: a parameter by its weights-file name [layer.member]; also encoder.h.W, named
+             * after the layer of a call that binds no one name [fn.results] */
             const char *p = arena_printf(L->a, "%s%s", frame_prefix(L, f), n->lhs->name);
             if (made_node(L, p) != IR_NONE || has_prefix_made(L, p)) group = p;
         }

@@ -1418,8 +1418,10 @@ static const Type *check_member(Body *b, Node *n) {
     }
     if (n->lhs->kind == ND_IDENT) {
         Binding *bd = lookup(b, n->lhs->name);
-        if (!bd && !decl_find_from(C, n->lhs->name, body_file(b)) && !(b->dims && ty_env_find(b->dims, n->lhs->name))) {
-            /* h_2.W: a parameter by its weights-file name [layer.member] */
+        if (!bd && !(b->dims && ty_env_find(b->dims, n->lhs->name))) {
+            /* h_2.W: a parameter by its weights-file name [layer.member]; also encoder.h.W, the
+             * parameters of a call that binds no one name (mu, logvar = encoder(x, 8)), named after
+             * its layer [fn.results] */
             const ParamList *l = body_params(b, NULL, NULL);
             if (l && (ty_params_find(l, n->lhs->name) || ty_params_has_prefix(l, n->lhs->name))) {
                 Type *g = ty_new(C->a, TY_GROUP);
