@@ -1476,7 +1476,9 @@ static void test_rowbits(Arena *A) {
  * sign, so adding a column's operands in another order changes bits. Then erf, exp and tanh
  * loops (llvm.c ELEM_MATH_INTERLEAVE: 4 vectors an iteration) over rows of 37 and 1029 elements
  * with a column broadcast, and flat over B x 37, so the vector loop's remainder runs. The
- * interpreter's bits exactly at -O2 and -O0; the -O0 IR (before any pass) carries the hint. */
+ * interpreter's bits exactly at -O0, at -O2, and at -O2 with a pool of 2 and 3 threads (the
+ * column sums split by columns across it, llvm.c col_split: at B = 37 all of them, at B = 5 the
+ * [B, 4100] ones run inline); the -O0 IR (before any pass) carries the interleave hint. */
 static void test_colbits(Arena *A) {
     TestModule tm = {.m = ir_module_new(A, "colbits")};
     IrGraph *g = tm.m->forward = ir_graph_new(A, "forward");
@@ -1506,8 +1508,12 @@ static void test_colbits(Arena *A) {
         exit(1);
     NncModelDef ref = interp_model_def(tm.m);
     static const int64_t Bs[] = {37, 5};
-    for (int opt = 0; opt <= 2; opt += 2) {
+    RtCtx rc = {.alloc = test_alloc, .prog = "test_llvm"};
+    for (int run = 0; run < 4; run++) {    /* O0; O2 inline; O2 with a pool of 2 and of 3 threads */
+        int opt = run ? 2 : 0, nth = run < 2 ? 0 : run;
         Lib l = build(tm.m, opt ? "colbits_o2" : "colbits_o0", opt);
+        NncPool *pool = nth ? rt_pool_new(&rc, nth) : NULL;
+        CHECK(!nth || pool, "rt_pool_new(%d) failed", nth);
         for (size_t bi = 0; bi < sizeof Bs / sizeof *Bs; bi++) {
             int64_t B = Bs[bi];
             Bufs p, q;
@@ -1523,18 +1529,21 @@ static void test_colbits(Arena *A) {
             NncArgs ap = args_for(B, &p, &lp, tm.m), aq = args_for(B, &q, &lq, NULL);
             Ws w = ws_alloc(&l, B);
             aq.workspace = w.p;
+            aq.pool = pool;
             ref.forward(&ap);
             l.forward(&aq);
             ws_free(&w, "colbits");
             for (int k = 0; k < tm.m->ntensors; k++)
                 if (tm.m->tensors[k].role == ROLE_OUTPUT) {
                     int64_t n = (int64_t)(p.bytes[k] / 4);
-                    rowbits_compare(q.p[k], p.p[k], n, arena_printf(A, "colbits O%d B=%lld %s", opt, (long long)B,
-                                                                    tm.m->tensors[k].name), n);
+                    rowbits_compare(q.p[k], p.p[k], n, arena_printf(A, "colbits O%d %d threads B=%lld %s", opt, nth,
+                                                                    (long long)B, tm.m->tensors[k].name), n);
                 }
             bufs_free(&p);
             bufs_free(&q);
         }
+        if (pool)
+            rt_pool_free(&rc, pool);
         dlclose(l.h);
     }
     char path[600];
