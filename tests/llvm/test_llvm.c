@@ -1476,9 +1476,8 @@ static void test_rowbits(Arena *A) {
  * sign, so adding a column's operands in another order changes bits. Then erf, exp and tanh
  * loops (llvm.c ELEM_MATH_INTERLEAVE: 4 vectors an iteration) over rows of 37 and 1029 elements
  * with a column broadcast, and flat over B x 37, so the vector loop's remainder runs. The
- * interpreter's bits exactly at -O0, at -O2, and at -O2 with a pool of 2 and 3 threads (the
- * column sums split by columns across it, llvm.c col_split: at B = 37 all of them, at B = 5 the
- * [B, 4100] ones run inline); the -O0 IR (before any pass) carries the interleave hint. */
+ * interpreter's bits exactly at -O0, at -O2, and at -O2 with a pool of 2 and 3 threads (the math
+ * loops in chunks across it); the -O0 IR (before any pass) carries the interleave hint. */
 static void test_colbits(Arena *A) {
     TestModule tm = {.m = ir_module_new(A, "colbits")};
     IrGraph *g = tm.m->forward = ir_graph_new(A, "forward");

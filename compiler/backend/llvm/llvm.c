@@ -862,31 +862,24 @@ static int split_axes(Cg *g, const IrType *s, int nd, uint64_t mask, ReduceCtx *
     return n;
 }
 
-/* columns [lo, hi) of one result run (NULL: all of it): off = {result offset, source offset} of
- * the run's first element; in pieces of at most COL_MAX_INNER */
-static void col_span(Cg *g, ReduceCtx *c, LLVMValueRef *off, LLVMValueRef lo, LLVMValueRef hi) {
-    if (!lo && c->ninner <= COL_MAX_INNER) {
+/* one result run: off = {result offset, source offset} of its first element; in pieces of at
+ * most COL_MAX_INNER */
+static void col_outer(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
+    (void)ivs;
+    ReduceCtx *c = ctx;
+    if (c->ninner <= COL_MAX_INNER) {
         c->w = c->inner;
         col_piece(g, c, off, ci64(g, 0));
         return;
     }
-    if (!lo)
-        lo = ci64(g, 0), hi = c->inner;
-    LLVMValueRef np = LLVMBuildSDiv(g->b, LLVMBuildAdd(g->b, LLVMBuildSub(g->b, hi, lo, ""), ci64(g, COL_MAX_INNER - 1), ""),
-                                    ci64(g, COL_MAX_INNER), "");
     Loop l;
-    LLVMValueRef p = loop_begin(g, &l, np);
-    LLVMValueRef q0 = LLVMBuildAdd(g->b, lo, LLVMBuildMul(g->b, p, ci64(g, COL_MAX_INNER), ""), "");
-    LLVMValueRef left = LLVMBuildSub(g->b, hi, q0, "");
+    LLVMValueRef p = loop_begin(g, &l, ci64(g, (c->ninner + COL_MAX_INNER - 1) / COL_MAX_INNER));
+    LLVMValueRef q0 = LLVMBuildMul(g->b, p, ci64(g, COL_MAX_INNER), "");
+    LLVMValueRef left = LLVMBuildSub(g->b, c->inner, q0, "");
     c->w = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, left, ci64(g, COL_MAX_INNER), ""), left,
                            ci64(g, COL_MAX_INNER), "");
     col_piece(g, c, off, q0);
     loop_end(g, &l);
-}
-
-static void col_outer(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
-    (void)ivs;
-    col_span(g, ctx, off, NULL, NULL);
 }
 
 static void k_reduce(Cg *g, KEnv *k, bool max) {
@@ -931,12 +924,6 @@ static void k_reduce(Cg *g, KEnv *k, bool max) {
                                      "accs");     /* entry block, fixed size */
         int nout = split_axes(g, s, r1 + 1, mask, &c, ost, sst, odims, st);
         LLVMValueRef base[2] = {ci64(g, 0), ci64(g, 0)};
-        if (k->lo) {    /* col_split: columns [lo, hi) of the one run */
-            if (nout)
-                die("llvm backend: a split column reduction with kept axes before its reduced ones");
-            col_span(g, &c, base, k->lo, k->hi);
-            return;
-        }
         nest(g, nout, odims, 2, st, base, col_outer, &c);
         return;
     }
@@ -1497,11 +1484,9 @@ static bool is_window(const Kernel *k) {
 }
 
 /* A structured op whose function takes the thread pool (after B): a concat of many operands
- * (concat_parts_pooled), a column reduction split across it (col_split). */
-static bool col_split(const Kernel *k);
-
+ * (concat_parts_pooled). */
 static bool op_takes_pool(const Kernel *k) {
-    return (k->kind == KK_OP && k->op == OP_CONCAT && k->nargs > CONCAT_INLINE) || col_split(k);
+    return k->kind == KK_OP && k->op == OP_CONCAT && k->nargs > CONCAT_INLINE;
 }
 
 /* A kernel's function is keyed by its signature (k_kernel_sig: the kernel's text without buffer
@@ -2313,83 +2298,7 @@ static LLVMValueRef emit_pool_kernel(Cg *g, const Kernel *k, const char *name) {
 
 /* The function of a fill, structured-op or GEMM kernel: out, the argument buffers (or the fill
  * value), B, [seed]. */
-/* A column reduction whose result is its one run: the reduced axes lead and the kept ones after
- * them have known sizes, COL_SPLIT_MIN elements or more ([N, C] -> [1, C], [N, T, D] over N and
- * T: bias and layer-norm gain gradients). Its columns are split across the thread pool: each
- * thread sums its own columns over all the rows, in order, so the bits do not depend on the split.
- * These sums read their operand at the memory's rate, with the other thread idle; split, each
- * thread reads half of each row. */
-#define COL_SPLIT_MIN 64
-
-static bool col_split(const Kernel *k) {
-    if (k->kind != KK_OP || (k->op != OP_SUM && k->op != OP_RMAX) || k->type.dtype == DT_BOOL)
-        return false;
-    const IrType *s = k->nbody ? &k->pro : &k->args[0].type;
-    uint64_t mask = (uint64_t)k->attr.i[0];
-    int r1 = -1;
-    for (int d = 0; d < s->rank; d++)
-        if (mask >> d & 1)
-            r1 = d;
-    if (r1 < 0 || r1 >= s->rank - 1 || mask != ((uint64_t)2 << r1) - 1)
-        return false;
-    int64_t inner = 1;
-    for (int d = r1 + 1; d < s->rank; d++) {
-        if (s->dim[d].a || (inner *= s->dim[d].c) > ((int64_t)1 << 40))
-            return false;
-    }
-    return inner >= COL_SPLIT_MIN;
-}
-
-/* col_split's kernel: NAME.range(out, args, B, lo, hi) sums columns [lo, hi) of the run, and
- * split_by_lead makes NAME(out, args, B, pool) over the run's columns, in parallel when the
- * operand holds PAR_MIN_ELEMS elements or more. */
-static LLVMValueRef emit_col_split(Cg *g, const Kernel *k, const char *name) {
-    int np = 0;
-    LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * ((size_t)k->nargs + 6));
-    bool *noalias = arena_alloc(&g->arena, (size_t)k->nargs + 6);
-    pt[np] = g->i8p, noalias[np++] = true;
-    for (int a = 0; a < k->nargs; a++) {
-        if (k->args[a].kind == KA_VAL)
-            pt[np] = val_type(g, k->args[a].type.dtype), noalias[np++] = false;
-        else
-            pt[np] = g->i8p, noalias[np++] = true;
-    }
-    pt[np] = g->i64, noalias[np++] = false;     /* B */
-    pt[np] = pt[np + 1] = g->i64;
-    noalias[np] = noalias[np + 1] = false;
-    LLVMValueRef range = new_fn(g, arena_printf(&g->arena, "%s.range", name), pt, np + 2, noalias);
-    Saved sv = enter_fn(g, range);
-    KEnv e = {.k = k, .out = LLVMGetParam(range, 0)};
-    e.argv = arena_alloc(&g->arena, sizeof(LLVMValueRef) * ((size_t)k->nargs + 1));
-    for (int a = 0; a < k->nargs; a++) {
-        e.argv[a] = LLVMGetParam(range, (unsigned)(1 + a));
-        if (k->args[a].kind != KA_VAL && a < IR_MAXSRC)
-            e.src[a] = e.argv[a];
-    }
-    g->B = LLVMGetParam(range, (unsigned)np - 1);
-    e.lo = LLVMGetParam(range, (unsigned)np);
-    e.hi = LLVMGetParam(range, (unsigned)np + 1);
-    k_reduce(g, &e, k->op == OP_RMAX);
-    LLVMBuildRetVoid(g->b);
-    leave_fn(g, sv);
-    /* the space split_by_lead walks: [run, reduced axes...], its lead the run */
-    const IrType *s = k->nbody ? &k->pro : &k->args[0].type;
-    uint64_t mask = (uint64_t)k->attr.i[0];
-    IrType space = {.dtype = s->dtype, .rank = 1};
-    int64_t inner = 1;
-    for (int d = 0; d < s->rank; d++) {
-        if (mask >> d & 1)
-            space.dim[space.rank++] = s->dim[d];
-        else
-            inner *= s->dim[d].c;
-    }
-    space.dim[0] = (Dim){0, inner};
-    return split_by_lead(g, name, range, pt, noalias, np, &space, 1, PAR_MIN_ELEMS);
-}
-
 static LLVMValueRef emit_op_kernel(Cg *g, const Kernel *k, const char *name) {
-    if (col_split(k))
-        return emit_col_split(g, k, name);
     LLVMTypeRef *pt = arena_alloc(&g->arena, sizeof(LLVMTypeRef) * ((size_t)k->nargs + 6));
     bool *isptr = arena_alloc(&g->arena, (size_t)k->nargs + 6);
     int np = 0;
