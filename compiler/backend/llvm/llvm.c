@@ -1915,7 +1915,7 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
      * forwarding) and the result is 0 after them (stored unless K_CAUSAL_ROW_IN_PLACE). A kernel
      * with a math function (softmax's exp) rounds up to rw = 16 instead and its stage loop takes
      * two vectors an iteration: the exp's long dependency chain is what bounds that loop, and two
-     * independent chains took 11% fewer samples in the softmax of bench's tiny_transformer than
+     * independent chains took 12% fewer samples in the softmax of bench's tiny_transformer than
      * one, with the extra columns. The masked columns up to rcols are computed as the unmarked
      * kernel would (-inf or 0 under the reductions, 0 in the result); runtime/bmm.c computes them
      * in a product marked causal out (rw <= NNC_CAUSAL_BLOCK) */
@@ -2177,8 +2177,8 @@ static int64_t par_min_elems(const Kernel *k) {
  * derivative's exp in a GEMM epilogue, an LSTM's sigmoid and tanh): LLVM's cost model picks 1 for
  * these long bodies (register pressure), and one vector's polynomial is a dependency chain of
  * some 25 operations that the out-of-order core overlaps with the next iteration's only in part.
- * Four independent vectors an iteration: the GELU kernel of bench's tiny_transformer took 7% fewer
- * samples, its derivative's epilogue 30% fewer (docs/backend-llvm.md "Math functions"). */
+ * Four independent vectors an iteration: the GELU kernel of bench's tiny_transformer took 8% fewer
+ * samples, its derivative's epilogue 29% fewer (docs/backend-llvm.md "Math functions"). */
 #define ELEM_MATH_INTERLEAVE 4
 
 /* An elementwise kernel becomes three functions: NAME.range(out, args, B, lo, hi) runs the flat
