@@ -161,9 +161,9 @@ void nnc_sgemm_batched(int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, 
  *
  * nnc_sgemm_batched with the triangle above the diagonal of a [T, S] tile skipped, C by blocks of
  * rows [r0, r1) (NNC_CAUSAL_BLOCK = 32 rows each up to 64 blocks, nnc_abi.h: a causal row kernel
- * reads row i's columns up to i rounded up to a multiple of 8 and one marked `band` writes them up
- * to i rounded up to a multiple of 32 only, compiler/backend/llvm/llvm.c row_range), each product's
- * blocks one after another:
+ * reads row i's columns up to i rounded up to a multiple of 8, or 16 with an exp, and one marked
+ * `band` writes them up to i rounded up to a multiple of 32 only, compiler/backend/llvm/llvm.c
+ * row_range), each product's blocks one after another:
  *   mode 1 (C needed at j <= i only): block r0.. computes C's columns j < r1 only; the rest of C is
  *          left as it was (its readers skip it);
  *   mode 2 (A [T, S] is 0 at j > i, not transposed): block r0.. sums over A's columns k < r1 only;

@@ -15,6 +15,8 @@
  *   rowbits    row kernels' vector passes for rmax and a kept sum (llvm.c row_max_fast,
  *              row_sum_fast) against the ordered loops they skip: softmax, x - rmax(x) and
  *              x^2 / sum(x^2) over rows built to take each path, the interpreter's bits exactly
+ *   colbits    column sums and rmax over kept runs longer than 4096 (walked in pieces) and erf,
+ *              exp, tanh loops with the vector loop's remainder, the interpreter's bits exactly
  *   workspace  workspace_size(B) affine in B (up to the 64-byte alignment of pieces), and a call
  *              never writes past workspace_size(B) bytes
  *   vector     textual LLVM IR at O2 holds vector loops (<N x float>)
@@ -1465,6 +1467,102 @@ static void test_rowbits(Arena *A) {
     }
 }
 
+/* ---- test: long column runs and interleaved math loops, bit for bit ---- */
+
+/* Column reductions whose kept run is longer than llvm.c's COL_MAX_INNER (4096 accumulators), so
+ * walked in pieces: sums over the batch of [B, 2, 4100] (pieces of 4096, 4096 and 8) and of
+ * [B, 2, 4096] (two whole pieces), over axes 0 and 1 of [B, 3, 4100], of b * c over the batch (a
+ * fused prologue), and rmax over the batch; their inputs spread over 2^-40 .. 2^40 with either
+ * sign, so adding a column's operands in another order changes bits. Then erf, exp and tanh
+ * loops (llvm.c ELEM_MATH_INTERLEAVE: 4 vectors an iteration) over rows of 37 and 1029 elements
+ * with a column broadcast, and flat over B x 37, so the vector loop's remainder runs. The
+ * interpreter's bits exactly at -O0, at -O2, and at -O2 with a pool of 2 and 3 threads (the math
+ * loops in chunks across it); the -O0 IR (before any pass) carries the interleave hint. */
+static void test_colbits(Arena *A) {
+    TestModule tm = {.m = ir_module_new(A, "colbits")};
+    IrGraph *g = tm.m->forward = ir_graph_new(A, "forward");
+    uint32_t a = source(&tm, g, ROLE_INPUT, "wa", T3(DT_F32, BD, CD(2), CD(4100)), -1, 1);
+    uint32_t b = source(&tm, g, ROLE_INPUT, "wb", T2(DT_F32, BD, CD(4100)), -1, 1);
+    uint32_t c = source(&tm, g, ROLE_INPUT, "wc", T2(DT_F32, BD, CD(4100)), -1, 1);
+    uint32_t d = source(&tm, g, ROLE_INPUT, "wd", T3(DT_F32, BD, CD(3), CD(4100)), -1, 1);
+    uint32_t e = source(&tm, g, ROLE_INPUT, "we", T3(DT_F32, BD, CD(2), CD(4096)), -1, 1);
+    output(&tm, g, "sum_a", ir_sum(g, a, 1));
+    output(&tm, g, "sum_bc", ir_sum(g, ir_binary(g, OP_MUL, b, c), 1));
+    output(&tm, g, "sum_d", ir_sum(g, d, 3));
+    output(&tm, g, "sum_e", ir_sum(g, e, 1));
+    IrAttr m1 = {.i = {1}, .ni = 1};
+    output(&tm, g, "rmax_b", op1(g, OP_RMAX, b, &m1, T2(DT_F32, CD(1), CD(4100))));
+    static const int ns[] = {37, 1029};
+    for (int k = 0; k < 2; k++) {
+        int n = ns[k];
+        uint32_t x = source(&tm, g, ROLE_INPUT, arena_printf(A, "x%d", n), T2(DT_F32, BD, CD(n)), -3, 3);
+        uint32_t v = source(&tm, g, ROLE_PARAM, arena_printf(A, "v%d", n), T1(DT_F32, CD(n)), -1, 1);
+        uint32_t h = ir_binary(g, OP_ADD, x, v);
+        output(&tm, g, arena_printf(A, "gelu%d", n),
+               ir_binary(g, OP_MUL, h, ir_unary(g, OP_ERF, ir_binary(g, OP_MUL, h, ir_fill(g, g->nodes[h].type, 0.7)))));
+        output(&tm, g, arena_printf(A, "exp%d", n), ir_unary(g, OP_EXP, ir_unary(g, OP_NEG, ir_binary(g, OP_MUL, h, h))));
+        output(&tm, g, arena_printf(A, "tanh%d", n), ir_unary(g, OP_TANH, x));
+    }
+    if (ir_module_verify(tm.m, stderr))
+        exit(1);
+    NncModelDef ref = interp_model_def(tm.m);
+    static const int64_t Bs[] = {37, 5};
+    RtCtx rc = {.alloc = test_alloc, .prog = "test_llvm"};
+    for (int run = 0; run < 4; run++) {    /* O0; O2 inline; O2 with a pool of 2 and of 3 threads */
+        int opt = run ? 2 : 0, nth = run < 2 ? 0 : run;
+        Lib l = build(tm.m, opt ? "colbits_o2" : "colbits_o0", opt);
+        NncPool *pool = nth ? rt_pool_new(&rc, nth) : NULL;
+        CHECK(!nth || pool, "rt_pool_new(%d) failed", nth);
+        for (size_t bi = 0; bi < sizeof Bs / sizeof *Bs; bi++) {
+            int64_t B = Bs[bi];
+            Bufs p, q;
+            bufs_alloc(&tm, B, &p, 11 + (uint64_t)B);
+            for (int k = 0; k < tm.m->ntensors; k++)
+                if (tm.m->tensors[k].name[0] == 'w') {  /* wide magnitudes, either sign */
+                    float *f = p.p[k];
+                    for (int64_t i = 0; i < (int64_t)(p.bytes[k] / 4); i++)
+                        f[i] = (float)ldexp(2 * urand() - 1, (int)(urand() * 81) - 40);
+                }
+            bufs_copy(&q, &p);
+            float lp = 0, lq = 0;
+            NncArgs ap = args_for(B, &p, &lp, tm.m), aq = args_for(B, &q, &lq, NULL);
+            Ws w = ws_alloc(&l, B);
+            aq.workspace = w.p;
+            aq.pool = pool;
+            ref.forward(&ap);
+            l.forward(&aq);
+            ws_free(&w, "colbits");
+            for (int k = 0; k < tm.m->ntensors; k++)
+                if (tm.m->tensors[k].role == ROLE_OUTPUT) {
+                    int64_t n = (int64_t)(p.bytes[k] / 4);
+                    rowbits_compare(q.p[k], p.p[k], n, arena_printf(A, "colbits O%d %d threads B=%lld %s", opt, nth,
+                                                                    (long long)B, tm.m->tensors[k].name), n);
+                }
+            bufs_free(&p);
+            bufs_free(&q);
+        }
+        if (pool)
+            rt_pool_free(&rc, pool);
+        dlclose(l.h);
+    }
+    char path[600];
+    snprintf(path, sizeof path, "%s/colbits.O0.ll", tmpdir);
+    Diag dg;
+    diag_init(&dg, stderr);
+    LlvmOptions o = {.output = path, .kind = LLVM_OUT_IR, .prefix = "t", .opt_level = 0};
+    CHECK(emit_ir(tm.m, &o, &dg) == 0, "llvm_emit to %s", path);
+    FILE *fp = fopen(path, "r");
+    CHECK(fp != NULL, "cannot open %s", path);
+    if (fp) {
+        static char text[1 << 22];
+        size_t len = fread(text, 1, sizeof text - 1, fp);
+        text[len] = 0;
+        fclose(fp);
+        CHECK(strstr(text, "!{!\"llvm.loop.interleave.count\", i32 4}"),
+              "colbits: no interleave hint of 4 on the math loops (%s)", path);
+    }
+}
+
 /* ---- test: workspace size ---- */
 
 static void test_workspace(Arena *A) {
@@ -1920,8 +2018,8 @@ int main(int argc, char **argv) {
     }
     const char *only = argc > 1 ? argv[1] : NULL;
     static const char *const parts[] = {"layout", "vector", "math", "ops", "mlp", "grad", "rows",
-                                        "rowbits", "workspace", "parallel", "prefix", "random", "conv_epi", "accum",
-                                        "bench"};
+                                        "rowbits", "colbits", "workspace", "parallel", "prefix", "random", "conv_epi",
+                                        "accum", "bench"};
     bool known = !only;
     for (size_t k = 0; k < sizeof parts / sizeof *parts; k++)
         known = known || !strcmp(only, parts[k]);
@@ -1946,6 +2044,8 @@ int main(int argc, char **argv) {
         test_rows(&A);
     if (!only || !strcmp(only, "rowbits"))
         test_rowbits(&A);
+    if (!only || !strcmp(only, "colbits"))
+        test_colbits(&A);
     if (!only || !strcmp(only, "workspace"))
         test_workspace(&A);
     if (!only || !strcmp(only, "parallel"))

@@ -6,7 +6,7 @@ target_link_libraries(test_llvm PRIVATE nnc_llvm ${CMAKE_DL_LIBS} m)
 add_dependencies(test_llvm nnc_rt)
 target_compile_definitions(test_llvm PRIVATE NNC_RT_LIB="$<TARGET_FILE:nnc_rt>"
                                              NNC_BLAS_LIB="${OPENBLAS_LIB}")
-foreach(part layout vector math ops mlp grad rows rowbits workspace parallel prefix random conv_epi accum)
+foreach(part layout vector math ops mlp grad rows rowbits colbits workspace parallel prefix random conv_epi accum)
   add_test(NAME llvm.${part} COMMAND test_llvm ${part})
   set_tests_properties(llvm.${part} PROPERTIES LABELS llvm TIMEOUT 120)
 endforeach()

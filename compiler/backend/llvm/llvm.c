@@ -748,6 +748,8 @@ typedef struct ReduceCtx {
     LLVMValueRef *argv, *pre, cols, o;
     bool last_axis;             /* the reduced axis is the last: row = result index, column = inner index */
     LLVMValueRef inner;         /* columns: the kept run after the reduced axes, one accumulator each */
+    int64_t ninner;             /* its length, a constant */
+    LLVMValueRef w;             /* columns: the length of the current piece of the run */
 } ReduceCtx;
 
 /* The operand element at source offset off (ivs: the reduced axes' indices, for last_axis). */
@@ -766,19 +768,20 @@ static LLVMValueRef reduce_operand(Cg *g, ReduceCtx *c, LLVMValueRef off, LLVMVa
     return body_values(g, c->k, c->argv, c->pre, c->out, off, r, col)[c->k->nbody - 1];
 }
 
-/* acc (an accumulator's address) combined with the operand x */
-static void reduce_add(Cg *g, ReduceCtx *c, LLVMValueRef acc, LLVMValueRef x) {
-    LLVMValueRef a = LLVMBuildLoad2(g->b, c->acc_ty, acc, "");
-    LLVMValueRef r;
+/* an accumulator's value a combined with the operand x */
+static LLVMValueRef reduce_combine(Cg *g, ReduceCtx *c, LLVMValueRef a, LLVMValueRef x) {
     if (c->max) {
         IrNode mx = {.op = OP_MAX, .type = {.dtype = c->dt}};
-        r = scalar_op(g, &mx, c->dt, (LLVMValueRef[]){a, x, NULL});
-    } else if (c->dt == DT_F32) {
-        r = LLVMBuildFAdd(g->b, a, LLVMBuildFPExt(g->b, x, g->f64, ""), "");
-    } else {
-        r = LLVMBuildAdd(g->b, a, LLVMBuildSExt(g->b, x, g->i64, ""), "");
+        return scalar_op(g, &mx, c->dt, (LLVMValueRef[]){a, x, NULL});
     }
-    LLVMBuildStore(g->b, r, acc);
+    if (c->dt == DT_F32)
+        return LLVMBuildFAdd(g->b, a, LLVMBuildFPExt(g->b, x, g->f64, ""), "");
+    return LLVMBuildAdd(g->b, a, LLVMBuildSExt(g->b, x, g->i64, ""), "");
+}
+
+/* acc (an accumulator's address) combined with the operand x */
+static void reduce_add(Cg *g, ReduceCtx *c, LLVMValueRef acc, LLVMValueRef x) {
+    LLVMBuildStore(g->b, reduce_combine(g, c, LLVMBuildLoad2(g->b, c->acc_ty, acc, ""), x), acc);
 }
 
 static void reduce_inner(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
@@ -802,15 +805,14 @@ static void reduce_outer(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx)
  * The element-at-a-time walk would read the source with stride `inner` (a cache line per
  * element, `inner` times over); this walk reads it in order, with one accumulator per run
  * element (c->acc is an array of them). Each result element still adds its operands in their
- * element order, so the bits are those of reduce_outer and of the interpreter. */
+ * element order, so the bits are those of reduce_outer and of the interpreter. A run longer than
+ * COL_MAX_INNER (a position embedding's gradient, [N, T, D] -> [1, T, D]: 16384) is walked in
+ * pieces of COL_MAX_INNER elements, each piece over all the rows: still each row's piece in
+ * order, where the element-at-a-time walk took a cache line per element (~15x slower there). */
+#define COL_MAX_INNER 4096      /* accumulators on the stack: 32 KiB of doubles at most */
+
 static LLVMValueRef col_acc(Cg *g, ReduceCtx *c, LLVMValueRef q) {
     return LLVMBuildGEP2(g->b, c->acc_ty, c->acc, &q, 1, "");
-}
-
-static void col_init(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
-    (void)off;
-    ReduceCtx *c = ctx;
-    LLVMBuildStore(g->b, c->init, col_acc(g, c, ivs[0]));
 }
 
 static void col_add(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
@@ -821,15 +823,24 @@ static void col_add(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
 static void col_row(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
     (void)ivs;
     LLVMValueRef st[1][IR_MAXRANK] = {{ci64(g, 1)}};
-    nest(g, 1, &((ReduceCtx *)ctx)->inner, 1, st, off, col_add, ctx);
+    nest(g, 1, &((ReduceCtx *)ctx)->w, 1, st, off, col_add, ctx);
 }
 
-static void col_store(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
-    ReduceCtx *c = ctx;
-    LLVMValueRef v = LLVMBuildLoad2(g->b, c->acc_ty, col_acc(g, c, ivs[0]), "");
+/* the piece [q0, q0 + c->w) of one result run: off = {result offset, source offset} of the run's
+ * first element */
+static void col_piece(Cg *g, ReduceCtx *c, LLVMValueRef *off, LLVMValueRef q0) {
+    Loop l;
+    LLVMValueRef q = loop_begin(g, &l, c->w);
+    LLVMBuildStore(g->b, c->init, col_acc(g, c, q));
+    loop_end(g, &l);
+    LLVMValueRef src = LLVMBuildAdd(g->b, off[1], q0, "");
+    nest(g, c->rrank, c->rdims, 1, c->rst, &src, col_row, c);
+    q = loop_begin(g, &l, c->w);
+    LLVMValueRef v = LLVMBuildLoad2(g->b, c->acc_ty, col_acc(g, c, q), "");
     if (!c->max)
         v = c->dt == DT_F32 ? LLVMBuildFPTrunc(g->b, v, g->f32, "") : LLVMBuildTrunc(g->b, v, g->i32, "");
-    store_elem(g, c->dt, c->out, off[0], v);
+    store_elem(g, c->dt, c->out, LLVMBuildAdd(g->b, LLVMBuildAdd(g->b, off[0], q0, ""), q, ""), v);
+    loop_end(g, &l);
 }
 
 /* The first nd axes of a reduction's operand s: the reduced ones (mask) into c's loop over them
@@ -851,17 +862,25 @@ static int split_axes(Cg *g, const IrType *s, int nd, uint64_t mask, ReduceCtx *
     return n;
 }
 
-/* one result run: off = {result offset, source offset} of its first element */
+/* one result run: off = {result offset, source offset} of its first element; in pieces of at
+ * most COL_MAX_INNER */
 static void col_outer(Cg *g, LLVMValueRef *off, LLVMValueRef *ivs, void *ctx) {
     (void)ivs;
     ReduceCtx *c = ctx;
-    LLVMValueRef zero[1][IR_MAXRANK] = {{ci64(g, 0)}}, one[1][IR_MAXRANK] = {{ci64(g, 1)}};
-    nest(g, 1, &c->inner, 1, zero, off, col_init, c);
-    nest(g, c->rrank, c->rdims, 1, c->rst, &off[1], col_row, c);
-    nest(g, 1, &c->inner, 1, one, off, col_store, c);
+    if (c->ninner <= COL_MAX_INNER) {
+        c->w = c->inner;
+        col_piece(g, c, off, ci64(g, 0));
+        return;
+    }
+    Loop l;
+    LLVMValueRef p = loop_begin(g, &l, ci64(g, (c->ninner + COL_MAX_INNER - 1) / COL_MAX_INNER));
+    LLVMValueRef q0 = LLVMBuildMul(g->b, p, ci64(g, COL_MAX_INNER), "");
+    LLVMValueRef left = LLVMBuildSub(g->b, c->inner, q0, "");
+    c->w = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, left, ci64(g, COL_MAX_INNER), ""), left,
+                           ci64(g, COL_MAX_INNER), "");
+    col_piece(g, c, off, q0);
+    loop_end(g, &l);
 }
-
-#define COL_MAX_INNER 4096      /* accumulators on the stack: 32 KiB of doubles at most */
 
 static void k_reduce(Cg *g, KEnv *k, bool max) {
     const Kernel *kk = k->k;
@@ -896,11 +915,13 @@ static void k_reduce(Cg *g, KEnv *k, bool max) {
     int64_t inner = 1;
     bool cols = r1 >= 0 && r1 < s->rank - 1;
     for (int d = r1 + 1; cols && d < s->rank; d++) {
-        cols = s->dim[d].a == 0 && (inner *= s->dim[d].c) <= COL_MAX_INNER;
+        cols = s->dim[d].a == 0 && (inner *= s->dim[d].c) <= ((int64_t)1 << 40);
     }
     if (cols) {
+        c.ninner = inner;
         c.inner = ci64(g, inner);
-        c.acc = LLVMBuildArrayAlloca(g->b, c.acc_ty, c.inner, "accs");     /* entry block, fixed size */
+        c.acc = LLVMBuildArrayAlloca(g->b, c.acc_ty, ci64(g, inner < COL_MAX_INNER ? inner : COL_MAX_INNER),
+                                     "accs");     /* entry block, fixed size */
         int nout = split_axes(g, s, r1 + 1, mask, &c, ost, sst, odims, st);
         LLVMValueRef base[2] = {ci64(g, 0), ci64(g, 0)};
         nest(g, nout, odims, 2, st, base, col_outer, &c);
@@ -1663,6 +1684,14 @@ static bool row_call(const KExpr *x) {
     }
 }
 
+/* The instructions of kernel k's body that call the math library or run ir_math.h's functions. */
+static int math_calls(const Kernel *k) {
+    int calls = 0;
+    for (int e = 0; e < k->nbody; e++)
+        calls += k->body[e].kind == KE_OP && row_call(&k->body[e]);
+    return calls;
+}
+
 /* Row reductions without the ordered loop's serial chain, where that cannot change a bit.
  *
  * rmax (f32): the ordered loop (the interpreter's) keeps the first of equal values and the first
@@ -1881,15 +1910,20 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
     LLVMValueRef r = loop_range(g, &l, lo, hi);
     LLVMValueRef base = LLVMBuildMul(g->b, r, cols, "");
     /* causal (compiler/passes/causal.c): row r is query i = r mod T; the loops cover the columns
-     * j <= i rounded up to a multiple of 8 (rcols: whole vectors, the loops not interleaved, so no
-     * scalar remainder runs, whose stores into the stage, read back as vectors, stalled store
-     * forwarding) and the result is 0 after them (stored unless K_CAUSAL_ROW_IN_PLACE). The
-     * masked columns up to rcols are computed as the unmarked kernel would (-inf or 0 under the
-     * reductions, 0 in the result); runtime/bmm.c computes them in a product marked causal out */
+     * j <= i rounded up to a multiple of rw = 8 (rcols: whole vectors, the loops not interleaved,
+     * so no scalar remainder runs, whose stores into the stage, read back as vectors, stalled store
+     * forwarding) and the result is 0 after them (stored unless K_CAUSAL_ROW_IN_PLACE). A kernel
+     * with a math function (softmax's exp) rounds up to rw = 16 instead and its stage loop takes
+     * two vectors an iteration: the exp's long dependency chain is what bounds that loop, and two
+     * independent chains took 12% fewer samples in the softmax of bench's tiny_transformer than
+     * one, with the extra columns. The masked columns up to rcols are computed as the unmarked
+     * kernel would (-inf or 0 under the reductions, 0 in the result); runtime/bmm.c computes them
+     * in a product marked causal out (rw <= NNC_CAUSAL_BLOCK) */
     LLVMValueRef rcols = cols;
+    int64_t rw = k->causal && math_calls(k) ? 16 : 8;
     if (k->causal) {
         LLVMValueRef q = LLVMBuildAdd(g->b, LLVMBuildURem(g->b, r, dimv(g, k->pro.dim[k->pro.rank - 2]), ""), ci64(g, 1), "");
-        q = LLVMBuildAnd(g->b, LLVMBuildAdd(g->b, q, ci64(g, 7), ""), ci64(g, ~(int64_t)7), "");
+        q = LLVMBuildAnd(g->b, LLVMBuildAdd(g->b, q, ci64(g, rw - 1), ""), ci64(g, ~(int64_t)(rw - 1)), "");
         rcols = LLVMBuildSelect(g->b, LLVMBuildICmp(g->b, LLVMIntSLT, q, cols, ""), q, cols, "");
     }
     for (int e = 0; e < n; e++) {
@@ -1967,7 +2001,7 @@ static void row_range(Cg *g, const Kernel *k, LLVMValueRef *argv, LLVMValueRef *
             store_elem(g, k->body[s].dt, stage, LLVMBuildAdd(g->b, sbase, c, ""), v[s]);
             loop_end(g, &lc);
             if (k->causal)
-                loop_no_interleave(g, &lc);
+                loop_hint(g, &lc, "llvm.loop.interleave.count", rw / 8);
             if (!max && f32 && !g->row_ordered) {
                 if (!fa[0]) {   /* row_sum_fast's accumulators, in the entry block */
                     LLVMBasicBlockRef here = LLVMGetInsertBlock(g->b);
@@ -2134,22 +2168,18 @@ static LLVMValueRef split_by_lead(Cg *g, const char *name, LLVMValueRef range, L
  * 10-20 ns) or runs ir_math.h's exp, tanh, erf ... (inline and vectorised, some 20-40 operations
  * each: an LSTM cell's [32, 256] gates still cost more than waking the workers). */
 static int64_t par_min_elems(const Kernel *k) {
-    int calls = 0;
-    for (int e = 0; e < k->nbody; e++) {
-        const KExpr *x = &k->body[e];
-        if (x->kind != KE_OP || x->dt != DT_F32)
-            continue;
-        switch ((Op)x->op) {
-        case OP_EXP: case OP_LOG: case OP_TANH: case OP_ATAN: case OP_SIN: case OP_COS: case OP_ERF:
-        case OP_ASIN: case OP_ACOS: case OP_SIGMOID: case OP_POW:
-            calls++;
-            break;
-        default: break;
-        }
-    }
+    int calls = math_calls(k);
     int64_t n = PAR_MIN_ELEMS / (1 + 8 * (int64_t)calls);
     return n < PAR_MIN_CALL_ELEMS ? PAR_MIN_CALL_ELEMS : n;
 }
+
+/* The interleave count of an elementwise loop whose body runs a math function (GELU's erf, its
+ * derivative's exp in a GEMM epilogue, an LSTM's sigmoid and tanh): LLVM's cost model picks 1 for
+ * these long bodies (register pressure), and one vector's polynomial is a dependency chain of
+ * some 25 operations that the out-of-order core overlaps with the next iteration's only in part.
+ * Four independent vectors an iteration: the GELU kernel of bench's tiny_transformer took 8% fewer
+ * samples, its derivative's epilogue 29% fewer (docs/backend-llvm.md "Math functions"). */
+#define ELEM_MATH_INTERLEAVE 4
 
 /* An elementwise kernel becomes three functions: NAME.range(out, args, B, lo, hi) runs the flat
  * loop over [lo, hi) (or, when it reads a row or column broadcast, rows [lo, hi) of the result
@@ -2224,6 +2254,8 @@ static LLVMValueRef emit_elementwise(Cg *g, const KGraph *kg, const Kernel *k, c
         if (two_d)
             loop_end(g, &lc);
         loop_end(g, &l);
+        if (math_calls(k))
+            loop_hint(g, two_d ? &lc : &l, "llvm.loop.interleave.count", ELEM_MATH_INTERLEAVE);
     }
     LLVMBuildRetVoid(g->b);
     leave_fn(g, sv);
