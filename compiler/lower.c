@@ -715,11 +715,13 @@ static bool eval_dim(Lower *L, Frame *f, DimExpr *e, Dim *out) {
     switch (e->kind) {
     case DE_INT: *out = dconst(e->ival); return true;
     case DE_VAR: {
-        if (!strcmp(e->name, "B")) {
+        /* B is the batch dim, unless a formal bound it as an ordinary dim variable ([dim.batch]:
+         * `fn rows(x: f32[B, N])` given f32[1, 5] has B = 1 in its body, as the checker says) */
+        Bind *b = find_bind(f, e->name);
+        if (!b && !strcmp(e->name, "B")) {
             *out = (Dim){1, 0};
             return true;
         }
-        Bind *b = find_bind(f, e->name);
         if (!b) return false;
         if (!value_dim(b->v, out)) fail(L, e->loc, "dim '%s' is %s, not an int", e->name, kind_name(b->v.kind));
         return true;
@@ -787,9 +789,10 @@ static IrType eval_type(Lower *L, Frame *f, TypeExpr *te, Loc loc) {
     return t;
 }
 
-/* The first variable of e that f does not bind (B aside), or NULL. */
+/* The first variable of e that f does not bind (B included: in a formal it is an ordinary dim
+ * variable), or NULL. */
 static const char *unbound_var(Lower *L, Frame *f, DimExpr *e) {
-    if (e->kind == DE_VAR) return strcmp(e->name, "B") && !find_bind(f, e->name) ? e->name : NULL;
+    if (e->kind == DE_VAR) return !find_bind(f, e->name) ? e->name : NULL;
     if (e->kind != DE_BIN) return NULL;
     const char *l = unbound_var(L, f, e->lhs);
     return l ? l : unbound_var(L, f, e->rhs);
@@ -898,7 +901,7 @@ static void unify(Lower *L, Frame *f, Node *formal, Value v, const char *callee,
         }
         int axis = rest >= 0 && i > rest ? t->rank - (te->ndims - i) : i;
         Dim actual = t->dim[axis];
-        if (e->kind == DE_VAR && strcmp(e->name, "B") && !find_bind(f, e->name)) {
+        if (e->kind == DE_VAR && !find_bind(f, e->name)) {     /* B too [dim.batch] */
             bind(L, f, e->name, dim_value(actual), NULL, -1);
             continue;
         }

@@ -1532,11 +1532,16 @@ static const char *callee_text(Body *b, const Node *call) {
 }
 
 /* Names for the n results of call in a hint: those the callee's body returns, when it ends in
- * `return mu, logvar` (or `mu, logvar`), else a, b, ... */
+ * `return mu, logvar` (or `mu, logvar`), or passes on a call that does (stdlib's lstm_state
+ * returns _lstm_steps' `out, h, c`), else a, b, ... */
 static const char *unpack_names(Body *b, const Node *call, int n) {
-    const Node *d = call && call->kind == ND_CALL ? call->ref : NULL;
-    const Node *last = d && (d->kind == ND_FN || d->kind == ND_LAYER) && d->nkids ? d->kids[d->nkids - 1] : NULL;
-    const Node *tu = last && (last->kind == ND_RETURN || last->kind == ND_EXPR) ? last->lhs : NULL;
+    const Node *tu = call;
+    for (int depth = 0; depth < 8 && tu && tu->kind == ND_CALL; depth++) {
+        const Node *d = tu->ref;
+        const Node *last = d && (d->kind == ND_FN || d->kind == ND_LAYER) && d->nkids ? d->kids[d->nkids - 1] : NULL;
+        tu = last && (last->kind == ND_RETURN || last->kind == ND_EXPR) ? last->lhs : NULL;
+    }
+    if (tu == call) tu = NULL;
     bool named = tu && tu->kind == ND_TUPLE && tu->nkids == n;
     for (int i = 0; named && i < n; i++) {
         named = tu->kids[i]->kind == ND_IDENT;

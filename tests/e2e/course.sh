@@ -445,4 +445,9 @@ train conv_autoencoder --limit 512
 train nanogpt --limit 1000
 train timeseries_anomaly --epochs 10
 check "$(last timeseries_anomaly val_loss)" lt 0.05 "timeseries_anomaly validation reconstruction MSE"
+# seq2seq_lstm: the encoder's final (h, c) from lstm_state starts the decoder, an lstm_state
+# instance run one step at a time [fn.results]; the executable's evaluation equals the interpreter's
+train seq2seq_lstm --save s2l.st
+check "$(last seq2seq_lstm val_token_accuracy)" ge 0.9 "seq2seq_lstm validation token accuracy (reversal)"
+eval_vs_interp seq2seq_lstm s2l.st
 echo "ok: every course program trains"

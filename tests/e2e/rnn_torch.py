@@ -1,5 +1,6 @@
 """rnn_torch.py WORK_DIR NNC [STEPS [CASES]] - stdlib's recurrent layers (rnn, lstm, gru, their reverse and
-bidirectional forms, a 2-layer stack, a given initial state) against PyTorch's nn.RNN, nn.LSTM and
+bidirectional forms, a 2-layer stack, a given initial state, and the _state layers' every result:
+lstm_state's outputs, h_n and c_n, an instance handing (h, c) on between two pieces of a sequence) against PyTorch's nn.RNN, nn.LSTM and
 nn.GRU with the same weights (float64 reference).
 
 Each case is one model `o = <layers>(x)`, loss sum(o * R) for a fixed literal R. It is trained one
@@ -153,7 +154,42 @@ p.update(names("o.bwd", m, "_reverse"))
 cases.append(("masked_bigru_last", [MASK, "o = bigru(x, 2, sequences = false, mask = mask)"],
               packed(m, "gru", LENS, False, "bi"), p, LENS))
 
-FD_CASES = ("lstm", "gru_last", "rnn_rev", "bilstm", "masked_lstm")
+# the _state layers [fn.results]: o is every result side by side, [B, T*H + H (+ H)]: the steps'
+# states, h_n (and c_n), so the forward and the gradients of each result are compared
+def flat(*ts):
+    return T.cat([t.reshape(t.shape[0], -1) for t in ts], 1)
+
+
+FLAT = "o = concat([reshape(out, [B, -1]), h, c], axis = 1)"
+m = torch_layer("lstm", K, 3)
+cases.append(("lstm_state", ["out, h, c = lstm_state(x, 3, h0 = x[:, 1, 0:3], c0 = x[:, 2, 1:4])", FLAT],
+              lambda x, m=m: (lambda y, hc: flat(y, hc[0][0], hc[1][0]))(
+                  *m(x, (x[:, 1, 0:3].unsqueeze(0).contiguous(), x[:, 2, 1:4].unsqueeze(0).contiguous()))),
+              names("lstm_state", m)))
+m = torch_layer("lstm", K, 3)
+cases.append(("masked_lstm_state", [MASK, "out, h, c = lstm_state(x, 3, mask = mask)", FLAT],
+              lambda x, m=m: (lambda y, hc: flat(T.nn.utils.rnn.pad_packed_sequence(y, batch_first=True, total_length=TT)[0],
+                                                 hc[0][0], hc[1][0]))(
+                  *m(T.nn.utils.rnn.pack_padded_sequence(x, LENS, batch_first=True, enforce_sorted=False))),
+              names("lstm_state", m), LENS))
+# one instance over the sequence in two pieces (1 step, then the rest), the second starting from
+# the first's (h, c): torch's one call over the whole sequence
+m = torch_layer("lstm", K, 3)
+cases.append(("lstm_state_handoff", ["enc = lstm_state(units = 3)", "a, h1, c1 = enc(x[:, 0:1, :])",
+                                     "b, h, c = enc(x[:, 1:%d, :], h0 = h1, c0 = c1)" % TT,
+                                     "out = concat([a, b], axis = 1)", FLAT],
+              lambda x, m=m: (lambda y, hc: flat(y, hc[0][0], hc[1][0]))(*m(x)), names("enc", m)))
+m = torch_layer("gru", K, 2, bidir=True)
+cases.append(("gru_state_rev", ["out, h = gru_state(x, 2, reverse = true)",
+                                "o = concat([reshape(out, [B, -1]), h], axis = 1)"],
+              lambda x, m=m: (lambda y, hn: flat(y[:, :, 2:], hn[1]))(*m(x)), names("gru_state", m, "_reverse")))
+m = torch_layer("rnn", K, 3)
+cases.append(("rnn_state", ["out, h = rnn_state(x, 3, h0 = x[:, 0, 1:4])",
+                            "o = concat([reshape(out, [B, -1]), h], axis = 1)"],
+              lambda x, m=m: (lambda y, hn: flat(y, hn[0]))(*m(x, x[:, 0, 1:4].unsqueeze(0).contiguous())),
+              names("rnn_state", m)))
+
+FD_CASES = ("lstm", "gru_last", "rnn_rev", "bilstm", "masked_lstm", "lstm_state")
 X = rng.normal(size=(B, TT, K)).astype(np.float32)
 np.save("x.npy", X)
 np.save("y.npy", np.zeros(B, np.float32))

@@ -106,6 +106,9 @@ nnc_e2e(gan_shared gan_shared.sh)
 # several results of a layer [fn.results]: a two-result encoder and LSTM cell train as the same
 # model written with concat and slices, and as the interpreter
 nnc_e2e(results results.sh)
+# B in a fn's or layer's formals binds like any dim variable (a row of one, 2*B rows): the build
+# agrees with the checker, and predictions equal numpy's and the interpreter's
+nnc_e2e(batch_formal batch_formal.sh)
 nnc_e2e(batchnorm_mlp batchnorm_mlp.sh)
 nnc_e2e(loss_sum loss_sum.sh)
 nnc_e2e(scope_module scope_module.sh)

@@ -691,7 +691,9 @@ static void k_concat(Cg *g, KEnv *k) {
             LLVMBuildBr(g->b, next);
             LLVMPositionBuilderAtEnd(g->b, next);
         }
-        at = LLVMBuildAdd(g->b, at, dims[axis], "");
+        /* the extent again, here: dims[axis] of an extent holding B was computed in the copy
+         * block, which does not dominate the join (an LSTM instance called on two sequences) */
+        at = LLVMBuildAdd(g->b, at, next ? dimv(g, st_->dim[axis]) : dims[axis], "");
     }
 }
 
