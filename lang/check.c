@@ -3887,6 +3887,11 @@ static void check_data(Body *b, Node *e) {
             if (ok && want == 2 && npos == 1 && ntarget > 0) {
                 check_error(b, e->loc, "%s of one file yields the input only, but the model declares a target", nm);
                 check_hint(b, "name the targets' file too: %s(\"x.%s\", \"y.%s\")", nm, nm, nm);
+            } else if (ok && want == 2 && npos == 2 && b->model->ninputs == 1) {
+                /* the second file would feed no tensor: never ignored without a word */
+                check_error(b, e->loc, "%s of two files yields an input and a target, but the model declares no target",
+                            nm);
+                check_hint(b, "a model without a target reads one file: %s(\"x.%s\")", nm, nm);
             } else if (ok && npos != want && !(want == 2 && npos == 1)) {
                 check_error(b, e->loc, "%s takes %s file name%s, got %d", nm, want == 2 ? "1 or 2" : "1",
                             want == 1 ? "" : "s", npos);

@@ -77,6 +77,43 @@ expect 1 "'nodescr.npy': NPY header has no descr" ./iris train --data nodescr.np
 expect 1 "'hlen.npy' is truncated \(in its NPY header\)" ./iris train --data hlen.npy,y.npy --epochs 1
 expect 1 "'xnan.npy': sample 3 \(counting from 0\) holds nan" ./iris predict --weights w.st xnan.npy
 
+# ---- the files of a data set: each one named is read, or the run is refused naming it ----
+# (a third file for a model of two tensors was ignored without a word; a second CSV too; an
+# empty item of the list read the current folder as a file)
+"$NNC_PYTHON" - <<'PY' || fail "cannot write the data-set files"
+import numpy as np
+np.save("x0.npy", np.zeros((0, 4), np.float32))
+np.save("y0.npy", np.zeros(0, np.int32))
+np.save("y9.npy", np.zeros(9, np.int32))
+np.save("yhalf.npy", np.full(10, 0.5, np.float32))
+np.save("x3.npy", np.zeros((10, 3), np.float32))
+PY
+head -c 100 x.npy > xcut.npy
+head -c 7 x.npy > xcut7.npy
+: > empty.npy
+mkdir -p dir.npy
+expect 1 "the data names 3 files, but the model takes 2 arrays \(input '.*', target '.*'\), so 'x.npy' would be ignored" \
+    ./iris train --data x.npy,y.npy,x.npy --epochs 1
+expect 1 "the data names one file \('x.npy'\), but the model takes 2 arrays \(input '.*', target '.*'\)" ./iris train --data x.npy --epochs 1
+expect 1 "--data 'x.npy,,y.npy': file 2 of the list is empty" ./iris train --data x.npy,,y.npy --epochs 1
+expect 1 "--data 'x.npy,y.npy,': file 3 of the list is empty" ./iris train --data x.npy,y.npy, --epochs 1
+expect 1 "--data ',x.npy,y.npy': file 1 of the list is empty" ./iris eval --weights w.st --data ,x.npy,y.npy
+expect 1 "names 5 files, but a data source takes at most 4" ./iris train --data x.npy,y.npy,x.npy,y.npy,x.npy --epochs 1
+expect 1 "a CSV holds the features and the label column in one file, so 'iris.csv' would be ignored" \
+    ./iris train --data iris.csv,iris.csv --epochs 1
+expect 1 "'iris.csv' is a CSV file, but the list's first file 'x.npy' is an NPY file" ./iris train --data x.npy,iris.csv --epochs 1
+expect 1 "'y.gz' is not a .npy file, but the list's first file 'x.npy' is an NPY file" ./iris train --data x.npy,y.gz --epochs 1
+expect 1 "'x0.npy' holds no samples" ./iris train --data x0.npy,y0.npy --epochs 1
+expect 1 "'y9.npy' holds 9 samples, but the data before it 10" ./iris train --data x.npy,y9.npy --epochs 1
+expect 1 "'yhalf.npy'.* 0.5" ./iris train --data x.npy,yhalf.npy --epochs 1
+expect 1 "'x3.npy' has shape \[10,3\] \(3 values per sample\), but input '.*' is f32\[B,4\]" ./iris train --data x3.npy,y.npy --epochs 1
+expect 1 "'xcut.npy' is truncated" ./iris train --data xcut.npy,y.npy --epochs 1
+expect 1 "'xcut7.npy' is truncated \(in its NPY header\)" ./iris train --data xcut7.npy,y.npy --epochs 1
+expect 1 "'empty.npy' is empty \(0 bytes\), not an NPY file" ./iris train --data empty.npy,y.npy --epochs 1
+expect 1 "'dir.npy' is a directory, not a regular file" ./iris train --data dir.npy,y.npy --epochs 1
+expect 1 "'xnan.npy': sample 3 \(counting from 0\) holds nan" ./iris train --data xnan.npy,y.npy --epochs 1
+expect 1 "'xnan.npy': sample 3 \(counting from 0\) holds nan" ./iris eval --weights w.st --data xnan.npy,y.npy
+
 # numpy's other dtypes are converted: float16, big-endian arrays (numpy writes '>f4' for
 # x.astype('>f4')), int8/16/64, uint16, bool; the predictions equal those of the same values as '<f4'
 "$NNC_PYTHON" - <<'PY' || fail "cannot write the NPY dtype files"
@@ -122,7 +159,11 @@ open("zero.idx", "wb").write(struct.pack(">IIII", 0x803, 0, 28, 28))
 open("zl.idx", "wb").write(struct.pack(">II", 0x801, 0))
 open("dim0.idx", "wb").write(struct.pack(">IIII", 0x803, 5, 0, 28))
 PY
-expect 1 "the data set is empty" ./fashion_mlp train --data 'idx("zero.idx", "zl.idx")'
+expect 1 "'zero.idx' holds no samples" ./fashion_mlp train --data 'idx("zero.idx", "zl.idx")'
+expect 1 "the data names 3 files, but the model takes 2 arrays \\(input 'image', target 'label'\\), so 'zl.idx' would be ignored" \
+    ./fashion_mlp train --data zero.idx,zl.idx,zl.idx
+expect 1 "'x.npy' is an NPY file, but the list's first file 'zero.idx' is an IDX file" \
+    ./fashion_mlp train --data zero.idx,x.npy
 expect 1 "'dim0.idx' holds samples of shape \[0,28\] \(0 values\)" ./fashion_mlp train --data dim0.idx,zl.idx
 # a .gz cut inside its deflate stream unpacks to nothing, without a zlib error: it said "not an IDX
 # file (bad magic: file too short)"; an empty file likewise
