@@ -445,4 +445,13 @@ train conv_autoencoder --limit 512
 train nanogpt --limit 1000
 train timeseries_anomaly --epochs 10
 check "$(last timeseries_anomaly val_loss)" lt 0.05 "timeseries_anomaly validation reconstruction MSE"
+
+# the seventh batch
+# mixup: rand_perm + gather over the batch mixes images and one-hot labels in training only, so the
+# training loss (on blended targets) stays far above the validation loss (plain images and labels)
+train mixup --limit 6000 --epochs 2
+check "$(last mixup val_accuracy)" ge 0.75 "mixup validation accuracy"
+a=$(last mixup loss) b=$(last mixup val_loss)
+awk -v a="$a" -v b="$b" 'BEGIN { exit !(a > b + 0.2) }' || fail "mixup: training loss $a not above validation loss $b: no mixing?"
+echo "ok: mixup: training loss $a on blended targets, validation loss $b"
 echo "ok: every course program trains"
