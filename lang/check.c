@@ -3898,7 +3898,8 @@ static void check_data(Body *b, Node *e) {
             } else if (ok && npos != want && !(want == 2 && npos == 1)) {
                 check_error(b, e->loc, "%s takes %s file name%s, got %d", nm, want == 2 ? "1 or 2" : "1",
                             want == 1 ? "" : "s", npos);
-            } else if (ok && want == 1 && !label) {
+            } else if (ok && want == 1 && !label && ntarget > 0) {
+                /* a model without a target (an autoencoder on a table) reads every column as a feature */
                 check_error(b, e->loc, "csv needs the label column: csv(\"file.csv\", label = \"column\")");
             } else if (ok) {
                 check_data_fits(b, e, nm);

@@ -1074,7 +1074,6 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
                     return -1;
                 }
             }
-            if (list_kinds(c, override, &o)) { spec_free(c, &sp); spec_free(c, &o); return -1; }
             if (ends_with(o.file[0], ".csv")) {
                 snprintf(o.kind, sizeof o.kind, "csv");
                 /* the model's label column: copied, since sp's text goes */
@@ -1118,6 +1117,7 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
                     return -1;
                 }
             }
+            if (list_kinds(c, override, &o)) { spec_free(c, &sp); spec_free(c, &o); return -1; }
             spec_free(c, &sp);
             sp = o;
         }

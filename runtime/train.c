@@ -704,6 +704,13 @@ static void resume_note(RtCtx *c, FILE *out, const char *path, int64_t epochs, i
         fprintf(out, "; schedules span %lld epochs (%lld steps)", (long long)epochs, (long long)(epochs * steps_per_epoch));
 }
 
+/* What a run stopped by a NaN leaves: the checkpoint of the last epoch saved, if any. */
+static const char *saved_note(const RtOpts *o, int64_t saved_epoch, char *buf, size_t n) {
+    if (!o->save || saved_epoch <= 0) return " (try a smaller --lr)";
+    snprintf(buf, n, " (the last good epoch's weights are saved: epoch %lld, in '%s')", (long long)saved_epoch, o->save);
+    return buf;
+}
+
 int rt_train(RtCtx *c, const RtOpts *o0) {
     const RtDesc *d = &c->desc;
     /* data parallelism: rank 0 alone writes files (its stdout is the run's; the others' is /dev/null) */
@@ -867,6 +874,15 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
     if (!c->def->device) (void)nnc_dnnl_gemm_available();
     double run_t0 = rt_now();
     int64_t run_done = 0, run_total = (epochs - c->epoch) * ntrain;
+    /* --save's checkpoint is written after every epoch, unless saving would dominate the run: a
+     * save (fsync'ed) costs milliseconds, which 10000 full-batch epochs of a small network (Andrew
+     * Ng's course: num_iterations = 10000) would pay 10000 times, minutes for a second's training.
+     * So a save is skipped while less than 10 times the last save's time has passed since it ended
+     * (at most a tenth of the run goes to saving, and at most that much training is lost to a
+     * crash); the last epoch, and the one early stopping ends on, are always saved. */
+    double save_cost = 0.0, save_end = 0.0;
+    int64_t saved_epoch = 0;
+    char note[4200];
     for (int64_t epoch = c->epoch + 1; epoch <= epochs; epoch++) {
         double t0 = rt_now(), last_draw = 0;
         for (int64_t i = 0; i < ntrain; i++) order[i] = perm[i];
@@ -925,8 +941,7 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
                     if (tty) fprintf(stderr, "\r\033[K");
                     rt_error(c, "loss became %s at epoch %lld, step %lld%s", isnan(L) ? "NaN" : "Inf",
                              (long long)epoch, (long long)c->step,
-                             o->save && epoch > 1 ? " (the last good epoch's weights are saved)" :
-                             " (try a smaller --lr)");
+                             saved_note(o, saved_epoch, note, sizeof note));
                     goto done;
                 }
                 loss_sum[s] += (double)L * (double)B;
@@ -948,7 +963,7 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
             if (bad) {
                 if (tty) fprintf(stderr, "\r\033[K");
                 rt_error(c, "parameter '%s' became NaN or infinite at epoch %lld, step %lld (the loss was finite)%s",
-                         bad, (long long)epoch, (long long)c->step, o->save && epoch > 1 ? " (the last good epoch's weights are saved)" : " (try a smaller --lr)");
+                         bad, (long long)epoch, (long long)c->step, saved_note(o, saved_epoch, note, sizeof note));
                 goto done;
             }
             /* Train metrics come from the outputs the train step computed (weights before the
@@ -987,14 +1002,25 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
         if (tty) fprintf(stderr, "\r\033[K");
         if (epoch_row(c, &row, loss_sum, nused, &m, &vm, nv)) goto done;
         for (int s = 0; s < d->nstep; s++) lr_now[s] = rt_step_lr(d, s, lr[s], c->step, total_steps);
+        bool save_due = o->save && (epoch == epochs || rt_now() - save_end >= 10.0 * save_cost);
+        ar.save_due = save_due;
         if (rt_around_epoch(c, &ar, epoch, epochs, &row, secs, secs > 0 ? (double)ntrain / secs : 0.0, lr_now,
                             d->nstep))
             goto done;
         c->epoch = epoch;
-        if (o->save && rt_save(c, o->save, &data, o->force)) goto done;
+        if (save_due) {
+            double save_start = rt_now();
+            if (rt_save(c, o->save, &data, o->force)) goto done;
+            save_end = rt_now();
+            save_cost = save_end - save_start;
+            saved_epoch = epoch;
+        }
         int stop = rt_around_after(c, &ar, &data);
         if (stop < 0) goto done;
-        if (stop) break;
+        if (stop) {
+            if (o->save && saved_epoch != epoch && rt_save(c, o->save, &data, o->force)) goto done;
+            break;
+        }
     }
     rt_around_end(c, &ar, epochs, ar.last_epoch > 0 ? &row : NULL);
     if (world > 1) {

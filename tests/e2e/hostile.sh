@@ -102,7 +102,7 @@ expect 1 "names 5 files, but a data source takes at most 4" ./iris train --data 
 expect 1 "a CSV holds the features and the label column in one file, so 'iris.csv' would be ignored" \
     ./iris train --data iris.csv,iris.csv --epochs 1
 expect 1 "'iris.csv' is a CSV file, but the list's first file 'x.npy' is an NPY file" ./iris train --data x.npy,iris.csv --epochs 1
-expect 1 "'y.gz' is not a .npy file, but the list's first file 'x.npy' is an NPY file" ./iris train --data x.npy,y.gz --epochs 1
+expect 1 "'w.st' is not a .npy file, but the list's first file 'x.npy' is an NPY file" ./iris train --data x.npy,w.st --epochs 1
 expect 1 "'x0.npy' holds no samples" ./iris train --data x0.npy,y0.npy --epochs 1
 expect 1 "'y9.npy' holds 9 samples, but the data before it 10" ./iris train --data x.npy,y9.npy --epochs 1
 expect 1 "'yhalf.npy'.* 0.5" ./iris train --data x.npy,yhalf.npy --epochs 1
