@@ -193,6 +193,13 @@ echo "ok: --limit beyond the data uses all of it"
 head -c 1000 w.st > trunc.st
 : > empty.st
 expect 1 "'trunc.st' is truncated: tensor" ./iris train --resume trunc.st --epochs 3
+# bytes after the last tensor (a file appended to, two checkpoints joined) were ignored: the first
+# file's weights were read as if nothing were wrong
+cat w.st w.st > joined.st
+{ cat w.st; printf 'garbage'; } > tail.st
+expect 1 "'joined.st' has [0-9]+ bytes after its last tensor's data" ./iris eval --weights joined.st
+expect 1 "'tail.st' has 7 bytes after its last tensor's data" ./iris train --resume tail.st --epochs 3
+expect 1 "'tail.st' has 7 bytes after its last tensor's data" ./iris train --init-from tail.st --epochs 1
 expect 1 "'empty.st' is not a safetensors file" ./iris train --resume empty.st --epochs 3
 # a NaN (or infinity) in a weights file is refused, naming the tensor and element: eval of it
 # printed "loss: nan" with status 0, and --resume / --init-from trained from it
