@@ -526,9 +526,15 @@ static int padding_arg(Body *b, const char *fname, Node *arg, const Type *t, int
         return 0;
     if (t->sval && (!strcmp(t->sval, "valid") || !strcmp(t->sval, "same")))
         return 1;
-    check_error(b, arg->loc, "%s: padding must be \"valid\", \"same\"%s, got %s", fname,
-                nd == 2 ? ", an int or [ph, pw]" : " or an int",
+    /* Keras' Conv1D(padding = "causal"): the sequence's past only (conv of sequences) */
+    bool conv = !strcmp(fname, "conv");
+    if (t->sval && !strcmp(t->sval, "causal") && conv && nd == 1)
+        return 1;
+    check_error(b, arg->loc, "%s: padding must be \"valid\", \"same\"%s%s, got %s", fname,
+                conv && nd == 1 ? ", \"causal\"" : "", nd == 2 ? ", an int or [ph, pw]" : " or an int",
                 t->sval ? arena_printf(b->C->a, "\"%s\"", t->sval) : "a string not known here");
+    if (t->sval && !strcmp(t->sval, "causal"))
+        check_hint(b, "causal padding is for the convolution of sequences (x: f32[N, L, C]): it pads the past only");
     return -1;
 }
 
@@ -744,6 +750,10 @@ static const Type *conv_rule(Body *b, Node *n, Builtin bi, Node **slot, const Ty
                 int64_t o = (in + s - 1) / s, tot = (o - 1) * s + span - in;
                 tot = tot < 0 ? 0 : tot;
                 lo = tot / 2, hi = tot - lo;
+            } else if (mode && !strcmp(mode, "causal")) {
+                /* every output sees its own step and the span - 1 before it (Keras: the left
+                 * padding dilation * (k - 1)); the length stays ceil(L / stride) */
+                lo = span - 1, hi = 0;
             }
             int64_t num = in + lo + hi - span;
             if (num < 0) {

@@ -541,4 +541,7 @@ PY
 train group_norm --limit 3000 --epochs 1 --save gn.st
 check "$(last group_norm val_accuracy)" ge 0.3 "group_norm validation accuracy after 2700 samples"
 eval_vs_interp group_norm gn.st
+# a TCN of dilated causal convolutions (conv1d(padding = "causal")) forecasting the sine windows
+train tcn
+check "$(last tcn val_mae)" lt 0.03 "tcn validation MAE (the noise's: 0.016)"
 echo "ok: every course program trains"
