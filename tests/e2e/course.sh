@@ -544,4 +544,8 @@ eval_vs_interp group_norm gn.st
 # a TCN of dilated causal convolutions (conv1d(padding = "causal")) forecasting the sine windows
 train tcn
 check "$(last tcn val_mae)" lt 0.03 "tcn validation MAE (the noise's: 0.016)"
+# two targets of different kinds from three NPY files: priority (MSE) and department (cross-entropy)
+train multi_task
+check "$(last multi_task val_mae)" lt 0.05 "multi_task validation priority MAE (the noise's: 0.024)"
+check "$(last multi_task val_department_error)" lt 0.2 "multi_task validation department error (chance: 0.75)"
 echo "ok: every course program trains"

@@ -98,3 +98,16 @@ with open(os.path.join(here, "inverse_sine.csv"), "w") as f:
     f.write("x,y\n")
     for u, v in zip(xv, yv):
         f.write("%.5f,%.5f\n" % (u, v))
+
+# tickets_x.npy, tickets_priority.npy, tickets_department.npy: Deep Learning with Python's
+# multi-output example (a support ticket's priority, a regression in [0, 1], and the department
+# that handles it, one of 4) made of 12 numeric features; 2000 tickets.
+n = 2000
+tx = rng.normal(0.0, 1.0, (n, 12)).astype(np.float32)
+w_p = rng.normal(0.0, 1.0, 12)
+prio = 1.0 / (1.0 + np.exp(-(tx @ w_p) / 2.0)) + rng.normal(0.0, 0.03, n)
+w_d = rng.normal(0.0, 1.0, (12, 4))
+dept = np.argmax(tx @ w_d + rng.normal(0.0, 0.5, (n, 4)), axis=1)
+np.save(os.path.join(here, "tickets_x.npy"), tx)
+np.save(os.path.join(here, "tickets_priority.npy"), prio.astype(np.float32))
+np.save(os.path.join(here, "tickets_department.npy"), dept.astype(np.int32))
