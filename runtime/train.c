@@ -797,6 +797,10 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
     int64_t gap = nval > 0 && data.ordered ? data.gap : 0;   /* [text.split] ordered data: the end held out */
     ntrain -= gap;
     if (ntrain <= 0) { rt_error(c, "no training samples left after the validation split"); goto done; }
+    if (val_split > 0 && nval == 0 && !o->folds && rt_dist_rank() == 0)
+        /* a split asked for that holds out nothing would report no validation without a word */
+        fprintf(stderr, "%s: note: a validation split of %g of %lld samples holds out none: no validation this run\n",
+                c->prog, val_split, (long long)n);
     /* [train.validation.data] a validation data source of the model's own (`validation csv(...)`),
      * unless --val-split replaces it: loaded as eval loads its data (the test split of an MNIST
      * set), string class labels numbered by the training data's class names */

@@ -184,6 +184,8 @@ expect 2 "--lr expects a non-negative number \(at most 3.4e38, f32's largest\), 
 expect 2 "--epochs expects a positive integer, got '-1'" ./iris train --epochs -1
 expect 2 "--limit expects a positive integer, got '99999999999999999999'" ./iris train --limit 99999999999999999999
 expect 2 "--val-split expects a number in \[0, 1\), got 'nan'" ./iris train --val-split nan
+# a validation split too small to hold out a sample says so (it trained without validation silently)
+expect 0 "note: a validation split of 0.001 of 105 samples holds out none" ./iris train --val-split 0.001 --epochs 1
 # a --limit beyond the data uses all of it
 ./iris train --limit 1000000000 --epochs 1 > lim.txt 2>&1 || fail "--limit 1000000000: $(cat lim.txt)"
 grep -q 'on 105 samples' lim.txt || fail "--limit beyond the data: $(head -n 2 lim.txt)"
