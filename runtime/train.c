@@ -384,6 +384,43 @@ static int onehot_classes(const RtDesc *d) {
     return fits ? (int)n : 0;
 }
 
+static const char *row_sum_text(double sum) {
+    static char buf[64];
+    snprintf(buf, sizeof buf, "sums to %g, not 1", sum);
+    return buf;
+}
+
+/* `metrics accuracy` on f32 [B, N] targets compares each row's argmax (one-hot classes, Keras'
+ * categorical_accuracy): targets whose rows are no distribution (per-step or multi-label 0/1
+ * labels: several 1s, or none) make that number meaningless (a per-step detector 99.9% right
+ * printed accuracy 0.32), so such data is refused, naming the sample, with the metric fn to
+ * write instead. */
+static int check_onehot_rows(RtCtx *c, const RtData *data, const char *what) {
+    int K = onehot_classes(&c->desc), tg = rt_first(&c->desc, RT_TARGET);
+    if (!K || tg < 0) return 0;
+    int k = 0;
+    for (int i = 0; i < tg; i++) k += c->desc.t[i].role == RT_INPUT || c->desc.t[i].role == RT_TARGET;
+    if (k >= data->ncol || !data->col[k].data) return 0;
+    const RtColumn *col = &data->col[k];
+    for (int64_t r = 0; r < data->n; r++) {
+        double sum = 0, low = 0;
+        for (int j = 0; j < K; j++) {
+            double v = col->u8 ? ((const uint8_t *)col->data)[r * K + j] / (double)col->div
+                               : ((const float *)col->data)[r * K + j];
+            sum += v;
+            low = v < low ? v : low;
+        }
+        if (low < -1e-6 || fabs(sum - 1.0) > 1e-3)
+            return rt_error(c, "metrics accuracy compares the argmax of each row of target '%s' (one-hot classes, as "
+                               "Keras' categorical_accuracy), but in the %s data sample %lld's row %s: for several 0/1 "
+                               "labels per sample (per step, multi-label) name a metric fn instead, as fn "
+                               "binary_accuracy(p: f32[B, N], y: f32[B, N]) -> f32 { mean(f32((p > 0.5) == (y > 0.5))) }",
+                            c->desc.t[tg].name, what, (long long)r,
+                            low < -1e-6 ? "holds a negative value" : row_sum_text(sum));
+    }
+    return 0;
+}
+
 static bool metrics_wanted(RtCtx *c) {
     int o = first_output(&c->desc), tg = rt_first(&c->desc, RT_TARGET);
     return o >= 0 && tg >= 0 && c->desc.t[o].dtype == RT_F32;
@@ -757,6 +794,7 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
     RtData data, vdata;
     memset(&vdata, 0, sizeof vdata);
     if (rt_data_load(c, o->data, RT_SPLIT_TRAIN, true, o->limit, &data)) return -1;
+    if (check_onehot_rows(c, &data, "training")) { rt_data_free(c, &data); return -1; }
     int rc = -1;
     /* bn: the next batch, gathered while a device (the GPU) runs the step on b */
     Batch b = {0}, bn = {0};
@@ -809,7 +847,7 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
         if (borrow) c->class_names = data.classes, c->nclass_names = data.nclasses;
         int vr = rt_data_load(c, d->valdata, RT_SPLIT_TEST, true, o->limit, &vdata);
         if (borrow) c->class_names = NULL, c->nclass_names = 0;
-        if (vr) goto done;
+        if (vr || check_onehot_rows(c, &vdata, "validation")) goto done;
     }
     int64_t nv = vdata.n > 0 ? vdata.n : nval;     /* validation samples, from either */
     if (batch > ntrain) batch = ntrain;
@@ -1123,6 +1161,7 @@ int rt_eval(RtCtx *c, const RtOpts *o) {
     if (o->weights && rt_load(c, o->weights, false, false)) return -1;   /* else: literal params (cli.c) */
     RtData data;
     if (rt_data_load(c, o->data, RT_SPLIT_TEST, true, o->limit, &data)) return -1;
+    if (check_onehot_rows(c, &data, "evaluation")) { rt_data_free(c, &data); return -1; }
     int rc = -1;
     Batch b = {0};
     Metrics m;

@@ -111,3 +111,29 @@ dept = np.argmax(tx @ w_d + rng.normal(0.0, 0.5, (n, 4)), axis=1)
 np.save(os.path.join(here, "tickets_x.npy"), tx)
 np.save(os.path.join(here, "tickets_priority.npy"), prio.astype(np.float32))
 np.save(os.path.join(here, "tickets_department.npy"), dept.astype(np.int32))
+
+# trigger_x.npy, trigger_y.npy: Andrew Ng's "trigger word detection" (Deep Learning
+# Specialization, course 5, week 3) made small: 800 clips of 50 steps x 4 "spectrogram" features
+# of noise (float16), into which 0-2 copies of a fixed 6-step pattern (the trigger word) and 0-2
+# copies of another (a distractor word) are pasted at random places without overlap; the label
+# of each of the 50 steps (int8) is 1 for the 6 steps right after a trigger word ends (the
+# course's insert_ones, 50 steps there), else 0.
+n, T, Fd, P = 800, 50, 4, 6
+trig = rng.normal(0.0, 1.0, (P, Fd))
+dist = rng.normal(0.0, 1.0, (P, Fd))
+X = rng.normal(0.0, 0.6, (n, T, Fd)).astype(np.float32)
+Yt = np.zeros((n, T), np.float32)
+for i in range(n):
+    taken = np.zeros(T, bool)
+    words = [trig] * rng.integers(0, 3) + [dist] * rng.integers(0, 3)
+    for w in words:
+        for _ in range(20):
+            s0 = rng.integers(0, T - 2 * P)
+            if not taken[s0:s0 + 2 * P].any():
+                taken[s0:s0 + 2 * P] = True
+                X[i, s0:s0 + P] += w
+                if w is trig:
+                    Yt[i, s0 + P:s0 + 2 * P] = 1.0
+                break
+np.save(os.path.join(here, "trigger_x.npy"), X.astype(np.float16))
+np.save(os.path.join(here, "trigger_y.npy"), Yt.astype(np.int8))
