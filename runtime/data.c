@@ -225,6 +225,18 @@ static int bad_value(RtCtx *c, const char *path, const Dest *dst, int64_t i, dou
 }
 
 /* div > 0: the column keeps the file's u8 values, converted per batch as value / div. */
+/* A u8 array of rank >= 2 feeding an f32 *target* whose values are all 0 or 1 is a mask or 0/1
+ * labels (a segmentation mask, per-step labels), not pixels: it is not scaled by 1/255, which made
+ * every 1 a silent 0.0039. Inputs keep the pixel rule. */
+static void mask_unscaled(const Dest *dst, int64_t n) {
+    RtColumn *col = dst->col;
+    if (!col->u8 || col->div != 255.0f || dst->t->role != RT_TARGET) return;
+    const uint8_t *v = col->data;
+    for (int64_t i = 0; i < n * col->per; i++)
+        if (v[i] > 1) return;
+    col->div = 1.0f;
+}
+
 static int alloc_col(RtCtx *c, const RtTensor *t, RtColumn *col, int64_t n, float div) {
     col->dtype = t->dtype;
     col->per = rt_numel(t, 1);
@@ -368,6 +380,7 @@ static int load_idx(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
             if (!store(dst->col, at + i, v)) { bad_value(c, path, dst, at + i, v); goto done; }
         }
     }
+    mask_unscaled(dst, n);
     *n_out = n;
     rc = 0;
 done:
@@ -517,6 +530,7 @@ static int load_npy(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
             if (!store(dst->col, at + i, v)) { bad_value(c, path, dst, at + i, v); goto done; }
         }
     }
+    mask_unscaled(dst, n);
     *n_out = n;
     rc = 0;
     goto done;

@@ -114,6 +114,31 @@ expect 1 "'dir.npy' is a directory, not a regular file" ./iris train --data dir.
 expect 1 "'xnan.npy': sample 3 \(counting from 0\) holds nan" ./iris train --data xnan.npy,y.npy --epochs 1
 expect 1 "'xnan.npy': sample 3 \(counting from 0\) holds nan" ./iris eval --weights w.st --data xnan.npy,y.npy
 
+# a u8 0/1 mask feeding an f32 target is read as it is, not as pixels (every 1 became 1/255);
+# 0..255 pixels feeding a target are still scaled, and so are 0/1 inputs
+cat > mask.nn <<'NN'
+use nn
+model mask {
+  input  x: f32[B, 4, 4]
+  target m: f32[B, 4, 4]
+  p = reshape(dense(flatten(x), 16, act = sigmoid), [B, 4, 4])
+  output o = p
+  loss   target_mean = mean(m) + 0.0 * mean(p)
+  loss   input_mean = mean(x) + 0.0 * mean(p)
+  train { data npy("mx.npy", "mm.npy") optimizer sgd batch 4 epochs 1 }
+}
+NN
+"$NNC_PYTHON" -c "
+import numpy as np
+np.save('mx.npy', np.ones((8, 4, 4), np.uint8)); np.save('mm.npy', np.ones((8, 4, 4), np.uint8))
+np.save('mp.npy', np.full((8, 4, 4), 255, np.uint8))" || fail "cannot write the mask files"
+"$NNC" mask.nn -o mask || fail "nnc mask.nn"
+./mask train > mask.txt 2>&1 || fail "mask train: $(cat mask.txt)"
+grep -q "target_mean 1.000000  input_mean 0.003922" mask.txt || fail "a u8 0/1 target mask: $(tail -n 1 mask.txt)"
+./mask train --data mx.npy,mp.npy > maskp.txt 2>&1 || fail "mask train pixels: $(cat maskp.txt)"
+grep -q "target_mean 1.000000" maskp.txt || fail "u8 0..255 target pixels: $(tail -n 1 maskp.txt)"
+echo "ok: a u8 0/1 target mask is read as 0/1, pixels and inputs are scaled"
+
 # numpy's other dtypes are converted: float16, big-endian arrays (numpy writes '>f4' for
 # x.astype('>f4')), int8/16/64, uint16, bool; the predictions equal those of the same values as '<f4'
 "$NNC_PYTHON" - <<'PY' || fail "cannot write the NPY dtype files"
