@@ -9,7 +9,7 @@
  * among a loaded checkpoint's class names (which then number every label, numeric-looking or not).
  *
  * Conversions: IDX or NPY u8 of rank >= 2 (images: [N, ...]) into an f32 tensor is scaled by 1/255
- * to [0, 1], one rule for both formats; every other value is converted as is (u8 labels of rank 1
+ * to [0, 1], one rule for both formats (but a target's all-0/1 u8 array, a mask, is not); every other value is converted as is (u8 labels of rank 1
  * -> i32 or f32 unscaled). u8 arrays (IDX, NPY) feeding an f32 tensor are
  * kept as bytes and converted per batch (RtColumn.u8, rt.h).
  */
