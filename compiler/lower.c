@@ -1747,9 +1747,25 @@ static Value call_builtin(Lower *L, Builtin bi, Args *a, Node *call, Loc loc) {
          * zeros at run time [builtin.gather] */
         uint32_t tb = to_tensor(L, v[0], DT_F32, loc), ix = to_tensor(L, v[1], DT_I32, loc);
         uint32_t zero = fill_like(L, ix, DT_I32, 0);
-        uint32_t wrapped = binop_t(L, OP_ADD, ix, fill_like(L, ix, DT_I32, (double)tty(L, tb)->dim[0].c));
+        /* V may be the batch (mixup's gather(x, perm)): the wrap adds it as a tensor */
+        Dim V = tty(L, tb)->dim[0];
+        uint32_t vn = V.a ? broadcast_to(L, cast_to(L, num_tensor(L, dim_value(V), DT_F32), DT_I32), *tty(L, ix))
+                          : fill_like(L, ix, DT_I32, (double)V.c);
+        uint32_t wrapped = binop_t(L, OP_ADD, ix, vn);
         uint32_t s[2] = {tb, select_t(L, binop_t(L, OP_LT, ix, zero), wrapped, ix)};
-        return vtensor(add(L, OP_GATHER, rt, s, 2, NULL));
+        const IrType *tt = tty(L, tb);
+        if (tt->rank == 2) return vtensor(add(L, OP_GATHER, rt, s, 2, NULL));
+        /* rows of rank > 1 ([V, H, W, C]): gathered as [V, H*W*C] rows, then given their shape */
+        IrType flat = {.dtype = DT_F32, .rank = 2, .dim = {tt->dim[0], dconst(1)}};
+        for (int i = 1; i < tt->rank; i++) {
+            if (tt->dim[i].a) fail(L, loc, "gather: the table's rows may not hold the batch size B");
+            flat.dim[1].c *= tt->dim[i].c;
+        }
+        s[0] = reshape_to(L, tb, flat);
+        IrType gt = *tty(L, ix);
+        gt.dtype = DT_F32;
+        gt.dim[gt.rank++] = flat.dim[1];
+        return vtensor(reshape_to(L, add(L, OP_GATHER, gt, s, 2, NULL), rt));
     }
     case BR_CAST: {
         if (is_num(v[0]) && !(v[0].kind == V_INT && v[0].b)) {
@@ -1772,6 +1788,25 @@ static Value call_builtin(Lower *L, Builtin bi, Args *a, Node *call, Loc loc) {
         Value r = vtensor(unop(L, OP_SQRT, binop(L, OP_MUL_, vfloat(-2.0), lg).t));
         Value c = vtensor(unop(L, OP_COS, binop(L, OP_MUL_, vfloat(2.0 * M_PI), vtensor(u2)).t));
         return binop(L, OP_MUL_, r, c);
+    }
+    case BR_RAND_PERM: {
+        /* [builtin.rand_perm] the ranks of n random keys, a uniformly random permutation: element
+         * i is the number of keys below key i, keys compared as (u1, u2), two uniform streams, so
+         * that two elements tie only where both 24-bit draws agree (about n^2 / 2^49 per step).
+         * The [n, n] comparison is O(n^2), a few thousand compares for a batch. */
+        Dim n = rt.dim[0];
+        IrType n1 = {.dtype = DT_F32, .rank = 1, .dim = {n}};
+        IrType col = {.dtype = DT_F32, .rank = 2, .dim = {n, dconst(1)}};
+        IrType row = {.dtype = DT_F32, .rank = 2, .dim = {dconst(1), n}};
+        IrType sq = {.dtype = DT_F32, .rank = 2, .dim = {n, n}};
+        uint32_t u1 = rand_node(L, n1), u2 = rand_node(L, n1);
+        uint32_t a1 = broadcast_to(L, reshape_to(L, u1, col), sq), b1 = broadcast_to(L, reshape_to(L, u1, row), sq);
+        uint32_t a2 = broadcast_to(L, reshape_to(L, u2, col), sq), b2 = broadcast_to(L, reshape_to(L, u2, row), sq);
+        /* below[i][j]: key j sorts before key i */
+        uint32_t below = binop_t(L, OP_OR, binop_t(L, OP_LT, b1, a1),
+                                 binop_t(L, OP_AND, binop_t(L, OP_EQ, b1, a1), binop_t(L, OP_LT, b2, a2)));
+        uint32_t rank = reduce(L, OP_SUM, cast_to(L, below, DT_F32), 2, false);
+        return vtensor(cast_to(L, rank, DT_I32));
     }
     case BR_CONV: {
         /* conv_transpose(x, w) is the data gradient of the convolution of its result with w */

@@ -402,8 +402,9 @@ static const Type *clip(Body *b, Node *n, Node **slot, const Type **sty) {
 static const Type *gather(Body *b, Node **slot, const Type **sty) {
     Check *C = b->C;
     const Type *tb = sty[0], *ix = sty[1];
-    if (tb->kind != TY_TENSOR || tb->shape.rest >= 0 || tb->shape.rank != 2 || tb->dtype != DT_F32) {
-        check_error(b, slot[0]->loc, "gather expects a table f32[V, D], got %s", check_tystr(b, tb));
+    if (tb->kind != TY_TENSOR || tb->shape.rest >= 0 || tb->shape.rank < 2 || tb->dtype != DT_F32) {
+        check_error(b, slot[0]->loc, "gather expects a table f32[V, D] (or f32[V, D1, D2, ...]), got %s",
+                    check_tystr(b, tb));
         if (tb->kind == TY_TENSOR && tb->dtype == DT_I32 && tb->shape.rank == 2)
             check_hint(b, "convert with f32(x)");
         return ty_error();
@@ -422,12 +423,14 @@ static const Type *gather(Body *b, Node **slot, const Type **sty) {
                 check_hint(b, "indices lie in [-V, V); a negative one counts from the end");
                 return ty_error();
             }
+    /* [*idx, D1, D2, ...]: the table's rows are of any rank (an image batch: mixup's gather(x, perm)) */
     Type *t = tensor_like(b, tb->dtype, &ix->shape);
-    const SDim **d = arena_alloc(C->a, sizeof *d * (size_t)(ix->shape.rank + 2));
+    int rows = tb->shape.rank - 1;
+    const SDim **d = arena_alloc(C->a, sizeof *d * (size_t)(ix->shape.rank + rows + 1));
     if (ix->shape.rank > 0)
         memcpy(d, ix->shape.dims, sizeof *d * (size_t)ix->shape.rank);
-    d[ix->shape.rank] = tb->shape.dims[1];
-    t->shape.rank++;
+    memcpy(d + ix->shape.rank, tb->shape.dims + 1, sizeof *d * (size_t)rows);
+    t->shape.rank += rows;
     t->shape.dims = d;
     return t;
 }
@@ -523,9 +526,15 @@ static int padding_arg(Body *b, const char *fname, Node *arg, const Type *t, int
         return 0;
     if (t->sval && (!strcmp(t->sval, "valid") || !strcmp(t->sval, "same")))
         return 1;
-    check_error(b, arg->loc, "%s: padding must be \"valid\", \"same\"%s, got %s", fname,
-                nd == 2 ? ", an int or [ph, pw]" : " or an int",
+    /* Keras' Conv1D(padding = "causal"): the sequence's past only (conv of sequences) */
+    bool conv = !strcmp(fname, "conv");
+    if (t->sval && !strcmp(t->sval, "causal") && conv && nd == 1)
+        return 1;
+    check_error(b, arg->loc, "%s: padding must be \"valid\", \"same\"%s%s, got %s", fname,
+                conv && nd == 1 ? ", \"causal\"" : "", nd == 2 ? ", an int or [ph, pw]" : " or an int",
                 t->sval ? arena_printf(b->C->a, "\"%s\"", t->sval) : "a string not known here");
+    if (t->sval && !strcmp(t->sval, "causal"))
+        check_hint(b, "causal padding is for the convolution of sequences (x: f32[N, L, C]): it pads the past only");
     return -1;
 }
 
@@ -741,6 +750,10 @@ static const Type *conv_rule(Body *b, Node *n, Builtin bi, Node **slot, const Ty
                 int64_t o = (in + s - 1) / s, tot = (o - 1) * s + span - in;
                 tot = tot < 0 ? 0 : tot;
                 lo = tot / 2, hi = tot - lo;
+            } else if (mode && !strcmp(mode, "causal")) {
+                /* every output sees its own step and the span - 1 before it (Keras: the left
+                 * padding dilation * (k - 1)); the length stays ceil(L / stride) */
+                lo = span - 1, hi = 0;
             }
             int64_t num = in + lo + hi - span;
             if (num < 0) {
@@ -970,6 +983,18 @@ const Type *check_builtin_call(Body *b, Node *n, Builtin bi, Node **slot, const 
             return ty_error();
         }
         return tensor_like(b, check_builtins[bi].rule == BR_RAND ? DT_F32 : x->dtype, &x->shape);
+    }
+    case BR_RAND_PERM: {
+        /* [builtin.rand_perm] i32[n] for x of shape [n, ...]: the first dim must be known where
+         * it sits (not inside *S) */
+        const Type *x = sty[0];
+        if (x->kind != TY_TENSOR || x->shape.rank < 1 || x->shape.rest == 0) {
+            check_error(b, slot[0]->loc, "%s expects a tensor whose first axis to permute, got %s", fname,
+                        check_tystr(b, x));
+            return ty_error();
+        }
+        Shape sh = {.rank = 1, .dims = x->shape.dims, .rest = -1};
+        return tensor_like(b, DT_I32, &sh);
     }
     case BR_ASSERT: {
         /* [builtin.assert] the condition is known at each call: a body whose condition depends

@@ -38,6 +38,7 @@ typedef enum {
     BR_SAME,        /* a tensor -> the same type */
     BR_LIKE,        /* a tensor -> its shape and dtype (zeros_like, ones_like) */
     BR_RAND,        /* a tensor -> f32 of its shape */
+    BR_RAND_PERM,   /* a tensor of rank >= 1 -> i32[its first dim] */
     BR_ASSERT,      /* a compile-time bool and a message: an error where the bool is false */
     BR_POOL,        /* maxpool2d, avgpool2d, maxpool1d, avgpool1d: f32[N, *spatial, C] windows */
     BR_UPSAMPLE,    /* upsample2d: f32[N, H, W, C] -> f32[N, H * sh, W * sw, C] */

@@ -402,6 +402,9 @@ static const struct { const char *theirs, *ours; } course_names[] = {
     {"reduce_logsumexp", "logsumexp(x) (over the last axis)"},
     {"ones", "ones_like(x) (a tensor of ones shaped like x)"},
     {"randn", "rand_normal(x) (normal noise shaped like x)"},
+    {"randperm", "rand_perm(x) (a random order of x's first axis, fresh per step), then gather(x, perm): x[perm]"},
+    {"shuffle", "gather(x, rand_perm(x)) (the batch in a random order: mixup's partner)"},
+    {"index_select", "gather(table, idx) (rows of table along its first axis)"},
     {"swish", "silu(x)"},
     {"SiLU", "silu(x)"},
     {"NLLLoss", "nll_loss(log_probs, labels) (of a log_softmax's output; or cross_entropy(logits, labels) of the logits)"},
@@ -4088,19 +4091,31 @@ static void check_data(Body *b, Node *e) {
                     ok = false;
                 }
             }
-            /* npy and idx of one file: the inputs of a model without a target (an autoencoder's
-             * images, a contrastive model's pairs) */
-            int ntarget = 0;
+            /* npy and idx: one file per input and target, in declaration order (one file: the input
+             * of a model without a target, an autoencoder's images; three: Keras' multi-output
+             * model's input and two targets); the runtime takes at most 4 */
+            int ntarget = 0, total = b->model->ninputs;
             for (int i = 0; i < b->model->ninputs; i++) ntarget += b->model->inputs[i]->kind == ND_TARGET;
             if (ok && want == 2 && npos == 1 && ntarget > 0) {
                 check_error(b, e->loc, "%s of one file yields the input only, but the model declares a target", nm);
                 check_hint(b, "name the targets' file too: %s(\"x.%s\", \"y.%s\")", nm, nm, nm);
-            } else if (ok && npos != want && !(want == 2 && npos == 1)) {
-                check_error(b, e->loc, "%s takes %s file name%s, got %d", nm, want == 2 ? "1 or 2" : "1",
-                            want == 1 ? "" : "s", npos);
-            } else if (ok && want == 1 && !label) {
+            } else if (ok && want == 2 && npos == 2 && total == 1) {
+                /* the second file would feed no tensor: never ignored without a word */
+                check_error(b, e->loc, "%s of two files yields an input and a target, but the model declares no target",
+                            nm);
+                check_hint(b, "a model without a target reads one file: %s(\"x.%s\")", nm, nm);
+            } else if (ok && want == 2 && (npos > 4 || npos != total)) {
+                check_error(b, e->loc, "%s of %d files feeds %d arrays, one per input and target in declaration order, "
+                            "but the model declares %d input%s and %d target%s", nm, npos, npos, total - ntarget,
+                            total - ntarget == 1 ? "" : "s", ntarget, ntarget == 1 ? "" : "s");
+                if (npos > 4)
+                    check_hint(b, "a data source feeds at most 4 arrays");
+            } else if (ok && want == 1 && npos != 1) {
+                check_error(b, e->loc, "%s takes 1 file name, got %d", nm, npos);
+            } else if (ok && want == 1 && !label && ntarget > 0) {
+                /* a model without a target (an autoencoder on a table) reads every column as a feature */
                 check_error(b, e->loc, "csv needs the label column: csv(\"file.csv\", label = \"column\")");
-            } else if (ok) {
+            } else if (ok && want == 1) {
                 check_data_fits(b, e, nm);
             }
             (void)C;

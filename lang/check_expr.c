@@ -573,8 +573,8 @@ const Type *check_index(Body *b, Node *n) {
             }
             check_error(b, k->body->loc, "a slice step must be a known positive int");
             if (cstep && step < 0)
-                check_hint(b, batch ? "the batch axis can only be taken whole (':'): the samples of a batch cannot be "
-                                      "reordered (a mixup of x with x[::-1] has no nnc form)"
+                check_hint(b, batch ? "the batch axis can only be taken whole (':'): reorder the samples with gather: "
+                                      "gather(x, rand_perm(x)) (a mixup's partner, as x[torch.randperm(B)])"
                                     : "a negative step reverses an axis whose extent is known (x[:, ::-1])");
             return ty_error();
         }

@@ -154,9 +154,6 @@ int rt_around_epoch(RtCtx *c, RtAround *ar, int64_t epoch, int64_t epochs, const
     free(ar->hist_text);
     free(ar->plot_text);
     ar->hist_text = ar->plot_text = NULL;
-    if (ar->history && (rt_history_render(c, &ar->hist, &ar->hist_text, &ar->hist_n) ||
-                        (!ar->hist_tmp && !(ar->hist_tmp = rt_alloc(c, rt_tmp_name_size(ar->history))))))
-        return -1;
     /* early stopping's bookkeeping */
     if (ar->watch) {
         int i = rt_row_find(row, ar->monitor);
@@ -177,6 +174,15 @@ int rt_around_epoch(RtCtx *c, RtAround *ar, int64_t epoch, int64_t epochs, const
      * 300 epochs), and always after the last epoch, early stop included. */
     bool last = epoch == epochs || (o->patience > 0 && ar->wait >= o->patience);
     double now = rt_now();
+    /* The history file is rewritten whole (formatting every row), so after each epoch it would cost
+     * O(epochs^2): 10000 short epochs took minutes. It is made with every checkpoint (so a resumed
+     * run finds every row up to its epoch), at least once a second, and after the last epoch. */
+    if (ar->history && (last || ar->save_due || now - ar->hist_drawn >= 1.0)) {
+        if (rt_history_render(c, &ar->hist, &ar->hist_text, &ar->hist_n) ||
+            (!ar->hist_tmp && !(ar->hist_tmp = rt_alloc(c, rt_tmp_name_size(ar->history)))))
+            return -1;
+        ar->hist_drawn = now;
+    }
     if (o->plot && (last || now - ar->plot_drawn >= 1.0)) {
         if (rt_plot_render(c, &ar->hist, d->name, &ar->plot_text, &ar->plot_n) ||
             (!ar->plot_tmp && !(ar->plot_tmp = rt_alloc(c, rt_tmp_name_size(o->plot)))))

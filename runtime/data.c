@@ -9,7 +9,7 @@
  * among a loaded checkpoint's class names (which then number every label, numeric-looking or not).
  *
  * Conversions: IDX or NPY u8 of rank >= 2 (images: [N, ...]) into an f32 tensor is scaled by 1/255
- * to [0, 1], one rule for both formats; every other value is converted as is (u8 labels of rank 1
+ * to [0, 1], one rule for both formats (but a target's all-0/1 u8 array, a mask, is not); every other value is converted as is (u8 labels of rank 1
  * -> i32 or f32 unscaled). u8 arrays (IDX, NPY) feeding an f32 tensor are
  * kept as bytes and converted per batch (RtColumn.u8, rt.h).
  */
@@ -225,6 +225,18 @@ static int bad_value(RtCtx *c, const char *path, const Dest *dst, int64_t i, dou
 }
 
 /* div > 0: the column keeps the file's u8 values, converted per batch as value / div. */
+/* A u8 array of rank >= 2 feeding an f32 *target* whose values are all 0 or 1 is a mask or 0/1
+ * labels (a segmentation mask, per-step labels), not pixels: it is not scaled by 1/255, which made
+ * every 1 a silent 0.0039. Inputs keep the pixel rule. */
+static void mask_unscaled(const Dest *dst, int64_t n) {
+    RtColumn *col = dst->col;
+    if (!col->u8 || col->div != 255.0f || dst->t->role != RT_TARGET) return;
+    const uint8_t *v = col->data;
+    for (int64_t i = 0; i < n * col->per; i++)
+        if (v[i] > 1) return;
+    col->div = 1.0f;
+}
+
 static int alloc_col(RtCtx *c, const RtTensor *t, RtColumn *col, int64_t n, float div) {
     col->dtype = t->dtype;
     col->per = rt_numel(t, 1);
@@ -368,6 +380,7 @@ static int load_idx(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
             if (!store(dst->col, at + i, v)) { bad_value(c, path, dst, at + i, v); goto done; }
         }
     }
+    mask_unscaled(dst, n);
     *n_out = n;
     rc = 0;
 done:
@@ -408,8 +421,11 @@ static int load_npy(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
     char *hdr = NULL;
     uint8_t *buf = NULL;
     unsigned char pre[12];
-    if (fread(pre, 1, 8, f) != 8 || memcmp(pre, "\x93NUMPY", 6) || pre[6] < 1 || pre[6] > 3) {
-        rt_error(c, "'%s' is not an NPY file (bad magic)", path);
+    size_t got = fread(pre, 1, 8, f);
+    if (got != 8 || memcmp(pre, "\x93NUMPY", 6) || pre[6] < 1 || pre[6] > 3) {
+        if (got == 0) rt_error(c, "'%s' is empty (0 bytes), not an NPY file", path);
+        else if (got < 8 && !memcmp(pre, "\x93NUMPY", got < 6 ? got : 6)) rt_error(c, "'%s' is truncated (in its NPY header)", path);
+        else rt_error(c, "'%s' is not an NPY file (bad magic)", path);
         goto done;
     }
     uint32_t hlen;
@@ -514,6 +530,7 @@ static int load_npy(RtCtx *c, const char *path, int64_t limit, Dest *dst, int64_
             if (!store(dst->col, at + i, v)) { bad_value(c, path, dst, at + i, v); goto done; }
         }
     }
+    mask_unscaled(dst, n);
     *n_out = n;
     rc = 0;
     goto done;
@@ -991,6 +1008,39 @@ static int spec_path(RtCtx *c, const char *dir, const char *name, char *out, siz
     return 0;
 }
 
+/* The files of a --data list are of one kind, the first's (its extension: .csv, .npy, .txt, IDX
+ * otherwise), and a CSV or a text is one file: a second file would be ignored, so it is an error
+ * naming it. */
+static int list_kinds(RtCtx *c, const char *override, const Spec *o) {
+    static const char *const ext[] = {".csv", ".npy", ".txt"};
+    static const char *const kind[] = {"a CSV file", "an NPY file", "a text file", "an IDX file"};
+    int k0 = 3;
+    for (int k = 0; k < 3; k++)
+        if (ends_with(o->file[0], ext[k])) k0 = k;
+    if (o->nfile > 1 && k0 == 0)
+        return rt_error(c, "--data '%s': a CSV holds the features and the label column in one file, so '%s' would "
+                           "be ignored: give one .csv file", override, o->file[1]);
+    for (int i = 1; i < o->nfile && k0 != 2; i++) {
+        int k = 3;
+        for (int j = 0; j < 3; j++)
+            if (ends_with(o->file[i], ext[j])) k = j;
+        if (k != k0)
+            return rt_error(c, "--data '%s': '%s' is %s, but the list's first file '%s' is %s: the files of one data "
+                               "set are of one kind", override, o->file[i], k == 3 ? "not a .npy file" : kind[k],
+                            o->file[0], kind[k0]);
+    }
+    return 0;
+}
+
+/* The model's tensors a data source feeds, in words: "input 'x', target 'y'". */
+static void dest_names(const RtTensor *const *dest, int ndest, char *out, size_t n) {
+    size_t k = 0;
+    out[0] = 0;
+    for (int i = 0; i < ndest && i < RT_MAXCOL && k < n; i++)
+        k += (size_t)snprintf(out + k, n - k, "%s%s '%s'", i ? ", " : "", dest[i]->role == RT_INPUT ? "input" : "target",
+                              dest[i]->name);
+}
+
 int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_targets, int64_t limit, RtData *d) {
     memset(d, 0, sizeof *d);
     d->n = -1;
@@ -1017,10 +1067,26 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
             Spec o;
             memset(&o, 0, sizeof o);
             o.label = "";
+            /* every item of the list counts: an empty one (two commas in a row, a comma at either
+             * end) or one more than a source takes is an error, never skipped */
+            int nitems = 1;
+            for (const char *q = override; *q; q++) nitems += *q == ',';
+            if (nitems > RT_MAXCOL) {
+                spec_free(c, &sp);
+                return rt_error(c, "--data '%s' names %d files, but a data source takes at most %d", override,
+                                nitems, RT_MAXCOL);
+            }
             if (!(o.buf = rt_strdup(c, override))) { spec_free(c, &sp); return -1; }
-            for (char *q = o.buf; q && o.nfile < RT_MAXCOL;) {
+            for (char *q = o.buf; q;) {
                 o.file[o.nfile++] = q;
                 if ((q = strchr(q, ','))) *q++ = 0;
+                if (!o.file[o.nfile - 1][0]) {
+                    rt_error(c, "--data '%s': file %d of the list is empty (a comma at the start or the end, or two "
+                                "in a row)", override, o.nfile);
+                    spec_free(c, &sp);
+                    spec_free(c, &o);
+                    return -1;
+                }
             }
             if (ends_with(o.file[0], ".csv")) {
                 snprintf(o.kind, sizeof o.kind, "csv");
@@ -1041,7 +1107,13 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
                 /* a text file: the model's seq and stride stay */
                 snprintf(o.kind, sizeof o.kind, "text");
                 if (!strcmp(sp.kind, "text")) o.seq = sp.seq, o.stride = sp.stride;
-                o.nfile = 1;
+                if (o.nfile > 1) {
+                    rt_error(c, "--data '%s' names %d files, but a text data set is one file (the ids and the next "
+                                "ids are both read from it)", override, o.nfile);
+                    spec_free(c, &sp);
+                    spec_free(c, &o);
+                    return -1;
+                }
             } else {
                 snprintf(o.kind, sizeof o.kind, "idx");
             }
@@ -1059,6 +1131,7 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
                     return -1;
                 }
             }
+            if (list_kinds(c, override, &o)) { spec_free(c, &sp); spec_free(c, &o); return -1; }
             spec_free(c, &sp);
             sp = o;
         }
@@ -1109,11 +1182,21 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
     } else if (!strcmp(sp.kind, "idx") || !strcmp(sp.kind, "npy")) {
         nsrc = sp.nfile;
         if (ndest > nsrc) goto too_few;
+        if (nsrc > ndest) {
+            /* a file no tensor takes was named on purpose: never ignored without a word */
+            char names[512];
+            dest_names(dest, ndest, names, sizeof names);
+            rt_error(c, "the data names %d files, but the model takes %d array%s (%s), so '%s' would be ignored: "
+                        "name %s", nsrc, ndest, ndest == 1 ? "" : "s", names, sp.file[ndest],
+                     ndest == 1 ? "one file" : "one file per array, in this order");
+            goto fail;
+        }
         for (int i = 0; i < ndest; i++) {
             char p[PATH_MAX];
             if (spec_path(c, dir, sp.file[i], p, sizeof p)) goto fail;
             int r = sp.kind[0] == 'i' ? load_idx(c, p, limit, &dd[i], &n) : load_npy(c, p, limit, &dd[i], &n);
             if (r || check_n(c, d, n, p)) goto fail;
+            if (n == 0) { rt_error(c, "'%s' holds no samples", p); goto fail; }
         }
     } else {
         nsrc = 2;
@@ -1140,9 +1223,17 @@ int rt_data_load(RtCtx *c, const char *override, RtSplit split, bool with_target
     if (d->n <= 0) { rt_error(c, "the data set is empty"); goto fail; }
     spec_free(c, &sp);
     return 0;
-too_few:
-    rt_error(c, "the data source '%s' yields %d array%s, but the model takes %d inputs/targets", sp.kind, nsrc,
-             nsrc == 1 ? "" : "s", ndest);
+too_few: {
+    char names[512];
+    dest_names(dest, ndest, names, sizeof names);
+    if ((!strcmp(sp.kind, "idx") || !strcmp(sp.kind, "npy")) && nsrc == 1)
+        rt_error(c, "the data names one file ('%s'), but the model takes %d arrays (%s): name one file per array, "
+                    "in this order (%s(\"x.%s\", \"y.%s\"), --data x.%s,y.%s)", sp.file[0], ndest, names, sp.kind, sp.kind,
+                 sp.kind, sp.kind, sp.kind);
+    else
+        rt_error(c, "the data source '%s' yields %d array%s, but the model takes %d (%s)", sp.kind, nsrc,
+                 nsrc == 1 ? "" : "s", ndest, names);
+}
 fail:
     spec_free(c, &sp);
     rt_data_free(c, d);

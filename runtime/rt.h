@@ -387,6 +387,8 @@ typedef struct RtAround {
     size_t hist_n, plot_n;
     char *hist_tmp, *plot_tmp;      /* their temporaries' names, allocated before the checkpoint */
     double plot_drawn;              /* rt_now() of the last plot made */
+    double hist_drawn;              /* rt_now() of the last history file made */
+    bool save_due;              /* this epoch's checkpoint will be written (train.c): so is the history */
     bool watch;                 /* --early-stop, --save-best or --monitor given */
     char *monitor;              /* the value watched */
     bool maximize, improved, stopped_early, scheduled;

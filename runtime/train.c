@@ -384,6 +384,43 @@ static int onehot_classes(const RtDesc *d) {
     return fits ? (int)n : 0;
 }
 
+static const char *row_sum_text(double sum) {
+    static char buf[64];
+    snprintf(buf, sizeof buf, "sums to %g, not 1", sum);
+    return buf;
+}
+
+/* `metrics accuracy` on f32 [B, N] targets compares each row's argmax (one-hot classes, Keras'
+ * categorical_accuracy): targets whose rows are no distribution (per-step or multi-label 0/1
+ * labels: several 1s, or none) make that number meaningless (a per-step detector 99.9% right
+ * printed accuracy 0.32), so such data is refused, naming the sample, with the metric fn to
+ * write instead. */
+static int check_onehot_rows(RtCtx *c, const RtData *data, const char *what) {
+    int K = onehot_classes(&c->desc), tg = rt_first(&c->desc, RT_TARGET);
+    if (!K || tg < 0) return 0;
+    int k = 0;
+    for (int i = 0; i < tg; i++) k += c->desc.t[i].role == RT_INPUT || c->desc.t[i].role == RT_TARGET;
+    if (k >= data->ncol || !data->col[k].data) return 0;
+    const RtColumn *col = &data->col[k];
+    for (int64_t r = 0; r < data->n; r++) {
+        double sum = 0, low = 0;
+        for (int j = 0; j < K; j++) {
+            double v = col->u8 ? ((const uint8_t *)col->data)[r * K + j] / (double)col->div
+                               : ((const float *)col->data)[r * K + j];
+            sum += v;
+            low = v < low ? v : low;
+        }
+        if (low < -1e-6 || fabs(sum - 1.0) > 1e-3)
+            return rt_error(c, "metrics accuracy compares the argmax of each row of target '%s' (one-hot classes, as "
+                               "Keras' categorical_accuracy), but in the %s data sample %lld's row %s: for several 0/1 "
+                               "labels per sample (per step, multi-label) name a metric fn instead, as fn "
+                               "binary_accuracy(p: f32[B, N], y: f32[B, N]) -> f32 { mean(f32((p > 0.5) == (y > 0.5))) }",
+                            c->desc.t[tg].name, what, (long long)r,
+                            low < -1e-6 ? "holds a negative value" : row_sum_text(sum));
+    }
+    return 0;
+}
+
 static bool metrics_wanted(RtCtx *c) {
     int o = first_output(&c->desc), tg = rt_first(&c->desc, RT_TARGET);
     return o >= 0 && tg >= 0 && c->desc.t[o].dtype == RT_F32;
@@ -704,6 +741,13 @@ static void resume_note(RtCtx *c, FILE *out, const char *path, int64_t epochs, i
         fprintf(out, "; schedules span %lld epochs (%lld steps)", (long long)epochs, (long long)(epochs * steps_per_epoch));
 }
 
+/* What a run stopped by a NaN leaves: the checkpoint of the last epoch saved, if any. */
+static const char *saved_note(const RtOpts *o, int64_t saved_epoch, char *buf, size_t n) {
+    if (!o->save || saved_epoch <= 0) return " (try a smaller --lr)";
+    snprintf(buf, n, " (the last good epoch's weights are saved: epoch %lld, in '%s')", (long long)saved_epoch, o->save);
+    return buf;
+}
+
 int rt_train(RtCtx *c, const RtOpts *o0) {
     const RtDesc *d = &c->desc;
     /* data parallelism: rank 0 alone writes files (its stdout is the run's; the others' is /dev/null) */
@@ -750,6 +794,7 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
     RtData data, vdata;
     memset(&vdata, 0, sizeof vdata);
     if (rt_data_load(c, o->data, RT_SPLIT_TRAIN, true, o->limit, &data)) return -1;
+    if (check_onehot_rows(c, &data, "training")) { rt_data_free(c, &data); return -1; }
     int rc = -1;
     /* bn: the next batch, gathered while a device (the GPU) runs the step on b */
     Batch b = {0}, bn = {0};
@@ -790,6 +835,10 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
     int64_t gap = nval > 0 && data.ordered ? data.gap : 0;   /* [text.split] ordered data: the end held out */
     ntrain -= gap;
     if (ntrain <= 0) { rt_error(c, "no training samples left after the validation split"); goto done; }
+    if (val_split > 0 && nval == 0 && !o->folds && rt_dist_rank() == 0)
+        /* a split asked for that holds out nothing would report no validation without a word */
+        fprintf(stderr, "%s: note: a validation split of %g of %lld samples holds out none: no validation this run\n",
+                c->prog, val_split, (long long)n);
     /* [train.validation.data] a validation data source of the model's own (`validation csv(...)`),
      * unless --val-split replaces it: loaded as eval loads its data (the test split of an MNIST
      * set), string class labels numbered by the training data's class names */
@@ -798,7 +847,7 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
         if (borrow) c->class_names = data.classes, c->nclass_names = data.nclasses;
         int vr = rt_data_load(c, d->valdata, RT_SPLIT_TEST, true, o->limit, &vdata);
         if (borrow) c->class_names = NULL, c->nclass_names = 0;
-        if (vr) goto done;
+        if (vr || check_onehot_rows(c, &vdata, "validation")) goto done;
     }
     int64_t nv = vdata.n > 0 ? vdata.n : nval;     /* validation samples, from either */
     if (batch > ntrain) batch = ntrain;
@@ -867,6 +916,15 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
     if (!c->def->device) (void)nnc_dnnl_gemm_available();
     double run_t0 = rt_now();
     int64_t run_done = 0, run_total = (epochs - c->epoch) * ntrain;
+    /* --save's checkpoint is written after every epoch, unless saving would dominate the run: a
+     * save (fsync'ed) costs milliseconds, which 10000 full-batch epochs of a small network (Andrew
+     * Ng's course: num_iterations = 10000) would pay 10000 times, minutes for a second's training.
+     * So a save is skipped while less than 10 times the last save's time has passed since it ended
+     * (at most a tenth of the run goes to saving, and at most that much training is lost to a
+     * crash); the last epoch, and the one early stopping ends on, are always saved. */
+    double save_cost = 0.0, save_end = 0.0;
+    int64_t saved_epoch = 0;
+    char note[4200];
     for (int64_t epoch = c->epoch + 1; epoch <= epochs; epoch++) {
         double t0 = rt_now(), last_draw = 0;
         for (int64_t i = 0; i < ntrain; i++) order[i] = perm[i];
@@ -925,8 +983,7 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
                     if (tty) fprintf(stderr, "\r\033[K");
                     rt_error(c, "loss became %s at epoch %lld, step %lld%s", isnan(L) ? "NaN" : "Inf",
                              (long long)epoch, (long long)c->step,
-                             o->save && epoch > 1 ? " (the last good epoch's weights are saved)" :
-                             " (try a smaller --lr)");
+                             saved_note(o, saved_epoch, note, sizeof note));
                     goto done;
                 }
                 loss_sum[s] += (double)L * (double)B;
@@ -948,7 +1005,7 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
             if (bad) {
                 if (tty) fprintf(stderr, "\r\033[K");
                 rt_error(c, "parameter '%s' became NaN or infinite at epoch %lld, step %lld (the loss was finite)%s",
-                         bad, (long long)epoch, (long long)c->step, o->save && epoch > 1 ? " (the last good epoch's weights are saved)" : " (try a smaller --lr)");
+                         bad, (long long)epoch, (long long)c->step, saved_note(o, saved_epoch, note, sizeof note));
                 goto done;
             }
             /* Train metrics come from the outputs the train step computed (weights before the
@@ -987,14 +1044,25 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
         if (tty) fprintf(stderr, "\r\033[K");
         if (epoch_row(c, &row, loss_sum, nused, &m, &vm, nv)) goto done;
         for (int s = 0; s < d->nstep; s++) lr_now[s] = rt_step_lr(d, s, lr[s], c->step, total_steps);
+        bool save_due = o->save && (epoch == epochs || rt_now() - save_end >= 10.0 * save_cost);
+        ar.save_due = save_due;
         if (rt_around_epoch(c, &ar, epoch, epochs, &row, secs, secs > 0 ? (double)ntrain / secs : 0.0, lr_now,
                             d->nstep))
             goto done;
         c->epoch = epoch;
-        if (o->save && rt_save(c, o->save, &data, o->force)) goto done;
+        if (save_due) {
+            double save_start = rt_now();
+            if (rt_save(c, o->save, &data, o->force)) goto done;
+            save_end = rt_now();
+            save_cost = save_end - save_start;
+            saved_epoch = epoch;
+        }
         int stop = rt_around_after(c, &ar, &data);
         if (stop < 0) goto done;
-        if (stop) break;
+        if (stop) {
+            if (o->save && saved_epoch != epoch && rt_save(c, o->save, &data, o->force)) goto done;
+            break;
+        }
     }
     rt_around_end(c, &ar, epochs, ar.last_epoch > 0 ? &row : NULL);
     if (world > 1) {
@@ -1093,6 +1161,7 @@ int rt_eval(RtCtx *c, const RtOpts *o) {
     if (o->weights && rt_load(c, o->weights, false, false)) return -1;   /* else: literal params (cli.c) */
     RtData data;
     if (rt_data_load(c, o->data, RT_SPLIT_TEST, true, o->limit, &data)) return -1;
+    if (check_onehot_rows(c, &data, "evaluation")) { rt_data_free(c, &data); return -1; }
     int rc = -1;
     Batch b = {0};
     Metrics m;

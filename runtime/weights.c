@@ -610,6 +610,19 @@ static int read_header(RtCtx *c, FILE *f, const char *path, char **hdr, uint64_t
     }
     *hlen = n;
     *data_size = (uint64_t)st.st_size - 8 - n;
+    /* the data section is exactly its tensors (the format's rule: no bytes that no tensor owns): bytes
+     * after the last tensor are something appended to the file, or two files joined, never read
+     * silently. (A tensor ending beyond the file is the truncation the loaders report.) */
+    uint64_t last = 0;
+    bool offsets = true;
+    for (int i = 0; i < *ne; i++) {
+        offsets &= (*e)[i].has_off;
+        if ((*e)[i].has_off && (*e)[i].end > last) last = (*e)[i].end;
+    }
+    if (offsets && last < *data_size)
+        return rt_error(c, "'%s' has %" PRIu64 " bytes after its last tensor's data (something appended to the file, "
+                           "or two files joined?): a safetensors file's data section holds its tensors only",
+                        path, *data_size - last);
     return 0;
 }
 

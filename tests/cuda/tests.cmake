@@ -108,6 +108,15 @@ add_test(NAME cuda.emu.bilstm COMMAND sh ${_cu}/emu.sh $<TARGET_FILE:nnc> ${NNC_
 add_test(NAME cuda.emu.seq2seq COMMAND sh ${_cu}/emu.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
          ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples/course seq2seq_addition --epochs 1 --limit 256)
 set_tests_properties(cuda.emu.bilstm cuda.emu.seq2seq PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77)
+# mixup: rand_perm's [B, B] ranks and gather over the batch (forward and scatter-add gradient)
+add_test(NAME cuda.emu.mixup COMMAND sh ${_cu}/emu.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
+         ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples/course mixup --epochs 1 --limit 512)
+set_tests_properties(cuda.emu.mixup PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77)
+# causal convolutions (padding only before the sequence, dilations 1-8): direct conv kernels, hence
+# the tolerance of cuda.emu.fashion_cnn
+add_test(NAME cuda.emu.tcn COMMAND sh ${_cu}/emu.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda
+         ${_cu}/emu/cuda_emu.h ${CMAKE_SOURCE_DIR}/examples/course tcn --epochs 2)
+set_tests_properties(cuda.emu.tcn PROPERTIES LABELS cuda TIMEOUT 300 SKIP_RETURN_CODE 77 ENVIRONMENT NNC_EMU_TOL=0.001)
 # attention: batched GEMMs (cublasSgemmStridedBatched), with epilogues; the padding-masked and the
 # causal (a [T, T] mask read as a KA_TILE argument), scaled softmax row kernels
 set(_cu_emu_t sh ${_cu}/emu.sh $<TARGET_FILE:nnc> ${NNC_HAVE_CUDA} ${CMAKE_BINARY_DIR}/fakecuda

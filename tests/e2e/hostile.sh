@@ -77,6 +77,68 @@ expect 1 "'nodescr.npy': NPY header has no descr" ./iris train --data nodescr.np
 expect 1 "'hlen.npy' is truncated \(in its NPY header\)" ./iris train --data hlen.npy,y.npy --epochs 1
 expect 1 "'xnan.npy': sample 3 \(counting from 0\) holds nan" ./iris predict --weights w.st xnan.npy
 
+# ---- the files of a data set: each one named is read, or the run is refused naming it ----
+# (a third file for a model of two tensors was ignored without a word; a second CSV too; an
+# empty item of the list read the current folder as a file)
+"$NNC_PYTHON" - <<'PY' || fail "cannot write the data-set files"
+import numpy as np
+np.save("x0.npy", np.zeros((0, 4), np.float32))
+np.save("y0.npy", np.zeros(0, np.int32))
+np.save("y9.npy", np.zeros(9, np.int32))
+np.save("yhalf.npy", np.full(10, 0.5, np.float32))
+np.save("x3.npy", np.zeros((10, 3), np.float32))
+PY
+head -c 100 x.npy > xcut.npy
+head -c 7 x.npy > xcut7.npy
+: > empty.npy
+mkdir -p dir.npy
+expect 1 "the data names 3 files, but the model takes 2 arrays \(input '.*', target '.*'\), so 'x.npy' would be ignored" \
+    ./iris train --data x.npy,y.npy,x.npy --epochs 1
+expect 1 "the data names one file \('x.npy'\), but the model takes 2 arrays \(input '.*', target '.*'\)" ./iris train --data x.npy --epochs 1
+expect 1 "--data 'x.npy,,y.npy': file 2 of the list is empty" ./iris train --data x.npy,,y.npy --epochs 1
+expect 1 "--data 'x.npy,y.npy,': file 3 of the list is empty" ./iris train --data x.npy,y.npy, --epochs 1
+expect 1 "--data ',x.npy,y.npy': file 1 of the list is empty" ./iris eval --weights w.st --data ,x.npy,y.npy
+expect 1 "names 5 files, but a data source takes at most 4" ./iris train --data x.npy,y.npy,x.npy,y.npy,x.npy --epochs 1
+expect 1 "a CSV holds the features and the label column in one file, so 'iris.csv' would be ignored" \
+    ./iris train --data iris.csv,iris.csv --epochs 1
+expect 1 "'iris.csv' is a CSV file, but the list's first file 'x.npy' is an NPY file" ./iris train --data x.npy,iris.csv --epochs 1
+expect 1 "'w.st' is not a .npy file, but the list's first file 'x.npy' is an NPY file" ./iris train --data x.npy,w.st --epochs 1
+expect 1 "'x0.npy' holds no samples" ./iris train --data x0.npy,y0.npy --epochs 1
+expect 1 "'y9.npy' holds 9 samples, but the data before it 10" ./iris train --data x.npy,y9.npy --epochs 1
+expect 1 "'yhalf.npy'.* 0.5" ./iris train --data x.npy,yhalf.npy --epochs 1
+expect 1 "'x3.npy' has shape \[10,3\] \(3 values per sample\), but input '.*' is f32\[B,4\]" ./iris train --data x3.npy,y.npy --epochs 1
+expect 1 "'xcut.npy' is truncated" ./iris train --data xcut.npy,y.npy --epochs 1
+expect 1 "'xcut7.npy' is truncated \(in its NPY header\)" ./iris train --data xcut7.npy,y.npy --epochs 1
+expect 1 "'empty.npy' is empty \(0 bytes\), not an NPY file" ./iris train --data empty.npy,y.npy --epochs 1
+expect 1 "'dir.npy' is a directory, not a regular file" ./iris train --data dir.npy,y.npy --epochs 1
+expect 1 "'xnan.npy': sample 3 \(counting from 0\) holds nan" ./iris train --data xnan.npy,y.npy --epochs 1
+expect 1 "'xnan.npy': sample 3 \(counting from 0\) holds nan" ./iris eval --weights w.st --data xnan.npy,y.npy
+
+# a u8 0/1 mask feeding an f32 target is read as it is, not as pixels (every 1 became 1/255);
+# 0..255 pixels feeding a target are still scaled, and so are 0/1 inputs
+cat > mask.nn <<'NN'
+use nn
+model mask {
+  input  x: f32[B, 4, 4]
+  target m: f32[B, 4, 4]
+  p = reshape(dense(flatten(x), 16, act = sigmoid), [B, 4, 4])
+  output o = p
+  loss   target_mean = mean(m) + 0.0 * mean(p)
+  loss   input_mean = mean(x) + 0.0 * mean(p)
+  train { data npy("mx.npy", "mm.npy") optimizer sgd batch 4 epochs 1 }
+}
+NN
+"$NNC_PYTHON" -c "
+import numpy as np
+np.save('mx.npy', np.ones((8, 4, 4), np.uint8)); np.save('mm.npy', np.ones((8, 4, 4), np.uint8))
+np.save('mp.npy', np.full((8, 4, 4), 255, np.uint8))" || fail "cannot write the mask files"
+"$NNC" mask.nn -o mask || fail "nnc mask.nn"
+./mask train > mask.txt 2>&1 || fail "mask train: $(cat mask.txt)"
+grep -q "target_mean 1.000000  input_mean 0.003922" mask.txt || fail "a u8 0/1 target mask: $(tail -n 1 mask.txt)"
+./mask train --data mx.npy,mp.npy > maskp.txt 2>&1 || fail "mask train pixels: $(cat maskp.txt)"
+grep -q "target_mean 1.000000" maskp.txt || fail "u8 0..255 target pixels: $(tail -n 1 maskp.txt)"
+echo "ok: a u8 0/1 target mask is read as 0/1, pixels and inputs are scaled"
+
 # numpy's other dtypes are converted: float16, big-endian arrays (numpy writes '>f4' for
 # x.astype('>f4')), int8/16/64, uint16, bool; the predictions equal those of the same values as '<f4'
 "$NNC_PYTHON" - <<'PY' || fail "cannot write the NPY dtype files"
@@ -122,7 +184,11 @@ open("zero.idx", "wb").write(struct.pack(">IIII", 0x803, 0, 28, 28))
 open("zl.idx", "wb").write(struct.pack(">II", 0x801, 0))
 open("dim0.idx", "wb").write(struct.pack(">IIII", 0x803, 5, 0, 28))
 PY
-expect 1 "the data set is empty" ./fashion_mlp train --data 'idx("zero.idx", "zl.idx")'
+expect 1 "'zero.idx' holds no samples" ./fashion_mlp train --data 'idx("zero.idx", "zl.idx")'
+expect 1 "the data names 3 files, but the model takes 2 arrays \\(input 'image', target 'label'\\), so 'zl.idx' would be ignored" \
+    ./fashion_mlp train --data zero.idx,zl.idx,zl.idx
+expect 1 "'x.npy' is an NPY file, but the list's first file 'zero.idx' is an IDX file" \
+    ./fashion_mlp train --data zero.idx,x.npy
 expect 1 "'dim0.idx' holds samples of shape \[0,28\] \(0 values\)" ./fashion_mlp train --data dim0.idx,zl.idx
 # a .gz cut inside its deflate stream unpacks to nothing, without a zlib error: it said "not an IDX
 # file (bad magic: file too short)"; an empty file likewise
@@ -143,6 +209,8 @@ expect 2 "--lr expects a non-negative number \(at most 3.4e38, f32's largest\), 
 expect 2 "--epochs expects a positive integer, got '-1'" ./iris train --epochs -1
 expect 2 "--limit expects a positive integer, got '99999999999999999999'" ./iris train --limit 99999999999999999999
 expect 2 "--val-split expects a number in \[0, 1\), got 'nan'" ./iris train --val-split nan
+# a validation split too small to hold out a sample says so (it trained without validation silently)
+expect 0 "note: a validation split of 0.001 of 105 samples holds out none" ./iris train --val-split 0.001 --epochs 1
 # a --limit beyond the data uses all of it
 ./iris train --limit 1000000000 --epochs 1 > lim.txt 2>&1 || fail "--limit 1000000000: $(cat lim.txt)"
 grep -q 'on 105 samples' lim.txt || fail "--limit beyond the data: $(head -n 2 lim.txt)"
@@ -152,6 +220,13 @@ echo "ok: --limit beyond the data uses all of it"
 head -c 1000 w.st > trunc.st
 : > empty.st
 expect 1 "'trunc.st' is truncated: tensor" ./iris train --resume trunc.st --epochs 3
+# bytes after the last tensor (a file appended to, two checkpoints joined) were ignored: the first
+# file's weights were read as if nothing were wrong
+cat w.st w.st > joined.st
+{ cat w.st; printf 'garbage'; } > tail.st
+expect 1 "'joined.st' has [0-9]+ bytes after its last tensor's data" ./iris eval --weights joined.st
+expect 1 "'tail.st' has 7 bytes after its last tensor's data" ./iris train --resume tail.st --epochs 3
+expect 1 "'tail.st' has 7 bytes after its last tensor's data" ./iris train --init-from tail.st --epochs 1
 expect 1 "'empty.st' is not a safetensors file" ./iris train --resume empty.st --epochs 3
 # a NaN (or infinity) in a weights file is refused, naming the tensor and element: eval of it
 # printed "loss: nan" with status 0, and --resume / --init-from trained from it

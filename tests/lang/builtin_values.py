@@ -252,4 +252,83 @@ model grad_%s {
     opt.step()
     check("grad.%s" % name, got.get("w", np.full(6, np.nan)), w.detach().numpy(), rtol=1e-4, atol=1e-6)
 
+# ---- [builtin.rand_perm] and gather over the batch (mixup): rand_perm gives a permutation of
+# 0 .. B-1 in every run; gather(table, idx) with a batch table (rows of rank 1 and 2) passes its
+# gradient back to the rows it read: one SGD step on 4 samples whose index column says which row
+# of the batch each reads. Training shuffles the samples (the index then means another row), so
+# the step must equal autograd's for one of the 24 orders of the batch; the orders' steps differ
+# from each other by far more than the tolerance. A mean over the batch of a
+# rand_perm-gathered tensor adds the gradient of the unpermuted one. ----
+import itertools  # noqa: E402
+import subprocess  # noqa: E402
+PERM = np.array([2, 0, 3, 1])
+XP, YP = XG[:4], YG[:4]
+write_csv("perm.csv", ["c%d" % i for i in range(6)] + ["perm", "y"], np.column_stack([XP, PERM, YP]))
+write_csv("perm_x.csv", ["c%d" % i for i in range(6)] + ["perm"], np.column_stack([XG, np.arange(8)]))
+write("perm_values.nn", """use nn
+model perm_values {
+  input x: f32[B, 7]
+  output o = f32(rand_perm(x))
+  output o2 = f32(rand_perm(reshape(x[:, 0:6], [B, 2, 3])))
+}
+""")
+out = run(["run", "perm_values.nn", "--", "predict", "perm_x.csv"], "rand_perm values")
+if out is not None:
+    head, rows = parse_csv(out)
+    o, o2 = columns(head, rows, "o").reshape(-1), columns(head, rows, "o2").reshape(-1)
+    check("rand_perm.is_permutation", np.sort(o), np.arange(8.0), rtol=0, atol=0)
+    check("rand_perm.is_permutation2", np.sort(o2), np.arange(8.0), rtol=0, atol=0)
+    print("rand_perm: %s and %s" % (o.astype(int).tolist(), o2.astype(int).tolist()))
+write("grad_perm.nn", """use nn
+model grad_perm {
+  input  x: f32[B, 7]
+  target y: f32[B]
+  param  w: f32[6] = %s
+  z = x[:, 0:6] * w
+  perm = i32(x[:, 6])
+  g3 = gather(reshape(z, [B, 2, 3]), perm)
+  output p = sum(gather(z, perm) * tanh(z), axis = 1) + sum(g3[:, 1, :], axis = 1)
+  loss   fit = mse(p, y)
+  loss   inv = mean(sum(gather(z, rand_perm(z)) ** 2, axis = 1)) * 0.1
+  train {
+    data      csv("perm.csv", label = "y")
+    optimizer sgd(lr = 0.05)
+    batch 4  epochs 1
+  }
+}
+""" % lit(W0))
+
+
+def perm_step(order):
+    w = torch.tensor(W0, requires_grad=True)
+    z = torch.tensor(XP[order]) * w
+    pt = torch.tensor(PERM[order])
+    p = (z[pt] * torch.tanh(z)).sum(1) + z.reshape(4, 2, 3)[pt][:, 1, :].sum(1)
+    loss = ((p - torch.tensor(YP[order])) ** 2).mean() + (z ** 2).sum(1).mean() * 0.1
+    loss.backward()
+    with torch.no_grad():
+        w -= 0.05 * w.grad
+    return w.detach().numpy()
+
+
+steps = [perm_step(list(o)) for o in itertools.permutations(range(4))]
+for tag in ("interp", "exe"):
+    if tag == "exe":
+        if run(["grad_perm.nn", "-o", "grad_perm"], "build grad_perm") is None:
+            continue
+        cmd = [os.path.join(WORK, "grad_perm")]
+    else:
+        cmd = [NNC, "run", "grad_perm.nn", "--"]
+    pr = subprocess.run(cmd + ["train", "--threads", "1", "--save", "grad_perm_%s.st" % tag],
+                        cwd=WORK, capture_output=True, text=True, timeout=300)
+    if pr.returncode:
+        values_lib.failed += 1
+        print("FAIL: grad_perm (%s) exited %d\n%s" % (tag, pr.returncode, pr.stderr))
+        continue
+    got = load_weights("grad_perm_%s.st" % tag).get("w", np.full(6, np.nan))
+    best = min(steps, key=lambda st: np.abs(st - got).max())
+    check("grad.gather_batch.%s" % tag, got, best, rtol=1e-4, atol=1e-6)
+spread = min(np.abs(a - b).max() for a, b in itertools.combinations(steps, 2) if np.abs(a - b).max() > 0)
+print("the 24 orders' steps differ by at least %.3g where they differ" % spread)
+
 values_lib.finish()

@@ -150,6 +150,34 @@ if out is not None:
         check("nn.conv1d_transpose.%s" % name[2:], columns(head, rows, name), w.permute(0, 2, 1).reshape(3, -1).numpy(),
               rtol=1e-5, atol=1e-6)
 
+# ---- conv1d(padding = "causal"): Keras' causal Conv1D (WaveNet, TCN) = left zero padding of
+# dilation * (k - 1), then a valid convolution: torch's F.pad(x, (span - 1, 0)) then conv1d ----
+write("c1c.nn", """use nn
+model c1c {
+  input x: f32[B, 10, 3]
+  a = conv1d(x, 4, 3, padding = "causal")
+  b = conv1d(x, 2, 2, padding = "causal", dilation = 4, act = tanh)
+  c = conv1d(x, 2, 3, stride = 2, padding = "causal", use_bias = false)
+  output o_a = a
+  output o_b = b
+  output o_c = c
+}
+""")
+WC = {n: rng.normal(0.0, 0.5, sh) for n, sh in [("a.W", (3, 3, 4)), ("a.b", (4,)), ("b.W", (2, 3, 2)), ("b.b", (2,)),
+                                               ("c.W", (3, 3, 2))]}
+save_weights("c1c.st", WC)
+out = run(["run", "c1c.nn", "--", "predict", "--weights", "c1c.st", "c1t_in.csv"], "conv1d causal")
+if out is not None:
+    head, rows = parse_csv(out)
+    x = torch.tensor(XT).permute(0, 2, 1)                     # [N, C, L]
+    tw = {n: torch.tensor(v).permute(2, 1, 0) for n, v in WC.items() if n.endswith(".W")}   # [F, C, k]
+    want_a = F.conv1d(F.pad(x, (2, 0)), tw["a.W"], torch.tensor(WC["a.b"]))
+    want_b = torch.tanh(F.conv1d(F.pad(x, (4, 0)), tw["b.W"], torch.tensor(WC["b.b"]), dilation=4))
+    want_c = F.conv1d(F.pad(x, (2, 0)), tw["c.W"], None, stride=2)
+    for name, w in [("o_a", want_a), ("o_b", want_b), ("o_c", want_c)]:
+        check("nn.conv1d_causal.%s" % name[2:], columns(head, rows, name), w.permute(0, 2, 1).reshape(3, -1).numpy(),
+              rtol=1e-5, atol=1e-6)
+
 # ---- embedding: nn.Embedding / Keras' Embedding, a row per token id ----
 IDS = np.array([[0, 4, 4], [2, -1, 3], [1, 0, 9]])  # a repeated id, a negative one, 9 >= vocab
 write_csv("emb_in.csv", ["t0", "t1", "t2"], IDS)

@@ -863,7 +863,7 @@ wording)
 import numpy as np
 np.save('xo.npy', np.zeros((3, 4), np.float32))
 "
-    expect 1 "the data source 'npy' yields 1 array, but the model takes 2" "$M" iris train --data xo.npy
+    expect 1 "the data names one file ('xo.npy'), but the model takes 2 arrays" "$M" iris train --data xo.npy
     run "$M" iris eval --help
     grep -qF "(default: the model's data)" out.txt || fail "iris eval --help default: $(grep -A1 -- --data out.txt)"
     run "$M" fashion eval --help
