@@ -26,11 +26,91 @@
  * 128 x 128 x 32 products (docs/backend-llvm.md "Batched matmul").
  */
 #include <cblas.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "conv_dnnl.h"
 #include "nnc_abi.h"
+
+
+/* ---- $NNC_GEMM_TRACE=1: every product's shape, route and time, summed per shape at exit ----
+ *
+ * For measuring which library a shape should go to (docs/backend-llvm.md "Matmul"): each call of
+ * nnc_sgemm, nnc_sgemm_batched and nnc_sgemm_batched_causal is timed (wall clock of the whole call,
+ * all its blocks on the pool included) and summed per (kind, transposes, P, M, N, K, beta, route);
+ * at exit one line per row goes to stderr with calls, seconds and GFLOP/s (2 M N K P per call;
+ * causal products count the whole product's FLOPs). Off (one getenv) unless set. */
+enum { RT_OPENBLAS, RT_DNNL_MATMUL, RT_DNNL_SGEMM, RT_DNNL_BATCHED, RT_CAUSAL };
+static const char *const route_name[] = {"openblas", "dnnl-matmul", "dnnl-sgemm", "dnnl-batched", "causal"};
+typedef struct TraceRow {
+    int kind, ta, tb, route;    /* kind: 0 nnc_sgemm, 1 batched, 2.. causal mode + 1 */
+    int64_t P, M, N, K;
+    float beta;
+    int64_t calls;
+    double s;
+} TraceRow;
+#define TRACE_ROWS 256
+static TraceRow trace_rows[TRACE_ROWS];
+static int trace_n, trace_on = -1;
+static pthread_mutex_t trace_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void trace_print(void) {
+    fprintf(stderr, "NNC_GEMM_TRACE: kind ta tb P M N K beta route calls seconds GFLOP/s\n");
+    double tot = 0;
+    for (int i = 0; i < trace_n; i++) {
+        const TraceRow *r = &trace_rows[i];
+        double fl = 2.0 * (double)r->P * (double)r->M * (double)r->N * (double)r->K * (double)r->calls;
+        tot += r->s;
+        fprintf(stderr, "NNC_GEMM_TRACE: %s %d %d %lld %lld %lld %lld %g %s %lld %.4f %.1f\n",
+                r->kind == 0 ? "gemm" : r->kind == 1 ? "batched" : r->kind == 2 ? "causal1" : r->kind == 3 ? "causal2" : "causal3",
+                r->ta, r->tb, (long long)r->P, (long long)r->M, (long long)r->N, (long long)r->K, (double)r->beta,
+                route_name[r->route], (long long)r->calls, r->s, r->s > 0 ? fl / r->s * 1e-9 : 0.0);
+    }
+    fprintf(stderr, "NNC_GEMM_TRACE: total %.4f s\n", tot);
+}
+
+static bool tracing(void) {
+    if (trace_on < 0) {
+        pthread_mutex_lock(&trace_mu);
+        if (trace_on < 0) {
+            const char *e = getenv("NNC_GEMM_TRACE");
+            trace_on = e && *e && strcmp(e, "0") != 0;
+            if (trace_on)
+                atexit(trace_print);
+        }
+        pthread_mutex_unlock(&trace_mu);
+    }
+    return trace_on > 0;
+}
+
+static double trace_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void trace_add(int kind, int ta, int tb, int64_t P, int64_t M, int64_t N, int64_t K, float beta, int route,
+                      double s) {
+    pthread_mutex_lock(&trace_mu);
+    TraceRow *r = NULL;
+    for (int i = 0; i < trace_n && !r; i++) {
+        TraceRow *q = &trace_rows[i];
+        if (q->kind == kind && q->ta == ta && q->tb == tb && q->P == P && q->M == M && q->N == N && q->K == K &&
+            q->beta == beta && q->route == route)
+            r = q;
+    }
+    if (!r && trace_n < TRACE_ROWS) {
+        r = &trace_rows[trace_n++];
+        *r = (TraceRow){kind, ta, tb, route, P, M, N, K, beta, 0, 0.0};
+    }
+    if (r)
+        r->calls++, r->s += s;
+    pthread_mutex_unlock(&trace_mu);
+}
 
 typedef struct BmmJob {
     int ta, tb;
@@ -125,8 +205,8 @@ static bool small_gemm_dnnl(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_
     return nnc_dnnl_gemm_available();
 }
 
-void nnc_sgemm(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
-               const float *B, int32_t ldb, float beta, float *C, int32_t ldc, NncPool *pool) {
+static void sgemm_run(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
+                      const float *B, int32_t ldb, float beta, float *C, int32_t ldc, NncPool *pool) {
     GemmJob j = {ta, tb, M, N, K, lda, ldb, ldc, 1, N <= M, A, B, C, beta, small_gemm_dnnl(ta, tb, M, N, K, beta)};
     int64_t T = nnc_pool_threads(pool), n = j.rows ? M : N, align = j.rows ? 8 : 16;
     if (T > n / align)
@@ -139,22 +219,60 @@ void nnc_sgemm(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_t K, const fl
     nnc_parallel_blas(pool, T, gemm_run, &j);
 }
 
-void nnc_sgemm_batched(int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K, const float *A,
+/* the route gemm_block takes for a block of op(A) rows / op(B) columns (for the trace) */
+static int sgemm_route(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_t K, float beta, NncPool *pool) {
+    if (small_gemm_dnnl(ta, tb, M, N, K, beta))
+        return RT_DNNL_SGEMM;
+    int64_t T = nnc_pool_threads(pool), n = N <= M ? M : N, align = N <= M ? 8 : 16;
+    if (T > n / align)
+        T = n / align;
+    if (T >= 2 && (double)M * N * K > 262144.0) {
+        if (N <= M) M = (int32_t)(M / T);
+        else N = (int32_t)(N / T);
+    }
+    return beta == 0.0f && !ta && (int64_t)K * N <= 262144 && (double)M * N * K >= 16777216.0 ? RT_DNNL_MATMUL
+                                                                                             : RT_OPENBLAS;
+}
+
+void nnc_sgemm(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
+               const float *B, int32_t ldb, float beta, float *C, int32_t ldc, NncPool *pool) {
+    if (!tracing()) {
+        sgemm_run(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, pool);
+        return;
+    }
+    double t0 = trace_now();
+    sgemm_run(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, pool);
+    trace_add(0, ta, tb, 1, M, N, K, beta, sgemm_route(ta, tb, M, N, K, beta, pool), trace_now() - t0);
+}
+
+/* returns the route taken (the trace's) */
+static int batched_run(int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K, const float *A,
                        const float *B, float *C, NncPool *pool) {
     if (P <= 0 || M <= 0 || N <= 0)
-        return;
+        return RT_OPENBLAS;
     if (K <= 0) {   /* an empty sum: zeros (BLAS is not asked about degenerate sizes) */
         memset(C, 0, sizeof(float) * (size_t)(P * M * N));
-        return;
+        return RT_OPENBLAS;
     }
     if (nnc_dnnl_sgemm_batched(ta, tb, P, M, N, K, A, B, C, pool))
-        return;
+        return RT_DNNL_BATCHED;
     BmmJob j = {ta, tb, M, N, K, A, B, C};
-    if (nnc_pool_threads(pool) < 2 || P < 2) {
+    if (nnc_pool_threads(pool) < 2 || P < 2)
         bmm_run(&j, 0, P);
+    else
+        nnc_parallel_blas(pool, P, bmm_run, &j);
+    return RT_OPENBLAS;
+}
+
+void nnc_sgemm_batched(int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K, const float *A,
+                       const float *B, float *C, NncPool *pool) {
+    if (!tracing()) {
+        batched_run(ta, tb, P, M, N, K, A, B, C, pool);
         return;
     }
-    nnc_parallel_blas(pool, P, bmm_run, &j);
+    double t0 = trace_now();
+    int r = batched_run(ta, tb, P, M, N, K, A, B, C, pool);
+    trace_add(1, ta, tb, P, M, N, K, 0.0f, r, trace_now() - t0);
 }
 
 /* ---- causal attention's products (compiler/passes/causal.c, docs/kernels.md "Causal kernels") ----
@@ -196,10 +314,24 @@ static void causal_run(void *ctx, int64_t lo, int64_t hi) {
         }
 }
 
+static int causal_products(int32_t mode, int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K,
+                           const float *A, const float *B, float *C, NncPool *pool);
+
 void nnc_sgemm_batched_causal(int32_t mode, int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K,
                               const float *A, const float *B, float *C, NncPool *pool) {
-    if (P <= 0 || M <= 0 || N <= 0)
+    if (!tracing()) {
+        causal_products(mode, ta, tb, P, M, N, K, A, B, C, pool);
         return;
+    }
+    double t0 = trace_now();
+    int r = causal_products(mode, ta, tb, P, M, N, K, A, B, C, pool);
+    trace_add(1 + mode, ta, tb, P, M, N, K, 0.0f, r, trace_now() - t0);
+}
+
+static int causal_products(int32_t mode, int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K,
+                           const float *A, const float *B, float *C, NncPool *pool) {
+    if (P <= 0 || M <= 0 || N <= 0)
+        return RT_OPENBLAS;
     int64_t R = NNC_CAUSAL_BLOCK;      /* nnc_abi.h: what the compiler's causal row kernels rely on */
     if (R * NNC_GEMM_BLOCKS < M)
         R = ((M + NNC_GEMM_BLOCKS - 1) / NNC_GEMM_BLOCKS + 31) / 32 * 32;
@@ -223,15 +355,14 @@ void nnc_sgemm_batched_causal(int32_t mode, int32_t ta, int32_t tb, int64_t P, i
         blk[nb++] = b;
     }
     if (K <= 0 || (mode != 3 && empty)) {     /* an empty sum: nnc_sgemm_batched's zeros */
-        nnc_sgemm_batched(ta, tb, P, M, N, K, A, B, C, pool);
-        return;
+        return batched_run(ta, tb, P, M, N, K, A, B, C, pool);
     }
     if (!empty && nnc_dnnl_sgemm_batched_blocks(nb, blk, P, A, M * K, B, K * N, C, M * N, pool))
-        return;
+        return RT_DNNL_BATCHED;
     CausalJob j = {nb, blk, A, B, C, M * K, K * N, M * N};
-    if (nnc_pool_threads(pool) < 2 || P < 2) {
+    if (nnc_pool_threads(pool) < 2 || P < 2)
         causal_run(&j, 0, P);
-        return;
-    }
-    nnc_parallel_blas(pool, P, causal_run, &j);
+    else
+        nnc_parallel_blas(pool, P, causal_run, &j);
+    return RT_OPENBLAS;
 }
