@@ -134,9 +134,11 @@ typedef struct GemmJob {
     const float *A, *B;
     float *C, beta;
     bool dnnl;          /* each block through oneDNN's sgemm (small_gemm_dnnl) */
+    int route;          /* the route block 0 took (RT_*, $NNC_GEMM_TRACE) */
 } GemmJob;
 
-static void gemm_block(const GemmJob *j, int lo, int hi) {
+/* returns the route taken (RT_*) */
+static int gemm_block(const GemmJob *j, int lo, int hi) {
     const float *A = j->A, *B = j->B;
     float *C = j->C;
     int M = j->M, N = j->N;
@@ -154,23 +156,27 @@ static void gemm_block(const GemmJob *j, int lo, int hi) {
      * most 1 MiB, at least 2^24 multiply-adds in the block; below that a model's products are too
      * small to pay for opening oneDNN's matmul): its matmul primitive (nnc_dnnl_sgemm) */
     if (j->dnnl && nnc_dnnl_small_sgemm(j->ta, j->tb, M, N, j->K, A, j->lda, B, j->ldb, j->beta, C, j->ldc))
-        return;
+        return RT_DNNL_SGEMM;
     if (!j->dnnl && j->beta == 0.0f && !j->ta && (int64_t)j->K * N <= 262144 && (double)M * N * j->K >= 16777216.0 &&
         nnc_dnnl_sgemm(j->ta, j->tb, M, N, j->K, A, j->lda, B, j->ldb, C, j->ldc))
-        return;
+        return RT_DNNL_MATMUL;
     cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans, M, N, j->K,
                 1.0f, A, j->lda, B, j->ldb, j->beta, C, j->ldc);
+    return RT_OPENBLAS;
 }
 
 /* block t of j->parts: [n t / parts, n (t + 1) / parts) with inner bounds rounded to `align` */
 static void gemm_run(void *ctx, int64_t lo, int64_t hi) {
-    const GemmJob *j = ctx;
+    GemmJob *j = ctx;
     int64_t n = j->rows ? j->M : j->N, align = j->rows ? 8 : 16;
     for (int64_t t = lo; t < hi; t++) {
         int64_t b = t == 0 ? 0 : (n * t / j->parts + align / 2) / align * align;
         int64_t e = t + 1 == j->parts ? n : (n * (t + 1) / j->parts + align / 2) / align * align;
-        if (b < e)
-            gemm_block(j, (int)b, (int)e);
+        if (b < e) {
+            int r = gemm_block(j, (int)b, (int)e);
+            if (t == 0)
+                j->route = r;
+        }
     }
 }
 
@@ -205,33 +211,17 @@ static bool small_gemm_dnnl(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_
     return nnc_dnnl_gemm_available();
 }
 
-static void sgemm_run(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
+static int sgemm_run(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
                       const float *B, int32_t ldb, float beta, float *C, int32_t ldc, NncPool *pool) {
-    GemmJob j = {ta, tb, M, N, K, lda, ldb, ldc, 1, N <= M, A, B, C, beta, small_gemm_dnnl(ta, tb, M, N, K, beta)};
+    GemmJob j = {ta, tb, M, N, K, lda, ldb, ldc, 1, N <= M, A, B, C, beta, small_gemm_dnnl(ta, tb, M, N, K, beta), RT_OPENBLAS};
     int64_t T = nnc_pool_threads(pool), n = j.rows ? M : N, align = j.rows ? 8 : 16;
     if (T > n / align)
         T = n / align;
-    if (T < 2 || (double)M * N * K <= 262144.0) {       /* OpenBLAS's own threshold for threads */
-        gemm_block(&j, 0, j.rows ? M : N);
-        return;
-    }
+    if (T < 2 || (double)M * N * K <= 262144.0)         /* OpenBLAS's own threshold for threads */
+        return gemm_block(&j, 0, j.rows ? M : N);
     j.parts = (int)T;
     nnc_parallel_blas(pool, T, gemm_run, &j);
-}
-
-/* the route gemm_block takes for a block of op(A) rows / op(B) columns (for the trace) */
-static int sgemm_route(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_t K, float beta, NncPool *pool) {
-    if (small_gemm_dnnl(ta, tb, M, N, K, beta))
-        return RT_DNNL_SGEMM;
-    int64_t T = nnc_pool_threads(pool), n = N <= M ? M : N, align = N <= M ? 8 : 16;
-    if (T > n / align)
-        T = n / align;
-    if (T >= 2 && (double)M * N * K > 262144.0) {
-        if (N <= M) M = (int32_t)(M / T);
-        else N = (int32_t)(N / T);
-    }
-    return beta == 0.0f && !ta && (int64_t)K * N <= 262144 && (double)M * N * K >= 16777216.0 ? RT_DNNL_MATMUL
-                                                                                             : RT_OPENBLAS;
+    return j.route;
 }
 
 void nnc_sgemm(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_t K, const float *A, int32_t lda,
@@ -241,8 +231,8 @@ void nnc_sgemm(int32_t ta, int32_t tb, int32_t M, int32_t N, int32_t K, const fl
         return;
     }
     double t0 = trace_now();
-    sgemm_run(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, pool);
-    trace_add(0, ta, tb, 1, M, N, K, beta, sgemm_route(ta, tb, M, N, K, beta, pool), trace_now() - t0);
+    int r = sgemm_run(ta, tb, M, N, K, A, lda, B, ldb, beta, C, ldc, pool);
+    trace_add(0, ta, tb, 1, M, N, K, beta, r, trace_now() - t0);
 }
 
 /* returns the route taken (the trace's) */

@@ -4,7 +4,7 @@
  * the weights reader (a failed load changes nothing), the text loader's UTF-8 and vocabulary,
  * nnc_sgemm (runtime/bmm.c) on strided operands, every transpose flag, beta 0 and 1, inline and on a
  * pool, against a double-precision product: the oneDNN blocks (nnc_dnnl_sgemm) and OpenBLAS's alike
- * (tests/runtime/tests.cmake runs it again with NNC_GEMM=openblas).
+ * (tests/runtime/tests.cmake runs it again with NNC_GEMM=openblas), rt_huge_pages.
  */
 #include <dlfcn.h>
 #include <math.h>
@@ -652,7 +652,61 @@ static void test_sgemm_causal(void) {
         rt_pool_free(&c, p);
 }
 
+/* rt_huge_pages (runtime/memory.c, the training workspace and the params slab): where the kernel
+ * offers transparent huge pages on request (`[madvise]` or `[always]`), the 2 MiB-aligned middle
+ * of a large buffer must be marked eligible (smaps' THPeligible: 1 for the mapping holding it;
+ * without the advice a `madvise`-mode kernel reports 0), its bytes kept; a buffer too small to
+ * hold an aligned 2 MiB is left alone. */
+static int thp_eligible(uintptr_t addr) {
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f) return -1;
+    char line[512];
+    int in = 0, r = -1;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {     /* a mapping's first line */
+            in = addr >= lo && addr < hi;
+            continue;
+        }
+        if (in && !strncmp(line, "THPeligible:", 12)) {
+            r = atoi(line + 12);
+            break;
+        }
+    }
+    fclose(f);
+    return r;
+}
+
+static void test_huge_pages(void) {
+    char mode[128] = "";
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    if (f) {
+        if (!fgets(mode, sizeof mode, f)) mode[0] = 0;
+        fclose(f);
+    }
+    size_t n = (size_t)9 << 20;
+    uint8_t *big = malloc(n), *small = malloc(4096);
+    CHECK(big && small, "malloc");
+    if (!big || !small) { free(big); free(small); return; }
+    memset(big, 7, n);
+    rt_huge_pages(small, 4096);    /* no aligned 2 MiB inside: nothing to do, nothing broken */
+    rt_huge_pages(big + 1, n - 1);  /* unaligned ends: the aligned middle only */
+    uintptr_t mid = ((uintptr_t)big + ((uintptr_t)4 << 20)) & ~(((uintptr_t)2 << 20) - 1);
+    bool kept = true;
+    for (size_t i = 0; i < n; i++)
+        kept &= big[i] == 7;
+    CHECK(kept, "rt_huge_pages changed the buffer's bytes");
+    int e = thp_eligible(mid);
+    if (strstr(mode, "[madvise]") || strstr(mode, "[always]"))
+        CHECK(e == 1 || e == -1, "the 2 MiB-aligned middle of a 9 MiB buffer is not eligible for huge pages (THPeligible %d, THP mode %s)", e, mode);
+    else
+        printf("huge pages: THP mode '%s', eligibility not checked\n", mode);
+    free(big);
+    free(small);
+}
+
 int main(void) {
+    test_huge_pages();
     test_rand();
     test_pool();
     test_desc();
