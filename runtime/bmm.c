@@ -47,7 +47,7 @@
 enum { RT_OPENBLAS, RT_DNNL_MATMUL, RT_DNNL_SGEMM, RT_DNNL_BATCHED, RT_CAUSAL };
 static const char *const route_name[] = {"openblas", "dnnl-matmul", "dnnl-sgemm", "dnnl-batched", "causal"};
 typedef struct TraceRow {
-    int kind, ta, tb, route;    /* kind: 0 nnc_sgemm, 1 batched, 2.. causal mode + 1 */
+    int kind, ta, tb, route;    /* kind: 0 nnc_sgemm, 1 batched, 2.. causal mode + 1, 5.. view mode + 5 */
     int64_t P, M, N, K;
     float beta;
     int64_t calls;
@@ -66,7 +66,8 @@ static void trace_print(void) {
         double fl = 2.0 * (double)r->P * (double)r->M * (double)r->N * (double)r->K * (double)r->calls;
         tot += r->s;
         fprintf(stderr, "NNC_GEMM_TRACE: %s %d %d %lld %lld %lld %lld %g %s %lld %.4f %.1f\n",
-                r->kind == 0 ? "gemm" : r->kind == 1 ? "batched" : r->kind == 2 ? "causal1" : r->kind == 3 ? "causal2" : "causal3",
+                r->kind == 0 ? "gemm" : r->kind == 1 ? "batched" : r->kind == 2 ? "causal1" : r->kind == 3 ? "causal2" : r->kind == 4 ? "causal3"
+                : r->kind == 5 ? "view" : r->kind == 6 ? "view1" : r->kind == 7 ? "view2" : "view3",
                 r->ta, r->tb, (long long)r->P, (long long)r->M, (long long)r->N, (long long)r->K, (double)r->beta,
                 route_name[r->route], (long long)r->calls, r->s, r->s > 0 ? fl / r->s * 1e-9 : 0.0);
     }
@@ -285,6 +286,7 @@ typedef struct CausalJob {
     const float *A, *B;
     float *C;
     int64_t sa, sb, sc;
+    int64_t ah, ash, bh, bsh;   /* ah > 1: product p of A at (p / ah) sa + (p mod ah) ash (views); so for B */
 } CausalJob;
 
 static void causal_run(void *ctx, int64_t lo, int64_t hi) {
@@ -293,14 +295,16 @@ static void causal_run(void *ctx, int64_t lo, int64_t hi) {
         for (int q = 0; q < j->nb; q++) {
             const NncGemmBlock *b = &j->blk[q];
             float *C = j->C + p * j->sc + b->c;
+            int64_t oa = j->ah > 1 ? p / j->ah * j->sa + p % j->ah * j->ash : p * j->sa;
+            int64_t ob = j->bh > 1 ? p / j->bh * j->sb + p % j->bh * j->bsh : p * j->sb;
             if (b->K <= 0) {
                 for (int64_t r = 0; r < b->M; r++)
                     memset(C + r * b->ldc, 0, sizeof(float) * (size_t)b->N);
                 continue;
             }
             cblas_sgemm(CblasRowMajor, b->ta ? CblasTrans : CblasNoTrans, b->tb ? CblasTrans : CblasNoTrans,
-                        (int)b->M, (int)b->N, (int)b->K, 1.0f, j->A + p * j->sa + b->a, (int)b->lda,
-                        j->B + p * j->sb + b->b, (int)b->ldb, 0.0f, C, (int)b->ldc);
+                        (int)b->M, (int)b->N, (int)b->K, 1.0f, j->A + oa + b->a, (int)b->lda,
+                        j->B + ob + b->b, (int)b->ldb, 0.0f, C, (int)b->ldc);
         }
 }
 
@@ -318,41 +322,108 @@ void nnc_sgemm_batched_causal(int32_t mode, int32_t ta, int32_t tb, int64_t P, i
     trace_add(1 + mode, ta, tb, P, M, N, K, 0.0f, r, trace_now() - t0);
 }
 
-static int causal_products(int32_t mode, int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K,
-                           const float *A, const float *B, float *C, NncPool *pool) {
-    if (P <= 0 || M <= 0 || N <= 0)
-        return RT_OPENBLAS;
+/* The blocks of rows of C for causal mode `mode` (0: one block, the whole product), op(A) and op(B)
+ * stored with leading dimensions lda and ldb; *empty: a block sums over nothing (K <= 0) */
+static int product_blocks(int32_t mode, int32_t ta, int32_t tb, int64_t M, int64_t N, int64_t K, int64_t lda,
+                          int64_t ldb, NncGemmBlock *blk, bool *empty) {
+    *empty = false;
+    if (mode == 0) {
+        blk[0] = (NncGemmBlock){ta, tb, M, N, K, lda, ldb, N, 0, 0, 0};
+        *empty = K <= 0;
+        return 1;
+    }
     int64_t R = NNC_CAUSAL_BLOCK;      /* nnc_abi.h: what the compiler's causal row kernels rely on */
     if (R * NNC_GEMM_BLOCKS < M)
         R = ((M + NNC_GEMM_BLOCKS - 1) / NNC_GEMM_BLOCKS + 31) / 32 * 32;
-    NncGemmBlock blk[NNC_GEMM_BLOCKS];
     int nb = 0;
-    bool empty = false;     /* a block with K <= 0: zeros, which oneDNN is not asked for */
-    int64_t lda = ta ? M : K, ldb = tb ? K : N;
     for (int64_t r0 = 0; r0 < M; r0 += R) {
         int64_t r1 = r0 + R < M ? r0 + R : M;
-        NncGemmBlock b = {ta, tb, r1 - r0, N, K, lda, ldb, N, ta ? r0 : r0 * K, 0, r0 * N};
+        NncGemmBlock b = {ta, tb, r1 - r0, N, K, lda, ldb, N, ta ? r0 : r0 * lda, 0, r0 * N};
         if (mode == 1) {
             b.N = r1 < N ? r1 : N;
         } else if (mode == 2) {
             b.K = r1 < K ? r1 : K;
         } else if (mode == 3) {
             b.K = K - r0;
-            b.a = r0 * M + r0;
-            b.b = tb ? r0 : r0 * N;
+            b.a = r0 * lda + r0;
+            b.b = tb ? r0 : r0 * ldb;
         }
-        empty |= b.K <= 0;
+        *empty |= b.K <= 0;
         blk[nb++] = b;
     }
+    return nb;
+}
+
+static int causal_products(int32_t mode, int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K,
+                           const float *A, const float *B, float *C, NncPool *pool) {
+    if (P <= 0 || M <= 0 || N <= 0)
+        return RT_OPENBLAS;
+    NncGemmBlock blk[NNC_GEMM_BLOCKS];
+    bool empty;     /* a block with K <= 0: zeros, which oneDNN is not asked for */
+    int nb = product_blocks(mode, ta, tb, M, N, K, ta ? M : K, tb ? K : N, blk, &empty);
     if (K <= 0 || (mode != 3 && empty)) {     /* an empty sum: nnc_sgemm_batched's zeros */
         return batched_run(ta, tb, P, M, N, K, A, B, C, pool);
     }
     if (!empty && nnc_dnnl_sgemm_batched_blocks(nb, blk, P, A, M * K, B, K * N, C, M * N, pool))
         return RT_DNNL_BATCHED;
-    CausalJob j = {nb, blk, A, B, C, M * K, K * N, M * N};
+    CausalJob j = {nb, blk, A, B, C, M * K, K * N, M * N, 1, 0, 1, 0};
     if (nnc_pool_threads(pool) < 2 || P < 2)
         causal_run(&j, 0, P);
     else
         nnc_parallel_blas(pool, P, causal_run, &j);
     return RT_OPENBLAS;
+}
+
+/* ---- products read in place from a tensor whose batch dims are not adjacent (compiler/passes/gemm_view.c) ----
+ *
+ * nnc_sgemm_batched_causal (mode 0: nnc_sgemm_batched) with A and B given as views: product p of A is
+ * at A + (p / ah) asb + (p mod ah) ash, its op matrix stored with rows lda apart (so for B); C dense
+ * [P, M, N]. A [B, T, H, D] tensor's head h of sample b (a transformer's q, k, v before the head split,
+ * or their slices of the qkv product [B, T, 3 H D]) is ah = H, asb = T ld, ash = D, lda = ld: the
+ * products read it where it is instead of a transposed copy. The same sums in the same order as the
+ * dense call: the bits do not change. */
+static int view_products(int32_t mode, int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K,
+                         const float *A, int64_t ah, int64_t asb, int64_t ash, int64_t lda, const float *B, int64_t bh,
+                         int64_t bsb, int64_t bsh, int64_t ldb, float *C, NncPool *pool) {
+    if (P <= 0 || M <= 0 || N <= 0)
+        return RT_OPENBLAS;
+    if (K <= 0) {
+        memset(C, 0, sizeof(float) * (size_t)(P * M * N));
+        return RT_OPENBLAS;
+    }
+    NncGemmBlock blk[NNC_GEMM_BLOCKS];
+    bool empty;
+    int nb = product_blocks(mode, ta, tb, M, N, K, lda, ldb, blk, &empty);
+    if (mode != 3 && empty) {       /* mode 2 with K = 0 only, excluded above */
+        memset(C, 0, sizeof(float) * (size_t)(P * M * N));
+        return RT_OPENBLAS;
+    }
+    /* one grouping H for all three: a dense operand (h = 1) is any H's, s H and s apart */
+    int64_t H = ah > 1 ? ah : bh > 1 ? bh : 1;
+    if (ah < 1) ah = 1;
+    if (bh < 1) bh = 1;
+    bool common = (ah == 1 || ah == H) && (bh == 1 || bh == H) && P % H == 0;
+    int64_t sa = ah == 1 ? asb * H : asb, sa2 = ah == 1 ? asb : ash;
+    int64_t sb = bh == 1 ? bsb * H : bsb, sb2 = bh == 1 ? bsb : bsh;
+    if (common && !empty &&
+        nnc_dnnl_sgemm_batched_grouped(nb, blk, P, H, A, sa, sa2, B, sb, sb2, C, M * N * H, M * N, pool))
+        return RT_DNNL_BATCHED;
+    CausalJob j = {nb, blk, A, B, C, asb, bsb, M * N, ah, ash, bh, bsh};
+    if (nnc_pool_threads(pool) < 2 || P < 2)
+        causal_run(&j, 0, P);
+    else
+        nnc_parallel_blas(pool, P, causal_run, &j);
+    return RT_OPENBLAS;
+}
+
+void nnc_sgemm_batched_view(int32_t mode, int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K,
+                            const float *A, int64_t ah, int64_t asb, int64_t ash, int64_t lda, const float *B,
+                            int64_t bh, int64_t bsb, int64_t bsh, int64_t ldb, float *C, NncPool *pool) {
+    if (!tracing()) {
+        view_products(mode, ta, tb, P, M, N, K, A, ah, asb, ash, lda, B, bh, bsb, bsh, ldb, C, pool);
+        return;
+    }
+    double t0 = trace_now();
+    int r = view_products(mode, ta, tb, P, M, N, K, A, ah, asb, ash, lda, B, bh, bsb, bsh, ldb, C, pool);
+    trace_add(5 + mode, ta, tb, P, M, N, K, 0.0f, r, trace_now() - t0);
 }

@@ -652,6 +652,68 @@ static void test_sgemm_causal(void) {
         rt_pool_free(&c, p);
 }
 
+/* nnc_sgemm_batched_view (compiler/passes/gemm_view.c's products): a [Bn, T, 3 H D] tensor (a qkv
+ * product) read in place as H heads per sample, its q, k or v slice (ah = H, asb = T 3HD, ash = D,
+ * lda = 3HD), against a double product of the same views, each mode: q k^T (0 and causal 1, whose
+ * blocks beyond the diagonal must be untouched), q^T k (A transposed), P v (causal 2, A dense
+ * with zeros at j > i), P^T v (causal 3); inline and on a 2-thread pool (runtime.unit_bmm_openblas
+ * runs the OpenBLAS path). A dense operand (ah = 1) sits beside a viewed one. */
+static void test_sgemm_view(void) {
+    RtCtx c = ctx();
+    NncPool *pool = rt_pool_new(&c, 2);
+    int Bn = 3, T = 70, H = 4, D = 8, P = Bn * H, W = 3 * H * D;
+    float *X = malloc(sizeof(float) * (size_t)Bn * T * W), *Pr = malloc(sizeof(float) * (size_t)P * T * T);
+    float *C = malloc(sizeof(float) * (size_t)P * T * T);
+    if (!X || !Pr || !C) { CHECK(0, "out of memory"); free(X), free(Pr), free(C); return; }
+    for (int i = 0; i < Bn * T * W; i++)
+        X[i] = (float)(((int64_t)i * 7919 % 2001) - 1000) / 1000.0f;
+    for (int i = 0; i < P * T * T; i++) {
+        int ij = i % (T * T);
+        Pr[i] = ij % T > ij / T ? 0.0f : (float)(((int64_t)i * 104729 % 1999) - 999) / 1000.0f;
+    }
+    /* case: mode, ta, tb, A viewed (slice) or -1 dense Pr, B's slice; M, N, K follow */
+    static const int cases[][5] = {{0, 0, 1, 0, 1}, {1, 0, 1, 0, 1}, {0, 1, 0, 0, 1}, {2, 0, 0, -1, 2}, {3, 1, 0, -1, 2}};
+    for (int cs = 0; cs < 5; cs++) {
+        int mode = cases[cs][0], ta = cases[cs][1], tb = cases[cs][2], as = cases[cs][3], bs = cases[cs][4];
+        int M = as < 0 ? T : ta ? D : T, K = as < 0 ? T : ta ? T : D, N = tb ? T : D;
+        const float *A = as < 0 ? Pr : X + as * H * D, *B = X + bs * H * D;
+        int64_t ah = as < 0 ? 1 : H, asb = as < 0 ? (int64_t)T * T : (int64_t)T * W, ash = as < 0 ? 0 : D;
+        int64_t lda = as < 0 ? T : W;
+        for (int pooled = 0; pooled < 2; pooled++) {
+            for (int i = 0; i < P * M * N; i++)
+                C[i] = 12345.0f;
+            nnc_sgemm_batched_view(mode, ta, tb, P, M, N, K, A, ah, asb, ash, lda, B, H, (int64_t)T * W, D, W, C,
+                                   pooled ? pool : NULL);
+            int bad = 0, kept = 0;
+            for (int q = 0; q < P; q++) {
+                const float *a = A + (ah > 1 ? q / ah * asb + q % ah * ash : q * asb);
+                const float *b = B + q / H * (int64_t)T * W + q % H * D;
+                for (int m = 0; m < M; m++)
+                    for (int n = 0; n < N; n++) {
+                        float got = C[((size_t)q * M + m) * N + n];
+                        int r1 = (m / 32 + 1) * 32 < M ? (m / 32 + 1) * 32 : M;
+                        if (mode == 1 && n >= r1) {
+                            kept += got == 12345.0f;
+                            continue;
+                        }
+                        double acc = 0, mag = 0;
+                        for (int k = 0; k < K; k++) {
+                            double x = a[ta ? k * lda + m : m * lda + k] * (double)b[tb ? n * W + k : k * W + n];
+                            acc += x, mag += fabs(x);
+                        }
+                        bad += !(fabs(got - acc) <= 2e-5 * mag + 1e-6);
+                    }
+            }
+            CHECK(bad == 0, "view case %d (mode %d ta %d tb %d) pool %d: %d values off", cs, mode, ta, tb, pooled, bad);
+            if (mode == 1)
+                CHECK(kept > 0, "view mode 1: nothing skipped");
+        }
+    }
+    free(X), free(Pr), free(C);
+    if (pool)
+        rt_pool_free(&c, pool);
+}
+
 /* rt_huge_pages (runtime/memory.c, the training workspace and the params slab): where the kernel
  * offers transparent huge pages on request (`[madvise]` or `[always]`), the 2 MiB-aligned middle
  * of a large buffer must be marked eligible (smaps' THPeligible: 1 for the mapping holding it;
@@ -719,6 +781,7 @@ int main(void) {
     test_sgemm();
     test_sgemm_small();
     test_sgemm_causal();
+    test_sgemm_view();
     if (failures) {
         fprintf(stderr, "%d checks failed\n", failures);
         return 1;
