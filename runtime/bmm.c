@@ -287,6 +287,7 @@ typedef struct CausalJob {
     float *C;
     int64_t sa, sb, sc;
     int64_t ah, ash, bh, bsh;   /* ah > 1: product p of A at (p / ah) sa + (p mod ah) ash (views); so for B */
+    int64_t ch, csh;            /* and C */
 } CausalJob;
 
 static void causal_run(void *ctx, int64_t lo, int64_t hi) {
@@ -294,7 +295,7 @@ static void causal_run(void *ctx, int64_t lo, int64_t hi) {
     for (int64_t p = lo; p < hi; p++)
         for (int q = 0; q < j->nb; q++) {
             const NncGemmBlock *b = &j->blk[q];
-            float *C = j->C + p * j->sc + b->c;
+            float *C = j->C + (j->ch > 1 ? p / j->ch * j->sc + p % j->ch * j->csh : p * j->sc) + b->c;
             int64_t oa = j->ah > 1 ? p / j->ah * j->sa + p % j->ah * j->ash : p * j->sa;
             int64_t ob = j->bh > 1 ? p / j->bh * j->sb + p % j->bh * j->bsh : p * j->sb;
             if (b->K <= 0) {
@@ -366,7 +367,7 @@ static int causal_products(int32_t mode, int32_t ta, int32_t tb, int64_t P, int6
     }
     if (!empty && nnc_dnnl_sgemm_batched_blocks(nb, blk, P, A, M * K, B, K * N, C, M * N, pool))
         return RT_DNNL_BATCHED;
-    CausalJob j = {nb, blk, A, B, C, M * K, K * N, M * N, 1, 0, 1, 0};
+    CausalJob j = {nb, blk, A, B, C, M * K, K * N, M * N, 1, 0, 1, 0, 1, 0};
     if (nnc_pool_threads(pool) < 2 || P < 2)
         causal_run(&j, 0, P);
     else
@@ -376,39 +377,51 @@ static int causal_products(int32_t mode, int32_t ta, int32_t tb, int64_t P, int6
 
 /* ---- products read in place from a tensor whose batch dims are not adjacent (compiler/passes/gemm_view.c) ----
  *
- * nnc_sgemm_batched_causal (mode 0: nnc_sgemm_batched) with A and B given as views: product p of A is
- * at A + (p / ah) asb + (p mod ah) ash, its op matrix stored with rows lda apart (so for B); C dense
- * [P, M, N]. A [B, T, H, D] tensor's head h of sample b (a transformer's q, k, v before the head split,
- * or their slices of the qkv product [B, T, 3 H D]) is ah = H, asb = T ld, ash = D, lda = ld: the
- * products read it where it is instead of a transposed copy. The same sums in the same order as the
- * dense call: the bits do not change. */
+ * nnc_sgemm_batched_causal (mode 0: nnc_sgemm_batched) with A, B and C given as views: product p of A
+ * is at A + (p / ah) asb + (p mod ah) ash, its op matrix stored with rows lda apart (so for B and C;
+ * h = 1: p sb, dense). A [B, T, H, D] tensor's head h of sample b (a transformer's q, k, v before
+ * the head split, their slices of the qkv product [B, T, 3 H D], or the heads' outputs before the
+ * merge) is h = H, sb = T ld, sh = D, ld = H D (3 H D): the products read and write it where it
+ * is instead of through a transposed copy. The same sums in the same order as the dense call. */
+static void zero_c(int64_t P, int64_t M, int64_t N, float *C, int64_t ch, int64_t csb, int64_t csh, int64_t ldc) {
+    for (int64_t p = 0; p < P; p++)
+        for (int64_t r = 0; r < M; r++)
+            memset(C + (ch > 1 ? p / ch * csb + p % ch * csh : p * csb) + r * ldc, 0, sizeof(float) * (size_t)N);
+}
+
 static int view_products(int32_t mode, int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K,
                          const float *A, int64_t ah, int64_t asb, int64_t ash, int64_t lda, const float *B, int64_t bh,
-                         int64_t bsb, int64_t bsh, int64_t ldb, float *C, NncPool *pool) {
+                         int64_t bsb, int64_t bsh, int64_t ldb, float *C, int64_t ch, int64_t csb, int64_t csh,
+                         int64_t ldc, NncPool *pool) {
     if (P <= 0 || M <= 0 || N <= 0)
         return RT_OPENBLAS;
+    if (ah < 1) ah = 1;
+    if (bh < 1) bh = 1;
+    if (ch < 1) ch = 1;
     if (K <= 0) {
-        memset(C, 0, sizeof(float) * (size_t)(P * M * N));
+        zero_c(P, M, N, C, ch, csb, csh, ldc);
         return RT_OPENBLAS;
     }
     NncGemmBlock blk[NNC_GEMM_BLOCKS];
     bool empty;
     int nb = product_blocks(mode, ta, tb, M, N, K, lda, ldb, blk, &empty);
+    for (int q = 0; q < nb; q++) {     /* C's rows ldc apart: the blocks' offsets in it too */
+        blk[q].c = blk[q].c / N * ldc;
+        blk[q].ldc = ldc;
+    }
     if (mode != 3 && empty) {       /* mode 2 with K = 0 only, excluded above */
-        memset(C, 0, sizeof(float) * (size_t)(P * M * N));
+        zero_c(P, M, N, C, ch, csb, csh, ldc);
         return RT_OPENBLAS;
     }
     /* one grouping H for all three: a dense operand (h = 1) is any H's, s H and s apart */
-    int64_t H = ah > 1 ? ah : bh > 1 ? bh : 1;
-    if (ah < 1) ah = 1;
-    if (bh < 1) bh = 1;
-    bool common = (ah == 1 || ah == H) && (bh == 1 || bh == H) && P % H == 0;
+    int64_t H = ah > 1 ? ah : bh > 1 ? bh : ch;
+    bool common = (ah == 1 || ah == H) && (bh == 1 || bh == H) && (ch == 1 || ch == H) && P % H == 0;
     int64_t sa = ah == 1 ? asb * H : asb, sa2 = ah == 1 ? asb : ash;
     int64_t sb = bh == 1 ? bsb * H : bsb, sb2 = bh == 1 ? bsb : bsh;
-    if (common && !empty &&
-        nnc_dnnl_sgemm_batched_grouped(nb, blk, P, H, A, sa, sa2, B, sb, sb2, C, M * N * H, M * N, pool))
+    int64_t sc = ch == 1 ? csb * H : csb, sc2 = ch == 1 ? csb : csh;
+    if (common && !empty && nnc_dnnl_sgemm_batched_grouped(nb, blk, P, H, A, sa, sa2, B, sb, sb2, C, sc, sc2, pool))
         return RT_DNNL_BATCHED;
-    CausalJob j = {nb, blk, A, B, C, asb, bsb, M * N, ah, ash, bh, bsh};
+    CausalJob j = {nb, blk, A, B, C, asb, bsb, csb, ah, ash, bh, bsh, ch, csh};
     if (nnc_pool_threads(pool) < 2 || P < 2)
         causal_run(&j, 0, P);
     else
@@ -418,12 +431,14 @@ static int view_products(int32_t mode, int32_t ta, int32_t tb, int64_t P, int64_
 
 void nnc_sgemm_batched_view(int32_t mode, int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K,
                             const float *A, int64_t ah, int64_t asb, int64_t ash, int64_t lda, const float *B,
-                            int64_t bh, int64_t bsb, int64_t bsh, int64_t ldb, float *C, NncPool *pool) {
+                            int64_t bh, int64_t bsb, int64_t bsh, int64_t ldb, float *C, int64_t ch, int64_t csb,
+                            int64_t csh, int64_t ldc, NncPool *pool) {
     if (!tracing()) {
-        view_products(mode, ta, tb, P, M, N, K, A, ah, asb, ash, lda, B, bh, bsb, bsh, ldb, C, pool);
+        view_products(mode, ta, tb, P, M, N, K, A, ah, asb, ash, lda, B, bh, bsb, bsh, ldb, C, ch, csb, csh, ldc, pool);
         return;
     }
     double t0 = trace_now();
-    int r = view_products(mode, ta, tb, P, M, N, K, A, ah, asb, ash, lda, B, bh, bsb, bsh, ldb, C, pool);
+    int r = view_products(mode, ta, tb, P, M, N, K, A, ah, asb, ash, lda, B, bh, bsb, bsh, ldb, C, ch, csb, csh, ldc,
+                          pool);
     trace_add(5 + mode, ta, tb, P, M, N, K, 0.0f, r, trace_now() - t0);
 }

@@ -255,7 +255,7 @@ static void expr_text(Txt *t, const KExpr *e, const char *pfx) {
  * a product's rows do not overlap (ld >= cols) */
 static bool view_fits(const Kernel *k, int a, const IrType *bt) {
     const KView *v = &k->view[a];
-    const IrType *o = &k->args[a].type;
+    const IrType *o = a == 2 ? &k->type : &k->args[a].type;
     if (k->type.rank != 3 || o->rank != 3 || o->dim[0].c != 0 || o->dim[0].a <= 0 || o->dim[1].a || o->dim[2].a ||
         v->h < 1 || o->dim[0].a % v->h || v->off < 0 || v->sb < 0 || v->sh < 0 || v->ld < o->dim[2].c)
         return false;
@@ -312,10 +312,10 @@ static void kernel_text(Txt *t, const Kernel *k, bool sig) {
         t_str(t, " acc");
     if (k->causal && k->kind == KK_GEMM)    /* causal.c: the triangle above the diagonal skipped */
         t_str(t, k->causal == K_CAUSAL_OUT ? " causal out" : k->causal == K_CAUSAL_A ? " causal a" : " causal a^T");
-    for (int s = 0; s < 2 && k->kind == KK_GEMM; s++)     /* gemm_view.c: an operand read in place */
+    for (int s = 0; s < 3 && k->kind == KK_GEMM; s++)     /* gemm_view.c: an operand read in place */
         if (k->view[s].h > 0) {
             const int64_t *f[5] = {&k->view[s].h, &k->view[s].off, &k->view[s].sb, &k->view[s].sh, &k->view[s].ld};
-            t_str(t, s ? " view b(" : " view a(");
+            t_str(t, s == 2 ? " view c(" : s ? " view b(" : " view a(");
             for (int q = 0; q < 5; q++) {
                 if (q)
                     t_str(t, ", ");
@@ -705,6 +705,10 @@ int k_verify(const KGraph *g, FILE *err) {
             fail(&v, "k", i, "writes %%b%d, which an earlier kernel wrote", k->out);
         if (!numel_eq(&k->type, &ob->type) || k->type.dtype != ob->type.dtype)
             fail(&v, "k", i, "its result does not fill its buffer %%b%d exactly", k->out);
+        for (int s = 0; s < 3; s++)     /* gemm_view.c's views: batched gemms only, C's within its buffer */
+            if (k->view[s].h > 0 && (k->kind != KK_GEMM || k->type.rank != 3 || k->nbody || k->acc ||
+                                     (s < 2 && k->nargs != 2) || (s == 2 && !view_fits(k, 2, &ob->type))))
+                fail(&v, "k", i, "view %d on a kernel that is not a batched gemm without an epilogue, or outside its buffer", s);
         if (k->acc && (k->kind != KK_GEMM || k->nbody || ob->kind != KB_TEMP || !ob->kept))
             fail(&v, "k", i, "adds into %%b%d, which is not the kept result of a gemm without an epilogue", k->out);
         if (k->causal) {    /* causal.c's marks: a [T, S] tile without B in the last two dims */

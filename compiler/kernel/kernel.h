@@ -167,8 +167,9 @@ typedef struct Kernel {
      * 1: B) with view[s].h > 0 is read in place from buffer args[s].ref (args[s].type stays the
      * operand's [P, rows, cols]): product p at element off + (p / h) sb + (p mod h) sh, its rows ld
      * apart (a [B, T, H, D] tensor's heads, or a slice of the last dim of [B, T, W], without the
-     * head-split copy); h == 0: the dense operand */
-    KView view[2];
+     * head-split copy); h == 0: the dense operand. view[2]: C written in place the same way into
+     * buffer out ([B, T, H, D] from [B H, T, D] products, without the head-merge copy) */
+    KView view[3];
 } Kernel;
 
 enum { K_CAUSAL_ROW = 1, K_CAUSAL_OUT = 1, K_CAUSAL_A = 2, K_CAUSAL_AT = 3 };

@@ -13,7 +13,9 @@
  * B), read only by batched gemms as an operand (each gets the view); the transpose's operand Y is
  * read in place, or, when Y is a temporary written by one slice of the last dim (step 1) of a
  * [B', T, W] buffer Z and read by nothing but such transposes, Z. The kernels left without readers
- * are removed; their buffers stay unused (plan gives them no bytes). Run only where fuse may
+ * are removed; their buffers stay unused (plan gives them no bytes). Likewise a product whose
+ * only reader is the head merge (the transpose [0, 2, 1, 3] of its [B' H, T, D] result into
+ * [B', T, H, D]) writes the merged tensor in place (view[2]), and the transpose goes. Run only where fuse may
  * read slices in place (the LLVM backend; the CUDA backend's kernels take no views).
  */
 #include <stdlib.h>
@@ -184,6 +186,49 @@ void gemm_views(KGraph *g) {
                 read = !dead[r] && reads(&g->kern[r], yb);
             dead[slice] = !read;
         }
+    }
+    /* C: a product [B' H, T, D] whose only reader is the head merge, a transpose [0, 2, 1, 3] into
+     * [B', T, H, D], writes that in place */
+    for (int i = 0; i < g->nkern; i++) {
+        Kernel *k = &g->kern[i];
+        if (dead[i] || k->kind != KK_GEMM || k->type.rank != 3 || k->nbody || k->nx || k->acc ||
+            k->causal == K_CAUSAL_OUT || k->view[2].h > 0)
+            continue;
+        int x = k->out, t = -1;
+        const KBuf *xb = &g->bufs[x];
+        if (xb->kind != KB_TEMP || xb->kept || is_result(g, x) || sole_writer(g, x) != i)
+            continue;
+        bool one = true;
+        for (int r = 0; r < g->nkern && one; r++)
+            if (!dead[r] && r != i && reads(&g->kern[r], x)) {
+                one = t < 0;
+                t = r;
+            }
+        if (!one || t < 0)
+            continue;
+        const Kernel *tk = &g->kern[t];
+        if (tk->kind != KK_OP || tk->op != OP_TRANSPOSE || tk->nbody || tk->nx || tk->nargs != 1 ||
+            tk->args[0].kind != KA_BUF || tk->type.rank != 4 || tk->attr.ni < 4 || tk->attr.i[0] != 0 ||
+            tk->attr.i[1] != 2 || tk->attr.i[2] != 1 || tk->attr.i[3] != 3)
+            continue;
+        const IrType *y = &tk->args[0].type;    /* [B', H, T, D]: C seen as 4-D */
+        int yb = tk->out;
+        const KBuf *ybuf = &g->bufs[yb];
+        if (y->rank != 4 || !const_dims(y, 1) || y->dim[0].c != 0 || y->dim[0].a <= 0 || ybuf->kind != KB_TEMP ||
+            ybuf->kept || is_result(g, yb) || sole_writer(g, yb) != t || k->type.dim[0].a != y->dim[0].a * y->dim[1].c ||
+            k->type.dim[0].c != 0 || k->type.dim[1].a || k->type.dim[1].c != y->dim[2].c || k->type.dim[2].a ||
+            k->type.dim[2].c != y->dim[3].c)
+            continue;
+        bool between = false;   /* the merged tensor is written at the product now: nothing reads it before t */
+        for (int r = i + 1; r < t && !between; r++)
+            between = !dead[r] && reads(&g->kern[r], yb);
+        if (between)
+            continue;
+        int64_t H = y->dim[1].c, T = y->dim[2].c, D = y->dim[3].c;
+        k->out = yb;
+        k->view[2] = (KView){H, 0, T * H * D, D, H * D};
+        dead[t] = true;
+        any = true;
     }
     if (any) {
         int n = 0;

@@ -657,7 +657,8 @@ static void test_sgemm_causal(void) {
  * lda = 3HD), against a double product of the same views, each mode: q k^T (0 and causal 1, whose
  * blocks beyond the diagonal must be untouched), q^T k (A transposed), P v (causal 2, A dense
  * with zeros at j > i), P^T v (causal 3); inline and on a 2-thread pool (runtime.unit_bmm_openblas
- * runs the OpenBLAS path). A dense operand (ah = 1) sits beside a viewed one. */
+ * runs the OpenBLAS path). A dense operand (ah = 1) sits beside a viewed one; the products of D
+ * columns write C as [Bn, T, H, D] (the heads merged in place). */
 static void test_sgemm_view(void) {
     RtCtx c = ctx();
     NncPool *pool = rt_pool_new(&c, 2);
@@ -682,15 +683,19 @@ static void test_sgemm_view(void) {
         for (int pooled = 0; pooled < 2; pooled++) {
             for (int i = 0; i < P * M * N; i++)
                 C[i] = 12345.0f;
-            nnc_sgemm_batched_view(mode, ta, tb, P, M, N, K, A, ah, asb, ash, lda, B, H, (int64_t)T * W, D, W, C,
-                                   pooled ? pool : NULL);
+            /* C: dense, or (cases with N = D) written as [Bn, M, H, D], the heads merged in place */
+            bool cview = N == D && cs != 2;
+            int64_t ch = cview ? H : 1, csb = cview ? (int64_t)M * H * D : (int64_t)M * N, csh = cview ? D : 0;
+            int64_t ldc = cview ? H * D : N;
+            nnc_sgemm_batched_view(mode, ta, tb, P, M, N, K, A, ah, asb, ash, lda, B, H, (int64_t)T * W, D, W, C, ch,
+                                   csb, csh, ldc, pooled ? pool : NULL);
             int bad = 0, kept = 0;
             for (int q = 0; q < P; q++) {
                 const float *a = A + (ah > 1 ? q / ah * asb + q % ah * ash : q * asb);
                 const float *b = B + q / H * (int64_t)T * W + q % H * D;
                 for (int m = 0; m < M; m++)
                     for (int n = 0; n < N; n++) {
-                        float got = C[((size_t)q * M + m) * N + n];
+                        float got = C[(ch > 1 ? q / ch * csb + q % ch * csh : q * csb) + m * ldc + n];
                         int r1 = (m / 32 + 1) * 32 < M ? (m / 32 + 1) * 32 : M;
                         if (mode == 1 && n >= r1) {
                             kept += got == 12345.0f;
