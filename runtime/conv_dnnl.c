@@ -659,6 +659,7 @@ typedef struct BmmDJob {
     float *C;
     int64_t sa, sb, sc;
     int64_t H, sa2, sb2, sc2;   /* product p = g H + h at g s + h s2 (H = 1: p s) */
+    int64_t qw;                 /* products per call of eq: BMM_Q, or H when H does not divide it */
     atomic_bool failed;
 } BmmDJob;
 
@@ -669,7 +670,7 @@ static void bmm_slice(void *ctx, int64_t lo, int64_t hi) {
     int t = dn.omp_get();
     dn.omp_set(1);
     for (int64_t p = lo, w; p < hi && ok; p += w) {
-        w = hi - p >= BMM_Q && j->eq[0] && p % j->H == 0 ? BMM_Q : 1;
+        w = hi - p >= j->qw && j->eq[0] && p % j->H == 0 ? j->qw : 1;
         int64_t g = p / j->H, h = p % j->H;
         int64_t oa = g * j->sa + h * j->sa2, ob = g * j->sb + h * j->sb2, oc = g * j->sc + h * j->sc2;
         for (int q = 0; q < j->nb && ok; q++) {
@@ -698,19 +699,22 @@ bool nnc_dnnl_sgemm_batched_grouped(int nb, const NncGemmBlock *blk, int64_t P, 
     if (!dn.ok || !dn.bmm || P <= 0 || H < 1 || P % H || nb < 1 || nb > NNC_GEMM_BLOCKS)
         return false;
     BmmDJob j = {.nb = nb, .blk = blk, .A = A, .B = B, .C = C, .sa = sa, .sb = sb, .sc = sc,
-                 .H = H, .sa2 = sa2, .sb2 = sb2, .sc2 = sc2};
+                 .H = H, .sa2 = sa2, .sb2 = sb2, .sc2 = sc2, .qw = H == 1 || BMM_Q % H == 0 ? BMM_Q : H};
     for (int q = 0; q < nb; q++) {
         const NncGemmBlock *b = &blk[q];
         if (b->M <= 0 || b->N <= 0 || b->K <= 0)
             return false;
         if (!(j.e[q] = bmm_entry(b->ta, b->tb, b->M, b->N, b->K, b->lda, b->ldb, b->ldc)))
             return false;
-        /* BMM_Q products at once: [BMM_Q] one stride apart (H = 1), or [BMM_Q / H, H] (H divides BMM_Q) */
+        /* BMM_Q products at once: [BMM_Q] one stride apart (H = 1), or [BMM_Q / H, H] (H divides
+         * BMM_Q); else the H products of one group, one inner stride apart */
         if (P >= BMM_Q && H == 1)
             j.eq[q] = bmm_entry_q(b->ta, b->tb, b->M, b->N, b->K, b->lda, b->ldb, b->ldc, BMM_Q, sa, sb, sc);
         else if (P >= BMM_Q && BMM_Q % H == 0)
             j.eq[q] = bmm_entry_q2(b->ta, b->tb, b->M, b->N, b->K, b->lda, b->ldb, b->ldc, BMM_Q / H, sa, sb, sc, H, sa2,
                                    sb2, sc2);
+        else if (H > 1 && H <= 64)
+            j.eq[q] = bmm_entry_q(b->ta, b->tb, b->M, b->N, b->K, b->lda, b->ldb, b->ldc, H, sa2, sb2, sc2);
     }
     for (int q = 0; q < nb; q++)    /* all blocks batched, or none */
         if (!j.eq[q])
