@@ -706,9 +706,9 @@ int k_verify(const KGraph *g, FILE *err) {
         if (!numel_eq(&k->type, &ob->type) || k->type.dtype != ob->type.dtype)
             fail(&v, "k", i, "its result does not fill its buffer %%b%d exactly", k->out);
         for (int s = 0; s < 3; s++)     /* gemm_view.c's views: batched gemms only, C's within its buffer */
-            if (k->view[s].h > 0 && (k->kind != KK_GEMM || k->type.rank != 3 || k->nbody || k->acc ||
-                                     (s < 2 && k->nargs != 2) || (s == 2 && !view_fits(k, 2, &ob->type))))
-                fail(&v, "k", i, "view %d on a kernel that is not a batched gemm without an epilogue, or outside its buffer", s);
+            if (k->view[s].h > 0 && (k->kind != KK_GEMM || k->type.rank != 3 || k->acc ||
+                                     (s == 2 && !view_fits(k, 2, &ob->type))))
+                fail(&v, "k", i, "view %d on a kernel that is not a batched gemm without an accumulator, or outside its buffer", s);
         if (k->acc && (k->kind != KK_GEMM || k->nbody || ob->kind != KB_TEMP || !ob->kept))
             fail(&v, "k", i, "adds into %%b%d, which is not the kept result of a gemm without an epilogue", k->out);
         if (k->causal) {    /* causal.c's marks: a [T, S] tile without B in the last two dims */
