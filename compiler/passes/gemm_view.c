@@ -62,11 +62,6 @@ static bool const_dims(const IrType *t, int from) {
     return true;
 }
 
-static bool batched_gemm(const Kernel *k) {
-    return k->kind == KK_GEMM && k->type.rank == 3 && k->nbody == 0 && !k->acc && k->nargs == 2 &&
-           k->args[0].kind == KA_BUF && k->args[1].kind == KA_BUF && k->view[0].h == 0 && k->view[1].h == 0;
-}
-
 /* Every reader of b is a batched gemm reading it as an operand (not its result), and no result. */
 static bool only_gemm_operand(const KGraph *g, int b, const bool *dead) {
     if (is_result(g, b))
@@ -155,7 +150,7 @@ void gemm_views(KGraph *g) {
             const Kernel *k = &g->kern[r];
             if (dead[r] || !reads(k, x))
                 continue;
-            ok = batched_gemm(k) || (k->kind == KK_GEMM && k->type.rank == 3 && k->nbody == 0 && !k->acc);
+            /* (a batched gemm with two operands: only_gemm_operand) */
             for (int s = 0; s < 2 && ok; s++) {
                 if (k->args[s].ref != x)
                     continue;
