@@ -222,8 +222,10 @@ static int setup_slab(RtCtx *c) {
             total += ((size_t)rt_numel(t, 1) * rt_dsize(t->dtype) + 63) & ~(size_t)63;
     }
     c->bufs = rt_calloc(c, sizeof(void *) * (size_t)(c->desc.nt ? c->desc.nt : 1));
-    c->slab_raw = rt_calloc(c, total + 64);
+    c->slab_raw = rt_alloc(c, total + 64);
     if (!c->bufs || !c->slab_raw) return -1;
+    rt_huge_pages(c->slab_raw, total + 64);    /* before the first touch (memory.c) */
+    memset(c->slab_raw, 0, total + 64);
     c->slab_bytes = total;
     uint8_t *p = (uint8_t *)(((uintptr_t)c->slab_raw + 63) & ~(uintptr_t)63);
     for (int i = 0; i < c->desc.nt; i++) {

@@ -534,6 +534,8 @@ typedef struct BmmEntry {
     int ta, tb;
     int64_t M, N, K, lda, ldb, ldc; /* leading dimensions as cblas_sgemm's (dense: ta ? M : K, ...) */
     int64_t Q, sa, sb, sc;          /* Q > 1: Q products at once, the operands sa, sb, sc floats apart */
+    int64_t Q2, sa2, sb2, sc2;      /* Q2 > 1: Q x Q2 products at once (batch dims [Q, Q2]), the inner
+                                       ones sa2, sb2, sc2 floats apart (nnc_dnnl_sgemm_batched_grouped) */
     bool ok;
     dnnl_primitive_t mm;
     dnnl_memory_desc_t a, b, c;
@@ -544,18 +546,20 @@ static BmmEntry bmm_cache[MAX_BMM];
 static int nbmm;
 
 static void make_bmm(BmmEntry *e) {
-    int r = e->Q > 1 ? 3 : 2, o = r - 2;   /* Q > 1: a leading batch dim */
+    int o = e->Q2 > 1 ? 2 : e->Q > 1 ? 1 : 0, r = 2 + o;   /* leading batch dims: [Q] or [Q, Q2] */
     dnnl_dims_t ad = {e->M, e->K}, bd = {e->K, e->N}, cd = {e->M, e->N};
     dnnl_dims_t as = {e->ta ? 1 : e->lda, e->ta ? e->lda : 1}, bs = {e->tb ? 1 : e->ldb, e->tb ? e->ldb : 1};
     dnnl_dims_t cs = {e->ldc, 1};
     if (o) {
         dnnl_dims_t *d[3] = {&ad, &bd, &cd}, *st[3] = {&as, &bs, &cs};
-        int64_t sq[3] = {e->sa, e->sb, e->sc};
+        int64_t sq[3] = {e->sa, e->sb, e->sc}, sq2[3] = {e->sa2, e->sb2, e->sc2};
         for (int q = 0; q < 3; q++) {
-            memmove(&(*d[q])[1], &(*d[q])[0], 2 * sizeof(dnnl_dim_t));
-            memmove(&(*st[q])[1], &(*st[q])[0], 2 * sizeof(dnnl_dim_t));
+            memmove(&(*d[q])[o], &(*d[q])[0], 2 * sizeof(dnnl_dim_t));
+            memmove(&(*st[q])[o], &(*st[q])[0], 2 * sizeof(dnnl_dim_t));
             (*d[q])[0] = e->Q;
             (*st[q])[0] = sq[q];
+            if (o == 2)
+                (*d[q])[1] = e->Q2, (*st[q])[1] = sq2[q];
         }
     }
     dnnl_matmul_desc_t md;
@@ -579,21 +583,25 @@ static void make_bmm(BmmEntry *e) {
     e->ok = ok;
 }
 
-static const BmmEntry *bmm_entry_q(int ta, int tb, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb,
-                                   int64_t ldc, int64_t Q, int64_t sa, int64_t sb, int64_t sc) {
-    if (Q <= 1)
+static const BmmEntry *bmm_entry_q2(int ta, int tb, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb,
+                                    int64_t ldc, int64_t Q, int64_t sa, int64_t sb, int64_t sc, int64_t Q2, int64_t sa2,
+                                    int64_t sb2, int64_t sc2) {
+    if (Q2 <= 1)
+        Q2 = 1, sa2 = sb2 = sc2 = 0;
+    if (Q <= 1 && Q2 <= 1)
         Q = 1, sa = sb = sc = 0;
     pthread_mutex_lock(&cache_mu);
     BmmEntry *e = NULL;
     for (int i = 0; i < nbmm && !e; i++)
         if (bmm_cache[i].ta == ta && bmm_cache[i].tb == tb && bmm_cache[i].M == M && bmm_cache[i].N == N &&
             bmm_cache[i].K == K && bmm_cache[i].lda == lda && bmm_cache[i].ldb == ldb && bmm_cache[i].ldc == ldc &&
-            bmm_cache[i].Q == Q && bmm_cache[i].sa == sa && bmm_cache[i].sb == sb && bmm_cache[i].sc == sc)
+            bmm_cache[i].Q == Q && bmm_cache[i].sa == sa && bmm_cache[i].sb == sb && bmm_cache[i].sc == sc &&
+            bmm_cache[i].Q2 == Q2 && bmm_cache[i].sa2 == sa2 && bmm_cache[i].sb2 == sb2 && bmm_cache[i].sc2 == sc2)
             e = &bmm_cache[i];
     if (!e && nbmm < MAX_BMM) {
         e = &bmm_cache[nbmm++];
         *e = (BmmEntry){.ta = ta, .tb = tb, .M = M, .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc,
-                        .Q = Q, .sa = sa, .sb = sb, .sc = sc};
+                        .Q = Q, .sa = sa, .sb = sb, .sc = sc, .Q2 = Q2, .sa2 = sa2, .sb2 = sb2, .sc2 = sc2};
         int t = dn.omp_get();
         dn.omp_set(1);
         make_bmm(e);
@@ -601,6 +609,11 @@ static const BmmEntry *bmm_entry_q(int ta, int tb, int64_t M, int64_t N, int64_t
     }
     pthread_mutex_unlock(&cache_mu);
     return e && e->ok ? e : NULL;
+}
+
+static const BmmEntry *bmm_entry_q(int ta, int tb, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb,
+                                   int64_t ldc, int64_t Q, int64_t sa, int64_t sb, int64_t sc) {
+    return bmm_entry_q2(ta, tb, M, N, K, lda, ldb, ldc, Q, sa, sb, sc, 1, 0, 0, 0);
 }
 
 static const BmmEntry *bmm_entry(int ta, int tb, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb,
@@ -645,6 +658,8 @@ typedef struct BmmDJob {
     const float *A, *B;
     float *C;
     int64_t sa, sb, sc;
+    int64_t H, sa2, sb2, sc2;   /* product p = g H + h at g s + h s2 (H = 1: p s) */
+    int64_t qw;                 /* products per call of eq: BMM_Q, or H when H does not divide it */
     atomic_bool failed;
 } BmmDJob;
 
@@ -655,7 +670,9 @@ static void bmm_slice(void *ctx, int64_t lo, int64_t hi) {
     int t = dn.omp_get();
     dn.omp_set(1);
     for (int64_t p = lo, w; p < hi && ok; p += w) {
-        w = hi - p >= BMM_Q && j->eq[0] ? BMM_Q : 1;
+        w = hi - p >= j->qw && j->eq[0] && p % j->H == 0 ? j->qw : 1;
+        int64_t g = p / j->H, h = p % j->H;
+        int64_t oa = g * j->sa + h * j->sa2, ob = g * j->sb + h * j->sb2, oc = g * j->sc + h * j->sc2;
         for (int q = 0; q < j->nb && ok; q++) {
             /* looked up per product: one block's lookup may replace another's slot */
             const BmmEntry *e = w > 1 ? j->eq[q] : j->e[q];
@@ -664,9 +681,9 @@ static void bmm_slice(void *ctx, int64_t lo, int64_t hi) {
             if (!(ok = m != NULL))
                 break;
             dnnl_exec_arg_t a[3] = {{DNNL_ARG_SRC, m[0]}, {DNNL_ARG_WEIGHTS, m[1]}, {DNNL_ARG_DST, m[2]}};
-            ok = dn.dnnl_memory_set_data_handle(m[0], (void *)(j->A + p * j->sa + b->a)) == dnnl_success &&
-                 dn.dnnl_memory_set_data_handle(m[1], (void *)(j->B + p * j->sb + b->b)) == dnnl_success &&
-                 dn.dnnl_memory_set_data_handle(m[2], j->C + p * j->sc + b->c) == dnnl_success &&
+            ok = dn.dnnl_memory_set_data_handle(m[0], (void *)(j->A + oa + b->a)) == dnnl_success &&
+                 dn.dnnl_memory_set_data_handle(m[1], (void *)(j->B + ob + b->b)) == dnnl_success &&
+                 dn.dnnl_memory_set_data_handle(m[2], j->C + oc + b->c) == dnnl_success &&
                  dn.dnnl_primitive_execute(e->mm, stream, 3, a) == dnnl_success;
         }
     }
@@ -675,26 +692,40 @@ static void bmm_slice(void *ctx, int64_t lo, int64_t hi) {
         atomic_store(&j->failed, true);
 }
 
-bool nnc_dnnl_sgemm_batched_blocks(int nb, const NncGemmBlock *blk, int64_t P, const float *A, int64_t sa,
-                                   const float *B, int64_t sb, float *C, int64_t sc, NncPool *pool) {
+bool nnc_dnnl_sgemm_batched_grouped(int nb, const NncGemmBlock *blk, int64_t P, int64_t H, const float *A, int64_t sa,
+                                    int64_t sa2, const float *B, int64_t sb, int64_t sb2, float *C, int64_t sc,
+                                    int64_t sc2, NncPool *pool) {
     pthread_once(&once, open_dnnl);
-    if (!dn.ok || !dn.bmm || P <= 0 || nb < 1 || nb > NNC_GEMM_BLOCKS)
+    if (!dn.ok || !dn.bmm || P <= 0 || H < 1 || P % H || nb < 1 || nb > NNC_GEMM_BLOCKS)
         return false;
-    BmmDJob j = {.nb = nb, .blk = blk, .A = A, .B = B, .C = C, .sa = sa, .sb = sb, .sc = sc};
+    BmmDJob j = {.nb = nb, .blk = blk, .A = A, .B = B, .C = C, .sa = sa, .sb = sb, .sc = sc,
+                 .H = H, .sa2 = sa2, .sb2 = sb2, .sc2 = sc2, .qw = H == 1 || BMM_Q % H == 0 ? BMM_Q : H};
     for (int q = 0; q < nb; q++) {
         const NncGemmBlock *b = &blk[q];
         if (b->M <= 0 || b->N <= 0 || b->K <= 0)
             return false;
         if (!(j.e[q] = bmm_entry(b->ta, b->tb, b->M, b->N, b->K, b->lda, b->ldb, b->ldc)))
             return false;
-        if (P >= BMM_Q)
+        /* BMM_Q products at once: [BMM_Q] one stride apart (H = 1), or [BMM_Q / H, H] (H divides
+         * BMM_Q); else the H products of one group, one inner stride apart */
+        if (P >= BMM_Q && H == 1)
             j.eq[q] = bmm_entry_q(b->ta, b->tb, b->M, b->N, b->K, b->lda, b->ldb, b->ldc, BMM_Q, sa, sb, sc);
+        else if (P >= BMM_Q && BMM_Q % H == 0)
+            j.eq[q] = bmm_entry_q2(b->ta, b->tb, b->M, b->N, b->K, b->lda, b->ldb, b->ldc, BMM_Q / H, sa, sb, sc, H, sa2,
+                                   sb2, sc2);
+        else if (H > 1 && H <= 64)
+            j.eq[q] = bmm_entry_q(b->ta, b->tb, b->M, b->N, b->K, b->lda, b->ldb, b->ldc, H, sa2, sb2, sc2);
     }
     for (int q = 0; q < nb; q++)    /* all blocks batched, or none */
         if (!j.eq[q])
             j.eq[0] = NULL;
     nnc_parallel_for(pool, P, bmm_slice, &j);
     return !atomic_load(&j.failed);    /* false: the caller's OpenBLAS path overwrites all of C */
+}
+
+bool nnc_dnnl_sgemm_batched_blocks(int nb, const NncGemmBlock *blk, int64_t P, const float *A, int64_t sa,
+                                   const float *B, int64_t sb, float *C, int64_t sc, NncPool *pool) {
+    return nnc_dnnl_sgemm_batched_grouped(nb, blk, P, 1, A, sa, 0, B, sb, 0, C, sc, 0, pool);
 }
 
 bool nnc_dnnl_sgemm_batched(int ta, int tb, int64_t P, int64_t M, int64_t N, int64_t K, const float *A,
@@ -775,6 +806,14 @@ bool nnc_dnnl_sgemm_batched(int ta, int tb, int64_t P, int64_t M, int64_t N, int
 bool nnc_dnnl_sgemm_batched_blocks(int nb, const NncGemmBlock *blk, int64_t P, const float *A, int64_t sa,
                                    const float *B, int64_t sb, float *C, int64_t sc, NncPool *pool) {
     (void)nb, (void)blk, (void)P, (void)A, (void)sa, (void)B, (void)sb, (void)C, (void)sc, (void)pool;
+    return false;
+}
+
+bool nnc_dnnl_sgemm_batched_grouped(int nb, const NncGemmBlock *blk, int64_t P, int64_t H, const float *A, int64_t sa,
+                                    int64_t sa2, const float *B, int64_t sb, int64_t sb2, float *C, int64_t sc,
+                                    int64_t sc2, NncPool *pool) {
+    (void)nb, (void)blk, (void)P, (void)H, (void)A, (void)sa, (void)sa2, (void)B, (void)sb, (void)sb2, (void)C, (void)sc,
+        (void)sc2, (void)pool;
     return false;
 }
 

@@ -43,6 +43,13 @@ typedef struct NncGemmBlock {
 bool nnc_dnnl_sgemm_batched_blocks(int nb, const NncGemmBlock *blk, int64_t P, const float *A, int64_t sa,
                                    const float *B, int64_t sb, float *C, int64_t sc, NncPool *pool);
 
+/* The same with the batch index p = g H + h (H divides P) at operand offsets g sa + h sa2 (and so for
+ * B and C): products read in place from a tensor whose batch dims are not adjacent (a [B, T, H, D]
+ * tensor's heads, runtime/bmm.c nnc_sgemm_batched_view); H = 1 is nnc_dnnl_sgemm_batched_blocks. */
+bool nnc_dnnl_sgemm_batched_grouped(int nb, const NncGemmBlock *blk, int64_t P, int64_t H, const float *A, int64_t sa,
+                                    int64_t sa2, const float *B, int64_t sb, int64_t sb2, float *C, int64_t sc,
+                                    int64_t sc2, NncPool *pool);
+
 /* C = op(A) op(B) (cblas_sgemm's row-major arguments, alpha 1, beta 0) through oneDNN's matmul on this
  * thread (runtime/bmm.c's nnc_sgemm asks first for the products it chose); false: nothing usable
  * was done (no libdnnl.so.2, $NNC_GEMM=openblas, or oneDNN refused), the caller computes all of C. */

@@ -170,6 +170,13 @@ void nnc_sgemm_batched(int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, 
  * compiler/kernel/kernel.h: 1 C needed at j <= i only, 2 A zero at j > i, 3 that A transposed). */
 void nnc_sgemm_batched_causal(int32_t mode, int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K,
                               const float *A, const float *B, float *C, NncPool *pool);
+/* runtime/bmm.c: nnc_sgemm_batched_causal (mode 0: no causal mark) with A, B and C in place as
+ * views (compiler/passes/gemm_view.c): product p of A at A + (p / ah) asb + (p mod ah) ash, rows lda
+ * apart (ah = 1: p asb); so for B and C. */
+void nnc_sgemm_batched_view(int32_t mode, int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K,
+                            const float *A, int64_t ah, int64_t asb, int64_t ash, int64_t lda, const float *B,
+                            int64_t bh, int64_t bsb, int64_t bsh, int64_t ldb, float *C, int64_t ch, int64_t csb,
+                            int64_t csh, int64_t ldc, NncPool *pool);
 /* Its blocks of rows: NNC_CAUSAL_BLOCK rows each while M <= NNC_CAUSAL_BLOCK * NNC_CAUSAL_NBLOCKS
  * (the compiler relies on it: a causal row kernel marked `band` leaves its row i's columns from
  * i rounded up to a multiple of NNC_CAUSAL_BLOCK unwritten, and these products never read them). */

@@ -224,6 +224,8 @@ void rt_human(double bytes, char *buf, size_t n);          /* "1.5 MiB" */
 double rt_mem_available(char *why, size_t n);
 /* -1 + "WHAT needs N more memory (PARTS), but only M are available (...)" when need does not fit. */
 int rt_mem_plan(RtCtx *c, const char *what, double need, const char *parts);
+/* memory.c: advise transparent huge pages for the 2 MiB-aligned part of a large buffer (a hint) */
+void rt_huge_pages(void *p, size_t n);
 /* Under a memory limit (only there; false otherwise): whether OpenBLAS failed to allocate its
  * buffers, so that its threads spin forever (a matrix product, and exit(), would hang). */
 bool rt_blas_stuck(RtCtx *c);

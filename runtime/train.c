@@ -109,6 +109,7 @@ static int batch_new(RtCtx *c, int64_t bmax, int64_t bmin, Batch *b) {
         batch_free(c, b);
         return -1;
     }
+    rt_huge_pages(b->raw, b->bytes + ALIGN);  /* before the first touch: 2 MiB pages where THP allows */
     memset(b->raw, 0, b->bytes + ALIGN);
     uint8_t *p = (uint8_t *)(((uintptr_t)b->raw + ALIGN - 1) & ~(uintptr_t)(ALIGN - 1));
     for (int i = 0; i < c->desc.nt; i++) {

@@ -249,6 +249,35 @@ static void expr_text(Txt *t, const KExpr *e, const char *pfx) {
     t_str(t, ir_dtype_name(e->dt));
 }
 
+/* gemm_view.c's view of operand a of batched gemm k: [P, rows, cols] with P = a'B (no constant), its
+ * products' groups of h (h divides a') within a buffer of type bt: the last element read,
+ * off + (P/h - 1) sb + (h - 1) sh + (rows - 1) ld + cols - 1, below bt's size for every B >= 1, and
+ * a product's rows do not overlap (ld >= cols) */
+static bool view_fits(const Kernel *k, int a, const IrType *bt) {
+    const KView *v = &k->view[a];
+    const IrType *o = a == 2 ? &k->type : &k->args[a].type;
+    if (k->type.rank != 3 || o->rank != 3 || o->dim[0].c != 0 || o->dim[0].a <= 0 || o->dim[1].a || o->dim[2].a ||
+        v->h < 1 || o->dim[0].a % v->h || v->off < 0 || v->sb < 0 || v->sh < 0 || v->ld < o->dim[2].c)
+        return false;
+    int64_t na = 1, nc = 1;     /* bt's size n(B) = na B + nc when B is in one dim */
+    int withb = 0;
+    for (int d = 0; d < bt->rank; d++) {
+        if (bt->dim[d].a) {
+            if (bt->dim[d].c || withb++)
+                return false;
+            na = bt->dim[d].a;
+        } else {
+            nc *= bt->dim[d].c;
+        }
+    }
+    /* last(B) = off + (a' B / h - 1) sb + (h - 1) sh + (rows - 1) ld + cols - 1 < na nc B (B in a dim) */
+    int64_t la = o->dim[0].a / v->h * v->sb;
+    int64_t lc = v->off - v->sb + (v->h - 1) * v->sh + (o->dim[1].c - 1) * v->ld + o->dim[2].c - 1;
+    if (!withb)
+        return la == 0 && lc < nc;
+    return la <= na * nc && la + lc < na * nc;
+}
+
 static void kernel_text(Txt *t, const Kernel *k, bool sig) {
     if (!sig) {
         t_str(t, "%b");
@@ -283,6 +312,17 @@ static void kernel_text(Txt *t, const Kernel *k, bool sig) {
         t_str(t, " acc");
     if (k->causal && k->kind == KK_GEMM)    /* causal.c: the triangle above the diagonal skipped */
         t_str(t, k->causal == K_CAUSAL_OUT ? " causal out" : k->causal == K_CAUSAL_A ? " causal a" : " causal a^T");
+    for (int s = 0; s < 3 && k->kind == KK_GEMM; s++)     /* gemm_view.c: an operand read in place */
+        if (k->view[s].h > 0) {
+            const int64_t *f[5] = {&k->view[s].h, &k->view[s].off, &k->view[s].sb, &k->view[s].sh, &k->view[s].ld};
+            t_str(t, s == 2 ? " view c(" : s ? " view b(" : " view a(");
+            for (int q = 0; q < 5; q++) {
+                if (q)
+                    t_str(t, ", ");
+                t_int(t, *f[q]);
+            }
+            t_chr(t, ')');
+        }
     if (k->kind == KK_ALLREDUCE && k->nx) {     /* results 1.. (result 0 is out) */
         t_str(t, " ->");
         for (int x = 0; x < k->nx; x++) {
@@ -665,6 +705,10 @@ int k_verify(const KGraph *g, FILE *err) {
             fail(&v, "k", i, "writes %%b%d, which an earlier kernel wrote", k->out);
         if (!numel_eq(&k->type, &ob->type) || k->type.dtype != ob->type.dtype)
             fail(&v, "k", i, "its result does not fill its buffer %%b%d exactly", k->out);
+        for (int s = 0; s < 3; s++)     /* gemm_view.c's views: batched gemms only, C's within its buffer */
+            if (k->view[s].h > 0 && (k->kind != KK_GEMM || k->type.rank != 3 || k->acc ||
+                                     (s == 2 && !view_fits(k, 2, &ob->type))))
+                fail(&v, "k", i, "view %d on a kernel that is not a batched gemm without an accumulator, or outside its buffer", s);
         if (k->acc && (k->kind != KK_GEMM || k->nbody || ob->kind != KB_TEMP || !ob->kept))
             fail(&v, "k", i, "adds into %%b%d, which is not the kept result of a gemm without an epilogue", k->out);
         if (k->causal) {    /* causal.c's marks: a [T, S] tile without B in the last two dims */
@@ -714,8 +758,11 @@ int k_verify(const KGraph *g, FILE *err) {
             const KBuf *ab = &g->bufs[ar->ref];
             if (written[ar->ref] < 0 && !(epi && ar->ref == k->out))     /* an epilogue reads the gemm's product */
                 fail(&v, "k", i, "reads %%b%d before any kernel writes it", ar->ref);
-            if (!numel_eq(&ar->type, &ab->type) || ar->type.dtype != ab->type.dtype)
+            bool view = k->kind == KK_GEMM && a < 2 && k->view[a].h > 0;
+            if ((!view && !numel_eq(&ar->type, &ab->type)) || ar->type.dtype != ab->type.dtype)
                 fail(&v, "k", i, "argument %d views %%b%d as a type of another size", a, ar->ref);
+            if (view && !view_fits(k, a, &ab->type))
+                fail(&v, "k", i, "operand %d's view reaches outside %%b%d", a, ar->ref);
             bool own = ar->ref == k->out;
             for (int x = 0; x < k->nx; x++)
                 own |= ar->ref == k->xbuf[x];

@@ -125,6 +125,8 @@ typedef struct KArg {
 
 typedef enum { KK_ELEM, KK_FILL, KK_OP, KK_GEMM, KK_CONV, KK_ROW, KK_ALLREDUCE } KernelKind;
 
+typedef struct KView { int64_t h, off, sb, sh, ld; } KView;   /* Kernel.view */
+
 typedef struct Kernel {
     KernelKind kind;
     uint16_t op;                /* KK_OP/KK_GEMM/KK_CONV: the op; KK_ELEM/KK_ROW: the root's op (for names) */
@@ -161,6 +163,13 @@ typedef struct Kernel {
      * over the columns of A up to its last row only; K_CAUSAL_AT: the same A read transposed
      * (C = A^T B), each block of C's rows j0.. sums over A's rows i >= j0 only. */
     uint8_t causal;
+    /* KK_GEMM, batched (compiler/passes/gemm_view.c, the LLVM backend's graphs): operand s (0: A,
+     * 1: B) with view[s].h > 0 is read in place from buffer args[s].ref (args[s].type stays the
+     * operand's [P, rows, cols]): product p at element off + (p / h) sb + (p mod h) sh, its rows ld
+     * apart (a [B, T, H, D] tensor's heads, or a slice of the last dim of [B, T, W], without the
+     * head-split copy); h == 0: the dense operand. view[2]: C written in place the same way into
+     * buffer out ([B, T, H, D] from [B H, T, D] products, without the head-merge copy) */
+    KView view[3];
 } Kernel;
 
 enum { K_CAUSAL_ROW = 1, K_CAUSAL_OUT = 1, K_CAUSAL_A = 2, K_CAUSAL_AT = 3 };
@@ -283,6 +292,11 @@ void causal_kernels(KGraph *kg);
 /* causal.c, run by plan on each graph it placed: a causal row kernel written in place over a
  * buffer known to be 0 at j > i becomes K_CAUSAL_ROW_IN_PLACE. */
 void causal_in_place(KGraph *kg);
+/* gemm_view.c, run by fuse on each graph it makes when slices may be read in place (the LLVM
+ * backend): a batched gemm operand that is a head-split transpose [0, 2, 1, 3] (of a slice of the
+ * last dim) reads the untransposed tensor in place (Kernel.view); the copies no kernel needs any
+ * more are removed. The products' sums are the same. */
+void gemm_views(KGraph *kg);
 
 /* plan.c. requires: km from fuse_module. Writes updates in place where no later reader needs the
  * old value, gives each temporary a lifetime, a class and a workspace offset (liveness-based

@@ -1232,6 +1232,8 @@ static KGraph *fuse_graph_ex(Arena *A, const IrGraph *g0, bool windows) {
     }
     merge_rows(A, kg);
     causal_kernels(kg);     /* causal.c: causal attention's masked triangle, skipped */
+    if (windows)
+        gemm_views(kg);     /* gemm_view.c: head-split copies read in place by the products */
     return kg;
 }
 

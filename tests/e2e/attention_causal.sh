@@ -15,8 +15,13 @@ NNC_BMM=openblas "$PY" "$SRC/tests/e2e/attention_torch.py" "$WORK/blas" "$NNC" e
 # the kernels checked are the causal ones: the train step has every kind of mark
 cd "$WORK/exe"
 "$NNC" attn.nn --emit kernels > kernels.txt || fail "nnc --emit kernels attn.nn"
-for mark in ' causal {$' ' causal out$' ' causal a$' ' causal a\^T$'; do
+for mark in ' causal {$' ' causal out\( view .*\)\?$' ' causal a\( view .*\)\?$' ' causal a\^T\( view .*\)\?$'; do
     grep -q -- "$mark" kernels.txt || fail "no kernel marked '$mark' in attn.nn's kernels"
+done
+# and the products read the heads in place and write the merged heads (compiler/passes/gemm_view.c):
+# the comparisons above ran through those views
+for v in ' view a(' ' view b(' ' view c('; do
+    grep -q -- "$v" kernels.txt || fail "no product with '$v' in attn.nn's kernels"
 done
 # queries and keys of different lengths (T x S tiles 40 x 100 and 100 x 40: mode a^T's blocks past
 # T sum over nothing, the rows' 8-column rounding stops at S): two SGD steps (values and
@@ -51,7 +56,7 @@ model rect {
   }
 }
 NN
-    "$NNC" rect.nn --emit kernels | grep -q ' causal a^T$' || fail "$d: no product marked causal a^T"
+    "$NNC" rect.nn --emit kernels | grep -q ' causal a^T\( view .*\)\?$' || fail "$d: no product marked causal a^T"
     "$NNC" rect.nn -o rect || fail "nnc rect.nn exited with $?"
     "$NNC" run rect.nn -- train --seed 3 --threads 1 --save interp.st > interp.log 2>&1 || { cat interp.log; fail "$d: nnc run train"; }
     b=$(epoch_losses interp.log | tail -n 1)

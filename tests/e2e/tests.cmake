@@ -164,6 +164,10 @@ nnc_e2e(rnn_vs_torch rnn_vs_torch.sh)
 nnc_e2e(rnn_vs_torch_long rnn_vs_torch_long.sh)
 # packed weights (runtime/packed_gemm.c) against unpacked ones, 1 and 2 threads, several steps
 nnc_e2e(packed_gemm packed_gemm.sh)
+# NNC_GEMM_TRACE (runtime/bmm.c): one tiny_transformer step's products, calls and routes
+nnc_e2e(gemm_trace gemm_trace.sh)
+# attention's products on views of the heads (compiler/passes/gemm_view.c), one with an epilogue, vs the interpreter
+nnc_e2e(gemm_view gemm_view.sh)
 # the sequence examples: brackets_lstm learns balanced brackets (>= 90% test accuracy; about 10 s)
 nnc_e2e(seq_examples seq_examples.sh)
 # a model of the pooling and resampling builtins trains, the executable equal to the interpreter

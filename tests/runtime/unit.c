@@ -4,7 +4,7 @@
  * the weights reader (a failed load changes nothing), the text loader's UTF-8 and vocabulary,
  * nnc_sgemm (runtime/bmm.c) on strided operands, every transpose flag, beta 0 and 1, inline and on a
  * pool, against a double-precision product: the oneDNN blocks (nnc_dnnl_sgemm) and OpenBLAS's alike
- * (tests/runtime/tests.cmake runs it again with NNC_GEMM=openblas).
+ * (tests/runtime/tests.cmake runs it again with NNC_GEMM=openblas), rt_huge_pages.
  */
 #include <dlfcn.h>
 #include <math.h>
@@ -652,7 +652,150 @@ static void test_sgemm_causal(void) {
         rt_pool_free(&c, p);
 }
 
+/* nnc_sgemm_batched_view (compiler/passes/gemm_view.c's products): a [Bn, T, 3 H D] tensor (a qkv
+ * product) read in place as H heads per sample, its q, k or v slice (ah = H, asb = T 3HD, ash = D,
+ * lda = 3HD), against a double product of the same views, each mode: q k^T (0 and causal 1, whose
+ * blocks beyond the diagonal must be untouched), q^T k (A transposed), P v (causal 2, A dense
+ * with zeros at j > i), P^T v (causal 3); inline and on a 2-thread pool (runtime.unit_bmm_openblas
+ * runs the OpenBLAS path). A dense operand (ah = 1) sits beside a viewed one; the products of D
+ * columns write C as [Bn, T, H, D] (the heads merged in place). */
+static void test_sgemm_view_h(int H);
+static void test_sgemm_view(void) {
+    test_sgemm_view_h(4);   /* 4 heads: oneDNN's batches of [2, 4] */
+    test_sgemm_view_h(3);   /* 3 heads, not dividing 8: batches of the 3 heads of a sample */
+}
+
+static void test_sgemm_view_h(int H) {
+    RtCtx c = ctx();
+    NncPool *pool = rt_pool_new(&c, 2), *pool3 = rt_pool_new(&c, 3);
+    int Bn = 3, T = 70, D = 8, P = Bn * H, W = 3 * H * D;
+    float *X = malloc(sizeof(float) * (size_t)Bn * T * W), *Pr = malloc(sizeof(float) * (size_t)P * T * T);
+    float *C = malloc(sizeof(float) * (size_t)P * T * T);
+    if (!X || !Pr || !C) { CHECK(0, "out of memory"); free(X), free(Pr), free(C); return; }
+    for (int i = 0; i < Bn * T * W; i++)
+        X[i] = (float)(((int64_t)i * 7919 % 2001) - 1000) / 1000.0f;
+    for (int i = 0; i < P * T * T; i++) {
+        int ij = i % (T * T);
+        Pr[i] = ij % T > ij / T ? 0.0f : (float)(((int64_t)i * 104729 % 1999) - 999) / 1000.0f;
+    }
+    /* case: mode, ta, tb, A viewed (slice) or -1 dense Pr, B's slice; M, N, K follow */
+    static const int cases[][5] = {{0, 0, 1, 0, 1}, {1, 0, 1, 0, 1}, {0, 1, 0, 0, 1}, {2, 0, 0, -1, 2}, {3, 1, 0, -1, 2}};
+    for (int cs = 0; cs < 5; cs++) {
+        int mode = cases[cs][0], ta = cases[cs][1], tb = cases[cs][2], as = cases[cs][3], bs = cases[cs][4];
+        int M = as < 0 ? T : ta ? D : T, K = as < 0 ? T : ta ? T : D, N = tb ? T : D;
+        const float *A = as < 0 ? Pr : X + as * H * D, *B = X + bs * H * D;
+        int64_t ah = as < 0 ? 1 : H, asb = as < 0 ? (int64_t)T * T : (int64_t)T * W, ash = as < 0 ? 0 : D;
+        int64_t lda = as < 0 ? T : W;
+        for (int pooled = 0; pooled < 2; pooled++) {
+            for (int i = 0; i < P * M * N; i++)
+                C[i] = 12345.0f;
+            /* C: dense, or (cases with N = D) written as [Bn, M, H, D], the heads merged in place */
+            bool cview = N == D && cs != 2;
+            int64_t ch = cview ? H : 1, csb = cview ? (int64_t)M * H * D : (int64_t)M * N, csh = cview ? D : 0;
+            int64_t ldc = cview ? H * D : N;
+            nnc_sgemm_batched_view(mode, ta, tb, P, M, N, K, A, ah, asb, ash, lda, B, H, (int64_t)T * W, D, W, C, ch,
+                                   csb, csh, ldc, pooled ? pool : NULL);
+            int bad = 0, kept = 0;
+            for (int q = 0; q < P; q++) {
+                const float *a = A + (ah > 1 ? q / ah * asb + q % ah * ash : q * asb);
+                const float *b = B + q / H * (int64_t)T * W + q % H * D;
+                for (int m = 0; m < M; m++)
+                    for (int n = 0; n < N; n++) {
+                        float got = C[(ch > 1 ? q / ch * csb + q % ch * csh : q * csb) + m * ldc + n];
+                        int r1 = (m / 32 + 1) * 32 < M ? (m / 32 + 1) * 32 : M;
+                        if (mode == 1 && n >= r1) {
+                            kept += got == 12345.0f;
+                            continue;
+                        }
+                        double acc = 0, mag = 0;
+                        for (int k = 0; k < K; k++) {
+                            double x = a[ta ? k * lda + m : m * lda + k] * (double)b[tb ? n * W + k : k * W + n];
+                            acc += x, mag += fabs(x);
+                        }
+                        bad += !(fabs(got - acc) <= 2e-5 * mag + 1e-6);
+                    }
+            }
+            CHECK(bad == 0, "view case %d (mode %d ta %d tb %d, %d heads) pool %d: %d values off", cs, mode, ta, tb, H, pooled,
+                  bad);
+            /* the bits do not depend on the thread count: a pool of 3 splits the products in three
+             * (batches and single products on oneDNN) and gives what one thread gave */
+            if (!pooled && pool3) {
+                size_t n = (size_t)(ch > 1 ? (P / ch - 1) * csb + (ch - 1) * csh + (M - 1) * ldc + N : (int64_t)P * M * N);
+                float *one = malloc(sizeof(float) * n);
+                if (one) {
+                    memcpy(one, C, sizeof(float) * n);
+                    nnc_sgemm_batched_view(mode, ta, tb, P, M, N, K, A, ah, asb, ash, lda, B, H, (int64_t)T * W, D, W, C,
+                                           ch, csb, csh, ldc, pool3);
+                    CHECK(!memcmp(one, C, sizeof(float) * n), "view case %d, %d heads: 3 threads give other bits than 1", cs, H);
+                    free(one);
+                }
+            }
+            if (mode == 1)
+                CHECK(kept > 0, "view mode 1: nothing skipped");
+        }
+    }
+    free(X), free(Pr), free(C);
+    if (pool)
+        rt_pool_free(&c, pool);
+    if (pool3)
+        rt_pool_free(&c, pool3);
+}
+
+/* rt_huge_pages (runtime/memory.c, the training workspace and the params slab): where the kernel
+ * offers transparent huge pages on request (`[madvise]` or `[always]`), the 2 MiB-aligned middle
+ * of a large buffer must be marked eligible (smaps' THPeligible: 1 for the mapping holding it;
+ * without the advice a `madvise`-mode kernel reports 0), its bytes kept; a buffer too small to
+ * hold an aligned 2 MiB is left alone. */
+static int thp_eligible(uintptr_t addr) {
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f) return -1;
+    char line[512];
+    int in = 0, r = -1;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {     /* a mapping's first line */
+            in = addr >= lo && addr < hi;
+            continue;
+        }
+        if (in && !strncmp(line, "THPeligible:", 12)) {
+            r = atoi(line + 12);
+            break;
+        }
+    }
+    fclose(f);
+    return r;
+}
+
+static void test_huge_pages(void) {
+    char mode[128] = "";
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    if (f) {
+        if (!fgets(mode, sizeof mode, f)) mode[0] = 0;
+        fclose(f);
+    }
+    size_t n = (size_t)9 << 20;
+    uint8_t *big = malloc(n), *small = malloc(4096);
+    CHECK(big && small, "malloc");
+    if (!big || !small) { free(big); free(small); return; }
+    memset(big, 7, n);
+    rt_huge_pages(small, 4096);    /* no aligned 2 MiB inside: nothing to do, nothing broken */
+    rt_huge_pages(big + 1, n - 1);  /* unaligned ends: the aligned middle only */
+    uintptr_t mid = ((uintptr_t)big + ((uintptr_t)4 << 20)) & ~(((uintptr_t)2 << 20) - 1);
+    bool kept = true;
+    for (size_t i = 0; i < n; i++)
+        kept &= big[i] == 7;
+    CHECK(kept, "rt_huge_pages changed the buffer's bytes");
+    int e = thp_eligible(mid);
+    if (strstr(mode, "[madvise]") || strstr(mode, "[always]"))
+        CHECK(e == 1 || e == -1, "the 2 MiB-aligned middle of a 9 MiB buffer is not eligible for huge pages (THPeligible %d, THP mode %s)", e, mode);
+    else
+        printf("huge pages: THP mode '%s', eligibility not checked\n", mode);
+    free(big);
+    free(small);
+}
+
 int main(void) {
+    test_huge_pages();
     test_rand();
     test_pool();
     test_desc();
@@ -665,6 +808,7 @@ int main(void) {
     test_sgemm();
     test_sgemm_small();
     test_sgemm_causal();
+    test_sgemm_view();
     if (failures) {
         fprintf(stderr, "%d checks failed\n", failures);
         return 1;

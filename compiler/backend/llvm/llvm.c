@@ -1051,6 +1051,33 @@ static void k_matmul(Cg *g, KEnv *k) {
     if (!(t->rank == 2 && ta->rank == 2 && tb->rank == 2) && !(t->rank == 3 && ta->rank == 3 && tb->rank == 3))
         die("matmul of rank %d x %d -> %d reached the llvm backend", ta->rank, tb->rank, t->rank);
     int o = t->rank - 2;        /* batched: [P, M, K] @ [P, K, N], runtime/bmm.c */
+    if (o && (k->k->view[0].h > 0 || k->k->view[1].h > 0 || k->k->view[2].h > 0)) {
+        /* operands read or written in place (compiler/passes/gemm_view.c): nnc_sgemm_batched_view,
+         * the causal mode first (0: none), A, B, C each as its pointer (at the view's offset), h,
+         * sb, sh, ld */
+        LLVMTypeRef vp[23] = {g->i32, g->i32, g->i32, g->i64, g->i64, g->i64, g->i64, g->f32p, g->i64, g->i64, g->i64,
+                              g->i64, g->f32p, g->i64, g->i64, g->i64, g->i64, g->f32p, g->i64, g->i64, g->i64, g->i64,
+                              g->i8p};
+        LLVMValueRef f = declare(g, "nnc_sgemm_batched_view", g->vd, vp, 23, false);
+        LLVMValueRef va[23] = {ci32(g, k->k->causal), ci32(g, tra), ci32(g, trb), dimv(g, t->dim[0]), dimv(g, t->dim[1]),
+                               dimv(g, t->dim[2]), dimv(g, ta->dim[tra ? 1 : 2])};
+        for (int s = 0; s < 3; s++) {
+            const KView *v = &k->k->view[s];
+            const IrType *st = s == 2 ? t : s ? tb : ta;
+            LLVMValueRef *w = va + 7 + 5 * s, ptr = s == 2 ? k->out : k->src[s];
+            if (v->h > 0) {
+                w[0] = elem_ptr(g, DT_F32, ptr, ci64(g, v->off));
+                w[1] = ci64(g, v->h), w[2] = ci64(g, v->sb), w[3] = ci64(g, v->sh), w[4] = ci64(g, v->ld);
+            } else {    /* dense [P, rows, cols]: h 1, products rows x cols apart */
+                w[0] = LLVMBuildBitCast(g->b, ptr, g->f32p, "");
+                w[1] = ci64(g, 1), w[2] = LLVMBuildMul(g->b, dimv(g, st->dim[1]), dimv(g, st->dim[2]), "");
+                w[3] = ci64(g, 0), w[4] = dimv(g, st->dim[2]);
+            }
+        }
+        va[22] = k->pool ? k->pool : LLVMConstNull(g->i8p);
+        call(g, f, va, 23);
+        return;
+    }
     if (o) {    /* causal (compiler/passes/causal.c): nnc_sgemm_batched_causal, its mode first */
         LLVMTypeRef bp[11] = {g->i32, g->i32, g->i32, g->i64, g->i64, g->i64, g->i64, g->f32p, g->f32p, g->f32p, g->i8p};
         int c = k->k->causal ? 1 : 0;
