@@ -28,7 +28,7 @@ static const char *const cmd_names[] = {"train", "eval", "predict", "summary", "
 
 /* flags, and the commands (bit per Cmd) that take each */
 typedef enum {
-    F_DATA, F_EPOCHS, F_BATCH, F_LR, F_PROMPT, F_LENGTH, F_TEMP, F_TOPK, F_SEED, F_THREADS, F_LIMIT, F_VAL, F_FOLD, F_SAVE, F_RESUME, F_WEIGHTS,
+    F_DATA, F_EPOCHS, F_BATCH, F_LR, F_PROMPT, F_LENGTH, F_TEMP, F_TOPK, F_SEED, F_THREADS, F_LIMIT, F_VAL, F_FOLD, F_SAVE, F_SAVE_EVERY, F_RESUME, F_WEIGHTS,
     F_OUT, F_FORCE, F_HISTORY, F_PLOT, F_SAVE_BEST, F_MONITOR, F_EARLY_STOP, F_JSON, F_INIT_FROM, F_MAP, F_N,
     F_DISTRIBUTED, F_DIST_TIMEOUT, F_CHECK_SYNC, F_NFLAGS
 } Flag;
@@ -54,7 +54,10 @@ static const struct { const char *name, *arg, *help; unsigned cmds; } flags[F_NF
     [F_VAL] = {"--val-split", "F", "hold out this fraction (0 <= F < 1) for validation", 1u << CMD_TRAIN},
     [F_FOLD] = {"--fold", "I/K", "k-fold cross-validation: validate on the I-th of K equal parts of the shuffled\n"
                 "                        data (1 <= I <= K), train on the others", 1u << CMD_TRAIN},
-    [F_SAVE] = {"--save", "FILE", "write a safetensors checkpoint after every epoch", 1u << CMD_TRAIN},
+    [F_SAVE] = {"--save", "FILE", "write a safetensors checkpoint after every epoch (epochs much shorter than a\n"
+                "                        save: less often; --save-every)", 1u << CMD_TRAIN},
+    [F_SAVE_EVERY] = {"--save-every", "N", "with --save: a checkpoint after every N-th epoch and the last, however short",
+                      1u << CMD_TRAIN},
     [F_RESUME] = {"--resume", "FILE", "continue training from a checkpoint", 1u << CMD_TRAIN},
     [F_WEIGHTS] = {"--weights", "FILE", "weights (safetensors) to use (required unless every parameter has\n"
                   "                        literal values in the model)",
@@ -372,6 +375,7 @@ static int run(RtCtx *c, int argc, char **argv) {
         switch ((Flag)f) {
         case F_DATA: o.data = val; break;
         case F_SAVE: o.save = val; break;
+        case F_SAVE_EVERY: ok = parse_int(val, 1, &iv); o.save_every = iv; break;
         case F_RESUME: o.resume = val; break;
         case F_WEIGHTS: o.weights = val; break;
         case F_OUT: o.out = val; break;
@@ -440,6 +444,7 @@ static int run(RtCtx *c, int argc, char **argv) {
         return usage_error(c, (Cmd)k, true, "give --fold or --val-split, not both (--fold %s holds out its own part)%s",
                            "I/K", "");
     if (k == CMD_PLOT && !o.input) return usage_error(c, (Cmd)k, true, "plot needs a HISTORY.csv file (written by train --history)%s%s", "", "");
+    if (o.save_every && !o.save) return usage_error(c, (Cmd)k, true, "--save-every spaces the checkpoints of --save FILE%s%s", "", "");
     if (o.map && !o.init_from) return usage_error(c, (Cmd)k, true, "--map renames the tensors of --init-from FILE%s%s", "", "");
     if (o.init_from && o.resume)
         return usage_error(c, (Cmd)k, true, "--init-from starts a new training, --resume continues one: pass one of them%s%s", "", "");

@@ -312,6 +312,7 @@ typedef struct RtOpts {
     int64_t length, topk;
     double temperature;
 
+    int64_t save_every;             /* train --save-every N: a checkpoint every N epochs (0: timed, see rt_train) */
     int64_t check_sync;             /* train --check-sync K: compare the parameters' hash every K steps */
 } RtOpts;
 int rt_train(RtCtx *c, const RtOpts *o);

@@ -922,7 +922,8 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
      * Ng's course: num_iterations = 10000) would pay 10000 times, minutes for a second's training.
      * So a save is skipped while less than 10 times the last save's time has passed since it ended
      * (at most a tenth of the run goes to saving, and at most that much training is lost to a
-     * crash); the last epoch, and the one early stopping ends on, are always saved. */
+     * crash); the last epoch, and the one early stopping ends on, are always saved. --save-every N
+     * replaces the timing with every N-th epoch. */
     double save_cost = 0.0, save_end = 0.0;
     int64_t saved_epoch = 0;
     char note[4200];
@@ -1045,7 +1046,8 @@ int rt_train(RtCtx *c, const RtOpts *o0) {
         if (tty) fprintf(stderr, "\r\033[K");
         if (epoch_row(c, &row, loss_sum, nused, &m, &vm, nv)) goto done;
         for (int s = 0; s < d->nstep; s++) lr_now[s] = rt_step_lr(d, s, lr[s], c->step, total_steps);
-        bool save_due = o->save && (epoch == epochs || rt_now() - save_end >= 10.0 * save_cost);
+        bool save_due = o->save && (epoch == epochs || (o->save_every > 0 ? epoch % o->save_every == 0
+                                                                          : rt_now() - save_end >= 10.0 * save_cost));
         ar.save_due = save_due;
         if (rt_around_epoch(c, &ar, epoch, epochs, &row, secs, secs > 0 ? (double)ntrain / secs : 0.0, lr_now,
                             d->nstep))

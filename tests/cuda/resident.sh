@@ -16,7 +16,7 @@ rt() { grep ': cuda: ' "$1" | tr -c '0-9\n' ' ' | awk -v n="$2" '{print $n}'; }
 em() { grep '^emu: ' "$1" | tr -c '0-9\n' ' ' | awk -v n="$2" '{print $n}'; }
 fail() { echo "FAIL: $*"; exit 1; }
 for e in 1 3; do
-    gpu train "$@" --epochs $e --save "$tmp/g$e.w" >"$tmp/o$e" 2>&1 || { cat "$tmp/o$e"; fail "train --epochs $e"; }
+    gpu train "$@" --epochs $e --save "$tmp/g$e.w" --save-every 1 >"$tmp/o$e" 2>&1 || { cat "$tmp/o$e"; fail "train --epochs $e"; }
 done
 # stats: 1 calls 2 allocations 3 bytes 4 uploads 5 bytes 6 downloads 7 bytes 8 batch copies 9 bytes 10 outputs
 ntens=$(rt "$tmp/o1" 4)
