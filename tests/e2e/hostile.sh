@@ -19,6 +19,15 @@ expect() {
     echo "ok: $* -> $code: $(head -n 1 err.txt)"
 }
 
+# refused: each line of stdin is 'DATA PATTERN': `./iris train --data DATA --epochs 1` exits 1 with
+# a message matching PATTERN (grep -E)
+refused() {
+    local data pat
+    while read -r data pat; do
+        expect 1 "$pat" ./iris train --data "$data" --epochs 1 < /dev/null
+    done
+}
+
 compile iris
 compile fashion_mlp
 cp "$EX/data/iris.csv" .
@@ -69,12 +78,14 @@ open("hlen.npy", "wb").write(d[:8] + b"\xff\xff" + d[10:])
 x[3, 1] = np.nan
 np.save("xnan.npy", x)
 PY
-expect 1 "'cplx.npy': NPY dtype '<c8' is not supported" ./iris train --data cplx.npy,y.npy --epochs 1
-expect 1 "'fort.npy': only C-order NPY arrays are supported" ./iris train --data fort.npy,y.npy --epochs 1
-expect 1 "'negshape.npy': bad NPY shape" ./iris train --data negshape.npy,y.npy --epochs 1
-expect 1 "'hugeshape.npy' is truncated: its header promises 399999999996 values" ./iris train --data hugeshape.npy,y.npy --epochs 1
-expect 1 "'nodescr.npy': NPY header has no descr" ./iris train --data nodescr.npy,y.npy --epochs 1
-expect 1 "'hlen.npy' is truncated \(in its NPY header\)" ./iris train --data hlen.npy,y.npy --epochs 1
+refused <<'EOF'
+cplx.npy,y.npy 'cplx.npy': NPY dtype '<c8' is not supported
+fort.npy,y.npy 'fort.npy': only C-order NPY arrays are supported
+negshape.npy,y.npy 'negshape.npy': bad NPY shape
+hugeshape.npy,y.npy 'hugeshape.npy' is truncated: its header promises 399999999996 values
+nodescr.npy,y.npy 'nodescr.npy': NPY header has no descr
+hlen.npy,y.npy 'hlen.npy' is truncated \(in its NPY header\)
+EOF
 expect 1 "'xnan.npy': sample 3 \(counting from 0\) holds nan" ./iris predict --weights w.st xnan.npy
 
 # ---- the files of a data set: each one named is read, or the run is refused naming it ----
@@ -92,26 +103,26 @@ head -c 100 x.npy > xcut.npy
 head -c 7 x.npy > xcut7.npy
 : > empty.npy
 mkdir -p dir.npy
-expect 1 "the data names 3 files, but the model takes 2 arrays \(input '.*', target '.*'\), so 'x.npy' would be ignored" \
-    ./iris train --data x.npy,y.npy,x.npy --epochs 1
-expect 1 "the data names one file \('x.npy'\), but the model takes 2 arrays \(input '.*', target '.*'\)" ./iris train --data x.npy --epochs 1
-expect 1 "--data 'x.npy,,y.npy': file 2 of the list is empty" ./iris train --data x.npy,,y.npy --epochs 1
-expect 1 "--data 'x.npy,y.npy,': file 3 of the list is empty" ./iris train --data x.npy,y.npy, --epochs 1
+refused <<'EOF'
+x.npy,y.npy,x.npy the data names 3 files, but the model takes 2 arrays \(input '.*', target '.*'\), so 'x.npy' would be ignored
+x.npy the data names one file \('x.npy'\), but the model takes 2 arrays \(input '.*', target '.*'\)
+x.npy,,y.npy --data 'x.npy,,y.npy': file 2 of the list is empty
+x.npy,y.npy, --data 'x.npy,y.npy,': file 3 of the list is empty
+x.npy,y.npy,x.npy,y.npy,x.npy names 5 files, but a data source takes at most 4
+iris.csv,iris.csv a CSV holds the features and the label column in one file, so 'iris.csv' would be ignored
+x.npy,iris.csv 'iris.csv' is a CSV file, but the list's first file 'x.npy' is an NPY file
+x.npy,w.st 'w.st' is not a .npy file, but the list's first file 'x.npy' is an NPY file
+x0.npy,y0.npy 'x0.npy' holds no samples
+x.npy,y9.npy 'y9.npy' holds 9 samples, but the data before it 10
+x.npy,yhalf.npy 'yhalf.npy'.* 0.5
+x3.npy,y.npy 'x3.npy' has shape \[10,3\] \(3 values per sample\), but input '.*' is f32\[B,4\]
+xcut.npy,y.npy 'xcut.npy' is truncated
+xcut7.npy,y.npy 'xcut7.npy' is truncated \(in its NPY header\)
+empty.npy,y.npy 'empty.npy' is empty \(0 bytes\), not an NPY file
+dir.npy,y.npy 'dir.npy' is a directory, not a regular file
+xnan.npy,y.npy 'xnan.npy': sample 3 \(counting from 0\) holds nan
+EOF
 expect 1 "--data ',x.npy,y.npy': file 1 of the list is empty" ./iris eval --weights w.st --data ,x.npy,y.npy
-expect 1 "names 5 files, but a data source takes at most 4" ./iris train --data x.npy,y.npy,x.npy,y.npy,x.npy --epochs 1
-expect 1 "a CSV holds the features and the label column in one file, so 'iris.csv' would be ignored" \
-    ./iris train --data iris.csv,iris.csv --epochs 1
-expect 1 "'iris.csv' is a CSV file, but the list's first file 'x.npy' is an NPY file" ./iris train --data x.npy,iris.csv --epochs 1
-expect 1 "'w.st' is not a .npy file, but the list's first file 'x.npy' is an NPY file" ./iris train --data x.npy,w.st --epochs 1
-expect 1 "'x0.npy' holds no samples" ./iris train --data x0.npy,y0.npy --epochs 1
-expect 1 "'y9.npy' holds 9 samples, but the data before it 10" ./iris train --data x.npy,y9.npy --epochs 1
-expect 1 "'yhalf.npy'.* 0.5" ./iris train --data x.npy,yhalf.npy --epochs 1
-expect 1 "'x3.npy' has shape \[10,3\] \(3 values per sample\), but input '.*' is f32\[B,4\]" ./iris train --data x3.npy,y.npy --epochs 1
-expect 1 "'xcut.npy' is truncated" ./iris train --data xcut.npy,y.npy --epochs 1
-expect 1 "'xcut7.npy' is truncated \(in its NPY header\)" ./iris train --data xcut7.npy,y.npy --epochs 1
-expect 1 "'empty.npy' is empty \(0 bytes\), not an NPY file" ./iris train --data empty.npy,y.npy --epochs 1
-expect 1 "'dir.npy' is a directory, not a regular file" ./iris train --data dir.npy,y.npy --epochs 1
-expect 1 "'xnan.npy': sample 3 \(counting from 0\) holds nan" ./iris train --data xnan.npy,y.npy --epochs 1
 expect 1 "'xnan.npy': sample 3 \(counting from 0\) holds nan" ./iris eval --weights w.st --data xnan.npy,y.npy
 
 # a u8 0/1 mask feeding an f32 target is read as it is, not as pixels (every 1 became 1/255);

@@ -11,6 +11,18 @@ trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT INT TERM
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 strip() { sed -E 's/[0-9]+:[0-9]+/@/g; s/([^ ]) +/\1/g'; }
+# fmt_is NAME WHAT: `nnc fmt $tmp/NAME.nn` prints $tmp/NAME.want (else WHAT and the diff, want then got)
+fmt_is() {
+    "$NNC" fmt "$tmp/$1.nn" >"$tmp/$1.got" || bad "nnc fmt $1.nn failed"
+    cmp -s "$tmp/$1.want" "$tmp/$1.got" || { bad "$2 (want, got):"; diff "$tmp/$1.want" "$tmp/$1.got"; }
+}
+# pairs NAME: stdin's lines in pairs, '<' before a line of a program, '>' before the line nnc fmt
+# makes of it: the program to $tmp/NAME.nn, its layout to $tmp/NAME.want
+pairs() {
+    cat >"$tmp/$1.pairs"
+    sed -n 's/^< //p' "$tmp/$1.pairs" >"$tmp/$1.nn"
+    sed -n 's/^> //p' "$tmp/$1.pairs" >"$tmp/$1.want"
+}
 
 # every program of the repository: copied, formatted in place in one run (nnc fmt checks each
 # result parses to the same tree before writing it), then checked from outside
@@ -116,39 +128,35 @@ printf 'fn f(x: f32[B]) -> f32[B] { x }\nmodel m {\n  input x: f32[B, 2]\n  trai
 printf 'fn f(x: f32[B]) -> f32[B] { x }\nmodel m {\n  input x: f32[B, 2]\n  train {\n    data csv("a.csv")\n    batch 2\n  }\n  output y = f(x[:, 0])  # c\n}\n' >"$tmp/brace.want"
 printf 'model n { input x: f32[B, 2]  # c\n  output y = x\n}\nfn g(x: f32[B]) -> f32[B] { x }\n' >>"$tmp/brace.nn"
 printf 'model n {\n  input  x: f32[B, 2]    # c\n  output y = x\n}\nfn g(x: f32[B]) -> f32[B] { x }\n' >>"$tmp/brace.want"
-"$NNC" fmt "$tmp/brace.nn" >"$tmp/brace.got" || bad "nnc fmt brace.nn failed"
-cmp -s "$tmp/brace.want" "$tmp/brace.got" || { bad "closing braces on a statement's line (want, got):"; diff "$tmp/brace.want" "$tmp/brace.got"; }
+fmt_is brace "closing braces on a statement's line"
 
 # several results [fn.results]: `-> (T, U)`, `return (a, b)`, a last expression `a, b`, and a
 # destructuring binding, whose names align with the bindings around it like one name
-cat >"$tmp/results.nn" <<'NN'
-layer enc( x:f32[B,K],latent:L )->(f32[B,L],f32[B,L]) {
-  return(x[:,0:latent],x[:,0:latent]*2)
-}
-fn halves(x:f32[B,2*N]){ x[:,0:N],x[:,N:] }
-model m {
-  input x:f32[B,4]
-  h=x
-  mu ,logvar=enc( h,2 )
-  (a,_) = halves(x)
-  output y=mu+logvar+a
-}
+pairs results <<'NN'
+< layer enc( x:f32[B,K],latent:L )->(f32[B,L],f32[B,L]) {
+> layer enc(x: f32[B, K], latent: L) -> (f32[B, L], f32[B, L]) {
+<   return(x[:,0:latent],x[:,0:latent]*2)
+>   return (x[:, 0:latent], x[:, 0:latent] * 2)
+< }
+> }
+< fn halves(x:f32[B,2*N]){ x[:,0:N],x[:,N:] }
+> fn halves(x: f32[B, 2 * N]) { x[:, 0:N], x[:, N:] }
+< model m {
+> model m {
+<   input x:f32[B,4]
+>   input x: f32[B, 4]
+<   h=x
+>   h          = x
+<   mu ,logvar=enc( h,2 )
+>   mu, logvar = enc(h, 2)
+<   (a,_) = halves(x)
+>   (a, _)     = halves(x)
+<   output y=mu+logvar+a
+>   output y = mu + logvar + a
+< }
+> }
 NN
-cat >"$tmp/results.want" <<'NN'
-layer enc(x: f32[B, K], latent: L) -> (f32[B, L], f32[B, L]) {
-  return (x[:, 0:latent], x[:, 0:latent] * 2)
-}
-fn halves(x: f32[B, 2 * N]) { x[:, 0:N], x[:, N:] }
-model m {
-  input x: f32[B, 4]
-  h          = x
-  mu, logvar = enc(h, 2)
-  (a, _)     = halves(x)
-  output y = mu + logvar + a
-}
-NN
-"$NNC" fmt "$tmp/results.nn" >"$tmp/results.got" || bad "nnc fmt results.nn failed"
-cmp -s "$tmp/results.want" "$tmp/results.got" || { bad "several results' layout (want, got):"; diff "$tmp/results.want" "$tmp/results.got"; }
+fmt_is results "several results' layout"
 "$NNC" fmt --check "$tmp/results.want" >/dev/null || bad "the layout of several results is not a fixed point"
 
 # --check: lists the files that differ, exit 1; 0 when all are formatted

@@ -87,6 +87,31 @@ static int emit_ir(IrModule *m, const LlvmOptions *o, Diag *d) {
     return llvm_emit(km, o, d);
 }
 
+/* Emits m per o (o->output the file) and reads the whole file back: the text (the caller frees
+ * it), or NULL after a failed CHECK. A failed emit is a CHECK failure too. */
+static char *emit_ir_text(IrModule *m, const LlvmOptions *o) {
+    Diag d;
+    diag_init(&d, stderr);
+    CHECK(emit_ir(m, o, &d) == 0, "llvm_emit%s%s to %s", o->cpu ? " --cpu " : "", o->cpu ? o->cpu : "",
+          o->output);
+    FILE *f = fopen(o->output, "r");
+    CHECK(f != NULL, "cannot open %s", o->output);
+    if (!f)
+        return NULL;
+    size_t len = 0, cap = 1 << 16;
+    char *text = malloc(cap);
+    for (size_t n; text && (n = fread(text + len, 1, cap - 1 - len, f)) > 0;) {
+        len += n;
+        if (len == cap - 1)
+            text = realloc(text, cap *= 2);
+    }
+    fclose(f);
+    CHECK(text != NULL, "out of memory reading %s", o->output);
+    if (text)
+        text[len] = 0;
+    return text;
+}
+
 /* A compiled descriptor is ir_module_desc's text (the interpreter's) with the plan's
  * `plan CLASS A C` records before its `end`. */
 static bool desc_is(const char *compiled, const char *ir) {
@@ -1040,17 +1065,12 @@ static void test_mlp(Arena *A) {
     CHECK(gemms == 9, "%d gemm kernels, want 9", gemms);
     char path[600];
     snprintf(path, sizeof path, "%s/mlp.ll", tmpdir);
-    Diag d;
-    diag_init(&d, stderr);
     LlvmOptions o = {.output = path, .kind = LLVM_OUT_IR, .prefix = "t", .opt_level = 2};
-    CHECK(emit_ir(tm.m, &o, &d) == 0, "llvm_emit to %s", path);
-    FILE *f = fopen(path, "r");
+    char *text = emit_ir_text(tm.m, &o);
     int calls = 0;
-    char line[4096];
-    while (f && fgets(line, sizeof line, f))
-        calls += strstr(line, "call void @nnc_sgemm(") != NULL;
-    if (f)
-        fclose(f);
+    for (const char *c = text; c && (c = strstr(c, "call void @nnc_sgemm(")); c++)
+        calls++;
+    free(text);
     CHECK(calls == 6, "%d nnc_sgemm calls in %s, want 6", calls, path);
     static const int64_t Bs[] = {1, 7, 33};
     for (size_t k = 0; k < sizeof Bs / sizeof *Bs; k++) {
@@ -1547,20 +1567,12 @@ static void test_colbits(Arena *A) {
     }
     char path[600];
     snprintf(path, sizeof path, "%s/colbits.O0.ll", tmpdir);
-    Diag dg;
-    diag_init(&dg, stderr);
     LlvmOptions o = {.output = path, .kind = LLVM_OUT_IR, .prefix = "t", .opt_level = 0};
-    CHECK(emit_ir(tm.m, &o, &dg) == 0, "llvm_emit to %s", path);
-    FILE *fp = fopen(path, "r");
-    CHECK(fp != NULL, "cannot open %s", path);
-    if (fp) {
-        static char text[1 << 22];
-        size_t len = fread(text, 1, sizeof text - 1, fp);
-        text[len] = 0;
-        fclose(fp);
+    char *text = emit_ir_text(tm.m, &o);
+    if (text)
         CHECK(strstr(text, "!{!\"llvm.loop.interleave.count\", i32 4}"),
               "colbits: no interleave hint of 4 on the math loops (%s)", path);
-    }
+    free(text);
 }
 
 /* ---- test: workspace size ---- */
@@ -1612,18 +1624,10 @@ static void test_vector(Arena *A) {
     output(&tm, g, "z", ir_binary(g, OP_ADD, ir_binary(g, OP_MUL, x, y), x));
     char path[600];
     snprintf(path, sizeof path, "%s/vec.ll", tmpdir);
-    Diag d;
-    diag_init(&d, stderr);
     LlvmOptions o = {.output = path, .kind = LLVM_OUT_IR, .prefix = "t", .opt_level = 2};
-    CHECK(emit_ir(tm.m, &o, &d) == 0, "llvm_emit to %s", path);
-    FILE *f = fopen(path, "r");
-    CHECK(f != NULL, "cannot open %s", path);
-    if (!f)
+    char *text = emit_ir_text(tm.m, &o);
+    if (!text)
         return;
-    static char text[1 << 20];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    text[n] = 0;
-    fclose(f);
     bool vec = strstr(text, "<4 x float>") || strstr(text, "<8 x float>") || strstr(text, "<16 x float>");
     CHECK(vec, "no <N x float> vector loop in the O2 IR (%s)", path);
     CHECK(strstr(text, "define void @t_forward") != NULL, "no t_forward in the IR text");
@@ -1634,18 +1638,15 @@ static void test_vector(Arena *A) {
 
     /* --cpu x86-64 (SSE2 only): 4-wide vectors, nothing wider */
     o.cpu = "x86-64";
-    CHECK(emit_ir(tm.m, &o, &d) == 0, "llvm_emit --cpu x86-64 to %s", path);
-    f = fopen(path, "r");
-    CHECK(f != NULL, "cannot open %s", path);
-    if (!f)
+    free(text);
+    text = emit_ir_text(tm.m, &o);
+    if (!text)
         return;
-    n = fread(text, 1, sizeof text - 1, f);
-    text[n] = 0;
-    fclose(f);
     CHECK(strstr(text, "<4 x float>") && !strstr(text, "<8 x float>") && !strstr(text, "<16 x float>"),
           "--cpu x86-64: want <4 x float> vectors only (%s)", path);
     CHECK(strstr(text, "\"target-cpu\"=\"x86-64\"") || !strstr(text, "target-cpu"),
           "--cpu x86-64: another target-cpu attribute in the IR");
+    free(text);
 }
 
 /* ---- test: the math functions, inline IR against ir_expf ... bit for bit ---- */
@@ -1709,22 +1710,15 @@ static void test_math(Arena *A) {
     /* O2: no library call left, and vector code */
     char path[600];
     snprintf(path, sizeof path, "%s/math.ll", tmpdir);
-    Diag d;
-    diag_init(&d, stderr);
     LlvmOptions o = {.output = path, .kind = LLVM_OUT_IR, .prefix = "t", .opt_level = 2};
-    CHECK(emit_ir(tm.m, &o, &d) == 0, "llvm_emit to %s", path);
-    FILE *fp = fopen(path, "r");
-    CHECK(fp != NULL, "cannot open %s", path);
-    if (fp) {
-        static char text[1 << 22];
-        size_t len = fread(text, 1, sizeof text - 1, fp);
-        text[len] = 0;
-        fclose(fp);
+    char *text = emit_ir_text(tm.m, &o);
+    if (text) {
         static const char *const calls[] = {"@expf", "@logf", "@tanhf", "@erff", "@llvm.exp.", "@llvm.log."};
         for (size_t c = 0; c < sizeof calls / sizeof *calls; c++)
             CHECK(!strstr(text, calls[c]), "O2 IR still calls %s (%s)", calls[c], path);
         CHECK(strstr(text, "fdiv <") && strstr(text, "bitcast <"), "O2 IR: the math is not vectorised (%s)", path);
     }
+    free(text);
     for (int f = 0; f < NF; f++)
         free(out[f]);
     free(in);

@@ -588,6 +588,26 @@ static void test_sgemm(void) {
     if (p) rt_pool_free(&c, p);
 }
 
+/* Element (m, n) of an M-row product C = A B (A's row m: a[m lda + k], or a[k lda + m] when ta;
+ * B's column n: b[k ldb + n], or b[n ldb + k] when tb), got as the kernel wrote it (C filled with
+ * 12345 before): in causal mode 1 the elements beyond the end of row m's 32-row block are untouched
+ * (counted in *kept), the others within 2e-5 of the terms' magnitude of a double product.
+ * Returns 1 when got is off, else 0. */
+static int product_off(int mode, int ta, int tb, int m, int n, int M, int K, const float *a, int64_t lda,
+                       const float *b, int64_t ldb, float got, int *kept) {
+    int r1 = (m / 32 + 1) * 32 < M ? (m / 32 + 1) * 32 : M;    /* m's block's end */
+    if (mode == 1 && n >= r1) {     /* beyond it: untouched */
+        *kept += got == 12345.0f;
+        return 0;
+    }
+    double acc = 0, mag = 0;
+    for (int k = 0; k < K; k++) {
+        double x = a[ta ? k * lda + m : m * lda + k] * (double)b[tb ? n * ldb + k : k * ldb + n];
+        acc += x, mag += fabs(x);
+    }
+    return !(fabs(got - acc) <= 2e-5 * mag + 1e-6);
+}
+
 /* nnc_sgemm_batched_causal (causal attention's products, compiler/passes/causal.c) against a double
  * product, for T x S tiles square, wider (S > T: mode 3's last blocks sum over nothing) and
  * taller, inline and on a 2-thread pool. Mode 1: C at j < the end of i's 32-row block (at least
@@ -629,17 +649,7 @@ static void test_sgemm_causal(void) {
                             for (int n = 0; n < N; n++) {
                                 const float *a = A + (size_t)q * M * K, *b = B + (size_t)q * K * N;
                                 float got = C[((size_t)q * M + m) * N + n];
-                                int r1 = (m / 32 + 1) * 32 < M ? (m / 32 + 1) * 32 : M;    /* i's block's end */
-                                if (mode == 1 && n >= r1) {     /* beyond it: untouched */
-                                    kept += got == 12345.0f;
-                                    continue;
-                                }
-                                double acc = 0, mag = 0;
-                                for (int k = 0; k < K; k++) {
-                                    double x = a[ta ? k * lda + m : m * lda + k] * (double)b[tb ? n * ldb + k : k * ldb + n];
-                                    acc += x, mag += fabs(x);
-                                }
-                                bad += !(fabs(got - acc) <= 2e-5 * mag + 1e-6);
+                                bad += product_off(mode, ta, tb, m, n, M, K, a, lda, b, ldb, got, &kept);
                             }
                     CHECK(bad == 0, "causal mode %d tb %d T %d S %d pool %d: %d values off", mode, tb, T, S, pooled, bad);
                     if (mode == 1)
@@ -702,17 +712,7 @@ static void test_sgemm_view_h(int H) {
                 for (int m = 0; m < M; m++)
                     for (int n = 0; n < N; n++) {
                         float got = C[(ch > 1 ? q / ch * csb + q % ch * csh : q * csb) + m * ldc + n];
-                        int r1 = (m / 32 + 1) * 32 < M ? (m / 32 + 1) * 32 : M;
-                        if (mode == 1 && n >= r1) {
-                            kept += got == 12345.0f;
-                            continue;
-                        }
-                        double acc = 0, mag = 0;
-                        for (int k = 0; k < K; k++) {
-                            double x = a[ta ? k * lda + m : m * lda + k] * (double)b[tb ? n * W + k : k * W + n];
-                            acc += x, mag += fabs(x);
-                        }
-                        bad += !(fabs(got - acc) <= 2e-5 * mag + 1e-6);
+                        bad += product_off(mode, ta, tb, m, n, M, K, a, lda, b, W, got, &kept);
                     }
             }
             CHECK(bad == 0, "view case %d (mode %d ta %d tb %d, %d heads) pool %d: %d values off", cs, mode, ta, tb, H, pooled,
