@@ -890,6 +890,7 @@ typedef struct Expander {
     const Node *origin;     /* the owner's statement being expanded */
     struct XFrame *frame;   /* the call being expanded (IT_IF conditions read its arguments) */
     const Node *fail_at;    /* where fail happened, when a node says it better than the owner */
+    bool all_arms;          /* an 'if' not known here expands every arm (param_vars: a superset will do) */
 } Expander;
 
 /* A call being expanded: its callee and arguments, and the frame of its caller. */
@@ -1108,6 +1109,10 @@ static void expand_items(Expander *x, const Items *it, const DimEnv *env, const 
                 if (!arm->lhs)
                     break;
                 if (!cond_eval(x, arm->lhs, env, x->frame, &c) || c.kind != 'b') {
+                    if (x->all_arms) {
+                        k = -1;
+                        break;
+                    }
                     x->fail = "a parameter is made under an 'if' whose condition is not known here";
                     x->fail_at = arm->lhs;
                     return;
@@ -1115,8 +1120,8 @@ static void expand_items(Expander *x, const Items *it, const DimEnv *env, const 
                 if (c.b)
                     break;
             }
-            if (k < t->narms)
-                expand_items(x, &t->arms[k], env, prefix, nm);
+            for (int j = k < 0 ? 0 : k; j < (k < 0 ? t->narms : k + 1) && j < t->narms; j++)
+                expand_items(x, &t->arms[j], env, prefix, nm);
             break;
         }
         case IT_LOOP: {
@@ -1153,7 +1158,7 @@ static const ParamList *stmt_params(Check *C, Item *it) {
     if (it->local)
         return it->local;
     ParamList *l = arena_alloc(C->a, sizeof *l);
-    Expander x = {C, l, NULL, 0, NULL, NULL, 0, NULL, NULL, NULL};
+    Expander x = {C, l, NULL, 0, NULL, NULL, 0, NULL, NULL, NULL, false};
     Naming nm = {0};
     naming_stmt(&nm, "");       /* relative to the bound name: its direct call is "" */
     expand_stmt(&x, it, NULL, "", &nm);
@@ -1330,7 +1335,7 @@ static const ParamList *body_params(Body *b, const Item *want, const char **path
     if (!b->root)
         return NULL;
     ParamList *l = arena_alloc(b->C->a, sizeof *l);
-    Expander x = {b->C, l, NULL, 0, want, NULL, 0, NULL, NULL, NULL};
+    Expander x = {b->C, l, NULL, 0, want, NULL, 0, NULL, NULL, NULL, false};
     Naming nm = {0};
     expand_items(&x, b->root, NULL, "", &nm);
     if (x.fail)
@@ -1948,7 +1953,7 @@ static void sym_names(Check *C, const SDim *d, Names *ns) {
 
 static bool param_vars(Check *C, DeclInfo *ci, Names *ns) {
     ParamList l = {0};
-    Expander x = {C, &l, NULL, 0, NULL, NULL, 0, NULL, NULL, NULL};
+    Expander x = {C, &l, NULL, 0, NULL, NULL, 0, NULL, NULL, NULL, true};
     expand_body(&x, ci->decl, NULL, "");
     if (x.fail)
         return false;
@@ -4587,7 +4592,7 @@ static void check_model(Check *C, DeclInfo *di) {
         check_error(&b, d->name_loc, "model '%s' has no output and no loss", d->name);
     /* the parameter list [layer.naming] */
     ParamList *pl = arena_alloc(C->a, sizeof *pl);
-    Expander x = {C, pl, NULL, 0, NULL, NULL, 0, NULL, NULL, NULL};
+    Expander x = {C, pl, NULL, 0, NULL, NULL, 0, NULL, NULL, NULL, false};
     Naming nm = {0};
     expand_items(&x, &di->items, NULL, "", &nm);
     if (x.fail && x.fail_at) {
