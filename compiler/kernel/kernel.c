@@ -42,6 +42,29 @@ bool k_reads_rows_cols(const Kernel *k) {
     return false;
 }
 
+bool k_reads(const Kernel *k, int b) {
+    for (int a = 0; a < k->nargs; a++)
+        if (k->args[a].kind != KA_VAL && k->args[a].ref == b)
+            return true;
+    return false;
+}
+
+bool k_writes(const Kernel *k, int b) {
+    if (k->out == b)
+        return true;
+    for (int x = 0; x < k->nx; x++)
+        if (k->xbuf[x] == b)
+            return true;
+    return false;
+}
+
+bool kg_is_result(const KGraph *g, int b) {
+    for (int r = 0; r < g->nres; r++)
+        if (g->res[r].buf == b || g->res[r].stage == b)
+            return true;
+    return false;
+}
+
 bool k_is_pool(const Kernel *k) {
     return k->kind == KK_OP && (k->op == OP_MAXPOOL || k->op == OP_AVGPOOL || k->op == OP_MAXPOOL_BWD ||
                                 k->op == OP_AVGPOOL_BWD);

@@ -245,6 +245,11 @@ bool k_row_reduce(const KExpr *e);
  * per-column arguments; whether it is a pooling kernel (forward or backward); need[e] = 1 for
  * every row-varying instruction (lv[e] == 0) that instruction `from` uses, from included. */
 bool k_reads_rows_cols(const Kernel *k);
+/* Whether k reads buffer b as an operand; whether it writes b (its result or a side output); whether
+ * b is (or stages) one of g's results. The passes' shared questions about a buffer's uses. */
+bool k_reads(const Kernel *k, int b);
+bool k_writes(const Kernel *k, int b);
+bool kg_is_result(const KGraph *g, int b);
 bool k_is_pool(const Kernel *k);
 void k_row_need(const Kernel *k, const uint8_t *lv, int from, uint8_t *need);
 

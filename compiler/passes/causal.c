@@ -167,21 +167,6 @@ static void note_writes(const Kernel *k, Fact *fact) {
             fact[k->xbuf[x]] = (Fact){0, 0};
 }
 
-static bool reads(const Kernel *k, int b) {
-    for (int a = 0; a < k->nargs; a++)
-        if (k->args[a].kind != KA_VAL && k->args[a].ref == b)
-            return true;
-    return false;
-}
-
-static bool writes(const Kernel *k, int b) {
-    if (k->out == b)
-        return true;
-    for (int x = 0; x < k->nx; x++)
-        if (k->xbuf[x] == b)
-            return true;
-    return false;
-}
 
 /* K_CAUSAL_OUT: C only ever read at j <= i */
 static bool out_causal(const KGraph *kg, int ki) {
@@ -196,7 +181,7 @@ static bool out_causal(const KGraph *kg, int ki) {
     bool read = false;
     for (int j = ki + 1; j < kg->nkern; j++) {
         const Kernel *q = &kg->kern[j];
-        if (reads(q, c)) {
+        if (k_reads(q, c)) {
             int64_t T, S;
             if (q->kind != KK_ROW || !q->causal || !const_tile(&q->pro, &T, &S) || T != M || S != N)
                 return false;
@@ -209,7 +194,7 @@ static bool out_causal(const KGraph *kg, int ki) {
             }
             read = true;
         }
-        if (writes(q, c))
+        if (k_writes(q, c))
             break;
     }
     return read;
@@ -228,7 +213,7 @@ static bool band_readers(const KGraph *kg, int ki, int64_t T, int64_t S) {
             return false;
     for (int j = ki + 1; j < kg->nkern; j++) {
         const Kernel *q = &kg->kern[j];
-        bool rd = reads(q, b);
+        bool rd = k_reads(q, b);
         for (int a = 0; rd && a < q->nargs; a++) {
             const KArg *ar = &q->args[a];
             int64_t t, s;
@@ -244,7 +229,7 @@ static bool band_readers(const KGraph *kg, int ki, int64_t T, int64_t S) {
                 return false;
             }
         }
-        if (writes(q, b)) {
+        if (k_writes(q, b)) {
             if (!rd)
                 break;          /* written over: the band's garbage is gone */
             if (q->kind != KK_ROW || q->causal != K_CAUSAL_ROW_IN_PLACE)

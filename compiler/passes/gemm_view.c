@@ -24,35 +24,17 @@
 #include "kernel.h"
 #include "passes.h"
 
-static bool reads(const Kernel *k, int b) {
-    for (int a = 0; a < k->nargs; a++)
-        if (k->args[a].kind != KA_VAL && k->args[a].ref == b)
-            return true;
-    return false;
-}
-
 /* the kernel that writes b, when exactly one does (-1 otherwise) */
 static int sole_writer(const KGraph *g, int b) {
     int w = -1;
     for (int i = 0; i < g->nkern; i++) {
-        const Kernel *k = &g->kern[i];
-        bool writes = k->out == b;
-        for (int x = 0; x < k->nx; x++)
-            writes |= k->xbuf[x] == b;
-        if (writes) {
+        if (k_writes(&g->kern[i], b)) {
             if (w >= 0)
                 return -1;
             w = i;
         }
     }
     return w;
-}
-
-static bool is_result(const KGraph *g, int b) {
-    for (int r = 0; r < g->nres; r++)
-        if (g->res[r].buf == b || g->res[r].stage == b)
-            return true;
-    return false;
 }
 
 static bool const_dims(const IrType *t, int from) {
@@ -64,12 +46,12 @@ static bool const_dims(const IrType *t, int from) {
 
 /* Every reader of b is a batched gemm reading it as an operand (not its result), and no result. */
 static bool only_gemm_operand(const KGraph *g, int b, const bool *dead) {
-    if (is_result(g, b))
+    if (kg_is_result(g, b))
         return false;
     int n = 0;
     for (int i = 0; i < g->nkern; i++) {
         const Kernel *k = &g->kern[i];
-        if (dead[i] || !reads(k, b))
+        if (dead[i] || !k_reads(k, b))
             continue;
         if (k->kind != KK_GEMM || k->type.rank != 3 || k->nbody || k->acc || k->out == b || k->nargs != 2)
             return false;
@@ -93,7 +75,7 @@ static bool head_view(const KGraph *g, const Kernel *t, const bool *dead, KView 
     *base = yb;
     *slice = -1;
     const KBuf *ybuf = &g->bufs[yb];
-    if (ybuf->kind != KB_TEMP || ybuf->kept || is_result(g, yb))
+    if (ybuf->kind != KB_TEMP || ybuf->kept || kg_is_result(g, yb))
         return true;
     int s = sole_writer(g, yb);
     if (s < 0)
@@ -108,7 +90,7 @@ static bool head_view(const KGraph *g, const Kernel *t, const bool *dead, KView 
         sk->type.dim[2].a != 0 || sk->type.dim[2].c != H * D || st.c < 0 || st.c + H * D > z->dim[2].c)
         return true;
     for (int i = 0; i < g->nkern; i++)      /* the slice's result: read by head-split transposes only */
-        if (!dead[i] && &g->kern[i] != t && reads(&g->kern[i], yb)) {
+        if (!dead[i] && &g->kern[i] != t && k_reads(&g->kern[i], yb)) {
             const Kernel *o = &g->kern[i];
             if (o->kind != KK_OP || o->op != OP_TRANSPOSE)
                 return true;
@@ -148,7 +130,7 @@ void gemm_views(KGraph *g) {
         bool ok = true;
         for (int r = 0; r < g->nkern && ok; r++) {
             const Kernel *k = &g->kern[r];
-            if (dead[r] || !reads(k, x))
+            if (dead[r] || !k_reads(k, x))
                 continue;
             /* (a batched gemm with two operands: only_gemm_operand) */
             for (int s = 0; s < 2 && ok; s++) {
@@ -164,7 +146,7 @@ void gemm_views(KGraph *g) {
             continue;
         for (int r = 0; r < g->nkern; r++) {
             Kernel *k = &g->kern[r];
-            if (dead[r] || !reads(k, x))
+            if (dead[r] || !k_reads(k, x))
                 continue;
             for (int s = 0; s < 2; s++)
                 if (k->args[s].ref == x) {
@@ -178,7 +160,7 @@ void gemm_views(KGraph *g) {
             int yb = g->kern[slice].out;
             bool read = false;
             for (int r = 0; r < g->nkern && !read; r++)
-                read = !dead[r] && reads(&g->kern[r], yb);
+                read = !dead[r] && k_reads(&g->kern[r], yb);
             dead[slice] = !read;
         }
     }
@@ -191,11 +173,11 @@ void gemm_views(KGraph *g) {
             continue;
         int x = k->out, t = -1;
         const KBuf *xb = &g->bufs[x];
-        if (xb->kind != KB_TEMP || xb->kept || is_result(g, x) || sole_writer(g, x) != i)
+        if (xb->kind != KB_TEMP || xb->kept || kg_is_result(g, x) || sole_writer(g, x) != i)
             continue;
         bool one = true;
         for (int r = 0; r < g->nkern && one; r++)
-            if (!dead[r] && r != i && reads(&g->kern[r], x)) {
+            if (!dead[r] && r != i && k_reads(&g->kern[r], x)) {
                 one = t < 0;
                 t = r;
             }
@@ -210,13 +192,13 @@ void gemm_views(KGraph *g) {
         int yb = tk->out;
         const KBuf *ybuf = &g->bufs[yb];
         if (y->rank != 4 || !const_dims(y, 1) || y->dim[0].c != 0 || y->dim[0].a <= 0 || ybuf->kind != KB_TEMP ||
-            ybuf->kept || is_result(g, yb) || sole_writer(g, yb) != t || k->type.dim[0].a != y->dim[0].a * y->dim[1].c ||
+            ybuf->kept || kg_is_result(g, yb) || sole_writer(g, yb) != t || k->type.dim[0].a != y->dim[0].a * y->dim[1].c ||
             k->type.dim[0].c != 0 || k->type.dim[1].a || k->type.dim[1].c != y->dim[2].c || k->type.dim[2].a ||
             k->type.dim[2].c != y->dim[3].c)
             continue;
         bool between = false;   /* the merged tensor is written at the product now: nothing reads it before t */
         for (int r = i + 1; r < t && !between; r++)
-            between = !dead[r] && reads(&g->kern[r], yb);
+            between = !dead[r] && k_reads(&g->kern[r], yb);
         if (between)
             continue;
         int64_t H = y->dim[1].c, T = y->dim[2].c, D = y->dim[3].c;

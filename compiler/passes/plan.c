@@ -95,8 +95,6 @@ static void in_place(Arena *A, KGraph *g, int ntensors) {
  * lives in that buffer, and the buffer fuse gave it is left unused. So bias + activation after a
  * GEMM is the GEMM's epilogue, in place in the GEMM's output, and a chain of elementwise kernels
  * over one shape walks one buffer. */
-static bool writes(const Kernel *k, int b);
-
 static void reuse_dying(Arena *A, KGraph *g) {
     int nk = g->nkern;
     int *last = arena_alloc(A, sizeof(int) * ((size_t)g->nbufs + 1));
@@ -130,7 +128,7 @@ static void reuse_dying(Arena *A, KGraph *g) {
             for (int a = 0; a < k->nargs; a++) {
                 int b = k->args[a].ref;
                 const KBuf *bb = &g->bufs[b];
-                if (k->args[a].kind != KA_BUF || writes(k, b) || bb->kind != KB_TEMP || last[b] != i ||
+                if (k->args[a].kind != KA_BUF || k_writes(k, b) || bb->kind != KB_TEMP || last[b] != i ||
                     bb->type.dtype != g->bufs[o].type.dtype)
                     continue;
                 KSize x = k_bytes(&bb->type), y = k_bytes(&g->bufs[o].type);
@@ -153,19 +151,7 @@ static void reuse_dying(Arena *A, KGraph *g) {
         g->res[r].buf = map[g->res[r].buf];
 }
 
-static bool writes(const Kernel *k, int b) {
-    bool w = k->out == b;
-    for (int x = 0; x < k->nx; x++)
-        w |= k->xbuf[x] == b;
-    return w;
-}
-
-static bool touches(const Kernel *k, int b) {
-    bool t = writes(k, b);
-    for (int a = 0; a < k->nargs; a++)
-        t |= k->args[a].kind != KA_VAL && k->args[a].ref == b;
-    return t;
-}
+static bool touches(const Kernel *k, int b) { return k_writes(k, b) || k_reads(k, b); }
 
 /* A GEMM's epilogue: the next kernel that uses a GEMM's output, when it is an elementwise kernel
  * that writes over that output (reuse_dying put it there: bias + activation after a forward GEMM,
@@ -267,7 +253,7 @@ static void gemm_epilogues(Arena *A, KGraph *g) {
             const KArg *ar = &e->args[a];
             reads |= ar->kind == KA_BUF && ar->ref == k->out;
             for (int m = i + 1; ar->kind != KA_VAL && m < j; m++)
-                between |= !gone[m] && writes(&g->kern[m], ar->ref);
+                between |= !gone[m] && k_writes(&g->kern[m], ar->ref);
         }
         if (!ok || !reads)
             continue;
@@ -280,7 +266,7 @@ static void gemm_epilogues(Arena *A, KGraph *g) {
             bool hoist = k->kind == KK_CONV;
             for (int m = i + 1; hoist && m < j; m++)
                 for (int a = 0; hoist && !gone[m] && a < k->nargs; a++)
-                    hoist = k->args[a].kind == KA_VAL || !writes(&g->kern[m], k->args[a].ref);
+                    hoist = k->args[a].kind == KA_VAL || !k_writes(&g->kern[m], k->args[a].ref);
             for (int m = i + 1; hoist && m < j; m++)
                 hoist = !gone[m];   /* (gone only marks epilogues merged after their kernel, i.e. after j) */
             if (!hoist)
@@ -422,7 +408,7 @@ static void accumulators(Arena *A, KGraph *g) {
                 }
                 continue;
             }
-            ok = u->kind == KK_ELEM && !writes(u, b) && ir_numel(&u->type, 0) == ir_numel(&bf->type, 0) &&
+            ok = u->kind == KK_ELEM && !k_writes(u, b) && ir_numel(&u->type, 0) == ir_numel(&bf->type, 0) &&
                  ir_numel(&u->type, 0) > 0;
             for (int a = 0; ok && a < u->nargs; a++)
                 if (u->args[a].kind != KA_VAL && u->args[a].ref == b)
@@ -510,17 +496,10 @@ static void too_big(const KGraph *g, int b, Diag *d) {
  * result's bytes, and the result's lifetime grows to cover the pieces'. The concat kernel then
  * finds each piece already in place (the backends skip a copy onto itself). A piece is placed in
  * one concat only; blocks must be 64-byte multiples (every earlier block's size coefficients). */
-static bool is_result(const KGraph *g, int b) {
-    for (int r = 0; r < g->nres; r++)
-        if (g->res[r].buf == b || g->res[r].stage == b)
-            return true;
-    return false;
-}
-
 static void concat_places(KGraph *g) {
     for (int i = 0; i < g->nkern; i++) {
         const Kernel *k = &g->kern[i];
-        if (k->kind != KK_OP || k->op != OP_CONCAT || g->bufs[k->out].kind != KB_TEMP || is_result(g, k->out))
+        if (k->kind != KK_OP || k->op != OP_CONCAT || g->bufs[k->out].kind != KB_TEMP || kg_is_result(g, k->out))
             continue;
         int axis = (int)k->attr.i[0];
         bool contiguous = axis >= 0 && axis < k->type.rank;
@@ -540,11 +519,11 @@ static void concat_places(KGraph *g) {
             KSize next = k_size_add(at, size);
             bool aligned = size.b2 % 64 == 0 && size.b % 64 == 0 && size.c % 64 == 0;
             bool ok = p->kind == KB_TEMP && s != k->out && !p->within && !p->kept &&
-                      p->type.dtype == k->type.dtype && p->first >= 0 && p->first < i && !is_result(g, s);
+                      p->type.dtype == k->type.dtype && p->first >= 0 && p->first < i && !kg_is_result(g, s);
             for (int q = 0; ok && q < k->nargs; q++)     /* once in this concat */
                 ok = q == a || k->args[q].kind == KA_VAL || k->args[q].ref != s;
             for (int j = i + 1; ok && j < g->nkern; j++)  /* never written after it, nor its block */
-                ok = !writes(&g->kern[j], s) && (j > p->last || !writes(&g->kern[j], k->out));
+                ok = !k_writes(&g->kern[j], s) && (j > p->last || !k_writes(&g->kern[j], k->out));
             KSize own = k_bytes(&p->type);
             ok = ok && own.b2 == size.b2 && own.b == size.b && own.c == size.c;
             if (ok) {
