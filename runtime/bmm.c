@@ -58,6 +58,8 @@ static TraceRow trace_rows[TRACE_ROWS];
 static int trace_n, trace_on = -1;
 static pthread_mutex_t trace_mu = PTHREAD_MUTEX_INITIALIZER;
 
+static const char *const kind_name[] = {"gemm", "batched", "causal1", "causal2", "causal3", "view", "view1", "view2", "view3"};
+
 static void trace_print(void) {
     fprintf(stderr, "NNC_GEMM_TRACE: kind ta tb P M N K beta route calls seconds GFLOP/s\n");
     double tot = 0;
@@ -66,8 +68,7 @@ static void trace_print(void) {
         double fl = 2.0 * (double)r->P * (double)r->M * (double)r->N * (double)r->K * (double)r->calls;
         tot += r->s;
         fprintf(stderr, "NNC_GEMM_TRACE: %s %d %d %lld %lld %lld %lld %g %s %lld %.4f %.1f\n",
-                r->kind == 0 ? "gemm" : r->kind == 1 ? "batched" : r->kind == 2 ? "causal1" : r->kind == 3 ? "causal2" : r->kind == 4 ? "causal3"
-                : r->kind == 5 ? "view" : r->kind == 6 ? "view1" : r->kind == 7 ? "view2" : "view3",
+                kind_name[r->kind],
                 r->ta, r->tb, (long long)r->P, (long long)r->M, (long long)r->N, (long long)r->K, (double)r->beta,
                 route_name[r->route], (long long)r->calls, r->s, r->s > 0 ? fl / r->s * 1e-9 : 0.0);
     }
@@ -355,26 +356,6 @@ static int product_blocks(int32_t mode, int32_t ta, int32_t tb, int64_t M, int64
     return nb;
 }
 
-static int causal_products(int32_t mode, int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K,
-                           const float *A, const float *B, float *C, NncPool *pool) {
-    if (P <= 0 || M <= 0 || N <= 0)
-        return RT_OPENBLAS;
-    NncGemmBlock blk[NNC_GEMM_BLOCKS];
-    bool empty;     /* a block with K <= 0: zeros, which oneDNN is not asked for */
-    int nb = product_blocks(mode, ta, tb, M, N, K, ta ? M : K, tb ? K : N, blk, &empty);
-    if (K <= 0 || (mode != 3 && empty)) {     /* an empty sum: nnc_sgemm_batched's zeros */
-        return batched_run(ta, tb, P, M, N, K, A, B, C, pool);
-    }
-    if (!empty && nnc_dnnl_sgemm_batched_blocks(nb, blk, P, A, M * K, B, K * N, C, M * N, pool))
-        return RT_DNNL_BATCHED;
-    CausalJob j = {nb, blk, A, B, C, M * K, K * N, M * N, 1, 0, 1, 0, 1, 0};
-    if (nnc_pool_threads(pool) < 2 || P < 2)
-        causal_run(&j, 0, P);
-    else
-        nnc_parallel_blas(pool, P, causal_run, &j);
-    return RT_OPENBLAS;
-}
-
 /* ---- products read in place from a tensor whose batch dims are not adjacent (compiler/passes/gemm_view.c) ----
  *
  * nnc_sgemm_batched_causal (mode 0: nnc_sgemm_batched) with A, B and C given as views: product p of A
@@ -427,6 +408,13 @@ static int view_products(int32_t mode, int32_t ta, int32_t tb, int64_t P, int64_
     else
         nnc_parallel_blas(pool, P, causal_run, &j);
     return RT_OPENBLAS;
+}
+
+/* the dense causal products: views of one group with the dense strides */
+static int causal_products(int32_t mode, int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K,
+                           const float *A, const float *B, float *C, NncPool *pool) {
+    return view_products(mode, ta, tb, P, M, N, K, A, 1, M * K, 0, ta ? M : K, B, 1, K * N, 0, tb ? K : N, C, 1, M * N,
+                         0, N, pool);
 }
 
 void nnc_sgemm_batched_view(int32_t mode, int32_t ta, int32_t tb, int64_t P, int64_t M, int64_t N, int64_t K,
